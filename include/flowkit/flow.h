@@ -1,0 +1,144 @@
+/**
+ * @file flow.h
+ * @brief The normalized flow record every part of flowkit speaks.
+ *
+ * A ::fk_flow comes out of the capture handle's flow table, out of the
+ * IPFIX/NetFlow decoders and the collector, and goes into the exporter and
+ * the sinks. Counters are IP-layer bytes (IP header + payload), the IPFIX
+ * `octetDeltaCount` definition; link-layer headers are not counted.
+ * Times are nanoseconds since the Unix epoch, UTC.
+ *
+ * @since 0.1.0
+ */
+#ifndef FLOWKIT_FLOW_H
+#define FLOWKIT_FLOW_H
+
+#include <flowkit/common.h>
+
+FK_BEGIN_DECLS
+
+/** An IPv4 or IPv6 address. @since 0.1.0 */
+typedef struct fk_addr {
+    uint8_t family;    /**< 4, 6, or 0 when absent. */
+    uint8_t bytes[16]; /**< Network byte order; IPv4 uses bytes[0..3], rest zero. */
+} fk_addr;
+
+/** Why a flow record was emitted; values equal IPFIX flowEndReason (IE 136). @since 0.1.0 */
+typedef enum fk_end_reason {
+    FK_END_UNKNOWN = 0,  /**< Not known (e.g. NetFlow v5 input). */
+    FK_END_IDLE = 1,     /**< Idle timeout. */
+    FK_END_ACTIVE = 2,   /**< Active timeout: the flow goes on. */
+    FK_END_DETECTED = 3, /**< End of flow detected (TCP FIN or RST). */
+    FK_END_FORCED = 4,   /**< Forced end (capture stopped, final flush). */
+    FK_END_RESOURCES = 5 /**< Lack of resources (flow table full, evicted). */
+} fk_end_reason;
+
+/** ::fk_flow::present bit: pid and process are set. @since 0.1.0 */
+#define FK_FLOW_HAS_PROCESS 0x01u
+/** ::fk_flow::present bit: in_if / out_if are set. @since 0.1.0 */
+#define FK_FLOW_HAS_IFACES 0x02u
+/** ::fk_flow::present bit: sampling is set. @since 0.1.0 */
+#define FK_FLOW_HAS_SAMPLING 0x04u
+/** ::fk_flow::present bit: end_reason is set. @since 0.1.0 */
+#define FK_FLOW_HAS_END_REASON 0x08u
+/** ::fk_flow::present bit: reverse counters (biflow, RFC 5103) are set. @since 0.1.0 */
+#define FK_FLOW_HAS_REVERSE 0x10u
+/** ::fk_flow::present bit: exporter / odid describe where the record came from. @since 0.1.0 */
+#define FK_FLOW_HAS_EXPORTER 0x20u
+
+/** Size of ::fk_flow::process including the terminating NUL. @since 0.1.0 */
+#define FK_PROCESS_NAME_MAX 64
+
+/**
+ * A normalized, possibly bidirectional flow record.
+ *
+ * "Forward" is the direction from src to dst, the direction of the first
+ * packet seen (capture) or as exported (decoders). Fields not flagged in
+ * `present` are zero.
+ * @since 0.1.0
+ */
+typedef struct fk_flow {
+    fk_addr src;           /**< Source address. */
+    fk_addr dst;           /**< Destination address. */
+    uint16_t src_port;     /**< Source port; 0 for protocols without ports. */
+    uint16_t dst_port;     /**< Destination port; ICMP: type * 256 + code. */
+    uint8_t proto;         /**< IP protocol number (6 TCP, 17 UDP, ...). */
+    uint8_t tcp_flags;     /**< OR of TCP flags seen, forward direction. */
+    uint8_t rev_tcp_flags; /**< OR of TCP flags seen, reverse direction. */
+    uint8_t tos;           /**< IPv4 TOS / IPv6 traffic class of the first packet. */
+    uint16_t vlan;         /**< 802.1Q VLAN id (outer), 0 if none. */
+    uint16_t version;      /**< Source format: 0 local capture, 1/5/7/9 NetFlow, 10 IPFIX. */
+    uint32_t present;      /**< `FK_FLOW_HAS_*` bits. */
+    uint64_t bytes;        /**< IP-layer bytes, forward. */
+    uint64_t packets;      /**< Packets, forward. */
+    uint64_t rev_bytes;    /**< IP-layer bytes, reverse (FK_FLOW_HAS_REVERSE). */
+    uint64_t rev_packets;  /**< Packets, reverse (FK_FLOW_HAS_REVERSE). */
+    int64_t start_ns;      /**< First packet, ns since the epoch. */
+    int64_t end_ns;        /**< Last packet, ns since the epoch. */
+    uint32_t in_if;        /**< Ingress interface index (FK_FLOW_HAS_IFACES). */
+    uint32_t out_if;       /**< Egress interface index (FK_FLOW_HAS_IFACES). */
+    uint32_t sampling;     /**< Sampling interval, 1 in N (FK_FLOW_HAS_SAMPLING). */
+    uint8_t end_reason;    /**< ::fk_end_reason (FK_FLOW_HAS_END_REASON). */
+    uint32_t odid;         /**< Observation domain / source id (FK_FLOW_HAS_EXPORTER). */
+    fk_addr exporter;      /**< Exporter address (FK_FLOW_HAS_EXPORTER). */
+    uint32_t pid;          /**< Owning process (FK_FLOW_HAS_PROCESS). */
+    char process[FK_PROCESS_NAME_MAX]; /**< Process name, NUL-terminated (FK_FLOW_HAS_PROCESS). */
+} fk_flow;
+
+/** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */
+#define FK_ADDR_STRLEN 46
+
+/**
+ * Format an address as text ("192.0.2.1", "2001:db8::1"; "" when absent).
+ *
+ * @param addr the address.
+ * @param buf output buffer.
+ * @param size size of @p buf; #FK_ADDR_STRLEN always suffices.
+ * @return length written (without NUL), or `FK_ENOSPACE` / `FK_EINVAL`.
+ * Thread-safe.
+ * @since 0.1.0
+ */
+FK_API int fk_addr_format(const fk_addr *addr, char *buf, size_t size);
+
+/**
+ * Parse an IPv4 or IPv6 address.
+ *
+ * @param out the parsed address.
+ * @param text the text, e.g. "10.0.0.1" or "::1".
+ * @return 0, or `FK_EINVAL` when @p text is not an address.
+ * @since 0.1.0
+ */
+FK_API int fk_addr_parse(fk_addr *out, const char *text);
+
+/**
+ * Format a time as RFC 3339 UTC with milliseconds, "2026-11-23T12:00:00.123Z".
+ *
+ * @param ns nanoseconds since the epoch.
+ * @param buf output buffer, at least 25 bytes.
+ * @param size size of @p buf.
+ * @return length written, or `FK_ENOSPACE`.
+ * @since 0.1.0
+ */
+FK_API int fk_time_format(int64_t ns, char *buf, size_t size);
+
+/** Buffer size that always holds fk_flow_to_json() output. @since 0.1.0 */
+#define FK_FLOW_JSON_MAX 1024
+
+/**
+ * Render a flow as one JSON object (no newline) per the JSON lines contract:
+ * `{"type":"flow","src_addr",...,"version"}` plus the optional keys whose
+ * `FK_FLOW_HAS_*` bit is set. Reverse counters appear as "rev_bytes",
+ * "rev_packets" and "rev_tcp_flags".
+ *
+ * @param flow the flow.
+ * @param buf output buffer.
+ * @param size size of @p buf; #FK_FLOW_JSON_MAX always suffices.
+ * @return length written (without NUL), or `FK_ENOSPACE`.
+ * Thread-safe.
+ * @since 0.1.0
+ */
+FK_API int fk_flow_to_json(const fk_flow *flow, char *buf, size_t size);
+
+FK_END_DECLS
+
+#endif /* FLOWKIT_FLOW_H */

@@ -1,0 +1,18 @@
+/**
+ * @file flowkit.h
+ * @brief Umbrella header: includes every public flowkit header.
+ *
+ * @since 0.1.0
+ */
+#ifndef FLOWKIT_FLOWKIT_H
+#define FLOWKIT_FLOWKIT_H
+
+#include <flowkit/common.h>
+#include <flowkit/version.h>
+#include <flowkit/errors.h>
+#include <flowkit/log.h>
+#include <flowkit/alloc.h>
+#include <flowkit/params.h>
+#include <flowkit/flow.h>
+
+#endif /* FLOWKIT_FLOWKIT_H */

@@ -1,0 +1,151 @@
+/* Text forms of addresses, times and flows (the JSON lines contract). */
+#include <arpa/inet.h>
+#include <flowkit/flow.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/error.h"
+
+int fk_addr_format(const fk_addr *addr, char *buf, size_t size)
+{
+    if (!addr || !buf || size == 0)
+        return fk__error(FK_EINVAL, "fk_addr_format: NULL argument");
+    if (addr->family == 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    int af = addr->family == 4 ? AF_INET : addr->family == 6 ? AF_INET6 : -1;
+    if (af < 0)
+        return fk__error(FK_EINVAL, "fk_addr_format: unknown family %u", addr->family);
+    if (!inet_ntop(af, addr->bytes, buf, (socklen_t)size))
+        return fk__error(FK_ENOSPACE, "fk_addr_format: buffer of %zu bytes too small", size);
+    return (int)strlen(buf);
+}
+
+int fk_addr_parse(fk_addr *out, const char *text)
+{
+    if (!out || !text)
+        return fk__error(FK_EINVAL, "fk_addr_parse: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, text, out->bytes) == 1) {
+        out->family = 4;
+        return FK_OK;
+    }
+    if (inet_pton(AF_INET6, text, out->bytes) == 1) {
+        out->family = 6;
+        return FK_OK;
+    }
+    return fk__error(FK_EINVAL, "\"%s\" is not an IPv4 or IPv6 address", text);
+}
+
+int fk_time_format(int64_t ns, char *buf, size_t size)
+{
+    if (!buf)
+        return fk__error(FK_EINVAL, "fk_time_format: NULL buffer");
+    int64_t sec = ns / 1000000000;
+    int64_t rem = ns % 1000000000;
+    if (rem < 0) {
+        rem += 1000000000;
+        sec -= 1;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return fk__error(FK_ERANGE, "fk_time_format: time %" PRId64 " out of range", ns);
+    int n =
+        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
+    if (n < 0 || (size_t)n >= size)
+        return fk__error(FK_ENOSPACE, "fk_time_format: buffer of %zu bytes too small", size);
+    return n;
+}
+
+/* Appends to a bounded buffer; remembers overflow instead of failing early. */
+typedef struct json_out {
+    char *buf;
+    size_t size;
+    size_t len;
+    int overflow;
+} json_out;
+
+static void out_printf(json_out *o, const char *fmt, ...) FK__PRINTF(2, 3);
+static void out_printf(json_out *o, const char *fmt, ...)
+{
+    if (o->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->size - o->len)
+        o->overflow = 1;
+    else
+        o->len += (size_t)n;
+}
+
+/* JSON string escaping for process names (anything below 0x20, quote, backslash). */
+static void out_json_string(json_out *o, const char *s)
+{
+    out_printf(o, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            out_printf(o, "\\%c", c);
+        else if (c < 0x20)
+            out_printf(o, "\\u%04x", c);
+        else
+            out_printf(o, "%c", c);
+    }
+    out_printf(o, "\"");
+}
+
+int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
+{
+    if (!f || !buf || size == 0)
+        return fk__error(FK_EINVAL, "fk_flow_to_json: NULL argument");
+    char src[FK_ADDR_STRLEN], dst[FK_ADDR_STRLEN], exp[FK_ADDR_STRLEN];
+    char start[40], end[40];
+    fk_addr_format(&f->src, src, sizeof src);
+    fk_addr_format(&f->dst, dst, sizeof dst);
+    fk_time_format(f->start_ns, start, sizeof start);
+    fk_time_format(f->end_ns, end, sizeof end);
+
+    json_out o = {buf, size, 0, 0};
+    out_printf(&o,
+               "{\"type\":\"flow\",\"src_addr\":\"%s\",\"dst_addr\":\"%s\",\"src_port\":%u,"
+               "\"dst_port\":%u,\"proto\":%u,\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
+               ",\"start\":\"%s\",\"end\":\"%s\",\"tcp_flags\":%u",
+               src, dst, f->src_port, f->dst_port, f->proto, f->bytes, f->packets, start, end,
+               f->tcp_flags);
+    if (f->present & FK_FLOW_HAS_EXPORTER) {
+        fk_addr_format(&f->exporter, exp, sizeof exp);
+        out_printf(&o, ",\"exporter\":\"%s\",\"odid\":%" PRIu32, exp, f->odid);
+    } else {
+        out_printf(&o, ",\"exporter\":null,\"odid\":0");
+    }
+    out_printf(&o, ",\"version\":%u", f->version);
+    if (f->present & FK_FLOW_HAS_REVERSE)
+        out_printf(&o,
+                   ",\"rev_bytes\":%" PRIu64 ",\"rev_packets\":%" PRIu64 ",\"rev_tcp_flags\":%u",
+                   f->rev_bytes, f->rev_packets, f->rev_tcp_flags);
+    if (f->present & FK_FLOW_HAS_PROCESS) {
+        char name[FK_PROCESS_NAME_MAX];
+        memcpy(name, f->process, sizeof name);
+        name[sizeof name - 1] = '\0';
+        out_printf(&o, ",\"pid\":%" PRIu32 ",\"process\":", f->pid);
+        out_json_string(&o, name);
+    }
+    if (f->present & FK_FLOW_HAS_IFACES)
+        out_printf(&o, ",\"in_if\":%" PRIu32 ",\"out_if\":%" PRIu32, f->in_if, f->out_if);
+    if (f->present & FK_FLOW_HAS_SAMPLING)
+        out_printf(&o, ",\"sampling\":%" PRIu32, f->sampling);
+    if (f->present & FK_FLOW_HAS_END_REASON)
+        out_printf(&o, ",\"end_reason\":%u", f->end_reason);
+    out_printf(&o, "}");
+    if (o.overflow)
+        return fk__error(FK_ENOSPACE, "fk_flow_to_json: buffer of %zu bytes too small", size);
+    return (int)o.len;
+}

@@ -1,0 +1,94 @@
+#include "fk_test.h"
+
+#include <flowkit/alloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A counting allocator that can fail on demand. Each block carries a header
+ * so that live blocks can be counted. */
+static unsigned long calls;
+static unsigned long fail_at;
+static int fail_sticky;
+static long live;
+
+static int should_fail(void)
+{
+    calls++;
+    if (fail_at == 0)
+        return 0;
+    return fail_sticky ? calls >= fail_at : calls == fail_at;
+}
+
+static void *t_malloc(size_t size, void *user)
+{
+    (void)user;
+    if (should_fail())
+        return NULL;
+    void *p = malloc(size);
+    if (p)
+        live++;
+    return p;
+}
+
+static void *t_realloc(void *ptr, size_t size, void *user)
+{
+    (void)user;
+    if (should_fail())
+        return NULL;
+    void *p = realloc(ptr, size);
+    if (p && !ptr)
+        live++;
+    return p;
+}
+
+static void t_free(void *ptr, void *user)
+{
+    (void)user;
+    if (ptr)
+        live--;
+    free(ptr);
+}
+
+void fk_test_alloc_fail_at(unsigned long nth, int sticky)
+{
+    static const fk_allocator a = {t_malloc, t_realloc, t_free, NULL};
+    calls = 0;
+    fail_at = nth;
+    fail_sticky = sticky;
+    live = 0;
+    fk_set_allocator(&a);
+}
+
+void fk_test_alloc_reset(void)
+{
+    fk_set_allocator(NULL);
+}
+
+unsigned long fk_test_alloc_calls(void)
+{
+    return calls;
+}
+
+long fk_test_alloc_live(void)
+{
+    return live;
+}
+
+uint8_t *fk_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        *len = (size_t)n;
+    return buf;
+}

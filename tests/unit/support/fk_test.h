@@ -1,0 +1,24 @@
+/* Helpers shared by the unit tests. */
+#ifndef FK_TEST_H
+#define FK_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka needs the includes above first. */
+#include <cmocka.h>
+
+/* Install an allocator that fails the Nth allocation from now (1-based) and
+ * every one after it when `sticky`; 0 = never fail. Counts every call. */
+void fk_test_alloc_fail_at(unsigned long nth, int sticky);
+/* Restore libc allocation. */
+void fk_test_alloc_reset(void);
+/* Allocations made since the last fail_at/reset, and live (unfreed) blocks. */
+unsigned long fk_test_alloc_calls(void);
+long fk_test_alloc_live(void);
+
+/* Read a whole file into a malloc'd buffer; returns NULL if missing. */
+uint8_t *fk_test_read_file(const char *path, size_t *len);
+
+#endif
