@@ -14,5 +14,7 @@
 #include <flowkit/alloc.h>
 #include <flowkit/params.h>
 #include <flowkit/flow.h>
+#include <flowkit/template.h>
+#include <flowkit/ipfix.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */
