@@ -16,5 +16,6 @@
 #include <flowkit/flow.h>
 #include <flowkit/template.h>
 #include <flowkit/ipfix.h>
+#include <flowkit/session.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */
