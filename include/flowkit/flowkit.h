@@ -14,6 +14,9 @@
 #include <flowkit/alloc.h>
 #include <flowkit/params.h>
 #include <flowkit/flow.h>
+#include <flowkit/template.h>
+#include <flowkit/ipfix.h>
+#include <flowkit/session.h>
 #include <flowkit/exporter.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */
