@@ -34,6 +34,7 @@
 #include <flowkit/common.h>
 #include <flowkit/flow.h>
 #include <flowkit/params.h>
+#include <flowkit/session.h>
 
 FK_BEGIN_DECLS
 
@@ -86,15 +87,9 @@ typedef enum fk_exporter_param {
 #define FK_EXPORTER_IE_PROCESS_EXE 4
 /** Enterprise element: numeric user id, unsigned32. @since 0.1.0 */
 #define FK_EXPORTER_IE_USER_ID 5
-/** Enterprise element: session event kind, unsigned8 (::fk_exporter_event_kind). @since 0.1.0 */
+/** Enterprise element: session event kind, unsigned8, the ::fk_session_kind value
+ *  (1 SYN, 2 FIN, 3 RST). @since 0.1.0 */
 #define FK_EXPORTER_IE_EVENT_KIND 10
-
-/** Session event kinds as exported in #FK_EXPORTER_IE_EVENT_KIND. @since 0.1.0 */
-typedef enum fk_exporter_event_kind {
-    FK_EXPORTER_EVENT_SYN = 1, /**< Connection start (first SYN). */
-    FK_EXPORTER_EVENT_FIN = 2, /**< First FIN of a side. */
-    FK_EXPORTER_EVENT_RST = 3  /**< Reset. */
-} fk_exporter_event_kind;
 
 /** Template ids 256 to 1023 are the exporter's own; caller templates use
  *  1024 to 65535. @since 0.1.0 */
@@ -113,21 +108,6 @@ typedef struct fk_exporter_process {
     const char *user; /**< User name. */
     const char *exe;  /**< Executable path. */
 } fk_exporter_process;
-
-/**
- * A session event as the exporter sends it (one data record).
- * @since 0.1.0
- */
-typedef struct fk_exporter_event {
-    fk_addr src;       /**< Source address of the packet that made the event. */
-    fk_addr dst;       /**< Destination address. */
-    uint16_t src_port; /**< Source port. */
-    uint16_t dst_port; /**< Destination port. */
-    uint8_t proto;     /**< IP protocol (6 for TCP). */
-    uint8_t kind;      /**< ::fk_exporter_event_kind. */
-    uint8_t tcp_flags; /**< TCP flags of the packet. */
-    int64_t time_ns;   /**< Packet time, ns since the epoch. */
-} fk_exporter_event;
 
 /**
  * One field of a caller-defined template.
@@ -296,17 +276,31 @@ FK_API int fk_exporter_add_flow_process(fk_exporter *h, const fk_flow *flow,
                                         const fk_exporter_process *proc);
 
 /**
- * Queue one session event, optionally with its process.
+ * Queue one session event. The template depends on the address family and
+ * on `FK_SESSION_HAS_PROCESS` (pid and process name as enterprise
+ * elements). tcpControlBits carries the bit of the kind (SYN 0x02, FIN
+ * 0x01, RST 0x04) so collectors without the PEN still see what happened.
  *
  * @param h the activated handle.
- * @param ev the event.
- * @param proc the owning process, or NULL when unknown.
+ * @param ev the event (read during the call only).
  * @return 0, or `FK_EINVAL` (no address family, unknown kind),
  *         `FK_ENOTACTIVATED`, `FK_ENOMEM`.
  * @since 0.1.0
  */
-FK_API int fk_exporter_add_event(fk_exporter *h, const fk_exporter_event *ev,
-                                 const fk_exporter_process *proc);
+FK_API int fk_exporter_add_event(fk_exporter *h, const fk_session_event *ev);
+
+/**
+ * Queue one session event with full process details; @p proc overrides
+ * the event's pid and process.
+ *
+ * @param h the activated handle.
+ * @param ev the event.
+ * @param proc the owning process, or NULL to behave as fk_exporter_add_event().
+ * @return as fk_exporter_add_event().
+ * @since 0.1.0
+ */
+FK_API int fk_exporter_add_event_process(fk_exporter *h, const fk_session_event *ev,
+                                         const fk_exporter_process *proc);
 
 /**
  * Define a caller template. It is announced to every destination before

@@ -835,22 +835,34 @@ int fk_exporter_add_flow(fk_exporter *h, const fk_flow *flow)
     return fk_exporter_add_flow_process(h, flow, NULL);
 }
 
-int fk_exporter_add_event(fk_exporter *h, const fk_exporter_event *ev,
-                          const fk_exporter_process *proc)
+int fk_exporter_add_event_process(fk_exporter *h, const fk_session_event *ev,
+                                  const fk_exporter_process *proc)
 {
     CHECK_ACTIVE(h);
     if (!ev)
         return fk__error(FK_EINVAL, "exporter: NULL event");
     if ((ev->src.family != 4 && ev->src.family != 6) || ev->dst.family != ev->src.family)
         return fk__error(FK_EINVAL, "exporter: event without a consistent address family");
-    if (ev->kind < FK_EXPORTER_EVENT_SYN || ev->kind > FK_EXPORTER_EVENT_RST)
+    if (ev->kind < FK_SESSION_SYN || ev->kind > FK_SESSION_RST)
         return fk__error(FK_EINVAL, "exporter: unknown event kind %u", ev->kind);
+    fk_exporter_process from_event;
+    if (!proc && (ev->present & FK_SESSION_HAS_PROCESS)) {
+        memset(&from_event, 0, sizeof from_event);
+        from_event.pid = ev->pid;
+        from_event.name = ev->process;
+        proc = &from_event;
+    }
     uint8_t rec[FK__EXP_RECORD_MAX];
     unsigned mask;
     size_t len = fk__exp_encode_event(rec, ev, proc, &mask);
     uint16_t tid;
     int rc = builtin_template(h, mask, &tid);
     return rc ? rc : add_record(h, tid, rec, len);
+}
+
+int fk_exporter_add_event(fk_exporter *h, const fk_session_event *ev)
+{
+    return fk_exporter_add_event_process(h, ev, NULL);
 }
 
 int fk_exporter_add_record(fk_exporter *h, uint16_t template_id, const void *record, size_t len)

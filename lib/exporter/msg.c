@@ -86,6 +86,7 @@ size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_exporter_field *ou
     ADD(IE_PROTOCOL, 1, 0);
     ADD(IE_TCP_FLAGS, 2, 0);
     if (mask & FK__TMPL_EVENT) {
+        ADD(IE_VLAN, 2, 0);
         ADD(IE_OBSERVATION_MS, 8, 0);
         ADD(FK_EXPORTER_IE_EVENT_KIND, 1, pen);
     } else {
@@ -305,7 +306,7 @@ size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_pro
     return (size_t)(p - out);
 }
 
-size_t fk__exp_encode_event(uint8_t *out, const fk_exporter_event *ev,
+size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
                             const fk_exporter_process *proc, unsigned *mask)
 {
     bool v6 = ev->src.family == 6;
@@ -315,7 +316,9 @@ size_t fk__exp_encode_event(uint8_t *out, const fk_exporter_event *ev,
     p = put16(p, ev->src_port);
     p = put16(p, ev->dst_port);
     *p++ = ev->proto;
-    p = put16(p, ev->tcp_flags);
+    static const uint8_t kind_flag[4] = {0, 0x02, 0x01, 0x04}; /* SYN, FIN, RST */
+    p = put16(p, ev->kind <= 3 ? kind_flag[ev->kind] : 0);
+    p = put16(p, ev->vlan);
     p = put64(p, ns_to_ms(ev->time_ns));
     *p++ = ev->kind;
     if (proc)

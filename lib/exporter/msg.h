@@ -83,7 +83,7 @@ size_t fk__exp_template_msg(uint8_t *buf, size_t cap, const fk__exp_template *co
  * reverse counters of a biflow (false for a single direction). */
 size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_process *proc,
                            bool with_reverse, unsigned *mask);
-size_t fk__exp_encode_event(uint8_t *out, const fk_exporter_event *ev,
+size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
                             const fk_exporter_process *proc, unsigned *mask);
 
 #endif

@@ -703,24 +703,30 @@ static void events_and_biflows(void **state)
     assert_int_equal(fk_exporter_set_int(h, FK_EXP_BIFLOW, 0), 0);
     assert_int_equal(fk_exporter_set_int(h, FK_EXP_PEN, 99999), 0);
     assert_int_equal(fk_exporter_activate(h), 0);
-    fk_exporter_event ev;
+    fk_session_event ev;
     memset(&ev, 0, sizeof ev);
     fk_addr_parse(&ev.src, "10.213.0.1");
     fk_addr_parse(&ev.dst, "10.213.0.2");
     ev.src_port = 5555;
     ev.dst_port = 80;
     ev.proto = 6;
-    ev.kind = FK_EXPORTER_EVENT_SYN;
-    ev.tcp_flags = 0x02;
+    ev.kind = FK_SESSION_SYN;
+    ev.vlan = 12;
     ev.time_ns = INT64_C(1700000000777000000);
     char longexe[400];
     memset(longexe, 'x', sizeof longexe - 1);
     longexe[sizeof longexe - 1] = '\0';
     fk_exporter_process proc = {
         .pid = 77, .uid = 1000, .name = "nc", .user = "alice", .exe = longexe};
-    assert_int_equal(fk_exporter_add_event(h, &ev, &proc), 0);
+    assert_int_equal(fk_exporter_add_event_process(h, &ev, &proc), 0);
     ev.kind = 9;
-    assert_int_equal(fk_exporter_add_event(h, &ev, NULL), FK_EINVAL);
+    assert_int_equal(fk_exporter_add_event(h, &ev), FK_EINVAL);
+    /* Process from the event itself; RST sets the RST bit. */
+    ev.kind = FK_SESSION_RST;
+    ev.present = FK_SESSION_HAS_PROCESS;
+    ev.pid = 31;
+    strcpy(ev.process, "sshd");
+    assert_int_equal(fk_exporter_add_event(h, &ev), 0);
     fk_flow f = v4_flow(1);
     f.present |= FK_FLOW_HAS_REVERSE;
     f.rev_bytes = 7777;
@@ -733,25 +739,33 @@ static void events_and_biflows(void **state)
     assert_int_equal(m.ntemplates, 2);
     assert_true(recv_msg(rx, &m, 2000));
     decode(&c, &m);
-    assert_int_equal(m.nrec, 3);
+    assert_int_equal(m.nrec, 4);
     const trec *e = &m.rec[0];
     assert_int_equal(e->t->id, 256 + 8 + 2);
     assert_int_equal(rec_uint(e, 99999, FK_EXPORTER_IE_EVENT_KIND), 1);
     assert_int_equal(rec_uint(e, 0, 323), UINT64_C(1700000000777));
     assert_int_equal(rec_uint(e, 0, 6), 0x02);
+    assert_int_equal(rec_uint(e, 0, 58), 12);
     assert_int_equal(rec_uint(e, 99999, FK_EXPORTER_IE_USER_ID), 1000);
     char s[300];
     rec_str(e, 99999, FK_EXPORTER_IE_USER_NAME, s, sizeof s);
     assert_string_equal(s, "alice");
     rec_str(e, 99999, FK_EXPORTER_IE_PROCESS_EXE, s, sizeof s);
     assert_int_equal(strlen(s), 254); /* truncated to a one-octet length */
+    const trec *rst = &m.rec[1];
+    assert_int_equal(rst->t->id, 256 + 8 + 2);
+    assert_int_equal(rec_uint(rst, 99999, FK_EXPORTER_IE_EVENT_KIND), 3);
+    assert_int_equal(rec_uint(rst, 0, 6), 0x04);
+    assert_int_equal(rec_uint(rst, 99999, FK_EXPORTER_IE_PROCESS_ID), 31);
+    rec_str(rst, 99999, FK_EXPORTER_IE_PROCESS_NAME, s, sizeof s);
+    assert_string_equal(s, "sshd");
     /* Biflow split in two unidirectional records, the second reversed. */
-    assert_int_equal(rec_uint(&m.rec[1], 0, 1), 1001);
-    assert_int_equal(rec_uint(&m.rec[2], 0, 1), 7777);
-    assert_int_equal(rec_uint(&m.rec[2], 0, 2), 7);
-    assert_int_equal(rec_uint(&m.rec[2], 0, 6), 0x12);
-    assert_int_equal(rec_uint(&m.rec[2], 0, 8), 0x0ad50002);
-    assert_int_equal(rec_uint(&m.rec[2], 0, 11), 40001);
+    assert_int_equal(rec_uint(&m.rec[2], 0, 1), 1001);
+    assert_int_equal(rec_uint(&m.rec[3], 0, 1), 7777);
+    assert_int_equal(rec_uint(&m.rec[3], 0, 2), 7);
+    assert_int_equal(rec_uint(&m.rec[3], 0, 6), 0x12);
+    assert_int_equal(rec_uint(&m.rec[3], 0, 8), 0x0ad50002);
+    assert_int_equal(rec_uint(&m.rec[3], 0, 11), 40001);
     fk_exporter_destroy(h);
 
     /* Default biflow = 1: one record with RFC 5103 reverse elements. */
