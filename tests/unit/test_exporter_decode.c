@@ -124,8 +124,20 @@ static void roundtrip(void **state)
     }
     assert_int_equal(fk_exporter_flush(h), 0);
 
+    /* flowkit's enterprise elements registered: typed values and names. */
+    fk_ie_registry *reg;
+    assert_int_equal(fk_ie_registry_create(&reg), 0);
+    assert_int_equal(fk_exporter_register_elements(reg, PEN), 0);
+    assert_int_equal(fk_exporter_register_elements(reg, PEN), FK_EEXIST);
+    assert_int_equal(fk_exporter_register_elements(reg, 0), FK_EINVAL);
+    const fk_ie *ie;
+    assert_int_equal(fk_ie_lookup(&ie, reg, PEN, FK_EXPORTER_IE_PROCESS_NAME), 0);
+    assert_string_equal(ie->name, "processName");
+    fk_template_cache *cache;
+    assert_int_equal(fk_template_cache_create(&cache, reg), 0);
     fk_ipfix_decoder *d;
-    assert_int_equal(fk_ipfix_decoder_create(&d, NULL), 0);
+    assert_int_equal(fk_ipfix_decoder_create(&d, cache), 0);
+    int json_checked = 0;
     static uint8_t buf[65536];
     uint32_t nflow = 0, nev = 0, expect_seq = 0;
     int msgs = 0;
@@ -154,6 +166,7 @@ static void roundtrip(void **state)
                 const fk_session_event *e = &events[nev++];
                 assert_int_equal(v.len, 1);
                 assert_int_equal(raw_uint(&v), e->kind);
+                assert_int_equal(v.u, e->kind); /* typed through the registry */
                 fk_flow got;
                 assert_int_equal(fk_ipfix_record_to_flow(&got, r), 0);
                 assert_memory_equal(&got.src, &e->src, sizeof e->src);
@@ -203,6 +216,12 @@ static void roundtrip(void **state)
             assert_int_equal(has == 0, (f->present & FK_FLOW_HAS_PROCESS) != 0);
             if (has == 0) {
                 assert_int_equal(raw_uint(&v), f->pid);
+                assert_int_equal(v.u, f->pid);
+                char js[4096], want[128];
+                assert_true(fk_ipfix_record_to_json(r, js, sizeof js) > 0);
+                snprintf(want, sizeof want, "\"processName\":\"%s\"", f->process);
+                assert_non_null(strstr(js, want));
+                json_checked++;
                 assert_int_equal(fk_ipfix_record_get(&v, r, PEN, FK_EXPORTER_IE_PROCESS_NAME), 0);
                 assert_int_equal(v.len, strlen(f->process));
                 assert_memory_equal(v.raw, f->process, v.len);
@@ -217,7 +236,10 @@ static void roundtrip(void **state)
     assert_int_equal(fk_exporter_stats_get(h, &st), 0);
     assert_int_equal(st.records_sent, NFLOWS + NEVENTS);
     assert_int_equal(st.records_dropped, 0);
+    assert_true(json_checked > 10);
     fk_ipfix_decoder_destroy(d);
+    fk_template_cache_destroy(cache);
+    fk_ie_registry_destroy(reg);
     fk_exporter_destroy(h);
     close(rx);
 }
