@@ -35,6 +35,7 @@
 #include <flowkit/flow.h>
 #include <flowkit/params.h>
 #include <flowkit/session.h>
+#include <flowkit/template.h>
 
 FK_BEGIN_DECLS
 
@@ -108,16 +109,6 @@ typedef struct fk_exporter_process {
     const char *user; /**< User name. */
     const char *exe;  /**< Executable path. */
 } fk_exporter_process;
-
-/**
- * One field of a caller-defined template.
- * @since 0.1.0
- */
-typedef struct fk_exporter_field {
-    uint16_t id;     /**< Information element id (without the enterprise bit). */
-    uint16_t length; /**< Field length in bytes; 65535 = variable length. */
-    uint32_t pen;    /**< Private enterprise number; 0 = IANA element. */
-} fk_exporter_field;
 
 /**
  * Counters of an exporter or of one destination.
@@ -308,14 +299,14 @@ FK_API int fk_exporter_add_event_process(fk_exporter *h, const fk_session_event 
  *
  * @param h the handle (before or after activate).
  * @param template_id from #FK_EXPORTER_USER_TEMPLATE_MIN to 65535, not yet defined.
- * @param fields the fields in record order (copied).
+ * @param fields the fields in record order (copied); `flags` must be 0.
  * @param count number of fields, 1 to 512.
  * @return 0, or `FK_ERANGE` (id or count), `FK_EEXIST`, `FK_EINVAL`
- *         (zero-length field), `FK_ENOMEM`.
+ *         (zero-length field, id above 32767, flags set), `FK_ENOMEM`.
  * @since 0.1.0
  */
 FK_API int fk_exporter_add_template(fk_exporter *h, uint16_t template_id,
-                                    const fk_exporter_field *fields, size_t count);
+                                    const fk_field_spec *fields, size_t count);
 
 /**
  * Queue one data record encoded by the caller for a template from

@@ -795,13 +795,16 @@ static void caller_templates(void **state)
     uint16_t port;
     int rx = udp_listener(&port);
     fk_exporter *h = udp_exporter(port, 0);
-    const fk_exporter_field fields[] = {{1, 8, 0}, {8, 4, 0}, {7, 65535, 12345}};
+    const fk_field_spec fields[] = {
+        {.id = 1, .length = 8}, {.id = 8, .length = 4}, {.pen = 12345, .id = 7, .length = 65535}};
     assert_int_equal(fk_exporter_add_template(h, 1024, fields, 3), 0);
     assert_int_equal(fk_exporter_add_template(h, 1024, fields, 3), FK_EEXIST);
     assert_int_equal(fk_exporter_add_template(h, 300, fields, 3), FK_ERANGE);
     assert_int_equal(fk_exporter_add_template(h, 1025, fields, 0), FK_ERANGE);
-    const fk_exporter_field zero[] = {{1, 0, 0}};
+    const fk_field_spec zero[] = {{.id = 1, .length = 0}};
     assert_int_equal(fk_exporter_add_template(h, 1026, zero, 1), FK_EINVAL);
+    const fk_field_spec scope[] = {{.id = 1, .length = 4, .flags = FK_FIELD_V9_SCOPE}};
+    assert_int_equal(fk_exporter_add_template(h, 1026, scope, 1), FK_EINVAL);
     assert_int_equal(fk_exporter_activate(h), 0);
     const uint8_t rec[] = {0, 0, 0, 0, 0, 0, 1, 0, 192, 0, 2, 1, 3, 'a', 'b', 'c'};
     assert_int_equal(fk_exporter_add_record(h, 1024, rec, sizeof rec), 0);
