@@ -109,10 +109,15 @@ def tshark_records(path):
                     times[0] = times[1]
                 if times[1] is None:
                     times[1] = times[0]
-                out.append((addr(src), addr(dst),
-                            int(first(rec, "cflow.srcport") or 0),
-                            int(first(rec, "cflow.dstport") or 0),
-                            int(first(rec, "cflow.protocol") or 0),
+                sport = int(first(rec, "cflow.srcport") or 0)
+                dport = int(first(rec, "cflow.dstport") or 0)
+                proto = int(first(rec, "cflow.protocol") or 0)
+                tc = first(rec, "cflow.icmp_type_code_ipv4", "cflow.icmp_type_code_ipv6")
+                if proto in (1, 58) and tc is not None and (int(tc, 0) or not dport):
+                    # ICMP type/code element: flowkit puts type*256+code in dst_port
+                    sport, dport = 0, int(tc, 0)
+                out.append((addr(src), addr(dst), sport, dport,
+                            proto,
                             int(first(rec, "cflow.octets", "cflow.octets64") or 0),
                             int(first(rec, "cflow.packets", "cflow.packets64") or 0),
                             times[0], times[1]))
