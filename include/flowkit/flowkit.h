@@ -14,5 +14,8 @@
 #include <flowkit/alloc.h>
 #include <flowkit/params.h>
 #include <flowkit/flow.h>
+#include <flowkit/template.h>
+#include <flowkit/ipfix.h>
+#include <flowkit/session.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */
