@@ -60,29 +60,42 @@ typedef struct fk_capture fk_capture;
  */
 typedef enum fk_capture_param {
     /* basics */
-    FK_CAP_SNAPLEN = 100,        /**< int, bytes captured per packet [64, 262144], default 262144. */
-    FK_CAP_PROMISC = 101,        /**< bool, promiscuous mode, default 0. */
-    FK_CAP_BUFFER_SIZE = 102,    /**< int, kernel buffer bytes per device [0, 2^31-1]; 0 = libpcap's default; default 8 MiB. */
-    FK_CAP_FILTER = 103,         /**< string, BPF filter (NULL = none); runtime-settable. */
-    FK_CAP_IMMEDIATE = 104,      /**< bool, deliver packets as they arrive (no kernel batching delay), default 1. */
-    FK_CAP_DECODE_TUNNELS = 105, /**< bool, count VXLAN/GENEVE traffic as its inner flows, default 0. */
+    FK_CAP_SNAPLEN = 100,     /**< int, bytes captured per packet [64, 262144], default 262144. */
+    FK_CAP_PROMISC = 101,     /**< bool, promiscuous mode, default 0. */
+    FK_CAP_BUFFER_SIZE = 102, /**< int, kernel buffer bytes per device [0, 2^31-1]; 0 = libpcap's
+                                 default; default 8 MiB. */
+    FK_CAP_FILTER = 103,      /**< string, BPF filter (NULL = none); runtime-settable. */
+    FK_CAP_IMMEDIATE =
+        104, /**< bool, deliver packets as they arrive (no kernel batching delay), default 1. */
+    FK_CAP_DECODE_TUNNELS =
+        105, /**< bool, count VXLAN/GENEVE traffic as its inner flows, default 0. */
     /* pipeline */
-    FK_CAP_QUEUE_SIZE = 200,       /**< int, packets per worker queue [16, 2^24], default 8192. */
-    FK_CAP_WORKERS = 201,          /**< int, worker threads [0, 64]; 0 = the caller's thread; default 0. */
-    FK_CAP_IDLE_TIMEOUT = 202,     /**< int, seconds without packets before a flow ends [1, 86400], default 15. */
-    FK_CAP_ACTIVE_TIMEOUT = 203,   /**< int, seconds after which a long flow is reported [1, 604800], default 1800. */
-    FK_CAP_MAX_FLOWS = 204,        /**< int, flows kept in all tables together [16, 2^28], default 262144. */
-    FK_CAP_EVENT_QUEUE_SIZE = 205, /**< int, events per worker return queue [16, 2^22], default 16384. */
+    FK_CAP_QUEUE_SIZE = 200, /**< int, packets per worker queue [16, 2^24], default 8192. */
+    FK_CAP_WORKERS = 201, /**< int, worker threads [0, 64]; 0 = the caller's thread; default 0. */
+    FK_CAP_IDLE_TIMEOUT =
+        202, /**< int, seconds without packets before a flow ends [1, 86400], default 15. */
+    FK_CAP_ACTIVE_TIMEOUT =
+        203, /**< int, seconds after which a long flow is reported [1, 604800], default 1800. */
+    FK_CAP_MAX_FLOWS =
+        204, /**< int, flows kept in all tables together [16, 2^28], default 262144. */
+    FK_CAP_EVENT_QUEUE_SIZE =
+        205, /**< int, events per worker return queue [16, 2^22], default 16384. */
     /* pcap store */
-    FK_CAP_PCAP_STORE = 300,          /**< string, directory or strftime file pattern (NULL = off). */
-    FK_CAP_PCAP_ROTATE_BYTES = 301,   /**< int, start a new file before this size [0, 2^50]; 0 = never; default 0. */
-    FK_CAP_PCAP_ROTATE_SECONDS = 302, /**< int, start a new file after this many seconds of packet time [0, 2678400]; default 0. */
-    FK_CAP_PCAP_KEEP_FILES = 303,     /**< int, keep only the newest N files written [0, 1000000]; 0 = all; default 0. */
+    FK_CAP_PCAP_STORE = 300, /**< string, directory or strftime file pattern (NULL = off). */
+    FK_CAP_PCAP_ROTATE_BYTES =
+        301, /**< int, start a new file before this size [0, 2^50]; 0 = never; default 0. */
+    FK_CAP_PCAP_ROTATE_SECONDS = 302, /**< int, start a new file after this many seconds of packet
+                                         time [0, 2678400]; default 0. */
+    FK_CAP_PCAP_KEEP_FILES =
+        303, /**< int, keep only the newest N files written [0, 1000000]; 0 = all; default 0. */
     /* 400-499: process attribution (reserved) */
     /* limits */
-    FK_CAP_CPU_LIMIT = 500,      /**< double, CPU for the process in cores [0, 4096]; 0 = no limit; default 0. */
-    FK_CAP_MEMORY_LIMIT = 501,   /**< int, memory for the process in bytes, 0 or [16 MiB, 2^50]; 0 = no limit. */
-    FK_CAP_CGROUP_VERSION = 502, /**< int, 0 = automatic (v2 if its controllers are available, else v1), 1 or 2. */
+    FK_CAP_CPU_LIMIT =
+        500, /**< double, CPU for the process in cores [0, 4096]; 0 = no limit; default 0. */
+    FK_CAP_MEMORY_LIMIT =
+        501, /**< int, memory for the process in bytes, 0 or [16 MiB, 2^50]; 0 = no limit. */
+    FK_CAP_CGROUP_VERSION =
+        502, /**< int, 0 = automatic (v2 if its controllers are available, else v1), 1 or 2. */
     /* run */
     FK_CAP_DURATION = 600,    /**< double, seconds to capture [0, 1e9]; 0 = no limit; default 0. */
     FK_CAP_PACKET_COUNT = 601 /**< int, packets to capture [0, 2^62]; 0 = no limit; default 0. */
@@ -101,12 +114,13 @@ typedef enum fk_capture_event_type {
  * @since 0.1.0
  */
 typedef struct fk_capture_event {
-    int type;                         /**< ::fk_capture_event_type. */
-    const fk_session_event *session;  /**< The session event (FK_CAPTURE_EVENT_SESSION), else NULL. */
-    const fk_flow *flow;              /**< The flow record (FK_CAPTURE_EVENT_FLOW), else NULL. */
-    int error;                        /**< ::fk_status (FK_CAPTURE_EVENT_ERROR), else 0. */
-    const char *message;              /**< Error text with context (FK_CAPTURE_EVENT_ERROR), else NULL. */
-    const char *device;               /**< Source the error concerns, or NULL. */
+    int type; /**< ::fk_capture_event_type. */
+    const fk_session_event
+        *session;        /**< The session event (FK_CAPTURE_EVENT_SESSION), else NULL. */
+    const fk_flow *flow; /**< The flow record (FK_CAPTURE_EVENT_FLOW), else NULL. */
+    int error;           /**< ::fk_status (FK_CAPTURE_EVENT_ERROR), else 0. */
+    const char *message; /**< Error text with context (FK_CAPTURE_EVENT_ERROR), else NULL. */
+    const char *device;  /**< Source the error concerns, or NULL. */
 } fk_capture_event;
 
 /**
@@ -125,17 +139,19 @@ typedef void (*fk_capture_callback)(void *user, const fk_capture_event *event);
  * @since 0.1.0
  */
 typedef struct fk_capture_stats {
-    uint64_t packets;        /**< Packets read from the sources (after the BPF filter). */
-    uint64_t bytes;          /**< Their original (wire) lengths, link layer included. */
-    uint64_t kernel_drops;   /**< Dropped by the kernel or interface: `ps_drop + ps_ifdrop` of every live device. */
-    uint64_t queue_drops;    /**< Dropped because a worker queue was full. */
-    uint64_t decode_errors;  /**< Truncated, malformed or unsupported-link packets (not counted to flows). */
-    uint64_t non_ip;         /**< Valid frames without IP (ARP, LLDP, ...), not counted to flows. */
-    uint64_t event_drops;    /**< Events lost because a worker's event queue was full. */
-    uint64_t flows_active;   /**< Flows in the tables now. */
-    uint64_t flows_created;  /**< Flows created. */
-    uint64_t flows_evicted;  /**< Flows ended early because the table was full (FK_END_RESOURCES). */
-    uint64_t flows_emitted;  /**< Flow records produced by the tables (delivered + dropped). */
+    uint64_t packets;       /**< Packets read from the sources (after the BPF filter). */
+    uint64_t bytes;         /**< Their original (wire) lengths, link layer included. */
+    uint64_t kernel_drops;  /**< Dropped by the kernel or interface: `ps_drop + ps_ifdrop` of every
+                               live device. */
+    uint64_t queue_drops;   /**< Dropped because a worker queue was full. */
+    uint64_t decode_errors; /**< Truncated, malformed or unsupported-link packets (not counted to
+                               flows). */
+    uint64_t non_ip;        /**< Valid frames without IP (ARP, LLDP, ...), not counted to flows. */
+    uint64_t event_drops;   /**< Events lost because a worker's event queue was full. */
+    uint64_t flows_active;  /**< Flows in the tables now. */
+    uint64_t flows_created; /**< Flows created. */
+    uint64_t flows_evicted; /**< Flows ended early because the table was full (FK_END_RESOURCES). */
+    uint64_t flows_emitted; /**< Flow records produced by the tables (delivered + dropped). */
     uint64_t session_events; /**< Session events produced by the tables (delivered + dropped). */
     uint64_t store_files;    /**< pcap store: files opened. */
     uint64_t store_packets;  /**< pcap store: packets written. */
@@ -281,6 +297,16 @@ FK_API int fk_capture_add_device(fk_capture *h, const char *name);
  * @since 0.1.0
  */
 FK_API int fk_capture_add_file(fk_capture *h, const char *path);
+
+/**
+ * Forget every device and file added so far (e.g. to fix a wrong device
+ * name after a failed activate).
+ *
+ * @param h the handle (not activated).
+ * @return 0, `FK_EINVAL` or `FK_EACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_capture_clear_sources(fk_capture *h);
 
 /**
  * Set the event callback. Without one, events are counted and discarded.

@@ -223,8 +223,7 @@ static int add_name(fk_capture *h, char ***list, size_t *n, const char *name, co
     if (!h || !name || !name[0])
         return fk__error(FK_EINVAL, "capture: empty %s name", what);
     if (h->activated)
-        return fk__error(FK_EACTIVATED, "capture: cannot add %s \"%s\" after activate", what,
-                         name);
+        return fk__error(FK_EACTIVATED, "capture: cannot add %s \"%s\" after activate", what, name);
     for (size_t i = 0; i < *n; i++) {
         if (strcmp((*list)[i], name) == 0)
             return fk__error(FK_EEXIST, "capture: %s \"%s\" added twice", what, name);
@@ -252,6 +251,19 @@ int fk_capture_add_file(fk_capture *h, const char *path)
     if (!h)
         return fk__error(FK_EINVAL, "capture: NULL handle");
     return add_name(h, &h->files, &h->nfiles, path, "file");
+}
+
+int fk_capture_clear_sources(fk_capture *h)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "capture: NULL handle");
+    if (h->activated)
+        return fk__error(FK_EACTIVATED, "capture: cannot change sources after activate");
+    free_list(h->devices, h->ndevices);
+    free_list(h->files, h->nfiles);
+    h->devices = h->files = NULL;
+    h->ndevices = h->nfiles = 0;
+    return 0;
 }
 
 int fk_capture_set_callback(fk_capture *h, fk_capture_callback callback, void *user)

@@ -27,9 +27,9 @@ typedef struct fk__cap_source {
     bool done; /* EOF, failed or stopped */
     pcap_t *pcap;
     int linktype;
-    int fd;          /* selectable fd (live), -1 otherwise */
-    int ts_scale;    /* 1 for nanosecond timestamps, 1000 for microseconds */
-    bool has_next;   /* offline lookahead */
+    int fd;        /* selectable fd (live), -1 otherwise */
+    int ts_scale;  /* 1 for nanosecond timestamps, 1000 for microseconds */
+    bool has_next; /* offline lookahead */
     struct pcap_pkthdr *next_hdr;
     const u_char *next_data;
     fk__pcap_store *store;
@@ -64,9 +64,9 @@ typedef struct fk__cap_worker {
     fk__ring out; /* worker -> dispatch */
     int wake_fd;  /* eventfd the worker sleeps on */
     atomic_int sleeping;
-    bool pending;  /* dispatch side: messages pushed since the last wake */
-    bool flushing; /* worker side: in a flush, event pushes wait */
-    void *ctx;     /* worker side: sink context */
+    bool pending;   /* dispatch side: messages pushed since the last wake */
+    bool flushing;  /* worker side: in a flush, event pushes wait */
+    void *ctx;      /* worker side: sink context */
     size_t flushed; /* dispatch side: FLUSHED marks received */
     fk__flow_table *table;
     /* Published by the worker for fk_capture_get_stats(). */
@@ -101,9 +101,9 @@ struct fk_capture {
     size_t nworkers;
     unsigned decode_flags;
 
-    uint64_t packet_limit;   /* 0 = none */
-    int64_t deadline_mono;   /* 0 = none */
-    int64_t clock_ns;        /* flow clock: newest packet or wall time */
+    uint64_t packet_limit; /* 0 = none */
+    int64_t deadline_mono; /* 0 = none */
+    int64_t clock_ns;      /* flow clock: newest packet or wall time */
     int64_t next_tick_ns;
 
     uint64_t packets, bytes, queue_drops, decode_errors, non_ip, store_errors;

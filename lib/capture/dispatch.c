@@ -55,8 +55,7 @@ int fk__dispatch_start(fk_capture *h)
     fk__flow_config_default(&cfg);
     int64_t max_flows = fk__params_int(&h->params, FK_CAP_MAX_FLOWS);
     cfg.idle_timeout_ns = fk__params_int(&h->params, FK_CAP_IDLE_TIMEOUT) * INT64_C(1000000000);
-    cfg.active_timeout_ns =
-        fk__params_int(&h->params, FK_CAP_ACTIVE_TIMEOUT) * INT64_C(1000000000);
+    cfg.active_timeout_ns = fk__params_int(&h->params, FK_CAP_ACTIVE_TIMEOUT) * INT64_C(1000000000);
     h->decode_flags = fk__params_int(&h->params, FK_CAP_DECODE_TUNNELS) ? FK__DECODE_TUNNELS : 0;
     size_t n = (size_t)fk__params_int(&h->params, FK_CAP_WORKERS);
     int rc = 0;
@@ -142,8 +141,7 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
             s->store_failing = false;
     }
     fk__packet pkt;
-    int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts,
-                               h->decode_flags);
+    int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts, h->decode_flags);
     if (st == FK__PKT_OK) {
         if (h->table) {
             fk__flow_table_add(h->table, &pkt);

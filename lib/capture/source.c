@@ -22,8 +22,7 @@ static int map_activate_error(pcap_t *p, const char *name, int rc)
                          "%s: permission denied (capturing needs root or CAP_NET_RAW): %s", name,
                          detail);
     case PCAP_ERROR_PROMISC_PERM_DENIED:
-        return fk__error(FK_EPERM, "%s: permission denied for promiscuous mode: %s", name,
-                         detail);
+        return fk__error(FK_EPERM, "%s: permission denied for promiscuous mode: %s", name, detail);
     case PCAP_ERROR_IFACE_NOT_UP:
         return fk__error(FK_ENODEV, "%s: interface is down", name);
     case PCAP_ERROR_RFMON_NOTSUP:
@@ -113,8 +112,8 @@ int fk__source_apply_filter(fk_capture *h, const char *filter)
         if (!s->pcap)
             continue;
         if (pcap_compile(s->pcap, &progs[i], expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-            rc = fk__error(FK_EFILTER, "%s: filter \"%s\": %s", s->name, expr,
-                           pcap_geterr(s->pcap));
+            rc =
+                fk__error(FK_EFILTER, "%s: filter \"%s\": %s", s->name, expr, pcap_geterr(s->pcap));
             break;
         }
         compiled = i + 1;

@@ -200,8 +200,7 @@ static void remember(fk__pcap_store *s, const char *name)
     }
     char *copy = fk__strdup(name);
     if (!copy) {
-        FK__LOG_WARN("capture", "pcap store: out of memory; \"%s\" will not be rotated away",
-                     name);
+        FK__LOG_WARN("capture", "pcap store: out of memory; \"%s\" will not be rotated away", name);
         return;
     }
     s->kept[(s->kept_head + s->kept_count) % cap] = copy;
@@ -211,8 +210,8 @@ static void remember(fk__pcap_store *s, const char *name)
 static int open_file(fk__pcap_store *s, int64_t ts_ns)
 {
     char name[STORE_NAME_MAX];
-    int rc = fk__store_format_name(name, sizeof name, s->target, s->is_dir, s->device,
-                                   s->rotating, s->seq, ts_ns);
+    int rc = fk__store_format_name(name, sizeof name, s->target, s->is_dir, s->device, s->rotating,
+                                   s->seq, ts_ns);
     if (rc < 0)
         return rc;
     s->dumper = pcap_dump_open(s->dead, name);
