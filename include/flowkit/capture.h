@@ -59,46 +59,54 @@ typedef struct fk_capture fk_capture;
  * @since 0.1.0
  */
 typedef enum fk_capture_param {
-    /* basics */
-    FK_CAP_SNAPLEN = 100,     /**< int, bytes captured per packet [64, 262144], default 262144. */
-    FK_CAP_PROMISC = 101,     /**< bool, promiscuous mode, default 0. */
-    FK_CAP_BUFFER_SIZE = 102, /**< int, kernel buffer bytes per device [0, 2^31-1]; 0 = libpcap's
-                                 default; default 8 MiB. */
-    FK_CAP_FILTER = 103,      /**< string, BPF filter (NULL = none); runtime-settable. */
-    FK_CAP_IMMEDIATE =
-        104, /**< bool, deliver packets as they arrive (no kernel batching delay), default 1. */
-    FK_CAP_DECODE_TUNNELS =
-        105, /**< bool, count VXLAN/GENEVE traffic as its inner flows, default 0. */
-    /* pipeline */
-    FK_CAP_QUEUE_SIZE = 200, /**< int, packets per worker queue [16, 2^24], default 8192. */
-    FK_CAP_WORKERS = 201, /**< int, worker threads [0, 64]; 0 = the caller's thread; default 0. */
-    FK_CAP_IDLE_TIMEOUT =
-        202, /**< int, seconds without packets before a flow ends [1, 86400], default 15. */
-    FK_CAP_ACTIVE_TIMEOUT =
-        203, /**< int, seconds after which a long flow is reported [1, 604800], default 1800. */
-    FK_CAP_MAX_FLOWS =
-        204, /**< int, flows kept in all tables together [16, 2^28], default 262144. */
-    FK_CAP_EVENT_QUEUE_SIZE =
-        205, /**< int, events per worker return queue [16, 2^22], default 16384. */
-    /* pcap store */
-    FK_CAP_PCAP_STORE = 300, /**< string, directory or strftime file pattern (NULL = off). */
-    FK_CAP_PCAP_ROTATE_BYTES =
-        301, /**< int, start a new file before this size [0, 2^50]; 0 = never; default 0. */
-    FK_CAP_PCAP_ROTATE_SECONDS = 302, /**< int, start a new file after this many seconds of packet
-                                         time [0, 2678400]; default 0. */
-    FK_CAP_PCAP_KEEP_FILES =
-        303, /**< int, keep only the newest N files written [0, 1000000]; 0 = all; default 0. */
-    /* 400-499: process attribution (reserved) */
-    /* limits */
-    FK_CAP_CPU_LIMIT =
-        500, /**< double, CPU for the process in cores [0, 4096]; 0 = no limit; default 0. */
-    FK_CAP_MEMORY_LIMIT =
-        501, /**< int, memory for the process in bytes, 0 or [16 MiB, 2^50]; 0 = no limit. */
-    FK_CAP_CGROUP_VERSION =
-        502, /**< int, 0 = automatic (v2 if its controllers are available, else v1), 1 or 2. */
-    /* run */
-    FK_CAP_DURATION = 600,    /**< double, seconds to capture [0, 1e9]; 0 = no limit; default 0. */
-    FK_CAP_PACKET_COUNT = 601 /**< int, packets to capture [0, 2^62]; 0 = no limit; default 0. */
+    /* ---- basics ---- */
+    /** int, bytes captured per packet [64, 262144], default 262144. */
+    FK_CAP_SNAPLEN = 100,
+    /** bool, promiscuous mode, default 0. */
+    FK_CAP_PROMISC = 101,
+    /** int, kernel buffer bytes per device [0, 2^31-1]; 0 = libpcap's default; default 8 MiB. */
+    FK_CAP_BUFFER_SIZE = 102,
+    /** string, BPF filter (pcap-filter(7)), NULL = none; runtime-settable. */
+    FK_CAP_FILTER = 103,
+    /** bool, deliver packets as they arrive (no kernel batching delay), default 1. */
+    FK_CAP_IMMEDIATE = 104,
+    /** bool, count VXLAN (UDP 4789) / GENEVE (UDP 6081) traffic as its inner flows, default 0. */
+    FK_CAP_DECODE_TUNNELS = 105,
+    /* ---- pipeline ---- */
+    /** int, packets per worker queue [16, 2^24], default 8192. */
+    FK_CAP_QUEUE_SIZE = 200,
+    /** int, worker threads [0, 64]; 0 = everything in the caller's thread; default 0. */
+    FK_CAP_WORKERS = 201,
+    /** int, seconds without packets before a flow ends [1, 86400], default 15. */
+    FK_CAP_IDLE_TIMEOUT = 202,
+    /** int, seconds after which a long flow is reported and goes on [1, 604800], default 1800. */
+    FK_CAP_ACTIVE_TIMEOUT = 203,
+    /** int, flows kept in all tables together [16, 2^28], default 262144. */
+    FK_CAP_MAX_FLOWS = 204,
+    /** int, events per worker return queue [16, 2^22], default 16384. */
+    FK_CAP_EVENT_QUEUE_SIZE = 205,
+    /* ---- pcap store ---- */
+    /** string, directory or strftime(3) file pattern for the pcap store; NULL = off. */
+    FK_CAP_PCAP_STORE = 300,
+    /** int, start a new file before it would exceed this size [0, 2^50]; 0 = never. */
+    FK_CAP_PCAP_ROTATE_BYTES = 301,
+    /** int, start a new file after this many seconds of packet time [0, 2678400]; 0 = never. */
+    FK_CAP_PCAP_ROTATE_SECONDS = 302,
+    /** int, keep only the newest N files written [0, 1000000]; 0 = keep all. */
+    FK_CAP_PCAP_KEEP_FILES = 303,
+    /* ---- 400-499: process attribution (reserved) ---- */
+    /* ---- limits ---- */
+    /** double, CPU for the process in cores [0, 4096]; 0 = no limit. */
+    FK_CAP_CPU_LIMIT = 500,
+    /** int, memory for the process in bytes: 0 (no limit) or [16 MiB, 2^50]. */
+    FK_CAP_MEMORY_LIMIT = 501,
+    /** int, cgroup version for the limits: 0 automatic (v2 if its controllers are there), 1, 2. */
+    FK_CAP_CGROUP_VERSION = 502,
+    /* ---- run ---- */
+    /** double, seconds to capture [0, 1e9]; 0 = no limit. */
+    FK_CAP_DURATION = 600,
+    /** int, packets to capture [0, 2^62]; 0 = no limit. */
+    FK_CAP_PACKET_COUNT = 601
 } fk_capture_param;
 
 /** Kind of an ::fk_capture_event. @since 0.1.0 */
@@ -114,13 +122,18 @@ typedef enum fk_capture_event_type {
  * @since 0.1.0
  */
 typedef struct fk_capture_event {
-    int type; /**< ::fk_capture_event_type. */
-    const fk_session_event
-        *session;        /**< The session event (FK_CAPTURE_EVENT_SESSION), else NULL. */
-    const fk_flow *flow; /**< The flow record (FK_CAPTURE_EVENT_FLOW), else NULL. */
-    int error;           /**< ::fk_status (FK_CAPTURE_EVENT_ERROR), else 0. */
-    const char *message; /**< Error text with context (FK_CAPTURE_EVENT_ERROR), else NULL. */
-    const char *device;  /**< Source the error concerns, or NULL. */
+    /** ::fk_capture_event_type. */
+    int type;
+    /** The session event (FK_CAPTURE_EVENT_SESSION), else NULL. */
+    const fk_session_event *session;
+    /** The flow record (FK_CAPTURE_EVENT_FLOW), else NULL. */
+    const fk_flow *flow;
+    /** ::fk_status of the problem (FK_CAPTURE_EVENT_ERROR), else 0. */
+    int error;
+    /** Error text with context (FK_CAPTURE_EVENT_ERROR), else NULL. */
+    const char *message;
+    /** Source (device or file) the error concerns, or NULL. */
+    const char *device;
 } fk_capture_event;
 
 /**

@@ -416,6 +416,14 @@ int fk_capture_activate(fk_capture *h)
         fk_error saved = *fk_error_last();
         char msg[512];
         snprintf(msg, sizeof msg, "%s", saved.message);
+        if (saved.sys_errno) {
+            /* fk__error_set appends ": strerror" again: drop the first. */
+            char suffix[256];
+            snprintf(suffix, sizeof suffix, ": %s", strerror(saved.sys_errno));
+            size_t ml = strlen(msg), sl = strlen(suffix);
+            if (ml >= sl && strcmp(msg + ml - sl, suffix) == 0)
+                msg[ml - sl] = '\0';
+        }
         deactivate(h);
         return fk__error_set(rc, saved.sys_errno, "%s", msg);
     }

@@ -98,8 +98,8 @@ traffic() {
     wait $spid || fail "traffic server failed: $(cat "$WORK/server-$n.log")"
 }
 
-# stat OUT KEY: a counter from the final stats line.
-stat() {
+# capstat OUT KEY: a counter from the final stats line.
+capstat() {
     jq -r "select(.type == \"stats\") | .$2" "$1"
 }
 

@@ -27,7 +27,7 @@ for workers in 0 2; do
 
     # Nothing dropped anywhere.
     for k in kernel_drops queue_drops event_drops; do
-        [ "$(stat "$OUT" $k)" = 0 ] || fail "$k = $(stat "$OUT" $k)"
+        [ "$(capstat "$OUT" $k)" = 0 ] || fail "$k = $(capstat "$OUT" $k)"
     done
 
     # Known facts of the traffic.
@@ -45,6 +45,6 @@ for workers in 0 2; do
     [ "$c" = 1 ] || fail "expected the IPv6 UDP flow 2+2 packets, 296+296 bytes"
     c=$(count_json "$OUT" ".type==\"flow\" and .proto==1 and .src_addr==\"${P4}2\" and .dst_port==2048 and .packets==3 and .rev_packets==3 and .bytes==252 and .rev_bytes==252")
     [ "$c" = 1 ] || fail "expected the ICMP echo flow 3+3 packets, 252+252 bytes"
-    echo "workers=$workers: ok ($(stat "$OUT" packets) packets)"
+    echo "workers=$workers: ok ($(capstat "$OUT" packets) packets)"
 done
 echo PASS
