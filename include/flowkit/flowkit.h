@@ -15,8 +15,11 @@
 #include <flowkit/params.h>
 #include <flowkit/flow.h>
 #include <flowkit/capture.h>
+#include <flowkit/rank.h>
 #include <flowkit/template.h>
 #include <flowkit/ipfix.h>
 #include <flowkit/session.h>
+#include <flowkit/exporter.h>
+#include <flowkit/netflow.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */
