@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "capture/cgroup.h"
-#include "capture/ring.h"
+#include "capture/spsc.h"
 #include "capture/store.h"
 #include "core/params.h"
 #include "flow/flow_table.h"
@@ -60,8 +60,8 @@ typedef struct fk__cap_worker {
     size_t index;
     pthread_t thread;
     bool started;
-    fk__ring in;  /* dispatch -> worker */
-    fk__ring out; /* worker -> dispatch */
+    fk__spsc in;  /* dispatch -> worker */
+    fk__spsc out; /* worker -> dispatch */
     int wake_fd;  /* eventfd the worker sleeps on */
     atomic_int sleeping;
     bool pending;   /* dispatch side: messages pushed since the last wake */

@@ -147,11 +147,11 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
             fk__flow_table_add(h->table, &pkt);
         } else {
             fk__cap_worker *w = &h->workers[fk__flow_hash(&pkt) % h->nworkers];
-            fk__cap_msg *m = fk__ring_reserve(&w->in);
+            fk__cap_msg *m = fk__spsc_reserve(&w->in);
             if (m) {
                 m->kind = FK__MSG_PACKET;
                 m->pkt = pkt;
-                fk__ring_commit(&w->in);
+                fk__spsc_commit(&w->in);
                 w->pending = true;
             } else if (h->offline) {
                 /* A file can wait: no drops in replay. */
@@ -373,7 +373,7 @@ int fk_capture_next_timeout_ms(const fk_capture *h)
     if (h->finished || h->offline || atomic_load(&((fk_capture *)h)->break_flag))
         return 0;
     for (size_t i = 0; i < h->nworkers; i++) {
-        if (fk__ring_count(&h->workers[i].out))
+        if (fk__spsc_count(&h->workers[i].out))
             return 0;
     }
     int64_t wait = h->next_tick_ns - fk__real_ns();

@@ -42,10 +42,10 @@ static void publish(fk__cap_worker *w)
 static void push_event(fk__cap_worker *w, const fk__cap_evt *e, size_t size, bool *pushed)
 {
     for (;;) {
-        void *slot = fk__ring_reserve(&w->out);
+        void *slot = fk__spsc_reserve(&w->out);
         if (slot) {
             memcpy(slot, e, size);
-            fk__ring_commit(&w->out);
+            fk__spsc_commit(&w->out);
             *pushed = true;
             return;
         }
@@ -89,7 +89,7 @@ static void *worker_main(void *arg)
         size_t n = 0;
         fk__cap_msg *m;
         bool quit = false;
-        while (n < WORKER_BATCH && (m = fk__ring_peek(&w->in)) != NULL) {
+        while (n < WORKER_BATCH && (m = fk__spsc_peek(&w->in)) != NULL) {
             switch (m->kind) {
             case FK__MSG_PACKET:
                 fk__flow_table_add(w->table, &m->pkt);
@@ -110,7 +110,7 @@ static void *worker_main(void *arg)
                 quit = true;
                 break;
             }
-            fk__ring_release(&w->in);
+            fk__spsc_release(&w->in);
             n++;
             if (quit)
                 break;
@@ -128,7 +128,7 @@ static void *worker_main(void *arg)
          * sees `sleeping` after publishing (fences on both sides). */
         atomic_store(&w->sleeping, 1);
         atomic_thread_fence(memory_order_seq_cst);
-        if (fk__ring_count(&w->in) == 0) {
+        if (fk__spsc_count(&w->in) == 0) {
             struct pollfd pfd = {.fd = w->wake_fd, .events = POLLIN};
             poll(&pfd, 1, 1000);
         }
@@ -151,10 +151,10 @@ int fk__worker_start(fk__cap_worker *w, fk_capture *h, size_t index, const fk__f
         return fk__error(FK_ENOMEM, "capture: out of memory for worker %zu", index);
     c->w = w;
     w->ctx = c;
-    int rc = fk__ring_init(&w->in, (size_t)fk__params_int(&h->params, FK_CAP_QUEUE_SIZE),
+    int rc = fk__spsc_init(&w->in, (size_t)fk__params_int(&h->params, FK_CAP_QUEUE_SIZE),
                            sizeof(fk__cap_msg));
     if (rc == 0)
-        rc = fk__ring_init(&w->out, (size_t)fk__params_int(&h->params, FK_CAP_EVENT_QUEUE_SIZE),
+        rc = fk__spsc_init(&w->out, (size_t)fk__params_int(&h->params, FK_CAP_EVENT_QUEUE_SIZE),
                            sizeof(fk__cap_evt));
     if (rc < 0)
         return rc;
@@ -190,10 +190,10 @@ bool fk__worker_push(fk_capture *h, fk__cap_worker *w, const fk__cap_msg *m, boo
 {
     size_t size = m->kind == FK__MSG_PACKET ? sizeof *m : offsetof(fk__cap_msg, pkt);
     for (;;) {
-        void *slot = fk__ring_reserve(&w->in);
+        void *slot = fk__spsc_reserve(&w->in);
         if (slot) {
             memcpy(slot, m, size);
-            fk__ring_commit(&w->in);
+            fk__spsc_commit(&w->in);
             w->pending = true;
             return true;
         }
@@ -226,12 +226,12 @@ size_t fk__worker_drain(fk_capture *h, fk__cap_worker *w)
 {
     size_t n = 0;
     fk__cap_evt *e;
-    while ((e = fk__ring_peek(&w->out)) != NULL) {
+    while ((e = fk__spsc_peek(&w->out)) != NULL) {
         if (e->kind == FK__EVT_FLUSHED)
             w->flushed++;
         else
             deliver(h, e);
-        fk__ring_release(&w->out);
+        fk__spsc_release(&w->out);
         n++;
     }
     return n;
@@ -242,23 +242,23 @@ void fk__worker_stop(fk__cap_worker *w)
     if (w->started) {
         fk__cap_msg quit = {.kind = FK__MSG_QUIT};
         for (;;) {
-            void *slot = fk__ring_reserve(&w->in);
+            void *slot = fk__spsc_reserve(&w->in);
             if (slot) {
                 memcpy(slot, &quit, offsetof(fk__cap_msg, pkt));
-                fk__ring_commit(&w->in);
+                fk__spsc_commit(&w->in);
                 break;
             }
             /* Discard events (destroy delivers nothing) so the worker runs. */
-            while (fk__ring_peek(&w->out))
-                fk__ring_release(&w->out);
+            while (fk__spsc_peek(&w->out))
+                fk__spsc_release(&w->out);
             fk__worker_wake(w);
             sched_yield();
         }
         fk__worker_wake(w);
         /* The worker may wait for room for its last events. */
         for (;;) {
-            while (fk__ring_peek(&w->out))
-                fk__ring_release(&w->out);
+            while (fk__spsc_peek(&w->out))
+                fk__spsc_release(&w->out);
             if (pthread_tryjoin_np(w->thread, NULL) == 0)
                 break;
             sched_yield();
@@ -267,8 +267,8 @@ void fk__worker_stop(fk__cap_worker *w)
     }
     fk__flow_table_destroy(w->table);
     w->table = NULL;
-    fk__ring_free(&w->in);
-    fk__ring_free(&w->out);
+    fk__spsc_free(&w->in);
+    fk__spsc_free(&w->out);
     if (w->wake_fd >= 0)
         close(w->wake_fd);
     w->wake_fd = -1;

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture/ring.h"
+#include "capture/spsc.h"
 #include "capture/store.h"
 #include "fk_test.h"
 
@@ -822,32 +822,32 @@ static void store_names(void **state)
 static void ring_basics(void **state)
 {
     (void)state;
-    fk__ring r;
-    assert_int_equal(fk__ring_init(&r, 0, 8), FK_EINVAL);
-    assert_int_equal(fk__ring_init(&r, 5, 8), 0);
-    assert_int_equal(fk__ring_capacity(&r), 8);
-    assert_null(fk__ring_peek(&r));
+    fk__spsc r;
+    assert_int_equal(fk__spsc_init(&r, 0, 8), FK_EINVAL);
+    assert_int_equal(fk__spsc_init(&r, 5, 8), 0);
+    assert_int_equal(fk__spsc_capacity(&r), 8);
+    assert_null(fk__spsc_peek(&r));
     for (int i = 0; i < 8; i++) {
-        int *slot = fk__ring_reserve(&r);
+        int *slot = fk__spsc_reserve(&r);
         assert_non_null(slot);
         *slot = i;
-        fk__ring_commit(&r);
+        fk__spsc_commit(&r);
     }
-    assert_null(fk__ring_reserve(&r)); /* full */
-    assert_int_equal(fk__ring_count(&r), 8);
+    assert_null(fk__spsc_reserve(&r)); /* full */
+    assert_int_equal(fk__spsc_count(&r), 8);
     for (int i = 0; i < 8; i++) {
-        int *slot = fk__ring_peek(&r);
+        int *slot = fk__spsc_peek(&r);
         assert_non_null(slot);
         assert_int_equal(*slot, i);
-        fk__ring_release(&r);
+        fk__spsc_release(&r);
     }
-    assert_null(fk__ring_peek(&r));
-    assert_non_null(fk__ring_reserve(&r));
-    fk__ring_free(&r);
+    assert_null(fk__spsc_peek(&r));
+    assert_non_null(fk__spsc_reserve(&r));
+    fk__spsc_free(&r);
 }
 
 typedef struct ring_job {
-    fk__ring *r;
+    fk__spsc *r;
     uint64_t n;
     uint64_t sum;
 } ring_job;
@@ -857,7 +857,7 @@ static void *ring_consumer(void *arg)
     ring_job *j = arg;
     uint64_t got = 0, expect = 0;
     while (got < j->n) {
-        uint64_t *slot = fk__ring_peek(j->r);
+        uint64_t *slot = fk__spsc_peek(j->r);
         if (!slot)
             continue;
         if (*slot != expect)
@@ -865,7 +865,7 @@ static void *ring_consumer(void *arg)
         j->sum += *slot;
         expect++;
         got++;
-        fk__ring_release(j->r);
+        fk__spsc_release(j->r);
     }
     return NULL;
 }
@@ -873,21 +873,21 @@ static void *ring_consumer(void *arg)
 static void ring_two_threads(void **state)
 {
     (void)state;
-    fk__ring r;
-    assert_int_equal(fk__ring_init(&r, 64, sizeof(uint64_t)), 0);
+    fk__spsc r;
+    assert_int_equal(fk__spsc_init(&r, 64, sizeof(uint64_t)), 0);
     ring_job j = {.r = &r, .n = 200000};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, ring_consumer, &j), 0);
     for (uint64_t i = 0; i < j.n;) {
-        uint64_t *slot = fk__ring_reserve(&r);
+        uint64_t *slot = fk__spsc_reserve(&r);
         if (!slot)
             continue;
         *slot = i++;
-        fk__ring_commit(&r);
+        fk__spsc_commit(&r);
     }
     pthread_join(t, NULL);
     assert_int_equal(j.sum, j.n * (j.n - 1) / 2);
-    fk__ring_free(&r);
+    fk__spsc_free(&r);
 }
 
 static void create_survives_alloc_failures(void **state)

@@ -1,4 +1,4 @@
-#include "capture/ring.h"
+#include "capture/spsc.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -6,7 +6,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
-int fk__ring_init(fk__ring *r, size_t min_slots, size_t slot_size)
+int fk__spsc_init(fk__spsc *r, size_t min_slots, size_t slot_size)
 {
     memset(r, 0, sizeof *r);
     if (min_slots == 0 || slot_size == 0 || min_slots > ((size_t)1 << 30) ||
@@ -29,18 +29,18 @@ int fk__ring_init(fk__ring *r, size_t min_slots, size_t slot_size)
     return 0;
 }
 
-void fk__ring_free(fk__ring *r)
+void fk__spsc_free(fk__spsc *r)
 {
     fk__free(r->slots);
     r->slots = NULL;
 }
 
-size_t fk__ring_capacity(const fk__ring *r)
+size_t fk__spsc_capacity(const fk__spsc *r)
 {
     return r->mask + 1;
 }
 
-void *fk__ring_reserve(fk__ring *r)
+void *fk__spsc_reserve(fk__spsc *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (head - r->tail_cache > r->mask) {
@@ -51,13 +51,13 @@ void *fk__ring_reserve(fk__ring *r)
     return r->slots + (head & r->mask) * r->slot_size;
 }
 
-void fk__ring_commit(fk__ring *r)
+void fk__spsc_commit(fk__spsc *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     atomic_store_explicit(&r->head, head + 1, memory_order_release);
 }
 
-void *fk__ring_peek(fk__ring *r)
+void *fk__spsc_peek(fk__spsc *r)
 {
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     if (tail == r->head_cache) {
@@ -68,13 +68,13 @@ void *fk__ring_peek(fk__ring *r)
     return r->slots + (tail & r->mask) * r->slot_size;
 }
 
-void fk__ring_release(fk__ring *r)
+void fk__spsc_release(fk__spsc *r)
 {
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
 }
 
-size_t fk__ring_count(fk__ring *r)
+size_t fk__spsc_count(fk__spsc *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
     size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
