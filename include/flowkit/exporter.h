@@ -82,8 +82,10 @@ typedef enum fk_exporter_param {
 #define FK_EXPORTER_IE_PROCESS_ID 1
 /** Enterprise element: process name, string. @since 0.1.0 */
 #define FK_EXPORTER_IE_PROCESS_NAME 2
-/** Enterprise element: user name owning the process, string. @since 0.1.0 */
-#define FK_EXPORTER_IE_USER_NAME 3
+/** IANA element userName (371), string: the user owning the process. IANA has
+ *  it, so it is sent as the standard element, not under the PEN (enterprise id 3
+ *  stays unused). @since 0.1.0 */
+#define FK_EXPORTER_IE_USER_NAME 371
 /** Enterprise element: executable path of the process, string. @since 0.1.0 */
 #define FK_EXPORTER_IE_PROCESS_EXE 4
 /** Enterprise element: numeric user id, unsigned32. @since 0.1.0 */
@@ -127,6 +129,19 @@ typedef struct fk_exporter_stats {
     uint64_t connect_failures;  /**< Failed TCP connects and broken connections. */
     uint64_t send_errors;       /**< Failed sends (e.g. ECONNREFUSED on UDP). */
 } fk_exporter_stats;
+
+/**
+ * Register flowkit's enterprise elements (processId, processName,
+ * processExecutable, userId, sessionEventKind) under @p pen in a registry,
+ * so that a decoder or collector using it shows them by name and type.
+ *
+ * @param reg the registry (see template.h).
+ * @param pen the exporter's enterprise number, e.g. #FK_EXPORTER_DEFAULT_PEN.
+ * @return 0, or the errors of fk_ie_registry_add() (`FK_EEXIST` when
+ *         already registered, `FK_EINVAL` for pen 0 or 29305).
+ * @since 0.1.0
+ */
+FK_API int fk_exporter_register_elements(fk_ie_registry *reg, uint32_t pen);
 
 /**
  * Create an exporter with default parameters and no destination.

@@ -107,7 +107,7 @@ size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_field_spec *out, s
         ADD(FK_EXPORTER_IE_PROCESS_ID, 4, pen);
         ADD(FK_EXPORTER_IE_USER_ID, 4, pen);
         ADD(FK_EXPORTER_IE_PROCESS_NAME, FK__IPFIX_VARLEN, pen);
-        ADD(FK_EXPORTER_IE_USER_NAME, FK__IPFIX_VARLEN, pen);
+        ADD(FK_EXPORTER_IE_USER_NAME, FK__IPFIX_VARLEN, 0); /* IANA userName */
         ADD(FK_EXPORTER_IE_PROCESS_EXE, FK__IPFIX_VARLEN, pen);
     }
 #undef ADD
@@ -326,4 +326,26 @@ size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
         p = put_proc(p, proc);
     *mask = FK__TMPL_EVENT | (v6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0);
     return (size_t)(p - out);
+}
+
+int fk_exporter_register_elements(fk_ie_registry *reg, uint32_t pen)
+{
+    static const fk_ie elements[] = {
+        {0, FK_EXPORTER_IE_PROCESS_ID, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "processId", ""},
+        {0, FK_EXPORTER_IE_PROCESS_NAME, FK_IE_STRING, FK_IE_SEM_DEFAULT, "processName", ""},
+        {0, FK_EXPORTER_IE_PROCESS_EXE, FK_IE_STRING, FK_IE_SEM_DEFAULT, "processExecutable", ""},
+        {0, FK_EXPORTER_IE_USER_ID, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "userId", ""},
+        {0, FK_EXPORTER_IE_EVENT_KIND, FK_IE_UNSIGNED8, FK_IE_SEM_IDENTIFIER, "sessionEventKind",
+         ""},
+    };
+    if (!reg)
+        return fk__error(FK_EINVAL, "exporter: NULL registry");
+    for (size_t i = 0; i < sizeof elements / sizeof elements[0]; i++) {
+        fk_ie ie = elements[i];
+        ie.pen = pen;
+        int rc = fk_ie_registry_add(reg, &ie);
+        if (rc)
+            return rc;
+    }
+    return FK_OK;
 }
