@@ -14,5 +14,6 @@
 #include <flowkit/alloc.h>
 #include <flowkit/params.h>
 #include <flowkit/flow.h>
+#include <flowkit/collector.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */
