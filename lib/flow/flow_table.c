@@ -1,0 +1,698 @@
+/* Bidirectional flow table: preallocated slab, open-addressing index with
+ * linear probing (hash stored in the bucket, backward-shift deletion), and
+ * three intrusive lists that make expiry cost proportional to what expires:
+ *   live    flows by last activity (idle timeout, LRU eviction)
+ *   closing closed TCP flows by last activity (linger, then end record)
+ *   active  every flow by the start of its current record (active timeout)
+ */
+#include "flow/flow_table.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+#define NIL UINT32_MAX
+#define NS_PER_SEC 1000000000LL
+
+#define TCP_FIN 0x01u
+#define TCP_SYN 0x02u
+#define TCP_RST 0x04u
+#define TCP_ACK 0x10u
+
+/* Entry state bits. */
+#define ST_SYN 0x01u   /* SYN event sent */
+#define ST_FIN_A 0x02u /* FIN from key side a sent */
+#define ST_FIN_B 0x04u /* FIN from key side b sent */
+#define ST_RST 0x08u   /* RST event sent */
+#define ST_CLOSED 0x10u
+
+enum { LIST_LIVE = 0, LIST_CLOSING = 1, LIST_NONE = 2 };
+
+/* Canonical key: side a is the lower (address, port). 40 bytes, no padding. */
+typedef struct flow_key {
+    uint8_t a[16];
+    uint8_t b[16];
+    uint16_t pa;
+    uint16_t pb;
+    uint16_t vlan;
+    uint8_t proto;
+    uint8_t family;
+} flow_key;
+
+typedef struct flow_entry {
+    flow_key key;
+    uint32_t hash;
+    uint32_t gen;          /* bumped when the slot is freed (fragment cache) */
+    uint32_t prev, next;   /* live or closing list */
+    uint32_t aprev, anext; /* active list */
+    uint64_t bytes[2];     /* [0]: packets from a to b, [1]: b to a */
+    uint64_t packets[2];
+    int64_t first[2];
+    int64_t last[2];
+    int64_t last_any;        /* latest packet in either direction */
+    int64_t rec_start;       /* start of the current record (active timeout) */
+    uint16_t first_typecode; /* ICMP: type/code of the first packet */
+    uint8_t init_side;       /* key side that sent the first packet */
+    uint8_t state;           /* ST_* */
+    uint8_t tcp_flags[2];
+    uint8_t tos;
+    uint8_t list; /* LIST_* */
+} flow_entry;
+
+/* Later-fragment cache: (src, dst, proto, id) of a first fragment -> flow. */
+typedef struct frag_slot {
+    uint8_t src[16];
+    uint8_t dst[16];
+    uint32_t id;
+    uint32_t flow;
+    uint32_t gen;
+    uint16_t vlan;
+    uint8_t proto;
+    uint8_t side; /* key side of the first fragment's sender; 0xff = empty */
+} frag_slot;
+
+typedef struct list_head {
+    uint32_t head, tail;
+} list_head;
+
+struct fk__flow_table {
+    fk__flow_config cfg;
+    fk__flow_sink sink;
+    flow_entry *slab;
+    uint64_t *buckets; /* hash << 32 | (index + 1); 0 = empty */
+    uint32_t mask;
+    uint32_t free_head; /* free list threaded through entry.next */
+    list_head lists[2];
+    list_head active;
+    frag_slot *frags;
+    uint32_t frag_mask;
+    fk__flow_stats st;
+};
+
+/* ---- hashing ------------------------------------------------------------ */
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static inline uint32_t key_hash(const flow_key *k)
+{
+    uint64_t w[5];
+    memcpy(w, k, sizeof w);
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 5; i++)
+        h = (h ^ w[i]) * 0x100000001b3ULL + (h >> 29);
+    h = mix64(h);
+    uint32_t r = (uint32_t)(h ^ (h >> 32));
+    return r ? r : 1; /* 0 would look like an empty bucket's tag */
+}
+
+static inline int is_icmp(uint8_t proto)
+{
+    return proto == 1 || proto == 58;
+}
+
+/* Reply types folded onto their request so both directions share a key. */
+static inline uint16_t icmp_fold(uint8_t proto, uint16_t typecode)
+{
+    unsigned type = typecode >> 8;
+    if (proto == 1) {
+        switch (type) {
+        case 0: /* echo reply */
+            type = 8;
+            break;
+        case 14: /* timestamp reply */
+            type = 13;
+            break;
+        case 16: /* information reply */
+            type = 15;
+            break;
+        case 18: /* address mask reply */
+            type = 17;
+            break;
+        default:
+            break;
+        }
+    } else if (type == 129) { /* ICMPv6 echo reply */
+        type = 128;
+    }
+    return (uint16_t)(type << 8 | (typecode & 0xff));
+}
+
+/* Canonical key of a packet; returns the key side that sent it (0 = a). */
+static inline int make_key(flow_key *k, const fk__packet *p, int with_ports)
+{
+    uint16_t sp = with_ports ? p->src_port : 0;
+    uint16_t dp = with_ports ? p->dst_port : 0;
+    int icmp = is_icmp(p->proto);
+    if (icmp) {
+        sp = 0;
+        dp = with_ports ? icmp_fold(p->proto, p->dst_port) : 0;
+    }
+    int c = memcmp(p->src, p->dst, 16);
+    int side = c > 0 || (c == 0 && !icmp && sp > dp);
+    if (!side) {
+        memcpy(k->a, p->src, 16);
+        memcpy(k->b, p->dst, 16);
+        k->pa = sp;
+        k->pb = dp;
+    } else {
+        memcpy(k->a, p->dst, 16);
+        memcpy(k->b, p->src, 16);
+        k->pa = dp;
+        k->pb = sp;
+    }
+    if (icmp) { /* the type travels with the key, not with a side */
+        k->pa = 0;
+        k->pb = dp;
+    }
+    k->vlan = p->vlan;
+    k->proto = p->proto;
+    k->family = p->ip_version;
+    return side;
+}
+
+static inline int later_fragment(const fk__packet *p)
+{
+    return (p->flags & FK__PKT_F_FRAG) && !(p->flags & FK__PKT_F_FIRST_FRAG);
+}
+
+uint32_t fk__flow_hash(const fk__packet *p)
+{
+    flow_key k;
+    make_key(&k, p, !later_fragment(p));
+    return key_hash(&k);
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+static inline void list_unlink(flow_entry *slab, list_head *l, uint32_t i)
+{
+    flow_entry *e = &slab[i];
+    if (e->prev != NIL)
+        slab[e->prev].next = e->next;
+    else
+        l->head = e->next;
+    if (e->next != NIL)
+        slab[e->next].prev = e->prev;
+    else
+        l->tail = e->prev;
+    e->prev = e->next = NIL;
+}
+
+static inline void list_append(flow_entry *slab, list_head *l, uint32_t i)
+{
+    flow_entry *e = &slab[i];
+    e->next = NIL;
+    e->prev = l->tail;
+    if (l->tail != NIL)
+        slab[l->tail].next = i;
+    else
+        l->head = i;
+    l->tail = i;
+}
+
+static inline void alist_unlink(flow_entry *slab, list_head *l, uint32_t i)
+{
+    flow_entry *e = &slab[i];
+    if (e->aprev != NIL)
+        slab[e->aprev].anext = e->anext;
+    else
+        l->head = e->anext;
+    if (e->anext != NIL)
+        slab[e->anext].aprev = e->aprev;
+    else
+        l->tail = e->aprev;
+    e->aprev = e->anext = NIL;
+}
+
+static inline void alist_append(flow_entry *slab, list_head *l, uint32_t i)
+{
+    flow_entry *e = &slab[i];
+    e->anext = NIL;
+    e->aprev = l->tail;
+    if (l->tail != NIL)
+        slab[l->tail].anext = i;
+    else
+        l->head = i;
+    l->tail = i;
+}
+
+/* ---- index -------------------------------------------------------------- */
+
+static inline uint32_t index_find(const fk__flow_table *t, const flow_key *k, uint32_t h)
+{
+    uint32_t pos = h & t->mask;
+    for (;;) {
+        uint64_t b = t->buckets[pos];
+        if (!b)
+            return NIL;
+        if ((uint32_t)(b >> 32) == h) {
+            uint32_t i = (uint32_t)b - 1;
+            if (memcmp(&t->slab[i].key, k, sizeof *k) == 0)
+                return i;
+        }
+        pos = (pos + 1) & t->mask;
+    }
+}
+
+static inline void index_insert(fk__flow_table *t, uint32_t h, uint32_t i)
+{
+    uint32_t pos = h & t->mask;
+    while (t->buckets[pos])
+        pos = (pos + 1) & t->mask;
+    t->buckets[pos] = (uint64_t)h << 32 | (uint64_t)(i + 1);
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void index_remove(fk__flow_table *t, uint32_t h, uint32_t i)
+{
+    uint64_t want = (uint64_t)h << 32 | (uint64_t)(i + 1);
+    uint32_t pos = h & t->mask;
+    while (t->buckets[pos] != want)
+        pos = (pos + 1) & t->mask;
+    uint32_t hole = pos;
+    for (;;) {
+        pos = (pos + 1) & t->mask;
+        uint64_t b = t->buckets[pos];
+        if (!b)
+            break;
+        uint32_t home = (uint32_t)(b >> 32) & t->mask;
+        /* Move b into the hole unless its home lies cyclically in (hole, pos]. */
+        int stays = hole <= pos ? (home > hole && home <= pos) : (home > hole || home <= pos);
+        if (!stays) {
+            t->buckets[hole] = b;
+            hole = pos;
+        }
+    }
+    t->buckets[hole] = 0;
+}
+
+/* ---- records and events ------------------------------------------------- */
+
+static void fill_addr(fk_addr *a, const uint8_t *bytes, uint8_t family)
+{
+    a->family = family;
+    memcpy(a->bytes, bytes, 16);
+}
+
+static void emit_record(fk__flow_table *t, uint32_t i, uint8_t reason)
+{
+    flow_entry *e = &t->slab[i];
+    if (e->packets[0] + e->packets[1] == 0)
+        return; /* nothing since the last active-timeout record */
+    t->st.records++;
+    if (reason == FK_END_RESOURCES)
+        t->st.evicted++;
+    if (!t->sink.on_flow)
+        return;
+    int f = e->init_side, r = 1 - f;
+    fk__flow_record rec;
+    memset(&rec, 0, sizeof rec);
+    fk_flow *fl = &rec.flow;
+    const flow_key *k = &e->key;
+    fill_addr(&fl->src, f == 0 ? k->a : k->b, k->family);
+    fill_addr(&fl->dst, f == 0 ? k->b : k->a, k->family);
+    if (is_icmp(k->proto)) {
+        fl->src_port = 0;
+        fl->dst_port = e->first_typecode;
+    } else {
+        fl->src_port = f == 0 ? k->pa : k->pb;
+        fl->dst_port = f == 0 ? k->pb : k->pa;
+    }
+    fl->proto = k->proto;
+    fl->tcp_flags = e->tcp_flags[f];
+    fl->rev_tcp_flags = e->tcp_flags[r];
+    fl->tos = e->tos;
+    fl->vlan = k->vlan;
+    fl->version = 0;
+    fl->present = FK_FLOW_HAS_REVERSE | FK_FLOW_HAS_END_REASON;
+    fl->bytes = e->bytes[f];
+    fl->packets = e->packets[f];
+    fl->rev_bytes = e->bytes[r];
+    fl->rev_packets = e->packets[r];
+    rec.fwd_first_ns = e->first[f];
+    rec.fwd_last_ns = e->last[f];
+    rec.rev_first_ns = e->first[r];
+    rec.rev_last_ns = e->last[r];
+    if (e->packets[f] && e->packets[r]) {
+        fl->start_ns = e->first[f] < e->first[r] ? e->first[f] : e->first[r];
+        fl->end_ns = e->last[f] > e->last[r] ? e->last[f] : e->last[r];
+    } else if (e->packets[f]) {
+        fl->start_ns = e->first[f];
+        fl->end_ns = e->last[f];
+    } else {
+        fl->start_ns = e->first[r];
+        fl->end_ns = e->last[r];
+    }
+    fl->end_reason = reason;
+    rec.hash = e->hash;
+    t->sink.on_flow(t->sink.ctx, &rec);
+}
+
+static void emit_event(fk__flow_table *t, const fk__packet *p, uint8_t kind)
+{
+    t->st.events++;
+    if (!t->sink.on_event)
+        return;
+    fk_session_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.proto = p->proto;
+    ev.vlan = p->vlan;
+    ev.time_ns = p->ts_ns;
+    fill_addr(&ev.src, p->src, p->ip_version);
+    fill_addr(&ev.dst, p->dst, p->ip_version);
+    ev.src_port = p->src_port;
+    ev.dst_port = p->dst_port;
+    t->sink.on_event(t->sink.ctx, &ev);
+}
+
+/* ---- entry lifecycle ---------------------------------------------------- */
+
+static void entry_free(fk__flow_table *t, uint32_t i)
+{
+    flow_entry *e = &t->slab[i];
+    index_remove(t, e->hash, i);
+    if (e->list != LIST_NONE)
+        list_unlink(t->slab, &t->lists[e->list], i);
+    alist_unlink(t->slab, &t->active, i);
+    e->list = LIST_NONE;
+    e->gen++;
+    e->next = t->free_head;
+    t->free_head = i;
+    t->st.active--;
+}
+
+static void entry_end(fk__flow_table *t, uint32_t i, uint8_t reason)
+{
+    emit_record(t, i, reason);
+    entry_free(t, i);
+}
+
+static void reset_counters(flow_entry *e)
+{
+    e->bytes[0] = e->bytes[1] = 0;
+    e->packets[0] = e->packets[1] = 0;
+    e->first[0] = e->first[1] = 0;
+    e->last[0] = e->last[1] = 0;
+    e->tcp_flags[0] = e->tcp_flags[1] = 0;
+}
+
+/* Free one slot when the table is full: a closed flow first (it is done
+ * anyway), else the least recently used live flow. */
+static void make_room(fk__flow_table *t)
+{
+    uint32_t i = t->lists[LIST_CLOSING].head;
+    if (i != NIL) {
+        entry_end(t, i, FK_END_DETECTED);
+        return;
+    }
+    i = t->lists[LIST_LIVE].head;
+    if (i != NIL)
+        entry_end(t, i, FK_END_RESOURCES);
+}
+
+static uint32_t entry_new(fk__flow_table *t, const flow_key *k, uint32_t h, int side,
+                          const fk__packet *p)
+{
+    if (t->free_head == NIL)
+        make_room(t);
+    uint32_t i = t->free_head;
+    flow_entry *e = &t->slab[i];
+    t->free_head = e->next;
+    uint32_t gen = e->gen;
+    memset(e, 0, sizeof *e);
+    e->gen = gen;
+    e->key = *k;
+    e->hash = h;
+    e->init_side = (uint8_t)side;
+    e->tos = p->tos;
+    e->first_typecode = is_icmp(p->proto) ? p->dst_port : 0;
+    e->rec_start = p->ts_ns;
+    e->list = LIST_LIVE;
+    index_insert(t, h, i);
+    list_append(t->slab, &t->lists[LIST_LIVE], i);
+    alist_append(t->slab, &t->active, i);
+    t->st.active++;
+    t->st.created++;
+    return i;
+}
+
+/* ---- public-internal API ------------------------------------------------ */
+
+void fk__flow_config_default(fk__flow_config *cfg)
+{
+    cfg->max_flows = 65536;
+    cfg->idle_timeout_ns = 15 * NS_PER_SEC;
+    cfg->active_timeout_ns = 1800 * NS_PER_SEC;
+    cfg->tcp_linger_ns = 1 * NS_PER_SEC;
+}
+
+int fk__flow_table_create(fk__flow_table **out, const fk__flow_config *cfg,
+                          const fk__flow_sink *sink)
+{
+    if (!out || !cfg)
+        return fk__error(FK_EINVAL, "flow table: NULL argument");
+    *out = NULL;
+    if (cfg->max_flows == 0 || cfg->max_flows > (1u << 28))
+        return fk__error(FK_EINVAL, "flow table: max_flows = %u is out of range [1, %u]",
+                         cfg->max_flows, 1u << 28);
+    if (cfg->idle_timeout_ns < 0 || cfg->active_timeout_ns < 0 || cfg->tcp_linger_ns < 0)
+        return fk__error(FK_EINVAL, "flow table: negative timeout");
+    fk__flow_table *t = FK__NEW(fk__flow_table);
+    if (!t)
+        return fk__error(FK_ENOMEM, "flow table: out of memory");
+    t->cfg = *cfg;
+    if (sink)
+        t->sink = *sink;
+    uint32_t nb = 16;
+    while (nb < cfg->max_flows * 2u)
+        nb <<= 1;
+    t->mask = nb - 1;
+    uint32_t nf = 256;
+    while (nf < cfg->max_flows / 8 && nf < 65536)
+        nf <<= 1;
+    t->frag_mask = nf - 1;
+    t->slab = fk__calloc(cfg->max_flows, sizeof *t->slab);
+    t->buckets = fk__calloc(nb, sizeof *t->buckets);
+    t->frags = fk__calloc(nf, sizeof *t->frags);
+    if (!t->slab || !t->buckets || !t->frags) {
+        fk__flow_table_destroy(t);
+        return fk__error(FK_ENOMEM, "flow table: out of memory for %u flows", cfg->max_flows);
+    }
+    for (uint32_t i = 0; i < cfg->max_flows; i++) {
+        t->slab[i].next = i + 1 < cfg->max_flows ? i + 1 : NIL;
+        t->slab[i].list = LIST_NONE;
+        t->slab[i].prev = t->slab[i].aprev = t->slab[i].anext = NIL;
+    }
+    for (uint32_t i = 0; i < nf; i++)
+        t->frags[i].side = 0xff;
+    t->free_head = 0;
+    t->lists[0].head = t->lists[0].tail = NIL;
+    t->lists[1].head = t->lists[1].tail = NIL;
+    t->active.head = t->active.tail = NIL;
+    *out = t;
+    return FK_OK;
+}
+
+void fk__flow_table_destroy(fk__flow_table *t)
+{
+    if (!t)
+        return;
+    fk__free(t->slab);
+    fk__free(t->buckets);
+    fk__free(t->frags);
+    fk__free(t);
+}
+
+static inline uint32_t frag_hash(const fk__packet *p)
+{
+    uint64_t w[4];
+    memcpy(w, p->src, 16);
+    memcpy(w + 2, p->dst, 16);
+    uint64_t h =
+        mix64(w[0] ^ mix64(w[1] ^ mix64(w[2] ^ mix64(w[3]))) ^
+              ((uint64_t)p->frag_id << 16 | (uint64_t)p->proto << 8) ^ (uint64_t)p->vlan << 48);
+    return (uint32_t)h;
+}
+
+static inline int frag_match(const frag_slot *s, const fk__packet *p)
+{
+    return s->side != 0xff && s->id == p->frag_id && s->proto == p->proto && s->vlan == p->vlan &&
+           memcmp(s->src, p->src, 16) == 0 && memcmp(s->dst, p->dst, 16) == 0;
+}
+
+static void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
+{
+    flow_entry *e = &t->slab[i];
+    if (e->packets[side] == 0 || p->ts_ns < e->first[side])
+        e->first[side] = p->ts_ns;
+    if (p->ts_ns > e->last[side] || e->packets[side] == 0)
+        e->last[side] = p->ts_ns;
+    if (p->ts_ns > e->last_any)
+        e->last_any = p->ts_ns;
+    e->packets[side]++;
+    e->bytes[side] += p->ip_len;
+    e->tcp_flags[side] |= p->tcp_flags;
+    t->st.packets++;
+    t->st.bytes += p->ip_len;
+    if (e->list != LIST_NONE) { /* most recently used: to the tail */
+        list_head *l = &t->lists[e->list];
+        if (l->tail != i) {
+            list_unlink(t->slab, l, i);
+            list_append(t->slab, l, i);
+        }
+    }
+}
+
+/* Active timeout on a packet: emit what the record has so far, restart it. */
+static void maybe_active(fk__flow_table *t, uint32_t i, int64_t now)
+{
+    flow_entry *e = &t->slab[i];
+    if (!t->cfg.active_timeout_ns || now - e->rec_start < t->cfg.active_timeout_ns)
+        return;
+    emit_record(t, i, FK_END_ACTIVE);
+    reset_counters(e);
+    e->rec_start = now;
+    alist_unlink(t->slab, &t->active, i);
+    alist_append(t->slab, &t->active, i);
+}
+
+static void tcp_track(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
+{
+    flow_entry *e = &t->slab[i];
+    uint8_t fl = p->tcp_flags;
+    if ((fl & TCP_SYN) && !(e->state & ST_SYN)) {
+        e->state |= ST_SYN;
+        emit_event(t, p, FK_SESSION_SYN);
+    }
+    if (fl & TCP_FIN) {
+        uint8_t bit = side == 0 ? ST_FIN_A : ST_FIN_B;
+        if (!(e->state & bit)) {
+            e->state |= bit;
+            emit_event(t, p, FK_SESSION_FIN);
+        }
+    }
+    if ((fl & TCP_RST) && !(e->state & ST_RST)) {
+        e->state |= ST_RST;
+        emit_event(t, p, FK_SESSION_RST);
+    }
+    int closed = (e->state & ST_RST) || (e->state & (ST_FIN_A | ST_FIN_B)) == (ST_FIN_A | ST_FIN_B);
+    if (closed && !(e->state & ST_CLOSED)) {
+        e->state |= ST_CLOSED;
+        list_unlink(t->slab, &t->lists[e->list], i);
+        e->list = LIST_CLOSING;
+        list_append(t->slab, &t->lists[LIST_CLOSING], i);
+    }
+}
+
+int fk__flow_table_add(fk__flow_table *t, const fk__packet *p)
+{
+    if (!t || !p || (p->ip_version != 4 && p->ip_version != 6))
+        return fk__error(FK_EINVAL, "flow table: not an IP packet");
+    flow_key k;
+    uint32_t i = NIL;
+    int side;
+    if (later_fragment(p)) {
+        frag_slot *s = &t->frags[frag_hash(p) & t->frag_mask];
+        if (frag_match(s, p) && t->slab[s->flow].gen == s->gen &&
+            t->slab[s->flow].list != LIST_NONE) {
+            i = s->flow;
+            side = s->side;
+            t->st.frag_hits++;
+            maybe_active(t, i, p->ts_ns);
+            count(t, i, side, p);
+            return FK_OK;
+        }
+        side = make_key(&k, p, 0);
+    } else {
+        side = make_key(&k, p, 1);
+    }
+    uint32_t h = key_hash(&k);
+    i = index_find(t, &k, h);
+    if (i != NIL && (t->slab[i].state & ST_CLOSED) && (p->tcp_flags & TCP_SYN) &&
+        !(p->tcp_flags & TCP_ACK)) {
+        entry_end(t, i, FK_END_DETECTED); /* port reuse: a new connection */
+        i = NIL;
+    }
+    if (i == NIL)
+        i = entry_new(t, &k, h, side, p);
+    else
+        maybe_active(t, i, p->ts_ns);
+    count(t, i, side, p);
+    if (p->proto == 6 && (p->flags & FK__PKT_F_L4))
+        tcp_track(t, i, side, p);
+    if (p->flags & FK__PKT_F_FIRST_FRAG) {
+        frag_slot *s = &t->frags[frag_hash(p) & t->frag_mask];
+        memcpy(s->src, p->src, 16);
+        memcpy(s->dst, p->dst, 16);
+        s->id = p->frag_id;
+        s->proto = p->proto;
+        s->vlan = p->vlan;
+        s->flow = i;
+        s->gen = t->slab[i].gen;
+        s->side = (uint8_t)side;
+    }
+    return FK_OK;
+}
+
+size_t fk__flow_table_expire(fk__flow_table *t, int64_t now)
+{
+    if (!t)
+        return 0;
+    uint64_t before = t->st.records;
+    uint32_t i;
+    if (t->cfg.idle_timeout_ns) {
+        while ((i = t->lists[LIST_LIVE].head) != NIL &&
+               now - t->slab[i].last_any >= t->cfg.idle_timeout_ns)
+            entry_end(t, i, FK_END_IDLE);
+    }
+    while ((i = t->lists[LIST_CLOSING].head) != NIL &&
+           now - t->slab[i].last_any >= t->cfg.tcp_linger_ns)
+        entry_end(t, i, FK_END_DETECTED);
+    if (t->cfg.active_timeout_ns) {
+        while ((i = t->active.head) != NIL &&
+               now - t->slab[i].rec_start >= t->cfg.active_timeout_ns) {
+            flow_entry *e = &t->slab[i];
+            if (e->state & ST_CLOSED) {
+                entry_end(t, i, FK_END_DETECTED);
+                continue;
+            }
+            emit_record(t, i, FK_END_ACTIVE);
+            reset_counters(e);
+            e->rec_start = now;
+            alist_unlink(t->slab, &t->active, i);
+            alist_append(t->slab, &t->active, i);
+        }
+    }
+    /* Flows emptied by an active timeout and idle since: nothing to report. */
+    return (size_t)(t->st.records - before);
+}
+
+size_t fk__flow_table_flush(fk__flow_table *t)
+{
+    if (!t)
+        return 0;
+    uint64_t before = t->st.records;
+    uint32_t i;
+    while ((i = t->lists[LIST_CLOSING].head) != NIL)
+        entry_end(t, i, FK_END_DETECTED);
+    while ((i = t->lists[LIST_LIVE].head) != NIL)
+        entry_end(t, i, FK_END_FORCED);
+    return (size_t)(t->st.records - before);
+}
+
+void fk__flow_table_stats(const fk__flow_table *t, fk__flow_stats *out)
+{
+    if (!t || !out)
+        return;
+    *out = t->st;
+}

@@ -1,0 +1,157 @@
+/* Internal: templates compiled into decode plans, shared by the IPFIX and
+ * NetFlow v9 decoders and the IPFIX encoder.
+ *
+ * A template (list of fk_field_spec) is compiled ONCE, when it is added to a
+ * cache or an encoder, into an fk__plan:
+ *   - per field: the registry element (or NULL), the abstract type used for
+ *     conversion, the encoded length (FK_VARLEN for variable length) and, when
+ *     every field before it has a fixed length, its constant offset;
+ *   - `fixed_len`: the record length when the template has no variable-length
+ *     field (0 otherwise), `min_len`: the smallest record length;
+ *   - a short list of "flow ops": for each field that feeds fk_flow (addresses,
+ *     ports, counters, times, ...) one {field index, op} pair, so that
+ *     fk__plan_to_flow() touches only those fields and never looks anything up.
+ *
+ * Decoding a data record with a plan:
+ *   1. fk__plan_split(plan, p, avail, offsets, &rec_len) finds the record
+ *      boundary. Fixed templates: rec_len = fixed_len and offsets are the
+ *      precomputed ones (no per-record work). Variable templates: walk the
+ *      fields, reading each 1-byte length prefix (255 → 2-byte length follows:
+ *      the 3-byte form) and check every length against `avail` BEFORE using it.
+ *      offsets[i] is the start of field i's value, offsets[nfields] the record
+ *      end; value length = plan field length or the prefix value.
+ *   2. fk__plan_value(plan, rec, offsets, i, &v) converts field i by its type:
+ *      integers in reduced size (RFC 7011 6.2: any length 1..8 for
+ *      (un)signed64, 1..4 for 32, ...) are widened (signed: sign-extended),
+ *      float32/64 by length, dateTime* to ns since the epoch (Micro/Nano in
+ *      NTP format: seconds since 1900 + 2^-32 fractions), addresses to fk_addr.
+ *      A length that cannot hold the type returns FK_EMALFORMED.
+ *   3. fk__plan_to_flow(plan, rec, offsets, time_ctx, version, flow) runs the
+ *      flow ops. Time precedence for start/end: absolute forms (Nano > Micro >
+ *      Milli > Seconds), then SysUpTime (+ systemInitTimeMilliseconds from the
+ *      same record, else time_ctx.sys_init_ns), then DeltaMicroseconds
+ *      (export time - delta).
+ *
+ * NetFlow v9 reuse: v9 template field type N is fk_field_spec{pen 0, id N,
+ * length}; v9 options scope fields get FK_FIELD_V9_SCOPE (compiled as opaque
+ * octetArray named "scopeSystem", "scopeInterface", ... by the JSON code).
+ * The v9 decoder passes sys_init_ns = unix_secs * 1e9 - sysUptime_ms * 1e6
+ * (from its packet header) so flowStart/EndSysUpTime (22/21) come out
+ * absolute; 32-bit uptime wrap is the v9 decoder's business before that. */
+#ifndef FK_IPFIX_PLAN_H
+#define FK_IPFIX_PLAN_H
+
+#include <flowkit/ipfix.h>
+#include <flowkit/template.h>
+
+/* Flow ops: which fk_flow member a field feeds. */
+enum fk__flow_op {
+    FK__OP_NONE = 0,
+    FK__OP_SRC4,
+    FK__OP_DST4,
+    FK__OP_SRC6,
+    FK__OP_DST6,
+    FK__OP_SPORT,
+    FK__OP_DPORT,
+    FK__OP_PROTO,
+    FK__OP_BYTES,
+    FK__OP_PACKETS,
+    FK__OP_REV_BYTES,
+    FK__OP_REV_PACKETS,
+    FK__OP_TCP_FLAGS,
+    FK__OP_REV_TCP_FLAGS,
+    FK__OP_TOS,
+    FK__OP_VLAN,
+    FK__OP_IN_IF,
+    FK__OP_OUT_IF,
+    FK__OP_SAMPLING,
+    FK__OP_END_REASON,
+    FK__OP_ICMP, /* icmpTypeCodeIPv4/IPv6 → dst_port when no port */
+    /* times: start/end in each form */
+    FK__OP_START_S,
+    FK__OP_END_S,
+    FK__OP_START_MS,
+    FK__OP_END_MS,
+    FK__OP_START_US,
+    FK__OP_END_US,
+    FK__OP_START_NS,
+    FK__OP_END_NS,
+    FK__OP_START_UPTIME,
+    FK__OP_END_UPTIME,
+    FK__OP_START_DELTA_US,
+    FK__OP_END_DELTA_US,
+    FK__OP_SYS_INIT_MS,
+    FK__OP_COUNT
+};
+
+typedef struct fk__plan_field {
+    const fk_ie *ie; /* NULL when unknown */
+    uint32_t pen;
+    uint16_t id;
+    uint16_t length;  /* FK_VARLEN for variable */
+    uint32_t offset;  /* constant value offset, valid while !varlen_before */
+    uint8_t type;     /* fk_ie_type used to convert */
+    uint8_t scope;    /* 1 for scope fields */
+    uint8_t v9_scope; /* FK_FIELD_V9_SCOPE field */
+    uint8_t op;       /* fk__flow_op */
+} fk__plan_field;
+
+typedef struct fk__flow_step {
+    uint16_t field; /* index into fields */
+    uint8_t op;
+} fk__flow_step;
+
+typedef struct fk__plan {
+    uint16_t nfields;
+    uint16_t scope_count;
+    uint32_t fixed_len; /* record length when no varlen field, else 0 */
+    uint32_t min_len;   /* smallest record length */
+    uint16_t nsteps;
+    fk__plan_field *fields;  /* nfields */
+    uint32_t *fixed_offsets; /* nfields + 1 when fixed_len, else NULL */
+    fk__flow_step *steps;    /* nsteps */
+} fk__plan;
+
+/* Compile fields into a plan (caller frees with fk__plan_free). Returns 0,
+ * FK_EMALFORMED (zero-length field, bad scope count, too long), FK_ENOMEM. */
+int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count,
+                     uint16_t scope_count, const fk_ie_registry *reg);
+void fk__plan_free(fk__plan *p);
+
+/* Find one record's boundary in [p, p+avail). offsets must hold nfields+1
+ * entries (ignored and *offsets_out pointed at the plan's own array for a
+ * fixed template). Returns 0, FK_ETRUNCATED when the record does not fit. */
+int fk__plan_split(const fk__plan *plan, const uint8_t *p, size_t avail, uint32_t *scratch,
+                   const uint32_t **offsets_out, size_t *rec_len);
+
+/* Convert field i of a split record. */
+int fk__plan_value(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets, uint16_t i,
+                   fk_ipfix_value *out);
+
+/* Run the flow ops of a split record into *out (zeroed by the function). */
+int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets,
+                     const fk_ipfix_time_ctx *tc, fk_flow *out);
+
+/* Template object shared by the cache and the encoder. */
+struct fk_template {
+    uint16_t id;
+    uint16_t count;
+    uint16_t scope_count;
+    fk_field_spec *specs;
+    fk__plan *plan;
+    /* cache bookkeeping */
+    uint64_t session;
+    uint32_t domain;
+    struct fk_template *next; /* hash chain */
+};
+
+/* Build / free a stand-alone template (used by the cache and the encoder). */
+int fk__template_new(fk_template **out, uint16_t template_id, const fk_field_spec *fields,
+                     uint16_t count, uint16_t scope_count, const fk_ie_registry *reg);
+void fk__template_free(fk_template *t);
+
+/* Time helpers shared with NetFlow. */
+int64_t fk__ntp_to_ns(uint64_t ntp, int micro); /* micro: clear the low 11 fraction bits */
+uint64_t fk__ns_to_ntp(int64_t ns);
+
+#endif
