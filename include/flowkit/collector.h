@@ -124,13 +124,13 @@ typedef struct fk_collector_stats {
                                       sequence numbers. */
     uint64_t templates;          /**< Templates and options templates received. */
     uint64_t templates_withdrawn; /**< Templates withdrawn (TCP) or expired (UDP). */
-    uint64_t template_limit;     /**< Templates refused by `max_templates`. */
-    uint64_t exporter_limit;     /**< Datagrams dropped because `max_exporters` was reached. */
-    uint64_t options_records;    /**< Options data records applied (sampling, interfaces). */
-    uint64_t tcp_connections;    /**< TCP connections accepted. */
-    uint64_t tcp_refused;        /**< TCP connections refused by `max_tcp_connections`. */
-    uint64_t sessions;           /**< Exporter sessions currently known. */
-    uint64_t sink_errors;        /**< Records an output could not write. */
+    uint64_t template_limit;      /**< Templates refused by `max_templates`. */
+    uint64_t exporter_limit;      /**< Datagrams dropped because `max_exporters` was reached. */
+    uint64_t options_records;     /**< Options data records applied (sampling, interfaces). */
+    uint64_t tcp_connections;     /**< TCP connections accepted. */
+    uint64_t tcp_refused;         /**< TCP connections refused by `max_tcp_connections`. */
+    uint64_t sessions;            /**< Exporter sessions currently known. */
+    uint64_t sink_errors;         /**< Records an output could not write. */
 } fk_collector_stats;
 
 /**
@@ -271,12 +271,13 @@ FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_fn fn, v
 
 /**
  * Bind the listeners, open the outputs and start the worker threads.
+ * A collector without listeners is valid: it decodes what
+ * fk_collector_feed() gives it.
  *
  * @param h the handle.
- * @return 0, `FK_EACTIVATED`, `FK_EINVAL` (nothing to listen on and nothing
- *         to feed), `FK_EIO` / `FK_EPERM` (a socket or file failed; the
- *         message names it) or `FK_ENOMEM`. On failure the handle stays
- *         configurable.
+ * @return 0, `FK_EACTIVATED`, `FK_EIO` / `FK_EPERM` (a socket or file
+ *         failed; the message names it) or `FK_ENOMEM`. On failure the
+ *         handle stays configurable.
  * @since 0.1.0
  */
 FK_API int fk_collector_activate(fk_collector *h);
@@ -292,8 +293,7 @@ FK_API int fk_collector_activate(fk_collector *h);
  * @return length written, `FK_ENOTFOUND`, `FK_ENOTACTIVATED` or `FK_ENOSPACE`.
  * @since 0.1.0
  */
-FK_API int fk_collector_listener_uri(const fk_collector *h, size_t index, char *buf,
-                                     size_t size);
+FK_API int fk_collector_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size);
 
 /**
  * A file descriptor that becomes readable when fk_collector_dispatch() has
@@ -323,7 +323,9 @@ FK_API int fk_collector_next_timeout_ms(const fk_collector *h);
  * @param h the handle.
  * @return the number of records delivered (0 or more), `FK_EBREAK` when
  *         fk_collector_break() was called (the request is consumed),
- *         `FK_ENOTACTIVATED`, or `FK_EIO` on a socket failure.
+ *         `FK_EEOF` once the `count` or `duration` limit is reached (and on
+ *         every later call; outputs are flushed), `FK_ENOTACTIVATED`, or
+ *         `FK_EIO` on a socket failure.
  * @since 0.1.0
  */
 FK_API int fk_collector_dispatch(fk_collector *h);

@@ -70,8 +70,7 @@ static int templates(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t se
 {
     domain_box *b = state;
     if (b->version == 9)
-        return fk__col_v9_templates(ctx, b->inner, hdr, set_id, body, len, now_ns, room, fn,
-                                    user);
+        return fk__col_v9_templates(ctx, b->inner, hdr, set_id, body, len, now_ns, room, fn, user);
     return fk__col_ipfix_templates(ctx, b->inner, hdr, set_id, body, len, now_ns, room, fn, user);
 }
 
@@ -81,8 +80,7 @@ static int data(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
 {
     domain_box *b = state;
     if (b->version == 9)
-        return fk__col_v9_data(ctx, b->inner, hdr, set_id, body, len, emit, user, records,
-                               options);
+        return fk__col_v9_data(ctx, b->inner, hdr, set_id, body, len, emit, user, records, options);
     return fk__col_ipfix_data(ctx, b->inner, hdr, set_id, body, len, emit, user, records, options);
 }
 

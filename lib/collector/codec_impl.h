@@ -30,16 +30,15 @@ int fk__col_fixed(fk__col_codec_ctx *cx, const uint8_t *msg, size_t len, fk__col
 
 int fk__col_ipfix_ctx_init(fk__col_codec_ctx *cx);
 void fk__col_ipfix_ctx_fini(fk__col_codec_ctx *cx);
-int fk__col_ipfix_domain_new(fk__col_codec_ctx *cx, void **state, uint64_t session,
-                             uint32_t odid);
+int fk__col_ipfix_domain_new(fk__col_codec_ctx *cx, void **state, uint64_t session, uint32_t odid);
 void fk__col_ipfix_domain_free(fk__col_codec_ctx *cx, void *state);
 int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
                             uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
                             size_t room, fk__col_tmpl_fn fn, void *user);
-int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
-                       uint16_t set_id, const uint8_t *body, size_t len, fk__col_emit_fn emit,
-                       void *user, uint32_t *records, uint32_t *options);
-void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns,
-                          fk__col_tmpl_fn fn, void *user);
+int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
+                       const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
+                       uint32_t *records, uint32_t *options);
+void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn,
+                          void *user);
 
 #endif

@@ -12,6 +12,7 @@
  * template's record is kept here with the time it was last defined; when one
  * expires, the handle is rebuilt from the templates still alive. */
 #include <flowkit/netflow.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "collector/codec.h"

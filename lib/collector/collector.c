@@ -23,10 +23,9 @@
 
 static const fk_param_info collector_params[] = {
     {FK_COL_WORKERS, "workers", FK_PARAM_INT, 0, 0, 64, 0, 0, 0, 0, NULL, "threads",
-     "UDP receive threads, each with its own SO_REUSEPORT socket (0 = receive in the "
-     "dispatching thread)"},
+     "UDP receive threads, SO_REUSEPORT (0 = none)"},
     {FK_COL_SOCKET_BUFFER, "socket_buffer", FK_PARAM_INT, 0, 0, 1 << 30, 16 << 20, 0, 0, 0, NULL,
-     "bytes", "receive buffer per socket (SO_RCVBUFFORCE as root, else SO_RCVBUF; 0 = default)"},
+     "bytes", "socket receive buffer (0 = kernel default)"},
     {FK_COL_RECV_BATCH, "recv_batch", FK_PARAM_INT, 0, 1, 1024, 64, 0, 0, 0, NULL, "datagrams",
      "datagrams read per recvmmsg call"},
     {FK_COL_MAX_TCP, "max_tcp_connections", FK_PARAM_INT, 0, 1, 65536, 1024, 0, 0, 0, NULL,
@@ -34,7 +33,7 @@ static const fk_param_info collector_params[] = {
     {FK_COL_QUEUE_SIZE, "queue_size", FK_PARAM_INT, 0, 16, 1 << 20, 16384, 0, 0, 0, NULL,
      "datagrams", "datagrams queued between worker threads and the dispatching thread"},
     {FK_COL_TEMPLATE_TIMEOUT, "template_timeout", FK_PARAM_INT, 0, 0, 7 * 86400, 1800, 0, 0, 0,
-     NULL, "s", "lifetime of a UDP template without refresh (0 = never expires)"},
+     NULL, "s", "UDP template lifetime (0 = never expires)"},
     {FK_COL_PENDING_BYTES, "pending_bytes", FK_PARAM_INT, 0, 0, 1 << 28, 1 << 20, 0, 0, 0, NULL,
      "bytes", "data sets kept per exporter while their template is unknown (0 = none)"},
     {FK_COL_PENDING_AGE, "pending_age", FK_PARAM_INT, 0, 1, 86400, 60, 0, 0, 0, NULL, "s",
@@ -44,17 +43,17 @@ static const fk_param_info collector_params[] = {
     {FK_COL_MAX_EXPORTERS, "max_exporters", FK_PARAM_INT, 0, 1, 1 << 24, 65536, 0, 0, 0, NULL,
      "sessions", "exporter sessions kept at once"},
     {FK_COL_SCALE_SAMPLING, "scale_sampling", FK_PARAM_BOOL, FK_PARAM_RUNTIME, 0, 1, 0, 0, 0, 0,
-     NULL, "", "multiply bytes and packets by the sampling interval"},
-    {FK_COL_SESSION_TIMEOUT, "session_timeout", FK_PARAM_INT, 0, 0, 7 * 86400, 3600, 0, 0, 0,
-     NULL, "s", "forget a silent UDP exporter after this long (0 = never)"},
-    {FK_COL_ROTATE_BYTES, "rotate_bytes", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL,
-     "bytes", "start a new output file after this many bytes (0 = never)"},
+     NULL, "", "multiply bytes and packets by the sampling rate"},
+    {FK_COL_SESSION_TIMEOUT, "session_timeout", FK_PARAM_INT, 0, 0, 7 * 86400, 3600, 0, 0, 0, NULL,
+     "s", "forget a silent UDP exporter after this long (0 = never)"},
+    {FK_COL_ROTATE_BYTES, "rotate_bytes", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL, "bytes",
+     "start a new output file after this many bytes (0 = never)"},
     {FK_COL_ROTATE_SECONDS, "rotate_seconds", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL,
      "s", "start a new output file after this many seconds (0 = never)"},
     {FK_COL_DURATION, "duration", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL, "s",
-     "stop after this many seconds (0 = no limit)"},
+     "stop after SECS seconds (0 = no limit)"},
     {FK_COL_COUNT, "count", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL, "records",
-     "stop after this many records (0 = no limit)"},
+     "stop after N records (0 = no limit)"},
 };
 
 #define NPARAMS (sizeof collector_params / sizeof collector_params[0])
@@ -394,8 +393,8 @@ static int set_rcvbuf(int fd, int64_t bytes, const char *what)
     socklen_t gl = sizeof got;
     getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl);
     FK__LOG_INFO("collector",
-                 "%s: receive buffer %d bytes (asked %d; SO_RCVBUFFORCE needs CAP_NET_ADMIN)",
-                 what, got, v);
+                 "%s: receive buffer %d bytes (asked %d; SO_RCVBUFFORCE needs CAP_NET_ADMIN)", what,
+                 got, v);
     return FK_OK;
 }
 
@@ -514,8 +513,7 @@ int fk_collector_activate(fk_collector *h)
     int workers = (int)fk__params_int(&h->params, FK_COL_WORKERS);
     h->batch = (size_t)fk__params_int(&h->params, FK_COL_RECV_BATCH);
     h->scale_sampling = (int)fk__params_int(&h->params, FK_COL_SCALE_SAMPLING);
-    int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats,
-                                     deliver, h);
+    int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, deliver, h);
     if (rc == FK_OK)
         rc = alloc_batch(h);
     if (rc == FK_OK) {
@@ -630,8 +628,7 @@ static uint32_t cmsg_drops(const struct msghdr *m)
 }
 
 int fk__col_recv_batch(int fd, struct mmsghdr *msgs, struct iovec *iovs,
-                       struct sockaddr_storage *addrs, uint8_t *bufs, uint8_t *ctrl,
-                       size_t batch)
+                       struct sockaddr_storage *addrs, uint8_t *bufs, uint8_t *ctrl, size_t batch)
 {
     for (size_t i = 0; i < batch; i++) {
         iovs[i].iov_base = bufs + i * MAX_DGRAM;
@@ -783,6 +780,13 @@ int fk_collector_dispatch(fk_collector *h)
     if (atomic_exchange(&h->break_req, 0))
         return fk__error(FK_EBREAK, "collector: break requested");
     h->now_ns = fk__col_now_ns();
+    if (h->deadline_ns && h->now_ns >= h->deadline_ns)
+        h->limit_reached = true;
+    if (h->limit_reached) {
+        for (size_t i = 0; i < h->nsinks; i++)
+            fk__sink_flush(h->sinks[i]);
+        return fk__error(FK_EEOF, "collector: count or duration reached");
+    }
     if (atomic_exchange(&h->reopen_req, 0)) {
         for (size_t i = 0; i < h->nsinks; i++)
             if (fk__sink_reopen(h->sinks[i], h->now_ns) != FK_OK) {
@@ -858,6 +862,8 @@ int fk_collector_run(fk_collector *h)
             }
         }
         int r = fk_collector_dispatch(h);
+        if (r == FK_EEOF)
+            break;
         if (r == FK_EBREAK) {
             rc = FK_EBREAK;
             break;
@@ -896,8 +902,8 @@ void fk_collector_reopen(fk_collector *h)
     }
 }
 
-int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port,
-                      const uint8_t *data, size_t len)
+int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, const uint8_t *data,
+                      size_t len)
 {
     if (!h || !exporter || (!data && len))
         return fk__error(FK_EINVAL, "fk_collector_feed: NULL argument");

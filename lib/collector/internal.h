@@ -122,13 +122,13 @@ typedef struct fk__sink_ops {
 
 struct fk__sink {
     const fk__sink_ops *ops;
-    char *path;       /* NULL for stdout */
+    char *path; /* NULL for stdout */
     FILE *fp;
     uint64_t written; /* bytes written to the current file */
     int64_t opened_ns;
-    int64_t rotate_bytes;   /* 0 = never */
-    int64_t rotate_ns;      /* 0 = never */
-    void *priv;             /* format-specific state */
+    int64_t rotate_bytes; /* 0 = never */
+    int64_t rotate_ns;    /* 0 = never */
+    void *priv;           /* format-specific state */
 };
 
 /* Parse "jsonl:-" etc.; FK_EINVAL / FK_EUNSUPPORTED with a message. */
@@ -147,7 +147,7 @@ int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec);
 
 /* ---- time --------------------------------------------------------------- */
 
-int64_t fk__col_now_ns(void);      /* CLOCK_MONOTONIC */
-int64_t fk__col_wall_ns(void);     /* CLOCK_REALTIME */
+int64_t fk__col_now_ns(void);  /* CLOCK_MONOTONIC */
+int64_t fk__col_wall_ns(void); /* CLOCK_REALTIME */
 
 #endif

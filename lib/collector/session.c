@@ -62,7 +62,7 @@ typedef struct msg_ctx {
     domain *d;
     uint32_t records;     /* delivered, including retried pending sets */
     uint32_t msg_records; /* data records of this message (sequence step) */
-    bool retry; /* a template was added: retry the pending sets */
+    bool retry;           /* a template was added: retry the pending sets */
     bool from_pending;
 } msg_ctx;
 
@@ -355,8 +355,8 @@ static void pending_retry(msg_ctx *c)
             continue;
         }
         uint32_t before = c->records, n = 0, opts = 0;
-        int rc = s->codec->data(s->codec_ctx, d->codec_state, &p->hdr, p->set_id, p->data, p->len, emit_cb, c,
-                                &n, &opts);
+        int rc = s->codec->data(s->codec_ctx, d->codec_state, &p->hdr, p->set_id, p->data, p->len,
+                                emit_cb, c, &n, &opts);
         if (rc == FK_ENOTEMPLATE) {
             prev = p;
             pp = &p->next;
@@ -402,16 +402,16 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
                               ? s->lim.max_templates - c->ss->templates
                               : 0;
             c->retry = false;
-            int rc = s->codec->templates(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, now_ns, room,
-                                         tmpl_cb, c);
+            int rc = s->codec->templates(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen,
+                                         now_ns, room, tmpl_cb, c);
             if (rc != FK_OK)
                 s->stats->malformed++;
             if (c->retry && c->ss->pend_head)
                 pending_retry(c);
         } else if (sid >= 256) {
             uint32_t n = 0, opts = 0;
-            int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, emit_cb, c, &n,
-                                    &opts);
+            int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, emit_cb,
+                                    c, &n, &opts);
             if (rc == FK_ENOTEMPLATE) {
                 complete = false;
                 if (s->lim.pending_bytes)
@@ -434,8 +434,7 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
 
 /* Sequence tracking. `step` = what the next message's sequence number should
  * have advanced by; known = false when that is unknown (resynchronise). */
-static void sequence_check(fk__col_sessions *s, domain *d, uint32_t seq, uint32_t step,
-                           bool known)
+static void sequence_check(fk__col_sessions *s, domain *d, uint32_t seq, uint32_t step, bool known)
 {
     if (d->have_seq && seq != d->next_seq) {
         uint32_t diff = seq - d->next_seq;
@@ -554,8 +553,8 @@ void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
                     if (!ss->domains[i].codec_state)
                         continue;
                     c.d = &ss->domains[i];
-                    s->codec->expire(s->codec_ctx, c.d->codec_state, now_ns - s->lim.template_timeout_ns,
-                                     tmpl_cb, &c);
+                    s->codec->expire(s->codec_ctx, c.d->codec_state,
+                                     now_ns - s->lim.template_timeout_ns, tmpl_cb, &c);
                 }
             }
             while (ss->pend_head && now_ns - ss->pend_head->arrival_ns > s->lim.pending_age_ns) {

@@ -81,10 +81,9 @@ static int csv_write(fk__sink *k, const fk_flow *f)
     if (f->present & FK_FLOW_HAS_END_REASON)
         snprintf(reason, sizeof reason, "%u", f->end_reason);
     snprintf(opt, sizeof opt, "%s,%s,%s,%s", inif, outif, samp, reason);
-    int n = fprintf(k->fp,
-                    "%s,%s,%s,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%s,%" PRIu32 ",%u,%s\n",
-                    start, end, src, dst, f->src_port, f->dst_port, f->proto, f->bytes,
-                    f->packets, f->tcp_flags, exp, f->odid, f->version, opt);
+    int n = fprintf(k->fp, "%s,%s,%s,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%s,%" PRIu32 ",%u,%s\n",
+                    start, end, src, dst, f->src_port, f->dst_port, f->proto, f->bytes, f->packets,
+                    f->tcp_flags, exp, f->odid, f->version, opt);
     if (n < 0)
         return fk__error_errno(FK_EIO, "csv:%s: write failed", k->path ? k->path : "-");
     k->written += (uint64_t)n;
@@ -204,8 +203,7 @@ static int sink_rotate(fk__sink *k, int64_t now_ns)
     for (int i = 1; stat(target, &sb) == 0 && i < 1000; i++)
         snprintf(target, n, "%s.%s.%d", k->path, stamp, i);
     if (rename(k->path, target) != 0)
-        FK__LOG_WARN("collector", "%s: rotate to %s failed: %s", k->path, target,
-                     strerror(errno));
+        FK__LOG_WARN("collector", "%s: rotate to %s failed: %s", k->path, target, strerror(errno));
     else
         FK__LOG_INFO("collector", "%s rotated to %s", k->path, target);
     fk__free(target);

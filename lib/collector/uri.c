@@ -49,8 +49,8 @@ int fk__col_uri_parse(const char *uri, fk__col_uri *out)
     else if (strncmp(uri, "tcp://", 6) == 0)
         out->transport = FK__COL_TCP;
     else
-        return fk__error(FK_EINVAL,
-                         "listener \"%s\": expected udp://ADDR:PORT or tcp://ADDR:PORT", uri);
+        return fk__error(FK_EINVAL, "listener \"%s\": expected udp://ADDR:PORT or tcp://ADDR:PORT",
+                         uri);
     rest = uri + 6;
     char host[64];
     const char *port_text;
@@ -58,8 +58,8 @@ int fk__col_uri_parse(const char *uri, fk__col_uri *out)
     if (*rest == '[') {
         const char *close = strchr(rest, ']');
         if (!close || close[1] != ':')
-            return fk__error(FK_EINVAL,
-                             "listener \"%s\": an IPv6 address is written [ADDR]:PORT", uri);
+            return fk__error(FK_EINVAL, "listener \"%s\": an IPv6 address is written [ADDR]:PORT",
+                             uri);
         size_t n = (size_t)(close - rest - 1);
         if (n == 0 || n >= sizeof host)
             return fk__error(FK_EINVAL, "listener \"%s\": bad IPv6 address", uri);

@@ -191,8 +191,7 @@ static int worker_init(fk__col_workers *w, worker *wk, int index, const fk__col_
 }
 
 int fk__col_workers_start(fk__col_workers **out, int n, const fk__col_uri *uris, const int *fds,
-                          size_t nuris, int64_t rcvbuf, size_t queue_size, size_t batch,
-                          int wakefd)
+                          size_t nuris, int64_t rcvbuf, size_t queue_size, size_t batch, int wakefd)
 {
     if (nuris > 64)
         return fk__error(FK_ERANGE, "collector: workers serve at most 64 UDP listeners");

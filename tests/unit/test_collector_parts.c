@@ -32,10 +32,12 @@ static void uri_parsing(void **state)
     assert_int_equal(fk__col_uri_parse("udp://127.0.0.1:0", &u), 0);
 
     static const char *const bad[] = {
-        "udp:/0.0.0.0:1", "sctp://0.0.0.0:1", "udp://0.0.0.0", "udp://0.0.0.0:",
-        "udp://0.0.0.0:65536", "udp://0.0.0.0:-1", "udp://0.0.0.0:12x", "udp://::1:4739",
-        "udp://[::1]4739", "udp://[::1:4739", "udp://localhost:4739", "udp://300.1.1.1:1",
-        "udp://[zz::1]:1", "tcp://[]:1", "", "udp://0.0.0.0: 1"};
+        "udp:/0.0.0.0:1",    "sctp://0.0.0.0:1",     "udp://0.0.0.0",
+        "udp://0.0.0.0:",    "udp://0.0.0.0:65536",  "udp://0.0.0.0:-1",
+        "udp://0.0.0.0:12x", "udp://::1:4739",       "udp://[::1]4739",
+        "udp://[::1:4739",   "udp://localhost:4739", "udp://300.1.1.1:1",
+        "udp://[zz::1]:1",   "tcp://[]:1",           "",
+        "udp://0.0.0.0: 1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(fk__col_uri_parse(bad[i], &u), FK_EINVAL);
         assert_non_null(strstr(fk_error_last()->message, bad[i]));

@@ -44,9 +44,8 @@ static fixture *fx_new(size_t pending_bytes)
     f->lim.max_templates = 8;
     f->lim.max_sessions = 4;
     f->lim.session_timeout_ns = 600 * SEC;
-    assert_int_equal(fk__col_sessions_create(&f->s, &fk_col_fake_codec, &f->lim, &f->st,
-                                             on_flow, &f->rec),
-                     0);
+    assert_int_equal(
+        fk__col_sessions_create(&f->s, &fk_col_fake_codec, &f->lim, &f->st, on_flow, &f->rec), 0);
     fk_addr_parse(&f->a.addr, "127.0.0.1");
     f->a.port = 40000;
     f->a.transport = FK__COL_UDP;
