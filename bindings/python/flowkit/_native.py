@@ -330,10 +330,6 @@ class fk_exporter_process(Structure):
     ]
 
 
-class fk_exporter_field(Structure):
-    _fields_ = [("id", c_uint16), ("length", c_uint16), ("pen", c_uint32)]
-
-
 class fk_exporter_stats(Structure):
     _fields_ = [
         (n, c_uint64)
@@ -450,7 +446,6 @@ STRUCT_HEADERS = {
     fk_netflow_record: "netflow.h",
     fk_netflow_stats: "netflow.h",
     fk_exporter_process: "exporter.h",
-    fk_exporter_field: "exporter.h",
     fk_exporter_stats: "exporter.h",
     fk_capture_event: "capture.h",
     fk_capture_stats: "capture.h",

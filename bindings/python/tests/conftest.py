@@ -54,3 +54,59 @@ def netflow_v5(records, unix_secs=1700000000, uptime_ms=100000, seq=0, sampling=
             0,
         )
     return hdr + body
+
+
+def _ip_checksum(hdr):
+    s = sum(struct.unpack(f"!{len(hdr) // 2}H", hdr))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def tcp_packet(src, dst, sport, dport, flags, payload=b"", seq=0, ack=0):
+    """An Ethernet + IPv4 + TCP frame (flags: S, A, F, R, P letters)."""
+    bits = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, "A": 0x10}
+    f = sum(bits[c] for c in flags)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, f, 65535, 0, 0) + payload
+    total = 20 + len(tcp)
+    ip = struct.pack(
+        "!BBHHHBBH4s4s",
+        0x45,
+        0,
+        total,
+        1,
+        0,
+        64,
+        6,
+        0,
+        bytes(int(x) for x in src.split(".")),
+        bytes(int(x) for x in dst.split(".")),
+    )
+    ip = ip[:10] + struct.pack("!H", _ip_checksum(ip)) + ip[12:]
+    eth = b"\x02\x00\x00\x00\x00\x01" + b"\x02\x00\x00\x00\x00\x02" + b"\x08\x00"
+    return eth + ip + tcp
+
+
+def write_pcap(path, packets):
+    """packets: list of (time_ns, frame). Writes a microsecond pcap (Ethernet)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for t, frame in packets:
+            f.write(struct.pack("<IIII", t // 10**9, (t % 10**9) // 1000, len(frame), len(frame)))
+            f.write(frame)
+
+
+def tcp_conversation(t0=1_700_000_000_000_000_000, payload=b"hello"):
+    """A complete TCP session 10.0.0.1:40000 -> 10.0.0.2:80 with data and FINs."""
+    a, b = "10.0.0.1", "10.0.0.2"
+    ms = 1_000_000
+    return [
+        (t0, tcp_packet(a, b, 40000, 80, "S", seq=100)),
+        (t0 + 1 * ms, tcp_packet(b, a, 80, 40000, "SA", seq=500, ack=101)),
+        (t0 + 2 * ms, tcp_packet(a, b, 40000, 80, "A", seq=101, ack=501)),
+        (t0 + 3 * ms, tcp_packet(a, b, 40000, 80, "PA", payload, seq=101, ack=501)),
+        (t0 + 4 * ms, tcp_packet(b, a, 80, 40000, "A", seq=501, ack=101 + len(payload))),
+        (t0 + 5 * ms, tcp_packet(a, b, 40000, 80, "FA", seq=101 + len(payload), ack=501)),
+        (t0 + 6 * ms, tcp_packet(b, a, 80, 40000, "FA", seq=501, ack=102 + len(payload))),
+        (t0 + 7 * ms, tcp_packet(a, b, 40000, 80, "A", seq=102 + len(payload), ack=502)),
+    ]

@@ -43,11 +43,13 @@ def test_struct_layouts_match_headers(tmp_path):
     prog = tmp_path / "layout.c"
     prog.write_text("\n".join(lines) + "\n")
     exe = tmp_path / "layout"
-    subprocess.run(
+    r = subprocess.run(
         [cc, "-std=c11", "-I", src_inc, "-I", build_inc, "-o", str(exe), str(prog)],
-        check=True,
         capture_output=True,
+        text=True,
     )
+    # A failure here means a struct or field of _native.py is gone from the headers.
+    assert r.returncode == 0, r.stderr[-3000:]
     c_view = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
     py_view = []
     for s in checked:
