@@ -62,6 +62,12 @@ pcap(w + '/tmpl.pcap', [([127,0,0,2], 5001, 2055, v9(1, tmpl))])
 pcap(w + '/data.pcap', [([127,0,0,2], 5001, 2055, v9(2, data)), ([127,0,0,2], 5002, 2055, v9(2, data)),
                         ([127,0,0,2], 5001, 9999, v9(3, data))])
 open(w + '/v5.raw', 'wb').write(v5())
+# two IPFIX messages in one raw file: template set, then a data set (domain 9)
+def ipfix(seq, sets):
+    return struct.pack('>HHIII', 10, 16 + len(sets), 1700000000, seq, 9) + sets
+it = struct.pack('>HHHH', 2, 4 + 4 + 5 * 4, 300, 5) + struct.pack('>HHHHHHHHHH', 8, 4, 12, 4, 4, 1, 1, 8, 152, 8)
+idata = bytes([198,51,100,1, 198,51,100,2, 17]) + struct.pack('>QQ', 123456, 1700000000250)
+open(w + '/ipfix.raw', 'wb').write(ipfix(0, it) + ipfix(0, struct.pack('>HH', 300, 4 + len(idata)) + idata))
 open(w + '/bad.raw', 'wb').write(v5()[:60])
 EOF
 
@@ -93,4 +99,12 @@ grep -q '"exporter":"192.0.2.50"' "$WORK/out" || fail "raw exporter"
 "$TOOL" -v "$WORK/bad.raw" >"$WORK/out" 2>"$WORK/err" || fail "bad raw exit $?"
 grep -q 'malformed=1 ' "$WORK/err" || fail "bad raw counters: $(cat "$WORK/err")"
 grep -q 'count 2 needs 120 bytes, datagram has 60' "$WORK/err" || fail "bad raw message: $(cat "$WORK/err")"
+# IPFIX raw stream: flows by default, every field by IANA name with --fields
+"$TOOL" -e 192.0.2.60 "$WORK/ipfix.raw" >"$WORK/out" 2>"$WORK/err" || fail "ipfix raw exit $?"
+grep -q '"src_addr":"198.51.100.1","dst_addr":"198.51.100.2",.*"proto":17,"bytes":123456,.*"start":"2023-11-14T22:13:20.250Z".*"exporter":"192.0.2.60","odid":9,"version":10' "$WORK/out" ||
+    fail "ipfix flow: $(cat "$WORK/out")"
+grep -q 'datagrams=2 flows=1 .*templates=1 .*malformed=0 .*ipfix_messages=2' "$WORK/err" || fail "ipfix counters: $(cat "$WORK/err")"
+"$TOOL" --fields "$WORK/ipfix.raw" >"$WORK/out" 2>"$WORK/err" || fail "--fields exit $?"
+grep -q '^{"type":"record","exporter":"0.0.0.0","version":10,"template_id":300,.*"sourceIPv4Address":"198.51.100.1".*"octetDeltaCount":123456' "$WORK/out" ||
+    fail "--fields: $(cat "$WORK/out")"
 echo "ok"

@@ -144,6 +144,8 @@ def flowkit_records(path):
             o = json.loads(line)
             if o.get("type") != "flow":
                 continue
+            if not o["src_addr"] or not o["dst_addr"]:
+                continue  # no IP addresses (e.g. a data-link section): not compared, as tshark's
             start = rfc3339_ms(o["start"]) if o["start"] else None
             end = rfc3339_ms(o["end"]) if o["end"] else None
             if start == 0 and end == 0:
