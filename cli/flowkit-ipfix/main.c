@@ -25,15 +25,28 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* IPFIX template scope: one transport session per (exporter address, port). */
+typedef struct exporter_key {
+    fk_addr addr;
+    uint16_t port;
+} exporter_key;
+
 typedef struct tool {
     fk_netflow *nf;
+    fk_ipfix_decoder *ipx;
+    exporter_key *sessions;
+    size_t nsessions;
     long port; /* -1: any destination port */
-    bool quiet, verbose, flows_only;
+    bool quiet, verbose, flows_only, fields;
     fk_addr raw_exporter;
     uint16_t raw_port;
     const char *file;  /* current file, for messages */
     uint64_t frame_no; /* current frame in the file */
-    uint64_t datagrams, skipped, ipfix_messages, write_errors;
+    uint64_t datagrams, skipped, write_errors;
+    /* IPFIX counters (NetFlow's are in fk_netflow_stats) */
+    uint64_t ipfix_messages, ipfix_flows, ipfix_options, ipfix_templates, ipfix_malformed,
+        ipfix_no_template, json_too_long;
+    char json[65536];
 } tool;
 
 static void usage(FILE *f)
@@ -51,13 +64,16 @@ static void usage(FILE *f)
             "  -p, --port PORT        only UDP datagrams to this destination port\n"
             "  -e, --exporter ADDR    exporter address for raw files (default 0.0.0.0)\n"
             "      --flows-only       print flow records only (no options records)\n"
+            "      --fields           IPFIX: print every record with all its fields by IANA\n"
+            "                         name ({\"type\":\"record\",...}) instead of flows\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
             "Output: one JSON object per line on stdout: {\"type\":\"flow\",...} per the\n"
-            "flowkit JSON lines contract, {\"type\":\"options\",...} for options data.\n"
+            "flowkit JSON lines contract, {\"type\":\"options\",...} for options data\n"
+            "(IPFIX options records carry every field by IANA name).\n"
             "Counters (datagrams, flows, malformed, no template, ...) go to stderr at the end.\n"
             "Exit status: 0 success, 1 runtime failure (unreadable file), 2 bad usage.\n");
 }
@@ -87,12 +103,120 @@ static int on_record(const fk_netflow_record *rec, void *user)
     return 0;
 }
 
+/* Session id of an exporter (1-based), or 0 when out of memory. */
+static uint64_t session_id(tool *t, const fk_addr *src, uint16_t sport)
+{
+    for (size_t i = 0; i < t->nsessions; i++)
+        if (t->sessions[i].port == sport && t->sessions[i].addr.family == src->family &&
+            memcmp(t->sessions[i].addr.bytes, src->bytes, sizeof src->bytes) == 0)
+            return i + 1;
+    exporter_key *n = realloc(t->sessions, (t->nsessions + 1) * sizeof *n);
+    if (!n)
+        return 0;
+    t->sessions = n;
+    t->sessions[t->nsessions] = (exporter_key){*src, sport};
+    return ++t->nsessions;
+}
+
+/* Print `{"type":TYPE,"exporter":...,"version":10,` + the record's own JSON. */
+static void emit_ipfix_json(tool *t, const char *type, const fk_addr *src,
+                            const fk_ipfix_record *rec)
+{
+    char addr[FK_ADDR_STRLEN] = "";
+    fk_addr_format(src, addr, sizeof addr);
+    int n =
+        snprintf(t->json, sizeof t->json, "{\"type\":\"%s\",\"exporter\":\"%s\",\"version\":%u,",
+                 type, addr, rec->version);
+    if (n < 0 || (size_t)n >= sizeof t->json)
+        return;
+    size_t off = (size_t)n - 1; /* overwrite the record object's own '{' */
+    char save = t->json[off];
+    int m = fk_ipfix_record_to_json(rec, t->json + off, sizeof t->json - off);
+    if (m < 0) {
+        t->json_too_long++;
+        return;
+    }
+    t->json[off] = save;
+    if (t->json[off + 1] == '}') /* a record without fields: drop the comma */
+        memmove(t->json + off, t->json + off + 1, strlen(t->json + off + 1) + 1);
+    emit(t, t->json);
+}
+
+static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ipfix_record *rec)
+{
+    if (rec->is_options) {
+        t->ipfix_options++;
+        /* systemInitTimeMilliseconds in options data anchors sysUpTime times. */
+        fk_ipfix_value v;
+        if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
+            fk_ipfix_decoder_set_sys_init(t->ipx, sess, rec->domain, v.i);
+        if (!t->quiet && !t->flows_only)
+            emit_ipfix_json(t, "options", src, rec);
+        return;
+    }
+    t->ipfix_flows++;
+    if (t->quiet)
+        return;
+    if (t->fields) {
+        emit_ipfix_json(t, "record", src, rec);
+        return;
+    }
+    fk_flow f;
+    if (fk_ipfix_record_to_flow(&f, rec) < 0) {
+        t->ipfix_malformed++;
+        return;
+    }
+    f.exporter = *src;
+    f.present |= FK_FLOW_HAS_EXPORTER;
+    if (fk_flow_to_json(&f, t->json, sizeof t->json) >= 0)
+        emit(t, t->json);
+}
+
+static void ipfix_datagram(tool *t, const fk_addr *src, uint16_t sport, const uint8_t *p,
+                           size_t len)
+{
+    uint64_t sess = session_id(t, src, sport);
+    if (!sess) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        return;
+    }
+    /* A datagram (or the rest of a raw file) may hold several messages. */
+    while (len > 0) {
+        t->ipfix_messages++;
+        fk_ipfix_header hdr;
+        int rc = fk_ipfix_decoder_begin(t->ipx, sess, p, len, &hdr);
+        if (rc < 0) {
+            t->ipfix_malformed++;
+            if (t->verbose)
+                fprintf(stderr, TOOL ": %s: frame %" PRIu64 ": %s\n", t->file, t->frame_no,
+                        fk_error_last()->message);
+            return;
+        }
+        fk_ipfix_item it;
+        while ((rc = fk_ipfix_decoder_next(t->ipx, &it)) == 1) {
+            if (it.kind == FK_IPFIX_ITEM_RECORD)
+                ipfix_record(t, src, sess, &it.record);
+            else if (it.kind == FK_IPFIX_ITEM_TEMPLATE)
+                t->ipfix_templates++;
+            else if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
+                t->ipfix_no_template++;
+        }
+        if (rc < 0) {
+            t->ipfix_malformed++;
+            if (t->verbose)
+                fprintf(stderr, TOOL ": %s: frame %" PRIu64 ": %s\n", t->file, t->frame_no,
+                        fk_error_last()->message);
+        }
+        p += hdr.length;
+        len -= hdr.length;
+    }
+}
+
 static void datagram(tool *t, const fk_addr *src, uint16_t sport, const uint8_t *p, size_t len)
 {
     t->datagrams++;
     if (len >= 2 && p[0] == 0 && p[1] == 10) {
-        /* IPFIX goes to the IPFIX decoder once it is part of the library. */
-        t->ipfix_messages++;
+        ipfix_datagram(t, src, sport, p, len);
         return;
     }
     int rc = fk_netflow_decode(t->nf, src, sport, p, len, on_record, t);
@@ -341,27 +465,30 @@ static void print_counters(const tool *t)
     fprintf(stderr,
             TOOL ": datagrams=%" PRIu64 " flows=%" PRIu64 " options=%" PRIu64 " templates=%" PRIu64
                  " options_templates=%" PRIu64 " malformed=%" PRIu64 " no_template=%" PRIu64
-                 " unsupported=%" PRIu64 " sequence_lost=%" PRIu64 " skipped_frames=%" PRIu64 "\n",
-            t->datagrams, st.flows, st.options_records, st.templates, st.options_templates,
-            st.malformed, st.no_template, st.unsupported, st.sequence_lost, t->skipped);
-    if (t->ipfix_messages)
-        fprintf(stderr,
-                TOOL ": %" PRIu64 " IPFIX (version 10) messages not decoded: this build has "
-                     "no IPFIX decoder\n",
-                t->ipfix_messages);
+                 " unsupported=%" PRIu64 " sequence_lost=%" PRIu64 " skipped_frames=%" PRIu64
+                 " ipfix_messages=%" PRIu64 "\n",
+            t->datagrams, st.flows + t->ipfix_flows, st.options_records + t->ipfix_options,
+            st.templates + t->ipfix_templates, st.options_templates,
+            st.malformed + t->ipfix_malformed, st.no_template + t->ipfix_no_template,
+            st.unsupported, st.sequence_lost, t->skipped, t->ipfix_messages);
+    if (t->json_too_long)
+        fprintf(stderr, TOOL ": %" PRIu64 " records too long to print as JSON\n", t->json_too_long);
 }
 
 int main(int argc, char **argv)
 {
-    tool t;
-    memset(&t, 0, sizeof t);
+    static tool t; /* big: holds the JSON line buffer */
     t.port = -1;
     t.raw_exporter.family = 4;
-    static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'}, {"exporter", required_argument, NULL, 'e'},
-        {"flows-only", no_argument, NULL, 'F'}, {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+                                         {"exporter", required_argument, NULL, 'e'},
+                                         {"flows-only", no_argument, NULL, 'F'},
+                                         {"fields", no_argument, NULL, 'R'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":p:e:qvhV", opts, NULL)) != -1) {
@@ -387,6 +514,9 @@ int main(int argc, char **argv)
         case 'F':
             t.flows_only = true;
             break;
+        case 'R':
+            t.fields = true;
+            break;
         case 'q':
             t.quiet = true;
             break;
@@ -411,7 +541,8 @@ int main(int argc, char **argv)
         fprintf(stderr, TOOL ": no input file (see --help)\n");
         return 2;
     }
-    if (fk_netflow_create(&t.nf) < 0 || fk_netflow_activate(t.nf) < 0) {
+    if (fk_netflow_create(&t.nf) < 0 || fk_netflow_activate(t.nf) < 0 ||
+        fk_ipfix_decoder_create(&t.ipx, NULL) < 0) {
         fprintf(stderr, TOOL ": %s\n", fk_error_last()->message);
         fk_netflow_destroy(t.nf);
         return 1;
@@ -432,5 +563,7 @@ int main(int argc, char **argv)
     }
     print_counters(&t);
     fk_netflow_destroy(t.nf);
+    fk_ipfix_decoder_destroy(t.ipx);
+    free(t.sessions);
     return status;
 }

@@ -35,6 +35,7 @@
 #include <flowkit/flow.h>
 #include <flowkit/params.h>
 #include <flowkit/session.h>
+#include <flowkit/template.h>
 
 FK_BEGIN_DECLS
 
@@ -81,8 +82,10 @@ typedef enum fk_exporter_param {
 #define FK_EXPORTER_IE_PROCESS_ID 1
 /** Enterprise element: process name, string. @since 0.1.0 */
 #define FK_EXPORTER_IE_PROCESS_NAME 2
-/** Enterprise element: user name owning the process, string. @since 0.1.0 */
-#define FK_EXPORTER_IE_USER_NAME 3
+/** IANA element userName (371), string: the user owning the process. IANA has
+ *  it, so it is sent as the standard element, not under the PEN (enterprise id 3
+ *  stays unused). @since 0.1.0 */
+#define FK_EXPORTER_IE_USER_NAME 371
 /** Enterprise element: executable path of the process, string. @since 0.1.0 */
 #define FK_EXPORTER_IE_PROCESS_EXE 4
 /** Enterprise element: numeric user id, unsigned32. @since 0.1.0 */
@@ -110,16 +113,6 @@ typedef struct fk_exporter_process {
 } fk_exporter_process;
 
 /**
- * One field of a caller-defined template.
- * @since 0.1.0
- */
-typedef struct fk_exporter_field {
-    uint16_t id;     /**< Information element id (without the enterprise bit). */
-    uint16_t length; /**< Field length in bytes; 65535 = variable length. */
-    uint32_t pen;    /**< Private enterprise number; 0 = IANA element. */
-} fk_exporter_field;
-
-/**
  * Counters of an exporter or of one destination.
  * @since 0.1.0
  */
@@ -136,6 +129,19 @@ typedef struct fk_exporter_stats {
     uint64_t connect_failures;  /**< Failed TCP connects and broken connections. */
     uint64_t send_errors;       /**< Failed sends (e.g. ECONNREFUSED on UDP). */
 } fk_exporter_stats;
+
+/**
+ * Register flowkit's enterprise elements (processId, processName,
+ * processExecutable, userId, sessionEventKind) under @p pen in a registry,
+ * so that a decoder or collector using it shows them by name and type.
+ *
+ * @param reg the registry (see template.h).
+ * @param pen the exporter's enterprise number, e.g. #FK_EXPORTER_DEFAULT_PEN.
+ * @return 0, or the errors of fk_ie_registry_add() (`FK_EEXIST` when
+ *         already registered, `FK_EINVAL` for pen 0 or 29305).
+ * @since 0.1.0
+ */
+FK_API int fk_exporter_register_elements(fk_ie_registry *reg, uint32_t pen);
 
 /**
  * Create an exporter with default parameters and no destination.
@@ -308,14 +314,14 @@ FK_API int fk_exporter_add_event_process(fk_exporter *h, const fk_session_event 
  *
  * @param h the handle (before or after activate).
  * @param template_id from #FK_EXPORTER_USER_TEMPLATE_MIN to 65535, not yet defined.
- * @param fields the fields in record order (copied).
+ * @param fields the fields in record order (copied); `flags` must be 0.
  * @param count number of fields, 1 to 512.
  * @return 0, or `FK_ERANGE` (id or count), `FK_EEXIST`, `FK_EINVAL`
- *         (zero-length field), `FK_ENOMEM`.
+ *         (zero-length field, id above 32767, flags set), `FK_ENOMEM`.
  * @since 0.1.0
  */
 FK_API int fk_exporter_add_template(fk_exporter *h, uint16_t template_id,
-                                    const fk_exporter_field *fields, size_t count);
+                                    const fk_field_spec *fields, size_t count);
 
 /**
  * Queue one data record encoded by the caller for a template from

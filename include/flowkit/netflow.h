@@ -295,8 +295,10 @@ FK_API int fk_netflow_activate(fk_netflow *h);
  * @return 0; `FK_ENOTACTIVATED`; `FK_EINVAL`; `FK_EUNSUPPORTED` for
  *         versions other than 1/5/7/9 (e.g. 10: give IPFIX to the IPFIX
  *         decoder); `FK_ETRUNCATED` / `FK_EMALFORMED` for bad lengths,
- *         field counts past the flowset end, zero-length fields or
- *         reserved template ids; or the callback's non-zero return.
+ *         field counts past the flowset end, templates whose records
+ *         would be 0 bytes long, or reserved template ids; or the callback's
+ *         non-zero return. (A zero-length field among others is accepted:
+ *         Cisco exporters send a System scope of length 0.)
  * @since 0.1.0
  */
 FK_API int fk_netflow_decode(fk_netflow *h, const fk_addr *exporter, uint16_t exporter_port,

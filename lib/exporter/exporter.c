@@ -275,7 +275,7 @@ static int template_append(fk_exporter *h, fk__exp_template *t)
     return FK_OK;
 }
 
-static int template_new(fk_exporter *h, uint16_t id, const fk_exporter_field *fields, size_t count)
+static int template_new(fk_exporter *h, uint16_t id, const fk_field_spec *fields, size_t count)
 {
     fk__exp_template *t = FK__NEW(fk__exp_template);
     if (!t)
@@ -293,7 +293,7 @@ static int template_new(fk_exporter *h, uint16_t id, const fk_exporter_field *fi
 static int builtin_template(fk_exporter *h, unsigned mask, uint16_t *tid)
 {
     if (h->builtin[mask] < 0) {
-        fk_exporter_field f[32];
+        fk_field_spec f[32];
         size_t n = fk__exp_builtin_fields(mask, h->pen, f, 32);
         int rc = template_new(h, (uint16_t)(FK__TMPL_BASE + mask), f, n);
         if (rc)
@@ -318,7 +318,7 @@ static size_t mtu_param(const fk_exporter *h)
     return h->active ? h->mtu : (size_t)fk__params_int(&h->params, FK_EXP_MTU);
 }
 
-int fk_exporter_add_template(fk_exporter *h, uint16_t template_id, const fk_exporter_field *fields,
+int fk_exporter_add_template(fk_exporter *h, uint16_t template_id, const fk_field_spec *fields,
                              size_t count)
 {
     if (!h || !fields)

@@ -73,12 +73,12 @@ static uint64_t ns_to_ms(int64_t ns)
     return ns > 0 ? (uint64_t)(ns / 1000000) : 0;
 }
 
-size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_exporter_field *out, size_t cap)
+size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_field_spec *out, size_t cap)
 {
-    fk_exporter_field f[32];
+    fk_field_spec f[32];
     size_t n = 0;
     bool v6 = mask & FK__TMPL_V6;
-#define ADD(i, l, p) (f[n].id = (i), f[n].length = (l), f[n].pen = (p), n++)
+#define ADD(i, l, p) (f[n].id = (i), f[n].length = (l), f[n].pen = (p), f[n].flags = 0, n++)
     ADD(v6 ? IE_SRC_V6 : IE_SRC_V4, v6 ? 16 : 4, 0);
     ADD(v6 ? IE_DST_V6 : IE_DST_V4, v6 ? 16 : 4, 0);
     ADD(IE_SRC_PORT, 2, 0);
@@ -107,7 +107,7 @@ size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_exporter_field *ou
         ADD(FK_EXPORTER_IE_PROCESS_ID, 4, pen);
         ADD(FK_EXPORTER_IE_USER_ID, 4, pen);
         ADD(FK_EXPORTER_IE_PROCESS_NAME, FK__IPFIX_VARLEN, pen);
-        ADD(FK_EXPORTER_IE_USER_NAME, FK__IPFIX_VARLEN, pen);
+        ADD(FK_EXPORTER_IE_USER_NAME, FK__IPFIX_VARLEN, 0); /* IANA userName */
         ADD(FK_EXPORTER_IE_PROCESS_EXE, FK__IPFIX_VARLEN, pen);
     }
 #undef ADD
@@ -117,7 +117,7 @@ size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_exporter_field *ou
     return n;
 }
 
-int fk__exp_template_init(fk__exp_template *t, uint16_t id, const fk_exporter_field *fields,
+int fk__exp_template_init(fk__exp_template *t, uint16_t id, const fk_field_spec *fields,
                           size_t count)
 {
     memset(t, 0, sizeof *t);
@@ -130,7 +130,8 @@ int fk__exp_template_init(fk__exp_template *t, uint16_t id, const fk_exporter_fi
     t->id = id;
     t->nfields = (uint16_t)count;
     for (size_t i = 0; i < count; i++) {
-        if (fields[i].length == 0 || fields[i].id == 0 || fields[i].id > 0x7fff) {
+        if (fields[i].length == 0 || fields[i].id == 0 || fields[i].id > 0x7fff ||
+            fields[i].flags != 0) {
             fk__free(t->fields);
             t->fields = NULL;
             return fk__error(FK_EINVAL,
@@ -250,7 +251,7 @@ size_t fk__exp_template_msg(uint8_t *buf, size_t cap, const fk__exp_template *co
         uint8_t *p = put16(buf + len, t->id);
         p = put16(p, t->nfields);
         for (size_t k = 0; k < t->nfields; k++) {
-            const fk_exporter_field *f = &t->fields[k];
+            const fk_field_spec *f = &t->fields[k];
             p = put16(p, (uint16_t)(f->id | (f->pen ? 0x8000u : 0)));
             p = put16(p, f->length);
             if (f->pen)
@@ -325,4 +326,26 @@ size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
         p = put_proc(p, proc);
     *mask = FK__TMPL_EVENT | (v6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0);
     return (size_t)(p - out);
+}
+
+int fk_exporter_register_elements(fk_ie_registry *reg, uint32_t pen)
+{
+    static const fk_ie elements[] = {
+        {0, FK_EXPORTER_IE_PROCESS_ID, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "processId", ""},
+        {0, FK_EXPORTER_IE_PROCESS_NAME, FK_IE_STRING, FK_IE_SEM_DEFAULT, "processName", ""},
+        {0, FK_EXPORTER_IE_PROCESS_EXE, FK_IE_STRING, FK_IE_SEM_DEFAULT, "processExecutable", ""},
+        {0, FK_EXPORTER_IE_USER_ID, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "userId", ""},
+        {0, FK_EXPORTER_IE_EVENT_KIND, FK_IE_UNSIGNED8, FK_IE_SEM_IDENTIFIER, "sessionEventKind",
+         ""},
+    };
+    if (!reg)
+        return fk__error(FK_EINVAL, "exporter: NULL registry");
+    for (size_t i = 0; i < sizeof elements / sizeof elements[0]; i++) {
+        fk_ie ie = elements[i];
+        ie.pen = pen;
+        int rc = fk_ie_registry_add(reg, &ie);
+        if (rc)
+            return rc;
+    }
+    return FK_OK;
 }

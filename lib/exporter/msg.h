@@ -35,19 +35,19 @@
 typedef struct fk__exp_template {
     uint16_t id;
     uint16_t nfields;
-    fk_exporter_field *fields; /* owned */
-    bool variable;             /* has a variable-length field */
-    size_t min_len;            /* record length, or minimum when variable */
+    fk_field_spec *fields; /* owned */
+    bool variable;         /* has a variable-length field */
+    size_t min_len;        /* record length, or minimum when variable */
 } fk__exp_template;
 
 /* Bytes of the template record (id, count, field specifiers). */
 size_t fk__exp_template_wire_len(const fk__exp_template *t);
 /* Fill a template from fields (copied). FK_ENOMEM/FK_EINVAL/FK_ERANGE. */
-int fk__exp_template_init(fk__exp_template *t, uint16_t id, const fk_exporter_field *fields,
+int fk__exp_template_init(fk__exp_template *t, uint16_t id, const fk_field_spec *fields,
                           size_t count);
 void fk__exp_template_free(fk__exp_template *t);
 /* Fields of a built-in variant under the given PEN. Returns the count. */
-size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_exporter_field *out, size_t cap);
+size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_field_spec *out, size_t cap);
 /* Check a caller record against its template: FK_OK or FK_EMALFORMED. */
 int fk__exp_record_check(const fk__exp_template *t, const uint8_t *rec, size_t len);
 

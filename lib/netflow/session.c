@@ -541,12 +541,6 @@ static int tpl_compile(nf_template **out, uint16_t id, bool options, const uint8
     for (size_t i = 0; i < nfields; i++) {
         uint16_t type = fk__nf_rd16(p + 4 * i);
         uint16_t len = fk__nf_rd16(p + 4 * i + 2);
-        if (len == 0) {
-            fk__free(t);
-            return fk__error(FK_EMALFORMED,
-                             "netflow v9: template %u field %zu (type %u) has length 0", id, i + 1,
-                             type);
-        }
         if (off + len > 65535) {
             fk__free(t);
             return fk__error(FK_EMALFORMED, "netflow v9: template %u records exceed 65535 bytes",
@@ -578,6 +572,12 @@ static int tpl_compile(nf_template **out, uint16_t id, bool options, const uint8
             best[op.kind] = prio;
         }
         off += len;
+    }
+    /* Zero-length fields occur (Cisco sends a System scope of length 0) and
+     * take no room; a record of length 0 cannot be walked. */
+    if (off == 0) {
+        fk__free(t);
+        return fk__error(FK_EMALFORMED, "netflow v9: template %u has only zero-length fields", id);
     }
     t->record_len = (uint16_t)off;
     for (size_t i = 0; i < t->nops; i++) {

@@ -592,8 +592,8 @@ static void bad_zero_length(pkt *p)
 {
     set_begin(p, 0);
     put16(p, 600), put16(p, 2);
-    put16(p, 8), put16(p, 4);
-    put16(p, 12), put16(p, 0); /* zero-length field */
+    put16(p, 8), put16(p, 0); /* only zero-length fields: records of 0 bytes */
+    put16(p, 12), put16(p, 0);
     set_end(p);
 }
 static void bad_reserved_id(pkt *p)
@@ -650,6 +650,51 @@ static void v9_malformed_templates(void **state)
         assert_int_equal(st.no_template, 1);
         fk_netflow_destroy(h);
     }
+}
+
+static void v9_zero_length_field_accepted(void **state)
+{
+    (void)state;
+    fk_addr exp = addr("192.0.2.9");
+    fk_netflow *h = session();
+    pkt p;
+    /* As Cisco sends it: options template with a System scope of length 0,
+     * then a data template with a zero-length field between two others. */
+    v9_header(&p, 1, 0);
+    set_begin(&p, 1);
+    put16(&p, 256), put16(&p, 4), put16(&p, 8);
+    put16(&p, 1), put16(&p, 0);
+    put16(&p, 48), put16(&p, 1);
+    put16(&p, 50), put16(&p, 4);
+    set_end(&p);
+    set_begin(&p, 0);
+    put16(&p, 257), put16(&p, 3);
+    put16(&p, 8), put16(&p, 4);
+    put16(&p, 7), put16(&p, 0);
+    put16(&p, 12), put16(&p, 4);
+    set_end(&p);
+    set_begin(&p, 256);
+    put8(&p, 1), put32(&p, 1000);
+    set_end(&p);
+    set_begin(&p, 257);
+    put32(&p, 0x0a000001), put32(&p, 0x0a000002);
+    set_end(&p);
+    collected c = {0};
+    assert_int_equal(fk_netflow_decode(h, &exp, 1, p.b, p.len, collect, &c), 0);
+    assert_int_equal(c.options, 1);
+    assert_int_equal(c.opt[0].scope_type, 1);
+    assert_int_equal(c.opt[0].scope_value, 0);
+    assert_int_equal(c.opt[0].sampling_interval, 1000);
+    assert_int_equal(c.flows, 1);
+    assert_addr(&c.flow[0].src, "10.0.0.1");
+    assert_addr(&c.flow[0].dst, "10.0.0.2");
+    assert_int_equal(c.flow[0].src_port, 0);
+    /* The interval belongs to sampler 1; this flow names no sampler. */
+    assert_false(c.flow[0].present & FK_FLOW_HAS_SAMPLING);
+    uint32_t iv;
+    assert_int_equal(fk_netflow_sampling(h, &exp, 1, 0, 1, &iv), 0);
+    assert_int_equal(iv, 1000);
+    fk_netflow_destroy(h);
 }
 
 static void v9_malformed_lengths(void **state)
@@ -839,6 +884,7 @@ int main(void)
         cmocka_unit_test(v9_uptime_wrap),
         cmocka_unit_test(v9_options_sampling_and_names),
         cmocka_unit_test(v9_malformed_templates),
+        cmocka_unit_test(v9_zero_length_field_accepted),
         cmocka_unit_test(v9_malformed_lengths),
         cmocka_unit_test(v9_template_replaced_and_padding),
         cmocka_unit_test(handle_lifecycle_and_limits),
