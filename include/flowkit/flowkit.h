@@ -21,5 +21,6 @@
 #include <flowkit/session.h>
 #include <flowkit/exporter.h>
 #include <flowkit/netflow.h>
+#include <flowkit/collector.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */
