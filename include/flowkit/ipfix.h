@@ -98,7 +98,8 @@ typedef struct fk_ipfix_record {
     uint8_t is_options;      /**< 1 for a record of an options template. */
     uint8_t version;         /**< 10 for IPFIX, 9 for NetFlow v9 records. */
     fk_ipfix_time_ctx time;  /**< Time context for relative times. */
-    const uint32_t *offsets; /**< Internal: value offset of each field (+ end), borrowed. */
+    const uint32_t *offsets; /**< Internal: start of each field (length prefix included) and the
+                                record end; borrowed. */
 } fk_ipfix_record;
 
 /** Kind of an item returned by fk_ipfix_decoder_next(). @since 0.1.0 */
@@ -357,6 +358,8 @@ FK_API int fk_ipfix_encoder_begin(fk_ipfix_encoder *e, uint8_t *buf, size_t size
  * template defined with fk_ipfix_encoder_add_template().
  * @param e the encoder.
  * @param template_id the template.
+ * Allowed while a record is open (e.g. to resend templates at the start of
+ * the next message after `FK_ENOSPACE`).
  * @return 0, `FK_ENOTEMPLATE`, `FK_ENOSPACE` (nothing written: finish and
  *         start another message), `FK_ESTATE` outside begin/finish.
  * @since 0.1.0
@@ -485,7 +488,9 @@ FK_API int fk_ipfix_encoder_add_flow(fk_ipfix_encoder *e, uint16_t template_id,
  * the domain's record count.
  * @param e the encoder.
  * @param len the message length in octets.
- * @return 0, `FK_ESTATE` when no message is open or a record is still open.
+ * A record left open by `FK_ENOSPACE` from fk_ipfix_encoder_record_end()
+ * is not part of this message; it stays open for the next one.
+ * @return 0, `FK_ESTATE` when no message is open.
  * @since 0.1.0
  */
 FK_API int fk_ipfix_encoder_finish(fk_ipfix_encoder *e, size_t *len);

@@ -1,0 +1,232 @@
+/* flowkit-collect: the NetFlow / IPFIX collector.
+ *
+ *   flowkit-collect [-l URI]... [-o URI]... [--allow CIDR]... [--workers N]
+ *                   [--template-timeout SECS] [--scale-sampling]
+ *                   [--duration SECS] [--count N] [--stats SECS]
+ *
+ * Exit codes: 0 success (limit reached or SIGINT/SIGTERM), 1 runtime
+ * failure, 2 bad usage. Public flowkit API only. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fkcli.h"
+
+static const char *const param_names[] = {
+    "workers", "template_timeout", "scale_sampling", "duration", "count", NULL};
+#define NPARAM_OPTS 5
+#define PARAM_BASE 1000
+
+enum { OPT_HELP = 500, OPT_VERSION, OPT_ALLOW, OPT_STATS };
+
+static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
+                                                "tcp://0.0.0.0:4739"};
+
+static void usage(void)
+{
+    size_t n;
+    const fk_param_info *t = fk_collector_params(&n);
+    printf("Usage: %s [options]\n"
+           "Receive NetFlow v1/v5/v7/v9 and IPFIX from exporters and write the flows as\n"
+           "JSON lines (default, to stdout), CSV or IPFIX files.\n"
+           "\n"
+           "  -l, --listen URI           listen on udp://ADDR:PORT or tcp://ADDR:PORT\n"
+           "                             (IPv6: udp://[ADDR]:PORT; repeatable; default\n"
+           "                             udp://0.0.0.0:2055, udp://0.0.0.0:4739,\n"
+           "                             tcp://0.0.0.0:4739)\n"
+           "  -o, --output URI           jsonl:-, jsonl:PATH, csv:PATH, ipfix:PATH\n"
+           "                             (repeatable; default jsonl:-)\n"
+           "  --allow CIDR               accept exporters from this network only\n"
+           "                             (repeatable; default: every exporter)\n"
+           "  --stats SECS               print counters to stderr every SECS seconds\n",
+           fkcli_prog());
+    fkcli_param_help(stdout, t, n, param_names);
+    printf("  -h, --help                 show this help and exit\n"
+           "  -V, --version              show the version and exit\n"
+           "\n"
+           "Data sets that arrive before their template are kept (per exporter, bounded)\n"
+           "and decoded when the template arrives. Every loss is counted (--stats).\n"
+           "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files.\n"
+           "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
+}
+
+static int set_int(void *h, int p, int64_t v)
+{
+    return fk_collector_set_int(h, p, v);
+}
+static int set_double(void *h, int p, double v)
+{
+    return fk_collector_set_double(h, p, v);
+}
+static int set_str(void *h, int p, const char *v)
+{
+    return fk_collector_set_str(h, p, v);
+}
+
+static void on_stop(void *h)
+{
+    fk_collector_break(h);
+}
+
+static void on_hup(void *h)
+{
+    fk_collector_reopen(h);
+}
+
+static void print_stats(fk_collector *h)
+{
+    fk_collector_stats s;
+    if (fk_collector_get_stats(h, &s) != 0)
+        return;
+    fprintf(stderr,
+            "%s: stats datagrams=%" PRIu64 " messages=%" PRIu64 " records=%" PRIu64
+            " bytes=%" PRIu64 " socket_drops=%" PRIu64 " queue_drops=%" PRIu64 " malformed=%" PRIu64
+            " unsupported=%" PRIu64 " allowlist_rejected=%" PRIu64 " pending_sets=%" PRIu64
+            " pending_decoded=%" PRIu64 " pending_records=%" PRIu64 " pending_expired=%" PRIu64
+            " pending_overflow=%" PRIu64 " sequence_gaps=%" PRIu64 " sequence_lost=%" PRIu64
+            " templates=%" PRIu64 " templates_withdrawn=%" PRIu64 " template_limit=%" PRIu64
+            " exporter_limit=%" PRIu64 " options_records=%" PRIu64 " tcp_connections=%" PRIu64
+            " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64 "\n",
+            fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops,
+            s.queue_drops, s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets,
+            s.pending_decoded, s.pending_records, s.pending_expired, s.pending_overflow,
+            s.sequence_gaps, s.sequence_lost, s.templates, s.templates_withdrawn, s.template_limit,
+            s.exporter_limit, s.options_records, s.tcp_connections, s.tcp_refused, s.sessions,
+            s.sink_errors);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int main(int argc, char **argv)
+{
+    fkcli_init(argv[0]);
+    fk_collector *h;
+    if (fk_collector_create(&h) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
+    size_t nparams;
+    const fk_param_info *table = fk_collector_params(&nparams);
+    fkcli_setters setters = {h, set_int, set_double, set_str};
+
+    static const struct option fixed[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"output", required_argument, NULL, 'o'},
+        {"allow", required_argument, NULL, OPT_ALLOW},
+        {"stats", required_argument, NULL, OPT_STATS},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+    };
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    struct option opts[NFIXED + NPARAM_OPTS + 1];
+    char names[NPARAM_OPTS * 48];
+    memcpy(opts, fixed, sizeof fixed);
+    int np = fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, table, nparams, param_names,
+                                 PARAM_BASE);
+    memset(&opts[NFIXED + np], 0, sizeof opts[0]);
+
+    int nlisten = 0, noutput = 0;
+    uint64_t stats_secs = 0;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":l:o:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (fk_collector_add_listener(h, optarg) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "-l");
+            nlisten++;
+            break;
+        case 'o':
+            if (fk_collector_add_output(h, optarg) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "-o");
+            noutput++;
+            break;
+        case OPT_ALLOW:
+            if (fk_collector_add_allow(h, optarg) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "--allow");
+            break;
+        case OPT_STATS:
+            stats_secs = fkcli_parse_u64("--stats", optarg, 1, 86400);
+            break;
+        case 'h':
+            usage();
+            fk_collector_destroy(h);
+            return FKCLI_EXIT_OK;
+        case 'V':
+            fkcli_print_version();
+            fk_collector_destroy(h);
+            return FKCLI_EXIT_OK;
+        case ':':
+            fkcli_usage("option %s needs a value", argv[optind - 1]);
+        case '?':
+            if (optopt)
+                fkcli_usage("unknown option -%c", optopt);
+            fkcli_usage("unknown option %s", argv[optind - 1]);
+        default:
+            if (c >= PARAM_BASE && c < PARAM_BASE + np) {
+                const fk_param_info *info =
+                    fkcli_param_entry(table, nparams, param_names, c - PARAM_BASE);
+                fkcli_param_set(&setters, info, optarg);
+                break;
+            }
+            fkcli_usage("unexpected option");
+        }
+    }
+    if (optind < argc)
+        fkcli_usage("unexpected argument \"%s\"", argv[optind]);
+    for (int i = 0; nlisten == 0 && i < 3; i++)
+        if (fk_collector_add_listener(h, default_listeners[i]) != 0)
+            fkcli_lib_error(FKCLI_EXIT_FAILURE, "default listener");
+    if (noutput == 0 && fk_collector_add_output(h, "jsonl:-") != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "default output");
+
+    if (fk_collector_activate(h) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "cannot start");
+    char uri[80];
+    for (size_t i = 0; fk_collector_listener_uri(h, i, uri, sizeof uri) > 0; i++)
+        fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);
+    if (fkcli_signals(on_stop, on_hup, h) != 0)
+        fkcli_fail("cannot install signal handlers: %s", strerror(errno));
+
+    struct pollfd pfd = {fk_collector_get_fd(h), POLLIN, 0};
+    int64_t next_stats = stats_secs ? now_ms() + (int64_t)stats_secs * 1000 : 0;
+    int status = FKCLI_EXIT_OK;
+    for (;;) {
+        int timeout = fk_collector_next_timeout_ms(h);
+        if (next_stats) {
+            int64_t left = next_stats - now_ms();
+            if (left < 0)
+                left = 0;
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
+        }
+        if (timeout != 0 && poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+            fprintf(stderr, "%s: poll: %s\n", fkcli_prog(), strerror(errno));
+            status = FKCLI_EXIT_FAILURE;
+            break;
+        }
+        int rc = fk_collector_dispatch(h);
+        if (rc == FK_EEOF || rc == FK_EBREAK)
+            break;
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s\n", fkcli_prog(), fk_error_last()->message);
+            status = FKCLI_EXIT_FAILURE;
+            break;
+        }
+        if (next_stats && now_ms() >= next_stats) {
+            print_stats(h);
+            next_stats += (int64_t)stats_secs * 1000;
+        }
+    }
+    if (stats_secs)
+        print_stats(h);
+    fk_collector_destroy(h);
+    return status;
+}

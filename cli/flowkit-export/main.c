@@ -1,0 +1,761 @@
+/* flowkit-export: capture (live or pcap) → TCP session events and flows →
+ * IPFIX to one or more collectors, and/or JSON lines on stdout.
+ * Public API only. Exit: 0 ok, 1 runtime failure, 2 bad usage. */
+#include <errno.h>
+#include <flowkit/capture.h>
+#include <flowkit/flowkit.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROG "flowkit-export"
+#define EV_ALL ((1u << FK_SESSION_SYN) | (1u << FK_SESSION_FIN) | (1u << FK_SESSION_RST))
+
+typedef struct strlist {
+    char **v;
+    size_t n;
+} strlist;
+
+typedef struct app {
+    fk_capture *cap;
+    fk_exporter *exp;
+    /* sources and destinations: the command line replaces the config file's */
+    strlist devices, collectors, cfg_devices, cfg_collectors;
+    char *file, *filter, *source_host;
+    unsigned events; /* bit per fk_session_kind */
+    bool events_set, flows, flows_set;
+    bool json, stats, check;
+    int drain_ms;
+    /* counters of the CLI itself */
+    uint64_t flows_seen, events_seen, add_errors;
+} app;
+
+static volatile sig_atomic_t got_term, got_usr1;
+static fk_capture *g_cap; /* for the signal handler only */
+
+static void on_signal(int sig)
+{
+    if (sig == SIGUSR1) {
+        got_usr1 = 1;
+    } else {
+        got_term = 1;
+        fk_capture_break(g_cap);
+    }
+}
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, PROG ": ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+    va_end(ap);
+    return 2;
+}
+
+static void help(void)
+{
+    printf("Usage: " PROG " [options]\n"
+           "Export TCP session events and flows, with the owning process where known,\n"
+           "as IPFIX (RFC 7011) to collectors over UDP or TCP.\n\n"
+           "Sources:\n"
+           "  -i, --interface DEV    capture on DEV (repeatable; default: any)\n"
+           "  -r, --read FILE        read a pcap/pcapng file instead of capturing\n"
+           "  -f, --filter BPF       BPF filter expression\n"
+           "Export:\n"
+           "  -c, --collector URI    udp://HOST:PORT or tcp://HOST:PORT (repeatable)\n"
+           "      --events LIST      session events to export: syn,fin,rst | all | none\n"
+           "      --flows            export flow records\n"
+           "                         (neither --events nor --flows: both, all events)\n"
+           "      --interval SECS    longest time a record waits before it is sent (default 1)\n"
+           "      --chunk-size N     most records per message (0 = fill the MTU)\n"
+           "      --odid N           observation domain id (default 1)\n"
+           "      --pen N            enterprise number of the process elements\n"
+           "                         (default 32473, a documentation placeholder)\n"
+           "      --mtu BYTES        largest message (default 1400)\n"
+           "      --set NAME=VALUE   any exporter or capture parameter (see --list-params)\n"
+           "      --config FILE      read settings from FILE (key = value lines)\n"
+           "Output and run:\n"
+           "      --stdout           print what is exported as JSON lines on stdout\n"
+           "      --duration SECS    stop after SECS seconds\n"
+           "      --stats            print counters to stderr at exit (SIGUSR1: any time)\n"
+           "      --drain-timeout MS wait this long at exit for TCP collectors (default 5000)\n"
+           "      --check            validate the settings, print them and exit\n"
+           "      --list-params      print the exporter and capture parameter tables\n"
+           "  -h, --help             this help\n"
+           "  -V, --version          print the version\n\n"
+           "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n"
+           "See flowkit-export(1) and docs/exporter-elements.md.\n");
+}
+
+static int list_add(strlist *l, const char *s)
+{
+    char **n = realloc(l->v, (l->n + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    l->v = n;
+    l->v[l->n] = strdup(s);
+    if (!l->v[l->n])
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void list_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static void set_string(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = s ? strdup(s) : NULL;
+}
+
+static int parse_events(app *a, const char *list)
+{
+    unsigned m = 0;
+    char *copy = strdup(list), *save = NULL;
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "syn") == 0)
+            m |= 1u << FK_SESSION_SYN;
+        else if (strcmp(t, "fin") == 0)
+            m |= 1u << FK_SESSION_FIN;
+        else if (strcmp(t, "rst") == 0)
+            m |= 1u << FK_SESSION_RST;
+        else if (strcmp(t, "all") == 0)
+            m |= EV_ALL;
+        else if (strcmp(t, "none") != 0)
+            rc = -1;
+    }
+    free(copy);
+    if (rc)
+        return rc;
+    a->events = m;
+    a->events_set = true;
+    return 0;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on"))
+        *out = true;
+    else if (!strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "false") ||
+             !strcasecmp(v, "off"))
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
+static bool parse_seconds(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(d) || d < 0)
+        return false;
+    *out = d;
+    return true;
+}
+
+/* A parameter by table name: the exporter's first, then the capture's. */
+static int set_param(app *a, const char *name, const char *value)
+{
+    size_t n;
+    const fk_param_info *t = fk_exporter_params(&n);
+    if (fk_param_find(t, n, name)) {
+        if (fk_exporter_set_text(a->exp, name, value) != 0)
+            return usage_error("%s", fk_error_last()->message);
+        return 0;
+    }
+    t = fk_capture_params(&n);
+    if (fk_param_find(t, n, name)) {
+        if (fk_capture_set_text(a->cap, name, value) != 0)
+            return usage_error("%s", fk_error_last()->message);
+        return 0;
+    }
+    return usage_error("unknown parameter \"%s\" (see --list-params)", name);
+}
+
+/* Settings shared by the command line and the config file. `cfg` selects
+ * which source/destination lists receive -i/-c. Returns 0 or 2. */
+static int apply_setting(app *a, const char *key, const char *value, bool cfg)
+{
+    bool b;
+    double d;
+    char buf[64];
+    if (!strcmp(key, "interface") || !strcmp(key, "device")) {
+        char *copy = strdup(value), *save = NULL;
+        for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+            list_add(cfg ? &a->cfg_devices : &a->devices, t);
+        free(copy);
+        return 0;
+    }
+    if (!strcmp(key, "collector")) {
+        list_add(cfg ? &a->cfg_collectors : &a->collectors, value);
+        return 0;
+    }
+    if (!strcmp(key, "read") || !strcmp(key, "file")) {
+        set_string(&a->file, value);
+        return 0;
+    }
+    if (!strcmp(key, "filter")) {
+        set_string(&a->filter, value);
+        return 0;
+    }
+    if (!strcmp(key, "source_host")) {
+        set_string(&a->source_host, value);
+        return 0;
+    }
+    if (!strcmp(key, "events"))
+        return parse_events(a, value) ? usage_error("--events: \"%s\": expected syn,fin,rst, "
+                                                    "all or none",
+                                                    value)
+                                      : 0;
+    if (!strcmp(key, "flows")) {
+        if (!parse_bool(value, &b))
+            return usage_error("flows: expected yes or no, got \"%s\"", value);
+        a->flows = b;
+        a->flows_set = true;
+        return 0;
+    }
+    if (!strcmp(key, "stdout") || !strcmp(key, "stats")) {
+        if (!parse_bool(value, &b))
+            return usage_error("%s: expected yes or no, got \"%s\"", key, value);
+        if (!strcmp(key, "stdout"))
+            a->json = b;
+        else
+            a->stats = b;
+        return 0;
+    }
+    if (!strcmp(key, "interval")) {
+        if (!parse_seconds(value, &d) || d < 0.001 || d > 3600)
+            return usage_error("interval: \"%s\" is not a number of seconds in [0.001, 3600]",
+                               value);
+        snprintf(buf, sizeof buf, "%.0f", d * 1000);
+        return set_param(a, "flush_interval", buf);
+    }
+    if (!strcmp(key, "duration")) {
+        if (!parse_seconds(value, &d))
+            return usage_error("duration: \"%s\" is not a number of seconds", value);
+        return set_param(a, "duration", value);
+    }
+    if (!strcmp(key, "drain_timeout")) {
+        char *end;
+        long ms = strtol(value, &end, 10);
+        if (end == value || *end || ms < 0 || ms > 3600000)
+            return usage_error("drain-timeout: \"%s\" is not in [0, 3600000] ms", value);
+        a->drain_ms = (int)ms;
+        return 0;
+    }
+    return set_param(a, key, value);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+/* key = value lines; '#' starts a comment. ssflow-style keys collector_host,
+ * collector_port and collector_proto combine into one collector URI. */
+static int load_config(app *a, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return usage_error("--config %s: %s", path, strerror(errno));
+    char line[4096], host[512] = "", proto[16] = "udp", port[16] = "";
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = usage_error("%s:%d: expected \"key = value\"", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *value = trim(eq + 1);
+        for (char *p = key; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        if (!*value) {
+            rc = usage_error("%s:%d: no value for %s", path, lineno, key);
+        } else if (!strcmp(key, "collector_host")) {
+            snprintf(host, sizeof host, "%s", value);
+        } else if (!strcmp(key, "collector_port")) {
+            snprintf(port, sizeof port, "%s", value);
+        } else if (!strcmp(key, "collector_proto")) {
+            if (strcmp(value, "udp") && strcmp(value, "tcp"))
+                rc = usage_error("%s:%d: collector_proto must be udp or tcp", path, lineno);
+            snprintf(proto, sizeof proto, "%s", value);
+        } else {
+            rc = apply_setting(a, key, value, true);
+            if (rc)
+                fprintf(stderr, PROG ": (in %s line %d)\n", path, lineno);
+        }
+    }
+    fclose(f);
+    if (rc == 0 && (*host || *port)) {
+        if (!*host || !*port)
+            return usage_error("%s: collector_host and collector_port go together", path);
+        char uri[600];
+        bool v6 = strchr(host, ':') != NULL && host[0] != '[';
+        snprintf(uri, sizeof uri, "%s://%s%s%s:%s", proto, v6 ? "[" : "", host, v6 ? "]" : "",
+                 port);
+        list_add(&a->cfg_collectors, uri);
+    }
+    return rc;
+}
+
+static void print_params(const char *owner, const fk_param_info *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        printf("%s.%s\t%s\t", owner, t[i].name, fk_param_type_name(t[i].type));
+        if (t[i].type == FK_PARAM_STRING)
+            printf("default=%s", t[i].default_string ? t[i].default_string : "");
+        else if (t[i].type == FK_PARAM_DOUBLE)
+            printf("default=%g [%g, %g]", t[i].default_double, t[i].min_double, t[i].max_double);
+        else
+            printf("default=%lld [%lld, %lld]", (long long)t[i].default_int,
+                   (long long)t[i].min_int, (long long)t[i].max_int);
+        printf("%s%s\t%s\n", *t[i].unit ? " " : "", t[i].unit, t[i].help);
+    }
+}
+
+static void print_stats(app *a)
+{
+    fk_capture_stats cs;
+    memset(&cs, 0, sizeof cs);
+    fk_capture_get_stats(a->cap, &cs);
+    fprintf(stderr,
+            PROG ": capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
+                 "flows=%llu events=%llu event_drops=%llu\n",
+            (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops,
+            (unsigned long long)cs.queue_drops, (unsigned long long)cs.decode_errors,
+            (unsigned long long)a->flows_seen, (unsigned long long)a->events_seen,
+            (unsigned long long)cs.event_drops);
+    if (!a->exp)
+        return;
+    size_t n = fk_exporter_destination_count(a->exp);
+    for (size_t i = 0; i <= n; i++) {
+        fk_exporter_stats s;
+        const char *name = "total";
+        char label[32];
+        if (i == n) {
+            fk_exporter_stats_get(a->exp, &s);
+        } else {
+            fk_exporter_destination_stats(a->exp, i, &s);
+            snprintf(label, sizeof label, "dest%zu", i);
+            name = label;
+        }
+        fprintf(stderr,
+                PROG ": export %s records_in=%llu records_sent=%llu records_dropped=%llu "
+                     "messages_sent=%llu bytes_sent=%llu buffered_bytes=%llu connects=%llu "
+                     "connect_failures=%llu send_errors=%llu\n",
+                name, (unsigned long long)s.records_in, (unsigned long long)s.records_sent,
+                (unsigned long long)s.records_dropped, (unsigned long long)s.messages_sent,
+                (unsigned long long)s.bytes_sent, (unsigned long long)s.buffered_bytes,
+                (unsigned long long)s.connects, (unsigned long long)s.connect_failures,
+                (unsigned long long)s.send_errors);
+    }
+}
+
+static void on_event(void *user, const fk_capture_event *ev)
+{
+    app *a = user;
+    char buf[FK_FLOW_JSON_MAX > FK_SESSION_JSON_MAX ? FK_FLOW_JSON_MAX : FK_SESSION_JSON_MAX];
+    if (ev->type == FK_CAPTURE_EVENT_FLOW && ev->flow) {
+        if (!a->flows)
+            return;
+        a->flows_seen++;
+        if (a->exp && fk_exporter_add_flow(a->exp, ev->flow) != 0)
+            a->add_errors++;
+        if (a->json && fk_flow_to_json(ev->flow, buf, sizeof buf) >= 0)
+            printf("%s\n", buf);
+    } else if (ev->type == FK_CAPTURE_EVENT_SESSION && ev->session) {
+        if (ev->session->kind > FK_SESSION_RST || !(a->events & (1u << ev->session->kind)))
+            return;
+        a->events_seen++;
+        if (a->exp && fk_exporter_add_event(a->exp, ev->session) != 0)
+            a->add_errors++;
+        if (a->json && fk_session_event_to_json(ev->session, buf, sizeof buf) >= 0)
+            printf("%s\n", buf);
+    } else if (ev->type == FK_CAPTURE_EVENT_ERROR) {
+        fprintf(stderr, PROG ": %s%s%s\n", ev->device ? ev->device : "", ev->device ? ": " : "",
+                ev->message ? ev->message : fk_strerror(ev->error));
+    }
+}
+
+static void print_settings(app *a)
+{
+    size_t n;
+    const fk_param_info *t = fk_exporter_params(&n);
+    for (size_t i = 0; i < a->collectors.n; i++)
+        printf("collector = %s\n", a->collectors.v[i]);
+    for (size_t i = 0; i < a->devices.n; i++)
+        printf("interface = %s\n", a->devices.v[i]);
+    if (a->file)
+        printf("read = %s\n", a->file);
+    if (a->filter)
+        printf("filter = %s\n", a->filter);
+    printf("events =%s%s%s%s\n", a->events & (1u << FK_SESSION_SYN) ? " syn" : "",
+           a->events & (1u << FK_SESSION_FIN) ? " fin" : "",
+           a->events & (1u << FK_SESSION_RST) ? " rst" : "", a->events ? "" : " none");
+    printf("flows = %s\n", a->flows ? "yes" : "no");
+    printf("stdout = %s\n", a->json ? "yes" : "no");
+    for (size_t i = 0; i < n; i++) {
+        int64_t v = 0;
+        if (t[i].type == FK_PARAM_INT || t[i].type == FK_PARAM_BOOL) {
+            fk_exporter_get_int(a->exp, t[i].id, &v);
+            printf("%s = %lld\n", t[i].name, (long long)v);
+        }
+    }
+    double d = 0;
+    if (fk_capture_get_double(a->cap, FK_CAP_DURATION, &d) == 0)
+        printf("duration = %g\n", d);
+}
+
+static int run(app *a)
+{
+    int cfd = fk_capture_get_fd(a->cap), efd = -1;
+    if (a->exp)
+        fk_exporter_fd(a->exp, &efd);
+    int rc = 0;
+    bool ended = false;
+    while (!got_term) {
+        if (got_usr1) {
+            got_usr1 = 0;
+            print_stats(a);
+        }
+        int r = fk_capture_dispatch(a->cap, 4096);
+        if (a->exp)
+            fk_exporter_dispatch(a->exp);
+        if (a->json)
+            fflush(stdout);
+        if (r == FK_EEOF) {
+            ended = true;
+            break;
+        }
+        if (r == FK_EBREAK)
+            continue; /* got_term is set by the handler */
+        if (r < 0) {
+            fprintf(stderr, PROG ": capture: %s\n", fk_error_last()->message);
+            rc = 1;
+            break;
+        }
+        if (r > 0)
+            continue; /* more may be waiting (files read at full speed) */
+        int t = fk_capture_next_timeout_ms(a->cap);
+        int et = a->exp ? fk_exporter_next_timeout_ms(a->exp) : -1;
+        if (t < 0 || (et >= 0 && et < t))
+            t = et;
+        struct pollfd p[2] = {{.fd = cfd, .events = POLLIN}, {.fd = efd, .events = POLLIN}};
+        poll(p, efd >= 0 ? 2 : 1, t);
+    }
+    if (!ended)
+        fk_capture_stop(a->cap); /* final flush: callbacks run here */
+    if (a->exp) {
+        if (fk_exporter_drain(a->exp, a->drain_ms) != 0) {
+            fk_exporter_stats s;
+            fk_exporter_stats_get(a->exp, &s);
+            fprintf(stderr, PROG ": %llu bytes still buffered for unreachable collectors at exit\n",
+                    (unsigned long long)s.buffered_bytes);
+        }
+    }
+    if (a->json)
+        fflush(stdout);
+    return rc;
+}
+
+enum {
+    OPT_EVENTS = 256,
+    OPT_FLOWS,
+    OPT_INTERVAL,
+    OPT_CHUNK,
+    OPT_ODID,
+    OPT_PEN,
+    OPT_MTU,
+    OPT_SET,
+    OPT_CONFIG,
+    OPT_STDOUT,
+    OPT_DURATION,
+    OPT_STATS,
+    OPT_DRAIN,
+    OPT_CHECK,
+    OPT_LIST
+};
+
+static const struct option long_opts[] = {
+    {"interface", required_argument, NULL, 'i'},
+    {"read", required_argument, NULL, 'r'},
+    {"filter", required_argument, NULL, 'f'},
+    {"collector", required_argument, NULL, 'c'},
+    {"events", required_argument, NULL, OPT_EVENTS},
+    {"flows", no_argument, NULL, OPT_FLOWS},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"chunk-size", required_argument, NULL, OPT_CHUNK},
+    {"odid", required_argument, NULL, OPT_ODID},
+    {"pen", required_argument, NULL, OPT_PEN},
+    {"mtu", required_argument, NULL, OPT_MTU},
+    {"set", required_argument, NULL, OPT_SET},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"stdout", no_argument, NULL, OPT_STDOUT},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"list-params", no_argument, NULL, OPT_LIST},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+static const char short_opts[] = "i:r:f:c:hV";
+
+static int parse_args(app *a, int argc, char **argv)
+{
+    /* Pass 1: --config first, so the command line overrides the file. */
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+        if (c == OPT_CONFIG) {
+            int rc = load_config(a, optarg);
+            if (rc)
+                return rc;
+        }
+    }
+    opterr = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case 'i':
+            rc = apply_setting(a, "interface", optarg, false);
+            break;
+        case 'r':
+            rc = apply_setting(a, "read", optarg, false);
+            break;
+        case 'f':
+            rc = apply_setting(a, "filter", optarg, false);
+            break;
+        case 'c':
+            rc = apply_setting(a, "collector", optarg, false);
+            break;
+        case OPT_EVENTS:
+            rc = apply_setting(a, "events", optarg, false);
+            break;
+        case OPT_FLOWS:
+            a->flows = a->flows_set = true;
+            break;
+        case OPT_INTERVAL:
+            rc = apply_setting(a, "interval", optarg, false);
+            break;
+        case OPT_CHUNK:
+            rc = set_param(a, "chunk_size", optarg);
+            break;
+        case OPT_ODID:
+            rc = set_param(a, "odid", optarg);
+            break;
+        case OPT_PEN:
+            rc = set_param(a, "pen", optarg);
+            break;
+        case OPT_MTU:
+            rc = set_param(a, "mtu", optarg);
+            break;
+        case OPT_SET: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                return usage_error("--set expects NAME=VALUE, got \"%s\"", optarg);
+            *eq = '\0';
+            rc = set_param(a, optarg, eq + 1);
+            *eq = '=';
+            break;
+        }
+        case OPT_CONFIG:
+            break;
+        case OPT_STDOUT:
+            a->json = true;
+            break;
+        case OPT_DURATION:
+            rc = apply_setting(a, "duration", optarg, false);
+            break;
+        case OPT_STATS:
+            a->stats = true;
+            break;
+        case OPT_DRAIN:
+            rc = apply_setting(a, "drain_timeout", optarg, false);
+            break;
+        case OPT_CHECK:
+            a->check = true;
+            break;
+        case OPT_LIST: {
+            size_t n;
+            const fk_param_info *t = fk_exporter_params(&n);
+            print_params("exporter", t, n);
+            t = fk_capture_params(&n);
+            print_params("capture", t, n);
+            return -1;
+        }
+        case 'h':
+            help();
+            return -1;
+        case 'V':
+            printf(PROG " %s\n", fk_version_string());
+            return -1;
+        default:
+            return usage_error("bad option");
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument \"%s\"", argv[optind]);
+    return 0;
+}
+
+/* Sources, filter, destinations and what to export, once all settings are in. */
+static int finish_setup(app *a)
+{
+    if (a->collectors.n == 0) {
+        a->collectors = a->cfg_collectors;
+        a->cfg_collectors.v = NULL;
+        a->cfg_collectors.n = 0;
+    }
+    if (a->devices.n == 0) {
+        a->devices = a->cfg_devices;
+        a->cfg_devices.v = NULL;
+        a->cfg_devices.n = 0;
+    }
+    if (!a->events_set && !a->flows_set) {
+        a->events = EV_ALL;
+        a->flows = true;
+    }
+    if (a->collectors.n == 0 && !a->json)
+        return usage_error("no collector: give -c udp://HOST:PORT (or tcp://), or --stdout");
+    if (a->file && a->devices.n)
+        return usage_error("-r and -i cannot be combined");
+    for (size_t i = 0; i < a->collectors.n; i++) {
+        if (fk_exporter_add_destination(a->exp, a->collectors.v[i]) != 0)
+            return usage_error("%s", fk_error_last()->message);
+    }
+    if (a->source_host) {
+        char *f;
+        if (a->filter) {
+            size_t len = strlen(a->filter) + strlen(a->source_host) + 16;
+            f = malloc(len);
+            if (f)
+                snprintf(f, len, "(%s) and host %s", a->filter, a->source_host);
+        } else {
+            size_t len = strlen(a->source_host) + 8;
+            f = malloc(len);
+            if (f)
+                snprintf(f, len, "host %s", a->source_host);
+        }
+        free(a->filter);
+        a->filter = f;
+    }
+    if (a->filter && fk_capture_set_str(a->cap, FK_CAP_FILTER, a->filter) != 0)
+        return usage_error("%s", fk_error_last()->message);
+    if (a->file) {
+        if (fk_capture_add_file(a->cap, a->file) != 0)
+            return usage_error("%s", fk_error_last()->message);
+    } else {
+        if (a->devices.n == 0)
+            list_add(&a->devices, "any");
+        for (size_t i = 0; i < a->devices.n; i++) {
+            if (fk_capture_add_device(a->cap, a->devices.v[i]) != 0)
+                return usage_error("-i %s: %s", a->devices.v[i], fk_error_last()->message);
+        }
+        /* Process attribution for live traffic, where the capture handle offers it. */
+        size_t n;
+        const fk_param_info *t = fk_capture_params(&n);
+        if (fk_param_find(t, n, "attribution"))
+            fk_capture_set_text(a->cap, "attribution", "1");
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    app a;
+    memset(&a, 0, sizeof a);
+    a.drain_ms = 5000;
+    if (fk_capture_create(&a.cap) != 0 || fk_exporter_create(&a.exp) != 0) {
+        fprintf(stderr, PROG ": %s\n", fk_error_last()->message);
+        return 1;
+    }
+    int rc = parse_args(&a, argc, argv);
+    if (rc == 0)
+        rc = finish_setup(&a);
+    if (rc == 0 && a.check) {
+        print_settings(&a);
+        rc = -1;
+    }
+    if (rc == 0 && a.collectors.n == 0) {
+        fk_exporter_destroy(a.exp); /* --stdout only */
+        a.exp = NULL;
+    }
+    if (rc == 0 && a.exp && fk_exporter_activate(a.exp) != 0) {
+        fprintf(stderr, PROG ": %s\n", fk_error_last()->message);
+        rc = 1;
+    }
+    if (rc == 0) {
+        fk_capture_set_callback(a.cap, on_event, &a);
+        if (fk_capture_activate(a.cap) != 0) {
+            fprintf(stderr, PROG ": %s\n", fk_error_last()->message);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        g_cap = a.cap;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGUSR1, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        rc = run(&a);
+        if (a.stats)
+            print_stats(&a);
+        if (a.add_errors)
+            fprintf(stderr, PROG ": %llu records could not be queued\n",
+                    (unsigned long long)a.add_errors);
+    }
+    fk_exporter_destroy(a.exp);
+    fk_capture_destroy(a.cap);
+    list_free(&a.devices);
+    list_free(&a.collectors);
+    list_free(&a.cfg_devices);
+    list_free(&a.cfg_collectors);
+    free(a.file);
+    free(a.filter);
+    free(a.source_host);
+    return rc < 0 ? 0 : rc;
+}

@@ -1,0 +1,569 @@
+#define _GNU_SOURCE
+/* flowkit-ipfix: print every record of NetFlow v1/v5/v7/v9 (and IPFIX)
+ * export datagrams as JSON lines. Input: pcap/pcapng files of UDP datagrams,
+ * or raw files of concatenated IPFIX messages (or one NetFlow datagram).
+ * All files of one run form one session: templates learned from the first
+ * file decode the data of the next. Public API only. */
+#include <errno.h>
+#include <flowkit/flowkit.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOOL "flowkit-ipfix"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* IPFIX template scope: one transport session per (exporter address, port). */
+typedef struct exporter_key {
+    fk_addr addr;
+    uint16_t port;
+} exporter_key;
+
+typedef struct tool {
+    fk_netflow *nf;
+    fk_ipfix_decoder *ipx;
+    exporter_key *sessions;
+    size_t nsessions;
+    long port; /* -1: any destination port */
+    bool quiet, verbose, flows_only, fields;
+    fk_addr raw_exporter;
+    uint16_t raw_port;
+    const char *file;  /* current file, for messages */
+    uint64_t frame_no; /* current frame in the file */
+    uint64_t datagrams, skipped, write_errors;
+    /* IPFIX counters (NetFlow's are in fk_netflow_stats) */
+    uint64_t ipfix_messages, ipfix_flows, ipfix_options, ipfix_templates, ipfix_malformed,
+        ipfix_no_template, json_too_long;
+    char json[65536];
+} tool;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: " TOOL " [options] FILE...\n"
+            "Print every record of NetFlow v1/v5/v7/v9 and IPFIX export datagrams as JSON lines.\n"
+            "\n"
+            "FILE is a pcap/pcapng capture of UDP export datagrams, or a raw file of\n"
+            "concatenated IPFIX messages (or one NetFlow datagram). All files of one run\n"
+            "form one session: templates from an earlier file decode data in a later one.\n"
+            "Templates are kept per (exporter address:port, observation domain / source id).\n"
+            "\n"
+            "Options:\n"
+            "  -p, --port PORT        only UDP datagrams to this destination port\n"
+            "  -e, --exporter ADDR    exporter address for raw files (default 0.0.0.0)\n"
+            "      --flows-only       print flow records only (no options records)\n"
+            "      --fields           IPFIX: print every record with all its fields by IANA\n"
+            "                         name ({\"type\":\"record\",...}) instead of flows\n"
+            "  -q, --quiet            print no records, only the counters\n"
+            "  -v, --verbose          report each malformed datagram on stderr\n"
+            "  -h, --help             show this help and exit\n"
+            "  -V, --version          show the version and exit\n"
+            "\n"
+            "Output: one JSON object per line on stdout: {\"type\":\"flow\",...} per the\n"
+            "flowkit JSON lines contract, {\"type\":\"options\",...} for options data\n"
+            "(IPFIX options records carry every field by IANA name).\n"
+            "Counters (datagrams, flows, malformed, no template, ...) go to stderr at the end.\n"
+            "Exit status: 0 success, 1 runtime failure (unreadable file), 2 bad usage.\n");
+}
+
+static void emit(tool *t, const char *line)
+{
+    if (fputs(line, stdout) == EOF || fputc('\n', stdout) == EOF)
+        t->write_errors++;
+}
+
+static int on_record(const fk_netflow_record *rec, void *user)
+{
+    tool *t = user;
+    if (t->quiet)
+        return 0;
+    char buf[FK_FLOW_JSON_MAX > FK_NETFLOW_OPTIONS_JSON_MAX ? FK_FLOW_JSON_MAX
+                                                            : FK_NETFLOW_OPTIONS_JSON_MAX];
+    int n;
+    if (rec->kind == FK_NETFLOW_RECORD_FLOW)
+        n = fk_flow_to_json(rec->flow, buf, sizeof buf);
+    else if (!t->flows_only)
+        n = fk_netflow_options_to_json(rec, buf, sizeof buf);
+    else
+        return 0;
+    if (n >= 0)
+        emit(t, buf);
+    return 0;
+}
+
+/* Session id of an exporter (1-based), or 0 when out of memory. */
+static uint64_t session_id(tool *t, const fk_addr *src, uint16_t sport)
+{
+    for (size_t i = 0; i < t->nsessions; i++)
+        if (t->sessions[i].port == sport && t->sessions[i].addr.family == src->family &&
+            memcmp(t->sessions[i].addr.bytes, src->bytes, sizeof src->bytes) == 0)
+            return i + 1;
+    exporter_key *n = realloc(t->sessions, (t->nsessions + 1) * sizeof *n);
+    if (!n)
+        return 0;
+    t->sessions = n;
+    t->sessions[t->nsessions] = (exporter_key){*src, sport};
+    return ++t->nsessions;
+}
+
+/* Print `{"type":TYPE,"exporter":...,"version":10,` + the record's own JSON. */
+static void emit_ipfix_json(tool *t, const char *type, const fk_addr *src,
+                            const fk_ipfix_record *rec)
+{
+    char addr[FK_ADDR_STRLEN] = "";
+    fk_addr_format(src, addr, sizeof addr);
+    int n =
+        snprintf(t->json, sizeof t->json, "{\"type\":\"%s\",\"exporter\":\"%s\",\"version\":%u,",
+                 type, addr, rec->version);
+    if (n < 0 || (size_t)n >= sizeof t->json)
+        return;
+    size_t off = (size_t)n - 1; /* overwrite the record object's own '{' */
+    char save = t->json[off];
+    int m = fk_ipfix_record_to_json(rec, t->json + off, sizeof t->json - off);
+    if (m < 0) {
+        t->json_too_long++;
+        return;
+    }
+    t->json[off] = save;
+    if (t->json[off + 1] == '}') /* a record without fields: drop the comma */
+        memmove(t->json + off, t->json + off + 1, strlen(t->json + off + 1) + 1);
+    emit(t, t->json);
+}
+
+static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ipfix_record *rec)
+{
+    if (rec->is_options) {
+        t->ipfix_options++;
+        /* systemInitTimeMilliseconds in options data anchors sysUpTime times. */
+        fk_ipfix_value v;
+        if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
+            fk_ipfix_decoder_set_sys_init(t->ipx, sess, rec->domain, v.i);
+        if (!t->quiet && !t->flows_only)
+            emit_ipfix_json(t, "options", src, rec);
+        return;
+    }
+    t->ipfix_flows++;
+    if (t->quiet)
+        return;
+    if (t->fields) {
+        emit_ipfix_json(t, "record", src, rec);
+        return;
+    }
+    fk_flow f;
+    if (fk_ipfix_record_to_flow(&f, rec) < 0) {
+        t->ipfix_malformed++;
+        return;
+    }
+    f.exporter = *src;
+    f.present |= FK_FLOW_HAS_EXPORTER;
+    if (fk_flow_to_json(&f, t->json, sizeof t->json) >= 0)
+        emit(t, t->json);
+}
+
+static void ipfix_datagram(tool *t, const fk_addr *src, uint16_t sport, const uint8_t *p,
+                           size_t len)
+{
+    uint64_t sess = session_id(t, src, sport);
+    if (!sess) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        return;
+    }
+    /* A datagram (or the rest of a raw file) may hold several messages. */
+    while (len > 0) {
+        t->ipfix_messages++;
+        fk_ipfix_header hdr;
+        int rc = fk_ipfix_decoder_begin(t->ipx, sess, p, len, &hdr);
+        if (rc < 0) {
+            t->ipfix_malformed++;
+            if (t->verbose)
+                fprintf(stderr, TOOL ": %s: frame %" PRIu64 ": %s\n", t->file, t->frame_no,
+                        fk_error_last()->message);
+            return;
+        }
+        fk_ipfix_item it;
+        while ((rc = fk_ipfix_decoder_next(t->ipx, &it)) == 1) {
+            if (it.kind == FK_IPFIX_ITEM_RECORD)
+                ipfix_record(t, src, sess, &it.record);
+            else if (it.kind == FK_IPFIX_ITEM_TEMPLATE)
+                t->ipfix_templates++;
+            else if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
+                t->ipfix_no_template++;
+        }
+        if (rc < 0) {
+            t->ipfix_malformed++;
+            if (t->verbose)
+                fprintf(stderr, TOOL ": %s: frame %" PRIu64 ": %s\n", t->file, t->frame_no,
+                        fk_error_last()->message);
+        }
+        p += hdr.length;
+        len -= hdr.length;
+    }
+}
+
+static void datagram(tool *t, const fk_addr *src, uint16_t sport, const uint8_t *p, size_t len)
+{
+    t->datagrams++;
+    if (len >= 2 && p[0] == 0 && p[1] == 10) {
+        ipfix_datagram(t, src, sport, p, len);
+        return;
+    }
+    int rc = fk_netflow_decode(t->nf, src, sport, p, len, on_record, t);
+    if (rc && t->verbose)
+        fprintf(stderr, TOOL ": %s: frame %" PRIu64 ": %s\n", t->file, t->frame_no,
+                fk_error_last()->message);
+}
+
+/* ---- frames to UDP datagrams ---------------------------------------- */
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+/* IPv4/IPv6 packet at p; hands a UDP payload to datagram(). */
+static void ip_packet(tool *t, const uint8_t *p, size_t len)
+{
+    if (len < 1)
+        goto skip;
+    fk_addr src;
+    memset(&src, 0, sizeof src);
+    const uint8_t *l4;
+    size_t l4len;
+    unsigned v = p[0] >> 4;
+    if (v == 4) {
+        if (len < 20)
+            goto skip;
+        size_t ihl = (size_t)(p[0] & 0xf) * 4;
+        size_t tot = rd16(p + 2);
+        if (ihl < 20 || tot < ihl || tot > len)
+            goto skip;
+        if (p[9] != 17 || (rd16(p + 6) & 0x3fff)) /* not UDP, or a fragment */
+            goto skip;
+        src.family = 4;
+        memcpy(src.bytes, p + 12, 4);
+        l4 = p + ihl;
+        l4len = tot - ihl;
+    } else if (v == 6) {
+        if (len < 40)
+            goto skip;
+        size_t plen = rd16(p + 4);
+        if (40 + plen > len)
+            goto skip;
+        unsigned nh = p[6];
+        size_t off = 40;
+        /* Walk hop-by-hop, routing and destination options headers. */
+        while (nh == 0 || nh == 43 || nh == 60) {
+            if (off + 8 > 40 + plen)
+                goto skip;
+            size_t elen = ((size_t)p[off + 1] + 1) * 8;
+            nh = p[off];
+            off += elen;
+        }
+        if (nh != 17 || off > 40 + plen)
+            goto skip;
+        src.family = 6;
+        memcpy(src.bytes, p + 8, 16);
+        l4 = p + off;
+        l4len = 40 + plen - off;
+    } else {
+        goto skip;
+    }
+    if (l4len < 8)
+        goto skip;
+    size_t ulen = rd16(l4 + 4);
+    if (ulen < 8 || ulen > l4len)
+        goto skip;
+    if (t->port >= 0 && rd16(l4 + 2) != t->port)
+        goto skip;
+    datagram(t, &src, rd16(l4), l4 + 8, ulen - 8);
+    return;
+skip:
+    t->skipped++;
+}
+
+static void frame(tool *t, int dlt, const uint8_t *p, size_t len)
+{
+    size_t off;
+    unsigned ethertype;
+    switch (dlt) {
+    case DLT_EN10MB:
+        if (len < 14)
+            goto skip;
+        ethertype = rd16(p + 12);
+        off = 14;
+        while ((ethertype == 0x8100 || ethertype == 0x88a8) && len >= off + 4) {
+            ethertype = rd16(p + off + 2);
+            off += 4;
+        }
+        break;
+    case DLT_LINUX_SLL:
+        if (len < 16)
+            goto skip;
+        ethertype = rd16(p + 14);
+        off = 16;
+        break;
+#ifdef DLT_LINUX_SLL2
+    case DLT_LINUX_SLL2:
+        if (len < 20)
+            goto skip;
+        ethertype = rd16(p);
+        off = 20;
+        break;
+#endif
+    case DLT_NULL:
+    case DLT_LOOP:
+        if (len < 4)
+            goto skip;
+        off = 4;
+        ethertype = 0; /* address family in host or network order: look at the IP version */
+        break;
+    case DLT_RAW:
+#ifdef DLT_IPV4
+    case DLT_IPV4:
+    case DLT_IPV6:
+#endif
+        off = 0;
+        ethertype = 0;
+        break;
+    default:
+        goto skip;
+    }
+    if (ethertype != 0 && ethertype != 0x0800 && ethertype != 0x86dd)
+        goto skip;
+    ip_packet(t, p + off, len - off);
+    return;
+skip:
+    t->skipped++;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static int read_pcap(tool *t, const char *path)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *pc = pcap_open_offline(path, err);
+    if (!pc) {
+        fprintf(stderr, TOOL ": %s: %s\n", path, err);
+        return 1;
+    }
+    int dlt = pcap_datalink(pc);
+    struct pcap_pkthdr *ph;
+    const u_char *data;
+    int rc;
+    while (!stop_requested && (rc = pcap_next_ex(pc, &ph, &data)) == 1) {
+        t->frame_no++;
+        frame(t, dlt, data, ph->caplen);
+    }
+    int status = 0;
+    if (!stop_requested && rc == PCAP_ERROR) {
+        fprintf(stderr, TOOL ": %s: %s\n", path, pcap_geterr(pc));
+        status = 1;
+    }
+    pcap_close(pc);
+    return status;
+}
+
+static int read_raw(tool *t, const char *path, FILE *f)
+{
+    size_t cap = 1 << 16, len = 0;
+    uint8_t *buf = malloc(cap);
+    if (!buf) {
+        fprintf(stderr, TOOL ": %s: out of memory\n", path);
+        return 1;
+    }
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            if (cap >= (size_t)1 << 30) {
+                fprintf(stderr, TOOL ": %s: raw file larger than 1 GiB\n", path);
+                free(buf);
+                return 1;
+            }
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                fprintf(stderr, TOOL ": %s: out of memory\n", path);
+                free(buf);
+                return 1;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (ferror(f)) {
+        fprintf(stderr, TOOL ": %s: read error: %s\n", path, strerror(errno));
+        free(buf);
+        return 1;
+    }
+    if (len == 0) {
+        /* An empty file holds no datagram. */
+    } else if (len >= 2 && rd16(buf) == 10) {
+        /* IPFIX messages carry their length: split the stream. */
+        size_t off = 0;
+        while (off < len && !stop_requested) {
+            t->frame_no++;
+            size_t mlen = len - off >= 4 ? rd16(buf + off + 2) : 0;
+            if (mlen < 16 || mlen > len - off) {
+                datagram(t, &t->raw_exporter, t->raw_port, buf + off, len - off);
+                break;
+            }
+            datagram(t, &t->raw_exporter, t->raw_port, buf + off, mlen);
+            off += mlen;
+        }
+    } else {
+        t->frame_no++;
+        datagram(t, &t->raw_exporter, t->raw_port, buf, len);
+    }
+    free(buf);
+    return 0;
+}
+
+static int read_file(tool *t, const char *path)
+{
+    t->file = path;
+    t->frame_no = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, TOOL ": %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    uint8_t magic[4] = {0};
+    size_t got = fread(magic, 1, 4, f);
+    uint32_t m =
+        (uint32_t)magic[0] << 24 | (uint32_t)magic[1] << 16 | (uint32_t)magic[2] << 8 | magic[3];
+    bool is_pcap = got == 4 && (m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || m == 0xa1b23c4du ||
+                                m == 0x4d3cb2a1u || m == 0x0a0d0d0au);
+    int rc;
+    if (is_pcap) {
+        fclose(f);
+        rc = read_pcap(t, path);
+    } else {
+        rewind(f);
+        rc = read_raw(t, path, f);
+        fclose(f);
+    }
+    return rc;
+}
+
+static void print_counters(const tool *t)
+{
+    fk_netflow_stats st;
+    memset(&st, 0, sizeof st);
+    fk_netflow_stats_get(t->nf, &st);
+    fprintf(stderr,
+            TOOL ": datagrams=%" PRIu64 " flows=%" PRIu64 " options=%" PRIu64 " templates=%" PRIu64
+                 " options_templates=%" PRIu64 " malformed=%" PRIu64 " no_template=%" PRIu64
+                 " unsupported=%" PRIu64 " sequence_lost=%" PRIu64 " skipped_frames=%" PRIu64
+                 " ipfix_messages=%" PRIu64 "\n",
+            t->datagrams, st.flows + t->ipfix_flows, st.options_records + t->ipfix_options,
+            st.templates + t->ipfix_templates, st.options_templates,
+            st.malformed + t->ipfix_malformed, st.no_template + t->ipfix_no_template,
+            st.unsupported, st.sequence_lost, t->skipped, t->ipfix_messages);
+    if (t->json_too_long)
+        fprintf(stderr, TOOL ": %" PRIu64 " records too long to print as JSON\n", t->json_too_long);
+}
+
+int main(int argc, char **argv)
+{
+    static tool t; /* big: holds the JSON line buffer */
+    t.port = -1;
+    t.raw_exporter.family = 4;
+    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+                                         {"exporter", required_argument, NULL, 'e'},
+                                         {"flows-only", no_argument, NULL, 'F'},
+                                         {"fields", no_argument, NULL, 'R'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":p:e:qvhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < 0 || v > 65535) {
+                fprintf(stderr, TOOL ": --port: \"%s\" is not a port number (0-65535)\n", optarg);
+                return 2;
+            }
+            t.port = v;
+            break;
+        }
+        case 'e':
+            if (fk_addr_parse(&t.raw_exporter, optarg) < 0) {
+                fprintf(stderr, TOOL ": --exporter: \"%s\" is not an IPv4 or IPv6 address\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'F':
+            t.flows_only = true;
+            break;
+        case 'R':
+            t.fields = true;
+            break;
+        case 'q':
+            t.quiet = true;
+            break;
+        case 'v':
+            t.verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf(TOOL " %s\n", fk_version_string());
+            return 0;
+        case ':':
+            fprintf(stderr, TOOL ": option %s needs an argument\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, TOOL ": unknown option %s (see --help)\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, TOOL ": no input file (see --help)\n");
+        return 2;
+    }
+    if (fk_netflow_create(&t.nf) < 0 || fk_netflow_activate(t.nf) < 0 ||
+        fk_ipfix_decoder_create(&t.ipx, NULL) < 0) {
+        fprintf(stderr, TOOL ": %s\n", fk_error_last()->message);
+        fk_netflow_destroy(t.nf);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int status = 0;
+    for (int i = optind; i < argc && !stop_requested; i++)
+        if (read_file(&t, argv[i]))
+            status = 1;
+    if (fflush(stdout) == EOF || t.write_errors) {
+        fprintf(stderr, TOOL ": error writing the output: %s\n", strerror(errno));
+        status = 1;
+    }
+    print_counters(&t);
+    fk_netflow_destroy(t.nf);
+    fk_ipfix_decoder_destroy(t.ipx);
+    free(t.sessions);
+    return status;
+}

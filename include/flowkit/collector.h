@@ -1,0 +1,392 @@
+/**
+ * @file collector.h
+ * @brief The template collector: receive NetFlow v1/v5/v7/v9 and IPFIX from
+ *        many exporters over UDP and TCP and deliver normalized ::fk_flow
+ *        records to a callback and to output sinks.
+ *
+ * Lifecycle: fk_collector_create() → parameters (fk_collector_set_int(),
+ * ...), listeners (fk_collector_add_listener()), outputs
+ * (fk_collector_add_output()), allowlist (fk_collector_add_allow()) →
+ * fk_collector_activate() → fk_collector_run(), or fk_collector_get_fd() +
+ * fk_collector_next_timeout_ms() + fk_collector_dispatch() from your own
+ * event loop → fk_collector_destroy().
+ *
+ * State is kept per exporter transport session (exporter address, port and
+ * transport) and, inside it, per observation domain (IPFIX) or source id
+ * (NetFlow v9): templates (UDP: expire after `template_timeout`; TCP:
+ * withdrawn by the exporter or dropped when the connection closes), options
+ * data (sampling interval, interface names) and sequence numbers.
+ *
+ * **Data before template.** A data set whose template is not known yet is
+ * not thrown away: it is kept (bounded per session by `pending_bytes` and
+ * `pending_age`) and decoded as soon as the template arrives. The counters
+ * in ::fk_collector_stats say how many sets waited, how many were decoded
+ * later and how many expired.
+ *
+ * Every record that can be lost has a counter (kernel socket drops read
+ * through `SO_RXQ_OVFL`, malformed messages, sets without template,
+ * allowlist rejections, sequence gaps, per-exporter caps).
+ *
+ * Threads: a handle is used by one thread at a time; callbacks run on the
+ * thread that calls fk_collector_dispatch() or fk_collector_run().
+ * fk_collector_break() and fk_collector_reopen() are safe from any thread and
+ * from a signal handler.
+ *
+ * @since 0.1.0
+ */
+#ifndef FLOWKIT_COLLECTOR_H
+#define FLOWKIT_COLLECTOR_H
+
+#include <flowkit/common.h>
+#include <flowkit/flow.h>
+#include <flowkit/params.h>
+
+FK_BEGIN_DECLS
+
+/** An opaque collector handle. @since 0.1.0 */
+typedef struct fk_collector fk_collector;
+
+/**
+ * Parameters of a collector, numbered by group (new ones are added at the
+ * end of a group, never renumbered). fk_collector_params() describes each
+ * one: name, type, bounds, default and help.
+ * @since 0.1.0
+ */
+typedef enum fk_collector_param {
+    /** int, "workers": receive threads for UDP listeners, each with its own
+     *  `SO_REUSEPORT` socket; 0 receives in the dispatching thread. */
+    FK_COL_WORKERS = 100,
+    /** int, "socket_buffer": receive buffer per socket in bytes (`SO_RCVBUFFORCE`
+     *  when permitted, else `SO_RCVBUF`); 0 keeps the kernel default. */
+    FK_COL_SOCKET_BUFFER = 101,
+    /** int, "recv_batch": datagrams read per `recvmmsg` call. */
+    FK_COL_RECV_BATCH = 102,
+    /** int, "max_tcp_connections": concurrent TCP exporters; more are refused. */
+    FK_COL_MAX_TCP = 103,
+    /** int, "queue_size": datagrams buffered between worker threads and the
+     *  dispatching thread; when full, datagrams are dropped and counted. */
+    FK_COL_QUEUE_SIZE = 104,
+    /** int, "template_timeout": seconds a UDP template lives without refresh;
+     *  0 = never expires. */
+    FK_COL_TEMPLATE_TIMEOUT = 200,
+    /** int, "pending_bytes": bytes of data sets without template kept per
+     *  exporter session; 0 disables data-before-template buffering. */
+    FK_COL_PENDING_BYTES = 201,
+    /** int, "pending_age": seconds a data set waits for its template. */
+    FK_COL_PENDING_AGE = 202,
+    /** int, "max_templates": templates kept per exporter session. */
+    FK_COL_MAX_TEMPLATES = 203,
+    /** int, "max_exporters": exporter sessions kept at once. */
+    FK_COL_MAX_EXPORTERS = 204,
+    /** bool, "scale_sampling": multiply bytes and packets by the sampling
+     *  interval (runtime-settable). */
+    FK_COL_SCALE_SAMPLING = 205,
+    /** int, "session_timeout": seconds without traffic after which a UDP
+     *  exporter session and its templates are forgotten; 0 = never. */
+    FK_COL_SESSION_TIMEOUT = 206,
+    /** int, "rotate_bytes": file outputs start a new file after this many
+     *  bytes; 0 = never. */
+    FK_COL_ROTATE_BYTES = 300,
+    /** int, "rotate_seconds": file outputs start a new file after this many
+     *  seconds; 0 = never. */
+    FK_COL_ROTATE_SECONDS = 301,
+    /** int, "duration": fk_collector_run() returns after this many seconds;
+     *  0 = no limit. */
+    FK_COL_DURATION = 400,
+    /** int, "count": fk_collector_run() returns after this many records;
+     *  0 = no limit. */
+    FK_COL_COUNT = 401
+} fk_collector_param;
+
+/**
+ * Counters of a collector since activate. Every way a record can be lost
+ * has its own counter.
+ * @since 0.1.0
+ */
+typedef struct fk_collector_stats {
+    uint64_t datagrams;          /**< UDP datagrams received. */
+    uint64_t messages;           /**< Messages (datagrams or framed TCP messages) decoded. */
+    uint64_t bytes;              /**< Payload bytes received (UDP and TCP). */
+    uint64_t records;            /**< Flow records delivered. */
+    uint64_t socket_drops;       /**< Datagrams the kernel dropped (`SO_RXQ_OVFL`). */
+    uint64_t queue_drops;        /**< Datagrams dropped because the worker queue was full. */
+    uint64_t malformed;          /**< Messages or sets refused as malformed. */
+    uint64_t unsupported;        /**< Messages with an unknown version number. */
+    uint64_t allowlist_rejected; /**< Datagrams and connections from exporters not allowed. */
+    uint64_t pending_sets;       /**< Data sets that arrived before their template and were kept. */
+    uint64_t pending_decoded;    /**< Kept data sets decoded after their template arrived. */
+    uint64_t pending_records;    /**< Records delivered from kept data sets (in `records` too). */
+    uint64_t pending_expired;    /**< Kept data sets dropped because they waited `pending_age`. */
+    uint64_t pending_overflow;   /**< Data sets dropped because `pending_bytes` was reached
+                                      (or buffering is off). */
+    uint64_t sequence_gaps;      /**< Sequence discontinuities seen. */
+    uint64_t sequence_lost;      /**< Records (IPFIX, v5, v7) or packets (v9) missing by
+                                      sequence numbers. */
+    uint64_t templates;          /**< Templates and options templates received. */
+    uint64_t templates_withdrawn; /**< Templates withdrawn (TCP) or expired (UDP). */
+    uint64_t template_limit;      /**< Templates refused by `max_templates`. */
+    uint64_t exporter_limit;      /**< Datagrams dropped because `max_exporters` was reached. */
+    uint64_t options_records;     /**< Options data records applied (sampling, interfaces). */
+    uint64_t tcp_connections;     /**< TCP connections accepted. */
+    uint64_t tcp_refused;         /**< TCP connections refused by `max_tcp_connections`. */
+    uint64_t sessions;            /**< Exporter sessions currently known. */
+    uint64_t sink_errors;         /**< Records an output could not write. */
+} fk_collector_stats;
+
+/**
+ * Called for every flow record, on the thread that dispatches.
+ *
+ * @param flow the record, with `exporter`, `odid` and `version` filled and
+ *        #FK_FLOW_HAS_EXPORTER set; borrowed for the duration of the call.
+ * @param user the pointer given to fk_collector_set_callback().
+ * The callback may call fk_collector_break() but no other function on the
+ * same handle.
+ * @since 0.1.0
+ */
+typedef void (*fk_collector_flow_fn)(const fk_flow *flow, void *user);
+
+/**
+ * Create a collector with default parameters, no listener and no output.
+ *
+ * @param out receives the handle; the caller frees it with
+ *        fk_collector_destroy().
+ * @return 0, `FK_EINVAL` (NULL @p out) or `FK_ENOMEM`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_create(fk_collector **out);
+
+/**
+ * Stop, close every socket and output (flushing it) and free the handle.
+ *
+ * @param h the handle, or NULL (no-op).
+ * @since 0.1.0
+ */
+FK_API void fk_collector_destroy(fk_collector *h);
+
+/**
+ * The parameter table of the collector.
+ *
+ * @param count receives the number of entries (may be NULL).
+ * @return a static table, valid for the life of the program.
+ * Thread-safe.
+ * @since 0.1.0
+ */
+FK_API const fk_param_info *fk_collector_params(size_t *count);
+
+/**
+ * Set an integer or boolean parameter.
+ *
+ * @param h the handle.
+ * @param param a ::fk_collector_param.
+ * @param value the value; refused (never clamped) when out of bounds.
+ * @return 0, `FK_ENOTFOUND`, `FK_ETYPE`, `FK_ERANGE` (message names the
+ *         bounds) or `FK_EACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_set_int(fk_collector *h, int param, int64_t value);
+
+/**
+ * Set a floating-point parameter (the collector has none yet; kept for the
+ * common handle interface).
+ *
+ * @param h the handle.
+ * @param param a ::fk_collector_param.
+ * @param value the value.
+ * @return 0, `FK_ENOTFOUND`, `FK_ETYPE`, `FK_ERANGE` or `FK_EACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_set_double(fk_collector *h, int param, double value);
+
+/**
+ * Set a string parameter (copied).
+ *
+ * @param h the handle.
+ * @param param a ::fk_collector_param.
+ * @param value the value.
+ * @return 0, `FK_ENOTFOUND`, `FK_ETYPE`, `FK_ENOMEM` or `FK_EACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_set_str(fk_collector *h, int param, const char *value);
+
+/**
+ * Read an integer or boolean parameter.
+ *
+ * @param h the handle.
+ * @param param a ::fk_collector_param.
+ * @param out receives the value.
+ * @return 0, `FK_ENOTFOUND` or `FK_ETYPE`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_get_int(const fk_collector *h, int param, int64_t *out);
+
+/**
+ * Add a listener, before activate.
+ *
+ * @param h the handle.
+ * @param uri `udp://ADDR:PORT` or `tcp://ADDR:PORT` with a numeric IPv4
+ *        address or a bracketed IPv6 address (`udp://[::]:4739`); port 0
+ *        picks a free port (see fk_collector_listener_uri()). Copied.
+ * @return 0, `FK_EINVAL` (message says what is wrong with @p uri),
+ *         `FK_ENOMEM` or `FK_EACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_add_listener(fk_collector *h, const char *uri);
+
+/**
+ * Add an output, before activate. Files are opened at activate; a failure
+ * there fails activate.
+ *
+ * @param h the handle.
+ * @param uri `jsonl:-` (stdout), `jsonl:PATH`, `csv:-`, `csv:PATH` or
+ *        `ipfix:PATH`. Copied.
+ * @return 0, `FK_EINVAL` (bad URI), `FK_EUNSUPPORTED` (the kind is not
+ *         available in this build), `FK_ENOMEM` or `FK_EACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_add_output(fk_collector *h, const char *uri);
+
+/**
+ * Accept exporters from this network only (repeatable; without any entry
+ * every exporter is accepted). Traffic from other addresses is dropped and
+ * counted in `allowlist_rejected`.
+ *
+ * @param h the handle.
+ * @param cidr `ADDR/LEN` or `ADDR` (IPv4 or IPv6); an IPv4 entry also
+ *        matches IPv4-mapped IPv6 exporters.
+ * @return 0, `FK_EINVAL`, `FK_ENOMEM` or `FK_EACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_add_allow(fk_collector *h, const char *cidr);
+
+/**
+ * Set the record callback (optional; outputs work without it).
+ *
+ * @param h the handle.
+ * @param fn the callback, or NULL for none.
+ * @param user passed to @p fn; borrowed while the handle lives.
+ * @return 0 or `FK_EINVAL`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_fn fn, void *user);
+
+/**
+ * Bind the listeners, open the outputs and start the worker threads.
+ * A collector without listeners is valid: it decodes what
+ * fk_collector_feed() gives it.
+ *
+ * @param h the handle.
+ * @return 0, `FK_EACTIVATED`, `FK_EIO` / `FK_EPERM` (a socket or file
+ *         failed; the message names it) or `FK_ENOMEM`. On failure the
+ *         handle stays configurable.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_activate(fk_collector *h);
+
+/**
+ * The actual URI of listener @p index (with the bound port when port 0 was
+ * asked for), after activate.
+ *
+ * @param h the handle.
+ * @param index 0-based, in the order of fk_collector_add_listener().
+ * @param buf output buffer.
+ * @param size size of @p buf (64 bytes always suffice).
+ * @return length written, `FK_ENOTFOUND`, `FK_ENOTACTIVATED` or `FK_ENOSPACE`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size);
+
+/**
+ * A file descriptor that becomes readable when fk_collector_dispatch() has
+ * work; for poll/epoll/select-based event loops.
+ *
+ * @param h the handle.
+ * @return the fd (owned by the handle), or `FK_ENOTACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_get_fd(const fk_collector *h);
+
+/**
+ * Milliseconds until timed work is due (template, session and pending-data
+ * expiry, output rotation, the duration limit).
+ *
+ * @param h the handle.
+ * @return 0 or more, -1 if nothing is scheduled, or `FK_ENOTACTIVATED`
+ *         (negative; check fk_error_last()).
+ * @since 0.1.0
+ */
+FK_API int fk_collector_next_timeout_ms(const fk_collector *h);
+
+/**
+ * Do all work that is ready now without blocking: read sockets, decode,
+ * deliver records, run timed work, flush outputs.
+ *
+ * @param h the handle.
+ * @return the number of records delivered (0 or more), `FK_EBREAK` when
+ *         fk_collector_break() was called (the request is consumed),
+ *         `FK_EEOF` once the `count` or `duration` limit is reached (and on
+ *         every later call; outputs are flushed), `FK_ENOTACTIVATED`, or
+ *         `FK_EIO` on a socket failure.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_dispatch(fk_collector *h);
+
+/**
+ * Dispatch until a limit (`duration`, `count`) is reached or
+ * fk_collector_break() is called, then flush the outputs.
+ *
+ * @param h the handle.
+ * @return 0 when a limit was reached, `FK_EBREAK` after a break,
+ *         `FK_ENOTACTIVATED`, or `FK_EIO`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_run(fk_collector *h);
+
+/**
+ * Ask fk_collector_run() / fk_collector_dispatch() to return as soon as
+ * possible. Safe from any thread and from a signal handler.
+ *
+ * @param h the handle.
+ * @since 0.1.0
+ */
+FK_API void fk_collector_break(fk_collector *h);
+
+/**
+ * Ask the outputs to close and reopen their files at the next dispatch (for
+ * log rotation tools; SIGHUP). Safe from any thread and from a signal
+ * handler.
+ *
+ * @param h the handle.
+ * @since 0.1.0
+ */
+FK_API void fk_collector_reopen(fk_collector *h);
+
+/**
+ * Feed one UDP datagram as if it had been received, without a socket
+ * (sans-I/O use, tests, replay). The exporter passes the allowlist and gets
+ * its own session like a socket peer.
+ *
+ * @param h an activated handle (listeners are optional).
+ * @param exporter the exporter's address.
+ * @param port the exporter's source port.
+ * @param data the datagram; borrowed for the call.
+ * @param len its length.
+ * @return the number of records delivered, `FK_ENOTACTIVATED`, `FK_EINVAL`.
+ *         Malformed input is counted, not returned as an error.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port,
+                             const uint8_t *data, size_t len);
+
+/**
+ * Read the counters.
+ *
+ * @param h the handle.
+ * @param out receives the counters.
+ * @return 0 or `FK_EINVAL`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out);
+
+FK_END_DECLS
+
+#endif /* FLOWKIT_COLLECTOR_H */

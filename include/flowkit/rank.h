@@ -1,0 +1,120 @@
+/**
+ * @file rank.h
+ * @brief Process rank: which process sends and receives how much.
+ *
+ * With attribution on, the capture handle maps every TCP and UDP packet to
+ * the process that owns its local socket (netlink sock_diag → socket inode →
+ * pid) and keeps per-process counters: IP-layer bytes and packets sent and
+ * received since the capture started, a per-second history, and an EWMA.
+ * Traffic that cannot be attributed is counted in two explicit rows with
+ * pid 0, named "unknown TCP" and "unknown UDP".
+ *
+ * A rank is taken as an immutable ::fk_rank_snapshot: once returned it
+ * never changes, may be read from any thread, and is released with
+ * fk_rank_snapshot_free().
+ *
+ * @since 0.1.0
+ */
+#ifndef FLOWKIT_RANK_H
+#define FLOWKIT_RANK_H
+
+#include <flowkit/common.h>
+#include <flowkit/flow.h>
+
+FK_BEGIN_DECLS
+
+/** Order of the rows in a rank snapshot (always descending). @since 0.1.0 */
+typedef enum fk_rank_sort {
+    FK_RANK_SORT_RATE = 0,       /**< sent_rate + recv_rate over the window. */
+    FK_RANK_SORT_SENT_RATE = 1,  /**< sent_rate over the window. */
+    FK_RANK_SORT_RECV_RATE = 2,  /**< recv_rate over the window. */
+    FK_RANK_SORT_BYTES = 3,      /**< sent_bytes + recv_bytes since start. */
+    FK_RANK_SORT_SENT_BYTES = 4, /**< sent_bytes since start. */
+    FK_RANK_SORT_RECV_BYTES = 5  /**< recv_bytes since start. */
+} fk_rank_sort;
+
+/** One connection of a process (drill-down), local end first. @since 0.1.0 */
+typedef struct fk_rank_conn {
+    fk_addr local;         /**< Local address. */
+    fk_addr remote;        /**< Remote address. */
+    uint16_t local_port;   /**< Local port. */
+    uint16_t remote_port;  /**< Remote port. */
+    uint8_t proto;         /**< 6 TCP or 17 UDP. */
+    uint64_t sent_bytes;   /**< IP-layer bytes sent since first seen. */
+    uint64_t recv_bytes;   /**< IP-layer bytes received since first seen. */
+    uint64_t sent_packets; /**< Packets sent. */
+    uint64_t recv_packets; /**< Packets received. */
+    int64_t first_ns;      /**< First packet, ns since the epoch. */
+    int64_t last_ns;       /**< Last packet, ns since the epoch. */
+} fk_rank_conn;
+
+/** One row of a rank: a process, or an "unknown" row with pid 0. @since 0.1.0 */
+typedef struct fk_rank_row {
+    uint32_t pid;              /**< Process id; 0 for the unknown rows. */
+    uint32_t uid;              /**< Owner uid; UINT32_MAX when unknown. */
+    uint8_t proto;             /**< Unknown rows: 6 or 17; 0 for processes. */
+    const char *name;          /**< comm, or "unknown TCP" / "unknown UDP"; never NULL. */
+    const char *user;          /**< User name (or the uid as text); never NULL, may be "". */
+    const char *exe;           /**< Executable path; never NULL, may be "". */
+    const char *cmdline;       /**< Command line, arguments joined by spaces; never NULL. */
+    const char *cgroup;        /**< cgroup path; never NULL, may be "". */
+    uint64_t sent_bytes;       /**< IP-layer bytes sent since the capture started. */
+    uint64_t recv_bytes;       /**< IP-layer bytes received since the capture started. */
+    uint64_t sent_packets;     /**< Packets sent since the capture started. */
+    uint64_t recv_packets;     /**< Packets received since the capture started. */
+    double sent_rate;          /**< Bytes/s sent over the snapshot's window. */
+    double recv_rate;          /**< Bytes/s received over the snapshot's window. */
+    double sent_ewma;          /**< Exponentially weighted bytes/s sent. */
+    double recv_ewma;          /**< Exponentially weighted bytes/s received. */
+    size_t conn_count;         /**< Number of entries in @ref conns. */
+    const fk_rank_conn *conns; /**< Live connections of this row (drill-down). */
+} fk_rank_row;
+
+/** An immutable rank, owned by the caller. @since 0.1.0 */
+typedef struct fk_rank_snapshot {
+    int64_t time_ns;         /**< When it was taken (capture clock), ns since the epoch. */
+    uint32_t window_sec;     /**< Window of the rates, complete seconds before time_ns. */
+    size_t count;            /**< Number of rows. */
+    const fk_rank_row *rows; /**< Rows in the requested order. */
+    uint64_t attributed;     /**< Packets attributed to a process since start. */
+    uint64_t unattributed;   /**< Packets counted in an unknown row since start. */
+} fk_rank_snapshot;
+
+/**
+ * Free a snapshot and everything it points to. NULL is a no-op.
+ *
+ * @param snapshot a snapshot returned by fk_capture_rank().
+ * @since 0.1.0
+ */
+FK_API void fk_rank_snapshot_free(fk_rank_snapshot *snapshot);
+
+/**
+ * Name of a sort key: "rate", "sent_rate", "recv_rate", "bytes",
+ * "sent_bytes", "recv_bytes".
+ *
+ * @param key the key.
+ * @return a static string; "unknown" for other values.
+ * @since 0.1.0
+ */
+FK_API const char *fk_rank_sort_name(fk_rank_sort key);
+
+/** Buffer size needed by fk_rank_snapshot_to_json() per row. @since 0.1.0 */
+#define FK_RANK_JSON_ROW_MAX 8192
+
+/**
+ * Render a snapshot as one JSON object (no newline) per the JSON lines
+ * contract: `{"type":"rank","time","processes":[{"pid","name","user","exe",
+ * "sent_bytes","recv_bytes","sent_rate","recv_rate"},...]}`.
+ *
+ * @param snapshot the snapshot.
+ * @param buf output buffer.
+ * @param size size of @p buf; 64 + `count` * #FK_RANK_JSON_ROW_MAX always suffices.
+ * @return length written (without NUL), or `FK_ENOSPACE` / `FK_EINVAL`.
+ * Thread-safe.
+ * @since 0.1.0
+ */
+FK_API int fk_rank_snapshot_to_json(const fk_rank_snapshot *snapshot, char *buf, size_t size);
+
+FK_END_DECLS
+
+#endif /* FLOWKIT_RANK_H */

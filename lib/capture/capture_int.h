@@ -1,0 +1,145 @@
+/* Internal: the capture handle's state, shared by capture.c (lifecycle and
+ * parameters), source.c (libpcap sources), dispatch.c (packet path, events,
+ * stop) and worker.c (worker threads). */
+#ifndef FK_CAPTURE_CAPTURE_INT_H
+#define FK_CAPTURE_CAPTURE_INT_H
+
+#include <flowkit/capture.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "capture/cgroup.h"
+#include "capture/spsc.h"
+#include "capture/store.h"
+#include "core/params.h"
+#include "flow/flow_table.h"
+#include "packet/packet.h"
+
+/* Flow clock granularity: tables are expired once per second of clock. */
+#define FK__CAP_TICK_NS INT64_C(1000000000)
+
+typedef struct fk__cap_source {
+    fk_capture *h;
+    char *name;
+    bool offline;
+    bool done; /* EOF, failed or stopped */
+    pcap_t *pcap;
+    int linktype;
+    int fd;        /* selectable fd (live), -1 otherwise */
+    int ts_scale;  /* 1 for nanosecond timestamps, 1000 for microseconds */
+    bool has_next; /* offline lookahead */
+    struct pcap_pkthdr *next_hdr;
+    const u_char *next_data;
+    fk__pcap_store *store;
+    bool store_failing;
+    uint64_t final_drops; /* kernel drops read when the handle was closed */
+} fk__cap_source;
+
+/* Message from the dispatch thread to a worker. */
+enum { FK__MSG_PACKET = 1, FK__MSG_TICK = 2, FK__MSG_FLUSH = 3, FK__MSG_QUIT = 4 };
+typedef struct fk__cap_msg {
+    uint32_t kind;
+    int64_t now_ns; /* TICK, FLUSH: the flow clock */
+    fk__packet pkt; /* PACKET */
+} fk__cap_msg;
+
+/* Event from a worker back to the dispatch thread. */
+enum { FK__EVT_SESSION = 1, FK__EVT_FLOW = 2, FK__EVT_FLUSHED = 3 };
+typedef struct fk__cap_evt {
+    uint32_t kind;
+    union {
+        fk_session_event session;
+        fk_flow flow;
+    } u;
+} fk__cap_evt;
+
+typedef struct fk__cap_worker {
+    fk_capture *h;
+    size_t index;
+    pthread_t thread;
+    bool started;
+    fk__spsc in;  /* dispatch -> worker */
+    fk__spsc out; /* worker -> dispatch */
+    int wake_fd;  /* eventfd the worker sleeps on */
+    atomic_int sleeping;
+    bool pending;   /* dispatch side: messages pushed since the last wake */
+    bool flushing;  /* worker side: in a flush, event pushes wait */
+    void *ctx;      /* worker side: sink context */
+    size_t flushed; /* dispatch side: FLUSHED marks received */
+    fk__flow_table *table;
+    /* Published by the worker for fk_capture_get_stats(). */
+    atomic_uint_least64_t st_active, st_created, st_evicted, st_records, st_events;
+    atomic_uint_least64_t event_drops;
+} fk__cap_worker;
+
+struct fk_capture {
+    fk__params params;
+    char **devices;
+    size_t ndevices;
+    char **files;
+    size_t nfiles;
+    fk_capture_callback cb;
+    void *user;
+
+    bool activated;
+    bool offline;
+    bool finished;
+    bool limit_reached;
+    atomic_int break_flag;
+    int break_fd;  /* eventfd written by fk_capture_break() */
+    int ready_fd;  /* eventfd kept readable while replaying and once finished */
+    int events_fd; /* eventfd written by workers after pushing events */
+    int epoll_fd;
+
+    fk__cap_source *sources;
+    size_t nsources;
+    fk__cgroup *cgroup;
+    fk__flow_table *table; /* workers == 0 */
+    fk__cap_worker *workers;
+    size_t nworkers;
+    unsigned decode_flags;
+
+    uint64_t packet_limit; /* 0 = none */
+    int64_t deadline_mono; /* 0 = none */
+    int64_t clock_ns;      /* flow clock: newest packet or wall time */
+    int64_t next_tick_ns;
+
+    uint64_t packets, bytes, queue_drops, decode_errors, non_ip, store_errors;
+    uint64_t closed_kernel_drops;
+};
+
+/* capture.c */
+void fk__capture_deliver_error(fk_capture *h, const char *device, int code, const char *msg);
+
+/* source.c */
+int fk__source_open_live(fk__cap_source *s, fk_capture *h, const char *name);
+int fk__source_open_file(fk__cap_source *s, fk_capture *h, const char *path);
+int fk__source_apply_filter(fk_capture *h, const char *filter);
+void fk__source_close(fk__cap_source *s);
+uint64_t fk__source_kernel_drops(fk__cap_source *s);
+/* Every device that is up and not loopback (names owned by the caller:
+ * fk__free each and the array). FK_ENODEV when there is none. */
+int fk__capture_default_devices(char ***out, size_t *count);
+
+/* dispatch.c */
+int fk__dispatch_start(fk_capture *h); /* tables, workers, clocks */
+void fk__dispatch_teardown(fk_capture *h);
+void fk__flow_to_callback(void *ctx, const fk__flow_record *rec);
+void fk__session_to_callback(void *ctx, const fk_session_event *ev);
+
+/* worker.c */
+int fk__worker_start(fk__cap_worker *w, fk_capture *h, size_t index, const fk__flow_config *cfg);
+void fk__worker_stop(fk__cap_worker *w); /* quit, join, free */
+/* Dispatch side: push a message; returns false when the queue is full and
+ * `wait` is false. With `wait`, delivers events while it waits. */
+bool fk__worker_push(fk_capture *h, fk__cap_worker *w, const fk__cap_msg *m, bool wait);
+void fk__worker_wake(fk__cap_worker *w);
+/* Dispatch side: deliver queued events; returns the number of FLUSHED marks. */
+size_t fk__worker_drain(fk_capture *h, fk__cap_worker *w);
+
+int64_t fk__mono_ns(void);
+int64_t fk__real_ns(void);
+
+#endif

@@ -1,0 +1,70 @@
+/* Internal: the narrow interface between the collector's session layer and
+ * the message decoders (IPFIX, NetFlow v9 templates; v1/v5/v7 fixed).
+ *
+ * The session layer frames messages, walks the set headers, tracks sequence
+ * numbers and keeps data sets that arrive before their template. It asks the
+ * codec only three things: "learn the templates in this set", "decode this
+ * data set" (FK_ENOTEMPLATE if its template is unknown) and "decode this
+ * fixed-format message". One codec state exists per (session, version,
+ * observation domain). Unit tests plug in a fake codec. */
+#ifndef FK_COLLECTOR_CODEC_H
+#define FK_COLLECTOR_CODEC_H
+
+#include <flowkit/flow.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Message header context for set decoders. */
+typedef struct fk__col_hdr {
+    uint16_t version;       /* 9 or 10 */
+    uint32_t odid;          /* IPFIX observation domain / v9 source id */
+    uint32_t export_secs;   /* header export time (Unix seconds) */
+    uint32_t sys_uptime_ms; /* v9 only */
+    uint32_t sequence;
+} fk__col_hdr;
+
+/* What happened to a template while reading a template set. */
+enum {
+    FK__TMPL_ADDED = 1,     /* new template id in this domain */
+    FK__TMPL_REPLACED = 2,  /* known id defined again (refresh or change) */
+    FK__TMPL_WITHDRAWN = 3, /* withdrawn or expired */
+    FK__TMPL_REFUSED = 4    /* refused: no room (max_templates) */
+};
+
+typedef void (*fk__col_tmpl_fn)(void *user, uint16_t template_id, int what);
+/* One decoded record; the callee may modify the flow. */
+typedef void (*fk__col_emit_fn)(void *user, fk_flow *flow);
+
+typedef struct fk__col_codec {
+    /* Codec state shared by a whole collector (e.g. one template cache). */
+    int (*ctx_new)(void **ctx, size_t max_templates);
+    void (*ctx_free)(void *ctx);
+    /* Codec state for one domain of one session; `session` is unique per
+     * transport session for the life of the collector. */
+    int (*domain_new)(void *ctx, void **state, uint64_t session, uint16_t version, uint32_t odid);
+    void (*domain_free)(void *ctx, void *state);
+    /* A template set (IPFIX set id 2/3, v9 flowset 0/1), body after the set
+     * header. `room` = how many more templates this session may add; beyond
+     * it, report FK__TMPL_REFUSED. Report every template through fn. Returns
+     * 0 or FK_EMALFORMED (templates read before the bad one stay). */
+    int (*templates)(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
+                     const uint8_t *body, size_t len, int64_t now_ns, size_t room,
+                     fk__col_tmpl_fn fn, void *user);
+    /* A data set (id >= 256), body after the set header. FK_ENOTEMPLATE when
+     * the template is unknown (nothing emitted), FK_EMALFORMED, or 0 with
+     * *records = records decoded (options records update the state and are
+     * counted in *options instead of being emitted). */
+    int (*data)(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
+                const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
+                uint32_t *records, uint32_t *options);
+    /* Forget templates last defined before cutoff_ns (UDP lifetime). */
+    void (*expire)(void *ctx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn, void *user);
+    /* A whole NetFlow v1/v5/v7 message: emit each record. Returns the
+     * number of records, or FK_EMALFORMED / FK_ETRUNCATED (nothing emitted). */
+    int (*fixed)(void *ctx, const uint8_t *msg, size_t len, fk__col_emit_fn emit, void *user);
+} fk__col_codec;
+
+/* The production codec, built on the library's IPFIX and NetFlow decoders. */
+extern const fk__col_codec fk__col_codec_default;
+
+#endif

@@ -1,0 +1,44 @@
+/* Internal: pieces of the production codec (codec_default.c dispatches by
+ * version to codec_netflow.c and codec_ipfix.c). */
+#ifndef FK_COLLECTOR_CODEC_IMPL_H
+#define FK_COLLECTOR_CODEC_IMPL_H
+
+#include "collector/codec.h"
+
+struct fk_template_cache;
+struct fk_ipfix_decoder;
+
+typedef struct fk__col_codec_ctx {
+    size_t max_templates;
+    struct fk_template_cache *cache; /* IPFIX templates of every session */
+    struct fk_ipfix_decoder *dec;
+    uint8_t scratch[65536 + 64]; /* one-set messages are built here */
+} fk__col_codec_ctx;
+
+int fk__col_v9_domain_new(fk__col_codec_ctx *cx, void **state);
+void fk__col_v9_domain_free(void *state);
+int fk__col_v9_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
+                         uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
+                         size_t room, fk__col_tmpl_fn fn, void *user);
+int fk__col_v9_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
+                    const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
+                    uint32_t *records, uint32_t *options);
+void fk__col_v9_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn,
+                       void *user);
+int fk__col_fixed(fk__col_codec_ctx *cx, const uint8_t *msg, size_t len, fk__col_emit_fn emit,
+                  void *user);
+
+int fk__col_ipfix_ctx_init(fk__col_codec_ctx *cx);
+void fk__col_ipfix_ctx_fini(fk__col_codec_ctx *cx);
+int fk__col_ipfix_domain_new(fk__col_codec_ctx *cx, void **state, uint64_t session, uint32_t odid);
+void fk__col_ipfix_domain_free(fk__col_codec_ctx *cx, void *state);
+int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
+                            uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
+                            size_t room, fk__col_tmpl_fn fn, void *user);
+int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
+                       const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
+                       uint32_t *records, uint32_t *options);
+void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn,
+                          void *user);
+
+#endif

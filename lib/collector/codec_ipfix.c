@@ -1,0 +1,258 @@
+/* The collector's codec for IPFIX, on top of the library's IPFIX decoder
+ * and template cache (flowkit/ipfix.h, flowkit/template.h). One cache holds
+ * the templates of every session, scoped by (session id, observation
+ * domain, template id) as RFC 7011 section 8 asks.
+ *
+ * The session layer hands over one set at a time; it is wrapped in a
+ * one-set message with the original header (export time matters for
+ * relative times). Template definition times are kept here for the UDP
+ * template lifetime. Options records teach the domain its sampling interval
+ * (samplingPacketInterval 305, samplingInterval 34) and the exporter's boot
+ * time (systemInitTimeMilliseconds 160); flow records without their own
+ * sampling field get the domain's. */
+#include <flowkit/ipfix.h>
+#include <flowkit/template.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "collector/codec.h"
+#include "collector/codec_impl.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+typedef struct ipx_tmpl {
+    uint16_t id;
+    uint8_t options;
+    int64_t defined_ns;
+} ipx_tmpl;
+
+typedef struct ipx_state {
+    uint64_t session;
+    uint32_t odid;
+    uint32_t sampling; /* from options data; 0 = unknown */
+    ipx_tmpl *t;
+    size_t n;
+    size_t cap;
+} ipx_state;
+
+int fk__col_ipfix_ctx_init(fk__col_codec_ctx *cx)
+{
+    int rc = fk_template_cache_create(&cx->cache, NULL);
+    if (rc)
+        return rc;
+    int64_t per_session = (int64_t)cx->max_templates;
+    int64_t total = per_session * 64 < 65536 ? 65536 : per_session * 64;
+    if (total > (1 << 20))
+        total = 1 << 20;
+    if (per_session > total)
+        per_session = total;
+    if (fk_template_cache_set_int(cx->cache, FK_TCACHE_MAX_PER_SESSION, per_session) != FK_OK ||
+        fk_template_cache_set_int(cx->cache, FK_TCACHE_MAX_TEMPLATES, total) != FK_OK ||
+        fk_template_cache_activate(cx->cache) != FK_OK ||
+        fk_ipfix_decoder_create(&cx->dec, cx->cache) != FK_OK) {
+        int code = fk_error_last()->code;
+        fk__col_ipfix_ctx_fini(cx);
+        return code ? code : FK_ENOMEM;
+    }
+    return FK_OK;
+}
+
+void fk__col_ipfix_ctx_fini(fk__col_codec_ctx *cx)
+{
+    fk_ipfix_decoder_destroy(cx->dec);
+    fk_template_cache_destroy(cx->cache);
+    cx->dec = NULL;
+    cx->cache = NULL;
+}
+
+int fk__col_ipfix_domain_new(fk__col_codec_ctx *cx, void **state, uint64_t session, uint32_t odid)
+{
+    (void)cx;
+    ipx_state *s = FK__NEW(ipx_state);
+    if (!s)
+        return fk__error(FK_ENOMEM, "collector: out of memory");
+    s->session = session;
+    s->odid = odid;
+    *state = s;
+    return FK_OK;
+}
+
+void fk__col_ipfix_domain_free(fk__col_codec_ctx *cx, void *state)
+{
+    ipx_state *s = state;
+    if (!s)
+        return;
+    fk_template_cache_withdraw(cx->cache, s->session, s->odid, FK_IPFIX_SET_TEMPLATE);
+    fk_template_cache_withdraw(cx->cache, s->session, s->odid, FK_IPFIX_SET_OPTIONS_TEMPLATE);
+    fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, 0);
+    fk__free(s->t);
+    fk__free(s);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+/* One-set message in the scratch buffer; returns its length. */
+static size_t wrap(fk__col_codec_ctx *cx, const fk__col_hdr *hdr, uint16_t set_id,
+                   const uint8_t *body, size_t len)
+{
+    uint8_t *p = cx->scratch;
+    size_t total = len + 20;
+    put16(p, 10);
+    put16(p + 2, (uint16_t)total);
+    put32(p + 4, hdr->export_secs);
+    put32(p + 8, hdr->sequence);
+    put32(p + 12, hdr->odid);
+    put16(p + 16, set_id);
+    put16(p + 18, (uint16_t)(len + 4));
+    memcpy(p + 20, body, len);
+    return total;
+}
+
+static ipx_tmpl *find(ipx_state *s, uint16_t id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->t[i].id == id)
+            return &s->t[i];
+    return NULL;
+}
+
+static void forget(ipx_state *s, size_t i)
+{
+    s->t[i] = s->t[--s->n];
+}
+
+static void withdrawn(ipx_state *s, uint16_t id, fk__col_tmpl_fn fn, void *user)
+{
+    /* 2 = every data template, 3 = every options template of the domain. */
+    for (size_t i = 0; i < s->n;) {
+        bool match = id == FK_IPFIX_SET_TEMPLATE           ? !s->t[i].options
+                     : id == FK_IPFIX_SET_OPTIONS_TEMPLATE ? s->t[i].options
+                                                           : s->t[i].id == id;
+        if (match) {
+            fn(user, s->t[i].id, FK__TMPL_WITHDRAWN);
+            forget(s, i);
+        } else {
+            i++;
+        }
+    }
+}
+
+int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
+                            uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
+                            size_t room, fk__col_tmpl_fn fn, void *user)
+{
+    (void)room; /* the cache enforces the per-session cap itself */
+    ipx_state *s = state;
+    if (len + 20 > 65535)
+        return FK_EMALFORMED;
+    size_t n = wrap(cx, hdr, set_id, body, len);
+    int rc = fk_ipfix_decoder_begin(cx->dec, s->session, cx->scratch, n, NULL);
+    if (rc)
+        return FK_EMALFORMED;
+    fk_ipfix_item it;
+    while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
+        if (it.kind == FK_IPFIX_ITEM_TEMPLATE) {
+            ipx_tmpl *t = find(s, it.template_id);
+            if (t) {
+                t->defined_ns = now_ns;
+                t->options = it.tmpl && fk_template_scope_count(it.tmpl) > 0;
+                fn(user, it.template_id, FK__TMPL_REPLACED);
+                continue;
+            }
+            if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 8;
+                ipx_tmpl *nt = fk__reallocarray(s->t, cap, sizeof *nt);
+                if (!nt) {
+                    /* Without a record of it, it could never expire: drop it. */
+                    fk_template_cache_withdraw(cx->cache, s->session, s->odid, it.template_id);
+                    return fk__error(FK_ENOMEM, "collector: out of memory");
+                }
+                s->t = nt;
+                s->cap = cap;
+            }
+            s->t[s->n++] = (ipx_tmpl){
+                it.template_id, (uint8_t)(it.tmpl && fk_template_scope_count(it.tmpl) > 0), now_ns};
+            fn(user, it.template_id, FK__TMPL_ADDED);
+        } else if (it.kind == FK_IPFIX_ITEM_WITHDRAWAL) {
+            withdrawn(s, it.template_id, fn, user);
+        }
+    }
+    if (rc == FK_ERANGE) {
+        fn(user, 0, FK__TMPL_REFUSED);
+        return FK_OK;
+    }
+    return rc == 0 ? FK_OK : rc == FK_ENOMEM ? FK_ENOMEM : FK_EMALFORMED;
+}
+
+static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk_ipfix_record *rec)
+{
+    fk_ipfix_value v;
+    if (fk_ipfix_record_get(&v, rec, 0, 305) == 0 && v.u > 0 && v.u <= UINT32_MAX)
+        s->sampling = (uint32_t)v.u;
+    else if (fk_ipfix_record_get(&v, rec, 0, 34) == 0 && v.u > 0 && v.u <= UINT32_MAX)
+        s->sampling = (uint32_t)v.u;
+    if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
+        fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, v.i);
+}
+
+int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
+                       const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
+                       uint32_t *records, uint32_t *options)
+{
+    ipx_state *s = state;
+    *records = 0;
+    *options = 0;
+    if (len + 20 > 65535)
+        return FK_EMALFORMED;
+    size_t n = wrap(cx, hdr, set_id, body, len);
+    int rc = fk_ipfix_decoder_begin(cx->dec, s->session, cx->scratch, n, NULL);
+    if (rc)
+        return FK_EMALFORMED;
+    fk_ipfix_item it;
+    while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
+        if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
+            return FK_ENOTEMPLATE;
+        if (it.kind != FK_IPFIX_ITEM_RECORD)
+            continue;
+        if (it.record.is_options) {
+            apply_options(cx, s, &it.record);
+            (*options)++;
+            continue;
+        }
+        fk_flow f;
+        if (fk_ipfix_record_to_flow(&f, &it.record) != FK_OK)
+            return FK_EMALFORMED;
+        if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
+            f.sampling = s->sampling;
+            f.present |= FK_FLOW_HAS_SAMPLING;
+        }
+        emit(user, &f);
+        (*records)++;
+    }
+    return rc == 0 ? FK_OK : rc == FK_ENOMEM ? FK_ENOMEM : FK_EMALFORMED;
+}
+
+void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn,
+                          void *user)
+{
+    ipx_state *s = state;
+    for (size_t i = 0; i < s->n;) {
+        if (s->t[i].defined_ns < cutoff_ns) {
+            fk_template_cache_withdraw(cx->cache, s->session, s->odid, s->t[i].id);
+            fn(user, s->t[i].id, FK__TMPL_WITHDRAWN);
+            forget(s, i);
+        } else {
+            i++;
+        }
+    }
+}

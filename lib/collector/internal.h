@@ -1,0 +1,153 @@
+/* Internal interfaces of the collector, layered so each can be tested alone:
+ *
+ *   uri/cidr parsing        (uri.c)
+ *   codec interface         (codec.h: what the session layer asks of a decoder)
+ *   session layer           (session.c: exporter sessions, domains, sequence,
+ *                            data-before-template buffer; no sockets)
+ *   stream framing          (stream.c: IPFIX messages out of a TCP byte stream)
+ *   sinks                   (sink.c: JSON lines, CSV, IPFIX file)
+ *   handle + sockets        (collector.c, net.c)
+ */
+#ifndef FK_COLLECTOR_INTERNAL_H
+#define FK_COLLECTOR_INTERNAL_H
+
+#include <flowkit/collector.h>
+#include <flowkit/flow.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "collector/codec.h"
+
+/* ---- URIs and CIDR ------------------------------------------------------ */
+
+enum { FK__COL_UDP = 1, FK__COL_TCP = 2 };
+
+typedef struct fk__col_uri {
+    int transport; /* FK__COL_UDP / FK__COL_TCP */
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+} fk__col_uri;
+
+/* "udp://0.0.0.0:2055", "tcp://[::1]:4739". FK_EINVAL with a message. */
+int fk__col_uri_parse(const char *uri, fk__col_uri *out);
+/* Inverse of parse; returns length or FK_ENOSPACE. */
+int fk__col_uri_format(int transport, const struct sockaddr *sa, char *buf, size_t size);
+
+typedef struct fk__col_cidr {
+    uint8_t family; /* 4 or 6 */
+    uint8_t bits;
+    uint8_t addr[16];
+} fk__col_cidr;
+
+int fk__col_cidr_parse(const char *text, fk__col_cidr *out);
+/* True when a matches one entry; IPv4-mapped IPv6 addresses match IPv4 entries. */
+bool fk__col_cidr_match(const fk__col_cidr *list, size_t n, const fk_addr *a);
+
+/* sockaddr <-> fk_addr + port */
+void fk__col_addr_from_sockaddr(const struct sockaddr *sa, fk_addr *addr, uint16_t *port);
+
+/* ---- session layer ------------------------------------------------------ */
+
+/* Where a message came from: one transport session. */
+typedef struct fk__col_peer {
+    fk_addr addr;
+    uint16_t port;
+    uint8_t transport; /* FK__COL_UDP / FK__COL_TCP */
+    uint32_t conn_id;  /* TCP: distinguishes reconnects from the same port; 0 for UDP */
+} fk__col_peer;
+
+typedef struct fk__col_limits {
+    int64_t template_timeout_ns; /* UDP; 0 = never */
+    int64_t pending_age_ns;
+    size_t pending_bytes; /* per session; 0 = no buffering */
+    size_t max_templates; /* per session */
+    size_t max_sessions;
+    int64_t session_timeout_ns; /* UDP; 0 = never */
+} fk__col_limits;
+
+/* Delivered for every decoded record, already stamped with exporter, odid
+ * and version. The flow is the callee's to modify. */
+typedef void (*fk__col_deliver_fn)(void *user, fk_flow *flow);
+
+typedef struct fk__col_sessions fk__col_sessions;
+
+int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
+                            const fk__col_limits *limits, fk_collector_stats *stats,
+                            fk__col_deliver_fn deliver, void *user);
+void fk__col_sessions_destroy(fk__col_sessions *s);
+/* One complete message (a UDP datagram, or one framed TCP message). Errors
+ * in the message are counted in stats, never returned; the return value is
+ * the number of records delivered, or FK_ENOMEM. */
+int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, const uint8_t *msg,
+                             size_t len, int64_t now_ns);
+/* Timed work: template, pending-data and session expiry. */
+void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns);
+/* A TCP connection closed: its templates go away (RFC 7011 8.1). */
+void fk__col_sessions_close(fk__col_sessions *s, const fk__col_peer *peer);
+/* Bytes currently kept as data-before-template in one session (tests). */
+size_t fk__col_sessions_pending_bytes(const fk__col_sessions *s, const fk__col_peer *peer);
+size_t fk__col_sessions_count(const fk__col_sessions *s);
+
+/* ---- TCP stream framing ------------------------------------------------- */
+
+/* Reassembles IPFIX messages (16-byte header, length at offset 2) from a
+ * byte stream that arrives in arbitrary pieces. */
+typedef struct fk__col_stream {
+    uint8_t *buf;
+    size_t len;
+    size_t cap;
+} fk__col_stream;
+
+typedef int (*fk__col_msg_fn)(void *user, const uint8_t *msg, size_t len);
+
+/* Append bytes and call fn for every complete message. FK_EMALFORMED when
+ * the stream cannot be framed (bad version or length): the connection must
+ * be closed. FK_ENOMEM. */
+int fk__col_stream_push(fk__col_stream *st, const uint8_t *data, size_t len, fk__col_msg_fn fn,
+                        void *user);
+void fk__col_stream_free(fk__col_stream *st);
+
+/* ---- sinks -------------------------------------------------------------- */
+
+typedef struct fk__sink fk__sink;
+
+typedef struct fk__sink_ops {
+    const char *scheme;
+    /* Open (or reopen) the file; write a header if the file is empty. */
+    int (*open)(fk__sink *k);
+    int (*write)(fk__sink *k, const fk_flow *flow);
+    void (*close)(fk__sink *k);
+} fk__sink_ops;
+
+struct fk__sink {
+    const fk__sink_ops *ops;
+    char *path; /* NULL for stdout */
+    FILE *fp;
+    uint64_t written; /* bytes written to the current file */
+    int64_t opened_ns;
+    int64_t rotate_bytes; /* 0 = never */
+    int64_t rotate_ns;    /* 0 = never */
+    void *priv;           /* format-specific state */
+};
+
+/* Parse "jsonl:-" etc.; FK_EINVAL / FK_EUNSUPPORTED with a message. */
+int fk__sink_create(fk__sink **out, const char *uri);
+void fk__sink_destroy(fk__sink *k); /* closes (flushes) */
+int fk__sink_open(fk__sink *k, int64_t now_ns);
+int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns); /* rotates when due */
+int fk__sink_flush(fk__sink *k);
+int fk__sink_reopen(fk__sink *k, int64_t now_ns);
+/* ns until this sink must rotate by time, or -1. */
+int64_t fk__sink_due_ns(const fk__sink *k, int64_t now_ns);
+int fk__sink_tick(fk__sink *k, int64_t now_ns);
+
+/* Replace the decoders (tests), before activate. */
+int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec);
+
+/* ---- time --------------------------------------------------------------- */
+
+int64_t fk__col_now_ns(void);  /* CLOCK_MONOTONIC */
+int64_t fk__col_wall_ns(void); /* CLOCK_REALTIME */
+
+#endif

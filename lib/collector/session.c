@@ -1,0 +1,592 @@
+/* Exporter sessions: one per (exporter address, port, transport), with one
+ * domain per (version, observation domain / source id) holding the codec's
+ * template state and the sequence tracking, plus the session's FIFO of data
+ * sets that arrived before their template. No sockets here. */
+#include <string.h>
+
+#include "collector/internal.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#define MAX_DOMAINS 256
+
+typedef struct pending {
+    struct pending *next;
+    fk__col_hdr hdr; /* header of the message it came in (times for v9) */
+    uint16_t set_id;
+    int64_t arrival_ns;
+    size_t len;
+    uint8_t data[];
+} pending;
+
+typedef struct domain {
+    uint16_t version;
+    uint32_t odid;
+    void *codec_state; /* NULL for v1/v5/v7 */
+    bool have_seq;
+    uint32_t next_seq;
+    uint64_t lost; /* records (packets for v9) missing by sequence */
+} domain;
+
+typedef struct session {
+    struct session *next; /* hash chain */
+    fk__col_peer peer;
+    uint64_t id; /* unique for the life of the collector: template scope */
+    int64_t last_seen_ns;
+    domain *domains;
+    size_t ndomains;
+    size_t templates;
+    pending *pend_head;
+    pending *pend_tail;
+    size_t pend_bytes;
+} session;
+
+struct fk__col_sessions {
+    const fk__col_codec *codec;
+    void *codec_ctx;
+    uint64_t next_id;
+    fk__col_limits lim;
+    fk_collector_stats *stats;
+    fk__col_deliver_fn deliver;
+    void *user;
+    session **buckets;
+    size_t nbuckets;
+    size_t count;
+};
+
+/* Context of one message (or one retried pending set) while it is decoded. */
+typedef struct msg_ctx {
+    fk__col_sessions *s;
+    session *ss;
+    domain *d;
+    uint32_t records;     /* delivered, including retried pending sets */
+    uint32_t msg_records; /* data records of this message (sequence step) */
+    bool retry;           /* a template was added: retry the pending sets */
+    bool from_pending;
+} msg_ctx;
+
+static uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static size_t peer_hash(const fk__col_peer *p)
+{
+    uint64_t h = 1469598103934665603ull;
+    const uint8_t *b = p->addr.bytes;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    h = (h ^ p->port) * 1099511628211ull;
+    h = (h ^ p->transport) * 1099511628211ull;
+    h = (h ^ p->conn_id) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static bool peer_eq(const fk__col_peer *a, const fk__col_peer *b)
+{
+    return a->port == b->port && a->transport == b->transport && a->conn_id == b->conn_id &&
+           a->addr.family == b->addr.family && memcmp(a->addr.bytes, b->addr.bytes, 16) == 0;
+}
+
+int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
+                            const fk__col_limits *limits, fk_collector_stats *stats,
+                            fk__col_deliver_fn deliver, void *user)
+{
+    fk__col_sessions *s = FK__NEW(fk__col_sessions);
+    if (!s)
+        return fk__error(FK_ENOMEM, "collector: out of memory for sessions");
+    s->nbuckets = 256;
+    s->buckets = fk__calloc(s->nbuckets, sizeof *s->buckets);
+    if (!s->buckets) {
+        fk__free(s);
+        return fk__error(FK_ENOMEM, "collector: out of memory for sessions");
+    }
+    s->codec = codec;
+    if (codec->ctx_new(&s->codec_ctx, limits->max_templates) != FK_OK) {
+        fk__free(s->buckets);
+        fk__free(s);
+        return fk_error_last()->code ? fk_error_last()->code : FK_ENOMEM;
+    }
+    s->lim = *limits;
+    s->stats = stats;
+    s->deliver = deliver;
+    s->user = user;
+    *out = s;
+    return FK_OK;
+}
+
+static void pending_drop_all(fk__col_sessions *s, session *ss)
+{
+    while (ss->pend_head) {
+        pending *p = ss->pend_head;
+        ss->pend_head = p->next;
+        s->stats->pending_expired++;
+        fk__free(p);
+    }
+    ss->pend_tail = NULL;
+    ss->pend_bytes = 0;
+}
+
+static void session_free(fk__col_sessions *s, session *ss, bool count)
+{
+    for (size_t i = 0; i < ss->ndomains; i++)
+        if (ss->domains[i].codec_state)
+            s->codec->domain_free(s->codec_ctx, ss->domains[i].codec_state);
+    if (count)
+        s->stats->templates_withdrawn += ss->templates;
+    if (count)
+        pending_drop_all(s, ss);
+    else
+        while (ss->pend_head) {
+            pending *p = ss->pend_head;
+            ss->pend_head = p->next;
+            fk__free(p);
+        }
+    fk__free(ss->domains);
+    fk__free(ss);
+}
+
+void fk__col_sessions_destroy(fk__col_sessions *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nbuckets; i++) {
+        session *ss = s->buckets[i];
+        while (ss) {
+            session *next = ss->next;
+            session_free(s, ss, false);
+            ss = next;
+        }
+    }
+    s->codec->ctx_free(s->codec_ctx);
+    fk__free(s->buckets);
+    fk__free(s);
+}
+
+static void grow_buckets(fk__col_sessions *s)
+{
+    size_t n = s->nbuckets * 2;
+    session **b = fk__calloc(n, sizeof *b);
+    if (!b)
+        return; /* keep the old table: longer chains, still correct */
+    for (size_t i = 0; i < s->nbuckets; i++) {
+        session *ss = s->buckets[i];
+        while (ss) {
+            session *next = ss->next;
+            size_t h = peer_hash(&ss->peer) & (n - 1);
+            ss->next = b[h];
+            b[h] = ss;
+            ss = next;
+        }
+    }
+    fk__free(s->buckets);
+    s->buckets = b;
+    s->nbuckets = n;
+}
+
+static session *session_find(const fk__col_sessions *s, const fk__col_peer *peer)
+{
+    size_t h = peer_hash(peer) & (s->nbuckets - 1);
+    for (session *ss = s->buckets[h]; ss; ss = ss->next)
+        if (peer_eq(&ss->peer, peer))
+            return ss;
+    return NULL;
+}
+
+/* NULL when out of memory or at max_sessions (counted). */
+static session *session_get(fk__col_sessions *s, const fk__col_peer *peer)
+{
+    session *ss = session_find(s, peer);
+    if (ss)
+        return ss;
+    if (s->count >= s->lim.max_sessions) {
+        s->stats->exporter_limit++;
+        return NULL;
+    }
+    ss = FK__NEW(session);
+    if (!ss)
+        return NULL;
+    ss->peer = *peer;
+    ss->id = ++s->next_id;
+    if (s->count >= s->nbuckets)
+        grow_buckets(s);
+    size_t h = peer_hash(peer) & (s->nbuckets - 1);
+    ss->next = s->buckets[h];
+    s->buckets[h] = ss;
+    s->count++;
+    s->stats->sessions = s->count;
+    return ss;
+}
+
+static void session_unlink(fk__col_sessions *s, session *ss)
+{
+    size_t h = peer_hash(&ss->peer) & (s->nbuckets - 1);
+    for (session **pp = &s->buckets[h]; *pp; pp = &(*pp)->next) {
+        if (*pp == ss) {
+            *pp = ss->next;
+            s->count--;
+            s->stats->sessions = s->count;
+            return;
+        }
+    }
+}
+
+/* NULL when out of memory or at MAX_DOMAINS (counted). */
+static domain *domain_get(fk__col_sessions *s, session *ss, uint16_t version, uint32_t odid)
+{
+    for (size_t i = 0; i < ss->ndomains; i++)
+        if (ss->domains[i].version == version && ss->domains[i].odid == odid)
+            return &ss->domains[i];
+    if (ss->ndomains >= MAX_DOMAINS) {
+        s->stats->exporter_limit++;
+        return NULL;
+    }
+    domain *nd = fk__reallocarray(ss->domains, ss->ndomains + 1, sizeof *nd);
+    if (!nd)
+        return NULL;
+    ss->domains = nd;
+    domain *d = &nd[ss->ndomains];
+    memset(d, 0, sizeof *d);
+    d->version = version;
+    d->odid = odid;
+    if (version == 9 || version == 10) {
+        if (s->codec->domain_new(s->codec_ctx, &d->codec_state, ss->id, version, odid) != FK_OK)
+            return NULL;
+    }
+    ss->ndomains++;
+    return d;
+}
+
+static void emit_cb(void *user, fk_flow *f)
+{
+    msg_ctx *c = user;
+    f->exporter = c->ss->peer.addr;
+    f->odid = c->d->odid;
+    f->version = c->d->version;
+    f->present |= FK_FLOW_HAS_EXPORTER;
+    c->records++;
+    c->s->deliver(c->s->user, f);
+}
+
+static void tmpl_cb(void *user, uint16_t tid, int what)
+{
+    msg_ctx *c = user;
+    fk_collector_stats *st = c->s->stats;
+    (void)tid;
+    switch (what) {
+    case FK__TMPL_ADDED:
+        c->ss->templates++;
+        st->templates++;
+        c->retry = true;
+        break;
+    case FK__TMPL_REPLACED:
+        st->templates++;
+        c->retry = true;
+        break;
+    case FK__TMPL_WITHDRAWN:
+        if (c->ss->templates)
+            c->ss->templates--;
+        st->templates_withdrawn++;
+        break;
+    case FK__TMPL_REFUSED:
+        st->template_limit++;
+        break;
+    }
+}
+
+/* Keep a data set whose template is unknown; oldest sets make room. */
+static void pending_add(fk__col_sessions *s, session *ss, const fk__col_hdr *hdr, uint16_t set_id,
+                        const uint8_t *body, size_t len, int64_t now_ns)
+{
+    size_t cost = sizeof(pending) + len;
+    if (cost > s->lim.pending_bytes) {
+        s->stats->pending_overflow++;
+        return;
+    }
+    while (ss->pend_head && ss->pend_bytes + cost > s->lim.pending_bytes) {
+        pending *old = ss->pend_head;
+        ss->pend_head = old->next;
+        if (!ss->pend_head)
+            ss->pend_tail = NULL;
+        ss->pend_bytes -= sizeof(pending) + old->len;
+        s->stats->pending_overflow++;
+        fk__free(old);
+    }
+    pending *p = fk__malloc(cost);
+    if (!p) {
+        s->stats->pending_overflow++;
+        return;
+    }
+    p->next = NULL;
+    p->hdr = *hdr;
+    p->set_id = set_id;
+    p->arrival_ns = now_ns;
+    p->len = len;
+    memcpy(p->data, body, len);
+    if (ss->pend_tail)
+        ss->pend_tail->next = p;
+    else
+        ss->pend_head = p;
+    ss->pend_tail = p;
+    ss->pend_bytes += cost;
+    s->stats->pending_sets++;
+}
+
+/* A template was (re)defined in domain c->d: decode the sets waiting for it,
+ * in arrival order. */
+static void pending_retry(msg_ctx *c)
+{
+    fk__col_sessions *s = c->s;
+    session *ss = c->ss;
+    domain *d = c->d;
+    pending **pp = &ss->pend_head;
+    pending *prev = NULL;
+    while (*pp) {
+        pending *p = *pp;
+        if (p->hdr.version != d->version || p->hdr.odid != d->odid) {
+            prev = p;
+            pp = &p->next;
+            continue;
+        }
+        uint32_t before = c->records, n = 0, opts = 0;
+        int rc = s->codec->data(s->codec_ctx, d->codec_state, &p->hdr, p->set_id, p->data, p->len,
+                                emit_cb, c, &n, &opts);
+        if (rc == FK_ENOTEMPLATE) {
+            prev = p;
+            pp = &p->next;
+            continue;
+        }
+        if (rc == FK_OK) {
+            s->stats->pending_decoded++;
+            s->stats->pending_records += c->records - before;
+            s->stats->options_records += opts;
+        } else {
+            s->stats->malformed++;
+        }
+        *pp = p->next;
+        if (ss->pend_tail == p)
+            ss->pend_tail = prev;
+        ss->pend_bytes -= sizeof(pending) + p->len;
+        fk__free(p);
+    }
+}
+
+/* Walk the sets of an IPFIX message or the flowsets of a v9 packet. Returns
+ * false when a set was malformed or a data set had to wait for its
+ * template (the record count of the message is then unknown). */
+static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size_t len,
+                      int64_t now_ns)
+{
+    fk__col_sessions *s = c->s;
+    uint16_t tmpl_id = hdr->version == 10 ? 2 : 0;
+    uint16_t opt_id = hdr->version == 10 ? 3 : 1;
+    bool complete = true;
+    size_t off = 0;
+    while (len - off >= 4) {
+        uint16_t sid = be16(p + off);
+        uint16_t slen = be16(p + off + 2);
+        if (slen < 4 || slen > len - off) {
+            s->stats->malformed++;
+            return false;
+        }
+        const uint8_t *body = p + off + 4;
+        size_t blen = slen - 4u;
+        if (sid == tmpl_id || sid == opt_id) {
+            size_t room = s->lim.max_templates > c->ss->templates
+                              ? s->lim.max_templates - c->ss->templates
+                              : 0;
+            c->retry = false;
+            int rc = s->codec->templates(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen,
+                                         now_ns, room, tmpl_cb, c);
+            if (rc != FK_OK)
+                s->stats->malformed++;
+            if (c->retry && c->ss->pend_head)
+                pending_retry(c);
+        } else if (sid >= 256) {
+            uint32_t n = 0, opts = 0;
+            int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, emit_cb,
+                                    c, &n, &opts);
+            if (rc == FK_ENOTEMPLATE) {
+                complete = false;
+                if (s->lim.pending_bytes)
+                    pending_add(s, c->ss, hdr, sid, body, blen, now_ns);
+                else
+                    s->stats->pending_overflow++;
+            } else if (rc != FK_OK) {
+                s->stats->malformed++;
+                complete = false;
+            } else {
+                s->stats->options_records += opts;
+                c->msg_records += n + opts;
+            }
+        }
+        /* Set ids 4..255 (IPFIX) and 2..255 (v9) are reserved: skipped. */
+        off += slen;
+    }
+    return complete;
+}
+
+/* Sequence tracking. `step` = what the next message's sequence number should
+ * have advanced by; known = false when that is unknown (resynchronise). */
+static void sequence_check(fk__col_sessions *s, domain *d, uint32_t seq, uint32_t step, bool known)
+{
+    if (d->have_seq && seq != d->next_seq) {
+        uint32_t diff = seq - d->next_seq;
+        /* A jump forward by less than half the space is loss; anything else
+         * (late or duplicated message, exporter restart) just resyncs. */
+        if (diff < 0x80000000u) {
+            s->stats->sequence_gaps++;
+            s->stats->sequence_lost += diff;
+            d->lost += diff;
+        }
+    }
+    d->have_seq = known;
+    d->next_seq = seq + step;
+}
+
+static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_ns)
+{
+    fk__col_sessions *s = c->s;
+    if (len < 16) {
+        s->stats->malformed++;
+        return;
+    }
+    uint16_t mlen = be16(msg + 2);
+    if (mlen < 16 || mlen > len) {
+        s->stats->malformed++;
+        return;
+    }
+    fk__col_hdr hdr = {10, be32(msg + 12), be32(msg + 4), 0, be32(msg + 8)};
+    c->d = domain_get(s, c->ss, 10, hdr.odid);
+    if (!c->d)
+        return;
+    s->stats->messages++;
+    bool complete = walk_sets(c, &hdr, msg + 16, mlen - 16u, now_ns);
+    sequence_check(s, c->d, hdr.sequence, c->msg_records, complete);
+}
+
+static void v9_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_ns)
+{
+    fk__col_sessions *s = c->s;
+    if (len < 20) {
+        s->stats->malformed++;
+        return;
+    }
+    fk__col_hdr hdr = {9, be32(msg + 16), be32(msg + 8), be32(msg + 4), be32(msg + 12)};
+    c->d = domain_get(s, c->ss, 9, hdr.odid);
+    if (!c->d)
+        return;
+    s->stats->messages++;
+    walk_sets(c, &hdr, msg + 20, len - 20, now_ns);
+    /* v9 counts export packets, so the step is always known. */
+    sequence_check(s, c->d, hdr.sequence, 1, true);
+}
+
+static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size_t len)
+{
+    fk__col_sessions *s = c->s;
+    /* v5: engine type and id (bytes 20, 21) name the domain. */
+    uint32_t odid = version == 5 && len >= 24 ? (uint32_t)(msg[20] << 8 | msg[21]) : 0;
+    c->d = domain_get(s, c->ss, version, odid);
+    if (!c->d)
+        return;
+    int n = s->codec->fixed(s->codec_ctx, msg, len, emit_cb, c);
+    if (n < 0) {
+        s->stats->malformed++;
+        return;
+    }
+    s->stats->messages++;
+    if ((version == 5 || version == 7) && len >= 20)
+        sequence_check(s, c->d, be32(msg + 16), (uint32_t)n, true);
+}
+
+int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, const uint8_t *msg,
+                             size_t len, int64_t now_ns)
+{
+    if (len < 4) {
+        s->stats->malformed++;
+        return 0;
+    }
+    uint16_t version = be16(msg);
+    if (version != 1 && version != 5 && version != 7 && version != 9 && version != 10) {
+        s->stats->unsupported++;
+        return 0;
+    }
+    session *ss = session_get(s, peer);
+    if (!ss)
+        return 0;
+    ss->last_seen_ns = now_ns;
+    msg_ctx c = {s, ss, NULL, 0, 0, false, false};
+    if (version == 10)
+        ipfix_message(&c, msg, len, now_ns);
+    else if (version == 9)
+        v9_message(&c, msg, len, now_ns);
+    else
+        fixed_message(&c, version, msg, len);
+    return (int)c.records;
+}
+
+void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
+{
+    for (size_t b = 0; b < s->nbuckets; b++) {
+        session **pp = &s->buckets[b];
+        while (*pp) {
+            session *ss = *pp;
+            bool udp = ss->peer.transport == FK__COL_UDP;
+            if (udp && s->lim.session_timeout_ns &&
+                now_ns - ss->last_seen_ns > s->lim.session_timeout_ns) {
+                *pp = ss->next;
+                s->count--;
+                s->stats->sessions = s->count;
+                session_free(s, ss, true);
+                continue;
+            }
+            if (udp && s->lim.template_timeout_ns) {
+                msg_ctx c = {s, ss, NULL, 0, 0, false, false};
+                for (size_t i = 0; i < ss->ndomains; i++) {
+                    if (!ss->domains[i].codec_state)
+                        continue;
+                    c.d = &ss->domains[i];
+                    s->codec->expire(s->codec_ctx, c.d->codec_state,
+                                     now_ns - s->lim.template_timeout_ns, tmpl_cb, &c);
+                }
+            }
+            while (ss->pend_head && now_ns - ss->pend_head->arrival_ns > s->lim.pending_age_ns) {
+                pending *p = ss->pend_head;
+                ss->pend_head = p->next;
+                if (!ss->pend_head)
+                    ss->pend_tail = NULL;
+                ss->pend_bytes -= sizeof(pending) + p->len;
+                s->stats->pending_expired++;
+                fk__free(p);
+            }
+            pp = &ss->next;
+        }
+    }
+}
+
+void fk__col_sessions_close(fk__col_sessions *s, const fk__col_peer *peer)
+{
+    session *ss = session_find(s, peer);
+    if (!ss)
+        return;
+    session_unlink(s, ss);
+    session_free(s, ss, true);
+}
+
+size_t fk__col_sessions_pending_bytes(const fk__col_sessions *s, const fk__col_peer *peer)
+{
+    session *ss = session_find(s, peer);
+    return ss ? ss->pend_bytes : 0;
+}
+
+size_t fk__col_sessions_count(const fk__col_sessions *s)
+{
+    return s->count;
+}

@@ -1,0 +1,266 @@
+/* Output sinks behind one small interface: JSON lines and CSV, to stdout or
+ * to a file that rotates by size and/or age and reopens on request (SIGHUP). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector/internal.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#define SINK_BUFFER (1 << 16)
+
+/* ---- JSON lines --------------------------------------------------------- */
+
+static int jsonl_open(fk__sink *k)
+{
+    (void)k;
+    return FK_OK;
+}
+
+static int jsonl_write(fk__sink *k, const fk_flow *f)
+{
+    char line[FK_FLOW_JSON_MAX + 1];
+    int n = fk_flow_to_json(f, line, sizeof line - 1);
+    if (n < 0)
+        return n;
+    line[n++] = '\n';
+    if (fwrite(line, 1, (size_t)n, k->fp) != (size_t)n)
+        return fk__error_errno(FK_EIO, "jsonl:%s: write failed", k->path ? k->path : "-");
+    k->written += (uint64_t)n;
+    return FK_OK;
+}
+
+static void jsonl_close(fk__sink *k)
+{
+    (void)k;
+}
+
+static const fk__sink_ops jsonl_ops = {"jsonl", jsonl_open, jsonl_write, jsonl_close};
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+static const char csv_header[] = "start,end,src_addr,dst_addr,src_port,dst_port,proto,bytes,"
+                                 "packets,tcp_flags,exporter,odid,version,in_if,out_if,sampling,"
+                                 "end_reason\n";
+
+static int csv_open(fk__sink *k)
+{
+    /* A header row starts every new (empty) file and stdout. */
+    long pos = k->path ? ftell(k->fp) : 0;
+    if (pos == 0) {
+        if (fputs(csv_header, k->fp) == EOF)
+            return fk__error_errno(FK_EIO, "csv:%s: write failed", k->path ? k->path : "-");
+        k->written += sizeof csv_header - 1;
+    }
+    return FK_OK;
+}
+
+static int csv_write(fk__sink *k, const fk_flow *f)
+{
+    char src[FK_ADDR_STRLEN], dst[FK_ADDR_STRLEN], exp[FK_ADDR_STRLEN] = "";
+    char start[40], end[40], opt[96] = "";
+    fk_addr_format(&f->src, src, sizeof src);
+    fk_addr_format(&f->dst, dst, sizeof dst);
+    if (f->present & FK_FLOW_HAS_EXPORTER)
+        fk_addr_format(&f->exporter, exp, sizeof exp);
+    fk_time_format(f->start_ns, start, sizeof start);
+    fk_time_format(f->end_ns, end, sizeof end);
+    char inif[16] = "", outif[16] = "", samp[16] = "", reason[8] = "";
+    if (f->present & FK_FLOW_HAS_IFACES) {
+        snprintf(inif, sizeof inif, "%" PRIu32, f->in_if);
+        snprintf(outif, sizeof outif, "%" PRIu32, f->out_if);
+    }
+    if (f->present & FK_FLOW_HAS_SAMPLING)
+        snprintf(samp, sizeof samp, "%" PRIu32, f->sampling);
+    if (f->present & FK_FLOW_HAS_END_REASON)
+        snprintf(reason, sizeof reason, "%u", f->end_reason);
+    snprintf(opt, sizeof opt, "%s,%s,%s,%s", inif, outif, samp, reason);
+    int n = fprintf(k->fp, "%s,%s,%s,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%s,%" PRIu32 ",%u,%s\n",
+                    start, end, src, dst, f->src_port, f->dst_port, f->proto, f->bytes, f->packets,
+                    f->tcp_flags, exp, f->odid, f->version, opt);
+    if (n < 0)
+        return fk__error_errno(FK_EIO, "csv:%s: write failed", k->path ? k->path : "-");
+    k->written += (uint64_t)n;
+    return FK_OK;
+}
+
+static const fk__sink_ops csv_ops = {"csv", csv_open, csv_write, jsonl_close};
+
+/* ---- common ------------------------------------------------------------- */
+
+int fk__sink_create(fk__sink **out, const char *uri)
+{
+    if (!out || !uri)
+        return fk__error(FK_EINVAL, "output: NULL argument");
+    const fk__sink_ops *ops = NULL;
+    const char *colon = strchr(uri, ':');
+    size_t n = colon ? (size_t)(colon - uri) : 0;
+    if (colon && n == 5 && strncmp(uri, "jsonl", 5) == 0)
+        ops = &jsonl_ops;
+    else if (colon && n == 3 && strncmp(uri, "csv", 3) == 0)
+        ops = &csv_ops;
+    else if (colon && n == 5 && strncmp(uri, "ipfix", 5) == 0)
+        return fk__error(FK_EUNSUPPORTED,
+                         "output \"%s\": IPFIX file output needs the IPFIX encoder, which this "
+                         "build does not have yet",
+                         uri);
+    else
+        return fk__error(FK_EINVAL,
+                         "output \"%s\": expected jsonl:-, jsonl:PATH, csv:-, csv:PATH or "
+                         "ipfix:PATH",
+                         uri);
+    const char *path = colon + 1;
+    if (!*path)
+        return fk__error(FK_EINVAL, "output \"%s\": missing path (use - for stdout)", uri);
+    fk__sink *k = FK__NEW(fk__sink);
+    if (!k)
+        return fk__error(FK_ENOMEM, "output: out of memory");
+    k->ops = ops;
+    if (strcmp(path, "-") != 0) {
+        k->path = fk__strdup(path);
+        if (!k->path) {
+            fk__free(k);
+            return fk__error(FK_ENOMEM, "output: out of memory");
+        }
+    }
+    *out = k;
+    return FK_OK;
+}
+
+static void sink_close_file(fk__sink *k)
+{
+    if (!k->fp)
+        return;
+    k->ops->close(k);
+    if (k->path) {
+        fclose(k->fp);
+    } else {
+        fflush(k->fp);
+    }
+    k->fp = NULL;
+}
+
+void fk__sink_destroy(fk__sink *k)
+{
+    if (!k)
+        return;
+    sink_close_file(k);
+    fk__free(k->priv);
+    fk__free(k->path);
+    fk__free(k);
+}
+
+int fk__sink_open(fk__sink *k, int64_t now_ns)
+{
+    if (k->fp)
+        return FK_OK;
+    if (k->path) {
+        k->fp = fopen(k->path, "a");
+        if (!k->fp)
+            return fk__error_errno(errno == EACCES ? FK_EPERM : FK_EIO, "%s:%s: cannot open",
+                                   k->ops->scheme, k->path);
+        setvbuf(k->fp, NULL, _IOFBF, SINK_BUFFER);
+        fseek(k->fp, 0, SEEK_END);
+        long pos = ftell(k->fp);
+        k->written = pos > 0 ? (uint64_t)pos : 0;
+    } else {
+        k->fp = stdout;
+        k->written = 0;
+    }
+    k->opened_ns = now_ns;
+    int rc = k->ops->open(k);
+    if (rc) {
+        sink_close_file(k);
+        return rc;
+    }
+    return FK_OK;
+}
+
+/* Move the current file aside as PATH.YYYYMMDDTHHMMSSZ (plus .N if taken)
+ * and start a new one. */
+static int sink_rotate(fk__sink *k, int64_t now_ns)
+{
+    if (!k->path)
+        return FK_OK;
+    sink_close_file(k);
+    size_t n = strlen(k->path) + 40;
+    char *target = fk__malloc(n);
+    if (!target)
+        return fk__error(FK_ENOMEM, "output: out of memory");
+    time_t t = (time_t)(fk__col_wall_ns() / 1000000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char stamp[24];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(target, n, "%s.%s", k->path, stamp);
+    struct stat sb;
+    for (int i = 1; stat(target, &sb) == 0 && i < 1000; i++)
+        snprintf(target, n, "%s.%s.%d", k->path, stamp, i);
+    if (rename(k->path, target) != 0)
+        FK__LOG_WARN("collector", "%s: rotate to %s failed: %s", k->path, target, strerror(errno));
+    else
+        FK__LOG_INFO("collector", "%s rotated to %s", k->path, target);
+    fk__free(target);
+    return fk__sink_open(k, now_ns);
+}
+
+static bool rotate_due(const fk__sink *k, int64_t now_ns)
+{
+    if (!k->path || !k->fp)
+        return false;
+    if (k->rotate_bytes > 0 && k->written >= (uint64_t)k->rotate_bytes)
+        return true;
+    return k->rotate_ns > 0 && now_ns - k->opened_ns >= k->rotate_ns;
+}
+
+int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
+{
+    if (!k->fp) {
+        int rc = fk__sink_open(k, now_ns);
+        if (rc)
+            return rc;
+    }
+    int rc = k->ops->write(k, flow);
+    if (rc)
+        return rc;
+    if (rotate_due(k, now_ns))
+        return sink_rotate(k, now_ns);
+    return FK_OK;
+}
+
+int fk__sink_flush(fk__sink *k)
+{
+    if (k->fp && fflush(k->fp) != 0)
+        return fk__error_errno(FK_EIO, "%s:%s: flush failed", k->ops->scheme,
+                               k->path ? k->path : "-");
+    return FK_OK;
+}
+
+int fk__sink_reopen(fk__sink *k, int64_t now_ns)
+{
+    if (!k->path)
+        return fk__sink_flush(k);
+    sink_close_file(k);
+    return fk__sink_open(k, now_ns);
+}
+
+int64_t fk__sink_due_ns(const fk__sink *k, int64_t now_ns)
+{
+    if (!k->path || !k->fp || k->rotate_ns <= 0)
+        return -1;
+    int64_t left = k->opened_ns + k->rotate_ns - now_ns;
+    return left < 0 ? 0 : left;
+}
+
+int fk__sink_tick(fk__sink *k, int64_t now_ns)
+{
+    if (rotate_due(k, now_ns))
+        return sink_rotate(k, now_ns);
+    return FK_OK;
+}

@@ -1,0 +1,230 @@
+/* Listener URIs ("udp://0.0.0.0:2055", "tcp://[::1]:4739") and CIDR lists. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector/internal.h"
+#include "core/error.h"
+
+int64_t fk__col_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t fk__col_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int parse_port(const char *uri, const char *text, uint16_t *out)
+{
+    if (!*text)
+        return fk__error(FK_EINVAL, "listener \"%s\": missing port (expected udp://ADDR:PORT)",
+                         uri);
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (*end != '\0' || errno || v < 0 || v > 65535 || !(text[0] >= '0' && text[0] <= '9'))
+        return fk__error(FK_EINVAL, "listener \"%s\": port \"%s\" is not a number in [0, 65535]",
+                         uri, text);
+    *out = (uint16_t)v;
+    return FK_OK;
+}
+
+int fk__col_uri_parse(const char *uri, fk__col_uri *out)
+{
+    if (!uri || !out)
+        return fk__error(FK_EINVAL, "listener: NULL argument");
+    memset(out, 0, sizeof *out);
+    const char *rest;
+    if (strncmp(uri, "udp://", 6) == 0)
+        out->transport = FK__COL_UDP;
+    else if (strncmp(uri, "tcp://", 6) == 0)
+        out->transport = FK__COL_TCP;
+    else
+        return fk__error(FK_EINVAL, "listener \"%s\": expected udp://ADDR:PORT or tcp://ADDR:PORT",
+                         uri);
+    rest = uri + 6;
+    char host[64];
+    const char *port_text;
+    bool v6 = false;
+    if (*rest == '[') {
+        const char *close = strchr(rest, ']');
+        if (!close || close[1] != ':')
+            return fk__error(FK_EINVAL, "listener \"%s\": an IPv6 address is written [ADDR]:PORT",
+                             uri);
+        size_t n = (size_t)(close - rest - 1);
+        if (n == 0 || n >= sizeof host)
+            return fk__error(FK_EINVAL, "listener \"%s\": bad IPv6 address", uri);
+        memcpy(host, rest + 1, n);
+        host[n] = '\0';
+        port_text = close + 2;
+        v6 = true;
+    } else {
+        const char *colon = strrchr(rest, ':');
+        if (!colon)
+            return fk__error(FK_EINVAL, "listener \"%s\": missing port (expected %.6sADDR:PORT)",
+                             uri, uri);
+        size_t n = (size_t)(colon - rest);
+        if (memchr(rest, ':', n))
+            return fk__error(FK_EINVAL, "listener \"%s\": an IPv6 address is written [ADDR]:PORT",
+                             uri);
+        if (n >= sizeof host)
+            return fk__error(FK_EINVAL, "listener \"%s\": address too long", uri);
+        memcpy(host, rest, n);
+        host[n] = '\0';
+        if (n == 0)
+            strcpy(host, "0.0.0.0");
+        port_text = colon + 1;
+    }
+    uint16_t port;
+    int rc = parse_port(uri, port_text, &port);
+    if (rc)
+        return rc;
+    if (v6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+            return fk__error(FK_EINVAL, "listener \"%s\": \"%s\" is not an IPv6 address", uri,
+                             host);
+        out->sslen = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&out->ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+            return fk__error(FK_EINVAL,
+                             "listener \"%s\": \"%s\" is not a numeric IPv4 address (IPv6: "
+                             "[ADDR]:PORT; host names are not resolved)",
+                             uri, host);
+        out->sslen = sizeof *s4;
+    }
+    return FK_OK;
+}
+
+int fk__col_uri_format(int transport, const struct sockaddr *sa, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN];
+    uint16_t port;
+    const char *scheme = transport == FK__COL_TCP ? "tcp" : "udp";
+    int n;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+        port = ntohs(s6->sin6_port);
+        n = snprintf(buf, size, "%s://[%s]:%u", scheme, host, port);
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        port = ntohs(s4->sin_port);
+        n = snprintf(buf, size, "%s://%s:%u", scheme, host, port);
+    }
+    if (n < 0 || (size_t)n >= size)
+        return fk__error(FK_ENOSPACE, "listener URI: buffer of %zu bytes too small", size);
+    return n;
+}
+
+void fk__col_addr_from_sockaddr(const struct sockaddr *sa, fk_addr *addr, uint16_t *port)
+{
+    memset(addr, 0, sizeof *addr);
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(s6->sin6_addr.s6_addr, mapped, 12) == 0) {
+            addr->family = 4;
+            memcpy(addr->bytes, s6->sin6_addr.s6_addr + 12, 4);
+        } else {
+            addr->family = 6;
+            memcpy(addr->bytes, s6->sin6_addr.s6_addr, 16);
+        }
+        *port = ntohs(s6->sin6_port);
+    } else if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        addr->family = 4;
+        memcpy(addr->bytes, &s4->sin_addr, 4);
+        *port = ntohs(s4->sin_port);
+    } else {
+        *port = 0;
+    }
+}
+
+int fk__col_cidr_parse(const char *text, fk__col_cidr *out)
+{
+    if (!text || !out)
+        return fk__error(FK_EINVAL, "allow: NULL argument");
+    memset(out, 0, sizeof *out);
+    char host[64];
+    const char *slash = strchr(text, '/');
+    size_t n = slash ? (size_t)(slash - text) : strlen(text);
+    if (n == 0 || n >= sizeof host)
+        return fk__error(FK_EINVAL, "allow \"%s\": expected ADDR/LEN", text);
+    memcpy(host, text, n);
+    host[n] = '\0';
+    int max_bits;
+    if (inet_pton(AF_INET, host, out->addr) == 1) {
+        out->family = 4;
+        max_bits = 32;
+    } else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+        out->family = 6;
+        max_bits = 128;
+    } else {
+        return fk__error(FK_EINVAL, "allow \"%s\": \"%s\" is not an IPv4 or IPv6 address", text,
+                         host);
+    }
+    long bits = max_bits;
+    if (slash) {
+        char *end = NULL;
+        errno = 0;
+        bits = strtol(slash + 1, &end, 10);
+        if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || errno || bits < 0 ||
+            bits > max_bits)
+            return fk__error(FK_EINVAL, "allow \"%s\": prefix length must be in [0, %d]", text,
+                             max_bits);
+    }
+    out->bits = (uint8_t)bits;
+    /* Clear host bits so matching is a plain masked compare. */
+    for (int i = 0; i < 16; i++) {
+        int keep = (int)bits - i * 8;
+        if (keep >= 8)
+            continue;
+        out->addr[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+    }
+    return FK_OK;
+}
+
+static bool prefix_match(const uint8_t *net, const uint8_t *a, unsigned bits)
+{
+    unsigned full = bits / 8, rest = bits % 8;
+    if (memcmp(net, a, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (net[full] & mask) == (a[full] & mask);
+}
+
+bool fk__col_cidr_match(const fk__col_cidr *list, size_t n, const fk_addr *a)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const uint8_t *v4 = NULL;
+    if (a->family == 4)
+        v4 = a->bytes;
+    else if (a->family == 6 && memcmp(a->bytes, mapped, 12) == 0)
+        v4 = a->bytes + 12;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].family == 4 && v4 && prefix_match(list[i].addr, v4, list[i].bits))
+            return true;
+        if (list[i].family == 6 && a->family == 6 &&
+            prefix_match(list[i].addr, a->bytes, list[i].bits))
+            return true;
+    }
+    return false;
+}

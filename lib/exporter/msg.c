@@ -1,0 +1,351 @@
+/* IPFIX message and record building for the exporter. Element numbers are
+ * from the IANA IPFIX registry; reverse elements from RFC 5103 (PEN 29305).
+ * docs/exporter-elements.md lists every template. */
+#include "exporter/msg.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+/* IANA information element ids used by the built-in templates. */
+enum {
+    IE_OCTET_DELTA = 1,
+    IE_PACKET_DELTA = 2,
+    IE_PROTOCOL = 4,
+    IE_TOS = 5,
+    IE_TCP_FLAGS = 6,
+    IE_SRC_PORT = 7,
+    IE_SRC_V4 = 8,
+    IE_DST_PORT = 11,
+    IE_DST_V4 = 12,
+    IE_SRC_V6 = 27,
+    IE_DST_V6 = 28,
+    IE_VLAN = 58,
+    IE_END_REASON = 136,
+    IE_START_MS = 152,
+    IE_END_MS = 153,
+    IE_OBSERVATION_MS = 323
+};
+
+static uint8_t *put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return p + 4;
+}
+
+static uint8_t *put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    return put32(p + 4, (uint32_t)v);
+}
+
+/* Variable-length string, RFC 7011 §7: one length octet (0 to 254). */
+static uint8_t *put_str(uint8_t *p, const char *s)
+{
+    size_t n = s ? strnlen(s, FK__EXP_STR_MAX) : 0;
+    *p++ = (uint8_t)n;
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
+static uint8_t *put_addr(uint8_t *p, const fk_addr *a, bool v6)
+{
+    size_t n = v6 ? 16 : 4;
+    memcpy(p, a->bytes, n);
+    return p + n;
+}
+
+/* Milliseconds since the epoch, flooring negative times to 0. */
+static uint64_t ns_to_ms(int64_t ns)
+{
+    return ns > 0 ? (uint64_t)(ns / 1000000) : 0;
+}
+
+size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_field_spec *out, size_t cap)
+{
+    fk_field_spec f[32];
+    size_t n = 0;
+    bool v6 = mask & FK__TMPL_V6;
+#define ADD(i, l, p) (f[n].id = (i), f[n].length = (l), f[n].pen = (p), f[n].flags = 0, n++)
+    ADD(v6 ? IE_SRC_V6 : IE_SRC_V4, v6 ? 16 : 4, 0);
+    ADD(v6 ? IE_DST_V6 : IE_DST_V4, v6 ? 16 : 4, 0);
+    ADD(IE_SRC_PORT, 2, 0);
+    ADD(IE_DST_PORT, 2, 0);
+    ADD(IE_PROTOCOL, 1, 0);
+    ADD(IE_TCP_FLAGS, 2, 0);
+    if (mask & FK__TMPL_EVENT) {
+        ADD(IE_VLAN, 2, 0);
+        ADD(IE_OBSERVATION_MS, 8, 0);
+        ADD(FK_EXPORTER_IE_EVENT_KIND, 1, pen);
+    } else {
+        ADD(IE_TOS, 1, 0);
+        ADD(IE_VLAN, 2, 0);
+        ADD(IE_OCTET_DELTA, 8, 0);
+        ADD(IE_PACKET_DELTA, 8, 0);
+        ADD(IE_START_MS, 8, 0);
+        ADD(IE_END_MS, 8, 0);
+        ADD(IE_END_REASON, 1, 0);
+        if (mask & FK__TMPL_REV) {
+            ADD(IE_OCTET_DELTA, 8, FK__PEN_REVERSE);
+            ADD(IE_PACKET_DELTA, 8, FK__PEN_REVERSE);
+            ADD(IE_TCP_FLAGS, 2, FK__PEN_REVERSE);
+        }
+    }
+    if (mask & FK__TMPL_PROC) {
+        ADD(FK_EXPORTER_IE_PROCESS_ID, 4, pen);
+        ADD(FK_EXPORTER_IE_USER_ID, 4, pen);
+        ADD(FK_EXPORTER_IE_PROCESS_NAME, FK__IPFIX_VARLEN, pen);
+        ADD(FK_EXPORTER_IE_USER_NAME, FK__IPFIX_VARLEN, 0); /* IANA userName */
+        ADD(FK_EXPORTER_IE_PROCESS_EXE, FK__IPFIX_VARLEN, pen);
+    }
+#undef ADD
+    if (n > cap)
+        return 0;
+    memcpy(out, f, n * sizeof f[0]);
+    return n;
+}
+
+int fk__exp_template_init(fk__exp_template *t, uint16_t id, const fk_field_spec *fields,
+                          size_t count)
+{
+    memset(t, 0, sizeof *t);
+    if (count == 0 || count > 512)
+        return fk__error(FK_ERANGE, "exporter: template %u has %zu fields, expected [1, 512]", id,
+                         count);
+    t->fields = fk__calloc(count, sizeof *fields);
+    if (!t->fields)
+        return fk__error(FK_ENOMEM, "exporter: out of memory for template %u", id);
+    t->id = id;
+    t->nfields = (uint16_t)count;
+    for (size_t i = 0; i < count; i++) {
+        if (fields[i].length == 0 || fields[i].id == 0 || fields[i].id > 0x7fff ||
+            fields[i].flags != 0) {
+            fk__free(t->fields);
+            t->fields = NULL;
+            return fk__error(FK_EINVAL,
+                             "exporter: template %u field %zu: id %u length %u is not valid", id, i,
+                             fields[i].id, fields[i].length);
+        }
+        t->fields[i] = fields[i];
+        if (fields[i].length == FK__IPFIX_VARLEN) {
+            t->variable = true;
+            t->min_len += 1;
+        } else {
+            t->min_len += fields[i].length;
+        }
+    }
+    return FK_OK;
+}
+
+void fk__exp_template_free(fk__exp_template *t)
+{
+    if (t) {
+        fk__free(t->fields);
+        t->fields = NULL;
+    }
+}
+
+size_t fk__exp_template_wire_len(const fk__exp_template *t)
+{
+    size_t n = 4;
+    for (size_t i = 0; i < t->nfields; i++)
+        n += t->fields[i].pen ? 8 : 4;
+    return n;
+}
+
+int fk__exp_record_check(const fk__exp_template *t, const uint8_t *rec, size_t len)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < t->nfields; i++) {
+        size_t flen = t->fields[i].length;
+        if (flen == FK__IPFIX_VARLEN) {
+            if (off >= len)
+                goto bad;
+            flen = rec[off++];
+            if (flen == 255) {
+                if (off + 2 > len)
+                    goto bad;
+                flen = ((size_t)rec[off] << 8) | rec[off + 1];
+                off += 2;
+            }
+        }
+        if (flen > len - off)
+            goto bad;
+        off += flen;
+    }
+    if (off == len)
+        return FK_OK;
+bad:
+    return fk__error(FK_EMALFORMED, "exporter: record of %zu bytes does not match template %u", len,
+                     t->id);
+}
+
+void fk__exp_msg_reset(fk__exp_msg *m)
+{
+    m->len = FK__IPFIX_HDR_LEN;
+    m->records = 0;
+    m->set_off = 0;
+    m->set_id = 0;
+}
+
+void fk__exp_msg_close(fk__exp_msg *m)
+{
+    if (m->set_off) {
+        put16(m->buf + m->set_off + 2, (uint16_t)(m->len - m->set_off));
+        m->set_off = 0;
+        m->set_id = 0;
+    }
+}
+
+int fk__exp_msg_add(fk__exp_msg *m, uint16_t tid, const uint8_t *rec, size_t len)
+{
+    bool new_set = m->set_off == 0 || m->set_id != tid;
+    size_t need = len + (new_set ? FK__IPFIX_SET_HDR_LEN : 0);
+    if (need > m->cap - m->len)
+        return FK_ENOSPACE;
+    if (new_set) {
+        fk__exp_msg_close(m);
+        m->set_off = m->len;
+        m->set_id = tid;
+        put16(m->buf + m->len, tid);
+        put16(m->buf + m->len + 2, 0);
+        m->len += FK__IPFIX_SET_HDR_LEN;
+    }
+    memcpy(m->buf + m->len, rec, len);
+    m->len += len;
+    m->records++;
+    return FK_OK;
+}
+
+void fk__exp_msg_header(uint8_t *buf, size_t len, uint32_t export_time, uint32_t seq, uint32_t odid)
+{
+    uint8_t *p = put16(buf, FK__IPFIX_VERSION);
+    p = put16(p, (uint16_t)len);
+    p = put32(p, export_time);
+    p = put32(p, seq);
+    put32(p, odid);
+}
+
+size_t fk__exp_template_msg(uint8_t *buf, size_t cap, const fk__exp_template *const *templates,
+                            size_t count, size_t first, size_t *next)
+{
+    size_t len = FK__IPFIX_HDR_LEN + FK__IPFIX_SET_HDR_LEN;
+    size_t i = first;
+    for (; i < count; i++) {
+        const fk__exp_template *t = templates[i];
+        size_t w = fk__exp_template_wire_len(t);
+        if (w > cap - len)
+            break;
+        uint8_t *p = put16(buf + len, t->id);
+        p = put16(p, t->nfields);
+        for (size_t k = 0; k < t->nfields; k++) {
+            const fk_field_spec *f = &t->fields[k];
+            p = put16(p, (uint16_t)(f->id | (f->pen ? 0x8000u : 0)));
+            p = put16(p, f->length);
+            if (f->pen)
+                p = put32(p, f->pen);
+        }
+        len += w;
+    }
+    *next = i;
+    if (i == first)
+        return 0;
+    put16(buf + FK__IPFIX_HDR_LEN, FK__IPFIX_TEMPLATE_SET_ID);
+    put16(buf + FK__IPFIX_HDR_LEN + 2, (uint16_t)(len - FK__IPFIX_HDR_LEN));
+    return len;
+}
+
+static uint8_t *put_proc(uint8_t *p, const fk_exporter_process *proc)
+{
+    p = put32(p, proc->pid);
+    p = put32(p, proc->uid);
+    p = put_str(p, proc->name);
+    p = put_str(p, proc->user);
+    return put_str(p, proc->exe);
+}
+
+size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_process *proc,
+                           bool with_reverse, unsigned *mask)
+{
+    bool v6 = f->src.family == 6;
+    unsigned m =
+        (v6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0) | (with_reverse ? FK__TMPL_REV : 0);
+    uint8_t *p = out;
+    p = put_addr(p, &f->src, v6);
+    p = put_addr(p, &f->dst, v6);
+    p = put16(p, f->src_port);
+    p = put16(p, f->dst_port);
+    *p++ = f->proto;
+    p = put16(p, f->tcp_flags);
+    *p++ = f->tos;
+    p = put16(p, f->vlan);
+    p = put64(p, f->bytes);
+    p = put64(p, f->packets);
+    p = put64(p, ns_to_ms(f->start_ns));
+    p = put64(p, ns_to_ms(f->end_ns));
+    *p++ = (f->present & FK_FLOW_HAS_END_REASON) ? f->end_reason : 0;
+    if (with_reverse) {
+        p = put64(p, f->rev_bytes);
+        p = put64(p, f->rev_packets);
+        p = put16(p, f->rev_tcp_flags);
+    }
+    if (proc)
+        p = put_proc(p, proc);
+    *mask = m;
+    return (size_t)(p - out);
+}
+
+size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
+                            const fk_exporter_process *proc, unsigned *mask)
+{
+    bool v6 = ev->src.family == 6;
+    uint8_t *p = out;
+    p = put_addr(p, &ev->src, v6);
+    p = put_addr(p, &ev->dst, v6);
+    p = put16(p, ev->src_port);
+    p = put16(p, ev->dst_port);
+    *p++ = ev->proto;
+    static const uint8_t kind_flag[4] = {0, 0x02, 0x01, 0x04}; /* SYN, FIN, RST */
+    p = put16(p, ev->kind <= 3 ? kind_flag[ev->kind] : 0);
+    p = put16(p, ev->vlan);
+    p = put64(p, ns_to_ms(ev->time_ns));
+    *p++ = ev->kind;
+    if (proc)
+        p = put_proc(p, proc);
+    *mask = FK__TMPL_EVENT | (v6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0);
+    return (size_t)(p - out);
+}
+
+int fk_exporter_register_elements(fk_ie_registry *reg, uint32_t pen)
+{
+    static const fk_ie elements[] = {
+        {0, FK_EXPORTER_IE_PROCESS_ID, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "processId", ""},
+        {0, FK_EXPORTER_IE_PROCESS_NAME, FK_IE_STRING, FK_IE_SEM_DEFAULT, "processName", ""},
+        {0, FK_EXPORTER_IE_PROCESS_EXE, FK_IE_STRING, FK_IE_SEM_DEFAULT, "processExecutable", ""},
+        {0, FK_EXPORTER_IE_USER_ID, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "userId", ""},
+        {0, FK_EXPORTER_IE_EVENT_KIND, FK_IE_UNSIGNED8, FK_IE_SEM_IDENTIFIER, "sessionEventKind",
+         ""},
+    };
+    if (!reg)
+        return fk__error(FK_EINVAL, "exporter: NULL registry");
+    for (size_t i = 0; i < sizeof elements / sizeof elements[0]; i++) {
+        fk_ie ie = elements[i];
+        ie.pen = pen;
+        int rc = fk_ie_registry_add(reg, &ie);
+        if (rc)
+            return rc;
+    }
+    return FK_OK;
+}

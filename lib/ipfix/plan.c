@@ -1,0 +1,634 @@
+/* Templates compiled into decode plans; record splitting, value conversion
+ * and normalization into fk_flow. See plan.h for the contract. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "ipfix/plan.h"
+#include "ipfix/registry.h"
+
+/* Seconds between the NTP epoch (1900) and the Unix epoch (1970). */
+#define NTP_UNIX_OFFSET 2208988800ull
+#define NS_PER_S 1000000000ll
+
+/* Largest record an IPFIX message can carry: 65535 - message header - set header. */
+#define MAX_RECORD_LEN (65535u - FK_IPFIX_HEADER_LEN - FK_IPFIX_SET_HEADER_LEN)
+
+static inline uint64_t be_read(const uint8_t *p, size_t len)
+{
+    switch (len) {
+    case 1:
+        return p[0];
+    case 2:
+        return (uint64_t)p[0] << 8 | p[1];
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return __builtin_bswap32(v);
+    }
+    case 8: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return __builtin_bswap64(v);
+    }
+    default: {
+        uint64_t v = 0;
+        for (size_t i = 0; i < len; i++)
+            v = v << 8 | p[i];
+        return v;
+    }
+    }
+}
+
+int64_t fk__ntp_to_ns(uint64_t ntp, int micro)
+{
+    uint64_t sec = ntp >> 32;
+    uint64_t frac = ntp & 0xffffffffu;
+    if (micro)
+        frac &= ~(uint64_t)0x7ff; /* RFC 7011 6.1.9: the low 11 bits are not significant */
+    int64_t s = (int64_t)sec - (int64_t)NTP_UNIX_OFFSET;
+    int64_t sub = (int64_t)((frac * (uint64_t)NS_PER_S) >> 32);
+    if (micro) /* 2^-21 s steps: give back the nearest microsecond */
+        sub = (sub + 500) / 1000 * 1000;
+    return s * NS_PER_S + sub;
+}
+
+uint64_t fk__ns_to_ntp(int64_t ns)
+{
+    int64_t s = ns / NS_PER_S;
+    int64_t rem = ns % NS_PER_S;
+    if (rem < 0) {
+        rem += NS_PER_S;
+        s--;
+    }
+    uint64_t sec = (uint64_t)(s + (int64_t)NTP_UNIX_OFFSET) & 0xffffffffu;
+    /* round up so that ntp_to_ns gives back the same ns */
+    uint64_t frac = (((uint64_t)rem << 32) + (uint64_t)NS_PER_S - 1) / (uint64_t)NS_PER_S;
+    if (frac > 0xffffffffu)
+        frac = 0xffffffffu;
+    return sec << 32 | frac;
+}
+
+/* Whether a fixed encoded length can hold a value of a type (RFC 7011 6.2
+ * reduced-size encoding for integers and float64). */
+static int length_fits(uint8_t type, uint16_t len)
+{
+    if (len == FK_VARLEN)
+        return type == FK_IE_OCTET_ARRAY || type == FK_IE_STRING || type == FK_IE_UNKNOWN ||
+               type == FK_IE_BASIC_LIST || type == FK_IE_SUB_TEMPLATE_LIST ||
+               type == FK_IE_SUB_TEMPLATE_MULTI_LIST;
+    switch (type) {
+    case FK_IE_UNSIGNED8:
+    case FK_IE_SIGNED8:
+    case FK_IE_BOOLEAN:
+        return len == 1;
+    case FK_IE_UNSIGNED16:
+    case FK_IE_SIGNED16:
+        return len >= 1 && len <= 2;
+    case FK_IE_UNSIGNED32:
+    case FK_IE_SIGNED32:
+        return len >= 1 && len <= 4;
+    case FK_IE_UNSIGNED64:
+    case FK_IE_SIGNED64:
+        return len >= 1 && len <= 8;
+    case FK_IE_FLOAT32:
+    case FK_IE_DATE_TIME_SECONDS:
+    case FK_IE_IPV4_ADDRESS:
+        return len == 4;
+    case FK_IE_FLOAT64:
+        return len == 4 || len == 8;
+    case FK_IE_DATE_TIME_MILLISECONDS:
+    case FK_IE_DATE_TIME_MICROSECONDS:
+    case FK_IE_DATE_TIME_NANOSECONDS:
+        return len == 8;
+    case FK_IE_MAC_ADDRESS:
+        return len == 6;
+    case FK_IE_IPV6_ADDRESS:
+        return len == 16;
+    default:
+        return 1;
+    }
+}
+
+static uint8_t flow_op_for(uint32_t pen, uint16_t id)
+{
+    if (pen == FK_PEN_REVERSE) {
+        switch (id) {
+        case 1:
+        case 85:
+            return FK__OP_REV_BYTES;
+        case 2:
+        case 86:
+            return FK__OP_REV_PACKETS;
+        case 6:
+            return FK__OP_REV_TCP_FLAGS;
+        default:
+            return FK__OP_NONE;
+        }
+    }
+    if (pen != 0)
+        return FK__OP_NONE;
+    switch (id) {
+    case 1:
+    case 85:
+        return FK__OP_BYTES;
+    case 2:
+    case 86:
+        return FK__OP_PACKETS;
+    case 4:
+        return FK__OP_PROTO;
+    case 5:
+        return FK__OP_TOS;
+    case 6:
+        return FK__OP_TCP_FLAGS;
+    case 7:
+        return FK__OP_SPORT;
+    case 8:
+        return FK__OP_SRC4;
+    case 10:
+        return FK__OP_IN_IF;
+    case 11:
+        return FK__OP_DPORT;
+    case 12:
+        return FK__OP_DST4;
+    case 14:
+        return FK__OP_OUT_IF;
+    case 21:
+        return FK__OP_END_UPTIME;
+    case 22:
+        return FK__OP_START_UPTIME;
+    case 27:
+        return FK__OP_SRC6;
+    case 28:
+        return FK__OP_DST6;
+    case 32:
+    case 139:
+        return FK__OP_ICMP;
+    case 34:
+    case 305:
+        return FK__OP_SAMPLING;
+    case 58:
+        return FK__OP_VLAN;
+    case 136:
+        return FK__OP_END_REASON;
+    case 150:
+        return FK__OP_START_S;
+    case 151:
+        return FK__OP_END_S;
+    case 152:
+        return FK__OP_START_MS;
+    case 153:
+        return FK__OP_END_MS;
+    case 154:
+        return FK__OP_START_US;
+    case 155:
+        return FK__OP_END_US;
+    case 156:
+        return FK__OP_START_NS;
+    case 157:
+        return FK__OP_END_NS;
+    case 158:
+        return FK__OP_START_DELTA_US;
+    case 159:
+        return FK__OP_END_DELTA_US;
+    case 160:
+        return FK__OP_SYS_INIT_MS;
+    default:
+        return FK__OP_NONE;
+    }
+}
+
+/* Octet totals feed bytes/packets only when no delta counter is present:
+ * delta counters are ordered after totals so that they win. */
+static int step_priority(uint32_t pen, uint16_t id)
+{
+    (void)pen;
+    return (id == 85 || id == 86) ? 0 : 1;
+}
+
+void fk__plan_free(fk__plan *p)
+{
+    if (!p)
+        return;
+    fk__free(p->fields);
+    fk__free(p->fixed_offsets);
+    fk__free(p->steps);
+    fk__free(p);
+}
+
+int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count,
+                     uint16_t scope_count, const fk_ie_registry *reg)
+{
+    *out = NULL;
+    if (count == 0 || !fields)
+        return fk__error(FK_EMALFORMED, "template: no fields");
+    if (scope_count > count)
+        return fk__error(FK_EMALFORMED, "template: scope count %u exceeds field count %u",
+                         (unsigned)scope_count, (unsigned)count);
+    fk__plan *p = FK__NEW(fk__plan);
+    if (!p)
+        return fk__error(FK_ENOMEM, "template: out of memory");
+    p->nfields = count;
+    p->scope_count = scope_count;
+    p->fields = fk__calloc(count, sizeof *p->fields);
+    p->steps = fk__calloc(count, sizeof *p->steps);
+    if (!p->fields || !p->steps) {
+        fk__plan_free(p);
+        return fk__error(FK_ENOMEM, "template: out of memory");
+    }
+    uint32_t off = 0, min_len = 0;
+    int varlen_seen = 0;
+    for (uint16_t i = 0; i < count; i++) {
+        const fk_field_spec *s = &fields[i];
+        fk__plan_field *f = &p->fields[i];
+        if (s->length == 0) {
+            fk__plan_free(p);
+            return fk__error(FK_EMALFORMED, "template: field %u (element %u/%u) has length 0",
+                             (unsigned)i, (unsigned)s->pen, (unsigned)s->id);
+        }
+        f->pen = s->pen;
+        f->id = s->id & 0x7fffu;
+        f->length = s->length;
+        f->scope = i < scope_count;
+        f->v9_scope = (s->flags & FK_FIELD_V9_SCOPE) != 0;
+        f->offset = off;
+        if (f->v9_scope) {
+            f->ie = NULL;
+            f->type = FK_IE_OCTET_ARRAY;
+        } else {
+            (void)fk_ie_lookup(&f->ie, reg, f->pen, f->id);
+            f->type = f->ie ? f->ie->type : FK_IE_UNKNOWN;
+        }
+        f->op = FK__OP_NONE;
+        if (!f->v9_scope && !varlen_seen && length_fits(f->type, f->length) &&
+            f->length != FK_VARLEN)
+            f->op = flow_op_for(f->pen, f->id);
+        if (s->length == FK_VARLEN) {
+            varlen_seen = 1;
+            min_len += 1;
+        } else {
+            min_len += s->length;
+            if (!varlen_seen)
+                off += s->length;
+        }
+        if (min_len > MAX_RECORD_LEN) {
+            fk__plan_free(p);
+            return fk__error(FK_EMALFORMED,
+                             "template: records would be at least %u octets (limit %u)",
+                             (unsigned)min_len, (unsigned)MAX_RECORD_LEN);
+        }
+    }
+    p->min_len = min_len;
+    if (!varlen_seen) {
+        p->fixed_len = off;
+        p->fixed_offsets = fk__calloc((size_t)count + 1, sizeof *p->fixed_offsets);
+        if (!p->fixed_offsets) {
+            fk__plan_free(p);
+            return fk__error(FK_ENOMEM, "template: out of memory");
+        }
+        for (uint16_t i = 0; i < count; i++)
+            p->fixed_offsets[i] = p->fields[i].offset;
+        p->fixed_offsets[count] = off;
+    } else {
+        /* Flow ops need constant offsets only for the fields before the first
+         * varlen field; after it, offsets come from the split scratch array,
+         * so ops are fine there too. Recompute ops for every fitting field. */
+        for (uint16_t i = 0; i < count; i++) {
+            fk__plan_field *f = &p->fields[i];
+            if (!f->v9_scope && f->length != FK_VARLEN && length_fits(f->type, f->length))
+                f->op = flow_op_for(f->pen, f->id);
+        }
+    }
+    /* Steps: low priority first so that later steps overwrite. */
+    for (int pri = 0; pri <= 1; pri++)
+        for (uint16_t i = 0; i < count; i++) {
+            const fk__plan_field *f = &p->fields[i];
+            if (f->op != FK__OP_NONE && step_priority(f->pen, f->id) == pri) {
+                p->steps[p->nsteps].field = i;
+                p->steps[p->nsteps].op = f->op;
+                p->nsteps++;
+            }
+        }
+    *out = p;
+    return 0;
+}
+
+int fk__plan_split(const fk__plan *plan, const uint8_t *p, size_t avail, uint32_t *scratch,
+                   const uint32_t **offsets_out, size_t *rec_len)
+{
+    if (plan->fixed_len) {
+        if (avail < plan->fixed_len)
+            return FK_ETRUNCATED;
+        *offsets_out = plan->fixed_offsets;
+        *rec_len = plan->fixed_len;
+        return 0;
+    }
+    size_t off = 0;
+    for (uint16_t i = 0; i < plan->nfields; i++) {
+        uint16_t len = plan->fields[i].length;
+        scratch[i] = (uint32_t)off;
+        if (len != FK_VARLEN) {
+            if (avail - off < len)
+                return FK_ETRUNCATED;
+            off += len;
+            continue;
+        }
+        if (avail - off < 1)
+            return FK_ETRUNCATED;
+        size_t vlen = p[off];
+        off += 1;
+        if (vlen == 255) {
+            if (avail - off < 2)
+                return FK_ETRUNCATED;
+            vlen = (size_t)p[off] << 8 | p[off + 1];
+            off += 2;
+        }
+        if (avail - off < vlen)
+            return FK_ETRUNCATED;
+        off += vlen;
+    }
+    scratch[plan->nfields] = (uint32_t)off;
+    *offsets_out = scratch;
+    *rec_len = off;
+    return 0;
+}
+
+/* Value octets of field i: start and length (prefix skipped). */
+static inline const uint8_t *field_value(const fk__plan *plan, const uint8_t *rec,
+                                         const uint32_t *offsets, uint16_t i, size_t *len)
+{
+    const uint8_t *v = rec + offsets[i];
+    if (plan->fields[i].length != FK_VARLEN) {
+        *len = plan->fields[i].length;
+        return v;
+    }
+    if (v[0] < 255) {
+        *len = v[0];
+        return v + 1;
+    }
+    *len = (size_t)v[1] << 8 | v[2];
+    return v + 3;
+}
+
+int fk__plan_value(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets, uint16_t i,
+                   fk_ipfix_value *out)
+{
+    memset(out, 0, sizeof *out);
+    if (i >= plan->nfields)
+        return fk__error(FK_ERANGE, "record: field index %u past the %u fields", (unsigned)i,
+                         (unsigned)plan->nfields);
+    const fk__plan_field *f = &plan->fields[i];
+    size_t len;
+    const uint8_t *v = field_value(plan, rec, offsets, i, &len);
+    out->ie = f->ie;
+    out->pen = f->pen;
+    out->id = f->id;
+    out->type = f->type;
+    out->raw = v;
+    out->len = len;
+    if (f->type == FK_IE_UNKNOWN || f->type == FK_IE_OCTET_ARRAY || f->type == FK_IE_STRING ||
+        f->type == FK_IE_MAC_ADDRESS || f->type >= FK_IE_BASIC_LIST) {
+        if (f->type == FK_IE_MAC_ADDRESS && len != 6)
+            goto bad;
+        return 0;
+    }
+    if (len == 0 || !length_fits(f->type, (uint16_t)len))
+        goto bad;
+    switch (f->type) {
+    case FK_IE_UNSIGNED8:
+    case FK_IE_UNSIGNED16:
+    case FK_IE_UNSIGNED32:
+    case FK_IE_UNSIGNED64:
+    case FK_IE_BOOLEAN:
+        out->u = be_read(v, len);
+        out->i = (int64_t)out->u;
+        break;
+    case FK_IE_SIGNED8:
+    case FK_IE_SIGNED16:
+    case FK_IE_SIGNED32:
+    case FK_IE_SIGNED64: {
+        uint64_t u = be_read(v, len);
+        unsigned bits = (unsigned)len * 8;
+        if (bits < 64 && (u >> (bits - 1)) & 1)
+            u |= ~(uint64_t)0 << bits;
+        out->i = (int64_t)u;
+        out->u = u;
+        break;
+    }
+    case FK_IE_FLOAT32:
+    case FK_IE_FLOAT64:
+        if (len == 4) {
+            uint32_t b = (uint32_t)be_read(v, 4);
+            float fl;
+            memcpy(&fl, &b, 4);
+            out->f = fl;
+        } else {
+            uint64_t b = be_read(v, 8);
+            memcpy(&out->f, &b, 8);
+        }
+        break;
+    case FK_IE_DATE_TIME_SECONDS:
+        out->u = be_read(v, 4);
+        out->i = (int64_t)out->u * NS_PER_S;
+        break;
+    case FK_IE_DATE_TIME_MILLISECONDS:
+        out->u = be_read(v, 8);
+        out->i = (int64_t)out->u * 1000000;
+        break;
+    case FK_IE_DATE_TIME_MICROSECONDS:
+    case FK_IE_DATE_TIME_NANOSECONDS:
+        out->u = be_read(v, 8);
+        out->i = fk__ntp_to_ns(out->u, f->type == FK_IE_DATE_TIME_MICROSECONDS);
+        break;
+    case FK_IE_IPV4_ADDRESS:
+        out->addr.family = 4;
+        memcpy(out->addr.bytes, v, 4);
+        break;
+    case FK_IE_IPV6_ADDRESS:
+        out->addr.family = 6;
+        memcpy(out->addr.bytes, v, 16);
+        break;
+    default:
+        break;
+    }
+    return 0;
+bad:
+    return fk__error(FK_EMALFORMED, "record: element %u/%u (%s) cannot be %zu octets long",
+                     (unsigned)f->pen, (unsigned)f->id, fk_ie_type_name(f->type), len);
+}
+
+/* Time forms, in increasing precedence for the absolute result. */
+enum { T_DELTA, T_UPTIME, T_S, T_MS, T_US, T_NS, T_FORMS };
+
+int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets,
+                     const fk_ipfix_time_ctx *tc, fk_flow *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t tstart[T_FORMS], tend[T_FORMS];
+    unsigned have_start = 0, have_end = 0;
+    uint64_t start_up = 0, end_up = 0, start_delta = 0, end_delta = 0;
+    int64_t sys_init = tc ? tc->sys_init_ns : 0;
+    int have_sys_init_field = 0;
+    uint16_t icmp = 0;
+    int have_icmp = 0;
+    for (uint16_t s = 0; s < plan->nsteps; s++) {
+        const fk__flow_step *st = &plan->steps[s];
+        const fk__plan_field *f = &plan->fields[st->field];
+        const uint8_t *v = rec + offsets[st->field];
+        size_t len = f->length;
+        switch (st->op) {
+        case FK__OP_SRC4:
+            out->src.family = 4;
+            memcpy(out->src.bytes, v, 4);
+            break;
+        case FK__OP_DST4:
+            out->dst.family = 4;
+            memcpy(out->dst.bytes, v, 4);
+            break;
+        case FK__OP_SRC6:
+            out->src.family = 6;
+            memcpy(out->src.bytes, v, 16);
+            break;
+        case FK__OP_DST6:
+            out->dst.family = 6;
+            memcpy(out->dst.bytes, v, 16);
+            break;
+        case FK__OP_SPORT:
+            out->src_port = (uint16_t)be_read(v, len);
+            break;
+        case FK__OP_DPORT:
+            out->dst_port = (uint16_t)be_read(v, len);
+            break;
+        case FK__OP_PROTO:
+            out->proto = v[0];
+            break;
+        case FK__OP_BYTES:
+            out->bytes = be_read(v, len);
+            break;
+        case FK__OP_PACKETS:
+            out->packets = be_read(v, len);
+            break;
+        case FK__OP_REV_BYTES:
+            out->rev_bytes = be_read(v, len);
+            out->present |= FK_FLOW_HAS_REVERSE;
+            break;
+        case FK__OP_REV_PACKETS:
+            out->rev_packets = be_read(v, len);
+            out->present |= FK_FLOW_HAS_REVERSE;
+            break;
+        case FK__OP_TCP_FLAGS:
+            out->tcp_flags = (uint8_t)be_read(v, len);
+            break;
+        case FK__OP_REV_TCP_FLAGS:
+            out->rev_tcp_flags = (uint8_t)be_read(v, len);
+            out->present |= FK_FLOW_HAS_REVERSE;
+            break;
+        case FK__OP_TOS:
+            out->tos = v[0];
+            break;
+        case FK__OP_VLAN:
+            out->vlan = (uint16_t)(be_read(v, len) & 0x0fffu);
+            break;
+        case FK__OP_IN_IF:
+            out->in_if = (uint32_t)be_read(v, len);
+            out->present |= FK_FLOW_HAS_IFACES;
+            break;
+        case FK__OP_OUT_IF:
+            out->out_if = (uint32_t)be_read(v, len);
+            out->present |= FK_FLOW_HAS_IFACES;
+            break;
+        case FK__OP_SAMPLING:
+            out->sampling = (uint32_t)be_read(v, len);
+            out->present |= FK_FLOW_HAS_SAMPLING;
+            break;
+        case FK__OP_END_REASON:
+            out->end_reason = v[0];
+            out->present |= FK_FLOW_HAS_END_REASON;
+            break;
+        case FK__OP_ICMP:
+            icmp = (uint16_t)be_read(v, len);
+            have_icmp = 1;
+            break;
+        case FK__OP_START_S:
+            tstart[T_S] = (int64_t)be_read(v, 4) * NS_PER_S;
+            have_start |= 1u << T_S;
+            break;
+        case FK__OP_END_S:
+            tend[T_S] = (int64_t)be_read(v, 4) * NS_PER_S;
+            have_end |= 1u << T_S;
+            break;
+        case FK__OP_START_MS:
+            tstart[T_MS] = (int64_t)be_read(v, 8) * 1000000;
+            have_start |= 1u << T_MS;
+            break;
+        case FK__OP_END_MS:
+            tend[T_MS] = (int64_t)be_read(v, 8) * 1000000;
+            have_end |= 1u << T_MS;
+            break;
+        case FK__OP_START_US:
+            tstart[T_US] = fk__ntp_to_ns(be_read(v, 8), 1);
+            have_start |= 1u << T_US;
+            break;
+        case FK__OP_END_US:
+            tend[T_US] = fk__ntp_to_ns(be_read(v, 8), 1);
+            have_end |= 1u << T_US;
+            break;
+        case FK__OP_START_NS:
+            tstart[T_NS] = fk__ntp_to_ns(be_read(v, 8), 0);
+            have_start |= 1u << T_NS;
+            break;
+        case FK__OP_END_NS:
+            tend[T_NS] = fk__ntp_to_ns(be_read(v, 8), 0);
+            have_end |= 1u << T_NS;
+            break;
+        case FK__OP_START_UPTIME:
+            start_up = be_read(v, len);
+            have_start |= 1u << T_UPTIME;
+            break;
+        case FK__OP_END_UPTIME:
+            end_up = be_read(v, len);
+            have_end |= 1u << T_UPTIME;
+            break;
+        case FK__OP_START_DELTA_US:
+            start_delta = be_read(v, len);
+            have_start |= 1u << T_DELTA;
+            break;
+        case FK__OP_END_DELTA_US:
+            end_delta = be_read(v, len);
+            have_end |= 1u << T_DELTA;
+            break;
+        case FK__OP_SYS_INIT_MS:
+            sys_init = (int64_t)be_read(v, 8) * 1000000;
+            have_sys_init_field = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    (void)have_sys_init_field;
+    if (have_icmp && out->dst_port == 0 && out->src_port == 0)
+        out->dst_port = icmp;
+    if (have_start | have_end) {
+        if (sys_init != 0) {
+            tstart[T_UPTIME] = sys_init + (int64_t)start_up * 1000000;
+            tend[T_UPTIME] = sys_init + (int64_t)end_up * 1000000;
+        } else {
+            have_start &= ~(1u << T_UPTIME);
+            have_end &= ~(1u << T_UPTIME);
+        }
+        int64_t export_ns = tc ? tc->export_time_ns : 0;
+        tstart[T_DELTA] = export_ns - (int64_t)start_delta * 1000;
+        tend[T_DELTA] = export_ns - (int64_t)end_delta * 1000;
+        for (int k = T_FORMS - 1; k >= 0; k--)
+            if (have_start & (1u << k)) {
+                out->start_ns = tstart[k];
+                break;
+            }
+        for (int k = T_FORMS - 1; k >= 0; k--)
+            if (have_end & (1u << k)) {
+                out->end_ns = tend[k];
+                break;
+            }
+    }
+    return 0;
+}

@@ -1,0 +1,349 @@
+/* Templates and the template cache: scope (session, domain, template id) per
+ * RFC 7011 section 8, caps on count, compiled plans. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/params.h"
+#include "ipfix/plan.h"
+
+struct fk_template_cache {
+    fk__params params;
+    const fk_ie_registry *reg;
+    fk_template **buckets;
+    size_t nbuckets; /* power of two */
+    size_t count;
+};
+
+static const fk_param_info tcache_params[] = {
+    {FK_TCACHE_MAX_TEMPLATES, "max_templates", FK_PARAM_INT, 0, 1, 1 << 20, 4096, 0, 0, 0, NULL,
+     "templates", "templates kept over all sessions and observation domains"},
+    {FK_TCACHE_MAX_PER_SESSION, "max_per_session", FK_PARAM_INT, 0, 1, 1 << 20, 1024, 0, 0, 0, NULL,
+     "templates", "templates kept per transport session"},
+    {FK_TCACHE_MAX_FIELDS, "max_fields", FK_PARAM_INT, 0, 1, 65535, 512, 0, 0, 0, NULL, "fields",
+     "fields accepted in one template"},
+};
+
+/* ---------------------------------------------------------------- templates */
+
+uint16_t fk_template_id(const fk_template *t)
+{
+    return t->id;
+}
+
+uint16_t fk_template_field_count(const fk_template *t)
+{
+    return t->count;
+}
+
+uint16_t fk_template_scope_count(const fk_template *t)
+{
+    return t->scope_count;
+}
+
+const fk_field_spec *fk_template_field(const fk_template *t, uint16_t index)
+{
+    return index < t->count ? &t->specs[index] : NULL;
+}
+
+const fk_ie *fk_template_field_ie(const fk_template *t, uint16_t index)
+{
+    return index < t->count ? t->plan->fields[index].ie : NULL;
+}
+
+size_t fk_template_min_record_length(const fk_template *t)
+{
+    return t->plan->min_len;
+}
+
+int fk_template_find_field(const fk_template *t, uint32_t pen, uint16_t id)
+{
+    id &= 0x7fffu;
+    for (uint16_t i = 0; i < t->count; i++)
+        if (t->plan->fields[i].id == id && t->plan->fields[i].pen == pen &&
+            !t->plan->fields[i].v9_scope)
+            return i;
+    return FK_ENOTFOUND;
+}
+
+int fk__template_new(fk_template **out, uint16_t template_id, const fk_field_spec *fields,
+                     uint16_t count, uint16_t scope_count, const fk_ie_registry *reg)
+{
+    *out = NULL;
+    if (template_id < FK_IPFIX_SET_DATA_MIN)
+        return fk__error(FK_EMALFORMED, "template: id %u is below 256", (unsigned)template_id);
+    fk_template *t = FK__NEW(fk_template);
+    if (!t)
+        return fk__error(FK_ENOMEM, "template: out of memory");
+    int rc = fk__plan_compile(&t->plan, fields, count, scope_count, reg);
+    if (rc < 0) {
+        fk__free(t);
+        return rc;
+    }
+    t->specs = fk__calloc(count, sizeof *t->specs);
+    if (!t->specs) {
+        fk__template_free(t);
+        return fk__error(FK_ENOMEM, "template: out of memory");
+    }
+    memcpy(t->specs, fields, (size_t)count * sizeof *t->specs);
+    for (uint16_t i = 0; i < count; i++)
+        t->specs[i].id &= 0x7fffu;
+    t->id = template_id;
+    t->count = count;
+    t->scope_count = scope_count;
+    *out = t;
+    return 0;
+}
+
+void fk__template_free(fk_template *t)
+{
+    if (!t)
+        return;
+    fk__plan_free(t->plan);
+    fk__free(t->specs);
+    fk__free(t);
+}
+
+/* -------------------------------------------------------------------- cache */
+
+static size_t key_hash(uint64_t session, uint32_t domain, uint16_t tid)
+{
+    uint64_t h = session * 0x9e3779b97f4a7c15ull;
+    h ^= ((uint64_t)domain << 16 | tid) * 0xc2b2ae3d27d4eb4full;
+    h ^= h >> 29;
+    return (size_t)h;
+}
+
+int fk_template_cache_create(fk_template_cache **out, const fk_ie_registry *reg)
+{
+    if (!out)
+        return fk__error(FK_EINVAL, "template cache: NULL output");
+    *out = NULL;
+    fk_template_cache *c = FK__NEW(fk_template_cache);
+    if (!c)
+        return fk__error(FK_ENOMEM, "template cache: out of memory");
+    c->reg = reg;
+    c->nbuckets = 64;
+    c->buckets = fk__calloc(c->nbuckets, sizeof *c->buckets);
+    if (!c->buckets) {
+        fk__free(c);
+        return fk__error(FK_ENOMEM, "template cache: out of memory");
+    }
+    int rc = fk__params_init(&c->params, "template cache", tcache_params,
+                             sizeof tcache_params / sizeof tcache_params[0]);
+    if (rc < 0) {
+        fk__free(c->buckets);
+        fk__free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void fk_template_cache_destroy(fk_template_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t b = 0; b < c->nbuckets; b++) {
+        fk_template *t = c->buckets[b];
+        while (t) {
+            fk_template *n = t->next;
+            fk__template_free(t);
+            t = n;
+        }
+    }
+    fk__free(c->buckets);
+    fk__params_free(&c->params);
+    fk__free(c);
+}
+
+int fk_template_cache_set_int(fk_template_cache *c, int param, int64_t value)
+{
+    if (!c)
+        return fk__error(FK_EINVAL, "template cache: NULL handle");
+    return fk__params_set_int(&c->params, param, value);
+}
+
+int fk_template_cache_get_int(const fk_template_cache *c, int param, int64_t *out)
+{
+    if (!c || !out)
+        return fk__error(FK_EINVAL, "template cache: NULL argument");
+    return fk__params_get_int(&c->params, param, out);
+}
+
+const fk_param_info *fk_template_cache_params(size_t *count)
+{
+    if (count)
+        *count = sizeof tcache_params / sizeof tcache_params[0];
+    return tcache_params;
+}
+
+int fk_template_cache_activate(fk_template_cache *c)
+{
+    if (!c)
+        return fk__error(FK_EINVAL, "template cache: NULL handle");
+    c->params.activated = true;
+    return 0;
+}
+
+static fk_template **find_slot(const fk_template_cache *c, uint64_t session, uint32_t domain,
+                               uint16_t tid)
+{
+    fk_template **pp = &c->buckets[key_hash(session, domain, tid) & (c->nbuckets - 1)];
+    while (*pp) {
+        fk_template *t = *pp;
+        if (t->session == session && t->domain == domain && t->id == tid)
+            return pp;
+        pp = &t->next;
+    }
+    return pp;
+}
+
+static void grow(fk_template_cache *c)
+{
+    size_t nb = c->nbuckets * 2;
+    fk_template **b = fk__calloc(nb, sizeof *b);
+    if (!b)
+        return; /* keep the smaller table: still correct, only slower */
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        fk_template *t = c->buckets[i];
+        while (t) {
+            fk_template *n = t->next;
+            size_t h = key_hash(t->session, t->domain, t->id) & (nb - 1);
+            t->next = b[h];
+            b[h] = t;
+            t = n;
+        }
+    }
+    fk__free(c->buckets);
+    c->buckets = b;
+    c->nbuckets = nb;
+}
+
+static size_t session_count(const fk_template_cache *c, uint64_t session)
+{
+    size_t n = 0;
+    for (size_t b = 0; b < c->nbuckets; b++)
+        for (const fk_template *t = c->buckets[b]; t; t = t->next)
+            n += t->session == session;
+    return n;
+}
+
+int fk_template_cache_add(const fk_template **out, fk_template_cache *c, uint64_t session,
+                          uint32_t domain, uint16_t template_id, const fk_field_spec *fields,
+                          uint16_t count, uint16_t scope_count)
+{
+    if (out)
+        *out = NULL;
+    if (!c || (!fields && count))
+        return fk__error(FK_EINVAL, "template cache: NULL argument");
+    c->params.activated = true;
+    int64_t max_fields = fk__params_int(&c->params, FK_TCACHE_MAX_FIELDS);
+    if (count > max_fields)
+        return fk__error(FK_ERANGE, "template cache: template %u has %u fields (max_fields %lld)",
+                         (unsigned)template_id, (unsigned)count, (long long)max_fields);
+    fk_template **slot = find_slot(c, session, domain, template_id);
+    if (!*slot) {
+        int64_t max_total = fk__params_int(&c->params, FK_TCACHE_MAX_TEMPLATES);
+        int64_t max_session = fk__params_int(&c->params, FK_TCACHE_MAX_PER_SESSION);
+        if ((int64_t)c->count >= max_total)
+            return fk__error(FK_ERANGE, "template cache: full (max_templates %lld)",
+                             (long long)max_total);
+        if ((int64_t)session_count(c, session) >= max_session)
+            return fk__error(FK_ERANGE, "template cache: session holds max_per_session %lld",
+                             (long long)max_session);
+    }
+    fk_template *t;
+    int rc = fk__template_new(&t, template_id, fields, count, scope_count, c->reg);
+    if (rc < 0)
+        return rc;
+    t->session = session;
+    t->domain = domain;
+    if (*slot) {
+        fk_template *old = *slot;
+        t->next = old->next;
+        *slot = t;
+        fk__template_free(old);
+    } else {
+        t->next = NULL;
+        *slot = t;
+        c->count++;
+        if (c->count > c->nbuckets * 2)
+            grow(c);
+    }
+    if (out)
+        *out = t;
+    return 0;
+}
+
+int fk_template_cache_find(const fk_template **out, const fk_template_cache *c, uint64_t session,
+                           uint32_t domain, uint16_t template_id)
+{
+    fk_template **slot = find_slot(c, session, domain, template_id);
+    *out = *slot;
+    return *slot ? 0 : FK_ENOTEMPLATE;
+}
+
+int fk_template_cache_withdraw(fk_template_cache *c, uint64_t session, uint32_t domain,
+                               uint16_t template_id)
+{
+    if (!c)
+        return fk__error(FK_EINVAL, "template cache: NULL handle");
+    if (template_id >= FK_IPFIX_SET_DATA_MIN) {
+        fk_template **slot = find_slot(c, session, domain, template_id);
+        if (!*slot)
+            return 0;
+        fk_template *t = *slot;
+        *slot = t->next;
+        fk__template_free(t);
+        c->count--;
+        return 1;
+    }
+    if (template_id != FK_IPFIX_SET_TEMPLATE && template_id != FK_IPFIX_SET_OPTIONS_TEMPLATE)
+        return fk__error(FK_EINVAL, "template cache: cannot withdraw template id %u",
+                         (unsigned)template_id);
+    int options = template_id == FK_IPFIX_SET_OPTIONS_TEMPLATE;
+    int removed = 0;
+    for (size_t b = 0; b < c->nbuckets; b++) {
+        fk_template **pp = &c->buckets[b];
+        while (*pp) {
+            fk_template *t = *pp;
+            if (t->session == session && t->domain == domain && (t->scope_count > 0) == options) {
+                *pp = t->next;
+                fk__template_free(t);
+                c->count--;
+                removed++;
+            } else {
+                pp = &t->next;
+            }
+        }
+    }
+    return removed;
+}
+
+int fk_template_cache_drop_session(fk_template_cache *c, uint64_t session)
+{
+    if (!c)
+        return 0;
+    int removed = 0;
+    for (size_t b = 0; b < c->nbuckets; b++) {
+        fk_template **pp = &c->buckets[b];
+        while (*pp) {
+            fk_template *t = *pp;
+            if (t->session == session) {
+                *pp = t->next;
+                fk__template_free(t);
+                c->count--;
+                removed++;
+            } else {
+                pp = &t->next;
+            }
+        }
+    }
+    return removed;
+}
+
+size_t fk_template_cache_count(const fk_template_cache *c)
+{
+    return c ? c->count : 0;
+}

@@ -1,0 +1,891 @@
+#include "proc/attrib.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "proc/account.h"
+#include "proc/localaddr.h"
+#include "proc/pidindex.h"
+#include "proc/sock.h"
+
+/* ---- keys ------------------------------------------------------------------ */
+
+/* A connection or socket key: addresses as 16 bytes (IPv4 v4-mapped, any
+ * all-zero address as 16 zeros), ports host order. */
+typedef struct tkey {
+    uint8_t l[16];
+    uint8_t r[16];
+    uint16_t lp, rp;
+    uint8_t proto;
+    uint8_t pad[3];
+} tkey;
+
+static void norm_addr(uint8_t out[16], const fk_addr *a)
+{
+    memset(out, 0, 16);
+    if (a->family == 4) {
+        if (!(a->bytes[0] | a->bytes[1] | a->bytes[2] | a->bytes[3]))
+            return;
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, a->bytes, 4);
+    } else if (a->family == 6) {
+        static const uint8_t mapped_any[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a->bytes, mapped_any, 16) == 0)
+            return; /* ::ffff:0.0.0.0 is the v4 wildcard */
+        memcpy(out, a->bytes, 16);
+    }
+}
+
+static void make_key(tkey *k, uint8_t proto, const fk_addr *l, uint16_t lp, const fk_addr *r,
+                     uint16_t rp)
+{
+    memset(k, 0, sizeof *k);
+    k->proto = proto;
+    norm_addr(k->l, l);
+    norm_addr(k->r, r);
+    k->lp = lp;
+    k->rp = rp;
+}
+
+static uint64_t key_hash(const tkey *k)
+{
+    const uint8_t *p = (const uint8_t *)k;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof *k; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static bool key_eq(const tkey *a, const tkey *b)
+{
+    return memcmp(a, b, sizeof *a) == 0;
+}
+
+static void key_addr(fk_addr *out, const uint8_t in[16])
+{
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    memset(out, 0, sizeof *out);
+    if (memcmp(in, prefix, 12) == 0) {
+        out->family = 4;
+        memcpy(out->bytes, in + 12, 4);
+    } else {
+        out->family = 6;
+        memcpy(out->bytes, in, 16);
+    }
+}
+
+/* ---- socket table (rebuilt at each sync) --------------------------------------- */
+
+typedef struct snode {
+    tkey key;
+    uint64_t inode;
+    uint32_t uid;
+    uint32_t next; /* index + 1 into nodes, 0 = end */
+} snode;
+
+typedef struct stable {
+    snode *nodes;
+    size_t count, cap;
+    uint32_t *buckets; /* index + 1 */
+    size_t nbuckets;   /* power of two */
+} stable;
+
+static void stable_free(stable *t)
+{
+    fk__free(t->nodes);
+    fk__free(t->buckets);
+    memset(t, 0, sizeof *t);
+}
+
+static int stable_rehash(stable *t, size_t nb)
+{
+    uint32_t *b = fk__calloc(nb, sizeof *b);
+    if (!b)
+        return fk__error(FK_ENOMEM, "attribution: out of memory for the socket table");
+    fk__free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = nb;
+    for (size_t i = 0; i < t->count; i++) {
+        size_t s = key_hash(&t->nodes[i].key) & (nb - 1);
+        t->nodes[i].next = b[s];
+        b[s] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
+static const snode *stable_get(const stable *t, const tkey *k)
+{
+    if (!t->nbuckets)
+        return NULL;
+    for (uint32_t i = t->buckets[key_hash(k) & (t->nbuckets - 1)]; i; i = t->nodes[i - 1].next)
+        if (key_eq(&t->nodes[i - 1].key, k))
+            return &t->nodes[i - 1];
+    return NULL;
+}
+
+static int stable_put(stable *t, const fk__sock *s)
+{
+    if (!s->inode)
+        return 0; /* time-wait and orphans have no owner */
+    tkey k;
+    make_key(&k, s->proto, &s->local, s->lport, &s->remote, s->rport);
+    snode *existing = (snode *)stable_get(t, &k);
+    if (existing) {
+        existing->inode = s->inode;
+        existing->uid = s->uid;
+        return 0;
+    }
+    if (t->count == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 256;
+        snode *n = fk__reallocarray(t->nodes, nc, sizeof *n);
+        if (!n)
+            return fk__error(FK_ENOMEM, "attribution: out of memory for the socket table");
+        t->nodes = n;
+        t->cap = nc;
+    }
+    if (t->count + 1 > t->nbuckets) {
+        int rc = stable_rehash(t, t->nbuckets ? t->nbuckets * 2 : 256);
+        if (rc)
+            return rc;
+    }
+    snode *n = &t->nodes[t->count++];
+    n->key = k;
+    n->inode = s->inode;
+    n->uid = s->uid;
+    size_t b = key_hash(&k) & (t->nbuckets - 1);
+    n->next = t->buckets[b];
+    t->buckets[b] = (uint32_t)t->count;
+    return 0;
+}
+
+static int stable_put_cb(void *ctx, const fk__sock *s)
+{
+    return stable_put(ctx, s) < 0;
+}
+
+/* Listener / unconnected match: (l, lp, *, 0), then (any, lp, *, 0). */
+static const snode *stable_get_wild(const stable *t, const tkey *k)
+{
+    tkey w = *k;
+    memset(w.r, 0, 16);
+    w.rp = 0;
+    const snode *n = stable_get(t, &w);
+    if (n)
+        return n;
+    memset(w.l, 0, 16);
+    return stable_get(t, &w);
+}
+
+/* ---- rows and connections ------------------------------------------------------ */
+
+typedef struct row {
+    uint32_t pid;
+    uint32_t uid;
+    uint8_t proto; /* unknown rows */
+    char name[FK__PROC_NAME_MAX];
+    char *user, *exe, *cmdline, *cgroup;
+    uint64_t sent_bytes, recv_bytes, sent_packets, recv_packets;
+    fk__ring ring;
+    long out_index; /* scratch for rank */
+} row;
+
+typedef struct conn {
+    tkey key;
+    struct conn *next;
+    row *owner;
+    bool resolved;
+    uint32_t tries;
+    int64_t retry_ns;
+    uint64_t sent_bytes, recv_bytes, sent_packets, recv_packets;
+    int64_t first_ns, last_ns;
+} conn;
+
+typedef struct bucket_rate {
+    double tokens;
+    double per_sec;
+    int64_t last_ns;
+} bucket_rate;
+
+struct fk__attrib {
+    pthread_mutex_t lock;
+    fk__attrib_config cfg;
+    char *proc_root;
+    fk__sockdiag *diag;
+    fk__localaddr *local;
+    fk__addrset extra_local;
+    fk__pidindex *index;
+    stable socks;
+    fk__u64map rows; /* key → row* (pid, or proto << 32 for unknown rows) */
+    row **row_list;
+    size_t n_rows, cap_rows;
+    conn **conns;
+    size_t nconn_buckets, n_conns;
+    int64_t now_ns;
+    int64_t last_sync_mono;
+    int64_t last_expire_ns;
+    bucket_rate query_rate, scan_rate;
+    double alpha;
+    fk__attrib_stats stats;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bool take_token(bucket_rate *b)
+{
+    int64_t now = mono_ns();
+    if (b->last_ns) {
+        b->tokens += (double)(now - b->last_ns) * 1e-9 * b->per_sec;
+        if (b->tokens > b->per_sec)
+            b->tokens = b->per_sec; /* at most one second of burst */
+    }
+    b->last_ns = now;
+    if (b->tokens < 1.0)
+        return false;
+    b->tokens -= 1.0;
+    return true;
+}
+
+void fk__attrib_config_default(fk__attrib_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->proc_root = "/proc";
+    c->history_seconds = 60;
+    c->sync_interval_ns = 1000000000;
+    c->ewma_tau_sec = 5.0;
+    c->queries_per_sec = 2000;
+    c->scans_per_sec = 200;
+    c->conn_idle_ns = 120 * (int64_t)1000000000;
+    c->use_netlink = 1;
+}
+
+static void row_free(row *r)
+{
+    fk__free(r->user);
+    fk__free(r->exe);
+    fk__free(r->cmdline);
+    fk__free(r->cgroup);
+    fk__ring_free(&r->ring);
+    fk__free(r);
+}
+
+static row *row_get(fk__attrib *a, uint32_t pid, uint8_t proto)
+{
+    uint64_t key = pid ? pid : ((uint64_t)proto << 32), v;
+    if (fk__u64map_get(&a->rows, key, &v))
+        return (row *)(uintptr_t)v;
+    row *r = FK__NEW(row);
+    if (!r)
+        return NULL;
+    if (fk__ring_init(&r->ring, a->cfg.history_seconds, a->alpha) < 0) {
+        fk__free(r);
+        return NULL;
+    }
+    r->pid = pid;
+    r->uid = UINT32_MAX;
+    if (pid) {
+        const fk__proc *p = fk__pidindex_proc(a->index, pid);
+        if (p) {
+            snprintf(r->name, sizeof r->name, "%s", p->name);
+            r->uid = p->uid;
+            r->user = fk__strdup(p->user);
+            r->exe = fk__strdup(p->exe);
+            r->cmdline = fk__strdup(p->cmdline);
+            r->cgroup = fk__strdup(p->cgroup);
+        }
+    } else {
+        r->proto = proto;
+        snprintf(r->name, sizeof r->name, "unknown %s", proto == 6 ? "TCP" : "UDP");
+    }
+    if (a->n_rows == a->cap_rows) {
+        size_t nc = a->cap_rows ? a->cap_rows * 2 : 32;
+        row **n = fk__reallocarray(a->row_list, nc, sizeof *n);
+        if (!n) {
+            row_free(r);
+            return NULL;
+        }
+        a->row_list = n;
+        a->cap_rows = nc;
+    }
+    if (fk__u64map_put(&a->rows, key, (uint64_t)(uintptr_t)r) < 0) {
+        row_free(r);
+        return NULL;
+    }
+    a->row_list[a->n_rows++] = r;
+    return r;
+}
+
+static conn *conn_find(fk__attrib *a, const tkey *k)
+{
+    if (!a->nconn_buckets)
+        return NULL;
+    for (conn *c = a->conns[key_hash(k) & (a->nconn_buckets - 1)]; c; c = c->next)
+        if (key_eq(&c->key, k))
+            return c;
+    return NULL;
+}
+
+static int conn_grow(fk__attrib *a)
+{
+    size_t nb = a->nconn_buckets ? a->nconn_buckets * 2 : 1024;
+    conn **b = fk__calloc(nb, sizeof *b);
+    if (!b)
+        return fk__error(FK_ENOMEM, "attribution: out of memory for connections");
+    for (size_t i = 0; i < a->nconn_buckets; i++) {
+        conn *c = a->conns[i];
+        while (c) {
+            conn *next = c->next;
+            size_t s = key_hash(&c->key) & (nb - 1);
+            c->next = b[s];
+            b[s] = c;
+            c = next;
+        }
+    }
+    fk__free(a->conns);
+    a->conns = b;
+    a->nconn_buckets = nb;
+    return 0;
+}
+
+static conn *conn_new(fk__attrib *a, const tkey *k)
+{
+    if (a->n_conns + 1 > a->nconn_buckets && conn_grow(a) < 0)
+        return NULL;
+    conn *c = FK__NEW(conn);
+    if (!c)
+        return NULL;
+    c->key = *k;
+    size_t s = key_hash(k) & (a->nconn_buckets - 1);
+    c->next = a->conns[s];
+    a->conns[s] = c;
+    a->n_conns++;
+    a->stats.conns++;
+    return c;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+int fk__attrib_create(fk__attrib **out, const fk__attrib_config *cfg)
+{
+    fk__attrib_config def;
+    fk__attrib_config_default(&def);
+    if (!cfg)
+        cfg = &def;
+    if (cfg->history_seconds < 1 || cfg->history_seconds > 86400)
+        return fk__error(FK_ERANGE, "attribution: history_seconds = %u is out of range [1, 86400]",
+                         cfg->history_seconds);
+    fk__attrib *a = FK__NEW(fk__attrib);
+    if (!a)
+        return fk__error(FK_ENOMEM, "attribution: out of memory");
+    a->cfg = *cfg;
+    a->proc_root = fk__strdup(cfg->proc_root ? cfg->proc_root : "/proc");
+    a->cfg.proc_root = a->proc_root;
+    a->alpha = fk__ewma_alpha(cfg->ewma_tau_sec);
+    a->query_rate.per_sec = a->query_rate.tokens = cfg->queries_per_sec;
+    a->scan_rate.per_sec = a->scan_rate.tokens = cfg->scans_per_sec;
+    pthread_mutex_init(&a->lock, NULL);
+    int rc = a->proc_root ? 0 : fk__error(FK_ENOMEM, "attribution: out of memory");
+    if (!rc)
+        rc = fk__pidindex_create(&a->index, a->proc_root);
+    if (!rc && cfg->use_netlink) {
+        rc = fk__sockdiag_open(&a->diag);
+        if (!rc && (rc = fk__localaddr_open(&a->local)) < 0)
+            FK__LOG_WARN("proc",
+                         "no rtnetlink address cache (%s); direction from the socket "
+                         "table only",
+                         fk_error_last()->message);
+        rc = rc == FK_ENOMEM ? rc : 0;
+    }
+    if (!rc)
+        rc = fk__attrib_sync(a);
+    if (rc) {
+        fk__attrib_destroy(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+void fk__attrib_destroy(fk__attrib *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nconn_buckets; i++) {
+        conn *c = a->conns[i];
+        while (c) {
+            conn *next = c->next;
+            fk__free(c);
+            c = next;
+        }
+    }
+    fk__free(a->conns);
+    for (size_t i = 0; i < a->n_rows; i++)
+        row_free(a->row_list[i]);
+    fk__free(a->row_list);
+    fk__u64map_free(&a->rows);
+    stable_free(&a->socks);
+    fk__pidindex_destroy(a->index);
+    fk__localaddr_close(a->local);
+    fk__addrset_free(&a->extra_local);
+    fk__sockdiag_close(a->diag);
+    fk__free(a->proc_root);
+    pthread_mutex_destroy(&a->lock);
+    fk__free(a);
+}
+
+int fk__attrib_add_local(fk__attrib *a, const fk_addr *addr)
+{
+    pthread_mutex_lock(&a->lock);
+    int rc = fk__addrset_add(&a->extra_local, addr);
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+static int sync_locked(fk__attrib *a)
+{
+    stable fresh;
+    memset(&fresh, 0, sizeof fresh);
+    int n = -1;
+    if (a->diag) {
+        n = fk__sockdiag_dump_all(a->diag, stable_put_cb, &fresh);
+        if (n < 0)
+            FK__LOG_WARN("proc", "sock_diag dump failed (%s); reading /proc/net",
+                         fk_error_last()->message);
+    }
+    if (n < 0)
+        n = fk__procnet_read_all(a->proc_root, stable_put_cb, &fresh);
+    if (n < 0) {
+        stable_free(&fresh);
+        return n;
+    }
+    stable_free(&a->socks);
+    a->socks = fresh;
+    a->stats.dumps++;
+    a->last_sync_mono = mono_ns();
+    return fk__pidindex_refresh(a->index);
+}
+
+int fk__attrib_sync(fk__attrib *a)
+{
+    pthread_mutex_lock(&a->lock);
+    int rc = sync_locked(a);
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+/* ---- the packet path ---------------------------------------------------------- */
+
+static bool is_local(const fk__attrib *a, const fk_addr *addr)
+{
+    return (a->local && fk__addrset_has(fk__localaddr_set(a->local), addr)) ||
+           fk__addrset_has(&a->extra_local, addr);
+}
+
+static void move_counts(conn *c, row *from, row *to)
+{
+    from->sent_bytes -= c->sent_bytes;
+    from->recv_bytes -= c->recv_bytes;
+    from->sent_packets -= c->sent_packets;
+    from->recv_packets -= c->recv_packets;
+    to->sent_bytes += c->sent_bytes;
+    to->recv_bytes += c->recv_bytes;
+    to->sent_packets += c->sent_packets;
+    to->recv_packets += c->recv_packets;
+}
+
+static void resolve(fk__attrib *a, conn *c, int64_t now)
+{
+    const tkey *k = &c->key;
+    const snode *s = stable_get(&a->socks, k);
+    uint64_t inode = s ? s->inode : 0;
+    uint32_t uid = s ? s->uid : UINT32_MAX;
+    /* UDP: an unconnected socket from the table is as good as exact. */
+    if (!inode && k->proto == 17 && (s = stable_get_wild(&a->socks, k)) != NULL) {
+        inode = s->inode;
+        uid = s->uid;
+    }
+    if (!inode && a->diag) {
+        if (take_token(&a->query_rate)) {
+            fk_addr l, r;
+            key_addr(&l, k->l);
+            key_addr(&r, k->r);
+            fk__sock found;
+            a->stats.queries++;
+            int q = fk__sockdiag_query(a->diag, k->proto, &l, k->lp, &r, k->rp, &found);
+            if (q == 1 && found.inode) {
+                a->stats.query_hits++;
+                inode = found.inode;
+                uid = found.uid;
+                stable_put(&a->socks, &found);
+            }
+        } else {
+            a->stats.rate_limited++;
+        }
+    }
+    if (!inode && (s = stable_get_wild(&a->socks, k)) != NULL) {
+        inode = s->inode; /* TCP listener: the SYN before accept */
+        uid = s->uid;
+    }
+    uint32_t pid = inode ? fk__pidindex_lookup(a->index, inode) : 0;
+    if (inode && !pid) {
+        if (take_token(&a->scan_rate)) {
+            a->stats.index_scans++;
+            pid = fk__pidindex_find(a->index, inode, uid);
+        } else {
+            a->stats.rate_limited++;
+        }
+    }
+    row *r = pid ? row_get(a, pid, 0) : NULL;
+    if (r) {
+        if (c->owner && c->owner != r) {
+            move_counts(c, c->owner, r);
+            a->stats.resolved_late++;
+        }
+        c->owner = r;
+        c->resolved = true;
+        return;
+    }
+    if (!c->owner)
+        c->owner = row_get(a, 0, k->proto);
+    c->tries++;
+    int64_t backoff = (int64_t)20000000 << (c->tries < 7 ? c->tries : 7); /* 40 ms .. 2.56 s */
+    c->retry_ns = now + backoff;
+    if (c->tries >= 12)
+        c->resolved = true; /* give up: stays unknown */
+}
+
+static row *account(fk__attrib *a, const tkey *k, bool sent, const fk__attrib_pkt *p)
+{
+    conn *c = conn_find(a, k);
+    if (!c) {
+        c = conn_new(a, k);
+        if (!c)
+            return NULL;
+        c->first_ns = p->ts_ns;
+        resolve(a, c, p->ts_ns);
+    } else if (!c->resolved && p->ts_ns >= c->retry_ns) {
+        resolve(a, c, p->ts_ns);
+    } else if (k->proto == 6 && (p->tcp_flags & 0x12) == 0x02 &&
+               c->sent_packets + c->recv_packets && p->ts_ns - c->last_ns > 1000000000) {
+        /* A fresh SYN on an old tuple: a new connection, maybe a new owner. */
+        c->resolved = false;
+        c->tries = 0;
+        resolve(a, c, p->ts_ns);
+    }
+    if (!c->owner)
+        return NULL;
+    row *r = c->owner;
+    uint64_t len = p->ip_len;
+    int64_t sec = p->ts_ns / 1000000000;
+    if (sent) {
+        c->sent_bytes += len;
+        c->sent_packets++;
+        r->sent_bytes += len;
+        r->sent_packets++;
+        fk__ring_add(&r->ring, sec, len, 0);
+    } else {
+        c->recv_bytes += len;
+        c->recv_packets++;
+        r->recv_bytes += len;
+        r->recv_packets++;
+        fk__ring_add(&r->ring, sec, 0, len);
+    }
+    c->last_ns = p->ts_ns;
+    if (r->pid)
+        a->stats.hits++;
+    else
+        a->stats.misses++;
+    return r;
+}
+
+int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *p, uint32_t *pid_out, char *name_out)
+{
+    if (pid_out)
+        *pid_out = 0;
+    if (name_out)
+        name_out[0] = '\0';
+    if (p->proto != 6 && p->proto != 17)
+        return 1;
+    pthread_mutex_lock(&a->lock);
+    if (p->ts_ns > a->now_ns)
+        a->now_ns = p->ts_ns;
+    bool out = false, in = false;
+    if (p->dir == FK__DIR_OUT)
+        out = true;
+    else if (p->dir == FK__DIR_IN)
+        in = true;
+    else {
+        out = is_local(a, &p->src);
+        in = is_local(a, &p->dst);
+        if (!out && !in) {
+            /* Addresses unknown to rtnetlink: ask the socket table. */
+            tkey k;
+            make_key(&k, p->proto, &p->src, p->sport, &p->dst, p->dport);
+            if (stable_get(&a->socks, &k))
+                out = true;
+            else {
+                make_key(&k, p->proto, &p->dst, p->dport, &p->src, p->sport);
+                in = stable_get(&a->socks, &k) != NULL;
+            }
+        }
+    }
+    row *who = NULL;
+    if (out) {
+        tkey k;
+        make_key(&k, p->proto, &p->src, p->sport, &p->dst, p->dport);
+        who = account(a, &k, true, p);
+    }
+    if (in) {
+        tkey k;
+        make_key(&k, p->proto, &p->dst, p->dport, &p->src, p->sport);
+        row *r = account(a, &k, false, p);
+        if (!who || !who->pid)
+            who = r;
+    }
+    if (out || in)
+        a->stats.packets++;
+    if (who && pid_out)
+        *pid_out = who->pid;
+    if (who && name_out)
+        snprintf(name_out, FK_PROCESS_NAME_MAX, "%s", who->name);
+    pthread_mutex_unlock(&a->lock);
+    return out || in ? 0 : 1;
+}
+
+/* ---- housekeeping ------------------------------------------------------------ */
+
+static void expire_conns(fk__attrib *a)
+{
+    for (size_t i = 0; i < a->nconn_buckets; i++) {
+        conn **pp = &a->conns[i];
+        while (*pp) {
+            conn *c = *pp;
+            if (a->now_ns - c->last_ns > a->cfg.conn_idle_ns) {
+                *pp = c->next;
+                fk__free(c);
+                a->n_conns--;
+            } else {
+                pp = &c->next;
+            }
+        }
+    }
+}
+
+int fk__attrib_tick(fk__attrib *a, int64_t now_ns)
+{
+    pthread_mutex_lock(&a->lock);
+    if (now_ns > a->now_ns)
+        a->now_ns = now_ns;
+    int rc = 0;
+    if (a->local && fk__localaddr_poll(a->local) < 0)
+        FK__LOG_WARN("proc", "%s", fk_error_last()->message);
+    if (mono_ns() - a->last_sync_mono >= a->cfg.sync_interval_ns)
+        rc = sync_locked(a);
+    if (a->now_ns - a->last_expire_ns >= 1000000000) {
+        expire_conns(a);
+        a->last_expire_ns = a->now_ns;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out)
+{
+    pthread_mutex_lock(&a->lock);
+    *out = a->stats;
+    fk__pidindex_stats ps;
+    fk__pidindex_get_stats(a->index, &ps);
+    out->fd_scans = ps.fd_scans;
+    out->readlinks = ps.readlinks;
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* ---- rank --------------------------------------------------------------------- */
+
+typedef struct rank_item {
+    row *r;
+    double sent_rate, recv_rate;
+} rank_item;
+
+static double sort_value(const rank_item *it, fk_rank_sort key)
+{
+    switch (key) {
+    case FK_RANK_SORT_RATE:
+        return it->sent_rate + it->recv_rate;
+    case FK_RANK_SORT_SENT_RATE:
+        return it->sent_rate;
+    case FK_RANK_SORT_RECV_RATE:
+        return it->recv_rate;
+    case FK_RANK_SORT_BYTES:
+        return (double)(it->r->sent_bytes + it->r->recv_bytes);
+    case FK_RANK_SORT_SENT_BYTES:
+        return (double)it->r->sent_bytes;
+    case FK_RANK_SORT_RECV_BYTES:
+        return (double)it->r->recv_bytes;
+    }
+    return 0.0;
+}
+
+/* Insertion into a sorted array keeps this qsort-free and key-parametric. */
+static void sort_items(rank_item *items, size_t n, fk_rank_sort key)
+{
+    for (size_t i = 1; i < n; i++) {
+        rank_item x = items[i];
+        double v = sort_value(&x, key);
+        size_t j = i;
+        while (j > 0) {
+            double w = sort_value(&items[j - 1], key);
+            /* Descending; ties by total bytes, then pid ascending. */
+            bool before =
+                v > w || (v == w && (x.r->sent_bytes + x.r->recv_bytes >
+                                         items[j - 1].r->sent_bytes + items[j - 1].r->recv_bytes ||
+                                     (x.r->sent_bytes + x.r->recv_bytes ==
+                                          items[j - 1].r->sent_bytes + items[j - 1].r->recv_bytes &&
+                                      x.r->pid < items[j - 1].r->pid)));
+            if (!before)
+                break;
+            items[j] = items[j - 1];
+            j--;
+        }
+        items[j] = x;
+    }
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return fk__strdup(s ? s : "");
+}
+
+int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_sort key,
+                    fk_rank_snapshot **out)
+{
+    if (!out)
+        return fk__error(FK_EINVAL, "rank: out must not be NULL");
+    if (recent_sec < 1 || recent_sec > a->cfg.history_seconds)
+        return fk__error(FK_ERANGE, "rank: recent_sec = %u is out of range [1, %u]", recent_sec,
+                         a->cfg.history_seconds);
+    if ((int)key < FK_RANK_SORT_RATE || key > FK_RANK_SORT_RECV_BYTES)
+        return fk__error(FK_EINVAL, "rank: unknown sort key %d", (int)key);
+    pthread_mutex_lock(&a->lock);
+    int rc = 0;
+    int64_t now_sec = a->now_ns / 1000000000;
+    rank_item *items = fk__calloc(a->n_rows ? a->n_rows : 1, sizeof *items);
+    fk_rank_snapshot *snap = FK__NEW(fk_rank_snapshot);
+    fk_rank_row *rows = NULL;
+    size_t n = 0;
+    if (!items || !snap) {
+        rc = fk__error(FK_ENOMEM, "rank: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < a->n_rows; i++) {
+        row *r = a->row_list[i];
+        r->out_index = -1;
+        if (!r->sent_bytes && !r->recv_bytes)
+            continue;
+        uint64_t s, v;
+        fk__ring_window(&r->ring, now_sec, recent_sec, &s, &v);
+        items[n].r = r;
+        items[n].sent_rate = (double)s / recent_sec;
+        items[n].recv_rate = (double)v / recent_sec;
+        n++;
+    }
+    sort_items(items, n, key);
+    if (limit && n > limit)
+        n = limit;
+    rows = fk__calloc(n ? n : 1, sizeof *rows);
+    if (!rows) {
+        rc = fk__error(FK_ENOMEM, "rank: out of memory");
+        goto done;
+    }
+    snap->rows = rows;
+    for (size_t i = 0; i < n; i++) {
+        const row *r = items[i].r;
+        fk_rank_row *o = &rows[i];
+        items[i].r->out_index = (long)i;
+        o->pid = r->pid;
+        o->uid = r->uid;
+        o->proto = r->proto;
+        o->name = dup_or_empty(r->name);
+        o->user = dup_or_empty(r->user);
+        o->exe = dup_or_empty(r->exe);
+        o->cmdline = dup_or_empty(r->cmdline);
+        o->cgroup = dup_or_empty(r->cgroup);
+        snap->count = i + 1;
+        if (!o->name || !o->user || !o->exe || !o->cmdline || !o->cgroup) {
+            rc = fk__error(FK_ENOMEM, "rank: out of memory");
+            goto done;
+        }
+        o->sent_bytes = r->sent_bytes;
+        o->recv_bytes = r->recv_bytes;
+        o->sent_packets = r->sent_packets;
+        o->recv_packets = r->recv_packets;
+        o->sent_rate = items[i].sent_rate;
+        o->recv_rate = items[i].recv_rate;
+        o->sent_ewma = r->ring.sent_ewma;
+        o->recv_ewma = r->ring.recv_ewma;
+    }
+    /* Drill-down: count, allocate, fill. */
+    for (size_t b = 0; b < a->nconn_buckets; b++)
+        for (conn *c = a->conns[b]; c; c = c->next)
+            if (c->owner && c->owner->out_index >= 0)
+                rows[c->owner->out_index].conn_count++;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].conn_count)
+            continue;
+        rows[i].conns = fk__calloc(rows[i].conn_count, sizeof(fk_rank_conn));
+        if (!rows[i].conns) {
+            rc = fk__error(FK_ENOMEM, "rank: out of memory");
+            goto done;
+        }
+        rows[i].conn_count = 0;
+    }
+    for (size_t b = 0; b < a->nconn_buckets; b++) {
+        for (conn *c = a->conns[b]; c; c = c->next) {
+            if (!c->owner || c->owner->out_index < 0)
+                continue;
+            fk_rank_row *o = &rows[c->owner->out_index];
+            fk_rank_conn *x = (fk_rank_conn *)&o->conns[o->conn_count++];
+            key_addr(&x->local, c->key.l);
+            key_addr(&x->remote, c->key.r);
+            x->local_port = c->key.lp;
+            x->remote_port = c->key.rp;
+            x->proto = c->key.proto;
+            x->sent_bytes = c->sent_bytes;
+            x->recv_bytes = c->recv_bytes;
+            x->sent_packets = c->sent_packets;
+            x->recv_packets = c->recv_packets;
+            x->first_ns = c->first_ns;
+            x->last_ns = c->last_ns;
+        }
+    }
+    snap->time_ns = a->now_ns;
+    snap->window_sec = recent_sec;
+    snap->attributed = a->stats.hits;
+    snap->unattributed = a->stats.misses;
+done:
+    for (size_t i = 0; i < a->n_rows; i++)
+        a->row_list[i]->out_index = -1;
+    pthread_mutex_unlock(&a->lock);
+    fk__free(items);
+    if (rc) {
+        if (snap && !snap->rows)
+            fk__free(rows);
+        fk_rank_snapshot_free(snap);
+        return rc;
+    }
+    *out = snap;
+    return 0;
+}

@@ -1,0 +1,94 @@
+/* Internal: the attribution engine the capture handle drives.
+ *
+ *   capture worker ─ per decoded TCP/UDP packet ─► fk__attrib_packet()
+ *   capture loop   ─ about every 100 ms          ─► fk__attrib_tick()
+ *   any thread     ─ fk_capture_rank()           ─► fk__attrib_rank()
+ *
+ * Every call takes the engine's mutex, so workers may call concurrently.
+ * A packet's connection (proto, local end, remote end) is looked up in a
+ * connection table that caches its owner; only the first packet of a
+ * connection (or a retry of an unresolved one) touches the socket table:
+ * the last sock_diag dump, then an exact sock_diag query for the tuple
+ * (rate-limited), then the inode → pid index (a targeted rescan on a miss,
+ * rate-limited). Unresolved connections count in "unknown TCP"/"unknown UDP"
+ * and are retried; when resolved later, their bytes move to the process. */
+#ifndef FK_PROC_ATTRIB_H
+#define FK_PROC_ATTRIB_H
+
+#include <flowkit/flow.h>
+#include <flowkit/rank.h>
+#include <stdint.h>
+
+typedef struct fk__attrib fk__attrib;
+
+typedef enum fk__dir {
+    FK__DIR_UNKNOWN = 0, /* decide from the local address set */
+    FK__DIR_OUT = 1,     /* src is the local end */
+    FK__DIR_IN = 2       /* dst is the local end */
+} fk__dir;
+
+typedef struct fk__attrib_config {
+    const char *proc_root;    /* default "/proc" */
+    uint32_t history_seconds; /* per-second ring length; default 60 */
+    int64_t sync_interval_ns; /* full socket dump + index refresh; default 1 s */
+    double ewma_tau_sec;      /* EWMA time constant; default 5 s */
+    uint32_t queries_per_sec; /* exact sock_diag queries allowed; default 2000 */
+    uint32_t scans_per_sec;   /* targeted index rescans allowed; default 200 */
+    int64_t conn_idle_ns;     /* drop idle connection entries; default 120 s */
+    int use_netlink;          /* 1 sock_diag + rtnetlink (default), 0 /proc/net only */
+} fk__attrib_config;
+
+void fk__attrib_config_default(fk__attrib_config *c);
+
+int fk__attrib_create(fk__attrib **out, const fk__attrib_config *cfg);
+void fk__attrib_destroy(fk__attrib *a);
+
+/* One decoded packet. Addresses of the same family; ports host order. */
+typedef struct fk__attrib_pkt {
+    fk_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t proto;     /* only 6 and 17 are attributed; others are ignored */
+    uint8_t tcp_flags; /* SYN without ACK re-resolves a reused tuple */
+    uint8_t dir;       /* fk__dir hint */
+    uint32_t ip_len;   /* IP-layer bytes */
+    int64_t ts_ns;
+} fk__attrib_pkt;
+
+/* Account one packet. *pid_out (optional) gets the owner of the local end
+ * that sent or received it (0 unknown); name_out (optional, 64 bytes) its
+ * name. Returns 0, 1 when ignored (not TCP/UDP, no local end), or a
+ * negative status. */
+int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *p, uint32_t *pid_out, char *name_out);
+
+/* Housekeeping at time now_ns: notifications, periodic sync, expiry. */
+int fk__attrib_tick(fk__attrib *a, int64_t now_ns);
+
+/* Force a full sync now (socket dump, index refresh). */
+int fk__attrib_sync(fk__attrib *a);
+
+/* Build a snapshot at the engine's current time. recent_sec in
+ * [1, history_seconds]; limit 0 = all rows. */
+int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_sort key,
+                    fk_rank_snapshot **out);
+
+typedef struct fk__attrib_stats {
+    uint64_t packets;       /* TCP/UDP packets with a local end */
+    uint64_t hits;          /* packets attributed to a process */
+    uint64_t misses;        /* packets counted as unknown */
+    uint64_t conns;         /* connection entries created */
+    uint64_t resolved_late; /* connections resolved after their first packet */
+    uint64_t queries;       /* exact sock_diag queries */
+    uint64_t query_hits;    /* ... that found the socket */
+    uint64_t dumps;         /* full socket table dumps */
+    uint64_t index_scans;   /* targeted index rescans */
+    uint64_t rate_limited;  /* lookups skipped by the rate limits */
+    uint64_t fd_scans;      /* fd directories read (index) */
+    uint64_t readlinks;     /* fd links read (index) */
+} fk__attrib_stats;
+
+void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);
+
+/* Tests: declare an address local (in addition to rtnetlink's). */
+int fk__attrib_add_local(fk__attrib *a, const fk_addr *addr);
+
+#endif

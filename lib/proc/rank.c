@@ -1,0 +1,115 @@
+/* Rank snapshots: free, names, JSON. */
+#include <flowkit/rank.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+void fk_rank_snapshot_free(fk_rank_snapshot *snapshot)
+{
+    if (!snapshot)
+        return;
+    fk_rank_row *rows = (fk_rank_row *)snapshot->rows;
+    for (size_t i = 0; rows && i < snapshot->count; i++) {
+        fk__free((char *)rows[i].name);
+        fk__free((char *)rows[i].user);
+        fk__free((char *)rows[i].exe);
+        fk__free((char *)rows[i].cmdline);
+        fk__free((char *)rows[i].cgroup);
+        fk__free((fk_rank_conn *)rows[i].conns);
+    }
+    fk__free(rows);
+    fk__free(snapshot);
+}
+
+const char *fk_rank_sort_name(fk_rank_sort key)
+{
+    switch (key) {
+    case FK_RANK_SORT_RATE:
+        return "rate";
+    case FK_RANK_SORT_SENT_RATE:
+        return "sent_rate";
+    case FK_RANK_SORT_RECV_RATE:
+        return "recv_rate";
+    case FK_RANK_SORT_BYTES:
+        return "bytes";
+    case FK_RANK_SORT_SENT_BYTES:
+        return "sent_bytes";
+    case FK_RANK_SORT_RECV_BYTES:
+        return "recv_bytes";
+    }
+    return "unknown";
+}
+
+typedef struct jbuf {
+    char *buf;
+    size_t size, len;
+    bool overflow;
+} jbuf;
+
+static void put(jbuf *j, const char *fmt, ...) FK__PRINTF(2, 3);
+
+static void put(jbuf *j, const char *fmt, ...)
+{
+    if (j->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(j->buf + j->len, j->size - j->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= j->size - j->len) {
+        j->overflow = true;
+        return;
+    }
+    j->len += (size_t)n;
+}
+
+/* A JSON string of at most `cap` input bytes (longer text is cut). */
+static void put_str(jbuf *j, const char *s, size_t cap)
+{
+    put(j, "\"");
+    for (size_t i = 0; s[i] && i < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            put(j, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            put(j, "\\u%04x", c);
+        else
+            put(j, "%c", c);
+    }
+    put(j, "\"");
+}
+
+int fk_rank_snapshot_to_json(const fk_rank_snapshot *snapshot, char *buf, size_t size)
+{
+    if (!snapshot || !buf || !size)
+        return fk__error(FK_EINVAL, "rank json: snapshot and buf must not be NULL");
+    jbuf j = {buf, size, 0, false};
+    char t[32];
+    fk_time_format(snapshot->time_ns, t, sizeof t);
+    put(&j, "{\"type\":\"rank\",\"time\":\"%s\",\"window\":%u,\"processes\":[", t,
+        snapshot->window_sec);
+    for (size_t i = 0; i < snapshot->count; i++) {
+        const fk_rank_row *r = &snapshot->rows[i];
+        put(&j, "%s{\"pid\":%" PRIu32 ",\"name\":", i ? "," : "", r->pid);
+        put_str(&j, r->name, 64);
+        put(&j, ",\"user\":");
+        put_str(&j, r->user, 64);
+        put(&j, ",\"exe\":");
+        put_str(&j, r->exe, 1024);
+        put(&j,
+            ",\"sent_bytes\":%" PRIu64 ",\"recv_bytes\":%" PRIu64 ",\"sent_rate\":%.1f"
+            ",\"recv_rate\":%.1f,\"sent_packets\":%" PRIu64 ",\"recv_packets\":%" PRIu64
+            ",\"connections\":%zu}",
+            r->sent_bytes, r->recv_bytes, r->sent_rate, r->recv_rate, r->sent_packets,
+            r->recv_packets, r->conn_count);
+    }
+    put(&j, "]}");
+    if (j.overflow)
+        return fk__error(FK_ENOSPACE, "rank json: %zu bytes are not enough", size);
+    return (int)j.len;
+}

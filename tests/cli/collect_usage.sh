@@ -1,0 +1,48 @@
+#!/bin/bash
+# flowkit-collect: --help/--version, and bad usage exits 2 with a clear message.
+set -u
+B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
+[ -x "$B" ] || { echo "flowkit-collect not built"; exit 1; }
+fail() { echo "FAIL: $*"; exit 1; }
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+
+"$B" --help >"$T/help" || fail "--help exit $?"
+for flag in -l -o --workers --allow --stats --duration --count --template-timeout \
+            --scale-sampling --help --version udp://0.0.0.0:2055 udp://0.0.0.0:4739 \
+            tcp://0.0.0.0:4739 jsonl:- csv:PATH ipfix:PATH; do
+    grep -q -- "$flag" "$T/help" || fail "--help does not mention $flag"
+done
+"$B" --version | grep -Eq '^flowkit-collect \(flowkit\) [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
+
+# expect_usage "text in message" args...: exit 2 and the message on stderr.
+expect_usage() {
+    local want=$1; shift
+    "$B" "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    [ $rc -eq 2 ] || fail "$* exited $rc, want 2 ($(cat "$T/err"))"
+    grep -qF -- "$want" "$T/err" || fail "$*: stderr lacks '$want': $(cat "$T/err")"
+    [ -s "$T/out" ] && fail "$*: wrote to stdout"
+    return 0
+}
+expect_usage "unknown option --bogus" --bogus
+expect_usage "unknown option -x" -x
+expect_usage "unexpected argument" extra
+expect_usage "option -l needs a value" -l
+expect_usage 'listener "udp//1.2.3.4:5": expected udp://ADDR:PORT or tcp://ADDR:PORT' -l udp//1.2.3.4:5
+expect_usage 'listener "udp://localhost:2055"' -l udp://localhost:2055
+expect_usage '[ADDR]:PORT' -l udp://::1:2055
+expect_usage 'port "70000" is not a number in [0, 65535]' -l tcp://127.0.0.1:70000
+expect_usage 'output "json:-": expected jsonl:-' -o json:-
+expect_usage 'allow "10.0.0.0/40": prefix length must be in [0, 32]' --allow 10.0.0.0/40
+expect_usage "workers = 65 is out of range [0, 64]" --workers 65
+expect_usage '--workers: "two" is not an integer' --workers two
+expect_usage "template_timeout = -1 is out of range" --template-timeout -1
+expect_usage '--stats: "0" is not an integer in [1, 86400]' --stats 0
+expect_usage "count = -5 is out of range" --count -5
+
+# A port that cannot be bound is a runtime failure (exit 1), not usage.
+"$B" -l udp://192.0.2.77:0 --duration 1 >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] || fail "unbindable listener exited $rc, want 1"
+grep -q "udp://192.0.2.77:0" "$T/err" || fail "bind error does not name the listener"
+echo "ok"

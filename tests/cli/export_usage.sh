@@ -1,0 +1,95 @@
+#!/bin/bash
+# flowkit-export: --help/--version, bad usage exits 2 with a message,
+# config files (ssflow-style keys) and command-line precedence via --check.
+set -u
+BIN="$FLOWKIT_BUILD_DIR/cli/flowkit-export/flowkit-export"
+if [ ! -x "$BIN" ]; then
+    echo "skip: $BIN not built (it needs the capture handle, include/flowkit/capture.h)"
+    exit 77
+fi
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+# expect CODE PATTERN -- ARGS...: exit code and a regex on stdout+stderr.
+expect() {
+    local code=$1 pat=$2
+    shift 3
+    "$BIN" "$@" >"$T/out" 2>&1
+    local rc=$?
+    [ "$rc" = "$code" ] || bad "flowkit-export $*: exit $rc, expected $code: $(head -3 "$T/out")"
+    grep -Eq -- "$pat" "$T/out" || bad "flowkit-export $*: output lacks /$pat/: $(head -3 "$T/out")"
+}
+
+expect 0 'Usage: flowkit-export' -- --help
+expect 0 '--chunk-size' -- -h
+expect 0 '^flowkit-export [0-9]+\.[0-9]+\.[0-9]+' -- --version
+expect 0 'exporter\.pen.*32473' -- --list-params
+expect 2 'unrecognized option|bad option' -- --bogus
+expect 2 'expected udp://HOST:PORT' -- -c foo://127.0.0.1:1
+expect 2 'port 70000 is out of range' -- -c udp://127.0.0.1:70000
+expect 2 'no collector' -- -r "$T/none.pcap"
+expect 2 'expects an integer' -- --stdout --chunk-size abc
+expect 2 'chunk_size = 70000 is out of range \[0, 65535\]' -- --stdout --chunk-size 70000
+expect 2 'odid = -1 is out of range' -- --stdout --odid -1
+expect 2 'pen = 0 is out of range' -- --stdout --pen 0
+expect 2 '--events' -- --stdout --events syn,bogus
+expect 2 'interval' -- --stdout --interval x
+expect 2 'unknown parameter "nope"' -- --stdout --set nope=1
+expect 2 'NAME=VALUE' -- --stdout --set =1
+expect 2 'cannot be combined' -- --stdout -r "$T/x.pcap" -i lo
+expect 2 'unexpected argument' -- --stdout extra
+expect 2 'config.*No such file' -- --config "$T/missing.conf"
+expect 2 'requires an argument' -- -c
+
+# A missing pcap is a runtime failure (exit 1), not bad usage.
+expect 1 '.' -- --stdout -r "$T/missing.pcap"
+
+# ssflow-style config: interface, BPF source host, collector host/port,
+# interval and chunk size.
+cat >"$T/ssflow.conf" <<'CONF'
+# flowkit-export settings, ssflow style
+interface = eth7
+source_host = 10.213.0.1
+collector_host = 127.0.0.1
+collector_port = 9995
+interval = 5        # seconds
+chunk_size = 10
+events = syn,rst
+odid = 42
+template-refresh = 30
+CONF
+expect 0 '^collector = udp://127\.0\.0\.1:9995$' -- --config "$T/ssflow.conf" --check
+for want in '^interface = eth7$' '^filter = host 10\.213\.0\.1$' '^flush_interval = 5000$' \
+    '^chunk_size = 10$' '^events = syn rst$' '^flows = no$' '^odid = 42$' '^template_refresh = 30$'; do
+    grep -Eq "$want" "$T/out" || bad "config --check lacks /$want/: $(cat "$T/out")"
+done
+# The command line wins over the file; -c replaces the file's collectors.
+expect 0 '^collector = tcp://\[::1\]:4739$' -- --config "$T/ssflow.conf" -c 'tcp://[::1]:4739' \
+    --chunk-size 3 -f 'tcp port 80' --flows --check
+grep -q 'collector = udp' "$T/out" && bad "config collector kept despite -c"
+grep -q '^chunk_size = 3$' "$T/out" || bad "--chunk-size did not override the file"
+grep -q '^filter = (tcp port 80) and host 10.213.0.1$' "$T/out" || bad "filter and source_host"
+grep -q '^flows = yes$' "$T/out" || bad "--flows"
+# Defaults: both events and flows; IPv6 collector host gets brackets.
+printf 'collector_host = ::1\ncollector_port = 4739\ncollector_proto = tcp\n' >"$T/v6.conf"
+expect 0 '^collector = tcp://\[::1\]:4739$' -- --config "$T/v6.conf" --check
+grep -q '^events = syn fin rst$' "$T/out" || bad "default events"
+grep -q '^flows = yes$' "$T/out" || bad "default flows"
+grep -q '^pen = 32473$' "$T/out" || bad "default pen"
+
+printf 'collector_port = 4739\n' >"$T/half.conf"
+expect 2 'go together' -- --config "$T/half.conf" --check
+printf 'no equals sign here\n' >"$T/bad.conf"
+expect 2 'bad.conf:1: expected "key = value"' -- --config "$T/bad.conf"
+printf 'collector = udp://127.0.0.1:1\nwhatever = 1\n' >"$T/unk.conf"
+expect 2 'unknown parameter "whatever"' -- --config "$T/unk.conf"
+grep -q 'line 2' "$T/out" || bad "config error without line number"
+printf 'mtu = 100\n' >"$T/mtu.conf"
+expect 2 'mtu = 100 is out of range \[1024, 65535\]' -- --stdout --config "$T/mtu.conf"
+
+# The example configuration shipped in dist/ is valid.
+expect 0 '^collector = udp://127\.0\.0\.1:4739$' -- --config "$FLOWKIT_SOURCE_DIR/dist/flowkit-export.conf" --check
+
+exit $fail

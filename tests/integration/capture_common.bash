@@ -1,0 +1,109 @@
+# Shared by tests/integration/capture_*.sh (sourced; not a test itself).
+# Builds examples/capture_flows against the build tree, runs it in the
+# background, runs tcpdump beside it as the reference, and drives the known
+# traffic of capture_traffic.py between a netns and the host.
+set -uo pipefail
+
+SRC=${FLOWKIT_SOURCE_DIR:?FLOWKIT_SOURCE_DIR not set}
+BUILD=${FLOWKIT_BUILD_DIR:?FLOWKIT_BUILD_DIR not set}
+PY=/usr/bin/python3
+. "$SRC/scripts/netns.sh"
+fk_netns_require_root
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+for tool in tcpdump cc; do
+    command -v $tool >/dev/null || {
+        echo "SKIP: $tool is not installed" >&2
+        exit 77
+    }
+done
+[ -x $PY ] || {
+    echo "SKIP: $PY is missing" >&2
+    exit 77
+}
+
+WORK=$(mktemp -d /tmp/fk_capture_it.XXXXXX)
+chmod 755 "$WORK"
+fk_netns_on_exit "rm -rf '$WORK'"
+
+LIBDIR=$(dirname "$(find "$BUILD/lib" -maxdepth 1 -name 'libflowkit.so' | head -1)")
+[ -f "$LIBDIR/libflowkit.so" ] || fail "libflowkit.so not found under $BUILD/lib"
+CAPF=$WORK/capture_flows
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$SRC/include" \
+    -I"$BUILD/include" "$SRC/examples/capture_flows.c" -L"$LIBDIR" -lflowkit \
+    -Wl,-rpath,"$LIBDIR" -o "$CAPF" || fail "cannot build examples/capture_flows.c"
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+    local i
+    for i in $(seq 1 $(($3 * 10))); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "--- $1:" >&2
+    cat "$1" >&2
+    return 1
+}
+
+# cap_start NAME args...: capture_flows in the background, output in
+# $WORK/NAME.jsonl and $WORK/NAME.err; sets CAP_PID.
+cap_start() {
+    local name=$1
+    shift
+    "$CAPF" "$@" >"$WORK/$name.jsonl" 2>"$WORK/$name.err" &
+    CAP_PID=$!
+    fk_netns_on_exit "kill -9 $CAP_PID"
+    wait_for "$WORK/$name.err" '^ready' 10 || fail "capture_flows did not start"
+}
+
+# cap_stop: SIGTERM (clean flush), wait, check the exit code.
+cap_stop() {
+    kill -TERM "$CAP_PID"
+    local rc=0
+    wait "$CAP_PID" || rc=$?
+    [ $rc -eq 0 ] || fail "capture_flows exited with $rc"
+}
+
+# ref_start IFACE FILE [FILTER]: tcpdump writing FILE; sets REF_PID.
+ref_start() {
+    local ifc=$1 file=$2
+    shift 2
+    tcpdump -i "$ifc" -n -U -w "$file" "$@" 2>"$file.err" &
+    REF_PID=$!
+    fk_netns_on_exit "kill -9 $REF_PID"
+    wait_for "$file.err" 'listening on' 10 || fail "tcpdump did not start"
+}
+
+ref_stop() {
+    sleep 0.3
+    kill -INT "$REF_PID"
+    wait "$REF_PID" || true
+    grep -q '^0 packets dropped by kernel' "$1.err" || fail "tcpdump dropped packets: $(cat "$1.err")"
+}
+
+# traffic NS N: the known traffic (see capture_traffic.py), port 8080.
+traffic() {
+    local ns=$1 n=$2
+    $PY "$SRC/tests/integration/capture_traffic.py" server "10.213.$n.1" "fd00:213:$n::1" 8080 4 \
+        >"$WORK/server-$n.log" 2>&1 &
+    local spid=$!
+    fk_netns_on_exit "kill -9 $spid"
+    wait_for "$WORK/server-$n.log" listening 10 || fail "traffic server did not start"
+    fk_netns_exec "$ns" $PY "$SRC/tests/integration/capture_traffic.py" client "10.213.$n.1" \
+        "fd00:213:$n::1" 8080 || fail "traffic client failed"
+    wait $spid || fail "traffic server failed: $(cat "$WORK/server-$n.log")"
+}
+
+# capstat OUT KEY: a counter from the final stats line.
+capstat() {
+    jq -r "select(.type == \"stats\") | .$2" "$1"
+}
+
+# count_json OUT JQ-FILTER: number of lines matching.
+count_json() {
+    jq -c "select($2)" "$1" | wc -l
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""Known traffic for the capture integration tests (stdlib only).
+
+  capture_traffic.py server V4 V6 PORT NCONN   host side: TCP + UDP echo
+  capture_traffic.py client V4 V6 PORT         inside the netns
+
+Client, in order: 3 TCP connections to V4:PORT and 1 to [V6]:PORT (each
+sends 1000 bytes, half-closes, reads the server's 2000 bytes, closes: SYN,
+FIN from both sides), 1 TCP connection to V4:PORT+1 where nothing listens
+(SYN answered by RST), 5 UDP datagrams of 100 bytes to V4:PORT and 2 to
+[V6]:PORT (each echoed), 3 ICMP echo requests with 56 bytes to V4.
+Every wait is bounded; the server exits after NCONN connections (or 30 s).
+"""
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+
+def server(v4, v6, port, nconn):
+    tcp = []
+    udp = []
+    for fam, addr in ((socket.AF_INET, v4), (socket.AF_INET6, v6)):
+        t = socket.socket(fam, socket.SOCK_STREAM)
+        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        t.bind((addr, port))
+        t.listen(16)
+        tcp.append(t)
+        u = socket.socket(fam, socket.SOCK_DGRAM)
+        u.bind((addr, port))
+        udp.append(u)
+    print("listening", flush=True)
+    served = 0
+    deadline = time.time() + 30
+    conns = {}
+    while time.time() < deadline:
+        r, _, _ = select.select(tcp + udp + list(conns), [], [], 0.2)
+        for s in r:
+            if s in tcp:
+                c, _ = s.accept()
+                conns[c] = 0
+            elif s in udp:
+                data, peer = s.recvfrom(2048)
+                s.sendto(data, peer)
+            else:
+                data = s.recv(65536)
+                if data:
+                    conns[s] += len(data)
+                    continue
+                s.sendall(b"s" * 2000)
+                s.close()
+                del conns[s]
+                served += 1
+        if served >= nconn and not conns:
+            # Linger a little for late UDP echoes, then go.
+            end = time.time() + 1.0
+            while time.time() < end:
+                r, _, _ = select.select(udp, [], [], 0.1)
+                for s in r:
+                    data, peer = s.recvfrom(2048)
+                    s.sendto(data, peer)
+            return 0
+    print("server: timed out", file=sys.stderr)
+    return 1
+
+
+def tcp_session(fam, addr, port):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect((addr, port))
+    s.sendall(b"c" * 1000)
+    s.shutdown(socket.SHUT_WR)
+    got = 0
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        got += len(data)
+    s.close()
+    if got != 2000:
+        raise RuntimeError("got %d bytes, not 2000" % got)
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def client(v4, v6, port):
+    for _ in range(3):
+        tcp_session(socket.AF_INET, v4, port)
+        time.sleep(0.05)
+    tcp_session(socket.AF_INET6, v6, port)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.connect((v4, port + 1))
+        raise RuntimeError("connected to a closed port")
+    except ConnectionRefusedError:
+        pass
+    s.close()
+    for fam, addr, count in ((socket.AF_INET, v4, 5), (socket.AF_INET6, v6, 2)):
+        u = socket.socket(fam, socket.SOCK_DGRAM)
+        u.settimeout(3)
+        u.connect((addr, port))
+        for i in range(count):
+            u.send(bytes([65 + i]) * 100)
+            if len(u.recv(2048)) != 100:
+                raise RuntimeError("bad UDP echo")
+        u.close()
+    icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    icmp.settimeout(3)
+    ident = os.getpid() & 0xFFFF
+    for seq in range(1, 4):
+        payload = bytes(range(56))
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        pkt = struct.pack("!BBHHH", 8, 0, checksum(hdr + payload), ident, seq) + payload
+        icmp.sendto(pkt, (v4, 0))
+        while True:
+            data, _ = icmp.recvfrom(2048)
+            ihl = (data[0] & 15) * 4
+            if data[ihl] == 0 and struct.unpack("!H", data[ihl + 6:ihl + 8])[0] == seq:
+                break
+        time.sleep(0.1)
+    print("client done", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    mode, v4, v6, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    if mode == "server":
+        sys.exit(server(v4, v6, port, int(sys.argv[5])))
+    sys.exit(client(v4, v6, port))

@@ -1,0 +1,277 @@
+/* Collector building blocks: listener URIs, the CIDR allowlist, IPFIX
+ * framing over a TCP stream cut at every possible point, and the sinks
+ * (JSON lines, CSV header, rotation by size, reopen). */
+#include <arpa/inet.h>
+#include <flowkit/flowkit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector/internal.h"
+#include "fk_test.h"
+
+static void uri_parsing(void **state)
+{
+    (void)state;
+    fk__col_uri u;
+    char buf[80];
+    assert_int_equal(fk__col_uri_parse("udp://0.0.0.0:2055", &u), 0);
+    assert_int_equal(u.transport, FK__COL_UDP);
+    assert_int_equal(u.ss.ss_family, AF_INET);
+    assert_true(fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "udp://0.0.0.0:2055");
+    assert_int_equal(fk__col_uri_parse("tcp://[::1]:4739", &u), 0);
+    assert_int_equal(u.transport, FK__COL_TCP);
+    assert_int_equal(u.ss.ss_family, AF_INET6);
+    fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf);
+    assert_string_equal(buf, "tcp://[::1]:4739");
+    assert_int_equal(fk__col_uri_parse("udp://:9995", &u), 0);
+    fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf);
+    assert_string_equal(buf, "udp://0.0.0.0:9995");
+    assert_int_equal(fk__col_uri_parse("udp://127.0.0.1:0", &u), 0);
+
+    static const char *const bad[] = {
+        "udp:/0.0.0.0:1",    "sctp://0.0.0.0:1",     "udp://0.0.0.0",
+        "udp://0.0.0.0:",    "udp://0.0.0.0:65536",  "udp://0.0.0.0:-1",
+        "udp://0.0.0.0:12x", "udp://::1:4739",       "udp://[::1]4739",
+        "udp://[::1:4739",   "udp://localhost:4739", "udp://300.1.1.1:1",
+        "udp://[zz::1]:1",   "tcp://[]:1",           "",
+        "udp://0.0.0.0: 1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(fk__col_uri_parse(bad[i], &u), FK_EINVAL);
+        assert_non_null(strstr(fk_error_last()->message, bad[i]));
+    }
+    assert_int_equal(fk__col_uri_parse("udp://::1:4739", &u), FK_EINVAL);
+    assert_non_null(strstr(fk_error_last()->message, "[ADDR]:PORT"));
+}
+
+static fk_addr addr(const char *s)
+{
+    fk_addr a;
+    assert_int_equal(fk_addr_parse(&a, s), 0);
+    return a;
+}
+
+static void cidr_allowlist(void **state)
+{
+    (void)state;
+    fk__col_cidr list[3];
+    assert_int_equal(fk__col_cidr_parse("10.1.0.0/16", &list[0]), 0);
+    assert_int_equal(fk__col_cidr_parse("192.0.2.7", &list[1]), 0);
+    assert_int_equal(fk__col_cidr_parse("2001:db8:a::/48", &list[2]), 0);
+    fk_addr a;
+    a = addr("10.1.255.3");
+    assert_true(fk__col_cidr_match(list, 3, &a));
+    a = addr("10.2.0.1");
+    assert_false(fk__col_cidr_match(list, 3, &a));
+    a = addr("192.0.2.7");
+    assert_true(fk__col_cidr_match(list, 3, &a));
+    a = addr("192.0.2.8");
+    assert_false(fk__col_cidr_match(list, 3, &a));
+    a = addr("::ffff:10.1.2.3");
+    assert_true(fk__col_cidr_match(list, 3, &a));
+    a = addr("2001:db8:a:ffff::1");
+    assert_true(fk__col_cidr_match(list, 3, &a));
+    a = addr("2001:db8:b::1");
+    assert_false(fk__col_cidr_match(list, 3, &a));
+    /* Host bits in the network are ignored; odd prefix lengths work. */
+    assert_int_equal(fk__col_cidr_parse("172.16.5.9/12", &list[0]), 0);
+    a = addr("172.31.0.1");
+    assert_true(fk__col_cidr_match(list, 1, &a));
+    a = addr("172.32.0.1");
+    assert_false(fk__col_cidr_match(list, 1, &a));
+    assert_int_equal(fk__col_cidr_parse("0.0.0.0/0", &list[0]), 0);
+    a = addr("8.8.8.8");
+    assert_true(fk__col_cidr_match(list, 1, &a));
+    a = addr("::1");
+    assert_false(fk__col_cidr_match(list, 1, &a));
+
+    static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "/8",
+                                      "::/129",      "host/8",    "10.0.0.0/-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(fk__col_cidr_parse(bad[i], &list[0]), FK_EINVAL);
+}
+
+/* ---- framing ------------------------------------------------------------ */
+
+typedef struct frames {
+    size_t n;
+    size_t lens[16];
+    uint8_t first[16];
+} frames;
+
+static int on_frame(void *user, const uint8_t *msg, size_t len)
+{
+    frames *f = user;
+    if (f->n < 16) {
+        f->lens[f->n] = len;
+        f->first[f->n] = msg[16 < len ? 16 : len - 1];
+    }
+    f->n++;
+    return 0;
+}
+
+static size_t make_msg(uint8_t *p, uint16_t len, uint8_t mark)
+{
+    memset(p, 0, len);
+    p[1] = 10;
+    p[2] = (uint8_t)(len >> 8);
+    p[3] = (uint8_t)len;
+    if (len > 16)
+        p[16] = mark;
+    return len;
+}
+
+static void tcp_framing_across_split_reads(void **state)
+{
+    (void)state;
+    uint8_t stream[4000];
+    size_t n = 0;
+    n += make_msg(stream + n, 16, 0);
+    n += make_msg(stream + n, 100, 1);
+    n += make_msg(stream + n, 1500, 2);
+    n += make_msg(stream + n, 17, 3);
+    n += make_msg(stream + n, 2000, 4);
+    /* Every split point of the stream into two reads, and byte by byte. */
+    for (size_t cut = 0; cut <= n; cut++) {
+        fk__col_stream st = {0};
+        frames f = {0};
+        assert_int_equal(fk__col_stream_push(&st, stream, cut, on_frame, &f), 0);
+        assert_int_equal(fk__col_stream_push(&st, stream + cut, n - cut, on_frame, &f), 0);
+        assert_int_equal(f.n, 5);
+        assert_int_equal(f.lens[2], 1500);
+        assert_int_equal(f.first[4], 4);
+        assert_int_equal(st.len, 0);
+        fk__col_stream_free(&st);
+    }
+    fk__col_stream st = {0};
+    frames f = {0};
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(fk__col_stream_push(&st, stream + i, 1, on_frame, &f), 0);
+    assert_int_equal(f.n, 5);
+    assert_int_equal(f.lens[4], 2000);
+    assert_int_equal(f.first[3], 3);
+    /* A partial message stays buffered. */
+    assert_int_equal(fk__col_stream_push(&st, stream + 16, 50, on_frame, &f), 0);
+    assert_int_equal(f.n, 5);
+    assert_int_equal(st.len, 50);
+    fk__col_stream_free(&st);
+
+    /* Unframeable streams are refused: wrong version, length below 16. */
+    uint8_t bad[32];
+    make_msg(bad, 32, 0);
+    bad[1] = 9;
+    fk__col_stream st2 = {0};
+    assert_int_equal(fk__col_stream_push(&st2, bad, sizeof bad, on_frame, &f), FK_EMALFORMED);
+    fk__col_stream_free(&st2);
+    make_msg(bad, 32, 0);
+    bad[3] = 8;
+    assert_int_equal(fk__col_stream_push(&st2, bad, 3, on_frame, &f), 0);
+    assert_int_equal(fk__col_stream_push(&st2, bad + 3, 29, on_frame, &f), FK_EMALFORMED);
+    fk__col_stream_free(&st2);
+}
+
+/* ---- sinks -------------------------------------------------------------- */
+
+static fk_flow sample_flow(void)
+{
+    fk_flow f;
+    memset(&f, 0, sizeof f);
+    fk_addr_parse(&f.src, "10.0.0.1");
+    fk_addr_parse(&f.dst, "10.0.0.2");
+    f.src_port = 1234;
+    f.dst_port = 80;
+    f.proto = 6;
+    f.bytes = 5000;
+    f.packets = 7;
+    f.start_ns = 1795435200123000000LL;
+    f.end_ns = 1795435201456000000LL;
+    f.version = 10;
+    f.odid = 3;
+    fk_addr_parse(&f.exporter, "127.0.0.1");
+    f.present = FK_FLOW_HAS_EXPORTER | FK_FLOW_HAS_SAMPLING;
+    f.sampling = 100;
+    return f;
+}
+
+static char *slurp(const char *path)
+{
+    size_t len;
+    uint8_t *b = fk_test_read_file(path, &len);
+    if (!b)
+        return NULL;
+    char *s = realloc(b, len + 1);
+    s[len] = '\0';
+    return s;
+}
+
+static void sinks_write_rotate_reopen(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fk_sink_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], uri[300];
+    snprintf(path, sizeof path, "%s/out.csv", dir);
+    snprintf(uri, sizeof uri, "csv:%s", path);
+    fk__sink *k;
+    assert_int_equal(fk__sink_create(&k, uri), 0);
+    assert_int_equal(fk__sink_open(k, 0), 0);
+    fk_flow f = sample_flow();
+    assert_int_equal(fk__sink_write(k, &f, 0), 0);
+    assert_int_equal(fk__sink_flush(k), 0);
+    char *text = slurp(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "start,end,src_addr,dst_addr"));
+    assert_non_null(strstr(text, "2026-11-23T12:00:00.123Z,2026-11-23T12:00:01.456Z,10.0.0.1,"
+                                 "10.0.0.2,1234,80,6,5000,7,0,127.0.0.1,3,10,,,100,\n"));
+    free(text);
+    /* Reopen appends without a second header. */
+    assert_int_equal(fk__sink_reopen(k, 0), 0);
+    assert_int_equal(fk__sink_write(k, &f, 0), 0);
+    fk__sink_destroy(k);
+    text = slurp(path);
+    assert_non_null(text);
+    assert_ptr_equal(strstr(text + 1, "start,end"), NULL);
+    assert_non_null(strstr(strstr(text, "\n2026") + 1, "\n2026"));
+    free(text);
+
+    /* JSON lines rotating every ~600 bytes. */
+    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    snprintf(uri, sizeof uri, "jsonl:%s", path);
+    assert_int_equal(fk__sink_create(&k, uri), 0);
+    k->rotate_bytes = 600;
+    assert_int_equal(fk__sink_open(k, 0), 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(fk__sink_write(k, &f, 0), 0);
+    fk__sink_destroy(k);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | grep -c '^out.jsonl') -ge 3", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "test $(cat %s/out.jsonl* | grep -c '\"type\":\"flow\".*\"sampling\":100}') -eq 10",
+             dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+
+    /* URIs. */
+    assert_int_equal(fk__sink_create(&k, "json:-"), FK_EINVAL);
+    assert_int_equal(fk__sink_create(&k, "jsonl:"), FK_EINVAL);
+    assert_int_equal(fk__sink_create(&k, "stdout"), FK_EINVAL);
+    assert_int_equal(fk__sink_create(&k, "csv:/nonexistent-dir/x.csv"), 0);
+    assert_int_equal(fk__sink_open(k, 0), FK_EIO);
+    assert_non_null(strstr(fk_error_last()->message, "/nonexistent-dir/x.csv"));
+    fk__sink_destroy(k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(uri_parsing),
+        cmocka_unit_test(cidr_allowlist),
+        cmocka_unit_test(tcp_framing_across_split_reads),
+        cmocka_unit_test(sinks_write_rotate_reopen),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,372 @@
+/* The collector with the library's real decoders, fed messages built by the
+ * IPFIX encoder (and hand-built NetFlow v5/v9 datagrams): data before
+ * template, the same template id in two domains and from two exporters,
+ * options data with sampling (and --scale-sampling), varlen and enterprise
+ * fields in a template, UDP template expiry, v9 and v5. */
+#include <flowkit/flowkit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/internal.h"
+#include "fk_test.h"
+
+typedef struct got {
+    unsigned n;
+    fk_flow f[64];
+} got;
+
+static void on_flow(const fk_flow *f, void *user)
+{
+    got *g = user;
+    if (g->n < 64)
+        g->f[g->n] = *f;
+    g->n++;
+}
+
+static fk_collector *make(got *g, int scale)
+{
+    fk_collector *h;
+    assert_int_equal(fk_collector_create(&h), 0);
+    assert_int_equal(fk_collector_set_callback(h, on_flow, g), 0);
+    assert_int_equal(fk_collector_set_int(h, FK_COL_SCALE_SAMPLING, scale), 0);
+    assert_int_equal(fk_collector_activate(h), 0);
+    return h;
+}
+
+static const fk_field_spec v4_fields[] = {
+    {0, 8, 4, 0},   /* sourceIPv4Address */
+    {0, 12, 4, 0},  /* destinationIPv4Address */
+    {0, 7, 2, 0},   /* sourceTransportPort */
+    {0, 11, 2, 0},  /* destinationTransportPort */
+    {0, 4, 1, 0},   /* protocolIdentifier */
+    {0, 1, 8, 0},   /* octetDeltaCount */
+    {0, 2, 8, 0},   /* packetDeltaCount */
+    {0, 152, 8, 0}, /* flowStartMilliseconds */
+    {0, 153, 8, 0}, /* flowEndMilliseconds */
+};
+
+static const fk_field_spec v6_fields[] = {
+    {0, 27, 16, 0},        /* sourceIPv6Address */
+    {0, 28, 16, 0},        /* destinationIPv6Address */
+    {0, 4, 1, 0},          /* protocolIdentifier */
+    {0, 1, 4, 0},          /* octetDeltaCount, reduced size */
+    {0, 82, FK_VARLEN, 0}, /* interfaceName, variable length */
+    {32473, 7, 4, 0},      /* an enterprise element */
+    {0, 2, 4, 0},          /* packetDeltaCount */
+};
+
+static fk_flow flow4(const char *src, const char *dst, uint64_t bytes)
+{
+    fk_flow f;
+    memset(&f, 0, sizeof f);
+    fk_addr_parse(&f.src, src);
+    fk_addr_parse(&f.dst, dst);
+    f.src_port = 5000;
+    f.dst_port = 53;
+    f.proto = 17;
+    f.bytes = bytes;
+    f.packets = 2;
+    f.start_ns = 1795435200000000000LL;
+    f.end_ns = 1795435201500000000LL;
+    return f;
+}
+
+typedef struct enc {
+    fk_ipfix_encoder *e;
+    uint8_t buf[1500];
+    size_t len;
+} enc;
+
+static void enc_new(enc *x)
+{
+    assert_int_equal(fk_ipfix_encoder_create(&x->e, NULL), 0);
+}
+
+static void feed(fk_collector *h, const char *exporter, uint16_t port, const uint8_t *buf,
+                 size_t len)
+{
+    fk_addr a;
+    assert_int_equal(fk_addr_parse(&a, exporter), 0);
+    assert_true(fk_collector_feed(h, &a, port, buf, len) >= 0);
+}
+
+static void ipfix_data_before_template(void **state)
+{
+    (void)state;
+    got g = {0};
+    fk_collector *h = make(&g, 0);
+    enc x;
+    enc_new(&x);
+    assert_int_equal(fk_ipfix_encoder_add_template(x.e, 300, v4_fields, 9, 0), 0);
+    /* Message 1: data only. */
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 42, 1795435202), 0);
+    fk_flow a = flow4("192.0.2.1", "198.51.100.7", 1234);
+    fk_flow b = flow4("192.0.2.2", "198.51.100.8", 99);
+    assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &b), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
+    feed(h, "10.0.0.1", 4739, x.buf, x.len);
+    assert_int_equal(g.n, 0);
+    fk_collector_stats st;
+    fk_collector_get_stats(h, &st);
+    assert_int_equal(st.pending_sets, 1);
+    /* Message 2: the template. */
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 42, 1795435203), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
+    feed(h, "10.0.0.1", 4739, x.buf, x.len);
+    assert_int_equal(g.n, 2);
+    char s[FK_ADDR_STRLEN];
+    fk_addr_format(&g.f[0].src, s, sizeof s);
+    assert_string_equal(s, "192.0.2.1");
+    assert_int_equal(g.f[0].bytes, 1234);
+    assert_int_equal(g.f[0].dst_port, 53);
+    assert_int_equal(g.f[0].start_ns, a.start_ns);
+    assert_int_equal(g.f[0].end_ns, a.end_ns);
+    assert_int_equal(g.f[0].odid, 42);
+    assert_int_equal(g.f[0].version, 10);
+    fk_addr_format(&g.f[0].exporter, s, sizeof s);
+    assert_string_equal(s, "10.0.0.1");
+    assert_int_equal(g.f[1].bytes, 99);
+    fk_collector_get_stats(h, &st);
+    assert_int_equal(st.pending_decoded, 1);
+    assert_int_equal(st.pending_records, 2);
+    assert_int_equal(st.sequence_gaps, 0);
+    /* A message from another exporter with the same template id but no
+     * template of its own is not decoded with exporter 10.0.0.1's. */
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 42, 1795435204), 0);
+    assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
+    feed(h, "10.0.0.2", 4739, x.buf, x.len);
+    assert_int_equal(g.n, 2);
+    feed(h, "10.0.0.1", 4739, x.buf, x.len);
+    assert_int_equal(g.n, 3);
+    fk_ipfix_encoder_destroy(x.e);
+    fk_collector_destroy(h);
+}
+
+static void same_template_id_in_two_domains_varlen_enterprise(void **state)
+{
+    (void)state;
+    got g = {0};
+    fk_collector *h = make(&g, 0);
+    enc x4, x6;
+    enc_new(&x4);
+    enc_new(&x6);
+    assert_int_equal(fk_ipfix_encoder_add_template(x4.e, 256, v4_fields, 9, 0), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(x6.e, 256, v6_fields, 7, 0), 0);
+    /* Domain 1: IPv4 template 256; domain 2: IPv6 template 256 with a
+     * variable-length and an enterprise field. */
+    fk_flow a = flow4("192.0.2.1", "192.0.2.9", 500);
+    assert_int_equal(fk_ipfix_encoder_begin(x4.e, x4.buf, sizeof x4.buf, 1, 1795435202), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x4.e, 256), 0);
+    assert_int_equal(fk_ipfix_encoder_add_flow(x4.e, 256, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(x4.e, &x4.len), 0);
+
+    assert_int_equal(fk_ipfix_encoder_begin(x6.e, x6.buf, sizeof x6.buf, 2, 1795435202), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x6.e, 256), 0);
+    assert_int_equal(fk_ipfix_encoder_record_begin(x6.e, 256), 0);
+    fk_addr s6, d6;
+    fk_addr_parse(&s6, "2001:db8::1");
+    fk_addr_parse(&d6, "2001:db8::2");
+    assert_int_equal(fk_ipfix_encoder_set_addr(x6.e, 0, 27, &s6), 0);
+    assert_int_equal(fk_ipfix_encoder_set_addr(x6.e, 0, 28, &d6), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(x6.e, 0, 4, 6), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(x6.e, 0, 1, 777), 0);
+    assert_int_equal(fk_ipfix_encoder_set_bytes(x6.e, 0, 82, "eth0", 4), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(x6.e, 0, 2, 3), 0);
+    assert_int_equal(fk_ipfix_encoder_record_end(x6.e), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(x6.e, &x6.len), 0);
+
+    feed(h, "10.0.0.1", 4739, x4.buf, x4.len);
+    feed(h, "10.0.0.1", 4739, x6.buf, x6.len);
+    assert_int_equal(g.n, 2);
+    char s[FK_ADDR_STRLEN];
+    fk_addr_format(&g.f[0].src, s, sizeof s);
+    assert_string_equal(s, "192.0.2.1");
+    assert_int_equal(g.f[0].odid, 1);
+    fk_addr_format(&g.f[1].src, s, sizeof s);
+    assert_string_equal(s, "2001:db8::1");
+    assert_int_equal(g.f[1].bytes, 777);
+    assert_int_equal(g.f[1].packets, 3);
+    assert_int_equal(g.f[1].proto, 6);
+    assert_int_equal(g.f[1].odid, 2);
+    /* The same message again from a second exporter is decoded on its own
+     * templates (it carries them). */
+    feed(h, "10.0.0.2", 4739, x6.buf, x6.len);
+    assert_int_equal(g.n, 3);
+    fk_addr_format(&g.f[2].exporter, s, sizeof s);
+    assert_string_equal(s, "10.0.0.2");
+    fk_ipfix_encoder_destroy(x4.e);
+    fk_ipfix_encoder_destroy(x6.e);
+    fk_collector_destroy(h);
+}
+
+static void options_sampling_applied_and_scaled(void **state)
+{
+    (void)state;
+    for (int scale = 0; scale <= 1; scale++) {
+        got g = {0};
+        fk_collector *h = make(&g, scale);
+        enc x;
+        enc_new(&x);
+        static const fk_field_spec opt[] = {
+            {0, 149, 4, 0}, /* scope: observationDomainId */
+            {0, 305, 4, 0}, /* samplingPacketInterval */
+        };
+        assert_int_equal(fk_ipfix_encoder_add_template(x.e, 400, opt, 2, 1), 0);
+        assert_int_equal(fk_ipfix_encoder_add_template(x.e, 300, v4_fields, 9, 0), 0);
+        assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 5, 1795435202), 0);
+        assert_int_equal(fk_ipfix_encoder_write_template(x.e, 400), 0);
+        assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
+        assert_int_equal(fk_ipfix_encoder_record_begin(x.e, 400), 0);
+        assert_int_equal(fk_ipfix_encoder_set_uint(x.e, 0, 149, 5), 0);
+        assert_int_equal(fk_ipfix_encoder_set_uint(x.e, 0, 305, 100), 0);
+        assert_int_equal(fk_ipfix_encoder_record_end(x.e), 0);
+        fk_flow a = flow4("192.0.2.1", "192.0.2.9", 40);
+        assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &a), 0);
+        assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
+        feed(h, "10.0.0.1", 4739, x.buf, x.len);
+        assert_int_equal(g.n, 1);
+        assert_true(g.f[0].present & FK_FLOW_HAS_SAMPLING);
+        assert_int_equal(g.f[0].sampling, 100);
+        assert_int_equal(g.f[0].bytes, scale ? 4000 : 40);
+        assert_int_equal(g.f[0].packets, scale ? 200 : 2);
+        fk_collector_stats st;
+        fk_collector_get_stats(h, &st);
+        assert_int_equal(st.options_records, 1);
+        fk_ipfix_encoder_destroy(x.e);
+        fk_collector_destroy(h);
+    }
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+/* v9 datagram: header + template flowset (ids 8,12,7,11,4,1,2,22,21) and/or data. */
+static size_t v9_packet(uint8_t *p, uint32_t seq, int with_template, int with_data)
+{
+    size_t n = 20;
+    put16(p, 9);
+    put16(p + 2, 0);
+    put32(p + 4, 100000);     /* sysUptime ms */
+    put32(p + 8, 1795435200); /* unix secs */
+    put32(p + 12, seq);
+    put32(p + 16, 77); /* source id */
+    static const uint16_t types[][2] = {{8, 4}, {12, 4}, {7, 2},  {11, 2}, {4, 1},
+                                        {1, 4}, {2, 4},  {22, 4}, {21, 4}};
+    if (with_template) {
+        put16(p + n, 0);
+        put16(p + n + 2, 4 + 4 + 9 * 4);
+        put16(p + n + 4, 260);
+        put16(p + n + 6, 9);
+        for (int i = 0; i < 9; i++) {
+            put16(p + n + 8 + i * 4, types[i][0]);
+            put16(p + n + 10 + i * 4, types[i][1]);
+        }
+        n += 4 + 4 + 9 * 4;
+    }
+    if (with_data) {
+        size_t start = n;
+        put16(p + n, 260);
+        n += 4;
+        uint8_t src[4] = {192, 0, 2, 10}, dst[4] = {192, 0, 2, 20};
+        memcpy(p + n, src, 4);
+        memcpy(p + n + 4, dst, 4);
+        put16(p + n + 8, 1111);
+        put16(p + n + 10, 80);
+        p[n + 12] = 6;
+        put32(p + n + 13, 4096);
+        put32(p + n + 17, 8);
+        put32(p + n + 21, 90000); /* first: 10 s before export */
+        put32(p + n + 25, 99000);
+        n += 29;
+        while ((n - start) % 4)
+            p[n++] = 0;
+        put16(p + start + 2, (uint16_t)(n - start));
+    }
+    return n;
+}
+
+static void v9_data_before_template_and_v5(void **state)
+{
+    (void)state;
+    got g = {0};
+    fk_collector *h = make(&g, 0);
+    uint8_t p[512];
+    size_t n = v9_packet(p, 1, 0, 1);
+    feed(h, "10.0.0.9", 2055, p, n);
+    assert_int_equal(g.n, 0);
+    n = v9_packet(p, 2, 1, 0);
+    feed(h, "10.0.0.9", 2055, p, n);
+    assert_int_equal(g.n, 1);
+    char s[FK_ADDR_STRLEN];
+    fk_addr_format(&g.f[0].src, s, sizeof s);
+    assert_string_equal(s, "192.0.2.10");
+    assert_int_equal(g.f[0].bytes, 4096);
+    assert_int_equal(g.f[0].dst_port, 80);
+    assert_int_equal(g.f[0].version, 9);
+    assert_int_equal(g.f[0].odid, 77);
+    assert_int_equal(g.f[0].start_ns, 1795435190000000000LL);
+    assert_int_equal(g.f[0].end_ns, 1795435199000000000LL);
+    n = v9_packet(p, 5, 0, 1);
+    feed(h, "10.0.0.9", 2055, p, n);
+    assert_int_equal(g.n, 2);
+    fk_collector_stats st;
+    fk_collector_get_stats(h, &st);
+    assert_int_equal(st.pending_decoded, 1);
+    assert_int_equal(st.sequence_gaps, 1);
+    assert_int_equal(st.sequence_lost, 2);
+
+    /* v5: 24-byte header + 48-byte records. */
+    uint8_t v5[24 + 2 * 48];
+    memset(v5, 0, sizeof v5);
+    put16(v5, 5);
+    put16(v5 + 2, 2);
+    put32(v5 + 4, 100000);
+    put32(v5 + 8, 1795435200);
+    put32(v5 + 16, 500);
+    v5[21] = 3; /* engine id */
+    for (int i = 0; i < 2; i++) {
+        uint8_t *r = v5 + 24 + i * 48;
+        r[0] = 10;
+        r[3] = (uint8_t)(1 + i);
+        r[4] = 10;
+        r[7] = 99;
+        put32(r + 16, 10);    /* dPkts */
+        put32(r + 20, 1000);  /* dOctets */
+        put32(r + 24, 95000); /* first */
+        put32(r + 28, 99500); /* last */
+        put16(r + 32, 4000);  /* src port */
+        put16(r + 34, 443);   /* dst port */
+        r[38] = 6;            /* proto */
+    }
+    feed(h, "10.0.0.9", 2056, v5, sizeof v5);
+    assert_int_equal(g.n, 4);
+    assert_int_equal(g.f[3].version, 5);
+    assert_int_equal(g.f[3].odid, 3);
+    assert_int_equal(g.f[3].bytes, 1000);
+    fk_addr_format(&g.f[3].src, s, sizeof s);
+    assert_string_equal(s, "10.0.0.2");
+    fk_collector_destroy(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ipfix_data_before_template),
+        cmocka_unit_test(same_template_id_in_two_domains_varlen_enterprise),
+        cmocka_unit_test(options_sampling_applied_and_scaled),
+        cmocka_unit_test(v9_data_before_template_and_v5),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
