@@ -9,10 +9,11 @@
 #include "flow/flow_table.h"
 #include "packet/packet.h"
 
-static const int links[] = {FK__LINK_EN10MB, FK__LINK_LINUX_SLL, FK__LINK_LINUX_SLL2,
-                            FK__LINK_NULL,   FK__LINK_LOOP,      FK__LINK_RAW,
-                            FK__LINK_IPV4,   FK__LINK_IPV6,      FK__LINK_RAW_DLT,
-                            147 /* unsupported */};
+static const int links[] = {FK__LINK_EN10MB,     FK__LINK_LINUX_SLL,
+                            FK__LINK_LINUX_SLL2, FK__LINK_NULL,
+                            FK__LINK_LOOP,       FK__LINK_RAW,
+                            FK__LINK_IPV4,       FK__LINK_IPV6,
+                            FK__LINK_RAW_DLT,    147 /* unsupported */};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
