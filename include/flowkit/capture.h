@@ -79,7 +79,8 @@ typedef enum fk_capture_param {
     FK_CAP_WORKERS = 201,
     /** int, seconds without packets before a flow ends [1, 86400], default 15. */
     FK_CAP_IDLE_TIMEOUT = 202,
-    /** int, seconds after which a long flow is reported and goes on [1, 604800], default 1800. */
+    /** int, seconds after which a long flow is reported and goes on [0, 604800]; 0 = never;
+     *  default 1800. */
     FK_CAP_ACTIVE_TIMEOUT = 203,
     /** int, flows kept in all tables together [16, 2^28], default 262144. */
     FK_CAP_MAX_FLOWS = 204,

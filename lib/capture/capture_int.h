@@ -55,6 +55,19 @@ typedef struct fk__cap_evt {
     } u;
 } fk__cap_evt;
 
+/* Dispatch side, with workers: where the first fragment of an IP datagram
+ * went, so its later fragments (no ports, so another hash) follow it to the
+ * worker whose flow table knows the datagram. Direct-mapped. */
+#define FK__FRAG_ROUTES 4096
+typedef struct fk__frag_route {
+    uint8_t src[16];
+    uint8_t dst[16];
+    uint32_t id;
+    uint8_t proto;
+    uint8_t used;
+    uint16_t worker;
+} fk__frag_route;
+
 typedef struct fk__cap_worker {
     fk_capture *h;
     size_t index;
@@ -99,6 +112,7 @@ struct fk_capture {
     fk__flow_table *table; /* workers == 0 */
     fk__cap_worker *workers;
     size_t nworkers;
+    fk__frag_route *frag_routes; /* FK__FRAG_ROUTES entries when nworkers > 0 */
     unsigned decode_flags;
 
     uint64_t packet_limit; /* 0 = none */

@@ -68,7 +68,8 @@ int fk__dispatch_start(fk_capture *h)
         /* max_flows is the total: shards share it. */
         cfg.max_flows = (uint32_t)((max_flows + (int64_t)n - 1) / (int64_t)n);
         h->workers = fk__calloc(n, sizeof *h->workers);
-        if (!h->workers)
+        h->frag_routes = fk__calloc(FK__FRAG_ROUTES, sizeof *h->frag_routes);
+        if (!h->workers || !h->frag_routes)
             rc = fk__error(FK_ENOMEM, "capture: out of memory for workers");
         for (size_t i = 0; rc == 0 && i < n; i++) {
             h->nworkers++;
@@ -91,6 +92,8 @@ void fk__dispatch_teardown(fk_capture *h)
         fk__worker_stop(&h->workers[i]);
     fk__free(h->workers);
     h->workers = NULL;
+    fk__free(h->frag_routes);
+    h->frag_routes = NULL;
     h->nworkers = 0;
     fk__flow_table_destroy(h->table);
     h->table = NULL;
@@ -126,6 +129,38 @@ static void tick(fk_capture *h, int64_t now, bool wait)
     }
 }
 
+static size_t frag_slot(const fk__packet *p)
+{
+    uint32_t x = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        x = (x ^ (uint32_t)(p->src[i] ^ p->dst[i])) * 16777619u;
+    x = (x ^ p->frag_id) * 16777619u;
+    x = (x ^ p->proto) * 16777619u;
+    return x % FK__FRAG_ROUTES;
+}
+
+/* The worker for a packet: the symmetric flow hash; for later fragments the
+ * worker their first fragment went to (when still remembered). */
+static size_t pick_worker(fk_capture *h, const fk__packet *p)
+{
+    size_t w = fk__flow_hash(p) % h->nworkers;
+    if (!(p->flags & FK__PKT_F_FRAG))
+        return w;
+    fk__frag_route *r = &h->frag_routes[frag_slot(p)];
+    if (p->flags & FK__PKT_F_FIRST_FRAG) {
+        memcpy(r->src, p->src, 16);
+        memcpy(r->dst, p->dst, 16);
+        r->id = p->frag_id;
+        r->proto = p->proto;
+        r->used = 1;
+        r->worker = (uint16_t)w;
+    } else if (r->used && r->id == p->frag_id && r->proto == p->proto &&
+               memcmp(r->src, p->src, 16) == 0 && memcmp(r->dst, p->dst, 16) == 0) {
+        w = r->worker;
+    }
+    return w;
+}
+
 static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pkthdr *hdr,
                           const u_char *data)
 {
@@ -146,7 +181,7 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
         if (h->table) {
             fk__flow_table_add(h->table, &pkt);
         } else {
-            fk__cap_worker *w = &h->workers[fk__flow_hash(&pkt) % h->nworkers];
+            fk__cap_worker *w = &h->workers[pick_worker(h, &pkt)];
             fk__cap_msg *m = fk__spsc_reserve(&w->in);
             if (m) {
                 m->kind = FK__MSG_PACKET;

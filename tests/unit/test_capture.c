@@ -700,6 +700,50 @@ static void two_files_merge(void **state)
     free(c);
 }
 
+/* With workers, a later IP fragment (no ports: another hash) must reach the
+ * worker that saw its first fragment, so each datagram counts to its flow. */
+static void fragments_follow_first_fragment(void **state)
+{
+    (void)state;
+    char path[160];
+    snprintf(path, sizeof path, "%s/frags.pcap", tmpdir);
+    pcap_w w;
+    pw_open(&w, path);
+    uint8_t f[256], l4[128];
+    for (unsigned i = 0; i < 16; i++) {
+        /* First fragment: UDP header + 32 bytes, MF set, offset 0. */
+        size_t n = udp(l4, 20000 + i, 9000, 32 + 40);
+        size_t len = ip4(f, A4, B4, 17, l4, 8 + 32);
+        put16(f + 14 + 4, 100 + i); /* identification */
+        put16(f + 14 + 6, 0x2000);  /* MF */
+        pw_add(&w, i * 10, f, len, len);
+        /* Second fragment: the remaining 40 bytes at offset 40 (5 units). */
+        len = ip4(f, A4, B4, 17, l4 + 40, n - 40);
+        put16(f + 14 + 4, 100 + i);
+        put16(f + 14 + 6, 5);
+        pw_add(&w, i * 10, f, len, len);
+    }
+    pw_close(&w);
+    for (int workers = 0; workers <= 3; workers += 3) {
+        fk_capture *h;
+        collected *c = calloc(1, sizeof *c);
+        assert_int_equal(fk_capture_create(&h), 0);
+        assert_int_equal(fk_capture_add_file(h, path), 0);
+        assert_int_equal(fk_capture_set_int(h, FK_CAP_WORKERS, workers), 0);
+        assert_int_equal(fk_capture_set_callback(h, collect, c), 0);
+        assert_int_equal(fk_capture_activate(h), 0);
+        assert_int_equal(fk_capture_run(h), 0);
+        assert_int_equal(c->nflows, 16);
+        for (size_t i = 0; i < c->nflows; i++) {
+            assert_int_equal(c->flows[i].dst_port, 9000);
+            assert_int_equal(c->flows[i].packets, 2);
+            assert_int_equal(c->flows[i].bytes, (20 + 40) + (20 + 40));
+        }
+        fk_capture_destroy(h);
+        free(c);
+    }
+}
+
 /* ---- pcap store -------------------------------------------------------- */
 
 static size_t count_pcap(const char *path)
@@ -924,6 +968,7 @@ int main(void)
         cmocka_unit_test(dispatch_in_steps_and_break),
         cmocka_unit_test(stop_flushes_early),
         cmocka_unit_test(two_files_merge),
+        cmocka_unit_test(fragments_follow_first_fragment),
         cmocka_unit_test(store_rotates_and_keeps),
         cmocka_unit_test(store_names),
         cmocka_unit_test(ring_basics),
