@@ -40,6 +40,20 @@ static inline uint64_t be_read(const uint8_t *p, size_t len)
     }
 }
 
+/* Milliseconds to ns, saturating: exporters may send any 64-bit value. */
+static int64_t ms_to_ns(uint64_t ms)
+{
+    return ms > (uint64_t)(INT64_MAX / 1000000) ? INT64_MAX : (int64_t)ms * 1000000;
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
 int64_t fk__ntp_to_ns(uint64_t ntp, int micro)
 {
     uint64_t sec = ntp >> 32;
@@ -433,7 +447,7 @@ int fk__plan_value(const fk__plan *plan, const uint8_t *rec, const uint32_t *off
         break;
     case FK_IE_DATE_TIME_MILLISECONDS:
         out->u = be_read(v, 8);
-        out->i = (int64_t)out->u * 1000000;
+        out->i = ms_to_ns(out->u);
         break;
     case FK_IE_DATE_TIME_MICROSECONDS:
     case FK_IE_DATE_TIME_NANOSECONDS:
@@ -558,11 +572,11 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
             have_end |= 1u << T_S;
             break;
         case FK__OP_START_MS:
-            tstart[T_MS] = (int64_t)be_read(v, 8) * 1000000;
+            tstart[T_MS] = ms_to_ns(be_read(v, 8));
             have_start |= 1u << T_MS;
             break;
         case FK__OP_END_MS:
-            tend[T_MS] = (int64_t)be_read(v, 8) * 1000000;
+            tend[T_MS] = ms_to_ns(be_read(v, 8));
             have_end |= 1u << T_MS;
             break;
         case FK__OP_START_US:
@@ -598,7 +612,7 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
             have_end |= 1u << T_DELTA;
             break;
         case FK__OP_SYS_INIT_MS:
-            sys_init = (int64_t)be_read(v, 8) * 1000000;
+            sys_init = ms_to_ns(be_read(v, 8));
             have_sys_init_field = 1;
             break;
         default:
@@ -610,15 +624,15 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
         out->dst_port = icmp;
     if (have_start | have_end) {
         if (sys_init != 0) {
-            tstart[T_UPTIME] = sys_init + (int64_t)start_up * 1000000;
-            tend[T_UPTIME] = sys_init + (int64_t)end_up * 1000000;
+            tstart[T_UPTIME] = add_sat(sys_init, ms_to_ns(start_up));
+            tend[T_UPTIME] = add_sat(sys_init, ms_to_ns(end_up));
         } else {
             have_start &= ~(1u << T_UPTIME);
             have_end &= ~(1u << T_UPTIME);
         }
         int64_t export_ns = tc ? tc->export_time_ns : 0;
-        tstart[T_DELTA] = export_ns - (int64_t)start_delta * 1000;
-        tend[T_DELTA] = export_ns - (int64_t)end_delta * 1000;
+        tstart[T_DELTA] = add_sat(export_ns, -(int64_t)(start_delta & 0xffffffffu) * 1000);
+        tend[T_DELTA] = add_sat(export_ns, -(int64_t)(end_delta & 0xffffffffu) * 1000);
         for (int k = T_FORMS - 1; k >= 0; k--)
             if (have_start & (1u << k)) {
                 out->start_ns = tstart[k];
