@@ -324,10 +324,30 @@ static void drain_fd(int fd)
 
 /* End the capture: close sources and store files, flush every table and
  * deliver what it emits. */
+/* Live devices outside immediate mode hand packets over in blocks retired
+ * at the latest after the 100 ms read timeout: read what the kernel still
+ * holds before closing, for at most 150 ms. */
+static void drain_live(fk_capture *h)
+{
+    if (h->offline || h->limit_reached || fk__params_int(&h->params, FK_CAP_IMMEDIATE))
+        return;
+    int64_t end = fk__mono_ns() + 150 * INT64_C(1000000);
+    while (!h->limit_reached) {
+        int64_t left = end - fk__mono_ns();
+        if (left <= 0)
+            break;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+        if (read_live(h, 0))
+            break;
+    }
+}
+
 static void finish(fk_capture *h)
 {
     if (h->finished)
         return;
+    drain_live(h);
     for (size_t i = 0; i < h->nsources; i++) {
         fk__cap_source *s = &h->sources[i];
         fk__source_close(s);

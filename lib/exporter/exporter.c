@@ -788,6 +788,16 @@ int fk_exporter_activate(fk_exporter *h)
             return fk__error(FK_ENOTACTIVATED, "exporter: not activated");                         \
     } while (0)
 
+static uint16_t icmp_reply(uint8_t proto, uint16_t type_code)
+{
+    unsigned type = type_code >> 8;
+    if (proto == 1 && (type == 8 || type == 13 || type == 15 || type == 17))
+        return (uint16_t)((type == 8 ? 0 : type + 1) << 8);
+    if (proto == 58 && type == 128)
+        return 129 << 8;
+    return type_code;
+}
+
 static int add_flow_one(fk_exporter *h, const fk_flow *f, const fk_exporter_process *proc, bool rev)
 {
     uint8_t rec[FK__EXP_RECORD_MAX];
@@ -824,6 +834,12 @@ int fk_exporter_add_flow_process(fk_exporter *h, const fk_flow *flow,
     r.dst = flow->src;
     r.src_port = flow->dst_port;
     r.dst_port = flow->src_port;
+    if (flow->proto == 1 || flow->proto == 58) {
+        /* ICMP "ports" are type * 256 + code of the forward packets: the
+         * reply direction gets the reply type where there is one. */
+        r.src_port = 0;
+        r.dst_port = icmp_reply(flow->proto, flow->dst_port);
+    }
     r.bytes = flow->rev_bytes;
     r.packets = flow->rev_packets;
     r.tcp_flags = flow->rev_tcp_flags;

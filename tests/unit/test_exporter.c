@@ -766,6 +766,22 @@ static void events_and_biflows(void **state)
     assert_int_equal(rec_uint(&m.rec[3], 0, 6), 0x12);
     assert_int_equal(rec_uint(&m.rec[3], 0, 8), 0x0ad50002);
     assert_int_equal(rec_uint(&m.rec[3], 0, 11), 40001);
+    /* ICMP echo: the reply direction has type 0 (echo reply), no "source port". */
+    fk_flow icmp = v4_flow(2);
+    icmp.proto = 1;
+    icmp.src_port = 0;
+    icmp.dst_port = 8 << 8;
+    icmp.present |= FK_FLOW_HAS_REVERSE;
+    icmp.rev_packets = 1;
+    assert_int_equal(fk_exporter_add_flow(h, &icmp), 0);
+    assert_int_equal(fk_exporter_flush(h), 0);
+    assert_true(recv_msg(rx, &m, 2000));
+    decode(&c, &m);
+    assert_int_equal(m.nrec, 2);
+    assert_int_equal(rec_uint(&m.rec[0], 0, 11), 2048);
+    assert_int_equal(rec_uint(&m.rec[1], 0, 7), 0);
+    assert_int_equal(rec_uint(&m.rec[1], 0, 11), 0);
+    assert_int_equal(rec_uint(&m.rec[1], 0, 8), 0x0ad50002);
     fk_exporter_destroy(h);
 
     /* Default biflow = 1: one record with RFC 5103 reverse elements. */
