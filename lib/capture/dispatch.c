@@ -188,12 +188,18 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
                 m->pkt = pkt;
                 fk__spsc_commit(&w->in);
                 w->pending = true;
+                /* A kernel block may hold thousands of packets: do not let
+                 * a sleeping worker's queue fill up before the batch ends. */
+                if (++w->since_wake >= w->wake_every)
+                    fk__worker_wake(w);
             } else if (h->offline) {
                 /* A file can wait: no drops in replay. */
                 fk__cap_msg msg = {.kind = FK__MSG_PACKET, .pkt = pkt};
                 fk__worker_push(h, w, &msg, true);
             } else {
                 h->queue_drops++;
+                if (w->since_wake)
+                    fk__worker_wake(w);
             }
         }
     } else if (st == FK__PKT_NOT_IP) {
