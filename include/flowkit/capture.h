@@ -95,7 +95,17 @@ typedef enum fk_capture_param {
     FK_CAP_PCAP_ROTATE_SECONDS = 302,
     /** int, keep only the newest N files written [0, 1000000]; 0 = keep all. */
     FK_CAP_PCAP_KEEP_FILES = 303,
-    /* ---- 400-499: process attribution (reserved) ---- */
+    /* ---- process attribution ---- */
+    /** bool, attribute TCP/UDP packets to local processes and keep the per-process accounting
+     *  read by fk_capture_rank(), default 0. Needs root (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to
+     *  see every process's sockets. */
+    FK_CAP_ATTRIBUTION = 400,
+    /** int, milliseconds between full socket-table dumps and process-index refreshes
+     *  [10, 60000], default 1000; runtime-settable. */
+    FK_CAP_SYNC_INTERVAL = 401,
+    /** int, seconds of per-second history kept per process (longest rank window) [1, 86400],
+     *  default 60. */
+    FK_CAP_HISTORY_SECONDS = 402,
     /* ---- limits ---- */
     /** double, CPU for the process in cores [0, 4096]; 0 = no limit. */
     FK_CAP_CPU_LIMIT = 500,
@@ -171,6 +181,8 @@ typedef struct fk_capture_stats {
     uint64_t store_packets;  /**< pcap store: packets written. */
     uint64_t store_bytes;    /**< pcap store: bytes written, file headers included. */
     uint64_t store_errors;   /**< pcap store: write or open failures. */
+    uint64_t attrib_hits;    /**< TCP/UDP packets attributed to a process (#FK_CAP_ATTRIBUTION). */
+    uint64_t attrib_misses;  /**< TCP/UDP packets with a local end counted as "unknown". */
 } fk_capture_stats;
 
 /**

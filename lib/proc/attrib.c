@@ -215,8 +215,19 @@ typedef struct bucket_rate {
     int64_t last_ns;
 } bucket_rate;
 
+/* Later IP fragments carry no ports: they take those of their first
+ * fragment (direct-mapped by addresses and IP id). */
+#define FRAG_SLOTS 1024
+typedef struct frag_slot {
+    uint8_t src[16], dst[16];
+    uint32_t id;
+    uint16_t sport, dport;
+    uint8_t proto, used;
+} frag_slot;
+
 struct fk__attrib {
     pthread_mutex_t lock;
+    frag_slot frags[FRAG_SLOTS];
     fk__attrib_config cfg;
     char *proc_root;
     fk__sockdiag *diag;
@@ -266,8 +277,8 @@ void fk__attrib_config_default(fk__attrib_config *c)
     c->history_seconds = 60;
     c->sync_interval_ns = 1000000000;
     c->ewma_tau_sec = 5.0;
-    c->queries_per_sec = 2000;
-    c->scans_per_sec = 200;
+    c->queries_per_sec = 5000;
+    c->scans_per_sec = 2000;
     c->conn_idle_ns = 120 * (int64_t)1000000000;
     c->use_netlink = 1;
 }
@@ -423,6 +434,20 @@ void fk__attrib_destroy(fk__attrib *a)
 {
     if (!a)
         return;
+    fk__pidindex_stats ps = {0};
+    if (a->index)
+        fk__pidindex_get_stats(a->index, &ps);
+    FK__LOG_INFO(
+        "proc",
+        "attribution: packets %llu hits %llu misses %llu conns %llu late %llu queries %llu "
+        "(found %llu) dumps %llu index scans %llu rate-limited %llu fd scans %llu "
+        "readlinks %llu",
+        (unsigned long long)a->stats.packets, (unsigned long long)a->stats.hits,
+        (unsigned long long)a->stats.misses, (unsigned long long)a->stats.conns,
+        (unsigned long long)a->stats.resolved_late, (unsigned long long)a->stats.queries,
+        (unsigned long long)a->stats.query_hits, (unsigned long long)a->stats.dumps,
+        (unsigned long long)a->stats.index_scans, (unsigned long long)a->stats.rate_limited,
+        (unsigned long long)ps.fd_scans, (unsigned long long)ps.readlinks);
     for (size_t i = 0; i < a->nconn_buckets; i++) {
         conn *c = a->conns[i];
         while (c) {
@@ -611,15 +636,61 @@ static row *account(fk__attrib *a, const tkey *k, bool sent, const fk__attrib_pk
     return r;
 }
 
-int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *p, uint32_t *pid_out, char *name_out)
+static frag_slot *frag_lookup(fk__attrib *a, const fk__attrib_pkt *p)
+{
+    uint8_t s[16], d[16];
+    norm_addr(s, &p->src);
+    norm_addr(d, &p->dst);
+    uint32_t h = p->frag_id * 2654435761u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ s[i] ^ ((uint32_t)d[i] << 8)) * 16777619u;
+    frag_slot *f = &a->frags[(h ^ p->proto) % FRAG_SLOTS];
+    if (p->frag == 1) {
+        memcpy(f->src, s, 16);
+        memcpy(f->dst, d, 16);
+        f->id = p->frag_id;
+        f->proto = p->proto;
+        f->sport = p->sport;
+        f->dport = p->dport;
+        f->used = 1;
+        return f;
+    }
+    if (f->used && f->id == p->frag_id && f->proto == p->proto && !memcmp(f->src, s, 16) &&
+        !memcmp(f->dst, d, 16))
+        return f;
+    return NULL;
+}
+
+void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns)
+{
+    pthread_mutex_lock(&a->lock);
+    a->cfg.sync_interval_ns = ns;
+    pthread_mutex_unlock(&a->lock);
+}
+
+int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *pin, uint32_t *pid_out, char *name_out)
 {
     if (pid_out)
         *pid_out = 0;
     if (name_out)
         name_out[0] = '\0';
-    if (p->proto != 6 && p->proto != 17)
+    if (pin->proto != 6 && pin->proto != 17)
         return 1;
     pthread_mutex_lock(&a->lock);
+    fk__attrib_pkt copy;
+    const fk__attrib_pkt *p = pin;
+    if (pin->frag) {
+        frag_slot *f = frag_lookup(a, pin);
+        if (!f) {
+            pthread_mutex_unlock(&a->lock);
+            return 1; /* its first fragment was not seen */
+        }
+        copy = *pin;
+        copy.sport = f->sport;
+        copy.dport = f->dport;
+        copy.tcp_flags = pin->frag == 2 ? 0 : pin->tcp_flags;
+        p = &copy;
+    }
     if (p->ts_ns > a->now_ns)
         a->now_ns = p->ts_ns;
     bool out = false, in = false;

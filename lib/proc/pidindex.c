@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -15,6 +16,7 @@
 #include "core/log.h"
 
 #define MRU_LEN 8
+#define SWEEP_GAP_NS 100000000 /* 100 ms */
 
 struct fk__pidindex {
     char *root;
@@ -23,6 +25,7 @@ struct fk__pidindex {
     uint64_t gen;
     uint64_t find_gen;
     uint32_t mru[MRU_LEN]; /* pids that most recently gained a socket */
+    int64_t last_sweep_ns; /* the uid sweep of a miss is the expensive step */
     fk__pidindex_stats stats;
 };
 
@@ -300,7 +303,16 @@ uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
     /* 2. New processes and changed fd sets. */
     if (fk__pidindex_refresh(ix) == 0 && (pid = fk__pidindex_lookup(ix, inode)) != 0)
         return pid;
-    /* 3. Every process of the socket's uid (all, when unknown). */
+    /* 3. Every process of the socket's uid (all, when unknown): at most
+     * once per SWEEP_GAP_NS, so a storm of misses for sockets that are
+     * already closed cannot stall the packet path. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (ix->last_sweep_ns && now - ix->last_sweep_ns < SWEEP_GAP_NS)
+        return 0;
+    ix->last_sweep_ns = now;
+    ix->stats.sweeps++;
     for (size_t i = 0; i < ix->procs.cap; i++) {
         if (!ix->procs.keys[i])
             continue;

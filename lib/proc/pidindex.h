@@ -40,6 +40,7 @@ typedef struct fk__pidindex_stats {
     uint64_t fd_scans;   /* fd directories read */
     uint64_t readlinks;  /* fd links read */
     uint64_t miss_scans; /* targeted rescans after a miss */
+    uint64_t sweeps;     /* ... that went on to every process of the uid */
 } fk__pidindex_stats;
 
 typedef struct fk__pidindex fk__pidindex;
