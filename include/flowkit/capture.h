@@ -68,7 +68,9 @@ typedef enum fk_capture_param {
     FK_CAP_BUFFER_SIZE = 102,
     /** string, BPF filter (pcap-filter(7)), NULL = none; runtime-settable. */
     FK_CAP_FILTER = 103,
-    /** bool, deliver packets as they arrive (no kernel batching delay), default 1. */
+    /** bool, deliver each packet as it arrives instead of in kernel blocks retired at least
+     *  every 100 ms; default 0. libpcap's immediate mode uses fixed kernel slots of snaplen
+     *  size (TPACKET_V2), so the buffer holds far fewer packets: lower the snaplen with it. */
     FK_CAP_IMMEDIATE = 104,
     /** bool, count VXLAN (UDP 4789) / GENEVE (UDP 6081) traffic as its inner flows, default 0. */
     FK_CAP_DECODE_TUNNELS = 105,

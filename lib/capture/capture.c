@@ -27,8 +27,9 @@ static const fk_param_info capture_params[] = {
      "bytes", "kernel capture buffer per device (0 = libpcap default)"},
     {FK_CAP_FILTER, "filter", FK_PARAM_STRING, FK_PARAM_RUNTIME, 0, 0, 0, 0, 0, 0, NULL, "",
      "BPF filter expression (pcap-filter(7)); may change while capturing"},
-    {FK_CAP_IMMEDIATE, "immediate", FK_PARAM_BOOL, 0, 0, 1, 1, 0, 0, 0, NULL, "",
-     "deliver packets as soon as they arrive"},
+    {FK_CAP_IMMEDIATE, "immediate", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
+     "deliver each packet at once (libpcap then uses fixed snaplen-sized kernel slots: "
+     "lower snaplen with it) instead of in blocks of at most 100 ms"},
     {FK_CAP_DECODE_TUNNELS, "decode_tunnels", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
      "count VXLAN (UDP 4789) and GENEVE (UDP 6081) traffic as its inner flows"},
     /* pipeline */

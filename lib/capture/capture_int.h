@@ -78,10 +78,12 @@ typedef struct fk__cap_worker {
     fk__spsc out; /* worker -> dispatch */
     int wake_fd;  /* eventfd the worker sleeps on */
     atomic_int sleeping;
-    bool pending;   /* dispatch side: messages pushed since the last wake */
-    bool flushing;  /* worker side: in a flush, event pushes wait */
-    void *ctx;      /* worker side: sink context */
-    size_t flushed; /* dispatch side: FLUSHED marks received */
+    bool pending;        /* dispatch side: messages pushed since the last wake */
+    unsigned since_wake; /* dispatch side: packets pushed since the last wake */
+    unsigned wake_every; /* dispatch side: wake after this many (<= queue / 4) */
+    bool flushing;       /* worker side: in a flush, event pushes wait */
+    void *ctx;           /* worker side: sink context */
+    size_t flushed;      /* dispatch side: FLUSHED marks received */
     fk__flow_table *table;
     /* Published by the worker for fk_capture_get_stats(). */
     atomic_uint_least64_t st_active, st_created, st_evicted, st_records, st_events;

@@ -194,12 +194,18 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
                 m->pkt = pkt;
                 fk__spsc_commit(&w->in);
                 w->pending = true;
+                /* A kernel block may hold thousands of packets: do not let
+                 * a sleeping worker's queue fill up before the batch ends. */
+                if (++w->since_wake >= w->wake_every)
+                    fk__worker_wake(w);
             } else if (h->offline) {
                 /* A file can wait: no drops in replay. */
                 fk__cap_msg msg = {.kind = FK__MSG_PACKET, .pkt = pkt};
                 fk__worker_push(h, w, &msg, true);
             } else {
                 h->queue_drops++;
+                if (w->since_wake)
+                    fk__worker_wake(w);
             }
         }
     } else if (st == FK__PKT_NOT_IP) {
@@ -330,10 +336,30 @@ static void drain_fd(int fd)
 
 /* End the capture: close sources and store files, flush every table and
  * deliver what it emits. */
+/* Live devices outside immediate mode hand packets over in blocks retired
+ * at the latest after the 100 ms read timeout: read what the kernel still
+ * holds before closing, for at most 150 ms. */
+static void drain_live(fk_capture *h)
+{
+    if (h->offline || h->limit_reached || fk__params_int(&h->params, FK_CAP_IMMEDIATE))
+        return;
+    int64_t end = fk__mono_ns() + 150 * INT64_C(1000000);
+    while (!h->limit_reached) {
+        int64_t left = end - fk__mono_ns();
+        if (left <= 0)
+            break;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+        if (read_live(h, 0))
+            break;
+    }
+}
+
 static void finish(fk_capture *h)
 {
     if (h->finished)
         return;
+    drain_live(h);
     for (size_t i = 0; i < h->nsources; i++) {
         fk__cap_source *s = &h->sources[i];
         fk__source_close(s);

@@ -158,6 +158,8 @@ int fk__worker_start(fk__cap_worker *w, fk_capture *h, size_t index, const fk__f
                            sizeof(fk__cap_evt));
     if (rc < 0)
         return rc;
+    size_t quarter = fk__spsc_capacity(&w->in) / 4;
+    w->wake_every = (unsigned)(quarter < 1 ? 1 : quarter > 256 ? 256 : quarter);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0)
         return fk__error_errno(FK_EIO, "capture: eventfd for worker %zu", index);
@@ -181,6 +183,7 @@ int fk__worker_start(fk__cap_worker *w, fk_capture *h, size_t index, const fk__f
 void fk__worker_wake(fk__cap_worker *w)
 {
     w->pending = false;
+    w->since_wake = 0;
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&w->sleeping))
         signal_fd(w->wake_fd);

@@ -514,7 +514,9 @@ int fk_collector_activate(fk_collector *h)
     h->batch = (size_t)fk__params_int(&h->params, FK_COL_RECV_BATCH);
     h->scale_sampling = (int)fk__params_int(&h->params, FK_COL_SCALE_SAMPLING);
     int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, deliver, h);
-    if (rc == FK_OK)
+    /* Receive buffers only when there are sockets to read (feed-only
+     * collectors, as in tests and fuzzing, need none). */
+    if (rc == FK_OK && h->nlisteners > 0)
         rc = alloc_batch(h);
     if (rc == FK_OK) {
         h->epfd = epoll_create1(EPOLL_CLOEXEC);

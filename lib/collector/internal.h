@@ -117,8 +117,15 @@ typedef struct fk__sink_ops {
     /* Open (or reopen) the file; write a header if the file is empty. */
     int (*open)(fk__sink *k);
     int (*write)(fk__sink *k, const fk_flow *flow);
+    /* Push buffered records to the FILE (may be NULL). */
+    int (*flush)(fk__sink *k);
     void (*close)(fk__sink *k);
+    void (*free_priv)(void *priv); /* may be NULL */
 } fk__sink_ops;
+
+/* IPFIX file format (sink_ipfix.c). */
+extern const fk__sink_ops fk__sink_ipfix_ops;
+int fk__sink_ipfix_priv(fk__sink *k);
 
 struct fk__sink {
     const fk__sink_ops *ops;

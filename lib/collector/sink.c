@@ -41,7 +41,7 @@ static void jsonl_close(fk__sink *k)
     (void)k;
 }
 
-static const fk__sink_ops jsonl_ops = {"jsonl", jsonl_open, jsonl_write, jsonl_close};
+static const fk__sink_ops jsonl_ops = {"jsonl", jsonl_open, jsonl_write, NULL, jsonl_close, NULL};
 
 /* ---- CSV ---------------------------------------------------------------- */
 
@@ -90,7 +90,7 @@ static int csv_write(fk__sink *k, const fk_flow *f)
     return FK_OK;
 }
 
-static const fk__sink_ops csv_ops = {"csv", csv_open, csv_write, jsonl_close};
+static const fk__sink_ops csv_ops = {"csv", csv_open, csv_write, NULL, jsonl_close, NULL};
 
 /* ---- common ------------------------------------------------------------- */
 
@@ -106,10 +106,7 @@ int fk__sink_create(fk__sink **out, const char *uri)
     else if (colon && n == 3 && strncmp(uri, "csv", 3) == 0)
         ops = &csv_ops;
     else if (colon && n == 5 && strncmp(uri, "ipfix", 5) == 0)
-        return fk__error(FK_EUNSUPPORTED,
-                         "output \"%s\": IPFIX file output needs the IPFIX encoder, which this "
-                         "build does not have yet",
-                         uri);
+        ops = &fk__sink_ipfix_ops;
     else
         return fk__error(FK_EINVAL,
                          "output \"%s\": expected jsonl:-, jsonl:PATH, csv:-, csv:PATH or "
@@ -122,6 +119,14 @@ int fk__sink_create(fk__sink **out, const char *uri)
     if (!k)
         return fk__error(FK_ENOMEM, "output: out of memory");
     k->ops = ops;
+    if (ops == &fk__sink_ipfix_ops && strcmp(path, "-") == 0) {
+        fk__free(k);
+        return fk__error(FK_EINVAL, "output \"%s\": IPFIX output needs a file path", uri);
+    }
+    if (ops == &fk__sink_ipfix_ops && fk__sink_ipfix_priv(k) != FK_OK) {
+        fk__free(k);
+        return fk_error_last()->code;
+    }
     if (strcmp(path, "-") != 0) {
         k->path = fk__strdup(path);
         if (!k->path) {
@@ -151,7 +156,8 @@ void fk__sink_destroy(fk__sink *k)
     if (!k)
         return;
     sink_close_file(k);
-    fk__free(k->priv);
+    if (k->ops->free_priv)
+        k->ops->free_priv(k->priv);
     fk__free(k->path);
     fk__free(k);
 }
@@ -236,6 +242,11 @@ int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
 
 int fk__sink_flush(fk__sink *k)
 {
+    if (k->fp && k->ops->flush) {
+        int rc = k->ops->flush(k);
+        if (rc)
+            return rc;
+    }
     if (k->fp && fflush(k->fp) != 0)
         return fk__error_errno(FK_EIO, "%s:%s: flush failed", k->ops->scheme,
                                k->path ? k->path : "-");

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture/capture_int.h"
 #include "capture/spsc.h"
+#include "core/alloc.h"
 #include "capture/store.h"
 #include "fk_test.h"
 
@@ -588,6 +590,34 @@ static void missing_device_is_enodev(void **state)
     fk_capture_destroy(h);
 }
 
+/* The default device list: every entry is a kernel interface that is up
+ * and not loopback (nothing is opened). */
+static void default_devices_are_up_non_loopback(void **state)
+{
+    (void)state;
+    char **names = NULL;
+    size_t n = 0;
+    int rc = fk__capture_default_devices(&names, &n);
+    if (rc == FK_ENODEV)
+        skip(); /* no interface up here besides loopback */
+    assert_int_equal(rc, 0);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        char path[300];
+        snprintf(path, sizeof path, "/sys/class/net/%s/flags", names[i]);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        unsigned flags = 0;
+        assert_int_equal(fscanf(f, "%x", &flags), 1);
+        fclose(f);
+        assert_true(flags & 0x1);  /* IFF_UP */
+        assert_false(flags & 0x8); /* IFF_LOOPBACK */
+        assert_string_not_equal(names[i], "any");
+        fk__free(names[i]);
+    }
+    fk__free(names);
+}
+
 /* ---- run limits, break, dispatch --------------------------------------- */
 
 static void packet_count_limit(void **state)
@@ -962,6 +992,7 @@ int main(void)
         cmocka_unit_test(set_after_activate),
         cmocka_unit_test(failed_activate_stays_configurable),
         cmocka_unit_test(missing_device_is_enodev),
+        cmocka_unit_test(default_devices_are_up_non_loopback),
         cmocka_unit_test(replay_matches_truth_inline),
         cmocka_unit_test(replay_matches_truth_workers),
         cmocka_unit_test(packet_count_limit),

@@ -4,6 +4,7 @@
  * options data with sampling (and --scale-sampling), varlen and enterprise
  * fields in a template, UDP template expiry, v9 and v5. */
 #include <flowkit/flowkit.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -360,6 +361,81 @@ static void v9_data_before_template_and_v5(void **state)
     fk_collector_destroy(h);
 }
 
+/* Flows written to an IPFIX file come back unchanged through the decoder. */
+static void ipfix_file_output_reads_back(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fk_ipfix_out_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], uri[300];
+    snprintf(path, sizeof path, "%s/flows.ipfix", dir);
+    snprintf(uri, sizeof uri, "ipfix:%s", path);
+    got g = {0};
+    fk_collector *h;
+    assert_int_equal(fk_collector_create(&h), 0);
+    assert_int_equal(fk_collector_set_callback(h, on_flow, &g), 0);
+    assert_int_equal(fk_collector_add_output(h, uri), 0);
+    assert_int_equal(fk_collector_add_output(h, "ipfix:-"), FK_EINVAL);
+    assert_int_equal(fk_collector_activate(h), 0);
+    /* IPv4 and IPv6 flows from IPv4 and IPv6 exporters, through the encoder. */
+    enc x4, x6;
+    enc_new(&x4);
+    enc_new(&x6);
+    assert_int_equal(fk_ipfix_encoder_add_template(x4.e, 256, v4_fields, 9, 0), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(x6.e, 256, v6_fields, 7, 0), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x4.e, x4.buf, sizeof x4.buf, 9, 1795435202), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x4.e, 256), 0);
+    for (int i = 0; i < 20; i++) {
+        fk_flow a = flow4("192.0.2.1", "192.0.2.200", 100u + (unsigned)i);
+        assert_int_equal(fk_ipfix_encoder_add_flow(x4.e, 256, &a), 0);
+    }
+    assert_int_equal(fk_ipfix_encoder_finish(x4.e, &x4.len), 0);
+    feed(h, "10.0.0.1", 4739, x4.buf, x4.len);
+    feed(h, "2001:db8::99", 4739, x4.buf, x4.len);
+    assert_int_equal(g.n, 40);
+    fk_collector_destroy(h);
+    fk_ipfix_encoder_destroy(x4.e);
+    fk_ipfix_encoder_destroy(x6.e);
+
+    size_t len;
+    uint8_t *file = fk_test_read_file(path, &len);
+    assert_non_null(file);
+    fk_ipfix_decoder *d;
+    assert_int_equal(fk_ipfix_decoder_create(&d, NULL), 0);
+    size_t off = 0;
+    unsigned n = 0;
+    while (off < len) {
+        fk_ipfix_header hdr;
+        assert_int_equal(fk_ipfix_parse_header(&hdr, file + off, len - off), 0);
+        assert_int_equal(fk_ipfix_decoder_begin(d, 1, file + off, len - off, NULL), 0);
+        fk_ipfix_item it;
+        int rc;
+        while ((rc = fk_ipfix_decoder_next(d, &it)) == 1) {
+            if (it.kind != FK_IPFIX_ITEM_RECORD)
+                continue;
+            fk_flow f;
+            assert_int_equal(fk_ipfix_record_to_flow(&f, &it.record), 0);
+            assert_true(n < 40);
+            assert_int_equal(f.bytes, g.f[n < 64 ? n : 0].bytes);
+            assert_int_equal(f.start_ns, g.f[n].start_ns);
+            assert_int_equal(f.end_ns, g.f[n].end_ns);
+            assert_int_equal(f.src_port, 5000);
+            fk_ipfix_value v;
+            assert_int_equal(fk_ipfix_record_get(&v, &it.record, 0, 149), 0);
+            assert_int_equal(v.u, 9);
+            n++;
+        }
+        assert_int_equal(rc, 0);
+        off += hdr.length;
+    }
+    assert_int_equal(n, 40);
+    fk_ipfix_decoder_destroy(d);
+    free(file);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +443,7 @@ int main(void)
         cmocka_unit_test(same_template_id_in_two_domains_varlen_enterprise),
         cmocka_unit_test(options_sampling_applied_and_scaled),
         cmocka_unit_test(v9_data_before_template_and_v5),
+        cmocka_unit_test(ipfix_file_output_reads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -296,6 +296,7 @@ class fk_netflow_record(Structure):
         ("field_count", c_size_t),
         ("data", POINTER(c_uint8)),
         ("length", c_size_t),
+        ("ipfix", POINTER(fk_ipfix_record)),  # v9 records; NULL otherwise
     ]
 
 
