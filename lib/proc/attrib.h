@@ -30,7 +30,7 @@ typedef enum fk__dir {
 typedef struct fk__attrib_config {
     const char *proc_root;    /* default "/proc" */
     uint32_t history_seconds; /* per-second ring length; default 60 */
-    int64_t sync_interval_ns; /* full socket dump + index refresh; default 1 s */
+    int64_t sync_interval_ns; /* socket dump cadence (watcher); default 100 ms */
     double ewma_tau_sec;      /* EWMA time constant; default 5 s */
     uint32_t queries_per_sec; /* exact sock_diag queries allowed; default 5000 */
     uint32_t scans_per_sec;   /* targeted index rescans allowed; default 2000 */
@@ -86,6 +86,7 @@ typedef struct fk__attrib_stats {
     uint64_t rate_limited;  /* lookups skipped by the rate limits */
     uint64_t fd_scans;      /* fd directories read (index) */
     uint64_t readlinks;     /* fd links read (index) */
+    uint64_t history_hits;  /* owners found in the watcher's socket history */
 } fk__attrib_stats;
 
 void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);

@@ -303,24 +303,30 @@ uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
     /* 2. New processes and changed fd sets. */
     if (fk__pidindex_refresh(ix) == 0 && (pid = fk__pidindex_lookup(ix, inode)) != 0)
         return pid;
-    /* 3. Every process of the socket's uid (all, when unknown): at most
-     * once per SWEEP_GAP_NS, so a storm of misses for sockets that are
-     * already closed cannot stall the packet path. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    if (ix->last_sweep_ns && now - ix->last_sweep_ns < SWEEP_GAP_NS)
-        return 0;
-    ix->last_sweep_ns = now;
-    ix->stats.sweeps++;
-    for (size_t i = 0; i < ix->procs.cap; i++) {
-        if (!ix->procs.keys[i])
-            continue;
-        fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
-        if (uid != UINT32_MAX && p->uid != uid)
-            continue;
-        if (rescan_once(ix, p) && (pid = fk__pidindex_lookup(ix, inode)) != 0)
-            return pid;
+    /* 3. Processes of the socket's uid that hold sockets (most network
+     * users), then every other process of that uid (all uids when
+     * unknown). The second pass is the expensive one: at most once per
+     * SWEEP_GAP_NS, so a storm of misses for sockets that are already
+     * closed cannot stall the packet path. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            if (ix->last_sweep_ns && now - ix->last_sweep_ns < SWEEP_GAP_NS)
+                return 0;
+            ix->last_sweep_ns = now;
+            ix->stats.sweeps++;
+        }
+        for (size_t i = 0; i < ix->procs.cap; i++) {
+            if (!ix->procs.keys[i])
+                continue;
+            fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
+            if ((uid != UINT32_MAX && p->uid != uid) || (pass == 0 && !p->n_inodes))
+                continue;
+            if (rescan_once(ix, p) && (pid = fk__pidindex_lookup(ix, inode)) != 0)
+                return pid;
+        }
     }
     return 0;
 }
