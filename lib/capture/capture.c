@@ -287,9 +287,10 @@ int fk_capture_set_callback(fk_capture *h, fk_capture_callback callback, void *u
 
 void fk__capture_deliver_error(fk_capture *h, const char *device, int code, const char *msg)
 {
-    FK__LOG_WARN("capture", "%s", msg);
-    if (!h->cb)
+    if (!h->cb) {
+        FK__LOG_WARN("capture", "%s", msg); /* nobody else would hear of it */
         return;
+    }
     fk_capture_event ev = {0};
     ev.type = FK_CAPTURE_EVENT_ERROR;
     ev.error = code;

@@ -636,8 +636,15 @@ static int tpl_compile(nf_template **out, uint16_t id, bool options, const uint8
 
 /* ---- record decoding -------------------------------------------------- */
 
+static bool all_zero(const uint8_t *p, size_t n);
+
+/* Templates may carry both an IPv4 and an IPv6 address element, one of them
+ * zero (Juniper, Cisco with one template for both families): an all-zero
+ * address never replaces one already set. */
 static void set_addr(fk_addr *a, const uint8_t *p, int family)
 {
+    if (a->family && all_zero(p, family == 4 ? 4 : 16))
+        return;
     memset(a, 0, sizeof *a);
     a->family = (uint8_t)family;
     memcpy(a->bytes, p, family == 4 ? 4 : 16);

@@ -723,6 +723,35 @@ static void v9_zero_length_field_accepted(void **state)
     fk_netflow_destroy(h);
 }
 
+static void v9_both_address_families(void **state)
+{
+    (void)state;
+    fk_addr exp = addr("192.0.2.9");
+    fk_netflow *h = session();
+    pkt p;
+    v9_header(&p, 1, 0);
+    set_begin(&p, 0);
+    put16(&p, 256), put16(&p, 4); /* IPv4 pair, then an IPv6 pair */
+    put16(&p, 8), put16(&p, 4), put16(&p, 12), put16(&p, 4);
+    put16(&p, 27), put16(&p, 16), put16(&p, 28), put16(&p, 16);
+    set_end(&p);
+    fk_addr s6 = addr("2001:db8::1"), d6 = addr("2001:db8::2"), z = addr("::");
+    set_begin(&p, 256);
+    put32(&p, 0x0a000001), put32(&p, 0x0a000002); /* IPv4 flow, IPv6 fields zero */
+    put_bytes(&p, z.bytes, 16), put_bytes(&p, z.bytes, 16);
+    put32(&p, 0), put32(&p, 0); /* IPv6 flow, IPv4 fields zero */
+    put_bytes(&p, s6.bytes, 16), put_bytes(&p, d6.bytes, 16);
+    set_end(&p);
+    collected c = {0};
+    assert_int_equal(fk_netflow_decode(h, &exp, 1, p.b, p.len, collect, &c), 0);
+    assert_int_equal(c.flows, 2);
+    assert_addr(&c.flow[0].src, "10.0.0.1");
+    assert_addr(&c.flow[0].dst, "10.0.0.2");
+    assert_addr(&c.flow[1].src, "2001:db8::1");
+    assert_addr(&c.flow[1].dst, "2001:db8::2");
+    fk_netflow_destroy(h);
+}
+
 static void v9_malformed_lengths(void **state)
 {
     (void)state;
@@ -911,6 +940,7 @@ int main(void)
         cmocka_unit_test(v9_options_sampling_and_names),
         cmocka_unit_test(v9_malformed_templates),
         cmocka_unit_test(v9_zero_length_field_accepted),
+        cmocka_unit_test(v9_both_address_families),
         cmocka_unit_test(v9_malformed_lengths),
         cmocka_unit_test(v9_template_replaced_and_padding),
         cmocka_unit_test(handle_lifecycle_and_limits),
