@@ -473,7 +473,7 @@ static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
         uint32_t pid = fk__pidindex_lookup(a->index, n->inode);
         if (!pid && take_token(&a->scan_rate)) {
             a->stats.index_scans++;
-            pid = fk__pidindex_find(a->index, n->inode, n->uid);
+            pid = fk__pidindex_find_cheap(a->index, n->inode, n->uid);
         }
         fk__u64map_put(&a->seen_inodes, n->inode, pid);
         if (pid) {

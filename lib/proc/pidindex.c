@@ -17,6 +17,7 @@
 
 #define MRU_LEN 8
 #define SWEEP_GAP_NS 100000000 /* 100 ms */
+#define YOUNG_NS INT64_C(10000000000)
 
 struct fk__pidindex {
     char *root;
@@ -34,6 +35,13 @@ typedef struct proc_slot {
     fk__proc p;
     uint64_t find_gen;
 } proc_slot;
+
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void proc_free(fk__proc *p)
 {
@@ -185,6 +193,7 @@ static fk__proc *new_proc(fk__pidindex *ix, uint32_t pid)
     fk__proc *p = &s->p;
     p->pid = pid;
     p->alive = true;
+    p->first_seen_ns = mono_now();
     char path[512];
     snprintf(path, sizeof path, "%s/%u", ix->root, pid);
     struct stat st;
@@ -285,7 +294,19 @@ static bool rescan_once(fk__pidindex *ix, fk__proc *p)
     return true;
 }
 
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep);
+
 uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
+{
+    return find(ix, inode, uid, true);
+}
+
+uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid)
+{
+    return find(ix, inode, uid, false);
+}
+
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
 {
     uint32_t pid = fk__pidindex_lookup(ix, inode);
     if (pid || !inode)
@@ -308,12 +329,10 @@ uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
      * unknown). The second pass is the expensive one: at most once per
      * SWEEP_GAP_NS, so a storm of misses for sockets that are already
      * closed cannot stall the packet path. */
+    int64_t now = mono_now();
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-            if (ix->last_sweep_ns && now - ix->last_sweep_ns < SWEEP_GAP_NS)
+            if (!sweep || (ix->last_sweep_ns && now - ix->last_sweep_ns < SWEEP_GAP_NS))
                 return 0;
             ix->last_sweep_ns = now;
             ix->stats.sweeps++;
@@ -322,7 +341,10 @@ uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
             if (!ix->procs.keys[i])
                 continue;
             fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
-            if ((uid != UINT32_MAX && p->uid != uid) || (pass == 0 && !p->n_inodes))
+            /* Pass 0: socket holders and processes younger than 10 s
+             * (a short-lived client opening its first socket). */
+            bool likely = p->n_inodes || now - p->first_seen_ns < YOUNG_NS;
+            if ((uid != UINT32_MAX && p->uid != uid) || (pass == 0 && !likely))
                 continue;
             if (rescan_once(ix, p) && (pid = fk__pidindex_lookup(ix, inode)) != 0)
                 return pid;
