@@ -83,6 +83,7 @@ int fk__dispatch_start(fk_capture *h)
     h->packet_limit = (uint64_t)fk__params_int(&h->params, FK_CAP_PACKET_COUNT);
     double dur = fk__params_double(&h->params, FK_CAP_DURATION);
     h->deadline_mono = dur > 0 ? fk__mono_ns() + (int64_t)(dur * 1e9) : 0;
+    h->batch.n = 0;
     h->clock_ns = h->offline ? 0 : fk__real_ns();
     h->next_tick_ns = h->offline ? 0 : h->clock_ns + FK__CAP_TICK_NS;
     return 0;
@@ -118,6 +119,7 @@ static void store_failed(fk_capture *h, fk__cap_source *s)
 static void tick(fk_capture *h, int64_t now, bool wait)
 {
     if (h->table) {
+        fk__batch_flush(h->table, &h->batch);
         fk__flow_table_expire(h->table, now);
     } else {
         fk__cap_msg m = {.kind = FK__MSG_TICK, .now_ns = now};
@@ -194,9 +196,7 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
         if (h->attrib)
             fk__attrib_capture_packet(h, s->linktype, &pkt);
         if (h->table) {
-            /* O(1) when nothing is due: three list heads. */
-            fk__flow_table_expire(h->table, h->clock_ns);
-            fk__flow_table_add(h->table, &pkt);
+            fk__batch_add(h->table, &h->batch, &pkt, h->clock_ns);
         } else {
             fk__cap_worker *w = &h->workers[pick_worker(h, &pkt)];
             fk__cap_msg *m = fk__spsc_reserve(&w->in);
@@ -372,6 +372,7 @@ static void finish(fk_capture *h)
             store_failed(h, s);
     }
     if (h->table) {
+        fk__batch_flush(h->table, &h->batch);
         if (h->clock_ns)
             fk__flow_table_expire(h->table, h->clock_ns);
         fk__flow_table_flush(h->table);
@@ -429,6 +430,8 @@ int fk_capture_dispatch(fk_capture *h, int max)
         if (h->attrib)
             fk__attrib_capture_tick(h, h->clock_ns);
     }
+    if (h->table)
+        fk__batch_flush(h->table, &h->batch); /* events of this call, in this call */
     wake_workers(h);
     drain_workers(h);
     int n = (int)(h->packets - start);
