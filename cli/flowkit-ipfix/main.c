@@ -64,8 +64,8 @@ static void usage(FILE *f)
             "  -p, --port PORT        only UDP datagrams to this destination port\n"
             "  -e, --exporter ADDR    exporter address for raw files (default 0.0.0.0)\n"
             "      --flows-only       print flow records only (no options records)\n"
-            "      --fields           IPFIX: print every record with all its fields by IANA\n"
-            "                         name ({\"type\":\"record\",...}) instead of flows\n"
+            "      --fields           IPFIX and v9: print every record with all its fields\n"
+            "                         by IANA name ({\"type\":\"record\",...}) instead of flows\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr\n"
             "  -h, --help             show this help and exit\n"
@@ -84,11 +84,20 @@ static void emit(tool *t, const char *line)
         t->write_errors++;
 }
 
+static void emit_ipfix_json(tool *t, const char *type, const fk_addr *src,
+                            const fk_ipfix_record *rec);
+
 static int on_record(const fk_netflow_record *rec, void *user)
 {
     tool *t = user;
     if (t->quiet)
         return 0;
+    if (t->fields && rec->ipfix) {
+        if (rec->kind == FK_NETFLOW_RECORD_FLOW || !t->flows_only)
+            emit_ipfix_json(t, rec->kind == FK_NETFLOW_RECORD_FLOW ? "record" : "options",
+                            rec->exporter, rec->ipfix);
+        return 0;
+    }
     char buf[FK_FLOW_JSON_MAX > FK_NETFLOW_OPTIONS_JSON_MAX ? FK_FLOW_JSON_MAX
                                                             : FK_NETFLOW_OPTIONS_JSON_MAX];
     int n;

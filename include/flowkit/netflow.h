@@ -31,6 +31,7 @@
 
 #include <flowkit/common.h>
 #include <flowkit/flow.h>
+#include <flowkit/ipfix.h>
 #include <flowkit/params.h>
 
 FK_BEGIN_DECLS
@@ -177,6 +178,14 @@ typedef struct fk_netflow_record {
     size_t field_count;  /**< Entries in @c fields. */
     const uint8_t *data; /**< The record's bytes in the datagram. */
     size_t length;       /**< Length of @c data. */
+    /**
+     * v9: the same record seen through the IPFIX layer (v9 field type N =
+     * IANA element N): typed access with fk_ipfix_record_get(), every field
+     * by IANA name with fk_ipfix_record_to_json(); `version` is 9. NULL for
+     * v1/5/7 and for templates the IPFIX layer cannot represent
+     * (zero-length fields, vendor types >= 32768, length 65535).
+     */
+    const fk_ipfix_record *ipfix;
 } fk_netflow_record;
 
 /**

@@ -61,6 +61,8 @@ static void push_event(fk__cap_worker *w, const fk__cap_evt *e, size_t size, boo
 typedef struct worker_ctx {
     fk__cap_worker *w;
     bool pushed;
+    int64_t clock; /* newest packet or tick time seen by this worker */
+    fk__pkt_batch batch;
 } worker_ctx;
 
 static void worker_on_flow(void *ctx, const fk__flow_record *rec)
@@ -92,14 +94,23 @@ static void *worker_main(void *arg)
         while (n < WORKER_BATCH && (m = fk__spsc_peek(&w->in)) != NULL) {
             switch (m->kind) {
             case FK__MSG_PACKET:
-                fk__flow_table_add(w->table, &m->pkt);
+                /* The clock moves with packet time, as on the inline path. */
+                if (m->pkt.ts_ns > c->clock)
+                    c->clock = m->pkt.ts_ns;
+                fk__batch_add(w->table, &c->batch, &m->pkt, c->clock);
                 break;
             case FK__MSG_TICK:
-                fk__flow_table_expire(w->table, m->now_ns);
+                fk__batch_flush(w->table, &c->batch);
+                if (m->now_ns > c->clock)
+                    c->clock = m->now_ns;
+                fk__flow_table_expire(w->table, c->clock);
                 break;
             case FK__MSG_FLUSH: {
                 w->flushing = true;
-                fk__flow_table_expire(w->table, m->now_ns);
+                fk__batch_flush(w->table, &c->batch);
+                if (m->now_ns > c->clock)
+                    c->clock = m->now_ns;
+                fk__flow_table_expire(w->table, c->clock);
                 fk__flow_table_flush(w->table);
                 fk__cap_evt e = {.kind = FK__EVT_FLUSHED};
                 push_event(w, &e, offsetof(fk__cap_evt, u), &c->pushed);
@@ -115,6 +126,7 @@ static void *worker_main(void *arg)
             if (quit)
                 break;
         }
+        fk__batch_flush(w->table, &c->batch);
         publish(w);
         if (c->pushed) {
             c->pushed = false;
@@ -158,6 +170,8 @@ int fk__worker_start(fk__cap_worker *w, fk_capture *h, size_t index, const fk__f
                            sizeof(fk__cap_evt));
     if (rc < 0)
         return rc;
+    size_t quarter = fk__spsc_capacity(&w->in) / 4;
+    w->wake_every = (unsigned)(quarter < 1 ? 1 : quarter > 256 ? 256 : quarter);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0)
         return fk__error_errno(FK_EIO, "capture: eventfd for worker %zu", index);
@@ -181,6 +195,7 @@ int fk__worker_start(fk__cap_worker *w, fk_capture *h, size_t index, const fk__f
 void fk__worker_wake(fk__cap_worker *w)
 {
     w->pending = false;
+    w->since_wake = 0;
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&w->sleeping))
         signal_fd(w->wake_fd);

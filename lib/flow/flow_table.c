@@ -40,25 +40,38 @@ typedef struct flow_key {
     uint8_t family;
 } flow_key;
 
+/* What every packet touches: 128 bytes, two cache lines (slab aligned). */
 typedef struct flow_entry {
+    /* line 1: lookup and LRU links */
     flow_key key;
     uint32_t hash;
-    uint32_t gen;          /* bumped when the slot is freed (fragment cache) */
-    uint32_t prev, next;   /* live or closing list */
-    uint32_t aprev, anext; /* active list */
-    uint64_t bytes[2];     /* [0]: packets from a to b, [1]: b to a */
-    uint64_t packets[2];
-    int64_t first[2];
-    int64_t last[2];
-    int64_t last_any;        /* latest packet in either direction */
-    int64_t rec_start;       /* start of the current record (active timeout) */
+    uint32_t prev, next;     /* live or closing list */
     uint16_t first_typecode; /* ICMP: type/code of the first packet */
     uint8_t init_side;       /* key side that sent the first packet */
     uint8_t state;           /* ST_* */
     uint8_t tcp_flags[2];
     uint8_t tos;
     uint8_t list; /* LIST_* */
+    uint32_t spare;
+    /* line 2: counters */
+    uint64_t bytes[2]; /* [0]: packets from a to b, [1]: b to a */
+    uint64_t packets[2];
+    int64_t last[2];
+    int64_t last_any;  /* latest packet in either direction */
+    int64_t rec_start; /* start of the current record (active timeout) */
 } flow_entry;
+
+/* What only the first packet of a direction, the active list and the
+ * fragment cache touch. */
+typedef struct flow_cold {
+    int64_t first[2];
+    uint32_t aprev, anext; /* active list */
+    uint32_t gen;          /* bumped when the slot is freed (fragment cache) */
+    uint32_t spare;
+} flow_cold;
+
+_Static_assert(sizeof(flow_key) == 40, "flow_key has no padding");
+_Static_assert(sizeof(flow_entry) == 128, "flow_entry is two cache lines");
 
 /* Later-fragment cache: (src, dst, proto, id) of a first fragment -> flow. */
 typedef struct frag_slot {
@@ -79,7 +92,9 @@ typedef struct list_head {
 struct fk__flow_table {
     fk__flow_config cfg;
     fk__flow_sink sink;
-    flow_entry *slab;
+    flow_entry *slab; /* 64-byte aligned inside slab_raw */
+    void *slab_raw;
+    flow_cold *cold;
     uint64_t *buckets; /* hash << 32 | (index + 1); 0 = empty */
     uint32_t mask;
     uint32_t free_head; /* free list threaded through entry.next */
@@ -219,9 +234,9 @@ static inline void list_append(flow_entry *slab, list_head *l, uint32_t i)
     l->tail = i;
 }
 
-static inline void alist_unlink(flow_entry *slab, list_head *l, uint32_t i)
+static inline void alist_unlink(flow_cold *slab, list_head *l, uint32_t i)
 {
-    flow_entry *e = &slab[i];
+    flow_cold *e = &slab[i];
     if (e->aprev != NIL)
         slab[e->aprev].anext = e->anext;
     else
@@ -233,9 +248,9 @@ static inline void alist_unlink(flow_entry *slab, list_head *l, uint32_t i)
     e->aprev = e->anext = NIL;
 }
 
-static inline void alist_append(flow_entry *slab, list_head *l, uint32_t i)
+static inline void alist_append(flow_cold *slab, list_head *l, uint32_t i)
 {
-    flow_entry *e = &slab[i];
+    flow_cold *e = &slab[i];
     e->anext = NIL;
     e->aprev = l->tail;
     if (l->tail != NIL)
@@ -247,6 +262,14 @@ static inline void alist_append(flow_entry *slab, list_head *l, uint32_t i)
 
 /* ---- index -------------------------------------------------------------- */
 
+static inline int key_equal(const flow_key *x, const flow_key *y)
+{
+    uint64_t a[5], b[5];
+    memcpy(a, x, sizeof a);
+    memcpy(b, y, sizeof b);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
+}
+
 static inline uint32_t index_find(const fk__flow_table *t, const flow_key *k, uint32_t h)
 {
     uint32_t pos = h & t->mask;
@@ -256,7 +279,7 @@ static inline uint32_t index_find(const fk__flow_table *t, const flow_key *k, ui
             return NIL;
         if ((uint32_t)(b >> 32) == h) {
             uint32_t i = (uint32_t)b - 1;
-            if (memcmp(&t->slab[i].key, k, sizeof *k) == 0)
+            if (key_equal(&t->slab[i].key, k))
                 return i;
         }
         pos = (pos + 1) & t->mask;
@@ -338,18 +361,19 @@ static void emit_record(fk__flow_table *t, uint32_t i, uint8_t reason)
     fl->packets = e->packets[f];
     fl->rev_bytes = e->bytes[r];
     fl->rev_packets = e->packets[r];
-    rec.fwd_first_ns = e->first[f];
-    rec.fwd_last_ns = e->last[f];
-    rec.rev_first_ns = e->first[r];
-    rec.rev_last_ns = e->last[r];
+    const flow_cold *c = &t->cold[i];
+    rec.fwd_first_ns = e->packets[f] ? c->first[f] : 0;
+    rec.fwd_last_ns = e->packets[f] ? e->last[f] : 0;
+    rec.rev_first_ns = e->packets[r] ? c->first[r] : 0;
+    rec.rev_last_ns = e->packets[r] ? e->last[r] : 0;
     if (e->packets[f] && e->packets[r]) {
-        fl->start_ns = e->first[f] < e->first[r] ? e->first[f] : e->first[r];
+        fl->start_ns = c->first[f] < c->first[r] ? c->first[f] : c->first[r];
         fl->end_ns = e->last[f] > e->last[r] ? e->last[f] : e->last[r];
     } else if (e->packets[f]) {
-        fl->start_ns = e->first[f];
+        fl->start_ns = c->first[f];
         fl->end_ns = e->last[f];
     } else {
-        fl->start_ns = e->first[r];
+        fl->start_ns = c->first[r];
         fl->end_ns = e->last[r];
     }
     fl->end_reason = reason;
@@ -383,9 +407,9 @@ static void entry_free(fk__flow_table *t, uint32_t i)
     index_remove(t, e->hash, i);
     if (e->list != LIST_NONE)
         list_unlink(t->slab, &t->lists[e->list], i);
-    alist_unlink(t->slab, &t->active, i);
+    alist_unlink(t->cold, &t->active, i);
     e->list = LIST_NONE;
-    e->gen++;
+    t->cold[i].gen++;
     e->next = t->free_head;
     t->free_head = i;
     t->st.active--;
@@ -401,7 +425,6 @@ static void reset_counters(flow_entry *e)
 {
     e->bytes[0] = e->bytes[1] = 0;
     e->packets[0] = e->packets[1] = 0;
-    e->first[0] = e->first[1] = 0;
     e->last[0] = e->last[1] = 0;
     e->tcp_flags[0] = e->tcp_flags[1] = 0;
 }
@@ -428,9 +451,9 @@ static uint32_t entry_new(fk__flow_table *t, const flow_key *k, uint32_t h, int 
     uint32_t i = t->free_head;
     flow_entry *e = &t->slab[i];
     t->free_head = e->next;
-    uint32_t gen = e->gen;
     memset(e, 0, sizeof *e);
-    e->gen = gen;
+    flow_cold *c = &t->cold[i];
+    c->first[0] = c->first[1] = 0;
     e->key = *k;
     e->hash = h;
     e->init_side = (uint8_t)side;
@@ -440,7 +463,7 @@ static uint32_t entry_new(fk__flow_table *t, const flow_key *k, uint32_t h, int 
     e->list = LIST_LIVE;
     index_insert(t, h, i);
     list_append(t->slab, &t->lists[LIST_LIVE], i);
-    alist_append(t->slab, &t->active, i);
+    alist_append(t->cold, &t->active, i);
     t->st.active++;
     t->st.created++;
     return i;
@@ -481,17 +504,20 @@ int fk__flow_table_create(fk__flow_table **out, const fk__flow_config *cfg,
     while (nf < cfg->max_flows / 8 && nf < 65536)
         nf <<= 1;
     t->frag_mask = nf - 1;
-    t->slab = fk__calloc(cfg->max_flows, sizeof *t->slab);
+    t->slab_raw = fk__calloc((size_t)cfg->max_flows + 1, sizeof *t->slab);
+    t->cold = fk__calloc(cfg->max_flows, sizeof *t->cold);
+    t->slab = t->slab_raw ? (flow_entry *)(((uintptr_t)t->slab_raw + 63) & ~(uintptr_t)63) : NULL;
     t->buckets = fk__calloc(nb, sizeof *t->buckets);
     t->frags = fk__calloc(nf, sizeof *t->frags);
-    if (!t->slab || !t->buckets || !t->frags) {
+    if (!t->slab || !t->cold || !t->buckets || !t->frags) {
         fk__flow_table_destroy(t);
         return fk__error(FK_ENOMEM, "flow table: out of memory for %u flows", cfg->max_flows);
     }
     for (uint32_t i = 0; i < cfg->max_flows; i++) {
         t->slab[i].next = i + 1 < cfg->max_flows ? i + 1 : NIL;
         t->slab[i].list = LIST_NONE;
-        t->slab[i].prev = t->slab[i].aprev = t->slab[i].anext = NIL;
+        t->slab[i].prev = NIL;
+        t->cold[i].aprev = t->cold[i].anext = NIL;
     }
     for (uint32_t i = 0; i < nf; i++)
         t->frags[i].side = 0xff;
@@ -507,7 +533,8 @@ void fk__flow_table_destroy(fk__flow_table *t)
 {
     if (!t)
         return;
-    fk__free(t->slab);
+    fk__free(t->slab_raw);
+    fk__free(t->cold);
     fk__free(t->buckets);
     fk__free(t->frags);
     fk__free(t);
@@ -533,10 +560,12 @@ static inline int frag_match(const frag_slot *s, const fk__packet *p)
 static void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
 {
     flow_entry *e = &t->slab[i];
-    if (e->packets[side] == 0 || p->ts_ns < e->first[side])
-        e->first[side] = p->ts_ns;
-    if (p->ts_ns > e->last[side] || e->packets[side] == 0)
+    if (e->packets[side] == 0) {
+        t->cold[i].first[side] = p->ts_ns;
         e->last[side] = p->ts_ns;
+    } else if (p->ts_ns > e->last[side]) {
+        e->last[side] = p->ts_ns;
+    }
     if (p->ts_ns > e->last_any)
         e->last_any = p->ts_ns;
     e->packets[side]++;
@@ -562,8 +591,8 @@ static void maybe_active(fk__flow_table *t, uint32_t i, int64_t now)
     emit_record(t, i, FK_END_ACTIVE);
     reset_counters(e);
     e->rec_start = now;
-    alist_unlink(t->slab, &t->active, i);
-    alist_append(t->slab, &t->active, i);
+    alist_unlink(t->cold, &t->active, i);
+    alist_append(t->cold, &t->active, i);
 }
 
 static void tcp_track(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
@@ -594,37 +623,18 @@ static void tcp_track(fk__flow_table *t, uint32_t i, int side, const fk__packet 
     }
 }
 
-int fk__flow_table_add(fk__flow_table *t, const fk__packet *p)
+/* Count a packet whose canonical key and hash are known. */
+static void add_keyed(fk__flow_table *t, const fk__packet *p, const flow_key *k, uint32_t h,
+                      int side)
 {
-    if (!t || !p || (p->ip_version != 4 && p->ip_version != 6))
-        return fk__error(FK_EINVAL, "flow table: not an IP packet");
-    flow_key k;
-    uint32_t i = NIL;
-    int side;
-    if (later_fragment(p)) {
-        frag_slot *s = &t->frags[frag_hash(p) & t->frag_mask];
-        if (frag_match(s, p) && t->slab[s->flow].gen == s->gen &&
-            t->slab[s->flow].list != LIST_NONE) {
-            i = s->flow;
-            side = s->side;
-            t->st.frag_hits++;
-            maybe_active(t, i, p->ts_ns);
-            count(t, i, side, p);
-            return FK_OK;
-        }
-        side = make_key(&k, p, 0);
-    } else {
-        side = make_key(&k, p, 1);
-    }
-    uint32_t h = key_hash(&k);
-    i = index_find(t, &k, h);
+    uint32_t i = index_find(t, k, h);
     if (i != NIL && (t->slab[i].state & ST_CLOSED) && (p->tcp_flags & TCP_SYN) &&
         !(p->tcp_flags & TCP_ACK)) {
         entry_end(t, i, FK_END_DETECTED); /* port reuse: a new connection */
         i = NIL;
     }
     if (i == NIL)
-        i = entry_new(t, &k, h, side, p);
+        i = entry_new(t, k, h, side, p);
     else
         maybe_active(t, i, p->ts_ns);
     count(t, i, side, p);
@@ -638,10 +648,105 @@ int fk__flow_table_add(fk__flow_table *t, const fk__packet *p)
         s->proto = p->proto;
         s->vlan = p->vlan;
         s->flow = i;
-        s->gen = t->slab[i].gen;
+        s->gen = t->cold[i].gen;
         s->side = (uint8_t)side;
     }
+}
+
+/* A later fragment whose first fragment's flow is still there: count it
+ * there and return 1. */
+static int add_fragment(fk__flow_table *t, const fk__packet *p)
+{
+    frag_slot *s = &t->frags[frag_hash(p) & t->frag_mask];
+    if (!frag_match(s, p) || t->cold[s->flow].gen != s->gen || t->slab[s->flow].list == LIST_NONE)
+        return 0;
+    t->st.frag_hits++;
+    maybe_active(t, s->flow, p->ts_ns);
+    count(t, s->flow, s->side, p);
+    return 1;
+}
+
+int fk__flow_table_add(fk__flow_table *t, const fk__packet *p)
+{
+    if (!t || !p || (p->ip_version != 4 && p->ip_version != 6))
+        return fk__error(FK_EINVAL, "flow table: not an IP packet");
+    flow_key k;
+    int side;
+    if (later_fragment(p)) {
+        if (add_fragment(t, p))
+            return FK_OK;
+        side = make_key(&k, p, 0);
+    } else {
+        side = make_key(&k, p, 1);
+    }
+    add_keyed(t, p, &k, key_hash(&k), side);
     return FK_OK;
+}
+
+#define BATCH 16
+
+size_t fk__flow_table_add_batch(fk__flow_table *t, const fk__packet *pk, size_t n)
+{
+    if (!t || !pk)
+        return 0;
+    size_t added = 0;
+    flow_key k[BATCH];
+    uint32_t h[BATCH];
+    int side[BATCH];
+    uint8_t use[BATCH];
+    for (size_t base = 0; base < n; base += BATCH) {
+        size_t m = n - base < BATCH ? n - base : BATCH;
+        const fk__packet *p = pk + base;
+        /* 1: keys and hashes; start loading the index buckets */
+        for (size_t j = 0; j < m; j++) {
+            use[j] = (p[j].ip_version == 4 || p[j].ip_version == 6) && !later_fragment(&p[j]);
+            if (!use[j])
+                continue;
+            side[j] = make_key(&k[j], &p[j], 1);
+            h[j] = key_hash(&k[j]);
+            __builtin_prefetch(&t->buckets[h[j] & t->mask]);
+        }
+        /* 2: the likely entry of each packet, both cache lines */
+        uint32_t cand[BATCH];
+        for (size_t j = 0; j < m; j++) {
+            cand[j] = NIL;
+            if (!use[j])
+                continue;
+            uint64_t b = t->buckets[h[j] & t->mask];
+            if (b && (uint32_t)(b >> 32) == h[j]) {
+                cand[j] = (uint32_t)b - 1;
+                const flow_entry *e = &t->slab[cand[j]];
+                __builtin_prefetch(e, 1);
+                __builtin_prefetch((const char *)e + 64, 1);
+            }
+        }
+        /* 2b: its LRU neighbours, which the move to the list tail touches */
+        for (size_t j = 0; j < m; j++) {
+            if (cand[j] == NIL)
+                continue;
+            const flow_entry *e = &t->slab[cand[j]];
+            if (e->prev != NIL)
+                __builtin_prefetch(&t->slab[e->prev], 1);
+            if (e->next != NIL)
+                __builtin_prefetch(&t->slab[e->next], 1);
+        }
+        /* 3: in order, exactly as single adds */
+        for (size_t j = 0; j < m; j++) {
+            const fk__packet *q = &p[j];
+            if (use[j]) {
+                add_keyed(t, q, &k[j], h[j], side[j]);
+                added++;
+            } else if (q->ip_version == 4 || q->ip_version == 6) {
+                flow_key kk;
+                if (!add_fragment(t, q)) {
+                    int sd = make_key(&kk, q, 0);
+                    add_keyed(t, q, &kk, key_hash(&kk), sd);
+                }
+                added++;
+            }
+        }
+    }
+    return added;
 }
 
 size_t fk__flow_table_expire(fk__flow_table *t, int64_t now)
@@ -669,8 +774,8 @@ size_t fk__flow_table_expire(fk__flow_table *t, int64_t now)
             emit_record(t, i, FK_END_ACTIVE);
             reset_counters(e);
             e->rec_start = now;
-            alist_unlink(t->slab, &t->active, i);
-            alist_append(t->slab, &t->active, i);
+            alist_unlink(t->cold, &t->active, i);
+            alist_append(t->cold, &t->active, i);
         }
     }
     /* Flows emptied by an active timeout and idle since: nothing to report. */

@@ -15,13 +15,26 @@ static inline uint32_t fk__nf_rd32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Unsigned big-endian value of 1..8 bytes (callers guarantee the range). */
+/* Unsigned big-endian value of 1..8 bytes (callers guarantee the range);
+ * the common widths get straight-line code. */
 static inline uint64_t fk__nf_rdn(const uint8_t *p, unsigned len)
 {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < len; i++)
-        v = v << 8 | p[i];
-    return v;
+    switch (len) {
+    case 1:
+        return p[0];
+    case 2:
+        return fk__nf_rd16(p);
+    case 4:
+        return fk__nf_rd32(p);
+    case 8:
+        return (uint64_t)fk__nf_rd32(p) << 32 | fk__nf_rd32(p + 4);
+    default: {
+        uint64_t v = 0;
+        for (unsigned i = 0; i < len; i++)
+            v = v << 8 | p[i];
+        return v;
+    }
+    }
 }
 
 /* Absolute time of a sysUptime stamp: export_ns - (uptime - stamp) ms, the

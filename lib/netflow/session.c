@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/params.h"
+#include "ipfix/plan.h"
 #include "netflow/nf_internal.h"
 
 static const fk_param_info netflow_params[] = {
@@ -85,6 +86,7 @@ typedef struct nf_template {
     fk_netflow_field *fields; /* points into the same allocation */
     nf_op *ops;
     bool has_sampling, has_sampler_id;
+    fk_template *ipx; /* the same template in the IPFIX layer, or NULL */
 } nf_template;
 
 typedef struct nf_sampler {
@@ -147,10 +149,17 @@ int fk_netflow_create(fk_netflow **out)
     return 0;
 }
 
+static void tpl_free(nf_template *t)
+{
+    if (t)
+        fk__template_free(t->ipx);
+    fk__free(t);
+}
+
 static void scope_free(nf_scope *s)
 {
     for (size_t i = 0; i < s->ntpl; i++)
-        fk__free(s->tpl[i]);
+        tpl_free(s->tpl[i]);
     fk__free(s->tpl);
     fk__free(s->samplers);
     fk__free(s->ifnames);
@@ -320,18 +329,18 @@ static int tpl_store(fk_netflow *h, nf_scope *s, nf_template *t)
     size_t pos;
     nf_template *old = tpl_find(s, t->id, &pos);
     if (old) {
-        fk__free(old);
+        tpl_free(old);
         s->tpl[pos] = t;
         return 0;
     }
     if (s->ntpl >= h->max_templates) {
-        fk__free(t);
+        tpl_free(t);
         h->st.refused++;
         return fk__error(FK_ERANGE, "netflow v9: template limit of %zu reached for a scope",
                          h->max_templates);
     }
     if (!grow((void **)&s->tpl, &s->captpl, s->ntpl, sizeof *s->tpl)) {
-        fk__free(t);
+        tpl_free(t);
         return fk__error(FK_ENOMEM, "netflow v9: out of memory storing a template");
     }
     memmove(&s->tpl[pos + 1], &s->tpl[pos], (s->ntpl - pos) * sizeof *s->tpl);
@@ -518,6 +527,36 @@ static bool options_op(uint16_t type, uint16_t len, nf_op *op, int *prio)
     }
 }
 
+/* The template in the IPFIX layer, so records get typed access by element
+ * and JSON by IANA name. Best effort: templates the IPFIX layer cannot
+ * represent (zero-length fields, vendor types >= 32768 that are no IANA
+ * elements, lengths of 65535 that IPFIX reads as variable) have none. */
+static int ipfix_view(nf_template *t, size_t nscope)
+{
+    t->ipx = NULL;
+    for (size_t i = 0; i < t->nfields; i++)
+        if (t->fields[i].length == 0 || t->fields[i].length == FK_VARLEN ||
+            t->fields[i].type >= 0x8000)
+            return 0;
+    fk_field_spec *specs = fk__calloc(t->nfields, sizeof *specs);
+    if (!specs)
+        return fk__error(FK_ENOMEM, "netflow v9: out of memory compiling template %u", t->id);
+    for (size_t i = 0; i < t->nfields; i++) {
+        specs[i].id = t->fields[i].type;
+        specs[i].length = t->fields[i].length;
+        specs[i].flags = i < nscope ? FK_FIELD_V9_SCOPE : 0;
+    }
+    int rc = fk__template_new(&t->ipx, t->id, specs, (uint16_t)t->nfields, (uint16_t)nscope, NULL);
+    fk__free(specs);
+    if (rc == 0 && (!t->ipx->plan->fixed_offsets || t->ipx->plan->fixed_len != t->record_len)) {
+        fk__template_free(t->ipx);
+        t->ipx = NULL;
+    }
+    if (rc < 0)
+        t->ipx = NULL;
+    return rc == FK_ENOMEM ? rc : 0;
+}
+
 /* Build a template from its wire fields (type/length pairs at p; the first
  * nscope are scope fields of an options template). */
 static int tpl_compile(nf_template **out, uint16_t id, bool options, const uint8_t *p,
@@ -586,14 +625,26 @@ static int tpl_compile(nf_template **out, uint16_t id, bool options, const uint8
         if (t->ops[i].kind == OP_SAMPLER_ID)
             t->has_sampler_id = true;
     }
+    int rc = ipfix_view(t, nscope);
+    if (rc == FK_ENOMEM) {
+        fk__free(t);
+        return rc;
+    }
     *out = t;
     return 0;
 }
 
 /* ---- record decoding -------------------------------------------------- */
 
+static bool all_zero(const uint8_t *p, size_t n);
+
+/* Templates may carry both an IPv4 and an IPv6 address element, one of them
+ * zero (Juniper, Cisco with one template for both families): an all-zero
+ * address never replaces one already set. */
 static void set_addr(fk_addr *a, const uint8_t *p, int family)
 {
+    if (a->family && all_zero(p, family == 4 ? 4 : 16))
+        return;
     memset(a, 0, sizeof *a);
     a->family = (uint8_t)family;
     memcpy(a->bytes, p, family == 4 ? 4 : 16);
@@ -650,6 +701,26 @@ static const nf_sampler *sampler_find(const nf_scope *s, uint64_t id)
         if (s->samplers[i].id == id)
             return &s->samplers[i];
     return NULL;
+}
+
+/* The IPFIX view of a record (NULL when the template has none). */
+static const fk_ipfix_record *ipfix_record(fk_ipfix_record *out, const decode_ctx *c,
+                                           const nf_template *t, const uint8_t *r)
+{
+    if (!t->ipx)
+        return NULL;
+    memset(out, 0, sizeof *out);
+    out->tmpl = t->ipx;
+    out->data = r;
+    out->len = t->record_len;
+    out->domain = c->hdr->source_id;
+    out->template_id = t->id;
+    out->is_options = t->options;
+    out->version = 9;
+    out->time.export_time_ns = c->hdr->export_ns;
+    out->time.sys_init_ns = c->hdr->export_ns - (int64_t)c->hdr->sys_uptime_ms * 1000000;
+    out->offsets = t->ipx->plan->fixed_offsets;
+    return out;
 }
 
 static int deliver_flow(decode_ctx *c, const nf_template *t, const uint8_t *r)
@@ -788,11 +859,13 @@ static int deliver_flow(decode_ctx *c, const nf_template *t, const uint8_t *r)
     c->h->st.flows++;
     if (!c->cb)
         return 0;
+    fk_ipfix_record ipx;
     fk_netflow_record rec = {.kind = FK_NETFLOW_RECORD_FLOW,
                              .header = c->hdr,
                              .exporter = c->exporter,
                              .exporter_port = c->port,
                              .template_id = t->id,
+                             .ipfix = ipfix_record(&ipx, c, t, r),
                              .flow = &f,
                              .fields = t->fields,
                              .field_count = t->nfields,
@@ -911,11 +984,13 @@ static int deliver_options(decode_ctx *c, const nf_template *t, const uint8_t *r
     c->h->st.options_records++;
     if (!c->cb)
         return 0;
+    fk_ipfix_record ipx;
     fk_netflow_record rec = {.kind = FK_NETFLOW_RECORD_OPTIONS,
                              .header = c->hdr,
                              .exporter = c->exporter,
                              .exporter_port = c->port,
                              .template_id = t->id,
+                             .ipfix = ipfix_record(&ipx, c, t, r),
                              .options = &o,
                              .fields = t->fields,
                              .field_count = t->nfields,

@@ -23,6 +23,13 @@ static int touch(const fk_netflow_record *rec, void *user)
         fk_flow_to_json(rec->flow, buf, sizeof buf);
     if (rec->options)
         fk_netflow_options_to_json(rec, buf, sizeof buf);
+    if (rec->ipfix) {
+        /* The IPFIX view of the record: JSON by IANA name and fk_flow. */
+        static char big[65536];
+        fk_flow f;
+        fk_ipfix_record_to_json(rec->ipfix, big, sizeof big);
+        fk_ipfix_record_to_flow(&f, rec->ipfix);
+    }
     return 0;
 }
 

@@ -113,7 +113,7 @@ int main(int argc, char **argv)
     return 0;
 }
 CEOF
-cc -std=c11 -Wall -Werror -I"$SRC/include" -I"$BUILD/include" "$WORK/restore.c" -L"$LIBDIR" \
+$CC $SANFLAGS -std=c11 -Wall -Werror -I"$SRC/include" -I"$BUILD/include" "$WORK/restore.c" -L"$LIBDIR" \
     -lflowkit -Wl,-rpath,"$LIBDIR" -o "$WORK/restore" || fail "cannot build restore.c"
 "$WORK/restore" "$WORK/one.pcap" || fail "cgroup membership not restored"
 

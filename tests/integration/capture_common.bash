@@ -33,7 +33,14 @@ fk_netns_on_exit "rm -rf '$WORK'"
 LIBDIR=$(dirname "$(find "$BUILD/lib" -maxdepth 1 -name 'libflowkit.so' | head -1)")
 [ -f "$LIBDIR/libflowkit.so" ] || fail "libflowkit.so not found under $BUILD/lib"
 CAPF=$WORK/capture_flows
-cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$SRC/include" \
+# A sanitizer build of the library needs the same compiler and runtime.
+CC=cc
+SANFLAGS=
+if grep -q '^FLOWKIT_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+    CC=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+fi
+$CC $SANFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$SRC/include" \
     -I"$BUILD/include" "$SRC/examples/capture_flows.c" -L"$LIBDIR" -lflowkit \
     -Wl,-rpath,"$LIBDIR" -o "$CAPF" || fail "cannot build examples/capture_flows.c"
 

@@ -49,4 +49,15 @@ other=$(($(capstat "$OUT" non_ip) + $(capstat "$OUT" decode_errors)))
 [ $((in_flows + other)) = 10 ] || fail "flows hold $in_flows packets (+$other not IP), not 10"
 c=$(count_json "$OUT" '.type=="flow" and (.end_reason==4 or .end_reason==3)')
 [ "$c" -ge 1 ] || fail "no flushed flow"
+echo "=== stop right after the traffic: every datagram counted"
+cap_start stop -i "$IF" -o "filter=udp dst port 9"
+fk_netns_exec "$NS" $PY - "10.213.$N.1" <<'PYEOF' || fail "sender failed"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(500):
+    s.sendto(b"s" * 16, (sys.argv[1], 9))
+PYEOF
+cap_stop # no pause
+c=$(jq -r 'select(.type=="flow" and .dst_port==9) | .packets' "$WORK/stop.jsonl")
+[ "$c" = 500 ] || fail "flow to port 9 has ${c:-no} packets, not 500"
 echo PASS

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture/capture_int.h"
 #include "capture/spsc.h"
+#include "core/alloc.h"
 #include "capture/store.h"
 #include "fk_test.h"
 
@@ -588,6 +590,34 @@ static void missing_device_is_enodev(void **state)
     fk_capture_destroy(h);
 }
 
+/* The default device list: every entry is a kernel interface that is up
+ * and not loopback (nothing is opened). */
+static void default_devices_are_up_non_loopback(void **state)
+{
+    (void)state;
+    char **names = NULL;
+    size_t n = 0;
+    int rc = fk__capture_default_devices(&names, &n);
+    if (rc == FK_ENODEV)
+        skip(); /* no interface up here besides loopback */
+    assert_int_equal(rc, 0);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        char path[300];
+        snprintf(path, sizeof path, "/sys/class/net/%s/flags", names[i]);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        unsigned flags = 0;
+        assert_int_equal(fscanf(f, "%x", &flags), 1);
+        fclose(f);
+        assert_true(flags & 0x1);  /* IFF_UP */
+        assert_false(flags & 0x8); /* IFF_LOOPBACK */
+        assert_string_not_equal(names[i], "any");
+        fk__free(names[i]);
+    }
+    fk__free(names);
+}
+
 /* ---- run limits, break, dispatch --------------------------------------- */
 
 static void packet_count_limit(void **state)
@@ -625,10 +655,14 @@ static void dispatch_in_steps_and_break(void **state)
     c->break_after = 1; /* break at the first event (the SYN) */
     assert_int_equal(fk_capture_set_callback(h, collect, c), 0);
     assert_int_equal(fk_capture_activate(h), 0);
-    /* The SYN's event asks for a break: reading stops after that packet and
-     * the next dispatch reports the break, once. */
-    assert_int_equal(fk_capture_dispatch(h, 2), 1);
+    /* The SYN's event (delivered by this dispatch) asks for a break: the
+     * next dispatch reports it, once, and reads nothing. */
+    assert_int_equal(fk_capture_dispatch(h, 2), 2);
+    assert_int_equal(c->nevents, 1);
     assert_int_equal(fk_capture_dispatch(h, 2), FK_EBREAK);
+    fk_capture_stats st0;
+    assert_int_equal(fk_capture_get_stats(h, &st0), 0);
+    assert_int_equal(st0.packets, 2);
     assert_int_equal(fk_capture_dispatch(h, 5), 5);
     fk_capture_break(h);
     assert_int_equal(fk_capture_run(h), FK_EBREAK);
@@ -739,6 +773,43 @@ static void fragments_follow_first_fragment(void **state)
             assert_int_equal(c->flows[i].packets, 2);
             assert_int_equal(c->flows[i].bytes, (20 + 40) + (20 + 40));
         }
+        fk_capture_destroy(h);
+        free(c);
+    }
+}
+
+/* A packet that comes after its flow's idle timeout starts a new flow: the
+ * clock is advanced (expiring the old flow) before the packet is counted,
+ * also when nothing else happened in between. */
+static void idle_gap_splits_flow(void **state)
+{
+    (void)state;
+    char path[160];
+    snprintf(path, sizeof path, "%s/gap.pcap", tmpdir);
+    pcap_w w;
+    pw_open(&w, path);
+    uint8_t f[256], l4[64];
+    size_t n = udp(l4, 1111, 2222, 10);
+    size_t len = ip4(f, A4, B4, 17, l4, n);
+    pw_add(&w, 0, f, len, len);
+    pw_add(&w, 20000, f, len, len); /* 20 s later, idle timeout 15 s */
+    pw_close(&w);
+    for (int workers = 0; workers <= 2; workers += 2) {
+        fk_capture *h;
+        collected *c = calloc(1, sizeof *c);
+        assert_int_equal(fk_capture_create(&h), 0);
+        assert_int_equal(fk_capture_add_file(h, path), 0);
+        assert_int_equal(fk_capture_set_int(h, FK_CAP_WORKERS, workers), 0);
+        assert_int_equal(fk_capture_set_callback(h, collect, c), 0);
+        assert_int_equal(fk_capture_activate(h), 0);
+        assert_int_equal(fk_capture_run(h), 0);
+        assert_int_equal(c->nflows, 2);
+        assert_int_equal(c->flows[0].packets, 1);
+        assert_int_equal(c->flows[0].end_reason, FK_END_IDLE);
+        assert_int_equal(c->flows[0].start_ns, ms_ns(0));
+        assert_int_equal(c->flows[1].packets, 1);
+        assert_int_equal(c->flows[1].end_reason, FK_END_FORCED);
+        assert_int_equal(c->flows[1].start_ns, ms_ns(20000));
         fk_capture_destroy(h);
         free(c);
     }
@@ -962,6 +1033,7 @@ int main(void)
         cmocka_unit_test(set_after_activate),
         cmocka_unit_test(failed_activate_stays_configurable),
         cmocka_unit_test(missing_device_is_enodev),
+        cmocka_unit_test(default_devices_are_up_non_loopback),
         cmocka_unit_test(replay_matches_truth_inline),
         cmocka_unit_test(replay_matches_truth_workers),
         cmocka_unit_test(packet_count_limit),
@@ -969,6 +1041,7 @@ int main(void)
         cmocka_unit_test(stop_flushes_early),
         cmocka_unit_test(two_files_merge),
         cmocka_unit_test(fragments_follow_first_fragment),
+        cmocka_unit_test(idle_gap_splits_flow),
         cmocka_unit_test(store_rotates_and_keeps),
         cmocka_unit_test(store_names),
         cmocka_unit_test(ring_basics),

@@ -432,10 +432,10 @@ static void create_errors_and_no_alloc(void **state)
     cfg.idle_timeout_ns = -1;
     assert_int_equal(fk__flow_table_create(&t, &cfg, NULL), FK_EINVAL);
     cfg.idle_timeout_ns = SEC;
-    for (unsigned long n = 1; n <= 5; n++) {
+    for (unsigned long n = 1; n <= 6; n++) {
         fk_test_alloc_fail_at(n, 1);
         int rc = fk__flow_table_create(&t, &cfg, NULL);
-        if (n <= 4) {
+        if (n <= 5) {
             assert_int_equal(rc, FK_ENOMEM);
             assert_null(t);
         } else {

@@ -266,7 +266,10 @@ static void uptime_wrap(void **state)
 /* ---- the session handle ------------------------------------------------ */
 
 typedef struct collected {
-    size_t flows, options;
+    size_t flows, options, ipfix_views;
+    uint64_t ipfix_sport, ipfix_first;
+    int64_t ipfix_start;
+    char ipfix_json[2048];
     fk_flow flow[8];
     fk_netflow_options opt[8];
     uint16_t template_id[8];
@@ -278,6 +281,18 @@ typedef struct collected {
 static int collect(const fk_netflow_record *rec, void *user)
 {
     collected *c = user;
+    if (rec->ipfix) {
+        fk_ipfix_value v;
+        c->ipfix_views++;
+        if (fk_ipfix_record_get(&v, rec->ipfix, 0, 7) == 0)
+            c->ipfix_sport = v.u;
+        if (fk_ipfix_record_get(&v, rec->ipfix, 0, 22) == 0)
+            c->ipfix_first = v.u;
+        fk_flow f;
+        if (fk_ipfix_record_to_flow(&f, rec->ipfix) == 0)
+            c->ipfix_start = f.start_ns;
+        assert_true(fk_ipfix_record_to_json(rec->ipfix, c->ipfix_json, sizeof c->ipfix_json) > 0);
+    }
     if (rec->kind == FK_NETFLOW_RECORD_FLOW) {
         if (c->flows < 8) {
             c->flow[c->flows] = *rec->flow;
@@ -327,6 +342,15 @@ static void v9_golden_decodes(void **state)
     assert_true(f->end_ns == (EXPORT_S - 1) * NS);
     assert_int_equal(c.template_id[0], 256);
     assert_int_equal(c.field_count[0], 11);
+    /* The same record through the IPFIX layer: typed values by element id,
+     * its fk_flow with FIRST_SWITCHED made absolute from the v9 header (the
+     * time context the v9 decoder passes), JSON by IANA name. */
+    assert_int_equal(c.ipfix_views, 1);
+    assert_int_equal(c.ipfix_sport, 12345);
+    assert_int_equal(c.ipfix_first, 40000);
+    assert_true(c.ipfix_start == (EXPORT_S - 60) * NS);
+    assert_non_null(strstr(c.ipfix_json, "\"sourceIPv4Address\":\"10.0.0.1\""));
+    assert_non_null(strstr(c.ipfix_json, "\"ingressInterface\":5"));
 
     /* The template stays: a datagram with only the data flowset decodes. */
     uint8_t data_only[20 + 36];
@@ -686,6 +710,8 @@ static void v9_zero_length_field_accepted(void **state)
     assert_int_equal(c.opt[0].scope_value, 0);
     assert_int_equal(c.opt[0].sampling_interval, 1000);
     assert_int_equal(c.flows, 1);
+    /* Zero-length fields have no IPFIX view (IPFIX forbids them). */
+    assert_int_equal(c.ipfix_views, 0);
     assert_addr(&c.flow[0].src, "10.0.0.1");
     assert_addr(&c.flow[0].dst, "10.0.0.2");
     assert_int_equal(c.flow[0].src_port, 0);
@@ -694,6 +720,35 @@ static void v9_zero_length_field_accepted(void **state)
     uint32_t iv;
     assert_int_equal(fk_netflow_sampling(h, &exp, 1, 0, 1, &iv), 0);
     assert_int_equal(iv, 1000);
+    fk_netflow_destroy(h);
+}
+
+static void v9_both_address_families(void **state)
+{
+    (void)state;
+    fk_addr exp = addr("192.0.2.9");
+    fk_netflow *h = session();
+    pkt p;
+    v9_header(&p, 1, 0);
+    set_begin(&p, 0);
+    put16(&p, 256), put16(&p, 4); /* IPv4 pair, then an IPv6 pair */
+    put16(&p, 8), put16(&p, 4), put16(&p, 12), put16(&p, 4);
+    put16(&p, 27), put16(&p, 16), put16(&p, 28), put16(&p, 16);
+    set_end(&p);
+    fk_addr s6 = addr("2001:db8::1"), d6 = addr("2001:db8::2"), z = addr("::");
+    set_begin(&p, 256);
+    put32(&p, 0x0a000001), put32(&p, 0x0a000002); /* IPv4 flow, IPv6 fields zero */
+    put_bytes(&p, z.bytes, 16), put_bytes(&p, z.bytes, 16);
+    put32(&p, 0), put32(&p, 0); /* IPv6 flow, IPv4 fields zero */
+    put_bytes(&p, s6.bytes, 16), put_bytes(&p, d6.bytes, 16);
+    set_end(&p);
+    collected c = {0};
+    assert_int_equal(fk_netflow_decode(h, &exp, 1, p.b, p.len, collect, &c), 0);
+    assert_int_equal(c.flows, 2);
+    assert_addr(&c.flow[0].src, "10.0.0.1");
+    assert_addr(&c.flow[0].dst, "10.0.0.2");
+    assert_addr(&c.flow[1].src, "2001:db8::1");
+    assert_addr(&c.flow[1].dst, "2001:db8::2");
     fk_netflow_destroy(h);
 }
 
@@ -885,6 +940,7 @@ int main(void)
         cmocka_unit_test(v9_options_sampling_and_names),
         cmocka_unit_test(v9_malformed_templates),
         cmocka_unit_test(v9_zero_length_field_accepted),
+        cmocka_unit_test(v9_both_address_families),
         cmocka_unit_test(v9_malformed_lengths),
         cmocka_unit_test(v9_template_replaced_and_padding),
         cmocka_unit_test(handle_lifecycle_and_limits),

@@ -296,6 +296,7 @@ class fk_netflow_record(Structure):
         ("field_count", c_size_t),
         ("data", POINTER(c_uint8)),
         ("length", c_size_t),
+        ("ipfix", POINTER(fk_ipfix_record)),  # v9 records; NULL otherwise
     ]
 
 
@@ -383,6 +384,8 @@ class fk_capture_stats(Structure):
             "store_packets",
             "store_bytes",
             "store_errors",
+            "attrib_hits",
+            "attrib_misses",
         )
     ]
 

@@ -95,9 +95,32 @@ class Collector(Handle):
         """Receive and decode what is available; returns the flows (or [] with a callback)."""
         rc = lib().fk_collector_dispatch(self)
         flows = self._take()
-        if rc < 0 and rc != status.EBREAK:
+        if rc == status.EEOF:
+            if not flows:
+                raise EOFError("collector reached its count or duration limit")
+        elif rc < 0 and rc != status.EBREAK:
             raise_for(rc, "fk_collector_dispatch")
         return flows
+
+    def flows(self, timeout_s=None):
+        """Iterate over received flows, waiting on :meth:`fileno`, until the
+        ``count``/``duration`` limit is reached or ``timeout_s`` passes."""
+        import selectors
+        import time
+
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.fileno(), selectors.EVENT_READ)
+            while deadline is None or time.monotonic() < deadline:
+                try:
+                    yield from self.dispatch()
+                except EOFError:
+                    return
+                wait = self.next_timeout_ms()
+                wait = 1000 if wait < 0 else min(wait, 1000)
+                if deadline is not None:
+                    wait = min(wait, max(0.0, deadline - time.monotonic()) * 1000)
+                sel.select(wait / 1000.0)
 
     def feed(self, data, exporter="127.0.0.1", port=0):
         """Decode one datagram as if received from ``exporter``:``port``

@@ -1,0 +1,134 @@
+"""The collector: sans-I/O feed, a loopback UDP listener fed by the
+exporter, outputs, allowlist, parameters."""
+
+import json
+
+import pytest
+
+import flowkit
+from conftest import netflow_v5, need
+
+COL = ("fk_collector_create", "fk_collector_feed", "fk_collector_dispatch")
+REC = dict(
+    src="192.0.2.10",
+    dst="198.51.100.20",
+    sport=51000,
+    dport=53,
+    proto=17,
+    packets=4,
+    octets=312,
+    first_ms=90000,
+    last_ms=95000,
+)
+
+
+def test_feed_netflow_v5():
+    need(*COL)
+    with flowkit.Collector() as col:
+        col.activate()
+        flows = col.feed(netflow_v5([REC, dict(REC, octets=99)]), exporter="127.0.0.9", port=5555)
+        stats = col.stats()
+    assert [f.bytes for f in flows] == [312, 99]
+    f = flows[0]
+    assert (f.src, f.dst, f.src_port, f.dst_port, f.proto, f.version) == (
+        "192.0.2.10",
+        "198.51.100.20",
+        51000,
+        53,
+        17,
+        5,
+    )
+    assert f.exporter == "127.0.0.9"
+    assert stats["records"] == 2 and stats["datagrams"] + stats["messages"] >= 1
+
+
+def test_malformed_is_counted_not_raised():
+    need(*COL)
+    with flowkit.Collector() as col:
+        col.activate()
+        assert col.feed(netflow_v5([REC])[:30]) == []
+        assert col.stats()["malformed"] >= 1
+
+
+def test_allowlist():
+    need(*COL)
+    with flowkit.Collector(allow=["10.0.0.0/8"]) as col:
+        with pytest.raises(flowkit.FlowkitError) as ei:
+            col.add_allow("10.0.0.0/99")
+        assert ei.value.code == flowkit.status.EINVAL
+        col.activate()
+        assert col.feed(netflow_v5([REC]), exporter="127.0.0.1") == []
+        assert len(col.feed(netflow_v5([REC]), exporter="10.1.2.3")) == 1
+        assert col.stats()["allowlist_rejected"] == 1
+
+
+def test_udp_listener_receives_from_exporter(tmp_path):
+    need(*COL, "fk_collector_listener_uri", "fk_exporter_create")
+    out = tmp_path / "flows.jsonl"
+    sent = [
+        flowkit.Flow(
+            src="10.9.0.1",
+            dst="10.9.0.2",
+            src_port=1000 + i,
+            dst_port=80,
+            proto=6,
+            bytes=500 + i,
+            packets=1 + i,
+            start_ns=1_700_000_000_000_000_000,
+            end_ns=1_700_000_000_100_000_000,
+        )
+        for i in range(3)
+    ]
+    with flowkit.Collector(listeners=["udp://127.0.0.1:0"], outputs=[f"jsonl:{out}"], count=3) as col:
+        col.activate()
+        uri = col.listener_uri(0)
+        assert uri.startswith("udp://127.0.0.1:") and not uri.endswith(":0")
+        with flowkit.Exporter([uri.replace("udp://", "udp://", 1)], biflow=0) as ex:
+            ex.activate()
+            for f in sent:
+                ex.add_flow(f)
+            assert ex.drain(2000)
+        got = list(col.flows(timeout_s=10))
+    assert sorted((f.src_port, f.bytes, f.packets) for f in got) == [
+        (1000, 500, 1),
+        (1001, 501, 2),
+        (1002, 502, 3),
+    ]
+    assert all(f.version == 10 and f.exporter == "127.0.0.1" for f in got)
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert sorted(x["src_port"] for x in lines) == [1000, 1001, 1002]
+
+
+def test_callback_and_exception():
+    need(*COL)
+    seen = []
+    with flowkit.Collector(callback=seen.append) as col:
+        col.activate()
+        assert col.feed(netflow_v5([REC])) == []
+    assert [f.bytes for f in seen] == [312]
+
+    def boom(flow):
+        raise RuntimeError("in callback")
+
+    with flowkit.Collector(callback=boom) as col:
+        col.activate()
+        with pytest.raises(RuntimeError, match="in callback"):
+            col.feed(netflow_v5([REC]))
+
+
+def test_parameters_and_lifecycle_errors():
+    need(*COL)
+    params = {p.name: p for p in flowkit.Collector.params()}
+    assert {"workers", "template_timeout", "count", "duration"} <= set(params)
+    w = params["workers"]
+    with flowkit.Collector() as col:
+        with pytest.raises(flowkit.FlowkitError) as ei:
+            col.set("workers", w.max + 1)
+        assert ei.value.code == flowkit.status.ERANGE
+        assert str(w.max) in ei.value.message
+        with pytest.raises(flowkit.FlowkitError) as ei:
+            col.feed(b"\0" * 24)
+        assert ei.value.code == flowkit.status.ENOTACTIVATED
+        with pytest.raises(flowkit.FlowkitError) as ei:
+            col.add_listener("sctp://127.0.0.1:1")
+        assert ei.value.code == flowkit.status.EINVAL

@@ -1,0 +1,164 @@
+#!/bin/bash
+# flowkit-export over TCP while the collector restarts (live capture on the
+# loopback of a test network namespace, TCP connections made by the test):
+#   1. collector up: every SYN event arrives;
+#   2. collector down: SYN events of new connections wait in the buffer and
+#      arrive once the collector is back (same port), none lost;
+#   3. collector down again, more events than the buffer holds: what arrives
+#      plus what --stats reports as dropped is exactly what was produced,
+#      and the dropped ones are the newest (the buffer keeps what it has).
+set -uo pipefail
+SRC=${FLOWKIT_SOURCE_DIR:?}
+BUILD=${FLOWKIT_BUILD_DIR:?}
+BIN="$BUILD/cli/flowkit-export/flowkit-export"
+PY=/usr/bin/python3
+SINK="$SRC/tests/integration/ipfix_tcp_sink.py"
+[ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
+. "$SRC/scripts/netns.sh"
+fk_netns_require_root
+
+NS="fkxr$$"
+fk_netns_add "$NS" $(($$ % 200 + 30)) >/dev/null
+W=$(mktemp -d /tmp/flowkit-export-tcp.XXXXXX)
+fk_netns_on_exit "rm -rf '$W'"
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+# (Background jobs call ip netns exec directly: it execs, so $! is the process itself.)
+inns() { ip netns exec "$NS" "$@"; }
+
+CPORT=4739
+SPORT=7000
+# A TCP server in the namespace that accepts and closes.
+ip netns exec "$NS" $PY -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $SPORT)); s.listen(512)
+while True:
+    c, _ = s.accept(); c.close()
+" &
+SERVER=$!
+fk_netns_on_exit "kill $SERVER"
+
+start_sink() {
+    ip netns exec "$NS" $PY "$SINK" 127.0.0.1 $CPORT "$W/sink.txt" &
+    SINKPID=$!
+    fk_netns_on_exit "kill $SINKPID"
+    for _ in $(seq 50); do
+        inns $PY -c "import socket; socket.create_connection(('127.0.0.1', $CPORT), 0.2).close()" \
+            2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "sink did not start"
+    exit 1
+}
+stop_sink() {
+    kill -TERM "$SINKPID"
+    wait "$SINKPID" 2>/dev/null
+}
+
+# connect N BASE: N connections to the server from client ports BASE, BASE+1,
+# ... (distinct in the whole test, so every event is known by its port).
+connect() {
+    inns $PY -c "
+import socket, time
+for port in range($2, $2 + $1):
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind(('127.0.0.1', port))
+    c.connect(('127.0.0.1', $SPORT))
+    print(port); c.close(); time.sleep(0.002)
+"
+}
+
+# wait_ports FILE: until every port in FILE arrived at the sink (10 s).
+wait_ports() {
+    for _ in $(seq 100); do
+        $PY - "$1" "$W/sink.txt" <<'PY' && return 0
+import sys
+want = set(open(sys.argv[1]).read().split())
+got = set(l.split()[2] for l in open(sys.argv[2]))
+sys.exit(0 if want <= got else 1)
+PY
+        sleep 0.1
+    done
+    return 1
+}
+
+: >"$W/sink.txt"
+start_sink
+# The test's probe connections to the sink are not SYNs to $SPORT: the filter excludes them.
+ip netns exec "$NS" "$BIN" -i lo -f "tcp dst port $SPORT or tcp src port $SPORT" --events syn \
+    -c "tcp://127.0.0.1:$CPORT" --interval 0.05 --chunk-size 1 \
+    --set reconnect_min=100 --set reconnect_max=400 --set buffer_bytes=2000 \
+    --stats --drain-timeout 3000 >"$W/export.out" 2>"$W/export.err" &
+EXP=$!
+fk_netns_on_exit "kill $EXP"
+sleep 1.5 # capture up
+
+# 1. collector up
+connect 20 21000 >"$W/p1"
+wait_ports "$W/p1" || bad "phase 1: events missing at the collector"
+
+# 2. collector down, back within the buffer
+stop_sink
+sleep 0.3
+connect 20 22000 >"$W/p2"
+sleep 1
+$PY -c "
+import sys
+want = set(open('$W/p2').read().split())
+got = set(l.split()[2] for l in open('$W/sink.txt'))
+sys.exit(1 if want & got else 0)" || bad "phase 2: events arrived while the collector was down?"
+start_sink
+wait_ports "$W/p2" || bad "phase 2: buffered events did not arrive after the restart"
+
+# 3. collector down, more than the buffer (2000 bytes = 43 one-record messages)
+stop_sink
+sleep 0.3
+connect 150 23000 >"$W/p3"
+sleep 1
+start_sink
+sleep 2
+kill -TERM "$EXP"
+wait "$EXP"
+rc=$?
+[ "$rc" = 0 ] || bad "flowkit-export exit $rc: $(tail -3 "$W/export.err")"
+
+$PY - "$W" <<'PY' || bad "accounting"
+import re, sys
+w = sys.argv[1]
+p = [open('%s/p%d' % (w, k)).read().split() for k in (1, 2, 3)]
+lines = [l.split() for l in open(w + '/sink.txt')]
+got = [l[2] for l in lines]
+err = open(w + '/export.err').read()
+m = re.search(r'export total records_in=(\d+) records_sent=(\d+) records_dropped=(\d+)', err)
+if not m:
+    sys.exit('no stats in stderr:\n' + err)
+rin, sent, dropped = map(int, m.groups())
+bad = 0
+for k in (0, 1):
+    missing = set(p[k]) - set(got)
+    if missing:
+        print('phase %d: %d events missing' % (k + 1, len(missing))); bad += 1
+dup = len(got) - len(set(got))
+if dup:
+    print('%d duplicate records' % dup); bad += 1
+got3 = [x for x in p[2] if x in set(got)]
+if rin != 190:
+    print('records_in', rin, 'want 190'); bad += 1
+if dropped == 0 or len(got3) + dropped != 150:
+    print('phase 3: %d arrived + %d dropped != 150' % (len(got3), dropped)); bad += 1
+if got3 != p[2][:len(got3)]:
+    print('phase 3: the buffer did not keep the oldest events'); bad += 1
+if sent != len(got):
+    print('records_sent', sent, 'collector got', len(got)); bad += 1
+# One record per message: sequence numbers 0, 1, 2, ... across both restarts
+# (the dropped messages are the newest, so no gap shows before them).
+seqs = [int(l[1]) for l in lines]
+if seqs != list(range(len(seqs))):
+    print('sequence numbers', seqs[:5], '...', seqs[-5:]); bad += 1
+print('tcp restart: phase 1 %d, phase 2 %d, phase 3 %d arrived + %d dropped; records_in %d sent %d'
+      % (len(set(p[0]) & set(got)), len(set(p[1]) & set(got)), len(got3), dropped, rin, sent))
+sys.exit(1 if bad else 0)
+PY
+exit $fail
