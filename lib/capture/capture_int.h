@@ -16,6 +16,7 @@
 #include "core/params.h"
 #include "flow/flow_table.h"
 #include "packet/packet.h"
+#include "proc/attrib.h"
 
 /* Flow clock granularity: tables are expired once per second of clock. */
 #define FK__CAP_TICK_NS INT64_C(1000000000)
@@ -148,6 +149,7 @@ struct fk_capture {
     size_t nworkers;
     fk__frag_route *frag_routes; /* FK__FRAG_ROUTES entries when nworkers > 0 */
     unsigned decode_flags;
+    fk__attrib *attrib; /* FK_CAP_ATTRIBUTION: process attribution (lib/proc) */
 
     uint64_t packet_limit; /* 0 = none */
     int64_t deadline_mono; /* 0 = none */

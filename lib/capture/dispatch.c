@@ -76,6 +76,8 @@ int fk__dispatch_start(fk_capture *h)
             rc = fk__worker_start(&h->workers[i], h, i, &cfg);
         }
     }
+    if (rc == 0 && fk__params_int(&h->params, FK_CAP_ATTRIBUTION))
+        rc = fk__attrib_start(h);
     if (rc < 0)
         return rc;
     h->packet_limit = (uint64_t)fk__params_int(&h->params, FK_CAP_PACKET_COUNT);
@@ -98,6 +100,8 @@ void fk__dispatch_teardown(fk_capture *h)
     h->nworkers = 0;
     fk__flow_table_destroy(h->table);
     h->table = NULL;
+    fk__attrib_destroy(h->attrib);
+    h->attrib = NULL;
 }
 
 static void store_failed(fk_capture *h, fk__cap_source *s)
@@ -189,6 +193,8 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
     fk__packet pkt;
     int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts, h->decode_flags);
     if (st == FK__PKT_OK) {
+        if (h->attrib)
+            fk__attrib_capture_packet(h, s->linktype, &pkt);
         if (h->table) {
             fk__batch_add(h->table, &h->batch, &pkt, h->clock_ns);
         } else {
@@ -421,6 +427,8 @@ int fk_capture_dispatch(fk_capture *h, int max)
             h->clock_ns = now;
         if (h->clock_ns >= h->next_tick_ns)
             tick(h, h->clock_ns, false);
+        if (h->attrib)
+            fk__attrib_capture_tick(h, h->clock_ns);
     }
     if (h->table)
         fk__batch_flush(h->table, &h->batch); /* events of this call, in this call */
