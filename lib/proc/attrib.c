@@ -781,9 +781,12 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
                 clock_gettime(CLOCK_REALTIME, &rt);
                 int64_t lag = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - now;
                 FK__LOG_DEBUG("proc",
-                              "exact query: %s (state %d), %.1f ms after the packet, port %u",
-                              q == 1 ? "no inode" : "no socket", q == 1 ? found.state : -1,
-                              (double)lag / 1e6, k->lp);
+                              "exact query: %s (state %d), %.1f ms after the packet, port %u%s%s",
+                              q == 1   ? "no inode"
+                              : q == 0 ? "no socket"
+                                       : "failed",
+                              q == 1 ? found.state : -1, (double)lag / 1e6, k->lp,
+                              q < 0 ? ": " : "", q < 0 ? fk_error_last()->message : "");
             }
         } else {
             a->stats.rate_limited++;
