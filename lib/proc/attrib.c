@@ -1,6 +1,8 @@
 #include "proc/attrib.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -263,6 +265,7 @@ struct fk__attrib {
     int64_t last_refresh_mono;
     int64_t last_new_conn_mono; /* traffic makes the watcher fast, idle slow */
     int64_t last_watch_sweep;
+    atomic_int watcher_waiting;
 };
 
 static int64_t mono_ns(void)
@@ -532,7 +535,9 @@ static void *watch_main(void *arg)
         stable fresh;
         memset(&fresh, 0, sizeof fresh);
         int n = fk__sockdiag_dump_all(a->watch_diag, stable_put_cb, &fresh);
+        atomic_store(&a->watcher_waiting, 1);
         pthread_mutex_lock(&a->lock);
+        atomic_store(&a->watcher_waiting, 0);
         if (n < 0) {
             stable_free(&fresh);
             continue;
@@ -952,6 +957,10 @@ int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *pin, uint32_t *pid_ou
         name_out[0] = '\0';
     if (pin->proto != 6 && pin->proto != 17)
         return 1;
+    /* A backlog of packets would take and release the lock back to back
+     * and starve the watcher waiting for it: let it in first. */
+    if (atomic_load_explicit(&a->watcher_waiting, memory_order_relaxed))
+        sched_yield();
     pthread_mutex_lock(&a->lock);
     fk__attrib_pkt copy;
     const fk__attrib_pkt *p = pin;
