@@ -32,9 +32,12 @@
  * fk_capture_stop(). Flow byte counters are IP-layer bytes (IP header +
  * payload, the IPFIX `octetDeltaCount` definition).
  *
- * Time: flow timeouts follow packet timestamps; for live devices the clock
- * also advances with the wall clock (`CLOCK_REALTIME`) while no packet comes,
- * so idle flows expire on a quiet link.
+ * Time: flow timeouts follow packet timestamps, applied with 1 ms granularity
+ * (packets are counted in small batches spanning at most 1 ms of packet
+ * time); for live devices the clock also advances with the wall clock
+ * (`CLOCK_REALTIME`) at least once a second while no packet comes, so idle
+ * flows expire on a quiet link. With `workers = 0` the events caused by the
+ * packets of a fk_capture_dispatch() call are delivered before it returns.
  *
  * @since 0.1.0
  */
@@ -154,7 +157,9 @@ typedef struct fk_capture_event {
 /**
  * Event callback. Runs only on the thread calling fk_capture_dispatch(),
  * fk_capture_run() or fk_capture_stop(). It may call fk_capture_break(),
- * fk_capture_get_stats() and the getters, nothing else on the same handle.
+ * fk_capture_get_stats() and the getters, nothing else on the same handle
+ * (fk_capture_dispatch(), fk_capture_run(), fk_capture_stop() and a filter
+ * change return `FK_ESTATE` there).
  *
  * @param user the pointer given to fk_capture_set_callback().
  * @param event the event (borrowed for the duration of the call).
