@@ -32,9 +32,12 @@
  * fk_capture_stop(). Flow byte counters are IP-layer bytes (IP header +
  * payload, the IPFIX `octetDeltaCount` definition).
  *
- * Time: flow timeouts follow packet timestamps; for live devices the clock
- * also advances with the wall clock (`CLOCK_REALTIME`) while no packet comes,
- * so idle flows expire on a quiet link.
+ * Time: flow timeouts follow packet timestamps, applied with 1 ms granularity
+ * (packets are counted in small batches spanning at most 1 ms of packet
+ * time); for live devices the clock also advances with the wall clock
+ * (`CLOCK_REALTIME`) at least once a second while no packet comes, so idle
+ * flows expire on a quiet link. With `workers = 0` the events caused by the
+ * packets of a fk_capture_dispatch() call are delivered before it returns.
  *
  * @since 0.1.0
  */
