@@ -22,7 +22,7 @@ def packets(path):
             h = f.read(16)
             if len(h) < 16:
                 return
-            _, _, incl, _ = struct.unpack(endian + "IIII", h)
+            _, _, incl, wire = struct.unpack(endian + "IIII", h)
             data = f.read(incl)
             off = 14 if link == 1 else 16 if link == 113 else 0
             if link == 1:
@@ -50,7 +50,7 @@ def packets(path):
             if proto not in (6, 17) or len(l4) < 4:
                 continue
             sport, dport = struct.unpack("!HH", l4[:4])
-            yield proto, src, sport, dst, dport, total
+            yield proto, src, sport, dst, dport, total, wire
 
 
 def main():
@@ -62,7 +62,7 @@ def main():
         if len(p) == 3:
             owner[(6 if p[1] == "tcp" else 17, int(p[2]))] = int(p[0])
     truth = defaultdict(int)
-    for proto, src, sport, dst, dport, total in packets(pcap):
+    for proto, src, sport, dst, dport, total, _ in packets(pcap):
         port = sport if src in hosts else dport if dst in hosts else None
         pid = owner.get((proto, port))
         if pid:
@@ -85,4 +85,5 @@ def main():
     sys.exit(1 if bad or not truth else 0)
 
 
-main()
+if __name__ == "__main__":
+    main()
