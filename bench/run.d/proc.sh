@@ -53,7 +53,7 @@ for name in ("long", "short"):
 hostb = ipaddress.ip_address(host).packed
 ip_bytes, l2_bytes = {}, {}
 for proto, src, sport, dst, dport, total, wire in packets(work + "/truth.pcap"):
-    port = sport if src == hostb else dport if dst == hostb else None
+    port = sport if src == hostb else dport if dst == hostb else None  # IPv4 only here
     pid = owner.get(port)
     if pid:
         ip_bytes[pid] = ip_bytes.get(pid, 0) + total

@@ -468,6 +468,9 @@ static void history_gc(fk__attrib *a, int64_t sec)
 /* With the lock held: owners of the sockets of a fresh dump. */
 static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
 {
+    /* A few targeted searches per dump: each also rescans what changed, so
+     * the lookups of the other new sockets mostly hit afterwards. */
+    int finds = 4;
     for (size_t i = 0; i < t->count; i++) {
         const snode *n = &t->nodes[i];
         uint64_t known;
@@ -477,7 +480,9 @@ static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
             continue;
         }
         uint32_t pid = fk__pidindex_lookup(a->index, n->inode);
-        if (!pid && take_token(&a->scan_rate)) {
+        if (!pid && finds <= 0)
+            continue; /* not marked seen: the next dump tries again */
+        if (!pid && finds-- > 0 && take_token(&a->scan_rate)) {
             a->stats.index_scans++;
             pid = fk__pidindex_find_cheap(a->index, n->inode, n->uid);
             if (!pid && fk__log_enabled(FK_LOG_DEBUG)) {
