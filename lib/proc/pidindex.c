@@ -297,19 +297,19 @@ static bool rescan_once(fk__pidindex *ix, fk__proc *p)
     return true;
 }
 
-static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep);
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap, bool sweep);
 
-uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
+uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
 {
-    return find(ix, inode, uid, true);
+    return find(ix, inode, uid, false, sweep);
 }
 
 uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid)
 {
-    return find(ix, inode, uid, false);
+    return find(ix, inode, uid, true, false);
 }
 
-static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap, bool sweep)
 {
     uint32_t pid = fk__pidindex_lookup(ix, inode);
     if (pid || !inode)
@@ -324,10 +324,10 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
         if (p && rescan_once(ix, p) && (pid = fk__pidindex_lookup(ix, inode)) != 0)
             return pid;
     }
-    /* 2. New processes and changed fd sets (not again within 10 ms: a
-     * storm of misses would rescan every new process each time). */
-    if (mono_now() - ix->last_refresh_ns >= REFRESH_GAP_NS && fk__pidindex_refresh(ix) == 0 &&
-        (pid = fk__pidindex_lookup(ix, inode)) != 0)
+    /* 2. New processes and changed fd sets (the cheap variant not again
+     * within 10 ms: a storm of misses would rescan every new process). */
+    if ((!cheap || mono_now() - ix->last_refresh_ns >= REFRESH_GAP_NS) &&
+        fk__pidindex_refresh(ix) == 0 && (pid = fk__pidindex_lookup(ix, inode)) != 0)
         return pid;
     /* 3. Processes of the socket's uid that hold sockets (most network
      * users), then every other process of that uid (all uids when
