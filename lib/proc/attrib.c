@@ -770,10 +770,8 @@ static uint32_t owner_of(fk__attrib *a, uint64_t inode, uint32_t uid)
     if (!pid) {
         if (take_token(&a->scan_rate)) {
             a->stats.index_scans++;
-            /* No sweep over every process here: under load it would hold
-             * the lock for tens of ms and make later packets miss. The
-             * watcher sweeps, rarely. */
-            pid = fk__pidindex_find(a->index, inode, uid, !a->watching);
+            /* The sweep over every process is gated (once per 100 ms). */
+            pid = fk__pidindex_find(a->index, inode, uid, true);
         } else {
             a->stats.rate_limited++;
         }
