@@ -135,6 +135,11 @@ typedef struct fk_collector_stats {
     uint64_t tcp_refused;         /**< TCP connections refused by `max_tcp_connections`. */
     uint64_t sessions;            /**< Exporter sessions currently known. */
     uint64_t sink_errors;         /**< Records an output could not write. */
+    uint64_t db_rows_written;     /**< Rows a database output (clickhouse://) has stored. */
+    uint64_t db_rows_retried;     /**< Rows of failed database inserts that were sent again. */
+    uint64_t db_rows_dropped;     /**< Rows a database output gave up: queue full, insert
+                                       refused, or not sent before exit. */
+    uint64_t db_rows_queued;      /**< Rows waiting in database output queues now. */
 } fk_collector_stats;
 
 /**
