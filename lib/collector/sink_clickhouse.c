@@ -456,7 +456,10 @@ static int http_post(ch_state *s, const char *path, const uint8_t *body, size_t 
             status = code;
             if (code != 200) {
                 const char *b = strstr(resp, "\r\n\r\n");
-                snprintf(err, errsize, "%s", b ? b + 4 : resp);
+                const char *src = b ? b + 4 : resp;
+                size_t el = strnlen(src, errsize - 1);
+                memcpy(err, src, el);
+                err[el] = '\0';
                 char *nl = strchr(err, '\n');
                 if (nl)
                     *nl = '\0';
