@@ -247,7 +247,9 @@ FK_API int fk_collector_add_listener(fk_collector *h, const char *uri);
  *
  * @param h the handle.
  * @param uri `jsonl:-` (stdout), `jsonl:PATH`, `csv:-`, `csv:PATH` or
- *        `ipfix:PATH`. Copied.
+ *        `ipfix:PATH`, or `clickhouse://HOST:PORT/DB.TABLE[?options]` (rows sent
+ *        to ClickHouse over HTTP by a sender thread with a bounded queue;
+ *        see docs/clickhouse.md). Copied.
  * @return 0, `FK_EINVAL` (bad URI), `FK_EUNSUPPORTED` (the kind is not
  *         available in this build), `FK_ENOMEM` or `FK_EACTIVATED`.
  * @since 0.1.0
