@@ -175,10 +175,21 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
         else
             s->store_failing = false;
     }
+    /* The clock moves first: a flow idle past its timeout ends before this
+     * packet can extend it (the tables also expire per packet, see below
+     * and worker.c; the per-second tick serves quiet links and the store). */
+    if (ts > h->clock_ns)
+        h->clock_ns = ts;
+    if (h->next_tick_ns == 0)
+        h->next_tick_ns = ts + FK__CAP_TICK_NS;
+    else if (h->clock_ns >= h->next_tick_ns)
+        tick(h, h->clock_ns, h->offline);
     fk__packet pkt;
     int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts, h->decode_flags);
     if (st == FK__PKT_OK) {
         if (h->table) {
+            /* O(1) when nothing is due: three list heads. */
+            fk__flow_table_expire(h->table, h->clock_ns);
             fk__flow_table_add(h->table, &pkt);
         } else {
             fk__cap_worker *w = &h->workers[pick_worker(h, &pkt)];
@@ -207,12 +218,6 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
     } else {
         h->decode_errors++;
     }
-    if (ts > h->clock_ns)
-        h->clock_ns = ts;
-    if (h->next_tick_ns == 0)
-        h->next_tick_ns = ts + FK__CAP_TICK_NS;
-    else if (h->clock_ns >= h->next_tick_ns)
-        tick(h, h->clock_ns, false);
     if (h->packet_limit && h->packets >= h->packet_limit) {
         h->limit_reached = true;
         if (!s->offline && s->pcap)

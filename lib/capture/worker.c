@@ -61,6 +61,7 @@ static void push_event(fk__cap_worker *w, const fk__cap_evt *e, size_t size, boo
 typedef struct worker_ctx {
     fk__cap_worker *w;
     bool pushed;
+    int64_t clock; /* newest packet or tick time seen by this worker */
 } worker_ctx;
 
 static void worker_on_flow(void *ctx, const fk__flow_record *rec)
@@ -92,14 +93,23 @@ static void *worker_main(void *arg)
         while (n < WORKER_BATCH && (m = fk__spsc_peek(&w->in)) != NULL) {
             switch (m->kind) {
             case FK__MSG_PACKET:
+                /* Expire by packet time before counting (O(1) when nothing
+                 * is due), as the inline path does. */
+                if (m->pkt.ts_ns > c->clock)
+                    c->clock = m->pkt.ts_ns;
+                fk__flow_table_expire(w->table, c->clock);
                 fk__flow_table_add(w->table, &m->pkt);
                 break;
             case FK__MSG_TICK:
-                fk__flow_table_expire(w->table, m->now_ns);
+                if (m->now_ns > c->clock)
+                    c->clock = m->now_ns;
+                fk__flow_table_expire(w->table, c->clock);
                 break;
             case FK__MSG_FLUSH: {
                 w->flushing = true;
-                fk__flow_table_expire(w->table, m->now_ns);
+                if (m->now_ns > c->clock)
+                    c->clock = m->now_ns;
+                fk__flow_table_expire(w->table, c->clock);
                 fk__flow_table_flush(w->table);
                 fk__cap_evt e = {.kind = FK__EVT_FLUSHED};
                 push_event(w, &e, offsetof(fk__cap_evt, u), &c->pushed);

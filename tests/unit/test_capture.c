@@ -774,6 +774,43 @@ static void fragments_follow_first_fragment(void **state)
     }
 }
 
+/* A packet that comes after its flow's idle timeout starts a new flow: the
+ * clock is advanced (expiring the old flow) before the packet is counted,
+ * also when nothing else happened in between. */
+static void idle_gap_splits_flow(void **state)
+{
+    (void)state;
+    char path[160];
+    snprintf(path, sizeof path, "%s/gap.pcap", tmpdir);
+    pcap_w w;
+    pw_open(&w, path);
+    uint8_t f[256], l4[64];
+    size_t n = udp(l4, 1111, 2222, 10);
+    size_t len = ip4(f, A4, B4, 17, l4, n);
+    pw_add(&w, 0, f, len, len);
+    pw_add(&w, 20000, f, len, len); /* 20 s later, idle timeout 15 s */
+    pw_close(&w);
+    for (int workers = 0; workers <= 2; workers += 2) {
+        fk_capture *h;
+        collected *c = calloc(1, sizeof *c);
+        assert_int_equal(fk_capture_create(&h), 0);
+        assert_int_equal(fk_capture_add_file(h, path), 0);
+        assert_int_equal(fk_capture_set_int(h, FK_CAP_WORKERS, workers), 0);
+        assert_int_equal(fk_capture_set_callback(h, collect, c), 0);
+        assert_int_equal(fk_capture_activate(h), 0);
+        assert_int_equal(fk_capture_run(h), 0);
+        assert_int_equal(c->nflows, 2);
+        assert_int_equal(c->flows[0].packets, 1);
+        assert_int_equal(c->flows[0].end_reason, FK_END_IDLE);
+        assert_int_equal(c->flows[0].start_ns, ms_ns(0));
+        assert_int_equal(c->flows[1].packets, 1);
+        assert_int_equal(c->flows[1].end_reason, FK_END_FORCED);
+        assert_int_equal(c->flows[1].start_ns, ms_ns(20000));
+        fk_capture_destroy(h);
+        free(c);
+    }
+}
+
 /* ---- pcap store -------------------------------------------------------- */
 
 static size_t count_pcap(const char *path)
@@ -1000,6 +1037,7 @@ int main(void)
         cmocka_unit_test(stop_flushes_early),
         cmocka_unit_test(two_files_merge),
         cmocka_unit_test(fragments_follow_first_fragment),
+        cmocka_unit_test(idle_gap_splits_flow),
         cmocka_unit_test(store_rotates_and_keeps),
         cmocka_unit_test(store_names),
         cmocka_unit_test(ring_basics),
