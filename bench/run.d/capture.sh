@@ -102,9 +102,12 @@ best() {
     local tool=$1 rate=50000 ok=0
     while [ $rate -le 3200000 ]; do
         step "$tool" $rate || break
-        ok=$STEP_PPS
-        # The sender could not reach the rate: that is the ceiling here.
-        awk -v a="$STEP_PPS" -v r=$rate 'BEGIN { exit !(a < 0.9 * r) }' && break
+        ok=$(awk -v a="$ok" -v b="$STEP_PPS" 'BEGIN { printf "%.0f", (b > a ? b : a) }')
+        # The sender could not reach the rate: the sender is the ceiling.
+        if awk -v a="$STEP_PPS" -v r=$rate 'BEGIN { exit !(a < 0.9 * r) }'; then
+            echo "# $tool: sender-bound at $STEP_PPS pkt/s (asked $rate)"
+            break
+        fi
         rate=$((rate * 2))
     done
     BEST=$ok
