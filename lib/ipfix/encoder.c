@@ -10,11 +10,24 @@
 
 #define MAX_MSG 65535u
 
+/* One field that fk_ipfix_encoder_add_flow() fills from fk_flow. */
+typedef struct enc_step {
+    uint32_t off; /* offset in the record (fixed templates) */
+    uint16_t field;
+    uint8_t len;
+    uint8_t op; /* fk__flow_op, or ENC_OP_ODID */
+} enc_step;
+
+#define ENC_OP_ODID 200
+
 typedef struct enc_tmpl {
     fk_template *t;
     uint32_t *fix_off; /* offset of each fixed field in the fixed block */
     uint32_t fix_len;
     int has_varlen;
+    enc_step *steps; /* compiled once: fields fed by add_flow, in record order */
+    uint16_t nsteps;
+    uint16_t covered; /* fields written by fill_flow's straight-line part */
 } enc_tmpl;
 
 typedef struct dom_seq {
@@ -27,6 +40,7 @@ struct fk_ipfix_encoder {
     const fk_ie_registry *reg;
     enc_tmpl *tmpls;
     size_t ntmpls;
+    enc_tmpl *last; /* last template used by add_flow */
     dom_seq *seqs;
     size_t nseqs;
     /* message */
@@ -106,6 +120,7 @@ static void free_tmpl(enc_tmpl *t)
 {
     fk__template_free(t->t);
     fk__free(t->fix_off);
+    fk__free(t->steps);
 }
 
 void fk_ipfix_encoder_destroy(fk_ipfix_encoder *e)
@@ -180,12 +195,41 @@ int fk_ipfix_encoder_add_template(fk_ipfix_encoder *e, uint16_t template_id,
         free_tmpl(&nt);
         return fk__error(FK_ENOMEM, "ipfix encoder: out of memory");
     }
+    nt.steps = fk__calloc(count, sizeof *nt.steps);
+    if (!nt.steps) {
+        free_tmpl(&nt);
+        return fk__error(FK_ENOMEM, "ipfix encoder: out of memory");
+    }
     for (uint16_t i = 0; i < count; i++) {
+        const fk__plan_field *pf = &nt.t->plan->fields[i];
         nt.fix_off[i] = nt.fix_len;
         if (fields[i].length == FK_VARLEN)
             nt.has_varlen = 1;
         else
             nt.fix_len += fields[i].length;
+        uint8_t op = pf->op;
+        if (pf->pen == 0 && pf->id == 149 && fields[i].length <= 4 && !pf->v9_scope)
+            op = ENC_OP_ODID;
+        if (op == FK__OP_NONE || op == FK__OP_START_UPTIME || op == FK__OP_END_UPTIME ||
+            op == FK__OP_START_DELTA_US || op == FK__OP_END_DELTA_US || op == FK__OP_SYS_INIT_MS)
+            continue;
+        static const uint8_t straight[] = {
+            FK__OP_SRC4,  FK__OP_DST4,   FK__OP_SRC6,      FK__OP_DST6,  FK__OP_SPORT,
+            FK__OP_DPORT, FK__OP_PROTO,  FK__OP_TCP_FLAGS, FK__OP_BYTES, FK__OP_PACKETS,
+            FK__OP_IN_IF, FK__OP_OUT_IF, FK__OP_START_MS,  FK__OP_END_MS};
+        int covered = 0;
+        if (op != ENC_OP_ODID && nt.t->plan->slot[op] == i)
+            for (size_t k = 0; k < sizeof straight; k++)
+                covered |= straight[k] == op;
+        if (covered) {
+            nt.covered++;
+            continue;
+        }
+        enc_step *st = &nt.steps[nt.nsteps++];
+        st->off = nt.fix_off[i];
+        st->field = i;
+        st->len = (uint8_t)fields[i].length;
+        st->op = op;
     }
     if (count > e->vl_cap) {
         uint32_t *a = fk__reallocarray(e->vl_off, count, sizeof *a);
@@ -203,6 +247,7 @@ int fk_ipfix_encoder_add_template(fk_ipfix_encoder *e, uint16_t template_id,
     enc_tmpl *old = find_tmpl(e, template_id);
     if (old) {
         free_tmpl(old);
+        e->last = NULL;
         *old = nt;
         return 0;
     }
@@ -212,6 +257,7 @@ int fk_ipfix_encoder_add_template(fk_ipfix_encoder *e, uint16_t template_id,
         return fk__error(FK_ENOMEM, "ipfix encoder: out of memory");
     }
     e->tmpls = n;
+    e->last = NULL;
     e->tmpls[e->ntmpls++] = nt;
     return 0;
 }
@@ -612,119 +658,228 @@ int fk_ipfix_encoder_record_end(fk_ipfix_encoder *e)
     return 0;
 }
 
-static uint64_t flow_time_value(const fk_flow *f, int end)
+/* Big-endian store of the low len octets of v, saturated to the field size. */
+static inline void put_sat(uint8_t *p, uint64_t v, unsigned len)
 {
-    return (uint64_t)(end ? f->end_ns : f->start_ns);
+    switch (len) {
+    case 1:
+        p[0] = v > 0xffu ? 0xffu : (uint8_t)v;
+        return;
+    case 2:
+        v = v > 0xffffu ? 0xffffu : v;
+        p[0] = (uint8_t)(v >> 8);
+        p[1] = (uint8_t)v;
+        return;
+    case 4: {
+        uint32_t x = __builtin_bswap32(v > 0xffffffffu ? 0xffffffffu : (uint32_t)v);
+        memcpy(p, &x, 4);
+        return;
+    }
+    case 8: {
+        uint64_t x = __builtin_bswap64(v);
+        memcpy(p, &x, 8);
+        return;
+    }
+    default:
+        if (len < 8 && (v >> (len * 8)) != 0)
+            v = ((uint64_t)1 << (len * 8)) - 1;
+        wr_be(p, v, len);
+        return;
+    }
+}
+
+/* Write the extra flow-fed fields (duplicates of an op, observationDomainId)
+ * of a record at p. */
+static void fill_steps(uint8_t *p, const enc_tmpl *et, const fk_flow *fl, int fixed,
+                       const uint32_t *fix_off)
+{
+    for (uint16_t k = 0; k < et->nsteps; k++) {
+        const enc_step *st = &et->steps[k];
+        uint8_t *d = p + (fixed ? st->off : fix_off[st->field]);
+        unsigned len = st->len;
+        switch (st->op) {
+        case FK__OP_SRC4:
+            if (fl->src.family == 4)
+                memcpy(d, fl->src.bytes, 4);
+            break;
+        case FK__OP_DST4:
+            if (fl->dst.family == 4)
+                memcpy(d, fl->dst.bytes, 4);
+            break;
+        case FK__OP_SRC6:
+            if (fl->src.family == 6)
+                memcpy(d, fl->src.bytes, 16);
+            break;
+        case FK__OP_DST6:
+            if (fl->dst.family == 6)
+                memcpy(d, fl->dst.bytes, 16);
+            break;
+        case FK__OP_SPORT:
+            put_sat(d, fl->src_port, len);
+            break;
+        case FK__OP_DPORT:
+            put_sat(d, fl->dst_port, len);
+            break;
+        case FK__OP_PROTO:
+            d[0] = fl->proto;
+            break;
+        case FK__OP_BYTES:
+            put_sat(d, fl->bytes, len);
+            break;
+        case FK__OP_PACKETS:
+            put_sat(d, fl->packets, len);
+            break;
+        case FK__OP_REV_BYTES:
+            put_sat(d, fl->rev_bytes, len);
+            break;
+        case FK__OP_REV_PACKETS:
+            put_sat(d, fl->rev_packets, len);
+            break;
+        case FK__OP_TCP_FLAGS:
+            put_sat(d, fl->tcp_flags, len);
+            break;
+        case FK__OP_REV_TCP_FLAGS:
+            put_sat(d, fl->rev_tcp_flags, len);
+            break;
+        case FK__OP_TOS:
+            d[0] = fl->tos;
+            break;
+        case FK__OP_VLAN:
+            put_sat(d, fl->vlan, len);
+            break;
+        case FK__OP_IN_IF:
+            put_sat(d, fl->in_if, len);
+            break;
+        case FK__OP_OUT_IF:
+            put_sat(d, fl->out_if, len);
+            break;
+        case FK__OP_SAMPLING:
+            put_sat(d, fl->sampling, len);
+            break;
+        case FK__OP_END_REASON:
+            d[0] = fl->end_reason;
+            break;
+        case FK__OP_ICMP:
+            if (fl->proto == 1 || fl->proto == 58)
+                put_sat(d, fl->dst_port, len);
+            break;
+        case ENC_OP_ODID:
+            put_sat(d, fl->odid, len);
+            break;
+        case FK__OP_START_S:
+        case FK__OP_END_S: {
+            int64_t ns = st->op == FK__OP_START_S ? fl->start_ns : fl->end_ns;
+            if (ns >= 0)
+                put_sat(d, (uint64_t)(ns / 1000000000), 4);
+            break;
+        }
+        case FK__OP_START_MS:
+        case FK__OP_END_MS: {
+            int64_t ns = st->op == FK__OP_START_MS ? fl->start_ns : fl->end_ns;
+            if (ns >= 0)
+                put_sat(d, (uint64_t)(ns / 1000000), 8);
+            break;
+        }
+        case FK__OP_START_US:
+        case FK__OP_END_US: {
+            int64_t ns = st->op == FK__OP_START_US ? fl->start_ns : fl->end_ns;
+            if (ns >= 0)
+                put_sat(d, fk__ns_to_ntp(ns / 1000 * 1000) & ~(uint64_t)0x7ff, 8);
+            break;
+        }
+        case FK__OP_START_NS:
+        case FK__OP_END_NS: {
+            int64_t ns = st->op == FK__OP_START_NS ? fl->start_ns : fl->end_ns;
+            if (ns >= 0)
+                put_sat(d, fk__ns_to_ntp(ns), 8);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+#define HAS(op) (sl[op] != FK__NO_FIELD)
+#define DST(op) (p + off[sl[op]])
+#define LEN(op) (f[sl[op]].length)
+
+/* Write every flow-fed field of a record at p through the plan's slots:
+ * straight-line code whose branches do not change from record to record. */
+static void fill_flow(uint8_t *p, const enc_tmpl *et, const fk_flow *fl, int fixed,
+                      const uint32_t *off)
+{
+    const fk__plan *plan = et->t->plan;
+    const uint16_t *sl = plan->slot;
+    const fk__plan_field *f = plan->fields;
+    /* every field below is written (zero when not applicable), so that a
+     * template fully covered here needs no memset */
+    static const uint8_t zeros[16] = {0};
+    if (HAS(FK__OP_SRC4))
+        memcpy(DST(FK__OP_SRC4), fl->src.family == 4 ? fl->src.bytes : zeros, 4);
+    if (HAS(FK__OP_DST4))
+        memcpy(DST(FK__OP_DST4), fl->dst.family == 4 ? fl->dst.bytes : zeros, 4);
+    if (HAS(FK__OP_SRC6))
+        memcpy(DST(FK__OP_SRC6), fl->src.family == 6 ? fl->src.bytes : zeros, 16);
+    if (HAS(FK__OP_DST6))
+        memcpy(DST(FK__OP_DST6), fl->dst.family == 6 ? fl->dst.bytes : zeros, 16);
+    if (HAS(FK__OP_SPORT))
+        put_sat(DST(FK__OP_SPORT), fl->src_port, LEN(FK__OP_SPORT));
+    if (HAS(FK__OP_DPORT))
+        put_sat(DST(FK__OP_DPORT), fl->dst_port, LEN(FK__OP_DPORT));
+    if (HAS(FK__OP_PROTO))
+        *DST(FK__OP_PROTO) = fl->proto;
+    if (HAS(FK__OP_TCP_FLAGS))
+        put_sat(DST(FK__OP_TCP_FLAGS), fl->tcp_flags, LEN(FK__OP_TCP_FLAGS));
+    if (HAS(FK__OP_BYTES))
+        put_sat(DST(FK__OP_BYTES), fl->bytes, LEN(FK__OP_BYTES));
+    if (HAS(FK__OP_PACKETS))
+        put_sat(DST(FK__OP_PACKETS), fl->packets, LEN(FK__OP_PACKETS));
+    if (HAS(FK__OP_IN_IF))
+        put_sat(DST(FK__OP_IN_IF), fl->in_if, LEN(FK__OP_IN_IF));
+    if (HAS(FK__OP_OUT_IF))
+        put_sat(DST(FK__OP_OUT_IF), fl->out_if, LEN(FK__OP_OUT_IF));
+    if (HAS(FK__OP_START_MS))
+        put_sat(DST(FK__OP_START_MS), fl->start_ns > 0 ? (uint64_t)(fl->start_ns / 1000000) : 0, 8);
+    if (HAS(FK__OP_END_MS))
+        put_sat(DST(FK__OP_END_MS), fl->end_ns > 0 ? (uint64_t)(fl->end_ns / 1000000) : 0, 8);
+    if (et->nsteps) /* everything else: rarer elements, duplicates, times in other units */
+        fill_steps(p, et, fl, fixed, off);
 }
 
 int fk_ipfix_encoder_add_flow(fk_ipfix_encoder *e, uint16_t template_id, const fk_flow *flow)
 {
-    if (!flow)
-        return fk__error(FK_EINVAL, "ipfix encoder: NULL flow");
-    int rc = fk_ipfix_encoder_record_begin(e, template_id);
-    if (rc < 0)
+    if (!e || !flow)
+        return fk__error(FK_EINVAL, "ipfix encoder: NULL argument");
+    if (!e->in_msg || e->rec)
+        return fk__error(FK_ESTATE, "ipfix encoder: no message open (or a record is open)");
+    enc_tmpl *et = e->last && e->last->t->id == template_id ? e->last : find_tmpl(e, template_id);
+    if (!et)
+        return fk__error(FK_ENOTEMPLATE, "ipfix encoder: no template %u", (unsigned)template_id);
+    e->last = et;
+    if (et->has_varlen) { /* variable-length fields stay empty */
+        int rc = fk_ipfix_encoder_record_begin(e, template_id);
+        if (rc < 0)
+            return rc;
+        fill_flow(e->fixed, et, flow, 0, et->fix_off);
+        rc = fk_ipfix_encoder_record_end(e);
+        if (rc < 0)
+            e->rec = NULL; /* add_flow appends all or nothing */
         return rc;
-    const fk__plan *plan = e->rec->t->plan;
-    for (uint16_t i = 0; i < plan->nfields; i++) {
-        const fk__plan_field *f = &plan->fields[i];
-        if (f->length == FK_VARLEN || f->v9_scope)
-            continue;
-        int r = 0;
-        uint32_t pen = f->pen;
-        uint16_t id = f->id;
-        if (pen == FK_PEN_REVERSE) {
-            if (id == 1 || id == 85)
-                r = put_uint_at(e, i, flow->rev_bytes, 1);
-            else if (id == 2 || id == 86)
-                r = put_uint_at(e, i, flow->rev_packets, 1);
-            else if (id == 6)
-                r = put_uint_at(e, i, flow->rev_tcp_flags, 1);
-        } else if (pen == 0) {
-            switch (id) {
-            case 1:
-            case 85:
-                r = put_uint_at(e, i, flow->bytes, 1);
-                break;
-            case 2:
-            case 86:
-                r = put_uint_at(e, i, flow->packets, 1);
-                break;
-            case 4:
-                r = put_uint_at(e, i, flow->proto, 1);
-                break;
-            case 5:
-                r = put_uint_at(e, i, flow->tos, 1);
-                break;
-            case 6:
-                r = put_uint_at(e, i, flow->tcp_flags, 1);
-                break;
-            case 7:
-                r = put_uint_at(e, i, flow->src_port, 1);
-                break;
-            case 11:
-                r = put_uint_at(e, i, flow->dst_port, 1);
-                break;
-            case 8:
-            case 27:
-                if (flow->src.family == (id == 8 ? 4 : 6))
-                    r = put_addr_at(e, i, &flow->src);
-                break;
-            case 12:
-            case 28:
-                if (flow->dst.family == (id == 12 ? 4 : 6))
-                    r = put_addr_at(e, i, &flow->dst);
-                break;
-            case 10:
-                r = put_uint_at(e, i, flow->in_if, 1);
-                break;
-            case 14:
-                r = put_uint_at(e, i, flow->out_if, 1);
-                break;
-            case 32:
-            case 139:
-                if (flow->proto == 1 || flow->proto == 58)
-                    r = put_uint_at(e, i, flow->dst_port, 1);
-                break;
-            case 34:
-            case 305:
-                r = put_uint_at(e, i, flow->sampling, 1);
-                break;
-            case 58:
-                r = put_uint_at(e, i, flow->vlan, 1);
-                break;
-            case 136:
-                r = put_uint_at(e, i, flow->end_reason, 1);
-                break;
-            case 149:
-                r = put_uint_at(e, i, flow->odid, 1);
-                break;
-            case 150:
-            case 152:
-            case 154:
-            case 156:
-            case 151:
-            case 153:
-            case 155:
-            case 157: {
-                int end = (id & 1) != 0;
-                int64_t ns = (int64_t)flow_time_value(flow, end);
-                if (ns >= 0)
-                    r = put_time_at(e, i, ns);
-                break;
-            }
-            default:
-                break;
-            }
-        }
-        if (r < 0) {
-            e->rec = NULL;
-            return r;
-        }
     }
-    rc = fk_ipfix_encoder_record_end(e);
-    if (rc < 0)
-        e->rec = NULL; /* add_flow appends all or nothing */
-    return rc;
+    size_t len = et->fix_len;
+    if (len + FK_IPFIX_HEADER_LEN + FK_IPFIX_SET_HEADER_LEN > MAX_MSG)
+        return fk__error(FK_ERANGE, "ipfix encoder: a %zu-octet record cannot fit any message",
+                         len);
+    if (reserve(e, template_id, len, et->t->plan->min_len) < 0)
+        return no_space(len);
+    uint8_t *p = e->buf + e->pos;
+    if (et->covered != et->t->count) /* fields not fed by the flow are zero */
+        memset(p, 0, len);
+    fill_flow(p, et, flow, 1, et->t->plan->fixed_offsets);
+    e->pos += len;
+    e->records++;
+    return 0;
 }
 
 int fk_ipfix_encoder_finish(fk_ipfix_encoder *e, size_t *len)

@@ -212,21 +212,12 @@ static uint8_t flow_op_for(uint32_t pen, uint16_t id)
     }
 }
 
-/* Octet totals feed bytes/packets only when no delta counter is present:
- * delta counters are ordered after totals so that they win. */
-static int step_priority(uint32_t pen, uint16_t id)
-{
-    (void)pen;
-    return (id == 85 || id == 86) ? 0 : 1;
-}
-
 void fk__plan_free(fk__plan *p)
 {
     if (!p)
         return;
     fk__free(p->fields);
     fk__free(p->fixed_offsets);
-    fk__free(p->steps);
     fk__free(p);
 }
 
@@ -245,8 +236,7 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
     p->nfields = count;
     p->scope_count = scope_count;
     p->fields = fk__calloc(count, sizeof *p->fields);
-    p->steps = fk__calloc(count, sizeof *p->steps);
-    if (!p->fields || !p->steps) {
+    if (!p->fields) {
         fk__plan_free(p);
         return fk__error(FK_ENOMEM, "template: out of memory");
     }
@@ -274,8 +264,7 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
             f->type = f->ie ? f->ie->type : FK_IE_UNKNOWN;
         }
         f->op = FK__OP_NONE;
-        if (!f->v9_scope && !varlen_seen && length_fits(f->type, f->length) &&
-            f->length != FK_VARLEN)
+        if (!f->v9_scope && length_fits(f->type, f->length) && f->length != FK_VARLEN)
             f->op = flow_op_for(f->pen, f->id);
         if (s->length == FK_VARLEN) {
             varlen_seen = 1;
@@ -303,26 +292,24 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
         for (uint16_t i = 0; i < count; i++)
             p->fixed_offsets[i] = p->fields[i].offset;
         p->fixed_offsets[count] = off;
-    } else {
-        /* Flow ops need constant offsets only for the fields before the first
-         * varlen field; after it, offsets come from the split scratch array,
-         * so ops are fine there too. Recompute ops for every fitting field. */
-        for (uint16_t i = 0; i < count; i++) {
-            fk__plan_field *f = &p->fields[i];
-            if (!f->v9_scope && f->length != FK_VARLEN && length_fits(f->type, f->length))
-                f->op = flow_op_for(f->pen, f->id);
+    }
+    /* Slots: the first field of each op wins, except that a delta counter
+     * (octet/packetDeltaCount) wins over a total counter. */
+    for (int k = 0; k < FK__OP_COUNT; k++)
+        p->slot[k] = FK__NO_FIELD;
+    for (uint16_t i = 0; i < count; i++) {
+        const fk__plan_field *f = &p->fields[i];
+        if (f->op == FK__OP_NONE)
+            continue;
+        uint16_t cur = p->slot[f->op];
+        int total = f->id == 85 || f->id == 86;
+        if (cur == FK__NO_FIELD) {
+            p->slot[f->op] = i;
+            p->nslots++;
+        } else if (!total && (p->fields[cur].id == 85 || p->fields[cur].id == 86)) {
+            p->slot[f->op] = i;
         }
     }
-    /* Steps: low priority first so that later steps overwrite. */
-    for (int pri = 0; pri <= 1; pri++)
-        for (uint16_t i = 0; i < count; i++) {
-            const fk__plan_field *f = &p->fields[i];
-            if (f->op != FK__OP_NONE && step_priority(f->pen, f->id) == pri) {
-                p->steps[p->nsteps].field = i;
-                p->steps[p->nsteps].op = f->op;
-                p->nsteps++;
-            }
-        }
     *out = p;
     return 0;
 }
@@ -471,178 +458,114 @@ bad:
                      (unsigned)f->pen, (unsigned)f->id, fk_ie_type_name(f->type), len);
 }
 
-/* Time forms, in increasing precedence for the absolute result. */
-enum { T_DELTA, T_UPTIME, T_S, T_MS, T_US, T_NS, T_FORMS };
+#define HAS(op) (sl[op] != FK__NO_FIELD)
+#define VAL(op) (rec + offsets[sl[op]])
+#define LEN(op) (plan->fields[sl[op]].length)
+
+/* Copying a constant zero flow compiles to a few vector stores; memset of the
+ * same size became `rep stos`, which cost half of the whole decode. */
+static const fk_flow zero_flow;
 
 int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets,
                      const fk_ipfix_time_ctx *tc, fk_flow *out)
 {
-    memset(out, 0, sizeof *out);
-    int64_t tstart[T_FORMS], tend[T_FORMS];
-    unsigned have_start = 0, have_end = 0;
-    uint64_t start_up = 0, end_up = 0, start_delta = 0, end_delta = 0;
+    memcpy(out, &zero_flow, sizeof *out);
+    if (plan->nslots == 0)
+        return 0;
+    const uint16_t *sl = plan->slot;
+    if (HAS(FK__OP_SRC4)) {
+        out->src.family = 4;
+        memcpy(out->src.bytes, VAL(FK__OP_SRC4), 4);
+    } else if (HAS(FK__OP_SRC6)) {
+        out->src.family = 6;
+        memcpy(out->src.bytes, VAL(FK__OP_SRC6), 16);
+    }
+    if (HAS(FK__OP_DST4)) {
+        out->dst.family = 4;
+        memcpy(out->dst.bytes, VAL(FK__OP_DST4), 4);
+    } else if (HAS(FK__OP_DST6)) {
+        out->dst.family = 6;
+        memcpy(out->dst.bytes, VAL(FK__OP_DST6), 16);
+    }
+    if (HAS(FK__OP_SPORT))
+        out->src_port = (uint16_t)be_read(VAL(FK__OP_SPORT), LEN(FK__OP_SPORT));
+    if (HAS(FK__OP_DPORT))
+        out->dst_port = (uint16_t)be_read(VAL(FK__OP_DPORT), LEN(FK__OP_DPORT));
+    if (HAS(FK__OP_PROTO))
+        out->proto = *VAL(FK__OP_PROTO);
+    if (HAS(FK__OP_BYTES))
+        out->bytes = be_read(VAL(FK__OP_BYTES), LEN(FK__OP_BYTES));
+    if (HAS(FK__OP_PACKETS))
+        out->packets = be_read(VAL(FK__OP_PACKETS), LEN(FK__OP_PACKETS));
+    if (HAS(FK__OP_TCP_FLAGS))
+        out->tcp_flags = (uint8_t)be_read(VAL(FK__OP_TCP_FLAGS), LEN(FK__OP_TCP_FLAGS));
+    if (HAS(FK__OP_IN_IF)) {
+        out->in_if = (uint32_t)be_read(VAL(FK__OP_IN_IF), LEN(FK__OP_IN_IF));
+        out->present |= FK_FLOW_HAS_IFACES;
+    }
+    if (HAS(FK__OP_OUT_IF)) {
+        out->out_if = (uint32_t)be_read(VAL(FK__OP_OUT_IF), LEN(FK__OP_OUT_IF));
+        out->present |= FK_FLOW_HAS_IFACES;
+    }
+    if (HAS(FK__OP_REV_BYTES) | HAS(FK__OP_REV_PACKETS) | HAS(FK__OP_REV_TCP_FLAGS)) {
+        out->present |= FK_FLOW_HAS_REVERSE;
+        if (HAS(FK__OP_REV_BYTES))
+            out->rev_bytes = be_read(VAL(FK__OP_REV_BYTES), LEN(FK__OP_REV_BYTES));
+        if (HAS(FK__OP_REV_PACKETS))
+            out->rev_packets = be_read(VAL(FK__OP_REV_PACKETS), LEN(FK__OP_REV_PACKETS));
+        if (HAS(FK__OP_REV_TCP_FLAGS))
+            out->rev_tcp_flags =
+                (uint8_t)be_read(VAL(FK__OP_REV_TCP_FLAGS), LEN(FK__OP_REV_TCP_FLAGS));
+    }
+    if (HAS(FK__OP_TOS))
+        out->tos = *VAL(FK__OP_TOS);
+    if (HAS(FK__OP_VLAN))
+        out->vlan = (uint16_t)(be_read(VAL(FK__OP_VLAN), LEN(FK__OP_VLAN)) & 0x0fffu);
+    if (HAS(FK__OP_SAMPLING)) {
+        out->sampling = (uint32_t)be_read(VAL(FK__OP_SAMPLING), LEN(FK__OP_SAMPLING));
+        out->present |= FK_FLOW_HAS_SAMPLING;
+    }
+    if (HAS(FK__OP_END_REASON)) {
+        out->end_reason = *VAL(FK__OP_END_REASON);
+        out->present |= FK_FLOW_HAS_END_REASON;
+    }
+    if (HAS(FK__OP_ICMP) && out->dst_port == 0 && out->src_port == 0)
+        out->dst_port = (uint16_t)be_read(VAL(FK__OP_ICMP), LEN(FK__OP_ICMP));
+    /* Times: absolute forms by precision, then sysUpTime (needs the boot
+     * time), then delta microseconds before the export time. */
     int64_t sys_init = tc ? tc->sys_init_ns : 0;
-    int have_sys_init_field = 0;
-    uint16_t icmp = 0;
-    int have_icmp = 0;
-    for (uint16_t s = 0; s < plan->nsteps; s++) {
-        const fk__flow_step *st = &plan->steps[s];
-        const fk__plan_field *f = &plan->fields[st->field];
-        const uint8_t *v = rec + offsets[st->field];
-        size_t len = f->length;
-        switch (st->op) {
-        case FK__OP_SRC4:
-            out->src.family = 4;
-            memcpy(out->src.bytes, v, 4);
-            break;
-        case FK__OP_DST4:
-            out->dst.family = 4;
-            memcpy(out->dst.bytes, v, 4);
-            break;
-        case FK__OP_SRC6:
-            out->src.family = 6;
-            memcpy(out->src.bytes, v, 16);
-            break;
-        case FK__OP_DST6:
-            out->dst.family = 6;
-            memcpy(out->dst.bytes, v, 16);
-            break;
-        case FK__OP_SPORT:
-            out->src_port = (uint16_t)be_read(v, len);
-            break;
-        case FK__OP_DPORT:
-            out->dst_port = (uint16_t)be_read(v, len);
-            break;
-        case FK__OP_PROTO:
-            out->proto = v[0];
-            break;
-        case FK__OP_BYTES:
-            out->bytes = be_read(v, len);
-            break;
-        case FK__OP_PACKETS:
-            out->packets = be_read(v, len);
-            break;
-        case FK__OP_REV_BYTES:
-            out->rev_bytes = be_read(v, len);
-            out->present |= FK_FLOW_HAS_REVERSE;
-            break;
-        case FK__OP_REV_PACKETS:
-            out->rev_packets = be_read(v, len);
-            out->present |= FK_FLOW_HAS_REVERSE;
-            break;
-        case FK__OP_TCP_FLAGS:
-            out->tcp_flags = (uint8_t)be_read(v, len);
-            break;
-        case FK__OP_REV_TCP_FLAGS:
-            out->rev_tcp_flags = (uint8_t)be_read(v, len);
-            out->present |= FK_FLOW_HAS_REVERSE;
-            break;
-        case FK__OP_TOS:
-            out->tos = v[0];
-            break;
-        case FK__OP_VLAN:
-            out->vlan = (uint16_t)(be_read(v, len) & 0x0fffu);
-            break;
-        case FK__OP_IN_IF:
-            out->in_if = (uint32_t)be_read(v, len);
-            out->present |= FK_FLOW_HAS_IFACES;
-            break;
-        case FK__OP_OUT_IF:
-            out->out_if = (uint32_t)be_read(v, len);
-            out->present |= FK_FLOW_HAS_IFACES;
-            break;
-        case FK__OP_SAMPLING:
-            out->sampling = (uint32_t)be_read(v, len);
-            out->present |= FK_FLOW_HAS_SAMPLING;
-            break;
-        case FK__OP_END_REASON:
-            out->end_reason = v[0];
-            out->present |= FK_FLOW_HAS_END_REASON;
-            break;
-        case FK__OP_ICMP:
-            icmp = (uint16_t)be_read(v, len);
-            have_icmp = 1;
-            break;
-        case FK__OP_START_S:
-            tstart[T_S] = (int64_t)be_read(v, 4) * NS_PER_S;
-            have_start |= 1u << T_S;
-            break;
-        case FK__OP_END_S:
-            tend[T_S] = (int64_t)be_read(v, 4) * NS_PER_S;
-            have_end |= 1u << T_S;
-            break;
-        case FK__OP_START_MS:
-            tstart[T_MS] = ms_to_ns(be_read(v, 8));
-            have_start |= 1u << T_MS;
-            break;
-        case FK__OP_END_MS:
-            tend[T_MS] = ms_to_ns(be_read(v, 8));
-            have_end |= 1u << T_MS;
-            break;
-        case FK__OP_START_US:
-            tstart[T_US] = fk__ntp_to_ns(be_read(v, 8), 1);
-            have_start |= 1u << T_US;
-            break;
-        case FK__OP_END_US:
-            tend[T_US] = fk__ntp_to_ns(be_read(v, 8), 1);
-            have_end |= 1u << T_US;
-            break;
-        case FK__OP_START_NS:
-            tstart[T_NS] = fk__ntp_to_ns(be_read(v, 8), 0);
-            have_start |= 1u << T_NS;
-            break;
-        case FK__OP_END_NS:
-            tend[T_NS] = fk__ntp_to_ns(be_read(v, 8), 0);
-            have_end |= 1u << T_NS;
-            break;
-        case FK__OP_START_UPTIME:
-            start_up = be_read(v, len);
-            have_start |= 1u << T_UPTIME;
-            break;
-        case FK__OP_END_UPTIME:
-            end_up = be_read(v, len);
-            have_end |= 1u << T_UPTIME;
-            break;
-        case FK__OP_START_DELTA_US:
-            start_delta = be_read(v, len);
-            have_start |= 1u << T_DELTA;
-            break;
-        case FK__OP_END_DELTA_US:
-            end_delta = be_read(v, len);
-            have_end |= 1u << T_DELTA;
-            break;
-        case FK__OP_SYS_INIT_MS:
-            sys_init = ms_to_ns(be_read(v, 8));
-            have_sys_init_field = 1;
-            break;
-        default:
-            break;
-        }
-    }
-    (void)have_sys_init_field;
-    if (have_icmp && out->dst_port == 0 && out->src_port == 0)
-        out->dst_port = icmp;
-    if (have_start | have_end) {
-        if (sys_init != 0) {
-            tstart[T_UPTIME] = add_sat(sys_init, ms_to_ns(start_up));
-            tend[T_UPTIME] = add_sat(sys_init, ms_to_ns(end_up));
-        } else {
-            have_start &= ~(1u << T_UPTIME);
-            have_end &= ~(1u << T_UPTIME);
-        }
-        int64_t export_ns = tc ? tc->export_time_ns : 0;
-        tstart[T_DELTA] = add_sat(export_ns, -(int64_t)(start_delta & 0xffffffffu) * 1000);
-        tend[T_DELTA] = add_sat(export_ns, -(int64_t)(end_delta & 0xffffffffu) * 1000);
-        for (int k = T_FORMS - 1; k >= 0; k--)
-            if (have_start & (1u << k)) {
-                out->start_ns = tstart[k];
-                break;
-            }
-        for (int k = T_FORMS - 1; k >= 0; k--)
-            if (have_end & (1u << k)) {
-                out->end_ns = tend[k];
-                break;
-            }
-    }
+    if (HAS(FK__OP_SYS_INIT_MS))
+        sys_init = ms_to_ns(be_read(VAL(FK__OP_SYS_INIT_MS), 8));
+    int64_t export_ns = tc ? tc->export_time_ns : 0;
+    if (HAS(FK__OP_START_NS))
+        out->start_ns = fk__ntp_to_ns(be_read(VAL(FK__OP_START_NS), 8), 0);
+    else if (HAS(FK__OP_START_US))
+        out->start_ns = fk__ntp_to_ns(be_read(VAL(FK__OP_START_US), 8), 1);
+    else if (HAS(FK__OP_START_MS))
+        out->start_ns = ms_to_ns(be_read(VAL(FK__OP_START_MS), 8));
+    else if (HAS(FK__OP_START_S))
+        out->start_ns = (int64_t)be_read(VAL(FK__OP_START_S), 4) * NS_PER_S;
+    else if (HAS(FK__OP_START_UPTIME) && sys_init != 0)
+        out->start_ns = add_sat(
+            sys_init, ms_to_ns(be_read(VAL(FK__OP_START_UPTIME), LEN(FK__OP_START_UPTIME))));
+    else if (HAS(FK__OP_START_DELTA_US))
+        out->start_ns = add_sat(
+            export_ns,
+            -(int64_t)be_read(VAL(FK__OP_START_DELTA_US), LEN(FK__OP_START_DELTA_US)) * 1000);
+    if (HAS(FK__OP_END_NS))
+        out->end_ns = fk__ntp_to_ns(be_read(VAL(FK__OP_END_NS), 8), 0);
+    else if (HAS(FK__OP_END_US))
+        out->end_ns = fk__ntp_to_ns(be_read(VAL(FK__OP_END_US), 8), 1);
+    else if (HAS(FK__OP_END_MS))
+        out->end_ns = ms_to_ns(be_read(VAL(FK__OP_END_MS), 8));
+    else if (HAS(FK__OP_END_S))
+        out->end_ns = (int64_t)be_read(VAL(FK__OP_END_S), 4) * NS_PER_S;
+    else if (HAS(FK__OP_END_UPTIME) && sys_init != 0)
+        out->end_ns =
+            add_sat(sys_init, ms_to_ns(be_read(VAL(FK__OP_END_UPTIME), LEN(FK__OP_END_UPTIME))));
+    else if (HAS(FK__OP_END_DELTA_US))
+        out->end_ns =
+            add_sat(export_ns,
+                    -(int64_t)be_read(VAL(FK__OP_END_DELTA_US), LEN(FK__OP_END_DELTA_US)) * 1000);
     return 0;
 }

@@ -8,8 +8,8 @@
  *     every field before it has a fixed length, its constant offset;
  *   - `fixed_len`: the record length when the template has no variable-length
  *     field (0 otherwise), `min_len`: the smallest record length;
- *   - a short list of "flow ops": for each field that feeds fk_flow (addresses,
- *     ports, counters, times, ...) one {field index, op} pair, so that
+ *   - "flow slots": for each fk_flow member (addresses, ports, counters,
+ *     times, ...) the index of the field that feeds it, so that
  *     fk__plan_to_flow() touches only those fields and never looks anything up.
  *
  * Decoding a data record with a plan:
@@ -96,20 +96,21 @@ typedef struct fk__plan_field {
     uint8_t op;       /* fk__flow_op */
 } fk__plan_field;
 
-typedef struct fk__flow_step {
-    uint16_t field; /* index into fields */
-    uint8_t op;
-} fk__flow_step;
+/* slot[op] when no field feeds op */
+#define FK__NO_FIELD 0xffffu
 
 typedef struct fk__plan {
     uint16_t nfields;
     uint16_t scope_count;
-    uint32_t fixed_len; /* record length when no varlen field, else 0 */
-    uint32_t min_len;   /* smallest record length */
-    uint16_t nsteps;
+    uint32_t fixed_len;      /* record length when no varlen field, else 0 */
+    uint32_t min_len;        /* smallest record length */
     fk__plan_field *fields;  /* nfields */
     uint32_t *fixed_offsets; /* nfields + 1 when fixed_len, else NULL */
-    fk__flow_step *steps;    /* nsteps */
+    /* Flow slots: the field feeding each fk__flow_op (FK__NO_FIELD if none),
+     * resolved once (delta counters win over totals), so fk__plan_to_flow()
+     * runs straight-line code with branches that do not change per record. */
+    uint16_t slot[FK__OP_COUNT];
+    uint16_t nslots; /* number of ops present */
 } fk__plan;
 
 /* Compile fields into a plan (caller frees with fk__plan_free). Returns 0,
@@ -128,7 +129,7 @@ int fk__plan_split(const fk__plan *plan, const uint8_t *p, size_t avail, uint32_
 int fk__plan_value(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets, uint16_t i,
                    fk_ipfix_value *out);
 
-/* Run the flow ops of a split record into *out (zeroed by the function). */
+/* Fill *out (zeroed first) from the flow slots of a split record. */
 int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets,
                      const fk_ipfix_time_ctx *tc, fk_flow *out);
 
