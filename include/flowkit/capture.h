@@ -32,9 +32,12 @@
  * fk_capture_stop(). Flow byte counters are IP-layer bytes (IP header +
  * payload, the IPFIX `octetDeltaCount` definition).
  *
- * Time: flow timeouts follow packet timestamps; for live devices the clock
- * also advances with the wall clock (`CLOCK_REALTIME`) while no packet comes,
- * so idle flows expire on a quiet link.
+ * Time: flow timeouts follow packet timestamps, applied with 1 ms granularity
+ * (packets are counted in small batches spanning at most 1 ms of packet
+ * time); for live devices the clock also advances with the wall clock
+ * (`CLOCK_REALTIME`) at least once a second while no packet comes, so idle
+ * flows expire on a quiet link. With `workers = 0` the events caused by the
+ * packets of a fk_capture_dispatch() call are delivered before it returns.
  *
  * @since 0.1.0
  */
@@ -97,7 +100,19 @@ typedef enum fk_capture_param {
     FK_CAP_PCAP_ROTATE_SECONDS = 302,
     /** int, keep only the newest N files written [0, 1000000]; 0 = keep all. */
     FK_CAP_PCAP_KEEP_FILES = 303,
-    /* ---- 400-499: process attribution (reserved) ---- */
+    /* ---- process attribution ---- */
+    /** bool, attribute TCP/UDP packets to local processes and keep the per-process accounting
+     *  read by fk_capture_rank(), default 0. Needs root (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to
+     *  see every process's sockets. */
+    FK_CAP_ATTRIBUTION = 400,
+    /** int, milliseconds between socket-table dumps while connections are starting [10, 60000],
+     *  default 50 (ten times longer, at most 1 s, when idle); runtime-settable. New sockets a
+     *  dump finds are resolved to their process at once in a thread of their own, so
+     *  connections shorter than the capture's lag are still attributed. */
+    FK_CAP_SYNC_INTERVAL = 401,
+    /** int, seconds of per-second history kept per process (longest rank window) [1, 86400],
+     *  default 60. */
+    FK_CAP_HISTORY_SECONDS = 402,
     /* ---- limits ---- */
     /** double, CPU for the process in cores [0, 4096]; 0 = no limit. */
     FK_CAP_CPU_LIMIT = 500,
@@ -173,6 +188,8 @@ typedef struct fk_capture_stats {
     uint64_t store_packets;  /**< pcap store: packets written. */
     uint64_t store_bytes;    /**< pcap store: bytes written, file headers included. */
     uint64_t store_errors;   /**< pcap store: write or open failures. */
+    uint64_t attrib_hits;    /**< TCP/UDP packets attributed to a process (#FK_CAP_ATTRIBUTION). */
+    uint64_t attrib_misses;  /**< TCP/UDP packets with a local end counted as "unknown". */
 } fk_capture_stats;
 
 /**

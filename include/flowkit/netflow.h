@@ -184,6 +184,9 @@ typedef struct fk_netflow_record {
      * by IANA name with fk_ipfix_record_to_json(); `version` is 9. NULL for
      * v1/5/7 and for templates the IPFIX layer cannot represent
      * (zero-length fields, vendor types >= 32768, length 65535).
+     * For times prefer @c flow: its start/end handle a 32-bit sysUptime
+     * wrap between the record and the export, which fk_ipfix_record_to_flow()
+     * on this view (one boot time per message) does not.
      */
     const fk_ipfix_record *ipfix;
 } fk_netflow_record;
@@ -354,6 +357,23 @@ FK_API int fk_netflow_sampling(const fk_netflow *h, const fk_addr *exporter, uin
 FK_API int fk_netflow_interface_name(const fk_netflow *h, const fk_addr *exporter,
                                      uint16_t exporter_port, uint32_t source_id, uint32_t ifindex,
                                      char *buf, size_t size);
+
+/**
+ * Forget one v9 template of a scope, e.g. when a collector's UDP template
+ * lifetime ran out. Data flowsets for it count as `no_template` until the
+ * exporter sends it again.
+ *
+ * @param h the handle.
+ * @param exporter exporter address of the scope.
+ * @param exporter_port exporter port of the scope.
+ * @param source_id v9 source id of the scope.
+ * @param template_id the template (data or options) to forget.
+ * @return 0, `FK_EINVAL`, or `FK_ENOTFOUND` when the scope has no such template.
+ * @since 0.1.0
+ */
+FK_API int fk_netflow_forget_template(fk_netflow *h, const fk_addr *exporter,
+                                      uint16_t exporter_port, uint32_t source_id,
+                                      uint16_t template_id);
 
 /** Buffer size that always holds fk_netflow_options_to_json() output. @since 0.1.0 */
 #define FK_NETFLOW_OPTIONS_JSON_MAX 1024

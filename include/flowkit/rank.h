@@ -18,6 +18,7 @@
 #ifndef FLOWKIT_RANK_H
 #define FLOWKIT_RANK_H
 
+#include <flowkit/capture.h>
 #include <flowkit/common.h>
 #include <flowkit/flow.h>
 
@@ -114,6 +115,32 @@ FK_API const char *fk_rank_sort_name(fk_rank_sort key);
  * @since 0.1.0
  */
 FK_API int fk_rank_snapshot_to_json(const fk_rank_snapshot *snapshot, char *buf, size_t size);
+
+/**
+ * Take a rank of the processes seen by a capture with attribution on
+ * (#FK_CAP_ATTRIBUTION).
+ *
+ * Rows are processes that sent or received TCP/UDP traffic since activate,
+ * plus the "unknown TCP" / "unknown UDP" rows (pid 0) when they counted
+ * anything; rows with no bytes are left out. Rates are bytes per second
+ * over the @p recent_sec complete seconds before the capture clock (the
+ * newest packet or the wall clock, whichever is later).
+ *
+ * @param h an activated capture with #FK_CAP_ATTRIBUTION set to 1.
+ * @param limit at most this many rows (the first in @p key order); 0 = all.
+ * @param recent_sec rate window in seconds, [1, #FK_CAP_HISTORY_SECONDS].
+ * @param key sort order of the rows.
+ * @param out receives the snapshot, owned by the caller: release it with
+ *        fk_rank_snapshot_free(). Unchanged on failure.
+ * @return 0; `FK_EINVAL` (NULL argument, unknown key), `FK_ENOTACTIVATED`,
+ *         `FK_ESTATE` (attribution off), `FK_ERANGE` (recent_sec), `FK_ENOMEM`.
+ * Thread-safe: may be called from any thread while @p h is activated (not
+ * concurrently with fk_capture_destroy()); the snapshot may be read from any
+ * thread.
+ * @since 0.1.0
+ */
+FK_API int fk_capture_rank(fk_capture *h, size_t limit, uint32_t recent_sec, fk_rank_sort key,
+                           fk_rank_snapshot **out);
 
 FK_END_DECLS
 

@@ -54,6 +54,13 @@ static const fk_param_info capture_params[] = {
      NULL, "s", "start a new pcap file after this many seconds (0 = never)"},
     {FK_CAP_PCAP_KEEP_FILES, "pcap_keep_files", FK_PARAM_INT, 0, 0, 1000000, 0, 0, 0, 0, NULL,
      "files", "keep only the newest N pcap files written (0 = all)"},
+    /* process attribution */
+    {FK_CAP_ATTRIBUTION, "attribution", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
+     "attribute packets to local processes (per-process rank)"},
+    {FK_CAP_SYNC_INTERVAL, "sync_interval", FK_PARAM_INT, FK_PARAM_RUNTIME, 10, 60000, 50, 0, 0,
+     0, NULL, "ms", "socket table dump interval (new sockets are resolved to processes off the packet path)"},
+    {FK_CAP_HISTORY_SECONDS, "history_seconds", FK_PARAM_INT, 0, 1, 86400, 60, 0, 0, 0, NULL, "s",
+     "per-second history kept per process"},
     /* limits */
     {FK_CAP_CPU_LIMIT, "cpu_limit", FK_PARAM_DOUBLE, 0, 0, 0, 0, 0.0, 4096.0, 0.0, NULL, "cores",
      "cgroup CPU limit for the process (0 = none)"},
@@ -507,6 +514,12 @@ int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out)
         out->flows_emitted += atomic_load_explicit(&w->st_records, memory_order_relaxed);
         out->session_events += atomic_load_explicit(&w->st_events, memory_order_relaxed);
         out->event_drops += atomic_load_explicit(&w->event_drops, memory_order_relaxed);
+    }
+    if (h->attrib) {
+        fk__attrib_stats as;
+        fk__attrib_get_stats(h->attrib, &as);
+        out->attrib_hits = as.hits;
+        out->attrib_misses = as.misses;
     }
     return 0;
 }

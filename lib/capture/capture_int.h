@@ -16,6 +16,7 @@
 #include "core/params.h"
 #include "flow/flow_table.h"
 #include "packet/packet.h"
+#include "proc/attrib.h"
 
 /* Flow clock granularity: tables are expired once per second of clock. */
 #define FK__CAP_TICK_NS INT64_C(1000000000)
@@ -54,6 +55,37 @@ typedef struct fk__cap_evt {
         fk_flow flow;
     } u;
 } fk__cap_evt;
+
+/* Decoded packets are counted in small batches (fk__flow_table_add_batch
+ * prefetches the index and entries of a group). The table's clock moves at
+ * the start of each batch; a batch spans at most FK__BATCH_SPAN_NS of packet
+ * time, so timeouts are applied with that granularity (1 ms). */
+#define FK__BATCH 32
+#define FK__BATCH_SPAN_NS INT64_C(1000000)
+typedef struct fk__pkt_batch {
+    fk__packet p[FK__BATCH];
+    size_t n;
+    int64_t clock; /* flow clock when the first packet was added */
+} fk__pkt_batch;
+
+static inline void fk__batch_flush(fk__flow_table *t, fk__pkt_batch *b)
+{
+    if (!b->n)
+        return;
+    fk__flow_table_expire(t, b->clock);
+    fk__flow_table_add_batch(t, b->p, b->n);
+    b->n = 0;
+}
+
+static inline void fk__batch_add(fk__flow_table *t, fk__pkt_batch *b, const fk__packet *p,
+                                 int64_t clock)
+{
+    if (b->n && (b->n == FK__BATCH || clock - b->clock > FK__BATCH_SPAN_NS))
+        fk__batch_flush(t, b);
+    if (!b->n)
+        b->clock = clock;
+    b->p[b->n++] = *p;
+}
 
 /* Dispatch side, with workers: where the first fragment of an IP datagram
  * went, so its later fragments (no ports, so another hash) follow it to the
@@ -112,10 +144,12 @@ struct fk_capture {
     size_t nsources;
     fk__cgroup *cgroup;
     fk__flow_table *table; /* workers == 0 */
+    fk__pkt_batch batch;   /* workers == 0: packets not yet counted */
     fk__cap_worker *workers;
     size_t nworkers;
     fk__frag_route *frag_routes; /* FK__FRAG_ROUTES entries when nworkers > 0 */
     unsigned decode_flags;
+    fk__attrib *attrib; /* FK_CAP_ATTRIBUTION: process attribution (lib/proc) */
 
     uint64_t packet_limit; /* 0 = none */
     int64_t deadline_mono; /* 0 = none */

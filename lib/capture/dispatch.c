@@ -76,11 +76,14 @@ int fk__dispatch_start(fk_capture *h)
             rc = fk__worker_start(&h->workers[i], h, i, &cfg);
         }
     }
+    if (rc == 0 && fk__params_int(&h->params, FK_CAP_ATTRIBUTION))
+        rc = fk__attrib_start(h);
     if (rc < 0)
         return rc;
     h->packet_limit = (uint64_t)fk__params_int(&h->params, FK_CAP_PACKET_COUNT);
     double dur = fk__params_double(&h->params, FK_CAP_DURATION);
     h->deadline_mono = dur > 0 ? fk__mono_ns() + (int64_t)(dur * 1e9) : 0;
+    h->batch.n = 0;
     h->clock_ns = h->offline ? 0 : fk__real_ns();
     h->next_tick_ns = h->offline ? 0 : h->clock_ns + FK__CAP_TICK_NS;
     return 0;
@@ -97,6 +100,8 @@ void fk__dispatch_teardown(fk_capture *h)
     h->nworkers = 0;
     fk__flow_table_destroy(h->table);
     h->table = NULL;
+    fk__attrib_destroy(h->attrib);
+    h->attrib = NULL;
 }
 
 static void store_failed(fk_capture *h, fk__cap_source *s)
@@ -114,6 +119,7 @@ static void store_failed(fk_capture *h, fk__cap_source *s)
 static void tick(fk_capture *h, int64_t now, bool wait)
 {
     if (h->table) {
+        fk__batch_flush(h->table, &h->batch);
         fk__flow_table_expire(h->table, now);
     } else {
         fk__cap_msg m = {.kind = FK__MSG_TICK, .now_ns = now};
@@ -187,10 +193,10 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
     fk__packet pkt;
     int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts, h->decode_flags);
     if (st == FK__PKT_OK) {
+        if (h->attrib)
+            fk__attrib_capture_packet(h, s->linktype, &pkt);
         if (h->table) {
-            /* O(1) when nothing is due: three list heads. */
-            fk__flow_table_expire(h->table, h->clock_ns);
-            fk__flow_table_add(h->table, &pkt);
+            fk__batch_add(h->table, &h->batch, &pkt, h->clock_ns);
         } else {
             fk__cap_worker *w = &h->workers[pick_worker(h, &pkt)];
             fk__cap_msg *m = fk__spsc_reserve(&w->in);
@@ -366,6 +372,7 @@ static void finish(fk_capture *h)
             store_failed(h, s);
     }
     if (h->table) {
+        fk__batch_flush(h->table, &h->batch);
         if (h->clock_ns)
             fk__flow_table_expire(h->table, h->clock_ns);
         fk__flow_table_flush(h->table);
@@ -420,7 +427,11 @@ int fk_capture_dispatch(fk_capture *h, int max)
             h->clock_ns = now;
         if (h->clock_ns >= h->next_tick_ns)
             tick(h, h->clock_ns, false);
+        if (h->attrib)
+            fk__attrib_capture_tick(h, h->clock_ns);
     }
+    if (h->table)
+        fk__batch_flush(h->table, &h->batch); /* events of this call, in this call */
     wake_workers(h);
     drain_workers(h);
     int n = (int)(h->packets - start);

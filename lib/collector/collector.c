@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/sock_diag.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -650,7 +651,23 @@ int fk__col_recv_batch(int fd, struct mmsghdr *msgs, struct iovec *iovs,
 uint64_t fk__col_drops_update(uint32_t *seen, const struct msghdr *m)
 {
     uint32_t v = cmsg_drops(m);
-    if (v == 0 || v == *seen)
+    /* Datagrams queued before a SO_MEMINFO poll carry older counts. */
+    if (v == 0 || v == *seen || v - *seen > 0x80000000u)
+        return 0;
+    uint32_t d = v - *seen;
+    *seen = v;
+    return d;
+}
+
+uint64_t fk__col_drops_poll(uint32_t *seen, int fd)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof mem;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len < sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1))
+        return 0;
+    uint32_t v = mem[SK_MEMINFO_DROPS];
+    if (v == *seen || v - *seen > 0x80000000u) /* older than what we know */
         return 0;
     uint32_t d = v - *seen;
     *seen = v;
@@ -764,8 +781,17 @@ static int read_tcp(fk_collector *h, tcpconn *c)
     return t.records;
 }
 
+static void poll_drops(fk_collector *h)
+{
+    for (size_t i = 0; i < h->nlisteners; i++)
+        if (h->listeners[i].uri.transport == FK__COL_UDP && !h->workers)
+            h->stats.socket_drops +=
+                fk__col_drops_poll(&h->listeners[i].drops_seen, h->listeners[i].fd);
+}
+
 static void tick(fk_collector *h)
 {
+    poll_drops(h);
     fk__col_sessions_tick(h->sessions, h->now_ns);
     for (size_t i = 0; i < h->nsinks; i++)
         if (fk__sink_tick(h->sinks[i], h->now_ns) != FK_OK)
@@ -942,5 +968,12 @@ int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
     if (!h || !out)
         return fk__error(FK_EINVAL, "fk_collector_get_stats: NULL argument");
     *out = h->stats;
+    /* Drops the kernel made since the last datagram or tick. */
+    for (size_t i = 0; h->active && !h->workers && i < h->nlisteners; i++) {
+        if (h->listeners[i].uri.transport != FK__COL_UDP)
+            continue;
+        uint32_t seen = h->listeners[i].drops_seen;
+        out->socket_drops += fk__col_drops_poll(&seen, h->listeners[i].fd);
+    }
     return FK_OK;
 }

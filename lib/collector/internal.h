@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "collector/codec.h"
+#include "collector/fastfmt.h"
 
 /* ---- URIs and CIDR ------------------------------------------------------ */
 
@@ -136,6 +137,7 @@ struct fk__sink {
     int64_t rotate_bytes; /* 0 = never */
     int64_t rotate_ns;    /* 0 = never */
     void *priv;           /* format-specific state */
+    fk__fastfmt fmt;      /* text formatting cache */
 };
 
 /* Parse "jsonl:-" etc.; FK_EINVAL / FK_EUNSUPPORTED with a message. */

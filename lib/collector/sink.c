@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/fastfmt.h"
 #include "collector/internal.h"
 #include "core/alloc.h"
 #include "core/error.h"
@@ -26,7 +27,7 @@ static int jsonl_open(fk__sink *k)
 static int jsonl_write(fk__sink *k, const fk_flow *f)
 {
     char line[FK_FLOW_JSON_MAX + 1];
-    int n = fk_flow_to_json(f, line, sizeof line - 1);
+    int n = fk__fastfmt_json(&k->fmt, f, line, sizeof line - 1);
     if (n < 0)
         return n;
     line[n++] = '\n';
@@ -63,28 +64,9 @@ static int csv_open(fk__sink *k)
 
 static int csv_write(fk__sink *k, const fk_flow *f)
 {
-    char src[FK_ADDR_STRLEN], dst[FK_ADDR_STRLEN], exp[FK_ADDR_STRLEN] = "";
-    char start[40], end[40], opt[96] = "";
-    fk_addr_format(&f->src, src, sizeof src);
-    fk_addr_format(&f->dst, dst, sizeof dst);
-    if (f->present & FK_FLOW_HAS_EXPORTER)
-        fk_addr_format(&f->exporter, exp, sizeof exp);
-    fk_time_format(f->start_ns, start, sizeof start);
-    fk_time_format(f->end_ns, end, sizeof end);
-    char inif[16] = "", outif[16] = "", samp[16] = "", reason[8] = "";
-    if (f->present & FK_FLOW_HAS_IFACES) {
-        snprintf(inif, sizeof inif, "%" PRIu32, f->in_if);
-        snprintf(outif, sizeof outif, "%" PRIu32, f->out_if);
-    }
-    if (f->present & FK_FLOW_HAS_SAMPLING)
-        snprintf(samp, sizeof samp, "%" PRIu32, f->sampling);
-    if (f->present & FK_FLOW_HAS_END_REASON)
-        snprintf(reason, sizeof reason, "%u", f->end_reason);
-    snprintf(opt, sizeof opt, "%s,%s,%s,%s", inif, outif, samp, reason);
-    int n = fprintf(k->fp, "%s,%s,%s,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%s,%" PRIu32 ",%u,%s\n",
-                    start, end, src, dst, f->src_port, f->dst_port, f->proto, f->bytes, f->packets,
-                    f->tcp_flags, exp, f->odid, f->version, opt);
-    if (n < 0)
+    char line[FK__FASTFMT_MAX];
+    int n = fk__fastfmt_csv(&k->fmt, f, line, sizeof line);
+    if (n < 0 || fwrite(line, 1, (size_t)n, k->fp) != (size_t)n)
         return fk__error_errno(FK_EIO, "csv:%s: write failed", k->path ? k->path : "-");
     k->written += (uint64_t)n;
     return FK_OK;

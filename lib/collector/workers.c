@@ -99,7 +99,10 @@ static void *worker_main(void *arg)
     pfd[np].fd = w->stopfd;
     pfd[np].events = POLLIN;
     while (!atomic_load(&w->stop)) {
-        if (poll(pfd, np + 1, 500) <= 0)
+        int ready = poll(pfd, np + 1, 100);
+        for (size_t i = 0; i < np; i++)
+            atomic_fetch_add(&w->kernel_drops, fk__col_drops_poll(&wk->seen[i], wk->fds[i]));
+        if (ready <= 0)
             continue;
         for (size_t i = 0; i < np; i++) {
             if (!(pfd[i].revents & POLLIN))

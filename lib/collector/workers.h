@@ -34,6 +34,10 @@ int fk__col_open_udp(const fk__col_uri *u, int64_t rcvbuf, bool reuseport, const
 int fk__col_recv_batch(int fd, struct mmsghdr *msgs, struct iovec *iovs,
                        struct sockaddr_storage *addrs, uint8_t *bufs, uint8_t *ctrl, size_t batch);
 uint64_t fk__col_drops_update(uint32_t *seen, const struct msghdr *m);
+/* The socket's kernel drop counter right now (SO_MEMINFO), folded into
+ * *seen the same way; returns the increase. Catches drops that no later
+ * datagram reported through SO_RXQ_OVFL. */
+uint64_t fk__col_drops_poll(uint32_t *seen, int fd);
 
 #define FK__COL_MAX_DGRAM 65536
 #define FK__COL_CTRL_SIZE CMSG_SPACE(sizeof(uint32_t))

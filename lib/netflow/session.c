@@ -1272,6 +1272,22 @@ int fk_netflow_interface_name(const fk_netflow *h, const fk_addr *exporter, uint
     return fk__error(FK_ENOTFOUND, "netflow: no name announced for ifindex %u", ifindex);
 }
 
+int fk_netflow_forget_template(fk_netflow *h, const fk_addr *exporter, uint16_t exporter_port,
+                               uint32_t source_id, uint16_t template_id)
+{
+    if (!h || !exporter)
+        return fk__error(FK_EINVAL, "fk_netflow_forget_template: NULL argument");
+    nf_scope *s = scope_find(h, exporter, exporter_port, source_id);
+    size_t pos;
+    nf_template *t = s ? tpl_find(s, template_id, &pos) : NULL;
+    if (!t)
+        return fk__error(FK_ENOTFOUND, "netflow: no template %u in this scope", template_id);
+    tpl_free(t);
+    memmove(&s->tpl[pos], &s->tpl[pos + 1], (s->ntpl - pos - 1) * sizeof *s->tpl);
+    s->ntpl--;
+    return 0;
+}
+
 typedef struct jbuf {
     char *buf;
     size_t size, len;

@@ -1,6 +1,7 @@
 #include "proc/attrib.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,8 +216,19 @@ typedef struct bucket_rate {
     int64_t last_ns;
 } bucket_rate;
 
+/* Later IP fragments carry no ports: they take those of their first
+ * fragment (direct-mapped by addresses and IP id). */
+#define FRAG_SLOTS 1024
+typedef struct frag_slot {
+    uint8_t src[16], dst[16];
+    uint32_t id;
+    uint16_t sport, dport;
+    uint8_t proto, used;
+} frag_slot;
+
 struct fk__attrib {
     pthread_mutex_t lock;
+    frag_slot frags[FRAG_SLOTS];
     fk__attrib_config cfg;
     char *proc_root;
     fk__sockdiag *diag;
@@ -235,6 +247,21 @@ struct fk__attrib {
     bucket_rate query_rate, scan_rate;
     double alpha;
     fk__attrib_stats stats;
+    /* Socket history: tuple hash → pid | (last seen, s) << 32, filled by the
+     * watcher so that a packet processed after its socket closed (capture
+     * lag, a connection of a few ms) still finds the owner. */
+    fk__u64map history;
+    fk__u64map seen_inodes; /* inode → pid (0: owner not found) */
+    int64_t last_history_gc;
+    /* Watcher thread (sock_diag mode): dumps the sockets every sync
+     * interval and resolves new ones off the packet path. */
+    fk__sockdiag *watch_diag;
+    pthread_t watcher;
+    bool watching;
+    bool stop;
+    pthread_cond_t wake;
+    int64_t last_refresh_mono;
+    int64_t last_new_conn_mono; /* traffic makes the watcher fast, idle slow */
 };
 
 static int64_t mono_ns(void)
@@ -264,10 +291,10 @@ void fk__attrib_config_default(fk__attrib_config *c)
     memset(c, 0, sizeof *c);
     c->proc_root = "/proc";
     c->history_seconds = 60;
-    c->sync_interval_ns = 1000000000;
+    c->sync_interval_ns = 50000000;
     c->ewma_tau_sec = 5.0;
-    c->queries_per_sec = 2000;
-    c->scans_per_sec = 200;
+    c->queries_per_sec = 5000;
+    c->scans_per_sec = 2000;
     c->conn_idle_ns = 120 * (int64_t)1000000000;
     c->use_netlink = 1;
 }
@@ -373,7 +400,181 @@ static conn *conn_new(fk__attrib *a, const tkey *k)
     a->conns[s] = c;
     a->n_conns++;
     a->stats.conns++;
+    if (a->watching && mono_ns() - a->last_new_conn_mono > 2000000000) {
+        a->last_new_conn_mono = mono_ns();
+        pthread_cond_signal(&a->wake); /* traffic starts: dump now */
+    } else {
+        a->last_new_conn_mono = mono_ns();
+    }
     return c;
+}
+
+/* ---- socket history and the watcher ------------------------------------------------ */
+
+static uint64_t history_key(const tkey *k)
+{
+    return key_hash(k) | 1u;
+}
+
+static void history_put(fk__attrib *a, const tkey *k, uint32_t pid, int64_t sec)
+{
+    fk__u64map_put(&a->history, history_key(k), (uint64_t)pid | ((uint64_t)sec << 32));
+}
+
+static uint32_t history_get(const fk__attrib *a, const tkey *k)
+{
+    uint64_t v;
+    return fk__u64map_get(&a->history, history_key(k), &v) ? (uint32_t)v : 0;
+}
+
+/* Drop entries not seen for a minute (rebuild: the map shifts on delete). */
+static void history_gc(fk__attrib *a, int64_t sec)
+{
+    if (sec - a->last_history_gc < 10)
+        return;
+    a->last_history_gc = sec;
+    fk__u64map fresh = {0};
+    for (size_t i = 0; i < a->history.cap; i++) {
+        if (a->history.keys[i] && sec - (int64_t)(a->history.vals[i] >> 32) <= 60 &&
+            fk__u64map_put(&fresh, a->history.keys[i], a->history.vals[i]) < 0) {
+            fk__u64map_free(&fresh);
+            return;
+        }
+    }
+    fk__u64map_free(&a->history);
+    a->history = fresh;
+    /* Rows that never counted a byte and whose process is gone. */
+    for (size_t i = 0; i < a->n_rows;) {
+        row *r = a->row_list[i];
+        if (r->pid && !r->sent_packets && !r->recv_packets &&
+            !fk__pidindex_proc(a->index, r->pid)) {
+            fk__u64map_del(&a->rows, r->pid);
+            a->row_list[i] = a->row_list[--a->n_rows];
+            row_free(r);
+            continue;
+        }
+        i++;
+    }
+    /* The inode set only needs what the current dump still shows. */
+    fk__u64map_clear(&a->seen_inodes);
+}
+
+/* With the lock held: owners of the sockets of a fresh dump. */
+static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        const snode *n = &t->nodes[i];
+        uint64_t known;
+        if (fk__u64map_get(&a->seen_inodes, n->inode, &known)) {
+            if (known)
+                history_put(a, &n->key, (uint32_t)known, sec);
+            continue;
+        }
+        uint32_t pid = fk__pidindex_lookup(a->index, n->inode);
+        if (!pid && take_token(&a->scan_rate)) {
+            a->stats.index_scans++;
+            pid = fk__pidindex_find_cheap(a->index, n->inode, n->uid);
+        }
+        fk__u64map_put(&a->seen_inodes, n->inode, pid);
+        if (pid) {
+            history_put(a, &n->key, pid, sec);
+            row_get(a, pid, 0); /* name, exe, user... while the process lives */
+        }
+        if (fk__log_enabled(FK_LOG_DEBUG)) {
+            char l[FK_ADDR_STRLEN], rr[FK_ADDR_STRLEN];
+            fk_addr la, ra;
+            key_addr(&la, n->key.l);
+            key_addr(&ra, n->key.r);
+            fk_addr_format(&la, l, sizeof l);
+            fk_addr_format(&ra, rr, sizeof rr);
+            FK__LOG_DEBUG("proc", "watcher: inode %llu %s:%u-%s:%u is pid %u",
+                          (unsigned long long)n->inode, l, n->key.lp, rr, n->key.rp, pid);
+        }
+    }
+}
+
+static void *watch_main(void *arg)
+{
+    fk__attrib *a = arg;
+    pthread_mutex_lock(&a->lock);
+    while (!a->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        /* Fast while connections are starting (they may be short), ten
+         * times slower (at most 1 s) after 2 s without a new one. */
+        int64_t interval = a->cfg.sync_interval_ns;
+        if (mono_ns() - a->last_new_conn_mono > 2000000000) {
+            interval *= 10;
+            if (interval < a->cfg.sync_interval_ns || interval > 1000000000)
+                interval =
+                    a->cfg.sync_interval_ns > 1000000000 ? a->cfg.sync_interval_ns : 1000000000;
+        }
+        int64_t ns = (int64_t)until.tv_nsec + interval;
+        until.tv_sec += (time_t)(ns / 1000000000);
+        until.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&a->wake, &a->lock, &until);
+        if (a->stop)
+            break;
+        pthread_mutex_unlock(&a->lock);
+        stable fresh;
+        memset(&fresh, 0, sizeof fresh);
+        int n = fk__sockdiag_dump_all(a->watch_diag, stable_put_cb, &fresh);
+        pthread_mutex_lock(&a->lock);
+        if (n < 0) {
+            stable_free(&fresh);
+            continue;
+        }
+        stable_free(&a->socks);
+        a->socks = fresh;
+        a->stats.dumps++;
+        int64_t mono = mono_ns();
+        if (mono - a->last_refresh_mono >= 1000000000) {
+            fk__pidindex_refresh(a->index);
+            a->last_refresh_mono = mono;
+        }
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        learn_sockets(a, &a->socks, rt.tv_sec);
+        history_gc(a, rt.tv_sec);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+static int start_watcher(fk__attrib *a)
+{
+    int rc = fk__sockdiag_open(&a->watch_diag);
+    if (rc < 0)
+        return rc;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&a->watcher, NULL, watch_main, a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err) {
+        pthread_cond_destroy(&a->wake);
+        return fk__error_set(FK_EIO, err, "attribution: cannot start the socket watcher");
+    }
+    a->watching = true;
+    return 0;
+}
+
+static void stop_watcher(fk__attrib *a)
+{
+    if (!a->watching)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->stop = true;
+    pthread_cond_signal(&a->wake);
+    pthread_mutex_unlock(&a->lock);
+    pthread_join(a->watcher, NULL);
+    pthread_cond_destroy(&a->wake);
+    a->watching = false;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------ */
@@ -411,6 +612,13 @@ int fk__attrib_create(fk__attrib **out, const fk__attrib_config *cfg)
     }
     if (!rc)
         rc = fk__attrib_sync(a);
+    if (!rc && a->diag) {
+        pthread_mutex_lock(&a->lock);
+        learn_sockets(a, &a->socks, time(NULL));
+        a->last_refresh_mono = mono_ns();
+        pthread_mutex_unlock(&a->lock);
+        rc = start_watcher(a);
+    }
     if (rc) {
         fk__attrib_destroy(a);
         return rc;
@@ -423,6 +631,25 @@ void fk__attrib_destroy(fk__attrib *a)
 {
     if (!a)
         return;
+    stop_watcher(a);
+    fk__sockdiag_close(a->watch_diag);
+    fk__u64map_free(&a->history);
+    fk__u64map_free(&a->seen_inodes);
+    fk__pidindex_stats ps = {0};
+    if (a->index)
+        fk__pidindex_get_stats(a->index, &ps);
+    FK__LOG_INFO(
+        "proc",
+        "attribution: packets %llu hits %llu misses %llu conns %llu late %llu queries %llu "
+        "(found %llu) history %llu dumps %llu index scans %llu rate-limited %llu fd scans %llu "
+        "readlinks %llu",
+        (unsigned long long)a->stats.packets, (unsigned long long)a->stats.hits,
+        (unsigned long long)a->stats.misses, (unsigned long long)a->stats.conns,
+        (unsigned long long)a->stats.resolved_late, (unsigned long long)a->stats.queries,
+        (unsigned long long)a->stats.query_hits, (unsigned long long)a->stats.history_hits,
+        (unsigned long long)a->stats.dumps, (unsigned long long)a->stats.index_scans,
+        (unsigned long long)a->stats.rate_limited, (unsigned long long)ps.fd_scans,
+        (unsigned long long)ps.readlinks);
     for (size_t i = 0; i < a->nconn_buckets; i++) {
         conn *c = a->conns[i];
         while (c) {
@@ -506,6 +733,25 @@ static void move_counts(conn *c, row *from, row *to)
     to->recv_packets += c->recv_packets;
 }
 
+/* The process holding a socket inode: the index, what the watcher learnt
+ * while the socket was open, then a targeted rescan (rate-limited). */
+static uint32_t owner_of(fk__attrib *a, uint64_t inode, uint32_t uid)
+{
+    uint32_t pid = fk__pidindex_lookup(a->index, inode);
+    uint64_t v;
+    if (!pid && fk__u64map_get(&a->seen_inodes, inode, &v))
+        pid = (uint32_t)v;
+    if (!pid) {
+        if (take_token(&a->scan_rate)) {
+            a->stats.index_scans++;
+            pid = fk__pidindex_find(a->index, inode, uid);
+        } else {
+            a->stats.rate_limited++;
+        }
+    }
+    return pid;
+}
+
 static void resolve(fk__attrib *a, conn *c, int64_t now)
 {
     const tkey *k = &c->key;
@@ -530,23 +776,51 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
                 inode = found.inode;
                 uid = found.uid;
                 stable_put(&a->socks, &found);
+            } else if (fk__log_enabled(FK_LOG_DEBUG)) {
+                struct timespec rt;
+                clock_gettime(CLOCK_REALTIME, &rt);
+                int64_t lag = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - now;
+                FK__LOG_DEBUG("proc",
+                              "exact query: %s (state %d), %.1f ms after the packet, port %u",
+                              q == 1 ? "no inode" : "no socket", q == 1 ? found.state : -1,
+                              (double)lag / 1e6, k->lp);
             }
         } else {
             a->stats.rate_limited++;
         }
     }
-    if (!inode && (s = stable_get_wild(&a->socks, k)) != NULL) {
+    uint32_t pid = inode ? owner_of(a, inode, uid) : 0;
+    if (!pid && a->watching) {
+        /* Closed already (a short connection, or the capture lags): the
+         * watcher may have seen the socket alive. */
+        pid = history_get(a, k);
+        if (!pid && k->proto == 17) {
+            tkey w = *k;
+            memset(w.r, 0, 16);
+            w.rp = 0;
+            if (!(pid = history_get(a, &w))) {
+                memset(w.l, 0, 16);
+                pid = history_get(a, &w);
+            }
+        }
+        if (pid)
+            a->stats.history_hits++;
+    }
+    if (!inode && !pid && (s = stable_get_wild(&a->socks, k)) != NULL) {
         inode = s->inode; /* TCP listener: the SYN before accept */
         uid = s->uid;
+        pid = owner_of(a, inode, uid);
     }
-    uint32_t pid = inode ? fk__pidindex_lookup(a->index, inode) : 0;
-    if (inode && !pid) {
-        if (take_token(&a->scan_rate)) {
-            a->stats.index_scans++;
-            pid = fk__pidindex_find(a->index, inode, uid);
-        } else {
-            a->stats.rate_limited++;
-        }
+    if (inode && !pid && fk__log_enabled(FK_LOG_DEBUG)) {
+        char l[FK_ADDR_STRLEN], rr[FK_ADDR_STRLEN];
+        fk_addr la, ra;
+        key_addr(&la, k->l);
+        key_addr(&ra, k->r);
+        fk_addr_format(&la, l, sizeof l);
+        fk_addr_format(&ra, rr, sizeof rr);
+        FK__LOG_DEBUG("proc", "socket inode %llu (uid %u) of %s %s:%u-%s:%u has no process yet",
+                      (unsigned long long)inode, uid, k->proto == 6 ? "tcp" : "udp", l, k->lp, rr,
+                      k->rp);
     }
     row *r = pid ? row_get(a, pid, 0) : NULL;
     if (r) {
@@ -611,15 +885,61 @@ static row *account(fk__attrib *a, const tkey *k, bool sent, const fk__attrib_pk
     return r;
 }
 
-int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *p, uint32_t *pid_out, char *name_out)
+static frag_slot *frag_lookup(fk__attrib *a, const fk__attrib_pkt *p)
+{
+    uint8_t s[16], d[16];
+    norm_addr(s, &p->src);
+    norm_addr(d, &p->dst);
+    uint32_t h = p->frag_id * 2654435761u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ s[i] ^ ((uint32_t)d[i] << 8)) * 16777619u;
+    frag_slot *f = &a->frags[(h ^ p->proto) % FRAG_SLOTS];
+    if (p->frag == 1) {
+        memcpy(f->src, s, 16);
+        memcpy(f->dst, d, 16);
+        f->id = p->frag_id;
+        f->proto = p->proto;
+        f->sport = p->sport;
+        f->dport = p->dport;
+        f->used = 1;
+        return f;
+    }
+    if (f->used && f->id == p->frag_id && f->proto == p->proto && !memcmp(f->src, s, 16) &&
+        !memcmp(f->dst, d, 16))
+        return f;
+    return NULL;
+}
+
+void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns)
+{
+    pthread_mutex_lock(&a->lock);
+    a->cfg.sync_interval_ns = ns;
+    pthread_mutex_unlock(&a->lock);
+}
+
+int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *pin, uint32_t *pid_out, char *name_out)
 {
     if (pid_out)
         *pid_out = 0;
     if (name_out)
         name_out[0] = '\0';
-    if (p->proto != 6 && p->proto != 17)
+    if (pin->proto != 6 && pin->proto != 17)
         return 1;
     pthread_mutex_lock(&a->lock);
+    fk__attrib_pkt copy;
+    const fk__attrib_pkt *p = pin;
+    if (pin->frag) {
+        frag_slot *f = frag_lookup(a, pin);
+        if (!f) {
+            pthread_mutex_unlock(&a->lock);
+            return 1; /* its first fragment was not seen */
+        }
+        copy = *pin;
+        copy.sport = f->sport;
+        copy.dport = f->dport;
+        copy.tcp_flags = pin->frag == 2 ? 0 : pin->tcp_flags;
+        p = &copy;
+    }
     if (p->ts_ns > a->now_ns)
         a->now_ns = p->ts_ns;
     bool out = false, in = false;
@@ -692,7 +1012,7 @@ int fk__attrib_tick(fk__attrib *a, int64_t now_ns)
     int rc = 0;
     if (a->local && fk__localaddr_poll(a->local) < 0)
         FK__LOG_WARN("proc", "%s", fk_error_last()->message);
-    if (mono_ns() - a->last_sync_mono >= a->cfg.sync_interval_ns)
+    if (!a->watching && mono_ns() - a->last_sync_mono >= a->cfg.sync_interval_ns)
         rc = sync_locked(a);
     if (a->now_ns - a->last_expire_ns >= 1000000000) {
         expire_conns(a);

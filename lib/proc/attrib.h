@@ -30,10 +30,10 @@ typedef enum fk__dir {
 typedef struct fk__attrib_config {
     const char *proc_root;    /* default "/proc" */
     uint32_t history_seconds; /* per-second ring length; default 60 */
-    int64_t sync_interval_ns; /* full socket dump + index refresh; default 1 s */
+    int64_t sync_interval_ns; /* socket dump cadence (watcher); default 100 ms */
     double ewma_tau_sec;      /* EWMA time constant; default 5 s */
-    uint32_t queries_per_sec; /* exact sock_diag queries allowed; default 2000 */
-    uint32_t scans_per_sec;   /* targeted index rescans allowed; default 200 */
+    uint32_t queries_per_sec; /* exact sock_diag queries allowed; default 5000 */
+    uint32_t scans_per_sec;   /* targeted index rescans allowed; default 2000 */
     int64_t conn_idle_ns;     /* drop idle connection entries; default 120 s */
     int use_netlink;          /* 1 sock_diag + rtnetlink (default), 0 /proc/net only */
 } fk__attrib_config;
@@ -52,6 +52,8 @@ typedef struct fk__attrib_pkt {
     uint8_t dir;       /* fk__dir hint */
     uint32_t ip_len;   /* IP-layer bytes */
     int64_t ts_ns;
+    uint8_t frag;     /* 0 not fragmented, 1 first fragment, 2 later fragment (no ports) */
+    uint32_t frag_id; /* IP identification of a fragment */
 } fk__attrib_pkt;
 
 /* Account one packet. *pid_out (optional) gets the owner of the local end
@@ -84,9 +86,23 @@ typedef struct fk__attrib_stats {
     uint64_t rate_limited;  /* lookups skipped by the rate limits */
     uint64_t fd_scans;      /* fd directories read (index) */
     uint64_t readlinks;     /* fd links read (index) */
+    uint64_t history_hits;  /* owners found in the watcher's socket history */
 } fk__attrib_stats;
 
 void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);
+
+/* Change the sync interval at run time. */
+void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns);
+
+/* ---- glue for the capture handle (lib/proc/capture_glue.c) ---- */
+struct fk_capture;
+struct fk__packet;
+/* Create h->attrib from the capture's parameters (at activate). */
+int fk__attrib_start(struct fk_capture *h);
+/* Per decoded packet, on the dispatch thread. */
+void fk__attrib_capture_packet(struct fk_capture *h, int linktype, const struct fk__packet *pkt);
+/* Per dispatch (live): notifications, periodic sync. */
+void fk__attrib_capture_tick(struct fk_capture *h, int64_t now_ns);
 
 /* Tests: declare an address local (in addition to rtnetlink's). */
 int fk__attrib_add_local(fk__attrib *a, const fk_addr *addr);

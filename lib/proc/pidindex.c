@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -15,6 +16,8 @@
 #include "core/log.h"
 
 #define MRU_LEN 8
+#define SWEEP_GAP_NS 100000000 /* 100 ms */
+#define YOUNG_NS INT64_C(10000000000)
 
 struct fk__pidindex {
     char *root;
@@ -23,6 +26,7 @@ struct fk__pidindex {
     uint64_t gen;
     uint64_t find_gen;
     uint32_t mru[MRU_LEN]; /* pids that most recently gained a socket */
+    int64_t last_sweep_ns; /* the uid sweep of a miss is the expensive step */
     fk__pidindex_stats stats;
 };
 
@@ -31,6 +35,13 @@ typedef struct proc_slot {
     fk__proc p;
     uint64_t find_gen;
 } proc_slot;
+
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void proc_free(fk__proc *p)
 {
@@ -182,6 +193,7 @@ static fk__proc *new_proc(fk__pidindex *ix, uint32_t pid)
     fk__proc *p = &s->p;
     p->pid = pid;
     p->alive = true;
+    p->first_seen_ns = mono_now();
     char path[512];
     snprintf(path, sizeof path, "%s/%u", ix->root, pid);
     struct stat st;
@@ -282,7 +294,19 @@ static bool rescan_once(fk__pidindex *ix, fk__proc *p)
     return true;
 }
 
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep);
+
 uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
+{
+    return find(ix, inode, uid, true);
+}
+
+uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid)
+{
+    return find(ix, inode, uid, false);
+}
+
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
 {
     uint32_t pid = fk__pidindex_lookup(ix, inode);
     if (pid || !inode)
@@ -300,15 +324,31 @@ uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
     /* 2. New processes and changed fd sets. */
     if (fk__pidindex_refresh(ix) == 0 && (pid = fk__pidindex_lookup(ix, inode)) != 0)
         return pid;
-    /* 3. Every process of the socket's uid (all, when unknown). */
-    for (size_t i = 0; i < ix->procs.cap; i++) {
-        if (!ix->procs.keys[i])
-            continue;
-        fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
-        if (uid != UINT32_MAX && p->uid != uid)
-            continue;
-        if (rescan_once(ix, p) && (pid = fk__pidindex_lookup(ix, inode)) != 0)
-            return pid;
+    /* 3. Processes of the socket's uid that hold sockets (most network
+     * users), then every other process of that uid (all uids when
+     * unknown). The second pass is the expensive one: at most once per
+     * SWEEP_GAP_NS, so a storm of misses for sockets that are already
+     * closed cannot stall the packet path. */
+    int64_t now = mono_now();
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            if (!sweep || (ix->last_sweep_ns && now - ix->last_sweep_ns < SWEEP_GAP_NS))
+                return 0;
+            ix->last_sweep_ns = now;
+            ix->stats.sweeps++;
+        }
+        for (size_t i = 0; i < ix->procs.cap; i++) {
+            if (!ix->procs.keys[i])
+                continue;
+            fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
+            /* Pass 0: socket holders and processes younger than 10 s
+             * (a short-lived client opening its first socket). */
+            bool likely = p->n_inodes || now - p->first_seen_ns < YOUNG_NS;
+            if ((uid != UINT32_MAX && p->uid != uid) || (pass == 0 && !likely))
+                continue;
+            if (rescan_once(ix, p) && (pid = fk__pidindex_lookup(ix, inode)) != 0)
+                return pid;
+        }
     }
     return 0;
 }

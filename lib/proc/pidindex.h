@@ -33,6 +33,7 @@ typedef struct fk__proc {
     uint64_t *inodes; /* socket inodes at the last scan */
     size_t n_inodes, cap_inodes;
     uint64_t seen_gen;
+    int64_t first_seen_ns; /* monotonic: young processes are searched early */
 } fk__proc;
 
 typedef struct fk__pidindex_stats {
@@ -40,6 +41,7 @@ typedef struct fk__pidindex_stats {
     uint64_t fd_scans;   /* fd directories read */
     uint64_t readlinks;  /* fd links read */
     uint64_t miss_scans; /* targeted rescans after a miss */
+    uint64_t sweeps;     /* ... that went on to every process of the uid */
 } fk__pidindex_stats;
 
 typedef struct fk__pidindex fk__pidindex;
@@ -58,6 +60,9 @@ uint32_t fk__pidindex_lookup(const fk__pidindex *ix, uint64_t inode);
  * the socket table (UINT32_MAX if unknown) and narrows the last resort
  * sweep. Returns the pid or 0. */
 uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid);
+/* The same without the last-resort sweep over every process (for
+ * best-effort callers that must stay cheap). */
+uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid);
 
 /* Process info (loaded on first use: comm, exe, cmdline, uid, user,
  * cgroup). Borrowed until the next refresh/find; NULL if unknown. */

@@ -1,6 +1,7 @@
 #!/bin/bash
 # BPF filter on a live device: with "tcp port 8080" only the four TCP
-# sessions are seen (equal to tcpdump with the same filter); a bad
+# sessions are seen (equal to tcpdump with the same filter); the "any"
+# device with a filter sees exactly our UDP exchange; a bad
 # expression fails activate with FK_EFILTER and libpcap's message; a missing
 # device fails with FK_ENODEV "<dev>: no such device".
 . "$FLOWKIT_SOURCE_DIR/tests/integration/capture_common.bash"
@@ -31,6 +32,16 @@ c=$(count_json "$OUT" '.type=="flow" and .proto==6')
 c=$(count_json "$OUT" '.type=="event" and (.src_port==8081 or .dst_port==8081)')
 [ "$c" = 0 ] || fail "events of port 8081 passed the filter"
 [ "$(capstat "$OUT" kernel_drops)" = 0 ] || fail "kernel drops"
+
+# The "any" device (Linux cooked capture, SLL2) with a filter on our subnet.
+cap_start any -i any -o "filter=net 10.213.$N.0/24 and udp port 8080"
+traffic "$NS" "$N"
+sleep 0.3
+cap_stop
+c=$(count_json "$WORK/any.jsonl" ".type==\"flow\" and .proto==17 and .src_addr==\"${P4}2\" and .packets==5 and .rev_packets==5 and .bytes==640 and .rev_bytes==640")
+[ "$c" = 1 ] || fail "any: expected the IPv4 UDP flow 5+5 packets, 640+640 bytes: $(cat "$WORK/any.jsonl")"
+c=$(count_json "$WORK/any.jsonl" '.type=="flow" and .proto!=17')
+[ "$c" = 0 ] || fail "any: $c flows that are not UDP"
 
 # A bad expression: activate fails, the message is libpcap's.
 rc=0

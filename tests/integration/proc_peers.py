@@ -8,12 +8,15 @@
                              of the size written in its first 4 bytes.
   hold tcp|udp SRC DST PORT  connect from SRC, print "PID LPORT", wait for
                              stdin to close.
-  move tcp|udp SRC DST PORT UP DOWN COUNT
-                             COUNT times: connect from SRC, send UP bytes
-                             (TCP: first 8 bytes ask for DOWN bytes back;
-                             UDP: one datagram of UP bytes asking for DOWN),
-                             receive DOWN bytes, close; print "PID LPORT" per
-                             connection.
+  move tcp|udp SRC DST PORT UP DOWN COUNT [HOLD_MS [THREADS [SHARED]]]
+                             COUNT times: connect from SRC, wait HOLD_MS (UDP:
+                             after its first datagram), send
+                             UP bytes (TCP: first 8 bytes ask for DOWN bytes
+                             back; UDP: one datagram of UP bytes asking for
+                             DOWN), receive DOWN bytes, close; print "PID
+                             LPORT" per connection. THREADS connections run
+                             at once. UDP with SHARED=1: one unconnected
+                             socket sends every datagram (sendto).
 All sizes are payload bytes; the test converts them to IP-layer bytes."""
 import os, socket, struct, sys, threading
 
@@ -72,26 +75,70 @@ def hold(proto, src, dst, port):
     sys.stdin.read()
 
 
-def move(proto, src, dst, port, up, down, count):
-    for _ in range(count):
-        s = connect(proto, src, dst, port)
-        lport = s.getsockname()[1]
-        if proto == "tcp":
-            s.sendall(struct.pack("!Q", down) + b"u" * (up - 8))
-            s.shutdown(socket.SHUT_WR)
-            got = 0
-            while True:
-                d = s.recv(65536)
-                if not d:
-                    break
-                got += len(d)
-        else:
-            s.settimeout(2.0)
-            s.send(struct.pack("!I", down) + b"u" * (up - 4))
-            got = len(s.recv(65536)) if down else 0
-        s.close()
-        assert got == down, (got, down)
+def move_one(proto, src, dst, port, up, down, hold_ms, lock):
+    import time
+    s = connect(proto, src, dst, port)
+    if hold_ms and proto == "tcp":  # the SYN went out: the connection lives
+        time.sleep(hold_ms / 1000.0)
+    lport = s.getsockname()[1]
+    if proto == "tcp":
+        s.sendall(struct.pack("!Q", down) + b"u" * (up - 8))
+        s.shutdown(socket.SHUT_WR)
+        got = 0
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += len(d)
+    else:
+        s.settimeout(2.0)
+        s.send(struct.pack("!I", down) + b"u" * (up - 4))
+        if hold_ms:  # UDP lives from its first datagram
+            time.sleep(hold_ms / 1000.0)
+        got = len(s.recv(65536)) if down else 0
+    s.close()
+    assert got == down, (got, down)
+    with lock:
         print(os.getpid(), lport, flush=True)
+
+
+def move_shared_udp(src, dst, port, up, down, count):
+    s = socket.socket(fam(dst), socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.settimeout(2.0)
+    for _ in range(count):
+        s.sendto(struct.pack("!I", down) + b"u" * (up - 4), (dst, port))
+        got = len(s.recv(65536)) if down else 0
+        assert got == down, (got, down)
+    print(os.getpid(), s.getsockname()[1], flush=True)
+
+
+def move(proto, src, dst, port, up, down, count, hold_ms=0, threads=1, shared=0):
+    if proto == "udp" and shared:
+        return move_shared_udp(src, dst, port, up, down, count)
+    lock = threading.Lock()
+    todo = list(range(count))
+    errors = []
+
+    def worker():
+        while True:
+            with lock:
+                if not todo:
+                    return
+                todo.pop()
+            try:
+                move_one(proto, src, dst, port, up, down, hold_ms, lock)
+            except Exception as e:  # reported below, fails the run
+                errors.append(e)
+                return
+
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 if __name__ == "__main__":
@@ -101,4 +148,4 @@ if __name__ == "__main__":
     elif a[0] == "hold":
         hold(a[1], a[2], a[3], int(a[4]))
     elif a[0] == "move":
-        move(a[1], a[2], a[3], int(a[4]), int(a[5]), int(a[6]), int(a[7]))
+        move(a[1], a[2], a[3], int(a[4]), int(a[5]), int(a[6]), int(a[7]), *map(int, a[8:]))

@@ -655,10 +655,14 @@ static void dispatch_in_steps_and_break(void **state)
     c->break_after = 1; /* break at the first event (the SYN) */
     assert_int_equal(fk_capture_set_callback(h, collect, c), 0);
     assert_int_equal(fk_capture_activate(h), 0);
-    /* The SYN's event asks for a break: reading stops after that packet and
-     * the next dispatch reports the break, once. */
-    assert_int_equal(fk_capture_dispatch(h, 2), 1);
+    /* The SYN's event (delivered by this dispatch) asks for a break: the
+     * next dispatch reports it, once, and reads nothing. */
+    assert_int_equal(fk_capture_dispatch(h, 2), 2);
+    assert_int_equal(c->nevents, 1);
     assert_int_equal(fk_capture_dispatch(h, 2), FK_EBREAK);
+    fk_capture_stats st0;
+    assert_int_equal(fk_capture_get_stats(h, &st0), 0);
+    assert_int_equal(st0.packets, 2);
     assert_int_equal(fk_capture_dispatch(h, 5), 5);
     fk_capture_break(h);
     assert_int_equal(fk_capture_run(h), FK_EBREAK);

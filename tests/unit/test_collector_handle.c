@@ -317,6 +317,36 @@ static void workers_receive_everything(void **state)
     fk_collector_destroy(h);
 }
 
+/* A small receive buffer overflows while nobody reads: every datagram is
+ * either received or counted as a kernel drop. */
+static void kernel_drops_are_counted(void **state)
+{
+    (void)state;
+    got g = {0};
+    fk_collector *h = make(&g);
+    assert_int_equal(fk_collector_set_int(h, FK_COL_SOCKET_BUFFER, 8192), 0);
+    assert_int_equal(fk_collector_add_listener(h, "udp://127.0.0.1:0"), 0);
+    assert_int_equal(fk_collector_activate(h), 0);
+    struct sockaddr_storage ss;
+    socklen_t sl = bound_addr(h, 0, &ss);
+    fk_col_msg m;
+    fk_col_msg_v5(&m, 0, 20, 0); /* ~1 KB datagrams */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    for (int i = 0; i < 300; i++)
+        sendto(fd, m.buf, m.len, 0, (struct sockaddr *)&ss, sl);
+    close(fd);
+    fk_collector_stats st = {0};
+    for (int i = 0; i < 50; i++) {
+        fk_collector_dispatch(h);
+        usleep(2000);
+    }
+    assert_int_equal(fk_collector_get_stats(h, &st), 0);
+    assert_true(st.socket_drops > 0);
+    assert_int_equal(st.datagrams + st.socket_drops, 300);
+    assert_int_equal(g.n, st.datagrams * 20);
+    fk_collector_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +357,7 @@ int main(void)
         cmocka_unit_test(duration_limit),
         cmocka_unit_test(break_from_another_thread),
         cmocka_unit_test(workers_receive_everything),
+        cmocka_unit_test(kernel_drops_are_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

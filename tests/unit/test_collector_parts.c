@@ -265,6 +265,51 @@ static void sinks_write_rotate_reopen(void **state)
     fk__sink_destroy(k);
 }
 
+/* The fast JSON writer of the sinks gives exactly fk_flow_to_json()'s bytes. */
+static void fast_json_matches_reference(void **state)
+{
+    (void)state;
+    fk__fastfmt c;
+    memset(&c, 0, sizeof c);
+    srand(7);
+    static const int64_t times[] = {0,
+                                    1,
+                                    -1,
+                                    -1500000000LL,
+                                    1795435200123456789LL,
+                                    1795435200999999999LL,
+                                    253402300799999000LL, /* 9999-12-31T23:59:59.999 */
+                                    INT64_MAX / 4,
+                                    -6213559680LL * 1000000000LL};
+    for (int i = 0; i < 20000; i++) {
+        fk_flow f;
+        memset(&f, 0, sizeof f);
+        uint8_t *raw = (uint8_t *)&f;
+        for (size_t j = 0; j < sizeof f; j++)
+            raw[j] = (uint8_t)rand();
+        int fam = rand() % 3;
+        f.src.family = fam == 0 ? 4 : fam == 1 ? 6 : 0;
+        f.dst.family = (uint8_t)(rand() % 2 ? 4 : 6);
+        f.exporter.family = (uint8_t)(rand() % 2 ? 4 : 6);
+        if (rand() % 4 == 0)
+            memset(f.src.bytes, 0, 16);
+        f.present &= ~FK_FLOW_HAS_PROCESS;
+        if (rand() % 3 == 0) {
+            f.start_ns = times[rand() % 9];
+            f.end_ns = times[rand() % 9];
+        } else if (rand() % 2) {
+            f.start_ns = 1795435200000000000LL + (int64_t)(rand() % 5) * 1000000000LL +
+                         (int64_t)(rand() % 1000) * 1000000;
+            f.end_ns = f.start_ns + (int64_t)(rand() % 3000) * 1000000;
+        }
+        char a[FK_FLOW_JSON_MAX], b[FK_FLOW_JSON_MAX];
+        int na = fk_flow_to_json(&f, a, sizeof a);
+        int nb = fk__fastfmt_json(&c, &f, b, sizeof b);
+        assert_int_equal(na, nb);
+        assert_string_equal(a, b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +317,7 @@ int main(void)
         cmocka_unit_test(cidr_allowlist),
         cmocka_unit_test(tcp_framing_across_split_reads),
         cmocka_unit_test(sinks_write_rotate_reopen),
+        cmocka_unit_test(fast_json_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -369,12 +369,21 @@ static void v9_golden_decodes(void **state)
     assert_int_equal(fk_netflow_decode(h, &exp, 2055, data_only, sizeof data_only, collect, &c), 0);
     assert_int_equal(c.flows, 3);
 
+    /* Forgetting template 256 makes its data undecodable again. */
+    assert_int_equal(fk_netflow_forget_template(h, &exp, 2056, 42, 256), FK_ENOTFOUND);
+    assert_int_equal(fk_netflow_forget_template(h, &exp, 2055, 42, 256), 0);
+    assert_int_equal(fk_netflow_forget_template(h, &exp, 2055, 42, 256), FK_ENOTFOUND);
+    data_only[19] = 42;
+    data_only[15] = 12;
+    assert_int_equal(fk_netflow_decode(h, &exp, 2055, data_only, sizeof data_only, collect, &c), 0);
+    assert_int_equal(c.flows, 3);
+
     fk_netflow_stats st;
     assert_int_equal(fk_netflow_stats_get(h, &st), 0);
-    assert_int_equal(st.packets, 5);
+    assert_int_equal(st.packets, 6);
     assert_int_equal(st.flows, 3);
     assert_int_equal(st.templates, 1);
-    assert_int_equal(st.no_template, 2);
+    assert_int_equal(st.no_template, 3);
     assert_int_equal(st.sequence_lost, 2);
     assert_int_equal(st.malformed, 0);
     fk_netflow_destroy(h);

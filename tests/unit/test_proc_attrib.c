@@ -312,6 +312,32 @@ static void allocation_failures_are_clean(void **state)
     assert_true(completed > 0); /* the late iterations get through untouched */
 }
 
+/* The public entry point refuses what it cannot serve. */
+static void capture_rank_states(void **state)
+{
+    (void)state;
+    fk_capture *h;
+    assert_int_equal(fk_capture_create(&h), 0);
+    fk_rank_snapshot *s = NULL;
+    assert_int_equal(fk_capture_rank(NULL, 0, 1, FK_RANK_SORT_RATE, &s), FK_EINVAL);
+    assert_int_equal(fk_capture_rank(h, 0, 1, FK_RANK_SORT_RATE, NULL), FK_EINVAL);
+    assert_int_equal(fk_capture_rank(h, 0, 1, FK_RANK_SORT_RATE, &s), FK_ENOTACTIVATED);
+    assert_null(s);
+    /* The attribution parameters are in the capture's table with their bounds. */
+    size_t n;
+    const fk_param_info *t = fk_capture_params(&n);
+    const fk_param_info *p = fk_param_find(t, n, "history_seconds");
+    assert_non_null(p);
+    assert_int_equal(p->id, FK_CAP_HISTORY_SECONDS);
+    assert_int_equal(fk_capture_set_int(h, FK_CAP_HISTORY_SECONDS, 0), FK_ERANGE);
+    assert_int_equal(fk_capture_set_int(h, FK_CAP_SYNC_INTERVAL, 5), FK_ERANGE);
+    assert_int_equal(fk_capture_set_int(h, FK_CAP_ATTRIBUTION, 1), 0);
+    assert_string_equal(fk_rank_sort_name(FK_RANK_SORT_RECV_BYTES), "recv_bytes");
+    assert_string_equal(fk_rank_sort_name((fk_rank_sort)99), "unknown");
+    fk_capture_destroy(h);
+    fk_rank_snapshot_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +345,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(late_resolution_moves_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(loopback_counts_both_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_are_clean, setup, teardown),
+        cmocka_unit_test(capture_rank_states),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -384,6 +384,8 @@ class fk_capture_stats(Structure):
             "store_packets",
             "store_bytes",
             "store_errors",
+            "attrib_hits",
+            "attrib_misses",
         )
     ]
 

@@ -119,7 +119,7 @@ def test_filter_drops_everything(pcap):
 
 def test_rank_snapshot(pcap):
     need(*CAP, "fk_capture_rank", "fk_rank_snapshot_free")
-    with flowkit.Capture(files=[pcap]) as cap:
+    with flowkit.Capture(files=[pcap], attribution=1) as cap:
         cap.activate()
         list(cap.events())
         snap = cap.rank(limit=0, recent_sec=1, sort="bytes")

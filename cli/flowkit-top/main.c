@@ -1,0 +1,510 @@
+/* flowkit-top: which process uses the network (nethogs' job). Public API
+ * only: a capture handle with attribution on, and fk_capture_rank() at each
+ * refresh. Views: curses (a tty), trace (-t, or stdout not a tty) and JSON
+ * lines (--json). */
+#include <curses.h>
+#include <errno.h>
+#include <flowkit/flowkit.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fkcli.h"
+
+enum {
+    OPT_JSON = 1000,
+    OPT_LIMIT,
+    OPT_MEM_LIMIT,
+    OPT_TOTAL,
+    PARAM_BASE = 2000,
+    NPARAM_OPTS = 9,
+    MAX_PIDS = 64
+};
+
+static const char *const param_names[] = {
+    "queue_size",    "workers",         "pcap_store",  "cpu_limit",
+    "sync_interval", "history_seconds", "buffer_size", NULL};
+
+typedef enum view { VIEW_CURSES, VIEW_TRACE, VIEW_JSON } view;
+/* Units of the curses view, cycled by 'm' (nethogs' order). */
+typedef enum units { U_KBPS, U_KB, U_B, U_MB, U_COUNT } units;
+
+typedef struct top {
+    fk_capture *cap;
+    view view;
+    double delay;
+    uint64_t count; /* refreshes; 0 = until stopped */
+    size_t limit;
+    bool cmdline;
+    bool totals; /* trace: bytes since start instead of KB/s */
+    uint32_t pids[MAX_PIDS];
+    size_t npids;
+    fk_rank_sort sort;
+    units units;
+    char devname[64];
+    uint32_t window;
+} top;
+
+static fk_capture *g_cap;
+
+static void on_stop(void *user)
+{
+    (void)user;
+    if (g_cap)
+        fk_capture_break(g_cap);
+}
+
+static int set_int(void *h, int p, int64_t v)
+{
+    return fk_capture_set_int(h, p, v);
+}
+static int set_double(void *h, int p, double v)
+{
+    return fk_capture_set_double(h, p, v);
+}
+static int set_str(void *h, int p, const char *v)
+{
+    return fk_capture_set_str(h, p, v);
+}
+
+static void usage(const fk_param_info *t, size_t n)
+{
+    printf("Usage: %s [options] [device ...]\n"
+           "Show which processes send and receive network traffic (TCP and UDP, IPv4 and\n"
+           "IPv6), per process, live. Bytes are IP-layer bytes. Needs root.\n"
+           "\n"
+           "  -d SECS        refresh delay (default 1)\n"
+           "  -t             trace mode: plain text refreshes for scripts, no curses\n"
+           "      --json     one JSON object per refresh (type \"rank\")\n"
+           "  -c COUNT       refresh COUNT times, then exit\n"
+           "  -f BPF         capture filter (pcap-filter(7))\n"
+           "  -a             capture on all devices including loopback (\"any\")\n"
+           "  -p             promiscuous mode\n"
+           "  -P PID         show only this pid (repeatable)\n"
+           "  -l             show command lines instead of program names\n"
+           "  -v, --total    trace mode: bytes since start instead of KB/s\n"
+           "      --limit N  show at most N rows\n"
+           "      --mem-limit BYTES  cgroup memory limit for this process\n",
+           fkcli_prog());
+    fkcli_param_help(stdout, t, n, param_names);
+    printf("  -h, --help     this help\n"
+           "  -V, --version  version\n"
+           "\n"
+           "Keys (curses view): q quit, s sort by sent, r sort by received, m cycle units\n"
+           "(KB/s, KB, B, MB).\n"
+           "Trace mode prints \"Refreshing:\" then one line per process:\n"
+           "  PROGRAM/PID/UID<TAB>SENT<TAB>RECEIVED   (KB/s over the refresh, or bytes with -v)\n"
+           "Unattributed traffic: rows \"unknown TCP\" / \"unknown UDP\" with pid 0.\n");
+}
+
+static bool pid_wanted(const top *t, uint32_t pid)
+{
+    if (!t->npids)
+        return true;
+    for (size_t i = 0; i < t->npids; i++)
+        if (t->pids[i] == pid)
+            return true;
+    return false;
+}
+
+/* The rows to show (filtered by -P, cut by --limit): indexes into snap. */
+static size_t pick_rows(const top *t, const fk_rank_snapshot *s, size_t *idx, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->count && n < max; i++) {
+        if (!pid_wanted(t, s->rows[i].pid))
+            continue;
+        if (t->limit && n >= t->limit)
+            break;
+        idx[n++] = i;
+    }
+    return n;
+}
+
+static const char *program(const top *t, const fk_rank_row *r)
+{
+    if (t->cmdline && r->cmdline[0])
+        return r->cmdline;
+    if (r->pid && r->exe[0])
+        return r->exe;
+    return r->name;
+}
+
+static void print_trace(const top *t, const fk_rank_snapshot *s)
+{
+    size_t *idx = malloc((s->count + 1) * sizeof *idx);
+    if (!idx)
+        fkcli_fail("out of memory");
+    size_t n = pick_rows(t, s, idx, s->count);
+    printf("\nRefreshing:\n");
+    for (size_t k = 0; k < n; k++) {
+        const fk_rank_row *r = &s->rows[idx[k]];
+        long uid = r->uid == UINT32_MAX ? 0 : (long)r->uid;
+        if (t->totals)
+            printf("%s/%" PRIu32 "/%ld\t%" PRIu64 "\t%" PRIu64 "\n", program(t, r), r->pid, uid,
+                   r->sent_bytes, r->recv_bytes);
+        else
+            printf("%s/%" PRIu32 "/%ld\t%.3f\t%.3f\n", program(t, r), r->pid, uid,
+                   r->sent_rate / 1024.0, r->recv_rate / 1024.0);
+    }
+    fflush(stdout);
+    free(idx);
+}
+
+static void print_json(const top *t, const fk_rank_snapshot *s)
+{
+    /* Filter and limit through a filtered copy of the row list. */
+    size_t *idx = malloc((s->count + 1) * sizeof *idx);
+    fk_rank_row *rows = malloc((s->count + 1) * sizeof *rows);
+    if (!idx || !rows)
+        fkcli_fail("out of memory");
+    size_t n = pick_rows(t, s, idx, s->count);
+    for (size_t k = 0; k < n; k++)
+        rows[k] = s->rows[idx[k]];
+    fk_rank_snapshot part = *s;
+    part.rows = rows;
+    part.count = n;
+    size_t size = 64 + (n + 1) * FK_RANK_JSON_ROW_MAX;
+    char *buf = malloc(size);
+    if (!buf)
+        fkcli_fail("out of memory");
+    if (fk_rank_snapshot_to_json(&part, buf, size) < 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "json");
+    printf("%s\n", buf);
+    fflush(stdout);
+    free(buf);
+    free(rows);
+    free(idx);
+}
+
+static void fmt_amount(char *out, size_t size, units u, double rate, uint64_t total)
+{
+    switch (u) {
+    case U_KBPS:
+        snprintf(out, size, "%.3f", rate / 1024.0);
+        break;
+    case U_KB:
+        snprintf(out, size, "%.3f", (double)total / 1024.0);
+        break;
+    case U_B:
+        snprintf(out, size, "%" PRIu64, total);
+        break;
+    default:
+        snprintf(out, size, "%.3f", (double)total / 1048576.0);
+        break;
+    }
+}
+
+static const char *unit_name(units u)
+{
+    static const char *names[] = {"KB/sec", "KB", "B", "MB"};
+    return names[u];
+}
+
+static void draw_curses(const top *t, const fk_rank_snapshot *s)
+{
+    erase();
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    (void)cols;
+    mvprintw(0, 0, "flowkit-top %s  sort: %s  refresh %.1fs  (q quit, s sent, r received, m units)",
+             fk_version_string(), t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received",
+             t->delay);
+    attron(A_REVERSE);
+    mvprintw(2, 0, "%7s %-8.8s %-34.34s %-8.8s %11s %11s", "PID", "USER", "PROGRAM", "DEV", "SENT",
+             "RECEIVED");
+    attroff(A_REVERSE);
+    size_t *idx = malloc((s->count + 1) * sizeof *idx);
+    if (!idx)
+        fkcli_fail("out of memory");
+    size_t n = pick_rows(t, s, idx, s->count);
+    double ts = 0, tr = 0;
+    uint64_t bs = 0, br = 0;
+    int line = 3;
+    for (size_t k = 0; k < n; k++) {
+        const fk_rank_row *r = &s->rows[idx[k]];
+        ts += r->sent_rate;
+        tr += r->recv_rate;
+        bs += r->sent_bytes;
+        br += r->recv_bytes;
+        if (line >= rows - 1)
+            continue;
+        char a[32], b[32];
+        fmt_amount(a, sizeof a, t->units, r->sent_rate, r->sent_bytes);
+        fmt_amount(b, sizeof b, t->units, r->recv_rate, r->recv_bytes);
+        mvprintw(line++, 0, "%7" PRIu32 " %-8.8s %-34.34s %-8.8s %11s %11s", r->pid,
+                 r->pid ? r->user : "", program(t, r), t->devname, a, b);
+    }
+    char a[32], b[32];
+    fmt_amount(a, sizeof a, t->units, ts, bs);
+    fmt_amount(b, sizeof b, t->units, tr, br);
+    attron(A_REVERSE);
+    mvprintw(rows - 1, 0, "  TOTAL %-53s %11s %11s %s", "", a, b, unit_name(t->units));
+    attroff(A_REVERSE);
+    refresh();
+    free(idx);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void show(top *t)
+{
+    fk_rank_snapshot *s;
+    fk_rank_sort key = t->view == VIEW_CURSES && t->units != U_KBPS
+                           ? (t->sort == FK_RANK_SORT_SENT_RATE ? FK_RANK_SORT_SENT_BYTES
+                                                                : FK_RANK_SORT_RECV_BYTES)
+                           : t->sort;
+    if (t->view != VIEW_CURSES)
+        key = t->totals ? FK_RANK_SORT_BYTES : FK_RANK_SORT_RATE;
+    if (fk_capture_rank(t->cap, 0, t->window, key, &s) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "rank");
+    if (t->view == VIEW_JSON)
+        print_json(t, s);
+    else if (t->view == VIEW_TRACE)
+        print_trace(t, s);
+    else
+        draw_curses(t, s);
+    fk_rank_snapshot_free(s);
+}
+
+/* Curses keys; returns false on quit. */
+static bool keys(top *t)
+{
+    int ch;
+    bool redraw = false;
+    while ((ch = getch()) != ERR) {
+        if (ch == 'q')
+            return false;
+        if (ch == 's')
+            t->sort = FK_RANK_SORT_SENT_RATE;
+        else if (ch == 'r')
+            t->sort = FK_RANK_SORT_RECV_RATE;
+        else if (ch == 'm')
+            t->units = (units)((t->units + 1) % U_COUNT);
+        else
+            continue;
+        redraw = true;
+    }
+    if (redraw)
+        show(t);
+    return true;
+}
+
+static int run(top *t)
+{
+    int cfd = fk_capture_get_fd(t->cap);
+    int64_t next = mono_ms() + (int64_t)(t->delay * 1000);
+    uint64_t shown = 0;
+    bool ended = false;
+    for (;;) {
+        int r = fk_capture_dispatch(t->cap, 4096);
+        if (r == FK_EBREAK)
+            break;
+        if (r == FK_EEOF) {
+            ended = true;
+            break;
+        }
+        if (r < 0)
+            fkcli_lib_error(FKCLI_EXIT_FAILURE, "capture");
+        int64_t now = mono_ms();
+        if (now >= next) {
+            show(t);
+            next = now + (int64_t)(t->delay * 1000);
+            if (t->count && ++shown >= t->count)
+                return 0;
+        }
+        if (t->view == VIEW_CURSES && !keys(t))
+            return 0;
+        if (r > 0)
+            continue;
+        int wait = fk_capture_next_timeout_ms(t->cap);
+        int64_t left = next - mono_ms();
+        if (wait < 0 || wait > left)
+            wait = left < 0 ? 0 : (int)left;
+        struct pollfd pfd[2] = {{cfd, POLLIN, 0}, {0, POLLIN, 0}};
+        int nfds = t->view == VIEW_CURSES ? 2 : 1;
+        if (poll(pfd, (nfds_t)nfds, wait) < 0 && errno != EINTR)
+            fkcli_fail("poll: %s", strerror(errno));
+    }
+    /* Stopped by a signal or the end of the capture: one last refresh for
+     * scripts, with the final totals. */
+    fk_capture_stop(t->cap);
+    if (t->view != VIEW_CURSES || ended)
+        show(t);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    fkcli_init(argv[0]);
+    if (getenv("FLOWKIT_TOP_DEBUG"))
+        fk_log_set_level(FK_LOG_DEBUG); /* library statistics on stderr at exit */
+    top t;
+    memset(&t, 0, sizeof t);
+    t.delay = 1.0;
+    t.sort = FK_RANK_SORT_SENT_RATE;
+    if (fk_capture_create(&t.cap) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
+    g_cap = t.cap;
+    size_t nparams;
+    const fk_param_info *table = fk_capture_params(&nparams);
+    fkcli_setters setters = {t.cap, set_int, set_double, set_str};
+    /* Headers are all attribution needs; small frames also keep libpcap's
+     * immediate-mode ring (one frame slot per snaplen) from overflowing. */
+    if (fk_capture_set_int(t.cap, FK_CAP_SNAPLEN, 256) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "snaplen");
+
+    static const struct option fixed[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
+        {"total", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+    };
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    struct option opts[NFIXED + NPARAM_OPTS + 1];
+    char names[NPARAM_OPTS * 48];
+    memcpy(opts, fixed, sizeof fixed);
+    int np = fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, table, nparams, param_names,
+                                 PARAM_BASE);
+    memset(&opts[NFIXED + np], 0, sizeof opts[0]);
+
+    bool all = false, json = false, trace = false;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': {
+            char *end;
+            errno = 0;
+            t.delay = strtod(optarg, &end);
+            if (errno || *end || !(t.delay >= 0.1 && t.delay <= 3600))
+                fkcli_usage("-d: '%s' is not a delay in seconds in [0.1, 3600]", optarg);
+            break;
+        }
+        case 't':
+            trace = true;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'c':
+            t.count = fkcli_parse_u64("-c", optarg, 1, UINT32_MAX);
+            break;
+        case 'f':
+            if (fk_capture_set_str(t.cap, FK_CAP_FILTER, optarg) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "-f");
+            break;
+        case 'a':
+            all = true;
+            break;
+        case 'p':
+            if (fk_capture_set_int(t.cap, FK_CAP_PROMISC, 1) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "-p");
+            break;
+        case 'P':
+            if (t.npids == MAX_PIDS)
+                fkcli_usage("-P: at most %d pids", MAX_PIDS);
+            t.pids[t.npids++] = (uint32_t)fkcli_parse_u64("-P", optarg, 1, UINT32_MAX);
+            break;
+        case 'l':
+            t.cmdline = true;
+            break;
+        case 'v':
+            t.totals = true;
+            break;
+        case OPT_LIMIT:
+            t.limit = (size_t)fkcli_parse_u64("--limit", optarg, 1, 1000000);
+            break;
+        case OPT_MEM_LIMIT:
+            if (fk_capture_set_int(
+                    t.cap, FK_CAP_MEMORY_LIMIT,
+                    (int64_t)fkcli_parse_u64("--mem-limit", optarg, 0, UINT64_C(1) << 50)) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "--mem-limit");
+            break;
+        case 'h':
+            usage(table, nparams);
+            fk_capture_destroy(t.cap);
+            return FKCLI_EXIT_OK;
+        case 'V':
+            fkcli_print_version();
+            fk_capture_destroy(t.cap);
+            return FKCLI_EXIT_OK;
+        case ':':
+            fkcli_usage("option '%s' needs a value", argv[optind - 1]);
+        case '?':
+            fkcli_usage("unknown option '%s'", argv[optind - 1]);
+        default:
+            if (c >= PARAM_BASE && c < PARAM_BASE + np) {
+                fkcli_param_set(&setters,
+                                fkcli_param_entry(table, nparams, param_names, c - PARAM_BASE),
+                                optarg);
+                break;
+            }
+            fkcli_usage("unknown option");
+        }
+    }
+    if (json && trace)
+        fkcli_usage("-t and --json exclude each other");
+    t.view = json ? VIEW_JSON : trace ? VIEW_TRACE : VIEW_CURSES;
+    if (t.view == VIEW_CURSES && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
+        t.view = VIEW_TRACE; /* not a terminal: degrade to trace mode */
+    if (all && optind < argc)
+        fkcli_usage("-a and device names exclude each other");
+    if (all) {
+        if (fk_capture_add_device(t.cap, "any") != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "any");
+        snprintf(t.devname, sizeof t.devname, "any");
+    }
+    for (int i = optind; i < argc; i++) {
+        if (fk_capture_add_device(t.cap, argv[i]) != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, argv[i]);
+        if (i == optind)
+            snprintf(t.devname, sizeof t.devname, "%s", argv[i]);
+        else
+            snprintf(t.devname, sizeof t.devname, "*");
+    }
+    if (!t.devname[0])
+        snprintf(t.devname, sizeof t.devname, "*");
+    if (fk_capture_set_int(t.cap, FK_CAP_ATTRIBUTION, 1) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "attribution");
+    int64_t hist = 60;
+    fk_capture_get_int(t.cap, FK_CAP_HISTORY_SECONDS, &hist);
+    double w = t.delay < 1.0 ? 1.0 : t.delay + 0.5;
+    t.window = (uint32_t)(w > (double)hist ? (double)hist : w);
+    if (fkcli_signals(on_stop, NULL, NULL) != 0)
+        fkcli_fail("cannot install signal handlers");
+    if (fk_capture_activate(t.cap) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "activate");
+    if (t.view == VIEW_CURSES) {
+        initscr();
+        cbreak();
+        noecho();
+        nodelay(stdscr, TRUE);
+        keypad(stdscr, TRUE);
+        curs_set(0);
+    }
+    int rc = run(&t);
+    if (t.view == VIEW_CURSES)
+        endwin();
+    fk_capture_stats cs;
+    if (getenv("FLOWKIT_TOP_DEBUG") && fk_capture_get_stats(t.cap, &cs) == 0)
+        fprintf(stderr,
+                "%s: packets %" PRIu64 " kernel_drops %" PRIu64 " queue_drops %" PRIu64
+                " decode_errors %" PRIu64 " attributed %" PRIu64 " unknown %" PRIu64 "\n",
+                fkcli_prog(), cs.packets, cs.kernel_drops, cs.queue_drops, cs.decode_errors,
+                cs.attrib_hits, cs.attrib_misses);
+    fk_capture_destroy(t.cap);
+    return rc;
+}

@@ -1,0 +1,72 @@
+/* The capture handle's side of attribution: parameters → engine config,
+ * decoded packets → fk__attrib_pkt, and the public fk_capture_rank(). */
+#include <flowkit/rank.h>
+#include <string.h>
+
+#include "capture/capture_int.h"
+#include "core/error.h"
+#include "packet/packet.h"
+#include "proc/attrib.h"
+
+int fk__attrib_start(fk_capture *h)
+{
+    fk__attrib_config c;
+    fk__attrib_config_default(&c);
+    c.history_seconds = (uint32_t)fk__params_int(&h->params, FK_CAP_HISTORY_SECONDS);
+    c.sync_interval_ns = fk__params_int(&h->params, FK_CAP_SYNC_INTERVAL) * INT64_C(1000000);
+    return fk__attrib_create(&h->attrib, &c);
+}
+
+void fk__attrib_capture_packet(fk_capture *h, int linktype, const fk__packet *pkt)
+{
+    if (pkt->proto != 6 && pkt->proto != 17)
+        return;
+    if (pkt->flags & FK__PKT_F_TUNNEL)
+        return; /* the inner packet of a tunnel has no local socket */
+    fk__attrib_pkt p;
+    memset(&p, 0, sizeof p);
+    uint8_t fam = pkt->ip_version == 6 ? 6 : 4;
+    p.src.family = p.dst.family = fam;
+    memcpy(p.src.bytes, pkt->src, fam == 6 ? 16 : 4);
+    memcpy(p.dst.bytes, pkt->dst, fam == 6 ? 16 : 4);
+    p.sport = pkt->src_port;
+    p.dport = pkt->dst_port;
+    p.proto = pkt->proto;
+    p.tcp_flags = pkt->tcp_flags;
+    p.ip_len = pkt->ip_len;
+    p.ts_ns = pkt->ts_ns;
+    if (pkt->flags & FK__PKT_F_FRAG) {
+        p.frag = (pkt->flags & FK__PKT_F_FIRST_FRAG) ? 1 : 2;
+        p.frag_id = pkt->frag_id;
+    } else if (!(pkt->flags & FK__PKT_F_L4)) {
+        return;
+    }
+    /* Cooked captures say which way a packet went: exact even when both
+     * ends are local (loopback shows each packet once per direction). */
+    if (linktype == FK__LINK_LINUX_SLL || linktype == FK__LINK_LINUX_SLL2) {
+        if (pkt->sll_pkttype == 4)
+            p.dir = FK__DIR_OUT;
+        else if (pkt->sll_pkttype == 0)
+            p.dir = FK__DIR_IN;
+    }
+    fk__attrib_packet(h->attrib, &p, NULL, NULL);
+}
+
+void fk__attrib_capture_tick(fk_capture *h, int64_t now_ns)
+{
+    fk__attrib_set_sync_interval(h->attrib, fk__params_int(&h->params, FK_CAP_SYNC_INTERVAL) *
+                                                INT64_C(1000000));
+    fk__attrib_tick(h->attrib, now_ns);
+}
+
+int fk_capture_rank(fk_capture *h, size_t limit, uint32_t recent_sec, fk_rank_sort key,
+                    fk_rank_snapshot **out)
+{
+    if (!h || !out)
+        return fk__error(FK_EINVAL, "rank: NULL argument");
+    if (!h->activated)
+        return fk__error(FK_ENOTACTIVATED, "rank: capture not activated");
+    if (!h->attrib)
+        return fk__error(FK_ESTATE, "rank: attribution is off (set FK_CAP_ATTRIBUTION to 1)");
+    return fk__attrib_rank(h->attrib, limit, recent_sec, key, out);
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Ground truth for the rank tests: IP-layer bytes per host-side process,
+from an independent tcpdump capture on the host's veth end.
+
+usage: proc_truth.py PCAP CONNS RANK_JSON HOST_ADDR...
+  CONNS: lines "PID PROTO LOCAL_PORT" (the host-side socket of each
+         connection, from the peers' output);
+  RANK_JSON: flowkit-top --json output (its last line is the final rank).
+Prints per pid: truth bytes, flowkit bytes, error; exits 1 when a process
+is off by more than 1 %."""
+import ipaddress, json, struct, sys
+from collections import defaultdict
+
+
+def packets(path):
+    with open(path, "rb") as f:
+        gh = f.read(24)
+        magic = struct.unpack("<I", gh[:4])[0]
+        endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        link = struct.unpack(endian + "I", gh[20:24])[0]
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                return
+            _, _, incl, _ = struct.unpack(endian + "IIII", h)
+            data = f.read(incl)
+            off = 14 if link == 1 else 16 if link == 113 else 0
+            if link == 1:
+                etype = struct.unpack("!H", data[12:14])[0]
+                while etype == 0x8100:
+                    etype = struct.unpack("!H", data[off + 2:off + 4])[0]
+                    off += 4
+            ip = data[off:]
+            if not ip:
+                continue
+            v = ip[0] >> 4
+            if v == 4:
+                ihl = (ip[0] & 15) * 4
+                total = struct.unpack("!H", ip[2:4])[0]
+                proto = ip[9]
+                src, dst = ip[12:16], ip[16:20]
+                l4 = ip[ihl:]
+            elif v == 6:
+                total = 40 + struct.unpack("!H", ip[4:6])[0]
+                proto = ip[6]
+                src, dst = ip[8:24], ip[24:40]
+                l4 = ip[40:]
+            else:
+                continue
+            if proto not in (6, 17) or len(l4) < 4:
+                continue
+            sport, dport = struct.unpack("!HH", l4[:4])
+            yield proto, src, sport, dst, dport, total
+
+
+def main():
+    pcap, conns, rank = sys.argv[1:4]
+    hosts = {ipaddress.ip_address(a).packed for a in sys.argv[4:]}
+    owner = {}  # (proto, local port) -> pid
+    for line in open(conns):
+        p = line.split()
+        if len(p) == 3:
+            owner[(6 if p[1] == "tcp" else 17, int(p[2]))] = int(p[0])
+    truth = defaultdict(int)
+    for proto, src, sport, dst, dport, total in packets(pcap):
+        port = sport if src in hosts else dport if dst in hosts else None
+        pid = owner.get((proto, port))
+        if pid:
+            truth[pid] += total
+    last = [l for l in open(rank) if l.startswith("{")][-1]
+    rows = json.loads(last)["processes"]
+    got = defaultdict(int)
+    for r in rows:
+        got[r["pid"]] += r["sent_bytes"] + r["recv_bytes"]
+    bad = 0
+    for pid in sorted(truth):
+        t, g = truth[pid], got.get(pid, 0)
+        err = abs(g - t) / t * 100 if t else 0
+        ok = err <= 1.0
+        bad += not ok
+        print("%s pid %d truth %d flowkit %d error %.3f%%" % ("ok  " if ok else "FAIL", pid, t, g, err))
+    for r in rows:
+        if r["pid"] == 0:
+            print("     %s: %d bytes" % (r["name"], r["sent_bytes"] + r["recv_bytes"]))
+    sys.exit(1 if bad or not truth else 0)
+
+
+main()
