@@ -157,7 +157,9 @@ typedef struct fk_capture_event {
 /**
  * Event callback. Runs only on the thread calling fk_capture_dispatch(),
  * fk_capture_run() or fk_capture_stop(). It may call fk_capture_break(),
- * fk_capture_get_stats() and the getters, nothing else on the same handle.
+ * fk_capture_get_stats() and the getters, nothing else on the same handle
+ * (fk_capture_dispatch(), fk_capture_run(), fk_capture_stop() and a filter
+ * change return `FK_ESTATE` there).
  *
  * @param user the pointer given to fk_capture_set_callback().
  * @param event the event (borrowed for the duration of the call).

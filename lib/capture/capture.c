@@ -174,6 +174,8 @@ int fk_capture_set_str(fk_capture *h, int param, const char *value)
 {
     if (!h)
         return fk__error(FK_EINVAL, "capture: NULL handle");
+    if (param == FK_CAP_FILTER && h->busy)
+        return fk__error(FK_ESTATE, "capture: filter changed from the handle's own callback");
     if (param == FK_CAP_FILTER && h->activated) {
         /* Compile for every source before anything changes. */
         int rc = fk__source_apply_filter(h, value);

@@ -134,6 +134,7 @@ struct fk_capture {
     bool offline;
     bool finished;
     bool limit_reached;
+    bool busy; /* inside dispatch/stop: the callback may not re-enter */
     atomic_int break_flag;
     int break_fd;  /* eventfd written by fk_capture_break() */
     int ready_fd;  /* eventfd kept readable while replaying and once finished */

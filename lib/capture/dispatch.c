@@ -401,10 +401,8 @@ static void finish(fk_capture *h)
     (void)r;
 }
 
-int fk_capture_dispatch(fk_capture *h, int max)
+static int dispatch_impl(fk_capture *h, int max)
 {
-    if (!h)
-        return fk__error(FK_EINVAL, "capture: NULL handle");
     if (!h->activated)
         return fk__error(FK_ENOTACTIVATED, "capture: not activated");
     if (h->finished)
@@ -465,6 +463,18 @@ int fk_capture_next_timeout_ms(const fk_capture *h)
     return ms > 1000 ? 1000 : (int)ms;
 }
 
+int fk_capture_dispatch(fk_capture *h, int max)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "capture: NULL handle");
+    if (h->busy)
+        return fk__error(FK_ESTATE, "capture: dispatch called from the handle's own callback");
+    h->busy = true;
+    int rc = dispatch_impl(h, max);
+    h->busy = false;
+    return rc;
+}
+
 int fk_capture_run(fk_capture *h)
 {
     for (;;) {
@@ -490,6 +500,10 @@ int fk_capture_stop(fk_capture *h)
         return fk__error(FK_EINVAL, "capture: NULL handle");
     if (!h->activated)
         return fk__error(FK_ENOTACTIVATED, "capture: not activated");
+    if (h->busy)
+        return fk__error(FK_ESTATE, "capture: stop called from the handle's own callback");
+    h->busy = true;
     finish(h);
+    h->busy = false;
     return 0;
 }

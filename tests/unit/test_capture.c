@@ -677,6 +677,46 @@ static void dispatch_in_steps_and_break(void **state)
     free(c);
 }
 
+typedef struct reenter {
+    fk_capture *h;
+    int dispatch_rc, run_rc, stop_rc, filter_rc;
+    int calls;
+} reenter;
+
+static void reenter_cb(void *user, const fk_capture_event *ev)
+{
+    (void)ev;
+    reenter *r = user;
+    if (r->calls++)
+        return;
+    r->dispatch_rc = fk_capture_dispatch(r->h, 0);
+    r->run_rc = fk_capture_run(r->h);
+    r->stop_rc = fk_capture_stop(r->h);
+    r->filter_rc = fk_capture_set_str(r->h, FK_CAP_FILTER, "udp");
+}
+
+/* The callback cannot re-enter the handle's loop or change its filter. */
+static void callback_cannot_reenter(void **state)
+{
+    (void)state;
+    fk_capture *h;
+    reenter r = {0};
+    assert_int_equal(fk_capture_create(&h), 0);
+    r.h = h;
+    assert_int_equal(fk_capture_add_file(h, sample), 0);
+    assert_int_equal(fk_capture_set_callback(h, reenter_cb, &r), 0);
+    assert_int_equal(fk_capture_activate(h), 0);
+    assert_int_equal(fk_capture_run(h), 0);
+    assert_int_equal(r.dispatch_rc, FK_ESTATE);
+    assert_int_equal(r.run_rc, FK_ESTATE);
+    assert_int_equal(r.stop_rc, FK_ESTATE);
+    assert_int_equal(r.filter_rc, FK_ESTATE);
+    fk_capture_stats st;
+    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(st.packets, sample_truth.packets); /* the outer run went on */
+    fk_capture_destroy(h);
+}
+
 static void stop_flushes_early(void **state)
 {
     (void)state;
@@ -1039,6 +1079,7 @@ int main(void)
         cmocka_unit_test(packet_count_limit),
         cmocka_unit_test(dispatch_in_steps_and_break),
         cmocka_unit_test(stop_flushes_early),
+        cmocka_unit_test(callback_cannot_reenter),
         cmocka_unit_test(two_files_merge),
         cmocka_unit_test(fragments_follow_first_fragment),
         cmocka_unit_test(idle_gap_splits_flow),
