@@ -84,6 +84,10 @@ typedef enum fk_collector_param {
     /** int, "session_timeout": seconds without traffic after which a UDP
      *  exporter session and its templates are forgotten; 0 = never. */
     FK_COL_SESSION_TIMEOUT = 206,
+    /** int, "pending_total": bytes of data sets without template kept over
+     *  all exporter sessions together, so that many exporters cannot
+     *  exhaust memory. */
+    FK_COL_PENDING_TOTAL = 207,
     /** int, "rotate_bytes": file outputs start a new file after this many
      *  bytes; 0 = never. */
     FK_COL_ROTATE_BYTES = 300,
@@ -117,8 +121,8 @@ typedef struct fk_collector_stats {
     uint64_t pending_decoded;    /**< Kept data sets decoded after their template arrived. */
     uint64_t pending_records;    /**< Records delivered from kept data sets (in `records` too). */
     uint64_t pending_expired;    /**< Kept data sets dropped because they waited `pending_age`. */
-    uint64_t pending_overflow;   /**< Data sets dropped because `pending_bytes` was reached
-                                      (or buffering is off). */
+    uint64_t pending_overflow;   /**< Data sets dropped because `pending_bytes` or
+                                      `pending_total` was reached (or buffering is off). */
     uint64_t sequence_gaps;      /**< Sequence discontinuities seen. */
     uint64_t sequence_lost;      /**< Records (IPFIX, v5, v7) or packets (v9) missing by
                                       sequence numbers. */

@@ -62,6 +62,7 @@ typedef struct fk__col_limits {
     int64_t template_timeout_ns; /* UDP; 0 = never */
     int64_t pending_age_ns;
     size_t pending_bytes; /* per session; 0 = no buffering */
+    size_t pending_total; /* over all sessions */
     size_t max_templates; /* per session */
     size_t max_sessions;
     int64_t session_timeout_ns; /* UDP; 0 = never */

@@ -46,6 +46,7 @@ struct fk__col_sessions {
     const fk__col_codec *codec;
     void *codec_ctx;
     uint64_t next_id;
+    size_t pend_total; /* kept bytes over all sessions */
     fk__col_limits lim;
     fk_collector_stats *stats;
     fk__col_deliver_fn deliver;
@@ -130,6 +131,7 @@ static void pending_drop_all(fk__col_sessions *s, session *ss)
         fk__free(p);
     }
     ss->pend_tail = NULL;
+    s->pend_total -= ss->pend_bytes;
     ss->pend_bytes = 0;
 }
 
@@ -315,8 +317,14 @@ static void pending_add(fk__col_sessions *s, session *ss, const fk__col_hdr *hdr
         if (!ss->pend_head)
             ss->pend_tail = NULL;
         ss->pend_bytes -= sizeof(pending) + old->len;
+        s->pend_total -= sizeof(pending) + old->len;
         s->stats->pending_overflow++;
         fk__free(old);
+    }
+    /* The budget over all exporters bounds memory when many send junk. */
+    if (s->pend_total + cost > s->lim.pending_total) {
+        s->stats->pending_overflow++;
+        return;
     }
     pending *p = fk__malloc(cost);
     if (!p) {
@@ -335,6 +343,7 @@ static void pending_add(fk__col_sessions *s, session *ss, const fk__col_hdr *hdr
         ss->pend_head = p;
     ss->pend_tail = p;
     ss->pend_bytes += cost;
+    s->pend_total += cost;
     s->stats->pending_sets++;
 }
 
@@ -373,6 +382,7 @@ static void pending_retry(msg_ctx *c)
         if (ss->pend_tail == p)
             ss->pend_tail = prev;
         ss->pend_bytes -= sizeof(pending) + p->len;
+        s->pend_total -= sizeof(pending) + p->len;
         fk__free(p);
     }
 }
@@ -563,6 +573,7 @@ void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
                 if (!ss->pend_head)
                     ss->pend_tail = NULL;
                 ss->pend_bytes -= sizeof(pending) + p->len;
+                s->pend_total -= sizeof(pending) + p->len;
                 s->stats->pending_expired++;
                 fk__free(p);
             }

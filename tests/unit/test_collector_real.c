@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "collector/internal.h"
 #include "fk_test.h"
@@ -436,6 +438,67 @@ static void ipfix_file_output_reads_back(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* IPFIX over TCP with the real decoder, the stream written 7 bytes at a
+ * time: template + data, withdrawal, data (kept: no template), template
+ * again (the kept data decodes). */
+static void ipfix_tcp_split_withdrawal(void **state)
+{
+    (void)state;
+    got g = {0};
+    fk_collector *h;
+    assert_int_equal(fk_collector_create(&h), 0);
+    assert_int_equal(fk_collector_set_callback(h, on_flow, &g), 0);
+    assert_int_equal(fk_collector_add_listener(h, "tcp://127.0.0.1:0"), 0);
+    assert_int_equal(fk_collector_activate(h), 0);
+    char uri[80];
+    assert_true(fk_collector_listener_uri(h, 0, uri, sizeof uri) > 0);
+    fk__col_uri u;
+    assert_int_equal(fk__col_uri_parse(uri, &u), 0);
+
+    enc x;
+    enc_new(&x);
+    assert_int_equal(fk_ipfix_encoder_add_template(x.e, 300, v4_fields, 9, 0), 0);
+    static uint8_t stream[8000];
+    size_t len = 0;
+    fk_flow a = flow4("192.0.2.1", "192.0.2.2", 10);
+    for (int step = 0; step < 4; step++) {
+        assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 3, 1795435202), 0);
+        if (step == 0 || step == 3)
+            assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
+        if (step == 1)
+            assert_int_equal(fk_ipfix_encoder_write_withdrawal(x.e, 300, 0), 0);
+        if (step == 0 || step == 2) {
+            assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &a), 0);
+            assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &a), 0);
+        }
+        assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
+        memcpy(stream + len, x.buf, x.len);
+        len += x.len;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&u.ss, u.sslen), 0);
+    for (size_t off = 0; off < len; off += 7) {
+        size_t n = len - off < 7 ? len - off : 7;
+        assert_int_equal(write(fd, stream + off, n), (ssize_t)n);
+        fk_collector_dispatch(h);
+    }
+    fk_collector_stats st = {0};
+    for (int i = 0; i < 200 && g.n < 4; i++) {
+        usleep(5000);
+        fk_collector_dispatch(h);
+    }
+    fk_collector_get_stats(h, &st);
+    assert_int_equal(g.n, 4);
+    assert_int_equal(st.templates_withdrawn, 1);
+    assert_int_equal(st.pending_sets, 1);
+    assert_int_equal(st.pending_decoded, 1);
+    assert_int_equal(st.malformed, 0);
+    assert_int_equal(st.tcp_connections, 1);
+    close(fd);
+    fk_ipfix_encoder_destroy(x.e);
+    fk_collector_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +507,7 @@ int main(void)
         cmocka_unit_test(options_sampling_applied_and_scaled),
         cmocka_unit_test(v9_data_before_template_and_v5),
         cmocka_unit_test(ipfix_file_output_reads_back),
+        cmocka_unit_test(ipfix_tcp_split_withdrawal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

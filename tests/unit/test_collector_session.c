@@ -41,6 +41,7 @@ static fixture *fx_new(size_t pending_bytes)
     f->lim.template_timeout_ns = 30 * SEC;
     f->lim.pending_age_ns = 10 * SEC;
     f->lim.pending_bytes = pending_bytes;
+    f->lim.pending_total = 1 << 30;
     f->lim.max_templates = 8;
     f->lim.max_sessions = 4;
     f->lim.session_timeout_ns = 600 * SEC;
@@ -140,6 +141,33 @@ static void pending_is_bounded_in_bytes_and_age(void **state)
     uint64_t before = f->st.pending_overflow;
     send_msg(f, &f->a, 32 * SEC);
     assert_int_equal(f->st.pending_overflow, before + 1);
+    fx_free(f);
+}
+
+static void pending_total_bounds_all_exporters(void **state)
+{
+    (void)state;
+    fixture *f = fx_new(600);
+    fk__col_sessions_destroy(f->s);
+    f->lim.pending_total = 700;
+    assert_int_equal(
+        fk__col_sessions_create(&f->s, &fk_col_fake_codec, &f->lim, &f->st, on_flow, &f->rec), 0);
+    fk_col_msg_ipfix(&f->m, 1, 0);
+    fk_col_add_data(&f->m, 400, 20, 20, 1, 0); /* ~450 bytes kept */
+    send_msg(f, &f->a, SEC);
+    assert_int_equal(f->st.pending_overflow, 0);
+    /* Exporter b has room of its own (600) but not in the total (700). */
+    send_msg(f, &f->b, SEC);
+    assert_int_equal(f->st.pending_overflow, 1);
+    assert_int_equal(fk__col_sessions_pending_bytes(f->s, &f->b), 0);
+    /* When a's sets are decoded, the budget is free again. */
+    fk_col_msg_ipfix(&f->m, 1, 0);
+    fk_col_add_template(&f->m, 400, 20);
+    assert_int_equal(send_msg(f, &f->a, SEC), 20);
+    fk_col_msg_ipfix(&f->m, 1, 0);
+    fk_col_add_data(&f->m, 401, 20, 20, 1, 0);
+    send_msg(f, &f->b, SEC);
+    assert_true(fk__col_sessions_pending_bytes(f->s, &f->b) > 0);
     fx_free(f);
 }
 
@@ -370,6 +398,7 @@ int main(void)
         cmocka_unit_test(data_before_template_is_decoded_later),
         cmocka_unit_test(pending_is_bounded_in_bytes_and_age),
         cmocka_unit_test(pending_off_counts_overflow),
+        cmocka_unit_test(pending_total_bounds_all_exporters),
         cmocka_unit_test(ipfix_sequence_gaps),
         cmocka_unit_test(v9_and_v5_sequence_gaps),
         cmocka_unit_test(templates_are_scoped_by_exporter_and_domain),
