@@ -62,4 +62,19 @@ if [ -x "$BIN/collector_minimal" ]; then
     wait "${pids[-1]}"
     expect "collector_minimal records" 300 "$(grep -c '"type":"flow"' "$TMP/col.jsonl")"
 fi
+if [ -x "$BIN/rank_top" ] && [ "$(id -u)" -eq 0 ]; then
+    # Root only: capture on lo while this shell sends 40 UDP datagrams to
+    # 127.0.0.1:9 (discard; nobody listens) and check the rank names us.
+    timeout 20 "$BIN/rank_top" -i lo -d 1 -c 2 -n 20 >"$TMP/rank.out" 2>"$TMP/rank.err" &
+    pids+=($!)
+    sleep 0.5
+    for _ in $(seq 40); do
+        echo "flowkit rank example" >/dev/udp/127.0.0.1/9 || true
+        sleep 0.05
+    done
+    wait "${pids[-1]}" || { cat "$TMP/rank.err"; echo "FAIL rank_top"; exit 1; }
+    expect "rank_top ranks printed" 2 "$(grep -c '^ *PID USER' "$TMP/rank.out")"
+    grep -q "unknown UDP\|bash" "$TMP/rank.out" || { cat "$TMP/rank.out"; echo "FAIL rank_top rows"; exit 1; }
+    echo "ok   rank_top rows: $(grep -cE '^ +[0-9]+ ' "$TMP/rank.out")"
+fi
 echo "examples: all ok"

@@ -206,18 +206,19 @@ static const char *unit_name(units u)
     return names[u];
 }
 
+/* 80 columns: 7 + 1 + 8 + 1 + 30 + 1 + 6 + 1 + 10 + 1 + 10 = 76. */
+#define ROW_FMT "%7s %-8.8s %-30.30s %-6.6s %10s %10s"
+
 static void draw_curses(const top *t, const fk_rank_snapshot *s)
 {
     erase();
-    int rows, cols;
-    getmaxyx(stdscr, rows, cols);
-    (void)cols;
-    mvprintw(0, 0, "flowkit-top %s  sort: %s  refresh %.1fs  (q quit, s sent, r received, m units)",
-             fk_version_string(), t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received",
+    int rows = getmaxy(stdscr);
+    mvprintw(0, 0, "flowkit-top  sort: %s  units: %s  refresh %.1fs",
+             t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received", unit_name(t->units),
              t->delay);
+    mvprintw(1, 0, "keys: q quit, s sort by sent, r sort by received, m units");
     attron(A_REVERSE);
-    mvprintw(2, 0, "%7s %-8.8s %-34.34s %-8.8s %11s %11s", "PID", "USER", "PROGRAM", "DEV", "SENT",
-             "RECEIVED");
+    mvprintw(2, 0, ROW_FMT, "PID", "USER", "PROGRAM", "DEV", "SENT", "RECEIVED");
     attroff(A_REVERSE);
     size_t *idx = malloc((s->count + 1) * sizeof *idx);
     if (!idx)
@@ -234,17 +235,17 @@ static void draw_curses(const top *t, const fk_rank_snapshot *s)
         br += r->recv_bytes;
         if (line >= rows - 1)
             continue;
-        char a[32], b[32];
+        char a[32], b[32], pid[16];
         fmt_amount(a, sizeof a, t->units, r->sent_rate, r->sent_bytes);
         fmt_amount(b, sizeof b, t->units, r->recv_rate, r->recv_bytes);
-        mvprintw(line++, 0, "%7" PRIu32 " %-8.8s %-34.34s %-8.8s %11s %11s", r->pid,
-                 r->pid ? r->user : "", program(t, r), t->devname, a, b);
+        snprintf(pid, sizeof pid, "%" PRIu32, r->pid);
+        mvprintw(line++, 0, ROW_FMT, pid, r->pid ? r->user : "", program(t, r), t->devname, a, b);
     }
     char a[32], b[32];
     fmt_amount(a, sizeof a, t->units, ts, bs);
     fmt_amount(b, sizeof b, t->units, tr, br);
     attron(A_REVERSE);
-    mvprintw(rows - 1, 0, "  TOTAL %-53s %11s %11s %s", "", a, b, unit_name(t->units));
+    mvprintw(rows - 1, 0, ROW_FMT, "", "TOTAL", "", "", a, b);
     attroff(A_REVERSE);
     refresh();
     free(idx);

@@ -72,11 +72,15 @@ typedef enum fk_capture_param {
     /** string, BPF filter (pcap-filter(7)), NULL = none; runtime-settable. */
     FK_CAP_FILTER = 103,
     /** bool, deliver each packet as it arrives instead of in kernel blocks retired at least
-     *  every 100 ms; default 0. libpcap's immediate mode uses fixed kernel slots of snaplen
-     *  size (TPACKET_V2), so the buffer holds far fewer packets: lower the snaplen with it. */
+     *  every #FK_CAP_BUFFER_TIMEOUT ms; default 0. libpcap's immediate mode uses fixed kernel slots
+     * of snaplen size (TPACKET_V2), so the buffer holds far fewer packets: lower the snaplen with
+     * it. */
     FK_CAP_IMMEDIATE = 104,
     /** bool, count VXLAN (UDP 4789) / GENEVE (UDP 6081) traffic as its inner flows, default 0. */
     FK_CAP_DECODE_TUNNELS = 105,
+    /** int, milliseconds the kernel may hold captured packets before handing over a block
+     *  (libpcap's read timeout; TPACKET_V3 block retirement) [1, 1000], default 10. */
+    FK_CAP_BUFFER_TIMEOUT = 106,
     /* ---- pipeline ---- */
     /** int, packets per worker queue [16, 2^24], default 8192. */
     FK_CAP_QUEUE_SIZE = 200,

@@ -29,9 +29,12 @@ static const fk_param_info capture_params[] = {
      "BPF filter expression (pcap-filter(7)); may change while capturing"},
     {FK_CAP_IMMEDIATE, "immediate", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
      "deliver each packet at once (libpcap then uses fixed snaplen-sized kernel slots: "
-     "lower snaplen with it) instead of in blocks of at most 100 ms"},
+     "lower snaplen with it) instead of in blocks of at most buffer_timeout"},
     {FK_CAP_DECODE_TUNNELS, "decode_tunnels", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
      "count VXLAN (UDP 4789) and GENEVE (UDP 6081) traffic as its inner flows"},
+    {FK_CAP_BUFFER_TIMEOUT, "buffer_timeout", FK_PARAM_INT, 0, 1, 1000, 10, 0, 0, 0, NULL, "ms",
+     "longest time the kernel holds captured packets before handing them over (when not "
+     "immediate)"},
     /* pipeline */
     {FK_CAP_QUEUE_SIZE, "queue_size", FK_PARAM_INT, 0, 16, INT64_C(1) << 24, 8192, 0, 0, 0, NULL,
      "packets", "bounded queue per worker; when full, packets are dropped and counted"},

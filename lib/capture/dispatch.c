@@ -342,13 +342,14 @@ static void drain_fd(int fd)
 /* End the capture: close sources and store files, flush every table and
  * deliver what it emits. */
 /* Live devices outside immediate mode hand packets over in blocks retired
- * at the latest after the 100 ms read timeout: read what the kernel still
- * holds before closing, for at most 150 ms. */
+ * at the latest after buffer_timeout: read what the kernel still holds
+ * before closing, for at most buffer_timeout + 50 ms. */
 static void drain_live(fk_capture *h)
 {
     if (h->offline || h->limit_reached || fk__params_int(&h->params, FK_CAP_IMMEDIATE))
         return;
-    int64_t end = fk__mono_ns() + 150 * INT64_C(1000000);
+    int64_t end =
+        fk__mono_ns() + (fk__params_int(&h->params, FK_CAP_BUFFER_TIMEOUT) + 50) * INT64_C(1000000);
     while (!h->limit_reached) {
         int64_t left = end - fk__mono_ns();
         if (left <= 0)

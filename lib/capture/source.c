@@ -48,7 +48,7 @@ int fk__source_open_live(fk__cap_source *s, fk_capture *h, const char *name)
     pcap_set_snaplen(p, (int)fk__params_int(&h->params, FK_CAP_SNAPLEN));
     pcap_set_promisc(p, (int)fk__params_int(&h->params, FK_CAP_PROMISC));
     pcap_set_immediate_mode(p, (int)fk__params_int(&h->params, FK_CAP_IMMEDIATE));
-    pcap_set_timeout(p, 100);
+    pcap_set_timeout(p, (int)fk__params_int(&h->params, FK_CAP_BUFFER_TIMEOUT));
     int64_t buf = fk__params_int(&h->params, FK_CAP_BUFFER_SIZE);
     if (buf > 0)
         pcap_set_buffer_size(p, (int)buf);

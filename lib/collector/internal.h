@@ -134,6 +134,7 @@ struct fk__sink {
     char *path; /* NULL for stdout */
     FILE *fp;
     uint64_t written; /* bytes written to the current file */
+    uint64_t records; /* records written to the current file */
     int64_t opened_ns;
     int64_t rotate_bytes; /* 0 = never */
     int64_t rotate_ns;    /* 0 = never */

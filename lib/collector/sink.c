@@ -162,6 +162,7 @@ int fk__sink_open(fk__sink *k, int64_t now_ns)
         k->written = 0;
     }
     k->opened_ns = now_ns;
+    k->records = 0;
     int rc = k->ops->open(k);
     if (rc) {
         sink_close_file(k);
@@ -204,7 +205,8 @@ static bool rotate_due(const fk__sink *k, int64_t now_ns)
         return false;
     if (k->rotate_bytes > 0 && k->written >= (uint64_t)k->rotate_bytes)
         return true;
-    return k->rotate_ns > 0 && now_ns - k->opened_ns >= k->rotate_ns;
+    /* By time only when the file holds records: no trail of empty files. */
+    return k->rotate_ns > 0 && k->records > 0 && now_ns - k->opened_ns >= k->rotate_ns;
 }
 
 int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
@@ -217,6 +219,7 @@ int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
     int rc = k->ops->write(k, flow);
     if (rc)
         return rc;
+    k->records++;
     if (rotate_due(k, now_ns))
         return sink_rotate(k, now_ns);
     return FK_OK;

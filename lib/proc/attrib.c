@@ -1,6 +1,8 @@
 #include "proc/attrib.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -262,6 +264,8 @@ struct fk__attrib {
     pthread_cond_t wake;
     int64_t last_refresh_mono;
     int64_t last_new_conn_mono; /* traffic makes the watcher fast, idle slow */
+    int64_t last_watch_sweep;
+    atomic_int watcher_waiting;
 };
 
 static int64_t mono_ns(void)
@@ -474,6 +478,18 @@ static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
         if (!pid && take_token(&a->scan_rate)) {
             a->stats.index_scans++;
             pid = fk__pidindex_find_cheap(a->index, n->inode, n->uid);
+            if (!pid && fk__log_enabled(FK_LOG_DEBUG)) {
+                FK__LOG_DEBUG("proc", "watcher: cheap find failed for inode %llu port %u",
+                              (unsigned long long)n->inode, n->key.lp);
+                fk__pidindex_explain(a->index, n->inode);
+            }
+            /* The full sweep (an old process whose fd count did not move)
+             * at most every 5 s. */
+            int64_t mono = mono_ns();
+            if (!pid && mono - a->last_watch_sweep > INT64_C(5000000000)) {
+                a->last_watch_sweep = mono;
+                pid = fk__pidindex_find(a->index, n->inode, n->uid);
+            }
         }
         fk__u64map_put(&a->seen_inodes, n->inode, pid);
         if (pid) {
@@ -519,7 +535,9 @@ static void *watch_main(void *arg)
         stable fresh;
         memset(&fresh, 0, sizeof fresh);
         int n = fk__sockdiag_dump_all(a->watch_diag, stable_put_cb, &fresh);
+        atomic_store(&a->watcher_waiting, 1);
         pthread_mutex_lock(&a->lock);
+        atomic_store(&a->watcher_waiting, 0);
         if (n < 0) {
             stable_free(&fresh);
             continue;
@@ -744,7 +762,11 @@ static uint32_t owner_of(fk__attrib *a, uint64_t inode, uint32_t uid)
     if (!pid) {
         if (take_token(&a->scan_rate)) {
             a->stats.index_scans++;
-            pid = fk__pidindex_find(a->index, inode, uid);
+            /* No sweep over every process here: under load it would hold
+             * the lock for tens of ms and make later packets miss. The
+             * watcher sweeps, rarely. */
+            pid = a->watching ? fk__pidindex_find_cheap(a->index, inode, uid)
+                              : fk__pidindex_find(a->index, inode, uid);
         } else {
             a->stats.rate_limited++;
         }
@@ -771,6 +793,12 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
             fk__sock found;
             a->stats.queries++;
             int q = fk__sockdiag_query(a->diag, k->proto, &l, k->lp, &r, k->rp, &found);
+            if (q == 1 && found.lport != k->lp) {
+                /* Not the socket asked for (a listener is fine: same local port). */
+                FK__LOG_DEBUG("proc", "exact query for port %u answered with port %u", k->lp,
+                              found.lport);
+                q = 0;
+            }
             if (q == 1 && found.inode) {
                 a->stats.query_hits++;
                 inode = found.inode;
@@ -781,9 +809,12 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
                 clock_gettime(CLOCK_REALTIME, &rt);
                 int64_t lag = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - now;
                 FK__LOG_DEBUG("proc",
-                              "exact query: %s (state %d), %.1f ms after the packet, port %u",
-                              q == 1 ? "no inode" : "no socket", q == 1 ? found.state : -1,
-                              (double)lag / 1e6, k->lp);
+                              "exact query: %s (state %d), %.1f ms after the packet, port %u%s%s",
+                              q == 1   ? "no inode"
+                              : q == 0 ? "no socket"
+                                       : "failed",
+                              q == 1 ? found.state : -1, (double)lag / 1e6, k->lp,
+                              q < 0 ? ": " : "", q < 0 ? fk_error_last()->message : "");
             }
         } else {
             a->stats.rate_limited++;
@@ -818,6 +849,7 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
         key_addr(&ra, k->r);
         fk_addr_format(&la, l, sizeof l);
         fk_addr_format(&ra, rr, sizeof rr);
+        fk__pidindex_explain(a->index, inode);
         FK__LOG_DEBUG("proc", "socket inode %llu (uid %u) of %s %s:%u-%s:%u has no process yet",
                       (unsigned long long)inode, uid, k->proto == 6 ? "tcp" : "udp", l, k->lp, rr,
                       k->rp);
@@ -925,6 +957,10 @@ int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *pin, uint32_t *pid_ou
         name_out[0] = '\0';
     if (pin->proto != 6 && pin->proto != 17)
         return 1;
+    /* A backlog of packets would take and release the lock back to back
+     * and starve the watcher waiting for it: let it in first. */
+    if (atomic_load_explicit(&a->watcher_waiting, memory_order_relaxed))
+        sched_yield();
     pthread_mutex_lock(&a->lock);
     fk__attrib_pkt copy;
     const fk__attrib_pkt *p = pin;

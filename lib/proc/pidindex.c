@@ -471,3 +471,44 @@ void fk__pidindex_get_stats(const fk__pidindex *ix, fk__pidindex_stats *out)
 {
     *out = ix->stats;
 }
+
+void fk__pidindex_explain(fk__pidindex *ix, uint64_t inode)
+{
+    DIR *d = opendir(ix->root);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        uint32_t pid;
+        if (!parse_pid(e->d_name, &pid))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%u/fd", ix->root, pid);
+        DIR *f = opendir(path);
+        if (!f)
+            continue;
+        struct dirent *g;
+        while ((g = readdir(f)) != NULL) {
+            char link[64];
+            ssize_t n = readlinkat(dirfd(f), g->d_name, link, sizeof link - 1);
+            if (n <= 0)
+                continue;
+            link[n] = '\0';
+            if (socket_inode(link) != inode)
+                continue;
+            fk__proc *p = get_proc(ix, pid);
+            int64_t size = -1, mtime = 0;
+            uint64_t ino = 0;
+            read_fd_sig(ix, pid, &size, &mtime, &ino);
+            FK__LOG_DEBUG("proc",
+                          "explain: inode %llu is fd %s of pid %u; index: %s uid %u n_inodes %zu "
+                          "sig %lld/%lld now, age %.1f ms, mru0 %u",
+                          (unsigned long long)inode, g->d_name, pid, p ? "known" : "unknown",
+                          p ? p->uid : 0, p ? p->n_inodes : 0, p ? (long long)p->fd_size : -1,
+                          (long long)size, p ? (double)(mono_now() - p->first_seen_ns) / 1e6 : -1.0,
+                          ix->mru[0]);
+        }
+        closedir(f);
+    }
+    closedir(d);
+}

@@ -68,6 +68,9 @@ uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid)
  * cgroup). Borrowed until the next refresh/find; NULL if unknown. */
 const fk__proc *fk__pidindex_proc(fk__pidindex *ix, uint32_t pid);
 
+/* Debug: log which process holds an inode and what the index knows of it. */
+void fk__pidindex_explain(fk__pidindex *ix, uint64_t inode);
+
 void fk__pidindex_get_stats(const fk__pidindex *ix, fk__pidindex_stats *out);
 
 #endif

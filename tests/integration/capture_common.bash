@@ -93,16 +93,20 @@ ref_stop() {
 }
 
 # traffic NS N: the known traffic (see capture_traffic.py), port 8080.
+TRAFFIC_RUNS=0
 traffic() {
     local ns=$1 n=$2
+    # A log of its own per run: "listening" of an earlier run must not count.
+    TRAFFIC_RUNS=$((TRAFFIC_RUNS + 1))
+    local log=$WORK/server-$n-$TRAFFIC_RUNS.log
     $PY "$SRC/tests/integration/capture_traffic.py" server "10.213.$n.1" "fd00:213:$n::1" 8080 4 \
-        >"$WORK/server-$n.log" 2>&1 &
+        >"$log" 2>&1 &
     local spid=$!
     fk_netns_on_exit "kill -9 $spid"
-    wait_for "$WORK/server-$n.log" listening 10 || fail "traffic server did not start"
+    wait_for "$log" listening 10 || fail "traffic server did not start"
     fk_netns_exec "$ns" $PY "$SRC/tests/integration/capture_traffic.py" client "10.213.$n.1" \
         "fd00:213:$n::1" 8080 || fail "traffic client failed"
-    wait $spid || fail "traffic server failed: $(cat "$WORK/server-$n.log")"
+    wait $spid || fail "traffic server failed: $(cat "$log")"
 }
 
 # capstat OUT KEY: a counter from the final stats line.

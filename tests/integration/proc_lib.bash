@@ -55,6 +55,7 @@ make_netns() {
 start_server() {
     local where=$1 out="$WORK/srv.$2.$3.$4"
     shift
+    : >"$out"
     if [ "$where" = ns ]; then
         ip netns exec "$NS" $PY "$PEERS" server "$@" >"$out" 2>&1 &
     else

@@ -49,12 +49,12 @@ move() {
     MOVED_N=$(cut -d' ' -f2 "$out" | sort -u | wc -l)
 }
 t0=$(date +%s.%N)
-# Bulk: each connection lives >= 50 ms (connect, pause, transfer).
-move host tcp "$H4" "$N4" 5001 300000 150000 4 50
-move host tcp "$H6" "$N6" 5002 200000 50000 3 50
+# Bulk: each connection lives >= 100 ms (connect, pause, transfer), like the short ones.
+move host tcp "$H4" "$N4" 5001 300000 150000 4 100
+move host tcp "$H6" "$N6" 5002 200000 50000 3 100
 # One unconnected UDP socket, 300 request/response datagrams (sendto).
 move host udp "$H4" "$N4" 5003 1200 800 300 0 1 1
-move ns tcp "$N4" "$H4" 6001 100000 20000 3 50
+move ns tcp "$N4" "$H4" 6001 100000 20000 3 100
 for _ in 1 2 3; do echo "$SRV tcp 6001" >>"$CONNS"; done
 # Short-lived: 250 TCP connections and 200 UDP sockets, each living about
 # 100 ms (well under 300 ms), 25 at a time.

@@ -14,6 +14,8 @@
 
 int main(int argc, char **argv)
 {
+    if (getenv("FLOWKIT_TOP_DEBUG"))
+        fk_log_set_level(FK_LOG_DEBUG);
     fk__attrib_config c;
     fk__attrib_config_default(&c);
     for (int i = 1; i < argc; i++) {

@@ -252,6 +252,23 @@ static void sinks_write_rotate_reopen(void **state)
              "test $(cat %s/out.jsonl* | grep -c '\"type\":\"flow\".*\"sampling\":100}') -eq 10",
              dir);
     assert_int_equal(system(cmd), 0);
+
+    /* By time: a file with records rotates when due; an empty one does not. */
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/t", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/t/out.csv", dir);
+    snprintf(uri, sizeof uri, "csv:%s", path);
+    assert_int_equal(fk__sink_create(&k, uri), 0);
+    k->rotate_ns = 1000;
+    assert_int_equal(fk__sink_open(k, 0), 0);
+    assert_int_equal(fk__sink_due_ns(k, 500), 500);
+    assert_int_equal(fk__sink_write(k, &f, 10), 0);
+    assert_int_equal(fk__sink_tick(k, 2000), 0); /* rotated */
+    assert_int_equal(fk__sink_tick(k, 5000), 0); /* nothing written since: stays */
+    assert_int_equal(fk__sink_tick(k, 9000), 0);
+    fk__sink_destroy(k);
+    snprintf(cmd, sizeof cmd, "test $(ls %s/t | wc -l) -eq 2", dir);
+    assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
 

@@ -499,6 +499,85 @@ static void ipfix_tcp_split_withdrawal(void **state)
     fk_collector_destroy(h);
 }
 
+typedef struct rec_count {
+    unsigned n;
+} rec_count;
+
+static void count_flow(void *user, fk_flow *f)
+{
+    (void)f;
+    ((rec_count *)user)->n++;
+}
+
+/* UDP template lifetime with the real codecs and a controlled clock: only
+ * templates not refreshed within the timeout go; refreshed ones (v9: the
+ * decoder is rebuilt from them) keep decoding. */
+static void udp_template_expiry_real_codecs(void **state)
+{
+    (void)state;
+    const int64_t S = 1000000000LL;
+    fk_collector_stats st;
+    memset(&st, 0, sizeof st);
+    rec_count rc = {0};
+    fk__col_limits lim = {30 * S, 60 * S, 1 << 20, 1 << 26, 64, 16, 3600 * S};
+    fk__col_sessions *s;
+    assert_int_equal(
+        fk__col_sessions_create(&s, &fk__col_codec_default, &lim, &st, count_flow, &rc), 0);
+    fk__col_peer peer;
+    memset(&peer, 0, sizeof peer);
+    fk_addr_parse(&peer.addr, "10.0.0.1");
+    peer.port = 9995;
+    peer.transport = FK__COL_UDP;
+
+    /* v9: template at 1 s, data decodes at 20 s, gone after 31 s. */
+    uint8_t p[512];
+    size_t n = v9_packet(p, 1, 1, 0);
+    fk__col_sessions_message(s, &peer, p, n, 1 * S);
+    n = v9_packet(p, 2, 0, 1);
+    assert_int_equal(fk__col_sessions_message(s, &peer, p, n, 20 * S), 1);
+    fk__col_sessions_tick(s, 40 * S);
+    assert_int_equal(st.templates_withdrawn, 1);
+    n = v9_packet(p, 3, 0, 1);
+    assert_int_equal(fk__col_sessions_message(s, &peer, p, n, 41 * S), 0);
+    assert_int_equal(st.pending_sets, 1);
+    /* Refreshed at 45 s: the kept set decodes; still alive at 70 s. */
+    n = v9_packet(p, 4, 1, 0);
+    assert_int_equal(fk__col_sessions_message(s, &peer, p, n, 45 * S), 1);
+    fk__col_sessions_tick(s, 70 * S);
+    n = v9_packet(p, 5, 0, 1);
+    assert_int_equal(fk__col_sessions_message(s, &peer, p, n, 70 * S), 1);
+
+    /* IPFIX: templates 256 and 300 at 100 s; 300 refreshed at 120 s. */
+    enc x;
+    enc_new(&x);
+    assert_int_equal(fk_ipfix_encoder_add_template(x.e, 256, v4_fields, 9, 0), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(x.e, 300, v4_fields, 9, 0), 0);
+    uint8_t tm[1500], data[1500];
+    size_t tlen, dlen;
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, tm, sizeof tm, 1, 1795435202), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 256), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(x.e, &tlen), 0);
+    fk__col_sessions_message(s, &peer, tm, tlen, 100 * S);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, tm, sizeof tm, 1, 1795435203), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(x.e, &tlen), 0);
+    fk__col_sessions_message(s, &peer, tm, tlen, 120 * S);
+    fk_flow a = flow4("192.0.2.1", "192.0.2.2", 1);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, data, sizeof data, 1, 1795435204), 0);
+    assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 256, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(x.e, &dlen), 0);
+    assert_int_equal(fk__col_sessions_message(s, &peer, data, dlen, 125 * S), 2);
+    uint64_t w = st.templates_withdrawn;
+    /* 256 is 40 s old, 300 only 20 s; the v9 template (45 s) goes too. */
+    fk__col_sessions_tick(s, 140 * S);
+    assert_int_equal(st.templates_withdrawn, w + 2);
+    assert_int_equal(fk__col_sessions_message(s, &peer, data, dlen, 141 * S), 1);
+    fk_ipfix_encoder_destroy(x.e);
+    fk__col_sessions_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +587,7 @@ int main(void)
         cmocka_unit_test(v9_data_before_template_and_v5),
         cmocka_unit_test(ipfix_file_output_reads_back),
         cmocka_unit_test(ipfix_tcp_split_withdrawal),
+        cmocka_unit_test(udp_template_expiry_real_codecs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

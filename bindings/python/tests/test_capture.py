@@ -117,14 +117,59 @@ def test_filter_drops_everything(pcap):
         assert list(cap.events()) == []
 
 
-def test_rank_snapshot(pcap):
-    need(*CAP, "fk_capture_rank", "fk_rank_snapshot_free")
-    with flowkit.Capture(files=[pcap], attribution=1) as cap:
+def test_rank_needs_attribution(pcap):
+    need(*CAP, "fk_capture_rank")
+    with flowkit.Capture(files=[pcap]) as cap:
         cap.activate()
-        list(cap.events())
-        snap = cap.rank(limit=0, recent_sec=1, sort="bytes")
-    assert snap.json["type"] == "rank"
-    # Nothing in a replayed file belongs to a local process.
-    assert all(r.pid == 0 for r in snap.rows)
-    assert len(snap.json["processes"]) == len(snap.rows)
+        with pytest.raises(flowkit.FlowkitError) as ei:
+            cap.rank()
+        assert ei.value.code == flowkit.status.ESTATE
+        assert ei.value.function == "fk_capture_rank"
 
+
+def test_rank_attributes_loopback_traffic_to_this_process():
+    """Live capture on lo with attribution: UDP sent by this process shows up
+    in the rank under our own pid (root needed to capture)."""
+    import os
+    import socket
+    import time
+
+    need(*CAP, "fk_capture_rank", "fk_rank_snapshot_free")
+    if os.geteuid() != 0:
+        pytest.skip("capturing on lo needs root")
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx.connect(rx.getsockname())
+    port = rx.getsockname()[1]
+    payload = b"x" * 1000
+    n = 50
+    try:
+        with flowkit.Capture(
+            devices=["lo"], attribution=1, filter=f"udp port {port}", sync_interval=100
+        ) as cap:
+            cap.activate()
+            deadline = time.monotonic() + 10
+            for _ in range(n):
+                tx.send(payload)
+                rx.recv(2048)
+                cap.dispatch()
+            mine = None
+            while time.monotonic() < deadline:
+                cap.dispatch()
+                snap = cap.rank(limit=0, recent_sec=5, sort="sent_bytes")
+                mine = next((r for r in snap.rows if r.pid == os.getpid()), None)
+                if mine and mine.sent_bytes >= n * (28 + len(payload)):
+                    break
+                time.sleep(0.1)
+    finally:
+        tx.close()
+        rx.close()
+    assert mine is not None, snap.rows
+    ip_bytes = n * (20 + 8 + len(payload))
+    assert mine.sent_bytes == ip_bytes
+    # Both ends are ours: each datagram is also received by this pid.
+    assert mine.recv_bytes == ip_bytes and mine.recv_packets == n
+    assert mine.sent_packets == n
+    assert snap.json["type"] == "rank"
+    assert any(p["pid"] == os.getpid() for p in snap.json["processes"])

@@ -1,0 +1,113 @@
+#!/bin/bash
+# flowkit-top as a user sees it: usage errors, trace mode (-t) and --json for
+# scripts on loopback traffic of known processes, the automatic fallback to
+# trace mode without a terminal, and the curses view under tmux (80x24):
+# header, keys m (units), s/r (sort), q (quit).
+set -u
+TOP="$FLOWKIT_BUILD_DIR/cli/flowkit-top/flowkit-top"
+PEERS="$FLOWKIT_SOURCE_DIR/tests/integration/proc_peers.py"
+PY=/usr/bin/python3
+[ -x "$TOP" ] || { echo "missing $TOP"; exit 1; }
+fail=0
+check() { # check DESCRIPTION COMMAND...
+    if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
+}
+
+# Usage (no privileges needed).
+"$TOP" --help | grep -q '^Usage: flowkit-top' ; check "--help" test $? -eq 0
+"$TOP" --version | grep -q flowkit ; check "--version" test $? -eq 0
+"$TOP" --bogus >/dev/null 2>&1 ; check "unknown option exits 2" test $? -eq 2
+"$TOP" -t --json >/dev/null 2>&1 ; check "-t with --json exits 2" test $? -eq 2
+"$TOP" -d 0 >/dev/null 2>&1 ; check "-d 0 exits 2" test $? -eq 2
+"$TOP" --history-seconds 0 >/dev/null 2>&1 ; check "--history-seconds 0 exits 2" test $? -eq 2
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "!!! SKIP: the capture parts of this test need root" >&2
+    exit $([ $fail -eq 0 ] && echo 77 || echo 1)
+fi
+PIDS=()
+WORK=$(mktemp -d)
+SOCK=fktop$$
+cleanup() {
+    tmux -L "$SOCK" kill-server 2>/dev/null
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+PORT=$((20000 + $$ % 20000))
+$PY "$PEERS" server tcp 127.0.0.1 $PORT >"$WORK/srv" 2>&1 &
+PIDS+=($!)
+SRV=$!
+for _ in $(seq 50); do grep -q ready "$WORK/srv" && break; sleep 0.1; done
+
+# A client that keeps moving data for a few seconds (bounded).
+traffic() {
+    $PY "$PEERS" move tcp 127.0.0.1 127.0.0.1 $PORT 200000 100000 "$1" 100 1 >"$WORK/client.$2" &
+    PIDS+=($!)
+    CLIENT=$!
+}
+
+# Trace mode.
+traffic 20 t
+"$TOP" -t -d 1 -c 3 lo >"$WORK/trace" 2>"$WORK/trace.err"
+check "trace mode exits 0" test $? -eq 0
+check "trace mode prints 3 refreshes" test "$(grep -c '^Refreshing:' "$WORK/trace")" -eq 3
+check "trace mode shows the client pid" grep -qE "/$CLIENT/0	[0-9.]+	[0-9.]+$" "$WORK/trace"
+check "trace mode shows the server pid" grep -qE "/$SRV/0	" "$WORK/trace"
+wait "$CLIENT"
+
+# JSON lines.
+traffic 20 j
+"$TOP" --json -d 1 -c 2 lo >"$WORK/json" 2>"$WORK/json.err"
+check "--json exits 0" test $? -eq 0
+check "--json: 2 lines" test "$(wc -l <"$WORK/json")" -eq 2
+check "--json: valid rank objects with the client" $PY -c "
+import json, sys
+rows = [json.loads(l) for l in open('$WORK/json')]
+assert all(r['type'] == 'rank' and 'time' in r for r in rows)
+p = [x for x in rows[-1]['processes'] if x['pid'] == $CLIENT]
+assert p and p[0]['sent_bytes'] > 0 and p[0]['recv_bytes'] > 0, rows[-1]
+assert set(p[0]) >= {'pid','name','user','exe','sent_bytes','recv_bytes','sent_rate','recv_rate'}
+"
+# -P keeps only the given pid; --limit cuts.
+"$TOP" --json -d 1 -c 1 -P "$SRV" lo >"$WORK/onlysrv" 2>/dev/null
+check "-P filters rows" $PY -c "
+import json
+r = json.loads(open('$WORK/onlysrv').read())
+assert all(p['pid'] == $SRV for p in r['processes']), r"
+wait "$CLIENT"
+
+# Not a terminal: trace mode without -t.
+"$TOP" -d 1 -c 1 lo >"$WORK/notty" 2>/dev/null </dev/null
+check "no tty falls back to trace mode" grep -q '^Refreshing:' "$WORK/notty"
+
+# Curses under tmux, 80 columns.
+traffic 30 c
+tmux -L "$SOCK" new-session -d -x 80 -y 24 "$TOP -d 1 lo"
+sleep 2.5
+tmux -L "$SOCK" capture-pane -p >"$WORK/pane1"
+check "curses header" grep -qE 'PID +USER +PROGRAM +DEV +SENT +RECEIVED' "$WORK/pane1"
+check "curses shows the client" grep -qE "^ *$CLIENT +root " "$WORK/pane1"
+check "curses default units KB/sec" grep -q 'units: KB/sec' "$WORK/pane1"
+check "fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$WORK/pane1")" -le 80
+tmux -L "$SOCK" send-keys m
+sleep 1.2
+tmux -L "$SOCK" capture-pane -p >"$WORK/pane2"
+check "m cycles units to KB" grep -q 'units: KB ' "$WORK/pane2"
+tmux -L "$SOCK" send-keys r
+sleep 1.2
+tmux -L "$SOCK" capture-pane -p >"$WORK/pane3"
+check "r sorts by received" grep -q 'sort: received' "$WORK/pane3"
+tmux -L "$SOCK" send-keys s
+sleep 1.2
+tmux -L "$SOCK" capture-pane -p >"$WORK/pane4"
+check "s sorts by sent" grep -q 'sort: sent' "$WORK/pane4"
+tmux -L "$SOCK" send-keys q
+sleep 1
+tmux -L "$SOCK" has-session 2>/dev/null
+check "q quits" test $? -ne 0
+if [ $fail -ne 0 ]; then
+    for f in "$WORK"/pane* "$WORK/trace" "$WORK"/*.err; do echo "--- $f"; cat "$f"; done
+fi
+exit $fail
