@@ -35,6 +35,12 @@ void fk__flow_to_callback(void *ctx, const fk__flow_record *rec)
     fk_capture_event ev = {0};
     ev.type = FK_CAPTURE_EVENT_FLOW;
     ev.flow = &rec->flow;
+    fk_flow copy;
+    if (h->attrib) { /* the owning process, from the attribution engine */
+        copy = rec->flow;
+        fk__attrib_fill_flow(h->attrib, &copy);
+        ev.flow = &copy;
+    }
     h->cb(h->user, &ev);
 }
 
@@ -46,6 +52,12 @@ void fk__session_to_callback(void *ctx, const fk_session_event *sev)
     fk_capture_event ev = {0};
     ev.type = FK_CAPTURE_EVENT_SESSION;
     ev.session = sev;
+    fk_session_event copy;
+    if (h->attrib) {
+        copy = *sev;
+        fk__attrib_fill_session(h->attrib, &copy);
+        ev.session = &copy;
+    }
     h->cb(h->user, &ev);
 }
 

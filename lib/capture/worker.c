@@ -227,6 +227,15 @@ static void deliver(fk_capture *h, const fk__cap_evt *e)
     if (!h->cb)
         return;
     fk_capture_event ev = {0};
+    fk__cap_evt copy;
+    if (h->attrib) { /* the owning process, from the attribution engine */
+        copy = *e;
+        if (e->kind == FK__EVT_FLOW)
+            fk__attrib_fill_flow(h->attrib, &copy.u.flow);
+        else
+            fk__attrib_fill_session(h->attrib, &copy.u.session);
+        e = &copy;
+    }
     if (e->kind == FK__EVT_FLOW) {
         ev.type = FK_CAPTURE_EVENT_FLOW;
         ev.flow = &e->u.flow;

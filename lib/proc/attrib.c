@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <flowkit/session.h>
+
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -940,6 +942,50 @@ static frag_slot *frag_lookup(fk__attrib *a, const fk__attrib_pkt *p)
         !memcmp(f->dst, d, 16))
         return f;
     return NULL;
+}
+
+uint32_t fk__attrib_owner(fk__attrib *a, uint8_t proto, const fk_addr *src, uint16_t sport,
+                          const fk_addr *dst, uint16_t dport, char *name)
+{
+    if (proto != 6 && proto != 17)
+        return 0;
+    pthread_mutex_lock(&a->lock);
+    uint32_t pid = 0;
+    for (int side = 0; side < 2 && !pid; side++) {
+        tkey k;
+        if (side == 0)
+            make_key(&k, proto, src, sport, dst, dport);
+        else
+            make_key(&k, proto, dst, dport, src, sport);
+        const conn *c = conn_find(a, &k);
+        if (c && c->owner && c->owner->pid) {
+            pid = c->owner->pid;
+            if (name)
+                snprintf(name, FK_PROCESS_NAME_MAX, "%s", c->owner->name);
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    return pid;
+}
+
+void fk__attrib_fill_flow(fk__attrib *a, fk_flow *f)
+{
+    uint32_t pid =
+        fk__attrib_owner(a, f->proto, &f->src, f->src_port, &f->dst, f->dst_port, f->process);
+    if (pid) {
+        f->pid = pid;
+        f->present |= FK_FLOW_HAS_PROCESS;
+    }
+}
+
+void fk__attrib_fill_session(fk__attrib *a, fk_session_event *e)
+{
+    uint32_t pid =
+        fk__attrib_owner(a, e->proto, &e->src, e->src_port, &e->dst, e->dst_port, e->process);
+    if (pid) {
+        e->pid = pid;
+        e->present |= FK_SESSION_HAS_PROCESS;
+    }
 }
 
 void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns)

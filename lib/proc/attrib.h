@@ -91,6 +91,17 @@ typedef struct fk__attrib_stats {
 
 void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);
 
+/* The owner of a connection already seen by fk__attrib_packet() (no I/O):
+ * the local end that is the source first, then the destination. Returns
+ * the pid (0 unknown) and copies the name (FK_PROCESS_NAME_MAX bytes). */
+uint32_t fk__attrib_owner(fk__attrib *a, uint8_t proto, const fk_addr *src, uint16_t sport,
+                          const fk_addr *dst, uint16_t dport, char *name);
+/* Set pid/process (and the HAS_PROCESS bit) of a flow or session event
+ * when its owner is known. */
+struct fk_session_event;
+void fk__attrib_fill_flow(fk__attrib *a, fk_flow *f);
+void fk__attrib_fill_session(fk__attrib *a, struct fk_session_event *e);
+
 /* Change the sync interval at run time. */
 void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns);
 

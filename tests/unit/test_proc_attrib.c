@@ -164,6 +164,28 @@ static void attributes_each_kind(void **state)
     assert_int_equal(pkt(a, "10.213.0.5", 1, "10.213.0.6", 2, 6, 50, t, &pid), 1);
     assert_int_equal(pkt(a, "10.213.0.1", 0, "10.213.0.2", 0, 1, 84, t, &pid), 1);
 
+    /* Owners for flow records and session events (either orientation). */
+    char name[FK_PROCESS_NAME_MAX];
+    fk_addr x, y;
+    fk_addr_parse(&x, "10.213.0.2");
+    fk_addr_parse(&y, "10.213.0.1");
+    assert_int_equal(fk__attrib_owner(a, 6, &x, 5555, &y, 80, name), 100);
+    assert_string_equal(name, "websrv");
+    assert_int_equal(fk__attrib_owner(a, 6, &y, 80, &x, 5555, name), 100);
+    assert_int_equal(fk__attrib_owner(a, 6, &y, 9999, &x, 1, name), 0); /* unknown */
+    assert_int_equal(fk__attrib_owner(a, 1, &y, 0, &x, 0, name), 0);
+    fk_flow f;
+    memset(&f, 0, sizeof f);
+    f.src = x;
+    f.dst = y;
+    f.src_port = 40000;
+    f.dst_port = 53;
+    f.proto = 17;
+    fk__attrib_fill_flow(a, &f);
+    assert_int_equal(f.pid, 200);
+    assert_true(f.present & FK_FLOW_HAS_PROCESS);
+    assert_string_equal(f.process, "dnsd");
+
     fk_rank_snapshot *s;
     assert_int_equal(fk__attrib_tick(a, t + SEC + SEC / 2), 0);
     assert_int_equal(fk__attrib_rank(a, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
