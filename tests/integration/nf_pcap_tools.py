@@ -11,13 +11,15 @@
       PORTFILE), write every datagram received into OUT.pcap as
       Ethernet/IPv4/UDP frames; stop once STOPFILE exists and the socket has
       been idle for 0.2 s, or after 60 s.
-  nf_pcap_tools.py check TRUTH.json FLOWKIT.jsonl
+  nf_pcap_tools.py check TRUTH.json FLOWKIT.jsonl [--durations-only]
       every ground-truth direction must appear exactly once in flowkit's
       flow records with equal packets and bytes, a start no later than the
       direction's first packet and no earlier than its conversation's first
       packet, and an end no earlier than its last packet and no later than
       its conversation's last one (exporters give both directions the
-      conversation's times); 1 ms tolerance for rounding.
+      conversation's times); 1 ms tolerance for rounding. --durations-only
+      checks end - start against the same bounds instead, for exporters
+      whose absolute times follow the wall clock rather than the pcap.
 """
 import json
 import os
@@ -123,7 +125,7 @@ def ms(text):
     return int(dt.timestamp()) * 1000 + int(frac)
 
 
-def check(truth_path, jsonl):
+def check(truth_path, jsonl, durations_only=False):
     with open(truth_path) as f:
         truth = json.load(f)
     flows = []
@@ -153,7 +155,12 @@ def check(truth_path, jsonl):
         if (o['packets'], o['bytes']) != (n, by):
             print(f'{src}:{sp} > {dst}:{dp}: packets/bytes {o["packets"]}/{o["bytes"]}, want {n}/{by}')
             bad += 1
-        if not (c0 - 1 <= s <= f0 + 1 and f1 - 1 <= e <= c1 + 1):
+        if durations_only:
+            if not (f1 - f0 - 1 <= e - s <= c1 - c0 + 1):
+                print(f'{src}:{sp} > {dst}:{dp}: duration {e - s} ms outside '
+                      f'[{f1 - f0}, {c1 - c0}]')
+                bad += 1
+        elif not (c0 - 1 <= s <= f0 + 1 and f1 - 1 <= e <= c1 + 1):
             print(f'{src}:{sp} > {dst}:{dp}: start/end {s}/{e} outside [{c0},{f0}]/[{f1},{c1}]')
             bad += 1
     if len(flows) != len(truth):
@@ -171,8 +178,11 @@ def main():
     if cmd == 'recv' and len(sys.argv) == 5:
         recv(*sys.argv[2:5])
         return 0
-    if cmd == 'check' and len(sys.argv) == 4:
-        return check(sys.argv[2], sys.argv[3])
+    if cmd == 'check' and len(sys.argv) in (4, 5):
+        if len(sys.argv) == 5 and sys.argv[4] != '--durations-only':
+            print(__doc__, file=sys.stderr)
+            return 2
+        return check(sys.argv[2], sys.argv[3], len(sys.argv) == 5)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -23,7 +23,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 version=$(sed -n 's/^#define FK_VERSION_STRING "\(.*\)"/\1/p' "$BUILD/include/flowkit/version.h")
 deb=$(ls "$TMP"/pkg/flowkit_*.deb)
 echo "package: $(basename "$deb") ($(stat -c %s "$deb") bytes)"
-dpkg-deb -f "$deb" Version | grep -qx "$version" || fail "package version is not $version"
+# (Outputs go through variables: with pipefail, `cmd | grep -q` fails when
+# grep exits before cmd has written everything.)
+[ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail "package version is not $version"
 deps=$(dpkg-deb -f "$deb" Depends)
 echo "depends: $deps"
 for d in libpcap0.8 libnl-3-200 libnl-route-3-200; do
@@ -56,7 +58,8 @@ touch "$R/var/lib/dpkg/status"
 # Dependencies are the host's packages (not in the empty root's database).
 dpkg --root="$R" --force-depends --force-script-chrootless -i "$deb" >"$TMP/dpkg.log" 2>&1 ||
     { cat "$TMP/dpkg.log"; fail "dpkg -i"; }
-dpkg --root="$R" -s flowkit | grep -qx "Status: install ok installed" || fail "not installed"
+status=$(dpkg --root="$R" -s flowkit)
+grep -qx "Status: install ok installed" <<<"$status" || fail "not installed"
 export LD_LIBRARY_PATH="$R/usr/lib"
 
 # --- the CLIs from the package
@@ -77,7 +80,8 @@ cmake -S "$R/usr/share/doc/flowkit/examples" -B "$TMP/ex-cmake" -DCMAKE_PREFIX_P
     >"$TMP/cmake.log" 2>&1 || { cat "$TMP/cmake.log"; fail "examples via find_package"; }
 cmake --build "$TMP/ex-cmake" -j2 >>"$TMP/cmake.log" 2>&1 || { cat "$TMP/cmake.log"; fail "build"; }
 # The binaries must use the packaged library, not a build tree's.
-ldd "$TMP/ex-pc/flowkit_info" | grep -q "$R/usr/lib/libflowkit.so.0" || fail "not linked to the package"
+linked=$(ldd "$TMP/ex-pc/flowkit_info")
+grep -q "$R/usr/lib/libflowkit.so.0" <<<"$linked" || fail "not linked to the package: $linked"
 "$SRC/examples/run_examples.sh" "$TMP/ex-pc" "$R/usr/lib"
 "$SRC/examples/run_examples.sh" "$TMP/ex-cmake" "$R/usr/lib"
 
