@@ -27,7 +27,7 @@ int fk__col_stream_push(fk__col_stream *st, const uint8_t *data, size_t len, fk_
     size_t off = 0;
     /* Fast path: nothing buffered, so whole messages are handed over in place. */
     while (st->len == 0 && len - off >= 4) {
-        size_t mlen;
+        size_t mlen = 0;
         int rc = check_header(data + off, &mlen);
         if (rc)
             return rc;
@@ -56,7 +56,7 @@ int fk__col_stream_push(fk__col_stream *st, const uint8_t *data, size_t len, fk_
     st->len = need;
     size_t pos = 0;
     while (st->len - pos >= 4) {
-        size_t mlen;
+        size_t mlen = 0;
         int rc = check_header(st->buf + pos, &mlen);
         if (rc)
             return rc;

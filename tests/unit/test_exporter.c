@@ -177,7 +177,7 @@ static const uint8_t *rec_field(const trec *r, uint32_t pen, uint16_t id, size_t
 
 static uint64_t rec_uint(const trec *r, uint32_t pen, uint16_t id)
 {
-    size_t l;
+    size_t l = 0;
     const uint8_t *p = rec_field(r, pen, id, &l);
     assert_non_null(p);
     return gN(p, l);
@@ -185,7 +185,7 @@ static uint64_t rec_uint(const trec *r, uint32_t pen, uint16_t id)
 
 static void rec_str(const trec *r, uint32_t pen, uint16_t id, char *out, size_t cap)
 {
-    size_t l;
+    size_t l = 0;
     const uint8_t *p = rec_field(r, pen, id, &l);
     assert_non_null(p);
     assert_true(l < cap);

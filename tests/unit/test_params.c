@@ -51,7 +51,7 @@ static void th_destroy(test_handle *h)
 static void defaults_are_applied(void **state)
 {
     (void)state;
-    test_handle *h;
+    test_handle *h = NULL;
     assert_int_equal(th_create(&h), 0);
     int64_t v;
     double d;
@@ -70,7 +70,7 @@ static void defaults_are_applied(void **state)
 static void bounds_refused_with_message(void **state)
 {
     (void)state;
-    test_handle *h;
+    test_handle *h = NULL;
     assert_int_equal(th_create(&h), 0);
     assert_int_equal(fk__params_set_int(&h->params, T_QUEUE, 15), FK_ERANGE);
     assert_string_equal(fk_error_last()->message,
@@ -94,7 +94,7 @@ static void bounds_refused_with_message(void **state)
 static void unknown_ids_and_names(void **state)
 {
     (void)state;
-    test_handle *h;
+    test_handle *h = NULL;
     assert_int_equal(th_create(&h), 0);
     assert_int_equal(fk__params_set_int(&h->params, 999, 1), FK_ENOTFOUND);
     assert_int_equal(fk__params_set_text(&h->params, "no_such", "1"), FK_ENOTFOUND);
@@ -113,7 +113,7 @@ static void unknown_ids_and_names(void **state)
 static void wrong_types_refused(void **state)
 {
     (void)state;
-    test_handle *h;
+    test_handle *h = NULL;
     assert_int_equal(th_create(&h), 0);
     assert_int_equal(fk__params_set_str(&h->params, T_QUEUE, "5"), FK_ETYPE);
     assert_string_equal(fk_error_last()->message,
@@ -128,7 +128,7 @@ static void wrong_types_refused(void **state)
 static void text_parsing(void **state)
 {
     (void)state;
-    test_handle *h;
+    test_handle *h = NULL;
     assert_int_equal(th_create(&h), 0);
     assert_int_equal(fk__params_set_text(&h->params, "queue_size", "1024"), 0);
     assert_int_equal(fk__params_int(&h->params, T_QUEUE), 1024);
@@ -156,7 +156,7 @@ static void text_parsing(void **state)
 static void set_after_activate(void **state)
 {
     (void)state;
-    test_handle *h;
+    test_handle *h = NULL;
     assert_int_equal(th_create(&h), 0);
     h->params.activated = true;
     assert_int_equal(fk__params_set_int(&h->params, T_QUEUE, 32), FK_EACTIVATED);
@@ -175,7 +175,7 @@ static void set_after_activate(void **state)
 static void string_null_and_copy(void **state)
 {
     (void)state;
-    test_handle *h;
+    test_handle *h = NULL;
     assert_int_equal(th_create(&h), 0);
     char buf[16] = "icmp";
     assert_int_equal(fk__params_set_str(&h->params, T_FILTER, buf), 0);
@@ -203,7 +203,7 @@ static void allocation_failures(void **state)
         fk_test_alloc_reset();
     }
     /* A failed string copy leaves the old value. */
-    test_handle *h;
+    test_handle *h = NULL;
     assert_int_equal(th_create(&h), 0);
     fk_test_alloc_fail_at(1, 0);
     assert_int_equal(fk__params_set_str(&h->params, T_FILTER, "tcp"), FK_ENOMEM);
