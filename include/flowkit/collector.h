@@ -138,6 +138,23 @@ typedef struct fk_collector_stats {
 } fk_collector_stats;
 
 /**
+ * What the collector knows of one observation domain (IPFIX) or source id
+ * (NetFlow v9; v5: engine type * 256 + engine id) of one exporter session.
+ * @since 0.1.0
+ */
+typedef struct fk_collector_domain {
+    fk_addr exporter;       /**< Exporter address. */
+    uint16_t port;          /**< Exporter source port. */
+    uint8_t transport;      /**< 17 UDP, 6 TCP (IP protocol numbers). */
+    uint16_t version;       /**< 1, 5, 7, 9 or 10. */
+    uint32_t odid;          /**< Observation domain / source id. */
+    uint64_t messages;      /**< Messages decoded. */
+    uint64_t records;       /**< Flow records delivered (kept sets included). */
+    uint64_t sequence_gaps; /**< Sequence discontinuities seen. */
+    uint64_t sequence_lost; /**< Records (IPFIX, v5, v7) or packets (v9) missing by sequence. */
+} fk_collector_domain;
+
+/**
  * Called for every flow record, on the thread that dispatches.
  *
  * @param flow the record, with `exporter`, `odid` and `version` filled and
@@ -390,6 +407,21 @@ FK_API int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t 
  * @since 0.1.0
  */
 FK_API int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out);
+
+/**
+ * Per-domain view: sequence loss and traffic of every observation domain of
+ * every exporter session currently known.
+ *
+ * @param h the handle.
+ * @param out array to fill (may be NULL when @p capacity is 0).
+ * @param capacity entries in @p out; at most this many are written, in no
+ *        particular order.
+ * @param count receives the number of domains known (may exceed @p capacity).
+ * @return 0, `FK_EINVAL` or `FK_ENOTACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_collector_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
+                                size_t *count);
 
 FK_END_DECLS
 

@@ -966,6 +966,17 @@ int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec)
     return FK_OK;
 }
 
+int fk_collector_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
+                         size_t *count)
+{
+    if (!h || !count || (!out && capacity))
+        return fk__error(FK_EINVAL, "fk_collector_domains: NULL argument");
+    if (!h->active)
+        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
+    *count = fk__col_sessions_domains(h->sessions, out, capacity);
+    return FK_OK;
+}
+
 int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
 {
     if (!h || !out)

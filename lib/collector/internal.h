@@ -90,6 +90,8 @@ void fk__col_sessions_close(fk__col_sessions *s, const fk__col_peer *peer);
 /* Bytes currently kept as data-before-template in one session (tests). */
 size_t fk__col_sessions_pending_bytes(const fk__col_sessions *s, const fk__col_peer *peer);
 size_t fk__col_sessions_count(const fk__col_sessions *s);
+/* Fill up to cap domain views; returns the number of domains. */
+size_t fk__col_sessions_domains(const fk__col_sessions *s, fk_collector_domain *out, size_t cap);
 
 /* ---- TCP stream framing ------------------------------------------------- */
 

@@ -27,6 +27,9 @@ typedef struct domain {
     bool have_seq;
     uint32_t next_seq;
     uint64_t lost; /* records (packets for v9) missing by sequence */
+    uint64_t gaps;
+    uint64_t messages;
+    uint64_t records;
 } domain;
 
 typedef struct session {
@@ -273,6 +276,7 @@ static void emit_cb(void *user, fk_flow *f)
     f->version = c->d->version;
     f->present |= FK_FLOW_HAS_EXPORTER;
     c->records++;
+    c->d->records++;
     c->s->deliver(c->s->user, f);
 }
 
@@ -454,6 +458,7 @@ static void sequence_check(fk__col_sessions *s, domain *d, uint32_t seq, uint32_
             s->stats->sequence_gaps++;
             s->stats->sequence_lost += diff;
             d->lost += diff;
+            d->gaps++;
         }
     }
     d->have_seq = known;
@@ -477,6 +482,7 @@ static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t no
     if (!c->d)
         return;
     s->stats->messages++;
+    c->d->messages++;
     bool complete = walk_sets(c, &hdr, msg + 16, mlen - 16u, now_ns);
     sequence_check(s, c->d, hdr.sequence, c->msg_records, complete);
 }
@@ -493,6 +499,7 @@ static void v9_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_n
     if (!c->d)
         return;
     s->stats->messages++;
+    c->d->messages++;
     walk_sets(c, &hdr, msg + 20, len - 20, now_ns);
     /* v9 counts export packets, so the step is always known. */
     sequence_check(s, c->d, hdr.sequence, 1, true);
@@ -512,6 +519,7 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
         return;
     }
     s->stats->messages++;
+    c->d->messages++;
     if ((version == 5 || version == 7) && len >= 20)
         sequence_check(s, c->d, be32(msg + 16), (uint32_t)n, true);
 }
@@ -600,4 +608,30 @@ size_t fk__col_sessions_pending_bytes(const fk__col_sessions *s, const fk__col_p
 size_t fk__col_sessions_count(const fk__col_sessions *s)
 {
     return s->count;
+}
+
+size_t fk__col_sessions_domains(const fk__col_sessions *s, fk_collector_domain *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t b = 0; b < s->nbuckets; b++) {
+        for (const session *ss = s->buckets[b]; ss; ss = ss->next) {
+            for (size_t i = 0; i < ss->ndomains; i++, n++) {
+                if (n >= cap)
+                    continue;
+                const domain *d = &ss->domains[i];
+                fk_collector_domain *o = &out[n];
+                memset(o, 0, sizeof *o);
+                o->exporter = ss->peer.addr;
+                o->port = ss->peer.port;
+                o->transport = ss->peer.transport == FK__COL_TCP ? 6 : 17;
+                o->version = d->version;
+                o->odid = d->odid;
+                o->messages = d->messages;
+                o->records = d->records;
+                o->sequence_gaps = d->gaps;
+                o->sequence_lost = d->lost;
+            }
+        }
+    }
+    return n;
 }

@@ -801,17 +801,16 @@ static void fill_steps(uint8_t *p, const enc_tmpl *et, const fk_flow *fl, int fi
 }
 
 #define HAS(op) (sl[op] != FK__NO_FIELD)
-#define DST(op) (p + off[sl[op]])
-#define LEN(op) (f[sl[op]].length)
+#define DST(op) (p + (fixed ? plan->slot_off[op] : off[sl[op]]))
+#define LEN(op) (plan->slot_len[op])
 
 /* Write every flow-fed field of a record at p through the plan's slots:
  * straight-line code whose branches do not change from record to record. */
-static void fill_flow(uint8_t *p, const enc_tmpl *et, const fk_flow *fl, int fixed,
-                      const uint32_t *off)
+static inline __attribute__((always_inline)) void
+fill_flow(uint8_t *p, const enc_tmpl *et, const fk_flow *fl, int fixed, const uint32_t *off)
 {
     const fk__plan *plan = et->t->plan;
     const uint16_t *sl = plan->slot;
-    const fk__plan_field *f = plan->fields;
     /* every field below is written (zero when not applicable), so that a
      * template fully covered here needs no memset */
     static const uint8_t zeros[16] = {0};
@@ -871,7 +870,9 @@ int fk_ipfix_encoder_add_flow(fk_ipfix_encoder *e, uint16_t template_id, const f
     if (len + FK_IPFIX_HEADER_LEN + FK_IPFIX_SET_HEADER_LEN > MAX_MSG)
         return fk__error(FK_ERANGE, "ipfix encoder: a %zu-octet record cannot fit any message",
                          len);
-    if (reserve(e, template_id, len, et->t->plan->min_len) < 0)
+    /* fast path: the open set is this template's and the record fits */
+    if (!(e->set_start != SIZE_MAX && e->set_id == template_id && e->limit - e->pos >= len) &&
+        reserve(e, template_id, len, et->t->plan->min_len) < 0)
         return no_space(len);
     uint8_t *p = e->buf + e->pos;
     if (et->covered != et->t->count) /* fields not fed by the flow are zero */

@@ -310,6 +310,11 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
             p->slot[f->op] = i;
         }
     }
+    for (int k = 0; k < FK__OP_COUNT; k++)
+        if (p->slot[k] != FK__NO_FIELD) {
+            p->slot_len[k] = p->fields[p->slot[k]].length;
+            p->slot_off[k] = p->fixed_len ? p->fields[p->slot[k]].offset : 0;
+        }
     *out = p;
     return 0;
 }
@@ -459,8 +464,8 @@ bad:
 }
 
 #define HAS(op) (sl[op] != FK__NO_FIELD)
-#define VAL(op) (rec + offsets[sl[op]])
-#define LEN(op) (plan->fields[sl[op]].length)
+#define VAL(op) (rec + so[op])
+#define LEN(op) (plan->slot_len[op])
 
 /* Copying a constant zero flow compiles to a few vector stores; memset of the
  * same size became `rep stos`, which cost half of the whole decode. */
@@ -473,6 +478,14 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
     if (plan->nslots == 0)
         return 0;
     const uint16_t *sl = plan->slot;
+    /* value offsets by op: constant for fixed templates, else from the split */
+    uint32_t varoff[FK__OP_COUNT];
+    const uint32_t *so = plan->slot_off;
+    if (!plan->fixed_len) {
+        for (int k = 0; k < FK__OP_COUNT; k++)
+            varoff[k] = sl[k] != FK__NO_FIELD ? offsets[sl[k]] : 0;
+        so = varoff;
+    }
     if (HAS(FK__OP_SRC4)) {
         out->src.family = 4;
         memcpy(out->src.bytes, VAL(FK__OP_SRC4), 4);

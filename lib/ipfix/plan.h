@@ -110,7 +110,9 @@ typedef struct fk__plan {
      * resolved once (delta counters win over totals), so fk__plan_to_flow()
      * runs straight-line code with branches that do not change per record. */
     uint16_t slot[FK__OP_COUNT];
-    uint16_t nslots; /* number of ops present */
+    uint16_t nslots;                 /* number of ops present */
+    uint16_t slot_len[FK__OP_COUNT]; /* encoded length of the slot's field */
+    uint32_t slot_off[FK__OP_COUNT]; /* its offset in the record (fixed templates) */
 } fk__plan;
 
 /* Compile fields into a plan (caller frees with fk__plan_free). Returns 0,

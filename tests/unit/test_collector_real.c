@@ -360,6 +360,33 @@ static void v9_data_before_template_and_v5(void **state)
     assert_int_equal(g.f[3].bytes, 1000);
     fk_addr_format(&g.f[3].src, s, sizeof s);
     assert_string_equal(s, "10.0.0.2");
+
+    /* The per-domain view. */
+    fk_collector_domain d[4];
+    size_t nd = 0;
+    assert_int_equal(fk_collector_domains(h, d, 4, &nd), 0);
+    assert_int_equal(nd, 2);
+    for (size_t i = 0; i < nd; i++) {
+        fk_addr_format(&d[i].exporter, s, sizeof s);
+        assert_string_equal(s, "10.0.0.9");
+        assert_int_equal(d[i].transport, 17);
+        if (d[i].version == 9) {
+            assert_int_equal(d[i].port, 2055);
+            assert_int_equal(d[i].odid, 77);
+            assert_int_equal(d[i].messages, 3);
+            assert_int_equal(d[i].records, 2);
+            assert_int_equal(d[i].sequence_gaps, 1);
+            assert_int_equal(d[i].sequence_lost, 2);
+        } else {
+            assert_int_equal(d[i].version, 5);
+            assert_int_equal(d[i].odid, 3);
+            assert_int_equal(d[i].records, 2);
+            assert_int_equal(d[i].sequence_gaps, 0);
+        }
+    }
+    assert_int_equal(fk_collector_domains(h, NULL, 0, &nd), 0);
+    assert_int_equal(nd, 2);
+    assert_int_equal(fk_collector_domains(h, NULL, 1, &nd), FK_EINVAL);
     fk_collector_destroy(h);
 }
 
