@@ -468,6 +468,9 @@ static void history_gc(fk__attrib *a, int64_t sec)
 /* With the lock held: owners of the sockets of a fresh dump. */
 static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
 {
+    /* A few targeted searches per dump: each also rescans what changed, so
+     * the lookups of the other new sockets mostly hit afterwards. */
+    int finds = 4;
     for (size_t i = 0; i < t->count; i++) {
         const snode *n = &t->nodes[i];
         uint64_t known;
@@ -477,9 +480,12 @@ static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
             continue;
         }
         uint32_t pid = fk__pidindex_lookup(a->index, n->inode);
-        if (!pid && take_token(&a->scan_rate)) {
+        if (!pid && finds <= 0)
+            continue; /* not marked seen: the next dump tries again */
+        if (!pid && finds-- > 0 && take_token(&a->scan_rate)) {
             a->stats.index_scans++;
             pid = fk__pidindex_find_cheap(a->index, n->inode, n->uid);
+            /* (cheap: no sweep, and no refresh again within 10 ms) */
             if (!pid && fk__log_enabled(FK_LOG_DEBUG)) {
                 FK__LOG_DEBUG("proc", "watcher: cheap find failed for inode %llu port %u",
                               (unsigned long long)n->inode, n->key.lp);
@@ -490,7 +496,7 @@ static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
             int64_t mono = mono_ns();
             if (!pid && mono - a->last_watch_sweep > INT64_C(5000000000)) {
                 a->last_watch_sweep = mono;
-                pid = fk__pidindex_find(a->index, n->inode, n->uid);
+                pid = fk__pidindex_find(a->index, n->inode, n->uid, true);
             }
         }
         fk__u64map_put(&a->seen_inodes, n->inode, pid);
@@ -764,11 +770,8 @@ static uint32_t owner_of(fk__attrib *a, uint64_t inode, uint32_t uid)
     if (!pid) {
         if (take_token(&a->scan_rate)) {
             a->stats.index_scans++;
-            /* No sweep over every process here: under load it would hold
-             * the lock for tens of ms and make later packets miss. The
-             * watcher sweeps, rarely. */
-            pid = a->watching ? fk__pidindex_find_cheap(a->index, inode, uid)
-                              : fk__pidindex_find(a->index, inode, uid);
+            /* The sweep over every process is gated (once per 100 ms). */
+            pid = fk__pidindex_find(a->index, inode, uid, true);
         } else {
             a->stats.rate_limited++;
         }
@@ -869,7 +872,7 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
     if (!c->owner)
         c->owner = row_get(a, 0, k->proto);
     c->tries++;
-    int64_t backoff = (int64_t)20000000 << (c->tries < 7 ? c->tries : 7); /* 40 ms .. 2.56 s */
+    int64_t backoff = (int64_t)5000000 << (c->tries < 9 ? c->tries : 9); /* 10 ms .. 2.56 s */
     c->retry_ns = now + backoff;
     if (c->tries >= 12)
         c->resolved = true; /* give up: stays unknown */

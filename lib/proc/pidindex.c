@@ -18,6 +18,7 @@
 #define MRU_LEN 8
 #define SWEEP_GAP_NS 100000000 /* 100 ms */
 #define YOUNG_NS INT64_C(10000000000)
+#define REFRESH_GAP_NS 10000000 /* 10 ms */
 
 struct fk__pidindex {
     char *root;
@@ -27,6 +28,7 @@ struct fk__pidindex {
     uint64_t find_gen;
     uint32_t mru[MRU_LEN]; /* pids that most recently gained a socket */
     int64_t last_sweep_ns; /* the uid sweep of a miss is the expensive step */
+    int64_t last_refresh_ns;
     fk__pidindex_stats stats;
 };
 
@@ -234,6 +236,7 @@ int fk__pidindex_refresh(fk__pidindex *ix)
         return fk__error_errno(FK_EIO, "proc index: %s", ix->root);
     ix->gen++;
     ix->stats.refreshes++;
+    ix->last_refresh_ns = mono_now();
     struct dirent *e;
     int rc = 0;
     while ((e = readdir(d)) != NULL) {
@@ -294,19 +297,19 @@ static bool rescan_once(fk__pidindex *ix, fk__proc *p)
     return true;
 }
 
-static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep);
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap, bool sweep);
 
-uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid)
+uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
 {
-    return find(ix, inode, uid, true);
+    return find(ix, inode, uid, false, sweep);
 }
 
 uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid)
 {
-    return find(ix, inode, uid, false);
+    return find(ix, inode, uid, true, false);
 }
 
-static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap, bool sweep)
 {
     uint32_t pid = fk__pidindex_lookup(ix, inode);
     if (pid || !inode)
@@ -321,8 +324,10 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
         if (p && rescan_once(ix, p) && (pid = fk__pidindex_lookup(ix, inode)) != 0)
             return pid;
     }
-    /* 2. New processes and changed fd sets. */
-    if (fk__pidindex_refresh(ix) == 0 && (pid = fk__pidindex_lookup(ix, inode)) != 0)
+    /* 2. New processes and changed fd sets (the cheap variant not again
+     * within 10 ms: a storm of misses would rescan every new process). */
+    if ((!cheap || mono_now() - ix->last_refresh_ns >= REFRESH_GAP_NS) &&
+        fk__pidindex_refresh(ix) == 0 && (pid = fk__pidindex_lookup(ix, inode)) != 0)
         return pid;
     /* 3. Processes of the socket's uid that hold sockets (most network
      * users), then every other process of that uid (all uids when

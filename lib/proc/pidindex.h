@@ -56,12 +56,13 @@ int fk__pidindex_refresh(fk__pidindex *ix);
 /* No I/O: the pid owning a socket inode, or 0. */
 uint32_t fk__pidindex_lookup(const fk__pidindex *ix, uint64_t inode);
 
-/* Lookup, then on a miss a targeted rescan. uid is the socket's owner from
+/* Lookup, then on a miss a targeted rescan (with `sweep`, at last every
+ * process of the uid, at most once per 100 ms). uid is the socket's owner from
  * the socket table (UINT32_MAX if unknown) and narrows the last resort
  * sweep. Returns the pid or 0. */
-uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid);
-/* The same without the last-resort sweep over every process (for
- * best-effort callers that must stay cheap). */
+uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep);
+/* Without the sweep, and without a refresh when one ran in the last 10 ms
+ * (for best-effort callers that must stay cheap). */
 uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid);
 
 /* Process info (loaded on first use: comm, exe, cmdline, uid, user,

@@ -42,7 +42,7 @@ move() {
         ip netns exec "$NS" timeout 60 $PY "$PEERS" move "$@" >"$out" || { echo "move $* failed"; exit 1; }
     else
         timeout 60 $PY "$PEERS" move "$@" >"$out" || { echo "move $* failed"; exit 1; }
-        awk -v p="$proto" '{print $1, p, $2}' "$out" >>"$CONNS"
+        awk -v p="$proto" -v a="$2" '{print $1, p, $2, a}' "$out" >>"$CONNS"
     fi
     MOVED_PID=$(head -1 "$out" | cut -d' ' -f1)
     # Distinct local ports: a reused port is the same tuple, one connection entry.
@@ -55,7 +55,7 @@ move host tcp "$H6" "$N6" 5002 200000 50000 3 100
 # One unconnected UDP socket, 300 request/response datagrams (sendto).
 move host udp "$H4" "$N4" 5003 1200 800 300 0 1 1
 move ns tcp "$N4" "$H4" 6001 100000 20000 3 100
-for _ in 1 2 3; do echo "$SRV tcp 6001" >>"$CONNS"; done
+echo "$SRV tcp 6001 $H4" >>"$CONNS"
 # Short-lived: 250 TCP connections and 200 UDP sockets, each living about
 # 100 ms (well under 300 ms), 25 at a time.
 move host tcp "$H4" "$N4" 5001 1000 1000 250 100 25

@@ -3,8 +3,8 @@
 from an independent tcpdump capture on the host's veth end.
 
 usage: proc_truth.py PCAP CONNS RANK_JSON HOST_ADDR...
-  CONNS: lines "PID PROTO LOCAL_PORT" (the host-side socket of each
-         connection, from the peers' output);
+  CONNS: lines "PID PROTO LOCAL_PORT LOCAL_ADDR" (the host-side socket of
+         each connection, from the peers' output);
   RANK_JSON: flowkit-top --json output (its last line is the final rank).
 Prints per pid: truth bytes, flowkit bytes, error; exits 1 when a process
 is off by more than 1 %."""
@@ -22,7 +22,7 @@ def packets(path):
             h = f.read(16)
             if len(h) < 16:
                 return
-            _, _, incl, _ = struct.unpack(endian + "IIII", h)
+            _, _, incl, wire = struct.unpack(endian + "IIII", h)
             data = f.read(incl)
             off = 14 if link == 1 else 16 if link == 113 else 0
             if link == 1:
@@ -50,21 +50,21 @@ def packets(path):
             if proto not in (6, 17) or len(l4) < 4:
                 continue
             sport, dport = struct.unpack("!HH", l4[:4])
-            yield proto, src, sport, dst, dport, total
+            yield proto, src, sport, dst, dport, total, wire
 
 
 def main():
     pcap, conns, rank = sys.argv[1:4]
     hosts = {ipaddress.ip_address(a).packed for a in sys.argv[4:]}
-    owner = {}  # (proto, local port) -> pid
+    owner = {}  # (proto, local address, local port) -> pid
     for line in open(conns):
         p = line.split()
-        if len(p) == 3:
-            owner[(6 if p[1] == "tcp" else 17, int(p[2]))] = int(p[0])
+        if len(p) == 4:
+            owner[(6 if p[1] == "tcp" else 17, ipaddress.ip_address(p[3]).packed, int(p[2]))] = int(p[0])
     truth = defaultdict(int)
-    for proto, src, sport, dst, dport, total in packets(pcap):
-        port = sport if src in hosts else dport if dst in hosts else None
-        pid = owner.get((proto, port))
+    for proto, src, sport, dst, dport, total, _ in packets(pcap):
+        local = (src, sport) if src in hosts else (dst, dport) if dst in hosts else (None, None)
+        pid = owner.get((proto,) + local)
         if pid:
             truth[pid] += total
     last = [l for l in open(rank) if l.startswith("{")][-1]
@@ -85,4 +85,5 @@ def main():
     sys.exit(1 if bad or not truth else 0)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -110,18 +110,18 @@ static void miss_finds_same_count_replacement(void **state)
     assert_int_equal(fk__pidindex_lookup(ix, 4002), 0); /* refresh alone misses it */
     fk__pidindex_stats st0, st1;
     fk__pidindex_get_stats(ix, &st0);
-    assert_int_equal(fk__pidindex_find(ix, 4002, 0), 400);
+    assert_int_equal(fk__pidindex_find(ix, 4002, 0, true), 400);
     fk__pidindex_get_stats(ix, &st1);
     assert_int_equal(st1.miss_scans, st0.miss_scans + 1);
     /* The old socket is gone from the index. */
     assert_int_equal(fk__pidindex_lookup(ix, 4001), 0);
     /* A hit needs no scan at all. */
-    assert_int_equal(fk__pidindex_find(ix, 4002, 0), 400);
+    assert_int_equal(fk__pidindex_find(ix, 4002, 0, true), 400);
     fk__pidindex_stats st2;
     fk__pidindex_get_stats(ix, &st2);
     assert_int_equal(st2.fd_scans, st1.fd_scans);
     /* Unknown inode: 0, after the sweep. */
-    assert_int_equal(fk__pidindex_find(ix, 77777, UINT32_MAX), 0);
+    assert_int_equal(fk__pidindex_find(ix, 77777, UINT32_MAX, true), 0);
     fk__pidindex_destroy(ix);
     fp_rm_proc(root, 400);
     fp_rm_proc(root, 500);
@@ -149,12 +149,13 @@ static void uid_narrows_the_sweep(void **state)
     struct stat pst;
     snprintf(path, sizeof path, "%s/700", root);
     stat(path, &pst);
-    assert_int_equal(fk__pidindex_find(ix, 7001, pst.st_uid + 1), 0); /* wrong uid: not swept */
+    assert_int_equal(fk__pidindex_find(ix, 7001, pst.st_uid + 1, true),
+                     0); /* wrong uid: not swept */
     /* A young process (first seen < 10 s ago) is searched before the
      * rate-limited sweep, so no pause is needed; the cheap variant finds it
      * too. */
     assert_int_equal(fk__pidindex_find_cheap(ix, 7001, pst.st_uid), 700);
-    assert_int_equal(fk__pidindex_find(ix, 7001, pst.st_uid), 700);
+    assert_int_equal(fk__pidindex_find(ix, 7001, pst.st_uid, true), 700);
     fk__pidindex_destroy(ix);
     fp_rm_proc(root, 600);
     fp_rm_proc(root, 700);

@@ -1,0 +1,96 @@
+#!/bin/bash
+# flowkit-top -t against nethogs -t on the same veth in the same run: CPU
+# seconds each used, and the share of bytes (long flows) and of short
+# connections (250 TCP connections of ~100 ms, 25 at a time) each attributed
+# to the right process. Needs root (netns + veth); traffic stays inside the
+# pair. Ground truth: the peers' own pids and ports + tcpdump on the veth.
+set -u
+[ "$(id -u)" -eq 0 ] || { echo "proc  SKIPPED (needs root)"; exit 0; }
+command -v nethogs >/dev/null || { echo "proc  SKIPPED (nethogs not installed)"; exit 0; }
+FLOWKIT_SOURCE_DIR=$ROOT FLOWKIT_BUILD_DIR=$BUILD_DIR
+export FLOWKIT_SOURCE_DIR FLOWKIT_BUILD_DIR
+. "$ROOT/tests/integration/proc_lib.bash"
+TOP="$BUILD_DIR/cli/flowkit-top/flowkit-top"
+make_netns
+start_server ns tcp "$N4" 5001
+start_server ns tcp "$N4" 5002
+
+"$TOP" -t -v -d 1 "$VH" >"$WORK/fk.out" 2>/dev/null &
+FK=$!
+PIDS+=($FK)
+nethogs -t -v 2 -d 1 "$VH" >"$WORK/nh.out" 2>/dev/null &
+NH=$!
+PIDS+=($NH)
+tcpdump -i "$VH" -s 160 -U -n -w "$WORK/truth.pcap" tcp 2>/dev/null &
+TD=$!
+PIDS+=($TD)
+sleep 2
+
+# Long flows: 4 connections of 2 MB up, 1 MB down; then the short burst.
+$PY "$PEERS" move tcp "$H4" "$N4" 5001 2000000 1000000 4 100 >"$WORK/long"
+$PY "$PEERS" move tcp "$H4" "$N4" 5002 2000 2000 250 100 25 >"$WORK/short"
+LONG=$(head -1 "$WORK/long" | cut -d' ' -f1)
+SHORT=$(head -1 "$WORK/short" | cut -d' ' -f1)
+sleep 2.5
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+FK_CPU=$(cpu $FK)
+NH_CPU=$(cpu $NH)
+kill -INT $FK $NH $TD
+wait $FK $NH $TD 2>/dev/null
+
+$PY - "$WORK" "$LONG" "$SHORT" "$FK_CPU" "$NH_CPU" "$H4" "$ROOT/tests/integration" <<'PY'
+import ipaddress, sys
+work, long_pid, short_pid = sys.argv[1:4]
+fk_cpu, nh_cpu, host = float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+sys.path.insert(0, sys.argv[7])
+from proc_truth import packets
+
+owner = {}
+for name in ("long", "short"):
+    for line in open(work + "/" + name):
+        pid, port = line.split()
+        owner[int(port)] = pid
+hostb = ipaddress.ip_address(host).packed
+ip_bytes, l2_bytes = {}, {}
+for proto, src, sport, dst, dport, total, wire in packets(work + "/truth.pcap"):
+    port = sport if src == hostb else dport if dst == hostb else None  # IPv4 only here
+    pid = owner.get(port)
+    if pid:
+        ip_bytes[pid] = ip_bytes.get(pid, 0) + total
+        l2_bytes[pid] = l2_bytes.get(pid, 0) + wire
+
+def last_block(path):
+    """{pid: largest bytes sent + received of any refresh} (totals mode;
+    nethogs drops a process's row once it has exited)."""
+    blocks, cur = [], None
+    for line in open(path):
+        line = line.rstrip("\n")
+        if line.startswith("Refreshing:"):
+            cur = {}
+            blocks.append(cur)
+        elif cur is not None and "\t" in line:
+            name, sent, recv = line.split("\t")[:3]
+            parts = name.split("/")
+            pid = parts[-2] if len(parts) >= 3 else "0"
+            try:
+                cur[pid] = cur.get(pid, 0) + float(sent) + float(recv)
+            except ValueError:
+                pass
+    best = {}
+    for b in blocks:
+        for pid, v in b.items():
+            best[pid] = max(best.get(pid, 0), v)
+    return best
+
+def ratio(a, b):
+    return "%.2f" % (a / b) if b else "inf"
+
+fk, nh = last_block(work + "/fk.out"), last_block(work + "/nh.out")
+# flowkit counts IP-layer bytes, nethogs whole frames: each against its own truth.
+def pct(rows, pid, truth):
+    return 100.0 * rows.get(pid, 0) / truth[pid] if truth.get(pid) else 0.0
+print("proc_cpu_seconds  flowkit=%.2f s  peer=%.2f s  ratio=%s" % (fk_cpu, nh_cpu, ratio(fk_cpu, nh_cpu)))
+for label, pid in (("long_flow", long_pid), ("short_conn", short_pid)):
+    f, n = pct(fk, pid, ip_bytes), pct(nh, pid, l2_bytes)
+    print("proc_%s_bytes_to_owner  flowkit=%.1f %%  peer=%.1f %%  ratio=%s" % (label, f, n, ratio(f, n)))
+PY
