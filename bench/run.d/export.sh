@@ -5,7 +5,9 @@
 #   export-pcap(softflowd)          packets / CPU second (user + system)
 #   export-pcap-wall(softflowd)     packets / wall second
 # Also printed as comments: CPU and wall seconds, flow records each tool
-# exported as nfdump counts them at the collector.
+# exported as nfdump counts them at the collector (flowkit: one biflow record
+# per conversation; softflowd: one per direction), and the exporter alone
+# (bench_export: records/s encoded and sent, no capture).
 # Environment: ROOT, BUILD_DIR, BENCH_TMP (from bench/run);
 #   EXPORT_BENCH_PACKETS (default 2000000), EXPORT_BENCH_FLOWS (30000).
 set -uo pipefail
@@ -64,6 +66,9 @@ echo "# softflowd      cpu_s=$sf_cpu wall_s=$sf_wall records_at_nfcapd=$sf_recs"
 fk=$(rate "$pk" "$fk_cpu")
 sf=$(rate "$pk" "$sf_cpu")
 echo "export-pcap(softflowd)  flowkit=$fk pkt/s  peer=$sf pkt/s  ratio=$(ratio "$fk" "$sf")"
+if [ -x "$BUILD_DIR/bench/bench_export" ]; then
+    echo "# exporter alone (bench/bench_export, UDP to loopback): $("$BUILD_DIR/bench/bench_export" 2000000)"
+fi
 fkw=$(rate "$pk" "$fk_wall")
 sfw=$(rate "$pk" "$sf_wall")
 echo "export-pcap-wall(softflowd)  flowkit=$fkw pkt/s  peer=$sfw pkt/s  ratio=$(ratio "$fkw" "$sfw")"

@@ -117,6 +117,11 @@ stop_sink
 sleep 0.3
 connect 150 23000 >"$W/p3"
 sleep 1
+# SIGUSR1: counters now, while the collector is down (drops already counted).
+kill -USR1 "$EXP"
+sleep 0.5
+grep -Eq 'export total .*records_dropped=[1-9]' "$W/export.err" ||
+    bad "SIGUSR1 printed no drop count: $(cat "$W/export.err")"
 start_sink
 sleep 2
 kill -TERM "$EXP"
@@ -131,10 +136,11 @@ p = [open('%s/p%d' % (w, k)).read().split() for k in (1, 2, 3)]
 lines = [l.split() for l in open(w + '/sink.txt')]
 got = [l[2] for l in lines]
 err = open(w + '/export.err').read()
-m = re.search(r'export total records_in=(\d+) records_sent=(\d+) records_dropped=(\d+)', err)
-if not m:
-    sys.exit('no stats in stderr:\n' + err)
-rin, sent, dropped = map(int, m.groups())
+m = re.findall(r'export total records_in=(\d+) records_sent=(\d+) records_dropped=(\d+)', err)
+if len(m) != 2:
+    sys.exit('want 2 stats reports (SIGUSR1, exit), got %d:\n%s' % (len(m), err))
+m = m[-1]
+rin, sent, dropped = map(int, m)
 bad = 0
 for k in (0, 1):
     missing = set(p[k]) - set(got)

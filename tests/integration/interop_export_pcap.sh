@@ -6,16 +6,19 @@
 #   (b) nfcapd, then nfdump -o csv (biflow records with RFC 5103 counters);
 #   (c) tshark: the same octets and packets per record;
 #   (d) a TCP collector whose stream libfixbuf reads;
+#   (e) flowkit-collect listening on UDP and TCP at once;
 # and --stdout prints exactly what was exported (flows and session events).
 set -uo pipefail
 SRC=${FLOWKIT_SOURCE_DIR:?}
 BUILD=${FLOWKIT_BUILD_DIR:?}
 BIN="$BUILD/cli/flowkit-export/flowkit-export"
 IPFIX="$BUILD/cli/flowkit-ipfix/flowkit-ipfix"
+COLLECT="$BUILD/cli/flowkit-collect/flowkit-collect"
 PY=/usr/bin/python3
 TOOLS="$SRC/tests/integration/nf_pcap_tools.py"
 [ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
 [ -x "$IPFIX" ] || { echo "SKIP: $IPFIX not built"; exit 77; }
+[ -x "$COLLECT" ] || { echo "SKIP: $COLLECT not built"; exit 77; }
 for t in nfcapd nfdump tshark cc pkg-config; do
     command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -197,5 +200,37 @@ if len(flows) != len(truth) or len(events) != 5:
 print('libfixbuf: %d flow records, %d events, %d problems' % (len(flows), len(events), bad))
 sys.exit(1 if bad else 0)
 PY
+
+# ---- (e) flowkit-collect, UDP and TCP listeners ---------------------------
+UP=$(free_port)
+TP=$(free_port)
+# 2 exports x (8 directions + 5 events) records.
+"$COLLECT" -l "udp://127.0.0.1:$UP" -l "tcp://127.0.0.1:$TP" -o "jsonl:$W/e.jsonl" --count 26 \
+    --duration 30 2>"$W/collect.err" &
+CPID=$!
+PIDS+=("$CPID")
+for _ in $(seq 50); do
+    $PY -c "import socket; socket.create_connection(('127.0.0.1', $TP), 0.2).close()" 2>/dev/null && break
+    sleep 0.1
+done
+"$BIN" -r "$W/in.pcap" -c "udp://127.0.0.1:$UP" --set biflow=0 2>>"$W/export.log" || bad "export to collect (UDP)"
+"$BIN" -r "$W/in.pcap" -c "tcp://127.0.0.1:$TP" --set biflow=0 2>>"$W/export.log" || bad "export to collect (TCP)"
+wait "$CPID" || bad "flowkit-collect exit $?: $(tail -2 "$W/collect.err")"
+# The UDP export ends (drained) before the TCP one starts: the first half of
+# the flow records came over UDP, the second over TCP.
+$PY - "$W/e.jsonl" "$W/e" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+flows = [r for r in recs if r.get('packets', 0) > 0]
+half = len(flows) // 2
+for k, part in enumerate((flows[:half], flows[half:])):
+    with open('%s%d.jsonl' % (sys.argv[2], k), 'w') as f:
+        for r in part:
+            f.write(json.dumps(r) + '\n')
+print('flowkit-collect: %d records, %d flows' % (len(recs), len(flows)))
+PY
+for k in 0 1; do
+    $PY "$TOOLS" check "$W/truth.json" "$W/e$k.jsonl" || bad "flowkit-collect ($k): records differ from the truth"
+done
 
 exit $fail
