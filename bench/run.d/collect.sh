@@ -67,6 +67,9 @@ pid=$!
 sleep 0.5
 run fk $pid "$port"
 fk_rec=$(wc -l <"$BENCH_TMP/fk.jsonl")
+# The sender rounds up to whole messages: losses count from what it sent.
+SENT=$(sed -n 's/.*sent_records=\([0-9]*\).*/\1/p' "$BENCH_TMP/fk.send")
+SENT=${SENT:-$RECORDS}
 fk_cpu=$(cat "$BENCH_TMP/fk.cpu")
 fk_sockdrops=$(tr ' ' '\n' <"$BENCH_TMP/fk.err" | sed -n 's/^socket_drops=//p' | tail -1)
 echo "# flowkit-collect: $(cat "$BENCH_TMP/fk.send") stored=$fk_rec cpu_s=$fk_cpu socket_drops=$fk_sockdrops"
@@ -79,7 +82,8 @@ sleep 0.5
 run fki $pid "$port"
 fki_rec=$(tr ' ' '\n' <"$BENCH_TMP/fki.err" | sed -n 's/^records=//p' | tail -1)
 fki_cpu=$(cat "$BENCH_TMP/fki.cpu")
-echo "# flowkit-collect -o ipfix: stored=$fki_rec cpu_s=$fki_cpu"
+fki_sockdrops=$(tr ' ' '\n' <"$BENCH_TMP/fki.err" | sed -n 's/^socket_drops=//p' | tail -1)
+echo "# flowkit-collect -o ipfix: $(cat "$BENCH_TMP/fki.send") stored=$fki_rec cpu_s=$fki_cpu socket_drops=$fki_sockdrops"
 
 # ---- nfcapd
 if command -v nfcapd >/dev/null && command -v nfdump >/dev/null; then
@@ -91,13 +95,14 @@ if command -v nfcapd >/dev/null && command -v nfdump >/dev/null; then
     run nf $pid "$port"
     nf_rec=$(nfdump -R "$BENCH_TMP/nf" -q -o csv 2>/dev/null | grep -c '^[0-9]')
     nf_cpu=$(cat "$BENCH_TMP/nf.cpu")
-    echo "# nfcapd: stored=$nf_rec cpu_s=$nf_cpu"
+    echo "# nfcapd: $(cat "$BENCH_TMP/nf.send") stored=$nf_rec cpu_s=$nf_cpu"
     fk_rate=$(awk -v r="$fk_rec" -v c="$fk_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
     nf_rate=$(awk -v r="$nf_rec" -v c="$nf_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
     echo "collect-cpu(nfcapd)  flowkit=$fk_rate rec/cpu-s  peer=$nf_rate rec/cpu-s  ratio=$(ratio "$fk_rate" "$nf_rate")"
     fki_rate=$(awk -v r="$fki_rec" -v c="$fki_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
     echo "collect-cpu-ipfixfile(nfcapd)  flowkit=$fki_rate rec/cpu-s  peer=$nf_rate rec/cpu-s  ratio=$(ratio "$fki_rate" "$nf_rate")"
-    echo "collect-drops(nfcapd)  flowkit=$((RECORDS - fk_rec)) lost  peer=$((RECORDS - nf_rec)) lost  ratio=$(ratio $((RECORDS - fk_rec)) $((RECORDS - nf_rec)))"
+    echo "collect-drops(nfcapd)  flowkit=$((SENT - fk_rec)) lost  peer=$((SENT - nf_rec)) lost  ratio=$(ratio $((SENT - fk_rec)) $((SENT - nf_rec)))"
+    echo "collect-drops-ipfixfile(nfcapd)  flowkit=$((SENT - fki_rec)) lost  peer=$((SENT - nf_rec)) lost  ratio=$(ratio $((SENT - fki_rec)) $((SENT - nf_rec)))"
 else
     echo "collect(nfcapd)  SKIPPED (nfdump not installed)"
 fi
@@ -133,7 +138,7 @@ CONF
     fk_rate=$(awk -v r="$fk_rec" -v c="$fk_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
     na_rate=$(awk -v r="$na_rec" -v c="$na_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
     echo "collect-cpu(nfacctd)  flowkit=$fk_rate rec/cpu-s  peer=$na_rate rec/cpu-s  ratio=$(ratio "$fk_rate" "$na_rate")"
-    echo "collect-drops(nfacctd)  flowkit=$((RECORDS - fk_rec)) lost  peer=$((RECORDS - na_rec)) lost  ratio=$(ratio $((RECORDS - fk_rec)) $((RECORDS - na_rec)))"
+    echo "collect-drops(nfacctd)  flowkit=$((SENT - fk_rec)) lost  peer=$((SENT - na_rec)) lost  ratio=$(ratio $((SENT - fk_rec)) $((SENT - na_rec)))"
 else
     echo "collect(nfacctd)  SKIPPED (pmacct not installed)"
 fi

@@ -16,33 +16,85 @@
 
 #define SINK_BUFFER (1 << 16)
 
+/* ---- text buffer -------------------------------------------------------- */
+
+/* JSON lines and CSV rows are formatted straight into one large buffer that
+ * goes to the FILE in a single fwrite when full and at every flush (once
+ * per dispatch): no per-record stdio call or lock. */
+#define TEXT_BUFFER (1 << 18)
+/* Kept free for one more record: a JSON line (with process name) and '\n'. */
+#define TEXT_RESERVE (FK_FLOW_JSON_MAX + 1)
+
+typedef struct text_priv {
+    size_t len;
+    char buf[TEXT_BUFFER];
+} text_priv;
+
+static int text_alloc(fk__sink *k)
+{
+    if (!k->priv) {
+        k->priv = fk__malloc(sizeof(text_priv));
+        if (!k->priv)
+            return fk__error(FK_ENOMEM, "%s: out of memory", k->ops->scheme);
+    }
+    ((text_priv *)k->priv)->len = 0;
+    return FK_OK;
+}
+
+/* Push the buffered text to the FILE. */
+static int text_flush(fk__sink *k)
+{
+    text_priv *t = k->priv;
+    if (!t || !t->len || !k->fp)
+        return FK_OK;
+    size_t n = t->len;
+    t->len = 0;
+    if (fwrite(t->buf, 1, n, k->fp) != n)
+        return fk__error_errno(FK_EIO, "%s:%s: write failed", k->ops->scheme,
+                               k->path ? k->path : "-");
+    return FK_OK;
+}
+
+/* Room for one more record of at most TEXT_RESERVE bytes. */
+static char *text_room(fk__sink *k, int *rc)
+{
+    text_priv *t = k->priv;
+    *rc = FK_OK;
+    if (t->len + TEXT_RESERVE > TEXT_BUFFER)
+        *rc = text_flush(k);
+    return t->buf + t->len;
+}
+
+static void text_close(fk__sink *k)
+{
+    /* Errors here are reported by the flush that precedes every close. */
+    (void)text_flush(k);
+}
+
 /* ---- JSON lines --------------------------------------------------------- */
 
 static int jsonl_open(fk__sink *k)
 {
-    (void)k;
-    return FK_OK;
+    return text_alloc(k);
 }
 
 static int jsonl_write(fk__sink *k, const fk_flow *f)
 {
-    char line[FK_FLOW_JSON_MAX + 1];
-    int n = fk__fastfmt_json(&k->fmt, f, line, sizeof line - 1);
+    int rc;
+    char *line = text_room(k, &rc);
+    if (rc)
+        return rc;
+    int n = fk__fastfmt_json(&k->fmt, f, line, FK_FLOW_JSON_MAX);
     if (n < 0)
         return n;
     line[n++] = '\n';
-    if (fwrite(line, 1, (size_t)n, k->fp) != (size_t)n)
-        return fk__error_errno(FK_EIO, "jsonl:%s: write failed", k->path ? k->path : "-");
+    ((text_priv *)k->priv)->len += (size_t)n;
     k->written += (uint64_t)n;
     return FK_OK;
 }
 
-static void jsonl_close(fk__sink *k)
-{
-    (void)k;
-}
-
-static const fk__sink_ops jsonl_ops = {"jsonl", jsonl_open, jsonl_write, NULL, jsonl_close, NULL};
+static const fk__sink_ops jsonl_ops = {"jsonl",    jsonl_open, jsonl_write,
+                                       text_flush, text_close, fk__free};
 
 /* ---- CSV ---------------------------------------------------------------- */
 
@@ -52,6 +104,9 @@ static const char csv_header[] = "start,end,src_addr,dst_addr,src_port,dst_port,
 
 static int csv_open(fk__sink *k)
 {
+    int rc = text_alloc(k);
+    if (rc)
+        return rc;
     /* A header row starts every new (empty) file and stdout. */
     long pos = k->path ? ftell(k->fp) : 0;
     if (pos == 0) {
@@ -64,15 +119,20 @@ static int csv_open(fk__sink *k)
 
 static int csv_write(fk__sink *k, const fk_flow *f)
 {
-    char line[FK__FASTFMT_MAX];
-    int n = fk__fastfmt_csv(&k->fmt, f, line, sizeof line);
-    if (n < 0 || fwrite(line, 1, (size_t)n, k->fp) != (size_t)n)
-        return fk__error_errno(FK_EIO, "csv:%s: write failed", k->path ? k->path : "-");
+    int rc;
+    char *line = text_room(k, &rc);
+    if (rc)
+        return rc;
+    _Static_assert(TEXT_RESERVE >= FK__FASTFMT_MAX, "a CSV row fits the reserve");
+    int n = fk__fastfmt_csv(&k->fmt, f, line, FK__FASTFMT_MAX);
+    if (n < 0)
+        return fk__error(FK_EIO, "csv:%s: row does not fit", k->path ? k->path : "-");
+    ((text_priv *)k->priv)->len += (size_t)n;
     k->written += (uint64_t)n;
     return FK_OK;
 }
 
-static const fk__sink_ops csv_ops = {"csv", csv_open, csv_write, NULL, jsonl_close, NULL};
+static const fk__sink_ops csv_ops = {"csv", csv_open, csv_write, text_flush, text_close, fk__free};
 
 /* ---- common ------------------------------------------------------------- */
 

@@ -33,18 +33,27 @@ s.sendto(hdr + recs, ("127.0.0.1", port))
 PYEOF
 }
 
-# wait_port: the bound port printed on stderr.
-wait_port() {
-    for _ in $(seq 100); do
-        p=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" 2>/dev/null | head -1 | sed 's/.*://')
-        [ -n "$p" ] && { echo "$p"; return 0; }
+# No timing thresholds: every wait is on a condition, bounded generously
+# (sanitizer builds on a loaded machine are slow).
+# wait_for SECS CMD...: until CMD succeeds, at most SECS seconds.
+wait_for() {
+    local end=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ $SECONDS -ge $end ] && return 1
         sleep 0.05
     done
-    return 1
+}
+lines_are() { [ -f "$1" ] && [ "$(wc -l <"$1")" -eq "$2" ]; }
+
+# wait_port: the bound port printed on stderr.
+wait_port() {
+    wait_for 30 grep -q 'listening on udp://127.0.0.1:[0-9]*' "$T/err" || return 1
+    grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | head -1 | sed 's/.*://'
 }
 
 # 1. --count: two records, then exit 0 by itself.
-timeout 20 "$B" -l udp://127.0.0.1:0 --count 2 >"$T/out" 2>"$T/err" &
+timeout 60 "$B" -l udp://127.0.0.1:0 --count 2 >"$T/out" 2>"$T/err" &
 PID=$!
 PORT=$(wait_port) || fail "no listening line"
 send_v5 "$PORT" 3 0
@@ -56,24 +65,26 @@ grep -q '^{"type":"flow","src_addr":"10.0.0.1","dst_addr":"10.9.9.9","src_port":
 
 # 2. --duration ends the program by itself (no traffic).
 start=$(date +%s.%N)
-timeout 20 "$B" -l udp://127.0.0.1:0 --duration 1 >"$T/out" 2>"$T/err"
+timeout 60 "$B" -l udp://127.0.0.1:0 --duration 1 >"$T/out" 2>"$T/err"
 rc=$?
 el=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 [ $rc -eq 0 ] || fail "--duration exited $rc"
-awk -v e="$el" 'BEGIN { exit !(e >= 0.9 && e < 5) }' || fail "--duration 1 took ${el}s"
+# Not before the duration (how late depends on the machine's load).
+awk -v e="$el" 'BEGIN { exit !(e >= 0.9) }' || fail "--duration 1 ended after ${el}s"
 
 # 3. csv + jsonl files, SIGHUP reopen, sequence gap in --stats, SIGTERM flush.
-timeout 30 "$B" -l udp://127.0.0.1:0 -o "csv:$T/f.csv" -o "jsonl:$T/f.jsonl" --stats 1 \
+timeout 120 "$B" -l udp://127.0.0.1:0 -o "csv:$T/f.csv" -o "jsonl:$T/f.jsonl" --stats 1 \
     >"$T/out" 2>"$T/err" &
 PID=$!
 PORT=$(wait_port) || fail "no listening line"
 send_v5 "$PORT" 2 100
-sleep 0.3
+wait_for 30 lines_are "$T/f.csv" 3 || fail "first 2 records not written"
 mv "$T/f.csv" "$T/f.csv.1"
 kill -HUP $PID
-sleep 0.3
+wait_for 30 lines_are "$T/f.csv" 1 || fail "SIGHUP did not reopen f.csv"
 send_v5 "$PORT" 1 110
-sleep 1.3
+wait_for 30 lines_are "$T/f.csv" 2 || fail "third record not written"
+wait_for 30 grep -q 'stats .* records=3 ' "$T/err" || fail "no stats line with records=3"
 kill -TERM $PID
 wait $PID; rc=$?; PID=
 [ $rc -eq 0 ] || fail "SIGTERM exit $rc"

@@ -59,9 +59,21 @@ static void send_udp(const struct sockaddr_storage *to, socklen_t tl, const fk_c
     close(fd);
 }
 
+/* Waits are bounded generously (sanitizers on a loaded machine are slow);
+ * the tests assert on what arrived, never on how fast. */
+#define WAIT_NS (60LL * 1000000000LL)
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 static void pump(fk_collector *h, got *g, unsigned want)
 {
-    for (int i = 0; i < 400 && g->n < want; i++) {
+    int64_t end = mono_ns() + WAIT_NS;
+    while (g->n < want && mono_ns() < end) {
         assert_true(fk_collector_dispatch(h) >= 0);
         if (g->n < want)
             usleep(5000);
@@ -179,19 +191,18 @@ static void udp_v4_v6_and_tcp_split(void **state)
     uint64_t sessions = st.sessions;
     /* Closing the connection ends its session (and its templates). */
     close(fd);
-    for (int i = 0; i < 100; i++) {
+    for (int64_t end = mono_ns() + WAIT_NS; mono_ns() < end; usleep(5000)) {
         fk_collector_dispatch(h);
         fk_collector_get_stats(h, &st);
         if (st.sessions < sessions)
             break;
-        usleep(5000);
     }
     assert_int_equal(st.sessions, sessions - 1);
     /* A stream that cannot be framed is dropped and counted. */
     fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_int_equal(connect(fd, (struct sockaddr *)&ss, sl), 0);
     assert_int_equal(write(fd, "\x00\x09\x00\x20garbagegarbagegarbagegarbage", 32), 32);
-    for (int i = 0; i < 100 && st.malformed == 0; i++) {
+    for (int64_t end = mono_ns() + WAIT_NS; st.malformed == 0 && mono_ns() < end;) {
         usleep(5000);
         fk_collector_dispatch(h);
         fk_collector_get_stats(h, &st);
@@ -215,7 +226,7 @@ static void allowlist_rejects(void **state)
     fk_col_msg_v5(&m, 0, 2, 0);
     send_udp(&ss, sl, &m);
     fk_collector_stats st = {0};
-    for (int i = 0; i < 100 && st.allowlist_rejected == 0; i++) {
+    for (int64_t end = mono_ns() + WAIT_NS; st.allowlist_rejected == 0 && mono_ns() < end;) {
         usleep(5000);
         fk_collector_dispatch(h);
         fk_collector_get_stats(h, &st);
@@ -267,7 +278,9 @@ static void duration_limit(void **state)
     assert_int_equal(fk_collector_run(h), 0);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    assert_true(secs >= 0.99 && secs < 3.0);
+    /* Behaviour only: run() returned 0 and not before the duration (how
+     * late it returns depends on the machine's load). */
+    assert_true(secs >= 0.99);
     fk_collector_destroy(h);
 }
 
@@ -336,11 +349,14 @@ static void kernel_drops_are_counted(void **state)
         sendto(fd, m.buf, m.len, 0, (struct sockaddr *)&ss, sl);
     close(fd);
     fk_collector_stats st = {0};
-    for (int i = 0; i < 50; i++) {
+    /* Every datagram is already received or dropped; read until all are
+     * accounted for. */
+    for (int64_t end = mono_ns() + WAIT_NS; mono_ns() < end; usleep(2000)) {
         fk_collector_dispatch(h);
-        usleep(2000);
+        assert_int_equal(fk_collector_get_stats(h, &st), 0);
+        if (st.datagrams + st.socket_drops >= 300)
+            break;
     }
-    assert_int_equal(fk_collector_get_stats(h, &st), 0);
     assert_true(st.socket_drops > 0);
     assert_int_equal(st.datagrams + st.socket_drops, 300);
     assert_int_equal(g.n, st.datagrams * 20);
