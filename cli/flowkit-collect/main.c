@@ -39,6 +39,8 @@ static void usage(void)
            "                             udp://0.0.0.0:2055, udp://0.0.0.0:4739,\n"
            "                             tcp://0.0.0.0:4739)\n"
            "  -o, --output URI           jsonl:-, jsonl:PATH, csv:PATH, ipfix:PATH\n"
+           "                             clickhouse://HOST:PORT/DB.TABLE[?batch_rows=N&\n"
+           "                             flush_ms=N&queue_rows=N&drain_ms=N] (docs/clickhouse.md)\n"
            "                             (repeatable; default jsonl:-)\n"
            "  --allow CIDR               accept exporters from this network only\n"
            "                             (repeatable; default: every exporter)\n"
@@ -90,13 +92,16 @@ static void print_stats(fk_collector *h)
             " pending_overflow=%" PRIu64 " sequence_gaps=%" PRIu64 " sequence_lost=%" PRIu64
             " templates=%" PRIu64 " templates_withdrawn=%" PRIu64 " template_limit=%" PRIu64
             " exporter_limit=%" PRIu64 " options_records=%" PRIu64 " tcp_connections=%" PRIu64
-            " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64 "\n",
+            " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64
+            " db_rows_written=%" PRIu64 " db_rows_retried=%" PRIu64 " db_rows_dropped=%" PRIu64
+            " db_rows_queued=%" PRIu64 "\n",
             fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops,
             s.queue_drops, s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets,
             s.pending_decoded, s.pending_records, s.pending_expired, s.pending_overflow,
             s.sequence_gaps, s.sequence_lost, s.templates, s.templates_withdrawn, s.template_limit,
             s.exporter_limit, s.options_records, s.tcp_connections, s.tcp_refused, s.sessions,
-            s.sink_errors);
+            s.sink_errors, s.db_rows_written, s.db_rows_retried, s.db_rows_dropped,
+            s.db_rows_queued);
 }
 
 static int64_t now_ms(void)

@@ -135,6 +135,11 @@ typedef struct fk_collector_stats {
     uint64_t tcp_refused;         /**< TCP connections refused by `max_tcp_connections`. */
     uint64_t sessions;            /**< Exporter sessions currently known. */
     uint64_t sink_errors;         /**< Records an output could not write. */
+    uint64_t db_rows_written;     /**< Rows a database output (clickhouse://) has stored. */
+    uint64_t db_rows_retried;     /**< Rows of failed database inserts that were sent again. */
+    uint64_t db_rows_dropped;     /**< Rows a database output gave up: queue full, insert
+                                       refused, or not sent before exit. */
+    uint64_t db_rows_queued;      /**< Rows waiting in database output queues now. */
 } fk_collector_stats;
 
 /**
@@ -259,7 +264,9 @@ FK_API int fk_collector_add_listener(fk_collector *h, const char *uri);
  *
  * @param h the handle.
  * @param uri `jsonl:-` (stdout), `jsonl:PATH`, `csv:-`, `csv:PATH` or
- *        `ipfix:PATH`. Copied.
+ *        `ipfix:PATH`, or `clickhouse://HOST:PORT/DB.TABLE[?options]` (rows sent
+ *        to ClickHouse over HTTP by a sender thread with a bounded queue;
+ *        see docs/clickhouse.md). Copied.
  * @return 0, `FK_EINVAL` (bad URI), `FK_EUNSUPPORTED` (the kind is not
  *         available in this build), `FK_ENOMEM` or `FK_EACTIVATED`.
  * @since 0.1.0

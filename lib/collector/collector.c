@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "collector/internal.h"
+#include "collector/sink_clickhouse.h"
 #include "collector/workers.h"
 #include "core/alloc.h"
 #include "core/error.h"
@@ -982,6 +983,9 @@ int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
     if (!h || !out)
         return fk__error(FK_EINVAL, "fk_collector_get_stats: NULL argument");
     *out = h->stats;
+    for (size_t i = 0; i < h->nsinks; i++)
+        if (h->sinks[i]->ops == &fk__sink_clickhouse_ops)
+            fk__sink_clickhouse_stats(h->sinks[i], out);
     /* Drops the kernel made since the last datagram or tick. */
     for (size_t i = 0; h->active && !h->workers && i < h->nlisteners; i++) {
         if (h->listeners[i].uri.transport != FK__COL_UDP)

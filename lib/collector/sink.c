@@ -10,6 +10,7 @@
 
 #include "collector/fastfmt.h"
 #include "collector/internal.h"
+#include "collector/sink_clickhouse.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -141,6 +142,19 @@ int fk__sink_create(fk__sink **out, const char *uri)
     if (!out || !uri)
         return fk__error(FK_EINVAL, "output: NULL argument");
     const fk__sink_ops *ops = NULL;
+    if (strncmp(uri, "clickhouse://", 13) == 0) {
+        /* Not a file: k->path stays NULL, the state lives in k->priv. */
+        fk__sink *k = FK__NEW(fk__sink);
+        if (!k)
+            return fk__error(FK_ENOMEM, "output: out of memory");
+        int rc = fk__sink_clickhouse_priv(k, uri);
+        if (rc) {
+            fk__free(k);
+            return rc;
+        }
+        *out = k;
+        return FK_OK;
+    }
     const char *colon = strchr(uri, ':');
     size_t n = colon ? (size_t)(colon - uri) : 0;
     if (colon && n == 5 && strncmp(uri, "jsonl", 5) == 0)
@@ -152,7 +166,7 @@ int fk__sink_create(fk__sink **out, const char *uri)
     else
         return fk__error(FK_EINVAL,
                          "output \"%s\": expected jsonl:-, jsonl:PATH, csv:-, csv:PATH or "
-                         "ipfix:PATH",
+                         "ipfix:PATH or clickhouse://HOST:PORT/DB.TABLE",
                          uri);
     const char *path = colon + 1;
     if (!*path)

@@ -683,7 +683,8 @@ int fk__flow_table_add(fk__flow_table *t, const fk__packet *p)
     return FK_OK;
 }
 
-#define BATCH 16
+#define BATCH 32
+#define DIST 8 /* pipeline distance between the prefetch stages */
 
 size_t fk__flow_table_add_batch(fk__flow_table *t, const fk__packet *pk, size_t n)
 {
@@ -692,57 +693,58 @@ size_t fk__flow_table_add_batch(fk__flow_table *t, const fk__packet *pk, size_t 
     size_t added = 0;
     flow_key k[BATCH];
     uint32_t h[BATCH];
+    uint32_t cand[BATCH];
     int side[BATCH];
     uint8_t use[BATCH];
     for (size_t base = 0; base < n; base += BATCH) {
         size_t m = n - base < BATCH ? n - base : BATCH;
         const fk__packet *p = pk + base;
-        /* 1: keys and hashes; start loading the index buckets */
-        for (size_t j = 0; j < m; j++) {
-            use[j] = (p[j].ip_version == 4 || p[j].ip_version == 6) && !later_fragment(&p[j]);
-            if (!use[j])
-                continue;
-            side[j] = make_key(&k[j], &p[j], 1);
-            h[j] = key_hash(&k[j]);
-            __builtin_prefetch(&t->buckets[h[j] & t->mask]);
-        }
-        /* 2: the likely entry of each packet, both cache lines */
-        uint32_t cand[BATCH];
-        for (size_t j = 0; j < m; j++) {
-            cand[j] = NIL;
-            if (!use[j])
-                continue;
-            uint64_t b = t->buckets[h[j] & t->mask];
-            if (b && (uint32_t)(b >> 32) == h[j]) {
-                cand[j] = (uint32_t)b - 1;
-                const flow_entry *e = &t->slab[cand[j]];
-                __builtin_prefetch(e, 1);
-                __builtin_prefetch((const char *)e + 64, 1);
-            }
-        }
-        /* 2b: its LRU neighbours, which the move to the list tail touches */
-        for (size_t j = 0; j < m; j++) {
-            if (cand[j] == NIL)
-                continue;
-            const flow_entry *e = &t->slab[cand[j]];
-            if (e->prev != NIL)
-                __builtin_prefetch(&t->slab[e->prev], 1);
-            if (e->next != NIL)
-                __builtin_prefetch(&t->slab[e->next], 1);
-        }
-        /* 3: in order, exactly as single adds */
-        for (size_t j = 0; j < m; j++) {
-            const fk__packet *q = &p[j];
-            if (use[j]) {
-                add_keyed(t, q, &k[j], h[j], side[j]);
-                added++;
-            } else if (q->ip_version == 4 || q->ip_version == 6) {
-                flow_key kk;
-                if (!add_fragment(t, q)) {
-                    int sd = make_key(&kk, q, 0);
-                    add_keyed(t, q, &kk, key_hash(&kk), sd);
+        /* Software pipeline: packet j gets its key and bucket prefetch, packet
+         * j - DIST its entry prefetch, packet j - 3*DIST/2 its LRU neighbours'
+         * prefetch, and packet j - 2*DIST is counted, in order, exactly as a
+         * single add would (the prefetches are only hints). */
+        for (size_t j = 0; j < m + 2 * DIST; j++) {
+            if (j < m) {
+                const fk__packet *q = &p[j];
+                use[j] = (q->ip_version == 4 || q->ip_version == 6) && !later_fragment(q);
+                cand[j] = NIL;
+                if (use[j]) {
+                    side[j] = make_key(&k[j], q, 1);
+                    h[j] = key_hash(&k[j]);
+                    __builtin_prefetch(&t->buckets[h[j] & t->mask]);
                 }
-                added++;
+            }
+            if (j >= DIST && j - DIST < m && use[j - DIST]) {
+                size_t a = j - DIST;
+                uint64_t b = t->buckets[h[a] & t->mask];
+                if (b && (uint32_t)(b >> 32) == h[a]) {
+                    cand[a] = (uint32_t)b - 1;
+                    const flow_entry *e = &t->slab[cand[a]];
+                    __builtin_prefetch(e, 1);
+                    __builtin_prefetch((const char *)e + 64, 1);
+                }
+            }
+            if (j >= 3 * DIST / 2 && j - 3 * DIST / 2 < m && cand[j - 3 * DIST / 2] != NIL) {
+                const flow_entry *e = &t->slab[cand[j - 3 * DIST / 2]];
+                if (e->prev != NIL)
+                    __builtin_prefetch(&t->slab[e->prev], 1);
+                if (e->next != NIL)
+                    __builtin_prefetch(&t->slab[e->next], 1);
+            }
+            if (j >= 2 * DIST && j - 2 * DIST < m) {
+                size_t c = j - 2 * DIST;
+                const fk__packet *q = &p[c];
+                if (use[c]) {
+                    add_keyed(t, q, &k[c], h[c], side[c]);
+                    added++;
+                } else if (q->ip_version == 4 || q->ip_version == 6) {
+                    flow_key kk;
+                    if (!add_fragment(t, q)) {
+                        int sd = make_key(&kk, q, 0);
+                        add_keyed(t, q, &kk, key_hash(&kk), sd);
+                    }
+                    added++;
+                }
             }
         }
     }

@@ -523,6 +523,69 @@ static void stress_accounting(void **state)
     fk__flow_table_destroy(t);
 }
 
+/* Batched adds are exactly single adds: same records and events, same order,
+ * through evictions, port reuse, fragments and non-IP entries. */
+static void batch_equals_single(void **state)
+{
+    (void)state;
+    static capture one, many;
+    fk__flow_table *a = table(&one, 64, 2 * SEC, 5 * SEC);
+    fk__flow_table *b = table(&many, 64, 2 * SEC, 5 * SEC);
+    srand(99);
+    static fk__packet pk[20000];
+    for (size_t i = 0; i < 20000; i++) {
+        uint32_t f = (uint32_t)rand() % 150;
+        static const uint8_t fl[] = {0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x10};
+        pk[i] = pkt4(f, 500 + f % 2, (uint16_t)(1000 + f), 80, f % 5 ? 6 : 17,
+                     f % 5 ? fl[rand() % 8] : 0, 40 + f, (int64_t)i * 1000000);
+        if (rand() & 1)
+            pk[i] = rev(pk[i], pk[i].tcp_flags, pk[i].ip_len, pk[i].ts_ns);
+        if (i % 97 == 0) { /* a first fragment and, now and then, its later part */
+            pk[i].flags |= FK__PKT_F_FRAG | FK__PKT_F_FIRST_FRAG;
+            pk[i].frag_id = (uint32_t)i;
+        } else if (i % 97 == 1) {
+            pk[i] = pk[i - 1];
+            pk[i].flags = FK__PKT_F_FRAG;
+            pk[i].src_port = pk[i].dst_port = 0;
+            pk[i].ts_ns += 1;
+        } else if (i % 211 == 0) {
+            pk[i].ip_version = 0; /* skipped by the batch, like a failed decode */
+        }
+    }
+    size_t i = 0, counted = 0, valid = 0;
+    while (i < 20000) {
+        size_t n = 1 + (size_t)rand() % 70;
+        if (n > 20000 - i)
+            n = 20000 - i;
+        for (size_t j = i; j < i + n; j++)
+            if (pk[j].ip_version) {
+                assert_int_equal(fk__flow_table_add(a, &pk[j]), 0);
+                valid++;
+            }
+        counted += fk__flow_table_add_batch(b, pk + i, n);
+        i += n;
+        fk__flow_table_expire(a, pk[i - 1].ts_ns);
+        fk__flow_table_expire(b, pk[i - 1].ts_ns);
+        assert_int_equal(one.nrec, many.nrec);
+        assert_int_equal(one.nev, many.nev);
+        assert_memory_equal(one.rec, many.rec, one.nrec * sizeof one.rec[0]);
+        assert_memory_equal(one.ev, many.ev, one.nev * sizeof one.ev[0]);
+        one.nrec = many.nrec = one.nev = many.nev = 0;
+    }
+    assert_int_equal(counted, valid);
+    fk__flow_table_flush(a);
+    fk__flow_table_flush(b);
+    assert_int_equal(one.nrec, many.nrec);
+    assert_memory_equal(one.rec, many.rec, one.nrec * sizeof one.rec[0]);
+    fk__flow_stats sa, sb;
+    fk__flow_table_stats(a, &sa);
+    fk__flow_table_stats(b, &sb);
+    assert_memory_equal(&sa, &sb, sizeof sa);
+    assert_true(sa.evicted > 0 && sa.frag_hits > 0 && sa.events > 0);
+    fk__flow_table_destroy(a);
+    fk__flow_table_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +600,7 @@ int main(void)
         cmocka_unit_test(fragments),
         cmocka_unit_test(create_errors_and_no_alloc),
         cmocka_unit_test(stress_accounting),
+        cmocka_unit_test(batch_equals_single),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

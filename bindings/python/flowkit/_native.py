@@ -422,6 +422,10 @@ class fk_collector_stats(Structure):
             "tcp_refused",
             "sessions",
             "sink_errors",
+            "db_rows_written",
+            "db_rows_retried",
+            "db_rows_dropped",
+            "db_rows_queued",
         )
     ]
 
