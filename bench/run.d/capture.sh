@@ -72,7 +72,7 @@ step() {
     if [ "$tool" = flowkit ]; then
         "$capf" -i "$IF" -o "filter=$FILTER" -o buffer_size=33554432 >"$out" 2>"$log" &
     else
-        tcpdump -i "$IF" -n -B 32768 -w /dev/null $FILTER 2>"$log" &
+        tcpdump -i "$IF" -n -B 32768 -w - $FILTER 2>"$log" >/dev/null &
     fi
     pid=$!
     fk_netns_on_exit "kill -9 $pid"

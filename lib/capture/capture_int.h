@@ -13,6 +13,7 @@
 #include "capture/cgroup.h"
 #include "capture/spsc.h"
 #include "capture/store.h"
+#include "core/clock.h"
 #include "core/params.h"
 #include "flow/flow_table.h"
 #include "packet/packet.h"
@@ -189,8 +190,5 @@ bool fk__worker_push(fk_capture *h, fk__cap_worker *w, const fk__cap_msg *m, boo
 void fk__worker_wake(fk__cap_worker *w);
 /* Dispatch side: deliver queued events; returns the number of FLUSHED marks. */
 size_t fk__worker_drain(fk_capture *h, fk__cap_worker *w);
-
-int64_t fk__mono_ns(void);
-int64_t fk__real_ns(void);
 
 #endif

@@ -505,7 +505,7 @@ int fk_collector_activate(fk_collector *h)
     memset(&h->stats, 0, sizeof h->stats);
     h->active = true;
     h->limit_reached = false;
-    h->now_ns = fk__col_now_ns();
+    h->now_ns = fk__mono_ns();
     fk__col_limits lim = {
         fk__params_int(&h->params, FK_COL_TEMPLATE_TIMEOUT) * NS,
         fk__params_int(&h->params, FK_COL_PENDING_AGE) * NS,
@@ -610,7 +610,7 @@ int fk_collector_next_timeout_ms(const fk_collector *h)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     if (h->limit_reached || atomic_load(&h->break_req))
         return 0;
-    int64_t now = fk__col_now_ns();
+    int64_t now = fk__mono_ns();
     int64_t due = h->next_tick_ns;
     if (h->deadline_ns && h->deadline_ns < due)
         due = h->deadline_ns;
@@ -811,7 +811,7 @@ int fk_collector_dispatch(fk_collector *h)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     if (atomic_exchange(&h->break_req, 0))
         return fk__error(FK_EBREAK, "collector: break requested");
-    h->now_ns = fk__col_now_ns();
+    h->now_ns = fk__mono_ns();
     if (h->deadline_ns && h->now_ns >= h->deadline_ns)
         h->limit_reached = true;
     if (h->limit_reached) {
@@ -882,7 +882,7 @@ int fk_collector_run(fk_collector *h)
     for (;;) {
         if (h->limit_reached)
             break;
-        if (h->deadline_ns && fk__col_now_ns() >= h->deadline_ns)
+        if (h->deadline_ns && fk__mono_ns() >= h->deadline_ns)
             break;
         int timeout = fk_collector_next_timeout_ms(h);
         struct epoll_event ev;
@@ -946,7 +946,7 @@ int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, c
     peer.addr = *exporter;
     peer.port = port;
     peer.transport = FK__COL_UDP;
-    h->now_ns = fk__col_now_ns();
+    h->now_ns = fk__mono_ns();
     h->stats.datagrams++;
     h->stats.bytes += len;
     if (!allowed(h, &peer.addr)) {

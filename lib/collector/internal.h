@@ -19,6 +19,7 @@
 
 #include "collector/codec.h"
 #include "collector/fastfmt.h"
+#include "core/clock.h"
 
 /* ---- URIs and CIDR ------------------------------------------------------ */
 
@@ -159,8 +160,5 @@ int fk__sink_tick(fk__sink *k, int64_t now_ns);
 int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec);
 
 /* ---- time --------------------------------------------------------------- */
-
-int64_t fk__col_now_ns(void);  /* CLOCK_MONOTONIC */
-int64_t fk__col_wall_ns(void); /* CLOCK_REALTIME */
 
 #endif

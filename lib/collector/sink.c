@@ -256,7 +256,7 @@ static int sink_rotate(fk__sink *k, int64_t now_ns)
     char *target = fk__malloc(n);
     if (!target)
         return fk__error(FK_ENOMEM, "output: out of memory");
-    time_t t = (time_t)(fk__col_wall_ns() / 1000000000);
+    time_t t = (time_t)(fk__real_ns() / 1000000000);
     struct tm tm;
     gmtime_r(&t, &tm);
     char stamp[24];

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -307,13 +308,6 @@ typedef struct ch_state {
     char *insert_path; /* "/?query=INSERT..." */
 } ch_state;
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
-}
-
 static void batch_free(batch *b)
 {
     if (!b)
@@ -522,7 +516,7 @@ static void *sender(void *arg)
     int64_t backoff = BACKOFF_MIN_NS;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        int64_t now = mono_ns();
+        int64_t now = fk__mono_ns();
         if (s->stop) {
             seal_cur(s);
             if (!s->head || now >= s->stop_by) {
@@ -579,12 +573,12 @@ static void *sender(void *arg)
             FK__LOG_WARN("collector", "%s: %s; retrying with backoff", s->uri,
                          st < 0 ? "cannot reach the server" : err);
         s->down = 1;
-        int64_t until = mono_ns() + backoff;
+        int64_t until = fk__mono_ns() + backoff;
         if (s->stop && until > s->stop_by)
             until = s->stop_by;
-        while (mono_ns() < until) {
+        while (fk__mono_ns() < until) {
             wait_until(s, until);
-            if (s->stop && mono_ns() >= s->stop_by)
+            if (s->stop && fk__mono_ns() >= s->stop_by)
                 break;
         }
         backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
@@ -633,7 +627,7 @@ static int ch_write(fk__sink *k, const fk_flow *f)
             return fk__error(FK_ENOMEM, "%s: out of memory", s->uri);
         }
         b->cap = cap;
-        b->first_ns = mono_ns();
+        b->first_ns = fk__mono_ns();
         s->cur = b;
     }
     if (b->len + (size_t)n > b->cap) {
@@ -678,7 +672,7 @@ static void ch_free(void *priv)
     if (s->started) {
         pthread_mutex_lock(&s->mu);
         s->stop = 1;
-        s->stop_by = mono_ns() + s->cfg.drain_ns;
+        s->stop_by = fk__mono_ns() + s->cfg.drain_ns;
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);

@@ -104,7 +104,7 @@ static int ipfix_open(fk__sink *k)
 
 static int begin_message(ipfix_priv *p)
 {
-    uint32_t now = (uint32_t)(fk__col_wall_ns() / 1000000000);
+    uint32_t now = (uint32_t)(fk__real_ns() / 1000000000);
     int rc = fk_ipfix_encoder_begin(p->enc, p->buf, sizeof p->buf, 0, now);
     if (rc)
         return rc;

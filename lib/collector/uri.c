@@ -9,20 +9,6 @@
 #include "collector/internal.h"
 #include "core/error.h"
 
-int64_t fk__col_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t fk__col_wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int parse_port(const char *uri, const char *text, uint16_t *out)
 {
     if (!*text)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/params.h"
@@ -99,11 +100,7 @@ struct fk_exporter {
 
 static int64_t mono_now(const fk_exporter *h)
 {
-    if (h->fake_now)
-        return h->fake_now;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return h->fake_now ? h->fake_now : fk__mono_ns();
 }
 
 static uint32_t export_time(void)

@@ -2,12 +2,12 @@
 #include <arpa/inet.h>
 #include <flowkit/flow.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/error.h"
+#include "core/strbuf.h"
 
 int fk_addr_format(const fk_addr *addr, char *buf, size_t size)
 {
@@ -63,45 +63,6 @@ int fk_time_format(int64_t ns, char *buf, size_t size)
     return n;
 }
 
-/* Appends to a bounded buffer; remembers overflow instead of failing early. */
-typedef struct json_out {
-    char *buf;
-    size_t size;
-    size_t len;
-    int overflow;
-} json_out;
-
-static void out_printf(json_out *o, const char *fmt, ...) FK__PRINTF(2, 3);
-static void out_printf(json_out *o, const char *fmt, ...)
-{
-    if (o->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->size - o->len)
-        o->overflow = 1;
-    else
-        o->len += (size_t)n;
-}
-
-/* JSON string escaping for process names (anything below 0x20, quote, backslash). */
-static void out_json_string(json_out *o, const char *s)
-{
-    out_printf(o, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            out_printf(o, "\\%c", c);
-        else if (c < 0x20)
-            out_printf(o, "\\u%04x", c);
-        else
-            out_printf(o, "%c", c);
-    }
-    out_printf(o, "\"");
-}
-
 int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
 {
     if (!f || !buf || size == 0)
@@ -113,38 +74,38 @@ int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
     fk_time_format(f->start_ns, start, sizeof start);
     fk_time_format(f->end_ns, end, sizeof end);
 
-    json_out o = {buf, size, 0, 0};
-    out_printf(&o,
-               "{\"type\":\"flow\",\"src_addr\":\"%s\",\"dst_addr\":\"%s\",\"src_port\":%u,"
-               "\"dst_port\":%u,\"proto\":%u,\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
-               ",\"start\":\"%s\",\"end\":\"%s\",\"tcp_flags\":%u",
-               src, dst, f->src_port, f->dst_port, f->proto, f->bytes, f->packets, start, end,
-               f->tcp_flags);
+    fk__strbuf o = FK__STRBUF(buf, size);
+    fk__strbuf_printf(&o,
+                      "{\"type\":\"flow\",\"src_addr\":\"%s\",\"dst_addr\":\"%s\",\"src_port\":%u,"
+                      "\"dst_port\":%u,\"proto\":%u,\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
+                      ",\"start\":\"%s\",\"end\":\"%s\",\"tcp_flags\":%u",
+                      src, dst, f->src_port, f->dst_port, f->proto, f->bytes, f->packets, start,
+                      end, f->tcp_flags);
     if (f->present & FK_FLOW_HAS_EXPORTER) {
         fk_addr_format(&f->exporter, exp, sizeof exp);
-        out_printf(&o, ",\"exporter\":\"%s\",\"odid\":%" PRIu32, exp, f->odid);
+        fk__strbuf_printf(&o, ",\"exporter\":\"%s\",\"odid\":%" PRIu32, exp, f->odid);
     } else {
-        out_printf(&o, ",\"exporter\":null,\"odid\":0");
+        fk__strbuf_printf(&o, ",\"exporter\":null,\"odid\":0");
     }
-    out_printf(&o, ",\"version\":%u", f->version);
+    fk__strbuf_printf(&o, ",\"version\":%u", f->version);
     if (f->present & FK_FLOW_HAS_REVERSE)
-        out_printf(&o,
-                   ",\"rev_bytes\":%" PRIu64 ",\"rev_packets\":%" PRIu64 ",\"rev_tcp_flags\":%u",
-                   f->rev_bytes, f->rev_packets, f->rev_tcp_flags);
+        fk__strbuf_printf(
+            &o, ",\"rev_bytes\":%" PRIu64 ",\"rev_packets\":%" PRIu64 ",\"rev_tcp_flags\":%u",
+            f->rev_bytes, f->rev_packets, f->rev_tcp_flags);
     if (f->present & FK_FLOW_HAS_PROCESS) {
         char name[FK_PROCESS_NAME_MAX];
         memcpy(name, f->process, sizeof name);
         name[sizeof name - 1] = '\0';
-        out_printf(&o, ",\"pid\":%" PRIu32 ",\"process\":", f->pid);
-        out_json_string(&o, name);
+        fk__strbuf_printf(&o, ",\"pid\":%" PRIu32 ",\"process\":", f->pid);
+        fk__strbuf_json_string(&o, name, sizeof name);
     }
     if (f->present & FK_FLOW_HAS_IFACES)
-        out_printf(&o, ",\"in_if\":%" PRIu32 ",\"out_if\":%" PRIu32, f->in_if, f->out_if);
+        fk__strbuf_printf(&o, ",\"in_if\":%" PRIu32 ",\"out_if\":%" PRIu32, f->in_if, f->out_if);
     if (f->present & FK_FLOW_HAS_SAMPLING)
-        out_printf(&o, ",\"sampling\":%" PRIu32, f->sampling);
+        fk__strbuf_printf(&o, ",\"sampling\":%" PRIu32, f->sampling);
     if (f->present & FK_FLOW_HAS_END_REASON)
-        out_printf(&o, ",\"end_reason\":%u", f->end_reason);
-    out_printf(&o, "}");
+        fk__strbuf_printf(&o, ",\"end_reason\":%u", f->end_reason);
+    fk__strbuf_printf(&o, "}");
     if (o.overflow)
         return fk__error(FK_ENOSPACE, "fk_flow_to_json: buffer of %zu bytes too small", size);
     return (int)o.len;

@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/params.h"
+#include "core/strbuf.h"
 #include "ipfix/plan.h"
 #include "netflow/nf_internal.h"
 
@@ -1288,39 +1289,10 @@ int fk_netflow_forget_template(fk_netflow *h, const fk_addr *exporter, uint16_t 
     return 0;
 }
 
-typedef struct jbuf {
-    char *buf;
-    size_t size, len;
-    bool overflow;
-} jbuf;
-
-static void jprintf(jbuf *j, const char *fmt, ...) FK__PRINTF(2, 3);
-static void jprintf(jbuf *j, const char *fmt, ...)
+static void jstring(fk__strbuf *j, const char *key, const char *s)
 {
-    if (j->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(j->buf + j->len, j->size - j->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= j->size - j->len)
-        j->overflow = true;
-    else
-        j->len += (size_t)n;
-}
-
-static void jstring(jbuf *j, const char *key, const char *s)
-{
-    jprintf(j, ",\"%s\":\"", key);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            jprintf(j, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            jprintf(j, "\\u%04x", *p);
-        else
-            jprintf(j, "%c", *p);
-    }
-    jprintf(j, "\"");
+    fk__strbuf_printf(j, ",\"%s\":", key);
+    fk__strbuf_json_string(j, s, SIZE_MAX);
 }
 
 int fk_netflow_options_to_json(const fk_netflow_record *rec, char *buf, size_t size)
@@ -1332,27 +1304,28 @@ int fk_netflow_options_to_json(const fk_netflow_record *rec, char *buf, size_t s
     char addr[FK_ADDR_STRLEN] = "";
     if (rec->exporter && fk_addr_format(rec->exporter, addr, sizeof addr) < 0)
         addr[0] = '\0';
-    jbuf j = {buf, size, 0, false};
-    jprintf(&j,
-            "{\"type\":\"options\",\"exporter\":\"%s\",\"odid\":%" PRIu32
-            ",\"version\":%u,\"template_id\":%u,\"scope_type\":%u,\"scope_value\":%" PRIu64,
-            addr, rec->header->source_id, rec->header->version, rec->template_id, o->scope_type,
-            o->scope_value);
+    fk__strbuf j = FK__STRBUF(buf, size);
+    fk__strbuf_printf(
+        &j,
+        "{\"type\":\"options\",\"exporter\":\"%s\",\"odid\":%" PRIu32
+        ",\"version\":%u,\"template_id\":%u,\"scope_type\":%u,\"scope_value\":%" PRIu64,
+        addr, rec->header->source_id, rec->header->version, rec->template_id, o->scope_type,
+        o->scope_value);
     if (o->present & FK_NETFLOW_OPT_SAMPLING_INTERVAL)
-        jprintf(&j, ",\"sampling_interval\":%" PRIu32, o->sampling_interval);
+        fk__strbuf_printf(&j, ",\"sampling_interval\":%" PRIu32, o->sampling_interval);
     if (o->present & FK_NETFLOW_OPT_SAMPLING_ALGORITHM)
-        jprintf(&j, ",\"sampling_algorithm\":%u", o->sampling_algorithm);
+        fk__strbuf_printf(&j, ",\"sampling_algorithm\":%u", o->sampling_algorithm);
     if (o->present & FK_NETFLOW_OPT_SAMPLER_ID)
-        jprintf(&j, ",\"sampler_id\":%" PRIu64, o->sampler_id);
+        fk__strbuf_printf(&j, ",\"sampler_id\":%" PRIu64, o->sampler_id);
     if (o->present & FK_NETFLOW_OPT_IFINDEX)
-        jprintf(&j, ",\"ifindex\":%" PRIu32, o->ifindex);
+        fk__strbuf_printf(&j, ",\"ifindex\":%" PRIu32, o->ifindex);
     if (o->present & FK_NETFLOW_OPT_IF_NAME)
         jstring(&j, "if_name", o->if_name);
     if (o->present & FK_NETFLOW_OPT_IF_DESC)
         jstring(&j, "if_desc", o->if_desc);
     if (o->present & FK_NETFLOW_OPT_SAMPLER_NAME)
         jstring(&j, "sampler_name", o->sampler_name);
-    jprintf(&j, "}");
+    fk__strbuf_printf(&j, "}");
     if (j.overflow)
         return fk__error(FK_ENOSPACE, "fk_netflow_options_to_json: buffer of %zu bytes too small",
                          size);

@@ -13,6 +13,7 @@
 #include <flowkit/session.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "proc/account.h"
@@ -270,16 +271,9 @@ struct fk__attrib {
     atomic_int watcher_waiting;
 };
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static bool take_token(bucket_rate *b)
 {
-    int64_t now = mono_ns();
+    int64_t now = fk__mono_ns();
     if (b->last_ns) {
         b->tokens += (double)(now - b->last_ns) * 1e-9 * b->per_sec;
         if (b->tokens > b->per_sec)
@@ -406,11 +400,11 @@ static conn *conn_new(fk__attrib *a, const tkey *k)
     a->conns[s] = c;
     a->n_conns++;
     a->stats.conns++;
-    if (a->watching && mono_ns() - a->last_new_conn_mono > 2000000000) {
-        a->last_new_conn_mono = mono_ns();
+    if (a->watching && fk__mono_ns() - a->last_new_conn_mono > 2000000000) {
+        a->last_new_conn_mono = fk__mono_ns();
         pthread_cond_signal(&a->wake); /* traffic starts: dump now */
     } else {
-        a->last_new_conn_mono = mono_ns();
+        a->last_new_conn_mono = fk__mono_ns();
     }
     return c;
 }
@@ -493,7 +487,7 @@ static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
             }
             /* The full sweep (an old process whose fd count did not move)
              * at most every 5 s. */
-            int64_t mono = mono_ns();
+            int64_t mono = fk__mono_ns();
             if (!pid && mono - a->last_watch_sweep > INT64_C(5000000000)) {
                 a->last_watch_sweep = mono;
                 pid = fk__pidindex_find(a->index, n->inode, n->uid, true);
@@ -527,7 +521,7 @@ static void *watch_main(void *arg)
         /* Fast while connections are starting (they may be short), ten
          * times slower (at most 1 s) after 2 s without a new one. */
         int64_t interval = a->cfg.sync_interval_ns;
-        if (mono_ns() - a->last_new_conn_mono > 2000000000) {
+        if (fk__mono_ns() - a->last_new_conn_mono > 2000000000) {
             interval *= 10;
             if (interval < a->cfg.sync_interval_ns || interval > 1000000000)
                 interval =
@@ -553,7 +547,7 @@ static void *watch_main(void *arg)
         stable_free(&a->socks);
         a->socks = fresh;
         a->stats.dumps++;
-        int64_t mono = mono_ns();
+        int64_t mono = fk__mono_ns();
         if (mono - a->last_refresh_mono >= 1000000000) {
             fk__pidindex_refresh(a->index);
             a->last_refresh_mono = mono;
@@ -641,7 +635,7 @@ int fk__attrib_create(fk__attrib **out, const fk__attrib_config *cfg)
     if (!rc && a->diag) {
         pthread_mutex_lock(&a->lock);
         learn_sockets(a, &a->socks, time(NULL));
-        a->last_refresh_mono = mono_ns();
+        a->last_refresh_mono = fk__mono_ns();
         pthread_mutex_unlock(&a->lock);
         rc = start_watcher(a);
     }
@@ -727,7 +721,7 @@ static int sync_locked(fk__attrib *a)
     stable_free(&a->socks);
     a->socks = fresh;
     a->stats.dumps++;
-    a->last_sync_mono = mono_ns();
+    a->last_sync_mono = fk__mono_ns();
     return fk__pidindex_refresh(a->index);
 }
 
@@ -1097,7 +1091,7 @@ int fk__attrib_tick(fk__attrib *a, int64_t now_ns)
     int rc = 0;
     if (a->local && fk__localaddr_poll(a->local) < 0)
         FK__LOG_WARN("proc", "%s", fk_error_last()->message);
-    if (!a->watching && mono_ns() - a->last_sync_mono >= a->cfg.sync_interval_ns)
+    if (!a->watching && fk__mono_ns() - a->last_sync_mono >= a->cfg.sync_interval_ns)
         rc = sync_locked(a);
     if (a->now_ns - a->last_expire_ns >= 1000000000) {
         expire_conns(a);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -37,13 +38,6 @@ typedef struct proc_slot {
     fk__proc p;
     uint64_t find_gen;
 } proc_slot;
-
-static int64_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void proc_free(fk__proc *p)
 {
@@ -195,7 +189,7 @@ static fk__proc *new_proc(fk__pidindex *ix, uint32_t pid)
     fk__proc *p = &s->p;
     p->pid = pid;
     p->alive = true;
-    p->first_seen_ns = mono_now();
+    p->first_seen_ns = fk__mono_ns();
     char path[512];
     snprintf(path, sizeof path, "%s/%u", ix->root, pid);
     struct stat st;
@@ -236,7 +230,7 @@ int fk__pidindex_refresh(fk__pidindex *ix)
         return fk__error_errno(FK_EIO, "proc index: %s", ix->root);
     ix->gen++;
     ix->stats.refreshes++;
-    ix->last_refresh_ns = mono_now();
+    ix->last_refresh_ns = fk__mono_ns();
     struct dirent *e;
     int rc = 0;
     while ((e = readdir(d)) != NULL) {
@@ -326,7 +320,7 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap,
     }
     /* 2. New processes and changed fd sets (the cheap variant not again
      * within 10 ms: a storm of misses would rescan every new process). */
-    if ((!cheap || mono_now() - ix->last_refresh_ns >= REFRESH_GAP_NS) &&
+    if ((!cheap || fk__mono_ns() - ix->last_refresh_ns >= REFRESH_GAP_NS) &&
         fk__pidindex_refresh(ix) == 0 && (pid = fk__pidindex_lookup(ix, inode)) != 0)
         return pid;
     /* 3. Processes of the socket's uid that hold sockets (most network
@@ -334,7 +328,7 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap,
      * unknown). The second pass is the expensive one: at most once per
      * SWEEP_GAP_NS, so a storm of misses for sockets that are already
      * closed cannot stall the packet path. */
-    int64_t now = mono_now();
+    int64_t now = fk__mono_ns();
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
             if (!sweep || (ix->last_sweep_ns && now - ix->last_sweep_ns < SWEEP_GAP_NS))
@@ -510,8 +504,8 @@ void fk__pidindex_explain(fk__pidindex *ix, uint64_t inode)
                           "sig %lld/%lld now, age %.1f ms, mru0 %u",
                           (unsigned long long)inode, g->d_name, pid, p ? "known" : "unknown",
                           p ? p->uid : 0, p ? p->n_inodes : 0, p ? (long long)p->fd_size : -1,
-                          (long long)size, p ? (double)(mono_now() - p->first_seen_ns) / 1e6 : -1.0,
-                          ix->mru[0]);
+                          (long long)size,
+                          p ? (double)(fk__mono_ns() - p->first_seen_ns) / 1e6 : -1.0, ix->mru[0]);
         }
         closedir(f);
     }

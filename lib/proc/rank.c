@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/strbuf.h"
 
 void fk_rank_snapshot_free(fk_rank_snapshot *snapshot)
 {
@@ -45,70 +46,32 @@ const char *fk_rank_sort_name(fk_rank_sort key)
     return "unknown";
 }
 
-typedef struct jbuf {
-    char *buf;
-    size_t size, len;
-    bool overflow;
-} jbuf;
-
-static void put(jbuf *j, const char *fmt, ...) FK__PRINTF(2, 3);
-
-static void put(jbuf *j, const char *fmt, ...)
-{
-    if (j->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(j->buf + j->len, j->size - j->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= j->size - j->len) {
-        j->overflow = true;
-        return;
-    }
-    j->len += (size_t)n;
-}
-
-/* A JSON string of at most `cap` input bytes (longer text is cut). */
-static void put_str(jbuf *j, const char *s, size_t cap)
-{
-    put(j, "\"");
-    for (size_t i = 0; s[i] && i < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            put(j, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            put(j, "\\u%04x", c);
-        else
-            put(j, "%c", c);
-    }
-    put(j, "\"");
-}
-
 int fk_rank_snapshot_to_json(const fk_rank_snapshot *snapshot, char *buf, size_t size)
 {
     if (!snapshot || !buf || !size)
         return fk__error(FK_EINVAL, "rank json: snapshot and buf must not be NULL");
-    jbuf j = {buf, size, 0, false};
+    fk__strbuf j = FK__STRBUF(buf, size);
     char t[32];
     fk_time_format(snapshot->time_ns, t, sizeof t);
-    put(&j, "{\"type\":\"rank\",\"time\":\"%s\",\"window\":%u,\"processes\":[", t,
-        snapshot->window_sec);
+    fk__strbuf_printf(&j, "{\"type\":\"rank\",\"time\":\"%s\",\"window\":%u,\"processes\":[", t,
+                      snapshot->window_sec);
     for (size_t i = 0; i < snapshot->count; i++) {
         const fk_rank_row *r = &snapshot->rows[i];
-        put(&j, "%s{\"pid\":%" PRIu32 ",\"name\":", i ? "," : "", r->pid);
-        put_str(&j, r->name, 64);
-        put(&j, ",\"user\":");
-        put_str(&j, r->user, 64);
-        put(&j, ",\"exe\":");
-        put_str(&j, r->exe, 1024);
-        put(&j,
-            ",\"sent_bytes\":%" PRIu64 ",\"recv_bytes\":%" PRIu64 ",\"sent_rate\":%.1f"
-            ",\"recv_rate\":%.1f,\"sent_packets\":%" PRIu64 ",\"recv_packets\":%" PRIu64
-            ",\"connections\":%zu}",
-            r->sent_bytes, r->recv_bytes, r->sent_rate, r->recv_rate, r->sent_packets,
-            r->recv_packets, r->conn_count);
+        fk__strbuf_printf(&j, "%s{\"pid\":%" PRIu32 ",\"name\":", i ? "," : "", r->pid);
+        fk__strbuf_json_string(&j, r->name, 64);
+        fk__strbuf_printf(&j, ",\"user\":");
+        fk__strbuf_json_string(&j, r->user, 64);
+        fk__strbuf_printf(&j, ",\"exe\":");
+        fk__strbuf_json_string(&j, r->exe, 1024);
+        fk__strbuf_printf(&j,
+                          ",\"sent_bytes\":%" PRIu64 ",\"recv_bytes\":%" PRIu64
+                          ",\"sent_rate\":%.1f"
+                          ",\"recv_rate\":%.1f,\"sent_packets\":%" PRIu64
+                          ",\"recv_packets\":%" PRIu64 ",\"connections\":%zu}",
+                          r->sent_bytes, r->recv_bytes, r->sent_rate, r->recv_rate, r->sent_packets,
+                          r->recv_packets, r->conn_count);
     }
-    put(&j, "]}");
+    fk__strbuf_printf(&j, "]}");
     if (j.overflow)
         return fk__error(FK_ENOSPACE, "rank json: %zu bytes are not enough", size);
     return (int)j.len;
