@@ -8,21 +8,23 @@
 # Input: bench_collect_send (RECORDS IPFIX records, 30 per message) over
 # loopback UDP; the rows that arrived are exported back with
 # `SELECT ... FORMAT RowBinary` and posted again by curl into a second table.
-# Environment: ROOT, BUILD_DIR, BENCH_TMP; CLICKHOUSE_BENCH_RECORDS (default 300000).
+# Environment: ROOT, BUILD_DIR, BENCH_TMP; CLICKHOUSE_BENCH_RECORDS (default 1000000).
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
-RECORDS=${CLICKHOUSE_BENCH_RECORDS:-300000}
+RECORDS=${CLICKHOUSE_BENCH_RECORDS:-1000000}
 send=$BUILD_DIR/bench/bench_collect_send
 fk=$BUILD_DIR/cli/flowkit-collect/flowkit-collect
 [ -x "$send" ] && [ -x "$fk" ] || { echo "clickhouse  SKIPPED (not built)"; exit 0; }
 command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ] \
     || { echo "clickhouse  SKIPPED (clickhouse-server not installed)"; exit 0; }
-CH=$BENCH_TMP/ch
+CH=$(mktemp -d "$BENCH_TMP/ch.XXXXXX")
 PORT=$((21000 + $$ % 1000 * 3))
 "$ROOT/scripts/clickhouse" start "$CH" "$PORT" >/dev/null || { echo "clickhouse  FAILED (server)"; exit 1; }
 trap '"$ROOT/scripts/clickhouse" stop "$CH"' EXIT
 chq() { curl -sS "http://127.0.0.1:$PORT/" --data-binary "$1"; }
 now() { date +%s.%N; }
+chq 'DROP TABLE IF EXISTS bench.fk' >/dev/null
+chq 'DROP TABLE IF EXISTS bench.ceiling' >/dev/null
 
 "$fk" -l udp://127.0.0.1:0 --duration 300 \
     -o "clickhouse://127.0.0.1:$PORT/bench.fk?flush_ms=200&batch_rows=100000" \
