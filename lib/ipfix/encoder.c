@@ -28,6 +28,7 @@ typedef struct enc_tmpl {
     enc_step *steps; /* compiled once: fields fed by add_flow, in record order */
     uint16_t nsteps;
     uint16_t covered; /* fields written by fill_flow's straight-line part */
+    int unique_ids;   /* no element twice: a field found by position is the first match */
 } enc_tmpl;
 
 typedef struct dom_seq {
@@ -58,6 +59,7 @@ struct fk_ipfix_encoder {
     uint32_t set_min_rec; /* smallest record of the open set, for padding */
     /* open record */
     enc_tmpl *rec;
+    uint16_t next_field; /* set_* calls usually follow the template's order */
     uint8_t fixed[MAX_MSG];
     uint32_t *vl_off; /* per field: offset in pool */
     uint32_t *vl_len; /* per field: length, for varlen fields */
@@ -231,6 +233,15 @@ int fk_ipfix_encoder_add_template(fk_ipfix_encoder *e, uint16_t template_id,
         st->len = (uint8_t)fields[i].length;
         st->op = op;
     }
+    nt.unique_ids = 1;
+    for (uint16_t i = 0; i < count && nt.unique_ids; i++)
+        for (uint16_t j = 0; j < i; j++) {
+            const fk__plan_field *a = &nt.t->plan->fields[i], *b = &nt.t->plan->fields[j];
+            if (a->id == b->id && a->pen == b->pen && a->v9_scope == b->v9_scope) {
+                nt.unique_ids = 0;
+                break;
+            }
+        }
     if (count > e->vl_cap) {
         uint32_t *a = fk__reallocarray(e->vl_off, count, sizeof *a);
         if (a)
@@ -417,6 +428,7 @@ int fk_ipfix_encoder_record_begin(fk_ipfix_encoder *e, uint16_t template_id)
     if (!et)
         return fk__error(FK_ENOTEMPLATE, "ipfix encoder: no template %u", (unsigned)template_id);
     e->rec = et;
+    e->next_field = 0;
     memset(e->fixed, 0, et->fix_len);
     if (et->has_varlen) {
         memset(e->vl_len, 0, et->t->count * sizeof *e->vl_len);
@@ -429,10 +441,22 @@ static int field_index(fk_ipfix_encoder *e, uint32_t pen, uint16_t id)
 {
     if (!e || !e->rec)
         return fk__error(FK_ESTATE, "ipfix encoder: no open record");
-    int i = fk_template_find_field(e->rec->t, pen, id);
+    /* The field after the last one set is tried first; with no element
+     * twice in the template it is also the one the search would find. */
+    const fk_template *t = e->rec->t;
+    uint16_t h = e->next_field;
+    if (e->rec->unique_ids && h < t->count) {
+        const fk__plan_field *f = &t->plan->fields[h];
+        if (f->id == (id & 0x7fffu) && f->pen == pen && !f->v9_scope) {
+            e->next_field = (uint16_t)(h + 1);
+            return h;
+        }
+    }
+    int i = fk_template_find_field(t, pen, id);
     if (i < 0)
         return fk__error(FK_ENOTFOUND, "ipfix encoder: template %u has no element %u/%u",
-                         (unsigned)e->rec->t->id, (unsigned)pen, (unsigned)id);
+                         (unsigned)t->id, (unsigned)pen, (unsigned)id);
+    e->next_field = (uint16_t)(i + 1);
     return i;
 }
 

@@ -46,13 +46,27 @@ wait_for() {
 }
 lines_are() { [ -f "$1" ] && [ "$(wc -l <"$1")" -eq "$2" ]; }
 
+# port_line: the complete "listening on" line (read skips a final line that
+# is still being written, without its newline); sets P to its port.
+port_line() {
+    local l
+    [ -f "$T/err" ] || return 1
+    while IFS= read -r l; do
+        case $l in
+        *"listening on udp://127.0.0.1:"[0-9]*) P=${l##*:}; return 0 ;;
+        esac
+    done <"$T/err"
+    return 1
+}
 # wait_port: the bound port printed on stderr.
 wait_port() {
-    wait_for 30 grep -q 'listening on udp://127.0.0.1:[0-9]*' "$T/err" || return 1
-    grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | head -1 | sed 's/.*://'
+    P=
+    wait_for 30 port_line || return 1
+    echo "$P"
 }
 
 # 1. --count: two records, then exit 0 by itself.
+rm -f "$T/err" # wait_port must not read an earlier run's line
 timeout 60 "$B" -l udp://127.0.0.1:0 --count 2 >"$T/out" 2>"$T/err" &
 PID=$!
 PORT=$(wait_port) || fail "no listening line"
@@ -73,6 +87,7 @@ el=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 awk -v e="$el" 'BEGIN { exit !(e >= 0.9) }' || fail "--duration 1 ended after ${el}s"
 
 # 3. csv + jsonl files, SIGHUP reopen, sequence gap in --stats, SIGTERM flush.
+rm -f "$T/err"
 timeout 120 "$B" -l udp://127.0.0.1:0 -o "csv:$T/f.csv" -o "jsonl:$T/f.jsonl" --stats 1 \
     >"$T/out" 2>"$T/err" &
 PID=$!

@@ -1457,10 +1457,57 @@ static void allocation_failures(void **state)
     assert_true(saw_enomem);
 }
 
+/* set_* finds a field by element whatever the order of the calls; with an
+ * element twice in a template, the first occurrence is the one set. */
+static void encoder_set_order_and_duplicates(void **state)
+{
+    (void)state;
+    fk_ipfix_encoder *e = NULL;
+    assert_int_equal(fk_ipfix_encoder_create(&e, NULL), 0);
+    const fk_field_spec f[] = {{0, 7, 2, 0}, {0, 11, 2, 0}, {0, 4, 1, 0}};
+    const fk_field_spec d[] = {{0, 7, 2, 0}, {0, 4, 1, 0}, {0, 7, 2, 0}};
+    assert_int_equal(fk_ipfix_encoder_add_template(e, 256, f, 3, 0), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(e, 257, d, 3, 0), 0);
+    uint8_t a[200], b[200], c[200];
+    size_t la = 0, lb = 0, lc = 0;
+    /* in template order */
+    assert_int_equal(fk_ipfix_encoder_begin(e, a, sizeof a, 1, 100), 0);
+    assert_int_equal(fk_ipfix_encoder_record_begin(e, 256), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 7, 1000), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 11, 2000), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 4, 17), 0);
+    assert_int_equal(fk_ipfix_encoder_record_end(e), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(e, &la), 0);
+    /* reversed, with a repeat */
+    assert_int_equal(fk_ipfix_encoder_begin(e, b, sizeof b, 2, 100), 0);
+    assert_int_equal(fk_ipfix_encoder_record_begin(e, 256), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 4, 17), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 11, 9), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 7, 1000), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 11, 2000), 0);
+    assert_int_equal(fk_ipfix_encoder_record_end(e), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(e, &lb), 0);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a + 16, b + 16, la - 16); /* sets equal; headers differ by domain */
+    /* duplicate element: both sets of 7 land in the first field */
+    assert_int_equal(fk_ipfix_encoder_begin(e, c, sizeof c, 3, 100), 0);
+    assert_int_equal(fk_ipfix_encoder_record_begin(e, 257), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 7, 1), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 4, 6), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(e, 0, 7, 0x0102), 0);
+    assert_int_equal(fk_ipfix_encoder_record_end(e), 0);
+    assert_int_equal(fk_ipfix_encoder_finish(e, &lc), 0);
+    static const uint8_t rec[] = {0x01, 0x01, 0x00, 0x09, 0x01, 0x02, 0x06, 0x00, 0x00};
+    assert_int_equal(lc, 16 + sizeof rec);
+    assert_memory_equal(c + 16, rec, sizeof rec);
+    fk_ipfix_encoder_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(registry_lookups),
+        cmocka_unit_test(encoder_set_order_and_duplicates),
         cmocka_unit_test(registry_enterprise),
         cmocka_unit_test(decode_golden_a2),
         cmocka_unit_test(encode_golden_a2),
