@@ -11,6 +11,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -108,9 +109,11 @@ int fk__sockdiag_parse(const uint8_t *buf, size_t len, int proto, fk__sock_cb cb
                 return fk__error(FK_ETRUNCATED, "sock_diag: short NLMSG_ERROR");
             memcpy(&e.error, payload, sizeof e.error);
             if (e.error != 0) {
+                /* The kernel sends -errno; a hostile reply may send anything. */
+                int err = e.error > 0 ? e.error : e.error == INT_MIN ? INT_MAX : -e.error;
                 if (nl_errno)
-                    *nl_errno = -e.error;
-                return fk__error_set(FK_ENETLINK, -e.error, "sock_diag: kernel error %d", -e.error);
+                    *nl_errno = err;
+                return fk__error_set(FK_ENETLINK, err, "sock_diag: kernel error %d", err);
             }
             if (done) /* an ACK */
                 *done = true;
