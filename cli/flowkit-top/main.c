@@ -26,9 +26,9 @@ enum {
     MAX_PIDS = 64
 };
 
-static const char *const param_names[] = {
-    "queue_size",    "workers",         "pcap_store",  "cpu_limit",
-    "sync_interval", "history_seconds", "buffer_size", NULL};
+static const char *const param_names[] = {"queue_size",  "workers",       "pcap_store",
+                                          "cpu_limit",   "sync_interval", "history_seconds",
+                                          "buffer_size", "snaplen",       NULL};
 
 typedef enum view { VIEW_CURSES, VIEW_TRACE, VIEW_JSON } view;
 /* Units of the curses view, cycled by 'm' (nethogs' order). */
