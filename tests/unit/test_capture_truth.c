@@ -68,32 +68,6 @@ static void on_event(void *user, const fk_capture_event *ev)
     }
 }
 
-/* Minimal reading of the generator's flat JSON lines. */
-static const char *jfind(const char *line, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        fail_msg("truth line lacks \"%s\": %s", key, line);
-    return p + strlen(pat);
-}
-
-static int64_t jint(const char *line, const char *key)
-{
-    return strtoll(jfind(line, key), NULL, 10);
-}
-
-static void jstr(const char *line, const char *key, char *buf, size_t size)
-{
-    const char *p = jfind(line, key) + 1;
-    size_t n = strcspn(p, "\"");
-    if (n >= size)
-        n = size - 1;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-}
-
 static int cmp_rec(const void *a, const void *b)
 {
     return strcmp(((const rec *)a)->text, ((const rec *)b)->text);
@@ -112,33 +86,36 @@ static void read_truth(const char *path, truth *t)
     memset(t, 0, sizeof *t);
     while (fgets(line, sizeof line, f)) {
         if (strstr(line, "\"type\":\"flow\"")) {
-            jstr(line, "src_addr", a, sizeof a);
-            jstr(line, "dst_addr", b, sizeof b);
+            fk_test_json_str(line, "src_addr", a, sizeof a);
+            fk_test_json_str(line, "dst_addr", b, sizeof b);
             snprintf(text, sizeof text,
                      "%s|%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64
                      "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64
                      "|%" PRId64,
-                     a, b, jint(line, "src_port"), jint(line, "dst_port"), jint(line, "proto"),
-                     jint(line, "vlan"), jint(line, "bytes"), jint(line, "packets"),
-                     jint(line, "rev_bytes"), jint(line, "rev_packets"), jint(line, "start_ns"),
-                     jint(line, "end_ns"), jint(line, "tcp_flags"), jint(line, "rev_tcp_flags"),
-                     jint(line, "end_reason"));
+                     a, b, fk_test_json_int(line, "src_port"), fk_test_json_int(line, "dst_port"),
+                     fk_test_json_int(line, "proto"), fk_test_json_int(line, "vlan"),
+                     fk_test_json_int(line, "bytes"), fk_test_json_int(line, "packets"),
+                     fk_test_json_int(line, "rev_bytes"), fk_test_json_int(line, "rev_packets"),
+                     fk_test_json_int(line, "start_ns"), fk_test_json_int(line, "end_ns"),
+                     fk_test_json_int(line, "tcp_flags"), fk_test_json_int(line, "rev_tcp_flags"),
+                     fk_test_json_int(line, "end_reason"));
             push(&t->g.flows, &t->g.nflows, &t->g.cap_flows, text);
         } else if (strstr(line, "\"type\":\"event\"")) {
             char kind[8];
-            jstr(line, "event", kind, sizeof kind);
-            jstr(line, "src_addr", a, sizeof a);
-            jstr(line, "dst_addr", b, sizeof b);
+            fk_test_json_str(line, "event", kind, sizeof kind);
+            fk_test_json_str(line, "src_addr", a, sizeof a);
+            fk_test_json_str(line, "dst_addr", b, sizeof b);
             snprintf(text, sizeof text,
                      "%" PRId64 "|%s|%s|%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64,
-                     jint(line, "time_ns"), kind, a, b, jint(line, "src_port"),
-                     jint(line, "dst_port"), jint(line, "proto"), jint(line, "vlan"));
+                     fk_test_json_int(line, "time_ns"), kind, a, b,
+                     fk_test_json_int(line, "src_port"), fk_test_json_int(line, "dst_port"),
+                     fk_test_json_int(line, "proto"), fk_test_json_int(line, "vlan"));
             push(&t->g.events, &t->g.nevents, &t->g.cap_events, text);
         } else if (strstr(line, "\"type\":\"summary\"")) {
-            t->packets = jint(line, "packets");
-            t->non_ip = jint(line, "non_ip");
-            t->flows = jint(line, "flows");
-            t->events = jint(line, "events");
+            t->packets = fk_test_json_int(line, "packets");
+            t->non_ip = fk_test_json_int(line, "non_ip");
+            t->flows = fk_test_json_int(line, "flows");
+            t->events = fk_test_json_int(line, "events");
         }
     }
     fclose(f);

@@ -62,34 +62,6 @@ static void on_event(void *ctx, const fk_session_event *e)
     x->ev[x->nev++] = *e;
 }
 
-/* Minimal JSON-lines field access for the generator's flat objects. */
-static const char *jfind(const char *line, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        fail_msg("truth line lacks \"%s\": %s", key, line);
-    return p + strlen(pat);
-}
-
-static int64_t jint(const char *line, const char *key)
-{
-    return strtoll(jfind(line, key), NULL, 10);
-}
-
-static void jstr(const char *line, const char *key, char *buf, size_t size)
-{
-    const char *p = jfind(line, key);
-    assert_int_equal(*p, '"');
-    p++;
-    size_t n = 0;
-    while (p[n] && p[n] != '"' && n + 1 < size)
-        n++;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-}
-
 static int cmp_flow(const void *a, const void *b)
 {
     return strcmp(((const out_flow *)a)->key, ((const out_flow *)b)->key);
@@ -100,7 +72,7 @@ static void check_flow(const out_flow *o, const char *line)
     const fk_flow *f = &o->r.flow;
 #define EQ(val_, name_)                                                                            \
     do {                                                                                           \
-        int64_t want_ = jint(line, name_);                                                         \
+        int64_t want_ = fk_test_json_int(line, name_);                                             \
         if ((int64_t)(val_) != want_)                                                              \
             fail_msg("flow %s: %s = %" PRId64 ", truth %" PRId64, o->key, name_, (int64_t)(val_),  \
                      want_);                                                                       \
@@ -124,15 +96,16 @@ static void check_flow(const out_flow *o, const char *line)
 static void check_event(const fk_session_event *e, const char *line, size_t idx)
 {
     char kind[16], a[64], b[64], src[FK_ADDR_STRLEN], dst[FK_ADDR_STRLEN];
-    jstr(line, "event", kind, sizeof kind);
-    jstr(line, "src_addr", a, sizeof a);
-    jstr(line, "dst_addr", b, sizeof b);
+    fk_test_json_str(line, "event", kind, sizeof kind);
+    fk_test_json_str(line, "src_addr", a, sizeof a);
+    fk_test_json_str(line, "dst_addr", b, sizeof b);
     fk_addr_format(&e->src, src, sizeof src);
     fk_addr_format(&e->dst, dst, sizeof dst);
-    if (strcmp(kind, fk_session_kind_name(e->kind)) || jint(line, "time_ns") != e->time_ns ||
-        strcmp(a, src) || strcmp(b, dst) || jint(line, "src_port") != e->src_port ||
-        jint(line, "dst_port") != e->dst_port || jint(line, "proto") != e->proto ||
-        jint(line, "vlan") != e->vlan)
+    if (strcmp(kind, fk_session_kind_name(e->kind)) ||
+        fk_test_json_int(line, "time_ns") != e->time_ns || strcmp(a, src) || strcmp(b, dst) ||
+        fk_test_json_int(line, "src_port") != e->src_port ||
+        fk_test_json_int(line, "dst_port") != e->dst_port ||
+        fk_test_json_int(line, "proto") != e->proto || fk_test_json_int(line, "vlan") != e->vlan)
         fail_msg("event %zu differs: got %s %" PRId64 " %s:%u > %s:%u vlan %u; truth %s", idx,
                  fk_session_kind_name(e->kind), e->time_ns, src, e->src_port, dst, e->dst_port,
                  e->vlan, line);
@@ -220,7 +193,7 @@ static void run_case(const gen_opts *go, unsigned decode_flags, int use_batch)
     qsort(x.flows, x.nflows, sizeof *x.flows, cmp_flow);
     while (fgets(line, sizeof line, in)) {
         char type[16];
-        jstr(line, "type", type, sizeof type);
+        fk_test_json_str(line, "type", type, sizeof type);
         if (strcmp(type, "event") == 0) {
             if (nev >= x.nev)
                 fail_msg("missing event %zu: %s", nev, line);
@@ -228,27 +201,29 @@ static void run_case(const gen_opts *go, unsigned decode_flags, int use_batch)
             nev++;
         } else if (strcmp(type, "flow") == 0) {
             char a[64], b[64];
-            jstr(line, "src_addr", a, sizeof a);
-            jstr(line, "dst_addr", b, sizeof b);
+            fk_test_json_str(line, "src_addr", a, sizeof a);
+            fk_test_json_str(line, "dst_addr", b, sizeof b);
             out_flow key;
             snprintf(key.key, sizeof key.key, "%s|%s|%u|%u|%u|%u", a, b,
-                     (unsigned)jint(line, "src_port"), (unsigned)jint(line, "dst_port"),
-                     (unsigned)jint(line, "proto"), (unsigned)jint(line, "vlan"));
+                     (unsigned)fk_test_json_int(line, "src_port"),
+                     (unsigned)fk_test_json_int(line, "dst_port"),
+                     (unsigned)fk_test_json_int(line, "proto"),
+                     (unsigned)fk_test_json_int(line, "vlan"));
             out_flow *o = bsearch(&key, x.flows, x.nflows, sizeof *x.flows, cmp_flow);
             if (!o)
                 fail_msg("no record for truth flow %s", key.key);
             check_flow(o, line);
-            reasons[jint(line, "end_reason") % 6]++;
+            reasons[fk_test_json_int(line, "end_reason") % 6]++;
             nflow++;
         } else {
             assert_string_equal(type, "summary");
             saw_summary = 1;
-            assert_int_equal(jint(line, "packets"), x.frames);
-            assert_int_equal(jint(line, "ip_packets"), x.status[FK__PKT_OK]);
-            assert_int_equal(jint(line, "non_ip"), x.status[FK__PKT_NOT_IP]);
-            assert_int_equal(jint(line, "events"), x.nev);
-            assert_int_equal(jint(line, "flows"), x.nflows);
-            assert_int_equal(jint(line, "bytes"), st.bytes);
+            assert_int_equal(fk_test_json_int(line, "packets"), x.frames);
+            assert_int_equal(fk_test_json_int(line, "ip_packets"), x.status[FK__PKT_OK]);
+            assert_int_equal(fk_test_json_int(line, "non_ip"), x.status[FK__PKT_NOT_IP]);
+            assert_int_equal(fk_test_json_int(line, "events"), x.nev);
+            assert_int_equal(fk_test_json_int(line, "flows"), x.nflows);
+            assert_int_equal(fk_test_json_int(line, "bytes"), st.bytes);
         }
     }
     fclose(in);

@@ -3,6 +3,7 @@
 #include <flowkit/alloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A counting allocator that can fail on demand. Each block carries a header
  * so that live blocks can be counted. */
@@ -91,4 +92,31 @@ uint8_t *fk_test_read_file(const char *path, size_t *len)
     if (buf)
         *len = (size_t)n;
     return buf;
+}
+
+const char *fk_test_json_find(const char *line, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        fail_msg("truth line lacks \"%s\": %s", key, line);
+    return p + strlen(pat);
+}
+
+int64_t fk_test_json_int(const char *line, const char *key)
+{
+    return strtoll(fk_test_json_find(line, key), NULL, 10);
+}
+
+void fk_test_json_str(const char *line, const char *key, char *buf, size_t size)
+{
+    const char *p = fk_test_json_find(line, key);
+    assert_int_equal(*p, '"');
+    p++;
+    size_t n = 0;
+    while (p[n] && p[n] != '"' && n + 1 < size)
+        n++;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
 }

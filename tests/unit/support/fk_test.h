@@ -21,4 +21,11 @@ long fk_test_alloc_live(void);
 /* Read a whole file into a malloc'd buffer; returns NULL if missing. */
 uint8_t *fk_test_read_file(const char *path, size_t *len);
 
+/* Field access on one flat JSON object per line (the pcap generator's ground
+ * truth): the text after "key":, the integer there, or the string there
+ * (copied into buf, cut to size - 1). A missing key fails the test. */
+const char *fk_test_json_find(const char *line, const char *key);
+int64_t fk_test_json_int(const char *line, const char *key);
+void fk_test_json_str(const char *line, const char *key, char *buf, size_t size);
+
 #endif
