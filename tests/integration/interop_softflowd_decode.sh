@@ -7,34 +7,9 @@
 # Skips (77) when softflowd, tshark or Debian's python3 are missing.
 set -uo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOOL="${FLOWKIT_BUILD_DIR:-}/cli/flowkit-ipfix/flowkit-ipfix"
-PY=/usr/bin/python3
-for t in softflowd tshark "$PY"; do
-    if ! command -v "$t" >/dev/null; then
-        echo "SKIP: $t is not installed"
-        exit 77
-    fi
-done
-[ -x "$TOOL" ] || {
-    echo "FAIL: $TOOL not built"
-    exit 1
-}
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fk-softflowd.$$.XXXXXX")
-RECV_PID=""
-SFD_PID=""
-cleanup() {
-    [ -n "$SFD_PID" ] && kill "$SFD_PID" 2>/dev/null
-    [ -n "$RECV_PID" ] && kill "$RECV_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$PY" "$HERE/nf_pcap_tools.py" gen "$WORK/in.pcap" "$WORK/truth.json" || {
-    echo "FAIL: traffic generator"
-    exit 1
-}
+# shellcheck source=nf_decode_common.bash
+source "$(dirname "$0")/nf_decode_common.bash"
+nf_decode_setup softflowd
 
 failed=0 passed=0 skipped=0
 for v in 5 9 10; do
@@ -55,10 +30,10 @@ for v in 5 9 10; do
     if [ $v = 5 ]; then opts=(-a); else opts=(-A milli); fi
     timeout 30 softflowd -d -r "$WORK/in.pcap" -n "127.0.0.1:$port" -v $v "${opts[@]}" \
         >"$WORK/sfd$v.log" 2>&1 &
-    SFD_PID=$!
-    wait "$SFD_PID"
+    PEER_PID=$!
+    wait "$PEER_PID"
     rc=$?
-    SFD_PID=""
+    PEER_PID=""
     touch "$WORK/stop"
     wait "$RECV_PID"
     RECV_PID=""
