@@ -23,7 +23,10 @@ enum {
     OPT_TOTAL,
     PARAM_BASE = 2000,
     NPARAM_OPTS = 9,
-    MAX_PIDS = 64
+    MAX_PIDS = 64,
+    /* Headers are all attribution needs; small frames also keep libpcap's
+     * immediate-mode ring (one frame slot per snaplen) from overflowing. */
+    TOP_SNAPLEN = 256
 };
 
 static const char *const param_names[] = {"queue_size",  "workers",       "pcap_store",
@@ -91,12 +94,23 @@ static void usage(const fk_param_info *t, size_t n)
            "      --limit N  show at most N rows\n"
            "      --mem-limit BYTES  cgroup memory limit for this process\n",
            fkcli_prog());
-    fkcli_param_help(stdout, t, n, param_names);
+    /* The table's defaults, but flowkit-top's own snaplen. */
+    fk_param_info *mine = malloc(n * sizeof *mine);
+    if (!mine)
+        fkcli_fail("out of memory");
+    memcpy(mine, t, n * sizeof *mine);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(mine[i].name, "snaplen"))
+            mine[i].default_int = TOP_SNAPLEN;
+    fkcli_param_help(stdout, mine, n, param_names);
+    free(mine);
     printf("  -h, --help     this help\n"
            "  -V, --version  version\n"
            "\n"
            "Keys (curses view): q quit, s sort by sent, r sort by received, m cycle units\n"
            "(KB/s, KB, B, MB).\n"
+           "DEV: the device that carried most of a process's bytes, with a \"+\" when it\n"
+           "also used others (--json lists them all in \"devs\").\n"
            "Trace mode prints \"Refreshing:\" then one line per process:\n"
            "  PROGRAM/PID/UID<TAB>SENT<TAB>RECEIVED   (KB/s over the refresh, or bytes with -v)\n"
            "Unattributed traffic: rows \"unknown TCP\" / \"unknown UDP\" with pid 0.\n");
@@ -206,16 +220,29 @@ static const char *unit_name(units u)
     return names[u];
 }
 
-/* 80 columns: 7 + 1 + 8 + 1 + 30 + 1 + 6 + 1 + 10 + 1 + 10 = 76. */
-#define ROW_FMT "%7s %-8.8s %-30.30s %-6.6s %10s %10s"
+/* 80 columns: 7 + 1 + 8 + 1 + 28 + 1 + 10 + 1 + 10 + 1 + 10 = 78. */
+#define ROW_FMT "%7s %-8.8s %-28.28s %-10.10s %10s %10s"
+#define DEV_WIDTH 10
+
+/* The DEV column: the device with most bytes, "+" when there are others
+ * (kept visible when the name is cut); "?" when no device is known. */
+static const char *dev_label(char *buf, size_t size, const fk_rank_row *r)
+{
+    const char *d = r->dev && r->dev[0] ? r->dev : "?";
+    if (r->dev_count > 1)
+        snprintf(buf, size, "%.*s+", DEV_WIDTH - 1, d);
+    else
+        snprintf(buf, size, "%s", d);
+    return buf;
+}
 
 static void draw_curses(const top *t, const fk_rank_snapshot *s)
 {
     erase();
     int rows = getmaxy(stdscr);
-    mvprintw(0, 0, "flowkit-top  sort: %s  units: %s  refresh %.1fs",
-             t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received", unit_name(t->units),
-             t->delay);
+    mvprintw(0, 0, "flowkit-top  sort: %s  units: %s  refresh %.1fs  on: %.12s",
+             t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received", unit_name(t->units), t->delay,
+             t->devname);
     mvprintw(1, 0, "keys: q quit, s sort by sent, r sort by received, m units");
     attron(A_REVERSE);
     mvprintw(2, 0, ROW_FMT, "PID", "USER", "PROGRAM", "DEV", "SENT", "RECEIVED");
@@ -235,11 +262,12 @@ static void draw_curses(const top *t, const fk_rank_snapshot *s)
         br += r->recv_bytes;
         if (line >= rows - 1)
             continue;
-        char a[32], b[32], pid[16];
+        char a[32], b[32], pid[16], dev[32];
         fmt_amount(a, sizeof a, t->units, r->sent_rate, r->sent_bytes);
         fmt_amount(b, sizeof b, t->units, r->recv_rate, r->recv_bytes);
         snprintf(pid, sizeof pid, "%" PRIu32, r->pid);
-        mvprintw(line++, 0, ROW_FMT, pid, r->pid ? r->user : "", program(t, r), t->devname, a, b);
+        mvprintw(line++, 0, ROW_FMT, pid, r->pid ? r->user : "", program(t, r),
+                 dev_label(dev, sizeof dev, r), a, b);
     }
     char a[32], b[32];
     fmt_amount(a, sizeof a, t->units, ts, bs);
@@ -360,9 +388,7 @@ int main(int argc, char **argv)
     size_t nparams;
     const fk_param_info *table = fk_capture_params(&nparams);
     fkcli_setters setters = {t.cap, set_int, set_double, set_str};
-    /* Headers are all attribution needs; small frames also keep libpcap's
-     * immediate-mode ring (one frame slot per snaplen) from overflowing. */
-    if (fk_capture_set_int(t.cap, FK_CAP_SNAPLEN, 256) != 0)
+    if (fk_capture_set_int(t.cap, FK_CAP_SNAPLEN, TOP_SNAPLEN) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "snaplen");
 
     static const struct option fixed[] = {
@@ -474,10 +500,10 @@ int main(int argc, char **argv)
         if (i == optind)
             snprintf(t.devname, sizeof t.devname, "%s", argv[i]);
         else
-            snprintf(t.devname, sizeof t.devname, "*");
+            snprintf(t.devname, sizeof t.devname, "%d devices", argc - optind);
     }
     if (!t.devname[0])
-        snprintf(t.devname, sizeof t.devname, "*");
+        snprintf(t.devname, sizeof t.devname, "all up");
     if (fk_capture_set_int(t.cap, FK_CAP_ATTRIBUTION, 1) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "attribution");
     int64_t hist = 60;

@@ -1,5 +1,6 @@
 #include "proc/attrib.h"
 
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -193,6 +194,12 @@ static const snode *stable_get_wild(const stable *t, const tkey *k)
 
 /* ---- rows and connections ------------------------------------------------------ */
 
+/* Bytes of a row through one device (interface index). */
+typedef struct rowdev {
+    uint32_t ifindex;
+    uint64_t sent, recv;
+} rowdev;
+
 typedef struct row {
     uint32_t pid;
     uint32_t uid;
@@ -201,6 +208,8 @@ typedef struct row {
     char *user, *exe, *cmdline, *cgroup;
     uint64_t sent_bytes, recv_bytes, sent_packets, recv_packets;
     fk__ring ring;
+    rowdev *devs;
+    size_t ndevs, capdevs;
     long out_index; /* scratch for rank */
 } row;
 
@@ -213,6 +222,7 @@ typedef struct conn {
     int64_t retry_ns;
     uint64_t sent_bytes, recv_bytes, sent_packets, recv_packets;
     int64_t first_ns, last_ns;
+    uint32_t ifindex; /* device of its first packet; its bytes count there */
 } conn;
 
 typedef struct bucket_rate {
@@ -231,8 +241,17 @@ typedef struct frag_slot {
     uint8_t proto, used;
 } frag_slot;
 
+/* Interface names, learnt when an index is first seen (an interface that
+ * goes away keeps its name in the rank). */
+typedef struct ifname {
+    uint32_t ifindex;
+    char name[FK_RANK_DEV_NAME_MAX];
+} ifname;
+
 struct fk__attrib {
     pthread_mutex_t lock;
+    ifname *ifnames;
+    size_t n_ifnames, cap_ifnames;
     frag_slot frags[FRAG_SLOTS];
     fk__attrib_config cfg;
     char *proc_root;
@@ -306,7 +325,63 @@ static void row_free(row *r)
     fk__free(r->cmdline);
     fk__free(r->cgroup);
     fk__ring_free(&r->ring);
+    fk__free(r->devs);
     fk__free(r);
+}
+
+/* Count bytes of a row on a device (0 = unknown device: not counted). */
+static void row_dev_add(row *r, uint32_t ifindex, int64_t sent, int64_t recv)
+{
+    if (!ifindex)
+        return;
+    size_t i = 0;
+    while (i < r->ndevs && r->devs[i].ifindex != ifindex)
+        i++;
+    if (i == r->ndevs) {
+        if (r->ndevs == r->capdevs) {
+            size_t nc = r->capdevs ? r->capdevs * 2 : 2;
+            rowdev *n = fk__reallocarray(r->devs, nc, sizeof *n);
+            if (!n)
+                return; /* the totals stay right; only the device split loses these */
+            r->devs = n;
+            r->capdevs = nc;
+        }
+        r->devs[r->ndevs++] = (rowdev){.ifindex = ifindex};
+    }
+    r->devs[i].sent += (uint64_t)sent;
+    r->devs[i].recv += (uint64_t)recv;
+}
+
+/* With the lock held: remember the name of an interface index. */
+static void learn_ifname(fk__attrib *a, uint32_t ifindex)
+{
+    if (!ifindex)
+        return;
+    for (size_t i = 0; i < a->n_ifnames; i++)
+        if (a->ifnames[i].ifindex == ifindex)
+            return;
+    if (a->n_ifnames == a->cap_ifnames) {
+        size_t nc = a->cap_ifnames ? a->cap_ifnames * 2 : 8;
+        ifname *n = fk__reallocarray(a->ifnames, nc, sizeof *n);
+        if (!n)
+            return;
+        a->ifnames = n;
+        a->cap_ifnames = nc;
+    }
+    ifname *e = &a->ifnames[a->n_ifnames++];
+    memset(e, 0, sizeof *e);
+    e->ifindex = ifindex;
+    char buf[IF_NAMESIZE > FK_RANK_DEV_NAME_MAX ? IF_NAMESIZE : FK_RANK_DEV_NAME_MAX] = "";
+    if (if_indextoname(ifindex, buf))
+        snprintf(e->name, sizeof e->name, "%s", buf);
+}
+
+static const char *ifname_of(const fk__attrib *a, uint32_t ifindex)
+{
+    for (size_t i = 0; ifindex && i < a->n_ifnames; i++)
+        if (a->ifnames[i].ifindex == ifindex)
+            return a->ifnames[i].name;
+    return "";
 }
 
 static row *row_get(fk__attrib *a, uint32_t pid, uint8_t proto)
@@ -682,6 +757,7 @@ void fk__attrib_destroy(fk__attrib *a)
     for (size_t i = 0; i < a->n_rows; i++)
         row_free(a->row_list[i]);
     fk__free(a->row_list);
+    fk__free(a->ifnames);
     fk__u64map_free(&a->rows);
     stable_free(&a->socks);
     fk__pidindex_destroy(a->index);
@@ -751,6 +827,8 @@ static void move_counts(conn *c, row *from, row *to)
     to->recv_bytes += c->recv_bytes;
     to->sent_packets += c->sent_packets;
     to->recv_packets += c->recv_packets;
+    row_dev_add(from, c->ifindex, -(int64_t)c->sent_bytes, -(int64_t)c->recv_bytes);
+    row_dev_add(to, c->ifindex, (int64_t)c->sent_bytes, (int64_t)c->recv_bytes);
 }
 
 /* The process holding a socket inode: the index, what the watcher learnt
@@ -880,6 +958,8 @@ static row *account(fk__attrib *a, const tkey *k, bool sent, const fk__attrib_pk
         if (!c)
             return NULL;
         c->first_ns = p->ts_ns;
+        c->ifindex = p->ifindex;
+        learn_ifname(a, p->ifindex);
         resolve(a, c, p->ts_ns);
     } else if (!c->resolved && p->ts_ns >= c->retry_ns) {
         resolve(a, c, p->ts_ns);
@@ -901,12 +981,14 @@ static row *account(fk__attrib *a, const tkey *k, bool sent, const fk__attrib_pk
         r->sent_bytes += len;
         r->sent_packets++;
         fk__ring_add(&r->ring, sec, len, 0);
+        row_dev_add(r, c->ifindex, (int64_t)len, 0);
     } else {
         c->recv_bytes += len;
         c->recv_packets++;
         r->recv_bytes += len;
         r->recv_packets++;
         fk__ring_add(&r->ring, sec, 0, len);
+        row_dev_add(r, c->ifindex, 0, (int64_t)len);
     }
     c->last_ns = p->ts_ns;
     if (r->pid)
@@ -1235,6 +1317,37 @@ int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_so
         o->recv_rate = items[i].recv_rate;
         o->sent_ewma = r->ring.sent_ewma;
         o->recv_ewma = r->ring.recv_ewma;
+        o->dev = "";
+        if (r->ndevs) {
+            fk_rank_dev *d = fk__calloc(r->ndevs, sizeof *d);
+            if (!d) {
+                rc = fk__error(FK_ENOMEM, "rank: out of memory");
+                goto done;
+            }
+            size_t nd = 0;
+            for (size_t j = 0; j < r->ndevs; j++) {
+                if (!r->devs[j].sent && !r->devs[j].recv)
+                    continue; /* its connections moved to another row */
+                /* Most bytes first (insertion; a row has few devices). */
+                fk_rank_dev x = {.ifindex = r->devs[j].ifindex,
+                                 .sent_bytes = r->devs[j].sent,
+                                 .recv_bytes = r->devs[j].recv};
+                snprintf(x.name, sizeof x.name, "%s", ifname_of(a, x.ifindex));
+                size_t k = nd++;
+                while (k > 0 &&
+                       (d[k - 1].sent_bytes + d[k - 1].recv_bytes < x.sent_bytes + x.recv_bytes ||
+                        (d[k - 1].sent_bytes + d[k - 1].recv_bytes == x.sent_bytes + x.recv_bytes &&
+                         d[k - 1].ifindex > x.ifindex))) {
+                    d[k] = d[k - 1];
+                    k--;
+                }
+                d[k] = x;
+            }
+            o->devs = d;
+            o->dev_count = nd;
+            if (nd)
+                o->dev = d[0].name;
+        }
     }
     /* Drill-down: count, allocate, fill. */
     for (size_t b = 0; b < a->nconn_buckets; b++)
@@ -1268,6 +1381,8 @@ int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_so
             x->recv_packets = c->recv_packets;
             x->first_ns = c->first_ns;
             x->last_ns = c->last_ns;
+            x->ifindex = c->ifindex;
+            snprintf(x->dev, sizeof x->dev, "%s", ifname_of(a, c->ifindex));
         }
     }
     snap->time_ns = a->now_ns;
