@@ -53,7 +53,9 @@ one_run() {
     local label=$1
     shift
     local out="$WORK/rank.$label.json"
-    FLOWKIT_TOP_DEBUG=1 "$TOP" --json -d 0.5 "$@" >"$out" 2>"$WORK/top.$label.err" &
+    # Only this test's subnets (other tests may run at the same time).
+    FLOWKIT_TOP_DEBUG=1 "$TOP" --json -d 0.5 -f "net 10.213.$OCT.0/24 or net fd00:213:0:$OCT::/64" \
+        "$@" >"$out" 2>"$WORK/top.$label.err" &
     local top=$!
     PIDS+=($top)
     for _ in $(seq 100); do
@@ -67,7 +69,16 @@ one_run() {
     c=$(mover udp "$H6B" "$N6B" 5203 1000 1000 5 50 5)
     d=$(mover tcp "$H6" "$N6" 5204 50000 5000 2 20)
     [ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ] || { echo "a peer failed"; exit 1; }
-    sleep 1
+    # A loaded machine may lag: wait (bounded) until every mover has a row.
+    local i
+    for i in $(seq 60); do
+        grep '^{' "$out" | tail -1 | $PY -c '
+import json, sys
+pids = {r["pid"] for r in json.load(sys.stdin)["processes"]}
+sys.exit(0 if all(int(p) in pids for p in sys.argv[1:]) else 1)' "$a" "$b" "$c" "$d" && break
+        sleep 0.25
+    done
+    sleep 0.5
     kill -TERM "$top"
     wait "$top" || { echo "flowkit-top ($label) failed: $(cat "$WORK/top.$label.err")"; exit 1; }
     grep '^{' "$out" | tail -1 | $PY -c '
