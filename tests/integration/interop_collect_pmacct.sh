@@ -28,7 +28,11 @@ free_port() {
 }
 
 # pmacct PCAP PORT VERSION: run pmacctd over the pcap, exporting to PORT; it
-# exits at the end of the file after flushing its flows.
+# exits at the end of the file after flushing its flows. Under load its core
+# now and then exits 1 at that point because its nfprobe plugin, which had
+# already flushed and shut down on the core's own request, is gone
+# ("connection lost to 'default_nfprobe-nfprobe'"): that exit is accepted,
+# said out loud, and the export is then judged in full like any other.
 pmacct() {
     cat >"$T/pm.conf" <<CONF
 daemonize: false
@@ -37,38 +41,71 @@ plugins: nfprobe
 nfprobe_receiver: 127.0.0.1:$2
 nfprobe_version: $3
 CONF
-    timeout 60 pmacctd -f "$T/pm.conf" >"$T/pmacctd$3.log" 2>&1 || fail "pmacctd v$3"
+    timeout 60 pmacctd -f "$T/pm.conf" >"$T/pmacctd$3.log" 2>&1 && return 0
+    if grep -q "nfprobe ): Shutting down on user request" "$T/pmacctd$3.log" &&
+        grep -q "connection lost to" "$T/pmacctd$3.log"; then
+        echo "NOTE v$3: pmacctd exited 1 after its nfprobe plugin shut down; judging its export"
+        return 0
+    fi
+    return 1
 }
 
-for v in 5 9 10; do
-    if [ $v = 5 ]; then pcap=v4.pcap truth=truth_v4 times="--times none";
-    else pcap=all.pcap truth=truth_all times="--times conversation --time-tol-ms 1"; fi
+# wait_udp_bound PORT: wait (at most 10 s) until a socket is bound to the
+# UDP port on 127.0.0.1, so no datagram is sent before the receiver exists.
+wait_udp_bound() {
+    for _ in $(seq 200); do
+        ss -Hlun "sport = :$1" | grep -q . && return 0
+        sleep 0.05
+    done
+    return 1
+}
 
+# flowkit_round V PCAP: flowkit-collect receives pmacctd's export into
+# $T/fkV.jsonl; returns pmacct's status.
+flowkit_round() {
+    local v=$1 pcap=$2 rc CPID CPORT=
     "$B" -l udp://127.0.0.1:0 --duration 120 --stats 3600 >"$T/fk$v.jsonl" 2>"$T/fk$v.err" &
     CPID=$!
     PIDS+=("$CPID")
-    CPORT=
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         CPORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/fk$v.err" | sed 's/.*://')
         [ -n "$CPORT" ] && break
         sleep 0.05
     done
     [ -n "$CPORT" ] || fail "collector did not start"
     pmacct "$T/$pcap" "$CPORT" $v
+    rc=$?
     sleep 0.5
     kill -TERM "$CPID"
     wait "$CPID" || fail "collector exit status $?"
+    return $rc
+}
 
+# nfcapd_round V PCAP: nfcapd receives pmacctd's export into $T/nfV;
+# returns pmacct's status.
+nfcapd_round() {
+    local v=$1 pcap=$2 rc NP NPID
     NP=$(free_port)
+    rm -rf "$T/nf$v"
     mkdir -p "$T/nf$v"
     nfcapd -b 127.0.0.1 -p "$NP" -w "$T/nf$v" -t 3600 >"$T/nfcapd$v.log" 2>&1 &
     NPID=$!
     PIDS+=("$NPID")
-    sleep 1
+    wait_udp_bound "$NP" || fail "nfcapd did not bind port $NP"
     pmacct "$T/$pcap" "$NP" $v
+    rc=$?
     sleep 0.5
     kill -TERM "$NPID"
     wait "$NPID"
+    return $rc
+}
+
+for v in 5 9 10; do
+    if [ $v = 5 ]; then pcap=v4.pcap truth=truth_v4 times="--times none";
+    else pcap=all.pcap truth=truth_all times="--times conversation --time-tol-ms 1"; fi
+
+    flowkit_round $v "$pcap" || fail "pmacctd v$v into flowkit-collect"
+    nfcapd_round $v "$pcap" || fail "pmacctd v$v into nfcapd"
     nfdump -R "$T/nf$v" -o csv >"$T/nf$v.csv" 2>"$T/nfdump$v.err" || fail "nfdump"
 
     "$PY" "$S/tests/tools/collect_compare.py" "$T/$truth" "$T/fk$v.jsonl" --nfdump "$T/nf$v.csv" \

@@ -13,8 +13,11 @@ set -uo pipefail
 source "$(dirname "$0")/nf_decode_common.bash"
 nf_decode_setup pmacctd
 
-failed=0 passed=0 skipped=0
-for v in 5 9 10; do
+# run_pmacctd V: pmacctd exports the pcap as version V to a UDP receiver that
+# writes the datagrams to $WORK/exportV.pcap (its port in UDP_PORT); returns
+# pmacctd's exit status (1 when the receiver did not start).
+run_pmacctd() {
+    local v=$1 port rc
     rm -f "$WORK/port" "$WORK/stop"
     "$PY" "$HERE/nf_pcap_tools.py" recv "$WORK/export$v.pcap" "$WORK/port" "$WORK/stop" &
     RECV_PID=$!
@@ -23,10 +26,12 @@ for v in 5 9 10; do
         sleep 0.05
     done
     port=$(cat "$WORK/port" 2>/dev/null) || {
-        echo "FAIL v$v: the UDP receiver did not start"
-        failed=$((failed + 1))
-        continue
+        echo "the UDP receiver did not start" >"$WORK/sfd$v.log"
+        kill "$RECV_PID"
+        RECV_PID=""
+        return 1
     }
+    UDP_PORT=$port
     cat >"$WORK/pmacctd$v.conf" <<EOF
 daemonize: false
 pcap_savefile: $WORK/in.pcap
@@ -43,6 +48,23 @@ EOF
     touch "$WORK/stop"
     wait "$RECV_PID"
     RECV_PID=""
+    return $rc
+}
+
+failed=0 passed=0 skipped=0
+for v in 5 9 10; do
+    # Under load pmacctd's core now and then exits 1 at the end of the
+    # savefile because its nfprobe plugin, which had already flushed and shut
+    # down on the core's own request, is gone ("connection lost to
+    # 'default_nfprobe-nfprobe'"): that exit is accepted, said out loud, and
+    # the export is then judged in full like any other.
+    run_pmacctd "$v"
+    rc=$?
+    if [ $rc -ne 0 ] && grep -q "nfprobe ): Shutting down on user request" "$WORK/sfd$v.log" &&
+        grep -q "connection lost to" "$WORK/sfd$v.log"; then
+        echo "NOTE v$v: pmacctd exited $rc after its nfprobe plugin shut down; judging its export"
+        rc=0
+    fi
     if [ $rc -ne 0 ]; then
         echo "FAIL v$v: pmacctd exited $rc: $(tail -3 "$WORK/sfd$v.log")"
         failed=$((failed + 1))
@@ -60,7 +82,7 @@ EOF
         failed=$((failed + 1))
         continue
     fi
-    tshark -r "$WORK/export$v.pcap" -d "udp.port==$port,cflow" -T json --no-duplicate-keys \
+    tshark -r "$WORK/export$v.pcap" -d "udp.port==$UDP_PORT,cflow" -T json --no-duplicate-keys \
         >"$WORK/tshark$v.json" 2>/dev/null
     ok=1
     if out=$("$PY" "$HERE/cflow_compare.py" "$ours" "$WORK/tshark$v.json"); then
