@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,12 +22,16 @@ enum {
     OPT_LIMIT,
     OPT_MEM_LIMIT,
     OPT_TOTAL,
+    OPT_NICE,
     PARAM_BASE = 2000,
     NPARAM_OPTS = 9,
     MAX_PIDS = 64,
     /* Headers are all attribution needs; small frames also keep libpcap's
      * immediate-mode ring (one frame slot per snaplen) from overflowing. */
-    TOP_SNAPLEN = 256
+    TOP_SNAPLEN = 256,
+    /* Attribution races the sockets it looks up: a connection of 100 ms
+     * must be seen while it lives, also on a busy machine. */
+    TOP_NICE = -10
 };
 
 static const char *const param_names[] = {"queue_size",  "workers",       "pcap_store",
@@ -92,8 +97,9 @@ static void usage(const fk_param_info *t, size_t n)
            "  -l             show command lines instead of program names\n"
            "  -v, --total    trace mode: bytes since start instead of KB/s\n"
            "      --limit N  show at most N rows\n"
-           "      --mem-limit BYTES  cgroup memory limit for this process\n",
-           fkcli_prog());
+           "      --mem-limit BYTES  cgroup memory limit for this process\n"
+           "      --nice N   scheduling priority, -20..19 (default %d; needs root to raise)\n",
+           fkcli_prog(), TOP_NICE);
     /* The table's defaults, but flowkit-top's own snaplen. */
     fk_param_info *mine = malloc(n * sizeof *mine);
     if (!mine)
@@ -396,6 +402,7 @@ int main(int argc, char **argv)
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
         {"total", no_argument, NULL, 'v'},
+        {"nice", required_argument, NULL, OPT_NICE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -408,6 +415,7 @@ int main(int argc, char **argv)
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     bool all = false, json = false, trace = false;
+    int nice_value = TOP_NICE;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvhV", opts, NULL)) != -1) {
@@ -454,6 +462,15 @@ int main(int argc, char **argv)
         case OPT_LIMIT:
             t.limit = (size_t)fkcli_parse_u64("--limit", optarg, 1, 1000000);
             break;
+        case OPT_NICE: {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || *end || !*optarg || v < -20 || v > 19)
+                fkcli_usage("--nice: '%s' is not an integer in [-20, 19]", optarg);
+            nice_value = (int)v;
+            break;
+        }
         case OPT_MEM_LIMIT:
             if (fk_capture_set_int(
                     t.cap, FK_CAP_MEMORY_LIMIT,
@@ -510,6 +527,10 @@ int main(int argc, char **argv)
     fk_capture_get_int(t.cap, FK_CAP_HISTORY_SECONDS, &hist);
     double w = t.delay < 1.0 ? 1.0 : t.delay + 0.5;
     t.window = (uint32_t)(w > (double)hist ? (double)hist : w);
+    /* Before activate: the capture's threads inherit it (nice is per
+     * thread on Linux). Not allowed (not root): carry on at the default. */
+    if (setpriority(PRIO_PROCESS, 0, nice_value) != 0 && getenv("FLOWKIT_TOP_DEBUG"))
+        fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), nice_value, strerror(errno));
     if (fkcli_signals(on_stop, NULL, NULL) != 0)
         fkcli_fail("cannot install signal handlers");
     if (fk_capture_activate(t.cap) != 0)

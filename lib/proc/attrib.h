@@ -88,6 +88,9 @@ typedef struct fk__attrib_stats {
     uint64_t fd_scans;      /* fd directories read (index) */
     uint64_t readlinks;     /* fd links read (index) */
     uint64_t history_hits;  /* owners found in the watcher's socket history */
+    uint64_t handed_over;   /* sockets handed to the watcher (index busy or not found) */
+    uint64_t fixed_up;      /* ... whose connection then moved to the found owner */
+    uint64_t expired;       /* ... whose owner was not found in time */
 } fk__attrib_stats;
 
 void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);
