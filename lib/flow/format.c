@@ -105,6 +105,25 @@ int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
         fk__strbuf_printf(&o, ",\"sampling\":%" PRIu32, f->sampling);
     if (f->present & FK_FLOW_HAS_END_REASON)
         fk__strbuf_printf(&o, ",\"end_reason\":%u", f->end_reason);
+    /* Borrowed strings (collector): cut so that FK_FLOW_JSON_MAX suffices. */
+    if (f->in_if_name) {
+        fk__strbuf_printf(&o, ",\"in_if_name\":");
+        fk__strbuf_json_string(&o, f->in_if_name, FK_FLOW_IFNAME_MAX);
+    }
+    if (f->out_if_name) {
+        fk__strbuf_printf(&o, ",\"out_if_name\":");
+        fk__strbuf_json_string(&o, f->out_if_name, FK_FLOW_IFNAME_MAX);
+    }
+    if (f->user) {
+        fk__strbuf_printf(&o, ",\"user\":");
+        fk__strbuf_json_string(&o, f->user, FK_FLOW_USER_MAX);
+    }
+    if (f->present & FK_FLOW_HAS_UID)
+        fk__strbuf_printf(&o, ",\"uid\":%" PRIu32, f->uid);
+    if (f->exe) {
+        fk__strbuf_printf(&o, ",\"exe\":");
+        fk__strbuf_json_string(&o, f->exe, FK_FLOW_EXE_MAX);
+    }
     fk__strbuf_printf(&o, "}");
     if (o.overflow)
         return fk__error(FK_ENOSPACE, "fk_flow_to_json: buffer of %zu bytes too small", size);
