@@ -54,6 +54,10 @@ static void usage(void)
            "\n"
            "Data sets that arrive before their template are kept (per exporter, bounded)\n"
            "and decoded when the template arrives. Every loss is counted (--stats).\n"
+           "Interface names from options data appear as \"in_if_name\"/\"out_if_name\";\n"
+           "flowkit-export's process fields (under --pen) as \"pid\", \"process\", \"uid\",\n"
+           "\"exe\"; IANA userName as \"user\". Exporter clocks off by more than\n"
+           "--export-time-tolerance and exporter restarts are counted (--stats).\n"
            "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files.\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
 }

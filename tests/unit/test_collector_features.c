@@ -603,6 +603,10 @@ static void v9_restart_drops_stale_templates(void **state)
     assert_int_equal(st.exporter_restarts, 1);
     assert_int_equal(g->n, 5);
     assert_int_equal(g->f[4].bytes, 6);
+    /* FIRST_SWITCHED (0x1000 - 3000 ms) is from before the wrap: still 3 s
+     * before the export, LAST 1 s before. */
+    assert_int_equal(g->f[4].start_ns, (int64_t)t * 1000000000LL - 3000000000LL);
+    assert_int_equal(g->f[4].end_ns, (int64_t)t * 1000000000LL - 1000000000LL);
     fk_collector_destroy(h);
     free(g);
 }
