@@ -98,6 +98,10 @@ typedef struct fk_flow {
     const char *exe;         /**< Executable path of the owning process (flowkit-export's
                                   processExecutable); borrowed, or NULL. */
     uint32_t uid;            /**< Numeric user id of the owning process (FK_FLOW_HAS_UID). */
+    uint8_t event;           /**< 0 for a flow; else this record is a TCP session event
+                                  (::fk_session_kind: 1 SYN, 2 FIN, 3 RST) at `end_ns`, as
+                                  flowkit-export sends them, and fk_flow_to_json() writes it
+                                  as a `"type":"event"` line. */
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */
@@ -154,7 +158,10 @@ FK_API int fk_time_format(int64_t ns, char *buf, size_t size);
  * "rev_packets" and "rev_tcp_flags"; the borrowed strings, when not NULL,
  * as "in_if_name", "out_if_name", "user" and "exe" (cut at
  * #FK_FLOW_IFNAME_MAX, #FK_FLOW_USER_MAX, #FK_FLOW_EXE_MAX bytes), and
- * #FK_FLOW_HAS_UID as "uid".
+ * #FK_FLOW_HAS_UID as "uid". A record with a nonzero ::fk_flow::event is
+ * written as a session event instead: `{"type":"event","event":"syn",
+ * "time",` the five tuple keys, exporter, odid, version and the process
+ * keys `}`.
  *
  * @param flow the flow.
  * @param buf output buffer.

@@ -279,6 +279,19 @@ static void process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk
         f->exe = NULL;
 }
 
+/* flowkit-export's session events: sessionEventKind (PEN 10; 1 SYN, 2 FIN,
+ * 3 RST) marks the record as an event, at observationTimeMilliseconds (323).
+ * That time also serves any record without flow times. */
+static void event_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
+{
+    fk_ipfix_value v;
+    if (f->start_ns == 0 && f->end_ns == 0 && fk_ipfix_record_get(&v, rec, 0, 323) == 0 && v.i > 0)
+        f->start_ns = f->end_ns = v.i;
+    uint32_t kind;
+    if (cx->pen && get_u32(rec, cx->pen, 10, &kind) && kind >= 1 && kind <= 3)
+        f->event = (uint8_t)kind;
+}
+
 static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk_ipfix_record *rec)
 {
     fk_ipfix_value v;
@@ -319,6 +332,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         if (fk_ipfix_record_to_flow(&f, &it.record) != FK_OK)
             return FK_EMALFORMED;
         process_fields(cx, &it.record, &f);
+        event_fields(cx, &it.record, &f);
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;
             f.present |= FK_FLOW_HAS_SAMPLING;

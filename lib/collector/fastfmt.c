@@ -214,7 +214,8 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
 {
     bool strings =
         (f->present & FK_FLOW_HAS_PROCESS) || f->in_if_name || f->out_if_name || f->user || f->exe;
-    if (size < (strings ? FK_FLOW_JSON_MAX : FK__FASTFMT_MAX))
+    /* Session events (rare) have their own form: the reference writes it. */
+    if (f->event || size < (strings ? FK_FLOW_JSON_MAX : FK__FASTFMT_MAX))
         return fk_flow_to_json(f, buf, size);
     char *p = buf;
     p = PUT_LIT(p, "{\"type\":\"flow\",\"src_addr\":\"");
@@ -324,7 +325,7 @@ int fk__fastfmt_csv(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     *p++ = ',';
     if (f->present & FK_FLOW_HAS_END_REASON)
         p = put_u64(p, f->end_reason);
-    /* Appended columns: pid,process,in_if_name,out_if_name,user,uid,exe. */
+    /* Appended columns: pid,process,in_if_name,out_if_name,user,uid,exe,event. */
     *p++ = ',';
     if (f->present & FK_FLOW_HAS_PROCESS) {
         p = put_u64(p, f->pid);
@@ -348,6 +349,11 @@ int fk__fastfmt_csv(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     *p++ = ',';
     if (f->exe)
         p = put_csv_str(p, f->exe, FK_FLOW_EXE_MAX);
+    *p++ = ',';
+    static const char *const kinds[] = {"", "syn", "fin", "rst"};
+    if (f->event)
+        p = put_str(p, kinds[f->event < 4 ? f->event : 0],
+                    strlen(kinds[f->event < 4 ? f->event : 0]));
     *p++ = '\n';
     *p = '\0';
     return (int)(p - buf);

@@ -99,9 +99,10 @@ static const fk__sink_ops jsonl_ops = {"jsonl",    jsonl_open, jsonl_write,
 
 /* ---- CSV ---------------------------------------------------------------- */
 
-static const char csv_header[] = "start,end,src_addr,dst_addr,src_port,dst_port,proto,bytes,"
-                                 "packets,tcp_flags,exporter,odid,version,in_if,out_if,sampling,"
-                                 "end_reason,pid,process,in_if_name,out_if_name,user,uid,exe\n";
+static const char csv_header[] =
+    "start,end,src_addr,dst_addr,src_port,dst_port,proto,bytes,"
+    "packets,tcp_flags,exporter,odid,version,in_if,out_if,sampling,"
+    "end_reason,pid,process,in_if_name,out_if_name,user,uid,exe,event\n";
 
 static int csv_open(fk__sink *k)
 {

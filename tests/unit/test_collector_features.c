@@ -272,8 +272,8 @@ static void ipfix_interface_names(void **state)
     free(text);
     text = slurp(cpath);
     assert_non_null(text);
-    assert_non_null(strstr(text, ",,,eth0,LAN side,,,\n"));
-    assert_non_null(strstr(text, ",,,,\"Gi0/7, \"\"DMZ\"\"\",,,\n"));
+    assert_non_null(strstr(text, ",,,eth0,LAN side,,,,\n"));
+    assert_non_null(strstr(text, ",,,,\"Gi0/7, \"\"DMZ\"\"\",,,,\n"));
     free(text);
     unlink(jpath);
     unlink(cpath);
@@ -689,6 +689,16 @@ static void send_process_flows(const char *uri, int64_t pen)
     assert_int_equal(fk_exporter_add_flow_process(e, &f, &p), 0);
     f.src_port = 40001;
     assert_int_equal(fk_exporter_add_flow(e, &f), 0); /* no process */
+    fk_session_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = FK_SESSION_SYN;
+    ev.proto = 6;
+    ev.src = f.src;
+    ev.dst = f.dst;
+    ev.src_port = 40002;
+    ev.dst_port = 443;
+    ev.time_ns = now - 500000000LL;
+    assert_int_equal(fk_exporter_add_event_process(e, &ev, &p), 0);
     assert_int_equal(fk_exporter_flush(e), 0);
     fk_exporter_destroy(e);
 }
@@ -722,10 +732,23 @@ static void process_fields_by_pen(void **state)
         char uri[64];
         assert_true(fk_collector_listener_uri(h, 0, uri, sizeof uri) > 0);
         send_process_flows(uri, cases[c].exp);
-        assert_int_equal(receive(h, g, 2), 2);
-        const fk_flow *f = g->f[0].src_port == 40000 ? &g->f[0] : &g->f[1];
-        unsigned i = f == &g->f[0] ? 0 : 1;
-        const fk_flow *plain = &g->f[1 - i];
+        assert_int_equal(receive(h, g, 3), 3);
+        unsigned i = 9, j = 9, k = 9;
+        for (unsigned r = 0; r < 3; r++) {
+            if (g->f[r].src_port == 40000)
+                i = r;
+            else if (g->f[r].src_port == 40001)
+                j = r;
+            else if (g->f[r].src_port == 40002)
+                k = r;
+        }
+        assert_true(i < 3 && j < 3 && k < 3);
+        const fk_flow *f = &g->f[i];
+        const fk_flow *plain = &g->f[j];
+        /* The event is at its own time, never at 1970. */
+        int64_t evtime = (g->f[k].end_ns / 1000000) * 1000000;
+        assert_true(evtime > 1700000000000000000LL);
+        assert_int_equal(g->f[k].start_ns, g->f[k].end_ns);
         assert_int_equal(f->bytes, 1000);
         if (cases[c].match) {
             assert_true(f->present & FK_FLOW_HAS_PROCESS);
@@ -737,6 +760,14 @@ static void process_fields_by_pen(void **state)
             assert_non_null(strstr(g->json[i], ",\"pid\":4242,\"process\":\"curl\","));
             assert_non_null(strstr(g->json[i], ",\"user\":\"alice\",\"uid\":1000,"
                                                "\"exe\":\"/usr/bin/curl\"}"));
+            /* The session event is an event line, with its process. */
+            assert_int_equal(g->f[k].event, FK_SESSION_SYN);
+            assert_non_null(
+                strstr(g->json[k], "{\"type\":\"event\",\"event\":\"syn\",\"time\":\""));
+            assert_non_null(strstr(g->json[k], "\"src_port\":40002,\"dst_port\":443,\"proto\":6,"
+                                               "\"exporter\":\"127.0.0.1\""));
+            assert_non_null(strstr(g->json[k], ",\"pid\":4242,\"process\":\"curl\""));
+            assert_null(strstr(g->json[k], "\"bytes\""));
         } else {
             assert_false(f->present & (FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_UID));
             assert_int_equal(f->pid, 0);
@@ -745,6 +776,9 @@ static void process_fields_by_pen(void **state)
             assert_null(strstr(g->json[i], "\"pid\""));
             assert_null(strstr(g->json[i], "\"process\""));
             assert_null(strstr(g->json[i], "\"exe\""));
+            /* Without the PEN the event kind is unknown: a flow record, no process. */
+            assert_int_equal(g->f[k].event, 0);
+            assert_null(strstr(g->json[k], "\"pid\""));
         }
         /* userName is a standard element: there whatever the PEN. */
         assert_string_equal(g->user[i], "alice");

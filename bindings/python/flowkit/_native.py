@@ -94,6 +94,7 @@ class fk_flow(Structure):
         ("user", c_char_p),
         ("exe", c_char_p),
         ("uid", c_uint32),
+        ("event", c_uint8),
     ]
 
 
