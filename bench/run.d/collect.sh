@@ -16,7 +16,8 @@
 #   collect-drops-*: records lost (sent - stored)
 #   collect-drops-paced-*: records lost with the sender paced at RATE
 # Environment: ROOT, BUILD_DIR, BENCH_TMP; COLLECT_BENCH_RECORDS (default
-# 2000000), COLLECT_BENCH_RATE (records/s, default 2000000).
+# 2000000), COLLECT_BENCH_RATE (records/s, default 2000000),
+# COLLECT_BENCH_ONLY (e.g. "fkjson nfcapd": run only these).
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
 RECORDS=${COLLECT_BENCH_RECORDS:-2000000}
@@ -131,6 +132,7 @@ declare -A rate cpu lost lostp
 collectors="fkjson fkipfix"
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null && collectors="$collectors nfcapd"
 command -v nfacctd >/dev/null && collectors="$collectors nfacctd"
+collectors=${COLLECT_BENCH_ONLY:-$collectors}
 for c in $collectors; do
     measure "$c" full
     rate[$c]=$R_rate cpu[$c]=$R_cpu lost[$c]=$R_lost
