@@ -181,7 +181,7 @@ int fk__sink_create(fk__sink **out, const char *uri);
 void fk__sink_destroy(fk__sink *k); /* closes (flushes) */
 int fk__sink_open(fk__sink *k, int64_t now_ns);
 int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns); /* rotates when due */
-int fk__sink_flush(fk__sink *k);  /* everything written when it returns */
+int fk__sink_flush(fk__sink *k); /* everything written when it returns */
 /* On its way to the file within about 20 ms (or the next call after);
  * FK_EIO for an earlier failure. */
 int fk__sink_submit(fk__sink *k);
