@@ -18,11 +18,20 @@
  * collector's last busy interval (its wall-clock time to take in the
  * stream), C = the CPU time it used in that span (from
  * /proc/PID/task/TID/schedstat, nanoseconds).
- * --cpu PID prints the total CPU nanoseconds of PID and its children. */
+ * --cpu PID prints the total CPU nanoseconds of PID and its children.
+ *
+ *   bench_collect_send --recv PORT
+ *
+ * The floor of any collector: receive on 127.0.0.1:PORT with recvmmsg (64
+ * datagrams per call, 16 MiB buffer like the collectors), count the data
+ * records of each IPFIX message by walking its sets (fixed 45-byte records
+ * of the stream's template), nothing else; exits 1 s after the last
+ * datagram (at most 120 s) and prints "records=N datagrams=D". */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <flowkit/flowkit.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +124,71 @@ static unsigned long long cpu_ns(const long *pids, int n)
     return t;
 }
 
+static int recv_only(int port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int buf = 16 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        perror("bind");
+        return 1;
+    }
+    enum { B = 64, SZ = 2048 };
+    static uint8_t bufs[B][SZ];
+    struct mmsghdr m[B];
+    struct iovec iov[B];
+    long records = 0, datagrams = 0;
+    double start = now_s(), last = 0;
+    for (;;) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int r = poll(&pfd, 1, 100);
+        double now = now_s();
+        if (r <= 0) {
+            if ((last > 0 && now - last > 1.0) || now - start > 120)
+                break;
+            continue;
+        }
+        for (;;) {
+            for (int i = 0; i < B; i++) {
+                iov[i].iov_base = bufs[i];
+                iov[i].iov_len = SZ;
+                memset(&m[i].msg_hdr, 0, sizeof m[i].msg_hdr);
+                m[i].msg_hdr.msg_iov = &iov[i];
+                m[i].msg_hdr.msg_iovlen = 1;
+            }
+            int n = recvmmsg(fd, m, B, MSG_DONTWAIT, NULL);
+            if (n <= 0)
+                break;
+            for (int i = 0; i < n; i++) {
+                const uint8_t *p = bufs[i];
+                size_t len = m[i].msg_len, off = 16;
+                while (off + 4 <= len) {
+                    size_t id = (size_t)(p[off] << 8 | p[off + 1]);
+                    size_t sl = (size_t)(p[off + 2] << 8 | p[off + 3]);
+                    if (sl < 4 || off + sl > len)
+                        break;
+                    if (id >= 256)
+                        records += (long)((sl - 4) / 45);
+                    off += sl;
+                }
+            }
+            datagrams += n;
+            if (n < B)
+                break;
+        }
+        last = now_s();
+    }
+    printf("records=%ld datagrams=%ld\n", records, datagrams);
+    close(fd);
+    return 0;
+}
+
 static void sleep_until(double t)
 {
     double left = t - now_s();
@@ -132,8 +206,10 @@ int main(int argc, char **argv)
         printf("%llu\n", cpu_ns(pids, n));
         return 0;
     }
+    if (argc == 3 && strcmp(argv[1], "--recv") == 0)
+        return recv_only(atoi(argv[2]));
     if (argc < 3) {
-        fprintf(stderr, "usage: %s PORT RECORDS [PPS [PID]] | --cpu PID\n", argv[0]);
+        fprintf(stderr, "usage: %s PORT RECORDS [PPS [PID]] | --cpu PID | --recv PORT\n", argv[0]);
         return 2;
     }
     int port = atoi(argv[1]);

@@ -15,6 +15,8 @@
 #                    (all threads and child processes, schedstat ns)
 #   collect-drops-*: records lost (sent - stored)
 #   collect-drops-paced-*: records lost with the sender paced at RATE
+# "recvonly" (bench_collect_send --recv) only receives and counts: the CPU
+# floor of any collector on this machine, printed as a comment.
 # Environment: ROOT, BUILD_DIR, BENCH_TMP; COLLECT_BENCH_RECORDS (default
 # 2000000), COLLECT_BENCH_RATE (records/s, default 2000000),
 # COLLECT_BENCH_ONLY (e.g. "fkjson nfcapd": run only these).
@@ -90,9 +92,15 @@ CONF
     nfacctd -f "$BENCH_TMP/$1.conf" >"$BENCH_TMP/$1.log" 2>&1 &
     pid=$!
 }
+# The floor of any collector: recvmmsg and count, nothing else.
+start_recvonly() {
+    "$send" --recv "$2" >"$BENCH_TMP/$1.out" &
+    pid=$!
+}
 # stored_COLLECTOR TAG: records it stored.
 stored_fkjson() { wc -l <"$BENCH_TMP/$1.jsonl"; }
 stored_fkipfix() { field "$BENCH_TMP/$1.err" records; }
+stored_recvonly() { sed -n 's/^records=\([0-9]*\).*/\1/p' "$BENCH_TMP/$1.out"; }
 stored_nfcapd() { nfdump -R "$BENCH_TMP/$1" -q -o csv 2>/dev/null | grep -c '^[0-9]'; }
 # nfacctd aggregates the identical records: each stream record has 3 packets.
 stored_nfacctd() {
@@ -112,7 +120,11 @@ measure() {
     wait_idle "$pid"
     [ "$c" = nfacctd ] && sleep 3 # the print plugin writes every 2 s
     cpu1=$(cpu_ns "$pid")
-    stop_tree "$pid"
+    if [ "$c" = recvonly ]; then
+        wait "$pid" # it prints its count when the stream has ended
+    else
+        stop_tree "$pid"
+    fi
     local sent busy
     sent=$(echo "$out" | sed -n 's/.*sent_records=\([0-9]*\).*/\1/p')
     busy=$(echo "$out" | sed -n 's/.*busy_s=\([0-9.]*\).*/\1/p')
@@ -132,7 +144,7 @@ declare -A rate cpu lost lostp
 collectors="fkjson fkipfix"
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null && collectors="$collectors nfcapd"
 command -v nfacctd >/dev/null && collectors="$collectors nfacctd"
-collectors=${COLLECT_BENCH_ONLY:-$collectors}
+collectors=${COLLECT_BENCH_ONLY:-$collectors recvonly}
 for c in $collectors; do
     measure "$c" full
     rate[$c]=$R_rate cpu[$c]=$R_cpu lost[$c]=$R_lost
@@ -144,6 +156,10 @@ printf '# %-8s %12s %14s %10s %16s\n' collector rec/s rec/cpu-s lost "lost@$RATE
 for c in $collectors; do
     printf '# %-8s %12s %14s %10s %16s\n' "$c" "${rate[$c]}" "${cpu[$c]}" "${lost[$c]}" "${lostp[$c]}"
 done
+if [ -n "${cpu[recvonly]:-}" ] && [ -n "${cpu[nfcapd]:-}" ]; then
+    echo "# receive floor (recvmmsg + count only): ${cpu[recvonly]} rec/cpu-s =" \
+        "$(ratio "${cpu[recvonly]}" "${cpu[nfcapd]}") x nfcapd: no collector that writes can exceed that ratio"
+fi
 for peer in nfcapd nfacctd; do
     if [ -z "${rate[$peer]:-}" ]; then
         echo "collect($peer)  SKIPPED (not installed)"
