@@ -6,53 +6,9 @@
 # IPFIX exports are also captured and replayed with every data set sent
 # before its template: flowkit-collect must still produce every flow.
 set -u
-S="$FLOWKIT_SOURCE_DIR"
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-PY=/usr/bin/python3
-for t in softflowd nfcapd nfdump; do
-    command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
-done
-"$PY" -c 'import scapy' 2>/dev/null || { echo "SKIP: python3-scapy missing"; exit 77; }
-[ -x "$B" ] || { echo "flowkit-collect not built"; exit 1; }
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$T"/*.err; do echo "== $f"; tail -5 "$f"; done; exit 1; }
-
-"$PY" "$S/tests/tools/collect_pcap.py" "$T/all.pcap" >"$T/truth_all" 2>/dev/null || fail "pcap generator"
-"$PY" "$S/tests/tools/collect_pcap.py" "$T/v4.pcap" --v4-only >"$T/truth_v4" 2>/dev/null || fail "pcap generator"
-
-# start_collect NAME [ARGS]: flowkit-collect on a free port; sets CPID and CPORT.
-start_collect() {
-    local name=$1
-    shift
-    "$B" -l udp://127.0.0.1:0 --duration 60 --stats 3600 "$@" >"$T/$name.jsonl" 2>"$T/$name.err" &
-    CPID=$!
-    PIDS+=("$CPID")
-    CPORT=
-    for _ in $(seq 100); do
-        CPORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/$name.err" | sed 's/.*://')
-        [ -n "$CPORT" ] && return 0
-        sleep 0.05
-    done
-    fail "$name: collector did not start"
-}
-
-# stop_collect: SIGTERM (flushes) and exit status 0.
-stop_collect() {
-    sleep 0.5
-    kill -TERM "$CPID"
-    wait "$CPID" || fail "collector exit status $?"
-}
-
-# free_port: a UDP port free right now on 127.0.0.1.
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=collect_peer_common.bash
+source "$(dirname "$0")/collect_peer_common.bash"
+collect_peer_setup softflowd
 
 for v in 5 9 10; do
     if [ $v = 5 ]; then pcap=v4.pcap truth=truth_v4 sf_opts="-a" times="--times none";
@@ -67,17 +23,9 @@ for v in 5 9 10; do
     stop_collect
 
     # 2. nfcapd on the same export
-    NP=$(free_port)
-    mkdir -p "$T/nf$v"
-    nfcapd -b 127.0.0.1 -p "$NP" -w "$T/nf$v" -t 3600 >"$T/nfcapd$v.err" 2>&1 &
-    NPID=$!
-    PIDS+=("$NPID")
-    sleep 1
-    timeout 30 softflowd -d -r "$T/$pcap" -n "127.0.0.1:$NP" -v $v $sf_opts >/dev/null 2>&1
-    sleep 0.5
-    kill -TERM "$NPID"
-    wait "$NPID"
-    nfdump -R "$T/nf$v" -o csv >"$T/nf$v.csv" 2>"$T/nfdump$v.err" || fail "nfdump"
+    start_nfcapd $v
+    timeout 30 softflowd -d -r "$T/$pcap" -n "127.0.0.1:$NPORT" -v $v $sf_opts >/dev/null 2>&1
+    stop_nfcapd $v
 
     "$PY" "$S/tests/tools/collect_compare.py" "$T/$truth" "$T/fk$v.jsonl" --nfdump "$T/nf$v.csv" \
         --version $v $times || fail "softflowd -v $v: flowkit-collect differs (above)"

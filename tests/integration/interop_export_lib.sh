@@ -137,21 +137,7 @@ PY
 
 # ---- (d) libfixbuf reading the TCP stream ----------------------------------
 rm -f "$W/d.port"
-$PY - "$W/d.ipfix" "$W/d.port" <<'PY' &
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', 0)); s.listen(1)
-open(sys.argv[2], 'w').write(str(s.getsockname()[1]))
-s.settimeout(30)
-c, _ = s.accept(); c.settimeout(30)
-with open(sys.argv[1], 'wb') as f:
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        f.write(b)
-PY
+$PY "$TOOLS" tcprecv "$W/d.ipfix" "$W/d.port" &
 DPID=$!
 PIDS+=("$DPID")
 wait_file "$W/d.port" || { echo "TCP receiver did not start"; exit 1; }

@@ -161,21 +161,7 @@ PY
 # shellcheck disable=SC2046
 cc -O2 -Wall -Wextra -o "$W/fbreader" "$SRC/tests/integration/export_fixbuf_reader.c" \
     $(pkg-config --cflags --libs libfixbuf) || exit 1
-$PY - "$W/d.ipfix" "$W/d.port" <<'PY' &
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', 0)); s.listen(1)
-open(sys.argv[2], 'w').write(str(s.getsockname()[1]))
-s.settimeout(30)
-c, _ = s.accept(); c.settimeout(30)
-with open(sys.argv[1], 'wb') as f:
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        f.write(b)
-PY
+$PY "$TOOLS" tcprecv "$W/d.ipfix" "$W/d.port" &
 DPID=$!
 PIDS+=("$DPID")
 wait_file "$W/d.port" || { echo "TCP receiver did not start"; exit 1; }

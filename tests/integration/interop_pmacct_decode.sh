@@ -13,80 +13,44 @@ set -uo pipefail
 source "$(dirname "$0")/nf_decode_common.bash"
 nf_decode_setup pmacctd
 
-failed=0 passed=0 skipped=0
+failed=0 passed=0
 for v in 5 9 10; do
-    rm -f "$WORK/port" "$WORK/stop"
-    "$PY" "$HERE/nf_pcap_tools.py" recv "$WORK/export$v.pcap" "$WORK/port" "$WORK/stop" &
-    RECV_PID=$!
-    for _ in $(seq 100); do
-        [ -f "$WORK/port" ] && break
-        sleep 0.05
-    done
-    port=$(cat "$WORK/port" 2>/dev/null) || {
-        echo "FAIL v$v: the UDP receiver did not start"
-        failed=$((failed + 1))
-        continue
-    }
     cat >"$WORK/pmacctd$v.conf" <<EOF
 daemonize: false
 pcap_savefile: $WORK/in.pcap
 plugins: nfprobe
-nfprobe_receiver: 127.0.0.1:$port
+nfprobe_receiver: 127.0.0.1:RECEIVER_PORT
 nfprobe_version: $v
 EOF
-    # pmacctd reads the savefile (after a 2 s pause), exports and exits.
-    timeout 60 pmacctd -f "$WORK/pmacctd$v.conf" >"$WORK/sfd$v.log" 2>&1 &
-    PEER_PID=$!
-    wait "$PEER_PID"
+    # pmacctd reads the savefile (after a 2 s pause), exports and exits. It
+    # reads its receiver from the file, so the port goes in there.
+    nf_decode_export $v "$WORK/sfd$v.log" bash -c \
+        'sed -i "s/RECEIVER_PORT/$1/" "$2" && exec timeout 60 pmacctd -f "$2"' _ @PORT@ "$WORK/pmacctd$v.conf"
     rc=$?
-    PEER_PID=""
-    touch "$WORK/stop"
-    wait "$RECV_PID"
-    RECV_PID=""
+    # Under load pmacctd's core now and then exits 1 at the end of the
+    # savefile because its nfprobe plugin, which had already flushed and shut
+    # down on the core's own request, is gone ("connection lost to
+    # 'default_nfprobe-nfprobe'"): that exit is accepted, said out loud, and
+    # the export is then judged in full like any other.
+    if [ $rc -ne 0 ] && grep -q "nfprobe ): Shutting down on user request" "$WORK/sfd$v.log" &&
+        grep -q "connection lost to" "$WORK/sfd$v.log"; then
+        echo "NOTE v$v: pmacctd exited $rc after its nfprobe plugin shut down; judging its export"
+        rc=0
+    fi
     if [ $rc -ne 0 ]; then
         echo "FAIL v$v: pmacctd exited $rc: $(tail -3 "$WORK/sfd$v.log")"
         failed=$((failed + 1))
         continue
     fi
-
-    ours="$WORK/ours$v.jsonl"
-    if ! "$TOOL" "$WORK/export$v.pcap" >"$ours" 2>"$WORK/err$v"; then
-        echo "FAIL v$v: flowkit-ipfix: $(cat "$WORK/err$v")"
-        failed=$((failed + 1))
-        continue
-    fi
-    if ! grep -q ' malformed=0 no_template=0 ' "$WORK/err$v"; then
-        echo "FAIL v$v: $(tail -1 "$WORK/err$v")"
-        failed=$((failed + 1))
-        continue
-    fi
-    tshark -r "$WORK/export$v.pcap" -d "udp.port==$port,cflow" -T json --no-duplicate-keys \
-        >"$WORK/tshark$v.json" 2>/dev/null
-    ok=1
-    if out=$("$PY" "$HERE/cflow_compare.py" "$ours" "$WORK/tshark$v.json"); then
-        echo "v$v flowkit vs tshark: $out"
-    else
-        echo "FAIL v$v flowkit vs tshark:"
-        echo "$out" | sed 's/^/    /'
-        ok=0
-    fi
     # pmacct's v5 export pairs the wall clock (unix_secs) and its own uptime
     # with First/Last taken from the pcap's times, so v5 absolute times are
-    # not the pcap's (flowkit and tshark agree on them, above): check
-    # durations there.
+    # not the pcap's (flowkit and tshark agree on them): check durations there.
     check=()
     [ $v = 5 ] && check=(--durations-only)
-    if out=$("$PY" "$HERE/nf_pcap_tools.py" check "$WORK/truth.json" "$ours" "${check[@]}"); then
-        echo "v$v flowkit vs traffic: $out"
-    else
-        echo "FAIL v$v flowkit vs traffic:"
-        echo "$out" | sed 's/^/    /'
-        ok=0
-    fi
-    if [ $ok = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    if nf_decode_judge $v "${check[@]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 
-echo "pmacctd exports: $passed equal, $failed different, $skipped skipped"
+echo "pmacctd exports: $passed equal, $failed different"
 [ $failed -eq 0 ] || exit 1
 [ $passed -gt 0 ] || exit 77
 exit 0

@@ -11,6 +11,10 @@
       PORTFILE), write every datagram received into OUT.pcap as
       Ethernet/IPv4/UDP frames; stop once STOPFILE exists and the socket has
       been idle for 0.2 s, or after 60 s.
+  nf_pcap_tools.py tcprecv OUT PORTFILE
+      listen on 127.0.0.1 (port chosen by the kernel, written to PORTFILE),
+      accept one connection and write the byte stream it carries to OUT
+      until the peer closes it; 30 s timeouts on accept and on each read.
   nf_pcap_tools.py check TRUTH.json FLOWKIT.jsonl [--durations-only]
       every ground-truth direction must appear exactly once in flowkit's
       flow records with equal packets and bytes, a start no later than the
@@ -118,6 +122,25 @@ def recv(out, portfile, stopfile):
             f.flush()
 
 
+def tcprecv(out, portfile):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('127.0.0.1', 0))
+    s.listen(1)
+    with open(portfile + '.tmp', 'w') as f:
+        f.write(str(s.getsockname()[1]))
+    os.rename(portfile + '.tmp', portfile)
+    s.settimeout(30)
+    c, _ = s.accept()
+    c.settimeout(30)
+    with open(out, 'wb') as f:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            f.write(b)
+
+
 def ms(text):
     from datetime import datetime, timezone
     date, frac = text.rstrip('Z').split('.')
@@ -177,6 +200,9 @@ def main():
         return 0
     if cmd == 'recv' and len(sys.argv) == 5:
         recv(*sys.argv[2:5])
+        return 0
+    if cmd == 'tcprecv' and len(sys.argv) == 4:
+        tcprecv(*sys.argv[2:4])
         return 0
     if cmd == 'check' and len(sys.argv) in (4, 5):
         if len(sys.argv) == 5 and sys.argv[4] != '--durations-only':
