@@ -270,7 +270,6 @@ static void written_by_libpcap(int precision)
     pcap_dumper_t *dp = pcap_dump_open(dead, path);
     assert_non_null(dp);
     uint8_t f[1600];
-    size_t total = 0;
     /* about 2.5 MB: packets straddle the reader's 1 MiB chunks */
     for (unsigned i = 0; i < 5000; i++) {
         struct pcap_pkthdr h;
@@ -280,7 +279,6 @@ static void written_by_libpcap(int precision)
         h.caplen = i % 5 == 0 ? (h.len < 96 ? h.len : 96) : h.len; /* some cut */
         frame(f, h.caplen, i);
         pcap_dump((u_char *)dp, &h, f);
-        total += h.caplen;
     }
     pcap_dump_close(dp);
     pcap_close(dead);
