@@ -4,8 +4,14 @@
 
 #include <flowkit/flow.h>
 
-/* Output buffer size that always suffices (without process names). */
+/* JSON output buffer size that always suffices without the borrowed
+ * strings (in_if_name, ...); with them, FK_FLOW_JSON_MAX. */
 #define FK__FASTFMT_MAX 768
+/* CSV row buffer size that always suffices: the fixed columns plus the
+ * string columns, each at most doubled by quoting. */
+#define FK__FASTFMT_CSV_MAX                                                                        \
+    (FK__FASTFMT_MAX +                                                                             \
+     2 * (FK_PROCESS_NAME_MAX + 2 * FK_FLOW_IFNAME_MAX + FK_FLOW_USER_MAX + FK_FLOW_EXE_MAX + 16))
 
 typedef struct fk__fastfmt {
     int64_t sec[2];

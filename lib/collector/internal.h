@@ -66,7 +66,10 @@ typedef struct fk__col_limits {
     size_t pending_total; /* over all sessions */
     size_t max_templates; /* per session */
     size_t max_sessions;
-    int64_t session_timeout_ns; /* UDP; 0 = never */
+    int64_t session_timeout_ns;  /* UDP; 0 = never */
+    int64_t export_tolerance_ns; /* export-time sanity; 0 = no checks */
+    size_t max_interfaces;       /* interface names kept per domain */
+    uint32_t pen;                /* flowkit-export's process elements; 0 = none */
 } fk__col_limits;
 
 /* Delivered for every decoded record, already stamped with exporter, odid
@@ -84,6 +87,9 @@ void fk__col_sessions_destroy(fk__col_sessions *s);
  * the number of records delivered, or FK_ENOMEM. */
 int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, const uint8_t *msg,
                              size_t len, int64_t now_ns);
+/* Tests: read the receive clock as now_ns + offset_ns instead of
+ * CLOCK_REALTIME (export-time sanity checks). */
+void fk__col_sessions_set_real_clock(fk__col_sessions *s, int64_t offset_ns);
 /* Timed work: template, pending-data and session expiry. */
 void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns);
 /* A TCP connection closed: its templates go away (RFC 7011 8.1). */

@@ -129,9 +129,10 @@ static const fk__sink_ops jsonl_ops = {"jsonl",    jsonl_open, jsonl_write, text
 
 /* ---- CSV ---------------------------------------------------------------- */
 
-static const char csv_header[] = "start,end,src_addr,dst_addr,src_port,dst_port,proto,bytes,"
-                                 "packets,tcp_flags,exporter,odid,version,in_if,out_if,sampling,"
-                                 "end_reason\n";
+static const char csv_header[] =
+    "start,end,src_addr,dst_addr,src_port,dst_port,proto,bytes,"
+    "packets,tcp_flags,exporter,odid,version,in_if,out_if,sampling,"
+    "end_reason,pid,process,in_if_name,out_if_name,user,uid,exe,event\n";
 
 static int csv_open(fk__sink *k)
 {
@@ -156,8 +157,8 @@ static int csv_write(fk__sink *k, const fk_flow *f)
     char *line = text_room(k, &rc);
     if (rc)
         return rc;
-    _Static_assert(TEXT_RESERVE >= FK__FASTFMT_MAX, "a CSV row fits the reserve");
-    int n = fk__fastfmt_csv(&k->fmt, f, line, FK__FASTFMT_MAX);
+    _Static_assert(TEXT_RESERVE >= FK__FASTFMT_CSV_MAX, "a CSV row fits the reserve");
+    int n = fk__fastfmt_csv(&k->fmt, f, line, FK__FASTFMT_CSV_MAX);
     if (n < 0)
         return fk__error(FK_EIO, "csv:%s: row does not fit", k->path ? k->path : "-");
     text_commit(k, (size_t)n);
