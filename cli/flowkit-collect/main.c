@@ -2,7 +2,8 @@
  *
  *   flowkit-collect [-l URI]... [-o URI]... [--allow CIDR]... [--workers N]
  *                   [--template-timeout SECS] [--scale-sampling]
- *                   [--duration SECS] [--count N] [--stats SECS]
+ *                   [--duration SECS] [--count N] [--stats SECS] [--pen N]
+ *                   [--export-time-tolerance SECS] [--max-interfaces N]
  *
  * Exit codes: 0 success (limit reached or SIGINT/SIGTERM), 1 runtime
  * failure, 2 bad usage. Public flowkit API only. */
@@ -17,8 +18,9 @@
 #include "fkcli.h"
 
 static const char *const param_names[] = {
-    "workers", "template_timeout", "scale_sampling", "duration", "count", NULL};
-#define NPARAM_OPTS 5
+    "workers", "template_timeout",      "scale_sampling", "duration", "count",
+    "pen",     "export_time_tolerance", "max_interfaces", NULL};
+#define NPARAM_OPTS 8
 #define PARAM_BASE 1000
 
 enum { OPT_HELP = 500, OPT_VERSION, OPT_ALLOW, OPT_STATS };
@@ -52,6 +54,10 @@ static void usage(void)
            "\n"
            "Data sets that arrive before their template are kept (per exporter, bounded)\n"
            "and decoded when the template arrives. Every loss is counted (--stats).\n"
+           "Interface names from options data appear as \"in_if_name\"/\"out_if_name\";\n"
+           "flowkit-export's process fields (under --pen) as \"pid\", \"process\", \"uid\",\n"
+           "\"exe\"; IANA userName as \"user\". Exporter clocks off by more than\n"
+           "--export-time-tolerance and exporter restarts are counted (--stats).\n"
            "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files.\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
 }
@@ -84,24 +90,26 @@ static void print_stats(fk_collector *h)
     fk_collector_stats s;
     if (fk_collector_get_stats(h, &s) != 0)
         return;
-    fprintf(stderr,
-            "%s: stats datagrams=%" PRIu64 " messages=%" PRIu64 " records=%" PRIu64
-            " bytes=%" PRIu64 " socket_drops=%" PRIu64 " queue_drops=%" PRIu64 " malformed=%" PRIu64
-            " unsupported=%" PRIu64 " allowlist_rejected=%" PRIu64 " pending_sets=%" PRIu64
-            " pending_decoded=%" PRIu64 " pending_records=%" PRIu64 " pending_expired=%" PRIu64
-            " pending_overflow=%" PRIu64 " sequence_gaps=%" PRIu64 " sequence_lost=%" PRIu64
-            " templates=%" PRIu64 " templates_withdrawn=%" PRIu64 " template_limit=%" PRIu64
-            " exporter_limit=%" PRIu64 " options_records=%" PRIu64 " tcp_connections=%" PRIu64
-            " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64
-            " db_rows_written=%" PRIu64 " db_rows_retried=%" PRIu64 " db_rows_dropped=%" PRIu64
-            " db_rows_queued=%" PRIu64 "\n",
-            fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops,
-            s.queue_drops, s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets,
-            s.pending_decoded, s.pending_records, s.pending_expired, s.pending_overflow,
-            s.sequence_gaps, s.sequence_lost, s.templates, s.templates_withdrawn, s.template_limit,
-            s.exporter_limit, s.options_records, s.tcp_connections, s.tcp_refused, s.sessions,
-            s.sink_errors, s.db_rows_written, s.db_rows_retried, s.db_rows_dropped,
-            s.db_rows_queued);
+    fprintf(
+        stderr,
+        "%s: stats datagrams=%" PRIu64 " messages=%" PRIu64 " records=%" PRIu64 " bytes=%" PRIu64
+        " socket_drops=%" PRIu64 " queue_drops=%" PRIu64 " malformed=%" PRIu64
+        " unsupported=%" PRIu64 " allowlist_rejected=%" PRIu64 " pending_sets=%" PRIu64
+        " pending_decoded=%" PRIu64 " pending_records=%" PRIu64 " pending_expired=%" PRIu64
+        " pending_overflow=%" PRIu64 " sequence_gaps=%" PRIu64 " sequence_lost=%" PRIu64
+        " templates=%" PRIu64 " templates_withdrawn=%" PRIu64 " template_limit=%" PRIu64
+        " exporter_limit=%" PRIu64 " options_records=%" PRIu64 " tcp_connections=%" PRIu64
+        " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64
+        " db_rows_written=%" PRIu64 " db_rows_retried=%" PRIu64 " db_rows_dropped=%" PRIu64
+        " db_rows_queued=%" PRIu64 " export_time_skewed=%" PRIu64 " records_after_export=%" PRIu64
+        " exporter_restarts=%" PRIu64 " interface_names=%" PRIu64 " interface_limit=%" PRIu64 "\n",
+        fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops, s.queue_drops,
+        s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets, s.pending_decoded,
+        s.pending_records, s.pending_expired, s.pending_overflow, s.sequence_gaps, s.sequence_lost,
+        s.templates, s.templates_withdrawn, s.template_limit, s.exporter_limit, s.options_records,
+        s.tcp_connections, s.tcp_refused, s.sessions, s.sink_errors, s.db_rows_written,
+        s.db_rows_retried, s.db_rows_dropped, s.db_rows_queued, s.export_time_skewed,
+        s.records_after_export, s.exporter_restarts, s.interface_names, s.interface_limit);
 }
 
 static int64_t now_ms(void)

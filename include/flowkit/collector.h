@@ -88,6 +88,21 @@ typedef enum fk_collector_param {
      *  all exporter sessions together, so that many exporters cannot
      *  exhaust memory. */
     FK_COL_PENDING_TOTAL = 207,
+    /** int, "export_time_tolerance": seconds a message's export time may
+     *  differ from the receive clock, and a record's end time may lie after
+     *  its message's export time, before the message or record is counted
+     *  (`export_time_skewed`, `records_after_export`); 0 = no checks.
+     *  Default 10. */
+    FK_COL_EXPORT_TOLERANCE = 208,
+    /** int, "max_interfaces": interface names (from options data) kept per
+     *  observation domain; more are refused and counted in
+     *  `interface_limit`. */
+    FK_COL_MAX_INTERFACES = 209,
+    /** int, "pen": private enterprise number under which flowkit-export
+     *  sends process fields (docs/exporter-elements.md); records carrying
+     *  them get pid, process, uid and exe. Default 32473
+     *  (`FK_EXPORTER_DEFAULT_PEN`); 0 = do not decode them. */
+    FK_COL_PEN = 210,
     /** int, "rotate_bytes": file outputs start a new file after this many
      *  bytes; 0 = never. */
     FK_COL_ROTATE_BYTES = 300,
@@ -127,19 +142,30 @@ typedef struct fk_collector_stats {
     uint64_t sequence_lost;      /**< Records (IPFIX, v5, v7) or packets (v9) missing by
                                       sequence numbers. */
     uint64_t templates;          /**< Templates and options templates received. */
-    uint64_t templates_withdrawn; /**< Templates withdrawn (TCP) or expired (UDP). */
-    uint64_t template_limit;      /**< Templates refused by `max_templates`. */
-    uint64_t exporter_limit;      /**< Datagrams dropped because `max_exporters` was reached. */
-    uint64_t options_records;     /**< Options data records applied (sampling, interfaces). */
-    uint64_t tcp_connections;     /**< TCP connections accepted. */
-    uint64_t tcp_refused;         /**< TCP connections refused by `max_tcp_connections`. */
-    uint64_t sessions;            /**< Exporter sessions currently known. */
-    uint64_t sink_errors;         /**< Records an output could not write. */
-    uint64_t db_rows_written;     /**< Rows a database output (clickhouse://) has stored. */
-    uint64_t db_rows_retried;     /**< Rows of failed database inserts that were sent again. */
-    uint64_t db_rows_dropped;     /**< Rows a database output gave up: queue full, insert
-                                       refused, or not sent before exit. */
-    uint64_t db_rows_queued;      /**< Rows waiting in database output queues now. */
+    uint64_t templates_withdrawn;  /**< Templates withdrawn (TCP) or expired (UDP). */
+    uint64_t template_limit;       /**< Templates refused by `max_templates`. */
+    uint64_t exporter_limit;       /**< Datagrams dropped because `max_exporters` was reached. */
+    uint64_t options_records;      /**< Options data records applied (sampling, interfaces). */
+    uint64_t tcp_connections;      /**< TCP connections accepted. */
+    uint64_t tcp_refused;          /**< TCP connections refused by `max_tcp_connections`. */
+    uint64_t sessions;             /**< Exporter sessions currently known. */
+    uint64_t sink_errors;          /**< Records an output could not write. */
+    uint64_t db_rows_written;      /**< Rows a database output (clickhouse://) has stored. */
+    uint64_t db_rows_retried;      /**< Rows of failed database inserts that were sent again. */
+    uint64_t db_rows_dropped;      /**< Rows a database output gave up: queue full, insert
+                                        refused, or not sent before exit. */
+    uint64_t db_rows_queued;       /**< Rows waiting in database output queues now. */
+    uint64_t export_time_skewed;   /**< Messages whose export time (IPFIX header, NetFlow
+                                        unix_secs) differs from the receive clock by more than
+                                        `export_time_tolerance`. */
+    uint64_t records_after_export; /**< Flow records whose end time lies more than
+                                        `export_time_tolerance` after their message's export
+                                        time. */
+    uint64_t exporter_restarts;    /**< Exporter restarts detected (NetFlow sysUptime going
+                                        back, IPFIX sequence reset); the domain's templates and
+                                        options data are dropped. */
+    uint64_t interface_names;      /**< Interface names known now (from options data). */
+    uint64_t interface_limit;      /**< Interface names refused by `max_interfaces`. */
 } fk_collector_stats;
 
 /**

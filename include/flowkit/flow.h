@@ -45,6 +45,8 @@ typedef enum fk_end_reason {
 #define FK_FLOW_HAS_REVERSE 0x10u
 /** ::fk_flow::present bit: exporter / odid describe where the record came from. @since 0.1.0 */
 #define FK_FLOW_HAS_EXPORTER 0x20u
+/** ::fk_flow::present bit: uid is set. @since 0.1.0 */
+#define FK_FLOW_HAS_UID 0x40u
 
 /** Size of ::fk_flow::process including the terminating NUL. @since 0.1.0 */
 #define FK_PROCESS_NAME_MAX 64
@@ -83,6 +85,23 @@ typedef struct fk_flow {
     fk_addr exporter;      /**< Exporter address (FK_FLOW_HAS_EXPORTER). */
     uint32_t pid;          /**< Owning process (FK_FLOW_HAS_PROCESS). */
     char process[FK_PROCESS_NAME_MAX]; /**< Process name, NUL-terminated (FK_FLOW_HAS_PROCESS). */
+    /* Appended for the collector (issue #5). The four strings below are
+     * borrowed: NUL-terminated, owned by whoever produced the flow and valid
+     * only while the flow is being delivered (the collector: until the
+     * callback or the output returns). NULL when unknown. Code that keeps a
+     * flow longer must copy them or set them to NULL. */
+    const char *in_if_name;  /**< Name of `in_if` from the exporter's options data
+                                  (interfaceName, else interfaceDescription); borrowed, or NULL. */
+    const char *out_if_name; /**< Name of `out_if`, as `in_if_name`; borrowed, or NULL. */
+    const char *user;        /**< User name of the owning process (IPFIX userName, 371);
+                                  borrowed, or NULL. */
+    const char *exe;         /**< Executable path of the owning process (flowkit-export's
+                                  processExecutable); borrowed, or NULL. */
+    uint32_t uid;            /**< Numeric user id of the owning process (FK_FLOW_HAS_UID). */
+    uint8_t event;           /**< 0 for a flow; else this record is a TCP session event
+                                  (::fk_session_kind: 1 SYN, 2 FIN, 3 RST) at `end_ns`, as
+                                  flowkit-export sends them, and fk_flow_to_json() writes it
+                                  as a `"type":"event"` line. */
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */
@@ -122,13 +141,27 @@ FK_API int fk_addr_parse(fk_addr *out, const char *text);
 FK_API int fk_time_format(int64_t ns, char *buf, size_t size);
 
 /** Buffer size that always holds fk_flow_to_json() output. @since 0.1.0 */
-#define FK_FLOW_JSON_MAX 1024
+#define FK_FLOW_JSON_MAX 4096
+
+/** fk_flow_to_json() writes at most this many bytes of ::fk_flow::in_if_name and
+ *  ::fk_flow::out_if_name (before escaping). @since 0.1.0 */
+#define FK_FLOW_IFNAME_MAX 64
+/** fk_flow_to_json() writes at most this many bytes of ::fk_flow::user. @since 0.1.0 */
+#define FK_FLOW_USER_MAX 64
+/** fk_flow_to_json() writes at most this many bytes of ::fk_flow::exe. @since 0.1.0 */
+#define FK_FLOW_EXE_MAX 256
 
 /**
  * Render a flow as one JSON object (no newline) per the JSON lines contract:
  * `{"type":"flow","src_addr",...,"version"}` plus the optional keys whose
  * `FK_FLOW_HAS_*` bit is set. Reverse counters appear as "rev_bytes",
- * "rev_packets" and "rev_tcp_flags".
+ * "rev_packets" and "rev_tcp_flags"; the borrowed strings, when not NULL,
+ * as "in_if_name", "out_if_name", "user" and "exe" (cut at
+ * #FK_FLOW_IFNAME_MAX, #FK_FLOW_USER_MAX, #FK_FLOW_EXE_MAX bytes), and
+ * #FK_FLOW_HAS_UID as "uid". A record with a nonzero ::fk_flow::event is
+ * written as a session event instead: `{"type":"event","event":"syn",
+ * "time",` the five tuple keys, exporter, odid, version and the process
+ * keys `}`.
  *
  * @param flow the flow.
  * @param buf output buffer.

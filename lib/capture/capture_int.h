@@ -35,6 +35,15 @@ typedef struct fk__cap_source {
     bool has_next;    /* offline lookahead */
     struct pcap_pkthdr *next_hdr;
     const u_char *next_data;
+    /* Files flowkit reads itself (pcapfile.c; NULL: libpcap reads). pcap is
+     * then a pcap_open_dead() handle of the file's link type and snapshot
+     * (filters are compiled on it and applied with pcap_offline_filter). */
+    struct fk__pcapfile *reader;
+    struct pcap_pkthdr reader_hdr; /* header of the lookahead packet */
+    struct bpf_program prog;       /* the filter, when has_prog */
+    bool has_prog;
+    int prog_linktype; /* link type prog was compiled for */
+    char *filter_expr; /* to recompile for another pcapng link type */
     fk__pcap_store *store;
     bool store_failing;
     uint64_t final_drops; /* kernel drops read when the handle was closed */
@@ -171,6 +180,10 @@ int fk__source_open_live(fk__cap_source *s, fk_capture *h, const char *name);
 int fk__source_open_file(fk__cap_source *s, fk_capture *h, const char *path);
 int fk__source_apply_filter(fk_capture *h, const char *filter);
 void fk__source_close(fk__cap_source *s);
+/* Offline: read the next packet (that passes the filter) into next_hdr /
+ * next_data and set linktype to its link type. 1: a packet; 0: end of
+ * file; < 0: read error (message set). */
+int fk__source_next(fk__cap_source *s);
 uint64_t fk__source_kernel_drops(fk__cap_source *s);
 /* Every device that is up and not loopback (names owned by the caller:
  * fk__free each and the array). FK_ENODEV when there is none. */

@@ -239,7 +239,11 @@ static void pcap_cb(u_char *user, const struct pcap_pkthdr *hdr, const u_char *d
 static void source_failed(fk_capture *h, fk__cap_source *s, const char *what)
 {
     char msg[PCAP_ERRBUF_SIZE + 256];
-    snprintf(msg, sizeof msg, "%s: %s: %s", s->name, what, s->pcap ? pcap_geterr(s->pcap) : "");
+    /* Offline sources: fk__source_next() worded the failure. */
+    const char *detail = s->offline ? fk_error_last()->message
+                         : s->pcap  ? pcap_geterr(s->pcap)
+                                    : "";
+    snprintf(msg, sizeof msg, "%s: %s: %s", s->name, what, detail);
     fk__error(FK_EPCAP, "%s", msg);
     fk__capture_deliver_error(h, s->name, FK_EPCAP, msg);
     fk__source_close(s);
@@ -266,10 +270,10 @@ static bool read_offline(fk_capture *h, int max)
             if (s->done)
                 continue;
             if (!s->has_next) {
-                int r = pcap_next_ex(s->pcap, &s->next_hdr, &s->next_data);
+                int r = fk__source_next(s);
                 if (r == 1) {
                     s->has_next = true;
-                } else if (r == PCAP_ERROR_BREAK) {
+                } else if (r == 0) {
                     fk__source_close(s);
                     continue;
                 } else {

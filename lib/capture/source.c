@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "capture/capture_int.h"
+#include "capture/pcapfile.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -93,15 +94,65 @@ int fk__source_open_file(fk__cap_source *s, fk_capture *h, const char *path)
         int code = errno == ENOENT ? FK_ENOTFOUND : errno == EACCES ? FK_EPERM : FK_EIO;
         return fk__error_errno(code, "%s: cannot read", path);
     }
-    s->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!s->pcap)
-        return fk__error(FK_EPCAP, "%s: %s", path, errbuf);
+    /* flowkit's own reader where it knows the format (large reads, no
+     * per-packet stdio); libpcap for everything else. */
+    int rc = fk__pcapfile_open(&s->reader, path);
+    if (rc == FK_ENOMEM)
+        return rc;
+    if (rc == 0) {
+        uint32_t snap = fk__pcapfile_snaplen(s->reader);
+        if (snap == 0 || snap > 262144)
+            snap = 262144;
+        s->pcap = pcap_open_dead_with_tstamp_precision(fk__pcapfile_linktype(s->reader), (int)snap,
+                                                       PCAP_TSTAMP_PRECISION_NANO);
+        if (!s->pcap)
+            return fk__error(FK_ENOMEM, "%s: out of memory", path);
+    } else {
+        fk__pcapfile_close(s->reader);
+        s->reader = NULL;
+        s->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+        if (!s->pcap)
+            return fk__error(FK_EPCAP, "%s: %s", path, errbuf);
+    }
     s->linktype = pcap_datalink(s->pcap);
     s->ts_scale = 1;
     if (!fk__packet_link_supported(s->linktype))
         FK__LOG_WARN("capture", "%s: link type %s (%d) is not decoded; packets are only counted",
                      path, pcap_datalink_val_to_name(s->linktype), s->linktype);
     return 0;
+}
+
+/* Own-reader sources: compile expr for linktype (the file's, or another
+ * interface's of a pcapng file) on a dead handle. */
+static int reader_compile(fk__cap_source *s, int linktype, const char *expr,
+                          struct bpf_program *prog)
+{
+    pcap_t *p = s->pcap;
+    if (linktype != pcap_datalink(s->pcap)) {
+        p = pcap_open_dead_with_tstamp_precision(linktype, pcap_snapshot(s->pcap),
+                                                 PCAP_TSTAMP_PRECISION_NANO);
+        if (!p)
+            return fk__error(FK_ENOMEM, "%s: out of memory", s->name);
+    }
+    int rc = 0;
+    if (pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
+        rc = fk__error(FK_EFILTER, "%s: filter \"%s\": %s", s->name, expr, pcap_geterr(p));
+    if (p != s->pcap)
+        pcap_close(p);
+    return rc;
+}
+
+static void reader_set_filter(fk__cap_source *s, struct bpf_program *prog, int linktype, char *expr)
+{
+    if (s->has_prog)
+        pcap_freecode(&s->prog);
+    s->prog = *prog;
+    s->has_prog = expr[0] != '\0'; /* "" accepts everything: no program to run */
+    if (!s->has_prog)
+        pcap_freecode(&s->prog);
+    s->prog_linktype = linktype;
+    fk__free(s->filter_expr);
+    s->filter_expr = expr;
 }
 
 int fk__source_apply_filter(fk_capture *h, const char *filter)
@@ -126,13 +177,32 @@ int fk__source_apply_filter(fk_capture *h, const char *filter)
         }
         compiled = i + 1;
     }
+    /* Own-reader sources keep their program (and the text, for pcapng
+     * interfaces of another link type): one copy of the text each. */
+    char **exprs = fk__calloc(h->nsources ? h->nsources : 1, sizeof *exprs);
+    if (!exprs && rc == 0)
+        rc = fk__error(FK_ENOMEM, "capture: out of memory");
+    for (size_t i = 0; rc == 0 && i < h->nsources; i++) {
+        if (h->sources[i].reader && h->sources[i].pcap && !(exprs[i] = fk__strdup(expr)))
+            rc = fk__error(FK_ENOMEM, "capture: out of memory");
+    }
     for (size_t i = 0; rc == 0 && i < h->nsources; i++) {
         fk__cap_source *s = &h->sources[i];
-        if (s->pcap && pcap_setfilter(s->pcap, &progs[i]) < 0)
+        if (!s->pcap)
+            continue;
+        if (s->reader) {
+            reader_set_filter(s, &progs[i], pcap_datalink(s->pcap), exprs[i]);
+            exprs[i] = NULL;
+            progs[i].bf_insns = NULL; /* now the source's */
+        } else if (pcap_setfilter(s->pcap, &progs[i]) < 0) {
             rc = fk__error(FK_EPCAP, "%s: cannot set filter: %s", s->name, pcap_geterr(s->pcap));
+        }
     }
+    for (size_t i = 0; exprs && i < h->nsources; i++)
+        fk__free(exprs[i]);
+    fk__free(exprs);
     for (size_t i = 0; i < compiled; i++) {
-        if (h->sources[i].pcap)
+        if (h->sources[i].pcap && progs[i].bf_insns)
             pcap_freecode(&progs[i]);
     }
     fk__free(progs);
@@ -149,8 +219,59 @@ uint64_t fk__source_kernel_drops(fk__cap_source *s)
     return (uint64_t)st.ps_drop + st.ps_ifdrop;
 }
 
+int fk__source_next(fk__cap_source *s)
+{
+    if (!s->reader) {
+        int r = pcap_next_ex(s->pcap, &s->next_hdr, &s->next_data);
+        if (r == 1)
+            return 1;
+        if (r == PCAP_ERROR_BREAK)
+            return 0;
+        return fk__error(FK_EPCAP, "%s", pcap_geterr(s->pcap));
+    }
+    fk__pcapfile_pkt pk;
+    for (;;) {
+        int r = fk__pcapfile_next(s->reader, &pk);
+        if (r <= 0)
+            return r;
+        struct pcap_pkthdr *hd = &s->reader_hdr;
+        hd->ts.tv_sec = (time_t)(pk.ts_ns / 1000000000);
+        hd->ts.tv_usec = (suseconds_t)(pk.ts_ns % 1000000000);
+        hd->caplen = pk.caplen;
+        hd->len = pk.wirelen;
+        s->linktype = pk.linktype;
+        if (s->has_prog) {
+            if (pk.linktype != s->prog_linktype) {
+                struct bpf_program prog;
+                char *expr = fk__strdup(s->filter_expr);
+                if (!expr)
+                    return fk__error(FK_ENOMEM, "capture: out of memory");
+                int rc = reader_compile(s, pk.linktype, expr, &prog);
+                if (rc < 0) {
+                    fk__free(expr);
+                    return rc;
+                }
+                reader_set_filter(s, &prog, pk.linktype, expr);
+            }
+            if (!pcap_offline_filter(&s->prog, hd, pk.data))
+                continue;
+        }
+        s->next_hdr = hd;
+        s->next_data = pk.data;
+        return 1;
+    }
+}
+
 void fk__source_close(fk__cap_source *s)
 {
+    fk__pcapfile_close(s->reader);
+    s->reader = NULL;
+    if (s->has_prog) {
+        pcap_freecode(&s->prog);
+        s->has_prog = false;
+    }
+    fk__free(s->filter_expr);
+    s->filter_expr = NULL;
     if (s->pcap) {
         s->final_drops = fk__source_kernel_drops(s);
         pcap_close(s->pcap);

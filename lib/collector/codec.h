@@ -35,9 +35,29 @@ typedef void (*fk__col_tmpl_fn)(void *user, uint16_t template_id, int what);
 /* One decoded record; the callee may modify the flow. */
 typedef void (*fk__col_emit_fn)(void *user, fk_flow *flow);
 
+/* An options record naming an interface: IPFIX interfaceName (82) /
+ * interfaceDescription (83) with ingressInterface (10) or egressInterface
+ * (14); NetFlow v9 scope type 2 (interface) with IF_NAME (82) / IF_DESC
+ * (83). The strings are borrowed for the call, not NUL-terminated; a length
+ * of 0 means absent. */
+typedef struct fk__col_ifname {
+    uint32_t ifindex;
+    const char *name;
+    size_t name_len;
+    const char *desc;
+    size_t desc_len;
+} fk__col_ifname;
+typedef void (*fk__col_ifname_fn)(void *user, const fk__col_ifname *ifn);
+
+/* Settings of a codec context. */
+typedef struct fk__col_codec_cfg {
+    size_t max_templates; /* per session */
+    uint32_t pen;         /* enterprise number of flowkit-export's process elements; 0 = none */
+} fk__col_codec_cfg;
+
 typedef struct fk__col_codec {
     /* Codec state shared by a whole collector (e.g. one template cache). */
-    int (*ctx_new)(void **ctx, size_t max_templates);
+    int (*ctx_new)(void **ctx, const fk__col_codec_cfg *cfg);
     void (*ctx_free)(void *ctx);
     /* Codec state for one domain of one session; `session` is unique per
      * transport session for the life of the collector. */
@@ -53,10 +73,11 @@ typedef struct fk__col_codec {
     /* A data set (id >= 256), body after the set header. FK_ENOTEMPLATE when
      * the template is unknown (nothing emitted), FK_EMALFORMED, or 0 with
      * *records = records decoded (options records update the state and are
-     * counted in *options instead of being emitted). */
+     * counted in *options instead of being emitted; those that name an
+     * interface are reported through ifname). */
     int (*data)(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
-                const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
-                uint32_t *records, uint32_t *options);
+                const uint8_t *body, size_t len, fk__col_emit_fn emit, fk__col_ifname_fn ifname,
+                void *user, uint32_t *records, uint32_t *options);
     /* Forget templates last defined before cutoff_ns (UDP lifetime). */
     void (*expire)(void *ctx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn, void *user);
     /* A whole NetFlow v1/v5/v7 message: emit each record. Returns the

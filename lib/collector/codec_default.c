@@ -13,12 +13,13 @@ typedef struct domain_box {
     void *inner;
 } domain_box;
 
-static int ctx_new(void **out, size_t max_templates)
+static int ctx_new(void **out, const fk__col_codec_cfg *cfg)
 {
     fk__col_codec_ctx *cx = FK__NEW(fk__col_codec_ctx);
     if (!cx)
         return fk__error(FK_ENOMEM, "collector: out of memory for decoders");
-    cx->max_templates = max_templates;
+    cx->max_templates = cfg->max_templates;
+    cx->pen = cfg->pen;
     int rc = fk__col_ipfix_ctx_init(cx);
     if (rc) {
         fk__free(cx);
@@ -75,13 +76,15 @@ static int templates(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t se
 }
 
 static int data(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
-                const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
-                uint32_t *records, uint32_t *options)
+                const uint8_t *body, size_t len, fk__col_emit_fn emit, fk__col_ifname_fn ifname,
+                void *user, uint32_t *records, uint32_t *options)
 {
     domain_box *b = state;
     if (b->version == 9)
-        return fk__col_v9_data(ctx, b->inner, hdr, set_id, body, len, emit, user, records, options);
-    return fk__col_ipfix_data(ctx, b->inner, hdr, set_id, body, len, emit, user, records, options);
+        return fk__col_v9_data(ctx, b->inner, hdr, set_id, body, len, emit, ifname, user, records,
+                               options);
+    return fk__col_ipfix_data(ctx, b->inner, hdr, set_id, body, len, emit, ifname, user, records,
+                              options);
 }
 
 static void expire(void *ctx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn, void *user)

@@ -10,6 +10,11 @@ struct fk_ipfix_decoder;
 
 typedef struct fk__col_codec_ctx {
     size_t max_templates;
+    uint32_t pen; /* flowkit-export's process elements; 0 = not decoded */
+    /* NUL-terminated copies of the record being emitted (fk_flow's borrowed
+     * user / exe point here until emit returns). */
+    char user[FK_FLOW_USER_MAX + 1];
+    char exe[FK_FLOW_EXE_MAX + 1];
     struct fk_template_cache *cache; /* IPFIX templates of every session */
     struct fk_ipfix_decoder *dec;
     uint8_t scratch[65536 + 64]; /* one-set messages are built here */
@@ -21,8 +26,8 @@ int fk__col_v9_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *
                          uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
                          size_t room, fk__col_tmpl_fn fn, void *user);
 int fk__col_v9_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
-                    const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
-                    uint32_t *records, uint32_t *options);
+                    const uint8_t *body, size_t len, fk__col_emit_fn emit, fk__col_ifname_fn ifname,
+                    void *user, uint32_t *records, uint32_t *options);
 void fk__col_v9_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn,
                        void *user);
 int fk__col_fixed(fk__col_codec_ctx *cx, const uint8_t *msg, size_t len, fk__col_emit_fn emit,
@@ -36,8 +41,8 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
                             uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
                             size_t room, fk__col_tmpl_fn fn, void *user);
 int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
-                       const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
-                       uint32_t *records, uint32_t *options);
+                       const uint8_t *body, size_t len, fk__col_emit_fn emit,
+                       fk__col_ifname_fn ifname, void *user, uint32_t *records, uint32_t *options);
 void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn,
                           void *user);
 

@@ -9,7 +9,9 @@
  * template lifetime. Options records teach the domain its sampling interval
  * (samplingPacketInterval 305, samplingInterval 34) and the exporter's boot
  * time (systemInitTimeMilliseconds 160); flow records without their own
- * sampling field get the domain's. */
+ * sampling field get the domain's. Options records that name an interface
+ * go to the session layer, which keeps the names per domain. Flow records
+ * get flowkit-export's process fields under the configured PEN. */
 #include <flowkit/ipfix.h>
 #include <flowkit/template.h>
 #include <stdbool.h>
@@ -194,6 +196,102 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
     return rc == 0 ? FK_OK : rc == FK_ENOMEM ? FK_ENOMEM : FK_EMALFORMED;
 }
 
+/* An options record that names an interface (RFC 7011 options: the scope
+ * says which interface, interfaceName 82 / interfaceDescription 83 say what
+ * it is called): report it to the session layer. */
+static void report_ifname(const fk_ipfix_record *rec, fk__col_ifname_fn ifname, void *user)
+{
+    fk_ipfix_value v, name, desc;
+    if (fk_ipfix_record_get(&v, rec, 0, 10) != 0 && fk_ipfix_record_get(&v, rec, 0, 14) != 0)
+        return;
+    if (v.len == 0 || v.len > 4)
+        return;
+    uint32_t ifindex = 0;
+    for (size_t i = 0; i < v.len; i++)
+        ifindex = ifindex << 8 | v.raw[i];
+    fk__col_ifname in = {ifindex, NULL, 0, NULL, 0};
+    if (fk_ipfix_record_get(&name, rec, 0, 82) == 0 && name.len) {
+        in.name = (const char *)name.raw;
+        in.name_len = name.len;
+    }
+    if (fk_ipfix_record_get(&desc, rec, 0, 83) == 0 && desc.len) {
+        in.desc = (const char *)desc.raw;
+        in.desc_len = desc.len;
+    }
+    if (in.name_len || in.desc_len)
+        ifname(user, &in);
+}
+
+/* Copy a string field into a NUL-terminated buffer of size cap + 1, cut
+ * at cap bytes and at an embedded NUL; NULL when the record lacks it. */
+static const char *copy_str(char *dst, size_t cap, const fk_ipfix_record *rec, uint32_t pen,
+                            uint16_t id)
+{
+    fk_ipfix_value v;
+    if (fk_ipfix_record_get(&v, rec, pen, id) != 0)
+        return NULL;
+    size_t n = v.len < cap ? v.len : cap;
+    memcpy(dst, v.raw, n);
+    dst[n] = '\0';
+    return dst;
+}
+
+static bool get_u32(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint32_t *out)
+{
+    fk_ipfix_value v;
+    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 4)
+        return false;
+    uint32_t x = 0;
+    for (size_t i = 0; i < v.len; i++)
+        x = x << 8 | v.raw[i];
+    *out = x;
+    return true;
+}
+
+/* flowkit-export's process elements (docs/exporter-elements.md): processId
+ * (PEN 1), processName (PEN 2), processExecutable (PEN 4), userId (PEN 5)
+ * under the configured enterprise number, and IANA userName (371). The
+ * values are read as raw octets, so the PEN need not be registered. A
+ * record under another PEN has none of them: nothing is set. */
+static void process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
+{
+    f->user = copy_str(cx->user, FK_FLOW_USER_MAX, rec, 0, 371);
+    if (f->user && !f->user[0])
+        f->user = NULL; /* the exporter sends "" for unknown */
+    if (!cx->pen)
+        return;
+    uint32_t pid;
+    if (get_u32(rec, cx->pen, 1, &pid)) {
+        const char *name = copy_str(cx->exe, FK_PROCESS_NAME_MAX - 1, rec, cx->pen, 2);
+        f->pid = pid;
+        memset(f->process, 0, sizeof f->process);
+        if (name)
+            memcpy(f->process, name, strlen(name));
+        f->present |= FK_FLOW_HAS_PROCESS;
+    }
+    uint32_t uid;
+    if (get_u32(rec, cx->pen, 5, &uid)) {
+        f->uid = uid;
+        f->present |= FK_FLOW_HAS_UID;
+    }
+    f->exe = copy_str(cx->exe, FK_FLOW_EXE_MAX, rec, cx->pen, 4);
+    if (f->exe && !f->exe[0])
+        f->exe = NULL;
+}
+
+/* flowkit-export's session events: sessionEventKind (PEN 10; 1 SYN, 2 FIN,
+ * 3 RST) marks the record as an event, at observationTimeMilliseconds (323).
+ * That time also serves any record without flow times. */
+static void event_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
+{
+    fk_ipfix_value v;
+    if (f->start_ns == 0 && f->end_ns == 0 && fk_ipfix_record_get(&v, rec, 0, 323) == 0 && v.i > 0)
+        f->start_ns = f->end_ns = v.i;
+    uint32_t kind;
+    if (cx->pen && get_u32(rec, cx->pen, 10, &kind) && kind >= 1 && kind <= 3)
+        f->event = (uint8_t)kind;
+}
+
 static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk_ipfix_record *rec)
 {
     fk_ipfix_value v;
@@ -206,8 +304,8 @@ static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk_ipfix_re
 }
 
 int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
-                       const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
-                       uint32_t *records, uint32_t *options)
+                       const uint8_t *body, size_t len, fk__col_emit_fn emit,
+                       fk__col_ifname_fn ifname, void *user, uint32_t *records, uint32_t *options)
 {
     ipx_state *s = state;
     *records = 0;
@@ -226,12 +324,15 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             continue;
         if (it.record.is_options) {
             apply_options(cx, s, &it.record);
+            report_ifname(&it.record, ifname, user);
             (*options)++;
             continue;
         }
         fk_flow f;
         if (fk_ipfix_record_to_flow(&f, &it.record) != FK_OK)
             return FK_EMALFORMED;
+        process_fields(cx, &it.record, &f);
+        event_fields(cx, &it.record, &f);
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;
             f.present |= FK_FLOW_HAS_SAMPLING;

@@ -124,6 +124,7 @@ static size_t wrap(fk__col_codec_ctx *cx, const fk__col_hdr *hdr, uint16_t set_i
 
 typedef struct v9_cb {
     fk__col_emit_fn emit;
+    fk__col_ifname_fn ifname;
     void *user;
     uint32_t records;
     uint32_t options;
@@ -134,6 +135,16 @@ static int on_record(const fk_netflow_record *rec, void *user)
     v9_cb *c = user;
     if (rec->kind == FK_NETFLOW_RECORD_OPTIONS) {
         c->options++;
+        /* Scope type 2 (interface) with IF_NAME 82 / IF_DESC 83: the decoder
+         * puts the interface index (scope value or field 10) in ifindex. */
+        const fk_netflow_options *o = rec->options;
+        if (o && (o->present & FK_NETFLOW_OPT_IFINDEX) &&
+            (o->present & (FK_NETFLOW_OPT_IF_NAME | FK_NETFLOW_OPT_IF_DESC))) {
+            fk__col_ifname in = {o->ifindex, o->if_name, strnlen(o->if_name, sizeof o->if_name),
+                                 o->if_desc, strnlen(o->if_desc, sizeof o->if_desc)};
+            if (in.name_len || in.desc_len)
+                c->ifname(c->user, &in);
+        }
         return 0;
     }
     if (!rec->flow)
@@ -235,14 +246,14 @@ int fk__col_v9_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *
 }
 
 int fk__col_v9_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
-                    const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
-                    uint32_t *records, uint32_t *options)
+                    const uint8_t *body, size_t len, fk__col_emit_fn emit, fk__col_ifname_fn ifname,
+                    void *user, uint32_t *records, uint32_t *options)
 {
     v9_state *s = state;
     fk_netflow_stats before, after;
     fk_netflow_stats_get(s->nf, &before);
     size_t n = wrap(cx, hdr, set_id, body, len);
-    v9_cb c = {emit, user, 0, 0};
+    v9_cb c = {emit, ifname, user, 0, 0};
     int rc = fk_netflow_decode(s->nf, &scope_addr, 0, cx->scratch, n, on_record, &c);
     fk_netflow_stats_get(s->nf, &after);
     *records = c.records;

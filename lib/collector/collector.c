@@ -11,6 +11,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <flowkit/exporter.h>
+
 #include "collector/internal.h"
 #include "collector/sink_clickhouse.h"
 #include "collector/workers.h"
@@ -48,6 +50,12 @@ static const fk_param_info collector_params[] = {
      NULL, "", "multiply bytes and packets by the sampling rate"},
     {FK_COL_PENDING_TOTAL, "pending_total", FK_PARAM_INT, 0, 0, 1LL << 34, 64 << 20, 0, 0, 0, NULL,
      "bytes", "data sets kept over all exporters while their template is unknown"},
+    {FK_COL_EXPORT_TOLERANCE, "export_time_tolerance", FK_PARAM_INT, 0, 0, 86400, 10, 0, 0, 0, NULL,
+     "s", "allowed exporter clock skew (0 = no checks)"},
+    {FK_COL_MAX_INTERFACES, "max_interfaces", FK_PARAM_INT, 0, 0, 1 << 20, 4096, 0, 0, 0, NULL,
+     "names", "interface names kept per domain (0 = none)"},
+    {FK_COL_PEN, "pen", FK_PARAM_INT, 0, 0, UINT32_MAX, FK_EXPORTER_DEFAULT_PEN, 0, 0, 0, NULL, "",
+     "PEN of flowkit-export's process fields (0 = ignore)"},
     {FK_COL_SESSION_TIMEOUT, "session_timeout", FK_PARAM_INT, 0, 0, 7 * 86400, 3600, 0, 0, 0, NULL,
      "s", "forget a silent UDP exporter after this long (0 = never)"},
     {FK_COL_ROTATE_BYTES, "rotate_bytes", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL, "bytes",
@@ -514,6 +522,9 @@ int fk_collector_activate(fk_collector *h)
         (size_t)fk__params_int(&h->params, FK_COL_MAX_TEMPLATES),
         (size_t)fk__params_int(&h->params, FK_COL_MAX_EXPORTERS),
         fk__params_int(&h->params, FK_COL_SESSION_TIMEOUT) * NS,
+        fk__params_int(&h->params, FK_COL_EXPORT_TOLERANCE) * NS,
+        (size_t)fk__params_int(&h->params, FK_COL_MAX_INTERFACES),
+        (uint32_t)fk__params_int(&h->params, FK_COL_PEN),
     };
     int workers = (int)fk__params_int(&h->params, FK_COL_WORKERS);
     h->batch = (size_t)fk__params_int(&h->params, FK_COL_RECV_BATCH);
@@ -864,7 +875,7 @@ int fk_collector_dispatch(fk_collector *h)
     if (h->now_ns >= h->next_tick_ns)
         tick(h);
     for (size_t i = 0; i < h->nsinks; i++)
-        if (fk__sink_flush(h->sinks[i]) != FK_OK)
+        if (fk__sink_submit(h->sinks[i]) != FK_OK)
             h->stats.sink_errors++;
     if (rc < 0)
         return rc;

@@ -3,6 +3,7 @@
  * printf. At collector rates, printf was most of the cost of a record.
  * Times reuse the formatted "YYYY-MM-DDTHH:MM:SS" of the last seconds seen. */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,7 +23,7 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
                                      "75767778798081828384858687888990919293949596979899";
 
 /* Decimal digits of v, written in place from the last two at a time. */
-static char *put_u64(char *p, uint64_t v)
+static char *put_u64_long(char *p, uint64_t v)
 {
     int n = 1;
     for (uint64_t t = 10; n < 20 && v >= t; t *= 10)
@@ -39,6 +40,20 @@ static char *put_u64(char *p, uint64_t v)
     else
         q[-1] = (char)('0' + v);
     return end;
+}
+
+/* Small values (protocols, flags, versions, odids) without the call. */
+static inline char *put_u64(char *p, uint64_t v)
+{
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        memcpy(p, digit_pairs + 2 * v, 2);
+        return p + 2;
+    }
+    return put_u64_long(p, v);
 }
 
 /* "0".."255" with their lengths, so an IPv4 address is four copies. */
@@ -85,6 +100,17 @@ static char *put_addr(char *p, const fk_addr *a)
             return put_str(p, buf, strlen(buf));
     }
     return p;
+}
+
+/* The exporter's text, formatted once per run of records from it. */
+static char *put_exporter(fk__fastfmt *c, char *p, const fk_addr *a)
+{
+    if (c->exporter.family != a->family || memcmp(c->exporter.bytes, a->bytes, 16) != 0) {
+        char *end = put_addr(c->exporter_text, a);
+        c->exporter_len = (int)(end - c->exporter_text);
+        c->exporter = *a;
+    }
+    return put_str(p, c->exporter_text, (size_t)c->exporter_len);
 }
 
 static char *put2(char *p, int v)
@@ -143,10 +169,78 @@ static char *put_time(fk__fastfmt *c, char *p, int64_t ns)
     return p;
 }
 
+/* A JSON string of at most max bytes with the escapes of
+ * fk__strbuf_json_string() (same bytes as fk_flow_to_json()). */
+static char *put_json_str(char *p, const char *s, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    *p++ = '"';
+    for (size_t i = 0; i < max && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            p = PUT_LIT(p, "\\u00");
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        } else {
+            *p++ = (char)c;
+        }
+    }
+    *p++ = '"';
+    return p;
+}
+
+/* The optional keys after "end_reason" (collector fields). */
+static char *put_json_tail(char *p, const fk_flow *f)
+{
+    if (f->in_if_name) {
+        p = PUT_LIT(p, ",\"in_if_name\":");
+        p = put_json_str(p, f->in_if_name, FK_FLOW_IFNAME_MAX);
+    }
+    if (f->out_if_name) {
+        p = PUT_LIT(p, ",\"out_if_name\":");
+        p = put_json_str(p, f->out_if_name, FK_FLOW_IFNAME_MAX);
+    }
+    if (f->user) {
+        p = PUT_LIT(p, ",\"user\":");
+        p = put_json_str(p, f->user, FK_FLOW_USER_MAX);
+    }
+    if (f->present & FK_FLOW_HAS_UID) {
+        p = PUT_LIT(p, ",\"uid\":");
+        p = put_u64(p, f->uid);
+    }
+    if (f->exe) {
+        p = PUT_LIT(p, ",\"exe\":");
+        p = put_json_str(p, f->exe, FK_FLOW_EXE_MAX);
+    }
+    return p;
+}
+
+/* A CSV field of at most max bytes: quoted (quotes doubled) only when it
+ * holds a comma, quote or line break (RFC 4180). */
+static char *put_csv_str(char *p, const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n))
+        return put_str(p, s, n);
+    *p++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            *p++ = '"';
+        *p++ = s[i];
+    }
+    *p++ = '"';
+    return p;
+}
+
 int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
 {
-    /* Process names need escaping: rare here, leave them to the reference. */
-    if ((f->present & FK_FLOW_HAS_PROCESS) || size < FK__FASTFMT_MAX)
+    bool strings =
+        (f->present & FK_FLOW_HAS_PROCESS) || f->in_if_name || f->out_if_name || f->user || f->exe;
+    /* Session events (rare) have their own form: the reference writes it. */
+    if (f->event || size < (strings ? FK_FLOW_JSON_MAX : FK__FASTFMT_MAX))
         return fk_flow_to_json(f, buf, size);
     char *p = buf;
     p = PUT_LIT(p, "{\"type\":\"flow\",\"src_addr\":\"");
@@ -171,7 +265,7 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     p = put_u64(p, f->tcp_flags);
     if (f->present & FK_FLOW_HAS_EXPORTER) {
         p = PUT_LIT(p, ",\"exporter\":\"");
-        p = put_addr(p, &f->exporter);
+        p = put_exporter(c, p, &f->exporter);
         p = PUT_LIT(p, "\",\"odid\":");
         p = put_u64(p, f->odid);
     } else {
@@ -187,6 +281,12 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
         p = PUT_LIT(p, ",\"rev_tcp_flags\":");
         p = put_u64(p, f->rev_tcp_flags);
     }
+    if (f->present & FK_FLOW_HAS_PROCESS) {
+        p = PUT_LIT(p, ",\"pid\":");
+        p = put_u64(p, f->pid);
+        p = PUT_LIT(p, ",\"process\":");
+        p = put_json_str(p, f->process, FK_PROCESS_NAME_MAX - 1);
+    }
     if (f->present & FK_FLOW_HAS_IFACES) {
         p = PUT_LIT(p, ",\"in_if\":");
         p = put_u64(p, f->in_if);
@@ -201,6 +301,7 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
         p = PUT_LIT(p, ",\"end_reason\":");
         p = put_u64(p, f->end_reason);
     }
+    p = put_json_tail(p, f);
     *p++ = '}';
     *p = '\0';
     return (int)(p - buf);
@@ -208,7 +309,7 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
 
 int fk__fastfmt_csv(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
 {
-    if (size < FK__FASTFMT_MAX)
+    if (size < FK__FASTFMT_CSV_MAX)
         return -1;
     char *p = buf;
     p = put_time(c, p, f->start_ns);
@@ -232,7 +333,7 @@ int fk__fastfmt_csv(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     p = put_u64(p, f->tcp_flags);
     *p++ = ',';
     if (f->present & FK_FLOW_HAS_EXPORTER)
-        p = put_addr(p, &f->exporter);
+        p = put_exporter(c, p, &f->exporter);
     *p++ = ',';
     p = put_u64(p, f->odid);
     *p++ = ',';
@@ -249,6 +350,35 @@ int fk__fastfmt_csv(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     *p++ = ',';
     if (f->present & FK_FLOW_HAS_END_REASON)
         p = put_u64(p, f->end_reason);
+    /* Appended columns: pid,process,in_if_name,out_if_name,user,uid,exe,event. */
+    *p++ = ',';
+    if (f->present & FK_FLOW_HAS_PROCESS) {
+        p = put_u64(p, f->pid);
+        *p++ = ',';
+        p = put_csv_str(p, f->process, FK_PROCESS_NAME_MAX - 1);
+    } else {
+        *p++ = ',';
+    }
+    *p++ = ',';
+    if (f->in_if_name)
+        p = put_csv_str(p, f->in_if_name, FK_FLOW_IFNAME_MAX);
+    *p++ = ',';
+    if (f->out_if_name)
+        p = put_csv_str(p, f->out_if_name, FK_FLOW_IFNAME_MAX);
+    *p++ = ',';
+    if (f->user)
+        p = put_csv_str(p, f->user, FK_FLOW_USER_MAX);
+    *p++ = ',';
+    if (f->present & FK_FLOW_HAS_UID)
+        p = put_u64(p, f->uid);
+    *p++ = ',';
+    if (f->exe)
+        p = put_csv_str(p, f->exe, FK_FLOW_EXE_MAX);
+    *p++ = ',';
+    static const char *const kinds[] = {"", "syn", "fin", "rst"};
+    if (f->event)
+        p = put_str(p, kinds[f->event < 4 ? f->event : 0],
+                    strlen(kinds[f->event < 4 ? f->event : 0]));
     *p++ = '\n';
     *p = '\0';
     return (int)(p - buf);

@@ -4,14 +4,23 @@
 
 #include <flowkit/flow.h>
 
-/* Output buffer size that always suffices (without process names). */
+/* JSON output buffer size that always suffices without the borrowed
+ * strings (in_if_name, ...); with them, FK_FLOW_JSON_MAX. */
 #define FK__FASTFMT_MAX 768
+/* CSV row buffer size that always suffices: the fixed columns plus the
+ * string columns, each at most doubled by quoting. */
+#define FK__FASTFMT_CSV_MAX                                                                        \
+    (FK__FASTFMT_MAX +                                                                             \
+     2 * (FK_PROCESS_NAME_MAX + 2 * FK_FLOW_IFNAME_MAX + FK_FLOW_USER_MAX + FK_FLOW_EXE_MAX + 16))
 
 typedef struct fk__fastfmt {
     int64_t sec[2];
     int valid[2];
     int next;
     char text[2][20];
+    fk_addr exporter; /* the last exporter formatted (the same for runs of records) */
+    int exporter_len;
+    char exporter_text[48];
 } fk__fastfmt;
 
 /* Same bytes as fk_flow_to_json(); returns the length (no newline). */

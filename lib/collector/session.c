@@ -2,6 +2,7 @@
  * domain per (version, observation domain / source id) holding the codec's
  * template state and the sequence tracking, plus the session's FIFO of data
  * sets that arrived before their template. No sockets here. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "collector/internal.h"
@@ -10,6 +11,10 @@
 #include "core/log.h"
 
 #define MAX_DOMAINS 256
+#define MS 1000000LL
+/* sysUptime vs export time: what one reading may be off by (the export
+ * time has a resolution of one second). */
+#define UPTIME_SLACK_MS 2000
 
 typedef struct pending {
     struct pending *next;
@@ -20,12 +25,27 @@ typedef struct pending {
     uint8_t data[];
 } pending;
 
+/* An interface name learnt from options data. */
+typedef struct ifname_ent {
+    uint32_t ifindex;
+    bool from_name; /* interfaceName (else interfaceDescription) */
+    char name[FK_FLOW_IFNAME_MAX + 1];
+} ifname_ent;
+
 typedef struct domain {
     uint16_t version;
     uint32_t odid;
     void *codec_state; /* NULL for v1/v5/v7 */
     bool have_seq;
+    bool seen; /* a message arrived: next_seq and last_export mean something */
     uint32_t next_seq;
+    uint32_t last_export; /* export seconds of the newest message */
+    bool have_uptime;     /* NetFlow: last_uptime_ms and boot_ms are set */
+    uint32_t last_uptime_ms;
+    int64_t boot_ms; /* export time - sysUptime of the newest message */
+    ifname_ent *ifs; /* sorted by ifindex */
+    size_t nifs;
+    size_t capifs;
     uint64_t lost; /* records (packets for v9) missing by sequence */
     uint64_t gaps;
     uint64_t messages;
@@ -47,6 +67,8 @@ typedef struct session {
 
 struct fk__col_sessions {
     const fk__col_codec *codec;
+    bool fixed_clock; /* tests: real time = now_ns + real_offset */
+    int64_t real_offset;
     void *codec_ctx;
     uint64_t next_id;
     size_t pend_total; /* kept bytes over all sessions */
@@ -64,6 +86,7 @@ typedef struct msg_ctx {
     fk__col_sessions *s;
     session *ss;
     domain *d;
+    int64_t export_ns;    /* export time of the message being decoded; 0 = unknown */
     uint32_t records;     /* delivered, including retried pending sets */
     uint32_t msg_records; /* data records of this message (sequence step) */
     bool retry;           /* a template was added: retry the pending sets */
@@ -112,7 +135,8 @@ int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
         return fk__error(FK_ENOMEM, "collector: out of memory for sessions");
     }
     s->codec = codec;
-    if (codec->ctx_new(&s->codec_ctx, limits->max_templates) != FK_OK) {
+    fk__col_codec_cfg cfg = {limits->max_templates, limits->pen};
+    if (codec->ctx_new(&s->codec_ctx, &cfg) != FK_OK) {
         fk__free(s->buckets);
         fk__free(s);
         return fk_error_last()->code ? fk_error_last()->code : FK_ENOMEM;
@@ -140,9 +164,12 @@ static void pending_drop_all(fk__col_sessions *s, session *ss)
 
 static void session_free(fk__col_sessions *s, session *ss, bool count)
 {
-    for (size_t i = 0; i < ss->ndomains; i++)
+    for (size_t i = 0; i < ss->ndomains; i++) {
         if (ss->domains[i].codec_state)
             s->codec->domain_free(s->codec_ctx, ss->domains[i].codec_state);
+        s->stats->interface_names -= ss->domains[i].nifs;
+        fk__free(ss->domains[i].ifs);
+    }
     if (count)
         s->stats->templates_withdrawn += ss->templates;
     if (count)
@@ -268,9 +295,86 @@ static domain *domain_get(fk__col_sessions *s, session *ss, uint16_t version, ui
     return d;
 }
 
+/* ---- interface names ---------------------------------------------------- */
+
+/* Index of the first entry with ifindex >= key. */
+static size_t ifname_lower(const domain *d, uint32_t key)
+{
+    size_t lo = 0, hi = d->nifs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->ifs[mid].ifindex < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static const char *ifname_find(const domain *d, uint32_t ifindex)
+{
+    size_t i = ifname_lower(d, ifindex);
+    return i < d->nifs && d->ifs[i].ifindex == ifindex ? d->ifs[i].name : NULL;
+}
+
+/* An options record named an interface: keep (or update) the name. The
+ * interfaceName wins over an interfaceDescription for the same index. */
+static void ifname_cb(void *user, const fk__col_ifname *in)
+{
+    msg_ctx *c = user;
+    fk__col_sessions *s = c->s;
+    domain *d = c->d;
+    bool from_name = in->name_len > 0;
+    const char *text = from_name ? in->name : in->desc;
+    size_t len = from_name ? in->name_len : in->desc_len;
+    if (len > FK_FLOW_IFNAME_MAX)
+        len = FK_FLOW_IFNAME_MAX;
+    size_t i = ifname_lower(d, in->ifindex);
+    ifname_ent *e;
+    if (i < d->nifs && d->ifs[i].ifindex == in->ifindex) {
+        e = &d->ifs[i];
+        if (e->from_name && !from_name)
+            return;
+    } else {
+        if (d->nifs >= s->lim.max_interfaces) {
+            s->stats->interface_limit++;
+            return;
+        }
+        if (d->nifs == d->capifs) {
+            size_t cap = d->capifs ? d->capifs * 2 : 8;
+            if (cap > s->lim.max_interfaces)
+                cap = s->lim.max_interfaces;
+            ifname_ent *n = fk__reallocarray(d->ifs, cap, sizeof *n);
+            if (!n) {
+                s->stats->interface_limit++;
+                return;
+            }
+            d->ifs = n;
+            d->capifs = cap;
+        }
+        memmove(&d->ifs[i + 1], &d->ifs[i], (d->nifs - i) * sizeof *d->ifs);
+        d->nifs++;
+        s->stats->interface_names++;
+        e = &d->ifs[i];
+        e->ifindex = in->ifindex;
+    }
+    e->from_name = from_name;
+    memcpy(e->name, text, len);
+    e->name[len] = '\0';
+}
+
 static void emit_cb(void *user, fk_flow *f)
 {
     msg_ctx *c = user;
+    const domain *d = c->d;
+    if (d->nifs && (f->present & FK_FLOW_HAS_IFACES)) {
+        f->in_if_name = ifname_find(d, f->in_if);
+        f->out_if_name = ifname_find(d, f->out_if);
+    }
+    /* Export-time sanity: a record cannot end after it was exported (the
+     * header has whole seconds: one more is allowed). */
+    if (c->export_ns && f->end_ns > c->export_ns + c->s->lim.export_tolerance_ns + 1000000000LL)
+        c->s->stats->records_after_export++;
     f->exporter = c->ss->peer.addr;
     f->odid = c->d->odid;
     f->version = c->d->version;
@@ -368,8 +472,12 @@ static void pending_retry(msg_ctx *c)
             continue;
         }
         uint32_t before = c->records, n = 0, opts = 0;
+        int64_t msg_export = c->export_ns;
+        if (c->export_ns)
+            c->export_ns = (int64_t)p->hdr.export_secs * 1000000000LL;
         int rc = s->codec->data(s->codec_ctx, d->codec_state, &p->hdr, p->set_id, p->data, p->len,
-                                emit_cb, c, &n, &opts);
+                                emit_cb, ifname_cb, c, &n, &opts);
+        c->export_ns = msg_export;
         if (rc == FK_ENOTEMPLATE) {
             prev = p;
             pp = &p->next;
@@ -425,7 +533,7 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
         } else if (sid >= 256) {
             uint32_t n = 0, opts = 0;
             int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, emit_cb,
-                                    c, &n, &opts);
+                                    ifname_cb, c, &n, &opts);
             if (rc == FK_ENOTEMPLATE) {
                 complete = false;
                 if (s->lim.pending_bytes)
@@ -465,6 +573,125 @@ static void sequence_check(fk__col_sessions *s, domain *d, uint32_t seq, uint32_
     d->next_seq = seq + step;
 }
 
+/* ---- export-time sanity and exporter restarts ---------------------------- */
+
+static int64_t real_now(const fk__col_sessions *s, int64_t now_ns)
+{
+    return s->fixed_clock ? now_ns + s->real_offset : fk__real_ns();
+}
+
+/* Compare a message's export time with the receive clock; remember it as
+ * the base for the records' end times. */
+static void check_export_time(msg_ctx *c, uint32_t export_secs, int64_t now_ns)
+{
+    fk__col_sessions *s = c->s;
+    c->export_ns = 0;
+    if (!s->lim.export_tolerance_ns || export_secs == 0)
+        return;
+    c->export_ns = (int64_t)export_secs * 1000000000LL;
+    int64_t skew = c->export_ns - real_now(s, now_ns);
+    /* The header has whole seconds: allow the truncation on top. */
+    if (skew > s->lim.export_tolerance_ns || -skew > s->lim.export_tolerance_ns + 1000000000LL)
+        s->stats->export_time_skewed++;
+}
+
+/* The exporter restarted: forget what this domain knew.
+ *
+ * Why templates go: after a restart an exporter numbers its templates
+ * afresh, and the same template id may now describe other fields. RFC 3954
+ * section 9 says a collector SHOULD discard the templates of an exporter
+ * whose clock changed (a sysUptime that goes back is that case), so it
+ * learns the new (exporter, source id, template id) definitions. RFC 7011
+ * scopes templates to the transport session; over UDP a restarted
+ * exporter begins a new one even when it reuses its address and port, and
+ * it must send templates before the data that uses them (sections 8 and
+ * 8.4), so nothing valid is lost by dropping the old ones, whereas keeping
+ * them could decode new data with an old layout. Data sets of this domain
+ * still waiting for a template belong to the old life: dropped too
+ * (pending_expired). Options data (sampling, interface names, boot time)
+ * goes with the templates. TCP needs none of this: a restart closes the
+ * connection, and its templates go with it. */
+static void domain_restart(msg_ctx *c)
+{
+    fk__col_sessions *s = c->s;
+    session *ss = c->ss;
+    domain *d = c->d;
+    s->stats->exporter_restarts++;
+    if (d->codec_state) {
+        s->codec->expire(s->codec_ctx, d->codec_state, INT64_MAX, tmpl_cb, c);
+        void *fresh = NULL;
+        if (s->codec->domain_new(s->codec_ctx, &fresh, ss->id, d->version, d->odid) == FK_OK) {
+            s->codec->domain_free(s->codec_ctx, d->codec_state);
+            d->codec_state = fresh;
+        }
+    }
+    pending **pp = &ss->pend_head;
+    pending *prev = NULL;
+    while (*pp) {
+        pending *p = *pp;
+        if (p->hdr.version != d->version || p->hdr.odid != d->odid) {
+            prev = p;
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        if (ss->pend_tail == p)
+            ss->pend_tail = prev;
+        ss->pend_bytes -= sizeof(pending) + p->len;
+        s->pend_total -= sizeof(pending) + p->len;
+        s->stats->pending_expired++;
+        fk__free(p);
+    }
+    s->stats->interface_names -= d->nifs;
+    d->nifs = 0;
+    d->have_seq = false;
+    d->seen = false;
+}
+
+/* NetFlow (v1, v5, v7, v9): sysUptime counts milliseconds since the
+ * exporter booted, so export time - sysUptime is its boot time, stable to
+ * about a second. sysUptime smaller than before means one of three things:
+ *   - a late (reordered) packet: the boot time is the same;
+ *   - a wrap of the 32-bit counter after 49.7 days: the boot time moves
+ *     forward by 2^32 ms;
+ *   - a restart: the boot time moves forward by anything else.
+ * Only the last is a restart. A late packet does not move the reference. */
+static bool uptime_restart(domain *d, uint32_t export_secs, uint32_t uptime_ms)
+{
+    int64_t boot = (int64_t)export_secs * 1000 - uptime_ms;
+    if (!d->have_uptime || uptime_ms >= d->last_uptime_ms) {
+        d->have_uptime = true;
+        d->last_uptime_ms = uptime_ms;
+        d->boot_ms = boot;
+        return false;
+    }
+    int64_t moved = boot - d->boot_ms;
+    if (llabs(moved - (1LL << 32)) <= UPTIME_SLACK_MS) { /* wrap */
+        d->last_uptime_ms = uptime_ms;
+        d->boot_ms = boot;
+        return false;
+    }
+    if (moved <= UPTIME_SLACK_MS || d->last_uptime_ms - uptime_ms <= UPTIME_SLACK_MS)
+        return false; /* late packet */
+    d->last_uptime_ms = uptime_ms;
+    d->boot_ms = boot;
+    return true;
+}
+
+/* IPFIX has no uptime in its header: a restart shows as the sequence
+ * number starting again. A number behind the expected one is a restart when
+ * it is closer to 0 than to where the stream was (a late message is only a
+ * little behind) and the message is newer than any seen (a restart takes
+ * seconds; a duplicate or late message is not newer). UDP only: over TCP a
+ * restart is a new connection, whose templates start empty anyway. */
+static bool sequence_restart(const domain *d, uint32_t seq, uint32_t export_secs)
+{
+    if (!d->seen || seq == d->next_seq)
+        return false;
+    uint32_t back = d->next_seq - seq;
+    return back < 0x80000000u && seq < back && export_secs > d->last_export;
+}
+
 static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_ns)
 {
     fk__col_sessions *s = c->s;
@@ -483,8 +710,15 @@ static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t no
         return;
     s->stats->messages++;
     c->d->messages++;
+    check_export_time(c, hdr.export_secs, now_ns);
+    if (c->ss->peer.transport == FK__COL_UDP &&
+        sequence_restart(c->d, hdr.sequence, hdr.export_secs))
+        domain_restart(c);
     bool complete = walk_sets(c, &hdr, msg + 16, mlen - 16u, now_ns);
     sequence_check(s, c->d, hdr.sequence, c->msg_records, complete);
+    c->d->seen = true;
+    if (hdr.export_secs > c->d->last_export)
+        c->d->last_export = hdr.export_secs;
 }
 
 static void v9_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_ns)
@@ -500,12 +734,16 @@ static void v9_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_n
         return;
     s->stats->messages++;
     c->d->messages++;
+    check_export_time(c, hdr.export_secs, now_ns);
+    if (uptime_restart(c->d, hdr.export_secs, hdr.sys_uptime_ms))
+        domain_restart(c);
     walk_sets(c, &hdr, msg + 20, len - 20, now_ns);
     /* v9 counts export packets, so the step is always known. */
     sequence_check(s, c->d, hdr.sequence, 1, true);
 }
 
-static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size_t len)
+static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size_t len,
+                          int64_t now_ns)
 {
     fk__col_sessions *s = c->s;
     /* v5: engine type and id (bytes 20, 21) name the domain. */
@@ -513,6 +751,13 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
     c->d = domain_get(s, c->ss, version, odid);
     if (!c->d)
         return;
+    /* v1, v5 and v7 share the start of the header: sysUptime, unix_secs. */
+    if (len >= 16) {
+        uint32_t uptime = be32(msg + 4), secs = be32(msg + 8);
+        check_export_time(c, secs, now_ns);
+        if (uptime_restart(c->d, secs, uptime))
+            domain_restart(c);
+    }
     int n = s->codec->fixed(s->codec_ctx, msg, len, emit_cb, c);
     if (n < 0) {
         s->stats->malformed++;
@@ -540,14 +785,20 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
     if (!ss)
         return 0;
     ss->last_seen_ns = now_ns;
-    msg_ctx c = {s, ss, NULL, 0, 0, false, false};
+    msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false};
     if (version == 10)
         ipfix_message(&c, msg, len, now_ns);
     else if (version == 9)
         v9_message(&c, msg, len, now_ns);
     else
-        fixed_message(&c, version, msg, len);
+        fixed_message(&c, version, msg, len, now_ns);
     return (int)c.records;
+}
+
+void fk__col_sessions_set_real_clock(fk__col_sessions *s, int64_t offset_ns)
+{
+    s->fixed_clock = true;
+    s->real_offset = offset_ns;
 }
 
 void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
@@ -566,7 +817,7 @@ void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
                 continue;
             }
             if (udp && s->lim.template_timeout_ns) {
-                msg_ctx c = {s, ss, NULL, 0, 0, false, false};
+                msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false};
                 for (size_t i = 0; i < ss->ndomains; i++) {
                     if (!ss->domains[i].codec_state)
                         continue;

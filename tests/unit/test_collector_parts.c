@@ -224,7 +224,26 @@ static void sinks_write_rotate_reopen(void **state)
     assert_non_null(text);
     assert_non_null(strstr(text, "start,end,src_addr,dst_addr"));
     assert_non_null(strstr(text, "2026-11-23T12:00:00.123Z,2026-11-23T12:00:01.456Z,10.0.0.1,"
-                                 "10.0.0.2,1234,80,6,5000,7,0,127.0.0.1,3,10,,,100,\n"));
+                                 "10.0.0.2,1234,80,6,5000,7,0,127.0.0.1,3,10,,,100,,,,,,,,,\n"));
+    assert_non_null(
+        strstr(text, ",end_reason,pid,process,in_if_name,out_if_name,user,uid,exe,event\n"));
+    free(text);
+    /* The appended columns: process, interface names (quoted when needed), user. */
+    fk_flow g = f;
+    g.present |= FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_UID;
+    g.pid = 42;
+    strcpy(g.process, "curl");
+    g.in_if_name = "eth0";
+    g.out_if_name = "Gi0/1, \"up\"";
+    g.user = "root";
+    g.uid = 0;
+    g.exe = "/usr/bin/curl";
+    assert_int_equal(fk__sink_write(k, &g, 0), 0);
+    assert_int_equal(fk__sink_flush(k), 0);
+    text = slurp(path);
+    assert_non_null(text);
+    assert_non_null(
+        strstr(text, ",100,,42,curl,eth0,\"Gi0/1, \"\"up\"\"\",root,0,/usr/bin/curl,\n"));
     free(text);
     /* Reopen appends without a second header. */
     assert_int_equal(fk__sink_reopen(k, 0), 0);
@@ -310,7 +329,19 @@ static void fast_json_matches_reference(void **state)
         f.exporter.family = (uint8_t)(rand() % 2 ? 4 : 6);
         if (rand() % 4 == 0)
             memset(f.src.bytes, 0, 16);
-        f.present &= ~FK_FLOW_HAS_PROCESS;
+        /* Borrowed strings: none, plain, with escapes, longer than the cuts. */
+        static const char *const pool[] = {
+            NULL,
+            NULL,
+            "eth0",
+            "Gi0/1 \"uplink\", a\\b\n\x01\x7f\xc3\xa9",
+            "0123456789012345678901234567890123456789012345678901234567890123456789xyz",
+            ""};
+        const char **strs[] = {&f.in_if_name, &f.out_if_name, &f.user, &f.exe};
+        for (size_t k = 0; k < 4; k++)
+            *strs[k] = pool[rand() % (int)(sizeof pool / sizeof pool[0])];
+        if (rand() % 2)
+            f.present &= ~FK_FLOW_HAS_PROCESS;
         if (rand() % 3 == 0) {
             f.start_ns = times[rand() % 9];
             f.end_ns = times[rand() % 9];

@@ -90,6 +90,12 @@ class fk_flow(Structure):
         ("exporter", fk_addr),
         ("pid", c_uint32),
         ("process", c_char * FK_PROCESS_NAME_MAX),
+        ("in_if_name", c_char_p),
+        ("out_if_name", c_char_p),
+        ("user", c_char_p),
+        ("exe", c_char_p),
+        ("uid", c_uint32),
+        ("event", c_uint8),
     ]
 
 
@@ -441,6 +447,11 @@ class fk_collector_stats(Structure):
             "db_rows_retried",
             "db_rows_dropped",
             "db_rows_queued",
+            "export_time_skewed",
+            "records_after_export",
+            "exporter_restarts",
+            "interface_names",
+            "interface_limit",
         )
     ]
 

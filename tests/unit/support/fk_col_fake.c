@@ -36,9 +36,9 @@ static uint32_t rd32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int ctx_new(void **ctx, size_t max)
+static int ctx_new(void **ctx, const fk__col_codec_cfg *cfg)
 {
-    (void)max;
+    (void)cfg;
     *ctx = NULL;
     return 0;
 }
@@ -118,11 +118,12 @@ static int templates(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t se
 }
 
 static int data(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
-                const uint8_t *body, size_t len, fk__col_emit_fn emit, void *user,
-                uint32_t *records, uint32_t *options)
+                const uint8_t *body, size_t len, fk__col_emit_fn emit, fk__col_ifname_fn ifname,
+                void *user, uint32_t *records, uint32_t *options)
 {
     (void)ctx;
     (void)hdr;
+    (void)ifname;
     fake_domain *d = state;
     fake_tmpl *t = find(d, set_id);
     *records = 0;

@@ -1,0 +1,62 @@
+/* Internal: a pcap / pcapng file reader that reads the file in large
+ * chunks and hands out packets from its own buffer, instead of libpcap's
+ * two stdio fread() calls per packet.
+ *
+ * Handled: classic pcap 2.4 in both byte orders with microsecond
+ * (0xa1b2c3d4) or nanosecond (0xa1b23c4d) timestamps; pcapng 1.x with any
+ * number of sections (each with its own byte order) and interfaces, the
+ * interfaces' if_tsresol / if_tsoffset, and Enhanced, Simple and (obsolete)
+ * Packet Blocks; other blocks are skipped. Anything else (other magic
+ * numbers, versions, link types outside the ones flowkit decodes) makes
+ * fk__pcapfile_open() return FK_EUNSUPPORTED *before* a packet is read, so
+ * the caller can hand the file to libpcap instead.
+ *
+ * The bytes are untrusted: every length is checked against what the file
+ * holds (fuzzed by tests/fuzz/fuzz_pcapfile.c). Not thread-safe; one reader
+ * per thread. */
+#ifndef FK_CAPTURE_PCAPFILE_H
+#define FK_CAPTURE_PCAPFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fk__pcapfile fk__pcapfile;
+
+/* One packet. data points into the reader's buffer and stays valid until
+ * the next fk__pcapfile_next() or fk__pcapfile_close(). */
+typedef struct fk__pcapfile_pkt {
+    int64_t ts_ns;   /* seconds * 1e9 + fraction in ns (as libpcap, nanosecond precision) */
+    uint32_t caplen; /* bytes at data */
+    uint32_t wirelen;
+    const uint8_t *data;
+    int linktype;   /* DLT_ value, as pcap_datalink() would report it */
+    uint32_t iface; /* pcapng interface id within its section; 0 for classic pcap */
+} fk__pcapfile_pkt;
+
+/* Open path. FK_EUNSUPPORTED: not a file this reader handles (use libpcap);
+ * FK_ENOTFOUND / FK_EPERM / FK_EIO: cannot open or read; FK_ENOMEM. */
+int fk__pcapfile_open(fk__pcapfile **out, const char *path);
+
+/* The same over len bytes at data (not copied: they must outlive the
+ * reader). For tests and the fuzzer. */
+int fk__pcapfile_open_mem(fk__pcapfile **out, const void *data, size_t len);
+
+/* The next packet: 1 and *pkt filled, 0 at the end of the file, or an error
+ * (FK_ETRUNCATED: the file ends inside a packet or block; FK_EMALFORMED:
+ * impossible lengths or values; FK_EIO) with the message set. After an error
+ * every later call returns the same error. */
+int fk__pcapfile_next(fk__pcapfile *f, fk__pcapfile_pkt *pkt);
+
+/* Link type (DLT_) of the classic file, or of the first interface of a
+ * pcapng file described before its first packet. */
+int fk__pcapfile_linktype(const fk__pcapfile *f);
+
+/* Snapshot length from the file header / first interface (0 = none given). */
+uint32_t fk__pcapfile_snaplen(const fk__pcapfile *f);
+
+/* 1 for pcapng, 0 for classic pcap. */
+int fk__pcapfile_is_ng(const fk__pcapfile *f);
+
+void fk__pcapfile_close(fk__pcapfile *f);
+
+#endif /* FK_CAPTURE_PCAPFILE_H */
