@@ -21,6 +21,7 @@ check() { # check DESCRIPTION COMMAND...
 "$TOP" -d 0 >/dev/null 2>&1 ; check "-d 0 exits 2" test $? -eq 2
 "$TOP" --history-seconds 0 >/dev/null 2>&1 ; check "--history-seconds 0 exits 2" test $? -eq 2
 "$TOP" --help | grep -qE '^ +--snaplen N .*\(default 256\)$' ; check "--help shows the snaplen really used (256)" test $? -eq 0
+"$TOP" --nice 20 >/dev/null 2>&1 ; check "--nice 20 exits 2" test $? -eq 2
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "!!! SKIP: the capture parts of this test need root" >&2
@@ -92,6 +93,15 @@ for _ in range(5): s.sendto(b'x' * 500, ('127.0.0.1', $PORT))" ) &
 wait $!
 check "captures 256 bytes per packet by default" test "$(od -An -tu4 -j16 -N4 "$WORK/snap.pcap" | tr -d ' ')" = 256
 wait "$CLIENT"
+
+# Every thread (dispatch, attribution watcher, workers) at the raised priority.
+"$TOP" -t -d 1 -c 2 lo >/dev/null 2>&1 &
+tp=$!
+sleep 0.6
+nices=$(for t in /proc/$tp/task/*/stat; do awk '{print $19}' "$t"; done | sort -u | tr '\n' ' ')
+nthreads=$(ls /proc/$tp/task | wc -l)
+wait $tp
+check "all $nthreads threads run at nice -10 (got: $nices)" test "$nices" = "-10 "
 
 # Not a terminal: trace mode without -t.
 "$TOP" -d 1 -c 1 lo >"$WORK/notty" 2>/dev/null </dev/null
