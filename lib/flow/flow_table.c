@@ -585,7 +585,9 @@ static inline int frag_match(const frag_slot *s, const fk__packet *p)
            memcmp(s->src, p->src, 16) == 0 && memcmp(s->dst, p->dst, 16) == 0;
 }
 
-static void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
+#define HOT static inline __attribute__((always_inline))
+
+HOT void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
 {
     flow_entry *e = &t->slab[i];
     if (e->packets[side] == 0) {
@@ -611,16 +613,22 @@ static void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
 }
 
 /* Active timeout on a packet: emit what the record has so far, restart it. */
-static void maybe_active(fk__flow_table *t, uint32_t i, int64_t now)
+static void active_restart(fk__flow_table *t, uint32_t i, int64_t now)
 {
     flow_entry *e = &t->slab[i];
-    if (!t->cfg.active_timeout_ns || now - e->rec_start < t->cfg.active_timeout_ns)
-        return;
     emit_record(t, i, FK_END_ACTIVE);
     reset_counters(e);
     e->rec_start = now;
     alist_unlink(t->cold, &t->active, i);
     alist_append(t->cold, &t->active, i);
+}
+
+HOT void maybe_active(fk__flow_table *t, uint32_t i, int64_t now)
+{
+    if (__builtin_expect(t->cfg.active_timeout_ns != 0 &&
+                             now - t->slab[i].rec_start >= t->cfg.active_timeout_ns,
+                         0))
+        active_restart(t, i, now);
 }
 
 static void tcp_track(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
@@ -652,8 +660,7 @@ static void tcp_track(fk__flow_table *t, uint32_t i, int side, const fk__packet 
 }
 
 /* Count a packet whose canonical key and hash are known. */
-static void add_keyed(fk__flow_table *t, const fk__packet *p, const flow_key *k, uint32_t h,
-                      int side)
+HOT void add_keyed(fk__flow_table *t, const fk__packet *p, const flow_key *k, uint32_t h, int side)
 {
     uint32_t i = index_find(t, k, h);
     if (i != NIL && (t->slab[i].state & ST_CLOSED) && (p->tcp_flags & TCP_SYN) &&
