@@ -1,19 +1,42 @@
 /* bench_collect_send: send a recorded-style IPFIX export stream over UDP to
- * 127.0.0.1:PORT as fast as possible (or paced), bounded in count.
+ * 127.0.0.1:PORT as fast as possible (or paced), bounded in count, and
+ * optionally watch the collector process that receives it.
  *
- *   bench_collect_send PORT RECORDS [PPS]
+ *   bench_collect_send PORT RECORDS [PPS [PID]]
+ *   bench_collect_send --cpu PID
  *
  * Messages are built once with the library's IPFIX encoder (MTU 1400, one
  * IPv4 template of 9 fields, 30 records per message, template refreshed in
  * every 64th message) and replayed with increasing sequence numbers, like an
- * exporter under load. Prints "sent_records=N messages=M seconds=S". */
+ * exporter under load. PPS = messages per second (0 = as fast as possible).
+ * Prints "sent_records=N messages=M seconds=S".
+ *
+ * With PID, after the last message the collector (PID, its threads and its
+ * child processes) is watched every 2 ms until it has been idle (< 10% of
+ * a core) for 300 ms (at most 60 s), and the line also carries
+ * "busy_s=B cpu_s=C": B = from the first message sent to the end of the
+ * collector's last busy interval (its wall-clock time to take in the
+ * stream), C = the CPU time it used in that span (from
+ * /proc/PID/task/TID/schedstat, nanoseconds).
+ * --cpu PID prints the total CPU nanoseconds of PID and its children.
+ *
+ *   bench_collect_send --recv PORT
+ *
+ * The floor of any collector: receive on 127.0.0.1:PORT with recvmmsg (64
+ * datagrams per call, 16 MiB buffer like the collectors), count the data
+ * records of each IPFIX message by walking its sets (fixed 45-byte records
+ * of the stream's template), nothing else; exits 1 s after the last
+ * datagram (at most 120 s) and prints "records=N datagrams=D". */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <flowkit/flowkit.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,15 +55,167 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU ns of every thread of one process (0 once it is gone). */
+static unsigned long long proc_cpu_ns(long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    unsigned long long total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char p[96];
+        snprintf(p, sizeof p, "/proc/%ld/task/%s/schedstat", pid, e->d_name);
+        FILE *f = fopen(p, "r");
+        if (f) {
+            unsigned long long ns = 0;
+            if (fscanf(f, "%llu", &ns) == 1)
+                total += ns;
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return total;
+}
+
+/* pid and its child processes (two levels: nfacctd's plugins), found once
+ * by scanning /proc; returns how many were stored. */
+#define MAX_PIDS 32
+static int family(long pid, long *out, int n, int depth)
+{
+    if (n >= MAX_PIDS)
+        return n;
+    out[n++] = pid;
+    if (depth == 0)
+        return n;
+    DIR *pd = opendir("/proc");
+    struct dirent *e;
+    while (pd && (e = readdir(pd)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char p[96], buf[512];
+        snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(p, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        const char *rp = strrchr(buf, ')');
+        char state;
+        long ppid;
+        if (rp && sscanf(rp + 1, " %c %ld", &state, &ppid) == 2 && ppid == pid)
+            n = family(atol(e->d_name), out, n, depth - 1);
+    }
+    if (pd)
+        closedir(pd);
+    return n;
+}
+
+static unsigned long long cpu_ns(const long *pids, int n)
+{
+    unsigned long long t = 0;
+    for (int i = 0; i < n; i++)
+        t += proc_cpu_ns(pids[i]);
+    return t;
+}
+
+static int recv_only(int port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int buf = 16 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        perror("bind");
+        return 1;
+    }
+    enum { B = 64, SZ = 2048 };
+    static uint8_t bufs[B][SZ];
+    struct mmsghdr m[B];
+    struct iovec iov[B];
+    long records = 0, datagrams = 0;
+    double start = now_s(), last = 0;
+    for (;;) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int r = poll(&pfd, 1, 100);
+        double now = now_s();
+        if (r <= 0) {
+            if ((last > 0 && now - last > 1.0) || now - start > 120)
+                break;
+            continue;
+        }
+        for (;;) {
+            for (int i = 0; i < B; i++) {
+                iov[i].iov_base = bufs[i];
+                iov[i].iov_len = SZ;
+                memset(&m[i].msg_hdr, 0, sizeof m[i].msg_hdr);
+                m[i].msg_hdr.msg_iov = &iov[i];
+                m[i].msg_hdr.msg_iovlen = 1;
+            }
+            int n = recvmmsg(fd, m, B, MSG_DONTWAIT, NULL);
+            if (n <= 0)
+                break;
+            for (int i = 0; i < n; i++) {
+                const uint8_t *p = bufs[i];
+                size_t len = m[i].msg_len, off = 16;
+                while (off + 4 <= len) {
+                    size_t id = (size_t)(p[off] << 8 | p[off + 1]);
+                    size_t sl = (size_t)(p[off + 2] << 8 | p[off + 3]);
+                    if (sl < 4 || off + sl > len)
+                        break;
+                    if (id >= 256)
+                        records += (long)((sl - 4) / 45);
+                    off += sl;
+                }
+            }
+            datagrams += n;
+            if (n < B)
+                break;
+        }
+        last = now_s();
+    }
+    printf("records=%ld datagrams=%ld\n", records, datagrams);
+    close(fd);
+    return 0;
+}
+
+static void sleep_until(double t)
+{
+    double left = t - now_s();
+    if (left > 0) {
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--cpu") == 0) {
+        long pids[MAX_PIDS];
+        int n = family(atol(argv[2]), pids, 0, 2);
+        printf("%llu\n", cpu_ns(pids, n));
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "--recv") == 0)
+        return recv_only(atoi(argv[2]));
     if (argc < 3) {
-        fprintf(stderr, "usage: %s PORT RECORDS [PPS]\n", argv[0]);
+        fprintf(stderr, "usage: %s PORT RECORDS [PPS [PID]] | --cpu PID | --recv PORT\n", argv[0]);
         return 2;
     }
     int port = atoi(argv[1]);
     long records = atol(argv[2]);
     double pps = argc > 3 ? atof(argv[3]) : 0;
+    long watch = argc > 4 ? atol(argv[4]) : 0;
     fk_ipfix_encoder *e;
     if (fk_ipfix_encoder_create(&e, NULL) || fk_ipfix_encoder_add_template(e, 256, fields, 9, 0))
         return 1;
@@ -85,10 +260,13 @@ int main(int argc, char **argv)
         perror("connect");
         return 1;
     }
+    long pids[MAX_PIDS];
+    int npids = watch ? family(watch, pids, 0, 2) : 0;
+    unsigned long long cpu0 = cpu_ns(pids, npids);
     long sent = 0, messages = 0;
     uint32_t seq = 0;
-    double t0 = now_s();
-    while (sent < records) {
+    double t0 = now_s(), limit = t0 + 120;
+    while (sent < records && now_s() < limit) {
         int v = (int)(messages % VARIANTS);
         uint8_t *m = msgs[v];
         /* Sequence number = data records sent before this message. */
@@ -102,15 +280,31 @@ int main(int argc, char **argv)
         seq += (uint32_t)n;
         sent += n;
         messages++;
-        if (pps > 0) {
-            double due = t0 + (double)messages / pps;
-            double now = now_s();
-            if (due > now)
-                usleep((useconds_t)((due - now) * 1e6));
-        }
+        if (pps > 0 && messages % 16 == 0)
+            sleep_until(t0 + (double)messages / pps);
     }
     double t = now_s() - t0;
-    printf("sent_records=%ld messages=%ld seconds=%.3f\n", sent, messages, t);
+    printf("sent_records=%ld messages=%ld seconds=%.3f", sent, messages, t);
+    if (watch) {
+        /* Busy = more than 10% of a core over a 2 ms step. */
+        double last_busy = now_s(), deadline = last_busy + 60;
+        unsigned long long prev = cpu_ns(pids, npids), busy_cpu = prev;
+        for (;;) {
+            double step_start = now_s();
+            sleep_until(step_start + 0.002);
+            unsigned long long cur = cpu_ns(pids, npids);
+            double now = now_s();
+            if ((double)(cur - prev) > 0.1 * (now - step_start) * 1e9) {
+                last_busy = now;
+                busy_cpu = cur;
+            }
+            prev = cur;
+            if (now - last_busy > 0.3 || now > deadline)
+                break;
+        }
+        printf(" busy_s=%.3f cpu_s=%.3f", last_busy - t0, (double)(busy_cpu - cpu0) / 1e9);
+    }
+    printf("\n");
     fk_ipfix_encoder_destroy(e);
     close(fd);
     return 0;

@@ -1,41 +1,48 @@
 #!/bin/bash
 # collect: the same IPFIX export stream (bench_collect_send: RECORDS records,
-# 30 per 1400-byte message, IPv4 template) replayed over loopback UDP as fast
-# as the sender can into flowkit-collect (jsonl to a file), nfcapd (its
-# files) and nfacctd (print plugin, csv), one after the other in the same run.
-# Each collector gets a 16 MiB receive buffer (flowkit: its default, via
-# SO_RCVBUFFORCE as root; nfcapd -B; nfacctd_pipe_size).
-#   collect-cpu:   records stored per CPU second of the collector process
-#   collect-drops: records lost at full sender speed (sent - stored), and the
-#                  kernel socket drops flowkit counted itself
-# Environment: ROOT, BUILD_DIR, BENCH_TMP; COLLECT_BENCH_RECORDS (default 2000000).
+# 30 per 1400-byte message, IPv4 template) replayed over loopback UDP into
+# flowkit-collect, nfcapd and nfacctd, one after the other in the same run,
+# each twice: once as fast as the sender can ("full"), once paced at
+# COLLECT_BENCH_RATE records/s ("paced"). Every collector gets a 16 MiB
+# receive buffer (flowkit: its default, SO_RCVBUFFORCE as root; nfcapd -B;
+# nfacctd_pipe_size) and writes to files in BENCH_TMP:
+#   flowkit -o jsonl:FILE (text), flowkit -o ipfix:FILE (binary, RFC 5655),
+#   nfcapd (its binary nffile), nfacctd (print plugin, csv, aggregated).
+# Figures (full-speed run unless named "paced"):
+#   collect-rate-*:  records stored / seconds from the first message sent to
+#                    the end of the collector's last busy interval
+#   collect-cpu-*:   records stored per CPU second of the collector process
+#                    (all threads and child processes, schedstat ns)
+#   collect-drops-*: records lost (sent - stored)
+#   collect-drops-paced-*: records lost with the sender paced at RATE
+# "recvonly" (bench_collect_send --recv) only receives and counts: the CPU
+# floor of any collector on this machine, printed as a comment.
+# Environment: ROOT, BUILD_DIR, BENCH_TMP; COLLECT_BENCH_RECORDS (default
+# 2000000), COLLECT_BENCH_RATE (records/s, default 2000000),
+# COLLECT_BENCH_ONLY (e.g. "fkjson nfcapd": run only these).
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
 RECORDS=${COLLECT_BENCH_RECORDS:-2000000}
+RATE=${COLLECT_BENCH_RATE:-2000000}
+PPS=$(awk -v r="$RATE" 'BEGIN { printf "%.0f", r / 30 }')
 send=$BUILD_DIR/bench/bench_collect_send
 fk=$BUILD_DIR/cli/flowkit-collect/flowkit-collect
 [ -x "$send" ] && [ -x "$fk" ] || { echo "collect  SKIPPED (not built)"; exit 0; }
-hz=$(getconf CLK_TCK)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) { print "inf"; exit } printf "%.2f", a / b }'; }
-# cpu_ticks PID: CPU ticks of the process and its children (plugins, writers).
-cpu_ticks() {
-    local t=0 p
-    for p in $1 $(ps --ppid "$1" -o pid= 2>/dev/null); do
-        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
-    done
-    echo $t
-}
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 0.001; printf "%.0f", a / b }'; }
 free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# wait_idle PID: until the process has used no CPU for 1 s (at most 60 s).
+cpu_ns() { "$send" --cpu "$1"; }
+# wait_idle PID: until the process (and children) used < 5 ms CPU in 0.5 s (at most 60 s).
 wait_idle() {
-    local last=-1 now
-    for _ in $(seq 60); do
-        now=$(cpu_ticks "$1")
-        [ "$now" = "$last" ] && return 0
+    local last now
+    last=$(cpu_ns "$1")
+    for _ in $(seq 120); do
+        sleep 0.5
+        now=$(cpu_ns "$1")
+        [ $((now - last)) -lt 5000000 ] && return 0
         last=$now
-        sleep 1
     done
 }
 # stop_tree PID: SIGTERM, then SIGKILL to it and its children after 5 s
@@ -52,93 +59,117 @@ stop_tree() {
     kill -KILL "$1" $kids 2>/dev/null
     wait "$1" 2>/dev/null
 }
-# run NAME PID PORT: send, wait, record CPU seconds in $NAME.cpu.
-run() {
-    "$send" "$3" "$RECORDS" >"$BENCH_TMP/$1.send"
-    wait_idle "$2"
-    awk -v t="$(cpu_ticks "$2")" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz }' >"$BENCH_TMP/$1.cpu"
-    stop_tree "$2"
-}
+field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p" | tail -1; }
 
-# ---- flowkit-collect
-port=$(free_port)
-"$fk" -l "udp://127.0.0.1:$port" -o "jsonl:$BENCH_TMP/fk.jsonl" --stats 3600 2>"$BENCH_TMP/fk.err" &
-pid=$!
-sleep 0.5
-run fk $pid "$port"
-fk_rec=$(wc -l <"$BENCH_TMP/fk.jsonl")
-# The sender rounds up to whole messages: losses count from what it sent.
-SENT=$(sed -n 's/.*sent_records=\([0-9]*\).*/\1/p' "$BENCH_TMP/fk.send")
-SENT=${SENT:-$RECORDS}
-fk_cpu=$(cat "$BENCH_TMP/fk.cpu")
-fk_sockdrops=$(tr ' ' '\n' <"$BENCH_TMP/fk.err" | sed -n 's/^socket_drops=//p' | tail -1)
-echo "# flowkit-collect: $(cat "$BENCH_TMP/fk.send") stored=$fk_rec cpu_s=$fk_cpu socket_drops=$fk_sockdrops"
-
-# ---- flowkit-collect writing an IPFIX file (binary, like nfcapd's files)
-port=$(free_port)
-"$fk" -l "udp://127.0.0.1:$port" -o "ipfix:$BENCH_TMP/fk.ipfix" --stats 3600 2>"$BENCH_TMP/fki.err" &
-pid=$!
-sleep 0.5
-run fki $pid "$port"
-fki_rec=$(tr ' ' '\n' <"$BENCH_TMP/fki.err" | sed -n 's/^records=//p' | tail -1)
-fki_cpu=$(cat "$BENCH_TMP/fki.cpu")
-fki_sockdrops=$(tr ' ' '\n' <"$BENCH_TMP/fki.err" | sed -n 's/^socket_drops=//p' | tail -1)
-echo "# flowkit-collect -o ipfix: $(cat "$BENCH_TMP/fki.send") stored=$fki_rec cpu_s=$fki_cpu socket_drops=$fki_sockdrops"
-
-# ---- nfcapd
-if command -v nfcapd >/dev/null && command -v nfdump >/dev/null; then
-    port=$(free_port)
-    mkdir -p "$BENCH_TMP/nf"
-    nfcapd -b 127.0.0.1 -p "$port" -w "$BENCH_TMP/nf" -t 3600 -B 16777216 >"$BENCH_TMP/nf.log" 2>&1 &
+# start_COLLECTOR TAG PORT: start it in the background, set $pid.
+start_fkjson() {
+    "$fk" -l "udp://127.0.0.1:$2" -o "jsonl:$BENCH_TMP/$1.jsonl" --stats 3600 2>"$BENCH_TMP/$1.err" &
     pid=$!
-    sleep 1
-    run nf $pid "$port"
-    nf_rec=$(nfdump -R "$BENCH_TMP/nf" -q -o csv 2>/dev/null | grep -c '^[0-9]')
-    nf_cpu=$(cat "$BENCH_TMP/nf.cpu")
-    echo "# nfcapd: $(cat "$BENCH_TMP/nf.send") stored=$nf_rec cpu_s=$nf_cpu"
-    fk_rate=$(awk -v r="$fk_rec" -v c="$fk_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
-    nf_rate=$(awk -v r="$nf_rec" -v c="$nf_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
-    echo "collect-cpu(nfcapd)  flowkit=$fk_rate rec/cpu-s  peer=$nf_rate rec/cpu-s  ratio=$(ratio "$fk_rate" "$nf_rate")"
-    fki_rate=$(awk -v r="$fki_rec" -v c="$fki_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
-    echo "collect-cpu-ipfixfile(nfcapd)  flowkit=$fki_rate rec/cpu-s  peer=$nf_rate rec/cpu-s  ratio=$(ratio "$fki_rate" "$nf_rate")"
-    echo "collect-drops(nfcapd)  flowkit=$((SENT - fk_rec)) lost  peer=$((SENT - nf_rec)) lost  ratio=$(ratio $((SENT - fk_rec)) $((SENT - nf_rec)))"
-    echo "collect-drops-ipfixfile(nfcapd)  flowkit=$((SENT - fki_rec)) lost  peer=$((SENT - nf_rec)) lost  ratio=$(ratio $((SENT - fki_rec)) $((SENT - nf_rec)))"
-else
-    echo "collect(nfcapd)  SKIPPED (nfdump not installed)"
-fi
-
-# ---- nfacctd (print plugin; identical records aggregate, so count packets / 3)
-if command -v nfacctd >/dev/null; then
-    port=$(free_port)
-    cat >"$BENCH_TMP/nfacctd.conf" <<CONF
+}
+start_fkipfix() {
+    "$fk" -l "udp://127.0.0.1:$2" -o "ipfix:$BENCH_TMP/$1.ipfix" --stats 3600 2>"$BENCH_TMP/$1.err" &
+    pid=$!
+}
+start_nfcapd() {
+    mkdir -p "$BENCH_TMP/$1"
+    nfcapd -b 127.0.0.1 -p "$2" -w "$BENCH_TMP/$1" -t 3600 -B 16777216 >"$BENCH_TMP/$1.log" 2>&1 &
+    pid=$!
+}
+start_nfacctd() {
+    cat >"$BENCH_TMP/$1.conf" <<CONF
 daemonize: false
 nfacctd_ip: 127.0.0.1
-nfacctd_port: $port
+nfacctd_port: $2
 nfacctd_pipe_size: 16777216
 plugin_pipe_size: 102400000
 plugin_buffer_size: 102400
 plugins: print
 print_output: csv
-print_output_file: $BENCH_TMP/nfacctd.csv
+print_output_file: $BENCH_TMP/$1.csv
 print_refresh_time: 2
 aggregate: src_host, dst_host, src_port, dst_port, proto
 CONF
-    nfacctd -f "$BENCH_TMP/nfacctd.conf" >"$BENCH_TMP/nfacctd.log" 2>&1 &
+    nfacctd -f "$BENCH_TMP/$1.conf" >"$BENCH_TMP/$1.log" 2>&1 &
     pid=$!
+}
+# The floor of any collector: recvmmsg and count, nothing else.
+start_recvonly() {
+    "$send" --recv "$2" >"$BENCH_TMP/$1.out" &
+    pid=$!
+}
+# stored_COLLECTOR TAG: records it stored.
+stored_fkjson() { wc -l <"$BENCH_TMP/$1.jsonl"; }
+stored_fkipfix() { field "$BENCH_TMP/$1.err" records; }
+stored_recvonly() { sed -n 's/^records=\([0-9]*\).*/\1/p' "$BENCH_TMP/$1.out"; }
+stored_nfcapd() { nfdump -R "$BENCH_TMP/$1" -q -o csv 2>/dev/null | grep -c '^[0-9]'; }
+# nfacctd aggregates the identical records: each stream record has 3 packets.
+stored_nfacctd() {
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "PACKETS") c = i; next }
+             c { s += $c } END { printf "%d", s / 3 }' "$BENCH_TMP/$1.csv" 2>/dev/null || echo 0
+}
+
+# measure COLLECTOR MODE (full|paced): sets R_rate R_cpu R_lost R_stored R_note.
+measure() {
+    local c=$1 mode=$2 tag=$1-$2 port pps=0 cpu0 cpu1 out
+    [ "$mode" = paced ] && pps=$PPS
+    port=$(free_port)
+    "start_$c" "$tag" "$port"
     sleep 1
-    "$send" "$port" "$RECORDS" >"$BENCH_TMP/na.send"
-    wait_idle $pid
-    sleep 3 # the print plugin writes every 2 s
-    awk -v t="$(cpu_ticks $pid)" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz }' >"$BENCH_TMP/na.cpu"
-    stop_tree $pid
-    na_pk=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "PACKETS") c = i; next } c { s += $c } END { print s + 0 }' "$BENCH_TMP/nfacctd.csv" 2>/dev/null)
-    na_rec=$((na_pk / 3))
-    na_cpu=$(cat "$BENCH_TMP/na.cpu")
-    echo "# nfacctd: stored=$na_rec (packets $na_pk / 3) cpu_s=$na_cpu"
-    fk_rate=$(awk -v r="$fk_rec" -v c="$fk_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
-    na_rate=$(awk -v r="$na_rec" -v c="$na_cpu" 'BEGIN { if (c <= 0) c = 0.001; printf "%.0f", r / c }')
-    echo "collect-cpu(nfacctd)  flowkit=$fk_rate rec/cpu-s  peer=$na_rate rec/cpu-s  ratio=$(ratio "$fk_rate" "$na_rate")"
-    echo "collect-drops(nfacctd)  flowkit=$((SENT - fk_rec)) lost  peer=$((SENT - na_rec)) lost  ratio=$(ratio $((SENT - fk_rec)) $((SENT - na_rec)))"
-else
-    echo "collect(nfacctd)  SKIPPED (pmacct not installed)"
+    cpu0=$(cpu_ns "$pid")
+    out=$("$send" "$port" "$RECORDS" "$pps" "$pid")
+    wait_idle "$pid"
+    [ "$c" = nfacctd ] && sleep 3 # the print plugin writes every 2 s
+    cpu1=$(cpu_ns "$pid")
+    if [ "$c" = recvonly ]; then
+        wait "$pid" # it prints its count when the stream has ended
+    else
+        stop_tree "$pid"
+    fi
+    local sent busy
+    sent=$(echo "$out" | sed -n 's/.*sent_records=\([0-9]*\).*/\1/p')
+    busy=$(echo "$out" | sed -n 's/.*busy_s=\([0-9.]*\).*/\1/p')
+    R_stored=$("stored_$c" "$tag")
+    R_stored=${R_stored:-0}
+    R_cpu=$(div "$R_stored" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print (b - a) / 1e9 }')")
+    R_rate=$(div "$R_stored" "$busy")
+    R_lost=$((sent - R_stored))
+    R_note="$out stored=$R_stored cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+    if [ -f "$BENCH_TMP/$tag.err" ]; then
+        R_note="$R_note socket_drops=$(field "$BENCH_TMP/$tag.err" socket_drops)"
+    fi
+    echo "# $c $mode: $R_note"
+}
+
+declare -A rate cpu lost lostp
+collectors="fkjson fkipfix"
+command -v nfcapd >/dev/null && command -v nfdump >/dev/null && collectors="$collectors nfcapd"
+command -v nfacctd >/dev/null && collectors="$collectors nfacctd"
+collectors=${COLLECT_BENCH_ONLY:-$collectors recvonly}
+for c in $collectors; do
+    measure "$c" full
+    rate[$c]=$R_rate cpu[$c]=$R_cpu lost[$c]=$R_lost
+    measure "$c" paced
+    lostp[$c]=$R_lost
+done
+
+printf '# %-8s %12s %14s %10s %16s\n' collector rec/s rec/cpu-s lost "lost@$RATE/s"
+for c in $collectors; do
+    printf '# %-8s %12s %14s %10s %16s\n' "$c" "${rate[$c]}" "${cpu[$c]}" "${lost[$c]}" "${lostp[$c]}"
+done
+if [ -n "${cpu[recvonly]:-}" ] && [ -n "${cpu[nfcapd]:-}" ]; then
+    echo "# receive floor (recvmmsg + count only): ${cpu[recvonly]} rec/cpu-s =" \
+        "$(ratio "${cpu[recvonly]}" "${cpu[nfcapd]}") x nfcapd: no collector that writes can exceed that ratio"
 fi
+for peer in nfcapd nfacctd; do
+    if [ -z "${rate[$peer]:-}" ]; then
+        echo "collect($peer)  SKIPPED (not installed)"
+        continue
+    fi
+    for c in fkjson fkipfix; do
+        sink=${c#fk}
+        echo "collect-rate-$sink($peer)  flowkit=${rate[$c]} rec/s  peer=${rate[$peer]} rec/s  ratio=$(ratio "${rate[$c]}" "${rate[$peer]}")"
+        echo "collect-cpu-$sink($peer)  flowkit=${cpu[$c]} rec/cpu-s  peer=${cpu[$peer]} rec/cpu-s  ratio=$(ratio "${cpu[$c]}" "${cpu[$peer]}")"
+        echo "collect-drops-$sink($peer)  flowkit=${lost[$c]} lost  peer=${lost[$peer]} lost  ratio=$(ratio "${lost[$c]}" "${lost[$peer]}")"
+        echo "collect-drops-paced-$sink($peer)  flowkit=${lostp[$c]} lost  peer=${lostp[$peer]} lost  ratio=$(ratio "${lostp[$c]}" "${lostp[$peer]}")"
+    done
+done

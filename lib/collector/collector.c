@@ -875,7 +875,7 @@ int fk_collector_dispatch(fk_collector *h)
     if (h->now_ns >= h->next_tick_ns)
         tick(h);
     for (size_t i = 0; i < h->nsinks; i++)
-        if (fk__sink_flush(h->sinks[i]) != FK_OK)
+        if (fk__sink_submit(h->sinks[i]) != FK_OK)
             h->stats.sink_errors++;
     if (rc < 0)
         return rc;

@@ -23,7 +23,7 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
                                      "75767778798081828384858687888990919293949596979899";
 
 /* Decimal digits of v, written in place from the last two at a time. */
-static char *put_u64(char *p, uint64_t v)
+static char *put_u64_long(char *p, uint64_t v)
 {
     int n = 1;
     for (uint64_t t = 10; n < 20 && v >= t; t *= 10)
@@ -40,6 +40,20 @@ static char *put_u64(char *p, uint64_t v)
     else
         q[-1] = (char)('0' + v);
     return end;
+}
+
+/* Small values (protocols, flags, versions, odids) without the call. */
+static inline char *put_u64(char *p, uint64_t v)
+{
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        memcpy(p, digit_pairs + 2 * v, 2);
+        return p + 2;
+    }
+    return put_u64_long(p, v);
 }
 
 /* "0".."255" with their lengths, so an IPv4 address is four copies. */
@@ -86,6 +100,17 @@ static char *put_addr(char *p, const fk_addr *a)
             return put_str(p, buf, strlen(buf));
     }
     return p;
+}
+
+/* The exporter's text, formatted once per run of records from it. */
+static char *put_exporter(fk__fastfmt *c, char *p, const fk_addr *a)
+{
+    if (c->exporter.family != a->family || memcmp(c->exporter.bytes, a->bytes, 16) != 0) {
+        char *end = put_addr(c->exporter_text, a);
+        c->exporter_len = (int)(end - c->exporter_text);
+        c->exporter = *a;
+    }
+    return put_str(p, c->exporter_text, (size_t)c->exporter_len);
 }
 
 static char *put2(char *p, int v)
@@ -240,7 +265,7 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     p = put_u64(p, f->tcp_flags);
     if (f->present & FK_FLOW_HAS_EXPORTER) {
         p = PUT_LIT(p, ",\"exporter\":\"");
-        p = put_addr(p, &f->exporter);
+        p = put_exporter(c, p, &f->exporter);
         p = PUT_LIT(p, "\",\"odid\":");
         p = put_u64(p, f->odid);
     } else {
@@ -308,7 +333,7 @@ int fk__fastfmt_csv(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     p = put_u64(p, f->tcp_flags);
     *p++ = ',';
     if (f->present & FK_FLOW_HAS_EXPORTER)
-        p = put_addr(p, &f->exporter);
+        p = put_exporter(c, p, &f->exporter);
     *p++ = ',';
     p = put_u64(p, f->odid);
     *p++ = ',';

@@ -18,6 +18,9 @@ typedef struct fk__fastfmt {
     int valid[2];
     int next;
     char text[2][20];
+    fk_addr exporter; /* the last exporter formatted (the same for runs of records) */
+    int exporter_len;
+    char exporter_text[48];
 } fk__fastfmt;
 
 /* Same bytes as fk_flow_to_json(); returns the length (no newline). */

@@ -123,6 +123,34 @@ void fk__col_stream_free(fk__col_stream *st);
 
 typedef struct fk__sink fk__sink;
 
+/* Asynchronous output (sink_out.c): records are formatted into one of
+ * FK__SINK_OUT_BUFS buffers; a writer thread write()s full ones to fd. The
+ * producer side (room, commit, submit, sync) belongs to one thread. */
+#define FK__SINK_OUT_BUFS 4
+typedef struct fk__sink_out fk__sink_out;
+/* Start the writer thread. FK_ENOMEM, FK_EIO. */
+int fk__sink_out_create(fk__sink_out **out, size_t buffer_size);
+/* Write what is queued, join the thread, free. NULL ok. Call sync first to
+ * hand over the buffer being filled. */
+void fk__sink_out_destroy(fk__sink_out *o);
+/* Target descriptor; only with nothing queued (after sync). Discards the
+ * buffer being filled. */
+void fk__sink_out_set_fd(fk__sink_out *o, int fd);
+/* Room for need (<= buffer_size) bytes, handing the current buffer to the
+ * writer first if it has less; waits when every buffer is queued. */
+char *fk__sink_out_room(fk__sink_out *o, size_t need);
+void fk__sink_out_commit(fk__sink_out *o, size_t n);
+/* Hand the buffer being filled to the writer (does not wait for the write). */
+void fk__sink_out_submit(fk__sink_out *o);
+/* Submit when a quarter of the buffer is filled or its first record has
+ * waited 20 ms (the collector calls this at every dispatch). */
+void fk__sink_out_submit_due(fk__sink_out *o);
+/* FK_EIO (message naming `what`) once for every failed write since the
+ * last check; FK_OK otherwise. */
+int fk__sink_out_check(fk__sink_out *o, const char *what);
+/* Submit, wait until everything is written, then check. */
+int fk__sink_out_sync(fk__sink_out *o, const char *what);
+
 typedef struct fk__sink_ops {
     const char *scheme;
     /* Open (or reopen) the file; write a header if the file is empty. */
@@ -132,6 +160,9 @@ typedef struct fk__sink_ops {
     int (*flush)(fk__sink *k);
     void (*close)(fk__sink *k);
     void (*free_priv)(void *priv); /* may be NULL */
+    /* Hand buffered records to the writer without waiting (may be NULL:
+     * flush is used). */
+    int (*submit)(fk__sink *k);
 } fk__sink_ops;
 
 /* IPFIX file format (sink_ipfix.c). */
@@ -156,7 +187,10 @@ int fk__sink_create(fk__sink **out, const char *uri);
 void fk__sink_destroy(fk__sink *k); /* closes (flushes) */
 int fk__sink_open(fk__sink *k, int64_t now_ns);
 int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns); /* rotates when due */
-int fk__sink_flush(fk__sink *k);
+int fk__sink_flush(fk__sink *k); /* everything written when it returns */
+/* On its way to the file within about 20 ms (or the next call after);
+ * FK_EIO for an earlier failure. */
+int fk__sink_submit(fk__sink *k);
 int fk__sink_reopen(fk__sink *k, int64_t now_ns);
 /* ns until this sink must rotate by time, or -1. */
 int64_t fk__sink_due_ns(const fk__sink *k, int64_t now_ns);

@@ -19,51 +19,82 @@
 
 /* ---- text buffer -------------------------------------------------------- */
 
-/* JSON lines and CSV rows are formatted straight into one large buffer that
- * goes to the FILE in a single fwrite when full and at every flush (once
- * per dispatch): no per-record stdio call or lock. */
-#define TEXT_BUFFER (1 << 18)
+/* JSON lines and CSV rows are formatted straight into large buffers that a
+ * writer thread hands to write(2) (sink_out.c): no per-record stdio call or
+ * lock, and the copy into the page cache runs beside the decoding. */
+#define TEXT_BUFFER (1 << 20)
 /* Kept free for one more record: a JSON line (with process name) and '\n'. */
 #define TEXT_RESERVE (FK_FLOW_JSON_MAX + 1)
 
 typedef struct text_priv {
-    size_t len;
-    char buf[TEXT_BUFFER];
+    fk__sink_out *out;
 } text_priv;
 
 static int text_alloc(fk__sink *k)
 {
     if (!k->priv) {
-        k->priv = fk__malloc(sizeof(text_priv));
-        if (!k->priv)
+        text_priv *t = FK__NEW(text_priv);
+        if (!t)
             return fk__error(FK_ENOMEM, "%s: out of memory", k->ops->scheme);
+        int rc = fk__sink_out_create(&t->out, TEXT_BUFFER);
+        if (rc) {
+            fk__free(t);
+            return rc;
+        }
+        k->priv = t;
     }
-    ((text_priv *)k->priv)->len = 0;
+    /* Anything written through the FILE goes first. */
+    fflush(k->fp);
+    fk__sink_out_set_fd(((text_priv *)k->priv)->out, fileno(k->fp));
     return FK_OK;
 }
 
-/* Push the buffered text to the FILE. */
+static void text_free(void *priv)
+{
+    text_priv *t = priv;
+    if (!t)
+        return;
+    fk__sink_out_destroy(t->out);
+    fk__free(t);
+}
+
+static const char *sink_name(const fk__sink *k)
+{
+    return k->path ? k->path : "-";
+}
+
+/* Everything formatted so far is in the file when this returns. */
 static int text_flush(fk__sink *k)
 {
     text_priv *t = k->priv;
-    if (!t || !t->len || !k->fp)
+    if (!t || !k->fp)
         return FK_OK;
-    size_t n = t->len;
-    t->len = 0;
-    if (fwrite(t->buf, 1, n, k->fp) != n)
-        return fk__error_errno(FK_EIO, "%s:%s: write failed", k->ops->scheme,
-                               k->path ? k->path : "-");
-    return FK_OK;
+    return fk__sink_out_sync(t->out, sink_name(k));
+}
+
+/* On its way to the file (a write failure shows up at the next call). */
+static int text_submit(fk__sink *k)
+{
+    text_priv *t = k->priv;
+    if (!t || !k->fp)
+        return FK_OK;
+    fk__sink_out_submit_due(t->out);
+    return fk__sink_out_check(t->out, sink_name(k));
 }
 
 /* Room for one more record of at most TEXT_RESERVE bytes. */
 static char *text_room(fk__sink *k, int *rc)
 {
     text_priv *t = k->priv;
-    *rc = FK_OK;
-    if (t->len + TEXT_RESERVE > TEXT_BUFFER)
-        *rc = text_flush(k);
-    return t->buf + t->len;
+    char *p = fk__sink_out_room(t->out, TEXT_RESERVE);
+    *rc = fk__sink_out_check(t->out, sink_name(k));
+    return p;
+}
+
+static void text_commit(fk__sink *k, size_t n)
+{
+    fk__sink_out_commit(((text_priv *)k->priv)->out, n);
+    k->written += (uint64_t)n;
 }
 
 static void text_close(fk__sink *k)
@@ -89,13 +120,12 @@ static int jsonl_write(fk__sink *k, const fk_flow *f)
     if (n < 0)
         return n;
     line[n++] = '\n';
-    ((text_priv *)k->priv)->len += (size_t)n;
-    k->written += (uint64_t)n;
+    text_commit(k, (size_t)n);
     return FK_OK;
 }
 
-static const fk__sink_ops jsonl_ops = {"jsonl",    jsonl_open, jsonl_write,
-                                       text_flush, text_close, fk__free};
+static const fk__sink_ops jsonl_ops = {"jsonl",    jsonl_open, jsonl_write, text_flush,
+                                       text_close, text_free,  text_submit};
 
 /* ---- CSV ---------------------------------------------------------------- */
 
@@ -112,9 +142,11 @@ static int csv_open(fk__sink *k)
     /* A header row starts every new (empty) file and stdout. */
     long pos = k->path ? ftell(k->fp) : 0;
     if (pos == 0) {
-        if (fputs(csv_header, k->fp) == EOF)
-            return fk__error_errno(FK_EIO, "csv:%s: write failed", k->path ? k->path : "-");
-        k->written += sizeof csv_header - 1;
+        char *p = text_room(k, &rc);
+        if (rc)
+            return rc;
+        memcpy(p, csv_header, sizeof csv_header - 1);
+        text_commit(k, sizeof csv_header - 1);
     }
     return FK_OK;
 }
@@ -129,12 +161,12 @@ static int csv_write(fk__sink *k, const fk_flow *f)
     int n = fk__fastfmt_csv(&k->fmt, f, line, FK__FASTFMT_CSV_MAX);
     if (n < 0)
         return fk__error(FK_EIO, "csv:%s: row does not fit", k->path ? k->path : "-");
-    ((text_priv *)k->priv)->len += (size_t)n;
-    k->written += (uint64_t)n;
+    text_commit(k, (size_t)n);
     return FK_OK;
 }
 
-static const fk__sink_ops csv_ops = {"csv", csv_open, csv_write, text_flush, text_close, fk__free};
+static const fk__sink_ops csv_ops = {"csv",      csv_open,  csv_write,  text_flush,
+                                     text_close, text_free, text_submit};
 
 /* ---- common ------------------------------------------------------------- */
 
@@ -311,6 +343,13 @@ int fk__sink_flush(fk__sink *k)
         return fk__error_errno(FK_EIO, "%s:%s: flush failed", k->ops->scheme,
                                k->path ? k->path : "-");
     return FK_OK;
+}
+
+int fk__sink_submit(fk__sink *k)
+{
+    if (k->fp && k->ops->submit)
+        return k->ops->submit(k);
+    return fk__sink_flush(k);
 }
 
 int fk__sink_reopen(fk__sink *k, int64_t now_ns)

@@ -690,8 +690,8 @@ static void ch_free(void *priv)
     fk__free(s);
 }
 
-const fk__sink_ops fk__sink_clickhouse_ops = {"clickhouse", ch_open,  ch_write,
-                                              ch_flush,     ch_close, ch_free};
+const fk__sink_ops fk__sink_clickhouse_ops = {"clickhouse", ch_open, ch_write, ch_flush,
+                                              ch_close,     ch_free, NULL};
 
 int fk__sink_clickhouse_priv(fk__sink *k, const char *uri)
 {

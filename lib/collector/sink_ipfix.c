@@ -4,25 +4,46 @@
  *
  * Eight data templates cover the combinations of flow address family,
  * exporter address family and biflow (RFC 5103 reverse counters):
- * id = 256 + (flow is IPv6) + 2 * (exporter is IPv6) + 4 * (biflow). */
-#include <flowkit/ipfix.h>
+ * id = 256 + (flow is IPv6) + 2 * (exporter is IPv6) + 4 * (biflow).
+ *
+ * The layouts are fixed, so records are written field by field straight
+ * into the output buffer (sink_out.c), one data set per run of records with
+ * the same template, up to 64 KiB per message. The message header carries
+ * the export time at which the message was started and, as sequence
+ * number, the data records written before it (RFC 7011 3.1). A message is
+ * closed when full, and at a dispatch once it has waited 20 ms. */
+#include <flowkit/template.h>
 #include <string.h>
-#include <time.h>
 
 #include "collector/internal.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #define MSG_MAX 65535
 #define NTEMPLATES 8
+#define MSG_AGE_NS 20000000LL
+/* Output buffers (sink_out.c); messages are written straight into them. */
+#define OUT_BUFFER (1 << 20)
 
 typedef struct ipfix_priv {
-    fk_ipfix_encoder *enc;
-    bool open_msg;
+    fk__sink_out *out; /* started at the first open */
     bool need_templates;
-    size_t records; /* in the open message */
-    uint8_t buf[MSG_MAX];
+    uint8_t *msg;      /* the open message (in the output buffer), or NULL */
+    size_t len;        /* its length so far */
+    size_t set;        /* offset of the open data set's header; 0 = none */
+    uint16_t set_tid;  /* template of the open data set */
+    uint32_t records;  /* data records in the open message */
+    uint32_t sequence; /* data records in earlier messages */
+    int64_t begun_ns;  /* when the open message was started */
 } ipfix_priv;
+
+/* One field of a template: element id, length, enterprise number. */
+typedef struct tfield {
+    uint16_t ie;
+    uint16_t len;
+    uint32_t pen;
+} tfield;
 
 static uint16_t template_for(const fk_flow *f)
 {
@@ -30,38 +51,110 @@ static uint16_t template_for(const fk_flow *f)
                       4 * ((f->present & FK_FLOW_HAS_REVERSE) != 0));
 }
 
-static int add_templates(fk_ipfix_encoder *enc)
+/* The fields of template 256 + v, in record order; returns how many. */
+static int template_fields(int v, tfield *f)
 {
-    for (int v = 0; v < NTEMPLATES; v++) {
-        bool v6 = v & 1, exp6 = v & 2, rev = v & 4;
-        fk_field_spec f[24];
-        uint16_t n = 0;
-        f[n++] = (fk_field_spec){0, v6 ? 27 : 8, v6 ? 16 : 4, 0};  /* source address */
-        f[n++] = (fk_field_spec){0, v6 ? 28 : 12, v6 ? 16 : 4, 0}; /* destination address */
-        f[n++] = (fk_field_spec){0, 7, 2, 0};                      /* sourceTransportPort */
-        f[n++] = (fk_field_spec){0, 11, 2, 0};                     /* destinationTransportPort */
-        f[n++] = (fk_field_spec){0, 4, 1, 0};                      /* protocolIdentifier */
-        f[n++] = (fk_field_spec){0, 6, 2, 0};                      /* tcpControlBits */
-        f[n++] = (fk_field_spec){0, 1, 8, 0};                      /* octetDeltaCount */
-        f[n++] = (fk_field_spec){0, 2, 8, 0};                      /* packetDeltaCount */
-        f[n++] = (fk_field_spec){0, 152, 8, 0};                    /* flowStartMilliseconds */
-        f[n++] = (fk_field_spec){0, 153, 8, 0};                    /* flowEndMilliseconds */
-        f[n++] = (fk_field_spec){0, 10, 4, 0};                     /* ingressInterface */
-        f[n++] = (fk_field_spec){0, 14, 4, 0};                     /* egressInterface */
-        f[n++] = (fk_field_spec){0, 305, 4, 0};                    /* samplingPacketInterval */
-        f[n++] = (fk_field_spec){0, 136, 1, 0};                    /* flowEndReason */
-        f[n++] = (fk_field_spec){0, 149, 4, 0}; /* observationDomainId (of the exporter) */
-        f[n++] = (fk_field_spec){0, exp6 ? 131 : 130, exp6 ? 16 : 4, 0}; /* exporter address */
-        if (rev) {
-            f[n++] = (fk_field_spec){FK_PEN_REVERSE, 1, 8, 0}; /* reverseOctetDeltaCount */
-            f[n++] = (fk_field_spec){FK_PEN_REVERSE, 2, 8, 0}; /* reversePacketDeltaCount */
-            f[n++] = (fk_field_spec){FK_PEN_REVERSE, 6, 2, 0}; /* reverseTcpControlBits */
-        }
-        int rc = fk_ipfix_encoder_add_template(enc, (uint16_t)(256 + v), f, n, 0);
-        if (rc)
-            return rc;
+    bool v6 = v & 1, exp6 = v & 2, rev = v & 4;
+    int n = 0;
+    f[n++] = (tfield){v6 ? 27 : 8, v6 ? 16 : 4, 0};  /* source address */
+    f[n++] = (tfield){v6 ? 28 : 12, v6 ? 16 : 4, 0}; /* destination address */
+    f[n++] = (tfield){7, 2, 0};                      /* sourceTransportPort */
+    f[n++] = (tfield){11, 2, 0};                     /* destinationTransportPort */
+    f[n++] = (tfield){4, 1, 0};                      /* protocolIdentifier */
+    f[n++] = (tfield){6, 2, 0};                      /* tcpControlBits */
+    f[n++] = (tfield){1, 8, 0};                      /* octetDeltaCount */
+    f[n++] = (tfield){2, 8, 0};                      /* packetDeltaCount */
+    f[n++] = (tfield){152, 8, 0};                    /* flowStartMilliseconds */
+    f[n++] = (tfield){153, 8, 0};                    /* flowEndMilliseconds */
+    f[n++] = (tfield){10, 4, 0};                     /* ingressInterface */
+    f[n++] = (tfield){14, 4, 0};                     /* egressInterface */
+    f[n++] = (tfield){305, 4, 0};                    /* samplingPacketInterval */
+    f[n++] = (tfield){136, 1, 0};                    /* flowEndReason */
+    f[n++] = (tfield){149, 4, 0};                    /* observationDomainId (of the exporter) */
+    f[n++] = (tfield){exp6 ? 131 : 130, exp6 ? 16 : 4, 0}; /* exporter address */
+    if (rev) {
+        f[n++] = (tfield){1, 8, FK_PEN_REVERSE}; /* reverseOctetDeltaCount */
+        f[n++] = (tfield){2, 8, FK_PEN_REVERSE}; /* reversePacketDeltaCount */
+        f[n++] = (tfield){6, 2, FK_PEN_REVERSE}; /* reverseTcpControlBits */
     }
-    return FK_OK;
+    return n;
+}
+
+static uint8_t *put8(uint8_t *p, unsigned v)
+{
+    *p = (uint8_t)v;
+    return p + 1;
+}
+
+static uint8_t *put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return p + 4;
+}
+
+static uint8_t *put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    return put32(p + 4, (uint32_t)v);
+}
+
+static uint8_t *put_addr(uint8_t *p, const fk_addr *a, bool v6)
+{
+    size_t n = v6 ? 16 : 4;
+    if (a->family == (v6 ? 6 : 4))
+        memcpy(p, a->bytes, n);
+    else
+        memset(p, 0, n);
+    return p + n;
+}
+
+static uint64_t msecs(int64_t ns)
+{
+    return ns > 0 ? (uint64_t)(ns / 1000000) : 0;
+}
+
+/* Record length of template 256 + v. */
+static size_t record_len(int v)
+{
+    return 68 + ((v & 1) ? 24 : 0) + ((v & 2) ? 12 : 0) + ((v & 4) ? 18 : 0);
+}
+
+static uint8_t *put_record(uint8_t *p, const fk_flow *f, int v)
+{
+    bool v6 = v & 1, exp6 = v & 2;
+    uint32_t has = f->present;
+    p = put_addr(p, &f->src, v6);
+    p = put_addr(p, &f->dst, v6);
+    p = put16(p, f->src_port);
+    p = put16(p, f->dst_port);
+    p = put8(p, f->proto);
+    p = put16(p, f->tcp_flags);
+    p = put64(p, f->bytes);
+    p = put64(p, f->packets);
+    p = put64(p, msecs(f->start_ns));
+    p = put64(p, msecs(f->end_ns));
+    p = put32(p, (has & FK_FLOW_HAS_IFACES) ? f->in_if : 0);
+    p = put32(p, (has & FK_FLOW_HAS_IFACES) ? f->out_if : 0);
+    p = put32(p, (has & FK_FLOW_HAS_SAMPLING) ? f->sampling : 0);
+    p = put8(p, (has & FK_FLOW_HAS_END_REASON) ? f->end_reason : 0);
+    p = put32(p, f->odid);
+    p = put_addr(p, &f->exporter, exp6);
+    if (v & 4) {
+        p = put64(p, f->rev_bytes);
+        p = put64(p, f->rev_packets);
+        p = put16(p, f->rev_tcp_flags);
+    }
+    return p;
 }
 
 int fk__sink_ipfix_priv(fk__sink *k)
@@ -69,16 +162,6 @@ int fk__sink_ipfix_priv(fk__sink *k)
     ipfix_priv *p = FK__NEW(ipfix_priv);
     if (!p)
         return fk__error(FK_ENOMEM, "ipfix output: out of memory");
-    int rc = fk_ipfix_encoder_create(&p->enc, NULL);
-    if (rc == FK_OK)
-        rc = fk_ipfix_encoder_set_int(p->enc, FK_IPFIX_ENC_MTU, MSG_MAX);
-    if (rc == FK_OK)
-        rc = add_templates(p->enc);
-    if (rc) {
-        fk_ipfix_encoder_destroy(p->enc);
-        fk__free(p);
-        return rc;
-    }
     k->priv = p;
     return FK_OK;
 }
@@ -88,86 +171,79 @@ static void ipfix_free_priv(void *priv)
     ipfix_priv *p = priv;
     if (!p)
         return;
-    fk_ipfix_encoder_destroy(p->enc);
+    fk__sink_out_destroy(p->out);
     fk__free(p);
 }
 
 static int ipfix_open(fk__sink *k)
 {
     ipfix_priv *p = k->priv;
+    if (!p->out) {
+        int rc = fk__sink_out_create(&p->out, OUT_BUFFER);
+        if (rc)
+            return rc;
+    }
+    fflush(k->fp);
+    fk__sink_out_set_fd(p->out, fileno(k->fp));
     /* Whatever was open belonged to the previous file. */
-    p->open_msg = false;
-    p->records = 0;
+    p->msg = NULL;
     p->need_templates = true;
     return FK_OK;
 }
 
-static int begin_message(ipfix_priv *p)
+static void begin_message(ipfix_priv *p)
 {
-    uint32_t now = (uint32_t)(fk__real_ns() / 1000000000);
-    int rc = fk_ipfix_encoder_begin(p->enc, p->buf, sizeof p->buf, 0, now);
-    if (rc)
-        return rc;
-    p->open_msg = true;
+    p->msg = (uint8_t *)fk__sink_out_room(p->out, MSG_MAX);
+    p->begun_ns = fk__mono_ns();
+    p->len = 16;
+    p->set = 0;
     p->records = 0;
     if (p->need_templates) {
-        for (uint16_t id = 256; id < 256 + NTEMPLATES; id++) {
-            rc = fk_ipfix_encoder_write_template(p->enc, id);
-            if (rc)
-                return rc;
+        uint8_t *q = p->msg + 16 + 4;
+        for (int v = 0; v < NTEMPLATES; v++) {
+            tfield f[24];
+            int n = template_fields(v, f);
+            q = put16(q, 256u + (unsigned)v);
+            q = put16(q, (unsigned)n);
+            for (int i = 0; i < n; i++) {
+                q = put16(q, f[i].ie | (f[i].pen ? 0x8000u : 0));
+                q = put16(q, f[i].len);
+                if (f[i].pen)
+                    q = put32(q, f[i].pen);
+            }
         }
+        size_t set_len = (size_t)(q - (p->msg + 16));
+        put16(p->msg + 16, 2);
+        put16(p->msg + 18, (unsigned)set_len);
+        p->len += set_len;
         p->need_templates = false;
     }
-    return FK_OK;
+}
+
+static void close_set(ipfix_priv *p)
+{
+    if (p->set)
+        put16(p->msg + p->set + 2, (unsigned)(p->len - p->set));
+    p->set = 0;
 }
 
 static int end_message(fk__sink *k)
 {
     ipfix_priv *p = k->priv;
-    if (!p->open_msg)
+    if (!p->msg)
         return FK_OK;
-    size_t len = 0;
-    int rc = fk_ipfix_encoder_finish(p->enc, &len);
-    p->open_msg = false;
-    if (rc)
-        return rc;
-    if (fwrite(p->buf, 1, len, k->fp) != len)
-        return fk__error_errno(FK_EIO, "ipfix:%s: write failed", k->path);
-    k->written += len;
-    return FK_OK;
-}
-
-static int set_fields(fk_ipfix_encoder *e, const fk_flow *f)
-{
-    bool v6 = f->src.family == 6;
-    int rc = 0;
-    rc |= fk_ipfix_encoder_set_addr(e, 0, v6 ? 27 : 8, &f->src);
-    rc |= fk_ipfix_encoder_set_addr(e, 0, v6 ? 28 : 12, &f->dst);
-    rc |= fk_ipfix_encoder_set_uint(e, 0, 7, f->src_port);
-    rc |= fk_ipfix_encoder_set_uint(e, 0, 11, f->dst_port);
-    rc |= fk_ipfix_encoder_set_uint(e, 0, 4, f->proto);
-    rc |= fk_ipfix_encoder_set_uint(e, 0, 6, f->tcp_flags);
-    rc |= fk_ipfix_encoder_set_uint(e, 0, 1, f->bytes);
-    rc |= fk_ipfix_encoder_set_uint(e, 0, 2, f->packets);
-    rc |= fk_ipfix_encoder_set_time(e, 0, 152, f->start_ns > 0 ? f->start_ns : 0);
-    rc |= fk_ipfix_encoder_set_time(e, 0, 153, f->end_ns > 0 ? f->end_ns : 0);
-    if (f->present & FK_FLOW_HAS_IFACES) {
-        rc |= fk_ipfix_encoder_set_uint(e, 0, 10, f->in_if);
-        rc |= fk_ipfix_encoder_set_uint(e, 0, 14, f->out_if);
-    }
-    if (f->present & FK_FLOW_HAS_SAMPLING)
-        rc |= fk_ipfix_encoder_set_uint(e, 0, 305, f->sampling);
-    if (f->present & FK_FLOW_HAS_END_REASON)
-        rc |= fk_ipfix_encoder_set_uint(e, 0, 136, f->end_reason);
-    rc |= fk_ipfix_encoder_set_uint(e, 0, 149, f->odid);
-    if (f->exporter.family == 4 || f->exporter.family == 6)
-        rc |= fk_ipfix_encoder_set_addr(e, 0, f->exporter.family == 6 ? 131 : 130, &f->exporter);
-    if (f->present & FK_FLOW_HAS_REVERSE) {
-        rc |= fk_ipfix_encoder_set_uint(e, FK_PEN_REVERSE, 1, f->rev_bytes);
-        rc |= fk_ipfix_encoder_set_uint(e, FK_PEN_REVERSE, 2, f->rev_packets);
-        rc |= fk_ipfix_encoder_set_uint(e, FK_PEN_REVERSE, 6, f->rev_tcp_flags);
-    }
-    return rc ? FK_EINVAL : FK_OK;
+    close_set(p);
+    uint8_t *h = p->msg;
+    h = put16(h, 10);
+    h = put16(h, (unsigned)p->len);
+    h = put32(h, (uint32_t)(fk__real_ns() / 1000000000));
+    h = put32(h, p->sequence);
+    put32(h, 0); /* observation domain of the file; the exporter's is in each record */
+    fk__sink_out_commit(p->out, p->len);
+    k->written += p->len;
+    p->sequence += p->records;
+    p->msg = NULL;
+    return fk__sink_out_check(p->out, k->path);
 }
 
 static int ipfix_write(fk__sink *k, const fk_flow *f)
@@ -175,42 +251,52 @@ static int ipfix_write(fk__sink *k, const fk_flow *f)
     ipfix_priv *p = k->priv;
     if (f->src.family != 4 && f->src.family != 6)
         return fk__error(FK_EINVAL, "ipfix:%s: flow without addresses", k->path);
-    if (!p->open_msg) {
-        int rc = begin_message(p);
+    uint16_t tid = template_for(f);
+    int v = tid - 256;
+    size_t need = record_len(v) + (p->msg && p->set && p->set_tid == tid ? 0 : 4);
+    if (p->msg && p->len + need > MSG_MAX) {
+        int rc = end_message(k);
         if (rc)
             return rc;
     }
-    int rc = fk_ipfix_encoder_record_begin(p->enc, template_for(f));
-    if (rc)
-        return rc;
-    if (set_fields(p->enc, f) != FK_OK) {
-        /* Close the record anyway so the encoder stays usable. */
-        fk_ipfix_encoder_record_end(p->enc);
-        return fk__error(FK_EINVAL, "ipfix:%s: a field of the flow could not be encoded", k->path);
+    if (!p->msg)
+        begin_message(p);
+    if (!p->set || p->set_tid != tid) {
+        close_set(p);
+        p->set = p->len;
+        p->set_tid = tid;
+        put16(p->msg + p->len, tid);
+        p->len += 4;
     }
-    rc = fk_ipfix_encoder_record_end(p->enc);
-    if (rc == FK_ENOSPACE) {
-        /* The message is full: write it and carry the record over. */
-        rc = end_message(k);
-        if (rc == FK_OK)
-            rc = begin_message(p);
-        if (rc == FK_OK)
-            rc = fk_ipfix_encoder_record_end(p->enc);
-    }
-    if (rc == FK_OK)
-        p->records++;
-    return rc;
+    uint8_t *end = put_record(p->msg + p->len, f, v);
+    p->len = (size_t)(end - p->msg);
+    p->records++;
+    return FK_OK;
 }
 
 static int ipfix_flush(fk__sink *k)
 {
-    return end_message(k);
+    int rc = end_message(k);
+    int rc2 = fk__sink_out_sync(((ipfix_priv *)k->priv)->out, k->path);
+    return rc ? rc : rc2;
+}
+
+static int ipfix_submit(fk__sink *k)
+{
+    ipfix_priv *p = k->priv;
+    int rc = FK_OK;
+    if (p->msg && fk__mono_ns() - p->begun_ns >= MSG_AGE_NS)
+        rc = end_message(k);
+    if (!p->msg)
+        fk__sink_out_submit_due(p->out);
+    int rc2 = fk__sink_out_check(p->out, k->path);
+    return rc ? rc : rc2;
 }
 
 static void ipfix_close(fk__sink *k)
 {
-    end_message(k);
+    (void)ipfix_flush(k);
 }
 
-const fk__sink_ops fk__sink_ipfix_ops = {"ipfix",     ipfix_open,  ipfix_write,
-                                         ipfix_flush, ipfix_close, ipfix_free_priv};
+const fk__sink_ops fk__sink_ipfix_ops = {"ipfix",     ipfix_open,      ipfix_write, ipfix_flush,
+                                         ipfix_close, ipfix_free_priv, ipfix_submit};

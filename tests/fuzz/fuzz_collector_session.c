@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fk_collector_set_int(h, FK_COL_PENDING_BYTES, 4096);
     fk_collector_set_int(h, FK_COL_MAX_TEMPLATES, 16);
     fk_collector_set_int(h, FK_COL_MAX_EXPORTERS, 4);
+    fk_collector_set_int(h, FK_COL_MAX_INTERFACES, 2);
     if (fk_collector_activate(h) != 0) {
         fk_collector_destroy(h);
         return 0;
