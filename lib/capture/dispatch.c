@@ -259,6 +259,22 @@ static int64_t source_ts(const fk__cap_source *s)
 static bool read_offline(fk_capture *h, int max)
 {
     uint64_t start = h->packets;
+    if (h->nsources == 1) { /* one file: nothing to merge, no lookahead */
+        fk__cap_source *s = &h->sources[0];
+        while (!s->done) {
+            if ((max > 0 && h->packets - start >= (uint64_t)max) || h->limit_reached ||
+                atomic_load_explicit(&h->break_flag, memory_order_relaxed))
+                return false;
+            int r = fk__source_next(s);
+            if (r == 1)
+                handle_packet(h, s, s->next_hdr, s->next_data);
+            else if (r == 0)
+                fk__source_close(s);
+            else
+                source_failed(h, s, "read error");
+        }
+        return true;
+    }
     for (;;) {
         if (max > 0 && h->packets - start >= (uint64_t)max)
             return false;

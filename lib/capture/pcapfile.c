@@ -170,7 +170,9 @@ static int classic_next(fk__pcapfile *f, fk__pcapfile_pkt *pkt)
     pkt->data = f->buf + f->pos + 16;
     pkt->caplen = caplen;
     pkt->wirelen = wirelen;
-    pkt->ts_ns = (int64_t)((uint64_t)sec * NS + (uint64_t)frac * (f->nsec ? 1u : 1000u));
+    pkt->sec = sec;
+    pkt->nsec = (int64_t)frac * (f->nsec ? 1 : 1000);
+    pkt->ts_ns = (int64_t)((uint64_t)sec * NS + (uint64_t)pkt->nsec);
     pkt->linktype = f->linktype;
     pkt->iface = 0;
     f->pos += 16 + (size_t)caplen;
@@ -241,6 +243,8 @@ static void ng_time(const ng_iface *ifc, uint64_t t, fk__pcapfile_pkt *pkt)
     else
         fns = (uint64_t)(((u128)frac * NS) / ifc->ups);
     sec += (uint64_t)ifc->tsoffset;
+    pkt->sec = (int64_t)sec;
+    pkt->nsec = (int64_t)fns;
     pkt->ts_ns = (int64_t)(sec * NS + fns);
 }
 
@@ -284,10 +288,13 @@ static int ng_packet(fk__pcapfile *f, uint32_t type, const uint8_t *b, size_t bl
     pkt->wirelen = wirelen;
     pkt->linktype = ifc->linktype;
     pkt->iface = iface;
-    if (type == NG_SPB)
+    if (type == NG_SPB) {
         pkt->ts_ns = 0; /* no timestamp in a simple packet block */
-    else
+        pkt->sec = 0;
+        pkt->nsec = 0;
+    } else {
         ng_time(ifc, t, pkt);
+    }
     return 1;
 }
 

@@ -25,7 +25,9 @@ typedef struct fk__pcapfile fk__pcapfile;
 /* One packet. data points into the reader's buffer and stays valid until
  * the next fk__pcapfile_next() or fk__pcapfile_close(). */
 typedef struct fk__pcapfile_pkt {
-    int64_t ts_ns;   /* seconds * 1e9 + fraction in ns (as libpcap, nanosecond precision) */
+    int64_t ts_ns; /* sec * 1e9 + nsec */
+    int64_t sec;   /* timestamp as libpcap gives it at nanosecond precision: */
+    int64_t nsec;  /* seconds and nanoseconds (< 1e9 for pcapng; pcap: as stored, * 1000 for µs) */
     uint32_t caplen; /* bytes at data */
     uint32_t wirelen;
     const uint8_t *data;

@@ -227,8 +227,8 @@ int fk__source_next(fk__cap_source *s)
         if (r <= 0)
             return r;
         struct pcap_pkthdr *hd = &s->reader_hdr;
-        hd->ts.tv_sec = (time_t)(pk.ts_ns / 1000000000);
-        hd->ts.tv_usec = (suseconds_t)(pk.ts_ns % 1000000000);
+        hd->ts.tv_sec = (time_t)pk.sec;
+        hd->ts.tv_usec = (suseconds_t)pk.nsec;
         hd->caplen = pk.caplen;
         hd->len = pk.wirelen;
         s->linktype = pk.linktype;

@@ -98,6 +98,7 @@ struct fk__flow_table {
     uint64_t *buckets; /* hash << 32 | (index + 1); 0 = empty */
     uint32_t mask;
     uint32_t free_head; /* free list threaded through entry.next */
+    uint32_t fresh;     /* slots [fresh, max_flows) were never used (not even touched) */
     list_head lists[2];
     list_head active;
     frag_slot *frags;
@@ -121,9 +122,13 @@ static inline uint32_t key_hash(const flow_key *k)
 {
     uint64_t w[5];
     memcpy(w, k, sizeof w);
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (int i = 0; i < 5; i++)
-        h = (h ^ w[i]) * 0x100000001b3ULL + (h >> 29);
+    /* Five independent multiplies (they run in parallel), then a full
+     * avalanche: cheaper than a serial multiply chain, as well spread. */
+    uint64_t h = (w[0] + 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL +
+                 (w[1] + 0x632be59bd9b4e019ULL) * 0x94d049bb133111ebULL +
+                 (w[2] + 0x85ebca77c2b2ae63ULL) * 0xff51afd7ed558ccdULL +
+                 (w[3] + 0xc2b2ae3d27d4eb4fULL) * 0xc4ceb9fe1a85ec53ULL +
+                 (w[4] + 0x165667b19e3779f9ULL) * 0xd6e8feb86659fd93ULL;
     h = mix64(h);
     uint32_t r = (uint32_t)(h ^ (h >> 32));
     return r ? r : 1; /* 0 would look like an empty bucket's tag */
@@ -161,6 +166,23 @@ static inline uint16_t icmp_fold(uint8_t proto, uint16_t typecode)
     return (uint16_t)(type << 8 | (typecode & 0xff));
 }
 
+/* memcmp() order of two 16-byte addresses, without the call. */
+static inline int addr_cmp(const uint8_t *x, const uint8_t *y)
+{
+    uint64_t a, b;
+    memcpy(&a, x, 8);
+    memcpy(&b, y, 8);
+    if (a == b) {
+        memcpy(&a, x + 8, 8);
+        memcpy(&b, y + 8, 8);
+    }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    a = __builtin_bswap64(a); /* big-endian value order = memcmp order */
+    b = __builtin_bswap64(b);
+#endif
+    return (a > b) - (a < b);
+}
+
 /* Canonical key of a packet; returns the key side that sent it (0 = a). */
 static inline int make_key(flow_key *k, const fk__packet *p, int with_ports)
 {
@@ -171,7 +193,7 @@ static inline int make_key(flow_key *k, const fk__packet *p, int with_ports)
         sp = 0;
         dp = with_ports ? icmp_fold(p->proto, p->dst_port) : 0;
     }
-    int c = memcmp(p->src, p->dst, 16);
+    int c = addr_cmp(p->src, p->dst);
     int side = c > 0 || (c == 0 && !icmp && sp > dp);
     if (!side) {
         memcpy(k->a, p->src, 16);
@@ -446,13 +468,23 @@ static void make_room(fk__flow_table *t)
 static uint32_t entry_new(fk__flow_table *t, const flow_key *k, uint32_t h, int side,
                           const fk__packet *p)
 {
-    if (t->free_head == NIL)
+    if (t->free_head == NIL && t->fresh == t->cfg.max_flows)
         make_room(t);
-    uint32_t i = t->free_head;
+    uint32_t i;
+    flow_cold *c;
+    if (t->free_head != NIL) {
+        i = t->free_head;
+        t->free_head = t->slab[i].next;
+        c = &t->cold[i];
+    } else {
+        /* First use of a slot: the slab is not written at create, so memory
+         * is only touched for the flows a table really holds. */
+        i = t->fresh++;
+        c = &t->cold[i];
+        c->gen = 0;
+    }
     flow_entry *e = &t->slab[i];
-    t->free_head = e->next;
     memset(e, 0, sizeof *e);
-    flow_cold *c = &t->cold[i];
     c->first[0] = c->first[1] = 0;
     e->key = *k;
     e->hash = h;
@@ -504,8 +536,9 @@ int fk__flow_table_create(fk__flow_table **out, const fk__flow_config *cfg,
     while (nf < cfg->max_flows / 8 && nf < 65536)
         nf <<= 1;
     t->frag_mask = nf - 1;
-    t->slab_raw = fk__calloc((size_t)cfg->max_flows + 1, sizeof *t->slab);
-    t->cold = fk__calloc(cfg->max_flows, sizeof *t->cold);
+    /* Slab and cold parts are initialised slot by slot on first use. */
+    t->slab_raw = fk__malloc(((size_t)cfg->max_flows + 1) * sizeof *t->slab);
+    t->cold = fk__malloc((size_t)cfg->max_flows * sizeof *t->cold);
     t->slab = t->slab_raw ? (flow_entry *)(((uintptr_t)t->slab_raw + 63) & ~(uintptr_t)63) : NULL;
     t->buckets = fk__calloc(nb, sizeof *t->buckets);
     t->frags = fk__calloc(nf, sizeof *t->frags);
@@ -513,15 +546,10 @@ int fk__flow_table_create(fk__flow_table **out, const fk__flow_config *cfg,
         fk__flow_table_destroy(t);
         return fk__error(FK_ENOMEM, "flow table: out of memory for %u flows", cfg->max_flows);
     }
-    for (uint32_t i = 0; i < cfg->max_flows; i++) {
-        t->slab[i].next = i + 1 < cfg->max_flows ? i + 1 : NIL;
-        t->slab[i].list = LIST_NONE;
-        t->slab[i].prev = NIL;
-        t->cold[i].aprev = t->cold[i].anext = NIL;
-    }
     for (uint32_t i = 0; i < nf; i++)
         t->frags[i].side = 0xff;
-    t->free_head = 0;
+    t->free_head = NIL;
+    t->fresh = 0;
     t->lists[0].head = t->lists[0].tail = NIL;
     t->lists[1].head = t->lists[1].tail = NIL;
     t->active.head = t->active.tail = NIL;
@@ -557,7 +585,9 @@ static inline int frag_match(const frag_slot *s, const fk__packet *p)
            memcmp(s->src, p->src, 16) == 0 && memcmp(s->dst, p->dst, 16) == 0;
 }
 
-static void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
+#define HOT static inline __attribute__((always_inline))
+
+HOT void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
 {
     flow_entry *e = &t->slab[i];
     if (e->packets[side] == 0) {
@@ -583,16 +613,22 @@ static void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
 }
 
 /* Active timeout on a packet: emit what the record has so far, restart it. */
-static void maybe_active(fk__flow_table *t, uint32_t i, int64_t now)
+static void active_restart(fk__flow_table *t, uint32_t i, int64_t now)
 {
     flow_entry *e = &t->slab[i];
-    if (!t->cfg.active_timeout_ns || now - e->rec_start < t->cfg.active_timeout_ns)
-        return;
     emit_record(t, i, FK_END_ACTIVE);
     reset_counters(e);
     e->rec_start = now;
     alist_unlink(t->cold, &t->active, i);
     alist_append(t->cold, &t->active, i);
+}
+
+HOT void maybe_active(fk__flow_table *t, uint32_t i, int64_t now)
+{
+    if (__builtin_expect(t->cfg.active_timeout_ns != 0 &&
+                             now - t->slab[i].rec_start >= t->cfg.active_timeout_ns,
+                         0))
+        active_restart(t, i, now);
 }
 
 static void tcp_track(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
@@ -624,8 +660,7 @@ static void tcp_track(fk__flow_table *t, uint32_t i, int side, const fk__packet 
 }
 
 /* Count a packet whose canonical key and hash are known. */
-static void add_keyed(fk__flow_table *t, const fk__packet *p, const flow_key *k, uint32_t h,
-                      int side)
+HOT void add_keyed(fk__flow_table *t, const fk__packet *p, const flow_key *k, uint32_t h, int side)
 {
     uint32_t i = index_find(t, k, h);
     if (i != NIL && (t->slab[i].state & ST_CLOSED) && (p->tcp_flags & TCP_SYN) &&
@@ -684,7 +719,6 @@ int fk__flow_table_add(fk__flow_table *t, const fk__packet *p)
 }
 
 #define BATCH 32
-#define DIST 8 /* pipeline distance between the prefetch stages */
 
 size_t fk__flow_table_add_batch(fk__flow_table *t, const fk__packet *pk, size_t n)
 {
@@ -694,57 +728,58 @@ size_t fk__flow_table_add_batch(fk__flow_table *t, const fk__packet *pk, size_t 
     flow_key k[BATCH];
     uint32_t h[BATCH];
     uint32_t cand[BATCH];
-    int side[BATCH];
+    uint8_t side[BATCH];
     uint8_t use[BATCH];
     for (size_t base = 0; base < n; base += BATCH) {
         size_t m = n - base < BATCH ? n - base : BATCH;
         const fk__packet *p = pk + base;
-        /* Software pipeline: packet j gets its key and bucket prefetch, packet
-         * j - DIST its entry prefetch, packet j - 3*DIST/2 its LRU neighbours'
-         * prefetch, and packet j - 2*DIST is counted, in order, exactly as a
-         * single add would (the prefetches are only hints). */
-        for (size_t j = 0; j < m + 2 * DIST; j++) {
-            if (j < m) {
-                const fk__packet *q = &p[j];
-                use[j] = (q->ip_version == 4 || q->ip_version == 6) && !later_fragment(q);
-                cand[j] = NIL;
-                if (use[j]) {
-                    side[j] = make_key(&k[j], q, 1);
-                    h[j] = key_hash(&k[j]);
-                    __builtin_prefetch(&t->buckets[h[j] & t->mask]);
-                }
+        /* Stages over the group, each a plain loop: keys and bucket
+         * prefetches; candidate entries from the buckets and their
+         * prefetch; the candidates' LRU neighbours' prefetch; then every
+         * packet counted in order exactly as a single add would (the
+         * prefetches are only hints: add_keyed() looks up again). */
+        for (size_t j = 0; j < m; j++) {
+            const fk__packet *q = &p[j];
+            use[j] = (q->ip_version == 4 || q->ip_version == 6) && !later_fragment(q);
+            if (use[j]) {
+                side[j] = (uint8_t)make_key(&k[j], q, 1);
+                h[j] = key_hash(&k[j]);
+                __builtin_prefetch(&t->buckets[h[j] & t->mask]);
             }
-            if (j >= DIST && j - DIST < m && use[j - DIST]) {
-                size_t a = j - DIST;
-                uint64_t b = t->buckets[h[a] & t->mask];
-                if (b && (uint32_t)(b >> 32) == h[a]) {
-                    cand[a] = (uint32_t)b - 1;
-                    const flow_entry *e = &t->slab[cand[a]];
-                    __builtin_prefetch(e, 1);
-                    __builtin_prefetch((const char *)e + 64, 1);
-                }
+        }
+        for (size_t j = 0; j < m; j++) {
+            cand[j] = NIL;
+            if (!use[j])
+                continue;
+            uint64_t b = t->buckets[h[j] & t->mask];
+            if (b && (uint32_t)(b >> 32) == h[j]) {
+                cand[j] = (uint32_t)b - 1;
+                const flow_entry *e = &t->slab[cand[j]];
+                __builtin_prefetch(e, 1);
+                __builtin_prefetch((const char *)e + 64, 1);
             }
-            if (j >= 3 * DIST / 2 && j - 3 * DIST / 2 < m && cand[j - 3 * DIST / 2] != NIL) {
-                const flow_entry *e = &t->slab[cand[j - 3 * DIST / 2]];
-                if (e->prev != NIL)
-                    __builtin_prefetch(&t->slab[e->prev], 1);
-                if (e->next != NIL)
-                    __builtin_prefetch(&t->slab[e->next], 1);
-            }
-            if (j >= 2 * DIST && j - 2 * DIST < m) {
-                size_t c = j - 2 * DIST;
-                const fk__packet *q = &p[c];
-                if (use[c]) {
-                    add_keyed(t, q, &k[c], h[c], side[c]);
-                    added++;
-                } else if (q->ip_version == 4 || q->ip_version == 6) {
-                    flow_key kk;
-                    if (!add_fragment(t, q)) {
-                        int sd = make_key(&kk, q, 0);
-                        add_keyed(t, q, &kk, key_hash(&kk), sd);
-                    }
-                    added++;
+        }
+        for (size_t j = 0; j < m; j++) {
+            if (cand[j] == NIL)
+                continue;
+            const flow_entry *e = &t->slab[cand[j]];
+            if (e->prev != NIL)
+                __builtin_prefetch(&t->slab[e->prev], 1);
+            if (e->next != NIL)
+                __builtin_prefetch(&t->slab[e->next], 1);
+        }
+        for (size_t j = 0; j < m; j++) {
+            const fk__packet *q = &p[j];
+            if (use[j]) {
+                add_keyed(t, q, &k[j], h[j], side[j]);
+                added++;
+            } else if (q->ip_version == 4 || q->ip_version == 6) {
+                flow_key kk;
+                if (!add_fragment(t, q)) {
+                    int sd = make_key(&kk, q, 0);
+                    add_keyed(t, q, &kk, key_hash(&kk), sd);
                 }
+                added++;
             }
         }
     }
