@@ -292,6 +292,20 @@ static void event_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec
         f->event = (uint8_t)kind;
 }
 
+/* Whether a template carries any element that process_fields or
+ * event_fields read. Asked once per data set: a lookup that misses costs an
+ * error message, several times the cost of the rest of the record. */
+static bool has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
+{
+    if (fk_template_find_field(t, 0, 371) >= 0 || fk_template_find_field(t, 0, 323) >= 0)
+        return true;
+    static const uint16_t pen_ids[] = {1, 2, 4, 5, 10};
+    for (size_t i = 0; cx->pen && i < sizeof pen_ids / sizeof pen_ids[0]; i++)
+        if (fk_template_find_field(t, cx->pen, pen_ids[i]) >= 0)
+            return true;
+    return false;
+}
+
 static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk_ipfix_record *rec)
 {
     fk_ipfix_value v;
@@ -317,6 +331,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
     if (rc)
         return FK_EMALFORMED;
     fk_ipfix_item it;
+    int extras = -1;
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
@@ -331,8 +346,12 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         fk_flow f;
         if (fk_ipfix_record_to_flow(&f, &it.record) != FK_OK)
             return FK_EMALFORMED;
-        process_fields(cx, &it.record, &f);
-        event_fields(cx, &it.record, &f);
+        if (extras < 0) /* one template per data set */
+            extras = has_extras(cx, it.record.tmpl);
+        if (extras) {
+            process_fields(cx, &it.record, &f);
+            event_fields(cx, &it.record, &f);
+        }
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;
             f.present |= FK_FLOW_HAS_SAMPLING;
