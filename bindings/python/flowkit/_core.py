@@ -152,6 +152,7 @@ FLOW_HAS_SAMPLING = 0x04
 FLOW_HAS_END_REASON = 0x08
 FLOW_HAS_REVERSE = 0x10
 FLOW_HAS_EXPORTER = 0x20
+FLOW_HAS_UID = 0x40
 
 
 @dataclasses.dataclass
@@ -187,8 +188,17 @@ class Flow:
     exporter: str = None
     pid: int = 0
     process: str = ""
+    # From the collector (None when unknown): interface names from options
+    # data, and the user, executable and uid of flowkit-export's process fields.
+    in_if_name: str = None
+    out_if_name: str = None
+    user: str = None
+    exe: str = None
+    uid: int = 0
+    event: int = 0  # nonzero: a session event (SESSION_SYN/FIN/RST) at end_ns
 
     _ADDRS = ("src", "dst", "exporter")
+    _STRS = ("in_if_name", "out_if_name", "user", "exe")
 
     @classmethod
     def from_c(cls, f):
@@ -200,6 +210,8 @@ class Flow:
                 v = addr_from_c(v)
             elif field.name == "process":
                 v = v.decode(errors="replace")
+            elif field.name in cls._STRS:
+                v = v.decode(errors="replace") if v is not None else None
             kw[field.name] = v
         return cls(**kw)
 
@@ -212,12 +224,14 @@ class Flow:
                 v = addr_to_c(v)
             elif field.name == "process":
                 v = (v or "").encode()[: N.FK_PROCESS_NAME_MAX - 1]
+            elif field.name in self._STRS:
+                v = v.encode() if v is not None else None  # kept alive by f
             setattr(f, field.name, v)
         return f
 
     def to_json(self):
         """The library's JSON line for this flow (the CLIs' contract), as a dict."""
-        buf = ctypes.create_string_buffer(1024)
+        buf = ctypes.create_string_buffer(4096)  # FK_FLOW_JSON_MAX
         call("fk_flow_to_json", byref(self.to_c()), buf, len(buf))
         return json.loads(buf.value.decode())
 

@@ -132,3 +132,45 @@ def test_parameters_and_lifecycle_errors():
         with pytest.raises(flowkit.FlowkitError) as ei:
             col.add_listener("sctp://127.0.0.1:1")
         assert ei.value.code == flowkit.status.EINVAL
+
+
+def _v9_with_interface_names():
+    """A v9 datagram: options template 257 (scope interface; IF_NAME 82, IF_DESC
+    83), names for ifindex 1 and 2, data template 260 and one record 1 -> 2."""
+    import struct
+    import time
+
+    def flowset(fid, body):
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("!HH", fid, len(body) + 4) + body
+
+    up = 3600000
+    opt_t = flowset(1, struct.pack("!HHH", 257, 4, 8) + struct.pack("!HHHHHH", 2, 4, 82, 16, 83, 24))
+    fields = [(8, 4), (12, 4), (4, 1), (1, 4), (2, 4), (10, 2), (14, 2), (22, 4), (21, 4)]
+    tmpl = flowset(0, struct.pack("!HH", 260, len(fields)) + b"".join(struct.pack("!HH", *f) for f in fields))
+    names = flowset(
+        257,
+        struct.pack("!I", 1) + b"eth0".ljust(16, b"\0") + b"".ljust(24, b"\0")
+        + struct.pack("!I", 2) + b"".ljust(16, b"\0") + b"uplink".ljust(24, b"\0"),
+    )
+    rec = bytes([10, 0, 0, 1, 10, 0, 0, 2, 6]) + struct.pack("!IIHHII", 1500, 3, 1, 2, up - 5000, up - 1000)
+    hdr = struct.pack("!HHIIII", 9, 4, up, int(time.time()), 1, 7)
+    return hdr + opt_t + tmpl + names + flowset(260, rec)
+
+
+def test_interface_names_from_options():
+    need(*COL)
+    with flowkit.Collector() as col:
+        col.activate()
+        flows = col.feed(_v9_with_interface_names(), exporter="127.0.0.9", port=2055)
+        stats = col.stats()
+    assert len(flows) == 1
+    f = flows[0]
+    assert (f.in_if, f.out_if, f.in_if_name, f.out_if_name) == (1, 2, "eth0", "uplink")
+    assert f.user is None and f.exe is None and f.event == 0
+    assert stats["interface_names"] == 2 and stats["options_records"] == 2
+    j = f.to_json()
+    assert (j["in_if_name"], j["out_if_name"]) == ("eth0", "uplink")
+    assert "user" not in j and "uid" not in j
+    g = flowkit.Flow.from_c(flowkit.Flow(src="10.0.0.1", dst="10.0.0.2", user="alice", exe="/bin/x").to_c())
+    assert (g.user, g.exe, g.in_if_name) == ("alice", "/bin/x", None)
