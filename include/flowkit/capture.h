@@ -337,6 +337,14 @@ FK_API int fk_capture_add_device(fk_capture *h, const char *name);
  * several files are merged by packet timestamp. The capture ends (see
  * fk_capture_dispatch()) when every file is read.
  *
+ * pcap (version 2.4, microsecond or nanosecond timestamps, either byte order)
+ * and pcapng (any sections, byte orders and interfaces; if_tsresol and
+ * if_tsoffset honoured) with link types flowkit decodes are read by flowkit
+ * itself in large chunks; other files go through libpcap. A pcapng file may
+ * mix interfaces of different link types: each packet is decoded, and
+ * filtered (`filter`), with its own interface's. A file that ends inside a
+ * packet, or holds impossible lengths, ends that source with an error event.
+ *
  * @param h the handle (not activated).
  * @param path the file (copied).
  * @return 0, `FK_EINVAL`, `FK_EACTIVATED` or `FK_ENOMEM`. An unreadable file is
