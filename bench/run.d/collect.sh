@@ -19,11 +19,13 @@
 # floor of any collector on this machine, printed as a comment.
 # Environment: ROOT, BUILD_DIR, BENCH_TMP; COLLECT_BENCH_RECORDS (default
 # 2000000), COLLECT_BENCH_RATE (records/s, default 2000000),
-# COLLECT_BENCH_ONLY (e.g. "fkjson nfcapd": run only these).
+# COLLECT_BENCH_ONLY (e.g. "fkjson nfcapd": run only these),
+# COLLECT_BENCH_REPEAT (rounds, default 1; figures are medians over rounds).
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
 RECORDS=${COLLECT_BENCH_RECORDS:-2000000}
 RATE=${COLLECT_BENCH_RATE:-2000000}
+REPEAT=${COLLECT_BENCH_REPEAT:-1}
 PPS=$(awk -v r="$RATE" 'BEGIN { printf "%.0f", r / 30 }')
 send=$BUILD_DIR/bench/bench_collect_send
 fk=$BUILD_DIR/cli/flowkit-collect/flowkit-collect
@@ -130,6 +132,9 @@ measure() {
     busy=$(echo "$out" | sed -n 's/.*busy_s=\([0-9.]*\).*/\1/p')
     R_stored=$("stored_$c" "$tag")
     R_stored=${R_stored:-0}
+    # Output files go once counted: their dirty pages would otherwise be
+    # written back during the next collector's run.
+    rm -rf "$BENCH_TMP/$tag.jsonl" "$BENCH_TMP/$tag.ipfix" "$BENCH_TMP/$tag.csv" "${BENCH_TMP:?}/$tag"
     R_cpu=$(div "$R_stored" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print (b - a) / 1e9 }')")
     R_rate=$(div "$R_stored" "$busy")
     R_lost=$((sent - R_stored))
@@ -145,20 +150,32 @@ collectors="fkjson fkipfix"
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null && collectors="$collectors nfcapd"
 command -v nfacctd >/dev/null && collectors="$collectors nfacctd"
 collectors=${COLLECT_BENCH_ONLY:-$collectors recvonly}
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# Rounds: every collector once per round (so slow drifts of the shared
+# machine hit all of them alike); figures are the medians over the rounds.
+declare -A rates cpus losts lostps
+for round in $(seq "$REPEAT"); do
+    for c in $collectors; do
+        measure "$c" full
+        rates[$c]="${rates[$c]:-} $R_rate" cpus[$c]="${cpus[$c]:-} $R_cpu" losts[$c]="${losts[$c]:-} $R_lost"
+        measure "$c" paced
+        lostps[$c]="${lostps[$c]:-} $R_lost"
+    done
+done
 for c in $collectors; do
-    measure "$c" full
-    rate[$c]=$R_rate cpu[$c]=$R_cpu lost[$c]=$R_lost
-    measure "$c" paced
-    lostp[$c]=$R_lost
+    rate[$c]=$(echo "${rates[$c]}" | median)
+    cpu[$c]=$(echo "${cpus[$c]}" | median)
+    lost[$c]=$(echo "${losts[$c]}" | median)
+    lostp[$c]=$(echo "${lostps[$c]}" | median)
 done
 
-printf '# %-8s %12s %14s %10s %16s\n' collector rec/s rec/cpu-s lost "lost@$RATE/s"
+printf '# %-8s %12s %14s %10s %16s   (medians of %s rounds)\n' collector rec/s rec/cpu-s lost "lost@$RATE/s" "$REPEAT"
 for c in $collectors; do
     printf '# %-8s %12s %14s %10s %16s\n' "$c" "${rate[$c]}" "${cpu[$c]}" "${lost[$c]}" "${lostp[$c]}"
 done
 if [ -n "${cpu[recvonly]:-}" ] && [ -n "${cpu[nfcapd]:-}" ]; then
     echo "# receive floor (recvmmsg + count only): ${cpu[recvonly]} rec/cpu-s =" \
-        "$(ratio "${cpu[recvonly]}" "${cpu[nfcapd]}") x nfcapd: no collector that writes can exceed that ratio"
+        "$(ratio "${cpu[recvonly]}" "${cpu[nfcapd]}") x nfcapd (a collector's ratio per CPU-s cannot go far beyond it)"
 fi
 for peer in nfcapd nfacctd; do
     if [ -z "${rate[$peer]:-}" ]; then

@@ -141,6 +141,14 @@ typedef enum fk_capture_event_type {
 /**
  * One event delivered to the callback. All pointers are borrowed and valid
  * only during the callback; copy what you keep.
+ *
+ * With #FK_CAP_ATTRIBUTION, a flow or session event whose connection has a
+ * known owner carries its pid and name (`FK_FLOW_HAS_PROCESS` /
+ * `FK_SESSION_HAS_PROCESS`), uid (`FK_FLOW_HAS_UID` / `FK_SESSION_HAS_UID`)
+ * and `user` / `exe`. Those two strings are copies owned by the thread
+ * that calls the callback (not by the process table, which may forget the
+ * process at any time): they are valid only during the callback, like the
+ * record itself. They are NULL when unknown.
  * @since 0.1.0
  */
 typedef struct fk_capture_event {

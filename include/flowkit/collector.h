@@ -361,7 +361,8 @@ FK_API int fk_collector_get_fd(const fk_collector *h);
 
 /**
  * Milliseconds until timed work is due (template, session and pending-data
- * expiry, output rotation, the duration limit).
+ * expiry, output rotation, the duration limit, records waiting in an output
+ * buffer: about 20 ms after the oldest of them was written).
  *
  * @param h the handle.
  * @return 0 or more, -1 if nothing is scheduled, or `FK_ENOTACTIVATED`

@@ -28,11 +28,18 @@ typedef enum fk_session_kind {
 
 /** ::fk_session_event::present bit: pid and process are set. @since 0.1.0 */
 #define FK_SESSION_HAS_PROCESS 0x01u
+/** ::fk_session_event::present bit: uid is set. @since 0.1.0 */
+#define FK_SESSION_HAS_UID 0x02u
 
 /**
  * One TCP session event.
  *
- * A plain value: copy it freely. Fields not flagged in `present` are zero.
+ * A value that may be copied freely, except for its two borrowed strings
+ * (`user`, `exe`): those are owned by whoever delivers the event (the
+ * capture handle: storage of the delivering thread) and valid only until
+ * the callback that received it returns. Code that keeps an event longer
+ * must copy them or set them to NULL. Fields not flagged in `present` are
+ * zero.
  * @since 0.1.0
  */
 typedef struct fk_session_event {
@@ -48,6 +55,10 @@ typedef struct fk_session_event {
     uint32_t pid;      /**< Owning process (FK_SESSION_HAS_PROCESS). */
     char
         process[FK_PROCESS_NAME_MAX]; /**< Process name, NUL-terminated (FK_SESSION_HAS_PROCESS). */
+    /* Appended with the capture's full process attribution. */
+    uint32_t uid;     /**< Numeric user id of the owning process (FK_SESSION_HAS_UID). */
+    const char *user; /**< User name of the owning process; borrowed (see above), or NULL. */
+    const char *exe;  /**< Executable path of the owning process; borrowed, or NULL. */
 } fk_session_event;
 
 /**
@@ -60,13 +71,15 @@ typedef struct fk_session_event {
 FK_API const char *fk_session_kind_name(int kind);
 
 /** Buffer size that always holds fk_session_event_to_json() output. @since 0.1.0 */
-#define FK_SESSION_JSON_MAX 1024
+#define FK_SESSION_JSON_MAX 4096
 
 /**
  * Render an event as one JSON object (no newline) per the JSON lines
  * contract: `{"type":"event","event":"syn","time":"...","src_addr":...,
  * "dst_addr":...,"src_port":...,"dst_port":...,"proto":6}` plus "vlan" when
- * non-zero and "pid"/"process" when `FK_SESSION_HAS_PROCESS` is set.
+ * non-zero, "pid"/"process" when `FK_SESSION_HAS_PROCESS` is set, "user"
+ * and "exe" when not NULL (cut at #FK_FLOW_USER_MAX and #FK_FLOW_EXE_MAX
+ * bytes, as fk_flow_to_json() does) and "uid" with `FK_SESSION_HAS_UID`.
  *
  * @param ev the event.
  * @param buf output buffer.

@@ -23,9 +23,10 @@ void fk__flow_to_callback(void *ctx, const fk__flow_record *rec)
     ev.type = FK_CAPTURE_EVENT_FLOW;
     ev.flow = &rec->flow;
     fk_flow copy;
-    if (h->attrib) { /* the owning process, from the attribution engine */
+    fk__attrib_strs strs; /* user/exe of copy point here: valid during the callback */
+    if (h->attrib) {      /* the owning process, from the attribution engine */
         copy = rec->flow;
-        fk__attrib_fill_flow(h->attrib, &copy);
+        fk__attrib_fill_flow(h->attrib, &copy, &strs);
         ev.flow = &copy;
     }
     h->cb(h->user, &ev);
@@ -40,9 +41,10 @@ void fk__session_to_callback(void *ctx, const fk_session_event *sev)
     ev.type = FK_CAPTURE_EVENT_SESSION;
     ev.session = sev;
     fk_session_event copy;
+    fk__attrib_strs strs;
     if (h->attrib) {
         copy = *sev;
-        fk__attrib_fill_session(h->attrib, &copy);
+        fk__attrib_fill_session(h->attrib, &copy, &strs);
         ev.session = &copy;
     }
     h->cb(h->user, &ev);

@@ -11,44 +11,29 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
-#define CHUNK (1u << 20)      /* read(2) size */
-#define MAX_CAPLEN 262144u    /* libpcap's largest snapshot for the link types below */
-#define MAX_BLOCK (16u << 20) /* largest pcapng block accepted */
-#define NG_SHB 0x0A0D0D0Au    /* Section Header Block (palindromic) */
-#define NG_IDB 1u             /* Interface Description Block */
-#define NG_PB 2u              /* Packet Block (obsolete) */
-#define NG_SPB 3u             /* Simple Packet Block */
-#define NG_EPB 6u             /* Enhanced Packet Block */
-#define NG_BOM 0x1A2B3C4Du    /* byte-order magic */
-#define OPT_TSRESOL 9u        /* if_tsresol */
-#define OPT_TSOFFSET 14u      /* if_tsoffset */
+#define CHUNK (1u << 20)                /* read(2) size */
+#define FK__PCAPFILE_MAX_CAPLEN 262144u /* libpcap's largest snapshot for the link types below */
+#define MAX_BLOCK (16u << 20)           /* largest pcapng block accepted */
+#define NG_SHB 0x0A0D0D0Au              /* Section Header Block (palindromic) */
+#define NG_IDB 1u                       /* Interface Description Block */
+#define NG_PB 2u                        /* Packet Block (obsolete) */
+#define NG_SPB 3u                       /* Simple Packet Block */
+#define NG_EPB 6u                       /* Enhanced Packet Block */
+#define NG_BOM 0x1A2B3C4Du              /* byte-order magic */
+#define OPT_TSRESOL 9u                  /* if_tsresol */
+#define OPT_TSOFFSET 14u                /* if_tsoffset */
 #define NS 1000000000ull
 
-typedef struct ng_iface {
+struct fk__pcapfile_iface {
     int linktype;     /* DLT_ */
     uint32_t snaplen; /* 0 = none */
     uint64_t ups;     /* timestamp units per second */
     int64_t tsoffset; /* seconds added to every timestamp */
     int known;        /* a link type this reader may take over from libpcap */
-} ng_iface;
+};
+typedef struct fk__pcapfile_iface ng_iface;
 
 __extension__ typedef unsigned __int128 u128;
-
-struct fk__pcapfile {
-    int fd; /* -1: memory */
-    uint8_t *owned;
-    const uint8_t *buf;
-    size_t cap, len, pos; /* buffer size, bytes in it, read position */
-    int err;              /* sticky error code, 0 = none */
-    char msg[160];
-    int ng;
-    int swap;
-    int nsec;         /* classic: nanosecond timestamps */
-    int linktype;     /* classic; pcapng: first interface */
-    uint32_t snaplen; /* classic header / first interface */
-    ng_iface *ifs;
-    size_t nifs, ifs_cap;
-};
 
 static inline uint16_t rd16(const fk__pcapfile *f, const uint8_t *p)
 {
@@ -86,6 +71,7 @@ static int link_to_dlt(uint32_t lt)
 
 static int fail(fk__pcapfile *f, int code, const char *what)
 {
+    f->fast = 0;
     if (!f->err) {
         f->err = code;
         snprintf(f->msg, sizeof f->msg, "%s", what);
@@ -158,10 +144,10 @@ static int classic_next(fk__pcapfile *f, fk__pcapfile_pkt *pkt)
     const uint8_t *h = f->buf + f->pos;
     uint32_t sec = rd32(f, h), frac = rd32(f, h + 4), caplen = rd32(f, h + 8);
     uint32_t wirelen = rd32(f, h + 12);
-    if (caplen > MAX_CAPLEN) {
+    if (caplen > FK__PCAPFILE_MAX_CAPLEN) {
         char m[96];
         snprintf(m, sizeof m, "invalid packet capture length %u, bigger than maximum of %u", caplen,
-                 MAX_CAPLEN);
+                 FK__PCAPFILE_MAX_CAPLEN);
         return fail(f, FK_EMALFORMED, m);
     }
     r = ensure(f, 16 + (size_t)caplen);
@@ -280,7 +266,7 @@ static int ng_packet(fk__pcapfile *f, uint32_t type, const uint8_t *b, size_t bl
         if (iface >= f->nifs)
             return fail(f, FK_EMALFORMED, "pcapng packet on an interface not described");
     }
-    if (caplen > MAX_CAPLEN)
+    if (caplen > FK__PCAPFILE_MAX_CAPLEN)
         return fail(f, FK_EMALFORMED, "pcapng packet capture length bigger than 262144");
     const ng_iface *ifc = &f->ifs[iface];
     pkt->data = b + hdr;
@@ -405,6 +391,7 @@ static int open_common(fk__pcapfile *f)
     if (f->linktype < 0)
         return fk__error(FK_EUNSUPPORTED, "pcap reader: link type left to libpcap");
     f->pos = 24;
+    f->fast = !f->swap;
     return 0;
 }
 
@@ -462,7 +449,7 @@ int fk__pcapfile_open(fk__pcapfile **out, const char *path)
     return 0;
 }
 
-int fk__pcapfile_next(fk__pcapfile *f, fk__pcapfile_pkt *pkt)
+int fk__pcapfile_next_slow(fk__pcapfile *f, fk__pcapfile_pkt *pkt)
 {
     if (f->err)
         return fk__error(f->err, "%s", f->msg);

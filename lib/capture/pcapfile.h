@@ -20,7 +20,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct fk__pcapfile fk__pcapfile;
+#include <string.h>
+
+/* libpcap's largest snapshot for the link types this reader takes. */
+#define FK__PCAPFILE_MAX_CAPLEN 262144u
+
+/* The reader's state: public only for the inline fast path below. */
+typedef struct fk__pcapfile {
+    int fd; /* -1: memory */
+    uint8_t *owned;
+    const uint8_t *buf;
+    size_t cap, len, pos; /* buffer size, bytes in it, read position */
+    int err;              /* sticky error code, 0 = none */
+    char msg[160];
+    int ng;
+    int swap;
+    int nsec;         /* classic: nanosecond timestamps */
+    int fast;         /* classic, host byte order, no error: fk__pcapfile_next inline */
+    int linktype;     /* classic; pcapng: first interface */
+    uint32_t snaplen; /* classic header / first interface */
+    struct fk__pcapfile_iface *ifs;
+    size_t nifs, ifs_cap;
+} fk__pcapfile;
 
 /* One packet. data points into the reader's buffer and stays valid until
  * the next fk__pcapfile_next() or fk__pcapfile_close(). */
@@ -47,7 +68,30 @@ int fk__pcapfile_open_mem(fk__pcapfile **out, const void *data, size_t len);
  * (FK_ETRUNCATED: the file ends inside a packet or block; FK_EMALFORMED:
  * impossible lengths or values; FK_EIO) with the message set. After an error
  * every later call returns the same error. */
-int fk__pcapfile_next(fk__pcapfile *f, fk__pcapfile_pkt *pkt);
+int fk__pcapfile_next_slow(fk__pcapfile *f, fk__pcapfile_pkt *pkt);
+static inline int fk__pcapfile_next(fk__pcapfile *f, fk__pcapfile_pkt *pkt)
+{
+    /* Fast path: a classic pcap record of the host's byte order wholly in
+     * the buffer. Everything else (refills, pcapng, errors) out of line. */
+    if (f->fast && f->len - f->pos >= 16) {
+        const uint8_t *h = f->buf + f->pos;
+        uint32_t w[4];
+        memcpy(w, h, 16);
+        if (w[2] <= FK__PCAPFILE_MAX_CAPLEN && f->len - f->pos - 16 >= w[2]) {
+            pkt->data = h + 16;
+            pkt->caplen = w[2];
+            pkt->wirelen = w[3];
+            pkt->sec = w[0];
+            pkt->nsec = (int64_t)w[1] * (f->nsec ? 1 : 1000);
+            pkt->ts_ns = (int64_t)((uint64_t)w[0] * 1000000000u + (uint64_t)pkt->nsec);
+            pkt->linktype = f->linktype;
+            pkt->iface = 0;
+            f->pos += 16 + (size_t)w[2];
+            return 1;
+        }
+    }
+    return fk__pcapfile_next_slow(f, pkt);
+}
 
 /* Link type (DLT_) of the classic file, or of the first interface of a
  * pcapng file described before its first packet. */

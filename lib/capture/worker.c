@@ -228,12 +228,13 @@ static void deliver(fk_capture *h, const fk__cap_evt *e)
         return;
     fk_capture_event ev = {0};
     fk__cap_evt copy;
-    if (h->attrib) { /* the owning process, from the attribution engine */
+    fk__attrib_strs strs; /* user/exe of copy point here: valid during the callback */
+    if (h->attrib) {      /* the owning process, from the attribution engine */
         copy = *e;
         if (e->kind == FK__EVT_FLOW)
-            fk__attrib_fill_flow(h->attrib, &copy.u.flow);
+            fk__attrib_fill_flow(h->attrib, &copy.u.flow, &strs);
         else
-            fk__attrib_fill_session(h->attrib, &copy.u.session);
+            fk__attrib_fill_session(h->attrib, &copy.u.session, &strs);
         e = &copy;
     }
     if (e->kind == FK__EVT_FLOW) {

@@ -270,7 +270,7 @@ static void process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk
         f->present |= FK_FLOW_HAS_PROCESS;
     }
     uint32_t uid;
-    if (get_u32(rec, cx->pen, 5, &uid)) {
+    if (get_u32(rec, cx->pen, 5, &uid) && uid != UINT32_MAX) { /* (uid_t)-1: unknown */
         f->uid = uid;
         f->present |= FK_FLOW_HAS_UID;
     }

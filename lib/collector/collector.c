@@ -625,6 +625,12 @@ int fk_collector_next_timeout_ms(const fk_collector *h)
     int64_t due = h->next_tick_ns;
     if (h->deadline_ns && h->deadline_ns < due)
         due = h->deadline_ns;
+    /* Records waiting in a sink's buffer go out soon after the last one. */
+    for (size_t i = 0; i < h->nsinks; i++) {
+        int64_t d = fk__sink_submit_due_ns(h->sinks[i]);
+        if (d >= 0 && d < due)
+            due = d;
+    }
     int64_t left = due - now;
     if (left <= 0)
         return 0;

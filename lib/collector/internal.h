@@ -145,6 +145,10 @@ void fk__sink_out_submit(fk__sink_out *o);
 /* Submit when a quarter of the buffer is filled or its first record has
  * waited 20 ms (the collector calls this at every dispatch). */
 void fk__sink_out_submit_due(fk__sink_out *o);
+/* Monotonic time of the oldest byte not yet handed to the writer, or -1. */
+int64_t fk__sink_out_pending_since(const fk__sink_out *o);
+/* How long a record may wait before the collector hands it over. */
+#define FK__SINK_OUT_AGE_NS 20000000LL
 /* FK_EIO (message naming `what`) once for every failed write since the
  * last check; FK_OK otherwise. */
 int fk__sink_out_check(fk__sink_out *o, const char *what);
@@ -163,6 +167,9 @@ typedef struct fk__sink_ops {
     /* Hand buffered records to the writer without waiting (may be NULL:
      * flush is used). */
     int (*submit)(fk__sink *k);
+    /* Monotonic time of the oldest record not yet handed to the writer,
+     * or -1 (may be NULL: never). */
+    int64_t (*pending_since)(const fk__sink *k);
 } fk__sink_ops;
 
 /* IPFIX file format (sink_ipfix.c). */
@@ -191,6 +198,8 @@ int fk__sink_flush(fk__sink *k); /* everything written when it returns */
 /* On its way to the file within about 20 ms (or the next call after);
  * FK_EIO for an earlier failure. */
 int fk__sink_submit(fk__sink *k);
+/* When the next submit will hand records over (monotonic ns), or -1. */
+int64_t fk__sink_submit_due_ns(const fk__sink *k);
 int fk__sink_reopen(fk__sink *k, int64_t now_ns);
 /* ns until this sink must rotate by time, or -1. */
 int64_t fk__sink_due_ns(const fk__sink *k, int64_t now_ns);

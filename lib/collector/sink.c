@@ -97,6 +97,12 @@ static void text_commit(fk__sink *k, size_t n)
     k->written += (uint64_t)n;
 }
 
+static int64_t text_pending_since(const fk__sink *k)
+{
+    const text_priv *t = k->priv;
+    return t && k->fp ? fk__sink_out_pending_since(t->out) : -1;
+}
+
 static void text_close(fk__sink *k)
 {
     /* Errors here are reported by the flush that precedes every close. */
@@ -125,7 +131,7 @@ static int jsonl_write(fk__sink *k, const fk_flow *f)
 }
 
 static const fk__sink_ops jsonl_ops = {"jsonl",    jsonl_open, jsonl_write, text_flush,
-                                       text_close, text_free,  text_submit};
+                                       text_close, text_free,  text_submit, text_pending_since};
 
 /* ---- CSV ---------------------------------------------------------------- */
 
@@ -165,8 +171,8 @@ static int csv_write(fk__sink *k, const fk_flow *f)
     return FK_OK;
 }
 
-static const fk__sink_ops csv_ops = {"csv",      csv_open,  csv_write,  text_flush,
-                                     text_close, text_free, text_submit};
+static const fk__sink_ops csv_ops = {"csv",      csv_open,  csv_write,   text_flush,
+                                     text_close, text_free, text_submit, text_pending_since};
 
 /* ---- common ------------------------------------------------------------- */
 
@@ -350,6 +356,12 @@ int fk__sink_submit(fk__sink *k)
     if (k->fp && k->ops->submit)
         return k->ops->submit(k);
     return fk__sink_flush(k);
+}
+
+int64_t fk__sink_submit_due_ns(const fk__sink *k)
+{
+    int64_t since = k->fp && k->ops->pending_since ? k->ops->pending_since(k) : -1;
+    return since < 0 ? -1 : since + FK__SINK_OUT_AGE_NS;
 }
 
 int fk__sink_reopen(fk__sink *k, int64_t now_ns)

@@ -691,7 +691,7 @@ static void ch_free(void *priv)
 }
 
 const fk__sink_ops fk__sink_clickhouse_ops = {"clickhouse", ch_open, ch_write, ch_flush,
-                                              ch_close,     ch_free, NULL};
+                                              ch_close,     ch_free, NULL,     NULL};
 
 int fk__sink_clickhouse_priv(fk__sink *k, const char *uri)
 {

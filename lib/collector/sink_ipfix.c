@@ -22,7 +22,6 @@
 
 #define MSG_MAX 65535
 #define NTEMPLATES 8
-#define MSG_AGE_NS 20000000LL
 /* Output buffers (sink_out.c); messages are written straight into them. */
 #define OUT_BUFFER (1 << 20)
 
@@ -285,12 +284,23 @@ static int ipfix_submit(fk__sink *k)
 {
     ipfix_priv *p = k->priv;
     int rc = FK_OK;
-    if (p->msg && fk__mono_ns() - p->begun_ns >= MSG_AGE_NS)
+    if (p->msg && fk__mono_ns() - p->begun_ns >= FK__SINK_OUT_AGE_NS) {
+        /* The message waited long enough: it goes out with what precedes it. */
         rc = end_message(k);
-    if (!p->msg)
+        fk__sink_out_submit(p->out);
+    } else if (!p->msg) {
         fk__sink_out_submit_due(p->out);
+    }
     int rc2 = fk__sink_out_check(p->out, k->path);
     return rc ? rc : rc2;
+}
+
+static int64_t ipfix_pending_since(const fk__sink *k)
+{
+    const ipfix_priv *p = k->priv;
+    if (p->msg)
+        return p->begun_ns;
+    return p->out ? fk__sink_out_pending_since(p->out) : -1;
 }
 
 static void ipfix_close(fk__sink *k)
@@ -298,5 +308,6 @@ static void ipfix_close(fk__sink *k)
     (void)ipfix_flush(k);
 }
 
-const fk__sink_ops fk__sink_ipfix_ops = {"ipfix",     ipfix_open,      ipfix_write, ipfix_flush,
-                                         ipfix_close, ipfix_free_priv, ipfix_submit};
+const fk__sink_ops fk__sink_ipfix_ops = {"ipfix",      ipfix_open,         ipfix_write,
+                                         ipfix_flush,  ipfix_close,        ipfix_free_priv,
+                                         ipfix_submit, ipfix_pending_since};

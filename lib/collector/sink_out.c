@@ -183,8 +183,13 @@ void fk__sink_out_submit_due(fk__sink_out *o)
 {
     /* Waking the writer for every few records would cost more than the
      * writes: hand over a quarter buffer, or what has waited 20 ms. */
-    if (o->fill >= o->size / 4 || (o->fill && fk__mono_ns() - o->since_ns >= 20000000))
+    if (o->fill >= o->size / 4 || (o->fill && fk__mono_ns() - o->since_ns >= FK__SINK_OUT_AGE_NS))
         fk__sink_out_submit(o);
+}
+
+int64_t fk__sink_out_pending_since(const fk__sink_out *o)
+{
+    return o->fill ? o->since_ns : -1;
 }
 
 int fk__sink_out_check(fk__sink_out *o, const char *what)

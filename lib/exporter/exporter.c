@@ -818,6 +818,9 @@ int fk_exporter_add_flow_process(fk_exporter *h, const fk_flow *flow,
         memset(&from_flow, 0, sizeof from_flow);
         from_flow.pid = flow->pid;
         from_flow.name = flow->process;
+        from_flow.uid = (flow->present & FK_FLOW_HAS_UID) ? flow->uid : UINT32_MAX;
+        from_flow.user = flow->user;
+        from_flow.exe = flow->exe;
         proc = &from_flow;
     }
     bool has_rev = (flow->present & FK_FLOW_HAS_REVERSE) != 0;
@@ -863,6 +866,9 @@ int fk_exporter_add_event_process(fk_exporter *h, const fk_session_event *ev,
         memset(&from_event, 0, sizeof from_event);
         from_event.pid = ev->pid;
         from_event.name = ev->process;
+        from_event.uid = (ev->present & FK_SESSION_HAS_UID) ? ev->uid : UINT32_MAX;
+        from_event.user = ev->user;
+        from_event.exe = ev->exe;
         proc = &from_event;
     }
     uint8_t rec[FK__EXP_RECORD_MAX];

@@ -77,6 +77,29 @@ int fk_session_event_to_json(const fk_session_event *ev, char *buf, size_t size)
             goto nospace;
         len += (size_t)n;
     }
+    /* The same keys, order and cuts as fk_flow_to_json(). */
+    if (ev->user) {
+        char user[FK_FLOW_USER_MAX * 6 + 1];
+        json_escape(user, sizeof user, ev->user, FK_FLOW_USER_MAX);
+        n = snprintf(buf + len, size - len, ",\"user\":\"%s\"", user);
+        if (n < 0 || (size_t)n >= size - len)
+            goto nospace;
+        len += (size_t)n;
+    }
+    if (ev->present & FK_SESSION_HAS_UID) {
+        n = snprintf(buf + len, size - len, ",\"uid\":%" PRIu32, ev->uid);
+        if (n < 0 || (size_t)n >= size - len)
+            goto nospace;
+        len += (size_t)n;
+    }
+    if (ev->exe) {
+        char exe[FK_FLOW_EXE_MAX * 6 + 1];
+        json_escape(exe, sizeof exe, ev->exe, FK_FLOW_EXE_MAX);
+        n = snprintf(buf + len, size - len, ",\"exe\":\"%s\"", exe);
+        if (n < 0 || (size_t)n >= size - len)
+            goto nospace;
+        len += (size_t)n;
+    }
     if (len + 2 > size)
         goto nospace;
     buf[len++] = '}';

@@ -1273,9 +1273,15 @@ static frag_slot *frag_lookup(fk__attrib *a, const fk__attrib_pkt *p)
     return NULL;
 }
 
-uint32_t fk__attrib_owner(fk__attrib *a, uint8_t proto, const fk_addr *src, uint16_t sport,
-                          const fk_addr *dst, uint16_t dport, char *name)
+/* The owner of a connection, copied out under the lock (uid UINT32_MAX
+ * and empty strings when unknown; strs may be NULL). */
+static uint32_t owner_copy(fk__attrib *a, uint8_t proto, const fk_addr *src, uint16_t sport,
+                           const fk_addr *dst, uint16_t dport, char *name, uint32_t *uid,
+                           fk__attrib_strs *strs)
 {
+    *uid = UINT32_MAX;
+    if (strs)
+        strs->user[0] = strs->exe[0] = '\0';
     if (proto != 6 && proto != 17)
         return 0;
     pthread_mutex_lock(&a->lock);
@@ -1289,33 +1295,64 @@ uint32_t fk__attrib_owner(fk__attrib *a, uint8_t proto, const fk_addr *src, uint
         const conn *c = conn_find(a, &k);
         /* (a row still without its name stays out of flows and events) */
         if (c && c->owner && c->owner->pid && !c->owner->needs_info) {
-            pid = c->owner->pid;
+            const row *r = c->owner;
+            pid = r->pid;
             if (name)
-                snprintf(name, FK_PROCESS_NAME_MAX, "%s", c->owner->name);
+                snprintf(name, FK_PROCESS_NAME_MAX, "%s", r->name);
+            *uid = r->uid;
+            if (strs) {
+                snprintf(strs->user, sizeof strs->user, "%s", r->user ? r->user : "");
+                snprintf(strs->exe, sizeof strs->exe, "%s", r->exe ? r->exe : "");
+            }
         }
     }
     pthread_mutex_unlock(&a->lock);
     return pid;
 }
 
-void fk__attrib_fill_flow(fk__attrib *a, fk_flow *f)
+uint32_t fk__attrib_owner(fk__attrib *a, uint8_t proto, const fk_addr *src, uint16_t sport,
+                          const fk_addr *dst, uint16_t dport, char *name)
 {
-    uint32_t pid =
-        fk__attrib_owner(a, f->proto, &f->src, f->src_port, &f->dst, f->dst_port, f->process);
-    if (pid) {
-        f->pid = pid;
-        f->present |= FK_FLOW_HAS_PROCESS;
-    }
+    uint32_t uid;
+    return owner_copy(a, proto, src, sport, dst, dport, name, &uid, NULL);
 }
 
-void fk__attrib_fill_session(fk__attrib *a, fk_session_event *e)
+void fk__attrib_fill_flow(fk__attrib *a, fk_flow *f, fk__attrib_strs *strs)
 {
+    char name[FK_PROCESS_NAME_MAX];
+    uint32_t uid;
     uint32_t pid =
-        fk__attrib_owner(a, e->proto, &e->src, e->src_port, &e->dst, e->dst_port, e->process);
-    if (pid) {
-        e->pid = pid;
-        e->present |= FK_SESSION_HAS_PROCESS;
+        owner_copy(a, f->proto, &f->src, f->src_port, &f->dst, f->dst_port, name, &uid, strs);
+    if (!pid)
+        return;
+    f->pid = pid;
+    memcpy(f->process, name, sizeof f->process);
+    f->present |= FK_FLOW_HAS_PROCESS;
+    if (uid != UINT32_MAX) {
+        f->uid = uid;
+        f->present |= FK_FLOW_HAS_UID;
     }
+    f->user = strs->user[0] ? strs->user : NULL;
+    f->exe = strs->exe[0] ? strs->exe : NULL;
+}
+
+void fk__attrib_fill_session(fk__attrib *a, fk_session_event *e, fk__attrib_strs *strs)
+{
+    char name[FK_PROCESS_NAME_MAX];
+    uint32_t uid;
+    uint32_t pid =
+        owner_copy(a, e->proto, &e->src, e->src_port, &e->dst, e->dst_port, name, &uid, strs);
+    if (!pid)
+        return;
+    e->pid = pid;
+    memcpy(e->process, name, sizeof e->process);
+    e->present |= FK_SESSION_HAS_PROCESS;
+    if (uid != UINT32_MAX) {
+        e->uid = uid;
+        e->present |= FK_SESSION_HAS_UID;
+    }
+    e->user = strs->user[0] ? strs->user : NULL;
+    e->exe = strs->exe[0] ? strs->exe : NULL;
 }
 
 void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns)

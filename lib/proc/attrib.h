@@ -100,11 +100,21 @@ void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);
  * the pid (0 unknown) and copies the name (FK_PROCESS_NAME_MAX bytes). */
 uint32_t fk__attrib_owner(fk__attrib *a, uint8_t proto, const fk_addr *src, uint16_t sport,
                           const fk_addr *dst, uint16_t dport, char *name);
-/* Set pid/process (and the HAS_PROCESS bit) of a flow or session event
- * when its owner is known. */
+/* Storage for the strings the fill functions hand out. It belongs to the
+ * caller (the thread delivering the record, for the time of the callback):
+ * the process row they come from may be dropped by the watcher as soon as
+ * the engine's lock is released, so no pointer into it ever leaves. */
+#define FK__ATTRIB_EXE_MAX 4096
+typedef struct fk__attrib_strs {
+    char user[FK_FLOW_USER_MAX + 1];
+    char exe[FK__ATTRIB_EXE_MAX];
+} fk__attrib_strs;
+/* Set pid/process (and the HAS_PROCESS bit), uid (HAS_UID) and user/exe
+ * (pointing into *strs, NULL when unknown) of a flow or session event when
+ * its owner is known; nothing changes otherwise. */
 struct fk_session_event;
-void fk__attrib_fill_flow(fk__attrib *a, fk_flow *f);
-void fk__attrib_fill_session(fk__attrib *a, struct fk_session_event *e);
+void fk__attrib_fill_flow(fk__attrib *a, fk_flow *f, fk__attrib_strs *strs);
+void fk__attrib_fill_session(fk__attrib *a, struct fk_session_event *e, fk__attrib_strs *strs);
 
 /* Change the sync interval at run time. */
 void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns);

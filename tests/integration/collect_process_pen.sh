@@ -5,9 +5,10 @@
 #      "pid"/"process" (a pcap has no processes: absent, not garbage);
 #   2. live on lo with process attribution: a client process with a known
 #      name and pid makes TCP connections; exported with --pen 12345, the
-#      collector with --pen 12345 writes that pid, name and uid ("pid",
-#      "process", "uid"); the same export read by a collector with the
-#      default PEN has no "pid", "process", "uid" or "exe" key.
+#      collector with --pen 12345 writes that pid, name, uid, user and
+#      executable ("pid", "process", "uid", "user", "exe"); the same export
+#      read by a collector with the default PEN has no "pid", "process",
+#      "uid" or "exe" key (but "user": IANA userName has no PEN).
 set -uo pipefail
 SRC=${FLOWKIT_SOURCE_DIR:?}
 BUILD=${FLOWKIT_BUILD_DIR:?}
@@ -103,10 +104,15 @@ wait_lines "$W/other.jsonl" 5 || bad "live: only $(wc -l <"$W/other.jsonl" 2>/de
 sleep 0.5
 N=$(grep -c "\"pid\":$CPID,\"process\":\"fkpencli\"" "$W/match.jsonl")
 [ "$N" -ge 5 ] || bad "--pen 12345: $N flows with pid $CPID and process fkpencli: $(head -3 "$W/match.jsonl")"
-# flowkit-export sends the uid it knows (the user name and executable only
-# when the capture side fills them in; empty ones are left out).
-grep "\"pid\":$CPID," "$W/match.jsonl" | head -1 | grep -q '"uid":0[,}]' ||
-    bad "--pen 12345: uid missing: $(grep "\"pid\":$CPID," "$W/match.jsonl" | head -1)"
+# The capture side fills in uid, user name and executable too: every flow
+# of the client carries them (root, the interpreter /proc/PID/exe shows).
+CEXE=$(readlink -f "$PY")
+NFULL=$(grep "\"pid\":$CPID,\"process\":\"fkpencli\"" "$W/match.jsonl" |
+    grep -c "\"user\":\"root\",\"uid\":0,\"exe\":\"$CEXE\"")
+[ "$NFULL" -eq "$N" ] ||
+    bad "--pen 12345: $NFULL of $N flows with user root, uid 0, exe $CEXE: $(grep "\"pid\":$CPID," "$W/match.jsonl" | head -1)"
+grep -q '"user"' "$W/other.jsonl" ||
+    bad "default PEN: the IANA userName is lost: $(head -1 "$W/other.jsonl")"
 grep -q '"pid"\|"process"\|"uid"\|"exe"' "$W/other.jsonl" &&
     bad "default PEN: process keys from PEN 12345 elements: $(head -2 "$W/other.jsonl")"
 [ "$fail" -eq 0 ] && echo "ok: pcap $NTRUTH flows without process keys; live pid $CPID at PEN 12345 only"

@@ -4,8 +4,11 @@
 # namespace's veth to a server on the host side (so only the client end is
 # local to the capture); flowkit-export -i veth0 (in the namespace) exports
 # the SYN events and the flows over UDP on the namespace's loopback; tshark
-# decodes the datagrams: every SYN event of the client carries its pid and
-# name as enterprise elements with the configured PEN in the template.
+# decodes the datagrams: every SYN event and flow of the client (running as
+# user nobody) carries its pid, name, uid and executable as enterprise
+# elements under the configured (non-default) PEN and its user name as IANA
+# userName. The same records on --stdout carry "pid", "process", "uid",
+# "user" and "exe".
 set -uo pipefail
 SRC=${FLOWKIT_SOURCE_DIR:?}
 BUILD=${FLOWKIT_BUILD_DIR:?}
@@ -14,6 +17,7 @@ PY=/usr/bin/python3
 TOOLS="$SRC/tests/integration/nf_pcap_tools.py"
 [ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
 command -v tshark >/dev/null || { echo "SKIP: tshark not installed"; exit 77; }
+command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) not installed"; exit 77; }
 "$BIN" --list-params | grep -q '^capture\.attribution' ||
     { echo "SKIP: the capture handle has no attribution parameter"; exit 77; }
 . "$SRC/scripts/netns.sh"
@@ -27,9 +31,14 @@ W=$(mktemp -d /tmp/flowkit-export-proc.XXXXXX)
 fk_netns_on_exit "rm -rf '$W'"
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
-PEN=32473
+PEN=12345 # not the default (32473): the configured one must be used
 SPORT=7100
 N=30
+MAXMISS=6 # unattributed records allowed of 2 * N
+CUID=65534
+CUSER=$(getent passwd $CUID | cut -d: -f1)
+[ -n "$CUSER" ] || CUSER=$CUID # the attribution writes an unknown uid's number
+CEXE=$(readlink -f "$PY")     # /proc/PID/exe of the client: the real interpreter
 
 # The client runs as "fkexpcli" (comm comes from the name it is executed by).
 ln -s "$PY" "$W/fkexpcli"
@@ -50,13 +59,15 @@ for _ in $(seq 50); do [ -s "$W/u.port" ] && break; sleep 0.1; done
 UPORT=$(cat "$W/u.port")
 
 ip netns exec "$NS" "$BIN" -i veth0 -f "tcp port $SPORT" -c "udp://127.0.0.1:$UPORT" \
-    --events syn --flows --interval 0.1 --pen $PEN --set idle_timeout=1 --stats \
+    --events syn --flows --interval 0.1 --pen $PEN --set idle_timeout=1 --stats --stdout \
     >"$W/export.out" 2>"$W/export.err" &
 EXP=$!
 fk_netns_on_exit "kill $EXP"
 sleep 1.5
 
-ip netns exec "$NS" "$W/fkexpcli" -c "
+# ... as user nobody (65534), so that uid and user name are not root's.
+chmod 755 "$W"
+ip netns exec "$NS" setpriv --reuid=$CUID --regid=$CUID --clear-groups "$W/fkexpcli" -c "
 import os, socket, time
 print(os.getpid(), flush=True)
 for i in range($N):
@@ -71,13 +82,25 @@ touch "$W/u.stop"
 wait "$RPID"
 
 tshark -r "$W/u.pcap" -d "udp.port==$UPORT,cflow" -V >"$W/tshark.txt" 2>/dev/null
-$PY - "$W/tshark.txt" "$(cat "$W/client.pid")" $N $SPORT <<'PY' || bad "process fields at tshark"
+$PY - "$W/tshark.txt" "$(cat "$W/client.pid")" $N $SPORT $PEN $CUID "$CUSER" "$CEXE" $MAXMISS <<'PY' ||
 import re, sys
-text, pid, n, sport = open(sys.argv[1]).read(), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+text = open(sys.argv[1]).read()
+pid, n, sport, pen, uid = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
+user, exe, MAXMISS = sys.argv[7], sys.argv[8].encode(), int(sys.argv[9])
 bad = 0
-pens = set(re.findall(r'PEN: .*\((\d+)\)', text))
-if '32473' not in pens:
-    print('no field specifier with PEN 32473:', pens); bad += 1
+# Templates: processId (1), processName (2), processExecutable (4), userId (5)
+# and sessionEventKind (10) as enterprise elements under the configured PEN;
+# the user name as IANA userName (371), without a PEN.
+spec = re.findall(r'= Type: (\d+) \[pen: [^\]]*\]\n\s+Length: [^\n]*\n\s+PEN: [^\n]*?(\d+)\)?\n', text)
+pens = {}
+for t, p in spec:
+    pens.setdefault(int(t), set()).add(p)
+for t in (1, 2, 4, 5, 10):
+    if pens.get(t) != {pen}:
+        print('enterprise element %d: PEN %s in the templates, want %s' % (t, pens.get(t), pen))
+        bad += 1
+if not re.search(r'Field \(\d+/\d+\): userName\n\s+0\.\.\. .* = Pen provided: No', text):
+    print('no IANA userName field specifier in the templates'); bad += 1
 syn = flows = unattributed = 0
 for b in re.split(r'\n\s+Flow \d+\n', text)[1:]:
     ent = {int(t): bytes.fromhex(h.replace(' ', '')) for t, h in re.findall(
@@ -91,21 +114,52 @@ for b in re.split(r'\n\s+Flow \d+\n', text)[1:]:
         flows += 1
     else:
         continue
+    users = re.findall(r'\n\s+User Name: ([^\n]*)', b)
     if 1 not in ent:
-        # Attribution is the capture handle's job and may miss a socket
-        # under load; such a record must then carry no process at all.
+        # Attribution is the capture handle's job and may miss a socket;
+        # such a record must then carry no process at all.
         unattributed += 1
-        if set(ent) - {10}:
-            print('process fields without a pid:', ent); bad += 1
-    elif ent.get(2) != b'fkexpcli' or int.from_bytes(ent[1], 'big') != pid:
-        print('record with the wrong process:', ent); bad += 1
+        if set(ent) - {10} or users:
+            print('process fields without a pid:', ent, users); bad += 1
+    elif (ent.get(2) != b'fkexpcli' or int.from_bytes(ent[1], 'big') != pid or
+          int.from_bytes(ent.get(5, b''), 'big') != uid or users != [user] or ent.get(4) != exe):
+        print('record with the wrong process:', ent, users); bad += 1
 if syn != n or flows != n:
     print('SYN events %d, flows %d, want %d each' % (syn, flows, n)); bad += 1
-if unattributed > (2 * n) // 10:
-    print('%d of %d records unattributed' % (unattributed, 2 * n)); bad += 1
-print('tshark: %d SYN events and %d flows; %d carry pid %d and name fkexpcli under PEN 32473, '
-      '%d unattributed, %d problems' % (syn, flows, syn + flows - unattributed, pid,
-                                        unattributed, bad))
+if unattributed > MAXMISS:
+    print('%d of %d records unattributed (at most %d allowed)' % (unattributed, 2 * n, MAXMISS))
+    bad += 1
+print('tshark: %d SYN events and %d flows; %d carry pid %d, name fkexpcli, uid %d, user %s and '
+      'exe %s under PEN %s; %d unattributed; %d problems' % (
+          syn, flows, syn + flows - unattributed, pid, uid, user, exe.decode(), pen,
+          unattributed, bad))
 sys.exit(1 if bad else 0)
 PY
+    bad "process fields at tshark"
+
+# --stdout: the JSON lines of the same records carry the same process.
+$PY - "$W/export.out" "$(cat "$W/client.pid")" $N $SPORT $CUID "$CUSER" "$CEXE" $MAXMISS <<'PY' ||
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
+pid, n, sport, uid = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+user, exe, maxmiss = sys.argv[6], sys.argv[7], int(sys.argv[8])
+mine = [j for j in lines if j.get('dst_port') == sport]
+want = {'pid': pid, 'process': 'fkexpcli', 'uid': uid, 'user': user, 'exe': exe}
+bad = miss = 0
+for j in mine:
+    got = {k: j[k] for k in want if k in j}
+    if not got:
+        miss += 1
+    elif got != want:
+        print('JSON line with the wrong process:', j); bad += 1
+kinds = sorted(j['type'] for j in mine)
+if kinds != ['event'] * n + ['flow'] * n:
+    print('JSON lines: %d events and %d flows, want %d each' % (
+        kinds.count('event'), kinds.count('flow'), n)); bad += 1
+if miss > maxmiss:
+    print('%d JSON lines without a process' % miss); bad += 1
+print('stdout: %d lines, %d with %s, %d without a process' % (len(mine), len(mine) - miss, want, miss))
+sys.exit(1 if bad else 0)
+PY
+    bad "process fields on --stdout"
 exit $fail

@@ -206,6 +206,61 @@ static void plain_records_set_no_error(void **state)
     fk_collector_destroy(h);
 }
 
+/* Records in an output buffer are timed work: the next timeout is due
+ * about 20 ms after they were written, and the dispatch then hands them to
+ * the writer, so they reach the file without a flush or more traffic. */
+static void buffered_records_reach_the_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fk_sinkio_XXXXXX";
+    tmpdir(dir);
+    char path[256], uri[300];
+    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    snprintf(uri, sizeof uri, "jsonl:%s", path);
+    fk_collector *h;
+    assert_int_equal(fk_collector_create(&h), 0);
+    assert_int_equal(fk_collector_add_output(h, uri), 0);
+    assert_int_equal(fk_collector_activate(h), 0);
+    fk_ipfix_encoder *e;
+    static const fk_field_spec fs[] = {{0, 8, 4, 0}, {0, 12, 4, 0}, {0, 1, 8, 0}};
+    assert_int_equal(fk_ipfix_encoder_create(&e, NULL), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(e, 256, fs, 3, 0), 0);
+    uint8_t buf[1500];
+    size_t n;
+    assert_int_equal(fk_ipfix_encoder_begin(e, buf, sizeof buf, 1, 1795435200), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(e, 256), 0);
+    for (unsigned i = 0; i < 7; i++) {
+        fk_flow f = make_flow(i, 0);
+        assert_int_equal(fk_ipfix_encoder_add_flow(e, 256, &f), 0);
+    }
+    assert_int_equal(fk_ipfix_encoder_finish(e, &n), 0);
+    fk_ipfix_encoder_destroy(e);
+    fk_addr exp;
+    fk_addr_parse(&exp, "192.0.2.1");
+    assert_int_equal(fk_collector_feed(h, &exp, 4739, buf, n), 7);
+    assert_true(fk_collector_dispatch(h) >= 0);
+    int t = fk_collector_next_timeout_ms(h);
+    assert_true(t >= 0 && t <= 20);
+    size_t len = 0;
+    for (int i = 0; i < 500 && len == 0; i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+        assert_true(fk_collector_dispatch(h) >= 0);
+        uint8_t *b = fk_test_read_file(path, &len);
+        free(b);
+    }
+    /* Written in one block: all seven lines at once. */
+    char *text = (char *)fk_test_read_file(path, &len);
+    assert_non_null(text);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    assert_int_equal(lines, 7);
+    free(text);
+    fk_collector_destroy(h);
+    rmdir_r(dir);
+}
+
 static uint16_t be16(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
@@ -389,6 +444,7 @@ int main(void)
         cmocka_unit_test(text_volume_in_order),
         cmocka_unit_test(write_failure_reported),
         cmocka_unit_test(plain_records_set_no_error),
+        cmocka_unit_test(buffered_records_reach_the_file),
         cmocka_unit_test(ipfix_file_all_layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -484,6 +484,8 @@ static void udp_flows_roundtrip(void **state)
     assert_string_equal(name, "curl");
     rec_str(r6, 0, FK_EXPORTER_IE_USER_NAME, name, sizeof name);
     assert_string_equal(name, "");
+    /* pid and name without FK_FLOW_HAS_UID: the uid is sent as (uid_t)-1. */
+    assert_int_equal(rec_uint(r6, FK_EXPORTER_DEFAULT_PEN, FK_EXPORTER_IE_USER_ID), UINT32_MAX);
 
     /* The next message continues the sequence: 4 records were sent. */
     fk_flow f = v4_flow(5);
@@ -726,6 +728,9 @@ static void events_and_biflows(void **state)
     ev.present = FK_SESSION_HAS_PROCESS;
     ev.pid = 31;
     strcpy(ev.process, "sshd");
+    ev.present |= FK_SESSION_HAS_UID; /* uid 0 is root, sent as such */
+    ev.user = "root";
+    ev.exe = "/usr/sbin/sshd";
     assert_int_equal(fk_exporter_add_event(h, &ev), 0);
     fk_flow f = v4_flow(1);
     f.present |= FK_FLOW_HAS_REVERSE;
@@ -759,6 +764,11 @@ static void events_and_biflows(void **state)
     assert_int_equal(rec_uint(rst, 99999, FK_EXPORTER_IE_PROCESS_ID), 31);
     rec_str(rst, 99999, FK_EXPORTER_IE_PROCESS_NAME, s, sizeof s);
     assert_string_equal(s, "sshd");
+    assert_int_equal(rec_uint(rst, 99999, FK_EXPORTER_IE_USER_ID), 0);
+    rec_str(rst, 0, FK_EXPORTER_IE_USER_NAME, s, sizeof s);
+    assert_string_equal(s, "root");
+    rec_str(rst, 99999, FK_EXPORTER_IE_PROCESS_EXE, s, sizeof s);
+    assert_string_equal(s, "/usr/sbin/sshd");
     /* Biflow split in two unidirectional records, the second reversed. */
     assert_int_equal(rec_uint(&m.rec[2], 0, 1), 1001);
     assert_int_equal(rec_uint(&m.rec[3], 0, 1), 7777);

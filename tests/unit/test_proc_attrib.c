@@ -181,10 +181,50 @@ static void attributes_each_kind(void **state)
     f.src_port = 40000;
     f.dst_port = 53;
     f.proto = 17;
-    fk__attrib_fill_flow(a, &f);
+    fk__attrib_strs strs;
+    memset(&strs, 'x', sizeof strs);
+    fk__attrib_fill_flow(a, &f, &strs);
     assert_int_equal(f.pid, 200);
     assert_true(f.present & FK_FLOW_HAS_PROCESS);
     assert_string_equal(f.process, "dnsd");
+    /* uid, user and exe: copies in the caller's storage, never the row's. */
+    assert_true(f.present & FK_FLOW_HAS_UID);
+    assert_int_equal(f.uid, 0);
+    assert_ptr_equal(f.user, strs.user);
+    assert_string_equal(f.user, "root");
+    assert_ptr_equal(f.exe, strs.exe);
+    assert_string_equal(f.exe, "/usr/bin/dnsd");
+    /* A session event the same way (the other orientation). */
+    fk_session_event e;
+    memset(&e, 0, sizeof e);
+    e.src = y;
+    e.dst = x;
+    e.src_port = 80;
+    e.dst_port = 5555;
+    e.proto = 6;
+    fk__attrib_strs estrs;
+    fk__attrib_fill_session(a, &e, &estrs);
+    assert_int_equal(e.pid, 100);
+    assert_int_equal(e.present, FK_SESSION_HAS_PROCESS | FK_SESSION_HAS_UID);
+    assert_string_equal(e.process, "websrv");
+    assert_int_equal(e.uid, 0);
+    assert_ptr_equal(e.user, estrs.user);
+    assert_string_equal(e.user, "root");
+    assert_ptr_equal(e.exe, estrs.exe);
+    assert_string_equal(e.exe, "/usr/bin/websrv");
+    /* Unknown owner: nothing is set. */
+    fk_session_event u;
+    memset(&u, 0, sizeof u);
+    u.src = y;
+    u.dst = x;
+    u.src_port = 9999;
+    u.dst_port = 1;
+    u.proto = 6;
+    fk__attrib_fill_session(a, &u, &estrs);
+    assert_int_equal(u.present, 0);
+    assert_null(u.user);
+    assert_null(u.exe);
+    assert_int_equal(u.pid, 0);
 
     fk_rank_snapshot *s;
     assert_int_equal(fk__attrib_tick(a, t + SEC + SEC / 2), 0);

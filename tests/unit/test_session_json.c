@@ -40,6 +40,33 @@ static void event_json_contract(void **state)
     assert_true(n > 0);
     assert_non_null(strstr(buf, "\"event\":\"rst\""));
     assert_non_null(strstr(buf, ",\"vlan\":12,\"pid\":77,\"process\":\"cu\\\"rl\\u000a\"}"));
+    /* user, uid and exe: the keys and order of fk_flow_to_json(). */
+    ev.present |= FK_SESSION_HAS_UID;
+    ev.uid = 1000;
+    ev.user = "al\\ice";
+    ev.exe = "/usr/bin/cu\"rl";
+    n = fk_session_event_to_json(&ev, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, ",\"process\":\"cu\\\"rl\\u000a\",\"user\":\"al\\\\ice\","
+                                "\"uid\":1000,\"exe\":\"/usr/bin/cu\\\"rl\"}"));
+    fk_flow f;
+    memset(&f, 0, sizeof f);
+    f.present = FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_UID;
+    f.uid = 1000;
+    f.user = ev.user;
+    f.exe = ev.exe;
+    char fbuf[FK_FLOW_JSON_MAX];
+    assert_true(fk_flow_to_json(&f, fbuf, sizeof fbuf) > 0);
+    assert_non_null(strstr(fbuf, strstr(buf, ",\"user\":")));
+    /* uid 0 (root) is a uid: only the present bit decides. */
+    ev.uid = 0;
+    assert_true(fk_session_event_to_json(&ev, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "\"uid\":0,"));
+    ev.present &= ~FK_SESSION_HAS_UID;
+    ev.user = ev.exe = NULL;
+    assert_true(fk_session_event_to_json(&ev, buf, sizeof buf) > 0);
+    assert_null(strstr(buf, "\"uid\""));
+    assert_null(strstr(buf, "\"user\""));
 }
 
 static void event_json_worst_case_fits(void **state)
@@ -52,6 +79,15 @@ static void event_json_worst_case_fits(void **state)
     ev.present = FK_SESSION_HAS_PROCESS;
     ev.pid = 4294967295u;
     memset(ev.process, 1, sizeof ev.process); /* every byte escaped, no NUL */
+    ev.present |= FK_SESSION_HAS_UID;
+    ev.uid = 4294967295u;
+    char user[FK_FLOW_USER_MAX + 10], exe[FK_FLOW_EXE_MAX + 10];
+    memset(user, 1, sizeof user - 1);
+    user[sizeof user - 1] = '\0';
+    memset(exe, 1, sizeof exe - 1);
+    exe[sizeof exe - 1] = '\0';
+    ev.user = user;
+    ev.exe = exe;
     char buf[FK_SESSION_JSON_MAX];
     assert_true(fk_session_event_to_json(&ev, buf, sizeof buf) > 0);
     assert_non_null(strstr(buf, "\"}"));

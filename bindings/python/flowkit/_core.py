@@ -239,6 +239,8 @@ class Flow:
 SESSION_SYN = 1
 SESSION_FIN = 2
 SESSION_RST = 3
+SESSION_HAS_PROCESS = 0x01
+SESSION_HAS_UID = 0x02
 
 
 @dataclasses.dataclass
@@ -256,6 +258,12 @@ class SessionEvent:
     dst_port: int = 0
     pid: int = 0
     process: str = ""
+    # The capture's attribution (None when unknown; uid with SESSION_HAS_UID).
+    uid: int = 0
+    user: str = None
+    exe: str = None
+
+    _STRS = ("user", "exe")
 
     @property
     def kind_name(self):
@@ -269,6 +277,9 @@ class SessionEvent:
         kw["src"] = addr_from_c(e.src)
         kw["dst"] = addr_from_c(e.dst)
         kw["process"] = e.process.decode(errors="replace")
+        for name in cls._STRS:
+            v = getattr(e, name)
+            kw[name] = v.decode(errors="replace") if v is not None else None
         return cls(**kw)
 
     def to_c(self):
@@ -280,12 +291,14 @@ class SessionEvent:
                 v = addr_to_c(v)
             elif f.name == "process":
                 v = (v or "").encode()[: N.FK_PROCESS_NAME_MAX - 1]
+            elif f.name in self._STRS:
+                v = v.encode() if v is not None else None  # kept alive by e
             setattr(e, f.name, v)
         return e
 
     def to_json(self):
         """The library's JSON line for this event, as a dict."""
-        buf = ctypes.create_string_buffer(1024)
+        buf = ctypes.create_string_buffer(4096)  # FK_SESSION_JSON_MAX
         call("fk_session_event_to_json", byref(self.to_c()), buf, len(buf))
         return json.loads(buf.value.decode())
 

@@ -112,6 +112,9 @@ class fk_session_event(Structure):
         ("dst_port", c_uint16),
         ("pid", c_uint32),
         ("process", c_char * FK_PROCESS_NAME_MAX),
+        ("uid", c_uint32),
+        ("user", c_char_p),
+        ("exe", c_char_p),
     ]
 
 

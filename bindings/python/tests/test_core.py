@@ -81,6 +81,18 @@ def test_session_event_json():
     j = ev.to_json()
     assert (j["type"], j["event"], j["dst_port"]) == ("event", "fin", 80)
     assert flowkit.SessionEvent.from_c(ev.to_c()) == ev
+    assert "user" not in j and "uid" not in j
+    ev.present = flowkit.SESSION_HAS_PROCESS | flowkit.SESSION_HAS_UID
+    ev.pid, ev.process, ev.uid, ev.user, ev.exe = 7, "nc", 1000, "alice", "/usr/bin/nc"
+    j = ev.to_json()
+    assert (j["pid"], j["process"], j["uid"], j["user"], j["exe"]) == (
+        7,
+        "nc",
+        1000,
+        "alice",
+        "/usr/bin/nc",
+    )
+    assert flowkit.SessionEvent.from_c(ev.to_c()) == ev
 
 
 def test_time_format():
