@@ -2,7 +2,8 @@
 # flowkit-top -t against nethogs -t on the same veth in the same run: CPU
 # seconds each used, and the share of bytes (long flows) and of short
 # connections (250 TCP connections of ~100 ms, 25 at a time) each attributed
-# to the right process. Needs root (netns + veth); traffic stays inside the
+# to the right process, over IPv4 and over IPv6 (one process per kind and
+# family; "all" lines sum both families). Needs root (netns + veth); traffic stays inside the
 # pair. Ground truth: the peers' own pids and ports + tcpdump on the veth.
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "proc  SKIPPED (needs root)"; exit 0; }
@@ -14,8 +15,11 @@ TOP="$BUILD_DIR/cli/flowkit-top/flowkit-top"
 make_netns
 start_server ns tcp "$N4" 5001
 start_server ns tcp "$N4" 5002
+start_server ns tcp "$N6" 5003
+start_server ns tcp "$N6" 5004
 
-"$TOP" -t -v -d 1 "$VH" >"$WORK/fk.out" 2>/dev/null &
+# --nice 0: the same priority as nethogs (flowkit-top raises its own by default).
+"$TOP" -t -v -d 1 --nice 0 "$VH" >"$WORK/fk.out" 2>/dev/null &
 FK=$!
 PIDS+=($FK)
 nethogs -t -v 2 -d 1 "$VH" >"$WORK/nh.out" 2>/dev/null &
@@ -29,8 +33,8 @@ sleep 2
 # Long flows: 4 connections of 2 MB up, 1 MB down; then the short burst.
 $PY "$PEERS" move tcp "$H4" "$N4" 5001 2000000 1000000 4 100 >"$WORK/long"
 $PY "$PEERS" move tcp "$H4" "$N4" 5002 2000 2000 250 100 25 >"$WORK/short"
-LONG=$(head -1 "$WORK/long" | cut -d' ' -f1)
-SHORT=$(head -1 "$WORK/short" | cut -d' ' -f1)
+$PY "$PEERS" move tcp "$H6" "$N6" 5003 2000000 1000000 4 100 >"$WORK/long6"
+$PY "$PEERS" move tcp "$H6" "$N6" 5004 2000 2000 250 100 25 >"$WORK/short6"
 sleep 2.5
 cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
 FK_CPU=$(cpu $FK)
@@ -38,23 +42,25 @@ NH_CPU=$(cpu $NH)
 kill -INT $FK $NH $TD
 wait $FK $NH $TD 2>/dev/null
 
-$PY - "$WORK" "$LONG" "$SHORT" "$FK_CPU" "$NH_CPU" "$H4" "$ROOT/tests/integration" <<'PY'
+$PY - "$WORK" "$FK_CPU" "$NH_CPU" "$H4" "$H6" "$ROOT/tests/integration" <<'PY'
 import ipaddress, sys
-work, long_pid, short_pid = sys.argv[1:4]
-fk_cpu, nh_cpu, host = float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
-sys.path.insert(0, sys.argv[7])
+work = sys.argv[1]
+fk_cpu, nh_cpu = float(sys.argv[2]), float(sys.argv[3])
+h4, h6 = (ipaddress.ip_address(a).packed for a in sys.argv[4:6])
+sys.path.insert(0, sys.argv[6])
 from proc_truth import packets
 
-owner = {}
-for name in ("long", "short"):
+owner, pids = {}, {}  # (host address, port) -> pid; (kind, family) -> pid
+for name, host, kind, fam in (("long", h4, "long_flow", "v4"), ("short", h4, "short_conn", "v4"),
+                              ("long6", h6, "long_flow", "v6"), ("short6", h6, "short_conn", "v6")):
     for line in open(work + "/" + name):
         pid, port = line.split()
-        owner[int(port)] = pid
-hostb = ipaddress.ip_address(host).packed
+        owner[(host, int(port))] = pid
+        pids[(kind, fam)] = pid
 ip_bytes, l2_bytes = {}, {}
 for proto, src, sport, dst, dport, total, wire in packets(work + "/truth.pcap"):
-    port = sport if src == hostb else dport if dst == hostb else None  # IPv4 only here
-    pid = owner.get(port)
+    local = (src, sport) if src in (h4, h6) else (dst, dport) if dst in (h4, h6) else None
+    pid = owner.get(local)
     if pid:
         ip_bytes[pid] = ip_bytes.get(pid, 0) + total
         l2_bytes[pid] = l2_bytes.get(pid, 0) + wire
@@ -87,10 +93,16 @@ def ratio(a, b):
 
 fk, nh = last_block(work + "/fk.out"), last_block(work + "/nh.out")
 # flowkit counts IP-layer bytes, nethogs whole frames: each against its own truth.
-def pct(rows, pid, truth):
-    return 100.0 * rows.get(pid, 0) / truth[pid] if truth.get(pid) else 0.0
+# A row counts up to its process's truth (a tool over-counting one process
+# does not make up for another).
+def pct(rows, want, truth):
+    got = sum(min(rows.get(p, 0), truth.get(p, 0)) for p in want)
+    total = sum(truth.get(p, 0) for p in want)
+    return 100.0 * got / total if total else 0.0
 print("proc_cpu_seconds  flowkit=%.2f s  peer=%.2f s  ratio=%s" % (fk_cpu, nh_cpu, ratio(fk_cpu, nh_cpu)))
-for label, pid in (("long_flow", long_pid), ("short_conn", short_pid)):
-    f, n = pct(fk, pid, ip_bytes), pct(nh, pid, l2_bytes)
-    print("proc_%s_bytes_to_owner  flowkit=%.1f %%  peer=%.1f %%  ratio=%s" % (label, f, n, ratio(f, n)))
+for kind in ("long_flow", "short_conn"):
+    for fam in ("v4", "v6", "all"):
+        want = [pids[(kind, f)] for f in (("v4", "v6") if fam == "all" else (fam,))]
+        f, n = pct(fk, want, ip_bytes), pct(nh, want, l2_bytes)
+        print("proc_%s_%s_bytes_to_owner  flowkit=%.1f %%  peer=%.1f %%  ratio=%s" % (kind, fam, f, n, ratio(f, n)))
 PY

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,9 +22,16 @@ enum {
     OPT_LIMIT,
     OPT_MEM_LIMIT,
     OPT_TOTAL,
+    OPT_NICE,
     PARAM_BASE = 2000,
     NPARAM_OPTS = 9,
-    MAX_PIDS = 64
+    MAX_PIDS = 64,
+    /* Headers are all attribution needs; small frames also keep libpcap's
+     * immediate-mode ring (one frame slot per snaplen) from overflowing. */
+    TOP_SNAPLEN = 256,
+    /* Attribution races the sockets it looks up: a connection of 100 ms
+     * must be seen while it lives, also on a busy machine. */
+    TOP_NICE = -10
 };
 
 static const char *const param_names[] = {"queue_size",  "workers",       "pcap_store",
@@ -89,14 +97,26 @@ static void usage(const fk_param_info *t, size_t n)
            "  -l             show command lines instead of program names\n"
            "  -v, --total    trace mode: bytes since start instead of KB/s\n"
            "      --limit N  show at most N rows\n"
-           "      --mem-limit BYTES  cgroup memory limit for this process\n",
-           fkcli_prog());
-    fkcli_param_help(stdout, t, n, param_names);
+           "      --mem-limit BYTES  cgroup memory limit for this process\n"
+           "      --nice N   scheduling priority, -20..19 (default %d; needs root to raise)\n",
+           fkcli_prog(), TOP_NICE);
+    /* The table's defaults, but flowkit-top's own snaplen. */
+    fk_param_info *mine = malloc(n * sizeof *mine);
+    if (!mine)
+        fkcli_fail("out of memory");
+    memcpy(mine, t, n * sizeof *mine);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(mine[i].name, "snaplen"))
+            mine[i].default_int = TOP_SNAPLEN;
+    fkcli_param_help(stdout, mine, n, param_names);
+    free(mine);
     printf("  -h, --help     this help\n"
            "  -V, --version  version\n"
            "\n"
            "Keys (curses view): q quit, s sort by sent, r sort by received, m cycle units\n"
            "(KB/s, KB, B, MB).\n"
+           "DEV: the device that carried most of a process's bytes, with a \"+\" when it\n"
+           "also used others (--json lists them all in \"devs\").\n"
            "Trace mode prints \"Refreshing:\" then one line per process:\n"
            "  PROGRAM/PID/UID<TAB>SENT<TAB>RECEIVED   (KB/s over the refresh, or bytes with -v)\n"
            "Unattributed traffic: rows \"unknown TCP\" / \"unknown UDP\" with pid 0.\n");
@@ -206,16 +226,29 @@ static const char *unit_name(units u)
     return names[u];
 }
 
-/* 80 columns: 7 + 1 + 8 + 1 + 30 + 1 + 6 + 1 + 10 + 1 + 10 = 76. */
-#define ROW_FMT "%7s %-8.8s %-30.30s %-6.6s %10s %10s"
+/* 80 columns: 7 + 1 + 8 + 1 + 28 + 1 + 10 + 1 + 10 + 1 + 10 = 78. */
+#define ROW_FMT "%7s %-8.8s %-28.28s %-10.10s %10s %10s"
+#define DEV_WIDTH 10
+
+/* The DEV column: the device with most bytes, "+" when there are others
+ * (kept visible when the name is cut); "?" when no device is known. */
+static const char *dev_label(char *buf, size_t size, const fk_rank_row *r)
+{
+    const char *d = r->dev && r->dev[0] ? r->dev : "?";
+    if (r->dev_count > 1)
+        snprintf(buf, size, "%.*s+", DEV_WIDTH - 1, d);
+    else
+        snprintf(buf, size, "%s", d);
+    return buf;
+}
 
 static void draw_curses(const top *t, const fk_rank_snapshot *s)
 {
     erase();
     int rows = getmaxy(stdscr);
-    mvprintw(0, 0, "flowkit-top  sort: %s  units: %s  refresh %.1fs",
-             t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received", unit_name(t->units),
-             t->delay);
+    mvprintw(0, 0, "flowkit-top  sort: %s  units: %s  refresh %.1fs  on: %.12s",
+             t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received", unit_name(t->units), t->delay,
+             t->devname);
     mvprintw(1, 0, "keys: q quit, s sort by sent, r sort by received, m units");
     attron(A_REVERSE);
     mvprintw(2, 0, ROW_FMT, "PID", "USER", "PROGRAM", "DEV", "SENT", "RECEIVED");
@@ -235,11 +268,12 @@ static void draw_curses(const top *t, const fk_rank_snapshot *s)
         br += r->recv_bytes;
         if (line >= rows - 1)
             continue;
-        char a[32], b[32], pid[16];
+        char a[32], b[32], pid[16], dev[32];
         fmt_amount(a, sizeof a, t->units, r->sent_rate, r->sent_bytes);
         fmt_amount(b, sizeof b, t->units, r->recv_rate, r->recv_bytes);
         snprintf(pid, sizeof pid, "%" PRIu32, r->pid);
-        mvprintw(line++, 0, ROW_FMT, pid, r->pid ? r->user : "", program(t, r), t->devname, a, b);
+        mvprintw(line++, 0, ROW_FMT, pid, r->pid ? r->user : "", program(t, r),
+                 dev_label(dev, sizeof dev, r), a, b);
     }
     char a[32], b[32];
     fmt_amount(a, sizeof a, t->units, ts, bs);
@@ -360,9 +394,7 @@ int main(int argc, char **argv)
     size_t nparams;
     const fk_param_info *table = fk_capture_params(&nparams);
     fkcli_setters setters = {t.cap, set_int, set_double, set_str};
-    /* Headers are all attribution needs; small frames also keep libpcap's
-     * immediate-mode ring (one frame slot per snaplen) from overflowing. */
-    if (fk_capture_set_int(t.cap, FK_CAP_SNAPLEN, 256) != 0)
+    if (fk_capture_set_int(t.cap, FK_CAP_SNAPLEN, TOP_SNAPLEN) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "snaplen");
 
     static const struct option fixed[] = {
@@ -370,6 +402,7 @@ int main(int argc, char **argv)
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
         {"total", no_argument, NULL, 'v'},
+        {"nice", required_argument, NULL, OPT_NICE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -382,6 +415,7 @@ int main(int argc, char **argv)
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     bool all = false, json = false, trace = false;
+    int nice_value = TOP_NICE;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvhV", opts, NULL)) != -1) {
@@ -428,6 +462,15 @@ int main(int argc, char **argv)
         case OPT_LIMIT:
             t.limit = (size_t)fkcli_parse_u64("--limit", optarg, 1, 1000000);
             break;
+        case OPT_NICE: {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || *end || !*optarg || v < -20 || v > 19)
+                fkcli_usage("--nice: '%s' is not an integer in [-20, 19]", optarg);
+            nice_value = (int)v;
+            break;
+        }
         case OPT_MEM_LIMIT:
             if (fk_capture_set_int(
                     t.cap, FK_CAP_MEMORY_LIMIT,
@@ -474,16 +517,20 @@ int main(int argc, char **argv)
         if (i == optind)
             snprintf(t.devname, sizeof t.devname, "%s", argv[i]);
         else
-            snprintf(t.devname, sizeof t.devname, "*");
+            snprintf(t.devname, sizeof t.devname, "%d devices", argc - optind);
     }
     if (!t.devname[0])
-        snprintf(t.devname, sizeof t.devname, "*");
+        snprintf(t.devname, sizeof t.devname, "all up");
     if (fk_capture_set_int(t.cap, FK_CAP_ATTRIBUTION, 1) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "attribution");
     int64_t hist = 60;
     fk_capture_get_int(t.cap, FK_CAP_HISTORY_SECONDS, &hist);
     double w = t.delay < 1.0 ? 1.0 : t.delay + 0.5;
     t.window = (uint32_t)(w > (double)hist ? (double)hist : w);
+    /* Before activate: the capture's threads inherit it (nice is per
+     * thread on Linux). Not allowed (not root): carry on at the default. */
+    if (setpriority(PRIO_PROCESS, 0, nice_value) != 0 && getenv("FLOWKIT_TOP_DEBUG"))
+        fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), nice_value, strerror(errno));
     if (fkcli_signals(on_stop, NULL, NULL) != 0)
         fkcli_fail("cannot install signal handlers");
     if (fk_capture_activate(t.cap) != 0)

@@ -34,19 +34,44 @@ typedef enum fk_rank_sort {
     FK_RANK_SORT_RECV_BYTES = 5  /**< recv_bytes since start. */
 } fk_rank_sort;
 
+/** Size of a device name in ::fk_rank_dev and ::fk_rank_conn, NUL included (IFNAMSIZ). @since 0.1.0
+ */
+#define FK_RANK_DEV_NAME_MAX 16
+
+/**
+ * Traffic of a rank row through one network device.
+ *
+ * The device of a packet is the capture device it was seen on; on the
+ * "any" device it is the interface the kernel reports per packet (Linux
+ * cooked header v2). A connection counts on the device of its first
+ * packet. Replayed files have no devices (their interface indexes belong to
+ * another machine).
+ *
+ * @since 0.1.0
+ */
+typedef struct fk_rank_dev {
+    char name[FK_RANK_DEV_NAME_MAX]; /**< Device name ("eth0"); "" if it vanished before it was
+                                        named. */
+    uint32_t ifindex;                /**< Interface index (never 0). */
+    uint64_t sent_bytes; /**< IP-layer bytes sent through it since the capture started. */
+    uint64_t recv_bytes; /**< IP-layer bytes received through it since the capture started. */
+} fk_rank_dev;
+
 /** One connection of a process (drill-down), local end first. @since 0.1.0 */
 typedef struct fk_rank_conn {
-    fk_addr local;         /**< Local address. */
-    fk_addr remote;        /**< Remote address. */
-    uint16_t local_port;   /**< Local port. */
-    uint16_t remote_port;  /**< Remote port. */
-    uint8_t proto;         /**< 6 TCP or 17 UDP. */
-    uint64_t sent_bytes;   /**< IP-layer bytes sent since first seen. */
-    uint64_t recv_bytes;   /**< IP-layer bytes received since first seen. */
-    uint64_t sent_packets; /**< Packets sent. */
-    uint64_t recv_packets; /**< Packets received. */
-    int64_t first_ns;      /**< First packet, ns since the epoch. */
-    int64_t last_ns;       /**< Last packet, ns since the epoch. */
+    fk_addr local;                  /**< Local address. */
+    fk_addr remote;                 /**< Remote address. */
+    uint16_t local_port;            /**< Local port. */
+    uint16_t remote_port;           /**< Remote port. */
+    uint8_t proto;                  /**< 6 TCP or 17 UDP. */
+    uint64_t sent_bytes;            /**< IP-layer bytes sent since first seen. */
+    uint64_t recv_bytes;            /**< IP-layer bytes received since first seen. */
+    uint64_t sent_packets;          /**< Packets sent. */
+    uint64_t recv_packets;          /**< Packets received. */
+    int64_t first_ns;               /**< First packet, ns since the epoch. */
+    int64_t last_ns;                /**< Last packet, ns since the epoch. */
+    uint32_t ifindex;               /**< Interface index of its device; 0 when unknown. */
+    char dev[FK_RANK_DEV_NAME_MAX]; /**< Name of its device; "" when unknown. */
 } fk_rank_conn;
 
 /** One row of a rank: a process, or an "unknown" row with pid 0. @since 0.1.0 */
@@ -69,6 +94,15 @@ typedef struct fk_rank_row {
     double recv_ewma;          /**< Exponentially weighted bytes/s received. */
     size_t conn_count;         /**< Number of entries in @ref conns. */
     const fk_rank_conn *conns; /**< Live connections of this row (drill-down). */
+    /**
+     * The device that carried most of this row's bytes (the DEV column);
+     * "" when no device is known. Points into @ref devs (or to a static
+     * ""): valid as long as the snapshot.
+     */
+    const char *dev;
+    size_t
+        dev_count; /**< Number of entries in @ref devs; more than 1 if several devices were used. */
+    const fk_rank_dev *devs; /**< Bytes per device, most bytes first. */
 } fk_rank_row;
 
 /** An immutable rank, owned by the caller. @since 0.1.0 */
@@ -100,12 +134,19 @@ FK_API void fk_rank_snapshot_free(fk_rank_snapshot *snapshot);
 FK_API const char *fk_rank_sort_name(fk_rank_sort key);
 
 /** Buffer size needed by fk_rank_snapshot_to_json() per row. @since 0.1.0 */
-#define FK_RANK_JSON_ROW_MAX 8192
+#define FK_RANK_JSON_ROW_MAX 12288
+
+/** fk_rank_snapshot_to_json() lists at most this many devices per row (most bytes first). @since
+ * 0.1.0 */
+#define FK_RANK_JSON_DEVS_MAX 8
 
 /**
  * Render a snapshot as one JSON object (no newline) per the JSON lines
  * contract: `{"type":"rank","time","processes":[{"pid","name","user","exe",
- * "sent_bytes","recv_bytes","sent_rate","recv_rate"},...]}`.
+ * "sent_bytes","recv_bytes","sent_rate","recv_rate",...,"dev","devs"},...]}`,
+ * where "dev" is fk_rank_row::dev and "devs" the first
+ * #FK_RANK_JSON_DEVS_MAX of fk_rank_row::devs as
+ * `{"name","ifindex","sent_bytes","recv_bytes"}` objects.
  *
  * @param snapshot the snapshot.
  * @param buf output buffer.

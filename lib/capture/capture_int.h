@@ -29,9 +29,10 @@ typedef struct fk__cap_source {
     bool done; /* EOF, failed or stopped */
     pcap_t *pcap;
     int linktype;
-    int fd;        /* selectable fd (live), -1 otherwise */
-    int ts_scale;  /* 1 for nanosecond timestamps, 1000 for microseconds */
-    bool has_next; /* offline lookahead */
+    uint32_t ifindex; /* interface index of a live device; 0 for "any" and files */
+    int fd;           /* selectable fd (live), -1 otherwise */
+    int ts_scale;     /* 1 for nanosecond timestamps, 1000 for microseconds */
+    bool has_next;    /* offline lookahead */
     struct pcap_pkthdr *next_hdr;
     const u_char *next_data;
     /* Files flowkit reads itself (pcapfile.c; NULL: libpcap reads). pcap is

@@ -195,7 +195,7 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
     int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts, h->decode_flags);
     if (st == FK__PKT_OK) {
         if (h->attrib)
-            fk__attrib_capture_packet(h, s->linktype, &pkt);
+            fk__attrib_capture_packet(h, s, &pkt);
         if (h->table) {
             fk__batch_add(h->table, &h->batch, &pkt, h->clock_ns);
         } else {

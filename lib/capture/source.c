@@ -2,6 +2,7 @@
  * default device list. */
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +61,13 @@ int fk__source_open_live(fk__cap_source *s, fk_capture *h, const char *name)
         return map_activate_error(p, name, rc);
     if (rc > 0)
         FK__LOG_WARN("capture", "%s: %s: %s", name, pcap_statustostr(rc), pcap_geterr(p));
+    /* Attribution shows the device of each packet: a named device is its
+     * own; on "any" the cooked v2 header carries the interface index (v1
+     * does not). Set before the filter is compiled for the link type. */
+    s->ifindex = if_nametoindex(name);
+    if (pcap_datalink(p) == DLT_LINUX_SLL && fk__params_int(&h->params, FK_CAP_ATTRIBUTION) &&
+        pcap_set_datalink(p, DLT_LINUX_SLL2) < 0)
+        FK__LOG_DEBUG("capture", "%s: no cooked v2 header: %s", name, pcap_geterr(p));
     if (pcap_setnonblock(p, 1, errbuf) < 0)
         return fk__error(FK_EPCAP, "%s: cannot make nonblocking: %s", name, errbuf);
     s->fd = pcap_get_selectable_fd(p);

@@ -1,5 +1,6 @@
 #include "proc/attrib.h"
 
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -193,6 +194,12 @@ static const snode *stable_get_wild(const stable *t, const tkey *k)
 
 /* ---- rows and connections ------------------------------------------------------ */
 
+/* Bytes of a row through one device (interface index). */
+typedef struct rowdev {
+    uint32_t ifindex;
+    uint64_t sent, recv;
+} rowdev;
+
 typedef struct row {
     uint32_t pid;
     uint32_t uid;
@@ -201,6 +208,9 @@ typedef struct row {
     char *user, *exe, *cmdline, *cgroup;
     uint64_t sent_bytes, recv_bytes, sent_packets, recv_packets;
     fk__ring ring;
+    bool needs_info; /* created while the index was busy: the watcher fills it */
+    rowdev *devs;
+    size_t ndevs, capdevs;
     long out_index; /* scratch for rank */
 } row;
 
@@ -213,6 +223,7 @@ typedef struct conn {
     int64_t retry_ns;
     uint64_t sent_bytes, recv_bytes, sent_packets, recv_packets;
     int64_t first_ns, last_ns;
+    uint32_t ifindex; /* device of its first packet; its bytes count there */
 } conn;
 
 typedef struct bucket_rate {
@@ -231,8 +242,41 @@ typedef struct frag_slot {
     uint8_t proto, used;
 } frag_slot;
 
+/* Interface names, learnt when an index is first seen (an interface that
+ * goes away keeps its name in the rank). */
+typedef struct ifname {
+    uint32_t ifindex;
+    char name[FK_RANK_DEV_NAME_MAX];
+} ifname;
+
+/* A socket the packet path found (inode) but could not map to a process
+ * without scanning /proc: the watcher does that, then fixes the
+ * connection up. */
+typedef struct pending {
+    tkey key;
+    uint64_t inode;
+    uint32_t uid;
+    uint32_t pid; /* the watcher's answer */
+    int64_t since_mono;
+} pending;
+#define PENDING_MAX 8192
+#define PENDING_RETRY_NS INT64_C(2000000000)
+
 struct fk__attrib {
     pthread_mutex_t lock;
+    /* The pid index has its own lock: the watcher scans /proc holding only
+     * ilock, so the packet path never waits for a scan (it try-locks and
+     * hands the socket to the watcher when the index is busy). Order:
+     * lock, then ilock. */
+    pthread_mutex_t ilock;
+    pending *pend; /* under lock */
+    size_t n_pend, cap_pend, n_pend_fresh;
+    fk__u64map w_known;        /* watcher only: inode → pid of sockets it mapped */
+    fk__u64map w_tries;        /* watcher only: inode → finds that failed */
+    fk__pidindex_stats istats; /* the index's counters, copied by the watcher */
+    int64_t last_dump_mono;
+    ifname *ifnames;
+    size_t n_ifnames, cap_ifnames;
     frag_slot frags[FRAG_SLOTS];
     fk__attrib_config cfg;
     char *proc_root;
@@ -256,7 +300,7 @@ struct fk__attrib {
      * watcher so that a packet processed after its socket closed (capture
      * lag, a connection of a few ms) still finds the owner. */
     fk__u64map history;
-    fk__u64map seen_inodes; /* inode → pid (0: owner not found) */
+    fk__u64map seen_inodes; /* inode → pid the watcher found (published to the packet path) */
     int64_t last_history_gc;
     /* Watcher thread (sock_diag mode): dumps the sockets every sync
      * interval and resolves new ones off the packet path. */
@@ -299,6 +343,37 @@ void fk__attrib_config_default(fk__attrib_config *c)
     c->use_netlink = 1;
 }
 
+/* Enter the pid index: blocking for the watcher thread and without a
+ * watcher; the packet path only try-locks (false: the watcher is scanning). */
+static bool index_enter(fk__attrib *a)
+{
+    if (!a->watching || pthread_equal(pthread_self(), a->watcher)) {
+        pthread_mutex_lock(&a->ilock);
+        return true;
+    }
+    return pthread_mutex_trylock(&a->ilock) == 0;
+}
+
+static void index_leave(fk__attrib *a)
+{
+    pthread_mutex_unlock(&a->ilock);
+}
+
+/* Name, exe, user... of a process row from the index (index entered). */
+static void row_fill_info(fk__attrib *a, row *r)
+{
+    const fk__proc *p = fk__pidindex_proc(a->index, r->pid);
+    r->needs_info = false;
+    if (!p)
+        return;
+    snprintf(r->name, sizeof r->name, "%s", p->name);
+    r->uid = p->uid;
+    r->user = fk__strdup(p->user);
+    r->exe = fk__strdup(p->exe);
+    r->cmdline = fk__strdup(p->cmdline);
+    r->cgroup = fk__strdup(p->cgroup);
+}
+
 static void row_free(row *r)
 {
     fk__free(r->user);
@@ -306,10 +381,68 @@ static void row_free(row *r)
     fk__free(r->cmdline);
     fk__free(r->cgroup);
     fk__ring_free(&r->ring);
+    fk__free(r->devs);
     fk__free(r);
 }
 
-static row *row_get(fk__attrib *a, uint32_t pid, uint8_t proto)
+/* Count bytes of a row on a device (0 = unknown device: not counted). */
+static void row_dev_add(row *r, uint32_t ifindex, int64_t sent, int64_t recv)
+{
+    if (!ifindex)
+        return;
+    size_t i = 0;
+    while (i < r->ndevs && r->devs[i].ifindex != ifindex)
+        i++;
+    if (i == r->ndevs) {
+        if (r->ndevs == r->capdevs) {
+            size_t nc = r->capdevs ? r->capdevs * 2 : 2;
+            rowdev *n = fk__reallocarray(r->devs, nc, sizeof *n);
+            if (!n)
+                return; /* the totals stay right; only the device split loses these */
+            r->devs = n;
+            r->capdevs = nc;
+        }
+        r->devs[r->ndevs++] = (rowdev){.ifindex = ifindex};
+    }
+    r->devs[i].sent += (uint64_t)sent;
+    r->devs[i].recv += (uint64_t)recv;
+}
+
+/* With the lock held: remember the name of an interface index. */
+static void learn_ifname(fk__attrib *a, uint32_t ifindex)
+{
+    if (!ifindex)
+        return;
+    for (size_t i = 0; i < a->n_ifnames; i++)
+        if (a->ifnames[i].ifindex == ifindex)
+            return;
+    if (a->n_ifnames == a->cap_ifnames) {
+        size_t nc = a->cap_ifnames ? a->cap_ifnames * 2 : 8;
+        ifname *n = fk__reallocarray(a->ifnames, nc, sizeof *n);
+        if (!n)
+            return;
+        a->ifnames = n;
+        a->cap_ifnames = nc;
+    }
+    ifname *e = &a->ifnames[a->n_ifnames++];
+    memset(e, 0, sizeof *e);
+    e->ifindex = ifindex;
+    char buf[IF_NAMESIZE > FK_RANK_DEV_NAME_MAX ? IF_NAMESIZE : FK_RANK_DEV_NAME_MAX] = "";
+    if (if_indextoname(ifindex, buf))
+        snprintf(e->name, sizeof e->name, "%s", buf);
+}
+
+static const char *ifname_of(const fk__attrib *a, uint32_t ifindex)
+{
+    for (size_t i = 0; ifindex && i < a->n_ifnames; i++)
+        if (a->ifnames[i].ifindex == ifindex)
+            return a->ifnames[i].name;
+    return "";
+}
+
+/* The row of a pid (its info loaded from the index, which the caller may
+ * already hold) or of an unknown protocol (pid 0). */
+static row *row_get_(fk__attrib *a, uint32_t pid, uint8_t proto, bool index_held)
 {
     uint64_t key = pid ? pid : ((uint64_t)proto << 32), v;
     if (fk__u64map_get(&a->rows, key, &v))
@@ -324,14 +457,13 @@ static row *row_get(fk__attrib *a, uint32_t pid, uint8_t proto)
     r->pid = pid;
     r->uid = UINT32_MAX;
     if (pid) {
-        const fk__proc *p = fk__pidindex_proc(a->index, pid);
-        if (p) {
-            snprintf(r->name, sizeof r->name, "%s", p->name);
-            r->uid = p->uid;
-            r->user = fk__strdup(p->user);
-            r->exe = fk__strdup(p->exe);
-            r->cmdline = fk__strdup(p->cmdline);
-            r->cgroup = fk__strdup(p->cgroup);
+        if (index_held) {
+            row_fill_info(a, r);
+        } else if (index_enter(a)) {
+            row_fill_info(a, r);
+            index_leave(a);
+        } else {
+            r->needs_info = true; /* the watcher fills it in */
         }
     } else {
         r->proto = proto;
@@ -353,6 +485,11 @@ static row *row_get(fk__attrib *a, uint32_t pid, uint8_t proto)
     }
     a->row_list[a->n_rows++] = r;
     return r;
+}
+
+static row *row_get(fk__attrib *a, uint32_t pid, uint8_t proto)
+{
+    return row_get_(a, pid, proto, false);
 }
 
 static conn *conn_find(fk__attrib *a, const tkey *k)
@@ -444,71 +581,184 @@ static void history_gc(fk__attrib *a, int64_t sec)
     fk__u64map_free(&a->history);
     a->history = fresh;
     /* Rows that never counted a byte and whose process is gone. */
-    for (size_t i = 0; i < a->n_rows;) {
-        row *r = a->row_list[i];
-        if (r->pid && !r->sent_packets && !r->recv_packets &&
-            !fk__pidindex_proc(a->index, r->pid)) {
-            fk__u64map_del(&a->rows, r->pid);
-            a->row_list[i] = a->row_list[--a->n_rows];
-            row_free(r);
-            continue;
+    if (index_enter(a)) {
+        for (size_t i = 0; i < a->n_rows;) {
+            row *r = a->row_list[i];
+            if (r->pid && !r->sent_packets && !r->recv_packets &&
+                !fk__pidindex_proc(a->index, r->pid)) {
+                fk__u64map_del(&a->rows, r->pid);
+                a->row_list[i] = a->row_list[--a->n_rows];
+                row_free(r);
+                continue;
+            }
+            i++;
         }
-        i++;
+        index_leave(a);
     }
-    /* The inode set only needs what the current dump still shows. */
+    /* The inode sets only need what the current dump still shows. */
     fk__u64map_clear(&a->seen_inodes);
+    fk__u64map_clear(&a->w_known);
+    fk__u64map_clear(&a->w_tries);
 }
 
-/* With the lock held: owners of the sockets of a fresh dump. */
-static void learn_sockets(fk__attrib *a, const stable *t, int64_t sec)
+/* Watcher, index entered (ilock, not lock): the owners of a batch of
+ * sockets (pending entries; pid 0 = not known yet). Batched so that the
+ * cost does not grow with the number of sockets: lookups, then a targeted
+ * search (recent owners, new and changed processes, the youngest ones;
+ * the sweep over every process at most every `sweep_gap_ns`) for the
+ * first unknown socket, lookups again (a search rescans what changed, so
+ * the sockets of the same process hit), at most 3 searches. */
+static void resolve_batch(fk__attrib *a, pending *v, size_t n, int64_t mono, int64_t sweep_gap_ns,
+                          uint64_t *scans)
 {
-    /* A few targeted searches per dump: each also rescans what changed, so
-     * the lookups of the other new sockets mostly hit afterwards. */
-    int finds = 4;
+    for (int round = 0; round <= 3; round++) {
+        size_t pick = n;
+        for (size_t i = 0; i < n; i++) {
+            if (!v[i].pid)
+                v[i].pid = fk__pidindex_lookup(a->index, v[i].inode);
+            if (!v[i].pid && pick == n)
+                pick = i;
+        }
+        if (pick == n || round == 3)
+            break;
+        bool sweep = mono - a->last_watch_sweep >= sweep_gap_ns;
+        if (sweep)
+            a->last_watch_sweep = mono;
+        (*scans)++;
+        v[pick].pid = fk__pidindex_find_watch(a->index, v[pick].inode, v[pick].uid, sweep);
+        if (!v[pick].pid)
+            v[pick].pid = UINT32_MAX; /* not found: not searched again in this batch */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].pid == UINT32_MAX)
+            v[i].pid = 0;
+        if (v[i].pid)
+            fk__u64map_put(&a->w_known, v[i].inode, v[i].pid);
+    }
+}
+
+/* Watcher, index entered: owners of the sockets of a fresh dump that it
+ * has not mapped yet, into w_known (each tried at 3 dumps at most; the
+ * sweep at most every 5 s). */
+static void scan_dump(fk__attrib *a, const stable *t, int64_t mono, uint64_t *scans)
+{
+    pending *v = NULL;
+    size_t n = 0;
+    if (t->count)
+        v = fk__calloc(t->count, sizeof *v);
+    if (!v)
+        return;
     for (size_t i = 0; i < t->count; i++) {
-        const snode *n = &t->nodes[i];
-        uint64_t known;
-        if (fk__u64map_get(&a->seen_inodes, n->inode, &known)) {
-            if (known)
-                history_put(a, &n->key, (uint32_t)known, sec);
+        const snode *s = &t->nodes[i];
+        uint64_t known, tries = 0;
+        if (fk__u64map_get(&a->w_known, s->inode, &known))
             continue;
-        }
-        uint32_t pid = fk__pidindex_lookup(a->index, n->inode);
-        if (!pid && finds <= 0)
-            continue; /* not marked seen: the next dump tries again */
-        if (!pid && finds-- > 0 && take_token(&a->scan_rate)) {
-            a->stats.index_scans++;
-            pid = fk__pidindex_find_cheap(a->index, n->inode, n->uid);
-            /* (cheap: no sweep, and no refresh again within 10 ms) */
-            if (!pid && fk__log_enabled(FK_LOG_DEBUG)) {
-                FK__LOG_DEBUG("proc", "watcher: cheap find failed for inode %llu port %u",
-                              (unsigned long long)n->inode, n->key.lp);
-                fk__pidindex_explain(a->index, n->inode);
-            }
-            /* The full sweep (an old process whose fd count did not move)
-             * at most every 5 s. */
-            int64_t mono = fk__mono_ns();
-            if (!pid && mono - a->last_watch_sweep > INT64_C(5000000000)) {
-                a->last_watch_sweep = mono;
-                pid = fk__pidindex_find(a->index, n->inode, n->uid, true);
-            }
-        }
-        fk__u64map_put(&a->seen_inodes, n->inode, pid);
-        if (pid) {
-            history_put(a, &n->key, pid, sec);
-            row_get(a, pid, 0); /* name, exe, user... while the process lives */
+        fk__u64map_get(&a->w_tries, s->inode, &tries);
+        if (tries >= 3)
+            continue;
+        v[n++] = (pending){.key = s->key, .inode = s->inode, .uid = s->uid, .since_mono = 0};
+    }
+    resolve_batch(a, v, n, mono, INT64_C(5000000000), scans);
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].pid) {
+            uint64_t tries = 0;
+            fk__u64map_get(&a->w_tries, v[i].inode, &tries);
+            fk__u64map_put(&a->w_tries, v[i].inode, tries + 1);
         }
         if (fk__log_enabled(FK_LOG_DEBUG)) {
             char l[FK_ADDR_STRLEN], rr[FK_ADDR_STRLEN];
             fk_addr la, ra;
-            key_addr(&la, n->key.l);
-            key_addr(&ra, n->key.r);
+            key_addr(&la, v[i].key.l);
+            key_addr(&ra, v[i].key.r);
             fk_addr_format(&la, l, sizeof l);
             fk_addr_format(&ra, rr, sizeof rr);
             FK__LOG_DEBUG("proc", "watcher: inode %llu %s:%u-%s:%u is pid %u",
-                          (unsigned long long)n->inode, l, n->key.lp, rr, n->key.rp, pid);
+                          (unsigned long long)v[i].inode, l, v[i].key.lp, rr, v[i].key.rp,
+                          v[i].pid);
         }
     }
+    fk__free(v);
+}
+
+/* With the lock held: what the watcher learnt goes to the packet path (the
+ * owners of the sockets of the dump, by inode and in the tuple history). */
+static void publish_dump(fk__attrib *a, const stable *t, int64_t sec)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        const snode *n = &t->nodes[i];
+        uint64_t v;
+        if (!fk__u64map_get(&a->w_known, n->inode, &v) || !v)
+            continue;
+        uint64_t old;
+        if (!fk__u64map_get(&a->seen_inodes, n->inode, &old)) {
+            fk__u64map_put(&a->seen_inodes, n->inode, v);
+            row_get(a, (uint32_t)v, 0); /* name, exe, user... while the process lives */
+        }
+        history_put(a, &n->key, (uint32_t)v, sec);
+    }
+}
+
+static void move_counts(conn *c, row *from, row *to);
+
+/* With the lock held: hand a socket over to the watcher (bounded). */
+static bool pending_push(fk__attrib *a, const pending *p)
+{
+    if (a->n_pend == a->cap_pend) {
+        size_t nc = a->cap_pend ? a->cap_pend * 2 : 64;
+        if (nc > PENDING_MAX)
+            return false;
+        pending *n = fk__reallocarray(a->pend, nc, sizeof *n);
+        if (!n)
+            return false;
+        a->pend = n;
+        a->cap_pend = nc;
+    }
+    a->pend[a->n_pend++] = *p;
+    return true;
+}
+
+/* With the lock held: the connections of the handed-over sockets whose
+ * owner is now known move to it; the others are handed over again (for
+ * PENDING_RETRY_NS) and retried at the next dump. */
+static void publish_pending(fk__attrib *a, const pending *todo, size_t n, int64_t mono)
+{
+    for (size_t i = 0; i < n; i++) {
+        const pending *p = &todo[i];
+        if (!p->pid) {
+            if (mono - p->since_mono >= PENDING_RETRY_NS || !pending_push(a, p))
+                a->stats.expired++;
+            continue;
+        }
+        uint64_t old;
+        if (!fk__u64map_get(&a->seen_inodes, p->inode, &old))
+            fk__u64map_put(&a->seen_inodes, p->inode, p->pid);
+        conn *c = conn_find(a, &p->key);
+        if (!c || (c->owner && c->owner->pid))
+            continue;
+        row *r = row_get(a, p->pid, 0);
+        if (!r)
+            continue;
+        if (c->owner) {
+            move_counts(c, c->owner, r);
+            a->stats.resolved_late++;
+        }
+        c->owner = r;
+        c->resolved = true;
+        a->stats.fixed_up++;
+    }
+}
+
+/* The dump cadence: fast while connections are starting (they may be
+ * short), ten times slower (at most 1 s) after 2 s without a new one. */
+static int64_t watch_interval(const fk__attrib *a)
+{
+    int64_t interval = a->cfg.sync_interval_ns;
+    if (fk__mono_ns() - a->last_new_conn_mono > 2000000000) {
+        interval *= 10;
+        if (interval < a->cfg.sync_interval_ns || interval > 1000000000)
+            interval = a->cfg.sync_interval_ns > 1000000000 ? a->cfg.sync_interval_ns : 1000000000;
+    }
+    return interval;
 }
 
 static void *watch_main(void *arg)
@@ -516,45 +766,81 @@ static void *watch_main(void *arg)
     fk__attrib *a = arg;
     pthread_mutex_lock(&a->lock);
     while (!a->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        /* Fast while connections are starting (they may be short), ten
-         * times slower (at most 1 s) after 2 s without a new one. */
-        int64_t interval = a->cfg.sync_interval_ns;
-        if (fk__mono_ns() - a->last_new_conn_mono > 2000000000) {
-            interval *= 10;
-            if (interval < a->cfg.sync_interval_ns || interval > 1000000000)
-                interval =
-                    a->cfg.sync_interval_ns > 1000000000 ? a->cfg.sync_interval_ns : 1000000000;
+        /* Sleep until the next dump, or until the packet path hands over
+         * sockets. */
+        if (!a->n_pend_fresh) {
+            int64_t due = a->last_dump_mono + watch_interval(a) - fk__mono_ns();
+            if (due > 0) {
+                struct timespec until;
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                int64_t ns = (int64_t)until.tv_nsec + due;
+                until.tv_sec += (time_t)(ns / 1000000000);
+                until.tv_nsec = (long)(ns % 1000000000);
+                pthread_cond_timedwait(&a->wake, &a->lock, &until);
+            }
         }
-        int64_t ns = (int64_t)until.tv_nsec + interval;
-        until.tv_sec += (time_t)(ns / 1000000000);
-        until.tv_nsec = (long)(ns % 1000000000);
-        pthread_cond_timedwait(&a->wake, &a->lock, &until);
         if (a->stop)
             break;
+        int64_t mono = fk__mono_ns();
+        bool dump = mono - a->last_dump_mono >= watch_interval(a);
+        /* Fresh hand-overs now; the retried ones only with a dump. */
+        pending *todo = NULL;
+        size_t ntodo = 0;
+        if (a->n_pend && (dump || a->n_pend_fresh)) {
+            todo = a->pend;
+            ntodo = a->n_pend;
+            a->pend = NULL;
+            a->n_pend = a->cap_pend = 0;
+        }
+        a->n_pend_fresh = 0;
         pthread_mutex_unlock(&a->lock);
+
+        /* The slow part without the lock: the dump, and /proc under ilock. */
         stable fresh;
         memset(&fresh, 0, sizeof fresh);
-        int n = fk__sockdiag_dump_all(a->watch_diag, stable_put_cb, &fresh);
-        atomic_store(&a->watcher_waiting, 1);
-        pthread_mutex_lock(&a->lock);
-        atomic_store(&a->watcher_waiting, 0);
-        if (n < 0) {
-            stable_free(&fresh);
-            continue;
-        }
-        stable_free(&a->socks);
-        a->socks = fresh;
-        a->stats.dumps++;
-        int64_t mono = fk__mono_ns();
-        if (mono - a->last_refresh_mono >= 1000000000) {
+        int n = dump ? fk__sockdiag_dump_all(a->watch_diag, stable_put_cb, &fresh) : -1;
+        uint64_t scans = 0;
+        pthread_mutex_lock(&a->ilock);
+        if (dump && mono - a->last_refresh_mono >= 1000000000) {
             fk__pidindex_refresh(a->index);
             a->last_refresh_mono = mono;
         }
+        resolve_batch(a, todo, ntodo, mono, 100000000, &scans);
+        if (n >= 0)
+            scan_dump(a, &fresh, mono, &scans);
+        fk__pidindex_stats ist;
+        fk__pidindex_get_stats(a->index, &ist);
+        pthread_mutex_unlock(&a->ilock);
+
+        atomic_store(&a->watcher_waiting, 1);
+        pthread_mutex_lock(&a->lock);
+        atomic_store(&a->watcher_waiting, 0);
+        a->istats = ist;
+        a->stats.index_scans += scans;
+        if (n >= 0) {
+            stable_free(&a->socks);
+            a->socks = fresh;
+            a->stats.dumps++;
+            a->last_dump_mono = mono;
+        } else {
+            stable_free(&fresh);
+            if (dump)
+                a->last_dump_mono = mono; /* failed: try again next interval */
+        }
         struct timespec rt;
         clock_gettime(CLOCK_REALTIME, &rt);
-        learn_sockets(a, &a->socks, rt.tv_sec);
+        if (n >= 0)
+            publish_dump(a, &a->socks, rt.tv_sec);
+        publish_pending(a, todo, ntodo, mono);
+        fk__free(todo);
+        /* Rows created while the index was busy. */
+        for (size_t i = 0; i < a->n_rows; i++) {
+            if (a->row_list[i]->needs_info) {
+                pthread_mutex_lock(&a->ilock);
+                row_fill_info(a, a->row_list[i]);
+                pthread_mutex_unlock(&a->ilock);
+            }
+        }
         history_gc(a, rt.tv_sec);
     }
     pthread_mutex_unlock(&a->lock);
@@ -574,13 +860,17 @@ static int start_watcher(fk__attrib *a)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* Under the lock: the watcher starts by taking it, so it sees its own
+     * id and `watching` set (index_enter tells the threads apart). */
+    pthread_mutex_lock(&a->lock);
     int err = pthread_create(&a->watcher, NULL, watch_main, a);
+    a->watching = err == 0;
+    pthread_mutex_unlock(&a->lock);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err) {
         pthread_cond_destroy(&a->wake);
         return fk__error_set(FK_EIO, err, "attribution: cannot start the socket watcher");
     }
-    a->watching = true;
     return 0;
 }
 
@@ -618,6 +908,7 @@ int fk__attrib_create(fk__attrib **out, const fk__attrib_config *cfg)
     a->query_rate.per_sec = a->query_rate.tokens = cfg->queries_per_sec;
     a->scan_rate.per_sec = a->scan_rate.tokens = cfg->scans_per_sec;
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->ilock, NULL);
     int rc = a->proc_root ? 0 : fk__error(FK_ENOMEM, "attribution: out of memory");
     if (!rc)
         rc = fk__pidindex_create(&a->index, a->proc_root);
@@ -634,8 +925,13 @@ int fk__attrib_create(fk__attrib **out, const fk__attrib_config *cfg)
         rc = fk__attrib_sync(a);
     if (!rc && a->diag) {
         pthread_mutex_lock(&a->lock);
-        learn_sockets(a, &a->socks, time(NULL));
-        a->last_refresh_mono = fk__mono_ns();
+        uint64_t scans = 0;
+        pthread_mutex_lock(&a->ilock);
+        scan_dump(a, &a->socks, fk__mono_ns(), &scans);
+        pthread_mutex_unlock(&a->ilock);
+        publish_dump(a, &a->socks, time(NULL));
+        a->stats.index_scans += scans;
+        a->last_refresh_mono = a->last_dump_mono = fk__mono_ns();
         pthread_mutex_unlock(&a->lock);
         rc = start_watcher(a);
     }
@@ -655,6 +951,9 @@ void fk__attrib_destroy(fk__attrib *a)
     fk__sockdiag_close(a->watch_diag);
     fk__u64map_free(&a->history);
     fk__u64map_free(&a->seen_inodes);
+    fk__u64map_free(&a->w_known);
+    fk__u64map_free(&a->w_tries);
+    fk__free(a->pend);
     fk__pidindex_stats ps = {0};
     if (a->index)
         fk__pidindex_get_stats(a->index, &ps);
@@ -662,14 +961,15 @@ void fk__attrib_destroy(fk__attrib *a)
         "proc",
         "attribution: packets %llu hits %llu misses %llu conns %llu late %llu queries %llu "
         "(found %llu) history %llu dumps %llu index scans %llu rate-limited %llu fd scans %llu "
-        "readlinks %llu",
+        "readlinks %llu handed over %llu fixed up %llu expired %llu",
         (unsigned long long)a->stats.packets, (unsigned long long)a->stats.hits,
         (unsigned long long)a->stats.misses, (unsigned long long)a->stats.conns,
         (unsigned long long)a->stats.resolved_late, (unsigned long long)a->stats.queries,
         (unsigned long long)a->stats.query_hits, (unsigned long long)a->stats.history_hits,
         (unsigned long long)a->stats.dumps, (unsigned long long)a->stats.index_scans,
         (unsigned long long)a->stats.rate_limited, (unsigned long long)ps.fd_scans,
-        (unsigned long long)ps.readlinks);
+        (unsigned long long)ps.readlinks, (unsigned long long)a->stats.handed_over,
+        (unsigned long long)a->stats.fixed_up, (unsigned long long)a->stats.expired);
     for (size_t i = 0; i < a->nconn_buckets; i++) {
         conn *c = a->conns[i];
         while (c) {
@@ -682,6 +982,7 @@ void fk__attrib_destroy(fk__attrib *a)
     for (size_t i = 0; i < a->n_rows; i++)
         row_free(a->row_list[i]);
     fk__free(a->row_list);
+    fk__free(a->ifnames);
     fk__u64map_free(&a->rows);
     stable_free(&a->socks);
     fk__pidindex_destroy(a->index);
@@ -689,6 +990,7 @@ void fk__attrib_destroy(fk__attrib *a)
     fk__addrset_free(&a->extra_local);
     fk__sockdiag_close(a->diag);
     fk__free(a->proc_root);
+    pthread_mutex_destroy(&a->ilock);
     pthread_mutex_destroy(&a->lock);
     fk__free(a);
 }
@@ -722,7 +1024,10 @@ static int sync_locked(fk__attrib *a)
     a->socks = fresh;
     a->stats.dumps++;
     a->last_sync_mono = fk__mono_ns();
-    return fk__pidindex_refresh(a->index);
+    pthread_mutex_lock(&a->ilock); /* (no watcher in this mode, or not yet) */
+    int rc = fk__pidindex_refresh(a->index);
+    pthread_mutex_unlock(&a->ilock);
+    return rc;
 }
 
 int fk__attrib_sync(fk__attrib *a)
@@ -751,25 +1056,37 @@ static void move_counts(conn *c, row *from, row *to)
     to->recv_bytes += c->recv_bytes;
     to->sent_packets += c->sent_packets;
     to->recv_packets += c->recv_packets;
+    row_dev_add(from, c->ifindex, -(int64_t)c->sent_bytes, -(int64_t)c->recv_bytes);
+    row_dev_add(to, c->ifindex, (int64_t)c->sent_bytes, (int64_t)c->recv_bytes);
 }
 
 /* The process holding a socket inode: the index, what the watcher learnt
  * while the socket was open, then a targeted rescan (rate-limited). */
 static uint32_t owner_of(fk__attrib *a, uint64_t inode, uint32_t uid)
 {
-    uint32_t pid = fk__pidindex_lookup(a->index, inode);
     uint64_t v;
-    if (!pid && fk__u64map_get(&a->seen_inodes, inode, &v))
-        pid = (uint32_t)v;
+    if (fk__u64map_get(&a->seen_inodes, inode, &v) && v)
+        return (uint32_t)v;
+    if (!index_enter(a))
+        return 0; /* the watcher is scanning: resolve() hands the socket over */
+    uint32_t pid = fk__pidindex_lookup(a->index, inode);
     if (!pid) {
         if (take_token(&a->scan_rate)) {
             a->stats.index_scans++;
-            /* The sweep over every process is gated (once per 100 ms). */
-            pid = fk__pidindex_find(a->index, inode, uid, true);
+            /* With a watcher the cheap search (recent owners, new and
+             * changed processes at most every 10 ms); the rest (youngest
+             * processes, the sweep) is the watcher's job, off the packet
+             * path. Without one the full search (its sweep over every
+             * process is gated, once per 100 ms). */
+            pid = a->watching ? fk__pidindex_find_cheap(a->index, inode, uid)
+                              : fk__pidindex_find(a->index, inode, uid, true);
         } else {
             a->stats.rate_limited++;
         }
     }
+    if (pid)
+        row_get_(a, pid, 0, true); /* its name, exe... while the index is ours */
+    index_leave(a);
     return pid;
 }
 
@@ -841,7 +1158,17 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
         uid = s->uid;
         pid = owner_of(a, inode, uid);
     }
-    if (inode && !pid && fk__log_enabled(FK_LOG_DEBUG)) {
+    if (inode && !pid && a->watching) {
+        pending p = {.key = *k, .inode = inode, .uid = uid, .since_mono = fk__mono_ns()};
+        if (pending_push(a, &p)) {
+            a->n_pend_fresh++;
+            a->stats.handed_over++;
+            pthread_cond_signal(&a->wake);
+        } else {
+            a->stats.rate_limited++;
+        }
+    }
+    if (inode && !pid && fk__log_enabled(FK_LOG_DEBUG) && index_enter(a)) {
         char l[FK_ADDR_STRLEN], rr[FK_ADDR_STRLEN];
         fk_addr la, ra;
         key_addr(&la, k->l);
@@ -849,6 +1176,7 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
         fk_addr_format(&la, l, sizeof l);
         fk_addr_format(&ra, rr, sizeof rr);
         fk__pidindex_explain(a->index, inode);
+        index_leave(a);
         FK__LOG_DEBUG("proc", "socket inode %llu (uid %u) of %s %s:%u-%s:%u has no process yet",
                       (unsigned long long)inode, uid, k->proto == 6 ? "tcp" : "udp", l, k->lp, rr,
                       k->rp);
@@ -880,6 +1208,8 @@ static row *account(fk__attrib *a, const tkey *k, bool sent, const fk__attrib_pk
         if (!c)
             return NULL;
         c->first_ns = p->ts_ns;
+        c->ifindex = p->ifindex;
+        learn_ifname(a, p->ifindex);
         resolve(a, c, p->ts_ns);
     } else if (!c->resolved && p->ts_ns >= c->retry_ns) {
         resolve(a, c, p->ts_ns);
@@ -901,12 +1231,14 @@ static row *account(fk__attrib *a, const tkey *k, bool sent, const fk__attrib_pk
         r->sent_bytes += len;
         r->sent_packets++;
         fk__ring_add(&r->ring, sec, len, 0);
+        row_dev_add(r, c->ifindex, (int64_t)len, 0);
     } else {
         c->recv_bytes += len;
         c->recv_packets++;
         r->recv_bytes += len;
         r->recv_packets++;
         fk__ring_add(&r->ring, sec, 0, len);
+        row_dev_add(r, c->ifindex, 0, (int64_t)len);
     }
     c->last_ns = p->ts_ns;
     if (r->pid)
@@ -961,7 +1293,8 @@ static uint32_t owner_copy(fk__attrib *a, uint8_t proto, const fk_addr *src, uin
         else
             make_key(&k, proto, dst, dport, src, sport);
         const conn *c = conn_find(a, &k);
-        if (c && c->owner && c->owner->pid) {
+        /* (a row still without its name stays out of flows and events) */
+        if (c && c->owner && c->owner->pid && !c->owner->needs_info) {
             const row *r = c->owner;
             pid = r->pid;
             if (name)
@@ -1142,8 +1475,9 @@ void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out)
 {
     pthread_mutex_lock(&a->lock);
     *out = a->stats;
-    fk__pidindex_stats ps;
-    fk__pidindex_get_stats(a->index, &ps);
+    fk__pidindex_stats ps = a->istats;
+    if (!a->watching)
+        fk__pidindex_get_stats(a->index, &ps);
     out->fd_scans = ps.fd_scans;
     out->readlinks = ps.readlinks;
     pthread_mutex_unlock(&a->lock);
@@ -1272,6 +1606,37 @@ int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_so
         o->recv_rate = items[i].recv_rate;
         o->sent_ewma = r->ring.sent_ewma;
         o->recv_ewma = r->ring.recv_ewma;
+        o->dev = "";
+        if (r->ndevs) {
+            fk_rank_dev *d = fk__calloc(r->ndevs, sizeof *d);
+            if (!d) {
+                rc = fk__error(FK_ENOMEM, "rank: out of memory");
+                goto done;
+            }
+            size_t nd = 0;
+            for (size_t j = 0; j < r->ndevs; j++) {
+                if (!r->devs[j].sent && !r->devs[j].recv)
+                    continue; /* its connections moved to another row */
+                /* Most bytes first (insertion; a row has few devices). */
+                fk_rank_dev x = {.ifindex = r->devs[j].ifindex,
+                                 .sent_bytes = r->devs[j].sent,
+                                 .recv_bytes = r->devs[j].recv};
+                snprintf(x.name, sizeof x.name, "%s", ifname_of(a, x.ifindex));
+                size_t k = nd++;
+                while (k > 0 &&
+                       (d[k - 1].sent_bytes + d[k - 1].recv_bytes < x.sent_bytes + x.recv_bytes ||
+                        (d[k - 1].sent_bytes + d[k - 1].recv_bytes == x.sent_bytes + x.recv_bytes &&
+                         d[k - 1].ifindex > x.ifindex))) {
+                    d[k] = d[k - 1];
+                    k--;
+                }
+                d[k] = x;
+            }
+            o->devs = d;
+            o->dev_count = nd;
+            if (nd)
+                o->dev = d[0].name;
+        }
     }
     /* Drill-down: count, allocate, fill. */
     for (size_t b = 0; b < a->nconn_buckets; b++)
@@ -1305,6 +1670,8 @@ int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_so
             x->recv_packets = c->recv_packets;
             x->first_ns = c->first_ns;
             x->last_ns = c->last_ns;
+            x->ifindex = c->ifindex;
+            snprintf(x->dev, sizeof x->dev, "%s", ifname_of(a, c->ifindex));
         }
     }
     snap->time_ns = a->now_ns;

@@ -54,6 +54,7 @@ typedef struct fk__attrib_pkt {
     int64_t ts_ns;
     uint8_t frag;     /* 0 not fragmented, 1 first fragment, 2 later fragment (no ports) */
     uint32_t frag_id; /* IP identification of a fragment */
+    uint32_t ifindex; /* interface it was captured on; 0 unknown */
 } fk__attrib_pkt;
 
 /* Account one packet. *pid_out (optional) gets the owner of the local end
@@ -87,6 +88,9 @@ typedef struct fk__attrib_stats {
     uint64_t fd_scans;      /* fd directories read (index) */
     uint64_t readlinks;     /* fd links read (index) */
     uint64_t history_hits;  /* owners found in the watcher's socket history */
+    uint64_t handed_over;   /* sockets handed to the watcher (index busy or not found) */
+    uint64_t fixed_up;      /* ... whose connection then moved to the found owner */
+    uint64_t expired;       /* ... whose owner was not found in time */
 } fk__attrib_stats;
 
 void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);
@@ -118,10 +122,12 @@ void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns);
 /* ---- glue for the capture handle (lib/proc/capture_glue.c) ---- */
 struct fk_capture;
 struct fk__packet;
+struct fk__cap_source;
 /* Create h->attrib from the capture's parameters (at activate). */
 int fk__attrib_start(struct fk_capture *h);
 /* Per decoded packet, on the dispatch thread. */
-void fk__attrib_capture_packet(struct fk_capture *h, int linktype, const struct fk__packet *pkt);
+void fk__attrib_capture_packet(struct fk_capture *h, const struct fk__cap_source *s,
+                               const struct fk__packet *pkt);
 /* Per dispatch (live): notifications, periodic sync. */
 void fk__attrib_capture_tick(struct fk_capture *h, int64_t now_ns);
 

@@ -17,8 +17,9 @@ int fk__attrib_start(fk_capture *h)
     return fk__attrib_create(&h->attrib, &c);
 }
 
-void fk__attrib_capture_packet(fk_capture *h, int linktype, const fk__packet *pkt)
+void fk__attrib_capture_packet(fk_capture *h, const fk__cap_source *s, const fk__packet *pkt)
 {
+    int linktype = s->linktype;
     if (pkt->proto != 6 && pkt->proto != 17)
         return;
     if (pkt->flags & FK__PKT_F_TUNNEL)
@@ -35,6 +36,10 @@ void fk__attrib_capture_packet(fk_capture *h, int linktype, const fk__packet *pk
     p.tcp_flags = pkt->tcp_flags;
     p.ip_len = pkt->ip_len;
     p.ts_ns = pkt->ts_ns;
+    /* The device: "any" tells it per packet (cooked v2), a named device
+     * is its own. A file's interface indexes are another machine's. */
+    if (!s->offline)
+        p.ifindex = pkt->if_index ? pkt->if_index : s->ifindex;
     if (pkt->flags & FK__PKT_F_FRAG) {
         p.frag = (pkt->flags & FK__PKT_F_FIRST_FRAG) ? 1 : 2;
         p.frag_id = pkt->frag_id;

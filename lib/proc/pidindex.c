@@ -17,9 +17,10 @@
 #include "core/log.h"
 
 #define MRU_LEN 8
-#define SWEEP_GAP_NS 100000000 /* 100 ms */
-#define YOUNG_NS INT64_C(10000000000)
+#define SWEEP_GAP_NS 100000000  /* 100 ms */
 #define REFRESH_GAP_NS 10000000 /* 10 ms */
+#define YOUNG_NS INT64_C(10000000000)
+#define YOUNG_MAX 32
 
 struct fk__pidindex {
     char *root;
@@ -291,19 +292,26 @@ static bool rescan_once(fk__pidindex *ix, fk__proc *p)
     return true;
 }
 
-static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap, bool sweep);
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap, bool with_young,
+                     bool sweep);
 
 uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
 {
-    return find(ix, inode, uid, false, sweep);
+    return find(ix, inode, uid, false, true, sweep);
 }
 
 uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid)
 {
-    return find(ix, inode, uid, true, false);
+    return find(ix, inode, uid, true, false, false);
 }
 
-static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap, bool sweep)
+uint32_t fk__pidindex_find_watch(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep)
+{
+    return find(ix, inode, uid, true, true, sweep);
+}
+
+static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap, bool with_young,
+                     bool sweep)
 {
     uint32_t pid = fk__pidindex_lookup(ix, inode);
     if (pid || !inode)
@@ -329,6 +337,33 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap,
      * SWEEP_GAP_NS, so a storm of misses for sockets that are already
      * closed cannot stall the packet path. */
     int64_t now = fk__mono_ns();
+    /* 3a. The youngest processes (a short-lived client whose socket took
+     * the place of a closed file: same fd count). Only the YOUNG_MAX
+     * newest: under process churn (builds, scripts) every process is
+     * young, and rescanning them all made each miss cost thousands of
+     * readlinks. */
+    fk__proc *young[YOUNG_MAX];
+    size_t ny = 0;
+    for (size_t i = 0; with_young && i < ix->procs.cap; i++) {
+        if (!ix->procs.keys[i])
+            continue;
+        fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
+        if (p->n_inodes || now - p->first_seen_ns >= YOUNG_NS ||
+            (uid != UINT32_MAX && p->uid != uid))
+            continue;
+        /* Keep the YOUNG_MAX newest, newest first (insertion). */
+        size_t k = ny < YOUNG_MAX ? ny++ : YOUNG_MAX;
+        while (k > 0 && young[k - 1]->first_seen_ns < p->first_seen_ns) {
+            if (k < YOUNG_MAX)
+                young[k] = young[k - 1];
+            k--;
+        }
+        if (k < YOUNG_MAX)
+            young[k] = p;
+    }
+    for (size_t i = 0; i < ny; i++)
+        if (rescan_once(ix, young[i]) && (pid = fk__pidindex_lookup(ix, inode)) != 0)
+            return pid;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
             if (!sweep || (ix->last_sweep_ns && now - ix->last_sweep_ns < SWEEP_GAP_NS))
@@ -340,9 +375,9 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap,
             if (!ix->procs.keys[i])
                 continue;
             fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
-            /* Pass 0: socket holders and processes younger than 10 s
-             * (a short-lived client opening its first socket). */
-            bool likely = p->n_inodes || now - p->first_seen_ns < YOUNG_NS;
+            /* Pass 0: socket holders (a socket that replaced another
+             * leaves the fd count, the signature, unchanged). */
+            bool likely = p->n_inodes > 0;
             if ((uid != UINT32_MAX && p->uid != uid) || (pass == 0 && !likely))
                 continue;
             if (rescan_once(ix, p) && (pid = fk__pidindex_lookup(ix, inode)) != 0)

@@ -64,6 +64,10 @@ uint32_t fk__pidindex_find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool 
 /* Without the sweep, and without a refresh when one ran in the last 10 ms
  * (for best-effort callers that must stay cheap). */
 uint32_t fk__pidindex_find_cheap(fk__pidindex *ix, uint64_t inode, uint32_t uid);
+/* Off the packet path: the cheap variant's refresh gating, plus the
+ * youngest processes, plus the sweep when `sweep` (still at most every
+ * 100 ms). */
+uint32_t fk__pidindex_find_watch(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool sweep);
 
 /* Process info (loaded on first use: comm, exe, cmdline, uid, user,
  * cgroup). Borrowed until the next refresh/find; NULL if unknown. */

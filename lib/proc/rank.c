@@ -22,6 +22,7 @@ void fk_rank_snapshot_free(fk_rank_snapshot *snapshot)
         fk__free((char *)rows[i].cmdline);
         fk__free((char *)rows[i].cgroup);
         fk__free((fk_rank_conn *)rows[i].conns);
+        fk__free((fk_rank_dev *)rows[i].devs);
     }
     fk__free(rows);
     fk__free(snapshot);
@@ -67,9 +68,22 @@ int fk_rank_snapshot_to_json(const fk_rank_snapshot *snapshot, char *buf, size_t
                           ",\"sent_bytes\":%" PRIu64 ",\"recv_bytes\":%" PRIu64
                           ",\"sent_rate\":%.1f"
                           ",\"recv_rate\":%.1f,\"sent_packets\":%" PRIu64
-                          ",\"recv_packets\":%" PRIu64 ",\"connections\":%zu}",
+                          ",\"recv_packets\":%" PRIu64 ",\"connections\":%zu,\"dev\":",
                           r->sent_bytes, r->recv_bytes, r->sent_rate, r->recv_rate, r->sent_packets,
                           r->recv_packets, r->conn_count);
+        fk__strbuf_json_string(&j, r->dev ? r->dev : "", FK_RANK_DEV_NAME_MAX);
+        fk__strbuf_printf(&j, ",\"devs\":[");
+        /* The devices with most bytes; a row rarely has more. */
+        for (size_t d = 0; r->devs && d < r->dev_count && d < FK_RANK_JSON_DEVS_MAX; d++) {
+            const fk_rank_dev *x = &r->devs[d];
+            fk__strbuf_printf(&j, "%s{\"name\":", d ? "," : "");
+            fk__strbuf_json_string(&j, x->name, FK_RANK_DEV_NAME_MAX);
+            fk__strbuf_printf(&j,
+                              ",\"ifindex\":%" PRIu32 ",\"sent_bytes\":%" PRIu64
+                              ",\"recv_bytes\":%" PRIu64 "}",
+                              x->ifindex, x->sent_bytes, x->recv_bytes);
+        }
+        fk__strbuf_printf(&j, "]}");
     }
     fk__strbuf_printf(&j, "]}");
     if (j.overflow)

@@ -20,6 +20,8 @@ check() { # check DESCRIPTION COMMAND...
 "$TOP" -t --json >/dev/null 2>&1 ; check "-t with --json exits 2" test $? -eq 2
 "$TOP" -d 0 >/dev/null 2>&1 ; check "-d 0 exits 2" test $? -eq 2
 "$TOP" --history-seconds 0 >/dev/null 2>&1 ; check "--history-seconds 0 exits 2" test $? -eq 2
+"$TOP" --help | grep -qE '^ +--snaplen N .*\(default 256\)$' ; check "--help shows the snaplen really used (256)" test $? -eq 0
+"$TOP" --nice 20 >/dev/null 2>&1 ; check "--nice 20 exits 2" test $? -eq 2
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "!!! SKIP: the capture parts of this test need root" >&2
@@ -76,7 +78,30 @@ check "-P filters rows" $PY -c "
 import json
 r = json.loads(open('$WORK/onlysrv').read())
 assert all(p['pid'] == $SRV for p in r['processes']), r"
+check "--json: dev and devs of the client are lo" $PY -c "
+import json
+r = json.loads(open('$WORK/json').read().splitlines()[-1])
+p = [x for x in r['processes'] if x['pid'] == $CLIENT][0]
+assert p['dev'] == 'lo' and [d['name'] for d in p['devs']] == ['lo'] and p['devs'][0]['ifindex'] == 1, p"
+# The snaplen in use is the one --help shows: the pcap store's header says it
+# (the store opens its file on the first packet: a few UDP datagrams).
+( sleep 0.3; $PY -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(5): s.sendto(b'x' * 500, ('127.0.0.1', $PORT))" ) &
+"$TOP" -t -d 1 -c 1 --pcap-store "$WORK/snap.pcap" lo >/dev/null 2>&1
+wait $!
+check "captures 256 bytes per packet by default" test "$(od -An -tu4 -j16 -N4 "$WORK/snap.pcap" | tr -d ' ')" = 256
 wait "$CLIENT"
+
+# Every thread (dispatch, attribution watcher, workers) at the raised priority.
+"$TOP" -t -d 1 -c 2 lo >/dev/null 2>&1 &
+tp=$!
+sleep 0.6
+nices=$(for t in /proc/$tp/task/*/stat; do awk '{print $19}' "$t"; done | sort -u | tr '\n' ' ')
+nthreads=$(ls /proc/$tp/task | wc -l)
+wait $tp
+check "all $nthreads threads run at nice -10 (got: $nices)" test "$nices" = "-10 "
 
 # Not a terminal: trace mode without -t.
 "$TOP" -d 1 -c 1 lo >"$WORK/notty" 2>/dev/null </dev/null
@@ -89,6 +114,7 @@ sleep 2.5
 tmux -L "$SOCK" capture-pane -p >"$WORK/pane1"
 check "curses header" grep -qE 'PID +USER +PROGRAM +DEV +SENT +RECEIVED' "$WORK/pane1"
 check "curses shows the client" grep -qE "^ *$CLIENT +root " "$WORK/pane1"
+check "curses DEV of the client is lo" grep -qE "^ *$CLIENT +root +.* lo +[0-9.]+ +[0-9.]+ *$" "$WORK/pane1"
 check "curses default units KB/sec" grep -q 'units: KB/sec' "$WORK/pane1"
 check "fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$WORK/pane1")" -le 80
 tmux -L "$SOCK" send-keys m
@@ -99,10 +125,25 @@ tmux -L "$SOCK" send-keys r
 sleep 1.2
 tmux -L "$SOCK" capture-pane -p >"$WORK/pane3"
 check "r sorts by received" grep -q 'sort: received' "$WORK/pane3"
+# line N of a pane: the row of a pid
+row_line() { grep -nE "^ *$1 " "$2" | head -1 | cut -d: -f1; }
+# The server receives twice what it sends, the client the other way round.
+check "r puts the server (receives more) above the client" \
+    test "$(row_line "$SRV" "$WORK/pane3")" -lt "$(row_line "$CLIENT" "$WORK/pane3")"
 tmux -L "$SOCK" send-keys s
 sleep 1.2
 tmux -L "$SOCK" capture-pane -p >"$WORK/pane4"
 check "s sorts by sent" grep -q 'sort: sent' "$WORK/pane4"
+check "s puts the client (sends more) above the server" \
+    test "$(row_line "$CLIENT" "$WORK/pane4")" -lt "$(row_line "$SRV" "$WORK/pane4")"
+tmux -L "$SOCK" send-keys m
+sleep 1.2
+tmux -L "$SOCK" capture-pane -p >"$WORK/pane5"
+check "m again: units B" grep -q 'units: B ' "$WORK/pane5"
+tmux -L "$SOCK" send-keys m m
+sleep 1.2
+tmux -L "$SOCK" capture-pane -p >"$WORK/pane6"
+check "m twice more: MB, then back to KB/sec" grep -q 'units: KB/sec' "$WORK/pane6"
 tmux -L "$SOCK" send-keys q
 sleep 1
 tmux -L "$SOCK" has-session 2>/dev/null

@@ -70,3 +70,14 @@ start_server() {
     echo "server $* did not start: $(cat "$out")" >&2
     exit 1
 }
+
+# free_port tcp|udp: a port free on every address of the host (dual-stack
+# wildcard), so that parallel or repeated runs do not clash.
+free_port() {
+    $PY -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", 0))
+print(s.getsockname()[1])' "$1"
+}

@@ -3,8 +3,10 @@
 # known processes move exact payloads over TCP and UDP, IPv4 and IPv6,
 # across a veth pair; an independent tcpdump on the same veth gives the
 # IP-layer bytes of every host-side socket. Every process must be within
-# 1 %, and a burst of 250 short TCP connections (one process) and 200
-# short UDP exchanges (one socket each) must be attributed >= 99 %.
+# 1 %, and bursts of short connections (each lives about 100 ms, well
+# under 300 ms; one process per burst): 250 TCP over IPv4, 200 TCP over
+# IPv6, 200 UDP sockets over IPv6 and 200 over IPv4, each burst attributed
+# >= 99 %.
 set -u
 . "$FLOWKIT_SOURCE_DIR/tests/integration/proc_lib.bash"
 need_root proc_rank_accuracy
@@ -17,7 +19,8 @@ start_server ns tcp "$N4" 5001
 start_server ns tcp "$N6" 5002
 start_server ns udp "$N4" 5003
 start_server ns udp "$N6" 5004
-start_server host tcp "$H4" 6001
+HP=$(free_port tcp)
+start_server host tcp "$H4" "$HP"
 SRV=${PIDS[4]}
 
 tcpdump -i "$VH" -s 160 -U -n -w "$WORK/truth.pcap" 'tcp or udp' 2>"$WORK/tcpdump.err" &
@@ -54,14 +57,18 @@ move host tcp "$H4" "$N4" 5001 300000 150000 4 100
 move host tcp "$H6" "$N6" 5002 200000 50000 3 100
 # One unconnected UDP socket, 300 request/response datagrams (sendto).
 move host udp "$H4" "$N4" 5003 1200 800 300 0 1 1
-move ns tcp "$N4" "$H4" 6001 100000 20000 3 100
-echo "$SRV tcp 6001 $H4" >>"$CONNS"
+move ns tcp "$N4" "$H4" "$HP" 100000 20000 3 100
+echo "$SRV tcp $HP $H4" >>"$CONNS"
 # Short-lived: 250 TCP connections and 200 UDP sockets, each living about
 # 100 ms (well under 300 ms), 25 at a time.
 move host tcp "$H4" "$N4" 5001 1000 1000 250 100 25
 BURST_PID=$MOVED_PID BURST_N=$MOVED_N
 move host udp "$H6" "$N6" 5004 1000 1000 200 100 25
 UDP_PID=$MOVED_PID UDP_N=$MOVED_N
+move host tcp "$H6" "$N6" 5002 1000 1000 200 100 25
+BURST6_PID=$MOVED_PID BURST6_N=$MOVED_N
+move host udp "$H4" "$N4" 5003 1000 1000 200 100 25
+UDP4_PID=$MOVED_PID UDP4_N=$MOVED_N
 t1=$(date +%s.%N)
 echo "workload took $(echo "$t1 - $t0" | bc) s; burst pid $BURST_PID ($BURST_N connections)"
 sleep 1
@@ -77,7 +84,7 @@ $PY "$FLOWKIT_SOURCE_DIR/tests/integration/proc_truth.py" "$WORK/truth.pcap" "$C
     "$WORK/rank.json" "$H4" "$H6" || fail=1
 # The bursts: their connections must be in the owner's row (drill-down count).
 last=$(grep '^{' "$WORK/rank.json" | tail -1)
-for pair in "$BURST_PID:$BURST_N" "$UDP_PID:$UDP_N"; do
+for pair in "$BURST_PID:$BURST_N" "$UDP_PID:$UDP_N" "$BURST6_PID:$BURST6_N" "$UDP4_PID:$UDP4_N"; do
     pid=${pair%%:*} n=${pair##*:}
     got=$(echo "$last" | $PY -c "import json,sys; r=[p for p in json.load(sys.stdin)['processes'] if p['pid']==$pid]; print(r[0]['connections'] if r else 0)")
     if [ $((got * 100)) -ge $((n * 99)) ]; then

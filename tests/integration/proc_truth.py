@@ -80,8 +80,10 @@ def main():
         bad += not ok
         print("%s pid %d truth %d flowkit %d error %.3f%%" % ("ok  " if ok else "FAIL", pid, t, g, err))
     for r in rows:
-        if r["pid"] == 0:
-            print("     %s: %d bytes" % (r["name"], r["sent_bytes"] + r["recv_bytes"]))
+        if r["pid"] == 0 or bad:
+            print("     pid %d %s (%s): %d bytes, %d connections" % (
+                r["pid"], r["name"], r.get("exe", ""), r["sent_bytes"] + r["recv_bytes"],
+                r.get("connections", 0)))
     sys.exit(1 if bad or not truth else 0)
 
 

@@ -56,6 +56,14 @@ int main(int argc, char **argv)
         uint32_t pid;
         char name[FK_PROCESS_NAME_MAX];
         fk__attrib_packet(a, &p, &pid, name);
+        /* A socket the packet path could not map at once goes to the
+         * engine's watcher, which fixes the connection up a moment later:
+         * ask again for up to 2 s. */
+        for (int i = 0; !pid && i < 100; i++) {
+            struct timespec pause = {0, 20000000};
+            nanosleep(&pause, NULL);
+            pid = fk__attrib_owner(a, p.proto, &p.src, p.sport, &p.dst, p.dport, name);
+        }
         printf("%u %s\n", pid, name[0] ? name : "-");
         fflush(stdout);
     }
@@ -63,11 +71,12 @@ int main(int argc, char **argv)
     fk__attrib_get_stats(a, &st);
     fprintf(stderr,
             "proc_probe: packets %llu hits %llu misses %llu queries %llu (hits %llu) "
-            "index scans %llu fd scans %llu readlinks %llu\n",
+            "index scans %llu fd scans %llu readlinks %llu handed over %llu fixed up %llu\n",
             (unsigned long long)st.packets, (unsigned long long)st.hits,
             (unsigned long long)st.misses, (unsigned long long)st.queries,
             (unsigned long long)st.query_hits, (unsigned long long)st.index_scans,
-            (unsigned long long)st.fd_scans, (unsigned long long)st.readlinks);
+            (unsigned long long)st.fd_scans, (unsigned long long)st.readlinks,
+            (unsigned long long)st.handed_over, (unsigned long long)st.fixed_up);
     fk__attrib_destroy(a);
     return 0;
 }

@@ -324,6 +324,93 @@ static void late_resolution_moves_bytes(void **state)
     fk__attrib_destroy(a);
 }
 
+static int pkt_if(fk__attrib *a, const char *src, unsigned sport, const char *dst, unsigned dport,
+                  unsigned len, int64_t ts, uint32_t ifindex)
+{
+    fk__attrib_pkt p;
+    memset(&p, 0, sizeof p);
+    fk_addr_parse(&p.src, src);
+    fk_addr_parse(&p.dst, dst);
+    p.sport = (uint16_t)sport;
+    p.dport = (uint16_t)dport;
+    p.proto = 6;
+    p.ip_len = len;
+    p.ts_ns = ts;
+    p.ifindex = ifindex;
+    uint32_t pid;
+    return fk__attrib_packet(a, &p, &pid, NULL);
+}
+
+static void devices_per_row(void **state)
+{
+    (void)state;
+    fk__attrib *a = make_engine();
+    int64_t t = 4000 * SEC;
+    const uint32_t gone = 999999; /* no such interface: no name */
+    /* websrv: 3000 bytes out of one connection on lo (ifindex 1 in every
+     * network namespace), a SYN of 60 to its listener on another device. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pkt_if(a, "10.213.0.1", 80, "10.213.0.2", 5555, 1000, t, 1), 0);
+    assert_int_equal(pkt_if(a, "10.213.0.2", 5556, "10.213.0.1", 80, 60, t, gone), 0);
+    /* A later packet of the first connection on another device still
+     * counts where the connection started. */
+    assert_int_equal(pkt_if(a, "10.213.0.2", 5555, "10.213.0.1", 80, 40, t, gone), 0);
+    /* Unknown at first on lo, resolved later: its device moves along. */
+    assert_int_equal(pkt_if(a, "10.213.0.1", 8080, "10.213.0.2", 7000, 400, t, 1), 0);
+    /* tls6 without a device (a replayed file). */
+    uint32_t pid;
+    assert_int_equal(pkt(a, "fd00:213::2", 6000, "fd00:213::1", 443, 6, 1500, t, &pid), 0);
+    static const fsock more[] = {
+        {"10.213.0.1", "0.0.0.0", 80, 0, 0x0A, 1001},
+        {"10.213.0.1", "10.213.0.2", 80, 5555, 0x01, 1002},
+        {"10.213.0.1", "10.213.0.2", 8080, 7000, 0x01, 2002},
+    };
+    write_net("tcp", more, 3);
+    fp_sock(root, 200, 4, 2002);
+    assert_int_equal(fk__attrib_sync(a), 0);
+    assert_int_equal(pkt_if(a, "10.213.0.2", 7000, "10.213.0.1", 8080, 40, t + SEC, 1), 0);
+
+    fk_rank_snapshot *s;
+    assert_int_equal(fk__attrib_rank(a, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
+    assert_int_equal(s->count, 3); /* websrv, tls6, dnsd; unknown TCP is empty */
+    const fk_rank_row *r = row_of(s, 100, 0);
+    assert_non_null(r);
+    assert_int_equal(r->dev_count, 2);
+    assert_string_equal(r->dev, "lo");
+    assert_ptr_equal(r->dev, r->devs[0].name);
+    assert_int_equal(r->devs[0].ifindex, 1);
+    assert_int_equal(r->devs[0].sent_bytes, 3000);
+    assert_int_equal(r->devs[0].recv_bytes, 40);
+    assert_int_equal(r->devs[1].ifindex, gone);
+    assert_string_equal(r->devs[1].name, "");
+    assert_int_equal(r->devs[1].recv_bytes, 60);
+    assert_int_equal(r->conn_count, 2);
+    for (size_t i = 0; i < r->conn_count; i++) {
+        const fk_rank_conn *c = &r->conns[i];
+        assert_int_equal(c->ifindex, c->remote_port == 5555 ? 1 : gone);
+        assert_string_equal(c->dev, c->remote_port == 5555 ? "lo" : "");
+    }
+    r = row_of(s, 200, 0);
+    assert_non_null(r);
+    assert_int_equal(r->dev_count, 1);
+    assert_string_equal(r->dev, "lo");
+    assert_int_equal(r->devs[0].sent_bytes, 400);
+    assert_int_equal(r->devs[0].recv_bytes, 40);
+    r = row_of(s, 300, 0);
+    assert_non_null(r);
+    assert_int_equal(r->dev_count, 0);
+    assert_null(r->devs);
+    assert_string_equal(r->dev, "");
+    char json[3 * FK_RANK_JSON_ROW_MAX + 64];
+    assert_true(fk_rank_snapshot_to_json(s, json, sizeof json) > 0);
+    assert_non_null(strstr(json, "\"connections\":2,\"dev\":\"lo\",\"devs\":[{\"name\":\"lo\","
+                                 "\"ifindex\":1,\"sent_bytes\":3000,\"recv_bytes\":40},{\"name\":"
+                                 "\"\",\"ifindex\":999999,\"sent_bytes\":0,\"recv_bytes\":60}]}"));
+    assert_non_null(strstr(json, "\"connections\":1,\"dev\":\"\",\"devs\":[]}"));
+    fk_rank_snapshot_free(s);
+    fk__attrib_destroy(a);
+}
+
 static void loopback_counts_both_ends(void **state)
 {
     (void)state;
@@ -406,6 +493,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attributes_each_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(late_resolution_moves_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(loopback_counts_both_ends, setup, teardown),
+        cmocka_unit_test_setup_teardown(devices_per_row, setup, teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_are_clean, setup, teardown),
         cmocka_unit_test(capture_rank_states),
     };

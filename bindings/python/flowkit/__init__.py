@@ -40,7 +40,7 @@ from ._core import (
     version_number,
 )
 from ._native import lib as _lib
-from .capture import Capture, CaptureError, RankConnection, RankRow, RankSnapshot
+from .capture import Capture, CaptureError, RankConnection, RankDevice, RankRow, RankSnapshot
 from .collector import Collector
 from .exporter import Exporter
 
@@ -67,6 +67,7 @@ __all__ = [
     "FlowkitError",
     "ParamInfo",
     "RankConnection",
+    "RankDevice",
     "RankRow",
     "RankSnapshot",
     "SessionEvent",

@@ -34,6 +34,7 @@ from ctypes import (
 # and offsets with these definitions (tests/test_layout.py).
 
 FK_PROCESS_NAME_MAX = 64
+FK_RANK_DEV_NAME_MAX = 16
 
 
 class fk_error(Structure):
@@ -117,6 +118,15 @@ class fk_session_event(Structure):
     ]
 
 
+class fk_rank_dev(Structure):
+    _fields_ = [
+        ("name", c_char * FK_RANK_DEV_NAME_MAX),
+        ("ifindex", c_uint32),
+        ("sent_bytes", c_uint64),
+        ("recv_bytes", c_uint64),
+    ]
+
+
 class fk_rank_conn(Structure):
     _fields_ = [
         ("local", fk_addr),
@@ -130,6 +140,8 @@ class fk_rank_conn(Structure):
         ("recv_packets", c_uint64),
         ("first_ns", c_int64),
         ("last_ns", c_int64),
+        ("ifindex", c_uint32),
+        ("dev", c_char * FK_RANK_DEV_NAME_MAX),
     ]
 
 
@@ -153,6 +165,9 @@ class fk_rank_row(Structure):
         ("recv_ewma", c_double),
         ("conn_count", c_size_t),
         ("conns", POINTER(fk_rank_conn)),
+        ("dev", c_char_p),
+        ("dev_count", c_size_t),
+        ("devs", POINTER(fk_rank_dev)),
     ]
 
 
@@ -451,6 +466,7 @@ STRUCT_HEADERS = {
     fk_addr: "flow.h",
     fk_flow: "flow.h",
     fk_session_event: "session.h",
+    fk_rank_dev: "rank.h",
     fk_rank_conn: "rank.h",
     fk_rank_row: "rank.h",
     fk_rank_snapshot: "rank.h",

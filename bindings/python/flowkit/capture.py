@@ -48,6 +48,18 @@ class RankConnection:
     recv_packets: int
     first_ns: int
     last_ns: int
+    ifindex: int = 0
+    dev: str = ""
+
+
+@dataclasses.dataclass
+class RankDevice:
+    """Traffic of a rank row through one device (``fk_rank_dev``)."""
+
+    name: str
+    ifindex: int
+    sent_bytes: int
+    recv_bytes: int
 
 
 @dataclasses.dataclass
@@ -71,6 +83,8 @@ class RankRow:
     sent_ewma: float
     recv_ewma: float
     connections: list
+    dev: str = ""
+    devices: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -110,6 +124,8 @@ def _snapshot_from_c(snap):
                     c.recv_packets,
                     c.first_ns,
                     c.last_ns,
+                    c.ifindex,
+                    _s(c.dev),
                 )
             )
         rows.append(
@@ -131,9 +147,14 @@ def _snapshot_from_c(snap):
                 r.sent_ewma,
                 r.recv_ewma,
                 conns,
+                _s(r.dev),
+                [
+                    RankDevice(_s(d.name), d.ifindex, d.sent_bytes, d.recv_bytes)
+                    for d in (r.devs[k] for k in range(r.dev_count))
+                ],
             )
         )
-    size = 1024 + 8192 * max(snap.count, 1)
+    size = 1024 + 12288 * max(snap.count, 1)
     buf = ctypes.create_string_buffer(size)
     call("fk_rank_snapshot_to_json", byref(snap), buf, size)
     return RankSnapshot(

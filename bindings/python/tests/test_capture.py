@@ -171,5 +171,8 @@ def test_rank_attributes_loopback_traffic_to_this_process():
     # Both ends are ours: each datagram is also received by this pid.
     assert mine.recv_bytes == ip_bytes and mine.recv_packets == n
     assert mine.sent_packets == n
+    # The device of the traffic: lo (ifindex 1), for the row and its connections.
+    assert mine.dev == "lo" and [(d.name, d.ifindex) for d in mine.devices] == [("lo", 1)]
+    assert mine.connections and all(c.dev == "lo" for c in mine.connections)
     assert snap.json["type"] == "rank"
     assert any(p["pid"] == os.getpid() for p in snap.json["processes"])
