@@ -12,6 +12,7 @@
  * the export time at which the message was started and, as sequence
  * number, the data records written before it (RFC 7011 3.1). A message is
  * closed when full, and at a dispatch once it has waited 20 ms. */
+#include <endian.h>
 #include <flowkit/template.h>
 #include <string.h>
 
@@ -87,24 +88,23 @@ static uint8_t *put8(uint8_t *p, unsigned v)
 
 static uint8_t *put16(uint8_t *p, unsigned v)
 {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
+    uint16_t be = htobe16((uint16_t)v);
+    memcpy(p, &be, 2);
     return p + 2;
 }
 
 static uint8_t *put32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+    uint32_t be = htobe32(v);
+    memcpy(p, &be, 4);
     return p + 4;
 }
 
 static uint8_t *put64(uint8_t *p, uint64_t v)
 {
-    put32(p, (uint32_t)(v >> 32));
-    return put32(p + 4, (uint32_t)v);
+    uint64_t be = htobe64(v);
+    memcpy(p, &be, 8);
+    return p + 8;
 }
 
 static uint8_t *put_addr(uint8_t *p, const fk_addr *a, bool v6)
