@@ -327,11 +327,96 @@ static void ipfix_long_strings_and_volume(void **state)
     rmdir(dir);
 }
 
+static uint64_t le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The appended ClickHouse columns: event, uid, user, exe, in_if_name,
+ * out_if_name after the 25 original ones. */
+static void clickhouse_row_has_event_and_strings(void **state)
+{
+    (void)state;
+    uint8_t b[FK__CH_ROW_MAX];
+    /* A plain IPv4 flow: 132 bytes of old columns (no process name). */
+    fk_flow f = record(0);
+    int n = fk__ch_encode_row(&f, b, sizeof b);
+    assert_int_equal(n, 132 + 6);
+    assert_int_equal(b[132], 0); /* flow */
+    assert_int_equal(b[133], 1); /* uid NULL */
+
+    /* The IPv6 FIN with its process and interface names. */
+    f = record(3);
+    f.in_if_name = "eth0";
+    f.out_if_name = "wan-uplink";
+    n = fk__ch_encode_row(&f, b, sizeof b);
+    assert_int_equal(le(b + 2, 8), (uint64_t)(f.start_ns / 1000000));
+    assert_int_equal(le(b + 127, 4), 4242);
+    assert_int_equal(b[131], 4);
+    assert_memory_equal(b + 132, "curl", 4);
+    const uint8_t *p = b + 136;
+    assert_int_equal(*p++, 2); /* fin */
+    assert_int_equal(*p++, 0); /* uid present */
+    assert_int_equal(le(p, 4), 1000);
+    p += 4;
+    assert_int_equal(*p++, 5);
+    assert_memory_equal(p, "alice", 5);
+    p += 5;
+    assert_int_equal(*p++, 13);
+    assert_memory_equal(p, "/usr/bin/curl", 13);
+    p += 13;
+    assert_int_equal(*p++, 4);
+    assert_memory_equal(p, "eth0", 4);
+    p += 4;
+    assert_int_equal(*p++, 10);
+    assert_memory_equal(p, "wan-uplink", 10);
+    p += 10;
+    assert_int_equal(n, (int)(p - b));
+
+    /* A 300-byte path: two-byte LEB128 length (300 = 0xac 0x02). */
+    char exe[301];
+    memset(exe, 'y', 300);
+    exe[300] = '\0';
+    f = record(4); /* RST with only a user */
+    f.exe = exe;
+    n = fk__ch_encode_row(&f, b, sizeof b);
+    p = b + 132;
+    assert_int_equal(*p++, 3); /* rst */
+    assert_int_equal(*p++, 1); /* uid NULL */
+    assert_int_equal(*p++, 3);
+    assert_memory_equal(p, "bob", 3);
+    p += 3;
+    assert_int_equal(p[0], 0xac);
+    assert_int_equal(p[1], 0x02);
+    assert_memory_equal(p + 2, exe, 300);
+    p += 302;
+    assert_int_equal(p[0], 0);
+    assert_int_equal(p[1], 0);
+    assert_int_equal(n, (int)(p + 2 - b));
+    /* Too small a buffer for the strings is refused, not overrun. */
+    assert_int_equal(fk__ch_encode_row(&f, b, 300), FK_ENOSPACE);
+
+    /* The schema names the new columns, at the end, with defaults. */
+    char sql[2048];
+    assert_true(fk__ch_create_sql("db", "t", sql, sizeof sql) > 0);
+    const char *pr = strstr(sql, "process String, event Enum8('flow' = 0, 'syn' = 1");
+    assert_non_null(pr);
+    assert_non_null(
+        strstr(pr, "uid Nullable(UInt32) DEFAULT NULL, user String DEFAULT '', "
+                   "exe String DEFAULT '', in_if_name String DEFAULT '', out_if_name String"));
+    assert_non_null(
+        strstr(fk__ch_columns, ",pid,process,event,uid,user,exe,in_if_name,out_if_name"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ipfix_file_keeps_events_and_process),
         cmocka_unit_test(ipfix_long_strings_and_volume),
+        cmocka_unit_test(clickhouse_row_has_event_and_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
