@@ -78,6 +78,15 @@ expect 0 '^collector = tcp://\[::1\]:4739$' -- --config "$T/v6.conf" --check
 grep -q '^events = syn fin rst$' "$T/out" || bad "default events"
 grep -q '^flows = yes$' "$T/out" || bad "default flows"
 grep -q '^pen = 32473$' "$T/out" || bad "default pen"
+# A live capture runs at nice -10 with 1 ms kernel blocks unless told otherwise.
+grep -q '^nice = -10$' "$T/out" || bad "default nice: $(grep nice "$T/out")"
+grep -q '^buffer_timeout = 1$' "$T/out" || bad "default buffer_timeout: $(grep buffer "$T/out")"
+printf 'collector = udp://127.0.0.1:1\nnice = 3\nbuffer_timeout = 10\n' >"$T/nice.conf"
+expect 0 '^nice = 3$' -- --config "$T/nice.conf" --check
+grep -q '^buffer_timeout = 10$' "$T/out" || bad "buffer_timeout from the file: $(grep buffer "$T/out")"
+expect 0 '^nice = 0$' -- --config "$T/nice.conf" --nice 0 --check
+expect 2 'nice: "50" is not an integer in \[-20, 19\]' -- --stdout --nice 50
+expect 2 'nice: "x" is not' -- --stdout --nice x
 
 printf 'collector_port = 4739\n' >"$T/half.conf"
 expect 2 'go together' -- --config "$T/half.conf" --check

@@ -33,8 +33,12 @@ fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 PEN=12345 # not the default (32473): the configured one must be used
 SPORT=7100
-N=30
-MAXMISS=6 # unattributed records allowed of 2 * N
+N=100
+# Unattributed records allowed of the 2 * N: the bar is 99 % on the right
+# pid. Measured under 3 busy loops on 2 cores (the flowkit-export defaults:
+# nice -10, 1 ms kernel blocks): 1 miss in 1440 records; with nice 0 and
+# 10 ms blocks 12 in 480 (connections of ~10 ms gone before the lookup).
+MAXMISS=$((2 * N / 100))
 CUID=65534
 CUSER=$(getent passwd $CUID | cut -d: -f1)
 [ -n "$CUSER" ] || CUSER=$CUID # the attribution writes an unknown uid's number
@@ -102,6 +106,7 @@ for t in (1, 2, 4, 5, 10):
 if not re.search(r'Field \(\d+/\d+\): userName\n\s+0\.\.\. .* = Pen provided: No', text):
     print('no IANA userName field specifier in the templates'); bad += 1
 syn = flows = unattributed = 0
+missed = []
 for b in re.split(r'\n\s+Flow \d+\n', text)[1:]:
     ent = {int(t): bytes.fromhex(h.replace(' ', '')) for t, h in re.findall(
         r'Enterprise Private entry: \(.*?\) Type (\d+): Value \(hex bytes\): ([0-9a-f ]+)', b)}
@@ -119,6 +124,8 @@ for b in re.split(r'\n\s+Flow \d+\n', text)[1:]:
         # Attribution is the capture handle's job and may miss a socket;
         # such a record must then carry no process at all.
         unattributed += 1
+        missed.append('%s:%s' % ('syn' if 10 in ent else 'flow',
+                                 re.search(r'SrcPort: (\d+)', b).group(1)))
         if set(ent) - {10} or users:
             print('process fields without a pid:', ent, users); bad += 1
     elif (ent.get(2) != b'fkexpcli' or int.from_bytes(ent[1], 'big') != pid or
@@ -129,6 +136,8 @@ if syn != n or flows != n:
 if unattributed > MAXMISS:
     print('%d of %d records unattributed (at most %d allowed)' % (unattributed, 2 * n, MAXMISS))
     bad += 1
+if missed:
+    print('unattributed (kind:client port):', ' '.join(sorted(missed, key=lambda m: m[-5:])))
 print('tshark: %d SYN events and %d flows; %d carry pid %d, name fkexpcli, uid %d, user %s and '
       'exe %s under PEN %s; %d unattributed; %d problems' % (
           syn, flows, syn + flows - unattributed, pid, uid, user, exe.decode(), pen,
