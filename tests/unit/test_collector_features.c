@@ -689,6 +689,13 @@ static void send_process_flows(const char *uri, int64_t pen)
     assert_int_equal(fk_exporter_add_flow_process(e, &f, &p), 0);
     f.src_port = 40001;
     assert_int_equal(fk_exporter_add_flow(e, &f), 0); /* no process */
+    /* pid and name without a uid: userId goes out as (uid_t)-1, read as none. */
+    fk_flow nouid = f;
+    nouid.src_port = 40003;
+    nouid.present = FK_FLOW_HAS_PROCESS;
+    nouid.pid = 7;
+    strcpy(nouid.process, "sh");
+    assert_int_equal(fk_exporter_add_flow(e, &nouid), 0);
     fk_session_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = FK_SESSION_SYN;
@@ -732,17 +739,21 @@ static void process_fields_by_pen(void **state)
         char uri[64];
         assert_true(fk_collector_listener_uri(h, 0, uri, sizeof uri) > 0);
         send_process_flows(uri, cases[c].exp);
-        assert_int_equal(receive(h, g, 3), 3);
-        unsigned i = 9, j = 9, k = 9;
-        for (unsigned r = 0; r < 3; r++) {
+        assert_int_equal(receive(h, g, 4), 4);
+        unsigned i = 9, j = 9, k = 9, m = 9;
+        for (unsigned r = 0; r < 4; r++) {
             if (g->f[r].src_port == 40000)
                 i = r;
             else if (g->f[r].src_port == 40001)
                 j = r;
             else if (g->f[r].src_port == 40002)
                 k = r;
+            else if (g->f[r].src_port == 40003)
+                m = r;
         }
-        assert_true(i < 3 && j < 3 && k < 3);
+        assert_true(i < 4 && j < 4 && k < 4 && m < 4);
+        assert_false(g->f[m].present & FK_FLOW_HAS_UID);
+        assert_null(strstr(g->json[m], "\"uid\""));
         const fk_flow *f = &g->f[i];
         const fk_flow *plain = &g->f[j];
         /* The event is at its own time, never at 1970. */
@@ -768,6 +779,8 @@ static void process_fields_by_pen(void **state)
                                                "\"exporter\":\"127.0.0.1\""));
             assert_non_null(strstr(g->json[k], ",\"pid\":4242,\"process\":\"curl\""));
             assert_null(strstr(g->json[k], "\"bytes\""));
+            assert_true(g->f[m].present & FK_FLOW_HAS_PROCESS);
+            assert_int_equal(g->f[m].pid, 7);
         } else {
             assert_false(f->present & (FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_UID));
             assert_int_equal(f->pid, 0);
