@@ -252,11 +252,13 @@ static void process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk
     uint32_t pid;
     if (get_u32(rec, cx->pen, 1, &pid)) {
         const char *name = copy_str(cx->exe, FK_PROCESS_NAME_MAX - 1, rec, cx->pen, 2);
-        f->pid = pid;
-        memset(f->process, 0, sizeof f->process);
-        if (name)
-            memcpy(f->process, name, strlen(name));
-        f->present |= FK_FLOW_HAS_PROCESS;
+        if (pid || (name && name[0])) { /* pid 0 without a name: no process known */
+            f->pid = pid;
+            memset(f->process, 0, sizeof f->process);
+            if (name)
+                memcpy(f->process, name, strlen(name));
+            f->present |= FK_FLOW_HAS_PROCESS;
+        }
     }
     uint32_t uid;
     if (get_u32(rec, cx->pen, 5, &uid) && uid != UINT32_MAX) { /* (uid_t)-1: unknown */

@@ -554,6 +554,10 @@ int fk_collector_activate(fk_collector *h)
     for (size_t i = 0; rc == FK_OK && i < h->nsinks; i++) {
         h->sinks[i]->rotate_bytes = rotate_b;
         h->sinks[i]->rotate_ns = rotate_s * NS;
+        /* Process and event elements go into IPFIX files under the PEN they
+         * were read with (the default one when that is 0). */
+        uint32_t pen = (uint32_t)fk__params_int(&h->params, FK_COL_PEN);
+        h->sinks[i]->pen = pen ? pen : FK_EXPORTER_DEFAULT_PEN;
         rc = fk__sink_open(h->sinks[i], h->now_ns);
     }
     if (rc == FK_OK && workers > 0) {

@@ -187,6 +187,7 @@ struct fk__sink {
     int64_t rotate_ns;    /* 0 = never */
     void *priv;           /* format-specific state */
     fk__fastfmt fmt;      /* text formatting cache */
+    uint32_t pen;         /* PEN of process/event elements written (ipfix); set before open */
 };
 
 /* Parse "jsonl:-" etc.; FK_EINVAL / FK_EUNSUPPORTED with a message. */

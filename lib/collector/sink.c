@@ -1,6 +1,7 @@
 /* Output sinks behind one small interface: JSON lines and CSV, to stdout or
  * to a file that rotates by size and/or age and reopens on request (SIGHUP). */
 #include <errno.h>
+#include <flowkit/exporter.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,7 @@ int fk__sink_create(fk__sink **out, const char *uri)
     if (!k)
         return fk__error(FK_ENOMEM, "output: out of memory");
     k->ops = ops;
+    k->pen = FK_EXPORTER_DEFAULT_PEN;
     if (ops == &fk__sink_ipfix_ops && strcmp(path, "-") == 0) {
         fk__free(k);
         return fk__error(FK_EINVAL, "output \"%s\": IPFIX output needs a file path", uri);

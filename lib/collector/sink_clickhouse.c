@@ -48,7 +48,21 @@
 const char fk__ch_columns[] =
     "date,start_ms,end_ms,src_addr,dst_addr,src_port,dst_port,proto,tcp_flags,rev_tcp_flags,tos,"
     "vlan,bytes,packets,rev_bytes,rev_packets,exporter,odid,version,in_if,out_if,sampling,"
-    "end_reason,pid,process";
+    "end_reason,pid,process,event,uid,user,exe,in_if_name,out_if_name";
+
+/* Columns appended for issue #5, at the end with defaults so that older
+ * queries and rows keep working; ensure_created adds them to a table made
+ * by an older flowkit. Types that ClickHouse 18.16 knows (no
+ * LowCardinality, no ADD COLUMN IF NOT EXISTS there). */
+static const char *const added_columns[] = {
+    "event Enum8('flow' = 0, 'syn' = 1, 'fin' = 2, 'rst' = 3) DEFAULT 'flow'",
+    "uid Nullable(UInt32) DEFAULT NULL",
+    "user String DEFAULT ''",
+    "exe String DEFAULT ''",
+    "in_if_name String DEFAULT ''",
+    "out_if_name String DEFAULT ''",
+};
+#define NADDED (sizeof added_columns / sizeof added_columns[0])
 
 int fk__ch_create_sql(const char *db, const char *table, char *buf, size_t size)
 {
@@ -61,10 +75,11 @@ int fk__ch_create_sql(const char *db, const char *table, char *buf, size_t size)
                      "bytes UInt64, packets UInt64, rev_bytes UInt64, rev_packets UInt64, "
                      "exporter FixedString(16), odid UInt32, version UInt16, "
                      "in_if UInt32, out_if UInt32, sampling UInt32, end_reason UInt8, "
-                     "pid UInt32, process String"
+                     "pid UInt32, process String, %s, %s, %s, %s, %s, %s"
                      ") ENGINE = MergeTree() PARTITION BY date "
                      "ORDER BY (intDiv(start_ms, 3600000), src_addr, dst_addr, start_ms)",
-                     db, table);
+                     db, table, added_columns[0], added_columns[1], added_columns[2],
+                     added_columns[3], added_columns[4], added_columns[5]);
     if (n < 0 || (size_t)n >= size)
         return fk__error(FK_ENOSPACE, "clickhouse: CREATE statement too long");
     return n;
@@ -95,10 +110,31 @@ static uint64_t ns_to_ms(int64_t ns)
     return ns > 0 ? (uint64_t)(ns / MS) : 0;
 }
 
+/* A String in RowBinary: LEB128 length, then the bytes. */
+static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
+{
+    size_t v = n;
+    do {
+        *p++ = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
+static size_t cut(const char *s, size_t max)
+{
+    return s ? strnlen(s, max) : 0;
+}
+
 int fk__ch_encode_row(const fk_flow *f, uint8_t *buf, size_t cap)
 {
     size_t plen = (f->present & FK_FLOW_HAS_PROCESS) ? strnlen(f->process, FK_PROCESS_NAME_MAX) : 0;
-    if (cap < 150 + plen)
+    size_t ulen = cut(f->user, FK__CH_USER_MAX), elen = cut(f->exe, FK__CH_EXE_MAX);
+    size_t ilen = cut(f->in_if_name, FK__CH_IFNAME_MAX);
+    size_t olen = cut(f->out_if_name, FK__CH_IFNAME_MAX);
+    if (cap < 170 + plen + ulen + elen + ilen + olen)
         return fk__error(FK_ENOSPACE, "clickhouse: row buffer too small");
     uint8_t *p = buf;
     uint64_t start = ns_to_ms(f->start_ns);
@@ -133,6 +169,17 @@ int fk__ch_encode_row(const fk_flow *f, uint8_t *buf, size_t cap)
     *p++ = (uint8_t)plen; /* LEB128 length; FK_PROCESS_NAME_MAX < 128 */
     memcpy(p, f->process, plen);
     p += plen;
+    *p++ = f->event <= 3 ? f->event : 0; /* Enum8: 0 flow, 1 syn, 2 fin, 3 rst */
+    if (f->present & FK_FLOW_HAS_UID) {  /* Nullable(UInt32): null flag, value */
+        *p++ = 0;
+        p = put_le(p, f->uid, 4);
+    } else {
+        *p++ = 1;
+    }
+    p = put_str(p, f->user, ulen);
+    p = put_str(p, f->exe, elen);
+    p = put_str(p, f->in_if_name, ilen);
+    p = put_str(p, f->out_if_name, olen);
     return (int)(p - buf);
 }
 
@@ -451,6 +498,10 @@ static int http_post(ch_state *s, const char *path, const uint8_t *body, size_t 
             if (code != 200) {
                 const char *b = strstr(resp, "\r\n\r\n");
                 const char *src = b ? b + 4 : resp;
+                /* A chunked body starts with the chunk's hex length. */
+                size_t hex = strspn(src, "0123456789abcdefABCDEF");
+                if (hex && src[hex] == '\r' && src[hex + 1] == '\n')
+                    src += hex + 2;
                 size_t el = strnlen(src, errsize - 1);
                 memcpy(err, src, el);
                 err[el] = '\0';
@@ -468,7 +519,7 @@ static int ensure_created(ch_state *s, char *err, size_t errsize)
 {
     if (s->created || !s->cfg.create)
         return 200;
-    char sql[1200];
+    char sql[2048];
     snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", s->cfg.db);
     int st = http_post(s, "/", (const uint8_t *)sql, strlen(sql), err, errsize);
     if (st != 200)
@@ -476,6 +527,14 @@ static int ensure_created(ch_state *s, char *err, size_t errsize)
     if (fk__ch_create_sql(s->cfg.db, s->cfg.table, sql, sizeof sql) < 0)
         return 400;
     st = http_post(s, "/", (const uint8_t *)sql, strlen(sql), err, errsize);
+    /* A table made by an older flowkit lacks the appended columns. */
+    for (size_t i = 0; st == 200 && i < NADDED; i++) {
+        snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN %s", s->cfg.db, s->cfg.table,
+                 added_columns[i]);
+        st = http_post(s, "/", (const uint8_t *)sql, strlen(sql), err, errsize);
+        if (st != 200 && strstr(err, "already exists"))
+            st = 200; /* the usual case: the table has it */
+    }
     if (st == 200)
         s->created = 1;
     return st;

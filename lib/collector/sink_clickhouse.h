@@ -9,8 +9,14 @@
 
 #include "collector/internal.h"
 
-/* Largest RowBinary row: fixed part plus the process name. */
-#define FK__CH_ROW_MAX (160 + FK_PROCESS_NAME_MAX)
+/* Longest user, exe and interface name stored (longer ones are cut; the
+ * collector's own caps, FK_FLOW_*_MAX, are smaller). */
+#define FK__CH_USER_MAX 256
+#define FK__CH_EXE_MAX 4096
+#define FK__CH_IFNAME_MAX 256
+/* Largest RowBinary row: fixed part plus the strings. */
+#define FK__CH_ROW_MAX                                                                             \
+    (170 + FK_PROCESS_NAME_MAX + FK__CH_USER_MAX + FK__CH_EXE_MAX + 2 * FK__CH_IFNAME_MAX)
 
 /* Column list in RowBinary order (for INSERT ... (cols) FORMAT RowBinary). */
 extern const char fk__ch_columns[];

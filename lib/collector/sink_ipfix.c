@@ -5,8 +5,18 @@
  * Eight data templates cover the combinations of flow address family,
  * exporter address family and biflow (RFC 5103 reverse counters):
  * id = 256 + (flow is IPv6) + 2 * (exporter is IPv6) + 4 * (biflow).
+ * A flow that names its process (pid, uid, user or executable) uses
+ * id + 8, the same fields followed by flowkit-export's process elements
+ * (processId, userId, processName, userName, processExecutable; the
+ * enterprise ones under the sink's PEN, k->pen). TCP session events
+ * (fk_flow::event) use 272 + (IPv6) + 2 * (exporter IPv6) + 4 * (process):
+ * the tuple, tcpControlBits, observationTimeMilliseconds and
+ * sessionEventKind as flowkit-export sends them (docs/exporter-elements.md),
+ * then the observation domain and exporter, then the process elements.
+ * Not stored: tos, vlan, interface names, the source version
+ * (docs/collector-performance.md says so).
  *
- * The layouts are fixed, so records are written field by field straight
+ * Plain flows keep fixed layouts, so records are written field by field straight
  * into the output buffer (sink_out.c), one data set per run of records with
  * the same template, up to 64 KiB per message. The message header carries
  * the export time at which the message was started and, as sequence
@@ -22,7 +32,11 @@
 #include "core/error.h"
 
 #define MSG_MAX 65535
-#define NTEMPLATES 8
+#define NTEMPLATES 24
+#define T_PROC 8   /* flow template + 8: with process elements */
+#define T_EVENT 16 /* 256 + 16 + v: session event (v & 4: with process elements) */
+/* Longest string stored (the collector's own caps are below). */
+#define STR_MAX 1024
 /* Output buffers (sink_out.c); messages are written straight into them. */
 #define OUT_BUFFER (1 << 20)
 
@@ -45,15 +59,56 @@ typedef struct tfield {
     uint32_t pen;
 } tfield;
 
+static bool has_process(const fk_flow *f)
+{
+    return (f->present & (FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_UID)) || f->user || f->exe;
+}
+
 static uint16_t template_for(const fk_flow *f)
 {
-    return (uint16_t)(256 + (f->src.family == 6) + 2 * (f->exporter.family == 6) +
-                      4 * ((f->present & FK_FLOW_HAS_REVERSE) != 0));
+    int v = (f->src.family == 6) + 2 * (f->exporter.family == 6);
+    if (__builtin_expect(f->event != 0, 0))
+        return (uint16_t)(256 + T_EVENT + v + 4 * has_process(f));
+    return (uint16_t)(256 + v + 4 * ((f->present & FK_FLOW_HAS_REVERSE) != 0) +
+                      (__builtin_expect(has_process(f), 0) ? T_PROC : 0));
+}
+
+/* flowkit-export's process elements (docs/exporter-elements.md). */
+static int process_fields(tfield *f, int n, uint32_t pen)
+{
+    f[n++] = (tfield){1, 4, pen};     /* processId */
+    f[n++] = (tfield){5, 4, pen};     /* userId */
+    f[n++] = (tfield){2, 65535, pen}; /* processName */
+    f[n++] = (tfield){371, 65535, 0}; /* userName */
+    f[n++] = (tfield){4, 65535, pen}; /* processExecutable */
+    return n;
+}
+
+/* The fields of event template 256 + T_EVENT + v. */
+static int event_fields(int v, tfield *f, uint32_t pen)
+{
+    bool v6 = v & 1, exp6 = v & 2;
+    int n = 0;
+    f[n++] = (tfield){v6 ? 27 : 8, v6 ? 16 : 4, 0};        /* source address */
+    f[n++] = (tfield){v6 ? 28 : 12, v6 ? 16 : 4, 0};       /* destination address */
+    f[n++] = (tfield){7, 2, 0};                            /* sourceTransportPort */
+    f[n++] = (tfield){11, 2, 0};                           /* destinationTransportPort */
+    f[n++] = (tfield){4, 1, 0};                            /* protocolIdentifier */
+    f[n++] = (tfield){6, 2, 0};                            /* tcpControlBits */
+    f[n++] = (tfield){323, 8, 0};                          /* observationTimeMilliseconds */
+    f[n++] = (tfield){10, 1, pen};                         /* sessionEventKind */
+    f[n++] = (tfield){149, 4, 0};                          /* observationDomainId */
+    f[n++] = (tfield){exp6 ? 131 : 130, exp6 ? 16 : 4, 0}; /* exporter address */
+    if (v & 4)
+        n = process_fields(f, n, pen);
+    return n;
 }
 
 /* The fields of template 256 + v, in record order; returns how many. */
-static int template_fields(int v, tfield *f)
+static int template_fields(int v, tfield *f, uint32_t pen)
 {
+    if (v >= T_EVENT)
+        return event_fields(v - T_EVENT, f, pen);
     bool v6 = v & 1, exp6 = v & 2, rev = v & 4;
     int n = 0;
     f[n++] = (tfield){v6 ? 27 : 8, v6 ? 16 : 4, 0};  /* source address */
@@ -77,6 +132,8 @@ static int template_fields(int v, tfield *f)
         f[n++] = (tfield){2, 8, FK_PEN_REVERSE}; /* reversePacketDeltaCount */
         f[n++] = (tfield){6, 2, FK_PEN_REVERSE}; /* reverseTcpControlBits */
     }
+    if (v & T_PROC)
+        n = process_fields(f, n, pen);
     return n;
 }
 
@@ -122,10 +179,84 @@ static uint64_t msecs(int64_t ns)
     return ns > 0 ? (uint64_t)(ns / 1000000) : 0;
 }
 
-/* Record length of template 256 + v. */
+/* Record length of flow template 256 + v (v < 8). */
 static size_t record_len(int v)
 {
     return 68 + ((v & 1) ? 24 : 0) + ((v & 2) ? 12 : 0) + ((v & 4) ? 18 : 0);
+}
+
+static size_t cut(const char *s, size_t max)
+{
+    return s ? strnlen(s, max) : 0;
+}
+
+/* Bytes of one variable-length string field: length prefix + text. */
+static size_t str_len(size_t n)
+{
+    return (n < 255 ? 1 : 3) + n;
+}
+
+static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
+{
+    if (n < 255) {
+        *p++ = (uint8_t)n;
+    } else { /* RFC 7011 7: 255, then a two-octet length */
+        *p++ = 255;
+        p = put16(p, (unsigned)n);
+    }
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
+/* The process elements: processId, userId, processName, userName,
+ * processExecutable; unknown values as flowkit-export sends them (pid 0,
+ * uid 4294967295, empty strings). */
+static size_t process_len(const fk_flow *f)
+{
+    size_t name = (f->present & FK_FLOW_HAS_PROCESS) ? cut(f->process, sizeof f->process) : 0;
+    return 8 + str_len(name) + str_len(cut(f->user, STR_MAX)) + str_len(cut(f->exe, STR_MAX));
+}
+
+static uint8_t *put_process(uint8_t *p, const fk_flow *f)
+{
+    bool proc = f->present & FK_FLOW_HAS_PROCESS;
+    p = put32(p, proc ? f->pid : 0);
+    p = put32(p, (f->present & FK_FLOW_HAS_UID) ? f->uid : UINT32_MAX);
+    p = put_str(p, f->process, proc ? cut(f->process, sizeof f->process) : 0);
+    p = put_str(p, f->user, cut(f->user, STR_MAX));
+    return put_str(p, f->exe, cut(f->exe, STR_MAX));
+}
+
+/* Length of a record of template 256 + v with the strings of f. */
+static size_t any_record_len(int v, const fk_flow *f)
+{
+    if (v >= T_EVENT) {
+        int e = v - T_EVENT;
+        return 32 + ((e & 1) ? 24 : 0) + ((e & 2) ? 12 : 0) + ((e & 4) ? process_len(f) : 0);
+    }
+    return record_len(v & 7) + ((v & T_PROC) ? process_len(f) : 0);
+}
+
+/* The bit of tcpControlBits that made each event kind: SYN, FIN, RST. */
+static const uint8_t event_flag[4] = {0, 0x02, 0x01, 0x04};
+
+static uint8_t *put_event(uint8_t *p, const fk_flow *f, int e)
+{
+    bool v6 = e & 1, exp6 = e & 2;
+    p = put_addr(p, &f->src, v6);
+    p = put_addr(p, &f->dst, v6);
+    p = put16(p, f->src_port);
+    p = put16(p, f->dst_port);
+    p = put8(p, f->proto);
+    p = put16(p, f->tcp_flags ? f->tcp_flags : event_flag[f->event < 4 ? f->event : 0]);
+    p = put64(p, msecs(f->end_ns ? f->end_ns : f->start_ns));
+    p = put8(p, f->event);
+    p = put32(p, f->odid);
+    p = put_addr(p, &f->exporter, exp6);
+    if (e & 4)
+        p = put_process(p, f);
+    return p;
 }
 
 static uint8_t *put_record(uint8_t *p, const fk_flow *f, int v)
@@ -190,7 +321,7 @@ static int ipfix_open(fk__sink *k)
     return FK_OK;
 }
 
-static void begin_message(ipfix_priv *p)
+static void begin_message(fk__sink *k, ipfix_priv *p)
 {
     p->msg = (uint8_t *)fk__sink_out_room(p->out, MSG_MAX);
     p->begun_ns = fk__mono_ns();
@@ -200,8 +331,8 @@ static void begin_message(ipfix_priv *p)
     if (p->need_templates) {
         uint8_t *q = p->msg + 16 + 4;
         for (int v = 0; v < NTEMPLATES; v++) {
-            tfield f[24];
-            int n = template_fields(v, f);
+            tfield f[32];
+            int n = template_fields(v, f, k->pen);
             q = put16(q, 256u + (unsigned)v);
             q = put16(q, (unsigned)n);
             for (int i = 0; i < n; i++) {
@@ -252,14 +383,15 @@ static int ipfix_write(fk__sink *k, const fk_flow *f)
         return fk__error(FK_EINVAL, "ipfix:%s: flow without addresses", k->path);
     uint16_t tid = template_for(f);
     int v = tid - 256;
-    size_t need = record_len(v) + (p->msg && p->set && p->set_tid == tid ? 0 : 4);
+    size_t need = (v < 8 ? record_len(v) : any_record_len(v, f)) +
+                  (p->msg && p->set && p->set_tid == tid ? 0 : 4);
     if (p->msg && p->len + need > MSG_MAX) {
         int rc = end_message(k);
         if (rc)
             return rc;
     }
     if (!p->msg)
-        begin_message(p);
+        begin_message(k, p);
     if (!p->set || p->set_tid != tid) {
         close_set(p);
         p->set = p->len;
@@ -267,7 +399,14 @@ static int ipfix_write(fk__sink *k, const fk_flow *f)
         put16(p->msg + p->len, tid);
         p->len += 4;
     }
-    uint8_t *end = put_record(p->msg + p->len, f, v);
+    uint8_t *end;
+    if (__builtin_expect(v < 8, 1)) {
+        end = put_record(p->msg + p->len, f, v);
+    } else if (v < T_EVENT) {
+        end = put_process(put_record(p->msg + p->len, f, v & 7), f);
+    } else {
+        end = put_event(p->msg + p->len, f, v - T_EVENT);
+    }
     p->len = (size_t)(end - p->msg);
     p->records++;
     return FK_OK;
