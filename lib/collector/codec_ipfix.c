@@ -21,6 +21,7 @@
 #include "collector/codec_impl.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/bytes.h"
 
 typedef struct ipx_tmpl {
     uint16_t id;
@@ -91,31 +92,19 @@ void fk__col_ipfix_domain_free(fk__col_codec_ctx *cx, void *state)
     fk__free(s);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
 /* One-set message in the scratch buffer; returns its length. */
 static size_t wrap(fk__col_codec_ctx *cx, const fk__col_hdr *hdr, uint16_t set_id,
                    const uint8_t *body, size_t len)
 {
     uint8_t *p = cx->scratch;
     size_t total = len + 20;
-    put16(p, 10);
-    put16(p + 2, (uint16_t)total);
-    put32(p + 4, hdr->export_secs);
-    put32(p + 8, hdr->sequence);
-    put32(p + 12, hdr->odid);
-    put16(p + 16, set_id);
-    put16(p + 18, (uint16_t)(len + 4));
+    fk__put16(p, 10);
+    fk__put16(p + 2, (uint16_t)total);
+    fk__put32(p + 4, hdr->export_secs);
+    fk__put32(p + 8, hdr->sequence);
+    fk__put32(p + 12, hdr->odid);
+    fk__put16(p + 16, set_id);
+    fk__put16(p + 18, (uint16_t)(len + 4));
     memcpy(p + 20, body, len);
     return total;
 }

@@ -19,6 +19,7 @@
 #include "collector/codec_impl.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/bytes.h"
 
 typedef struct v9_tmpl {
     uint16_t id;
@@ -88,36 +89,19 @@ void fk__col_v9_domain_free(void *state)
     fk__free(s);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* One-flowset datagram in the context's scratch buffer. */
 static size_t wrap(fk__col_codec_ctx *cx, const fk__col_hdr *hdr, uint16_t set_id,
                    const uint8_t *body, size_t len)
 {
     uint8_t *p = cx->scratch;
-    put16(p, 9);
-    put16(p + 2, 0);
-    put32(p + 4, hdr->sys_uptime_ms);
-    put32(p + 8, hdr->export_secs);
-    put32(p + 12, hdr->sequence);
-    put32(p + 16, hdr->odid);
-    put16(p + 20, set_id);
-    put16(p + 22, (uint16_t)(len + 4));
+    fk__put16(p, 9);
+    fk__put16(p + 2, 0);
+    fk__put32(p + 4, hdr->sys_uptime_ms);
+    fk__put32(p + 8, hdr->export_secs);
+    fk__put32(p + 12, hdr->sequence);
+    fk__put32(p + 16, hdr->odid);
+    fk__put16(p + 20, set_id);
+    fk__put16(p + 22, (uint16_t)(len + 4));
     memcpy(p + 24, body, len);
     return len + 24;
 }
@@ -207,11 +191,11 @@ int fk__col_v9_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *
     size_t pos = 0;
     int rc = FK_OK;
     while (rc == FK_OK && len - pos >= (options ? 6u : 4u)) {
-        uint16_t id = rd16(body + pos);
+        uint16_t id = fk__get16(body + pos);
         if (id == 0)
             break; /* padding */
-        size_t need = options ? 6u + rd16(body + pos + 2) + rd16(body + pos + 4)
-                              : 4u + (size_t)rd16(body + pos + 2) * 4u;
+        size_t need = options ? 6u + fk__get16(body + pos + 2) + fk__get16(body + pos + 4)
+                              : 4u + (size_t)fk__get16(body + pos + 2) * 4u;
         if (need > len - pos) {
             rc = fk__error(FK_EMALFORMED, "netflow v9: template %u runs past its flowset", id);
             break;

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/bytes.h"
 
 #define MAX_DOMAINS 256
 #define MS 1000000LL
@@ -92,16 +93,6 @@ typedef struct msg_ctx {
     bool retry;           /* a template was added: retry the pending sets */
     bool from_pending;
 } msg_ctx;
-
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static size_t peer_hash(const fk__col_peer *p)
 {
@@ -511,8 +502,8 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
     bool complete = true;
     size_t off = 0;
     while (len - off >= 4) {
-        uint16_t sid = be16(p + off);
-        uint16_t slen = be16(p + off + 2);
+        uint16_t sid = fk__get16(p + off);
+        uint16_t slen = fk__get16(p + off + 2);
         if (slen < 4 || slen > len - off) {
             s->stats->malformed++;
             return false;
@@ -699,12 +690,12 @@ static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t no
         s->stats->malformed++;
         return;
     }
-    uint16_t mlen = be16(msg + 2);
+    uint16_t mlen = fk__get16(msg + 2);
     if (mlen < 16 || mlen > len) {
         s->stats->malformed++;
         return;
     }
-    fk__col_hdr hdr = {10, be32(msg + 12), be32(msg + 4), 0, be32(msg + 8)};
+    fk__col_hdr hdr = {10, fk__get32(msg + 12), fk__get32(msg + 4), 0, fk__get32(msg + 8)};
     c->d = domain_get(s, c->ss, 10, hdr.odid);
     if (!c->d)
         return;
@@ -728,7 +719,8 @@ static void v9_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_n
         s->stats->malformed++;
         return;
     }
-    fk__col_hdr hdr = {9, be32(msg + 16), be32(msg + 8), be32(msg + 4), be32(msg + 12)};
+    fk__col_hdr hdr = {9, fk__get32(msg + 16), fk__get32(msg + 8), fk__get32(msg + 4),
+                       fk__get32(msg + 12)};
     c->d = domain_get(s, c->ss, 9, hdr.odid);
     if (!c->d)
         return;
@@ -753,7 +745,7 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
         return;
     /* v1, v5 and v7 share the start of the header: sysUptime, unix_secs. */
     if (len >= 16) {
-        uint32_t uptime = be32(msg + 4), secs = be32(msg + 8);
+        uint32_t uptime = fk__get32(msg + 4), secs = fk__get32(msg + 8);
         check_export_time(c, secs, now_ns);
         if (uptime_restart(c->d, secs, uptime))
             domain_restart(c);
@@ -766,7 +758,7 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
     s->stats->messages++;
     c->d->messages++;
     if ((version == 5 || version == 7) && len >= 20)
-        sequence_check(s, c->d, be32(msg + 16), (uint32_t)n, true);
+        sequence_check(s, c->d, fk__get32(msg + 16), (uint32_t)n, true);
 }
 
 int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, const uint8_t *msg,
@@ -776,7 +768,7 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
         s->stats->malformed++;
         return 0;
     }
-    uint16_t version = be16(msg);
+    uint16_t version = fk__get16(msg);
     if (version != 1 && version != 5 && version != 7 && version != 9 && version != 10) {
         s->stats->unsupported++;
         return 0;

@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "ipfix/plan.h"
+#include "core/bytes.h"
 
 enum set_kind { SET_NONE, SET_TEMPLATE, SET_OPTIONS, SET_DATA };
 
@@ -41,16 +42,6 @@ struct fk_ipfix_decoder {
     sys_init_entry *inits;
     size_t ninits;
 };
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int fk_ipfix_decoder_create(fk_ipfix_decoder **out, fk_template_cache *cache)
 {
@@ -120,11 +111,11 @@ int fk_ipfix_parse_header(fk_ipfix_header *out, const uint8_t *msg, size_t len)
         return fk__error(FK_EINVAL, "ipfix: NULL argument");
     if (len < FK_IPFIX_HEADER_LEN)
         return fk__error(FK_ETRUNCATED, "ipfix: %zu octets cannot hold a message header", len);
-    out->version = rd16(msg);
-    out->length = rd16(msg + 2);
-    out->export_time = rd32(msg + 4);
-    out->sequence = rd32(msg + 8);
-    out->domain = rd32(msg + 12);
+    out->version = fk__get16(msg);
+    out->length = fk__get16(msg + 2);
+    out->export_time = fk__get32(msg + 4);
+    out->sequence = fk__get32(msg + 8);
+    out->domain = fk__get32(msg + 12);
     if (out->version != FK_IPFIX_VERSION)
         return fk__error(FK_EMALFORMED, "ipfix: version %u is not 10", (unsigned)out->version);
     if (out->length < FK_IPFIX_HEADER_LEN)
@@ -194,8 +185,8 @@ static int next_template(fk_ipfix_decoder *d, fk_ipfix_item *item)
     const uint8_t *m = d->msg;
     size_t avail = d->set_end - d->cur;
     int options = d->kind == SET_OPTIONS;
-    uint16_t tid = rd16(m + d->cur);
-    uint16_t count = rd16(m + d->cur + 2);
+    uint16_t tid = fk__get16(m + d->cur);
+    uint16_t count = fk__get16(m + d->cur + 2);
     size_t p = d->cur + 4;
     memset(item, 0, sizeof *item);
     item->set_id = d->set_id;
@@ -220,7 +211,7 @@ static int next_template(fk_ipfix_decoder *d, fk_ipfix_item *item)
             return FAIL(d, FK_EMALFORMED,
                         "ipfix: options template %u at offset %zu: no scope field count",
                         (unsigned)tid, d->cur);
-        scope = rd16(m + p);
+        scope = fk__get16(m + p);
         p += 2;
         if (scope == 0 || scope > count)
             return FAIL(d, FK_EMALFORMED,
@@ -240,9 +231,9 @@ static int next_template(fk_ipfix_decoder *d, fk_ipfix_item *item)
         if (d->set_end - p < 4)
             return FAIL(d, FK_EMALFORMED, "ipfix: template %u: field %u runs past the set end",
                         (unsigned)tid, (unsigned)i);
-        uint16_t id = rd16(m + p);
+        uint16_t id = fk__get16(m + p);
         fk_field_spec *s = &d->specs[i];
-        s->length = rd16(m + p + 2);
+        s->length = fk__get16(m + p + 2);
         s->id = id & 0x7fffu;
         s->flags = 0;
         s->pen = 0;
@@ -253,7 +244,7 @@ static int next_template(fk_ipfix_decoder *d, fk_ipfix_item *item)
                             "ipfix: template %u: enterprise number of field %u runs past the set "
                             "end",
                             (unsigned)tid, (unsigned)i);
-            s->pen = rd32(m + p);
+            s->pen = fk__get32(m + p);
             p += 4;
         }
     }
@@ -334,7 +325,8 @@ int fk_ipfix_decoder_next(fk_ipfix_decoder *d, fk_ipfix_item *item)
             size_t min = d->kind == SET_OPTIONS ? 6 : 4;
             if (d->set_end - d->cur < min) {
                 /* a lone withdrawal in an options set is 4 octets */
-                if (d->kind == SET_OPTIONS && d->set_end - d->cur >= 4 && rd16(m + d->cur + 2) == 0)
+                if (d->kind == SET_OPTIONS && d->set_end - d->cur >= 4 &&
+                    fk__get16(m + d->cur + 2) == 0)
                     return next_template(d, item);
                 int rc = check_padding(d);
                 if (rc < 0)
@@ -352,8 +344,8 @@ int fk_ipfix_decoder_next(fk_ipfix_decoder *d, fk_ipfix_item *item)
             return FAIL(d, FK_EMALFORMED,
                         "ipfix: %zu stray octets after the last set at offset %zu",
                         d->msg_len - d->pos, d->pos);
-        uint16_t sid = rd16(m + d->pos);
-        uint16_t slen = rd16(m + d->pos + 2);
+        uint16_t sid = fk__get16(m + d->pos);
+        uint16_t slen = fk__get16(m + d->pos + 2);
         if (slen < FK_IPFIX_SET_HEADER_LEN)
             return FAIL(d, FK_EMALFORMED, "ipfix: set %u at offset %zu has length %u (< 4)",
                         (unsigned)sid, d->pos, (unsigned)slen);

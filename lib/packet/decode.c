@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "packet/packet.h"
+#include "core/bytes.h"
 
 #define ETH_IPV4 0x0800u
 #define ETH_IPV6 0x86ddu
@@ -15,16 +16,6 @@
 #define MAX_IP6_EXT 16
 #define VXLAN_PORT 4789u
 #define GENEVE_PORT 6081u
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static inline uint32_t clamp32(uint64_t v)
 {
@@ -120,17 +111,17 @@ static void decode_tunnel(const dec *d, fk__packet *p, uint32_t udp_off, uint32_
         uint32_t eth = h + 8;
         if ((uint64_t)eth + 14 > lim)
             return;
-        rc = decode_ether_payload(&sub, &inner, eth + 14, rd16(d->f + eth + 12));
+        rc = decode_ether_payload(&sub, &inner, eth + 14, fk__get16(d->f + eth + 12));
     } else {
         if ((t[0] >> 6) != 0) /* version 0 only */
             return;
         uint32_t opt_len = (uint32_t)(t[0] & 0x3f) * 4;
-        uint16_t ptype = rd16(t + 2);
+        uint16_t ptype = fk__get16(t + 2);
         uint32_t in = h + 8 + opt_len;
         if (ptype == ETH_TEB) {
             if ((uint64_t)in + 14 > lim)
                 return;
-            rc = decode_ether_payload(&sub, &inner, in + 14, rd16(d->f + in + 12));
+            rc = decode_ether_payload(&sub, &inner, in + 14, fk__get16(d->f + in + 12));
         } else if (ptype == ETH_IPV4 || ptype == ETH_IPV6) {
             if (in >= lim)
                 return;
@@ -160,10 +151,10 @@ static int decode_l4(const dec *d, fk__packet *p, uint32_t off, uint32_t lim, ui
         uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
         if (doff < 20)
             return FK__PKT_MALFORMED;
-        p->src_port = rd16(l4);
-        p->dst_port = rd16(l4 + 2);
-        p->tcp_seq = rd32(l4 + 4);
-        p->tcp_ack = rd32(l4 + 8);
+        p->src_port = fk__get16(l4);
+        p->dst_port = fk__get16(l4 + 2);
+        p->tcp_seq = fk__get32(l4 + 4);
+        p->tcp_ack = fk__get32(l4 + 8);
         p->tcp_flags = l4[13];
         p->payload_off = (uint16_t)((uint64_t)off + doff < lim ? off + doff : lim);
         break;
@@ -172,8 +163,8 @@ static int decode_l4(const dec *d, fk__packet *p, uint32_t off, uint32_t lim, ui
     case 136: { /* UDP-Lite */
         if ((uint64_t)off + 8 > lim)
             return short_status(d, off, 8, ip_end);
-        p->src_port = rd16(l4);
-        p->dst_port = rd16(l4 + 2);
+        p->src_port = fk__get16(l4);
+        p->dst_port = fk__get16(l4 + 2);
         p->payload_off = (uint16_t)(off + 8);
         p->flags |= FK__PKT_F_L4;
         if ((d->flags & FK__DECODE_TUNNELS) && p->proto == 17 &&
@@ -184,8 +175,8 @@ static int decode_l4(const dec *d, fk__packet *p, uint32_t off, uint32_t lim, ui
     case 132: /* SCTP common header */
         if ((uint64_t)off + 12 > lim)
             return short_status(d, off, 12, ip_end);
-        p->src_port = rd16(l4);
-        p->dst_port = rd16(l4 + 2);
+        p->src_port = fk__get16(l4);
+        p->dst_port = fk__get16(l4 + 2);
         p->payload_off = (uint16_t)(off + 12);
         break;
     case 1:  /* ICMP */
@@ -216,7 +207,7 @@ static int decode_ipv4(const dec *d, fk__packet *p, uint32_t off)
         return FK__PKT_MALFORMED;
     if ((uint64_t)off + ihl > d->caplen)
         return FK__PKT_TRUNCATED;
-    uint32_t tot = rd16(ip + 2);
+    uint32_t tot = fk__get16(ip + 2);
     if (tot == 0 && d->wirelen > off) /* TSO/GSO: length left to the NIC */
         tot = d->wirelen - off;
     if (tot < ihl)
@@ -231,11 +222,11 @@ static int decode_ipv4(const dec *d, fk__packet *p, uint32_t off)
     memcpy(p->dst, ip + 16, 4);
     if (ihl > 20)
         p->flags |= FK__PKT_F_IPOPTS;
-    uint16_t frag = rd16(ip + 6);
+    uint16_t frag = fk__get16(ip + 6);
     uint32_t frag_off = (uint32_t)(frag & 0x1fff) * 8;
     if ((frag & 0x2000) || frag_off) {
         p->flags |= FK__PKT_F_FRAG;
-        p->frag_id = rd16(ip + 4);
+        p->frag_id = fk__get16(ip + 4);
         p->frag_off = (uint16_t)frag_off;
         if (frag_off) {
             p->l4_off = (uint16_t)(off + ihl);
@@ -263,7 +254,7 @@ static uint32_t find_jumbo(const uint8_t *opt, uint32_t len)
             break;
         uint8_t olen = opt[i + 1];
         if (type == 0xc2 && olen == 4 && i + 6 <= len)
-            return rd32(opt + i + 2);
+            return fk__get32(opt + i + 2);
         i += 2u + olen;
     }
     return 0;
@@ -282,7 +273,7 @@ static int decode_ipv6(const dec *d, fk__packet *p, uint32_t off)
     p->ttl = ip[7];
     memcpy(p->src, ip + 8, 16);
     memcpy(p->dst, ip + 24, 16);
-    uint32_t plen = rd16(ip + 4);
+    uint32_t plen = fk__get16(ip + 4);
     uint8_t nh = ip[6];
     int jumbo_possible = plen == 0 && nh == 0;
     if (plen == 0 && !jumbo_possible && d->wirelen > off + 40)
@@ -335,8 +326,8 @@ static int decode_ipv6(const dec *d, fk__packet *p, uint32_t off)
                 return short_status(d, cur, 8, clamp32(ip_end));
             const uint8_t *fh = d->f + cur;
             p->flags |= FK__PKT_F_IP6EXT | FK__PKT_F_FRAG;
-            p->frag_off = (uint16_t)(rd16(fh + 2) & 0xfff8);
-            p->frag_id = rd32(fh + 4);
+            p->frag_off = (uint16_t)(fk__get16(fh + 2) & 0xfff8);
+            p->frag_id = fk__get32(fh + 4);
             nh = fh[0];
             cur += 8;
             if (p->frag_off) {
@@ -394,12 +385,12 @@ static int decode_ether_payload(const dec *d, fk__packet *p, uint32_t off, uint1
             return FK__PKT_MALFORMED;
         if ((uint64_t)off + 4 > d->caplen)
             return FK__PKT_TRUNCATED;
-        uint16_t vid = rd16(d->f + off) & 0x0fff;
+        uint16_t vid = fk__get16(d->f + off) & 0x0fff;
         if (tags == 1)
             p->vlan = vid;
         else if (tags == 2)
             p->inner_vlan = vid;
-        ethertype = rd16(d->f + off + 2);
+        ethertype = fk__get16(d->f + off + 2);
         off += 4;
     }
     p->ethertype = ethertype;
@@ -417,7 +408,7 @@ static int decode_loop(const dec *d, fk__packet *p, int host_order)
     if (d->caplen < 4)
         return FK__PKT_TRUNCATED;
     const uint8_t *f = d->f;
-    uint32_t be = rd32(f);
+    uint32_t be = fk__get32(f);
     uint32_t le = (uint32_t)f[3] << 24 | (uint32_t)f[2] << 16 | (uint32_t)f[1] << 8 | f[0];
     /* DLT_NULL is in the capturing host's order, which may not be ours:
      * accept whichever reading is a small number. */
@@ -452,20 +443,20 @@ int fk__packet_decode(fk__packet *out, const uint8_t *frame, uint32_t caplen, ui
     case FK__LINK_EN10MB:
         if (caplen < 14)
             return FK__PKT_TRUNCATED;
-        rc = decode_ether_payload(&d, out, 14, rd16(frame + 12));
+        rc = decode_ether_payload(&d, out, 14, fk__get16(frame + 12));
         break;
     case FK__LINK_LINUX_SLL:
         if (caplen < 16)
             return FK__PKT_TRUNCATED;
-        out->sll_pkttype = rd16(frame);
-        rc = decode_ether_payload(&d, out, 16, rd16(frame + 14));
+        out->sll_pkttype = fk__get16(frame);
+        rc = decode_ether_payload(&d, out, 16, fk__get16(frame + 14));
         break;
     case FK__LINK_LINUX_SLL2:
         if (caplen < 20)
             return FK__PKT_TRUNCATED;
-        out->if_index = rd32(frame + 4);
+        out->if_index = fk__get32(frame + 4);
         out->sll_pkttype = frame[10];
-        rc = decode_ether_payload(&d, out, 20, rd16(frame));
+        rc = decode_ether_payload(&d, out, 20, fk__get16(frame));
         break;
     case FK__LINK_NULL:
         rc = decode_loop(&d, out, 1);

@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "capture/store.h"
 #include "fk_test.h"
+#include "core/bytes.h"
 
 /* ---- crafting a pcap with known content ------------------------------- */
 
@@ -61,18 +62,6 @@ static void pw_close(pcap_w *w)
     fclose(w->f);
 }
 
-static void put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v & 0xffff);
-}
-
 static const uint8_t A4[4] = {10, 213, 0, 1}, B4[4] = {10, 213, 0, 2};
 static const uint8_t A6[16] = {0xfd, 0, 0x02, 0x13, [15] = 1};
 static const uint8_t B6[16] = {0xfd, 0, 0x02, 0x13, [15] = 2};
@@ -81,7 +70,7 @@ static size_t eth(uint8_t *f, unsigned type)
 {
     static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
     memcpy(f, macs, 12);
-    put16(f + 12, type);
+    fk__put16(f + 12, type);
     return 14;
 }
 
@@ -93,9 +82,9 @@ static size_t ip4(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t pr
     uint8_t *ip = f + o;
     memset(ip, 0, 20);
     ip[0] = 0x45;
-    put16(ip + 2, (unsigned)(20 + l4len));
-    put16(ip + 4, 1);
-    put16(ip + 6, 0x4000);
+    fk__put16(ip + 2, (unsigned)(20 + l4len));
+    fk__put16(ip + 4, 1);
+    fk__put16(ip + 6, 0x4000);
     ip[8] = 64;
     ip[9] = proto;
     memcpy(ip + 12, src, 4);
@@ -111,7 +100,7 @@ static size_t ip6(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t pr
     uint8_t *ip = f + o;
     memset(ip, 0, 40);
     ip[0] = 0x60;
-    put16(ip + 4, (unsigned)l4len);
+    fk__put16(ip + 4, (unsigned)l4len);
     ip[6] = proto;
     ip[7] = 64;
     memcpy(ip + 8, src, 16);
@@ -123,13 +112,13 @@ static size_t ip6(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t pr
 static size_t tcp(uint8_t *t, unsigned sport, unsigned dport, uint8_t flags, size_t payload)
 {
     memset(t, 0, 20 + payload);
-    put16(t, sport);
-    put16(t + 2, dport);
-    put32(t + 4, 1000);
-    put32(t + 8, 2000);
+    fk__put16(t, sport);
+    fk__put16(t + 2, dport);
+    fk__put32(t + 4, 1000);
+    fk__put32(t + 8, 2000);
     t[12] = 5 << 4;
     t[13] = flags;
-    put16(t + 14, 65535);
+    fk__put16(t + 14, 65535);
     memset(t + 20, 'x', payload);
     return 20 + payload;
 }
@@ -137,9 +126,9 @@ static size_t tcp(uint8_t *t, unsigned sport, unsigned dport, uint8_t flags, siz
 static size_t udp(uint8_t *u, unsigned sport, unsigned dport, size_t payload)
 {
     memset(u, 0, 8 + payload);
-    put16(u, sport);
-    put16(u + 2, dport);
-    put16(u + 4, (unsigned)(8 + payload));
+    fk__put16(u, sport);
+    fk__put16(u + 2, dport);
+    fk__put16(u + 4, (unsigned)(8 + payload));
     memset(u + 8, 'u', payload);
     return 8 + payload;
 }
@@ -148,8 +137,8 @@ static size_t icmp_echo(uint8_t *c, uint8_t type, size_t payload)
 {
     memset(c, 0, 8 + payload);
     c[0] = type;
-    put16(c + 4, 77);
-    put16(c + 6, 1);
+    fk__put16(c + 4, 77);
+    fk__put16(c + 6, 1);
     return 8 + payload;
 }
 
@@ -788,13 +777,13 @@ static void fragments_follow_first_fragment(void **state)
         /* First fragment: UDP header + 32 bytes, MF set, offset 0. */
         size_t n = udp(l4, 20000 + i, 9000, 32 + 40);
         size_t len = ip4(f, A4, B4, 17, l4, 8 + 32);
-        put16(f + 14 + 4, 100 + i); /* identification */
-        put16(f + 14 + 6, 0x2000);  /* MF */
+        fk__put16(f + 14 + 4, 100 + i); /* identification */
+        fk__put16(f + 14 + 6, 0x2000);  /* MF */
         pw_add(&w, i * 10, f, len, len);
         /* Second fragment: the remaining 40 bytes at offset 40 (5 units). */
         len = ip4(f, A4, B4, 17, l4 + 40, n - 40);
-        put16(f + 14 + 4, 100 + i);
-        put16(f + 14 + 6, 5);
+        fk__put16(f + 14 + 4, 100 + i);
+        fk__put16(f + 14 + 6, 5);
         pw_add(&w, i * 10, f, len, len);
     }
     pw_close(&w);

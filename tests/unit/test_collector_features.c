@@ -18,6 +18,7 @@
 
 #include "collector/internal.h"
 #include "fk_test.h"
+#include "core/bytes.h"
 
 #define MAXREC 64
 
@@ -322,18 +323,6 @@ static void interface_names_are_capped(void **state)
 
 /* ---- NetFlow v9 ----------------------------------------------------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
 typedef struct v9 {
     uint8_t p[1500];
     size_t n;
@@ -343,18 +332,18 @@ typedef struct v9 {
 static void v9_begin(v9 *m, uint32_t uptime_ms, uint32_t secs, uint32_t seq, uint32_t source)
 {
     memset(m, 0, sizeof *m);
-    put16(m->p, 9);
-    put32(m->p + 4, uptime_ms);
-    put32(m->p + 8, secs);
-    put32(m->p + 12, seq);
-    put32(m->p + 16, source);
+    fk__put16(m->p, 9);
+    fk__put32(m->p + 4, uptime_ms);
+    fk__put32(m->p + 8, secs);
+    fk__put32(m->p + 12, seq);
+    fk__put32(m->p + 16, source);
     m->n = 20;
 }
 
 static void v9_set_begin(v9 *m, uint16_t id)
 {
     m->set = m->n;
-    put16(m->p + m->n, id);
+    fk__put16(m->p + m->n, id);
     m->n += 4;
 }
 
@@ -362,19 +351,19 @@ static void v9_set_end(v9 *m)
 {
     while ((m->n - m->set) % 4)
         m->p[m->n++] = 0;
-    put16(m->p + m->set + 2, (uint16_t)(m->n - m->set));
-    put16(m->p + 2, (uint16_t)(m->p[2] << 8 | m->p[3]) + 1); /* flowset count */
+    fk__put16(m->p + m->set + 2, (uint16_t)(m->n - m->set));
+    fk__put16(m->p + 2, (uint16_t)(m->p[2] << 8 | m->p[3]) + 1); /* flowset count */
 }
 
 static void v9_u16(v9 *m, uint16_t v)
 {
-    put16(m->p + m->n, v);
+    fk__put16(m->p + m->n, v);
     m->n += 2;
 }
 
 static void v9_u32(v9 *m, uint32_t v)
 {
-    put32(m->p + m->n, v);
+    fk__put32(m->p + m->n, v);
     m->n += 4;
 }
 

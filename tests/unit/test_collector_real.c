@@ -12,6 +12,7 @@
 
 #include "collector/internal.h"
 #include "fk_test.h"
+#include "core/bytes.h"
 
 typedef struct got {
     unsigned n;
@@ -243,59 +244,47 @@ static void options_sampling_applied_and_scaled(void **state)
     }
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
 /* v9 datagram: header + template flowset (ids 8,12,7,11,4,1,2,22,21) and/or data. */
 static size_t v9_packet(uint8_t *p, uint32_t seq, int with_template, int with_data)
 {
     size_t n = 20;
-    put16(p, 9);
-    put16(p + 2, 0);
-    put32(p + 4, 100000);     /* sysUptime ms */
-    put32(p + 8, 1795435200); /* unix secs */
-    put32(p + 12, seq);
-    put32(p + 16, 77); /* source id */
+    fk__put16(p, 9);
+    fk__put16(p + 2, 0);
+    fk__put32(p + 4, 100000);     /* sysUptime ms */
+    fk__put32(p + 8, 1795435200); /* unix secs */
+    fk__put32(p + 12, seq);
+    fk__put32(p + 16, 77); /* source id */
     static const uint16_t types[][2] = {{8, 4}, {12, 4}, {7, 2},  {11, 2}, {4, 1},
                                         {1, 4}, {2, 4},  {22, 4}, {21, 4}};
     if (with_template) {
-        put16(p + n, 0);
-        put16(p + n + 2, 4 + 4 + 9 * 4);
-        put16(p + n + 4, 260);
-        put16(p + n + 6, 9);
+        fk__put16(p + n, 0);
+        fk__put16(p + n + 2, 4 + 4 + 9 * 4);
+        fk__put16(p + n + 4, 260);
+        fk__put16(p + n + 6, 9);
         for (int i = 0; i < 9; i++) {
-            put16(p + n + 8 + i * 4, types[i][0]);
-            put16(p + n + 10 + i * 4, types[i][1]);
+            fk__put16(p + n + 8 + i * 4, types[i][0]);
+            fk__put16(p + n + 10 + i * 4, types[i][1]);
         }
         n += 4 + 4 + 9 * 4;
     }
     if (with_data) {
         size_t start = n;
-        put16(p + n, 260);
+        fk__put16(p + n, 260);
         n += 4;
         uint8_t src[4] = {192, 0, 2, 10}, dst[4] = {192, 0, 2, 20};
         memcpy(p + n, src, 4);
         memcpy(p + n + 4, dst, 4);
-        put16(p + n + 8, 1111);
-        put16(p + n + 10, 80);
+        fk__put16(p + n + 8, 1111);
+        fk__put16(p + n + 10, 80);
         p[n + 12] = 6;
-        put32(p + n + 13, 4096);
-        put32(p + n + 17, 8);
-        put32(p + n + 21, 90000); /* first: 10 s before export */
-        put32(p + n + 25, 99000);
+        fk__put32(p + n + 13, 4096);
+        fk__put32(p + n + 17, 8);
+        fk__put32(p + n + 21, 90000); /* first: 10 s before export */
+        fk__put32(p + n + 25, 99000);
         n += 29;
         while ((n - start) % 4)
             p[n++] = 0;
-        put16(p + start + 2, (uint16_t)(n - start));
+        fk__put16(p + start + 2, (uint16_t)(n - start));
     }
     return n;
 }
@@ -333,11 +322,11 @@ static void v9_data_before_template_and_v5(void **state)
     /* v5: 24-byte header + 48-byte records. */
     uint8_t v5[24 + 2 * 48];
     memset(v5, 0, sizeof v5);
-    put16(v5, 5);
-    put16(v5 + 2, 2);
-    put32(v5 + 4, 100000);
-    put32(v5 + 8, 1795435200);
-    put32(v5 + 16, 500);
+    fk__put16(v5, 5);
+    fk__put16(v5 + 2, 2);
+    fk__put32(v5 + 4, 100000);
+    fk__put32(v5 + 8, 1795435200);
+    fk__put32(v5 + 16, 500);
     v5[21] = 3; /* engine id */
     for (int i = 0; i < 2; i++) {
         uint8_t *r = v5 + 24 + i * 48;
@@ -345,13 +334,13 @@ static void v9_data_before_template_and_v5(void **state)
         r[3] = (uint8_t)(1 + i);
         r[4] = 10;
         r[7] = 99;
-        put32(r + 16, 10);    /* dPkts */
-        put32(r + 20, 1000);  /* dOctets */
-        put32(r + 24, 95000); /* first */
-        put32(r + 28, 99500); /* last */
-        put16(r + 32, 4000);  /* src port */
-        put16(r + 34, 443);   /* dst port */
-        r[38] = 6;            /* proto */
+        fk__put32(r + 16, 10);    /* dPkts */
+        fk__put32(r + 20, 1000);  /* dOctets */
+        fk__put32(r + 24, 95000); /* first */
+        fk__put32(r + 28, 99500); /* last */
+        fk__put16(r + 32, 4000);  /* src port */
+        fk__put16(r + 34, 443);   /* dst port */
+        r[38] = 6;                /* proto */
     }
     feed(h, "10.0.0.9", 2056, v5, sizeof v5);
     assert_int_equal(g.n, 4);

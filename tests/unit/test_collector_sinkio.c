@@ -14,6 +14,7 @@
 
 #include "collector/internal.h"
 #include "fk_test.h"
+#include "core/bytes.h"
 
 /* A flow that exercises the fields the sinks write; variant v selects the
  * flow family (bit 0), exporter family (bit 1) and biflow (bit 2). */
@@ -261,11 +262,6 @@ static void buffered_records_reach_the_file(void **state)
     rmdir_r(dir);
 }
 
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Walk an IPFIX file: every message decodes, sequence numbers count the
  * records before each message, and each record matches make_flow. Returns
  * the number of template sets met; *records the data records. */
@@ -289,10 +285,10 @@ static int check_ipfix_file(const char *path, unsigned *records, unsigned first)
             assert_int_equal(hdr.sequence, seq);
         seq = hdr.sequence;
         have_seq = true;
-        if (be16(file + off + 16) == 2)
+        if (fk__get16(file + off + 16) == 2)
             template_sets++;
         if (off == 0) /* a file starts with the templates */
-            assert_int_equal(be16(file + 16), 2);
+            assert_int_equal(fk__get16(file + 16), 2);
         assert_int_equal(fk_ipfix_decoder_begin(d, 1, file + off, hdr.length, NULL), 0);
         fk_ipfix_item it;
         int rc;

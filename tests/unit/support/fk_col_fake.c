@@ -1,5 +1,6 @@
 /* Fake codec and message builders: see fk_col_fake.h. */
 #include "fk_col_fake.h"
+#include "core/bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +25,6 @@ static long live_domains;
 long fk_col_fake_live_domains(void)
 {
     return live_domains;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static int ctx_new(void **ctx, const fk__col_codec_cfg *cfg)
@@ -89,7 +80,7 @@ static int templates(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t se
     if (len % 4)
         return FK_EMALFORMED;
     for (size_t off = 0; off < len; off += 4) {
-        uint16_t id = rd16(body + off), reclen = rd16(body + off + 2);
+        uint16_t id = fk__get16(body + off), reclen = fk__get16(body + off + 2);
         if (id < 256)
             return FK_EMALFORMED;
         fake_tmpl *t = find(d, id);
@@ -135,11 +126,11 @@ static int data(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
     for (size_t off = 0; off + t->reclen <= len; off += t->reclen) {
         fk_flow f;
         memset(&f, 0, sizeof f);
-        f.bytes = rd32(body + off);
+        f.bytes = fk__get32(body + off);
         f.packets = 1;
         f.proto = 17;
-        if (t->reclen >= 8 && rd32(body + off + 4)) {
-            f.sampling = rd32(body + off + 4);
+        if (t->reclen >= 8 && fk__get32(body + off + 4)) {
+            f.sampling = fk__get32(body + off + 4);
             f.present |= FK_FLOW_HAS_SAMPLING;
         }
         emit(user, &f);
@@ -168,7 +159,7 @@ static int fixed(void *ctx, const uint8_t *msg, size_t len, fk__col_emit_fn emit
     (void)ctx;
     if (len < 24)
         return FK_ETRUNCATED;
-    uint16_t count = rd16(msg + 2);
+    uint16_t count = fk__get16(msg + 2);
     if (len < 24 + (size_t)count * 48)
         return FK_ETRUNCATED;
     for (uint16_t i = 0; i < count; i++) {
