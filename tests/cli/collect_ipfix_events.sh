@@ -77,4 +77,17 @@ for p in sys.argv[2:]:
 EOF
 "$IPX" --pen 0 "$W/ev.ipfix" 2>/dev/null | grep -q '"type":"event"\|"pid"' \
     && fail "--pen 0 still reads enterprise elements"
+# A third-party reader (libfixbuf 2.4) walks the whole file, templates with
+# varlen strings and enterprise elements included; its test reader maps only
+# flow elements, so it sees the three records with their tuples (the events
+# without their kind and time: it does not ask for those elements).
+if pkg-config --exists libfixbuf 2>/dev/null && command -v cc >/dev/null; then
+    cc -O2 -o "$W/fbr" "$S/tests/integration/collect_fixbuf_reader.c" \
+        $(pkg-config --cflags --libs libfixbuf) || fail "building the libfixbuf reader"
+    "$W/fbr" "$W/ev.ipfix" >"$W/fixbuf.jsonl" 2>"$W/fixbuf.err" || fail "libfixbuf: $(cat "$W/fixbuf.err")"
+    [ "$(grep -o '"src_port":4100[123]' "$W/fixbuf.jsonl" | sort | tr -d '\n')" \
+        = '"src_port":41001"src_port":41002"src_port":41003' ] || fail "libfixbuf records"
+    grep -q '"src_port":41003.*"bytes":5000,"packets":7' "$W/fixbuf.jsonl" || fail "libfixbuf flow"
+    echo "libfixbuf reads the file: ok"
+fi
 echo ok
