@@ -38,6 +38,8 @@ typedef struct tool {
     size_t nsessions;
     long port; /* -1: any destination port */
     bool quiet, verbose, flows_only, fields;
+    uint32_t pen;              /* flowkit-export's process and event elements; 0 = ignore */
+    char user[256], exe[4096]; /* strings of the record being printed */
     fk_addr raw_exporter;
     uint16_t raw_port;
     const char *file;  /* current file, for messages */
@@ -66,6 +68,11 @@ static void usage(FILE *f)
             "      --flows-only       print flow records only (no options records)\n"
             "      --fields           IPFIX and v9: print every record with all its fields\n"
             "                         by IANA name ({\"type\":\"record\",...}) instead of flows\n"
+            "      --pen N            IPFIX: read flowkit-export's process and session\n"
+            "                         event elements under enterprise number N (default\n"
+            "                         32473; 0 = ignore them): events print as\n"
+            "                         {\"type\":\"event\",...}, processes as pid, process,\n"
+            "                         uid, exe; IANA userName always as user\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr\n"
             "  -h, --help             show this help and exit\n"
@@ -87,6 +94,8 @@ static void emit(tool *t, const char *line)
 static void emit_ipfix_json(tool *t, const char *type, const fk_addr *src,
                             const fk_ipfix_record *rec);
 
+static void flowkit_fields(tool *t, fk_flow *f, const fk_ipfix_record *rec);
+
 static int on_record(const fk_netflow_record *rec, void *user)
 {
     tool *t = user;
@@ -101,7 +110,11 @@ static int on_record(const fk_netflow_record *rec, void *user)
     char buf[FK_FLOW_JSON_MAX > FK_NETFLOW_OPTIONS_JSON_MAX ? FK_FLOW_JSON_MAX
                                                             : FK_NETFLOW_OPTIONS_JSON_MAX];
     int n;
-    if (rec->kind == FK_NETFLOW_RECORD_FLOW)
+    if (rec->kind == FK_NETFLOW_RECORD_FLOW && rec->ipfix) {
+        fk_flow f = *rec->flow;
+        flowkit_fields(t, &f, rec->ipfix);
+        n = fk_flow_to_json(&f, buf, sizeof buf);
+    } else if (rec->kind == FK_NETFLOW_RECORD_FLOW)
         n = fk_flow_to_json(rec->flow, buf, sizeof buf);
     else if (!t->flows_only)
         n = fk_netflow_options_to_json(rec, buf, sizeof buf);
@@ -125,6 +138,64 @@ static uint64_t session_id(tool *t, const fk_addr *src, uint16_t sport)
     t->sessions = n;
     t->sessions[t->nsessions] = (exporter_key){*src, sport};
     return ++t->nsessions;
+}
+
+/* Copy a string element into buf (cut, NUL-terminated); NULL when absent or empty. */
+static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, char *buf,
+                           size_t size)
+{
+    fk_ipfix_value v;
+    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0)
+        return NULL;
+    size_t n = v.len < size - 1 ? v.len : size - 1;
+    memcpy(buf, v.raw, n);
+    buf[n] = '\0';
+    return buf[0] ? buf : NULL;
+}
+
+static bool get_uint(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint64_t *out)
+{
+    fk_ipfix_value v;
+    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 8)
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < v.len; i++)
+        x = x << 8 | v.raw[i];
+    *out = x;
+    return true;
+}
+
+/* flowkit-export's elements (docs/exporter-elements.md): IANA userName
+ * (371); under the PEN processId 1, processName 2, processExecutable 4,
+ * userId 5 (4294967295 = unknown) and sessionEventKind 10 (1 SYN, 2 FIN,
+ * 3 RST), an event at observationTimeMilliseconds (323). */
+static void flowkit_fields(tool *t, fk_flow *f, const fk_ipfix_record *rec)
+{
+    f->user = get_str(rec, 0, 371, t->user, sizeof t->user);
+    uint64_t v;
+    if (f->start_ns == 0 && f->end_ns == 0 && get_uint(rec, 0, 323, &v) && v > 0 &&
+        v < INT64_MAX / 1000000)
+        f->start_ns = f->end_ns = (int64_t)v * 1000000;
+    if (!t->pen)
+        return;
+    if (get_uint(rec, t->pen, 1, &v)) {
+        char name[FK_PROCESS_NAME_MAX];
+        const char *n = get_str(rec, t->pen, 2, name, sizeof name);
+        if (v || n) { /* pid 0 without a name: no process known */
+            f->pid = (uint32_t)v;
+            memset(f->process, 0, sizeof f->process);
+            if (n)
+                memcpy(f->process, n, strlen(n));
+            f->present |= FK_FLOW_HAS_PROCESS;
+        }
+    }
+    if (get_uint(rec, t->pen, 5, &v) && v < UINT32_MAX) {
+        f->uid = (uint32_t)v;
+        f->present |= FK_FLOW_HAS_UID;
+    }
+    f->exe = get_str(rec, t->pen, 4, t->exe, sizeof t->exe);
+    if (get_uint(rec, t->pen, 10, &v) && v >= 1 && v <= 3)
+        f->event = (uint8_t)v;
 }
 
 /* Print `{"type":TYPE,"exporter":...,"version":10,` + the record's own JSON. */
@@ -177,6 +248,7 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
     }
     f.exporter = *src;
     f.present |= FK_FLOW_HAS_EXPORTER;
+    flowkit_fields(t, &f, rec);
     if (fk_flow_to_json(&f, t->json, sizeof t->json) >= 0)
         emit(t, t->json);
 }
@@ -489,15 +561,13 @@ int main(int argc, char **argv)
     static tool t; /* big: holds the JSON line buffer */
     t.port = -1;
     t.raw_exporter.family = 4;
-    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
-                                         {"exporter", required_argument, NULL, 'e'},
-                                         {"flows-only", no_argument, NULL, 'F'},
-                                         {"fields", no_argument, NULL, 'R'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
+    t.pen = FK_EXPORTER_DEFAULT_PEN;
+    static const struct option opts[] = {
+        {"port", required_argument, NULL, 'p'}, {"exporter", required_argument, NULL, 'e'},
+        {"flows-only", no_argument, NULL, 'F'}, {"fields", no_argument, NULL, 'R'},
+        {"pen", required_argument, NULL, 'N'},  {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":p:e:qvhV", opts, NULL)) != -1) {
@@ -526,6 +596,17 @@ int main(int argc, char **argv)
         case 'R':
             t.fields = true;
             break;
+        case 'N': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || end == optarg || optarg[0] == '-' || v > UINT32_MAX) {
+                fprintf(stderr, TOOL ": --pen: \"%s\" is not a number (0-4294967295)\n", optarg);
+                return 2;
+            }
+            t.pen = (uint32_t)v;
+            break;
+        }
         case 'q':
             t.quiet = true;
             break;
