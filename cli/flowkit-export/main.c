@@ -35,7 +35,8 @@ typedef struct app {
     unsigned events; /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
     bool json, stats, check;
-    int nice_value; /* live capture: scheduling priority */
+    int nice_value;  /* live capture: scheduling priority */
+    bool nice_given; /* set by --nice or the config file, not the default */
     int drain_ms;
     /* counters of the CLI itself */
     uint64_t flows_seen, events_seen, add_errors;
@@ -258,6 +259,7 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
         if (end == value || *end || errno || v < -20 || v > 19)
             return usage_error("nice: \"%s\" is not an integer in [-20, 19]", value);
         a->nice_value = (int)v;
+        a->nice_given = true;
         return 0;
     }
     if (!strcmp(key, "interval")) {
@@ -758,8 +760,10 @@ int main(int argc, char **argv)
     }
     /* Before activate, so that the capture's threads inherit it (nice is
      * per thread on Linux). Not allowed (not root, no CAP_SYS_NICE): carry
-     * on at the current priority. */
-    if (rc == 0 && !a.file && setpriority(PRIO_PROCESS, 0, a.nice_value) != 0 && a.stats)
+     * on at the current priority, said on stderr when a nice value was
+     * asked for (or with --stats). */
+    if (rc == 0 && !a.file && setpriority(PRIO_PROCESS, 0, a.nice_value) != 0 &&
+        (a.nice_given || a.stats))
         fprintf(stderr, PROG ": cannot set nice %d: %s\n", a.nice_value, strerror(errno));
     if (rc == 0) {
         fk_capture_set_callback(a.cap, on_event, &a);

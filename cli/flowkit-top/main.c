@@ -416,6 +416,7 @@ int main(int argc, char **argv)
 
     bool all = false, json = false, trace = false;
     int nice_value = TOP_NICE;
+    bool nice_given = false;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvhV", opts, NULL)) != -1) {
@@ -469,6 +470,7 @@ int main(int argc, char **argv)
             if (errno || *end || !*optarg || v < -20 || v > 19)
                 fkcli_usage("--nice: '%s' is not an integer in [-20, 19]", optarg);
             nice_value = (int)v;
+            nice_given = true;
             break;
         }
         case OPT_MEM_LIMIT:
@@ -528,8 +530,10 @@ int main(int argc, char **argv)
     double w = t.delay < 1.0 ? 1.0 : t.delay + 0.5;
     t.window = (uint32_t)(w > (double)hist ? (double)hist : w);
     /* Before activate: the capture's threads inherit it (nice is per
-     * thread on Linux). Not allowed (not root): carry on at the default. */
-    if (setpriority(PRIO_PROCESS, 0, nice_value) != 0 && getenv("FLOWKIT_TOP_DEBUG"))
+     * thread on Linux). Not allowed (not root): carry on at the current
+     * priority, said on stderr when --nice was asked for. */
+    if (setpriority(PRIO_PROCESS, 0, nice_value) != 0 &&
+        (nice_given || getenv("FLOWKIT_TOP_DEBUG")))
         fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), nice_value, strerror(errno));
     if (fkcli_signals(on_stop, NULL, NULL) != 0)
         fkcli_fail("cannot install signal handlers");

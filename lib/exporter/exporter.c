@@ -22,6 +22,7 @@
 #include "exporter/exporter_internal.h"
 #include "exporter/msg.h"
 #include "exporter/uri.h"
+#include "core/bytes.h"
 
 static const fk_param_info exporter_table[] = {
     {FK_EXP_ODID, "odid", FK_PARAM_INT, 0, 0, UINT32_MAX, 1, 0, 0, 0, NULL, "",
@@ -45,7 +46,9 @@ static const fk_param_info exporter_table[] = {
     {FK_EXP_RECONNECT_MAX_MS, "reconnect_max", FK_PARAM_INT, 0, 10, 3600000, 30000, 0, 0, 0, NULL,
      "ms", "TCP: longest reconnect delay"},
     {FK_EXP_BUFFER_BYTES, "buffer_bytes", FK_PARAM_INT, 0, 0, INT64_C(1) << 32, 4194304, 0, 0, 0,
-     NULL, "bytes", "TCP: messages kept per destination while it is away; beyond: dropped"},
+     NULL, "bytes",
+     "TCP: messages kept per destination while it is away; beyond: the newer ones dropped until it "
+     "is back"},
 };
 #define EXPORTER_TABLE_COUNT (sizeof exporter_table / sizeof exporter_table[0])
 
@@ -70,7 +73,8 @@ typedef struct exp_dest {
     int64_t last_tmpl_ns;
     uint64_t msgs_since_tmpl;
     msgnode *head, *tail;
-    size_t queued; /* bytes of data messages queued */
+    size_t queued;    /* bytes of data messages queued */
+    bool overflowing; /* dropping new data messages until the queue drains or a reconnect */
     int64_t backoff_ms, next_connect_ns;
     uint32_t ev_mask; /* registered epoll events, 0 = not registered */
     fk_exporter_stats st;
@@ -480,13 +484,13 @@ static void tcp_lost(fk_exporter *h, exp_dest *d, int err)
 
 static uint32_t node_seq(const msgnode *n)
 {
-    return ((uint32_t)n->data[8] << 24) | ((uint32_t)n->data[9] << 16) |
-           ((uint32_t)n->data[10] << 8) | n->data[11];
+    return fk__get32(n->data + 8);
 }
 
 static void tcp_connected(fk_exporter *h, exp_dest *d)
 {
     d->state = D_UP;
+    d->overflowing = false;
     d->st.connects++;
     d->backoff_ms = h->rc_min_ms;
     FK__LOG_INFO("exporter", "%s: connected", d->uri);
@@ -577,6 +581,8 @@ static void tcp_flush(fk_exporter *h, exp_dest *d)
         count_sent(d, n->len, n->records, n->is_template);
         if (!n->is_template)
             d->queued -= n->len;
+        if (d->queued == 0)
+            d->overflowing = false;
         d->head = n->next;
         if (!d->head)
             d->tail = NULL;
@@ -619,7 +625,12 @@ static void deliver(fk_exporter *h, exp_dest *d, int64_t now)
     }
     fk__exp_msg_header(buf, len, export_time(), d->seq, h->odid);
     d->seq += records; /* also when dropped: the collector sees the gap */
-    if (d->queued + len > h->buffer_bytes) {
+    /* Once one message did not fit, every newer one is dropped too until the
+     * destination is back or its queue has drained, so what is kept is the
+     * oldest run of records and the loss is one gap, not holes filled by
+     * later, smaller messages. */
+    if (d->overflowing || d->queued + len > h->buffer_bytes) {
+        d->overflowing = true;
         count_dropped(d, records);
     } else {
         msgnode *n = node_new(buf, len, records, false);

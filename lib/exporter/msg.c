@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/bytes.h"
 
 /* IANA information element ids used by the built-in templates. */
 enum {
@@ -27,28 +28,6 @@ enum {
     IE_END_MS = 153,
     IE_OBSERVATION_MS = 323
 };
-
-static uint8_t *put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-    return p + 2;
-}
-
-static uint8_t *put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-    return p + 4;
-}
-
-static uint8_t *put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    return put32(p + 4, (uint32_t)v);
-}
 
 /* Variable-length string, RFC 7011 §7: one length octet (0 to 254). */
 static uint8_t *put_str(uint8_t *p, const char *s)
@@ -203,7 +182,7 @@ void fk__exp_msg_reset(fk__exp_msg *m)
 void fk__exp_msg_close(fk__exp_msg *m)
 {
     if (m->set_off) {
-        put16(m->buf + m->set_off + 2, (uint16_t)(m->len - m->set_off));
+        fk__put16(m->buf + m->set_off + 2, (uint16_t)(m->len - m->set_off));
         m->set_off = 0;
         m->set_id = 0;
     }
@@ -219,8 +198,8 @@ int fk__exp_msg_add(fk__exp_msg *m, uint16_t tid, const uint8_t *rec, size_t len
         fk__exp_msg_close(m);
         m->set_off = m->len;
         m->set_id = tid;
-        put16(m->buf + m->len, tid);
-        put16(m->buf + m->len + 2, 0);
+        fk__put16(m->buf + m->len, tid);
+        fk__put16(m->buf + m->len + 2, 0);
         m->len += FK__IPFIX_SET_HDR_LEN;
     }
     memcpy(m->buf + m->len, rec, len);
@@ -231,11 +210,11 @@ int fk__exp_msg_add(fk__exp_msg *m, uint16_t tid, const uint8_t *rec, size_t len
 
 void fk__exp_msg_header(uint8_t *buf, size_t len, uint32_t export_time, uint32_t seq, uint32_t odid)
 {
-    uint8_t *p = put16(buf, FK__IPFIX_VERSION);
-    p = put16(p, (uint16_t)len);
-    p = put32(p, export_time);
-    p = put32(p, seq);
-    put32(p, odid);
+    uint8_t *p = fk__put16(buf, FK__IPFIX_VERSION);
+    p = fk__put16(p, (uint16_t)len);
+    p = fk__put32(p, export_time);
+    p = fk__put32(p, seq);
+    fk__put32(p, odid);
 }
 
 size_t fk__exp_template_msg(uint8_t *buf, size_t cap, const fk__exp_template *const *templates,
@@ -248,29 +227,29 @@ size_t fk__exp_template_msg(uint8_t *buf, size_t cap, const fk__exp_template *co
         size_t w = fk__exp_template_wire_len(t);
         if (w > cap - len)
             break;
-        uint8_t *p = put16(buf + len, t->id);
-        p = put16(p, t->nfields);
+        uint8_t *p = fk__put16(buf + len, t->id);
+        p = fk__put16(p, t->nfields);
         for (size_t k = 0; k < t->nfields; k++) {
             const fk_field_spec *f = &t->fields[k];
-            p = put16(p, (uint16_t)(f->id | (f->pen ? 0x8000u : 0)));
-            p = put16(p, f->length);
+            p = fk__put16(p, (uint16_t)(f->id | (f->pen ? 0x8000u : 0)));
+            p = fk__put16(p, f->length);
             if (f->pen)
-                p = put32(p, f->pen);
+                p = fk__put32(p, f->pen);
         }
         len += w;
     }
     *next = i;
     if (i == first)
         return 0;
-    put16(buf + FK__IPFIX_HDR_LEN, FK__IPFIX_TEMPLATE_SET_ID);
-    put16(buf + FK__IPFIX_HDR_LEN + 2, (uint16_t)(len - FK__IPFIX_HDR_LEN));
+    fk__put16(buf + FK__IPFIX_HDR_LEN, FK__IPFIX_TEMPLATE_SET_ID);
+    fk__put16(buf + FK__IPFIX_HDR_LEN + 2, (uint16_t)(len - FK__IPFIX_HDR_LEN));
     return len;
 }
 
 static uint8_t *put_proc(uint8_t *p, const fk_exporter_process *proc)
 {
-    p = put32(p, proc->pid);
-    p = put32(p, proc->uid);
+    p = fk__put32(p, proc->pid);
+    p = fk__put32(p, proc->uid);
     p = put_str(p, proc->name);
     p = put_str(p, proc->user);
     return put_str(p, proc->exe);
@@ -285,21 +264,21 @@ size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_pro
     uint8_t *p = out;
     p = put_addr(p, &f->src, v6);
     p = put_addr(p, &f->dst, v6);
-    p = put16(p, f->src_port);
-    p = put16(p, f->dst_port);
+    p = fk__put16(p, f->src_port);
+    p = fk__put16(p, f->dst_port);
     *p++ = f->proto;
-    p = put16(p, f->tcp_flags);
+    p = fk__put16(p, f->tcp_flags);
     *p++ = f->tos;
-    p = put16(p, f->vlan);
-    p = put64(p, f->bytes);
-    p = put64(p, f->packets);
-    p = put64(p, ns_to_ms(f->start_ns));
-    p = put64(p, ns_to_ms(f->end_ns));
+    p = fk__put16(p, f->vlan);
+    p = fk__put64(p, f->bytes);
+    p = fk__put64(p, f->packets);
+    p = fk__put64(p, ns_to_ms(f->start_ns));
+    p = fk__put64(p, ns_to_ms(f->end_ns));
     *p++ = (f->present & FK_FLOW_HAS_END_REASON) ? f->end_reason : 0;
     if (with_reverse) {
-        p = put64(p, f->rev_bytes);
-        p = put64(p, f->rev_packets);
-        p = put16(p, f->rev_tcp_flags);
+        p = fk__put64(p, f->rev_bytes);
+        p = fk__put64(p, f->rev_packets);
+        p = fk__put16(p, f->rev_tcp_flags);
     }
     if (proc)
         p = put_proc(p, proc);
@@ -314,13 +293,13 @@ size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
     uint8_t *p = out;
     p = put_addr(p, &ev->src, v6);
     p = put_addr(p, &ev->dst, v6);
-    p = put16(p, ev->src_port);
-    p = put16(p, ev->dst_port);
+    p = fk__put16(p, ev->src_port);
+    p = fk__put16(p, ev->dst_port);
     *p++ = ev->proto;
     static const uint8_t kind_flag[4] = {0, 0x02, 0x01, 0x04}; /* SYN, FIN, RST */
-    p = put16(p, ev->kind <= 3 ? kind_flag[ev->kind] : 0);
-    p = put16(p, ev->vlan);
-    p = put64(p, ns_to_ms(ev->time_ns));
+    p = fk__put16(p, ev->kind <= 3 ? kind_flag[ev->kind] : 0);
+    p = fk__put16(p, ev->vlan);
+    p = fk__put64(p, ns_to_ms(ev->time_ns));
     *p++ = ev->kind;
     if (proc)
         p = put_proc(p, proc);

@@ -995,6 +995,57 @@ static void tcp_buffer_and_reconnect(void **state)
     close(probe);
 }
 
+/* Overflow while the TCP collector is away: once a message did not fit, a
+ * later and smaller one (a session event) that would fit in what is left is
+ * dropped too, so the buffer holds the oldest run of records and the loss is
+ * one gap. */
+static void tcp_overflow_keeps_oldest_run(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int probe = tcp_listener(0, &port); /* reserved, never listening: refused */
+    char uri[64];
+    snprintf(uri, sizeof uri, "tcp://127.0.0.1:%u", port);
+    fk_session_event ev;
+    memset(&ev, 0, sizeof ev);
+    fk_addr_parse(&ev.src, "10.213.0.1");
+    fk_addr_parse(&ev.dst, "10.213.0.2");
+    ev.src_port = 5555;
+    ev.dst_port = 80;
+    ev.proto = 6;
+    ev.kind = FK_SESSION_SYN;
+    ev.time_ns = INT64_C(1700000000777000000);
+    /* The size of an event's message, from an exporter of its own. */
+    fk_exporter *h = make_exporter(uri, 1);
+    assert_int_equal(fk_exporter_activate(h), 0);
+    assert_int_equal(fk_exporter_add_event(h, &ev), 0);
+    fk_exporter_stats st;
+    assert_int_equal(fk_exporter_stats_get(h, &st), 0);
+    size_t ev_len = (size_t)st.buffered_bytes;
+    fk_exporter_destroy(h);
+    assert_true(ev_len > 0 && ev_len < 71);
+
+    /* 10 one-flow messages of 71 bytes, then room for the event only. */
+    h = make_exporter(uri, 1);
+    assert_int_equal(fk_exporter_set_int(h, FK_EXP_BUFFER_BYTES, (int64_t)(710 + ev_len)), 0);
+    assert_int_equal(fk_exporter_activate(h), 0);
+    for (uint32_t i = 0; i < 11; i++) {
+        fk_flow f = v4_flow(i);
+        assert_int_equal(fk_exporter_add_flow(h, &f), 0);
+    }
+    assert_int_equal(fk_exporter_stats_get(h, &st), 0);
+    assert_int_equal(st.records_dropped, 1); /* the 11th flow */
+    assert_int_equal(st.buffered_bytes, 710);
+    /* The event would fit in what is left, but it comes after a drop. */
+    assert_int_equal(fk_exporter_add_event(h, &ev), 0);
+    assert_int_equal(fk_exporter_stats_get(h, &st), 0);
+    assert_int_equal(st.records_dropped, 2);
+    assert_int_equal(st.buffered_bytes, 710);
+    assert_int_equal(st.records_in, 12);
+    fk_exporter_destroy(h);
+    close(probe);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1009,6 +1060,7 @@ int main(void)
         cmocka_unit_test(events_and_biflows),
         cmocka_unit_test(caller_templates),
         cmocka_unit_test(tcp_buffer_and_reconnect),
+        cmocka_unit_test(tcp_overflow_keeps_oldest_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
