@@ -22,7 +22,6 @@
  * the export time at which the message was started and, as sequence
  * number, the data records written before it (RFC 7011 3.1). A message is
  * closed when full, and at a dispatch once it has waited 20 ms. */
-#include <endian.h>
 #include <flowkit/template.h>
 #include <string.h>
 
@@ -30,6 +29,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/bytes.h"
 
 #define MSG_MAX 65535
 #define NTEMPLATES 24
@@ -143,27 +143,6 @@ static uint8_t *put8(uint8_t *p, unsigned v)
     return p + 1;
 }
 
-static uint8_t *put16(uint8_t *p, unsigned v)
-{
-    uint16_t be = htobe16((uint16_t)v);
-    memcpy(p, &be, 2);
-    return p + 2;
-}
-
-static uint8_t *put32(uint8_t *p, uint32_t v)
-{
-    uint32_t be = htobe32(v);
-    memcpy(p, &be, 4);
-    return p + 4;
-}
-
-static uint8_t *put64(uint8_t *p, uint64_t v)
-{
-    uint64_t be = htobe64(v);
-    memcpy(p, &be, 8);
-    return p + 8;
-}
-
 static uint8_t *put_addr(uint8_t *p, const fk_addr *a, bool v6)
 {
     size_t n = v6 ? 16 : 4;
@@ -202,7 +181,7 @@ static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
         *p++ = (uint8_t)n;
     } else { /* RFC 7011 7: 255, then a two-octet length */
         *p++ = 255;
-        p = put16(p, (unsigned)n);
+        p = fk__put16(p, (unsigned)n);
     }
     if (n)
         memcpy(p, s, n);
@@ -221,8 +200,8 @@ static size_t process_len(const fk_flow *f)
 static uint8_t *put_process(uint8_t *p, const fk_flow *f)
 {
     bool proc = f->present & FK_FLOW_HAS_PROCESS;
-    p = put32(p, proc ? f->pid : 0);
-    p = put32(p, (f->present & FK_FLOW_HAS_UID) ? f->uid : UINT32_MAX);
+    p = fk__put32(p, proc ? f->pid : 0);
+    p = fk__put32(p, (f->present & FK_FLOW_HAS_UID) ? f->uid : UINT32_MAX);
     p = put_str(p, f->process, proc ? cut(f->process, sizeof f->process) : 0);
     p = put_str(p, f->user, cut(f->user, STR_MAX));
     return put_str(p, f->exe, cut(f->exe, STR_MAX));
@@ -246,13 +225,13 @@ static uint8_t *put_event(uint8_t *p, const fk_flow *f, int e)
     bool v6 = e & 1, exp6 = e & 2;
     p = put_addr(p, &f->src, v6);
     p = put_addr(p, &f->dst, v6);
-    p = put16(p, f->src_port);
-    p = put16(p, f->dst_port);
+    p = fk__put16(p, f->src_port);
+    p = fk__put16(p, f->dst_port);
     p = put8(p, f->proto);
-    p = put16(p, f->tcp_flags ? f->tcp_flags : event_flag[f->event < 4 ? f->event : 0]);
-    p = put64(p, msecs(f->end_ns ? f->end_ns : f->start_ns));
+    p = fk__put16(p, f->tcp_flags ? f->tcp_flags : event_flag[f->event < 4 ? f->event : 0]);
+    p = fk__put64(p, msecs(f->end_ns ? f->end_ns : f->start_ns));
     p = put8(p, f->event);
-    p = put32(p, f->odid);
+    p = fk__put32(p, f->odid);
     p = put_addr(p, &f->exporter, exp6);
     if (e & 4)
         p = put_process(p, f);
@@ -265,24 +244,24 @@ static uint8_t *put_record(uint8_t *p, const fk_flow *f, int v)
     uint32_t has = f->present;
     p = put_addr(p, &f->src, v6);
     p = put_addr(p, &f->dst, v6);
-    p = put16(p, f->src_port);
-    p = put16(p, f->dst_port);
+    p = fk__put16(p, f->src_port);
+    p = fk__put16(p, f->dst_port);
     p = put8(p, f->proto);
-    p = put16(p, f->tcp_flags);
-    p = put64(p, f->bytes);
-    p = put64(p, f->packets);
-    p = put64(p, msecs(f->start_ns));
-    p = put64(p, msecs(f->end_ns));
-    p = put32(p, (has & FK_FLOW_HAS_IFACES) ? f->in_if : 0);
-    p = put32(p, (has & FK_FLOW_HAS_IFACES) ? f->out_if : 0);
-    p = put32(p, (has & FK_FLOW_HAS_SAMPLING) ? f->sampling : 0);
+    p = fk__put16(p, f->tcp_flags);
+    p = fk__put64(p, f->bytes);
+    p = fk__put64(p, f->packets);
+    p = fk__put64(p, msecs(f->start_ns));
+    p = fk__put64(p, msecs(f->end_ns));
+    p = fk__put32(p, (has & FK_FLOW_HAS_IFACES) ? f->in_if : 0);
+    p = fk__put32(p, (has & FK_FLOW_HAS_IFACES) ? f->out_if : 0);
+    p = fk__put32(p, (has & FK_FLOW_HAS_SAMPLING) ? f->sampling : 0);
     p = put8(p, (has & FK_FLOW_HAS_END_REASON) ? f->end_reason : 0);
-    p = put32(p, f->odid);
+    p = fk__put32(p, f->odid);
     p = put_addr(p, &f->exporter, exp6);
     if (v & 4) {
-        p = put64(p, f->rev_bytes);
-        p = put64(p, f->rev_packets);
-        p = put16(p, f->rev_tcp_flags);
+        p = fk__put64(p, f->rev_bytes);
+        p = fk__put64(p, f->rev_packets);
+        p = fk__put16(p, f->rev_tcp_flags);
     }
     return p;
 }
@@ -333,18 +312,18 @@ static void begin_message(fk__sink *k, ipfix_priv *p)
         for (int v = 0; v < NTEMPLATES; v++) {
             tfield f[32];
             int n = template_fields(v, f, k->pen);
-            q = put16(q, 256u + (unsigned)v);
-            q = put16(q, (unsigned)n);
+            q = fk__put16(q, 256u + (unsigned)v);
+            q = fk__put16(q, (unsigned)n);
             for (int i = 0; i < n; i++) {
-                q = put16(q, f[i].ie | (f[i].pen ? 0x8000u : 0));
-                q = put16(q, f[i].len);
+                q = fk__put16(q, f[i].ie | (f[i].pen ? 0x8000u : 0));
+                q = fk__put16(q, f[i].len);
                 if (f[i].pen)
-                    q = put32(q, f[i].pen);
+                    q = fk__put32(q, f[i].pen);
             }
         }
         size_t set_len = (size_t)(q - (p->msg + 16));
-        put16(p->msg + 16, 2);
-        put16(p->msg + 18, (unsigned)set_len);
+        fk__put16(p->msg + 16, 2);
+        fk__put16(p->msg + 18, (unsigned)set_len);
         p->len += set_len;
         p->need_templates = false;
     }
@@ -353,7 +332,7 @@ static void begin_message(fk__sink *k, ipfix_priv *p)
 static void close_set(ipfix_priv *p)
 {
     if (p->set)
-        put16(p->msg + p->set + 2, (unsigned)(p->len - p->set));
+        fk__put16(p->msg + p->set + 2, (unsigned)(p->len - p->set));
     p->set = 0;
 }
 
@@ -364,11 +343,11 @@ static int end_message(fk__sink *k)
         return FK_OK;
     close_set(p);
     uint8_t *h = p->msg;
-    h = put16(h, 10);
-    h = put16(h, (unsigned)p->len);
-    h = put32(h, (uint32_t)(fk__real_ns() / 1000000000));
-    h = put32(h, p->sequence);
-    put32(h, 0); /* observation domain of the file; the exporter's is in each record */
+    h = fk__put16(h, 10);
+    h = fk__put16(h, (unsigned)p->len);
+    h = fk__put32(h, (uint32_t)(fk__real_ns() / 1000000000));
+    h = fk__put32(h, p->sequence);
+    fk__put32(h, 0); /* observation domain of the file; the exporter's is in each record */
     fk__sink_out_commit(p->out, p->len);
     k->written += p->len;
     p->sequence += p->records;
@@ -396,7 +375,7 @@ static int ipfix_write(fk__sink *k, const fk_flow *f)
         close_set(p);
         p->set = p->len;
         p->set_tid = tid;
-        put16(p->msg + p->len, tid);
+        fk__put16(p->msg + p->len, tid);
         p->len += 4;
     }
     uint8_t *end;
