@@ -1,6 +1,7 @@
 /* Text forms of addresses, times and flows (the JSON lines contract). */
 #include <arpa/inet.h>
 #include <flowkit/flow.h>
+#include <flowkit/session.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,12 +78,11 @@ int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
     fk__strbuf o = FK__STRBUF(buf, size);
     if (f->event) {
         /* A session event carried in a flow record (collector). */
-        static const char *const kinds[] = {"unknown", "syn", "fin", "rst"};
         fk__strbuf_printf(
             &o,
             "{\"type\":\"event\",\"event\":\"%s\",\"time\":\"%s\",\"src_addr\":\"%s\","
             "\"dst_addr\":\"%s\",\"src_port\":%u,\"dst_port\":%u,\"proto\":%u",
-            kinds[f->event < 4 ? f->event : 0], end, src, dst, f->src_port, f->dst_port, f->proto);
+            fk_session_kind_name(f->event), end, src, dst, f->src_port, f->dst_port, f->proto);
     } else {
         fk__strbuf_printf(
             &o,
