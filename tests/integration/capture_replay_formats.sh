@@ -5,31 +5,9 @@
 # generator's ground truth in each; with a BPF filter ("udp or icmp") each
 # format gives the same output, and the packet count equals tcpdump's with
 # that filter. No root needed; skips without editcap and tcpdump.
-set -uo pipefail
-SRC=${FLOWKIT_SOURCE_DIR:?}
-BUILD=${FLOWKIT_BUILD_DIR:?}
-PY=/usr/bin/python3
-GEN=$BUILD/tests/tools/fk_pcapgen
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-[ -x "$GEN" ] || {
-    echo "SKIP: $GEN is not built (tests/tools)" >&2
-    exit 77
-}
-for t in editcap tcpdump; do
-    command -v $t >/dev/null || {
-        echo "SKIP: $t is not installed" >&2
-        exit 77
-    }
-done
-WORK=$(mktemp -d /tmp/fk_replay_formats.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-LIBDIR=$BUILD/lib
-cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$SRC/include" -I"$BUILD/include" \
-    "$SRC/examples/capture_flows.c" -L"$LIBDIR" -lflowkit -Wl,-rpath,"$LIBDIR" \
-    -o "$WORK/capture_flows" || fail "cannot build examples/capture_flows.c"
+# shellcheck source=capture_offline.bash
+source "$(dirname "$0")/capture_offline.bash"
+capture_offline_setup replay_formats editcap tcpdump
 
 "$GEN" --seed 6 --flows 400 --packets 8000 "$WORK/t.pcap" "$WORK/t.truth" || fail "fk_pcapgen failed"
 editcap -F pcapng "$WORK/t.pcap" "$WORK/t.pcapng" || fail "editcap pcapng"

@@ -3,25 +3,9 @@
 # of pcaps written by fk_pcapgen, for several link types and both pcap
 # timestamp formats, inline and with 3 workers: flows, session events and
 # counters must equal the generator's ground truth exactly. No root needed.
-set -uo pipefail
-SRC=${FLOWKIT_SOURCE_DIR:?}
-BUILD=${FLOWKIT_BUILD_DIR:?}
-PY=/usr/bin/python3
-GEN=$BUILD/tests/tools/fk_pcapgen
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-[ -x "$GEN" ] || {
-    echo "SKIP: $GEN is not built (tests/tools)" >&2
-    exit 77
-}
-WORK=$(mktemp -d /tmp/fk_capture_truth.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-LIBDIR=$BUILD/lib
-cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$SRC/include" -I"$BUILD/include" \
-    "$SRC/examples/capture_flows.c" -L"$LIBDIR" -lflowkit -Wl,-rpath,"$LIBDIR" \
-    -o "$WORK/capture_flows" || fail "cannot build examples/capture_flows.c"
+# shellcheck source=capture_offline.bash
+source "$(dirname "$0")/capture_offline.bash"
+capture_offline_setup capture_truth
 
 run=0
 for spec in "en10mb 1" "sll2 2 --usec" "raw 3" "null 4 --usec" "sll 5"; do
