@@ -14,6 +14,7 @@
  * get flowkit-export's process fields under the configured PEN. */
 #include <flowkit/ipfix.h>
 #include <flowkit/template.h>
+#include <flowkit/exporter.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -250,8 +251,9 @@ static void process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk
     if (!cx->pen)
         return;
     uint32_t pid;
-    if (get_u32(rec, cx->pen, 1, &pid)) {
-        const char *name = copy_str(cx->exe, FK_PROCESS_NAME_MAX - 1, rec, cx->pen, 2);
+    if (get_u32(rec, cx->pen, FK_EXPORTER_IE_PROCESS_ID, &pid)) {
+        const char *name =
+            copy_str(cx->exe, FK_PROCESS_NAME_MAX - 1, rec, cx->pen, FK_EXPORTER_IE_PROCESS_NAME);
         if (pid || (name && name[0])) { /* pid 0 without a name: no process known */
             f->pid = pid;
             memset(f->process, 0, sizeof f->process);
@@ -261,11 +263,12 @@ static void process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk
         }
     }
     uint32_t uid;
-    if (get_u32(rec, cx->pen, 5, &uid) && uid != UINT32_MAX) { /* (uid_t)-1: unknown */
+    if (get_u32(rec, cx->pen, FK_EXPORTER_IE_USER_ID, &uid) &&
+        uid != UINT32_MAX) { /* (uid_t)-1: unknown */
         f->uid = uid;
         f->present |= FK_FLOW_HAS_UID;
     }
-    f->exe = copy_str(cx->exe, FK_FLOW_EXE_MAX, rec, cx->pen, 4);
+    f->exe = copy_str(cx->exe, FK_FLOW_EXE_MAX, rec, cx->pen, FK_EXPORTER_IE_PROCESS_EXE);
     if (f->exe && !f->exe[0])
         f->exe = NULL;
 }
@@ -279,7 +282,8 @@ static void event_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec
     if (f->start_ns == 0 && f->end_ns == 0 && fk_ipfix_record_get(&v, rec, 0, 323) == 0 && v.i > 0)
         f->start_ns = f->end_ns = v.i;
     uint32_t kind;
-    if (cx->pen && get_u32(rec, cx->pen, 10, &kind) && kind >= 1 && kind <= 3)
+    if (cx->pen && get_u32(rec, cx->pen, FK_EXPORTER_IE_EVENT_KIND, &kind) && kind >= 1 &&
+        kind <= 3)
         f->event = (uint8_t)kind;
 }
 
@@ -290,7 +294,9 @@ static bool has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
 {
     if (fk_template_find_field(t, 0, 371) >= 0 || fk_template_find_field(t, 0, 323) >= 0)
         return true;
-    static const uint16_t pen_ids[] = {1, 2, 4, 5, 10};
+    static const uint16_t pen_ids[] = {FK_EXPORTER_IE_PROCESS_ID, FK_EXPORTER_IE_PROCESS_NAME,
+                                       FK_EXPORTER_IE_PROCESS_EXE, FK_EXPORTER_IE_USER_ID,
+                                       FK_EXPORTER_IE_EVENT_KIND};
     for (size_t i = 0; cx->pen && i < sizeof pen_ids / sizeof pen_ids[0]; i++)
         if (fk_template_find_field(t, cx->pen, pen_ids[i]) >= 0)
             return true;

@@ -23,6 +23,7 @@
  * number, the data records written before it (RFC 7011 3.1). A message is
  * closed when full, and at a dispatch once it has waited 20 ms. */
 #include <flowkit/template.h>
+#include <flowkit/exporter.h>
 #include <string.h>
 
 #include "collector/internal.h"
@@ -76,11 +77,11 @@ static uint16_t template_for(const fk_flow *f)
 /* flowkit-export's process elements (docs/exporter-elements.md). */
 static int process_fields(tfield *f, int n, uint32_t pen)
 {
-    f[n++] = (tfield){1, 4, pen};     /* processId */
-    f[n++] = (tfield){5, 4, pen};     /* userId */
-    f[n++] = (tfield){2, 65535, pen}; /* processName */
-    f[n++] = (tfield){371, 65535, 0}; /* userName */
-    f[n++] = (tfield){4, 65535, pen}; /* processExecutable */
+    f[n++] = (tfield){FK_EXPORTER_IE_PROCESS_ID, 4, pen};
+    f[n++] = (tfield){FK_EXPORTER_IE_USER_ID, 4, pen};
+    f[n++] = (tfield){FK_EXPORTER_IE_PROCESS_NAME, 65535, pen};
+    f[n++] = (tfield){FK_EXPORTER_IE_USER_NAME, 65535, 0}; /* IANA */
+    f[n++] = (tfield){FK_EXPORTER_IE_PROCESS_EXE, 65535, pen};
     return n;
 }
 
@@ -89,14 +90,14 @@ static int event_fields(int v, tfield *f, uint32_t pen)
 {
     bool v6 = v & 1, exp6 = v & 2;
     int n = 0;
-    f[n++] = (tfield){v6 ? 27 : 8, v6 ? 16 : 4, 0};        /* source address */
-    f[n++] = (tfield){v6 ? 28 : 12, v6 ? 16 : 4, 0};       /* destination address */
-    f[n++] = (tfield){7, 2, 0};                            /* sourceTransportPort */
-    f[n++] = (tfield){11, 2, 0};                           /* destinationTransportPort */
-    f[n++] = (tfield){4, 1, 0};                            /* protocolIdentifier */
-    f[n++] = (tfield){6, 2, 0};                            /* tcpControlBits */
-    f[n++] = (tfield){323, 8, 0};                          /* observationTimeMilliseconds */
-    f[n++] = (tfield){10, 1, pen};                         /* sessionEventKind */
+    f[n++] = (tfield){v6 ? 27 : 8, v6 ? 16 : 4, 0};  /* source address */
+    f[n++] = (tfield){v6 ? 28 : 12, v6 ? 16 : 4, 0}; /* destination address */
+    f[n++] = (tfield){7, 2, 0};                      /* sourceTransportPort */
+    f[n++] = (tfield){11, 2, 0};                     /* destinationTransportPort */
+    f[n++] = (tfield){4, 1, 0};                      /* protocolIdentifier */
+    f[n++] = (tfield){6, 2, 0};                      /* tcpControlBits */
+    f[n++] = (tfield){323, 8, 0};                    /* observationTimeMilliseconds */
+    f[n++] = (tfield){FK_EXPORTER_IE_EVENT_KIND, 1, pen};
     f[n++] = (tfield){149, 4, 0};                          /* observationDomainId */
     f[n++] = (tfield){exp6 ? 131 : 130, exp6 ? 16 : 4, 0}; /* exporter address */
     if (v & 4)
