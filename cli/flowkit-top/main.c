@@ -24,7 +24,7 @@ enum {
     OPT_TOTAL,
     OPT_NICE,
     PARAM_BASE = 2000,
-    NPARAM_OPTS = 9,
+    NPARAM_OPTS = 10,
     MAX_PIDS = 64,
     /* Headers are all attribution needs; small frames also keep libpcap's
      * immediate-mode ring (one frame slot per snaplen) from overflowing. */
@@ -34,9 +34,9 @@ enum {
     TOP_NICE = -10
 };
 
-static const char *const param_names[] = {"queue_size",  "workers",       "pcap_store",
-                                          "cpu_limit",   "sync_interval", "history_seconds",
-                                          "buffer_size", "snaplen",       NULL};
+static const char *const param_names[] = {
+    "queue_size",      "workers",     "pcap_store", "cpu_limit",      "sync_interval",
+    "history_seconds", "buffer_size", "snaplen",    "buffer_timeout", NULL};
 
 typedef enum view { VIEW_CURSES, VIEW_TRACE, VIEW_JSON } view;
 /* Units of the curses view, cycled by 'm' (nethogs' order). */

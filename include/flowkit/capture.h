@@ -109,10 +109,11 @@ typedef enum fk_capture_param {
      *  read by fk_capture_rank(), default 0. Needs root (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to
      *  see every process's sockets. */
     FK_CAP_ATTRIBUTION = 400,
-    /** int, milliseconds between socket-table dumps while connections are starting [10, 60000],
-     *  default 50 (ten times longer, at most 1 s, when idle); runtime-settable. New sockets a
-     *  dump finds are resolved to their process at once in a thread of their own, so
-     *  connections shorter than the capture's lag are still attributed. */
+    /** int, milliseconds between socket-table dumps [10, 60000], default 50, while connections
+     *  end before their first packet is attributed (the exact per-connection query found no
+     *  socket in the last 5 s); ten times longer, at most 1 s, otherwise. Runtime-settable.
+     *  New sockets a dump finds are resolved to their process at once in a thread of their
+     *  own, so connections shorter than the capture's lag are still attributed. */
     FK_CAP_SYNC_INTERVAL = 401,
     /** int, seconds of per-second history kept per process (longest rank window) [1, 86400],
      *  default 60. */

@@ -61,7 +61,7 @@ static const fk_param_info capture_params[] = {
     {FK_CAP_ATTRIBUTION, "attribution", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
      "attribute packets to local processes (per-process rank)"},
     {FK_CAP_SYNC_INTERVAL, "sync_interval", FK_PARAM_INT, FK_PARAM_RUNTIME, 10, 60000, 50, 0, 0,
-     0, NULL, "ms", "socket table dump interval (new sockets are resolved to processes off the packet path)"},
+     0, NULL, "ms", "socket table dump interval while sockets end before their first packet is seen (else 10x, at most 1 s)"},
     {FK_CAP_HISTORY_SECONDS, "history_seconds", FK_PARAM_INT, 0, 1, 86400, 60, 0, 0, 0, NULL, "s",
      "per-second history kept per process"},
     /* limits */

@@ -310,7 +310,8 @@ struct fk__attrib {
     bool stop;
     pthread_cond_t wake;
     int64_t last_refresh_mono;
-    int64_t last_new_conn_mono; /* traffic makes the watcher fast, idle slow */
+    int64_t last_new_conn_mono; /* traffic after a pause: dump at once */
+    int64_t last_miss_mono;     /* a connection's socket was gone: dump fast */
     int64_t last_watch_sweep;
     atomic_int watcher_waiting;
 };
@@ -748,17 +749,33 @@ static void publish_pending(fk__attrib *a, const pending *todo, size_t n, int64_
     }
 }
 
-/* The dump cadence: fast while connections are starting (they may be
- * short), ten times slower (at most 1 s) after 2 s without a new one. */
+/* The dump cadence. A dump is what attributes a connection whose socket is
+ * gone by the time its first packet is processed (a connection shorter
+ * than the capture's lag): its owner is then found in the history of
+ * earlier dumps. Every other connection is found by the exact query, so
+ * the dumps (each walks the kernel's whole socket hash: about 0.3 ms here)
+ * run fast only for MISS_HOLD_NS after such a miss, ten times slower (at
+ * most 1 s) otherwise. */
+#define MISS_HOLD_NS INT64_C(5000000000)
 static int64_t watch_interval(const fk__attrib *a)
 {
     int64_t interval = a->cfg.sync_interval_ns;
-    if (fk__mono_ns() - a->last_new_conn_mono > 2000000000) {
+    if (fk__mono_ns() - a->last_miss_mono >= MISS_HOLD_NS) {
         interval *= 10;
         if (interval < a->cfg.sync_interval_ns || interval > 1000000000)
             interval = a->cfg.sync_interval_ns > 1000000000 ? a->cfg.sync_interval_ns : 1000000000;
     }
     return interval;
+}
+
+/* With the lock held: a connection's socket was not found. The first miss
+ * after a quiet spell wakes the watcher for a dump now. */
+static void note_miss(fk__attrib *a)
+{
+    int64_t mono = fk__mono_ns();
+    if (a->watching && mono - a->last_miss_mono >= MISS_HOLD_NS)
+        pthread_cond_signal(&a->wake);
+    a->last_miss_mono = mono;
 }
 
 static void *watch_main(void *arg)
@@ -1136,6 +1153,8 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
             a->stats.rate_limited++;
         }
     }
+    if (!inode)
+        note_miss(a);
     uint32_t pid = inode ? owner_of(a, inode, uid) : 0;
     if (!pid && a->watching) {
         /* Closed already (a short connection, or the capture lags): the

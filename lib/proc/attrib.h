@@ -30,7 +30,7 @@ typedef enum fk__dir {
 typedef struct fk__attrib_config {
     const char *proc_root;    /* default "/proc" */
     uint32_t history_seconds; /* per-second ring length; default 60 */
-    int64_t sync_interval_ns; /* socket dump cadence (watcher); default 100 ms */
+    int64_t sync_interval_ns; /* socket dump cadence (watcher) after a miss; default 50 ms */
     double ewma_tau_sec;      /* EWMA time constant; default 5 s */
     uint32_t queries_per_sec; /* exact sock_diag queries allowed; default 5000 */
     uint32_t scans_per_sec;   /* targeted index rescans allowed; default 2000 */

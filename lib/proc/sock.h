@@ -27,7 +27,13 @@ typedef struct fk__sock {
 } fk__sock;
 
 /* Kernel TCP states we care about (include/net/tcp_states.h). */
-enum { FK__TCP_ESTABLISHED = 1, FK__TCP_TIME_WAIT = 6, FK__TCP_CLOSE = 7, FK__TCP_LISTEN = 10 };
+enum {
+    FK__TCP_ESTABLISHED = 1,
+    FK__TCP_TIME_WAIT = 6,
+    FK__TCP_CLOSE = 7,
+    FK__TCP_LISTEN = 10,
+    FK__TCP_NEW_SYN_RECV = 12
+};
 
 /* Called once per socket parsed; return non-zero to stop. */
 typedef int (*fk__sock_cb)(void *ctx, const fk__sock *s);
@@ -41,6 +47,14 @@ typedef int (*fk__sock_cb)(void *ctx, const fk__sock *s);
  * for every socket of (family 4|6, proto 6|17) in any state. */
 void fk__sockdiag_dump_req(uint8_t out[56], int family, int proto);
 
+/* Build the payload (struct inet_diag_req) of the legacy TCPDIAG_GETSOCK
+ * dump: the TCP sockets of both families in the given states (bit
+ * 1 << state), in one walk of the kernel's hash tables where the v2 request
+ * walks them once per family. Replies come as TCPDIAG_GETSOCK messages
+ * holding the same inet_diag_msg. */
+#define FK__SOCKDIAG_COMPAT_REQ_LEN 60
+void fk__sockdiag_tcp_compat_req(uint8_t out[FK__SOCKDIAG_COMPAT_REQ_LEN], uint32_t states);
+
 /* Build the payload of an exact query for one socket by tuple, with the
  * cookie left as INET_DIAG_NOCOOKIE. `local`/`remote` use the family of
  * `local`. The kernel looks UDP sockets up as a receiver of remote→local, TCP
@@ -50,12 +64,11 @@ void fk__sockdiag_exact_req(uint8_t out[56], int proto, const fk_addr *local, ui
 
 /* Parse a buffer holding one or more netlink messages of a sock_diag reply
  * (as received, native byte order for the netlink headers). Each
- * SOCK_DIAG_BY_FAMILY message is decoded into an fk__sock (with `proto` from
- * the request, since inet_diag_msg does not carry it) and handed to cb.
- * Returns the number of sockets parsed (>= 0) and sets *done when NLMSG_DONE
- * was seen; FK_ENETLINK for an NLMSG_ERROR with a non-zero error (the errno
- * is put in *nl_errno when not NULL; ENOENT means "no such socket");
- * FK_EMALFORMED / FK_ETRUNCATED for bad lengths. */
+ * SOCK_DIAG_BY_FAMILY (or legacy TCPDIAG_GETSOCK) message is decoded into an fk__sock (with `proto`
+ * from the request, since inet_diag_msg does not carry it) and handed to cb. Returns the number of
+ * sockets parsed (>= 0) and sets *done when NLMSG_DONE was seen; FK_ENETLINK for an NLMSG_ERROR
+ * with a non-zero error (the errno is put in *nl_errno when not NULL; ENOENT means "no such
+ * socket"); FK_EMALFORMED / FK_ETRUNCATED for bad lengths. */
 int fk__sockdiag_parse(const uint8_t *buf, size_t len, int proto, fk__sock_cb cb, void *ctx,
                        bool *done, int *nl_errno);
 
@@ -78,11 +91,13 @@ typedef struct fk__sockdiag fk__sockdiag;
 int fk__sockdiag_open(fk__sockdiag **out);
 void fk__sockdiag_close(fk__sockdiag *d);
 
-/* Dump every TCP and UDP socket of both families into cb.
+/* Dump every TCP and UDP socket of both families that can have an owner
+ * (not time-wait, not a half-open request) into cb: TCP through one
+ * legacy all-family dump where the kernel has it, UDP per family.
  * Returns the number of sockets or a negative status. */
 int fk__sockdiag_dump_all(fk__sockdiag *d, fk__sock_cb cb, void *ctx);
 
-/* Dump one (family, proto) pair. */
+/* Dump one (family, proto) pair, every state. */
 int fk__sockdiag_dump(fk__sockdiag *d, int family, int proto, fk__sock_cb cb, void *ctx);
 
 /* Exact query. Returns 1 and fills *out when the kernel has the socket, 0

@@ -12,6 +12,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -20,6 +21,7 @@
 
 _Static_assert(sizeof(struct inet_diag_req_v2) == 56, "inet_diag_req_v2 layout");
 _Static_assert(sizeof(struct inet_diag_msg) == 72, "inet_diag_msg layout");
+_Static_assert(sizeof(struct inet_diag_req) == FK__SOCKDIAG_COMPAT_REQ_LEN, "inet_diag_req layout");
 
 static void addr_to_words(__be32 words[4], const fk_addr *a)
 {
@@ -44,6 +46,17 @@ void fk__sockdiag_dump_req(uint8_t out[56], int family, int proto)
     r.sdiag_family = (uint8_t)(family == 6 ? AF_INET6 : AF_INET);
     r.sdiag_protocol = (uint8_t)proto;
     r.idiag_states = ~0u; /* every state, listeners and time-wait included */
+    memcpy(out, &r, sizeof r);
+}
+
+void fk__sockdiag_tcp_compat_req(uint8_t out[FK__SOCKDIAG_COMPAT_REQ_LEN], uint32_t states)
+{
+    struct inet_diag_req r;
+    memset(&r, 0, sizeof r);
+    r.idiag_family = AF_UNSPEC; /* ignored: the kernel answers for both families */
+    r.idiag_states = states;
+    r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
     memcpy(out, &r, sizeof r);
 }
 
@@ -119,7 +132,7 @@ int fk__sockdiag_parse(const uint8_t *buf, size_t len, int proto, fk__sock_cb cb
                 *done = true;
             return count;
         }
-        if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+        if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY || h.nlmsg_type == TCPDIAG_GETSOCK) {
             struct inet_diag_msg m;
             if (plen < sizeof m)
                 return fk__error(FK_ETRUNCATED, "sock_diag: inet_diag_msg of %zu bytes", plen);
@@ -154,6 +167,7 @@ int fk__sockdiag_parse(const uint8_t *buf, size_t len, int proto, fk__sock_cb cb
 
 struct fk__sockdiag {
     struct nl_sock *sk;
+    bool no_compat; /* the kernel refused the legacy all-family TCP dump */
     fk__sockdiag_tap tap;
     void *tap_ctx;
 };
@@ -241,12 +255,13 @@ void fk__sockdiag_set_tap(fk__sockdiag *d, fk__sockdiag_tap tap, void *ctx)
     d->tap_ctx = ctx;
 }
 
-static int transact(fk__sockdiag *d, const uint8_t req[56], int flags, recv_state *st)
+static int transact(fk__sockdiag *d, int type, const uint8_t *req, size_t len, int flags,
+                    recv_state *st)
 {
-    struct nl_msg *msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | flags);
+    struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | flags);
     if (!msg)
         return fk__error(FK_ENOMEM, "sock_diag: nlmsg_alloc_simple failed");
-    if (nlmsg_append(msg, (void *)req, 56, NLMSG_ALIGNTO) < 0) {
+    if (nlmsg_append(msg, (void *)req, len, NLMSG_ALIGNTO) < 0) {
         nlmsg_free(msg);
         return fk__error(FK_ENOMEM, "sock_diag: nlmsg_append failed");
     }
@@ -269,12 +284,14 @@ static int transact(fk__sockdiag *d, const uint8_t req[56], int flags, recv_stat
     return 0;
 }
 
-int fk__sockdiag_dump(fk__sockdiag *d, int family, int proto, fk__sock_cb cb, void *ctx)
+static int dump_v2(fk__sockdiag *d, int family, int proto, uint32_t states, fk__sock_cb cb,
+                   void *ctx)
 {
     uint8_t req[56];
     fk__sockdiag_dump_req(req, family, proto);
+    memcpy(req + offsetof(struct inet_diag_req_v2, idiag_states), &states, sizeof states);
     recv_state st = {d, proto, cb, ctx, 0, 0, 0, false};
-    int rc = transact(d, req, NLM_F_DUMP, &st);
+    int rc = transact(d, SOCK_DIAG_BY_FAMILY, req, sizeof req, NLM_F_DUMP, &st);
     if (rc < 0)
         return rc;
     if (st.nl_errno)
@@ -283,12 +300,48 @@ int fk__sockdiag_dump(fk__sockdiag *d, int family, int proto, fk__sock_cb cb, vo
     return st.count;
 }
 
+int fk__sockdiag_dump(fk__sockdiag *d, int family, int proto, fk__sock_cb cb, void *ctx)
+{
+    return dump_v2(d, family, proto, ~0u, cb, ctx);
+}
+
+/* TCP of both families in one walk of the kernel's socket hash (the
+ * legacy request is the only one that takes AF_UNSPEC); 0 = refused. */
+static int dump_tcp_compat(fk__sockdiag *d, uint32_t states, fk__sock_cb cb, void *ctx, int *n)
+{
+    uint8_t req[FK__SOCKDIAG_COMPAT_REQ_LEN];
+    fk__sockdiag_tcp_compat_req(req, states);
+    recv_state st = {d, 6, cb, ctx, 0, 0, 0, false};
+    int rc = transact(d, TCPDIAG_GETSOCK, req, sizeof req, NLM_F_DUMP, &st);
+    if (rc < 0)
+        return rc;
+    if (st.nl_errno) {
+        if (st.count == 0)
+            return 0; /* EINVAL, ENOENT...: a kernel without it */
+        return fk__error_set(FK_ENETLINK, st.nl_errno, "sock_diag: TCP dump: %s",
+                             strerror(st.nl_errno));
+    }
+    *n = st.count;
+    return 1;
+}
+
 int fk__sockdiag_dump_all(fk__sockdiag *d, fk__sock_cb cb, void *ctx)
 {
+    /* Time-wait and half-open (request) sockets have no inode, no owner. */
+    const uint32_t states = ~((1u << FK__TCP_TIME_WAIT) | (1u << FK__TCP_NEW_SYN_RECV));
     static const int pairs[4][2] = {{4, 6}, {6, 6}, {4, 17}, {6, 17}};
-    int total = 0;
-    for (int i = 0; i < 4; i++) {
-        int n = fk__sockdiag_dump(d, pairs[i][0], pairs[i][1], cb, ctx);
+    int total = 0, first = 0;
+    if (!d->no_compat) {
+        int rc = dump_tcp_compat(d, states, cb, ctx, &total);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            d->no_compat = true;
+        else
+            first = 2; /* TCP done, both families */
+    }
+    for (int i = first; i < 4; i++) {
+        int n = dump_v2(d, pairs[i][0], pairs[i][1], states, cb, ctx);
         if (n < 0) {
             /* No IPv6 in this kernel is not an error. */
             if (pairs[i][0] == 6 && fk_error_last()->sys_errno == EAFNOSUPPORT)
@@ -320,7 +373,7 @@ int fk__sockdiag_query(fk__sockdiag *d, int proto, const fk_addr *local, uint16_
     fk__sockdiag_exact_req(req, proto, local, lport, remote, rport);
     one_state o = {out, 0};
     recv_state st = {d, proto, keep_one, &o, 0, 0, 0, false};
-    int rc = transact(d, req, 0, &st);
+    int rc = transact(d, SOCK_DIAG_BY_FAMILY, req, sizeof req, 0, &st);
     if (rc < 0)
         return rc;
     if (st.nl_errno == ENOENT)

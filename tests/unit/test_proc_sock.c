@@ -220,6 +220,38 @@ static void requests(void **state)
     assert_memory_equal(r.id.idiag_dst, l.bytes, 4);
 }
 
+/* The legacy all-family TCP dump: request layout, and replies that come as
+ * TCPDIAG_GETSOCK messages hold the same inet_diag_msg. */
+static void legacy_tcp_dump(void **state)
+{
+    (void)state;
+    uint8_t req[FK__SOCKDIAG_COMPAT_REQ_LEN];
+    struct inet_diag_req r;
+    assert_int_equal(sizeof r, FK__SOCKDIAG_COMPAT_REQ_LEN);
+    fk__sockdiag_tcp_compat_req(req, ~(1u << FK__TCP_TIME_WAIT));
+    memcpy(&r, req, sizeof r);
+    assert_int_equal(r.idiag_family, AF_UNSPEC);
+    assert_int_equal(r.idiag_states, ~(1u << FK__TCP_TIME_WAIT));
+    assert_int_equal(r.id.idiag_cookie[0], INET_DIAG_NOCOOKIE);
+    assert_int_equal(r.id.idiag_sport, 0);
+
+    size_t len;
+    uint8_t *b = load("dump_tcp4.bin", &len);
+    sockvec plain = {0}, legacy = {0};
+    assert_int_equal(fk__sockdiag_parse(b, len, 6, collect, &plain, NULL, NULL), 3);
+    for (size_t off = 0; off + sizeof(struct nlmsghdr) <= len;) {
+        struct nlmsghdr h;
+        memcpy(&h, b + off, sizeof h);
+        assert_int_equal(h.nlmsg_type, SOCK_DIAG_BY_FAMILY);
+        h.nlmsg_type = TCPDIAG_GETSOCK;
+        memcpy(b + off, &h, sizeof h);
+        off += NLMSG_ALIGN(h.nlmsg_len);
+    }
+    assert_int_equal(fk__sockdiag_parse(b, len, 6, collect, &legacy, NULL, NULL), 3);
+    assert_memory_equal(plain.s, legacy.s, sizeof plain.s);
+    free(b);
+}
+
 /* /proc/net text must give the very sockets the netlink dump gave. */
 static void procnet_matches_dump(void **state)
 {
@@ -282,13 +314,10 @@ static void procnet_malformed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(dump_tcp4),
-        cmocka_unit_test(dump_tcp6_udp),
-        cmocka_unit_test(exact_replies),
-        cmocka_unit_test(truncated_and_malformed),
-        cmocka_unit_test(done_message),
-        cmocka_unit_test(requests),
-        cmocka_unit_test(procnet_matches_dump),
+        cmocka_unit_test(dump_tcp4),         cmocka_unit_test(dump_tcp6_udp),
+        cmocka_unit_test(exact_replies),     cmocka_unit_test(truncated_and_malformed),
+        cmocka_unit_test(done_message),      cmocka_unit_test(requests),
+        cmocka_unit_test(legacy_tcp_dump),   cmocka_unit_test(procnet_matches_dump),
         cmocka_unit_test(procnet_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
