@@ -113,7 +113,7 @@ static void usage(const fk_param_info *t, size_t n)
            "  -l             show command lines instead of program names\n"
            "      --connections  also each process's connections: \"conns\" in --json\n"
            "                 (at most %d per process, most bytes first), indented lines\n"
-           "                 in trace mode (not shown in the curses view)\n"
+           "                 under each process in trace mode and the curses view\n"
            "  -v, --total    trace mode: bytes since start instead of KB/s\n"
            "      --limit N  show at most N rows\n"
            "      --mem-limit BYTES  cgroup memory limit for this process\n"
@@ -231,41 +231,73 @@ static void endpoint(char *out, size_t size, const fk_addr *a, uint16_t port)
     snprintf(out, size, a->family == 6 ? "[%s]:%u" : "%s:%u", text, (unsigned)port);
 }
 
-/* The connections of one row, most bytes first; rates over the time since
- * the previous refresh (a new connection: all its bytes). */
-static void print_trace_conns(const top *t, const fk_rank_row *r, double elapsed)
+/* A row's connections, most bytes first (ties in snapshot order); NULL
+ * when it has none. The caller frees. */
+static ranked_conn *sorted_conns(const fk_rank_row *r)
 {
     if (!r->conn_count || !r->conns)
-        return;
+        return NULL;
     ranked_conn *rc = malloc(r->conn_count * sizeof *rc);
     if (!rc)
         fkcli_fail("out of memory");
     for (size_t i = 0; i < r->conn_count; i++)
         rc[i] = (ranked_conn){&r->conns[i], i};
     qsort(rc, r->conn_count, sizeof *rc, ranked_cmp);
-    for (size_t i = 0; i < r->conn_count; i++) {
+    return rc;
+}
+
+/* "tcp 10.0.0.1:1234 -> 10.0.0.2:80". */
+static void conn_text(char *out, size_t size, const fk_rank_conn *c)
+{
+    char l[FK_ADDR_STRLEN + 10], rem[FK_ADDR_STRLEN + 10], proto[8];
+    endpoint(l, sizeof l, &c->local, c->local_port);
+    endpoint(rem, sizeof rem, &c->remote, c->remote_port);
+    if (c->proto == 6 || c->proto == 17)
+        snprintf(proto, sizeof proto, "%s", c->proto == 6 ? "tcp" : "udp");
+    else
+        snprintf(proto, sizeof proto, "%u", (unsigned)c->proto);
+    snprintf(out, size, "%s %s -> %s", proto, l, rem);
+}
+
+/* Bytes/s of a connection since the previous refresh (a new one: all its
+ * bytes over that time). */
+static void conn_rates(const top *t, uint32_t pid, const fk_rank_conn *c, double elapsed,
+                       double *sent, double *recv)
+{
+    seen k = seen_of(pid, c);
+    const seen *old = t->nseen ? bsearch(&k, t->seen, t->nseen, sizeof k, seen_cmp) : NULL;
+    uint64_t ds = c->sent_bytes, dr = c->recv_bytes;
+    if (old) {
+        ds = ds >= old->sent ? ds - old->sent : 0;
+        dr = dr >= old->recv ? dr - old->recv : 0;
+    }
+    *sent = (double)ds / elapsed;
+    *recv = (double)dr / elapsed;
+}
+
+/* Seconds since the previous refresh (the connection rates' window). */
+static double since_last(const top *t, const fk_rank_snapshot *s)
+{
+    double elapsed = (double)(s->time_ns - t->seen_ns) / 1e9;
+    return elapsed > 0.001 ? elapsed : t->delay;
+}
+
+/* The connections of one row, most bytes first, in the process line's
+ * units. */
+static void print_trace_conns(const top *t, const fk_rank_row *r, double elapsed)
+{
+    ranked_conn *rc = sorted_conns(r);
+    for (size_t i = 0; rc && i < r->conn_count; i++) {
         const fk_rank_conn *c = rc[i].c;
-        char l[FK_ADDR_STRLEN + 10], rem[FK_ADDR_STRLEN + 10], proto[8];
-        endpoint(l, sizeof l, &c->local, c->local_port);
-        endpoint(rem, sizeof rem, &c->remote, c->remote_port);
-        if (c->proto == 6 || c->proto == 17)
-            snprintf(proto, sizeof proto, "%s", c->proto == 6 ? "tcp" : "udp");
-        else
-            snprintf(proto, sizeof proto, "%u", (unsigned)c->proto);
+        char text[2 * FK_ADDR_STRLEN + 40];
+        conn_text(text, sizeof text, c);
         if (t->totals) {
-            printf("  %s %s -> %s\t%" PRIu64 "\t%" PRIu64 "\n", proto, l, rem, c->sent_bytes,
-                   c->recv_bytes);
+            printf("  %s\t%" PRIu64 "\t%" PRIu64 "\n", text, c->sent_bytes, c->recv_bytes);
             continue;
         }
-        seen k = seen_of(r->pid, c);
-        const seen *old = t->nseen ? bsearch(&k, t->seen, t->nseen, sizeof k, seen_cmp) : NULL;
-        uint64_t ds = c->sent_bytes, dr = c->recv_bytes;
-        if (old) {
-            ds = ds >= old->sent ? ds - old->sent : 0;
-            dr = dr >= old->recv ? dr - old->recv : 0;
-        }
-        printf("  %s %s -> %s\t%.3f\t%.3f\n", proto, l, rem, (double)ds / elapsed / 1024.0,
-               (double)dr / elapsed / 1024.0);
+        double sr, rr;
+        conn_rates(t, r->pid, c, elapsed, &sr, &rr);
+        printf("  %s\t%.3f\t%.3f\n", text, sr / 1024.0, rr / 1024.0);
     }
     free(rc);
 }
@@ -296,9 +328,7 @@ static void print_trace(top *t, const fk_rank_snapshot *s)
     if (!idx)
         fkcli_fail("out of memory");
     size_t n = pick_rows(t, s, idx, s->count);
-    double elapsed = (double)(s->time_ns - t->seen_ns) / 1e9;
-    if (!(elapsed > 0.001))
-        elapsed = t->delay;
+    double elapsed = since_last(t, s);
     printf("\nRefreshing:\n");
     for (size_t k = 0; k < n; k++) {
         const fk_rank_row *r = &s->rows[idx[k]];
@@ -385,7 +415,28 @@ static const char *dev_label(char *buf, size_t size, const fk_rank_row *r)
     return buf;
 }
 
-static void draw_curses(const top *t, const fk_rank_snapshot *s)
+/* --connections: a row's connections under it, most bytes first, as long
+ * as lines are left (before `end`); returns the next free line. */
+#define CONN_FMT "%7s   %-46.46s %10s %10s"
+static int draw_conns(const top *t, const fk_rank_row *r, int line, int end, double elapsed)
+{
+    ranked_conn *rc = sorted_conns(r);
+    for (size_t i = 0; rc && i < r->conn_count && line < end; i++) {
+        const fk_rank_conn *c = rc[i].c;
+        char text[2 * FK_ADDR_STRLEN + 40], a[32], b[32];
+        conn_text(text, sizeof text, c);
+        double sr = 0, rr = 0;
+        if (t->units == U_KBPS)
+            conn_rates(t, r->pid, c, elapsed, &sr, &rr);
+        fmt_amount(a, sizeof a, t->units, sr, c->sent_bytes);
+        fmt_amount(b, sizeof b, t->units, rr, c->recv_bytes);
+        mvprintw(line++, 0, CONN_FMT, "", text, a, b);
+    }
+    free(rc);
+    return line;
+}
+
+static void draw_curses(top *t, const fk_rank_snapshot *s)
 {
     erase();
     int rows = getmaxy(stdscr);
@@ -400,6 +451,7 @@ static void draw_curses(const top *t, const fk_rank_snapshot *s)
     if (!idx)
         fkcli_fail("out of memory");
     size_t n = pick_rows(t, s, idx, s->count);
+    double elapsed = since_last(t, s);
     double ts = 0, tr = 0;
     uint64_t bs = 0, br = 0;
     int line = 3;
@@ -417,6 +469,8 @@ static void draw_curses(const top *t, const fk_rank_snapshot *s)
         snprintf(pid, sizeof pid, "%" PRIu32, r->pid);
         mvprintw(line++, 0, ROW_FMT, pid, r->pid ? r->user : "", program(t, r),
                  dev_label(dev, sizeof dev, r), a, b);
+        if (t->conns)
+            line = draw_conns(t, r, line, rows - 1, elapsed);
     }
     char a[32], b[32];
     fmt_amount(a, sizeof a, t->units, ts, bs);
@@ -426,6 +480,8 @@ static void draw_curses(const top *t, const fk_rank_snapshot *s)
     attroff(A_REVERSE);
     refresh();
     free(idx);
+    if (t->conns)
+        remember_conns(t, s);
 }
 
 static int64_t mono_ms(void)

@@ -156,6 +156,22 @@ tmux -L "$SOCK" send-keys q
 sleep 1
 tmux -L "$SOCK" has-session 2>/dev/null
 check "q quits" test $? -ne 0
+wait "$CLIENT"
+
+# Curses with --connections: the client's connection to the server right
+# under its row.
+traffic 30 k
+tmux -L "$SOCK" new-session -d -x 80 -y 24 "$TOP -d 1 --connections lo"
+sleep 2.5
+tmux -L "$SOCK" capture-pane -p >"$WORK/pane7"
+tmux -L "$SOCK" send-keys q
+cl=$(row_line "$CLIENT" "$WORK/pane7")
+conn_under() { # the line after the client's row is one of its connections
+    sed -n "$((${cl:-0} + 1))p" "$WORK/pane7" |
+        grep -qE "^ +tcp 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$PORT +[0-9.]+ +[0-9.]+ *$"
+}
+check "--connections: the client's connection under its row" conn_under
+check "--connections: fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$WORK/pane7")" -le 80
 if [ $fail -ne 0 ]; then
     for f in "$WORK"/pane* "$WORK/trace" "$WORK"/*.err; do echo "--- $f"; cat "$f"; done
 fi
