@@ -23,6 +23,7 @@ enum {
     OPT_MEM_LIMIT,
     OPT_TOTAL,
     OPT_NICE,
+    OPT_CONNECTIONS,
     PARAM_BASE = 2000,
     NPARAM_OPTS = 10,
     MAX_PIDS = 64,
@@ -56,7 +57,22 @@ typedef struct top {
     units units;
     char devname[64];
     uint32_t window;
+    bool conns; /* --connections */
+    /* Trace mode with --connections: bytes of each connection at the
+     * previous refresh (sorted by key), for its rate over the refresh. */
+    struct seen *seen;
+    size_t nseen;
+    int64_t seen_ns;
 } top;
+
+/* A connection as remembered between refreshes. */
+typedef struct seen {
+    uint32_t pid;
+    uint8_t proto;
+    uint16_t lport, rport;
+    fk_addr local, remote;
+    uint64_t sent, recv;
+} seen;
 
 static fk_capture *g_cap;
 
@@ -95,11 +111,14 @@ static void usage(const fk_param_info *t, size_t n)
            "  -p             promiscuous mode\n"
            "  -P PID         show only this pid (repeatable)\n"
            "  -l             show command lines instead of program names\n"
+           "      --connections  also each process's connections: \"conns\" in --json\n"
+           "                 (at most %d per process, most bytes first), indented lines\n"
+           "                 in trace mode (not shown in the curses view)\n"
            "  -v, --total    trace mode: bytes since start instead of KB/s\n"
            "      --limit N  show at most N rows\n"
            "      --mem-limit BYTES  cgroup memory limit for this process\n"
            "      --nice N   scheduling priority, -20..19 (default %d; needs root to raise)\n",
-           fkcli_prog(), TOP_NICE);
+           fkcli_prog(), FK_RANK_JSON_CONNS_MAX, TOP_NICE);
     /* The table's defaults, but flowkit-top's own snaplen. */
     fk_param_info *mine = malloc(n * sizeof *mine);
     if (!mine)
@@ -119,6 +138,9 @@ static void usage(const fk_param_info *t, size_t n)
            "also used others (--json lists them all in \"devs\").\n"
            "Trace mode prints \"Refreshing:\" then one line per process:\n"
            "  PROGRAM/PID/UID<TAB>SENT<TAB>RECEIVED   (KB/s over the refresh, or bytes with -v)\n"
+           "With --connections, after each process its connections (most bytes first):\n"
+           "    tcp LOCAL:PORT -> REMOTE:PORT<TAB>SENT<TAB>RECEIVED   (KB/s since the\n"
+           "  previous refresh, or bytes with -v; IPv6 addresses in brackets)\n"
            "Unattributed traffic: rows \"unknown TCP\" / \"unknown UDP\" with pid 0.\n");
 }
 
@@ -155,12 +177,128 @@ static const char *program(const top *t, const fk_rank_row *r)
     return r->name;
 }
 
-static void print_trace(const top *t, const fk_rank_snapshot *s)
+static int seen_cmp(const void *a, const void *b)
+{
+    const seen *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    if (x->proto != y->proto)
+        return x->proto < y->proto ? -1 : 1;
+    if (x->lport != y->lport)
+        return x->lport < y->lport ? -1 : 1;
+    if (x->rport != y->rport)
+        return x->rport < y->rport ? -1 : 1;
+    int c = memcmp(&x->local, &y->local, sizeof x->local);
+    return c ? c : memcmp(&x->remote, &y->remote, sizeof x->remote);
+}
+
+static seen seen_of(uint32_t pid, const fk_rank_conn *c)
+{
+    seen k;
+    memset(&k, 0, sizeof k);
+    k.pid = pid;
+    k.proto = c->proto;
+    k.lport = c->local_port;
+    k.rport = c->remote_port;
+    k.local = c->local;
+    k.remote = c->remote;
+    k.sent = c->sent_bytes;
+    k.recv = c->recv_bytes;
+    return k;
+}
+
+/* A connection of a row, with its place for a stable order. */
+typedef struct ranked_conn {
+    const fk_rank_conn *c;
+    size_t i;
+} ranked_conn;
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    const ranked_conn *x = a, *y = b;
+    uint64_t bx = x->c->sent_bytes + x->c->recv_bytes, by = y->c->sent_bytes + y->c->recv_bytes;
+    if (bx != by)
+        return bx > by ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* "10.0.0.1:1234" or "[fd00::1]:1234". */
+static void endpoint(char *out, size_t size, const fk_addr *a, uint16_t port)
+{
+    char text[FK_ADDR_STRLEN] = "";
+    if (fk_addr_format(a, text, sizeof text) < 0)
+        snprintf(text, sizeof text, "?");
+    snprintf(out, size, a->family == 6 ? "[%s]:%u" : "%s:%u", text, (unsigned)port);
+}
+
+/* The connections of one row, most bytes first; rates over the time since
+ * the previous refresh (a new connection: all its bytes). */
+static void print_trace_conns(const top *t, const fk_rank_row *r, double elapsed)
+{
+    if (!r->conn_count || !r->conns)
+        return;
+    ranked_conn *rc = malloc(r->conn_count * sizeof *rc);
+    if (!rc)
+        fkcli_fail("out of memory");
+    for (size_t i = 0; i < r->conn_count; i++)
+        rc[i] = (ranked_conn){&r->conns[i], i};
+    qsort(rc, r->conn_count, sizeof *rc, ranked_cmp);
+    for (size_t i = 0; i < r->conn_count; i++) {
+        const fk_rank_conn *c = rc[i].c;
+        char l[FK_ADDR_STRLEN + 10], rem[FK_ADDR_STRLEN + 10], proto[8];
+        endpoint(l, sizeof l, &c->local, c->local_port);
+        endpoint(rem, sizeof rem, &c->remote, c->remote_port);
+        if (c->proto == 6 || c->proto == 17)
+            snprintf(proto, sizeof proto, "%s", c->proto == 6 ? "tcp" : "udp");
+        else
+            snprintf(proto, sizeof proto, "%u", (unsigned)c->proto);
+        if (t->totals) {
+            printf("  %s %s -> %s\t%" PRIu64 "\t%" PRIu64 "\n", proto, l, rem, c->sent_bytes,
+                   c->recv_bytes);
+            continue;
+        }
+        seen k = seen_of(r->pid, c);
+        const seen *old = t->nseen ? bsearch(&k, t->seen, t->nseen, sizeof k, seen_cmp) : NULL;
+        uint64_t ds = c->sent_bytes, dr = c->recv_bytes;
+        if (old) {
+            ds = ds >= old->sent ? ds - old->sent : 0;
+            dr = dr >= old->recv ? dr - old->recv : 0;
+        }
+        printf("  %s %s -> %s\t%.3f\t%.3f\n", proto, l, rem, (double)ds / elapsed / 1024.0,
+               (double)dr / elapsed / 1024.0);
+    }
+    free(rc);
+}
+
+/* Remember every connection's bytes for the next refresh's rates. */
+static void remember_conns(top *t, const fk_rank_snapshot *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->count; i++)
+        n += s->rows[i].conns ? s->rows[i].conn_count : 0;
+    seen *v = malloc((n + 1) * sizeof *v);
+    if (!v)
+        fkcli_fail("out of memory");
+    n = 0;
+    for (size_t i = 0; i < s->count; i++)
+        for (size_t k = 0; s->rows[i].conns && k < s->rows[i].conn_count; k++)
+            v[n++] = seen_of(s->rows[i].pid, &s->rows[i].conns[k]);
+    qsort(v, n, sizeof *v, seen_cmp);
+    free(t->seen);
+    t->seen = v;
+    t->nseen = n;
+    t->seen_ns = s->time_ns;
+}
+
+static void print_trace(top *t, const fk_rank_snapshot *s)
 {
     size_t *idx = malloc((s->count + 1) * sizeof *idx);
     if (!idx)
         fkcli_fail("out of memory");
     size_t n = pick_rows(t, s, idx, s->count);
+    double elapsed = (double)(s->time_ns - t->seen_ns) / 1e9;
+    if (!(elapsed > 0.001))
+        elapsed = t->delay;
     printf("\nRefreshing:\n");
     for (size_t k = 0; k < n; k++) {
         const fk_rank_row *r = &s->rows[idx[k]];
@@ -171,9 +309,13 @@ static void print_trace(const top *t, const fk_rank_snapshot *s)
         else
             printf("%s/%" PRIu32 "/%ld\t%.3f\t%.3f\n", program(t, r), r->pid, uid,
                    r->sent_rate / 1024.0, r->recv_rate / 1024.0);
+        if (t->conns)
+            print_trace_conns(t, r, elapsed);
     }
     fflush(stdout);
     free(idx);
+    if (t->conns)
+        remember_conns(t, s);
 }
 
 static void print_json(const top *t, const fk_rank_snapshot *s)
@@ -189,11 +331,12 @@ static void print_json(const top *t, const fk_rank_snapshot *s)
     fk_rank_snapshot part = *s;
     part.rows = rows;
     part.count = n;
-    size_t size = 64 + (n + 1) * FK_RANK_JSON_ROW_MAX;
+    unsigned flags = t->conns ? FK_RANK_JSON_CONNS : 0;
+    size_t size = fk_rank_snapshot_json_size(&part, flags);
     char *buf = malloc(size);
     if (!buf)
         fkcli_fail("out of memory");
-    if (fk_rank_snapshot_to_json(&part, buf, size) < 0)
+    if (fk_rank_snapshot_to_json_ex(&part, flags, buf, size) < 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "json");
     printf("%s\n", buf);
     fflush(stdout);
@@ -403,6 +546,7 @@ int main(int argc, char **argv)
         {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
         {"total", no_argument, NULL, 'v'},
         {"nice", required_argument, NULL, OPT_NICE},
+        {"connections", no_argument, NULL, OPT_CONNECTIONS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -459,6 +603,9 @@ int main(int argc, char **argv)
             break;
         case 'v':
             t.totals = true;
+            break;
+        case OPT_CONNECTIONS:
+            t.conns = true;
             break;
         case OPT_LIMIT:
             t.limit = (size_t)fkcli_parse_u64("--limit", optarg, 1, 1000000);
@@ -539,6 +686,9 @@ int main(int argc, char **argv)
         fkcli_fail("cannot install signal handlers");
     if (fk_capture_activate(t.cap) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "activate");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    t.seen_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec; /* first connection rates */
     if (t.view == VIEW_CURSES) {
         initscr();
         cbreak();
@@ -558,5 +708,6 @@ int main(int argc, char **argv)
                 fkcli_prog(), cs.packets, cs.kernel_drops, cs.queue_drops, cs.decode_errors,
                 cs.attrib_hits, cs.attrib_misses);
     fk_capture_destroy(t.cap);
+    free(t.seen);
     return rc;
 }

@@ -133,29 +133,112 @@ FK_API void fk_rank_snapshot_free(fk_rank_snapshot *snapshot);
  */
 FK_API const char *fk_rank_sort_name(fk_rank_sort key);
 
-/** Buffer size needed by fk_rank_snapshot_to_json() per row. @since 0.1.0 */
-#define FK_RANK_JSON_ROW_MAX 12288
+/** Buffer size that always holds the JSON of a snapshot with no rows (NUL
+ *  included). @since 0.1.0 */
+#define FK_RANK_JSON_HEAD_MAX 128
+
+/**
+ * Buffer size that always holds one row of fk_rank_snapshot_to_json() and
+ * fk_rank_snapshot_to_json_ex() output, without its "conns" (the worst
+ * case: every text byte written as a six-byte `\u00XX` escape).
+ * @since 0.1.0
+ */
+#define FK_RANK_JSON_ROW_MAX 16384
 
 /** fk_rank_snapshot_to_json() lists at most this many devices per row (most bytes first). @since
  * 0.1.0 */
 #define FK_RANK_JSON_DEVS_MAX 8
 
+/** The JSON writers write at most this many bytes of fk_rank_row::exe and of
+ *  fk_rank_row::cmdline (before escaping; longer text is cut). @since 0.1.0 */
+#define FK_RANK_JSON_TEXT_MAX 1024
+
+/** The JSON writers write at most this many bytes of fk_rank_row::name and of
+ *  fk_rank_row::user (before escaping). @since 0.1.0 */
+#define FK_RANK_JSON_NAME_MAX 64
+
+/**
+ * Flag of fk_rank_snapshot_to_json_ex(): add each row's connections as
+ * "conns" (at most #FK_RANK_JSON_CONNS_MAX per row).
+ * @since 0.1.0
+ */
+#define FK_RANK_JSON_CONNS 0x1u
+
+/**
+ * With #FK_RANK_JSON_CONNS, at most this many connections are listed per
+ * row: those with most bytes (sent + received) first, ties in snapshot
+ * order. The row's "connections" count stays the number of all its
+ * connections, so a cut list is visible.
+ * @since 0.1.0
+ */
+#define FK_RANK_JSON_CONNS_MAX 16
+
+/** Buffer size that always holds one entry of "conns". @since 0.1.0 */
+#define FK_RANK_JSON_CONN_MAX 512
+
 /**
  * Render a snapshot as one JSON object (no newline) per the JSON lines
- * contract: `{"type":"rank","time","processes":[{"pid","name","user","exe",
- * "sent_bytes","recv_bytes","sent_rate","recv_rate",...,"dev","devs"},...]}`,
- * where "dev" is fk_rank_row::dev and "devs" the first
- * #FK_RANK_JSON_DEVS_MAX of fk_rank_row::devs as
- * `{"name","ifindex","sent_bytes","recv_bytes"}` objects.
+ * contract: `{"type":"rank","time","window","processes":[{"pid","name","user",
+ * "exe","sent_bytes","recv_bytes","sent_rate","recv_rate","sent_packets",
+ * "recv_packets","connections","dev","devs","uid","cmdline","sent_ewma",
+ * "recv_ewma"},...]}`.
+ *
+ * "connections" is fk_rank_row::conn_count; "dev" is fk_rank_row::dev and
+ * "devs" the first #FK_RANK_JSON_DEVS_MAX of fk_rank_row::devs as
+ * `{"name","ifindex","sent_bytes","recv_bytes"}` objects; "uid" is null when
+ * unknown (`UINT32_MAX`); "exe" and "cmdline" are cut to
+ * #FK_RANK_JSON_TEXT_MAX bytes, "name" and "user" to #FK_RANK_JSON_NAME_MAX.
+ * Rates and EWMAs are bytes/s with one decimal (null if not finite).
+ * Same as fk_rank_snapshot_to_json_ex() with no flags.
  *
  * @param snapshot the snapshot.
  * @param buf output buffer.
- * @param size size of @p buf; 64 + `count` * #FK_RANK_JSON_ROW_MAX always suffices.
+ * @param size size of @p buf; #FK_RANK_JSON_HEAD_MAX + `count` * #FK_RANK_JSON_ROW_MAX always
+ *        suffices (or use fk_rank_snapshot_json_size()).
  * @return length written (without NUL), or `FK_ENOSPACE` / `FK_EINVAL`.
  * Thread-safe.
  * @since 0.1.0
  */
 FK_API int fk_rank_snapshot_to_json(const fk_rank_snapshot *snapshot, char *buf, size_t size);
+
+/**
+ * Render a snapshot as JSON like fk_rank_snapshot_to_json(), with options.
+ *
+ * With #FK_RANK_JSON_CONNS each row also gets (after "recv_ewma")
+ * `"conns":[{"proto":"tcp"|"udp","local","local_port","remote","remote_port",
+ * "sent_bytes","recv_bytes","sent_packets","recv_packets","first","last",
+ * "dev"},...]`: at most #FK_RANK_JSON_CONNS_MAX connections, most bytes
+ * first; addresses as fk_addr_format() writes them, "first" and "last" as
+ * fk_time_format() writes them (null if out of range), "dev" is
+ * fk_rank_conn::dev ("" when unknown). Other protocols than TCP and UDP
+ * are written as their number.
+ *
+ * @param snapshot the snapshot.
+ * @param flags 0 or #FK_RANK_JSON_CONNS.
+ * @param buf output buffer.
+ * @param size size of @p buf; fk_rank_snapshot_json_size() always suffices.
+ * @return length written (without NUL), or `FK_ENOSPACE` (@p buf too small:
+ *         its content is then a cut, invalid JSON text) / `FK_EINVAL` (NULL
+ *         argument, zero @p size, unknown flag).
+ * Thread-safe.
+ * @since 0.1.0
+ */
+FK_API int fk_rank_snapshot_to_json_ex(const fk_rank_snapshot *snapshot, unsigned flags, char *buf,
+                                       size_t size);
+
+/**
+ * Buffer size that always holds fk_rank_snapshot_to_json_ex() output for
+ * this snapshot and these flags: #FK_RANK_JSON_HEAD_MAX + `count` *
+ * #FK_RANK_JSON_ROW_MAX, plus
+ * with #FK_RANK_JSON_CONNS #FK_RANK_JSON_CONN_MAX per listed connection.
+ *
+ * @param snapshot the snapshot; NULL gives #FK_RANK_JSON_HEAD_MAX.
+ * @param flags the flags that will be passed to fk_rank_snapshot_to_json_ex().
+ * @return the size in bytes, NUL included (saturates at `SIZE_MAX`).
+ * Thread-safe.
+ * @since 0.1.0
+ */
+FK_API size_t fk_rank_snapshot_json_size(const fk_rank_snapshot *snapshot, unsigned flags);
 
 /**
  * Take a rank of the processes seen by a capture with attribution on

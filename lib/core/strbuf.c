@@ -22,7 +22,7 @@ void fk__strbuf_printf(fk__strbuf *s, const char *fmt, ...)
 void fk__strbuf_json_string(fk__strbuf *s, const char *text, size_t max_bytes)
 {
     fk__strbuf_printf(s, "\"");
-    for (size_t i = 0; text[i] && i < max_bytes; i++) {
+    for (size_t i = 0; i < max_bytes && text[i]; i++) {
         unsigned char c = (unsigned char)text[i];
         if (c == '"' || c == '\\')
             fk__strbuf_printf(s, "\\%c", c);

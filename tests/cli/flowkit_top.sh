@@ -22,6 +22,14 @@ check() { # check DESCRIPTION COMMAND...
 "$TOP" --history-seconds 0 >/dev/null 2>&1 ; check "--history-seconds 0 exits 2" test $? -eq 2
 "$TOP" --help | grep -qE '^ +--snaplen N .*\(default 256\)$' ; check "--help shows the snaplen really used (256)" test $? -eq 0
 "$TOP" --nice 20 >/dev/null 2>&1 ; check "--nice 20 exits 2" test $? -eq 2
+# Every long option of --help is in the man page, and every one the man page
+# documents is in --help.
+MAN="$FLOWKIT_SOURCE_DIR/docs/man/flowkit-top.1"
+help_opts=$("$TOP" --help | grep -oE '(^| )--[a-z][a-z-]*' | tr -d ' ' | sort -u)
+man_opts=$(grep -oE '\\-\\-[a-z]([a-z]|\\-)*' "$MAN" | sed 's/\\-/-/g' | sort -u)
+check "--help and the man page list the same long options ($(echo $help_opts | wc -w))" \
+    test "$help_opts" = "$man_opts"
+"$TOP" --help | grep -q -- '--connections' ; check "--help has --connections" test $? -eq 0
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "!!! SKIP: the capture parts of this test need root" >&2

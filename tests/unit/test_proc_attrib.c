@@ -403,10 +403,11 @@ static void devices_per_row(void **state)
     assert_string_equal(r->dev, "");
     char json[3 * FK_RANK_JSON_ROW_MAX + 64];
     assert_true(fk_rank_snapshot_to_json(s, json, sizeof json) > 0);
-    assert_non_null(strstr(json, "\"connections\":2,\"dev\":\"lo\",\"devs\":[{\"name\":\"lo\","
-                                 "\"ifindex\":1,\"sent_bytes\":3000,\"recv_bytes\":40},{\"name\":"
-                                 "\"\",\"ifindex\":999999,\"sent_bytes\":0,\"recv_bytes\":60}]}"));
-    assert_non_null(strstr(json, "\"connections\":1,\"dev\":\"\",\"devs\":[]}"));
+    assert_non_null(
+        strstr(json, "\"connections\":2,\"dev\":\"lo\",\"devs\":[{\"name\":\"lo\","
+                     "\"ifindex\":1,\"sent_bytes\":3000,\"recv_bytes\":40},{\"name\":"
+                     "\"\",\"ifindex\":999999,\"sent_bytes\":0,\"recv_bytes\":60}],\"uid\":"));
+    assert_non_null(strstr(json, "\"connections\":1,\"dev\":\"\",\"devs\":[],\"uid\":"));
     fk_rank_snapshot_free(s);
     fk__attrib_destroy(a);
 }

@@ -35,6 +35,8 @@ from ctypes import (
 
 FK_PROCESS_NAME_MAX = 64
 FK_RANK_DEV_NAME_MAX = 16
+FK_RANK_JSON_CONNS = 0x1
+FK_RANK_JSON_CONNS_MAX = 16
 
 
 class fk_error(Structure):
@@ -520,6 +522,8 @@ DECLS = {
     "fk_rank_snapshot_free": (None, [P(fk_rank_snapshot)]),
     "fk_rank_sort_name": (c_char_p, [c_int]),
     "fk_rank_snapshot_to_json": (c_int, [P(fk_rank_snapshot), c_char_p, c_size_t]),
+    "fk_rank_snapshot_to_json_ex": (c_int, [P(fk_rank_snapshot), c_uint, c_char_p, c_size_t]),
+    "fk_rank_snapshot_json_size": (c_size_t, [P(fk_rank_snapshot), c_uint]),
     # template.h
     "fk_ie_lookup": (c_int, [P(P(fk_ie)), vp, c_uint32, c_uint16]),
     "fk_ie_lookup_name": (c_int, [P(P(fk_ie)), vp, c_char_p]),

@@ -90,7 +90,8 @@ class RankRow:
 @dataclasses.dataclass
 class RankSnapshot:
     """A copy of an ``fk_rank_snapshot`` (rows in the requested order);
-    ``json`` is the library's ``flowkit-top --json`` object."""
+    ``json`` is the library's ``flowkit-top --json`` object (rows with
+    "uid", "cmdline", "sent_ewma", "recv_ewma", and "conns" when asked)."""
 
     time_ns: int
     window_sec: int
@@ -104,7 +105,14 @@ def _s(b):
     return (b or b"").decode(errors="replace")
 
 
-def _snapshot_from_c(snap):
+def _rank_json_size(snap, connections):
+    if lib().has("fk_rank_snapshot_json_size"):
+        flags = N.FK_RANK_JSON_CONNS if connections else 0
+        return lib().fk_rank_snapshot_json_size(byref(snap), flags)
+    return 1024 + 12288 * max(snap.count, 1)
+
+
+def _snapshot_from_c(snap, connections=False):
     rows = []
     for i in range(snap.count):
         r = snap.rows[i]
@@ -154,9 +162,12 @@ def _snapshot_from_c(snap):
                 ],
             )
         )
-    size = 1024 + 12288 * max(snap.count, 1)
-    buf = ctypes.create_string_buffer(size)
-    call("fk_rank_snapshot_to_json", byref(snap), buf, size)
+    buf = ctypes.create_string_buffer(_rank_json_size(snap, connections))
+    if lib().has("fk_rank_snapshot_to_json_ex"):
+        flags = N.FK_RANK_JSON_CONNS if connections else 0
+        call("fk_rank_snapshot_to_json_ex", byref(snap), flags, buf, len(buf))
+    else:  # an older library: no uid/cmdline/EWMA/conns keys
+        call("fk_rank_snapshot_to_json", byref(snap), buf, len(buf))
     return RankSnapshot(
         snap.time_ns,
         snap.window_sec,
@@ -297,13 +308,16 @@ class Capture(Handle):
         call("fk_capture_get_stats", self, byref(s))
         return {name: getattr(s, name) for name, _ in s._fields_}
 
-    def rank(self, limit=0, recent_sec=1, sort="rate"):
-        """A :class:`RankSnapshot` of per-process traffic (attribution must be on)."""
+    def rank(self, limit=0, recent_sec=1, sort="rate", connections=False):
+        """A :class:`RankSnapshot` of per-process traffic (attribution must be on).
+        With ``connections``, its ``json`` rows carry "conns" (the
+        ``flowkit-top --json --connections`` object); the rows'
+        ``connections`` list always has every connection."""
         key = RANK_SORT[sort] if isinstance(sort, str) else int(sort)
         snap = POINTER(N.fk_rank_snapshot)()
         call("fk_capture_rank", self, int(limit), int(recent_sec), key, byref(snap))
         try:
-            return _snapshot_from_c(snap.contents)
+            return _snapshot_from_c(snap.contents, connections)
         finally:
             lib().fk_rank_snapshot_free(snap)
 

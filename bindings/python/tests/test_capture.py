@@ -142,6 +142,7 @@ def test_rank_attributes_loopback_traffic_to_this_process():
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     tx.connect(rx.getsockname())
     port = rx.getsockname()[1]
+    tx_port = tx.getsockname()[1]
     payload = b"x" * 1000
     n = 50
     try:
@@ -157,7 +158,7 @@ def test_rank_attributes_loopback_traffic_to_this_process():
             mine = None
             while time.monotonic() < deadline:
                 cap.dispatch()
-                snap = cap.rank(limit=0, recent_sec=5, sort="sent_bytes")
+                snap = cap.rank(limit=0, recent_sec=5, sort="sent_bytes", connections=True)
                 mine = next((r for r in snap.rows if r.pid == os.getpid()), None)
                 if mine and mine.sent_bytes >= n * (28 + len(payload)):
                     break
@@ -176,3 +177,72 @@ def test_rank_attributes_loopback_traffic_to_this_process():
     assert mine.connections and all(c.dev == "lo" for c in mine.connections)
     assert snap.json["type"] == "rank"
     assert any(p["pid"] == os.getpid() for p in snap.json["processes"])
+    if flowkit.available("fk_rank_snapshot_to_json_ex"):
+        row = next(p for p in snap.json["processes"] if p["pid"] == os.getpid())
+        assert row["uid"] == os.getuid() and row["cmdline"] == mine.cmdline
+        assert abs(row["sent_ewma"] - mine.sent_ewma) <= 0.05 + 1e-9
+        tuples = {(c["proto"], c["local"], c["local_port"], c["remote"], c["remote_port"])
+                  for c in row["conns"]}
+        assert ("udp", "127.0.0.1", tx_port, "127.0.0.1", port) in tuples
+        assert row["connections"] == len(mine.connections)
+
+
+def _hand_snapshot(n_conns):
+    """An fk_rank_snapshot built in Python: one row, n_conns TCP connections
+    with 1000 * k sent bytes, an unknown uid and a cmdline to escape."""
+    import ctypes
+
+    from flowkit import _native as N
+    from flowkit._core import addr_to_c
+
+    conns = (N.fk_rank_conn * n_conns)()
+    for k in range(n_conns):
+        c = conns[k]
+        c.local, c.remote = addr_to_c("10.213.0.1"), addr_to_c("fd00:213::2")
+        c.local_port, c.remote_port, c.proto = 40000 + k, 443, 6
+        c.sent_bytes, c.recv_bytes = 1000 * k, 7
+        c.sent_packets, c.recv_packets = k, 1
+        c.first_ns, c.last_ns = T0, T0 + 1_500_000_000
+        c.dev = b"veth9"
+    row = N.fk_rank_row()
+    row.pid, row.uid = 77, 0xFFFFFFFF
+    row.name, row.user, row.exe = b"sh", b"", b"/bin/sh"
+    row.cmdline, row.cgroup = b'sh -c "echo\thi"', b""
+    row.sent_bytes, row.recv_bytes = 99, 98
+    row.sent_rate, row.recv_rate, row.sent_ewma, row.recv_ewma = 1.0, 2.0, 3.25, 4.75
+    row.conn_count, row.conns = n_conns, conns
+    row.dev = b""
+    rows = (N.fk_rank_row * 1)(row)
+    snap = N.fk_rank_snapshot(time_ns=T0, window_sec=1, count=1, rows=rows)
+    snap._keep = (conns, rows)
+    return snap
+
+
+def test_rank_json_new_keys_and_conns():
+    """The snapshot JSON carries uid (null when unknown), cmdline, the EWMAs
+    and, on request, the connections: most bytes first, cut at
+    FK_RANK_JSON_CONNS_MAX with the full count kept."""
+    need("fk_rank_snapshot_to_json_ex", "fk_rank_snapshot_json_size")
+    from flowkit import _native as N
+    from flowkit.capture import _snapshot_from_c
+
+    n = N.FK_RANK_JSON_CONNS_MAX + 3
+    snap = _hand_snapshot(n)
+    s = _snapshot_from_c(snap, connections=True)
+    r = s.rows[0]
+    assert (r.uid, r.cmdline, r.sent_ewma, r.recv_ewma) == (0xFFFFFFFF, 'sh -c "echo\thi"', 3.25, 4.75)
+    assert len(r.connections) == n
+    j = s.json["processes"][0]
+    assert j["uid"] is None and j["cmdline"] == 'sh -c "echo\thi"'
+    assert (j["sent_ewma"], j["recv_ewma"]) == (3.2, 4.8)  # one decimal, %.1f
+    assert j["connections"] == n and len(j["conns"]) == N.FK_RANK_JSON_CONNS_MAX
+    assert [c["local_port"] for c in j["conns"]] == [40000 + k for k in range(n - 1, 2, -1)]
+    c = j["conns"][0]
+    assert c == {
+        "proto": "tcp", "local": "10.213.0.1", "local_port": 40000 + n - 1,
+        "remote": "fd00:213::2", "remote_port": 443, "sent_bytes": 1000 * (n - 1),
+        "recv_bytes": 7, "sent_packets": n - 1, "recv_packets": 1,
+        "first": "2023-11-14T22:13:20.000Z", "last": "2023-11-14T22:13:21.500Z", "dev": "veth9",
+    }
+    # Without the flag: the same rows, no "conns".
+    assert "conns" not in _snapshot_from_c(snap).json["processes"][0]
