@@ -1107,7 +1107,9 @@ static uint32_t owner_of(fk__attrib *a, uint64_t inode, uint32_t uid)
     return pid;
 }
 
-static void resolve(fk__attrib *a, conn *c, int64_t now)
+/* The owner of a connection, at its first packet (sent by the local end
+ * when `local_sent`) or a retry. */
+static void resolve(fk__attrib *a, conn *c, int64_t now, bool local_sent)
 {
     const tkey *k = &c->key;
     const snode *s = stable_get(&a->socks, k);
@@ -1153,8 +1155,6 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
             a->stats.rate_limited++;
         }
     }
-    if (!inode)
-        note_miss(a);
     uint32_t pid = inode ? owner_of(a, inode, uid) : 0;
     if (!pid && a->watching) {
         /* Closed already (a short connection, or the capture lags): the
@@ -1177,6 +1177,11 @@ static void resolve(fk__attrib *a, conn *c, int64_t now)
         uid = s->uid;
         pid = owner_of(a, inode, uid);
     }
+    /* A socket that sent this connection's first packet is gone already:
+     * the capture lags behind connections this short. (Packets to a port
+     * nobody listens on had no socket to miss.) */
+    if (!inode && local_sent && c->tries == 0)
+        note_miss(a);
     if (inode && !pid && a->watching) {
         pending p = {.key = *k, .inode = inode, .uid = uid, .since_mono = fk__mono_ns()};
         if (pending_push(a, &p)) {
@@ -1229,15 +1234,15 @@ static row *account(fk__attrib *a, const tkey *k, bool sent, const fk__attrib_pk
         c->first_ns = p->ts_ns;
         c->ifindex = p->ifindex;
         learn_ifname(a, p->ifindex);
-        resolve(a, c, p->ts_ns);
+        resolve(a, c, p->ts_ns, sent);
     } else if (!c->resolved && p->ts_ns >= c->retry_ns) {
-        resolve(a, c, p->ts_ns);
+        resolve(a, c, p->ts_ns, sent);
     } else if (k->proto == 6 && (p->tcp_flags & 0x12) == 0x02 &&
                c->sent_packets + c->recv_packets && p->ts_ns - c->last_ns > 1000000000) {
         /* A fresh SYN on an old tuple: a new connection, maybe a new owner. */
         c->resolved = false;
         c->tries = 0;
-        resolve(a, c, p->ts_ns);
+        resolve(a, c, p->ts_ns, sent);
     }
     if (!c->owner)
         return NULL;

@@ -40,9 +40,6 @@ typedef int (*fk__sock_cb)(void *ctx, const fk__sock *s);
 
 /* ---- sock_diag (pure) ---------------------------------------------------- */
 
-/* Size of a SOCK_DIAG_BY_FAMILY request built by fk__sockdiag_build_*. */
-#define FK__SOCKDIAG_REQ_LEN 72
-
 /* Build the payload (struct inet_diag_req_v2, 56 bytes) of a dump request
  * for every socket of (family 4|6, proto 6|17) in any state. */
 void fk__sockdiag_dump_req(uint8_t out[56], int family, int proto);

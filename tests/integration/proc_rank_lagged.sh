@@ -8,10 +8,12 @@
 #    ms, and the next burst (200 TCP connections, one process) must then be
 #    attributed from the dumps' history: >= 99 % to the right pid, and the
 #    library's statistics must show history hits.
-# 2. Prompt capture (default 10 ms) and connections that live a second: the
-#    exact query finds every socket, nothing is missed, and the watcher stays
-#    at its slow cadence (every 10 x sync-interval = 500 ms) instead of
-#    dumping the kernel's whole socket hash every 50 ms.
+# 2. Prompt capture (default 10 ms), outbound connections that live a second
+#    and 100 short inbound ones to a host-side server (their SYN finds only
+#    a half-open request, without an inode, then the listener): nothing is
+#    missed, and the watcher stays at its slow cadence (every 10 x
+#    sync-interval = 500 ms) instead of dumping the kernel's whole socket
+#    hash every 50 ms.
 set -u
 . "$FLOWKIT_SOURCE_DIR/tests/integration/proc_lib.bash"
 need_root proc_rank_lagged
@@ -19,6 +21,9 @@ TOP="$FLOWKIT_BUILD_DIR/cli/flowkit-top/flowkit-top"
 [ -x "$TOP" ] || { echo "missing $TOP" >&2; exit 1; }
 make_netns
 start_server ns tcp "$N4" 5001
+HP=$(free_port tcp)
+start_server host tcp "$H4" "$HP"
+SRV=${PIDS[1]}
 
 # start_top NAME ARGS...: flowkit-top --json in the background, waits for its first line.
 start_top() {
@@ -88,10 +93,13 @@ t0=$(date +%s.%N)
 start_top prompt
 move tcp "$H4" "$N4" 5001 20000 20000 20 1000 4 # 20 connections of ~1 s
 PID2=$MOVED_PID N2=$MOVED_N
+ip netns exec "$NS" timeout 60 $PY "$PEERS" move tcp "$N4" "$H4" "$HP" 1000 1000 100 100 10 >/dev/null ||
+    { echo "inbound move failed"; exit 1; }
 sleep 1
 stop_top prompt
 t1=$(date +%s.%N)
 got=$(connections_of prompt "$PID2")
+got_in=$(connections_of prompt "$SRV")
 dumps=$(stat prompt dumps)
 queries=$(stat prompt queries)
 # Slow cadence: a dump per 500 ms from the start of flowkit-top, one more at
@@ -99,7 +107,8 @@ queries=$(stat prompt queries)
 # second. (A loaded machine only makes the run longer and the allowance larger.)
 allowed=$(echo "($t1 - $t0) * 3 + 4" | bc | cut -d. -f1)
 echo "prompt: $got of $N2 connections attributed; ${dumps:-?} dumps in $(echo "$t1 - $t0" | bc) s (allowed $allowed), ${queries:-?} exact queries"
-if [ "$got" -ne "$N2" ]; then
+echo "prompt: $got_in of 100 inbound connections attributed to the server (pid $SRV)"
+if [ "$got" -ne "$N2" ] || [ "$got_in" -ne 100 ]; then
     echo "FAIL prompt capture: not every connection attributed"
     fail=1
 fi
