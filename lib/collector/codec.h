@@ -21,6 +21,7 @@ typedef struct fk__col_hdr {
     uint32_t export_secs;   /* header export time (Unix seconds) */
     uint32_t sys_uptime_ms; /* v9 only */
     uint32_t sequence;
+    uint64_t serial; /* message number, unique in a collector (0 = none) */
 } fk__col_hdr;
 
 /* What happened to a template while reading a template set. */
@@ -83,6 +84,17 @@ typedef struct fk__col_codec {
     /* A whole NetFlow v1/v5/v7 message: emit each record. Returns the
      * number of records, or FK_EMALFORMED / FK_ETRUNCATED (nothing emitted). */
     int (*fixed)(void *ctx, const uint8_t *msg, size_t len, fk__col_emit_fn emit, void *user);
+    /* Optional (NULL: never). The exporter's boot time, in ns since the
+     * epoch, that the last data() call of this domain read from a record
+     * (IPFIX systemInitTimeMilliseconds, IE 160, in an options or a data
+     * record); 0 when that call read none. */
+    int64_t (*sys_init)(void *ctx, void *state);
+    /* Optional (NULL: the session layer replaces the domain state with a
+     * fresh one). The exporter restarted during message hdr->serial ==
+     * `serial`: forget the templates (report each through fn) and options
+     * data of the domain learnt from earlier messages; keep what message
+     * `serial` defined. */
+    void (*restart)(void *ctx, void *state, uint64_t serial, fk__col_tmpl_fn fn, void *user);
 } fk__col_codec;
 
 /* The production codec, built on the library's IPFIX and NetFlow decoders. */

@@ -101,5 +101,21 @@ static int fixed(void *ctx, const uint8_t *msg, size_t len, fk__col_emit_fn emit
     return fk__col_fixed(ctx, msg, len, emit, user);
 }
 
-const fk__col_codec fk__col_codec_default = {ctx_new,   ctx_free, domain_new, domain_free,
-                                             templates, data,     expire,     fixed};
+static int64_t sys_init(void *ctx, void *state)
+{
+    (void)ctx;
+    domain_box *b = state;
+    return b->version == 10 ? fk__col_ipfix_sys_init(b->inner) : 0;
+}
+
+static void restart(void *ctx, void *state, uint64_t serial, fk__col_tmpl_fn fn, void *user)
+{
+    domain_box *b = state;
+    if (b->version == 10)
+        fk__col_ipfix_restart(ctx, b->inner, serial, fn, user);
+    else /* NetFlow v9 keeps no serials: everything goes */
+        fk__col_v9_expire(ctx, b->inner, INT64_MAX, fn, user);
+}
+
+const fk__col_codec fk__col_codec_default = {ctx_new, ctx_free, domain_new, domain_free, templates,
+                                             data,    expire,   fixed,      sys_init,    restart};

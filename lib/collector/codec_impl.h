@@ -45,5 +45,8 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
                        fk__col_ifname_fn ifname, void *user, uint32_t *records, uint32_t *options);
 void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn,
                           void *user);
+int64_t fk__col_ipfix_sys_init(void *state);
+void fk__col_ipfix_restart(fk__col_codec_ctx *cx, void *state, uint64_t serial, fk__col_tmpl_fn fn,
+                           void *user);
 
 #endif

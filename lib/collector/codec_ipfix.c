@@ -11,7 +11,12 @@
  * time (systemInitTimeMilliseconds 160); flow records without their own
  * sampling field get the domain's. Options records that name an interface
  * go to the session layer, which keeps the names per domain. Flow records
- * get flowkit-export's process fields under the configured PEN. */
+ * get flowkit-export's process fields under the configured PEN.
+ *
+ * Every template and options value remembers the message (serial) that
+ * defined it, so that when an exporter restart shows in the middle of a
+ * message (a new systemInitTimeMilliseconds) the session layer can drop what
+ * earlier messages taught while keeping what this message defined. */
 #include <flowkit/ipfix.h>
 #include <flowkit/template.h>
 #include <flowkit/exporter.h>
@@ -28,12 +33,16 @@ typedef struct ipx_tmpl {
     uint16_t id;
     uint8_t options;
     int64_t defined_ns;
+    uint64_t serial; /* message that (re)defined it last */
 } ipx_tmpl;
 
 typedef struct ipx_state {
     uint64_t session;
     uint32_t odid;
     uint32_t sampling; /* from options data; 0 = unknown */
+    uint64_t sampling_serial;
+    uint64_t sys_init_serial; /* message of the options record that set it */
+    int64_t seen_sys_init;    /* read by the last data call (ns); 0 = none */
     ipx_tmpl *t;
     size_t n;
     size_t cap;
@@ -157,6 +166,7 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
             ipx_tmpl *t = find(s, it.template_id);
             if (t) {
                 t->defined_ns = now_ns;
+                t->serial = hdr->serial;
                 t->options = it.tmpl && fk_template_scope_count(it.tmpl) > 0;
                 fn(user, it.template_id, FK__TMPL_REPLACED);
                 continue;
@@ -172,8 +182,9 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
                 s->t = nt;
                 s->cap = cap;
             }
-            s->t[s->n++] = (ipx_tmpl){
-                it.template_id, (uint8_t)(it.tmpl && fk_template_scope_count(it.tmpl) > 0), now_ns};
+            s->t[s->n++] = (ipx_tmpl){it.template_id,
+                                      (uint8_t)(it.tmpl && fk_template_scope_count(it.tmpl) > 0),
+                                      now_ns, hdr->serial};
             fn(user, it.template_id, FK__TMPL_ADDED);
         } else if (it.kind == FK_IPFIX_ITEM_WITHDRAWAL) {
             withdrawn(s, it.template_id, fn, user);
@@ -303,15 +314,23 @@ static bool has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
     return false;
 }
 
-static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk_ipfix_record *rec)
+static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
+                          const fk_ipfix_record *rec)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, 0, 305) == 0 && v.u > 0 && v.u <= UINT32_MAX)
+    if (fk_ipfix_record_get(&v, rec, 0, 305) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
         s->sampling = (uint32_t)v.u;
-    else if (fk_ipfix_record_get(&v, rec, 0, 34) == 0 && v.u > 0 && v.u <= UINT32_MAX)
+        s->sampling_serial = hdr->serial;
+    } else if (fk_ipfix_record_get(&v, rec, 0, 34) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
         s->sampling = (uint32_t)v.u;
-    if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
+        s->sampling_serial = hdr->serial;
+    }
+    if (fk_template_find_field(rec->tmpl, 0, 160) >= 0 &&
+        fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0) {
         fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, v.i);
+        s->sys_init_serial = hdr->serial;
+        s->seen_sys_init = v.i;
+    }
 }
 
 int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
@@ -321,6 +340,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
     ipx_state *s = state;
     *records = 0;
     *options = 0;
+    s->seen_sys_init = 0;
     if (len + 20 > 65535)
         return FK_EMALFORMED;
     size_t n = wrap(cx, hdr, set_id, body, len);
@@ -328,14 +348,14 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
     if (rc)
         return FK_EMALFORMED;
     fk_ipfix_item it;
-    int extras = -1;
+    int extras = -1, boot = -1;
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
         if (it.kind != FK_IPFIX_ITEM_RECORD)
             continue;
         if (it.record.is_options) {
-            apply_options(cx, s, &it.record);
+            apply_options(cx, s, hdr, &it.record);
             report_ifname(&it.record, ifname, user);
             (*options)++;
             continue;
@@ -349,6 +369,11 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             process_fields(cx, &it.record, &f);
             event_fields(cx, &it.record, &f);
         }
+        if (boot < 0)
+            boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
+        fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
+        if (boot && fk_ipfix_record_get(&v, &it.record, 0, 160) == 0 && v.i > 0)
+            s->seen_sys_init = v.i;
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;
             f.present |= FK_FLOW_HAS_SAMPLING;
@@ -372,4 +397,29 @@ void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns,
             i++;
         }
     }
+}
+
+int64_t fk__col_ipfix_sys_init(void *state)
+{
+    const ipx_state *s = state;
+    return s->seen_sys_init;
+}
+
+void fk__col_ipfix_restart(fk__col_codec_ctx *cx, void *state, uint64_t serial, fk__col_tmpl_fn fn,
+                           void *user)
+{
+    ipx_state *s = state;
+    for (size_t i = 0; i < s->n;) {
+        if (s->t[i].serial != serial) {
+            fk_template_cache_withdraw(cx->cache, s->session, s->odid, s->t[i].id);
+            fn(user, s->t[i].id, FK__TMPL_WITHDRAWN);
+            forget(s, i);
+        } else {
+            i++;
+        }
+    }
+    if (s->sampling_serial != serial)
+        s->sampling = 0;
+    if (s->sys_init_serial != serial)
+        fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, 0);
 }

@@ -264,7 +264,7 @@ void fk__col_v9_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk
         return; /* keep the old state; try again at the next tick */
     fk_netflow_destroy(s->nf);
     s->nf = nf;
-    fk__col_hdr hdr = {9, 0, 0, 0, 0};
+    fk__col_hdr hdr = {9, 0, 0, 0, 0, 0};
     for (size_t i = 0; i < s->n;) {
         v9_tmpl *t = &s->t[i];
         if (t->defined_ns < cutoff_ns) {

@@ -16,6 +16,12 @@
 /* sysUptime vs export time: what one reading may be off by (the export
  * time has a resolution of one second). */
 #define UPTIME_SLACK_MS 2000
+/* IPFIX systemInitTimeMilliseconds (IE 160): how far the exporter's boot
+ * time may move forward without a restart. Exporters compute it as "clock
+ * now - uptime" and re-read it, so successive values jitter by a few ms
+ * and follow clock slewing; a restart moves it by the time the exporter
+ * ran, at least the seconds a restart takes. 1 s separates the two. */
+#define SYS_INIT_SLACK_NS 1000000000LL
 
 typedef struct pending {
     struct pending *next;
@@ -29,7 +35,8 @@ typedef struct pending {
 /* An interface name learnt from options data. */
 typedef struct ifname_ent {
     uint32_t ifindex;
-    bool from_name; /* interfaceName (else interfaceDescription) */
+    bool from_name;  /* interfaceName (else interfaceDescription) */
+    uint64_t serial; /* message that named it last */
     char name[FK_FLOW_IFNAME_MAX + 1];
 } ifname_ent;
 
@@ -43,8 +50,10 @@ typedef struct domain {
     uint32_t last_export; /* export seconds of the newest message */
     bool have_uptime;     /* NetFlow: last_uptime_ms and boot_ms are set */
     uint32_t last_uptime_ms;
-    int64_t boot_ms; /* export time - sysUptime of the newest message */
-    ifname_ent *ifs; /* sorted by ifindex */
+    int64_t boot_ms;     /* export time - sysUptime of the newest message */
+    bool have_sys_init;  /* IPFIX: sys_init_ns is set */
+    int64_t sys_init_ns; /* newest systemInitTimeMilliseconds read (ns) */
+    ifname_ent *ifs;     /* sorted by ifindex */
     size_t nifs;
     size_t capifs;
     uint64_t lost; /* records (packets for v9) missing by sequence */
@@ -72,7 +81,8 @@ struct fk__col_sessions {
     int64_t real_offset;
     void *codec_ctx;
     uint64_t next_id;
-    size_t pend_total; /* kept bytes over all sessions */
+    uint64_t msg_serial; /* fk__col_hdr.serial of the last message */
+    size_t pend_total;   /* kept bytes over all sessions */
     fk__col_limits lim;
     fk_collector_stats *stats;
     fk__col_deliver_fn deliver;
@@ -315,6 +325,7 @@ static void ifname_cb(void *user, const fk__col_ifname *in)
     msg_ctx *c = user;
     fk__col_sessions *s = c->s;
     domain *d = c->d;
+    uint64_t serial = c->s->msg_serial;
     bool from_name = in->name_len > 0;
     const char *text = from_name ? in->name : in->desc;
     size_t len = from_name ? in->name_len : in->desc_len;
@@ -350,6 +361,7 @@ static void ifname_cb(void *user, const fk__col_ifname *in)
         e->ifindex = in->ifindex;
     }
     e->from_name = from_name;
+    e->serial = serial;
     memcpy(e->name, text, len);
     e->name[len] = '\0';
 }
@@ -490,6 +502,8 @@ static void pending_retry(msg_ctx *c)
     }
 }
 
+static void sys_init_check(msg_ctx *c, int64_t sys_init_ns);
+
 /* Walk the sets of an IPFIX message or the flowsets of a v9 packet. Returns
  * false when a set was malformed or a data set had to wait for its
  * template (the record count of the message is then unknown). */
@@ -537,6 +551,8 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
             } else {
                 s->stats->options_records += opts;
                 c->msg_records += n + opts;
+                if (s->codec->sys_init)
+                    sys_init_check(c, s->codec->sys_init(s->codec_ctx, c->d->codec_state));
             }
         }
         /* Set ids 4..255 (IPFIX) and 2..255 (v9) are reserved: skipped. */
@@ -601,14 +617,25 @@ static void check_export_time(msg_ctx *c, uint32_t export_secs, int64_t now_ns)
  * still waiting for a template belong to the old life: dropped too
  * (pending_expired). Options data (sampling, interface names, boot time)
  * goes with the templates. TCP needs none of this: a restart closes the
- * connection, and its templates go with it. */
-static void domain_restart(msg_ctx *c)
+ * connection, and its templates go with it.
+ *
+ * keep_serial = 0: the restart shows before the message is read (sysUptime,
+ * sequence number), so all the domain knew is from the old life. Otherwise
+ * it showed inside message keep_serial (systemInitTimeMilliseconds, see
+ * sys_init_check): the same reasoning applies to what earlier messages
+ * taught, but what this message defined before the record that revealed
+ * the restart (templates, options data, interface names, data sets waiting
+ * for a template) comes from the new life, which sends its templates
+ * before its data: it stays. */
+static void domain_restart(msg_ctx *c, uint64_t keep_serial)
 {
     fk__col_sessions *s = c->s;
     session *ss = c->ss;
     domain *d = c->d;
     s->stats->exporter_restarts++;
-    if (d->codec_state) {
+    if (d->codec_state && keep_serial && s->codec->restart) {
+        s->codec->restart(s->codec_ctx, d->codec_state, keep_serial, tmpl_cb, c);
+    } else if (d->codec_state) {
         s->codec->expire(s->codec_ctx, d->codec_state, INT64_MAX, tmpl_cb, c);
         void *fresh = NULL;
         if (s->codec->domain_new(s->codec_ctx, &fresh, ss->id, d->version, d->odid) == FK_OK) {
@@ -620,7 +647,8 @@ static void domain_restart(msg_ctx *c)
     pending *prev = NULL;
     while (*pp) {
         pending *p = *pp;
-        if (p->hdr.version != d->version || p->hdr.odid != d->odid) {
+        if (p->hdr.version != d->version || p->hdr.odid != d->odid ||
+            (keep_serial && p->hdr.serial == keep_serial)) {
             prev = p;
             pp = &p->next;
             continue;
@@ -633,10 +661,53 @@ static void domain_restart(msg_ctx *c)
         s->stats->pending_expired++;
         fk__free(p);
     }
-    s->stats->interface_names -= d->nifs;
-    d->nifs = 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < d->nifs; i++)
+        if (keep_serial && d->ifs[i].serial == keep_serial)
+            d->ifs[kept++] = d->ifs[i]; /* order by ifindex stays */
+    s->stats->interface_names -= d->nifs - kept;
+    d->nifs = kept;
     d->have_seq = false;
     d->seen = false;
+    d->have_sys_init = false; /* the next value read is the new life's */
+}
+
+/* IPFIX systemInitTimeMilliseconds (IE 160, in an options or a data record)
+ * is the exporter's boot time: a new value means a new life, even when the
+ * sequence numbers go on (TCP and SCTP, where a reset is no signal, or an
+ * exporter that keeps its sequence across restarts). Read after each data
+ * set of a live message (sets that waited for their template are late:
+ * they neither signal nor move the reference).
+ *   - first value, or one within SYS_INIT_SLACK_NS ahead: the same life
+ *     (the exporter re-read its clock); the reference follows it forward;
+ *   - further ahead: a restart, handled right after the set that carried
+ *     it, so this message's earlier templates and options survive and its
+ *     later sets are read in the new life (domain_restart, keep_serial);
+ *   - behind: a late record from an earlier life (UDP reorders); ignored.
+ * A restart whose clock stepped back before it is not seen by this signal
+ * (the sequence reset still catches it over UDP). Templates a new life sent
+ * in a message before its first boot-time record cannot be told from the
+ * old life's and go too: their data waits for the next template refresh. */
+static void sys_init_check(msg_ctx *c, int64_t sys_init_ns)
+{
+    domain *d = c->d;
+    if (sys_init_ns <= 0)
+        return;
+    if (!d->have_sys_init) {
+        d->have_sys_init = true;
+        d->sys_init_ns = sys_init_ns;
+        return;
+    }
+    int64_t ahead = sys_init_ns - d->sys_init_ns;
+    if (ahead <= 0)
+        return;
+    if (ahead <= SYS_INIT_SLACK_NS) {
+        d->sys_init_ns = sys_init_ns;
+        return;
+    }
+    domain_restart(c, c->s->msg_serial);
+    d->have_sys_init = true;
+    d->sys_init_ns = sys_init_ns;
 }
 
 /* NetFlow (v1, v5, v7, v9): sysUptime counts milliseconds since the
@@ -695,7 +766,8 @@ static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t no
         s->stats->malformed++;
         return;
     }
-    fk__col_hdr hdr = {10, fk__get32(msg + 12), fk__get32(msg + 4), 0, fk__get32(msg + 8)};
+    fk__col_hdr hdr = {10, fk__get32(msg + 12), fk__get32(msg + 4),
+                       0,  fk__get32(msg + 8),  ++s->msg_serial};
     c->d = domain_get(s, c->ss, 10, hdr.odid);
     if (!c->d)
         return;
@@ -704,7 +776,7 @@ static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t no
     check_export_time(c, hdr.export_secs, now_ns);
     if (c->ss->peer.transport == FK__COL_UDP &&
         sequence_restart(c->d, hdr.sequence, hdr.export_secs))
-        domain_restart(c);
+        domain_restart(c, 0);
     bool complete = walk_sets(c, &hdr, msg + 16, mlen - 16u, now_ns);
     sequence_check(s, c->d, hdr.sequence, c->msg_records, complete);
     c->d->seen = true;
@@ -719,8 +791,12 @@ static void v9_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_n
         s->stats->malformed++;
         return;
     }
-    fk__col_hdr hdr = {9, fk__get32(msg + 16), fk__get32(msg + 8), fk__get32(msg + 4),
-                       fk__get32(msg + 12)};
+    fk__col_hdr hdr = {9,
+                       fk__get32(msg + 16),
+                       fk__get32(msg + 8),
+                       fk__get32(msg + 4),
+                       fk__get32(msg + 12),
+                       ++s->msg_serial};
     c->d = domain_get(s, c->ss, 9, hdr.odid);
     if (!c->d)
         return;
@@ -728,7 +804,7 @@ static void v9_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_n
     c->d->messages++;
     check_export_time(c, hdr.export_secs, now_ns);
     if (uptime_restart(c->d, hdr.export_secs, hdr.sys_uptime_ms))
-        domain_restart(c);
+        domain_restart(c, 0);
     walk_sets(c, &hdr, msg + 20, len - 20, now_ns);
     /* v9 counts export packets, so the step is always known. */
     sequence_check(s, c->d, hdr.sequence, 1, true);
@@ -748,7 +824,7 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
         uint32_t uptime = fk__get32(msg + 4), secs = fk__get32(msg + 8);
         check_export_time(c, secs, now_ns);
         if (uptime_restart(c->d, secs, uptime))
-            domain_restart(c);
+            domain_restart(c, 0);
     }
     int n = s->codec->fixed(s->codec_ctx, msg, len, emit_cb, c);
     if (n < 0) {

@@ -7,8 +7,8 @@
  *     PEN does not match;
  *   - export-time sanity (messages off the receive clock, records ending
  *     after their export) and exporter restarts (v9 sysUptime going back,
- *     IPFIX sequence reset) that drop stale templates, while a sysUptime
- *     wrap and late packets do not. */
+ *     IPFIX sequence reset, IPFIX systemInitTimeMilliseconds moving on) that
+ *     drop stale templates, while a sysUptime wrap and late packets do not. */
 #include <flowkit/flowkit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -652,6 +652,191 @@ static void ipfix_sequence_reset_is_a_restart(void **state)
     free(g);
 }
 
+/* systemInitTimeMilliseconds (IE 160) moving forward is a restart even
+ * though the sequence numbers go on. Options record carries it (softflowd
+ * style); then a flow template that carries it (nProbe, YAF style). */
+static const fk_field_spec boot_opt[] = {
+    {0, 149, 4, 0}, /* scope: observationDomainId */
+    {0, 160, 8, 0}, /* systemInitTimeMilliseconds */
+    {0, 305, 4, 0}, /* samplingPacketInterval */
+};
+
+static const fk_field_spec boot_flow[] = {
+    {0, 8, 4, 0},   /* sourceIPv4Address */
+    {0, 12, 4, 0},  /* destinationIPv4Address */
+    {0, 2, 4, 0},   /* packetDeltaCount */
+    {0, 160, 8, 0}, /* systemInitTimeMilliseconds */
+};
+
+static void add_boot(enc *x, uint32_t odid, int64_t boot_ns, uint32_t sampling)
+{
+    assert_int_equal(fk_ipfix_encoder_record_begin(x->e, 510), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 149, odid), 0);
+    assert_int_equal(fk_ipfix_encoder_set_time(x->e, 0, 160, boot_ns), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 305, sampling), 0);
+    assert_int_equal(fk_ipfix_encoder_record_end(x->e), 0);
+}
+
+static void add_boot_flow(enc *x, uint16_t tid, uint32_t packets, int64_t boot_ns)
+{
+    fk_addr a;
+    fk_addr_parse(&a, "198.51.100.1");
+    assert_int_equal(fk_ipfix_encoder_record_begin(x->e, tid), 0);
+    assert_int_equal(fk_ipfix_encoder_set_addr(x->e, 0, 8, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_set_addr(x->e, 0, 12, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 2, packets), 0);
+    if (boot_ns)
+        assert_int_equal(fk_ipfix_encoder_set_time(x->e, 0, 160, boot_ns), 0);
+    assert_int_equal(fk_ipfix_encoder_record_end(x->e), 0);
+}
+
+/* Finish a message and give it sequence number *seq (the exporter keeps
+ * counting across its restart); *seq then moves by its data records. */
+static void finish_seq(enc *x, uint32_t *seq, uint32_t records)
+{
+    assert_int_equal(fk_ipfix_encoder_finish(x->e, &x->len), 0);
+    fk__put32(x->buf + 8, *seq);
+    *seq += records;
+}
+
+static void ipfix_sys_init_change_is_a_restart(void **state)
+{
+    (void)state;
+    got *g = got_new();
+    fk_collector *h = make(g, NULL, -1);
+    uint32_t t = now_secs();
+    int64_t boot1 = ((int64_t)t - 3600) * 1000000000LL + 123000000LL;
+    uint32_t seq = 1000;
+    enc x;
+    enc_new(&x);
+    assert_int_equal(fk_ipfix_encoder_add_template(x.e, 510, boot_opt, 3, 1), 0);
+    /* Life 1: templates 300, 500 (names), 510 (boot time); eth1; sampling 10. */
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 7, t - 60), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 500), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 510), 0);
+    add_ifname(&x, 1, "eth1", "");
+    add_boot(&x, 7, boot1, 10);
+    add_if_flow(&x, 1, 2, 100, t - 60);
+    finish_seq(&x, &seq, 3);
+    feed(h, "10.0.0.1", x.buf, x.len);
+    assert_int_equal(g->n, 1);
+    assert_string_equal(g->in_name[0], "eth1");
+    assert_int_equal(g->f[0].sampling, 10);
+    fk_collector_stats st = stats(h);
+    assert_int_equal(st.exporter_restarts, 0);
+    assert_int_equal(st.interface_names, 1);
+    /* The same life re-reads its clock: 400 ms later is within the 1 s slack. */
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 7, t - 50), 0);
+    add_boot(&x, 7, boot1 + 400000000LL, 10);
+    add_if_flow(&x, 1, 2, 101, t - 50);
+    finish_seq(&x, &seq, 2);
+    feed(h, "10.0.0.1", x.buf, x.len);
+    /* A late message of an earlier life (boot time behind): ignored. */
+    uint32_t late_seq = seq - 2;
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 7, t - 55), 0);
+    add_boot(&x, 7, boot1 - 86400000000000LL, 10);
+    finish_seq(&x, &late_seq, 1);
+    feed(h, "10.0.0.1", x.buf, x.len);
+    st = stats(h);
+    assert_int_equal(st.exporter_restarts, 0);
+    assert_int_equal(g->n, 2);
+    assert_string_equal(g->in_name[1], "eth1");
+    uint64_t withdrawn = st.templates_withdrawn;
+    uint64_t templates = st.templates;
+
+    /* Life 2 booted a minute later and goes on with the sequence. Its one
+     * message: templates 300 (another layout) and 510, then the options
+     * record with the new boot time and sampling 20, then a flow. */
+    enc y;
+    assert_int_equal(fk_ipfix_encoder_create(&y.e, NULL), 0);
+    assert_int_equal(fk_ipfix_encoder_activate(y.e), 0);
+    static const fk_field_spec other[] = {{0, 8, 4, 0}, {0, 12, 4, 0}, {0, 2, 4, 0}};
+    assert_int_equal(fk_ipfix_encoder_add_template(y.e, 300, other, 3, 0), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(y.e, 510, boot_opt, 3, 1), 0);
+    int64_t boot2 = boot1 + 3540000000000LL;
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 7, t), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(y.e, 300), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(y.e, 510), 0);
+    add_boot(&y, 7, boot2, 20);
+    add_boot_flow(&y, 300, 77, 0);
+    finish_seq(&y, &seq, 2);
+    feed(h, "10.0.0.1", y.buf, y.len);
+    st = stats(h);
+    assert_int_equal(st.exporter_restarts, 1);
+    /* 500 from life 1 went; 300 and 510, defined again in this message
+     * before the boot-time record, stay (and read the flow after it). */
+    assert_int_equal(st.templates_withdrawn, withdrawn + 1);
+    assert_int_equal(st.templates, templates + 2);
+    assert_int_equal(st.interface_names, 0);
+    assert_int_equal(st.sequence_gaps, 0);
+    assert_int_equal(g->n, 3);
+    assert_int_equal(g->f[2].packets, 77);
+    assert_int_equal(g->f[2].bytes, 0);
+    assert_int_equal(g->f[2].sampling, 20); /* from the same message's options */
+    /* Template 500 is gone: an interface-name record of life 1's layout waits. */
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 7, t + 1), 0);
+    add_ifname(&x, 2, "eth2", "");
+    finish_seq(&x, &seq, 1);
+    feed(h, "10.0.0.1", x.buf, x.len);
+    st = stats(h);
+    assert_int_equal(st.pending_sets, 1);
+    assert_int_equal(st.exporter_restarts, 1);
+    /* Life 2 goes on with the same boot time: no second restart. */
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 7, t + 2), 0);
+    add_boot(&y, 7, boot2, 20);
+    add_boot_flow(&y, 300, 78, 0);
+    finish_seq(&y, &seq, 2);
+    feed(h, "10.0.0.1", y.buf, y.len);
+    assert_int_equal(stats(h).exporter_restarts, 1);
+    assert_int_equal(g->n, 4);
+
+    /* Boot time in the flow records (domain 8): restart when it moves on;
+     * the data set of the new life that came before its template (same
+     * message) is kept and decoded when the template follows. */
+    assert_int_equal(fk_ipfix_encoder_add_template(y.e, 320, boot_flow, 4, 0), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(y.e, 321, other, 3, 0), 0);
+    seq = 50;
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 8, t - 30), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(y.e, 320), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(y.e, 321), 0);
+    add_boot_flow(&y, 320, 5, boot1);
+    finish_seq(&y, &seq, 1);
+    feed(h, "10.0.0.1", y.buf, y.len);
+    assert_int_equal(stats(h).exporter_restarts, 1);
+    withdrawn = stats(h).templates_withdrawn;
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 8, t - 20), 0);
+    add_boot_flow(&y, 320, 6, boot1 + 999000000LL); /* within the slack */
+    finish_seq(&y, &seq, 1);
+    feed(h, "10.0.0.1", y.buf, y.len);
+    assert_int_equal(stats(h).exporter_restarts, 1);
+    /* Life 2: a data set of template 322 before its template (waits), 320
+     * again, a flow with the new boot time, then template 322. 321 (life
+     * 1 only) goes; 320 and the waiting set stay. */
+    assert_int_equal(fk_ipfix_encoder_add_template(y.e, 322, other, 3, 0), 0);
+    unsigned before = g->n;
+    uint64_t pend = stats(h).pending_sets;
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 8, t), 0);
+    add_boot_flow(&y, 322, 9, 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(y.e, 320), 0);
+    add_boot_flow(&y, 320, 7, boot2);
+    assert_int_equal(fk_ipfix_encoder_write_template(y.e, 322), 0);
+    finish_seq(&y, &seq, 2);
+    feed(h, "10.0.0.1", y.buf, y.len);
+    st = stats(h);
+    assert_int_equal(st.exporter_restarts, 2);
+    assert_int_equal(st.templates_withdrawn, withdrawn + 1); /* 321 */
+    assert_int_equal(st.pending_sets, pend + 1);
+    assert_int_equal(g->n, before + 2);
+    assert_int_equal(g->f[before].packets, 7);
+    assert_int_equal(g->f[before + 1].packets, 9);
+    assert_int_equal(g->f[before + 1].odid, 8);
+    fk_ipfix_encoder_destroy(y.e);
+    fk_ipfix_encoder_destroy(x.e);
+    fk_collector_destroy(h);
+    free(g);
+}
+
 /* ---- process fields under a PEN (flowkit-export -> collector) ---------------- */
 
 static void send_process_flows(const char *uri, int64_t pen)
@@ -800,6 +985,7 @@ int main(void)
         cmocka_unit_test(export_time_sanity),
         cmocka_unit_test(v9_restart_drops_stale_templates),
         cmocka_unit_test(ipfix_sequence_reset_is_a_restart),
+        cmocka_unit_test(ipfix_sys_init_change_is_a_restart),
         cmocka_unit_test(process_fields_by_pen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
