@@ -80,7 +80,10 @@ static void usage(FILE *f)
             "\n"
             "Output: one JSON object per line on stdout: {\"type\":\"flow\",...} per the\n"
             "flowkit JSON lines contract, {\"type\":\"options\",...} for options data\n"
-            "(IPFIX options records carry every field by IANA name).\n"
+            "(IPFIX options records carry every field by IANA name). An IPFIX flow or\n"
+            "event record that carries observationDomainId / exporterIPv4Address /\n"
+            "exporterIPv6Address (flowkit-collect's ipfix: files, mediators) shows those\n"
+            "as odid and exporter instead of the message header's and the sender's.\n"
             "Counters (datagrams, flows, malformed, no template, ...) go to stderr at the end.\n"
             "Exit status: 0 success, 1 runtime failure (unreadable file), 2 bad usage.\n");
 }
@@ -95,6 +98,7 @@ static void emit_ipfix_json(tool *t, const char *type, const fk_addr *src,
                             const fk_ipfix_record *rec);
 
 static void flowkit_fields(tool *t, fk_flow *f, const fk_ipfix_record *rec);
+static void record_origin(fk_flow *f, const fk_ipfix_record *rec);
 
 static int on_record(const fk_netflow_record *rec, void *user)
 {
@@ -112,6 +116,7 @@ static int on_record(const fk_netflow_record *rec, void *user)
     int n;
     if (rec->kind == FK_NETFLOW_RECORD_FLOW && rec->ipfix) {
         fk_flow f = *rec->flow;
+        record_origin(&f, rec->ipfix);
         flowkit_fields(t, &f, rec->ipfix);
         n = fk_flow_to_json(&f, buf, sizeof buf);
     } else if (rec->kind == FK_NETFLOW_RECORD_FLOW)
@@ -198,6 +203,25 @@ static void flowkit_fields(tool *t, fk_flow *f, const fk_ipfix_record *rec)
         f->event = (uint8_t)v;
 }
 
+/* A record that names its own observation domain (observationDomainId 149)
+ * and exporter (exporterIPv4Address 130 / exporterIPv6Address 131) was
+ * relayed: flowkit-collect's ipfix: files and IPFIX mediators keep each
+ * record's origin there, while the message header has their own (0 in
+ * flowkit-collect's files). The record's own win. */
+static void record_origin(fk_flow *f, const fk_ipfix_record *rec)
+{
+    uint64_t odid;
+    if (fk_template_find_field(rec->tmpl, 0, 149) >= 0 && get_uint(rec, 0, 149, &odid) &&
+        odid <= UINT32_MAX)
+        f->odid = (uint32_t)odid;
+    fk_ipfix_value v;
+    if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
+         fk_ipfix_record_get(&v, rec, 0, 130) == 0 && v.len == 4) ||
+        (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
+         fk_ipfix_record_get(&v, rec, 0, 131) == 0 && v.len == 16))
+        f->exporter = v.addr;
+}
+
 /* Print `{"type":TYPE,"exporter":...,"version":10,` + the record's own JSON. */
 static void emit_ipfix_json(tool *t, const char *type, const fk_addr *src,
                             const fk_ipfix_record *rec)
@@ -248,6 +272,7 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
     }
     f.exporter = *src;
     f.present |= FK_FLOW_HAS_EXPORTER;
+    record_origin(&f, rec);
     flowkit_fields(t, &f, rec);
     if (fk_flow_to_json(&f, t->json, sizeof t->json) >= 0)
         emit(t, t->json);
