@@ -837,6 +837,67 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     free(g);
 }
 
+static void count_rec(void *user, fk_flow *f)
+{
+    (void)f;
+    (*(unsigned *)user)++;
+}
+
+/* Over TCP a sequence reset is no restart signal (UDP only); the boot time
+ * still is. Session layer with the real codecs and a TCP peer. */
+static void ipfix_sys_init_restart_over_tcp(void **state)
+{
+    (void)state;
+    const int64_t S = 1000000000LL;
+    fk_collector_stats st;
+    memset(&st, 0, sizeof st);
+    unsigned n = 0;
+    fk__col_limits lim = {0, 60 * S, 1 << 20, 1 << 26, 64, 16, 0, 0, 64, 0};
+    fk__col_sessions *s;
+    assert_int_equal(fk__col_sessions_create(&s, &fk__col_codec_default, &lim, &st, count_rec, &n),
+                     0);
+    fk__col_peer peer;
+    memset(&peer, 0, sizeof peer);
+    fk_addr_parse(&peer.addr, "10.0.0.9");
+    peer.port = 40000;
+    peer.transport = FK__COL_TCP;
+    peer.conn_id = 1;
+    uint32_t t = now_secs();
+    int64_t boot1 = ((int64_t)t - 600) * S;
+    enc x;
+    enc_new(&x);
+    assert_int_equal(fk_ipfix_encoder_add_template(x.e, 510, boot_opt, 3, 1), 0);
+    uint32_t seq = 0;
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t - 10), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(x.e, 510), 0);
+    add_boot(&x, 1, boot1, 1);
+    add_if_flow(&x, 1, 2, 5, t - 10);
+    finish_seq(&x, &seq, 2);
+    assert_int_equal(fk__col_sessions_message(s, &peer, x.buf, x.len, 1 * S), 1);
+    /* Same connection, sequence back to 0 (not a signal over TCP), same boot time. */
+    seq = 0;
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t - 5), 0);
+    add_boot(&x, 1, boot1, 1);
+    finish_seq(&x, &seq, 1);
+    fk__col_sessions_message(s, &peer, x.buf, x.len, 2 * S);
+    assert_int_equal(st.exporter_restarts, 0);
+    uint64_t withdrawn = st.templates_withdrawn;
+    /* A new boot time (the sequence goes on): restart; 300 and 510 were
+     * not defined in this message, so both go and the flow after waits. */
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t), 0);
+    add_boot(&x, 1, boot1 + 595 * S, 1);
+    add_if_flow(&x, 1, 2, 6, t);
+    finish_seq(&x, &seq, 2);
+    assert_int_equal(fk__col_sessions_message(s, &peer, x.buf, x.len, 3 * S), 0);
+    assert_int_equal(st.exporter_restarts, 1);
+    assert_int_equal(st.templates_withdrawn, withdrawn + 2);
+    assert_int_equal(st.pending_sets, 1);
+    assert_int_equal(st.sequence_gaps, 0);
+    fk_ipfix_encoder_destroy(x.e);
+    fk__col_sessions_destroy(s);
+}
+
 /* ---- process fields under a PEN (flowkit-export -> collector) ---------------- */
 
 static void send_process_flows(const char *uri, int64_t pen)
@@ -986,6 +1047,7 @@ int main(void)
         cmocka_unit_test(v9_restart_drops_stale_templates),
         cmocka_unit_test(ipfix_sequence_reset_is_a_restart),
         cmocka_unit_test(ipfix_sys_init_change_is_a_restart),
+        cmocka_unit_test(ipfix_sys_init_restart_over_tcp),
         cmocka_unit_test(process_fields_by_pen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
