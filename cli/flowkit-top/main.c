@@ -7,6 +7,7 @@
 #include <flowkit/flowkit.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,11 @@ enum {
     TOP_SNAPLEN = 256,
     /* Attribution races the sockets it looks up: a connection of 100 ms
      * must be seen while it lives, also on a busy machine. */
-    TOP_NICE = -10
+    TOP_NICE = -10,
+    /* Longest program name or command line shown. */
+    PROGRAM_MAX = 4096,
+    /* Library messages kept while curses owns the terminal. */
+    LOG_KEEP = 8
 };
 
 static const char *const param_names[] = {
@@ -43,8 +48,17 @@ typedef enum view { VIEW_CURSES, VIEW_TRACE, VIEW_JSON } view;
 /* Units of the curses view, cycled by 'm' (nethogs' order). */
 typedef enum units { U_KBPS, U_KB, U_B, U_MB, U_COUNT } units;
 
+/* Library messages while curses owns the terminal: the latest is shown on
+ * the status line, the last LOG_KEEP go to stderr after endwin(). */
+typedef struct logbuf {
+    pthread_mutex_t lock;
+    uint64_t count;
+    char text[LOG_KEEP][200];
+} logbuf;
+
 typedef struct top {
     fk_capture *cap;
+    logbuf log;
     view view;
     double delay;
     uint64_t count; /* refreshes; 0 = until stopped */
@@ -75,6 +89,31 @@ typedef struct seen {
 } seen;
 
 static fk_capture *g_cap;
+
+/* fk_log_fn while curses is on: keep the message (any thread). */
+static void keep_log(fk_log_level level, const char *module, const char *message, void *user)
+{
+    logbuf *b = user;
+    pthread_mutex_lock(&b->lock);
+    snprintf(b->text[b->count % LOG_KEEP], sizeof b->text[0], "flowkit[%s]: %s: %s", module,
+             level == FK_LOG_ERROR  ? "error"
+             : level == FK_LOG_WARN ? "warn"
+                                    : "info",
+             message);
+    b->count++;
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* After endwin(): the messages kept, oldest first, on stderr. */
+static void flush_log(logbuf *b)
+{
+    uint64_t first = b->count > LOG_KEEP ? b->count - LOG_KEEP : 0;
+    if (first)
+        fprintf(stderr, "%s: %" PRIu64 " earlier library messages not shown\n", fkcli_prog(),
+                first);
+    for (uint64_t i = first; i < b->count; i++)
+        fprintf(stderr, "%s\n", b->text[i % LOG_KEEP]);
+}
 
 static void on_stop(void *user)
 {
@@ -141,7 +180,9 @@ static void usage(const fk_param_info *t, size_t n)
            "With --connections, after each process its connections (most bytes first):\n"
            "    tcp LOCAL:PORT -> REMOTE:PORT<TAB>SENT<TAB>RECEIVED   (KB/s since the\n"
            "  previous refresh, or bytes with -v; IPv6 addresses in brackets)\n"
-           "Unattributed traffic: rows \"unknown TCP\" / \"unknown UDP\" with pid 0.\n");
+           "Unattributed traffic: rows \"unknown TCP\" / \"unknown UDP\" with pid 0.\n"
+           "Dropped packets: \"DROPPED N packets\" on the curses status line, and on\n"
+           "stderr at exit in every view.\n");
 }
 
 static bool pid_wanted(const top *t, uint32_t pid)
@@ -168,13 +209,24 @@ static size_t pick_rows(const top *t, const fk_rank_snapshot *s, size_t *idx, si
     return n;
 }
 
-static const char *program(const top *t, const fk_rank_row *r)
+/* What the PROGRAM column shows, made safe to print into `buf`: control
+ * characters (a command line or a file name may hold tabs, newlines or
+ * terminal escapes) become '?', and so does every non-ASCII byte when
+ * `ascii` (curses counts columns by bytes here). */
+static const char *program(const top *t, const fk_rank_row *r, char *buf, size_t size, bool ascii)
 {
+    const char *p = r->name;
     if (t->cmdline && r->cmdline[0])
-        return r->cmdline;
-    if (r->pid && r->exe[0])
-        return r->exe;
-    return r->name;
+        p = r->cmdline;
+    else if (r->pid && r->exe[0])
+        p = r->exe;
+    size_t i = 0;
+    for (; p[i] && i + 1 < size; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        buf[i] = ch < 0x20 || ch == 0x7f || (ascii && ch >= 0x80) ? '?' : (char)ch;
+    }
+    buf[i] = '\0';
+    return buf;
 }
 
 static int seen_cmp(const void *a, const void *b)
@@ -333,12 +385,14 @@ static void print_trace(top *t, const fk_rank_snapshot *s)
     for (size_t k = 0; k < n; k++) {
         const fk_rank_row *r = &s->rows[idx[k]];
         long uid = r->uid == UINT32_MAX ? 0 : (long)r->uid;
+        char name[PROGRAM_MAX];
+        program(t, r, name, sizeof name, false);
         if (t->totals)
-            printf("%s/%" PRIu32 "/%ld\t%" PRIu64 "\t%" PRIu64 "\n", program(t, r), r->pid, uid,
+            printf("%s/%" PRIu32 "/%ld\t%" PRIu64 "\t%" PRIu64 "\n", name, r->pid, uid,
                    r->sent_bytes, r->recv_bytes);
         else
-            printf("%s/%" PRIu32 "/%ld\t%.3f\t%.3f\n", program(t, r), r->pid, uid,
-                   r->sent_rate / 1024.0, r->recv_rate / 1024.0);
+            printf("%s/%" PRIu32 "/%ld\t%.3f\t%.3f\n", name, r->pid, uid, r->sent_rate / 1024.0,
+                   r->recv_rate / 1024.0);
         if (t->conns)
             print_trace_conns(t, r, elapsed);
     }
@@ -399,9 +453,36 @@ static const char *unit_name(units u)
     return names[u];
 }
 
-/* 80 columns: 7 + 1 + 8 + 1 + 28 + 1 + 10 + 1 + 10 + 1 + 10 = 78. */
-#define ROW_FMT "%7s %-8.8s %-28.28s %-10.10s %10s %10s"
+/* The curses table fits the terminal's width: at 58 columns and more,
+ * PID USER PROGRAM DEV SENT RECEIVED with PROGRAM taking what is left (28
+ * at 80 columns); narrower, USER and DEV are left out so that the numbers
+ * stay visible. Every line is cut at the last column (no wrap). */
 #define DEV_WIDTH 10
+enum { FULL_MIN_COLS = 58, FULL_FIXED = 50, NARROW_FIXED = 30, CONN_FIXED = 34 };
+
+static int program_width(int cols)
+{
+    int w = cols >= FULL_MIN_COLS ? cols - FULL_FIXED : cols - NARROW_FIXED;
+    return w < 1 ? 1 : w > PROGRAM_MAX - 1 ? PROGRAM_MAX - 1 : w;
+}
+
+/* One table line into `out`. */
+static void row_text(char *out, size_t size, int cols, const char *pid, const char *user,
+                     const char *prog, const char *dev, const char *sent, const char *recv)
+{
+    int w = program_width(cols);
+    if (cols >= FULL_MIN_COLS)
+        snprintf(out, size, "%7s %-8.8s %-*.*s %-10.10s %10s %10s", pid, user, w, w, prog, dev,
+                 sent, recv);
+    else
+        snprintf(out, size, "%7s %-*.*s %10s %10s", pid, w, w, prog, sent, recv);
+}
+
+/* Line `y`, cut at the terminal's width. */
+static void put_line(int y, const char *text)
+{
+    mvaddnstr(y, 0, text, getmaxx(stdscr));
+}
 
 /* The DEV column: the device with most bytes, "+" when there are others
  * (kept visible when the name is cut); "?" when no device is known. */
@@ -417,9 +498,11 @@ static const char *dev_label(char *buf, size_t size, const fk_rank_row *r)
 
 /* --connections: a row's connections under it, most bytes first, as long
  * as lines are left (before `end`); returns the next free line. */
-#define CONN_FMT "%7s   %-46.46s %10s %10s"
-static int draw_conns(const top *t, const fk_rank_row *r, int line, int end, double elapsed)
+static int draw_conns(const top *t, const fk_rank_row *r, int line, int end, double elapsed,
+                      char *buf, size_t size)
 {
+    int cols = getmaxx(stdscr);
+    int w = cols - CONN_FIXED < 1 ? 1 : cols - CONN_FIXED;
     ranked_conn *rc = sorted_conns(r);
     for (size_t i = 0; rc && i < r->conn_count && line < end; i++) {
         const fk_rank_conn *c = rc[i].c;
@@ -430,26 +513,56 @@ static int draw_conns(const top *t, const fk_rank_row *r, int line, int end, dou
             conn_rates(t, r->pid, c, elapsed, &sr, &rr);
         fmt_amount(a, sizeof a, t->units, sr, c->sent_bytes);
         fmt_amount(b, sizeof b, t->units, rr, c->recv_bytes);
-        mvprintw(line++, 0, CONN_FMT, "", text, a, b);
+        snprintf(buf, size, "%7s   %-*.*s %10s %10s", "", w, w, text, a, b);
+        put_line(line++, buf);
     }
     free(rc);
     return line;
 }
 
+/* The status line: the keys, then what went wrong (drops, the latest
+ * library message) when anything did. */
+static void draw_status(top *t, char *buf, size_t size)
+{
+    fk_capture_stats cs;
+    uint64_t drops = 0;
+    if (fk_capture_get_stats(t->cap, &cs) == 0)
+        drops = cs.kernel_drops + cs.queue_drops;
+    char msg[256] = "";
+    pthread_mutex_lock(&t->log.lock);
+    if (t->log.count)
+        snprintf(msg, sizeof msg, "%s", t->log.text[(t->log.count - 1) % LOG_KEEP]);
+    pthread_mutex_unlock(&t->log.lock);
+    if (drops)
+        snprintf(buf, size, "DROPPED %" PRIu64 " packets%s%s", drops, msg[0] ? "  " : "", msg);
+    else if (msg[0])
+        snprintf(buf, size, "%s", msg);
+    else
+        snprintf(buf, size, "keys: q quit, s sort by sent, r sort by received, m units");
+    if (drops || msg[0])
+        attron(A_BOLD);
+    put_line(1, buf);
+    attroff(A_BOLD);
+}
+
 static void draw_curses(top *t, const fk_rank_snapshot *s)
 {
     erase();
-    int rows = getmaxy(stdscr);
-    mvprintw(0, 0, "flowkit-top  sort: %s  units: %s  refresh %.1fs  on: %.12s",
+    int rows = getmaxy(stdscr), cols = getmaxx(stdscr);
+    size_t size = (size_t)cols + PROGRAM_MAX + 128;
+    char *buf = malloc(size);
+    size_t *idx = malloc((s->count + 1) * sizeof *idx);
+    if (!buf || !idx)
+        fkcli_fail("out of memory");
+    snprintf(buf, size, "flowkit-top  sort: %s  units: %s  refresh %.1fs  on: %.12s",
              t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received", unit_name(t->units), t->delay,
              t->devname);
-    mvprintw(1, 0, "keys: q quit, s sort by sent, r sort by received, m units");
+    put_line(0, buf);
+    draw_status(t, buf, size);
     attron(A_REVERSE);
-    mvprintw(2, 0, ROW_FMT, "PID", "USER", "PROGRAM", "DEV", "SENT", "RECEIVED");
+    row_text(buf, size, cols, "PID", "USER", "PROGRAM", "DEV", "SENT", "RECEIVED");
+    put_line(2, buf);
     attroff(A_REVERSE);
-    size_t *idx = malloc((s->count + 1) * sizeof *idx);
-    if (!idx)
-        fkcli_fail("out of memory");
     size_t n = pick_rows(t, s, idx, s->count);
     double elapsed = since_last(t, s);
     double ts = 0, tr = 0;
@@ -463,25 +576,44 @@ static void draw_curses(top *t, const fk_rank_snapshot *s)
         br += r->recv_bytes;
         if (line >= rows - 1)
             continue;
-        char a[32], b[32], pid[16], dev[32];
+        char a[32], b[32], pid[16], dev[32], name[PROGRAM_MAX];
         fmt_amount(a, sizeof a, t->units, r->sent_rate, r->sent_bytes);
         fmt_amount(b, sizeof b, t->units, r->recv_rate, r->recv_bytes);
         snprintf(pid, sizeof pid, "%" PRIu32, r->pid);
-        mvprintw(line++, 0, ROW_FMT, pid, r->pid ? r->user : "", program(t, r),
-                 dev_label(dev, sizeof dev, r), a, b);
+        row_text(buf, size, cols, pid, r->pid ? r->user : "",
+                 program(t, r, name, sizeof name, true), dev_label(dev, sizeof dev, r), a, b);
+        put_line(line++, buf);
         if (t->conns)
-            line = draw_conns(t, r, line, rows - 1, elapsed);
+            line = draw_conns(t, r, line, rows - 1, elapsed, buf, size);
     }
-    char a[32], b[32];
-    fmt_amount(a, sizeof a, t->units, ts, bs);
-    fmt_amount(b, sizeof b, t->units, tr, br);
-    attron(A_REVERSE);
-    mvprintw(rows - 1, 0, ROW_FMT, "", "TOTAL", "", "", a, b);
-    attroff(A_REVERSE);
+    if (rows > 3) {
+        char a[32], b[32];
+        fmt_amount(a, sizeof a, t->units, ts, bs);
+        fmt_amount(b, sizeof b, t->units, tr, br);
+        attron(A_REVERSE);
+        if (cols >= FULL_MIN_COLS)
+            row_text(buf, size, cols, "", "TOTAL", "", "", a, b);
+        else /* narrow: TOTAL in the PROGRAM column */
+            row_text(buf, size, cols, "", "", "TOTAL", "", a, b);
+        put_line(rows - 1, buf);
+        attroff(A_REVERSE);
+    }
     refresh();
     free(idx);
+    free(buf);
     if (t->conns)
         remember_conns(t, s);
+}
+
+/* Hand the terminal back (before any message: one printed on the curses
+ * screen vanishes with it), then the library messages kept meanwhile. */
+static void leave_curses(top *t)
+{
+    if (t->view != VIEW_CURSES || isendwin())
+        return;
+    endwin();
+    fk_log_set_handler(NULL, NULL);
+    flush_log(&t->log);
 }
 
 static int64_t mono_ms(void)
@@ -500,8 +632,10 @@ static void show(top *t)
                            : t->sort;
     if (t->view != VIEW_CURSES)
         key = t->totals ? FK_RANK_SORT_BYTES : FK_RANK_SORT_RATE;
-    if (fk_capture_rank(t->cap, 0, t->window, key, &s) != 0)
+    if (fk_capture_rank(t->cap, 0, t->window, key, &s) != 0) {
+        leave_curses(t);
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "rank");
+    }
     if (t->view == VIEW_JSON)
         print_json(t, s);
     else if (t->view == VIEW_TRACE)
@@ -525,7 +659,7 @@ static bool keys(top *t)
             t->sort = FK_RANK_SORT_RECV_RATE;
         else if (ch == 'm')
             t->units = (units)((t->units + 1) % U_COUNT);
-        else
+        else if (ch != KEY_RESIZE) /* resized: draw at the new size now */
             continue;
         redraw = true;
     }
@@ -540,6 +674,8 @@ static int run(top *t)
     int64_t next = mono_ms() + (int64_t)(t->delay * 1000);
     uint64_t shown = 0;
     bool ended = false;
+    if (t->view == VIEW_CURSES)
+        show(t); /* the table at once, not only after the first delay */
     for (;;) {
         int r = fk_capture_dispatch(t->cap, 4096);
         if (r == FK_EBREAK)
@@ -548,8 +684,10 @@ static int run(top *t)
             ended = true;
             break;
         }
-        if (r < 0)
+        if (r < 0) {
+            leave_curses(t);
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "capture");
+        }
         int64_t now = mono_ms();
         if (now >= next) {
             show(t);
@@ -567,8 +705,11 @@ static int run(top *t)
             wait = left < 0 ? 0 : (int)left;
         struct pollfd pfd[2] = {{cfd, POLLIN, 0}, {0, POLLIN, 0}};
         int nfds = t->view == VIEW_CURSES ? 2 : 1;
-        if (poll(pfd, (nfds_t)nfds, wait) < 0 && errno != EINTR)
-            fkcli_fail("poll: %s", strerror(errno));
+        if (poll(pfd, (nfds_t)nfds, wait) < 0 && errno != EINTR) {
+            int e = errno;
+            leave_curses(t);
+            fkcli_fail("poll: %s", strerror(e));
+        }
     }
     /* Stopped by a signal or the end of the capture: one last refresh for
      * scripts, with the final totals. */
@@ -585,6 +726,7 @@ int main(int argc, char **argv)
         fk_log_set_level(FK_LOG_DEBUG); /* library statistics on stderr at exit */
     top t;
     memset(&t, 0, sizeof t);
+    pthread_mutex_init(&t.log.lock, NULL);
     t.delay = 1.0;
     t.sort = FK_RANK_SORT_SENT_RATE;
     if (fk_capture_create(&t.cap) != 0)
@@ -691,8 +833,12 @@ int main(int argc, char **argv)
             fk_capture_destroy(t.cap);
             return FKCLI_EXIT_OK;
         case ':':
+            if (optopt && optopt < 256)
+                fkcli_usage("option '-%c' needs a value", optopt);
             fkcli_usage("option '%s' needs a value", argv[optind - 1]);
         case '?':
+            if (optopt) /* a short option, maybe in a group such as -tx */
+                fkcli_usage("unknown option '-%c'", optopt);
             fkcli_usage("unknown option '%s'", argv[optind - 1]);
         default:
             if (c >= PARAM_BASE && c < PARAM_BASE + np) {
@@ -745,7 +891,19 @@ int main(int argc, char **argv)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     t.seen_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec; /* first connection rates */
+    /* Capturing worked without root (CAP_NET_RAW), but the sockets of
+     * other users' processes cannot be mapped (their /proc/PID/fd is
+     * closed): say why their traffic lands in the unknown rows. */
+    static const char not_root[] =
+        "not root: traffic of other users' processes counts as unknown TCP/UDP";
+    if (geteuid() != 0 && t.view != VIEW_CURSES)
+        fprintf(stderr, "%s: %s\n", fkcli_prog(), not_root);
     if (t.view == VIEW_CURSES) {
+        /* Messages written to stderr would land in the middle of the
+         * table: keep them for the status line and for after endwin(). */
+        fk_log_set_handler(keep_log, &t.log);
+        if (geteuid() != 0)
+            keep_log(FK_LOG_WARN, "top", not_root, &t.log);
         initscr();
         cbreak();
         noecho();
@@ -754,9 +912,14 @@ int main(int argc, char **argv)
         curs_set(0);
     }
     int rc = run(&t);
-    if (t.view == VIEW_CURSES)
-        endwin();
+    leave_curses(&t);
     fk_capture_stats cs;
+    /* Nothing lost silently: the totals shown missed these packets. */
+    if (fk_capture_get_stats(t.cap, &cs) == 0 && cs.kernel_drops + cs.queue_drops > 0)
+        fprintf(stderr,
+                "%s: %" PRIu64 " packets dropped (kernel %" PRIu64 ", queue %" PRIu64
+                "): the figures shown miss them\n",
+                fkcli_prog(), cs.kernel_drops + cs.queue_drops, cs.kernel_drops, cs.queue_drops);
     if (getenv("FLOWKIT_TOP_DEBUG") && fk_capture_get_stats(t.cap, &cs) == 0)
         fprintf(stderr,
                 "%s: packets %" PRIu64 " kernel_drops %" PRIu64 " queue_drops %" PRIu64

@@ -30,6 +30,38 @@ man_opts=$(grep -oE '\\-\\-[a-z]([a-z]|\\-)*' "$MAN" | sed 's/\\-/-/g' | sort -u
 check "--help and the man page list the same long options ($(echo $help_opts | wc -w))" \
     test "$help_opts" = "$man_opts"
 "$TOP" --help | grep -q -- '--connections' ; check "--help has --connections" test $? -eq 0
+# Bad values: one message naming the option, exit 2, before any capture.
+while read -r args; do
+    # shellcheck disable=SC2086
+    timeout 5 "$TOP" $args >/dev/null 2>"${TMPDIR:-/tmp}/fktop_err.$$"
+    rc=$?
+    opt=${args%% *}
+    check "'$args' exits 2 (got $rc)" test $rc -eq 2
+    check "'$args': message names $opt" grep -q -- "^flowkit-top: $opt" "${TMPDIR:-/tmp}/fktop_err.$$"
+done <<'BAD'
+-d -1
+-d abc
+-d 1e9
+-c 0
+-c -5
+--limit -1
+--limit abc
+-P abc
+-P 0
+--queue-size 0
+--snaplen 1
+--cpu-limit -1
+--mem-limit 1
+--workers 1000
+BAD
+rm -f "${TMPDIR:-/tmp}/fktop_err.$$"
+"$TOP" $(for i in $(seq 65); do printf -- '-P %d ' "$i"; done) >/dev/null 2>&1
+check "65 -P exit 2" test $? -eq 2
+# An unknown option inside a group is named as itself.
+msg=$("$TOP" -tx 2>&1 >/dev/null)
+check "-tx: unknown option '-x' (got: $msg)" grep -q "unknown option '-x'" <<<"$msg"
+msg=$("$TOP" -tc 2>&1 >/dev/null)
+check "-tc: '-c' needs a value (got: $msg)" grep -q "option '-c' needs a value" <<<"$msg"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "!!! SKIP: the capture parts of this test need root" >&2
@@ -40,6 +72,7 @@ WORK=$(mktemp -d)
 SOCK=fktop$$
 cleanup() {
     tmux -L "$SOCK" kill-server 2>/dev/null
+    ip link del "fkt$$a" 2>/dev/null
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     rm -rf "$WORK"
@@ -172,7 +205,119 @@ conn_under() { # the line after the client's row is one of its connections
 }
 check "--connections: the client's connection under its row" conn_under
 check "--connections: fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$WORK/pane7")" -le 80
+# Not root: a clear one-line error without CAP_NET_RAW; with it, a warning
+# that other users' traffic lands in the unknown rows.
+NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+(cd / && timeout 10 "${NOBODY[@]}" "$TOP" -t -c 1 lo >/dev/null 2>"$WORK/nobody.err")
+rc=$?
+check "not root: exit 1 (got $rc)" test $rc -eq 1
+check "not root: one line saying it needs root" \
+    test "$(wc -l <"$WORK/nobody.err")" -eq 1 -a "$(grep -c 'needs root' "$WORK/nobody.err")" -eq 1
+(cd / && timeout 10 "${NOBODY[@]}" --inh-caps +net_raw --ambient-caps +net_raw \
+    "$TOP" -t -d 0.3 -c 1 lo >/dev/null 2>"$WORK/netraw.err")
+check "CAP_NET_RAW only: exit 0" test $? -eq 0
+check "CAP_NET_RAW only: says other users' traffic is unknown" \
+    grep -q "not root: traffic of other users' processes counts as unknown" "$WORK/netraw.err"
+
+# Devices: unknown, down.
+"$TOP" -t -c 1 nosuchdev$$ >/dev/null 2>"$WORK/nodev.err"
+check "unknown device: exit 1" test $? -eq 1
+check "unknown device: one line naming it" \
+    test "$(wc -l <"$WORK/nodev.err")" -eq 1 -a "$(grep -c "nosuchdev$$: no such device" "$WORK/nodev.err")" -eq 1
+VETH=fkt$$
+ip link add "${VETH}a" type veth peer name "${VETH}b" 2>/dev/null && {
+    "$TOP" -t -c 1 "${VETH}a" >/dev/null 2>"$WORK/down.err"
+    check "device down: exit 1" test $? -eq 1
+    check "device down: says so" grep -q "${VETH}a: interface is down" "$WORK/down.err"
+    ip link del "${VETH}a"
+}
+
+# A command line with a tab, a newline and a terminal escape: trace lines
+# stay one line with two tabs, no escape reaches the terminal.
+ODD=$(printf 'odd\targ\nwith\033[31mred')
+$PY -c "
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(60):
+    s.sendto(b'x' * 200, ('127.0.0.1', $PORT)); time.sleep(0.05)" "$ODD" &
+PIDS+=($!)
+ODDPID=$!
+"$TOP" -t -l -d 1 -c 2 lo >"$WORK/odd" 2>/dev/null
+oddlines=$(grep -c "/$ODDPID/0	" "$WORK/odd")
+check "odd command line: shown ($oddlines lines)" test "$oddlines" -ge 1
+check "odd command line: every trace line has exactly 2 tabs" \
+    test "$(awk -F'\t' 'NF > 1 && NF != 3' "$WORK/odd" | wc -l)" -eq 0
+check "odd command line: no escape character" test "$(grep -c $'\033' "$WORK/odd")" -eq 0
+check "odd command line: control characters as ?" grep -q 'odd?arg?with?\[31mred' "$WORK/odd"
+
+# Drops are visible: stopped while 20000 datagrams arrive with a small
+# kernel buffer, flowkit-top says how many packets its figures miss.
+DPORT=$((PORT + 1))
+flood() {
+    timeout 10 $PY -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(20000): s.sendto(b'x' * 64, ('127.0.0.1', $DPORT))"
+}
+"$TOP" -t -d 1 -c 3 --buffer-size 65536 -f "udp port $DPORT" lo >/dev/null 2>"$WORK/drops.err" &
+tp=$!
+sleep 0.8
+kill -STOP $tp
+flood
+kill -CONT $tp
+wait $tp
+check "drops: exit 0" test $? -eq 0
+check "drops: counted on stderr" grep -qE '^flowkit-top: [0-9]+ packets dropped \(kernel [0-9]+, queue [0-9]+\)' "$WORK/drops.err"
+
+# Curses in a tiny terminal (40x10): nothing wraps, the numbers stay
+# visible; a resize redraws at once (long before the 5 s refresh) using
+# the new width for PROGRAM.
+wide() { awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$1"; }
+tmux -L "$SOCK" new-session -d -x 40 -y 10 "exec $TOP -d 5 -l lo"
+sleep 1.5
+tmux -L "$SOCK" capture-pane -p >"$WORK/tiny1"
+check "40x10: header on one line" grep -qE '^ +PID +PROGRAM +SENT +RECEIVED *$' "$WORK/tiny1"
+check "40x10: status line not wrapped" test "$(sed -n 3p "$WORK/tiny1" | grep -c PID)" -eq 1
+check "40x10: TOTAL with both numbers" grep -qE '^ +TOTAL +[0-9.]+ +[0-9.]+ *$' "$WORK/tiny1"
+check "40x10: no line over 40 columns" test "$(wide "$WORK/tiny1")" -le 40
+tmux -L "$SOCK" resize-window -x 120 -y 12
+sleep 1
+tmux -L "$SOCK" capture-pane -p >"$WORK/tiny2"
+check "resized to 120: redrawn at once with USER and DEV" \
+    grep -qE '^ +PID +USER +PROGRAM +DEV +SENT +RECEIVED *$' "$WORK/tiny2"
+check "resized to 120: lines use the width" test "$(wide "$WORK/tiny2")" -gt 100
+check "resized to 120: TOTAL on the last line" grep -qE '^ +TOTAL +[0-9.]+ +[0-9.]+ *$' <(sed -n 12p "$WORK/tiny2")
+tmux -L "$SOCK" resize-window -x 12 -y 3
+sleep 1
+tmux -L "$SOCK" resize-window -x 80 -y 24
+sleep 1
+tmux -L "$SOCK" has-session 2>/dev/null
+check "survives 12x3 and back" test $? -eq 0
+tmux -L "$SOCK" send-keys q
+sleep 0.5
+tmux -L "$SOCK" kill-server 2>/dev/null
+
+# Curses: library messages and drops go to the status line (not over the
+# table), and the messages to stderr after the terminal is restored.
+tmux -L "$SOCK" new-session -d -x 80 -y 24 \
+    "exec $TOP -d 1 --buffer-size 65536 -f 'udp port $DPORT' --pcap-store /sys/fktop$$.pcap lo 2>$WORK/curses.err"
+sleep 0.8
+cpid=$(tmux -L "$SOCK" display -p '#{pane_pid}')
+kill -STOP "$cpid"
+flood
+kill -CONT "$cpid"
+sleep 1.5
+tmux -L "$SOCK" capture-pane -p >"$WORK/status"
+check "status line: DROPPED and the library's message" \
+    grep -qE '^DROPPED [0-9]+ packets  flowkit\[capture\]: warn: pcap store' <(sed -n 2p "$WORK/status")
+check "status line: table intact" grep -qE '^ +TOTAL +[0-9.]+ +[0-9.]+ *$' <(sed -n 24p "$WORK/status")
+tmux -L "$SOCK" send-keys q
+sleep 1
+check "after quit: message and drops on stderr" \
+    test "$(grep -c 'pcap store' "$WORK/curses.err")" -ge 1 -a "$(grep -c 'packets dropped' "$WORK/curses.err")" -eq 1
+tmux -L "$SOCK" kill-server 2>/dev/null
+
 if [ $fail -ne 0 ]; then
-    for f in "$WORK"/pane* "$WORK/trace" "$WORK"/*.err; do echo "--- $f"; cat "$f"; done
+    for f in "$WORK"/pane* "$WORK"/tiny* "$WORK/status" "$WORK/trace" "$WORK"/*.err; do echo "--- $f"; cat "$f"; done
 fi
 exit $fail
