@@ -258,8 +258,10 @@ FK_API size_t fk_rank_snapshot_json_size(const fk_rank_snapshot *snapshot, unsig
  *        fk_rank_snapshot_free(). Unchanged on failure.
  * @return 0; `FK_EINVAL` (NULL argument, unknown key), `FK_ENOTACTIVATED`,
  *         `FK_ESTATE` (attribution off), `FK_ERANGE` (recent_sec), `FK_ENOMEM`.
- * Thread-safe: may be called from any thread while @p h is activated (not
- * concurrently with fk_capture_destroy()); the snapshot may be read from any
+ * Thread-safe: may be called from any thread once @p h is activated, also
+ * while another thread dispatches, and still after the capture ended
+ * (`FK_EEOF`) or was stopped with fk_capture_stop() (the final totals); not
+ * concurrently with fk_capture_destroy(). The snapshot may be read from any
  * thread.
  * @since 0.1.0
  */
