@@ -162,9 +162,9 @@ typedef struct fk_collector_stats {
                                         `export_time_tolerance` after their message's export
                                         time. */
     uint64_t exporter_restarts;    /**< Exporter restarts detected (NetFlow sysUptime going
-                                        back, IPFIX sequence reset over UDP, IPFIX
+                                        back; over UDP an IPFIX sequence reset or IPFIX
                                         systemInitTimeMilliseconds moving forward by more
-                                        than 1 s); the domain's templates and options data
+                                        than 2 s); the domain's templates and options data
                                         from earlier messages are dropped. */
     uint64_t interface_names;      /**< Interface names known now (from options data). */
     uint64_t interface_limit;      /**< Interface names refused by `max_interfaces`. */

@@ -18,10 +18,11 @@
 #define UPTIME_SLACK_MS 2000
 /* IPFIX systemInitTimeMilliseconds (IE 160): how far the exporter's boot
  * time may move forward without a restart. Exporters compute it as "clock
- * now - uptime" and re-read it, so successive values jitter by a few ms
- * and follow clock slewing; a restart moves it by the time the exporter
- * ran, at least the seconds a restart takes. 1 s separates the two. */
-#define SYS_INIT_SLACK_NS 1000000000LL
+ * now - uptime", some from a clock read in whole seconds, so successive
+ * values jitter by up to a second and follow clock slewing; a restart
+ * moves it by the time the exporter ran, at least the seconds a restart
+ * takes. 2 s (as UPTIME_SLACK_MS for NetFlow) separates the two. */
+#define SYS_INIT_SLACK_NS 2000000000LL
 
 typedef struct pending {
     struct pending *next;
@@ -673,11 +674,14 @@ static void domain_restart(msg_ctx *c, uint64_t keep_serial)
 }
 
 /* IPFIX systemInitTimeMilliseconds (IE 160, in an options or a data record)
- * is the exporter's boot time: a new value means a new life, even when the
- * sequence numbers go on (TCP and SCTP, where a reset is no signal, or an
- * exporter that keeps its sequence across restarts). Read after each data
- * set of a live message (sets that waited for their template are late:
- * they neither signal nor move the reference).
+ * is the exporter's boot time: over UDP a new value means a new life, even
+ * when the sequence numbers go on (an exporter that keeps its sequence
+ * across restarts). Over TCP it is no signal: a restarted exporter opens a
+ * new connection (a new session, with no templates), while dropping the
+ * templates of a live connection on a clock step would lose its data for
+ * good, since templates are sent once per connection there. Read after
+ * each data set of a live message (sets that waited for their template are
+ * late: they neither signal nor move the reference).
  *   - first value, or one within SYS_INIT_SLACK_NS ahead: the same life
  *     (the exporter re-read its clock); the reference follows it forward;
  *   - further ahead: a restart, handled right after the set that carried
@@ -691,7 +695,7 @@ static void domain_restart(msg_ctx *c, uint64_t keep_serial)
 static void sys_init_check(msg_ctx *c, int64_t sys_init_ns)
 {
     domain *d = c->d;
-    if (sys_init_ns <= 0)
+    if (sys_init_ns <= 0 || c->ss->peer.transport != FK__COL_UDP)
         return;
     if (!d->have_sys_init) {
         d->have_sys_init = true;
