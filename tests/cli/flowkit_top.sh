@@ -58,9 +58,9 @@ rm -f "${TMPDIR:-/tmp}/fktop_err.$$"
 "$TOP" $(for i in $(seq 65); do printf -- '-P %d ' "$i"; done) >/dev/null 2>&1
 check "65 -P exit 2" test $? -eq 2
 # An unknown option inside a group is named as itself.
-msg=$("$TOP" -tx 2>&1 >/dev/null)
+msg=$("$TOP" -tx 2>&1 >/dev/null | head -1)
 check "-tx: unknown option '-x' (got: $msg)" grep -q "unknown option '-x'" <<<"$msg"
-msg=$("$TOP" -tc 2>&1 >/dev/null)
+msg=$("$TOP" -tc 2>&1 >/dev/null | head -1)
 check "-tc: '-c' needs a value (got: $msg)" grep -q "option '-c' needs a value" <<<"$msg"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -148,9 +148,9 @@ check "all $nthreads threads run at nice -10 (got: $nices)" test "$nices" = "-10
 "$TOP" -d 1 -c 1 lo >"$WORK/notty" 2>/dev/null </dev/null
 check "no tty falls back to trace mode" grep -q '^Refreshing:' "$WORK/notty"
 
-# Curses under tmux, 80 columns.
+# Curses under tmux, 80 columns (only this test's port: other tests use lo meanwhile).
 traffic 30 c
-tmux -L "$SOCK" new-session -d -x 80 -y 24 "$TOP -d 1 lo"
+tmux -L "$SOCK" new-session -d -x 80 -y 24 "$TOP -d 1 -f 'tcp port $PORT' lo"
 sleep 2.5
 tmux -L "$SOCK" capture-pane -p >"$WORK/pane1"
 check "curses header" grep -qE 'PID +USER +PROGRAM +DEV +SENT +RECEIVED' "$WORK/pane1"
@@ -194,7 +194,7 @@ wait "$CLIENT"
 # Curses with --connections: the client's connection to the server right
 # under its row.
 traffic 30 k
-tmux -L "$SOCK" new-session -d -x 80 -y 24 "$TOP -d 1 --connections lo"
+tmux -L "$SOCK" new-session -d -x 80 -y 24 "$TOP -d 1 --connections -f 'tcp port $PORT' lo"
 sleep 2.5
 tmux -L "$SOCK" capture-pane -p >"$WORK/pane7"
 tmux -L "$SOCK" send-keys q
