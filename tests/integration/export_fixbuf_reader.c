@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixbuf_flowkit_model.h"
+
 /* Internal template: 8-byte fields, varfields, 16-byte, 4, 2, 1-byte
  * fields, in struct order without holes. */
 static fbInfoElementSpec_t spec[] = {{"octetDeltaCount", 8, 0},
@@ -63,21 +65,7 @@ int main(int argc, char **argv)
     }
     uint32_t pen = (uint32_t)strtoul(argv[2], NULL, 10);
     GError *err = NULL;
-    fbInfoModel_t *model = fbInfoModelAlloc();
-    fbInfoElement_t extra[] = {
-        FB_IE_INIT_FULL("processId", 0, 1, 4, FB_IE_IDENTIFIER | FB_IE_F_ENDIAN, 0, 0, FB_UINT_32,
-                        NULL),
-        FB_IE_INIT_FULL("processName", 0, 2, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
-        FB_IE_INIT_FULL("processExecutable", 0, 4, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING,
-                        NULL),
-        FB_IE_INIT_FULL("userId", 0, 5, 4, FB_IE_IDENTIFIER | FB_IE_F_ENDIAN, 0, 0, FB_UINT_32,
-                        NULL),
-        FB_IE_INIT_FULL("sessionEventKind", 0, 10, 1, FB_IE_IDENTIFIER | FB_IE_F_ENDIAN, 0, 0,
-                        FB_UINT_8, NULL),
-        FB_IE_NULL};
-    for (size_t i = 0; extra[i].ref.name; i++)
-        extra[i].ent = pen;
-    fbInfoModelAddElementArray(model, extra);
+    fbInfoModel_t *model = fk_fixbuf_flowkit_model(pen);
     fbSession_t *session = fbSessionAlloc(model);
     fbTemplate_t *tmpl = fbTemplateAlloc(model);
     if (!fbTemplateAppendSpecArray(tmpl, spec, 0xffffffff, &err)) {
