@@ -71,7 +71,8 @@ typedef struct top {
     units units;
     char devname[64];
     uint32_t window;
-    bool conns; /* --connections */
+    bool conns;     /* --connections */
+    uint64_t drops; /* kernel + queue drops told so far (trace, JSON) */
     /* Trace mode with --connections: bytes of each connection at the
      * previous refresh (sorted by key), for its rate over the refresh. */
     struct seen *seen;
@@ -181,8 +182,9 @@ static void usage(const fk_param_info *t, size_t n)
            "    tcp LOCAL:PORT -> REMOTE:PORT<TAB>SENT<TAB>RECEIVED   (KB/s since the\n"
            "  previous refresh, or bytes with -v; IPv6 addresses in brackets)\n"
            "Unattributed traffic: rows \"unknown TCP\" / \"unknown UDP\" with pid 0.\n"
-           "Dropped packets: \"DROPPED N packets\" on the curses status line, and on\n"
-           "stderr at exit in every view.\n");
+           "Dropped packets: \"DROPPED N packets\" on the curses status line; in trace\n"
+           "and JSON modes a line on stderr at the refresh after they grew; in every view\n"
+           "on stderr at exit.\n");
 }
 
 static bool pid_wanted(const top *t, uint32_t pid)
@@ -635,6 +637,15 @@ static void show(top *t)
     if (fk_capture_rank(t->cap, 0, t->window, key, &s) != 0) {
         leave_curses(t);
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "rank");
+    }
+    fk_capture_stats cs;
+    if (t->view != VIEW_CURSES && fk_capture_get_stats(t->cap, &cs) == 0 &&
+        cs.kernel_drops + cs.queue_drops > t->drops) {
+        /* Scripts read stdout: drops go to stderr as they happen. */
+        t->drops = cs.kernel_drops + cs.queue_drops;
+        fprintf(stderr,
+                "%s: %" PRIu64 " packets dropped so far (kernel %" PRIu64 ", queue %" PRIu64 ")\n",
+                fkcli_prog(), t->drops, cs.kernel_drops, cs.queue_drops);
     }
     if (t->view == VIEW_JSON)
         print_json(t, s);
