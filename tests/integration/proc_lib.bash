@@ -81,3 +81,25 @@ s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
 s.bind(("::", 0))
 print(s.getsockname()[1])' "$1"
 }
+
+# hold WHERE(host|ns) PROTO SRC DST PORT [UP DOWN]: a client that keeps its
+# socket (proc_peers.py hold) until the test exits; sets HPID HPORT.
+hold() {
+    local where=$1 fifo="$WORK/in.$RANDOM$RANDOM" out="$WORK/hold.$RANDOM$RANDOM"
+    shift
+    mkfifo "$fifo"
+    if [ "$where" = ns ]; then
+        ip netns exec "$NS" $PY "$PEERS" hold "$@" <"$fifo" >"$out" 2>&1 &
+    else
+        $PY "$PEERS" hold "$@" <"$fifo" >"$out" 2>&1 &
+    fi
+    PIDS+=($!)
+    exec {fd}>"$fifo" # keeps the client's stdin open until we exit
+    local i
+    for i in $(seq 50); do
+        [ -s "$out" ] && break
+        sleep 0.1
+    done
+    read -r HPID HPORT <"$out"
+    HPORT=${HPORT:-0}
+}

@@ -26,27 +26,6 @@ start_server host udp 0.0.0.0 "$P3"
 start_server host udp :: "$P4"
 SRV_TCP4=${PIDS[4]} SRV_TCP6=${PIDS[5]} SRV_UDP4=${PIDS[6]} SRV_UDP6=${PIDS[7]}
 
-# hold WHERE PROTO SRC DST PORT -> sets HPID HPORT
-hold() {
-    local where=$1 fifo="$WORK/in.$RANDOM$RANDOM" out="$WORK/hold.$RANDOM$RANDOM"
-    shift
-    mkfifo "$fifo"
-    if [ "$where" = ns ]; then
-        ip netns exec "$NS" $PY "$PEERS" hold "$@" <"$fifo" >"$out" 2>&1 &
-    else
-        $PY "$PEERS" hold "$@" <"$fifo" >"$out" 2>&1 &
-    fi
-    PIDS+=($!)
-    exec {fd}>"$fifo" # keeps the client's stdin open until we exit
-    local i
-    for i in $(seq 50); do
-        [ -s "$out" ] && break
-        sleep 0.1
-    done
-    read -r HPID HPORT <"$out"
-    HPORT=${HPORT:-0}
-}
-
 CASES="$WORK/cases"
 : >"$CASES"
 # expect PROTO LOCAL LPORT REMOTE RPORT PID LABEL
