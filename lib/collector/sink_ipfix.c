@@ -85,10 +85,10 @@ static int process_fields(tfield *f, int n, uint32_t pen)
     return n;
 }
 
-/* The fields of event template 256 + T_EVENT + v. */
-static int event_fields(int v, tfield *f, uint32_t pen)
+/* The leading fields of flow and event templates: the tuple (IPv6
+ * addresses when v6) and tcpControlBits; returns how many (6). */
+static int tuple_fields(tfield *f, bool v6)
 {
-    bool v6 = v & 1, exp6 = v & 2;
     int n = 0;
     f[n++] = (tfield){v6 ? 27 : 8, v6 ? 16 : 4, 0};  /* source address */
     f[n++] = (tfield){v6 ? 28 : 12, v6 ? 16 : 4, 0}; /* destination address */
@@ -96,7 +96,15 @@ static int event_fields(int v, tfield *f, uint32_t pen)
     f[n++] = (tfield){11, 2, 0};                     /* destinationTransportPort */
     f[n++] = (tfield){4, 1, 0};                      /* protocolIdentifier */
     f[n++] = (tfield){6, 2, 0};                      /* tcpControlBits */
-    f[n++] = (tfield){323, 8, 0};                    /* observationTimeMilliseconds */
+    return n;
+}
+
+/* The fields of event template 256 + T_EVENT + v. */
+static int event_fields(int v, tfield *f, uint32_t pen)
+{
+    bool exp6 = v & 2;
+    int n = tuple_fields(f, v & 1);
+    f[n++] = (tfield){323, 8, 0}; /* observationTimeMilliseconds */
     f[n++] = (tfield){FK_EXPORTER_IE_EVENT_KIND, 1, pen};
     f[n++] = (tfield){149, 4, 0};                          /* observationDomainId */
     f[n++] = (tfield){exp6 ? 131 : 130, exp6 ? 16 : 4, 0}; /* exporter address */
@@ -111,22 +119,16 @@ static int template_fields(int v, tfield *f, uint32_t pen)
     if (v >= T_EVENT)
         return event_fields(v - T_EVENT, f, pen);
     bool v6 = v & 1, exp6 = v & 2, rev = v & 4;
-    int n = 0;
-    f[n++] = (tfield){v6 ? 27 : 8, v6 ? 16 : 4, 0};  /* source address */
-    f[n++] = (tfield){v6 ? 28 : 12, v6 ? 16 : 4, 0}; /* destination address */
-    f[n++] = (tfield){7, 2, 0};                      /* sourceTransportPort */
-    f[n++] = (tfield){11, 2, 0};                     /* destinationTransportPort */
-    f[n++] = (tfield){4, 1, 0};                      /* protocolIdentifier */
-    f[n++] = (tfield){6, 2, 0};                      /* tcpControlBits */
-    f[n++] = (tfield){1, 8, 0};                      /* octetDeltaCount */
-    f[n++] = (tfield){2, 8, 0};                      /* packetDeltaCount */
-    f[n++] = (tfield){152, 8, 0};                    /* flowStartMilliseconds */
-    f[n++] = (tfield){153, 8, 0};                    /* flowEndMilliseconds */
-    f[n++] = (tfield){10, 4, 0};                     /* ingressInterface */
-    f[n++] = (tfield){14, 4, 0};                     /* egressInterface */
-    f[n++] = (tfield){305, 4, 0};                    /* samplingPacketInterval */
-    f[n++] = (tfield){136, 1, 0};                    /* flowEndReason */
-    f[n++] = (tfield){149, 4, 0};                    /* observationDomainId (of the exporter) */
+    int n = tuple_fields(f, v6);
+    f[n++] = (tfield){1, 8, 0};   /* octetDeltaCount */
+    f[n++] = (tfield){2, 8, 0};   /* packetDeltaCount */
+    f[n++] = (tfield){152, 8, 0}; /* flowStartMilliseconds */
+    f[n++] = (tfield){153, 8, 0}; /* flowEndMilliseconds */
+    f[n++] = (tfield){10, 4, 0};  /* ingressInterface */
+    f[n++] = (tfield){14, 4, 0};  /* egressInterface */
+    f[n++] = (tfield){305, 4, 0}; /* samplingPacketInterval */
+    f[n++] = (tfield){136, 1, 0}; /* flowEndReason */
+    f[n++] = (tfield){149, 4, 0}; /* observationDomainId (of the exporter) */
     f[n++] = (tfield){exp6 ? 131 : 130, exp6 ? 16 : 4, 0}; /* exporter address */
     if (rev) {
         f[n++] = (tfield){1, 8, FK_PEN_REVERSE}; /* reverseOctetDeltaCount */

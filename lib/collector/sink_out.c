@@ -91,6 +91,9 @@ int fk__sink_out_create(fk__sink_out **out, size_t size)
     o->fd = -1;
     o->size = size;
     atomic_init(&o->failed, 0);
+    pthread_mutex_init(&o->mu, NULL);
+    pthread_cond_init(&o->work, NULL);
+    pthread_cond_init(&o->space, NULL);
     for (int i = 0; i < NBUF; i++) {
         o->buf[i] = fk__malloc(size);
         if (!o->buf[i]) {
@@ -98,9 +101,6 @@ int fk__sink_out_create(fk__sink_out **out, size_t size)
             return fk__error(FK_ENOMEM, "output: out of memory for buffers");
         }
     }
-    pthread_mutex_init(&o->mu, NULL);
-    pthread_cond_init(&o->work, NULL);
-    pthread_cond_init(&o->space, NULL);
     /* Signals stay with the application's threads. */
     sigset_t all, old;
     sigfillset(&all);
@@ -108,12 +108,7 @@ int fk__sink_out_create(fk__sink_out **out, size_t size)
     int rc = pthread_create(&o->thread, NULL, writer_main, o);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        pthread_cond_destroy(&o->space);
-        pthread_cond_destroy(&o->work);
-        pthread_mutex_destroy(&o->mu);
-        for (int i = 0; i < NBUF; i++)
-            fk__free(o->buf[i]);
-        fk__free(o);
+        fk__sink_out_destroy(o);
         return fk__error(FK_EIO, "output: cannot start the writer thread");
     }
     o->started = true;
@@ -131,10 +126,10 @@ void fk__sink_out_destroy(fk__sink_out *o)
         pthread_cond_signal(&o->work);
         pthread_mutex_unlock(&o->mu);
         pthread_join(o->thread, NULL);
-        pthread_cond_destroy(&o->space);
-        pthread_cond_destroy(&o->work);
-        pthread_mutex_destroy(&o->mu);
     }
+    pthread_cond_destroy(&o->space);
+    pthread_cond_destroy(&o->work);
+    pthread_mutex_destroy(&o->mu);
     for (int i = 0; i < NBUF; i++)
         fk__free(o->buf[i]);
     fk__free(o);

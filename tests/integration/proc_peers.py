@@ -72,17 +72,23 @@ def connect(proto, src, dst, port):
     return s
 
 
+def tcp_exchange(s, up, down):
+    """Send UP bytes asking for DOWN back (first 8 bytes), half-close, read
+    to EOF; returns the bytes received."""
+    s.sendall(struct.pack("!Q", down) + b"u" * (up - 8))
+    s.shutdown(socket.SHUT_WR)
+    got = 0
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return got
+        got += len(d)
+
+
 def hold(proto, src, dst, port, up=0, down=0):
     s = connect(proto, src, dst, port)
     if proto == "tcp" and (up or down):  # move payloads first, as move_one does
-        s.sendall(struct.pack("!Q", down) + b"u" * (up - 8))
-        s.shutdown(socket.SHUT_WR)
-        got = 0
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            got += len(d)
+        got = tcp_exchange(s, up, down)
         assert got == down, (got, down)
     print(os.getpid(), s.getsockname()[1], flush=True)
     sys.stdin.read()
@@ -95,14 +101,7 @@ def move_one(proto, src, dst, port, up, down, hold_ms, lock):
         time.sleep(hold_ms / 1000.0)
     lport = s.getsockname()[1]
     if proto == "tcp":
-        s.sendall(struct.pack("!Q", down) + b"u" * (up - 8))
-        s.shutdown(socket.SHUT_WR)
-        got = 0
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            got += len(d)
+        got = tcp_exchange(s, up, down)
     else:
         s.settimeout(2.0)
         s.send(struct.pack("!I", down) + b"u" * (up - 4))
