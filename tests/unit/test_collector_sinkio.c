@@ -65,6 +65,26 @@ static fk_flow make_flow(unsigned i, int v)
     return f;
 }
 
+/* One IPFIX message (domain 1, template 256 of `fs`) with `count` records:
+ * make_flow(i, 0), or *one when given; returns its length. */
+static size_t encode_msg(const fk_field_spec *fs, size_t nfs, unsigned count, const fk_flow *one,
+                         uint8_t *buf, size_t size)
+{
+    fk_ipfix_encoder *e;
+    size_t n;
+    assert_int_equal(fk_ipfix_encoder_create(&e, NULL), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(e, 256, fs, nfs, 0), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(e, buf, size, 1, 1795435200), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(e, 256), 0);
+    for (unsigned i = 0; i < count; i++) {
+        fk_flow f = one ? *one : make_flow(i, 0);
+        assert_int_equal(fk_ipfix_encoder_add_flow(e, 256, &f), 0);
+    }
+    assert_int_equal(fk_ipfix_encoder_finish(e, &n), 0);
+    fk_ipfix_encoder_destroy(e);
+    return n;
+}
+
 static void tmpdir(char *dir)
 {
     assert_non_null(mkdtemp(dir));
@@ -145,17 +165,9 @@ static void write_failure_reported(void **state)
     assert_int_equal(fk_collector_add_output(h, "jsonl:/dev/full"), 0);
     assert_int_equal(fk_collector_activate(h), 0);
     /* One IPFIX message with one record, through the real decoder. */
-    fk_ipfix_encoder *e;
     static const fk_field_spec fs[] = {{0, 8, 4, 0}, {0, 12, 4, 0}, {0, 1, 8, 0}};
-    assert_int_equal(fk_ipfix_encoder_create(&e, NULL), 0);
-    assert_int_equal(fk_ipfix_encoder_add_template(e, 256, fs, 3, 0), 0);
     uint8_t buf[1500];
-    size_t n;
-    assert_int_equal(fk_ipfix_encoder_begin(e, buf, sizeof buf, 1, 1795435200), 0);
-    assert_int_equal(fk_ipfix_encoder_write_template(e, 256), 0);
-    assert_int_equal(fk_ipfix_encoder_add_flow(e, 256, &f), 0);
-    assert_int_equal(fk_ipfix_encoder_finish(e, &n), 0);
-    fk_ipfix_encoder_destroy(e);
+    size_t n = encode_msg(fs, 3, 1, &f, buf, sizeof buf);
     fk_addr exp;
     fk_addr_parse(&exp, "192.0.2.1");
     assert_int_equal(fk_collector_feed(h, &exp, 4739, buf, n), 1);
@@ -183,22 +195,11 @@ static void plain_records_set_no_error(void **state)
     fk_collector *h;
     assert_int_equal(fk_collector_create(&h), 0);
     assert_int_equal(fk_collector_activate(h), 0);
-    fk_ipfix_encoder *e;
     static const fk_field_spec fs[] = {{0, 8, 4, 0},  {0, 12, 4, 0},  {0, 7, 2, 0},
                                        {0, 11, 2, 0}, {0, 4, 1, 0},   {0, 1, 8, 0},
                                        {0, 2, 8, 0},  {0, 152, 8, 0}, {0, 153, 8, 0}};
-    assert_int_equal(fk_ipfix_encoder_create(&e, NULL), 0);
-    assert_int_equal(fk_ipfix_encoder_add_template(e, 256, fs, 9, 0), 0);
     uint8_t buf[1500];
-    size_t n;
-    assert_int_equal(fk_ipfix_encoder_begin(e, buf, sizeof buf, 1, 1795435200), 0);
-    assert_int_equal(fk_ipfix_encoder_write_template(e, 256), 0);
-    for (unsigned i = 0; i < 20; i++) {
-        fk_flow f = make_flow(i, 0);
-        assert_int_equal(fk_ipfix_encoder_add_flow(e, 256, &f), 0);
-    }
-    assert_int_equal(fk_ipfix_encoder_finish(e, &n), 0);
-    fk_ipfix_encoder_destroy(e);
+    size_t n = encode_msg(fs, 9, 20, NULL, buf, sizeof buf);
     fk_addr exp;
     fk_addr_parse(&exp, "192.0.2.1");
     fk_error_clear();
@@ -222,20 +223,9 @@ static void buffered_records_reach_the_file(void **state)
     assert_int_equal(fk_collector_create(&h), 0);
     assert_int_equal(fk_collector_add_output(h, uri), 0);
     assert_int_equal(fk_collector_activate(h), 0);
-    fk_ipfix_encoder *e;
     static const fk_field_spec fs[] = {{0, 8, 4, 0}, {0, 12, 4, 0}, {0, 1, 8, 0}};
-    assert_int_equal(fk_ipfix_encoder_create(&e, NULL), 0);
-    assert_int_equal(fk_ipfix_encoder_add_template(e, 256, fs, 3, 0), 0);
     uint8_t buf[1500];
-    size_t n;
-    assert_int_equal(fk_ipfix_encoder_begin(e, buf, sizeof buf, 1, 1795435200), 0);
-    assert_int_equal(fk_ipfix_encoder_write_template(e, 256), 0);
-    for (unsigned i = 0; i < 7; i++) {
-        fk_flow f = make_flow(i, 0);
-        assert_int_equal(fk_ipfix_encoder_add_flow(e, 256, &f), 0);
-    }
-    assert_int_equal(fk_ipfix_encoder_finish(e, &n), 0);
-    fk_ipfix_encoder_destroy(e);
+    size_t n = encode_msg(fs, 3, 7, NULL, buf, sizeof buf);
     fk_addr exp;
     fk_addr_parse(&exp, "192.0.2.1");
     assert_int_equal(fk_collector_feed(h, &exp, 4739, buf, n), 7);
