@@ -82,8 +82,8 @@ s.bind(("::", 0))
 print(s.getsockname()[1])' "$1"
 }
 
-# hold WHERE(host|ns) PROTO SRC DST PORT [UP DOWN]: a client that keeps its
-# socket (proc_peers.py hold) until the test exits; sets HPID HPORT.
+# hold WHERE(host|ns) PROTO SRC DST PORT: a client that keeps its socket
+# (proc_peers.py hold) until the test exits; sets HPID HPORT.
 hold() {
     local where=$1 fifo="$WORK/in.$RANDOM$RANDOM" out="$WORK/hold.$RANDOM$RANDOM"
     shift

@@ -6,11 +6,8 @@
                              of bytes that the client asked for in its first
                              8 bytes; UDP: answer each datagram with a datagram
                              of the size written in its first 4 bytes.
-  hold tcp|udp SRC DST PORT [UP DOWN]
-                             connect from SRC (TCP with UP DOWN: first move
-                             the payloads as move does, the socket then
-                             half-closed both ways but open), print "PID
-                             LPORT", wait for stdin to close.
+  hold tcp|udp SRC DST PORT  connect from SRC, print "PID LPORT", wait for
+                             stdin to close.
   move tcp|udp SRC DST PORT UP DOWN COUNT [HOLD_MS [THREADS [SHARED]]]
                              COUNT times: connect from SRC, wait HOLD_MS (UDP:
                              after its first datagram), send
@@ -85,11 +82,8 @@ def tcp_exchange(s, up, down):
         got += len(d)
 
 
-def hold(proto, src, dst, port, up=0, down=0):
+def hold(proto, src, dst, port):
     s = connect(proto, src, dst, port)
-    if proto == "tcp" and (up or down):  # move payloads first, as move_one does
-        got = tcp_exchange(s, up, down)
-        assert got == down, (got, down)
     print(os.getpid(), s.getsockname()[1], flush=True)
     sys.stdin.read()
 
@@ -158,6 +152,6 @@ if __name__ == "__main__":
     if a[0] == "server":
         server(a[1], a[2], int(a[3]))
     elif a[0] == "hold":
-        hold(a[1], a[2], a[3], int(a[4]), *map(int, a[5:7]))
+        hold(a[1], a[2], a[3], int(a[4]))
     elif a[0] == "move":
         move(a[1], a[2], a[3], int(a[4]), int(a[5]), int(a[6]), int(a[7]), *map(int, a[8:]))

@@ -15,9 +15,65 @@ TOP="$FLOWKIT_BUILD_DIR/cli/flowkit-top/flowkit-top"
 command -v tcpdump >/dev/null || { echo "!!! SKIP: tcpdump is needed for the ground truth" >&2; exit 77; }
 make_netns
 
+# A peer that keeps its connection: the server reads UP bytes, answers
+# DOWN bytes, then waits for the client's close; the client sends UP,
+# reads DOWN, prints "PID LPORT" and holds the connection until STOP exists.
+cat >"$WORK/peer.py" <<'EOF'
+import os, socket, sys, time
+
+def fam(a):
+    return socket.AF_INET6 if ":" in a else socket.AF_INET
+
+def recv_exactly(s, n):
+    got = 0
+    while got < n:
+        d = s.recv(min(65536, n - got))
+        if not d:
+            raise SystemExit("peer closed after %d of %d bytes" % (got, n))
+        got += len(d)
+
+mode = sys.argv[1]
+if mode == "server":
+    addr, port, up, down = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    s = socket.socket(fam(addr), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(4)
+    print("ready", flush=True)
+    c, _ = s.accept()
+    recv_exactly(c, up)
+    c.sendall(b"d" * down)
+    while c.recv(65536):
+        pass
+else:
+    src, dst, port, up, down, stop = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+    s = socket.socket(fam(dst), socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.connect((dst, port))
+    s.sendall(b"u" * up)
+    recv_exactly(s, down)
+    print(os.getpid(), s.getsockname()[1], flush=True)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(stop) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    s.close()
+EOF
+
+# server NAME ADDR PORT UP DOWN (in the netns), waits for "ready"
+server() {
+    local out="$WORK/srv.$1"
+    ip netns exec "$NS" $PY "$WORK/peer.py" server "$2" "$3" "$4" "$5" >"$out" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 50); do
+        grep -q ready "$out" && return 0
+        sleep 0.1
+    done
+    echo "server $1 did not start: $(cat "$out")" >&2
+    exit 1
+}
 UP4=1500000 DOWN4=400000 UP6=300000 DOWN6=900000
-start_server ns tcp "$N4" 5021
-start_server ns tcp "$N6" 5022
+server v4 "$N4" 5021 $UP4 $DOWN4
+server v6 "$N6" 5022 $UP6 $DOWN6
 
 tcpdump -i "$VH" -s 160 -U -n -w "$WORK/truth.pcap" tcp 2>"$WORK/tcpdump.err" &
 TD=$!
@@ -36,12 +92,25 @@ done
 [ -s "$WORK/rank.json" ] || { echo "flowkit-top --json did not start: $(cat "$WORK/top.err")"; exit 1; }
 grep -q Refreshing "$WORK/trace.txt" || { echo "flowkit-top -t did not start: $(cat "$WORK/trace.err")"; exit 1; }
 
-# Clients that move known payloads, then keep their sockets (proc_lib hold).
-hold host tcp "$H4" "$N4" 5021 $UP4 $DOWN4
-PID4=$HPID PORT4=$HPORT
-hold host tcp "$H6" "$N6" 5022 $UP6 $DOWN6
-PID6=$HPID PORT6=$HPORT
-[ "$PORT4" -gt 0 ] && [ "$PORT6" -gt 0 ] || { echo "a client failed: $(cat "$WORK"/hold.*)"; exit 1; }
+STOP="$WORK/stop"
+# client NAME SRC DST PORT UP DOWN: holds its connection in the background;
+# sets CPID and CPORT once the payloads have moved.
+client() {
+    local out="$WORK/cli.$1"
+    : >"$out"
+    $PY "$WORK/peer.py" client "$2" "$3" "$4" "$5" "$6" "$STOP" >"$out" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 200); do
+        [ -s "$out" ] && break
+        sleep 0.05
+    done
+    read -r CPID CPORT <"$out"
+    [ -n "${CPORT:-}" ] && [ "$CPID" -gt 0 ] 2>/dev/null || { echo "client $1 failed: $(cat "$out")"; exit 1; }
+}
+client v4 "$H4" "$N4" 5021 $UP4 $DOWN4
+PID4=$CPID PORT4=$CPORT
+client v6 "$H6" "$N6" 5022 $UP6 $DOWN6
+PID6=$CPID PORT6=$CPORT
 echo "clients: pid $PID4 port $PORT4 (IPv4), pid $PID6 port $PORT6 (IPv6)"
 sleep 1.5 # a few refreshes while the connections are held
 fail=0
@@ -52,6 +121,7 @@ done
 sleep 0.2
 kill -INT "$TD"
 wait "$TD"
+touch "$STOP"
 
 $PY - "$WORK/truth.pcap" "$WORK/rank.json" "$WORK/trace.txt" \
     "$PID4" "$H4" "$PORT4" "$N4" 5021 "$PID6" "$H6" "$PORT6" "$N6" 5022 <<'EOF' || fail=1
@@ -91,7 +161,7 @@ for pid, local, lport, remote, rport in conns:
     check(row is not None, "pid %d has a row" % pid)
     if row is None:
         continue
-    check(row["uid"] == 0 and "proc_peers.py hold" in row["cmdline"]
+    check(row["uid"] == 0 and "peer.py client" in row["cmdline"]
           and isinstance(row["sent_ewma"], float) and isinstance(row["recv_ewma"], float),
           "pid %d: uid %r, cmdline %r, ewma %r/%r" % (pid, row["uid"], row["cmdline"][-60:],
                                                       row["sent_ewma"], row["recv_ewma"]))
