@@ -88,7 +88,7 @@ static void on_hup(void *h)
 static void print_stats(fk_collector *h)
 {
     fk_collector_stats s;
-    if (fk_collector_get_stats(h, &s) != 0)
+    if (fk_collector_get_stats(h, &s, sizeof s) != 0)
         return;
     fprintf(
         stderr,
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
     if (fk_collector_activate(h) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "cannot start");
     char uri[80];
-    for (size_t i = 0; fk_collector_listener_uri(h, i, uri, sizeof uri) > 0; i++)
+    for (size_t i = 0; fk_collector_get_listener_uri(h, i, uri, sizeof uri) > 0; i++)
         fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);
     if (fkcli_signals(on_stop, on_hup, h) != 0)
         fkcli_fail("cannot install signal handlers: %s", strerror(errno));

@@ -150,7 +150,7 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
                            size_t size)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0)
+    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len == 0)
         return NULL;
     size_t n = v.len < size - 1 ? v.len : size - 1;
     memcpy(buf, v.raw, n);
@@ -161,7 +161,7 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
 static bool get_uint(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint64_t *out)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 8)
+    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len == 0 || v.len > 8)
         return false;
     uint64_t x = 0;
     for (size_t i = 0; i < v.len; i++)
@@ -216,9 +216,9 @@ static void record_origin(fk_flow *f, const fk_ipfix_record *rec)
         f->odid = (uint32_t)odid;
     fk_ipfix_value v;
     if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
-         fk_ipfix_record_get(&v, rec, 0, 130) == 0 && v.len == 4) ||
+         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
         (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
-         fk_ipfix_record_get(&v, rec, 0, 131) == 0 && v.len == 16))
+         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16))
         f->exporter = v.addr;
 }
 
@@ -252,7 +252,7 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
         t->ipfix_options++;
         /* systemInitTimeMilliseconds in options data anchors sysUpTime times. */
         fk_ipfix_value v;
-        if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
+        if (fk_ipfix_record_find_field(rec, 0, 160, &v) == 0 && v.i > 0)
             fk_ipfix_decoder_set_sys_init(t->ipx, sess, rec->domain, v.i);
         if (!t->quiet && !t->flows_only)
             emit_ipfix_json(t, "options", src, rec);
@@ -266,7 +266,7 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
         return;
     }
     fk_flow f;
-    if (fk_ipfix_record_to_flow(&f, rec) < 0) {
+    if (fk_ipfix_record_to_flow(rec, &f) < 0) {
         t->ipfix_malformed++;
         return;
     }
@@ -567,7 +567,7 @@ static void print_counters(const tool *t)
 {
     fk_netflow_stats st;
     memset(&st, 0, sizeof st);
-    fk_netflow_stats_get(t->nf, &st);
+    fk_netflow_get_stats(t->nf, &st, sizeof st);
     fprintf(stderr,
             TOOL ": datagrams=%" PRIu64 " flows=%" PRIu64 " options=%" PRIu64 " templates=%" PRIu64
                  " options_templates=%" PRIu64 " malformed=%" PRIu64 " no_template=%" PRIu64
@@ -609,7 +609,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'e':
-            if (fk_addr_parse(&t.raw_exporter, optarg) < 0) {
+            if (fk_addr_parse(optarg, &t.raw_exporter) < 0) {
                 fprintf(stderr, TOOL ": --exporter: \"%s\" is not an IPv4 or IPv6 address\n",
                         optarg);
                 return 2;

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/params.h"
+#include "core/sized.h"
 
 #define NS 1000000000LL
 #define MAX_DGRAM FK__COL_MAX_DGRAM
@@ -100,7 +101,7 @@ struct fk_collector {
     size_t nsinks;
     fk__col_cidr *allow;
     size_t nallow;
-    fk_collector_flow_fn cb;
+    fk_collector_flow_cb cb;
     void *cb_user;
 
     bool active;
@@ -331,7 +332,7 @@ int fk_collector_add_allow(fk_collector *h, const char *cidr)
     return FK_OK;
 }
 
-int fk_collector_set_callback(fk_collector *h, fk_collector_flow_fn fn, void *user)
+int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb fn, void *user)
 {
     if (!h)
         return fk__error(FK_EINVAL, "fk_collector_set_callback: NULL handle");
@@ -593,10 +594,10 @@ int fk_collector_activate(fk_collector *h)
     return FK_OK;
 }
 
-int fk_collector_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size)
+int fk_collector_get_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size)
 {
     if (!h || !buf)
-        return fk__error(FK_EINVAL, "fk_collector_listener_uri: NULL argument");
+        return fk__error(FK_EINVAL, "fk_collector_get_listener_uri: NULL argument");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     if (index >= h->nlisteners)
@@ -620,7 +621,7 @@ int fk_collector_get_fd(const fk_collector *h)
 int fk_collector_next_timeout_ms(const fk_collector *h)
 {
     if (!h)
-        return fk__error(FK_EINVAL, "fk_collector_next_timeout_ms: NULL handle");
+        return fk__error(FK_ENOTACTIVATED, "collector: NULL handle");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     if (h->limit_reached || atomic_load(&h->break_req))
@@ -988,18 +989,18 @@ int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec)
     return FK_OK;
 }
 
-int fk_collector_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
-                         size_t *count)
+int fk_collector_get_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
+                             size_t *count)
 {
     if (!h || !count || (!out && capacity))
-        return fk__error(FK_EINVAL, "fk_collector_domains: NULL argument");
+        return fk__error(FK_EINVAL, "fk_collector_get_domains: NULL argument");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     *count = fk__col_sessions_domains(h->sessions, out, capacity);
     return FK_OK;
 }
 
-int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
+static int fill_stats(const fk_collector *h, fk_collector_stats *out)
 {
     if (!h || !out)
         return fk__error(FK_EINVAL, "fk_collector_get_stats: NULL argument");
@@ -1015,4 +1016,15 @@ int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
         out->socket_drops += fk__col_drops_poll(&seen, h->listeners[i].fd);
     }
     return FK_OK;
+}
+
+int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out, size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "collector: NULL argument or size %zu below 8", size);
+    fk_collector_stats st;
+    int rc = fill_stats(h, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
 }
