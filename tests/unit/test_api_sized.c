@@ -38,6 +38,11 @@ static int nf_get(void *h, void *out, size_t size)
     return fk_netflow_get_stats(h, out, size);
 }
 
+static int store_get(void *h, void *out, size_t size)
+{
+    return fk_store_get_stats(h, out, size);
+}
+
 static int exp_dest_get(void *h, void *out, size_t size)
 {
     return fk_exporter_get_destination_stats(h, 0, out, size);
@@ -118,6 +123,16 @@ static void exporter_stats(void **state)
     fk_exporter_destroy(h);
 }
 
+static void store_stats(void **state)
+{
+    (void)state;
+    fk_store *h = NULL;
+    assert_int_equal(fk_store_create(&h), 0);
+    assert_int_equal(fk_store_activate(h), 0);
+    check_getter(store_get, h, sizeof(fk_store_stats));
+    fk_store_destroy(h);
+}
+
 /* A real nonzero counter crosses the boundary intact: one NetFlow v5 packet
  * with no records is counted in `packets`, the struct's first field. */
 static void netflow_stats_counts(void **state)
@@ -143,9 +158,8 @@ static void netflow_stats_counts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(capture_stats),
-        cmocka_unit_test(collector_stats),
-        cmocka_unit_test(exporter_stats),
+        cmocka_unit_test(capture_stats),        cmocka_unit_test(collector_stats),
+        cmocka_unit_test(exporter_stats),       cmocka_unit_test(store_stats),
         cmocka_unit_test(netflow_stats_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
