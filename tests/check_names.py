@@ -46,6 +46,7 @@ RULES = {
     "event-loop": "fd/timeout getters are not `int fk_X_get_fd(const fk_X *)` + "
     "`int fk_X_next_timeout_ms(const fk_X *)`",
     "since": "declaration has no @since",
+    "param-doc": "@param lines are not in the declaration's order",
 }
 
 
@@ -81,7 +82,7 @@ def param_type_name(p):
 
 
 def parse(paths):
-    protos, cbtypes, types, since_missing = [], [], set(), []
+    protos, cbtypes, types, since_missing, doc_order = [], [], set(), [], []
     for path in paths:
         raw = open(path).read()
         # @since: every FK_API declaration and typedef has one in the comment
@@ -93,6 +94,12 @@ def parse(paths):
                 continue  # struct/enum typedef: its doc is above the typedef keyword
             if "@since" not in doc and name:
                 since_missing.append((os.path.basename(path), name.group(1)))
+            documented = re.findall(r"@param(?:\[\w+\])?\s+(\w+)", doc)
+            pm = re.search(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*;\s*$", decl)
+            if name and pm and documented:
+                declared = [param_type_name(p)[1] for p in split_params(pm.group(1))]
+                if sorted(documented) == sorted(declared) and documented != declared:
+                    doc_order.append((os.path.basename(path), name.group(1)))
         text = strip_comments(raw)
         types |= set(re.findall(r"\}\s*(fk_\w+)\s*;", text))
         types |= set(re.findall(r"typedef\s+(?:struct|enum)\s+\w+\s+(fk_\w+)\s*;", text))
@@ -101,13 +108,13 @@ def parse(paths):
                            split_params(m.group(3))))
         for m in re.finditer(r"typedef\s+([^;(]*?)\(\s*\*\s*(\w+)\s*\)\s*\(([^;]*)\)\s*;", text, re.S):
             cbtypes.append((os.path.basename(path), m.group(2), split_params(m.group(3))))
-    return protos, cbtypes, types, since_missing
+    return protos, cbtypes, types, since_missing, doc_order
 
 
 def check(include_dir):
     paths = sorted(glob.glob(os.path.join(include_dir, "*.h")) +
                    glob.glob(os.path.join(include_dir, "*.h.in")))
-    protos, cbtypes, types, since_missing = parse(paths)
+    protos, cbtypes, types, since_missing, doc_order = parse(paths)
     names = {p[2] for p in protos}
     handles = {t for t in types if f"{t}_create" in names}
     cbnames = {c[1] for c in cbtypes}
@@ -119,6 +126,8 @@ def check(include_dir):
 
     for hdr, name in since_missing:
         fail("since", hdr, name)
+    for hdr, name in doc_order:
+        fail("param-doc", hdr, name)
 
     for hdr, cb, params in cbtypes:
         if not cb.startswith("fk_"):

@@ -169,24 +169,16 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
                            size_t size)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len == 0)
+    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0)
         return NULL;
-    size_t n = v.len < size - 1 ? v.len : size - 1;
-    memcpy(buf, v.raw, n);
-    buf[n] = '\0';
-    return buf[0] ? buf : NULL;
+    return fk_ipfix_value_get_str(&v, buf, size) > 0 ? buf : NULL;
 }
 
 static bool get_uint(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint64_t *out)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len == 0 || v.len > 8)
-        return false;
-    uint64_t x = 0;
-    for (size_t i = 0; i < v.len; i++)
-        x = x << 8 | v.raw[i];
-    *out = x;
-    return true;
+    return fk_ipfix_record_find_field(rec, pen, id, &v) == 0 &&
+           fk_ipfix_value_get_uint(&v, out) == 0;
 }
 
 /* flowkit-export's elements (docs/exporter-elements.md): IANA userName

@@ -167,9 +167,9 @@ FK_API int fk_ipfix_decoder_set_sys_init(fk_ipfix_decoder *d, uint64_t session, 
 
 /**
  * Parse and validate a message header only.
- * @param out the header.
  * @param msg message octets.
  * @param len available octets.
+ * @param out the header.
  * @return 0; `FK_ETRUNCATED` when @p len is shorter than the header or than
  *         its length field; `FK_EMALFORMED` for version != 10 or length < 16.
  * @since 0.1.0; 0.2.0 puts the outputs last
@@ -208,9 +208,9 @@ FK_API int fk_ipfix_decoder_next(fk_ipfix_decoder *d, fk_ipfix_item *item);
 
 /**
  * Decode one field of a record by index.
- * @param out the value.
  * @param rec the record.
  * @param index field index in the template.
+ * @param out the value.
  * @return 0; `FK_ERANGE` past the end; `FK_EMALFORMED` when the length does
  *         not suit the type (e.g. a 3-octet float).
  * @since 0.2.0 (was `fk_ipfix_record_field`, outputs first)
@@ -220,16 +220,49 @@ FK_API int fk_ipfix_record_get_field(const fk_ipfix_record *rec, uint16_t index,
 
 /**
  * Decode the first field carrying an element.
- * @param out the value.
  * @param rec the record.
  * @param pen enterprise number (0 IANA, #FK_PEN_REVERSE reverse).
  * @param id element id.
+ * @param out the value.
  * @return 0, `FK_ENOTFOUND` when the template lacks the element, or the
  *         errors of fk_ipfix_record_get_field().
  * @since 0.2.0 (was `fk_ipfix_record_get`, outputs first)
  */
 FK_API int fk_ipfix_record_find_field(const fk_ipfix_record *rec, uint32_t pen, uint16_t id,
                                       fk_ipfix_value *out);
+
+/**
+ * Read a value's octets as an unsigned integer in network byte order,
+ * whatever type the registry gives the element: for enterprise elements the
+ * decoder does not know (type #FK_IE_UNKNOWN, `u` left 0) and for
+ * reduced-size encodings. For a known unsigned type it equals `v->u`.
+ *
+ * @param v a value from fk_ipfix_record_get_field() or
+ *          fk_ipfix_record_find_field().
+ * @param out the integer.
+ * @return 0, `FK_EINVAL` for NULL arguments, or `FK_ETYPE` when the value
+ *         has 0 or more than 8 octets (@p out untouched).
+ * Thread-safe (reads only @p v).
+ * @since 0.2.0
+ */
+FK_API int fk_ipfix_value_get_uint(const fk_ipfix_value *v, uint64_t *out);
+
+/**
+ * Copy a value's octets as a NUL-terminated string: a string element (or
+ * any octets), cut at the first NUL octet and at @p size - 1 bytes. The
+ * octets are copied as they are (IPFIX strings are UTF-8; a cut may split a
+ * multi-byte character).
+ *
+ * @param v a value from fk_ipfix_record_get_field() or
+ *          fk_ipfix_record_find_field().
+ * @param buf the string (always terminated when @p size > 0).
+ * @param size size of @p buf, at least 1.
+ * @return the string's length (0 for an empty value), or `FK_EINVAL` for NULL
+ *         arguments or @p size 0.
+ * Thread-safe (reads only @p v).
+ * @since 0.2.0
+ */
+FK_API int fk_ipfix_value_get_str(const fk_ipfix_value *v, char *buf, size_t size);
 
 /**
  * Normalize a record into a flow: addresses (v4 or v6), ports, protocol,
@@ -241,8 +274,8 @@ FK_API int fk_ipfix_record_find_field(const fk_ipfix_record *rec, uint32_t pen, 
  * domain with #FK_FLOW_HAS_EXPORTER (the exporter address is left for the
  * caller).
  *
- * @param out the flow (zeroed first).
  * @param rec the record.
+ * @param out the flow (zeroed first).
  * @return 0, or `FK_EMALFORMED` for a field whose length does not suit its type.
  * @since 0.1.0; 0.2.0 puts the outputs last
  */
@@ -344,10 +377,10 @@ FK_API int fk_ipfix_encoder_add_template(fk_ipfix_encoder *e, uint16_t template_
 /**
  * Start a message in a caller buffer.
  * @param e the encoder.
- * @param buf output buffer (borrowed until fk_ipfix_encoder_finish()).
- * @param size its size; the message is limited to min(@p size, MTU).
  * @param domain observation domain id.
  * @param export_time export time, seconds since the epoch.
+ * @param buf output buffer (borrowed until fk_ipfix_encoder_finish()).
+ * @param size its size; the message is limited to min(@p size, MTU).
  * @return 0, `FK_ENOSPACE` when @p size < 16, `FK_EINVAL`.
  * @since 0.1.0; 0.2.0 puts the outputs last
  */

@@ -70,13 +70,13 @@ typedef struct fk_netflow_header {
  * (#FK_FLOW_HAS_SAMPLING when non-zero). With @p exporter, flows carry it
  * and `odid` = the header's source_id (#FK_FLOW_HAS_EXPORTER).
  *
+ * @param buf the datagram (UDP payload).
+ * @param len its length in bytes.
+ * @param exporter the exporter's address, or NULL.
  * @param hdr receives the header; may be NULL.
  * @param flows receives the records (caller's array).
  * @param capacity number of entries in @p flows; #FK_NETFLOW_FIXED_MAX always suffices.
  * @param count receives the number of records written.
- * @param buf the datagram (UDP payload).
- * @param len its length in bytes.
- * @param exporter the exporter's address, or NULL.
  * @return 0; `FK_EINVAL` for NULL arguments; `FK_EUNSUPPORTED` when the
  *         version is not 1, 5 or 7; `FK_ETRUNCATED` when the header or the
  *         counted records do not fit in @p len; `FK_EMALFORMED` when the

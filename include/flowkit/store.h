@@ -388,11 +388,11 @@ FK_API int fk_store_get_stats(fk_store *h, fk_store_stats *out, size_t size);
  * slots and cut at `topk_span`.
  *
  * @param h an activated handle.
+ * @param dim a ::fk_store_dim.
+ * @param window_sec the window, e.g. 900, 3600, 28800.
  * @param out receives up to @p capacity rows.
  * @param capacity room in @p out.
  * @param count receives the number of rows written.
- * @param dim a ::fk_store_dim.
- * @param window_sec the window, e.g. 900, 3600, 28800.
  * @return 0, `FK_EINVAL` (bad dimension, window <= 0) or `FK_ENOMEM`.
  * @since 0.2.0
  */
@@ -405,9 +405,6 @@ FK_API int fk_store_get_top(fk_store *h, int dim, int64_t window_sec, fk_store_r
  * was seen or the span no longer reaches.
  *
  * @param h an activated handle.
- * @param out receives up to @p capacity points, oldest first.
- * @param capacity room in @p out.
- * @param count receives the number of points written.
  * @param kind a ::fk_store_series_kind.
  * @param key the protocol (kind PROTO: key->proto) or exporter (EXPORTER:
  *        key->addr); NULL for TOTAL.
@@ -415,6 +412,9 @@ FK_API int fk_store_get_top(fk_store *h, int dim, int64_t window_sec, fk_store_r
  * @param until_ns end (exclusive).
  * @param step_ns point width; rounded up to a multiple of `series_step`;
  *        0 = `series_step`.
+ * @param out receives up to @p capacity points, oldest first.
+ * @param capacity room in @p out.
+ * @param count receives the number of points written.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND` (no series for that key).
  * @since 0.2.0
  */
@@ -426,8 +426,8 @@ FK_API int fk_store_get_series(fk_store *h, int kind, const fk_store_key *key, i
  * What the store knows of one address.
  *
  * @param h an activated handle.
- * @param out receives the summary.
  * @param addr the address.
+ * @param out receives the summary.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND` (no state for it: never seen or evicted).
  * @since 0.2.0
  */
@@ -450,10 +450,10 @@ FK_API int fk_store_get_ips(fk_store *h, fk_store_ip_info *out, size_t capacity,
  * a space-saving summary of `ip_peers` entries per address.
  *
  * @param h an activated handle.
+ * @param addr the address.
  * @param out receives up to @p capacity rows.
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param addr the address.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND`.
  * @since 0.2.0
  */
@@ -464,10 +464,10 @@ FK_API int fk_store_get_ip_peers(fk_store *h, const fk_addr *addr, fk_store_row 
  * The protocols of one address (key.proto), most bytes first.
  *
  * @param h an activated handle.
+ * @param addr the address.
  * @param out receives up to @p capacity rows.
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param addr the address.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND`.
  * @since 0.2.0
  */
@@ -480,10 +480,10 @@ FK_API int fk_store_get_ip_protocols(fk_store *h, const fk_addr *addr, fk_store_
  * store's clock, oldest first.
  *
  * @param h an activated handle.
+ * @param addr the address.
  * @param out receives up to @p capacity points.
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param addr the address.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND`.
  * @since 0.2.0
  */
@@ -506,10 +506,10 @@ FK_API int fk_store_get_bad_ips(fk_store *h, fk_store_bad_ip *out, size_t capaci
  * Search the recent flows, newest first.
  *
  * @param h an activated handle.
+ * @param query the filter; NULL matches everything.
  * @param out receives up to @p capacity copies (borrowed strings NULL).
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param query the filter; NULL matches everything.
  * @return 0 or `FK_EINVAL`.
  * @since 0.2.0
  */
@@ -522,10 +522,10 @@ FK_API int fk_store_search(fk_store *h, const fk_store_query *query, fk_flow *ou
  * last sequence it saw; flows evicted meanwhile are skipped.
  *
  * @param h an activated handle.
+ * @param after the last sequence seen (0 at first).
  * @param out receives up to @p capacity copies (borrowed strings NULL).
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param after the last sequence seen (0 at first).
  * @param next receives the sequence of the last flow written, or @p after
  *        when none (pass it as @p after next time).
  * @return 0 or `FK_EINVAL`.

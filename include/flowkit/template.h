@@ -129,11 +129,11 @@ FK_API int fk_ie_registry_add(fk_ie_registry *reg, const fk_ie *ie);
 /**
  * Find an element by (enterprise number, id).
  *
- * @param out the element, borrowed from the built-in table (static) or from
- *            @p reg (valid until it is destroyed).
  * @param reg a registry, or NULL for the built-in IANA and reverse elements only.
  * @param pen enterprise number: 0 for IANA, #FK_PEN_REVERSE for reverse elements.
  * @param id element id (the enterprise bit 0x8000 is ignored).
+ * @param out the element, borrowed from the built-in table (static) or from
+ *            @p reg (valid until it is destroyed).
  * @return 0, or `FK_ENOTFOUND` (@p out set to NULL).
  * Thread-safe for concurrent lookups.
  * @since 0.1.0; 0.2.0 puts the outputs last
@@ -143,9 +143,9 @@ FK_API int fk_ie_lookup(const fk_ie_registry *reg, uint32_t pen, uint16_t id, co
 /**
  * Find an element by name, e.g. "octetDeltaCount" or "reverseOctetDeltaCount".
  *
- * @param out the element (borrowed, as for fk_ie_lookup()).
  * @param reg a registry, or NULL for the built-in elements only.
  * @param name the exact, case-sensitive name.
+ * @param out the element (borrowed, as for fk_ie_lookup()).
  * @return 0, `FK_EINVAL` for NULL arguments, or `FK_ENOTFOUND`.
  * Thread-safe for concurrent lookups.
  * @since 0.1.0; 0.2.0 puts the outputs last
@@ -331,8 +331,6 @@ FK_API int fk_template_cache_activate(fk_template_cache *c);
  * The fields are copied and compiled into a decode plan. A template with the
  * same key is replaced (templates returned before become invalid).
  *
- * @param out the stored template (borrowed, valid until it is replaced,
- *            withdrawn or the cache destroyed); may be NULL.
  * @param c the cache.
  * @param session transport session id chosen by the caller (e.g. one per
  *                exporter socket / TCP connection / v9 source address).
@@ -342,6 +340,8 @@ FK_API int fk_template_cache_activate(fk_template_cache *c);
  * @param count 1 .. FK_TCACHE_MAX_FIELDS.
  * @param scope_count scope fields at the start of @p fields (0 for data
  *                    templates, 1 .. @p count for options templates).
+ * @param out the stored template (borrowed, valid until it is replaced,
+ *            withdrawn or the cache destroyed); may be NULL.
  * @return 0; `FK_EMALFORMED` for a template id below 256, a field of length 0
  *         a scope count out of range or a template whose minimum record length
  *         exceeds 65535 - 20 (the largest record an IPFIX message can carry); `FK_ERANGE` when a
@@ -354,11 +354,11 @@ FK_API int fk_template_cache_add(fk_template_cache *c, uint64_t session, uint32_
 
 /**
  * Find a template.
- * @param out the template (borrowed, as for fk_template_cache_add()).
  * @param c the cache.
  * @param session transport session id.
  * @param domain observation domain id.
  * @param template_id template id.
+ * @param out the template (borrowed, as for fk_template_cache_add()).
  * @return 0 or `FK_ENOTEMPLATE` (@p out set to NULL).
  * @since 0.1.0; 0.2.0 puts the outputs last
  */

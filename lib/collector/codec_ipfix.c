@@ -206,12 +206,10 @@ static void report_ifname(const fk_ipfix_record *rec, fk__col_ifname_fn ifname, 
     if (fk_ipfix_record_find_field(rec, 0, 10, &v) != 0 &&
         fk_ipfix_record_find_field(rec, 0, 14, &v) != 0)
         return;
-    if (v.len == 0 || v.len > 4)
+    uint64_t ifindex;
+    if (v.len > 4 || fk_ipfix_value_get_uint(&v, &ifindex) != 0)
         return;
-    uint32_t ifindex = 0;
-    for (size_t i = 0; i < v.len; i++)
-        ifindex = ifindex << 8 | v.raw[i];
-    fk__col_ifname in = {ifindex, NULL, 0, NULL, 0};
+    fk__col_ifname in = {(uint32_t)ifindex, NULL, 0, NULL, 0};
     if (fk_ipfix_record_find_field(rec, 0, 82, &name) == 0 && name.len) {
         in.name = (const char *)name.raw;
         in.name_len = name.len;
@@ -232,21 +230,18 @@ static const char *copy_str(char *dst, size_t cap, const fk_ipfix_record *rec, u
     fk_ipfix_value v;
     if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0)
         return NULL;
-    size_t n = v.len < cap ? v.len : cap;
-    memcpy(dst, v.raw, n);
-    dst[n] = '\0';
+    fk_ipfix_value_get_str(&v, dst, cap + 1);
     return dst;
 }
 
 static bool get_u32(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint32_t *out)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len == 0 || v.len > 4)
+    uint64_t x;
+    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len > 4 ||
+        fk_ipfix_value_get_uint(&v, &x) != 0)
         return false;
-    uint32_t x = 0;
-    for (size_t i = 0; i < v.len; i++)
-        x = x << 8 | v.raw[i];
-    *out = x;
+    *out = (uint32_t)x;
     return true;
 }
 

@@ -402,6 +402,33 @@ int fk_ipfix_record_find_field(const fk_ipfix_record *rec, uint32_t pen, uint16_
     return fk__plan_value(rec->tmpl->plan, rec->data, rec->offsets, (uint16_t)i, out);
 }
 
+int fk_ipfix_value_get_uint(const fk_ipfix_value *v, uint64_t *out)
+{
+    if (!v || !out || (v->len && !v->raw))
+        return fk__error(FK_EINVAL, "ipfix: NULL argument");
+    if (v->len == 0 || v->len > 8)
+        return fk__error(FK_ETYPE, "ipfix: a value of %zu octets is not an unsigned integer",
+                         v->len);
+    uint64_t x = 0;
+    for (size_t i = 0; i < v->len; i++)
+        x = x << 8 | v->raw[i];
+    *out = x;
+    return 0;
+}
+
+int fk_ipfix_value_get_str(const fk_ipfix_value *v, char *buf, size_t size)
+{
+    if (!v || !buf || size == 0 || (v->len && !v->raw))
+        return fk__error(FK_EINVAL, "ipfix: NULL argument or empty buffer");
+    size_t n = v->len < size - 1 ? v->len : size - 1;
+    const uint8_t *nul = n ? memchr(v->raw, 0, n) : NULL;
+    if (nul)
+        n = (size_t)(nul - v->raw);
+    memcpy(buf, v->raw, n);
+    buf[n] = '\0';
+    return (int)(n > INT32_MAX ? INT32_MAX : n);
+}
+
 int fk_ipfix_record_to_flow(const fk_ipfix_record *rec, fk_flow *out)
 {
     if (!out || !rec || !rec->tmpl)

@@ -36,5 +36,12 @@ FK_API int fk_bad_get_stats(const fk_bad *h, fk_bad_stats *out);
 FK_API int fk_bad_fd(const fk_bad *h, int *fd);
 /** @since 0.2.0 */
 FK_API int fk_bad_next_timeout_ms(const fk_bad *h);
+/**
+ * param-doc: documented out of order.
+ * @param key the key.
+ * @param h the handle.
+ * @since 0.2.0
+ */
+FK_API int fk_bad_drop(fk_bad *h, int key);
 /** since: no version tag here. */
 FK_API int fk_bad_activate(fk_bad *h);
