@@ -17,7 +17,7 @@ import sys
 VERB = re.compile(
     r"^(?:create|destroy|activate|dispatch|run|break|stop|flush|poll|drain|feed|reopen"
     r"|begin|next|finish|withdraw|rank|next_timeout_ms|params|name|format|encode_bound"
-    r"|json_size|record_begin|record_end|advance|search"
+    r"|json_size|record_begin|record_end|advance|search|compile|match"
     r"|(?:set|get)(?:_[a-z0-9]+)+"  # a getter or setter names what it reads or sets
     r"|(?:add|clear|put|write|find|lookup|parse|decode|drop|forget|register|to)"
     r"(?:_[a-z0-9]+)*)$"

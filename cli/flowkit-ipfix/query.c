@@ -26,7 +26,7 @@ int query_set_filter(query *q, const char *expr)
 {
     fk_filter *f = NULL;
     size_t at = 0;
-    if (fk_filter_compile(&f, &at, expr) < 0) {
+    if (fk_filter_compile(expr, &f, &at) < 0) {
         fprintf(stderr, "flowkit-ipfix: %s\n  %s\n  %*s^\n", fk_error_last()->message, expr,
                 (int)at, "");
         return -1;
