@@ -6,7 +6,8 @@
  *                            data-before-template buffer; no sockets)
  *   stream framing          (stream.c: IPFIX messages out of a TCP byte stream)
  *   sinks                   (sink.c: JSON lines, CSV, IPFIX file)
- *   handle + sockets        (collector.c, net.c)
+ *   UDP sockets             (udp.c; worker threads in workers.c)
+ *   handle                  (collector.c; event loop loop.c, TCP tcp.c)
  */
 #ifndef FK_COLLECTOR_INTERNAL_H
 #define FK_COLLECTOR_INTERNAL_H
