@@ -276,17 +276,6 @@ static int open_listener(fk_collector *h, listener *l, bool reuseport)
     return FK_OK;
 }
 
-int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
-{
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.ptr = tag;
-    if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-        return fk__error_errno(FK_EIO, "collector: epoll_ctl");
-    return FK_OK;
-}
-
 static int alloc_batch(fk_collector *h)
 {
     size_t b = h->batch;

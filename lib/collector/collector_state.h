@@ -7,10 +7,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
 
 #include "collector/internal.h"
 #include "collector/udp.h"
 #include "collector/workers.h"
+#include "core/error.h"
 #include "core/params.h"
 
 #define NS 1000000000LL
@@ -86,10 +89,17 @@ static inline bool fk__col_allowed(const fk_collector *h, const fk_addr *a)
     return h->nallow == 0 || fk__col_cidr_match(h->allow, h->nallow, a);
 }
 
-/* ---- collector.c ------------------------------------------------------- */
-
 /* Add fd to the handle's epoll set, reporting tag. */
-int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag);
+static inline int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.ptr = tag;
+    if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return fk__error_errno(FK_EIO, "collector: epoll_ctl");
+    return FK_OK;
+}
 
 /* ---- loop.c ------------------------------------------------------------ */
 

@@ -45,16 +45,6 @@ static const fk_param_info exporter_table[] = {
 };
 #define EXPORTER_TABLE_COUNT (sizeof exporter_table / sizeof exporter_table[0])
 
-int64_t fk__exp_now(const fk_exporter *h)
-{
-    return h->fake_now ? h->fake_now : fk__mono_ns();
-}
-
-uint32_t fk__exp_export_time(void)
-{
-    return (uint32_t)time(NULL);
-}
-
 void fk__exporter_set_clock(fk_exporter *h, int64_t mono_ns)
 {
     h->fake_now = mono_ns;

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
+
+#include "core/clock.h"
 
 #include "core/error.h"
 #include "core/params.h"
@@ -73,12 +76,20 @@ struct fk_exporter {
             return fk__error(FK_ENOTACTIVATED, "exporter: not activated");                         \
     } while (0)
 
+/* Monotonic now in ns (the test clock when one is set). */
+static inline int64_t fk__exp_now(const fk_exporter *h)
+{
+    return h->fake_now ? h->fake_now : fk__mono_ns();
+}
+
+/* Export time of a message header: seconds since the epoch. */
+static inline uint32_t fk__exp_export_time(void)
+{
+    return (uint32_t)time(NULL);
+}
+
 /* ---- exporter.c -------------------------------------------------------- */
 
-/* Monotonic now in ns (the test clock when one is set). */
-int64_t fk__exp_now(const fk_exporter *h);
-/* Export time of a message header: seconds since the epoch. */
-uint32_t fk__exp_export_time(void);
 /* Put a data record of template tid into the open message (emitting the
  * message first when it is full). */
 int fk__exp_queue_record(fk_exporter *h, uint16_t tid, const uint8_t *rec, size_t len);
