@@ -182,7 +182,7 @@ int fk_collector_add_listener(fk_collector *h, const char *uri)
     if (h->active)
         return fk__error(FK_EACTIVATED, "collector: listeners cannot be added after activate");
     fk__col_uri u;
-    int rc = fk__col_uri_parse(uri, &u);
+    int rc = fk__col_uri_parse(&u, uri);
     if (rc)
         return rc;
     listener *l = fk__reallocarray(h->listeners, h->nlisteners + 1, sizeof *l);

@@ -33,7 +33,7 @@ typedef struct fk__col_uri {
 } fk__col_uri;
 
 /* "udp://0.0.0.0:2055", "tcp://[::1]:4739". FK_EINVAL with a message. */
-int fk__col_uri_parse(const char *uri, fk__col_uri *out);
+int fk__col_uri_parse(fk__col_uri *out, const char *uri);
 /* Inverse of parse; returns length or FK_ENOSPACE. */
 int fk__col_uri_format(int transport, const struct sockaddr *sa, char *buf, size_t size);
 

@@ -13,7 +13,7 @@ int fk__exp_dest_resolve(exp_dest *d)
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = d->u.tcp ? SOCK_STREAM : SOCK_DGRAM;
+    hints.ai_socktype = d->tcp ? SOCK_STREAM : SOCK_DGRAM;
     hints.ai_flags = AI_NUMERICSERV;
     char port[8];
     snprintf(port, sizeof port, "%u", d->u.port);

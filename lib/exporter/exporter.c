@@ -146,8 +146,10 @@ int fk_exporter_add_destination(fk_exporter *h, const char *uri)
         return fk__error(FK_EINVAL, "exporter: NULL handle");
     if (h->active)
         return fk__error(FK_EACTIVATED, "exporter: destinations cannot be added after activate");
-    fk__exp_uri u;
-    int rc = fk__exp_uri_parse(&u, uri);
+    static const char *const schemes[] = {"udp", "tcp", NULL};
+    fk__uri u;
+    int rc =
+        fk__uri_parse(&u, uri, schemes, 0, "destination", "udp://HOST:PORT or tcp://HOST:PORT");
     if (rc)
         return rc;
     exp_dest *nd = fk__reallocarray(h->dests, h->ndests + 1, sizeof *nd);
@@ -160,6 +162,7 @@ int fk_exporter_add_destination(fk_exporter *h, const char *uri)
     if (!d->uri)
         return fk__error(FK_ENOMEM, "exporter: out of memory adding %s", uri);
     d->u = u;
+    d->tcp = strcmp(u.scheme, "tcp") == 0;
     d->fd = -1;
     h->ndests++;
     return FK_OK;
@@ -272,7 +275,7 @@ int fk_exporter_activate(fk_exporter *h)
     for (size_t i = 0; i < h->ndests; i++) {
         exp_dest *d = &h->dests[i];
         d->backoff_ms = h->rc_min_ms;
-        if (!d->u.tcp) {
+        if (!d->tcp) {
             int rc = fk__exp_udp_open(d);
             if (rc) {
                 activate_undo(h);
@@ -283,7 +286,7 @@ int fk_exporter_activate(fk_exporter *h)
     h->active = true;
     h->params.activated = true;
     for (size_t i = 0; i < h->ndests; i++) {
-        if (h->dests[i].u.tcp)
+        if (h->dests[i].tcp)
             fk__exp_tcp_connect(h, &h->dests[i]);
     }
     return FK_OK;

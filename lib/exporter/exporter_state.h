@@ -15,8 +15,8 @@
 
 #include "core/error.h"
 #include "core/params.h"
+#include "core/uri.h"
 #include "exporter/msg.h"
-#include "exporter/uri.h"
 
 enum dest_state { D_UDP, D_DOWN, D_CONNECTING, D_UP };
 
@@ -29,7 +29,8 @@ typedef struct msgnode {
 
 typedef struct exp_dest {
     char *uri;
-    fk__exp_uri u;
+    fk__uri u; /* host and port as given */
+    bool tcp;
     struct sockaddr_storage addr;
     socklen_t addrlen;
     int fd;
