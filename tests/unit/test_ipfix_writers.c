@@ -76,10 +76,11 @@ typedef struct decoded {
     size_t n;
 } decoded;
 
-static fk_template_cache *cache_new(void)
+static fk_template_cache *cache_new(fk_ie_registry **regp)
 {
     fk_ie_registry *reg;
     assert_int_equal(fk_ie_registry_create(&reg), 0);
+    *regp = reg;
     assert_int_equal(fk_exporter_register_elements(reg, PEN), 0);
     fk_template_cache *cache;
     assert_int_equal(fk_template_cache_create(&cache, reg), 0);
@@ -89,7 +90,8 @@ static fk_template_cache *cache_new(void)
 /* Decode every message in buf[0..len) (a file of messages) into out. */
 static void decode_all(decoded *out, const uint8_t *buf, size_t len)
 {
-    fk_template_cache *cache = cache_new();
+    fk_ie_registry *reg;
+    fk_template_cache *cache = cache_new(&reg);
     fk_ipfix_decoder *d;
     assert_int_equal(fk_ipfix_decoder_create(&d, cache), 0);
     size_t off = 0;
@@ -133,6 +135,7 @@ static void decode_all(decoded *out, const uint8_t *buf, size_t len)
     assert_int_equal(off, len);
     fk_ipfix_decoder_destroy(d);
     fk_template_cache_destroy(cache);
+    fk_ie_registry_destroy(reg);
 }
 
 /* One message: header, one template set, one data set. */
