@@ -185,7 +185,9 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
                            size_t size)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0)
+    /* Look in the template first: a failed get formats an error message. */
+    if (fk_template_find_field(rec->tmpl, pen, id) < 0 ||
+        fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0)
         return NULL;
     size_t n = v.len < size - 1 ? v.len : size - 1;
     memcpy(buf, v.raw, n);
@@ -196,7 +198,8 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
 static bool get_uint(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint64_t *out)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 8)
+    if (fk_template_find_field(rec->tmpl, pen, id) < 0 ||
+        fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 8)
         return false;
     uint64_t x = 0;
     for (size_t i = 0; i < v.len; i++)
