@@ -438,7 +438,14 @@ void fkc_api_sessions(const fkc_req *req, fkc_reply *rep)
     fk_store_query q;
     memset(&q, 0, sizeof q);
     q.since_ns = fk_store_get_now(req->store) - seconds * NS;
+    fk_store_stats st;
+    fk_store_get_stats(req->store, &st);
     search(req, rep, &q, limit);
+    /* the live feed continues after this sequence (store.h: = flows_kept) */
+    if (rep->status == 200 && rep->body.len > 1) {
+        rep->body.len--; /* reopen the object */
+        fkc_buf_printf(&rep->body, ",\"seq\":%" PRIu64 "}", st.flows_kept);
+    }
 }
 
 void fkc_api_bad(const fkc_req *req, fkc_reply *rep)

@@ -401,10 +401,14 @@ static bool authorized(const fkc_server *s, struct MHD_Connection *c)
 {
     if (!s->token)
         return true;
+    /* RFC 6750: the Authorization header, or the access_token query
+     * parameter (an EventSource cannot send headers). */
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7) != 0)
+    const char *given = h && strncmp(h, "Bearer ", 7) == 0
+                            ? h + 7
+                            : MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "access_token");
+    if (!given)
         return false;
-    const char *given = h + 7;
     size_t a = strlen(given), b = strlen(s->token);
     unsigned diff = (unsigned)(a ^ b);
     for (size_t i = 0; i < a && i < b; i++)
