@@ -101,8 +101,8 @@ int main(int argc, char **argv)
            "memory_bytes=%" PRIu64 " rss_before_kb=%ld rss_activated_kb=%ld rss_after_kb=%ld "
            "ips=%" PRIu64 " ips_evicted=%" PRIu64 " topk_evictions=%" PRIu64
            " flows_evicted=%" PRIu64 "\n",
-           nflows, distinct, cpu, cpu > 0 ? (double)nflows / cpu : 0.0, st.memory_bytes, rss0,
-           rss1, peak_rss_kb(), st.ips, st.ips_evicted, st.topk_evictions, st.flows_evicted);
+           nflows, distinct, cpu, cpu > 0 ? (double)nflows / cpu : 0.0, st.memory_bytes, rss0, rss1,
+           peak_rss_kb(), st.ips, st.ips_evicted, st.topk_evictions, st.flows_evicted);
     fk_store_destroy(s);
     return 0;
 }
