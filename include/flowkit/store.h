@@ -400,8 +400,8 @@ FK_API int fk_store_get_top(fk_store *h, int dim, int64_t window_sec, fk_store_r
                             size_t capacity, size_t *count);
 
 /**
- * A throughput series: one point per @p step_ns from @p since_ns to
- * @p until_ns (both rounded down to the series step), zeros where nothing
+ * A throughput series: one point per @p step_ns from @p since_ns
+ * (rounded down to a multiple of the step) to @p until_ns, zeros where nothing
  * was seen or the span no longer reaches.
  *
  * @param h an activated handle.
