@@ -159,7 +159,7 @@ static void publish(fkc_server *server, fk_store *store, fk_collector *h)
     clock_gettime(CLOCK_REALTIME, &ts);
     fk_store_advance(store, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
     fk_collector_stats s;
-    if (fk_collector_get_stats(h, &s) == 0)
+    if (fk_collector_get_stats(h, &s, sizeof s) == 0)
         fkc_server_set_collector_stats(server, &s);
 }
 
