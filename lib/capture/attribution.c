@@ -1,5 +1,6 @@
-/* The capture handle's side of attribution: parameters → engine config,
- * decoded packets → fk__attrib_pkt, and the public fk_capture_rank(). */
+/* The capture handle's side of process attribution (the engine is
+ * lib/proc): parameters → engine config, decoded packets → fk__attrib_pkt,
+ * and the public fk_capture_rank(). */
 #include <flowkit/rank.h>
 #include <string.h>
 
@@ -8,7 +9,7 @@
 #include "packet/packet.h"
 #include "proc/attrib.h"
 
-int fk__attrib_start(fk_capture *h)
+int fk__cap_attrib_start(fk_capture *h)
 {
     fk__attrib_config c;
     fk__attrib_config_default(&c);
@@ -17,7 +18,7 @@ int fk__attrib_start(fk_capture *h)
     return fk__attrib_create(&h->attrib, &c);
 }
 
-void fk__attrib_capture_packet(fk_capture *h, const fk__cap_source *s, const fk__packet *pkt)
+void fk__cap_attrib_packet(fk_capture *h, const fk__cap_source *s, const fk__packet *pkt)
 {
     int linktype = s->linktype;
     if (pkt->proto != 6 && pkt->proto != 17)
@@ -57,7 +58,7 @@ void fk__attrib_capture_packet(fk_capture *h, const fk__cap_source *s, const fk_
     fk__attrib_packet(h->attrib, &p, NULL, NULL);
 }
 
-void fk__attrib_capture_tick(fk_capture *h, int64_t now_ns)
+void fk__cap_attrib_tick(fk_capture *h, int64_t now_ns)
 {
     fk__attrib_set_sync_interval(h->attrib, fk__params_int(&h->params, FK_CAP_SYNC_INTERVAL) *
                                                 INT64_C(1000000));
