@@ -23,7 +23,7 @@ static const char *const param_names[] = {
 #define NPARAM_OPTS 8
 #define PARAM_BASE 1000
 
-enum { OPT_HELP = 500, OPT_VERSION, OPT_ALLOW, OPT_STATS };
+enum { OPT_HELP = 500, OPT_VERSION, OPT_ALLOW, OPT_STATS, OPT_FILTER };
 
 static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
                                                 "tcp://0.0.0.0:4739"};
@@ -44,6 +44,10 @@ static void usage(void)
            "                             clickhouse://HOST:PORT/DB.TABLE[?batch_rows=N&\n"
            "                             flush_ms=N&queue_rows=N&drain_ms=N] (docs/clickhouse.md)\n"
            "                             (repeatable; default jsonl:-)\n"
+           "  --filter EXPR              the next -o (or the default output) gets only\n"
+           "                             the flows matching EXPR, a filter in nfdump's\n"
+           "                             syntax (flowkit-ipfix(1) FILTERS), e.g.\n"
+           "                             --filter 'proto tcp' -o jsonl:tcp.jsonl\n"
            "  --allow CIDR               accept exporters from this network only\n"
            "                             (repeatable; default: every exporter)\n"
            "  --stats SECS               print counters to stderr every SECS seconds\n",
@@ -133,6 +137,7 @@ int main(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},
         {"output", required_argument, NULL, 'o'},
         {"allow", required_argument, NULL, OPT_ALLOW},
+        {"filter", required_argument, NULL, OPT_FILTER},
         {"stats", required_argument, NULL, OPT_STATS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -146,6 +151,7 @@ int main(int argc, char **argv)
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     int nlisten = 0, noutput = 0;
+    const char *filter = NULL; /* --filter waiting for its -o */
     uint64_t stats_secs = 0;
     int c;
     opterr = 0;
@@ -157,9 +163,16 @@ int main(int argc, char **argv)
             nlisten++;
             break;
         case 'o':
-            if (fk_collector_add_output(h, optarg) != 0)
-                fkcli_lib_error(FKCLI_EXIT_USAGE, "-o");
+            if ((filter ? fk_collector_add_output_filtered(h, optarg, filter)
+                        : fk_collector_add_output(h, optarg)) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, filter ? "--filter" : "-o");
+            filter = NULL;
             noutput++;
+            break;
+        case OPT_FILTER:
+            if (filter)
+                fkcli_usage("--filter given twice before the -o it applies to");
+            filter = optarg;
             break;
         case OPT_ALLOW:
             if (fk_collector_add_allow(h, optarg) != 0)
@@ -197,8 +210,12 @@ int main(int argc, char **argv)
     for (int i = 0; nlisten == 0 && i < 3; i++)
         if (fk_collector_add_listener(h, default_listeners[i]) != 0)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "default listener");
-    if (noutput == 0 && fk_collector_add_output(h, "jsonl:-") != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "default output");
+    if (filter && noutput > 0)
+        fkcli_usage("--filter applies to the -o after it; none follows \"%s\"", filter);
+    if (noutput == 0 && (filter ? fk_collector_add_output_filtered(h, "jsonl:-", filter)
+                                : fk_collector_add_output(h, "jsonl:-")) != 0)
+        fkcli_lib_error(filter ? FKCLI_EXIT_USAGE : FKCLI_EXIT_FAILURE,
+                        filter ? "--filter" : "default output");
 
     if (fk_collector_activate(h) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "cannot start");

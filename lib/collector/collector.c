@@ -313,6 +313,23 @@ int fk_collector_add_output(fk_collector *h, const char *uri)
     return FK_OK;
 }
 
+int fk_collector_add_output_filtered(fk_collector *h, const char *uri, const char *filter)
+{
+    if (!h || !uri || !filter)
+        return fk__error(FK_EINVAL, "fk_collector_add_output_filtered: NULL argument");
+    fk_filter *f;
+    int rc = fk_filter_compile(&f, NULL, filter);
+    if (rc)
+        return rc;
+    rc = fk_collector_add_output(h, uri);
+    if (rc) {
+        fk_filter_destroy(f);
+        return rc;
+    }
+    h->sinks[h->nsinks - 1]->filter = f;
+    return FK_OK;
+}
+
 int fk_collector_add_allow(fk_collector *h, const char *cidr)
 {
     if (!h || !cidr)

@@ -12,6 +12,7 @@
 #define FK_COLLECTOR_INTERNAL_H
 
 #include <flowkit/collector.h>
+#include <flowkit/filter.h>
 #include <flowkit/flow.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -188,6 +189,7 @@ struct fk__sink {
     void *priv;           /* format-specific state */
     fk__fastfmt fmt;      /* text formatting cache */
     uint32_t pen;         /* PEN of process/event elements written (ipfix); set before open */
+    fk_filter *filter; /* only the flows it matches; NULL: all (fk_collector_add_output_filtered) */
 };
 
 /* Parse "jsonl:-" etc.; FK_EINVAL / FK_EUNSUPPORTED with a message. */

@@ -1227,13 +1227,14 @@ int fk_netflow_decode(fk_netflow *h, const fk_addr *exporter, uint16_t exporter_
     switch (version) {
     case 1:
     case 5:
+    case 6:
     case 7:
         return decode_fixed(h, exporter, exporter_port, b, len, cb, user);
     case 9:
         return decode_v9(h, exporter, exporter_port, b, len, cb, user);
     default:
         h->st.unsupported++;
-        return fk__error(FK_EUNSUPPORTED, "netflow: version %u is not NetFlow 1, 5, 7 or 9",
+        return fk__error(FK_EUNSUPPORTED, "netflow: version %u is not NetFlow 1, 5, 6, 7 or 9",
                          version);
     }
 }
