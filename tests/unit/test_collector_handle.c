@@ -45,7 +45,7 @@ static socklen_t bound_addr(fk_collector *h, size_t i, struct sockaddr_storage *
     char uri[80];
     assert_true(fk_collector_listener_uri(h, i, uri, sizeof uri) > 0);
     fk__col_uri u;
-    assert_int_equal(fk__col_uri_parse(uri, &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, uri), 0);
     *ss = u.ss;
     return u.sslen;
 }
