@@ -133,13 +133,13 @@ static void loopback_two_processes(void **state)
     assert_int_equal(sv->recv_bytes, 3000);
     assert_int_equal(cl->sent_packets, 3);
     assert_int_equal(sv->recv_packets, 3);
-    fk_rank_snapshot_free(snap);
+    fk_rank_snapshot_destroy(snap);
 
     /* The flow (client → server) is the client's: its initiator. */
     fk_flow f;
     memset(&f, 0, sizeof f);
-    fk_addr_parse(&f.src, "127.0.0.1");
-    fk_addr_parse(&f.dst, "127.0.0.1");
+    fk_addr_parse("127.0.0.1", &f.src);
+    fk_addr_parse("127.0.0.1", &f.dst);
     f.src_port = 41000;
     f.dst_port = 8080;
     f.proto = 6;
