@@ -93,7 +93,7 @@ int fk__dispatch_start(fk_capture *h)
         }
     }
     if (rc == 0 && fk__params_int(&h->params, FK_CAP_ATTRIBUTION))
-        rc = fk__attrib_start(h);
+        rc = fk__cap_attrib_start(h);
     if (rc < 0)
         return rc;
     h->packet_limit = (uint64_t)fk__params_int(&h->params, FK_CAP_PACKET_COUNT);
@@ -210,7 +210,7 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
     int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts, h->decode_flags);
     if (st == FK__PKT_OK) {
         if (h->attrib)
-            fk__attrib_capture_packet(h, s, &pkt);
+            fk__cap_attrib_packet(h, s, &pkt);
         if (h->table) {
             fk__batch_add(h->table, &h->batch, &pkt, h->clock_ns);
         } else {
@@ -463,7 +463,7 @@ static int dispatch_impl(fk_capture *h, int max)
         if (h->clock_ns >= h->next_tick_ns)
             tick(h, h->clock_ns, false);
         if (h->attrib)
-            fk__attrib_capture_tick(h, h->clock_ns);
+            fk__cap_attrib_tick(h, h->clock_ns);
     }
     if (h->table)
         fk__batch_flush(h->table, &h->batch); /* events of this call, in this call */
