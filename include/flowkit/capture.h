@@ -105,9 +105,15 @@ typedef enum fk_capture_param {
     /** int, keep only the newest N files written [0, 1000000]; 0 = keep all. */
     FK_CAP_PCAP_KEEP_FILES = 303,
     /* ---- process attribution ---- */
-    /** bool, attribute TCP/UDP packets to local processes and keep the per-process accounting
-     *  read by fk_capture_rank(), default 0. Needs root (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to
-     *  see every process's sockets. */
+    /** string, attribute TCP/UDP packets to local processes and keep the per-process
+     *  accounting read by fk_capture_rank(): `"off"` (default), `"auto"`, `"bpf"` or
+     *  `"sockdiag"`. `bpf` learns each socket's owner in the kernel at its first packet (BPF
+     *  programs on the cgroup v2 root; needs root or CAP_BPF + CAP_NET_ADMIN), so connections of
+     *  a millisecond and processes that exit at once are still attributed; fk_capture_activate()
+     *  fails when the programs cannot load. `sockdiag` polls the socket tables (sock_diag,
+     *  /proc). `auto` takes bpf where it loads, else sockdiag, and says which and why once
+     *  through the log handler. The integer setter still takes 0 (off) and 1 (auto). Needs root
+     *  (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to see every process's sockets. */
     FK_CAP_ATTRIBUTION = 400,
     /** int, milliseconds between socket-table dumps [10, 60000], default 50, while connections
      *  end before their first packet is attributed (the exact per-connection query found no
@@ -205,6 +211,10 @@ typedef struct fk_capture_stats {
     uint64_t store_errors;   /**< pcap store: write or open failures. */
     uint64_t attrib_hits;    /**< TCP/UDP packets attributed to a process (#FK_CAP_ATTRIBUTION). */
     uint64_t attrib_misses;  /**< TCP/UDP packets with a local end counted as "unknown". */
+    uint64_t attrib_events;  /**< Socket owners the attribution sources learnt on their own (BPF:
+                                records from the kernel; sockdiag: sockets its watcher found). */
+    uint64_t attrib_events_lost; /**< Owners lost on the way: the kernel's ring buffer was full,
+                                    a socket got no owner record, or a record was malformed. */
 } fk_capture_stats;
 
 /**
@@ -318,6 +328,18 @@ FK_API int fk_capture_get_double(const fk_capture *h, int param, double *out);
  * @since 0.1.0
  */
 FK_API int fk_capture_get_str(const fk_capture *h, int param, const char **out);
+
+/**
+ * The attribution source an activated capture uses: `"bpf"` (socket owners
+ * from the kernel), `"sockdiag"` (socket table polls) or `"off"`. With
+ * #FK_CAP_ATTRIBUTION `"auto"` this is what auto chose.
+ *
+ * @param h the handle.
+ * @param out a static string.
+ * @return 0, `FK_EINVAL` (NULL argument) or `FK_ENOTACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_capture_get_attribution_source(const fk_capture *h, const char **out);
 
 /**
  * Add a live device to capture on ("eth0", or "any" for all devices through
