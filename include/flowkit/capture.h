@@ -124,6 +124,13 @@ typedef enum fk_capture_param {
     /** int, seconds of per-second history kept per process (longest rank window) [1, 86400],
      *  default 60. */
     FK_CAP_HISTORY_SECONDS = 402,
+    /** int, attribution = bpf: socket owners remembered at most [16, 16777216], default 65536;
+     *  when full, the oldest closed socket's owner goes first (counted in
+     *  fk_capture_stats::attrib_owners_evicted). */
+    FK_CAP_ATTRIBUTION_OWNERS = 403,
+    /** int, attribution = bpf: seconds a socket's owner is remembered after the socket was
+     *  closed [1, 3600], default 30 (packets the capture still holds find their owner). */
+    FK_CAP_ATTRIBUTION_KEEP = 404,
     /* ---- limits ---- */
     /** double, CPU for the process in cores [0, 4096]; 0 = no limit. */
     FK_CAP_CPU_LIMIT = 500,
@@ -213,8 +220,10 @@ typedef struct fk_capture_stats {
     uint64_t attrib_misses;  /**< TCP/UDP packets with a local end counted as "unknown". */
     uint64_t attrib_events;  /**< Socket owners the attribution sources learnt on their own (BPF:
                                 records from the kernel; sockdiag: sockets its watcher found). */
-    uint64_t attrib_events_lost; /**< Owners lost on the way: the kernel's ring buffer was full,
-                                    a socket got no owner record, or a record was malformed. */
+    uint64_t attrib_events_lost;    /**< Owners lost on the way: the kernel's ring buffer was full,
+                                       a socket got no owner record, or a record was malformed. */
+    uint64_t attrib_owners_evicted; /**< Owners of closed or idle sockets dropped before their
+                                       keep time because the table of recent owners was full. */
 } fk_capture_stats;
 
 /**

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
-#include "bpf/bpf.h"
+#include "bpf/backend.h"
 #include "core/alloc.h"
 #include "core/error.h"
 
@@ -67,6 +67,7 @@ void fk__bpf_get_stats(const fk__bpf *b, fk__bpf_stats *out)
 
 #include "bpf/event.h"
 #include "bpf/owner.skel.h"
+#include "bpf/seed.h"
 
 struct fk__bpf {
     struct fk_owner_bpf *skel;
@@ -78,6 +79,7 @@ struct fk__bpf {
     void *cb_ctx;
     int cb_stop;
     uint64_t drained, malformed;
+    uint64_t seeded; /* sockets older than the programs given an owner */
 };
 
 bool fk__bpf_built(void)
@@ -211,6 +213,8 @@ int fk__bpf_open(fk__bpf **out, const fk__bpf_config *cfg)
         rc = fk__error_errno(FK_EIO, "bpf: cannot map the ring buffer");
         goto fail;
     }
+    /* After attaching: a socket made meanwhile has its record from a hook. */
+    b->seeded = fk__bpf_seed_existing(bpf_map__fd(b->skel->maps.fk_owners), NULL);
     *out = b;
     return 0;
 fail:
@@ -261,6 +265,7 @@ void fk__bpf_get_stats(const fk__bpf *b, fk__bpf_stats *out)
     out->lost_ring = __atomic_load_n(&b->skel->bss->fk_lost_ring, __ATOMIC_RELAXED);
     out->lost_storage = __atomic_load_n(&b->skel->bss->fk_lost_storage, __ATOMIC_RELAXED);
     out->drained = b->drained;
+    out->seeded = b->seeded;
     out->malformed = b->malformed;
 }
 

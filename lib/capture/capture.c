@@ -65,6 +65,11 @@ static const fk_param_info capture_params[] = {
      0, NULL, "ms", "socket table dump interval while sockets end before their first packet is seen (else 10x, at most 1 s)"},
     {FK_CAP_HISTORY_SECONDS, "history_seconds", FK_PARAM_INT, 0, 1, 86400, 60, 0, 0, 0, NULL, "s",
      "per-second history kept per process"},
+    {FK_CAP_ATTRIBUTION_OWNERS, "attribution_owners", FK_PARAM_INT, 0, 16, INT64_C(1) << 24,
+     65536, 0, 0, 0, NULL, "entries",
+     "attribution=bpf: socket owners remembered at most (oldest closed ones evicted first)"},
+    {FK_CAP_ATTRIBUTION_KEEP, "attribution_keep", FK_PARAM_INT, 0, 1, 3600, 30, 0, 0, 0, NULL, "s",
+     "attribution=bpf: how long a socket's owner is remembered after the socket closed"},
     /* limits */
     {FK_CAP_CPU_LIMIT, "cpu_limit", FK_PARAM_DOUBLE, 0, 0, 0, 0, 0.0, 4096.0, 0.0, NULL, "cores",
      "cgroup CPU limit for the process (0 = none)"},
@@ -554,6 +559,9 @@ int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out)
         fk__attrib_get_stats(h->attrib, &as);
         out->attrib_hits = as.hits;
         out->attrib_misses = as.misses;
+        out->attrib_events = as.events;
+        out->attrib_events_lost = as.events_lost;
+        out->attrib_owners_evicted = as.owners_evicted;
     }
     return 0;
 }

@@ -211,6 +211,15 @@ void fk__dispatch_teardown(fk_capture *h);
 void fk__flow_to_callback(void *ctx, const fk__flow_record *rec);
 void fk__session_to_callback(void *ctx, const fk_session_event *ev);
 
+/* attribution.c: the capture's side of process attribution (lib/proc) */
+struct fk__packet;
+/* Create h->attrib from the capture's parameters (at activate). */
+int fk__cap_attrib_start(fk_capture *h);
+/* Per decoded packet, on the dispatch thread (whatever `workers` is). */
+void fk__cap_attrib_packet(fk_capture *h, const fk__cap_source *s, const struct fk__packet *pkt);
+/* Per dispatch (live): notifications, periodic sync, owner events. */
+void fk__cap_attrib_tick(fk_capture *h, int64_t now_ns);
+
 /* worker.c */
 int fk__worker_start(fk__cap_worker *w, fk_capture *h, size_t index, const fk__flow_config *cfg);
 void fk__worker_stop(fk__cap_worker *w); /* quit, join, free */

@@ -77,11 +77,8 @@ int fk__dispatch_start(fk_capture *h)
             rc = fk__worker_start(&h->workers[i], h, i, &cfg);
         }
     }
-    if (rc == 0 && fk__capture_attribution(h) != FK__ATTRIBUTION_OFF) {
-        rc = fk__attrib_start(h);
-        if (rc == 0)
-            h->attribution_source = "sockdiag";
-    }
+    if (rc == 0 && fk__capture_attribution(h) != FK__ATTRIBUTION_OFF)
+        rc = fk__cap_attrib_start(h);
     if (rc < 0)
         return rc;
     h->packet_limit = (uint64_t)fk__params_int(&h->params, FK_CAP_PACKET_COUNT);
@@ -199,7 +196,7 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
     int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts, h->decode_flags);
     if (st == FK__PKT_OK) {
         if (h->attrib)
-            fk__attrib_capture_packet(h, s, &pkt);
+            fk__cap_attrib_packet(h, s, &pkt);
         if (h->table) {
             fk__batch_add(h->table, &h->batch, &pkt, h->clock_ns);
         } else {
@@ -452,7 +449,7 @@ static int dispatch_impl(fk_capture *h, int max)
         if (h->clock_ns >= h->next_tick_ns)
             tick(h, h->clock_ns, false);
         if (h->attrib)
-            fk__attrib_capture_tick(h, h->clock_ns);
+            fk__cap_attrib_tick(h, h->clock_ns);
     }
     if (h->table)
         fk__batch_flush(h->table, &h->batch); /* events of this call, in this call */

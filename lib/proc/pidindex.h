@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proc/u64map.h"
+#include "core/u64map.h"
 
 #define FK__PROC_NAME_MAX 64
 

@@ -414,6 +414,7 @@ class fk_capture_stats(Structure):
             "attrib_misses",
             "attrib_events",
             "attrib_events_lost",
+            "attrib_owners_evicted",
         )
     ]
 

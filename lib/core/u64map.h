@@ -1,7 +1,7 @@
 /* Internal: open-addressing hash map from a non-zero uint64_t key to a
  * uint64_t value (linear probing, backward-shift deletion, no tombstones). */
-#ifndef FK_PROC_U64MAP_H
-#define FK_PROC_U64MAP_H
+#ifndef FK_CORE_U64MAP_H
+#define FK_CORE_U64MAP_H
 
 #include <stdbool.h>
 #include <stddef.h>

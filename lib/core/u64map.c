@@ -1,4 +1,4 @@
-#include "proc/u64map.h"
+#include "core/u64map.h"
 
 #include <string.h>
 
