@@ -47,6 +47,10 @@ typedef struct fk__bpf_config {
     const char *cgroup_path; /* cgroup v2 directory; default /sys/fs/cgroup/unified,
                                 then /sys/fs/cgroup when that is v2 */
     uint32_t ring_bytes;     /* ring buffer size, power of two >= 4096; default 4 MiB */
+    /* Tell only about packets through these devices (the capture's); none
+     * (or more than 256) = every device. */
+    const uint32_t *ifindexes;
+    size_t n_ifindexes;
 } fk__bpf_config;
 
 /* True when this build has the BPF backend (clang BPF target, libbpf,

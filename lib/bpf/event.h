@@ -8,6 +8,7 @@
 
 #define FK__BPF_EVENT_VERSION 1
 #define FK__BPF_COMM_LEN 16
+#define FK__BPF_MAX_IFACES 256 /* devices the kernel side can filter on */
 
 /* kind */
 enum {

@@ -195,6 +195,8 @@ int fk__bpf_open(fk__bpf **out, const fk__bpf_config *cfg)
         rc = fk__error_errno(FK_EIO, "bpf: cannot size the ring buffer to %u bytes", ring);
         goto fail;
     }
+    bool filter = cfg && cfg->n_ifindexes > 0 && cfg->n_ifindexes <= FK__BPF_MAX_IFACES;
+    b->skel->rodata->fk_iface_filter = filter ? 1 : 0;
     int err = fk_owner_bpf__load(b->skel);
     if (err) {
         int e = err < 0 ? -err : err;
@@ -204,6 +206,15 @@ int fk__bpf_open(fk__bpf **out, const fk__bpf_config *cfg)
                            "ringbuf): %s",
                            strerror(e));
         goto fail;
+    }
+    for (size_t i = 0; filter && i < cfg->n_ifindexes; i++) {
+        uint32_t ifindex = cfg->ifindexes[i];
+        uint8_t one = 1;
+        if (bpf_map__update_elem(b->skel->maps.fk_ifaces, &ifindex, sizeof ifindex, &one,
+                                 sizeof one, BPF_ANY) != 0) {
+            rc = fk__error_errno(FK_EIO, "bpf: cannot add device %u to the device filter", ifindex);
+            goto fail;
+        }
     }
     rc = attach_all(b);
     if (rc)

@@ -45,6 +45,18 @@ struct {
     __uint(max_entries, 1 << 20); /* the loader may change it */
 } fk_events SEC(".maps");
 
+/* The devices the capture watches (ifindex -> 1), when fk_iface_filter:
+ * packets through other devices never reach the capture, so their sockets
+ * are not told about (on a busy host that is most of the ring's traffic). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, FK__BPF_MAX_IFACES);
+    __type(key, __u32);
+    __type(value, __u8);
+} fk_ifaces SEC(".maps");
+
+const volatile __u32 fk_iface_filter = 0;
+
 /* Counters read by user space through the skeleton's .bss. */
 __u64 fk_lost_ring = 0;    /* events dropped: ring buffer full */
 __u64 fk_lost_storage = 0; /* sockets without an owner record: storage refused */
@@ -226,6 +238,11 @@ static __always_inline void copy_owner(struct fk__bpf_event *e, const struct fk_
 
 static __always_inline int on_packet(struct __sk_buff *skb, int egress)
 {
+    if (fk_iface_filter) {
+        __u32 ifindex = skb->ifindex; /* egress: the output device; ingress: the input one */
+        if (!bpf_map_lookup_elem(&fk_ifaces, &ifindex))
+            return 1;
+    }
     struct bpf_sock *sk = skb->sk;
     if (!sk)
         return 1;

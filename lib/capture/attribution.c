@@ -30,7 +30,8 @@ static int start_with_bpf(fk_capture *h, fk__attrib_config *c, fk__source *bpf)
                                   .sync_interval_ns = c->sync_interval_ns,
                                   .queries_per_sec = c->queries_per_sec,
                                   .scans_per_sec = c->scans_per_sec,
-                                  .use_netlink = c->use_netlink};
+                                  .use_netlink = c->use_netlink,
+                                  .passive = 1};
     fk__source *sd = NULL;
     rc = fk__src_sockdiag_open(&sd, &sc);
     if (rc == 0 && (rc = fk__attrib_add_source(h->attrib, sd)) < 0)
@@ -51,6 +52,19 @@ int fk__cap_attrib_start(fk_capture *h)
             .proc_root = c.proc_root,
             .max_owners = (uint32_t)fk__params_int(&h->params, FK_CAP_ATTRIBUTION_OWNERS),
             .keep_ns = fk__params_int(&h->params, FK_CAP_ATTRIBUTION_KEEP) * INT64_C(1000000000)};
+        /* The kernel side tells only about the capture's devices; "any" or
+         * a file: every device. */
+        uint32_t ifx[64];
+        size_t n = 0;
+        for (size_t i = 0; i < h->nsources; i++) {
+            if (h->sources[i].ifindex == 0 || n == sizeof ifx / sizeof ifx[0]) {
+                n = 0;
+                break;
+            }
+            ifx[n++] = h->sources[i].ifindex;
+        }
+        bc.ifindexes = ifx;
+        bc.n_ifindexes = n;
         fk__source *bpf = NULL;
         rc = fk__src_bpf_open(&bpf, &bc);
         if (rc == 0) {

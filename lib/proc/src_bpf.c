@@ -208,7 +208,10 @@ int fk__src_bpf_open(fk__source **out, const fk__src_bpf_config *cfg)
     int rc = s->proc_root ? 0 : fk__error(FK_ENOMEM, "attribution: out of memory");
     if (!rc)
         rc = fk__bpf_owners_create(&s->owners, max, keep);
-    fk__bpf_config bc = {.cgroup_path = NULL, .ring_bytes = cfg ? cfg->ring_bytes : 0};
+    fk__bpf_config bc = {.cgroup_path = NULL,
+                         .ring_bytes = cfg ? cfg->ring_bytes : 0,
+                         .ifindexes = cfg ? cfg->ifindexes : NULL,
+                         .n_ifindexes = cfg ? cfg->n_ifindexes : 0};
     if (!rc)
         rc = fk__bpf_open(&s->bpf, &bc);
     if (rc) {
