@@ -12,10 +12,10 @@
 #include "proc/source.h"
 
 typedef struct fk__src_bpf_config {
-    const char *proc_root; /* "/proc" */
-    uint32_t max_owners;   /* owner table entries; default 65536 */
-    int64_t keep_ns;       /* kept after the owner closed the socket; default 30 s */
-    uint32_t ring_bytes;   /* kernel ring buffer; 0 = the loader's default (4 MiB) */
+    const char *proc_root;     /* "/proc" */
+    uint32_t max_owners;       /* owner table entries; default 65536 */
+    int64_t keep_ns;           /* kept after the owner closed the socket; default 30 s */
+    uint32_t ring_bytes;       /* kernel ring buffer; 0 = the loader's default (4 MiB) */
     const uint32_t *ifindexes; /* the capture's devices; none = every device */
     size_t n_ifindexes;
 } fk__src_bpf_config;
