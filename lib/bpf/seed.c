@@ -149,4 +149,7 @@ uint64_t fk__bpf_seed_existing(int map_fd, const char *proc_root)
     return n;
 }
 
+#else
+/* Without the BPF backend there is nothing to seed (ISO C wants a declaration). */
+typedef int fk__bpf_seed_unavailable;
 #endif /* FK_HAVE_BPF */

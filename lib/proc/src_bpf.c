@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "proc/pidindex.h"
 
 /* Processes seen lately: their name and exe as they were when their first
  * record arrived (direct-mapped by tgid, bounded). */
@@ -126,17 +127,33 @@ static bool bpf_has_socket(fk__source *src, const fk__tkey *k)
     return find((src_bpf *)src, k) != NULL;
 }
 
-/* Only for processes already gone: the live ones are described in full
- * (user, command line, cgroup) by /proc through the sock_diag source. */
+/* A live process from /proc; one already gone from what was read when its
+ * first record arrived. */
 static int bpf_describe(fk__source *src, uint32_t pid, fk__proc_desc *out)
 {
     src_bpf *s = (src_bpf *)src;
     const exe_slot *e = &s->exes[pid % EXE_SLOTS];
-    if (!out || !pid || e->tgid != pid)
+    if (!out || !pid)
         return FK__SRC_NONE;
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%u", s->proc_root, pid);
-    if (access(path, F_OK) == 0)
+    fk__proc p;
+    memset(&p, 0, sizeof p);
+    p.pid = pid;
+    p.uid = UINT32_MAX;
+    fk__proc_load_info(s->proc_root, &p);
+    if (p.name[0] || p.exe) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->name, sizeof out->name, "%s", p.name);
+        out->uid = p.uid;
+        out->user = p.user; /* the strings move to out */
+        out->exe = p.exe;
+        out->cmdline = p.cmdline;
+        out->cgroup = p.cgroup;
+        return FK__SRC_FOUND;
+    }
+    fk__free(p.user);
+    fk__free(p.cmdline);
+    fk__free(p.cgroup);
+    if (e->tgid != pid)
         return FK__SRC_NONE;
     memset(out, 0, sizeof *out);
     out->uid = UINT32_MAX;
