@@ -32,7 +32,8 @@ typedef struct app {
     /* sources and destinations: the command line replaces the config file's */
     strlist devices, collectors, cfg_devices, cfg_collectors;
     char *file, *filter, *source_host;
-    unsigned events; /* bit per fk_session_kind */
+    fk_filter *flow_filter; /* --flow-filter: only matching flows go out */
+    unsigned events;        /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
     bool json, stats, check;
     bool attribution_set; /* the attribution parameter was given (else auto when live) */
@@ -40,7 +41,7 @@ typedef struct app {
     bool nice_given;      /* set by --nice or the config file, not the default */
     int drain_ms;
     /* counters of the CLI itself */
-    uint64_t flows_seen, events_seen, add_errors;
+    uint64_t flows_seen, flows_filtered, events_seen, add_errors;
 } app;
 
 static volatile sig_atomic_t got_term, got_usr1;
@@ -84,6 +85,9 @@ static void help(void)
            "  -c, --collector URI    udp://HOST:PORT or tcp://HOST:PORT (repeatable)\n"
            "      --events LIST      session events to export: syn,fin,rst | all | none\n"
            "      --flows            export flow records\n"
+           "      --flow-filter EXPR export (and print with --stdout) only the flow\n"
+           "                         records matching EXPR, a filter in nfdump's syntax\n"
+           "                         (flowkit-ipfix(1) FILTERS); session events pass\n"
            "                         (neither --events nor --flows: both, all events)\n"
            "      --interval SECS    longest time a record waits before it is sent (default 1)\n"
            "      --chunk-size N     most records per message (0 = fill the MTU)\n"
@@ -234,6 +238,14 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
         set_string(&a->filter, value);
         return 0;
     }
+    if (!strcmp(key, "flow_filter")) {
+        fk_filter *f;
+        if (fk_filter_compile(&f, NULL, value) != 0)
+            return usage_error("flow filter: %s", fk_error_last()->message);
+        fk_filter_destroy(a->flow_filter);
+        a->flow_filter = f;
+        return 0;
+    }
     if (!strcmp(key, "source_host")) {
         set_string(&a->source_host, value);
         return 0;
@@ -380,11 +392,11 @@ static void print_stats(app *a)
     fk_capture_get_stats(a->cap, &cs);
     fprintf(stderr,
             PROG ": capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
-                 "flows=%llu events=%llu event_drops=%llu\n",
+                 "flows=%llu flows_filtered=%llu events=%llu event_drops=%llu\n",
             (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops,
             (unsigned long long)cs.queue_drops, (unsigned long long)cs.decode_errors,
-            (unsigned long long)a->flows_seen, (unsigned long long)a->events_seen,
-            (unsigned long long)cs.event_drops);
+            (unsigned long long)a->flows_seen, (unsigned long long)a->flows_filtered,
+            (unsigned long long)a->events_seen, (unsigned long long)cs.event_drops);
     if (!a->exp)
         return;
     size_t n = fk_exporter_destination_count(a->exp);
@@ -419,6 +431,10 @@ static void on_event(void *user, const fk_capture_event *ev)
         if (!a->flows)
             return;
         a->flows_seen++;
+        if (a->flow_filter && !fk_filter_match(a->flow_filter, ev->flow)) {
+            a->flows_filtered++;
+            return;
+        }
         if (a->exp && fk_exporter_add_flow(a->exp, ev->flow) != 0)
             a->add_errors++;
         if (a->json && fk_flow_to_json(ev->flow, buf, sizeof buf) >= 0)
@@ -539,7 +555,8 @@ enum {
     OPT_NICE,
     OPT_CHECK,
     OPT_LIST,
-    OPT_ATTRIBUTION
+    OPT_ATTRIBUTION,
+    OPT_FLOW_FILTER
 };
 
 static const struct option long_opts[] = {
@@ -564,6 +581,7 @@ static const struct option long_opts[] = {
     {"check", no_argument, NULL, OPT_CHECK},
     {"list-params", no_argument, NULL, OPT_LIST},
     {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
+    {"flow-filter", required_argument, NULL, OPT_FLOW_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -605,6 +623,9 @@ static int parse_args(app *a, int argc, char **argv)
             break;
         case OPT_FLOWS:
             a->flows = a->flows_set = true;
+            break;
+        case OPT_FLOW_FILTER:
+            rc = apply_setting(a, "flow_filter", optarg, false);
             break;
         case OPT_INTERVAL:
             rc = apply_setting(a, "interval", optarg, false);
@@ -810,6 +831,7 @@ int main(int argc, char **argv)
     list_free(&a.cfg_collectors);
     free(a.file);
     free(a.filter);
+    fk_filter_destroy(a.flow_filter);
     free(a.source_host);
     return rc < 0 ? 0 : rc;
 }

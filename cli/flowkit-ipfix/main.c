@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "walk.h"
 
 #define TOOL "flowkit-ipfix"
 
@@ -58,11 +59,12 @@ typedef struct tool {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: " TOOL " [options] FILE...\n"
+            "Usage: " TOOL " [options] FILE|DIR...\n"
             "Print every record of NetFlow v1/v5/v7/v9 and IPFIX export datagrams as JSON lines.\n"
             "\n"
             "FILE is a pcap/pcapng capture of UDP export datagrams, or a raw file of\n"
-            "concatenated IPFIX messages (or one NetFlow datagram). All files of one run\n"
+            "concatenated IPFIX messages (or one NetFlow datagram); a DIR is read file by\n"
+            "file in name order, subdirectories included. All files of one run\n"
             "form one session: templates from an earlier file decode data in a later one.\n"
             "Templates are kept per (exporter address:port, observation domain / source id).\n"
             "\n"
@@ -81,6 +83,20 @@ static void usage(FILE *f)
             "                         nfdump's syntax (see flowkit-ipfix(1)), e.g.\n"
             "                         'proto tcp and dst port in [80 443]'; options\n"
             "                         records are then not printed\n"
+            "  -t START[-END]         only flows that start and end inside this window,\n"
+            "                         YYYY/MM/dd.hh:mm:ss (UTC; trailing parts may be left out)\n"
+            "  -s STAT[/ORDER]        top-N statistic instead of records (repeatable): STAT\n"
+            "                         srcip, dstip, ip, srcport, dstport, port, proto or\n"
+            "                         record; ORDER flows (default), packets or bytes\n"
+            "  -A KEYS                aggregate flows on KEYS, a comma list of srcip, dstip,\n"
+            "                         srcport, dstport, proto (e.g. -A srcip,dstport)\n"
+            "  -O ORDER               order of -A output: tstart (default), tend, flows,\n"
+            "                         packets, bytes\n"
+            "  -n N                   lines per statistic (default 10) or aggregated\n"
+            "                         records (default all); 0 = all\n"
+            "  -o text|json           output of -s and -A (default text: tables; json:\n"
+            "                         {\"type\":\"stat\"|\"aggregate\"|\"summary\",...}); with\n"
+            "                         neither, -o text prints one line per flow\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr\n"
             "  -h, --help             show this help and exit\n"
@@ -169,7 +185,9 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
                            size_t size)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0)
+    /* Look in the template first: a failed get formats an error message. */
+    if (fk_template_find_field(rec->tmpl, pen, id) < 0 ||
+        fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0)
         return NULL;
     size_t n = v.len < size - 1 ? v.len : size - 1;
     memcpy(buf, v.raw, n);
@@ -180,7 +198,8 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
 static bool get_uint(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint64_t *out)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 8)
+    if (fk_template_find_field(rec->tmpl, pen, id) < 0 ||
+        fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 8)
         return false;
     uint64_t x = 0;
     for (size_t i = 0; i < v.len; i++)
@@ -584,6 +603,17 @@ static int read_file(tool *t, const char *path)
     return rc;
 }
 
+static int read_one(const char *path, void *user)
+{
+    return read_file(user, path);
+}
+
+static int stopped(void *user)
+{
+    (void)user;
+    return stop_requested;
+}
+
 static void print_counters(const tool *t)
 {
     fk_netflow_stats st;
@@ -618,6 +648,12 @@ int main(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {"version", no_argument, NULL, 'V'},
                                          {"filter", required_argument, NULL, 'f'},
+                                         {"window", required_argument, NULL, 't'},
+                                         {"stat", required_argument, NULL, 's'},
+                                         {"aggregate", required_argument, NULL, 'A'},
+                                         {"order", required_argument, NULL, 'O'},
+                                         {"limit", required_argument, NULL, 'n'},
+                                         {"output", required_argument, NULL, 'o'},
                                          {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
@@ -626,7 +662,7 @@ int main(int argc, char **argv)
         fprintf(stderr, TOOL ": out of memory\n");
         return 1;
     }
-    while ((c = getopt_long(argc, argv, ":p:e:f:qvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:e:f:t:s:A:O:n:o:qvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'p': {
             char *end;
@@ -664,9 +700,16 @@ int main(int argc, char **argv)
             break;
         }
         case 'f':
-            if (query_set_filter(t.q, optarg) < 0)
+        case 't':
+        case 's':
+        case 'A':
+        case 'O':
+        case 'n':
+        case 'o':
+            if (query_option(t.q, c, optarg) < 0) {
+                query_destroy(t.q);
                 return 2;
-            t.query_only = true;
+            }
             break;
         case 'q':
             t.quiet = true;
@@ -688,6 +731,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    t.query_only = query_active(t.q);
     if (optind >= argc) {
         fprintf(stderr, TOOL ": no input file (see --help)\n");
         return 2;
@@ -706,7 +750,7 @@ int main(int argc, char **argv)
 
     int status = 0;
     for (int i = optind; i < argc && !stop_requested; i++)
-        if (read_file(&t, argv[i]))
+        if (walk_path(argv[i], read_one, stopped, &t))
             status = 1;
     if (query_finish(t.q, stdout) < 0)
         t.write_errors++;

@@ -302,6 +302,22 @@ FK_API int fk_collector_add_listener(fk_collector *h, const char *uri);
 FK_API int fk_collector_add_output(fk_collector *h, const char *uri);
 
 /**
+ * Add an output that receives only the flows (and session events) matching
+ * a filter in nfdump's syntax (flowkit/filter.h), before activate. The
+ * filter sees each record as the output would write it (after sampling
+ * scaling); the collector's callback and the other outputs are unaffected.
+ *
+ * @param h the handle.
+ * @param uri as fk_collector_add_output(). Copied.
+ * @param filter the filter expression, e.g. `"proto tcp and dst port 443"`.
+ *        Compiled here; not kept.
+ * @return 0, `FK_EFILTER` (syntax error; fk_error_last() names the
+ *         position), or what fk_collector_add_output() returns.
+ * @since 0.2.0
+ */
+FK_API int fk_collector_add_output_filtered(fk_collector *h, const char *uri, const char *filter);
+
+/**
  * Accept exporters from this network only (repeatable; without any entry
  * every exporter is accepted). Traffic from other addresses is dropped and
  * counted in `allowlist_rejected`.

@@ -1,9 +1,9 @@
 /**
  * @file netflow.h
- * @brief NetFlow v1, v5, v7 (fixed formats) and v9 (RFC 3954) decoding into ::fk_flow.
+ * @brief NetFlow v1, v5, v6, v7 (fixed formats) and v9 (RFC 3954) decoding into ::fk_flow.
  *
  * Two ways in:
- * - fk_netflow_decode_fixed() decodes one v1/v5/v7 datagram without any
+ * - fk_netflow_decode_fixed() decodes one v1/v5/v6/v7 datagram without any
  *   state (the formats carry no templates).
  * - An ::fk_netflow handle decodes datagrams of every NetFlow version and
  *   keeps v9 state: templates and options templates scoped per
@@ -36,7 +36,8 @@
 
 FK_BEGIN_DECLS
 
-/** Largest record count a v1/v5/v7 datagram may carry (v5: 30; v1: 24; v7: 28). @since 0.1.0 */
+/** Largest record count a v1/v5/v6/v7 datagram may carry (v5: 30; v1: 24; v6: 27; v7: 28). @since
+ * 0.1.0 */
 #define FK_NETFLOW_FIXED_MAX 30
 
 /**
@@ -45,7 +46,7 @@ FK_BEGIN_DECLS
  * @since 0.1.0
  */
 typedef struct fk_netflow_header {
-    uint16_t version;           /**< 1, 5, 7 or 9. */
+    uint16_t version;           /**< 1, 5, 6, 7 or 9. */
     uint16_t count;             /**< v1/5/7: flow records; v9: records of all kinds. */
     uint32_t sys_uptime_ms;     /**< Exporter uptime at export, milliseconds. */
     uint32_t unix_secs;         /**< Export time, seconds since the epoch. */

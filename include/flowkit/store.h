@@ -397,8 +397,8 @@ FK_API int fk_store_top(fk_store *h, fk_store_row *out, size_t capacity, size_t 
                         int64_t window_sec);
 
 /**
- * A throughput series: one point per @p step_ns from @p since_ns to
- * @p until_ns (both rounded down to the series step), zeros where nothing
+ * A throughput series: one point per @p step_ns from @p since_ns
+ * (rounded down to a multiple of the step) to @p until_ns, zeros where nothing
  * was seen or the span no longer reaches.
  *
  * @param h an activated handle.

@@ -12,7 +12,6 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "core/log.h"
 
 #define MIB (INT64_C(1) << 20)
 
@@ -322,20 +321,6 @@ int fk_capture_set_callback(fk_capture *h, fk_capture_callback callback, void *u
     h->cb = callback;
     h->user = user;
     return 0;
-}
-
-void fk__capture_deliver_error(fk_capture *h, const char *device, int code, const char *msg)
-{
-    if (!h->cb) {
-        FK__LOG_WARN("capture", "%s", msg); /* nobody else would hear of it */
-        return;
-    }
-    fk_capture_event ev = {0};
-    ev.type = FK_CAPTURE_EVENT_ERROR;
-    ev.error = code;
-    ev.message = msg;
-    ev.device = device;
-    h->cb(h->user, &ev);
 }
 
 static int open_sources(fk_capture *h)

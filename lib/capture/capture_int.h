@@ -173,9 +173,6 @@ struct fk_capture {
     uint64_t closed_kernel_drops;
 };
 
-/* capture.c */
-void fk__capture_deliver_error(fk_capture *h, const char *device, int code, const char *msg);
-
 /* source.c */
 int fk__source_open_live(fk__cap_source *s, fk_capture *h, const char *name);
 int fk__source_open_file(fk__cap_source *s, fk_capture *h, const char *path);

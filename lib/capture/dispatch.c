@@ -50,6 +50,21 @@ void fk__session_to_callback(void *ctx, const fk_session_event *sev)
     h->cb(h->user, &ev);
 }
 
+/* An error of one source to the callback (or the log when there is none). */
+static void deliver_error(fk_capture *h, const char *device, int code, const char *msg)
+{
+    if (!h->cb) {
+        FK__LOG_WARN("capture", "%s", msg); /* nobody else would hear of it */
+        return;
+    }
+    fk_capture_event ev = {0};
+    ev.type = FK_CAPTURE_EVENT_ERROR;
+    ev.error = code;
+    ev.message = msg;
+    ev.device = device;
+    h->cb(h->user, &ev);
+}
+
 int fk__dispatch_start(fk_capture *h)
 {
     fk__flow_config cfg;
@@ -114,7 +129,7 @@ static void store_failed(fk_capture *h, fk__cap_source *s)
     s->store_failing = true;
     char msg[512];
     snprintf(msg, sizeof msg, "%s", fk_error_last()->message);
-    fk__capture_deliver_error(h, s->name, fk_error_last()->code, msg);
+    deliver_error(h, s->name, fk_error_last()->code, msg);
 }
 
 /* Advance every table's clock to now (expire idle/active flows). */
@@ -248,7 +263,7 @@ static void source_failed(fk_capture *h, fk__cap_source *s, const char *what)
                                     : "";
     snprintf(msg, sizeof msg, "%s: %s: %s", s->name, what, detail);
     fk__error(FK_EPCAP, "%s", msg);
-    fk__capture_deliver_error(h, s->name, FK_EPCAP, msg);
+    deliver_error(h, s->name, FK_EPCAP, msg);
     fk__source_close(s);
 }
 

@@ -260,7 +260,7 @@ int fk__series_points(const fk__series *se, fk_store_point *out, size_t capacity
 {
     int64_t base = se->step_ns;
     int64_t step = step_ns <= 0 ? base : (step_ns + base - 1) / base * base;
-    int64_t t = floor_div(since_ns, base) * base;
+    int64_t t = floor_div(since_ns, step) * step; /* points on whole steps */
     for (*count = 0; t < until_ns && *count < capacity; t += step) {
         fk__cnt c = fk__series_sum(se, t, t + step);
         out[*count] = (fk_store_point){t, c.bytes, c.packets, c.flows};

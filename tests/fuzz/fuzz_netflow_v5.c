@@ -1,4 +1,4 @@
-/* Fuzz the NetFlow v1/v5/v7 fixed-format decoder, stateless and through a
+/* Fuzz the NetFlow v1/v5/v6/v7 fixed-format decoder, stateless and through a
  * session (sequence tracking). Input: one datagram. */
 #include <flowkit/flowkit.h>
 #include <stdint.h>
@@ -34,9 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size < sizeof buf ? size : sizeof buf;
     memcpy(buf, data, len);
     if (len >= 2) {
-        static const uint8_t versions[3] = {1, 5, 7};
+        static const uint8_t versions[4] = {1, 5, 6, 7};
         buf[0] = 0;
-        buf[1] = versions[buf[1] % 3];
+        buf[1] = versions[buf[1] % 4];
     }
     int rc = fk_netflow_decode_fixed(&hdr, flows, FK_NETFLOW_FIXED_MAX, &n, buf, len, &exp);
     if (rc == 0)

@@ -16,20 +16,20 @@ static void uri_parsing(void **state)
     (void)state;
     fk__col_uri u;
     char buf[80];
-    assert_int_equal(fk__col_uri_parse("udp://0.0.0.0:2055", &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, "udp://0.0.0.0:2055"), 0);
     assert_int_equal(u.transport, FK__COL_UDP);
     assert_int_equal(u.ss.ss_family, AF_INET);
     assert_true(fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf) > 0);
     assert_string_equal(buf, "udp://0.0.0.0:2055");
-    assert_int_equal(fk__col_uri_parse("tcp://[::1]:4739", &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, "tcp://[::1]:4739"), 0);
     assert_int_equal(u.transport, FK__COL_TCP);
     assert_int_equal(u.ss.ss_family, AF_INET6);
     fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf);
     assert_string_equal(buf, "tcp://[::1]:4739");
-    assert_int_equal(fk__col_uri_parse("udp://:9995", &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, "udp://:9995"), 0);
     fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf);
     assert_string_equal(buf, "udp://0.0.0.0:9995");
-    assert_int_equal(fk__col_uri_parse("udp://127.0.0.1:0", &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, "udp://127.0.0.1:0"), 0);
 
     static const char *const bad[] = {
         "udp:/0.0.0.0:1",    "sctp://0.0.0.0:1",     "udp://0.0.0.0",
@@ -39,10 +39,10 @@ static void uri_parsing(void **state)
         "udp://[zz::1]:1",   "tcp://[]:1",           "",
         "udp://0.0.0.0: 1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(fk__col_uri_parse(bad[i], &u), FK_EINVAL);
+        assert_int_equal(fk__col_uri_parse(&u, bad[i]), FK_EINVAL);
         assert_non_null(strstr(fk_error_last()->message, bad[i]));
     }
-    assert_int_equal(fk__col_uri_parse("udp://::1:4739", &u), FK_EINVAL);
+    assert_int_equal(fk__col_uri_parse(&u, "udp://::1:4739"), FK_EINVAL);
     assert_non_null(strstr(fk_error_last()->message, "[ADDR]:PORT"));
 }
 

@@ -469,7 +469,7 @@ static void ipfix_tcp_split_withdrawal(void **state)
     char uri[80];
     assert_true(fk_collector_listener_uri(h, 0, uri, sizeof uri) > 0);
     fk__col_uri u;
-    assert_int_equal(fk__col_uri_parse(uri, &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, uri), 0);
 
     enc x;
     enc_new(&x);

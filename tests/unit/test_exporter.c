@@ -14,7 +14,6 @@
 
 #include "exporter/exporter_internal.h"
 #include "exporter/msg.h"
-#include "exporter/uri.h"
 #include "fk_test.h"
 
 /* ---- a minimal IPFIX reader ------------------------------------------- */
@@ -302,44 +301,6 @@ static fk_flow v4_flow(uint32_t i)
 }
 
 /* ---- tests ------------------------------------------------------------ */
-
-static void uri_parsing(void **state)
-{
-    (void)state;
-    fk__exp_uri u;
-    assert_int_equal(fk__exp_uri_parse(&u, "udp://127.0.0.1:4739"), 0);
-    assert_false(u.tcp);
-    assert_string_equal(u.host, "127.0.0.1");
-    assert_int_equal(u.port, 4739);
-    assert_int_equal(fk__exp_uri_parse(&u, "tcp://[::1]:2055"), 0);
-    assert_true(u.tcp);
-    assert_string_equal(u.host, "::1");
-    assert_int_equal(u.port, 2055);
-    assert_int_equal(fk__exp_uri_parse(&u, "tcp://collector.example:65535"), 0);
-    assert_string_equal(u.host, "collector.example");
-    static const char *const bad[] = {
-        "udp://127.0.0.1",
-        "http://1.2.3.4:80",
-        "udp://:4739",
-        "udp://1.2.3.4:0",
-        "udp://1.2.3.4:65536",
-        "udp://1.2.3.4:47x",
-        "udp://::1:4739",
-        "tcp://[::1:4739",
-        "tcp://[::1]4739",
-        "udp://a b:1",
-        "udp://1.2.3.4:-1",
-        "udp://1.2.3.4:",
-        "",
-        "udp://[]:5",
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(fk__exp_uri_parse(&u, bad[i]), FK_EINVAL);
-        assert_true(strlen(fk_error_last()->message) > 10);
-    }
-    assert_int_equal(fk__exp_uri_parse(&u, "udp://1.2.3.4:0"), FK_EINVAL);
-    assert_non_null(strstr(fk_error_last()->message, "[1, 65535]"));
-}
 
 static void params_and_lifecycle(void **state)
 {
@@ -1049,7 +1010,6 @@ static void tcp_overflow_keeps_oldest_run(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(uri_parsing),
         cmocka_unit_test(params_and_lifecycle),
         cmocka_unit_test(alloc_failures),
         cmocka_unit_test(udp_flows_roundtrip),
