@@ -96,7 +96,7 @@ int main(int argc, char **argv)
     }
     double cpu = cpu_now() - c0;
     fk_store_stats st;
-    fk_store_get_stats(s, &st);
+    fk_store_get_stats(s, &st, sizeof st);
     printf("store_add flows=%" PRIu64 " distinct=%" PRIu64 " cpu_s=%.3f flows_per_cpu_s=%.0f "
            "memory_bytes=%" PRIu64 " rss_before_kb=%ld rss_activated_kb=%ld rss_after_kb=%ld "
            "ips=%" PRIu64 " ips_evicted=%" PRIu64 " topk_evictions=%" PRIu64

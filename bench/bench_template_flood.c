@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     double t0 = now();
     for (long s = 0; s < sources; s++)
         for (long i = 0; i < per; i++)
-            if (fk_template_cache_add(NULL, c, (uint64_t)s + 1, 7, (uint16_t)(256 + i), f, 2, 0))
+            if (fk_template_cache_add(c, (uint64_t)s + 1, 7, (uint16_t)(256 + i), f, 2, 0, NULL))
                 return 1;
     double t1 = now();
     long withdrawn = 0;

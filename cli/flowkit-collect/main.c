@@ -122,7 +122,7 @@ static void on_hup(void *h)
 static void print_stats(fk_collector *h)
 {
     fk_collector_stats s;
-    if (fk_collector_get_stats(h, &s) != 0)
+    if (fk_collector_get_stats(h, &s, sizeof s) != 0)
         return;
     fprintf(
         stderr,
@@ -159,7 +159,7 @@ static void publish(fkc_server *server, fk_store *store, fk_collector *h)
     clock_gettime(CLOCK_REALTIME, &ts);
     fk_store_advance(store, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
     fk_collector_stats s;
-    if (fk_collector_get_stats(h, &s) == 0)
+    if (fk_collector_get_stats(h, &s, sizeof s) == 0)
         fkc_server_set_collector_stats(server, &s);
 }
 
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: console at %s\n", fkcli_prog(), fkc_server_url(server));
     }
     char uri[80];
-    for (size_t i = 0; fk_collector_listener_uri(h, i, uri, sizeof uri) > 0; i++)
+    for (size_t i = 0; fk_collector_get_listener_uri(h, i, uri, sizeof uri) > 0; i++)
         fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);
     if (fkcli_signals(on_stop, on_hup, h) != 0)
         fkcli_fail("cannot install signal handlers: %s", strerror(errno));

@@ -240,7 +240,7 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
     }
     if (!strcmp(key, "flow_filter")) {
         fk_filter *f;
-        if (fk_filter_compile(&f, NULL, value) != 0)
+        if (fk_filter_compile(value, &f, NULL) != 0)
             return usage_error("flow filter: %s", fk_error_last()->message);
         fk_filter_destroy(a->flow_filter);
         a->flow_filter = f;
@@ -389,7 +389,7 @@ static void print_stats(app *a)
 {
     fk_capture_stats cs;
     memset(&cs, 0, sizeof cs);
-    fk_capture_get_stats(a->cap, &cs);
+    fk_capture_get_stats(a->cap, &cs, sizeof cs);
     fprintf(stderr,
             PROG ": capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
                  "flows=%llu flows_filtered=%llu events=%llu event_drops=%llu\n",
@@ -399,15 +399,15 @@ static void print_stats(app *a)
             (unsigned long long)a->events_seen, (unsigned long long)cs.event_drops);
     if (!a->exp)
         return;
-    size_t n = fk_exporter_destination_count(a->exp);
+    size_t n = fk_exporter_get_destination_count(a->exp);
     for (size_t i = 0; i <= n; i++) {
         fk_exporter_stats s;
         const char *name = "total";
         char label[32];
         if (i == n) {
-            fk_exporter_stats_get(a->exp, &s);
+            fk_exporter_get_stats(a->exp, &s, sizeof s);
         } else {
-            fk_exporter_destination_stats(a->exp, i, &s);
+            fk_exporter_get_destination_stats(a->exp, i, &s, sizeof s);
             snprintf(label, sizeof label, "dest%zu", i);
             name = label;
         }
@@ -423,7 +423,7 @@ static void print_stats(app *a)
     }
 }
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     app *a = user;
     char buf[FK_FLOW_JSON_MAX > FK_SESSION_JSON_MAX ? FK_FLOW_JSON_MAX : FK_SESSION_JSON_MAX];
@@ -488,9 +488,8 @@ static void print_settings(app *a)
 
 static int run(app *a)
 {
-    int cfd = fk_capture_get_fd(a->cap), efd = -1;
-    if (a->exp)
-        fk_exporter_fd(a->exp, &efd);
+    int cfd = fk_capture_get_fd(a->cap);
+    int efd = a->exp ? fk_exporter_get_fd(a->exp) : -1;
     int rc = 0;
     bool ended = false;
     while (!got_term) {
@@ -528,7 +527,7 @@ static int run(app *a)
     if (a->exp) {
         if (fk_exporter_drain(a->exp, a->drain_ms) != 0) {
             fk_exporter_stats s;
-            fk_exporter_stats_get(a->exp, &s);
+            fk_exporter_get_stats(a->exp, &s, sizeof s);
             fprintf(stderr, PROG ": %llu bytes still buffered for unreachable collectors at exit\n",
                     (unsigned long long)s.buffered_bytes);
         }

@@ -185,27 +185,19 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
                            size_t size)
 {
     fk_ipfix_value v;
-    /* Look in the template first: a failed get formats an error message. */
+    /* Look in the template first: a failed find formats an error message. */
     if (fk_template_find_field(rec->tmpl, pen, id) < 0 ||
-        fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0)
+        fk_ipfix_record_find_field(rec, pen, id, &v) != 0)
         return NULL;
-    size_t n = v.len < size - 1 ? v.len : size - 1;
-    memcpy(buf, v.raw, n);
-    buf[n] = '\0';
-    return buf[0] ? buf : NULL;
+    return fk_ipfix_value_get_str(&v, buf, size) > 0 ? buf : NULL;
 }
 
 static bool get_uint(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint64_t *out)
 {
     fk_ipfix_value v;
-    if (fk_template_find_field(rec->tmpl, pen, id) < 0 ||
-        fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 8)
-        return false;
-    uint64_t x = 0;
-    for (size_t i = 0; i < v.len; i++)
-        x = x << 8 | v.raw[i];
-    *out = x;
-    return true;
+    return fk_template_find_field(rec->tmpl, pen, id) >= 0 &&
+           fk_ipfix_record_find_field(rec, pen, id, &v) == 0 &&
+           fk_ipfix_value_get_uint(&v, out) == 0;
 }
 
 /* flowkit-export's elements (docs/exporter-elements.md): IANA userName
@@ -254,9 +246,9 @@ static void record_origin(fk_flow *f, const fk_ipfix_record *rec)
         f->odid = (uint32_t)odid;
     fk_ipfix_value v;
     if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
-         fk_ipfix_record_get(&v, rec, 0, 130) == 0 && v.len == 4) ||
+         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
         (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
-         fk_ipfix_record_get(&v, rec, 0, 131) == 0 && v.len == 16))
+         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16))
         f->exporter = v.addr;
 }
 
@@ -290,7 +282,7 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
         t->ipfix_options++;
         /* systemInitTimeMilliseconds in options data anchors sysUpTime times. */
         fk_ipfix_value v;
-        if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
+        if (fk_ipfix_record_find_field(rec, 0, 160, &v) == 0 && v.i > 0)
             fk_ipfix_decoder_set_sys_init(t->ipx, sess, rec->domain, v.i);
         if (!t->quiet && !t->flows_only && !t->query_only)
             emit_ipfix_json(t, "options", src, rec);
@@ -300,7 +292,7 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
     if (t->quiet)
         return;
     fk_flow f;
-    if (fk_ipfix_record_to_flow(&f, rec) < 0) {
+    if (fk_ipfix_record_to_flow(rec, &f) < 0) {
         t->ipfix_malformed++;
         return;
     }
@@ -618,7 +610,7 @@ static void print_counters(const tool *t)
 {
     fk_netflow_stats st;
     memset(&st, 0, sizeof st);
-    fk_netflow_stats_get(t->nf, &st);
+    fk_netflow_get_stats(t->nf, &st, sizeof st);
     fprintf(stderr,
             TOOL ": datagrams=%" PRIu64 " flows=%" PRIu64 " options=%" PRIu64 " templates=%" PRIu64
                  " options_templates=%" PRIu64 " malformed=%" PRIu64 " no_template=%" PRIu64
@@ -676,7 +668,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'e':
-            if (fk_addr_parse(&t.raw_exporter, optarg) < 0) {
+            if (fk_addr_parse(optarg, &t.raw_exporter) < 0) {
                 fprintf(stderr, TOOL ": --exporter: \"%s\" is not an IPv4 or IPv6 address\n",
                         optarg);
                 return 2;

@@ -94,7 +94,7 @@ int query_set_filter(query *q, const char *expr)
 {
     fk_filter *f = NULL;
     size_t at = 0;
-    if (fk_filter_compile(&f, &at, expr) < 0) {
+    if (fk_filter_compile(expr, &f, &at) < 0) {
         fprintf(stderr, TOOL ": %s\n", fk_error_last()->message);
         if (!strchr(expr, '\n'))
             fprintf(stderr, "  %s\n  %*s^\n", expr, (int)at, "");

@@ -93,7 +93,7 @@ typedef struct seen {
 
 static fk_capture *g_cap;
 
-/* fk_log_fn while curses is on: keep the message (any thread). */
+/* fk_log_cb while curses is on: keep the message (any thread). */
 static void keep_log(fk_log_level level, const char *module, const char *message, void *user)
 {
     logbuf *b = user;
@@ -532,7 +532,7 @@ static void draw_status(top *t, char *buf, size_t size)
 {
     fk_capture_stats cs;
     uint64_t drops = 0;
-    if (fk_capture_get_stats(t->cap, &cs) == 0)
+    if (fk_capture_get_stats(t->cap, &cs, sizeof cs) == 0)
         drops = cs.kernel_drops + cs.queue_drops;
     char msg[256] = "";
     pthread_mutex_lock(&t->log.lock);
@@ -618,7 +618,7 @@ static void leave_curses(top *t)
     if (t->view != VIEW_CURSES || isendwin())
         return;
     endwin();
-    fk_log_set_handler(NULL, NULL);
+    fk_log_set_callback(NULL, NULL);
     flush_log(&t->log);
 }
 
@@ -643,7 +643,7 @@ static void show(top *t)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "rank");
     }
     fk_capture_stats cs;
-    if (t->view != VIEW_CURSES && fk_capture_get_stats(t->cap, &cs) == 0 &&
+    if (t->view != VIEW_CURSES && fk_capture_get_stats(t->cap, &cs, sizeof cs) == 0 &&
         cs.kernel_drops + cs.queue_drops > t->drops) {
         /* Scripts read stdout: drops go to stderr as they happen. */
         t->drops = cs.kernel_drops + cs.queue_drops;
@@ -657,7 +657,7 @@ static void show(top *t)
         print_trace(t, s);
     else
         draw_curses(t, s);
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
 }
 
 /* Curses keys; returns false on quit. */
@@ -907,9 +907,9 @@ int main(int argc, char **argv)
     /* In the curses view, what activate says (which attribution source and
      * why) is kept for the status line rather than drawn under the table. */
     if (t.view == VIEW_CURSES)
-        fk_log_set_handler(keep_log, &t.log);
+        fk_log_set_callback(keep_log, &t.log);
     if (fk_capture_activate(t.cap) != 0) {
-        fk_log_set_handler(NULL, NULL);
+        fk_log_set_callback(NULL, NULL);
         flush_log(&t.log);
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "activate");
     }
@@ -943,12 +943,12 @@ int main(int argc, char **argv)
     leave_curses(&t);
     fk_capture_stats cs;
     /* Nothing lost silently: the totals shown missed these packets. */
-    if (fk_capture_get_stats(t.cap, &cs) == 0 && cs.kernel_drops + cs.queue_drops > 0)
+    if (fk_capture_get_stats(t.cap, &cs, sizeof cs) == 0 && cs.kernel_drops + cs.queue_drops > 0)
         fprintf(stderr,
                 "%s: %" PRIu64 " packets dropped (kernel %" PRIu64 ", queue %" PRIu64
                 "): the figures shown miss them\n",
                 fkcli_prog(), cs.kernel_drops + cs.queue_drops, cs.kernel_drops, cs.queue_drops);
-    if (getenv("FLOWKIT_TOP_DEBUG") && fk_capture_get_stats(t.cap, &cs) == 0)
+    if (getenv("FLOWKIT_TOP_DEBUG") && fk_capture_get_stats(t.cap, &cs, sizeof cs) == 0)
         fprintf(stderr,
                 "%s: packets %" PRIu64 " kernel_drops %" PRIu64 " queue_drops %" PRIu64
                 " decode_errors %" PRIu64 " attributed %" PRIu64 " unknown %" PRIu64 "\n",

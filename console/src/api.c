@@ -75,7 +75,7 @@ static bool arg_addr(const fkc_req *req, fkc_reply *rep, const char *name, fk_ad
         if (!required)
             return true;
         snprintf(msg, sizeof msg, "parameter \"%s\" (an address) is required", name);
-    } else if (fk_addr_parse(out, v) == 0) {
+    } else if (fk_addr_parse(v, out) == 0) {
         return true;
     } else {
         snprintf(msg, sizeof msg, "parameter \"%s\" is not an IPv4 or IPv6 address", name);
@@ -106,7 +106,7 @@ static void begin(fkc_reply *rep, const fkc_req *req)
 void fkc_api_healthz(const fkc_req *req, fkc_reply *rep)
 {
     fk_store_stats st;
-    fk_store_get_stats(req->store, &st);
+    fk_store_get_stats(req->store, &st, sizeof st);
     begin(rep, req);
     fkc_buf_printf(&rep->body, ",\"status\":\"ok\",\"uptime\":%.3f,\"flows\":%" PRIu64 "}",
                    fkc_server_uptime(req->srv), st.flows_kept);
@@ -175,7 +175,7 @@ void fkc_api_top(const fkc_req *req, fkc_reply *rep)
         return;
     fk_store_row *rows = calloc((size_t)limit, sizeof *rows);
     size_t n = 0;
-    if (!rows || fk_store_top(req->store, rows, (size_t)limit, &n, dim, window) != 0) {
+    if (!rows || fk_store_get_top(req->store, dim, window, rows, (size_t)limit, &n) != 0) {
         free(rows);
         {
             fkc_reply_error(rep, 503, "out of memory");
@@ -237,8 +237,8 @@ void fkc_api_series(const fkc_req *req, fkc_reply *rep)
         fkc_reply_error(rep, 503, "out of memory");
         return;
     }
-    int rc =
-        fk_store_series(req->store, p, cap, &n, kind, kind ? &key : NULL, since, until, step * NS);
+    int rc = fk_store_get_series(req->store, kind, kind ? &key : NULL, since, until, step * NS, p,
+                                 cap, &n);
     if (rc == FK_ENOTFOUND)
         n = 0; /* nothing seen for that key: an empty series */
     begin(rep, req);
@@ -273,7 +273,7 @@ void fkc_api_ips(const fkc_req *req, fkc_reply *rep)
         return;
     fk_store_ip_info *v = calloc((size_t)limit, sizeof *v);
     size_t n = 0;
-    if (!v || fk_store_ips(req->store, v, (size_t)limit, &n) != 0) {
+    if (!v || fk_store_get_ips(req->store, v, (size_t)limit, &n) != 0) {
         free(v);
         {
             fkc_reply_error(rep, 503, "out of memory");
@@ -297,7 +297,7 @@ void fkc_api_ip(const fkc_req *req, fkc_reply *rep)
     if (!arg_addr(req, rep, "addr", &a, true))
         return;
     fk_store_ip_info info;
-    if (fk_store_ip(req->store, &info, &a) != 0) {
+    if (fk_store_get_ip(req->store, &a, &info) != 0) {
         fkc_reply_error(rep, 404, "no state for that address (never seen, or evicted)");
         return;
     }
@@ -318,8 +318,8 @@ static void ip_rows(const fkc_req *req, fkc_reply *rep, bool peers)
         fkc_reply_error(rep, 503, "out of memory");
         return;
     }
-    int rc = peers ? fk_store_ip_peers(req->store, rows, cap, &n, &a)
-                   : fk_store_ip_protocols(req->store, rows, cap, &n, &a);
+    int rc = peers ? fk_store_get_ip_peers(req->store, &a, rows, cap, &n)
+                   : fk_store_get_ip_protocols(req->store, &a, rows, cap, &n);
     if (rc != 0) {
         free(rows);
         {
@@ -361,7 +361,7 @@ void fkc_api_ip_series(const fkc_req *req, fkc_reply *rep)
         fkc_reply_error(rep, 503, "out of memory");
         return;
     }
-    if (fk_store_ip_series(req->store, p, (size_t)nb, &n, &a) != 0) {
+    if (fk_store_get_ip_series(req->store, &a, p, (size_t)nb, &n) != 0) {
         free(p);
         {
             fkc_reply_error(rep, 404, "no state for that address (never seen, or evicted)");
@@ -394,7 +394,7 @@ static void search(const fkc_req *req, fkc_reply *rep, fk_store_query *q, int64_
 {
     fk_flow *f = calloc((size_t)limit, sizeof *f);
     size_t n = 0;
-    if (!f || fk_store_search(req->store, f, (size_t)limit, &n, q) != 0) {
+    if (!f || fk_store_search(req->store, q, f, (size_t)limit, &n) != 0) {
         free(f);
         {
             fkc_reply_error(rep, 503, "out of memory");
@@ -439,7 +439,7 @@ void fkc_api_sessions(const fkc_req *req, fkc_reply *rep)
     memset(&q, 0, sizeof q);
     q.since_ns = fk_store_get_now(req->store) - seconds * NS;
     fk_store_stats st;
-    fk_store_get_stats(req->store, &st);
+    fk_store_get_stats(req->store, &st, sizeof st);
     search(req, rep, &q, limit);
     /* the live feed continues after this sequence (store.h: = flows_kept) */
     if (rep->status == 200 && rep->body.len > 1) {
@@ -455,7 +455,7 @@ void fkc_api_bad(const fkc_req *req, fkc_reply *rep)
         return;
     fk_store_bad_ip *v = calloc((size_t)limit, sizeof *v);
     size_t n = 0;
-    if (!v || fk_store_bad_ips(req->store, v, (size_t)limit, &n) != 0) {
+    if (!v || fk_store_get_bad_ips(req->store, v, (size_t)limit, &n) != 0) {
         free(v);
         {
             fkc_reply_error(rep, 503, "out of memory");
@@ -489,7 +489,7 @@ void fkc_api_bad(const fkc_req *req, fkc_reply *rep)
 void fkc_api_stats(const fkc_req *req, fkc_reply *rep)
 {
     fk_store_stats s;
-    fk_store_get_stats(req->store, &s);
+    fk_store_get_stats(req->store, &s, sizeof s);
     begin(rep, req);
     fkc_buf_printf(&rep->body,
                    ",\"flows_in\":%" PRIu64 ",\"flows_kept\":%" PRIu64 ",\"flows_stored\":%" PRIu64

@@ -271,7 +271,7 @@ static int field(rd *r, fk_flow *f, const char *rawkey, const char *v, char kind
     char msg[128];
     if (strcmp(k, "srcaddr") == 0 || strcmp(k, "dstaddr") == 0 || strcmp(k, "exporter") == 0) {
         fk_addr *a = k[0] == 's' ? &f->src : k[0] == 'd' ? &f->dst : &f->exporter;
-        if (kind != 's' || fk_addr_parse(a, v) != 0) {
+        if (kind != 's' || fk_addr_parse(v, a) != 0) {
             snprintf(msg, sizeof msg, "\"%.40s\" is not an IPv4 or IPv6 address", rawkey);
             return fail(r, msg);
         }

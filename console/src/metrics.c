@@ -126,7 +126,7 @@ void fkc_metrics(const fkc_req *req, fkc_reply *rep)
         emit(&rep->body, "flowkit_collector", collector_metrics,
              sizeof collector_metrics / sizeof collector_metrics[0], &cs, 0);
     fk_store_stats ss;
-    fk_store_get_stats(req->store, &ss);
+    fk_store_get_stats(req->store, &ss, sizeof ss);
     emit(&rep->body, "flowkit_store", store_metrics, sizeof store_metrics / sizeof store_metrics[0],
          &ss, 0);
     emit(&rep->body, "flowkit_http", http_metrics, sizeof http_metrics / sizeof http_metrics[0],

@@ -310,7 +310,7 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *buf, size_t max)
         fk_flow flows[64];
         size_t n = 0;
         uint64_t first = f->seq;
-        fk_store_since(f->srv->store, flows, 64, &n, f->seq, &f->seq);
+        fk_store_get_since(f->srv->store, f->seq, flows, 64, &n, &f->seq);
         char line[FK_FLOW_JSON_MAX];
         for (size_t i = 0; i < n; i++) {
             int len = fk_flow_to_json(&flows[i], line, sizeof line);
@@ -352,7 +352,7 @@ static enum MHD_Result start_feed(fkc_server *s, struct MHD_Connection *c)
     const char *after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
     const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
     fk_store_stats st;
-    fk_store_get_stats(s->store, &st);
+    fk_store_get_stats(s->store, &st, sizeof st);
     /* Sequence numbers run to flows_kept (store.h): start 20 flows back. */
     uint64_t seq = st.flows_kept > 20 ? st.flows_kept - 20 : 0;
     const char *given = last ? last : after;

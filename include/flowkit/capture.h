@@ -187,11 +187,11 @@ typedef struct fk_capture_event {
  * (fk_capture_dispatch(), fk_capture_run(), fk_capture_stop() and a filter
  * change return `FK_ESTATE` there).
  *
- * @param user the pointer given to fk_capture_set_callback().
  * @param event the event (borrowed for the duration of the call).
- * @since 0.1.0
+ * @param user the pointer given to fk_capture_set_callback().
+ * @since 0.2.0 (was `fk_capture_callback`, with @p user first)
  */
-typedef void (*fk_capture_callback)(void *user, const fk_capture_event *event);
+typedef void (*fk_capture_event_cb)(const fk_capture_event *event, void *user);
 
 /**
  * Counters of a capture handle. Fields may be added at the end.
@@ -399,12 +399,12 @@ FK_API int fk_capture_clear_sources(fk_capture *h);
  * Set the event callback. Without one, events are counted and discarded.
  *
  * @param h the handle (not activated).
- * @param callback the function, or NULL.
- * @param user passed to @p callback unchanged.
+ * @param cb the function, or NULL.
+ * @param user passed to @p cb unchanged.
  * @return 0, `FK_EINVAL` or `FK_EACTIVATED`.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 takes a #fk_capture_event_cb
  */
-FK_API int fk_capture_set_callback(fk_capture *h, fk_capture_callback callback, void *user);
+FK_API int fk_capture_set_callback(fk_capture *h, fk_capture_event_cb cb, void *user);
 
 /**
  * Start the capture: apply cgroup limits, open every source (live devices
@@ -443,8 +443,9 @@ FK_API int fk_capture_get_fd(const fk_capture *h);
  * fk_capture_dispatch() again (flow timeouts, duration limit).
  *
  * @param h an activated handle.
- * @return milliseconds (0 = call dispatch now; at most 1000), or
- *         `FK_ENOTACTIVATED`.
+ * @return milliseconds (0 = call dispatch now; at most 1000, never -1: the
+ *         handle always has timed work), or `FK_ENOTACTIVATED` for a NULL or
+ *         inactive handle.
  * @since 0.1.0
  */
 FK_API int fk_capture_next_timeout_ms(const fk_capture *h);
@@ -507,10 +508,13 @@ FK_API int fk_capture_stop(fk_capture *h);
  *
  * @param h the handle (activated or not; all zero before activate).
  * @param out the counters.
- * @return 0 or `FK_EINVAL`.
- * @since 0.1.0
+ * @param size `sizeof *out` as the caller was built: the library writes at
+ *        most @p size bytes and zeros fields it does not know (see
+ *        @ref conventions, "Struct versions").
+ * @return 0 or `FK_EINVAL` (NULL argument, @p size below 8).
+ * @since 0.1.0; 0.2.0 takes @p size
  */
-FK_API int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out);
+FK_API int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out, size_t size);
 
 /**
  * Number of sources (devices or files) of an activated handle, including
@@ -518,19 +522,19 @@ FK_API int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out);
  *
  * @param h the handle.
  * @return the count (0 before activate).
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_capture_source_count`)
  */
-FK_API size_t fk_capture_source_count(const fk_capture *h);
+FK_API size_t fk_capture_get_source_count(const fk_capture *h);
 
 /**
  * Name of a source: the device name or file path.
  *
  * @param h the handle.
- * @param index 0 .. fk_capture_source_count() - 1.
+ * @param index 0 .. fk_capture_get_source_count() - 1.
  * @return the name (borrowed until destroy), or NULL for a bad index.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_capture_source_name`)
  */
-FK_API const char *fk_capture_source_name(const fk_capture *h, size_t index);
+FK_API const char *fk_capture_get_source_name(const fk_capture *h, size_t index);
 
 FK_END_DECLS
 

@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/sized.h"
 
 #define MIB (INT64_C(1) << 20)
 
@@ -312,13 +313,13 @@ int fk_capture_clear_sources(fk_capture *h)
     return 0;
 }
 
-int fk_capture_set_callback(fk_capture *h, fk_capture_callback callback, void *user)
+int fk_capture_set_callback(fk_capture *h, fk_capture_event_cb cb, void *user)
 {
     if (!h)
         return fk__error(FK_EINVAL, "capture: NULL handle");
     if (h->activated)
         return fk__error(FK_EACTIVATED, "capture: cannot set the callback after activate");
-    h->cb = callback;
+    h->cb = cb;
     h->user = user;
     return 0;
 }
@@ -486,19 +487,19 @@ void fk_capture_break(fk_capture *h)
     errno = saved;
 }
 
-size_t fk_capture_source_count(const fk_capture *h)
+size_t fk_capture_get_source_count(const fk_capture *h)
 {
     return h && h->activated ? h->nsources : 0;
 }
 
-const char *fk_capture_source_name(const fk_capture *h, size_t index)
+const char *fk_capture_get_source_name(const fk_capture *h, size_t index)
 {
     if (!h || !h->activated || index >= h->nsources)
         return NULL;
     return h->sources[index].name;
 }
 
-int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out)
+static int fill_stats(fk_capture *h, fk_capture_stats *out)
 {
     if (!h || !out)
         return fk__error(FK_EINVAL, "capture: NULL argument");
@@ -549,4 +550,15 @@ int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out)
         out->attrib_owners_evicted = as.owners_evicted;
     }
     return 0;
+}
+
+int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out, size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "capture: NULL argument or size %zu below 8", size);
+    fk_capture_stats st;
+    int rc = fill_stats(h, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
 }

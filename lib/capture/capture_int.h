@@ -138,7 +138,7 @@ struct fk_capture {
     size_t ndevices;
     char **files;
     size_t nfiles;
-    fk_capture_callback cb;
+    fk_capture_event_cb cb;
     void *user;
 
     bool activated;

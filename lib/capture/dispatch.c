@@ -29,7 +29,7 @@ void fk__flow_to_callback(void *ctx, const fk__flow_record *rec)
         fk__attrib_fill_flow(h->attrib, &copy, &strs);
         ev.flow = &copy;
     }
-    h->cb(h->user, &ev);
+    h->cb(&ev, h->user);
 }
 
 void fk__session_to_callback(void *ctx, const fk_session_event *sev)
@@ -47,7 +47,7 @@ void fk__session_to_callback(void *ctx, const fk_session_event *sev)
         fk__attrib_fill_session(h->attrib, &copy, &strs);
         ev.session = &copy;
     }
-    h->cb(h->user, &ev);
+    h->cb(&ev, h->user);
 }
 
 /* An error of one source to the callback (or the log when there is none). */
@@ -62,7 +62,7 @@ static void deliver_error(fk_capture *h, const char *device, int code, const cha
     ev.error = code;
     ev.message = msg;
     ev.device = device;
-    h->cb(h->user, &ev);
+    h->cb(&ev, h->user);
 }
 
 int fk__dispatch_start(fk_capture *h)

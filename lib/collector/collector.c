@@ -12,6 +12,7 @@
 #include "collector/sink_clickhouse.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/sized.h"
 
 static const fk_param_info collector_params[] = {
     {FK_COL_WORKERS, "workers", FK_PARAM_INT, 0, 0, 64, 0, 0, 0, 0, NULL, "threads",
@@ -222,7 +223,7 @@ int fk_collector_add_output_filtered(fk_collector *h, const char *uri, const cha
     if (!h || !uri || !filter)
         return fk__error(FK_EINVAL, "fk_collector_add_output_filtered: NULL argument");
     fk_filter *f;
-    int rc = fk_filter_compile(&f, NULL, filter);
+    int rc = fk_filter_compile(filter, &f, NULL);
     if (rc)
         return rc;
     rc = fk_collector_add_output(h, uri);
@@ -252,7 +253,7 @@ int fk_collector_add_allow(fk_collector *h, const char *cidr)
     return FK_OK;
 }
 
-int fk_collector_set_callback(fk_collector *h, fk_collector_flow_fn fn, void *user)
+int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb fn, void *user)
 {
     if (!h)
         return fk__error(FK_EINVAL, "fk_collector_set_callback: NULL handle");
@@ -395,10 +396,10 @@ int fk_collector_activate(fk_collector *h)
     return FK_OK;
 }
 
-int fk_collector_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size)
+int fk_collector_get_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size)
 {
     if (!h || !buf)
-        return fk__error(FK_EINVAL, "fk_collector_listener_uri: NULL argument");
+        return fk__error(FK_EINVAL, "fk_collector_get_listener_uri: NULL argument");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     if (index >= h->nlisteners)
@@ -429,18 +430,18 @@ int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec)
     return FK_OK;
 }
 
-int fk_collector_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
-                         size_t *count)
+int fk_collector_get_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
+                             size_t *count)
 {
     if (!h || !count || (!out && capacity))
-        return fk__error(FK_EINVAL, "fk_collector_domains: NULL argument");
+        return fk__error(FK_EINVAL, "fk_collector_get_domains: NULL argument");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     *count = fk__col_sessions_domains(h->sessions, out, capacity);
     return FK_OK;
 }
 
-int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
+static int fill_stats(const fk_collector *h, fk_collector_stats *out)
 {
     if (!h || !out)
         return fk__error(FK_EINVAL, "fk_collector_get_stats: NULL argument");
@@ -456,4 +457,15 @@ int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
         out->socket_drops += fk__col_drops_poll(&seen, h->listeners[i].fd);
     }
     return FK_OK;
+}
+
+int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out, size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "collector: NULL argument or size %zu below 8", size);
+    fk_collector_stats st;
+    int rc = fill_stats(h, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
 }

@@ -49,7 +49,7 @@ struct fk_collector {
     size_t nsinks;
     fk__col_cidr *allow;
     size_t nallow;
-    fk_collector_flow_fn cb;
+    fk_collector_flow_cb cb;
     void *cb_user;
 
     bool active;

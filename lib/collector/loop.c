@@ -104,7 +104,7 @@ static void tick(fk_collector *h)
 int fk_collector_next_timeout_ms(const fk_collector *h)
 {
     if (!h)
-        return fk__error(FK_EINVAL, "fk_collector_next_timeout_ms: NULL handle");
+        return fk__error(FK_ENOTACTIVATED, "collector: NULL handle");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     if (h->limit_reached || atomic_load(&h->break_req))

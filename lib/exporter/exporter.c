@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/sized.h"
 #include "core/params.h"
 #include "exporter/exporter_internal.h"
 #include "exporter/exporter_state.h"
@@ -168,7 +169,7 @@ int fk_exporter_add_destination(fk_exporter *h, const char *uri)
     return FK_OK;
 }
 
-size_t fk_exporter_destination_count(const fk_exporter *h)
+size_t fk_exporter_get_destination_count(const fk_exporter *h)
 {
     return h ? h->ndests : 0;
 }
@@ -301,19 +302,16 @@ int fk_exporter_flush(fk_exporter *h)
     return FK_OK;
 }
 
-int fk_exporter_fd(const fk_exporter *h, int *fd)
+int fk_exporter_get_fd(const fk_exporter *h)
 {
     CHECK_ACTIVE(h);
-    if (!fd)
-        return fk__error(FK_EINVAL, "exporter: NULL fd");
-    *fd = h->epfd;
-    return FK_OK;
+    return h->epfd;
 }
 
 int fk_exporter_next_timeout_ms(const fk_exporter *h)
 {
     if (!h || !h->active)
-        return -1;
+        return fk__error(FK_ENOTACTIVATED, "exporter: not activated");
     int64_t now = fk__exp_now(h);
     int64_t best = -1;
     if (h->msg.records) {
@@ -402,7 +400,7 @@ static void stats_add(fk_exporter_stats *a, const fk_exporter_stats *b)
     a->send_errors += b->send_errors;
 }
 
-int fk_exporter_destination_stats(const fk_exporter *h, size_t index, fk_exporter_stats *out)
+static int fill_destination_stats(const fk_exporter *h, size_t index, fk_exporter_stats *out)
 {
     if (!h || !out)
         return fk__error(FK_EINVAL, "exporter: NULL argument");
@@ -415,7 +413,19 @@ int fk_exporter_destination_stats(const fk_exporter *h, size_t index, fk_exporte
     return FK_OK;
 }
 
-int fk_exporter_stats_get(const fk_exporter *h, fk_exporter_stats *out)
+int fk_exporter_get_destination_stats(const fk_exporter *h, size_t index, fk_exporter_stats *out,
+                                      size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "exporter: NULL argument or size %zu below 8", size);
+    fk_exporter_stats st;
+    int rc = fill_destination_stats(h, index, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
+}
+
+static int fill_stats(const fk_exporter *h, fk_exporter_stats *out)
 {
     if (!h || !out)
         return fk__error(FK_EINVAL, "exporter: NULL argument");
@@ -427,4 +437,15 @@ int fk_exporter_stats_get(const fk_exporter *h, fk_exporter_stats *out)
     }
     out->records_in = h->records_in;
     return FK_OK;
+}
+
+int fk_exporter_get_stats(const fk_exporter *h, fk_exporter_stats *out, size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "exporter: NULL argument or size %zu below 8", size);
+    fk_exporter_stats st;
+    int rc = fill_stats(h, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
 }

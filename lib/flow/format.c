@@ -25,7 +25,7 @@ int fk_addr_format(const fk_addr *addr, char *buf, size_t size)
     return (int)strlen(buf);
 }
 
-int fk_addr_parse(fk_addr *out, const char *text)
+int fk_addr_parse(const char *text, fk_addr *out)
 {
     if (!out || !text)
         return fk__error(FK_EINVAL, "fk_addr_parse: NULL argument");

@@ -45,32 +45,32 @@ static const fk_param_info tcache_params[] = {
 
 /* ---------------------------------------------------------------- templates */
 
-uint16_t fk_template_id(const fk_template *t)
+uint16_t fk_template_get_id(const fk_template *t)
 {
     return t->id;
 }
 
-uint16_t fk_template_field_count(const fk_template *t)
+uint16_t fk_template_get_field_count(const fk_template *t)
 {
     return t->count;
 }
 
-uint16_t fk_template_scope_count(const fk_template *t)
+uint16_t fk_template_get_scope_count(const fk_template *t)
 {
     return t->scope_count;
 }
 
-const fk_field_spec *fk_template_field(const fk_template *t, uint16_t index)
+const fk_field_spec *fk_template_get_field(const fk_template *t, uint16_t index)
 {
     return index < t->count ? &t->specs[index] : NULL;
 }
 
-const fk_ie *fk_template_field_ie(const fk_template *t, uint16_t index)
+const fk_ie *fk_template_get_field_ie(const fk_template *t, uint16_t index)
 {
     return index < t->count ? t->plan->fields[index].ie : NULL;
 }
 
-size_t fk_template_min_record_length(const fk_template *t)
+size_t fk_template_get_min_record_length(const fk_template *t)
 {
     return t->plan->min_len;
 }
@@ -383,9 +383,9 @@ uint64_t fk__template_cache_steps(const fk_template_cache *c)
     return c->steps;
 }
 
-int fk_template_cache_add(const fk_template **out, fk_template_cache *c, uint64_t session,
-                          uint32_t domain, uint16_t template_id, const fk_field_spec *fields,
-                          uint16_t count, uint16_t scope_count)
+int fk_template_cache_add(fk_template_cache *c, uint64_t session, uint32_t domain,
+                          uint16_t template_id, const fk_field_spec *fields, uint16_t count,
+                          uint16_t scope_count, const fk_template **out)
 {
     if (out)
         *out = NULL;
@@ -445,8 +445,8 @@ int fk_template_cache_add(const fk_template **out, fk_template_cache *c, uint64_
     return 0;
 }
 
-int fk_template_cache_find(const fk_template **out, const fk_template_cache *c, uint64_t session,
-                           uint32_t domain, uint16_t template_id)
+int fk_template_cache_find(const fk_template_cache *c, uint64_t session, uint32_t domain,
+                           uint16_t template_id, const fk_template **out)
 {
     fk_template **slot = find_slot(c, session, domain, template_id);
     *out = *slot;
@@ -479,7 +479,7 @@ int fk_template_cache_drop_session(fk_template_cache *c, uint64_t session)
     return remove_session(c, session, true, 0, true, 0);
 }
 
-size_t fk_template_cache_count(const fk_template_cache *c)
+size_t fk_template_cache_get_count(const fk_template_cache *c)
 {
     return c ? c->count : 0;
 }

@@ -155,8 +155,8 @@ int fk__nf_fixed_parse(fk_netflow_header *hdr, fk_flow *flows, size_t capacity, 
     return 0;
 }
 
-int fk_netflow_decode_fixed(fk_netflow_header *hdr, fk_flow *flows, size_t capacity, size_t *count,
-                            const void *buf, size_t len, const fk_addr *exporter)
+int fk_netflow_decode_fixed(const void *buf, size_t len, const fk_addr *exporter,
+                            fk_netflow_header *hdr, fk_flow *flows, size_t capacity, size_t *count)
 {
     if (count)
         *count = 0;

@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/sized.h"
 #include "core/params.h"
 #include "netflow/session_int.h"
 
@@ -84,21 +85,32 @@ int fk_netflow_activate(fk_netflow *h)
     return 0;
 }
 
-int fk_netflow_stats_get(const fk_netflow *h, fk_netflow_stats *out)
+static int fill_stats(const fk_netflow *h, fk_netflow_stats *out)
 {
     if (!h || !out)
-        return fk__error(FK_EINVAL, "fk_netflow_stats_get: NULL argument");
+        return fk__error(FK_EINVAL, "fk_netflow_get_stats: NULL argument");
     *out = h->st;
     return 0;
 }
 
+int fk_netflow_get_stats(const fk_netflow *h, fk_netflow_stats *out, size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "netflow: NULL argument or size %zu below 8", size);
+    fk_netflow_stats st;
+    int rc = fill_stats(h, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
+}
+
 /* ---- lookups ---------------------------------------------------------- */
 
-int fk_netflow_sampling(const fk_netflow *h, const fk_addr *exporter, uint16_t exporter_port,
-                        uint32_t source_id, uint64_t sampler_id, uint32_t *interval)
+int fk_netflow_get_sampling(const fk_netflow *h, const fk_addr *exporter, uint16_t exporter_port,
+                            uint32_t source_id, uint64_t sampler_id, uint32_t *interval)
 {
     if (!h || !exporter || !interval)
-        return fk__error(FK_EINVAL, "fk_netflow_sampling: NULL argument");
+        return fk__error(FK_EINVAL, "fk_netflow_get_sampling: NULL argument");
     const nf_scope *s = fk__nf_scope_find(h, exporter, exporter_port, source_id);
     const nf_sampler *e = s ? fk__nf_sampler_find(s, sampler_id) : NULL;
     if (!e)
@@ -108,11 +120,12 @@ int fk_netflow_sampling(const fk_netflow *h, const fk_addr *exporter, uint16_t e
     return 0;
 }
 
-int fk_netflow_interface_name(const fk_netflow *h, const fk_addr *exporter, uint16_t exporter_port,
-                              uint32_t source_id, uint32_t ifindex, char *buf, size_t size)
+int fk_netflow_get_interface_name(const fk_netflow *h, const fk_addr *exporter,
+                                  uint16_t exporter_port, uint32_t source_id, uint32_t ifindex,
+                                  char *buf, size_t size)
 {
     if (!h || !exporter || !buf)
-        return fk__error(FK_EINVAL, "fk_netflow_interface_name: NULL argument");
+        return fk__error(FK_EINVAL, "fk_netflow_get_interface_name: NULL argument");
     const nf_scope *s = fk__nf_scope_find(h, exporter, exporter_port, source_id);
     for (size_t i = 0; s && i < s->nifnames; i++) {
         if (s->ifnames[i].ifindex != ifindex)

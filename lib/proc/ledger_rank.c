@@ -203,7 +203,7 @@ done:
     if (rc) {
         if (snap && !snap->rows)
             fk__free(rows);
-        fk_rank_snapshot_free(snap);
+        fk_rank_snapshot_destroy(snap);
         return rc;
     }
     *out = snap;

@@ -54,6 +54,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fkc_parse_int(v, -5, 65535, &x);
     fkc_parse_proto(v, &p);
     fkc_parse_dim(v, &p);
-    fk_addr_parse(&a, v);
+    fk_addr_parse(v, &a);
     return 0;
 }

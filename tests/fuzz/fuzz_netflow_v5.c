@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf[0] = 0;
         buf[1] = versions[buf[1] % 4];
     }
-    int rc = fk_netflow_decode_fixed(&hdr, flows, FK_NETFLOW_FIXED_MAX, &n, buf, len, &exp);
+    int rc = fk_netflow_decode_fixed(buf, len, &exp, &hdr, flows, FK_NETFLOW_FIXED_MAX, &n);
     if (rc == 0)
         for (size_t i = 0; i < n; i++) {
             char json[FK_FLOW_JSON_MAX];

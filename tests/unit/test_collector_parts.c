@@ -49,7 +49,7 @@ static void uri_parsing(void **state)
 static fk_addr addr(const char *s)
 {
     fk_addr a;
-    assert_int_equal(fk_addr_parse(&a, s), 0);
+    assert_int_equal(fk_addr_parse(s, &a), 0);
     return a;
 }
 
@@ -178,8 +178,8 @@ static fk_flow sample_flow(void)
 {
     fk_flow f;
     memset(&f, 0, sizeof f);
-    fk_addr_parse(&f.src, "10.0.0.1");
-    fk_addr_parse(&f.dst, "10.0.0.2");
+    fk_addr_parse("10.0.0.1", &f.src);
+    fk_addr_parse("10.0.0.2", &f.dst);
     f.src_port = 1234;
     f.dst_port = 80;
     f.proto = 6;
@@ -189,7 +189,7 @@ static fk_flow sample_flow(void)
     f.end_ns = 1795435201456000000LL;
     f.version = 10;
     f.odid = 3;
-    fk_addr_parse(&f.exporter, "127.0.0.1");
+    fk_addr_parse("127.0.0.1", &f.exporter);
     f.present = FK_FLOW_HAS_EXPORTER | FK_FLOW_HAS_SAMPLING;
     f.sampling = 100;
     return f;

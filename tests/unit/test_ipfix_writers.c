@@ -28,8 +28,8 @@ static void make_flow(fk_flow *f, unsigned i)
     bool v6 = i & 1;
     char a[64];
     snprintf(a, sizeof a, v6 ? "fd00:77::%x" : "10.77.0.%u", i + 1);
-    fk_addr_parse(&f->src, a);
-    fk_addr_parse(&f->dst, v6 ? "fd00:77::ffff" : "192.0.2.9");
+    fk_addr_parse(a, &f->src);
+    fk_addr_parse(v6 ? "fd00:77::ffff" : "192.0.2.9", &f->dst);
     f->src_port = (uint16_t)(40000 + i);
     f->dst_port = 443;
     f->proto = i % 3 ? 6 : 17;
@@ -47,7 +47,7 @@ static void make_flow(fk_flow *f, unsigned i)
     f->out_if = 20 + i;
     f->sampling = 1 + i % 3;
     f->odid = 99;
-    fk_addr_parse(&f->exporter, i & 2 ? "fd00:e::1" : "198.51.100.7");
+    fk_addr_parse(i & 2 ? "fd00:e::1" : "198.51.100.7", &f->exporter);
     if (i & 4) {
         f->present |= FK_FLOW_HAS_REVERSE;
         f->rev_bytes = 5000 + i;
@@ -108,21 +108,21 @@ static void decode_all(decoded *out, const uint8_t *buf, size_t len)
                 continue;
             assert_true(out->n < NFLOWS);
             size_t i = out->n++;
-            assert_int_equal(fk_ipfix_record_to_flow(&out->flow[i], &it.record), 0);
+            assert_int_equal(fk_ipfix_record_to_flow(&it.record, &out->flow[i]), 0);
             fk_ipfix_value v;
-            if (fk_ipfix_record_get(&v, &it.record, 0, 149) == 0)
+            if (fk_ipfix_record_find_field(&it.record, 0, 149, &v) == 0)
                 out->odid[i] = v.u;
-            if (fk_ipfix_record_get(&v, &it.record, 0, 130) == 0 ||
-                fk_ipfix_record_get(&v, &it.record, 0, 131) == 0) {
+            if (fk_ipfix_record_find_field(&it.record, 0, 130, &v) == 0 ||
+                fk_ipfix_record_find_field(&it.record, 0, 131, &v) == 0) {
                 assert_true(v.len <= 16);
                 memcpy(out->exporter[i], v.raw, v.len);
                 out->exporter_len[i] = v.len;
             }
-            out->has_proc[i] =
-                fk_ipfix_record_get(&out->pid[i], &it.record, PEN, FK_EXPORTER_IE_PROCESS_ID) == 0;
+            out->has_proc[i] = fk_ipfix_record_find_field(
+                                   &it.record, PEN, FK_EXPORTER_IE_PROCESS_ID, &out->pid[i]) == 0;
             if (out->has_proc[i]) {
-                assert_int_equal(fk_ipfix_record_get(&out->name[i], &it.record, PEN,
-                                                     FK_EXPORTER_IE_PROCESS_NAME),
+                assert_int_equal(fk_ipfix_record_find_field(
+                                     &it.record, PEN, FK_EXPORTER_IE_PROCESS_NAME, &out->name[i]),
                                  0);
                 assert_true(out->name[i].len < sizeof out->keep[i]);
                 memcpy(out->keep[i], out->name[i].raw, out->name[i].len);
@@ -228,7 +228,7 @@ static void encoder_writes(decoded *out, const fk_flow *flows)
         size_t n = fk__ft_fields(fields, FK__FT_FIELDS_MAX, parts, PEN);
         int rc = fk_ipfix_encoder_add_template(e, tid, fields, (uint16_t)n, 0);
         assert_int_equal(rc, 0);
-        assert_int_equal(fk_ipfix_encoder_begin(e, file + len, sizeof file - len, 1, 1763900000),
+        assert_int_equal(fk_ipfix_encoder_begin(e, 1, 1763900000, file + len, sizeof file - len),
                          0);
         assert_int_equal(fk_ipfix_encoder_write_template(e, tid), 0);
         assert_int_equal(fk_ipfix_encoder_add_flow(e, tid, f), 0);

@@ -102,7 +102,7 @@ static fk__attrib *engine_with(script *a, script *b)
         assert_int_equal(fk__attrib_add_source(e, &b->base), 0);
     }
     fk_addr l;
-    fk_addr_parse(&l, "10.9.0.1");
+    fk_addr_parse("10.9.0.1", &l);
     assert_int_equal(fk__attrib_add_local(e, &l), 0);
     return e;
 }
@@ -110,8 +110,8 @@ static fk__attrib *engine_with(script *a, script *b)
 static void key(fk__tkey *k, unsigned lport, unsigned rport)
 {
     fk_addr l, r;
-    fk_addr_parse(&l, "10.9.0.1");
-    fk_addr_parse(&r, "10.9.0.2");
+    fk_addr_parse("10.9.0.1", &l);
+    fk_addr_parse("10.9.0.2", &r);
     fk__tkey_make(k, 6, &l, (uint16_t)lport, &r, (uint16_t)rport);
 }
 
@@ -132,8 +132,8 @@ static uint32_t pkt(fk__attrib *e, unsigned lport, unsigned rport, bool out, uns
 {
     fk__attrib_pkt p;
     memset(&p, 0, sizeof p);
-    fk_addr_parse(out ? &p.src : &p.dst, "10.9.0.1");
-    fk_addr_parse(out ? &p.dst : &p.src, "10.9.0.2");
+    fk_addr_parse("10.9.0.1", out ? &p.src : &p.dst);
+    fk_addr_parse("10.9.0.2", out ? &p.dst : &p.src);
     p.sport = (uint16_t)(out ? lport : rport);
     p.dport = (uint16_t)(out ? rport : lport);
     p.proto = 6;
@@ -178,7 +178,7 @@ static void sources_are_asked_in_order(void **state)
     assert_non_null(r);
     assert_string_equal(r->name, "second"); /* gone: the owner's comm */
     assert_int_equal(r->uid, 1000);
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
     fk__attrib_destroy(e);
 }
 
@@ -204,12 +204,12 @@ static void late_owner_takes_the_bytes(void **state)
     assert_int_equal(s->rows[0].sent_bytes, 400);
     assert_int_equal(s->rows[0].recv_bytes, 1560);
     assert_int_equal(s->rows[0].conn_count, 1);
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
     /* A flow record of that connection names it too. */
     char name[FK_PROCESS_NAME_MAX];
     fk_addr l, r;
-    fk_addr_parse(&l, "10.9.0.1");
-    fk_addr_parse(&r, "10.9.0.2");
+    fk_addr_parse("10.9.0.1", &l);
+    fk_addr_parse("10.9.0.2", &r);
     assert_int_equal(fk__attrib_owner(e, 6, &r, 443, &l, 40000, name), 703);
     assert_string_equal(name, "late");
     fk__attrib_stats st;

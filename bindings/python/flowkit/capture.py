@@ -207,7 +207,7 @@ class Capture(Handle):
             self.add_file(f)
         self._ended = False
 
-    def _on_event(self, _user, ev_p):
+    def _on_event(self, ev_p, _user):
         try:
             ev = ev_p.contents
             if ev.type == EVENT_FLOW:
@@ -313,7 +313,7 @@ class Capture(Handle):
     def stats(self):
         """Counters (``fk_capture_stats``) as a dict."""
         s = N.fk_capture_stats()
-        call("fk_capture_get_stats", self, byref(s))
+        call("fk_capture_get_stats", self, byref(s), ctypes.sizeof(s))
         return {name: getattr(s, name) for name, _ in s._fields_}
 
     def rank(self, limit=0, recent_sec=1, sort="rate", connections=False):
@@ -327,7 +327,7 @@ class Capture(Handle):
         try:
             return _snapshot_from_c(snap.contents, connections)
         finally:
-            lib().fk_rank_snapshot_free(snap)
+            lib().fk_rank_snapshot_destroy(snap)
 
 
 def rank_sort_name(key):

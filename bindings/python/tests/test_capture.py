@@ -157,7 +157,7 @@ def test_rank_attributes_loopback_traffic_to_this_process():
     import socket
     import time
 
-    need(*CAP, "fk_capture_rank", "fk_rank_snapshot_free")
+    need(*CAP, "fk_capture_rank", "fk_rank_snapshot_destroy")
     if os.geteuid() != 0:
         pytest.skip("capturing on lo needs root")
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
