@@ -90,6 +90,26 @@ int fk__cap_attrib_start(fk_capture *h)
     return rc;
 }
 
+/* Cooked captures say which way a packet went: exact even when both ends
+ * are local, except on a loopback device. There libpcap keeps only the
+ * incoming copy of each packet (it drops the outgoing one, which would be
+ * the same packet again), so a packet seen there once is both sent by its
+ * source's owner and received by its destination's. An outgoing loopback
+ * copy (a libpcap that keeps both) is left out for the same reason. */
+#define ARPHRD_LOOPBACK_TYPE 772
+#define PKTTYPE_HOST 0
+#define PKTTYPE_OUTGOING 4
+int fk__cap_attrib_dir(uint16_t pkttype, uint16_t hatype)
+{
+    if (hatype == ARPHRD_LOOPBACK_TYPE)
+        return pkttype == PKTTYPE_OUTGOING ? -1 : FK__DIR_BOTH;
+    if (pkttype == PKTTYPE_OUTGOING)
+        return FK__DIR_OUT;
+    if (pkttype == PKTTYPE_HOST)
+        return FK__DIR_IN;
+    return FK__DIR_UNKNOWN;
+}
+
 void fk__cap_attrib_packet(fk_capture *h, const fk__cap_source *s, const fk__packet *pkt)
 {
     int linktype = s->linktype;
@@ -119,13 +139,11 @@ void fk__cap_attrib_packet(fk_capture *h, const fk__cap_source *s, const fk__pac
     } else if (!(pkt->flags & FK__PKT_F_L4)) {
         return;
     }
-    /* Cooked captures say which way a packet went: exact even when both
-     * ends are local (loopback shows each packet once per direction). */
     if (linktype == FK__LINK_LINUX_SLL || linktype == FK__LINK_LINUX_SLL2) {
-        if (pkt->sll_pkttype == 4)
-            p.dir = FK__DIR_OUT;
-        else if (pkt->sll_pkttype == 0)
-            p.dir = FK__DIR_IN;
+        int dir = fk__cap_attrib_dir(pkt->sll_pkttype, pkt->sll_hatype);
+        if (dir < 0)
+            return;
+        p.dir = (uint8_t)dir;
     }
     fk__attrib_packet(h->attrib, &p, NULL, NULL);
 }

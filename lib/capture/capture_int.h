@@ -214,6 +214,9 @@ struct fk__packet;
 int fk__cap_attrib_start(fk_capture *h);
 /* Per decoded packet, on the dispatch thread (whatever `workers` is). */
 void fk__cap_attrib_packet(fk_capture *h, const fk__cap_source *s, const struct fk__packet *pkt);
+/* The fk__dir of a packet from its cooked header (SLL packet and device
+ * types), or -1 when it must not be accounted (a second copy). */
+int fk__cap_attrib_dir(uint16_t pkttype, uint16_t hatype);
 /* Per dispatch (live): notifications, periodic sync, owner events. */
 void fk__cap_attrib_tick(fk_capture *h, int64_t now_ns);
 

@@ -2,121 +2,59 @@
 
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/error.h"
-
-static size_t slot_of(uint64_t key, size_t cap)
-{
-    /* splitmix64 finaliser: inodes and pids are sequential. */
-    key ^= key >> 30;
-    key *= 0xbf58476d1ce4e5b9ull;
-    key ^= key >> 27;
-    key *= 0x94d049bb133111ebull;
-    key ^= key >> 31;
-    return (size_t)key & (cap - 1);
-}
 
 void fk__u64map_free(fk__u64map *m)
 {
-    fk__free(m->keys);
-    fk__free(m->vals);
-    memset(m, 0, sizeof *m);
+    fk__hmap_free(&m->m);
 }
 
 void fk__u64map_clear(fk__u64map *m)
 {
-    if (m->cap)
-        memset(m->keys, 0, m->cap * sizeof *m->keys);
-    m->count = 0;
-}
-
-static int grow(fk__u64map *m)
-{
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    uint64_t *nk = fk__calloc(ncap, sizeof *nk);
-    uint64_t *nv = fk__calloc(ncap, sizeof *nv);
-    if (!nk || !nv) {
-        fk__free(nk);
-        fk__free(nv);
-        return fk__error(FK_ENOMEM, "proc: out of memory growing a map to %zu slots", ncap);
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
-            continue;
-        size_t s = slot_of(m->keys[i], ncap);
-        while (nk[s])
-            s = (s + 1) & (ncap - 1);
-        nk[s] = m->keys[i];
-        nv[s] = m->vals[i];
-    }
-    fk__free(m->keys);
-    fk__free(m->vals);
-    m->keys = nk;
-    m->vals = nv;
-    m->cap = ncap;
-    return 0;
+    fk__hmap_clear(&m->m);
 }
 
 int fk__u64map_put(fk__u64map *m, uint64_t key, uint64_t val)
 {
     if (!key)
-        return fk__error(FK_EINVAL, "proc: map key 0");
-    if ((m->count + 1) * 4 > m->cap * 3) {
-        int rc = grow(m);
-        if (rc)
-            return rc;
-    }
-    size_t s = slot_of(key, m->cap);
-    while (m->keys[s] && m->keys[s] != key)
-        s = (s + 1) & (m->cap - 1);
-    if (!m->keys[s])
-        m->count++;
-    m->keys[s] = key;
-    m->vals[s] = val;
-    return 0;
+        return fk__error(FK_EINVAL, "map key 0");
+    if (!m->m.key_size)
+        fk__hmap_init(&m->m, sizeof key, sizeof val);
+    return fk__hmap_put(&m->m, &key, &val, NULL);
 }
 
 bool fk__u64map_get(const fk__u64map *m, uint64_t key, uint64_t *val)
 {
-    if (!m->cap || !key)
+    if (!m->m.cap || !key)
         return false;
-    size_t s = slot_of(key, m->cap);
-    while (m->keys[s]) {
-        if (m->keys[s] == key) {
-            if (val)
-                *val = m->vals[s];
-            return true;
-        }
-        s = (s + 1) & (m->cap - 1);
-    }
-    return false;
+    const uint64_t *v = fk__hmap_get(&m->m, &key);
+    if (v && val)
+        *val = *v;
+    return v != NULL;
 }
 
 bool fk__u64map_del(fk__u64map *m, uint64_t key)
 {
-    if (!m->cap || !key)
+    return key && m->m.cap && fk__hmap_del(&m->m, &key);
+}
+
+size_t fk__u64map_count(const fk__u64map *m)
+{
+    return m->m.count;
+}
+
+bool fk__u64map_next(const fk__u64map *m, size_t *pos, uint64_t *key, uint64_t *val)
+{
+    const void *k;
+    void *v;
+    if (!fk__hmap_next(&m->m, pos, &k, &v))
         return false;
-    size_t mask = m->cap - 1, s = slot_of(key, m->cap);
-    while (m->keys[s] && m->keys[s] != key)
-        s = (s + 1) & mask;
-    if (!m->keys[s])
-        return false;
-    /* Backward shift: move later members of the run into the hole. */
-    size_t hole = s, j = s;
-    for (;;) {
-        j = (j + 1) & mask;
-        if (!m->keys[j])
-            break;
-        size_t home = slot_of(m->keys[j], m->cap);
-        /* Can the entry at j move to hole? Only if home is not in (hole, j]. */
-        bool between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (!between) {
-            m->keys[hole] = m->keys[j];
-            m->vals[hole] = m->vals[j];
-            hole = j;
-        }
-    }
-    m->keys[hole] = 0;
-    m->count--;
+    memcpy(key, k, sizeof *key);
+    memcpy(val, v, sizeof *val);
     return true;
+}
+
+void fk__u64map_del_current(fk__u64map *m, size_t *pos)
+{
+    fk__hmap_del_current(&m->m, pos);
 }

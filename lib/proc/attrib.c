@@ -155,24 +155,16 @@ static bool process_gone(uint32_t pid, void *user)
     return true;
 }
 
-/* Every 10 s: drop history entries learnt more than a minute ago (rebuilt:
- * the map shifts on delete) and rows that never counted a byte and whose
- * process is gone. */
+/* Drop history entries learnt more than a minute ago and rows that never counted a byte, own no
+ * connection and whose process is gone. */
 static void gc(fk__attrib *a, int64_t sec)
 {
-    if (sec - a->last_gc_sec < 10)
-        return;
     a->last_gc_sec = sec;
-    fk__u64map fresh = {0};
-    for (size_t i = 0; i < a->history.cap; i++) {
-        if (a->history.keys[i] && sec - (int64_t)(a->history.vals[i] >> 32) <= 60 &&
-            fk__u64map_put(&fresh, a->history.keys[i], a->history.vals[i]) < 0) {
-            fk__u64map_free(&fresh);
-            return;
-        }
-    }
-    fk__u64map_free(&a->history);
-    a->history = fresh;
+    size_t pos = 0;
+    uint64_t k, v;
+    while (fk__u64map_next(&a->history, &pos, &k, &v))
+        if (sec - (int64_t)(v >> 32) > 60)
+            fk__u64map_del_current(&a->history, &pos);
     fk__ledger_gc_rows(&a->ledger, process_gone, a);
 }
 
@@ -321,7 +313,24 @@ int fk__attrib_tick(fk__attrib *a, int64_t now_ns)
         fk__ledger_expire(&a->ledger, a->now_ns, a->cfg.conn_idle_ns);
         a->last_expire_ns = a->now_ns;
     }
-    gc(a, fk__real_ns() / 1000000000);
+    int64_t sec = fk__real_ns() / 1000000000;
+    if (sec - a->last_gc_sec >= 10)
+        gc(a, sec);
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+void fk__attrib_gc(fk__attrib *a, int64_t real_sec)
+{
+    pthread_mutex_lock(&a->lock);
+    gc(a, real_sec);
+    pthread_mutex_unlock(&a->lock);
+}
+
+int fk__attrib_check(fk__attrib *a)
+{
+    pthread_mutex_lock(&a->lock);
+    int rc = fk__ledger_check(&a->ledger);
     pthread_mutex_unlock(&a->lock);
     return rc;
 }

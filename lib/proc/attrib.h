@@ -30,7 +30,8 @@ typedef struct fk__attrib fk__attrib;
 typedef enum fk__dir {
     FK__DIR_UNKNOWN = 0, /* decide from the local address set */
     FK__DIR_OUT = 1,     /* src is the local end */
-    FK__DIR_IN = 2       /* dst is the local end */
+    FK__DIR_IN = 2,      /* dst is the local end */
+    FK__DIR_BOTH = 3     /* both ends are local (loopback): each is accounted */
 } fk__dir;
 
 typedef struct fk__attrib_config {
@@ -72,6 +73,14 @@ int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *p, uint32_t *pid_out,
 
 /* Housekeeping at time now_ns: notifications, periodic sync, expiry. */
 int fk__attrib_tick(fk__attrib *a, int64_t now_ns);
+
+/* The collection tick() runs every 10 s, now, at wall-clock second
+ * real_sec: owner history older than a minute, rows of gone processes that
+ * never counted a byte and own no connection. */
+void fk__attrib_gc(fk__attrib *a, int64_t real_sec);
+
+/* Tests: check the ledger's ownership rule (fk__ledger_check). */
+int fk__attrib_check(fk__attrib *a);
 
 /* Force a full sync now (socket dump, index refresh). */
 int fk__attrib_sync(fk__attrib *a);

@@ -91,7 +91,7 @@ static fk__row *account(fk__attrib *a, const fk__tkey *k, bool sent, const fk__a
         if (!c)
             return NULL;
         a->stats.conns++;
-        c->first_ns = p->ts_ns;
+        c->first_ns = c->last_ns = p->ts_ns;
         c->ifindex = p->ifindex;
         fk__ledger_learn_ifname(&a->ledger, p->ifindex);
         resolve(a, c, p->ts_ns, sent);
@@ -170,6 +170,8 @@ int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *pin, uint32_t *pid_ou
         out = true;
     else if (p->dir == FK__DIR_IN)
         in = true;
+    else if (p->dir == FK__DIR_BOTH)
+        out = in = true;
     else {
         out = is_local(a, &p->src);
         in = is_local(a, &p->dst);

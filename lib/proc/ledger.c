@@ -12,6 +12,7 @@ void fk__ledger_init(fk__ledger *l, uint32_t history_seconds, double alpha)
     memset(l, 0, sizeof *l);
     l->history_seconds = history_seconds;
     l->alpha = alpha;
+    fk__hmap_init(&l->conns, sizeof(fk__tkey), sizeof(fk__conn *));
 }
 
 static void row_free(fk__row *r)
@@ -27,15 +28,10 @@ static void row_free(fk__row *r)
 
 void fk__ledger_free(fk__ledger *l)
 {
-    for (size_t i = 0; i < l->nconn_buckets; i++) {
-        fk__conn *c = l->conns[i];
-        while (c) {
-            fk__conn *next = c->next;
-            fk__free(c);
-            c = next;
-        }
-    }
-    fk__free(l->conns);
+    size_t pos = 0;
+    for (fk__conn *c; (c = fk__ledger_conn_next(l, &pos)) != NULL;)
+        fk__free(c);
+    fk__hmap_free(&l->conns);
     for (size_t i = 0; i < l->n_rows; i++)
         row_free(l->row_list[i]);
     fk__free(l->row_list);
@@ -123,48 +119,26 @@ static void row_dev_add(fk__row *r, uint32_t ifindex, int64_t sent, int64_t recv
 
 fk__conn *fk__ledger_conn_find(const fk__ledger *l, const fk__tkey *k)
 {
-    if (!l->nconn_buckets)
-        return NULL;
-    for (fk__conn *c = l->conns[fk__tkey_hash(k) & (l->nconn_buckets - 1)]; c; c = c->next)
-        if (fk__tkey_eq(&c->key, k))
-            return c;
-    return NULL;
+    fk__conn **c = fk__hmap_get(&l->conns, k);
+    return c ? *c : NULL;
 }
 
-static int conn_grow(fk__ledger *l)
+fk__conn *fk__ledger_conn_next(const fk__ledger *l, size_t *pos)
 {
-    size_t nb = l->nconn_buckets ? l->nconn_buckets * 2 : 1024;
-    fk__conn **b = fk__calloc(nb, sizeof *b);
-    if (!b)
-        return fk__error(FK_ENOMEM, "attribution: out of memory for connections");
-    for (size_t i = 0; i < l->nconn_buckets; i++) {
-        fk__conn *c = l->conns[i];
-        while (c) {
-            fk__conn *next = c->next;
-            size_t s = fk__tkey_hash(&c->key) & (nb - 1);
-            c->next = b[s];
-            b[s] = c;
-            c = next;
-        }
-    }
-    fk__free(l->conns);
-    l->conns = b;
-    l->nconn_buckets = nb;
-    return 0;
+    void *v;
+    return fk__hmap_next(&l->conns, pos, NULL, &v) ? *(fk__conn **)v : NULL;
 }
 
 fk__conn *fk__ledger_conn_add(fk__ledger *l, const fk__tkey *k)
 {
-    if (l->n_conns + 1 > l->nconn_buckets && conn_grow(l) < 0)
-        return NULL;
     fk__conn *c = FK__NEW(fk__conn);
     if (!c)
         return NULL;
     c->key = *k;
-    size_t s = fk__tkey_hash(k) & (l->nconn_buckets - 1);
-    c->next = l->conns[s];
-    l->conns[s] = c;
-    l->n_conns++;
+    if (fk__hmap_put(&l->conns, k, &c, NULL) < 0) {
+        fk__free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -180,6 +154,7 @@ void fk__ledger_set_owner(fk__ledger *l, fk__conn *c, fk__row *to)
         from->sent_packets -= c->sent_packets;
         from->recv_packets -= c->recv_packets;
         row_dev_add(from, c->ifindex, -(int64_t)c->sent_bytes, -(int64_t)c->recv_bytes);
+        from->refs--;
     }
     if (to) {
         to->sent_bytes += c->sent_bytes;
@@ -187,6 +162,7 @@ void fk__ledger_set_owner(fk__ledger *l, fk__conn *c, fk__row *to)
         to->sent_packets += c->sent_packets;
         to->recv_packets += c->recv_packets;
         row_dev_add(to, c->ifindex, (int64_t)c->sent_bytes, (int64_t)c->recv_bytes);
+        to->refs++;
     }
     c->owner = to;
 }
@@ -216,17 +192,13 @@ void fk__ledger_count(fk__ledger *l, fk__conn *c, bool sent, uint32_t len, int64
 
 void fk__ledger_expire(fk__ledger *l, int64_t now_ns, int64_t idle_ns)
 {
-    for (size_t i = 0; i < l->nconn_buckets; i++) {
-        fk__conn **pp = &l->conns[i];
-        while (*pp) {
-            fk__conn *c = *pp;
-            if (now_ns - c->last_ns > idle_ns) {
-                *pp = c->next;
-                fk__free(c);
-                l->n_conns--;
-            } else {
-                pp = &c->next;
-            }
+    size_t pos = 0;
+    for (fk__conn *c; (c = fk__ledger_conn_next(l, &pos)) != NULL;) {
+        if (now_ns - c->last_ns > idle_ns) {
+            fk__hmap_del_current(&l->conns, &pos);
+            if (c->owner)
+                c->owner->refs--;
+            fk__free(c);
         }
     }
 }
@@ -236,7 +208,7 @@ size_t fk__ledger_gc_rows(fk__ledger *l, fk__ledger_gone_cb gone, void *user)
     size_t dropped = 0;
     for (size_t i = 0; i < l->n_rows;) {
         fk__row *r = l->row_list[i];
-        if (r->pid && !r->sent_packets && !r->recv_packets && gone(r->pid, user)) {
+        if (r->pid && !r->refs && !r->sent_packets && !r->recv_packets && gone(r->pid, user)) {
             fk__u64map_del(&l->rows, r->pid);
             l->row_list[i] = l->row_list[--l->n_rows];
             row_free(r);
@@ -246,6 +218,31 @@ size_t fk__ledger_gc_rows(fk__ledger *l, fk__ledger_gone_cb gone, void *user)
         i++;
     }
     return dropped;
+}
+
+int fk__ledger_check(const fk__ledger *l)
+{
+    fk__u64map owned = {0};
+    int rc = 0;
+    size_t pos = 0;
+    for (const fk__conn *c; !rc && (c = fk__ledger_conn_next(l, &pos)) != NULL;) {
+        if (!c->owner)
+            continue;
+        uint64_t n = 0, key = (uint64_t)(uintptr_t)c->owner;
+        fk__u64map_get(&owned, key, &n);
+        if (fk__u64map_put(&owned, key, n + 1) < 0)
+            rc = fk__error(FK_ENOMEM, "ledger check: out of memory");
+    }
+    for (size_t i = 0; i < l->n_rows && !rc; i++) {
+        const fk__row *r = l->row_list[i];
+        uint64_t n = 0;
+        fk__u64map_get(&owned, (uint64_t)(uintptr_t)r, &n);
+        if (n != r->refs)
+            rc = fk__error(FK_ESTATE, "ledger: row of pid %u owns %llu connections, refs %u",
+                           r->pid, (unsigned long long)n, r->refs);
+    }
+    fk__u64map_free(&owned);
+    return rc;
 }
 
 void fk__ledger_learn_ifname(fk__ledger *l, uint32_t ifindex)

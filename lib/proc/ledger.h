@@ -2,7 +2,13 @@
  * "unknown" row per protocol) and the connections that count into them.
  * A connection's bytes count in its owner row; when the owner changes (an
  * owner found late), the connection's bytes move along. Pure bookkeeping:
- * no locks, no I/O (the engine holds its lock around every call). */
+ * no locks, no I/O (the engine holds its lock around every call).
+ *
+ * Ownership: the ledger owns every row and connection. A connection points
+ * at its owner row, and that pointer is counted in the row's `refs`: it is
+ * set only through fk__ledger_set_owner() and dropped when the connection
+ * expires. A row is freed only with the ledger, or by fk__ledger_gc_rows()
+ * when no connection refers to it (refs 0) and it never counted a packet. */
 #ifndef FK_PROC_LEDGER_H
 #define FK_PROC_LEDGER_H
 
@@ -11,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hmap.h"
 #include "core/u64map.h"
 #include "proc/account.h"
 #include "proc/tkey.h"
@@ -31,6 +38,7 @@ typedef struct fk__row {
     char *user, *exe, *cmdline, *cgroup; /* owned; NULL unknown */
     uint64_t sent_bytes, recv_bytes, sent_packets, recv_packets;
     fk__ring ring;
+    uint32_t refs;   /* connections whose owner it is */
     bool needs_info; /* its process information is still to be asked for */
     fk__rowdev *devs;
     size_t ndevs, capdevs;
@@ -39,7 +47,6 @@ typedef struct fk__row {
 
 typedef struct fk__conn {
     fk__tkey key;
-    struct fk__conn *next;
     fk__row *owner; /* set only by fk__ledger_set_owner */
     bool resolved;  /* owner final (or given up): no more lookups */
     uint32_t tries;
@@ -62,8 +69,7 @@ typedef struct fk__ledger {
     fk__u64map rows;          /* key → row* (pid, or proto << 32 for unknown rows) */
     fk__row **row_list;
     size_t n_rows, cap_rows;
-    fk__conn **conns; /* chained hash buckets */
-    size_t nconn_buckets, n_conns;
+    fk__hmap conns; /* fk__tkey → fk__conn* */
     fk__ifname *ifnames;
     size_t n_ifnames, cap_ifnames;
 } fk__ledger;
@@ -84,12 +90,18 @@ fk__conn *fk__ledger_conn_add(fk__ledger *l, const fk__tkey *k);
 void fk__ledger_set_owner(fk__ledger *l, fk__conn *c, fk__row *to);
 /* Count one packet of c in c and its owner (c must have one). */
 void fk__ledger_count(fk__ledger *l, fk__conn *c, bool sent, uint32_t len, int64_t ts_ns);
+/* Iterate the connections: *pos = 0 first; NULL at the end. */
+fk__conn *fk__ledger_conn_next(const fk__ledger *l, size_t *pos);
 /* Drop the connections idle for more than idle_ns at now_ns. */
 void fk__ledger_expire(fk__ledger *l, int64_t now_ns, int64_t idle_ns);
-/* Drop process rows that never counted a packet and for which gone(pid)
- * says the process is gone. Returns how many. */
+/* Drop process rows that never counted a packet, that no connection refers
+ * to, and for which gone(pid) says the process is gone. Returns how many. */
 typedef bool (*fk__ledger_gone_cb)(uint32_t pid, void *user);
 size_t fk__ledger_gc_rows(fk__ledger *l, fk__ledger_gone_cb gone, void *user);
+
+/* Check the ownership rule: every row's refs equals the number of
+ * connections it owns. 0, or FK_ESTATE naming the first row that differs. */
+int fk__ledger_check(const fk__ledger *l);
 
 /* Remember the name of an interface index (once). */
 void fk__ledger_learn_ifname(fk__ledger *l, uint32_t ifindex);

@@ -159,10 +159,10 @@ int fk__ledger_rank(fk__ledger *l, int64_t now_ns, size_t limit, uint32_t recent
         }
     }
     /* Drill-down: count, allocate, fill. */
-    for (size_t b = 0; b < l->nconn_buckets; b++)
-        for (fk__conn *c = l->conns[b]; c; c = c->next)
-            if (c->owner && c->owner->out_index >= 0)
-                rows[c->owner->out_index].conn_count++;
+    size_t pos = 0;
+    for (const fk__conn *c; (c = fk__ledger_conn_next(l, &pos)) != NULL;)
+        if (c->owner && c->owner->out_index >= 0)
+            rows[c->owner->out_index].conn_count++;
     for (size_t i = 0; i < n; i++) {
         if (!rows[i].conn_count)
             continue;
@@ -173,26 +173,25 @@ int fk__ledger_rank(fk__ledger *l, int64_t now_ns, size_t limit, uint32_t recent
         }
         rows[i].conn_count = 0;
     }
-    for (size_t b = 0; b < l->nconn_buckets; b++) {
-        for (fk__conn *c = l->conns[b]; c; c = c->next) {
-            if (!c->owner || c->owner->out_index < 0)
-                continue;
-            fk_rank_row *o = &rows[c->owner->out_index];
-            fk_rank_conn *x = (fk_rank_conn *)&o->conns[o->conn_count++];
-            fk__tkey_addr(&x->local, c->key.l);
-            fk__tkey_addr(&x->remote, c->key.r);
-            x->local_port = c->key.lp;
-            x->remote_port = c->key.rp;
-            x->proto = c->key.proto;
-            x->sent_bytes = c->sent_bytes;
-            x->recv_bytes = c->recv_bytes;
-            x->sent_packets = c->sent_packets;
-            x->recv_packets = c->recv_packets;
-            x->first_ns = c->first_ns;
-            x->last_ns = c->last_ns;
-            x->ifindex = c->ifindex;
-            snprintf(x->dev, sizeof x->dev, "%s", fk__ledger_ifname(l, c->ifindex));
-        }
+    pos = 0;
+    for (const fk__conn *c; (c = fk__ledger_conn_next(l, &pos)) != NULL;) {
+        if (!c->owner || c->owner->out_index < 0)
+            continue;
+        fk_rank_row *o = &rows[c->owner->out_index];
+        fk_rank_conn *x = (fk_rank_conn *)&o->conns[o->conn_count++];
+        fk__tkey_addr(&x->local, c->key.l);
+        fk__tkey_addr(&x->remote, c->key.r);
+        x->local_port = c->key.lp;
+        x->remote_port = c->key.rp;
+        x->proto = c->key.proto;
+        x->sent_bytes = c->sent_bytes;
+        x->recv_bytes = c->recv_bytes;
+        x->sent_packets = c->sent_packets;
+        x->recv_packets = c->recv_packets;
+        x->first_ns = c->first_ns;
+        x->last_ns = c->last_ns;
+        x->ifindex = c->ifindex;
+        snprintf(x->dev, sizeof x->dev, "%s", fk__ledger_ifname(l, c->ifindex));
     }
     snap->time_ns = now_ns;
     snap->window_sec = recent_sec;

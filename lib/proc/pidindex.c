@@ -68,9 +68,10 @@ void fk__pidindex_destroy(fk__pidindex *ix)
 {
     if (!ix)
         return;
-    for (size_t i = 0; i < ix->procs.cap; i++)
-        if (ix->procs.keys[i])
-            proc_free((fk__proc *)(uintptr_t)ix->procs.vals[i]);
+    size_t pos = 0;
+    uint64_t pid, v;
+    while (fk__u64map_next(&ix->procs, &pos, &pid, &v))
+        proc_free((fk__proc *)(uintptr_t)v);
     fk__u64map_free(&ix->procs);
     fk__u64map_free(&ix->inodes);
     fk__free(ix->root);
@@ -202,10 +203,11 @@ static fk__proc *new_proc(fk__pidindex *ix, uint32_t pid)
     return p;
 }
 
-static void remove_proc(fk__pidindex *ix, fk__proc *p)
+/* p is the entry the iteration at *pos just gave. */
+static void remove_proc(fk__pidindex *ix, fk__proc *p, size_t *pos)
 {
     drop_inodes(ix, p);
-    fk__u64map_del(&ix->procs, p->pid);
+    fk__u64map_del_current(&ix->procs, pos);
     for (size_t i = 0; i < MRU_LEN; i++)
         if (ix->mru[i] == p->pid)
             ix->mru[i] = 0;
@@ -262,16 +264,13 @@ int fk__pidindex_refresh(fk__pidindex *ix)
     closedir(d);
     if (rc < 0)
         return rc;
-    /* Drop what has gone: collect first, the map shifts on delete. */
-    for (size_t i = 0; i < ix->procs.cap;) {
-        if (ix->procs.keys[i]) {
-            fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
-            if (p->seen_gen != ix->gen) {
-                remove_proc(ix, p);
-                continue; /* slot i now holds a shifted entry (or is empty) */
-            }
-        }
-        i++;
+    /* Drop what has gone. */
+    size_t pos = 0;
+    uint64_t pid, v;
+    while (fk__u64map_next(&ix->procs, &pos, &pid, &v)) {
+        fk__proc *p = (fk__proc *)(uintptr_t)v;
+        if (p->seen_gen != ix->gen)
+            remove_proc(ix, p, &pos);
     }
     return 0;
 }
@@ -344,10 +343,10 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap,
      * readlinks. */
     fk__proc *young[YOUNG_MAX];
     size_t ny = 0;
-    for (size_t i = 0; with_young && i < ix->procs.cap; i++) {
-        if (!ix->procs.keys[i])
-            continue;
-        fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
+    size_t pos = 0;
+    uint64_t key, v;
+    while (with_young && fk__u64map_next(&ix->procs, &pos, &key, &v)) {
+        fk__proc *p = (fk__proc *)(uintptr_t)v;
         if (p->n_inodes || now - p->first_seen_ns >= YOUNG_NS ||
             (uid != UINT32_MAX && p->uid != uid))
             continue;
@@ -371,10 +370,9 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap,
             ix->last_sweep_ns = now;
             ix->stats.sweeps++;
         }
-        for (size_t i = 0; i < ix->procs.cap; i++) {
-            if (!ix->procs.keys[i])
-                continue;
-            fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
+        pos = 0;
+        while (fk__u64map_next(&ix->procs, &pos, &key, &v)) {
+            fk__proc *p = (fk__proc *)(uintptr_t)v;
             /* Pass 0: socket holders (a socket that replaced another
              * leaves the fd count, the signature, unchanged). */
             bool likely = p->n_inodes > 0;

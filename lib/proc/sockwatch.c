@@ -105,19 +105,21 @@ static void scan_dump(fk__src_sockdiag *s, const fk__socktable *t, int64_t mono,
 {
     fk__sd_pending *v = NULL;
     size_t n = 0;
-    if (t->count)
-        v = fk__calloc(t->count, sizeof *v);
+    if (fk__socktable_count(t))
+        v = fk__calloc(fk__socktable_count(t), sizeof *v);
     if (!v)
         return;
-    for (size_t i = 0; i < t->count; i++) {
-        const fk__socknode *x = &t->nodes[i];
+    size_t pos = 0;
+    const fk__tkey *key;
+    const fk__sockent *x;
+    while (fk__socktable_next(t, &pos, &key, &x)) {
         uint64_t known, tries = 0;
         if (fk__u64map_get(&s->w_known, x->inode, &known))
             continue;
         fk__u64map_get(&s->w_tries, x->inode, &tries);
         if (tries >= 3)
             continue;
-        v[n++] = (fk__sd_pending){.key = x->key, .inode = x->inode, .uid = x->uid};
+        v[n++] = (fk__sd_pending){.key = *key, .inode = x->inode, .uid = x->uid};
     }
     resolve_batch(s, v, n, mono, INT64_C(5000000000), scans);
     for (size_t i = 0; i < n; i++) {
@@ -140,15 +142,17 @@ static void scan_dump(fk__src_sockdiag *s, const fk__socktable *t, int64_t mono,
  * inode) and, once per socket and forgetting period, to the engine. */
 static void publish_dump(fk__src_sockdiag *s, const fk__socktable *t)
 {
-    for (size_t i = 0; i < t->count; i++) {
-        const fk__socknode *n = &t->nodes[i];
+    size_t pos = 0;
+    const fk__tkey *key;
+    const fk__sockent *n;
+    while (fk__socktable_next(t, &pos, &key, &n)) {
         uint64_t v, old;
         if (!fk__u64map_get(&s->w_known, n->inode, &v) || !v)
             continue;
         if (fk__u64map_get(&s->seen_inodes, n->inode, &old))
             continue;
         fk__u64map_put(&s->seen_inodes, n->inode, v);
-        fk__sd_learn(s, &n->key, (uint32_t)v, n->uid);
+        fk__sd_learn(s, key, (uint32_t)v, n->uid);
     }
 }
 
@@ -248,7 +252,9 @@ static void *watch_main(void *arg)
         fk__pidindex_get_stats(s->index, &ist);
         pthread_mutex_unlock(&s->ilock);
 
+        atomic_store(&s->watcher_waiting, 1);
         pthread_mutex_lock(&s->lock);
+        atomic_store(&s->watcher_waiting, 0);
         s->istats = ist;
         s->stats.index_scans += scans;
         if (n >= 0) {

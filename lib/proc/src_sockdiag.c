@@ -5,6 +5,7 @@
  * busy or misses, the socket goes to the watcher thread (sockwatch.c),
  * whose answer comes back through drain. Without netlink the socket table
  * is /proc/net, read at each sync, and there is no watcher. */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,13 +169,22 @@ static uint64_t exact_query(fk__src_sockdiag *s, const fk__tkey *k, int64_t ts_n
     return 0;
 }
 
+/* A burst of first packets would take and release the lock back to back
+ * and starve the watcher waiting to publish a dump: let it in first. */
+static void lock_for_lookup(fk__src_sockdiag *s)
+{
+    if (atomic_load_explicit(&s->watcher_waiting, memory_order_relaxed))
+        sched_yield();
+    pthread_mutex_lock(&s->lock);
+}
+
 static int sd_lookup(fk__source *src, const fk__tkey *k, unsigned flags, int64_t ts_ns,
                      fk__owner *out)
 {
     fk__src_sockdiag *s = sd(src);
-    pthread_mutex_lock(&s->lock);
+    lock_for_lookup(s);
     int64_t mono = fk__mono_ns();
-    const fk__socknode *n;
+    const fk__sockent *n;
     uint64_t inode = 0;
     uint32_t uid = UINT32_MAX;
     if (flags & FK__LOOKUP_LISTENER) {
@@ -255,7 +265,7 @@ static size_t sd_drain(fk__source *src, fk__owner_event_cb cb, void *user)
 static bool sd_has_socket(fk__source *src, const fk__tkey *k)
 {
     fk__src_sockdiag *s = sd(src);
-    pthread_mutex_lock(&s->lock);
+    lock_for_lookup(s);
     bool has = fk__socktable_get(&s->socks, k) != NULL;
     pthread_mutex_unlock(&s->lock);
     return has;
@@ -382,6 +392,7 @@ int fk__src_sockdiag_open(fk__source **out, const fk__src_sockdiag_config *cfg)
     s->query_rate.per_sec = s->query_rate.tokens = cfg->queries_per_sec;
     s->scan_rate.per_sec = s->scan_rate.tokens = cfg->scans_per_sec;
     atomic_init(&s->n_ready, 0);
+    atomic_init(&s->watcher_waiting, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->ilock, NULL);
     int rc = s->proc_root ? 0 : fk__error(FK_ENOMEM, "attribution: out of memory");

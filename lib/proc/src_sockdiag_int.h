@@ -50,8 +50,9 @@ typedef struct fk__src_sockdiag {
     size_t n_pend, cap_pend, n_pend_fresh;
     fk__owner_event *events; /* learnt, waiting for drain */
     size_t n_events, cap_events;
-    atomic_size_t n_ready;  /* n_events, read without the lock by drain */
-    fk__u64map seen_inodes; /* inode → pid the watcher found (for lookups) */
+    atomic_size_t n_ready;      /* n_events, read without the lock by drain */
+    atomic_int watcher_waiting; /* the watcher waits for `lock`: lookups yield */
+    fk__u64map seen_inodes;     /* inode → pid the watcher found (for lookups) */
     fk__source_stats stats;
     fk__pidindex_stats istats; /* the index's counters, copied by the watcher */
     fk__sd_rate query_rate, scan_rate;

@@ -5,14 +5,24 @@
  * describe or, when the process is gone, the owner's comm. */
 #include <flowkit/flowkit.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "fk_test.h"
 #include "proc/attrib.h"
+#include "proc/ledger.h"
 #include "proc/source.h"
 
 #define SEC 1000000000LL
+
+static int64_t now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
 
 /* A source that answers from a fixed table and pushes queued events. */
 typedef struct script {
@@ -241,12 +251,76 @@ static void history_serves_sockets_already_gone(void **state)
     fk__attrib_destroy(e);
 }
 
+/* An allocator that fails the first allocation of one size (a row). */
+static size_t fail_size;
+static void *fail_malloc(size_t size, void *user)
+{
+    (void)user;
+    if (fail_size && size == fail_size) {
+        fail_size = 0;
+        return NULL;
+    }
+    return malloc(size);
+}
+static void *fail_realloc(void *p, size_t size, void *user)
+{
+    (void)user;
+    return realloc(p, size);
+}
+static void fail_free(void *p, void *user)
+{
+    (void)user;
+    free(p);
+}
+
+/* #14: a connection whose unknown row could not be allocated has no owner;
+ * an owner event then makes a row that never counted a packet its owner.
+ * The collection must not free that row while the connection points at it
+ * (before the fix it did: the next packet wrote into freed memory, which
+ * ASan reports, and the bytes were lost). */
+static void collection_keeps_rows_that_own_connections(void **state)
+{
+    (void)state;
+    script a = {.unknown_answer = FK__SRC_LATER};
+    fk__attrib *e = engine_with(&a, NULL);
+    int64_t t = 4000 * SEC;
+    static const fk_allocator failing = {fail_malloc, fail_realloc, fail_free, NULL};
+    fail_size = sizeof(fk__row);
+    assert_int_equal(fk_set_allocator(&failing), 0);
+    assert_int_equal(pkt(e, 40002, 443, true, 100, t), 0); /* no row for unknown TCP */
+    fk_set_allocator(NULL);
+    assert_int_equal(fail_size, 0); /* the row allocation did fail */
+    /* The owner comes late; its process (705) is gone already. */
+    key(&a.queue[0].key, 40002, 443);
+    a.queue[0].owner = owner(705, "gone");
+    a.n_queue = 1;
+    assert_int_equal(fk__attrib_tick(e, t + SEC / 10), 0);
+    assert_int_equal(fk__attrib_check(e), 0);
+    fk__attrib_gc(e, now_sec() + 3600);
+    assert_int_equal(fk__attrib_check(e), 0);
+    assert_int_equal(pkt(e, 40002, 443, true, 300, t + SEC / 5), 705);
+    fk_rank_snapshot *s;
+    assert_int_equal(fk__attrib_rank(e, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
+    const fk_rank_row *r = row_of(s, 705);
+    assert_non_null(r);
+    assert_string_equal(r->name, "gone");
+    assert_int_equal(r->sent_bytes, 300);
+    fk_rank_snapshot_destroy(s);
+    /* Once the connection expires nothing holds the row: with packets it
+     * stays (its totals), and the rule still holds. */
+    assert_int_equal(fk__attrib_tick(e, t + 200 * SEC), 0);
+    fk__attrib_gc(e, now_sec() + 7200);
+    assert_int_equal(fk__attrib_check(e), 0);
+    fk__attrib_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sources_are_asked_in_order),
         cmocka_unit_test(late_owner_takes_the_bytes),
         cmocka_unit_test(history_serves_sockets_already_gone),
+        cmocka_unit_test(collection_keeps_rows_that_own_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
