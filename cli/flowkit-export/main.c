@@ -36,8 +36,9 @@ typedef struct app {
     unsigned events;        /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
     bool json, stats, check;
-    int nice_value;  /* live capture: scheduling priority */
-    bool nice_given; /* set by --nice or the config file, not the default */
+    bool attribution_set; /* the attribution parameter was given (else auto when live) */
+    int nice_value;       /* live capture: scheduling priority */
+    bool nice_given;      /* set by --nice or the config file, not the default */
     int drain_ms;
     /* counters of the CLI itself */
     uint64_t flows_seen, flows_filtered, events_seen, add_errors;
@@ -76,6 +77,10 @@ static void help(void)
            "  -i, --interface DEV    capture on DEV (repeatable; default: any)\n"
            "  -r, --read FILE        read a pcap/pcapng file instead of capturing\n"
            "  -f, --filter BPF       BPF filter expression\n"
+           "      --attribution MODE who owns each connection (live capture): auto (default:\n"
+           "                         bpf where it loads, else sockdiag), bpf (socket owners\n"
+           "                         from the kernel, even of connections of a millisecond),\n"
+           "                         sockdiag (socket table polls) or off\n"
            "Export:\n"
            "  -c, --collector URI    udp://HOST:PORT or tcp://HOST:PORT (repeatable)\n"
            "      --events LIST      session events to export: syn,fin,rst | all | none\n"
@@ -200,6 +205,8 @@ static int set_param(app *a, const char *name, const char *value)
     if (fk_param_find(t, n, name)) {
         if (fk_capture_set_text(a->cap, name, value) != 0)
             return usage_error("%s", fk_error_last()->message);
+        if (!strcmp(name, "attribution"))
+            a->attribution_set = true;
         return 0;
     }
     return usage_error("unknown parameter \"%s\" (see --list-params)", name);
@@ -547,6 +554,7 @@ enum {
     OPT_NICE,
     OPT_CHECK,
     OPT_LIST,
+    OPT_ATTRIBUTION,
     OPT_FLOW_FILTER
 };
 
@@ -571,6 +579,7 @@ static const struct option long_opts[] = {
     {"nice", required_argument, NULL, OPT_NICE},
     {"check", no_argument, NULL, OPT_CHECK},
     {"list-params", no_argument, NULL, OPT_LIST},
+    {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
     {"flow-filter", required_argument, NULL, OPT_FLOW_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -658,6 +667,9 @@ static int parse_args(app *a, int argc, char **argv)
         case OPT_NICE:
             rc = apply_setting(a, "nice", optarg, false);
             break;
+        case OPT_ATTRIBUTION:
+            rc = apply_setting(a, "attribution", optarg, false);
+            break;
         case OPT_CHECK:
             a->check = true;
             break;
@@ -739,11 +751,9 @@ static int finish_setup(app *a)
             if (fk_capture_add_device(a->cap, a->devices.v[i]) != 0)
                 return usage_error("-i %s: %s", a->devices.v[i], fk_error_last()->message);
         }
-        /* Process attribution for live traffic, where the capture handle offers it. */
-        size_t n;
-        const fk_param_info *t = fk_capture_params(&n);
-        if (fk_param_find(t, n, "attribution"))
-            fk_capture_set_text(a->cap, "attribution", "1");
+        /* Process attribution for live traffic: auto unless told otherwise. */
+        if (!a->attribution_set && fk_capture_set_str(a->cap, FK_CAP_ATTRIBUTION, "auto") != 0)
+            return usage_error("%s", fk_error_last()->message);
     }
     return 0;
 }
@@ -791,6 +801,9 @@ int main(int argc, char **argv)
             fprintf(stderr, PROG ": %s\n", fk_error_last()->message);
             rc = 1;
         }
+        const char *source;
+        if (rc == 0 && !a.file && fk_capture_get_attribution_source(a.cap, &source) == 0)
+            fprintf(stderr, PROG ": attribution: %s\n", source);
     }
     if (rc == 0) {
         g_cap = a.cap;

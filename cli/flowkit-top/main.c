@@ -41,8 +41,9 @@ enum {
 };
 
 static const char *const param_names[] = {
-    "queue_size",      "workers",     "pcap_store", "cpu_limit",      "sync_interval",
-    "history_seconds", "buffer_size", "snaplen",    "buffer_timeout", NULL};
+    "queue_size",     "workers",         "pcap_store",  "cpu_limit",
+    "sync_interval",  "history_seconds", "buffer_size", "snaplen",
+    "buffer_timeout", "attribution",     NULL};
 
 typedef enum view { VIEW_CURSES, VIEW_TRACE, VIEW_JSON } view;
 /* Units of the curses view, cycled by 'm' (nethogs' order). */
@@ -58,6 +59,7 @@ typedef struct logbuf {
 
 typedef struct top {
     fk_capture *cap;
+    const char *source; /* attribution source in use: "bpf" or "sockdiag" */
     logbuf log;
     view view;
     double delay;
@@ -167,6 +169,8 @@ static void usage(const fk_param_info *t, size_t n)
     for (size_t i = 0; i < n; i++)
         if (!strcmp(mine[i].name, "snaplen"))
             mine[i].default_int = TOP_SNAPLEN;
+        else if (!strcmp(mine[i].name, "attribution"))
+            mine[i].default_string = "auto";
     fkcli_param_help(stdout, mine, n, param_names);
     free(mine);
     printf("  -h, --help     this help\n"
@@ -556,9 +560,9 @@ static void draw_curses(top *t, const fk_rank_snapshot *s)
     size_t *idx = malloc((s->count + 1) * sizeof *idx);
     if (!buf || !idx)
         fkcli_fail("out of memory");
-    snprintf(buf, size, "flowkit-top  sort: %s  units: %s  refresh %.1fs  on: %.12s",
+    snprintf(buf, size, "flowkit-top  sort: %s  units: %s  refresh %.1fs  on: %.12s  by: %s",
              t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received", unit_name(t->units), t->delay,
-             t->devname);
+             t->devname, t->source);
     put_line(0, buf);
     draw_status(t, buf, size);
     attron(A_REVERSE);
@@ -748,6 +752,8 @@ int main(int argc, char **argv)
     fkcli_setters setters = {t.cap, set_int, set_double, set_str};
     if (fk_capture_set_int(t.cap, FK_CAP_SNAPLEN, TOP_SNAPLEN) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "snaplen");
+    if (fk_capture_set_str(t.cap, FK_CAP_ATTRIBUTION, "auto") != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "attribution");
 
     static const struct option fixed[] = {
         {"json", no_argument, NULL, OPT_JSON},
@@ -883,8 +889,9 @@ int main(int argc, char **argv)
     }
     if (!t.devname[0])
         snprintf(t.devname, sizeof t.devname, "all up");
-    if (fk_capture_set_int(t.cap, FK_CAP_ATTRIBUTION, 1) != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "attribution");
+    const char *mode = NULL;
+    if (fk_capture_get_str(t.cap, FK_CAP_ATTRIBUTION, &mode) == 0 && mode && !strcmp(mode, "off"))
+        fkcli_usage("--attribution off leaves nothing to show (auto, bpf or sockdiag)");
     int64_t hist = 60;
     fk_capture_get_int(t.cap, FK_CAP_HISTORY_SECONDS, &hist);
     double w = t.delay < 1.0 ? 1.0 : t.delay + 0.5;
@@ -897,8 +904,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), nice_value, strerror(errno));
     if (fkcli_signals(on_stop, NULL, NULL) != 0)
         fkcli_fail("cannot install signal handlers");
-    if (fk_capture_activate(t.cap) != 0)
+    /* In the curses view, what activate says (which attribution source and
+     * why) is kept for the status line rather than drawn under the table. */
+    if (t.view == VIEW_CURSES)
+        fk_log_set_callback(keep_log, &t.log);
+    if (fk_capture_activate(t.cap) != 0) {
+        fk_log_set_callback(NULL, NULL);
+        flush_log(&t.log);
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "activate");
+    }
+    if (fk_capture_get_attribution_source(t.cap, &t.source) != 0)
+        t.source = "?";
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     t.seen_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec; /* first connection rates */
@@ -909,10 +925,11 @@ int main(int argc, char **argv)
         "not root: traffic of other users' processes counts as unknown TCP/UDP";
     if (geteuid() != 0 && t.view != VIEW_CURSES)
         fprintf(stderr, "%s: %s\n", fkcli_prog(), not_root);
+    if (t.view != VIEW_CURSES)
+        fprintf(stderr, "%s: attribution: %s\n", fkcli_prog(), t.source);
     if (t.view == VIEW_CURSES) {
         /* Messages written to stderr would land in the middle of the
          * table: keep them for the status line and for after endwin(). */
-        fk_log_set_callback(keep_log, &t.log);
         if (geteuid() != 0)
             keep_log(FK_LOG_WARN, "top", not_root, &t.log);
         initscr();

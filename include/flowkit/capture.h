@@ -105,9 +105,15 @@ typedef enum fk_capture_param {
     /** int, keep only the newest N files written [0, 1000000]; 0 = keep all. */
     FK_CAP_PCAP_KEEP_FILES = 303,
     /* ---- process attribution ---- */
-    /** bool, attribute TCP/UDP packets to local processes and keep the per-process accounting
-     *  read by fk_capture_rank(), default 0. Needs root (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to
-     *  see every process's sockets. */
+    /** string, attribute TCP/UDP packets to local processes and keep the per-process
+     *  accounting read by fk_capture_rank(): `"off"` (default), `"auto"`, `"bpf"` or
+     *  `"sockdiag"`. `bpf` learns each socket's owner in the kernel at its first packet (BPF
+     *  programs on the cgroup v2 root; needs root or CAP_BPF + CAP_NET_ADMIN), so connections of
+     *  a millisecond and processes that exit at once are still attributed; fk_capture_activate()
+     *  fails when the programs cannot load. `sockdiag` polls the socket tables (sock_diag,
+     *  /proc). `auto` takes bpf where it loads, else sockdiag, and says which and why once
+     *  through the log handler. The integer setter still takes 0 (off) and 1 (auto). Needs root
+     *  (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to see every process's sockets. */
     FK_CAP_ATTRIBUTION = 400,
     /** int, milliseconds between socket-table dumps [10, 60000], default 50, while connections
      *  end before their first packet is attributed (the exact per-connection query found no
@@ -118,6 +124,13 @@ typedef enum fk_capture_param {
     /** int, seconds of per-second history kept per process (longest rank window) [1, 86400],
      *  default 60. */
     FK_CAP_HISTORY_SECONDS = 402,
+    /** int, attribution = bpf: socket owners remembered at most [16, 16777216], default 65536;
+     *  when full, the oldest closed socket's owner goes first (counted in
+     *  fk_capture_stats::attrib_owners_evicted). */
+    FK_CAP_ATTRIBUTION_OWNERS = 403,
+    /** int, attribution = bpf: seconds a socket's owner is remembered after the socket was
+     *  closed [1, 3600], default 30 (packets the capture still holds find their owner). */
+    FK_CAP_ATTRIBUTION_KEEP = 404,
     /* ---- limits ---- */
     /** double, CPU for the process in cores [0, 4096]; 0 = no limit. */
     FK_CAP_CPU_LIMIT = 500,
@@ -205,6 +218,12 @@ typedef struct fk_capture_stats {
     uint64_t store_errors;   /**< pcap store: write or open failures. */
     uint64_t attrib_hits;    /**< TCP/UDP packets attributed to a process (#FK_CAP_ATTRIBUTION). */
     uint64_t attrib_misses;  /**< TCP/UDP packets with a local end counted as "unknown". */
+    uint64_t attrib_events;  /**< Socket owners the attribution sources learnt on their own (BPF:
+                                records from the kernel; sockdiag: sockets its watcher found). */
+    uint64_t attrib_events_lost;    /**< Owners lost on the way: the kernel's ring buffer was full,
+                                       a socket got no owner record, or a record was malformed. */
+    uint64_t attrib_owners_evicted; /**< Owners of closed or idle sockets dropped before their
+                                       keep time because the table of recent owners was full. */
 } fk_capture_stats;
 
 /**
@@ -318,6 +337,18 @@ FK_API int fk_capture_get_double(const fk_capture *h, int param, double *out);
  * @since 0.1.0
  */
 FK_API int fk_capture_get_str(const fk_capture *h, int param, const char **out);
+
+/**
+ * The attribution source an activated capture uses: `"bpf"` (socket owners
+ * from the kernel), `"sockdiag"` (socket table polls) or `"off"`. With
+ * #FK_CAP_ATTRIBUTION `"auto"` this is what auto chose.
+ *
+ * @param h the handle.
+ * @param out a static string.
+ * @return 0, `FK_EINVAL` (NULL argument) or `FK_ENOTACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_capture_get_attribution_source(const fk_capture *h, const char **out);
 
 /**
  * Add a live device to capture on ("eth0", or "any" for all devices through

@@ -2,12 +2,42 @@
  * lib/proc): parameters → engine config, decoded packets → fk__attrib_pkt,
  * and the public fk_capture_rank(). */
 #include <flowkit/rank.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "capture/capture_int.h"
 #include "core/error.h"
 #include "packet/packet.h"
+#include "core/log.h"
 #include "proc/attrib.h"
+#include "proc/src_bpf.h"
+#include "proc/src_sockdiag.h"
+
+/* bpf: the BPF source first (owners from the kernel, even of sockets gone
+ * before their first packet was processed), then sock_diag for the sockets
+ * that existed before the programs were attached. */
+static int start_with_bpf(fk_capture *h, fk__attrib_config *c, fk__source *bpf)
+{
+    c->no_default_source = 1;
+    int rc = fk__attrib_create(&h->attrib, c);
+    if (rc == 0)
+        rc = fk__attrib_add_source(h->attrib, bpf);
+    if (rc < 0) {
+        bpf->ops->destroy(bpf);
+        return rc;
+    }
+    fk__src_sockdiag_config sc = {.proc_root = c->proc_root,
+                                  .sync_interval_ns = c->sync_interval_ns,
+                                  .queries_per_sec = c->queries_per_sec,
+                                  .scans_per_sec = c->scans_per_sec,
+                                  .use_netlink = c->use_netlink,
+                                  .passive = 1};
+    fk__source *sd = NULL;
+    rc = fk__src_sockdiag_open(&sd, &sc);
+    if (rc == 0 && (rc = fk__attrib_add_source(h->attrib, sd)) < 0)
+        sd->ops->destroy(sd);
+    return rc;
+}
 
 int fk__cap_attrib_start(fk_capture *h)
 {
@@ -15,7 +45,49 @@ int fk__cap_attrib_start(fk_capture *h)
     fk__attrib_config_default(&c);
     c.history_seconds = (uint32_t)fk__params_int(&h->params, FK_CAP_HISTORY_SECONDS);
     c.sync_interval_ns = fk__params_int(&h->params, FK_CAP_SYNC_INTERVAL) * INT64_C(1000000);
-    return fk__attrib_create(&h->attrib, &c);
+    fk__attribution_mode mode = fk__capture_attribution(h);
+    int rc;
+    if (mode == FK__ATTRIBUTION_BPF || mode == FK__ATTRIBUTION_AUTO) {
+        fk__src_bpf_config bc = {
+            .proc_root = c.proc_root,
+            .max_owners = (uint32_t)fk__params_int(&h->params, FK_CAP_ATTRIBUTION_OWNERS),
+            .keep_ns = fk__params_int(&h->params, FK_CAP_ATTRIBUTION_KEEP) * INT64_C(1000000000)};
+        /* The kernel side tells only about the capture's devices; "any" or
+         * a file: every device. */
+        uint32_t ifx[64];
+        size_t n = 0;
+        for (size_t i = 0; i < h->nsources; i++) {
+            if (h->sources[i].ifindex == 0 || n == sizeof ifx / sizeof ifx[0]) {
+                n = 0;
+                break;
+            }
+            ifx[n++] = h->sources[i].ifindex;
+        }
+        bc.ifindexes = ifx;
+        bc.n_ifindexes = n;
+        fk__source *bpf = NULL;
+        rc = fk__src_bpf_open(&bpf, &bc);
+        if (rc == 0) {
+            rc = start_with_bpf(h, &c, bpf);
+            if (rc == 0) {
+                h->attribution_source = "bpf";
+                FK__LOG_INFO("capture", "attribution: bpf (socket owners from the kernel)");
+            }
+            return rc;
+        }
+        char why[512];
+        snprintf(why, sizeof why, "%s", fk_error_last()->message);
+        if (mode == FK__ATTRIBUTION_BPF)
+            return fk__error(rc, "capture: attribution = bpf cannot start: %s", why);
+        FK__LOG_WARN("capture",
+                     "attribution: sockdiag (auto: the BPF source did not start: %s); "
+                     "connections shorter than the capture's lag may stay unknown",
+                     why);
+    }
+    rc = fk__attrib_create(&h->attrib, &c);
+    if (rc == 0)
+        h->attribution_source = "sockdiag";
+    return rc;
 }
 
 /* Cooked captures say which way a packet went: exact even when both ends

@@ -161,7 +161,8 @@ struct fk_capture {
     size_t nworkers;
     fk__frag_route *frag_routes; /* FK__FRAG_ROUTES entries when nworkers > 0 */
     unsigned decode_flags;
-    fk__attrib *attrib; /* FK_CAP_ATTRIBUTION: process attribution (lib/proc) */
+    fk__attrib *attrib;             /* FK_CAP_ATTRIBUTION: process attribution (lib/proc) */
+    const char *attribution_source; /* "bpf" or "sockdiag" while attrib runs; NULL otherwise */
 
     uint64_t packet_limit; /* 0 = none */
     int64_t deadline_mono; /* 0 = none */
@@ -184,6 +185,21 @@ int fk__source_next(fk__cap_source *s);
 uint64_t fk__source_kernel_drops(fk__cap_source *s);
 /* Every device that is up and not loopback (names owned by the caller:
  * fk__free each and the array). FK_ENODEV when there is none. */
+/* FK_CAP_ATTRIBUTION's values (attribution_mode.c). */
+typedef enum fk__attribution_mode {
+    FK__ATTRIBUTION_INVALID = -1,
+    FK__ATTRIBUTION_OFF = 0,
+    FK__ATTRIBUTION_AUTO = 1,    /* bpf where it loads, else sockdiag */
+    FK__ATTRIBUTION_BPF = 2,     /* socket owners from the kernel (lib/bpf) */
+    FK__ATTRIBUTION_SOCKDIAG = 3 /* socket table polls (sock_diag, /proc) */
+} fk__attribution_mode;
+/* Parse a name (also 0/1, false/true, no/yes, on for the old bool). */
+fk__attribution_mode fk__attribution_mode_parse(const char *text);
+/* Canonical name, NULL for INVALID. */
+const char *fk__attribution_mode_name(fk__attribution_mode m);
+/* The handle's mode. */
+fk__attribution_mode fk__capture_attribution(const struct fk_capture *h);
+
 int fk__capture_default_devices(char ***out, size_t *count);
 
 /* dispatch.c */

@@ -92,7 +92,7 @@ int fk__dispatch_start(fk_capture *h)
             rc = fk__worker_start(&h->workers[i], h, i, &cfg);
         }
     }
-    if (rc == 0 && fk__params_int(&h->params, FK_CAP_ATTRIBUTION))
+    if (rc == 0 && fk__capture_attribution(h) != FK__ATTRIBUTION_OFF)
         rc = fk__cap_attrib_start(h);
     if (rc < 0)
         return rc;
@@ -118,6 +118,7 @@ void fk__dispatch_teardown(fk_capture *h)
     h->table = NULL;
     fk__attrib_destroy(h->attrib);
     h->attrib = NULL;
+    h->attribution_source = NULL;
 }
 
 static void store_failed(fk_capture *h, fk__cap_source *s)

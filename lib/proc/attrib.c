@@ -355,6 +355,7 @@ void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out)
     out->expired = ss.expired;
     out->events = ss.events;
     out->events_lost = ss.events_lost;
+    out->owners_evicted = ss.owners_evicted;
 }
 
 int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_sort key,

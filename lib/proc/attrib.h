@@ -91,24 +91,25 @@ int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_so
                     fk_rank_snapshot **out);
 
 typedef struct fk__attrib_stats {
-    uint64_t packets;       /* TCP/UDP packets with a local end */
-    uint64_t hits;          /* packets attributed to a process */
-    uint64_t misses;        /* packets counted as unknown */
-    uint64_t conns;         /* connection entries created */
-    uint64_t resolved_late; /* connections resolved after their first packet */
-    uint64_t queries;       /* exact sock_diag queries */
-    uint64_t query_hits;    /* ... that found the socket */
-    uint64_t dumps;         /* full socket table dumps */
-    uint64_t index_scans;   /* targeted index rescans */
-    uint64_t rate_limited;  /* lookups skipped by the rate limits */
-    uint64_t fd_scans;      /* fd directories read (index) */
-    uint64_t readlinks;     /* fd links read (index) */
-    uint64_t history_hits;  /* owners found in the watcher's socket history */
-    uint64_t handed_over;   /* sockets handed to the watcher (index busy or not found) */
-    uint64_t fixed_up;      /* connections moved to an owner that came as an event */
-    uint64_t expired;       /* ... whose owner was not found in time */
-    uint64_t events;        /* owner events the sources pushed */
-    uint64_t events_lost;   /* ... lost (queue or kernel buffer full) */
+    uint64_t packets;        /* TCP/UDP packets with a local end */
+    uint64_t hits;           /* packets attributed to a process */
+    uint64_t misses;         /* packets counted as unknown */
+    uint64_t conns;          /* connection entries created */
+    uint64_t resolved_late;  /* connections resolved after their first packet */
+    uint64_t queries;        /* exact sock_diag queries */
+    uint64_t query_hits;     /* ... that found the socket */
+    uint64_t dumps;          /* full socket table dumps */
+    uint64_t index_scans;    /* targeted index rescans */
+    uint64_t rate_limited;   /* lookups skipped by the rate limits */
+    uint64_t fd_scans;       /* fd directories read (index) */
+    uint64_t readlinks;      /* fd links read (index) */
+    uint64_t history_hits;   /* owners found in the watcher's socket history */
+    uint64_t handed_over;    /* sockets handed to the watcher (index busy or not found) */
+    uint64_t fixed_up;       /* connections moved to an owner that came as an event */
+    uint64_t expired;        /* ... whose owner was not found in time */
+    uint64_t events;         /* owner events the sources pushed */
+    uint64_t events_lost;    /* ... lost (queue or kernel buffer full) */
+    uint64_t owners_evicted; /* remembered owners dropped early (table full) */
 } fk__attrib_stats;
 
 void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);

@@ -405,10 +405,15 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 
 static void load_info(fk__pidindex *ix, fk__proc *p)
 {
+    fk__proc_load_info(ix->root, p);
+}
+
+void fk__proc_load_info(const char *root, fk__proc *p)
+{
     char path[512], buf[4096];
     p->info_loaded = true;
 
-    snprintf(path, sizeof path, "%s/%u/comm", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/comm", root, p->pid);
     ssize_t n = read_small(path, buf, sizeof p->name);
     if (n > 0) {
         if (buf[n - 1] == '\n')
@@ -417,14 +422,14 @@ static void load_info(fk__pidindex *ix, fk__proc *p)
         p->name[sizeof p->name - 1] = '\0';
     }
 
-    snprintf(path, sizeof path, "%s/%u/exe", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/exe", root, p->pid);
     n = readlink(path, buf, sizeof buf - 1);
     if (n > 0) {
         buf[n] = '\0';
         p->exe = fk__strdup(buf);
     }
 
-    snprintf(path, sizeof path, "%s/%u/cmdline", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/cmdline", root, p->pid);
     n = read_small(path, buf, sizeof buf);
     if (n > 0) {
         while (n > 0 && buf[n - 1] == '\0')
@@ -440,7 +445,7 @@ static void load_info(fk__pidindex *ix, fk__proc *p)
         snprintf(p->name, sizeof p->name, "%s", slash ? slash + 1 : p->exe);
     }
 
-    snprintf(path, sizeof path, "%s/%u/status", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/status", root, p->pid);
     if (read_small(path, buf, sizeof buf) > 0) {
         char *u = strstr(buf, "\nUid:");
         if (u)
@@ -458,7 +463,7 @@ static void load_info(fk__pidindex *ix, fk__proc *p)
     }
 
     /* cgroup v2 line "0::/path"; else the first line's path. */
-    snprintf(path, sizeof path, "%s/%u/cgroup", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/cgroup", root, p->pid);
     if (read_small(path, buf, sizeof buf) > 0) {
         char *line = strstr(buf, "0::");
         char *start = line == buf || (line && line[-1] == '\n') ? line + 3 : NULL;
@@ -475,7 +480,7 @@ static void load_info(fk__pidindex *ix, fk__proc *p)
         }
     }
 
-    snprintf(path, sizeof path, "%s/%u/stat", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/stat", root, p->pid);
     if (read_small(path, buf, sizeof buf) > 0) {
         /* Field 22 (starttime) counts from after the ")" closing comm. */
         char *c = strrchr(buf, ')');

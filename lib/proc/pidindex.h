@@ -46,6 +46,11 @@ typedef struct fk__pidindex_stats {
 
 typedef struct fk__pidindex fk__pidindex;
 
+/* Name, exe, command line, uid, user and cgroup of p->pid from
+ * <root>/<pid>/... (p->uid = UINT32_MAX first; strings allocated, owned by
+ * p). Fields stay empty when the process is gone. */
+void fk__proc_load_info(const char *root, fk__proc *p);
+
 int fk__pidindex_create(fk__pidindex **out, const char *proc_root);
 void fk__pidindex_destroy(fk__pidindex *ix);
 

@@ -58,17 +58,18 @@ typedef struct fk__proc_desc {
 
 /* Counters a source adds to the engine's statistics (each adds its own). */
 typedef struct fk__source_stats {
-    uint64_t queries;      /* exact socket queries */
-    uint64_t query_hits;   /* ... that found the socket */
-    uint64_t dumps;        /* full socket table dumps */
-    uint64_t index_scans;  /* targeted index rescans */
-    uint64_t rate_limited; /* lookups skipped by rate limits or full queues */
-    uint64_t fd_scans;     /* fd directories read */
-    uint64_t readlinks;    /* fd links read */
-    uint64_t handed_over;  /* sockets whose owner search went off the packet path */
-    uint64_t expired;      /* ... whose owner was not found in time */
-    uint64_t events;       /* owner events pushed to the engine */
-    uint64_t events_lost;  /* owner events lost (queue or kernel buffer full) */
+    uint64_t queries;        /* exact socket queries */
+    uint64_t query_hits;     /* ... that found the socket */
+    uint64_t dumps;          /* full socket table dumps */
+    uint64_t index_scans;    /* targeted index rescans */
+    uint64_t rate_limited;   /* lookups skipped by rate limits or full queues */
+    uint64_t fd_scans;       /* fd directories read */
+    uint64_t readlinks;      /* fd links read */
+    uint64_t handed_over;    /* sockets whose owner search went off the packet path */
+    uint64_t expired;        /* ... whose owner was not found in time */
+    uint64_t events;         /* owner events pushed to the engine */
+    uint64_t events_lost;    /* owner events lost (queue or kernel buffer full) */
+    uint64_t owners_evicted; /* remembered owners dropped early: their table was full */
 } fk__source_stats;
 
 /* lookup results */

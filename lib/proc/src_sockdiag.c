@@ -305,7 +305,8 @@ static int sd_tick(fk__source *src, int64_t now_ns)
     fk__src_sockdiag *s = sd(src);
     int rc = 0;
     pthread_mutex_lock(&s->lock);
-    if (!s->watching && fk__mono_ns() - s->last_sync_mono >= s->cfg.sync_interval_ns)
+    if (!s->watching && !s->cfg.passive &&
+        fk__mono_ns() - s->last_sync_mono >= s->cfg.sync_interval_ns)
         rc = sync_locked(s);
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -406,7 +407,7 @@ int fk__src_sockdiag_open(fk__source **out, const fk__src_sockdiag_config *cfg)
     }
     if (!rc)
         rc = sd_sync(&s->base);
-    if (!rc && s->diag) {
+    if (!rc && s->diag && !cfg->passive) {
         fk__sd_watch_first_pass(s);
         rc = fk__sd_watch_start(s);
     }

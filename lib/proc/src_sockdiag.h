@@ -16,6 +16,8 @@ typedef struct fk__src_sockdiag_config {
     uint32_t queries_per_sec; /* exact sock_diag queries allowed */
     uint32_t scans_per_sec;   /* targeted index rescans allowed */
     int use_netlink;          /* 1 sock_diag + watcher thread, 0 /proc/net, no thread */
+    int passive;              /* behind the BPF source: no watcher thread, no periodic sync
+                                 (the table is read at open; misses make exact queries) */
 } fk__src_sockdiag_config;
 
 /* Open the source: the first socket table and index are read here. */

@@ -412,6 +412,9 @@ class fk_capture_stats(Structure):
             "store_errors",
             "attrib_hits",
             "attrib_misses",
+            "attrib_events",
+            "attrib_events_lost",
+            "attrib_owners_evicted",
         )
     ]
 
@@ -623,6 +626,7 @@ DECLS = {
     "fk_capture_get_int": (c_int, [vp, c_int, P(c_int64)]),
     "fk_capture_get_double": (c_int, [vp, c_int, P(c_double)]),
     "fk_capture_get_str": (c_int, [vp, c_int, P(c_char_p)]),
+    "fk_capture_get_attribution_source": (c_int, [vp, P(c_char_p)]),
     "fk_capture_add_device": (c_int, [vp, c_char_p]),
     "fk_capture_add_file": (c_int, [vp, c_char_p]),
     "fk_capture_set_callback": (c_int, [vp, CAPTURE_CB, c_void_p]),

@@ -4,7 +4,7 @@ events and per-process rank snapshots."""
 import ctypes
 import dataclasses
 import json
-from ctypes import POINTER, byref
+from ctypes import POINTER, byref, c_char_p
 
 from . import _native as N
 from ._core import Flow, FlowkitError, Handle, SessionEvent, addr_from_c, call, raise_for, status
@@ -301,6 +301,14 @@ class Capture(Handle):
         call("fk_capture_stop", self)
         self._ended = True
         return self._take()
+
+    @property
+    def attribution_source(self):
+        """The attribution source an activated capture uses: "bpf",
+        "sockdiag" or "off" (what ``attribution="auto"`` chose)."""
+        v = c_char_p()
+        call("fk_capture_get_attribution_source", self, byref(v))
+        return v.value.decode()
 
     def stats(self):
         """Counters (``fk_capture_stats``) as a dict."""
