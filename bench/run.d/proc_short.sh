@@ -58,7 +58,7 @@ work = sys.argv[1]
 cpu = {"bpf": float(sys.argv[2]), "sockdiag": float(sys.argv[3]), "nethogs": float(sys.argv[4])}
 h4, h6 = (ipaddress.ip_address(a).packed for a in sys.argv[5:7])
 sys.path.insert(0, sys.argv[7])
-from proc_truth import packets
+from proc_truth import bytes_by_owner, trace_totals
 
 owner, kind_pids, life = {}, {"long": set(), "short": set()}, []
 for name, host, kind in (("long", h4, "long"), ("short", h4, "short"),
@@ -69,36 +69,7 @@ for name, host, kind in (("long", h4, "long"), ("short", h4, "short"),
         kind_pids[kind].add(p[0])
         if len(p) > 2:
             life.append(int(p[2]))
-ip_bytes, l2_bytes = {}, {}
-for proto, src, sport, dst, dport, total, wire in packets(work + "/truth.pcap"):
-    local = (src, sport) if src in (h4, h6) else (dst, dport) if dst in (h4, h6) else None
-    pid = owner.get(local)
-    if pid:
-        ip_bytes[pid] = ip_bytes.get(pid, 0) + total
-        l2_bytes[pid] = l2_bytes.get(pid, 0) + wire
-
-def best_of_blocks(path):
-    """{pid: largest bytes sent + received of any refresh} (totals mode;
-    nethogs drops a process's row once it has exited)."""
-    blocks, cur = [], None
-    for line in open(path):
-        line = line.rstrip("\n")
-        if line.startswith("Refreshing:"):
-            cur = {}
-            blocks.append(cur)
-        elif cur is not None and "\t" in line and not line.startswith(" "):
-            name, sent, recv = line.split("\t")[:3]
-            parts = name.split("/")
-            pid = parts[-2] if len(parts) >= 3 else "0"
-            try:
-                cur[pid] = cur.get(pid, 0) + float(sent) + float(recv)
-            except ValueError:
-                pass
-    best = {}
-    for b in blocks:
-        for pid, v in b.items():
-            best[pid] = max(best.get(pid, 0), v)
-    return best
+ip_bytes, l2_bytes = bytes_by_owner(work + "/truth.pcap", owner, (h4, h6))
 
 def pct(rows, want, truth):
     # Each pid counts at most its own truth: bytes of others put on it are not "right".
@@ -109,8 +80,8 @@ def pct(rows, want, truth):
 def ratio(a, b):
     return "%.2f" % (a / b) if b else "inf"
 
-rows = {"bpf": best_of_blocks(work + "/bpf.out"), "sockdiag": best_of_blocks(work + "/sd.out"),
-        "nethogs": best_of_blocks(work + "/nh.out")}
+rows = {"bpf": trace_totals(work + "/bpf.out"), "sockdiag": trace_totals(work + "/sd.out"),
+        "nethogs": trace_totals(work + "/nh.out")}
 truth = {"bpf": ip_bytes, "sockdiag": ip_bytes, "nethogs": l2_bytes}
 life.sort()
 print("# short connections: %d from %d processes, lifetime median %d us, 90th percentile %d us"
