@@ -102,7 +102,8 @@ static char *text_room(fk__sink *k)
     text_priv *t = k->priv;
     char *p = fk__sink_out_room(t->out, TEXT_RESERVE);
     uint64_t lost;
-    text_check(k, fk__sink_out_check(t->out, sink_name(k), &lost), lost);
+    int rc = fk__sink_out_check(t->out, sink_name(k), &lost);
+    text_check(k, rc, lost);
     return p;
 }
 
@@ -312,10 +313,12 @@ static int sink_rotate(fk__sink *k, int64_t now_ns)
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     snprintf(target, n, "%s.%s", k->path, stamp);
     struct stat sb;
+    char eb[128];
     for (int i = 1; stat(target, &sb) == 0 && i < 1000; i++)
         snprintf(target, n, "%s.%s.%d", k->path, stamp, i);
     if (rename(k->path, target) != 0)
-        FK__LOG_WARN("collector", "%s: rotate to %s failed: %s", k->path, target, strerror(errno));
+        FK__LOG_WARN("collector", "%s: rotate to %s failed: %s", k->path, target,
+                     fk__strerror_r(errno, eb, sizeof eb));
     else
         FK__LOG_INFO("collector", "%s rotated to %s", k->path, target);
     fk__free(target);
