@@ -411,15 +411,18 @@ static void print_stats(app *a)
             snprintf(label, sizeof label, "dest%zu", i);
             name = label;
         }
-        fprintf(stderr,
-                PROG ": export %s records_in=%llu records_sent=%llu records_dropped=%llu "
-                     "messages_sent=%llu bytes_sent=%llu buffered_bytes=%llu connects=%llu "
-                     "connect_failures=%llu send_errors=%llu\n",
-                name, (unsigned long long)s.records_in, (unsigned long long)s.records_sent,
-                (unsigned long long)s.records_dropped, (unsigned long long)s.messages_sent,
-                (unsigned long long)s.bytes_sent, (unsigned long long)s.buffered_bytes,
-                (unsigned long long)s.connects, (unsigned long long)s.connect_failures,
-                (unsigned long long)s.send_errors);
+        fprintf(
+            stderr,
+            PROG
+            ": export %s records_in=%llu records_sent=%llu records_dropped=%llu "
+            "messages_sent=%llu bytes_sent=%llu buffered_bytes=%llu connects=%llu "
+            "connect_failures=%llu send_errors=%llu records_buffered=%llu records_resent=%llu\n",
+            name, (unsigned long long)s.records_in, (unsigned long long)s.records_sent,
+            (unsigned long long)s.records_dropped, (unsigned long long)s.messages_sent,
+            (unsigned long long)s.bytes_sent, (unsigned long long)s.buffered_bytes,
+            (unsigned long long)s.connects, (unsigned long long)s.connect_failures,
+            (unsigned long long)s.send_errors, (unsigned long long)s.records_buffered,
+            (unsigned long long)s.records_resent);
     }
 }
 
@@ -525,11 +528,19 @@ static int run(app *a)
     if (!ended)
         fk_capture_stop(a->cap); /* final flush: callbacks run here */
     if (a->exp) {
-        if (fk_exporter_drain(a->exp, a->drain_ms) != 0) {
-            fk_exporter_stats s;
-            fk_exporter_get_stats(a->exp, &s, sizeof s);
-            fprintf(stderr, PROG ": %llu bytes still buffered for unreachable collectors at exit\n",
+        (void)fk_exporter_drain(a->exp, a->drain_ms);
+        /* The exit status says whether every record reached every collector
+         * (over TCP: acknowledged by its TCP). */
+        fk_exporter_stats s;
+        fk_exporter_get_stats(a->exp, &s, sizeof s);
+        if (s.records_dropped || s.records_buffered) {
+            fprintf(stderr,
+                    PROG ": not delivered: %llu records dropped, %llu still buffered "
+                         "(%llu bytes) for unreachable collectors at exit\n",
+                    (unsigned long long)s.records_dropped, (unsigned long long)s.records_buffered,
                     (unsigned long long)s.buffered_bytes);
+            if (rc == 0)
+                rc = 1;
         }
     }
     if (a->json)

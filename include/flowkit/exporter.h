@@ -118,7 +118,9 @@ typedef struct fk_exporter_process {
  */
 typedef struct fk_exporter_stats {
     uint64_t records_in;        /**< Data records accepted by the add functions. */
-    uint64_t records_sent;      /**< Data records handed to the kernel. */
+    uint64_t records_sent;      /**< Data records delivered: over TCP acknowledged by the
+                                     collector's TCP (since 0.2.0; before: written to the
+                                     socket), over UDP handed to the kernel. */
     uint64_t records_dropped;   /**< Data records lost: buffer full, send error, closed. */
     uint64_t messages_sent;     /**< Messages (data and template) handed to the kernel. */
     uint64_t messages_dropped;  /**< Messages lost (their records are in records_dropped). */
@@ -128,6 +130,15 @@ typedef struct fk_exporter_stats {
     uint64_t connects;          /**< Successful TCP connects. */
     uint64_t connect_failures;  /**< Failed TCP connects and broken connections. */
     uint64_t send_errors;       /**< Failed sends (e.g. ECONNREFUSED on UDP). */
+    /** Data records not delivered yet: queued, or written to a TCP connection
+     * and not yet acknowledged. records_in = records_sent + records_dropped +
+     * records_buffered for each destination. @since 0.2.0 */
+    uint64_t records_buffered;
+    /** Data records written again on a new TCP connection because the one
+     * before broke before the collector's TCP acknowledged them (they were
+     * never received; sequence numbers unchanged). @since 0.2.0 */
+    uint64_t records_resent;
+    uint64_t messages_resent; /**< Messages written again (see records_resent). @since 0.2.0 */
 } fk_exporter_stats;
 
 /**

@@ -328,6 +328,8 @@ int fk_exporter_next_timeout_ms(const fk_exporter *h)
         if (best < 0 || due < best)
             best = due;
     }
+    if (fk__exp_tcp_unacked(h) && (best < 0 || best > FK__EXP_ACK_POLL_NS))
+        best = FK__EXP_ACK_POLL_NS;
     if (best < 0)
         return -1;
     int64_t ms = (best + 999999) / 1000000;
@@ -352,6 +354,7 @@ int fk_exporter_dispatch(fk_exporter *h)
     }
     if (h->msg.records && now - h->msg_first_ns >= h->flush_ns)
         emit_message(h);
+    fk__exp_tcp_check_acked(h);
     return FK_OK;
 }
 
@@ -398,6 +401,9 @@ static void stats_add(fk_exporter_stats *a, const fk_exporter_stats *b)
     a->connects += b->connects;
     a->connect_failures += b->connect_failures;
     a->send_errors += b->send_errors;
+    a->records_buffered += b->records_buffered;
+    a->records_resent += b->records_resent;
+    a->messages_resent += b->messages_resent;
 }
 
 static int fill_destination_stats(const fk_exporter *h, size_t index, fk_exporter_stats *out)
@@ -410,6 +416,7 @@ static int fill_destination_stats(const fk_exporter *h, size_t index, fk_exporte
     *out = h->dests[index].st;
     out->records_in = h->records_in;
     out->buffered_bytes = h->dests[index].queued;
+    out->records_buffered = h->dests[index].held;
     return FK_OK;
 }
 
@@ -433,6 +440,7 @@ static int fill_stats(const fk_exporter *h, fk_exporter_stats *out)
     for (size_t i = 0; i < h->ndests; i++) {
         fk_exporter_stats s = h->dests[i].st;
         s.buffered_bytes = h->dests[i].queued;
+        s.records_buffered = h->dests[i].held;
         stats_add(out, &s);
     }
     out->records_in = h->records_in;

@@ -372,6 +372,9 @@ class fk_exporter_stats(Structure):
             "connects",
             "connect_failures",
             "send_errors",
+            "records_buffered",
+            "records_resent",
+            "messages_resent",
         )
     ]
 
