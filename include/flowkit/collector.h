@@ -66,6 +66,12 @@ typedef enum fk_collector_param {
     /** int, "queue_size": datagrams buffered between worker threads and the
      *  dispatching thread; when full, datagrams are dropped and counted. */
     FK_COL_QUEUE_SIZE = 104,
+    /** bool, "share_port": with workers, join the `SO_REUSEPORT` group of a
+     *  UDP port that another process already holds (the kernel then splits
+     *  the datagrams between the processes). Default 0: such a port is
+     *  refused at activate, so a second collector cannot start silently and
+     *  take part of the first one's traffic. @since 0.2.0 */
+    FK_COL_SHARE_PORT = 105,
     /** int, "template_timeout": seconds a UDP template lives without refresh;
      *  0 = never expires. */
     FK_COL_TEMPLATE_TIMEOUT = 200,

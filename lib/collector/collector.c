@@ -25,6 +25,9 @@ static const fk_param_info collector_params[] = {
      "connections", "concurrent TCP exporters; more are refused and counted"},
     {FK_COL_QUEUE_SIZE, "queue_size", FK_PARAM_INT, 0, 16, 1 << 20, 16384, 0, 0, 0, NULL,
      "datagrams", "datagrams queued between worker threads and the dispatching thread"},
+    {FK_COL_SHARE_PORT, "share_port", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
+     "with workers: share UDP ports another process holds with SO_REUSEPORT (default: refuse "
+     "them)"},
     {FK_COL_TEMPLATE_TIMEOUT, "template_timeout", FK_PARAM_INT, 0, 0, 7 * 86400, 1800, 0, 0, 0,
      NULL, "s", "UDP template lifetime (0 = never expires)"},
     {FK_COL_PENDING_BYTES, "pending_bytes", FK_PARAM_INT, 0, 0, 1 << 28, 1 << 20, 0, 0, 0, NULL,
@@ -267,14 +270,14 @@ int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb fn, void *us
 
 /* ---- activate ----------------------------------------------------------- */
 
-static int open_listener(fk_collector *h, listener *l, bool reuseport)
+static int open_listener(fk_collector *h, listener *l, fk__col_reuse reuse)
 {
     char what[80];
     fk__col_uri_format(l->uri.transport, (const struct sockaddr *)&l->uri.ss, what, sizeof what);
     int64_t rcvbuf = fk__params_int(&h->params, FK_COL_SOCKET_BUFFER);
     int fd;
     if (l->uri.transport == FK__COL_UDP) {
-        int rc = fk__col_open_udp(&l->uri, rcvbuf, reuseport, what, &fd);
+        int rc = fk__col_open_udp(&l->uri, rcvbuf, reuse, what, &fd);
         if (rc)
             return rc;
     } else {
@@ -348,7 +351,10 @@ int fk_collector_activate(fk_collector *h)
     }
     for (size_t i = 0; rc == FK_OK && i < h->nlisteners; i++) {
         listener *l = &h->listeners[i];
-        rc = open_listener(h, l, workers > 0);
+        fk__col_reuse reuse = workers == 0                                    ? FK__COL_REUSE_NONE
+                              : fk__params_int(&h->params, FK_COL_SHARE_PORT) ? FK__COL_REUSE_JOIN
+                                                                              : FK__COL_REUSE_FIRST;
+        rc = open_listener(h, l, reuse);
         /* With workers, the threads read UDP; this socket only holds the port. */
         if (rc == FK_OK && !(workers > 0 && l->uri.transport == FK__COL_UDP))
             rc = fk__col_epoll_add(h, l->fd, &l->tag);
