@@ -20,12 +20,13 @@ FK_BEGIN_DECLS
 /**
  * Write bytes as a JSON string literal, quotes included.
  *
- * `"` and `\` are escaped with a backslash, bytes below 0x20 and DEL (0x7f)
- * become `\u00XX` (so a NUL byte inside @p text is written as `\u0000`),
- * valid UTF-8 (RFC 3629: shortest form, no surrogates, at most U+10FFFF)
- * is copied unchanged, and each maximal ill-formed subsequence (Unicode
- * §3.9, "substitution of maximal subparts") is replaced by one U+FFFD
- * REPLACEMENT CHARACTER, written as its UTF-8 bytes EF BF BD. A name that
+ * A double quote and a backslash are escaped with a backslash, bytes below
+ * 0x20 and DEL (0x7f) become `\u00XX` (so a NUL byte inside @p text is
+ * written as `\u0000`), valid UTF-8 (RFC 3629: shortest form, no
+ * surrogates, at most U+10FFFF) is copied unchanged, and each maximal
+ * ill-formed subsequence (Unicode §3.9, "substitution of maximal
+ * subparts") is replaced by one U+FFFD REPLACEMENT CHARACTER, written as
+ * its UTF-8 bytes EF BF BD. A name that
  * was cut inside a multi-byte character (such as a kernel task name, at 15
  * bytes) therefore ends in U+FFFD. The result is always valid UTF-8 and
  * valid JSON.
