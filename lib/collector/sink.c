@@ -103,7 +103,7 @@ static char *text_room(fk__sink *k)
     char *p = fk__sink_out_room(t->out, TEXT_RESERVE);
     uint64_t lost;
     int rc = fk__sink_out_check(t->out, sink_name(k), &lost);
-    text_check(k, rc, lost);
+    text_check(k, rc, lost); /* not in one call: argument order is unspecified */
     return p;
 }
 
