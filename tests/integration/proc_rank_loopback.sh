@@ -57,7 +57,8 @@ one_run() {
     tcpdump -i lo -U -s 128 -w "$pcap" "tcp port $port" 2>"$WORK/tcpdump.$label.err" &
     local dump=$!
     PIDS+=($dump)
-    "$TOP" --json -d 0.5 -f "tcp port $port" "$@" >"$out" 2>"$WORK/top.$label.err" &
+    "$TOP" --json -d 0.5 --rank-history 30 --connections -f "tcp port $port" "$@" >"$out" \
+        2>"$WORK/top.$label.err" &
     local top=$!
     PIDS+=($top)
     local i
@@ -97,6 +98,20 @@ for pid, who, sent, recv in ((c, "client", c2s, s2c), (s, "server", s2c, c2s)):
     ok = got == (sent, recv)
     bad += not ok
     print("%s %s: %s pid %d wants sent %d received %d (tcpdump), got %s" % ("ok  " if ok else "FAIL", label, who, pid, sent, recv, got))
+    if not r:
+        continue
+    # --rank-history 30: the traffic is all inside the last 30 complete
+    # seconds, so the bytes of each second add up to the totals.
+    h = r.get("history") or {}
+    hist = (sum(h.get("sent", [])), sum(h.get("recv", [])), len(h.get("sent", [])))
+    if hist != (sent, recv, 30):
+        print("FAIL %s: %s history sums (sent, recv, seconds) %s, want %s" % (label, who, hist, (sent, recv, 30)))
+        bad += 1
+    # --connections: every connection ended with FINs both ways.
+    states = sorted({c.get("state") for c in r.get("conns", [])})
+    if states != ["closed"]:
+        print("FAIL %s: %s connection states %s, want only closed" % (label, who, states))
+        bad += 1
 if bad:
     for r in rows.values():
         print("     row pid %d %s bytes %d/%d" % (r["pid"], r["name"], r["sent_bytes"], r["recv_bytes"]))
