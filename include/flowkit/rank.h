@@ -134,7 +134,7 @@ typedef struct fk_rank_row {
         dev_count; /**< Number of entries in @ref devs; more than 1 if several devices were used. */
     const fk_rank_dev *devs; /**< Bytes per device, most bytes first. */
     /**
-     * Number of entries in @ref history: the #FK_CAP_RANK_HISTORY complete
+     * Number of entries in `history`: the #FK_CAP_RANK_HISTORY complete
      * seconds before the snapshot's time (0 when that parameter is 0).
      * @since 0.2.0
      */
