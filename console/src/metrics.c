@@ -57,6 +57,7 @@ static const metric collector_metrics[] = {
     C(fk_collector_stats, exporter_restarts, "exporter restarts detected"),
     G(fk_collector_stats, interface_names, "interface names known"),
     C(fk_collector_stats, interface_limit, "interface names refused by the cap"),
+    C(fk_collector_stats, udp_wakeups, "reads of UDP sockets that found datagrams"),
 };
 
 static const metric store_metrics[] = {

@@ -66,6 +66,16 @@ typedef enum fk_collector_param {
     /** int, "queue_size": datagrams buffered between worker threads and the
      *  dispatching thread; when full, datagrams are dropped and counted. */
     FK_COL_QUEUE_SIZE = 104,
+    /** int, "recv_interval": milliseconds [0, 1000], default 5. A UDP
+     *  socket read dry is left alone for this long (without workers: out of
+     *  the set behind fk_collector_get_fd(), fk_collector_next_timeout_ms()
+     *  says when it is back), so each wake-up reads what arrived meanwhile
+     *  with a few `recvmmsg` calls instead of waking per datagram. Records
+     *  wait at most this long more; the socket buffer (`socket_buffer`) must
+     *  hold what arrives in the interval (drops are counted in
+     *  `socket_drops`). 0 = read as soon as a datagram arrives. A socket
+     *  still holding datagrams after a dispatch is never parked. @since 0.2.0 */
+    FK_COL_RECV_INTERVAL = 105,
     /** int, "template_timeout": seconds a UDP template lives without refresh;
      *  0 = never expires. */
     FK_COL_TEMPLATE_TIMEOUT = 200,
@@ -168,6 +178,9 @@ typedef struct fk_collector_stats {
                                         from earlier messages are dropped. */
     uint64_t interface_names;      /**< Interface names known now (from options data). */
     uint64_t interface_limit;      /**< Interface names refused by `max_interfaces`. */
+    uint64_t udp_wakeups;          /**< Reads of UDP sockets that found datagrams: `datagrams` /
+                                        `udp_wakeups` is the average batch (`recv_interval`).
+                                        @since 0.2.0 */
 } fk_collector_stats;
 
 /**
