@@ -40,6 +40,7 @@
 #include <flowkit/common.h>
 #include <flowkit/flow.h>
 #include <flowkit/params.h>
+#include <flowkit/senders.h>
 
 FK_BEGIN_DECLS
 
@@ -181,6 +182,10 @@ typedef struct fk_collector_stats {
     uint64_t udp_wakeups;          /**< Reads of UDP sockets that found datagrams: `datagrams` /
                                         `udp_wakeups` is the average batch (`recv_interval`).
                                         @since 0.2.0 */
+    uint64_t sender_unknown;       /**< Records dropped: their exporter is not in the senders
+                                        registry (fk_collector_set_senders()). @since 0.2.0 */
+    uint64_t sender_outside;       /**< Records dropped: neither address lies in their sender's
+                                        prefixes. @since 0.2.0 */
 } fk_collector_stats;
 
 /**
@@ -353,6 +358,22 @@ FK_API int fk_collector_add_allow(fk_collector *h, const char *cidr);
  * @since 0.1.0; 0.2.0 takes a #fk_collector_flow_cb
  */
 FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb cb, void *user);
+
+/**
+ * Check every record against a senders registry (flowkit/senders.h): a
+ * record from an address that is no sender, or outside its sender's
+ * prefixes, is dropped before the callback and the outputs, and counted
+ * (fk_collector_stats::sender_unknown, fk_collector_stats::sender_outside). The sender is the
+ * address the datagram or TCP connection came from (the `exporter` of
+ * records that name no exporter of their own).
+ *
+ * @param h the handle; not while another thread dispatches it.
+ * @param senders the registry, borrowed: it must outlive the handle (or be
+ *        replaced first); NULL stops checking. It may change meanwhile.
+ * @return 0 or `FK_EINVAL`.
+ * @since 0.2.0
+ */
+FK_API int fk_collector_set_senders(fk_collector *h, fk_senders *senders);
 
 /**
  * Bind the listeners, open the outputs and start the worker threads.

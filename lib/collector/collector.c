@@ -265,6 +265,14 @@ int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb fn, void *us
     return FK_OK;
 }
 
+int fk_collector_set_senders(fk_collector *h, fk_senders *senders)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_collector_set_senders: NULL handle");
+    h->senders = senders;
+    return FK_OK;
+}
+
 /* ---- delivery ----------------------------------------------------------- */
 
 /* ---- activate ----------------------------------------------------------- */

@@ -15,6 +15,16 @@ void fk__col_deliver(void *user, fk_flow *f)
     fk_collector *h = user;
     if (h->limit_reached)
         return;
+    if (h->senders) {
+        int v = fk_senders_match(h->senders, h->cur_sender ? h->cur_sender : &f->exporter, f);
+        if (v <= 0) {
+            if (v == 0)
+                h->stats.sender_unknown++;
+            else
+                h->stats.sender_outside++;
+            return;
+        }
+    }
     if (h->scale_sampling && (f->present & FK_FLOW_HAS_SAMPLING) && f->sampling > 1) {
         f->bytes *= f->sampling;
         f->packets *= f->sampling;
@@ -50,7 +60,10 @@ static int handle_datagram(fk_collector *h, const struct sockaddr *from, const u
         h->stats.allowlist_rejected++;
         return 0;
     }
-    return fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
+    h->cur_sender = &peer.addr;
+    int r = fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
+    h->cur_sender = NULL;
+    return r;
 }
 
 static void worker_datagram(void *user, const struct sockaddr *from, const uint8_t *data,
@@ -322,7 +335,9 @@ int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, c
         h->stats.allowlist_rejected++;
         return 0;
     }
+    h->cur_sender = &peer.addr;
     int r = fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
+    h->cur_sender = NULL;
     if (h->now_ns >= h->next_tick_ns)
         tick(h);
     return r;

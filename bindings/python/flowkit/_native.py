@@ -472,6 +472,9 @@ class fk_collector_stats(Structure):
             "exporter_restarts",
             "interface_names",
             "interface_limit",
+            "udp_wakeups",
+            "sender_unknown",
+            "sender_outside",
         )
     ]
 
