@@ -513,59 +513,55 @@ static int read_pcap(tool *t, const char *path)
     return status;
 }
 
+/* A raw file is streamed, never held whole: IPFIX messages one at a time
+ * (each says its length, at most 65535 octets); anything else is a single
+ * datagram, so at most 65535 octets. */
 static int read_raw(tool *t, const char *path, FILE *f)
 {
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
+    enum { DGRAM_MAX = 65535 };
+    uint8_t *buf = malloc(DGRAM_MAX + 1);
     if (!buf) {
         fprintf(stderr, TOOL ": %s: out of memory\n", path);
         return 1;
     }
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            if (cap >= (size_t)1 << 30) {
-                fprintf(stderr, TOOL ": %s: raw file larger than 1 GiB\n", path);
-                free(buf);
-                return 1;
-            }
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                fprintf(stderr, TOOL ": %s: out of memory\n", path);
-                free(buf);
-                return 1;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (ferror(f)) {
-        fprintf(stderr, TOOL ": %s: read error: %s\n", path, strerror(errno));
-        free(buf);
-        return 1;
-    }
-    if (len == 0) {
-        /* An empty file holds no datagram. */
-    } else if (len >= 2 && rd16(buf) == 10) {
-        /* IPFIX messages carry their length: split the stream. */
-        size_t off = 0;
-        while (off < len && !stop_requested) {
+    int rc = 0;
+    size_t len = fread(buf, 1, 4, f);
+    if (len >= 2 && rd16(buf) == 10) {
+        while (len > 0 && !stop_requested) {
             t->frame_no++;
-            size_t mlen = len - off >= 4 ? rd16(buf + off + 2) : 0;
-            if (mlen < 16 || mlen > len - off) {
-                datagram(t, &t->raw_exporter, t->raw_port, buf + off, len - off);
+            size_t mlen = len >= 4 ? rd16(buf + 2) : 0;
+            if (mlen < 16) {
+                /* Not a message header: what follows (up to one datagram)
+                 * goes to the decoder as it is, which counts it malformed. */
+                len += fread(buf + len, 1, DGRAM_MAX - len, f);
+                datagram(t, &t->raw_exporter, t->raw_port, buf, len);
                 break;
             }
-            datagram(t, &t->raw_exporter, t->raw_port, buf + off, mlen);
-            off += mlen;
+            len += fread(buf + len, 1, mlen - len, f);
+            datagram(t, &t->raw_exporter, t->raw_port, buf, len); /* short: the file ended */
+            if (len < mlen)
+                break;
+            len = fread(buf, 1, 4, f);
         }
     } else {
-        t->frame_no++;
-        datagram(t, &t->raw_exporter, t->raw_port, buf, len);
+        len += fread(buf + len, 1, DGRAM_MAX + 1 - len, f);
+        if (len > DGRAM_MAX) {
+            fprintf(stderr,
+                    TOOL ": %s: not IPFIX and longer than one datagram (65535 octets): not a "
+                         "raw export datagram\n",
+                    path);
+            rc = 1;
+        } else if (len > 0) {
+            t->frame_no++;
+            datagram(t, &t->raw_exporter, t->raw_port, buf, len);
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, TOOL ": %s: read error: %s\n", path, strerror(errno));
+        rc = 1;
     }
     free(buf);
-    return 0;
+    return rc;
 }
 
 static int read_file(tool *t, const char *path)

@@ -80,7 +80,7 @@ static void tcp_acked(exp_dest *d)
     if (!d->sent_head || d->fd < 0)
         return;
     int outq = 0;
-    if (ioctl(d->fd, SIOCOUTQ, &outq) != 0 || outq < 0)
+    if (ioctl(d->fd, SIOCOUTQ, &outq) != 0 || outq < 0 || (uint64_t)outq > d->wrote)
         return;
     uint64_t acked = d->wrote - (uint64_t)outq;
     while (d->sent_head && d->sent_head->end <= acked) {
