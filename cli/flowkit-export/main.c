@@ -529,16 +529,27 @@ static int run(app *a)
         fk_capture_stop(a->cap); /* final flush: callbacks run here */
     if (a->exp) {
         (void)fk_exporter_drain(a->exp, a->drain_ms);
-        /* The exit status says whether every record reached every collector
-         * (over TCP: acknowledged by its TCP). */
-        fk_exporter_stats s;
-        fk_exporter_get_stats(a->exp, &s, sizeof s);
-        if (s.records_dropped || s.records_buffered) {
+        /* The exit status says whether every record reached every TCP
+         * collector (acknowledged by its TCP). Over UDP nothing says whether
+         * a datagram arrived: send errors stay counted (--stats) but do not
+         * change the exit status. */
+        unsigned long long dropped = 0, buffered = 0, bytes = 0;
+        size_t n = fk_exporter_get_destination_count(a->exp);
+        for (size_t i = 0; i < n && i < a->collectors.n; i++) {
+            if (strncmp(a->collectors.v[i], "tcp://", 6) != 0)
+                continue;
+            fk_exporter_stats s;
+            if (fk_exporter_get_destination_stats(a->exp, i, &s, sizeof s) != 0)
+                continue;
+            dropped += s.records_dropped;
+            buffered += s.records_buffered;
+            bytes += s.buffered_bytes;
+        }
+        if (dropped || buffered) {
             fprintf(stderr,
                     PROG ": not delivered: %llu records dropped, %llu still buffered "
-                         "(%llu bytes) for unreachable collectors at exit\n",
-                    (unsigned long long)s.records_dropped, (unsigned long long)s.records_buffered,
-                    (unsigned long long)s.buffered_bytes);
+                         "(%llu bytes) for unreachable TCP collectors at exit\n",
+                    dropped, buffered, bytes);
             if (rc == 0)
                 rc = 1;
         }
