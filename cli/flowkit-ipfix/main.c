@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query.h"
+
 #define TOOL "flowkit-ipfix"
 
 static volatile sig_atomic_t stop_requested;
@@ -56,6 +58,8 @@ typedef struct tool {
     /* IPFIX counters (NetFlow's are in fk_netflow_stats) */
     uint64_t ipfix_messages, ipfix_flows, ipfix_options, ipfix_templates, ipfix_malformed,
         ipfix_no_template, json_too_long;
+    query *q;        /* filter, statistics (query.c) */
+    bool query_only; /* a filter / query is set: flows only, through q */
     char json[65536];
 } tool;
 
@@ -81,6 +85,10 @@ static void usage(FILE *f)
             "                         32473; 0 = ignore them): events print as\n"
             "                         {\"type\":\"event\",...}, processes as pid, process,\n"
             "                         uid, exe; IANA userName always as user\n"
+            "  -f, --filter EXPR      print only the flows that match EXPR, a filter in\n"
+            "                         nfdump's syntax (see flowkit-ipfix(1)), e.g.\n"
+            "                         'proto tcp and dst port in [80 443]'; options\n"
+            "                         records are then not printed\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr\n"
             "  -h, --help             show this help and exit\n"
@@ -113,6 +121,8 @@ static void on_flow(const fk_flow *f, void *user)
     tool *t = user;
     if (t->quiet || t->fields)
         return;
+    if (t->query_only && !query_flow(t->q, f))
+        return;
     if (fk_flow_to_json(f, t->json, sizeof t->json) >= 0)
         emit(t, t->json);
 }
@@ -123,6 +133,12 @@ static int on_record(const fk_netflow_record *rec, void *user)
     tool *t = user;
     if (t->quiet)
         return 0;
+    if (t->query_only) {
+        /* a filter: flows only, each through the query once (the view's
+         * record with --fields, else the collector's) */
+        if (rec->kind != FK_NETFLOW_RECORD_FLOW || !t->fields || !query_flow(t->q, rec->flow))
+            return 0;
+    }
     if (t->fields && rec->ipfix) {
         if (rec->kind == FK_NETFLOW_RECORD_FLOW || !t->flows_only)
             emit_ipfix_json(t, rec->kind == FK_NETFLOW_RECORD_FLOW ? "record" : "options",
@@ -184,13 +200,19 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
         fk_ipfix_value v;
         if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
             fk_ipfix_decoder_set_sys_init(t->ipx, sess, rec->domain, v.i);
-        if (!t->quiet && !t->flows_only)
+        if (!t->quiet && !t->flows_only && !t->query_only)
             emit_ipfix_json(t, "options", src, rec);
         return;
     }
     t->ipfix_flows++;
-    if (!t->quiet && t->fields)
-        emit_ipfix_json(t, "record", src, rec);
+    if (t->quiet || !t->fields)
+        return;
+    /* --fields with a filter: the view's flow goes through the query (the
+     * collector's copy of the record does not). */
+    fk_flow f;
+    if (t->query_only && (fk_ipfix_record_to_flow(&f, rec) < 0 || !query_flow(t->q, &f)))
+        return;
+    emit_ipfix_json(t, "record", src, rec);
 }
 
 static void ipfix_datagram(tool *t, const fk_addr *src, uint16_t sport, const uint8_t *p,
@@ -532,15 +554,25 @@ int main(int argc, char **argv)
     t.port = -1;
     t.raw_exporter.family = 4;
     t.pen = FK_EXPORTER_DEFAULT_PEN;
-    static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'}, {"exporter", required_argument, NULL, 'e'},
-        {"flows-only", no_argument, NULL, 'F'}, {"fields", no_argument, NULL, 'R'},
-        {"pen", required_argument, NULL, 'N'},  {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+                                         {"exporter", required_argument, NULL, 'e'},
+                                         {"flows-only", no_argument, NULL, 'F'},
+                                         {"fields", no_argument, NULL, 'R'},
+                                         {"pen", required_argument, NULL, 'N'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"filter", required_argument, NULL, 'f'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":p:e:qvhV", opts, NULL)) != -1) {
+    t.q = query_create();
+    if (!t.q) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        return 1;
+    }
+    while ((c = getopt_long(argc, argv, ":p:e:f:qvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'p': {
             char *end;
@@ -577,6 +609,11 @@ int main(int argc, char **argv)
             t.pen = (uint32_t)v;
             break;
         }
+        case 'f':
+            if (query_set_filter(t.q, optarg) < 0)
+                return 2;
+            t.query_only = true;
+            break;
         case 'q':
             t.quiet = true;
             break;
@@ -618,6 +655,8 @@ int main(int argc, char **argv)
     for (int i = optind; i < argc && !stop_requested; i++)
         if (read_file(&t, argv[i]))
             status = 1;
+    if (query_finish(t.q, stdout) < 0)
+        t.write_errors++;
     if (fflush(stdout) == EOF || t.write_errors) {
         fprintf(stderr, TOOL ": error writing the output: %s\n", strerror(errno));
         status = 1;
@@ -627,5 +666,6 @@ int main(int argc, char **argv)
     fk_ipfix_decoder_destroy(t.ipx);
     fk_collector_destroy(t.col);
     free(t.sessions);
+    query_destroy(t.q);
     return status;
 }
