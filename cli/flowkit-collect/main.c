@@ -4,6 +4,7 @@
  *                   [--template-timeout SECS] [--scale-sampling]
  *                   [--duration SECS] [--count N] [--stats SECS] [--pen N]
  *                   [--export-time-tolerance SECS] [--max-interfaces N]
+ *                   [--http [ADDR:]PORT [--http-token-file FILE] ...]
  *
  * Exit codes: 0 success (limit reached or SIGINT/SIGTERM), 1 runtime
  * failure, 2 bad usage. Public flowkit API only. */
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "fkcli.h"
+#include "server.h"
 
 static const char *const param_names[] = {
     "workers", "template_timeout",      "scale_sampling", "duration", "count",
@@ -23,7 +25,21 @@ static const char *const param_names[] = {
 #define NPARAM_OPTS 8
 #define PARAM_BASE 1000
 
-enum { OPT_HELP = 500, OPT_VERSION, OPT_ALLOW, OPT_STATS };
+enum {
+    OPT_HELP = 500,
+    OPT_VERSION,
+    OPT_ALLOW,
+    OPT_STATS,
+    OPT_FILTER,
+    OPT_HTTP,
+    OPT_HTTP_TOKEN,
+    OPT_HTTP_ROOT,
+    OPT_HTTP_BODY,
+    OPT_HTTP_CONNS,
+    OPT_HTTP_FEEDS,
+    OPT_STORE,
+    OPT_STORE_CIDR
+};
 
 static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
                                                 "tcp://0.0.0.0:4739"};
@@ -44,10 +60,28 @@ static void usage(void)
            "                             clickhouse://HOST:PORT/DB.TABLE[?batch_rows=N&\n"
            "                             flush_ms=N&queue_rows=N&drain_ms=N] (docs/clickhouse.md)\n"
            "                             (repeatable; default jsonl:-)\n"
+           "  --filter EXPR              the next -o (or the default output) gets only\n"
+           "                             the flows matching EXPR, a filter in nfdump's\n"
+           "                             syntax (flowkit-ipfix(1) FILTERS), e.g.\n"
+           "                             --filter 'proto tcp' -o jsonl:tcp.jsonl\n"
            "  --allow CIDR               accept exporters from this network only\n"
            "                             (repeatable; default: every exporter)\n"
-           "  --stats SECS               print counters to stderr every SECS seconds\n",
-           fkcli_prog());
+           "  --stats SECS               print counters to stderr every SECS seconds\n"
+           "  --http [ADDR:]PORT         serve the console, the JSON API, /metrics and\n"
+           "                             POST /ingest on ADDR (default 127.0.0.1;\n"
+           "                             IPv6: [ADDR]:PORT; port 0 picks one)\n"
+           "  --http-token-file FILE     require \"Authorization: Bearer <first line of\n"
+           "                             FILE>\" on everything but /healthz and the\n"
+           "                             pages (required off loopback)\n"
+           "  --http-root DIR            console pages (default %s)\n"
+           "  --http-max-body BYTES      largest request body (default 1048576)\n"
+           "  --http-max-clients N       connections at once (default 64)\n"
+           "  --http-max-feeds N         live feed clients at once (default 8)\n"
+           "  --store NAME=VALUE         a live flow store parameter (repeatable; see\n"
+           "                             docs/store.md), e.g. --store max_ips=100000\n"
+           "  --store-cidr CIDR          keep only flows from or to CIDR in the store\n"
+           "                             (repeatable)\n",
+           fkcli_prog(), FLOWKIT_CONSOLE_DIR);
     fkcli_param_help(stdout, t, n, param_names);
     printf("  -h, --help                 show this help and exit\n"
            "  -V, --version              show the version and exit\n"
@@ -88,7 +122,7 @@ static void on_hup(void *h)
 static void print_stats(fk_collector *h)
 {
     fk_collector_stats s;
-    if (fk_collector_get_stats(h, &s) != 0)
+    if (fk_collector_get_stats(h, &s, sizeof s) != 0)
         return;
     fprintf(
         stderr,
@@ -112,6 +146,23 @@ static void print_stats(fk_collector *h)
         s.records_after_export, s.exporter_restarts, s.interface_names, s.interface_limit);
 }
 
+static void on_flow(const fk_flow *flow, void *user)
+{
+    fk_store_add_flow(user, flow);
+}
+
+/* Move the store's clock to the wall clock and hand the collector's
+ * counters to the server for /metrics. */
+static void publish(fkc_server *server, fk_store *store, fk_collector *h)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fk_store_advance(store, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+    fk_collector_stats s;
+    if (fk_collector_get_stats(h, &s, sizeof s) == 0)
+        fkc_server_set_collector_stats(server, &s);
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -133,7 +184,16 @@ int main(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},
         {"output", required_argument, NULL, 'o'},
         {"allow", required_argument, NULL, OPT_ALLOW},
+        {"filter", required_argument, NULL, OPT_FILTER},
         {"stats", required_argument, NULL, OPT_STATS},
+        {"http", required_argument, NULL, OPT_HTTP},
+        {"http-token-file", required_argument, NULL, OPT_HTTP_TOKEN},
+        {"http-root", required_argument, NULL, OPT_HTTP_ROOT},
+        {"http-max-body", required_argument, NULL, OPT_HTTP_BODY},
+        {"http-max-clients", required_argument, NULL, OPT_HTTP_CONNS},
+        {"http-max-feeds", required_argument, NULL, OPT_HTTP_FEEDS},
+        {"store", required_argument, NULL, OPT_STORE},
+        {"store-cidr", required_argument, NULL, OPT_STORE_CIDR},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -146,7 +206,13 @@ int main(int argc, char **argv)
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     int nlisten = 0, noutput = 0;
+    const char *filter = NULL; /* --filter waiting for its -o */
     uint64_t stats_secs = 0;
+    fkc_server_config http = {NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64,
+                              8,    10000};
+    fk_store *store = NULL;
+    if (fk_store_create(&store) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "store");
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:o:hV", opts, NULL)) != -1) {
@@ -157,9 +223,16 @@ int main(int argc, char **argv)
             nlisten++;
             break;
         case 'o':
-            if (fk_collector_add_output(h, optarg) != 0)
-                fkcli_lib_error(FKCLI_EXIT_USAGE, "-o");
+            if ((filter ? fk_collector_add_output_filtered(h, optarg, filter)
+                        : fk_collector_add_output(h, optarg)) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, filter ? "--filter" : "-o");
+            filter = NULL;
             noutput++;
+            break;
+        case OPT_FILTER:
+            if (filter)
+                fkcli_usage("--filter given twice before the -o it applies to");
+            filter = optarg;
             break;
         case OPT_ALLOW:
             if (fk_collector_add_allow(h, optarg) != 0)
@@ -168,12 +241,45 @@ int main(int argc, char **argv)
         case OPT_STATS:
             stats_secs = fkcli_parse_u64("--stats", optarg, 1, 86400);
             break;
+        case OPT_HTTP:
+            http.listen = optarg;
+            break;
+        case OPT_HTTP_TOKEN:
+            http.token_file = optarg;
+            break;
+        case OPT_HTTP_ROOT:
+            http.www_dir = optarg;
+            break;
+        case OPT_HTTP_BODY:
+            http.max_body = fkcli_parse_u64("--http-max-body", optarg, 1024, 1u << 30);
+            break;
+        case OPT_HTTP_CONNS:
+            http.max_conns = (unsigned)fkcli_parse_u64("--http-max-clients", optarg, 2, 10000);
+            break;
+        case OPT_HTTP_FEEDS:
+            http.max_feeds = (unsigned)fkcli_parse_u64("--http-max-feeds", optarg, 0, 1000);
+            break;
+        case OPT_STORE: {
+            char *eq = strchr(optarg, '=');
+            if (!eq)
+                fkcli_usage("--store takes NAME=VALUE, not \"%s\"", optarg);
+            *eq = '\0';
+            if (fk_store_set_text(store, optarg, eq + 1) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "--store");
+            break;
+        }
+        case OPT_STORE_CIDR:
+            if (fk_store_add_cidr(store, optarg) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "--store-cidr");
+            break;
         case 'h':
             usage();
+            fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
         case 'V':
             fkcli_print_version();
+            fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
         case ':':
@@ -197,13 +303,30 @@ int main(int argc, char **argv)
     for (int i = 0; nlisten == 0 && i < 3; i++)
         if (fk_collector_add_listener(h, default_listeners[i]) != 0)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "default listener");
-    if (noutput == 0 && fk_collector_add_output(h, "jsonl:-") != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "default output");
+    if (filter && noutput > 0)
+        fkcli_usage("--filter applies to the -o after it; none follows \"%s\"", filter);
+    if (noutput == 0 && (filter ? fk_collector_add_output_filtered(h, "jsonl:-", filter)
+                                : fk_collector_add_output(h, "jsonl:-")) != 0)
+        fkcli_lib_error(filter ? FKCLI_EXIT_USAGE : FKCLI_EXIT_FAILURE,
+                        filter ? "--filter" : "default output");
 
+    fkc_server *server = NULL;
+    if (http.listen) {
+        if (fk_store_activate(store) != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "--store");
+        if (fk_collector_set_callback(h, on_flow, store) != 0)
+            fkcli_lib_error(FKCLI_EXIT_FAILURE, "callback");
+    }
     if (fk_collector_activate(h) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "cannot start");
+    if (http.listen) {
+        char err[256];
+        if (fkc_server_start(&server, &http, store, err, sizeof err) != 0)
+            fkcli_fail("%s", err);
+        fprintf(stderr, "%s: console at %s\n", fkcli_prog(), fkc_server_url(server));
+    }
     char uri[80];
-    for (size_t i = 0; fk_collector_listener_uri(h, i, uri, sizeof uri) > 0; i++)
+    for (size_t i = 0; fk_collector_get_listener_uri(h, i, uri, sizeof uri) > 0; i++)
         fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);
     if (fkcli_signals(on_stop, on_hup, h) != 0)
         fkcli_fail("cannot install signal handlers: %s", strerror(errno));
@@ -211,8 +334,11 @@ int main(int argc, char **argv)
     struct pollfd pfd = {fk_collector_get_fd(h), POLLIN, 0};
     int64_t next_stats = stats_secs ? now_ms() + (int64_t)stats_secs * 1000 : 0;
     int status = FKCLI_EXIT_OK;
+    int64_t next_http = 0;
     for (;;) {
         int timeout = fk_collector_next_timeout_ms(h);
+        if (server && (timeout < 0 || timeout > 1000))
+            timeout = 1000; /* the store's clock and /metrics move once a second */
         if (next_stats) {
             int64_t left = next_stats - now_ms();
             if (left < 0)
@@ -233,6 +359,10 @@ int main(int argc, char **argv)
             status = FKCLI_EXIT_FAILURE;
             break;
         }
+        if (server && now_ms() >= next_http) {
+            publish(server, store, h);
+            next_http = now_ms() + 1000;
+        }
         if (next_stats && now_ms() >= next_stats) {
             print_stats(h);
             next_stats += (int64_t)stats_secs * 1000;
@@ -240,6 +370,8 @@ int main(int argc, char **argv)
     }
     if (stats_secs)
         print_stats(h);
+    fkc_server_stop(server);
     fk_collector_destroy(h);
+    fk_store_destroy(store);
     return status;
 }

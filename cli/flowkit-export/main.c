@@ -32,14 +32,16 @@ typedef struct app {
     /* sources and destinations: the command line replaces the config file's */
     strlist devices, collectors, cfg_devices, cfg_collectors;
     char *file, *filter, *source_host;
-    unsigned events; /* bit per fk_session_kind */
+    fk_filter *flow_filter; /* --flow-filter: only matching flows go out */
+    unsigned events;        /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
     bool json, stats, check;
-    int nice_value;  /* live capture: scheduling priority */
-    bool nice_given; /* set by --nice or the config file, not the default */
+    bool attribution_set; /* the attribution parameter was given (else auto when live) */
+    int nice_value;       /* live capture: scheduling priority */
+    bool nice_given;      /* set by --nice or the config file, not the default */
     int drain_ms;
     /* counters of the CLI itself */
-    uint64_t flows_seen, events_seen, add_errors;
+    uint64_t flows_seen, flows_filtered, events_seen, add_errors;
 } app;
 
 static volatile sig_atomic_t got_term, got_usr1;
@@ -75,10 +77,17 @@ static void help(void)
            "  -i, --interface DEV    capture on DEV (repeatable; default: any)\n"
            "  -r, --read FILE        read a pcap/pcapng file instead of capturing\n"
            "  -f, --filter BPF       BPF filter expression\n"
+           "      --attribution MODE who owns each connection (live capture): auto (default:\n"
+           "                         bpf where it loads, else sockdiag), bpf (socket owners\n"
+           "                         from the kernel, even of connections of a millisecond),\n"
+           "                         sockdiag (socket table polls) or off\n"
            "Export:\n"
            "  -c, --collector URI    udp://HOST:PORT or tcp://HOST:PORT (repeatable)\n"
            "      --events LIST      session events to export: syn,fin,rst | all | none\n"
            "      --flows            export flow records\n"
+           "      --flow-filter EXPR export (and print with --stdout) only the flow\n"
+           "                         records matching EXPR, a filter in nfdump's syntax\n"
+           "                         (flowkit-ipfix(1) FILTERS); session events pass\n"
            "                         (neither --events nor --flows: both, all events)\n"
            "      --interval SECS    longest time a record waits before it is sent (default 1)\n"
            "      --chunk-size N     most records per message (0 = fill the MTU)\n"
@@ -196,6 +205,8 @@ static int set_param(app *a, const char *name, const char *value)
     if (fk_param_find(t, n, name)) {
         if (fk_capture_set_text(a->cap, name, value) != 0)
             return usage_error("%s", fk_error_last()->message);
+        if (!strcmp(name, "attribution"))
+            a->attribution_set = true;
         return 0;
     }
     return usage_error("unknown parameter \"%s\" (see --list-params)", name);
@@ -225,6 +236,14 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
     }
     if (!strcmp(key, "filter")) {
         set_string(&a->filter, value);
+        return 0;
+    }
+    if (!strcmp(key, "flow_filter")) {
+        fk_filter *f;
+        if (fk_filter_compile(value, &f, NULL) != 0)
+            return usage_error("flow filter: %s", fk_error_last()->message);
+        fk_filter_destroy(a->flow_filter);
+        a->flow_filter = f;
         return 0;
     }
     if (!strcmp(key, "source_host")) {
@@ -370,25 +389,25 @@ static void print_stats(app *a)
 {
     fk_capture_stats cs;
     memset(&cs, 0, sizeof cs);
-    fk_capture_get_stats(a->cap, &cs);
+    fk_capture_get_stats(a->cap, &cs, sizeof cs);
     fprintf(stderr,
             PROG ": capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
-                 "flows=%llu events=%llu event_drops=%llu\n",
+                 "flows=%llu flows_filtered=%llu events=%llu event_drops=%llu\n",
             (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops,
             (unsigned long long)cs.queue_drops, (unsigned long long)cs.decode_errors,
-            (unsigned long long)a->flows_seen, (unsigned long long)a->events_seen,
-            (unsigned long long)cs.event_drops);
+            (unsigned long long)a->flows_seen, (unsigned long long)a->flows_filtered,
+            (unsigned long long)a->events_seen, (unsigned long long)cs.event_drops);
     if (!a->exp)
         return;
-    size_t n = fk_exporter_destination_count(a->exp);
+    size_t n = fk_exporter_get_destination_count(a->exp);
     for (size_t i = 0; i <= n; i++) {
         fk_exporter_stats s;
         const char *name = "total";
         char label[32];
         if (i == n) {
-            fk_exporter_stats_get(a->exp, &s);
+            fk_exporter_get_stats(a->exp, &s, sizeof s);
         } else {
-            fk_exporter_destination_stats(a->exp, i, &s);
+            fk_exporter_get_destination_stats(a->exp, i, &s, sizeof s);
             snprintf(label, sizeof label, "dest%zu", i);
             name = label;
         }
@@ -404,7 +423,7 @@ static void print_stats(app *a)
     }
 }
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     app *a = user;
     char buf[FK_FLOW_JSON_MAX > FK_SESSION_JSON_MAX ? FK_FLOW_JSON_MAX : FK_SESSION_JSON_MAX];
@@ -412,6 +431,10 @@ static void on_event(void *user, const fk_capture_event *ev)
         if (!a->flows)
             return;
         a->flows_seen++;
+        if (a->flow_filter && !fk_filter_match(a->flow_filter, ev->flow)) {
+            a->flows_filtered++;
+            return;
+        }
         if (a->exp && fk_exporter_add_flow(a->exp, ev->flow) != 0)
             a->add_errors++;
         if (a->json && fk_flow_to_json(ev->flow, buf, sizeof buf) >= 0)
@@ -465,9 +488,8 @@ static void print_settings(app *a)
 
 static int run(app *a)
 {
-    int cfd = fk_capture_get_fd(a->cap), efd = -1;
-    if (a->exp)
-        fk_exporter_fd(a->exp, &efd);
+    int cfd = fk_capture_get_fd(a->cap);
+    int efd = a->exp ? fk_exporter_get_fd(a->exp) : -1;
     int rc = 0;
     bool ended = false;
     while (!got_term) {
@@ -505,7 +527,7 @@ static int run(app *a)
     if (a->exp) {
         if (fk_exporter_drain(a->exp, a->drain_ms) != 0) {
             fk_exporter_stats s;
-            fk_exporter_stats_get(a->exp, &s);
+            fk_exporter_get_stats(a->exp, &s, sizeof s);
             fprintf(stderr, PROG ": %llu bytes still buffered for unreachable collectors at exit\n",
                     (unsigned long long)s.buffered_bytes);
         }
@@ -531,7 +553,9 @@ enum {
     OPT_DRAIN,
     OPT_NICE,
     OPT_CHECK,
-    OPT_LIST
+    OPT_LIST,
+    OPT_ATTRIBUTION,
+    OPT_FLOW_FILTER
 };
 
 static const struct option long_opts[] = {
@@ -555,6 +579,8 @@ static const struct option long_opts[] = {
     {"nice", required_argument, NULL, OPT_NICE},
     {"check", no_argument, NULL, OPT_CHECK},
     {"list-params", no_argument, NULL, OPT_LIST},
+    {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
+    {"flow-filter", required_argument, NULL, OPT_FLOW_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -597,6 +623,9 @@ static int parse_args(app *a, int argc, char **argv)
         case OPT_FLOWS:
             a->flows = a->flows_set = true;
             break;
+        case OPT_FLOW_FILTER:
+            rc = apply_setting(a, "flow_filter", optarg, false);
+            break;
         case OPT_INTERVAL:
             rc = apply_setting(a, "interval", optarg, false);
             break;
@@ -637,6 +666,9 @@ static int parse_args(app *a, int argc, char **argv)
             break;
         case OPT_NICE:
             rc = apply_setting(a, "nice", optarg, false);
+            break;
+        case OPT_ATTRIBUTION:
+            rc = apply_setting(a, "attribution", optarg, false);
             break;
         case OPT_CHECK:
             a->check = true;
@@ -719,11 +751,9 @@ static int finish_setup(app *a)
             if (fk_capture_add_device(a->cap, a->devices.v[i]) != 0)
                 return usage_error("-i %s: %s", a->devices.v[i], fk_error_last()->message);
         }
-        /* Process attribution for live traffic, where the capture handle offers it. */
-        size_t n;
-        const fk_param_info *t = fk_capture_params(&n);
-        if (fk_param_find(t, n, "attribution"))
-            fk_capture_set_text(a->cap, "attribution", "1");
+        /* Process attribution for live traffic: auto unless told otherwise. */
+        if (!a->attribution_set && fk_capture_set_str(a->cap, FK_CAP_ATTRIBUTION, "auto") != 0)
+            return usage_error("%s", fk_error_last()->message);
     }
     return 0;
 }
@@ -771,6 +801,9 @@ int main(int argc, char **argv)
             fprintf(stderr, PROG ": %s\n", fk_error_last()->message);
             rc = 1;
         }
+        const char *source;
+        if (rc == 0 && !a.file && fk_capture_get_attribution_source(a.cap, &source) == 0)
+            fprintf(stderr, PROG ": attribution: %s\n", source);
     }
     if (rc == 0) {
         g_cap = a.cap;
@@ -797,6 +830,7 @@ int main(int argc, char **argv)
     list_free(&a.cfg_collectors);
     free(a.file);
     free(a.filter);
+    fk_filter_destroy(a.flow_filter);
     free(a.source_host);
     return rc < 0 ? 0 : rc;
 }

@@ -54,7 +54,7 @@ typedef enum fk_end_reason {
  * section 8) describes the inner flow; the outer header's addresses go to
  * ::fk_flow::outer_src and ::fk_flow::outer_dst and its protocol names the
  * tunnel here.
- * @since 0.1.0
+ * @since 0.2.0
  */
 typedef enum fk_tunnel_kind {
     FK_TUNNEL_NONE = 0,   /**< Not tunnelled (or not known to be). */
@@ -71,7 +71,7 @@ typedef enum fk_tunnel_kind {
  * "geneve", "mpls", "other"; "" for #FK_TUNNEL_NONE and unknown values.
  * @param kind an ::fk_tunnel_kind.
  * @return a static string. Thread-safe.
- * @since 0.1.0
+ * @since 0.2.0
  */
 FK_API const char *fk_tunnel_kind_name(int kind);
 
@@ -129,7 +129,7 @@ typedef struct fk_flow {
                                   (::fk_session_kind: 1 SYN, 2 FIN, 3 RST) at `end_ns`, as
                                   flowkit-export sends them, and fk_flow_to_json() writes it
                                   as a `"type":"event"` line. */
-    /* Appended for decoded records (issue #22); family 0 = absent. */
+    /* Since 0.2.0, for decoded records; family 0 = absent. */
     uint8_t tunnel;       /**< ::fk_tunnel_kind of the outer header; #FK_TUNNEL_NONE if none. */
     fk_addr outer_src;    /**< Outer (tunnel) source address, when the record carried one. */
     fk_addr outer_dst;    /**< Outer (tunnel) destination address, when carried. */
@@ -155,12 +155,12 @@ FK_API int fk_addr_format(const fk_addr *addr, char *buf, size_t size);
 /**
  * Parse an IPv4 or IPv6 address.
  *
- * @param out the parsed address.
  * @param text the text, e.g. "10.0.0.1" or "::1".
+ * @param out the parsed address.
  * @return 0, or `FK_EINVAL` when @p text is not an address.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_addr_parse(fk_addr *out, const char *text);
+FK_API int fk_addr_parse(const char *text, fk_addr *out);
 
 /**
  * Format a time as RFC 3339 UTC with milliseconds, "2026-11-23T12:00:00.123Z".

@@ -31,7 +31,7 @@ expect_usage "option -l needs a value" -l
 expect_usage 'listener "udp//1.2.3.4:5": expected udp://ADDR:PORT or tcp://ADDR:PORT' -l udp//1.2.3.4:5
 expect_usage 'listener "udp://localhost:2055"' -l udp://localhost:2055
 expect_usage '[ADDR]:PORT' -l udp://::1:2055
-expect_usage 'port "70000" is not a number in [0, 65535]' -l tcp://127.0.0.1:70000
+expect_usage 'port 70000 is out of range [0, 65535]' -l tcp://127.0.0.1:70000
 expect_usage 'output "json:-": expected jsonl:-' -o json:-
 expect_usage 'allow "10.0.0.0/40": prefix length must be in [0, 32]' --allow 10.0.0.0/40
 expect_usage "workers = 65 is out of range [0, 64]" --workers 65

@@ -239,7 +239,7 @@ static void collector_set_length(void **state)
     assert_int_equal(fk_collector_set_int(h, FK_COL_WORKERS, 0), 0);
     assert_int_equal(fk_collector_activate(h), 0);
     fk_addr a;
-    assert_int_equal(fk_addr_parse(&a, "192.0.2.1"), 0);
+    assert_int_equal(fk_addr_parse("192.0.2.1", &a), 0);
     buf m;
     template_and_record(&m, 0);
     assert_int_equal(fk_collector_feed(h, &a, 1000, m.b, m.n), 1);
@@ -247,7 +247,7 @@ static void collector_set_length(void **state)
     m.b[m.n] = 0;
     assert_int_equal(fk_collector_feed(h, &a, 1001, m.b, m.n + 1), 0);
     fk_collector_stats st;
-    assert_int_equal(fk_collector_get_stats(h, &st), 0);
+    assert_int_equal(fk_collector_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.records, 1);
     assert_true(st.malformed >= 1);
     fk_collector_destroy(h);

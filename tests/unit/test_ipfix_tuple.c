@@ -33,7 +33,7 @@ static void put32(buf *m, uint32_t v)
 static void put_addr(buf *m, const char *text)
 {
     fk_addr a;
-    assert_int_equal(fk_addr_parse(&a, text), 0);
+    assert_int_equal(fk_addr_parse(text, &a), 0);
     memcpy(m->b + m->n, a.bytes, a.family == 4 ? 4 : 16);
     m->n += a.family == 4 ? 4 : 16;
 }
@@ -109,12 +109,12 @@ static void decode_ipfix(const buf *m, decoded *d)
         if (it.kind != FK_IPFIX_ITEM_RECORD)
             continue;
         assert_true(d->n < 8);
-        assert_int_equal(fk_ipfix_record_to_flow(&d->flows[d->n], &it.record), 0);
+        assert_int_equal(fk_ipfix_record_to_flow(&it.record, &d->flows[d->n]), 0);
         assert_true(fk_flow_to_json(&d->flows[d->n], d->json[d->n], sizeof d->json[0]) > 0);
         if (d->n == 0) {
             fk_ipfix_value v;
             for (unsigned k = 0; k < 4; k++) {
-                if (fk_ipfix_record_get_nth(&v, &it.record, 0, 7, k) != 0) {
+                if (fk_ipfix_record_find_nth_field(&it.record, 0, 7, k, &v) != 0) {
                     assert_int_equal(fk_error_last()->code, FK_ENOTFOUND);
                     break;
                 }
@@ -414,7 +414,7 @@ static void v9_decode(const buf *m, decoded *d)
     assert_int_equal(fk_netflow_create(&h), 0);
     assert_int_equal(fk_netflow_activate(h), 0);
     fk_addr exp;
-    assert_int_equal(fk_addr_parse(&exp, "192.0.2.200"), 0);
+    assert_int_equal(fk_addr_parse("192.0.2.200", &exp), 0);
     assert_int_equal(fk_netflow_decode(h, &exp, 2055, m->b, m->n, v9_collect, d), 0);
     fk_netflow_destroy(h);
 }
