@@ -103,6 +103,10 @@ enum fk__flow_op {
 typedef struct fk__tuple_seg {
     uint16_t src4, dst4, src6, dst6;
     uint16_t sport, dport, proto, icmp, ipver;
+    /* 1 when the segment began at a change of address family (not at a
+     * repeated element): with an ipVersion in the record, it and the
+     * segment before are one header with both families' elements. */
+    uint16_t family_cut;
 } fk__tuple_seg;
 
 typedef struct fk__plan_field {

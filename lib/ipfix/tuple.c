@@ -56,9 +56,9 @@ static bool seg_has_pair(const fk__tuple_seg *g, int v6)
 /* Cut the flow-key fields into segments (plan.h). */
 void fk__plan_segments(fk__plan *p)
 {
-    static const fk__tuple_seg empty = {FK__NO_FIELD, FK__NO_FIELD, FK__NO_FIELD,
-                                        FK__NO_FIELD, FK__NO_FIELD, FK__NO_FIELD,
-                                        FK__NO_FIELD, FK__NO_FIELD, FK__NO_FIELD};
+    static const fk__tuple_seg empty = {
+        FK__NO_FIELD, FK__NO_FIELD, FK__NO_FIELD, FK__NO_FIELD, FK__NO_FIELD,
+        FK__NO_FIELD, FK__NO_FIELD, FK__NO_FIELD, FK__NO_FIELD, 0};
     fk__tuple_seg *cur = NULL;
     p->nseg = 0;
     for (uint16_t i = 0; i < p->nfields; i++) {
@@ -67,15 +67,17 @@ void fk__plan_segments(fk__plan *p)
         if (op == FK__OP_NONE || !seg_member(&probe, op))
             continue;
         bool fresh = !cur || *seg_member(cur, op) != FK__NO_FIELD;
+        bool family_cut = false;
         if (cur && !fresh && (op == FK__OP_SRC4 || op == FK__OP_DST4))
-            fresh = seg_has_pair(cur, 1) && !seg_has_family(cur, 0);
+            fresh = family_cut = seg_has_pair(cur, 1) && !seg_has_family(cur, 0);
         if (cur && !fresh && (op == FK__OP_SRC6 || op == FK__OP_DST6))
-            fresh = seg_has_pair(cur, 0) && !seg_has_family(cur, 1);
+            fresh = family_cut = seg_has_pair(cur, 0) && !seg_has_family(cur, 1);
         if (fresh) {
             if (p->nseg == FK__MAX_SEGMENTS)
                 continue; /* deeper nesting than we model: ignored */
             cur = &p->seg[p->nseg++];
             *cur = empty;
+            cur->family_cut = family_cut;
         }
         *seg_member(cur, op) = i;
     }
@@ -187,9 +189,26 @@ static void resolve_tuple(const fk__plan *plan, const uint8_t *rec, const uint32
 {
     fk_addr src[FK__MAX_SEGMENTS], dst[FK__MAX_SEGMENTS];
     int nz[FK__MAX_SEGMENTS];
+    for (int k = 0; k < plan->nseg; k++)
+        nz[k] = seg_addrs(plan, &plan->seg[k], rec, offsets, &src[k], &dst[k]);
+    /* ipVersion across a family cut (`8, 12, 27, 28, ..., 60`): one header
+     * with both families' elements; the pair of the family it does not
+     * name is an unused alternative, not an outer header. */
+    for (int k = 1; k < plan->nseg; k++) {
+        const fk__tuple_seg *g = &plan->seg[k], *prev = &plan->seg[k - 1];
+        if (!g->family_cut || nz[k] < 0 || nz[k - 1] < 0)
+            continue;
+        uint16_t vi = g->ipver != FK__NO_FIELD ? g->ipver : prev->ipver;
+        uint64_t ver = field_uint(plan, rec, offsets, vi);
+        if (vi == FK__NO_FIELD || (ver != 4 && ver != 6))
+            continue;
+        int named = src[k].family == ver ? k : src[k - 1].family == ver ? k - 1 : -1;
+        if (named < 0)
+            continue;
+        nz[named == k ? k - 1 : k] = -1; /* ignored; its ports stay usable */
+    }
     int key = -1, last_addr = -1;
     for (int k = 0; k < plan->nseg; k++) {
-        nz[k] = seg_addrs(plan, &plan->seg[k], rec, offsets, &src[k], &dst[k]);
         if (nz[k] == 1)
             key = k;
         if (nz[k] >= 0)
