@@ -8,8 +8,8 @@
  * into as many records as it holds. Checks, for every record: the plan
  * splits it within bounds, every occurrence of every field converts, and
  * the flow has one address family for its key and one for its outer header,
- * an outer header only with a tunnel kind and a key pair, and a next hop of
- * a known family or none. */
+ * an outer header only with a tunnel kind and a key address, and a next
+ * hop of a known family or none. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (f.outer_src.family && f.outer_dst.family &&
                 f.outer_src.family != f.outer_dst.family)
                 abort();
-            /* an outer header is named, and is outside a key */
-            if ((f.outer_src.family || f.outer_dst.family) && (!f.tunnel || !f.src.family))
+            /* an outer header is named, and comes with a key address */
+            if ((f.outer_src.family || f.outer_dst.family) &&
+                (!f.tunnel || (!f.src.family && !f.dst.family)))
                 abort();
             if (f.tunnel && !f.outer_src.family && !f.outer_dst.family)
                 abort();
