@@ -201,7 +201,6 @@ int fk__params_set_text(fk__params *p, const char *name, const char *text)
         return fk__error(FK_ENOTFOUND, "%s: unknown parameter \"%s\"", p->owner, name);
     if (!text)
         return fk__error(FK_EINVAL, "%s: no value for %s", p->owner, info->name);
-    char *end = NULL;
     switch (info->type) {
     case FK_PARAM_BOOL: {
         int64_t v;
@@ -211,21 +210,24 @@ int fk__params_set_text(fk__params *p, const char *name, const char *text)
         return fk__params_set_int(p, info->id, v);
     }
     case FK_PARAM_INT: {
-        errno = 0;
-        long long v = strtoll(text, &end, 0);
-        if (errno == ERANGE)
+        int64_t v;
+        int rc = fk_param_parse_int(text, &v);
+        if (rc == FK_ERANGE)
             return fk__error(FK_ERANGE, "%s: %s = %s is out of range [%" PRId64 ", %" PRId64 "]",
                              p->owner, info->name, text, info->min_int, info->max_int);
-        if (end == text || *end != '\0')
-            return fk__error(FK_EINVAL, "%s: %s expects an integer, got \"%s\"", p->owner,
-                             info->name, text);
-        return fk__params_set_int(p, info->id, (int64_t)v);
+        if (rc != FK_OK)
+            return fk__error(FK_EINVAL,
+                             "%s: %s expects an integer (decimal, or hexadecimal after 0x), got "
+                             "\"%s\"",
+                             p->owner, info->name, text);
+        return fk__params_set_int(p, info->id, v);
     }
     case FK_PARAM_DOUBLE: {
-        errno = 0;
-        double v = strtod(text, &end);
-        if (end == text || *end != '\0' || errno == ERANGE)
-            return fk__error(FK_EINVAL, "%s: %s expects a number, got \"%s\"", p->owner, info->name,
+        double v;
+        int rc = fk_param_parse_double(text, &v);
+        if (rc != FK_OK)
+            return fk__error(rc == FK_ERANGE ? FK_ERANGE : FK_EINVAL,
+                             "%s: %s expects a decimal number, got \"%s\"", p->owner, info->name,
                              text);
         return fk__params_set_double(p, info->id, v);
     }
