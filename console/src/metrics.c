@@ -57,6 +57,9 @@ static const metric collector_metrics[] = {
     C(fk_collector_stats, exporter_restarts, "exporter restarts detected"),
     G(fk_collector_stats, interface_names, "interface names known"),
     C(fk_collector_stats, interface_limit, "interface names refused by the cap"),
+    C(fk_collector_stats, udp_wakeups, "reads of UDP sockets that found datagrams"),
+    C(fk_collector_stats, sender_unknown, "records dropped: their exporter is not a sender"),
+    C(fk_collector_stats, sender_outside, "records dropped: outside their sender's prefixes"),
 };
 
 static const metric store_metrics[] = {
@@ -102,6 +105,8 @@ static const metric http_metrics[] = {
     A(ingest_rejected, 0, "POST /ingest bodies refused"),
     A(feeds_active, 1, "live feed clients connected"),
     A(feed_flows, 0, "flows sent to live feed clients"),
+    A(senders_requests, 0, "signed /senders requests served"),
+    A(senders_unauthorized, 0, "/senders requests refused: missing or wrong signature"),
 };
 
 static void emit(fkc_buf *b, const char *prefix, const metric *m, size_t n, const void *base,
