@@ -27,7 +27,7 @@ enum {
     OPT_NICE,
     OPT_CONNECTIONS,
     PARAM_BASE = 2000,
-    NPARAM_OPTS = 10,
+    NPARAM_OPTS = 16,
     MAX_PIDS = 64,
     /* Headers are all attribution needs; small frames also keep libpcap's
      * immediate-mode ring (one frame slot per snaplen) from overflowing. */
@@ -42,9 +42,8 @@ enum {
 };
 
 static const char *const param_names[] = {
-    "queue_size",     "workers",         "pcap_store",  "cpu_limit",
-    "sync_interval",  "history_seconds", "buffer_size", "snaplen",
-    "buffer_timeout", "attribution",     NULL};
+    "queue_size",  "workers", "pcap_store",     "cpu_limit",   "sync_interval", "history_seconds",
+    "buffer_size", "snaplen", "buffer_timeout", "attribution", "rank_history",  NULL};
 
 typedef enum view { VIEW_CURSES, VIEW_TRACE, VIEW_JSON } view;
 /* Units of the curses view, cycled by 'm' (nethogs' order). */
@@ -433,6 +432,8 @@ static void print_json(const top *t, const fk_rank_snapshot *s)
     part.rows = rows;
     part.count = n;
     unsigned flags = t->conns ? FK_RANK_JSON_CONNS : 0;
+    if (s->count && s->rows[0].history_count)
+        flags |= FK_RANK_JSON_HISTORY;
     size_t size = fk_rank_snapshot_json_size(&part, flags);
     char *buf = malloc(size);
     if (!buf)
