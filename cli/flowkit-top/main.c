@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fkcli.h"
+#include "fkprivs.h"
 
 enum {
     OPT_JSON = 1000,
@@ -183,7 +184,10 @@ static void usage(const fk_param_info *t, size_t n)
             mine[i].default_string = "auto";
     fkcli_param_help(stdout, mine, n, param_names);
     free(mine);
-    printf("  -h, --help     this help\n"
+    printf("  -Z, --user USER  run as USER once the capture is open (default: the user\n"
+           "                 \"flowkit\" if it exists, when started as root); keeps\n"
+           "                 only the capabilities attribution needs\n"
+           "  -h, --help     this help\n"
            "  -V, --version  version\n"
            "\n"
            "Keys (curses view): q quit, s sort by sent, r sort by received, m cycle units\n"
@@ -807,6 +811,7 @@ int main(int argc, char **argv)
         {"total", no_argument, NULL, 'v'},
         {"nice", required_argument, NULL, OPT_NICE},
         {"connections", no_argument, NULL, OPT_CONNECTIONS},
+        {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -819,11 +824,12 @@ int main(int argc, char **argv)
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     bool all = false, json = false, trace = false;
+    const char *user = NULL; /* --user */
     int nice_value = TOP_NICE;
     bool nice_given = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvZ:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'd': {
             char *end;
@@ -885,6 +891,10 @@ int main(int argc, char **argv)
                     t.cap, FK_CAP_MEMORY_LIMIT,
                     (int64_t)fkcli_parse_u64("--mem-limit", optarg, 0, UINT64_C(1) << 50)) != 0)
                 fkcli_lib_error(FKCLI_EXIT_USAGE, "--mem-limit");
+            break;
+        case 'Z':
+            fkcli_privs_check_user(optarg);
+            user = optarg;
             break;
         case 'h':
             usage(table, nparams);
@@ -972,6 +982,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", fkcli_prog(), not_root);
     if (t.view != VIEW_CURSES)
         fprintf(stderr, "%s: attribution: %s\n", fkcli_prog(), t.source);
+    /* The capture is open: from here on the user of --user (or "flowkit")
+     * with only the capabilities attribution needs. */
+    fkcli_drop_privileges(user, strcmp(t.source, "off") ? fkcli_privs_attribution_caps() : 0);
     if (t.view == VIEW_CURSES) {
         /* Messages written to stderr would land in the middle of the
          * table: keep them for the status line and for after endwin(). */
