@@ -26,9 +26,9 @@
 #include "server.h"
 
 static const char *const param_names[] = {
-    "workers", "template_timeout",      "scale_sampling", "duration", "count",
-    "pen",     "export_time_tolerance", "max_interfaces", NULL};
-#define NPARAM_OPTS 8
+    "workers", "template_timeout",      "scale_sampling", "duration",      "count",
+    "pen",     "export_time_tolerance", "max_interfaces", "recv_interval", NULL};
+#define NPARAM_OPTS 9
 #define PARAM_BASE 1000
 
 enum {
