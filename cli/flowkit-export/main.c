@@ -340,8 +340,9 @@ static int config_setting(const char *where, const char *key, const char *value,
         snprintf(c->proto, sizeof c->proto, "%s", value);
     } else {
         rc = apply_setting(c->a, key, value, true);
-        if (rc)
-            fprintf(stderr, PROG ": (in %s)\n", where);
+        const char *colon = strrchr(where, ':'); /* where is "FILE:LINE" */
+        if (rc && colon)
+            fprintf(stderr, PROG ": (in %.*s line %s)\n", (int)(colon - where), where, colon + 1);
     }
     return rc;
 }
