@@ -65,15 +65,20 @@ cat >"$WORK/server.py" <<'PY'
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("10.213.%s.2" % sys.argv[1], 9099)); s.listen(4)
+s.settimeout(1)
 end = time.time() + 30
 while time.time() < end:
-    c, _ = s.accept()
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
     while c.recv(65536):
         pass
     c.close()
 PY
-fk_netns_exec "$NS" setpriv --reuid 4242 --regid 4242 --clear-groups \
-    /usr/bin/python3 "$WORK/server.py" "$N" &
+# (ip execs setpriv, which execs python: $! is the server itself)
+ip netns exec "$NS" setpriv --reuid 4242 --regid 4242 --clear-groups \
+    /usr/bin/python3 "$WORK/server.py" "$N" </dev/null >/dev/null 2>&1 &
 SERVER=$!
 fk_netns_on_exit "kill $SERVER"
 
