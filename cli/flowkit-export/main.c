@@ -100,6 +100,11 @@ static void help(void)
            "      --pen N            enterprise number of the process elements\n"
            "                         (default 32473, a documentation placeholder)\n"
            "      --mtu BYTES        largest message (default 1400)\n"
+           "      --uniflow          a biflow goes out as two records, one per direction\n"
+           "                         (default: every collector counts every byte)\n"
+           "      --biflow           a biflow goes out as one record with RFC 5103 reverse\n"
+           "                         counters (for collectors that read them: nfdump,\n"
+           "                         flowkit-collect, libfixbuf, tshark)\n"
            "      --set NAME=VALUE   any exporter or capture parameter (see --list-params)\n"
            "      --config FILE      read settings from FILE (key = value lines)\n"
            "Output and run:\n"
@@ -544,6 +549,8 @@ enum {
     OPT_ODID,
     OPT_PEN,
     OPT_MTU,
+    OPT_BIFLOW,
+    OPT_UNIFLOW,
     OPT_SET,
     OPT_CONFIG,
     OPT_STDOUT,
@@ -569,6 +576,8 @@ static const struct option long_opts[] = {
     {"odid", required_argument, NULL, OPT_ODID},
     {"pen", required_argument, NULL, OPT_PEN},
     {"mtu", required_argument, NULL, OPT_MTU},
+    {"biflow", no_argument, NULL, OPT_BIFLOW},
+    {"uniflow", no_argument, NULL, OPT_UNIFLOW},
     {"set", required_argument, NULL, OPT_SET},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"user", required_argument, NULL, 'Z'},
@@ -643,6 +652,10 @@ static int parse_args(app *a, int argc, char **argv)
             break;
         case OPT_MTU:
             rc = set_param(a, "mtu", optarg);
+            break;
+        case OPT_BIFLOW:
+        case OPT_UNIFLOW:
+            rc = set_param(a, "biflow", c == OPT_BIFLOW ? "1" : "0");
             break;
         case OPT_SET: {
             char *eq = strchr(optarg, '=');

@@ -120,6 +120,12 @@ typedef enum fk_collector_param {
     /** int, "rotate_seconds": file outputs start a new file after this many
      *  seconds; 0 = never. */
     FK_COL_ROTATE_SECONDS = 301,
+    /** bool, "ipfix_biflow": `ipfix:` file outputs write a flow with RFC
+     *  5103 reverse counters as one biflow record (1), or as two records,
+     *  one per direction (0, default: readers that ignore reverse elements
+     *  still count every byte), as `FK_EXP_BIFLOW` does for the exporter.
+     *  @since 0.2.0 */
+    FK_COL_IPFIX_BIFLOW = 302,
     /** int, "duration": fk_collector_run() returns after this many seconds;
      *  0 = no limit. */
     FK_COL_DURATION = 400,

@@ -58,8 +58,11 @@ typedef enum fk_exporter_param {
     FK_EXP_FLUSH_INTERVAL_MS = 103,
     /** Private enterprise number of the process elements (int, default 32473). */
     FK_EXP_PEN = 104,
-    /** Export both directions of a biflow in one record with RFC 5103 reverse
-     *  elements (1, default) or as two unidirectional records (0) (bool). */
+    /** "biflow": export both directions of a biflow in one record with RFC
+     *  5103 reverse elements (1), or as two records, one per direction (0,
+     *  the default since 0.2.0: collectors that ignore reverse elements,
+     *  such as pmacct's nfacctd, then still count every byte). The peers
+     *  tested each way are listed in docs/exporter-elements.md (bool). */
     FK_EXP_BIFLOW = 105,
     /** UDP: resend templates after this many seconds; 0 = never (int, default 60). */
     FK_EXP_TEMPLATE_REFRESH_SEC = 200,
@@ -257,8 +260,10 @@ FK_API int fk_exporter_activate(fk_exporter *h);
 /**
  * Queue one flow for export. The template depends on the address family,
  * on `FK_FLOW_HAS_PROCESS` (pid and process name as enterprise elements)
- * and on `FK_FLOW_HAS_REVERSE` (RFC 5103 reverse counters, or two records
- * when `FK_EXP_BIFLOW` is 0).
+ * and on `FK_FLOW_HAS_REVERSE`: by default (`FK_EXP_BIFLOW` 0) a flow with
+ * reverse packets goes out as two records, the reverse direction with
+ * addresses, ports and interfaces swapped; with `FK_EXP_BIFLOW` 1 as one
+ * record with RFC 5103 reverse counters.
  *
  * @param h the activated handle.
  * @param flow the flow (read during the call only).

@@ -311,6 +311,35 @@ static bool has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
     return false;
 }
 
+/* Whether a template names each record's own origin. */
+static bool has_origin(const fk_template *t)
+{
+    return fk_template_find_field(t, 0, 149) >= 0 || fk_template_find_field(t, 0, 130) >= 0 ||
+           fk_template_find_field(t, 0, 131) >= 0;
+}
+
+/* A record that names its own observation domain (observationDomainId
+ * 149) or exporter (exporterIPv4Address 130 / exporterIPv6Address 131) was
+ * relayed: flowkit-collect's ipfix: files and IPFIX mediators keep each
+ * record's origin there while the message header has their own. The
+ * record's own win. */
+static void record_origin(const fk_ipfix_record *rec, fk_flow *f)
+{
+    fk_ipfix_value v;
+    if (fk_template_find_field(rec->tmpl, 0, 149) >= 0 &&
+        fk_ipfix_record_find_field(rec, 0, 149, &v) == 0 && v.len >= 1 && v.len <= 4) {
+        f->odid = (uint32_t)v.u;
+        f->present |= FK__FLOW_OWN_ODID;
+    }
+    if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
+         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
+        (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
+         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16)) {
+        f->exporter = v.addr;
+        f->present |= FK__FLOW_OWN_EXPORTER;
+    }
+}
+
 static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
                           const fk_ipfix_record *rec)
 {
@@ -345,7 +374,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
     if (rc)
         return FK_EMALFORMED;
     fk_ipfix_item it;
-    int extras = -1, boot = -1;
+    int extras = -1, boot = -1, origin = -1;
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
@@ -366,6 +395,10 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             process_fields(cx, &it.record, &f);
             event_fields(cx, &it.record, &f);
         }
+        if (origin < 0)
+            origin = has_origin(it.record.tmpl);
+        if (origin)
+            record_origin(&it.record, &f);
         if (boot < 0)
             boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */

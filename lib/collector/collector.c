@@ -54,6 +54,9 @@ static const fk_param_info collector_params[] = {
      "start a new output file after this many bytes (0 = never)"},
     {FK_COL_ROTATE_SECONDS, "rotate_seconds", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL,
      "s", "start a new output file after this many seconds (0 = never)"},
+    {FK_COL_IPFIX_BIFLOW, "ipfix_biflow", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
+     "ipfix: outputs write biflows as one record with RFC 5103 reverse counters (1) or two "
+     "records, one per direction (0)"},
     {FK_COL_DURATION, "duration", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL, "s",
      "stop after SECS seconds (0 = no limit)"},
     {FK_COL_COUNT, "count", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL, "records",
@@ -375,6 +378,7 @@ int fk_collector_activate(fk_collector *h)
          * were read with (the default one when that is 0). */
         uint32_t pen = (uint32_t)fk__params_int(&h->params, FK_COL_PEN);
         h->sinks[i]->pen = pen ? pen : FK_EXPORTER_DEFAULT_PEN;
+        h->sinks[i]->biflow = fk__params_int(&h->params, FK_COL_IPFIX_BIFLOW) != 0;
         rc = fk__sink_open(h->sinks[i], h->now_ns);
     }
     if (rc == FK_OK && workers > 0) {

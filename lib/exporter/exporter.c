@@ -29,8 +29,9 @@ static const fk_param_info exporter_table[] = {
      "ms", "longest time a record waits before its message is sent"},
     {FK_EXP_PEN, "pen", FK_PARAM_INT, 0, 1, UINT32_MAX, FK_EXPORTER_DEFAULT_PEN, 0, 0, 0, NULL, "",
      "private enterprise number of the process elements (32473 = RFC 5612 placeholder)"},
-    {FK_EXP_BIFLOW, "biflow", FK_PARAM_BOOL, 0, 0, 1, 1, 0, 0, 0, NULL, "",
-     "biflows as one record with RFC 5103 reverse counters (1) or two records (0)"},
+    {FK_EXP_BIFLOW, "biflow", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
+     "biflows as one record with RFC 5103 reverse counters (1) or two records, one per "
+     "direction (0: every collector counts every byte)"},
     {FK_EXP_TEMPLATE_REFRESH_SEC, "template_refresh", FK_PARAM_INT, 0, 0, 86400, 60, 0, 0, 0, NULL,
      "s", "UDP: resend templates after this many seconds; 0 = never"},
     {FK_EXP_TEMPLATE_REFRESH_MSGS, "template_refresh_messages", FK_PARAM_INT, 0, 0, 1000000, 100, 0,
