@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "fkcli.h"
+#include "fkprivs.h"
 #include "server.h"
 
 static const char *const param_names[] = {
@@ -74,6 +75,9 @@ static void usage(void)
            "  --allow CIDR               accept exporters from this network only\n"
            "                             (repeatable; default: every exporter)\n"
            "  --stats SECS               print counters to stderr every SECS seconds\n"
+           "  -Z, --user USER            run as USER once the sockets and outputs are open\n"
+           "                             (default: the user \"flowkit\" if it exists, when\n"
+           "                             started as root); no capability is kept\n"
            "  --http [ADDR:]PORT         serve the console, the JSON API, /metrics and\n"
            "                             POST /ingest on ADDR (default 127.0.0.1;\n"
            "                             IPv6: [ADDR]:PORT; port 0 picks one)\n"
@@ -257,6 +261,7 @@ int main(int argc, char **argv)
         {"store-cidr", required_argument, NULL, OPT_STORE_CIDR},
         {"senders", required_argument, NULL, OPT_SENDERS},
         {"senders-keys", required_argument, NULL, OPT_SENDERS_KEYS},
+        {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -279,8 +284,9 @@ int main(int argc, char **argv)
     if (fk_store_create(&store) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "store");
     int c;
+    const char *user = NULL; /* --user */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:o:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:o:Z:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (fk_collector_add_listener(h, optarg) != 0)
@@ -342,6 +348,10 @@ int main(int argc, char **argv)
         case OPT_STORE_CIDR:
             if (fk_store_add_cidr(store, optarg) != 0)
                 fkcli_lib_error(FKCLI_EXIT_USAGE, "--store-cidr");
+            break;
+        case 'Z':
+            fkcli_privs_check_user(optarg);
+            user = optarg;
             break;
         case 'h':
             usage();
@@ -408,6 +418,10 @@ int main(int argc, char **argv)
             fkcli_fail("%s", err);
         fprintf(stderr, "%s: console at %s\n", fkcli_prog(), fkc_server_url(server));
     }
+    /* Sockets bound, buffers sized, outputs open: from here on the user of
+     * --user (or "flowkit") with no capability at all. Files opened later
+     * (rotation, SIGHUP) are created as that user. */
+    fkcli_drop_privileges(user, 0);
     char uri[80];
     for (size_t i = 0; fk_collector_get_listener_uri(h, i, uri, sizeof uri) > 0; i++)
         fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);

@@ -15,6 +15,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "fkcli.h"
+#include "fkconfig.h"
+#include "fkprivs.h"
+
 #define PROG "flowkit-export"
 /* Live capture priority (as flowkit-top): attribution must look sockets up
  * while they live, also on a busy machine. */
@@ -32,6 +36,7 @@ typedef struct app {
     /* sources and destinations: the command line replaces the config file's */
     strlist devices, collectors, cfg_devices, cfg_collectors;
     char *file, *filter, *source_host;
+    char *user;             /* --user: who to run as once the capture is open */
     fk_filter *flow_filter; /* --flow-filter: only matching flows go out */
     unsigned events;        /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
@@ -41,7 +46,7 @@ typedef struct app {
     bool nice_given;      /* set by --nice or the config file, not the default */
     int drain_ms;
     /* counters of the CLI itself */
-    uint64_t flows_seen, flows_filtered, events_seen, add_errors;
+    uint64_t flows_seen, flows_filtered, events_seen, add_errors, capture_errors;
 } app;
 
 static volatile sig_atomic_t got_term, got_usr1;
@@ -107,6 +112,9 @@ static void help(void)
            "      --duration SECS    stop after SECS seconds\n"
            "      --stats            print counters to stderr at exit (SIGUSR1: any time)\n"
            "      --drain-timeout MS wait this long at exit for TCP collectors (default 5000)\n"
+           "  -Z, --user USER        run as USER once the capture is open (default: the\n"
+           "                         user \"flowkit\" if it exists, when started as root);\n"
+           "                         keeps only the capabilities attribution needs\n"
            "      --nice N           scheduling priority of a live capture, -20..19 (default %d:\n"
            "                         attribution races short-lived sockets; needs root to raise)\n"
            "      --check            validate the settings, print them and exit\n"
@@ -153,7 +161,8 @@ static int parse_events(app *a, const char *list)
     if (!copy)
         return -1;
     int rc = 0;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    size_t words = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save), words++) {
         if (strcmp(t, "syn") == 0)
             m |= 1u << FK_SESSION_SYN;
         else if (strcmp(t, "fin") == 0)
@@ -166,8 +175,8 @@ static int parse_events(app *a, const char *list)
             rc = -1;
     }
     free(copy);
-    if (rc)
-        return rc;
+    if (rc || !words) /* no word at all ("", ","): refused, never "none" */
+        return -1;
     a->events = m;
     a->events_set = true;
     return 0;
@@ -187,10 +196,8 @@ static bool parse_bool(const char *v, bool *out)
 
 static bool parse_seconds(const char *v, double *out)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(d) || d < 0)
+    double d;
+    if (fk_param_parse_double(v, &d) != 0 || d < 0)
         return false;
     *out = d;
     return true;
@@ -226,12 +233,18 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
     char buf[64];
     if (!strcmp(key, "interface") || !strcmp(key, "device")) {
         char *copy = strdup(value), *save = NULL;
-        for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+        size_t added = 0;
+        for (char *t = copy ? strtok_r(copy, ", \t", &save) : NULL; t;
+             t = strtok_r(NULL, ", \t", &save), added++)
             list_add(cfg ? &a->cfg_devices : &a->devices, t);
         free(copy);
+        if (!added) /* never a silent "any" */
+            return usage_error("interface: empty device name (give a device, or \"any\")");
         return 0;
     }
     if (!strcmp(key, "collector")) {
+        if (!*value)
+            return usage_error("collector: empty URI");
         list_add(cfg ? &a->cfg_collectors : &a->collectors, value);
         return 0;
     }
@@ -249,6 +262,11 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
             return usage_error("flow filter: %s", fk_error_last()->message);
         fk_filter_destroy(a->flow_filter);
         a->flow_filter = f;
+        return 0;
+    }
+    if (!strcmp(key, "user")) {
+        fkcli_privs_check_user(value);
+        set_string(&a->user, value);
         return 0;
     }
     if (!strcmp(key, "source_host")) {
@@ -277,10 +295,8 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
         return 0;
     }
     if (!strcmp(key, "nice")) {
-        char *end;
-        errno = 0;
-        long v = strtol(value, &end, 10);
-        if (end == value || *end || errno || v < -20 || v > 19)
+        int64_t v;
+        if (fk_param_parse_int(value, &v) != 0 || v < -20 || v > 19)
             return usage_error("nice: \"%s\" is not an integer in [-20, 19]", value);
         a->nice_value = (int)v;
         a->nice_given = true;
@@ -299,9 +315,8 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
         return set_param(a, "duration", value);
     }
     if (!strcmp(key, "drain_timeout")) {
-        char *end;
-        long ms = strtol(value, &end, 10);
-        if (end == value || *end || ms < 0 || ms > 3600000)
+        int64_t ms;
+        if (fk_param_parse_int(value, &ms) != 0 || ms < 0 || ms > 3600000)
             return usage_error("drain-timeout: \"%s\" is not in [0, 3600000] ms", value);
         a->drain_ms = (int)ms;
         return 0;
@@ -309,67 +324,50 @@ static int apply_setting(app *a, const char *key, const char *value, bool cfg)
     return set_param(a, key, value);
 }
 
-static char *trim(char *s)
+/* What the config file reader hands over; ssflow-style collector_host,
+ * collector_port and collector_proto combine into one collector URI. */
+typedef struct config_ctx {
+    app *a;
+    char host[512], proto[16], port[16];
+} config_ctx;
+
+static int config_setting(const char *where, const char *key, const char *value, void *user)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
+    config_ctx *c = user;
+    int rc = 0;
+    if (!strcmp(key, "collector_host")) {
+        snprintf(c->host, sizeof c->host, "%s", value);
+    } else if (!strcmp(key, "collector_port")) {
+        snprintf(c->port, sizeof c->port, "%s", value);
+    } else if (!strcmp(key, "collector_proto")) {
+        if (strcmp(value, "udp") && strcmp(value, "tcp"))
+            rc = usage_error("%s: collector_proto must be udp or tcp", where);
+        snprintf(c->proto, sizeof c->proto, "%s", value);
+    } else {
+        rc = apply_setting(c->a, key, value, true);
+        const char *colon = strrchr(where, ':'); /* where is "FILE:LINE" */
+        if (rc && colon)
+            fprintf(stderr, PROG ": (in %.*s line %s)\n", (int)(colon - where), where, colon + 1);
+    }
+    return rc;
 }
 
-/* key = value lines; '#' starts a comment. ssflow-style keys collector_host,
- * collector_port and collector_proto combine into one collector URI. */
+/* key = value lines (cli/common/fkconfig.h: a bounded regular text file,
+ * checked whole before a setting is applied); errors name FILE:LINE. */
 static int load_config(app *a, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return usage_error("--config %s: %s", path, strerror(errno));
-    char line[4096], host[512] = "", proto[16] = "udp", port[16] = "";
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = trim(line);
-        if (!*s)
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            rc = usage_error("%s:%d: expected \"key = value\"", path, lineno);
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s), *value = trim(eq + 1);
-        for (char *p = key; *p; p++)
-            if (*p == '-')
-                *p = '_';
-        if (!*value) {
-            rc = usage_error("%s:%d: no value for %s", path, lineno, key);
-        } else if (!strcmp(key, "collector_host")) {
-            snprintf(host, sizeof host, "%s", value);
-        } else if (!strcmp(key, "collector_port")) {
-            snprintf(port, sizeof port, "%s", value);
-        } else if (!strcmp(key, "collector_proto")) {
-            if (strcmp(value, "udp") && strcmp(value, "tcp"))
-                rc = usage_error("%s:%d: collector_proto must be udp or tcp", path, lineno);
-            snprintf(proto, sizeof proto, "%s", value);
-        } else {
-            rc = apply_setting(a, key, value, true);
-            if (rc)
-                fprintf(stderr, PROG ": (in %s line %d)\n", path, lineno);
-        }
-    }
-    fclose(f);
-    if (rc == 0 && (*host || *port)) {
-        if (!*host || !*port)
+    config_ctx c = {.a = a, .proto = "udp"};
+    char err[700];
+    int rc = fkcli_config_read(path, config_setting, &c, err, sizeof err);
+    if (rc < 0)
+        return usage_error("--config %s", err);
+    if (rc == 0 && (*c.host || *c.port)) {
+        if (!*c.host || !*c.port)
             return usage_error("%s: collector_host and collector_port go together", path);
         char uri[600];
-        bool v6 = strchr(host, ':') != NULL && host[0] != '[';
-        snprintf(uri, sizeof uri, "%s://%s%s%s:%s", proto, v6 ? "[" : "", host, v6 ? "]" : "",
-                 port);
+        bool v6 = strchr(c.host, ':') != NULL && c.host[0] != '[';
+        snprintf(uri, sizeof uri, "%s://%s%s%s:%s", c.proto, v6 ? "[" : "", c.host, v6 ? "]" : "",
+                 c.port);
         list_add(&a->cfg_collectors, uri);
     }
     return rc;
@@ -456,6 +454,7 @@ static void on_event(const fk_capture_event *ev, void *user)
         if (a->json && fk_session_event_to_json(ev->session, buf, sizeof buf) >= 0)
             printf("%s\n", buf);
     } else if (ev->type == FK_CAPTURE_EVENT_ERROR) {
+        a->capture_errors++; /* a damaged file, a lost device: exit 1 */
         fprintf(stderr, PROG ": %s%s%s\n", ev->device ? ev->device : "", ev->device ? ": " : "",
                 ev->message ? ev->message : fk_strerror(ev->error));
     }
@@ -603,6 +602,7 @@ static const struct option long_opts[] = {
     {"uniflow", no_argument, NULL, OPT_UNIFLOW},
     {"set", required_argument, NULL, OPT_SET},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"user", required_argument, NULL, 'Z'},
     {"stdout", no_argument, NULL, OPT_STDOUT},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"stats", no_argument, NULL, OPT_STATS},
@@ -616,7 +616,7 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
-static const char short_opts[] = "i:r:f:c:hV";
+static const char short_opts[] = "i:r:f:c:Z:hV";
 
 static int parse_args(app *a, int argc, char **argv)
 {
@@ -647,6 +647,9 @@ static int parse_args(app *a, int argc, char **argv)
             break;
         case 'c':
             rc = apply_setting(a, "collector", optarg, false);
+            break;
+        case 'Z':
+            rc = apply_setting(a, "user", optarg, false);
             break;
         case OPT_EVENTS:
             rc = apply_setting(a, "events", optarg, false);
@@ -795,6 +798,7 @@ static int finish_setup(app *a)
 
 int main(int argc, char **argv)
 {
+    fkcli_init(argv[0]);
     app a;
     memset(&a, 0, sizeof a);
     a.drain_ms = 5000;
@@ -850,12 +854,24 @@ int main(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGUSR1, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
+        /* Everything privileged is open: from here on, the user of --user
+         * (or "flowkit") and only the capabilities attribution needs. */
+        const char *attr = "off";
+        fk_capture_get_attribution_source(a.cap, &attr);
+        fkcli_drop_privileges(a.user, strcmp(attr, "off") ? fkcli_privs_attribution_caps() : 0);
         rc = run(&a);
         if (a.stats)
             print_stats(&a);
         if (a.add_errors)
             fprintf(stderr, PROG ": %llu records could not be queued\n",
                     (unsigned long long)a.add_errors);
+        /* A damaged input file (truncated, an impossible capture length)
+         * or a lost device: what was exported is not all there was. */
+        if (a.capture_errors && rc == 0) {
+            fprintf(stderr, PROG ": %llu capture error(s): exit 1\n",
+                    (unsigned long long)a.capture_errors);
+            rc = 1;
+        }
     }
     fk_exporter_destroy(a.exp);
     fk_capture_destroy(a.cap);
@@ -867,5 +883,6 @@ int main(int argc, char **argv)
     free(a.filter);
     fk_filter_destroy(a.flow_filter);
     free(a.source_host);
+    free(a.user);
     return rc < 0 ? 0 : rc;
 }

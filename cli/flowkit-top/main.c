@@ -7,6 +7,7 @@
 #include <flowkit/flowkit.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "fkcli.h"
+#include "fkprivs.h"
 
 enum {
     OPT_JSON = 1000,
@@ -74,6 +76,7 @@ typedef struct top {
     uint32_t window;
     bool conns;     /* --connections */
     uint64_t drops; /* kernel + queue drops told so far (trace, JSON) */
+    bool gone;      /* the terminal or stdout went away: end, write nothing more */
     /* Trace mode with --connections: bytes of each connection at the
      * previous refresh (sorted by key), for its rate over the refresh. */
     struct seen *seen;
@@ -124,6 +127,15 @@ static void on_stop(void *user)
         fk_capture_break(g_cap);
 }
 
+/* SIGHUP: the terminal went away (or the session ended). flowkit-top shows
+ * to a terminal or a pipe: with it gone there is nothing left to do. */
+static volatile sig_atomic_t g_hangup;
+static void on_hangup(void *user)
+{
+    g_hangup = 1;
+    on_stop(user);
+}
+
 static int set_int(void *h, int p, int64_t v)
 {
     return fk_capture_set_int(h, p, v);
@@ -172,7 +184,10 @@ static void usage(const fk_param_info *t, size_t n)
             mine[i].default_string = "auto";
     fkcli_param_help(stdout, mine, n, param_names);
     free(mine);
-    printf("  -h, --help     this help\n"
+    printf("  -Z, --user USER  run as USER once the capture is open (default: the user\n"
+           "                 \"flowkit\" if it exists, when started as root); keeps\n"
+           "                 only the capabilities attribution needs\n"
+           "  -h, --help     this help\n"
            "  -V, --version  version\n"
            "\n"
            "Keys (curses view): q quit, s sort by sent, r sort by received, m cycle units\n"
@@ -661,12 +676,15 @@ static void show(top *t)
     fk_rank_snapshot_destroy(s);
 }
 
-/* Curses keys; returns false on quit. */
-static bool keys(top *t)
+/* Curses keys; returns false on quit, or when the terminal is gone:
+ * `ready` (poll said stdin is readable) but nothing to read is end of file
+ * or an I/O error (a hung-up tty reads 0 bytes or fails with EIO). */
+static bool keys(top *t, bool ready)
 {
     int ch;
-    bool redraw = false;
+    bool redraw = false, got = false;
     while ((ch = getch()) != ERR) {
+        got = true;
         if (ch == 'q')
             return false;
         if (ch == 's')
@@ -679,9 +697,21 @@ static bool keys(top *t)
             continue;
         redraw = true;
     }
+    if (ready && !got) {
+        t->gone = true;
+        return false;
+    }
     if (redraw)
         show(t);
     return true;
+}
+
+/* Scripts' views: stdout that fails (the terminal hung up: EIO; a closed
+ * pipe: EPIPE) ends the run instead of formatting for no one. */
+static void check_stdout(top *t)
+{
+    if (t->view != VIEW_CURSES && (fflush(stdout) != 0 || ferror(stdout)))
+        t->gone = true;
 }
 
 static int run(top *t)
@@ -690,10 +720,13 @@ static int run(top *t)
     int64_t next = mono_ms() + (int64_t)(t->delay * 1000);
     uint64_t shown = 0;
     bool ended = false;
+    bool ready = false; /* poll said the terminal has input */
     if (t->view == VIEW_CURSES)
         show(t); /* the table at once, not only after the first delay */
-    for (;;) {
+    while (!t->gone) {
         int r = fk_capture_dispatch(t->cap, 4096);
+        if (g_hangup)
+            t->gone = true;
         if (r == FK_EBREAK)
             break;
         if (r == FK_EEOF) {
@@ -707,12 +740,17 @@ static int run(top *t)
         int64_t now = mono_ms();
         if (now >= next) {
             show(t);
+            check_stdout(t);
             next = now + (int64_t)(t->delay * 1000);
             if (t->count && ++shown >= t->count)
                 return 0;
         }
-        if (t->view == VIEW_CURSES && !keys(t))
-            return 0;
+        if (t->view == VIEW_CURSES && !keys(t, ready)) {
+            if (!t->gone)
+                return 0; /* 'q' */
+            break;
+        }
+        ready = false;
         if (r > 0)
             continue;
         int wait = fk_capture_next_timeout_ms(t->cap);
@@ -726,6 +764,16 @@ static int run(top *t)
             leave_curses(t);
             fkcli_fail("poll: %s", strerror(e));
         }
+        /* A hung-up terminal polls as POLLHUP (or POLLERR) at once, for
+         * ever: without this the loop would spin at full speed. */
+        if (nfds == 2 && (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)))
+            t->gone = true;
+        ready = nfds == 2 && (pfd[1].revents & POLLIN);
+    }
+    if (t->gone) {
+        /* Nothing to show to: end quietly (the capture stops in main). */
+        fk_capture_stop(t->cap);
+        return 0;
     }
     /* Stopped by a signal or the end of the capture: one last refresh for
      * scripts, with the final totals. */
@@ -763,6 +811,7 @@ int main(int argc, char **argv)
         {"total", no_argument, NULL, 'v'},
         {"nice", required_argument, NULL, OPT_NICE},
         {"connections", no_argument, NULL, OPT_CONNECTIONS},
+        {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -775,11 +824,12 @@ int main(int argc, char **argv)
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     bool all = false, json = false, trace = false;
+    const char *user = NULL; /* --user */
     int nice_value = TOP_NICE;
     bool nice_given = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvZ:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'd': {
             char *end;
@@ -842,6 +892,10 @@ int main(int argc, char **argv)
                     (int64_t)fkcli_parse_u64("--mem-limit", optarg, 0, UINT64_C(1) << 50)) != 0)
                 fkcli_lib_error(FKCLI_EXIT_USAGE, "--mem-limit");
             break;
+        case 'Z':
+            fkcli_privs_check_user(optarg);
+            user = optarg;
+            break;
         case 'h':
             usage(table, nparams);
             fk_capture_destroy(t.cap);
@@ -903,7 +957,7 @@ int main(int argc, char **argv)
     if (setpriority(PRIO_PROCESS, 0, nice_value) != 0 &&
         (nice_given || getenv("FLOWKIT_TOP_DEBUG")))
         fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), nice_value, strerror(errno));
-    if (fkcli_signals(on_stop, NULL, NULL) != 0)
+    if (fkcli_signals(on_stop, on_hangup, NULL) != 0)
         fkcli_fail("cannot install signal handlers");
     /* In the curses view, what activate says (which attribution source and
      * why) is kept for the status line rather than drawn under the table. */
@@ -928,6 +982,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", fkcli_prog(), not_root);
     if (t.view != VIEW_CURSES)
         fprintf(stderr, "%s: attribution: %s\n", fkcli_prog(), t.source);
+    /* The capture is open: from here on the user of --user (or "flowkit")
+     * with only the capabilities attribution needs. */
+    fkcli_drop_privileges(user, strcmp(t.source, "off") ? fkcli_privs_attribution_caps() : 0);
     if (t.view == VIEW_CURSES) {
         /* Messages written to stderr would land in the middle of the
          * table: keep them for the status line and for after endwin(). */
