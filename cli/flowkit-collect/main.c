@@ -25,10 +25,19 @@
 #include "fkprivs.h"
 #include "server.h"
 
-static const char *const param_names[] = {
-    "workers", "template_timeout",      "scale_sampling", "duration",      "count",
-    "pen",     "export_time_tolerance", "max_interfaces", "recv_interval", NULL};
-#define NPARAM_OPTS 9
+static const char *const param_names[] = {"workers",
+                                          "template_timeout",
+                                          "scale_sampling",
+                                          "duration",
+                                          "count",
+                                          "pen",
+                                          "export_time_tolerance",
+                                          "max_interfaces",
+                                          "recv_interval",
+                                          "ipfix_biflow",
+                                          "share_port",
+                                          NULL};
+#define NPARAM_OPTS 11
 #define PARAM_BASE 1000
 
 enum {
