@@ -42,7 +42,9 @@ err = p.stderr.read().decode()
 rc = p.wait()
 peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print("raw file %d MiB: %d records, exit %d, peak RSS %d KiB" % (size >> 20, lines, rc, peak_kb))
-ok = rc == 0 and lines == 16384 and peak_kb * 1024 < size // 4
+# Half the file: reading it whole would take more (also under ASan, whose
+# shadow memory adds a few MiB to a streaming reader).
+ok = rc == 0 and lines == 16384 and peak_kb * 1024 < size // 2
 if not ok:
     print(err[-500:])
 sys.exit(0 if ok else 1)
