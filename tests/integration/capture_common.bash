@@ -39,6 +39,9 @@ SANFLAGS=
 if grep -q '^FLOWKIT_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
     CC=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
     SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+elif grep -q '^FLOWKIT_TSAN:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+    CC=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+    SANFLAGS="-fsanitize=thread -fno-omit-frame-pointer"
 fi
 $CC $SANFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$SRC/include" \
     -I"$BUILD/include" "$SRC/examples/capture_flows.c" -L"$LIBDIR" -lflowkit \
