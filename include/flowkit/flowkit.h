@@ -22,5 +22,6 @@
 #include <flowkit/exporter.h>
 #include <flowkit/netflow.h>
 #include <flowkit/collector.h>
+#include <flowkit/store.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */

@@ -1,0 +1,293 @@
+/* Throughput series (total, per protocol, per exporter) and top-K per
+ * dimension over time slots, with their queries fk_store_series() and
+ * fk_store_top(). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "store/store_int.h"
+
+#define NS INT64_C(1000000000)
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b && a < 0) ? q - 1 : q;
+}
+
+int fk__counts_init(fk_store *s)
+{
+    uint32_t nb = (uint32_t)fk__params_int(&s->params, FK_STORE_SERIES_BUCKETS);
+    int64_t step = fk__params_int(&s->params, FK_STORE_SERIES_STEP_SEC) * NS;
+    s->maxkeys = (uint32_t)fk__params_int(&s->params, FK_STORE_SERIES_KEYS);
+    void *mem = fk__store_alloc(s, 1, fk__series_mem(nb));
+    if (!mem)
+        return FK_ENOMEM;
+    fk__series_attach(&s->total, mem, nb, step);
+    for (int k = 0; k < 2; k++) {
+        s->series_keys[k] = fk__store_alloc(s, s->maxkeys, sizeof(fk__skey));
+        s->kseries[k] = fk__store_alloc(s, s->maxkeys, sizeof(fk__series));
+        if (!s->series_keys[k] || !s->kseries[k])
+            return FK_ENOMEM;
+        for (uint32_t i = 0; i < s->maxkeys; i++) {
+            if (!(mem = fk__store_alloc(s, 1, fk__series_mem(nb))))
+                return FK_ENOMEM;
+            fk__series_attach(&s->kseries[k][i], mem, nb, step);
+        }
+    }
+    s->slot_ns = fk__params_int(&s->params, FK_STORE_TOPK_SLOT_SEC) * NS;
+    int64_t span = fk__params_int(&s->params, FK_STORE_TOPK_SPAN_SEC) * NS;
+    s->nslots = (uint32_t)((span + s->slot_ns - 1) / s->slot_ns) + 1;
+    uint32_t cap = (uint32_t)fk__params_int(&s->params, FK_STORE_TOPK_CAPACITY);
+    s->slot_no = fk__store_alloc(s, s->nslots, sizeof *s->slot_no);
+    s->topk = fk__store_alloc(s, (size_t)FK_STORE_DIM_COUNT * s->nslots, sizeof *s->topk);
+    if (!s->slot_no || !s->topk)
+        return FK_ENOMEM;
+    for (uint32_t i = 0; i < s->nslots; i++)
+        s->slot_no[i] = INT64_MIN;
+    for (size_t i = 0; i < (size_t)FK_STORE_DIM_COUNT * s->nslots; i++) {
+        if (!(mem = fk__store_alloc(s, 1, fk__ss_mem(cap))))
+            return FK_ENOMEM;
+        fk__ss_attach(&s->topk[i], mem, cap);
+    }
+    return FK_OK;
+}
+
+void fk__counts_free(fk_store *s)
+{
+    fk__free(s->total.b);
+    s->total.b = NULL;
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t i = 0; s->kseries[k] && i < s->maxkeys; i++)
+            fk__free(s->kseries[k][i].b);
+        fk__free(s->kseries[k]);
+        fk__free(s->series_keys[k]);
+        s->kseries[k] = NULL;
+        s->series_keys[k] = NULL;
+        s->nkeys[k] = 0;
+    }
+    for (size_t i = 0; s->topk && i < (size_t)FK_STORE_DIM_COUNT * s->nslots; i++)
+        fk__free(s->topk[i].e);
+    fk__free(s->topk);
+    fk__free(s->slot_no);
+    s->topk = NULL;
+    s->slot_no = NULL;
+}
+
+/* The series of a key (kind 0 proto, 1 exporter); add = make one if room. */
+static fk__series *key_series(fk_store *s, int kind, const fk__skey *k, bool add)
+{
+    for (uint32_t i = 0; i < s->nkeys[kind]; i++)
+        if (memcmp(&s->series_keys[kind][i], k, sizeof *k) == 0)
+            return &s->kseries[kind][i];
+    if (!add || s->nkeys[kind] == s->maxkeys)
+        return NULL;
+    s->series_keys[kind][s->nkeys[kind]] = *k;
+    return &s->kseries[kind][s->nkeys[kind]++];
+}
+
+/* Key of flow f in dimension dim; false when f has none (process). */
+static bool dim_key(fk__skey *k, int dim, const fk_flow *f)
+{
+    memset(k, 0, sizeof *k);
+    switch (dim) {
+    case FK_STORE_DIM_SRC:
+        fk__skey_addr(k, &f->src);
+        return true;
+    case FK_STORE_DIM_DST:
+        fk__skey_addr(k, &f->dst);
+        return true;
+    case FK_STORE_DIM_PAIR:
+        fk__skey_tuple(k, &f->src, &f->dst, 0, 0);
+        return true;
+    case FK_STORE_DIM_PORT:
+        k->b[0] = f->proto;
+        k->b[1] = (uint8_t)(f->dst_port >> 8);
+        k->b[2] = (uint8_t)f->dst_port;
+        return true;
+    case FK_STORE_DIM_PROTO:
+        k->b[0] = f->proto;
+        return true;
+    case FK_STORE_DIM_EXPORTER:
+        if (!(f->present & FK_FLOW_HAS_EXPORTER))
+            return false;
+        fk__skey_addr(k, &f->exporter);
+        return true;
+    default:
+        if (!(f->present & FK_FLOW_HAS_PROCESS) || !f->process[0])
+            return false;
+        memcpy(k->b, f->process, strnlen(f->process, FK__SKEY_SIZE - 1));
+        return true;
+    }
+}
+
+void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k)
+{
+    memset(out, 0, sizeof *out);
+    switch (dim) {
+    case FK_STORE_DIM_SRC:
+    case FK_STORE_DIM_DST:
+    case FK_STORE_DIM_EXPORTER:
+        memcpy(&out->addr, k->b, sizeof out->addr);
+        break;
+    case FK_STORE_DIM_PAIR:
+        memcpy(&out->addr, k->b, sizeof out->addr);
+        memcpy(&out->peer, k->b + 17, sizeof out->peer);
+        break;
+    case FK_STORE_DIM_PORT:
+        out->proto = k->b[0];
+        out->port = (uint16_t)(k->b[1] << 8 | k->b[2]);
+        break;
+    case FK_STORE_DIM_PROTO:
+        out->proto = k->b[0];
+        break;
+    default:
+        memcpy(out->process, k->b, FK__SKEY_SIZE - 1);
+        break;
+    }
+}
+
+void fk__counts_add(fk_store *s, const fk_flow *f, const fk__cnt *c)
+{
+    bool late = fk__series_add(&s->total, f->end_ns, c) != 0;
+    fk__skey k;
+    memset(&k, 0, sizeof k);
+    k.b[0] = f->proto;
+    fk__series *ps = key_series(s, 0, &k, true);
+    if (f->present & FK_FLOW_HAS_EXPORTER) {
+        fk__skey_addr(&k, &f->exporter);
+        fk__series *es = key_series(s, 1, &k, true);
+        if (es)
+            fk__series_add(es, f->end_ns, c);
+        else
+            s->st.series_key_overflow++;
+    }
+    if (ps)
+        fk__series_add(ps, f->end_ns, c);
+    else
+        s->st.series_key_overflow++;
+
+    int64_t n = floor_div(f->end_ns, s->slot_ns), cur = floor_div(s->now_ns, s->slot_ns);
+    uint32_t pos = (uint32_t)(((n % s->nslots) + s->nslots) % s->nslots);
+    if (n <= cur - (int64_t)s->nslots || (s->slot_no[pos] != INT64_MIN && s->slot_no[pos] > n)) {
+        late = true;
+    } else {
+        if (s->slot_no[pos] != n) {
+            for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
+                fk__ss_clear(&s->topk[(size_t)d * s->nslots + pos]);
+            s->slot_no[pos] = n;
+        }
+        for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
+            if (dim_key(&k, d, f))
+                s->st.topk_evictions += (uint64_t)fk__ss_add(&s->topk[(size_t)d * s->nslots + pos],
+                                                             &k, c->bytes, c->packets, c->flows);
+    }
+    if (late)
+        s->st.late++;
+}
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+    const fk__ss_entry *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    return memcmp(x->key.b, y->key.b, FK__SKEY_SIZE);
+}
+
+/* Merge space-saving summaries into one (big enough never to evict), sort
+ * by bytes, copy the first capacity rows. */
+int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_store_row *out,
+                     size_t capacity, size_t *count)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < nparts; i++)
+        total += parts[i]->n;
+    *count = 0;
+    if (total == 0)
+        return FK_OK;
+    void *mem = fk__calloc(1, fk__ss_mem((uint32_t)total));
+    if (!mem)
+        return fk__error(FK_ENOMEM, "store: out of memory for a top-K answer");
+    fk__ss acc;
+    fk__ss_attach(&acc, mem, (uint32_t)total);
+    for (size_t i = 0; i < nparts; i++)
+        for (uint32_t j = 0; j < parts[i]->n; j++) {
+            const fk__ss_entry *e = &parts[i]->e[j];
+            fk__ss_add(&acc, &e->key, e->bytes, e->packets, e->flows);
+            ((fk__ss_entry *)fk__ss_find(&acc, &e->key))->error += e->error;
+        }
+    qsort(acc.e, acc.n, sizeof *acc.e, by_bytes_desc);
+    for (uint32_t j = 0; j < acc.n && *count < capacity; j++) {
+        fk_store_row *r = &out[(*count)++];
+        fk__store_key_out(&r->key, dim, &acc.e[j].key);
+        r->bytes = acc.e[j].bytes;
+        r->packets = acc.e[j].packets;
+        r->flows = acc.e[j].flows;
+        r->error = acc.e[j].error;
+    }
+    fk__free(mem);
+    return FK_OK;
+}
+
+int fk_store_top(fk_store *s, fk_store_row *out, size_t capacity, size_t *count, int dim,
+                 int64_t window_sec)
+{
+    if (!s || !count || (capacity && !out) || !s->active || dim < 0 || dim >= FK_STORE_DIM_COUNT ||
+        window_sec <= 0)
+        return fk__error(FK_EINVAL, "store: bad top-K arguments");
+    *count = 0;
+    const fk__ss **parts = fk__calloc(s->nslots, sizeof *parts);
+    if (!parts)
+        return fk__error(FK_ENOMEM, "store: out of memory for a top-K answer");
+    pthread_mutex_lock(&s->lock);
+    int64_t cur = floor_div(s->now_ns, s->slot_ns);
+    int64_t first = floor_div(s->now_ns - window_sec * NS, s->slot_ns);
+    if (first <= cur - (int64_t)s->nslots)
+        first = cur - (int64_t)s->nslots + 1;
+    size_t nparts = 0;
+    for (uint32_t p = 0; p < s->nslots; p++)
+        if (s->slot_no[p] != INT64_MIN && s->slot_no[p] >= first && s->slot_no[p] <= cur)
+            parts[nparts++] = &s->topk[(size_t)dim * s->nslots + p];
+    int rc = fk__ss_merge_out(parts, nparts, dim, out, capacity, count);
+    pthread_mutex_unlock(&s->lock);
+    fk__free(parts);
+    return rc;
+}
+
+int fk__series_points(const fk__series *se, fk_store_point *out, size_t capacity, size_t *count,
+                      int64_t since_ns, int64_t until_ns, int64_t step_ns)
+{
+    int64_t base = se->step_ns;
+    int64_t step = step_ns <= 0 ? base : (step_ns + base - 1) / base * base;
+    int64_t t = floor_div(since_ns, base) * base;
+    for (*count = 0; t < until_ns && *count < capacity; t += step) {
+        fk__cnt c = fk__series_sum(se, t, t + step);
+        out[*count] = (fk_store_point){t, c.bytes, c.packets, c.flows};
+        (*count)++;
+    }
+    return FK_OK;
+}
+
+int fk_store_series(fk_store *s, fk_store_point *out, size_t capacity, size_t *count, int kind,
+                    const fk_store_key *key, int64_t since_ns, int64_t until_ns, int64_t step_ns)
+{
+    if (!s || !count || (capacity && !out) || !s->active || kind < 0 || kind > 2 || (kind && !key))
+        return fk__error(FK_EINVAL, "store: bad series arguments");
+    *count = 0;
+    pthread_mutex_lock(&s->lock);
+    const fk__series *se = &s->total;
+    if (kind) {
+        fk__skey k;
+        memset(&k, 0, sizeof k);
+        if (kind == FK_STORE_SERIES_PROTO)
+            k.b[0] = key->proto;
+        else
+            fk__skey_addr(&k, &key->addr);
+        se = key_series(s, kind - 1, &k, false);
+    }
+    int rc = se ? fk__series_points(se, out, capacity, count, since_ns, until_ns, step_ns)
+                : fk__error(FK_ENOTFOUND, "store: no series for that key");
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}

@@ -1,0 +1,124 @@
+/* Internal: the fk_store handle. store.c owns the lifecycle and the add
+ * path; recent.c the ring of recent flows and de-duplication; iptab.c the
+ * per-IP state; badip.c the bad-IP rule; query.c the top-K and series
+ * answers. Every table is allocated at activate (fk__store_alloc, which
+ * counts the bytes) and freed at destroy; nothing grows afterwards. */
+#ifndef FK_STORE_INT_H
+#define FK_STORE_INT_H
+
+#include <flowkit/store.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "collector/internal.h"
+#include "core/params.h"
+#include "store/atab.h"
+#include "store/series.h"
+#include "store/topk.h"
+
+typedef struct fk__dedup_slot {
+    fk__skey tuple;
+    fk_addr exporter;
+    uint32_t odid;
+    bool used;
+    int64_t t_ns;
+} fk__dedup_slot;
+
+typedef struct fk__pending {
+    fk__skey tuple; /* src, dst, ports of a one-way UDP record */
+    int64_t t_ns;
+    bool answered;
+} fk__pending;
+
+typedef struct fk__ip_rec {
+    fk__atab_hdr h;
+    fk_store_ip_info info;
+} fk__ip_rec;
+
+typedef struct fk__bad_rec {
+    fk__atab_hdr h;
+    fk_store_bad_ip info;
+} fk__bad_rec;
+
+struct fk_store {
+    fk__params params;
+    fk__col_cidr *cidrs;
+    size_t ncidrs;
+    bool active;
+    pthread_mutex_t lock;
+    fk_store_stats st;
+    int64_t now_ns;
+
+    /* recent flows: sequence s sits at ring[(s - 1) % max_flows] */
+    fk_flow *ring;
+    uint32_t max_flows;
+    uint64_t seq_first, seq_next; /* [seq_first, seq_next) are held */
+    int64_t retention_ns;
+
+    fk__dedup_slot *dedup;
+    uint32_t ndedup;
+    int64_t dedup_ttl_ns;
+
+    fk__series total;
+    fk__skey *series_keys[2]; /* proto, exporter */
+    fk__series *kseries[2];
+    uint32_t nkeys[2], maxkeys;
+
+    int64_t slot_ns;
+    uint32_t nslots;
+    int64_t *slot_no; /* slot number held at each ring position, -1 empty */
+    fk__ss *topk;     /* [dim * nslots + position] */
+
+    fk__atab ips;
+    fk__series *ip_series;
+    fk__ss *ip_peers, *ip_protos;
+
+    fk__atab bad;
+    fk__series *bad_series;
+    int64_t bad_window_ns, udp_wait_ns;
+    uint64_t bad_threshold;
+    fk__pending *pend;
+    uint32_t npend_cap, pend_head, npend; /* FIFO ring */
+    fk__sidx pend_idx;
+};
+
+/* Zeroed n * size bytes counted in st.memory_bytes; NULL on failure. */
+void *fk__store_alloc(fk_store *s, size_t n, size_t size);
+
+/* Canonical copies: IPv4 addresses with zeroed tails; keys for dimensions. */
+void fk__store_norm_addr(fk_addr *a);
+void fk__skey_addr(fk__skey *k, const fk_addr *a);
+void fk__skey_tuple(fk__skey *k, const fk_addr *src, const fk_addr *dst, uint16_t sport,
+                    uint16_t dport);
+
+/* recent.c */
+int fk__recent_init(fk_store *s); /* FK_ENOMEM */
+void fk__recent_free(fk_store *s);
+bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f);
+void fk__recent_add(fk_store *s, const fk_flow *f);
+void fk__recent_expire(fk_store *s);
+
+/* iptab.c */
+int fk__iptab_init(fk_store *s); /* FK_ENOMEM */
+void fk__iptab_free(fk_store *s);
+void fk__iptab_add(fk_store *s, const fk_flow *f, const fk__cnt *c);
+
+/* badip.c */
+int fk__badip_init(fk_store *s); /* FK_ENOMEM */
+void fk__badip_free(fk_store *s);
+void fk__badip_add(fk_store *s, const fk_flow *f);
+void fk__badip_expire(fk_store *s);
+
+/* counts.c */
+int fk__counts_init(fk_store *s); /* FK_ENOMEM */
+void fk__counts_free(fk_store *s);
+void fk__counts_add(fk_store *s, const fk_flow *f, const fk__cnt *c);
+void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k);
+/* Merge summaries and copy the biggest rows out (keys read as dim). */
+int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_store_row *out,
+                     size_t capacity, size_t *count);
+/* Points of a series from since to until by step (see fk_store_series). */
+int fk__series_points(const fk__series *se, fk_store_point *out, size_t capacity, size_t *count,
+                      int64_t since_ns, int64_t until_ns, int64_t step_ns);
+
+#endif

@@ -1,0 +1,39 @@
+/* Internal: space-saving summaries (Metwally, Agrawal, El Abbadi 2005) of
+ * a fixed number of keys weighted by bytes. A new key that finds the
+ * summary full replaces the entry with the fewest bytes and inherits its
+ * counts as its error, so any key with more than total/capacity bytes is
+ * always present and no count is ever below the truth. */
+#ifndef FK_STORE_TOPK_H
+#define FK_STORE_TOPK_H
+
+#include "store/sidx.h"
+
+/* A compact key: addresses as family byte + 16 bytes, ports, protocol or a
+ * process name; compared and hashed as raw bytes (always zero-padded). */
+#define FK__SKEY_SIZE 40
+typedef struct fk__skey {
+    uint8_t b[FK__SKEY_SIZE];
+} fk__skey;
+
+typedef struct fk__ss_entry {
+    fk__skey key;
+    uint64_t bytes, packets, flows, error;
+} fk__ss_entry;
+
+typedef struct fk__ss {
+    uint32_t cap, n;
+    fk__ss_entry *e;
+    fk__sidx idx;
+} fk__ss;
+
+/* Bytes of caller memory a summary of cap entries needs. */
+size_t fk__ss_mem(uint32_t cap);
+/* Use mem (fk__ss_mem(cap) bytes, zeroed, suitably aligned). */
+void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap);
+void fk__ss_clear(fk__ss *s);
+/* Add weight to a key. Returns 1 when an entry was replaced, else 0. */
+int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t bytes, uint64_t packets, uint64_t flows);
+/* Entry of a key, or NULL. */
+const fk__ss_entry *fk__ss_find(const fk__ss *s, const fk__skey *k);
+
+#endif
