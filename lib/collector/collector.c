@@ -264,6 +264,19 @@ int fk_collector_set_str(fk_collector *h, int param, const char *value)
     return fk__params_set_str(&h->params, param, value);
 }
 
+static int set_int_any(void *h, int id, int64_t v)
+{
+    return fk_collector_set_int(h, id, v);
+}
+
+int fk_collector_set_text(fk_collector *h, const char *name, const char *text)
+{
+    static const fk__param_setters typed = {set_int_any, NULL, NULL};
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_collector_set_text: NULL handle");
+    return fk__params_set_text_with(&h->params, &typed, h, name, text);
+}
+
 int fk_collector_get_int(const fk_collector *h, int param, int64_t *out)
 {
     if (!h || !out)

@@ -147,6 +147,13 @@ int fk_ipfix_encoder_set_int(fk_ipfix_encoder *e, int param, int64_t value)
     return fk__params_set_int(&e->params, param, value);
 }
 
+int fk_ipfix_encoder_set_text(fk_ipfix_encoder *e, const char *name, const char *text)
+{
+    if (!e)
+        return fk__error(FK_EINVAL, "ipfix encoder: NULL handle");
+    return fk__params_set_text(&e->params, name, text);
+}
+
 int fk_ipfix_encoder_get_int(const fk_ipfix_encoder *e, int param, int64_t *out)
 {
     if (!e || !out)
