@@ -23,15 +23,13 @@ static const char *const param_names[] = {
 #define NPARAM_OPTS 8
 #define PARAM_BASE 1000
 
-enum { OPT_HELP = 500, OPT_VERSION, OPT_ALLOW, OPT_STATS };
+enum { OPT_HELP = 500, OPT_VERSION, OPT_ALLOW, OPT_STATS, OPT_SET, OPT_LIST };
 
 static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
                                                 "tcp://0.0.0.0:4739"};
 
-static void usage(void)
+static void usage(const fkcli_params *p)
 {
-    size_t n;
-    const fk_param_info *t = fk_collector_params(&n);
     printf("Usage: %s [options]\n"
            "Receive NetFlow v1/v5/v7/v9 and IPFIX from exporters and write the flows as\n"
            "JSON lines (default, to stdout), CSV or IPFIX files.\n"
@@ -48,8 +46,10 @@ static void usage(void)
            "                             (repeatable; default: every exporter)\n"
            "  --stats SECS               print counters to stderr every SECS seconds\n",
            fkcli_prog());
-    fkcli_param_help(stdout, t, n, param_names);
-    printf("  -h, --help                 show this help and exit\n"
+    fkcli_param_help(stdout, p, param_names);
+    printf("  --set NAME=VALUE           any collector parameter (see --list-params)\n"
+           "  --list-params              print the collector's parameter table and exit\n"
+           "  -h, --help                 show this help and exit\n"
            "  -V, --version              show the version and exit\n"
            "\n"
            "Data sets that arrive before their template are kept (per exporter, bounded)\n"
@@ -62,17 +62,9 @@ static void usage(void)
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
 }
 
-static int set_int(void *h, int p, int64_t v)
+static int set_text(void *h, const char *name, const char *text)
 {
-    return fk_collector_set_int(h, p, v);
-}
-static int set_double(void *h, int p, double v)
-{
-    return fk_collector_set_double(h, p, v);
-}
-static int set_str(void *h, int p, const char *v)
-{
-    return fk_collector_set_str(h, p, v);
+    return fk_collector_set_text(h, name, text);
 }
 
 static void on_stop(void *h)
@@ -125,15 +117,16 @@ int main(int argc, char **argv)
     fk_collector *h;
     if (fk_collector_create(&h) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
-    size_t nparams;
-    const fk_param_info *table = fk_collector_params(&nparams);
-    fkcli_setters setters = {h, set_int, set_double, set_str};
+    fkcli_params params = {"collector", NULL, 0, h, set_text};
+    params.table = fk_collector_params(&params.count);
 
     static const struct option fixed[] = {
         {"listen", required_argument, NULL, 'l'},
         {"output", required_argument, NULL, 'o'},
         {"allow", required_argument, NULL, OPT_ALLOW},
         {"stats", required_argument, NULL, OPT_STATS},
+        {"set", required_argument, NULL, OPT_SET},
+        {"list-params", no_argument, NULL, OPT_LIST},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -141,8 +134,8 @@ int main(int argc, char **argv)
     struct option opts[NFIXED + NPARAM_OPTS + 1];
     char names[NPARAM_OPTS * 48];
     memcpy(opts, fixed, sizeof fixed);
-    int np = fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, table, nparams, param_names,
-                                 PARAM_BASE);
+    int np =
+        fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, &params, param_names, PARAM_BASE);
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     int nlisten = 0, noutput = 0;
@@ -168,8 +161,15 @@ int main(int argc, char **argv)
         case OPT_STATS:
             stats_secs = fkcli_parse_u64("--stats", optarg, 1, 86400);
             break;
+        case OPT_SET:
+            fkcli_set(&params, 1, optarg);
+            break;
+        case OPT_LIST:
+            fkcli_list_params(stdout, &params, 1);
+            fk_collector_destroy(h);
+            return FKCLI_EXIT_OK;
         case 'h':
-            usage();
+            usage(&params);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
         case 'V':
@@ -184,9 +184,7 @@ int main(int argc, char **argv)
             fkcli_usage("unknown option %s", argv[optind - 1]);
         default:
             if (c >= PARAM_BASE && c < PARAM_BASE + np) {
-                const fk_param_info *info =
-                    fkcli_param_entry(table, nparams, param_names, c - PARAM_BASE);
-                fkcli_param_set(&setters, info, optarg);
+                fkcli_param_set(&params, param_names, c - PARAM_BASE, optarg);
                 break;
             }
             fkcli_usage("unexpected option");

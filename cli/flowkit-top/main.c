@@ -25,6 +25,8 @@ enum {
     OPT_TOTAL,
     OPT_NICE,
     OPT_CONNECTIONS,
+    OPT_SET,
+    OPT_LIST,
     PARAM_BASE = 2000,
     NPARAM_OPTS = 10,
     MAX_PIDS = 64,
@@ -123,20 +125,12 @@ static void on_stop(void *user)
         fk_capture_break(g_cap);
 }
 
-static int set_int(void *h, int p, int64_t v)
+static int set_text(void *h, const char *name, const char *text)
 {
-    return fk_capture_set_int(h, p, v);
-}
-static int set_double(void *h, int p, double v)
-{
-    return fk_capture_set_double(h, p, v);
-}
-static int set_str(void *h, int p, const char *v)
-{
-    return fk_capture_set_str(h, p, v);
+    return fk_capture_set_text(h, name, text);
 }
 
-static void usage(const fk_param_info *t, size_t n)
+static void usage(const fkcli_params *p)
 {
     printf("Usage: %s [options] [device ...]\n"
            "Show which processes send and receive network traffic (TCP and UDP, IPv4 and\n"
@@ -160,16 +154,20 @@ static void usage(const fk_param_info *t, size_t n)
            "      --nice N   scheduling priority, -20..19 (default %d; needs root to raise)\n",
            fkcli_prog(), FK_RANK_JSON_CONNS_MAX, TOP_NICE);
     /* The table's defaults, but flowkit-top's own snaplen. */
-    fk_param_info *mine = malloc(n * sizeof *mine);
+    fk_param_info *mine = malloc(p->count * sizeof *mine);
     if (!mine)
         fkcli_fail("out of memory");
-    memcpy(mine, t, n * sizeof *mine);
-    for (size_t i = 0; i < n; i++)
+    memcpy(mine, p->table, p->count * sizeof *mine);
+    for (size_t i = 0; i < p->count; i++)
         if (!strcmp(mine[i].name, "snaplen"))
             mine[i].default_int = TOP_SNAPLEN;
-    fkcli_param_help(stdout, mine, n, param_names);
+    fkcli_params shown = *p;
+    shown.table = mine;
+    fkcli_param_help(stdout, &shown, param_names);
     free(mine);
-    printf("  -h, --help     this help\n"
+    printf("      --set NAME=VALUE  any capture parameter (see --list-params)\n"
+           "      --list-params     print the capture's parameter table and exit\n"
+           "  -h, --help     this help\n"
            "  -V, --version  version\n"
            "\n"
            "Keys (curses view): q quit, s sort by sent, r sort by received, m cycle units\n"
@@ -743,9 +741,8 @@ int main(int argc, char **argv)
     if (fk_capture_create(&t.cap) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
     g_cap = t.cap;
-    size_t nparams;
-    const fk_param_info *table = fk_capture_params(&nparams);
-    fkcli_setters setters = {t.cap, set_int, set_double, set_str};
+    fkcli_params params = {"capture", NULL, 0, t.cap, set_text};
+    params.table = fk_capture_params(&params.count);
     if (fk_capture_set_int(t.cap, FK_CAP_SNAPLEN, TOP_SNAPLEN) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "snaplen");
 
@@ -756,6 +753,8 @@ int main(int argc, char **argv)
         {"total", no_argument, NULL, 'v'},
         {"nice", required_argument, NULL, OPT_NICE},
         {"connections", no_argument, NULL, OPT_CONNECTIONS},
+        {"set", required_argument, NULL, OPT_SET},
+        {"list-params", no_argument, NULL, OPT_LIST},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -763,8 +762,8 @@ int main(int argc, char **argv)
     struct option opts[NFIXED + NPARAM_OPTS + 1];
     char names[NPARAM_OPTS * 48];
     memcpy(opts, fixed, sizeof fixed);
-    int np = fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, table, nparams, param_names,
-                                 PARAM_BASE);
+    int np =
+        fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, &params, param_names, PARAM_BASE);
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     bool all = false, json = false, trace = false;
@@ -835,8 +834,15 @@ int main(int argc, char **argv)
                     (int64_t)fkcli_parse_u64("--mem-limit", optarg, 0, UINT64_C(1) << 50)) != 0)
                 fkcli_lib_error(FKCLI_EXIT_USAGE, "--mem-limit");
             break;
+        case OPT_SET:
+            fkcli_set(&params, 1, optarg);
+            break;
+        case OPT_LIST:
+            fkcli_list_params(stdout, &params, 1);
+            fk_capture_destroy(t.cap);
+            return FKCLI_EXIT_OK;
         case 'h':
-            usage(table, nparams);
+            usage(&params);
             fk_capture_destroy(t.cap);
             return FKCLI_EXIT_OK;
         case 'V':
@@ -853,9 +859,7 @@ int main(int argc, char **argv)
             fkcli_usage("unknown option '%s'", argv[optind - 1]);
         default:
             if (c >= PARAM_BASE && c < PARAM_BASE + np) {
-                fkcli_param_set(&setters,
-                                fkcli_param_entry(table, nparams, param_names, c - PARAM_BASE),
-                                optarg);
+                fkcli_param_set(&params, param_names, c - PARAM_BASE, optarg);
                 break;
             }
             fkcli_usage("unknown option");

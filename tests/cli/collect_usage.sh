@@ -35,7 +35,19 @@ expect_usage 'port "70000" is not a number in [0, 65535]' -l tcp://127.0.0.1:700
 expect_usage 'output "json:-": expected jsonl:-' -o json:-
 expect_usage 'allow "10.0.0.0/40": prefix length must be in [0, 32]' --allow 10.0.0.0/40
 expect_usage "workers = 65 is out of range [0, 64]" --workers 65
-expect_usage '--workers: "two" is not an integer' --workers two
+expect_usage '--workers: collector: workers expects an integer, got "two"' --workers two
+expect_usage 'unknown parameter "capture.workers"' --set capture.workers=2
+expect_usage "--set: collector: workers = 99 is out of range" --set collector.workers=99
+
+# --set takes exactly the names --list-params prints.
+"$B" --list-params >"$T/params" || fail "--list-params"
+grep -q '^collector\.workers	int	default=0 \[0, 64\]' "$T/params" || fail "--list-params: $(head -3 "$T/params")"
+while IFS=$'\t' read -r name type def _; do
+    value=${def#default=}
+    value=${value%% *}
+    "$B" -l udp://127.0.0.1:0 --set "$name=$value" --count 1 --duration 1 >/dev/null 2>"$T/err" ||
+        fail "--set $name=$value (from --list-params): $(cat "$T/err")"
+done <"$T/params"
 expect_usage "template_timeout = -1 is out of range" --template-timeout -1
 expect_usage '--stats: "0" is not an integer in [1, 86400]' --stats 0
 expect_usage "count = -5 is out of range" --count -5
