@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fkcli.h"
+#include "query.h"
 
 #define TOOL "flowkit-ipfix"
 
@@ -44,6 +45,8 @@ typedef struct tool {
     /* IPFIX counters (NetFlow's are in fk_netflow_stats) */
     uint64_t ipfix_messages, ipfix_flows, ipfix_options, ipfix_templates, ipfix_malformed,
         ipfix_no_template, json_too_long;
+    query *q;        /* filter, statistics (query.c) */
+    bool query_only; /* a filter / query is set: flows only, through q */
     char json[65536];
 } tool;
 
@@ -69,6 +72,10 @@ static void usage(FILE *f)
             "                         32473; 0 = ignore them): events print as\n"
             "                         {\"type\":\"event\",...}, processes as pid, process,\n"
             "                         uid, exe; IANA userName always as user\n"
+            "  -f, --filter EXPR      print only the flows that match EXPR, a filter in\n"
+            "                         nfdump's syntax (see flowkit-ipfix(1)), e.g.\n"
+            "                         'proto tcp and dst port in [80 443]'; options\n"
+            "                         records are then not printed\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr\n"
             "  -h, --help             show this help and exit\n"
@@ -101,6 +108,17 @@ static int on_record(const fk_netflow_record *rec, void *user)
     tool *t = user;
     if (t->quiet)
         return 0;
+    if (t->query_only) {
+        if (rec->kind != FK_NETFLOW_RECORD_FLOW)
+            return 0;
+        fk_flow qf = *rec->flow;
+        if (rec->ipfix) {
+            record_origin(&qf, rec->ipfix);
+            flowkit_fields(t, &qf, rec->ipfix);
+        }
+        if (!query_flow(t->q, &qf))
+            return 0;
+    }
     if (t->fields && rec->ipfix) {
         if (rec->kind == FK_NETFLOW_RECORD_FLOW || !t->flows_only)
             emit_ipfix_json(t, rec->kind == FK_NETFLOW_RECORD_FLOW ? "record" : "options",
@@ -250,17 +268,13 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
         fk_ipfix_value v;
         if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
             fk_ipfix_decoder_set_sys_init(t->ipx, sess, rec->domain, v.i);
-        if (!t->quiet && !t->flows_only)
+        if (!t->quiet && !t->flows_only && !t->query_only)
             emit_ipfix_json(t, "options", src, rec);
         return;
     }
     t->ipfix_flows++;
     if (t->quiet)
         return;
-    if (t->fields) {
-        emit_ipfix_json(t, "record", src, rec);
-        return;
-    }
     fk_flow f;
     if (fk_ipfix_record_to_flow(&f, rec) < 0) {
         t->ipfix_malformed++;
@@ -270,6 +284,12 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
     f.present |= FK_FLOW_HAS_EXPORTER;
     record_origin(&f, rec);
     flowkit_fields(t, &f, rec);
+    if (t->query_only && !query_flow(t->q, &f))
+        return;
+    if (t->fields) {
+        emit_ipfix_json(t, "record", src, rec);
+        return;
+    }
     if (fk_flow_to_json(&f, t->json, sizeof t->json) >= 0)
         emit(t, t->json);
 }
@@ -584,15 +604,25 @@ int main(int argc, char **argv)
     t.port = -1;
     t.raw_exporter.family = 4;
     t.pen = FK_EXPORTER_DEFAULT_PEN;
-    static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'}, {"exporter", required_argument, NULL, 'e'},
-        {"flows-only", no_argument, NULL, 'F'}, {"fields", no_argument, NULL, 'R'},
-        {"pen", required_argument, NULL, 'N'},  {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+                                         {"exporter", required_argument, NULL, 'e'},
+                                         {"flows-only", no_argument, NULL, 'F'},
+                                         {"fields", no_argument, NULL, 'R'},
+                                         {"pen", required_argument, NULL, 'N'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"filter", required_argument, NULL, 'f'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":p:e:qvhV", opts, NULL)) != -1) {
+    t.q = query_create();
+    if (!t.q) {
+        fprintf(stderr, TOOL ": out of memory\n");
+        return 1;
+    }
+    while ((c = getopt_long(argc, argv, ":p:e:f:qvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             t.port = (long)fkcli_parse_u64("--port", optarg, 0, 65535);
@@ -609,6 +639,11 @@ int main(int argc, char **argv)
             break;
         case 'N':
             t.pen = (uint32_t)fkcli_parse_u64("--pen", optarg, 0, UINT32_MAX);
+            break;
+        case 'f':
+            if (query_set_filter(t.q, optarg) < 0)
+                return 2;
+            t.query_only = true;
             break;
         case 'q':
             t.quiet = true;
@@ -648,6 +683,8 @@ int main(int argc, char **argv)
     for (int i = optind; i < argc && !stop_requested; i++)
         if (read_file(&t, argv[i]))
             status = 1;
+    if (query_finish(t.q, stdout) < 0)
+        t.write_errors++;
     if (fflush(stdout) == EOF || t.write_errors) {
         fprintf(stderr, TOOL ": error writing the output: %s\n", strerror(errno));
         status = 1;
@@ -656,5 +693,6 @@ int main(int argc, char **argv)
     fk_netflow_destroy(t.nf);
     fk_ipfix_decoder_destroy(t.ipx);
     free(t.sessions);
+    query_destroy(t.q);
     return status;
 }

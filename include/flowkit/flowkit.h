@@ -14,6 +14,7 @@
 #include <flowkit/alloc.h>
 #include <flowkit/params.h>
 #include <flowkit/flow.h>
+#include <flowkit/filter.h>
 #include <flowkit/capture.h>
 #include <flowkit/rank.h>
 #include <flowkit/template.h>

@@ -78,6 +78,15 @@ grep -q '"src_addr":"10.0.0.1","dst_addr":"10.0.0.2","src_port":1111,"dst_port":
     fail "v5 record 1: $(head -1 "$WORK/out")"
 grep -q '"exporter":"127.0.0.2","odid":7,"version":5' "$WORK/out" || fail "v5 exporter"
 grep -q 'datagrams=1 flows=2 .* malformed=0 ' "$WORK/err" || fail "v5 counters: $(cat "$WORK/err")"
+# --filter (nfdump syntax): one of the two v5 records; a bad filter is a usage
+# error that names the position.
+"$TOOL" --filter 'proto udp and src port 53' "$WORK/v5.pcap" >"$WORK/out" 2>"$WORK/err" || fail "--filter exit $?"
+[ "$(wc -l <"$WORK/out")" -eq 1 ] && grep -q '"src_addr":"10.0.0.3"' "$WORK/out" || fail "--filter: $(cat "$WORK/out")"
+"$TOOL" -f 'not net 10.0.0.0/8' "$WORK/v5.pcap" >"$WORK/out" 2>/dev/null || fail "-f exit $?"
+[ ! -s "$WORK/out" ] || fail "-f 'not net 10.0.0.0/8' printed: $(cat "$WORK/out")"
+"$TOOL" -f 'proto udp and port dns' "$WORK/v5.pcap" >/dev/null 2>"$WORK/err"
+[ $? -eq 2 ] || fail "bad filter: want exit 2"
+grep -q 'position 20: expected a port number' "$WORK/err" || fail "bad filter message: $(cat "$WORK/err")"
 
 # v9: template file then data file, one session; the datagram from another
 # exporter port has no template; -p keeps only port 2055.

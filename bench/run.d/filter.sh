@@ -1,0 +1,64 @@
+#!/bin/bash
+# filter: the cost of evaluating an nfdump-syntax flow filter per record, on
+# the same records for both tools. tests/tools/filter_flows.py makes RECORDS
+# IPFIX flow records (IPv4/IPv6, TCP/UDP/ICMP); nfcapd stores them, and the
+# same records feed bench_filter (fk_filter_match in a loop, CPU time).
+#   flowkit: ns per fk_filter_match() call (compiled once)
+#   nfdump:  CPU of `nfdump -R DIR -o null EXPR` / RECORDS, best of 3: its
+#            whole run per record (read the file, filter, sum what passed;
+#            it cannot be asked for the filter alone). The comment line after
+#            each gives the difference to the same run with the filter `any`,
+#            the closest to nfdump's filter cost alone (noisy; may be ~0).
+# One line per expression: filter-eval-<n>  flowkit=X ns/record  nfdump=Y ns/record.
+# Environment: ROOT, BUILD_DIR, BENCH_TMP; FILTER_BENCH_RECORDS (default 100000).
+set -uo pipefail
+: "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
+RECORDS=${FILTER_BENCH_RECORDS:-100000}
+PY=/usr/bin/python3
+bench=$BUILD_DIR/bench/bench_filter
+[ -x "$bench" ] || { echo "filter  SKIPPED (not built)"; exit 0; }
+command -v nfcapd >/dev/null && command -v nfdump >/dev/null || { echo "filter  SKIPPED (nfdump not installed)"; exit 0; }
+
+port=$($PY -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$BENCH_TMP/nf"
+nfcapd -b 127.0.0.1 -p "$port" -w "$BENCH_TMP/nf" -t 3600 -B 16777216 >"$BENCH_TMP/nfcapd.log" 2>&1 &
+npid=$!
+for _ in $(seq 100); do ss -Hlun "sport = :$port" | grep -q . && break; sleep 0.05; done
+$PY "$ROOT/tests/tools/filter_flows.py" "$BENCH_TMP/flows.ipfix" --count "$RECORDS" --send "$port" \
+    >"$BENCH_TMP/flows.jsonl"
+sleep 0.5
+kill -TERM "$npid"
+wait "$npid"
+stored=$(nfdump -R "$BENCH_TMP/nf" -q -o 'fmt:%pr' | wc -l)
+echo "# input: $RECORDS records generated, $stored stored by nfcapd"
+
+# cpu CMD...: CPU seconds (user + system) of the command, best of 3.
+cpu() {
+    $PY - "$@" <<'PYEOF'
+import resource, subprocess, sys
+best = None
+for _ in range(3):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    best = t if best is None else min(best, t)
+print("%.6f" % best)
+PYEOF
+}
+base=$(cpu nfdump -R "$BENCH_TMP/nf" -o null any)
+n=0
+for expr in 'proto tcp and dst port 443' \
+    'src net 10.0.0.0/8 and dst port in [80 443] or icmp-type 8' \
+    '(host 10.0.0.1 or host 10.0.0.2) and not (bytes < 1k or packets > 5000)' \
+    'net 2001:db8::/32 and port > 1024 and flags S'; do
+    n=$((n + 1))
+    fk=$("$bench" "$BENCH_TMP/flows.jsonl" "$expr" | sed -n 's/.*ns_per_record=\([0-9.]*\).*/\1/p')
+    t=$(cpu nfdump -R "$BENCH_TMP/nf" -o null "$expr")
+    nf=$(awk -v t="$t" -v r="$stored" 'BEGIN { printf "%.1f", t * 1e9 / r }')
+    delta=$(awk -v t="$t" -v b="$base" -v r="$stored" 'BEGIN { printf "%.1f", (t - b) * 1e9 / r }')
+    ratio=$(awk -v a="$nf" -v b="$fk" 'BEGIN { if (b <= 0) { print "inf"; exit } printf "%.1f", a / b }')
+    echo "# filter-eval-$n: $expr"
+    echo "filter-eval-$n  flowkit=$fk ns/record  nfdump=$nf ns/record  ratio=$ratio"
+    echo "#   nfdump minus its run with 'any': $delta ns/record"
+done
