@@ -18,7 +18,7 @@ static double clock_s(clockid_t id)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     unsigned long long *n = user;
     n[ev->type == FK_CAPTURE_EVENT_FLOW ? 0 : 1]++;
@@ -59,7 +59,7 @@ int main(int argc, char **argv)
     }
     double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = clock_s(CLOCK_MONOTONIC) - w0;
     fk_capture_stats st;
-    fk_capture_get_stats(h, &st);
+    fk_capture_get_stats(h, &st, sizeof st);
     fk_capture_destroy(h);
     printf("capture workers=%d packets=%llu flows=%llu events=%llu cpu_s=%.3f wall_s=%.3f "
            "pps_cpu=%.0f pps_wall=%.0f\n",

@@ -223,7 +223,7 @@ int main(int argc, char **argv)
     static uint8_t msgs[VARIANTS][1500];
     size_t lens[VARIANTS];
     for (int v = 0; v < VARIANTS; v++) {
-        if (fk_ipfix_encoder_begin(e, msgs[v], sizeof msgs[v], 1, 1795435200u + (uint32_t)v))
+        if (fk_ipfix_encoder_begin(e, 1, 1795435200u + (uint32_t)v, msgs[v], sizeof msgs[v]))
             return 1;
         if (v == 0 && fk_ipfix_encoder_write_template(e, 256))
             return 1;

@@ -44,8 +44,8 @@ int main(int argc, char **argv)
     fk_flow f[4];
     memset(f, 0, sizeof f);
     for (int k = 0; k < 4; k++) {
-        fk_addr_parse(&f[k].src, k & 1 ? "fd00:213::1" : "10.213.0.1");
-        fk_addr_parse(&f[k].dst, k & 1 ? "fd00:213::2" : "10.213.0.2");
+        fk_addr_parse(k & 1 ? "fd00:213::1" : "10.213.0.1", &f[k].src);
+        fk_addr_parse(k & 1 ? "fd00:213::2" : "10.213.0.2", &f[k].dst);
         f[k].proto = 6;
         f[k].present = FK_FLOW_HAS_END_REASON | FK_FLOW_HAS_REVERSE;
         f[k].end_reason = 3;
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     fk_exporter_drain(x, 1000);
     double c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w1 = clock_s(CLOCK_MONOTONIC);
     fk_exporter_stats st;
-    fk_exporter_stats_get(x, &st);
+    fk_exporter_get_stats(x, &st, sizeof st);
     printf("records=%ld messages=%llu cpu_s=%.3f wall_s=%.3f rps_cpu=%.0f\n", n,
            (unsigned long long)st.messages_sent, c1 - c0, w1 - w0, (double)n / (c1 - c0));
     fk_exporter_destroy(x);

@@ -36,7 +36,7 @@ static int parse_line(const char *line, fk_flow *f)
                &out_if) != 13)
         return -1;
     memset(f, 0, sizeof *f);
-    if (fk_addr_parse(&f->src, src) < 0 || fk_addr_parse(&f->dst, dst) < 0)
+    if (fk_addr_parse(src, &f->src) < 0 || fk_addr_parse(dst, &f->dst) < 0)
         return -1;
     f->src_port = (uint16_t)sp;
     f->dst_port = (uint16_t)dp;
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     }
     for (int e = i + 1; e < argc; e++) {
         fk_filter *flt;
-        if (fk_filter_compile(&flt, NULL, argv[e]) < 0) {
+        if (fk_filter_compile(argv[e], &flt, NULL) < 0) {
             fprintf(stderr, "bench_filter: %s\n", fk_error_last()->message);
             return 1;
         }

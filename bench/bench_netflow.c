@@ -80,7 +80,7 @@ static size_t build_v9(uint8_t *b, int with_template, uint32_t seq)
 static double run(fk_netflow *h, const uint8_t *d, size_t len, double seconds, uint64_t *sum)
 {
     fk_addr exp;
-    fk_addr_parse(&exp, "192.0.2.1");
+    fk_addr_parse("192.0.2.1", &exp);
     uint64_t records = 0;
     double t0 = now(), t;
     do {
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     if (fk_netflow_create(&h) || fk_netflow_activate(h))
         return 1;
     fk_addr exp;
-    fk_addr_parse(&exp, "192.0.2.1");
+    fk_addr_parse("192.0.2.1", &exp);
     uint64_t sum = 0;
     double r5 = run(h, v5, n5, seconds, &sum);
     fk_netflow_decode(h, &exp, 2055, v9t, n9t, NULL, NULL);

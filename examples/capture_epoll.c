@@ -25,7 +25,7 @@ struct counts {
     uint64_t sessions, flows, errors;
 };
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     struct counts *c = user;
     char json[FK_FLOW_JSON_MAX];
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
     }
 
     fk_capture_stats st;
-    fk_capture_get_stats(cap, &st);
+    fk_capture_get_stats(cap, &st, sizeof st);
     fprintf(stderr,
             "packets %" PRIu64 ", session events %" PRIu64 ", flows %" PRIu64
             ", kernel drops %" PRIu64 "\n",

@@ -26,7 +26,7 @@ static void on_signal(int sig)
     fk_capture_break(capture); /* async-signal-safe */
 }
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     (void)user;
     char buf[FK_FLOW_JSON_MAX];
@@ -114,8 +114,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    for (size_t i = 0; i < fk_capture_source_count(capture); i++)
-        fprintf(stderr, "capture_flows: source %s\n", fk_capture_source_name(capture, i));
+    for (size_t i = 0; i < fk_capture_get_source_count(capture); i++)
+        fprintf(stderr, "capture_flows: source %s\n", fk_capture_get_source_name(capture, i));
     fprintf(stderr, "ready\n");
 
     int rc = fk_capture_run(capture);
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
     fk_capture_stop(capture); /* after a break: flush what is left */
 
     fk_capture_stats st;
-    fk_capture_get_stats(capture, &st);
+    fk_capture_get_stats(capture, &st, sizeof st);
     printf("{\"type\":\"stats\",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
            ",\"kernel_drops\":%" PRIu64 ",\"queue_drops\":%" PRIu64 ",\"decode_errors\":%" PRIu64
            ",\"non_ip\":%" PRIu64 ",\"event_drops\":%" PRIu64 ",\"flows_created\":%" PRIu64

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         return fail("activate");
 
     char uri[128];
-    for (size_t i = 0; fk_collector_listener_uri(col, i, uri, sizeof uri) >= 0; i++)
+    for (size_t i = 0; fk_collector_get_listener_uri(col, i, uri, sizeof uri) >= 0; i++)
         fprintf(stderr, "listening on %s\n", uri);
 
     struct sigaction sa = {.sa_handler = on_signal};
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     fk_collector_stats st;
-    fk_collector_get_stats(col, &st);
+    fk_collector_get_stats(col, &st, sizeof st);
     fprintf(stderr, "%lu records, %llu templates, %llu malformed, %llu lost by sequence\n", records,
             (unsigned long long)st.templates, (unsigned long long)st.malformed,
             (unsigned long long)st.sequence_lost);

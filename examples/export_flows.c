@@ -49,8 +49,8 @@ int main(int argc, char **argv)
 
         fk_session_event ev;
         memset(&ev, 0, sizeof ev);
-        fk_addr_parse(&ev.src, src);
-        fk_addr_parse(&ev.dst, dst);
+        fk_addr_parse(src, &ev.src);
+        fk_addr_parse(dst, &ev.dst);
         ev.kind = FK_SESSION_SYN;
         ev.proto = 6;
         ev.src_port = (uint16_t)(20000 + i);
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
     }
     int rc = fk_exporter_drain(exp, 5000);
     fk_exporter_stats st;
-    fk_exporter_stats_get(exp, &st);
+    fk_exporter_get_stats(exp, &st, sizeof st);
     fprintf(stderr, "export_flows: %llu records, %llu sent, %llu dropped, %llu messages\n",
             (unsigned long long)st.records_in, (unsigned long long)st.records_sent,
             (unsigned long long)st.records_dropped, (unsigned long long)st.messages_sent);

@@ -20,7 +20,7 @@ int main(void)
 
     fk_flow flow;
     memset(&flow, 0, sizeof flow);
-    if (fk_addr_parse(&flow.src, "10.213.0.1") != 0 || fk_addr_parse(&flow.dst, "10.213.0.2") != 0)
+    if (fk_addr_parse("10.213.0.1", &flow.src) != 0 || fk_addr_parse("10.213.0.2", &flow.dst) != 0)
         return 1;
     flow.src_port = 40000;
     flow.dst_port = 443;
@@ -39,7 +39,7 @@ int main(void)
 
     /* A deliberate failure, to show the error model. */
     fk_addr bad;
-    int rc = fk_addr_parse(&bad, "not-an-address");
+    int rc = fk_addr_parse("not-an-address", &bad);
     printf("fk_addr_parse(\"not-an-address\") = %d (%s): %s\n", rc, fk_status_name(rc),
            fk_error_last()->message);
     return rc == FK_EINVAL ? 0 : 1;

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
                 int n;
                 if (as_flow) {
                     fk_flow flow;
-                    n = fk_ipfix_record_to_flow(&flow, &item.record);
+                    n = fk_ipfix_record_to_flow(&item.record, &flow);
                     if (n == 0)
                         n = fk_flow_to_json(&flow, json, sizeof json);
                 } else {

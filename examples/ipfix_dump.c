@@ -34,7 +34,7 @@ static void decode_msg(fk_ipfix_decoder *d, uint64_t session, const uint8_t *p, 
             n_records++;
             if (flows_only) {
                 fk_flow f;
-                if (fk_ipfix_record_to_flow(&f, &it.record) == 0 &&
+                if (fk_ipfix_record_to_flow(&it.record, &f) == 0 &&
                     fk_flow_to_json(&f, buf, sizeof buf) > 0)
                     puts(buf);
             } else if (fk_ipfix_record_to_json(&it.record, buf, sizeof buf) > 0) {

@@ -49,7 +49,7 @@ static int add_template(fk_ipfix_encoder *enc)
     fk_field_spec fields[sizeof spec / sizeof spec[0]];
     for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
         const fk_ie *ie;
-        if (fk_ie_lookup_name(&ie, NULL, spec[i].name) < 0)
+        if (fk_ie_lookup_name(NULL, spec[i].name, &ie) < 0)
             return -1;
         fields[i] = (fk_field_spec){.pen = ie->pen, .id = ie->id, .length = spec[i].length};
     }
@@ -61,10 +61,10 @@ static int add_template(fk_ipfix_encoder *enc)
 static void make_flow(fk_flow *f, int i, int64_t now_ns)
 {
     memset(f, 0, sizeof *f);
-    fk_addr_parse(&f->src, "10.0.0.1");
+    fk_addr_parse("10.0.0.1", &f->src);
     char dst[32];
     snprintf(dst, sizeof dst, "192.0.2.%d", 1 + i % 254);
-    fk_addr_parse(&f->dst, dst);
+    fk_addr_parse(dst, &f->dst);
     f->src_port = (uint16_t)(40000 + i % 20000);
     f->dst_port = 443;
     f->proto = 6;
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     /* Every message starts with the template (UDP: the collector may have
      * missed earlier ones), then as many flows as fit. */
     for (int i = 0; i < nflows && rc == 0;) {
-        if (fk_ipfix_encoder_begin(enc, buf, sizeof buf, DOMAIN, (uint32_t)ts.tv_sec) < 0 ||
+        if (fk_ipfix_encoder_begin(enc, DOMAIN, (uint32_t)ts.tv_sec, buf, sizeof buf) < 0 ||
             fk_ipfix_encoder_write_template(enc, TEMPLATE_ID) < 0)
             return fail("begin");
         int in_msg = 0;
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         rc = emit(&o, buf, len);
     }
     printf("sent %d flows in %d messages to 127.0.0.1:%d, next sequence %u\n", nflows, o.messages,
-           port, fk_ipfix_encoder_sequence(enc, DOMAIN));
+           port, fk_ipfix_encoder_get_sequence(enc, DOMAIN));
 
     fk_ipfix_encoder_destroy(enc);
     close(o.sock);

@@ -131,22 +131,22 @@ static int add_record(fk_ipfix_encoder *e, unsigned i, int print)
         snprintf(name, sizeof name, "proc-%u", i % 5);
         if ((rc = fk_ipfix_encoder_record_begin(e, TID_V4)) < 0)
             return rc;
-        fk_ipfix_encoder_set_addr(e, 0, 8, &src);
-        fk_ipfix_encoder_set_addr(e, 0, 12, &dst);
-        fk_ipfix_encoder_set_uint(e, 0, 7, sport);
-        fk_ipfix_encoder_set_uint(e, 0, 11, dport);
-        fk_ipfix_encoder_set_uint(e, 0, 4, proto);
-        fk_ipfix_encoder_set_uint(e, 0, 6, flags);
-        fk_ipfix_encoder_set_uint(e, 0, 1, bytes);
-        fk_ipfix_encoder_set_uint(e, 0, 2, packets);
-        fk_ipfix_encoder_set_time(e, 0, 152, (int64_t)start * 1000000);
-        fk_ipfix_encoder_set_time(e, 0, 153, (int64_t)end * 1000000);
-        fk_ipfix_encoder_set_uint(e, 0, 10, in_if);
-        fk_ipfix_encoder_set_uint(e, 0, 14, out_if);
-        fk_ipfix_encoder_set_uint(e, 0, 136, reason);
-        fk_ipfix_encoder_set_uint(e, 29305, 1, rbytes);
-        fk_ipfix_encoder_set_uint(e, 29305, 2, rpk);
-        fk_ipfix_encoder_set_bytes(e, PEN_EXAMPLE, 1, name, strlen(name));
+        fk_ipfix_encoder_put_addr(e, 0, 8, &src);
+        fk_ipfix_encoder_put_addr(e, 0, 12, &dst);
+        fk_ipfix_encoder_put_uint(e, 0, 7, sport);
+        fk_ipfix_encoder_put_uint(e, 0, 11, dport);
+        fk_ipfix_encoder_put_uint(e, 0, 4, proto);
+        fk_ipfix_encoder_put_uint(e, 0, 6, flags);
+        fk_ipfix_encoder_put_uint(e, 0, 1, bytes);
+        fk_ipfix_encoder_put_uint(e, 0, 2, packets);
+        fk_ipfix_encoder_put_time(e, 0, 152, (int64_t)start * 1000000);
+        fk_ipfix_encoder_put_time(e, 0, 153, (int64_t)end * 1000000);
+        fk_ipfix_encoder_put_uint(e, 0, 10, in_if);
+        fk_ipfix_encoder_put_uint(e, 0, 14, out_if);
+        fk_ipfix_encoder_put_uint(e, 0, 136, reason);
+        fk_ipfix_encoder_put_uint(e, 29305, 1, rbytes);
+        fk_ipfix_encoder_put_uint(e, 29305, 2, rpk);
+        fk_ipfix_encoder_put_bytes(e, PEN_EXAMPLE, 1, name, strlen(name));
         if ((rc = fk_ipfix_encoder_record_end(e)) < 0)
             return rc;
         if (print) {
@@ -175,16 +175,16 @@ static int add_record(fk_ipfix_encoder *e, unsigned i, int print)
         snprintf(name, sizeof name, "app%u", i % 3);
         if ((rc = fk_ipfix_encoder_record_begin(e, TID_V6)) < 0)
             return rc;
-        fk_ipfix_encoder_set_addr(e, 0, 27, &src);
-        fk_ipfix_encoder_set_addr(e, 0, 28, &dst);
-        fk_ipfix_encoder_set_uint(e, 0, 7, sport);
-        fk_ipfix_encoder_set_uint(e, 0, 11, dport);
-        fk_ipfix_encoder_set_uint(e, 0, 4, proto);
-        fk_ipfix_encoder_set_uint(e, 0, 1, bytes);
-        fk_ipfix_encoder_set_uint(e, 0, 2, packets);
-        fk_ipfix_encoder_set_time(e, 0, 150, (int64_t)start * 1000000000);
-        fk_ipfix_encoder_set_time(e, 0, 151, (int64_t)end * 1000000000);
-        fk_ipfix_encoder_set_bytes(e, 0, 96, name, strlen(name));
+        fk_ipfix_encoder_put_addr(e, 0, 27, &src);
+        fk_ipfix_encoder_put_addr(e, 0, 28, &dst);
+        fk_ipfix_encoder_put_uint(e, 0, 7, sport);
+        fk_ipfix_encoder_put_uint(e, 0, 11, dport);
+        fk_ipfix_encoder_put_uint(e, 0, 4, proto);
+        fk_ipfix_encoder_put_uint(e, 0, 1, bytes);
+        fk_ipfix_encoder_put_uint(e, 0, 2, packets);
+        fk_ipfix_encoder_put_time(e, 0, 150, (int64_t)start * 1000000000);
+        fk_ipfix_encoder_put_time(e, 0, 151, (int64_t)end * 1000000000);
+        fk_ipfix_encoder_put_bytes(e, 0, 96, name, strlen(name));
         if ((rc = fk_ipfix_encoder_record_end(e)) < 0)
             return rc;
         if (print) {
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
     int pending = 0; /* a record left open by FK_ENOSPACE */
     while (i < n || msgs == 0) {
         size_t len;
-        fk_ipfix_encoder_begin(e, buf, sizeof buf, DOMAIN, EXPORT_TIME + msgs);
+        fk_ipfix_encoder_begin(e, DOMAIN, EXPORT_TIME + msgs, buf, sizeof buf);
         if (msgs % 16 == 0) { /* templates at the start and periodically (UDP) */
             fk_ipfix_encoder_write_template(e, TID_OPT);
             fk_ipfix_encoder_write_template(e, TID_V4);
@@ -255,9 +255,9 @@ int main(int argc, char **argv)
         }
         if (msgs % 16 == 0) {
             fk_ipfix_encoder_record_begin(e, TID_OPT);
-            fk_ipfix_encoder_set_uint(e, 0, 149, DOMAIN);
-            fk_ipfix_encoder_set_time(e, 0, 160, 1699990000000ll * 1000000);
-            fk_ipfix_encoder_set_uint(e, 0, 34, 1);
+            fk_ipfix_encoder_put_uint(e, 0, 149, DOMAIN);
+            fk_ipfix_encoder_put_time(e, 0, 160, 1699990000000ll * 1000000);
+            fk_ipfix_encoder_put_uint(e, 0, 34, 1);
             fk_ipfix_encoder_record_end(e);
         }
         while (i < n) {
@@ -303,7 +303,7 @@ int main(int argc, char **argv)
         fk_ipfix_encoder_add_template(pe, TID_V6, v6_fields, 10, 0);
         for (unsigned k = 0; k < n; k++) {
             size_t len;
-            fk_ipfix_encoder_begin(pe, big, sizeof big, DOMAIN, 0);
+            fk_ipfix_encoder_begin(pe, DOMAIN, 0, big, sizeof big);
             add_record(pe, k, 1);
             fk_ipfix_encoder_finish(pe, &len);
         }

@@ -113,7 +113,7 @@ int main(int argc, char **argv)
             if (fk_capture_rank(cap, (size_t)rows, (uint32_t)delay, FK_RANK_SORT_RATE, &snap) < 0)
                 return fail("rank");
             print_rank(snap);
-            fk_rank_snapshot_free(snap);
+            fk_rank_snapshot_destroy(snap);
             next += delay;
             printed++;
         }

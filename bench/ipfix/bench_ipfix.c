@@ -61,7 +61,7 @@ static size_t encode_stream(fk_ipfix_encoder *e, const fk_flow *f, size_t n, uin
     *msgs = 0;
     while (i < n) {
         size_t len;
-        fk_ipfix_encoder_begin(e, buf, sizeof buf, 1, 1700000000u);
+        fk_ipfix_encoder_begin(e, 1, 1700000000u, buf, sizeof buf);
         if (*msgs == 0)
             fk_ipfix_encoder_write_template(e, TID);
         while (i < n && fk_ipfix_encoder_add_flow(e, TID, &f[i]) == 0)
@@ -95,7 +95,7 @@ static double bench_fk_decode(const uint8_t *stream, size_t len, size_t n, doubl
                 if (it.kind != FK_IPFIX_ITEM_RECORD)
                     continue;
                 fk_flow f;
-                fk_ipfix_record_to_flow(&f, &it.record);
+                fk_ipfix_record_to_flow(&it.record, &f);
                 sum += f.bytes + f.src_port + (uint64_t)f.start_ns;
                 recs++;
             }

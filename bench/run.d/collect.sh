@@ -72,6 +72,13 @@ start_fkipfix() {
     "$fk" -l "udp://127.0.0.1:$2" -o "ipfix:$BENCH_TMP/$1.ipfix" --stats 3600 2>"$BENCH_TMP/$1.err" &
     pid=$!
 }
+# flowkit with the console on (--http): the same IPFIX output plus the live
+# flow store and the HTTP server, to price them (collect-cpu-http).
+start_fkhttp() {
+    "$fk" -l "udp://127.0.0.1:$2" -o "ipfix:$BENCH_TMP/$1.ipfix" --stats 3600 --http 127.0.0.1:0 \
+        2>"$BENCH_TMP/$1.err" &
+    pid=$!
+}
 start_nfcapd() {
     mkdir -p "$BENCH_TMP/$1"
     nfcapd -b 127.0.0.1 -p "$2" -w "$BENCH_TMP/$1" -t 3600 -B 16777216 >"$BENCH_TMP/$1.log" 2>&1 &
@@ -102,6 +109,7 @@ start_recvonly() {
 # stored_COLLECTOR TAG: records it stored.
 stored_fkjson() { wc -l <"$BENCH_TMP/$1.jsonl"; }
 stored_fkipfix() { field "$BENCH_TMP/$1.err" records; }
+stored_fkhttp() { field "$BENCH_TMP/$1.err" records; }
 stored_recvonly() { sed -n 's/^records=\([0-9]*\).*/\1/p' "$BENCH_TMP/$1.out"; }
 stored_nfcapd() { nfdump -R "$BENCH_TMP/$1" -q -o csv 2>/dev/null | grep -c '^[0-9]'; }
 # nfacctd aggregates the identical records: each stream record has 3 packets.
@@ -146,7 +154,7 @@ measure() {
 }
 
 declare -A rate cpu lost lostp
-collectors="fkjson fkipfix"
+collectors="fkjson fkipfix fkhttp"
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null && collectors="$collectors nfcapd"
 command -v nfacctd >/dev/null && collectors="$collectors nfacctd"
 collectors=${COLLECT_BENCH_ONLY:-$collectors recvonly}
@@ -176,6 +184,10 @@ done
 if [ -n "${cpu[recvonly]:-}" ] && [ -n "${cpu[nfcapd]:-}" ]; then
     echo "# receive floor (recvmmsg + count only): ${cpu[recvonly]} rec/cpu-s =" \
         "$(ratio "${cpu[recvonly]}" "${cpu[nfcapd]}") x nfcapd (a collector's ratio per CPU-s cannot go far beyond it)"
+fi
+if [ -n "${cpu[fkhttp]:-}" ] && [ -n "${cpu[fkipfix]:-}" ]; then
+    # "peer" here is flowkit itself without --http: the cost of the store + server.
+    echo "collect-cpu-http(ipfix)  flowkit=${cpu[fkhttp]} rec/cpu-s  peer=${cpu[fkipfix]} rec/cpu-s  ratio=$(ratio "${cpu[fkhttp]}" "${cpu[fkipfix]}")"
 fi
 for peer in nfcapd nfacctd; do
     if [ -z "${rate[$peer]:-}" ]; then

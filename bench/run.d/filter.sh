@@ -10,6 +10,10 @@
 #            each gives the difference to the same run with the filter `any`,
 #            the closest to nfdump's filter cost alone (noisy; may be ~0).
 # One line per expression: filter-eval-<n>  flowkit=X ns/record  nfdump=Y ns/record.
+# Then queries over the same records, CPU time, best of 3 (#19):
+#   query-<name>  flowkit=records/s (flowkit-ipfix -s ... -f FILTER FILE: decode
+#   the raw IPFIX file, filter, top-N)  nfdump=records/s (nfdump -R DIR -s ... FILTER
+#   on nfcapd's files)
 # Environment: ROOT, BUILD_DIR, BENCH_TMP; FILTER_BENCH_RECORDS (default 100000).
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
@@ -62,3 +66,19 @@ for expr in 'proto tcp and dst port 443' \
     echo "filter-eval-$n  flowkit=$fk ns/record  nfdump=$nf ns/record  ratio=$ratio"
     echo "#   nfdump minus its run with 'any': $delta ns/record"
 done
+
+ipfix=$BUILD_DIR/cli/flowkit-ipfix/flowkit-ipfix
+[ -x "$ipfix" ] || { echo "query  SKIPPED (flowkit-ipfix not built)"; exit 0; }
+cat "$BENCH_TMP/flows.ipfix" >/dev/null
+rate() { awk -v r="$stored" -v t="$1" 'BEGIN { if (t <= 0) t = 0.000001; printf "%.0f", r / t }'; }
+while IFS='|' read -r name stat filter; do
+    fk=$(cpu "$ipfix" -s "$stat" -n 10 -f "$filter" "$BENCH_TMP/flows.ipfix")
+    nf=$(cpu nfdump -R "$BENCH_TMP/nf" -s "$stat" -n 10 "$filter")
+    fr=$(rate "$fk")
+    nr=$(rate "$nf")
+    echo "query-$name  flowkit=$fr records/s  nfdump=$nr records/s  ratio=$(awk -v a="$fr" -v b="$nr" 'BEGIN { if (b <= 0) { print "inf"; exit } printf "%.1f", a / b }')"
+done <<'QUERIES'
+srcip-bytes-all|srcip/bytes|any
+srcip-bytes-tcp|srcip/bytes|proto tcp
+dstport-flows-net|dstport/flows|src net 10.0.0.0/8 and dst port in [80 443 8080]
+QUERIES

@@ -48,7 +48,7 @@ work = sys.argv[1]
 fk_cpu, nh_cpu = float(sys.argv[2]), float(sys.argv[3])
 h4, h6 = (ipaddress.ip_address(a).packed for a in sys.argv[4:6])
 sys.path.insert(0, sys.argv[6])
-from proc_truth import packets
+from proc_truth import bytes_by_owner, trace_totals
 
 owner, pids = {}, {}  # (host address, port) -> pid; (kind, family) -> pid
 for name, host, kind, fam in (("long", h4, "long_flow", "v4"), ("short", h4, "short_conn", "v4"),
@@ -57,41 +57,12 @@ for name, host, kind, fam in (("long", h4, "long_flow", "v4"), ("short", h4, "sh
         pid, port = line.split()
         owner[(host, int(port))] = pid
         pids[(kind, fam)] = pid
-ip_bytes, l2_bytes = {}, {}
-for proto, src, sport, dst, dport, total, wire in packets(work + "/truth.pcap"):
-    local = (src, sport) if src in (h4, h6) else (dst, dport) if dst in (h4, h6) else None
-    pid = owner.get(local)
-    if pid:
-        ip_bytes[pid] = ip_bytes.get(pid, 0) + total
-        l2_bytes[pid] = l2_bytes.get(pid, 0) + wire
-
-def last_block(path):
-    """{pid: largest bytes sent + received of any refresh} (totals mode;
-    nethogs drops a process's row once it has exited)."""
-    blocks, cur = [], None
-    for line in open(path):
-        line = line.rstrip("\n")
-        if line.startswith("Refreshing:"):
-            cur = {}
-            blocks.append(cur)
-        elif cur is not None and "\t" in line:
-            name, sent, recv = line.split("\t")[:3]
-            parts = name.split("/")
-            pid = parts[-2] if len(parts) >= 3 else "0"
-            try:
-                cur[pid] = cur.get(pid, 0) + float(sent) + float(recv)
-            except ValueError:
-                pass
-    best = {}
-    for b in blocks:
-        for pid, v in b.items():
-            best[pid] = max(best.get(pid, 0), v)
-    return best
+ip_bytes, l2_bytes = bytes_by_owner(work + "/truth.pcap", owner, (h4, h6))
 
 def ratio(a, b):
     return "%.2f" % (a / b) if b else "inf"
 
-fk, nh = last_block(work + "/fk.out"), last_block(work + "/nh.out")
+fk, nh = trace_totals(work + "/fk.out"), trace_totals(work + "/nh.out")
 # flowkit counts IP-layer bytes, nethogs whole frames: each against its own truth.
 # What the tool shows for the processes against their truth (over 100 %:
 # it counted more than went through the device).

@@ -4,6 +4,7 @@
  *                   [--template-timeout SECS] [--scale-sampling]
  *                   [--duration SECS] [--count N] [--stats SECS] [--pen N]
  *                   [--export-time-tolerance SECS] [--max-interfaces N]
+ *                   [--http [ADDR:]PORT [--http-token-file FILE] ...]
  *
  * Exit codes: 0 success (limit reached or SIGINT/SIGTERM), 1 runtime
  * failure, 2 bad usage. Public flowkit API only. */
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "fkcli.h"
+#include "server.h"
 
 static const char *const param_names[] = {
     "workers", "template_timeout",      "scale_sampling", "duration", "count",
@@ -23,7 +25,23 @@ static const char *const param_names[] = {
 #define NPARAM_OPTS 8
 #define PARAM_BASE 1000
 
-enum { OPT_HELP = 500, OPT_VERSION, OPT_ALLOW, OPT_STATS, OPT_SET, OPT_LIST };
+enum {
+    OPT_HELP = 500,
+    OPT_VERSION,
+    OPT_ALLOW,
+    OPT_STATS,
+    OPT_SET,
+    OPT_LIST,
+    OPT_FILTER,
+    OPT_HTTP,
+    OPT_HTTP_TOKEN,
+    OPT_HTTP_ROOT,
+    OPT_HTTP_BODY,
+    OPT_HTTP_CONNS,
+    OPT_HTTP_FEEDS,
+    OPT_STORE,
+    OPT_STORE_CIDR
+};
 
 static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
                                                 "tcp://0.0.0.0:4739"};
@@ -42,13 +60,33 @@ static void usage(const fkcli_params *p)
            "                             clickhouse://HOST:PORT/DB.TABLE[?batch_rows=N&\n"
            "                             flush_ms=N&queue_rows=N&drain_ms=N] (docs/clickhouse.md)\n"
            "                             (repeatable; default jsonl:-)\n"
+           "  --filter EXPR              the next -o (or the default output) gets only\n"
+           "                             the flows matching EXPR, a filter in nfdump's\n"
+           "                             syntax (flowkit-ipfix(1) FILTERS), e.g.\n"
+           "                             --filter 'proto tcp' -o jsonl:tcp.jsonl\n"
            "  --allow CIDR               accept exporters from this network only\n"
            "                             (repeatable; default: every exporter)\n"
-           "  --stats SECS               print counters to stderr every SECS seconds\n",
-           fkcli_prog());
+           "  --stats SECS               print counters to stderr every SECS seconds\n"
+           "  --http [ADDR:]PORT         serve the console, the JSON API, /metrics and\n"
+           "                             POST /ingest on ADDR (default 127.0.0.1;\n"
+           "                             IPv6: [ADDR]:PORT; port 0 picks one)\n"
+           "  --http-token-file FILE     require \"Authorization: Bearer <first line of\n"
+           "                             FILE>\" on everything but /healthz and the\n"
+           "                             pages (required off loopback)\n"
+           "  --http-root DIR            console pages (default %s)\n"
+           "  --http-max-body BYTES      largest request body (default 1048576)\n"
+           "  --http-max-clients N       connections at once (default 64)\n"
+           "  --http-max-feeds N         live feed clients at once (default 8)\n"
+           "  --store NAME=VALUE         a live flow store parameter (repeatable; see\n"
+           "                             docs/store.md), e.g. --store max_ips=100000\n"
+           "  --store-cidr CIDR          keep only flows from or to CIDR in the store\n"
+           "                             (repeatable)\n",
+           fkcli_prog(), FLOWKIT_CONSOLE_DIR);
     fkcli_param_help(stdout, p, param_names);
-    printf("  --set NAME=VALUE           any collector parameter (see --list-params)\n"
-           "  --list-params              print the collector's parameter table and exit\n"
+    printf("  --set NAME=VALUE           any collector or store parameter (see\n"
+           "                             --list-params)\n"
+           "  --list-params              print the collector's and the store's parameter\n"
+           "                             tables and exit\n"
            "  -h, --help                 show this help and exit\n"
            "  -V, --version              show the version and exit\n"
            "\n"
@@ -58,13 +96,19 @@ static void usage(const fkcli_params *p)
            "flowkit-export's process fields (under --pen) as \"pid\", \"process\", \"uid\",\n"
            "\"exe\"; IANA userName as \"user\". Exporter clocks off by more than\n"
            "--export-time-tolerance and exporter restarts are counted (--stats).\n"
-           "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files.\n"
+           "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files;\n"
+           "SIGUSR1 prints the counters to stderr.\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
 }
 
 static int set_text(void *h, const char *name, const char *text)
 {
     return fk_collector_set_text(h, name, text);
+}
+
+static int store_set_text(void *h, const char *name, const char *text)
+{
+    return fk_store_set_text(h, name, text);
 }
 
 static void on_stop(void *h)
@@ -80,7 +124,7 @@ static void on_hup(void *h)
 static void print_stats(fk_collector *h)
 {
     fk_collector_stats s;
-    if (fk_collector_get_stats(h, &s) != 0)
+    if (fk_collector_get_stats(h, &s, sizeof s) != 0)
         return;
     fprintf(
         stderr,
@@ -104,6 +148,23 @@ static void print_stats(fk_collector *h)
         s.records_after_export, s.exporter_restarts, s.interface_names, s.interface_limit);
 }
 
+static void on_flow(const fk_flow *flow, void *user)
+{
+    fk_store_add_flow(user, flow);
+}
+
+/* Move the store's clock to the wall clock and hand the collector's
+ * counters to the server for /metrics. */
+static void publish(fkc_server *server, fk_store *store, fk_collector *h)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fk_store_advance(store, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+    fk_collector_stats s;
+    if (fk_collector_get_stats(h, &s, sizeof s) == 0)
+        fkc_server_set_collector_stats(server, &s);
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -117,16 +178,32 @@ int main(int argc, char **argv)
     fk_collector *h;
     if (fk_collector_create(&h) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
-    fkcli_params params = {"collector", NULL, 0, h, set_text};
-    params.table = fk_collector_params(&params.count);
+    fk_store *store = NULL;
+    if (fk_store_create(&store) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "store");
+    /* --set and --list-params: the collector's parameters, then the live
+     * flow store's (also reachable as --store NAME=VALUE). */
+    fkcli_params params[2] = {{"collector", NULL, 0, h, set_text},
+                              {"store", NULL, 0, store, store_set_text}};
+    params[0].table = fk_collector_params(&params[0].count);
+    params[1].table = fk_store_params(&params[1].count);
 
     static const struct option fixed[] = {
         {"listen", required_argument, NULL, 'l'},
         {"output", required_argument, NULL, 'o'},
         {"allow", required_argument, NULL, OPT_ALLOW},
+        {"filter", required_argument, NULL, OPT_FILTER},
         {"stats", required_argument, NULL, OPT_STATS},
         {"set", required_argument, NULL, OPT_SET},
         {"list-params", no_argument, NULL, OPT_LIST},
+        {"http", required_argument, NULL, OPT_HTTP},
+        {"http-token-file", required_argument, NULL, OPT_HTTP_TOKEN},
+        {"http-root", required_argument, NULL, OPT_HTTP_ROOT},
+        {"http-max-body", required_argument, NULL, OPT_HTTP_BODY},
+        {"http-max-clients", required_argument, NULL, OPT_HTTP_CONNS},
+        {"http-max-feeds", required_argument, NULL, OPT_HTTP_FEEDS},
+        {"store", required_argument, NULL, OPT_STORE},
+        {"store-cidr", required_argument, NULL, OPT_STORE_CIDR},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -135,11 +212,14 @@ int main(int argc, char **argv)
     char names[NPARAM_OPTS * 48];
     memcpy(opts, fixed, sizeof fixed);
     int np =
-        fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, &params, param_names, PARAM_BASE);
+        fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, params, param_names, PARAM_BASE);
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     int nlisten = 0, noutput = 0;
+    const char *filter = NULL; /* --filter waiting for its -o */
     uint64_t stats_secs = 0;
+    fkc_server_config http = {NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64,
+                              8,    10000};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:o:hV", opts, NULL)) != -1) {
@@ -150,9 +230,16 @@ int main(int argc, char **argv)
             nlisten++;
             break;
         case 'o':
-            if (fk_collector_add_output(h, optarg) != 0)
-                fkcli_lib_error(FKCLI_EXIT_USAGE, "-o");
+            if ((filter ? fk_collector_add_output_filtered(h, optarg, filter)
+                        : fk_collector_add_output(h, optarg)) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, filter ? "--filter" : "-o");
+            filter = NULL;
             noutput++;
+            break;
+        case OPT_FILTER:
+            if (filter)
+                fkcli_usage("--filter given twice before the -o it applies to");
+            filter = optarg;
             break;
         case OPT_ALLOW:
             if (fk_collector_add_allow(h, optarg) != 0)
@@ -162,18 +249,51 @@ int main(int argc, char **argv)
             stats_secs = fkcli_parse_u64("--stats", optarg, 1, 86400);
             break;
         case OPT_SET:
-            fkcli_set(&params, 1, optarg);
+            fkcli_set(params, 2, optarg);
             break;
         case OPT_LIST:
-            fkcli_list_params(stdout, &params, 1);
+            fkcli_list_params(stdout, params, 2);
+            fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
+        case OPT_HTTP:
+            http.listen = optarg;
+            break;
+        case OPT_HTTP_TOKEN:
+            http.token_file = optarg;
+            break;
+        case OPT_HTTP_ROOT:
+            http.www_dir = optarg;
+            break;
+        case OPT_HTTP_BODY:
+            http.max_body = fkcli_parse_u64("--http-max-body", optarg, 1024, 1u << 30);
+            break;
+        case OPT_HTTP_CONNS:
+            http.max_conns = (unsigned)fkcli_parse_u64("--http-max-clients", optarg, 2, 10000);
+            break;
+        case OPT_HTTP_FEEDS:
+            http.max_feeds = (unsigned)fkcli_parse_u64("--http-max-feeds", optarg, 0, 1000);
+            break;
+        case OPT_STORE: {
+            char *eq = strchr(optarg, '=');
+            if (!eq)
+                fkcli_usage("--store takes NAME=VALUE, not \"%s\"", optarg);
+            *eq = '\0';
+            fkcli_set_named(&params[1], 1, "--store", optarg, eq + 1);
+            break;
+        }
+        case OPT_STORE_CIDR:
+            if (fk_store_add_cidr(store, optarg) != 0)
+                fkcli_lib_error(FKCLI_EXIT_USAGE, "--store-cidr");
+            break;
         case 'h':
-            usage(&params);
+            usage(params);
+            fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
         case 'V':
             fkcli_print_version();
+            fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
         case ':':
@@ -184,7 +304,7 @@ int main(int argc, char **argv)
             fkcli_usage("unknown option %s", argv[optind - 1]);
         default:
             if (c >= PARAM_BASE && c < PARAM_BASE + np) {
-                fkcli_param_set(&params, param_names, c - PARAM_BASE, optarg);
+                fkcli_param_set(params, param_names, c - PARAM_BASE, optarg);
                 break;
             }
             fkcli_usage("unexpected option");
@@ -195,22 +315,43 @@ int main(int argc, char **argv)
     for (int i = 0; nlisten == 0 && i < 3; i++)
         if (fk_collector_add_listener(h, default_listeners[i]) != 0)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "default listener");
-    if (noutput == 0 && fk_collector_add_output(h, "jsonl:-") != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "default output");
+    if (filter && noutput > 0)
+        fkcli_usage("--filter applies to the -o after it; none follows \"%s\"", filter);
+    if (noutput == 0 && (filter ? fk_collector_add_output_filtered(h, "jsonl:-", filter)
+                                : fk_collector_add_output(h, "jsonl:-")) != 0)
+        fkcli_lib_error(filter ? FKCLI_EXIT_USAGE : FKCLI_EXIT_FAILURE,
+                        filter ? "--filter" : "default output");
 
+    fkc_server *server = NULL;
+    if (http.listen) {
+        if (fk_store_activate(store) != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "--store");
+        if (fk_collector_set_callback(h, on_flow, store) != 0)
+            fkcli_lib_error(FKCLI_EXIT_FAILURE, "callback");
+    }
     if (fk_collector_activate(h) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "cannot start");
-    char uri[80];
-    for (size_t i = 0; fk_collector_listener_uri(h, i, uri, sizeof uri) > 0; i++)
-        fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);
+    if (http.listen) {
+        char err[256];
+        if (fkc_server_start(&server, &http, store, err, sizeof err) != 0)
+            fkcli_fail("%s", err);
+        fprintf(stderr, "%s: console at %s\n", fkcli_prog(), fkc_server_url(server));
+    }
+    /* Handlers first: once "listening on" is printed, signals are handled. */
     if (fkcli_signals(on_stop, on_hup, h) != 0)
         fkcli_fail("cannot install signal handlers: %s", strerror(errno));
+    char uri[80];
+    for (size_t i = 0; fk_collector_get_listener_uri(h, i, uri, sizeof uri) > 0; i++)
+        fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);
 
     struct pollfd pfd = {fk_collector_get_fd(h), POLLIN, 0};
     int64_t next_stats = stats_secs ? now_ms() + (int64_t)stats_secs * 1000 : 0;
     int status = FKCLI_EXIT_OK;
+    int64_t next_http = 0;
     for (;;) {
         int timeout = fk_collector_next_timeout_ms(h);
+        if (server && (timeout < 0 || timeout > 1000))
+            timeout = 1000; /* the store's clock and /metrics move once a second */
         if (next_stats) {
             int64_t left = next_stats - now_ms();
             if (left < 0)
@@ -231,6 +372,12 @@ int main(int argc, char **argv)
             status = FKCLI_EXIT_FAILURE;
             break;
         }
+        if (server && now_ms() >= next_http) {
+            publish(server, store, h);
+            next_http = now_ms() + 1000;
+        }
+        if (fkcli_stats_requested())
+            print_stats(h); /* SIGUSR1 */
         if (next_stats && now_ms() >= next_stats) {
             print_stats(h);
             next_stats += (int64_t)stats_secs * 1000;
@@ -238,6 +385,8 @@ int main(int argc, char **argv)
     }
     if (stats_secs)
         print_stats(h);
+    fkc_server_stop(server);
     fk_collector_destroy(h);
+    fk_store_destroy(store);
     return status;
 }

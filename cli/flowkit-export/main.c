@@ -31,14 +31,16 @@ typedef struct app {
     /* sources and destinations: the command line replaces the config file's */
     strlist devices, collectors, cfg_devices, cfg_collectors;
     char *file, *filter, *source_host;
-    unsigned events; /* bit per fk_session_kind */
+    fk_filter *flow_filter; /* --flow-filter: only matching flows go out */
+    unsigned events;        /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
     bool json, stats, check;
-    int nice_value;  /* live capture: scheduling priority */
-    bool nice_given; /* set by --nice or the config file, not the default */
+    bool attribution_set; /* the attribution parameter was given (else auto when live) */
+    int nice_value;       /* live capture: scheduling priority */
+    bool nice_given;      /* set by --nice or the config file, not the default */
     int drain_ms;
     /* counters of the CLI itself */
-    uint64_t flows_seen, events_seen, add_errors;
+    uint64_t flows_seen, flows_filtered, events_seen, add_errors;
 } app;
 
 /* SIGINT/SIGTERM (through cli/common): end the capture's wait. */
@@ -56,10 +58,17 @@ static void help(void)
            "  -i, --interface DEV    capture on DEV (repeatable; default: any)\n"
            "  -r, --read FILE        read a pcap/pcapng file instead of capturing\n"
            "  -f, --filter BPF       BPF filter expression\n"
+           "      --attribution MODE who owns each connection (live capture): auto (default:\n"
+           "                         bpf where it loads, else sockdiag), bpf (socket owners\n"
+           "                         from the kernel, even of connections of a millisecond),\n"
+           "                         sockdiag (socket table polls) or off\n"
            "Export:\n"
            "  -c, --collector URI    udp://HOST:PORT or tcp://HOST:PORT (repeatable)\n"
            "      --events LIST      session events to export: syn,fin,rst | all | none\n"
            "      --flows            export flow records\n"
+           "      --flow-filter EXPR export (and print with --stdout) only the flow\n"
+           "                         records matching EXPR, a filter in nfdump's syntax\n"
+           "                         (flowkit-ipfix(1) FILTERS); session events pass\n"
            "                         (neither --events nor --flows: both, all events)\n"
            "      --interval SECS    longest time a record waits before it is sent (default 1)\n"
            "      --chunk-size N     most records per message (0 = fill the MTU)\n"
@@ -168,9 +177,15 @@ static int exporter_set_text(void *h, const char *name, const char *text)
     return fk_exporter_set_text(h, name, text);
 }
 
+/* The capture's by-name setter; the handle is the app, which notes that
+ * attribution was chosen (else live capture gets auto). */
 static int capture_set_text(void *h, const char *name, const char *text)
 {
-    return fk_capture_set_text(h, name, text);
+    app *a = h;
+    int rc = fk_capture_set_text(a->cap, name, text);
+    if (rc == 0 && !strcmp(name, "attribution"))
+        a->attribution_set = true;
+    return rc;
 }
 
 /* The exporter's parameters, then the capture's: the names --list-params
@@ -179,7 +194,7 @@ static void handle_params(app *a, fkcli_params out[2])
 {
     out[0] = (fkcli_params){"exporter", NULL, 0, a->exp, exporter_set_text};
     out[0].table = fk_exporter_params(&out[0].count);
-    out[1] = (fkcli_params){"capture", NULL, 0, a->cap, capture_set_text};
+    out[1] = (fkcli_params){"capture", NULL, 0, a, capture_set_text};
     out[1].table = fk_capture_params(&out[1].count);
 }
 
@@ -213,6 +228,12 @@ static void apply_setting(app *a, const char *where, const char *key, const char
         set_string(&a->file, value);
     } else if (!strcmp(key, "filter")) {
         set_string(&a->filter, value);
+    } else if (!strcmp(key, "flow_filter")) {
+        fk_filter *f;
+        if (fk_filter_compile(value, &f, NULL) != 0)
+            fkcli_usage("%s: flow filter: %s", where, fk_error_last()->message);
+        fk_filter_destroy(a->flow_filter);
+        a->flow_filter = f;
     } else if (!strcmp(key, "source_host")) {
         set_string(&a->source_host, value);
     } else if (!strcmp(key, "events")) {
@@ -326,25 +347,25 @@ static void print_stats(app *a)
 {
     fk_capture_stats cs;
     memset(&cs, 0, sizeof cs);
-    fk_capture_get_stats(a->cap, &cs);
+    fk_capture_get_stats(a->cap, &cs, sizeof cs);
     fprintf(stderr,
             "%s: capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
-            "flows=%llu events=%llu event_drops=%llu\n",
+            "flows=%llu flows_filtered=%llu events=%llu event_drops=%llu\n",
             fkcli_prog(), (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops,
             (unsigned long long)cs.queue_drops, (unsigned long long)cs.decode_errors,
-            (unsigned long long)a->flows_seen, (unsigned long long)a->events_seen,
-            (unsigned long long)cs.event_drops);
+            (unsigned long long)a->flows_seen, (unsigned long long)a->flows_filtered,
+            (unsigned long long)a->events_seen, (unsigned long long)cs.event_drops);
     if (!a->exp)
         return;
-    size_t n = fk_exporter_destination_count(a->exp);
+    size_t n = fk_exporter_get_destination_count(a->exp);
     for (size_t i = 0; i <= n; i++) {
         fk_exporter_stats s;
         const char *name = "total";
         char label[32];
         if (i == n) {
-            fk_exporter_stats_get(a->exp, &s);
+            fk_exporter_get_stats(a->exp, &s, sizeof s);
         } else {
-            fk_exporter_destination_stats(a->exp, i, &s);
+            fk_exporter_get_destination_stats(a->exp, i, &s, sizeof s);
             snprintf(label, sizeof label, "dest%zu", i);
             name = label;
         }
@@ -360,7 +381,7 @@ static void print_stats(app *a)
     }
 }
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     app *a = user;
     char buf[FK_FLOW_JSON_MAX > FK_SESSION_JSON_MAX ? FK_FLOW_JSON_MAX : FK_SESSION_JSON_MAX];
@@ -368,6 +389,10 @@ static void on_event(void *user, const fk_capture_event *ev)
         if (!a->flows)
             return;
         a->flows_seen++;
+        if (a->flow_filter && !fk_filter_match(a->flow_filter, ev->flow)) {
+            a->flows_filtered++;
+            return;
+        }
         if (a->exp && fk_exporter_add_flow(a->exp, ev->flow) != 0)
             a->add_errors++;
         if (a->json && fk_flow_to_json(ev->flow, buf, sizeof buf) >= 0)
@@ -421,9 +446,8 @@ static void print_settings(app *a)
 
 static int run(app *a)
 {
-    int cfd = fk_capture_get_fd(a->cap), efd = -1;
-    if (a->exp)
-        fk_exporter_fd(a->exp, &efd);
+    int cfd = fk_capture_get_fd(a->cap);
+    int efd = a->exp ? fk_exporter_get_fd(a->exp) : -1;
     int rc = 0;
     bool ended = false;
     while (!fkcli_stop_signal()) {
@@ -459,7 +483,7 @@ static int run(app *a)
     if (a->exp) {
         if (fk_exporter_drain(a->exp, a->drain_ms) != 0) {
             fk_exporter_stats s;
-            fk_exporter_stats_get(a->exp, &s);
+            fk_exporter_get_stats(a->exp, &s, sizeof s);
             fprintf(stderr, "%s: %llu bytes still buffered for unreachable collectors at exit\n",
                     fkcli_prog(), (unsigned long long)s.buffered_bytes);
         }
@@ -485,7 +509,9 @@ enum {
     OPT_DRAIN,
     OPT_NICE,
     OPT_CHECK,
-    OPT_LIST
+    OPT_LIST,
+    OPT_ATTRIBUTION,
+    OPT_FLOW_FILTER
 };
 
 static const struct option long_opts[] = {
@@ -509,6 +535,8 @@ static const struct option long_opts[] = {
     {"nice", required_argument, NULL, OPT_NICE},
     {"check", no_argument, NULL, OPT_CHECK},
     {"list-params", no_argument, NULL, OPT_LIST},
+    {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
+    {"flow-filter", required_argument, NULL, OPT_FLOW_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -548,6 +576,9 @@ static int parse_args(app *a, int argc, char **argv)
         case OPT_FLOWS:
             a->flows = a->flows_set = true;
             break;
+        case OPT_FLOW_FILTER:
+            apply_setting(a, "--flow-filter", "flow_filter", optarg, false);
+            break;
         case OPT_INTERVAL:
             apply_setting(a, "--interval", "interval", optarg, false);
             break;
@@ -585,6 +616,9 @@ static int parse_args(app *a, int argc, char **argv)
             break;
         case OPT_NICE:
             apply_setting(a, "--nice", "nice", optarg, false);
+            break;
+        case OPT_ATTRIBUTION:
+            set_param(a, "--attribution", "capture.attribution", optarg);
             break;
         case OPT_CHECK:
             a->check = true;
@@ -668,11 +702,9 @@ static void finish_setup(app *a)
         for (size_t i = 0; i < a->devices.n; i++)
             if (fk_capture_add_device(a->cap, a->devices.v[i]) != 0)
                 fkcli_usage("-i %s: %s", a->devices.v[i], fk_error_last()->message);
-        /* Process attribution for live traffic, where the capture handle offers it. */
-        size_t n;
-        const fk_param_info *t = fk_capture_params(&n);
-        if (fk_param_find(t, n, "attribution"))
-            fk_capture_set_text(a->cap, "attribution", "1");
+        /* Process attribution for live traffic: auto unless told otherwise. */
+        if (!a->attribution_set && fk_capture_set_str(a->cap, FK_CAP_ATTRIBUTION, "auto") != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "attribution");
     }
 }
 
@@ -687,6 +719,7 @@ static void app_free(app *a)
     list_free(&a->cfg_collectors);
     free(a->file);
     free(a->filter);
+    fk_filter_destroy(a->flow_filter);
     free(a->source_host);
 }
 
@@ -730,6 +763,9 @@ int main(int argc, char **argv)
     fk_capture_set_callback(a.cap, on_event, &a);
     if (fk_capture_activate(a.cap) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "capture");
+    const char *source;
+    if (!a.file && fk_capture_get_attribution_source(a.cap, &source) == 0)
+        fprintf(stderr, "%s: attribution: %s\n", fkcli_prog(), source);
     if (fkcli_signals(on_stop, NULL, a.cap) != 0)
         fkcli_fail("cannot install signal handlers: %s", strerror(errno));
     int rc = run(&a);

@@ -16,6 +16,7 @@
 
 #include "fkcli.h"
 #include "query.h"
+#include "walk.h"
 
 #define TOOL "flowkit-ipfix"
 
@@ -53,11 +54,12 @@ typedef struct tool {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: " TOOL " [options] FILE...\n"
+            "Usage: " TOOL " [options] FILE|DIR...\n"
             "Print every record of NetFlow v1/v5/v7/v9 and IPFIX export datagrams as JSON lines.\n"
             "\n"
             "FILE is a pcap/pcapng capture of UDP export datagrams, or a raw file of\n"
-            "concatenated IPFIX messages (or one NetFlow datagram). All files of one run\n"
+            "concatenated IPFIX messages (or one NetFlow datagram); a DIR is read file by\n"
+            "file in name order, subdirectories included. All files of one run\n"
             "form one session: templates from an earlier file decode data in a later one.\n"
             "Templates are kept per (exporter address:port, observation domain / source id).\n"
             "\n"
@@ -76,6 +78,20 @@ static void usage(FILE *f)
             "                         nfdump's syntax (see flowkit-ipfix(1)), e.g.\n"
             "                         'proto tcp and dst port in [80 443]'; options\n"
             "                         records are then not printed\n"
+            "  -t START[-END]         only flows that start and end inside this window,\n"
+            "                         YYYY/MM/dd.hh:mm:ss (UTC; trailing parts may be left out)\n"
+            "  -s STAT[/ORDER]        top-N statistic instead of records (repeatable): STAT\n"
+            "                         srcip, dstip, ip, srcport, dstport, port, proto or\n"
+            "                         record; ORDER flows (default), packets or bytes\n"
+            "  -A KEYS                aggregate flows on KEYS, a comma list of srcip, dstip,\n"
+            "                         srcport, dstport, proto (e.g. -A srcip,dstport)\n"
+            "  -O ORDER               order of -A output: tstart (default), tend, flows,\n"
+            "                         packets, bytes\n"
+            "  -n N                   lines per statistic (default 10) or aggregated\n"
+            "                         records (default all); 0 = all\n"
+            "  -o text|json           output of -s and -A (default text: tables; json:\n"
+            "                         {\"type\":\"stat\"|\"aggregate\"|\"summary\",...}); with\n"
+            "                         neither, -o text prints one line per flow\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr\n"
             "  -h, --help             show this help and exit\n"
@@ -164,24 +180,19 @@ static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id
                            size_t size)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0)
+    /* Look in the template first: a failed find formats an error message. */
+    if (fk_template_find_field(rec->tmpl, pen, id) < 0 ||
+        fk_ipfix_record_find_field(rec, pen, id, &v) != 0)
         return NULL;
-    size_t n = v.len < size - 1 ? v.len : size - 1;
-    memcpy(buf, v.raw, n);
-    buf[n] = '\0';
-    return buf[0] ? buf : NULL;
+    return fk_ipfix_value_get_str(&v, buf, size) > 0 ? buf : NULL;
 }
 
 static bool get_uint(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint64_t *out)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 8)
-        return false;
-    uint64_t x = 0;
-    for (size_t i = 0; i < v.len; i++)
-        x = x << 8 | v.raw[i];
-    *out = x;
-    return true;
+    return fk_template_find_field(rec->tmpl, pen, id) >= 0 &&
+           fk_ipfix_record_find_field(rec, pen, id, &v) == 0 &&
+           fk_ipfix_value_get_uint(&v, out) == 0;
 }
 
 /* flowkit-export's elements (docs/exporter-elements.md): IANA userName
@@ -230,9 +241,9 @@ static void record_origin(fk_flow *f, const fk_ipfix_record *rec)
         f->odid = (uint32_t)odid;
     fk_ipfix_value v;
     if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
-         fk_ipfix_record_get(&v, rec, 0, 130) == 0 && v.len == 4) ||
+         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
         (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
-         fk_ipfix_record_get(&v, rec, 0, 131) == 0 && v.len == 16))
+         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16))
         f->exporter = v.addr;
 }
 
@@ -266,7 +277,7 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
         t->ipfix_options++;
         /* systemInitTimeMilliseconds in options data anchors sysUpTime times. */
         fk_ipfix_value v;
-        if (fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0)
+        if (fk_ipfix_record_find_field(rec, 0, 160, &v) == 0 && v.i > 0)
             fk_ipfix_decoder_set_sys_init(t->ipx, sess, rec->domain, v.i);
         if (!t->quiet && !t->flows_only && !t->query_only)
             emit_ipfix_json(t, "options", src, rec);
@@ -276,7 +287,7 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
     if (t->quiet)
         return;
     fk_flow f;
-    if (fk_ipfix_record_to_flow(&f, rec) < 0) {
+    if (fk_ipfix_record_to_flow(rec, &f) < 0) {
         t->ipfix_malformed++;
         return;
     }
@@ -579,11 +590,22 @@ static int read_file(tool *t, const char *path)
     return rc;
 }
 
+static int read_one(const char *path, void *user)
+{
+    return read_file(user, path);
+}
+
+static int stopped(void *user)
+{
+    (void)user;
+    return stop_requested;
+}
+
 static void print_counters(const tool *t)
 {
     fk_netflow_stats st;
     memset(&st, 0, sizeof st);
-    fk_netflow_stats_get(t->nf, &st);
+    fk_netflow_get_stats(t->nf, &st, sizeof st);
     fprintf(stderr,
             TOOL ": datagrams=%" PRIu64 " flows=%" PRIu64 " options=%" PRIu64 " templates=%" PRIu64
                  " options_templates=%" PRIu64 " malformed=%" PRIu64 " no_template=%" PRIu64
@@ -614,6 +636,12 @@ int main(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {"version", no_argument, NULL, 'V'},
                                          {"filter", required_argument, NULL, 'f'},
+                                         {"window", required_argument, NULL, 't'},
+                                         {"stat", required_argument, NULL, 's'},
+                                         {"aggregate", required_argument, NULL, 'A'},
+                                         {"order", required_argument, NULL, 'O'},
+                                         {"limit", required_argument, NULL, 'n'},
+                                         {"output", required_argument, NULL, 'o'},
                                          {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
@@ -622,13 +650,13 @@ int main(int argc, char **argv)
         fprintf(stderr, TOOL ": out of memory\n");
         return 1;
     }
-    while ((c = getopt_long(argc, argv, ":p:e:f:qvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:e:f:t:s:A:O:n:o:qvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             t.port = (long)fkcli_parse_u64("--port", optarg, 0, 65535);
             break;
         case 'e':
-            if (fk_addr_parse(&t.raw_exporter, optarg) < 0)
+            if (fk_addr_parse(optarg, &t.raw_exporter) < 0)
                 fkcli_usage("--exporter: \"%s\" is not an IPv4 or IPv6 address", optarg);
             break;
         case 'F':
@@ -641,9 +669,16 @@ int main(int argc, char **argv)
             t.pen = (uint32_t)fkcli_parse_u64("--pen", optarg, 0, UINT32_MAX);
             break;
         case 'f':
-            if (query_set_filter(t.q, optarg) < 0)
+        case 't':
+        case 's':
+        case 'A':
+        case 'O':
+        case 'n':
+        case 'o':
+            if (query_option(t.q, c, optarg) < 0) {
+                query_destroy(t.q);
                 return 2;
-            t.query_only = true;
+            }
             break;
         case 'q':
             t.quiet = true;
@@ -665,6 +700,7 @@ int main(int argc, char **argv)
             fkcli_usage("unknown option %s", argv[optind - 1]);
         }
     }
+    t.query_only = query_active(t.q);
     if (optind >= argc)
         fkcli_usage("no input file");
     if (fk_netflow_create(&t.nf) < 0 || fk_netflow_activate(t.nf) < 0 ||
@@ -681,7 +717,7 @@ int main(int argc, char **argv)
 
     int status = 0;
     for (int i = optind; i < argc && !stop_requested; i++)
-        if (read_file(&t, argv[i]))
+        if (walk_path(argv[i], read_one, stopped, &t))
             status = 1;
     if (query_finish(t.q, stdout) < 0)
         t.write_errors++;

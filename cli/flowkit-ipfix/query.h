@@ -1,7 +1,9 @@
-/* flowkit-ipfix's nfdump-style query stage: which decoded flows are printed
- * (filter, time window) and what is printed instead of them (statistics,
- * aggregation, top-N). main.c decodes; every flow record goes through
- * query_flow(); query_finish() prints what was accumulated. Public API only. */
+/* flowkit-ipfix's nfdump-style query stage: which decoded flows count
+ * (filter, time window) and what is printed instead of each flow
+ * (statistics, aggregation, top-N). main.c decodes; every flow record goes
+ * through query_flow(); query_finish() prints what was accumulated. Memory
+ * grows with the number of distinct keys, never with the number of records.
+ * Public API only. */
 #ifndef FLOWKIT_IPFIX_QUERY_H
 #define FLOWKIT_IPFIX_QUERY_H
 
@@ -15,19 +17,39 @@ typedef struct query query;
 query *query_create(void);
 void query_destroy(query *q);
 
-/* Set the filter (nfdump syntax). 0, or -1 with a message on stderr. */
+/* Each setter returns 0, or -1 after a message on stderr (a usage error). */
+
+/* The filter, nfdump syntax. */
 int query_set_filter(query *q, const char *expr);
+/* -t: nfdump's time window YYYY/MM/dd.hh:mm:ss[-YYYY/MM/dd.hh:mm:ss], any
+ * trailing parts omitted, UTC: flows that start and end inside it. */
+int query_set_window(query *q, const char *text);
+/* -s STAT[/ORDER...]: a statistic (srcip dstip ip srcport dstport port proto
+ * record) ordered by flows (default), packets or bytes; repeatable. */
+int query_add_stat(query *q, const char *text);
+/* -A KEY,KEY...: aggregate flows on these keys (srcip dstip srcport dstport proto). */
+int query_set_aggregate(query *q, const char *text);
+/* -O ORDER: order of aggregated records (flows packets bytes tstart tend). */
+int query_set_order(query *q, const char *text);
+/* -n N: lines per statistic (default 10) or aggregated records (default all); 0 = all. */
+int query_set_limit(query *q, const char *text);
+/* -o text|json: output of statistics and aggregation (default text). */
+int query_set_output(query *q, const char *text);
 
-/* true when the query prints each passing flow itself (no statistics or
- * aggregation): the caller then prints the flow when query_flow() says so. */
-bool query_passes_records(const query *q);
+/* Dispatch a command-line option to the setter above: f filter, t window,
+ * s stat, A aggregate, O order, n limit, o output. */
+int query_option(query *q, int opt, const char *arg);
 
-/* One decoded flow: false when it is filtered out or taken in by statistics
- * / aggregation; true when the caller should print it as usual. */
+/* true when anything beyond "print every flow" was asked (filter, window,
+ * statistics, aggregation): then only flows go through query_flow(). */
+bool query_active(const query *q);
+
+/* One decoded flow: true when the caller should print it as usual; false
+ * when it is filtered out or taken in by statistics / aggregation. */
 bool query_flow(query *q, const fk_flow *f);
 
-/* Print what statistics / aggregation accumulated to out. 0, or -1 on a
- * write error. */
+/* Print what statistics / aggregation accumulated. 0, or -1 when out of
+ * memory or on a write error. */
 int query_finish(query *q, FILE *out);
 
 #endif

@@ -43,8 +43,9 @@ enum {
 };
 
 static const char *const param_names[] = {
-    "queue_size",      "workers",     "pcap_store", "cpu_limit",      "sync_interval",
-    "history_seconds", "buffer_size", "snaplen",    "buffer_timeout", NULL};
+    "queue_size",     "workers",         "pcap_store",  "cpu_limit",
+    "sync_interval",  "history_seconds", "buffer_size", "snaplen",
+    "buffer_timeout", "attribution",     NULL};
 
 typedef enum view { VIEW_CURSES, VIEW_TRACE, VIEW_JSON } view;
 /* Units of the curses view, cycled by 'm' (nethogs' order). */
@@ -60,6 +61,7 @@ typedef struct logbuf {
 
 typedef struct top {
     fk_capture *cap;
+    const char *source; /* attribution source in use: "bpf" or "sockdiag" */
     logbuf log;
     view view;
     double delay;
@@ -93,7 +95,7 @@ typedef struct seen {
 
 static fk_capture *g_cap;
 
-/* fk_log_fn while curses is on: keep the message (any thread). */
+/* fk_log_cb while curses is on: keep the message (any thread). */
 static void keep_log(fk_log_level level, const char *module, const char *message, void *user)
 {
     logbuf *b = user;
@@ -161,6 +163,8 @@ static void usage(const fkcli_params *p)
     for (size_t i = 0; i < p->count; i++)
         if (!strcmp(mine[i].name, "snaplen"))
             mine[i].default_int = TOP_SNAPLEN;
+        else if (!strcmp(mine[i].name, "attribution"))
+            mine[i].default_string = "auto";
     fkcli_params shown = *p;
     shown.table = mine;
     fkcli_param_help(stdout, &shown, param_names);
@@ -526,7 +530,7 @@ static void draw_status(top *t, char *buf, size_t size)
 {
     fk_capture_stats cs;
     uint64_t drops = 0;
-    if (fk_capture_get_stats(t->cap, &cs) == 0)
+    if (fk_capture_get_stats(t->cap, &cs, sizeof cs) == 0)
         drops = cs.kernel_drops + cs.queue_drops;
     char msg[256] = "";
     pthread_mutex_lock(&t->log.lock);
@@ -554,9 +558,9 @@ static void draw_curses(top *t, const fk_rank_snapshot *s)
     size_t *idx = malloc((s->count + 1) * sizeof *idx);
     if (!buf || !idx)
         fkcli_fail("out of memory");
-    snprintf(buf, size, "flowkit-top  sort: %s  units: %s  refresh %.1fs  on: %.12s",
+    snprintf(buf, size, "flowkit-top  sort: %s  units: %s  refresh %.1fs  on: %.12s  by: %s",
              t->sort == FK_RANK_SORT_SENT_RATE ? "sent" : "received", unit_name(t->units), t->delay,
-             t->devname);
+             t->devname, t->source);
     put_line(0, buf);
     draw_status(t, buf, size);
     attron(A_REVERSE);
@@ -612,7 +616,7 @@ static void leave_curses(top *t)
     if (t->view != VIEW_CURSES || isendwin())
         return;
     endwin();
-    fk_log_set_handler(NULL, NULL);
+    fk_log_set_callback(NULL, NULL);
     flush_log(&t->log);
 }
 
@@ -637,7 +641,7 @@ static void show(top *t)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "rank");
     }
     fk_capture_stats cs;
-    if (t->view != VIEW_CURSES && fk_capture_get_stats(t->cap, &cs) == 0 &&
+    if (t->view != VIEW_CURSES && fk_capture_get_stats(t->cap, &cs, sizeof cs) == 0 &&
         cs.kernel_drops + cs.queue_drops > t->drops) {
         /* Scripts read stdout: drops go to stderr as they happen. */
         t->drops = cs.kernel_drops + cs.queue_drops;
@@ -651,7 +655,7 @@ static void show(top *t)
         print_trace(t, s);
     else
         draw_curses(t, s);
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
 }
 
 /* Curses keys; returns false on quit. */
@@ -745,6 +749,8 @@ int main(int argc, char **argv)
     params.table = fk_capture_params(&params.count);
     if (fk_capture_set_int(t.cap, FK_CAP_SNAPLEN, TOP_SNAPLEN) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "snaplen");
+    if (fk_capture_set_str(t.cap, FK_CAP_ATTRIBUTION, "auto") != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "attribution");
 
     static const struct option fixed[] = {
         {"json", no_argument, NULL, OPT_JSON},
@@ -887,8 +893,9 @@ int main(int argc, char **argv)
     }
     if (!t.devname[0])
         snprintf(t.devname, sizeof t.devname, "all up");
-    if (fk_capture_set_int(t.cap, FK_CAP_ATTRIBUTION, 1) != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "attribution");
+    const char *mode = NULL;
+    if (fk_capture_get_str(t.cap, FK_CAP_ATTRIBUTION, &mode) == 0 && mode && !strcmp(mode, "off"))
+        fkcli_usage("--attribution off leaves nothing to show (auto, bpf or sockdiag)");
     int64_t hist = 60;
     fk_capture_get_int(t.cap, FK_CAP_HISTORY_SECONDS, &hist);
     double w = t.delay < 1.0 ? 1.0 : t.delay + 0.5;
@@ -901,8 +908,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), nice_value, strerror(errno));
     if (fkcli_signals(on_stop, NULL, NULL) != 0)
         fkcli_fail("cannot install signal handlers");
-    if (fk_capture_activate(t.cap) != 0)
+    /* In the curses view, what activate says (which attribution source and
+     * why) is kept for the status line rather than drawn under the table. */
+    if (t.view == VIEW_CURSES)
+        fk_log_set_callback(keep_log, &t.log);
+    if (fk_capture_activate(t.cap) != 0) {
+        fk_log_set_callback(NULL, NULL);
+        flush_log(&t.log);
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "activate");
+    }
+    if (fk_capture_get_attribution_source(t.cap, &t.source) != 0)
+        t.source = "?";
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     t.seen_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec; /* first connection rates */
@@ -913,10 +929,11 @@ int main(int argc, char **argv)
         "not root: traffic of other users' processes counts as unknown TCP/UDP";
     if (geteuid() != 0 && t.view != VIEW_CURSES)
         fprintf(stderr, "%s: %s\n", fkcli_prog(), not_root);
+    if (t.view != VIEW_CURSES)
+        fprintf(stderr, "%s: attribution: %s\n", fkcli_prog(), t.source);
     if (t.view == VIEW_CURSES) {
         /* Messages written to stderr would land in the middle of the
          * table: keep them for the status line and for after endwin(). */
-        fk_log_set_handler(keep_log, &t.log);
         if (geteuid() != 0)
             keep_log(FK_LOG_WARN, "top", not_root, &t.log);
         initscr();
@@ -930,12 +947,12 @@ int main(int argc, char **argv)
     leave_curses(&t);
     fk_capture_stats cs;
     /* Nothing lost silently: the totals shown missed these packets. */
-    if (fk_capture_get_stats(t.cap, &cs) == 0 && cs.kernel_drops + cs.queue_drops > 0)
+    if (fk_capture_get_stats(t.cap, &cs, sizeof cs) == 0 && cs.kernel_drops + cs.queue_drops > 0)
         fprintf(stderr,
                 "%s: %" PRIu64 " packets dropped (kernel %" PRIu64 ", queue %" PRIu64
                 "): the figures shown miss them\n",
                 fkcli_prog(), cs.kernel_drops + cs.queue_drops, cs.kernel_drops, cs.queue_drops);
-    if (getenv("FLOWKIT_TOP_DEBUG") && fk_capture_get_stats(t.cap, &cs) == 0)
+    if (getenv("FLOWKIT_TOP_DEBUG") && fk_capture_get_stats(t.cap, &cs, sizeof cs) == 0)
         fprintf(stderr,
                 "%s: packets %" PRIu64 " kernel_drops %" PRIu64 " queue_drops %" PRIu64
                 " decode_errors %" PRIu64 " attributed %" PRIu64 " unknown %" PRIu64 "\n",

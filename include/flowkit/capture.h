@@ -105,9 +105,15 @@ typedef enum fk_capture_param {
     /** int, keep only the newest N files written [0, 1000000]; 0 = keep all. */
     FK_CAP_PCAP_KEEP_FILES = 303,
     /* ---- process attribution ---- */
-    /** bool, attribute TCP/UDP packets to local processes and keep the per-process accounting
-     *  read by fk_capture_rank(), default 0. Needs root (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to
-     *  see every process's sockets. */
+    /** string, attribute TCP/UDP packets to local processes and keep the per-process
+     *  accounting read by fk_capture_rank(): `"off"` (default), `"auto"`, `"bpf"` or
+     *  `"sockdiag"`. `bpf` learns each socket's owner in the kernel at its first packet (BPF
+     *  programs on the cgroup v2 root; needs root or CAP_BPF + CAP_NET_ADMIN), so connections of
+     *  a millisecond and processes that exit at once are still attributed; fk_capture_activate()
+     *  fails when the programs cannot load. `sockdiag` polls the socket tables (sock_diag,
+     *  /proc). `auto` takes bpf where it loads, else sockdiag, and says which and why once
+     *  through the log handler. The integer setter still takes 0 (off) and 1 (auto). Needs root
+     *  (or CAP_NET_ADMIN + CAP_SYS_PTRACE) to see every process's sockets. */
     FK_CAP_ATTRIBUTION = 400,
     /** int, milliseconds between socket-table dumps [10, 60000], default 50, while connections
      *  end before their first packet is attributed (the exact per-connection query found no
@@ -118,6 +124,13 @@ typedef enum fk_capture_param {
     /** int, seconds of per-second history kept per process (longest rank window) [1, 86400],
      *  default 60. */
     FK_CAP_HISTORY_SECONDS = 402,
+    /** int, attribution = bpf: socket owners remembered at most [16, 16777216], default 65536;
+     *  when full, the oldest closed socket's owner goes first (counted in
+     *  fk_capture_stats::attrib_owners_evicted). */
+    FK_CAP_ATTRIBUTION_OWNERS = 403,
+    /** int, attribution = bpf: seconds a socket's owner is remembered after the socket was
+     *  closed [1, 3600], default 30 (packets the capture still holds find their owner). */
+    FK_CAP_ATTRIBUTION_KEEP = 404,
     /* ---- limits ---- */
     /** double, CPU for the process in cores [0, 4096]; 0 = no limit. */
     FK_CAP_CPU_LIMIT = 500,
@@ -174,11 +187,11 @@ typedef struct fk_capture_event {
  * (fk_capture_dispatch(), fk_capture_run(), fk_capture_stop() and a filter
  * change return `FK_ESTATE` there).
  *
- * @param user the pointer given to fk_capture_set_callback().
  * @param event the event (borrowed for the duration of the call).
- * @since 0.1.0
+ * @param user the pointer given to fk_capture_set_callback().
+ * @since 0.2.0 (was `fk_capture_callback`, with @p user first)
  */
-typedef void (*fk_capture_callback)(void *user, const fk_capture_event *event);
+typedef void (*fk_capture_event_cb)(const fk_capture_event *event, void *user);
 
 /**
  * Counters of a capture handle. Fields may be added at the end.
@@ -205,6 +218,12 @@ typedef struct fk_capture_stats {
     uint64_t store_errors;   /**< pcap store: write or open failures. */
     uint64_t attrib_hits;    /**< TCP/UDP packets attributed to a process (#FK_CAP_ATTRIBUTION). */
     uint64_t attrib_misses;  /**< TCP/UDP packets with a local end counted as "unknown". */
+    uint64_t attrib_events;  /**< Socket owners the attribution sources learnt on their own (BPF:
+                                records from the kernel; sockdiag: sockets its watcher found). */
+    uint64_t attrib_events_lost;    /**< Owners lost on the way: the kernel's ring buffer was full,
+                                       a socket got no owner record, or a record was malformed. */
+    uint64_t attrib_owners_evicted; /**< Owners of closed or idle sockets dropped before their
+                                       keep time because the table of recent owners was full. */
 } fk_capture_stats;
 
 /**
@@ -320,6 +339,18 @@ FK_API int fk_capture_get_double(const fk_capture *h, int param, double *out);
 FK_API int fk_capture_get_str(const fk_capture *h, int param, const char **out);
 
 /**
+ * The attribution source an activated capture uses: `"bpf"` (socket owners
+ * from the kernel), `"sockdiag"` (socket table polls) or `"off"`. With
+ * #FK_CAP_ATTRIBUTION `"auto"` this is what auto chose.
+ *
+ * @param h the handle.
+ * @param out a static string.
+ * @return 0, `FK_EINVAL` (NULL argument) or `FK_ENOTACTIVATED`.
+ * @since 0.1.0
+ */
+FK_API int fk_capture_get_attribution_source(const fk_capture *h, const char **out);
+
+/**
  * Add a live device to capture on ("eth0", or "any" for all devices through
  * Linux cooked capture). Repeatable. Without any device and any file, activate
  * captures on every device that is up and not loopback.
@@ -368,12 +399,12 @@ FK_API int fk_capture_clear_sources(fk_capture *h);
  * Set the event callback. Without one, events are counted and discarded.
  *
  * @param h the handle (not activated).
- * @param callback the function, or NULL.
- * @param user passed to @p callback unchanged.
+ * @param cb the function, or NULL.
+ * @param user passed to @p cb unchanged.
  * @return 0, `FK_EINVAL` or `FK_EACTIVATED`.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 takes a #fk_capture_event_cb
  */
-FK_API int fk_capture_set_callback(fk_capture *h, fk_capture_callback callback, void *user);
+FK_API int fk_capture_set_callback(fk_capture *h, fk_capture_event_cb cb, void *user);
 
 /**
  * Start the capture: apply cgroup limits, open every source (live devices
@@ -412,8 +443,9 @@ FK_API int fk_capture_get_fd(const fk_capture *h);
  * fk_capture_dispatch() again (flow timeouts, duration limit).
  *
  * @param h an activated handle.
- * @return milliseconds (0 = call dispatch now; at most 1000), or
- *         `FK_ENOTACTIVATED`.
+ * @return milliseconds (0 = call dispatch now; at most 1000, never -1: the
+ *         handle always has timed work), or `FK_ENOTACTIVATED` for a NULL or
+ *         inactive handle.
  * @since 0.1.0
  */
 FK_API int fk_capture_next_timeout_ms(const fk_capture *h);
@@ -476,10 +508,13 @@ FK_API int fk_capture_stop(fk_capture *h);
  *
  * @param h the handle (activated or not; all zero before activate).
  * @param out the counters.
- * @return 0 or `FK_EINVAL`.
- * @since 0.1.0
+ * @param size `sizeof *out` as the caller was built: the library writes at
+ *        most @p size bytes and zeros fields it does not know (see
+ *        @ref conventions, "Struct versions").
+ * @return 0 or `FK_EINVAL` (NULL argument, @p size below 8).
+ * @since 0.1.0; 0.2.0 takes @p size
  */
-FK_API int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out);
+FK_API int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out, size_t size);
 
 /**
  * Number of sources (devices or files) of an activated handle, including
@@ -487,19 +522,19 @@ FK_API int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out);
  *
  * @param h the handle.
  * @return the count (0 before activate).
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_capture_source_count`)
  */
-FK_API size_t fk_capture_source_count(const fk_capture *h);
+FK_API size_t fk_capture_get_source_count(const fk_capture *h);
 
 /**
  * Name of a source: the device name or file path.
  *
  * @param h the handle.
- * @param index 0 .. fk_capture_source_count() - 1.
+ * @param index 0 .. fk_capture_get_source_count() - 1.
  * @return the name (borrowed until destroy), or NULL for a bad index.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_capture_source_name`)
  */
-FK_API const char *fk_capture_source_name(const fk_capture *h, size_t index);
+FK_API const char *fk_capture_get_source_name(const fk_capture *h, size_t index);
 
 FK_END_DECLS
 

@@ -195,9 +195,9 @@ typedef struct fk_collector_domain {
  * @param user the pointer given to fk_collector_set_callback().
  * The callback may call fk_collector_break() but no other function on the
  * same handle.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_collector_flow_fn`)
  */
-typedef void (*fk_collector_flow_fn)(const fk_flow *flow, void *user);
+typedef void (*fk_collector_flow_cb)(const fk_flow *flow, void *user);
 
 /**
  * Create a collector with default parameters, no listener and no output.
@@ -295,7 +295,7 @@ FK_API int fk_collector_get_int(const fk_collector *h, int param, int64_t *out);
  * @param h the handle.
  * @param uri `udp://ADDR:PORT` or `tcp://ADDR:PORT` with a numeric IPv4
  *        address or a bracketed IPv6 address (`udp://[::]:4739`); port 0
- *        picks a free port (see fk_collector_listener_uri()). Copied.
+ *        picks a free port (see fk_collector_get_listener_uri()). Copied.
  * @return 0, `FK_EINVAL` (message says what is wrong with @p uri),
  *         `FK_ENOMEM` or `FK_EACTIVATED`.
  * @since 0.1.0
@@ -318,6 +318,22 @@ FK_API int fk_collector_add_listener(fk_collector *h, const char *uri);
 FK_API int fk_collector_add_output(fk_collector *h, const char *uri);
 
 /**
+ * Add an output that receives only the flows (and session events) matching
+ * a filter in nfdump's syntax (flowkit/filter.h), before activate. The
+ * filter sees each record as the output would write it (after sampling
+ * scaling); the collector's callback and the other outputs are unaffected.
+ *
+ * @param h the handle.
+ * @param uri as fk_collector_add_output(). Copied.
+ * @param filter the filter expression, e.g. `"proto tcp and dst port 443"`.
+ *        Compiled here; not kept.
+ * @return 0, `FK_EFILTER` (syntax error; fk_error_last() names the
+ *         position), or what fk_collector_add_output() returns.
+ * @since 0.2.0
+ */
+FK_API int fk_collector_add_output_filtered(fk_collector *h, const char *uri, const char *filter);
+
+/**
  * Accept exporters from this network only (repeatable; without any entry
  * every exporter is accepted). Traffic from other addresses is dropped and
  * counted in `allowlist_rejected`.
@@ -334,12 +350,12 @@ FK_API int fk_collector_add_allow(fk_collector *h, const char *cidr);
  * Set the record callback (optional; outputs work without it).
  *
  * @param h the handle.
- * @param fn the callback, or NULL for none.
- * @param user passed to @p fn; borrowed while the handle lives.
+ * @param cb the callback, or NULL for none.
+ * @param user passed to @p cb; borrowed while the handle lives.
  * @return 0 or `FK_EINVAL`.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 takes a #fk_collector_flow_cb
  */
-FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_fn fn, void *user);
+FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb cb, void *user);
 
 /**
  * Bind the listeners, open the outputs and start the worker threads.
@@ -363,9 +379,10 @@ FK_API int fk_collector_activate(fk_collector *h);
  * @param buf output buffer.
  * @param size size of @p buf (64 bytes always suffice).
  * @return length written, `FK_ENOTFOUND`, `FK_ENOTACTIVATED` or `FK_ENOSPACE`.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_collector_listener_uri`)
  */
-FK_API int fk_collector_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size);
+FK_API int fk_collector_get_listener_uri(const fk_collector *h, size_t index, char *buf,
+                                         size_t size);
 
 /**
  * A file descriptor that becomes readable when fk_collector_dispatch() has
@@ -383,8 +400,8 @@ FK_API int fk_collector_get_fd(const fk_collector *h);
  * buffer: about 20 ms after the oldest of them was written).
  *
  * @param h the handle.
- * @return 0 or more, -1 if nothing is scheduled, or `FK_ENOTACTIVATED`
- *         (negative; check fk_error_last()).
+ * @return 0 or more (0 = call dispatch now), -1 if nothing is scheduled, or
+ *         `FK_ENOTACTIVATED` (below -1) for a NULL or inactive handle.
  * @since 0.1.0
  */
 FK_API int fk_collector_next_timeout_ms(const fk_collector *h);
@@ -455,10 +472,13 @@ FK_API int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t 
  *
  * @param h the handle.
  * @param out receives the counters.
- * @return 0 or `FK_EINVAL`.
- * @since 0.1.0
+ * @param size `sizeof *out` as the caller was built: the library writes at
+ *        most @p size bytes and zeros fields it does not know (see
+ *        @ref conventions, "Struct versions").
+ * @return 0 or `FK_EINVAL` (NULL argument, @p size below 8).
+ * @since 0.1.0; 0.2.0 takes @p size
  */
-FK_API int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out);
+FK_API int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out, size_t size);
 
 /**
  * Per-domain view: sequence loss and traffic of every observation domain of
@@ -470,10 +490,10 @@ FK_API int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out
  *        particular order.
  * @param count receives the number of domains known (may exceed @p capacity).
  * @return 0, `FK_EINVAL` or `FK_ENOTACTIVATED`.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_collector_domains`)
  */
-FK_API int fk_collector_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
-                                size_t *count);
+FK_API int fk_collector_get_domains(const fk_collector *h, fk_collector_domain *out,
+                                    size_t capacity, size_t *count);
 
 FK_END_DECLS
 

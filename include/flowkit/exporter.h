@@ -237,9 +237,9 @@ FK_API int fk_exporter_add_destination(fk_exporter *h, const char *uri);
  *
  * @param h the handle.
  * @return the count (0 for NULL).
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_exporter_destination_count`)
  */
-FK_API size_t fk_exporter_destination_count(const fk_exporter *h);
+FK_API size_t fk_exporter_get_destination_count(const fk_exporter *h);
 
 /**
  * Resolve destinations, open UDP sockets and start TCP connects (non-blocking).
@@ -355,19 +355,20 @@ FK_API int fk_exporter_flush(fk_exporter *h);
  * fk_exporter_next_timeout_ms() it lets any event loop drive the exporter.
  *
  * @param h the activated handle.
- * @param fd receives the descriptor, owned by the handle.
- * @return 0, or `FK_ENOTACTIVATED`.
- * @since 0.1.0
+ * @return the descriptor (owned by the handle, valid until destroy), or
+ *         `FK_ENOTACTIVATED`.
+ * @since 0.2.0 (replaces `fk_exporter_fd(h, &fd)`)
  */
-FK_API int fk_exporter_fd(const fk_exporter *h, int *fd);
+FK_API int fk_exporter_get_fd(const fk_exporter *h);
 
 /**
  * Milliseconds until fk_exporter_dispatch() has timed work (flush,
- * reconnect, template refresh), 0 if due now, -1 if nothing is scheduled.
+ * reconnect, template refresh).
  *
- * @param h the handle.
- * @return the timeout.
- * @since 0.1.0
+ * @param h the activated handle.
+ * @return 0 or more (0 = call dispatch now), -1 if nothing is scheduled, or
+ *         `FK_ENOTACTIVATED` (below -1) for a NULL or inactive handle.
+ * @since 0.1.0; 0.2.0 returns `FK_ENOTACTIVATED` instead of -1 when inactive
  */
 FK_API int fk_exporter_next_timeout_ms(const fk_exporter *h);
 
@@ -410,22 +411,29 @@ FK_API int fk_exporter_drain(fk_exporter *h, int timeout_ms);
  *
  * @param h the handle.
  * @param out receives the counters.
- * @return 0, or `FK_EINVAL`.
- * @since 0.1.0
+ * @param size `sizeof *out` as the caller was built: the library writes at
+ *        most @p size bytes and zeros fields it does not know (see
+ *        @ref conventions, "Struct versions").
+ * @return 0, or `FK_EINVAL` (NULL argument, @p size below 8).
+ * @since 0.2.0 (was `fk_exporter_stats_get`, without @p size)
  */
-FK_API int fk_exporter_stats_get(const fk_exporter *h, fk_exporter_stats *out);
+FK_API int fk_exporter_get_stats(const fk_exporter *h, fk_exporter_stats *out, size_t size);
 
 /**
  * Counters of one destination, in the order they were added.
  *
  * @param h the handle.
- * @param index 0 to fk_exporter_destination_count() - 1.
+ * @param index 0 to fk_exporter_get_destination_count() - 1.
  * @param out receives the counters.
- * @return 0, or `FK_ERANGE` (no such destination), `FK_EINVAL`.
- * @since 0.1.0
+ * @param size `sizeof *out` as the caller was built: the library writes at
+ *        most @p size bytes and zeros fields it does not know (see
+ *        @ref conventions, "Struct versions").
+ * @return 0, or `FK_ERANGE` (no such destination), `FK_EINVAL` (NULL argument,
+ *         @p size below 8).
+ * @since 0.2.0 (was `fk_exporter_destination_stats`, without @p size)
  */
-FK_API int fk_exporter_destination_stats(const fk_exporter *h, size_t index,
-                                         fk_exporter_stats *out);
+FK_API int fk_exporter_get_destination_stats(const fk_exporter *h, size_t index,
+                                             fk_exporter_stats *out, size_t size);
 
 FK_END_DECLS
 

@@ -56,13 +56,13 @@ typedef struct fk_filter fk_filter;
 /**
  * Compile a filter expression.
  *
+ * @param text the expression, NUL-terminated; copied as needed. An empty
+ *        expression (or only blanks and comments) matches every flow.
  * @param out receives the compiled filter, owned by the caller and freed
  *        with fk_filter_destroy(); NULL on failure.
  * @param error_offset if not NULL, receives on a syntax error the byte
  *        offset (0-based) in @p text where the error was found; unchanged
  *        on success.
- * @param text the expression, NUL-terminated; copied as needed. An empty
- *        expression (or only blanks and comments) matches every flow.
  * @return 0; `FK_EFILTER` on a syntax error, with a message in
  *         fk_error_last() naming the position ("position 13: expected a
  *         port number, got \"http\""); `FK_EINVAL` on NULL arguments;
@@ -70,7 +70,7 @@ typedef struct fk_filter fk_filter;
  * Thread-safe.
  * @since 0.2.0
  */
-FK_API int fk_filter_compile(fk_filter **out, size_t *error_offset, const char *text);
+FK_API int fk_filter_compile(const char *text, fk_filter **out, size_t *error_offset);
 
 /**
  * Evaluate a compiled filter on one flow.

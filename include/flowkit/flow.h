@@ -122,12 +122,12 @@ FK_API int fk_addr_format(const fk_addr *addr, char *buf, size_t size);
 /**
  * Parse an IPv4 or IPv6 address.
  *
- * @param out the parsed address.
  * @param text the text, e.g. "10.0.0.1" or "::1".
+ * @param out the parsed address.
  * @return 0, or `FK_EINVAL` when @p text is not an address.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_addr_parse(fk_addr *out, const char *text);
+FK_API int fk_addr_parse(const char *text, fk_addr *out);
 
 /**
  * Format a time as RFC 3339 UTC with milliseconds, "2026-11-23T12:00:00.123Z".

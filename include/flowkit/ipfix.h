@@ -10,7 +10,7 @@
  * as they are met, so a data set may follow its template in the same message.
  * Every length is checked before it is read; a malformed message stops the
  * walk with `FK_EMALFORMED` or `FK_ETRUNCATED` and the rest of the message
- * is not used. Records give typed access by element (fk_ipfix_record_get()),
+ * is not used. Records give typed access by element (fk_ipfix_record_find_field()),
  * a normalized ::fk_flow (fk_ipfix_record_to_flow()) and JSON
  * (fk_ipfix_record_to_json()).
  *
@@ -147,9 +147,9 @@ FK_API void fk_ipfix_decoder_destroy(fk_ipfix_decoder *d);
  * The template cache used by a decoder.
  * @param d the decoder.
  * @return the cache (borrowed).
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ipfix_decoder_cache`)
  */
-FK_API fk_template_cache *fk_ipfix_decoder_cache(fk_ipfix_decoder *d);
+FK_API fk_template_cache *fk_ipfix_decoder_get_cache(fk_ipfix_decoder *d);
 
 /**
  * Set the exporter boot time used for flowStart/EndSysUpTime of a domain
@@ -167,14 +167,14 @@ FK_API int fk_ipfix_decoder_set_sys_init(fk_ipfix_decoder *d, uint64_t session, 
 
 /**
  * Parse and validate a message header only.
- * @param out the header.
  * @param msg message octets.
  * @param len available octets.
+ * @param out the header.
  * @return 0; `FK_ETRUNCATED` when @p len is shorter than the header or than
  *         its length field; `FK_EMALFORMED` for version != 10 or length < 16.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_ipfix_parse_header(fk_ipfix_header *out, const uint8_t *msg, size_t len);
+FK_API int fk_ipfix_parse_header(const uint8_t *msg, size_t len, fk_ipfix_header *out);
 
 /**
  * Start walking one message. The buffer is borrowed until the walk ends (next
@@ -208,27 +208,61 @@ FK_API int fk_ipfix_decoder_next(fk_ipfix_decoder *d, fk_ipfix_item *item);
 
 /**
  * Decode one field of a record by index.
- * @param out the value.
  * @param rec the record.
  * @param index field index in the template.
+ * @param out the value.
  * @return 0; `FK_ERANGE` past the end; `FK_EMALFORMED` when the length does
  *         not suit the type (e.g. a 3-octet float).
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ipfix_record_field`, outputs first)
  */
-FK_API int fk_ipfix_record_field(fk_ipfix_value *out, const fk_ipfix_record *rec, uint16_t index);
+FK_API int fk_ipfix_record_get_field(const fk_ipfix_record *rec, uint16_t index,
+                                     fk_ipfix_value *out);
 
 /**
  * Decode the first field carrying an element.
- * @param out the value.
  * @param rec the record.
  * @param pen enterprise number (0 IANA, #FK_PEN_REVERSE reverse).
  * @param id element id.
+ * @param out the value.
  * @return 0, `FK_ENOTFOUND` when the template lacks the element, or the
- *         errors of fk_ipfix_record_field().
- * @since 0.1.0
+ *         errors of fk_ipfix_record_get_field().
+ * @since 0.2.0 (was `fk_ipfix_record_get`, outputs first)
  */
-FK_API int fk_ipfix_record_get(fk_ipfix_value *out, const fk_ipfix_record *rec, uint32_t pen,
-                               uint16_t id);
+FK_API int fk_ipfix_record_find_field(const fk_ipfix_record *rec, uint32_t pen, uint16_t id,
+                                      fk_ipfix_value *out);
+
+/**
+ * Read a value's octets as an unsigned integer in network byte order,
+ * whatever type the registry gives the element: for enterprise elements the
+ * decoder does not know (type #FK_IE_UNKNOWN, `u` left 0) and for
+ * reduced-size encodings. For a known unsigned type it equals `v->u`.
+ *
+ * @param v a value from fk_ipfix_record_get_field() or
+ *          fk_ipfix_record_find_field().
+ * @param out the integer.
+ * @return 0, `FK_EINVAL` for NULL arguments, or `FK_ETYPE` when the value
+ *         has 0 or more than 8 octets (@p out untouched).
+ * Thread-safe (reads only @p v).
+ * @since 0.2.0
+ */
+FK_API int fk_ipfix_value_get_uint(const fk_ipfix_value *v, uint64_t *out);
+
+/**
+ * Copy a value's octets as a NUL-terminated string: a string element (or
+ * any octets), cut at the first NUL octet and at @p size - 1 bytes. The
+ * octets are copied as they are (IPFIX strings are UTF-8; a cut may split a
+ * multi-byte character).
+ *
+ * @param v a value from fk_ipfix_record_get_field() or
+ *          fk_ipfix_record_find_field().
+ * @param buf the string (always terminated when @p size > 0).
+ * @param size size of @p buf, at least 1.
+ * @return the string's length (0 for an empty value), or `FK_EINVAL` for NULL
+ *         arguments or @p size 0.
+ * Thread-safe (reads only @p v).
+ * @since 0.2.0
+ */
+FK_API int fk_ipfix_value_get_str(const fk_ipfix_value *v, char *buf, size_t size);
 
 /**
  * Normalize a record into a flow: addresses (v4 or v6), ports, protocol,
@@ -240,12 +274,12 @@ FK_API int fk_ipfix_record_get(fk_ipfix_value *out, const fk_ipfix_record *rec, 
  * domain with #FK_FLOW_HAS_EXPORTER (the exporter address is left for the
  * caller).
  *
- * @param out the flow (zeroed first).
  * @param rec the record.
+ * @param out the flow (zeroed first).
  * @return 0, or `FK_EMALFORMED` for a field whose length does not suit its type.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_ipfix_record_to_flow(fk_flow *out, const fk_ipfix_record *rec);
+FK_API int fk_ipfix_record_to_flow(const fk_ipfix_record *rec, fk_flow *out);
 
 /**
  * Render a record as one JSON object with every field keyed by its element
@@ -359,15 +393,15 @@ FK_API int fk_ipfix_encoder_add_template(fk_ipfix_encoder *e, uint16_t template_
 /**
  * Start a message in a caller buffer.
  * @param e the encoder.
- * @param buf output buffer (borrowed until fk_ipfix_encoder_finish()).
- * @param size its size; the message is limited to min(@p size, MTU).
  * @param domain observation domain id.
  * @param export_time export time, seconds since the epoch.
+ * @param buf output buffer (borrowed until fk_ipfix_encoder_finish()).
+ * @param size its size; the message is limited to min(@p size, MTU).
  * @return 0, `FK_ENOSPACE` when @p size < 16, `FK_EINVAL`.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_ipfix_encoder_begin(fk_ipfix_encoder *e, uint8_t *buf, size_t size, uint32_t domain,
-                                  uint32_t export_time);
+FK_API int fk_ipfix_encoder_begin(fk_ipfix_encoder *e, uint32_t domain, uint32_t export_time,
+                                  uint8_t *buf, size_t size);
 
 /**
  * Append a template record (in a template or options template set) for a
@@ -416,9 +450,9 @@ FK_API int fk_ipfix_encoder_record_begin(fk_ipfix_encoder *e, uint16_t template_
  * @return 0; `FK_ENOTFOUND` when the template has no such field; `FK_ERANGE`
  *         when the value does not fit the field length; `FK_ETYPE` for a
  *         field whose type is not an integer; `FK_ESTATE` without an open record.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ipfix_encoder_set_uint`)
  */
-FK_API int fk_ipfix_encoder_set_uint(fk_ipfix_encoder *e, uint32_t pen, uint16_t id,
+FK_API int fk_ipfix_encoder_put_uint(fk_ipfix_encoder *e, uint32_t pen, uint16_t id,
                                      uint64_t value);
 
 /**
@@ -428,9 +462,9 @@ FK_API int fk_ipfix_encoder_set_uint(fk_ipfix_encoder *e, uint32_t pen, uint16_t
  * @param id element id.
  * @param value the value.
  * @return 0, `FK_ENOTFOUND`, `FK_ETYPE`, `FK_ESTATE`.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ipfix_encoder_set_double`)
  */
-FK_API int fk_ipfix_encoder_set_double(fk_ipfix_encoder *e, uint32_t pen, uint16_t id,
+FK_API int fk_ipfix_encoder_put_double(fk_ipfix_encoder *e, uint32_t pen, uint16_t id,
                                        double value);
 
 /**
@@ -440,9 +474,9 @@ FK_API int fk_ipfix_encoder_set_double(fk_ipfix_encoder *e, uint32_t pen, uint16
  * @param id element id.
  * @param addr the address.
  * @return 0, `FK_ENOTFOUND`, `FK_ETYPE` (family mismatch), `FK_ESTATE`.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ipfix_encoder_set_addr`)
  */
-FK_API int fk_ipfix_encoder_set_addr(fk_ipfix_encoder *e, uint32_t pen, uint16_t id,
+FK_API int fk_ipfix_encoder_put_addr(fk_ipfix_encoder *e, uint32_t pen, uint16_t id,
                                      const fk_addr *addr);
 
 /**
@@ -453,9 +487,9 @@ FK_API int fk_ipfix_encoder_set_addr(fk_ipfix_encoder *e, uint32_t pen, uint16_t
  * @param id element id.
  * @param ns nanoseconds since the epoch (>= 0).
  * @return 0, `FK_ENOTFOUND`, `FK_ETYPE`, `FK_ERANGE`, `FK_ESTATE`.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ipfix_encoder_set_time`)
  */
-FK_API int fk_ipfix_encoder_set_time(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, int64_t ns);
+FK_API int fk_ipfix_encoder_put_time(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, int64_t ns);
 
 /**
  * Set an octetArray, string, macAddress or list field from raw octets. For a
@@ -467,9 +501,9 @@ FK_API int fk_ipfix_encoder_set_time(fk_ipfix_encoder *e, uint32_t pen, uint16_t
  * @param data the octets (copied).
  * @param len their number.
  * @return 0, `FK_ENOTFOUND`, `FK_ERANGE` (length), `FK_ESTATE`.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ipfix_encoder_set_bytes`)
  */
-FK_API int fk_ipfix_encoder_set_bytes(fk_ipfix_encoder *e, uint32_t pen, uint16_t id,
+FK_API int fk_ipfix_encoder_put_bytes(fk_ipfix_encoder *e, uint32_t pen, uint16_t id,
                                       const void *data, size_t len);
 
 /**
@@ -516,9 +550,9 @@ FK_API int fk_ipfix_encoder_finish(fk_ipfix_encoder *e, size_t *len);
  * @param e the encoder.
  * @param domain observation domain id.
  * @return the count, modulo 2^32.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ipfix_encoder_sequence`)
  */
-FK_API uint32_t fk_ipfix_encoder_sequence(const fk_ipfix_encoder *e, uint32_t domain);
+FK_API uint32_t fk_ipfix_encoder_get_sequence(const fk_ipfix_encoder *e, uint32_t domain);
 
 /**
  * Upper bound of the size of one message holding @p records records of at

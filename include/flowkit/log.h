@@ -4,7 +4,7 @@
  *
  * By default messages at #FK_LOG_WARN and more severe are written to stderr
  * as `flowkit[module]: level: message`. A program can route them elsewhere
- * with fk_log_set_handler() and choose the verbosity with fk_log_set_level().
+ * with fk_log_set_callback() and choose the verbosity with fk_log_set_level().
  * Both are process-wide settings; set them before creating handles.
  *
  * @since 0.1.0
@@ -31,24 +31,24 @@ typedef enum fk_log_level {
  * @param module library module that logs, e.g. "capture"; static string.
  * @param message the message, without trailing newline; valid only during
  *        the call.
- * @param user the pointer given to fk_log_set_handler().
+ * @param user the pointer given to fk_log_set_callback().
  *
  * It may be called from any library thread at once; it must be thread-safe
  * and must not call back into the library.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_log_fn`)
  */
-typedef void (*fk_log_fn)(fk_log_level level, const char *module, const char *message, void *user);
+typedef void (*fk_log_cb)(fk_log_level level, const char *module, const char *message, void *user);
 
 /**
- * Route log messages to @p fn (NULL restores the stderr default).
+ * Route log messages to @p cb (NULL restores the stderr default).
  *
- * @param fn handler, or NULL for the default.
- * @param user passed to every call of @p fn; borrowed for as long as the
+ * @param cb handler, or NULL for the default.
+ * @param user passed to every call of @p cb; borrowed for as long as the
  *        handler is installed.
  * Not thread-safe with respect to concurrent logging: call it at start-up.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_log_set_callback`)
  */
-FK_API void fk_log_set_handler(fk_log_fn fn, void *user);
+FK_API void fk_log_set_callback(fk_log_cb cb, void *user);
 
 /**
  * Deliver only messages at @p max_level or more severe (default

@@ -1,9 +1,9 @@
 /**
  * @file netflow.h
- * @brief NetFlow v1, v5, v7 (fixed formats) and v9 (RFC 3954) decoding into ::fk_flow.
+ * @brief NetFlow v1, v5, v6, v7 (fixed formats) and v9 (RFC 3954) decoding into ::fk_flow.
  *
  * Two ways in:
- * - fk_netflow_decode_fixed() decodes one v1/v5/v7 datagram without any
+ * - fk_netflow_decode_fixed() decodes one v1/v5/v6/v7 datagram without any
  *   state (the formats carry no templates).
  * - An ::fk_netflow handle decodes datagrams of every NetFlow version and
  *   keeps v9 state: templates and options templates scoped per
@@ -36,7 +36,8 @@
 
 FK_BEGIN_DECLS
 
-/** Largest record count a v1/v5/v7 datagram may carry (v5: 30; v1: 24; v7: 28). @since 0.1.0 */
+/** Largest record count a v1/v5/v6/v7 datagram may carry (v5: 30; v1: 24; v6: 27; v7: 28). @since
+ * 0.1.0 */
 #define FK_NETFLOW_FIXED_MAX 30
 
 /**
@@ -45,7 +46,7 @@ FK_BEGIN_DECLS
  * @since 0.1.0
  */
 typedef struct fk_netflow_header {
-    uint16_t version;           /**< 1, 5, 7 or 9. */
+    uint16_t version;           /**< 1, 5, 6, 7 or 9. */
     uint16_t count;             /**< v1/5/7: flow records; v9: records of all kinds. */
     uint32_t sys_uptime_ms;     /**< Exporter uptime at export, milliseconds. */
     uint32_t unix_secs;         /**< Export time, seconds since the epoch. */
@@ -70,24 +71,24 @@ typedef struct fk_netflow_header {
  * (#FK_FLOW_HAS_SAMPLING when non-zero). With @p exporter, flows carry it
  * and `odid` = the header's source_id (#FK_FLOW_HAS_EXPORTER).
  *
+ * @param buf the datagram (UDP payload).
+ * @param len its length in bytes.
+ * @param exporter the exporter's address, or NULL.
  * @param hdr receives the header; may be NULL.
  * @param flows receives the records (caller's array).
  * @param capacity number of entries in @p flows; #FK_NETFLOW_FIXED_MAX always suffices.
  * @param count receives the number of records written.
- * @param buf the datagram (UDP payload).
- * @param len its length in bytes.
- * @param exporter the exporter's address, or NULL.
  * @return 0; `FK_EINVAL` for NULL arguments; `FK_EUNSUPPORTED` when the
  *         version is not 1, 5 or 7; `FK_ETRUNCATED` when the header or the
  *         counted records do not fit in @p len; `FK_EMALFORMED` when the
  *         count exceeds the version's maximum; `FK_ENOSPACE` when
  *         @p capacity is below the count. On failure *count is 0.
  * Thread-safe.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_netflow_decode_fixed(fk_netflow_header *hdr, fk_flow *flows, size_t capacity,
-                                   size_t *count, const void *buf, size_t len,
-                                   const fk_addr *exporter);
+FK_API int fk_netflow_decode_fixed(const void *buf, size_t len, const fk_addr *exporter,
+                                   fk_netflow_header *hdr, fk_flow *flows, size_t capacity,
+                                   size_t *count);
 
 /**
  * A NetFlow decoding session (v1/v5/v7/v9) with v9 template state.
@@ -180,7 +181,7 @@ typedef struct fk_netflow_record {
     size_t length;       /**< Length of @c data. */
     /**
      * v9: the same record seen through the IPFIX layer (v9 field type N =
-     * IANA element N): typed access with fk_ipfix_record_get(), every field
+     * IANA element N): typed access with fk_ipfix_record_find_field(), every field
      * by IANA name with fk_ipfix_record_to_json(); `version` is 9. NULL for
      * v1/5/7 and for templates the IPFIX layer cannot represent
      * (zero-length fields, vendor types >= 32768, length 65535).
@@ -337,10 +338,13 @@ FK_API int fk_netflow_decode(fk_netflow *h, const fk_addr *exporter, uint16_t ex
  *
  * @param h the handle.
  * @param out receives the counters.
- * @return 0 or `FK_EINVAL`.
- * @since 0.1.0
+ * @param size `sizeof *out` as the caller was built: the library writes at
+ *        most @p size bytes and zeros fields it does not know (see
+ *        @ref conventions, "Struct versions").
+ * @return 0 or `FK_EINVAL` (NULL argument, @p size below 8).
+ * @since 0.2.0 (was `fk_netflow_stats_get`, without @p size)
  */
-FK_API int fk_netflow_stats_get(const fk_netflow *h, fk_netflow_stats *out);
+FK_API int fk_netflow_get_stats(const fk_netflow *h, fk_netflow_stats *out, size_t size);
 
 /**
  * The sampling interval a scope's options data announced.
@@ -352,10 +356,11 @@ FK_API int fk_netflow_stats_get(const fk_netflow *h, fk_netflow_stats *out);
  * @param sampler_id the sampler id, or 0 for the scope-wide interval.
  * @param interval receives the interval (1 in N).
  * @return 0, `FK_EINVAL`, or `FK_ENOTFOUND` when nothing was announced.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_netflow_sampling`)
  */
-FK_API int fk_netflow_sampling(const fk_netflow *h, const fk_addr *exporter, uint16_t exporter_port,
-                               uint32_t source_id, uint64_t sampler_id, uint32_t *interval);
+FK_API int fk_netflow_get_sampling(const fk_netflow *h, const fk_addr *exporter,
+                                   uint16_t exporter_port, uint32_t source_id, uint64_t sampler_id,
+                                   uint32_t *interval);
 
 /**
  * The interface name a scope's options data announced for an ifindex.
@@ -368,11 +373,11 @@ FK_API int fk_netflow_sampling(const fk_netflow *h, const fk_addr *exporter, uin
  * @param buf receives the NUL-terminated name.
  * @param size size of @p buf; #FK_NETFLOW_NAME_MAX always suffices.
  * @return length of the name, `FK_EINVAL`, `FK_ENOTFOUND`, or `FK_ENOSPACE`.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_netflow_interface_name`)
  */
-FK_API int fk_netflow_interface_name(const fk_netflow *h, const fk_addr *exporter,
-                                     uint16_t exporter_port, uint32_t source_id, uint32_t ifindex,
-                                     char *buf, size_t size);
+FK_API int fk_netflow_get_interface_name(const fk_netflow *h, const fk_addr *exporter,
+                                         uint16_t exporter_port, uint32_t source_id,
+                                         uint32_t ifindex, char *buf, size_t size);
 
 /**
  * Forget one v9 template of a scope, e.g. when a collector's UDP template

@@ -11,7 +11,7 @@
  *
  * A rank is taken as an immutable ::fk_rank_snapshot: once returned it
  * never changes, may be read from any thread, and is released with
- * fk_rank_snapshot_free().
+ * fk_rank_snapshot_destroy().
  *
  * @since 0.1.0
  */
@@ -119,9 +119,9 @@ typedef struct fk_rank_snapshot {
  * Free a snapshot and everything it points to. NULL is a no-op.
  *
  * @param snapshot a snapshot returned by fk_capture_rank().
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_rank_snapshot_free`)
  */
-FK_API void fk_rank_snapshot_free(fk_rank_snapshot *snapshot);
+FK_API void fk_rank_snapshot_destroy(fk_rank_snapshot *snapshot);
 
 /**
  * Name of a sort key: "rate", "sent_rate", "recv_rate", "bytes",
@@ -255,7 +255,7 @@ FK_API size_t fk_rank_snapshot_json_size(const fk_rank_snapshot *snapshot, unsig
  * @param recent_sec rate window in seconds, [1, #FK_CAP_HISTORY_SECONDS].
  * @param key sort order of the rows.
  * @param out receives the snapshot, owned by the caller: release it with
- *        fk_rank_snapshot_free(). Unchanged on failure.
+ *        fk_rank_snapshot_destroy(). Unchanged on failure.
  * @return 0; `FK_EINVAL` (NULL argument, unknown key), `FK_ENOTACTIVATED`,
  *         `FK_ESTATE` (attribution off), `FK_ERANGE` (recent_sec), `FK_ENOMEM`.
  * Thread-safe: may be called from any thread once @p h is activated, also

@@ -5,12 +5,12 @@
  *
  * A store is fed ::fk_flow records (fk_store_add_flow(); the collector's
  * callback is the usual source) and answers the questions a console asks:
- * which flows were seen recently (fk_store_search(), fk_store_since()), how
- * much traffic per time bucket (fk_store_series()), who the top talkers of
- * the last 15 min / 1 h / 8 h are (fk_store_top()), what one address did
- * (fk_store_ip(), fk_store_ip_peers(), fk_store_ip_protocols(),
- * fk_store_ip_series(), fk_store_ips()) and which sources keep trying
- * without an answer (fk_store_bad_ips()). It does no I/O.
+ * which flows were seen recently (fk_store_search(), fk_store_get_since()), how
+ * much traffic per time bucket (fk_store_get_series()), who the top talkers of
+ * the last 15 min / 1 h / 8 h are (fk_store_get_top()), what one address did
+ * (fk_store_get_ip(), fk_store_get_ip_peers(), fk_store_get_ip_protocols(),
+ * fk_store_get_ip_series(), fk_store_get_ips()) and which sources keep trying
+ * without an answer (fk_store_get_bad_ips()). It does no I/O.
  *
  * **Memory is bounded by the parameters, whatever the traffic.** Every
  * table is allocated at fk_store_activate() and never grows: the recent
@@ -110,7 +110,7 @@ typedef enum fk_store_param {
     FK_STORE_DEDUP_SLOTS = 501
 } fk_store_param;
 
-/** Dimensions of fk_store_top(). @since 0.2.0 */
+/** Dimensions of fk_store_get_top(). @since 0.2.0 */
 typedef enum fk_store_dim {
     FK_STORE_DIM_SRC = 0,      /**< Source address (::fk_store_key::addr). */
     FK_STORE_DIM_DST = 1,      /**< Destination address (addr). */
@@ -122,7 +122,7 @@ typedef enum fk_store_dim {
     FK_STORE_DIM_COUNT = 7     /**< Number of dimensions. */
 } fk_store_dim;
 
-/** Kinds of fk_store_series(). @since 0.2.0 */
+/** Kinds of fk_store_get_series(). @since 0.2.0 */
 typedef enum fk_store_series_kind {
     FK_STORE_SERIES_TOTAL = 0,   /**< All traffic. */
     FK_STORE_SERIES_PROTO = 1,   /**< One protocol (key->proto). */
@@ -134,10 +134,10 @@ typedef enum fk_store_series_kind {
 
 /** What a top-K row is about; only the fields of its dimension are set. @since 0.2.0 */
 typedef struct fk_store_key {
-    fk_addr addr;                       /**< Address (src, dst, exporter, pair source). */
-    fk_addr peer;                       /**< Pair destination, or the peer (fk_store_ip_peers()). */
-    uint16_t port;                      /**< Destination port (port dimension). */
-    uint8_t proto;                      /**< IP protocol (port, proto dimensions). */
+    fk_addr addr;  /**< Address (src, dst, exporter, pair source). */
+    fk_addr peer;  /**< Pair destination, or the peer (fk_store_get_ip_peers()). */
+    uint16_t port; /**< Destination port (port dimension). */
+    uint8_t proto; /**< IP protocol (port, proto dimensions). */
     char process[FK_STORE_PROCESS_MAX]; /**< Process name, cut to 39 bytes. */
 } fk_store_key;
 
@@ -374,10 +374,13 @@ FK_API int64_t fk_store_get_now(fk_store *h);
  *
  * @param h the handle.
  * @param out receives the counters.
- * @return 0 or `FK_EINVAL`.
+ * @param size `sizeof *out` as the caller was built: the library writes at
+ *        most @p size bytes and zeros fields it does not know (see
+ *        @ref conventions, "Struct versions").
+ * @return 0 or `FK_EINVAL` (NULL argument, @p size below 8).
  * @since 0.2.0
  */
-FK_API int fk_store_get_stats(fk_store *h, fk_store_stats *out);
+FK_API int fk_store_get_stats(fk_store *h, fk_store_stats *out, size_t size);
 
 /**
  * The top keys of one dimension over the last @p window_sec seconds,
@@ -385,26 +388,23 @@ FK_API int fk_store_get_stats(fk_store *h, fk_store_stats *out);
  * slots and cut at `topk_span`.
  *
  * @param h an activated handle.
+ * @param dim a ::fk_store_dim.
+ * @param window_sec the window, e.g. 900, 3600, 28800.
  * @param out receives up to @p capacity rows.
  * @param capacity room in @p out.
  * @param count receives the number of rows written.
- * @param dim a ::fk_store_dim.
- * @param window_sec the window, e.g. 900, 3600, 28800.
  * @return 0, `FK_EINVAL` (bad dimension, window <= 0) or `FK_ENOMEM`.
  * @since 0.2.0
  */
-FK_API int fk_store_top(fk_store *h, fk_store_row *out, size_t capacity, size_t *count, int dim,
-                        int64_t window_sec);
+FK_API int fk_store_get_top(fk_store *h, int dim, int64_t window_sec, fk_store_row *out,
+                            size_t capacity, size_t *count);
 
 /**
- * A throughput series: one point per @p step_ns from @p since_ns to
- * @p until_ns (both rounded down to the series step), zeros where nothing
+ * A throughput series: one point per @p step_ns from @p since_ns
+ * (rounded down to a multiple of the step) to @p until_ns, zeros where nothing
  * was seen or the span no longer reaches.
  *
  * @param h an activated handle.
- * @param out receives up to @p capacity points, oldest first.
- * @param capacity room in @p out.
- * @param count receives the number of points written.
  * @param kind a ::fk_store_series_kind.
  * @param key the protocol (kind PROTO: key->proto) or exporter (EXPORTER:
  *        key->addr); NULL for TOTAL.
@@ -412,23 +412,26 @@ FK_API int fk_store_top(fk_store *h, fk_store_row *out, size_t capacity, size_t 
  * @param until_ns end (exclusive).
  * @param step_ns point width; rounded up to a multiple of `series_step`;
  *        0 = `series_step`.
+ * @param out receives up to @p capacity points, oldest first.
+ * @param capacity room in @p out.
+ * @param count receives the number of points written.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND` (no series for that key).
  * @since 0.2.0
  */
-FK_API int fk_store_series(fk_store *h, fk_store_point *out, size_t capacity, size_t *count,
-                           int kind, const fk_store_key *key, int64_t since_ns, int64_t until_ns,
-                           int64_t step_ns);
+FK_API int fk_store_get_series(fk_store *h, int kind, const fk_store_key *key, int64_t since_ns,
+                               int64_t until_ns, int64_t step_ns, fk_store_point *out,
+                               size_t capacity, size_t *count);
 
 /**
  * What the store knows of one address.
  *
  * @param h an activated handle.
- * @param out receives the summary.
  * @param addr the address.
+ * @param out receives the summary.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND` (no state for it: never seen or evicted).
  * @since 0.2.0
  */
-FK_API int fk_store_ip(fk_store *h, fk_store_ip_info *out, const fk_addr *addr);
+FK_API int fk_store_get_ip(fk_store *h, const fk_addr *addr, fk_store_ip_info *out);
 
 /**
  * The addresses with per-IP state, most bytes (in + out) first.
@@ -440,36 +443,36 @@ FK_API int fk_store_ip(fk_store *h, fk_store_ip_info *out, const fk_addr *addr);
  * @return 0, `FK_EINVAL` or `FK_ENOMEM`.
  * @since 0.2.0
  */
-FK_API int fk_store_ips(fk_store *h, fk_store_ip_info *out, size_t capacity, size_t *count);
+FK_API int fk_store_get_ips(fk_store *h, fk_store_ip_info *out, size_t capacity, size_t *count);
 
 /**
  * The peers of one address (key.peer), most bytes first. Peers are kept in
  * a space-saving summary of `ip_peers` entries per address.
  *
  * @param h an activated handle.
+ * @param addr the address.
  * @param out receives up to @p capacity rows.
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param addr the address.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND`.
  * @since 0.2.0
  */
-FK_API int fk_store_ip_peers(fk_store *h, fk_store_row *out, size_t capacity, size_t *count,
-                             const fk_addr *addr);
+FK_API int fk_store_get_ip_peers(fk_store *h, const fk_addr *addr, fk_store_row *out,
+                                 size_t capacity, size_t *count);
 
 /**
  * The protocols of one address (key.proto), most bytes first.
  *
  * @param h an activated handle.
+ * @param addr the address.
  * @param out receives up to @p capacity rows.
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param addr the address.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND`.
  * @since 0.2.0
  */
-FK_API int fk_store_ip_protocols(fk_store *h, fk_store_row *out, size_t capacity, size_t *count,
-                                 const fk_addr *addr);
+FK_API int fk_store_get_ip_protocols(fk_store *h, const fk_addr *addr, fk_store_row *out,
+                                     size_t capacity, size_t *count);
 
 /**
  * The series of one address (its traffic in and out), one point per
@@ -477,15 +480,15 @@ FK_API int fk_store_ip_protocols(fk_store *h, fk_store_row *out, size_t capacity
  * store's clock, oldest first.
  *
  * @param h an activated handle.
+ * @param addr the address.
  * @param out receives up to @p capacity points.
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param addr the address.
  * @return 0, `FK_EINVAL` or `FK_ENOTFOUND`.
  * @since 0.2.0
  */
-FK_API int fk_store_ip_series(fk_store *h, fk_store_point *out, size_t capacity, size_t *count,
-                              const fk_addr *addr);
+FK_API int fk_store_get_ip_series(fk_store *h, const fk_addr *addr, fk_store_point *out,
+                                  size_t capacity, size_t *count);
 
 /**
  * The bad IPs now, most attempts first.
@@ -497,21 +500,21 @@ FK_API int fk_store_ip_series(fk_store *h, fk_store_point *out, size_t capacity,
  * @return 0, `FK_EINVAL` or `FK_ENOMEM`.
  * @since 0.2.0
  */
-FK_API int fk_store_bad_ips(fk_store *h, fk_store_bad_ip *out, size_t capacity, size_t *count);
+FK_API int fk_store_get_bad_ips(fk_store *h, fk_store_bad_ip *out, size_t capacity, size_t *count);
 
 /**
  * Search the recent flows, newest first.
  *
  * @param h an activated handle.
+ * @param query the filter; NULL matches everything.
  * @param out receives up to @p capacity copies (borrowed strings NULL).
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param query the filter; NULL matches everything.
  * @return 0 or `FK_EINVAL`.
  * @since 0.2.0
  */
-FK_API int fk_store_search(fk_store *h, fk_flow *out, size_t capacity, size_t *count,
-                           const fk_store_query *query);
+FK_API int fk_store_search(fk_store *h, const fk_store_query *query, fk_flow *out, size_t capacity,
+                           size_t *count);
 
 /**
  * The recent flows stored after sequence number @p after, oldest first:
@@ -519,17 +522,17 @@ FK_API int fk_store_search(fk_store *h, fk_flow *out, size_t capacity, size_t *c
  * last sequence it saw; flows evicted meanwhile are skipped.
  *
  * @param h an activated handle.
+ * @param after the last sequence seen (0 at first).
  * @param out receives up to @p capacity copies (borrowed strings NULL).
  * @param capacity room in @p out.
  * @param count receives the number written.
- * @param after the last sequence seen (0 at first).
  * @param next receives the sequence of the last flow written, or @p after
  *        when none (pass it as @p after next time).
  * @return 0 or `FK_EINVAL`.
  * @since 0.2.0
  */
-FK_API int fk_store_since(fk_store *h, fk_flow *out, size_t capacity, size_t *count, uint64_t after,
-                          uint64_t *next);
+FK_API int fk_store_get_since(fk_store *h, uint64_t after, fk_flow *out, size_t capacity,
+                              size_t *count, uint64_t *next);
 
 FK_END_DECLS
 

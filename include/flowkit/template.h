@@ -129,28 +129,28 @@ FK_API int fk_ie_registry_add(fk_ie_registry *reg, const fk_ie *ie);
 /**
  * Find an element by (enterprise number, id).
  *
- * @param out the element, borrowed from the built-in table (static) or from
- *            @p reg (valid until it is destroyed).
  * @param reg a registry, or NULL for the built-in IANA and reverse elements only.
  * @param pen enterprise number: 0 for IANA, #FK_PEN_REVERSE for reverse elements.
  * @param id element id (the enterprise bit 0x8000 is ignored).
+ * @param out the element, borrowed from the built-in table (static) or from
+ *            @p reg (valid until it is destroyed).
  * @return 0, or `FK_ENOTFOUND` (@p out set to NULL).
  * Thread-safe for concurrent lookups.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_ie_lookup(const fk_ie **out, const fk_ie_registry *reg, uint32_t pen, uint16_t id);
+FK_API int fk_ie_lookup(const fk_ie_registry *reg, uint32_t pen, uint16_t id, const fk_ie **out);
 
 /**
  * Find an element by name, e.g. "octetDeltaCount" or "reverseOctetDeltaCount".
  *
- * @param out the element (borrowed, as for fk_ie_lookup()).
  * @param reg a registry, or NULL for the built-in elements only.
  * @param name the exact, case-sensitive name.
+ * @param out the element (borrowed, as for fk_ie_lookup()).
  * @return 0, `FK_EINVAL` for NULL arguments, or `FK_ENOTFOUND`.
  * Thread-safe for concurrent lookups.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_ie_lookup_name(const fk_ie **out, const fk_ie_registry *reg, const char *name);
+FK_API int fk_ie_lookup_name(const fk_ie_registry *reg, const char *name, const fk_ie **out);
 
 /**
  * Number of built-in elements (IANA and reverse) and access by index, for
@@ -160,9 +160,9 @@ FK_API int fk_ie_lookup_name(const fk_ie **out, const fk_ie_registry *reg, const
  * @param out the element at @p index (static), or untouched when asking for the count.
  * @return the number of built-in elements when @p index is (size_t)-1;
  *         otherwise 0, or `FK_ERANGE` for an index past the end.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_ie_builtin`)
  */
-FK_API int fk_ie_builtin(size_t index, const fk_ie **out);
+FK_API int fk_ie_get_builtin(size_t index, const fk_ie **out);
 
 /**
  * Name of an abstract data type, e.g. "unsigned64"; "unknown" otherwise.
@@ -202,52 +202,52 @@ typedef struct fk_template fk_template;
  * Template id (256 .. 65535).
  * @param t the template.
  * @return the id.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_template_id`)
  */
-FK_API uint16_t fk_template_id(const fk_template *t);
+FK_API uint16_t fk_template_get_id(const fk_template *t);
 
 /**
  * Number of fields, scope fields included.
  * @param t the template.
  * @return the field count.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_template_field_count`)
  */
-FK_API uint16_t fk_template_field_count(const fk_template *t);
+FK_API uint16_t fk_template_get_field_count(const fk_template *t);
 
 /**
  * Number of scope fields: 0 for a data template, at least 1 for an options template.
  * @param t the template.
  * @return the scope field count.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_template_scope_count`)
  */
-FK_API uint16_t fk_template_scope_count(const fk_template *t);
+FK_API uint16_t fk_template_get_scope_count(const fk_template *t);
 
 /**
  * Field specifier at an index.
  * @param t the template.
  * @param index 0 .. field count - 1.
  * @return the field (borrowed, lives as long as @p t), or NULL past the end.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_template_field`)
  */
-FK_API const fk_field_spec *fk_template_field(const fk_template *t, uint16_t index);
+FK_API const fk_field_spec *fk_template_get_field(const fk_template *t, uint16_t index);
 
 /**
  * Registry element of the field at an index.
  * @param t the template.
  * @param index 0 .. field count - 1.
  * @return the element (borrowed), or NULL when it is unknown or @p index is past the end.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_template_field_ie`)
  */
-FK_API const fk_ie *fk_template_field_ie(const fk_template *t, uint16_t index);
+FK_API const fk_ie *fk_template_get_field_ie(const fk_template *t, uint16_t index);
 
 /**
  * Smallest encoded length of a record of this template (every variable-length
  * field empty with a 1-byte prefix).
  * @param t the template.
  * @return the length in octets; 0 only for a template with no fields.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_template_min_record_length`)
  */
-FK_API size_t fk_template_min_record_length(const fk_template *t);
+FK_API size_t fk_template_get_min_record_length(const fk_template *t);
 
 /**
  * Index of the first field carrying (pen, id), for typed access by element.
@@ -347,8 +347,6 @@ FK_API int fk_template_cache_activate(fk_template_cache *c);
  * The fields are copied and compiled into a decode plan. A template with the
  * same key is replaced (templates returned before become invalid).
  *
- * @param out the stored template (borrowed, valid until it is replaced,
- *            withdrawn or the cache destroyed); may be NULL.
  * @param c the cache.
  * @param session transport session id chosen by the caller (e.g. one per
  *                exporter socket / TCP connection / v9 source address).
@@ -358,28 +356,30 @@ FK_API int fk_template_cache_activate(fk_template_cache *c);
  * @param count 1 .. FK_TCACHE_MAX_FIELDS.
  * @param scope_count scope fields at the start of @p fields (0 for data
  *                    templates, 1 .. @p count for options templates).
+ * @param out the stored template (borrowed, valid until it is replaced,
+ *            withdrawn or the cache destroyed); may be NULL.
  * @return 0; `FK_EMALFORMED` for a template id below 256, a field of length 0
  *         a scope count out of range or a template whose minimum record length
  *         exceeds 65535 - 20 (the largest record an IPFIX message can carry); `FK_ERANGE` when a
  * cap is hit; `FK_ENOMEM`.
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_template_cache_add(const fk_template **out, fk_template_cache *c, uint64_t session,
-                                 uint32_t domain, uint16_t template_id, const fk_field_spec *fields,
-                                 uint16_t count, uint16_t scope_count);
+FK_API int fk_template_cache_add(fk_template_cache *c, uint64_t session, uint32_t domain,
+                                 uint16_t template_id, const fk_field_spec *fields, uint16_t count,
+                                 uint16_t scope_count, const fk_template **out);
 
 /**
  * Find a template.
- * @param out the template (borrowed, as for fk_template_cache_add()).
  * @param c the cache.
  * @param session transport session id.
  * @param domain observation domain id.
  * @param template_id template id.
+ * @param out the template (borrowed, as for fk_template_cache_add()).
  * @return 0 or `FK_ENOTEMPLATE` (@p out set to NULL).
- * @since 0.1.0
+ * @since 0.1.0; 0.2.0 puts the outputs last
  */
-FK_API int fk_template_cache_find(const fk_template **out, const fk_template_cache *c,
-                                  uint64_t session, uint32_t domain, uint16_t template_id);
+FK_API int fk_template_cache_find(const fk_template_cache *c, uint64_t session, uint32_t domain,
+                                  uint16_t template_id, const fk_template **out);
 
 /**
  * Withdraw templates (RFC 7011 section 8.1).
@@ -407,9 +407,9 @@ FK_API int fk_template_cache_drop_session(fk_template_cache *c, uint64_t session
  * Number of templates currently held.
  * @param c the cache.
  * @return the count.
- * @since 0.1.0
+ * @since 0.2.0 (was `fk_template_cache_count`)
  */
-FK_API size_t fk_template_cache_count(const fk_template_cache *c);
+FK_API size_t fk_template_cache_get_count(const fk_template_cache *c);
 
 FK_END_DECLS
 

@@ -3,7 +3,7 @@
  * untrusted input like any other: every field is checked. */
 #include <string.h>
 
-#include "bpf/bpf.h"
+#include "bpf/backend.h"
 #include "bpf/event.h"
 #include "core/error.h"
 
@@ -66,8 +66,7 @@ int fk__bpf_event_decode(const void *data, size_t len, fk__bpf_owner *out)
     /* The kernel's monotonic clock fits int64_t for 292 years of uptime. */
     out->ts_mono_ns = (int64_t)(e.ts_ns & INT64_MAX);
     out->since_mono_ns = (int64_t)(e.since_ns & INT64_MAX);
-    memcpy(out->comm, e.comm, FK__BPF_COMM_LEN);
-    out->comm[FK__BPF_COMM_LEN] = '\0';
+    memcpy(out->comm, e.comm, FK__BPF_COMM_LEN); /* terminated: checked above */
     if (e.kind == FK__BPF_EV_RELEASE)
         return 0;
 

@@ -8,6 +8,7 @@
 
 #define FK__BPF_EVENT_VERSION 1
 #define FK__BPF_COMM_LEN 16
+#define FK__BPF_MAX_IFACES 256 /* devices the kernel side can filter on */
 
 /* kind */
 enum {
@@ -42,5 +43,19 @@ struct fk__bpf_event {
 };
 
 #define FK__BPF_EVENT_SIZE 112
+
+/* The value of the socket storage map (fk_owners): who owns a socket. User
+ * space writes it too, for sockets that existed before the programs were
+ * attached (seed.c). */
+struct fk__bpf_sock_owner {
+    __u32 pid;
+    __u32 tgid;
+    __u32 uid;
+    __u32 gid;
+    __u64 cgroup;
+    __u64 since_ns;
+    __u64 announced; /* hash of the last tuple told to user space; 0 none */
+    char comm[FK__BPF_COMM_LEN];
+};
 
 #endif

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
-#include "bpf/bpf.h"
+#include "bpf/backend.h"
 #include "core/alloc.h"
 #include "core/error.h"
 
@@ -67,6 +67,7 @@ void fk__bpf_get_stats(const fk__bpf *b, fk__bpf_stats *out)
 
 #include "bpf/event.h"
 #include "bpf/owner.skel.h"
+#include "bpf/seed.h"
 
 struct fk__bpf {
     struct fk_owner_bpf *skel;
@@ -78,6 +79,7 @@ struct fk__bpf {
     void *cb_ctx;
     int cb_stop;
     uint64_t drained, malformed;
+    uint64_t seeded; /* sockets older than the programs given an owner */
 };
 
 bool fk__bpf_built(void)
@@ -193,6 +195,8 @@ int fk__bpf_open(fk__bpf **out, const fk__bpf_config *cfg)
         rc = fk__error_errno(FK_EIO, "bpf: cannot size the ring buffer to %u bytes", ring);
         goto fail;
     }
+    bool filter = cfg && cfg->n_ifindexes > 0 && cfg->n_ifindexes <= FK__BPF_MAX_IFACES;
+    b->skel->rodata->fk_iface_filter = filter ? 1 : 0;
     int err = fk_owner_bpf__load(b->skel);
     if (err) {
         int e = err < 0 ? -err : err;
@@ -203,6 +207,15 @@ int fk__bpf_open(fk__bpf **out, const fk__bpf_config *cfg)
                            strerror(e));
         goto fail;
     }
+    for (size_t i = 0; filter && i < cfg->n_ifindexes; i++) {
+        uint32_t ifindex = cfg->ifindexes[i];
+        uint8_t one = 1;
+        if (bpf_map__update_elem(b->skel->maps.fk_ifaces, &ifindex, sizeof ifindex, &one,
+                                 sizeof one, BPF_ANY) != 0) {
+            rc = fk__error_errno(FK_EIO, "bpf: cannot add device %u to the device filter", ifindex);
+            goto fail;
+        }
+    }
     rc = attach_all(b);
     if (rc)
         goto fail;
@@ -211,6 +224,8 @@ int fk__bpf_open(fk__bpf **out, const fk__bpf_config *cfg)
         rc = fk__error_errno(FK_EIO, "bpf: cannot map the ring buffer");
         goto fail;
     }
+    /* After attaching: a socket made meanwhile has its record from a hook. */
+    b->seeded = fk__bpf_seed_existing(bpf_map__fd(b->skel->maps.fk_owners), NULL);
     *out = b;
     return 0;
 fail:
@@ -261,6 +276,7 @@ void fk__bpf_get_stats(const fk__bpf *b, fk__bpf_stats *out)
     out->lost_ring = __atomic_load_n(&b->skel->bss->fk_lost_ring, __ATOMIC_RELAXED);
     out->lost_storage = __atomic_load_n(&b->skel->bss->fk_lost_storage, __ATOMIC_RELAXED);
     out->drained = b->drained;
+    out->seeded = b->seeded;
     out->malformed = b->malformed;
 }
 

@@ -33,22 +33,11 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-struct owner {
-    __u32 pid;
-    __u32 tgid;
-    __u32 uid;
-    __u32 gid;
-    __u64 cgroup;
-    __u64 since_ns;
-    __u64 announced; /* hash of the last tuple told to user space; 0 none */
-    char comm[FK__BPF_COMM_LEN];
-};
-
 struct {
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
     __type(key, int);
-    __type(value, struct owner);
+    __type(value, struct fk__bpf_sock_owner);
 } fk_owners SEC(".maps");
 
 struct {
@@ -56,12 +45,24 @@ struct {
     __uint(max_entries, 1 << 20); /* the loader may change it */
 } fk_events SEC(".maps");
 
+/* The devices the capture watches (ifindex -> 1), when fk_iface_filter:
+ * packets through other devices never reach the capture, so their sockets
+ * are not told about (on a busy host that is most of the ring's traffic). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, FK__BPF_MAX_IFACES);
+    __type(key, __u32);
+    __type(value, __u8);
+} fk_ifaces SEC(".maps");
+
+const volatile __u32 fk_iface_filter = 0;
+
 /* Counters read by user space through the skeleton's .bss. */
 __u64 fk_lost_ring = 0;    /* events dropped: ring buffer full */
 __u64 fk_lost_storage = 0; /* sockets without an owner record: storage refused */
 __u64 fk_events_sent = 0;  /* events submitted */
 
-static __always_inline void take_owner(struct owner *o)
+static __always_inline void take_owner(struct fk__bpf_sock_owner *o)
 {
     __u64 pt = bpf_get_current_pid_tgid();
     __u64 ug = bpf_get_current_uid_gid();
@@ -86,7 +87,8 @@ int fk_sock_create(struct bpf_sock *sk)
 {
     if (!wanted(sk->family, sk->protocol))
         return 1;
-    struct owner *o = bpf_sk_storage_get(&fk_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    struct fk__bpf_sock_owner *o =
+        bpf_sk_storage_get(&fk_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     if (!o) {
         __sync_fetch_and_add(&fk_lost_storage, 1);
         return 1;
@@ -104,7 +106,8 @@ static __always_inline int touch(struct bpf_sock_addr *ctx)
         return 1;
     if (!wanted(sk->family, sk->protocol))
         return 1;
-    struct owner *o = bpf_sk_storage_get(&fk_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    struct fk__bpf_sock_owner *o =
+        bpf_sk_storage_get(&fk_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     if (!o) {
         __sync_fetch_and_add(&fk_lost_storage, 1);
         return 1;
@@ -222,7 +225,7 @@ static __always_inline __u64 tuple_hash(const struct tuple *t, int egress)
     return h | 1;
 }
 
-static __always_inline void copy_owner(struct fk__bpf_event *e, const struct owner *o)
+static __always_inline void copy_owner(struct fk__bpf_event *e, const struct fk__bpf_sock_owner *o)
 {
     e->pid = o->pid;
     e->tgid = o->tgid;
@@ -235,13 +238,18 @@ static __always_inline void copy_owner(struct fk__bpf_event *e, const struct own
 
 static __always_inline int on_packet(struct __sk_buff *skb, int egress)
 {
+    if (fk_iface_filter) {
+        __u32 ifindex = skb->ifindex; /* egress: the output device; ingress: the input one */
+        if (!bpf_map_lookup_elem(&fk_ifaces, &ifindex))
+            return 1;
+    }
     struct bpf_sock *sk = skb->sk;
     if (!sk)
         return 1;
     sk = bpf_sk_fullsock(sk);
     if (!sk)
         return 1;
-    struct owner *o = bpf_sk_storage_get(&fk_owners, sk, 0, 0);
+    struct fk__bpf_sock_owner *o = bpf_sk_storage_get(&fk_owners, sk, 0, 0);
     if (!o)
         return 1;
     struct tuple t = {};
@@ -292,7 +300,7 @@ int fk_sock_release(struct bpf_sock *sk)
 {
     if (!wanted(sk->family, sk->protocol))
         return 1;
-    struct owner *o = bpf_sk_storage_get(&fk_owners, sk, 0, 0);
+    struct fk__bpf_sock_owner *o = bpf_sk_storage_get(&fk_owners, sk, 0, 0);
     if (!o || !o->announced)
         return 1; /* never told: nothing to close */
     struct fk__bpf_event *e = bpf_ringbuf_reserve(&fk_events, sizeof(*e), 0);

@@ -11,7 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "proc/u64map.h"
+#include "core/u64map.h"
 
 #define NIL UINT32_MAX
 

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "bpf/bpf.h"
+#include "bpf/backend.h"
 
 typedef struct fk__bpf_owners fk__bpf_owners;
 

@@ -12,7 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "core/log.h"
+#include "core/sized.h"
 
 #define MIB (INT64_C(1) << 20)
 
@@ -58,12 +58,18 @@ static const fk_param_info capture_params[] = {
     {FK_CAP_PCAP_KEEP_FILES, "pcap_keep_files", FK_PARAM_INT, 0, 0, 1000000, 0, 0, 0, 0, NULL,
      "files", "keep only the newest N pcap files written (0 = all)"},
     /* process attribution */
-    {FK_CAP_ATTRIBUTION, "attribution", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
-     "attribute packets to local processes (per-process rank)"},
+    {FK_CAP_ATTRIBUTION, "attribution", FK_PARAM_STRING, 0, 0, 0, 0, 0, 0, 0, "off", "",
+     "attribute packets to local processes (per-process rank): off, auto (bpf where it loads, "
+     "else sockdiag), bpf (socket owners from the kernel), sockdiag (socket table polls)"},
     {FK_CAP_SYNC_INTERVAL, "sync_interval", FK_PARAM_INT, FK_PARAM_RUNTIME, 10, 60000, 50, 0, 0,
      0, NULL, "ms", "socket table dump interval while sockets end before their first packet is seen (else 10x, at most 1 s)"},
     {FK_CAP_HISTORY_SECONDS, "history_seconds", FK_PARAM_INT, 0, 1, 86400, 60, 0, 0, 0, NULL, "s",
      "per-second history kept per process"},
+    {FK_CAP_ATTRIBUTION_OWNERS, "attribution_owners", FK_PARAM_INT, 0, 16, INT64_C(1) << 24,
+     65536, 0, 0, 0, NULL, "entries",
+     "attribution=bpf: socket owners remembered at most (oldest closed ones evicted first)"},
+    {FK_CAP_ATTRIBUTION_KEEP, "attribution_keep", FK_PARAM_INT, 0, 1, 3600, 30, 0, 0, 0, NULL, "s",
+     "attribution=bpf: how long a socket's owner is remembered after the socket closed"},
     /* limits */
     {FK_CAP_CPU_LIMIT, "cpu_limit", FK_PARAM_DOUBLE, 0, 0, 0, 0, 0.0, 4096.0, 0.0, NULL, "cores",
      "cgroup CPU limit for the process (0 = none)"},
@@ -163,6 +169,16 @@ int fk_capture_set_int(fk_capture *h, int param, int64_t value)
                          "capture: memory_limit = %" PRId64 " is out of range: 0 or [%" PRId64
                          ", %" PRId64 "]",
                          value, 16 * MIB, INT64_C(1) << 50);
+    if (param == FK_CAP_ATTRIBUTION) {
+        /* The parameter was a bool: 0 and 1 keep meaning off and on. */
+        if (value != 0 && value != 1)
+            return fk__error(FK_ERANGE,
+                             "capture: attribution = %" PRId64
+                             " is out of range: 0 (off), 1 (auto) "
+                             "or a name (off, auto, bpf, sockdiag)",
+                             value);
+        return fk_capture_set_str(h, param, value ? "auto" : "off");
+    }
     return fk__params_set_int(&h->params, param, value);
 }
 
@@ -177,6 +193,14 @@ int fk_capture_set_str(fk_capture *h, int param, const char *value)
 {
     if (!h)
         return fk__error(FK_EINVAL, "capture: NULL handle");
+    if (param == FK_CAP_ATTRIBUTION) {
+        const char *name = fk__attribution_mode_name(fk__attribution_mode_parse(value));
+        if (!name)
+            return fk__error(FK_ERANGE,
+                             "capture: attribution = \"%s\" is not one of off, auto, bpf, sockdiag",
+                             value ? value : "(null)");
+        return fk__params_set_str(&h->params, param, name);
+    }
     if (param == FK_CAP_FILTER && h->busy)
         return fk__error(FK_ESTATE, "capture: filter changed from the handle's own callback");
     if (param == FK_CAP_FILTER && h->activated) {
@@ -232,6 +256,16 @@ int fk_capture_get_str(const fk_capture *h, int param, const char **out)
     return fk__params_get_str(&h->params, param, out);
 }
 
+int fk_capture_get_attribution_source(const fk_capture *h, const char **out)
+{
+    if (!h || !out)
+        return fk__error(FK_EINVAL, "capture: NULL argument");
+    if (!h->activated)
+        return fk__error(FK_ENOTACTIVATED, "capture: the attribution source is chosen at activate");
+    *out = h->attribution_source ? h->attribution_source : "off";
+    return 0;
+}
+
 static int add_name(fk_capture *h, char ***list, size_t *n, const char *name, const char *what)
 {
     if (!h || !name || !name[0])
@@ -280,29 +314,15 @@ int fk_capture_clear_sources(fk_capture *h)
     return 0;
 }
 
-int fk_capture_set_callback(fk_capture *h, fk_capture_callback callback, void *user)
+int fk_capture_set_callback(fk_capture *h, fk_capture_event_cb cb, void *user)
 {
     if (!h)
         return fk__error(FK_EINVAL, "capture: NULL handle");
     if (h->activated)
         return fk__error(FK_EACTIVATED, "capture: cannot set the callback after activate");
-    h->cb = callback;
+    h->cb = cb;
     h->user = user;
     return 0;
-}
-
-void fk__capture_deliver_error(fk_capture *h, const char *device, int code, const char *msg)
-{
-    if (!h->cb) {
-        FK__LOG_WARN("capture", "%s", msg); /* nobody else would hear of it */
-        return;
-    }
-    fk_capture_event ev = {0};
-    ev.type = FK_CAPTURE_EVENT_ERROR;
-    ev.error = code;
-    ev.message = msg;
-    ev.device = device;
-    h->cb(h->user, &ev);
 }
 
 static int open_sources(fk_capture *h)
@@ -468,19 +488,19 @@ void fk_capture_break(fk_capture *h)
     errno = saved;
 }
 
-size_t fk_capture_source_count(const fk_capture *h)
+size_t fk_capture_get_source_count(const fk_capture *h)
 {
     return h && h->activated ? h->nsources : 0;
 }
 
-const char *fk_capture_source_name(const fk_capture *h, size_t index)
+const char *fk_capture_get_source_name(const fk_capture *h, size_t index)
 {
     if (!h || !h->activated || index >= h->nsources)
         return NULL;
     return h->sources[index].name;
 }
 
-int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out)
+static int fill_stats(fk_capture *h, fk_capture_stats *out)
 {
     if (!h || !out)
         return fk__error(FK_EINVAL, "capture: NULL argument");
@@ -526,6 +546,20 @@ int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out)
         fk__attrib_get_stats(h->attrib, &as);
         out->attrib_hits = as.hits;
         out->attrib_misses = as.misses;
+        out->attrib_events = as.events;
+        out->attrib_events_lost = as.events_lost;
+        out->attrib_owners_evicted = as.owners_evicted;
     }
     return 0;
+}
+
+int fk_capture_get_stats(fk_capture *h, fk_capture_stats *out, size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "capture: NULL argument or size %zu below 8", size);
+    fk_capture_stats st;
+    int rc = fill_stats(h, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
 }

@@ -138,7 +138,7 @@ struct fk_capture {
     size_t ndevices;
     char **files;
     size_t nfiles;
-    fk_capture_callback cb;
+    fk_capture_event_cb cb;
     void *user;
 
     bool activated;
@@ -161,7 +161,8 @@ struct fk_capture {
     size_t nworkers;
     fk__frag_route *frag_routes; /* FK__FRAG_ROUTES entries when nworkers > 0 */
     unsigned decode_flags;
-    fk__attrib *attrib; /* FK_CAP_ATTRIBUTION: process attribution (lib/proc) */
+    fk__attrib *attrib;             /* FK_CAP_ATTRIBUTION: process attribution (lib/proc) */
+    const char *attribution_source; /* "bpf" or "sockdiag" while attrib runs; NULL otherwise */
 
     uint64_t packet_limit; /* 0 = none */
     int64_t deadline_mono; /* 0 = none */
@@ -171,9 +172,6 @@ struct fk_capture {
     uint64_t packets, bytes, queue_drops, decode_errors, non_ip, store_errors;
     uint64_t closed_kernel_drops;
 };
-
-/* capture.c */
-void fk__capture_deliver_error(fk_capture *h, const char *device, int code, const char *msg);
 
 /* source.c */
 int fk__source_open_live(fk__cap_source *s, fk_capture *h, const char *name);
@@ -187,6 +185,21 @@ int fk__source_next(fk__cap_source *s);
 uint64_t fk__source_kernel_drops(fk__cap_source *s);
 /* Every device that is up and not loopback (names owned by the caller:
  * fk__free each and the array). FK_ENODEV when there is none. */
+/* FK_CAP_ATTRIBUTION's values (attribution_mode.c). */
+typedef enum fk__attribution_mode {
+    FK__ATTRIBUTION_INVALID = -1,
+    FK__ATTRIBUTION_OFF = 0,
+    FK__ATTRIBUTION_AUTO = 1,    /* bpf where it loads, else sockdiag */
+    FK__ATTRIBUTION_BPF = 2,     /* socket owners from the kernel (lib/bpf) */
+    FK__ATTRIBUTION_SOCKDIAG = 3 /* socket table polls (sock_diag, /proc) */
+} fk__attribution_mode;
+/* Parse a name (also 0/1, false/true, no/yes, on for the old bool). */
+fk__attribution_mode fk__attribution_mode_parse(const char *text);
+/* Canonical name, NULL for INVALID. */
+const char *fk__attribution_mode_name(fk__attribution_mode m);
+/* The handle's mode. */
+fk__attribution_mode fk__capture_attribution(const struct fk_capture *h);
+
 int fk__capture_default_devices(char ***out, size_t *count);
 
 /* dispatch.c */
@@ -194,6 +207,18 @@ int fk__dispatch_start(fk_capture *h); /* tables, workers, clocks */
 void fk__dispatch_teardown(fk_capture *h);
 void fk__flow_to_callback(void *ctx, const fk__flow_record *rec);
 void fk__session_to_callback(void *ctx, const fk_session_event *ev);
+
+/* attribution.c: the capture's side of process attribution (lib/proc) */
+struct fk__packet;
+/* Create h->attrib from the capture's parameters (at activate). */
+int fk__cap_attrib_start(fk_capture *h);
+/* Per decoded packet, on the dispatch thread (whatever `workers` is). */
+void fk__cap_attrib_packet(fk_capture *h, const fk__cap_source *s, const struct fk__packet *pkt);
+/* The fk__dir of a packet from its cooked header (SLL packet and device
+ * types), or -1 when it must not be accounted (a second copy). */
+int fk__cap_attrib_dir(uint16_t pkttype, uint16_t hatype);
+/* Per dispatch (live): notifications, periodic sync, owner events. */
+void fk__cap_attrib_tick(fk_capture *h, int64_t now_ns);
 
 /* worker.c */
 int fk__worker_start(fk__cap_worker *w, fk_capture *h, size_t index, const fk__flow_config *cfg);

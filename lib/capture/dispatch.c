@@ -29,7 +29,7 @@ void fk__flow_to_callback(void *ctx, const fk__flow_record *rec)
         fk__attrib_fill_flow(h->attrib, &copy, &strs);
         ev.flow = &copy;
     }
-    h->cb(h->user, &ev);
+    h->cb(&ev, h->user);
 }
 
 void fk__session_to_callback(void *ctx, const fk_session_event *sev)
@@ -47,7 +47,22 @@ void fk__session_to_callback(void *ctx, const fk_session_event *sev)
         fk__attrib_fill_session(h->attrib, &copy, &strs);
         ev.session = &copy;
     }
-    h->cb(h->user, &ev);
+    h->cb(&ev, h->user);
+}
+
+/* An error of one source to the callback (or the log when there is none). */
+static void deliver_error(fk_capture *h, const char *device, int code, const char *msg)
+{
+    if (!h->cb) {
+        FK__LOG_WARN("capture", "%s", msg); /* nobody else would hear of it */
+        return;
+    }
+    fk_capture_event ev = {0};
+    ev.type = FK_CAPTURE_EVENT_ERROR;
+    ev.error = code;
+    ev.message = msg;
+    ev.device = device;
+    h->cb(&ev, h->user);
 }
 
 int fk__dispatch_start(fk_capture *h)
@@ -77,8 +92,8 @@ int fk__dispatch_start(fk_capture *h)
             rc = fk__worker_start(&h->workers[i], h, i, &cfg);
         }
     }
-    if (rc == 0 && fk__params_int(&h->params, FK_CAP_ATTRIBUTION))
-        rc = fk__attrib_start(h);
+    if (rc == 0 && fk__capture_attribution(h) != FK__ATTRIBUTION_OFF)
+        rc = fk__cap_attrib_start(h);
     if (rc < 0)
         return rc;
     h->packet_limit = (uint64_t)fk__params_int(&h->params, FK_CAP_PACKET_COUNT);
@@ -103,6 +118,7 @@ void fk__dispatch_teardown(fk_capture *h)
     h->table = NULL;
     fk__attrib_destroy(h->attrib);
     h->attrib = NULL;
+    h->attribution_source = NULL;
 }
 
 static void store_failed(fk_capture *h, fk__cap_source *s)
@@ -113,7 +129,7 @@ static void store_failed(fk_capture *h, fk__cap_source *s)
     s->store_failing = true;
     char msg[512];
     snprintf(msg, sizeof msg, "%s", fk_error_last()->message);
-    fk__capture_deliver_error(h, s->name, fk_error_last()->code, msg);
+    deliver_error(h, s->name, fk_error_last()->code, msg);
 }
 
 /* Advance every table's clock to now (expire idle/active flows). */
@@ -195,7 +211,7 @@ static void handle_packet(fk_capture *h, fk__cap_source *s, const struct pcap_pk
     int st = fk__packet_decode(&pkt, data, hdr->caplen, hdr->len, s->linktype, ts, h->decode_flags);
     if (st == FK__PKT_OK) {
         if (h->attrib)
-            fk__attrib_capture_packet(h, s, &pkt);
+            fk__cap_attrib_packet(h, s, &pkt);
         if (h->table) {
             fk__batch_add(h->table, &h->batch, &pkt, h->clock_ns);
         } else {
@@ -247,7 +263,7 @@ static void source_failed(fk_capture *h, fk__cap_source *s, const char *what)
                                     : "";
     snprintf(msg, sizeof msg, "%s: %s: %s", s->name, what, detail);
     fk__error(FK_EPCAP, "%s", msg);
-    fk__capture_deliver_error(h, s->name, FK_EPCAP, msg);
+    deliver_error(h, s->name, FK_EPCAP, msg);
     fk__source_close(s);
 }
 
@@ -448,7 +464,7 @@ static int dispatch_impl(fk_capture *h, int max)
         if (h->clock_ns >= h->next_tick_ns)
             tick(h, h->clock_ns, false);
         if (h->attrib)
-            fk__attrib_capture_tick(h, h->clock_ns);
+            fk__cap_attrib_tick(h, h->clock_ns);
     }
     if (h->table)
         fk__batch_flush(h->table, &h->batch); /* events of this call, in this call */

@@ -65,7 +65,7 @@ int fk__source_open_live(fk__cap_source *s, fk_capture *h, const char *name)
      * own; on "any" the cooked v2 header carries the interface index (v1
      * does not). Set before the filter is compiled for the link type. */
     s->ifindex = if_nametoindex(name);
-    if (pcap_datalink(p) == DLT_LINUX_SLL && fk__params_int(&h->params, FK_CAP_ATTRIBUTION) &&
+    if (pcap_datalink(p) == DLT_LINUX_SLL && fk__capture_attribution(h) != FK__ATTRIBUTION_OFF &&
         pcap_set_datalink(p, DLT_LINUX_SLL2) < 0)
         FK__LOG_DEBUG("capture", "%s: no cooked v2 header: %s", name, pcap_geterr(p));
     if (pcap_setnonblock(p, 1, errbuf) < 0)

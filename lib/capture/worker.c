@@ -244,7 +244,7 @@ static void deliver(fk_capture *h, const fk__cap_evt *e)
         ev.type = FK_CAPTURE_EVENT_SESSION;
         ev.session = &e->u.session;
     }
-    h->cb(h->user, &ev);
+    h->cb(&ev, h->user);
 }
 
 size_t fk__worker_drain(fk_capture *h, fk__cap_worker *w)

@@ -167,7 +167,7 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
             if (t) {
                 t->defined_ns = now_ns;
                 t->serial = hdr->serial;
-                t->options = it.tmpl && fk_template_scope_count(it.tmpl) > 0;
+                t->options = it.tmpl && fk_template_get_scope_count(it.tmpl) > 0;
                 fn(user, it.template_id, FK__TMPL_REPLACED);
                 continue;
             }
@@ -182,9 +182,9 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
                 s->t = nt;
                 s->cap = cap;
             }
-            s->t[s->n++] = (ipx_tmpl){it.template_id,
-                                      (uint8_t)(it.tmpl && fk_template_scope_count(it.tmpl) > 0),
-                                      now_ns, hdr->serial};
+            s->t[s->n++] = (ipx_tmpl){
+                it.template_id, (uint8_t)(it.tmpl && fk_template_get_scope_count(it.tmpl) > 0),
+                now_ns, hdr->serial};
             fn(user, it.template_id, FK__TMPL_ADDED);
         } else if (it.kind == FK_IPFIX_ITEM_WITHDRAWAL) {
             withdrawn(s, it.template_id, fn, user);
@@ -203,19 +203,18 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
 static void report_ifname(const fk_ipfix_record *rec, fk__col_ifname_fn ifname, void *user)
 {
     fk_ipfix_value v, name, desc;
-    if (fk_ipfix_record_get(&v, rec, 0, 10) != 0 && fk_ipfix_record_get(&v, rec, 0, 14) != 0)
+    if (fk_ipfix_record_find_field(rec, 0, 10, &v) != 0 &&
+        fk_ipfix_record_find_field(rec, 0, 14, &v) != 0)
         return;
-    if (v.len == 0 || v.len > 4)
+    uint64_t ifindex;
+    if (v.len > 4 || fk_ipfix_value_get_uint(&v, &ifindex) != 0)
         return;
-    uint32_t ifindex = 0;
-    for (size_t i = 0; i < v.len; i++)
-        ifindex = ifindex << 8 | v.raw[i];
-    fk__col_ifname in = {ifindex, NULL, 0, NULL, 0};
-    if (fk_ipfix_record_get(&name, rec, 0, 82) == 0 && name.len) {
+    fk__col_ifname in = {(uint32_t)ifindex, NULL, 0, NULL, 0};
+    if (fk_ipfix_record_find_field(rec, 0, 82, &name) == 0 && name.len) {
         in.name = (const char *)name.raw;
         in.name_len = name.len;
     }
-    if (fk_ipfix_record_get(&desc, rec, 0, 83) == 0 && desc.len) {
+    if (fk_ipfix_record_find_field(rec, 0, 83, &desc) == 0 && desc.len) {
         in.desc = (const char *)desc.raw;
         in.desc_len = desc.len;
     }
@@ -229,23 +228,20 @@ static const char *copy_str(char *dst, size_t cap, const fk_ipfix_record *rec, u
                             uint16_t id)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0)
+    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0)
         return NULL;
-    size_t n = v.len < cap ? v.len : cap;
-    memcpy(dst, v.raw, n);
-    dst[n] = '\0';
+    fk_ipfix_value_get_str(&v, dst, cap + 1);
     return dst;
 }
 
 static bool get_u32(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint32_t *out)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, pen, id) != 0 || v.len == 0 || v.len > 4)
+    uint64_t x;
+    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len > 4 ||
+        fk_ipfix_value_get_uint(&v, &x) != 0)
         return false;
-    uint32_t x = 0;
-    for (size_t i = 0; i < v.len; i++)
-        x = x << 8 | v.raw[i];
-    *out = x;
+    *out = (uint32_t)x;
     return true;
 }
 
@@ -290,7 +286,8 @@ static void process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk
 static void event_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
 {
     fk_ipfix_value v;
-    if (f->start_ns == 0 && f->end_ns == 0 && fk_ipfix_record_get(&v, rec, 0, 323) == 0 && v.i > 0)
+    if (f->start_ns == 0 && f->end_ns == 0 && fk_ipfix_record_find_field(rec, 0, 323, &v) == 0 &&
+        v.i > 0)
         f->start_ns = f->end_ns = v.i;
     uint32_t kind;
     if (cx->pen && get_u32(rec, cx->pen, FK_EXPORTER_IE_EVENT_KIND, &kind) && kind >= 1 &&
@@ -318,15 +315,15 @@ static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr
                           const fk_ipfix_record *rec)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_get(&v, rec, 0, 305) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
+    if (fk_ipfix_record_find_field(rec, 0, 305, &v) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
         s->sampling = (uint32_t)v.u;
         s->sampling_serial = hdr->serial;
-    } else if (fk_ipfix_record_get(&v, rec, 0, 34) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
+    } else if (fk_ipfix_record_find_field(rec, 0, 34, &v) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
         s->sampling = (uint32_t)v.u;
         s->sampling_serial = hdr->serial;
     }
     if (fk_template_find_field(rec->tmpl, 0, 160) >= 0 &&
-        fk_ipfix_record_get(&v, rec, 0, 160) == 0 && v.i > 0) {
+        fk_ipfix_record_find_field(rec, 0, 160, &v) == 0 && v.i > 0) {
         fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, v.i);
         s->sys_init_serial = hdr->serial;
         s->seen_sys_init = v.i;
@@ -361,7 +358,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             continue;
         }
         fk_flow f;
-        if (fk_ipfix_record_to_flow(&f, &it.record) != FK_OK)
+        if (fk_ipfix_record_to_flow(&it.record, &f) != FK_OK)
             return FK_EMALFORMED;
         if (extras < 0) /* one template per data set */
             extras = has_extras(cx, it.record.tmpl);
@@ -372,7 +369,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         if (boot < 0)
             boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
-        if (boot && fk_ipfix_record_get(&v, &it.record, 0, 160) == 0 && v.i > 0)
+        if (boot && fk_ipfix_record_find_field(&it.record, 0, 160, &v) == 0 && v.i > 0)
             s->seen_sys_init = v.i;
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;

@@ -206,10 +206,10 @@ int fk__col_v9_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *
             continue;
         }
         fk_netflow_stats before, after;
-        fk_netflow_stats_get(s->nf, &before);
+        fk_netflow_get_stats(s->nf, &before, sizeof before);
         size_t n = wrap(cx, hdr, set_id, body + pos, need);
         int drc = fk_netflow_decode(s->nf, &scope_addr, 0, cx->scratch, n, NULL, NULL);
-        fk_netflow_stats_get(s->nf, &after);
+        fk_netflow_get_stats(s->nf, &after, sizeof after);
         if (after.templates + after.options_templates >
             before.templates + before.options_templates) {
             bool added = false;
@@ -235,11 +235,11 @@ int fk__col_v9_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, 
 {
     v9_state *s = state;
     fk_netflow_stats before, after;
-    fk_netflow_stats_get(s->nf, &before);
+    fk_netflow_get_stats(s->nf, &before, sizeof before);
     size_t n = wrap(cx, hdr, set_id, body, len);
     v9_cb c = {emit, ifname, user, 0, 0};
     int rc = fk_netflow_decode(s->nf, &scope_addr, 0, cx->scratch, n, on_record, &c);
-    fk_netflow_stats_get(s->nf, &after);
+    fk_netflow_get_stats(s->nf, &after, sizeof after);
     *records = c.records;
     *options = c.options;
     if (after.no_template > before.no_template)
@@ -285,7 +285,7 @@ int fk__col_fixed(fk__col_codec_ctx *cx, const uint8_t *msg, size_t len, fk__col
     (void)cx;
     fk_flow flows[FK_NETFLOW_FIXED_MAX];
     size_t n = 0;
-    int rc = fk_netflow_decode_fixed(NULL, flows, FK_NETFLOW_FIXED_MAX, &n, msg, len, NULL);
+    int rc = fk_netflow_decode_fixed(msg, len, NULL, NULL, flows, FK_NETFLOW_FIXED_MAX, &n);
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++)

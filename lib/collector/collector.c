@@ -1,29 +1,18 @@
-/* The fk_collector handle: parameters, lifecycle, sockets (UDP through
- * recvmmsg, TCP with IPFIX framing), the event loop and delivery to the
- * callback and the sinks. */
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <stdatomic.h>
+/* The fk_collector handle: parameters, listeners, outputs, allowlist,
+ * activation (sockets, sessions, sinks, worker threads) and statistics. The
+ * event loop is loop.c, TCP connections tcp.c, UDP sockets udp.c. */
 #include <string.h>
 #include <sys/epoll.h>
-#include <linux/sock_diag.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <flowkit/exporter.h>
 
-#include "collector/internal.h"
+#include "collector/collector_state.h"
 #include "collector/sink_clickhouse.h"
-#include "collector/workers.h"
 #include "core/alloc.h"
 #include "core/error.h"
-#include "core/log.h"
-#include "core/params.h"
-
-#define NS 1000000000LL
-#define MAX_DGRAM FK__COL_MAX_DGRAM
-#define TICK_NS (NS / 4)
+#include "core/sized.h"
 
 static const fk_param_info collector_params[] = {
     {FK_COL_WORKERS, "workers", FK_PARAM_INT, 0, 0, 64, 0, 0, 0, 0, NULL, "threads",
@@ -51,7 +40,7 @@ static const fk_param_info collector_params[] = {
     {FK_COL_PENDING_TOTAL, "pending_total", FK_PARAM_INT, 0, 0, 1LL << 34, 64 << 20, 0, 0, 0, NULL,
      "bytes", "data sets kept over all exporters while their template is unknown"},
     {FK_COL_EXPORT_TOLERANCE, "export_time_tolerance", FK_PARAM_INT, 0, 0, 86400, 10, 0, 0, 0, NULL,
-     "s", "allowed exporter clock skew (0 = no checks)"},
+     "s", "fk__col_allowed exporter clock skew (0 = no checks)"},
     {FK_COL_MAX_INTERFACES, "max_interfaces", FK_PARAM_INT, 0, 0, 1 << 20, 4096, 0, 0, 0, NULL,
      "names", "interface names kept per domain (0 = none)"},
     {FK_COL_PEN, "pen", FK_PARAM_INT, 0, 0, UINT32_MAX, FK_EXPORTER_DEFAULT_PEN, 0, 0, 0, NULL, "",
@@ -69,72 +58,6 @@ static const fk_param_info collector_params[] = {
 };
 
 #define NPARAMS (sizeof collector_params / sizeof collector_params[0])
-
-enum { EP_WAKE = 1, EP_UDP = 2, EP_TCP_LISTEN = 3, EP_TCP_CONN = 4 };
-
-typedef struct ep_tag {
-    int kind;
-} ep_tag;
-
-typedef struct listener {
-    ep_tag tag;
-    fk__col_uri uri;
-    int fd;
-    uint32_t drops_seen; /* last SO_RXQ_OVFL value */
-    char bound[80];
-} listener;
-
-typedef struct tcpconn {
-    ep_tag tag;
-    struct tcpconn *next;
-    int fd;
-    fk__col_peer peer;
-    fk__col_stream stream;
-} tcpconn;
-
-struct fk_collector {
-    fk__params params;
-    listener *listeners;
-    size_t nlisteners;
-    fk__sink **sinks;
-    size_t nsinks;
-    fk__col_cidr *allow;
-    size_t nallow;
-    fk_collector_flow_fn cb;
-    void *cb_user;
-
-    bool active;
-    int epfd;
-    ep_tag wake_tag;
-    int wakefd;
-    atomic_int break_req;
-    atomic_int reopen_req;
-    fk__col_sessions *sessions;
-    fk_collector_stats stats;
-    tcpconn *conns;
-    size_t nconns;
-    uint32_t next_conn_id;
-    fk__col_workers *workers;
-    const fk__col_codec *codec;
-
-    /* recvmmsg state */
-    size_t batch;
-    struct mmsghdr *msgs;
-    struct iovec *iovs;
-    struct sockaddr_storage *addrs;
-    uint8_t *bufs;
-    uint8_t *ctrl;
-
-    int64_t next_tick_ns;
-    int64_t deadline_ns; /* 0 = none */
-    uint64_t count_limit;
-    bool limit_reached;
-    int64_t now_ns; /* refreshed at each dispatch */
-    int scale_sampling;
-    int sink_error_logged;
-};
-
-#define CTRL_SIZE FK__COL_CTRL_SIZE
 
 const fk_param_info *fk_collector_params(size_t *count)
 {
@@ -165,31 +88,13 @@ int fk_collector_create(fk_collector **out)
     return FK_OK;
 }
 
-static void close_conn(fk_collector *h, tcpconn *c, bool count_session)
-{
-    if (h->epfd >= 0)
-        epoll_ctl(h->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
-    if (count_session && h->sessions)
-        fk__col_sessions_close(h->sessions, &c->peer);
-    fk__col_stream_free(&c->stream);
-    for (tcpconn **pp = &h->conns; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    }
-    h->nconns--;
-    fk__free(c);
-}
-
 /* Undo activate: sockets, threads, sessions, buffers (sinks are closed). */
 static void deactivate(fk_collector *h)
 {
     fk__col_workers_stop(h->workers);
     h->workers = NULL;
     while (h->conns)
-        close_conn(h, h->conns, false);
+        fk__col_tcp_close(h, h->conns, false);
     for (size_t i = 0; i < h->nlisteners; i++) {
         if (h->listeners[i].fd >= 0)
             close(h->listeners[i].fd);
@@ -291,7 +196,7 @@ int fk_collector_add_listener(fk_collector *h, const char *uri)
     if (h->active)
         return fk__error(FK_EACTIVATED, "collector: listeners cannot be added after activate");
     fk__col_uri u;
-    int rc = fk__col_uri_parse(uri, &u);
+    int rc = fk__col_uri_parse(&u, uri);
     if (rc)
         return rc;
     listener *l = fk__reallocarray(h->listeners, h->nlisteners + 1, sizeof *l);
@@ -326,6 +231,23 @@ int fk_collector_add_output(fk_collector *h, const char *uri)
     return FK_OK;
 }
 
+int fk_collector_add_output_filtered(fk_collector *h, const char *uri, const char *filter)
+{
+    if (!h || !uri || !filter)
+        return fk__error(FK_EINVAL, "fk_collector_add_output_filtered: NULL argument");
+    fk_filter *f;
+    int rc = fk_filter_compile(filter, &f, NULL);
+    if (rc)
+        return rc;
+    rc = fk_collector_add_output(h, uri);
+    if (rc) {
+        fk_filter_destroy(f);
+        return rc;
+    }
+    h->sinks[h->nsinks - 1]->filter = f;
+    return FK_OK;
+}
+
 int fk_collector_add_allow(fk_collector *h, const char *cidr)
 {
     if (!h || !cidr)
@@ -344,7 +266,7 @@ int fk_collector_add_allow(fk_collector *h, const char *cidr)
     return FK_OK;
 }
 
-int fk_collector_set_callback(fk_collector *h, fk_collector_flow_fn fn, void *user)
+int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb fn, void *user)
 {
     if (!h)
         return fk__error(FK_EINVAL, "fk_collector_set_callback: NULL handle");
@@ -355,96 +277,7 @@ int fk_collector_set_callback(fk_collector *h, fk_collector_flow_fn fn, void *us
 
 /* ---- delivery ----------------------------------------------------------- */
 
-static void deliver(void *user, fk_flow *f)
-{
-    fk_collector *h = user;
-    if (h->limit_reached)
-        return;
-    if (h->scale_sampling && (f->present & FK_FLOW_HAS_SAMPLING) && f->sampling > 1) {
-        f->bytes *= f->sampling;
-        f->packets *= f->sampling;
-        if (f->present & FK_FLOW_HAS_REVERSE) {
-            f->rev_bytes *= f->sampling;
-            f->rev_packets *= f->sampling;
-        }
-    }
-    h->stats.records++;
-    if (h->cb)
-        h->cb(f, h->cb_user);
-    for (size_t i = 0; i < h->nsinks; i++) {
-        if (fk__sink_write(h->sinks[i], f, h->now_ns) != FK_OK) {
-            h->stats.sink_errors++;
-            if (!h->sink_error_logged++)
-                FK__LOG_ERROR("collector", "%s", fk_error_last()->message);
-        }
-    }
-    if (h->count_limit && h->stats.records >= h->count_limit)
-        h->limit_reached = true;
-}
-
-static bool allowed(const fk_collector *h, const fk_addr *a)
-{
-    return h->nallow == 0 || fk__col_cidr_match(h->allow, h->nallow, a);
-}
-
-static int handle_datagram(fk_collector *h, const struct sockaddr *from, const uint8_t *data,
-                           size_t len)
-{
-    fk__col_peer peer;
-    memset(&peer, 0, sizeof peer);
-    fk__col_addr_from_sockaddr(from, &peer.addr, &peer.port);
-    peer.transport = FK__COL_UDP;
-    h->stats.datagrams++;
-    h->stats.bytes += len;
-    if (!allowed(h, &peer.addr)) {
-        h->stats.allowlist_rejected++;
-        return 0;
-    }
-    return fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
-}
-
 /* ---- activate ----------------------------------------------------------- */
-
-static int set_rcvbuf(int fd, int64_t bytes, const char *what)
-{
-    if (bytes <= 0)
-        return FK_OK;
-    int v = (int)bytes;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) == 0)
-        return FK_OK;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) != 0)
-        return fk__error_errno(FK_EIO, "%s: SO_RCVBUF", what);
-    int got = 0;
-    socklen_t gl = sizeof got;
-    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl);
-    FK__LOG_INFO("collector",
-                 "%s: receive buffer %d bytes (asked %d; SO_RCVBUFFORCE needs CAP_NET_ADMIN)", what,
-                 got, v);
-    return FK_OK;
-}
-
-int fk__col_open_udp(const fk__col_uri *u, int64_t rcvbuf, bool reuseport, const char *what,
-                     int *out)
-{
-    int fd = socket(u->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return fk__error_errno(FK_EIO, "%s: socket", what);
-    int one = 1;
-    if (u->ss.ss_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (reuseport)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
-    int rc = set_rcvbuf(fd, rcvbuf, what);
-    if (rc == FK_OK && bind(fd, (const struct sockaddr *)&u->ss, u->sslen) != 0)
-        rc = fk__error_errno(errno == EACCES ? FK_EPERM : FK_EIO, "%s: bind", what);
-    if (rc) {
-        close(fd);
-        return rc;
-    }
-    *out = fd;
-    return FK_OK;
-}
 
 static int open_listener(fk_collector *h, listener *l, bool reuseport)
 {
@@ -457,22 +290,9 @@ static int open_listener(fk_collector *h, listener *l, bool reuseport)
         if (rc)
             return rc;
     } else {
-        fd = socket(l->uri.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return fk__error_errno(FK_EIO, "%s: socket", what);
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (l->uri.ss.ss_family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-        int rc = set_rcvbuf(fd, rcvbuf, what);
-        if (rc == FK_OK && bind(fd, (const struct sockaddr *)&l->uri.ss, l->uri.sslen) != 0)
-            rc = fk__error_errno(errno == EACCES ? FK_EPERM : FK_EIO, "%s: bind", what);
-        if (rc == FK_OK && listen(fd, 128) != 0)
-            rc = fk__error_errno(FK_EIO, "%s: listen", what);
-        if (rc) {
-            close(fd);
+        int rc = fk__col_open_tcp(&l->uri, rcvbuf, what, &fd);
+        if (rc)
             return rc;
-        }
     }
     l->fd = fd;
     /* Record the port actually bound (port 0 = any free port). */
@@ -487,34 +307,17 @@ static int open_listener(fk_collector *h, listener *l, bool reuseport)
     return FK_OK;
 }
 
-static int epoll_add(fk_collector *h, int fd, ep_tag *tag)
-{
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.ptr = tag;
-    if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-        return fk__error_errno(FK_EIO, "collector: epoll_ctl");
-    return FK_OK;
-}
-
 static int alloc_batch(fk_collector *h)
 {
     size_t b = h->batch;
     h->msgs = fk__calloc(b, sizeof *h->msgs);
     h->iovs = fk__calloc(b, sizeof *h->iovs);
     h->addrs = fk__calloc(b, sizeof *h->addrs);
-    h->bufs = fk__calloc(b, MAX_DGRAM);
-    h->ctrl = fk__calloc(b, CTRL_SIZE);
+    h->bufs = fk__calloc(b, FK__COL_MAX_DGRAM);
+    h->ctrl = fk__calloc(b, FK__COL_CTRL_SIZE);
     if (!h->msgs || !h->iovs || !h->addrs || !h->bufs || !h->ctrl)
         return fk__error(FK_ENOMEM, "collector: out of memory for receive buffers");
     return FK_OK;
-}
-
-static void worker_datagram(void *user, const struct sockaddr *from, const uint8_t *data,
-                            size_t len)
-{
-    handle_datagram(user, from, data, len);
 }
 
 int fk_collector_activate(fk_collector *h)
@@ -542,7 +345,7 @@ int fk_collector_activate(fk_collector *h)
     int workers = (int)fk__params_int(&h->params, FK_COL_WORKERS);
     h->batch = (size_t)fk__params_int(&h->params, FK_COL_RECV_BATCH);
     h->scale_sampling = (int)fk__params_int(&h->params, FK_COL_SCALE_SAMPLING);
-    int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, deliver, h);
+    int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, fk__col_deliver, h);
     /* Receive buffers only when there are sockets to read (feed-only
      * collectors, as in tests and fuzzing, need none). */
     if (rc == FK_OK && h->nlisteners > 0)
@@ -553,14 +356,14 @@ int fk_collector_activate(fk_collector *h)
         if (h->epfd < 0 || h->wakefd < 0)
             rc = fk__error_errno(FK_EIO, "collector: epoll/eventfd");
         else
-            rc = epoll_add(h, h->wakefd, &h->wake_tag);
+            rc = fk__col_epoll_add(h, h->wakefd, &h->wake_tag);
     }
     for (size_t i = 0; rc == FK_OK && i < h->nlisteners; i++) {
         listener *l = &h->listeners[i];
         rc = open_listener(h, l, workers > 0);
         /* With workers, the threads read UDP; this socket only holds the port. */
         if (rc == FK_OK && !(workers > 0 && l->uri.transport == FK__COL_UDP))
-            rc = epoll_add(h, l->fd, &l->tag);
+            rc = fk__col_epoll_add(h, l->fd, &l->tag);
     }
     int64_t rotate_b = fk__params_int(&h->params, FK_COL_ROTATE_BYTES);
     int64_t rotate_s = fk__params_int(&h->params, FK_COL_ROTATE_SECONDS);
@@ -606,10 +409,10 @@ int fk_collector_activate(fk_collector *h)
     return FK_OK;
 }
 
-int fk_collector_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size)
+int fk_collector_get_listener_uri(const fk_collector *h, size_t index, char *buf, size_t size)
 {
     if (!h || !buf)
-        return fk__error(FK_EINVAL, "fk_collector_listener_uri: NULL argument");
+        return fk__error(FK_EINVAL, "fk_collector_get_listener_uri: NULL argument");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     if (index >= h->nlisteners)
@@ -630,368 +433,7 @@ int fk_collector_get_fd(const fk_collector *h)
     return h->epfd;
 }
 
-int fk_collector_next_timeout_ms(const fk_collector *h)
-{
-    if (!h)
-        return fk__error(FK_EINVAL, "fk_collector_next_timeout_ms: NULL handle");
-    if (!h->active)
-        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
-    if (h->limit_reached || atomic_load(&h->break_req))
-        return 0;
-    int64_t now = fk__mono_ns();
-    int64_t due = h->next_tick_ns;
-    if (h->deadline_ns && h->deadline_ns < due)
-        due = h->deadline_ns;
-    /* Records waiting in a sink's buffer go out soon after the last one. */
-    for (size_t i = 0; i < h->nsinks; i++) {
-        int64_t d = fk__sink_submit_due_ns(h->sinks[i]);
-        if (d >= 0 && d < due)
-            due = d;
-    }
-    int64_t left = due - now;
-    if (left <= 0)
-        return 0;
-    return (int)((left + 999999) / 1000000);
-}
-
 /* ---- I/O ---------------------------------------------------------------- */
-
-static uint32_t cmsg_drops(const struct msghdr *m)
-{
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-            uint32_t v;
-            memcpy(&v, CMSG_DATA(c), sizeof v);
-            return v;
-        }
-    }
-    return 0;
-}
-
-int fk__col_recv_batch(int fd, struct mmsghdr *msgs, struct iovec *iovs,
-                       struct sockaddr_storage *addrs, uint8_t *bufs, uint8_t *ctrl, size_t batch)
-{
-    for (size_t i = 0; i < batch; i++) {
-        iovs[i].iov_base = bufs + i * MAX_DGRAM;
-        iovs[i].iov_len = MAX_DGRAM;
-        memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-        msgs[i].msg_hdr.msg_name = &addrs[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_control = ctrl + i * CTRL_SIZE;
-        msgs[i].msg_hdr.msg_controllen = CTRL_SIZE;
-    }
-    return recvmmsg(fd, msgs, (unsigned)batch, MSG_DONTWAIT, NULL);
-}
-
-/* Kernel drops: SO_RXQ_OVFL carries the socket's running drop count. */
-uint64_t fk__col_drops_update(uint32_t *seen, const struct msghdr *m)
-{
-    uint32_t v = cmsg_drops(m);
-    /* Datagrams queued before a SO_MEMINFO poll carry older counts. */
-    if (v == 0 || v == *seen || v - *seen > 0x80000000u)
-        return 0;
-    uint32_t d = v - *seen;
-    *seen = v;
-    return d;
-}
-
-uint64_t fk__col_drops_poll(uint32_t *seen, int fd)
-{
-    uint32_t mem[SK_MEMINFO_VARS];
-    socklen_t len = sizeof mem;
-    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
-        len < sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1))
-        return 0;
-    uint32_t v = mem[SK_MEMINFO_DROPS];
-    if (v == *seen || v - *seen > 0x80000000u) /* older than what we know */
-        return 0;
-    uint32_t d = v - *seen;
-    *seen = v;
-    return d;
-}
-
-static int read_udp(fk_collector *h, listener *l)
-{
-    int total = 0;
-    /* Bounded per dispatch so one busy socket cannot starve the others. */
-    for (int round = 0; round < 64 && !h->limit_reached; round++) {
-        int n = fk__col_recv_batch(l->fd, h->msgs, h->iovs, h->addrs, h->bufs, h->ctrl, h->batch);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                break;
-            return fk__error_errno(FK_EIO, "%s: recvmmsg", l->bound);
-        }
-        for (int i = 0; i < n; i++) {
-            h->stats.socket_drops += fk__col_drops_update(&l->drops_seen, &h->msgs[i].msg_hdr);
-            int r = handle_datagram(h, (const struct sockaddr *)&h->addrs[i],
-                                    h->bufs + (size_t)i * MAX_DGRAM, h->msgs[i].msg_len);
-            if (r > 0)
-                total += r;
-        }
-        if ((size_t)n < h->batch)
-            break;
-    }
-    return total;
-}
-
-static void accept_tcp(fk_collector *h, listener *l)
-{
-    int64_t max = fk__params_int(&h->params, FK_COL_MAX_TCP);
-    for (;;) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return;
-        fk__col_peer peer;
-        memset(&peer, 0, sizeof peer);
-        fk__col_addr_from_sockaddr((struct sockaddr *)&ss, &peer.addr, &peer.port);
-        peer.transport = FK__COL_TCP;
-        peer.conn_id = ++h->next_conn_id;
-        if (!allowed(h, &peer.addr)) {
-            h->stats.allowlist_rejected++;
-            close(fd);
-            continue;
-        }
-        if ((int64_t)h->nconns >= max) {
-            h->stats.tcp_refused++;
-            close(fd);
-            continue;
-        }
-        tcpconn *c = FK__NEW(tcpconn);
-        if (!c) {
-            close(fd);
-            continue;
-        }
-        c->tag.kind = EP_TCP_CONN;
-        c->fd = fd;
-        c->peer = peer;
-        if (epoll_add(h, fd, &c->tag) != FK_OK) {
-            close(fd);
-            fk__free(c);
-            continue;
-        }
-        c->next = h->conns;
-        h->conns = c;
-        h->nconns++;
-        h->stats.tcp_connections++;
-    }
-}
-
-typedef struct tcp_msg_ctx {
-    fk_collector *h;
-    tcpconn *c;
-    int records;
-} tcp_msg_ctx;
-
-static int tcp_message(void *user, const uint8_t *msg, size_t len)
-{
-    tcp_msg_ctx *t = user;
-    int r = fk__col_sessions_message(t->h->sessions, &t->c->peer, msg, len, t->h->now_ns);
-    if (r > 0)
-        t->records += r;
-    return FK_OK;
-}
-
-static int read_tcp(fk_collector *h, tcpconn *c)
-{
-    tcp_msg_ctx t = {h, c, 0};
-    for (int round = 0; round < 16; round++) {
-        ssize_t n = read(c->fd, h->bufs, MAX_DGRAM);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            break;
-        if (n <= 0) {
-            close_conn(h, c, true);
-            return t.records;
-        }
-        h->stats.bytes += (uint64_t)n;
-        int rc = fk__col_stream_push(&c->stream, h->bufs, (size_t)n, tcp_message, &t);
-        if (rc) {
-            /* The stream cannot be framed any more: drop the connection. */
-            h->stats.malformed++;
-            FK__LOG_WARN("collector", "%s", fk_error_last()->message);
-            close_conn(h, c, true);
-            return t.records;
-        }
-    }
-    return t.records;
-}
-
-static void poll_drops(fk_collector *h)
-{
-    for (size_t i = 0; i < h->nlisteners; i++)
-        if (h->listeners[i].uri.transport == FK__COL_UDP && !h->workers)
-            h->stats.socket_drops +=
-                fk__col_drops_poll(&h->listeners[i].drops_seen, h->listeners[i].fd);
-}
-
-static void tick(fk_collector *h)
-{
-    poll_drops(h);
-    fk__col_sessions_tick(h->sessions, h->now_ns);
-    for (size_t i = 0; i < h->nsinks; i++)
-        if (fk__sink_tick(h->sinks[i], h->now_ns) != FK_OK)
-            h->stats.sink_errors++;
-    h->next_tick_ns = h->now_ns + TICK_NS;
-}
-
-int fk_collector_dispatch(fk_collector *h)
-{
-    if (!h)
-        return fk__error(FK_EINVAL, "fk_collector_dispatch: NULL handle");
-    if (!h->active)
-        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
-    if (atomic_exchange(&h->break_req, 0))
-        return fk__error(FK_EBREAK, "collector: break requested");
-    h->now_ns = fk__mono_ns();
-    if (h->deadline_ns && h->now_ns >= h->deadline_ns)
-        h->limit_reached = true;
-    if (h->limit_reached) {
-        for (size_t i = 0; i < h->nsinks; i++)
-            fk__sink_flush(h->sinks[i]);
-        return fk__error(FK_EEOF, "collector: count or duration reached");
-    }
-    if (atomic_exchange(&h->reopen_req, 0)) {
-        for (size_t i = 0; i < h->nsinks; i++)
-            if (fk__sink_reopen(h->sinks[i], h->now_ns) != FK_OK) {
-                h->stats.sink_errors++;
-                FK__LOG_ERROR("collector", "%s", fk_error_last()->message);
-            }
-    }
-    uint64_t before = h->stats.records;
-    int rc = FK_OK;
-    struct epoll_event evs[64];
-    int n = epoll_wait(h->epfd, evs, 64, 0);
-    for (int i = 0; i < n && !h->limit_reached; i++) {
-        ep_tag *tag = evs[i].data.ptr;
-        switch (tag->kind) {
-        case EP_WAKE: {
-            uint64_t v;
-            if (read(h->wakefd, &v, sizeof v) < 0 && errno != EAGAIN)
-                rc = fk__error_errno(FK_EIO, "collector: eventfd");
-            break;
-        }
-        case EP_UDP: {
-            int r = read_udp(h, (listener *)tag);
-            if (r < 0)
-                rc = r;
-            break;
-        }
-        case EP_TCP_LISTEN:
-            accept_tcp(h, (listener *)tag);
-            break;
-        case EP_TCP_CONN:
-            /* May close the connection; epoll reports each fd once per call,
-             * so no later event in evs names it. */
-            read_tcp(h, (tcpconn *)tag);
-            break;
-        }
-    }
-    if (h->workers) {
-        uint64_t qdrops = 0, kdrops = 0;
-        fk__col_workers_drain(h->workers, worker_datagram, h, &qdrops, &kdrops);
-        h->stats.queue_drops = qdrops;
-        h->stats.socket_drops = kdrops;
-    }
-    if (h->now_ns >= h->next_tick_ns)
-        tick(h);
-    for (size_t i = 0; i < h->nsinks; i++)
-        if (fk__sink_submit(h->sinks[i]) != FK_OK)
-            h->stats.sink_errors++;
-    if (rc < 0)
-        return rc;
-    uint64_t delivered = h->stats.records - before;
-    return delivered > INT32_MAX ? INT32_MAX : (int)delivered;
-}
-
-int fk_collector_run(fk_collector *h)
-{
-    if (!h)
-        return fk__error(FK_EINVAL, "fk_collector_run: NULL handle");
-    if (!h->active)
-        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
-    int rc = FK_OK;
-    for (;;) {
-        if (h->limit_reached)
-            break;
-        if (h->deadline_ns && fk__mono_ns() >= h->deadline_ns)
-            break;
-        int timeout = fk_collector_next_timeout_ms(h);
-        struct epoll_event ev;
-        if (timeout != 0 && !atomic_load(&h->break_req)) {
-            int n = epoll_wait(h->epfd, &ev, 1, timeout);
-            if (n < 0 && errno != EINTR) {
-                rc = fk__error_errno(FK_EIO, "collector: epoll_wait");
-                break;
-            }
-        }
-        int r = fk_collector_dispatch(h);
-        if (r == FK_EEOF)
-            break;
-        if (r == FK_EBREAK) {
-            rc = FK_EBREAK;
-            break;
-        }
-        if (r < 0) {
-            rc = r;
-            break;
-        }
-    }
-    for (size_t i = 0; i < h->nsinks; i++)
-        fk__sink_flush(h->sinks[i]);
-    return rc;
-}
-
-void fk_collector_break(fk_collector *h)
-{
-    if (!h)
-        return;
-    atomic_store(&h->break_req, 1);
-    if (h->wakefd >= 0) {
-        uint64_t one = 1;
-        ssize_t r = write(h->wakefd, &one, sizeof one);
-        (void)r;
-    }
-}
-
-void fk_collector_reopen(fk_collector *h)
-{
-    if (!h)
-        return;
-    atomic_store(&h->reopen_req, 1);
-    if (h->wakefd >= 0) {
-        uint64_t one = 1;
-        ssize_t r = write(h->wakefd, &one, sizeof one);
-        (void)r;
-    }
-}
-
-int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, const uint8_t *data,
-                      size_t len)
-{
-    if (!h || !exporter || (!data && len))
-        return fk__error(FK_EINVAL, "fk_collector_feed: NULL argument");
-    if (!h->active)
-        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
-    fk__col_peer peer;
-    memset(&peer, 0, sizeof peer);
-    peer.addr = *exporter;
-    peer.port = port;
-    peer.transport = FK__COL_UDP;
-    h->now_ns = fk__mono_ns();
-    h->stats.datagrams++;
-    h->stats.bytes += len;
-    if (!allowed(h, &peer.addr)) {
-        h->stats.allowlist_rejected++;
-        return 0;
-    }
-    int r = fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
-    if (h->now_ns >= h->next_tick_ns)
-        tick(h);
-    return r;
-}
 
 int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec)
 {
@@ -1001,18 +443,18 @@ int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec)
     return FK_OK;
 }
 
-int fk_collector_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
-                         size_t *count)
+int fk_collector_get_domains(const fk_collector *h, fk_collector_domain *out, size_t capacity,
+                             size_t *count)
 {
     if (!h || !count || (!out && capacity))
-        return fk__error(FK_EINVAL, "fk_collector_domains: NULL argument");
+        return fk__error(FK_EINVAL, "fk_collector_get_domains: NULL argument");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
     *count = fk__col_sessions_domains(h->sessions, out, capacity);
     return FK_OK;
 }
 
-int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
+static int fill_stats(const fk_collector *h, fk_collector_stats *out)
 {
     if (!h || !out)
         return fk__error(FK_EINVAL, "fk_collector_get_stats: NULL argument");
@@ -1028,4 +470,15 @@ int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out)
         out->socket_drops += fk__col_drops_poll(&seen, h->listeners[i].fd);
     }
     return FK_OK;
+}
+
+int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out, size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "collector: NULL argument or size %zu below 8", size);
+    fk_collector_stats st;
+    int rc = fill_stats(h, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
 }

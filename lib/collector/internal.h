@@ -6,12 +6,14 @@
  *                            data-before-template buffer; no sockets)
  *   stream framing          (stream.c: IPFIX messages out of a TCP byte stream)
  *   sinks                   (sink.c: JSON lines, CSV, IPFIX file)
- *   handle + sockets        (collector.c, net.c)
+ *   UDP sockets             (udp.c; worker threads in workers.c)
+ *   handle                  (collector.c; event loop loop.c, TCP tcp.c)
  */
 #ifndef FK_COLLECTOR_INTERNAL_H
 #define FK_COLLECTOR_INTERNAL_H
 
 #include <flowkit/collector.h>
+#include <flowkit/filter.h>
 #include <flowkit/flow.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@ typedef struct fk__col_uri {
 } fk__col_uri;
 
 /* "udp://0.0.0.0:2055", "tcp://[::1]:4739". FK_EINVAL with a message. */
-int fk__col_uri_parse(const char *uri, fk__col_uri *out);
+int fk__col_uri_parse(fk__col_uri *out, const char *uri);
 /* Inverse of parse; returns length or FK_ENOSPACE. */
 int fk__col_uri_format(int transport, const struct sockaddr *sa, char *buf, size_t size);
 
@@ -188,6 +190,7 @@ struct fk__sink {
     void *priv;           /* format-specific state */
     fk__fastfmt fmt;      /* text formatting cache */
     uint32_t pen;         /* PEN of process/event elements written (ipfix); set before open */
+    fk_filter *filter; /* only the flows it matches; NULL: all (fk_collector_add_output_filtered) */
 };
 
 /* Parse "jsonl:-" etc.; FK_EINVAL / FK_EUNSUPPORTED with a message. */

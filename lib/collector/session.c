@@ -819,7 +819,8 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
 {
     fk__col_sessions *s = c->s;
     /* v5: engine type and id (bytes 20, 21) name the domain. */
-    uint32_t odid = version == 5 && len >= 24 ? (uint32_t)(msg[20] << 8 | msg[21]) : 0;
+    uint32_t odid =
+        (version == 5 || version == 6) && len >= 24 ? (uint32_t)(msg[20] << 8 | msg[21]) : 0;
     c->d = domain_get(s, c->ss, version, odid);
     if (!c->d)
         return;
@@ -837,7 +838,7 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
     }
     s->stats->messages++;
     c->d->messages++;
-    if ((version == 5 || version == 7) && len >= 20)
+    if ((version == 5 || version == 6 || version == 7) && len >= 20)
         sequence_check(s, c->d, fk__get32(msg + 16), (uint32_t)n, true);
 }
 
@@ -849,7 +850,8 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
         return 0;
     }
     uint16_t version = fk__get16(msg);
-    if (version != 1 && version != 5 && version != 7 && version != 9 && version != 10) {
+    if (version != 1 && version != 5 && version != 6 && version != 7 && version != 9 &&
+        version != 10) {
         s->stats->unsupported++;
         return 0;
     }

@@ -255,6 +255,7 @@ void fk__sink_destroy(fk__sink *k)
     sink_close_file(k);
     if (k->ops->free_priv)
         k->ops->free_priv(k->priv);
+    fk_filter_destroy(k->filter);
     fk__free(k->path);
     fk__free(k);
 }
@@ -326,6 +327,8 @@ static bool rotate_due(const fk__sink *k, int64_t now_ns)
 
 int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
 {
+    if (k->filter && !fk_filter_match(k->filter, flow))
+        return FK_OK;
     if (!k->fp) {
         int rc = fk__sink_open(k, now_ns);
         if (rc)

@@ -36,6 +36,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/uri.h"
 
 #define NS 1000000000LL
 #define MS 1000000LL
@@ -228,45 +229,16 @@ int fk__ch_uri_parse(const char *uri, fk__ch_config *c)
     c->timeout_ns = 10 * NS;
     c->create = 1;
     snprintf(c->port, sizeof c->port, "8123");
-    static const char scheme[] = "clickhouse://";
-    if (strncmp(uri, scheme, sizeof scheme - 1) != 0)
-        return fk__error(FK_EINVAL, "output \"%s\": expected clickhouse://HOST[:PORT]/DB.TABLE",
-                         uri);
-    const char *p = uri + sizeof scheme - 1;
-    const char *slash = strchr(p, '/');
-    if (!slash)
-        return fk__error(FK_EINVAL, "output \"%s\": expected clickhouse://HOST[:PORT]/DB.TABLE",
-                         uri);
-    const char *hend = slash, *port = NULL;
-    if (*p == '[') { /* [v6]:port */
-        const char *rb = memchr(p, ']', (size_t)(slash - p));
-        if (!rb)
-            return fk__error(FK_EINVAL, "output \"%s\": unterminated [address]", uri);
-        if (copy_part(c->host, sizeof c->host, p + 1, (size_t)(rb - p - 1)) < 0)
-            return fk__error(FK_EINVAL, "output \"%s\": host too long", uri);
-        if (rb[1] == ':')
-            port = rb + 2;
-        else if (rb + 1 != slash)
-            return fk__error(FK_EINVAL, "output \"%s\": bad host", uri);
-    } else {
-        const char *colon = memchr(p, ':', (size_t)(slash - p));
-        if (colon) {
-            hend = colon;
-            port = colon + 1;
-        }
-        if (copy_part(c->host, sizeof c->host, p, (size_t)(hend - p)) < 0)
-            return fk__error(FK_EINVAL, "output \"%s\": host too long", uri);
-    }
-    if (!c->host[0])
-        return fk__error(FK_EINVAL, "output \"%s\": missing host", uri);
-    if (port) {
-        size_t n = (size_t)(slash - port);
-        char *end;
-        long v = strtol(port, &end, 10);
-        if (n == 0 || end != slash || v < 1 || v > 65535)
-            return fk__error(FK_EINVAL, "output \"%s\": bad port", uri);
-        snprintf(c->port, sizeof c->port, "%ld", v);
-    }
+    static const char *const schemes[] = {"clickhouse", NULL};
+    fk__uri u;
+    int prc = fk__uri_parse(&u, uri, schemes, FK__URI_PORT_OPTIONAL | FK__URI_PATH, "output",
+                            "clickhouse://HOST[:PORT]/DB.TABLE");
+    if (prc)
+        return prc;
+    snprintf(c->host, sizeof c->host, "%s", u.host);
+    if (u.has_port)
+        snprintf(c->port, sizeof c->port, "%u", u.port);
+    const char *slash = u.path;
     const char *name = slash + 1;
     const char *q = strchr(name, '?');
     const char *nend = q ? q : name + strlen(name);

@@ -8,84 +8,33 @@
 
 #include "collector/internal.h"
 #include "core/error.h"
+#include "core/uri.h"
 
-static int parse_port(const char *uri, const char *text, uint16_t *out)
-{
-    if (!*text)
-        return fk__error(FK_EINVAL, "listener \"%s\": missing port (expected udp://ADDR:PORT)",
-                         uri);
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (*end != '\0' || errno || v < 0 || v > 65535 || !(text[0] >= '0' && text[0] <= '9'))
-        return fk__error(FK_EINVAL, "listener \"%s\": port \"%s\" is not a number in [0, 65535]",
-                         uri, text);
-    *out = (uint16_t)v;
-    return FK_OK;
-}
-
-int fk__col_uri_parse(const char *uri, fk__col_uri *out)
+int fk__col_uri_parse(fk__col_uri *out, const char *uri)
 {
     if (!uri || !out)
         return fk__error(FK_EINVAL, "listener: NULL argument");
     memset(out, 0, sizeof *out);
-    const char *rest;
-    if (strncmp(uri, "udp://", 6) == 0)
-        out->transport = FK__COL_UDP;
-    else if (strncmp(uri, "tcp://", 6) == 0)
-        out->transport = FK__COL_TCP;
-    else
-        return fk__error(FK_EINVAL, "listener \"%s\": expected udp://ADDR:PORT or tcp://ADDR:PORT",
-                         uri);
-    rest = uri + 6;
-    char host[64];
-    const char *port_text;
-    bool v6 = false;
-    if (*rest == '[') {
-        const char *close = strchr(rest, ']');
-        if (!close || close[1] != ':')
-            return fk__error(FK_EINVAL, "listener \"%s\": an IPv6 address is written [ADDR]:PORT",
-                             uri);
-        size_t n = (size_t)(close - rest - 1);
-        if (n == 0 || n >= sizeof host)
-            return fk__error(FK_EINVAL, "listener \"%s\": bad IPv6 address", uri);
-        memcpy(host, rest + 1, n);
-        host[n] = '\0';
-        port_text = close + 2;
-        v6 = true;
-    } else {
-        const char *colon = strrchr(rest, ':');
-        if (!colon)
-            return fk__error(FK_EINVAL, "listener \"%s\": missing port (expected %.6sADDR:PORT)",
-                             uri, uri);
-        size_t n = (size_t)(colon - rest);
-        if (memchr(rest, ':', n))
-            return fk__error(FK_EINVAL, "listener \"%s\": an IPv6 address is written [ADDR]:PORT",
-                             uri);
-        if (n >= sizeof host)
-            return fk__error(FK_EINVAL, "listener \"%s\": address too long", uri);
-        memcpy(host, rest, n);
-        host[n] = '\0';
-        if (n == 0)
-            strcpy(host, "0.0.0.0");
-        port_text = colon + 1;
-    }
-    uint16_t port;
-    int rc = parse_port(uri, port_text, &port);
+    static const char *const schemes[] = {"udp", "tcp", NULL};
+    fk__uri u;
+    int rc = fk__uri_parse(&u, uri, schemes, FK__URI_EMPTY_HOST | FK__URI_PORT_ZERO, "listener",
+                           "udp://ADDR:PORT or tcp://ADDR:PORT");
     if (rc)
         return rc;
-    if (v6) {
+    out->transport = strcmp(u.scheme, "tcp") == 0 ? FK__COL_TCP : FK__COL_UDP;
+    if (u.bracketed) {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
         s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(port);
-        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+        s6->sin6_port = htons(u.port);
+        if (inet_pton(AF_INET6, u.host, &s6->sin6_addr) != 1)
             return fk__error(FK_EINVAL, "listener \"%s\": \"%s\" is not an IPv6 address", uri,
-                             host);
+                             u.host);
         out->sslen = sizeof *s6;
     } else {
         struct sockaddr_in *s4 = (struct sockaddr_in *)&out->ss;
         s4->sin_family = AF_INET;
-        s4->sin_port = htons(port);
+        s4->sin_port = htons(u.port);
+        const char *host = u.host[0] ? u.host : "0.0.0.0";
         if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
             return fk__error(FK_EINVAL,
                              "listener \"%s\": \"%s\" is not a numeric IPv4 address (IPv6: "

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "collector/internal.h"
+#include "collector/udp.h"
 
 typedef struct fk__col_workers fk__col_workers;
 
@@ -27,19 +28,5 @@ void fk__col_workers_stop(fk__col_workers *w);
  * many; the running totals of queue and kernel drops are stored. */
 int fk__col_workers_drain(fk__col_workers *w, fk__col_dgram_fn fn, void *user,
                           uint64_t *queue_drops, uint64_t *kernel_drops);
-
-/* Shared with collector.c. */
-int fk__col_open_udp(const fk__col_uri *u, int64_t rcvbuf, bool reuseport, const char *what,
-                     int *out);
-int fk__col_recv_batch(int fd, struct mmsghdr *msgs, struct iovec *iovs,
-                       struct sockaddr_storage *addrs, uint8_t *bufs, uint8_t *ctrl, size_t batch);
-uint64_t fk__col_drops_update(uint32_t *seen, const struct msghdr *m);
-/* The socket's kernel drop counter right now (SO_MEMINFO), folded into
- * *seen the same way; returns the increase. Catches drops that no later
- * datagram reported through SO_RXQ_OVFL. */
-uint64_t fk__col_drops_poll(uint32_t *seen, int fd);
-
-#define FK__COL_MAX_DGRAM 65536
-#define FK__COL_CTRL_SIZE CMSG_SPACE(sizeof(uint32_t))
 
 #endif

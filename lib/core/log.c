@@ -11,11 +11,11 @@ static void stderr_handler(fk_log_level level, const char *module, const char *m
 }
 
 /* Process-wide log settings, set at start-up (see log.h). */
-static fk_log_fn handler = stderr_handler;
+static fk_log_cb handler = stderr_handler;
 static void *handler_user = NULL;
 static atomic_int max_level = FK_LOG_WARN;
 
-void fk_log_set_handler(fk_log_fn fn, void *user)
+void fk_log_set_callback(fk_log_cb fn, void *user)
 {
     handler = fn ? fn : stderr_handler;
     handler_user = fn ? user : NULL;

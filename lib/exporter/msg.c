@@ -8,92 +8,21 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/bytes.h"
+#include "ipfix/flow_template.h"
 
-/* IANA information element ids used by the built-in templates. */
-enum {
-    IE_OCTET_DELTA = 1,
-    IE_PACKET_DELTA = 2,
-    IE_PROTOCOL = 4,
-    IE_TOS = 5,
-    IE_TCP_FLAGS = 6,
-    IE_SRC_PORT = 7,
-    IE_SRC_V4 = 8,
-    IE_DST_PORT = 11,
-    IE_DST_V4 = 12,
-    IE_SRC_V6 = 27,
-    IE_DST_V6 = 28,
-    IE_VLAN = 58,
-    IE_END_REASON = 136,
-    IE_START_MS = 152,
-    IE_END_MS = 153,
-    IE_OBSERVATION_MS = 323
-};
-
-/* Variable-length string, RFC 7011 §7: one length octet (0 to 254). */
-static uint8_t *put_str(uint8_t *p, const char *s)
+/* The parts of flowkit's template description (ipfix/flow_template.h)
+ * that a built-in variant is made of: what a probe sees (tos, vlan). */
+static unsigned variant_parts(unsigned mask)
 {
-    size_t n = s ? strnlen(s, FK__EXP_STR_MAX) : 0;
-    *p++ = (uint8_t)n;
-    if (n)
-        memcpy(p, s, n);
-    return p + n;
-}
-
-static uint8_t *put_addr(uint8_t *p, const fk_addr *a, bool v6)
-{
-    size_t n = v6 ? 16 : 4;
-    memcpy(p, a->bytes, n);
-    return p + n;
-}
-
-/* Milliseconds since the epoch, flooring negative times to 0. */
-static uint64_t ns_to_ms(int64_t ns)
-{
-    return ns > 0 ? (uint64_t)(ns / 1000000) : 0;
+    return FK__FT_TOS_VLAN | ((mask & FK__TMPL_V6) ? FK__FT_V6 : 0) |
+           ((mask & FK__TMPL_PROC) ? FK__FT_PROCESS : 0) |
+           ((mask & FK__TMPL_REV) ? FK__FT_REVERSE : 0) |
+           ((mask & FK__TMPL_EVENT) ? FK__FT_EVENT : 0);
 }
 
 size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_field_spec *out, size_t cap)
 {
-    fk_field_spec f[32];
-    size_t n = 0;
-    bool v6 = mask & FK__TMPL_V6;
-#define ADD(i, l, p) (f[n].id = (i), f[n].length = (l), f[n].pen = (p), f[n].flags = 0, n++)
-    ADD(v6 ? IE_SRC_V6 : IE_SRC_V4, v6 ? 16 : 4, 0);
-    ADD(v6 ? IE_DST_V6 : IE_DST_V4, v6 ? 16 : 4, 0);
-    ADD(IE_SRC_PORT, 2, 0);
-    ADD(IE_DST_PORT, 2, 0);
-    ADD(IE_PROTOCOL, 1, 0);
-    ADD(IE_TCP_FLAGS, 2, 0);
-    if (mask & FK__TMPL_EVENT) {
-        ADD(IE_VLAN, 2, 0);
-        ADD(IE_OBSERVATION_MS, 8, 0);
-        ADD(FK_EXPORTER_IE_EVENT_KIND, 1, pen);
-    } else {
-        ADD(IE_TOS, 1, 0);
-        ADD(IE_VLAN, 2, 0);
-        ADD(IE_OCTET_DELTA, 8, 0);
-        ADD(IE_PACKET_DELTA, 8, 0);
-        ADD(IE_START_MS, 8, 0);
-        ADD(IE_END_MS, 8, 0);
-        ADD(IE_END_REASON, 1, 0);
-        if (mask & FK__TMPL_REV) {
-            ADD(IE_OCTET_DELTA, 8, FK__PEN_REVERSE);
-            ADD(IE_PACKET_DELTA, 8, FK__PEN_REVERSE);
-            ADD(IE_TCP_FLAGS, 2, FK__PEN_REVERSE);
-        }
-    }
-    if (mask & FK__TMPL_PROC) {
-        ADD(FK_EXPORTER_IE_PROCESS_ID, 4, pen);
-        ADD(FK_EXPORTER_IE_USER_ID, 4, pen);
-        ADD(FK_EXPORTER_IE_PROCESS_NAME, FK__IPFIX_VARLEN, pen);
-        ADD(FK_EXPORTER_IE_USER_NAME, FK__IPFIX_VARLEN, 0); /* IANA userName */
-        ADD(FK_EXPORTER_IE_PROCESS_EXE, FK__IPFIX_VARLEN, pen);
-    }
-#undef ADD
-    if (n > cap)
-        return 0;
-    memcpy(out, f, n * sizeof f[0]);
-    return n;
+    return fk__ft_fields(out, cap, variant_parts(mask), pen);
 }
 
 int fk__exp_template_init(fk__exp_template *t, uint16_t id, const fk_field_spec *fields,
@@ -246,42 +175,29 @@ size_t fk__exp_template_msg(uint8_t *buf, size_t cap, const fk__exp_template *co
     return len;
 }
 
-static uint8_t *put_proc(uint8_t *p, const fk_exporter_process *proc)
+/* The process values as written: strings cut to the one-octet length form. */
+static const fk__ft_process *proc_values(fk__ft_process *out, const fk_exporter_process *proc)
 {
-    p = fk__put32(p, proc->pid);
-    p = fk__put32(p, proc->uid);
-    p = put_str(p, proc->name);
-    p = put_str(p, proc->user);
-    return put_str(p, proc->exe);
+    if (!proc)
+        return NULL;
+    out->pid = proc->pid;
+    out->uid = proc->uid;
+    out->name = proc->name;
+    out->user = proc->user;
+    out->exe = proc->exe;
+    out->name_len = proc->name ? strnlen(proc->name, FK__EXP_STR_MAX) : 0;
+    out->user_len = proc->user ? strnlen(proc->user, FK__EXP_STR_MAX) : 0;
+    out->exe_len = proc->exe ? strnlen(proc->exe, FK__EXP_STR_MAX) : 0;
+    return out;
 }
 
 size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_process *proc,
                            bool with_reverse, unsigned *mask)
 {
-    bool v6 = f->src.family == 6;
-    unsigned m =
-        (v6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0) | (with_reverse ? FK__TMPL_REV : 0);
-    uint8_t *p = out;
-    p = put_addr(p, &f->src, v6);
-    p = put_addr(p, &f->dst, v6);
-    p = fk__put16(p, f->src_port);
-    p = fk__put16(p, f->dst_port);
-    *p++ = f->proto;
-    p = fk__put16(p, f->tcp_flags);
-    *p++ = f->tos;
-    p = fk__put16(p, f->vlan);
-    p = fk__put64(p, f->bytes);
-    p = fk__put64(p, f->packets);
-    p = fk__put64(p, ns_to_ms(f->start_ns));
-    p = fk__put64(p, ns_to_ms(f->end_ns));
-    *p++ = (f->present & FK_FLOW_HAS_END_REASON) ? f->end_reason : 0;
-    if (with_reverse) {
-        p = fk__put64(p, f->rev_bytes);
-        p = fk__put64(p, f->rev_packets);
-        p = fk__put16(p, f->rev_tcp_flags);
-    }
-    if (proc)
-        p = put_proc(p, proc);
+    unsigned m = (f->src.family == 6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0) |
+                 (with_reverse ? FK__TMPL_REV : 0);
+    fk__ft_process pv;
+    uint8_t *p = fk__ft_write(out, variant_parts(m), f, proc_values(&pv, proc));
     *mask = m;
     return (size_t)(p - out);
 }
@@ -289,21 +205,21 @@ size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_pro
 size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
                             const fk_exporter_process *proc, unsigned *mask)
 {
-    bool v6 = ev->src.family == 6;
-    uint8_t *p = out;
-    p = put_addr(p, &ev->src, v6);
-    p = put_addr(p, &ev->dst, v6);
-    p = fk__put16(p, ev->src_port);
-    p = fk__put16(p, ev->dst_port);
-    *p++ = ev->proto;
-    static const uint8_t kind_flag[4] = {0, 0x02, 0x01, 0x04}; /* SYN, FIN, RST */
-    p = fk__put16(p, ev->kind <= 3 ? kind_flag[ev->kind] : 0);
-    p = fk__put16(p, ev->vlan);
-    p = fk__put64(p, ns_to_ms(ev->time_ns));
-    *p++ = ev->kind;
-    if (proc)
-        p = put_proc(p, proc);
-    *mask = FK__TMPL_EVENT | (v6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0);
+    fk_flow f;
+    memset(&f, 0, sizeof f);
+    f.src = ev->src;
+    f.dst = ev->dst;
+    f.src_port = ev->src_port;
+    f.dst_port = ev->dst_port;
+    f.proto = ev->proto;
+    f.vlan = ev->vlan;
+    f.end_ns = ev->time_ns;
+    f.event = ev->kind; /* tcp_flags 0: the flag that made the event */
+    unsigned m =
+        FK__TMPL_EVENT | (ev->src.family == 6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0);
+    fk__ft_process pv;
+    uint8_t *p = fk__ft_write(out, variant_parts(m), &f, proc_values(&pv, proc));
+    *mask = m;
     return (size_t)(p - out);
 }
 

@@ -701,7 +701,7 @@ static int expr(parser *p, uint32_t *out)
     return chain(p, FN_OR, out);
 }
 
-int fk_filter_compile(fk_filter **out, size_t *error_offset, const char *text)
+int fk_filter_compile(const char *text, fk_filter **out, size_t *error_offset)
 {
     if (!out || !text)
         return fk__error(FK_EINVAL, "fk_filter_compile: NULL argument");

@@ -77,7 +77,7 @@ void fk_ipfix_decoder_destroy(fk_ipfix_decoder *d)
     fk__free(d);
 }
 
-fk_template_cache *fk_ipfix_decoder_cache(fk_ipfix_decoder *d)
+fk_template_cache *fk_ipfix_decoder_get_cache(fk_ipfix_decoder *d)
 {
     return d ? d->cache : NULL;
 }
@@ -105,7 +105,7 @@ int fk_ipfix_decoder_set_sys_init(fk_ipfix_decoder *d, uint64_t session, uint32_
     return 0;
 }
 
-int fk_ipfix_parse_header(fk_ipfix_header *out, const uint8_t *msg, size_t len)
+int fk_ipfix_parse_header(const uint8_t *msg, size_t len, fk_ipfix_header *out)
 {
     if (!out || (!msg && len))
         return fk__error(FK_EINVAL, "ipfix: NULL argument");
@@ -133,7 +133,7 @@ int fk_ipfix_decoder_begin(fk_ipfix_decoder *d, uint64_t session, const uint8_t 
     if (!d)
         return fk__error(FK_EINVAL, "ipfix decoder: NULL handle");
     d->active = 0;
-    int rc = fk_ipfix_parse_header(&d->hdr, msg, len);
+    int rc = fk_ipfix_parse_header(msg, len, &d->hdr);
     if (rc < 0)
         return rc;
     d->session = session;
@@ -250,7 +250,7 @@ static int next_template(fk_ipfix_decoder *d, fk_ipfix_item *item)
     }
     const fk_template *t;
     rc =
-        fk_template_cache_add(&t, d->cache, d->session, d->hdr.domain, tid, d->specs, count, scope);
+        fk_template_cache_add(d->cache, d->session, d->hdr.domain, tid, d->specs, count, scope, &t);
     if (rc < 0) {
         d->active = 0;
         return rc;
@@ -364,7 +364,7 @@ int fk_ipfix_decoder_next(fk_ipfix_decoder *d, fk_ipfix_item *item)
         } else if (sid == FK_IPFIX_SET_OPTIONS_TEMPLATE) {
             d->kind = SET_OPTIONS;
         } else if (sid >= FK_IPFIX_SET_DATA_MIN) {
-            if (fk_template_cache_find(&d->tmpl, d->cache, d->session, d->hdr.domain, sid) < 0) {
+            if (fk_template_cache_find(d->cache, d->session, d->hdr.domain, sid, &d->tmpl) < 0) {
                 memset(item, 0, sizeof *item);
                 item->kind = FK_IPFIX_ITEM_NO_TEMPLATE;
                 item->set_id = sid;
@@ -383,14 +383,15 @@ int fk_ipfix_decoder_next(fk_ipfix_decoder *d, fk_ipfix_item *item)
 
 /* ------------------------------------------------------------ record access */
 
-int fk_ipfix_record_field(fk_ipfix_value *out, const fk_ipfix_record *rec, uint16_t index)
+int fk_ipfix_record_get_field(const fk_ipfix_record *rec, uint16_t index, fk_ipfix_value *out)
 {
     if (!out || !rec || !rec->tmpl)
         return fk__error(FK_EINVAL, "ipfix record: NULL argument");
     return fk__plan_value(rec->tmpl->plan, rec->data, rec->offsets, index, out);
 }
 
-int fk_ipfix_record_get(fk_ipfix_value *out, const fk_ipfix_record *rec, uint32_t pen, uint16_t id)
+int fk_ipfix_record_find_field(const fk_ipfix_record *rec, uint32_t pen, uint16_t id,
+                               fk_ipfix_value *out)
 {
     if (!out || !rec || !rec->tmpl)
         return fk__error(FK_EINVAL, "ipfix record: NULL argument");
@@ -401,7 +402,34 @@ int fk_ipfix_record_get(fk_ipfix_value *out, const fk_ipfix_record *rec, uint32_
     return fk__plan_value(rec->tmpl->plan, rec->data, rec->offsets, (uint16_t)i, out);
 }
 
-int fk_ipfix_record_to_flow(fk_flow *out, const fk_ipfix_record *rec)
+int fk_ipfix_value_get_uint(const fk_ipfix_value *v, uint64_t *out)
+{
+    if (!v || !out || (v->len && !v->raw))
+        return fk__error(FK_EINVAL, "ipfix: NULL argument");
+    if (v->len == 0 || v->len > 8)
+        return fk__error(FK_ETYPE, "ipfix: a value of %zu octets is not an unsigned integer",
+                         v->len);
+    uint64_t x = 0;
+    for (size_t i = 0; i < v->len; i++)
+        x = x << 8 | v->raw[i];
+    *out = x;
+    return 0;
+}
+
+int fk_ipfix_value_get_str(const fk_ipfix_value *v, char *buf, size_t size)
+{
+    if (!v || !buf || size == 0 || (v->len && !v->raw))
+        return fk__error(FK_EINVAL, "ipfix: NULL argument or empty buffer");
+    size_t n = v->len < size - 1 ? v->len : size - 1;
+    const uint8_t *nul = n ? memchr(v->raw, 0, n) : NULL;
+    if (nul)
+        n = (size_t)(nul - v->raw);
+    memcpy(buf, v->raw, n);
+    buf[n] = '\0';
+    return (int)(n > INT32_MAX ? INT32_MAX : n);
+}
+
+int fk_ipfix_record_to_flow(const fk_ipfix_record *rec, fk_flow *out)
 {
     if (!out || !rec || !rec->tmpl)
         return fk__error(FK_EINVAL, "ipfix record: NULL argument");

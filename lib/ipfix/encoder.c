@@ -288,14 +288,14 @@ static dom_seq *find_seq(const fk_ipfix_encoder *e, uint32_t domain)
     return NULL;
 }
 
-uint32_t fk_ipfix_encoder_sequence(const fk_ipfix_encoder *e, uint32_t domain)
+uint32_t fk_ipfix_encoder_get_sequence(const fk_ipfix_encoder *e, uint32_t domain)
 {
     const dom_seq *s = e ? find_seq(e, domain) : NULL;
     return s ? s->count : 0;
 }
 
-int fk_ipfix_encoder_begin(fk_ipfix_encoder *e, uint8_t *buf, size_t size, uint32_t domain,
-                           uint32_t export_time)
+int fk_ipfix_encoder_begin(fk_ipfix_encoder *e, uint32_t domain, uint32_t export_time, uint8_t *buf,
+                           size_t size)
 {
     if (!e || !buf)
         return fk__error(FK_EINVAL, "ipfix encoder: NULL argument");
@@ -505,7 +505,7 @@ static int put_uint_at(fk_ipfix_encoder *e, int i, uint64_t v, int saturate)
     return 0;
 }
 
-int fk_ipfix_encoder_set_uint(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, uint64_t value)
+int fk_ipfix_encoder_put_uint(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, uint64_t value)
 {
     int i = field_index(e, pen, id);
     return i < 0 ? i : put_uint_at(e, i, value, 0);
@@ -532,7 +532,7 @@ static int put_double_at(fk_ipfix_encoder *e, int i, double v)
     return 0;
 }
 
-int fk_ipfix_encoder_set_double(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, double value)
+int fk_ipfix_encoder_put_double(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, double value)
 {
     int i = field_index(e, pen, id);
     return i < 0 ? i : put_double_at(e, i, value);
@@ -552,7 +552,7 @@ static int put_addr_at(fk_ipfix_encoder *e, int i, const fk_addr *a)
     return 0;
 }
 
-int fk_ipfix_encoder_set_addr(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, const fk_addr *addr)
+int fk_ipfix_encoder_put_addr(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, const fk_addr *addr)
 {
     if (!addr)
         return fk__error(FK_EINVAL, "ipfix encoder: NULL address");
@@ -596,13 +596,13 @@ static int put_time_at(fk_ipfix_encoder *e, int i, int64_t ns)
                      (unsigned)f->id);
 }
 
-int fk_ipfix_encoder_set_time(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, int64_t ns)
+int fk_ipfix_encoder_put_time(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, int64_t ns)
 {
     int i = field_index(e, pen, id);
     return i < 0 ? i : put_time_at(e, i, ns);
 }
 
-int fk_ipfix_encoder_set_bytes(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, const void *data,
+int fk_ipfix_encoder_put_bytes(fk_ipfix_encoder *e, uint32_t pen, uint16_t id, const void *data,
                                size_t len)
 {
     int i = field_index(e, pen, id);

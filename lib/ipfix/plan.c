@@ -260,7 +260,7 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
             f->ie = NULL;
             f->type = FK_IE_OCTET_ARRAY;
         } else {
-            (void)fk_ie_lookup(&f->ie, reg, f->pen, f->id);
+            (void)fk_ie_lookup(reg, f->pen, f->id, &f->ie);
             f->type = f->ie ? f->ie->type : FK_IE_UNKNOWN;
         }
         f->op = FK__OP_NONE;

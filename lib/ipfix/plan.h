@@ -145,13 +145,18 @@ struct fk_template {
     /* cache bookkeeping */
     uint64_t session;
     uint32_t domain;
-    struct fk_template *next; /* hash chain */
+    struct fk_template *next;            /* hash chain */
+    struct fk_template *s_prev, *s_next; /* the session's templates */
 };
 
 /* Build / free a stand-alone template (used by the cache and the encoder). */
 int fk__template_new(fk_template **out, uint16_t template_id, const fk_field_spec *fields,
                      uint16_t count, uint16_t scope_count, const fk_ie_registry *reg);
 void fk__template_free(fk_template *t);
+
+/* Test hook: templates and sessions a cache has visited so far (hash
+ * chains, session lists); tests bound the work of an operation with it. */
+uint64_t fk__template_cache_steps(const fk_template_cache *c);
 
 /* Time helpers shared with NetFlow. */
 int64_t fk__ntp_to_ns(uint64_t ntp, int micro); /* micro: clear the low 11 fraction bits */

@@ -48,7 +48,7 @@ const char *fk_ie_semantics_name(int semantics)
     return "unknown";
 }
 
-int fk_ie_builtin(size_t index, const fk_ie **out)
+int fk_ie_get_builtin(size_t index, const fk_ie **out)
 {
     if (index == (size_t)-1)
         return (int)fk__ie_table_len;
@@ -75,7 +75,7 @@ static const fk_ie *builtin_by_id(size_t lo, size_t hi, uint16_t id)
     return NULL;
 }
 
-int fk_ie_lookup(const fk_ie **out, const fk_ie_registry *reg, uint32_t pen, uint16_t id)
+int fk_ie_lookup(const fk_ie_registry *reg, uint32_t pen, uint16_t id, const fk_ie **out)
 {
     const fk_ie *ie = NULL;
     id &= 0x7fffu;
@@ -97,7 +97,7 @@ int fk_ie_lookup(const fk_ie **out, const fk_ie_registry *reg, uint32_t pen, uin
     return 0;
 }
 
-int fk_ie_lookup_name(const fk_ie **out, const fk_ie_registry *reg, const char *name)
+int fk_ie_lookup_name(const fk_ie_registry *reg, const char *name, const fk_ie **out)
 {
     if (out)
         *out = NULL;
@@ -162,10 +162,10 @@ int fk_ie_registry_add(fk_ie_registry *reg, const fk_ie *ie)
     if ((ie->type > FK_IE_SUB_TEMPLATE_MULTI_LIST) || ie->semantics > FK_IE_SEM_SNMP_GAUGE)
         return fk__error(FK_EINVAL, "ie registry: %s: bad type %u or semantics %u", ie->name,
                          (unsigned)ie->type, (unsigned)ie->semantics);
-    if (fk_ie_lookup(&found, reg, ie->pen, ie->id) == 0)
+    if (fk_ie_lookup(reg, ie->pen, ie->id, &found) == 0)
         return fk__error(FK_EEXIST, "ie registry: (%u, %u) is already registered as %s",
                          (unsigned)ie->pen, (unsigned)ie->id, found->name);
-    if (fk_ie_lookup_name(&found, reg, ie->name) == 0)
+    if (fk_ie_lookup_name(reg, ie->name, &found) == 0)
         return fk__error(FK_EEXIST, "ie registry: the name %s is already registered", ie->name);
     if (reg->count == reg->cap) {
         size_t ncap = reg->cap ? reg->cap * 2 : 16;

@@ -1,5 +1,12 @@
 /* Templates and the template cache: scope (session, domain, template id) per
- * RFC 7011 section 8, caps on count, compiled plans. */
+ * RFC 7011 section 8, caps on count, compiled plans.
+ *
+ * Every operation costs time independent of the cache's size: templates
+ * are found through a hash of (session, domain, id), and each session keeps
+ * its count and the list of its templates, so the per-session cap is
+ * checked in O(1) and withdrawing a domain or dropping a session visits only
+ * that session's templates (a remote exporter cannot make the collector
+ * scan what other exporters sent). */
 #include <string.h>
 
 #include "core/alloc.h"
@@ -7,12 +14,24 @@
 #include "core/params.h"
 #include "ipfix/plan.h"
 
+/* One transport session's templates. */
+typedef struct tsession {
+    uint64_t session;
+    size_t count;
+    fk_template *first; /* linked through s_prev / s_next */
+    struct tsession *next;
+} tsession;
+
 struct fk_template_cache {
     fk__params params;
     const fk_ie_registry *reg;
     fk_template **buckets;
     size_t nbuckets; /* power of two */
     size_t count;
+    tsession **sbuckets;
+    size_t nsbuckets; /* power of two */
+    size_t nsessions;
+    uint64_t steps; /* templates and sessions visited (fk__template_cache_steps) */
 };
 
 static const fk_param_info tcache_params[] = {
@@ -26,32 +45,32 @@ static const fk_param_info tcache_params[] = {
 
 /* ---------------------------------------------------------------- templates */
 
-uint16_t fk_template_id(const fk_template *t)
+uint16_t fk_template_get_id(const fk_template *t)
 {
     return t->id;
 }
 
-uint16_t fk_template_field_count(const fk_template *t)
+uint16_t fk_template_get_field_count(const fk_template *t)
 {
     return t->count;
 }
 
-uint16_t fk_template_scope_count(const fk_template *t)
+uint16_t fk_template_get_scope_count(const fk_template *t)
 {
     return t->scope_count;
 }
 
-const fk_field_spec *fk_template_field(const fk_template *t, uint16_t index)
+const fk_field_spec *fk_template_get_field(const fk_template *t, uint16_t index)
 {
     return index < t->count ? &t->specs[index] : NULL;
 }
 
-const fk_ie *fk_template_field_ie(const fk_template *t, uint16_t index)
+const fk_ie *fk_template_get_field_ie(const fk_template *t, uint16_t index)
 {
     return index < t->count ? t->plan->fields[index].ie : NULL;
 }
 
-size_t fk_template_min_record_length(const fk_template *t)
+size_t fk_template_get_min_record_length(const fk_template *t)
 {
     return t->plan->min_len;
 }
@@ -106,12 +125,19 @@ void fk__template_free(fk_template *t)
 
 /* -------------------------------------------------------------------- cache */
 
+/* splitmix64's finaliser: every input bit reaches the low (index) bits. */
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 31);
+}
+
 static size_t key_hash(uint64_t session, uint32_t domain, uint16_t tid)
 {
-    uint64_t h = session * 0x9e3779b97f4a7c15ull;
-    h ^= ((uint64_t)domain << 16 | tid) * 0xc2b2ae3d27d4eb4full;
-    h ^= h >> 29;
-    return (size_t)h;
+    return (size_t)mix(mix(session) ^ ((uint64_t)domain << 16 | tid));
 }
 
 int fk_template_cache_create(fk_template_cache **out, const fk_ie_registry *reg)
@@ -125,7 +151,11 @@ int fk_template_cache_create(fk_template_cache **out, const fk_ie_registry *reg)
     c->reg = reg;
     c->nbuckets = 64;
     c->buckets = fk__calloc(c->nbuckets, sizeof *c->buckets);
-    if (!c->buckets) {
+    c->nsbuckets = 16;
+    c->sbuckets = fk__calloc(c->nsbuckets, sizeof *c->sbuckets);
+    if (!c->buckets || !c->sbuckets) {
+        fk__free(c->buckets);
+        fk__free(c->sbuckets);
         fk__free(c);
         return fk__error(FK_ENOMEM, "template cache: out of memory");
     }
@@ -133,6 +163,7 @@ int fk_template_cache_create(fk_template_cache **out, const fk_ie_registry *reg)
                              sizeof tcache_params / sizeof tcache_params[0]);
     if (rc < 0) {
         fk__free(c->buckets);
+        fk__free(c->sbuckets);
         fk__free(c);
         return rc;
     }
@@ -152,7 +183,16 @@ void fk_template_cache_destroy(fk_template_cache *c)
             t = n;
         }
     }
+    for (size_t b = 0; b < c->nsbuckets; b++) {
+        tsession *e = c->sbuckets[b];
+        while (e) {
+            tsession *n = e->next;
+            fk__free(e);
+            e = n;
+        }
+    }
     fk__free(c->buckets);
+    fk__free(c->sbuckets);
     fk__params_free(&c->params);
     fk__free(c);
 }
@@ -199,6 +239,7 @@ static fk_template **find_slot(const fk_template_cache *c, uint64_t session, uin
     fk_template **pp = &c->buckets[key_hash(session, domain, tid) & (c->nbuckets - 1)];
     while (*pp) {
         fk_template *t = *pp;
+        ((fk_template_cache *)c)->steps++;
         if (t->session == session && t->domain == domain && t->id == tid)
             return pp;
         pp = &t->next;
@@ -227,18 +268,131 @@ static void grow(fk_template_cache *c)
     c->nbuckets = nb;
 }
 
-static size_t session_count(const fk_template_cache *c, uint64_t session)
+/* ---- sessions ---- */
+
+static size_t session_hash(uint64_t session)
 {
-    size_t n = 0;
-    for (size_t b = 0; b < c->nbuckets; b++)
-        for (const fk_template *t = c->buckets[b]; t; t = t->next)
-            n += t->session == session;
-    return n;
+    return (size_t)mix(session);
 }
 
-int fk_template_cache_add(const fk_template **out, fk_template_cache *c, uint64_t session,
-                          uint32_t domain, uint16_t template_id, const fk_field_spec *fields,
-                          uint16_t count, uint16_t scope_count)
+static tsession **session_slot(fk_template_cache *c, uint64_t session)
+{
+    tsession **pp = &c->sbuckets[session_hash(session) & (c->nsbuckets - 1)];
+    while (*pp && (*pp)->session != session) {
+        c->steps++;
+        pp = &(*pp)->next;
+    }
+    return pp;
+}
+
+static void session_grow(fk_template_cache *c)
+{
+    size_t nb = c->nsbuckets * 2;
+    tsession **b = fk__calloc(nb, sizeof *b);
+    if (!b)
+        return; /* keep the smaller table: still correct, only slower */
+    for (size_t i = 0; i < c->nsbuckets; i++) {
+        tsession *e = c->sbuckets[i];
+        while (e) {
+            tsession *n = e->next;
+            size_t h = session_hash(e->session) & (nb - 1);
+            e->next = b[h];
+            b[h] = e;
+            e = n;
+        }
+    }
+    fk__free(c->sbuckets);
+    c->sbuckets = b;
+    c->nsbuckets = nb;
+}
+
+/* The session's entry, created when missing; NULL when out of memory. */
+static tsession *session_get(fk_template_cache *c, uint64_t session)
+{
+    tsession **slot = session_slot(c, session);
+    if (*slot)
+        return *slot;
+    tsession *e = FK__NEW(tsession);
+    if (!e)
+        return NULL;
+    e->session = session;
+    *slot = e;
+    if (++c->nsessions > c->nsbuckets * 2)
+        session_grow(c);
+    return e;
+}
+
+static void session_link(tsession *e, fk_template *t)
+{
+    t->s_prev = NULL;
+    t->s_next = e->first;
+    if (e->first)
+        e->first->s_prev = t;
+    e->first = t;
+    e->count++;
+}
+
+/* Take t out of its session's list (the entry goes with the last one). */
+static void session_unlink(fk_template_cache *c, fk_template *t)
+{
+    tsession **slot = session_slot(c, t->session);
+    tsession *e = *slot;
+    if (t->s_prev)
+        t->s_prev->s_next = t->s_next;
+    else
+        e->first = t->s_next;
+    if (t->s_next)
+        t->s_next->s_prev = t->s_prev;
+    if (--e->count == 0) {
+        *slot = e->next;
+        fk__free(e);
+        c->nsessions--;
+    }
+}
+
+/* Remove t from the cache and free it. */
+static void remove_template(fk_template_cache *c, fk_template *t)
+{
+    fk_template **slot = find_slot(c, t->session, t->domain, t->id);
+    *slot = t->next;
+    session_unlink(c, t);
+    fk__template_free(t);
+    c->count--;
+}
+
+/* Remove the templates of session (of domain when !all_domains, data or
+ * options ones as options says, or every one when all_kinds); returns how
+ * many. Visits only that session's templates. */
+static int remove_session(fk_template_cache *c, uint64_t session, bool all_domains, uint32_t domain,
+                          bool all_kinds, int options)
+{
+    tsession *e = *session_slot(c, session);
+    int removed = 0;
+    fk_template *t = e ? e->first : NULL;
+    while (t) {
+        fk_template *next = t->s_next;
+        c->steps++;
+        if ((all_domains || t->domain == domain) &&
+            (all_kinds || (t->scope_count > 0) == options)) {
+            bool last = e->count == 1;
+            remove_template(c, t);
+            removed++;
+            if (last)
+                break; /* the entry is gone */
+        }
+        t = next;
+    }
+    return removed;
+}
+
+uint64_t fk__template_cache_steps(const fk_template_cache *c)
+{
+    return c->steps;
+}
+
+int fk_template_cache_add(fk_template_cache *c, uint64_t session, uint32_t domain,
+                          uint16_t template_id, const fk_field_spec *fields, uint16_t count,
+                          uint16_t scope_count, const fk_template **out)
 {
     if (out)
         *out = NULL;
@@ -256,7 +410,8 @@ int fk_template_cache_add(const fk_template **out, fk_template_cache *c, uint64_
         if ((int64_t)c->count >= max_total)
             return fk__error(FK_ERANGE, "template cache: full (max_templates %lld)",
                              (long long)max_total);
-        if ((int64_t)session_count(c, session) >= max_session)
+        tsession *e = *session_slot(c, session);
+        if (e && (int64_t)e->count >= max_session)
             return fk__error(FK_ERANGE, "template cache: session holds max_per_session %lld",
                              (long long)max_session);
     }
@@ -270,10 +425,24 @@ int fk_template_cache_add(const fk_template **out, fk_template_cache *c, uint64_
         fk_template *old = *slot;
         t->next = old->next;
         *slot = t;
+        t->s_prev = old->s_prev;
+        t->s_next = old->s_next;
+        if (t->s_prev)
+            t->s_prev->s_next = t;
+        else
+            (*session_slot(c, session))->first = t;
+        if (t->s_next)
+            t->s_next->s_prev = t;
         fk__template_free(old);
     } else {
+        tsession *e = session_get(c, session);
+        if (!e) {
+            fk__template_free(t);
+            return fk__error(FK_ENOMEM, "template cache: out of memory");
+        }
         t->next = NULL;
         *slot = t;
+        session_link(e, t);
         c->count++;
         if (c->count > c->nbuckets * 2)
             grow(c);
@@ -283,8 +452,8 @@ int fk_template_cache_add(const fk_template **out, fk_template_cache *c, uint64_
     return 0;
 }
 
-int fk_template_cache_find(const fk_template **out, const fk_template_cache *c, uint64_t session,
-                           uint32_t domain, uint16_t template_id)
+int fk_template_cache_find(const fk_template_cache *c, uint64_t session, uint32_t domain,
+                           uint16_t template_id, const fk_template **out)
 {
     fk_template **slot = find_slot(c, session, domain, template_id);
     *out = *slot;
@@ -300,57 +469,24 @@ int fk_template_cache_withdraw(fk_template_cache *c, uint64_t session, uint32_t 
         fk_template **slot = find_slot(c, session, domain, template_id);
         if (!*slot)
             return 0;
-        fk_template *t = *slot;
-        *slot = t->next;
-        fk__template_free(t);
-        c->count--;
+        remove_template(c, *slot);
         return 1;
     }
     if (template_id != FK_IPFIX_SET_TEMPLATE && template_id != FK_IPFIX_SET_OPTIONS_TEMPLATE)
         return fk__error(FK_EINVAL, "template cache: cannot withdraw template id %u",
                          (unsigned)template_id);
-    int options = template_id == FK_IPFIX_SET_OPTIONS_TEMPLATE;
-    int removed = 0;
-    for (size_t b = 0; b < c->nbuckets; b++) {
-        fk_template **pp = &c->buckets[b];
-        while (*pp) {
-            fk_template *t = *pp;
-            if (t->session == session && t->domain == domain && (t->scope_count > 0) == options) {
-                *pp = t->next;
-                fk__template_free(t);
-                c->count--;
-                removed++;
-            } else {
-                pp = &t->next;
-            }
-        }
-    }
-    return removed;
+    return remove_session(c, session, false, domain, false,
+                          template_id == FK_IPFIX_SET_OPTIONS_TEMPLATE);
 }
 
 int fk_template_cache_drop_session(fk_template_cache *c, uint64_t session)
 {
     if (!c)
         return 0;
-    int removed = 0;
-    for (size_t b = 0; b < c->nbuckets; b++) {
-        fk_template **pp = &c->buckets[b];
-        while (*pp) {
-            fk_template *t = *pp;
-            if (t->session == session) {
-                *pp = t->next;
-                fk__template_free(t);
-                c->count--;
-                removed++;
-            } else {
-                pp = &t->next;
-            }
-        }
-    }
-    return removed;
+    return remove_session(c, session, true, 0, true, 0);
 }
 
-size_t fk_template_cache_count(const fk_template_cache *c)
+size_t fk_template_cache_get_count(const fk_template_cache *c)
 {
     return c ? c->count : 0;
 }

@@ -1,5 +1,7 @@
-/* NetFlow v1, v5 and v7: fixed header and record layouts (Cisco NetFlow
- * export datagram formats). Stateless. */
+/* NetFlow v1, v5, v6 and v7: fixed header and record layouts (Cisco NetFlow
+ * export datagram formats). Stateless. v6 is v5 with two more record fields:
+ * the input and output encapsulation sizes (bytes 46, 47, v5's padding) and
+ * the peer next hop (bytes 48..51); fk_flow has no place for them. */
 #include <string.h>
 
 #include "core/error.h"
@@ -12,6 +14,9 @@ enum {
     V5_HEADER = 24,
     V5_RECORD = 48,
     V5_MAX = 30,
+    V6_HEADER = 24,
+    V6_RECORD = 52,
+    V6_MAX = 27,
     V7_HEADER = 24,
     V7_RECORD = 52,
     V7_MAX = 28
@@ -24,6 +29,8 @@ size_t fk__nf_fixed_record_size(unsigned version)
         return V1_RECORD;
     case 5:
         return V5_RECORD;
+    case 6:
+        return V6_RECORD;
     case 7:
         return V7_RECORD;
     default:
@@ -70,11 +77,14 @@ int fk__nf_fixed_parse(fk_netflow_header *hdr, fk_flow *flows, size_t capacity, 
     case 5:
         hlen = V5_HEADER, rlen = V5_RECORD, max = V5_MAX;
         break;
+    case 6:
+        hlen = V6_HEADER, rlen = V6_RECORD, max = V6_MAX;
+        break;
     case 7:
         hlen = V7_HEADER, rlen = V7_RECORD, max = V7_MAX;
         break;
     default:
-        return fk__error(FK_EUNSUPPORTED, "netflow: version %u is not a fixed format (1, 5, 7)",
+        return fk__error(FK_EUNSUPPORTED, "netflow: version %u is not a fixed format (1, 5, 6, 7)",
                          version);
     }
     if (len < hlen)
@@ -87,9 +97,9 @@ int fk__nf_fixed_parse(fk_netflow_header *hdr, fk_flow *flows, size_t capacity, 
     h.sys_uptime_ms = fk__nf_rd32(buf + 4);
     h.unix_secs = fk__nf_rd32(buf + 8);
     h.unix_nsecs = fk__nf_rd32(buf + 12);
-    if (version == 5 || version == 7)
+    if (version == 5 || version == 6 || version == 7)
         h.sequence = fk__nf_rd32(buf + 16);
-    if (version == 5) {
+    if (version == 5 || version == 6) {
         h.engine_type = buf[20];
         h.engine_id = buf[21];
         h.source_id = (uint32_t)h.engine_type << 8 | h.engine_id;
@@ -122,7 +132,7 @@ int fk__nf_fixed_parse(fk_netflow_header *hdr, fk_flow *flows, size_t capacity, 
             f->proto = r[38];
             f->tos = r[39];
             f->tcp_flags = r[40];
-        } else if (version == 5) {
+        } else if (version == 5 || version == 6) {
             f->tcp_flags = r[37];
             f->proto = r[38];
             f->tos = r[39];
@@ -145,8 +155,8 @@ int fk__nf_fixed_parse(fk_netflow_header *hdr, fk_flow *flows, size_t capacity, 
     return 0;
 }
 
-int fk_netflow_decode_fixed(fk_netflow_header *hdr, fk_flow *flows, size_t capacity, size_t *count,
-                            const void *buf, size_t len, const fk_addr *exporter)
+int fk_netflow_decode_fixed(const void *buf, size_t len, const fk_addr *exporter,
+                            fk_netflow_header *hdr, fk_flow *flows, size_t capacity, size_t *count)
 {
     if (count)
         *count = 0;

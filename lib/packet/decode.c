@@ -100,6 +100,7 @@ static void decode_tunnel(const dec *d, fk__packet *p, uint32_t udp_off, uint32_
     inner.wirelen = p->wirelen;
     inner.if_index = p->if_index;
     inner.sll_pkttype = p->sll_pkttype;
+    inner.sll_hatype = p->sll_hatype;
     dec sub = *d;
     sub.caplen = lim; /* the inner frame ends where the outer datagram does */
     sub.depth = d->depth + 1;
@@ -449,12 +450,14 @@ int fk__packet_decode(fk__packet *out, const uint8_t *frame, uint32_t caplen, ui
         if (caplen < 16)
             return FK__PKT_TRUNCATED;
         out->sll_pkttype = fk__get16(frame);
+        out->sll_hatype = fk__get16(frame + 2);
         rc = decode_ether_payload(&d, out, 16, fk__get16(frame + 14));
         break;
     case FK__LINK_LINUX_SLL2:
         if (caplen < 20)
             return FK__PKT_TRUNCATED;
         out->if_index = fk__get32(frame + 4);
+        out->sll_hatype = fk__get16(frame + 8);
         out->sll_pkttype = frame[10];
         rc = decode_ether_payload(&d, out, 20, fk__get16(frame));
         break;

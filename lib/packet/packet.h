@@ -96,6 +96,7 @@ typedef struct fk__packet {
     uint16_t dst_port;    /* TCP/UDP/SCTP destination port; ICMP/ICMPv6: type*256+code */
     uint16_t frag_off;    /* fragment offset in bytes (FK__PKT_F_FRAG) */
     uint16_t sll_pkttype; /* SLL/SLL2 packet type (0 host, 4 outgoing, ...), else 0 */
+    uint16_t sll_hatype;  /* SLL/SLL2 ARPHRD_ device type (772 loopback), else 0 */
     uint8_t ip_version;   /* 4 or 6 */
     uint8_t proto;        /* L4 protocol after IPv6 extension headers */
     uint8_t tos;          /* IPv4 TOS / IPv6 traffic class */

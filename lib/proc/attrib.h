@@ -1,17 +1,23 @@
 /* Internal: the attribution engine the capture handle drives.
  *
- *   capture worker ─ per decoded TCP/UDP packet ─► fk__attrib_packet()
- *   capture loop   ─ about every 100 ms          ─► fk__attrib_tick()
- *   any thread     ─ fk_capture_rank()           ─► fk__attrib_rank()
+ *   capture dispatch thread ─ per decoded TCP/UDP packet ─► fk__attrib_packet()
+ *   capture dispatch thread ─ about every 100 ms        ─► fk__attrib_tick()
+ *   capture workers         ─ per flow / session event  ─► fk__attrib_fill_flow/_session()
+ *   any thread              ─ fk_capture_rank()         ─► fk__attrib_rank()
  *
- * Every call takes the engine's mutex, so workers may call concurrently.
- * A packet's connection (proto, local end, remote end) is looked up in a
- * connection table that caches its owner; only the first packet of a
- * connection (or a retry of an unresolved one) touches the socket table:
- * the last sock_diag dump, then an exact sock_diag query for the tuple
- * (rate-limited), then the inode → pid index (a targeted rescan on a miss,
- * rate-limited). Unresolved connections count in "unknown TCP"/"unknown UDP"
- * and are retried; when resolved later, their bytes move to the process. */
+ * The packet path runs on the thread that calls dispatch, whatever
+ * `workers` is set to (lib/capture/attribution.c), before the packet goes
+ * to the flow table or a worker. Every call takes the engine's mutex. A
+ * packet's connection (proto, local end, remote end) is looked up in the
+ * ledger (ledger.h), which caches its owner; only the first packet of a
+ * connection (or a retry of an unresolved one) asks the attribution
+ * sources (source.h) — the sock_diag source may then make one blocking,
+ * rate-limited exact sock_diag query for the tuple, under the mutex, and
+ * hands anything slower (a /proc scan) to its watcher thread. Owners that
+ * sources learn later arrive as owner events: they go into the owner
+ * history and move a connection still counted as "unknown TCP"/"unknown
+ * UDP" to its process, bytes included. Unresolved connections are retried
+ * with a back-off. */
 #ifndef FK_PROC_ATTRIB_H
 #define FK_PROC_ATTRIB_H
 
@@ -24,7 +30,8 @@ typedef struct fk__attrib fk__attrib;
 typedef enum fk__dir {
     FK__DIR_UNKNOWN = 0, /* decide from the local address set */
     FK__DIR_OUT = 1,     /* src is the local end */
-    FK__DIR_IN = 2       /* dst is the local end */
+    FK__DIR_IN = 2,      /* dst is the local end */
+    FK__DIR_BOTH = 3     /* both ends are local (loopback): each is accounted */
 } fk__dir;
 
 typedef struct fk__attrib_config {
@@ -36,6 +43,7 @@ typedef struct fk__attrib_config {
     uint32_t scans_per_sec;   /* targeted index rescans allowed; default 2000 */
     int64_t conn_idle_ns;     /* drop idle connection entries; default 120 s */
     int use_netlink;          /* 1 sock_diag + rtnetlink (default), 0 /proc/net only */
+    int no_default_source;    /* tests: start without the sock_diag source */
 } fk__attrib_config;
 
 void fk__attrib_config_default(fk__attrib_config *c);
@@ -66,6 +74,14 @@ int fk__attrib_packet(fk__attrib *a, const fk__attrib_pkt *p, uint32_t *pid_out,
 /* Housekeeping at time now_ns: notifications, periodic sync, expiry. */
 int fk__attrib_tick(fk__attrib *a, int64_t now_ns);
 
+/* The collection tick() runs every 10 s, now, at wall-clock second
+ * real_sec: owner history older than a minute, rows of gone processes that
+ * never counted a byte and own no connection. */
+void fk__attrib_gc(fk__attrib *a, int64_t real_sec);
+
+/* Tests: check the ledger's ownership rule (fk__ledger_check). */
+int fk__attrib_check(fk__attrib *a);
+
 /* Force a full sync now (socket dump, index refresh). */
 int fk__attrib_sync(fk__attrib *a);
 
@@ -75,22 +91,25 @@ int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_so
                     fk_rank_snapshot **out);
 
 typedef struct fk__attrib_stats {
-    uint64_t packets;       /* TCP/UDP packets with a local end */
-    uint64_t hits;          /* packets attributed to a process */
-    uint64_t misses;        /* packets counted as unknown */
-    uint64_t conns;         /* connection entries created */
-    uint64_t resolved_late; /* connections resolved after their first packet */
-    uint64_t queries;       /* exact sock_diag queries */
-    uint64_t query_hits;    /* ... that found the socket */
-    uint64_t dumps;         /* full socket table dumps */
-    uint64_t index_scans;   /* targeted index rescans */
-    uint64_t rate_limited;  /* lookups skipped by the rate limits */
-    uint64_t fd_scans;      /* fd directories read (index) */
-    uint64_t readlinks;     /* fd links read (index) */
-    uint64_t history_hits;  /* owners found in the watcher's socket history */
-    uint64_t handed_over;   /* sockets handed to the watcher (index busy or not found) */
-    uint64_t fixed_up;      /* ... whose connection then moved to the found owner */
-    uint64_t expired;       /* ... whose owner was not found in time */
+    uint64_t packets;        /* TCP/UDP packets with a local end */
+    uint64_t hits;           /* packets attributed to a process */
+    uint64_t misses;         /* packets counted as unknown */
+    uint64_t conns;          /* connection entries created */
+    uint64_t resolved_late;  /* connections resolved after their first packet */
+    uint64_t queries;        /* exact sock_diag queries */
+    uint64_t query_hits;     /* ... that found the socket */
+    uint64_t dumps;          /* full socket table dumps */
+    uint64_t index_scans;    /* targeted index rescans */
+    uint64_t rate_limited;   /* lookups skipped by the rate limits */
+    uint64_t fd_scans;       /* fd directories read (index) */
+    uint64_t readlinks;      /* fd links read (index) */
+    uint64_t history_hits;   /* owners found in the watcher's socket history */
+    uint64_t handed_over;    /* sockets handed to the watcher (index busy or not found) */
+    uint64_t fixed_up;       /* connections moved to an owner that came as an event */
+    uint64_t expired;        /* ... whose owner was not found in time */
+    uint64_t events;         /* owner events the sources pushed */
+    uint64_t events_lost;    /* ... lost (queue or kernel buffer full) */
+    uint64_t owners_evicted; /* remembered owners dropped early (table full) */
 } fk__attrib_stats;
 
 void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out);
@@ -119,17 +138,10 @@ void fk__attrib_fill_session(fk__attrib *a, struct fk_session_event *e, fk__attr
 /* Change the sync interval at run time. */
 void fk__attrib_set_sync_interval(fk__attrib *a, int64_t ns);
 
-/* ---- glue for the capture handle (lib/proc/capture_glue.c) ---- */
-struct fk_capture;
-struct fk__packet;
-struct fk__cap_source;
-/* Create h->attrib from the capture's parameters (at activate). */
-int fk__attrib_start(struct fk_capture *h);
-/* Per decoded packet, on the dispatch thread. */
-void fk__attrib_capture_packet(struct fk_capture *h, const struct fk__cap_source *s,
-                               const struct fk__packet *pkt);
-/* Per dispatch (live): notifications, periodic sync. */
-void fk__attrib_capture_tick(struct fk_capture *h, int64_t now_ns);
+/* Add a source (the engine owns it from now on, and asks the sources in
+ * the order they were added). FK_ERANGE when the list is full. */
+struct fk__source;
+int fk__attrib_add_source(fk__attrib *a, struct fk__source *src);
 
 /* Tests: declare an address local (in addition to rtnetlink's). */
 int fk__attrib_add_local(fk__attrib *a, const fk_addr *addr);

@@ -68,9 +68,10 @@ void fk__pidindex_destroy(fk__pidindex *ix)
 {
     if (!ix)
         return;
-    for (size_t i = 0; i < ix->procs.cap; i++)
-        if (ix->procs.keys[i])
-            proc_free((fk__proc *)(uintptr_t)ix->procs.vals[i]);
+    size_t pos = 0;
+    uint64_t pid, v;
+    while (fk__u64map_next(&ix->procs, &pos, &pid, &v))
+        proc_free((fk__proc *)(uintptr_t)v);
     fk__u64map_free(&ix->procs);
     fk__u64map_free(&ix->inodes);
     fk__free(ix->root);
@@ -202,10 +203,11 @@ static fk__proc *new_proc(fk__pidindex *ix, uint32_t pid)
     return p;
 }
 
-static void remove_proc(fk__pidindex *ix, fk__proc *p)
+/* p is the entry the iteration at *pos just gave. */
+static void remove_proc(fk__pidindex *ix, fk__proc *p, size_t *pos)
 {
     drop_inodes(ix, p);
-    fk__u64map_del(&ix->procs, p->pid);
+    fk__u64map_del_current(&ix->procs, pos);
     for (size_t i = 0; i < MRU_LEN; i++)
         if (ix->mru[i] == p->pid)
             ix->mru[i] = 0;
@@ -262,16 +264,13 @@ int fk__pidindex_refresh(fk__pidindex *ix)
     closedir(d);
     if (rc < 0)
         return rc;
-    /* Drop what has gone: collect first, the map shifts on delete. */
-    for (size_t i = 0; i < ix->procs.cap;) {
-        if (ix->procs.keys[i]) {
-            fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
-            if (p->seen_gen != ix->gen) {
-                remove_proc(ix, p);
-                continue; /* slot i now holds a shifted entry (or is empty) */
-            }
-        }
-        i++;
+    /* Drop what has gone. */
+    size_t pos = 0;
+    uint64_t pid, v;
+    while (fk__u64map_next(&ix->procs, &pos, &pid, &v)) {
+        fk__proc *p = (fk__proc *)(uintptr_t)v;
+        if (p->seen_gen != ix->gen)
+            remove_proc(ix, p, &pos);
     }
     return 0;
 }
@@ -344,10 +343,10 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap,
      * readlinks. */
     fk__proc *young[YOUNG_MAX];
     size_t ny = 0;
-    for (size_t i = 0; with_young && i < ix->procs.cap; i++) {
-        if (!ix->procs.keys[i])
-            continue;
-        fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
+    size_t pos = 0;
+    uint64_t key, v;
+    while (with_young && fk__u64map_next(&ix->procs, &pos, &key, &v)) {
+        fk__proc *p = (fk__proc *)(uintptr_t)v;
         if (p->n_inodes || now - p->first_seen_ns >= YOUNG_NS ||
             (uid != UINT32_MAX && p->uid != uid))
             continue;
@@ -371,10 +370,9 @@ static uint32_t find(fk__pidindex *ix, uint64_t inode, uint32_t uid, bool cheap,
             ix->last_sweep_ns = now;
             ix->stats.sweeps++;
         }
-        for (size_t i = 0; i < ix->procs.cap; i++) {
-            if (!ix->procs.keys[i])
-                continue;
-            fk__proc *p = (fk__proc *)(uintptr_t)ix->procs.vals[i];
+        pos = 0;
+        while (fk__u64map_next(&ix->procs, &pos, &key, &v)) {
+            fk__proc *p = (fk__proc *)(uintptr_t)v;
             /* Pass 0: socket holders (a socket that replaced another
              * leaves the fd count, the signature, unchanged). */
             bool likely = p->n_inodes > 0;
@@ -407,10 +405,15 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 
 static void load_info(fk__pidindex *ix, fk__proc *p)
 {
+    fk__proc_load_info(ix->root, p);
+}
+
+void fk__proc_load_info(const char *root, fk__proc *p)
+{
     char path[512], buf[4096];
     p->info_loaded = true;
 
-    snprintf(path, sizeof path, "%s/%u/comm", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/comm", root, p->pid);
     ssize_t n = read_small(path, buf, sizeof p->name);
     if (n > 0) {
         if (buf[n - 1] == '\n')
@@ -419,14 +422,14 @@ static void load_info(fk__pidindex *ix, fk__proc *p)
         p->name[sizeof p->name - 1] = '\0';
     }
 
-    snprintf(path, sizeof path, "%s/%u/exe", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/exe", root, p->pid);
     n = readlink(path, buf, sizeof buf - 1);
     if (n > 0) {
         buf[n] = '\0';
         p->exe = fk__strdup(buf);
     }
 
-    snprintf(path, sizeof path, "%s/%u/cmdline", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/cmdline", root, p->pid);
     n = read_small(path, buf, sizeof buf);
     if (n > 0) {
         while (n > 0 && buf[n - 1] == '\0')
@@ -442,7 +445,7 @@ static void load_info(fk__pidindex *ix, fk__proc *p)
         snprintf(p->name, sizeof p->name, "%s", slash ? slash + 1 : p->exe);
     }
 
-    snprintf(path, sizeof path, "%s/%u/status", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/status", root, p->pid);
     if (read_small(path, buf, sizeof buf) > 0) {
         char *u = strstr(buf, "\nUid:");
         if (u)
@@ -460,7 +463,7 @@ static void load_info(fk__pidindex *ix, fk__proc *p)
     }
 
     /* cgroup v2 line "0::/path"; else the first line's path. */
-    snprintf(path, sizeof path, "%s/%u/cgroup", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/cgroup", root, p->pid);
     if (read_small(path, buf, sizeof buf) > 0) {
         char *line = strstr(buf, "0::");
         char *start = line == buf || (line && line[-1] == '\n') ? line + 3 : NULL;
@@ -477,7 +480,7 @@ static void load_info(fk__pidindex *ix, fk__proc *p)
         }
     }
 
-    snprintf(path, sizeof path, "%s/%u/stat", ix->root, p->pid);
+    snprintf(path, sizeof path, "%s/%u/stat", root, p->pid);
     if (read_small(path, buf, sizeof buf) > 0) {
         /* Field 22 (starttime) counts from after the ")" closing comm. */
         char *c = strrchr(buf, ')');

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proc/u64map.h"
+#include "core/u64map.h"
 
 #define FK__PROC_NAME_MAX 64
 
@@ -45,6 +45,11 @@ typedef struct fk__pidindex_stats {
 } fk__pidindex_stats;
 
 typedef struct fk__pidindex fk__pidindex;
+
+/* Name, exe, command line, uid, user and cgroup of p->pid from
+ * <root>/<pid>/... (p->uid = UINT32_MAX first; strings allocated, owned by
+ * p). Fields stay empty when the process is gone. */
+void fk__proc_load_info(const char *root, fk__proc *p);
 
 int fk__pidindex_create(fk__pidindex **out, const char *proc_root);
 void fk__pidindex_destroy(fk__pidindex *ix);

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 
-void fk_rank_snapshot_free(fk_rank_snapshot *snapshot)
+void fk_rank_snapshot_destroy(fk_rank_snapshot *snapshot)
 {
     if (!snapshot)
         return;

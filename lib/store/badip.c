@@ -187,7 +187,7 @@ static int by_attempts_desc(const void *a, const void *b)
     return memcmp(&x->addr, &y->addr, sizeof x->addr);
 }
 
-int fk_store_bad_ips(fk_store *s, fk_store_bad_ip *out, size_t capacity, size_t *count)
+int fk_store_get_bad_ips(fk_store *s, fk_store_bad_ip *out, size_t capacity, size_t *count)
 {
     if (!s || !count || (capacity && !out) || !s->active)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");

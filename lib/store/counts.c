@@ -1,6 +1,6 @@
 /* Throughput series (total, per protocol, per exporter) and top-K per
- * dimension over time slots, with their queries fk_store_series() and
- * fk_store_top(). */
+ * dimension over time slots, with their queries fk_store_get_series() and
+ * fk_store_get_top(). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,8 +230,8 @@ int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_stor
     return FK_OK;
 }
 
-int fk_store_top(fk_store *s, fk_store_row *out, size_t capacity, size_t *count, int dim,
-                 int64_t window_sec)
+int fk_store_get_top(fk_store *s, int dim, int64_t window_sec, fk_store_row *out, size_t capacity,
+                     size_t *count)
 {
     if (!s || !count || (capacity && !out) || !s->active || dim < 0 || dim >= FK_STORE_DIM_COUNT ||
         window_sec <= 0)
@@ -260,7 +260,7 @@ int fk__series_points(const fk__series *se, fk_store_point *out, size_t capacity
 {
     int64_t base = se->step_ns;
     int64_t step = step_ns <= 0 ? base : (step_ns + base - 1) / base * base;
-    int64_t t = floor_div(since_ns, base) * base;
+    int64_t t = floor_div(since_ns, step) * step; /* points on whole steps */
     for (*count = 0; t < until_ns && *count < capacity; t += step) {
         fk__cnt c = fk__series_sum(se, t, t + step);
         out[*count] = (fk_store_point){t, c.bytes, c.packets, c.flows};
@@ -269,8 +269,9 @@ int fk__series_points(const fk__series *se, fk_store_point *out, size_t capacity
     return FK_OK;
 }
 
-int fk_store_series(fk_store *s, fk_store_point *out, size_t capacity, size_t *count, int kind,
-                    const fk_store_key *key, int64_t since_ns, int64_t until_ns, int64_t step_ns)
+int fk_store_get_series(fk_store *s, int kind, const fk_store_key *key, int64_t since_ns,
+                        int64_t until_ns, int64_t step_ns, fk_store_point *out, size_t capacity,
+                        size_t *count)
 {
     if (!s || !count || (capacity && !out) || !s->active || kind < 0 || kind > 2 || (kind && !key))
         return fk__error(FK_EINVAL, "store: bad series arguments");

@@ -124,7 +124,7 @@ static uint32_t find(fk_store *s, const fk_addr *addr)
             return fk__error(FK_EINVAL, "store: NULL argument or not activated");                  \
     } while (0)
 
-int fk_store_ip(fk_store *s, fk_store_ip_info *out, const fk_addr *addr)
+int fk_store_get_ip(fk_store *s, const fk_addr *addr, fk_store_ip_info *out)
 {
     CHECK(s, out && addr);
     pthread_mutex_lock(&s->lock);
@@ -144,7 +144,7 @@ static int by_total_desc(const void *a, const void *b)
     return memcmp(&x->addr, &y->addr, sizeof x->addr);
 }
 
-int fk_store_ips(fk_store *s, fk_store_ip_info *out, size_t capacity, size_t *count)
+int fk_store_get_ips(fk_store *s, fk_store_ip_info *out, size_t capacity, size_t *count)
 {
     CHECK(s, count && (out || !capacity));
     *count = 0;
@@ -188,20 +188,20 @@ static int summary_rows(fk_store *s, fk_store_row *out, size_t capacity, size_t 
     return rc;
 }
 
-int fk_store_ip_peers(fk_store *s, fk_store_row *out, size_t capacity, size_t *count,
-                      const fk_addr *addr)
+int fk_store_get_ip_peers(fk_store *s, const fk_addr *addr, fk_store_row *out, size_t capacity,
+                          size_t *count)
 {
     return summary_rows(s, out, capacity, count, addr, true);
 }
 
-int fk_store_ip_protocols(fk_store *s, fk_store_row *out, size_t capacity, size_t *count,
-                          const fk_addr *addr)
+int fk_store_get_ip_protocols(fk_store *s, const fk_addr *addr, fk_store_row *out, size_t capacity,
+                              size_t *count)
 {
     return summary_rows(s, out, capacity, count, addr, false);
 }
 
-int fk_store_ip_series(fk_store *s, fk_store_point *out, size_t capacity, size_t *count,
-                       const fk_addr *addr)
+int fk_store_get_ip_series(fk_store *s, const fk_addr *addr, fk_store_point *out, size_t capacity,
+                           size_t *count)
 {
     CHECK(s, addr && count && (out || !capacity));
     *count = 0;

@@ -114,8 +114,8 @@ static bool matches(const fk_flow *f, const fk_store_query *q)
     return true;
 }
 
-int fk_store_search(fk_store *s, fk_flow *out, size_t capacity, size_t *count,
-                    const fk_store_query *query)
+int fk_store_search(fk_store *s, const fk_store_query *query, fk_flow *out, size_t capacity,
+                    size_t *count)
 {
     if (!s || !count || (capacity && !out) || !s->active)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");
@@ -130,8 +130,8 @@ int fk_store_search(fk_store *s, fk_flow *out, size_t capacity, size_t *count,
     return FK_OK;
 }
 
-int fk_store_since(fk_store *s, fk_flow *out, size_t capacity, size_t *count, uint64_t after,
-                   uint64_t *next)
+int fk_store_get_since(fk_store *s, uint64_t after, fk_flow *out, size_t capacity, size_t *count,
+                       uint64_t *next)
 {
     if (!s || !count || !next || (capacity && !out) || !s->active)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");

@@ -39,7 +39,7 @@ void fk__sidx_insert(fk__sidx *x, uint64_t h, uint32_t entry);
 void fk__sidx_remove(fk__sidx *x, uint64_t h, uint32_t entry, fk__sidx_hash_fn hash,
                      const void *ctx);
 
-/* 64-bit hash of bytes (FNV-1a folded with a final mix). */
+/* 64-bit hash of bytes (word-wise multiply-rotate, murmur3 finalizer). */
 uint64_t fk__store_hash(const void *p, size_t n);
 
 #endif

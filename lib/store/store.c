@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/sized.h"
 #include "store/store_int.h"
 
 #define H 3600
@@ -274,7 +275,7 @@ int64_t fk_store_get_now(fk_store *s)
     return now;
 }
 
-int fk_store_get_stats(fk_store *s, fk_store_stats *out)
+static int fill_stats(fk_store *s, fk_store_stats *out)
 {
     if (!s || !out)
         return fk__error(FK_EINVAL, "store: NULL argument");
@@ -286,4 +287,15 @@ int fk_store_get_stats(fk_store *s, fk_store_stats *out)
     out->flows_stored = s->seq_next - s->seq_first;
     pthread_mutex_unlock(&s->lock);
     return FK_OK;
+}
+
+int fk_store_get_stats(fk_store *h, fk_store_stats *out, size_t size)
+{
+    if (!h || !out || size < sizeof(uint64_t))
+        return fk__error(FK_EINVAL, "store: NULL argument or size %zu below 8", size);
+    fk_store_stats st;
+    int rc = fill_stats(h, &st);
+    if (rc == 0)
+        fk__copy_sized(out, size, &st, sizeof st);
+    return rc;
 }

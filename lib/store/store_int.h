@@ -117,7 +117,7 @@ void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k);
 /* Merge summaries and copy the biggest rows out (keys read as dim). */
 int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_store_row *out,
                      size_t capacity, size_t *count);
-/* Points of a series from since to until by step (see fk_store_series). */
+/* Points of a series from since to until by step (see fk_store_get_series). */
 int fk__series_points(const fk__series *se, fk_store_point *out, size_t capacity, size_t *count,
                       int64_t since_ns, int64_t until_ns, int64_t step_ns);
 

@@ -1,11 +1,13 @@
 /* Space-saving summaries over caller memory (see topk.h). */
+#include <stdbool.h>
 #include <string.h>
 
 #include "store/topk.h"
 
 size_t fk__ss_mem(uint32_t cap)
 {
-    return (size_t)cap * sizeof(fk__ss_entry) + fk__sidx_slots(cap) * sizeof(uint32_t);
+    return (size_t)cap * (sizeof(fk__ss_entry) + 2 * sizeof(uint32_t)) +
+           fk__sidx_slots(cap) * sizeof(uint32_t);
 }
 
 void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap)
@@ -13,7 +15,47 @@ void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap)
     s->cap = cap;
     s->n = 0;
     s->e = mem;
-    fk__sidx_attach(&s->idx, (uint32_t *)(s->e + cap), cap);
+    s->heap = (uint32_t *)(s->e + cap);
+    s->pos = s->heap + cap;
+    fk__sidx_attach(&s->idx, s->pos + cap, cap);
+}
+
+static void heap_swap(fk__ss *s, uint32_t a, uint32_t b)
+{
+    uint32_t x = s->heap[a], y = s->heap[b];
+    s->heap[a] = y;
+    s->heap[b] = x;
+    s->pos[y] = a;
+    s->pos[x] = b;
+}
+
+static uint64_t heap_bytes(const fk__ss *s, uint32_t at)
+{
+    return s->e[s->heap[at]].bytes;
+}
+
+static void sift_up(fk__ss *s, uint32_t at)
+{
+    while (at > 0 && heap_bytes(s, (at - 1) / 2) > heap_bytes(s, at)) {
+        heap_swap(s, at, (at - 1) / 2);
+        at = (at - 1) / 2;
+    }
+}
+
+/* An entry's bytes only grow: it moves towards the leaves. */
+static void sift_down(fk__ss *s, uint32_t at)
+{
+    for (;;) {
+        uint32_t l = 2 * at + 1, r = l + 1, m = at;
+        if (l < s->n && heap_bytes(s, l) < heap_bytes(s, m))
+            m = l;
+        if (r < s->n && heap_bytes(s, r) < heap_bytes(s, m))
+            m = r;
+        if (m == at)
+            return;
+        heap_swap(s, at, m);
+        at = m;
+    }
 }
 
 void fk__ss_clear(fk__ss *s)
@@ -50,19 +92,19 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t bytes, uint64_t packets, u
     uint64_t h = fk__store_hash(k->b, FK__SKEY_SIZE);
     int i = lookup(s, k, h);
     int replaced = 0;
+    bool fresh = false;
     if (i < 0) {
         if (s->n < s->cap) {
             i = (int)s->n++;
             memset(&s->e[i], 0, sizeof s->e[i]);
+            s->heap[i] = (uint32_t)i;
+            s->pos[i] = (uint32_t)i;
+            fresh = true;
         } else {
-            /* Replace the smallest entry; its counts become the newcomer's
-             * error. A linear scan: summaries are small (tens to hundreds). */
-            uint32_t min = 0;
-            for (uint32_t j = 1; j < s->n; j++)
-                if (s->e[j].bytes < s->e[min].bytes)
-                    min = j;
-            i = (int)min;
-            fk__sidx_remove(&s->idx, entry_hash(s, min), min, entry_hash, s);
+            /* Replace the smallest entry (the heap's root); its counts
+             * become the newcomer's error. */
+            i = (int)s->heap[0];
+            fk__sidx_remove(&s->idx, entry_hash(s, (uint32_t)i), (uint32_t)i, entry_hash, s);
             s->e[i].error = s->e[i].bytes;
             replaced = 1;
         }
@@ -72,5 +114,9 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t bytes, uint64_t packets, u
     s->e[i].bytes += bytes;
     s->e[i].packets += packets;
     s->e[i].flows += flows;
+    if (fresh)
+        sift_up(s, s->pos[i]);
+    else
+        sift_down(s, s->pos[i]);
     return replaced;
 }

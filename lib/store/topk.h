@@ -23,6 +23,8 @@ typedef struct fk__ss_entry {
 typedef struct fk__ss {
     uint32_t cap, n;
     fk__ss_entry *e;
+    uint32_t *heap; /* min-heap of entry numbers by bytes: heap[0] is the smallest */
+    uint32_t *pos;  /* pos[entry] = its place in heap */
     fk__sidx idx;
 } fk__ss;
 

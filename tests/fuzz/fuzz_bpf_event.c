@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/bpf.h"
+#include "bpf/backend.h"
 #include "bpf/event.h"
 #include "bpf/owners.h"
 

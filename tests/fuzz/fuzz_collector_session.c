@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     fk_addr exporter;
-    fk_addr_parse(&exporter, "192.0.2.1");
+    fk_addr_parse("192.0.2.1", &exporter);
     size_t off = 0;
     while (size - off >= 2) {
         size_t len = (size_t)data[off] << 8 | data[off + 1];
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += len;
     }
     fk_collector_stats st;
-    fk_collector_get_stats(h, &st);
+    fk_collector_get_stats(h, &st, sizeof st);
     if (st.records != records)
         abort(); /* every delivered record reaches the callback */
     fk_collector_destroy(h);

@@ -17,20 +17,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     fk_filter *f = NULL;
     size_t at = (size_t)-1;
-    int rc = fk_filter_compile(&f, &at, text);
+    int rc = fk_filter_compile(text, &f, &at);
     if (rc == 0) {
         fk_flow fl[3];
         memset(fl, 0, sizeof fl);
-        fk_addr_parse(&fl[0].src, "10.1.2.3");
-        fk_addr_parse(&fl[0].dst, "192.0.2.1");
+        fk_addr_parse("10.1.2.3", &fl[0].src);
+        fk_addr_parse("192.0.2.1", &fl[0].dst);
         fl[0].proto = 6;
         fl[0].src_port = 40000;
         fl[0].dst_port = 443;
         fl[0].bytes = 1500;
         fl[0].packets = 3;
         fl[0].tcp_flags = 0x12;
-        fk_addr_parse(&fl[1].src, "2001:db8::1");
-        fk_addr_parse(&fl[1].dst, "2001:db8::2");
+        fk_addr_parse("2001:db8::1", &fl[1].src);
+        fk_addr_parse("2001:db8::2", &fl[1].dst);
         fl[1].proto = 17;
         fl[1].dst_port = 53;
         fl[2].proto = 1;

@@ -24,7 +24,7 @@ static void reencode(seen *tm, size_t ntm, const fk_flow *flows, const uint16_t 
         return;
     fk_ipfix_encoder_set_int(e, FK_IPFIX_ENC_PAD_SETS, (int64_t)(nflows & 1));
     static uint8_t buf[65535];
-    if (fk_ipfix_encoder_begin(e, buf, sizeof buf, 1, 1) < 0)
+    if (fk_ipfix_encoder_begin(e, 1, 1, buf, sizeof buf) < 0)
         goto out;
     for (size_t i = 0; i < ntm; i++)
         if (fk_ipfix_encoder_add_template(e, tm[i].id, tm[i].specs, tm[i].count, tm[i].scope) == 0)
@@ -75,28 +75,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fk_ipfix_item it;
         while (fk_ipfix_decoder_next(d, &it) == 1) {
             if (it.kind == FK_IPFIX_ITEM_TEMPLATE && ntm < MAX_TMPL) {
-                uint16_t n = fk_template_field_count(it.tmpl);
+                uint16_t n = fk_template_get_field_count(it.tmpl);
                 tm[ntm].specs = malloc(sizeof(fk_field_spec) * n);
                 if (!tm[ntm].specs)
                     continue;
                 for (uint16_t i = 0; i < n; i++)
-                    tm[ntm].specs[i] = *fk_template_field(it.tmpl, i);
-                tm[ntm].id = fk_template_id(it.tmpl);
+                    tm[ntm].specs[i] = *fk_template_get_field(it.tmpl, i);
+                tm[ntm].id = fk_template_get_id(it.tmpl);
                 tm[ntm].count = n;
-                tm[ntm].scope = fk_template_scope_count(it.tmpl);
+                tm[ntm].scope = fk_template_get_scope_count(it.tmpl);
                 ntm++;
             }
             if (it.kind != FK_IPFIX_ITEM_RECORD)
                 continue;
             const fk_ipfix_record *r = &it.record;
-            uint16_t n = fk_template_field_count(r->tmpl);
+            uint16_t n = fk_template_get_field_count(r->tmpl);
             for (uint16_t i = 0; i < n; i++) {
                 fk_ipfix_value v;
-                if (fk_ipfix_record_field(&v, r, i) == 0 && v.len && v.raw[v.len - 1] == 0x5a)
+                if (fk_ipfix_record_get_field(r, i, &v) == 0 && v.len && v.raw[v.len - 1] == 0x5a)
                     json[0] = 0; /* touch the last octet: ASan checks the bounds */
             }
             fk_flow f;
-            fk_ipfix_record_to_flow(&f, r);
+            fk_ipfix_record_to_flow(r, &f);
             char small[64];
             fk_ipfix_record_to_json(r, small, sizeof small);
             fk_ipfix_record_to_json(r, json, sizeof json);

@@ -1,4 +1,4 @@
-/* Fuzz the NetFlow v1/v5/v7 fixed-format decoder, stateless and through a
+/* Fuzz the NetFlow v1/v5/v6/v7 fixed-format decoder, stateless and through a
  * session (sequence tracking). Input: one datagram. */
 #include <flowkit/flowkit.h>
 #include <stdint.h>
@@ -34,11 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size < sizeof buf ? size : sizeof buf;
     memcpy(buf, data, len);
     if (len >= 2) {
-        static const uint8_t versions[3] = {1, 5, 7};
+        static const uint8_t versions[4] = {1, 5, 6, 7};
         buf[0] = 0;
-        buf[1] = versions[buf[1] % 3];
+        buf[1] = versions[buf[1] % 4];
     }
-    int rc = fk_netflow_decode_fixed(&hdr, flows, FK_NETFLOW_FIXED_MAX, &n, buf, len, &exp);
+    int rc = fk_netflow_decode_fixed(buf, len, &exp, &hdr, flows, FK_NETFLOW_FIXED_MAX, &n);
     if (rc == 0)
         for (size_t i = 0; i < n; i++) {
             char json[FK_FLOW_JSON_MAX];

@@ -28,7 +28,7 @@ static int touch(const fk_netflow_record *rec, void *user)
         static char big[65536];
         fk_flow f;
         fk_ipfix_record_to_json(rec->ipfix, big, sizeof big);
-        fk_ipfix_record_to_flow(&f, rec->ipfix);
+        fk_ipfix_record_to_flow(rec->ipfix, &f);
     }
     return 0;
 }
@@ -57,8 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char name[FK_NETFLOW_NAME_MAX];
     uint32_t iv;
-    fk_netflow_interface_name(h, &exp, 9995, 0, 1, name, sizeof name);
-    fk_netflow_sampling(h, &exp, 9995, 0, 0, &iv);
+    fk_netflow_get_interface_name(h, &exp, 9995, 0, 1, name, sizeof name);
+    fk_netflow_get_sampling(h, &exp, 9995, 0, 0, &iv);
     fk_netflow_destroy(h);
     return 0;
 }

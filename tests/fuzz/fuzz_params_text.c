@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fk_addr a;
     char buf[FK_ADDR_STRLEN];
-    if (fk_addr_parse(&a, text) == 0)
+    if (fk_addr_parse(text, &a) == 0)
         fk_addr_format(&a, buf, sizeof buf);
     free(text);
     return 0;

@@ -28,7 +28,7 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     (void)user;
     if (ev->type == FK_CAPTURE_EVENT_SESSION)

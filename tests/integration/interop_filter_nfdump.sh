@@ -2,43 +2,17 @@
 # Flow filters against nfdump's own answers: filter_flows.py makes 400 IPFIX
 # flow records with distinct 5-tuples (IPv4/IPv6, TCP/UDP/ICMP, bytes from
 # 40 B to GBs), sends them to nfcapd on 127.0.0.1 and writes the same
-# messages to a raw file. For every expression of the table below,
+# messages to a raw file (nfdump_flows.bash). For every expression of the table below,
 # `nfdump -R DIR -o json EXPR` and `flowkit-ipfix --filter EXPR FILE` must
 # select exactly the same records. Expressions nfdump refuses must be
 # refused by flowkit too (exit 2), and the table must split the flows (no
 # expression may be vacuous across the table).
 set -uo pipefail
-SRC=${FLOWKIT_SOURCE_DIR:?}
-BUILD=${FLOWKIT_BUILD_DIR:?}
-IPFIX="$BUILD/cli/flowkit-ipfix/flowkit-ipfix"
-PY=/usr/bin/python3
-[ -x "$IPFIX" ] || { echo "SKIP: $IPFIX not built"; exit 77; }
-for t in nfcapd nfdump; do
-    command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
-done
-
-W=$(mktemp -d /tmp/flowkit-filter-nfdump.XXXXXX)
-NPID=
-cleanup() {
-    [ -n "$NPID" ] && kill "$NPID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
+# shellcheck source=nfdump_flows.bash
+source "$(dirname "$0")/nfdump_flows.bash"
+nfdump_flows_setup 400
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
-
-PORT=$($PY -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$W/nf"
-nfcapd -b 127.0.0.1 -p "$PORT" -w "$W/nf" -t 3600 >"$W/nfcapd.log" 2>&1 &
-NPID=$!
-for _ in $(seq 100); do ss -Hlun "sport = :$PORT" | grep -q . && break; sleep 0.05; done
-$PY "$SRC/tests/tools/filter_flows.py" "$W/flows.ipfix" --send "$PORT" >"$W/truth.jsonl" ||
-    { echo "FAIL: generator"; exit 1; }
-sleep 0.5
-kill -TERM "$NPID"
-wait "$NPID"
-NPID=
-grep -q "Flows: 400," "$W/nfcapd.log" || { echo "FAIL: nfcapd did not store 400 flows: $(tail -3 "$W/nfcapd.log")"; exit 1; }
 
 # One expression a line; blank lines and lines starting with ';' are skipped.
 cat >"$W/table" <<'EOF'

@@ -32,7 +32,7 @@ for d in libpcap0.8 libnl-3-200 libnl-route-3-200; do
     grep -q "$d" <<<"$deps" || fail "Depends lacks $d"
 done
 dpkg-deb -c "$deb" | awk '{print $6}' >"$TMP/files"
-for f in ./usr/lib/libflowkit.so.0 ./usr/lib/libflowkit.so ./usr/include/flowkit/flowkit.h \
+for f in ./usr/lib/libflowkit.so.1 ./usr/lib/libflowkit.so ./usr/include/flowkit/flowkit.h \
     ./usr/include/flowkit/version.h ./usr/lib/pkgconfig/flowkit.pc \
     ./usr/lib/cmake/flowkit/flowkitConfig.cmake ./usr/lib/systemd/system/flowkit-export.service \
     ./usr/lib/systemd/system/flowkit-collect.service ./usr/share/flowkit/python/flowkit/__init__.py \
@@ -81,7 +81,7 @@ cmake -S "$R/usr/share/doc/flowkit/examples" -B "$TMP/ex-cmake" -DCMAKE_PREFIX_P
 cmake --build "$TMP/ex-cmake" -j2 >>"$TMP/cmake.log" 2>&1 || { cat "$TMP/cmake.log"; fail "build"; }
 # The binaries must use the packaged library, not a build tree's.
 linked=$(ldd "$TMP/ex-pc/flowkit_info")
-grep -q "$R/usr/lib/libflowkit.so.0" <<<"$linked" || fail "not linked to the package: $linked"
+grep -q "$R/usr/lib/libflowkit.so.1" <<<"$linked" || fail "not linked to the package: $linked"
 "$SRC/examples/run_examples.sh" "$TMP/ex-pc" "$R/usr/lib"
 "$SRC/examples/run_examples.sh" "$TMP/ex-cmake" "$R/usr/lib"
 
@@ -125,5 +125,5 @@ else
 fi
 
 dpkg --root="$R" --force-script-chrootless -r flowkit >/dev/null 2>&1 || fail "dpkg -r"
-[ ! -e "$R/usr/lib/libflowkit.so.0" ] || fail "remove left the library"
+[ ! -e "$R/usr/lib/libflowkit.so.1" ] || fail "remove left the library"
 echo "package_deb: all ok"

@@ -29,7 +29,7 @@ SRV=${PIDS[1]}
 start_top() {
     local name=$1
     shift
-    FLOWKIT_TOP_DEBUG=1 "$TOP" --json -d 0.5 "$@" "$VH" >"$WORK/$name.json" 2>"$WORK/$name.err" &
+    FLOWKIT_TOP_DEBUG=1 "$TOP" --attribution sockdiag --json -d 0.5 "$@" "$VH" >"$WORK/$name.json" 2>"$WORK/$name.err" &
     TOPPID=$!
     PIDS+=($TOPPID)
     for _ in $(seq 100); do

@@ -53,6 +53,46 @@ def packets(path):
             yield proto, src, sport, dst, dport, total, wire
 
 
+def bytes_by_owner(path, owner, hosts):
+    """({pid: IP-layer bytes}, {pid: frame bytes}) of the capture at PATH,
+    each packet counted for the owner of its local end: OWNER maps
+    (packed host address, port) to a pid, HOSTS are the local addresses."""
+    ip_bytes, l2_bytes = {}, {}
+    for _proto, src, sport, dst, dport, total, wire in packets(path):
+        local = (src, sport) if src in hosts else (dst, dport) if dst in hosts else None
+        pid = owner.get(local)
+        if pid:
+            ip_bytes[pid] = ip_bytes.get(pid, 0) + total
+            l2_bytes[pid] = l2_bytes.get(pid, 0) + wire
+    return ip_bytes, l2_bytes
+
+
+def trace_totals(path):
+    """{pid: largest bytes sent + received of any refresh} of a `-t -v 2`
+    trace (nethogs or flowkit-top): totals mode, and nethogs drops a
+    process's row once it has exited, so the largest refresh counts.
+    Indented lines (flowkit-top --connections) are not process rows."""
+    blocks, cur = [], None
+    for line in open(path):
+        line = line.rstrip("\n")
+        if line.startswith("Refreshing:"):
+            cur = {}
+            blocks.append(cur)
+        elif cur is not None and "\t" in line and not line.startswith(" "):
+            name, sent, recv = line.split("\t")[:3]
+            parts = name.split("/")
+            pid = parts[-2] if len(parts) >= 3 else "0"
+            try:
+                cur[pid] = cur.get(pid, 0) + float(sent) + float(recv)
+            except ValueError:
+                pass
+    best = {}
+    for b in blocks:
+        for pid, v in b.items():
+            best[pid] = max(best.get(pid, 0), v)
+    return best
+
+
 def main():
     pcap, conns, rank = sys.argv[1:4]
     hosts = {ipaddress.ip_address(a).packed for a in sys.argv[4:]}

@@ -3,7 +3,8 @@
 and print its ground truth as JSON lines, one per direction:
 {"src_addr","dst_addr","src_port","dst_port","proto","bytes","packets",
  "start_ms","end_ms" (of the direction), "conv_start_ms","conv_end_ms"}.
-Bytes are IP-layer bytes. Usage: collect_pcap.py OUT.pcap [--v4-only]"""
+Bytes are IP-layer bytes. Usage: collect_pcap.py OUT.pcap [--v4-only] [--base EPOCH]
+(--base: time of the first packet, default 2026-11-23T12:00:00Z)."""
 import json
 import sys
 
@@ -15,7 +16,7 @@ BASE = 1795435200.0  # 2026-11-23T12:00:00Z
 def main():
     out = sys.argv[1]
     v4_only = "--v4-only" in sys.argv
-    t = BASE
+    t = float(sys.argv[sys.argv.index("--base") + 1]) if "--base" in sys.argv else BASE
     pkts = []
     truth = {}
 

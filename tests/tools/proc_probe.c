@@ -41,7 +41,7 @@ int main(int argc, char **argv)
             continue;
         fk__attrib_pkt p;
         memset(&p, 0, sizeof p);
-        if (fk_addr_parse(&p.src, l) < 0 || fk_addr_parse(&p.dst, r) < 0) {
+        if (fk_addr_parse(l, &p.src) < 0 || fk_addr_parse(r, &p.dst) < 0) {
             printf("0 bad-address\n");
             continue;
         }

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         fclose(f);
     }
     fk_addr lo;
-    fk_addr_parse(&lo, "127.0.0.1");
+    fk_addr_parse("127.0.0.1", &lo);
     struct {
         const char *name;
         int proto;

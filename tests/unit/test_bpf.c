@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <flowkit/flowkit.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bpf/bpf.h"
+#include "bpf/backend.h"
 #include "bpf/event.h"
 #include "bpf/owners.h"
 #include "fk_test.h"
@@ -404,6 +405,29 @@ static void drain_all(fk__bpf *b, seen *s)
     assert_true(fk__bpf_drain(b, collect, s) >= 0);
 }
 
+/* A listener made before the programs were attached: the connections it
+ * accepts are still ours (its owner record was seeded at open). */
+static void check_old_listener(fk__bpf *b, int tl, uint16_t tport)
+{
+    seen s = {0};
+    assert_int_equal(fk__bpf_owners_create(&s.owners, 4096, 1000000000), 0);
+    fk_addr lo;
+    loopback(AF_INET, &lo);
+    uint16_t ccport;
+    pid_t tc = short_client(AF_INET, SOCK_STREAM, tport, &ccport);
+    int acc = accept(tl, NULL, NULL);
+    assert_true(acc >= 0);
+    close(acc);
+    drain_all(b, &s);
+    const fk__bpf_owner_entry *e = fk__bpf_owners_find(s.owners, 6, &lo, tport, &lo, ccport);
+    assert_non_null(e);
+    assert_int_equal(e->owner.tgid, (uint32_t)getpid());
+    e = fk__bpf_owners_find(s.owners, 6, &lo, ccport, &lo, tport);
+    assert_non_null(e);
+    assert_int_equal(e->owner.tgid, (uint32_t)tc);
+    fk__bpf_owners_destroy(s.owners);
+}
+
 static void check_family(fk__bpf *b, int family)
 {
     seen s = {0};
@@ -469,16 +493,46 @@ static void real_programs(void **state)
     cfg.ring_bytes = 0;
     assert_int_equal(fk__bpf_open(&b, &cfg), FK_ENOTFOUND);
 
-    int rc = fk__bpf_open(&b, NULL);
+    uint16_t old_port;
+    int old = listener(AF_INET, SOCK_STREAM, &old_port);
+    /* Only loopback's packets are told about: everything here goes through lo. */
+    uint32_t lo_index = if_nametoindex("lo");
+    assert_true(lo_index > 0);
+    fk__bpf_config only_lo = {.ifindexes = &lo_index, .n_ifindexes = 1};
+    int rc = fk__bpf_open(&b, &only_lo);
     if (rc != 0)
         fail_msg("fk__bpf_open: %s", fk_error_last()->message);
     assert_true(fk__bpf_get_fd(b) >= 0);
+    check_old_listener(b, old, old_port);
+    close(old);
     check_family(b, AF_INET);
     check_family(b, AF_INET6);
     fk__bpf_stats st;
     fk__bpf_get_stats(b, &st);
     assert_true(st.drained >= 8);
     assert_int_equal(st.malformed, 0);
+    assert_true(st.seeded >= 1); /* at least the old listener */
+    fk__bpf_close(b);
+
+    /* A device filter without lo: none of our loopback sockets is told about. */
+    uint32_t other = lo_index + 100000;
+    fk__bpf_config not_lo = {.ifindexes = &other, .n_ifindexes = 1};
+    assert_int_equal(fk__bpf_open(&b, &not_lo), 0);
+    seen s = {0};
+    assert_int_equal(fk__bpf_owners_create(&s.owners, 4096, 1000000000), 0);
+    uint16_t tport, cport;
+    int tl = listener(AF_INET, SOCK_STREAM, &tport);
+    short_client(AF_INET, SOCK_STREAM, tport, &cport);
+    int acc = accept(tl, NULL, NULL);
+    assert_true(acc >= 0);
+    close(acc);
+    close(tl);
+    drain_all(b, &s);
+    fk_addr lo;
+    loopback(AF_INET, &lo);
+    assert_null(fk__bpf_owners_find(s.owners, 6, &lo, cport, &lo, tport));
+    assert_null(fk__bpf_owners_find(s.owners, 6, &lo, tport, &lo, cport));
+    fk__bpf_owners_destroy(s.owners);
     fk__bpf_close(b);
 }
 

@@ -229,7 +229,7 @@ typedef struct collected {
     fk_capture *h;
 } collected;
 
-static void collect(void *user, const fk_capture_event *ev)
+static void collect(const fk_capture_event *ev, void *user)
 {
     collected *c = user;
     if (ev->type == FK_CAPTURE_EVENT_SESSION && c->nevents < 64)
@@ -300,15 +300,15 @@ static void replay_and_check(int workers)
     assert_int_equal(fk_capture_add_file(h, sample), 0);
     assert_int_equal(fk_capture_set_callback(h, collect, c), 0);
     assert_int_equal(fk_capture_activate(h), 0);
-    assert_int_equal(fk_capture_source_count(h), 1);
-    assert_string_equal(fk_capture_source_name(h, 0), sample);
+    assert_int_equal(fk_capture_get_source_count(h), 1);
+    assert_string_equal(fk_capture_get_source_name(h, 0), sample);
     assert_true(fk_capture_get_fd(h) >= 0);
     assert_int_equal(fk_capture_next_timeout_ms(h), 0);
     assert_int_equal(fk_capture_run(h), 0);
     assert_int_equal(fk_capture_dispatch(h, 0), FK_EEOF);
 
     fk_capture_stats st;
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.packets, sample_truth.packets);
     assert_int_equal(st.bytes, sample_truth.wire_bytes);
     assert_int_equal(st.non_ip, 1);
@@ -484,8 +484,8 @@ static void params_bounds_and_types(void **state)
     assert_int_equal(fk_capture_get_fd(h), FK_ENOTACTIVATED);
     assert_int_equal(fk_capture_next_timeout_ms(h), FK_ENOTACTIVATED);
     assert_int_equal(fk_capture_stop(h), FK_ENOTACTIVATED);
-    assert_int_equal(fk_capture_source_count(h), 0);
-    assert_null(fk_capture_source_name(h, 0));
+    assert_int_equal(fk_capture_get_source_count(h), 0);
+    assert_null(fk_capture_get_source_name(h, 0));
     fk_capture_destroy(h);
     fk_capture_destroy(NULL);
     fk_capture_break(NULL);
@@ -519,7 +519,7 @@ static void set_after_activate(void **state)
     assert_int_equal(fk_capture_set_str(h, FK_CAP_FILTER, "udp"), 0);
     assert_int_equal(fk_capture_run(h), 0);
     fk_capture_stats st;
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.packets, 4);
     assert_int_equal(st.flows_emitted, 2);
     fk_capture_destroy(h);
@@ -558,7 +558,7 @@ static void failed_activate_stays_configurable(void **state)
     assert_int_equal(fk_capture_activate(h), 0);
     assert_int_equal(fk_capture_run(h), 0);
     fk_capture_stats st;
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.packets, sample_truth.packets);
     fk_capture_destroy(h);
 }
@@ -621,7 +621,7 @@ static void packet_count_limit(void **state)
     assert_int_equal(fk_capture_activate(h), 0);
     assert_int_equal(fk_capture_run(h), 0);
     fk_capture_stats st;
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.packets, 3);
     /* Final flush: the half-open TCP flow ends forced, with 2 + 1 packets. */
     assert_int_equal(c->nflows, 1);
@@ -650,7 +650,7 @@ static void dispatch_in_steps_and_break(void **state)
     assert_int_equal(c->nevents, 1);
     assert_int_equal(fk_capture_dispatch(h, 2), FK_EBREAK);
     fk_capture_stats st0;
-    assert_int_equal(fk_capture_get_stats(h, &st0), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st0, sizeof st0), 0);
     assert_int_equal(st0.packets, 2);
     assert_int_equal(fk_capture_dispatch(h, 5), 5);
     fk_capture_break(h);
@@ -659,7 +659,7 @@ static void dispatch_in_steps_and_break(void **state)
     assert_int_equal(fk_capture_dispatch(h, 0), FK_EEOF);
     assert_int_equal(fk_capture_stop(h), 0); /* again: nothing */
     fk_capture_stats st;
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.packets, sample_truth.packets);
     assert_int_equal(c->nflows, 5);
     fk_capture_destroy(h);
@@ -672,7 +672,7 @@ typedef struct reenter {
     int calls;
 } reenter;
 
-static void reenter_cb(void *user, const fk_capture_event *ev)
+static void reenter_cb(const fk_capture_event *ev, void *user)
 {
     (void)ev;
     reenter *r = user;
@@ -701,7 +701,7 @@ static void callback_cannot_reenter(void **state)
     assert_int_equal(r.stop_rc, FK_ESTATE);
     assert_int_equal(r.filter_rc, FK_ESTATE);
     fk_capture_stats st;
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.packets, sample_truth.packets); /* the outer run went on */
     fk_capture_destroy(h);
 }
@@ -750,7 +750,7 @@ static void two_files_merge(void **state)
     assert_int_equal(fk_capture_add_file(h, second), 0);
     assert_int_equal(fk_capture_set_callback(h, collect, c), 0);
     assert_int_equal(fk_capture_activate(h), 0);
-    assert_int_equal(fk_capture_source_count(h), 2);
+    assert_int_equal(fk_capture_get_source_count(h), 2);
     assert_int_equal(fk_capture_run(h), 0);
     const fk_flow *fl = find_flow(c, 17, 5353, 53);
     assert_non_null(fl);
@@ -892,7 +892,7 @@ static void store_rotates_and_keeps(void **state)
     assert_int_equal(fk_capture_activate(h), 0); /* creates the directory */
     assert_int_equal(fk_capture_run(h), 0);
     fk_capture_stats st;
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.store_packets, sample_truth.packets);
     assert_int_equal(st.store_errors, 0);
     fk_capture_destroy(h);
@@ -929,7 +929,7 @@ static void store_rotates_and_keeps(void **state)
     assert_int_equal(fk_capture_set_int(h, FK_CAP_PCAP_KEEP_FILES, 2), 0);
     assert_int_equal(fk_capture_activate(h), 0);
     assert_int_equal(fk_capture_run(h), 0);
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     fk_capture_destroy(h);
     /* Files start at 0 s (TCP, UDP), 2 s (ICMP, v6, ARP, trunc), 40 s. */
     assert_int_equal(st.store_files, 3);

@@ -131,7 +131,7 @@ typedef struct seen {
     char error[512];
 } seen;
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     seen *s = user;
     if (ev->type == FK_CAPTURE_EVENT_FLOW) {
@@ -162,7 +162,7 @@ static uint64_t replay(const blob *b, size_t len, const char *filter, seen *s)
     assert_int_equal(fk_capture_activate(h), 0);
     assert_int_equal(fk_capture_run(h), 0);
     fk_capture_stats st;
-    assert_int_equal(fk_capture_get_stats(h, &st), 0);
+    assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
     fk_capture_destroy(h);
     unlink(path);
     return st.packets;

@@ -55,7 +55,7 @@ static void event_text(char *buf, size_t size, const fk_session_event *e)
              fk_session_kind_name(e->kind), a, b, e->src_port, e->dst_port, e->proto, e->vlan);
 }
 
-static void on_event(void *user, const fk_capture_event *ev)
+static void on_event(const fk_capture_event *ev, void *user)
 {
     got *g = user;
     char text[320];
@@ -164,7 +164,7 @@ static void run_case(const gen_opts *go)
         assert_int_equal(fk_capture_activate(h), 0);
         assert_int_equal(fk_capture_run(h), 0);
         fk_capture_stats st;
-        assert_int_equal(fk_capture_get_stats(h, &st), 0);
+        assert_int_equal(fk_capture_get_stats(h, &st, sizeof st), 0);
         fk_capture_destroy(h);
         compare("flow", t.g.flows, t.g.nflows, g.flows, g.nflows);
         compare("event", t.g.events, t.g.nevents, g.events, g.nevents);

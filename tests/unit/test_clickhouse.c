@@ -29,8 +29,8 @@ static fk_flow sample_flow(void)
 {
     fk_flow f;
     memset(&f, 0, sizeof f);
-    fk_addr_parse(&f.src, "10.1.0.1");
-    fk_addr_parse(&f.dst, "2001:db8::2");
+    fk_addr_parse("10.1.0.1", &f.src);
+    fk_addr_parse("2001:db8::2", &f.dst);
     f.src_port = 40001;
     f.dst_port = 443;
     f.proto = 6;
@@ -41,7 +41,7 @@ static fk_flow sample_flow(void)
     f.end_ns = 1795435201999000000LL;
     f.version = 10;
     f.present = FK_FLOW_HAS_EXPORTER | FK_FLOW_HAS_SAMPLING | FK_FLOW_HAS_PROCESS;
-    fk_addr_parse(&f.exporter, "192.0.2.9");
+    fk_addr_parse("192.0.2.9", &f.exporter);
     f.odid = 77;
     f.sampling = 100;
     f.pid = 4242;

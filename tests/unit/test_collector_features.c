@@ -78,14 +78,14 @@ static fk_collector *make(got *g, const char *output, int max_interfaces)
 static void feed(fk_collector *h, const char *exporter, const uint8_t *buf, size_t len)
 {
     fk_addr a;
-    assert_int_equal(fk_addr_parse(&a, exporter), 0);
+    assert_int_equal(fk_addr_parse(exporter, &a), 0);
     assert_true(fk_collector_feed(h, &a, 4739, buf, len) >= 0);
 }
 
 static fk_collector_stats stats(fk_collector *h)
 {
     fk_collector_stats st;
-    assert_int_equal(fk_collector_get_stats(h, &st), 0);
+    assert_int_equal(fk_collector_get_stats(h, &st, sizeof st), 0);
     return st;
 }
 
@@ -138,36 +138,36 @@ static void enc_new(enc *x)
 static void add_ifname(enc *x, uint32_t ifindex, const char *name, const char *desc)
 {
     assert_int_equal(fk_ipfix_encoder_record_begin(x->e, 500), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 10, ifindex), 0);
-    assert_int_equal(fk_ipfix_encoder_set_bytes(x->e, 0, 82, name, strlen(name)), 0);
-    assert_int_equal(fk_ipfix_encoder_set_bytes(x->e, 0, 83, desc, strlen(desc)), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 10, ifindex), 0);
+    assert_int_equal(fk_ipfix_encoder_put_bytes(x->e, 0, 82, name, strlen(name)), 0);
+    assert_int_equal(fk_ipfix_encoder_put_bytes(x->e, 0, 83, desc, strlen(desc)), 0);
     assert_int_equal(fk_ipfix_encoder_record_end(x->e), 0);
 }
 
 static void add_ifdesc(enc *x, uint32_t ifindex, const char *desc)
 {
     assert_int_equal(fk_ipfix_encoder_record_begin(x->e, 501), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 14, ifindex), 0);
-    assert_int_equal(fk_ipfix_encoder_set_bytes(x->e, 0, 83, desc, strlen(desc)), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 14, ifindex), 0);
+    assert_int_equal(fk_ipfix_encoder_put_bytes(x->e, 0, 83, desc, strlen(desc)), 0);
     assert_int_equal(fk_ipfix_encoder_record_end(x->e), 0);
 }
 
 static void add_if_flow(enc *x, uint32_t in_if, uint32_t out_if, uint64_t bytes, uint32_t secs)
 {
     fk_addr s, d;
-    fk_addr_parse(&s, "192.0.2.1");
-    fk_addr_parse(&d, "192.0.2.2");
+    fk_addr_parse("192.0.2.1", &s);
+    fk_addr_parse("192.0.2.2", &d);
     assert_int_equal(fk_ipfix_encoder_record_begin(x->e, 300), 0);
-    assert_int_equal(fk_ipfix_encoder_set_addr(x->e, 0, 8, &s), 0);
-    assert_int_equal(fk_ipfix_encoder_set_addr(x->e, 0, 12, &d), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 4, 6), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 1, bytes), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 2, 1), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 10, in_if), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 14, out_if), 0);
+    assert_int_equal(fk_ipfix_encoder_put_addr(x->e, 0, 8, &s), 0);
+    assert_int_equal(fk_ipfix_encoder_put_addr(x->e, 0, 12, &d), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 4, 6), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 1, bytes), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 2, 1), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 10, in_if), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 14, out_if), 0);
     int64_t end = (int64_t)secs * 1000000000LL - 2000000000LL;
-    assert_int_equal(fk_ipfix_encoder_set_time(x->e, 0, 152, end - 1000000000LL), 0);
-    assert_int_equal(fk_ipfix_encoder_set_time(x->e, 0, 153, end), 0);
+    assert_int_equal(fk_ipfix_encoder_put_time(x->e, 0, 152, end - 1000000000LL), 0);
+    assert_int_equal(fk_ipfix_encoder_put_time(x->e, 0, 153, end), 0);
     assert_int_equal(fk_ipfix_encoder_record_end(x->e), 0);
 }
 
@@ -206,7 +206,7 @@ static void ipfix_interface_names(void **state)
     enc_new(&x);
     /* Domain 1: names for ifindex 1 (name + description), 2 (description only,
      * egress scope), 7 (a name with characters JSON and CSV must escape). */
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 1, t, x.buf, sizeof x.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 500), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 501), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
@@ -231,7 +231,7 @@ static void ipfix_interface_names(void **state)
 
     /* A later interfaceDescription does not replace the interfaceName of 1;
      * a new name for 1 does. */
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 1, t, x.buf, sizeof x.buf), 0);
     add_ifdesc(&x, 1, "ignored description");
     add_if_flow(&x, 1, 9, 300, t);
     add_ifname(&x, 1, "eth0.100", "");
@@ -247,13 +247,13 @@ static void ipfix_interface_names(void **state)
      * domain 1 of another exporter know none. */
     enc y;
     enc_new(&y);
-    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 2, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, 2, t, y.buf, sizeof y.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(y.e, 300), 0);
     add_if_flow(&y, 1, 2, 500, t);
     assert_int_equal(fk_ipfix_encoder_finish(y.e, &y.len), 0);
     feed(h, "10.0.0.1", y.buf, y.len);
     feed(h, "10.0.0.2", x.buf, x.len); /* has no template there: kept */
-    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 1, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, 1, t, y.buf, sizeof y.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(y.e, 300), 0);
     add_if_flow(&y, 1, 2, 600, t);
     assert_int_equal(fk_ipfix_encoder_finish(y.e, &y.len), 0);
@@ -292,7 +292,7 @@ static void interface_names_are_capped(void **state)
     uint32_t t = now_secs();
     enc x;
     enc_new(&x);
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 1, t, x.buf, sizeof x.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 500), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
     add_ifname(&x, 5, "a", "");
@@ -494,7 +494,7 @@ static void export_time_sanity(void **state)
     feed(h, "10.0.0.1", m.p, m.n);
     enc x;
     enc_new(&x);
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t + 3600), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 1, t + 3600, x.buf, sizeof x.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
     add_if_flow(&x, 1, 2, 1, t + 3600);
     assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
@@ -508,7 +508,7 @@ static void export_time_sanity(void **state)
     assert_int_equal(stats(h).export_time_skewed, 2);
     /* A record that ends 60 s after its message's export time; one 20 s after is
      * within the tolerance. */
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 1, t, x.buf, sizeof x.buf), 0);
     add_if_flow(&x, 1, 2, 1, t + 62);
     add_if_flow(&x, 1, 2, 1, t + 22);
     add_if_flow(&x, 1, 2, 1, t);
@@ -608,7 +608,7 @@ static void ipfix_sequence_reset_is_a_restart(void **state)
     uint32_t t = now_secs();
     enc x;
     enc_new(&x);
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 3, t - 60), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 3, t - 60, x.buf, sizeof x.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
     for (int i = 0; i < 20; i++)
         add_if_flow(&x, 1, 2, 10, t - 60);
@@ -625,13 +625,13 @@ static void ipfix_sequence_reset_is_a_restart(void **state)
     assert_int_equal(fk_ipfix_encoder_activate(x.e), 0);
     static const fk_field_spec other[] = {{0, 8, 4, 0}, {0, 12, 4, 0}, {0, 2, 4, 0}};
     assert_int_equal(fk_ipfix_encoder_add_template(x.e, 300, other, 3, 0), 0);
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 3, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 3, t, x.buf, sizeof x.buf), 0);
     assert_int_equal(fk_ipfix_encoder_record_begin(x.e, 300), 0);
     fk_addr a;
-    fk_addr_parse(&a, "198.51.100.1");
-    assert_int_equal(fk_ipfix_encoder_set_addr(x.e, 0, 8, &a), 0);
-    assert_int_equal(fk_ipfix_encoder_set_addr(x.e, 0, 12, &a), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x.e, 0, 2, 77), 0);
+    fk_addr_parse("198.51.100.1", &a);
+    assert_int_equal(fk_ipfix_encoder_put_addr(x.e, 0, 8, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_put_addr(x.e, 0, 12, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x.e, 0, 2, 77), 0);
     assert_int_equal(fk_ipfix_encoder_record_end(x.e), 0);
     assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
     unsigned before = g->n;
@@ -639,7 +639,7 @@ static void ipfix_sequence_reset_is_a_restart(void **state)
     fk_collector_stats st = stats(h);
     assert_int_equal(st.exporter_restarts, 1);
     assert_int_equal(g->n, before); /* waits for the new template */
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 3, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 3, t, x.buf, sizeof x.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
     assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
     feed(h, "10.0.0.1", x.buf, x.len);
@@ -671,22 +671,22 @@ static const fk_field_spec boot_flow[] = {
 static void add_boot(enc *x, uint32_t odid, int64_t boot_ns, uint32_t sampling)
 {
     assert_int_equal(fk_ipfix_encoder_record_begin(x->e, 510), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 149, odid), 0);
-    assert_int_equal(fk_ipfix_encoder_set_time(x->e, 0, 160, boot_ns), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 305, sampling), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 149, odid), 0);
+    assert_int_equal(fk_ipfix_encoder_put_time(x->e, 0, 160, boot_ns), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 305, sampling), 0);
     assert_int_equal(fk_ipfix_encoder_record_end(x->e), 0);
 }
 
 static void add_boot_flow(enc *x, uint16_t tid, uint32_t packets, int64_t boot_ns)
 {
     fk_addr a;
-    fk_addr_parse(&a, "198.51.100.1");
+    fk_addr_parse("198.51.100.1", &a);
     assert_int_equal(fk_ipfix_encoder_record_begin(x->e, tid), 0);
-    assert_int_equal(fk_ipfix_encoder_set_addr(x->e, 0, 8, &a), 0);
-    assert_int_equal(fk_ipfix_encoder_set_addr(x->e, 0, 12, &a), 0);
-    assert_int_equal(fk_ipfix_encoder_set_uint(x->e, 0, 2, packets), 0);
+    assert_int_equal(fk_ipfix_encoder_put_addr(x->e, 0, 8, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_put_addr(x->e, 0, 12, &a), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(x->e, 0, 2, packets), 0);
     if (boot_ns)
-        assert_int_equal(fk_ipfix_encoder_set_time(x->e, 0, 160, boot_ns), 0);
+        assert_int_equal(fk_ipfix_encoder_put_time(x->e, 0, 160, boot_ns), 0);
     assert_int_equal(fk_ipfix_encoder_record_end(x->e), 0);
 }
 
@@ -711,7 +711,7 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     enc_new(&x);
     assert_int_equal(fk_ipfix_encoder_add_template(x.e, 510, boot_opt, 3, 1), 0);
     /* Life 1: templates 300, 500 (names), 510 (boot time); eth1; sampling 10. */
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 7, t - 60), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 7, t - 60, x.buf, sizeof x.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 500), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 510), 0);
@@ -727,14 +727,14 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     assert_int_equal(st.exporter_restarts, 0);
     assert_int_equal(st.interface_names, 1);
     /* The same life re-reads its clock: 400 ms later is within the 1 s slack. */
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 7, t - 50), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 7, t - 50, x.buf, sizeof x.buf), 0);
     add_boot(&x, 7, boot1 + 400000000LL, 10);
     add_if_flow(&x, 1, 2, 101, t - 50);
     finish_seq(&x, &seq, 2);
     feed(h, "10.0.0.1", x.buf, x.len);
     /* A late message of an earlier life (boot time behind): ignored. */
     uint32_t late_seq = seq - 2;
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 7, t - 55), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 7, t - 55, x.buf, sizeof x.buf), 0);
     add_boot(&x, 7, boot1 - 86400000000000LL, 10);
     finish_seq(&x, &late_seq, 1);
     feed(h, "10.0.0.1", x.buf, x.len);
@@ -755,7 +755,7 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     assert_int_equal(fk_ipfix_encoder_add_template(y.e, 300, other, 3, 0), 0);
     assert_int_equal(fk_ipfix_encoder_add_template(y.e, 510, boot_opt, 3, 1), 0);
     int64_t boot2 = boot1 + 3540000000000LL;
-    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 7, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, 7, t, y.buf, sizeof y.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(y.e, 300), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(y.e, 510), 0);
     add_boot(&y, 7, boot2, 20);
@@ -775,7 +775,7 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     assert_int_equal(g->f[2].bytes, 0);
     assert_int_equal(g->f[2].sampling, 20); /* from the same message's options */
     /* Template 500 is gone: an interface-name record of life 1's layout waits. */
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 7, t + 1), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 7, t + 1, x.buf, sizeof x.buf), 0);
     add_ifname(&x, 2, "eth2", "");
     finish_seq(&x, &seq, 1);
     feed(h, "10.0.0.1", x.buf, x.len);
@@ -783,7 +783,7 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     assert_int_equal(st.pending_sets, 1);
     assert_int_equal(st.exporter_restarts, 1);
     /* Life 2 goes on with the same boot time: no second restart. */
-    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 7, t + 2), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, 7, t + 2, y.buf, sizeof y.buf), 0);
     add_boot(&y, 7, boot2, 20);
     add_boot_flow(&y, 300, 78, 0);
     finish_seq(&y, &seq, 2);
@@ -797,7 +797,7 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     assert_int_equal(fk_ipfix_encoder_add_template(y.e, 320, boot_flow, 4, 0), 0);
     assert_int_equal(fk_ipfix_encoder_add_template(y.e, 321, other, 3, 0), 0);
     seq = 50;
-    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 8, t - 30), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, 8, t - 30, y.buf, sizeof y.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(y.e, 320), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(y.e, 321), 0);
     add_boot_flow(&y, 320, 5, boot1);
@@ -805,7 +805,7 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     feed(h, "10.0.0.1", y.buf, y.len);
     assert_int_equal(stats(h).exporter_restarts, 1);
     withdrawn = stats(h).templates_withdrawn;
-    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 8, t - 20), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, 8, t - 20, y.buf, sizeof y.buf), 0);
     add_boot_flow(&y, 320, 6, boot1 + 1900000000LL); /* within the slack */
     finish_seq(&y, &seq, 1);
     feed(h, "10.0.0.1", y.buf, y.len);
@@ -816,7 +816,7 @@ static void ipfix_sys_init_change_is_a_restart(void **state)
     assert_int_equal(fk_ipfix_encoder_add_template(y.e, 322, other, 3, 0), 0);
     unsigned before = g->n;
     uint64_t pend = stats(h).pending_sets;
-    assert_int_equal(fk_ipfix_encoder_begin(y.e, y.buf, sizeof y.buf, 8, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(y.e, 8, t, y.buf, sizeof y.buf), 0);
     add_boot_flow(&y, 322, 9, 0);
     assert_int_equal(fk_ipfix_encoder_write_template(y.e, 320), 0);
     add_boot_flow(&y, 320, 7, boot2);
@@ -860,7 +860,7 @@ static void ipfix_sys_init_over_tcp_is_no_restart(void **state)
                      0);
     fk__col_peer peer;
     memset(&peer, 0, sizeof peer);
-    fk_addr_parse(&peer.addr, "10.0.0.9");
+    fk_addr_parse("10.0.0.9", &peer.addr);
     peer.port = 40000;
     peer.transport = FK__COL_TCP;
     peer.conn_id = 1;
@@ -870,7 +870,7 @@ static void ipfix_sys_init_over_tcp_is_no_restart(void **state)
     enc_new(&x);
     assert_int_equal(fk_ipfix_encoder_add_template(x.e, 510, boot_opt, 3, 1), 0);
     uint32_t seq = 0;
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t - 10), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 1, t - 10, x.buf, sizeof x.buf), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
     assert_int_equal(fk_ipfix_encoder_write_template(x.e, 510), 0);
     add_boot(&x, 1, boot1, 1);
@@ -879,7 +879,7 @@ static void ipfix_sys_init_over_tcp_is_no_restart(void **state)
     assert_int_equal(fk__col_sessions_message(s, &peer, x.buf, x.len, 1 * S), 1);
     /* Same connection, sequence back to 0 (not a signal over TCP), same boot time. */
     seq = 0;
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t - 5), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 1, t - 5, x.buf, sizeof x.buf), 0);
     add_boot(&x, 1, boot1, 1);
     finish_seq(&x, &seq, 1);
     fk__col_sessions_message(s, &peer, x.buf, x.len, 2 * S);
@@ -887,7 +887,7 @@ static void ipfix_sys_init_over_tcp_is_no_restart(void **state)
     uint64_t withdrawn = st.templates_withdrawn;
     /* A new boot time (a clock step, or a mediator's upstream): the
      * connection's templates stay and the flow after it is decoded. */
-    assert_int_equal(fk_ipfix_encoder_begin(x.e, x.buf, sizeof x.buf, 1, t), 0);
+    assert_int_equal(fk_ipfix_encoder_begin(x.e, 1, t, x.buf, sizeof x.buf), 0);
     add_boot(&x, 1, boot1 + 595 * S, 1);
     add_if_flow(&x, 1, 2, 6, t);
     finish_seq(&x, &seq, 2);
@@ -912,8 +912,8 @@ static void send_process_flows(const char *uri, int64_t pen)
     assert_int_equal(fk_exporter_activate(e), 0);
     fk_flow f;
     memset(&f, 0, sizeof f);
-    fk_addr_parse(&f.src, "127.0.0.1");
-    fk_addr_parse(&f.dst, "127.0.0.2");
+    fk_addr_parse("127.0.0.1", &f.src);
+    fk_addr_parse("127.0.0.2", &f.dst);
     f.src_port = 40000;
     f.dst_port = 443;
     f.proto = 6;
@@ -974,7 +974,7 @@ static void process_fields_by_pen(void **state)
             assert_int_equal(fk_collector_set_int(h, FK_COL_PEN, cases[c].col), 0);
         assert_int_equal(fk_collector_activate(h), 0);
         char uri[64];
-        assert_true(fk_collector_listener_uri(h, 0, uri, sizeof uri) > 0);
+        assert_true(fk_collector_get_listener_uri(h, 0, uri, sizeof uri) > 0);
         send_process_flows(uri, cases[c].exp);
         assert_int_equal(receive(h, g, 4), 4);
         unsigned i = 9, j = 9, k = 9, m = 9;

@@ -16,20 +16,20 @@ static void uri_parsing(void **state)
     (void)state;
     fk__col_uri u;
     char buf[80];
-    assert_int_equal(fk__col_uri_parse("udp://0.0.0.0:2055", &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, "udp://0.0.0.0:2055"), 0);
     assert_int_equal(u.transport, FK__COL_UDP);
     assert_int_equal(u.ss.ss_family, AF_INET);
     assert_true(fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf) > 0);
     assert_string_equal(buf, "udp://0.0.0.0:2055");
-    assert_int_equal(fk__col_uri_parse("tcp://[::1]:4739", &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, "tcp://[::1]:4739"), 0);
     assert_int_equal(u.transport, FK__COL_TCP);
     assert_int_equal(u.ss.ss_family, AF_INET6);
     fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf);
     assert_string_equal(buf, "tcp://[::1]:4739");
-    assert_int_equal(fk__col_uri_parse("udp://:9995", &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, "udp://:9995"), 0);
     fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf);
     assert_string_equal(buf, "udp://0.0.0.0:9995");
-    assert_int_equal(fk__col_uri_parse("udp://127.0.0.1:0", &u), 0);
+    assert_int_equal(fk__col_uri_parse(&u, "udp://127.0.0.1:0"), 0);
 
     static const char *const bad[] = {
         "udp:/0.0.0.0:1",    "sctp://0.0.0.0:1",     "udp://0.0.0.0",
@@ -39,17 +39,17 @@ static void uri_parsing(void **state)
         "udp://[zz::1]:1",   "tcp://[]:1",           "",
         "udp://0.0.0.0: 1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(fk__col_uri_parse(bad[i], &u), FK_EINVAL);
+        assert_int_equal(fk__col_uri_parse(&u, bad[i]), FK_EINVAL);
         assert_non_null(strstr(fk_error_last()->message, bad[i]));
     }
-    assert_int_equal(fk__col_uri_parse("udp://::1:4739", &u), FK_EINVAL);
+    assert_int_equal(fk__col_uri_parse(&u, "udp://::1:4739"), FK_EINVAL);
     assert_non_null(strstr(fk_error_last()->message, "[ADDR]:PORT"));
 }
 
 static fk_addr addr(const char *s)
 {
     fk_addr a;
-    assert_int_equal(fk_addr_parse(&a, s), 0);
+    assert_int_equal(fk_addr_parse(s, &a), 0);
     return a;
 }
 
@@ -178,8 +178,8 @@ static fk_flow sample_flow(void)
 {
     fk_flow f;
     memset(&f, 0, sizeof f);
-    fk_addr_parse(&f.src, "10.0.0.1");
-    fk_addr_parse(&f.dst, "10.0.0.2");
+    fk_addr_parse("10.0.0.1", &f.src);
+    fk_addr_parse("10.0.0.2", &f.dst);
     f.src_port = 1234;
     f.dst_port = 80;
     f.proto = 6;
@@ -189,7 +189,7 @@ static fk_flow sample_flow(void)
     f.end_ns = 1795435201456000000LL;
     f.version = 10;
     f.odid = 3;
-    fk_addr_parse(&f.exporter, "127.0.0.1");
+    fk_addr_parse("127.0.0.1", &f.exporter);
     f.present = FK_FLOW_HAS_EXPORTER | FK_FLOW_HAS_SAMPLING;
     f.sampling = 100;
     return f;

@@ -47,10 +47,10 @@ static fixture *fx_new(size_t pending_bytes)
     f->lim.session_timeout_ns = 600 * SEC;
     assert_int_equal(
         fk__col_sessions_create(&f->s, &fk_col_fake_codec, &f->lim, &f->st, on_flow, &f->rec), 0);
-    fk_addr_parse(&f->a.addr, "127.0.0.1");
+    fk_addr_parse("127.0.0.1", &f->a.addr);
     f->a.port = 40000;
     f->a.transport = FK__COL_UDP;
-    fk_addr_parse(&f->b.addr, "::1");
+    fk_addr_parse("::1", &f->b.addr);
     f->b.port = 40000;
     f->b.transport = FK__COL_UDP;
     return f;

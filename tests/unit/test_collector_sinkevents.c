@@ -18,7 +18,7 @@
 static fk_addr addr(const char *s)
 {
     fk_addr a;
-    assert_int_equal(fk_addr_parse(&a, s), 0);
+    assert_int_equal(fk_addr_parse(s, &a), 0);
     return a;
 }
 
@@ -293,7 +293,7 @@ static void ipfix_long_strings_and_volume(void **state)
     unsigned n = 0, long_exe = 0;
     for (size_t off = 0; off < len;) {
         fk_ipfix_header hdr;
-        assert_int_equal(fk_ipfix_parse_header(&hdr, file + off, len - off), 0);
+        assert_int_equal(fk_ipfix_parse_header(file + off, len - off, &hdr), 0);
         assert_int_equal(hdr.sequence, n);
         assert_int_equal(fk_ipfix_decoder_begin(d, 1, file + off, hdr.length, NULL), 0);
         fk_ipfix_item it;
@@ -303,9 +303,9 @@ static void ipfix_long_strings_and_volume(void **state)
             if (it.kind != FK_IPFIX_ITEM_RECORD)
                 continue;
             fk_ipfix_value v;
-            assert_int_equal(fk_ipfix_record_get(&v, &it.record, 0, 11), 0);
+            assert_int_equal(fk_ipfix_record_find_field(&it.record, 0, 11, &v), 0);
             assert_int_equal(v.u, n);
-            if (fk_ipfix_record_get(&v, &it.record, FK_EXPORTER_DEFAULT_PEN, 4) == 0 &&
+            if (fk_ipfix_record_find_field(&it.record, FK_EXPORTER_DEFAULT_PEN, 4, &v) == 0 &&
                 v.len == 300) {
                 assert_memory_equal(v.raw, exe, 300);
                 long_exe++;

@@ -42,7 +42,7 @@ static void capture_log(fk_log_level level, const char *module, const char *mess
 static void log_routing_and_level(void **state)
 {
     (void)state;
-    fk_log_set_handler(capture_log, NULL);
+    fk_log_set_callback(capture_log, NULL);
     fk_log_set_level(FK_LOG_WARN);
     fk__log(FK_LOG_INFO, "core", "hidden %d", 1);
     assert_int_equal(log_calls, 0);
@@ -52,7 +52,7 @@ static void log_routing_and_level(void **state)
     fk_log_set_level(FK_LOG_DEBUG);
     FK__LOG_DEBUG("capture", "debug");
     assert_int_equal(log_calls, 2);
-    fk_log_set_handler(NULL, NULL);
+    fk_log_set_callback(NULL, NULL);
     fk_log_set_level(FK_LOG_WARN);
     assert_string_equal(fk_log_level_name(FK_LOG_INFO), "info");
     assert_string_equal(fk_log_level_name((fk_log_level)9), "unknown");
@@ -63,16 +63,16 @@ static void addresses_round_trip(void **state)
     (void)state;
     fk_addr a;
     char buf[FK_ADDR_STRLEN];
-    assert_int_equal(fk_addr_parse(&a, "10.213.0.1"), 0);
+    assert_int_equal(fk_addr_parse("10.213.0.1", &a), 0);
     assert_int_equal(a.family, 4);
     assert_int_equal(fk_addr_format(&a, buf, sizeof buf), 10);
     assert_string_equal(buf, "10.213.0.1");
-    assert_int_equal(fk_addr_parse(&a, "2001:db8::1"), 0);
+    assert_int_equal(fk_addr_parse("2001:db8::1", &a), 0);
     assert_int_equal(a.family, 6);
     fk_addr_format(&a, buf, sizeof buf);
     assert_string_equal(buf, "2001:db8::1");
     assert_int_equal(fk_addr_format(&a, buf, 3), FK_ENOSPACE);
-    assert_int_equal(fk_addr_parse(&a, "300.1.1.1"), FK_EINVAL);
+    assert_int_equal(fk_addr_parse("300.1.1.1", &a), FK_EINVAL);
     memset(&a, 0, sizeof a);
     assert_int_equal(fk_addr_format(&a, buf, sizeof buf), 0);
     assert_string_equal(buf, "");
@@ -96,8 +96,8 @@ static void flow_json_contract(void **state)
     (void)state;
     fk_flow f;
     memset(&f, 0, sizeof f);
-    fk_addr_parse(&f.src, "10.0.0.1");
-    fk_addr_parse(&f.dst, "10.0.0.2");
+    fk_addr_parse("10.0.0.1", &f.src);
+    fk_addr_parse("10.0.0.2", &f.dst);
     f.src_port = 40000;
     f.dst_port = 80;
     f.proto = 6;
@@ -119,7 +119,7 @@ static void flow_json_contract(void **state)
     f.present = FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_EXPORTER | FK_FLOW_HAS_END_REASON;
     f.pid = 42;
     strcpy(f.process, "cu\"rl\n");
-    fk_addr_parse(&f.exporter, "127.0.0.1");
+    fk_addr_parse("127.0.0.1", &f.exporter);
     f.odid = 7;
     f.end_reason = FK_END_DETECTED;
     fk_flow_to_json(&f, buf, sizeof buf);

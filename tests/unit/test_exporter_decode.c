@@ -34,8 +34,8 @@ static void make_flow(fk_flow *f, uint32_t i)
     char a[64];
     snprintf(a, sizeof a, v6 ? "fd00:213::%x" : "10.213.%u.%u", v6 ? i + 1 : i / 200,
              v6 ? 0 : i % 200 + 1);
-    fk_addr_parse(&f->src, a);
-    fk_addr_parse(&f->dst, v6 ? "fd00:213::ffff" : "10.213.99.1");
+    fk_addr_parse(a, &f->src);
+    fk_addr_parse(v6 ? "fd00:213::ffff" : "10.213.99.1", &f->dst);
     f->src_port = (uint16_t)(1024 + i);
     f->dst_port = (uint16_t)(next_rand() % 65536);
     f->proto = i % 2 ? 6 : 17;
@@ -63,8 +63,8 @@ static void make_event(fk_session_event *e, uint32_t i)
 {
     memset(e, 0, sizeof *e);
     bool v6 = i % 2 == 0;
-    fk_addr_parse(&e->src, v6 ? "fd00:213::1" : "10.213.0.1");
-    fk_addr_parse(&e->dst, v6 ? "fd00:213::2" : "10.213.0.2");
+    fk_addr_parse(v6 ? "fd00:213::1" : "10.213.0.1", &e->src);
+    fk_addr_parse(v6 ? "fd00:213::2" : "10.213.0.2", &e->dst);
     e->src_port = (uint16_t)(30000 + i);
     e->dst_port = 443;
     e->proto = 6;
@@ -131,7 +131,7 @@ static void roundtrip(void **state)
     assert_int_equal(fk_exporter_register_elements(reg, PEN), FK_EEXIST);
     assert_int_equal(fk_exporter_register_elements(reg, 0), FK_EINVAL);
     const fk_ie *ie;
-    assert_int_equal(fk_ie_lookup(&ie, reg, PEN, FK_EXPORTER_IE_PROCESS_NAME), 0);
+    assert_int_equal(fk_ie_lookup(reg, PEN, FK_EXPORTER_IE_PROCESS_NAME, &ie), 0);
     assert_string_equal(ie->name, "processName");
     fk_template_cache *cache;
     assert_int_equal(fk_template_cache_create(&cache, reg), 0);
@@ -162,27 +162,28 @@ static void roundtrip(void **state)
             expect_seq++;
             const fk_ipfix_record *r = &it.record;
             fk_ipfix_value v;
-            if (fk_ipfix_record_get(&v, r, PEN, FK_EXPORTER_IE_EVENT_KIND) == 0) {
+            if (fk_ipfix_record_find_field(r, PEN, FK_EXPORTER_IE_EVENT_KIND, &v) == 0) {
                 const fk_session_event *e = &events[nev++];
                 assert_int_equal(v.len, 1);
                 assert_int_equal(raw_uint(&v), e->kind);
                 assert_int_equal(v.u, e->kind); /* typed through the registry */
                 fk_flow got;
-                assert_int_equal(fk_ipfix_record_to_flow(&got, r), 0);
+                assert_int_equal(fk_ipfix_record_to_flow(r, &got), 0);
                 assert_memory_equal(&got.src, &e->src, sizeof e->src);
                 assert_memory_equal(&got.dst, &e->dst, sizeof e->dst);
                 assert_int_equal(got.src_port, e->src_port);
                 assert_int_equal(got.dst_port, e->dst_port);
-                assert_int_equal(fk_ipfix_record_get(&v, r, 0, 323), 0); /* observationTimeMs */
+                assert_int_equal(fk_ipfix_record_find_field(r, 0, 323, &v),
+                                 0); /* observationTimeMs */
                 assert_int_equal(v.i, ms_floor(e->time_ns));
-                assert_int_equal(fk_ipfix_record_get(&v, r, 0, 6), 0);
+                assert_int_equal(fk_ipfix_record_find_field(r, 0, 6, &v), 0);
                 assert_int_equal(v.u, e->kind == 1 ? 0x02 : e->kind == 2 ? 0x01 : 0x04);
-                int has = fk_ipfix_record_get(&v, r, PEN, FK_EXPORTER_IE_PROCESS_ID);
+                int has = fk_ipfix_record_find_field(r, PEN, FK_EXPORTER_IE_PROCESS_ID, &v);
                 assert_int_equal(has == 0, (e->present & FK_SESSION_HAS_PROCESS) != 0);
                 if (has == 0) {
                     assert_int_equal(raw_uint(&v), e->pid);
-                    assert_int_equal(fk_ipfix_record_get(&v, r, PEN, FK_EXPORTER_IE_PROCESS_NAME),
-                                     0);
+                    assert_int_equal(
+                        fk_ipfix_record_find_field(r, PEN, FK_EXPORTER_IE_PROCESS_NAME, &v), 0);
                     assert_int_equal(v.len, strlen(e->process));
                     assert_memory_equal(v.raw, e->process, v.len);
                 }
@@ -191,7 +192,7 @@ static void roundtrip(void **state)
             assert_true(nflow < NFLOWS);
             const fk_flow *f = &flows[nflow++];
             fk_flow got;
-            assert_int_equal(fk_ipfix_record_to_flow(&got, r), 0);
+            assert_int_equal(fk_ipfix_record_to_flow(r, &got), 0);
             assert_memory_equal(&got.src, &f->src, sizeof f->src);
             assert_memory_equal(&got.dst, &f->dst, sizeof f->dst);
             assert_int_equal(got.src_port, f->src_port);
@@ -212,7 +213,7 @@ static void roundtrip(void **state)
                 assert_int_equal(got.rev_packets, f->rev_packets);
                 assert_int_equal(got.rev_tcp_flags, f->rev_tcp_flags);
             }
-            int has = fk_ipfix_record_get(&v, r, PEN, FK_EXPORTER_IE_PROCESS_ID);
+            int has = fk_ipfix_record_find_field(r, PEN, FK_EXPORTER_IE_PROCESS_ID, &v);
             assert_int_equal(has == 0, (f->present & FK_FLOW_HAS_PROCESS) != 0);
             if (has == 0) {
                 assert_int_equal(raw_uint(&v), f->pid);
@@ -222,7 +223,8 @@ static void roundtrip(void **state)
                 snprintf(want, sizeof want, "\"processName\":\"%s\"", f->process);
                 assert_non_null(strstr(js, want));
                 json_checked++;
-                assert_int_equal(fk_ipfix_record_get(&v, r, PEN, FK_EXPORTER_IE_PROCESS_NAME), 0);
+                assert_int_equal(
+                    fk_ipfix_record_find_field(r, PEN, FK_EXPORTER_IE_PROCESS_NAME, &v), 0);
                 assert_int_equal(v.len, strlen(f->process));
                 assert_memory_equal(v.raw, f->process, v.len);
             }
@@ -233,7 +235,7 @@ static void roundtrip(void **state)
     assert_int_equal(nev, NEVENTS);
     assert_true(msgs > 10);
     fk_exporter_stats st;
-    assert_int_equal(fk_exporter_stats_get(h, &st), 0);
+    assert_int_equal(fk_exporter_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.records_sent, NFLOWS + NEVENTS);
     assert_int_equal(st.records_dropped, 0);
     assert_true(json_checked > 10);

@@ -12,8 +12,8 @@ static fk_flow make_flow(const char *src, const char *dst, uint16_t sp, uint16_t
 {
     fk_flow f;
     memset(&f, 0, sizeof f);
-    assert_int_equal(fk_addr_parse(&f.src, src), 0);
-    assert_int_equal(fk_addr_parse(&f.dst, dst), 0);
+    assert_int_equal(fk_addr_parse(src, &f.src), 0);
+    assert_int_equal(fk_addr_parse(dst, &f.dst), 0);
     f.src_port = sp;
     f.dst_port = dp;
     f.proto = proto;
@@ -29,7 +29,7 @@ static int run(const char *expr, const fk_flow *f)
 {
     fk_filter *flt = NULL;
     size_t at = 0;
-    int rc = fk_filter_compile(&flt, &at, expr);
+    int rc = fk_filter_compile(expr, &flt, &at);
     if (rc != 0)
         fail_msg("\"%s\" does not compile: %s", expr, fk_error_last()->message);
     int m = fk_filter_match(flt, f);
@@ -54,7 +54,7 @@ static void primitives(void **state)
     tcp4.present |= FK_FLOW_HAS_IFACES | FK_FLOW_HAS_REVERSE | FK_FLOW_HAS_EXPORTER;
     tcp4.rev_bytes = 64000;
     tcp4.rev_packets = 50;
-    assert_int_equal(fk_addr_parse(&tcp4.exporter, "127.0.0.9"), 0);
+    assert_int_equal(fk_addr_parse("127.0.0.9", &tcp4.exporter), 0);
     fk_flow udp6 = make_flow("2001:db8::1", "2001:db8:1::53", 5353, 53, 17, 999, 1);
     fk_flow icmp4 = make_flow("172.16.5.5", "10.9.9.9", 0, 8 * 256 + 0, 1, 84, 1);
     static const row rows[] = {
@@ -160,7 +160,7 @@ static void syntax_errors(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         fk_filter *f = (fk_filter *)1;
         size_t at = 12345;
-        int rc = fk_filter_compile(&f, &at, bad[i].expr);
+        int rc = fk_filter_compile(bad[i].expr, &f, &at);
         if (rc != FK_EFILTER)
             fail_msg("\"%s\" compiled (rc %d)", bad[i].expr, rc);
         assert_null(f);
@@ -170,9 +170,9 @@ static void syntax_errors(void **state)
     }
     /* The offset pointer may be NULL. */
     fk_filter *f = NULL;
-    assert_int_equal(fk_filter_compile(&f, NULL, "port"), FK_EFILTER);
-    assert_int_equal(fk_filter_compile(&f, NULL, NULL), FK_EINVAL);
-    assert_int_equal(fk_filter_compile(NULL, NULL, "any"), FK_EINVAL);
+    assert_int_equal(fk_filter_compile("port", &f, NULL), FK_EFILTER);
+    assert_int_equal(fk_filter_compile(NULL, &f, NULL), FK_EINVAL);
+    assert_int_equal(fk_filter_compile("any", NULL, NULL), FK_EINVAL);
 }
 
 static void limits(void **state)
@@ -184,13 +184,13 @@ static void limits(void **state)
     for (int i = 0; i < 200; i++)
         strcat(deep, "(");
     fk_filter *flt = NULL;
-    assert_int_equal(fk_filter_compile(&flt, NULL, deep), FK_EFILTER);
+    assert_int_equal(fk_filter_compile(deep, &flt, NULL), FK_EFILTER);
     assert_non_null(strstr(fk_error_last()->message, "nested too deeply"));
     char nots[1024] = "";
     for (int i = 0; i < 200; i++)
         strcat(nots, "not ");
     strcat(nots, "any");
-    assert_int_equal(fk_filter_compile(&flt, NULL, nots), FK_EFILTER);
+    assert_int_equal(fk_filter_compile(nots, &flt, NULL), FK_EFILTER);
     /* 64 levels are fine: an even count of nots is the identity. */
     char ok[1024] = "";
     for (int i = 0; i < 64; i++)

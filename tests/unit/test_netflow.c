@@ -72,7 +72,7 @@ static const uint8_t v9_golden[] = {0x00, 0x09, 0x00, 0x02, 0x00, 0x01, 0x86, 0x
 static fk_addr addr(const char *s)
 {
     fk_addr a;
-    assert_int_equal(fk_addr_parse(&a, s), 0);
+    assert_int_equal(fk_addr_parse(s, &a), 0);
     return a;
 }
 
@@ -93,7 +93,7 @@ static void v5_golden_decodes(void **state)
     size_t n = 99;
     fk_addr exp = addr("192.0.2.9");
     assert_int_equal(
-        fk_netflow_decode_fixed(&h, f, FK_NETFLOW_FIXED_MAX, &n, v5_golden, sizeof v5_golden, &exp),
+        fk_netflow_decode_fixed(v5_golden, sizeof v5_golden, &exp, &h, f, FK_NETFLOW_FIXED_MAX, &n),
         0);
     assert_int_equal(n, 2);
     assert_int_equal(h.version, 5);
@@ -135,11 +135,11 @@ static void v5_golden_decodes(void **state)
     assert_true(f[1].start_ns == f[1].end_ns);
 
     /* Without an exporter: no exporter fields. */
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 2, &n, v5_golden, sizeof v5_golden, NULL), 0);
+    assert_int_equal(fk_netflow_decode_fixed(v5_golden, sizeof v5_golden, NULL, NULL, f, 2, &n), 0);
     assert_false(f[0].present & FK_FLOW_HAS_EXPORTER);
 
     /* JSON of the first record, per the lines contract. */
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 2, &n, v5_golden, sizeof v5_golden, &exp), 0);
+    assert_int_equal(fk_netflow_decode_fixed(v5_golden, sizeof v5_golden, &exp, NULL, f, 2, &n), 0);
     char json[FK_FLOW_JSON_MAX];
     assert_true(fk_flow_to_json(&f[0], json, sizeof json) > 0);
     assert_non_null(strstr(json, "\"start\":\"2023-11-14T22:12:20.500Z\""));
@@ -155,7 +155,7 @@ static void v1_v7_golden_decode(void **state)
     fk_flow f[FK_NETFLOW_FIXED_MAX];
     size_t n;
     assert_int_equal(
-        fk_netflow_decode_fixed(&h, f, FK_NETFLOW_FIXED_MAX, &n, v1_golden, sizeof v1_golden, NULL),
+        fk_netflow_decode_fixed(v1_golden, sizeof v1_golden, NULL, &h, f, FK_NETFLOW_FIXED_MAX, &n),
         0);
     assert_int_equal(n, 1);
     assert_int_equal(h.version, 1);
@@ -177,7 +177,7 @@ static void v1_v7_golden_decode(void **state)
     assert_false(f[0].present & FK_FLOW_HAS_SAMPLING);
 
     assert_int_equal(
-        fk_netflow_decode_fixed(&h, f, FK_NETFLOW_FIXED_MAX, &n, v7_golden, sizeof v7_golden, NULL),
+        fk_netflow_decode_fixed(v7_golden, sizeof v7_golden, NULL, &h, f, FK_NETFLOW_FIXED_MAX, &n),
         0);
     assert_int_equal(n, 1);
     assert_int_equal(h.version, 7);
@@ -203,39 +203,39 @@ static void fixed_malformed(void **state)
 
     /* Count past the end: 2 records claimed, 1.5 present. */
     assert_int_equal(
-        fk_netflow_decode_fixed(NULL, f, 30, &n, v5_golden, sizeof v5_golden - 24, NULL),
+        fk_netflow_decode_fixed(v5_golden, sizeof v5_golden - 24, NULL, NULL, f, 30, &n),
         FK_ETRUNCATED);
     assert_int_equal(n, 0);
     assert_non_null(strstr(fk_error_last()->message, "count 2"));
     /* Count 3 with two records. */
     memcpy(b, v5_golden, sizeof v5_golden);
     b[3] = 3;
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 30, &n, b, sizeof v5_golden, NULL),
+    assert_int_equal(fk_netflow_decode_fixed(b, sizeof v5_golden, NULL, NULL, f, 30, &n),
                      FK_ETRUNCATED);
     /* Count above the version maximum (31 > 30), even with the bytes there. */
     b[3] = 31;
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 30, &n, b, sizeof v5_golden, NULL),
+    assert_int_equal(fk_netflow_decode_fixed(b, sizeof v5_golden, NULL, NULL, f, 30, &n),
                      FK_EMALFORMED);
     /* Header cut short. */
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 30, &n, v5_golden, 23, NULL), FK_ETRUNCATED);
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 30, &n, v1_golden, 15, NULL), FK_ETRUNCATED);
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 30, &n, v5_golden, 1, NULL), FK_ETRUNCATED);
+    assert_int_equal(fk_netflow_decode_fixed(v5_golden, 23, NULL, NULL, f, 30, &n), FK_ETRUNCATED);
+    assert_int_equal(fk_netflow_decode_fixed(v1_golden, 15, NULL, NULL, f, 30, &n), FK_ETRUNCATED);
+    assert_int_equal(fk_netflow_decode_fixed(v5_golden, 1, NULL, NULL, f, 30, &n), FK_ETRUNCATED);
     /* Trailing bytes after the counted records are ignored. */
     memcpy(b, v5_golden, sizeof v5_golden);
     memset(b + sizeof v5_golden, 0xee, 8);
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 30, &n, b, sizeof b, NULL), 0);
+    assert_int_equal(fk_netflow_decode_fixed(b, sizeof b, NULL, NULL, f, 30, &n), 0);
     assert_int_equal(n, 2);
     /* Count 0 is a valid, empty datagram. */
     b[3] = 0;
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 30, &n, b, 24, NULL), 0);
+    assert_int_equal(fk_netflow_decode_fixed(b, 24, NULL, NULL, f, 30, &n), 0);
     assert_int_equal(n, 0);
     /* Not enough room in the caller's array. */
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 1, &n, v5_golden, sizeof v5_golden, NULL),
+    assert_int_equal(fk_netflow_decode_fixed(v5_golden, sizeof v5_golden, NULL, NULL, f, 1, &n),
                      FK_ENOSPACE);
     /* Other versions. */
     b[1] = 9;
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 30, &n, b, sizeof b, NULL), FK_EUNSUPPORTED);
-    assert_int_equal(fk_netflow_decode_fixed(NULL, NULL, 30, &n, b, sizeof b, NULL), FK_EINVAL);
+    assert_int_equal(fk_netflow_decode_fixed(b, sizeof b, NULL, NULL, f, 30, &n), FK_EUNSUPPORTED);
+    assert_int_equal(fk_netflow_decode_fixed(b, sizeof b, NULL, NULL, NULL, 30, &n), FK_EINVAL);
 }
 
 static void uptime_wrap(void **state)
@@ -252,14 +252,14 @@ static void uptime_wrap(void **state)
     memcpy(b + 4, up, 4);
     memcpy(b + 16 + 24, first, 4);
     memcpy(b + 16 + 28, last, 4);
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 1, &n, b, sizeof b, NULL), 0);
+    assert_int_equal(fk_netflow_decode_fixed(b, sizeof b, NULL, NULL, f, 1, &n), 0);
     assert_true(f[0].start_ns == EXPORT_S * NS - 512000000);
     assert_true(f[0].end_ns == EXPORT_S * NS - 128000000);
     /* A Last slightly after the header's uptime (exporter jitter) is a
      * little after the export, not 49.7 days before it. */
     const uint8_t late[4] = {0x00, 0x00, 0x01, 0x0a};
     memcpy(b + 16 + 28, late, 4);
-    assert_int_equal(fk_netflow_decode_fixed(NULL, f, 1, &n, b, sizeof b, NULL), 0);
+    assert_int_equal(fk_netflow_decode_fixed(b, sizeof b, NULL, NULL, f, 1, &n), 0);
     assert_true(f[0].end_ns == EXPORT_S * NS + 10000000);
 }
 
@@ -284,12 +284,12 @@ static int collect(const fk_netflow_record *rec, void *user)
     if (rec->ipfix) {
         fk_ipfix_value v;
         c->ipfix_views++;
-        if (fk_ipfix_record_get(&v, rec->ipfix, 0, 7) == 0)
+        if (fk_ipfix_record_find_field(rec->ipfix, 0, 7, &v) == 0)
             c->ipfix_sport = v.u;
-        if (fk_ipfix_record_get(&v, rec->ipfix, 0, 22) == 0)
+        if (fk_ipfix_record_find_field(rec->ipfix, 0, 22, &v) == 0)
             c->ipfix_first = v.u;
         fk_flow f;
-        if (fk_ipfix_record_to_flow(&f, rec->ipfix) == 0)
+        if (fk_ipfix_record_to_flow(rec->ipfix, &f) == 0)
             c->ipfix_start = f.start_ns;
         assert_true(fk_ipfix_record_to_json(rec->ipfix, c->ipfix_json, sizeof c->ipfix_json) > 0);
     }
@@ -379,7 +379,7 @@ static void v9_golden_decodes(void **state)
     assert_int_equal(c.flows, 3);
 
     fk_netflow_stats st;
-    assert_int_equal(fk_netflow_stats_get(h, &st), 0);
+    assert_int_equal(fk_netflow_get_stats(h, &st, sizeof st), 0);
     assert_int_equal(st.packets, 6);
     assert_int_equal(st.flows, 3);
     assert_int_equal(st.templates, 1);
@@ -562,15 +562,15 @@ static void v9_options_sampling_and_names(void **state)
     assert_non_null(strstr(c.json, "\"ifindex\":7"));
 
     uint32_t iv = 0;
-    assert_int_equal(fk_netflow_sampling(h, &exp, 9995, 5, 3, &iv), 0);
+    assert_int_equal(fk_netflow_get_sampling(h, &exp, 9995, 5, 3, &iv), 0);
     assert_int_equal(iv, 512);
-    assert_int_equal(fk_netflow_sampling(h, &exp, 9995, 5, 4, &iv), FK_ENOTFOUND);
-    assert_int_equal(fk_netflow_sampling(h, &exp, 9995, 6, 3, &iv), FK_ENOTFOUND);
+    assert_int_equal(fk_netflow_get_sampling(h, &exp, 9995, 5, 4, &iv), FK_ENOTFOUND);
+    assert_int_equal(fk_netflow_get_sampling(h, &exp, 9995, 6, 3, &iv), FK_ENOTFOUND);
     char name[FK_NETFLOW_NAME_MAX];
-    assert_int_equal(fk_netflow_interface_name(h, &exp, 9995, 5, 7, name, sizeof name), 8);
+    assert_int_equal(fk_netflow_get_interface_name(h, &exp, 9995, 5, 7, name, sizeof name), 8);
     assert_string_equal(name, "ge-0/0/1");
-    assert_int_equal(fk_netflow_interface_name(h, &exp, 9995, 5, 7, name, 4), FK_ENOSPACE);
-    assert_int_equal(fk_netflow_interface_name(h, &exp, 9995, 5, 8, name, sizeof name),
+    assert_int_equal(fk_netflow_get_interface_name(h, &exp, 9995, 5, 7, name, 4), FK_ENOSPACE);
+    assert_int_equal(fk_netflow_get_interface_name(h, &exp, 9995, 5, 8, name, sizeof name),
                      FK_ENOTFOUND);
 
     /* A flow naming sampler 3 gets 512; one naming sampler 9 gets nothing
@@ -599,7 +599,7 @@ static void v9_options_sampling_and_names(void **state)
     assert_int_equal(c.options, 1);
     assert_int_equal(c.flows, 1);
     assert_int_equal(c.flow[0].sampling, 100);
-    assert_int_equal(fk_netflow_sampling(h, &exp, 9995, 5, 0, &iv), 0);
+    assert_int_equal(fk_netflow_get_sampling(h, &exp, 9995, 5, 0, &iv), 0);
     assert_int_equal(iv, 100);
     fk_netflow_destroy(h);
 }
@@ -669,7 +669,7 @@ static void v9_malformed_templates(void **state)
         assert_int_equal(fk_netflow_decode(h, &exp, 1, p.b, p.len, collect, &c), expect[i]);
         assert_int_equal(c.flows, 1);
         fk_netflow_stats st;
-        fk_netflow_stats_get(h, &st);
+        fk_netflow_get_stats(h, &st, sizeof st);
         assert_int_equal(st.malformed, 1);
         assert_int_equal(st.templates, 1);
         /* Nothing of template 600 was kept. */
@@ -679,7 +679,7 @@ static void v9_malformed_templates(void **state)
         put32(&d, 1), put32(&d, 2);
         set_end(&d);
         assert_int_equal(fk_netflow_decode(h, &exp, 1, d.b, d.len, collect, &c), 0);
-        fk_netflow_stats_get(h, &st);
+        fk_netflow_get_stats(h, &st, sizeof st);
         assert_int_equal(st.no_template, 1);
         fk_netflow_destroy(h);
     }
@@ -727,7 +727,7 @@ static void v9_zero_length_field_accepted(void **state)
     /* The interval belongs to sampler 1; this flow names no sampler. */
     assert_false(c.flow[0].present & FK_FLOW_HAS_SAMPLING);
     uint32_t iv;
-    assert_int_equal(fk_netflow_sampling(h, &exp, 1, 0, 1, &iv), 0);
+    assert_int_equal(fk_netflow_get_sampling(h, &exp, 1, 0, 1, &iv), 0);
     assert_int_equal(iv, 1000);
     fk_netflow_destroy(h);
 }
@@ -789,7 +789,7 @@ static void v9_malformed_lengths(void **state)
     assert_int_equal(fk_netflow_decode(h, &exp, 1, b, sizeof b, collect, &c), FK_EUNSUPPORTED);
     assert_int_equal(fk_netflow_decode(h, &exp, 1, b, 1, collect, &c), FK_ETRUNCATED);
     fk_netflow_stats st;
-    fk_netflow_stats_get(h, &st);
+    fk_netflow_get_stats(h, &st, sizeof st);
     assert_int_equal(st.malformed, 4);
     assert_int_equal(st.unsupported, 1);
     fk_netflow_destroy(h);
@@ -831,7 +831,7 @@ static void v9_template_replaced_and_padding(void **state)
     assert_int_equal(c.flow[3].src_port, 1111);
     assert_int_equal(c.flow[5].src_port, 3333);
     fk_netflow_stats st;
-    fk_netflow_stats_get(h, &st);
+    fk_netflow_get_stats(h, &st, sizeof st);
     assert_int_equal(st.templates, 2);
     fk_netflow_destroy(h);
 }
@@ -876,7 +876,7 @@ static void handle_lifecycle_and_limits(void **state)
     assert_int_equal(fk_netflow_decode(h, &other, 1, v5_golden, sizeof v5_golden, collect, &c), 0);
     assert_int_equal(c.flows, 2);
     fk_netflow_stats st;
-    fk_netflow_stats_get(h, &st);
+    fk_netflow_get_stats(h, &st, sizeof st);
     assert_int_equal(st.refused, 3);
     assert_int_equal(st.templates, 1);
     fk_netflow_destroy(h);
@@ -900,11 +900,11 @@ static void fixed_through_session_and_sequence(void **state)
     assert_int_equal(c.flows, 6);
     assert_int_equal(c.flow[0].version, 5);
     fk_netflow_stats st;
-    fk_netflow_stats_get(h, &st);
+    fk_netflow_get_stats(h, &st, sizeof st);
     assert_int_equal(st.sequence_lost, 3);
     /* A malformed fixed datagram is counted. */
     assert_int_equal(fk_netflow_decode(h, &exp, 2055, b, 30, collect, &c), FK_ETRUNCATED);
-    fk_netflow_stats_get(h, &st);
+    fk_netflow_get_stats(h, &st, sizeof st);
     assert_int_equal(st.malformed, 1);
     /* The callback can stop the walk; its value comes back. */
     c.stop_with = 7;

@@ -22,7 +22,7 @@ typedef struct fsock {
 static void hexaddr(char *out, const char *text)
 {
     fk_addr a;
-    fk_addr_parse(&a, text);
+    fk_addr_parse(text, &a);
     int words = a.family == 6 ? 4 : 1;
     out[0] = '\0';
     for (int w = 0; w < words; w++) {
@@ -97,9 +97,9 @@ static fk__attrib *make_engine(void)
     fk__attrib *a;
     assert_int_equal(fk__attrib_create(&a, &c), 0);
     fk_addr l;
-    fk_addr_parse(&l, "10.213.0.1");
+    fk_addr_parse("10.213.0.1", &l);
     assert_int_equal(fk__attrib_add_local(a, &l), 0);
-    fk_addr_parse(&l, "fd00:213::1");
+    fk_addr_parse("fd00:213::1", &l);
     assert_int_equal(fk__attrib_add_local(a, &l), 0);
     return a;
 }
@@ -111,8 +111,8 @@ static int pkt(fk__attrib *a, const char *src, unsigned sport, const char *dst, 
 {
     fk__attrib_pkt p;
     memset(&p, 0, sizeof p);
-    fk_addr_parse(&p.src, src);
-    fk_addr_parse(&p.dst, dst);
+    fk_addr_parse(src, &p.src);
+    fk_addr_parse(dst, &p.dst);
     p.sport = (uint16_t)sport;
     p.dport = (uint16_t)dport;
     p.proto = (uint8_t)proto;
@@ -167,8 +167,8 @@ static void attributes_each_kind(void **state)
     /* Owners for flow records and session events (either orientation). */
     char name[FK_PROCESS_NAME_MAX];
     fk_addr x, y;
-    fk_addr_parse(&x, "10.213.0.2");
-    fk_addr_parse(&y, "10.213.0.1");
+    fk_addr_parse("10.213.0.2", &x);
+    fk_addr_parse("10.213.0.1", &y);
     assert_int_equal(fk__attrib_owner(a, 6, &x, 5555, &y, 80, name), 100);
     assert_string_equal(name, "websrv");
     assert_int_equal(fk__attrib_owner(a, 6, &y, 80, &x, 5555, name), 100);
@@ -275,14 +275,14 @@ static void attributes_each_kind(void **state)
                                  "\"recv_bytes\":180,\"sent_rate\":3000.0,\"recv_rate\":180.0"));
     assert_non_null(strstr(json, "{\"pid\":0,\"name\":\"unknown UDP\""));
     assert_int_equal(fk_rank_snapshot_to_json(s, json, 40), FK_ENOSPACE);
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
 
     /* Limit and another key. */
     assert_int_equal(fk__attrib_rank(a, 2, 1, FK_RANK_SORT_RECV_BYTES, &s), 0);
     assert_int_equal(s->count, 2);
     assert_int_equal(s->rows[0].pid, 300);
     assert_int_equal(s->rows[1].pid, 100);
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
     assert_int_equal(fk__attrib_rank(a, 0, 11, FK_RANK_SORT_RATE, &s), FK_ERANGE);
     assert_int_equal(fk__attrib_rank(a, 0, 0, FK_RANK_SORT_RATE, &s), FK_ERANGE);
     assert_int_equal(fk__attrib_rank(a, 0, 1, (fk_rank_sort)42, &s), FK_EINVAL);
@@ -316,7 +316,7 @@ static void late_resolution_moves_bytes(void **state)
     assert_int_equal(s->rows[0].pid, 200);
     assert_int_equal(s->rows[0].sent_bytes, 400);
     assert_int_equal(s->rows[0].recv_bytes, 40);
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
     fk__attrib_stats st;
     fk__attrib_get_stats(a, &st);
     assert_int_equal(st.resolved_late, 1);
@@ -329,8 +329,8 @@ static int pkt_if(fk__attrib *a, const char *src, unsigned sport, const char *ds
 {
     fk__attrib_pkt p;
     memset(&p, 0, sizeof p);
-    fk_addr_parse(&p.src, src);
-    fk_addr_parse(&p.dst, dst);
+    fk_addr_parse(src, &p.src);
+    fk_addr_parse(dst, &p.dst);
     p.sport = (uint16_t)sport;
     p.dport = (uint16_t)dport;
     p.proto = 6;
@@ -408,7 +408,7 @@ static void devices_per_row(void **state)
                      "\"ifindex\":1,\"sent_bytes\":3000,\"recv_bytes\":40},{\"name\":"
                      "\"\",\"ifindex\":999999,\"sent_bytes\":0,\"recv_bytes\":60}],\"uid\":"));
     assert_non_null(strstr(json, "\"connections\":1,\"dev\":\"\",\"devs\":[],\"uid\":"));
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
     fk__attrib_destroy(a);
 }
 
@@ -427,7 +427,7 @@ static void loopback_counts_both_ends(void **state)
     assert_int_equal(s->count, 2);
     assert_int_equal(row_of(s, 100, 0)->recv_bytes, 60);
     assert_int_equal(row_of(s, 0, 6)->sent_bytes, 60);
-    fk_rank_snapshot_free(s);
+    fk_rank_snapshot_destroy(s);
     fk__attrib_destroy(a);
 }
 
@@ -446,13 +446,13 @@ static void allocation_failures_are_clean(void **state)
         fk_rank_snapshot *s = NULL;
         if (rc == 0) {
             fk_addr l;
-            fk_addr_parse(&l, "10.213.0.1");
+            fk_addr_parse("10.213.0.1", &l);
             fk__attrib_add_local(a, &l);
             uint32_t pid;
             pkt(a, "10.213.0.1", 80, "10.213.0.2", 5555, 6, 1000, 5 * SEC, &pid);
             if (fk__attrib_rank(a, 0, 1, FK_RANK_SORT_RATE, &s) == 0) {
                 completed += s->count == 1 && s->rows[0].pid == 100;
-                fk_rank_snapshot_free(s);
+                fk_rank_snapshot_destroy(s);
             }
             fk__attrib_destroy(a);
         }
@@ -485,7 +485,7 @@ static void capture_rank_states(void **state)
     assert_string_equal(fk_rank_sort_name(FK_RANK_SORT_RECV_BYTES), "recv_bytes");
     assert_string_equal(fk_rank_sort_name((fk_rank_sort)99), "unknown");
     fk_capture_destroy(h);
-    fk_rank_snapshot_free(NULL);
+    fk_rank_snapshot_destroy(NULL);
 }
 
 int main(void)

@@ -204,8 +204,8 @@ static void requests(void **state)
     assert_int_equal(r.idiag_states, 0xffffffffu);
 
     fk_addr l, rem;
-    fk_addr_parse(&l, "10.213.0.1");
-    fk_addr_parse(&rem, "10.213.0.2");
+    fk_addr_parse("10.213.0.1", &l);
+    fk_addr_parse("10.213.0.2", &rem);
     fk__sockdiag_exact_req(req, 6, &l, 1000, &rem, 2000);
     memcpy(&r, req, sizeof r);
     assert_int_equal(r.sdiag_family, AF_INET);

@@ -123,8 +123,8 @@ static fk_rank_conn make_conn(const char *l, uint16_t lp, const char *r, uint16_
 {
     fk_rank_conn c;
     memset(&c, 0, sizeof c);
-    assert_int_equal(fk_addr_parse(&c.local, l), 0);
-    assert_int_equal(fk_addr_parse(&c.remote, r), 0);
+    assert_int_equal(fk_addr_parse(l, &c.local), 0);
+    assert_int_equal(fk_addr_parse(r, &c.remote), 0);
     c.local_port = lp;
     c.remote_port = rp;
     c.proto = proto;

@@ -132,8 +132,8 @@ static void argument_checks(void **state)
     /* Before any packet: an empty, valid snapshot. */
     assert_int_equal(fk_capture_rank(h, 0, 30, FK_RANK_SORT_RATE, &s), 0);
     assert_int_equal(s->count, 0);
-    fk_rank_snapshot_free(s);
-    fk_rank_snapshot_free(NULL);
+    fk_rank_snapshot_destroy(s);
+    fk_rank_snapshot_destroy(NULL);
     fk_capture_destroy(h);
 }
 
@@ -161,7 +161,7 @@ static void *rank_loop(void *arg)
         check_snapshot(s, limit, key);
         k->rows += s->count;
         k->calls++;
-        fk_rank_snapshot_free(s);
+        fk_rank_snapshot_destroy(s);
     }
     return NULL;
 }
@@ -223,8 +223,8 @@ static void ranks_while_dispatching(void **state)
     /* Every packet counted once per local end it has (sender and receiver
      * are both 127.0.0.1). */
     assert_int_equal(total, UINT64_C(2) * PACKETS * (20 + 20 + PAYLOAD));
-    fk_rank_snapshot_free(a);
-    fk_rank_snapshot_free(b);
+    fk_rank_snapshot_destroy(a);
+    fk_rank_snapshot_destroy(b);
     fk_capture_destroy(h);
 }
 

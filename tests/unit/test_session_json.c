@@ -11,8 +11,8 @@ static fk_session_event make_event(void)
     ev.kind = FK_SESSION_SYN;
     ev.proto = 6;
     ev.time_ns = 1700000000123456789LL;
-    assert_int_equal(fk_addr_parse(&ev.src, "10.0.0.1"), 0);
-    assert_int_equal(fk_addr_parse(&ev.dst, "2001:db8::2"), 0);
+    assert_int_equal(fk_addr_parse("10.0.0.1", &ev.src), 0);
+    assert_int_equal(fk_addr_parse("2001:db8::2", &ev.dst), 0);
     ev.src_port = 40000;
     ev.dst_port = 443;
     return ev;
@@ -73,7 +73,7 @@ static void event_json_worst_case_fits(void **state)
 {
     (void)state;
     fk_session_event ev = make_event();
-    assert_int_equal(fk_addr_parse(&ev.src, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"), 0);
+    assert_int_equal(fk_addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", &ev.src), 0);
     ev.dst = ev.src;
     ev.vlan = 4095;
     ev.present = FK_SESSION_HAS_PROCESS;

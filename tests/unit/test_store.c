@@ -85,7 +85,7 @@ static void test_params(void **state)
     assert_int_equal(fk_store_add_cidr(s, "10.0.0.0/8"), FK_EACTIVATED);
     assert_int_equal(fk_store_activate(s), FK_EACTIVATED);
     fk_store_stats st;
-    assert_int_equal(fk_store_get_stats(s, &st), 0);
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
     assert_true(st.memory_bytes > 0);
     fk_store_destroy(s);
 }
@@ -134,7 +134,7 @@ static void test_ground_truth(void **state)
 
     fk_store_row rows[64];
     size_t n;
-    assert_int_equal(fk_store_top(s, rows, 64, &n, FK_STORE_DIM_SRC, 900), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_SRC, 900, rows, 64, &n), 0);
     assert_int_equal(n, NSRC);
     for (size_t i = 0; i < n; i++) {
         uint32_t a = (uint32_t)rows[i].key.addr.bytes[3] - 1;
@@ -144,34 +144,34 @@ static void test_ground_truth(void **state)
         if (i)
             assert_true(rows[i - 1].bytes >= rows[i].bytes);
     }
-    assert_int_equal(fk_store_top(s, rows, 64, &n, FK_STORE_DIM_DST, 3600), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_DST, 3600, rows, 64, &n), 0);
     assert_int_equal(n, NDST);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(rows[i].bytes, t.dst[rows[i].key.addr.bytes[3] - 1]);
-    assert_int_equal(fk_store_top(s, rows, 64, &n, FK_STORE_DIM_PROTO, 900), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_PROTO, 900, rows, 64, &n), 0);
     assert_int_equal(n, 3);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(rows[i].bytes, t.proto[rows[i].key.proto]);
-    assert_int_equal(fk_store_top(s, rows, 64, &n, FK_STORE_DIM_PORT, 900), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_PORT, 900, rows, 64, &n), 0);
     assert_int_equal(n, 6);
     uint64_t sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += rows[i].bytes;
     assert_int_equal(sum, t.total);
-    assert_int_equal(fk_store_top(s, rows, 3, &n, FK_STORE_DIM_PAIR, 900), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_PAIR, 900, rows, 3, &n), 0);
     assert_int_equal(n, 3);
     assert_int_equal(rows[0].key.addr.bytes[0], 10);
     assert_int_equal(rows[0].key.peer.bytes[0], 192);
     /* no exporter and no process in these flows */
-    assert_int_equal(fk_store_top(s, rows, 64, &n, FK_STORE_DIM_EXPORTER, 900), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_EXPORTER, 900, rows, 64, &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(fk_store_top(s, rows, 64, &n, 99, 900), FK_EINVAL);
+    assert_int_equal(fk_store_get_top(s, 99, 900, rows, 64, &n), FK_EINVAL);
 
     /* series: total and per protocol add up to the truth */
     fk_store_point pts[200];
-    assert_int_equal(
-        fk_store_series(s, pts, 200, &n, FK_STORE_SERIES_TOTAL, NULL, T0 - 900 * SEC, T0, 60 * SEC),
-        0);
+    assert_int_equal(fk_store_get_series(s, FK_STORE_SERIES_TOTAL, NULL, T0 - 900 * SEC, T0,
+                                         60 * SEC, pts, 200, &n),
+                     0);
     assert_int_equal(n, 15);
     uint64_t bytes = 0, flows = 0;
     for (size_t i = 0; i < n; i++) {
@@ -183,45 +183,45 @@ static void test_ground_truth(void **state)
     assert_int_equal(flows, t.flows);
     fk_store_key k = {.proto = 17};
     assert_int_equal(
-        fk_store_series(s, pts, 200, &n, FK_STORE_SERIES_PROTO, &k, T0 - 900 * SEC, T0, 0), 0);
+        fk_store_get_series(s, FK_STORE_SERIES_PROTO, &k, T0 - 900 * SEC, T0, 0, pts, 200, &n), 0);
     assert_int_equal(n, 90);
     bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += pts[i].bytes;
     assert_int_equal(bytes, t.proto[17]);
     k.proto = 50;
-    assert_int_equal(fk_store_series(s, pts, 200, &n, FK_STORE_SERIES_PROTO, &k, 0, T0, 0),
+    assert_int_equal(fk_store_get_series(s, FK_STORE_SERIES_PROTO, &k, 0, T0, 0, pts, 200, &n),
                      FK_ENOTFOUND);
 
     /* per IP: a source sends, a destination receives; peers and protocols */
     fk_addr a = v4(0x0a000001u + 5);
     fk_store_ip_info info;
-    assert_int_equal(fk_store_ip(s, &info, &a), 0);
+    assert_int_equal(fk_store_get_ip(s, &a, &info), 0);
     assert_int_equal(info.bytes_out, t.src[5]);
     assert_int_equal(info.bytes_in, 0);
     assert_int_equal(info.flows_dst, 0);
-    assert_int_equal(fk_store_ip_peers(s, rows, 64, &n, &a), 0);
+    assert_int_equal(fk_store_get_ip_peers(s, &a, rows, 64, &n), 0);
     assert_true(n > 0 && n <= 16);
     assert_int_equal(rows[0].key.peer.bytes[0], 192);
     assert_int_equal(rows[0].key.addr.bytes[3], 6);
-    assert_int_equal(fk_store_ip_protocols(s, rows, 64, &n, &a), 0);
+    assert_int_equal(fk_store_get_ip_protocols(s, &a, rows, 64, &n), 0);
     sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += rows[i].bytes;
     assert_int_equal(sum, t.src[5]);
-    assert_int_equal(fk_store_ip_series(s, pts, 200, &n, &a), 0);
+    assert_int_equal(fk_store_get_ip_series(s, &a, pts, 200, &n), 0);
     assert_int_equal(n, 60);
     sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += pts[i].bytes;
     assert_int_equal(sum, t.src[5]);
     fk_addr d = v4(0xc0a80001u + 3);
-    assert_int_equal(fk_store_ip(s, &info, &d), 0);
+    assert_int_equal(fk_store_get_ip(s, &d, &info), 0);
     assert_int_equal(info.bytes_in, t.dst[3]);
     fk_addr none = v4(0x01020304);
-    assert_int_equal(fk_store_ip(s, &info, &none), FK_ENOTFOUND);
+    assert_int_equal(fk_store_get_ip(s, &none, &info), FK_ENOTFOUND);
     fk_store_ip_info list[100];
-    assert_int_equal(fk_store_ips(s, list, 100, &n), 0);
+    assert_int_equal(fk_store_get_ips(s, list, 100, &n), 0);
     assert_int_equal(n, NSRC + NDST);
     for (size_t i = 1; i < n; i++)
         assert_true(list[i - 1].bytes_in + list[i - 1].bytes_out >=
@@ -233,34 +233,34 @@ static void test_ground_truth(void **state)
     memset(&q, 0, sizeof q);
     q.port = 443;
     q.proto = 6;
-    assert_int_equal(fk_store_search(s, out, 3000, &n, &q), 0);
+    assert_int_equal(fk_store_search(s, &q, out, 3000, &n), 0);
     size_t want = 0;
-    assert_int_equal(fk_store_search(s, out, 3000, &want, NULL), 0);
+    assert_int_equal(fk_store_search(s, NULL, out, 3000, &want), 0);
     assert_int_equal(want, 2000);
     for (size_t i = 1; i < want; i++)
         assert_true(out[i - 1].end_ns >= out[i].end_ns); /* newest first */
     size_t m = 0;
     for (size_t i = 0; i < want; i++)
         m += out[i].dst_port == 443;
-    assert_int_equal(fk_store_search(s, out, 3000, &n, &q), 0);
+    assert_int_equal(fk_store_search(s, &q, out, 3000, &n), 0);
     assert_int_equal(n, m);
     q.port = 0;
     q.proto = 0;
     q.addr = a;
     q.since_ns = T0 - 60 * SEC;
-    assert_int_equal(fk_store_search(s, out, 3000, &n, &q), 0);
+    assert_int_equal(fk_store_search(s, &q, out, 3000, &n), 0);
     for (size_t i = 0; i < n; i++) {
         assert_memory_equal(&out[i].src, &a, sizeof a);
         assert_true(out[i].end_ns >= q.since_ns);
     }
     uint64_t next;
-    assert_int_equal(fk_store_since(s, out, 10, &n, 0, &next), 0);
+    assert_int_equal(fk_store_get_since(s, 0, out, 10, &n, &next), 0);
     assert_int_equal(n, 10);
     assert_int_equal(next, 10);
-    assert_int_equal(fk_store_since(s, out, 3000, &n, 1995, &next), 0);
+    assert_int_equal(fk_store_get_since(s, 1995, out, 3000, &n, &next), 0);
     assert_int_equal(n, 5);
     assert_int_equal(next, 2000);
-    assert_int_equal(fk_store_since(s, out, 3000, &n, 2000, &next), 0);
+    assert_int_equal(fk_store_get_since(s, 2000, out, 3000, &n, &next), 0);
     assert_int_equal(n, 0);
     assert_int_equal(next, 2000);
     fk_store_destroy(s);
@@ -277,29 +277,29 @@ static void test_windows_and_retention(void **state)
     assert_int_equal(fk_store_add_flow(s, &now), 0);
     fk_store_row rows[8];
     size_t n;
-    assert_int_equal(fk_store_top(s, rows, 8, &n, FK_STORE_DIM_SRC, 900), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_SRC, 900, rows, 8, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].bytes, 700);
-    assert_int_equal(fk_store_top(s, rows, 8, &n, FK_STORE_DIM_SRC, 3600), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_SRC, 3600, rows, 8, &n), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(fk_store_top(s, rows, 8, &n, FK_STORE_DIM_SRC, 8 * 3600), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_SRC, 8 * 3600, rows, 8, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(rows[0].bytes, 5000);
     fk_store_stats st;
-    assert_int_equal(fk_store_get_stats(s, &st), 0);
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
     assert_int_equal(st.flows_expired, 1); /* the old flow left the retention at once */
     assert_int_equal(st.flows_stored, 1);
     /* nine hours later nothing is in any window */
     assert_int_equal(fk_store_advance(s, T0 + 9 * 3600 * SEC), 0);
-    assert_int_equal(fk_store_top(s, rows, 8, &n, FK_STORE_DIM_SRC, 8 * 3600), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_SRC, 8 * 3600, rows, 8, &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(fk_store_get_stats(s, &st), 0);
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
     assert_int_equal(st.flows_stored, 0);
     assert_int_equal(st.flows_expired, 2);
     /* a flow older than every span is late */
     fk_flow late = mkflow(0x0a000009, 0x0a000002, 1000, 80, 6, 10, T0);
     assert_int_equal(fk_store_add_flow(s, &late), 0);
-    assert_int_equal(fk_store_get_stats(s, &st), 0);
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
     assert_int_equal(st.late, 1);
     fk_store_destroy(s);
 }
@@ -315,7 +315,7 @@ static void test_adversarial_bound(void **state)
                                       "bad_udp_pending", "200",  NULL};
     fk_store *s = new_store(set);
     fk_store_stats before, after;
-    assert_int_equal(fk_store_get_stats(s, &before), 0);
+    assert_int_equal(fk_store_get_stats(s, &before, sizeof before), 0);
     const int distinct = 200000;
     uint64_t heavy[3] = {0, 0, 0};
     for (int i = 0; i < distinct; i++) {
@@ -333,7 +333,7 @@ static void test_adversarial_bound(void **state)
             heavy[h] += 10000 * (uint64_t)(h + 1);
         }
     }
-    assert_int_equal(fk_store_get_stats(s, &after), 0);
+    assert_int_equal(fk_store_get_stats(s, &after, sizeof after), 0);
     assert_int_equal(after.memory_bytes, before.memory_bytes);
     assert_int_equal(after.ips, 1000);
     assert_true(after.ips_evicted >= (uint64_t)2 * distinct - 1000);
@@ -347,7 +347,7 @@ static void test_adversarial_bound(void **state)
 
     fk_store_row rows[3];
     size_t n;
-    assert_int_equal(fk_store_top(s, rows, 3, &n, FK_STORE_DIM_SRC, 900), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_SRC, 900, rows, 3, &n), 0);
     assert_int_equal(n, 3);
     for (size_t i = 0; i < 3; i++) {
         int h = 2 - (int)i; /* the biggest hitter first */
@@ -395,7 +395,7 @@ static void test_bad_ips(void **state)
     fk_store_bad_ip bad[8];
     size_t n;
     /* C's records still wait for an answer: only A and E are bad yet */
-    assert_int_equal(fk_store_bad_ips(s, bad, 8, &n), 0);
+    assert_int_equal(fk_store_get_bad_ips(s, bad, 8, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(bad[0].addr.bytes[3], 1);
     assert_int_equal(bad[0].attempts, 12);
@@ -404,7 +404,7 @@ static void test_bad_ips(void **state)
     assert_int_equal(bad[1].addr.bytes[3], 5);
     assert_int_equal(bad[1].attempts, 10);
     assert_int_equal(fk_store_advance(s, T0 + 60 * SEC), 0);
-    assert_int_equal(fk_store_bad_ips(s, bad, 8, &n), 0);
+    assert_int_equal(fk_store_get_bad_ips(s, bad, 8, &n), 0);
     assert_int_equal(n, 3);
     int seen_c = 0;
     for (size_t i = 0; i < n; i++)
@@ -414,12 +414,12 @@ static void test_bad_ips(void **state)
         }
     assert_true(seen_c);
     fk_store_stats st;
-    assert_int_equal(fk_store_get_stats(s, &st), 0);
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
     assert_int_equal(st.attempts, 12 + 10 + 12);
     assert_int_equal(st.udp_pending, 0);
     /* after the window they are no longer bad */
     assert_int_equal(fk_store_advance(s, T0 + 700 * SEC), 0);
-    assert_int_equal(fk_store_bad_ips(s, bad, 8, &n), 0);
+    assert_int_equal(fk_store_get_bad_ips(s, bad, 8, &n), 0);
     assert_int_equal(n, 0);
     fk_store_destroy(s);
 }
@@ -450,8 +450,8 @@ static void test_dedup_and_cidr(void **state)
     assert_int_equal(fk_store_add_flow(s, &out), 0);
     fk_flow six;
     memset(&six, 0, sizeof six);
-    assert_int_equal(fk_addr_parse(&six.src, "2001:db8::1"), 0);
-    assert_int_equal(fk_addr_parse(&six.dst, "2001:4860::8888"), 0);
+    assert_int_equal(fk_addr_parse("2001:db8::1", &six.src), 0);
+    assert_int_equal(fk_addr_parse("2001:4860::8888", &six.dst), 0);
     six.proto = 17;
     six.bytes = 10;
     six.end_ns = T0;
@@ -460,7 +460,7 @@ static void test_dedup_and_cidr(void **state)
     ev.event = 1;
     assert_int_equal(fk_store_add_flow(s, &ev), 0);
     fk_store_stats st;
-    assert_int_equal(fk_store_get_stats(s, &st), 0);
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
     assert_int_equal(st.flows_in, 7);
     assert_int_equal(st.duplicates, 1);
     assert_int_equal(st.filtered, 1);
@@ -468,15 +468,15 @@ static void test_dedup_and_cidr(void **state)
     assert_int_equal(st.flows_kept, 4);
     fk_store_row rows[4];
     size_t n;
-    assert_int_equal(fk_store_top(s, rows, 4, &n, FK_STORE_DIM_EXPORTER, 900), 0);
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_EXPORTER, 900, rows, 4, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(rows[0].bytes, 200);
     assert_int_equal(rows[1].bytes, 100);
     fk_store_key k = {.addr = v4(0xc0000202)};
     fk_store_point p[100];
-    assert_int_equal(
-        fk_store_series(s, p, 100, &n, FK_STORE_SERIES_EXPORTER, &k, T0, T0 + 60 * SEC, 60 * SEC),
-        0);
+    assert_int_equal(fk_store_get_series(s, FK_STORE_SERIES_EXPORTER, &k, T0, T0 + 60 * SEC,
+                                         60 * SEC, p, 100, &n),
+                     0);
     assert_int_equal(n, 1);
     assert_int_equal(p[0].bytes, 100);
     fk_store_destroy(s);
@@ -536,10 +536,10 @@ static void *query(void *arg)
     size_t n;
     uint64_t next = 0;
     for (int i = 0; i < 300; i++) {
-        fk_store_top(s, rows, 16, &n, i % FK_STORE_DIM_COUNT, 900);
-        fk_store_since(s, flows, 16, &n, next, &next);
+        fk_store_get_top(s, i % FK_STORE_DIM_COUNT, 900, rows, 16, &n);
+        fk_store_get_since(s, next, flows, 16, &n, &next);
         fk_addr a = v4(0x0a000001);
-        fk_store_ip_peers(s, rows, 16, &n, &a);
+        fk_store_get_ip_peers(s, &a, rows, 16, &n);
     }
     return NULL;
 }
@@ -557,11 +557,11 @@ static void test_threads(void **state)
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
     fk_store_stats st;
-    assert_int_equal(fk_store_get_stats(s, &st), 0);
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
     assert_int_equal(st.flows_kept, 40000);
     fk_store_ip_info info;
     fk_addr a = v4(0x0a000001);
-    assert_int_equal(fk_store_ip(s, &info, &a), 0);
+    assert_int_equal(fk_store_get_ip(s, &a, &info), 0);
     assert_int_equal(info.bytes_in, 40000 * 100);
     assert_int_equal(info.flows_dst, 40000);
     fk_store_destroy(s);

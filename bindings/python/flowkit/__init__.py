@@ -44,7 +44,7 @@ from .capture import Capture, CaptureError, RankConnection, RankDevice, RankRow,
 from .collector import Collector
 from .exporter import Exporter
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def library_path():

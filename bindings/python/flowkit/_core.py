@@ -108,7 +108,7 @@ status = _StatusCodes()
 
 
 def version():
-    """Version of the loaded library, e.g. ``"0.1.0"``."""
+    """Version of the loaded library, e.g. ``"0.2.0"``."""
     return lib().fk_version_string().decode()
 
 
@@ -133,7 +133,7 @@ def addr_to_c(text):
     """An ``fk_addr`` from text (``None`` or ``""`` gives an absent address)."""
     a = N.fk_addr()
     if text:
-        call("fk_addr_parse", byref(a), str(text).encode())
+        call("fk_addr_parse", str(text).encode(), byref(a))
     return a
 
 

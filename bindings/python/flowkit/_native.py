@@ -412,6 +412,9 @@ class fk_capture_stats(Structure):
             "store_errors",
             "attrib_hits",
             "attrib_misses",
+            "attrib_events",
+            "attrib_events_lost",
+            "attrib_owners_evicted",
         )
     ]
 
@@ -494,7 +497,7 @@ STRUCT_HEADERS = {
 # ----------------------------------------------------------- callbacks
 
 NETFLOW_RECORD_CB = CFUNCTYPE(c_int, POINTER(fk_netflow_record), c_void_p)
-CAPTURE_CB = CFUNCTYPE(None, c_void_p, POINTER(fk_capture_event))
+CAPTURE_CB = CFUNCTYPE(None, POINTER(fk_capture_event), c_void_p)
 COLLECTOR_CB = CFUNCTYPE(None, POINTER(fk_flow), c_void_p)
 
 # ------------------------------------------------------ declarations
@@ -514,42 +517,42 @@ DECLS = {
     "fk_param_type_name": (c_char_p, [c_int]),
     # flow.h, session.h, rank.h
     "fk_addr_format": (c_int, [P(fk_addr), c_char_p, c_size_t]),
-    "fk_addr_parse": (c_int, [P(fk_addr), c_char_p]),
+    "fk_addr_parse": (c_int, [c_char_p, P(fk_addr)]),
     "fk_time_format": (c_int, [c_int64, c_char_p, c_size_t]),
     "fk_flow_to_json": (c_int, [P(fk_flow), c_char_p, c_size_t]),
     "fk_session_kind_name": (c_char_p, [c_int]),
     "fk_session_event_to_json": (c_int, [P(fk_session_event), c_char_p, c_size_t]),
-    "fk_rank_snapshot_free": (None, [P(fk_rank_snapshot)]),
+    "fk_rank_snapshot_destroy": (None, [P(fk_rank_snapshot)]),
     "fk_rank_sort_name": (c_char_p, [c_int]),
     "fk_rank_snapshot_to_json": (c_int, [P(fk_rank_snapshot), c_char_p, c_size_t]),
     "fk_rank_snapshot_to_json_ex": (c_int, [P(fk_rank_snapshot), c_uint, c_char_p, c_size_t]),
     "fk_rank_snapshot_json_size": (c_size_t, [P(fk_rank_snapshot), c_uint]),
     # template.h
-    "fk_ie_lookup": (c_int, [P(P(fk_ie)), vp, c_uint32, c_uint16]),
-    "fk_ie_lookup_name": (c_int, [P(P(fk_ie)), vp, c_char_p]),
-    "fk_ie_builtin": (c_int, [c_size_t, P(P(fk_ie))]),
+    "fk_ie_lookup": (c_int, [vp, c_uint32, c_uint16, P(P(fk_ie))]),
+    "fk_ie_lookup_name": (c_int, [vp, c_char_p, P(P(fk_ie))]),
+    "fk_ie_get_builtin": (c_int, [c_size_t, P(P(fk_ie))]),
     "fk_ie_type_name": (c_char_p, [c_int]),
     "fk_ie_semantics_name": (c_char_p, [c_int]),
-    "fk_template_id": (c_uint16, [vp]),
-    "fk_template_field_count": (c_uint16, [vp]),
-    "fk_template_scope_count": (c_uint16, [vp]),
-    "fk_template_field": (P(fk_field_spec), [vp, c_uint16]),
-    "fk_template_field_ie": (P(fk_ie), [vp, c_uint16]),
+    "fk_template_get_id": (c_uint16, [vp]),
+    "fk_template_get_field_count": (c_uint16, [vp]),
+    "fk_template_get_scope_count": (c_uint16, [vp]),
+    "fk_template_get_field": (P(fk_field_spec), [vp, c_uint16]),
+    "fk_template_get_field_ie": (P(fk_ie), [vp, c_uint16]),
     "fk_template_cache_create": (c_int, [P(vp), vp]),
     "fk_template_cache_destroy": (None, [vp]),
     "fk_template_cache_set_int": (c_int, [vp, c_int, c_int64]),
     "fk_template_cache_get_int": (c_int, [vp, c_int, P(c_int64)]),
     "fk_template_cache_params": (P(fk_param_info), [P(c_size_t)]),
-    "fk_template_cache_count": (c_size_t, [vp]),
+    "fk_template_cache_get_count": (c_size_t, [vp]),
     # ipfix.h: decoder
     "fk_ipfix_decoder_create": (c_int, [P(vp), vp]),
     "fk_ipfix_decoder_destroy": (None, [vp]),
-    "fk_ipfix_decoder_cache": (vp, [vp]),
-    "fk_ipfix_parse_header": (c_int, [P(fk_ipfix_header), u8p, c_size_t]),
+    "fk_ipfix_decoder_get_cache": (vp, [vp]),
+    "fk_ipfix_parse_header": (c_int, [u8p, c_size_t, P(fk_ipfix_header)]),
     "fk_ipfix_decoder_begin": (c_int, [vp, c_uint64, u8p, c_size_t, P(fk_ipfix_header)]),
     "fk_ipfix_decoder_next": (c_int, [vp, P(fk_ipfix_item)]),
-    "fk_ipfix_record_field": (c_int, [P(fk_ipfix_value), P(fk_ipfix_record), c_uint16]),
-    "fk_ipfix_record_to_flow": (c_int, [P(fk_flow), P(fk_ipfix_record)]),
+    "fk_ipfix_record_get_field": (c_int, [P(fk_ipfix_record), c_uint16, P(fk_ipfix_value)]),
+    "fk_ipfix_record_to_flow": (c_int, [P(fk_ipfix_record), P(fk_flow)]),
     "fk_ipfix_record_to_json": (c_int, [P(fk_ipfix_record), c_char_p, c_size_t]),
     # ipfix.h: encoder
     "fk_ipfix_encoder_create": (c_int, [P(vp), vp]),
@@ -561,23 +564,23 @@ DECLS = {
         c_int,
         [vp, c_uint16, P(fk_field_spec), c_uint16, c_uint16],
     ),
-    "fk_ipfix_encoder_begin": (c_int, [vp, u8p, c_size_t, c_uint32, c_uint32]),
+    "fk_ipfix_encoder_begin": (c_int, [vp, c_uint32, c_uint32, u8p, c_size_t]),
     "fk_ipfix_encoder_write_template": (c_int, [vp, c_uint16]),
     "fk_ipfix_encoder_write_withdrawal": (c_int, [vp, c_uint16, c_int]),
     "fk_ipfix_encoder_record_begin": (c_int, [vp, c_uint16]),
-    "fk_ipfix_encoder_set_uint": (c_int, [vp, c_uint32, c_uint16, c_uint64]),
-    "fk_ipfix_encoder_set_double": (c_int, [vp, c_uint32, c_uint16, c_double]),
-    "fk_ipfix_encoder_set_addr": (c_int, [vp, c_uint32, c_uint16, P(fk_addr)]),
-    "fk_ipfix_encoder_set_time": (c_int, [vp, c_uint32, c_uint16, c_int64]),
-    "fk_ipfix_encoder_set_bytes": (c_int, [vp, c_uint32, c_uint16, c_void_p, c_size_t]),
+    "fk_ipfix_encoder_put_uint": (c_int, [vp, c_uint32, c_uint16, c_uint64]),
+    "fk_ipfix_encoder_put_double": (c_int, [vp, c_uint32, c_uint16, c_double]),
+    "fk_ipfix_encoder_put_addr": (c_int, [vp, c_uint32, c_uint16, P(fk_addr)]),
+    "fk_ipfix_encoder_put_time": (c_int, [vp, c_uint32, c_uint16, c_int64]),
+    "fk_ipfix_encoder_put_bytes": (c_int, [vp, c_uint32, c_uint16, c_void_p, c_size_t]),
     "fk_ipfix_encoder_record_end": (c_int, [vp]),
     "fk_ipfix_encoder_add_flow": (c_int, [vp, c_uint16, P(fk_flow)]),
     "fk_ipfix_encoder_finish": (c_int, [vp, P(c_size_t)]),
-    "fk_ipfix_encoder_sequence": (c_uint32, [vp, c_uint32]),
+    "fk_ipfix_encoder_get_sequence": (c_uint32, [vp, c_uint32]),
     # netflow.h
     "fk_netflow_decode_fixed": (
         c_int,
-        [P(fk_netflow_header), P(fk_flow), c_size_t, P(c_size_t), c_void_p, c_size_t, P(fk_addr)],
+        [c_void_p, c_size_t, P(fk_addr), P(fk_netflow_header), P(fk_flow), c_size_t, P(c_size_t)],
     ),
     "fk_netflow_create": (c_int, [P(vp)]),
     "fk_netflow_destroy": (None, [vp]),
@@ -589,7 +592,7 @@ DECLS = {
         c_int,
         [vp, P(fk_addr), c_uint16, c_void_p, c_size_t, NETFLOW_RECORD_CB, c_void_p],
     ),
-    "fk_netflow_stats_get": (c_int, [vp, P(fk_netflow_stats)]),
+    "fk_netflow_get_stats": (c_int, [vp, P(fk_netflow_stats), c_size_t]),
     "fk_netflow_options_to_json": (c_int, [P(fk_netflow_record), c_char_p, c_size_t]),
     # exporter.h
     "fk_exporter_create": (c_int, [P(vp)]),
@@ -608,11 +611,11 @@ DECLS = {
         [vp, P(fk_session_event), P(fk_exporter_process)],
     ),
     "fk_exporter_flush": (c_int, [vp]),
-    "fk_exporter_fd": (c_int, [vp, P(c_int)]),
+    "fk_exporter_get_fd": (c_int, [vp]),
     "fk_exporter_next_timeout_ms": (c_int, [vp]),
     "fk_exporter_dispatch": (c_int, [vp]),
     "fk_exporter_drain": (c_int, [vp, c_int]),
-    "fk_exporter_stats_get": (c_int, [vp, P(fk_exporter_stats)]),
+    "fk_exporter_get_stats": (c_int, [vp, P(fk_exporter_stats), c_size_t]),
     # capture.h
     "fk_capture_params": (P(fk_param_info), [P(c_size_t)]),
     "fk_capture_create": (c_int, [P(vp)]),
@@ -623,6 +626,7 @@ DECLS = {
     "fk_capture_get_int": (c_int, [vp, c_int, P(c_int64)]),
     "fk_capture_get_double": (c_int, [vp, c_int, P(c_double)]),
     "fk_capture_get_str": (c_int, [vp, c_int, P(c_char_p)]),
+    "fk_capture_get_attribution_source": (c_int, [vp, P(c_char_p)]),
     "fk_capture_add_device": (c_int, [vp, c_char_p]),
     "fk_capture_add_file": (c_int, [vp, c_char_p]),
     "fk_capture_set_callback": (c_int, [vp, CAPTURE_CB, c_void_p]),
@@ -632,7 +636,7 @@ DECLS = {
     "fk_capture_dispatch": (c_int, [vp, c_int]),
     "fk_capture_break": (None, [vp]),
     "fk_capture_stop": (c_int, [vp]),
-    "fk_capture_get_stats": (c_int, [vp, P(fk_capture_stats)]),
+    "fk_capture_get_stats": (c_int, [vp, P(fk_capture_stats), c_size_t]),
     "fk_capture_rank": (c_int, [vp, c_size_t, c_uint32, c_int, P(P(fk_rank_snapshot))]),
     # collector.h
     "fk_collector_create": (c_int, [P(vp)]),
@@ -647,13 +651,13 @@ DECLS = {
     "fk_collector_add_allow": (c_int, [vp, c_char_p]),
     "fk_collector_set_callback": (c_int, [vp, COLLECTOR_CB, c_void_p]),
     "fk_collector_activate": (c_int, [vp]),
-    "fk_collector_listener_uri": (c_int, [vp, c_size_t, c_char_p, c_size_t]),
+    "fk_collector_get_listener_uri": (c_int, [vp, c_size_t, c_char_p, c_size_t]),
     "fk_collector_get_fd": (c_int, [vp]),
     "fk_collector_next_timeout_ms": (c_int, [vp]),
     "fk_collector_dispatch": (c_int, [vp]),
     "fk_collector_break": (None, [vp]),
     "fk_collector_feed": (c_int, [vp, P(fk_addr), c_uint16, u8p, c_size_t]),
-    "fk_collector_get_stats": (c_int, [vp, P(fk_collector_stats)]),
+    "fk_collector_get_stats": (c_int, [vp, P(fk_collector_stats), c_size_t]),
 }
 
 # ------------------------------------------------------------ loading
@@ -667,7 +671,7 @@ def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     out = [
         os.path.join(here, name)
-        for name in ("libflowkit.so", "libflowkit.so.0")
+        for name in ("libflowkit.so", "libflowkit.so.1")
         if os.path.exists(os.path.join(here, name))
     ]
     found = ctypes.util.find_library("flowkit")
@@ -675,7 +679,7 @@ def _candidates():
         out.append(found)
     # find_library needs gcc or ldconfig; the soname still loads through
     # the dynamic linker's own search path when the library is installed.
-    out.append("libflowkit.so.0")
+    out.append("libflowkit.so.1")
     return out
 
 

@@ -4,7 +4,7 @@ events and per-process rank snapshots."""
 import ctypes
 import dataclasses
 import json
-from ctypes import POINTER, byref
+from ctypes import POINTER, byref, c_char_p
 
 from . import _native as N
 from ._core import Flow, FlowkitError, Handle, SessionEvent, addr_from_c, call, raise_for, status
@@ -207,7 +207,7 @@ class Capture(Handle):
             self.add_file(f)
         self._ended = False
 
-    def _on_event(self, _user, ev_p):
+    def _on_event(self, ev_p, _user):
         try:
             ev = ev_p.contents
             if ev.type == EVENT_FLOW:
@@ -302,10 +302,18 @@ class Capture(Handle):
         self._ended = True
         return self._take()
 
+    @property
+    def attribution_source(self):
+        """The attribution source an activated capture uses: "bpf",
+        "sockdiag" or "off" (what ``attribution="auto"`` chose)."""
+        v = c_char_p()
+        call("fk_capture_get_attribution_source", self, byref(v))
+        return v.value.decode()
+
     def stats(self):
         """Counters (``fk_capture_stats``) as a dict."""
         s = N.fk_capture_stats()
-        call("fk_capture_get_stats", self, byref(s))
+        call("fk_capture_get_stats", self, byref(s), ctypes.sizeof(s))
         return {name: getattr(s, name) for name, _ in s._fields_}
 
     def rank(self, limit=0, recent_sec=1, sort="rate", connections=False):
@@ -319,7 +327,7 @@ class Capture(Handle):
         try:
             return _snapshot_from_c(snap.contents, connections)
         finally:
-            lib().fk_rank_snapshot_free(snap)
+            lib().fk_rank_snapshot_destroy(snap)
 
 
 def rank_sort_name(key):

@@ -80,7 +80,7 @@ class Collector(Handle):
     def listener_uri(self, index=0):
         """The bound URI of a listener (with the actual port)."""
         buf = ctypes.create_string_buffer(256)
-        call("fk_collector_listener_uri", self, index, buf, len(buf))
+        call("fk_collector_get_listener_uri", self, index, buf, len(buf))
         return buf.value.decode()
 
     def fileno(self):
@@ -145,7 +145,7 @@ class Collector(Handle):
     def stats(self):
         """Counters (``fk_collector_stats``) as a dict."""
         s = N.fk_collector_stats()
-        call("fk_collector_get_stats", self, byref(s))
+        call("fk_collector_get_stats", self, byref(s), ctypes.sizeof(s))
         return {name: getattr(s, name) for name, _ in s._fields_}
 
 

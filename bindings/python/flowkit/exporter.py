@@ -1,6 +1,6 @@
 """IPFIX exporting process: flows and session events to UDP/TCP collectors."""
 
-from ctypes import byref, c_int
+from ctypes import byref, sizeof
 
 from . import _native as N
 from ._core import Handle, call, raise_for, status
@@ -79,9 +79,7 @@ class Exporter(Handle):
 
     def fileno(self):
         """A pollable fd for event loops (``selectors``/``asyncio``)."""
-        fd = c_int(-1)
-        call("fk_exporter_fd", self, byref(fd))
-        return fd.value
+        return call("fk_exporter_get_fd", self)
 
     def next_timeout_ms(self):
         """Longest time before :meth:`dispatch` must be called (-1 = none due)."""
@@ -104,7 +102,7 @@ class Exporter(Handle):
     def stats(self):
         """Counters (``fk_exporter_stats``) as a dict."""
         s = N.fk_exporter_stats()
-        call("fk_exporter_stats_get", self, byref(s))
+        call("fk_exporter_get_stats", self, byref(s), sizeof(s))
         return {name: getattr(s, name) for name, _ in s._fields_}
 
 

@@ -65,19 +65,19 @@ def element(name_or_id, pen=0):
     ``FK_ENOTFOUND`` for an unknown element."""
     out = POINTER(N.fk_ie)()
     if isinstance(name_or_id, str):
-        call("fk_ie_lookup_name", byref(out), None, name_or_id.encode())
+        call("fk_ie_lookup_name", None, name_or_id.encode(), byref(out))
     else:
-        call("fk_ie_lookup", byref(out), None, pen, int(name_or_id))
+        call("fk_ie_lookup", None, pen, int(name_or_id), byref(out))
     return Element._from_c(out.contents)
 
 
 def elements():
     """Every built-in element (IANA and RFC 5103 reverse), in table order."""
-    count = lib().fk_ie_builtin(ctypes.c_size_t(-1).value, None)
+    count = lib().fk_ie_get_builtin(ctypes.c_size_t(-1).value, None)
     out = []
     for i in range(count):
         p = POINTER(N.fk_ie)()
-        call("fk_ie_builtin", i, byref(p))
+        call("fk_ie_get_builtin", i, byref(p))
         out.append(Element._from_c(p.contents))
     return out
 
@@ -115,10 +115,10 @@ def _field_array(fields):
 
 
 def _template_fields(tmpl):
-    count = lib().fk_template_field_count(tmpl)
+    count = lib().fk_template_get_field_count(tmpl)
     out = []
     for i in range(count):
-        s = lib().fk_template_field(tmpl, i).contents
+        s = lib().fk_template_get_field(tmpl, i).contents
         out.append(Field(id=s.id, length=s.length, pen=s.pen))
     return out
 
@@ -138,7 +138,7 @@ def parse_header(data):
     """Parse and validate the header of a message in ``data``."""
     h = N.fk_ipfix_header()
     buf = (c_uint8 * len(data)).from_buffer_copy(data)
-    call("fk_ipfix_parse_header", byref(h), buf, len(data))
+    call("fk_ipfix_parse_header", buf, len(data), byref(h))
     return Header(h.version, h.length, h.export_time, h.sequence, h.domain)
 
 
@@ -223,7 +223,7 @@ class TemplateCache(Handle):
         self._apply(params)
 
     def __len__(self):
-        return lib().fk_template_cache_count(self)
+        return lib().fk_template_cache_get_count(self)
 
 
 class Decoder(Handle):
@@ -275,14 +275,14 @@ class Decoder(Handle):
         if item.kind == ITEM_RECORD:
             rec = item.record
             values = {}
-            count = lib().fk_template_field_count(rec.tmpl)
+            count = lib().fk_template_get_field_count(rec.tmpl)
             v = N.fk_ipfix_value()
             for i in range(count):
-                call("fk_ipfix_record_field", byref(v), byref(rec), i)
+                call("fk_ipfix_record_get_field", byref(rec), i, byref(v))
                 key = _field_key(v)
                 values.setdefault(key, _value(v))
             f = N.fk_flow()
-            call("fk_ipfix_record_to_flow", byref(f), byref(rec))
+            call("fk_ipfix_record_to_flow", byref(rec), byref(f))
             buf = ctypes.create_string_buffer(65536)
             call("fk_ipfix_record_to_json", byref(rec), buf, len(buf))
             return Record(
@@ -297,7 +297,7 @@ class Decoder(Handle):
             return Template(
                 template_id=item.template_id,
                 fields=_template_fields(item.tmpl),
-                scope_count=lib().fk_template_scope_count(item.tmpl),
+                scope_count=lib().fk_template_get_scope_count(item.tmpl),
                 domain=domain,
             )
         if item.kind == ITEM_WITHDRAWAL:
@@ -338,7 +338,7 @@ class Encoder(Handle):
             export_time = int(datetime.datetime.now(datetime.timezone.utc).timestamp())
         size = size or self.get("mtu")
         self._buf = (c_uint8 * size)()
-        call("fk_ipfix_encoder_begin", self, self._buf, size, domain, export_time)
+        call("fk_ipfix_encoder_begin", self, domain, export_time, self._buf, size)
         return self
 
     def write_template(self, template_id):
@@ -375,20 +375,20 @@ class Encoder(Handle):
         if t in _DATETIMES:
             if isinstance(value, datetime.datetime):
                 value = int(value.timestamp() * 1_000_000_000)
-            call("fk_ipfix_encoder_set_time", self, e.pen, e.id, int(value))
+            call("fk_ipfix_encoder_put_time", self, e.pen, e.id, int(value))
         elif t in _ADDRS:
-            call("fk_ipfix_encoder_set_addr", self, e.pen, e.id, byref(addr_to_c(value)))
+            call("fk_ipfix_encoder_put_addr", self, e.pen, e.id, byref(addr_to_c(value)))
         elif t in _FLOAT:
-            call("fk_ipfix_encoder_set_double", self, e.pen, e.id, float(value))
+            call("fk_ipfix_encoder_put_double", self, e.pen, e.id, float(value))
         elif t == _BOOLEAN:
-            call("fk_ipfix_encoder_set_uint", self, e.pen, e.id, 1 if value else 2)
+            call("fk_ipfix_encoder_put_uint", self, e.pen, e.id, 1 if value else 2)
         elif isinstance(value, (bytes, bytearray, str)):
             raw = value.encode() if isinstance(value, str) else bytes(value)
             if t == _MAC and isinstance(value, str):
                 raw = bytes(int(x, 16) for x in value.split(":"))
-            call("fk_ipfix_encoder_set_bytes", self, e.pen, e.id, raw, len(raw))
+            call("fk_ipfix_encoder_put_bytes", self, e.pen, e.id, raw, len(raw))
         else:
-            call("fk_ipfix_encoder_set_uint", self, e.pen, e.id, int(value))
+            call("fk_ipfix_encoder_put_uint", self, e.pen, e.id, int(value))
 
     def finish(self):
         """Close the message and return it as bytes."""
@@ -412,7 +412,7 @@ class Encoder(Handle):
 
     def sequence(self, domain=0):
         """Data records sent so far in a domain (next message's sequence number)."""
-        return lib().fk_ipfix_encoder_sequence(self, domain)
+        return lib().fk_ipfix_encoder_get_sequence(self, domain)
 
 
 __all__ = [

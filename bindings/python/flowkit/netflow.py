@@ -43,7 +43,7 @@ def decode_fixed(data, exporter=None):
     flows = (N.fk_flow * N.FK_NETFLOW_FIXED_MAX)()
     count = c_size_t()
     exp = byref(addr_to_c(exporter)) if exporter else None
-    call("fk_netflow_decode_fixed", byref(hdr), flows, len(flows), byref(count), data, len(data), exp)
+    call("fk_netflow_decode_fixed", data, len(data), exp, byref(hdr), flows, len(flows), byref(count))
     return Header.from_c(hdr), [Flow.from_c(flows[i]) for i in range(count.value)]
 
 
@@ -135,7 +135,7 @@ class Decoder(Handle):
     def stats(self):
         """Counters (``fk_netflow_stats``) as a dict."""
         s = N.fk_netflow_stats()
-        call("fk_netflow_stats_get", self, byref(s))
+        call("fk_netflow_get_stats", self, byref(s), ctypes.sizeof(s))
         return {name: getattr(s, name) for name, _ in s._fields_}
 
 

@@ -102,6 +102,29 @@ def test_parameters_from_table_and_errors(tmp_path):
         assert "missing.pcap" in ei.value.message
 
 
+def test_attribution_modes(pcap):
+    need(*CAP, "fk_capture_get_attribution_source")
+    names = {p.name: p for p in flowkit.Capture.params()}
+    assert names["attribution"].type == "string"
+    with flowkit.Capture(attribution="bpf") as cap:
+        assert cap.get("attribution") == "bpf"
+        cap.set("attribution", 1)  # the parameter was a bool: 1 is auto
+        assert cap.get("attribution") == "auto"
+        cap.set("attribution", "SockDiag")
+        assert cap.get("attribution") == "sockdiag"
+        with pytest.raises(flowkit.FlowkitError) as ei:
+            cap.set("attribution", "kernel")
+        assert ei.value.code == flowkit.status.ERANGE
+        assert "off, auto, bpf, sockdiag" in ei.value.message
+        with pytest.raises(flowkit.FlowkitError) as ei:
+            cap.attribution_source
+        assert ei.value.code == flowkit.status.ENOTACTIVATED
+    with flowkit.Capture(files=[pcap]) as cap:
+        cap.activate()
+        assert cap.attribution_source == "off"
+        assert cap.stats()["attrib_events_lost"] == 0
+
+
 def test_bad_filter_is_efilter(pcap):
     need(*CAP)
     with flowkit.Capture(files=[pcap], filter="tcp and and") as cap:
@@ -134,7 +157,7 @@ def test_rank_attributes_loopback_traffic_to_this_process():
     import socket
     import time
 
-    need(*CAP, "fk_capture_rank", "fk_rank_snapshot_free")
+    need(*CAP, "fk_capture_rank", "fk_rank_snapshot_destroy")
     if os.geteuid() != 0:
         pytest.skip("capturing on lo needs root")
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

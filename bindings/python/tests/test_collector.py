@@ -63,7 +63,7 @@ def test_allowlist():
 
 
 def test_udp_listener_receives_from_exporter(tmp_path):
-    need(*COL, "fk_collector_listener_uri", "fk_exporter_create")
+    need(*COL, "fk_collector_get_listener_uri", "fk_exporter_create")
     out = tmp_path / "flows.jsonl"
     sent = [
         flowkit.Flow(

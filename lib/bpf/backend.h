@@ -7,8 +7,8 @@
  * them to the root of the cgroup v2 hierarchy through BPF links (they go
  * away with the process, even on a crash) and drains the ring. Built without
  * libbpf/clang, the loader reports the backend unavailable. */
-#ifndef FK_BPF_BPF_H
-#define FK_BPF_BPF_H
+#ifndef FK_BPF_BACKEND_H
+#define FK_BPF_BACKEND_H
 
 #include <flowkit/flow.h>
 #include <stdbool.h>
@@ -30,7 +30,7 @@ typedef struct fk__bpf_owner {
     uint64_t cookie;
     int64_t ts_mono_ns;    /* when the kernel wrote it (CLOCK_MONOTONIC) */
     int64_t since_mono_ns; /* when the owner took the socket */
-    char comm[17];         /* NUL-terminated */
+    char comm[16];         /* NUL-terminated (at most 15 characters, as the kernel's) */
 } fk__bpf_owner;
 
 /* Decode one record. 0 on success; FK_ETRUNCATED (short), FK_EMALFORMED
@@ -47,6 +47,10 @@ typedef struct fk__bpf_config {
     const char *cgroup_path; /* cgroup v2 directory; default /sys/fs/cgroup/unified,
                                 then /sys/fs/cgroup when that is v2 */
     uint32_t ring_bytes;     /* ring buffer size, power of two >= 4096; default 4 MiB */
+    /* Tell only about packets through these devices (the capture's); none
+     * (or more than 256) = every device. */
+    const uint32_t *ifindexes;
+    size_t n_ifindexes;
 } fk__bpf_config;
 
 /* True when this build has the BPF backend (clang BPF target, libbpf,
@@ -80,6 +84,7 @@ typedef struct fk__bpf_stats {
     uint64_t malformed;    /* records that did not decode */
     uint64_t lost_ring;    /* records dropped in the kernel: ring buffer full */
     uint64_t lost_storage; /* sockets the kernel could not give an owner record */
+    uint64_t seeded;       /* sockets older than the programs, given an owner at open */
 } fk__bpf_stats;
 
 void fk__bpf_get_stats(const fk__bpf *b, fk__bpf_stats *out);

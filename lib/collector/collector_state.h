@@ -1,0 +1,121 @@
+/* Internal: the collector handle's state, shared by its parts: the handle
+ * and activation (collector.c), the event loop and delivery (loop.c), TCP
+ * connections (tcp.c) and UDP sockets (udp.c). */
+#ifndef FK_COLLECTOR_STATE_H
+#define FK_COLLECTOR_STATE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "collector/internal.h"
+#include "collector/udp.h"
+#include "collector/workers.h"
+#include "core/error.h"
+#include "core/params.h"
+
+#define NS 1000000000LL
+#define TICK_NS (NS / 4)
+
+enum { EP_WAKE = 1, EP_UDP = 2, EP_TCP_LISTEN = 3, EP_TCP_CONN = 4 };
+
+typedef struct ep_tag {
+    int kind;
+} ep_tag;
+
+typedef struct listener {
+    ep_tag tag;
+    fk__col_uri uri;
+    int fd;
+    uint32_t drops_seen; /* last SO_RXQ_OVFL value */
+    char bound[80];
+} listener;
+
+typedef struct tcpconn {
+    ep_tag tag;
+    struct tcpconn *next;
+    int fd;
+    fk__col_peer peer;
+    fk__col_stream stream;
+} tcpconn;
+
+struct fk_collector {
+    fk__params params;
+    listener *listeners;
+    size_t nlisteners;
+    fk__sink **sinks;
+    size_t nsinks;
+    fk__col_cidr *allow;
+    size_t nallow;
+    fk_collector_flow_cb cb;
+    void *cb_user;
+
+    bool active;
+    int epfd;
+    ep_tag wake_tag;
+    int wakefd;
+    atomic_int break_req;
+    atomic_int reopen_req;
+    fk__col_sessions *sessions;
+    fk_collector_stats stats;
+    tcpconn *conns;
+    size_t nconns;
+    uint32_t next_conn_id;
+    fk__col_workers *workers;
+    const fk__col_codec *codec;
+
+    /* recvmmsg state */
+    size_t batch;
+    struct mmsghdr *msgs;
+    struct iovec *iovs;
+    struct sockaddr_storage *addrs;
+    uint8_t *bufs;
+    uint8_t *ctrl;
+
+    int64_t next_tick_ns;
+    int64_t deadline_ns; /* 0 = none */
+    uint64_t count_limit;
+    bool limit_reached;
+    int64_t now_ns; /* refreshed at each dispatch */
+    int scale_sampling;
+    int sink_error_logged;
+};
+
+/* True when a may send (no allowlist, or a matches it). */
+static inline bool fk__col_allowed(const fk_collector *h, const fk_addr *a)
+{
+    return h->nallow == 0 || fk__col_cidr_match(h->allow, h->nallow, a);
+}
+
+/* Add fd to the handle's epoll set, reporting tag. */
+static inline int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.ptr = tag;
+    if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return fk__error_errno(FK_EIO, "collector: epoll_ctl");
+    return FK_OK;
+}
+
+/* ---- loop.c ------------------------------------------------------------ */
+
+/* The session layer's flow callback: scaling, counting, callback, sinks. */
+void fk__col_deliver(void *user, fk_flow *f);
+
+/* ---- tcp.c ------------------------------------------------------------- */
+
+/* A bound, listening TCP socket for u. */
+int fk__col_open_tcp(const fk__col_uri *u, int64_t rcvbuf, const char *what, int *out);
+/* Accept every pending connection of l (refused ones counted). */
+void fk__col_tcp_accept(fk_collector *h, listener *l);
+/* Read what c has and decode its messages; returns the records delivered.
+ * Closes c when the exporter closed it or its stream cannot be framed. */
+int fk__col_tcp_read(fk_collector *h, tcpconn *c);
+/* Close c and unlink it; count_session ends its session in the session layer. */
+void fk__col_tcp_close(fk_collector *h, tcpconn *c, bool count_session);
+
+#endif

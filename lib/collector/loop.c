@@ -1,0 +1,282 @@
+/* The collector's event loop: datagrams and TCP streams to the session
+ * layer, records to the callback and the sinks, the periodic tick, limits,
+ * break and reopen requests. */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "collector/collector_state.h"
+#include "core/error.h"
+#include "core/log.h"
+
+void fk__col_deliver(void *user, fk_flow *f)
+{
+    fk_collector *h = user;
+    if (h->limit_reached)
+        return;
+    if (h->scale_sampling && (f->present & FK_FLOW_HAS_SAMPLING) && f->sampling > 1) {
+        f->bytes *= f->sampling;
+        f->packets *= f->sampling;
+        if (f->present & FK_FLOW_HAS_REVERSE) {
+            f->rev_bytes *= f->sampling;
+            f->rev_packets *= f->sampling;
+        }
+    }
+    h->stats.records++;
+    if (h->cb)
+        h->cb(f, h->cb_user);
+    for (size_t i = 0; i < h->nsinks; i++) {
+        if (fk__sink_write(h->sinks[i], f, h->now_ns) != FK_OK) {
+            h->stats.sink_errors++;
+            if (!h->sink_error_logged++)
+                FK__LOG_ERROR("collector", "%s", fk_error_last()->message);
+        }
+    }
+    if (h->count_limit && h->stats.records >= h->count_limit)
+        h->limit_reached = true;
+}
+
+static int handle_datagram(fk_collector *h, const struct sockaddr *from, const uint8_t *data,
+                           size_t len)
+{
+    fk__col_peer peer;
+    memset(&peer, 0, sizeof peer);
+    fk__col_addr_from_sockaddr(from, &peer.addr, &peer.port);
+    peer.transport = FK__COL_UDP;
+    h->stats.datagrams++;
+    h->stats.bytes += len;
+    if (!fk__col_allowed(h, &peer.addr)) {
+        h->stats.allowlist_rejected++;
+        return 0;
+    }
+    return fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
+}
+
+static void worker_datagram(void *user, const struct sockaddr *from, const uint8_t *data,
+                            size_t len)
+{
+    handle_datagram(user, from, data, len);
+}
+
+static int read_udp(fk_collector *h, listener *l)
+{
+    int total = 0;
+    /* Bounded per dispatch so one busy socket cannot starve the others. */
+    for (int round = 0; round < 64 && !h->limit_reached; round++) {
+        int n = fk__col_recv_batch(l->fd, h->msgs, h->iovs, h->addrs, h->bufs, h->ctrl, h->batch);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                break;
+            return fk__error_errno(FK_EIO, "%s: recvmmsg", l->bound);
+        }
+        for (int i = 0; i < n; i++) {
+            h->stats.socket_drops += fk__col_drops_update(&l->drops_seen, &h->msgs[i].msg_hdr);
+            int r = handle_datagram(h, (const struct sockaddr *)&h->addrs[i],
+                                    h->bufs + (size_t)i * FK__COL_MAX_DGRAM, h->msgs[i].msg_len);
+            if (r > 0)
+                total += r;
+        }
+        if ((size_t)n < h->batch)
+            break;
+    }
+    return total;
+}
+
+static void poll_drops(fk_collector *h)
+{
+    for (size_t i = 0; i < h->nlisteners; i++)
+        if (h->listeners[i].uri.transport == FK__COL_UDP && !h->workers)
+            h->stats.socket_drops +=
+                fk__col_drops_poll(&h->listeners[i].drops_seen, h->listeners[i].fd);
+}
+
+static void tick(fk_collector *h)
+{
+    poll_drops(h);
+    fk__col_sessions_tick(h->sessions, h->now_ns);
+    for (size_t i = 0; i < h->nsinks; i++)
+        if (fk__sink_tick(h->sinks[i], h->now_ns) != FK_OK)
+            h->stats.sink_errors++;
+    h->next_tick_ns = h->now_ns + TICK_NS;
+}
+
+int fk_collector_next_timeout_ms(const fk_collector *h)
+{
+    if (!h)
+        return fk__error(FK_ENOTACTIVATED, "collector: NULL handle");
+    if (!h->active)
+        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
+    if (h->limit_reached || atomic_load(&h->break_req))
+        return 0;
+    int64_t now = fk__mono_ns();
+    int64_t due = h->next_tick_ns;
+    if (h->deadline_ns && h->deadline_ns < due)
+        due = h->deadline_ns;
+    /* Records waiting in a sink's buffer go out soon after the last one. */
+    for (size_t i = 0; i < h->nsinks; i++) {
+        int64_t d = fk__sink_submit_due_ns(h->sinks[i]);
+        if (d >= 0 && d < due)
+            due = d;
+    }
+    int64_t left = due - now;
+    if (left <= 0)
+        return 0;
+    return (int)((left + 999999) / 1000000);
+}
+
+int fk_collector_dispatch(fk_collector *h)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_collector_dispatch: NULL handle");
+    if (!h->active)
+        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
+    if (atomic_exchange(&h->break_req, 0))
+        return fk__error(FK_EBREAK, "collector: break requested");
+    h->now_ns = fk__mono_ns();
+    if (h->deadline_ns && h->now_ns >= h->deadline_ns)
+        h->limit_reached = true;
+    if (h->limit_reached) {
+        for (size_t i = 0; i < h->nsinks; i++)
+            fk__sink_flush(h->sinks[i]);
+        return fk__error(FK_EEOF, "collector: count or duration reached");
+    }
+    if (atomic_exchange(&h->reopen_req, 0)) {
+        for (size_t i = 0; i < h->nsinks; i++)
+            if (fk__sink_reopen(h->sinks[i], h->now_ns) != FK_OK) {
+                h->stats.sink_errors++;
+                FK__LOG_ERROR("collector", "%s", fk_error_last()->message);
+            }
+    }
+    uint64_t before = h->stats.records;
+    int rc = FK_OK;
+    struct epoll_event evs[64];
+    int n = epoll_wait(h->epfd, evs, 64, 0);
+    for (int i = 0; i < n && !h->limit_reached; i++) {
+        ep_tag *tag = evs[i].data.ptr;
+        switch (tag->kind) {
+        case EP_WAKE: {
+            uint64_t v;
+            if (read(h->wakefd, &v, sizeof v) < 0 && errno != EAGAIN)
+                rc = fk__error_errno(FK_EIO, "collector: eventfd");
+            break;
+        }
+        case EP_UDP: {
+            int r = read_udp(h, (listener *)tag);
+            if (r < 0)
+                rc = r;
+            break;
+        }
+        case EP_TCP_LISTEN:
+            fk__col_tcp_accept(h, (listener *)tag);
+            break;
+        case EP_TCP_CONN:
+            /* May close the connection; epoll reports each fd once per call,
+             * so no later event in evs names it. */
+            fk__col_tcp_read(h, (tcpconn *)tag);
+            break;
+        }
+    }
+    if (h->workers) {
+        uint64_t qdrops = 0, kdrops = 0;
+        fk__col_workers_drain(h->workers, worker_datagram, h, &qdrops, &kdrops);
+        h->stats.queue_drops = qdrops;
+        h->stats.socket_drops = kdrops;
+    }
+    if (h->now_ns >= h->next_tick_ns)
+        tick(h);
+    for (size_t i = 0; i < h->nsinks; i++)
+        if (fk__sink_submit(h->sinks[i]) != FK_OK)
+            h->stats.sink_errors++;
+    if (rc < 0)
+        return rc;
+    uint64_t delivered = h->stats.records - before;
+    return delivered > INT32_MAX ? INT32_MAX : (int)delivered;
+}
+
+int fk_collector_run(fk_collector *h)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_collector_run: NULL handle");
+    if (!h->active)
+        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
+    int rc = FK_OK;
+    for (;;) {
+        if (h->limit_reached)
+            break;
+        if (h->deadline_ns && fk__mono_ns() >= h->deadline_ns)
+            break;
+        int timeout = fk_collector_next_timeout_ms(h);
+        struct epoll_event ev;
+        if (timeout != 0 && !atomic_load(&h->break_req)) {
+            int n = epoll_wait(h->epfd, &ev, 1, timeout);
+            if (n < 0 && errno != EINTR) {
+                rc = fk__error_errno(FK_EIO, "collector: epoll_wait");
+                break;
+            }
+        }
+        int r = fk_collector_dispatch(h);
+        if (r == FK_EEOF)
+            break;
+        if (r == FK_EBREAK) {
+            rc = FK_EBREAK;
+            break;
+        }
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+    }
+    for (size_t i = 0; i < h->nsinks; i++)
+        fk__sink_flush(h->sinks[i]);
+    return rc;
+}
+
+void fk_collector_break(fk_collector *h)
+{
+    if (!h)
+        return;
+    atomic_store(&h->break_req, 1);
+    if (h->wakefd >= 0) {
+        uint64_t one = 1;
+        ssize_t r = write(h->wakefd, &one, sizeof one);
+        (void)r;
+    }
+}
+
+void fk_collector_reopen(fk_collector *h)
+{
+    if (!h)
+        return;
+    atomic_store(&h->reopen_req, 1);
+    if (h->wakefd >= 0) {
+        uint64_t one = 1;
+        ssize_t r = write(h->wakefd, &one, sizeof one);
+        (void)r;
+    }
+}
+
+int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, const uint8_t *data,
+                      size_t len)
+{
+    if (!h || !exporter || (!data && len))
+        return fk__error(FK_EINVAL, "fk_collector_feed: NULL argument");
+    if (!h->active)
+        return fk__error(FK_ENOTACTIVATED, "collector: not activated");
+    fk__col_peer peer;
+    memset(&peer, 0, sizeof peer);
+    peer.addr = *exporter;
+    peer.port = port;
+    peer.transport = FK__COL_UDP;
+    h->now_ns = fk__mono_ns();
+    h->stats.datagrams++;
+    h->stats.bytes += len;
+    if (!fk__col_allowed(h, &peer.addr)) {
+        h->stats.allowlist_rejected++;
+        return 0;
+    }
+    int r = fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
+    if (h->now_ns >= h->next_tick_ns)
+        tick(h);
+    return r;
+}
