@@ -114,6 +114,7 @@ static void deactivate(fk_collector *h)
         }
         k->fp = NULL;
     }
+    fk__col_sinks_account(h, true);
     fk__col_sessions_destroy(h->sessions);
     h->sessions = NULL;
     fk__free(h->msgs);

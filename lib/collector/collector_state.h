@@ -18,6 +18,8 @@
 
 #define NS 1000000000LL
 #define TICK_NS (NS / 4)
+/* Longest stretch of decoding in one dispatch (loop.c, must_yield). */
+#define DISPATCH_BUDGET_NS (NS / 20)
 
 enum { EP_WAKE = 1, EP_UDP = 2, EP_TCP_LISTEN = 3, EP_TCP_CONN = 4 };
 
@@ -78,9 +80,14 @@ struct fk_collector {
     int64_t deadline_ns; /* 0 = none */
     uint64_t count_limit;
     bool limit_reached;
+    bool backlog;   /* worker datagrams left queued by the last dispatch */
     int64_t now_ns; /* refreshed at each dispatch */
     int scale_sampling;
-    int sink_error_logged;
+    /* Output failures not yet in the log (fk__col_sinks_account). */
+    uint64_t sink_failures_unlogged;
+    uint64_t sink_lost_unlogged;
+    int64_t sink_log_next_ns;
+    char sink_last_error[256];
 };
 
 /* True when a may send (no allowlist, or a matches it). */
@@ -105,6 +112,10 @@ static inline int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
 
 /* The session layer's flow callback: scaling, counting, callback, sinks. */
 void fk__col_deliver(void *user, fk_flow *f);
+/* Count the records the outputs lost (stats.sink_errors) and log their
+ * failures, at most one line per SINK_LOG_INTERVAL_NS unless final. */
+void fk__col_sinks_account(fk_collector *h, bool final);
+#define SINK_LOG_INTERVAL_NS NS
 
 /* ---- tcp.c ------------------------------------------------------------- */
 

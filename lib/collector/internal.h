@@ -141,7 +141,10 @@ void fk__sink_out_set_fd(fk__sink_out *o, int fd);
 /* Room for need (<= buffer_size) bytes, handing the current buffer to the
  * writer first if it has less; waits when every buffer is queued. */
 char *fk__sink_out_room(fk__sink_out *o, size_t need);
-void fk__sink_out_commit(fk__sink_out *o, size_t n);
+/* The n bytes after the last commit form one unit (a text record, an IPFIX
+ * message) holding `records` records: a failed write keeps or loses whole
+ * units (see sink_out.c). */
+void fk__sink_out_commit(fk__sink_out *o, size_t n, uint32_t records);
 /* Hand the buffer being filled to the writer (does not wait for the write). */
 void fk__sink_out_submit(fk__sink_out *o);
 /* Submit when a quarter of the buffer is filled or its first record has
@@ -151,11 +154,11 @@ void fk__sink_out_submit_due(fk__sink_out *o);
 int64_t fk__sink_out_pending_since(const fk__sink_out *o);
 /* How long a record may wait before the collector hands it over. */
 #define FK__SINK_OUT_AGE_NS 20000000LL
-/* FK_EIO (message naming `what`) once for every failed write since the
- * last check; FK_OK otherwise. */
-int fk__sink_out_check(fk__sink_out *o, const char *what);
+/* FK_EIO (message naming `what`) when writes failed since the last check,
+ * with the records they lost in *lost_records; FK_OK and 0 otherwise. */
+int fk__sink_out_check(fk__sink_out *o, const char *what, uint64_t *lost_records);
 /* Submit, wait until everything is written, then check. */
-int fk__sink_out_sync(fk__sink_out *o, const char *what);
+int fk__sink_out_sync(fk__sink_out *o, const char *what, uint64_t *lost_records);
 
 typedef struct fk__sink_ops {
     const char *scheme;
@@ -191,6 +194,9 @@ struct fk__sink {
     fk__fastfmt fmt;      /* text formatting cache */
     uint32_t pen;         /* PEN of process/event elements written (ipfix); set before open */
     fk_filter *filter; /* only the flows it matches; NULL: all (fk_collector_add_output_filtered) */
+    uint64_t lost;     /* records lost since fk__sink_take_lost */
+    uint64_t failures; /* failed operations since fk__sink_take_lost */
+    char error[256];   /* the last failure's message */
 };
 
 /* Parse "jsonl:-" etc.; FK_EINVAL / FK_EUNSUPPORTED with a message. */
@@ -208,6 +214,12 @@ int fk__sink_reopen(fk__sink *k, int64_t now_ns);
 /* ns until this sink must rotate by time, or -1. */
 int64_t fk__sink_due_ns(const fk__sink *k, int64_t now_ns);
 int fk__sink_tick(fk__sink *k, int64_t now_ns);
+/* A failure of k: records lost by it (0 for one that lost none, such as a
+ * failed reopen) and fk_error_last()'s message are kept for the next take. */
+void fk__sink_note_failure(fk__sink *k, uint64_t lost_records);
+/* Records lost and failures since the last call; *message is the last
+ * failure's text (borrowed until the next call on k). */
+uint64_t fk__sink_take_lost(fk__sink *k, uint64_t *failures, const char **message);
 
 /* Replace the decoders (tests), before activate. */
 int fk__collector_use_codec(fk_collector *h, const fk__col_codec *codec);

@@ -2,6 +2,8 @@
  * layer, records to the callback and the sinks, the periodic tick, limits,
  * break and reopen requests. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -26,13 +28,9 @@ void fk__col_deliver(void *user, fk_flow *f)
     h->stats.records++;
     if (h->cb)
         h->cb(f, h->cb_user);
-    for (size_t i = 0; i < h->nsinks; i++) {
-        if (fk__sink_write(h->sinks[i], f, h->now_ns) != FK_OK) {
-            h->stats.sink_errors++;
-            if (!h->sink_error_logged++)
-                FK__LOG_ERROR("collector", "%s", fk_error_last()->message);
-        }
-    }
+    /* A failure is noted in the sink and counted by fk__col_sinks_account. */
+    for (size_t i = 0; i < h->nsinks; i++)
+        (void)fk__sink_write(h->sinks[i], f, h->now_ns);
     if (h->count_limit && h->stats.records >= h->count_limit)
         h->limit_reached = true;
 }
@@ -53,17 +51,30 @@ static int handle_datagram(fk_collector *h, const struct sockaddr *from, const u
     return fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
 }
 
-static void worker_datagram(void *user, const struct sockaddr *from, const uint8_t *data,
+/* A dispatch hands control back once a break is requested or it has
+ * worked for DISPATCH_BUDGET_NS, whatever is still waiting: the caller's
+ * loop (signals, stats, other handles) keeps its pace under a flood. What
+ * is left is read by the next dispatch (the fd stays readable, or
+ * next_timeout_ms says 0). */
+static bool must_yield(const fk_collector *h)
+{
+    return atomic_load_explicit(&h->break_req, memory_order_relaxed) ||
+           fk__mono_ns() - h->now_ns >= DISPATCH_BUDGET_NS;
+}
+
+static bool worker_datagram(void *user, const struct sockaddr *from, const uint8_t *data,
                             size_t len)
 {
-    handle_datagram(user, from, data, len);
+    fk_collector *h = user;
+    handle_datagram(h, from, data, len);
+    return !h->limit_reached && !must_yield(h);
 }
 
 static int read_udp(fk_collector *h, listener *l)
 {
     int total = 0;
     /* Bounded per dispatch so one busy socket cannot starve the others. */
-    for (int round = 0; round < 64 && !h->limit_reached; round++) {
+    for (int round = 0; round < 64 && !h->limit_reached && !must_yield(h); round++) {
         int n = fk__col_recv_batch(l->fd, h->msgs, h->iovs, h->addrs, h->bufs, h->ctrl, h->batch);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -91,13 +102,41 @@ static void poll_drops(fk_collector *h)
                 fk__col_drops_poll(&h->listeners[i].drops_seen, h->listeners[i].fd);
 }
 
+void fk__col_sinks_account(fk_collector *h, bool final)
+{
+    for (size_t i = 0; i < h->nsinks; i++) {
+        uint64_t failures;
+        const char *msg;
+        uint64_t lost = fk__sink_take_lost(h->sinks[i], &failures, &msg);
+        if (!failures)
+            continue;
+        h->stats.sink_errors += lost;
+        h->sink_lost_unlogged += lost;
+        h->sink_failures_unlogged += failures;
+        snprintf(h->sink_last_error, sizeof h->sink_last_error, "%s", msg);
+    }
+    if (!h->sink_failures_unlogged)
+        return;
+    /* Every failure reaches the log, at most one line a second: the last
+     * message and what was lost since the previous line. */
+    int64_t now = fk__mono_ns();
+    if (!final && now < h->sink_log_next_ns)
+        return;
+    FK__LOG_ERROR("collector",
+                  "%s (output failures: %" PRIu64 ", records lost: %" PRIu64
+                  " since the last report)",
+                  h->sink_last_error, h->sink_failures_unlogged, h->sink_lost_unlogged);
+    h->sink_failures_unlogged = 0;
+    h->sink_lost_unlogged = 0;
+    h->sink_log_next_ns = now + SINK_LOG_INTERVAL_NS;
+}
+
 static void tick(fk_collector *h)
 {
     poll_drops(h);
     fk__col_sessions_tick(h->sessions, h->now_ns);
     for (size_t i = 0; i < h->nsinks; i++)
-        if (fk__sink_tick(h->sinks[i], h->now_ns) != FK_OK)
-            h->stats.sink_errors++;
+        (void)fk__sink_tick(h->sinks[i], h->now_ns);
     h->next_tick_ns = h->now_ns + TICK_NS;
 }
 
@@ -107,7 +146,7 @@ int fk_collector_next_timeout_ms(const fk_collector *h)
         return fk__error(FK_ENOTACTIVATED, "collector: NULL handle");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
-    if (h->limit_reached || atomic_load(&h->break_req))
+    if (h->limit_reached || atomic_load(&h->break_req) || h->backlog)
         return 0;
     int64_t now = fk__mono_ns();
     int64_t due = h->next_tick_ns;
@@ -131,28 +170,32 @@ int fk_collector_dispatch(fk_collector *h)
         return fk__error(FK_EINVAL, "fk_collector_dispatch: NULL handle");
     if (!h->active)
         return fk__error(FK_ENOTACTIVATED, "collector: not activated");
-    if (atomic_exchange(&h->break_req, 0))
+    if (atomic_exchange(&h->break_req, 0)) {
+        /* The outputs are complete and their losses counted when the
+         * caller reads the stats after a break. */
+        for (size_t i = 0; i < h->nsinks; i++)
+            fk__sink_flush(h->sinks[i]);
+        fk__col_sinks_account(h, true);
         return fk__error(FK_EBREAK, "collector: break requested");
+    }
     h->now_ns = fk__mono_ns();
     if (h->deadline_ns && h->now_ns >= h->deadline_ns)
         h->limit_reached = true;
     if (h->limit_reached) {
         for (size_t i = 0; i < h->nsinks; i++)
             fk__sink_flush(h->sinks[i]);
+        fk__col_sinks_account(h, true);
         return fk__error(FK_EEOF, "collector: count or duration reached");
     }
     if (atomic_exchange(&h->reopen_req, 0)) {
         for (size_t i = 0; i < h->nsinks; i++)
-            if (fk__sink_reopen(h->sinks[i], h->now_ns) != FK_OK) {
-                h->stats.sink_errors++;
-                FK__LOG_ERROR("collector", "%s", fk_error_last()->message);
-            }
+            (void)fk__sink_reopen(h->sinks[i], h->now_ns);
     }
     uint64_t before = h->stats.records;
     int rc = FK_OK;
     struct epoll_event evs[64];
     int n = epoll_wait(h->epfd, evs, 64, 0);
-    for (int i = 0; i < n && !h->limit_reached; i++) {
+    for (int i = 0; i < n && !h->limit_reached && !must_yield(h); i++) {
         ep_tag *tag = evs[i].data.ptr;
         switch (tag->kind) {
         case EP_WAKE: {
@@ -179,15 +222,15 @@ int fk_collector_dispatch(fk_collector *h)
     }
     if (h->workers) {
         uint64_t qdrops = 0, kdrops = 0;
-        fk__col_workers_drain(h->workers, worker_datagram, h, &qdrops, &kdrops);
+        h->backlog = fk__col_workers_drain(h->workers, worker_datagram, h, &qdrops, &kdrops) > 0;
         h->stats.queue_drops = qdrops;
         h->stats.socket_drops = kdrops;
     }
     if (h->now_ns >= h->next_tick_ns)
         tick(h);
     for (size_t i = 0; i < h->nsinks; i++)
-        if (fk__sink_submit(h->sinks[i]) != FK_OK)
-            h->stats.sink_errors++;
+        (void)fk__sink_submit(h->sinks[i]);
+    fk__col_sinks_account(h, false);
     if (rc < 0)
         return rc;
     uint64_t delivered = h->stats.records - before;
@@ -229,6 +272,7 @@ int fk_collector_run(fk_collector *h)
     }
     for (size_t i = 0; i < h->nsinks; i++)
         fk__sink_flush(h->sinks[i]);
+    fk__col_sinks_account(h, true);
     return rc;
 }
 
@@ -236,24 +280,30 @@ void fk_collector_break(fk_collector *h)
 {
     if (!h)
         return;
+    /* Safe in a signal handler: the interrupted code's errno survives. */
+    int saved = errno;
     atomic_store(&h->break_req, 1);
     if (h->wakefd >= 0) {
         uint64_t one = 1;
         ssize_t r = write(h->wakefd, &one, sizeof one);
         (void)r;
     }
+    errno = saved;
 }
 
 void fk_collector_reopen(fk_collector *h)
 {
     if (!h)
         return;
+    /* Safe in a signal handler: the interrupted code's errno survives. */
+    int saved = errno;
     atomic_store(&h->reopen_req, 1);
     if (h->wakefd >= 0) {
         uint64_t one = 1;
         ssize_t r = write(h->wakefd, &one, sizeof one);
         (void)r;
     }
+    errno = saved;
 }
 
 int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, const uint8_t *data,

@@ -64,13 +64,23 @@ static const char *sink_name(const fk__sink *k)
     return k->path ? k->path : "-";
 }
 
+/* Notes what the writer lost since the last look; FK_EIO if it lost any. */
+static int text_check(fk__sink *k, int rc, uint64_t lost)
+{
+    if (rc)
+        fk__sink_note_failure(k, lost);
+    return rc;
+}
+
 /* Everything formatted so far is in the file when this returns. */
 static int text_flush(fk__sink *k)
 {
     text_priv *t = k->priv;
     if (!t || !k->fp)
         return FK_OK;
-    return fk__sink_out_sync(t->out, sink_name(k));
+    uint64_t lost;
+    int rc = fk__sink_out_sync(t->out, sink_name(k), &lost);
+    return text_check(k, rc, lost);
 }
 
 /* On its way to the file (a write failure shows up at the next call). */
@@ -80,21 +90,26 @@ static int text_submit(fk__sink *k)
     if (!t || !k->fp)
         return FK_OK;
     fk__sink_out_submit_due(t->out);
-    return fk__sink_out_check(t->out, sink_name(k));
+    uint64_t lost;
+    int rc = fk__sink_out_check(t->out, sink_name(k), &lost);
+    return text_check(k, rc, lost);
 }
 
-/* Room for one more record of at most TEXT_RESERVE bytes. */
-static char *text_room(fk__sink *k, int *rc)
+/* Room for one more record of at most TEXT_RESERVE bytes. Earlier write
+ * failures are noted (not this record's: it still goes out). */
+static char *text_room(fk__sink *k)
 {
     text_priv *t = k->priv;
     char *p = fk__sink_out_room(t->out, TEXT_RESERVE);
-    *rc = fk__sink_out_check(t->out, sink_name(k));
+    uint64_t lost;
+    text_check(k, fk__sink_out_check(t->out, sink_name(k), &lost), lost);
     return p;
 }
 
-static void text_commit(fk__sink *k, size_t n)
+/* One whole record (records = 1) or header (0) of n bytes. */
+static void text_commit(fk__sink *k, size_t n, uint32_t records)
 {
-    fk__sink_out_commit(((text_priv *)k->priv)->out, n);
+    fk__sink_out_commit(((text_priv *)k->priv)->out, n, records);
     k->written += (uint64_t)n;
 }
 
@@ -119,15 +134,12 @@ static int jsonl_open(fk__sink *k)
 
 static int jsonl_write(fk__sink *k, const fk_flow *f)
 {
-    int rc;
-    char *line = text_room(k, &rc);
-    if (rc)
-        return rc;
+    char *line = text_room(k);
     int n = fk__fastfmt_json(&k->fmt, f, line, FK_FLOW_JSON_MAX);
     if (n < 0)
         return n;
     line[n++] = '\n';
-    text_commit(k, (size_t)n);
+    text_commit(k, (size_t)n, 1);
     return FK_OK;
 }
 
@@ -149,26 +161,21 @@ static int csv_open(fk__sink *k)
     /* A header row starts every new (empty) file and stdout. */
     long pos = k->path ? ftell(k->fp) : 0;
     if (pos == 0) {
-        char *p = text_room(k, &rc);
-        if (rc)
-            return rc;
+        char *p = text_room(k);
         memcpy(p, csv_header, sizeof csv_header - 1);
-        text_commit(k, sizeof csv_header - 1);
+        text_commit(k, sizeof csv_header - 1, 0);
     }
     return FK_OK;
 }
 
 static int csv_write(fk__sink *k, const fk_flow *f)
 {
-    int rc;
-    char *line = text_room(k, &rc);
-    if (rc)
-        return rc;
+    char *line = text_room(k);
     _Static_assert(TEXT_RESERVE >= FK__FASTFMT_CSV_MAX, "a CSV row fits the reserve");
     int n = fk__fastfmt_csv(&k->fmt, f, line, FK__FASTFMT_CSV_MAX);
     if (n < 0)
         return fk__error(FK_EIO, "csv:%s: row does not fit", k->path ? k->path : "-");
-    text_commit(k, (size_t)n);
+    text_commit(k, (size_t)n, 1);
     return FK_OK;
 }
 
@@ -312,7 +319,10 @@ static int sink_rotate(fk__sink *k, int64_t now_ns)
     else
         FK__LOG_INFO("collector", "%s rotated to %s", k->path, target);
     fk__free(target);
-    return fk__sink_open(k, now_ns);
+    int rc = fk__sink_open(k, now_ns);
+    if (rc)
+        fk__sink_note_failure(k, 0);
+    return rc;
 }
 
 static bool rotate_due(const fk__sink *k, int64_t now_ns)
@@ -325,18 +335,39 @@ static bool rotate_due(const fk__sink *k, int64_t now_ns)
     return k->rotate_ns > 0 && k->records > 0 && now_ns - k->opened_ns >= k->rotate_ns;
 }
 
+void fk__sink_note_failure(fk__sink *k, uint64_t lost_records)
+{
+    k->lost += lost_records;
+    k->failures++;
+    snprintf(k->error, sizeof k->error, "%s", fk_error_last()->message);
+}
+
+uint64_t fk__sink_take_lost(fk__sink *k, uint64_t *failures, const char **message)
+{
+    uint64_t lost = k->lost;
+    *failures = k->failures;
+    *message = k->error;
+    k->lost = 0;
+    k->failures = 0;
+    return lost;
+}
+
 int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
 {
     if (k->filter && !fk_filter_match(k->filter, flow))
         return FK_OK;
     if (!k->fp) {
         int rc = fk__sink_open(k, now_ns);
-        if (rc)
+        if (rc) {
+            fk__sink_note_failure(k, 1);
             return rc;
+        }
     }
     int rc = k->ops->write(k, flow);
-    if (rc)
+    if (rc) {
+        fk__sink_note_failure(k, 1);
         return rc;
+    }
     k->records++;
     if (rotate_due(k, now_ns))
         return sink_rotate(k, now_ns);
@@ -346,13 +377,16 @@ int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
 int fk__sink_flush(fk__sink *k)
 {
     if (k->fp && k->ops->flush) {
-        int rc = k->ops->flush(k);
+        int rc = k->ops->flush(k); /* notes its own failures */
         if (rc)
             return rc;
     }
-    if (k->fp && fflush(k->fp) != 0)
-        return fk__error_errno(FK_EIO, "%s:%s: flush failed", k->ops->scheme,
-                               k->path ? k->path : "-");
+    if (k->fp && fflush(k->fp) != 0) {
+        int rc =
+            fk__error_errno(FK_EIO, "%s:%s: flush failed", k->ops->scheme, k->path ? k->path : "-");
+        fk__sink_note_failure(k, 0);
+        return rc;
+    }
     return FK_OK;
 }
 
@@ -374,7 +408,10 @@ int fk__sink_reopen(fk__sink *k, int64_t now_ns)
     if (!k->path)
         return fk__sink_flush(k);
     sink_close_file(k);
-    return fk__sink_open(k, now_ns);
+    int rc = fk__sink_open(k, now_ns);
+    if (rc)
+        fk__sink_note_failure(k, 0);
+    return rc;
 }
 
 int64_t fk__sink_due_ns(const fk__sink *k, int64_t now_ns)

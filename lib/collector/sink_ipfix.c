@@ -169,6 +169,23 @@ static void begin_message(fk__sink *k, ipfix_priv *p)
     }
 }
 
+/* Notes records the writer lost. A lost message may have carried the
+ * templates, so the open message (begun without them) is dropped and
+ * counted, and the next one carries them again. */
+static int out_check(fk__sink *k, int rc, uint64_t lost)
+{
+    ipfix_priv *p = k->priv;
+    if (!rc)
+        return FK_OK;
+    if (p->msg) {
+        lost += p->records;
+        p->msg = NULL;
+    }
+    p->need_templates = true;
+    fk__sink_note_failure(k, lost);
+    return rc;
+}
+
 static void close_set(ipfix_priv *p)
 {
     if (p->set)
@@ -188,11 +205,13 @@ static int end_message(fk__sink *k)
     h = fk__put32(h, (uint32_t)(fk__real_ns() / 1000000000));
     h = fk__put32(h, p->sequence);
     fk__put32(h, 0); /* observation domain of the file; the exporter's is in each record */
-    fk__sink_out_commit(p->out, p->len);
+    fk__sink_out_commit(p->out, p->len, p->records);
     k->written += p->len;
     p->sequence += p->records;
     p->msg = NULL;
-    return fk__sink_out_check(p->out, k->path);
+    uint64_t lost;
+    int rc = fk__sink_out_check(p->out, k->path, &lost);
+    return out_check(k, rc, lost);
 }
 
 static int ipfix_write(fk__sink *k, const fk_flow *f)
@@ -205,11 +224,8 @@ static int ipfix_write(fk__sink *k, const fk_flow *f)
     fk__ft_process pv;
     const fk__ft_process *proc = (parts & FK__FT_PROCESS) ? proc_values(&pv, f) : NULL;
     size_t need = fk__ft_record_len(parts, proc) + (p->msg && p->set && p->set_tid == tid ? 0 : 4);
-    if (p->msg && p->len + need > MSG_MAX) {
-        int rc = end_message(k);
-        if (rc)
-            return rc;
-    }
+    if (p->msg && p->len + need > MSG_MAX)
+        (void)end_message(k); /* a failure is noted; this record goes on */
     if (!p->msg)
         begin_message(k, p);
     if (!p->set || p->set_tid != tid) {
@@ -228,7 +244,9 @@ static int ipfix_write(fk__sink *k, const fk_flow *f)
 static int ipfix_flush(fk__sink *k)
 {
     int rc = end_message(k);
-    int rc2 = fk__sink_out_sync(((ipfix_priv *)k->priv)->out, k->path);
+    uint64_t lost;
+    int rc2 = fk__sink_out_sync(((ipfix_priv *)k->priv)->out, k->path, &lost);
+    rc2 = out_check(k, rc2, lost);
     return rc ? rc : rc2;
 }
 
@@ -243,7 +261,9 @@ static int ipfix_submit(fk__sink *k)
     } else if (!p->msg) {
         fk__sink_out_submit_due(p->out);
     }
-    int rc2 = fk__sink_out_check(p->out, k->path);
+    uint64_t lost;
+    int rc2 = fk__sink_out_check(p->out, k->path, &lost);
+    rc2 = out_check(k, rc2, lost);
     return rc ? rc : rc2;
 }
 

@@ -115,6 +115,9 @@ int fk__col_tcp_read(fk_collector *h, tcpconn *c)
 {
     tcp_msg_ctx t = {h, c, 0};
     for (int round = 0; round < 16; round++) {
+        if (atomic_load_explicit(&h->break_req, memory_order_relaxed) ||
+            fk__mono_ns() - h->now_ns >= DISPATCH_BUDGET_NS)
+            break; /* the rest stays in the socket for the next dispatch */
         ssize_t n = read(c->fd, h->bufs, FK__COL_MAX_DGRAM);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             break;

@@ -242,14 +242,17 @@ int fk__col_workers_drain(fk__col_workers *w, fk__col_dgram_fn fn, void *user,
     size_t head = w->head, tail = w->tail;
     pthread_mutex_unlock(&w->mu);
     /* Slots in [head, tail) belong to this thread until head moves on. */
-    for (size_t i = head; i != tail; i++) {
+    size_t i = head;
+    while (i != tail) {
         slot *s = &w->ring[i % w->cap];
-        fn(user, (const struct sockaddr *)&s->from, s->data, s->len);
+        i++;
+        if (!fn(user, (const struct sockaddr *)&s->from, s->data, s->len))
+            break;
     }
     pthread_mutex_lock(&w->mu);
-    w->head = tail;
+    w->head = i;
     pthread_mutex_unlock(&w->mu);
     *queue_drops = atomic_load(&w->queue_drops);
     *kernel_drops = atomic_load(&w->kernel_drops);
-    return (int)(tail - head);
+    return (int)(tail - i);
 }

@@ -5,6 +5,7 @@
 #ifndef FK_COLLECTOR_WORKERS_H
 #define FK_COLLECTOR_WORKERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -13,7 +14,9 @@
 
 typedef struct fk__col_workers fk__col_workers;
 
-typedef void (*fk__col_dgram_fn)(void *user, const struct sockaddr *from, const uint8_t *data,
+/* Returns false to stop the drain after this datagram (the rest stay
+ * queued for the next drain). */
+typedef bool (*fk__col_dgram_fn)(void *user, const struct sockaddr *from, const uint8_t *data,
                                  size_t len);
 
 /* Start n threads. fds[i] is the already-bound socket of uris[i]: worker 0
@@ -24,8 +27,9 @@ int fk__col_workers_start(fk__col_workers **out, int n, const fk__col_uri *uris,
                           int wakefd);
 /* Stop and join the threads, close their sockets, free the queue. NULL ok. */
 void fk__col_workers_stop(fk__col_workers *w);
-/* Hand every queued datagram to fn (on the calling thread). Returns how
- * many; the running totals of queue and kernel drops are stored. */
+/* Hand the queued datagrams to fn (on the calling thread) until it returns
+ * false. Returns how many are left queued; the running totals of queue
+ * and kernel drops are stored. */
 int fk__col_workers_drain(fk__col_workers *w, fk__col_dgram_fn fn, void *user,
                           uint64_t *queue_drops, uint64_t *kernel_drops);
 
