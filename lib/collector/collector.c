@@ -255,11 +255,11 @@ int fk_collector_add_allow(fk_collector *h, const char *cidr)
         return fk__error(FK_EINVAL, "fk_collector_add_allow: NULL argument");
     if (h->active)
         return fk__error(FK_EACTIVATED, "collector: allowlist cannot change after activate");
-    fk__col_cidr c;
-    int rc = fk__col_cidr_parse(cidr, &c);
+    fk__cidr c;
+    int rc = fk__cidr_parse(cidr, "allow", &c);
     if (rc)
         return rc;
-    fk__col_cidr *a = fk__reallocarray(h->allow, h->nallow + 1, sizeof *a);
+    fk__cidr *a = fk__reallocarray(h->allow, h->nallow + 1, sizeof *a);
     if (!a)
         return fk__error(FK_ENOMEM, "collector: out of memory");
     h->allow = a;
