@@ -4,6 +4,7 @@
  *                   [--template-timeout SECS] [--scale-sampling]
  *                   [--duration SECS] [--count N] [--stats SECS] [--pen N]
  *                   [--export-time-tolerance SECS] [--max-interfaces N]
+ *                   [--rotate-seconds SECS] [--rotate-bytes N]
  *                   [--http [ADDR:]PORT [--http-token-file FILE] ...]
  *
  * Exit codes: 0 success (limit reached or SIGINT/SIGTERM), 1 runtime
@@ -20,9 +21,10 @@
 #include "server.h"
 
 static const char *const param_names[] = {
-    "workers", "template_timeout",      "scale_sampling", "duration", "count",
-    "pen",     "export_time_tolerance", "max_interfaces", NULL};
-#define NPARAM_OPTS 8
+    "workers", "template_timeout",      "scale_sampling", "duration",       "count",
+    "pen",     "export_time_tolerance", "max_interfaces", "rotate_seconds", "rotate_bytes",
+    NULL};
+#define NPARAM_OPTS 10
 #define PARAM_BASE 1000
 
 enum {
