@@ -32,7 +32,7 @@ LEGACY = {
 }
 
 # Module prefixes that are not types.
-MODULES = {"fk_ipfix", "fk_log", "fk_version", "fk_time", "fk_param", "fk_error", "fk"}
+MODULES = {"fk_ipfix", "fk_json_string", "fk_log", "fk_version", "fk_time", "fk_param", "fk_error", "fk"}
 
 RULES = {
     "verb": "function name is not fk_<object>_<allowed verb>",

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <flowkit/json.h>
+
 static int reserve(fkc_buf *b, size_t n)
 {
     if (b->oom)
@@ -65,19 +67,17 @@ void fkc_buf_json_str(fkc_buf *b, const char *s)
         fkc_buf_puts(b, "null");
         return;
     }
-    fkc_buf_put(b, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            fkc_buf_put(b, e, 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            fkc_buf_printf(b, "\\u%04x", c);
-        } else {
-            fkc_buf_put(b, (const char *)&c, 1);
-        }
+    /* The library's one JSON string writer (escapes, U+FFFD for bytes that
+     * are not UTF-8); 6 bytes per input byte always suffice. */
+    size_t n = strlen(s), room = 6 * n + 3;
+    if (reserve(b, room) != 0)
+        return;
+    int len = fk_json_string_format(s, n, b->p + b->len, room + 1);
+    if (len < 0) {
+        b->oom = 1;
+        return;
     }
-    fkc_buf_put(b, "\"", 1);
+    b->len += (size_t)len;
 }
 
 char *fkc_buf_take(fkc_buf *b, size_t *len)

@@ -161,7 +161,8 @@ FK_API int fk_time_format(int64_t ns, char *buf, size_t size);
  * #FK_FLOW_HAS_UID as "uid". A record with a nonzero ::fk_flow::event is
  * written as a session event instead: `{"type":"event","event":"syn",
  * "time",` the five tuple keys, exporter, odid, version and the process
- * keys `}`.
+ * keys `}`. Strings are written by the rule of fk_json_string_format(), so
+ * the line is valid UTF-8 whatever bytes the names hold.
  *
  * @param flow the flow.
  * @param buf output buffer.

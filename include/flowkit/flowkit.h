@@ -13,6 +13,7 @@
 #include <flowkit/log.h>
 #include <flowkit/alloc.h>
 #include <flowkit/params.h>
+#include <flowkit/json.h>
 #include <flowkit/flow.h>
 #include <flowkit/filter.h>
 #include <flowkit/capture.h>

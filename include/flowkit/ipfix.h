@@ -285,7 +285,8 @@ FK_API int fk_ipfix_record_to_flow(const fk_ipfix_record *rec, fk_flow *out);
  * Render a record as one JSON object with every field keyed by its element
  * name ("octetDeltaCount"; unknown elements as "e<pen>id<id>" or
  * "_ipfix_<id>"): numbers as numbers, addresses and times as strings,
- * strings escaped, octet arrays and lists as hex strings. The object also has
+ * strings by the rule of fk_json_string_format() (escaped; octets that are
+ * not UTF-8 become U+FFFD), octet arrays and lists as hex strings. The object also has
  * "template_id" and "domain".
  *
  * @param rec the record.

@@ -73,6 +73,42 @@ FK_API const char *fk_param_type_name(fk_param_type type);
 FK_API const fk_param_info *fk_param_find(const fk_param_info *table, size_t count,
                                           const char *name);
 
+/**
+ * Parse an integer the way every flowkit input does: parameters set by
+ * name (`fk_X_set_text()`), config files and command-line options.
+ *
+ * The text is an optional sign (`-` or `+`) followed by decimal digits, or
+ * by `0x` / `0X` and hexadecimal digits. Leading zeros are decimal: "010" is
+ * ten, never eight (there is no octal form). Nothing else is accepted: no
+ * spaces, no empty text, no suffix.
+ *
+ * @param text the text (borrowed for the call).
+ * @param out the value; untouched on failure.
+ * @return 0, `FK_EINVAL` (NULL argument or not an integer) or `FK_ERANGE`
+ *         (outside the range of int64_t), with the text quoted in
+ *         fk_error_last(). Thread-safe.
+ * @since 0.2.0
+ */
+FK_API int fk_param_parse_int(const char *text, int64_t *out);
+
+/**
+ * Parse a decimal number the way every flowkit input does.
+ *
+ * The text is an optional sign, decimal digits with an optional `.` and
+ * fraction (at least one digit in all), and an optional exponent (`e` or
+ * `E`, optional sign, digits): "1", "0.5", ".5", "-2.5e3". The decimal point
+ * is always `.`, whatever the program's locale. Not accepted: spaces,
+ * hexadecimal forms, "inf", "nan", an empty text, a suffix.
+ *
+ * @param text the text (borrowed for the call).
+ * @param out the value; untouched on failure.
+ * @return 0, `FK_EINVAL` (NULL argument or not a decimal number) or
+ *         `FK_ERANGE` (too large for a double), with the text quoted in
+ *         fk_error_last(). Thread-safe.
+ * @since 0.2.0
+ */
+FK_API int fk_param_parse_double(const char *text, double *out);
+
 FK_END_DECLS
 
 #endif /* FLOWKIT_PARAMS_H */

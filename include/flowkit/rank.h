@@ -189,6 +189,9 @@ FK_API const char *fk_rank_sort_name(fk_rank_sort key);
  * unknown (`UINT32_MAX`); "exe" and "cmdline" are cut to
  * #FK_RANK_JSON_TEXT_MAX bytes, "name" and "user" to #FK_RANK_JSON_NAME_MAX.
  * Rates and EWMAs are bytes/s with one decimal (null if not finite).
+ * Strings are written by the rule of fk_json_string_format(): a name or
+ * path that is not valid UTF-8 gets U+FFFD in place of the bad bytes, so
+ * the line is always valid JSON.
  * Same as fk_rank_snapshot_to_json_ex() with no flags.
  *
  * @param snapshot the snapshot.

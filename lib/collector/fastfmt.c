@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "collector/fastfmt.h"
+#include "core/json.h"
 
 static char *put_str(char *p, const char *s, size_t n)
 {
@@ -169,25 +170,12 @@ static char *put_time(fk__fastfmt *c, char *p, int64_t ns)
     return p;
 }
 
-/* A JSON string of at most max bytes with the escapes of
- * fk__strbuf_json_string() (same bytes as fk_flow_to_json()). */
+/* A JSON string of at most max bytes, by the one writer (core/json.h);
+ * the caller's buffer holds FK__JSON_ESCAPE_MAX bytes per input byte. */
 static char *put_json_str(char *p, const char *s, size_t max)
 {
-    static const char hex[] = "0123456789abcdef";
     *p++ = '"';
-    for (size_t i = 0; i < max && s[i]; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            *p++ = '\\';
-            *p++ = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            p = PUT_LIT(p, "\\u00");
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 15];
-        } else {
-            *p++ = (char)c;
-        }
-    }
+    p += fk__json_escape(p, s, strnlen(s, max));
     *p++ = '"';
     return p;
 }

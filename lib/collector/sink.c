@@ -102,7 +102,8 @@ static char *text_room(fk__sink *k)
     text_priv *t = k->priv;
     char *p = fk__sink_out_room(t->out, TEXT_RESERVE);
     uint64_t lost;
-    text_check(k, fk__sink_out_check(t->out, sink_name(k), &lost), lost);
+    int rc = fk__sink_out_check(t->out, sink_name(k), &lost);
+    text_check(k, rc, lost); /* not in one call: argument order is unspecified */
     return p;
 }
 

@@ -37,6 +37,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/uri.h"
+#include <flowkit/params.h>
 
 #define NS 1000000000LL
 #define MS 1000000LL
@@ -206,13 +207,18 @@ static int copy_part(char *dst, size_t size, const char *s, size_t n)
     return 0;
 }
 
+/* A number option, up to the next '&', by the one number rule. */
 static int opt_num(const char *uri, const char *name, const char *v, int64_t lo, int64_t hi,
                    int64_t *out)
 {
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno || end == v || (*end && *end != '&') || x < lo || x > hi)
+    char text[32];
+    size_t n = strcspn(v, "&");
+    int64_t x = 0;
+    if (n < sizeof text) {
+        memcpy(text, v, n);
+        text[n] = '\0';
+    }
+    if (n >= sizeof text || fk_param_parse_int(text, &x) != FK_OK || x < lo || x > hi)
         return fk__error(FK_EINVAL, "output \"%s\": %s must be %" PRId64 "..%" PRId64, uri, name,
                          lo, hi);
     *out = x;

@@ -204,7 +204,6 @@ int fk__params_set_text_with(fk__params *p, const fk__param_setters *set, void *
         return fk__error(FK_ENOTFOUND, "%s: unknown parameter \"%s\"", p->owner, name);
     if (!text)
         return fk__error(FK_EINVAL, "%s: no value for %s", p->owner, info->name);
-    char *end = NULL;
     int64_t i;
     switch (info->type) {
     case FK_PARAM_BOOL:
@@ -213,22 +212,25 @@ int fk__params_set_text_with(fk__params *p, const fk__param_setters *set, void *
                              info->name, text);
         break;
     case FK_PARAM_INT: {
-        errno = 0;
-        long long v = strtoll(text, &end, 0);
-        if (errno == ERANGE)
+        int64_t v;
+        int rc = fk_param_parse_int(text, &v);
+        if (rc == FK_ERANGE)
             return fk__error(FK_ERANGE, "%s: %s = %s is out of range [%" PRId64 ", %" PRId64 "]",
                              p->owner, info->name, text, info->min_int, info->max_int);
-        if (end == text || *end != '\0')
-            return fk__error(FK_EINVAL, "%s: %s expects an integer, got \"%s\"", p->owner,
-                             info->name, text);
-        i = (int64_t)v;
+        if (rc != FK_OK)
+            return fk__error(FK_EINVAL,
+                             "%s: %s expects an integer (decimal, or hexadecimal after 0x), got "
+                             "\"%s\"",
+                             p->owner, info->name, text);
+        i = v;
         break;
     }
     case FK_PARAM_DOUBLE: {
-        errno = 0;
-        double v = strtod(text, &end);
-        if (end == text || *end != '\0' || errno == ERANGE)
-            return fk__error(FK_EINVAL, "%s: %s expects a number, got \"%s\"", p->owner, info->name,
+        double v;
+        int rc = fk_param_parse_double(text, &v);
+        if (rc != FK_OK)
+            return fk__error(rc == FK_ERANGE ? FK_ERANGE : FK_EINVAL,
+                             "%s: %s expects a decimal number, got \"%s\"", p->owner, info->name,
                              text);
         return set && set->set_double ? set->set_double(handle, info->id, v)
                                       : fk__params_set_double(p, info->id, v);

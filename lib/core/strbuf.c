@@ -2,6 +2,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "core/json.h"
 
 void fk__strbuf_printf(fk__strbuf *s, const char *fmt, ...)
 {
@@ -21,15 +24,19 @@ void fk__strbuf_printf(fk__strbuf *s, const char *fmt, ...)
 
 void fk__strbuf_json_string(fk__strbuf *s, const char *text, size_t max_bytes)
 {
-    fk__strbuf_printf(s, "\"");
-    for (size_t i = 0; i < max_bytes && text[i]; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '"' || c == '\\')
-            fk__strbuf_printf(s, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fk__strbuf_printf(s, "\\u%04x", c);
-        else
-            fk__strbuf_printf(s, "%c", c);
+    if (s->overflow)
+        return;
+    size_t n = strnlen(text, max_bytes);
+    size_t need = fk__json_escape(NULL, text, n) + 2;
+    if (need >= s->size - s->len) {
+        s->overflow = true;
+        s->buf[s->len] = '\0';
+        return;
     }
-    fk__strbuf_printf(s, "\"");
+    char *p = s->buf + s->len;
+    p[0] = '"';
+    fk__json_escape(p + 1, text, n);
+    p[need - 1] = '"';
+    p[need] = '\0';
+    s->len += need;
 }

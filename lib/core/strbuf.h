@@ -20,9 +20,9 @@ typedef struct fk__strbuf {
 #define FK__STRBUF(b, n) ((fk__strbuf){(b), (n), 0, false})
 
 void fk__strbuf_printf(fk__strbuf *s, const char *fmt, ...) FK__PRINTF(2, 3);
-/* A JSON string literal of at most max_bytes input bytes (SIZE_MAX: all):
- * quotes around, with ", \, control characters and DEL escaped. Bytes from
- * 0x80 up pass through (UTF-8 stays UTF-8). */
+/* A JSON string literal of the bytes of text before its NUL, at most
+ * max_bytes of them (SIZE_MAX: all), written by fk__json_escape() (see
+ * core/json.h: escapes, and U+FFFD for bytes that are not UTF-8). */
 void fk__strbuf_json_string(fk__strbuf *s, const char *text, size_t max_bytes);
 
 #endif

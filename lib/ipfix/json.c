@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "ipfix/plan.h"
 
 typedef struct jbuf {
@@ -57,65 +58,24 @@ static void put_hex(jbuf *j, const uint8_t *p, size_t n)
     put(j, "\"", 1);
 }
 
-/* Length of a valid UTF-8 sequence at p (max n), 0 when invalid. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-    uint8_t c = p[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
+/* A string element: the one JSON string writer (core/json.h), so octets
+ * that are not UTF-8 become U+FFFD. */
 static void put_string(jbuf *j, const uint8_t *p, size_t n)
 {
     /* trailing NULs pad fixed-length strings */
     while (n > 0 && p[n - 1] == 0)
         n--;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_len(p + i, n - i);
-        if (l == 0) { /* not UTF-8: show the octets */
-            put_hex(j, p, n);
-            return;
-        }
-        i += l;
+    size_t need = fk__json_escape(NULL, p, n) + 2;
+    if (j->over || j->size - j->pos <= need) {
+        j->over = 1;
+        return;
     }
-    put(j, "\"", 1);
-    for (size_t i = 0; i < n && !j->over; i++) {
-        uint8_t c = p[i];
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            put(j, e, 2);
-        } else if (c < 0x20) {
-            putf(j, "\\u%04x", c);
-        } else {
-            put(j, (const char *)&c, 1);
-        }
-    }
-    put(j, "\"", 1);
+    char *o = j->buf + j->pos;
+    o[0] = '"';
+    fk__json_escape(o + 1, p, n);
+    o[need - 1] = '"';
+    j->pos += need;
+    j->buf[j->pos] = '\0';
 }
 
 static void put_time(jbuf *j, int64_t ns, int digits)

@@ -35,7 +35,7 @@ expect_usage 'port 70000 is out of range [0, 65535]' -l tcp://127.0.0.1:70000
 expect_usage 'output "json:-": expected jsonl:-' -o json:-
 expect_usage 'allow "10.0.0.0/40": prefix length must be in [0, 32]' --allow 10.0.0.0/40
 expect_usage "workers = 65 is out of range [0, 64]" --workers 65
-expect_usage '--workers: collector: workers expects an integer, got "two"' --workers two
+expect_usage '--workers: collector: workers expects an integer (decimal, or hexadecimal after 0x), got "two"' --workers two
 expect_usage 'unknown parameter "capture.workers"' --set capture.workers=2
 expect_usage "--set: collector: workers = 99 is out of range" --set collector.workers=99
 

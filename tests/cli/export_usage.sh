@@ -39,7 +39,7 @@ expect 2 'interval' -- --stdout --interval x
 expect 2 'unknown parameter "nope"' -- --stdout --set nope=1
 expect 2 'NAME=VALUE' -- --stdout --set =1
 expect 2 'unknown parameter "capture.mtu"' -- --stdout --set capture.mtu=1400
-expect 2 'exporter: mtu expects an integer, got "big"' -- --stdout --set exporter.mtu=big
+expect 2 'exporter: mtu expects an integer \(decimal, or hexadecimal after 0x\), got "big"' -- --stdout --set exporter.mtu=big
 
 # --set takes exactly the names --list-params prints: every one, with its
 # default, and with the prefix dropped (the exporter's name first).

@@ -153,6 +153,76 @@ static void text_parsing(void **state)
     th_destroy(h);
 }
 
+/* One number rule for every text input (issue #15 item 9): decimal, "0x"
+ * for hexadecimal, never octal; nothing around the number. */
+static void number_rule_is_decimal(void **state)
+{
+    (void)state;
+    int64_t v = 0;
+    assert_int_equal(fk_param_parse_int("010", &v), 0);
+    assert_int_equal(v, 10);
+    assert_int_equal(fk_param_parse_int("0x10", &v), 0);
+    assert_int_equal(v, 16);
+    assert_int_equal(fk_param_parse_int("0XfF", &v), 0);
+    assert_int_equal(v, 255);
+    assert_int_equal(fk_param_parse_int("-42", &v), 0);
+    assert_int_equal(v, -42);
+    assert_int_equal(fk_param_parse_int("+7", &v), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(fk_param_parse_int("9223372036854775807", &v), 0);
+    assert_true(v == INT64_MAX);
+    assert_int_equal(fk_param_parse_int("-9223372036854775808", &v), 0);
+    assert_true(v == INT64_MIN);
+    v = 5;
+    assert_int_equal(fk_param_parse_int("9223372036854775808", &v), FK_ERANGE);
+    assert_int_equal(fk_param_parse_int("-9223372036854775809", &v), FK_ERANGE);
+    assert_int_equal(fk_param_parse_int("0x8000000000000000", &v), FK_ERANGE);
+    static const char *const bad_ints[] = {"",    "-",   "+",    "0x",  " 1",
+                                           "1 ",  "1.0", "1e3",  "08x", "0o10",
+                                           "0b1", "--1", "0x-1", "\t5", "1,000"};
+    for (size_t i = 0; i < sizeof bad_ints / sizeof bad_ints[0]; i++) {
+        if (fk_param_parse_int(bad_ints[i], &v) != FK_EINVAL)
+            fail_msg("\"%s\" was taken as an integer", bad_ints[i]);
+        assert_non_null(strstr(fk_error_last()->message, "is not an integer"));
+    }
+    assert_int_equal(v, 5); /* untouched on failure */
+    assert_int_equal(fk_param_parse_int(NULL, &v), FK_EINVAL);
+
+    double d = 0;
+    assert_int_equal(fk_param_parse_double("0.5", &d), 0);
+    assert_true(d == 0.5);
+    assert_int_equal(fk_param_parse_double(".5", &d), 0);
+    assert_true(d == 0.5);
+    assert_int_equal(fk_param_parse_double("010", &d), 0);
+    assert_true(d == 10.0);
+    assert_int_equal(fk_param_parse_double("-2.5e3", &d), 0);
+    assert_true(d == -2500.0);
+    assert_int_equal(fk_param_parse_double("1E-2", &d), 0);
+    assert_true(d == 0.01);
+    assert_int_equal(fk_param_parse_double("1e999", &d), FK_ERANGE);
+    static const char *const bad_doubles[] = {"",    ".",   "-",  "e5", "1e",  "1e+",  "0x1p3",
+                                              "inf", "nan", " 1", "1 ", "1,5", "1.5s", "--1"};
+    for (size_t i = 0; i < sizeof bad_doubles / sizeof bad_doubles[0]; i++) {
+        if (fk_param_parse_double(bad_doubles[i], &d) != FK_EINVAL)
+            fail_msg("\"%s\" was taken as a number", bad_doubles[i]);
+    }
+
+    /* the rule behind fk_X_set_text: "--pen 010" is ten in every tool */
+    test_handle *h = NULL;
+    assert_int_equal(th_create(&h), 0);
+    assert_int_equal(fk__params_set_text(&h->params, "queue_size", "0100"), 0);
+    assert_int_equal(fk__params_int(&h->params, T_QUEUE), 100);
+    assert_int_equal(fk__params_set_text(&h->params, "queue_size", " 100"), FK_EINVAL);
+    assert_int_equal(fk__params_set_text(&h->params, "cpu_limit", "inf"), FK_EINVAL);
+    th_destroy(h);
+    fk_exporter *e = NULL;
+    assert_int_equal(fk_exporter_create(&e), 0);
+    assert_int_equal(fk_exporter_set_text(e, "pen", "010"), 0);
+    assert_int_equal(fk_exporter_get_int(e, FK_EXP_PEN, &v), 0);
+    assert_int_equal(v, 10);
+    fk_exporter_destroy(e);
+}
+
 static void set_after_activate(void **state)
 {
     (void)state;
@@ -225,15 +295,11 @@ static void type_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults_are_applied),
-        cmocka_unit_test(bounds_refused_with_message),
-        cmocka_unit_test(unknown_ids_and_names),
-        cmocka_unit_test(wrong_types_refused),
-        cmocka_unit_test(text_parsing),
-        cmocka_unit_test(set_after_activate),
-        cmocka_unit_test(string_null_and_copy),
-        cmocka_unit_test(allocation_failures),
-        cmocka_unit_test(type_names),
+        cmocka_unit_test(defaults_are_applied),  cmocka_unit_test(bounds_refused_with_message),
+        cmocka_unit_test(unknown_ids_and_names), cmocka_unit_test(wrong_types_refused),
+        cmocka_unit_test(text_parsing),          cmocka_unit_test(number_rule_is_decimal),
+        cmocka_unit_test(set_after_activate),    cmocka_unit_test(string_null_and_copy),
+        cmocka_unit_test(allocation_failures),   cmocka_unit_test(type_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
