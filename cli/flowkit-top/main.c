@@ -29,7 +29,7 @@ enum {
     OPT_SET,
     OPT_LIST,
     PARAM_BASE = 2000,
-    NPARAM_OPTS = 10,
+    NPARAM_OPTS = 16,
     /* Headers are all attribution needs; small frames also keep libpcap's
      * immediate-mode ring (one frame slot per snaplen) from overflowing. */
     TOP_SNAPLEN = 256,
@@ -39,9 +39,8 @@ enum {
 };
 
 static const char *const param_names[] = {
-    "queue_size",     "workers",         "pcap_store",  "cpu_limit",
-    "sync_interval",  "history_seconds", "buffer_size", "snaplen",
-    "buffer_timeout", "attribution",     NULL};
+    "queue_size",  "workers", "pcap_store",     "cpu_limit",   "sync_interval", "history_seconds",
+    "buffer_size", "snaplen", "buffer_timeout", "attribution", "rank_history",  NULL};
 
 static fk_capture *g_cap;
 

@@ -69,6 +69,8 @@ void top_print_json(const top *t, const fk_rank_snapshot *s)
     part.rows = rows;
     part.count = n;
     unsigned flags = t->conns ? FK_RANK_JSON_CONNS : 0;
+    if (s->count && s->rows[0].history_count)
+        flags |= FK_RANK_JSON_HISTORY;
     size_t size = fk_rank_snapshot_json_size(&part, flags);
     char *buf = malloc(size);
     if (!buf)

@@ -57,6 +57,9 @@ static const metric collector_metrics[] = {
     C(fk_collector_stats, exporter_restarts, "exporter restarts detected"),
     G(fk_collector_stats, interface_names, "interface names known"),
     C(fk_collector_stats, interface_limit, "interface names refused by the cap"),
+    C(fk_collector_stats, udp_wakeups, "reads of UDP sockets that found datagrams"),
+    C(fk_collector_stats, sender_unknown, "records dropped: their exporter is not a sender"),
+    C(fk_collector_stats, sender_outside, "records dropped: outside their sender's prefixes"),
 };
 
 static const metric store_metrics[] = {

@@ -131,6 +131,11 @@ typedef enum fk_capture_param {
     /** int, attribution = bpf: seconds a socket's owner is remembered after the socket was
      *  closed [1, 3600], default 30 (packets the capture still holds find their owner). */
     FK_CAP_ATTRIBUTION_KEEP = 404,
+    /** int, seconds of per-second history copied into each row of a rank snapshot
+     *  (fk_rank_row::history) [0, 86400], default 0 (none); at most
+     *  #FK_CAP_HISTORY_SECONDS, else fk_capture_rank() fails with `FK_ERANGE`.
+     *  Runtime-settable. @since 0.2.0 */
+    FK_CAP_RANK_HISTORY = 405,
     /* ---- limits ---- */
     /** double, CPU for the process in cores [0, 4096]; 0 = no limit. */
     FK_CAP_CPU_LIMIT = 500,

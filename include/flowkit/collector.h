@@ -40,6 +40,7 @@
 #include <flowkit/common.h>
 #include <flowkit/flow.h>
 #include <flowkit/params.h>
+#include <flowkit/senders.h>
 
 FK_BEGIN_DECLS
 
@@ -66,6 +67,16 @@ typedef enum fk_collector_param {
     /** int, "queue_size": datagrams buffered between worker threads and the
      *  dispatching thread; when full, datagrams are dropped and counted. */
     FK_COL_QUEUE_SIZE = 104,
+    /** int, "recv_interval": milliseconds [0, 1000], default 5. A UDP
+     *  socket read dry is left alone for this long (without workers: out of
+     *  the set behind fk_collector_get_fd(), fk_collector_next_timeout_ms()
+     *  says when it is back), so each wake-up reads what arrived meanwhile
+     *  with a few `recvmmsg` calls instead of waking per datagram. Records
+     *  wait at most this long more; the socket buffer (`socket_buffer`) must
+     *  hold what arrives in the interval (drops are counted in
+     *  `socket_drops`). 0 = read as soon as a datagram arrives. A socket
+     *  still holding datagrams after a dispatch is never parked. @since 0.2.0 */
+    FK_COL_RECV_INTERVAL = 105,
     /** int, "template_timeout": seconds a UDP template lives without refresh;
      *  0 = never expires. */
     FK_COL_TEMPLATE_TIMEOUT = 200,
@@ -168,6 +179,13 @@ typedef struct fk_collector_stats {
                                         from earlier messages are dropped. */
     uint64_t interface_names;      /**< Interface names known now (from options data). */
     uint64_t interface_limit;      /**< Interface names refused by `max_interfaces`. */
+    uint64_t udp_wakeups;          /**< Reads of UDP sockets that found datagrams: `datagrams` /
+                                        `udp_wakeups` is the average batch (`recv_interval`).
+                                        @since 0.2.0 */
+    uint64_t sender_unknown;       /**< Records dropped: their exporter is not in the senders
+                                        registry (fk_collector_set_senders()). @since 0.2.0 */
+    uint64_t sender_outside;       /**< Records dropped: neither address lies in their sender's
+                                        prefixes. @since 0.2.0 */
 } fk_collector_stats;
 
 /**
@@ -356,6 +374,22 @@ FK_API int fk_collector_add_allow(fk_collector *h, const char *cidr);
  * @since 0.1.0; 0.2.0 takes a #fk_collector_flow_cb
  */
 FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb cb, void *user);
+
+/**
+ * Check every record against a senders registry (flowkit/senders.h): a
+ * record from an address that is no sender, or outside its sender's
+ * prefixes, is dropped before the callback and the outputs, and counted
+ * (fk_collector_stats::sender_unknown, fk_collector_stats::sender_outside). The sender is the
+ * address the datagram or TCP connection came from (the `exporter` of
+ * records that name no exporter of their own).
+ *
+ * @param h the handle; not while another thread dispatches it.
+ * @param senders the registry, borrowed: it must outlive the handle (or be
+ *        replaced first); NULL stops checking. It may change meanwhile.
+ * @return 0 or `FK_EINVAL`.
+ * @since 0.2.0
+ */
+FK_API int fk_collector_set_senders(fk_collector *h, fk_senders *senders);
 
 /**
  * Bind the listeners, open the outputs and start the worker threads.

@@ -23,6 +23,7 @@
 #include <flowkit/session.h>
 #include <flowkit/exporter.h>
 #include <flowkit/netflow.h>
+#include <flowkit/senders.h>
 #include <flowkit/collector.h>
 #include <flowkit/store.h>
 

@@ -57,6 +57,35 @@ typedef struct fk_rank_dev {
     uint64_t recv_bytes; /**< IP-layer bytes received through it since the capture started. */
 } fk_rank_dev;
 
+/**
+ * State of a TCP connection as the capture saw it (from the TCP flags of
+ * its packets each way; ::fk_rank_conn::tcp_state).
+ * @since 0.2.0
+ */
+typedef enum fk_rank_tcp_state {
+    FK_RANK_TCP_NONE = 0,        /**< Not TCP. */
+    FK_RANK_TCP_OPENING = 1,     /**< A SYN seen, the handshake not complete. */
+    FK_RANK_TCP_ESTABLISHED = 2, /**< ACKs both ways (or joined mid-stream: ACKs, no SYN). */
+    FK_RANK_TCP_CLOSING = 3,     /**< A FIN one way. */
+    FK_RANK_TCP_CLOSED = 4       /**< FINs both ways, or a RST. */
+} fk_rank_tcp_state;
+
+/**
+ * Name of a TCP state as written in JSON: "opening", "established",
+ * "closing", "closed"; "" for #FK_RANK_TCP_NONE and unknown values.
+ * @param state an ::fk_rank_tcp_state.
+ * @return a static string. Thread-safe.
+ * @since 0.2.0
+ */
+FK_API const char *fk_rank_tcp_state_name(int state);
+
+/** Bytes of a rank row in one complete second (::fk_rank_row::history). @since 0.2.0 */
+typedef struct fk_rank_second {
+    int64_t sec;         /**< The second, seconds since the epoch (capture clock). */
+    uint64_t sent_bytes; /**< IP-layer bytes sent in that second. */
+    uint64_t recv_bytes; /**< IP-layer bytes received in that second. */
+} fk_rank_second;
+
 /** One connection of a process (drill-down), local end first. @since 0.1.0 */
 typedef struct fk_rank_conn {
     fk_addr local;                  /**< Local address. */
@@ -72,6 +101,7 @@ typedef struct fk_rank_conn {
     int64_t last_ns;                /**< Last packet, ns since the epoch. */
     uint32_t ifindex;               /**< Interface index of its device; 0 when unknown. */
     char dev[FK_RANK_DEV_NAME_MAX]; /**< Name of its device; "" when unknown. */
+    uint8_t tcp_state; /**< ::fk_rank_tcp_state (#FK_RANK_TCP_NONE for UDP). @since 0.2.0 */
 } fk_rank_conn;
 
 /** One row of a rank: a process, or an "unknown" row with pid 0. @since 0.1.0 */
@@ -103,6 +133,19 @@ typedef struct fk_rank_row {
     size_t
         dev_count; /**< Number of entries in @ref devs; more than 1 if several devices were used. */
     const fk_rank_dev *devs; /**< Bytes per device, most bytes first. */
+    /**
+     * Number of entries in `history`: the #FK_CAP_RANK_HISTORY complete
+     * seconds before the snapshot's time (0 when that parameter is 0).
+     * @since 0.2.0
+     */
+    size_t history_count;
+    /**
+     * Per-second bytes of this row, oldest first, one entry per second
+     * (seconds without traffic included, as zeros). The last
+     * ::fk_rank_snapshot::window_sec entries sum to the rates times the
+     * window, when the history is at least that long. @since 0.2.0
+     */
+    const fk_rank_second *history;
 } fk_rank_row;
 
 /** An immutable rank, owned by the caller. @since 0.1.0 */
@@ -177,6 +220,18 @@ FK_API const char *fk_rank_sort_name(fk_rank_sort key);
 #define FK_RANK_JSON_CONN_MAX 512
 
 /**
+ * Flag of fk_rank_snapshot_to_json_ex(): add each row's per-second history
+ * (fk_rank_row::history) as `"history":{"start":SEC,"sent":[...],"recv":[...]}`:
+ * "start" is the first second (seconds since the epoch), "sent" and "recv"
+ * the bytes of each second from there on, oldest first.
+ * @since 0.2.0
+ */
+#define FK_RANK_JSON_HISTORY 0x2u
+
+/** Buffer size that always holds one second of "history" (two numbers). @since 0.2.0 */
+#define FK_RANK_JSON_SECOND_MAX 44
+
+/**
  * Render a snapshot as one JSON object (no newline) per the JSON lines
  * contract: `{"type":"rank","time","window","processes":[{"pid","name","user",
  * "exe","sent_bytes","recv_bytes","sent_rate","recv_rate","sent_packets",
@@ -210,14 +265,20 @@ FK_API int fk_rank_snapshot_to_json(const fk_rank_snapshot *snapshot, char *buf,
  * With #FK_RANK_JSON_CONNS each row also gets (after "recv_ewma")
  * `"conns":[{"proto":"tcp"|"udp","local","local_port","remote","remote_port",
  * "sent_bytes","recv_bytes","sent_packets","recv_packets","first","last",
- * "dev"},...]`: at most #FK_RANK_JSON_CONNS_MAX connections, most bytes
+ * "dev","state"},...]`: at most #FK_RANK_JSON_CONNS_MAX connections, most bytes
  * first; addresses as fk_addr_format() writes them, "first" and "last" as
  * fk_time_format() writes them (null if out of range), "dev" is
- * fk_rank_conn::dev ("" when unknown). Other protocols than TCP and UDP
- * are written as their number.
+ * fk_rank_conn::dev ("" when unknown), "state" the
+ * fk_rank_tcp_state_name() of a TCP connection (null for other protocols
+ * and for #FK_RANK_TCP_NONE).
+ * Other protocols than TCP and UDP are written as their number.
+ *
+ * With #FK_RANK_JSON_HISTORY each row also gets (after "conns" if any)
+ * "history" as #FK_RANK_JSON_HISTORY describes (`"history":null` when the
+ * row has none).
  *
  * @param snapshot the snapshot.
- * @param flags 0 or #FK_RANK_JSON_CONNS.
+ * @param flags 0, or #FK_RANK_JSON_CONNS and/or #FK_RANK_JSON_HISTORY.
  * @param buf output buffer.
  * @param size size of @p buf; fk_rank_snapshot_json_size() always suffices.
  * @return length written (without NUL), or `FK_ENOSPACE` (@p buf too small:
@@ -233,7 +294,9 @@ FK_API int fk_rank_snapshot_to_json_ex(const fk_rank_snapshot *snapshot, unsigne
  * Buffer size that always holds fk_rank_snapshot_to_json_ex() output for
  * this snapshot and these flags: #FK_RANK_JSON_HEAD_MAX + `count` *
  * #FK_RANK_JSON_ROW_MAX, plus
- * with #FK_RANK_JSON_CONNS #FK_RANK_JSON_CONN_MAX per listed connection.
+ * with #FK_RANK_JSON_CONNS #FK_RANK_JSON_CONN_MAX per listed connection,
+ * plus with #FK_RANK_JSON_HISTORY #FK_RANK_JSON_SECOND_MAX per second of
+ * history and two more per row.
  *
  * @param snapshot the snapshot; NULL gives #FK_RANK_JSON_HEAD_MAX.
  * @param flags the flags that will be passed to fk_rank_snapshot_to_json_ex().

@@ -164,5 +164,6 @@ int fk_capture_rank(fk_capture *h, size_t limit, uint32_t recent_sec, fk_rank_so
         return fk__error(FK_ENOTACTIVATED, "rank: capture not activated");
     if (!h->attrib)
         return fk__error(FK_ESTATE, "rank: attribution is off (set FK_CAP_ATTRIBUTION to 1)");
-    return fk__attrib_rank(h->attrib, limit, recent_sec, key, out);
+    uint32_t history = (uint32_t)fk__params_int(&h->params, FK_CAP_RANK_HISTORY);
+    return fk__attrib_rank(h->attrib, limit, recent_sec, history, key, out);
 }

@@ -70,6 +70,8 @@ static const fk_param_info capture_params[] = {
      "attribution=bpf: socket owners remembered at most (oldest closed ones evicted first)"},
     {FK_CAP_ATTRIBUTION_KEEP, "attribution_keep", FK_PARAM_INT, 0, 1, 3600, 30, 0, 0, 0, NULL, "s",
      "attribution=bpf: how long a socket's owner is remembered after the socket closed"},
+    {FK_CAP_RANK_HISTORY, "rank_history", FK_PARAM_INT, FK_PARAM_RUNTIME, 0, 86400, 0, 0, 0, 0,
+     NULL, "s", "per-second history in each rank row (at most history_seconds; 0 = none)"},
     /* limits */
     {FK_CAP_CPU_LIMIT, "cpu_limit", FK_PARAM_DOUBLE, 0, 0, 0, 0, 0.0, 4096.0, 0.0, NULL, "cores",
      "cgroup CPU limit for the process (0 = none)"},

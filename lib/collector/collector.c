@@ -21,6 +21,9 @@ static const fk_param_info collector_params[] = {
      "bytes", "socket receive buffer (0 = kernel default)"},
     {FK_COL_RECV_BATCH, "recv_batch", FK_PARAM_INT, 0, 1, 1024, 64, 0, 0, 0, NULL, "datagrams",
      "datagrams read per recvmmsg call"},
+    {FK_COL_RECV_INTERVAL, "recv_interval", FK_PARAM_INT, 0, 0, 1000, 5, 0, 0, 0, NULL, "ms",
+     "a UDP socket read dry is left alone this long, so each wake-up reads many datagrams "
+     "(0 = read each at once)"},
     {FK_COL_MAX_TCP, "max_tcp_connections", FK_PARAM_INT, 0, 1, 65536, 1024, 0, 0, 0, NULL,
      "connections", "concurrent TCP exporters; more are refused and counted"},
     {FK_COL_QUEUE_SIZE, "queue_size", FK_PARAM_INT, 0, 16, 1 << 20, 16384, 0, 0, 0, NULL,
@@ -276,6 +279,14 @@ int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb fn, void *us
     return FK_OK;
 }
 
+int fk_collector_set_senders(fk_collector *h, fk_senders *senders)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_collector_set_senders: NULL handle");
+    h->senders = senders;
+    return FK_OK;
+}
+
 /* ---- delivery ----------------------------------------------------------- */
 
 /* ---- activate ----------------------------------------------------------- */
@@ -345,6 +356,8 @@ int fk_collector_activate(fk_collector *h)
     };
     int workers = (int)fk__params_int(&h->params, FK_COL_WORKERS);
     h->batch = (size_t)fk__params_int(&h->params, FK_COL_RECV_BATCH);
+    h->recv_interval_ns = fk__params_int(&h->params, FK_COL_RECV_INTERVAL) * 1000000;
+    h->rearm_ns = 0;
     h->scale_sampling = (int)fk__params_int(&h->params, FK_COL_SCALE_SAMPLING);
     int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, fk__col_deliver, h);
     /* Receive buffers only when there are sockets to read (feed-only

@@ -32,6 +32,7 @@ typedef struct listener {
     fk__col_uri uri;
     int fd;
     uint32_t drops_seen; /* last SO_RXQ_OVFL value */
+    bool parked;         /* out of the epoll set until the batching interval ends */
     char bound[80];
 } listener;
 
@@ -53,6 +54,8 @@ struct fk_collector {
     size_t nallow;
     fk_collector_flow_cb cb;
     void *cb_user;
+    fk_senders *senders;       /* borrowed; NULL = no check */
+    const fk_addr *cur_sender; /* where the message being decoded came from */
 
     bool active;
     int epfd;
@@ -75,6 +78,12 @@ struct fk_collector {
     struct sockaddr_storage *addrs;
     uint8_t *bufs;
     uint8_t *ctrl;
+    /* Receive batching (recv_interval): a UDP socket drained dry is parked
+     * (left out of the epoll set) until rearm_ns, so that each wake-up
+     * reads what arrived over the interval in one go. */
+    int64_t recv_interval_ns; /* 0 = read as soon as a datagram arrives */
+    int64_t rearm_ns;         /* when parked sockets come back; 0 = none parked */
+    uint64_t wakeups;         /* dispatches that read UDP */
 
     int64_t next_tick_ns;
     int64_t deadline_ns; /* 0 = none */

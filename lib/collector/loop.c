@@ -17,6 +17,16 @@ void fk__col_deliver(void *user, fk_flow *f)
     fk_collector *h = user;
     if (h->limit_reached)
         return;
+    if (h->senders) {
+        int v = fk_senders_match(h->senders, h->cur_sender ? h->cur_sender : &f->exporter, f);
+        if (v <= 0) {
+            if (v == 0)
+                h->stats.sender_unknown++;
+            else
+                h->stats.sender_outside++;
+            return;
+        }
+    }
     if (h->scale_sampling && (f->present & FK_FLOW_HAS_SAMPLING) && f->sampling > 1) {
         f->bytes *= f->sampling;
         f->packets *= f->sampling;
@@ -48,7 +58,10 @@ static int handle_datagram(fk_collector *h, const struct sockaddr *from, const u
         h->stats.allowlist_rejected++;
         return 0;
     }
-    return fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
+    h->cur_sender = &peer.addr;
+    int r = fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
+    h->cur_sender = NULL;
+    return r;
 }
 
 /* A dispatch hands control back once a break is requested or it has
@@ -70,17 +83,49 @@ static bool worker_datagram(void *user, const struct sockaddr *from, const uint8
     return !h->limit_reached && !must_yield(h);
 }
 
+/* Take a UDP socket out of the epoll set (park) or put it back. */
+static int set_parked(fk_collector *h, listener *l, bool parked)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = parked ? 0 : EPOLLIN;
+    ev.data.ptr = &l->tag;
+    if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, l->fd, &ev) != 0)
+        return fk__error_errno(FK_EIO, "%s: epoll_ctl", l->bound);
+    l->parked = parked;
+    return FK_OK;
+}
+
+/* The batching interval is over: parked sockets are read again. */
+static int unpark_due(fk_collector *h)
+{
+    if (!h->rearm_ns || h->now_ns < h->rearm_ns)
+        return FK_OK;
+    h->rearm_ns = 0;
+    int rc = FK_OK;
+    for (size_t i = 0; i < h->nlisteners; i++)
+        if (h->listeners[i].parked && set_parked(h, &h->listeners[i], false) != FK_OK)
+            rc = FK_EIO;
+    return rc;
+}
+
 static int read_udp(fk_collector *h, listener *l)
 {
     int total = 0;
+    bool dry = false, got = false;
     /* Bounded per dispatch so one busy socket cannot starve the others. */
     for (int round = 0; round < 64 && !h->limit_reached && !must_yield(h); round++) {
         int n = fk__col_recv_batch(l->fd, h->msgs, h->iovs, h->addrs, h->bufs, h->ctrl, h->batch);
         if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                dry = true;
+                break;
+            }
+            if (errno == EINTR)
                 break;
             return fk__error_errno(FK_EIO, "%s: recvmmsg", l->bound);
         }
+        got = got || n > 0;
         for (int i = 0; i < n; i++) {
             h->stats.socket_drops += fk__col_drops_update(&l->drops_seen, &h->msgs[i].msg_hdr);
             int r = handle_datagram(h, (const struct sockaddr *)&h->addrs[i],
@@ -88,8 +133,21 @@ static int read_udp(fk_collector *h, listener *l)
             if (r > 0)
                 total += r;
         }
-        if ((size_t)n < h->batch)
+        if ((size_t)n < h->batch) {
+            dry = true;
             break;
+        }
+    }
+    if (got)
+        h->stats.udp_wakeups++;
+    /* Read dry: leave it until the interval is over (datagrams gather in
+     * its buffer meanwhile). One still holding datagrams stays armed. */
+    if (dry && got && h->recv_interval_ns > 0) {
+        int rc = set_parked(h, l, true);
+        if (rc < 0)
+            return rc;
+        if (!h->rearm_ns)
+            h->rearm_ns = h->now_ns + h->recv_interval_ns;
     }
     return total;
 }
@@ -152,6 +210,8 @@ int fk_collector_next_timeout_ms(const fk_collector *h)
     int64_t due = h->next_tick_ns;
     if (h->deadline_ns && h->deadline_ns < due)
         due = h->deadline_ns;
+    if (h->rearm_ns && h->rearm_ns < due)
+        due = h->rearm_ns;
     /* Records waiting in a sink's buffer go out soon after the last one. */
     for (size_t i = 0; i < h->nsinks; i++) {
         int64_t d = fk__sink_submit_due_ns(h->sinks[i]);
@@ -192,7 +252,7 @@ int fk_collector_dispatch(fk_collector *h)
             (void)fk__sink_reopen(h->sinks[i], h->now_ns);
     }
     uint64_t before = h->stats.records;
-    int rc = FK_OK;
+    int rc = unpark_due(h);
     struct epoll_event evs[64];
     int n = epoll_wait(h->epfd, evs, 64, 0);
     for (int i = 0; i < n && !h->limit_reached && !must_yield(h); i++) {
@@ -325,7 +385,9 @@ int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, c
         h->stats.allowlist_rejected++;
         return 0;
     }
+    h->cur_sender = &peer.addr;
     int r = fk__col_sessions_message(h->sessions, &peer, data, len, h->now_ns);
+    h->cur_sender = NULL;
     if (h->now_ns >= h->next_tick_ns)
         tick(h);
     return r;

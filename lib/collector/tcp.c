@@ -105,7 +105,9 @@ typedef struct tcp_msg_ctx {
 static int tcp_message(void *user, const uint8_t *msg, size_t len)
 {
     tcp_msg_ctx *t = user;
+    t->h->cur_sender = &t->c->peer.addr;
     int r = fk__col_sessions_message(t->h->sessions, &t->c->peer, msg, len, t->h->now_ns);
+    t->h->cur_sender = NULL;
     if (r > 0)
         t->records += r;
     return FK_OK;

@@ -97,6 +97,25 @@ void fk__ring_window(fk__ring *r, int64_t now_sec, uint32_t window, uint64_t *se
     }
 }
 
+int64_t fk__ring_seconds(fk__ring *r, int64_t now_sec, uint32_t count, uint64_t *sent,
+                         uint64_t *recv)
+{
+    memset(sent, 0, count * sizeof *sent);
+    memset(recv, 0, count * sizeof *recv);
+    if (r->cur_sec == INT64_MIN)
+        return now_sec - (int64_t)count;
+    fk__ring_advance(r, now_sec);
+    if (count > r->len - 1)
+        count = r->len - 1;
+    int64_t first = r->cur_sec - (int64_t)count;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t k = slot(r, first + (int64_t)i);
+        sent[i] = r->sent[k];
+        recv[i] = r->recv[k];
+    }
+    return first;
+}
+
 double fk__ewma_alpha(double tau_sec)
 {
     if (!(tau_sec > 0.0))

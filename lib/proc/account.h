@@ -38,6 +38,13 @@ bool fk__ring_add(fk__ring *r, int64_t sec, uint64_t sent, uint64_t recv);
  * to now_sec). window must be in [1, history]. */
 void fk__ring_window(fk__ring *r, int64_t now_sec, uint32_t window, uint64_t *sent, uint64_t *recv);
 
+/* The `count` complete seconds before the current one once the ring is
+ * advanced to now_sec (the same seconds fk__ring_window sums), oldest first
+ * into sent[0..count) and recv[0..count). Returns the first second. count
+ * must be in [0, history]. */
+int64_t fk__ring_seconds(fk__ring *r, int64_t now_sec, uint32_t count, uint64_t *sent,
+                         uint64_t *recv);
+
 /* alpha for an EWMA with time constant tau seconds: 1 - exp(-1/tau). */
 double fk__ewma_alpha(double tau_sec);
 

@@ -358,12 +358,13 @@ void fk__attrib_get_stats(fk__attrib *a, fk__attrib_stats *out)
     out->owners_evicted = ss.owners_evicted;
 }
 
-int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_sort key,
-                    fk_rank_snapshot **out)
+int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, uint32_t history,
+                    fk_rank_sort key, fk_rank_snapshot **out)
 {
     pthread_mutex_lock(&a->lock);
     fk__attrib_drain(a);
-    int rc = fk__ledger_rank(&a->ledger, a->now_ns, limit, recent_sec, key, out);
+    fk__rank_query q = {.limit = limit, .recent_sec = recent_sec, .history = history, .key = key};
+    int rc = fk__ledger_rank(&a->ledger, a->now_ns, &q, out);
     if (rc == 0) {
         (*out)->attributed = a->stats.hits;
         (*out)->unattributed = a->stats.misses;

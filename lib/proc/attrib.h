@@ -86,9 +86,10 @@ int fk__attrib_check(fk__attrib *a);
 int fk__attrib_sync(fk__attrib *a);
 
 /* Build a snapshot at the engine's current time. recent_sec in
- * [1, history_seconds]; limit 0 = all rows. */
-int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, fk_rank_sort key,
-                    fk_rank_snapshot **out);
+ * [1, history_seconds]; limit 0 = all rows; history: seconds of per-second
+ * history per row, [0, history_seconds]. */
+int fk__attrib_rank(fk__attrib *a, size_t limit, uint32_t recent_sec, uint32_t history,
+                    fk_rank_sort key, fk_rank_snapshot **out);
 
 typedef struct fk__attrib_stats {
     uint64_t packets;        /* TCP/UDP packets with a local end */

@@ -102,11 +102,12 @@ static fk__row *account(fk__attrib *a, const fk__tkey *k, bool sent, const fk__a
         /* A fresh SYN on an old tuple: a new connection, maybe a new owner. */
         c->resolved = false;
         c->tries = 0;
+        c->flags_sent = c->flags_recv = 0; /* its state starts again */
         resolve(a, c, p->ts_ns, sent);
     }
     if (!c->owner)
         return NULL;
-    fk__ledger_count(&a->ledger, c, sent, p->ip_len, p->ts_ns);
+    fk__ledger_count(&a->ledger, c, sent, p->ip_len, k->proto == 6 ? p->tcp_flags : 0, p->ts_ns);
     if (c->owner->pid)
         a->stats.hits++;
     else

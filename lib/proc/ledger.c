@@ -167,11 +167,16 @@ void fk__ledger_set_owner(fk__ledger *l, fk__conn *c, fk__row *to)
     c->owner = to;
 }
 
-void fk__ledger_count(fk__ledger *l, fk__conn *c, bool sent, uint32_t len, int64_t ts_ns)
+void fk__ledger_count(fk__ledger *l, fk__conn *c, bool sent, uint32_t len, uint8_t tcp_flags,
+                      int64_t ts_ns)
 {
     (void)l;
     fk__row *r = c->owner;
     int64_t sec = ts_ns / 1000000000;
+    if (sent)
+        c->flags_sent |= tcp_flags;
+    else
+        c->flags_recv |= tcp_flags;
     if (sent) {
         c->sent_bytes += len;
         c->sent_packets++;
@@ -188,6 +193,29 @@ void fk__ledger_count(fk__ledger *l, fk__conn *c, bool sent, uint32_t len, int64
         row_dev_add(r, c->ifindex, 0, (int64_t)len);
     }
     c->last_ns = ts_ns;
+}
+
+/* TCP flag bits */
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+uint8_t fk__ledger_tcp_state(const fk__conn *c)
+{
+    if (c->key.proto != 6)
+        return FK_RANK_TCP_NONE;
+    uint8_t all = c->flags_sent | c->flags_recv;
+    if ((all & TCP_RST) || ((c->flags_sent & TCP_FIN) && (c->flags_recv & TCP_FIN)))
+        return FK_RANK_TCP_CLOSED;
+    if (all & TCP_FIN)
+        return FK_RANK_TCP_CLOSING;
+    /* The handshake completed (ACKs both ways), or a connection joined
+     * mid-stream (ACKs and no SYN seen). */
+    if (((c->flags_sent & TCP_ACK) && (c->flags_recv & TCP_ACK)) ||
+        ((all & TCP_ACK) && !(all & TCP_SYN)))
+        return FK_RANK_TCP_ESTABLISHED;
+    return FK_RANK_TCP_OPENING;
 }
 
 void fk__ledger_expire(fk__ledger *l, int64_t now_ns, int64_t idle_ns)

@@ -53,7 +53,8 @@ typedef struct fk__conn {
     int64_t retry_ns;
     uint64_t sent_bytes, recv_bytes, sent_packets, recv_packets;
     int64_t first_ns, last_ns;
-    uint32_t ifindex; /* device of its first packet; its bytes count there */
+    uint32_t ifindex;               /* device of its first packet; its bytes count there */
+    uint8_t flags_sent, flags_recv; /* TCP flags seen each way, OR-ed */
 } fk__conn;
 
 /* Interface names, learnt when an index is first seen (an interface that
@@ -88,8 +89,12 @@ fk__conn *fk__ledger_conn_add(fk__ledger *l, const fk__tkey *k);
 /* Make `to` the owner of c; the bytes c counted so far move from its old
  * owner to `to`. */
 void fk__ledger_set_owner(fk__ledger *l, fk__conn *c, fk__row *to);
-/* Count one packet of c in c and its owner (c must have one). */
-void fk__ledger_count(fk__ledger *l, fk__conn *c, bool sent, uint32_t len, int64_t ts_ns);
+/* Count one packet of c in c and its owner (c must have one); tcp_flags
+ * are the packet's (0 for UDP). */
+void fk__ledger_count(fk__ledger *l, fk__conn *c, bool sent, uint32_t len, uint8_t tcp_flags,
+                      int64_t ts_ns);
+/* The fk_rank_tcp_state of a TCP connection from the flags seen each way. */
+uint8_t fk__ledger_tcp_state(const fk__conn *c);
 /* Iterate the connections: *pos = 0 first; NULL at the end. */
 fk__conn *fk__ledger_conn_next(const fk__ledger *l, size_t *pos);
 /* Drop the connections idle for more than idle_ns at now_ns. */
@@ -107,8 +112,17 @@ int fk__ledger_check(const fk__ledger *l);
 void fk__ledger_learn_ifname(fk__ledger *l, uint32_t ifindex);
 const char *fk__ledger_ifname(const fk__ledger *l, uint32_t ifindex);
 
+/* What a snapshot holds: at most `limit` rows (0 = all) in `key` order,
+ * rates over `recent_sec` complete seconds, and `history` complete
+ * seconds of per-second bytes per row (0 = none). */
+typedef struct fk__rank_query {
+    size_t limit;
+    uint32_t recent_sec; /* [1, history_seconds] */
+    uint32_t history;    /* [0, history_seconds] */
+    fk_rank_sort key;
+} fk__rank_query;
+
 /* A snapshot of the rows at now_ns (see fk__attrib_rank). */
-int fk__ledger_rank(fk__ledger *l, int64_t now_ns, size_t limit, uint32_t recent_sec,
-                    fk_rank_sort key, fk_rank_snapshot **out);
+int fk__ledger_rank(fk__ledger *l, int64_t now_ns, const fk__rank_query *q, fk_rank_snapshot **out);
 
 #endif

@@ -60,11 +60,43 @@ static char *dup_or_empty(const char *s)
     return fk__strdup(s ? s : "");
 }
 
-int fk__ledger_rank(fk__ledger *l, int64_t now_ns, size_t limit, uint32_t recent_sec,
-                    fk_rank_sort key, fk_rank_snapshot **out)
+/* The row's last `count` complete seconds (count <= history_seconds). */
+static int fill_history(fk__row *r, int64_t now_sec, uint32_t count, fk_rank_row *o)
 {
+    if (!count)
+        return 0;
+    fk_rank_second *h = fk__calloc(count, sizeof *h);
+    uint64_t *sent = fk__calloc(count, sizeof *sent);
+    uint64_t *recv = fk__calloc(count, sizeof *recv);
+    if (!h || !sent || !recv) {
+        fk__free(h);
+        fk__free(sent);
+        fk__free(recv);
+        return fk__error(FK_ENOMEM, "rank: out of memory");
+    }
+    int64_t first = fk__ring_seconds(&r->ring, now_sec, count, sent, recv);
+    for (uint32_t i = 0; i < count; i++) {
+        h[i].sec = first + (int64_t)i;
+        h[i].sent_bytes = sent[i];
+        h[i].recv_bytes = recv[i];
+    }
+    fk__free(sent);
+    fk__free(recv);
+    o->history = h;
+    o->history_count = count;
+    return 0;
+}
+
+int fk__ledger_rank(fk__ledger *l, int64_t now_ns, const fk__rank_query *q, fk_rank_snapshot **out)
+{
+    size_t limit = q->limit;
+    uint32_t recent_sec = q->recent_sec;
+    fk_rank_sort key = q->key;
     if (!out)
         return fk__error(FK_EINVAL, "rank: out must not be NULL");
+    if (q->history > l->history_seconds)
+        return fk__error(FK_ERANGE, "rank: rank_history = %u is more than history_seconds = %u",
+                         q->history, l->history_seconds);
     if (recent_sec < 1 || recent_sec > l->history_seconds)
         return fk__error(FK_ERANGE, "rank: recent_sec = %u is out of range [1, %u]", recent_sec,
                          l->history_seconds);
@@ -126,6 +158,8 @@ int fk__ledger_rank(fk__ledger *l, int64_t now_ns, size_t limit, uint32_t recent
         o->recv_rate = items[i].recv_rate;
         o->sent_ewma = r->ring.sent_ewma;
         o->recv_ewma = r->ring.recv_ewma;
+        if ((rc = fill_history(items[i].r, now_sec, q->history, o)) < 0)
+            goto done;
         o->dev = "";
         if (r->ndevs) {
             fk_rank_dev *d = fk__calloc(r->ndevs, sizeof *d);
@@ -191,6 +225,7 @@ int fk__ledger_rank(fk__ledger *l, int64_t now_ns, size_t limit, uint32_t recent
         x->first_ns = c->first_ns;
         x->last_ns = c->last_ns;
         x->ifindex = c->ifindex;
+        x->tcp_state = fk__ledger_tcp_state(c);
         snprintf(x->dev, sizeof x->dev, "%s", fk__ledger_ifname(l, c->ifindex));
     }
     snap->time_ns = now_ns;

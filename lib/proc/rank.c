@@ -25,6 +25,7 @@ void fk_rank_snapshot_destroy(fk_rank_snapshot *snapshot)
         fk__free((char *)rows[i].cgroup);
         fk__free((fk_rank_conn *)rows[i].conns);
         fk__free((fk_rank_dev *)rows[i].devs);
+        fk__free((fk_rank_second *)rows[i].history);
     }
     fk__free(rows);
     fk__free(snapshot);
@@ -47,6 +48,22 @@ const char *fk_rank_sort_name(fk_rank_sort key)
         return "recv_bytes";
     }
     return "unknown";
+}
+
+const char *fk_rank_tcp_state_name(int state)
+{
+    switch (state) {
+    case FK_RANK_TCP_OPENING:
+        return "opening";
+    case FK_RANK_TCP_ESTABLISHED:
+        return "established";
+    case FK_RANK_TCP_CLOSING:
+        return "closing";
+    case FK_RANK_TCP_CLOSED:
+        return "closed";
+    default:
+        return "";
+    }
 }
 
 /* A rate in bytes/s with one decimal. Bounded: not finite → null, and
@@ -110,7 +127,10 @@ static void json_conn(fk__strbuf *j, const fk_rank_conn *c, bool first)
     json_time(j, "last", c->last_ns);
     fk__strbuf_printf(j, ",\"dev\":");
     fk__strbuf_json_string(j, c->dev, sizeof c->dev);
-    fk__strbuf_printf(j, "}");
+    if (c->proto == 6 && *fk_rank_tcp_state_name(c->tcp_state))
+        fk__strbuf_printf(j, ",\"state\":\"%s\"}", fk_rank_tcp_state_name(c->tcp_state));
+    else
+        fk__strbuf_printf(j, ",\"state\":null}");
 }
 
 /* The FK_RANK_JSON_CONNS_MAX connections with most bytes, without sorting
@@ -134,6 +154,22 @@ static void json_conns(fk__strbuf *j, const fk_rank_row *r)
         prev = best;
     }
     fk__strbuf_printf(j, "]");
+}
+
+/* "history":{"start":SEC,"sent":[...],"recv":[...]} */
+static void json_history(fk__strbuf *j, const fk_rank_row *r)
+{
+    if (!r->history || !r->history_count) {
+        fk__strbuf_printf(j, ",\"history\":null");
+        return;
+    }
+    fk__strbuf_printf(j, ",\"history\":{\"start\":%" PRId64 ",\"sent\":[", r->history[0].sec);
+    for (size_t i = 0; i < r->history_count; i++)
+        fk__strbuf_printf(j, "%s%" PRIu64, i ? "," : "", r->history[i].sent_bytes);
+    fk__strbuf_printf(j, "],\"recv\":[");
+    for (size_t i = 0; i < r->history_count; i++)
+        fk__strbuf_printf(j, "%s%" PRIu64, i ? "," : "", r->history[i].recv_bytes);
+    fk__strbuf_printf(j, "]}");
 }
 
 static void json_row(fk__strbuf *j, const fk_rank_row *r, unsigned flags, bool first)
@@ -175,6 +211,8 @@ static void json_row(fk__strbuf *j, const fk_rank_row *r, unsigned flags, bool f
     json_rate(j, "recv_ewma", r->recv_ewma);
     if (flags & FK_RANK_JSON_CONNS)
         json_conns(j, r);
+    if (flags & FK_RANK_JSON_HISTORY)
+        json_history(j, r);
     fk__strbuf_printf(j, "}");
 }
 
@@ -183,8 +221,9 @@ int fk_rank_snapshot_to_json_ex(const fk_rank_snapshot *snapshot, unsigned flags
 {
     if (!snapshot || !buf || !size)
         return fk__error(FK_EINVAL, "rank json: snapshot and buf must not be NULL");
-    if (flags & ~FK_RANK_JSON_CONNS)
-        return fk__error(FK_EINVAL, "rank json: unknown flags 0x%x", flags & ~FK_RANK_JSON_CONNS);
+    const unsigned known = FK_RANK_JSON_CONNS | FK_RANK_JSON_HISTORY;
+    if (flags & ~known)
+        return fk__error(FK_EINVAL, "rank json: unknown flags 0x%x", flags & ~known);
     if (snapshot->count && !snapshot->rows)
         return fk__error(FK_EINVAL, "rank json: %zu rows but no row array", snapshot->count);
     fk__strbuf j = FK__STRBUF(buf, size);
@@ -222,6 +261,12 @@ size_t fk_rank_snapshot_json_size(const fk_rank_snapshot *snapshot, unsigned fla
             if (c > FK_RANK_JSON_CONNS_MAX)
                 c = FK_RANK_JSON_CONNS_MAX;
             n = add_sat(n, c * FK_RANK_JSON_CONN_MAX);
+        }
+        if (flags & FK_RANK_JSON_HISTORY) {
+            /* Two more for the key, "start" and the brackets. */
+            size_t h = add_sat(snapshot->rows[i].history_count, 2);
+            n = add_sat(n, h > SIZE_MAX / FK_RANK_JSON_SECOND_MAX ? SIZE_MAX
+                                                                  : h * FK_RANK_JSON_SECOND_MAX);
         }
     }
     return n;

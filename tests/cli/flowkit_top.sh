@@ -131,12 +131,17 @@ p = [x for x in r['processes'] if x['pid'] == $CLIENT][0]
 assert p['dev'] == 'lo' and [d['name'] for d in p['devs']] == ['lo'] and p['devs'][0]['ifindex'] == 1, p"
 # The snaplen in use is the one --help shows: the pcap store's header says it
 # (the store opens its file on the first packet: a few UDP datagrams).
-( sleep 0.3; $PY -c "
-import socket
+# Datagrams go on (every 0.1 s, at most 30 s) until flowkit-top has ended, so
+# a capture that starts late on a loaded machine still sees some.
+$PY -c "
+import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(5): s.sendto(b'x' * 500, ('127.0.0.1', $PORT))" ) &
-"$TOP" -t -d 1 -c 1 --pcap-store "$WORK/snap.pcap" lo >/dev/null 2>&1
-wait $!
+for _ in range(300):
+    s.sendto(b'x' * 500, ('127.0.0.1', $PORT)); time.sleep(0.1)" &
+SNAPSEND=$!
+"$TOP" -t -d 1 -c 2 --pcap-store "$WORK/snap.pcap" lo >/dev/null 2>&1
+kill "$SNAPSEND" 2>/dev/null
+wait "$SNAPSEND" 2>/dev/null
 check "captures 256 bytes per packet by default" test "$(od -An -tu4 -j16 -N4 "$WORK/snap.pcap" | tr -d ' ')" = 256
 wait "$CLIENT"
 

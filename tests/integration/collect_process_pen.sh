@@ -72,7 +72,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "SKIP part 2: capturing on lo needs root"
     exit $fail
 fi
-"$EXP" --list-params 2>/dev/null | grep -q '^capture\.attribution' || {
+"$EXP" --list-params 2>/dev/null | grep '^capture\.attribution' >/dev/null || {
     echo "SKIP part 2: the capture handle has no attribution parameter"
     exit $fail
 }

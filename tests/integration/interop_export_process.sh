@@ -18,7 +18,7 @@ TOOLS="$SRC/tests/integration/nf_pcap_tools.py"
 [ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
 command -v tshark >/dev/null || { echo "SKIP: tshark not installed"; exit 77; }
 command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) not installed"; exit 77; }
-"$BIN" --list-params | grep -q '^capture\.attribution' ||
+"$BIN" --list-params | grep '^capture\.attribution' >/dev/null ||
     { echo "SKIP: the capture handle has no attribution parameter"; exit 77; }
 . "$SRC/scripts/netns.sh"
 fk_netns_require_root
@@ -172,4 +172,56 @@ print('stdout: %d lines, %d with %s, %d without a process' % (len(mine), len(min
 sys.exit(1 if bad else 0)
 PY
     bad "process fields on --stdout"
+
+# Both ends local (#21): on the namespace's loopback a server process
+# ("fkexpsrv", root) and a client process ("fkexpcli", nobody). libpcap shows
+# each loopback packet once; every flow and SYN event must carry the
+# initiator's process (the client), never the responder's.
+LPORT=7101
+ln -s "$PY" "$W/fkexpsrv"
+ip netns exec "$NS" "$W/fkexpsrv" -c "
+import os, socket
+print(os.getpid(), flush=True)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $LPORT)); s.listen(512)
+while True:
+    c, _ = s.accept(); c.recv(100); c.send(b'world' * 20); c.close()
+" >"$W/server.pid" &
+LSRV=$!
+fk_netns_on_exit "kill $LSRV"
+ip netns exec "$NS" "$BIN" -i lo -f "tcp port $LPORT" -c "udp://127.0.0.1:$UPORT" \
+    --events syn --flows --interval 0.1 --set idle_timeout=1 --stdout \
+    >"$W/lo.out" 2>"$W/lo.err" &
+EXP=$!
+fk_netns_on_exit "kill $EXP"
+sleep 1.5
+ip netns exec "$NS" setpriv --reuid=$CUID --regid=$CUID --clear-groups "$W/fkexpcli" -c "
+import os, socket, time
+print(os.getpid(), flush=True)
+for i in range(20):
+    c = socket.create_connection(('127.0.0.1', $LPORT))
+    c.send(b'hello'); c.recv(200); time.sleep(0.01); c.close()
+time.sleep(0.2)
+" >"$W/lo-client.pid" || bad "loopback client failed"
+sleep 2.5
+kill -TERM "$EXP"
+wait "$EXP" || bad "flowkit-export on lo exit $?: $(tail -3 "$W/lo.err")"
+$PY - "$W/lo.out" "$(cat "$W/lo-client.pid")" "$(cat "$W/server.pid")" $LPORT <<'PY' ||
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
+cpid, spid, port = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+mine = [j for j in lines if port in (j.get('dst_port'), j.get('src_port'))]
+bad = 0
+for j in mine:
+    if j.get('pid') != cpid or j.get('process') != 'fkexpcli':
+        print('loopback record not on the initiator (client %d, server %d):' % (cpid, spid), j)
+        bad += 1
+kinds = sorted(j['type'] for j in mine)
+if kinds != ['event'] * 20 + ['flow'] * 20:
+    print('loopback: %d events and %d flows, want 20 each' % (kinds.count('event'), kinds.count('flow')))
+    bad += 1
+print('loopback: %d records, %d on the client %d (server %d)' % (len(mine), len(mine) - bad, cpid, spid))
+sys.exit(1 if bad else 0)
+PY
+    bad "loopback records on the initiator"
 exit $fail

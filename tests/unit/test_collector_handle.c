@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <flowkit/flowkit.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -365,6 +367,68 @@ static void kernel_drops_are_counted(void **state)
     fk_collector_destroy(h);
 }
 
+/* True when the collector's fd reports something to read within ms. */
+static bool fd_ready(fk_collector *h, int ms)
+{
+    struct pollfd p = {fk_collector_get_fd(h), POLLIN, 0};
+    return poll(&p, 1, ms) == 1;
+}
+
+/* recv_interval (#18): a UDP socket read dry leaves the fd's set until the
+ * interval is over, whatever arrives meanwhile; next_timeout_ms says when
+ * it is back; then one read takes everything that gathered. With 0 the fd
+ * is ready as soon as a datagram arrives. */
+static void recv_interval_parks_a_dry_socket(void **state)
+{
+    (void)state;
+    for (int interval = 0; interval <= 1000; interval += 1000) {
+        got g = {0};
+        fk_collector *h = make(&g);
+        assert_int_equal(fk_collector_set_int(h, FK_COL_RECV_INTERVAL, interval), 0);
+        assert_int_equal(fk_collector_add_listener(h, "udp://127.0.0.1:0"), 0);
+        assert_int_equal(fk_collector_activate(h), 0);
+        struct sockaddr_storage ss;
+        socklen_t sl = bound_addr(h, 0, &ss);
+        fk_col_msg m;
+        fk_col_msg_ipfix(&m, 1, 0);
+        fk_col_add_template(&m, 256, 8);
+        fk_col_add_data(&m, 256, 8, 1, 10, 1);
+        fk_col_msg_finish(&m);
+        send_udp(&ss, sl, &m);
+        assert_true(fd_ready(h, 60000));
+        pump(h, &g, 1);
+        assert_int_equal(g.n, 1);
+        /* Three more while it is parked (or not). */
+        for (int i = 0; i < 3; i++)
+            send_udp(&ss, sl, &m);
+        fk_collector_stats st;
+        if (interval) {
+            /* Nothing wakes the fd inside the interval; the timeout is the
+             * rest of it (the tick is further away). */
+            assert_false(fd_ready(h, 100));
+            int t = fk_collector_next_timeout_ms(h);
+            assert_true(t >= 0 && t <= interval);
+            assert_false(fd_ready(h, 0));
+            /* When it is over, one dispatch reads the three. */
+            int64_t end = mono_ns() + WAIT_NS;
+            while (g.n < 4 && mono_ns() < end) {
+                t = fk_collector_next_timeout_ms(h);
+                fd_ready(h, t < 0 ? 1000 : t);
+                assert_true(fk_collector_dispatch(h) >= 0);
+            }
+            assert_int_equal(g.n, 4);
+            assert_int_equal(fk_collector_get_stats(h, &st, sizeof st), 0);
+            assert_int_equal(st.datagrams, 4);
+            assert_int_equal(st.udp_wakeups, 2);
+        } else {
+            assert_true(fd_ready(h, 60000));
+            pump(h, &g, 4);
+            assert_int_equal(g.n, 4);
+        }
+        fk_collector_destroy(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +440,7 @@ int main(void)
         cmocka_unit_test(break_from_another_thread),
         cmocka_unit_test(workers_receive_everything),
         cmocka_unit_test(kernel_drops_are_counted),
+        cmocka_unit_test(recv_interval_parks_a_dry_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  * wildcard UDP, listener fallback, late resolution, rates, drill-down and
  * the JSON rendering. */
 #include <flowkit/flowkit.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proc/attrib.h"
@@ -228,7 +230,7 @@ static void attributes_each_kind(void **state)
 
     fk_rank_snapshot *s;
     assert_int_equal(fk__attrib_tick(a, t + SEC + SEC / 2), 0);
-    assert_int_equal(fk__attrib_rank(a, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
+    assert_int_equal(fk__attrib_rank(a, 0, 1, 0, FK_RANK_SORT_BYTES, &s), 0);
     assert_int_equal(s->count, 5);
     assert_int_equal(s->window_sec, 1);
     const fk_rank_row *r = row_of(s, 100, 0);
@@ -278,14 +280,14 @@ static void attributes_each_kind(void **state)
     fk_rank_snapshot_destroy(s);
 
     /* Limit and another key. */
-    assert_int_equal(fk__attrib_rank(a, 2, 1, FK_RANK_SORT_RECV_BYTES, &s), 0);
+    assert_int_equal(fk__attrib_rank(a, 2, 1, 0, FK_RANK_SORT_RECV_BYTES, &s), 0);
     assert_int_equal(s->count, 2);
     assert_int_equal(s->rows[0].pid, 300);
     assert_int_equal(s->rows[1].pid, 100);
     fk_rank_snapshot_destroy(s);
-    assert_int_equal(fk__attrib_rank(a, 0, 11, FK_RANK_SORT_RATE, &s), FK_ERANGE);
-    assert_int_equal(fk__attrib_rank(a, 0, 0, FK_RANK_SORT_RATE, &s), FK_ERANGE);
-    assert_int_equal(fk__attrib_rank(a, 0, 1, (fk_rank_sort)42, &s), FK_EINVAL);
+    assert_int_equal(fk__attrib_rank(a, 0, 11, 0, FK_RANK_SORT_RATE, &s), FK_ERANGE);
+    assert_int_equal(fk__attrib_rank(a, 0, 0, 0, FK_RANK_SORT_RATE, &s), FK_ERANGE);
+    assert_int_equal(fk__attrib_rank(a, 0, 1, 0, (fk_rank_sort)42, &s), FK_EINVAL);
     fk__attrib_destroy(a);
 }
 
@@ -311,7 +313,7 @@ static void late_resolution_moves_bytes(void **state)
     assert_int_equal(pkt(a, "10.213.0.2", 7000, "10.213.0.1", 8080, 6, 40, t + SEC, &pid), 0);
     assert_int_equal(pid, 200);
     fk_rank_snapshot *s;
-    assert_int_equal(fk__attrib_rank(a, 0, 5, FK_RANK_SORT_BYTES, &s), 0);
+    assert_int_equal(fk__attrib_rank(a, 0, 5, 0, FK_RANK_SORT_BYTES, &s), 0);
     assert_int_equal(s->count, 1); /* the unknown row is empty again, so absent */
     assert_int_equal(s->rows[0].pid, 200);
     assert_int_equal(s->rows[0].sent_bytes, 400);
@@ -371,7 +373,7 @@ static void devices_per_row(void **state)
     assert_int_equal(pkt_if(a, "10.213.0.2", 7000, "10.213.0.1", 8080, 40, t + SEC, 1), 0);
 
     fk_rank_snapshot *s;
-    assert_int_equal(fk__attrib_rank(a, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
+    assert_int_equal(fk__attrib_rank(a, 0, 1, 0, FK_RANK_SORT_BYTES, &s), 0);
     assert_int_equal(s->count, 3); /* websrv, tls6, dnsd; unknown TCP is empty */
     const fk_rank_row *r = row_of(s, 100, 0);
     assert_non_null(r);
@@ -423,7 +425,7 @@ static void loopback_counts_both_ends(void **state)
     assert_int_equal(pkt(a, "10.213.0.1", 40000, "10.213.0.1", 80, 6, 60, t, &pid), 0);
     assert_int_equal(pid, 100);
     fk_rank_snapshot *s;
-    assert_int_equal(fk__attrib_rank(a, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
+    assert_int_equal(fk__attrib_rank(a, 0, 1, 0, FK_RANK_SORT_BYTES, &s), 0);
     assert_int_equal(s->count, 2);
     assert_int_equal(row_of(s, 100, 0)->recv_bytes, 60);
     assert_int_equal(row_of(s, 0, 6)->sent_bytes, 60);
@@ -450,7 +452,7 @@ static void allocation_failures_are_clean(void **state)
             fk__attrib_add_local(a, &l);
             uint32_t pid;
             pkt(a, "10.213.0.1", 80, "10.213.0.2", 5555, 6, 1000, 5 * SEC, &pid);
-            if (fk__attrib_rank(a, 0, 1, FK_RANK_SORT_RATE, &s) == 0) {
+            if (fk__attrib_rank(a, 0, 1, 0, FK_RANK_SORT_RATE, &s) == 0) {
                 completed += s->count == 1 && s->rows[0].pid == 100;
                 fk_rank_snapshot_destroy(s);
             }
@@ -488,6 +490,92 @@ static void capture_rank_states(void **state)
     fk_rank_snapshot_destroy(NULL);
 }
 
+static void tcp_pkt(fk__attrib *a, bool out, unsigned flags, unsigned len, int64_t ts)
+{
+    fk__attrib_pkt p;
+    memset(&p, 0, sizeof p);
+    fk_addr_parse(out ? "10.213.0.1" : "10.213.0.2", &p.src);
+    fk_addr_parse(out ? "10.213.0.2" : "10.213.0.1", &p.dst);
+    p.sport = (uint16_t)(out ? 80 : 5555);
+    p.dport = (uint16_t)(out ? 5555 : 80);
+    p.proto = 6;
+    p.tcp_flags = (uint8_t)flags;
+    p.ip_len = len;
+    p.ts_ns = ts;
+    uint32_t pid;
+    assert_int_equal(fk__attrib_packet(a, &p, &pid, NULL), 0);
+    assert_int_equal(pid, 100);
+}
+
+static uint8_t websrv_state(fk__attrib *a)
+{
+    fk_rank_snapshot *s;
+    assert_int_equal(fk__attrib_rank(a, 0, 1, 0, FK_RANK_SORT_BYTES, &s), 0);
+    const fk_rank_row *r = row_of(s, 100, 0);
+    assert_non_null(r);
+    assert_int_equal(r->conn_count, 1);
+    uint8_t st = r->conns[0].tcp_state;
+    fk_rank_snapshot_destroy(s);
+    return st;
+}
+
+/* #21: the per-second ring in the snapshot (FK_CAP_RANK_HISTORY), and each
+ * connection's TCP state from the flags seen each way. */
+static void history_and_tcp_state(void **state)
+{
+    (void)state;
+    fk__attrib *a = make_engine();
+    int64_t t = 3000 * SEC;
+    tcp_pkt(a, false, 0x02, 60, t); /* SYN in */
+    assert_int_equal(websrv_state(a), FK_RANK_TCP_OPENING);
+    tcp_pkt(a, true, 0x12, 60, t + SEC / 2); /* SYN-ACK out */
+    assert_int_equal(websrv_state(a), FK_RANK_TCP_OPENING);
+    tcp_pkt(a, false, 0x10, 52, t + SEC); /* ACK in */
+    assert_int_equal(websrv_state(a), FK_RANK_TCP_ESTABLISHED);
+    tcp_pkt(a, true, 0x18, 1052, t + 2 * SEC); /* data out */
+    uint32_t pid;
+    /* Another process moves the clock to t + 3 s: five complete seconds
+     * before it are t - 2 .. t + 2. */
+    assert_int_equal(pkt(a, "10.213.0.2", 5353, "10.213.0.1", 53, 17, 80, t + 3 * SEC, &pid), 0);
+    fk_rank_snapshot *s;
+    assert_int_equal(fk__attrib_rank(a, 0, 5, 11, FK_RANK_SORT_BYTES, &s), FK_ERANGE);
+    assert_int_equal(fk__attrib_rank(a, 0, 5, 5, FK_RANK_SORT_BYTES, &s), 0);
+    const fk_rank_row *r = row_of(s, 100, 0);
+    assert_non_null(r);
+    assert_int_equal(r->history_count, 5);
+    static const uint64_t want_sent[5] = {0, 0, 60, 0, 1052}, want_recv[5] = {0, 0, 60, 52, 0};
+    uint64_t sum = 0;
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(r->history[i].sec, 3000 - 2 + (int64_t)i);
+        assert_int_equal(r->history[i].sent_bytes, want_sent[i]);
+        assert_int_equal(r->history[i].recv_bytes, want_recv[i]);
+        sum += r->history[i].sent_bytes;
+    }
+    assert_true(r->sent_rate == (double)sum / 5);
+    size_t size = fk_rank_snapshot_json_size(s, FK_RANK_JSON_CONNS | FK_RANK_JSON_HISTORY);
+    char *json = malloc(size);
+    assert_non_null(json);
+    assert_true(
+        fk_rank_snapshot_to_json_ex(s, FK_RANK_JSON_CONNS | FK_RANK_JSON_HISTORY, json, size) > 0);
+    assert_non_null(strstr(json, "\"history\":{\"start\":2998,\"sent\":[0,0,60,0,1052],"
+                                 "\"recv\":[0,0,60,52,0]}"));
+    assert_non_null(strstr(json, "\"state\":\"established\"}"));
+    assert_non_null(strstr(json, "\"state\":null}")); /* the UDP one */
+    /* Without the flag, no history key. */
+    assert_true(fk_rank_snapshot_to_json_ex(s, FK_RANK_JSON_CONNS, json, size) > 0);
+    assert_null(strstr(json, "\"history\""));
+    free(json);
+    fk_rank_snapshot_destroy(s);
+    tcp_pkt(a, true, 0x11, 52, t + 4 * SEC); /* FIN out */
+    assert_int_equal(websrv_state(a), FK_RANK_TCP_CLOSING);
+    tcp_pkt(a, false, 0x11, 52, t + 4 * SEC); /* FIN in */
+    assert_int_equal(websrv_state(a), FK_RANK_TCP_CLOSED);
+    assert_string_equal(fk_rank_tcp_state_name(FK_RANK_TCP_CLOSED), "closed");
+    assert_string_equal(fk_rank_tcp_state_name(FK_RANK_TCP_NONE), "");
+    assert_string_equal(fk_rank_tcp_state_name(77), "");
+    fk__attrib_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(devices_per_row, setup, teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_are_clean, setup, teardown),
         cmocka_unit_test(capture_rank_states),
+        cmocka_unit_test_setup_teardown(history_and_tcp_state, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

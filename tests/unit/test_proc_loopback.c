@@ -120,7 +120,7 @@ static void loopback_two_processes(void **state)
     lo_packet(&h, &s, true, 4, 1000, t);
 
     fk_rank_snapshot *snap;
-    assert_int_equal(fk__attrib_rank(h.attrib, 0, 1, FK_RANK_SORT_BYTES, &snap), 0);
+    assert_int_equal(fk__attrib_rank(h.attrib, 0, 1, 0, FK_RANK_SORT_BYTES, &snap), 0);
     assert_int_equal(snap->count, 2);
     const fk_rank_row *cl = row_of(snap, CLIENT), *sv = row_of(snap, SERVER);
     assert_non_null(cl);

@@ -179,7 +179,7 @@ static void sources_are_asked_in_order(void **state)
     assert_int_equal(b.lookups, 0);
     assert_int_equal(pkt(e, 1001, 80, true, 100, 1000 * SEC), 702); /* a does not know it */
     fk_rank_snapshot *s;
-    assert_int_equal(fk__attrib_rank(e, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
+    assert_int_equal(fk__attrib_rank(e, 0, 1, 0, FK_RANK_SORT_BYTES, &s), 0);
     const fk_rank_row *r = row_of(s, 700);
     assert_non_null(r);
     assert_string_equal(r->name, "alive"); /* describe wins over comm */
@@ -207,7 +207,7 @@ static void late_owner_takes_the_bytes(void **state)
     a.n_queue = 1;
     assert_int_equal(pkt(e, 40000, 443, false, 60, t + SEC / 10), 703);
     fk_rank_snapshot *s;
-    assert_int_equal(fk__attrib_rank(e, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
+    assert_int_equal(fk__attrib_rank(e, 0, 1, 0, FK_RANK_SORT_BYTES, &s), 0);
     assert_int_equal(s->count, 1); /* unknown TCP is empty again, so absent */
     assert_int_equal(s->rows[0].pid, 703);
     assert_string_equal(s->rows[0].name, "late");
@@ -300,7 +300,7 @@ static void collection_keeps_rows_that_own_connections(void **state)
     assert_int_equal(fk__attrib_check(e), 0);
     assert_int_equal(pkt(e, 40002, 443, true, 300, t + SEC / 5), 705);
     fk_rank_snapshot *s;
-    assert_int_equal(fk__attrib_rank(e, 0, 1, FK_RANK_SORT_BYTES, &s), 0);
+    assert_int_equal(fk__attrib_rank(e, 0, 1, 0, FK_RANK_SORT_BYTES, &s), 0);
     const fk_rank_row *r = row_of(s, 705);
     assert_non_null(r);
     assert_string_equal(r->name, "gone");

@@ -264,7 +264,8 @@ static void conns_most_bytes_first_and_cut(void **state)
         ",\"conns\":[{\"proto\":\"udp\",\"local\":\"fd00:213::1\",\"local_port\":5353,"
         "\"remote\":\"fd00:213::2\",\"remote_port\":53,\"sent_bytes\":999999,\"recv_bytes\":1,"
         "\"sent_packets\":9999,\"recv_packets\":0,\"first\":\"2023-11-14T22:13:20.123Z\","
-        "\"last\":\"2023-11-14T22:13:25.456Z\",\"dev\":\"veth0\"},{\"proto\":\"tcp\","
+        "\"last\":\"2023-11-14T22:13:25.456Z\",\"dev\":\"veth0\",\"state\":null},{\"proto\":"
+        "\"tcp\","
         "\"local\":\"10.213.1.1\",\"local_port\":50005,";
     assert_memory_equal(c0, want0, strlen(want0));
     /* Then 50009 (same bytes, later), then descending bytes. */
@@ -347,6 +348,34 @@ static void buffer_too_small_and_bad_arguments(void **state)
 /* The worst row: every text field longer than its cut and made only of a
  * byte written as a six-byte \u00XX escape, every number at its widest,
  * more devices than are listed, 16-byte names without a NUL. */
+/* FK_RANK_JSON_HISTORY: the per-second history, worst-case numbers, fits
+ * the size fk_rank_snapshot_json_size() gives; a row without history says
+ * null. */
+static void history_fits_and_reads_back(void **state)
+{
+    (void)state;
+    fk_rank_second h[3] = {{INT64_MIN, UINT64_MAX, UINT64_MAX},
+                           {INT64_MIN + 1, 0, UINT64_MAX},
+                           {INT64_MIN + 2, 12, 0}};
+    fk_rank_row rows[2] = {base_row(), base_row()};
+    rows[0].history = h;
+    rows[0].history_count = 3;
+    rows[1].pid = 7;
+    fk_rank_snapshot s = snap_of(rows, 2);
+    size_t size = fk_rank_snapshot_json_size(&s, FK_RANK_JSON_HISTORY);
+    assert_int_equal(size, FK_RANK_JSON_HEAD_MAX + 2 * FK_RANK_JSON_ROW_MAX +
+                               (3 + 2 + 2) * FK_RANK_JSON_SECOND_MAX);
+    char *buf = malloc(size);
+    assert_non_null(buf);
+    assert_true(fk_rank_snapshot_to_json_ex(&s, FK_RANK_JSON_HISTORY, buf, size) > 0);
+    assert_valid_json(buf);
+    assert_non_null(strstr(buf, ",\"history\":{\"start\":-9223372036854775808,\"sent\":["
+                                "18446744073709551615,0,12],\"recv\":[18446744073709551615,"
+                                "18446744073709551615,0]}}"));
+    assert_non_null(strstr(buf, ",\"history\":null}"));
+    free(buf);
+}
+
 static void worst_case_row_fits_the_bound(void **state)
 {
     (void)state;
@@ -437,6 +466,7 @@ int main(void)
         cmocka_unit_test(conns_most_bytes_first_and_cut),
         cmocka_unit_test(buffer_too_small_and_bad_arguments),
         cmocka_unit_test(worst_case_row_fits_the_bound),
+        cmocka_unit_test(history_fits_and_reads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

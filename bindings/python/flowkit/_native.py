@@ -37,6 +37,7 @@ FK_PROCESS_NAME_MAX = 64
 FK_RANK_DEV_NAME_MAX = 16
 FK_RANK_JSON_CONNS = 0x1
 FK_RANK_JSON_CONNS_MAX = 16
+FK_RANK_JSON_HISTORY = 0x2
 
 
 class fk_error(Structure):
@@ -144,6 +145,15 @@ class fk_rank_conn(Structure):
         ("last_ns", c_int64),
         ("ifindex", c_uint32),
         ("dev", c_char * FK_RANK_DEV_NAME_MAX),
+        ("tcp_state", c_uint8),
+    ]
+
+
+class fk_rank_second(Structure):
+    _fields_ = [
+        ("sec", c_int64),
+        ("sent_bytes", c_uint64),
+        ("recv_bytes", c_uint64),
     ]
 
 
@@ -170,6 +180,8 @@ class fk_rank_row(Structure):
         ("dev", c_char_p),
         ("dev_count", c_size_t),
         ("devs", POINTER(fk_rank_dev)),
+        ("history_count", c_size_t),
+        ("history", POINTER(fk_rank_second)),
     ]
 
 
@@ -460,6 +472,9 @@ class fk_collector_stats(Structure):
             "exporter_restarts",
             "interface_names",
             "interface_limit",
+            "udp_wakeups",
+            "sender_unknown",
+            "sender_outside",
         )
     ]
 
@@ -473,6 +488,7 @@ STRUCT_HEADERS = {
     fk_session_event: "session.h",
     fk_rank_dev: "rank.h",
     fk_rank_conn: "rank.h",
+    fk_rank_second: "rank.h",
     fk_rank_row: "rank.h",
     fk_rank_snapshot: "rank.h",
     fk_ie: "template.h",
@@ -524,6 +540,7 @@ DECLS = {
     "fk_session_event_to_json": (c_int, [P(fk_session_event), c_char_p, c_size_t]),
     "fk_rank_snapshot_destroy": (None, [P(fk_rank_snapshot)]),
     "fk_rank_sort_name": (c_char_p, [c_int]),
+    "fk_rank_tcp_state_name": (c_char_p, [c_int]),
     "fk_rank_snapshot_to_json": (c_int, [P(fk_rank_snapshot), c_char_p, c_size_t]),
     "fk_rank_snapshot_to_json_ex": (c_int, [P(fk_rank_snapshot), c_uint, c_char_p, c_size_t]),
     "fk_rank_snapshot_json_size": (c_size_t, [P(fk_rank_snapshot), c_uint]),

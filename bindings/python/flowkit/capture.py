@@ -50,6 +50,9 @@ class RankConnection:
     last_ns: int
     ifindex: int = 0
     dev: str = ""
+    #: TCP state as the capture saw it: "opening", "established", "closing",
+    #: "closed"; "" for UDP (``fk_rank_tcp_state_name``).
+    tcp_state: str = ""
 
 
 @dataclasses.dataclass
@@ -85,6 +88,9 @@ class RankRow:
     connections: list
     dev: str = ""
     devices: list = dataclasses.field(default_factory=list)
+    #: (second, sent_bytes, recv_bytes) of each of the last ``history``
+    #: complete seconds asked of :meth:`Capture.rank`, oldest first.
+    history: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -105,14 +111,18 @@ def _s(b):
     return (b or b"").decode(errors="replace")
 
 
-def _rank_json_size(snap, connections):
+def _rank_json_flags(connections, history):
+    return (N.FK_RANK_JSON_CONNS if connections else 0) | (N.FK_RANK_JSON_HISTORY if history else 0)
+
+
+def _rank_json_size(snap, connections, history=False):
     if lib().has("fk_rank_snapshot_json_size"):
-        flags = N.FK_RANK_JSON_CONNS if connections else 0
+        flags = _rank_json_flags(connections, history)
         return lib().fk_rank_snapshot_json_size(byref(snap), flags)
     return 1024 + 12288 * max(snap.count, 1)
 
 
-def _snapshot_from_c(snap, connections=False):
+def _snapshot_from_c(snap, connections=False, history=False):
     rows = []
     for i in range(snap.count):
         r = snap.rows[i]
@@ -134,6 +144,7 @@ def _snapshot_from_c(snap, connections=False):
                     c.last_ns,
                     c.ifindex,
                     _s(c.dev),
+                    lib().fk_rank_tcp_state_name(c.tcp_state).decode(),
                 )
             )
         rows.append(
@@ -160,11 +171,15 @@ def _snapshot_from_c(snap, connections=False):
                     RankDevice(_s(d.name), d.ifindex, d.sent_bytes, d.recv_bytes)
                     for d in (r.devs[k] for k in range(r.dev_count))
                 ],
+                [
+                    (s.sec, s.sent_bytes, s.recv_bytes)
+                    for s in (r.history[k] for k in range(r.history_count))
+                ],
             )
         )
-    buf = ctypes.create_string_buffer(_rank_json_size(snap, connections))
+    buf = ctypes.create_string_buffer(_rank_json_size(snap, connections, history))
     if lib().has("fk_rank_snapshot_to_json_ex"):
-        flags = N.FK_RANK_JSON_CONNS if connections else 0
+        flags = _rank_json_flags(connections, history)
         call("fk_rank_snapshot_to_json_ex", byref(snap), flags, buf, len(buf))
     else:  # an older library: no uid/cmdline/EWMA/conns keys
         call("fk_rank_snapshot_to_json", byref(snap), buf, len(buf))
@@ -316,16 +331,21 @@ class Capture(Handle):
         call("fk_capture_get_stats", self, byref(s), ctypes.sizeof(s))
         return {name: getattr(s, name) for name, _ in s._fields_}
 
-    def rank(self, limit=0, recent_sec=1, sort="rate", connections=False):
+    def rank(self, limit=0, recent_sec=1, sort="rate", connections=False, history=None):
         """A :class:`RankSnapshot` of per-process traffic (attribution must be on).
         With ``connections``, its ``json`` rows carry "conns" (the
         ``flowkit-top --json --connections`` object); the rows'
-        ``connections`` list always has every connection."""
+        ``connections`` list always has every connection. With ``history``
+        (seconds, at most the ``history_seconds`` parameter) each row's
+        ``history`` lists its bytes per second, and its ``json`` row carries
+        "history"; it sets the capture's ``rank_history`` parameter."""
         key = RANK_SORT[sort] if isinstance(sort, str) else int(sort)
+        if history is not None:
+            self.set("rank_history", int(history))
         snap = POINTER(N.fk_rank_snapshot)()
         call("fk_capture_rank", self, int(limit), int(recent_sec), key, byref(snap))
         try:
-            return _snapshot_from_c(snap.contents, connections)
+            return _snapshot_from_c(snap.contents, connections, bool(history))
         finally:
             lib().fk_rank_snapshot_destroy(snap)
 

@@ -186,6 +186,23 @@ def test_rank_attributes_loopback_traffic_to_this_process():
                 if mine and mine.sent_bytes >= n * (28 + len(payload)):
                     break
                 time.sleep(0.1)
+            if flowkit.available("fk_rank_tcp_state_name"):
+                # Once the seconds of the traffic are complete, the per-second
+                # history adds up to the totals.
+                time.sleep(1.1)
+                cap.dispatch()
+                hsnap = cap.rank(recent_sec=5, connections=True, history=10)
+                hrow = next(r for r in hsnap.rows if r.pid == os.getpid())
+                assert len(hrow.history) == 10
+                assert [s for s, _, _ in hrow.history] == list(
+                    range(hrow.history[0][0], hrow.history[0][0] + 10))
+                assert sum(s for _, s, _ in hrow.history) == hrow.sent_bytes
+                assert sum(r for _, _, r in hrow.history) == hrow.recv_bytes
+                jrow = next(p for p in hsnap.json["processes"] if p["pid"] == os.getpid())
+                assert sum(jrow["history"]["sent"]) == hrow.sent_bytes
+                assert jrow["history"]["start"] == hrow.history[0][0]
+                assert all(c.tcp_state == "" for c in hrow.connections)  # UDP
+                assert all(c["state"] is None for c in jrow["conns"])
     finally:
         tx.close()
         rx.close()
@@ -266,6 +283,7 @@ def test_rank_json_new_keys_and_conns():
         "remote": "fd00:213::2", "remote_port": 443, "sent_bytes": 1000 * (n - 1),
         "recv_bytes": 7, "sent_packets": n - 1, "recv_packets": 1,
         "first": "2023-11-14T22:13:20.000Z", "last": "2023-11-14T22:13:21.500Z", "dev": "veth9",
+        "state": None,
     }
     # Without the flag: the same rows, no "conns".
     assert "conns" not in _snapshot_from_c(snap).json["processes"][0]
