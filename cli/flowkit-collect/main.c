@@ -6,12 +6,17 @@
  *                   [--export-time-tolerance SECS] [--max-interfaces N]
  *                   [--rotate-seconds SECS] [--rotate-bytes N]
  *                   [--http [ADDR:]PORT [--http-token-file FILE] ...]
+ *                   [--senders FILE [--senders-keys FILE]]
  *
  * Exit codes: 0 success (limit reached or SIGINT/SIGTERM), 1 runtime
  * failure, 2 bad usage. Public flowkit API only. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +47,9 @@ enum {
     OPT_HTTP_CONNS,
     OPT_HTTP_FEEDS,
     OPT_STORE,
-    OPT_STORE_CIDR
+    OPT_STORE_CIDR,
+    OPT_SENDERS,
+    OPT_SENDERS_KEYS
 };
 
 static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
@@ -82,7 +89,12 @@ static void usage(const fkcli_params *p)
            "  --store NAME=VALUE         a live flow store parameter (repeatable; see\n"
            "                             docs/store.md), e.g. --store max_ips=100000\n"
            "  --store-cidr CIDR          keep only flows from or to CIDR in the store\n"
-           "                             (repeatable)\n",
+           "                             (repeatable)\n"
+           "  --senders FILE             accept records only from the senders FILE lists,\n"
+           "                             each for its prefixes (lines \"SENDER [PREFIX...]\";\n"
+           "                             read again on SIGHUP); drops are counted\n"
+           "  --senders-keys FILE        with --http: PUT/DELETE/GET /senders[/IP] signed\n"
+           "                             with HMAC-SHA256 (FILE: \"auth = KEY\", \"sign = KEY\")\n",
            fkcli_prog(), FLOWKIT_CONSOLE_DIR);
     fkcli_param_help(stdout, p, param_names);
     printf("  --set NAME=VALUE           any collector or store parameter (see\n"
@@ -98,8 +110,8 @@ static void usage(const fkcli_params *p)
            "flowkit-export's process fields (under --pen) as \"pid\", \"process\", \"uid\",\n"
            "\"exe\"; IANA userName as \"user\". Exporter clocks off by more than\n"
            "--export-time-tolerance and exporter restarts are counted (--stats).\n"
-           "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files;\n"
-           "SIGUSR1 prints the counters to stderr.\n"
+           "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files\n"
+           "and reads the --senders file again; SIGUSR1 prints the counters to stderr.\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
 }
 
@@ -118,9 +130,55 @@ static void on_stop(void *h)
     fk_collector_break(h);
 }
 
+static volatile sig_atomic_t g_reload_senders;
+
 static void on_hup(void *h)
 {
-    fk_collector_reopen(h);
+    g_reload_senders = 1;
+    fk_collector_reopen(h); /* also wakes the loop */
+}
+
+/* The --senders file (a regular file of at most 1 MiB) into the registry;
+ * on failure the registry stays as it was and err says why. */
+static int load_senders(fk_senders *s, const char *path, char *err, size_t errsize)
+{
+    enum { MAX = 1 << 20 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errsize, "--senders %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > MAX) {
+        snprintf(err, errsize, "--senders %s: not a regular file of at most 1 MiB", path);
+        close(fd);
+        return -1;
+    }
+    char *text = malloc((size_t)st.st_size + 1);
+    size_t len = 0;
+    ssize_t r = 1;
+    while (text && len < (size_t)st.st_size + 1 &&
+           (r = read(fd, text + len, (size_t)st.st_size + 1 - len)) > 0)
+        len += (size_t)r;
+    close(fd);
+    if (!text || r < 0 || len > (size_t)st.st_size) {
+        snprintf(err, errsize, "--senders %s: %s", path,
+                 !text   ? "out of memory"
+                 : r < 0 ? strerror(errno)
+                         : "the file grew while read");
+        free(text);
+        return -1;
+    }
+    size_t line = 0;
+    int rc = fk_senders_parse(s, text, len, &line);
+    free(text);
+    if (rc != 0) {
+        snprintf(err, errsize, "--senders %s: %s", path, fk_error_last()->message);
+        return -1;
+    }
+    return 0;
 }
 
 static void print_stats(fk_collector *h)
@@ -128,27 +186,28 @@ static void print_stats(fk_collector *h)
     fk_collector_stats s;
     if (fk_collector_get_stats(h, &s, sizeof s) != 0)
         return;
-    fprintf(stderr,
-            "%s: stats datagrams=%" PRIu64 " messages=%" PRIu64 " records=%" PRIu64
-            " bytes=%" PRIu64 " socket_drops=%" PRIu64 " queue_drops=%" PRIu64 " malformed=%" PRIu64
-            " unsupported=%" PRIu64 " allowlist_rejected=%" PRIu64 " pending_sets=%" PRIu64
-            " pending_decoded=%" PRIu64 " pending_records=%" PRIu64 " pending_expired=%" PRIu64
-            " pending_overflow=%" PRIu64 " sequence_gaps=%" PRIu64 " sequence_lost=%" PRIu64
-            " templates=%" PRIu64 " templates_withdrawn=%" PRIu64 " template_limit=%" PRIu64
-            " exporter_limit=%" PRIu64 " options_records=%" PRIu64 " tcp_connections=%" PRIu64
-            " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64
-            " db_rows_written=%" PRIu64 " db_rows_retried=%" PRIu64 " db_rows_dropped=%" PRIu64
-            " db_rows_queued=%" PRIu64 " export_time_skewed=%" PRIu64
-            " records_after_export=%" PRIu64 " exporter_restarts=%" PRIu64
-            " interface_names=%" PRIu64 " interface_limit=%" PRIu64 " udp_wakeups=%" PRIu64 "\n",
-            fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops,
-            s.queue_drops, s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets,
-            s.pending_decoded, s.pending_records, s.pending_expired, s.pending_overflow,
-            s.sequence_gaps, s.sequence_lost, s.templates, s.templates_withdrawn, s.template_limit,
-            s.exporter_limit, s.options_records, s.tcp_connections, s.tcp_refused, s.sessions,
-            s.sink_errors, s.db_rows_written, s.db_rows_retried, s.db_rows_dropped,
-            s.db_rows_queued, s.export_time_skewed, s.records_after_export, s.exporter_restarts,
-            s.interface_names, s.interface_limit, s.udp_wakeups);
+    fprintf(
+        stderr,
+        "%s: stats datagrams=%" PRIu64 " messages=%" PRIu64 " records=%" PRIu64 " bytes=%" PRIu64
+        " socket_drops=%" PRIu64 " queue_drops=%" PRIu64 " malformed=%" PRIu64
+        " unsupported=%" PRIu64 " allowlist_rejected=%" PRIu64 " pending_sets=%" PRIu64
+        " pending_decoded=%" PRIu64 " pending_records=%" PRIu64 " pending_expired=%" PRIu64
+        " pending_overflow=%" PRIu64 " sequence_gaps=%" PRIu64 " sequence_lost=%" PRIu64
+        " templates=%" PRIu64 " templates_withdrawn=%" PRIu64 " template_limit=%" PRIu64
+        " exporter_limit=%" PRIu64 " options_records=%" PRIu64 " tcp_connections=%" PRIu64
+        " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64
+        " db_rows_written=%" PRIu64 " db_rows_retried=%" PRIu64 " db_rows_dropped=%" PRIu64
+        " db_rows_queued=%" PRIu64 " export_time_skewed=%" PRIu64 " records_after_export=%" PRIu64
+        " exporter_restarts=%" PRIu64 " interface_names=%" PRIu64 " interface_limit=%" PRIu64
+        " udp_wakeups=%" PRIu64 " sender_unknown=%" PRIu64 " sender_outside=%" PRIu64 "\n",
+        fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops, s.queue_drops,
+        s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets, s.pending_decoded,
+        s.pending_records, s.pending_expired, s.pending_overflow, s.sequence_gaps, s.sequence_lost,
+        s.templates, s.templates_withdrawn, s.template_limit, s.exporter_limit, s.options_records,
+        s.tcp_connections, s.tcp_refused, s.sessions, s.sink_errors, s.db_rows_written,
+        s.db_rows_retried, s.db_rows_dropped, s.db_rows_queued, s.export_time_skewed,
+        s.records_after_export, s.exporter_restarts, s.interface_names, s.interface_limit,
+        s.udp_wakeups, s.sender_unknown, s.sender_outside);
 }
 
 static void on_flow(const fk_flow *flow, void *user)
@@ -207,6 +266,8 @@ int main(int argc, char **argv)
         {"http-max-feeds", required_argument, NULL, OPT_HTTP_FEEDS},
         {"store", required_argument, NULL, OPT_STORE},
         {"store-cidr", required_argument, NULL, OPT_STORE_CIDR},
+        {"senders", required_argument, NULL, OPT_SENDERS},
+        {"senders-keys", required_argument, NULL, OPT_SENDERS_KEYS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -221,8 +282,10 @@ int main(int argc, char **argv)
     int nlisten = 0, noutput = 0;
     const char *filter = NULL; /* --filter waiting for its -o */
     uint64_t stats_secs = 0;
-    fkc_server_config http = {NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64,
-                              8,    10000};
+    fkc_server_config http = {
+        NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64, 8, 10000, NULL, NULL};
+    const char *senders_file = NULL;
+    fk_senders *senders = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:o:hV", opts, NULL)) != -1) {
@@ -285,6 +348,12 @@ int main(int argc, char **argv)
             fkcli_set_named(&params[1], 1, "--store", optarg, eq + 1);
             break;
         }
+        case OPT_SENDERS:
+            senders_file = optarg;
+            break;
+        case OPT_SENDERS_KEYS:
+            http.senders_keys_file = optarg;
+            break;
         case OPT_STORE_CIDR:
             if (fk_store_add_cidr(store, optarg) != 0)
                 fkcli_lib_error(FKCLI_EXIT_USAGE, "--store-cidr");
@@ -325,6 +394,18 @@ int main(int argc, char **argv)
         fkcli_lib_error(filter ? FKCLI_EXIT_USAGE : FKCLI_EXIT_FAILURE,
                         filter ? "--filter" : "default output");
 
+    if (http.senders_keys_file && (!senders_file || !http.listen))
+        fkcli_usage("--senders-keys needs --senders FILE and --http");
+    if (senders_file) {
+        char err[512];
+        if (fk_senders_create(&senders) != 0)
+            fkcli_lib_error(FKCLI_EXIT_FAILURE, "senders");
+        if (load_senders(senders, senders_file, err, sizeof err) != 0)
+            fkcli_usage("%s", err);
+        if (fk_collector_set_senders(h, senders) != 0)
+            fkcli_lib_error(FKCLI_EXIT_FAILURE, "senders");
+        http.senders = senders;
+    }
     fkc_server *server = NULL;
     if (http.listen) {
         if (fk_store_activate(store) != 0)
@@ -375,6 +456,16 @@ int main(int argc, char **argv)
             status = FKCLI_EXIT_FAILURE;
             break;
         }
+        if (g_reload_senders && senders) {
+            g_reload_senders = 0;
+            char err[512];
+            if (load_senders(senders, senders_file, err, sizeof err) != 0)
+                fprintf(stderr, "%s: SIGHUP: %s (the senders stay as they were)\n", fkcli_prog(),
+                        err);
+            else
+                fprintf(stderr, "%s: SIGHUP: %zu senders from %s\n", fkcli_prog(),
+                        fk_senders_get_count(senders), senders_file);
+        }
         if (server && now_ms() >= next_http) {
             publish(server, store, h);
             next_http = now_ms() + 1000;
@@ -390,6 +481,7 @@ int main(int argc, char **argv)
         print_stats(h);
     fkc_server_stop(server);
     fk_collector_destroy(h);
+    fk_senders_destroy(senders);
     fk_store_destroy(store);
     return status;
 }

@@ -18,6 +18,7 @@ typedef struct fkc_http_stats {
     atomic_ullong bad_requests, unauthorized, not_found, too_large, feeds_refused;
     atomic_ullong ingest_requests, ingest_flows, ingest_rejected;
     atomic_ullong feeds_active, feed_flows;
+    atomic_ullong senders_requests, senders_unauthorized;
 } fkc_http_stats;
 
 typedef struct fkc_server fkc_server;
@@ -25,6 +26,7 @@ typedef struct fkc_server fkc_server;
 typedef struct fkc_req {
     fkc_server *srv;
     fk_store *store;
+    fk_senders *senders; /* NULL: no registry */
     fkc_http_stats *stats;
     void *conn; /* struct MHD_Connection */
     const char *method, *path;
@@ -65,6 +67,8 @@ void fkc_api_sessions(const fkc_req *req, fkc_reply *rep);
 void fkc_api_bad(const fkc_req *req, fkc_reply *rep);
 void fkc_api_stats(const fkc_req *req, fkc_reply *rep);
 void fkc_api_ingest(const fkc_req *req, fkc_reply *rep);
+/* senders_api.c */
+void fkc_api_senders(const fkc_req *req, fkc_reply *rep);
 /* metrics.c */
 void fkc_metrics(const fkc_req *req, fkc_reply *rep);
 

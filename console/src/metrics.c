@@ -105,6 +105,8 @@ static const metric http_metrics[] = {
     A(ingest_rejected, 0, "POST /ingest bodies refused"),
     A(feeds_active, 1, "live feed clients connected"),
     A(feed_flows, 0, "flows sent to live feed clients"),
+    A(senders_requests, 0, "signed /senders requests served"),
+    A(senders_unauthorized, 0, "/senders requests refused: missing or wrong signature"),
 };
 
 static void emit(fkc_buf *b, const char *prefix, const metric *m, size_t n, const void *base,

@@ -18,13 +18,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "hmac.h"
 #include "http.h"
 
 struct fkc_server {
     struct MHD_Daemon *mhd;
     fk_store *store;
     fkc_server_config cfg;
-    char *token; /* NULL: no authentication */
+    char *token;               /* NULL: no authentication */
+    char *auth_key, *sign_key; /* /senders signing keys; NULL: /senders off */
     char url[96];
     fkc_http_stats stats;
     atomic_bool stopping;
@@ -36,7 +38,7 @@ struct fkc_server {
 
 /* ---- routing ------------------------------------------------------------ */
 
-enum { R_PUBLIC = 1, R_POST = 2, R_FEED = 4 };
+enum { R_PUBLIC = 1, R_POST = 2, R_FEED = 4, R_SENDERS = 8 };
 
 typedef struct route {
     const char *path;
@@ -63,12 +65,14 @@ static const route routes[] = {
     {"/api/v1/feed", R_FEED, NULL},
     {"/api/v1/ingest", R_POST, fkc_api_ingest},
     {"/ingest", R_POST, fkc_api_ingest},
+    {"/senders", R_SENDERS, fkc_api_senders}, /* and /senders/IP */
 };
 
 static const route *find_route(const char *path)
 {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (strcmp(routes[i].path, path) == 0)
+        if (strcmp(routes[i].path, path) == 0 ||
+            ((routes[i].flags & R_SENDERS) && strncmp(path, "/senders/", 9) == 0))
             return &routes[i];
     return NULL;
 }
@@ -416,12 +420,54 @@ static bool authorized(const fkc_server *s, struct MHD_Connection *c)
     return diff == 0;
 }
 
+/* wasted/netflow's signature: X-Io-Auth (or ?auth=) is the auth key, and
+ * X-Io-Sign (or ?sign=) the hex HMAC-SHA256, under the sign key, of the
+ * body, or of the auth key itself (a request without a body). */
+static bool signed_request(const fkc_server *s, struct MHD_Connection *c, const reqctx *ctx)
+{
+    if (!s->auth_key || !s->sign_key)
+        return false;
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Io-Auth");
+    const char *sign = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Io-Sign");
+    if (!auth)
+        auth = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "auth");
+    if (!sign)
+        sign = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sign");
+    if (!auth || !sign)
+        return false;
+    size_t a = strlen(auth), b = strlen(s->auth_key);
+    unsigned diff = (unsigned)(a ^ b);
+    for (size_t i = 0; i < a && i < b; i++)
+        diff |= (unsigned char)(auth[i] ^ s->auth_key[i]);
+    if (diff)
+        return false;
+    size_t klen = strlen(s->sign_key);
+    if (ctx->body.len && fkc_hmac_sha256_check(s->sign_key, klen, ctx->body.p, ctx->body.len, sign))
+        return true;
+    return fkc_hmac_sha256_check(s->sign_key, klen, auth, a, sign);
+}
+
 static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const char *url,
                               const char *method, reqctx *ctx)
 {
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
     const route *rt = find_route(url);
+    if (rt && (rt->flags & R_SENDERS)) {
+        if (!s->auth_key)
+            return send_error(s, c, 404, "the senders API is off (--senders-keys FILE)");
+        if (ctx->too_large)
+            return send_error(s, c, 413, "request body larger than the limit");
+        if (!signed_request(s, c, ctx)) {
+            atomic_fetch_add(&s->stats.senders_unauthorized, 1);
+            return send_error(s, c, 401, "X-Io-Auth and X-Io-Sign (HMAC-SHA256) do not match");
+        }
+        fkc_req req = {s,      s->store, s->cfg.senders, &s->stats,    c,
+                       method, url,      ctx->body.p,    ctx->body.len};
+        fkc_reply rep = {500, "application/json", {0}};
+        rt->fn(&req, &rep);
+        return send_reply(s, c, &rep);
+    }
     if (!rt) {
         if (!get)
             return send_error(s, c, 405, "method not allowed");
@@ -441,7 +487,8 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
         return send_error(s, c, 413, "request body larger than the limit");
     if (rt->flags & R_FEED)
         return start_feed(s, c);
-    fkc_req req = {s, s->store, &s->stats, c, method, url, ctx->body.p, ctx->body.len};
+    fkc_req req = {s,      s->store, s->cfg.senders, &s->stats,    c,
+                   method, url,      ctx->body.p,    ctx->body.len};
     fkc_reply rep = {500, "application/json", {0}};
     rt->fn(&req, &rep);
     return send_reply(s, c, &rep);
@@ -558,6 +605,48 @@ static char *read_token(const char *path, char *err, size_t errsize)
     return tok;
 }
 
+/* The /senders keys: lines "auth = KEY" and "sign = KEY" (16 to 255
+ * characters each), blank lines and # comments. */
+static int read_keys(fkc_server *s, const char *path, char *err, size_t errsize)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errsize, "--senders-keys %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    int line_no = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        line_no++;
+        line[strcspn(line, "\r\n")] = '\0';
+        char *p = line + strspn(line, " \t");
+        if (!*p || *p == '#')
+            continue;
+        char name[8], value[256];
+        if (sscanf(p, "%7[a-z] = %255s", name, value) != 2 ||
+            (strcmp(name, "auth") && strcmp(name, "sign")) || strlen(value) < 16) {
+            snprintf(err, errsize,
+                     "--senders-keys %s:%d: expected \"auth = KEY\" or \"sign = KEY\" (16 to 255 "
+                     "characters)",
+                     path, line_no);
+            rc = -1;
+            break;
+        }
+        char **slot = strcmp(name, "auth") == 0 ? &s->auth_key : &s->sign_key;
+        free(*slot);
+        if (!(*slot = strdup(value))) {
+            snprintf(err, errsize, "out of memory");
+            rc = -1;
+        }
+    }
+    fclose(f);
+    if (rc == 0 && (!s->auth_key || !s->sign_key)) {
+        snprintf(err, errsize, "--senders-keys %s: needs both an auth and a sign line", path);
+        rc = -1;
+    }
+    return rc;
+}
+
 int fkc_server_start(fkc_server **out, const fkc_server_config *cfg, fk_store *store, char *err,
                      size_t errsize)
 {
@@ -583,6 +672,10 @@ int fkc_server_start(fkc_server **out, const fkc_server_config *cfg, fk_store *s
     clock_gettime(CLOCK_MONOTONIC, &s->started);
     pthread_mutex_init(&s->lock, NULL);
     if (cfg->token_file && !(s->token = read_token(cfg->token_file, err, errsize))) {
+        fkc_server_stop(s);
+        return -1;
+    }
+    if (cfg->senders_keys_file && read_keys(s, cfg->senders_keys_file, err, errsize) != 0) {
         fkc_server_stop(s);
         return -1;
     }
@@ -625,5 +718,7 @@ void fkc_server_stop(fkc_server *s)
         MHD_stop_daemon(s->mhd);
     pthread_mutex_destroy(&s->lock);
     free(s->token);
+    free(s->auth_key);
+    free(s->sign_key);
     free(s);
 }

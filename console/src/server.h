@@ -19,6 +19,8 @@ typedef struct fkc_server_config {
     unsigned max_conns;     /* connections at once */
     unsigned max_feeds;     /* live feed clients at once */
     size_t max_records;     /* records per POST /ingest */
+    fk_senders *senders;    /* the collector's senders registry, or NULL */
+    const char *senders_keys_file; /* "auth = KEY" and "sign = KEY": /senders on, or NULL */
 } fkc_server_config;
 
 /* Start serving; on failure return -1 with a message in err. */
