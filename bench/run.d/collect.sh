@@ -76,6 +76,13 @@ start_fkipfix() {
     "$fk" -l "udp://127.0.0.1:$2" -o "ipfix:$BENCH_TMP/$1.ipfix" --stats 3600 2>"$BENCH_TMP/$1.err" &
     pid=$!
 }
+# The same without receive batching (--recv-interval 0: a wake-up per
+# datagram or two at a steady rate), to price recv_interval (#18).
+start_fkipfix0() {
+    "$fk" -l "udp://127.0.0.1:$2" -o "ipfix:$BENCH_TMP/$1.ipfix" --stats 3600 --recv-interval 0 \
+        2>"$BENCH_TMP/$1.err" &
+    pid=$!
+}
 # flowkit with the console on (--http): the same IPFIX output plus the live
 # flow store and the HTTP server, to price them (collect-cpu-http).
 start_fkhttp() {
@@ -114,6 +121,7 @@ start_recvonly() {
 stored_fkjson() { wc -l <"$BENCH_TMP/$1.jsonl"; }
 stored_fkipfix() { field "$BENCH_TMP/$1.err" records; }
 stored_fkhttp() { field "$BENCH_TMP/$1.err" records; }
+stored_fkipfix0() { field "$BENCH_TMP/$1.err" records; }
 stored_recvonly() { sed -n 's/^records=\([0-9]*\).*/\1/p' "$BENCH_TMP/$1.out"; }
 stored_nfcapd() { nfdump -R "$BENCH_TMP/$1" -q -o csv 2>/dev/null | grep -c '^[0-9]'; }
 # nfacctd aggregates the identical records: each stream record has 3 packets.
@@ -152,13 +160,13 @@ measure() {
     R_lost=$((sent - R_stored))
     R_note="$out stored=$R_stored cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
     if [ -f "$BENCH_TMP/$tag.err" ]; then
-        R_note="$R_note socket_drops=$(field "$BENCH_TMP/$tag.err" socket_drops)"
+        R_note="$R_note socket_drops=$(field "$BENCH_TMP/$tag.err" socket_drops) udp_wakeups=$(field "$BENCH_TMP/$tag.err" udp_wakeups)"
     fi
     echo "# $c $mode: $R_note"
 }
 
 declare -A rate cpu lost lostp
-collectors="fkjson fkipfix fkhttp"
+collectors="fkjson fkipfix fkipfix0 fkhttp"
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null && collectors="$collectors nfcapd"
 command -v nfacctd >/dev/null && collectors="$collectors nfacctd"
 collectors=${COLLECT_BENCH_ONLY:-$collectors recvonly}
@@ -192,6 +200,10 @@ if [ -n "${cpu[recvonly]:-}" ] && [ -n "${cpu[nfcapd]:-}" ]; then
     echo "# receive floor (recvmmsg + count only): ${cpu[recvonly]} rec/cpu-s =" \
         "$(ratio "${cpu[recvonly]}" "${cpu[nfcapd]}") x nfcapd (a collector's ratio per CPU-s cannot go far beyond it)"
 fi
+if [ -n "${cpup[fkipfix0]:-}" ] && [ -n "${cpup[fkipfix]:-}" ]; then
+    # "peer" here is flowkit itself reading each datagram at once: the gain of recv_interval.
+    echo "collect-cpu-paced-batching(ipfix)  flowkit=${cpup[fkipfix]} rec/cpu-s  peer=${cpup[fkipfix0]} rec/cpu-s  ratio=$(ratio "${cpup[fkipfix]}" "${cpup[fkipfix0]}")"
+fi
 if [ -n "${cpu[fkhttp]:-}" ] && [ -n "${cpu[fkipfix]:-}" ]; then
     # "peer" here is flowkit itself without --http: the cost of the store + server.
     echo "collect-cpu-http(ipfix)  flowkit=${cpu[fkhttp]} rec/cpu-s  peer=${cpu[fkipfix]} rec/cpu-s  ratio=$(ratio "${cpu[fkhttp]}" "${cpu[fkipfix]}")"
@@ -202,6 +214,7 @@ for peer in nfcapd nfacctd; do
         continue
     fi
     for c in fkjson fkipfix; do
+        [ -n "${rate[$c]:-}" ] || continue
         sink=${c#fk}
         echo "collect-rate-$sink($peer)  flowkit=${rate[$c]} rec/s  peer=${rate[$peer]} rec/s  ratio=$(ratio "${rate[$c]}" "${rate[$peer]}")"
         echo "collect-cpu-$sink($peer)  flowkit=${cpu[$c]} rec/cpu-s  peer=${cpu[$peer]} rec/cpu-s  ratio=$(ratio "${cpu[$c]}" "${cpu[$peer]}")"

@@ -25,11 +25,19 @@
 #include "fkcli.h"
 #include "server.h"
 
-static const char *const param_names[] = {
-    "workers", "template_timeout",      "scale_sampling", "duration",       "count",
-    "pen",     "export_time_tolerance", "max_interfaces", "rotate_seconds", "rotate_bytes",
-    NULL};
-#define NPARAM_OPTS 10
+static const char *const param_names[] = {"workers",
+                                          "template_timeout",
+                                          "scale_sampling",
+                                          "duration",
+                                          "count",
+                                          "pen",
+                                          "export_time_tolerance",
+                                          "max_interfaces",
+                                          "rotate_seconds",
+                                          "rotate_bytes",
+                                          "recv_interval",
+                                          NULL};
+#define NPARAM_OPTS 11
 #define PARAM_BASE 1000
 
 enum {

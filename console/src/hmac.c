@@ -163,7 +163,8 @@ bool fkc_hmac_sha256_check(const void *key, size_t key_len, const void *data, si
     for (int i = 0; i < FKC_SHA256_LEN; i++) {
         int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
         diff |= (unsigned)(hi < 0) | (unsigned)(lo < 0);
-        diff |= (unsigned)(((hi << 4) | lo) ^ mac[i]) & 0xffu;
+        unsigned byte = ((unsigned)(hi & 0xf) << 4) | (unsigned)(lo & 0xf);
+        diff |= (byte ^ mac[i]) & 0xffu;
     }
     return diff == 0;
 }

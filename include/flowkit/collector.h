@@ -67,7 +67,7 @@ typedef enum fk_collector_param {
     /** int, "queue_size": datagrams buffered between worker threads and the
      *  dispatching thread; when full, datagrams are dropped and counted. */
     FK_COL_QUEUE_SIZE = 104,
-    /** int, "recv_interval": milliseconds [0, 1000], default 5. A UDP
+    /** int, "recv_interval": milliseconds [0, 1000], default 20. A UDP
      *  socket read dry is left alone for this long (without workers: out of
      *  the set behind fk_collector_get_fd(), fk_collector_next_timeout_ms()
      *  says when it is back), so each wake-up reads what arrived meanwhile

@@ -21,7 +21,7 @@ static const fk_param_info collector_params[] = {
      "bytes", "socket receive buffer (0 = kernel default)"},
     {FK_COL_RECV_BATCH, "recv_batch", FK_PARAM_INT, 0, 1, 1024, 64, 0, 0, 0, NULL, "datagrams",
      "datagrams read per recvmmsg call"},
-    {FK_COL_RECV_INTERVAL, "recv_interval", FK_PARAM_INT, 0, 0, 1000, 5, 0, 0, 0, NULL, "ms",
+    {FK_COL_RECV_INTERVAL, "recv_interval", FK_PARAM_INT, 0, 0, 1000, 20, 0, 0, 0, NULL, "ms",
      "a UDP socket read dry is left alone this long, so each wake-up reads many datagrams "
      "(0 = read each at once)"},
     {FK_COL_MAX_TCP, "max_tcp_connections", FK_PARAM_INT, 0, 1, 65536, 1024, 0, 0, 0, NULL,
