@@ -5,9 +5,11 @@
  *   export_flows URI [COUNT [PEN]]      e.g. export_flows udp://127.0.0.1:4739 100
  *
  * Each of the COUNT conversations gives one flow record (IPv4 and IPv6 in
- * turn, both directions' counters as RFC 5103 reverse elements) and one SYN
- * event; process pid, uid, name, user and executable go out as enterprise
- * elements under PEN (default 32473, the RFC 5612 documentation number). */
+ * turn, both directions' counters in one record as RFC 5103 reverse
+ * elements: FK_EXP_BIFLOW 1, for collectors that read them; the default,
+ * 0, sends one record per direction) and one SYN event; process pid, uid,
+ * name, user and executable go out as enterprise elements under PEN
+ * (default 32473, the RFC 5612 documentation number). */
 #include <flowkit/flowkit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,8 @@ int main(int argc, char **argv)
     if (fk_exporter_create(&exp) != 0)
         return fail("create");
     if (fk_exporter_add_destination(exp, argv[1]) != 0 ||
-        fk_exporter_set_int(exp, FK_EXP_PEN, pen) != 0 || fk_exporter_activate(exp) != 0) {
+        fk_exporter_set_int(exp, FK_EXP_PEN, pen) != 0 ||
+        fk_exporter_set_int(exp, FK_EXP_BIFLOW, 1) != 0 || fk_exporter_activate(exp) != 0) {
         fk_exporter_destroy(exp);
         return fail(argv[1]);
     }

@@ -15,4 +15,10 @@ if echo "$syms" | grep -q '^fk__'; then
     echo "$syms" | grep '^fk__'
     exit 1
 fi
-echo "ok: $count exported symbols, all fk_*"
+# strerror() may share one buffer between threads; the library runs worker
+# threads, so it uses strerror_r (fk__strerror_r) everywhere.
+if nm -D --undefined-only "$lib" | awk '{print $2}' | sed 's/@.*//' | grep -qx strerror; then
+    echo "$lib calls strerror(); use fk__strerror_r (thread-safe)"
+    exit 1
+fi
+echo "ok: $count exported symbols, all fk_*; no strerror()"

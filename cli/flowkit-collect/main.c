@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "fkcli.h"
+#include "fkprivs.h"
 #include "server.h"
 
 static const char *const param_names[] = {"workers",
@@ -36,8 +37,10 @@ static const char *const param_names[] = {"workers",
                                           "rotate_seconds",
                                           "rotate_bytes",
                                           "recv_interval",
+                                          "ipfix_biflow",
+                                          "share_port",
                                           NULL};
-#define NPARAM_OPTS 11
+#define NPARAM_OPTS 13
 #define PARAM_BASE 1000
 
 enum {
@@ -84,6 +87,9 @@ static void usage(const fkcli_params *p)
            "  --allow CIDR               accept exporters from this network only\n"
            "                             (repeatable; default: every exporter)\n"
            "  --stats SECS               print counters to stderr every SECS seconds\n"
+           "  -Z, --user USER            run as USER once the sockets and outputs are open\n"
+           "                             (default: the user \"flowkit\" if it exists, when\n"
+           "                             started as root); no capability is kept\n"
            "  --http [ADDR:]PORT         serve the console, the JSON API, /metrics and\n"
            "                             POST /ingest on ADDR (default 127.0.0.1;\n"
            "                             IPv6: [ADDR]:PORT; port 0 picks one)\n"
@@ -276,6 +282,7 @@ int main(int argc, char **argv)
         {"store-cidr", required_argument, NULL, OPT_STORE_CIDR},
         {"senders", required_argument, NULL, OPT_SENDERS},
         {"senders-keys", required_argument, NULL, OPT_SENDERS_KEYS},
+        {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -295,8 +302,9 @@ int main(int argc, char **argv)
     const char *senders_file = NULL;
     fk_senders *senders = NULL;
     int c;
+    const char *user = NULL; /* --user */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:o:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:o:Z:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (fk_collector_add_listener(h, optarg) != 0)
@@ -366,6 +374,10 @@ int main(int argc, char **argv)
             if (fk_store_add_cidr(store, optarg) != 0)
                 fkcli_lib_error(FKCLI_EXIT_USAGE, "--store-cidr");
             break;
+        case 'Z':
+            fkcli_privs_check_user(optarg);
+            user = optarg;
+            break;
         case 'h':
             usage(params);
             fk_store_destroy(store);
@@ -429,7 +441,11 @@ int main(int argc, char **argv)
             fkcli_fail("%s", err);
         fprintf(stderr, "%s: console at %s\n", fkcli_prog(), fkc_server_url(server));
     }
-    /* Handlers first: once "listening on" is printed, signals are handled. */
+    /* Sockets bound, buffers sized, outputs open: from here on the user of
+     * --user (or "flowkit") with no capability at all. Files opened later
+     * (rotation, SIGHUP) are created as that user. */
+    fkcli_drop_privileges(user, 0);
+    /* Handlers before "listening on" is printed: from then on, signals are handled. */
     if (fkcli_signals(on_stop, on_hup, h) != 0)
         fkcli_fail("cannot install signal handlers: %s", strerror(errno));
     char uri[80];

@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 
 #include "fkcli.h"
+#include "fkconfig.h"
+#include "fkprivs.h"
 
 /* Live capture priority (as flowkit-top): attribution must look sockets up
  * while they live, also on a busy machine. */
@@ -31,6 +33,7 @@ typedef struct app {
     /* sources and destinations: the command line replaces the config file's */
     strlist devices, collectors, cfg_devices, cfg_collectors;
     char *file, *filter, *source_host;
+    char *user; /* --user: who to run as once the capture is open */
     fk_filter *flow_filter; /* --flow-filter: only matching flows go out */
     unsigned events;        /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
@@ -40,7 +43,7 @@ typedef struct app {
     bool nice_given;      /* set by --nice or the config file, not the default */
     int drain_ms;
     /* counters of the CLI itself */
-    uint64_t flows_seen, flows_filtered, events_seen, add_errors;
+    uint64_t flows_seen, flows_filtered, events_seen, add_errors, capture_errors;
 } app;
 
 /* SIGINT/SIGTERM (through cli/common): end the capture's wait. */
@@ -83,6 +86,9 @@ static void help(void)
            "      --duration SECS    stop after SECS seconds\n"
            "      --stats            print counters to stderr at exit (SIGUSR1: any time)\n"
            "      --drain-timeout MS wait this long at exit for TCP collectors (default 5000)\n"
+           "  -Z, --user USER        run as USER once the capture is open (default: the\n"
+           "                         user \"flowkit\" if it exists, when started as root);\n"
+           "                         keeps only the capabilities attribution needs\n"
            "      --nice N           scheduling priority of a live capture, -20..19 (default %d:\n"
            "                         attribution races short-lived sockets; needs root to raise)\n"
            "      --check            validate the settings, print them and exit\n"
@@ -129,7 +135,8 @@ static int parse_events(app *a, const char *list)
     if (!copy)
         return -1;
     int rc = 0;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    size_t words = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save), words++) {
         if (strcmp(t, "syn") == 0)
             m |= 1u << FK_SESSION_SYN;
         else if (strcmp(t, "fin") == 0)
@@ -142,8 +149,8 @@ static int parse_events(app *a, const char *list)
             rc = -1;
     }
     free(copy);
-    if (rc)
-        return rc;
+    if (rc || !words) /* no word at all ("", ","): refused, never "none" */
+        return -1;
     a->events = m;
     a->events_set = true;
     return 0;
@@ -163,10 +170,8 @@ static bool parse_bool(const char *v, bool *out)
 
 static bool parse_seconds(const char *v, double *out)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(d) || d < 0)
+    double d;
+    if (fk_param_parse_double(v, &d) != 0 || d < 0)
         return false;
     *out = d;
     return true;
@@ -219,10 +224,15 @@ static void apply_setting(app *a, const char *where, const char *key, const char
         char *copy = strdup(value), *save = NULL;
         if (!copy)
             fkcli_fail("out of memory");
-        for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+        size_t added = 0;
+        for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save), added++)
             list_add(cfg ? &a->cfg_devices : &a->devices, t);
         free(copy);
+        if (!added) /* never a silent "any" */
+            fkcli_usage("%s: empty device name (give a device, or \"any\")", where);
     } else if (!strcmp(key, "collector")) {
+        if (!*value)
+            fkcli_usage("%s: empty collector URI", where);
         list_add(cfg ? &a->cfg_collectors : &a->collectors, value);
     } else if (!strcmp(key, "read") || !strcmp(key, "file")) {
         set_string(&a->file, value);
@@ -234,6 +244,9 @@ static void apply_setting(app *a, const char *where, const char *key, const char
             fkcli_usage("%s: flow filter: %s", where, fk_error_last()->message);
         fk_filter_destroy(a->flow_filter);
         a->flow_filter = f;
+    } else if (!strcmp(key, "user")) {
+        fkcli_privs_check_user(value);
+        set_string(&a->user, value);
     } else if (!strcmp(key, "source_host")) {
         set_string(&a->source_host, value);
     } else if (!strcmp(key, "events")) {
@@ -252,10 +265,8 @@ static void apply_setting(app *a, const char *where, const char *key, const char
         else
             a->stats = b;
     } else if (!strcmp(key, "nice")) {
-        char *end;
-        errno = 0;
-        long v = strtol(value, &end, 10);
-        if (end == value || *end || errno || v < -20 || v > 19)
+        int64_t v;
+        if (fk_param_parse_int(value, &v) != 0 || v < -20 || v > 19)
             fkcli_usage("%s: nice: \"%s\" is not an integer in [-20, 19]", where, value);
         a->nice_value = (int)v;
         a->nice_given = true;
@@ -270,9 +281,8 @@ static void apply_setting(app *a, const char *where, const char *key, const char
             fkcli_usage("%s: duration: \"%s\" is not a number of seconds", where, value);
         set_param(a, where, "capture.duration", value);
     } else if (!strcmp(key, "drain_timeout")) {
-        char *end;
-        long ms = strtol(value, &end, 10);
-        if (end == value || *end || ms < 0 || ms > 3600000)
+        int64_t ms;
+        if (fk_param_parse_int(value, &ms) != 0 || ms < 0 || ms > 3600000)
             fkcli_usage("%s: drain-timeout: \"%s\" is not in [0, 3600000] ms", where, value);
         a->drain_ms = (int)ms;
     } else {
@@ -280,65 +290,46 @@ static void apply_setting(app *a, const char *where, const char *key, const char
     }
 }
 
-static char *trim(char *s)
+/* What the config file reader hands over; ssflow-style collector_host,
+ * collector_port and collector_proto combine into one collector URI. */
+typedef struct config_ctx {
+    app *a;
+    char host[512], proto[16], port[16];
+} config_ctx;
+
+static int config_setting(const char *where, const char *key, const char *value, void *user)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
+    config_ctx *c = user;
+    if (!strcmp(key, "collector_host")) {
+        snprintf(c->host, sizeof c->host, "%s", value);
+    } else if (!strcmp(key, "collector_port")) {
+        snprintf(c->port, sizeof c->port, "%s", value);
+    } else if (!strcmp(key, "collector_proto")) {
+        if (strcmp(value, "udp") && strcmp(value, "tcp"))
+            fkcli_usage("%s: collector_proto must be udp or tcp", where);
+        snprintf(c->proto, sizeof c->proto, "%s", value);
+    } else {
+        apply_setting(c->a, where, key, value, true);
+    }
+    return 0;
 }
 
-/* key = value lines; '#' starts a comment. ssflow-style keys collector_host,
- * collector_port and collector_proto combine into one collector URI. Every
- * error exits 2 naming FILE:LINE. */
+/* key = value lines (cli/common/fkconfig.h: a bounded regular text file,
+ * checked whole before a setting is applied). Every error exits 2 naming
+ * FILE:LINE. */
 static void load_config(app *a, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        fkcli_usage("--config %s: %s", path, strerror(errno));
-    char line[4096], host[512] = "", proto[16] = "udp", port[16] = "", where[600];
-    int lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        snprintf(where, sizeof where, "%s:%d", path, lineno);
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = trim(line);
-        if (!*s)
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq)
-            fkcli_usage("%s: expected \"key = value\"", where);
-        *eq = '\0';
-        char *key = trim(s), *value = trim(eq + 1);
-        for (char *p = key; *p; p++)
-            if (*p == '-')
-                *p = '_';
-        if (!*value) {
-            fkcli_usage("%s: no value for %s", where, key);
-        } else if (!strcmp(key, "collector_host")) {
-            snprintf(host, sizeof host, "%s", value);
-        } else if (!strcmp(key, "collector_port")) {
-            snprintf(port, sizeof port, "%s", value);
-        } else if (!strcmp(key, "collector_proto")) {
-            if (strcmp(value, "udp") && strcmp(value, "tcp"))
-                fkcli_usage("%s: collector_proto must be udp or tcp", where);
-            snprintf(proto, sizeof proto, "%s", value);
-        } else {
-            apply_setting(a, where, key, value, true);
-        }
-    }
-    fclose(f);
-    if (*host || *port) {
-        if (!*host || !*port)
+    config_ctx c = {.a = a, .proto = "udp"};
+    char err[700];
+    if (fkcli_config_read(path, config_setting, &c, err, sizeof err) != 0)
+        fkcli_usage("--config %s", err);
+    if (*c.host || *c.port) {
+        if (!*c.host || !*c.port)
             fkcli_usage("%s: collector_host and collector_port go together", path);
         char uri[600];
-        bool v6 = strchr(host, ':') != NULL && host[0] != '[';
-        snprintf(uri, sizeof uri, "%s://%s%s%s:%s", proto, v6 ? "[" : "", host, v6 ? "]" : "",
-                 port);
+        bool v6 = strchr(c.host, ':') != NULL && c.host[0] != '[';
+        snprintf(uri, sizeof uri, "%s://%s%s%s:%s", c.proto, v6 ? "[" : "", c.host,
+                 v6 ? "]" : "", c.port);
         list_add(&a->cfg_collectors, uri);
     }
 }
@@ -406,6 +397,7 @@ static void on_event(const fk_capture_event *ev, void *user)
         if (a->json && fk_session_event_to_json(ev->session, buf, sizeof buf) >= 0)
             printf("%s\n", buf);
     } else if (ev->type == FK_CAPTURE_EVENT_ERROR) {
+        a->capture_errors++; /* a damaged file, a lost device: exit 1 */
         fprintf(stderr, "%s: %s%s%s\n", fkcli_prog(), ev->device ? ev->device : "",
                 ev->device ? ": " : "", ev->message ? ev->message : fk_strerror(ev->error));
     }
@@ -481,11 +473,30 @@ static int run(app *a)
     if (!ended)
         fk_capture_stop(a->cap); /* final flush: callbacks run here */
     if (a->exp) {
-        if (fk_exporter_drain(a->exp, a->drain_ms) != 0) {
+        (void)fk_exporter_drain(a->exp, a->drain_ms);
+        /* The exit status says whether every record reached every TCP
+         * collector (acknowledged by its TCP). Over UDP nothing says whether
+         * a datagram arrived: send errors stay counted (--stats) but do not
+         * change the exit status. */
+        unsigned long long dropped = 0, buffered = 0, bytes = 0;
+        size_t n = fk_exporter_get_destination_count(a->exp);
+        for (size_t i = 0; i < n && i < a->collectors.n; i++) {
+            if (strncmp(a->collectors.v[i], "tcp://", 6) != 0)
+                continue;
             fk_exporter_stats s;
-            fk_exporter_get_stats(a->exp, &s, sizeof s);
-            fprintf(stderr, "%s: %llu bytes still buffered for unreachable collectors at exit\n",
-                    fkcli_prog(), (unsigned long long)s.buffered_bytes);
+            if (fk_exporter_get_destination_stats(a->exp, i, &s, sizeof s) != 0)
+                continue;
+            dropped += s.records_dropped;
+            buffered += s.records_buffered;
+            bytes += s.buffered_bytes;
+        }
+        if (dropped || buffered) {
+            fprintf(stderr,
+                    "%s: not delivered: %llu records dropped, %llu still buffered "
+                    "(%llu bytes) for unreachable TCP collectors at exit\n",
+                    fkcli_prog(), dropped, buffered, bytes);
+            if (rc == 0)
+                rc = 1;
         }
     }
     if (a->json)
@@ -537,11 +548,12 @@ static const struct option long_opts[] = {
     {"list-params", no_argument, NULL, OPT_LIST},
     {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
     {"flow-filter", required_argument, NULL, OPT_FLOW_FILTER},
+    {"user", required_argument, NULL, 'Z'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
-static const char short_opts[] = ":i:r:f:c:hV";
+static const char short_opts[] = ":i:r:f:c:Z:hV";
 
 /* Parse the command line (after the config file, so it wins). Returns 1
  * when the program is done (--help, --version, --list-params), else 0;
@@ -569,6 +581,9 @@ static int parse_args(app *a, int argc, char **argv)
             break;
         case 'c':
             apply_setting(a, "-c", "collector", optarg, false);
+            break;
+        case 'Z':
+            apply_setting(a, "--user", "user", optarg, false);
             break;
         case OPT_EVENTS:
             apply_setting(a, "--events", "events", optarg, false);
@@ -721,6 +736,7 @@ static void app_free(app *a)
     free(a->filter);
     fk_filter_destroy(a->flow_filter);
     free(a->source_host);
+    free(a->user);
 }
 
 int main(int argc, char **argv)
@@ -768,12 +784,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: attribution: %s\n", fkcli_prog(), source);
     if (fkcli_signals(on_stop, NULL, a.cap) != 0)
         fkcli_fail("cannot install signal handlers: %s", strerror(errno));
+    /* Everything privileged is open: from here on, the user of --user (or
+     * "flowkit") and only the capabilities attribution still needs. */
+    const char *attr = "off";
+    fk_capture_get_attribution_source(a.cap, &attr);
+    fkcli_drop_privileges(a.user, strcmp(attr, "off") ? fkcli_privs_attribution_caps() : 0);
     int rc = run(&a);
     if (a.stats)
         print_stats(&a);
     if (a.add_errors)
         fprintf(stderr, "%s: %llu records could not be queued\n", fkcli_prog(),
                 (unsigned long long)a.add_errors);
+    /* A damaged input file (truncated, an impossible capture length) or a
+     * device lost: what was exported is not all there was. */
+    if (a.capture_errors && rc == 0) {
+        fprintf(stderr, "%s: %llu capture error(s): exit 1\n", fkcli_prog(),
+                (unsigned long long)a.capture_errors);
+        rc = FKCLI_EXIT_FAILURE;
+    }
     app_free(&a);
     return rc;
 }

@@ -2,7 +2,15 @@
  * export datagrams as JSON lines. Input: pcap/pcapng files of UDP datagrams,
  * or raw files of concatenated IPFIX messages (or one NetFlow datagram).
  * All files of one run form one session: templates learned from the first
- * file decode the data of the next. Public API only. */
+ * file decode the data of the next.
+ *
+ * Flow records come from the collector's session layer (fk_collector_feed):
+ * the same decoder path as flowkit-collect, with data kept until its
+ * template arrives, templates scoped per exporter session and observation
+ * domain, exporter restarts and options data (sampling, interface names).
+ * A file and a socket give the same records. The typed-access decoders
+ * (fk_ipfix_decoder, fk_netflow) only give the views by element name:
+ * options records, --fields and the messages of -v. Public API only. */
 #include <errno.h>
 #include <flowkit/flowkit.h>
 #include <getopt.h>
@@ -30,14 +38,14 @@ typedef struct exporter_key {
 } exporter_key;
 
 typedef struct tool {
+    fk_collector *col; /* flow records: the collector's session layer */
     fk_netflow *nf;
     fk_ipfix_decoder *ipx;
     exporter_key *sessions;
     size_t nsessions;
     long port; /* -1: any destination port */
     bool quiet, verbose, flows_only, fields;
-    uint32_t pen;              /* flowkit-export's process and event elements; 0 = ignore */
-    char user[256], exe[4096]; /* strings of the record being printed */
+    uint32_t pen; /* flowkit-export's process and event elements; 0 = ignore */
     fk_addr raw_exporter;
     uint16_t raw_port;
     const char *file;  /* current file, for messages */
@@ -103,6 +111,8 @@ static void usage(FILE *f)
             "event record that carries observationDomainId / exporterIPv4Address /\n"
             "exporterIPv6Address (flowkit-collect's ipfix: files, mediators) shows those\n"
             "as odid and exporter instead of the message header's and the sender's.\n"
+            "Flow records come from the collector's session layer, as in flowkit-collect:\n"
+            "data sets before their template are kept and decoded when it arrives.\n"
             "Counters (datagrams, flows, malformed, no template, ...) go to stderr at the end.\n"
             "Exit status: 0 success, 1 runtime failure (unreadable file), 2 bad usage.\n");
 }
@@ -116,23 +126,28 @@ static void emit(tool *t, const char *line)
 static void emit_ipfix_json(tool *t, const char *type, const fk_addr *src,
                             const fk_ipfix_record *rec);
 
-static void flowkit_fields(tool *t, fk_flow *f, const fk_ipfix_record *rec);
-static void record_origin(fk_flow *f, const fk_ipfix_record *rec);
+/* A flow record from the collector's session layer. */
+static void on_flow(const fk_flow *f, void *user)
+{
+    tool *t = user;
+    if (t->quiet || t->fields)
+        return;
+    if (t->query_only && !query_flow(t->q, f))
+        return;
+    if (fk_flow_to_json(f, t->json, sizeof t->json) >= 0)
+        emit(t, t->json);
+}
 
+/* The NetFlow view: options records, and every record with --fields. */
 static int on_record(const fk_netflow_record *rec, void *user)
 {
     tool *t = user;
     if (t->quiet)
         return 0;
     if (t->query_only) {
-        if (rec->kind != FK_NETFLOW_RECORD_FLOW)
-            return 0;
-        fk_flow qf = *rec->flow;
-        if (rec->ipfix) {
-            record_origin(&qf, rec->ipfix);
-            flowkit_fields(t, &qf, rec->ipfix);
-        }
-        if (!query_flow(t->q, &qf))
+        /* a filter: flows only, each through the query once (the view's
+         * record with --fields, else the collector's) */
+        if (rec->kind != FK_NETFLOW_RECORD_FLOW || !t->fields || !query_flow(t->q, rec->flow))
             return 0;
     }
     if (t->fields && rec->ipfix) {
@@ -141,21 +156,10 @@ static int on_record(const fk_netflow_record *rec, void *user)
                             rec->exporter, rec->ipfix);
         return 0;
     }
-    char buf[FK_FLOW_JSON_MAX > FK_NETFLOW_OPTIONS_JSON_MAX ? FK_FLOW_JSON_MAX
-                                                            : FK_NETFLOW_OPTIONS_JSON_MAX];
-    int n;
-    if (rec->kind == FK_NETFLOW_RECORD_FLOW && rec->ipfix) {
-        fk_flow f = *rec->flow;
-        record_origin(&f, rec->ipfix);
-        flowkit_fields(t, &f, rec->ipfix);
-        n = fk_flow_to_json(&f, buf, sizeof buf);
-    } else if (rec->kind == FK_NETFLOW_RECORD_FLOW)
-        n = fk_flow_to_json(rec->flow, buf, sizeof buf);
-    else if (!t->flows_only)
-        n = fk_netflow_options_to_json(rec, buf, sizeof buf);
-    else
+    if (rec->kind == FK_NETFLOW_RECORD_FLOW || t->flows_only)
         return 0;
-    if (n >= 0)
+    char buf[FK_NETFLOW_OPTIONS_JSON_MAX];
+    if (fk_netflow_options_to_json(rec, buf, sizeof buf) >= 0)
         emit(t, buf);
     return 0;
 }
@@ -173,78 +177,6 @@ static uint64_t session_id(tool *t, const fk_addr *src, uint16_t sport)
     t->sessions = n;
     t->sessions[t->nsessions] = (exporter_key){*src, sport};
     return ++t->nsessions;
-}
-
-/* Copy a string element into buf (cut, NUL-terminated); NULL when absent or empty. */
-static const char *get_str(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, char *buf,
-                           size_t size)
-{
-    fk_ipfix_value v;
-    /* Look in the template first: a failed find formats an error message. */
-    if (fk_template_find_field(rec->tmpl, pen, id) < 0 ||
-        fk_ipfix_record_find_field(rec, pen, id, &v) != 0)
-        return NULL;
-    return fk_ipfix_value_get_str(&v, buf, size) > 0 ? buf : NULL;
-}
-
-static bool get_uint(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint64_t *out)
-{
-    fk_ipfix_value v;
-    return fk_template_find_field(rec->tmpl, pen, id) >= 0 &&
-           fk_ipfix_record_find_field(rec, pen, id, &v) == 0 &&
-           fk_ipfix_value_get_uint(&v, out) == 0;
-}
-
-/* flowkit-export's elements (docs/exporter-elements.md): IANA userName
- * (371); under the PEN processId 1, processName 2, processExecutable 4,
- * userId 5 (4294967295 = unknown) and sessionEventKind 10 (1 SYN, 2 FIN,
- * 3 RST), an event at observationTimeMilliseconds (323). */
-static void flowkit_fields(tool *t, fk_flow *f, const fk_ipfix_record *rec)
-{
-    f->user = get_str(rec, 0, 371, t->user, sizeof t->user);
-    uint64_t v;
-    if (f->start_ns == 0 && f->end_ns == 0 && get_uint(rec, 0, 323, &v) && v > 0 &&
-        v < INT64_MAX / 1000000)
-        f->start_ns = f->end_ns = (int64_t)v * 1000000;
-    if (!t->pen)
-        return;
-    if (get_uint(rec, t->pen, 1, &v)) {
-        char name[FK_PROCESS_NAME_MAX];
-        const char *n = get_str(rec, t->pen, 2, name, sizeof name);
-        if (v || n) { /* pid 0 without a name: no process known */
-            f->pid = (uint32_t)v;
-            memset(f->process, 0, sizeof f->process);
-            if (n)
-                memcpy(f->process, n, strlen(n));
-            f->present |= FK_FLOW_HAS_PROCESS;
-        }
-    }
-    if (get_uint(rec, t->pen, 5, &v) && v < UINT32_MAX) {
-        f->uid = (uint32_t)v;
-        f->present |= FK_FLOW_HAS_UID;
-    }
-    f->exe = get_str(rec, t->pen, 4, t->exe, sizeof t->exe);
-    if (get_uint(rec, t->pen, 10, &v) && v >= 1 && v <= 3)
-        f->event = (uint8_t)v;
-}
-
-/* A record that names its own observation domain (observationDomainId 149)
- * and exporter (exporterIPv4Address 130 / exporterIPv6Address 131) was
- * relayed: flowkit-collect's ipfix: files and IPFIX mediators keep each
- * record's origin there, while the message header has their own (0 in
- * flowkit-collect's files). The record's own win. */
-static void record_origin(fk_flow *f, const fk_ipfix_record *rec)
-{
-    uint64_t odid;
-    if (fk_template_find_field(rec->tmpl, 0, 149) >= 0 && get_uint(rec, 0, 149, &odid) &&
-        odid <= UINT32_MAX)
-        f->odid = (uint32_t)odid;
-    fk_ipfix_value v;
-    if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
-         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
-        (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
-         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16))
-        f->exporter = v.addr;
 }
 
 /* Print `{"type":TYPE,"exporter":...,"version":10,` + the record's own JSON. */
@@ -284,25 +216,14 @@ static void ipfix_record(tool *t, const fk_addr *src, uint64_t sess, const fk_ip
         return;
     }
     t->ipfix_flows++;
-    if (t->quiet)
+    if (t->quiet || !t->fields)
         return;
+    /* --fields with a filter: the view's flow goes through the query (the
+     * collector's copy of the record does not). */
     fk_flow f;
-    if (fk_ipfix_record_to_flow(rec, &f) < 0) {
-        t->ipfix_malformed++;
+    if (t->query_only && (fk_ipfix_record_to_flow(rec, &f) < 0 || !query_flow(t->q, &f)))
         return;
-    }
-    f.exporter = *src;
-    f.present |= FK_FLOW_HAS_EXPORTER;
-    record_origin(&f, rec);
-    flowkit_fields(t, &f, rec);
-    if (t->query_only && !query_flow(t->q, &f))
-        return;
-    if (t->fields) {
-        emit_ipfix_json(t, "record", src, rec);
-        return;
-    }
-    if (fk_flow_to_json(&f, t->json, sizeof t->json) >= 0)
-        emit(t, t->json);
+    emit_ipfix_json(t, "record", src, rec);
 }
 
 static void ipfix_datagram(tool *t, const fk_addr *src, uint16_t sport, const uint8_t *p,
@@ -348,6 +269,7 @@ static void ipfix_datagram(tool *t, const fk_addr *src, uint16_t sport, const ui
 static void datagram(tool *t, const fk_addr *src, uint16_t sport, const uint8_t *p, size_t len)
 {
     t->datagrams++;
+    fk_collector_feed(t->col, src, sport, p, len);
     if (len >= 2 && p[0] == 0 && p[1] == 10) {
         ipfix_datagram(t, src, sport, p, len);
         return;
@@ -508,59 +430,55 @@ static int read_pcap(tool *t, const char *path)
     return status;
 }
 
+/* A raw file is streamed, never held whole: IPFIX messages one at a time
+ * (each says its length, at most 65535 octets); anything else is a single
+ * datagram, so at most 65535 octets. */
 static int read_raw(tool *t, const char *path, FILE *f)
 {
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
+    enum { DGRAM_MAX = 65535 };
+    uint8_t *buf = malloc(DGRAM_MAX + 1);
     if (!buf) {
         fprintf(stderr, TOOL ": %s: out of memory\n", path);
         return 1;
     }
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            if (cap >= (size_t)1 << 30) {
-                fprintf(stderr, TOOL ": %s: raw file larger than 1 GiB\n", path);
-                free(buf);
-                return 1;
-            }
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                fprintf(stderr, TOOL ": %s: out of memory\n", path);
-                free(buf);
-                return 1;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (ferror(f)) {
-        fprintf(stderr, TOOL ": %s: read error: %s\n", path, strerror(errno));
-        free(buf);
-        return 1;
-    }
-    if (len == 0) {
-        /* An empty file holds no datagram. */
-    } else if (len >= 2 && rd16(buf) == 10) {
-        /* IPFIX messages carry their length: split the stream. */
-        size_t off = 0;
-        while (off < len && !stop_requested) {
+    int rc = 0;
+    size_t len = fread(buf, 1, 4, f);
+    if (len >= 2 && rd16(buf) == 10) {
+        while (len > 0 && !stop_requested) {
             t->frame_no++;
-            size_t mlen = len - off >= 4 ? rd16(buf + off + 2) : 0;
-            if (mlen < 16 || mlen > len - off) {
-                datagram(t, &t->raw_exporter, t->raw_port, buf + off, len - off);
+            size_t mlen = len >= 4 ? rd16(buf + 2) : 0;
+            if (mlen < 16) {
+                /* Not a message header: what follows (up to one datagram)
+                 * goes to the decoder as it is, which counts it malformed. */
+                len += fread(buf + len, 1, DGRAM_MAX - len, f);
+                datagram(t, &t->raw_exporter, t->raw_port, buf, len);
                 break;
             }
-            datagram(t, &t->raw_exporter, t->raw_port, buf + off, mlen);
-            off += mlen;
+            len += fread(buf + len, 1, mlen - len, f);
+            datagram(t, &t->raw_exporter, t->raw_port, buf, len); /* short: the file ended */
+            if (len < mlen)
+                break;
+            len = fread(buf, 1, 4, f);
         }
     } else {
-        t->frame_no++;
-        datagram(t, &t->raw_exporter, t->raw_port, buf, len);
+        len += fread(buf + len, 1, DGRAM_MAX + 1 - len, f);
+        if (len > DGRAM_MAX) {
+            fprintf(stderr,
+                    TOOL ": %s: not IPFIX and longer than one datagram (65535 octets): not a "
+                         "raw export datagram\n",
+                    path);
+            rc = 1;
+        } else if (len > 0) {
+            t->frame_no++;
+            datagram(t, &t->raw_exporter, t->raw_port, buf, len);
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, TOOL ": %s: read error: %s\n", path, strerror(errno));
+        rc = 1;
     }
     free(buf);
-    return 0;
+    return rc;
 }
 
 static int read_file(tool *t, const char *path)
@@ -601,22 +519,51 @@ static int stopped(void *user)
     return stop_requested;
 }
 
+/* Flows, malformed messages, sets without template and sequence loss are
+ * the collector's counts; templates, options and unsupported versions the
+ * views'. no_template = data sets that never met their template. */
 static void print_counters(const tool *t)
 {
     fk_netflow_stats st;
     memset(&st, 0, sizeof st);
     fk_netflow_get_stats(t->nf, &st, sizeof st);
+    fk_collector_stats cs;
+    memset(&cs, 0, sizeof cs);
+    fk_collector_get_stats(t->col, &cs, sizeof cs);
     fprintf(stderr,
             TOOL ": datagrams=%" PRIu64 " flows=%" PRIu64 " options=%" PRIu64 " templates=%" PRIu64
                  " options_templates=%" PRIu64 " malformed=%" PRIu64 " no_template=%" PRIu64
                  " unsupported=%" PRIu64 " sequence_lost=%" PRIu64 " skipped_frames=%" PRIu64
-                 " ipfix_messages=%" PRIu64 "\n",
-            t->datagrams, st.flows + t->ipfix_flows, st.options_records + t->ipfix_options,
-            st.templates + t->ipfix_templates, st.options_templates,
-            st.malformed + t->ipfix_malformed, st.no_template + t->ipfix_no_template,
-            st.unsupported, st.sequence_lost, t->skipped, t->ipfix_messages);
+                 " ipfix_messages=%" PRIu64 " decoded_after_template=%" PRIu64 "\n",
+            t->datagrams, cs.records, st.options_records + t->ipfix_options,
+            st.templates + t->ipfix_templates, st.options_templates, cs.malformed,
+            cs.pending_sets - cs.pending_decoded + cs.pending_overflow, cs.unsupported,
+            cs.sequence_lost, t->skipped, t->ipfix_messages, cs.pending_records);
     if (t->json_too_long)
         fprintf(stderr, TOOL ": %" PRIu64 " records too long to print as JSON\n", t->json_too_long);
+}
+
+/* The collector that decodes the flows: no sockets, everything in this
+ * thread, templates and sessions kept for the whole run (the files' times
+ * are not the clock's), data kept for its template without limits a file
+ * could reach. */
+static int collector_new(tool *t)
+{
+    fk_collector *c;
+    if (fk_collector_create(&c) < 0)
+        return -1;
+    t->col = c;
+    if (fk_collector_set_int(c, FK_COL_WORKERS, 0) < 0 ||
+        fk_collector_set_int(c, FK_COL_TEMPLATE_TIMEOUT, 0) < 0 ||
+        fk_collector_set_int(c, FK_COL_SESSION_TIMEOUT, 0) < 0 ||
+        fk_collector_set_int(c, FK_COL_EXPORT_TOLERANCE, 0) < 0 ||
+        fk_collector_set_int(c, FK_COL_PENDING_AGE, 86400) < 0 ||
+        fk_collector_set_int(c, FK_COL_PENDING_BYTES, 1 << 28) < 0 ||
+        fk_collector_set_int(c, FK_COL_PENDING_TOTAL, 1LL << 34) < 0 ||
+        fk_collector_set_int(c, FK_COL_PEN, t->pen) < 0 ||
+        fk_collector_set_callback(c, on_flow, t) < 0 || fk_collector_activate(c) < 0)
+        return -1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -703,10 +650,11 @@ int main(int argc, char **argv)
     t.query_only = query_active(t.q);
     if (optind >= argc)
         fkcli_usage("no input file");
-    if (fk_netflow_create(&t.nf) < 0 || fk_netflow_activate(t.nf) < 0 ||
+    if (collector_new(&t) < 0 || fk_netflow_create(&t.nf) < 0 || fk_netflow_activate(t.nf) < 0 ||
         fk_ipfix_decoder_create(&t.ipx, NULL) < 0) {
         fprintf(stderr, TOOL ": %s\n", fk_error_last()->message);
         fk_netflow_destroy(t.nf);
+        fk_collector_destroy(t.col);
         return 1;
     }
     if (fkcli_signals(NULL, NULL, NULL) != 0)
@@ -728,6 +676,7 @@ int main(int argc, char **argv)
     print_counters(&t);
     fk_netflow_destroy(t.nf);
     fk_ipfix_decoder_destroy(t.ipx);
+    fk_collector_destroy(t.col);
     free(t.sessions);
     query_destroy(t.q);
     return status;

@@ -221,12 +221,16 @@ void top_leave_curses(top *t)
     top_flush_log(&t->log);
 }
 
-/* Curses keys; returns false on quit. */
-bool top_keys(top *t, bool *redraw)
+/* Curses keys; returns false on quit, or when the terminal is gone:
+ * `ready` (poll said stdin is readable) but nothing to read is end of file
+ * or an I/O error (a hung-up tty reads 0 bytes or fails with EIO). */
+bool top_keys(top *t, bool ready, bool *redraw)
 {
     int ch;
+    bool got = false;
     *redraw = false;
     while ((ch = getch()) != ERR) {
+        got = true;
         if (ch == 'q')
             return false;
         if (ch == 's')
@@ -238,6 +242,10 @@ bool top_keys(top *t, bool *redraw)
         else if (ch != KEY_RESIZE) /* resized: draw at the new size now */
             continue;
         *redraw = true;
+    }
+    if (ready && !got) {
+        t->gone = true;
+        return false;
     }
     return true;
 }

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "fkcli.h"
+#include "fkprivs.h"
 #include "top.h"
 
 enum {
@@ -49,6 +51,15 @@ static void on_stop(void *user)
     (void)user;
     if (g_cap)
         fk_capture_break(g_cap);
+}
+
+/* SIGHUP: the terminal went away (or the session ended). flowkit-top shows
+ * to a terminal or a pipe: with it gone there is nothing left to do. */
+static volatile sig_atomic_t g_hangup;
+static void on_hangup(void *user)
+{
+    g_hangup = 1;
+    on_stop(user);
 }
 
 static int set_text(void *h, const char *name, const char *text)
@@ -95,6 +106,9 @@ static void usage(const fkcli_params *p)
     free(mine);
     printf("      --set NAME=VALUE  any capture parameter (see --list-params)\n"
            "      --list-params     print the capture's parameter table and exit\n"
+           "  -Z, --user USER  run as USER once the capture is open (default: the user\n"
+           "                 \"flowkit\" if it exists, when started as root); keeps\n"
+           "                 only the capabilities attribution needs\n"
            "  -h, --help     this help\n"
            "  -V, --version  version\n"
            "\n"
@@ -151,15 +165,23 @@ static void show(top *t)
     fk_rank_snapshot_destroy(s);
 }
 
-/* Curses keys; returns false on quit. */
-static bool keys(top *t)
+/* Curses keys; returns false on quit or when the terminal is gone. */
+static bool keys(top *t, bool ready)
 {
     bool redraw;
-    if (!top_keys(t, &redraw))
+    if (!top_keys(t, ready, &redraw))
         return false;
     if (redraw)
         show(t);
     return true;
+}
+
+/* Scripts' views: stdout that fails (the terminal hung up: EIO; a closed
+ * pipe: EPIPE) ends the run instead of formatting for no one. */
+static void check_stdout(top *t)
+{
+    if (t->view != VIEW_CURSES && (fflush(stdout) != 0 || ferror(stdout)))
+        t->gone = true;
 }
 
 static int run(top *t)
@@ -168,10 +190,13 @@ static int run(top *t)
     int64_t next = mono_ms() + (int64_t)(t->delay * 1000);
     uint64_t shown = 0;
     bool ended = false;
+    bool ready = false; /* poll said the terminal has input */
     if (t->view == VIEW_CURSES)
         show(t); /* the table at once, not only after the first delay */
-    for (;;) {
+    while (!t->gone) {
         int r = fk_capture_dispatch(t->cap, 4096);
+        if (g_hangup)
+            t->gone = true;
         if (r == FK_EBREAK)
             break;
         if (r == FK_EEOF) {
@@ -185,12 +210,17 @@ static int run(top *t)
         int64_t now = mono_ms();
         if (now >= next) {
             show(t);
+            check_stdout(t);
             next = now + (int64_t)(t->delay * 1000);
             if (t->count && ++shown >= t->count)
                 return 0;
         }
-        if (t->view == VIEW_CURSES && !keys(t))
-            return 0;
+        if (t->view == VIEW_CURSES && !keys(t, ready)) {
+            if (!t->gone)
+                return 0; /* 'q' */
+            break;
+        }
+        ready = false;
         if (r > 0)
             continue;
         int wait = fk_capture_next_timeout_ms(t->cap);
@@ -204,6 +234,16 @@ static int run(top *t)
             top_leave_curses(t);
             fkcli_fail("poll: %s", strerror(e));
         }
+        /* A hung-up terminal polls as POLLHUP (or POLLERR) at once, for
+         * ever: without this the loop would spin at full speed. */
+        if (nfds == 2 && (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)))
+            t->gone = true;
+        ready = nfds == 2 && (pfd[1].revents & POLLIN);
+    }
+    if (t->gone) {
+        /* Nothing to show to: end quietly (the capture stops in main). */
+        fk_capture_stop(t->cap);
+        return 0;
     }
     /* Stopped by a signal or the end of the capture: one last refresh for
      * scripts, with the final totals. */
@@ -240,6 +280,7 @@ int main(int argc, char **argv)
         {"total", no_argument, NULL, 'v'},
         {"nice", required_argument, NULL, OPT_NICE},
         {"connections", no_argument, NULL, OPT_CONNECTIONS},
+        {"user", required_argument, NULL, 'Z'},
         {"set", required_argument, NULL, OPT_SET},
         {"list-params", no_argument, NULL, OPT_LIST},
         {"help", no_argument, NULL, 'h'},
@@ -254,11 +295,12 @@ int main(int argc, char **argv)
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     bool all = false, json = false, trace = false;
+    const char *user = NULL; /* --user */
     int nice_value = TOP_NICE;
     bool nice_given = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:tc:f:apP:lvZ:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'd': {
             char *end;
@@ -301,6 +343,10 @@ int main(int argc, char **argv)
             break;
         case OPT_CONNECTIONS:
             t.conns = true;
+            break;
+        case 'Z':
+            fkcli_privs_check_user(optarg);
+            user = optarg;
             break;
         case OPT_LIMIT:
             t.limit = (size_t)fkcli_parse_u64("--limit", optarg, 1, 1000000);
@@ -387,7 +433,7 @@ int main(int argc, char **argv)
     if (setpriority(PRIO_PROCESS, 0, nice_value) != 0 &&
         (nice_given || getenv("FLOWKIT_TOP_DEBUG")))
         fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), nice_value, strerror(errno));
-    if (fkcli_signals(on_stop, NULL, NULL) != 0)
+    if (fkcli_signals(on_stop, on_hangup, NULL) != 0)
         fkcli_fail("cannot install signal handlers");
     /* In the curses view, what activate says (which attribution source and
      * why) is kept for the status line rather than drawn under the table. */
@@ -412,6 +458,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", fkcli_prog(), not_root);
     if (t.view != VIEW_CURSES)
         fprintf(stderr, "%s: attribution: %s\n", fkcli_prog(), t.source);
+    /* The capture is open: from here on the user of --user (or "flowkit")
+     * with only the capabilities attribution needs. */
+    fkcli_drop_privileges(user, strcmp(t.source, "off") ? fkcli_privs_attribution_caps() : 0);
     if (t.view == VIEW_CURSES) {
         /* Messages written to stderr would land in the middle of the
          * table: keep them for the status line and for after endwin(). */

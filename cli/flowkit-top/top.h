@@ -49,6 +49,7 @@ typedef struct top {
     uint32_t window;
     bool conns;     /* --connections */
     uint64_t drops; /* kernel + queue drops told so far (trace, JSON) */
+    bool gone;      /* the terminal or stdout went away: end, write nothing more */
     /* Trace mode with --connections: bytes of each connection at the
      * previous refresh (sorted by key), for its rate over the refresh. */
     struct seen *seen;
@@ -99,8 +100,9 @@ void top_keep_log(fk_log_level level, const char *module, const char *message, v
 /* The messages kept, oldest first, on stderr. */
 void top_flush_log(logbuf *b);
 void top_draw_curses(top *t, const fk_rank_snapshot *s);
-/* Read the keys pressed; false on quit, *redraw when the view changed. */
-bool top_keys(top *t, bool *redraw);
+/* Read the keys pressed; false on quit or when the terminal is gone (`ready`:
+ * poll said stdin is readable), *redraw when the view changed. */
+bool top_keys(top *t, bool ready, bool *redraw);
 /* Hand the terminal back, then the library messages kept meanwhile. */
 void top_leave_curses(top *t);
 

@@ -109,8 +109,10 @@ static int one_prefix(rd *r, char *out)
 int fkc_senders_body_parse(const char *body, size_t len, char (*out)[FKC_PREFIX_TEXT_MAX],
                            size_t max, size_t *n, char *err, size_t errsize)
 {
-    rd r = {body, body + len, body, err, errsize};
     *n = 0;
+    if (!body || !len)
+        return 0; /* no body (a DELETE of the whole sender) */
+    rd r = {body, body + len, body, err, errsize};
     ws(&r);
     if (r.p == r.end)
         return 0;

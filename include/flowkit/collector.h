@@ -77,6 +77,12 @@ typedef enum fk_collector_param {
      *  `socket_drops`). 0 = read as soon as a datagram arrives. A socket
      *  still holding datagrams after a dispatch is never parked. @since 0.2.0 */
     FK_COL_RECV_INTERVAL = 105,
+    /** bool, "share_port": with workers, join the `SO_REUSEPORT` group of a
+     *  UDP port that another process already holds (the kernel then splits
+     *  the datagrams between the processes). Default 0: such a port is
+     *  refused at activate, so a second collector cannot start silently and
+     *  take part of the first one's traffic. @since 0.2.0 */
+    FK_COL_SHARE_PORT = 106,
     /** int, "template_timeout": seconds a UDP template lives without refresh;
      *  0 = never expires. */
     FK_COL_TEMPLATE_TIMEOUT = 200,
@@ -120,6 +126,12 @@ typedef enum fk_collector_param {
     /** int, "rotate_seconds": file outputs start a new file after this many
      *  seconds; 0 = never. */
     FK_COL_ROTATE_SECONDS = 301,
+    /** bool, "ipfix_biflow": `ipfix:` file outputs write a flow with RFC
+     *  5103 reverse counters as one biflow record (1), or as two records,
+     *  one per direction (0, default: readers that ignore reverse elements
+     *  still count every byte), as `FK_EXP_BIFLOW` does for the exporter.
+     *  @since 0.2.0 */
+    FK_COL_IPFIX_BIFLOW = 302,
     /** int, "duration": fk_collector_run() returns after this many seconds;
      *  0 = no limit. */
     FK_COL_DURATION = 400,

@@ -58,8 +58,11 @@ typedef enum fk_exporter_param {
     FK_EXP_FLUSH_INTERVAL_MS = 103,
     /** Private enterprise number of the process elements (int, default 32473). */
     FK_EXP_PEN = 104,
-    /** Export both directions of a biflow in one record with RFC 5103 reverse
-     *  elements (1, default) or as two unidirectional records (0) (bool). */
+    /** "biflow": export both directions of a biflow in one record with RFC
+     *  5103 reverse elements (1), or as two records, one per direction (0,
+     *  the default since 0.2.0: collectors that ignore reverse elements,
+     *  such as pmacct's nfacctd, then still count every byte). The peers
+     *  tested each way are listed in docs/exporter-elements.md (bool). */
     FK_EXP_BIFLOW = 105,
     /** UDP: resend templates after this many seconds; 0 = never (int, default 60). */
     FK_EXP_TEMPLATE_REFRESH_SEC = 200,
@@ -118,7 +121,9 @@ typedef struct fk_exporter_process {
  */
 typedef struct fk_exporter_stats {
     uint64_t records_in;        /**< Data records accepted by the add functions. */
-    uint64_t records_sent;      /**< Data records handed to the kernel. */
+    uint64_t records_sent;      /**< Data records delivered: over TCP acknowledged by the
+                                     collector's TCP (since 0.2.0; before: written to the
+                                     socket), over UDP handed to the kernel. */
     uint64_t records_dropped;   /**< Data records lost: buffer full, send error, closed. */
     uint64_t messages_sent;     /**< Messages (data and template) handed to the kernel. */
     uint64_t messages_dropped;  /**< Messages lost (their records are in records_dropped). */
@@ -128,6 +133,15 @@ typedef struct fk_exporter_stats {
     uint64_t connects;          /**< Successful TCP connects. */
     uint64_t connect_failures;  /**< Failed TCP connects and broken connections. */
     uint64_t send_errors;       /**< Failed sends (e.g. ECONNREFUSED on UDP). */
+    /** Data records not delivered yet: queued, or written to a TCP connection
+     * and not yet acknowledged. records_in = records_sent + records_dropped +
+     * records_buffered for each destination. @since 0.2.0 */
+    uint64_t records_buffered;
+    /** Data records written again on a new TCP connection because the one
+     * before broke before the collector's TCP acknowledged them (they were
+     * never received; sequence numbers unchanged). @since 0.2.0 */
+    uint64_t records_resent;
+    uint64_t messages_resent; /**< Messages written again (see records_resent). @since 0.2.0 */
 } fk_exporter_stats;
 
 /**
@@ -257,8 +271,10 @@ FK_API int fk_exporter_activate(fk_exporter *h);
 /**
  * Queue one flow for export. The template depends on the address family,
  * on `FK_FLOW_HAS_PROCESS` (pid and process name as enterprise elements)
- * and on `FK_FLOW_HAS_REVERSE` (RFC 5103 reverse counters, or two records
- * when `FK_EXP_BIFLOW` is 0).
+ * and on `FK_FLOW_HAS_REVERSE`: by default (`FK_EXP_BIFLOW` 0) a flow with
+ * reverse packets goes out as two records, the reverse direction with
+ * addresses, ports and interfaces swapped; with `FK_EXP_BIFLOW` 1 as one
+ * record with RFC 5103 reverse counters.
  *
  * @param h the activated handle.
  * @param flow the flow (read during the call only).

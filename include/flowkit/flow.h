@@ -48,6 +48,33 @@ typedef enum fk_end_reason {
 /** ::fk_flow::present bit: uid is set. @since 0.1.0 */
 #define FK_FLOW_HAS_UID 0x40u
 
+/**
+ * What carried a tunnelled flow (::fk_flow::tunnel). A decoded record whose
+ * template repeats the flow key (an outer and an inner header, RFC 7011
+ * section 8) describes the inner flow; the outer header's addresses go to
+ * ::fk_flow::outer_src and ::fk_flow::outer_dst and its protocol names the
+ * tunnel here.
+ * @since 0.2.0
+ */
+typedef enum fk_tunnel_kind {
+    FK_TUNNEL_NONE = 0,   /**< Not tunnelled (or not known to be). */
+    FK_TUNNEL_IPIP = 1,   /**< IP in IPv4/IPv6 (outer protocol 4 or 41; SRv6 included). */
+    FK_TUNNEL_GRE = 2,    /**< GRE (outer protocol 47). */
+    FK_TUNNEL_VXLAN = 3,  /**< VXLAN (outer UDP port 4789). */
+    FK_TUNNEL_GENEVE = 4, /**< GENEVE (outer UDP port 6081). */
+    FK_TUNNEL_MPLS = 5,   /**< MPLS in IP (outer protocol 137). */
+    FK_TUNNEL_OTHER = 255 /**< An outer header of another or unknown protocol. */
+} fk_tunnel_kind;
+
+/**
+ * Name of a tunnel kind as written in JSON: "ipip", "gre", "vxlan",
+ * "geneve", "mpls", "other"; "" for #FK_TUNNEL_NONE and unknown values.
+ * @param kind an ::fk_tunnel_kind.
+ * @return a static string. Thread-safe.
+ * @since 0.2.0
+ */
+FK_API const char *fk_tunnel_kind_name(int kind);
+
 /** Size of ::fk_flow::process including the terminating NUL. @since 0.1.0 */
 #define FK_PROCESS_NAME_MAX 64
 
@@ -102,6 +129,12 @@ typedef struct fk_flow {
                                   (::fk_session_kind: 1 SYN, 2 FIN, 3 RST) at `end_ns`, as
                                   flowkit-export sends them, and fk_flow_to_json() writes it
                                   as a `"type":"event"` line. */
+    /* Since 0.2.0, for decoded records; family 0 = absent. */
+    uint8_t tunnel;       /**< ::fk_tunnel_kind of the outer header; #FK_TUNNEL_NONE if none. */
+    fk_addr outer_src;    /**< Outer (tunnel) source address, when the record carried one. */
+    fk_addr outer_dst;    /**< Outer (tunnel) destination address, when carried. */
+    fk_addr next_hop;     /**< IP next hop (ipNextHopIPv4/IPv6Address, IE 15/62). */
+    fk_addr bgp_next_hop; /**< BGP next hop (bgpNextHopIPv4/IPv6Address, IE 18/63). */
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */
@@ -158,7 +191,10 @@ FK_API int fk_time_format(int64_t ns, char *buf, size_t size);
  * "rev_packets" and "rev_tcp_flags"; the borrowed strings, when not NULL,
  * as "in_if_name", "out_if_name", "user" and "exe" (cut at
  * #FK_FLOW_IFNAME_MAX, #FK_FLOW_USER_MAX, #FK_FLOW_EXE_MAX bytes), and
- * #FK_FLOW_HAS_UID as "uid". A record with a nonzero ::fk_flow::event is
+ * #FK_FLOW_HAS_UID as "uid". A tunnelled record adds "tunnel" (the
+ * fk_tunnel_kind_name()), "outer_src_addr" and "outer_dst_addr"; next hops
+ * that are present appear as "next_hop" and "bgp_next_hop". A record with
+ * a nonzero ::fk_flow::event is
  * written as a session event instead: `{"type":"event","event":"syn",
  * "time",` the five tuple keys, exporter, odid, version and the process
  * keys `}`. Strings are written by the rule of fk_json_string_format(), so

@@ -265,14 +265,37 @@ FK_API int fk_ipfix_value_get_uint(const fk_ipfix_value *v, uint64_t *out);
 FK_API int fk_ipfix_value_get_str(const fk_ipfix_value *v, char *buf, size_t size);
 
 /**
- * Normalize a record into a flow: addresses (v4 or v6), ports, protocol,
+ * Decode one occurrence of an element that a template may carry more than
+ * once (RFC 7011 section 8: an outer and an inner header, in the metering
+ * process's order). fk_ipfix_record_to_flow() keeps the inner one as the
+ * flow key and the outer one as the tunnel fields (docs/ipfix-decoding.md);
+ * this reads any of them.
+ * @param rec the record.
+ * @param pen enterprise number (0 IANA, #FK_PEN_REVERSE reverse).
+ * @param id element id.
+ * @param nth which occurrence, 0 for the first (then the same as
+ *        fk_ipfix_record_find_field()).
+ * @param out the value.
+ * @return 0, `FK_ENOTFOUND` when the template has fewer occurrences, or the
+ *         errors of fk_ipfix_record_get_field().
+ * @since 0.2.0
+ */
+FK_API int fk_ipfix_record_find_nth_field(const fk_ipfix_record *rec, uint32_t pen, uint16_t id,
+                                          unsigned nth, fk_ipfix_value *out);
+
+/**
+ * Normalize a record into a flow: addresses (the family ipVersion names,
+ * else the non-zero pair, chosen per record), ports, protocol,
  * bytes, packets, TCP flags, interfaces, sampling, flowEndReason, reverse
  * counters (RFC 5103) and absolute start/end from whichever time form the
  * template carries (seconds, milli/micro/nanoseconds, sysUpTime relative to
  * systemInitTimeMilliseconds or the decoder's boot time, delta microseconds
  * relative to the export time). `version` is the record's, `odid` its
  * domain with #FK_FLOW_HAS_EXPORTER (the exporter address is left for the
- * caller).
+ * caller). A template that repeats the flow key gives the inner header as
+ * the key and the outer one as ::fk_flow::outer_src, ::fk_flow::outer_dst
+ * and ::fk_flow::tunnel; next hops as ::fk_flow::next_hop and
+ * ::fk_flow::bgp_next_hop (docs/ipfix-decoding.md).
  *
  * @param rec the record.
  * @param out the flow (zeroed first).

@@ -155,9 +155,9 @@ static int attach_all(fk__bpf *b)
         long err = libbpf_get_error(l);
         if (!l || err) {
             int e = l ? (int)-err : errno;
-            return fk__error_set(
-                e == EPERM ? FK_EPERM : FK_EIO, e, "bpf: cannot attach %s (%s) to the cgroup: %s",
-                bpf_program__name(progs[i]), bpf_program__section_name(progs[i]), strerror(e));
+            return fk__error_set(e == EPERM ? FK_EPERM : FK_EIO, e,
+                                 "bpf: cannot attach %s (%s) to the cgroup",
+                                 bpf_program__name(progs[i]), bpf_program__section_name(progs[i]));
         }
         b->links[b->nlinks++] = l;
     }
@@ -203,8 +203,7 @@ int fk__bpf_open(fk__bpf **out, const fk__bpf_config *cfg)
         rc = fk__error_set(e == EPERM || e == EACCES ? FK_EPERM : FK_EIO, e,
                            "bpf: the kernel refused the attribution programs (needs root or "
                            "CAP_BPF+CAP_NET_ADMIN, and cgroup socket hooks, sk_storage and "
-                           "ringbuf): %s",
-                           strerror(e));
+                           "ringbuf)");
         goto fail;
     }
     for (size_t i = 0; filter && i < cfg->n_ifindexes; i++) {
@@ -258,7 +257,7 @@ int fk__bpf_drain(fk__bpf *b, fk__bpf_owner_cb cb, void *ctx)
     b->cb = NULL;
     b->cb_ctx = NULL;
     if (n < 0 && !b->cb_stop)
-        return fk__error_set(FK_EIO, -n, "bpf: reading the ring buffer: %s", strerror(-n));
+        return fk__error_set(FK_EIO, -n, "bpf: reading the ring buffer");
     return (int)(b->drained - before);
 }
 

@@ -455,8 +455,8 @@ int fk_capture_activate(fk_capture *h)
         snprintf(msg, sizeof msg, "%s", saved.message);
         if (saved.sys_errno) {
             /* fk__error_set appends ": strerror" again: drop the first. */
-            char suffix[256];
-            snprintf(suffix, sizeof suffix, ": %s", strerror(saved.sys_errno));
+            char suffix[256], eb[128];
+            snprintf(suffix, sizeof suffix, ": %s", fk__strerror_r(saved.sys_errno, eb, sizeof eb));
             size_t ml = strlen(msg), sl = strlen(suffix);
             if (ml >= sl && strcmp(msg + ml - sl, suffix) == 0)
                 msg[ml - sl] = '\0';

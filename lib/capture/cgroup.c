@@ -212,8 +212,10 @@ static void group_restore(cg_group *g)
         g->moved = false;
     }
     if (g->created && g->child) {
+        char eb[128];
         if (rmdir(g->child) < 0)
-            FK__LOG_WARN("capture", "cgroup: cannot remove %s: %s", g->child, strerror(errno));
+            FK__LOG_WARN("capture", "cgroup: cannot remove %s: %s", g->child,
+                         fk__strerror_r(errno, eb, sizeof eb));
         g->created = false;
     }
     fk__free(g->orig);

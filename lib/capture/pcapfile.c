@@ -108,8 +108,8 @@ static int ensure_slow(fk__pcapfile *f, size_t need)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            char m[96];
-            snprintf(m, sizeof m, "read error: %s", strerror(errno));
+            char m[96], eb[64];
+            snprintf(m, sizeof m, "read error: %s", fk__strerror_r(errno, eb, sizeof eb));
             return fail(f, FK_EIO, m);
         }
         if (r == 0)

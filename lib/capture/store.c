@@ -189,8 +189,10 @@ static void remember(fk__pcap_store *s, const char *name)
     size_t cap = (size_t)s->keep;
     if (s->kept_count == cap) {
         char *old = s->kept[s->kept_head];
+        char eb[128];
         if (unlink(old) < 0 && errno != ENOENT)
-            FK__LOG_WARN("capture", "pcap store: cannot delete \"%s\": %s", old, strerror(errno));
+            FK__LOG_WARN("capture", "pcap store: cannot delete \"%s\": %s", old,
+                         fk__strerror_r(errno, eb, sizeof eb));
         else
             s->stats.deleted++;
         fk__free(old);

@@ -33,6 +33,13 @@ enum {
 };
 
 typedef void (*fk__col_tmpl_fn)(void *user, uint16_t template_id, int what);
+
+/* fk_flow::present bits from a codec to the session layer only (cleared
+ * before delivery): the record named its own origin (observationDomainId,
+ * exporterIPv4/IPv6Address: relayed by a mediator or read back from an
+ * IPFIX file), which the session layer keeps instead of the transport's. */
+#define FK__FLOW_OWN_ODID 0x40000000u
+#define FK__FLOW_OWN_EXPORTER 0x80000000u
 /* One decoded record; the callee may modify the flow. */
 typedef void (*fk__col_emit_fn)(void *user, fk_flow *flow);
 

@@ -28,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/bytes.h"
+#include "core/u64map.h"
 
 typedef struct ipx_tmpl {
     uint16_t id;
@@ -46,6 +47,8 @@ typedef struct ipx_state {
     ipx_tmpl *t;
     size_t n;
     size_t cap;
+    fk__u64map index;  /* template id + 1 -> position in t */
+    int64_t oldest_ns; /* no template was defined before this (expiry skips until then) */
 } ipx_state;
 
 int fk__col_ipfix_ctx_init(fk__col_codec_ctx *cx)
@@ -98,6 +101,7 @@ void fk__col_ipfix_domain_free(fk__col_codec_ctx *cx, void *state)
     fk_template_cache_withdraw(cx->cache, s->session, s->odid, FK_IPFIX_SET_TEMPLATE);
     fk_template_cache_withdraw(cx->cache, s->session, s->odid, FK_IPFIX_SET_OPTIONS_TEMPLATE);
     fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, 0);
+    fk__u64map_free(&s->index);
     fk__free(s->t);
     fk__free(s);
 }
@@ -119,17 +123,19 @@ static size_t wrap(fk__col_codec_ctx *cx, const fk__col_hdr *hdr, uint16_t set_i
     return total;
 }
 
+/* Lookups by id cost the same however many templates the domain holds. */
 static ipx_tmpl *find(ipx_state *s, uint16_t id)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->t[i].id == id)
-            return &s->t[i];
-    return NULL;
+    uint64_t i;
+    return fk__u64map_get(&s->index, (uint64_t)id + 1, &i) ? &s->t[i] : NULL;
 }
 
 static void forget(ipx_state *s, size_t i)
 {
+    fk__u64map_del(&s->index, (uint64_t)s->t[i].id + 1);
     s->t[i] = s->t[--s->n];
+    if (i < s->n)
+        (void)fk__u64map_put(&s->index, (uint64_t)s->t[i].id + 1, i); /* replaces: no allocation */
 }
 
 static void withdrawn(ipx_state *s, uint16_t id, fk__col_tmpl_fn fn, void *user)
@@ -148,14 +154,34 @@ static void withdrawn(ipx_state *s, uint16_t id, fk__col_tmpl_fn fn, void *user)
     }
 }
 
-int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
-                            uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
-                            size_t room, fk__col_tmpl_fn fn, void *user)
+/* Length of the template (or withdrawal) record at body[0..avail) of a
+ * template set (options: an options template set), as the decoder reads
+ * it; 0 when the rest is padding or too short to be a record (the decoder
+ * judges it). *id and *fields are the record's template id and field count. */
+static size_t template_record_len(const uint8_t *body, size_t avail, bool options, uint16_t *id,
+                                  uint16_t *fields)
 {
-    (void)room; /* the cache enforces the per-session cap itself */
-    ipx_state *s = state;
-    if (len + 20 > 65535)
-        return FK_EMALFORMED;
+    if (avail < 4)
+        return 0;
+    *id = fk__get16(body);
+    *fields = fk__get16(body + 2);
+    if (*fields == 0)
+        return 4; /* withdrawal */
+    size_t p = options ? 6 : 4;
+    for (uint16_t i = 0; i < *fields; i++) {
+        if (avail < p + 4)
+            return 0;
+        p += (fk__get16(body + p) & 0x8000u) ? 8 : 4;
+    }
+    return p <= avail ? p : 0;
+}
+
+/* Decode one piece of a template set (one record, or what is left) through
+ * the library's decoder; tells fn what became of each template. */
+static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
+                            uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
+                            size_t *room, fk__col_tmpl_fn fn, void *user)
+{
     size_t n = wrap(cx, hdr, set_id, body, len);
     int rc = fk_ipfix_decoder_begin(cx->dec, s->session, cx->scratch, n, NULL);
     if (rc)
@@ -163,11 +189,12 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
     fk_ipfix_item it;
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_TEMPLATE) {
+            bool options = it.tmpl && fk_template_get_scope_count(it.tmpl) > 0;
             ipx_tmpl *t = find(s, it.template_id);
             if (t) {
                 t->defined_ns = now_ns;
                 t->serial = hdr->serial;
-                t->options = it.tmpl && fk_template_get_scope_count(it.tmpl) > 0;
+                t->options = options;
                 fn(user, it.template_id, FK__TMPL_REPLACED);
                 continue;
             }
@@ -182,19 +209,58 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
                 s->t = nt;
                 s->cap = cap;
             }
-            s->t[s->n++] = (ipx_tmpl){
-                it.template_id, (uint8_t)(it.tmpl && fk_template_get_scope_count(it.tmpl) > 0),
-                now_ns, hdr->serial};
+            if (fk__u64map_put(&s->index, (uint64_t)it.template_id + 1, s->n) != FK_OK) {
+                fk_template_cache_withdraw(cx->cache, s->session, s->odid, it.template_id);
+                return fk__error(FK_ENOMEM, "collector: out of memory");
+            }
+            if (s->n == 0 || now_ns < s->oldest_ns)
+                s->oldest_ns = now_ns;
+            s->t[s->n++] = (ipx_tmpl){it.template_id, (uint8_t)options, now_ns, hdr->serial};
+            if (*room)
+                (*room)--;
             fn(user, it.template_id, FK__TMPL_ADDED);
         } else if (it.kind == FK_IPFIX_ITEM_WITHDRAWAL) {
+            size_t before = s->n;
             withdrawn(s, it.template_id, fn, user);
+            *room += before - s->n; /* what was withdrawn makes room */
         }
     }
     if (rc == FK_ERANGE) {
-        fn(user, 0, FK__TMPL_REFUSED);
+        /* The cache's own bound (over all sessions) refused it. */
+        fn(user, it.template_id, FK__TMPL_REFUSED);
         return FK_OK;
     }
     return rc == 0 ? FK_OK : rc == FK_ENOMEM ? FK_ENOMEM : FK_EMALFORMED;
+}
+
+int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
+                            uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
+                            size_t room, fk__col_tmpl_fn fn, void *user)
+{
+    ipx_state *s = state;
+    if (len + 20 > 65535)
+        return FK_EMALFORMED;
+    /* The exporter's cap (room: templates it may still add) is checked
+     * first, for each template alone: one that would exceed it is counted
+     * and skipped without being decoded or reaching the cache. */
+    bool options = set_id == FK_IPFIX_SET_OPTIONS_TEMPLATE;
+    size_t pos = 0;
+    while (pos < len) {
+        uint16_t id = 0, fields = 0;
+        size_t rlen = template_record_len(body + pos, len - pos, options, &id, &fields);
+        if (rlen == 0)
+            rlen = len - pos; /* padding, or a record the decoder will refuse */
+        else if (fields > 0 && room == 0 && !find(s, id)) {
+            fn(user, id, FK__TMPL_REFUSED);
+            pos += rlen;
+            continue;
+        }
+        int rc = decode_templates(cx, s, hdr, set_id, body + pos, rlen, now_ns, &room, fn, user);
+        if (rc)
+            return rc;
+        pos += rlen;
+    }
+    return FK_OK;
 }
 
 /* An options record that names an interface (RFC 7011 options: the scope
@@ -311,6 +377,35 @@ static bool has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
     return false;
 }
 
+/* Whether a template names each record's own origin. */
+static bool has_origin(const fk_template *t)
+{
+    return fk_template_find_field(t, 0, 149) >= 0 || fk_template_find_field(t, 0, 130) >= 0 ||
+           fk_template_find_field(t, 0, 131) >= 0;
+}
+
+/* A record that names its own observation domain (observationDomainId
+ * 149) or exporter (exporterIPv4Address 130 / exporterIPv6Address 131) was
+ * relayed: flowkit-collect's ipfix: files and IPFIX mediators keep each
+ * record's origin there while the message header has their own. The
+ * record's own win. */
+static void record_origin(const fk_ipfix_record *rec, fk_flow *f)
+{
+    fk_ipfix_value v;
+    if (fk_template_find_field(rec->tmpl, 0, 149) >= 0 &&
+        fk_ipfix_record_find_field(rec, 0, 149, &v) == 0 && v.len >= 1 && v.len <= 4) {
+        f->odid = (uint32_t)v.u;
+        f->present |= FK__FLOW_OWN_ODID;
+    }
+    if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
+         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
+        (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
+         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16)) {
+        f->exporter = v.addr;
+        f->present |= FK__FLOW_OWN_EXPORTER;
+    }
+}
+
 static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
                           const fk_ipfix_record *rec)
 {
@@ -345,7 +440,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
     if (rc)
         return FK_EMALFORMED;
     fk_ipfix_item it;
-    int extras = -1, boot = -1;
+    int extras = -1, boot = -1, origin = -1;
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
@@ -366,6 +461,10 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             process_fields(cx, &it.record, &f);
             event_fields(cx, &it.record, &f);
         }
+        if (origin < 0)
+            origin = has_origin(it.record.tmpl);
+        if (origin)
+            record_origin(&it.record, &f);
         if (boot < 0)
             boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
@@ -385,15 +484,23 @@ void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns,
                           void *user)
 {
     ipx_state *s = state;
+    /* Called for every domain at every tick: nothing to look at until the
+     * oldest definition is due (refreshes only make templates younger). */
+    if (s->n == 0 || cutoff_ns <= s->oldest_ns)
+        return;
+    int64_t oldest = INT64_MAX;
     for (size_t i = 0; i < s->n;) {
         if (s->t[i].defined_ns < cutoff_ns) {
             fk_template_cache_withdraw(cx->cache, s->session, s->odid, s->t[i].id);
             fn(user, s->t[i].id, FK__TMPL_WITHDRAWN);
             forget(s, i);
         } else {
+            if (s->t[i].defined_ns < oldest)
+                oldest = s->t[i].defined_ns;
             i++;
         }
     }
+    s->oldest_ns = oldest;
 }
 
 int64_t fk__col_ipfix_sys_init(void *state)

@@ -28,6 +28,9 @@ static const fk_param_info collector_params[] = {
      "connections", "concurrent TCP exporters; more are refused and counted"},
     {FK_COL_QUEUE_SIZE, "queue_size", FK_PARAM_INT, 0, 16, 1 << 20, 16384, 0, 0, 0, NULL,
      "datagrams", "datagrams queued between worker threads and the dispatching thread"},
+    {FK_COL_SHARE_PORT, "share_port", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
+     "with workers: share UDP ports another process holds with SO_REUSEPORT (default: refuse "
+     "them)"},
     {FK_COL_TEMPLATE_TIMEOUT, "template_timeout", FK_PARAM_INT, 0, 0, 7 * 86400, 1800, 0, 0, 0,
      NULL, "s", "UDP template lifetime (0 = never expires)"},
     {FK_COL_PENDING_BYTES, "pending_bytes", FK_PARAM_INT, 0, 0, 1 << 28, 1 << 20, 0, 0, 0, NULL,
@@ -54,6 +57,9 @@ static const fk_param_info collector_params[] = {
      "start a new output file after this many bytes (0 = never)"},
     {FK_COL_ROTATE_SECONDS, "rotate_seconds", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL,
      "s", "start a new output file after this many seconds (0 = never)"},
+    {FK_COL_IPFIX_BIFLOW, "ipfix_biflow", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
+     "ipfix: outputs write biflows as one record with RFC 5103 reverse counters (1) or two "
+     "records, one per direction (0)"},
     {FK_COL_DURATION, "duration", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL, "s",
      "stop after SECS seconds (0 = no limit)"},
     {FK_COL_COUNT, "count", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL, "records",
@@ -291,14 +297,14 @@ int fk_collector_set_senders(fk_collector *h, fk_senders *senders)
 
 /* ---- activate ----------------------------------------------------------- */
 
-static int open_listener(fk_collector *h, listener *l, bool reuseport)
+static int open_listener(fk_collector *h, listener *l, fk__col_reuse reuse)
 {
     char what[80];
     fk__col_uri_format(l->uri.transport, (const struct sockaddr *)&l->uri.ss, what, sizeof what);
     int64_t rcvbuf = fk__params_int(&h->params, FK_COL_SOCKET_BUFFER);
     int fd;
     if (l->uri.transport == FK__COL_UDP) {
-        int rc = fk__col_open_udp(&l->uri, rcvbuf, reuseport, what, &fd);
+        int rc = fk__col_open_udp(&l->uri, rcvbuf, reuse, what, &fd);
         if (rc)
             return rc;
     } else {
@@ -374,7 +380,10 @@ int fk_collector_activate(fk_collector *h)
     }
     for (size_t i = 0; rc == FK_OK && i < h->nlisteners; i++) {
         listener *l = &h->listeners[i];
-        rc = open_listener(h, l, workers > 0);
+        fk__col_reuse reuse = workers == 0                                    ? FK__COL_REUSE_NONE
+                              : fk__params_int(&h->params, FK_COL_SHARE_PORT) ? FK__COL_REUSE_JOIN
+                                                                              : FK__COL_REUSE_FIRST;
+        rc = open_listener(h, l, reuse);
         /* With workers, the threads read UDP; this socket only holds the port. */
         if (rc == FK_OK && !(workers > 0 && l->uri.transport == FK__COL_UDP))
             rc = fk__col_epoll_add(h, l->fd, &l->tag);
@@ -388,6 +397,7 @@ int fk_collector_activate(fk_collector *h)
          * were read with (the default one when that is 0). */
         uint32_t pen = (uint32_t)fk__params_int(&h->params, FK_COL_PEN);
         h->sinks[i]->pen = pen ? pen : FK_EXPORTER_DEFAULT_PEN;
+        h->sinks[i]->biflow = fk__params_int(&h->params, FK_COL_IPFIX_BIFLOW) != 0;
         rc = fk__sink_open(h->sinks[i], h->now_ns);
     }
     if (rc == FK_OK && workers > 0) {

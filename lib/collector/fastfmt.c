@@ -228,6 +228,10 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     bool strings =
         (f->present & FK_FLOW_HAS_PROCESS) || f->in_if_name || f->out_if_name || f->user || f->exe;
     /* Session events (rare) have their own form: the reference writes it. */
+    /* So do tunnelled records and those with next hops (rare keys). */
+    if (f->tunnel || f->outer_src.family || f->outer_dst.family || f->next_hop.family ||
+        f->bgp_next_hop.family)
+        return fk_flow_to_json(f, buf, size);
     if (f->event || size < (strings ? FK_FLOW_JSON_MAX : FK__FASTFMT_MAX))
         return fk_flow_to_json(f, buf, size);
     char *p = buf;

@@ -184,6 +184,7 @@ struct fk__sink {
     void *priv;           /* format-specific state */
     fk__fastfmt fmt;      /* text formatting cache */
     uint32_t pen;         /* PEN of process/event elements written (ipfix); set before open */
+    bool biflow;          /* ipfix: a biflow as one record (else one per direction) */
     fk_filter *filter; /* only the flows it matches; NULL: all (fk_collector_add_output_filtered) */
     uint64_t lost;     /* records lost since fk__sink_take_lost */
     uint64_t failures; /* failed operations since fk__sink_take_lost */

@@ -159,15 +159,23 @@ static int sender_add(sender *x, const fk__cidr *p)
     return FK_OK;
 }
 
-int fk_senders_add_prefix(fk_senders *s, const char *sender_text, const char *prefix)
+/* The arguments of add_prefix and forget: a sender, and a prefix or NULL. */
+static int parse_request(const fk_senders *s, const char *sender_text, const char *prefix, skey *k,
+                         fk__cidr *p)
 {
     if (!s || !sender_text)
         return fk__error(FK_EINVAL, "senders: NULL argument");
+    int rc = parse_sender(sender_text, k);
+    if (rc == FK_OK && prefix)
+        rc = parse_prefix(prefix, p);
+    return rc;
+}
+
+int fk_senders_add_prefix(fk_senders *s, const char *sender_text, const char *prefix)
+{
     skey k;
     fk__cidr p;
-    int rc = parse_sender(sender_text, &k);
-    if (rc == FK_OK && prefix)
-        rc = parse_prefix(prefix, &p);
+    int rc = parse_request(s, sender_text, prefix, &k, &p);
     if (rc != FK_OK)
         return rc;
     pthread_rwlock_wrlock(&s->lock);
@@ -181,13 +189,9 @@ int fk_senders_add_prefix(fk_senders *s, const char *sender_text, const char *pr
 
 int fk_senders_forget(fk_senders *s, const char *sender_text, const char *prefix)
 {
-    if (!s || !sender_text)
-        return fk__error(FK_EINVAL, "senders: NULL argument");
     skey k;
     fk__cidr p;
-    int rc = parse_sender(sender_text, &k);
-    if (rc == FK_OK && prefix)
-        rc = parse_prefix(prefix, &p);
+    int rc = parse_request(s, sender_text, prefix, &k, &p);
     if (rc != FK_OK)
         return rc;
     pthread_rwlock_wrlock(&s->lock);

@@ -379,8 +379,11 @@ static void emit_cb(void *user, fk_flow *f)
      * header has whole seconds: one more is allowed). */
     if (c->export_ns && f->end_ns > c->export_ns + c->s->lim.export_tolerance_ns + 1000000000LL)
         c->s->stats->records_after_export++;
-    f->exporter = c->ss->peer.addr;
-    f->odid = c->d->odid;
+    if (!(f->present & FK__FLOW_OWN_EXPORTER))
+        f->exporter = c->ss->peer.addr;
+    if (!(f->present & FK__FLOW_OWN_ODID))
+        f->odid = c->d->odid;
+    f->present &= ~(FK__FLOW_OWN_EXPORTER | FK__FLOW_OWN_ODID);
     f->version = c->d->version;
     f->present |= FK_FLOW_HAS_EXPORTER;
     c->records++;
@@ -739,6 +742,11 @@ static bool uptime_restart(domain *d, uint32_t export_secs, uint32_t uptime_ms)
     }
     if (moved <= UPTIME_SLACK_MS || d->last_uptime_ms - uptime_ms <= UPTIME_SLACK_MS)
         return false; /* late packet */
+    /* A restarted exporter booted after its last message: one whose boot
+     * time lies before that message was up all along (line cards with
+     * their own uptime, a skewed clock). */
+    if (boot < d->boot_ms + (int64_t)d->last_uptime_ms - UPTIME_SLACK_MS)
+        return false;
     d->last_uptime_ms = uptime_ms;
     d->boot_ms = boot;
     return true;

@@ -313,10 +313,12 @@ static int sink_rotate(fk__sink *k, int64_t now_ns)
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     snprintf(target, n, "%s.%s", k->path, stamp);
     struct stat sb;
+    char eb[128];
     for (int i = 1; stat(target, &sb) == 0 && i < 1000; i++)
         snprintf(target, n, "%s.%s.%d", k->path, stamp, i);
     if (rename(k->path, target) != 0)
-        FK__LOG_WARN("collector", "%s: rotate to %s failed: %s", k->path, target, strerror(errno));
+        FK__LOG_WARN("collector", "%s: rotate to %s failed: %s", k->path, target,
+                     fk__strerror_r(errno, eb, sizeof eb));
     else
         FK__LOG_INFO("collector", "%s rotated to %s", k->path, target);
     fk__free(target);

@@ -5,6 +5,9 @@
  * Eight data templates cover the combinations of flow address family,
  * exporter address family and biflow (RFC 5103 reverse counters):
  * id = 256 + (flow is IPv6) + 2 * (exporter is IPv6) + 4 * (biflow).
+ * Biflow records are written only with ipfix_biflow = 1 (k->biflow);
+ * by default a flow with reverse packets becomes two records, one per
+ * direction, so that readers ignoring RFC 5103 count every byte.
  * A flow that names its process (pid, uid, user or executable) uses
  * id + 8, the same fields followed by flowkit-export's process elements
  * (processId, userId, processName, userName, processExecutable; the
@@ -214,11 +217,9 @@ static int end_message(fk__sink *k)
     return out_check(k, rc, lost);
 }
 
-static int ipfix_write(fk__sink *k, const fk_flow *f)
+static int write_record(fk__sink *k, const fk_flow *f)
 {
     ipfix_priv *p = k->priv;
-    if (f->src.family != 4 && f->src.family != 6)
-        return fk__error(FK_EINVAL, "ipfix:%s: flow without addresses", k->path);
     uint16_t tid = template_for(f);
     unsigned parts = template_parts(tid - 256);
     fk__ft_process pv;
@@ -239,6 +240,20 @@ static int ipfix_write(fk__sink *k, const fk_flow *f)
     p->len = (size_t)(end - p->msg);
     p->records++;
     return FK_OK;
+}
+
+/* A biflow goes out as one record with reverse counters (k->biflow) or as
+ * one record per direction (fk__ft_split_biflow). */
+static int ipfix_write(fk__sink *k, const fk_flow *f)
+{
+    if (f->src.family != 4 && f->src.family != 6)
+        return fk__error(FK_EINVAL, "ipfix:%s: flow without addresses", k->path);
+    if (k->biflow || f->event || !(f->present & FK_FLOW_HAS_REVERSE))
+        return write_record(k, f);
+    fk_flow fwd, rev;
+    int n = fk__ft_split_biflow(f, &fwd, &rev);
+    int rc = write_record(k, &fwd);
+    return rc || n == 1 ? rc : write_record(k, &rev);
 }
 
 static int ipfix_flush(fk__sink *k)

@@ -27,7 +27,7 @@ int fk__col_set_rcvbuf(int fd, int64_t bytes, const char *what)
     return FK_OK;
 }
 
-int fk__col_open_udp(const fk__col_uri *u, int64_t rcvbuf, bool reuseport, const char *what,
+int fk__col_open_udp(const fk__col_uri *u, int64_t rcvbuf, fk__col_reuse reuse, const char *what,
                      int *out)
 {
     int fd = socket(u->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -36,12 +36,25 @@ int fk__col_open_udp(const fk__col_uri *u, int64_t rcvbuf, bool reuseport, const
     int one = 1;
     if (u->ss.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (reuseport)
+    if (reuse == FK__COL_REUSE_JOIN)
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
     int rc = fk__col_set_rcvbuf(fd, rcvbuf, what);
-    if (rc == FK_OK && bind(fd, (const struct sockaddr *)&u->ss, u->sslen) != 0)
-        rc = fk__error_errno(errno == EACCES ? FK_EPERM : FK_EIO, "%s: bind", what);
+    if (rc == FK_OK && bind(fd, (const struct sockaddr *)&u->ss, u->sslen) != 0) {
+        if (errno == EADDRINUSE && reuse == FK__COL_REUSE_FIRST)
+            rc = fk__error_errno(FK_EIO,
+                                 "%s: the port is held by another socket (another collector?); "
+                                 "share_port = 1 shares it with SO_REUSEPORT",
+                                 what);
+        else
+            rc = fk__error_errno(errno == EACCES ? FK_EPERM : FK_EIO, "%s: bind", what);
+    }
+    /* Bound alone, so no other process shares the port; now this process's
+     * worker sockets may join (the kernel checks the option of the sockets
+     * already bound, and the group forms around this one). */
+    if (rc == FK_OK && reuse == FK__COL_REUSE_FIRST &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        rc = fk__error_errno(FK_EIO, "%s: SO_REUSEPORT", what);
     if (rc) {
         close(fd);
         return rc;

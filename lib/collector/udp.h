@@ -16,8 +16,16 @@
 /* Ask for a receive buffer of bytes (0 = kernel default); logs when only a
  * smaller one is granted. */
 int fk__col_set_rcvbuf(int fd, int64_t bytes, const char *what);
-/* A bound UDP socket for u (SO_REUSEPORT when reuseport). */
-int fk__col_open_udp(const fk__col_uri *u, int64_t rcvbuf, bool reuseport, const char *what,
+/* How a UDP socket shares its port (SO_REUSEPORT). */
+typedef enum fk__col_reuse {
+    FK__COL_REUSE_NONE,  /* the port is this socket's alone */
+    FK__COL_REUSE_FIRST, /* bound alone (refused when any other socket holds the
+                          * port), then open to this process's siblings */
+    FK__COL_REUSE_JOIN   /* join the SO_REUSEPORT group on the port: a sibling,
+                          * or a port shared with another process on purpose */
+} fk__col_reuse;
+/* A bound UDP socket for u. */
+int fk__col_open_udp(const fk__col_uri *u, int64_t rcvbuf, fk__col_reuse reuse, const char *what,
                      int *out);
 /* One recvmmsg of up to batch datagrams into bufs (FK__COL_MAX_DGRAM each)
  * and ctrl (FK__COL_CTRL_SIZE each). */

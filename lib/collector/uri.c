@@ -1,6 +1,7 @@
 /* Listener URIs ("udp://0.0.0.0:2055", "tcp://[::1]:4739"). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,23 @@ int fk__col_uri_parse(fk__col_uri *out, const char *uri)
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons(u.port);
+        /* A zone names the link of a scoped (link-local) address:
+         * [fe80::1%eth0], or [fe80::1%25eth0] as RFC 6874 writes it. */
+        char *zone = strchr(u.host, '%');
+        if (zone) {
+            *zone++ = '\0';
+            if (strncmp(zone, "25", 2) == 0 && zone[2] && !if_nametoindex(zone))
+                zone += 2;
+            unsigned idx = if_nametoindex(zone);
+            if (!idx) {
+                char *end;
+                unsigned long v = strtoul(zone, &end, 10);
+                idx = *zone && !*end && v > 0 && v <= UINT32_MAX ? (unsigned)v : 0;
+            }
+            if (!idx)
+                return fk__error(FK_EINVAL, "listener \"%s\": no interface \"%s\"", uri, zone);
+            s6->sin6_scope_id = idx;
+        }
         if (inet_pton(AF_INET6, u.host, &s6->sin6_addr) != 1)
             return fk__error(FK_EINVAL, "listener \"%s\": \"%s\" is not an IPv6 address", uri,
                              u.host);
@@ -55,7 +73,12 @@ int fk__col_uri_format(int transport, const struct sockaddr *sa, char *buf, size
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
         port = ntohs(s6->sin6_port);
-        n = snprintf(buf, size, "%s://[%s]:%u", scheme, host, port);
+        char zone[IF_NAMESIZE + 1] = "";
+        if (s6->sin6_scope_id && !if_indextoname(s6->sin6_scope_id, zone + 1))
+            snprintf(zone + 1, sizeof zone - 1, "%u", (unsigned)s6->sin6_scope_id);
+        if (zone[1])
+            zone[0] = '%';
+        n = snprintf(buf, size, "%s://[%s%s]:%u", scheme, host, zone, port);
     } else {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
         inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);

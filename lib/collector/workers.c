@@ -186,7 +186,7 @@ static int worker_init(fk__col_workers *w, worker *wk, int index, const fk__col_
         char what[96];
         fk__col_uri_format(uris[i].transport, (const struct sockaddr *)&uris[i].ss, what,
                            sizeof what);
-        int rc = fk__col_open_udp(&uris[i], rcvbuf, true, what, &wk->fds[i]);
+        int rc = fk__col_open_udp(&uris[i], rcvbuf, FK__COL_REUSE_JOIN, what, &wk->fds[i]);
         if (rc)
             return rc;
     }

@@ -20,6 +20,17 @@ static _Thread_local struct {
     case value:                                                                                    \
         return #name;
 
+const char *fk__strerror_r(int e, char *buf, size_t size)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    return strerror_r(e, buf, size); /* GNU: may return a static string instead of buf */
+#else
+    if (strerror_r(e, buf, size) != 0)
+        snprintf(buf, size, "error %d", e);
+    return buf;
+#endif
+}
+
 const char *fk_strerror(int code)
 {
     switch (code) {
@@ -59,8 +70,9 @@ static int error_vset(int code, int sys_errno, const char *fmt, va_list ap)
         n = 0;
     }
     if (sys_errno != 0 && (size_t)n < sizeof last_error.message) {
+        char eb[128];
         snprintf(last_error.message + n, sizeof last_error.message - (size_t)n, ": %s",
-                 strerror(sys_errno));
+                 fk__strerror_r(sys_errno, eb, sizeof eb));
     }
     last_error.pub.code = code;
     last_error.pub.sys_errno = sys_errno;

@@ -2,6 +2,8 @@
 #ifndef FK_CORE_ERROR_H
 #define FK_CORE_ERROR_H
 
+#include <stddef.h>
+
 #include <flowkit/errors.h>
 
 #if defined(__GNUC__)
@@ -16,6 +18,10 @@ int fk__error_set(int code, int sys_errno, const char *fmt, ...) FK__PRINTF(3, 4
 
 /* Shorthand: no errno. */
 #define fk__error(code, ...) fk__error_set((code), 0, __VA_ARGS__)
+
+/* The text of errno value e, thread-safe (strerror_r): the library calls
+ * this, never strerror(), which may share one buffer between threads. */
+const char *fk__strerror_r(int e, char *buf, size_t size);
 
 /* Record a failure caused by errno; the message gets ": strerror(errno)". */
 int fk__error_errno(int code, const char *fmt, ...) FK__PRINTF(2, 3);

@@ -29,8 +29,9 @@ static const fk_param_info exporter_table[] = {
      "ms", "longest time a record waits before its message is sent"},
     {FK_EXP_PEN, "pen", FK_PARAM_INT, 0, 1, UINT32_MAX, FK_EXPORTER_DEFAULT_PEN, 0, 0, 0, NULL, "",
      "private enterprise number of the process elements (32473 = RFC 5612 placeholder)"},
-    {FK_EXP_BIFLOW, "biflow", FK_PARAM_BOOL, 0, 0, 1, 1, 0, 0, 0, NULL, "",
-     "biflows as one record with RFC 5103 reverse counters (1) or two records (0)"},
+    {FK_EXP_BIFLOW, "biflow", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
+     "biflows as one record with RFC 5103 reverse counters (1) or two records, one per "
+     "direction (0: every collector counts every byte)"},
     {FK_EXP_TEMPLATE_REFRESH_SEC, "template_refresh", FK_PARAM_INT, 0, 0, 86400, 60, 0, 0, 0, NULL,
      "s", "UDP: resend templates after this many seconds; 0 = never"},
     {FK_EXP_TEMPLATE_REFRESH_MSGS, "template_refresh_messages", FK_PARAM_INT, 0, 0, 1000000, 100, 0,
@@ -328,6 +329,8 @@ int fk_exporter_next_timeout_ms(const fk_exporter *h)
         if (best < 0 || due < best)
             best = due;
     }
+    if (fk__exp_tcp_unacked(h) && (best < 0 || best > FK__EXP_ACK_POLL_NS))
+        best = FK__EXP_ACK_POLL_NS;
     if (best < 0)
         return -1;
     int64_t ms = (best + 999999) / 1000000;
@@ -352,6 +355,7 @@ int fk_exporter_dispatch(fk_exporter *h)
     }
     if (h->msg.records && now - h->msg_first_ns >= h->flush_ns)
         emit_message(h);
+    fk__exp_tcp_check_acked(h);
     return FK_OK;
 }
 
@@ -398,6 +402,9 @@ static void stats_add(fk_exporter_stats *a, const fk_exporter_stats *b)
     a->connects += b->connects;
     a->connect_failures += b->connect_failures;
     a->send_errors += b->send_errors;
+    a->records_buffered += b->records_buffered;
+    a->records_resent += b->records_resent;
+    a->messages_resent += b->messages_resent;
 }
 
 static int fill_destination_stats(const fk_exporter *h, size_t index, fk_exporter_stats *out)
@@ -410,6 +417,7 @@ static int fill_destination_stats(const fk_exporter *h, size_t index, fk_exporte
     *out = h->dests[index].st;
     out->records_in = h->records_in;
     out->buffered_bytes = h->dests[index].queued;
+    out->records_buffered = h->dests[index].held;
     return FK_OK;
 }
 
@@ -433,6 +441,7 @@ static int fill_stats(const fk_exporter *h, fk_exporter_stats *out)
     for (size_t i = 0; i < h->ndests; i++) {
         fk_exporter_stats s = h->dests[i].st;
         s.buffered_bytes = h->dests[i].queued;
+        s.records_buffered = h->dests[i].held;
         stats_add(out, &s);
     }
     out->records_in = h->records_in;

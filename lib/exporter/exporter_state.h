@@ -24,6 +24,7 @@ typedef struct msgnode {
     struct msgnode *next;
     uint32_t len, off, records;
     bool is_template;
+    uint64_t end; /* on the sent list: stream offset just past it (0 = not written) */
     uint8_t data[];
 } msgnode;
 
@@ -40,7 +41,10 @@ typedef struct exp_dest {
     int64_t last_tmpl_ns;
     uint64_t msgs_since_tmpl;
     msgnode *head, *tail;
-    size_t queued;    /* bytes of data messages queued */
+    size_t queued;                  /* bytes of data messages queued */
+    msgnode *sent_head, *sent_tail; /* written to the connection, not yet acknowledged */
+    uint64_t wrote;                 /* bytes written on the current connection */
+    uint64_t held;                  /* data records queued or not yet acknowledged */
     bool overflowing; /* dropping new data messages until the queue drains or a reconnect */
     int64_t backoff_ms, next_connect_ns;
     uint32_t ev_mask; /* registered epoll events, 0 = not registered */
@@ -134,8 +138,14 @@ void fk__exp_tcp_connect(fk_exporter *h, exp_dest *d);
 void fk__exp_tcp_deliver(fk_exporter *h, exp_dest *d);
 /* The socket of d is ready for ev (epoll events). */
 void fk__exp_tcp_event(fk_exporter *h, exp_dest *d, uint32_t ev);
-/* True while any destination holds queued messages. */
+/* True while any destination holds queued or unacknowledged messages. */
 bool fk__exp_tcp_pending(const fk_exporter *h);
+/* Count what the collectors' TCP acknowledged since the last look. */
+void fk__exp_tcp_check_acked(fk_exporter *h);
+/* True while any destination waits for an acknowledgement. */
+bool fk__exp_tcp_unacked(const fk_exporter *h);
+/* How often the acknowledgements are looked at while some are awaited. */
+#define FK__EXP_ACK_POLL_NS 20000000LL
 /* Free the queued messages of d. */
 void fk__exp_queue_free(exp_dest *d);
 

@@ -3,16 +3,7 @@
 #include <string.h>
 
 #include "exporter/exporter_state.h"
-
-static uint16_t icmp_reply(uint8_t proto, uint16_t type_code)
-{
-    unsigned type = type_code >> 8;
-    if (proto == 1 && (type == 8 || type == 13 || type == 15 || type == 17))
-        return (uint16_t)((type == 8 ? 0 : type + 1) << 8);
-    if (proto == 58 && type == 128)
-        return 129 << 8;
-    return type_code;
-}
+#include "ipfix/flow_template.h"
 
 static int add_flow_one(fk_exporter *h, const fk_flow *f, const fk_exporter_process *proc, bool rev)
 {
@@ -45,24 +36,10 @@ int fk_exporter_add_flow_process(fk_exporter *h, const fk_flow *flow,
     bool has_rev = (flow->present & FK_FLOW_HAS_REVERSE) != 0;
     if (!has_rev || h->biflow)
         return add_flow_one(h, flow, proc, has_rev);
-    int rc = add_flow_one(h, flow, proc, false);
-    if (rc || flow->rev_packets == 0)
-        return rc;
-    fk_flow r = *flow;
-    r.src = flow->dst;
-    r.dst = flow->src;
-    r.src_port = flow->dst_port;
-    r.dst_port = flow->src_port;
-    if (flow->proto == 1 || flow->proto == 58) {
-        /* ICMP "ports" are type * 256 + code of the forward packets: the
-         * reply direction gets the reply type where there is one. */
-        r.src_port = 0;
-        r.dst_port = icmp_reply(flow->proto, flow->dst_port);
-    }
-    r.bytes = flow->rev_bytes;
-    r.packets = flow->rev_packets;
-    r.tcp_flags = flow->rev_tcp_flags;
-    return add_flow_one(h, &r, proc, false);
+    fk_flow fwd, rev;
+    int n = fk__ft_split_biflow(flow, &fwd, &rev);
+    int rc = add_flow_one(h, &fwd, proc, false);
+    return rc || n == 1 ? rc : add_flow_one(h, &rev, proc, false);
 }
 
 int fk_exporter_add_flow(fk_exporter *h, const fk_flow *flow)

@@ -1,10 +1,25 @@
 /* TCP transport of the exporter: messages queue per destination (bounded
  * by buffer_bytes) and are written as the connection takes them; templates
  * go first on every new connection; a lost connection reconnects with
- * exponential backoff. */
+ * exponential backoff.
+ *
+ * Delivery is counted when the collector's TCP acknowledges it, not when
+ * the kernel takes it: a message written to the socket moves to the sent
+ * list and counts as sent once SIOCOUTQ (bytes written and not yet
+ * acknowledged; still valid after a reset) says every byte of it was
+ * acknowledged. When the connection breaks, the messages the collector's
+ * TCP never acknowledged (and one cut part-way) are replayed, in order and
+ * with their sequence numbers, at the head of the queue on the next
+ * connection (records_resent): the collector never received them, so the
+ * replay duplicates nothing. What the collector's kernel acknowledged but
+ * the collector process never read (it was killed with data in its receive
+ * buffer) cannot be seen from here: IPFIX over TCP has no acknowledgement
+ * of its own. */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +36,7 @@ static msgnode *node_new(const uint8_t *buf, size_t len, uint32_t records, bool 
     n->next = NULL;
     n->len = (uint32_t)len;
     n->off = 0;
+    n->end = 0;
     n->records = records;
     n->is_template = is_template;
     memcpy(n->data, buf, len);
@@ -38,16 +54,59 @@ static void enqueue(exp_dest *d, msgnode *n)
         d->queued += n->len;
 }
 
-void fk__exp_queue_free(exp_dest *d)
+static void free_chain(msgnode *n)
 {
-    msgnode *n = d->head;
     while (n) {
         msgnode *next = n->next;
         fk__free(n);
         n = next;
     }
+}
+
+void fk__exp_queue_free(exp_dest *d)
+{
+    free_chain(d->head);
+    free_chain(d->sent_head);
     d->head = d->tail = NULL;
+    d->sent_head = d->sent_tail = NULL;
     d->queued = 0;
+    d->held = 0;
+}
+
+/* Messages on the sent list that the collector's TCP acknowledged are
+ * delivered: counted as sent and freed. */
+static void tcp_acked(exp_dest *d)
+{
+    if (!d->sent_head || d->fd < 0)
+        return;
+    int outq = 0;
+    if (ioctl(d->fd, SIOCOUTQ, &outq) != 0 || outq < 0 || (uint64_t)outq > d->wrote)
+        return;
+    uint64_t acked = d->wrote - (uint64_t)outq;
+    while (d->sent_head && d->sent_head->end <= acked) {
+        msgnode *n = d->sent_head;
+        d->sent_head = n->next;
+        if (!d->sent_head)
+            d->sent_tail = NULL;
+        fk__exp_count_sent(d, n->len, n->records, n->is_template);
+        d->held -= n->records;
+        fk__free(n);
+    }
+}
+
+void fk__exp_tcp_check_acked(fk_exporter *h)
+{
+    for (size_t i = 0; i < h->ndests; i++)
+        if (h->dests[i].state == D_UP)
+            tcp_acked(&h->dests[i]);
+}
+
+bool fk__exp_tcp_unacked(const fk_exporter *h)
+{
+    for (size_t i = 0; i < h->ndests; i++)
+        if (h->dests[i].sent_head)
+            return true;
+    return false;
 }
 
 /* Collect template messages into a chain (to be put at the queue head). */
@@ -76,29 +135,47 @@ static void schedule_reconnect(fk_exporter *h, exp_dest *d)
     d->backoff_ms = d->backoff_ms * 2 > h->rc_max_ms ? h->rc_max_ms : d->backoff_ms * 2;
 }
 
-/* The connection is gone: what was partly written is lost (the collector
- * cannot resynchronise inside a message); templates are resent on the next
- * connect; whole messages stay queued. */
+/* The connection is gone. What its TCP acknowledged is delivered; every
+ * data message after that (written but unacknowledged, or cut part-way) goes
+ * back to the head of the queue, in order, for the next connection;
+ * templates are sent again anyway. */
 static void tcp_lost(fk_exporter *h, exp_dest *d, int err)
 {
-    FK__LOG_WARN("exporter", "%s: connection lost: %s", d->uri, err ? strerror(err) : "closed");
+    char eb[128];
+    FK__LOG_WARN("exporter", "%s: connection lost: %s", d->uri,
+                 err ? fk__strerror_r(err, eb, sizeof eb) : "closed");
+    tcp_acked(d); /* SIOCOUTQ still tells after a reset */
     fk__exp_dest_close(h, d);
     d->st.connect_failures++;
+    msgnode *chain = d->sent_head;
+    msgnode *n = d->head;
+    if (d->sent_tail)
+        d->sent_tail->next = d->head;
+    else
+        chain = n;
+    d->sent_head = d->sent_tail = NULL;
+    d->wrote = 0;
+    d->head = d->tail = NULL;
+    d->queued = 0;
     msgnode **pp = &d->head;
-    d->tail = NULL;
-    while (*pp) {
-        msgnode *n = *pp;
-        if (n->is_template || n->off > 0) {
-            if (!n->is_template) {
-                d->queued -= n->len;
-                fk__exp_count_dropped(d, n->records);
-            }
-            *pp = n->next;
+    for (n = chain; n;) {
+        msgnode *next = n->next;
+        if (n->is_template) {
             fk__free(n);
         } else {
-            d->tail = n;
+            if (n->end || n->off) {
+                d->st.records_resent += n->records;
+                d->st.messages_resent++;
+            }
+            n->off = 0;
+            n->end = 0;
+            n->next = NULL;
+            *pp = n;
             pp = &n->next;
+            d->tail = n;
+            d->queued += n->len;
         }
+        n = next;
     }
     d->tmpl_sent = 0;
     schedule_reconnect(h, d);
@@ -198,9 +275,9 @@ static void tcp_flush(fk_exporter *h, exp_dest *d)
             return;
         }
         n->off += (uint32_t)w;
+        d->wrote += (uint64_t)w;
         if (n->off < n->len)
             continue;
-        fk__exp_count_sent(d, n->len, n->records, n->is_template);
         if (!n->is_template)
             d->queued -= n->len;
         if (d->queued == 0)
@@ -208,8 +285,16 @@ static void tcp_flush(fk_exporter *h, exp_dest *d)
         d->head = n->next;
         if (!d->head)
             d->tail = NULL;
-        fk__free(n);
+        /* Delivered once acknowledged (tcp_acked). */
+        n->end = d->wrote;
+        n->next = NULL;
+        if (d->sent_tail)
+            d->sent_tail->next = n;
+        else
+            d->sent_head = n;
+        d->sent_tail = n;
     }
+    tcp_acked(d);
     fk__exp_dest_set_events(h, d, EPOLLIN | EPOLLRDHUP | (d->head ? EPOLLOUT : 0));
 }
 
@@ -235,10 +320,12 @@ void fk__exp_tcp_deliver(fk_exporter *h, exp_dest *d)
         fk__exp_count_dropped(d, records);
     } else {
         msgnode *n = node_new(buf, len, records, false);
-        if (n)
+        if (n) {
             enqueue(d, n);
-        else
+            d->held += records;
+        } else {
             fk__exp_count_dropped(d, records);
+        }
     }
     tcp_flush(h, d);
 }
@@ -253,7 +340,9 @@ void fk__exp_tcp_event(fk_exporter *h, exp_dest *d, uint32_t ev)
         if (err == 0 && (ev & EPOLLOUT)) {
             tcp_connected(h, d);
         } else if (err != 0 || (ev & (EPOLLERR | EPOLLHUP))) {
-            FK__LOG_DEBUG("exporter", "%s: connect failed: %s", d->uri, strerror(err));
+            char eb[128];
+            FK__LOG_DEBUG("exporter", "%s: connect failed: %s", d->uri,
+                          fk__strerror_r(err, eb, sizeof eb));
             fk__exp_dest_close(h, d);
             d->st.connect_failures++;
             schedule_reconnect(h, d);
@@ -274,7 +363,7 @@ void fk__exp_tcp_event(fk_exporter *h, exp_dest *d, uint32_t ev)
 bool fk__exp_tcp_pending(const fk_exporter *h)
 {
     for (size_t i = 0; i < h->ndests; i++) {
-        if (h->dests[i].head)
+        if (h->dests[i].head || h->dests[i].sent_head)
             return true;
     }
     return false;

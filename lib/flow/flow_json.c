@@ -7,6 +7,36 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 
+const char *fk_tunnel_kind_name(int kind)
+{
+    switch (kind) {
+    case FK_TUNNEL_IPIP:
+        return "ipip";
+    case FK_TUNNEL_GRE:
+        return "gre";
+    case FK_TUNNEL_VXLAN:
+        return "vxlan";
+    case FK_TUNNEL_GENEVE:
+        return "geneve";
+    case FK_TUNNEL_MPLS:
+        return "mpls";
+    case FK_TUNNEL_OTHER:
+        return "other";
+    default:
+        return "";
+    }
+}
+
+/* `,"key":"address"` when the address is present. */
+static void json_addr(fk__strbuf *o, const char *key, const fk_addr *a)
+{
+    if (a->family != 4 && a->family != 6)
+        return;
+    char text[FK_ADDR_STRLEN];
+    fk_addr_format(a, text, sizeof text);
+    fk__strbuf_printf(o, ",\"%s\":\"%s\"", key, text);
+}
+
 int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
 {
     if (!f || !buf || size == 0)
@@ -59,6 +89,12 @@ int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
         fk__strbuf_printf(&o, ",\"sampling\":%" PRIu32, f->sampling);
     if ((f->present & FK_FLOW_HAS_END_REASON) && !f->event)
         fk__strbuf_printf(&o, ",\"end_reason\":%u", f->end_reason);
+    if (f->tunnel && !f->event)
+        fk__strbuf_printf(&o, ",\"tunnel\":\"%s\"", fk_tunnel_kind_name(f->tunnel));
+    json_addr(&o, "outer_src_addr", &f->outer_src);
+    json_addr(&o, "outer_dst_addr", &f->outer_dst);
+    json_addr(&o, "next_hop", &f->next_hop);
+    json_addr(&o, "bgp_next_hop", &f->bgp_next_hop);
     /* Borrowed strings (collector): cut so that FK_FLOW_JSON_MAX suffices. */
     if (f->in_if_name) {
         fk__strbuf_printf(&o, ",\"in_if_name\":");

@@ -402,6 +402,21 @@ int fk_ipfix_record_find_field(const fk_ipfix_record *rec, uint32_t pen, uint16_
     return fk__plan_value(rec->tmpl->plan, rec->data, rec->offsets, (uint16_t)i, out);
 }
 
+int fk_ipfix_record_find_nth_field(const fk_ipfix_record *rec, uint32_t pen, uint16_t id,
+                                   unsigned nth, fk_ipfix_value *out)
+{
+    if (!out || !rec || !rec->tmpl)
+        return fk__error(FK_EINVAL, "ipfix record: NULL argument");
+    const fk__plan *plan = rec->tmpl->plan;
+    id &= 0x7fffu;
+    for (uint16_t i = 0; i < plan->nfields; i++)
+        if (plan->fields[i].id == id && plan->fields[i].pen == pen && !plan->fields[i].v9_scope &&
+            nth-- == 0)
+            return fk__plan_value(plan, rec->data, rec->offsets, i, out);
+    return fk__error(FK_ENOTFOUND, "ipfix record: template %u has fewer occurrences of %u/%u",
+                     (unsigned)rec->template_id, (unsigned)pen, (unsigned)id);
+}
+
 int fk_ipfix_value_get_uint(const fk_ipfix_value *v, uint64_t *out)
 {
     if (!v || !out || (v->len && !v->raw))

@@ -154,3 +154,42 @@ uint8_t *fk__ft_write(uint8_t *p, unsigned parts, const fk_flow *f, const fk__ft
     }
     return p;
 }
+
+/* ICMP "ports" are type * 256 + code of the forward packets: the reply
+ * direction gets the reply type where there is one. */
+static uint16_t icmp_reply(uint8_t proto, uint16_t type_code)
+{
+    unsigned type = type_code >> 8;
+    if (proto == 1 && (type == 8 || type == 13 || type == 15 || type == 17))
+        return (uint16_t)((type == 8 ? 0 : type + 1) << 8);
+    if (proto == 58 && type == 128)
+        return 129 << 8;
+    return type_code;
+}
+
+int fk__ft_split_biflow(const fk_flow *f, fk_flow *out, fk_flow *rev)
+{
+    *out = *f;
+    out->present &= ~FK_FLOW_HAS_REVERSE;
+    out->rev_bytes = out->rev_packets = 0;
+    out->rev_tcp_flags = 0;
+    if (!(f->present & FK_FLOW_HAS_REVERSE) || f->rev_packets == 0)
+        return 1;
+    *rev = *out;
+    rev->src = f->dst;
+    rev->dst = f->src;
+    rev->src_port = f->dst_port;
+    rev->dst_port = f->src_port;
+    if (f->proto == 1 || f->proto == 58) {
+        rev->src_port = 0;
+        rev->dst_port = icmp_reply(f->proto, f->dst_port);
+    }
+    rev->in_if = f->out_if;
+    rev->out_if = f->in_if;
+    rev->in_if_name = f->out_if_name;
+    rev->out_if_name = f->in_if_name;
+    rev->bytes = f->rev_bytes;
+    rev->packets = f->rev_packets;
+    rev->tcp_flags = f->rev_tcp_flags;
+    return 2;
+}

@@ -103,4 +103,12 @@ static inline uint64_t fk__ft_ms(int64_t ns)
  * f->tcp_flags is 0, the flag that made the event. */
 uint8_t *fk__ft_write(uint8_t *p, unsigned parts, const fk_flow *f, const fk__ft_process *proc);
 
+/* Uniflow export of a biflow (RFC 5103 section 2: each direction its own
+ * record, for collectors that ignore reverse elements): out is f's forward
+ * direction alone, rev its reverse direction (addresses, ports and
+ * interfaces swapped, the reverse counters and flags as its own, the ICMP
+ * reply type where there is one, the same times, process and origin).
+ * Returns 2 when f carries reverse packets, else 1 (rev untouched). */
+int fk__ft_split_biflow(const fk_flow *f, fk_flow *out, fk_flow *rev);
+
 #endif

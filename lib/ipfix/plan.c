@@ -167,6 +167,16 @@ static uint8_t flow_op_for(uint32_t pen, uint16_t id)
         return FK__OP_DST4;
     case 14:
         return FK__OP_OUT_IF;
+    case 15:
+        return FK__OP_NH4;
+    case 18:
+        return FK__OP_BGP_NH4;
+    case 60:
+        return FK__OP_IP_VERSION;
+    case 62:
+        return FK__OP_NH6;
+    case 63:
+        return FK__OP_BGP_NH6;
     case 21:
         return FK__OP_END_UPTIME;
     case 22:
@@ -315,6 +325,7 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
             p->slot_len[k] = p->fields[p->slot[k]].length;
             p->slot_off[k] = p->fixed_len ? p->fields[p->slot[k]].offset : 0;
         }
+    fk__plan_segments(p);
     *out = p;
     return 0;
 }
@@ -580,5 +591,8 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
         out->end_ns =
             add_sat(export_ns,
                     -(int64_t)be_read(VAL(FK__OP_END_DELTA_US), LEN(FK__OP_END_DELTA_US)) * 1000);
+    if (plan->tuple_resolve | HAS(FK__OP_NH4) | HAS(FK__OP_NH6) | HAS(FK__OP_BGP_NH4) |
+        HAS(FK__OP_BGP_NH6))
+        fk__plan_tuple(plan, rec, offsets, out);
     return 0;
 }

@@ -81,8 +81,33 @@ enum fk__flow_op {
     FK__OP_START_DELTA_US,
     FK__OP_END_DELTA_US,
     FK__OP_SYS_INIT_MS,
+    FK__OP_IP_VERSION, /* ipVersion (60): picks the address family */
+    FK__OP_NH4,        /* ipNextHopIPv4Address (15) */
+    FK__OP_NH6,        /* ipNextHopIPv6Address (62) */
+    FK__OP_BGP_NH4,    /* bgpNextHopIPv4Address (18) */
+    FK__OP_BGP_NH6,    /* bgpNextHopIPv6Address (63) */
     FK__OP_COUNT
 };
+
+/* Tuple segments (docs/ipfix-decoding.md, "Address families" and "Repeated
+ * elements"). The flow-key elements of a template (addresses of both
+ * families, ports, protocol, ICMP type, ipVersion) are cut into segments in
+ * template order: a new segment starts when an element already present in
+ * the current one occurs again, or when an address arrives after a complete
+ * pair (source and destination) of the other family. RFC 7011 section 8 has
+ * repeated elements follow the metering process's order, so an outer header
+ * comes before the inner one. Per record, the segment whose address pair is
+ * last non-zero is the flow key; the non-zero one before it is the outer
+ * header. Field indexes, FK__NO_FIELD when absent. */
+#define FK__MAX_SEGMENTS 4
+typedef struct fk__tuple_seg {
+    uint16_t src4, dst4, src6, dst6;
+    uint16_t sport, dport, proto, icmp, ipver;
+    /* 1 when the segment began at a change of address family (not at a
+     * repeated element): with an ipVersion in the record, it and the
+     * segment before are one header with both families' elements. */
+    uint16_t family_cut;
+} fk__tuple_seg;
 
 typedef struct fk__plan_field {
     const fk_ie *ie; /* NULL when unknown */
@@ -113,6 +138,12 @@ typedef struct fk__plan {
     uint16_t nslots;                 /* number of ops present */
     uint16_t slot_len[FK__OP_COUNT]; /* encoded length of the slot's field */
     uint32_t slot_off[FK__OP_COUNT]; /* its offset in the record (fixed templates) */
+    /* Per-record tuple resolution: set when the template carries both
+     * address families or repeats flow-key elements; the slots above then
+     * give only a first guess that fk__plan_tuple() replaces. */
+    uint8_t tuple_resolve;
+    uint8_t nseg;
+    fk__tuple_seg seg[FK__MAX_SEGMENTS];
 } fk__plan;
 
 /* Compile fields into a plan (caller frees with fk__plan_free). Returns 0,
@@ -134,6 +165,17 @@ int fk__plan_value(const fk__plan *plan, const uint8_t *rec, const uint32_t *off
 /* Fill *out (zeroed first) from the flow slots of a split record. */
 int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets,
                      const fk_ipfix_time_ctx *tc, fk_flow *out);
+
+/* Cut a compiled plan's flow-key fields into segments and set
+ * tuple_resolve (tuple.c; called by fk__plan_compile). */
+void fk__plan_segments(fk__plan *p);
+
+/* Addresses, ports, protocol and tunnel fields of a split record by the
+ * tuple segments, and both next hops by family (a no-op for templates
+ * without tuple_resolve and without next-hop pairs). fk__plan_to_flow()
+ * calls it; the NetFlow v9 decoder calls it on its own flows. */
+void fk__plan_tuple(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets,
+                    fk_flow *out);
 
 /* Template object shared by the cache and the encoder. */
 struct fk_template {

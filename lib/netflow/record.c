@@ -7,16 +7,26 @@
 #include "netflow/nf_internal.h"
 #include "netflow/session_int.h"
 
-/* Templates may carry both an IPv4 and an IPv6 address element, one of them
- * zero (Juniper, Cisco with one template for both families): an all-zero
- * address never replaces one already set. */
-static void set_addr(fk_addr *a, const uint8_t *p, int family)
+/* Templates may carry both an IPv4 and an IPv6 address pair, one of them
+ * zero (Juniper, Cisco with one template for both families). The family is
+ * chosen once per record, never per field: the non-zero pair (IPv4 first),
+ * else the pair present. Templates with an IPFIX view get the full rule
+ * (ipVersion, repeated elements) from fk__plan_tuple() instead. */
+static void set_addrs(fk_flow *f, const uint8_t *const a4[2], const uint8_t *const a6[2])
 {
-    if (a->family && fk__nf_all_zero(p, family == 4 ? 4 : 16))
-        return;
-    memset(a, 0, sizeof *a);
-    a->family = (uint8_t)family;
-    memcpy(a->bytes, p, family == 4 ? 4 : 16);
+    bool nz4 = (a4[0] && !fk__nf_all_zero(a4[0], 4)) || (a4[1] && !fk__nf_all_zero(a4[1], 4));
+    bool nz6 = (a6[0] && !fk__nf_all_zero(a6[0], 16)) || (a6[1] && !fk__nf_all_zero(a6[1], 16));
+    bool has4 = a4[0] || a4[1];
+    bool v6 = nz4 || nz6 ? !nz4 : !has4;
+    const uint8_t *const *a = v6 ? a6 : a4;
+    fk_addr *out[2] = {&f->src, &f->dst};
+    for (int i = 0; i < 2; i++) {
+        memset(out[i], 0, sizeof *out[i]);
+        if (!a[i])
+            continue;
+        out[i]->family = v6 ? 6 : 4;
+        memcpy(out[i]->bytes, a[i], v6 ? 16 : 4);
+    }
 }
 
 /* NTP-format timestamp (RFC 7011 dateTimeMicro/Nanoseconds) to epoch ns. */
@@ -84,6 +94,7 @@ int fk__nf_deliver_flow(decode_ctx *c, const nf_template *t, const uint8_t *r)
     int64_t init_ms = 0;
     bool have_init = false, have_sampler = false, have_tc = false, have_type = false;
     uint64_t icmp_type = 0, icmp_code = 0;
+    const uint8_t *a4[2] = {NULL, NULL}, *a6[2] = {NULL, NULL};
     for (size_t i = 0; i < t->nops; i++) {
         const nf_op *op = &t->ops[i];
         const uint8_t *p = r + op->offset;
@@ -93,16 +104,16 @@ int fk__nf_deliver_flow(decode_ctx *c, const nf_template *t, const uint8_t *r)
             v = fk__nf_rdn(p, op->length);
         switch (op->kind) {
         case OP_SRC4:
-            set_addr(&f.src, p, 4);
+            a4[0] = a4[0] ? a4[0] : p;
             break;
         case OP_DST4:
-            set_addr(&f.dst, p, 4);
+            a4[1] = a4[1] ? a4[1] : p;
             break;
         case OP_SRC6:
-            set_addr(&f.src, p, 6);
+            a6[0] = a6[0] ? a6[0] : p;
             break;
         case OP_DST6:
-            set_addr(&f.dst, p, 6);
+            a6[1] = a6[1] ? a6[1] : p;
             break;
         case OP_SPORT:
             f.src_port = (uint16_t)v;
@@ -178,6 +189,9 @@ int fk__nf_deliver_flow(decode_ctx *c, const nf_template *t, const uint8_t *r)
             break;
         }
     }
+    set_addrs(&f, a4, a6);
+    if (t->ipx)
+        fk__plan_tuple(t->ipx->plan, r, t->ipx->plan->fixed_offsets, &f);
     if (start_form != TF_NONE)
         f.start_ns = time_value(start_form, start, c->hdr, have_init, init_ms);
     if (end_form != TF_NONE)

@@ -295,8 +295,8 @@ static int dump_v2(fk__sockdiag *d, int family, int proto, uint32_t states, fk__
     if (rc < 0)
         return rc;
     if (st.nl_errno)
-        return fk__error_set(FK_ENETLINK, st.nl_errno, "sock_diag: dump family %d proto %d: %s",
-                             family, proto, strerror(st.nl_errno));
+        return fk__error_set(FK_ENETLINK, st.nl_errno, "sock_diag: dump family %d proto %d", family,
+                             proto);
     return st.count;
 }
 
@@ -318,8 +318,7 @@ static int dump_tcp_compat(fk__sockdiag *d, uint32_t states, fk__sock_cb cb, voi
     if (st.nl_errno) {
         if (st.count == 0)
             return 0; /* EINVAL, ENOENT...: a kernel without it */
-        return fk__error_set(FK_ENETLINK, st.nl_errno, "sock_diag: TCP dump: %s",
-                             strerror(st.nl_errno));
+        return fk__error_set(FK_ENETLINK, st.nl_errno, "sock_diag: TCP dump");
     }
     *n = st.count;
     return 1;
@@ -379,7 +378,6 @@ int fk__sockdiag_query(fk__sockdiag *d, int proto, const fk_addr *local, uint16_
     if (st.nl_errno == ENOENT)
         return 0;
     if (st.nl_errno)
-        return fk__error_set(FK_ENETLINK, st.nl_errno, "sock_diag: exact query: %s",
-                             strerror(st.nl_errno));
+        return fk__error_set(FK_ENETLINK, st.nl_errno, "sock_diag: exact query");
     return o.found;
 }

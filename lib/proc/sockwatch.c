@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/caps.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -205,6 +206,10 @@ void fk__sd_watch_first_pass(fk__src_sockdiag *s)
 static void *watch_main(void *arg)
 {
     fk__src_sockdiag *s = arg;
+    /* This thread reads other users' /proc/PID/fd and nothing else that
+     * needs a privilege: it keeps only that, also when the program drops
+     * root later (core/caps.h). */
+    fk__caps_thread_begin(fk__caps_proc_read());
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         /* Sleep until the next dump, or until a lookup hands sockets over. */
@@ -236,6 +241,7 @@ static void *watch_main(void *arg)
         pthread_mutex_unlock(&s->lock);
 
         /* The slow part without the lock: the dump, and /proc under ilock. */
+        fk__caps_thread_settle(fk__caps_proc_read());
         fk__socktable fresh;
         memset(&fresh, 0, sizeof fresh);
         int n = dump ? fk__sockdiag_dump_all(s->watch_diag, fk__socktable_put_cb, &fresh) : -1;

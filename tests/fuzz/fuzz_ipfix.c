@@ -95,8 +95,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (fk_ipfix_record_get_field(r, i, &v) == 0 && v.len && v.raw[v.len - 1] == 0x5a)
                     json[0] = 0; /* touch the last octet: ASan checks the bounds */
             }
+            /* every occurrence of the flow-key elements (repeated tuples) */
+            static const uint16_t key_ids[] = {7, 8, 12, 27, 28};
+            for (size_t k = 0; k < sizeof key_ids / sizeof key_ids[0]; k++) {
+                fk_ipfix_value v;
+                for (unsigned nth = 0; nth < 8; nth++)
+                    if (fk_ipfix_record_find_nth_field(r, 0, key_ids[k], nth, &v) == FK_ENOTFOUND)
+                        break;
+            }
             fk_flow f;
             fk_ipfix_record_to_flow(r, &f);
+            /* one address family per record (and per outer header), never per field */
+            if ((f.src.family && f.dst.family && f.src.family != f.dst.family) ||
+                (f.outer_src.family && f.outer_dst.family &&
+                 f.outer_src.family != f.outer_dst.family))
+                abort();
             char small[64];
             fk_ipfix_record_to_json(r, small, sizeof small);
             fk_ipfix_record_to_json(r, json, sizeof json);

@@ -109,7 +109,7 @@ nfcapd -b 127.0.0.1 -p "$PORT" -w "$W/nf" -t 3600 >"$W/nfcapd.log" 2>&1 &
 NFPID=$!
 PIDS+=("$NFPID")
 sleep 1
-"$BIN" -r "$W/in.pcap" --flows -c "udp://127.0.0.1:$PORT" 2>>"$W/export.log" || bad "flowkit-export (nfcapd) failed"
+"$BIN" -r "$W/in.pcap" --flows --biflow -c "udp://127.0.0.1:$PORT" 2>>"$W/export.log" || bad "flowkit-export (nfcapd) failed"
 sleep 0.5
 kill -TERM "$NFPID"
 wait "$NFPID" 2>/dev/null

@@ -596,6 +596,20 @@ static void v9_restart_drops_stale_templates(void **state)
      * before the export, LAST 1 s before. */
     assert_int_equal(g->f[4].start_ns, (int64_t)t * 1000000000LL - 3000000000LL);
     assert_int_equal(g->f[4].end_ns, (int64_t)t * 1000000000LL - 1000000000LL);
+
+    /* sysUptime 113 s back 16 s later (source id 3; a vendor capture shows
+     * it): an exporter up for 44 days did not restart in between: its boot
+     * time lies before the last message. The template stays. */
+    v9_begin(&m, 3872245664u, t - 16, 20, 3);
+    v9_template(&m, 0);
+    feed(h, "10.0.0.1", m.p, m.n);
+    v9_begin(&m, 3872132129u, t, 21, 3);
+    v9_flow(&m, 0, 7, 1, 2, 3872132129u);
+    feed(h, "10.0.0.1", m.p, m.n);
+    st = stats(h);
+    assert_int_equal(st.exporter_restarts, 1);
+    assert_int_equal(g->n, 6);
+    assert_int_equal(g->f[5].bytes, 7);
     fk_collector_destroy(h);
     free(g);
 }

@@ -3,6 +3,7 @@
  * (JSON lines, CSV header, rotation by size, reopen). */
 #include <arpa/inet.h>
 #include <flowkit/flowkit.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,25 @@ static void uri_parsing(void **state)
     fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf);
     assert_string_equal(buf, "udp://0.0.0.0:9995");
     assert_int_equal(fk__col_uri_parse(&u, "udp://127.0.0.1:0"), 0);
+    /* A scoped (link-local) address names its link: by name, RFC 6874's
+     * %25 form, or index; the zone comes back by name. */
+    unsigned lo = if_nametoindex("lo");
+    if (lo) {
+        static const char *const scoped[] = {"udp://[fe80::1%lo]:4739",
+                                             "udp://[fe80::1%25lo]:4739"};
+        for (size_t i = 0; i < 2; i++) {
+            assert_int_equal(fk__col_uri_parse(&u, scoped[i]), 0);
+            assert_int_equal(((struct sockaddr_in6 *)&u.ss)->sin6_scope_id, lo);
+            fk__col_uri_format(u.transport, (struct sockaddr *)&u.ss, buf, sizeof buf);
+            assert_string_equal(buf, "udp://[fe80::1%lo]:4739");
+        }
+        char byindex[64];
+        snprintf(byindex, sizeof byindex, "tcp://[fe80::1%%%u]:1", lo);
+        assert_int_equal(fk__col_uri_parse(&u, byindex), 0);
+        assert_int_equal(((struct sockaddr_in6 *)&u.ss)->sin6_scope_id, lo);
+    }
+    assert_int_equal(fk__col_uri_parse(&u, "udp://[fe80::1%nosuchlink9]:1"), FK_EINVAL);
+    assert_non_null(strstr(fk_error_last()->message, "no interface \"nosuchlink9\""));
 
     static const char *const bad[] = {
         "udp:/0.0.0.0:1",    "sctp://0.0.0.0:1",     "udp://0.0.0.0",

@@ -132,6 +132,7 @@ static void write_file(const char *path, uint32_t pen)
     assert_int_equal(fk__sink_create(&k, uri), 0);
     if (pen)
         k->pen = pen;
+    k->biflow = true; /* biflow records as such (ipfix_biflow = 1) */
     assert_int_equal(fk__sink_open(k, 0), 0);
     for (int i = 0; i < NREC; i++) {
         fk_flow f = record(i);
@@ -269,6 +270,7 @@ static void ipfix_long_strings_and_volume(void **state)
     snprintf(uri, sizeof uri, "ipfix:%s", path);
     fk__sink *k;
     assert_int_equal(fk__sink_create(&k, uri), 0);
+    k->biflow = true;
     assert_int_equal(fk__sink_open(k, 0), 0);
     char exe[301];
     memset(exe, 'x', 300);

@@ -360,6 +360,7 @@ static void ipfix_file_all_layouts(void **state)
     snprintf(uri, sizeof uri, "ipfix:%s", path);
     fk__sink *k;
     assert_int_equal(fk__sink_create(&k, uri), 0);
+    k->biflow = true; /* the biflow layouts too (ipfix_biflow = 1) */
     assert_int_equal(fk__sink_open(k, 0), 0);
     enum { N = 5000 };
     for (unsigned i = 0; i < N; i++) {
@@ -393,6 +394,7 @@ static void ipfix_file_all_layouts(void **state)
     snprintf(cmd, sizeof cmd, "mkdir -p %s/r", dir);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(fk__sink_create(&k, uri), 0);
+    k->biflow = true;
     k->rotate_bytes = 100000;
     assert_int_equal(fk__sink_open(k, 0), 0);
     for (unsigned i = 0; i < 3000; i++) {

@@ -72,6 +72,14 @@ static void hmac_vectors(void **state)
     assert_false(fkc_hmac_sha256_check("Jefe", 4, "x", 1, NULL));
 }
 
+#define FIVE_PREFIXES                                                                              \
+    ("{\"prefixes\":[{\"prefix\":\"1\",\"prefixLen\":1},{\"prefix\":\"1\",\"prefixLen\":1},"       \
+     "{\"prefix\":\"1\",\"prefixLen\":1},{\"prefix\":\"1\",\"prefixLen\":1},"                      \
+     "{\"prefix\":\"1\",\"prefixLen\":1}]}")
+#define LONG_ADDRESS                                                                               \
+    ("{\"prefixes\":[{\"prefix\":\"1111111111111111111111111111111111111111111111111111\","        \
+     "\"prefixLen\":1}]}")
+
 static void body_parser(void **state)
 {
     (void)state;
@@ -97,11 +105,10 @@ static void body_parser(void **state)
         "{\"other\":[]}",
         "{\"prefixes\":[]} trailing",
         "[\"prefixes\"]",
-        "{\"prefixes\":[{\"prefix\":\"1\",\"prefixLen\":1},{\"prefix\":\"1\",\"prefixLen\":1},"
-        "{\"prefix\":\"1\",\"prefixLen\":1},{\"prefix\":\"1\",\"prefixLen\":1},"
-        "{\"prefix\":\"1\",\"prefixLen\":1}]}",
-        "{\"prefixes\":[{\"prefix\":\"1111111111111111111111111111111111111111111111111111\","
-        "\"prefixLen\":1}]}",
+        /* five prefixes, one more than the room given */
+        FIVE_PREFIXES,
+        /* an address longer than any */
+        LONG_ADDRESS,
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';

@@ -664,7 +664,7 @@ static void events_and_biflows(void **state)
     uint16_t port;
     int rx = udp_listener(&port);
     fk_exporter *h = udp_exporter(port, 0);
-    assert_int_equal(fk_exporter_set_int(h, FK_EXP_BIFLOW, 0), 0);
+    /* biflow is 0 (uniflow) by default */
     assert_int_equal(fk_exporter_set_int(h, FK_EXP_PEN, 99999), 0);
     assert_int_equal(fk_exporter_activate(h), 0);
     fk_session_event ev;
@@ -756,9 +756,10 @@ static void events_and_biflows(void **state)
     assert_int_equal(rec_uint(&m.rec[1], 0, 8), 0x0ad50002);
     fk_exporter_destroy(h);
 
-    /* Default biflow = 1: one record with RFC 5103 reverse elements. */
+    /* biflow = 1: one record with RFC 5103 reverse elements. */
     memset(&c, 0, sizeof c);
     h = udp_exporter(port, 0);
+    assert_int_equal(fk_exporter_set_int(h, FK_EXP_BIFLOW, 1), 0);
     assert_int_equal(fk_exporter_activate(h), 0);
     assert_int_equal(fk_exporter_add_flow(h, &f), 0);
     assert_int_equal(fk_exporter_flush(h), 0);

@@ -110,6 +110,7 @@ static void roundtrip(void **state)
     assert_int_equal(fk_exporter_add_destination(h, uri), 0);
     assert_int_equal(fk_exporter_set_int(h, FK_EXP_PEN, PEN), 0);
     assert_int_equal(fk_exporter_set_int(h, FK_EXP_ODID, 7), 0);
+    assert_int_equal(fk_exporter_set_int(h, FK_EXP_BIFLOW, 1), 0); /* RFC 5103 records */
     assert_int_equal(fk_exporter_activate(h), 0);
     /* Interleave flows and events; several message fill-ups happen. */
     static fk_flow flows[NFLOWS];

@@ -99,6 +99,11 @@ class fk_flow(Structure):
         ("exe", c_char_p),
         ("uid", c_uint32),
         ("event", c_uint8),
+        ("tunnel", c_uint8),
+        ("outer_src", fk_addr),
+        ("outer_dst", fk_addr),
+        ("next_hop", fk_addr),
+        ("bgp_next_hop", fk_addr),
     ]
 
 
@@ -384,6 +389,9 @@ class fk_exporter_stats(Structure):
             "connects",
             "connect_failures",
             "send_errors",
+            "records_buffered",
+            "records_resent",
+            "messages_resent",
         )
     ]
 
