@@ -33,7 +33,7 @@ typedef struct app {
     /* sources and destinations: the command line replaces the config file's */
     strlist devices, collectors, cfg_devices, cfg_collectors;
     char *file, *filter, *source_host;
-    char *user; /* --user: who to run as once the capture is open */
+    char *user;             /* --user: who to run as once the capture is open */
     fk_filter *flow_filter; /* --flow-filter: only matching flows go out */
     unsigned events;        /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
@@ -79,6 +79,11 @@ static void help(void)
            "      --pen N            enterprise number of the process elements\n"
            "                         (default 32473, a documentation placeholder)\n"
            "      --mtu BYTES        largest message (default 1400)\n"
+           "      --uniflow          a biflow goes out as two records, one per direction\n"
+           "                         (default: every collector counts every byte)\n"
+           "      --biflow           a biflow goes out as one record with RFC 5103 reverse\n"
+           "                         counters (for collectors that read them: nfdump,\n"
+           "                         flowkit-collect, libfixbuf, tshark)\n"
            "      --set NAME=VALUE   any exporter or capture parameter (see --list-params)\n"
            "      --config FILE      read settings from FILE (key = value lines)\n"
            "Output and run:\n"
@@ -328,8 +333,8 @@ static void load_config(app *a, const char *path)
             fkcli_usage("%s: collector_host and collector_port go together", path);
         char uri[600];
         bool v6 = strchr(c.host, ':') != NULL && c.host[0] != '[';
-        snprintf(uri, sizeof uri, "%s://%s%s%s:%s", c.proto, v6 ? "[" : "", c.host,
-                 v6 ? "]" : "", c.port);
+        snprintf(uri, sizeof uri, "%s://%s%s%s:%s", c.proto, v6 ? "[" : "", c.host, v6 ? "]" : "",
+                 c.port);
         list_add(&a->cfg_collectors, uri);
     }
 }
@@ -512,6 +517,8 @@ enum {
     OPT_ODID,
     OPT_PEN,
     OPT_MTU,
+    OPT_BIFLOW,
+    OPT_UNIFLOW,
     OPT_SET,
     OPT_CONFIG,
     OPT_STDOUT,
@@ -537,6 +544,8 @@ static const struct option long_opts[] = {
     {"odid", required_argument, NULL, OPT_ODID},
     {"pen", required_argument, NULL, OPT_PEN},
     {"mtu", required_argument, NULL, OPT_MTU},
+    {"biflow", no_argument, NULL, OPT_BIFLOW},
+    {"uniflow", no_argument, NULL, OPT_UNIFLOW},
     {"set", required_argument, NULL, OPT_SET},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"stdout", no_argument, NULL, OPT_STDOUT},
@@ -608,6 +617,11 @@ static int parse_args(app *a, int argc, char **argv)
             break;
         case OPT_MTU:
             set_param(a, "--mtu", "exporter.mtu", optarg);
+            break;
+        case OPT_BIFLOW:
+        case OPT_UNIFLOW:
+            set_param(a, c == OPT_BIFLOW ? "--biflow" : "--uniflow", "exporter.biflow",
+                      c == OPT_BIFLOW ? "1" : "0");
             break;
         case OPT_SET: {
             fkcli_params ps[2];
