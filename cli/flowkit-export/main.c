@@ -368,12 +368,14 @@ static void print_stats(app *a)
         fprintf(stderr,
                 "%s: export %s records_in=%llu records_sent=%llu records_dropped=%llu "
                 "messages_sent=%llu bytes_sent=%llu buffered_bytes=%llu connects=%llu "
-                "connect_failures=%llu send_errors=%llu\n",
+                "connect_failures=%llu send_errors=%llu records_buffered=%llu "
+                "records_resent=%llu\n",
                 fkcli_prog(), name, (unsigned long long)s.records_in,
                 (unsigned long long)s.records_sent, (unsigned long long)s.records_dropped,
                 (unsigned long long)s.messages_sent, (unsigned long long)s.bytes_sent,
                 (unsigned long long)s.buffered_bytes, (unsigned long long)s.connects,
-                (unsigned long long)s.connect_failures, (unsigned long long)s.send_errors);
+                (unsigned long long)s.connect_failures, (unsigned long long)s.send_errors,
+                (unsigned long long)s.records_buffered, (unsigned long long)s.records_resent);
     }
 }
 
