@@ -76,7 +76,9 @@ typedef enum fk_capture_param {
      * of snaplen size (TPACKET_V2), so the buffer holds far fewer packets: lower the snaplen with
      * it. */
     FK_CAP_IMMEDIATE = 104,
-    /** bool, count VXLAN (UDP 4789) / GENEVE (UDP 6081) traffic as its inner flows, default 0. */
+    /** bool, count VXLAN (UDP 4789) / GENEVE (UDP 6081) traffic as its inner flows, default 0.
+     *  A record keyed by the inner tuple also carries its first packet's tunnel:
+     *  ::fk_flow::tunnel, ::fk_flow::outer_src, ::fk_flow::outer_dst and ::fk_flow::vni (0.2.0). */
     FK_CAP_DECODE_TUNNELS = 105,
     /** int, milliseconds the kernel may hold captured packets before handing over a block
      *  (libpcap's read timeout; TPACKET_V3 block retirement) [1, 1000], default 10. */
@@ -90,9 +92,10 @@ typedef enum fk_capture_param {
      *  a kernel with tcx links (6.6) for ebpf; programs are attached through BPF links owned
      *  by the process, so they go away with it, even after a crash. They count live devices
      *  only, and fk_capture_activate() refuses (`FK_EUNSUPPORTED`) what only libpcap can do:
-     *  files, #FK_CAP_FILTER, #FK_CAP_SNAPLEN other than its default, #FK_CAP_PCAP_STORE and
-     *  #FK_CAP_DECODE_TUNNELS. #FK_CAP_WORKERS, #FK_CAP_BUFFER_SIZE, #FK_CAP_IMMEDIATE,
-     *  #FK_CAP_BUFFER_TIMEOUT and #FK_CAP_PROMISC do not apply (the kernel map is the queue).
+     *  files, #FK_CAP_FILTER, #FK_CAP_SNAPLEN other than its default and #FK_CAP_PCAP_STORE
+     *  (#FK_CAP_DECODE_TUNNELS is done in the kernel). #FK_CAP_WORKERS, #FK_CAP_BUFFER_SIZE,
+     * #FK_CAP_IMMEDIATE, #FK_CAP_BUFFER_TIMEOUT and #FK_CAP_PROMISC do not apply (the kernel map is
+     * the queue).
      *  @since 0.2.0 */
     FK_CAP_BACKEND = 107,
     /* ---- pipeline ---- */

@@ -53,10 +53,17 @@ struct {
 struct pkt {
     __u8 src[16];
     __u8 dst[16];
+    __u8 outer_src[16]; /* tunnel != 0 */
+    __u8 outer_dst[16];
     __u32 ip_len;
+    __u32 vni;
     __u16 sport, dport, vlan;
     __u8 proto, family, tcp_flags, tos, has_l4;
+    __u8 tunnel, outer_family;
 };
+
+/* Set by the loader: look inside VXLAN (UDP 4789) and GENEVE (UDP 6081). */
+const volatile __u32 fk_decode_tunnels = 0;
 
 static __always_inline struct fk__bpf_flow_counters *counters(void)
 {
@@ -64,31 +71,13 @@ static __always_inline struct fk__bpf_flow_counters *counters(void)
     return bpf_map_lookup_elem(&fk_counters, &zero);
 }
 
-/* Parse an Ethernet frame. 0: an IP packet (p filled); 1: not IP; -1:
- * headers cut or invalid. wire_len: the frame's length (for an IPv4 total
- * length of 0, TSO before segmentation). */
-static __always_inline int parse(void *data, void *data_end, __u32 wire_len, __u16 vlan,
-                                 struct pkt *p)
+/* Parse from an IP header at pos (etype its ethertype) to the L4 ports.
+ * 0: an IP packet (p filled; *l4 at its L4 header when p->has_l4); 1: not
+ * IP; -1: headers cut or invalid. fallback_len: the IP length to count when
+ * the header says 0 (TSO before segmentation). */
+static __always_inline int parse_ip(__u8 *pos, __u8 *end, __u16 etype, __u32 fallback_len,
+                                    int ext_hdrs, struct pkt *p, __u8 **l4_out)
 {
-    __u8 *pos = data;
-    __u8 *end = data_end;
-    if (pos + 14 > end)
-        return -1;
-    __u16 etype = ((__u16)pos[12] << 8) | pos[13];
-    pos += 14;
-#pragma unroll
-    for (int i = 0; i < 2; i++) {
-        if (etype == 0x8100 || etype == 0x88a8) {
-            if (pos + 4 > end)
-                return -1;
-            if (!vlan)
-                vlan = (((__u16)pos[0] << 8) | pos[1]) & 0x0fff;
-            etype = ((__u16)pos[2] << 8) | pos[3];
-            pos += 4;
-        }
-    }
-    p->vlan = vlan;
-    __u32 l3 = pos - (__u8 *)data;
     __u8 *l4;
     if (etype == 0x0800) {
         if (pos + 20 > end)
@@ -105,7 +94,7 @@ static __always_inline int parse(void *data, void *data_end, __u32 wire_len, __u
         p->proto = pos[9];
         __builtin_memcpy(p->src, pos + 12, 4);
         __builtin_memcpy(p->dst, pos + 16, 4);
-        p->ip_len = tot ? tot : wire_len - l3;
+        p->ip_len = tot ? tot : fallback_len;
         if (frag)
             return 0; /* a later fragment: no ports */
         l4 = pos + ihl;
@@ -120,10 +109,12 @@ static __always_inline int parse(void *data, void *data_end, __u32 wire_len, __u
         p->tos = (__u8)(((pos[0] & 0x0f) << 4) | (pos[1] >> 4));
         __builtin_memcpy(p->src, pos + 8, 16);
         __builtin_memcpy(p->dst, pos + 24, 16);
-        p->ip_len = plen ? 40 + plen : wire_len - l3;
+        p->ip_len = plen ? 40 + plen : fallback_len;
         l4 = pos + 40;
 #pragma unroll
         for (int i = 0; i < 4; i++) {
+            if (i >= ext_hdrs)
+                break;
             if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
                 if (l4 + 2 > end)
                     return -1;
@@ -159,6 +150,7 @@ static __always_inline int parse(void *data, void *data_end, __u32 wire_len, __u
         p->sport = 0;
         p->dport = ((__u16)l4[0] << 8) | l4[1];
         p->has_l4 = 1;
+        *l4_out = l4;
         return 0;
     } else {
         return 0;
@@ -166,7 +158,104 @@ static __always_inline int parse(void *data, void *data_end, __u32 wire_len, __u
     p->sport = ((__u16)l4[0] << 8) | l4[1];
     p->dport = ((__u16)l4[2] << 8) | l4[3];
     p->has_l4 = 1;
+    *l4_out = l4;
     return 0;
+}
+
+/* Skip an Ethernet header and up to two VLAN tags; *vlan gets the outer id
+ * when it is still 0. Returns the ethertype after them, 0 when cut. */
+static __always_inline __u16 skip_ether(__u8 **pos, __u8 *end, __u16 *vlan)
+{
+    __u8 *q = *pos;
+    if (q + 14 > end)
+        return 0;
+    __u16 etype = ((__u16)q[12] << 8) | q[13];
+    q += 14;
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        if (etype == 0x8100 || etype == 0x88a8) {
+            if (q + 4 > end)
+                return 0;
+            if (!*vlan)
+                *vlan = (((__u16)q[0] << 8) | q[1]) & 0x0fff;
+            etype = ((__u16)q[2] << 8) | q[3];
+            q += 4;
+        }
+    }
+    *pos = q;
+    return etype;
+}
+
+/* A VXLAN (RFC 7348) or GENEVE (RFC 8926) datagram whose UDP header is at
+ * l4: the inner packet replaces p, which keeps the outer addresses, the
+ * kind and the VNI. An invalid tunnel header or an inner frame that is not
+ * IP leaves p (the outer datagram) as it is. */
+static __always_inline void parse_tunnel(__u8 *l4, __u8 *end, struct pkt *p)
+{
+    __u8 *t = l4 + 8;
+    if (t + 8 > end)
+        return;
+    __u32 vni = ((__u32)t[4] << 16) | ((__u32)t[5] << 8) | t[6];
+    __u8 *in;
+    __u16 etype;
+    __u16 inner_vlan = 0;
+    __u8 kind;
+    if (p->dport == 4789) {
+        if (!(t[0] & 0x08))
+            return;
+        in = t + 8;
+        etype = skip_ether(&in, end, &inner_vlan);
+        kind = FK__BPF_TUNNEL_VXLAN;
+    } else {
+        if ((t[0] >> 6) != 0)
+            return;
+        __u32 opt = (__u32)(t[0] & 0x3f) * 4;
+        __u16 ptype = ((__u16)t[2] << 8) | t[3];
+        in = t + 8 + opt;
+        if (ptype == 0x6558)
+            etype = skip_ether(&in, end, &inner_vlan);
+        else
+            etype = ptype;
+        kind = FK__BPF_TUNNEL_GENEVE;
+    }
+    if (!etype)
+        return;
+    struct pkt q = {};
+    __u8 *ql4 = 0;
+    /* inner IPv6 extension headers are not walked: it keeps the program
+     * within the verifier's budget (such a packet counts as its IPv6 flow
+     * with the extension header's protocol) */
+    if (parse_ip(in, end, etype, 0, 0, &q, &ql4) != 0)
+        return;
+    if (!q.ip_len)
+        return;
+    q.vlan = inner_vlan; /* the inner frame's tag, as on the pcap path */
+    q.tunnel = kind;
+    q.vni = vni;
+    q.outer_family = p->family;
+    __builtin_memcpy(q.outer_src, p->src, 16);
+    __builtin_memcpy(q.outer_dst, p->dst, 16);
+    *p = q;
+}
+
+/* Parse an Ethernet frame. 0: an IP packet (p filled); 1: not IP; -1:
+ * headers cut or invalid. wire_len: the frame's length. */
+static __always_inline int parse(void *data, void *data_end, __u32 wire_len, __u16 vlan,
+                                 struct pkt *p)
+{
+    __u8 *pos = data;
+    __u8 *end = data_end;
+    __u16 etype = skip_ether(&pos, end, &vlan);
+    if (!etype)
+        return -1;
+    p->vlan = vlan;
+    __u32 l3 = pos - (__u8 *)data;
+    __u8 *l4 = 0;
+    int rc = parse_ip(pos, end, etype, wire_len - l3, 4, p, &l4);
+    if (rc == 0 && fk_decode_tunnels && p->proto == 17 && p->has_l4 && l4 &&
+        (p->dport == 4789 || p->dport == 6081))
+        parse_tunnel(l4, end, p);
+    return rc;
 }
 
 /* memcmp() order of two 16-byte addresses. */
@@ -281,6 +370,13 @@ static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struc
         nv.init_side = (__u8)side;
         nv.hook = hook;
         nv.tos = p->tos;
+        if (p->tunnel) {
+            nv.tunnel = p->tunnel;
+            nv.outer_family = p->outer_family;
+            nv.vni = p->vni;
+            __builtin_memcpy(nv.outer_src, p->outer_src, 16);
+            __builtin_memcpy(nv.outer_dst, p->outer_dst, 16);
+        }
         long err = bpf_map_update_elem(&fk_flows, &k, &nv, BPF_NOEXIST);
         if (err == 0) {
             cnt->created++;

@@ -10,7 +10,10 @@
 _Static_assert(sizeof(struct fk__bpf_flow_event) == FK__BPF_FLOW_EVENT_SIZE,
                "the ring buffer record has no padding holes");
 _Static_assert(sizeof(struct fk__bpf_flow_key) == 40, "the flow key has no padding holes");
-_Static_assert(sizeof(struct fk__bpf_flow_val) == 80, "the flow value has no padding holes");
+_Static_assert(sizeof(struct fk__bpf_flow_val) == 120, "the flow value has no padding holes");
+_Static_assert((int)FK__BPF_TUNNEL_VXLAN == (int)FK_TUNNEL_VXLAN &&
+                   (int)FK__BPF_TUNNEL_GENEVE == (int)FK_TUNNEL_GENEVE,
+               "the kernel's tunnel kinds are fk_tunnel_kind values");
 
 static bool all_zero(const uint8_t *p, size_t n)
 {

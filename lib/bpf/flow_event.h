@@ -39,8 +39,17 @@ struct fk__bpf_flow_val {
     __u8 init_side;       /* key side that sent the first packet (0 = a) */
     __u8 hook;            /* FK__BPF_HOOK_* of the first packet */
     __u8 tos;             /* IPv4 TOS / IPv6 traffic class of the first packet */
-    __u8 pad[3];
+    __u8 tunnel;          /* FK__BPF_TUNNEL_* of the first packet, 0 none */
+    __u8 outer_family;    /* 4 or 6 (tunnel) */
+    __u8 pad;
+    __u32 vni; /* VXLAN/GENEVE VNI (tunnel) */
+    __u32 pad2;
+    __u8 outer_src[16]; /* the tunnel's outer addresses, network order (tunnel) */
+    __u8 outer_dst[16];
 };
+
+/* fk__bpf_flow_val.tunnel: the fk_tunnel_kind values. */
+enum { FK__BPF_TUNNEL_VXLAN = 3, FK__BPF_TUNNEL_GENEVE = 4 };
 
 /* kind: the ::fk_session_kind values (1 SYN, 2 FIN, 3 RST). */
 struct fk__bpf_flow_event {

@@ -44,6 +44,7 @@ typedef struct fk__bpf_flows_config {
     const char *const *names;  /* their names, for messages */
     size_t n_ifindexes;
     bool xdp;            /* XDP on ingress only; else tc (tcx) ingress and egress */
+    bool tunnels;        /* count VXLAN/GENEVE datagrams as their inner flows */
     uint32_t max_flows;  /* flow map entries */
     uint32_t ring_bytes; /* ring buffer size, power of two >= 4096; 0 = 1 MiB */
 } fk__bpf_flows_config;

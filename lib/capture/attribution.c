@@ -181,6 +181,8 @@ void fk__cap_attrib_session(fk_capture *h, const fk_session_event *ev, uint32_t 
 void fk__cap_attrib_flow(fk_capture *h, const fk__flow_record *rec, uint32_t ifindex)
 {
     const fk_flow *f = &rec->flow;
+    if (f->tunnel)
+        return; /* the inner flow of a tunnel has no local socket */
     if (f->packets)
         feed(h, f->proto, &f->src, f->src_port, &f->dst, f->dst_port, f->tcp_flags, f->bytes,
              rec->fwd_last_ns, ifindex);

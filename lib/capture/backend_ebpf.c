@@ -61,8 +61,6 @@ static int check_params(fk_capture *h, const char *backend)
         why = "copies no packet to user space: snaplen applies to backend = pcap only";
     else if (fk__params_str(&h->params, FK_CAP_PCAP_STORE))
         why = "copies no packet to user space: pcap_store applies to backend = pcap only";
-    else if (fk__params_int(&h->params, FK_CAP_DECODE_TUNNELS))
-        why = "does not decode tunnels yet: decode_tunnels needs backend = pcap";
     if (why)
         return fk__error(FK_EUNSUPPORTED, "capture: backend = %s %s", backend, why);
     return 0;
@@ -139,6 +137,7 @@ static int be_open(fk_capture *h)
         .names = names,
         .n_ifindexes = h->nsources,
         .xdp = strcmp(backend, "xdp") == 0,
+        .tunnels = fk__params_int(&h->params, FK_CAP_DECODE_TUNNELS) != 0,
         .max_flows = (uint32_t)fk__params_int(&h->params, FK_CAP_MAX_FLOWS),
     };
     rc = fk__bpf_flows_open(&st->flows, &cfg);
@@ -282,6 +281,13 @@ static void on_end(const struct fk__bpf_flow_key *k, const struct fk__bpf_flow_v
         fl->end_ns = rec.rev_last_ns;
     }
     fl->end_reason = (uint8_t)reason;
+    if (v->tunnel) {
+        fl->tunnel = v->tunnel;
+        fill_addr(&fl->outer_src, v->outer_src, v->outer_family);
+        fill_addr(&fl->outer_dst, v->outer_dst, v->outer_family);
+        fl->vni = v->vni;
+        fl->present |= FK_FLOW_HAS_VNI;
+    }
     if (h->attrib)
         fk__cap_attrib_flow(h, &rec, v->ifindex);
     fk__flow_to_callback(h, &rec);

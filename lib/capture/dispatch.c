@@ -73,6 +73,7 @@ int fk__dispatch_start(fk_capture *h)
     cfg.idle_timeout_ns = fk__params_int(&h->params, FK_CAP_IDLE_TIMEOUT) * INT64_C(1000000000);
     cfg.active_timeout_ns = fk__params_int(&h->params, FK_CAP_ACTIVE_TIMEOUT) * INT64_C(1000000000);
     h->decode_flags = fk__params_int(&h->params, FK_CAP_DECODE_TUNNELS) ? FK__DECODE_TUNNELS : 0;
+    cfg.tunnels = h->decode_flags != 0;
     size_t n = (size_t)fk__params_int(&h->params, FK_CAP_WORKERS);
     int rc = 0;
     if (h->backend->counts_flows) {

@@ -64,6 +64,15 @@ void fk__ft_emit_record(fk__flow_table *t, uint32_t i, uint8_t reason)
         fl->end_ns = e->last[r];
     }
     fl->end_reason = reason;
+    fl->direction = e->direction;
+    if (t->tun && t->tun[i].kind) {
+        const flow_tunnel *tu = &t->tun[i];
+        fl->tunnel = tu->kind;
+        fill_addr(&fl->outer_src, tu->outer_src, tu->family);
+        fill_addr(&fl->outer_dst, tu->outer_dst, tu->family);
+        fl->vni = tu->vni;
+        fl->present |= FK_FLOW_HAS_VNI;
+    }
     rec.hash = e->hash;
     t->sink.on_flow(t->sink.ctx, &rec);
 }

@@ -113,6 +113,19 @@ static uint32_t entry_new(fk__flow_table *t, const flow_key *k, uint32_t h, int 
     e->init_side = (uint8_t)side;
     e->tos = p->tos;
     e->first_typecode = is_icmp(p->proto) ? p->dst_port : 0;
+    e->direction = p->direction;
+    if (t->tun) {
+        flow_tunnel *tu = &t->tun[i];
+        if (p->flags & FK__PKT_F_TUNNEL) {
+            memcpy(tu->outer_src, p->outer_src, 16);
+            memcpy(tu->outer_dst, p->outer_dst, 16);
+            tu->vni = p->tunnel_vni;
+            tu->kind = p->tunnel_kind;
+            tu->family = p->outer_family;
+        } else {
+            tu->kind = 0;
+        }
+    }
     e->rec_start = p->ts_ns;
     e->list = LIST_LIVE;
     index_insert(t, h, i);
@@ -131,6 +144,7 @@ void fk__flow_config_default(fk__flow_config *cfg)
     cfg->idle_timeout_ns = 15 * NS_PER_SEC;
     cfg->active_timeout_ns = 1800 * NS_PER_SEC;
     cfg->tcp_linger_ns = 1 * NS_PER_SEC;
+    cfg->tunnels = 0;
 }
 
 int fk__flow_table_create(fk__flow_table **out, const fk__flow_config *cfg,
@@ -164,7 +178,9 @@ int fk__flow_table_create(fk__flow_table **out, const fk__flow_config *cfg,
     t->slab = t->slab_raw ? (flow_entry *)(((uintptr_t)t->slab_raw + 63) & ~(uintptr_t)63) : NULL;
     t->buckets = fk__calloc(nb, sizeof *t->buckets);
     t->frags = fk__calloc(nf, sizeof *t->frags);
-    if (!t->slab || !t->cold || !t->buckets || !t->frags) {
+    if (cfg->tunnels)
+        t->tun = fk__malloc((size_t)cfg->max_flows * sizeof *t->tun);
+    if (!t->slab || !t->cold || !t->buckets || !t->frags || (cfg->tunnels && !t->tun)) {
         fk__flow_table_destroy(t);
         return fk__error(FK_ENOMEM, "flow table: out of memory for %u flows", cfg->max_flows);
     }
@@ -187,6 +203,7 @@ void fk__flow_table_destroy(fk__flow_table *t)
     fk__free(t->cold);
     fk__free(t->buckets);
     fk__free(t->frags);
+    fk__free(t->tun);
     fk__free(t);
 }
 

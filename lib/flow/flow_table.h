@@ -15,7 +15,10 @@
  * first packet seen.
  *
  * Records (fk_flow, present = FK_FLOW_HAS_REVERSE | FK_FLOW_HAS_END_REASON,
- * version 0) are emitted through the sink callback with end_reason:
+ * version 0; direction = the first packet's, when its decode knew it; with
+ * cfg.tunnels, a flow whose first packet came out of a VXLAN/GENEVE tunnel
+ * also carries tunnel, outer_src, outer_dst and vni with FK_FLOW_HAS_VNI)
+ * are emitted through the sink callback with end_reason:
  *   FK_END_IDLE (1)      no packet for idle_timeout_ns (fk__flow_table_expire)
  *   FK_END_ACTIVE (2)    the record is older than active_timeout_ns; the flow
  *                        goes on with counters reset (checked on every packet
@@ -77,6 +80,8 @@ typedef struct fk__flow_config {
     int64_t idle_timeout_ns;   /* default 15 s */
     int64_t active_timeout_ns; /* default 1800 s */
     int64_t tcp_linger_ns;     /* closed TCP flow kept this long; default 1 s */
+    int tunnels;               /* keep each flow's tunnel (kind, outer addresses, VNI of its first
+                                  packet) for its record: 40 more bytes per flow; default 0 */
 } fk__flow_config;
 
 /* Fill cfg with defaults (max_flows 65536, idle 15 s, active 1800 s, linger 1 s). */

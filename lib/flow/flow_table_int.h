@@ -47,8 +47,9 @@ typedef struct flow_entry {
     uint8_t state;           /* ST_* */
     uint8_t tcp_flags[2];
     uint8_t tos;
-    uint8_t list; /* LIST_* */
-    uint32_t spare;
+    uint8_t list;      /* LIST_* */
+    uint8_t direction; /* fk_flow_direction of the first packet */
+    uint8_t spare[3];
     /* line 2: counters */
     uint64_t bytes[2]; /* [0]: packets from a to b, [1]: b to a */
     uint64_t packets[2];
@@ -65,6 +66,16 @@ typedef struct flow_cold {
     uint32_t gen;          /* bumped when the slot is freed (fragment cache) */
     uint32_t spare;
 } flow_cold;
+
+/* cfg.tunnels: the tunnel of a flow's first packet (kind 0: none). */
+typedef struct flow_tunnel {
+    uint8_t outer_src[16];
+    uint8_t outer_dst[16];
+    uint32_t vni;
+    uint8_t kind; /* fk_tunnel_kind */
+    uint8_t family;
+    uint8_t spare[2];
+} flow_tunnel;
 
 _Static_assert(sizeof(flow_key) == 40, "flow_key has no padding");
 _Static_assert(sizeof(flow_entry) == 128, "flow_entry is two cache lines");
@@ -91,6 +102,7 @@ struct fk__flow_table {
     flow_entry *slab; /* 64-byte aligned inside slab_raw */
     void *slab_raw;
     flow_cold *cold;
+    flow_tunnel *tun;  /* cfg.tunnels: max_flows entries, else NULL */
     uint64_t *buckets; /* hash << 32 | (index + 1); 0 = empty */
     uint32_t mask;
     uint32_t free_head; /* free list threaded through entry.next */

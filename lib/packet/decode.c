@@ -1,5 +1,6 @@
 /* L2-L4 decode into the flat fk__packet view. Every read is preceded by a
  * bounds check against the captured length; nothing is allocated. */
+#include <flowkit/flow.h>
 #include <string.h>
 
 #include "packet/packet.h"
@@ -136,6 +137,11 @@ static void decode_tunnel(const dec *d, fk__packet *p, uint32_t udp_off, uint32_
         return;
     inner.flags |= FK__PKT_F_TUNNEL;
     inner.tunnel_vni = vni;
+    inner.tunnel_kind = p->dst_port == VXLAN_PORT ? FK_TUNNEL_VXLAN : FK_TUNNEL_GENEVE;
+    inner.outer_family = p->ip_version;
+    memcpy(inner.outer_src, p->src, 16);
+    memcpy(inner.outer_dst, p->dst, 16);
+    inner.direction = p->direction;
     *p = inner;
 }
 
@@ -429,6 +435,18 @@ static int decode_loop(const dec *d, fk__packet *p, int host_order)
     }
 }
 
+/* The direction a cooked header tells: PACKET_OUTGOING (4) left through
+ * the device, host/broadcast/multicast/otherhost (0-3) arrived; nothing on
+ * a loopback device (ARPHRD_LOOPBACK, 772), where libpcap keeps one copy. */
+static uint8_t cooked_direction(uint16_t pkttype, uint16_t hatype)
+{
+    if (hatype == 772)
+        return FK_DIRECTION_UNKNOWN;
+    if (pkttype == 4)
+        return FK_DIRECTION_EGRESS;
+    return pkttype <= 3 ? FK_DIRECTION_INGRESS : FK_DIRECTION_UNKNOWN;
+}
+
 int fk__packet_decode(fk__packet *out, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
                       int linktype, int64_t ts_ns, unsigned flags)
 {
@@ -451,6 +469,7 @@ int fk__packet_decode(fk__packet *out, const uint8_t *frame, uint32_t caplen, ui
             return FK__PKT_TRUNCATED;
         out->sll_pkttype = fk__get16(frame);
         out->sll_hatype = fk__get16(frame + 2);
+        out->direction = cooked_direction(out->sll_pkttype, out->sll_hatype);
         rc = decode_ether_payload(&d, out, 16, fk__get16(frame + 14));
         break;
     case FK__LINK_LINUX_SLL2:
@@ -459,6 +478,7 @@ int fk__packet_decode(fk__packet *out, const uint8_t *frame, uint32_t caplen, ui
         out->if_index = fk__get32(frame + 4);
         out->sll_hatype = fk__get16(frame + 8);
         out->sll_pkttype = frame[10];
+        out->direction = cooked_direction(out->sll_pkttype, out->sll_hatype);
         rc = decode_ether_payload(&d, out, 20, fk__get16(frame));
         break;
     case FK__LINK_NULL:

@@ -28,8 +28,14 @@
  * Tunnels: with FK__DECODE_TUNNELS, UDP to port 4789 (VXLAN) or 6081
  * (GENEVE) whose header is valid is decoded further: the view then describes
  * the innermost IP packet (addresses, ports, ip_len of the inner packet),
- * FK__PKT_F_TUNNEL is set and tunnel_vni holds the VNI. Without the flag the
- * UDP packet itself is the flow. */
+ * FK__PKT_F_TUNNEL is set, tunnel_vni holds the VNI, tunnel_kind says which
+ * (fk_tunnel_kind) and outer_src / outer_dst / outer_family keep the outer IP
+ * header's addresses (of the outermost tunnel when tunnels nest, as the
+ * VNI). Without the flag the UDP packet itself is the flow.
+ *
+ * Direction: a Linux cooked header (SLL, SLL2) says whether the frame was
+ * outgoing; direction is then 2 (egress) or 1 (ingress), else 0 (unknown;
+ * also on a loopback device, where libpcap keeps one copy of each packet). */
 #ifndef FK_PACKET_PACKET_H
 #define FK_PACKET_PACKET_H
 
@@ -77,34 +83,39 @@ typedef enum fk__pkt_status {
  * Addresses are in network byte order (IPv4 in bytes 0..3, rest zero); ports,
  * lengths and ids in host byte order. */
 typedef struct fk__packet {
-    int64_t ts_ns;        /* capture timestamp, ns since the epoch (as given) */
-    uint32_t caplen;      /* captured bytes */
-    uint32_t wirelen;     /* original frame length */
-    uint32_t ip_len;      /* IP-layer bytes: IP header + payload, from the header */
-    uint32_t frag_id;     /* IPv4 identification / IPv6 fragment id (FK__PKT_F_FRAG) */
-    uint32_t if_index;    /* SLL2 interface index, else 0 */
-    uint32_t tunnel_vni;  /* VXLAN/GENEVE VNI (FK__PKT_F_TUNNEL) */
-    uint32_t tcp_seq;     /* TCP sequence number (proto 6 with FK__PKT_F_L4) */
-    uint32_t tcp_ack;     /* TCP acknowledgement number */
-    uint16_t l3_off;      /* offset of the (innermost) IP header */
-    uint16_t l4_off;      /* offset of the L4 header (valid with FK__PKT_F_L4) */
-    uint16_t payload_off; /* offset of the L4 payload (<= caplen) */
-    uint16_t ethertype;   /* ethertype of the L3 header (0x0800 / 0x86dd for IP) */
-    uint16_t vlan;        /* outer VLAN id (12 bits), 0 if untagged */
-    uint16_t inner_vlan;  /* second VLAN id (QinQ), 0 if none */
-    uint16_t src_port;    /* TCP/UDP/SCTP source port; 0 for ICMP */
-    uint16_t dst_port;    /* TCP/UDP/SCTP destination port; ICMP/ICMPv6: type*256+code */
-    uint16_t frag_off;    /* fragment offset in bytes (FK__PKT_F_FRAG) */
-    uint16_t sll_pkttype; /* SLL/SLL2 packet type (0 host, 4 outgoing, ...), else 0 */
-    uint16_t sll_hatype;  /* SLL/SLL2 ARPHRD_ device type (772 loopback), else 0 */
-    uint8_t ip_version;   /* 4 or 6 */
-    uint8_t proto;        /* L4 protocol after IPv6 extension headers */
-    uint8_t tos;          /* IPv4 TOS / IPv6 traffic class */
-    uint8_t ttl;          /* IPv4 TTL / IPv6 hop limit */
-    uint8_t tcp_flags;    /* TCP flags byte (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 ...) */
-    uint8_t flags;        /* FK__PKT_F_* */
-    uint8_t src[16];      /* source address */
-    uint8_t dst[16];      /* destination address */
+    int64_t ts_ns;         /* capture timestamp, ns since the epoch (as given) */
+    uint32_t caplen;       /* captured bytes */
+    uint32_t wirelen;      /* original frame length */
+    uint32_t ip_len;       /* IP-layer bytes: IP header + payload, from the header */
+    uint32_t frag_id;      /* IPv4 identification / IPv6 fragment id (FK__PKT_F_FRAG) */
+    uint32_t if_index;     /* SLL2 interface index, else 0 */
+    uint32_t tunnel_vni;   /* VXLAN/GENEVE VNI (FK__PKT_F_TUNNEL) */
+    uint32_t tcp_seq;      /* TCP sequence number (proto 6 with FK__PKT_F_L4) */
+    uint32_t tcp_ack;      /* TCP acknowledgement number */
+    uint16_t l3_off;       /* offset of the (innermost) IP header */
+    uint16_t l4_off;       /* offset of the L4 header (valid with FK__PKT_F_L4) */
+    uint16_t payload_off;  /* offset of the L4 payload (<= caplen) */
+    uint16_t ethertype;    /* ethertype of the L3 header (0x0800 / 0x86dd for IP) */
+    uint16_t vlan;         /* outer VLAN id (12 bits), 0 if untagged */
+    uint16_t inner_vlan;   /* second VLAN id (QinQ), 0 if none */
+    uint16_t src_port;     /* TCP/UDP/SCTP source port; 0 for ICMP */
+    uint16_t dst_port;     /* TCP/UDP/SCTP destination port; ICMP/ICMPv6: type*256+code */
+    uint16_t frag_off;     /* fragment offset in bytes (FK__PKT_F_FRAG) */
+    uint16_t sll_pkttype;  /* SLL/SLL2 packet type (0 host, 4 outgoing, ...), else 0 */
+    uint16_t sll_hatype;   /* SLL/SLL2 ARPHRD_ device type (772 loopback), else 0 */
+    uint8_t ip_version;    /* 4 or 6 */
+    uint8_t proto;         /* L4 protocol after IPv6 extension headers */
+    uint8_t tos;           /* IPv4 TOS / IPv6 traffic class */
+    uint8_t ttl;           /* IPv4 TTL / IPv6 hop limit */
+    uint8_t tcp_flags;     /* TCP flags byte (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 ...) */
+    uint8_t flags;         /* FK__PKT_F_* */
+    uint8_t tunnel_kind;   /* fk_tunnel_kind (FK__PKT_F_TUNNEL) */
+    uint8_t outer_family;  /* 4 or 6: the tunnel's outer IP header (FK__PKT_F_TUNNEL) */
+    uint8_t direction;     /* fk_flow_direction from a cooked header, else 0 */
+    uint8_t src[16];       /* source address */
+    uint8_t dst[16];       /* destination address */
+    uint8_t outer_src[16]; /* the tunnel's outer source address (FK__PKT_F_TUNNEL) */
+    uint8_t outer_dst[16]; /* ... and destination */
 } fk__packet;
 
 /* Decode one frame. out is always fully written (zeroed on failure apart

@@ -34,10 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == FK__PKT_OK) {
         if (p.payload_off > n || p.l3_off >= n || (p.ip_version != 4 && p.ip_version != 6))
             abort();
+        if ((p.flags & FK__PKT_F_TUNNEL) &&
+            ((p.tunnel_kind != 3 && p.tunnel_kind != 4) ||
+             (p.outer_family != 4 && p.outer_family != 6) || p.tunnel_vni > 0xffffff))
+            abort(); /* a tunnel view names its kind, outer header and 24-bit VNI */
         /* the flow table takes whatever the decoder produced, both directions */
         fk__flow_config cfg;
         fk__flow_config_default(&cfg);
         cfg.max_flows = 2;
+        cfg.tunnels = (flags & FK__DECODE_TUNNELS) != 0;
         fk__flow_table *t;
         if (fk__flow_table_create(&t, &cfg, NULL) == 0) {
             fk__packet r = p;

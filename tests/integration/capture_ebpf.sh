@@ -5,7 +5,7 @@
 #    links go away with their process): the link and program ids it held
 #    are gone, and neither tc nor bpftool shows anything on the device;
 #  - what only libpcap can do is refused at activate with a clear message
-#    (filter, snaplen, pcap_store, files, decode_tunnels), a bad backend
+#    (filter, snaplen, pcap_store, files), a bad backend
 #    name by the setter;
 #  - a full flow map loses packets and counts them (kernel_map_full);
 #  - VLAN-tagged traffic keeps its VLAN id (same flows as tcpdump's);
@@ -76,7 +76,6 @@ refused "filter applies to backend = pcap only" -i "$IF" -o backend=ebpf -o filt
 refused "snaplen applies to backend = pcap only" -i "$IF" -o backend=ebpf -o snaplen=128
 refused "pcap_store applies to backend = pcap only" -i "$IF" -o backend=ebpf -o "pcap_store=$WORK"
 refused "reads live devices only" -r "$WORK/empty.pcap" -o backend=xdp
-refused "decode_tunnels needs backend = pcap" -i "$IF" -o backend=ebpf -o decode_tunnels=1
 refused "is not one of pcap, ebpf, xdp" -i "$IF" -o backend=dpdk
 refused "no such device" -i fknodev$$ -o backend=ebpf
 echo "refusals: ok"

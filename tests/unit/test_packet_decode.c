@@ -2,6 +2,7 @@
  * tunnels, and truncated / malformed frames (each prefix of each frame is
  * decoded from an exactly-sized heap copy so the sanitizers see any
  * over-read). */
+#include <flowkit/flow.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +176,7 @@ static void linux_cooked(void **state)
     assert_int_equal(decode_copy(&p, f, n, n, FK__LINK_LINUX_SLL, 0), FK__PKT_OK);
     assert_int_equal(p.l3_off, 16);
     assert_int_equal(p.sll_pkttype, 4);
+    assert_int_equal(p.direction, FK_DIRECTION_EGRESS);
     assert_int_equal(p.ip_version, 6);
     assert_int_equal(p.src_port, 40000);
     check_prefixes(f, n, FK__LINK_LINUX_SLL, 0, 16 + 60);
@@ -510,6 +512,14 @@ static void tunnels(void **state)
     assert_int_equal(decode_copy(&p, f, n, n, FK__LINK_EN10MB, FK__DECODE_TUNNELS), FK__PKT_OK);
     assert_true(p.flags & FK__PKT_F_TUNNEL);
     assert_int_equal(p.tunnel_vni, 12345);
+    assert_int_equal(p.tunnel_kind, FK_TUNNEL_VXLAN);
+    assert_int_equal(p.outer_family, 4);
+    {
+        pb_spec o4 = spec4(PB_LINK_EN10MB, 17); /* the outer header's addresses */
+        assert_memory_equal(p.outer_src, o4.src, 16);
+        assert_memory_equal(p.outer_dst, o4.dst, 16);
+    }
+    assert_int_equal(p.direction, FK_DIRECTION_UNKNOWN); /* Ethernet says nothing */
     assert_int_equal(p.proto, 6);
     assert_int_equal(p.src_port, 1111);
     assert_int_equal(p.dst_port, 2222);
@@ -556,6 +566,8 @@ static void tunnels(void **state)
     assert_int_equal(decode_copy(&p, f, n, n, FK__LINK_EN10MB, FK__DECODE_TUNNELS), FK__PKT_OK);
     assert_true(p.flags & FK__PKT_F_TUNNEL);
     assert_int_equal(p.tunnel_vni, 7);
+    assert_int_equal(p.tunnel_kind, FK_TUNNEL_GENEVE);
+    assert_int_equal(p.outer_family, 4);
     assert_int_equal(p.ip_version, 6);
     assert_int_equal(p.dst_port, 5353);
     g[0] = 0x42; /* version 1: left alone */
