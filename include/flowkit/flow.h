@@ -47,6 +47,10 @@ typedef enum fk_end_reason {
 #define FK_FLOW_HAS_EXPORTER 0x20u
 /** ::fk_flow::present bit: uid is set. @since 0.1.0 */
 #define FK_FLOW_HAS_UID 0x40u
+/** ::fk_flow::present bit: rev_icmp is set (an ICMP or ICMPv6 biflow whose
+ *  reverse direction was seen, or a record that carried the RFC 5103
+ *  reverse icmpTypeCode). @since 0.2.0 */
+#define FK_FLOW_HAS_REV_ICMP 0x80u
 
 /**
  * What carried a tunnelled flow (::fk_flow::tunnel). A decoded record whose
@@ -135,6 +139,10 @@ typedef struct fk_flow {
     fk_addr outer_dst;    /**< Outer (tunnel) destination address, when carried. */
     fk_addr next_hop;     /**< IP next hop (ipNextHopIPv4/IPv6Address, IE 15/62). */
     fk_addr bgp_next_hop; /**< BGP next hop (bgpNextHopIPv4/IPv6Address, IE 18/63). */
+    /** ICMP/ICMPv6 biflow: type * 256 + code of the reverse direction's
+     *  first packet (an echo request's reply: 0 * 256 + 0), as dst_port is
+     *  the forward direction's (#FK_FLOW_HAS_REV_ICMP). @since 0.2.0 */
+    uint16_t rev_icmp;
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */
@@ -191,7 +199,8 @@ FK_API int fk_time_format(int64_t ns, char *buf, size_t size);
  * "rev_packets" and "rev_tcp_flags"; the borrowed strings, when not NULL,
  * as "in_if_name", "out_if_name", "user" and "exe" (cut at
  * #FK_FLOW_IFNAME_MAX, #FK_FLOW_USER_MAX, #FK_FLOW_EXE_MAX bytes), and
- * #FK_FLOW_HAS_UID as "uid". A tunnelled record adds "tunnel" (the
+ * #FK_FLOW_HAS_UID as "uid", #FK_FLOW_HAS_REV_ICMP as "rev_icmp_type" and
+ * "rev_icmp_code". A tunnelled record adds "tunnel" (the
  * fk_tunnel_kind_name()), "outer_src_addr" and "outer_dst_addr"; next hops
  * that are present appear as "next_hop" and "bgp_next_hop". A record with
  * a nonzero ::fk_flow::event is

@@ -104,6 +104,7 @@ class fk_flow(Structure):
         ("outer_dst", fk_addr),
         ("next_hop", fk_addr),
         ("bgp_next_hop", fk_addr),
+        ("rev_icmp", c_uint16),
     ]
 
 
