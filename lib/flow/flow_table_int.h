@@ -49,7 +49,8 @@ typedef struct flow_entry {
     uint8_t tos;
     uint8_t list;      /* LIST_* */
     uint8_t direction; /* fk_flow_direction of the first packet */
-    uint8_t spare[3];
+    uint8_t spare;
+    uint16_t other_typecode; /* ICMP: type/code of the other side's first packet */
     /* line 2: counters */
     uint64_t bytes[2]; /* [0]: packets from a to b, [1]: b to a */
     uint64_t packets[2];
