@@ -1,6 +1,6 @@
 /* Internal interfaces of the collector, layered so each can be tested alone:
  *
- *   uri/cidr parsing        (uri.c)
+ *   uri parsing             (uri.c; CIDR lists in core/cidr.c)
  *   codec interface         (codec.h: what the session layer asks of a decoder)
  *   session layer           (session.c: exporter sessions, domains, sequence,
  *                            data-before-template buffer; no sockets)
@@ -21,9 +21,10 @@
 
 #include "collector/codec.h"
 #include "collector/fastfmt.h"
+#include "core/cidr.h"
 #include "core/clock.h"
 
-/* ---- URIs and CIDR ------------------------------------------------------ */
+/* ---- URIs ------------------------------------------------------------- */
 
 enum { FK__COL_UDP = 1, FK__COL_TCP = 2 };
 
@@ -37,16 +38,6 @@ typedef struct fk__col_uri {
 int fk__col_uri_parse(fk__col_uri *out, const char *uri);
 /* Inverse of parse; returns length or FK_ENOSPACE. */
 int fk__col_uri_format(int transport, const struct sockaddr *sa, char *buf, size_t size);
-
-typedef struct fk__col_cidr {
-    uint8_t family; /* 4 or 6 */
-    uint8_t bits;
-    uint8_t addr[16];
-} fk__col_cidr;
-
-int fk__col_cidr_parse(const char *text, fk__col_cidr *out);
-/* True when a matches one entry; IPv4-mapped IPv6 addresses match IPv4 entries. */
-bool fk__col_cidr_match(const fk__col_cidr *list, size_t n, const fk_addr *a);
 
 /* sockaddr <-> fk_addr + port */
 void fk__col_addr_from_sockaddr(const struct sockaddr *sa, fk_addr *addr, uint16_t *port);
