@@ -36,9 +36,10 @@ out=$("$bs" --flows "$D" --distinct "$D")
 echo "# $out"
 cap_kb=$(($(field "$out" memory_bytes) / 1024))
 rss_kb=$(field "$out" rss_after_kb)
-echo "console-memory(distinct=$D)  flowkit=$rss_kb KiB peak RSS  cap=$cap_kb KiB store" \
-    "(+ $(field "$out" rss_before_kb) KiB before activate)  ips=$(field "$out" ips)" \
-    "evicted=$(field "$out" ips_evicted)  ratio=$(awk -v a="$rss_kb" -v b="$cap_kb" 'BEGIN { printf "%.2f", a / b }')"
+grown_kb=$((rss_kb - $(field "$out" rss_before_kb)))
+echo "console-memory(distinct=$D)  flowkit=$grown_kb KiB RSS grown since start (peak $rss_kb KiB)" \
+    " cap=$cap_kb KiB store size  ratio=$(awk -v a="$grown_kb" -v b="$cap_kb" 'BEGIN { printf "%.2f", a / b }')" \
+    " (ips=$(field "$out" ips) evicted=$(field "$out" ips_evicted))"
 
 # 3. API latency with 100 concurrent clients while collecting.
 "$fk" -l udp://127.0.0.1:0 -o jsonl:/dev/null --http 127.0.0.1:0 --http-max-clients 200 \
