@@ -6,7 +6,7 @@
 
 size_t fk__ss_mem(uint32_t cap)
 {
-    return (size_t)cap * (sizeof(fk__ss_entry) + 2 * sizeof(uint32_t)) +
+    return (size_t)cap * (sizeof(fk__ss_entry) + sizeof(fk__ss_node) + sizeof(uint32_t)) +
            fk__sidx_slots(cap) * sizeof(fk__sidx_slot);
 }
 
@@ -17,27 +17,22 @@ void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap, uint32_t klen)
     s->n = 0;
     s->e = mem;
     fk__sidx_attach(&s->idx, (fk__sidx_slot *)(s->e + cap), cap);
-    s->heap = (uint32_t *)(s->idx.slot + fk__sidx_slots(cap));
-    s->pos = s->heap + cap;
+    s->heap = (fk__ss_node *)(s->idx.slot + fk__sidx_slots(cap));
+    s->pos = (uint32_t *)(s->heap + cap);
 }
 
 static void heap_swap(fk__ss *s, uint32_t a, uint32_t b)
 {
-    uint32_t x = s->heap[a], y = s->heap[b];
+    fk__ss_node x = s->heap[a], y = s->heap[b];
     s->heap[a] = y;
     s->heap[b] = x;
-    s->pos[y] = a;
-    s->pos[x] = b;
-}
-
-static uint64_t heap_bytes(const fk__ss *s, uint32_t at)
-{
-    return s->e[s->heap[at]].bytes;
+    s->pos[y.e] = a;
+    s->pos[x.e] = b;
 }
 
 static void sift_up(fk__ss *s, uint32_t at)
 {
-    while (at > 0 && heap_bytes(s, (at - 1) / 2) > heap_bytes(s, at)) {
+    while (at > 0 && s->heap[(at - 1) / 2].bytes > s->heap[at].bytes) {
         heap_swap(s, at, (at - 1) / 2);
         at = (at - 1) / 2;
     }
@@ -48,9 +43,9 @@ static void sift_down(fk__ss *s, uint32_t at)
 {
     for (;;) {
         uint32_t l = 2 * at + 1, r = l + 1, m = at;
-        if (l < s->n && heap_bytes(s, l) < heap_bytes(s, m))
+        if (l < s->n && s->heap[l].bytes < s->heap[m].bytes)
             m = l;
-        if (r < s->n && heap_bytes(s, r) < heap_bytes(s, m))
+        if (r < s->n && s->heap[r].bytes < s->heap[m].bytes)
             m = r;
         if (m == at)
             return;
@@ -93,13 +88,13 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_
         if (s->n < s->cap) {
             i = (int)s->n++;
             memset(&s->e[i], 0, sizeof s->e[i]);
-            s->heap[i] = (uint32_t)i;
+            s->heap[i].e = (uint32_t)i;
             s->pos[i] = (uint32_t)i;
             fresh = true;
         } else {
             /* Replace the smallest entry (the heap's root); its counts
              * become the newcomer's error. */
-            i = (int)s->heap[0];
+            i = (int)s->heap[0].e;
             fk__sidx_remove(&s->idx, fk__sidx_tag(fk__ss_hash(&s->e[i].key, s->klen)), (uint32_t)i);
             s->e[i].error = s->e[i].bytes;
             replaced = 1;
@@ -110,6 +105,7 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_
     s->e[i].bytes += bytes;
     s->e[i].packets += packets;
     s->e[i].flows += flows;
+    s->heap[s->pos[i]].bytes = s->e[i].bytes;
     if (fresh)
         sift_up(s, s->pos[i]);
     else

@@ -28,12 +28,18 @@ typedef struct fk__ss_entry {
     uint64_t bytes, packets, flows, error;
 } fk__ss_entry;
 
+/* A heap node carries its entry's bytes, so sifting reads the heap only. */
+typedef struct fk__ss_node {
+    uint64_t bytes;
+    uint32_t e;
+} fk__ss_node;
+
 typedef struct fk__ss {
     uint32_t cap, n;
     uint32_t klen; /* significant bytes of every key */
     fk__ss_entry *e;
-    uint32_t *heap; /* min-heap of entry numbers by bytes: heap[0] is the smallest */
-    uint32_t *pos;  /* pos[entry] = its place in heap */
+    fk__ss_node *heap; /* min-heap by bytes: heap[0] is the smallest */
+    uint32_t *pos;     /* pos[entry] = its place in heap */
     fk__sidx idx;
 } fk__ss;
 
