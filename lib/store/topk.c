@@ -95,7 +95,7 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_
             /* Replace the smallest entry (the heap's root); its counts
              * become the newcomer's error. */
             i = (int)s->heap[0].e;
-            fk__sidx_remove(&s->idx, fk__sidx_tag(fk__ss_hash(&s->e[i].key, s->klen)), (uint32_t)i);
+            fk__sidx_remove(&s->idx, s->heap[0].tag, (uint32_t)i);
             s->e[i].error = s->e[i].bytes;
             replaced = 1;
         }
@@ -105,7 +105,9 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_
     s->e[i].bytes += bytes;
     s->e[i].packets += packets;
     s->e[i].flows += flows;
-    s->heap[s->pos[i]].bytes = s->e[i].bytes;
+    fk__ss_node *node = &s->heap[s->pos[i]];
+    node->bytes = s->e[i].bytes;
+    node->tag = tag;
     if (fresh)
         sift_up(s, s->pos[i]);
     else

@@ -28,10 +28,12 @@ typedef struct fk__ss_entry {
     uint64_t bytes, packets, flows, error;
 } fk__ss_entry;
 
-/* A heap node carries its entry's bytes, so sifting reads the heap only. */
+/* A heap node carries its entry's bytes, so sifting reads the heap only,
+ * and its index tag, so evicting the root needs no rehash. */
 typedef struct fk__ss_node {
     uint64_t bytes;
     uint32_t e;
+    uint32_t tag;
 } fk__ss_node;
 
 typedef struct fk__ss {
