@@ -135,6 +135,10 @@ typedef struct fk_flow {
     fk_addr outer_dst;    /**< Outer (tunnel) destination address, when carried. */
     fk_addr next_hop;     /**< IP next hop (ipNextHopIPv4/IPv6Address, IE 15/62). */
     fk_addr bgp_next_hop; /**< BGP next hop (bgpNextHopIPv4/IPv6Address, IE 18/63). */
+    uint32_t src_as;      /**< Source AS number (bgpSourceAsNumber, IE 16; NetFlow v5/v7
+                               src_as), 0 when absent. */
+    uint32_t dst_as;      /**< Destination AS number (bgpDestinationAsNumber, IE 17), 0 when
+                               absent. */
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */

@@ -48,6 +48,16 @@ int fk__col_cidr_parse(const char *text, fk__col_cidr *out);
 /* True when a matches one entry; IPv4-mapped IPv6 addresses match IPv4 entries. */
 bool fk__col_cidr_match(const fk__col_cidr *list, size_t n, const fk_addr *a);
 
+/* For the prefix statistics (lib/prefixstats), under the registry's read
+ * lock: the prefixes of `sender` that hold `src` (side bit 1) or `dst`
+ * (bit 2), at most `cap` into out/side; *more grows by the matches beyond
+ * cap. 0 for an unknown sender or one without prefixes. */
+size_t fk__senders_prefixes_of(fk_senders *s, const fk_addr *sender, const fk_addr *src,
+                               const fk_addr *dst, fk__col_cidr *out, uint8_t *side, size_t cap,
+                               uint64_t *more);
+/* Whether `sender` has the prefix p in the registry. */
+bool fk__senders_has_prefix(fk_senders *s, const fk_addr *sender, const fk__col_cidr *p);
+
 /* sockaddr <-> fk_addr + port */
 void fk__col_addr_from_sockaddr(const struct sockaddr *sa, fk_addr *addr, uint16_t *port);
 
