@@ -391,13 +391,140 @@ static void errors(void **state)
     teardown(&fx);
 }
 
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v & 0xffff);
+}
+
+/* A collector fed real NetFlow v5, v9 and IPFIX datagrams counts their records,
+ * AS numbers decoded, in the statistics (fk_collector_set_prefixstats). */
+static void collector_feeds_as_numbers(void **state)
+{
+    (void)state;
+    fixture fx;
+    setup(&fx, NULL);
+    fk_collector *h;
+    assert_int_equal(fk_collector_create(&h), 0);
+    assert_int_equal(fk_collector_set_senders(h, fx.senders), 0);
+    assert_int_equal(fk_collector_set_prefixstats(h, fx.ps), 0);
+    assert_int_equal(fk_collector_activate(h), 0);
+    uint32_t secs = (uint32_t)(at("2026-12-06 09:05", 30) / SEC);
+
+    uint8_t v5[24 + 48];
+    memset(v5, 0, sizeof v5);
+    put16(v5, 5);
+    put16(v5 + 2, 1);
+    put32(v5 + 4, 100000); /* sysUptime, ms */
+    put32(v5 + 8, secs);
+    uint8_t *r = v5 + 24;
+    put32(r, 0xc6336407);     /* 198.51.100.7 */
+    put32(r + 4, 0xcb007109); /* 203.0.113.9 */
+    put32(r + 16, 2);         /* packets */
+    put32(r + 20, 1500);      /* bytes */
+    put32(r + 24, 99000);     /* first, last: a second before export */
+    put32(r + 28, 99000);
+    put16(r + 32, 40000);
+    put16(r + 34, 443);
+    r[38] = 6;
+    put16(r + 40, 64500); /* src_as */
+    put16(r + 42, 64501); /* dst_as */
+    assert_true(fk_collector_feed(h, &fx.exporter, 2055, v5, sizeof v5) >= 0);
+
+    /* v9: a template (src, dst, bytes, packets, SRC_AS in 4 bytes, DST_AS
+     * in 2) and one record in the same datagram. */
+    uint8_t v9[20 + 4 + 4 + 6 * 4 + 4 + 24];
+    memset(v9, 0, sizeof v9);
+    put16(v9, 9);
+    put16(v9 + 2, 2);
+    put32(v9 + 4, 100000);
+    put32(v9 + 8, secs);
+    put32(v9 + 16, 7); /* source id */
+    uint8_t *t = v9 + 20;
+    put16(t, 0);
+    put16(t + 2, 4 + 4 + 6 * 4);
+    put16(t + 4, 256);
+    put16(t + 6, 6);
+    static const uint16_t fields[6][2] = {{8, 4}, {12, 4}, {1, 4}, {2, 4}, {16, 4}, {17, 2}};
+    for (int i = 0; i < 6; i++) {
+        put16(t + 8 + 4 * i, fields[i][0]);
+        put16(t + 10 + 4 * i, fields[i][1]);
+    }
+    uint8_t *d = t + 8 + 24;
+    put16(d, 256);
+    put16(d + 2, 4 + 24);     /* 22 bytes of record, 2 of padding */
+    put32(d + 4, 0xcb007109); /* 203.0.113.9 */
+    put32(d + 8, 0xc6336408); /* 198.51.100.8 */
+    put32(d + 12, 700);
+    put32(d + 16, 1);
+    put32(d + 20, 4200000000u); /* a 4-byte AS number */
+    put16(d + 24, 64502);
+    assert_true(fk_collector_feed(h, &fx.exporter, 2055, v9, sizeof v9) >= 0);
+
+    /* IPFIX: bgpSourceAsNumber (16) and bgpDestinationAsNumber (17). */
+    uint8_t ipfix[16 + 4 + 4 + 5 * 4 + 4 + 24];
+    memset(ipfix, 0, sizeof ipfix);
+    put16(ipfix, 10);
+    put16(ipfix + 2, sizeof ipfix);
+    put32(ipfix + 4, secs);
+    uint8_t *it = ipfix + 16;
+    put16(it, 2);
+    put16(it + 2, 4 + 4 + 5 * 4);
+    put16(it + 4, 256);
+    put16(it + 6, 5);
+    static const uint16_t ifields[5][2] = {{8, 4}, {12, 4}, {1, 8}, {16, 4}, {17, 4}};
+    for (int i = 0; i < 5; i++) {
+        put16(it + 8 + 4 * i, ifields[i][0]);
+        put16(it + 10 + 4 * i, ifields[i][1]);
+    }
+    uint8_t *id = it + 8 + 20;
+    put16(id, 256);
+    put16(id + 2, 4 + 24);
+    put32(id + 4, 0xc6336409); /* 198.51.100.9 */
+    put32(id + 8, 0xc0000264); /* 192.0.2.100 */
+    put32(id + 16, 9);         /* octetDeltaCount, low half */
+    put32(id + 20, 65000);
+    put32(id + 24, 65001);
+    assert_true(fk_collector_feed(h, &fx.exporter, 4739, ipfix, sizeof ipfix) >= 0);
+
+    fk_collector_stats cst;
+    assert_int_equal(fk_collector_get_stats(h, &cst, sizeof cst), 0);
+    assert_true(cst.records == 3);
+    fk_prefixstats_bucket b;
+    assert_int_equal(fk_prefixstats_bucket_parse("2026-12-06 09:05", &b), 0);
+    fk_prefixstats_row rows[11];
+    size_t n = 0;
+    assert_int_equal(fk_prefixstats_get_rows(fx.ps, "192.0.2.1", "198.51.100.0/24", &b,
+                                             FK_PREFIXSTATS_SRCAS, rows, 11, &n),
+                     0);
+    assert_int_equal(n, 3);
+    assert_true(rows[0].number == 64500 && rows[0].out_bytes == 1500 && rows[0].out_packets == 2);
+    assert_true(rows[1].number == 4200000000u && rows[1].in_bytes == 700);
+    assert_true(rows[2].number == 65000 && rows[2].out_bytes == 9);
+    assert_int_equal(fk_prefixstats_get_rows(fx.ps, "192.0.2.1", "198.51.100.0/24", &b,
+                                             FK_PREFIXSTATS_DSTAS, rows, 11, &n),
+                     0);
+    assert_int_equal(n, 3);
+    assert_true(rows[0].number == 64501 && rows[1].number == 64502 && rows[2].number == 65001);
+    fk_prefixstats_row all = all_row(&fx, "198.51.100.0/24", "2026-12-06 09");
+    assert_true(all.out_bytes == 1509 && all.in_bytes == 700 && all.in_flows == 1);
+    fk_collector_destroy(h);
+    teardown(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bucket_names), cmocka_unit_test(rollover),
         cmocka_unit_test(directions),   cmocka_unit_test(top_values_and_other),
         cmocka_unit_test(retention),    cmocka_unit_test(clamp_and_evict),
-        cmocka_unit_test(errors),
+        cmocka_unit_test(errors),       cmocka_unit_test(collector_feeds_as_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
