@@ -107,6 +107,8 @@ static const metric http_metrics[] = {
     A(feed_flows, 0, "flows sent to live feed clients"),
     A(senders_requests, 0, "signed /senders requests served"),
     A(senders_unauthorized, 0, "/senders requests refused: missing or wrong signature"),
+    A(prefix_stats_requests, 0, "signed POST /stats/SENDER requests served"),
+    A(prefix_stats_unauthorized, 0, "/stats requests refused: missing or wrong signature"),
 };
 
 static void emit(fkc_buf *b, const char *prefix, const metric *m, size_t n, const void *base,

@@ -38,7 +38,9 @@ struct fkc_server {
 
 /* ---- routing ------------------------------------------------------------ */
 
-enum { R_PUBLIC = 1, R_POST = 2, R_FEED = 4, R_SENDERS = 8 };
+/* R_SIGNED: wasted/netflow's API: HMAC-signed (not the bearer token), any
+ * method, and the path may go on ("/senders/IP", "/stats/IP"). */
+enum { R_PUBLIC = 1, R_POST = 2, R_FEED = 4, R_SIGNED = 8 };
 
 typedef struct route {
     const char *path;
@@ -65,15 +67,19 @@ static const route routes[] = {
     {"/api/v1/feed", R_FEED, NULL},
     {"/api/v1/ingest", R_POST, fkc_api_ingest},
     {"/ingest", R_POST, fkc_api_ingest},
-    {"/senders", R_SENDERS, fkc_api_senders}, /* and /senders/IP */
+    {"/senders", R_SIGNED, fkc_api_senders},    /* and /senders/IP */
+    {"/stats", R_SIGNED, fkc_api_prefix_stats}, /* /stats/IP */
 };
 
 static const route *find_route(const char *path)
 {
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        size_t n = strlen(routes[i].path);
         if (strcmp(routes[i].path, path) == 0 ||
-            ((routes[i].flags & R_SENDERS) && strncmp(path, "/senders/", 9) == 0))
+            ((routes[i].flags & R_SIGNED) && strncmp(path, routes[i].path, n) == 0 &&
+             path[n] == '/'))
             return &routes[i];
+    }
     return NULL;
 }
 
@@ -453,16 +459,20 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
     const route *rt = find_route(url);
-    if (rt && (rt->flags & R_SENDERS)) {
+    if (rt && (rt->flags & R_SIGNED)) {
+        bool stats = rt->fn == fkc_api_prefix_stats;
         if (!s->auth_key)
-            return send_error(s, c, 404, "the senders API is off (--senders-keys FILE)");
+            return send_error(s, c, 404,
+                              stats ? "the stats API is off (--senders-keys FILE)"
+                                    : "the senders API is off (--senders-keys FILE)");
         if (ctx->too_large)
             return send_error(s, c, 413, "request body larger than the limit");
         if (!signed_request(s, c, ctx)) {
-            atomic_fetch_add(&s->stats.senders_unauthorized, 1);
+            atomic_fetch_add(
+                stats ? &s->stats.prefix_stats_unauthorized : &s->stats.senders_unauthorized, 1);
             return send_error(s, c, 401, "X-Io-Auth and X-Io-Sign (HMAC-SHA256) do not match");
         }
-        fkc_req req = {s,      s->store, s->cfg.senders, &s->stats,    c,
+        fkc_req req = {s,      s->store, s->cfg.senders, s->cfg.prefixstats, &s->stats, c,
                        method, url,      ctx->body.p,    ctx->body.len};
         fkc_reply rep = {500, "application/json", {0}};
         rt->fn(&req, &rep);
@@ -487,7 +497,7 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
         return send_error(s, c, 413, "request body larger than the limit");
     if (rt->flags & R_FEED)
         return start_feed(s, c);
-    fkc_req req = {s,      s->store, s->cfg.senders, &s->stats,    c,
+    fkc_req req = {s,      s->store, s->cfg.senders, s->cfg.prefixstats, &s->stats, c,
                    method, url,      ctx->body.p,    ctx->body.len};
     fkc_reply rep = {500, "application/json", {0}};
     rt->fn(&req, &rep);
