@@ -47,27 +47,33 @@ static uint64_t weight(const fk__ps_counts *c)
     return c->bytes[0] + c->bytes[1];
 }
 
-/* The kept value with the fewest bytes (the first such in table order). */
-static fk__ps_counts *smallest(const fk__hmap *m, fk__ps_value *key)
+/* The kept value with the fewest bytes (the first such in table order),
+ * and the weight of the next smallest (UINT64_MAX when none). */
+static fk__ps_counts *smallest(const fk__hmap *m, fk__ps_value *key, uint64_t *second)
 {
     size_t pos = 0;
     const void *k;
     void *v;
     fk__ps_counts *min = NULL;
+    *second = UINT64_MAX;
     while (fk__hmap_next(m, &pos, &k, &v)) {
         fk__ps_counts *c = v;
         if (!min || weight(c) < weight(min)) {
+            if (min)
+                *second = weight(min);
             min = c;
             memcpy(key, k, sizeof *key);
+        } else if (weight(c) < *second) {
+            *second = weight(c);
         }
     }
     return min;
 }
 
-static int table_add(fk__ps_table *t, const fk__ps_value *key, const fk__ps_side *s, size_t top,
-                     uint64_t *folded)
+static int table_add(fk__ps_table *t, const fk__ps_value *key, uint64_t h, const fk__ps_side *s,
+                     size_t top, uint64_t *folded)
 {
-    fk__ps_counts *c = fk__hmap_get(&t->map, key);
+    fk__ps_counts *c = fk__hmap_get_hashed(&t->map, key, h);
     if (c) {
         count(c, s);
         return FK_OK;
@@ -75,19 +81,26 @@ static int table_add(fk__ps_table *t, const fk__ps_value *key, const fk__ps_side
     if (t->map.count >= top) {
         /* Full: the smaller of the newcomer and the smallest kept value
          * goes to `other`. */
-        fk__ps_value min_key;
-        fk__ps_counts *min = smallest(&t->map, &min_key);
         t->folded++;
         (*folded)++;
+        if (s->bytes <= t->min_bound) {
+            count(&t->other, s);
+            return FK_OK;
+        }
+        fk__ps_value min_key;
+        uint64_t second;
+        fk__ps_counts *min = smallest(&t->map, &min_key, &second);
         if (!min || s->bytes <= weight(min)) {
+            t->min_bound = min ? weight(min) : 0;
             count(&t->other, s);
             return FK_OK;
         }
         merge(&t->other, min);
         fk__hmap_del(&t->map, &min_key);
+        t->min_bound = second < s->bytes ? second : s->bytes;
     }
     void *slot = NULL;
-    if (fk__hmap_put(&t->map, key, NULL, &slot) != FK_OK)
+    if (fk__hmap_put_hashed(&t->map, key, h, NULL, &slot) != FK_OK)
         return FK_ENOMEM;
     count(slot, s);
     return FK_OK;
@@ -98,7 +111,7 @@ int fk__ps_bucket_add(fk__ps_bucket *b, const fk__ps_side *s, size_t top, uint64
     count(&b->all, s);
     int rc = FK_OK;
     for (size_t i = 0; i < FK_PREFIXSTATS_FIELDS - 1; i++)
-        if (table_add(&b->fields[i], &s->values[i], s, top, folded) != FK_OK)
+        if (table_add(&b->fields[i], &s->values[i], s->hashes[i], s, top, folded) != FK_OK)
             rc = FK_ENOMEM;
     return rc;
 }

@@ -26,6 +26,9 @@ typedef struct fk__ps_table {
     fk__hmap map; /* fk__ps_value → fk__ps_counts */
     fk__ps_counts other;
     uint64_t folded;
+    /* A lower bound of the smallest kept weight (kept values only grow):
+     * a newcomer at most this heavy is folded without a scan. */
+    uint64_t min_bound;
 } fk__ps_table;
 
 typedef struct fk__ps_bucket {
@@ -39,6 +42,7 @@ typedef struct fk__ps_side {
     int dir; /* 0 in, 1 out */
     uint64_t bytes, packets;
     fk__ps_value values[FK_PREFIXSTATS_FIELDS - 1];
+    uint64_t hashes[FK_PREFIXSTATS_FIELDS - 1]; /* fk__hmap_hash of each value */
 } fk__ps_side;
 
 fk__ps_bucket *fk__ps_bucket_new(int64_t index);

@@ -24,7 +24,7 @@
 static const fk_param_info ps_table[] = {
     {FK_PREFIXSTATS_TOP_VALUES, "top_values", FK_PARAM_INT, 0, 1, 4096, 10, 0, 0, 0, NULL, "values",
      "values kept per field and bucket; the rest are summed into \"other\" (counted)"},
-    {FK_PREFIXSTATS_MAX_PREFIXES, "max_prefixes", FK_PARAM_INT, 0, 1, 1000000, 64, 0, 0, 0, NULL,
+    {FK_PREFIXSTATS_MAX_PREFIXES, "max_prefixes", FK_PARAM_INT, 0, 1, 1000000, 32, 0, 0, 0, NULL,
      "prefixes",
      "(sender, prefix) pairs with statistics; least recently updated evicted (counted)"},
     {FK_PREFIXSTATS_KEEP_MINUTES, "keep_minutes", FK_PARAM_INT, 0, 0, 527040, 60, 0, 0, 0, NULL,
@@ -323,13 +323,13 @@ static slot *get_slot(fk_prefixstats *ps, const slot_key *k)
     return x;
 }
 
-/* The bucket of time t at granularity g in slot x, made when new; NULL
- * when t is out of retention (counted) or memory ran out. */
-static fk__ps_bucket *get_bucket(fk_prefixstats *ps, slot *x, int g, int64_t t, int *rc)
+/* Bucket number idx of granularity g in slot x, made when new; NULL when
+ * it is out of retention (counted) or memory ran out. */
+static fk__ps_bucket *get_bucket(fk_prefixstats *ps, slot *x, int g, int64_t idx, int *rc)
 {
     int64_t keep = ps->keep[g];
-    int64_t idx = fk__ps_index(g, t);
-    if (idx <= fk__ps_index(g, ps->now) - keep) {
+    /* expired_at[g] is the bucket number of the clock (expire()). */
+    if (idx <= ps->expired_at[g] - keep) {
         ps->st.late++;
         return NULL;
     }
@@ -377,6 +377,8 @@ static void make_side(fk__ps_side *side, const fk_flow *f, bool reverse)
     set_number(&side->values[FK_PREFIXSTATS_DSTAS - 1], reverse ? f->src_as : f->dst_as);
     set_addr(&side->values[FK_PREFIXSTATS_SRCIP - 1], reverse ? &f->dst : &f->src);
     set_addr(&side->values[FK_PREFIXSTATS_DSTIP - 1], reverse ? &f->src : &f->dst);
+    for (size_t i = 0; i < FK_PREFIXSTATS_FIELDS - 1; i++)
+        side->hashes[i] = fk__hmap_hash(&side->values[i], sizeof side->values[i]);
 }
 
 /* The record time, after the clock rules of the header. */
@@ -392,14 +394,14 @@ static int64_t record_time(fk_prefixstats *ps, const fk_flow *f)
 
 /* Count both sides of a record in one slot; `holds` bit 1: the prefix
  * holds the source, bit 2: the destination. */
-static int add_to_slot(fk_prefixstats *ps, slot *x, uint8_t holds, int64_t t, fk__ps_side *fwd,
-                       fk__ps_side *rev)
+static int add_to_slot(fk_prefixstats *ps, slot *x, uint8_t holds, const int64_t *idx,
+                       fk__ps_side *fwd, fk__ps_side *rev)
 {
     int rc = FK_OK;
     for (int g = 0; g < G; g++) {
         if (!ps->keep[g])
             continue;
-        fk__ps_bucket *b = get_bucket(ps, x, g, t, &rc);
+        fk__ps_bucket *b = get_bucket(ps, x, g, idx[g], &rc);
         if (!b)
             continue;
         for (int end = 1; end <= 2; end++) {
@@ -448,6 +450,9 @@ int fk_prefixstats_add_flow(fk_prefixstats *ps, const fk_addr *sender, const fk_
         ps->st.accounted++;
         int64_t t = record_time(ps, flow);
         move_clock(ps, t);
+        int64_t idx[G];
+        for (int g = 0; g < G; g++)
+            idx[g] = fk__ps_index(g, t);
         ps->tick++;
         for (size_t i = 0; i < n && rc == FK_OK; i++) {
             slot_key k;
@@ -458,7 +463,7 @@ int fk_prefixstats_add_flow(fk_prefixstats *ps, const fk_addr *sender, const fk_
                 break;
             }
             x->used = ps->tick;
-            rc = add_to_slot(ps, x, holds[i], t, &fwd, has_rev ? &rev : NULL);
+            rc = add_to_slot(ps, x, holds[i], idx, &fwd, has_rev ? &rev : NULL);
         }
     }
     pthread_mutex_unlock(&ps->lock);
