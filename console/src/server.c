@@ -25,8 +25,9 @@ struct fkc_server {
     struct MHD_Daemon *mhd;
     fk_store *store;
     fkc_server_config cfg;
-    char *token;               /* NULL: no authentication */
-    char *auth_key, *sign_key; /* /senders signing keys; NULL: /senders off */
+    char *token;                           /* NULL: no authentication */
+    char *auth_key, *sign_key;             /* /senders signing keys; NULL: /senders off */
+    _Atomic(fk_prefixstats *) prefixstats; /* POST /stats; NULL: off */
     char url[96];
     fkc_http_stats stats;
     atomic_bool stopping;
@@ -123,6 +124,11 @@ double fkc_server_uptime(const fkc_server *srv)
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - srv->started.tv_sec) +
            (double)(now.tv_nsec - srv->started.tv_nsec) / 1e9;
+}
+
+void fkc_server_set_prefixstats(fkc_server *s, fk_prefixstats *ps)
+{
+    atomic_store(&s->prefixstats, ps);
 }
 
 size_t fkc_server_max_records(const fkc_server *srv)
@@ -472,8 +478,9 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
                 stats ? &s->stats.prefix_stats_unauthorized : &s->stats.senders_unauthorized, 1);
             return send_error(s, c, 401, "X-Io-Auth and X-Io-Sign (HMAC-SHA256) do not match");
         }
-        fkc_req req = {s,      s->store, s->cfg.senders, s->cfg.prefixstats, &s->stats, c,
-                       method, url,      ctx->body.p,    ctx->body.len};
+        fkc_req req = {
+            s,   s->store,    s->cfg.senders, atomic_load(&s->prefixstats), &s->stats, c, method,
+            url, ctx->body.p, ctx->body.len};
         fkc_reply rep = {500, "application/json", {0}};
         rt->fn(&req, &rep);
         return send_reply(s, c, &rep);
@@ -497,8 +504,9 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
         return send_error(s, c, 413, "request body larger than the limit");
     if (rt->flags & R_FEED)
         return start_feed(s, c);
-    fkc_req req = {s,      s->store, s->cfg.senders, s->cfg.prefixstats, &s->stats, c,
-                   method, url,      ctx->body.p,    ctx->body.len};
+    fkc_req req = {
+        s,   s->store,    s->cfg.senders, atomic_load(&s->prefixstats), &s->stats, c, method,
+        url, ctx->body.p, ctx->body.len};
     fkc_reply rep = {500, "application/json", {0}};
     rt->fn(&req, &rep);
     return send_reply(s, c, &rep);

@@ -21,7 +21,6 @@ typedef struct fkc_server_config {
     size_t max_records;     /* records per POST /ingest */
     fk_senders *senders;    /* the collector's senders registry, or NULL */
     const char *senders_keys_file; /* "auth = KEY" and "sign = KEY": /senders on, or NULL */
-    fk_prefixstats *prefixstats;   /* prefix statistics for POST /stats/SENDER, or NULL */
 } fkc_server_config;
 
 /* Start serving; on failure return -1 with a message in err. */
@@ -32,6 +31,9 @@ const char *fkc_server_url(const fkc_server *s);
 /* Hand over the collector's counters for /metrics (from the thread that
  * owns the collector; the server keeps a copy under a lock). */
 void fkc_server_set_collector_stats(fkc_server *s, const fk_collector_stats *st);
+/* Answer POST /stats/SENDER from these prefix statistics (activated;
+ * borrowed until the server stops), or stop (NULL). Any thread. */
+void fkc_server_set_prefixstats(fkc_server *s, fk_prefixstats *ps);
 /* Stop serving (live feeds end within a fraction of a second) and free. */
 void fkc_server_stop(fkc_server *s);
 
