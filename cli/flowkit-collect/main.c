@@ -4,6 +4,7 @@
  *                   [--template-timeout SECS] [--scale-sampling]
  *                   [--duration SECS] [--count N] [--stats SECS] [--pen N]
  *                   [--export-time-tolerance SECS] [--max-interfaces N]
+ *                   [--rotate-seconds SECS] [--rotate-bytes N]
  *                   [--http [ADDR:]PORT [--http-token-file FILE] ...]
  *                   [--senders FILE [--senders-keys FILE]]
  *
@@ -33,11 +34,13 @@ static const char *const param_names[] = {"workers",
                                           "pen",
                                           "export_time_tolerance",
                                           "max_interfaces",
+                                          "rotate_seconds",
+                                          "rotate_bytes",
                                           "recv_interval",
                                           "ipfix_biflow",
                                           "share_port",
                                           NULL};
-#define NPARAM_OPTS 11
+#define NPARAM_OPTS 13
 #define PARAM_BASE 1000
 
 enum {
@@ -45,6 +48,8 @@ enum {
     OPT_VERSION,
     OPT_ALLOW,
     OPT_STATS,
+    OPT_SET,
+    OPT_LIST,
     OPT_FILTER,
     OPT_HTTP,
     OPT_HTTP_TOKEN,
@@ -61,10 +66,8 @@ enum {
 static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
                                                 "tcp://0.0.0.0:4739"};
 
-static void usage(void)
+static void usage(const fkcli_params *p)
 {
-    size_t n;
-    const fk_param_info *t = fk_collector_params(&n);
     printf("Usage: %s [options]\n"
            "Receive NetFlow v1/v5/v7/v9 and IPFIX from exporters and write the flows as\n"
            "JSON lines (default, to stdout), CSV or IPFIX files.\n"
@@ -107,8 +110,12 @@ static void usage(void)
            "  --senders-keys FILE        with --http: PUT/DELETE/GET /senders[/IP] signed\n"
            "                             with HMAC-SHA256 (FILE: \"auth = KEY\", \"sign = KEY\")\n",
            fkcli_prog(), FLOWKIT_CONSOLE_DIR);
-    fkcli_param_help(stdout, t, n, param_names);
-    printf("  -h, --help                 show this help and exit\n"
+    fkcli_param_help(stdout, p, param_names);
+    printf("  --set NAME=VALUE           any collector or store parameter (see\n"
+           "                             --list-params)\n"
+           "  --list-params              print the collector's and the store's parameter\n"
+           "                             tables and exit\n"
+           "  -h, --help                 show this help and exit\n"
            "  -V, --version              show the version and exit\n"
            "\n"
            "Data sets that arrive before their template are kept (per exporter, bounded)\n"
@@ -118,21 +125,18 @@ static void usage(void)
            "\"exe\"; IANA userName as \"user\". Exporter clocks off by more than\n"
            "--export-time-tolerance and exporter restarts are counted (--stats).\n"
            "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files\n"
-           "and reads the --senders file again.\n"
+           "and reads the --senders file again; SIGUSR1 prints the counters to stderr.\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
 }
 
-static int set_int(void *h, int p, int64_t v)
+static int set_text(void *h, const char *name, const char *text)
 {
-    return fk_collector_set_int(h, p, v);
+    return fk_collector_set_text(h, name, text);
 }
-static int set_double(void *h, int p, double v)
+
+static int store_set_text(void *h, const char *name, const char *text)
 {
-    return fk_collector_set_double(h, p, v);
-}
-static int set_str(void *h, int p, const char *v)
-{
-    return fk_collector_set_str(h, p, v);
+    return fk_store_set_text(h, name, text);
 }
 
 static void on_stop(void *h)
@@ -250,9 +254,15 @@ int main(int argc, char **argv)
     fk_collector *h;
     if (fk_collector_create(&h) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
-    size_t nparams;
-    const fk_param_info *table = fk_collector_params(&nparams);
-    fkcli_setters setters = {h, set_int, set_double, set_str};
+    fk_store *store = NULL;
+    if (fk_store_create(&store) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "store");
+    /* --set and --list-params: the collector's parameters, then the live
+     * flow store's (also reachable as --store NAME=VALUE). */
+    fkcli_params params[2] = {{"collector", NULL, 0, h, set_text},
+                              {"store", NULL, 0, store, store_set_text}};
+    params[0].table = fk_collector_params(&params[0].count);
+    params[1].table = fk_store_params(&params[1].count);
 
     static const struct option fixed[] = {
         {"listen", required_argument, NULL, 'l'},
@@ -260,6 +270,8 @@ int main(int argc, char **argv)
         {"allow", required_argument, NULL, OPT_ALLOW},
         {"filter", required_argument, NULL, OPT_FILTER},
         {"stats", required_argument, NULL, OPT_STATS},
+        {"set", required_argument, NULL, OPT_SET},
+        {"list-params", no_argument, NULL, OPT_LIST},
         {"http", required_argument, NULL, OPT_HTTP},
         {"http-token-file", required_argument, NULL, OPT_HTTP_TOKEN},
         {"http-root", required_argument, NULL, OPT_HTTP_ROOT},
@@ -278,8 +290,8 @@ int main(int argc, char **argv)
     struct option opts[NFIXED + NPARAM_OPTS + 1];
     char names[NPARAM_OPTS * 48];
     memcpy(opts, fixed, sizeof fixed);
-    int np = fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, table, nparams, param_names,
-                                 PARAM_BASE);
+    int np =
+        fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, params, param_names, PARAM_BASE);
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
     int nlisten = 0, noutput = 0;
@@ -289,9 +301,6 @@ int main(int argc, char **argv)
         NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64, 8, 10000, NULL, NULL};
     const char *senders_file = NULL;
     fk_senders *senders = NULL;
-    fk_store *store = NULL;
-    if (fk_store_create(&store) != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "store");
     int c;
     const char *user = NULL; /* --user */
     opterr = 0;
@@ -321,6 +330,14 @@ int main(int argc, char **argv)
         case OPT_STATS:
             stats_secs = fkcli_parse_u64("--stats", optarg, 1, 86400);
             break;
+        case OPT_SET:
+            fkcli_set(params, 2, optarg);
+            break;
+        case OPT_LIST:
+            fkcli_list_params(stdout, params, 2);
+            fk_store_destroy(store);
+            fk_collector_destroy(h);
+            return FKCLI_EXIT_OK;
         case OPT_HTTP:
             http.listen = optarg;
             break;
@@ -344,8 +361,7 @@ int main(int argc, char **argv)
             if (!eq)
                 fkcli_usage("--store takes NAME=VALUE, not \"%s\"", optarg);
             *eq = '\0';
-            if (fk_store_set_text(store, optarg, eq + 1) != 0)
-                fkcli_lib_error(FKCLI_EXIT_USAGE, "--store");
+            fkcli_set_named(&params[1], 1, "--store", optarg, eq + 1);
             break;
         }
         case OPT_SENDERS:
@@ -363,7 +379,7 @@ int main(int argc, char **argv)
             user = optarg;
             break;
         case 'h':
-            usage();
+            usage(params);
             fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
@@ -380,9 +396,7 @@ int main(int argc, char **argv)
             fkcli_usage("unknown option %s", argv[optind - 1]);
         default:
             if (c >= PARAM_BASE && c < PARAM_BASE + np) {
-                const fk_param_info *info =
-                    fkcli_param_entry(table, nparams, param_names, c - PARAM_BASE);
-                fkcli_param_set(&setters, info, optarg);
+                fkcli_param_set(params, param_names, c - PARAM_BASE, optarg);
                 break;
             }
             fkcli_usage("unexpected option");
@@ -431,11 +445,12 @@ int main(int argc, char **argv)
      * --user (or "flowkit") with no capability at all. Files opened later
      * (rotation, SIGHUP) are created as that user. */
     fkcli_drop_privileges(user, 0);
+    /* Handlers before "listening on" is printed: from then on, signals are handled. */
+    if (fkcli_signals(on_stop, on_hup, h) != 0)
+        fkcli_fail("cannot install signal handlers: %s", strerror(errno));
     char uri[80];
     for (size_t i = 0; fk_collector_get_listener_uri(h, i, uri, sizeof uri) > 0; i++)
         fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);
-    if (fkcli_signals(on_stop, on_hup, h) != 0)
-        fkcli_fail("cannot install signal handlers: %s", strerror(errno));
 
     struct pollfd pfd = {fk_collector_get_fd(h), POLLIN, 0};
     int64_t next_stats = stats_secs ? now_ms() + (int64_t)stats_secs * 1000 : 0;
@@ -479,6 +494,8 @@ int main(int argc, char **argv)
             publish(server, store, h);
             next_http = now_ms() + 1000;
         }
+        if (fkcli_stats_requested())
+            print_stats(h); /* SIGUSR1 */
         if (next_stats && now_ms() >= next_stats) {
             print_stats(h);
             next_stats += (int64_t)stats_secs * 1000;

@@ -7,8 +7,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +17,6 @@
 #include "fkconfig.h"
 #include "fkprivs.h"
 
-#define PROG "flowkit-export"
 /* Live capture priority (as flowkit-top): attribution must look sockets up
  * while they live, also on a busy machine. */
 #define DEFAULT_NICE (-10)
@@ -49,33 +46,15 @@ typedef struct app {
     uint64_t flows_seen, flows_filtered, events_seen, add_errors, capture_errors;
 } app;
 
-static volatile sig_atomic_t got_term, got_usr1;
-static fk_capture *g_cap; /* for the signal handler only */
-
-static void on_signal(int sig)
+/* SIGINT/SIGTERM (through cli/common): end the capture's wait. */
+static void on_stop(void *cap)
 {
-    if (sig == SIGUSR1) {
-        got_usr1 = 1;
-    } else {
-        got_term = 1;
-        fk_capture_break(g_cap);
-    }
-}
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, PROG ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-    va_end(ap);
-    return 2;
+    fk_capture_break(cap);
 }
 
 static void help(void)
 {
-    printf("Usage: " PROG " [options]\n"
+    printf("Usage: %s [options]\n"
            "Export TCP session events and flows, with the owning process where known,\n"
            "as IPFIX (RFC 7011) to collectors over UDP or TCP.\n\n"
            "Sources:\n"
@@ -123,7 +102,7 @@ static void help(void)
            "  -V, --version          print the version\n\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n"
            "See flowkit-export(1) and docs/exporter-elements.md.\n",
-           DEFAULT_NICE);
+           fkcli_prog(), DEFAULT_NICE);
 }
 
 static int list_add(strlist *l, const char *s)
@@ -203,125 +182,117 @@ static bool parse_seconds(const char *v, double *out)
     return true;
 }
 
-/* A parameter by table name: the exporter's first, then the capture's. */
-static int set_param(app *a, const char *name, const char *value)
+static int exporter_set_text(void *h, const char *name, const char *text)
 {
-    size_t n;
-    const fk_param_info *t = fk_exporter_params(&n);
-    if (fk_param_find(t, n, name)) {
-        if (fk_exporter_set_text(a->exp, name, value) != 0)
-            return usage_error("%s", fk_error_last()->message);
-        return 0;
-    }
-    t = fk_capture_params(&n);
-    if (fk_param_find(t, n, name)) {
-        if (fk_capture_set_text(a->cap, name, value) != 0)
-            return usage_error("%s", fk_error_last()->message);
-        if (!strcmp(name, "attribution"))
-            a->attribution_set = true;
-        return 0;
-    }
-    return usage_error("unknown parameter \"%s\" (see --list-params)", name);
+    return fk_exporter_set_text(h, name, text);
+}
+
+/* The capture's by-name setter; the handle is the app, which notes that
+ * attribution was chosen (else live capture gets auto). */
+static int capture_set_text(void *h, const char *name, const char *text)
+{
+    app *a = h;
+    int rc = fk_capture_set_text(a->cap, name, text);
+    if (rc == 0 && !strcmp(name, "attribution"))
+        a->attribution_set = true;
+    return rc;
+}
+
+/* The exporter's parameters, then the capture's: the names --list-params
+ * prints, and the order in which a bare name is looked up. */
+static void handle_params(app *a, fkcli_params out[2])
+{
+    out[0] = (fkcli_params){"exporter", NULL, 0, a->exp, exporter_set_text};
+    out[0].table = fk_exporter_params(&out[0].count);
+    out[1] = (fkcli_params){"capture", NULL, 0, a, capture_set_text};
+    out[1].table = fk_capture_params(&out[1].count);
+}
+
+/* A parameter by the name --list-params prints, or its bare name; exits 2
+ * when it is unknown or refused, the message prefixed by `where`. */
+static void set_param(app *a, const char *where, const char *name, const char *value)
+{
+    fkcli_params ps[2];
+    handle_params(a, ps);
+    fkcli_set_named(ps, 2, where, name, value);
 }
 
 /* Settings shared by the command line and the config file. `cfg` selects
- * which source/destination lists receive -i/-c. Returns 0 or 2. */
-static int apply_setting(app *a, const char *key, const char *value, bool cfg)
+ * which source/destination lists receive -i/-c. A bad value exits 2 with a
+ * message prefixed by `where` ("--interval", "FILE:LINE"). */
+static void apply_setting(app *a, const char *where, const char *key, const char *value, bool cfg)
 {
     bool b;
     double d;
     char buf[64];
     if (!strcmp(key, "interface") || !strcmp(key, "device")) {
         char *copy = strdup(value), *save = NULL;
+        if (!copy)
+            fkcli_fail("out of memory");
         size_t added = 0;
-        for (char *t = copy ? strtok_r(copy, ", \t", &save) : NULL; t;
-             t = strtok_r(NULL, ", \t", &save), added++)
+        for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save), added++)
             list_add(cfg ? &a->cfg_devices : &a->devices, t);
         free(copy);
         if (!added) /* never a silent "any" */
-            return usage_error("interface: empty device name (give a device, or \"any\")");
-        return 0;
-    }
-    if (!strcmp(key, "collector")) {
+            fkcli_usage("%s: empty device name (give a device, or \"any\")", where);
+    } else if (!strcmp(key, "collector")) {
         if (!*value)
-            return usage_error("collector: empty URI");
+            fkcli_usage("%s: empty collector URI", where);
         list_add(cfg ? &a->cfg_collectors : &a->collectors, value);
-        return 0;
-    }
-    if (!strcmp(key, "read") || !strcmp(key, "file")) {
+    } else if (!strcmp(key, "read") || !strcmp(key, "file")) {
         set_string(&a->file, value);
-        return 0;
-    }
-    if (!strcmp(key, "filter")) {
+    } else if (!strcmp(key, "filter")) {
         set_string(&a->filter, value);
-        return 0;
-    }
-    if (!strcmp(key, "flow_filter")) {
+    } else if (!strcmp(key, "flow_filter")) {
         fk_filter *f;
         if (fk_filter_compile(value, &f, NULL) != 0)
-            return usage_error("flow filter: %s", fk_error_last()->message);
+            fkcli_usage("%s: flow filter: %s", where, fk_error_last()->message);
         fk_filter_destroy(a->flow_filter);
         a->flow_filter = f;
-        return 0;
-    }
-    if (!strcmp(key, "user")) {
+    } else if (!strcmp(key, "user")) {
         fkcli_privs_check_user(value);
         set_string(&a->user, value);
-        return 0;
-    }
-    if (!strcmp(key, "source_host")) {
+    } else if (!strcmp(key, "source_host")) {
         set_string(&a->source_host, value);
-        return 0;
-    }
-    if (!strcmp(key, "events"))
-        return parse_events(a, value) ? usage_error("--events: \"%s\": expected syn,fin,rst, "
-                                                    "all or none",
-                                                    value)
-                                      : 0;
-    if (!strcmp(key, "flows")) {
+    } else if (!strcmp(key, "events")) {
+        if (parse_events(a, value))
+            fkcli_usage("%s: \"%s\": expected syn,fin,rst, all or none", where, value);
+    } else if (!strcmp(key, "flows")) {
         if (!parse_bool(value, &b))
-            return usage_error("flows: expected yes or no, got \"%s\"", value);
+            fkcli_usage("%s: flows: expected yes or no, got \"%s\"", where, value);
         a->flows = b;
         a->flows_set = true;
-        return 0;
-    }
-    if (!strcmp(key, "stdout") || !strcmp(key, "stats")) {
+    } else if (!strcmp(key, "stdout") || !strcmp(key, "stats")) {
         if (!parse_bool(value, &b))
-            return usage_error("%s: expected yes or no, got \"%s\"", key, value);
+            fkcli_usage("%s: %s: expected yes or no, got \"%s\"", where, key, value);
         if (!strcmp(key, "stdout"))
             a->json = b;
         else
             a->stats = b;
-        return 0;
-    }
-    if (!strcmp(key, "nice")) {
+    } else if (!strcmp(key, "nice")) {
         int64_t v;
         if (fk_param_parse_int(value, &v) != 0 || v < -20 || v > 19)
-            return usage_error("nice: \"%s\" is not an integer in [-20, 19]", value);
+            fkcli_usage("%s: nice: \"%s\" is not an integer in [-20, 19]", where, value);
         a->nice_value = (int)v;
         a->nice_given = true;
-        return 0;
-    }
-    if (!strcmp(key, "interval")) {
+    } else if (!strcmp(key, "interval")) {
         if (!parse_seconds(value, &d) || d < 0.001 || d > 3600)
-            return usage_error("interval: \"%s\" is not a number of seconds in [0.001, 3600]",
-                               value);
+            fkcli_usage("%s: interval: \"%s\" is not a number of seconds in [0.001, 3600]", where,
+                        value);
         snprintf(buf, sizeof buf, "%.0f", d * 1000);
-        return set_param(a, "flush_interval", buf);
-    }
-    if (!strcmp(key, "duration")) {
+        set_param(a, where, "exporter.flush_interval", buf);
+    } else if (!strcmp(key, "duration")) {
         if (!parse_seconds(value, &d))
-            return usage_error("duration: \"%s\" is not a number of seconds", value);
-        return set_param(a, "duration", value);
-    }
-    if (!strcmp(key, "drain_timeout")) {
+            fkcli_usage("%s: duration: \"%s\" is not a number of seconds", where, value);
+        set_param(a, where, "capture.duration", value);
+    } else if (!strcmp(key, "drain_timeout")) {
         int64_t ms;
         if (fk_param_parse_int(value, &ms) != 0 || ms < 0 || ms > 3600000)
-            return usage_error("drain-timeout: \"%s\" is not in [0, 3600000] ms", value);
+            fkcli_usage("%s: drain-timeout: \"%s\" is not in [0, 3600000] ms", where, value);
         a->drain_ms = (int)ms;
-        return 0;
+    } else {
+        set_param(a, where, key, value);
     }
-    return set_param(a, key, value);
 }
 
 /* What the config file reader hands over; ssflow-style collector_host,
@@ -334,57 +305,37 @@ typedef struct config_ctx {
 static int config_setting(const char *where, const char *key, const char *value, void *user)
 {
     config_ctx *c = user;
-    int rc = 0;
     if (!strcmp(key, "collector_host")) {
         snprintf(c->host, sizeof c->host, "%s", value);
     } else if (!strcmp(key, "collector_port")) {
         snprintf(c->port, sizeof c->port, "%s", value);
     } else if (!strcmp(key, "collector_proto")) {
         if (strcmp(value, "udp") && strcmp(value, "tcp"))
-            rc = usage_error("%s: collector_proto must be udp or tcp", where);
+            fkcli_usage("%s: collector_proto must be udp or tcp", where);
         snprintf(c->proto, sizeof c->proto, "%s", value);
     } else {
-        rc = apply_setting(c->a, key, value, true);
-        const char *colon = strrchr(where, ':'); /* where is "FILE:LINE" */
-        if (rc && colon)
-            fprintf(stderr, PROG ": (in %.*s line %s)\n", (int)(colon - where), where, colon + 1);
+        apply_setting(c->a, where, key, value, true);
     }
-    return rc;
+    return 0;
 }
 
 /* key = value lines (cli/common/fkconfig.h: a bounded regular text file,
- * checked whole before a setting is applied); errors name FILE:LINE. */
-static int load_config(app *a, const char *path)
+ * checked whole before a setting is applied). Every error exits 2 naming
+ * FILE:LINE. */
+static void load_config(app *a, const char *path)
 {
     config_ctx c = {.a = a, .proto = "udp"};
     char err[700];
-    int rc = fkcli_config_read(path, config_setting, &c, err, sizeof err);
-    if (rc < 0)
-        return usage_error("--config %s", err);
-    if (rc == 0 && (*c.host || *c.port)) {
+    if (fkcli_config_read(path, config_setting, &c, err, sizeof err) != 0)
+        fkcli_usage("--config %s", err);
+    if (*c.host || *c.port) {
         if (!*c.host || !*c.port)
-            return usage_error("%s: collector_host and collector_port go together", path);
+            fkcli_usage("%s: collector_host and collector_port go together", path);
         char uri[600];
         bool v6 = strchr(c.host, ':') != NULL && c.host[0] != '[';
         snprintf(uri, sizeof uri, "%s://%s%s%s:%s", c.proto, v6 ? "[" : "", c.host, v6 ? "]" : "",
                  c.port);
         list_add(&a->cfg_collectors, uri);
-    }
-    return rc;
-}
-
-static void print_params(const char *owner, const fk_param_info *t, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        printf("%s.%s\t%s\t", owner, t[i].name, fk_param_type_name(t[i].type));
-        if (t[i].type == FK_PARAM_STRING)
-            printf("default=%s", t[i].default_string ? t[i].default_string : "");
-        else if (t[i].type == FK_PARAM_DOUBLE)
-            printf("default=%g [%g, %g]", t[i].default_double, t[i].min_double, t[i].max_double);
-        else
-            printf("default=%lld [%lld, %lld]", (long long)t[i].default_int,
-                   (long long)t[i].min_int, (long long)t[i].max_int);
-        printf("%s%s\t%s\n", *t[i].unit ? " " : "", t[i].unit, t[i].help);
     }
 }
 
@@ -394,9 +345,9 @@ static void print_stats(app *a)
     memset(&cs, 0, sizeof cs);
     fk_capture_get_stats(a->cap, &cs, sizeof cs);
     fprintf(stderr,
-            PROG ": capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
-                 "flows=%llu flows_filtered=%llu events=%llu event_drops=%llu\n",
-            (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops,
+            "%s: capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
+            "flows=%llu flows_filtered=%llu events=%llu event_drops=%llu\n",
+            fkcli_prog(), (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops,
             (unsigned long long)cs.queue_drops, (unsigned long long)cs.decode_errors,
             (unsigned long long)a->flows_seen, (unsigned long long)a->flows_filtered,
             (unsigned long long)a->events_seen, (unsigned long long)cs.event_drops);
@@ -414,18 +365,17 @@ static void print_stats(app *a)
             snprintf(label, sizeof label, "dest%zu", i);
             name = label;
         }
-        fprintf(
-            stderr,
-            PROG
-            ": export %s records_in=%llu records_sent=%llu records_dropped=%llu "
-            "messages_sent=%llu bytes_sent=%llu buffered_bytes=%llu connects=%llu "
-            "connect_failures=%llu send_errors=%llu records_buffered=%llu records_resent=%llu\n",
-            name, (unsigned long long)s.records_in, (unsigned long long)s.records_sent,
-            (unsigned long long)s.records_dropped, (unsigned long long)s.messages_sent,
-            (unsigned long long)s.bytes_sent, (unsigned long long)s.buffered_bytes,
-            (unsigned long long)s.connects, (unsigned long long)s.connect_failures,
-            (unsigned long long)s.send_errors, (unsigned long long)s.records_buffered,
-            (unsigned long long)s.records_resent);
+        fprintf(stderr,
+                "%s: export %s records_in=%llu records_sent=%llu records_dropped=%llu "
+                "messages_sent=%llu bytes_sent=%llu buffered_bytes=%llu connects=%llu "
+                "connect_failures=%llu send_errors=%llu records_buffered=%llu "
+                "records_resent=%llu\n",
+                fkcli_prog(), name, (unsigned long long)s.records_in,
+                (unsigned long long)s.records_sent, (unsigned long long)s.records_dropped,
+                (unsigned long long)s.messages_sent, (unsigned long long)s.bytes_sent,
+                (unsigned long long)s.buffered_bytes, (unsigned long long)s.connects,
+                (unsigned long long)s.connect_failures, (unsigned long long)s.send_errors,
+                (unsigned long long)s.records_buffered, (unsigned long long)s.records_resent);
     }
 }
 
@@ -455,8 +405,8 @@ static void on_event(const fk_capture_event *ev, void *user)
             printf("%s\n", buf);
     } else if (ev->type == FK_CAPTURE_EVENT_ERROR) {
         a->capture_errors++; /* a damaged file, a lost device: exit 1 */
-        fprintf(stderr, PROG ": %s%s%s\n", ev->device ? ev->device : "", ev->device ? ": " : "",
-                ev->message ? ev->message : fk_strerror(ev->error));
+        fprintf(stderr, "%s: %s%s%s\n", fkcli_prog(), ev->device ? ev->device : "",
+                ev->device ? ": " : "", ev->message ? ev->message : fk_strerror(ev->error));
     }
 }
 
@@ -499,11 +449,9 @@ static int run(app *a)
     int efd = a->exp ? fk_exporter_get_fd(a->exp) : -1;
     int rc = 0;
     bool ended = false;
-    while (!got_term) {
-        if (got_usr1) {
-            got_usr1 = 0;
+    while (!fkcli_stop_signal()) {
+        if (fkcli_stats_requested())
             print_stats(a);
-        }
         int r = fk_capture_dispatch(a->cap, 4096);
         if (a->exp)
             fk_exporter_dispatch(a->exp);
@@ -514,9 +462,9 @@ static int run(app *a)
             break;
         }
         if (r == FK_EBREAK)
-            continue; /* got_term is set by the handler */
+            continue; /* the stop signal is recorded by cli/common */
         if (r < 0) {
-            fprintf(stderr, PROG ": capture: %s\n", fk_error_last()->message);
+            fprintf(stderr, "%s: capture: %s\n", fkcli_prog(), fk_error_last()->message);
             rc = 1;
             break;
         }
@@ -551,9 +499,9 @@ static int run(app *a)
         }
         if (dropped || buffered) {
             fprintf(stderr,
-                    PROG ": not delivered: %llu records dropped, %llu still buffered "
-                         "(%llu bytes) for unreachable TCP collectors at exit\n",
-                    dropped, buffered, bytes);
+                    "%s: not delivered: %llu records dropped, %llu still buffered "
+                    "(%llu bytes) for unreachable TCP collectors at exit\n",
+                    fkcli_prog(), dropped, buffered, bytes);
             if (rc == 0)
                 rc = 1;
         }
@@ -602,7 +550,6 @@ static const struct option long_opts[] = {
     {"uniflow", no_argument, NULL, OPT_UNIFLOW},
     {"set", required_argument, NULL, OPT_SET},
     {"config", required_argument, NULL, OPT_CONFIG},
-    {"user", required_argument, NULL, 'Z'},
     {"stdout", no_argument, NULL, OPT_STDOUT},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"stats", no_argument, NULL, OPT_STATS},
@@ -612,80 +559,76 @@ static const struct option long_opts[] = {
     {"list-params", no_argument, NULL, OPT_LIST},
     {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
     {"flow-filter", required_argument, NULL, OPT_FLOW_FILTER},
+    {"user", required_argument, NULL, 'Z'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
-static const char short_opts[] = "i:r:f:c:Z:hV";
+static const char short_opts[] = ":i:r:f:c:Z:hV";
 
+/* Parse the command line (after the config file, so it wins). Returns 1
+ * when the program is done (--help, --version, --list-params), else 0;
+ * bad usage exits 2. */
 static int parse_args(app *a, int argc, char **argv)
 {
     /* Pass 1: --config first, so the command line overrides the file. */
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-        if (c == OPT_CONFIG) {
-            int rc = load_config(a, optarg);
-            if (rc)
-                return rc;
-        }
-    }
-    opterr = 1;
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
+        if (c == OPT_CONFIG)
+            load_config(a, optarg);
     optind = 1;
     while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-        int rc = 0;
         switch (c) {
         case 'i':
-            rc = apply_setting(a, "interface", optarg, false);
+            apply_setting(a, "-i", "interface", optarg, false);
             break;
         case 'r':
-            rc = apply_setting(a, "read", optarg, false);
+            apply_setting(a, "-r", "read", optarg, false);
             break;
         case 'f':
-            rc = apply_setting(a, "filter", optarg, false);
+            apply_setting(a, "-f", "filter", optarg, false);
             break;
         case 'c':
-            rc = apply_setting(a, "collector", optarg, false);
+            apply_setting(a, "-c", "collector", optarg, false);
             break;
         case 'Z':
-            rc = apply_setting(a, "user", optarg, false);
+            apply_setting(a, "--user", "user", optarg, false);
             break;
         case OPT_EVENTS:
-            rc = apply_setting(a, "events", optarg, false);
+            apply_setting(a, "--events", "events", optarg, false);
             break;
         case OPT_FLOWS:
             a->flows = a->flows_set = true;
             break;
         case OPT_FLOW_FILTER:
-            rc = apply_setting(a, "flow_filter", optarg, false);
+            apply_setting(a, "--flow-filter", "flow_filter", optarg, false);
             break;
         case OPT_INTERVAL:
-            rc = apply_setting(a, "interval", optarg, false);
+            apply_setting(a, "--interval", "interval", optarg, false);
             break;
         case OPT_CHUNK:
-            rc = set_param(a, "chunk_size", optarg);
+            set_param(a, "--chunk-size", "exporter.chunk_size", optarg);
             break;
         case OPT_ODID:
-            rc = set_param(a, "odid", optarg);
+            set_param(a, "--odid", "exporter.odid", optarg);
             break;
         case OPT_PEN:
-            rc = set_param(a, "pen", optarg);
+            set_param(a, "--pen", "exporter.pen", optarg);
             break;
         case OPT_MTU:
-            rc = set_param(a, "mtu", optarg);
+            set_param(a, "--mtu", "exporter.mtu", optarg);
             break;
         case OPT_BIFLOW:
         case OPT_UNIFLOW:
-            rc = set_param(a, "biflow", c == OPT_BIFLOW ? "1" : "0");
+            set_param(a, c == OPT_BIFLOW ? "--biflow" : "--uniflow", "exporter.biflow",
+                      c == OPT_BIFLOW ? "1" : "0");
             break;
         case OPT_SET: {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg)
-                return usage_error("--set expects NAME=VALUE, got \"%s\"", optarg);
-            *eq = '\0';
-            rc = set_param(a, optarg, eq + 1);
-            *eq = '=';
+            fkcli_params ps[2];
+            handle_params(a, ps);
+            fkcli_set(ps, 2, optarg);
             break;
         }
         case OPT_CONFIG:
@@ -694,50 +637,51 @@ static int parse_args(app *a, int argc, char **argv)
             a->json = true;
             break;
         case OPT_DURATION:
-            rc = apply_setting(a, "duration", optarg, false);
+            apply_setting(a, "--duration", "duration", optarg, false);
             break;
         case OPT_STATS:
             a->stats = true;
             break;
         case OPT_DRAIN:
-            rc = apply_setting(a, "drain_timeout", optarg, false);
+            apply_setting(a, "--drain-timeout", "drain_timeout", optarg, false);
             break;
         case OPT_NICE:
-            rc = apply_setting(a, "nice", optarg, false);
+            apply_setting(a, "--nice", "nice", optarg, false);
             break;
         case OPT_ATTRIBUTION:
-            rc = apply_setting(a, "attribution", optarg, false);
+            set_param(a, "--attribution", "capture.attribution", optarg);
             break;
         case OPT_CHECK:
             a->check = true;
             break;
         case OPT_LIST: {
-            size_t n;
-            const fk_param_info *t = fk_exporter_params(&n);
-            print_params("exporter", t, n);
-            t = fk_capture_params(&n);
-            print_params("capture", t, n);
-            return -1;
+            fkcli_params ps[2];
+            handle_params(a, ps);
+            fkcli_list_params(stdout, ps, 2);
+            return 1;
         }
         case 'h':
             help();
-            return -1;
+            return 1;
         case 'V':
-            printf(PROG " %s\n", fk_version_string());
-            return -1;
+            fkcli_print_version();
+            return 1;
+        case ':':
+            fkcli_usage("option %s needs a value", argv[optind - 1]);
         default:
-            return usage_error("bad option");
+            if (optopt && optopt < 256)
+                fkcli_usage("unknown option -%c", optopt);
+            fkcli_usage("unknown option %s", argv[optind - 1]);
         }
-        if (rc)
-            return rc;
     }
     if (optind < argc)
-        return usage_error("unexpected argument \"%s\"", argv[optind]);
+        fkcli_usage("unexpected argument \"%s\"", argv[optind]);
     return 0;
 }
 
-/* Sources, filter, destinations and what to export, once all settings are in. */
-static int finish_setup(app *a)
+/* Sources, filter, destinations and what to export, once all settings are
+ * in. Bad usage exits 2. */
+static void finish_setup(app *a)
 {
     if (a->collectors.n == 0) {
         a->collectors = a->cfg_collectors;
@@ -754,13 +698,12 @@ static int finish_setup(app *a)
         a->flows = true;
     }
     if (a->collectors.n == 0 && !a->json)
-        return usage_error("no collector: give -c udp://HOST:PORT (or tcp://), or --stdout");
+        fkcli_usage("no collector: give -c udp://HOST:PORT (or tcp://), or --stdout");
     if (a->file && a->devices.n)
-        return usage_error("-r and -i cannot be combined");
-    for (size_t i = 0; i < a->collectors.n; i++) {
+        fkcli_usage("-r and -i cannot be combined");
+    for (size_t i = 0; i < a->collectors.n; i++)
         if (fk_exporter_add_destination(a->exp, a->collectors.v[i]) != 0)
-            return usage_error("%s", fk_error_last()->message);
-    }
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "-c");
     if (a->source_host) {
         char *f;
         if (a->filter) {
@@ -774,26 +717,42 @@ static int finish_setup(app *a)
             if (f)
                 snprintf(f, len, "host %s", a->source_host);
         }
+        if (!f)
+            fkcli_fail("out of memory");
         free(a->filter);
         a->filter = f;
     }
     if (a->filter && fk_capture_set_str(a->cap, FK_CAP_FILTER, a->filter) != 0)
-        return usage_error("%s", fk_error_last()->message);
+        fkcli_lib_error(FKCLI_EXIT_USAGE, "filter");
     if (a->file) {
         if (fk_capture_add_file(a->cap, a->file) != 0)
-            return usage_error("%s", fk_error_last()->message);
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "-r");
     } else {
         if (a->devices.n == 0)
             list_add(&a->devices, "any");
-        for (size_t i = 0; i < a->devices.n; i++) {
+        for (size_t i = 0; i < a->devices.n; i++)
             if (fk_capture_add_device(a->cap, a->devices.v[i]) != 0)
-                return usage_error("-i %s: %s", a->devices.v[i], fk_error_last()->message);
-        }
+                fkcli_usage("-i %s: %s", a->devices.v[i], fk_error_last()->message);
         /* Process attribution for live traffic: auto unless told otherwise. */
         if (!a->attribution_set && fk_capture_set_str(a->cap, FK_CAP_ATTRIBUTION, "auto") != 0)
-            return usage_error("%s", fk_error_last()->message);
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "attribution");
     }
-    return 0;
+}
+
+/* Everything the app owns. */
+static void app_free(app *a)
+{
+    fk_exporter_destroy(a->exp);
+    fk_capture_destroy(a->cap);
+    list_free(&a->devices);
+    list_free(&a->collectors);
+    list_free(&a->cfg_devices);
+    list_free(&a->cfg_collectors);
+    free(a->file);
+    free(a->filter);
+    fk_filter_destroy(a->flow_filter);
+    free(a->source_host);
+    free(a->user);
 }
 
 int main(int argc, char **argv)
@@ -803,86 +762,62 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.drain_ms = 5000;
     a.nice_value = DEFAULT_NICE;
-    if (fk_capture_create(&a.cap) != 0 || fk_exporter_create(&a.exp) != 0) {
-        fprintf(stderr, PROG ": %s\n", fk_error_last()->message);
-        return 1;
-    }
+    if (fk_capture_create(&a.cap) != 0 || fk_exporter_create(&a.exp) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
     /* Attribution races the sockets it looks up: a connection of 10 ms is
      * gone before a kernel block held for the default 10 ms reaches it.
      * Blocks retired after 1 ms (unless set otherwise below) keep the lag
      * short; only a live capture is affected. */
     fk_capture_set_int(a.cap, FK_CAP_BUFFER_TIMEOUT, 1);
-    int rc = parse_args(&a, argc, argv);
-    if (rc == 0)
-        rc = finish_setup(&a);
-    if (rc == 0 && a.check) {
-        print_settings(&a);
-        rc = -1;
+    if (parse_args(&a, argc, argv)) {
+        app_free(&a);
+        return FKCLI_EXIT_OK;
     }
-    if (rc == 0 && a.collectors.n == 0) {
+    finish_setup(&a);
+    if (a.check) {
+        print_settings(&a);
+        app_free(&a);
+        return FKCLI_EXIT_OK;
+    }
+    if (a.collectors.n == 0) {
         fk_exporter_destroy(a.exp); /* --stdout only */
         a.exp = NULL;
     }
-    if (rc == 0 && a.exp && fk_exporter_activate(a.exp) != 0) {
-        fprintf(stderr, PROG ": %s\n", fk_error_last()->message);
-        rc = 1;
-    }
+    if (a.exp && fk_exporter_activate(a.exp) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "exporter");
     /* Before activate, so that the capture's threads inherit it (nice is
      * per thread on Linux). Not allowed (not root, no CAP_SYS_NICE): carry
      * on at the current priority, said on stderr when a nice value was
      * asked for (or with --stats). */
-    if (rc == 0 && !a.file && setpriority(PRIO_PROCESS, 0, a.nice_value) != 0 &&
-        (a.nice_given || a.stats))
-        fprintf(stderr, PROG ": cannot set nice %d: %s\n", a.nice_value, strerror(errno));
-    if (rc == 0) {
-        fk_capture_set_callback(a.cap, on_event, &a);
-        if (fk_capture_activate(a.cap) != 0) {
-            fprintf(stderr, PROG ": %s\n", fk_error_last()->message);
-            rc = 1;
-        }
-        const char *source;
-        if (rc == 0 && !a.file && fk_capture_get_attribution_source(a.cap, &source) == 0)
-            fprintf(stderr, PROG ": attribution: %s\n", source);
+    if (!a.file && setpriority(PRIO_PROCESS, 0, a.nice_value) != 0 && (a.nice_given || a.stats))
+        fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), a.nice_value,
+                strerror(errno));
+    fk_capture_set_callback(a.cap, on_event, &a);
+    if (fk_capture_activate(a.cap) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "capture");
+    const char *source;
+    if (!a.file && fk_capture_get_attribution_source(a.cap, &source) == 0)
+        fprintf(stderr, "%s: attribution: %s\n", fkcli_prog(), source);
+    if (fkcli_signals(on_stop, NULL, a.cap) != 0)
+        fkcli_fail("cannot install signal handlers: %s", strerror(errno));
+    /* Everything privileged is open: from here on, the user of --user (or
+     * "flowkit") and only the capabilities attribution still needs. */
+    const char *attr = "off";
+    fk_capture_get_attribution_source(a.cap, &attr);
+    fkcli_drop_privileges(a.user, strcmp(attr, "off") ? fkcli_privs_attribution_caps() : 0);
+    int rc = run(&a);
+    if (a.stats)
+        print_stats(&a);
+    if (a.add_errors)
+        fprintf(stderr, "%s: %llu records could not be queued\n", fkcli_prog(),
+                (unsigned long long)a.add_errors);
+    /* A damaged input file (truncated, an impossible capture length) or a
+     * device lost: what was exported is not all there was. */
+    if (a.capture_errors && rc == 0) {
+        fprintf(stderr, "%s: %llu capture error(s): exit 1\n", fkcli_prog(),
+                (unsigned long long)a.capture_errors);
+        rc = FKCLI_EXIT_FAILURE;
     }
-    if (rc == 0) {
-        g_cap = a.cap;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGUSR1, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        /* Everything privileged is open: from here on, the user of --user
-         * (or "flowkit") and only the capabilities attribution needs. */
-        const char *attr = "off";
-        fk_capture_get_attribution_source(a.cap, &attr);
-        fkcli_drop_privileges(a.user, strcmp(attr, "off") ? fkcli_privs_attribution_caps() : 0);
-        rc = run(&a);
-        if (a.stats)
-            print_stats(&a);
-        if (a.add_errors)
-            fprintf(stderr, PROG ": %llu records could not be queued\n",
-                    (unsigned long long)a.add_errors);
-        /* A damaged input file (truncated, an impossible capture length)
-         * or a lost device: what was exported is not all there was. */
-        if (a.capture_errors && rc == 0) {
-            fprintf(stderr, PROG ": %llu capture error(s): exit 1\n",
-                    (unsigned long long)a.capture_errors);
-            rc = 1;
-        }
-    }
-    fk_exporter_destroy(a.exp);
-    fk_capture_destroy(a.cap);
-    list_free(&a.devices);
-    list_free(&a.collectors);
-    list_free(&a.cfg_devices);
-    list_free(&a.cfg_collectors);
-    free(a.file);
-    free(a.filter);
-    fk_filter_destroy(a.flow_filter);
-    free(a.source_host);
-    free(a.user);
-    return rc < 0 ? 0 : rc;
+    app_free(&a);
+    return rc;
 }

@@ -1,6 +1,6 @@
 /* Flow counters by key (aggtable.h): open addressing, linear probing,
  * doubled at 50% load. */
-#define _GNU_SOURCE /* qsort_r */
+/* _GNU_SOURCE (qsort_r) comes from cli/common. */
 #include "aggtable.h"
 
 #include <stdlib.h>

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 /* flowkit-ipfix: print every record of NetFlow v1/v5/v7/v9 (and IPFIX)
  * export datagrams as JSON lines. Input: pcap/pcapng files of UDP datagrams,
  * or raw files of concatenated IPFIX messages (or one NetFlow datagram).
@@ -23,18 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fkcli.h"
 #include "query.h"
 #include "walk.h"
 
 #define TOOL "flowkit-ipfix"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+/* SIGINT/SIGTERM (through cli/common): stop after the current datagram. */
+#define stop_requested (fkcli_stop_signal() != 0)
 
 /* IPFIX template scope: one transport session per (exporter address, port). */
 typedef struct exporter_key {
@@ -573,6 +568,7 @@ static int collector_new(tool *t)
 
 int main(int argc, char **argv)
 {
+    fkcli_init(argv[0]);
     static tool t; /* big: holds the JSON line buffer */
     t.port = -1;
     t.raw_exporter.family = 4;
@@ -603,23 +599,12 @@ int main(int argc, char **argv)
     }
     while ((c = getopt_long(argc, argv, ":p:e:f:t:s:A:O:n:o:qvhV", opts, NULL)) != -1) {
         switch (c) {
-        case 'p': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || *end || end == optarg || v < 0 || v > 65535) {
-                fprintf(stderr, TOOL ": --port: \"%s\" is not a port number (0-65535)\n", optarg);
-                return 2;
-            }
-            t.port = v;
+        case 'p':
+            t.port = (long)fkcli_parse_u64("--port", optarg, 0, 65535);
             break;
-        }
         case 'e':
-            if (fk_addr_parse(optarg, &t.raw_exporter) < 0) {
-                fprintf(stderr, TOOL ": --exporter: \"%s\" is not an IPv4 or IPv6 address\n",
-                        optarg);
-                return 2;
-            }
+            if (fk_addr_parse(optarg, &t.raw_exporter) < 0)
+                fkcli_usage("--exporter: \"%s\" is not an IPv4 or IPv6 address", optarg);
             break;
         case 'F':
             t.flows_only = true;
@@ -627,17 +612,9 @@ int main(int argc, char **argv)
         case 'R':
             t.fields = true;
             break;
-        case 'N': {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || end == optarg || optarg[0] == '-' || v > UINT32_MAX) {
-                fprintf(stderr, TOOL ": --pen: \"%s\" is not a number (0-4294967295)\n", optarg);
-                return 2;
-            }
-            t.pen = (uint32_t)v;
+        case 'N':
+            t.pen = (uint32_t)fkcli_parse_u64("--pen", optarg, 0, UINT32_MAX);
             break;
-        }
         case 'f':
         case 't':
         case 's':
@@ -660,21 +637,19 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'V':
-            printf(TOOL " %s\n", fk_version_string());
+            fkcli_print_version();
             return 0;
         case ':':
-            fprintf(stderr, TOOL ": option %s needs an argument\n", argv[optind - 1]);
-            return 2;
+            fkcli_usage("option %s needs a value", argv[optind - 1]);
         default:
-            fprintf(stderr, TOOL ": unknown option %s (see --help)\n", argv[optind - 1]);
-            return 2;
+            if (optopt && optopt < 256)
+                fkcli_usage("unknown option -%c", optopt);
+            fkcli_usage("unknown option %s", argv[optind - 1]);
         }
     }
     t.query_only = query_active(t.q);
-    if (optind >= argc) {
-        fprintf(stderr, TOOL ": no input file (see --help)\n");
-        return 2;
-    }
+    if (optind >= argc)
+        fkcli_usage("no input file");
     if (collector_new(&t) < 0 || fk_netflow_create(&t.nf) < 0 || fk_netflow_activate(t.nf) < 0 ||
         fk_ipfix_decoder_create(&t.ipx, NULL) < 0) {
         fprintf(stderr, TOOL ": %s\n", fk_error_last()->message);
@@ -682,11 +657,11 @@ int main(int argc, char **argv)
         fk_collector_destroy(t.col);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (fkcli_signals(NULL, NULL, NULL) != 0)
+        fkcli_fail("cannot install signal handlers: %s", strerror(errno));
+    /* A filter such as `| head` that closes the pipe ends the program, as
+     * it ends cat: nothing more can be printed. */
+    signal(SIGPIPE, SIG_DFL);
 
     int status = 0;
     for (int i = optind; i < argc && !stop_requested; i++)

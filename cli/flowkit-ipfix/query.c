@@ -1,7 +1,7 @@
 /* flowkit-ipfix's query stage (query.h): filter and time window decide which
  * flows count; statistics (-s), aggregation (-A) and text output (-o text)
  * take them in; query_finish() prints the tables. */
-#define _GNU_SOURCE /* timegm */
+/* _GNU_SOURCE (timegm) comes from cli/common. */
 #include "query.h"
 
 #include "aggtable.h"

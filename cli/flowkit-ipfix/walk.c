@@ -1,5 +1,5 @@
 /* flowkit-ipfix's directory walk (walk.h). */
-#define _GNU_SOURCE /* scandir, alphasort */
+/* _GNU_SOURCE (scandir, alphasort) comes from cli/common. */
 #include "walk.h"
 
 #include <dirent.h>

@@ -294,6 +294,22 @@ FK_API int fk_collector_set_double(fk_collector *h, int param, double value);
 FK_API int fk_collector_set_str(fk_collector *h, int param, const char *value);
 
 /**
+ * Set a parameter from text by its name ("template_timeout" or "template-timeout"), parsed by
+ * its type (integers in decimal or 0x hex, booleans as 1/0, true/false,
+ * yes/no, on/off); for configuration files and command lines. The value
+ * meets exactly the checks of the typed setter.
+ *
+ * @param h the handle.
+ * @param name the parameter's name in fk_collector_params().
+ * @param text the value as text.
+ * @return 0, `FK_ENOTFOUND` (no such name), `FK_EINVAL` (text that does not
+ *         parse, named in the message), or the typed setter's errors
+ *         (`FK_ERANGE` with the bounds, `FK_EACTIVATED`).
+ * @since 0.2.0
+ */
+FK_API int fk_collector_set_text(fk_collector *h, const char *name, const char *text);
+
+/**
  * Read an integer or boolean parameter.
  *
  * @param h the handle.

@@ -261,6 +261,22 @@ FK_API const fk_param_info *fk_netflow_params(size_t *count);
 FK_API int fk_netflow_set_int(fk_netflow *h, fk_netflow_param param, int64_t value);
 
 /**
+ * Set a parameter from text by its name ("max_scopes" or "max-scopes"), parsed by
+ * its type (integers in decimal or 0x hex, booleans as 1/0, true/false,
+ * yes/no, on/off); for configuration files and command lines. The value
+ * meets exactly the checks of the typed setter.
+ *
+ * @param h the handle.
+ * @param name the parameter's name in fk_netflow_params().
+ * @param text the value as text.
+ * @return 0, `FK_ENOTFOUND` (no such name), `FK_EINVAL` (text that does not
+ *         parse, named in the message), or the typed setter's errors
+ *         (`FK_ERANGE` with the bounds, `FK_EACTIVATED`).
+ * @since 0.2.0
+ */
+FK_API int fk_netflow_set_text(fk_netflow *h, const char *name, const char *text);
+
+/**
  * Read an integer parameter.
  *
  * @param h the handle.

@@ -299,6 +299,22 @@ FK_API void fk_template_cache_destroy(fk_template_cache *c);
 FK_API int fk_template_cache_set_int(fk_template_cache *c, int param, int64_t value);
 
 /**
+ * Set a parameter from text by its name ("max_templates" or "max-templates"), parsed by
+ * its type (integers in decimal or 0x hex, booleans as 1/0, true/false,
+ * yes/no, on/off); for configuration files and command lines. The value
+ * meets exactly the checks of the typed setter.
+ *
+ * @param c the handle.
+ * @param name the parameter's name in fk_template_cache_params().
+ * @param text the value as text.
+ * @return 0, `FK_ENOTFOUND` (no such name), `FK_EINVAL` (text that does not
+ *         parse, named in the message), or the typed setter's errors
+ *         (`FK_ERANGE` with the bounds, `FK_EACTIVATED`).
+ * @since 0.2.0
+ */
+FK_API int fk_template_cache_set_text(fk_template_cache *c, const char *name, const char *text);
+
+/**
  * Read an integer parameter.
  * @param c the cache.
  * @param param the parameter.

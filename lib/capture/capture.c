@@ -214,26 +214,27 @@ int fk_capture_set_str(fk_capture *h, int param, const char *value)
     return fk__params_set_str(&h->params, param, value);
 }
 
+static int set_int_any(void *h, int id, int64_t v)
+{
+    return fk_capture_set_int(h, id, v);
+}
+
+static int set_double_any(void *h, int id, double v)
+{
+    return fk_capture_set_double(h, id, v);
+}
+
+static int set_str_any(void *h, int id, const char *v)
+{
+    return fk_capture_set_str(h, id, v);
+}
+
 int fk_capture_set_text(fk_capture *h, const char *name, const char *text)
 {
-    if (!h || !name)
-        return fk__error(FK_EINVAL, "capture: NULL argument");
-    const fk_param_info *info = fk_param_find(capture_params, NPARAMS, name);
-    if (!info)
-        return fk__error(FK_ENOTFOUND, "capture: unknown parameter \"%s\"", name);
-    if (info->id == FK_CAP_FILTER || info->id == FK_CAP_ATTRIBUTION)
-        return fk_capture_set_str(h, info->id, text);
-    if (info->id == FK_CAP_MEMORY_LIMIT) {
-        /* Parse through the store, then apply the extra bound. */
-        int64_t old = fk__params_int(&h->params, FK_CAP_MEMORY_LIMIT);
-        int rc = fk__params_set_text(&h->params, name, text);
-        if (rc < 0)
-            return rc;
-        int64_t v = fk__params_int(&h->params, FK_CAP_MEMORY_LIMIT);
-        h->params.values[fk__params_index(&h->params, FK_CAP_MEMORY_LIMIT)].i = old;
-        return fk_capture_set_int(h, FK_CAP_MEMORY_LIMIT, v);
-    }
-    return fk__params_set_text(&h->params, name, text);
+    static const fk__param_setters typed = {set_int_any, set_double_any, set_str_any};
+    if (!h)
+        return fk__error(FK_EINVAL, "capture: NULL handle");
+    return fk__params_set_text_with(&h->params, &typed, h, name, text);
 }
 
 int fk_capture_get_int(const fk_capture *h, int param, int64_t *out)

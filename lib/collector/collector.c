@@ -179,6 +179,19 @@ int fk_collector_set_str(fk_collector *h, int param, const char *value)
     return fk__params_set_str(&h->params, param, value);
 }
 
+static int set_int_any(void *h, int id, int64_t v)
+{
+    return fk_collector_set_int(h, id, v);
+}
+
+int fk_collector_set_text(fk_collector *h, const char *name, const char *text)
+{
+    static const fk__param_setters typed = {set_int_any, NULL, NULL};
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_collector_set_text: NULL handle");
+    return fk__params_set_text_with(&h->params, &typed, h, name, text);
+}
+
 int fk_collector_get_int(const fk_collector *h, int param, int64_t *out)
 {
     if (!h || !out)
@@ -251,11 +264,11 @@ int fk_collector_add_allow(fk_collector *h, const char *cidr)
         return fk__error(FK_EINVAL, "fk_collector_add_allow: NULL argument");
     if (h->active)
         return fk__error(FK_EACTIVATED, "collector: allowlist cannot change after activate");
-    fk__col_cidr c;
-    int rc = fk__col_cidr_parse(cidr, &c);
+    fk__cidr c;
+    int rc = fk__cidr_parse(cidr, "allow", &c);
     if (rc)
         return rc;
-    fk__col_cidr *a = fk__reallocarray(h->allow, h->nallow + 1, sizeof *a);
+    fk__cidr *a = fk__reallocarray(h->allow, h->nallow + 1, sizeof *a);
     if (!a)
         return fk__error(FK_ENOMEM, "collector: out of memory");
     h->allow = a;

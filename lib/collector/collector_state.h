@@ -50,7 +50,7 @@ struct fk_collector {
     size_t nlisteners;
     fk__sink **sinks;
     size_t nsinks;
-    fk__col_cidr *allow;
+    fk__cidr *allow;
     size_t nallow;
     fk_collector_flow_cb cb;
     void *cb_user;
@@ -103,7 +103,7 @@ struct fk_collector {
 /* True when a may send (no allowlist, or a matches it). */
 static inline bool fk__col_allowed(const fk_collector *h, const fk_addr *a)
 {
-    return h->nallow == 0 || fk__col_cidr_match(h->allow, h->nallow, a);
+    return h->nallow == 0 || fk__cidr_match(h->allow, h->nallow, a);
 }
 
 /* Add fd to the handle's epoll set, reporting tag. */

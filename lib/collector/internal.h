@@ -1,6 +1,6 @@
 /* Internal interfaces of the collector, layered so each can be tested alone:
  *
- *   uri/cidr parsing        (uri.c)
+ *   uri parsing             (uri.c; CIDR lists in core/cidr.c)
  *   codec interface         (codec.h: what the session layer asks of a decoder)
  *   session layer           (session.c: exporter sessions, domains, sequence,
  *                            data-before-template buffer; no sockets)
@@ -21,9 +21,10 @@
 
 #include "collector/codec.h"
 #include "collector/fastfmt.h"
+#include "core/cidr.h"
 #include "core/clock.h"
 
-/* ---- URIs and CIDR ------------------------------------------------------ */
+/* ---- URIs ------------------------------------------------------------- */
 
 enum { FK__COL_UDP = 1, FK__COL_TCP = 2 };
 
@@ -38,25 +39,15 @@ int fk__col_uri_parse(fk__col_uri *out, const char *uri);
 /* Inverse of parse; returns length or FK_ENOSPACE. */
 int fk__col_uri_format(int transport, const struct sockaddr *sa, char *buf, size_t size);
 
-typedef struct fk__col_cidr {
-    uint8_t family; /* 4 or 6 */
-    uint8_t bits;
-    uint8_t addr[16];
-} fk__col_cidr;
-
-int fk__col_cidr_parse(const char *text, fk__col_cidr *out);
-/* True when a matches one entry; IPv4-mapped IPv6 addresses match IPv4 entries. */
-bool fk__col_cidr_match(const fk__col_cidr *list, size_t n, const fk_addr *a);
-
 /* For the prefix statistics (lib/prefixstats), under the registry's read
  * lock: the prefixes of `sender` that hold `src` (side bit 1) or `dst`
  * (bit 2), at most `cap` into out/side; *more grows by the matches beyond
  * cap. 0 for an unknown sender or one without prefixes. */
 size_t fk__senders_prefixes_of(fk_senders *s, const fk_addr *sender, const fk_addr *src,
-                               const fk_addr *dst, fk__col_cidr *out, uint8_t *side, size_t cap,
+                               const fk_addr *dst, fk__cidr *out, uint8_t *side, size_t cap,
                                uint64_t *more);
 /* Whether `sender` has the prefix p in the registry. */
-bool fk__senders_has_prefix(fk_senders *s, const fk_addr *sender, const fk__col_cidr *p);
+bool fk__senders_has_prefix(fk_senders *s, const fk_addr *sender, const fk__cidr *p);
 
 /* sockaddr <-> fk_addr + port */
 void fk__col_addr_from_sockaddr(const struct sockaddr *sa, fk_addr *addr, uint16_t *port);

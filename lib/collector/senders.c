@@ -23,7 +23,7 @@ typedef struct skey {
 
 typedef struct sender {
     skey key;
-    fk__col_cidr *prefixes;
+    fk__cidr *prefixes;
     size_t n, cap;
     atomic_uint_fast64_t accepted, outside;
 } sender;
@@ -60,13 +60,13 @@ static int parse_sender(const char *text, skey *k)
     return FK_OK;
 }
 
-static int parse_prefix(const char *text, fk__col_cidr *out)
+static int parse_prefix(const char *text, fk__cidr *out)
 {
     char buf[64];
     if (strlen(text) >= sizeof buf)
         return fk__error(FK_EINVAL, "senders: prefix \"%.40s...\" is too long", text);
     snprintf(buf, sizeof buf, "%s", text);
-    if (fk__col_cidr_parse(buf, out) != FK_OK)
+    if (fk__cidr_parse(buf, "senders: prefix", out) != FK_OK)
         return fk__error(FK_EINVAL, "senders: \"%s\" is not a prefix (ADDR or ADDR/LEN)", text);
     return FK_OK;
 }
@@ -134,12 +134,12 @@ static int get_sender(fk__hmap *m, const skey *k, sender **out)
     return FK_OK;
 }
 
-static bool same_prefix(const fk__col_cidr *a, const fk__col_cidr *b)
+static bool same_prefix(const fk__cidr *a, const fk__cidr *b)
 {
     return a->family == b->family && a->bits == b->bits && !memcmp(a->addr, b->addr, 16);
 }
 
-static int sender_add(sender *x, const fk__col_cidr *p)
+static int sender_add(sender *x, const fk__cidr *p)
 {
     for (size_t i = 0; i < x->n; i++)
         if (same_prefix(&x->prefixes[i], p))
@@ -149,7 +149,7 @@ static int sender_add(sender *x, const fk__col_cidr *p)
                          FK_SENDERS_PREFIXES_MAX);
     if (x->n == x->cap) {
         size_t cap = x->cap ? 2 * x->cap : 4;
-        fk__col_cidr *g = fk__realloc(x->prefixes, cap * sizeof *g);
+        fk__cidr *g = fk__realloc(x->prefixes, cap * sizeof *g);
         if (!g)
             return fk__error(FK_ENOMEM, "senders: out of memory");
         x->prefixes = g;
@@ -161,7 +161,7 @@ static int sender_add(sender *x, const fk__col_cidr *p)
 
 /* The arguments of add_prefix and forget: a sender, and a prefix or NULL. */
 static int parse_request(const fk_senders *s, const char *sender_text, const char *prefix, skey *k,
-                         fk__col_cidr *p)
+                         fk__cidr *p)
 {
     if (!s || !sender_text)
         return fk__error(FK_EINVAL, "senders: NULL argument");
@@ -174,7 +174,7 @@ static int parse_request(const fk_senders *s, const char *sender_text, const cha
 int fk_senders_add_prefix(fk_senders *s, const char *sender_text, const char *prefix)
 {
     skey k;
-    fk__col_cidr p;
+    fk__cidr p;
     int rc = parse_request(s, sender_text, prefix, &k, &p);
     if (rc != FK_OK)
         return rc;
@@ -190,7 +190,7 @@ int fk_senders_add_prefix(fk_senders *s, const char *sender_text, const char *pr
 int fk_senders_forget(fk_senders *s, const char *sender_text, const char *prefix)
 {
     skey k;
-    fk__col_cidr p;
+    fk__cidr p;
     int rc = parse_request(s, sender_text, prefix, &k, &p);
     if (rc != FK_OK)
         return rc;
@@ -256,7 +256,7 @@ static int parse_line(fk__hmap *m, const char *line, size_t len)
     if (rc == FK_OK)
         rc = get_sender(m, &k, &x);
     while (rc == FK_OK && next_word(line, len, &pos, word, sizeof word, &too_long)) {
-        fk__col_cidr p;
+        fk__cidr p;
         if (too_long)
             return fk__error(FK_EINVAL, "senders: \"%s...\" is not a prefix", word);
         rc = parse_prefix(word, &p);
@@ -328,8 +328,8 @@ int fk_senders_match(fk_senders *s, const fk_addr *from, const fk_flow *flow)
     sender **slot = fk__hmap_get(&s->map, &k);
     if (slot) {
         sender *x = *slot;
-        if (x->n == 0 || fk__col_cidr_match(x->prefixes, x->n, &flow->src) ||
-            fk__col_cidr_match(x->prefixes, x->n, &flow->dst)) {
+        if (x->n == 0 || fk__cidr_match(x->prefixes, x->n, &flow->src) ||
+            fk__cidr_match(x->prefixes, x->n, &flow->dst)) {
             atomic_fetch_add_explicit(&x->accepted, 1, memory_order_relaxed);
             verdict = 1;
         } else {
@@ -342,7 +342,7 @@ int fk_senders_match(fk_senders *s, const fk_addr *from, const fk_flow *flow)
 }
 
 size_t fk__senders_prefixes_of(fk_senders *s, const fk_addr *from, const fk_addr *src,
-                               const fk_addr *dst, fk__col_cidr *out, uint8_t *side, size_t cap,
+                               const fk_addr *dst, fk__cidr *out, uint8_t *side, size_t cap,
                                uint64_t *more)
 {
     skey k;
@@ -353,8 +353,8 @@ size_t fk__senders_prefixes_of(fk_senders *s, const fk_addr *from, const fk_addr
     if (slot) {
         const sender *x = *slot;
         for (size_t i = 0; i < x->n; i++) {
-            uint8_t bits = (uint8_t)((fk__col_cidr_match(&x->prefixes[i], 1, src) ? 1 : 0) |
-                                     (fk__col_cidr_match(&x->prefixes[i], 1, dst) ? 2 : 0));
+            uint8_t bits = (uint8_t)((fk__cidr_match(&x->prefixes[i], 1, src) ? 1 : 0) |
+                                     (fk__cidr_match(&x->prefixes[i], 1, dst) ? 2 : 0));
             if (!bits)
                 continue;
             if (n == cap) {
@@ -369,7 +369,7 @@ size_t fk__senders_prefixes_of(fk_senders *s, const fk_addr *from, const fk_addr
     return n;
 }
 
-bool fk__senders_has_prefix(fk_senders *s, const fk_addr *from, const fk__col_cidr *p)
+bool fk__senders_has_prefix(fk_senders *s, const fk_addr *from, const fk__cidr *p)
 {
     skey k;
     key_of(from, &k);

@@ -15,7 +15,11 @@
  * bounded in rows (queue_rows, counting the batch being filled): when full,
  * new rows are dropped and counted, so memory stays bounded while ClickHouse
  * is slow or down. At close the sender keeps trying for drain_ms, then
- * counts whatever is left as dropped. */
+ * counts whatever is left as dropped.
+ *
+ * This file: the queue, the sender thread and its HTTP requests, the sink
+ * operations. Rows and the table are in clickhouse_row.c, the output URI in
+ * clickhouse_uri.c. */
 #include "collector/sink_clickhouse.h"
 
 #include <errno.h>
@@ -37,272 +41,12 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/uri.h"
-#include <flowkit/params.h>
 
 #define NS 1000000000LL
 #define MS 1000000LL
 #define BACKOFF_MIN_NS (100 * MS)
 #define BACKOFF_MAX_NS (5 * NS)
 #define REFUSED_TRIES 5
-
-/* ---- RowBinary ---------------------------------------------------------- */
-
-const char fk__ch_columns[] =
-    "date,start_ms,end_ms,src_addr,dst_addr,src_port,dst_port,proto,tcp_flags,rev_tcp_flags,tos,"
-    "vlan,bytes,packets,rev_bytes,rev_packets,exporter,odid,version,in_if,out_if,sampling,"
-    "end_reason,pid,process,event,uid,user,exe,in_if_name,out_if_name";
-
-/* Columns appended for issue #5, at the end with defaults so that older
- * queries and rows keep working; ensure_created adds them to a table made
- * by an older flowkit. Types that ClickHouse 18.16 knows (no
- * LowCardinality, no ADD COLUMN IF NOT EXISTS there). */
-static const char *const added_columns[] = {
-    "event Enum8('flow' = 0, 'syn' = 1, 'fin' = 2, 'rst' = 3) DEFAULT 'flow'",
-    "uid Nullable(UInt32) DEFAULT NULL",
-    "user String DEFAULT ''",
-    "exe String DEFAULT ''",
-    "in_if_name String DEFAULT ''",
-    "out_if_name String DEFAULT ''",
-};
-#define NADDED (sizeof added_columns / sizeof added_columns[0])
-
-int fk__ch_create_sql(const char *db, const char *table, char *buf, size_t size)
-{
-    int n = snprintf(buf, size,
-                     "CREATE TABLE IF NOT EXISTS %s.%s ("
-                     "date Date, start_ms UInt64, end_ms UInt64, "
-                     "src_addr FixedString(16), dst_addr FixedString(16), "
-                     "src_port UInt16, dst_port UInt16, proto UInt8, tcp_flags UInt8, "
-                     "rev_tcp_flags UInt8, tos UInt8, vlan UInt16, "
-                     "bytes UInt64, packets UInt64, rev_bytes UInt64, rev_packets UInt64, "
-                     "exporter FixedString(16), odid UInt32, version UInt16, "
-                     "in_if UInt32, out_if UInt32, sampling UInt32, end_reason UInt8, "
-                     "pid UInt32, process String, %s, %s, %s, %s, %s, %s"
-                     ") ENGINE = MergeTree() PARTITION BY date "
-                     "ORDER BY (intDiv(start_ms, 3600000), src_addr, dst_addr, start_ms)",
-                     db, table, added_columns[0], added_columns[1], added_columns[2],
-                     added_columns[3], added_columns[4], added_columns[5]);
-    if (n < 0 || (size_t)n >= size)
-        return fk__error(FK_ENOSPACE, "clickhouse: CREATE statement too long");
-    return n;
-}
-
-static uint8_t *put_le(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
-}
-
-/* IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d), IPv6 as is, absent as zeros. */
-static uint8_t *put_addr(uint8_t *p, const fk_addr *a)
-{
-    memset(p, 0, 16);
-    if (a->family == 4) {
-        p[10] = p[11] = 0xff;
-        memcpy(p + 12, a->bytes, 4);
-    } else if (a->family == 6) {
-        memcpy(p, a->bytes, 16);
-    }
-    return p + 16;
-}
-
-static uint64_t ns_to_ms(int64_t ns)
-{
-    return ns > 0 ? (uint64_t)(ns / MS) : 0;
-}
-
-/* A String in RowBinary: LEB128 length, then the bytes. */
-static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
-{
-    size_t v = n;
-    do {
-        *p++ = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-    if (n)
-        memcpy(p, s, n);
-    return p + n;
-}
-
-static size_t cut(const char *s, size_t max)
-{
-    return s ? strnlen(s, max) : 0;
-}
-
-int fk__ch_encode_row(const fk_flow *f, uint8_t *buf, size_t cap)
-{
-    size_t plen = (f->present & FK_FLOW_HAS_PROCESS) ? strnlen(f->process, FK_PROCESS_NAME_MAX) : 0;
-    size_t ulen = cut(f->user, FK__CH_USER_MAX), elen = cut(f->exe, FK__CH_EXE_MAX);
-    size_t ilen = cut(f->in_if_name, FK__CH_IFNAME_MAX);
-    size_t olen = cut(f->out_if_name, FK__CH_IFNAME_MAX);
-    if (cap < 170 + plen + ulen + elen + ilen + olen)
-        return fk__error(FK_ENOSPACE, "clickhouse: row buffer too small");
-    uint8_t *p = buf;
-    uint64_t start = ns_to_ms(f->start_ns);
-    p = put_le(p, start / 86400000u, 2); /* Date: days since 1970-01-01 */
-    p = put_le(p, start, 8);
-    p = put_le(p, ns_to_ms(f->end_ns), 8);
-    p = put_addr(p, &f->src);
-    p = put_addr(p, &f->dst);
-    p = put_le(p, f->src_port, 2);
-    p = put_le(p, f->dst_port, 2);
-    *p++ = f->proto;
-    *p++ = f->tcp_flags;
-    *p++ = f->rev_tcp_flags;
-    *p++ = f->tos;
-    p = put_le(p, f->vlan, 2);
-    p = put_le(p, f->bytes, 8);
-    p = put_le(p, f->packets, 8);
-    int rev = (f->present & FK_FLOW_HAS_REVERSE) != 0;
-    p = put_le(p, rev ? f->rev_bytes : 0, 8);
-    p = put_le(p, rev ? f->rev_packets : 0, 8);
-    int exp = (f->present & FK_FLOW_HAS_EXPORTER) != 0;
-    static const fk_addr none;
-    p = put_addr(p, exp ? &f->exporter : &none);
-    p = put_le(p, exp ? f->odid : 0, 4);
-    p = put_le(p, f->version, 2);
-    int ifs = (f->present & FK_FLOW_HAS_IFACES) != 0;
-    p = put_le(p, ifs ? f->in_if : 0, 4);
-    p = put_le(p, ifs ? f->out_if : 0, 4);
-    p = put_le(p, (f->present & FK_FLOW_HAS_SAMPLING) ? f->sampling : 0, 4);
-    *p++ = (f->present & FK_FLOW_HAS_END_REASON) ? f->end_reason : 0;
-    p = put_le(p, (f->present & FK_FLOW_HAS_PROCESS) ? f->pid : 0, 4);
-    *p++ = (uint8_t)plen; /* LEB128 length; FK_PROCESS_NAME_MAX < 128 */
-    memcpy(p, f->process, plen);
-    p += plen;
-    *p++ = f->event <= 3 ? f->event : 0; /* Enum8: 0 flow, 1 syn, 2 fin, 3 rst */
-    if (f->present & FK_FLOW_HAS_UID) {  /* Nullable(UInt32): null flag, value */
-        *p++ = 0;
-        p = put_le(p, f->uid, 4);
-    } else {
-        *p++ = 1;
-    }
-    p = put_str(p, f->user, ulen);
-    p = put_str(p, f->exe, elen);
-    p = put_str(p, f->in_if_name, ilen);
-    p = put_str(p, f->out_if_name, olen);
-    return (int)(p - buf);
-}
-
-/* ---- URI ---------------------------------------------------------------- */
-
-static int ident_ok(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_'))
-            return 0;
-    return 1;
-}
-
-static int copy_part(char *dst, size_t size, const char *s, size_t n)
-{
-    if (n >= size)
-        return -1;
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-    return 0;
-}
-
-/* A number option, up to the next '&', by the one number rule. */
-static int opt_num(const char *uri, const char *name, const char *v, int64_t lo, int64_t hi,
-                   int64_t *out)
-{
-    char text[32];
-    size_t n = strcspn(v, "&");
-    int64_t x = 0;
-    if (n < sizeof text) {
-        memcpy(text, v, n);
-        text[n] = '\0';
-    }
-    if (n >= sizeof text || fk_param_parse_int(text, &x) != FK_OK || x < lo || x > hi)
-        return fk__error(FK_EINVAL, "output \"%s\": %s must be %" PRId64 "..%" PRId64, uri, name,
-                         lo, hi);
-    *out = x;
-    return FK_OK;
-}
-
-int fk__ch_uri_parse(const char *uri, fk__ch_config *c)
-{
-    memset(c, 0, sizeof *c);
-    c->batch_rows = 50000;
-    c->flush_ns = 1 * NS;
-    c->queue_rows = 1000000;
-    c->drain_ns = 10 * NS;
-    c->timeout_ns = 10 * NS;
-    c->create = 1;
-    snprintf(c->port, sizeof c->port, "8123");
-    static const char *const schemes[] = {"clickhouse", NULL};
-    fk__uri u;
-    int prc = fk__uri_parse(&u, uri, schemes, FK__URI_PORT_OPTIONAL | FK__URI_PATH, "output",
-                            "clickhouse://HOST[:PORT]/DB.TABLE");
-    if (prc)
-        return prc;
-    snprintf(c->host, sizeof c->host, "%s", u.host);
-    if (u.has_port)
-        snprintf(c->port, sizeof c->port, "%u", u.port);
-    const char *slash = u.path;
-    const char *name = slash + 1;
-    const char *q = strchr(name, '?');
-    const char *nend = q ? q : name + strlen(name);
-    const char *dot = memchr(name, '.', (size_t)(nend - name));
-    if (!dot || copy_part(c->db, sizeof c->db, name, (size_t)(dot - name)) < 0 ||
-        copy_part(c->table, sizeof c->table, dot + 1, (size_t)(nend - dot - 1)) < 0 ||
-        !ident_ok(c->db) || !ident_ok(c->table))
-        return fk__error(FK_EINVAL,
-                         "output \"%s\": expected /DB.TABLE (letters, digits, underscore)", uri);
-    for (const char *o = q ? q + 1 : NULL; o && *o;) {
-        const char *eq = strchr(o, '=');
-        const char *amp = strchr(o, '&');
-        if (!eq || (amp && amp < eq))
-            return fk__error(FK_EINVAL, "output \"%s\": option without value", uri);
-        size_t kl = (size_t)(eq - o);
-        const char *v = eq + 1;
-        size_t vl = amp ? (size_t)(amp - v) : strlen(v);
-        int64_t x = 0;
-        int rc = FK_OK;
-#define KEY(s) (kl == sizeof(s) - 1 && strncmp(o, s, kl) == 0)
-        if (KEY("batch_rows")) {
-            rc = opt_num(uri, "batch_rows", v, 1, 10000000, &x);
-            c->batch_rows = (size_t)x;
-        } else if (KEY("flush_ms")) {
-            rc = opt_num(uri, "flush_ms", v, 1, 3600000, &x);
-            c->flush_ns = x * MS;
-        } else if (KEY("queue_rows")) {
-            rc = opt_num(uri, "queue_rows", v, 1, 1000000000, &x);
-            c->queue_rows = (size_t)x;
-        } else if (KEY("drain_ms")) {
-            rc = opt_num(uri, "drain_ms", v, 0, 3600000, &x);
-            c->drain_ns = x * MS;
-        } else if (KEY("timeout_ms")) {
-            rc = opt_num(uri, "timeout_ms", v, 1, 3600000, &x);
-            c->timeout_ns = x * MS;
-        } else if (KEY("create")) {
-            rc = opt_num(uri, "create", v, 0, 1, &x);
-            c->create = (int)x;
-        } else if (KEY("user")) {
-            if (copy_part(c->user, sizeof c->user, v, vl) < 0 || strpbrk(c->user, "\r\n"))
-                rc = fk__error(FK_EINVAL, "output \"%s\": bad user", uri);
-        } else if (KEY("password")) {
-            if (copy_part(c->password, sizeof c->password, v, vl) < 0 ||
-                strpbrk(c->password, "\r\n"))
-                rc = fk__error(FK_EINVAL, "output \"%s\": bad password", uri);
-        } else {
-            rc = fk__error(FK_EINVAL,
-                           "output \"%s\": unknown option (batch_rows, flush_ms, queue_rows, "
-                           "drain_ms, timeout_ms, create, user, password)",
-                           uri);
-        }
-#undef KEY
-        if (rc)
-            return rc;
-        o = amp ? amp + 1 : NULL;
-    }
-    return FK_OK;
-}
 
 /* ---- queue + sender ----------------------------------------------------- */
 
@@ -506,9 +250,9 @@ static int ensure_created(ch_state *s, char *err, size_t errsize)
         return 400;
     st = http_post(s, "/", (const uint8_t *)sql, strlen(sql), err, errsize);
     /* A table made by an older flowkit lacks the appended columns. */
-    for (size_t i = 0; st == 200 && i < NADDED; i++) {
+    for (size_t i = 0; st == 200 && fk__ch_added_column(i); i++) {
         snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN %s", s->cfg.db, s->cfg.table,
-                 added_columns[i]);
+                 fk__ch_added_column(i));
         st = http_post(s, "/", (const uint8_t *)sql, strlen(sql), err, errsize);
         if (st != 200 && strstr(err, "already exists"))
             st = 200; /* the usual case: the table has it */

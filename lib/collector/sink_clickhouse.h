@@ -24,6 +24,10 @@ extern const char fk__ch_columns[];
 /* Encode one flow as a RowBinary row; returns its length or FK_ENOSPACE. */
 int fk__ch_encode_row(const fk_flow *f, uint8_t *buf, size_t cap);
 
+/* The i-th column appended to the first table layout ("name Type DEFAULT
+ * ..."), NULL past the last: a table made by an older flowkit gets them. */
+const char *fk__ch_added_column(size_t i);
+
 /* "CREATE TABLE IF NOT EXISTS db.table (...) ENGINE = ..." into buf;
  * returns the length or FK_ENOSPACE. */
 int fk__ch_create_sql(const char *db, const char *table, char *buf, size_t size);

@@ -194,21 +194,23 @@ static int parse_bool(const char *text, int64_t *out)
     return -1;
 }
 
-int fk__params_set_text(fk__params *p, const char *name, const char *text)
+int fk__params_set_text_with(fk__params *p, const fk__param_setters *set, void *handle,
+                             const char *name, const char *text)
 {
+    if (!name)
+        return fk__error(FK_EINVAL, "%s: NULL parameter name", p->owner);
     const fk_param_info *info = fk_param_find(p->table, p->count, name);
     if (!info)
         return fk__error(FK_ENOTFOUND, "%s: unknown parameter \"%s\"", p->owner, name);
     if (!text)
         return fk__error(FK_EINVAL, "%s: no value for %s", p->owner, info->name);
+    int64_t i;
     switch (info->type) {
-    case FK_PARAM_BOOL: {
-        int64_t v;
-        if (parse_bool(text, &v) != 0)
+    case FK_PARAM_BOOL:
+        if (parse_bool(text, &i) != 0)
             return fk__error(FK_EINVAL, "%s: %s expects a boolean, got \"%s\"", p->owner,
                              info->name, text);
-        return fk__params_set_int(p, info->id, v);
-    }
+        break;
     case FK_PARAM_INT: {
         int64_t v;
         int rc = fk_param_parse_int(text, &v);
@@ -220,7 +222,8 @@ int fk__params_set_text(fk__params *p, const char *name, const char *text)
                              "%s: %s expects an integer (decimal, or hexadecimal after 0x), got "
                              "\"%s\"",
                              p->owner, info->name, text);
-        return fk__params_set_int(p, info->id, v);
+        i = v;
+        break;
     }
     case FK_PARAM_DOUBLE: {
         double v;
@@ -229,12 +232,22 @@ int fk__params_set_text(fk__params *p, const char *name, const char *text)
             return fk__error(rc == FK_ERANGE ? FK_ERANGE : FK_EINVAL,
                              "%s: %s expects a decimal number, got \"%s\"", p->owner, info->name,
                              text);
-        return fk__params_set_double(p, info->id, v);
+        return set && set->set_double ? set->set_double(handle, info->id, v)
+                                      : fk__params_set_double(p, info->id, v);
     }
     case FK_PARAM_STRING:
-        return fk__params_set_str(p, info->id, text);
+        return set && set->set_str ? set->set_str(handle, info->id, text)
+                                   : fk__params_set_str(p, info->id, text);
+    default:
+        return fk__error(FK_ETYPE, "%s: %s has an unknown type", p->owner, info->name);
     }
-    return fk__error(FK_ETYPE, "%s: %s has an unknown type", p->owner, info->name);
+    return set && set->set_int ? set->set_int(handle, info->id, i)
+                               : fk__params_set_int(p, info->id, i);
+}
+
+int fk__params_set_text(fk__params *p, const char *name, const char *text)
+{
+    return fk__params_set_text_with(p, NULL, NULL, name, text);
 }
 
 static int getter_index(const fk__params *p, int id, bool (*type_ok)(fk_param_type),

@@ -38,6 +38,21 @@ int fk__params_set_str(fk__params *p, int id, const char *value);
 /* Parse text by the parameter's type ("65536", "0.5", "true", "on", "x"). */
 int fk__params_set_text(fk__params *p, const char *name, const char *text);
 
+/* A handle's own typed setters (its extra checks and derived state), for
+ * fk__params_set_text_with(). A NULL entry stands for the store's setter. */
+typedef struct fk__param_setters {
+    int (*set_int)(void *handle, int id, int64_t value);
+    int (*set_double)(void *handle, int id, double value);
+    int (*set_str)(void *handle, int id, const char *value);
+} fk__param_setters;
+
+/* Every handle's fk_X_set_text(): find `name` (FK_ENOTFOUND), parse `text`
+ * by its type (FK_EINVAL naming the parameter and the text) and set the
+ * value through `set` on `handle`, so a value set by name meets exactly the
+ * checks of the typed setter. */
+int fk__params_set_text_with(fk__params *p, const fk__param_setters *set, void *handle,
+                             const char *name, const char *text);
+
 /* Checked getters for the public API. */
 int fk__params_get_int(const fk__params *p, int id, int64_t *out);
 int fk__params_get_double(const fk__params *p, int id, double *out);

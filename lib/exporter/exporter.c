@@ -130,8 +130,8 @@ int fk_exporter_set_str(fk_exporter *h, int param, const char *value)
 
 int fk_exporter_set_text(fk_exporter *h, const char *name, const char *text)
 {
-    if (!h || !name)
-        return fk__error(FK_EINVAL, "exporter: NULL argument");
+    if (!h)
+        return fk__error(FK_EINVAL, "exporter: NULL handle");
     return fk__params_set_text(&h->params, name, text);
 }
 

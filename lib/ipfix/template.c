@@ -204,6 +204,13 @@ int fk_template_cache_set_int(fk_template_cache *c, int param, int64_t value)
     return fk__params_set_int(&c->params, param, value);
 }
 
+int fk_template_cache_set_text(fk_template_cache *c, const char *name, const char *text)
+{
+    if (!c)
+        return fk__error(FK_EINVAL, "template cache: NULL handle");
+    return fk__params_set_text(&c->params, name, text);
+}
+
 int fk_template_cache_get_int(const fk_template_cache *c, int param, int64_t *out)
 {
     if (!c || !out)

@@ -66,6 +66,13 @@ int fk_netflow_set_int(fk_netflow *h, fk_netflow_param param, int64_t value)
     return fk__params_set_int(&h->params, (int)param, value);
 }
 
+int fk_netflow_set_text(fk_netflow *h, const char *name, const char *text)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_netflow_set_text: NULL handle");
+    return fk__params_set_text(&h->params, name, text);
+}
+
 int fk_netflow_get_int(const fk_netflow *h, fk_netflow_param param, int64_t *out)
 {
     if (!h || !out)

@@ -269,7 +269,7 @@ static void norm_addr(const fk_addr *a, uint8_t *family, uint8_t *bytes)
     }
 }
 
-static void make_key(slot_key *k, const fk_addr *sender, const fk__col_cidr *p)
+static void make_key(slot_key *k, const fk_addr *sender, const fk__cidr *p)
 {
     memset(k, 0, sizeof *k);
     norm_addr(sender, &k->sender_family, k->sender);
@@ -428,7 +428,7 @@ int fk_prefixstats_add_flow(fk_prefixstats *ps, const fk_addr *sender, const fk_
         return fk__error(FK_EINVAL, "prefixstats: NULL argument or inactive handle");
     if (flow->event)
         return 0;
-    fk__col_cidr match[MATCH_MAX];
+    fk__cidr match[MATCH_MAX];
     uint8_t holds[MATCH_MAX];
     uint64_t more = 0;
     size_t n = fk__senders_prefixes_of(ps->senders, sender, &flow->src, &flow->dst, match, holds,
@@ -508,12 +508,12 @@ int fk_prefixstats_get_rows(fk_prefixstats *ps, const char *sender, const char *
         (unsigned)bucket->granularity >= FK_PREFIXSTATS_GRANULARITIES)
         return fk__error(FK_EINVAL, "prefixstats: bad argument");
     fk_addr from;
-    fk__col_cidr p;
+    fk__cidr p;
     char text[64];
     if (fk_addr_parse(sender, &from) != FK_OK)
         return fk__error(FK_EINVAL, "prefixstats: \"%.60s\" is not an address", sender);
     snprintf(text, sizeof text, "%s", prefix);
-    if (strlen(prefix) >= sizeof text || fk__col_cidr_parse(text, &p) != FK_OK)
+    if (strlen(prefix) >= sizeof text || fk__cidr_parse(text, "prefixstats", &p) != FK_OK)
         return fk__error(FK_EINVAL, "prefixstats: \"%.60s\" is not a prefix", prefix);
     slot_key k;
     make_key(&k, &from, &p);

@@ -143,10 +143,11 @@ int fk_store_add_cidr(fk_store *s, const char *cidr)
         return fk__error(FK_EINVAL, "store: NULL argument");
     if (s->active)
         return fk__error(FK_EACTIVATED, "store: CIDR filter set after activate");
-    fk__col_cidr c;
-    if (fk__col_cidr_parse(cidr, &c) != 0)
-        return fk__error(FK_EINVAL, "store: CIDR \"%s\": expected ADDR/LEN", cidr);
-    fk__col_cidr *n = fk__reallocarray(s->cidrs, s->ncidrs + 1, sizeof *n);
+    fk__cidr c;
+    int rc = fk__cidr_parse(cidr, "store: CIDR", &c);
+    if (rc)
+        return rc;
+    fk__cidr *n = fk__reallocarray(s->cidrs, s->ncidrs + 1, sizeof *n);
     if (!n)
         return fk__error(FK_ENOMEM, "store: out of memory");
     s->cidrs = n;
@@ -237,8 +238,8 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
     s->st.flows_in++;
     if (f.event) {
         s->st.events++;
-    } else if (s->ncidrs && !fk__col_cidr_match(s->cidrs, s->ncidrs, &f.src) &&
-               !fk__col_cidr_match(s->cidrs, s->ncidrs, &f.dst)) {
+    } else if (s->ncidrs && !fk__cidr_match(s->cidrs, s->ncidrs, &f.src) &&
+               !fk__cidr_match(s->cidrs, s->ncidrs, &f.dst)) {
         s->st.filtered++;
     } else if (fk__dedup_is_duplicate(s, &f)) {
         s->st.duplicates++;

@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "collector/internal.h"
+#include "core/cidr.h"
 #include "core/params.h"
 #include "store/atab.h"
 #include "store/series.h"
@@ -42,7 +42,7 @@ typedef struct fk__bad_rec {
 
 struct fk_store {
     fk__params params;
-    fk__col_cidr *cidrs;
+    fk__cidr *cidrs;
     size_t ncidrs;
     bool active;
     pthread_mutex_t lock;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # flowkit-collect receives on 127.0.0.1: a NetFlow v5 datagram becomes JSON
 # lines; --count and --duration end the program by themselves; csv output has
-# its header; SIGHUP reopens files; SIGTERM flushes and exits 0; --stats.
+# its header; SIGHUP reopens files; SIGTERM flushes and exits 0; --stats;
+# --rotate-bytes moves a full file aside.
 set -u
 B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
 PY=/usr/bin/python3
@@ -111,4 +112,22 @@ head -1 "$T/f.csv.1" | grep -q '^start,end,src_addr,dst_addr,src_port,dst_port,p
 grep -q ',10.0.0.1,10.9.9.9,40000,443,6,1500,3,27,127.0.0.1,1,5,1,2,,' "$T/f.csv.1" || fail "csv row: $(sed -n 2p "$T/f.csv.1")"
 grep -q 'stats datagrams=2 .* records=3 .*sequence_gaps=1 sequence_lost=8' "$T/err" || fail "stats line: $(grep stats "$T/err" | tail -1)"
 [ -s "$T/out" ] && fail "stdout should be empty with file outputs"
+
+# 4. --rotate-bytes: a file that reached the size after a record is moved
+# aside as PATH.YYYYMMDDTHHMMSSZ (.N added when the name is taken) and a new
+# PATH started; with 1 byte, each record ends up in a file of its own.
+rm -f "$T/err"
+timeout 60 "$B" -l udp://127.0.0.1:0 -o "jsonl:$T/r.jsonl" --rotate-bytes 1 --count 2 \
+    >"$T/out" 2>"$T/err" &
+PID=$!
+PORT=$(wait_port) || fail "no listening line"
+send_v5 "$PORT" 2 200
+wait $PID; rc=$?; PID=
+[ $rc -eq 0 ] || fail "--rotate-bytes run exited $rc"
+rotated=("$T"/r.jsonl.[0-9]*T[0-9]*Z*)
+[ ${#rotated[@]} -eq 2 ] && [ -f "${rotated[1]}" ] || fail "want 2 rotated files: $(ls "$T")"
+for f in "${rotated[@]}"; do
+    [ "$(wc -l <"$f")" -eq 1 ] || fail "$f holds $(wc -l <"$f") lines"
+done
+[ -f "$T/r.jsonl" ] && [ ! -s "$T/r.jsonl" ] || fail "no fresh empty r.jsonl after rotation"
 echo ok

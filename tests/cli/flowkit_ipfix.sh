@@ -16,7 +16,7 @@ fail() {
 # --- options and exit codes
 "$TOOL" --help >"$WORK/help" || fail "--help exit $?"
 grep -q '^Usage: flowkit-ipfix' "$WORK/help" || fail "--help text"
-"$TOOL" --version | grep -Eq '^flowkit-ipfix [0-9]+\.[0-9]+\.[0-9]+' || fail "--version"
+"$TOOL" --version | grep -Eq '^flowkit-ipfix \(flowkit\) [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
 "$TOOL" 2>"$WORK/err"
 [ $? -eq 2 ] || fail "no file: want exit 2"
 grep -q 'no input file' "$WORK/err" || fail "no file message"

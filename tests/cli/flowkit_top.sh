@@ -22,6 +22,11 @@ check() { # check DESCRIPTION COMMAND...
 "$TOP" --history-seconds 0 >/dev/null 2>&1 ; check "--history-seconds 0 exits 2" test $? -eq 2
 "$TOP" --help | grep -qE '^ +--snaplen N .*\(default 256\)$' ; check "--help shows the snaplen really used (256)" test $? -eq 0
 "$TOP" --nice 20 >/dev/null 2>&1 ; check "--nice 20 exits 2" test $? -eq 2
+# --set takes the names --list-params prints, with or without "capture.".
+"$TOP" --list-params | grep -q '^capture\.queue_size	int	' ; check "--list-params" test $? -eq 0
+"$TOP" --set capture.queue_size=8 2>&1 | grep -q 'queue_size = 8 is out of range' ; check "--set capture.queue_size=8 refused with the bounds" test $? -eq 0
+"$TOP" --set queue-size=8 >/dev/null 2>&1 ; check "--set queue-size=8 exits 2" test $? -eq 2
+"$TOP" --set exporter.mtu=1400 2>&1 | grep -q 'unknown parameter "exporter.mtu"' ; check "--set of another handle's name refused" test $? -eq 0
 # Every long option of --help is in the man page, and every one the man page
 # documents is in --help.
 MAN="$FLOWKIT_SOURCE_DIR/docs/man/flowkit-top.1"
