@@ -6,7 +6,7 @@
  *                   [--export-time-tolerance SECS] [--max-interfaces N]
  *                   [--rotate-seconds SECS] [--rotate-bytes N]
  *                   [--http [ADDR:]PORT [--http-token-file FILE] ...]
- *                   [--senders FILE [--senders-keys FILE]]
+ *                   [--senders FILE [--senders-keys FILE] [--prefix-stats]]
  *
  * Exit codes: 0 success (limit reached or SIGINT/SIGTERM), 1 runtime
  * failure, 2 bad usage. Public flowkit API only. */
@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -60,7 +61,8 @@ enum {
     OPT_STORE,
     OPT_STORE_CIDR,
     OPT_SENDERS,
-    OPT_SENDERS_KEYS
+    OPT_SENDERS_KEYS,
+    OPT_PREFIX_STATS
 };
 
 static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
@@ -108,13 +110,18 @@ static void usage(const fkcli_params *p)
            "                             each for its prefixes (lines \"SENDER [PREFIX...]\";\n"
            "                             read again on SIGHUP); drops are counted\n"
            "  --senders-keys FILE        with --http: PUT/DELETE/GET /senders[/IP] signed\n"
-           "                             with HMAC-SHA256 (FILE: \"auth = KEY\", \"sign = KEY\")\n",
+           "                             with HMAC-SHA256 (FILE: \"auth = KEY\", \"sign = KEY\")\n"
+           "  --prefix-stats             count traffic per sender prefix in minute, hour,\n"
+           "                             day, month and year buckets (needs --senders;\n"
+           "                             with --senders-keys: POST /stats/SENDER;\n"
+           "                             --set prefixstats.keep_days=90 etc.;\n"
+           "                             docs/prefix-stats.md)\n",
            fkcli_prog(), FLOWKIT_CONSOLE_DIR);
     fkcli_param_help(stdout, p, param_names);
-    printf("  --set NAME=VALUE           any collector or store parameter (see\n"
-           "                             --list-params)\n"
-           "  --list-params              print the collector's and the store's parameter\n"
-           "                             tables and exit\n"
+    printf("  --set NAME=VALUE           any collector, store or prefixstats parameter\n"
+           "                             (see --list-params)\n"
+           "  --list-params              print the collector's, the store's and the prefix\n"
+           "                             statistics' parameter tables and exit\n"
            "  -h, --help                 show this help and exit\n"
            "  -V, --version              show the version and exit\n"
            "\n"
@@ -137,6 +144,11 @@ static int set_text(void *h, const char *name, const char *text)
 static int store_set_text(void *h, const char *name, const char *text)
 {
     return fk_store_set_text(h, name, text);
+}
+
+static int prefixstats_set_text(void *h, const char *name, const char *text)
+{
+    return fk_prefixstats_set_text(h, name, text);
 }
 
 static void on_stop(void *h)
@@ -193,6 +205,22 @@ static int load_senders(fk_senders *s, const char *path, char *err, size_t errsi
         return -1;
     }
     return 0;
+}
+
+/* The prefix statistics' counters, one line (with --prefix-stats). */
+static void print_prefixstats(fk_prefixstats *ps)
+{
+    fk_prefixstats_stats s;
+    if (!ps || fk_prefixstats_get_stats(ps, &s, sizeof s) != 0)
+        return;
+    fprintf(stderr,
+            "%s: prefixstats records=%" PRIu64 " accounted=%" PRIu64 " unmatched=%" PRIu64
+            " late=%" PRIu64 " clamped=%" PRIu64 " prefixes=%" PRIu64 " prefixes_evicted=%" PRIu64
+            " prefixes_skipped=%" PRIu64 " buckets=%" PRIu64 " buckets_expired=%" PRIu64
+            " values_folded=%" PRIu64 " memory_bytes=%" PRIu64 " memory_bound=%" PRIu64 "\n",
+            fkcli_prog(), s.records, s.accounted, s.unmatched, s.late, s.clamped, s.prefixes,
+            s.prefixes_evicted, s.prefixes_skipped, s.buckets, s.buckets_expired, s.values_folded,
+            s.memory_bytes, s.memory_bound);
 }
 
 static void print_stats(fk_collector *h)
@@ -257,12 +285,18 @@ int main(int argc, char **argv)
     fk_store *store = NULL;
     if (fk_store_create(&store) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "store");
+    fk_prefixstats *pstats = NULL;
+    if (fk_prefixstats_create(&pstats) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "prefixstats");
     /* --set and --list-params: the collector's parameters, then the live
-     * flow store's (also reachable as --store NAME=VALUE). */
-    fkcli_params params[2] = {{"collector", NULL, 0, h, set_text},
-                              {"store", NULL, 0, store, store_set_text}};
+     * flow store's (also reachable as --store NAME=VALUE), then the prefix
+     * statistics'. */
+    fkcli_params params[3] = {{"collector", NULL, 0, h, set_text},
+                              {"store", NULL, 0, store, store_set_text},
+                              {"prefixstats", NULL, 0, pstats, prefixstats_set_text}};
     params[0].table = fk_collector_params(&params[0].count);
     params[1].table = fk_store_params(&params[1].count);
+    params[2].table = fk_prefixstats_params(&params[2].count);
 
     static const struct option fixed[] = {
         {"listen", required_argument, NULL, 'l'},
@@ -282,6 +316,7 @@ int main(int argc, char **argv)
         {"store-cidr", required_argument, NULL, OPT_STORE_CIDR},
         {"senders", required_argument, NULL, OPT_SENDERS},
         {"senders-keys", required_argument, NULL, OPT_SENDERS_KEYS},
+        {"prefix-stats", no_argument, NULL, OPT_PREFIX_STATS},
         {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -301,6 +336,7 @@ int main(int argc, char **argv)
         NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64, 8, 10000, NULL, NULL};
     const char *senders_file = NULL;
     fk_senders *senders = NULL;
+    bool prefix_stats = false;
     int c;
     const char *user = NULL; /* --user */
     opterr = 0;
@@ -331,10 +367,11 @@ int main(int argc, char **argv)
             stats_secs = fkcli_parse_u64("--stats", optarg, 1, 86400);
             break;
         case OPT_SET:
-            fkcli_set(params, 2, optarg);
+            fkcli_set(params, 3, optarg);
             break;
         case OPT_LIST:
-            fkcli_list_params(stdout, params, 2);
+            fkcli_list_params(stdout, params, 3);
+            fk_prefixstats_destroy(pstats);
             fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
@@ -370,6 +407,9 @@ int main(int argc, char **argv)
         case OPT_SENDERS_KEYS:
             http.senders_keys_file = optarg;
             break;
+        case OPT_PREFIX_STATS:
+            prefix_stats = true;
+            break;
         case OPT_STORE_CIDR:
             if (fk_store_add_cidr(store, optarg) != 0)
                 fkcli_lib_error(FKCLI_EXIT_USAGE, "--store-cidr");
@@ -380,11 +420,13 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(params);
+            fk_prefixstats_destroy(pstats);
             fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
         case 'V':
             fkcli_print_version();
+            fk_prefixstats_destroy(pstats);
             fk_store_destroy(store);
             fk_collector_destroy(h);
             return FKCLI_EXIT_OK;
@@ -426,6 +468,15 @@ int main(int argc, char **argv)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "senders");
         http.senders = senders;
     }
+    if (prefix_stats && !senders)
+        fkcli_usage("--prefix-stats needs --senders FILE (the prefixes are the senders')");
+    if (prefix_stats) {
+        if (fk_prefixstats_set_senders(pstats, senders) != 0 ||
+            fk_prefixstats_activate(pstats) != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "--prefix-stats");
+        if (fk_collector_set_prefixstats(h, pstats) != 0)
+            fkcli_lib_error(FKCLI_EXIT_FAILURE, "--prefix-stats");
+    }
     fkc_server *server = NULL;
     if (http.listen) {
         if (fk_store_activate(store) != 0)
@@ -439,6 +490,8 @@ int main(int argc, char **argv)
         char err[256];
         if (fkc_server_start(&server, &http, store, err, sizeof err) != 0)
             fkcli_fail("%s", err);
+        if (prefix_stats)
+            fkc_server_set_prefixstats(server, pstats);
         fprintf(stderr, "%s: console at %s\n", fkcli_prog(), fkc_server_url(server));
     }
     /* Sockets bound, buffers sized, outputs open: from here on the user of
@@ -494,17 +547,23 @@ int main(int argc, char **argv)
             publish(server, store, h);
             next_http = now_ms() + 1000;
         }
-        if (fkcli_stats_requested())
-            print_stats(h); /* SIGUSR1 */
+        if (fkcli_stats_requested()) { /* SIGUSR1 */
+            print_stats(h);
+            print_prefixstats(prefix_stats ? pstats : NULL);
+        }
         if (next_stats && now_ms() >= next_stats) {
             print_stats(h);
+            print_prefixstats(prefix_stats ? pstats : NULL);
             next_stats += (int64_t)stats_secs * 1000;
         }
     }
-    if (stats_secs)
+    if (stats_secs) {
         print_stats(h);
+        print_prefixstats(prefix_stats ? pstats : NULL);
+    }
     fkc_server_stop(server);
     fk_collector_destroy(h);
+    fk_prefixstats_destroy(pstats);
     fk_senders_destroy(senders);
     fk_store_destroy(store);
     return status;
