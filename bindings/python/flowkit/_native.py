@@ -104,6 +104,8 @@ class fk_flow(Structure):
         ("outer_dst", fk_addr),
         ("next_hop", fk_addr),
         ("bgp_next_hop", fk_addr),
+        ("src_as", c_uint32),
+        ("dst_as", c_uint32),
     ]
 
 
