@@ -81,6 +81,20 @@ typedef enum fk_capture_param {
     /** int, milliseconds the kernel may hold captured packets before handing over a block
      *  (libpcap's read timeout; TPACKET_V3 block retirement) [1, 1000], default 10. */
     FK_CAP_BUFFER_TIMEOUT = 106,
+    /** string, how packets become flows: `"pcap"` (default: libpcap, every packet is copied to
+     *  user space, decoded and counted there), `"ebpf"` (tc programs on the ingress and egress
+     *  of each device count flows in a kernel map; user space sweeps the map once a second,
+     *  applies the same idle/active timeouts and delivers the same flow records and session
+     *  events) or `"xdp"` (as ebpf, but one XDP program on ingress only: traffic the host sends
+     *  is not seen). ebpf and xdp need root (or CAP_BPF + CAP_NET_ADMIN), a build with BPF and
+     *  a kernel with tcx links (6.6) for ebpf; programs are attached through BPF links owned
+     *  by the process, so they go away with it, even after a crash. They count live devices
+     *  only, and fk_capture_activate() refuses (`FK_EUNSUPPORTED`) what only libpcap can do:
+     *  files, #FK_CAP_FILTER, #FK_CAP_SNAPLEN other than its default, #FK_CAP_PCAP_STORE and
+     *  #FK_CAP_DECODE_TUNNELS. #FK_CAP_WORKERS, #FK_CAP_BUFFER_SIZE, #FK_CAP_IMMEDIATE,
+     *  #FK_CAP_BUFFER_TIMEOUT and #FK_CAP_PROMISC do not apply (the kernel map is the queue).
+     *  @since 0.2.0 */
+    FK_CAP_BACKEND = 107,
     /* ---- pipeline ---- */
     /** int, packets per worker queue [16, 2^24], default 8192. */
     FK_CAP_QUEUE_SIZE = 200,
@@ -229,6 +243,11 @@ typedef struct fk_capture_stats {
                                        a socket got no owner record, or a record was malformed. */
     uint64_t attrib_owners_evicted; /**< Owners of closed or idle sockets dropped before their
                                        keep time because the table of recent owners was full. */
+    uint64_t kernel_map_full;       /**< #FK_CAP_BACKEND ebpf/xdp: packets not counted because the
+                                       kernel's flow map (#FK_CAP_MAX_FLOWS entries) was full.
+                                       @since 0.2.0 */
+    uint64_t kernel_events_lost;    /**< #FK_CAP_BACKEND ebpf/xdp: session events lost because the
+                                       kernel's ring buffer was full. @since 0.2.0 */
 } fk_capture_stats;
 
 /**

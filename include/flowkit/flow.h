@@ -47,6 +47,19 @@ typedef enum fk_end_reason {
 #define FK_FLOW_HAS_EXPORTER 0x20u
 /** ::fk_flow::present bit: uid is set. @since 0.1.0 */
 #define FK_FLOW_HAS_UID 0x40u
+/** ::fk_flow::present bit: vni is set (a VXLAN or GENEVE flow). @since 0.2.0 */
+#define FK_FLOW_HAS_VNI 0x80u
+
+/**
+ * Which way the first packet of a live flow went through the device it was
+ * seen on (::fk_flow::direction): arriving (ingress) or leaving (egress).
+ * @since 0.2.0
+ */
+typedef enum fk_flow_direction {
+    FK_DIRECTION_UNKNOWN = 0, /**< Not known (files, most libpcap captures, decoded records). */
+    FK_DIRECTION_INGRESS = 1, /**< The first packet arrived on the device. */
+    FK_DIRECTION_EGRESS = 2   /**< The first packet left through the device. */
+} fk_flow_direction;
 
 /**
  * What carried a tunnelled flow (::fk_flow::tunnel). A decoded record whose
@@ -135,10 +148,14 @@ typedef struct fk_flow {
     fk_addr outer_dst;    /**< Outer (tunnel) destination address, when carried. */
     fk_addr next_hop;     /**< IP next hop (ipNextHopIPv4/IPv6Address, IE 15/62). */
     fk_addr bgp_next_hop; /**< BGP next hop (bgpNextHopIPv4/IPv6Address, IE 18/63). */
-    uint32_t src_as;      /**< Source AS number (bgpSourceAsNumber, IE 16; NetFlow v5/v7
-                               src_as), 0 when absent. */
-    uint32_t dst_as;      /**< Destination AS number (bgpDestinationAsNumber, IE 17), 0 when
-                               absent. */
+    /* Since 0.2.0, for live captures and tunnels (issue #16). */
+    uint8_t direction; /**< ::fk_flow_direction of the first packet, where the capture knows it
+                            (#FK_CAP_BACKEND ebpf/xdp: always). */
+    uint32_t vni;      /**< VXLAN/GENEVE virtual network identifier (24 bits; FK_FLOW_HAS_VNI). */
+    uint32_t src_as;   /**< Source AS number (bgpSourceAsNumber, IE 16; NetFlow v5/v7
+                            src_as), 0 when absent. */
+    uint32_t dst_as;   /**< Destination AS number (bgpDestinationAsNumber, IE 17), 0 when
+                            absent. */
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */
@@ -196,7 +213,10 @@ FK_API int fk_time_format(int64_t ns, char *buf, size_t size);
  * as "in_if_name", "out_if_name", "user" and "exe" (cut at
  * #FK_FLOW_IFNAME_MAX, #FK_FLOW_USER_MAX, #FK_FLOW_EXE_MAX bytes), and
  * #FK_FLOW_HAS_UID as "uid". A tunnelled record adds "tunnel" (the
- * fk_tunnel_kind_name()), "outer_src_addr" and "outer_dst_addr"; next hops
+ * fk_tunnel_kind_name()), "outer_src_addr" and "outer_dst_addr", and "vni"
+ * with #FK_FLOW_HAS_VNI; a non-zero ::fk_flow::vlan adds "vlan"; a known
+ * ::fk_flow::direction adds "direction"
+ * ("ingress" or "egress"); next hops
  * that are present appear as "next_hop" and "bgp_next_hop". A record with
  * a nonzero ::fk_flow::event is
  * written as a session event instead: `{"type":"event","event":"syn",

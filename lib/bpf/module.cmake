@@ -64,6 +64,30 @@ if(FLOWKIT_BPF_ENABLED)
     # The skeleton embeds the object as one long string literal.
     set_source_files_properties("${CMAKE_CURRENT_SOURCE_DIR}/bpf/loader.c"
         PROPERTIES COMPILE_OPTIONS "-Wno-overlength-strings" OBJECT_DEPENDS "${_fk_bpf_skel}")
+
+    # The eBPF capture backend (flow.bpf.c): tc/xdp programs counting flows.
+    # -mcpu=v3 for the atomic fetch-or of the TCP flags (kernel 5.12+).
+    set(_fk_flow_src "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow.bpf.c")
+    set(_fk_flow_obj "${CMAKE_CURRENT_BINARY_DIR}/bpf/flow.bpf.o")
+    set(_fk_flow_skel "${CMAKE_CURRENT_BINARY_DIR}/bpf/flow.skel.h")
+    add_custom_command(
+        OUTPUT "${_fk_flow_obj}"
+        COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_CURRENT_BINARY_DIR}/bpf"
+        COMMAND ${FLOWKIT_BPF_CLANG} -target bpf -mcpu=v3 -g -O2 -Wall -Werror ${_fk_bpf_incs}
+                "-I${CMAKE_CURRENT_SOURCE_DIR}/bpf" -c "${_fk_flow_src}" -o "${_fk_flow_obj}"
+        DEPENDS "${_fk_flow_src}" "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_event.h"
+        COMMENT "Compiling the BPF flow-counting programs"
+        VERBATIM)
+    add_custom_command(
+        OUTPUT "${_fk_flow_skel}"
+        COMMAND sh -c "\"$1\" gen skeleton \"$2\" name fk_flow_bpf > \"$3.tmp\" && mv \"$3.tmp\" \"$3\""
+                sh "${FLOWKIT_BPFTOOL}" "${_fk_flow_obj}" "${_fk_flow_skel}"
+        DEPENDS "${_fk_flow_obj}"
+        COMMENT "Generating the BPF flow skeleton"
+        VERBATIM)
+    list(APPEND FLOWKIT_GENERATED_SOURCES "${_fk_flow_skel}")
+    set_source_files_properties("${CMAKE_CURRENT_SOURCE_DIR}/bpf/flows.c"
+        PROPERTIES COMPILE_OPTIONS "-Wno-overlength-strings" OBJECT_DEPENDS "${_fk_flow_skel}")
 else()
     message(STATUS "BPF attribution backend: unavailable (${FLOWKIT_BPF_WHY}); attribution uses sock_diag")
 endif()

@@ -148,6 +148,47 @@ void fk__cap_attrib_packet(fk_capture *h, const fk__cap_source *s, const fk__pac
     fk__attrib_packet(h->attrib, &p, NULL, NULL);
 }
 
+/* Backends that count flows in the kernel hand no packet to user space:
+ * the attribution engine hears of a connection through its session events
+ * (a SYN: the owner is looked up while the socket lives) and its records
+ * (each direction's bytes at once, as one packet). */
+static void feed(fk_capture *h, uint8_t proto, const fk_addr *src, uint16_t sport,
+                 const fk_addr *dst, uint16_t dport, uint8_t flags, uint64_t bytes, int64_t ts,
+                 uint32_t ifindex)
+{
+    fk__attrib_pkt p;
+    memset(&p, 0, sizeof p);
+    p.src = *src;
+    p.dst = *dst;
+    p.sport = sport;
+    p.dport = dport;
+    p.proto = proto;
+    p.tcp_flags = flags;
+    p.ip_len = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+    p.ts_ns = ts;
+    p.ifindex = ifindex;
+    p.dir = FK__DIR_UNKNOWN;
+    fk__attrib_packet(h->attrib, &p, NULL, NULL);
+}
+
+void fk__cap_attrib_session(fk_capture *h, const fk_session_event *ev, uint32_t ifindex)
+{
+    if (ev->kind == FK_SESSION_SYN)
+        feed(h, ev->proto, &ev->src, ev->src_port, &ev->dst, ev->dst_port, 0x02, 0, ev->time_ns,
+             ifindex);
+}
+
+void fk__cap_attrib_flow(fk_capture *h, const fk__flow_record *rec, uint32_t ifindex)
+{
+    const fk_flow *f = &rec->flow;
+    if (f->packets)
+        feed(h, f->proto, &f->src, f->src_port, &f->dst, f->dst_port, f->tcp_flags, f->bytes,
+             rec->fwd_last_ns, ifindex);
+    if (f->rev_packets)
+        feed(h, f->proto, &f->dst, f->dst_port, &f->src, f->src_port, f->rev_tcp_flags,
+             f->rev_bytes, rec->rev_last_ns, ifindex);
+}
+
 void fk__cap_attrib_tick(fk_capture *h, int64_t now_ns)
 {
     fk__attrib_set_sync_interval(h->attrib, fk__params_int(&h->params, FK_CAP_SYNC_INTERVAL) *

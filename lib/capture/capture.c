@@ -35,6 +35,9 @@ static const fk_param_info capture_params[] = {
     {FK_CAP_BUFFER_TIMEOUT, "buffer_timeout", FK_PARAM_INT, 0, 1, 1000, 10, 0, 0, 0, NULL, "ms",
      "longest time the kernel holds captured packets before handing them over (when not "
      "immediate)"},
+    {FK_CAP_BACKEND, "backend", FK_PARAM_STRING, 0, 0, 0, 0, 0, 0, 0, "pcap", "",
+     "how packets become flows: pcap (libpcap, every packet to user space), ebpf (tc programs "
+     "on ingress and egress count flows in the kernel) or xdp (ebpf on ingress only, with XDP)"},
     /* pipeline */
     {FK_CAP_QUEUE_SIZE, "queue_size", FK_PARAM_INT, 0, 16, INT64_C(1) << 24, 8192, 0, 0, 0, NULL,
      "packets", "bounded queue per worker; when full, packets are dropped and counted"},
@@ -126,6 +129,8 @@ static void close_fd(int *fd)
 static void deactivate(fk_capture *h)
 {
     fk__dispatch_teardown(h);
+    if (h->backend)
+        h->backend->close(h);
     for (size_t i = 0; i < h->nsources; i++) {
         fk__source_close(&h->sources[i]);
         fk__store_destroy(h->sources[i].store);
@@ -203,6 +208,9 @@ int fk_capture_set_str(fk_capture *h, int param, const char *value)
                              value ? value : "(null)");
         return fk__params_set_str(&h->params, param, name);
     }
+    if (param == FK_CAP_BACKEND && !fk__cap_backend_find(value))
+        return fk__error(FK_ERANGE, "capture: backend = \"%s\" is not one of pcap, ebpf, xdp",
+                         value ? value : "(null)");
     if (param == FK_CAP_FILTER && h->busy)
         return fk__error(FK_ESTATE, "capture: filter changed from the handle's own callback");
     if (param == FK_CAP_FILTER && h->activated) {
@@ -327,62 +335,6 @@ int fk_capture_set_callback(fk_capture *h, fk_capture_event_cb cb, void *user)
     return 0;
 }
 
-static int open_sources(fk_capture *h)
-{
-    char **names = h->nfiles ? h->files : h->devices;
-    size_t n = h->nfiles ? h->nfiles : h->ndevices;
-    char **defaults = NULL;
-    if (n == 0) {
-        int rc = fk__capture_default_devices(&defaults, &n);
-        if (rc < 0)
-            return rc;
-        names = defaults;
-    }
-    int rc = 0;
-    h->sources = fk__calloc(n, sizeof *h->sources);
-    if (!h->sources)
-        rc = fk__error(FK_ENOMEM, "capture: out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        fk__cap_source *s = &h->sources[i];
-        s->fd = -1;
-        h->nsources++;
-        rc = h->offline ? fk__source_open_file(s, h, names[i])
-                        : fk__source_open_live(s, h, names[i]);
-    }
-    free_list(defaults, defaults ? n : 0);
-    return rc;
-}
-
-static int open_stores(fk_capture *h)
-{
-    const char *target = fk__params_str(&h->params, FK_CAP_PCAP_STORE);
-    if (!target)
-        return 0;
-    for (size_t i = 0; i < h->nsources; i++) {
-        fk__cap_source *s = &h->sources[i];
-        fk__store_config cfg = {
-            .target = target,
-            /* One source: plain names. Several: the device (or file
-             * basename) goes into each name, since a pcap file holds one
-             * link type. */
-            .device = NULL,
-            .linktype = s->linktype,
-            .snaplen = pcap_snapshot(s->pcap),
-            .rotate_bytes = fk__params_int(&h->params, FK_CAP_PCAP_ROTATE_BYTES),
-            .rotate_seconds = fk__params_int(&h->params, FK_CAP_PCAP_ROTATE_SECONDS),
-            .keep_files = fk__params_int(&h->params, FK_CAP_PCAP_KEEP_FILES),
-        };
-        if (h->nsources > 1) {
-            const char *slash = strrchr(s->name, '/');
-            cfg.device = slash ? slash + 1 : s->name;
-        }
-        int rc = fk__store_create(&s->store, &cfg);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
 static int add_epoll(fk_capture *h, int fd)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
@@ -408,6 +360,9 @@ static int make_fds(fk_capture *h)
         if (h->sources[i].fd >= 0)
             rc = add_epoll(h, h->sources[i].fd);
     }
+    int extra = h->backend->get_fd ? h->backend->get_fd(h) : -1;
+    if (rc == 0 && extra >= 0)
+        rc = add_epoll(h, extra);
     if (rc == 0 && h->offline) {
         uint64_t one = 1;
         if (write(h->ready_fd, &one, sizeof one) != (ssize_t)sizeof one)
@@ -437,13 +392,12 @@ int fk_capture_activate(fk_capture *h)
         .mem_bytes = fk__params_int(&h->params, FK_CAP_MEMORY_LIMIT),
         .version = (int)fk__params_int(&h->params, FK_CAP_CGROUP_VERSION),
     };
+    h->backend = fk__cap_backend_find(fk__params_str(&h->params, FK_CAP_BACKEND));
+    if (!h->backend)
+        h->backend = &fk__cap_backend_pcap;
     int rc = fk__cgroup_apply(&h->cgroup, &cg);
     if (rc == 0)
-        rc = open_sources(h);
-    if (rc == 0)
-        rc = fk__source_apply_filter(h, fk__params_str(&h->params, FK_CAP_FILTER));
-    if (rc == 0)
-        rc = open_stores(h);
+        rc = h->backend->open(h);
     if (rc == 0)
         rc = make_fds(h);
     if (rc == 0)
@@ -514,17 +468,6 @@ static int fill_stats(fk_capture *h, fk_capture_stats *out)
     out->non_ip = h->non_ip;
     out->store_errors = h->store_errors;
     out->kernel_drops = h->closed_kernel_drops;
-    for (size_t i = 0; i < h->nsources; i++) {
-        fk__cap_source *s = &h->sources[i];
-        out->kernel_drops += fk__source_kernel_drops(s);
-        if (s->store) {
-            fk__store_stats st;
-            fk__store_get_stats(s->store, &st);
-            out->store_files += st.files;
-            out->store_packets += st.packets;
-            out->store_bytes += st.bytes;
-        }
-    }
     if (h->table) {
         fk__flow_stats fs;
         fk__flow_table_stats(h->table, &fs);
@@ -543,6 +486,8 @@ static int fill_stats(fk_capture *h, fk_capture_stats *out)
         out->session_events += atomic_load_explicit(&w->st_events, memory_order_relaxed);
         out->event_drops += atomic_load_explicit(&w->event_drops, memory_order_relaxed);
     }
+    if (h->backend && h->sources)
+        h->backend->stats(h, out);
     if (h->attrib) {
         fk__attrib_stats as;
         fk__attrib_get_stats(h->attrib, &as);

@@ -132,8 +132,48 @@ typedef struct fk__cap_worker {
     atomic_uint_least64_t event_drops;
 } fk__cap_worker;
 
+/* A capture backend, shaped as libpcap's pcap-int.h: the core (capture.c,
+ * dispatch.c) owns the handle, the flow tables, attribution and delivery;
+ * a backend owns how packets (or flows) come in. Each lives in its own
+ * file: backend_pcap.c (libpcap, every packet to user space) and
+ * backend_ebpf.c (flows counted in the kernel, lib/bpf). */
+typedef struct fk__cap_backend {
+    const char *name;
+    /* The backend counts flows itself: the core makes no flow table and no
+     * workers, and the backend hands records and session events to
+     * fk__flow_to_callback() / fk__session_to_callback(). */
+    bool counts_flows;
+    /* At activate, after the cgroup limits: open the sources (h->sources,
+     * h->nsources) and what else the backend needs. The core undoes a
+     * failure with close() and the sources' teardown. */
+    int (*open)(fk_capture *h);
+    /* A descriptor to wait on besides the sources' own, or -1. */
+    int (*get_fd)(const fk_capture *h);
+    /* Live dispatch: take what is there now (at most max packets when
+     * max > 0). Returns true when every source failed. */
+    bool (*read)(fk_capture *h, int max);
+    /* The flow clock's per-second tick (now: CLOCK_REALTIME ns); may be NULL. */
+    void (*tick)(fk_capture *h, int64_t now_ns);
+    /* End of a live capture, before the core flushes its tables: hand on
+     * what the backend still holds. */
+    void (*finish)(fk_capture *h);
+    /* Add the backend's counters (the core's are already in out). */
+    void (*stats)(fk_capture *h, fk_capture_stats *out);
+    /* At deactivate, before the sources are closed: free what open made. */
+    void (*close)(fk_capture *h);
+} fk__cap_backend;
+
+/* backend_pcap.c, backend_ebpf.c */
+extern const fk__cap_backend fk__cap_backend_pcap;
+extern const fk__cap_backend fk__cap_backend_ebpf;
+/* The backend named by FK_CAP_BACKEND ("pcap", "ebpf", "xdp"); NULL when
+ * the name is not one of them. */
+const fk__cap_backend *fk__cap_backend_find(const char *name);
+
 struct fk_capture {
     fk__params params;
+    const fk__cap_backend *backend; /* chosen at activate */
+    void *backend_state;            /* the backend's own, between open and close */
     char **devices;
     size_t ndevices;
     char **files;
@@ -203,6 +243,9 @@ fk__attribution_mode fk__capture_attribution(const struct fk_capture *h);
 int fk__capture_default_devices(char ***out, size_t *count);
 
 /* dispatch.c */
+/* The pcap backend's live read and end-of-capture drain (dispatch.c). */
+bool fk__dispatch_read_live(fk_capture *h, int max);
+void fk__dispatch_drain_live(fk_capture *h);
 int fk__dispatch_start(fk_capture *h); /* tables, workers, clocks */
 void fk__dispatch_teardown(fk_capture *h);
 void fk__flow_to_callback(void *ctx, const fk__flow_record *rec);
@@ -217,6 +260,10 @@ void fk__cap_attrib_packet(fk_capture *h, const fk__cap_source *s, const struct 
 /* The fk__dir of a packet from its cooked header (SLL packet and device
  * types), or -1 when it must not be accounted (a second copy). */
 int fk__cap_attrib_dir(uint16_t pkttype, uint16_t hatype);
+/* Backends that count flows themselves (no packets): a session event, a
+ * flow record (its bytes, each direction as one packet), before delivery. */
+void fk__cap_attrib_session(fk_capture *h, const fk_session_event *ev, uint32_t ifindex);
+void fk__cap_attrib_flow(fk_capture *h, const fk__flow_record *rec, uint32_t ifindex);
 /* Per dispatch (live): notifications, periodic sync, owner events. */
 void fk__cap_attrib_tick(fk_capture *h, int64_t now_ns);
 

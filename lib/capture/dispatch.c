@@ -75,7 +75,9 @@ int fk__dispatch_start(fk_capture *h)
     h->decode_flags = fk__params_int(&h->params, FK_CAP_DECODE_TUNNELS) ? FK__DECODE_TUNNELS : 0;
     size_t n = (size_t)fk__params_int(&h->params, FK_CAP_WORKERS);
     int rc = 0;
-    if (n == 0) {
+    if (h->backend->counts_flows) {
+        /* the backend counts flows itself: no table, no workers */
+    } else if (n == 0) {
         cfg.max_flows = (uint32_t)max_flows;
         fk__flow_sink sink = {
             .on_flow = fk__flow_to_callback, .on_event = fk__session_to_callback, .ctx = h};
@@ -145,6 +147,8 @@ static void tick(fk_capture *h, int64_t now, bool wait)
             fk__worker_push(h, &h->workers[i], &m, wait);
     }
     h->next_tick_ns = now + FK__CAP_TICK_NS;
+    if (h->backend->tick)
+        h->backend->tick(h, now);
     for (size_t i = 0; i < h->nsources; i++) {
         fk__cap_source *s = &h->sources[i];
         if (s->store && !s->offline && fk__store_flush(s->store) < 0)
@@ -327,7 +331,7 @@ static bool read_offline(fk_capture *h, int max)
 
 /* Live devices: what each has now, without blocking. Returns true when
  * every device failed. */
-static bool read_live(fk_capture *h, int max)
+bool fk__dispatch_read_live(fk_capture *h, int max)
 {
     uint64_t start = h->packets;
     bool any_open = false;
@@ -381,7 +385,7 @@ static void drain_fd(int fd)
 /* Live devices outside immediate mode hand packets over in blocks retired
  * at the latest after buffer_timeout: read what the kernel still holds
  * before closing, for at most buffer_timeout + 50 ms. */
-static void drain_live(fk_capture *h)
+void fk__dispatch_drain_live(fk_capture *h)
 {
     if (h->offline || h->limit_reached || fk__params_int(&h->params, FK_CAP_IMMEDIATE))
         return;
@@ -393,7 +397,7 @@ static void drain_live(fk_capture *h)
             break;
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
-        if (read_live(h, 0))
+        if (fk__dispatch_read_live(h, 0))
             break;
     }
 }
@@ -402,7 +406,8 @@ static void finish(fk_capture *h)
 {
     if (h->finished)
         return;
-    drain_live(h);
+    if (!h->offline)
+        h->backend->finish(h);
     for (size_t i = 0; i < h->nsources; i++) {
         fk__cap_source *s = &h->sources[i];
         fk__source_close(s);
@@ -456,7 +461,7 @@ static int dispatch_impl(fk_capture *h, int max)
     if (h->offline)
         all_read = read_offline(h, max);
     else
-        all_failed = read_live(h, max);
+        all_failed = h->backend->read(h, max);
     if (!h->offline) {
         int64_t now = fk__real_ns();
         if (now > h->clock_ns)

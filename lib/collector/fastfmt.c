@@ -230,7 +230,7 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     /* Session events (rare) have their own form: the reference writes it. */
     /* So do tunnelled records and those with next hops (rare keys). */
     if (f->tunnel || f->outer_src.family || f->outer_dst.family || f->next_hop.family ||
-        f->bgp_next_hop.family)
+        f->bgp_next_hop.family || f->vlan || f->direction || (f->present & FK_FLOW_HAS_VNI))
         return fk_flow_to_json(f, buf, size);
     if (f->event || size < (strings ? FK_FLOW_JSON_MAX : FK__FASTFMT_MAX))
         return fk_flow_to_json(f, buf, size);

@@ -93,6 +93,13 @@ int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
         fk__strbuf_printf(&o, ",\"tunnel\":\"%s\"", fk_tunnel_kind_name(f->tunnel));
     json_addr(&o, "outer_src_addr", &f->outer_src);
     json_addr(&o, "outer_dst_addr", &f->outer_dst);
+    if (f->vlan && !f->event)
+        fk__strbuf_printf(&o, ",\"vlan\":%u", f->vlan);
+    if ((f->present & FK_FLOW_HAS_VNI) && !f->event)
+        fk__strbuf_printf(&o, ",\"vni\":%" PRIu32, f->vni);
+    if ((f->direction == FK_DIRECTION_INGRESS || f->direction == FK_DIRECTION_EGRESS) && !f->event)
+        fk__strbuf_printf(&o, ",\"direction\":\"%s\"",
+                          f->direction == FK_DIRECTION_INGRESS ? "ingress" : "egress");
     json_addr(&o, "next_hop", &f->next_hop);
     json_addr(&o, "bgp_next_hop", &f->bgp_next_hop);
     /* Borrowed strings (collector): cut so that FK_FLOW_JSON_MAX suffices. */

@@ -121,3 +121,17 @@ capstat() {
 count_json() {
     jq -c "select($2)" "$1" | wc -l
 }
+
+# ebpf_usable IFACE: 0 when the eBPF backend starts on IFACE (a short
+# capture with backend=ebpf); otherwise says loudly why it is skipped (a
+# build without BPF, a kernel without tcx links) and returns 1.
+ebpf_usable() {
+    local err=$WORK/ebpf_probe.err
+    if "$CAPF" -i "$1" -o backend=ebpf -o duration=0.2 >/dev/null 2>"$err"; then
+        return 0
+    fi
+    echo "################################################################" >&2
+    echo "SKIP (backend=ebpf): $(grep -m1 'activate' "$err" || cat "$err")" >&2
+    echo "################################################################" >&2
+    return 1
+}

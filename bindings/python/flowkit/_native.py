@@ -104,6 +104,8 @@ class fk_flow(Structure):
         ("outer_dst", fk_addr),
         ("next_hop", fk_addr),
         ("bgp_next_hop", fk_addr),
+        ("direction", c_uint8),
+        ("vni", c_uint32),
         ("src_as", c_uint32),
         ("dst_as", c_uint32),
     ]
@@ -437,6 +439,8 @@ class fk_capture_stats(Structure):
             "attrib_events",
             "attrib_events_lost",
             "attrib_owners_evicted",
+            "kernel_map_full",
+            "kernel_events_lost",
         )
     ]
 

@@ -1,0 +1,369 @@
+/* Kernel side of the eBPF capture backend: flows counted where the packets
+ * pass, nothing copied to user space per packet.
+ *
+ *   tc ingress / tc egress  (tcx links, per device)  ─┐
+ *   xdp                     (ingress only, per device) ┴► fk_flows (hash: key -> counters)
+ *                                                       └► fk_flow_events (ring: SYN/FIN/RST)
+ *
+ * User space (flows.c) sweeps fk_flows: it applies the idle/active timeouts,
+ * deletes what ended and hands the records on as the pcap path's flow table
+ * would. Keys and counting follow that table (lib/flow/flow_table.c): the
+ * canonical key, IP-layer bytes from the IP header, per-side counters, the
+ * first SYN / first FIN of each side / first RST as session events. The
+ * programs only observe: tc programs return TCX_NEXT (the next program, or
+ * the packet's normal path), xdp returns XDP_PASS.
+ *
+ * Only UAPI context structures are read (__sk_buff, xdp_md) plus the packet
+ * bytes, so no BTF relocations of kernel types are needed. */
+#include <linux/bpf.h>
+#include <linux/types.h>
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "flow_event.h"
+
+#define TCX_NEXT (-1)
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define PULL_BYTES 192 /* headers the parser may need, made linear on tc */
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536); /* the loader sets max_flows */
+    __type(key, struct fk__bpf_flow_key);
+    __type(value, struct fk__bpf_flow_val);
+} fk_flows SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 1 << 20); /* the loader may change it */
+} fk_flow_events SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct fk__bpf_flow_counters);
+} fk_counters SEC(".maps");
+
+struct pkt {
+    __u8 src[16];
+    __u8 dst[16];
+    __u32 ip_len;
+    __u16 sport, dport, vlan;
+    __u8 proto, family, tcp_flags, tos, has_l4;
+};
+
+static __always_inline struct fk__bpf_flow_counters *counters(void)
+{
+    __u32 zero = 0;
+    return bpf_map_lookup_elem(&fk_counters, &zero);
+}
+
+/* Parse an Ethernet frame. 0: an IP packet (p filled); 1: not IP; -1:
+ * headers cut or invalid. wire_len: the frame's length (for an IPv4 total
+ * length of 0, TSO before segmentation). */
+static __always_inline int parse(void *data, void *data_end, __u32 wire_len, __u16 vlan,
+                                 struct pkt *p)
+{
+    __u8 *pos = data;
+    __u8 *end = data_end;
+    if (pos + 14 > end)
+        return -1;
+    __u16 etype = ((__u16)pos[12] << 8) | pos[13];
+    pos += 14;
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        if (etype == 0x8100 || etype == 0x88a8) {
+            if (pos + 4 > end)
+                return -1;
+            if (!vlan)
+                vlan = (((__u16)pos[0] << 8) | pos[1]) & 0x0fff;
+            etype = ((__u16)pos[2] << 8) | pos[3];
+            pos += 4;
+        }
+    }
+    p->vlan = vlan;
+    __u32 l3 = pos - (__u8 *)data;
+    __u8 *l4;
+    if (etype == 0x0800) {
+        if (pos + 20 > end)
+            return -1;
+        if ((pos[0] >> 4) != 4)
+            return -1;
+        __u32 ihl = (__u32)(pos[0] & 0x0f) * 4;
+        if (ihl < 20)
+            return -1;
+        __u32 tot = ((__u32)pos[2] << 8) | pos[3];
+        __u32 frag = (((__u32)pos[6] << 8) | pos[7]) & 0x1fff;
+        p->family = 4;
+        p->tos = pos[1];
+        p->proto = pos[9];
+        __builtin_memcpy(p->src, pos + 12, 4);
+        __builtin_memcpy(p->dst, pos + 16, 4);
+        p->ip_len = tot ? tot : wire_len - l3;
+        if (frag)
+            return 0; /* a later fragment: no ports */
+        l4 = pos + ihl;
+    } else if (etype == 0x86dd) {
+        if (pos + 40 > end)
+            return -1;
+        if ((pos[0] >> 4) != 6)
+            return -1;
+        __u32 plen = ((__u32)pos[4] << 8) | pos[5];
+        __u8 nh = pos[6];
+        p->family = 6;
+        p->tos = (__u8)(((pos[0] & 0x0f) << 4) | (pos[1] >> 4));
+        __builtin_memcpy(p->src, pos + 8, 16);
+        __builtin_memcpy(p->dst, pos + 24, 16);
+        p->ip_len = plen ? 40 + plen : wire_len - l3;
+        l4 = pos + 40;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
+                if (l4 + 2 > end)
+                    return -1;
+                __u32 len = nh == 51 ? ((__u32)l4[1] + 2) * 4 : ((__u32)l4[1] + 1) * 8;
+                nh = l4[0];
+                l4 += len;
+            } else if (nh == 44) {
+                if (l4 + 8 > end)
+                    return -1;
+                __u32 off = (((__u32)l4[2] << 8) | l4[3]) & 0xfff8;
+                nh = l4[0];
+                l4 += 8;
+                if (off) {
+                    p->proto = nh;
+                    return 0; /* a later fragment: no ports */
+                }
+            }
+        }
+        p->proto = nh;
+    } else {
+        return 1;
+    }
+    if (p->proto == 6) {
+        if (l4 + 20 > end)
+            return -1;
+        p->tcp_flags = l4[13];
+    } else if (p->proto == 17 || p->proto == 132) {
+        if (l4 + 8 > end)
+            return -1;
+    } else if (p->proto == 1 || p->proto == 58) {
+        if (l4 + 2 > end)
+            return -1;
+        p->sport = 0;
+        p->dport = ((__u16)l4[0] << 8) | l4[1];
+        p->has_l4 = 1;
+        return 0;
+    } else {
+        return 0;
+    }
+    p->sport = ((__u16)l4[0] << 8) | l4[1];
+    p->dport = ((__u16)l4[2] << 8) | l4[3];
+    p->has_l4 = 1;
+    return 0;
+}
+
+/* memcmp() order of two 16-byte addresses. */
+static __always_inline int addr_cmp(const __u8 *x, const __u8 *y)
+{
+    __u64 a, b;
+    __builtin_memcpy(&a, x, 8);
+    __builtin_memcpy(&b, y, 8);
+    if (a == b) {
+        __builtin_memcpy(&a, x + 8, 8);
+        __builtin_memcpy(&b, y + 8, 8);
+    }
+    a = __builtin_bswap64(a);
+    b = __builtin_bswap64(b);
+    return (a > b) - (a < b);
+}
+
+/* Reply types folded onto their request, as the pcap path's table does. */
+static __always_inline __u16 icmp_fold(__u8 proto, __u16 typecode)
+{
+    __u16 type = typecode >> 8;
+    if (proto == 1) {
+        if (type == 0)
+            type = 8;
+        else if (type == 14)
+            type = 13;
+        else if (type == 16)
+            type = 15;
+        else if (type == 18)
+            type = 17;
+    } else if (type == 129) {
+        type = 128;
+    }
+    return (__u16)(type << 8 | (typecode & 0xff));
+}
+
+/* The canonical key; returns the key side that sent the packet (0 = a). */
+static __always_inline int make_key(struct fk__bpf_flow_key *k, const struct pkt *p)
+{
+    int icmp = p->proto == 1 || p->proto == 58;
+    __u16 sp = p->sport, dp = p->dport;
+    if (icmp) {
+        sp = 0;
+        dp = p->has_l4 ? icmp_fold(p->proto, p->dport) : 0;
+    }
+    int c = addr_cmp(p->src, p->dst);
+    int side = c > 0 || (c == 0 && !icmp && sp > dp);
+    if (!side) {
+        __builtin_memcpy(k->a, p->src, 16);
+        __builtin_memcpy(k->b, p->dst, 16);
+        k->pa = sp;
+        k->pb = dp;
+    } else {
+        __builtin_memcpy(k->a, p->dst, 16);
+        __builtin_memcpy(k->b, p->src, 16);
+        k->pa = dp;
+        k->pb = sp;
+    }
+    if (icmp) {
+        k->pa = 0;
+        k->pb = dp;
+    }
+    k->vlan = p->vlan;
+    k->proto = p->proto;
+    k->family = p->family;
+    return side;
+}
+
+static __always_inline void event(struct fk__bpf_flow_counters *cnt, const struct pkt *p, __u8 kind,
+                                  __u8 hook, __u32 ifindex, __u64 now)
+{
+    struct fk__bpf_flow_event *e = bpf_ringbuf_reserve(&fk_flow_events, sizeof(*e), 0);
+    if (!e) {
+        cnt->events_lost++;
+        return;
+    }
+    e->version = FK__BPF_FLOW_EVENT_VERSION;
+    e->kind = kind;
+    e->proto = p->proto;
+    e->family = p->family;
+    e->hook = hook;
+    e->pad = 0;
+    e->vlan = p->vlan;
+    e->sport = p->sport;
+    e->dport = p->dport;
+    e->ifindex = ifindex;
+    e->ts_ns = now;
+    __builtin_memcpy(e->saddr, p->src, 16);
+    __builtin_memcpy(e->daddr, p->dst, 16);
+    bpf_ringbuf_submit(e, 0);
+    cnt->events++;
+}
+
+static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struct pkt *p, __u8 hook,
+                                  __u32 ifindex)
+{
+    struct fk__bpf_flow_key k = {};
+    int side = make_key(&k, p) & 1;
+    __u64 now = bpf_ktime_get_ns();
+    __u32 bits = (__u32)p->tcp_flags << (side * 8);
+    __u32 old = 0;
+    struct fk__bpf_flow_val *v = bpf_map_lookup_elem(&fk_flows, &k);
+    if (!v) {
+        struct fk__bpf_flow_val nv = {};
+        nv.bytes[side] = p->ip_len;
+        nv.packets[side] = 1;
+        nv.first_ns[side] = now;
+        nv.last_ns[side] = now;
+        nv.tcp_flags = bits;
+        nv.ifindex = ifindex;
+        nv.first_typecode = (p->proto == 1 || p->proto == 58) ? p->dport : 0;
+        nv.init_side = (__u8)side;
+        nv.hook = hook;
+        nv.tos = p->tos;
+        long err = bpf_map_update_elem(&fk_flows, &k, &nv, BPF_NOEXIST);
+        if (err == 0) {
+            cnt->created++;
+            goto events;
+        }
+        v = bpf_map_lookup_elem(&fk_flows, &k); /* another CPU made it meanwhile */
+        if (!v) {
+            cnt->map_full++;
+            return;
+        }
+    }
+    __sync_fetch_and_add(&v->bytes[side], p->ip_len);
+    __sync_fetch_and_add(&v->packets[side], 1);
+    if (!v->first_ns[side])
+        v->first_ns[side] = now;
+    v->last_ns[side] = now;
+    old = v->tcp_flags;
+    if (bits & ~old)
+        old = __sync_fetch_and_or(&v->tcp_flags, bits);
+events:
+    if (p->proto != 6 || !p->has_l4)
+        return;
+    __u32 both = (old | (old >> 8)) & 0xff;
+    __u32 mine = (old >> (side * 8)) & 0xff;
+    if ((p->tcp_flags & TCP_SYN) && !(both & TCP_SYN))
+        event(cnt, p, 1, hook, ifindex, now);
+    if ((p->tcp_flags & TCP_FIN) && !(mine & TCP_FIN))
+        event(cnt, p, 2, hook, ifindex, now);
+    if ((p->tcp_flags & TCP_RST) && !(both & TCP_RST))
+        event(cnt, p, 3, hook, ifindex, now);
+}
+
+static __always_inline void on_frame(void *data, void *data_end, __u32 wire_len, __u16 vlan,
+                                     __u8 hook, __u32 ifindex)
+{
+    struct fk__bpf_flow_counters *cnt = counters();
+    if (!cnt)
+        return;
+    cnt->packets++;
+    cnt->bytes += wire_len;
+    struct pkt p = {};
+    int rc = parse(data, data_end, wire_len, vlan, &p);
+    if (rc == 1) {
+        cnt->non_ip++;
+        return;
+    }
+    if (rc < 0) {
+        cnt->malformed++;
+        return;
+    }
+    count(cnt, &p, hook, ifindex);
+}
+
+static __always_inline int on_skb(struct __sk_buff *skb, __u8 hook)
+{
+    /* Headers in paged data (GRO, some drivers) are made linear first. */
+    __u32 want = skb->len < PULL_BYTES ? skb->len : PULL_BYTES;
+    if ((long)skb->data_end - (long)skb->data < (long)want)
+        bpf_skb_pull_data(skb, want);
+    __u16 vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : 0;
+    on_frame((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, vlan, hook,
+             skb->ifindex);
+    return TCX_NEXT;
+}
+
+SEC("tc")
+int fk_tc_ingress(struct __sk_buff *skb)
+{
+    return on_skb(skb, FK__BPF_HOOK_INGRESS);
+}
+
+SEC("tc")
+int fk_tc_egress(struct __sk_buff *skb)
+{
+    return on_skb(skb, FK__BPF_HOOK_EGRESS);
+}
+
+SEC("xdp")
+int fk_xdp(struct xdp_md *ctx)
+{
+    void *data = (void *)(long)ctx->data;
+    void *data_end = (void *)(long)ctx->data_end;
+    on_frame(data, data_end, (__u32)(data_end - data), 0, FK__BPF_HOOK_INGRESS,
+             ctx->ingress_ifindex);
+    return XDP_PASS;
+}

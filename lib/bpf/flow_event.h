@@ -1,0 +1,76 @@
+/* Internal: what the kernel side of the eBPF capture backend (flow.bpf.c)
+ * shares with user space (flows.c): the flow map's key and value, the
+ * session event written into the ring buffer, and the per-CPU counters.
+ * Fixed-width fields, no padding holes, host byte order except where said. */
+#ifndef FK_BPF_FLOW_EVENT_H
+#define FK_BPF_FLOW_EVENT_H
+
+#include <linux/types.h>
+
+#define FK__BPF_FLOW_EVENT_VERSION 1
+
+/* Where a packet was seen (fk__bpf_flow_val.hook, fk__bpf_flow_event.hook). */
+enum { FK__BPF_HOOK_INGRESS = 1, FK__BPF_HOOK_EGRESS = 2 };
+
+/* Canonical flow key, the same as the pcap path's flow table: side a is the
+ * lower (address, port) in memcmp order, so both directions of a flow share
+ * one key. ICMP/ICMPv6: pa = 0, pb = type * 256 + code with replies folded
+ * onto their request type. 40 bytes. */
+struct fk__bpf_flow_key {
+    __u8 a[16]; /* network order; IPv4 in the first 4 bytes, rest zero */
+    __u8 b[16];
+    __u16 pa; /* host order */
+    __u16 pb;
+    __u16 vlan; /* outer 802.1Q id, 0 if none */
+    __u8 proto;
+    __u8 family; /* 4 or 6 */
+};
+
+/* Per flow: counters of each key side ([0]: packets sent by side a). The
+ * kernel adds with atomic operations; user space reads and deletes. */
+struct fk__bpf_flow_val {
+    __u64 bytes[2];       /* IP-layer bytes (IP header + payload) */
+    __u64 packets[2];     /* packets (a GSO packet counts once, as libpcap sees it) */
+    __u64 first_ns[2];    /* CLOCK_MONOTONIC of the first packet of each side, 0 none */
+    __u64 last_ns[2];     /* ... of the last packet */
+    __u32 tcp_flags;      /* OR of TCP flags: side a in bits 0-7, side b in bits 8-15 */
+    __u32 ifindex;        /* device of the first packet */
+    __u16 first_typecode; /* ICMP: type * 256 + code of the first packet */
+    __u8 init_side;       /* key side that sent the first packet (0 = a) */
+    __u8 hook;            /* FK__BPF_HOOK_* of the first packet */
+    __u8 tos;             /* IPv4 TOS / IPv6 traffic class of the first packet */
+    __u8 pad[3];
+};
+
+/* kind: the ::fk_session_kind values (1 SYN, 2 FIN, 3 RST). */
+struct fk__bpf_flow_event {
+    __u8 version; /* FK__BPF_FLOW_EVENT_VERSION */
+    __u8 kind;    /* 1 SYN, 2 FIN, 3 RST */
+    __u8 proto;   /* 6 */
+    __u8 family;  /* 4 or 6 */
+    __u8 hook;    /* FK__BPF_HOOK_* */
+    __u8 pad;     /* zero */
+    __u16 vlan;   /* outer 802.1Q id (12 bits), 0 if none */
+    __u16 sport;  /* host order, the packet's own direction */
+    __u16 dport;
+    __u32 ifindex;
+    __u64 ts_ns;    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+    __u8 saddr[16]; /* network order; IPv4 in the first 4 bytes, rest zero */
+    __u8 daddr[16];
+};
+
+#define FK__BPF_FLOW_EVENT_SIZE 56
+
+/* Per-CPU counters (one entry of a per-CPU array; user space sums CPUs). */
+struct fk__bpf_flow_counters {
+    __u64 packets;     /* packets seen by the programs */
+    __u64 bytes;       /* their lengths as the hook sees them (link layer included) */
+    __u64 non_ip;      /* frames without IPv4/IPv6 */
+    __u64 malformed;   /* IP packets whose headers could not be read */
+    __u64 created;     /* flows created in the map */
+    __u64 map_full;    /* packets not counted: the flow map was full */
+    __u64 events;      /* session events written to the ring buffer */
+    __u64 events_lost; /* session events lost: the ring buffer was full */
+};
+
+#endif

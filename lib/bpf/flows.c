@@ -1,0 +1,402 @@
+/* Loading, attaching, draining and sweeping the eBPF capture backend's
+ * programs (flow.bpf.c, embedded by a skeleton bpftool generates at build
+ * time). Attachments are BPF links (tcx for tc, link-based xdp) held by fds
+ * of this process, so the kernel detaches them when the process ends, even
+ * by SIGKILL. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/flows.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#define FK__BPF_REFUSE_ENV "FLOWKIT_BPF_REFUSE"
+
+#ifndef FK_HAVE_BPF
+
+int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
+{
+    (void)cfg;
+    if (out)
+        *out = NULL;
+    return fk__error(FK_EUNSUPPORTED,
+                     "bpf: this build has no BPF backend (clang's BPF target, libbpf or bpftool "
+                     "were missing at build time, or FLOWKIT_BPF=OFF)");
+}
+
+void fk__bpf_flows_detach(fk__bpf_flows *f)
+{
+    (void)f;
+}
+
+void fk__bpf_flows_close(fk__bpf_flows *f)
+{
+    (void)f;
+}
+
+int fk__bpf_flows_get_fd(const fk__bpf_flows *f)
+{
+    (void)f;
+    return -1;
+}
+
+int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, void *ctx)
+{
+    (void)f;
+    (void)cb;
+    (void)ctx;
+    return fk__error(FK_EUNSUPPORTED, "bpf: this build has no BPF backend");
+}
+
+int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf_flow_end_cb end,
+                        void *ctx)
+{
+    (void)f;
+    (void)decide;
+    (void)end;
+    (void)ctx;
+    return fk__error(FK_EUNSUPPORTED, "bpf: this build has no BPF backend");
+}
+
+void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
+{
+    (void)f;
+    memset(out, 0, sizeof *out);
+}
+
+#else /* FK_HAVE_BPF */
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "bpf/flow.skel.h"
+
+/* The tcx attach types (kernel 6.6); libbpf and UAPI headers older than
+ * that do not name them. */
+#define FK__BPF_TCX_INGRESS 46
+#define FK__BPF_TCX_EGRESS 47
+#define FK__SWEEP_CHUNK 4096u
+#define FK__MAX_LINKS 512
+
+struct fk__bpf_flows {
+    struct fk_flow_bpf *skel;
+    struct ring_buffer *ring;
+    int link_fds[FK__MAX_LINKS]; /* tcx links */
+    size_t nlink_fds;
+    struct bpf_link *xdp_links[FK__MAX_LINKS / 2];
+    size_t nxdp_links;
+    int ncpus;
+    bool no_batch;      /* the kernel refused batched lookups: key by key */
+    bool no_lookup_del; /* ... and lookup-and-delete: lookup, then delete */
+    fk__bpf_session_cb cb;
+    void *cb_ctx;
+    uint64_t drained, malformed;
+    struct fk__bpf_flow_key *keys; /* sweep buffers, FK__SWEEP_CHUNK each */
+    struct fk__bpf_flow_val *vals;
+};
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    (void)level;
+    (void)fmt;
+    (void)ap;
+    return 0;
+}
+
+static int status_of(int e)
+{
+    return e == EPERM || e == EACCES ? FK_EPERM : FK_EIO;
+}
+
+static int attach_tcx(fk__bpf_flows *f, struct bpf_program *prog, uint32_t ifindex, int type,
+                      const char *name)
+{
+    int fd = bpf_link_create(bpf_program__fd(prog), (int)ifindex, (enum bpf_attach_type)type, NULL);
+    if (fd < 0) {
+        int e = errno;
+        if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP)
+            return fk__error_set(FK_EUNSUPPORTED, e,
+                                 "bpf: %s: the kernel cannot attach tc programs through tcx links "
+                                 "(kernel 6.6 or newer)",
+                                 name);
+        return fk__error_set(status_of(e), e, "bpf: %s: cannot attach the %s program", name,
+                             type == FK__BPF_TCX_INGRESS ? "tc ingress" : "tc egress");
+    }
+    f->link_fds[f->nlink_fds++] = fd;
+    return 0;
+}
+
+static int attach_all(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_ifindexes; i++) {
+        const char *name = cfg->names ? cfg->names[i] : "device";
+        int rc;
+        if (cfg->xdp) {
+            struct bpf_link *l =
+                bpf_program__attach_xdp(f->skel->progs.fk_xdp, (int)cfg->ifindexes[i]);
+            if (!l) {
+                int e = errno;
+                return fk__error_set(status_of(e), e, "bpf: %s: cannot attach the xdp program",
+                                     name);
+            }
+            f->xdp_links[f->nxdp_links++] = l;
+            continue;
+        }
+        rc = attach_tcx(f, f->skel->progs.fk_tc_ingress, cfg->ifindexes[i], FK__BPF_TCX_INGRESS,
+                        name);
+        if (rc == 0)
+            rc = attach_tcx(f, f->skel->progs.fk_tc_egress, cfg->ifindexes[i], FK__BPF_TCX_EGRESS,
+                            name);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+    fk__bpf_flows *f = ctx;
+    fk__bpf_session s;
+    if (fk__bpf_flow_event_decode(data, len, &s) != 0) {
+        f->malformed++;
+        return 0;
+    }
+    f->drained++;
+    if (f->cb)
+        f->cb(&s, f->cb_ctx);
+    return 0;
+}
+
+int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
+{
+    if (!out || !cfg || cfg->n_ifindexes == 0)
+        return fk__error(FK_EINVAL, "bpf: no device to attach to");
+    *out = NULL;
+    if (cfg->n_ifindexes > FK__MAX_LINKS / 2)
+        return fk__error(FK_ERANGE, "bpf: %zu devices, at most %d", cfg->n_ifindexes,
+                         FK__MAX_LINKS / 2);
+    const char *refuse = getenv(FK__BPF_REFUSE_ENV);
+    if (refuse && *refuse)
+        return fk__error(FK_EUNSUPPORTED, "bpf: refused by the environment (%s is set)",
+                         FK__BPF_REFUSE_ENV);
+    uint32_t ring = cfg->ring_bytes ? cfg->ring_bytes : (1u << 20);
+    if (ring < 4096 || (ring & (ring - 1)))
+        return fk__error(FK_ERANGE, "bpf: ring buffer size %u is not a power of two >= 4096", ring);
+    fk__bpf_flows *f = FK__NEW(fk__bpf_flows);
+    if (!f)
+        return fk__error(FK_ENOMEM, "bpf: out of memory");
+    int rc = 0;
+    f->keys = fk__calloc(FK__SWEEP_CHUNK, sizeof *f->keys);
+    f->vals = fk__calloc(FK__SWEEP_CHUNK, sizeof *f->vals);
+    if (!f->keys || !f->vals) {
+        rc = fk__error(FK_ENOMEM, "bpf: out of memory");
+        goto fail;
+    }
+    f->ncpus = libbpf_num_possible_cpus();
+    if (f->ncpus <= 0) {
+        rc = fk__error(FK_EIO, "bpf: cannot count the possible CPUs");
+        goto fail;
+    }
+    libbpf_set_print(quiet_print);
+    f->skel = fk_flow_bpf__open();
+    if (!f->skel) {
+        rc = fk__error_errno(FK_EIO, "bpf: cannot open the embedded BPF object");
+        goto fail;
+    }
+    bpf_program__set_autoload(f->skel->progs.fk_xdp, cfg->xdp);
+    bpf_program__set_autoload(f->skel->progs.fk_tc_ingress, !cfg->xdp);
+    bpf_program__set_autoload(f->skel->progs.fk_tc_egress, !cfg->xdp);
+    if (bpf_map__set_max_entries(f->skel->maps.fk_flow_events, ring) != 0 ||
+        bpf_map__set_max_entries(f->skel->maps.fk_flows, cfg->max_flows ? cfg->max_flows : 65536) !=
+            0) {
+        rc = fk__error_errno(FK_EIO, "bpf: cannot size the maps");
+        goto fail;
+    }
+    int err = fk_flow_bpf__load(f->skel);
+    if (err) {
+        int e = err < 0 ? -err : err;
+        rc = fk__error_set(status_of(e), e,
+                           "bpf: the kernel refused the flow programs (needs root or "
+                           "CAP_BPF+CAP_NET_ADMIN, tc/xdp programs, hash maps and ringbuf)");
+        goto fail;
+    }
+    rc = attach_all(f, cfg);
+    if (rc)
+        goto fail;
+    f->ring = ring_buffer__new(bpf_map__fd(f->skel->maps.fk_flow_events), on_record, f, NULL);
+    if (!f->ring) {
+        rc = fk__error_errno(FK_EIO, "bpf: cannot map the ring buffer");
+        goto fail;
+    }
+    *out = f;
+    return 0;
+fail:
+    fk__bpf_flows_close(f);
+    return rc;
+}
+
+void fk__bpf_flows_detach(fk__bpf_flows *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->nlink_fds; i++)
+        close(f->link_fds[i]);
+    f->nlink_fds = 0;
+    for (size_t i = 0; i < f->nxdp_links; i++)
+        bpf_link__destroy(f->xdp_links[i]);
+    f->nxdp_links = 0;
+}
+
+void fk__bpf_flows_close(fk__bpf_flows *f)
+{
+    if (!f)
+        return;
+    fk__bpf_flows_detach(f);
+    ring_buffer__free(f->ring);
+    fk_flow_bpf__destroy(f->skel);
+    fk__free(f->keys);
+    fk__free(f->vals);
+    fk__free(f);
+}
+
+int fk__bpf_flows_get_fd(const fk__bpf_flows *f)
+{
+    return f && f->ring ? ring_buffer__epoll_fd(f->ring) : -1;
+}
+
+int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, void *ctx)
+{
+    if (!f)
+        return fk__error(FK_EINVAL, "bpf: NULL handle");
+    uint64_t before = f->drained;
+    f->cb = cb;
+    f->cb_ctx = ctx;
+    int n = ring_buffer__consume(f->ring);
+    f->cb = NULL;
+    f->cb_ctx = NULL;
+    if (n < 0)
+        return fk__error_set(FK_EIO, -n, "bpf: reading the ring buffer");
+    return (int)(f->drained - before);
+}
+
+/* Delete one ended flow and hand on its final counters. */
+static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
+                    const struct fk__bpf_flow_val *seen, int reason, fk__bpf_flow_end_cb end,
+                    void *ctx)
+{
+    struct fk__bpf_flow_val v;
+    if (!f->no_lookup_del) {
+        if (bpf_map_lookup_and_delete_elem(fd, k, &v) == 0) {
+            end(k, &v, reason, ctx);
+            return;
+        }
+        if (errno == ENOENT)
+            return; /* gone meanwhile */
+        f->no_lookup_del = true;
+    }
+    if (bpf_map_lookup_elem(fd, k, &v) != 0)
+        v = *seen;
+    if (bpf_map_delete_elem(fd, k) == 0)
+        end(k, &v, reason, ctx);
+}
+
+/* One chunk read: decide, then end what must end. */
+static void sweep_chunk(fk__bpf_flows *f, int fd, uint32_t n, fk__bpf_flow_decide_cb decide,
+                        fk__bpf_flow_end_cb end, void *ctx)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int reason = decide(&f->keys[i], &f->vals[i], ctx);
+        if (reason)
+            end_one(f, fd, &f->keys[i], &f->vals[i], reason, end, ctx);
+    }
+}
+
+/* Without batched lookups: walk the keys one by one. A key deleted while
+ * walking restarts the walk at the first key (the kernel's rule). */
+static int sweep_keys(fk__bpf_flows *f, int fd, fk__bpf_flow_decide_cb decide,
+                      fk__bpf_flow_end_cb end, void *ctx)
+{
+    uint32_t n = 0;
+    int total = 0;
+    struct fk__bpf_flow_key cur, next;
+    const void *prev = NULL;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        if (bpf_map_lookup_elem(fd, &next, &f->vals[n]) == 0) {
+            f->keys[n++] = next;
+            total++;
+        }
+        cur = next;
+        prev = &cur;
+        if (n == FK__SWEEP_CHUNK) {
+            sweep_chunk(f, fd, n, decide, end, ctx);
+            n = 0;
+        }
+    }
+    sweep_chunk(f, fd, n, decide, end, ctx);
+    return total;
+}
+
+int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf_flow_end_cb end,
+                        void *ctx)
+{
+    if (!f || !decide || !end)
+        return fk__error(FK_EINVAL, "bpf: NULL argument");
+    int fd = bpf_map__fd(f->skel->maps.fk_flows);
+    if (f->no_batch)
+        return sweep_keys(f, fd, decide, end, ctx);
+    uint32_t in_token = 0, out_token = 0;
+    bool first = true;
+    int total = 0;
+    for (;;) {
+        uint32_t count = FK__SWEEP_CHUNK;
+        int err = bpf_map_lookup_batch(fd, first ? NULL : &in_token, &out_token, f->keys, f->vals,
+                                       &count, NULL);
+        int e = err ? errno : 0;
+        if (err && e != ENOENT) {
+            if (first && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP)) {
+                f->no_batch = true;
+                return sweep_keys(f, fd, decide, end, ctx);
+            }
+            return fk__error_set(FK_EIO, e, "bpf: reading the flow map");
+        }
+        total += (int)count;
+        sweep_chunk(f, fd, count, decide, end, ctx);
+        if (err) /* ENOENT: that was the last chunk */
+            break;
+        in_token = out_token;
+        first = false;
+    }
+    return total;
+}
+
+void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!f)
+        return;
+    out->drained = f->drained;
+    out->malformed = f->malformed;
+    size_t n = (size_t)f->ncpus;
+    struct fk__bpf_flow_counters *per = fk__calloc(n, sizeof *per);
+    uint32_t zero = 0;
+    if (!per || bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.fk_counters), &zero, per) != 0) {
+        fk__free(per);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out->k.packets += per[i].packets;
+        out->k.bytes += per[i].bytes;
+        out->k.non_ip += per[i].non_ip;
+        out->k.malformed += per[i].malformed;
+        out->k.created += per[i].created;
+        out->k.map_full += per[i].map_full;
+        out->k.events += per[i].events;
+        out->k.events_lost += per[i].events_lost;
+    }
+    fk__free(per);
+}
+
+#endif /* FK_HAVE_BPF */

@@ -1,0 +1,95 @@
+/* Internal: the user-space side of the eBPF capture backend's kernel
+ * programs (flow.bpf.c).
+ *
+ *   fk__bpf_flows_open()   load, size the maps, attach to each device
+ *                          (tcx links on ingress + egress, or xdp links)
+ *   fk__bpf_flows_drain()  session events from the ring buffer
+ *   fk__bpf_flows_sweep()  read every flow (batched), end the ones the caller
+ *                          says (lookup-and-delete: the final counters)
+ *   fk__bpf_flows_close()  detach (closing the link fds) and free
+ *
+ * Every attachment is a BPF link held by an fd of this process: when the
+ * process exits or is killed the kernel detaches the programs, so a crash
+ * leaves no filter behind. fk__bpf_flow_event_decode() is a pure function
+ * over the bytes of one ring buffer record (fuzzed); it is built with or
+ * without libbpf. */
+#ifndef FK_BPF_FLOWS_H
+#define FK_BPF_FLOWS_H
+
+#include <flowkit/session.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/flow_event.h"
+
+/* One decoded session event: ev.time_ns is CLOCK_MONOTONIC (the caller
+ * converts), ev.src/dst/ports in the packet's own direction. */
+typedef struct fk__bpf_session {
+    fk_session_event ev;
+    uint8_t hook; /* FK__BPF_HOOK_* */
+    uint32_t ifindex;
+} fk__bpf_session;
+
+/* Decode one ring buffer record. 0; FK_ETRUNCATED (short), FK_EUNSUPPORTED
+ * (newer version), FK_EMALFORMED (old version, kind, protocol, family,
+ * hook, VLAN id, non-zero padding, IPv4 address with bytes beyond the
+ * fourth). Records a message with fk__error on failure. */
+int fk__bpf_flow_event_decode(const void *data, size_t len, fk__bpf_session *out);
+
+typedef struct fk__bpf_flows fk__bpf_flows;
+
+typedef struct fk__bpf_flows_config {
+    const uint32_t *ifindexes; /* devices to attach to (at least one) */
+    const char *const *names;  /* their names, for messages */
+    size_t n_ifindexes;
+    bool xdp;            /* XDP on ingress only; else tc (tcx) ingress and egress */
+    uint32_t max_flows;  /* flow map entries */
+    uint32_t ring_bytes; /* ring buffer size, power of two >= 4096; 0 = 1 MiB */
+} fk__bpf_flows_config;
+
+/* Load and attach. FK_EUNSUPPORTED (not built with BPF, FLOWKIT_BPF_REFUSE
+ * set, or the kernel has no tcx/xdp links), FK_EPERM (no privilege),
+ * FK_ERANGE (ring size), FK_EIO (the kernel refused a program or an
+ * attachment; the message names the device). */
+int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg);
+
+/* Detach the programs now (the maps stay readable). */
+void fk__bpf_flows_detach(fk__bpf_flows *f);
+
+/* Detach and free (NULL: nothing). */
+void fk__bpf_flows_close(fk__bpf_flows *f);
+
+/* The ring buffer's pollable fd, -1 if none. */
+int fk__bpf_flows_get_fd(const fk__bpf_flows *f);
+
+typedef void (*fk__bpf_session_cb)(const fk__bpf_session *s, void *ctx);
+
+/* Hand every record now in the ring to cb (non-blocking). Returns the
+ * number decoded, or a negative status. Undecodable records are counted
+ * (malformed) and skipped. */
+int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, void *ctx);
+
+/* Sweep decisions: 0 keeps the flow; an fk_end_reason ends it. */
+typedef int (*fk__bpf_flow_decide_cb)(const struct fk__bpf_flow_key *k,
+                                      const struct fk__bpf_flow_val *v, void *ctx);
+/* An ended flow with its final counters (read as it was deleted). */
+typedef void (*fk__bpf_flow_end_cb)(const struct fk__bpf_flow_key *k,
+                                    const struct fk__bpf_flow_val *v, int reason, void *ctx);
+
+/* Read every flow of the map (batched lookups where the kernel has them,
+ * else key by key), ask decide for each, and delete the ones it ends,
+ * handing their final counters to end. Returns the number of flows read
+ * (the map's population), or a negative status. */
+int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf_flow_end_cb end,
+                        void *ctx);
+
+typedef struct fk__bpf_flows_stats {
+    struct fk__bpf_flow_counters k; /* the kernel's, summed over CPUs */
+    uint64_t drained;               /* session events decoded */
+    uint64_t malformed;             /* records that did not decode */
+} fk__bpf_flows_stats;
+
+void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out);
+
+#endif
