@@ -181,7 +181,8 @@ int fkcli_config_read(const char *path, fkcli_config_cb cb, void *user, char *er
         rc = refuse(err, errsize, "%s: larger than %d bytes, not a config file", path,
                     FKCLI_CONFIG_FILE_MAX);
     else
-        rc = fkcli_config_parse(path, text, len, cb, user, err, errsize);
+        rc = (fkcli_config_is_yaml(path, text, len) ? fkcli_config_parse_yaml : fkcli_config_parse)(
+            path, text, len, cb, user, err, errsize);
     free(text);
     return rc;
 }

@@ -25,6 +25,7 @@
 
 #include <flowkit/flowkit.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit codes of every flowkit tool. */
@@ -78,6 +79,9 @@ void fkcli_set(const fkcli_params *ps, size_t n, const char *assignment);
  * message ("--set", "FILE:LINE"). */
 void fkcli_set_named(const fkcli_params *ps, size_t n, const char *where, const char *name,
                      const char *value);
+/* Whether `name` (as fkcli_set_named() takes it) is a parameter of one of
+ * the handles. */
+bool fkcli_param_known(const fkcli_params *ps, size_t n, const char *name);
 /* --list-params: one line per parameter of every handle,
  * "OWNER.NAME<TAB>TYPE<TAB>default=D [MIN, MAX] UNIT<TAB>HELP". */
 void fkcli_list_params(FILE *out, const fkcli_params *ps, size_t n);

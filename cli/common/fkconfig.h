@@ -13,10 +13,21 @@
  * The whole text is checked before the first setting is handed on, so
  * nothing of a refused file is applied.
  *
- * Uses libc only (the fuzz build links it without the CLIs). */
+ * The same settings may be written as YAML (yaml.c, Debian's libyaml): a
+ * mapping of `key: value`, where nested mappings join their keys with '.'
+ * (`collector: {port: 9995}` is the setting "collector.port"), a list of
+ * scalars gives its key once per item, and each setting is named by
+ * "FILE:LINE:COLUMN" of its value. A file is read as YAML when its name ends
+ * in .yaml or .yml, or when its first line that is not blank or a comment is
+ * "---" or "key:" (with no '='). YAML refusals: aliases, lists of mappings
+ * or lists, a mapping as a key, empty values, control characters in a value,
+ * mappings nested deeper than 8, more than one document.
+ *
+ * Uses libc and libyaml only (the fuzz build links it without the CLIs). */
 #ifndef FKCONFIG_H
 #define FKCONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest line, in bytes without its line end. */
@@ -34,8 +45,28 @@ typedef int (*fkcli_config_cb)(const char *where, const char *key, const char *v
 int fkcli_config_parse(const char *name, const char *text, size_t len, fkcli_config_cb cb,
                        void *user, char *err, size_t errsize);
 
-/* Read the regular file at `path` and parse it; -1 with "PATH: why" or
- * "PATH:LINE: why" in err. */
+/* The YAML form: the same contract, `where` is "NAME:LINE:COLUMN". */
+int fkcli_config_parse_yaml(const char *name, const char *text, size_t len, fkcli_config_cb cb,
+                            void *user, char *err, size_t errsize);
+
+/* Whether a tool has a setting of that name. */
+typedef bool (*fkcli_config_known_fn)(const char *key, void *user);
+
+/* The environment's FLOWKIT_NAME=VALUE variables as settings, in the order
+ * of the environment: NAME lowercased is the key, and a leading
+ * "SECTION_" for one of `sections` (NULL-terminated, e.g. "exporter")
+ * becomes "SECTION." (FLOWKIT_EXPORTER_MTU is "exporter.mtu"). Variables
+ * whose key `known` refuses are another tool's (FLOWKIT_TOP_DEBUG) and are
+ * skipped. `where` is "env FLOWKIT_NAME". Returns 0 or the callback's
+ * nonzero value. */
+int fkcli_config_env(const char *const *sections, fkcli_config_known_fn known, fkcli_config_cb cb,
+                     void *user);
+
+/* Whether text read from `name` is to be read as YAML (see above). */
+bool fkcli_config_is_yaml(const char *name, const char *text, size_t len);
+
+/* Read the regular file at `path` and parse it in the form it is written
+ * in; -1 with "PATH: why" or "PATH:LINE[:COLUMN]: why" in err. */
 int fkcli_config_read(const char *path, fkcli_config_cb cb, void *user, char *err, size_t errsize);
 
 #endif

@@ -74,8 +74,8 @@ void fkcli_param_help(FILE *out, const fkcli_params *p, const char *const *names
     }
 }
 
-void fkcli_set_named(const fkcli_params *ps, size_t n, const char *where, const char *name,
-                     const char *value)
+/* The handle (index into ps) and bare name `name` means, or -1. */
+static int find_named(const fkcli_params *ps, size_t n, const char *name, const char **bare_out)
 {
     const char *dot = strchr(name, '.');
     for (size_t i = 0; i < n; i++) {
@@ -88,10 +88,26 @@ void fkcli_set_named(const fkcli_params *ps, size_t n, const char *where, const 
         }
         if (!fk_param_find(ps[i].table, ps[i].count, bare))
             continue;
-        set_or_exit(&ps[i], where, bare, value);
-        return;
+        *bare_out = bare;
+        return (int)i;
     }
-    fkcli_usage("%s: unknown parameter \"%s\" (see --list-params)", where, name);
+    return -1;
+}
+
+bool fkcli_param_known(const fkcli_params *ps, size_t n, const char *name)
+{
+    const char *bare;
+    return find_named(ps, n, name, &bare) >= 0;
+}
+
+void fkcli_set_named(const fkcli_params *ps, size_t n, const char *where, const char *name,
+                     const char *value)
+{
+    const char *bare;
+    int i = find_named(ps, n, name, &bare);
+    if (i < 0)
+        fkcli_usage("%s: unknown parameter \"%s\" (see --list-params)", where, name);
+    set_or_exit(&ps[i], where, bare, value);
 }
 
 void fkcli_set(const fkcli_params *ps, size_t n, const char *assignment)

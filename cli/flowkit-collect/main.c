@@ -15,7 +15,6 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -23,25 +22,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "collect.h"
 #include "fkcli.h"
 #include "fkprivs.h"
 #include "server.h"
 
-static const char *const param_names[] = {"workers",
-                                          "template_timeout",
-                                          "scale_sampling",
-                                          "duration",
-                                          "count",
-                                          "pen",
-                                          "export_time_tolerance",
-                                          "max_interfaces",
-                                          "rotate_seconds",
-                                          "rotate_bytes",
-                                          "recv_interval",
-                                          "ipfix_biflow",
-                                          "share_port",
-                                          NULL};
-#define NPARAM_OPTS 13
+static const char *const param_names[] = {
+    "workers",       "template_timeout",      "scale_sampling", "duration",       "count",
+    "pen",           "export_time_tolerance", "max_interfaces", "rotate_seconds", "rotate_bytes",
+    "recv_interval", "ipfix_biflow",          "share_port",     "queue_size",     NULL};
+#define NPARAM_OPTS 14
 #define PARAM_BASE 1000
 
 enum {
@@ -62,11 +52,10 @@ enum {
     OPT_STORE_CIDR,
     OPT_SENDERS,
     OPT_SENDERS_KEYS,
+    OPT_CONFIG,
+    OPT_CHECK,
     OPT_PREFIX_STATS
 };
-
-static const char *const default_listeners[] = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
-                                                "tcp://0.0.0.0:4739"};
 
 static void usage(const fkcli_params *p)
 {
@@ -120,6 +109,12 @@ static void usage(const fkcli_params *p)
     fkcli_param_help(stdout, p, param_names);
     printf("  --set NAME=VALUE           any collector, store or prefixstats parameter\n"
            "                             (see --list-params)\n"
+           "  --config FILE              settings from FILE: \"key = value\" lines or YAML\n"
+           "                             (keys: the long options and --list-params names,\n"
+           "                             e.g. listen, output, collector.workers); then\n"
+           "                             FLOWKIT_<KEY> variables; the command line wins\n"
+           "  --check                    print the effective settings, each with where it\n"
+           "                             came from, and exit\n"
            "  --list-params              print the collector's, the store's and the prefix\n"
            "                             statistics' parameter tables and exit\n"
            "  -h, --help                 show this help and exit\n"
@@ -134,21 +129,6 @@ static void usage(const fkcli_params *p)
            "SIGINT/SIGTERM flush the outputs and exit 0; SIGHUP reopens output files\n"
            "and reads the --senders file again; SIGUSR1 prints the counters to stderr.\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
-}
-
-static int set_text(void *h, const char *name, const char *text)
-{
-    return fk_collector_set_text(h, name, text);
-}
-
-static int store_set_text(void *h, const char *name, const char *text)
-{
-    return fk_store_set_text(h, name, text);
-}
-
-static int prefixstats_set_text(void *h, const char *name, const char *text)
-{
-    return fk_prefixstats_set_text(h, name, text);
 }
 
 static void on_stop(void *h)
@@ -279,24 +259,8 @@ static int64_t now_ms(void)
 int main(int argc, char **argv)
 {
     fkcli_init(argv[0]);
-    fk_collector *h;
-    if (fk_collector_create(&h) != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
-    fk_store *store = NULL;
-    if (fk_store_create(&store) != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "store");
-    fk_prefixstats *pstats = NULL;
-    if (fk_prefixstats_create(&pstats) != 0)
-        fkcli_lib_error(FKCLI_EXIT_FAILURE, "prefixstats");
-    /* --set and --list-params: the collector's parameters, then the live
-     * flow store's (also reachable as --store NAME=VALUE), then the prefix
-     * statistics'. */
-    fkcli_params params[3] = {{"collector", NULL, 0, h, set_text},
-                              {"store", NULL, 0, store, store_set_text},
-                              {"prefixstats", NULL, 0, pstats, prefixstats_set_text}};
-    params[0].table = fk_collector_params(&params[0].count);
-    params[1].table = fk_store_params(&params[1].count);
-    params[2].table = fk_prefixstats_params(&params[2].count);
+    collect c;
+    collect_init(&c);
 
     static const struct option fixed[] = {
         {"listen", required_argument, NULL, 'l'},
@@ -306,6 +270,8 @@ int main(int argc, char **argv)
         {"stats", required_argument, NULL, OPT_STATS},
         {"set", required_argument, NULL, OPT_SET},
         {"list-params", no_argument, NULL, OPT_LIST},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"check", no_argument, NULL, OPT_CHECK},
         {"http", required_argument, NULL, OPT_HTTP},
         {"http-token-file", required_argument, NULL, OPT_HTTP_TOKEN},
         {"http-root", required_argument, NULL, OPT_HTTP_ROOT},
@@ -326,109 +292,91 @@ int main(int argc, char **argv)
     char names[NPARAM_OPTS * 48];
     memcpy(opts, fixed, sizeof fixed);
     int np =
-        fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, params, param_names, PARAM_BASE);
+        fkcli_param_options(opts + NFIXED, names, NPARAM_OPTS, c.params, param_names, PARAM_BASE);
     memset(&opts[NFIXED + np], 0, sizeof opts[0]);
 
-    int nlisten = 0, noutput = 0;
-    const char *filter = NULL; /* --filter waiting for its -o */
-    uint64_t stats_secs = 0;
-    fkc_server_config http = {
-        NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64, 8, 10000, NULL, NULL};
-    const char *senders_file = NULL;
-    fk_senders *senders = NULL;
-    bool prefix_stats = false;
-    int c;
-    const char *user = NULL; /* --user */
+    /* Pass 1: --config, then the FLOWKIT_* variables over it, so that the
+     * command line overrides both. */
+    static const char shortopts[] = ":l:o:Z:hV";
+    int opt;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:o:Z:hV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (fk_collector_add_listener(h, optarg) != 0)
-                fkcli_lib_error(FKCLI_EXIT_USAGE, "-l");
-            nlisten++;
-            break;
-        case 'o':
-            if ((filter ? fk_collector_add_output_filtered(h, optarg, filter)
-                        : fk_collector_add_output(h, optarg)) != 0)
-                fkcli_lib_error(FKCLI_EXIT_USAGE, filter ? "--filter" : "-o");
-            filter = NULL;
-            noutput++;
-            break;
-        case OPT_FILTER:
-            if (filter)
-                fkcli_usage("--filter given twice before the -o it applies to");
-            filter = optarg;
-            break;
-        case OPT_ALLOW:
-            if (fk_collector_add_allow(h, optarg) != 0)
-                fkcli_lib_error(FKCLI_EXIT_USAGE, "--allow");
-            break;
-        case OPT_STATS:
-            stats_secs = fkcli_parse_u64("--stats", optarg, 1, 86400);
-            break;
-        case OPT_SET:
-            fkcli_set(params, 3, optarg);
-            break;
-        case OPT_LIST:
-            fkcli_list_params(stdout, params, 3);
-            fk_prefixstats_destroy(pstats);
-            fk_store_destroy(store);
-            fk_collector_destroy(h);
-            return FKCLI_EXIT_OK;
-        case OPT_HTTP:
-            http.listen = optarg;
-            break;
-        case OPT_HTTP_TOKEN:
-            http.token_file = optarg;
-            break;
-        case OPT_HTTP_ROOT:
-            http.www_dir = optarg;
-            break;
-        case OPT_HTTP_BODY:
-            http.max_body = fkcli_parse_u64("--http-max-body", optarg, 1024, 1u << 30);
-            break;
-        case OPT_HTTP_CONNS:
-            http.max_conns = (unsigned)fkcli_parse_u64("--http-max-clients", optarg, 2, 10000);
-            break;
-        case OPT_HTTP_FEEDS:
-            http.max_feeds = (unsigned)fkcli_parse_u64("--http-max-feeds", optarg, 0, 1000);
-            break;
-        case OPT_STORE: {
-            char *eq = strchr(optarg, '=');
-            if (!eq)
-                fkcli_usage("--store takes NAME=VALUE, not \"%s\"", optarg);
-            *eq = '\0';
-            fkcli_set_named(&params[1], 1, "--store", optarg, eq + 1);
-            break;
+    while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1)
+        if (opt == OPT_CONFIG)
+            collect_load_config(&c, optarg);
+    collect_load_env(&c);
+    optind = 1;
+    bool check = false;
+    while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+        /* options that are settings: the key a config file uses */
+        static const struct {
+            int opt;
+            const char *key;
+        } keyed[] = {
+            {'l', "listen"},
+            {'o', "output"},
+            {'Z', "user"},
+            {OPT_ALLOW, "allow"},
+            {OPT_FILTER, "filter"},
+            {OPT_STATS, "stats"},
+            {OPT_HTTP, "http"},
+            {OPT_HTTP_TOKEN, "http_token_file"},
+            {OPT_HTTP_ROOT, "http_root"},
+            {OPT_HTTP_BODY, "http_max_body"},
+            {OPT_HTTP_CONNS, "http_max_clients"},
+            {OPT_HTTP_FEEDS, "http_max_feeds"},
+            {OPT_STORE_CIDR, "store_cidr"},
+            {OPT_SENDERS, "senders"},
+            {OPT_SENDERS_KEYS, "senders_keys"},
+        };
+        bool done = false;
+        for (size_t k = 0; k < sizeof keyed / sizeof keyed[0] && !done; k++) {
+            if (keyed[k].opt != opt)
+                continue;
+            char where[64];
+            const struct option *lo = NULL;
+            for (size_t f = 0; f < NFIXED && !lo; f++)
+                if (fixed[f].val == opt)
+                    lo = &fixed[f];
+            snprintf(where, sizeof where, "--%s", lo ? lo->name : "?");
+            collect_apply(&c, where, keyed[k].key, optarg, false);
+            done = true;
         }
-        case OPT_SENDERS:
-            senders_file = optarg;
+        if (done)
+            continue;
+        switch (opt) {
+        case OPT_CONFIG:
             break;
-        case OPT_SENDERS_KEYS:
-            http.senders_keys_file = optarg;
+        case OPT_CHECK:
+            check = true;
             break;
         case OPT_PREFIX_STATS:
-            prefix_stats = true;
+            collect_apply(&c, "--prefix-stats", "prefix_stats", "1", false);
             break;
-        case OPT_STORE_CIDR:
-            if (fk_store_add_cidr(store, optarg) != 0)
-                fkcli_lib_error(FKCLI_EXIT_USAGE, "--store-cidr");
+        case OPT_SET:
+        case OPT_STORE: {
+            const char *what = opt == OPT_SET ? "--set" : "--store";
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                fkcli_usage("%s takes NAME=VALUE, not \"%s\"", what, optarg);
+            *eq = '\0';
+            char name[160];
+            snprintf(name, sizeof name, "%s%s", opt == OPT_STORE ? "store." : "", optarg);
+            if (opt == OPT_STORE && !fkcli_param_known(&c.params[1], 1, optarg))
+                fkcli_usage("--store: unknown parameter \"%s\" (see --list-params)", optarg);
+            collect_apply(&c, what, name, eq + 1, false);
             break;
-        case 'Z':
-            fkcli_privs_check_user(optarg);
-            user = optarg;
-            break;
+        }
+        case OPT_LIST:
+            fkcli_list_params(stdout, c.params, 3);
+            collect_free(&c);
+            return FKCLI_EXIT_OK;
         case 'h':
-            usage(params);
-            fk_prefixstats_destroy(pstats);
-            fk_store_destroy(store);
-            fk_collector_destroy(h);
+            usage(c.params);
+            collect_free(&c);
             return FKCLI_EXIT_OK;
         case 'V':
             fkcli_print_version();
-            fk_prefixstats_destroy(pstats);
-            fk_store_destroy(store);
-            fk_collector_destroy(h);
+            collect_free(&c);
             return FKCLI_EXIT_OK;
         case ':':
             fkcli_usage("option %s needs a value", argv[optind - 1]);
@@ -437,8 +385,14 @@ int main(int argc, char **argv)
                 fkcli_usage("unknown option -%c", optopt);
             fkcli_usage("unknown option %s", argv[optind - 1]);
         default:
-            if (c >= PARAM_BASE && c < PARAM_BASE + np) {
-                fkcli_param_set(params, param_names, c - PARAM_BASE, optarg);
+            if (opt >= PARAM_BASE && opt < PARAM_BASE + np) {
+                const fk_param_info *info =
+                    fkcli_param_entry(c.params, param_names, opt - PARAM_BASE);
+                char where[64] = "--";
+                for (size_t k = 0; info->name[k] && k + 3 < sizeof where; k++)
+                    where[k + 2] = info->name[k] == '_' ? '-' : info->name[k];
+                collect_apply(&c, where, info->name, info->type == FK_PARAM_BOOL ? "1" : optarg,
+                              false);
                 break;
             }
             fkcli_usage("unexpected option");
@@ -446,31 +400,27 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         fkcli_usage("unexpected argument \"%s\"", argv[optind]);
-    for (int i = 0; nlisten == 0 && i < 3; i++)
-        if (fk_collector_add_listener(h, default_listeners[i]) != 0)
-            fkcli_lib_error(FKCLI_EXIT_FAILURE, "default listener");
-    if (filter && noutput > 0)
-        fkcli_usage("--filter applies to the -o after it; none follows \"%s\"", filter);
-    if (noutput == 0 && (filter ? fk_collector_add_output_filtered(h, "jsonl:-", filter)
-                                : fk_collector_add_output(h, "jsonl:-")) != 0)
-        fkcli_lib_error(filter ? FKCLI_EXIT_USAGE : FKCLI_EXIT_FAILURE,
-                        filter ? "--filter" : "default output");
-
-    if (http.senders_keys_file && (!senders_file || !http.listen))
-        fkcli_usage("--senders-keys needs --senders FILE and --http");
-    if (senders_file) {
+    collect_finish(&c);
+    if (check) {
+        collect_print_settings(&c);
+        collect_free(&c);
+        return FKCLI_EXIT_OK;
+    }
+    fk_collector *h = c.h;
+    fk_store *store = c.store;
+    fk_senders *senders = NULL;
+    if (c.senders_file) {
         char err[512];
         if (fk_senders_create(&senders) != 0)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "senders");
-        if (load_senders(senders, senders_file, err, sizeof err) != 0)
+        if (load_senders(senders, c.senders_file, err, sizeof err) != 0)
             fkcli_usage("%s", err);
         if (fk_collector_set_senders(h, senders) != 0)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "senders");
-        http.senders = senders;
+        c.http.senders = senders;
     }
-    if (prefix_stats && !senders)
-        fkcli_usage("--prefix-stats needs --senders FILE (the prefixes are the senders')");
-    if (prefix_stats) {
+    fk_prefixstats *pstats = c.prefix_stats ? c.pstats : NULL;
+    if (pstats) {
         if (fk_prefixstats_set_senders(pstats, senders) != 0 ||
             fk_prefixstats_activate(pstats) != 0)
             fkcli_lib_error(FKCLI_EXIT_USAGE, "--prefix-stats");
@@ -478,7 +428,7 @@ int main(int argc, char **argv)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "--prefix-stats");
     }
     fkc_server *server = NULL;
-    if (http.listen) {
+    if (c.http.listen) {
         if (fk_store_activate(store) != 0)
             fkcli_lib_error(FKCLI_EXIT_USAGE, "--store");
         if (fk_collector_set_callback(h, on_flow, store) != 0)
@@ -486,18 +436,18 @@ int main(int argc, char **argv)
     }
     if (fk_collector_activate(h) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "cannot start");
-    if (http.listen) {
+    if (c.http.listen) {
         char err[256];
-        if (fkc_server_start(&server, &http, store, err, sizeof err) != 0)
+        if (fkc_server_start(&server, &c.http, store, err, sizeof err) != 0)
             fkcli_fail("%s", err);
-        if (prefix_stats)
+        if (pstats)
             fkc_server_set_prefixstats(server, pstats);
         fprintf(stderr, "%s: console at %s\n", fkcli_prog(), fkc_server_url(server));
     }
     /* Sockets bound, buffers sized, outputs open: from here on the user of
      * --user (or "flowkit") with no capability at all. Files opened later
      * (rotation, SIGHUP) are created as that user. */
-    fkcli_drop_privileges(user, 0);
+    fkcli_drop_privileges(c.user, 0);
     /* Handlers before "listening on" is printed: from then on, signals are handled. */
     if (fkcli_signals(on_stop, on_hup, h) != 0)
         fkcli_fail("cannot install signal handlers: %s", strerror(errno));
@@ -506,7 +456,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: listening on %s\n", fkcli_prog(), uri);
 
     struct pollfd pfd = {fk_collector_get_fd(h), POLLIN, 0};
-    int64_t next_stats = stats_secs ? now_ms() + (int64_t)stats_secs * 1000 : 0;
+    int64_t next_stats = c.stats_secs ? now_ms() + (int64_t)c.stats_secs * 1000 : 0;
     int status = FKCLI_EXIT_OK;
     int64_t next_http = 0;
     for (;;) {
@@ -536,12 +486,12 @@ int main(int argc, char **argv)
         if (g_reload_senders && senders) {
             g_reload_senders = 0;
             char err[512];
-            if (load_senders(senders, senders_file, err, sizeof err) != 0)
+            if (load_senders(senders, c.senders_file, err, sizeof err) != 0)
                 fprintf(stderr, "%s: SIGHUP: %s (the senders stay as they were)\n", fkcli_prog(),
                         err);
             else
                 fprintf(stderr, "%s: SIGHUP: %zu senders from %s\n", fkcli_prog(),
-                        fk_senders_get_count(senders), senders_file);
+                        fk_senders_get_count(senders), c.senders_file);
         }
         if (server && now_ms() >= next_http) {
             publish(server, store, h);
@@ -549,22 +499,24 @@ int main(int argc, char **argv)
         }
         if (fkcli_stats_requested()) { /* SIGUSR1 */
             print_stats(h);
-            print_prefixstats(prefix_stats ? pstats : NULL);
+            print_prefixstats(pstats);
         }
         if (next_stats && now_ms() >= next_stats) {
             print_stats(h);
-            print_prefixstats(prefix_stats ? pstats : NULL);
-            next_stats += (int64_t)stats_secs * 1000;
+            print_prefixstats(pstats);
+            next_stats += (int64_t)c.stats_secs * 1000;
         }
     }
-    if (stats_secs) {
+    if (c.stats_secs) {
         print_stats(h);
-        print_prefixstats(prefix_stats ? pstats : NULL);
+        print_prefixstats(pstats);
     }
     fkc_server_stop(server);
     fk_collector_destroy(h);
-    fk_prefixstats_destroy(pstats);
+    c.h = NULL;
+    fk_prefixstats_destroy(c.pstats); /* it borrows the senders */
+    c.pstats = NULL;
     fk_senders_destroy(senders);
-    fk_store_destroy(store);
+    collect_free(&c);
     return status;
 }

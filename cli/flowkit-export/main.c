@@ -13,38 +13,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "export.h"
 #include "fkcli.h"
-#include "fkconfig.h"
 #include "fkprivs.h"
-
-/* Live capture priority (as flowkit-top): attribution must look sockets up
- * while they live, also on a busy machine. */
-#define DEFAULT_NICE (-10)
-#define EV_ALL ((1u << FK_SESSION_SYN) | (1u << FK_SESSION_FIN) | (1u << FK_SESSION_RST))
-
-typedef struct strlist {
-    char **v;
-    size_t n;
-} strlist;
-
-typedef struct app {
-    fk_capture *cap;
-    fk_exporter *exp;
-    /* sources and destinations: the command line replaces the config file's */
-    strlist devices, collectors, cfg_devices, cfg_collectors;
-    char *file, *filter, *source_host;
-    char *user;             /* --user: who to run as once the capture is open */
-    fk_filter *flow_filter; /* --flow-filter: only matching flows go out */
-    unsigned events;        /* bit per fk_session_kind */
-    bool events_set, flows, flows_set;
-    bool json, stats, check;
-    bool attribution_set; /* the attribution parameter was given (else auto when live) */
-    int nice_value;       /* live capture: scheduling priority */
-    bool nice_given;      /* set by --nice or the config file, not the default */
-    int drain_ms;
-    /* counters of the CLI itself */
-    uint64_t flows_seen, flows_filtered, events_seen, add_errors, capture_errors;
-} app;
 
 /* SIGINT/SIGTERM (through cli/common): end the capture's wait. */
 static void on_stop(void *cap)
@@ -103,240 +74,6 @@ static void help(void)
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n"
            "See flowkit-export(1) and docs/exporter-elements.md.\n",
            fkcli_prog(), DEFAULT_NICE);
-}
-
-static int list_add(strlist *l, const char *s)
-{
-    char **n = realloc(l->v, (l->n + 1) * sizeof *n);
-    if (!n)
-        return -1;
-    l->v = n;
-    l->v[l->n] = strdup(s);
-    if (!l->v[l->n])
-        return -1;
-    l->n++;
-    return 0;
-}
-
-static void list_free(strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
-
-static void set_string(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = s ? strdup(s) : NULL;
-}
-
-static int parse_events(app *a, const char *list)
-{
-    unsigned m = 0;
-    char *copy = strdup(list), *save = NULL;
-    if (!copy)
-        return -1;
-    int rc = 0;
-    size_t words = 0;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save), words++) {
-        if (strcmp(t, "syn") == 0)
-            m |= 1u << FK_SESSION_SYN;
-        else if (strcmp(t, "fin") == 0)
-            m |= 1u << FK_SESSION_FIN;
-        else if (strcmp(t, "rst") == 0)
-            m |= 1u << FK_SESSION_RST;
-        else if (strcmp(t, "all") == 0)
-            m |= EV_ALL;
-        else if (strcmp(t, "none") != 0)
-            rc = -1;
-    }
-    free(copy);
-    if (rc || !words) /* no word at all ("", ","): refused, never "none" */
-        return -1;
-    a->events = m;
-    a->events_set = true;
-    return 0;
-}
-
-static bool parse_bool(const char *v, bool *out)
-{
-    if (!strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on"))
-        *out = true;
-    else if (!strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "false") ||
-             !strcasecmp(v, "off"))
-        *out = false;
-    else
-        return false;
-    return true;
-}
-
-static bool parse_seconds(const char *v, double *out)
-{
-    double d;
-    if (fk_param_parse_double(v, &d) != 0 || d < 0)
-        return false;
-    *out = d;
-    return true;
-}
-
-static int exporter_set_text(void *h, const char *name, const char *text)
-{
-    return fk_exporter_set_text(h, name, text);
-}
-
-/* The capture's by-name setter; the handle is the app, which notes that
- * attribution was chosen (else live capture gets auto). */
-static int capture_set_text(void *h, const char *name, const char *text)
-{
-    app *a = h;
-    int rc = fk_capture_set_text(a->cap, name, text);
-    if (rc == 0 && !strcmp(name, "attribution"))
-        a->attribution_set = true;
-    return rc;
-}
-
-/* The exporter's parameters, then the capture's: the names --list-params
- * prints, and the order in which a bare name is looked up. */
-static void handle_params(app *a, fkcli_params out[2])
-{
-    out[0] = (fkcli_params){"exporter", NULL, 0, a->exp, exporter_set_text};
-    out[0].table = fk_exporter_params(&out[0].count);
-    out[1] = (fkcli_params){"capture", NULL, 0, a, capture_set_text};
-    out[1].table = fk_capture_params(&out[1].count);
-}
-
-/* A parameter by the name --list-params prints, or its bare name; exits 2
- * when it is unknown or refused, the message prefixed by `where`. */
-static void set_param(app *a, const char *where, const char *name, const char *value)
-{
-    fkcli_params ps[2];
-    handle_params(a, ps);
-    fkcli_set_named(ps, 2, where, name, value);
-}
-
-/* Settings shared by the command line and the config file. `cfg` selects
- * which source/destination lists receive -i/-c. A bad value exits 2 with a
- * message prefixed by `where` ("--interval", "FILE:LINE"). */
-static void apply_setting(app *a, const char *where, const char *key, const char *value, bool cfg)
-{
-    bool b;
-    double d;
-    char buf[64];
-    if (!strcmp(key, "interface") || !strcmp(key, "device")) {
-        char *copy = strdup(value), *save = NULL;
-        if (!copy)
-            fkcli_fail("out of memory");
-        size_t added = 0;
-        for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save), added++)
-            list_add(cfg ? &a->cfg_devices : &a->devices, t);
-        free(copy);
-        if (!added) /* never a silent "any" */
-            fkcli_usage("%s: empty device name (give a device, or \"any\")", where);
-    } else if (!strcmp(key, "collector")) {
-        if (!*value)
-            fkcli_usage("%s: empty collector URI", where);
-        list_add(cfg ? &a->cfg_collectors : &a->collectors, value);
-    } else if (!strcmp(key, "read") || !strcmp(key, "file")) {
-        set_string(&a->file, value);
-    } else if (!strcmp(key, "filter")) {
-        set_string(&a->filter, value);
-    } else if (!strcmp(key, "flow_filter")) {
-        fk_filter *f;
-        if (fk_filter_compile(value, &f, NULL) != 0)
-            fkcli_usage("%s: flow filter: %s", where, fk_error_last()->message);
-        fk_filter_destroy(a->flow_filter);
-        a->flow_filter = f;
-    } else if (!strcmp(key, "user")) {
-        fkcli_privs_check_user(value);
-        set_string(&a->user, value);
-    } else if (!strcmp(key, "source_host")) {
-        set_string(&a->source_host, value);
-    } else if (!strcmp(key, "events")) {
-        if (parse_events(a, value))
-            fkcli_usage("%s: \"%s\": expected syn,fin,rst, all or none", where, value);
-    } else if (!strcmp(key, "flows")) {
-        if (!parse_bool(value, &b))
-            fkcli_usage("%s: flows: expected yes or no, got \"%s\"", where, value);
-        a->flows = b;
-        a->flows_set = true;
-    } else if (!strcmp(key, "stdout") || !strcmp(key, "stats")) {
-        if (!parse_bool(value, &b))
-            fkcli_usage("%s: %s: expected yes or no, got \"%s\"", where, key, value);
-        if (!strcmp(key, "stdout"))
-            a->json = b;
-        else
-            a->stats = b;
-    } else if (!strcmp(key, "nice")) {
-        int64_t v;
-        if (fk_param_parse_int(value, &v) != 0 || v < -20 || v > 19)
-            fkcli_usage("%s: nice: \"%s\" is not an integer in [-20, 19]", where, value);
-        a->nice_value = (int)v;
-        a->nice_given = true;
-    } else if (!strcmp(key, "interval")) {
-        if (!parse_seconds(value, &d) || d < 0.001 || d > 3600)
-            fkcli_usage("%s: interval: \"%s\" is not a number of seconds in [0.001, 3600]", where,
-                        value);
-        snprintf(buf, sizeof buf, "%.0f", d * 1000);
-        set_param(a, where, "exporter.flush_interval", buf);
-    } else if (!strcmp(key, "duration")) {
-        if (!parse_seconds(value, &d))
-            fkcli_usage("%s: duration: \"%s\" is not a number of seconds", where, value);
-        set_param(a, where, "capture.duration", value);
-    } else if (!strcmp(key, "drain_timeout")) {
-        int64_t ms;
-        if (fk_param_parse_int(value, &ms) != 0 || ms < 0 || ms > 3600000)
-            fkcli_usage("%s: drain-timeout: \"%s\" is not in [0, 3600000] ms", where, value);
-        a->drain_ms = (int)ms;
-    } else {
-        set_param(a, where, key, value);
-    }
-}
-
-/* What the config file reader hands over; ssflow-style collector_host,
- * collector_port and collector_proto combine into one collector URI. */
-typedef struct config_ctx {
-    app *a;
-    char host[512], proto[16], port[16];
-} config_ctx;
-
-static int config_setting(const char *where, const char *key, const char *value, void *user)
-{
-    config_ctx *c = user;
-    if (!strcmp(key, "collector_host")) {
-        snprintf(c->host, sizeof c->host, "%s", value);
-    } else if (!strcmp(key, "collector_port")) {
-        snprintf(c->port, sizeof c->port, "%s", value);
-    } else if (!strcmp(key, "collector_proto")) {
-        if (strcmp(value, "udp") && strcmp(value, "tcp"))
-            fkcli_usage("%s: collector_proto must be udp or tcp", where);
-        snprintf(c->proto, sizeof c->proto, "%s", value);
-    } else {
-        apply_setting(c->a, where, key, value, true);
-    }
-    return 0;
-}
-
-/* key = value lines (cli/common/fkconfig.h: a bounded regular text file,
- * checked whole before a setting is applied). Every error exits 2 naming
- * FILE:LINE. */
-static void load_config(app *a, const char *path)
-{
-    config_ctx c = {.a = a, .proto = "udp"};
-    char err[700];
-    if (fkcli_config_read(path, config_setting, &c, err, sizeof err) != 0)
-        fkcli_usage("--config %s", err);
-    if (*c.host || *c.port) {
-        if (!*c.host || !*c.port)
-            fkcli_usage("%s: collector_host and collector_port go together", path);
-        char uri[600];
-        bool v6 = strchr(c.host, ':') != NULL && c.host[0] != '[';
-        snprintf(uri, sizeof uri, "%s://%s%s%s:%s", c.proto, v6 ? "[" : "", c.host, v6 ? "]" : "",
-                 c.port);
-        list_add(&a->cfg_collectors, uri);
-    }
 }
 
 static void print_stats(app *a)
@@ -408,39 +145,6 @@ static void on_event(const fk_capture_event *ev, void *user)
         fprintf(stderr, "%s: %s%s%s\n", fkcli_prog(), ev->device ? ev->device : "",
                 ev->device ? ": " : "", ev->message ? ev->message : fk_strerror(ev->error));
     }
-}
-
-static void print_settings(app *a)
-{
-    size_t n;
-    const fk_param_info *t = fk_exporter_params(&n);
-    for (size_t i = 0; i < a->collectors.n; i++)
-        printf("collector = %s\n", a->collectors.v[i]);
-    for (size_t i = 0; i < a->devices.n; i++)
-        printf("interface = %s\n", a->devices.v[i]);
-    if (a->file)
-        printf("read = %s\n", a->file);
-    if (a->filter)
-        printf("filter = %s\n", a->filter);
-    printf("events =%s%s%s%s\n", a->events & (1u << FK_SESSION_SYN) ? " syn" : "",
-           a->events & (1u << FK_SESSION_FIN) ? " fin" : "",
-           a->events & (1u << FK_SESSION_RST) ? " rst" : "", a->events ? "" : " none");
-    printf("flows = %s\n", a->flows ? "yes" : "no");
-    printf("stdout = %s\n", a->json ? "yes" : "no");
-    printf("nice = %d\n", a->nice_value);
-    for (size_t i = 0; i < n; i++) {
-        int64_t v = 0;
-        if (t[i].type == FK_PARAM_INT || t[i].type == FK_PARAM_BOOL) {
-            fk_exporter_get_int(a->exp, t[i].id, &v);
-            printf("%s = %lld\n", t[i].name, (long long)v);
-        }
-    }
-    double d = 0;
-    if (fk_capture_get_double(a->cap, FK_CAP_DURATION, &d) == 0)
-        printf("duration = %g\n", d);
-    int64_t bt = 0;
-    if (fk_capture_get_int(a->cap, FK_CAP_BUFFER_TIMEOUT, &bt) == 0)
-        printf("buffer_timeout = %lld\n", (long long)bt);
 }
 
 static int run(app *a)
@@ -571,64 +275,68 @@ static const char short_opts[] = ":i:r:f:c:Z:hV";
  * bad usage exits 2. */
 static int parse_args(app *a, int argc, char **argv)
 {
-    /* Pass 1: --config first, so the command line overrides the file. */
+    /* Pass 1: --config first, then the FLOWKIT_* variables over it, so that
+     * the command line overrides both. */
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
         if (c == OPT_CONFIG)
-            load_config(a, optarg);
+            export_load_config(a, optarg);
+    export_load_env(a);
     optind = 1;
     while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case 'i':
-            apply_setting(a, "-i", "interface", optarg, false);
+            export_apply(a, "-i", "interface", optarg, false);
             break;
         case 'r':
-            apply_setting(a, "-r", "read", optarg, false);
+            export_apply(a, "-r", "read", optarg, false);
             break;
         case 'f':
-            apply_setting(a, "-f", "filter", optarg, false);
+            export_apply(a, "-f", "filter", optarg, false);
             break;
         case 'c':
-            apply_setting(a, "-c", "collector", optarg, false);
+            export_apply(a, "-c", "collector", optarg, false);
             break;
         case 'Z':
-            apply_setting(a, "--user", "user", optarg, false);
+            export_apply(a, "--user", "user", optarg, false);
             break;
         case OPT_EVENTS:
-            apply_setting(a, "--events", "events", optarg, false);
+            export_apply(a, "--events", "events", optarg, false);
             break;
         case OPT_FLOWS:
             a->flows = a->flows_set = true;
             break;
         case OPT_FLOW_FILTER:
-            apply_setting(a, "--flow-filter", "flow_filter", optarg, false);
+            export_apply(a, "--flow-filter", "flow_filter", optarg, false);
             break;
         case OPT_INTERVAL:
-            apply_setting(a, "--interval", "interval", optarg, false);
+            export_apply(a, "--interval", "interval", optarg, false);
             break;
         case OPT_CHUNK:
-            set_param(a, "--chunk-size", "exporter.chunk_size", optarg);
+            export_set_param(a, "--chunk-size", "exporter.chunk_size", optarg);
             break;
         case OPT_ODID:
-            set_param(a, "--odid", "exporter.odid", optarg);
+            export_set_param(a, "--odid", "exporter.odid", optarg);
             break;
         case OPT_PEN:
-            set_param(a, "--pen", "exporter.pen", optarg);
+            export_set_param(a, "--pen", "exporter.pen", optarg);
             break;
         case OPT_MTU:
-            set_param(a, "--mtu", "exporter.mtu", optarg);
+            export_set_param(a, "--mtu", "exporter.mtu", optarg);
             break;
         case OPT_BIFLOW:
         case OPT_UNIFLOW:
-            set_param(a, c == OPT_BIFLOW ? "--biflow" : "--uniflow", "exporter.biflow",
-                      c == OPT_BIFLOW ? "1" : "0");
+            export_set_param(a, c == OPT_BIFLOW ? "--biflow" : "--uniflow", "exporter.biflow",
+                             c == OPT_BIFLOW ? "1" : "0");
             break;
         case OPT_SET: {
-            fkcli_params ps[2];
-            handle_params(a, ps);
-            fkcli_set(ps, 2, optarg);
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                fkcli_usage("--set expects NAME=VALUE, got \"%s\"", optarg);
+            *eq = '\0';
+            export_set_param(a, "--set", optarg, eq + 1);
             break;
         }
         case OPT_CONFIG:
@@ -637,26 +345,26 @@ static int parse_args(app *a, int argc, char **argv)
             a->json = true;
             break;
         case OPT_DURATION:
-            apply_setting(a, "--duration", "duration", optarg, false);
+            export_apply(a, "--duration", "duration", optarg, false);
             break;
         case OPT_STATS:
             a->stats = true;
             break;
         case OPT_DRAIN:
-            apply_setting(a, "--drain-timeout", "drain_timeout", optarg, false);
+            export_apply(a, "--drain-timeout", "drain_timeout", optarg, false);
             break;
         case OPT_NICE:
-            apply_setting(a, "--nice", "nice", optarg, false);
+            export_apply(a, "--nice", "nice", optarg, false);
             break;
         case OPT_ATTRIBUTION:
-            set_param(a, "--attribution", "capture.attribution", optarg);
+            export_set_param(a, "--attribution", "capture.attribution", optarg);
             break;
         case OPT_CHECK:
             a->check = true;
             break;
         case OPT_LIST: {
             fkcli_params ps[2];
-            handle_params(a, ps);
+            export_params(a, ps);
             fkcli_list_params(stdout, ps, 2);
             return 1;
         }
@@ -679,80 +387,21 @@ static int parse_args(app *a, int argc, char **argv)
     return 0;
 }
 
-/* Sources, filter, destinations and what to export, once all settings are
- * in. Bad usage exits 2. */
-static void finish_setup(app *a)
-{
-    if (a->collectors.n == 0) {
-        a->collectors = a->cfg_collectors;
-        a->cfg_collectors.v = NULL;
-        a->cfg_collectors.n = 0;
-    }
-    if (a->devices.n == 0) {
-        a->devices = a->cfg_devices;
-        a->cfg_devices.v = NULL;
-        a->cfg_devices.n = 0;
-    }
-    if (!a->events_set && !a->flows_set) {
-        a->events = EV_ALL;
-        a->flows = true;
-    }
-    if (a->collectors.n == 0 && !a->json)
-        fkcli_usage("no collector: give -c udp://HOST:PORT (or tcp://), or --stdout");
-    if (a->file && a->devices.n)
-        fkcli_usage("-r and -i cannot be combined");
-    for (size_t i = 0; i < a->collectors.n; i++)
-        if (fk_exporter_add_destination(a->exp, a->collectors.v[i]) != 0)
-            fkcli_lib_error(FKCLI_EXIT_USAGE, "-c");
-    if (a->source_host) {
-        char *f;
-        if (a->filter) {
-            size_t len = strlen(a->filter) + strlen(a->source_host) + 16;
-            f = malloc(len);
-            if (f)
-                snprintf(f, len, "(%s) and host %s", a->filter, a->source_host);
-        } else {
-            size_t len = strlen(a->source_host) + 8;
-            f = malloc(len);
-            if (f)
-                snprintf(f, len, "host %s", a->source_host);
-        }
-        if (!f)
-            fkcli_fail("out of memory");
-        free(a->filter);
-        a->filter = f;
-    }
-    if (a->filter && fk_capture_set_str(a->cap, FK_CAP_FILTER, a->filter) != 0)
-        fkcli_lib_error(FKCLI_EXIT_USAGE, "filter");
-    if (a->file) {
-        if (fk_capture_add_file(a->cap, a->file) != 0)
-            fkcli_lib_error(FKCLI_EXIT_USAGE, "-r");
-    } else {
-        if (a->devices.n == 0)
-            list_add(&a->devices, "any");
-        for (size_t i = 0; i < a->devices.n; i++)
-            if (fk_capture_add_device(a->cap, a->devices.v[i]) != 0)
-                fkcli_usage("-i %s: %s", a->devices.v[i], fk_error_last()->message);
-        /* Process attribution for live traffic: auto unless told otherwise. */
-        if (!a->attribution_set && fk_capture_set_str(a->cap, FK_CAP_ATTRIBUTION, "auto") != 0)
-            fkcli_lib_error(FKCLI_EXIT_USAGE, "attribution");
-    }
-}
-
 /* Everything the app owns. */
 static void app_free(app *a)
 {
     fk_exporter_destroy(a->exp);
     fk_capture_destroy(a->cap);
-    list_free(&a->devices);
-    list_free(&a->collectors);
-    list_free(&a->cfg_devices);
-    list_free(&a->cfg_collectors);
+    fkcli_strlist_free(&a->devices);
+    fkcli_strlist_free(&a->collectors);
+    fkcli_strlist_free(&a->cfg_devices);
+    fkcli_strlist_free(&a->cfg_collectors);
     free(a->file);
     free(a->filter);
     fk_filter_destroy(a->flow_filter);
     free(a->source_host);
     free(a->user);
+    fkcli_origins_free(a->origins);
 }
 
 int main(int argc, char **argv)
@@ -764,6 +413,8 @@ int main(int argc, char **argv)
     a.nice_value = DEFAULT_NICE;
     if (fk_capture_create(&a.cap) != 0 || fk_exporter_create(&a.exp) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
+    if (!(a.origins = fkcli_origins_new()))
+        fkcli_fail("out of memory");
     /* Attribution races the sockets it looks up: a connection of 10 ms is
      * gone before a kernel block held for the default 10 ms reaches it.
      * Blocks retired after 1 ms (unless set otherwise below) keep the lag
@@ -773,9 +424,9 @@ int main(int argc, char **argv)
         app_free(&a);
         return FKCLI_EXIT_OK;
     }
-    finish_setup(&a);
+    export_finish_setup(&a);
     if (a.check) {
-        print_settings(&a);
+        export_print_settings(&a);
         app_free(&a);
         return FKCLI_EXIT_OK;
     }
