@@ -49,6 +49,10 @@ typedef enum fk_end_reason {
 #define FK_FLOW_HAS_UID 0x40u
 /** ::fk_flow::present bit: vni is set (a VXLAN or GENEVE flow). @since 0.2.0 */
 #define FK_FLOW_HAS_VNI 0x80u
+/** ::fk_flow::present bit: rev_icmp is set (an ICMP or ICMPv6 biflow whose
+ *  reverse direction was seen, or a record that carried the RFC 5103
+ *  reverse icmpTypeCode). @since 0.2.0 */
+#define FK_FLOW_HAS_REV_ICMP 0x100u
 
 /**
  * Which way the first packet of a live flow went through the device it was
@@ -152,10 +156,14 @@ typedef struct fk_flow {
     uint8_t direction; /**< ::fk_flow_direction of the first packet, where the capture knows it
                             (#FK_CAP_BACKEND ebpf/xdp: always). */
     uint32_t vni;      /**< VXLAN/GENEVE virtual network identifier (24 bits; FK_FLOW_HAS_VNI). */
-    uint32_t src_as;   /**< Source AS number (bgpSourceAsNumber, IE 16; NetFlow v5/v7
-                            src_as), 0 when absent. */
-    uint32_t dst_as;   /**< Destination AS number (bgpDestinationAsNumber, IE 17), 0 when
-                            absent. */
+    /** ICMP/ICMPv6 biflow: type * 256 + code of the reverse direction's
+     *  first packet (an echo request's reply: 0 * 256 + 0), as dst_port is
+     *  the forward direction's (#FK_FLOW_HAS_REV_ICMP). @since 0.2.0 */
+    uint16_t rev_icmp;
+    uint32_t src_as; /**< Source AS number (bgpSourceAsNumber, IE 16; NetFlow v5/v7
+                          src_as), 0 when absent. */
+    uint32_t dst_as; /**< Destination AS number (bgpDestinationAsNumber, IE 17), 0 when
+                          absent. */
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */
@@ -212,7 +220,8 @@ FK_API int fk_time_format(int64_t ns, char *buf, size_t size);
  * "rev_packets" and "rev_tcp_flags"; the borrowed strings, when not NULL,
  * as "in_if_name", "out_if_name", "user" and "exe" (cut at
  * #FK_FLOW_IFNAME_MAX, #FK_FLOW_USER_MAX, #FK_FLOW_EXE_MAX bytes), and
- * #FK_FLOW_HAS_UID as "uid". A tunnelled record adds "tunnel" (the
+ * #FK_FLOW_HAS_UID as "uid", #FK_FLOW_HAS_REV_ICMP as "rev_icmp_type" and
+ * "rev_icmp_code". A tunnelled record adds "tunnel" (the
  * fk_tunnel_kind_name()), "outer_src_addr" and "outer_dst_addr", and "vni"
  * with #FK_FLOW_HAS_VNI; a non-zero ::fk_flow::vlan adds "vlan"; a known
  * ::fk_flow::direction adds "direction"

@@ -273,6 +273,12 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
         p = PUT_LIT(p, ",\"rev_tcp_flags\":");
         p = put_u64(p, f->rev_tcp_flags);
     }
+    if (f->present & FK_FLOW_HAS_REV_ICMP) {
+        p = PUT_LIT(p, ",\"rev_icmp_type\":");
+        p = put_u64(p, f->rev_icmp >> 8);
+        p = PUT_LIT(p, ",\"rev_icmp_code\":");
+        p = put_u64(p, f->rev_icmp & 0xff);
+    }
     if (f->present & FK_FLOW_HAS_PROCESS) {
         p = PUT_LIT(p, ",\"pid\":");
         p = put_u64(p, f->pid);

@@ -6,7 +6,7 @@
 
 /* JSON output buffer size that always suffices without the borrowed
  * strings (in_if_name, ...); with them, FK_FLOW_JSON_MAX. */
-#define FK__FASTFMT_MAX 768
+#define FK__FASTFMT_MAX 832
 /* CSV row buffer size that always suffices: the fixed columns plus the
  * string columns, each at most doubled by quoting. */
 #define FK__FASTFMT_CSV_MAX                                                                        \

@@ -16,6 +16,9 @@
  * the tuple, tcpControlBits, observationTimeMilliseconds and
  * sessionEventKind as flowkit-export sends them (docs/exporter-elements.md),
  * then the observation domain and exporter, then the process elements.
+ * A biflow of ICMP whose reverse direction was seen (FK_FLOW_HAS_REV_ICMP)
+ * uses id + 32: the reverse icmpTypeCodeIPv4/IPv6 (PEN 29305) follows the
+ * reverse counters.
  * Not stored: tos, vlan, interface names, the source version
  * (docs/collector-performance.md says so).
  *
@@ -39,9 +42,10 @@
 #include "ipfix/flow_template.h"
 
 #define MSG_MAX 65535
-#define NTEMPLATES 24
+#define NTEMPLATES 48
 #define T_PROC 8   /* flow template + 8: with process elements */
 #define T_EVENT 16 /* 256 + 16 + v: session event (v & 4: with process elements) */
+#define T_ICMP 32  /* biflow template + 32: with the reverse ICMP type and code */
 /* Longest string stored (the collector's own caps are below). */
 #define STR_MAX 1024
 /* Output buffers (sink_out.c); messages are written straight into them. */
@@ -69,8 +73,9 @@ static uint16_t template_for(const fk_flow *f)
     int v = (f->src.family == 6) + 2 * (f->exporter.family == 6);
     if (__builtin_expect(f->event != 0, 0))
         return (uint16_t)(256 + T_EVENT + v + 4 * has_process(f));
-    return (uint16_t)(256 + v + 4 * ((f->present & FK_FLOW_HAS_REVERSE) != 0) +
-                      (__builtin_expect(has_process(f), 0) ? T_PROC : 0));
+    bool rev = f->present & FK_FLOW_HAS_REVERSE;
+    return (uint16_t)(256 + v + 4 * rev + (__builtin_expect(has_process(f), 0) ? T_PROC : 0) +
+                      (rev && (f->present & FK_FLOW_HAS_REV_ICMP) ? T_ICMP : 0));
 }
 
 /* The parts of flowkit's template description (ipfix/flow_template.h)
@@ -78,13 +83,15 @@ static uint16_t template_for(const fk_flow *f)
  * sampling, observation domain and exporter address). */
 static unsigned template_parts(int v)
 {
+    unsigned icmp = (v & T_ICMP) ? FK__FT_REV_ICMP : 0;
+    v &= ~T_ICMP;
     if (v >= T_EVENT) {
         int e = v - T_EVENT;
         return FK__FT_EVENT | FK__FT_ORIGIN | ((e & 1) ? FK__FT_V6 : 0) |
                ((e & 2) ? FK__FT_ORIGIN_V6 : 0) | ((e & 4) ? FK__FT_PROCESS : 0);
     }
     return FK__FT_INTERFACES | FK__FT_ORIGIN | ((v & 1) ? FK__FT_V6 : 0) |
-           ((v & 2) ? FK__FT_ORIGIN_V6 : 0) | ((v & 4) ? FK__FT_REVERSE : 0) |
+           ((v & 2) ? FK__FT_ORIGIN_V6 : 0) | ((v & 4) ? FK__FT_REVERSE | icmp : 0) |
            ((v & T_PROC) ? FK__FT_PROCESS : 0);
 }
 
@@ -153,6 +160,8 @@ static void begin_message(fk__sink *k, ipfix_priv *p)
     if (p->need_templates) {
         uint8_t *q = p->msg + 16 + 4;
         for (int v = 0; v < NTEMPLATES; v++) {
+            if ((v & T_ICMP) && !(template_parts(v) & FK__FT_REV_ICMP))
+                continue; /* ids no record uses */
             fk_field_spec f[FK__FT_FIELDS_MAX];
             size_t n = fk__ft_fields(f, FK__FT_FIELDS_MAX, template_parts(v), k->pen);
             q = fk__put16(q, 256u + (unsigned)v);

@@ -17,7 +17,8 @@ static unsigned variant_parts(unsigned mask)
     return FK__FT_TOS_VLAN | ((mask & FK__TMPL_V6) ? FK__FT_V6 : 0) |
            ((mask & FK__TMPL_PROC) ? FK__FT_PROCESS : 0) |
            ((mask & FK__TMPL_REV) ? FK__FT_REVERSE : 0) |
-           ((mask & FK__TMPL_EVENT) ? FK__FT_EVENT : 0);
+           ((mask & FK__TMPL_EVENT) ? FK__FT_EVENT : 0) |
+           ((mask & FK__TMPL_ICMP) ? FK__FT_REV_ICMP : 0);
 }
 
 size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_field_spec *out, size_t cap)
@@ -195,7 +196,8 @@ size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_pro
                            bool with_reverse, unsigned *mask)
 {
     unsigned m = (f->src.family == 6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0) |
-                 (with_reverse ? FK__TMPL_REV : 0);
+                 (with_reverse ? FK__TMPL_REV : 0) |
+                 (with_reverse && (f->present & FK_FLOW_HAS_REV_ICMP) ? FK__TMPL_ICMP : 0);
     fk__ft_process pv;
     uint8_t *p = fk__ft_write(out, variant_parts(m), f, proc_values(&pv, proc));
     *mask = m;

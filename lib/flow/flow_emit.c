@@ -48,6 +48,10 @@ void fk__ft_emit_record(fk__flow_table *t, uint32_t i, uint8_t reason)
     fl->packets = e->packets[f];
     fl->rev_bytes = e->bytes[r];
     fl->rev_packets = e->packets[r];
+    if (is_icmp(k->proto) && e->packets[r]) {
+        fl->rev_icmp = e->other_typecode;
+        fl->present |= FK_FLOW_HAS_REV_ICMP;
+    }
     const flow_cold *c = &t->cold[i];
     rec.fwd_first_ns = e->packets[f] ? c->first[f] : 0;
     rec.fwd_last_ns = e->packets[f] ? e->last[f] : 0;

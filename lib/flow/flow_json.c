@@ -76,6 +76,9 @@ int fk_flow_to_json(const fk_flow *f, char *buf, size_t size)
         fk__strbuf_printf(
             &o, ",\"rev_bytes\":%" PRIu64 ",\"rev_packets\":%" PRIu64 ",\"rev_tcp_flags\":%u",
             f->rev_bytes, f->rev_packets, f->rev_tcp_flags);
+    if ((f->present & FK_FLOW_HAS_REV_ICMP) && !f->event)
+        fk__strbuf_printf(&o, ",\"rev_icmp_type\":%u,\"rev_icmp_code\":%u", f->rev_icmp >> 8u,
+                          f->rev_icmp & 0xffu);
     if (f->present & FK_FLOW_HAS_PROCESS) {
         char name[FK_PROCESS_NAME_MAX];
         memcpy(name, f->process, sizeof name);

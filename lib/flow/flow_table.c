@@ -213,6 +213,8 @@ HOT void count(fk__flow_table *t, uint32_t i, int side, const fk__packet *p)
 {
     flow_entry *e = &t->slab[i];
     if (e->packets[side] == 0) {
+        if (side != e->init_side && is_icmp(p->proto))
+            e->other_typecode = p->dst_port; /* the reply's own type and code */
         t->cold[i].first[side] = p->ts_ns;
         e->last[side] = p->ts_ns;
     } else if (p->ts_ns > e->last[side]) {

@@ -47,8 +47,9 @@ typedef struct flow_entry {
     uint8_t state;           /* ST_* */
     uint8_t tcp_flags[2];
     uint8_t tos;
-    uint8_t list; /* LIST_* */
-    uint32_t spare;
+    uint8_t list;            /* LIST_* */
+    uint16_t other_typecode; /* ICMP: type/code of the other side's first packet */
+    uint16_t spare;
     /* line 2: counters */
     uint64_t bytes[2]; /* [0]: packets from a to b, [1]: b to a */
     uint64_t packets[2];

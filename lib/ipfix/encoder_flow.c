@@ -111,6 +111,10 @@ static void fill_steps(uint8_t *p, const enc_tmpl *et, const fk_flow *fl, int fi
             if (fl->proto == 1 || fl->proto == 58)
                 put_sat(d, fl->dst_port, len);
             break;
+        case FK__OP_REV_ICMP:
+            if (fl->present & FK_FLOW_HAS_REV_ICMP)
+                put_sat(d, fl->rev_icmp, len);
+            break;
         case ENC_OP_ODID:
             put_sat(d, fl->odid, len);
             break;

@@ -17,6 +17,8 @@ enum {
     IE_EGRESS = 14,
     IE_SRC_V6 = 27,
     IE_DST_V6 = 28,
+    IE_ICMP_V4 = 32,
+    IE_ICMP_V6 = 139,
     IE_VLAN = 58,
     IE_EXPORTER_V4 = 130,
     IE_EXPORTER_V6 = 131,
@@ -69,6 +71,8 @@ size_t fk__ft_fields(fk_field_spec *out, size_t cap, unsigned parts, uint32_t pe
         ADD(IE_OCTETS, 8, FK_PEN_REVERSE);
         ADD(IE_PACKETS, 8, FK_PEN_REVERSE);
         ADD(IE_TCP_FLAGS, 2, FK_PEN_REVERSE);
+        if (parts & FK__FT_REV_ICMP)
+            ADD(v6 ? IE_ICMP_V6 : IE_ICMP_V4, 2, FK_PEN_REVERSE);
     }
     if (parts & FK__FT_PROCESS) {
         ADD(FK_EXPORTER_IE_PROCESS_ID, 4, pen);
@@ -92,7 +96,7 @@ size_t fk__ft_record_len(unsigned parts, const fk__ft_process *proc)
         n += ((parts & FK__FT_TOS_VLAN) ? 2 : 0) + 9;
     else
         n += ((parts & FK__FT_TOS_VLAN) ? 3 : 0) + 32 + ((parts & FK__FT_INTERFACES) ? 12 : 0) + 1 +
-             ((parts & FK__FT_REVERSE) ? 18 : 0);
+             ((parts & FK__FT_REVERSE) ? 18 + ((parts & FK__FT_REV_ICMP) ? 2 : 0) : 0);
     if (parts & FK__FT_ORIGIN)
         n += 4 + ((parts & FK__FT_ORIGIN_V6) ? 16 : 4);
     if ((parts & FK__FT_PROCESS) && proc)
@@ -144,6 +148,8 @@ uint8_t *fk__ft_write(uint8_t *p, unsigned parts, const fk_flow *f, const fk__ft
         p = fk__put64(p, f->rev_bytes);
         p = fk__put64(p, f->rev_packets);
         p = fk__put16(p, f->rev_tcp_flags);
+        if (parts & FK__FT_REV_ICMP)
+            p = fk__put16(p, (f->present & FK_FLOW_HAS_REV_ICMP) ? f->rev_icmp : 0);
     }
     if ((parts & FK__FT_PROCESS) && proc) {
         p = fk__put32(p, proc->pid);
@@ -170,9 +176,10 @@ static uint16_t icmp_reply(uint8_t proto, uint16_t type_code)
 int fk__ft_split_biflow(const fk_flow *f, fk_flow *out, fk_flow *rev)
 {
     *out = *f;
-    out->present &= ~FK_FLOW_HAS_REVERSE;
+    out->present &= ~(FK_FLOW_HAS_REVERSE | FK_FLOW_HAS_REV_ICMP);
     out->rev_bytes = out->rev_packets = 0;
     out->rev_tcp_flags = 0;
+    out->rev_icmp = 0;
     if (!(f->present & FK_FLOW_HAS_REVERSE) || f->rev_packets == 0)
         return 1;
     *rev = *out;
@@ -182,7 +189,8 @@ int fk__ft_split_biflow(const fk_flow *f, fk_flow *out, fk_flow *rev)
     rev->dst_port = f->src_port;
     if (f->proto == 1 || f->proto == 58) {
         rev->src_port = 0;
-        rev->dst_port = icmp_reply(f->proto, f->dst_port);
+        rev->dst_port =
+            (f->present & FK_FLOW_HAS_REV_ICMP) ? f->rev_icmp : icmp_reply(f->proto, f->dst_port);
     }
     rev->in_if = f->out_if;
     rev->out_if = f->in_if;

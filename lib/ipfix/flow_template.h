@@ -37,7 +37,8 @@ enum {
     FK__FT_TOS_VLAN = 1u << 4,   /* ipClassOfService (flows) and vlanId */
     FK__FT_INTERFACES = 1u << 5, /* ingress/egressInterface, samplingPacketInterval (flows) */
     FK__FT_ORIGIN = 1u << 6,     /* observationDomainId and exporter address */
-    FK__FT_ORIGIN_V6 = 1u << 7   /* ... the exporter address is IPv6 */
+    FK__FT_ORIGIN_V6 = 1u << 7,  /* ... the exporter address is IPv6 */
+    FK__FT_REV_ICMP = 1u << 8    /* with REVERSE: the reverse icmpTypeCode (ICMP biflows) */
 };
 
 /* Most fields of any template. */

@@ -136,6 +136,9 @@ static uint8_t flow_op_for(uint32_t pen, uint16_t id)
             return FK__OP_REV_PACKETS;
         case 6:
             return FK__OP_REV_TCP_FLAGS;
+        case 32:
+        case 139:
+            return FK__OP_REV_ICMP;
         default:
             return FK__OP_NONE;
         }
@@ -563,6 +566,10 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
     }
     if (HAS(FK__OP_ICMP) && out->dst_port == 0 && out->src_port == 0)
         out->dst_port = (uint16_t)be_read(VAL(FK__OP_ICMP), LEN(FK__OP_ICMP));
+    if (HAS(FK__OP_REV_ICMP)) {
+        out->rev_icmp = (uint16_t)be_read(VAL(FK__OP_REV_ICMP), LEN(FK__OP_REV_ICMP));
+        out->present |= FK_FLOW_HAS_REV_ICMP;
+    }
     /* Times: absolute forms by precision, then sysUpTime (needs the boot
      * time), then delta microseconds before the export time. */
     int64_t sys_init = tc ? tc->sys_init_ns : 0;

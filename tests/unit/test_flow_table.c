@@ -356,6 +356,31 @@ static void icmp_merge(void **state)
     assert_int_equal(f->src.bytes[3], 5);
     assert_int_equal(f->packets, 1);
     assert_int_equal(f->rev_packets, 1);
+    /* the reply keeps its own type and code (echo reply 0/0) */
+    assert_true(f->present & FK_FLOW_HAS_REV_ICMP);
+    assert_int_equal(f->rev_icmp, 0);
+    /* the unreachable went one way: no reverse type */
+    const fk_flow *u = f == &c.rec[0].flow ? &c.rec[1].flow : &c.rec[0].flow;
+    assert_int_equal(u->dst_port, 3 << 8 | 3);
+    assert_false(u->present & FK_FLOW_HAS_REV_ICMP);
+    fk__flow_table_destroy(t);
+
+    /* The reply first (the request was before the capture): the flow is
+     * the reply's, and the request is its reverse. A timestamp request
+     * answered with code 0 of type 14. */
+    t = table(&c, 64, 60 * SEC, 0);
+    fk__packet tsr = pkt4(1, 5, 0, 14 << 8, 1, 0, 40, 0);
+    fk__packet tsq = rev(tsr, 0, 40, 500);
+    tsq.src_port = 0;
+    tsq.dst_port = 13 << 8 | 0;
+    add(t, tsr);
+    add(t, tsq);
+    add(t, tsq);
+    assert_int_equal(fk__flow_table_flush(t), 1);
+    assert_int_equal(c.rec[0].flow.dst_port, 14 << 8);
+    assert_int_equal(c.rec[0].flow.rev_packets, 2);
+    assert_true(c.rec[0].flow.present & FK_FLOW_HAS_REV_ICMP);
+    assert_int_equal(c.rec[0].flow.rev_icmp, 13 << 8);
     fk__flow_table_destroy(t);
 
     t = table(&c, 64, 60 * SEC, 0);
@@ -370,6 +395,9 @@ static void icmp_merge(void **state)
     assert_int_equal(fk__flow_table_flush(t), 1);
     assert_int_equal(c.rec[0].flow.src.family, 6);
     assert_int_equal(c.rec[0].flow.rev_packets, 1);
+    assert_int_equal(c.rec[0].flow.dst_port, 128 << 8);
+    assert_int_equal(c.rec[0].flow.rev_icmp, 129 << 8);
+    assert_true(c.rec[0].flow.present & FK_FLOW_HAS_REV_ICMP);
     fk__flow_table_destroy(t);
 }
 

@@ -78,6 +78,18 @@ static void split_swaps_each_direction(void **state)
     f.dst_port = 128 << 8;
     assert_int_equal(fk__ft_split_biflow(&f, &fwd, &rev), 2);
     assert_int_equal(rev.dst_port, 129 << 8);
+    /* the reverse direction's own type and code, when the flow carries it:
+     * a timestamp request answered by a parameter problem (12/1) */
+    f.proto = 1;
+    f.dst_port = 13 << 8;
+    f.present |= FK_FLOW_HAS_REV_ICMP;
+    f.rev_icmp = 12 << 8 | 1;
+    assert_int_equal(fk__ft_split_biflow(&f, &fwd, &rev), 2);
+    assert_int_equal(rev.dst_port, 12 << 8 | 1);
+    assert_int_equal(fwd.dst_port, 13 << 8);
+    assert_false(fwd.present & FK_FLOW_HAS_REV_ICMP);
+    assert_false(rev.present & FK_FLOW_HAS_REV_ICMP);
+    f.present &= ~FK_FLOW_HAS_REV_ICMP;
 
     /* no reverse packets, or no reverse counters: one record */
     f = biflow();

@@ -32,7 +32,12 @@ static void make_flow(fk_flow *f, unsigned i)
     fk_addr_parse(v6 ? "fd00:77::ffff" : "192.0.2.9", &f->dst);
     f->src_port = (uint16_t)(40000 + i);
     f->dst_port = 443;
-    f->proto = i % 3 ? 6 : 17;
+    f->proto = i % 3 == 1 ? 6 : 17;
+    if (i % 3 == 0) { /* ICMP echo: the type and code in the destination port */
+        f->proto = v6 ? 58 : 1;
+        f->src_port = 0;
+        f->dst_port = v6 ? 128 << 8 : 8 << 8;
+    }
     f->tcp_flags = f->proto == 6 ? 0x1b : 0;
     f->tos = (uint8_t)(i * 4);
     f->vlan = (uint16_t)(i % 5);
@@ -53,6 +58,10 @@ static void make_flow(fk_flow *f, unsigned i)
         f->rev_bytes = 5000 + i;
         f->rev_packets = 7 + i;
         f->rev_tcp_flags = 0x12;
+        if (i % 3 == 0) { /* the reply's own type: echo reply */
+            f->present |= FK_FLOW_HAS_REV_ICMP;
+            f->rev_icmp = v6 ? 129 << 8 : 0;
+        }
     }
     if (i & 8) {
         f->present |= FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_UID;
@@ -223,6 +232,7 @@ static void encoder_writes(decoded *out, const fk_flow *flows)
         /* The flow's own parts: what every writer has, no process. */
         unsigned parts = (f->src.family == 6 ? FK__FT_V6 : 0) |
                          ((f->present & FK_FLOW_HAS_REVERSE) ? FK__FT_REVERSE : 0) |
+                         ((f->present & FK_FLOW_HAS_REV_ICMP) ? FK__FT_REV_ICMP : 0) |
                          FK__FT_INTERFACES;
         uint16_t tid = (uint16_t)(256 + parts);
         fk_field_spec fields[FK__FT_FIELDS_MAX];
@@ -268,6 +278,10 @@ static void same_core(const fk_flow *want, const fk_flow *got)
         assert_int_equal(got->rev_packets, want->rev_packets);
         assert_int_equal(got->rev_tcp_flags, want->rev_tcp_flags);
     }
+    bool icmp = want->present & FK_FLOW_HAS_REV_ICMP;
+    assert_int_equal((got->present & FK_FLOW_HAS_REV_ICMP) != 0, icmp);
+    if (icmp)
+        assert_int_equal(got->rev_icmp, want->rev_icmp);
 }
 
 static void writers_agree(void **state)
@@ -335,7 +349,7 @@ static void description_matches_writer(void **state)
                            .user_len = 2,
                            .exe = NULL,
                            .exe_len = 0};
-    for (unsigned parts = 0; parts < 256; parts++) {
+    for (unsigned parts = 0; parts < 512; parts++) {
         fk_field_spec fields[FK__FT_FIELDS_MAX];
         size_t n = fk__ft_fields(fields, FK__FT_FIELDS_MAX, parts, PEN);
         assert_true(n >= 6);

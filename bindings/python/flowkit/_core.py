@@ -153,6 +153,7 @@ FLOW_HAS_END_REASON = 0x08
 FLOW_HAS_REVERSE = 0x10
 FLOW_HAS_EXPORTER = 0x20
 FLOW_HAS_UID = 0x40
+FLOW_HAS_REV_ICMP = 0x100
 
 
 @dataclasses.dataclass
@@ -196,6 +197,7 @@ class Flow:
     exe: str = None
     uid: int = 0
     event: int = 0  # nonzero: a session event (SESSION_SYN/FIN/RST) at end_ns
+    rev_icmp: int = 0  # ICMP biflow: the reply's type * 256 + code (FLOW_HAS_REV_ICMP)
     src_as: int = 0  # BGP AS numbers from the exporter (0 when absent)
     dst_as: int = 0
 

@@ -106,6 +106,7 @@ class fk_flow(Structure):
         ("bgp_next_hop", fk_addr),
         ("direction", c_uint8),
         ("vni", c_uint32),
+        ("rev_icmp", c_uint16),
         ("src_as", c_uint32),
         ("dst_as", c_uint32),
     ]
