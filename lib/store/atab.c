@@ -3,20 +3,9 @@
 
 #include "store/atab.h"
 
-static uint64_t addr_hash(const fk_addr *a)
-{
-    return fk__store_hash(a, sizeof *a);
-}
-
-static uint64_t rec_hash(const void *ctx, uint32_t i)
-{
-    const fk__atab_hdr *r = fk__atab_at(ctx, i);
-    return addr_hash(&r->addr);
-}
-
 size_t fk__atab_mem(uint32_t cap, size_t recsize)
 {
-    return (size_t)cap * recsize + fk__sidx_slots(cap) * sizeof(uint32_t);
+    return (size_t)cap * recsize + fk__sidx_slots(cap) * sizeof(fk__sidx_slot);
 }
 
 void fk__atab_attach(fk__atab *t, void *mem, uint32_t cap, size_t recsize)
@@ -25,21 +14,26 @@ void fk__atab_attach(fk__atab *t, void *mem, uint32_t cap, size_t recsize)
     t->n = 0;
     t->recsize = recsize;
     t->rec = mem;
-    fk__sidx_attach(&t->idx, (uint32_t *)(t->rec + (size_t)cap * recsize), cap);
+    fk__sidx_attach(&t->idx, (fk__sidx_slot *)(t->rec + (size_t)cap * recsize), cap);
     t->head = t->tail = FK__ATAB_NONE;
+}
+
+static uint32_t find_hashed(const fk__atab *t, const fk_addr *addr, uint64_t h)
+{
+    uint32_t tag = fk__sidx_tag(h);
+    for (uint32_t pos = fk__sidx_start(&t->idx, tag);; pos = fk__sidx_next(&t->idx, pos)) {
+        fk__sidx_slot sl = t->idx.slot[pos];
+        if (!sl.e)
+            return FK__ATAB_NONE;
+        const fk__atab_hdr *r = fk__atab_at(t, sl.e - 1);
+        if (sl.tag == tag && memcmp(&r->addr, addr, sizeof *addr) == 0)
+            return sl.e - 1;
+    }
 }
 
 uint32_t fk__atab_find(const fk__atab *t, const fk_addr *addr)
 {
-    for (uint32_t pos = fk__sidx_start(&t->idx, addr_hash(addr));;
-         pos = fk__sidx_next(&t->idx, pos)) {
-        uint32_t e = t->idx.slot[pos];
-        if (!e)
-            return FK__ATAB_NONE;
-        const fk__atab_hdr *r = fk__atab_at(t, e - 1);
-        if (memcmp(&r->addr, addr, sizeof *addr) == 0)
-            return e - 1;
-    }
+    return find_hashed(t, addr, fk__atab_hash(addr));
 }
 
 static void unlink_rec(fk__atab *t, uint32_t i)
@@ -67,10 +61,10 @@ static void push_front(fk__atab *t, uint32_t i)
         t->tail = i;
 }
 
-uint32_t fk__atab_get(fk__atab *t, const fk_addr *addr, int *fresh, int *evicted)
+uint32_t fk__atab_get(fk__atab *t, const fk_addr *addr, uint64_t h, int *fresh, int *evicted)
 {
     *fresh = *evicted = 0;
-    uint32_t i = fk__atab_find(t, addr);
+    uint32_t i = find_hashed(t, addr, h);
     if (i != FK__ATAB_NONE) {
         if (t->head != i) {
             unlink_rec(t, i);
@@ -83,13 +77,14 @@ uint32_t fk__atab_get(fk__atab *t, const fk_addr *addr, int *fresh, int *evicted
     } else {
         i = t->tail;
         unlink_rec(t, i);
-        fk__sidx_remove(&t->idx, rec_hash(t, i), i, rec_hash, t);
+        fk__sidx_remove(&t->idx,
+                        fk__sidx_tag(fk__atab_hash(&((fk__atab_hdr *)fk__atab_at(t, i))->addr)), i);
         *evicted = 1;
     }
     fk__atab_hdr *r = fk__atab_at(t, i);
     memset(r, 0, t->recsize);
     r->addr = *addr;
-    fk__sidx_insert(&t->idx, addr_hash(addr), i);
+    fk__sidx_insert(&t->idx, fk__sidx_tag(h), i);
     push_front(t, i);
     *fresh = 1;
     return i;

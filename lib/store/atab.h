@@ -31,11 +31,23 @@ static inline void *fk__atab_at(const fk__atab *t, uint32_t i)
     return t->rec + (size_t)i * t->recsize;
 }
 
+/* Hash of an address as the table keys it (the same as fk__ss_hash of its
+ * FK__SKEY_ADDR key). */
+static inline uint64_t fk__atab_hash(const fk_addr *a)
+{
+    return fk__store_hash(a, sizeof *a);
+}
+/* Start fetching the index slot of hash h. */
+static inline void fk__atab_prefetch(const fk__atab *t, uint64_t h)
+{
+    __builtin_prefetch(&t->idx.slot[fk__sidx_start(&t->idx, fk__sidx_tag(h))]);
+}
+
 /* Index of addr's record, or FK__ATAB_NONE. */
 uint32_t fk__atab_find(const fk__atab *t, const fk_addr *addr);
-/* Index of addr's record, made most recent. A missing address gets a
- * zeroed record (header set; *fresh = 1), taking the least recently used
- * one when full (*evicted = 1). */
-uint32_t fk__atab_get(fk__atab *t, const fk_addr *addr, int *fresh, int *evicted);
+/* Index of addr's record (h = fk__atab_hash(addr)), made most recent. A
+ * missing address gets a zeroed record (header set; *fresh = 1), taking the
+ * least recently used one when full (*evicted = 1). */
+uint32_t fk__atab_get(fk__atab *t, const fk_addr *addr, uint64_t h, int *fresh, int *evicted);
 
 #endif

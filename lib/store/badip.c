@@ -13,10 +13,9 @@
 #define TCP_SYN 0x02
 #define TCP_ACK 0x10
 
-static uint64_t pend_hash(const void *ctx, uint32_t i)
+static uint32_t pend_tag(const fk__skey *k)
 {
-    const fk_store *s = ctx;
-    return fk__store_hash(s->pend[i].tuple.b, FK__SKEY_SIZE);
+    return fk__sidx_tag(fk__store_hash(k->b, FK__SKEY_SIZE));
 }
 
 int fk__badip_init(fk_store *s)
@@ -30,7 +29,7 @@ int fk__badip_init(fk_store *s)
     s->bad_series = fk__store_alloc(s, cap, sizeof *s->bad_series);
     void *counts = fk__store_alloc(s, cap, fk__series_mem(BAD_SUBBUCKETS));
     s->pend = fk__store_alloc(s, s->npend_cap, sizeof *s->pend);
-    uint32_t *idx = fk__store_alloc(s, fk__sidx_slots(s->npend_cap), sizeof(uint32_t));
+    fk__sidx_slot *idx = fk__store_alloc(s, fk__sidx_slots(s->npend_cap), sizeof *idx);
     if (!tab || !s->bad_series || !counts || !s->pend || !idx) {
         fk__free(tab);
         fk__free(counts);
@@ -60,11 +59,11 @@ void fk__badip_free(fk_store *s)
     s->npend = s->pend_head = 0;
 }
 
-static void attempt(fk_store *s, const fk_addr *src, const fk_addr *dst, uint16_t port, int64_t t,
-                    bool tcp)
+static void attempt(fk_store *s, const fk_addr *src, uint64_t h_src, const fk_addr *dst,
+                    uint16_t port, int64_t t, bool tcp)
 {
     int fresh, evicted;
-    uint32_t i = fk__atab_get(&s->bad, src, &fresh, &evicted);
+    uint32_t i = fk__atab_get(&s->bad, src, h_src, &fresh, &evicted);
     fk__bad_rec *r = fk__atab_at(&s->bad, i);
     if (fresh) {
         s->st.bad_evicted += (uint64_t)evicted;
@@ -98,13 +97,14 @@ static bool unicast(const fk_addr *a)
 
 static int32_t pend_find(const fk_store *s, const fk__skey *k)
 {
-    uint64_t h = fk__store_hash(k->b, FK__SKEY_SIZE);
-    for (uint32_t pos = fk__sidx_start(&s->pend_idx, h);; pos = fk__sidx_next(&s->pend_idx, pos)) {
-        uint32_t e = s->pend_idx.slot[pos];
-        if (!e)
+    uint32_t tag = pend_tag(k);
+    for (uint32_t pos = fk__sidx_start(&s->pend_idx, tag);;
+         pos = fk__sidx_next(&s->pend_idx, pos)) {
+        fk__sidx_slot sl = s->pend_idx.slot[pos];
+        if (!sl.e)
             return -1;
-        if (memcmp(s->pend[e - 1].tuple.b, k->b, FK__SKEY_SIZE) == 0)
-            return (int32_t)(e - 1);
+        if (sl.tag == tag && memcmp(s->pend[sl.e - 1].tuple.b, k->b, FK__SKEY_SIZE) == 0)
+            return (int32_t)(sl.e - 1);
     }
 }
 
@@ -112,14 +112,14 @@ static int32_t pend_find(const fk_store *s, const fk__skey *k)
 static void pend_pop(fk_store *s, bool expired)
 {
     fk__pending *p = &s->pend[s->pend_head];
-    fk__sidx_remove(&s->pend_idx, pend_hash(s, s->pend_head), s->pend_head, pend_hash, s);
+    fk__sidx_remove(&s->pend_idx, pend_tag(&p->tuple), s->pend_head);
     if (!p->answered) {
         if (expired) {
             fk_addr src, dst;
             memcpy(&src, p->tuple.b, sizeof src);
             memcpy(&dst, p->tuple.b + 17, sizeof dst);
-            attempt(s, &src, &dst, (uint16_t)(p->tuple.b[36] << 8 | p->tuple.b[37]), p->t_ns,
-                    false);
+            attempt(s, &src, fk__atab_hash(&src), &dst,
+                    (uint16_t)(p->tuple.b[36] << 8 | p->tuple.b[37]), p->t_ns, false);
         } else {
             s->st.udp_pending_dropped++;
         }
@@ -144,21 +144,21 @@ static void udp_one_way(fk_store *s, const fk_flow *f)
         pend_pop(s, false);
     uint32_t pos = (s->pend_head + s->npend) % s->npend_cap;
     s->pend[pos] = (fk__pending){k, f->end_ns, false};
-    fk__sidx_insert(&s->pend_idx, fk__store_hash(k.b, FK__SKEY_SIZE), pos);
+    fk__sidx_insert(&s->pend_idx, pend_tag(&k), pos);
     s->npend++;
 }
 
-void fk__badip_add(fk_store *s, const fk_flow *f)
+void fk__badip_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk)
 {
     if (!f->src.family)
         return;
     if (f->proto == 6) {
         if ((f->tcp_flags & TCP_SYN) && !(f->tcp_flags & TCP_ACK))
-            attempt(s, &f->src, &f->dst, f->dst_port, f->end_ns, true);
+            attempt(s, &f->src, fk->h_src, &f->dst, f->dst_port, f->end_ns, true);
     } else if (f->proto == 17) {
         if (f->present & FK_FLOW_HAS_REVERSE) {
             if (f->rev_packets == 0 && unicast(&f->dst))
-                attempt(s, &f->src, &f->dst, f->dst_port, f->end_ns, false);
+                attempt(s, &f->src, fk->h_src, &f->dst, f->dst_port, f->end_ns, false);
         } else if (f->dst.family) {
             /* Both directions go through the table: a reply may be exported
              * before its request. Only requests to unicast count. */

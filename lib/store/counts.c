@@ -16,6 +16,25 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b && a < 0) ? q - 1 : q;
 }
 
+/* Significant key bytes of a top-K dimension. */
+static uint32_t dim_klen(int dim)
+{
+    switch (dim) {
+    case FK_STORE_DIM_SRC:
+    case FK_STORE_DIM_DST:
+    case FK_STORE_DIM_EXPORTER:
+        return FK__SKEY_ADDR;
+    case FK_STORE_DIM_PAIR:
+        return FK__SKEY_PAIR;
+    case FK_STORE_DIM_PORT:
+        return FK__SKEY_PORT;
+    case FK_STORE_DIM_PROTO:
+        return FK__SKEY_PROTO;
+    default:
+        return FK__SKEY_SIZE;
+    }
+}
+
 int fk__counts_init(fk_store *s)
 {
     uint32_t nb = (uint32_t)fk__params_int(&s->params, FK_STORE_SERIES_BUCKETS);
@@ -49,7 +68,7 @@ int fk__counts_init(fk_store *s)
     for (size_t i = 0; i < (size_t)FK_STORE_DIM_COUNT * s->nslots; i++) {
         if (!(mem = fk__store_alloc(s, 1, fk__ss_mem(cap))))
             return FK_ENOMEM;
-        fk__ss_attach(&s->topk[i], mem, cap);
+        fk__ss_attach(&s->topk[i], mem, cap, dim_klen((int)(i / s->nslots)));
     }
     return FK_OK;
 }
@@ -87,39 +106,52 @@ static fk__series *key_series(fk_store *s, int kind, const fk__skey *k, bool add
     return &s->kseries[kind][s->nkeys[kind]++];
 }
 
-/* Key of flow f in dimension dim; false when f has none (process). */
-static bool dim_key(fk__skey *k, int dim, const fk_flow *f)
+/* Key of flow f in dimension dim and its hash; false when f has none
+ * (exporter, process). The keys shared with the per-IP tables come
+ * ready-made with their hashes in fk. */
+static bool dim_key(const fk__skey **kp, uint64_t *h, fk__skey *k, int dim, const fk_flow *f,
+                    const fk__flow_keys *fk)
 {
-    memset(k, 0, sizeof *k);
+    *kp = k;
     switch (dim) {
     case FK_STORE_DIM_SRC:
-        fk__skey_addr(k, &f->src);
+        *kp = &fk->src;
+        *h = fk->h_src;
         return true;
     case FK_STORE_DIM_DST:
-        fk__skey_addr(k, &f->dst);
+        *kp = &fk->dst;
+        *h = fk->h_dst;
         return true;
+    case FK_STORE_DIM_PROTO:
+        *kp = &fk->proto;
+        *h = fk->h_proto;
+        return true;
+    default:
+        break;
+    }
+    memset(k, 0, sizeof *k);
+    switch (dim) {
     case FK_STORE_DIM_PAIR:
         fk__skey_tuple(k, &f->src, &f->dst, 0, 0);
-        return true;
+        break;
     case FK_STORE_DIM_PORT:
         k->b[0] = f->proto;
         k->b[1] = (uint8_t)(f->dst_port >> 8);
         k->b[2] = (uint8_t)f->dst_port;
-        return true;
-    case FK_STORE_DIM_PROTO:
-        k->b[0] = f->proto;
-        return true;
+        break;
     case FK_STORE_DIM_EXPORTER:
         if (!(f->present & FK_FLOW_HAS_EXPORTER))
             return false;
         fk__skey_addr(k, &f->exporter);
-        return true;
+        break;
     default:
         if (!(f->present & FK_FLOW_HAS_PROCESS) || !f->process[0])
             return false;
         memcpy(k->b, f->process, strnlen(f->process, FK__SKEY_SIZE - 1));
-        return true;
+        break;
     }
+    *h = fk__ss_hash(k, dim_klen(dim));
+    return true;
 }
 
 void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k)
@@ -148,13 +180,11 @@ void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k)
     }
 }
 
-void fk__counts_add(fk_store *s, const fk_flow *f, const fk__cnt *c)
+void fk__counts_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c)
 {
     bool late = fk__series_add(&s->total, f->end_ns, c) != 0;
     fk__skey k;
-    memset(&k, 0, sizeof k);
-    k.b[0] = f->proto;
-    fk__series *ps = key_series(s, 0, &k, true);
+    fk__series *ps = key_series(s, 0, &fk->proto, true);
     if (f->present & FK_FLOW_HAS_EXPORTER) {
         fk__skey_addr(&k, &f->exporter);
         fk__series *es = key_series(s, 1, &k, true);
@@ -178,10 +208,13 @@ void fk__counts_add(fk_store *s, const fk_flow *f, const fk__cnt *c)
                 fk__ss_clear(&s->topk[(size_t)d * s->nslots + pos]);
             s->slot_no[pos] = n;
         }
-        for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
-            if (dim_key(&k, d, f))
+        for (int d = 0; d < FK_STORE_DIM_COUNT; d++) {
+            const fk__skey *kp;
+            uint64_t h = 0;
+            if (dim_key(&kp, &h, &k, d, f, fk))
                 s->st.topk_evictions += (uint64_t)fk__ss_add(&s->topk[(size_t)d * s->nslots + pos],
-                                                             &k, c->bytes, c->packets, c->flows);
+                                                             kp, h, c->bytes, c->packets, c->flows);
+        }
     }
     if (late)
         s->st.late++;
@@ -210,11 +243,12 @@ int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_stor
     if (!mem)
         return fk__error(FK_ENOMEM, "store: out of memory for a top-K answer");
     fk__ss acc;
-    fk__ss_attach(&acc, mem, (uint32_t)total);
+    fk__ss_attach(&acc, mem, (uint32_t)total, parts[0]->klen);
     for (size_t i = 0; i < nparts; i++)
         for (uint32_t j = 0; j < parts[i]->n; j++) {
             const fk__ss_entry *e = &parts[i]->e[j];
-            fk__ss_add(&acc, &e->key, e->bytes, e->packets, e->flows);
+            fk__ss_add(&acc, &e->key, fk__ss_hash(&e->key, acc.klen), e->bytes, e->packets,
+                       e->flows);
             ((fk__ss_entry *)fk__ss_find(&acc, &e->key))->error += e->error;
         }
     qsort(acc.e, acc.n, sizeof *acc.e, by_bytes_desc);

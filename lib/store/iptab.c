@@ -12,73 +12,71 @@
 int fk__iptab_init(fk_store *s)
 {
     uint32_t cap = (uint32_t)fk__params_int(&s->params, FK_STORE_MAX_IPS);
-    uint32_t npeers = (uint32_t)fk__params_int(&s->params, FK_STORE_IP_PEERS);
-    uint32_t nprotos = (uint32_t)fk__params_int(&s->params, FK_STORE_IP_PROTOCOLS);
-    uint32_t nb = (uint32_t)fk__params_int(&s->params, FK_STORE_IP_SERIES_BUCKETS);
-    int64_t step = fk__params_int(&s->params, FK_STORE_IP_SERIES_STEP_SEC) * NS;
+    s->ip_npeers = (uint32_t)fk__params_int(&s->params, FK_STORE_IP_PEERS);
+    s->ip_nprotos = (uint32_t)fk__params_int(&s->params, FK_STORE_IP_PROTOCOLS);
+    s->ip_nbuckets = (uint32_t)fk__params_int(&s->params, FK_STORE_IP_SERIES_BUCKETS);
+    s->ip_step_ns = fk__params_int(&s->params, FK_STORE_IP_SERIES_STEP_SEC) * NS;
+    /* One block per address (series, then peers, then protocols), cache
+     * line aligned: an address's state shares pages instead of lying in
+     * three allocations. A block is set up when its address arrives. */
+    size_t block =
+        fk__series_mem(s->ip_nbuckets) + fk__ss_mem(s->ip_npeers) + fk__ss_mem(s->ip_nprotos);
+    s->ip_block = (block + 63) / 64 * 64;
     void *tab = fk__store_alloc(s, 1, fk__atab_mem(cap, sizeof(fk__ip_rec)));
-    s->ip_series = fk__store_alloc(s, cap, sizeof *s->ip_series);
-    s->ip_peers = fk__store_alloc(s, cap, sizeof *s->ip_peers);
-    s->ip_protos = fk__store_alloc(s, cap, sizeof *s->ip_protos);
-    if (!tab || !s->ip_series || !s->ip_peers || !s->ip_protos) {
+    s->ip_mem = fk__store_alloc(s, cap, s->ip_block);
+    if (!tab || !s->ip_mem) {
         fk__free(tab);
-        return FK_ENOMEM;
+        return FK_ENOMEM; /* fk__iptab_free() frees ip_mem */
     }
     fk__atab_attach(&s->ips, tab, cap, sizeof(fk__ip_rec));
-    for (uint32_t i = 0; i < cap; i++) {
-        void *a = fk__store_alloc(s, 1, fk__series_mem(nb));
-        void *b = fk__store_alloc(s, 1, fk__ss_mem(npeers));
-        void *c = fk__store_alloc(s, 1, fk__ss_mem(nprotos));
-        if (a)
-            fk__series_attach(&s->ip_series[i], a, nb, step);
-        if (b)
-            fk__ss_attach(&s->ip_peers[i], b, npeers);
-        if (c)
-            fk__ss_attach(&s->ip_protos[i], c, nprotos);
-        if (!a || !b || !c)
-            return FK_ENOMEM; /* fk__iptab_free() frees what was attached */
-    }
     return FK_OK;
 }
 
 void fk__iptab_free(fk_store *s)
 {
-    for (uint32_t i = 0; s->ip_series && i < s->ips.cap; i++) {
-        fk__free(s->ip_series[i].b);
-        fk__free(s->ip_peers[i].e);
-        fk__free(s->ip_protos[i].e);
-    }
-    fk__free(s->ip_series);
-    fk__free(s->ip_peers);
-    fk__free(s->ip_protos);
+    fk__free(s->ip_mem);
     fk__free(s->ips.rec);
-    s->ip_series = NULL;
-    s->ip_peers = NULL;
-    s->ip_protos = NULL;
+    s->ip_mem = NULL;
     memset(&s->ips, 0, sizeof s->ips);
 }
 
-static fk__ip_rec *touch(fk_store *s, const fk_addr *a, uint32_t *index)
+static fk__ip_rec *touch(fk_store *s, const fk_addr *a, uint64_t h)
 {
     int fresh, evicted;
-    uint32_t i = fk__atab_get(&s->ips, a, &fresh, &evicted);
+    uint32_t i = fk__atab_get(&s->ips, a, h, &fresh, &evicted);
     fk__ip_rec *r = fk__atab_at(&s->ips, i);
     if (fresh) {
         s->st.ips_evicted += (uint64_t)evicted;
         r->info.addr = *a;
-        fk__series_attach(&s->ip_series[i], s->ip_series[i].b, s->ip_series[i].n,
-                          s->ip_series[i].step_ns);
-        fk__ss_clear(&s->ip_peers[i]);
-        fk__ss_clear(&s->ip_protos[i]);
+        unsigned char *b = s->ip_mem + (size_t)i * s->ip_block;
+        fk__series_attach(&r->series, b, s->ip_nbuckets, s->ip_step_ns);
+        b += fk__series_mem(s->ip_nbuckets);
+        fk__ss_attach(&r->peers, b, s->ip_npeers, FK__SKEY_ADDR);
+        fk__ss_clear(&r->peers);
+        b += fk__ss_mem(s->ip_npeers);
+        fk__ss_attach(&r->protos, b, s->ip_nprotos, FK__SKEY_PROTO);
+        fk__ss_clear(&r->protos);
     }
-    *index = i;
     return r;
 }
 
-static void account(fk_store *s, const fk_flow *f, const fk__cnt *c, bool as_src)
+/* Start fetching what account() reads of r: the series bucket and the
+ * summaries' index slots (the misses of this path overlap instead of
+ * following one another). */
+static void prefetch(const fk__ip_rec *r, const fk_flow *f, uint64_t h_peer, uint64_t h_proto)
 {
-    uint32_t i;
-    fk__ip_rec *r = touch(s, as_src ? &f->src : &f->dst, &i);
+    const fk__series *se = &r->series;
+    if (se->b) {
+        int64_t k = f->end_ns / se->step_ns % (int64_t)se->n;
+        __builtin_prefetch(&se->b[k < 0 ? k + se->n : k], 1);
+    }
+    fk__ss_prefetch(&r->peers, h_peer);
+    fk__ss_prefetch(&r->protos, h_proto);
+}
+
+static void account(fk_store *s, fk__ip_rec *r, const fk_flow *f, const fk__flow_keys *fk,
+                    const fk__cnt *c, bool as_src)
+{
     fk_store_ip_info *in = &r->info;
     uint64_t fwd_b = f->bytes, fwd_p = f->packets, rev_b = f->rev_bytes, rev_p = f->rev_packets;
     in->bytes_out += as_src ? fwd_b : rev_b;
@@ -93,21 +91,34 @@ static void account(fk_store *s, const fk_flow *f, const fk__cnt *c, bool as_src
         in->first_ns = f->end_ns;
     if (f->end_ns > in->last_ns)
         in->last_ns = f->end_ns;
-    fk__series_add(&s->ip_series[i], f->end_ns, c);
-    fk__skey k;
-    fk__skey_addr(&k, as_src ? &f->dst : &f->src);
-    s->st.topk_evictions += (uint64_t)fk__ss_add(&s->ip_peers[i], &k, c->bytes, c->packets, 1);
-    memset(&k, 0, sizeof k);
-    k.b[0] = f->proto;
-    s->st.topk_evictions += (uint64_t)fk__ss_add(&s->ip_protos[i], &k, c->bytes, c->packets, 1);
+    fk__series_add(&r->series, f->end_ns, c);
+    const fk__skey *peer = as_src ? &fk->dst : &fk->src;
+    uint64_t h_peer = as_src ? fk->h_dst : fk->h_src;
+    s->st.topk_evictions += (uint64_t)fk__ss_add(&r->peers, peer, h_peer, c->bytes, c->packets, 1);
+    s->st.topk_evictions +=
+        (uint64_t)fk__ss_add(&r->protos, &fk->proto, fk->h_proto, c->bytes, c->packets, 1);
 }
 
-void fk__iptab_add(fk_store *s, const fk_flow *f, const fk__cnt *c)
+void fk__iptab_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c)
 {
-    if (f->src.family)
-        account(s, f, c, true);
-    if (f->dst.family && memcmp(&f->src, &f->dst, sizeof f->src) != 0)
-        account(s, f, c, false);
+    bool src = f->src.family != 0;
+    bool dst = f->dst.family && memcmp(&f->src, &f->dst, sizeof f->src) != 0;
+    if (src)
+        fk__atab_prefetch(&s->ips, fk->h_src);
+    if (dst)
+        fk__atab_prefetch(&s->ips, fk->h_dst);
+    fk__ip_rec *rs = src ? touch(s, &f->src, fk->h_src) : NULL;
+    if (rs)
+        prefetch(rs, f, fk->h_dst, fk->h_proto);
+    fk__ip_rec *rd = dst ? touch(s, &f->dst, fk->h_dst) : NULL;
+    if (rd)
+        prefetch(rd, f, fk->h_src, fk->h_proto);
+    if (rs && rs == rd)
+        rs = NULL; /* max_ips = 1: the destination took the source's record */
+    if (rs)
+        account(s, rs, f, fk, c, true);
+    if (rd)
+        account(s, rd, f, fk, c, false);
 }
 
 /* Record index of addr under the lock, or FK__ATAB_NONE. */
@@ -176,7 +187,8 @@ static int summary_rows(fk_store *s, fk_store_row *out, size_t capacity, size_t 
     if (i == FK__ATAB_NONE) {
         rc = fk__error(FK_ENOTFOUND, "store: no state for that address");
     } else {
-        const fk__ss *part = peers ? &s->ip_peers[i] : &s->ip_protos[i];
+        const fk__ip_rec *r = fk__atab_at(&s->ips, i);
+        const fk__ss *part = peers ? &r->peers : &r->protos;
         rc = fk__ss_merge_out(&part, 1, peers ? FK_STORE_DIM_SRC : FK_STORE_DIM_PROTO, out,
                               capacity, count);
     }
@@ -211,7 +223,7 @@ int fk_store_get_ip_series(fk_store *s, const fk_addr *addr, fk_store_point *out
     if (i == FK__ATAB_NONE) {
         rc = fk__error(FK_ENOTFOUND, "store: no state for that address");
     } else {
-        const fk__series *se = &s->ip_series[i];
+        const fk__series *se = &((const fk__ip_rec *)fk__atab_at(&s->ips, i))->series;
         int64_t end = (s->now_ns / se->step_ns + 1) * se->step_ns;
         rc = fk__series_points(se, out, capacity, count, end - (int64_t)se->n * se->step_ns, end,
                                se->step_ns);

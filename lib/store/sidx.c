@@ -11,7 +11,7 @@ size_t fk__sidx_slots(uint32_t cap)
     return n;
 }
 
-void fk__sidx_attach(fk__sidx *x, uint32_t *mem, uint32_t cap)
+void fk__sidx_attach(fk__sidx *x, fk__sidx_slot *mem, uint32_t cap)
 {
     x->slot = mem;
     x->mask = (uint32_t)fk__sidx_slots(cap) - 1;
@@ -22,20 +22,19 @@ void fk__sidx_clear(fk__sidx *x)
     memset(x->slot, 0, ((size_t)x->mask + 1) * sizeof *x->slot);
 }
 
-void fk__sidx_insert(fk__sidx *x, uint64_t h, uint32_t entry)
+void fk__sidx_insert(fk__sidx *x, uint32_t tag, uint32_t entry)
 {
-    uint32_t pos = fk__sidx_start(x, h);
-    while (x->slot[pos])
+    uint32_t pos = fk__sidx_start(x, tag);
+    while (x->slot[pos].e)
         pos = fk__sidx_next(x, pos);
-    x->slot[pos] = entry + 1;
+    x->slot[pos] = (fk__sidx_slot){entry + 1, tag};
 }
 
-void fk__sidx_remove(fk__sidx *x, uint64_t h, uint32_t entry, fk__sidx_hash_fn hash,
-                     const void *ctx)
+void fk__sidx_remove(fk__sidx *x, uint32_t tag, uint32_t entry)
 {
-    uint32_t pos = fk__sidx_start(x, h);
-    while (x->slot[pos] != entry + 1) {
-        if (!x->slot[pos])
+    uint32_t pos = fk__sidx_start(x, tag);
+    while (x->slot[pos].e != entry + 1) {
+        if (!x->slot[pos].e)
             return; /* not present: nothing to do */
         pos = fk__sidx_next(x, pos);
     }
@@ -44,43 +43,15 @@ void fk__sidx_remove(fk__sidx *x, uint64_t h, uint32_t entry, fk__sidx_hash_fn h
     uint32_t hole = pos;
     for (;;) {
         pos = fk__sidx_next(x, pos);
-        uint32_t e = x->slot[pos];
-        if (!e)
+        fk__sidx_slot sl = x->slot[pos];
+        if (!sl.e)
             break;
-        uint32_t home = fk__sidx_start(x, hash(ctx, e - 1));
+        uint32_t home = fk__sidx_start(x, sl.tag);
         bool stays = hole <= pos ? (home > hole && home <= pos) : (home > hole || home <= pos);
         if (!stays) {
-            x->slot[hole] = e;
+            x->slot[hole] = sl;
             hole = pos;
         }
     }
-    x->slot[hole] = 0;
-}
-
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
-
-uint64_t fk__store_hash(const void *p, size_t n)
-{
-    /* Eight bytes at a time (keys are 17 to 40 bytes): multiply-rotate per
-     * word, the murmur3 finalizer at the end. */
-    const unsigned char *b = p;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    for (; n >= 8; n -= 8, b += 8) {
-        uint64_t w;
-        memcpy(&w, b, 8);
-        h = (h ^ (w * 0x87c37b91114253d5ull)) * 0x4cf5ad432745937full;
-        h = (h << 31) | (h >> 33);
-    }
-    uint64_t w = 0;
-    memcpy(&w, b, n);
-    h ^= w * 0x87c37b91114253d5ull;
-    return mix(h);
+    x->slot[hole] = (fk__sidx_slot){0, 0};
 }

@@ -9,37 +9,68 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-/* Hash of entry number i (the caller recomputes it from its entry). */
-typedef uint64_t (*fk__sidx_hash_fn)(const void *ctx, uint32_t i);
+/* A slot keeps the entry and the hash bits that place it, so probes skip
+ * other keys and deletion moves entries without reading them. */
+typedef struct fk__sidx_slot {
+    uint32_t e;   /* entry + 1; 0 = empty */
+    uint32_t tag; /* fk__sidx_tag of the entry's hash */
+} fk__sidx_slot;
 
 typedef struct fk__sidx {
-    uint32_t *slot; /* entry + 1, 0 empty; mask + 1 slots */
+    fk__sidx_slot *slot; /* mask + 1 slots */
     uint32_t mask;
 } fk__sidx;
 
 /* Slots for an index of at most cap entries (a power of two >= 2 cap). */
 size_t fk__sidx_slots(uint32_t cap);
-/* Use caller memory of fk__sidx_slots(cap) * sizeof(uint32_t) bytes, zeroed. */
-void fk__sidx_attach(fk__sidx *x, uint32_t *mem, uint32_t cap);
+/* Use caller memory of fk__sidx_slots(cap) * sizeof(fk__sidx_slot) bytes, zeroed. */
+void fk__sidx_attach(fk__sidx *x, fk__sidx_slot *mem, uint32_t cap);
 void fk__sidx_clear(fk__sidx *x);
 
-/* First slot to probe for a hash and the next one. */
-static inline uint32_t fk__sidx_start(const fk__sidx *x, uint64_t h)
+/* The bits of a 64-bit hash the index keeps; its low bits place the entry. */
+static inline uint32_t fk__sidx_tag(uint64_t h)
 {
-    return (uint32_t)(h ^ (h >> 29)) & x->mask;
+    return (uint32_t)(h ^ (h >> 29));
+}
+/* First slot to probe for a tag and the next one. */
+static inline uint32_t fk__sidx_start(const fk__sidx *x, uint32_t tag)
+{
+    return tag & x->mask;
 }
 static inline uint32_t fk__sidx_next(const fk__sidx *x, uint32_t pos)
 {
     return (pos + 1) & x->mask;
 }
 
-void fk__sidx_insert(fk__sidx *x, uint64_t h, uint32_t entry);
-/* Remove entry (which must be present under hash h). */
-void fk__sidx_remove(fk__sidx *x, uint64_t h, uint32_t entry, fk__sidx_hash_fn hash,
-                     const void *ctx);
+void fk__sidx_insert(fk__sidx *x, uint32_t tag, uint32_t entry);
+/* Remove entry (nothing happens when it is not there under tag). */
+void fk__sidx_remove(fk__sidx *x, uint32_t tag, uint32_t entry);
 
-/* 64-bit hash of bytes (word-wise multiply-rotate, murmur3 finalizer). */
-uint64_t fk__store_hash(const void *p, size_t n);
+/* 64-bit hash of bytes (word-wise multiply-rotate, murmur3 finalizer);
+ * inline: the add path hashes a few short keys per flow. */
+static inline uint64_t fk__store_hash(const void *p, size_t n)
+{
+    /* Eight bytes at a time (keys are 1 to 40 bytes): multiply-rotate per
+     * word, the murmur3 finalizer at the end. */
+    const unsigned char *b = p;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (; n >= 8; n -= 8, b += 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        h = (h ^ (w * 0x87c37b91114253d5ull)) * 0x4cf5ad432745937full;
+        h = (h << 31) | (h >> 33);
+    }
+    uint64_t w = 0;
+    memcpy(&w, b, n);
+    h ^= w * 0x87c37b91114253d5ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
 
 #endif

@@ -216,6 +216,20 @@ void fk__skey_tuple(fk__skey *k, const fk_addr *src, const fk_addr *dst, uint16_
     k->b[37] = (uint8_t)dport;
 }
 
+_Static_assert(sizeof(fk_addr) == FK__SKEY_ADDR, "address keys are whole fk_addr values");
+
+/* The shared keys of f (addresses already normalised), hashed once. */
+static void flow_keys(fk__flow_keys *fk, const fk_flow *f)
+{
+    memset(fk, 0, sizeof *fk);
+    memcpy(fk->src.b, &f->src, sizeof f->src);
+    memcpy(fk->dst.b, &f->dst, sizeof f->dst);
+    fk->proto.b[0] = f->proto;
+    fk->h_src = fk__ss_hash(&fk->src, FK__SKEY_ADDR);
+    fk->h_dst = fk__ss_hash(&fk->dst, FK__SKEY_ADDR);
+    fk->h_proto = fk__ss_hash(&fk->proto, FK__SKEY_PROTO);
+}
+
 static void advance_locked(fk_store *s, int64_t now_ns)
 {
     if (now_ns <= s->now_ns)
@@ -247,10 +261,12 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
         s->st.flows_kept++;
         advance_locked(s, f.end_ns);
         fk__cnt c = {f.bytes + f.rev_bytes, f.packets + f.rev_packets, 1};
+        fk__flow_keys fk;
+        flow_keys(&fk, &f);
         fk__recent_add(s, &f);
-        fk__counts_add(s, &f, &c);
-        fk__iptab_add(s, &f, &c);
-        fk__badip_add(s, &f);
+        fk__counts_add(s, &f, &fk, &c);
+        fk__iptab_add(s, &f, &fk, &c);
+        fk__badip_add(s, &f, &fk);
     }
     pthread_mutex_unlock(&s->lock);
     return FK_OK;

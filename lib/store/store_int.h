@@ -30,9 +30,21 @@ typedef struct fk__pending {
     bool answered;
 } fk__pending;
 
+/* The keys of one flow that several tables share, each hashed once:
+ * source and destination address (top-K, per-IP table, peers, bad IPs)
+ * and protocol (top-K, series, per-IP protocols). */
+typedef struct fk__flow_keys {
+    fk__skey src, dst, proto;
+    uint64_t h_src, h_dst, h_proto;
+} fk__flow_keys;
+
+/* Per-IP state: totals plus its series and summaries, whose buckets and
+ * entries live in the address's block of s->ip_mem. */
 typedef struct fk__ip_rec {
     fk__atab_hdr h;
     fk_store_ip_info info;
+    fk__series series;
+    fk__ss peers, protos;
 } fk__ip_rec;
 
 typedef struct fk__bad_rec {
@@ -70,8 +82,10 @@ struct fk_store {
     fk__ss *topk;     /* [dim * nslots + position] */
 
     fk__atab ips;
-    fk__series *ip_series;
-    fk__ss *ip_peers, *ip_protos;
+    unsigned char *ip_mem; /* ip_block bytes per address: series, peers, protocols */
+    size_t ip_block;
+    uint32_t ip_npeers, ip_nprotos, ip_nbuckets;
+    int64_t ip_step_ns;
 
     fk__atab bad;
     fk__series *bad_series;
@@ -101,18 +115,18 @@ void fk__recent_expire(fk_store *s);
 /* iptab.c */
 int fk__iptab_init(fk_store *s); /* FK_ENOMEM */
 void fk__iptab_free(fk_store *s);
-void fk__iptab_add(fk_store *s, const fk_flow *f, const fk__cnt *c);
+void fk__iptab_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c);
 
 /* badip.c */
 int fk__badip_init(fk_store *s); /* FK_ENOMEM */
 void fk__badip_free(fk_store *s);
-void fk__badip_add(fk_store *s, const fk_flow *f);
+void fk__badip_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk);
 void fk__badip_expire(fk_store *s);
 
 /* counts.c */
 int fk__counts_init(fk_store *s); /* FK_ENOMEM */
 void fk__counts_free(fk_store *s);
-void fk__counts_add(fk_store *s, const fk_flow *f, const fk__cnt *c);
+void fk__counts_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c);
 void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k);
 /* Merge summaries and copy the biggest rows out (keys read as dim). */
 int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_store_row *out,

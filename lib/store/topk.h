@@ -15,26 +15,56 @@ typedef struct fk__skey {
     uint8_t b[FK__SKEY_SIZE];
 } fk__skey;
 
+/* Key lengths: keys are compared and hashed over their first klen bytes
+ * only (the rest is always zero), so an address key hashes exactly as its
+ * fk_addr does and one hash serves every table keyed by that address. */
+#define FK__SKEY_ADDR 17 /* sizeof(fk_addr): family + 16 bytes */
+#define FK__SKEY_PAIR 34 /* two addresses */
+#define FK__SKEY_PORT 3  /* protocol + port */
+#define FK__SKEY_PROTO 1
+
 typedef struct fk__ss_entry {
     fk__skey key;
     uint64_t bytes, packets, flows, error;
 } fk__ss_entry;
 
+/* A heap node carries its entry's bytes, so sifting reads the heap only,
+ * and its index tag, so evicting the root needs no rehash. */
+typedef struct fk__ss_node {
+    uint64_t bytes;
+    uint32_t e;
+    uint32_t tag;
+} fk__ss_node;
+
 typedef struct fk__ss {
     uint32_t cap, n;
+    uint32_t klen; /* significant bytes of every key */
     fk__ss_entry *e;
-    uint32_t *heap; /* min-heap of entry numbers by bytes: heap[0] is the smallest */
-    uint32_t *pos;  /* pos[entry] = its place in heap */
+    fk__ss_node *heap; /* min-heap by bytes: heap[0] is the smallest */
+    uint32_t *pos;     /* pos[entry] = its place in heap */
     fk__sidx idx;
 } fk__ss;
 
 /* Bytes of caller memory a summary of cap entries needs. */
 size_t fk__ss_mem(uint32_t cap);
-/* Use mem (fk__ss_mem(cap) bytes, zeroed, suitably aligned). */
-void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap);
+/* Use mem (fk__ss_mem(cap) bytes, zeroed, suitably aligned) for keys of
+ * klen significant bytes (1 to FK__SKEY_SIZE). */
+void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap, uint32_t klen);
 void fk__ss_clear(fk__ss *s);
-/* Add weight to a key. Returns 1 when an entry was replaced, else 0. */
-int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t bytes, uint64_t packets, uint64_t flows);
+/* Hash of a key of klen significant bytes (what fk__ss_add wants). */
+static inline uint64_t fk__ss_hash(const fk__skey *k, uint32_t klen)
+{
+    return fk__store_hash(k->b, klen);
+}
+/* Add weight to a key whose hash is h (fk__ss_hash(k, s->klen)). Returns 1
+ * when an entry was replaced, else 0. */
+int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_t packets,
+               uint64_t flows);
+/* Start fetching the memory fk__ss_add(s, k, h, ...) reads first. */
+static inline void fk__ss_prefetch(const fk__ss *s, uint64_t h)
+{
+    __builtin_prefetch(&s->idx.slot[fk__sidx_start(&s->idx, fk__sidx_tag(h))]);
+}
 /* Entry of a key, or NULL. */
 const fk__ss_entry *fk__ss_find(const fk__ss *s, const fk__skey *k);
 
