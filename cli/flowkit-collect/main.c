@@ -67,7 +67,7 @@ static void usage(const fkcli_params *p)
            "                             (IPv6: udp://[ADDR]:PORT; repeatable; default\n"
            "                             udp://0.0.0.0:2055, udp://0.0.0.0:4739,\n"
            "                             tcp://0.0.0.0:4739)\n"
-           "  -o, --output URI           jsonl:-, jsonl:PATH, csv:PATH, ipfix:PATH\n"
+           "  -o, --output URI           jsonl:-, jsonl:PATH, csv:-, csv:PATH, ipfix:PATH\n"
            "                             clickhouse://HOST:PORT/DB.TABLE[?batch_rows=N&\n"
            "                             flush_ms=N&queue_rows=N&drain_ms=N] (docs/clickhouse.md)\n"
            "                             (repeatable; default jsonl:-)\n"

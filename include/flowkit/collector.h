@@ -367,7 +367,10 @@ FK_API int fk_collector_add_output_filtered(fk_collector *h, const char *uri, co
 /**
  * Accept exporters from this network only (repeatable; without any entry
  * every exporter is accepted). Traffic from other addresses is dropped and
- * counted in `allowlist_rejected`.
+ * counted in `allowlist_rejected`, and logged at #FK_LOG_WARN (log.h): an
+ * address's first refusal at once, then at most one message every 10 s per
+ * address with the number refused since its last one (and the rest when
+ * the collector stops).
  *
  * @param h the handle.
  * @param cidr `ADDR/LEN` or `ADDR` (IPv4 or IPv6); an IPv4 entry also
