@@ -41,6 +41,7 @@
 #include <flowkit/flow.h>
 #include <flowkit/params.h>
 #include <flowkit/senders.h>
+#include <flowkit/prefixstats.h>
 
 FK_BEGIN_DECLS
 
@@ -405,6 +406,20 @@ FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb cb, v
  * @since 0.2.0
  */
 FK_API int fk_collector_set_senders(fk_collector *h, fk_senders *senders);
+
+/**
+ * Count every accepted record in prefix statistics (flowkit/prefixstats.h),
+ * after the senders check and sampling scale, against the address it came
+ * from (as fk_collector_set_senders()); each dispatch also moves the
+ * statistics' clock to the wall clock (fk_prefixstats_advance()).
+ *
+ * @param h the handle; not while another thread dispatches it.
+ * @param ps an activated handle, borrowed: it must outlive the collector (or
+ *        be replaced first); NULL stops counting.
+ * @return 0 or `FK_EINVAL`.
+ * @since 0.2.0
+ */
+FK_API int fk_collector_set_prefixstats(fk_collector *h, fk_prefixstats *ps);
 
 /**
  * Bind the listeners, open the outputs and start the worker threads.

@@ -65,8 +65,9 @@ struct fk_collector {
     size_t nallow;
     fk_collector_flow_cb cb;
     void *cb_user;
-    fk_senders *senders;       /* borrowed; NULL = no check */
-    const fk_addr *cur_sender; /* where the message being decoded came from */
+    fk_senders *senders;         /* borrowed; NULL = no check */
+    fk_prefixstats *prefixstats; /* borrowed; NULL = none */
+    const fk_addr *cur_sender;   /* where the message being decoded came from */
 
     bool active;
     int epfd;

@@ -36,6 +36,9 @@ void fk__col_deliver(void *user, fk_flow *f)
         }
     }
     h->stats.records++;
+    if (h->prefixstats)
+        (void)fk_prefixstats_add_flow(h->prefixstats, h->cur_sender ? h->cur_sender : &f->exporter,
+                                      f);
     if (h->cb)
         h->cb(f, h->cb_user);
     /* A failure is noted in the sink and counted by fk__col_sinks_account. */
@@ -241,6 +244,8 @@ int fk_collector_dispatch(fk_collector *h)
         return fk__error(FK_EBREAK, "collector: break requested");
     }
     h->now_ns = fk__mono_ns();
+    if (h->prefixstats)
+        (void)fk_prefixstats_advance(h->prefixstats, fk__real_ns());
     if (h->deadline_ns && h->now_ns >= h->deadline_ns)
         h->limit_reached = true;
     if (h->limit_reached) {

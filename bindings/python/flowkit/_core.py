@@ -198,6 +198,8 @@ class Flow:
     uid: int = 0
     event: int = 0  # nonzero: a session event (SESSION_SYN/FIN/RST) at end_ns
     rev_icmp: int = 0  # ICMP biflow: the reply's type * 256 + code (FLOW_HAS_REV_ICMP)
+    src_as: int = 0  # BGP AS numbers from the exporter (0 when absent)
+    dst_as: int = 0
 
     _ADDRS = ("src", "dst", "exporter")
     _STRS = ("in_if_name", "out_if_name", "user", "exe")
