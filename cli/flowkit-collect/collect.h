@@ -17,7 +17,9 @@
 typedef struct collect {
     fk_collector *h;
     fk_store *store;
-    fkcli_params params[2]; /* the collector's, then the store's */
+    fk_prefixstats *pstats; /* --prefix-stats (activated in main.c) */
+    bool prefix_stats;
+    fkcli_params params[3]; /* the collector's, the store's, the prefix statistics' */
     fkcli_origins *origins; /* where each setting came from (--check) */
     /* Listeners and outputs: the command line's replace the config file's
      * (and a FLOWKIT_LISTEN/_OUTPUT variable the file's). An output's

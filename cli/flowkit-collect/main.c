@@ -6,7 +6,7 @@
  *                   [--export-time-tolerance SECS] [--max-interfaces N]
  *                   [--rotate-seconds SECS] [--rotate-bytes N]
  *                   [--http [ADDR:]PORT [--http-token-file FILE] ...]
- *                   [--senders FILE [--senders-keys FILE]]
+ *                   [--senders FILE [--senders-keys FILE] [--prefix-stats]]
  *
  * Exit codes: 0 success (limit reached or SIGINT/SIGTERM), 1 runtime
  * failure, 2 bad usage. Public flowkit API only. */
@@ -53,7 +53,8 @@ enum {
     OPT_SENDERS,
     OPT_SENDERS_KEYS,
     OPT_CONFIG,
-    OPT_CHECK
+    OPT_CHECK,
+    OPT_PREFIX_STATS
 };
 
 static void usage(const fkcli_params *p)
@@ -66,7 +67,7 @@ static void usage(const fkcli_params *p)
            "                             (IPv6: udp://[ADDR]:PORT; repeatable; default\n"
            "                             udp://0.0.0.0:2055, udp://0.0.0.0:4739,\n"
            "                             tcp://0.0.0.0:4739)\n"
-           "  -o, --output URI           jsonl:-, jsonl:PATH, csv:PATH, ipfix:PATH\n"
+           "  -o, --output URI           jsonl:-, jsonl:PATH, csv:-, csv:PATH, ipfix:PATH\n"
            "                             clickhouse://HOST:PORT/DB.TABLE[?batch_rows=N&\n"
            "                             flush_ms=N&queue_rows=N&drain_ms=N] (docs/clickhouse.md)\n"
            "                             (repeatable; default jsonl:-)\n"
@@ -98,19 +99,24 @@ static void usage(const fkcli_params *p)
            "                             each for its prefixes (lines \"SENDER [PREFIX...]\";\n"
            "                             read again on SIGHUP); drops are counted\n"
            "  --senders-keys FILE        with --http: PUT/DELETE/GET /senders[/IP] signed\n"
-           "                             with HMAC-SHA256 (FILE: \"auth = KEY\", \"sign = KEY\")\n",
+           "                             with HMAC-SHA256 (FILE: \"auth = KEY\", \"sign = KEY\")\n"
+           "  --prefix-stats             count traffic per sender prefix in minute, hour,\n"
+           "                             day, month and year buckets (needs --senders;\n"
+           "                             with --senders-keys: POST /stats/SENDER;\n"
+           "                             --set prefixstats.keep_days=90 etc.;\n"
+           "                             docs/prefix-stats.md)\n",
            fkcli_prog(), FLOWKIT_CONSOLE_DIR);
     fkcli_param_help(stdout, p, param_names);
-    printf("  --set NAME=VALUE           any collector or store parameter (see\n"
-           "                             --list-params)\n"
+    printf("  --set NAME=VALUE           any collector, store or prefixstats parameter\n"
+           "                             (see --list-params)\n"
            "  --config FILE              settings from FILE: \"key = value\" lines or YAML\n"
            "                             (keys: the long options and --list-params names,\n"
            "                             e.g. listen, output, collector.workers); then\n"
            "                             FLOWKIT_<KEY> variables; the command line wins\n"
            "  --check                    print the effective settings, each with where it\n"
            "                             came from, and exit\n"
-           "  --list-params              print the collector's and the store's parameter\n"
-           "                             tables and exit\n"
+           "  --list-params              print the collector's, the store's and the prefix\n"
+           "                             statistics' parameter tables and exit\n"
            "  -h, --help                 show this help and exit\n"
            "  -V, --version              show the version and exit\n"
            "\n"
@@ -179,6 +185,22 @@ static int load_senders(fk_senders *s, const char *path, char *err, size_t errsi
         return -1;
     }
     return 0;
+}
+
+/* The prefix statistics' counters, one line (with --prefix-stats). */
+static void print_prefixstats(fk_prefixstats *ps)
+{
+    fk_prefixstats_stats s;
+    if (!ps || fk_prefixstats_get_stats(ps, &s, sizeof s) != 0)
+        return;
+    fprintf(stderr,
+            "%s: prefixstats records=%" PRIu64 " accounted=%" PRIu64 " unmatched=%" PRIu64
+            " late=%" PRIu64 " clamped=%" PRIu64 " prefixes=%" PRIu64 " prefixes_evicted=%" PRIu64
+            " prefixes_skipped=%" PRIu64 " buckets=%" PRIu64 " buckets_expired=%" PRIu64
+            " values_folded=%" PRIu64 " memory_bytes=%" PRIu64 " memory_bound=%" PRIu64 "\n",
+            fkcli_prog(), s.records, s.accounted, s.unmatched, s.late, s.clamped, s.prefixes,
+            s.prefixes_evicted, s.prefixes_skipped, s.buckets, s.buckets_expired, s.values_folded,
+            s.memory_bytes, s.memory_bound);
 }
 
 static void print_stats(fk_collector *h)
@@ -260,6 +282,7 @@ int main(int argc, char **argv)
         {"store-cidr", required_argument, NULL, OPT_STORE_CIDR},
         {"senders", required_argument, NULL, OPT_SENDERS},
         {"senders-keys", required_argument, NULL, OPT_SENDERS_KEYS},
+        {"prefix-stats", no_argument, NULL, OPT_PREFIX_STATS},
         {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -326,6 +349,9 @@ int main(int argc, char **argv)
         case OPT_CHECK:
             check = true;
             break;
+        case OPT_PREFIX_STATS:
+            collect_apply(&c, "--prefix-stats", "prefix_stats", "1", false);
+            break;
         case OPT_SET:
         case OPT_STORE: {
             const char *what = opt == OPT_SET ? "--set" : "--store";
@@ -341,7 +367,7 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_LIST:
-            fkcli_list_params(stdout, c.params, 2);
+            fkcli_list_params(stdout, c.params, 3);
             collect_free(&c);
             return FKCLI_EXIT_OK;
         case 'h':
@@ -393,6 +419,14 @@ int main(int argc, char **argv)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "senders");
         c.http.senders = senders;
     }
+    fk_prefixstats *pstats = c.prefix_stats ? c.pstats : NULL;
+    if (pstats) {
+        if (fk_prefixstats_set_senders(pstats, senders) != 0 ||
+            fk_prefixstats_activate(pstats) != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "--prefix-stats");
+        if (fk_collector_set_prefixstats(h, pstats) != 0)
+            fkcli_lib_error(FKCLI_EXIT_FAILURE, "--prefix-stats");
+    }
     fkc_server *server = NULL;
     if (c.http.listen) {
         if (fk_store_activate(store) != 0)
@@ -406,6 +440,8 @@ int main(int argc, char **argv)
         char err[256];
         if (fkc_server_start(&server, &c.http, store, err, sizeof err) != 0)
             fkcli_fail("%s", err);
+        if (pstats)
+            fkc_server_set_prefixstats(server, pstats);
         fprintf(stderr, "%s: console at %s\n", fkcli_prog(), fkc_server_url(server));
     }
     /* Sockets bound, buffers sized, outputs open: from here on the user of
@@ -461,18 +497,25 @@ int main(int argc, char **argv)
             publish(server, store, h);
             next_http = now_ms() + 1000;
         }
-        if (fkcli_stats_requested())
-            print_stats(h); /* SIGUSR1 */
+        if (fkcli_stats_requested()) { /* SIGUSR1 */
+            print_stats(h);
+            print_prefixstats(pstats);
+        }
         if (next_stats && now_ms() >= next_stats) {
             print_stats(h);
+            print_prefixstats(pstats);
             next_stats += (int64_t)c.stats_secs * 1000;
         }
     }
-    if (c.stats_secs)
+    if (c.stats_secs) {
         print_stats(h);
+        print_prefixstats(pstats);
+    }
     fkc_server_stop(server);
     fk_collector_destroy(h);
     c.h = NULL;
+    fk_prefixstats_destroy(c.pstats); /* it borrows the senders */
+    c.pstats = NULL;
     fk_senders_destroy(senders);
     collect_free(&c);
     return status;

@@ -24,6 +24,11 @@ static int store_set_text(void *h, const char *name, const char *text)
     return fk_store_set_text(h, name, text);
 }
 
+static int prefixstats_set_text(void *h, const char *name, const char *text)
+{
+    return fk_prefixstats_set_text(h, name, text);
+}
+
 void collect_init(collect *c)
 {
     memset(c, 0, sizeof *c);
@@ -31,12 +36,16 @@ void collect_init(collect *c)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
     if (fk_store_create(&c->store) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "store");
+    if (fk_prefixstats_create(&c->pstats) != 0)
+        fkcli_lib_error(FKCLI_EXIT_FAILURE, "prefixstats");
     if (!(c->origins = fkcli_origins_new()))
         fkcli_fail("out of memory");
     c->params[0] = (fkcli_params){"collector", NULL, 0, c->h, collector_set_text};
     c->params[0].table = fk_collector_params(&c->params[0].count);
     c->params[1] = (fkcli_params){"store", NULL, 0, c->store, store_set_text};
     c->params[1].table = fk_store_params(&c->params[1].count);
+    c->params[2] = (fkcli_params){"prefixstats", NULL, 0, c->pstats, prefixstats_set_text};
+    c->params[2].table = fk_prefixstats_params(&c->params[2].count);
     c->http = (fkc_server_config){
         NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64, 8, 10000, NULL, NULL};
 }
@@ -57,6 +66,7 @@ void collect_free(collect *c)
     fkcli_origins_free(c->origins);
     fk_store_destroy(c->store);
     fk_collector_destroy(c->h);
+    fk_prefixstats_destroy(c->pstats); /* after the collector that feeds it */
 }
 
 /* A copy the collect owns until collect_free(). */
@@ -86,7 +96,7 @@ static uint64_t number(const char *where, const char *value, uint64_t min, uint6
  * handles' parameters, the key itself for the tool's own. */
 static void check_name(const collect *c, const char *key, char *out, size_t size)
 {
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         const fkcli_params *p = &c->params[i];
         size_t n = strlen(p->owner);
         const char *bare = !strncmp(key, p->owner, n) && key[n] == '.' ? key + n + 1 : key;
@@ -106,6 +116,7 @@ static const char *const own_keys[] = {
     "listen",         "output",          "filter",    "allow",         "stats",
     "http",           "http_token_file", "http_root", "http_max_body", "http_max_clients",
     "http_max_feeds", "store_cidr",      "senders",   "senders_keys",  "user",
+    "prefix_stats",
 };
 
 static bool is_own(const char *key)
@@ -167,11 +178,13 @@ void collect_apply(collect *c, const char *where, const char *key, const char *v
         set_owned(&c->senders_file, value);
     } else if (!strcmp(key, "senders_keys")) {
         c->http.senders_keys_file = keep(c, value);
+    } else if (!strcmp(key, "prefix_stats")) {
+        c->prefix_stats = number(where, value, 0, 1) != 0;
     } else if (!strcmp(key, "user")) {
         fkcli_privs_check_user(value);
         set_owned(&c->user, value);
     } else {
-        fkcli_set_named(c->params, 2, where, key, value);
+        fkcli_set_named(c->params, 3, where, key, value);
     }
 }
 
@@ -209,12 +222,12 @@ void collect_load_config(collect *c, const char *path)
 static bool env_known(const char *key, void *user)
 {
     source *s = user;
-    return is_own(key) || fkcli_param_known(s->c->params, 2, key);
+    return is_own(key) || fkcli_param_known(s->c->params, 3, key);
 }
 
 void collect_load_env(collect *c)
 {
-    static const char *const sections[] = {"collector", "store", NULL};
+    static const char *const sections[] = {"collector", "store", "prefixstats", NULL};
     source s = {c, true};
     fkcli_config_env(sections, env_known, source_setting, &s);
 }
@@ -259,6 +272,8 @@ void collect_finish(collect *c)
     add_outputs(c, &c->output, &c->output_filter, c->filter);
     if (c->http.senders_keys_file && (!c->senders_file || !c->http.listen))
         fkcli_usage("--senders-keys needs --senders FILE and --http");
+    if (c->prefix_stats && !c->senders_file)
+        fkcli_usage("--prefix-stats needs --senders FILE (the prefixes are the senders')");
 }
 
 void collect_print_settings(const collect *c)
@@ -280,15 +295,18 @@ void collect_print_settings(const collect *c)
         fkcli_origins_print(stdout, o, "senders", c->senders_file);
     if (c->user)
         fkcli_origins_print(stdout, o, "user", c->user);
-    for (size_t k = 0; k < 2; k++) {
+    if (c->prefix_stats)
+        fkcli_origins_print(stdout, o, "prefix_stats", "1");
+    for (size_t k = 0; k < 3; k++) {
         const fkcli_params *p = &c->params[k];
         for (size_t i = 0; i < p->count; i++) {
             const fk_param_info *t = &p->table[i];
             int64_t x = 0;
             if (t->type != FK_PARAM_INT && t->type != FK_PARAM_BOOL)
                 continue;
-            if ((k == 0 ? fk_collector_get_int(c->h, t->id, &x)
-                        : fk_store_get_int(c->store, t->id, &x)) != 0)
+            if ((k == 0   ? fk_collector_get_int(c->h, t->id, &x)
+                 : k == 1 ? fk_store_get_int(c->store, t->id, &x)
+                          : fk_prefixstats_get_int(c->pstats, t->id, &x)) != 0)
                 continue;
             char name[128];
             snprintf(name, sizeof name, "%s.%s", p->owner, t->name);

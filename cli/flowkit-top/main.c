@@ -72,6 +72,8 @@ static void usage(const fkcli_params *p)
     printf("Usage: %s [options] [device ...]\n"
            "Show which processes send and receive network traffic (TCP and UDP, IPv4 and\n"
            "IPv6), per process, live. Bytes are IP-layer bytes. Needs root.\n"
+           "Devices: the ones named, else every device that is up and not loopback\n"
+           "(flowkit-export's default is \"any\": every device, loopback included).\n"
            "\n"
            "  -d SECS        refresh delay (default 1)\n"
            "  -t             trace mode: plain text refreshes for scripts, no curses\n"

@@ -19,6 +19,7 @@ typedef struct fkc_http_stats {
     atomic_ullong ingest_requests, ingest_flows, ingest_rejected;
     atomic_ullong feeds_active, feed_flows;
     atomic_ullong senders_requests, senders_unauthorized;
+    atomic_ullong prefix_stats_requests, prefix_stats_unauthorized;
 } fkc_http_stats;
 
 typedef struct fkc_server fkc_server;
@@ -26,7 +27,8 @@ typedef struct fkc_server fkc_server;
 typedef struct fkc_req {
     fkc_server *srv;
     fk_store *store;
-    fk_senders *senders; /* NULL: no registry */
+    fk_senders *senders;         /* NULL: no registry */
+    fk_prefixstats *prefixstats; /* NULL: no prefix statistics */
     fkc_http_stats *stats;
     void *conn; /* struct MHD_Connection */
     const char *method, *path;
@@ -69,6 +71,8 @@ void fkc_api_stats(const fkc_req *req, fkc_reply *rep);
 void fkc_api_ingest(const fkc_req *req, fkc_reply *rep);
 /* senders_api.c */
 void fkc_api_senders(const fkc_req *req, fkc_reply *rep);
+/* stats_api.c */
+void fkc_api_prefix_stats(const fkc_req *req, fkc_reply *rep);
 /* metrics.c */
 void fkc_metrics(const fkc_req *req, fkc_reply *rep);
 

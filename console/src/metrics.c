@@ -1,4 +1,4 @@
-/* GET /metrics: every collector, store and HTTP counter in the Prometheus
+/* GET /metrics: every collector, store, prefix statistics and HTTP counter in the Prometheus
  * text exposition format (version 0.0.4). Counters end in _total; values
  * that go up and down are gauges. */
 #include <inttypes.h>
@@ -85,6 +85,22 @@ static const metric store_metrics[] = {
     G(fk_store_stats, memory_bytes, "bytes the store allocated"),
 };
 
+static const metric prefixstats_metrics[] = {
+    C(fk_prefixstats_stats, records, "records given to the prefix statistics"),
+    C(fk_prefixstats_stats, accounted, "records counted for at least one prefix"),
+    C(fk_prefixstats_stats, unmatched, "records of no sender prefix"),
+    C(fk_prefixstats_stats, late, "additions older than their granularity's retention"),
+    C(fk_prefixstats_stats, clamped, "records ahead of the clock counted at it"),
+    G(fk_prefixstats_stats, prefixes, "(sender, prefix) pairs with statistics"),
+    C(fk_prefixstats_stats, prefixes_evicted, "pairs evicted at max_prefixes"),
+    C(fk_prefixstats_stats, prefixes_skipped, "prefix matches beyond 16 per record"),
+    G(fk_prefixstats_stats, buckets, "buckets held"),
+    C(fk_prefixstats_stats, buckets_expired, "buckets freed out of retention"),
+    C(fk_prefixstats_stats, values_folded, "values folded into other at top_values"),
+    G(fk_prefixstats_stats, memory_bytes, "bytes the prefix statistics hold"),
+    G(fk_prefixstats_stats, memory_bound, "most bytes the parameters allow"),
+};
+
 #define A(f, g, h)                                                                                 \
     {                                                                                              \
 #f, offsetof(fkc_http_stats, f), g, h                                                      \
@@ -107,6 +123,8 @@ static const metric http_metrics[] = {
     A(feed_flows, 0, "flows sent to live feed clients"),
     A(senders_requests, 0, "signed /senders requests served"),
     A(senders_unauthorized, 0, "/senders requests refused: missing or wrong signature"),
+    A(prefix_stats_requests, 0, "signed POST /stats/SENDER requests served"),
+    A(prefix_stats_unauthorized, 0, "/stats requests refused: missing or wrong signature"),
 };
 
 static void emit(fkc_buf *b, const char *prefix, const metric *m, size_t n, const void *base,
@@ -134,6 +152,10 @@ void fkc_metrics(const fkc_req *req, fkc_reply *rep)
     fk_store_get_stats(req->store, &ss, sizeof ss);
     emit(&rep->body, "flowkit_store", store_metrics, sizeof store_metrics / sizeof store_metrics[0],
          &ss, 0);
+    fk_prefixstats_stats ps;
+    if (req->prefixstats && fk_prefixstats_get_stats(req->prefixstats, &ps, sizeof ps) == 0)
+        emit(&rep->body, "flowkit_prefixstats", prefixstats_metrics,
+             sizeof prefixstats_metrics / sizeof prefixstats_metrics[0], &ps, 0);
     emit(&rep->body, "flowkit_http", http_metrics, sizeof http_metrics / sizeof http_metrics[0],
          req->stats, 1);
     fkc_buf_printf(&rep->body,

@@ -25,8 +25,9 @@ struct fkc_server {
     struct MHD_Daemon *mhd;
     fk_store *store;
     fkc_server_config cfg;
-    char *token;               /* NULL: no authentication */
-    char *auth_key, *sign_key; /* /senders signing keys; NULL: /senders off */
+    char *token;                           /* NULL: no authentication */
+    char *auth_key, *sign_key;             /* /senders signing keys; NULL: /senders off */
+    _Atomic(fk_prefixstats *) prefixstats; /* POST /stats; NULL: off */
     char url[96];
     fkc_http_stats stats;
     atomic_bool stopping;
@@ -38,7 +39,9 @@ struct fkc_server {
 
 /* ---- routing ------------------------------------------------------------ */
 
-enum { R_PUBLIC = 1, R_POST = 2, R_FEED = 4, R_SENDERS = 8 };
+/* R_SIGNED: wasted/netflow's API: HMAC-signed (not the bearer token), any
+ * method, and the path may go on ("/senders/IP", "/stats/IP"). */
+enum { R_PUBLIC = 1, R_POST = 2, R_FEED = 4, R_SIGNED = 8 };
 
 typedef struct route {
     const char *path;
@@ -65,15 +68,19 @@ static const route routes[] = {
     {"/api/v1/feed", R_FEED, NULL},
     {"/api/v1/ingest", R_POST, fkc_api_ingest},
     {"/ingest", R_POST, fkc_api_ingest},
-    {"/senders", R_SENDERS, fkc_api_senders}, /* and /senders/IP */
+    {"/senders", R_SIGNED, fkc_api_senders},    /* and /senders/IP */
+    {"/stats", R_SIGNED, fkc_api_prefix_stats}, /* /stats/IP */
 };
 
 static const route *find_route(const char *path)
 {
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        size_t n = strlen(routes[i].path);
         if (strcmp(routes[i].path, path) == 0 ||
-            ((routes[i].flags & R_SENDERS) && strncmp(path, "/senders/", 9) == 0))
+            ((routes[i].flags & R_SIGNED) && strncmp(path, routes[i].path, n) == 0 &&
+             path[n] == '/'))
             return &routes[i];
+    }
     return NULL;
 }
 
@@ -117,6 +124,11 @@ double fkc_server_uptime(const fkc_server *srv)
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - srv->started.tv_sec) +
            (double)(now.tv_nsec - srv->started.tv_nsec) / 1e9;
+}
+
+void fkc_server_set_prefixstats(fkc_server *s, fk_prefixstats *ps)
+{
+    atomic_store(&s->prefixstats, ps);
 }
 
 size_t fkc_server_max_records(const fkc_server *srv)
@@ -453,17 +465,22 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
     const route *rt = find_route(url);
-    if (rt && (rt->flags & R_SENDERS)) {
+    if (rt && (rt->flags & R_SIGNED)) {
+        bool stats = rt->fn == fkc_api_prefix_stats;
         if (!s->auth_key)
-            return send_error(s, c, 404, "the senders API is off (--senders-keys FILE)");
+            return send_error(s, c, 404,
+                              stats ? "the stats API is off (--senders-keys FILE)"
+                                    : "the senders API is off (--senders-keys FILE)");
         if (ctx->too_large)
             return send_error(s, c, 413, "request body larger than the limit");
         if (!signed_request(s, c, ctx)) {
-            atomic_fetch_add(&s->stats.senders_unauthorized, 1);
+            atomic_fetch_add(
+                stats ? &s->stats.prefix_stats_unauthorized : &s->stats.senders_unauthorized, 1);
             return send_error(s, c, 401, "X-Io-Auth and X-Io-Sign (HMAC-SHA256) do not match");
         }
-        fkc_req req = {s,      s->store, s->cfg.senders, &s->stats,    c,
-                       method, url,      ctx->body.p,    ctx->body.len};
+        fkc_req req = {
+            s,   s->store,    s->cfg.senders, atomic_load(&s->prefixstats), &s->stats, c, method,
+            url, ctx->body.p, ctx->body.len};
         fkc_reply rep = {500, "application/json", {0}};
         rt->fn(&req, &rep);
         return send_reply(s, c, &rep);
@@ -487,8 +504,9 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
         return send_error(s, c, 413, "request body larger than the limit");
     if (rt->flags & R_FEED)
         return start_feed(s, c);
-    fkc_req req = {s,      s->store, s->cfg.senders, &s->stats,    c,
-                   method, url,      ctx->body.p,    ctx->body.len};
+    fkc_req req = {
+        s,   s->store,    s->cfg.senders, atomic_load(&s->prefixstats), &s->stats, c, method,
+        url, ctx->body.p, ctx->body.len};
     fkc_reply rep = {500, "application/json", {0}};
     rt->fn(&req, &rep);
     return send_reply(s, c, &rep);

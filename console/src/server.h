@@ -31,6 +31,9 @@ const char *fkc_server_url(const fkc_server *s);
 /* Hand over the collector's counters for /metrics (from the thread that
  * owns the collector; the server keeps a copy under a lock). */
 void fkc_server_set_collector_stats(fkc_server *s, const fk_collector_stats *st);
+/* Answer POST /stats/SENDER from these prefix statistics (activated;
+ * borrowed until the server stops), or stop (NULL). Any thread. */
+void fkc_server_set_prefixstats(fkc_server *s, fk_prefixstats *ps);
 /* Stop serving (live feeds end within a fraction of a second) and free. */
 void fkc_server_stop(fkc_server *s);
 

@@ -41,6 +41,7 @@
 #include <flowkit/flow.h>
 #include <flowkit/params.h>
 #include <flowkit/senders.h>
+#include <flowkit/prefixstats.h>
 
 FK_BEGIN_DECLS
 
@@ -366,7 +367,10 @@ FK_API int fk_collector_add_output_filtered(fk_collector *h, const char *uri, co
 /**
  * Accept exporters from this network only (repeatable; without any entry
  * every exporter is accepted). Traffic from other addresses is dropped and
- * counted in `allowlist_rejected`.
+ * counted in `allowlist_rejected`, and logged at #FK_LOG_WARN (log.h): an
+ * address's first refusal at once, then at most one message every 10 s per
+ * address with the number refused since its last one (and the rest when
+ * the collector stops).
  *
  * @param h the handle.
  * @param cidr `ADDR/LEN` or `ADDR` (IPv4 or IPv6); an IPv4 entry also
@@ -402,6 +406,20 @@ FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb cb, v
  * @since 0.2.0
  */
 FK_API int fk_collector_set_senders(fk_collector *h, fk_senders *senders);
+
+/**
+ * Count every accepted record in prefix statistics (flowkit/prefixstats.h),
+ * after the senders check and sampling scale, against the address it came
+ * from (as fk_collector_set_senders()); each dispatch also moves the
+ * statistics' clock to the wall clock (fk_prefixstats_advance()).
+ *
+ * @param h the handle; not while another thread dispatches it.
+ * @param ps an activated handle, borrowed: it must outlive the collector (or
+ *        be replaced first); NULL stops counting.
+ * @return 0 or `FK_EINVAL`.
+ * @since 0.2.0
+ */
+FK_API int fk_collector_set_prefixstats(fk_collector *h, fk_prefixstats *ps);
 
 /**
  * Bind the listeners, open the outputs and start the worker threads.

@@ -160,6 +160,10 @@ typedef struct fk_flow {
      *  first packet (an echo request's reply: 0 * 256 + 0), as dst_port is
      *  the forward direction's (#FK_FLOW_HAS_REV_ICMP). @since 0.2.0 */
     uint16_t rev_icmp;
+    uint32_t src_as; /**< Source AS number (bgpSourceAsNumber, IE 16; NetFlow v5/v7
+                          src_as), 0 when absent. */
+    uint32_t dst_as; /**< Destination AS number (bgpDestinationAsNumber, IE 17), 0 when
+                          absent. */
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */

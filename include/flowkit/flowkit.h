@@ -24,6 +24,7 @@
 #include <flowkit/exporter.h>
 #include <flowkit/netflow.h>
 #include <flowkit/senders.h>
+#include <flowkit/prefixstats.h>
 #include <flowkit/collector.h>
 #include <flowkit/store.h>
 

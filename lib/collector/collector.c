@@ -293,6 +293,14 @@ int fk_collector_set_senders(fk_collector *h, fk_senders *senders)
     return FK_OK;
 }
 
+int fk_collector_set_prefixstats(fk_collector *h, fk_prefixstats *ps)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_collector_set_prefixstats: NULL handle");
+    h->prefixstats = ps;
+    return FK_OK;
+}
+
 /* ---- delivery ----------------------------------------------------------- */
 
 /* ---- activate ----------------------------------------------------------- */

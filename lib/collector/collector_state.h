@@ -36,6 +36,17 @@ typedef struct listener {
     char bound[80];
 } listener;
 
+/* An exporter address refused by the allowlist, for the rate-limited log
+ * line (reject_log.c). */
+typedef struct fk__col_reject_slot {
+    bool used;
+    char text[FK_ADDR_STRLEN]; /* the address as fk_addr_format() writes it */
+    int64_t next_ns;           /* no line for this address before then */
+    uint64_t suppressed;       /* refusals since its last line */
+} fk__col_reject_slot;
+#define REJECT_LOG_SLOTS 16
+#define REJECT_LOG_INTERVAL_NS (10 * NS)
+
 typedef struct tcpconn {
     ep_tag tag;
     struct tcpconn *next;
@@ -54,8 +65,9 @@ struct fk_collector {
     size_t nallow;
     fk_collector_flow_cb cb;
     void *cb_user;
-    fk_senders *senders;       /* borrowed; NULL = no check */
-    const fk_addr *cur_sender; /* where the message being decoded came from */
+    fk_senders *senders;         /* borrowed; NULL = no check */
+    fk_prefixstats *prefixstats; /* borrowed; NULL = none */
+    const fk_addr *cur_sender;   /* where the message being decoded came from */
 
     bool active;
     int epfd;
@@ -97,6 +109,8 @@ struct fk_collector {
     uint64_t sink_lost_unlogged;
     int64_t sink_log_next_ns;
     char sink_last_error[256];
+    /* Exporters refused by the allowlist, for the log (reject_log.c). */
+    fk__col_reject_slot rejects[REJECT_LOG_SLOTS];
 };
 
 /* True when a may send (no allowlist, or a matches it). */
@@ -125,6 +139,15 @@ void fk__col_deliver(void *user, fk_flow *f);
  * failures, at most one line per SINK_LOG_INTERVAL_NS unless final. */
 void fk__col_sinks_account(fk_collector *h, bool final);
 #define SINK_LOG_INTERVAL_NS NS
+
+/* ---- reject_log.c ------------------------------------------------------ */
+
+/* Count a datagram or connection from a (refused by the allowlist) and log
+ * it: an address's first refusal at once, then at most one line per
+ * REJECT_LOG_INTERVAL_NS per address with the count since its last line. */
+void fk__col_rejected(fk_collector *h, const fk_addr *a);
+/* Log the refusals not yet reported whose interval is over (all if final). */
+void fk__col_rejected_tick(fk_collector *h, bool final);
 
 /* ---- tcp.c ------------------------------------------------------------- */
 

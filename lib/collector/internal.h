@@ -39,6 +39,16 @@ int fk__col_uri_parse(fk__col_uri *out, const char *uri);
 /* Inverse of parse; returns length or FK_ENOSPACE. */
 int fk__col_uri_format(int transport, const struct sockaddr *sa, char *buf, size_t size);
 
+/* For the prefix statistics (lib/prefixstats), under the registry's read
+ * lock: the prefixes of `sender` that hold `src` (side bit 1) or `dst`
+ * (bit 2), at most `cap` into out/side; *more grows by the matches beyond
+ * cap. 0 for an unknown sender or one without prefixes. */
+size_t fk__senders_prefixes_of(fk_senders *s, const fk_addr *sender, const fk_addr *src,
+                               const fk_addr *dst, fk__cidr *out, uint8_t *side, size_t cap,
+                               uint64_t *more);
+/* Whether `sender` has the prefix p in the registry. */
+bool fk__senders_has_prefix(fk_senders *s, const fk_addr *sender, const fk__cidr *p);
+
 /* sockaddr <-> fk_addr + port */
 void fk__col_addr_from_sockaddr(const struct sockaddr *sa, fk_addr *addr, uint16_t *port);
 

@@ -36,6 +36,9 @@ void fk__col_deliver(void *user, fk_flow *f)
         }
     }
     h->stats.records++;
+    if (h->prefixstats)
+        (void)fk_prefixstats_add_flow(h->prefixstats, h->cur_sender ? h->cur_sender : &f->exporter,
+                                      f);
     if (h->cb)
         h->cb(f, h->cb_user);
     /* A failure is noted in the sink and counted by fk__col_sinks_account. */
@@ -55,7 +58,7 @@ static int handle_datagram(fk_collector *h, const struct sockaddr *from, const u
     h->stats.datagrams++;
     h->stats.bytes += len;
     if (!fk__col_allowed(h, &peer.addr)) {
-        h->stats.allowlist_rejected++;
+        fk__col_rejected(h, &peer.addr);
         return 0;
     }
     h->cur_sender = &peer.addr;
@@ -193,6 +196,7 @@ static void tick(fk_collector *h)
 {
     poll_drops(h);
     fk__col_sessions_tick(h->sessions, h->now_ns);
+    fk__col_rejected_tick(h, false);
     for (size_t i = 0; i < h->nsinks; i++)
         (void)fk__sink_tick(h->sinks[i], h->now_ns);
     h->next_tick_ns = h->now_ns + TICK_NS;
@@ -236,15 +240,19 @@ int fk_collector_dispatch(fk_collector *h)
         for (size_t i = 0; i < h->nsinks; i++)
             fk__sink_flush(h->sinks[i]);
         fk__col_sinks_account(h, true);
+        fk__col_rejected_tick(h, true);
         return fk__error(FK_EBREAK, "collector: break requested");
     }
     h->now_ns = fk__mono_ns();
+    if (h->prefixstats)
+        (void)fk_prefixstats_advance(h->prefixstats, fk__real_ns());
     if (h->deadline_ns && h->now_ns >= h->deadline_ns)
         h->limit_reached = true;
     if (h->limit_reached) {
         for (size_t i = 0; i < h->nsinks; i++)
             fk__sink_flush(h->sinks[i]);
         fk__col_sinks_account(h, true);
+        fk__col_rejected_tick(h, true);
         return fk__error(FK_EEOF, "collector: count or duration reached");
     }
     if (atomic_exchange(&h->reopen_req, 0)) {
@@ -333,6 +341,7 @@ int fk_collector_run(fk_collector *h)
     for (size_t i = 0; i < h->nsinks; i++)
         fk__sink_flush(h->sinks[i]);
     fk__col_sinks_account(h, true);
+    fk__col_rejected_tick(h, true);
     return rc;
 }
 
@@ -382,7 +391,7 @@ int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, c
     h->stats.datagrams++;
     h->stats.bytes += len;
     if (!fk__col_allowed(h, &peer.addr)) {
-        h->stats.allowlist_rejected++;
+        fk__col_rejected(h, &peer.addr);
         return 0;
     }
     h->cur_sender = &peer.addr;

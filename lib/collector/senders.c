@@ -341,6 +341,47 @@ int fk_senders_match(fk_senders *s, const fk_addr *from, const fk_flow *flow)
     return verdict;
 }
 
+size_t fk__senders_prefixes_of(fk_senders *s, const fk_addr *from, const fk_addr *src,
+                               const fk_addr *dst, fk__cidr *out, uint8_t *side, size_t cap,
+                               uint64_t *more)
+{
+    skey k;
+    key_of(from, &k);
+    size_t n = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    sender **slot = fk__hmap_get(&s->map, &k);
+    if (slot) {
+        const sender *x = *slot;
+        for (size_t i = 0; i < x->n; i++) {
+            uint8_t bits = (uint8_t)((fk__cidr_match(&x->prefixes[i], 1, src) ? 1 : 0) |
+                                     (fk__cidr_match(&x->prefixes[i], 1, dst) ? 2 : 0));
+            if (!bits)
+                continue;
+            if (n == cap) {
+                (*more)++;
+                continue;
+            }
+            out[n] = x->prefixes[i];
+            side[n++] = bits;
+        }
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return n;
+}
+
+bool fk__senders_has_prefix(fk_senders *s, const fk_addr *from, const fk__cidr *p)
+{
+    skey k;
+    key_of(from, &k);
+    bool found = false;
+    pthread_rwlock_rdlock(&s->lock);
+    sender **slot = fk__hmap_get(&s->map, &k);
+    for (size_t i = 0; slot && !found && i < (*slot)->n; i++)
+        found = same_prefix(&(*slot)->prefixes[i], p);
+    pthread_rwlock_unlock(&s->lock);
+    return found;
+}
+
 /* ---- JSON ------------------------------------------------------------------ */
 
 /* Per sender: the braces, keys and two counters; per prefix: one object. */

@@ -6,104 +6,13 @@
 #include <string.h>
 
 #include "collector/internal.h"
+#include "collector/session_int.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/bytes.h"
 
 #define MAX_DOMAINS 256
-#define MS 1000000LL
-/* sysUptime vs export time: what one reading may be off by (the export
- * time has a resolution of one second). */
-#define UPTIME_SLACK_MS 2000
-/* IPFIX systemInitTimeMilliseconds (IE 160): how far the exporter's boot
- * time may move forward without a restart. Exporters compute it as "clock
- * now - uptime", some from a clock read in whole seconds, so successive
- * values jitter by up to a second and follow clock slewing; a restart
- * moves it by the time the exporter ran, at least the seconds a restart
- * takes. 2 s (as UPTIME_SLACK_MS for NetFlow) separates the two. */
-#define SYS_INIT_SLACK_NS 2000000000LL
-
-typedef struct pending {
-    struct pending *next;
-    fk__col_hdr hdr; /* header of the message it came in (times for v9) */
-    uint16_t set_id;
-    int64_t arrival_ns;
-    size_t len;
-    uint8_t data[];
-} pending;
-
-/* An interface name learnt from options data. */
-typedef struct ifname_ent {
-    uint32_t ifindex;
-    bool from_name;  /* interfaceName (else interfaceDescription) */
-    uint64_t serial; /* message that named it last */
-    char name[FK_FLOW_IFNAME_MAX + 1];
-} ifname_ent;
-
-typedef struct domain {
-    uint16_t version;
-    uint32_t odid;
-    void *codec_state; /* NULL for v1/v5/v7 */
-    bool have_seq;
-    bool seen; /* a message arrived: next_seq and last_export mean something */
-    uint32_t next_seq;
-    uint32_t last_export; /* export seconds of the newest message */
-    bool have_uptime;     /* NetFlow: last_uptime_ms and boot_ms are set */
-    uint32_t last_uptime_ms;
-    int64_t boot_ms;     /* export time - sysUptime of the newest message */
-    bool have_sys_init;  /* IPFIX: sys_init_ns is set */
-    int64_t sys_init_ns; /* newest systemInitTimeMilliseconds read (ns) */
-    ifname_ent *ifs;     /* sorted by ifindex */
-    size_t nifs;
-    size_t capifs;
-    uint64_t lost; /* records (packets for v9) missing by sequence */
-    uint64_t gaps;
-    uint64_t messages;
-    uint64_t records;
-} domain;
-
-typedef struct session {
-    struct session *next; /* hash chain */
-    fk__col_peer peer;
-    uint64_t id; /* unique for the life of the collector: template scope */
-    int64_t last_seen_ns;
-    domain *domains;
-    size_t ndomains;
-    size_t templates;
-    pending *pend_head;
-    pending *pend_tail;
-    size_t pend_bytes;
-} session;
-
-struct fk__col_sessions {
-    const fk__col_codec *codec;
-    bool fixed_clock; /* tests: real time = now_ns + real_offset */
-    int64_t real_offset;
-    void *codec_ctx;
-    uint64_t next_id;
-    uint64_t msg_serial; /* fk__col_hdr.serial of the last message */
-    size_t pend_total;   /* kept bytes over all sessions */
-    fk__col_limits lim;
-    fk_collector_stats *stats;
-    fk__col_deliver_fn deliver;
-    void *user;
-    session **buckets;
-    size_t nbuckets;
-    size_t count;
-};
-
-/* Context of one message (or one retried pending set) while it is decoded. */
-typedef struct msg_ctx {
-    fk__col_sessions *s;
-    session *ss;
-    domain *d;
-    int64_t export_ns;    /* export time of the message being decoded; 0 = unknown */
-    uint32_t records;     /* delivered, including retried pending sets */
-    uint32_t msg_records; /* data records of this message (sequence step) */
-    bool retry;           /* a template was added: retry the pending sets */
-    bool from_pending;
-} msg_ctx;
 
 static size_t peer_hash(const fk__col_peer *p)
 {
@@ -297,83 +206,13 @@ static domain *domain_get(fk__col_sessions *s, session *ss, uint16_t version, ui
     return d;
 }
 
-/* ---- interface names ---------------------------------------------------- */
-
-/* Index of the first entry with ifindex >= key. */
-static size_t ifname_lower(const domain *d, uint32_t key)
-{
-    size_t lo = 0, hi = d->nifs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (d->ifs[mid].ifindex < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static const char *ifname_find(const domain *d, uint32_t ifindex)
-{
-    size_t i = ifname_lower(d, ifindex);
-    return i < d->nifs && d->ifs[i].ifindex == ifindex ? d->ifs[i].name : NULL;
-}
-
-/* An options record named an interface: keep (or update) the name. The
- * interfaceName wins over an interfaceDescription for the same index. */
-static void ifname_cb(void *user, const fk__col_ifname *in)
-{
-    msg_ctx *c = user;
-    fk__col_sessions *s = c->s;
-    domain *d = c->d;
-    uint64_t serial = c->s->msg_serial;
-    bool from_name = in->name_len > 0;
-    const char *text = from_name ? in->name : in->desc;
-    size_t len = from_name ? in->name_len : in->desc_len;
-    if (len > FK_FLOW_IFNAME_MAX)
-        len = FK_FLOW_IFNAME_MAX;
-    size_t i = ifname_lower(d, in->ifindex);
-    ifname_ent *e;
-    if (i < d->nifs && d->ifs[i].ifindex == in->ifindex) {
-        e = &d->ifs[i];
-        if (e->from_name && !from_name)
-            return;
-    } else {
-        if (d->nifs >= s->lim.max_interfaces) {
-            s->stats->interface_limit++;
-            return;
-        }
-        if (d->nifs == d->capifs) {
-            size_t cap = d->capifs ? d->capifs * 2 : 8;
-            if (cap > s->lim.max_interfaces)
-                cap = s->lim.max_interfaces;
-            ifname_ent *n = fk__reallocarray(d->ifs, cap, sizeof *n);
-            if (!n) {
-                s->stats->interface_limit++;
-                return;
-            }
-            d->ifs = n;
-            d->capifs = cap;
-        }
-        memmove(&d->ifs[i + 1], &d->ifs[i], (d->nifs - i) * sizeof *d->ifs);
-        d->nifs++;
-        s->stats->interface_names++;
-        e = &d->ifs[i];
-        e->ifindex = in->ifindex;
-    }
-    e->from_name = from_name;
-    e->serial = serial;
-    memcpy(e->name, text, len);
-    e->name[len] = '\0';
-}
-
 static void emit_cb(void *user, fk_flow *f)
 {
     msg_ctx *c = user;
     const domain *d = c->d;
     if (d->nifs && (f->present & FK_FLOW_HAS_IFACES)) {
-        f->in_if_name = ifname_find(d, f->in_if);
-        f->out_if_name = ifname_find(d, f->out_if);
+        f->in_if_name = fk__col_ifname_find(d, f->in_if);
+        f->out_if_name = fk__col_ifname_find(d, f->out_if);
     }
     /* Export-time sanity: a record cannot end after it was exported (the
      * header has whole seconds: one more is allowed). */
@@ -391,7 +230,7 @@ static void emit_cb(void *user, fk_flow *f)
     c->s->deliver(c->s->user, f);
 }
 
-static void tmpl_cb(void *user, uint16_t tid, int what)
+void fk__col_tmpl_cb(void *user, uint16_t tid, int what)
 {
     msg_ctx *c = user;
     fk_collector_stats *st = c->s->stats;
@@ -483,7 +322,7 @@ static void pending_retry(msg_ctx *c)
         if (c->export_ns)
             c->export_ns = (int64_t)p->hdr.export_secs * 1000000000LL;
         int rc = s->codec->data(s->codec_ctx, d->codec_state, &p->hdr, p->set_id, p->data, p->len,
-                                emit_cb, ifname_cb, c, &n, &opts);
+                                emit_cb, fk__col_ifname_cb, c, &n, &opts);
         c->export_ns = msg_export;
         if (rc == FK_ENOTEMPLATE) {
             prev = p;
@@ -505,8 +344,6 @@ static void pending_retry(msg_ctx *c)
         fk__free(p);
     }
 }
-
-static void sys_init_check(msg_ctx *c, int64_t sys_init_ns);
 
 /* Walk the sets of an IPFIX message or the flowsets of a v9 packet. Returns
  * false when a set was malformed or a data set had to wait for its
@@ -534,7 +371,7 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
                               : 0;
             c->retry = false;
             int rc = s->codec->templates(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen,
-                                         now_ns, room, tmpl_cb, c);
+                                         now_ns, room, fk__col_tmpl_cb, c);
             if (rc != FK_OK)
                 s->stats->malformed++;
             if (c->retry && c->ss->pend_head)
@@ -542,7 +379,7 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
         } else if (sid >= 256) {
             uint32_t n = 0, opts = 0;
             int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, emit_cb,
-                                    ifname_cb, c, &n, &opts);
+                                    fk__col_ifname_cb, c, &n, &opts);
             if (rc == FK_ENOTEMPLATE) {
                 complete = false;
                 if (s->lim.pending_bytes)
@@ -556,214 +393,13 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
                 s->stats->options_records += opts;
                 c->msg_records += n + opts;
                 if (s->codec->sys_init)
-                    sys_init_check(c, s->codec->sys_init(s->codec_ctx, c->d->codec_state));
+                    fk__col_sys_init_check(c, s->codec->sys_init(s->codec_ctx, c->d->codec_state));
             }
         }
         /* Set ids 4..255 (IPFIX) and 2..255 (v9) are reserved: skipped. */
         off += slen;
     }
     return complete;
-}
-
-/* Sequence tracking. `step` = what the next message's sequence number should
- * have advanced by; known = false when that is unknown (resynchronise). */
-static void sequence_check(fk__col_sessions *s, domain *d, uint32_t seq, uint32_t step, bool known)
-{
-    if (d->have_seq && seq != d->next_seq) {
-        uint32_t diff = seq - d->next_seq;
-        /* A jump forward by less than half the space is loss; anything else
-         * (late or duplicated message, exporter restart) just resyncs. */
-        if (diff < 0x80000000u) {
-            s->stats->sequence_gaps++;
-            s->stats->sequence_lost += diff;
-            d->lost += diff;
-            d->gaps++;
-        }
-    }
-    d->have_seq = known;
-    d->next_seq = seq + step;
-}
-
-/* ---- export-time sanity and exporter restarts ---------------------------- */
-
-static int64_t real_now(const fk__col_sessions *s, int64_t now_ns)
-{
-    return s->fixed_clock ? now_ns + s->real_offset : fk__real_ns();
-}
-
-/* Compare a message's export time with the receive clock; remember it as
- * the base for the records' end times. */
-static void check_export_time(msg_ctx *c, uint32_t export_secs, int64_t now_ns)
-{
-    fk__col_sessions *s = c->s;
-    c->export_ns = 0;
-    if (!s->lim.export_tolerance_ns || export_secs == 0)
-        return;
-    c->export_ns = (int64_t)export_secs * 1000000000LL;
-    int64_t skew = c->export_ns - real_now(s, now_ns);
-    /* The header has whole seconds: allow the truncation on top. */
-    if (skew > s->lim.export_tolerance_ns || -skew > s->lim.export_tolerance_ns + 1000000000LL)
-        s->stats->export_time_skewed++;
-}
-
-/* The exporter restarted: forget what this domain knew.
- *
- * Why templates go: after a restart an exporter numbers its templates
- * afresh, and the same template id may now describe other fields. RFC 3954
- * section 9 says a collector SHOULD discard the templates of an exporter
- * whose clock changed (a sysUptime that goes back is that case), so it
- * learns the new (exporter, source id, template id) definitions. RFC 7011
- * scopes templates to the transport session; over UDP a restarted
- * exporter begins a new one even when it reuses its address and port, and
- * it must send templates before the data that uses them (sections 8 and
- * 8.4), so nothing valid is lost by dropping the old ones, whereas keeping
- * them could decode new data with an old layout. Data sets of this domain
- * still waiting for a template belong to the old life: dropped too
- * (pending_expired). Options data (sampling, interface names, boot time)
- * goes with the templates. TCP needs none of this: a restart closes the
- * connection, and its templates go with it.
- *
- * keep_serial = 0: the restart shows before the message is read (sysUptime,
- * sequence number), so all the domain knew is from the old life. Otherwise
- * it showed inside message keep_serial (systemInitTimeMilliseconds, see
- * sys_init_check): the same reasoning applies to what earlier messages
- * taught, but what this message defined before the record that revealed
- * the restart (templates, options data, interface names, data sets waiting
- * for a template) comes from the new life, which sends its templates
- * before its data: it stays. */
-static void domain_restart(msg_ctx *c, uint64_t keep_serial)
-{
-    fk__col_sessions *s = c->s;
-    session *ss = c->ss;
-    domain *d = c->d;
-    s->stats->exporter_restarts++;
-    if (d->codec_state && keep_serial && s->codec->restart) {
-        s->codec->restart(s->codec_ctx, d->codec_state, keep_serial, tmpl_cb, c);
-    } else if (d->codec_state) {
-        s->codec->expire(s->codec_ctx, d->codec_state, INT64_MAX, tmpl_cb, c);
-        void *fresh = NULL;
-        if (s->codec->domain_new(s->codec_ctx, &fresh, ss->id, d->version, d->odid) == FK_OK) {
-            s->codec->domain_free(s->codec_ctx, d->codec_state);
-            d->codec_state = fresh;
-        }
-    }
-    pending **pp = &ss->pend_head;
-    pending *prev = NULL;
-    while (*pp) {
-        pending *p = *pp;
-        if (p->hdr.version != d->version || p->hdr.odid != d->odid ||
-            (keep_serial && p->hdr.serial == keep_serial)) {
-            prev = p;
-            pp = &p->next;
-            continue;
-        }
-        *pp = p->next;
-        if (ss->pend_tail == p)
-            ss->pend_tail = prev;
-        ss->pend_bytes -= sizeof(pending) + p->len;
-        s->pend_total -= sizeof(pending) + p->len;
-        s->stats->pending_expired++;
-        fk__free(p);
-    }
-    size_t kept = 0;
-    for (size_t i = 0; i < d->nifs; i++)
-        if (keep_serial && d->ifs[i].serial == keep_serial)
-            d->ifs[kept++] = d->ifs[i]; /* order by ifindex stays */
-    s->stats->interface_names -= d->nifs - kept;
-    d->nifs = kept;
-    d->have_seq = false;
-    d->seen = false;
-    d->have_sys_init = false; /* the next value read is the new life's */
-}
-
-/* IPFIX systemInitTimeMilliseconds (IE 160, in an options or a data record)
- * is the exporter's boot time: over UDP a new value means a new life, even
- * when the sequence numbers go on (an exporter that keeps its sequence
- * across restarts). Over TCP it is no signal: a restarted exporter opens a
- * new connection (a new session, with no templates), while dropping the
- * templates of a live connection on a clock step would lose its data for
- * good, since templates are sent once per connection there. Read after
- * each data set of a live message (sets that waited for their template are
- * late: they neither signal nor move the reference).
- *   - first value, or one within SYS_INIT_SLACK_NS ahead: the same life
- *     (the exporter re-read its clock); the reference follows it forward;
- *   - further ahead: a restart, handled right after the set that carried
- *     it, so this message's earlier templates and options survive and its
- *     later sets are read in the new life (domain_restart, keep_serial);
- *   - behind: a late record from an earlier life (UDP reorders); ignored.
- * A restart whose clock stepped back before it is not seen by this signal
- * (the sequence reset still catches it over UDP). Templates a new life sent
- * in a message before its first boot-time record cannot be told from the
- * old life's and go too: their data waits for the next template refresh. */
-static void sys_init_check(msg_ctx *c, int64_t sys_init_ns)
-{
-    domain *d = c->d;
-    if (sys_init_ns <= 0 || c->ss->peer.transport != FK__COL_UDP)
-        return;
-    if (!d->have_sys_init) {
-        d->have_sys_init = true;
-        d->sys_init_ns = sys_init_ns;
-        return;
-    }
-    int64_t ahead = sys_init_ns - d->sys_init_ns;
-    if (ahead <= 0)
-        return;
-    if (ahead <= SYS_INIT_SLACK_NS) {
-        d->sys_init_ns = sys_init_ns;
-        return;
-    }
-    domain_restart(c, c->s->msg_serial);
-    d->have_sys_init = true;
-    d->sys_init_ns = sys_init_ns;
-}
-
-/* NetFlow (v1, v5, v7, v9): sysUptime counts milliseconds since the
- * exporter booted, so export time - sysUptime is its boot time, stable to
- * about a second. sysUptime smaller than before means one of three things:
- *   - a late (reordered) packet: the boot time is the same;
- *   - a wrap of the 32-bit counter after 49.7 days: the boot time moves
- *     forward by 2^32 ms;
- *   - a restart: the boot time moves forward by anything else.
- * Only the last is a restart. A late packet does not move the reference. */
-static bool uptime_restart(domain *d, uint32_t export_secs, uint32_t uptime_ms)
-{
-    int64_t boot = (int64_t)export_secs * 1000 - uptime_ms;
-    if (!d->have_uptime || uptime_ms >= d->last_uptime_ms) {
-        d->have_uptime = true;
-        d->last_uptime_ms = uptime_ms;
-        d->boot_ms = boot;
-        return false;
-    }
-    int64_t moved = boot - d->boot_ms;
-    if (llabs(moved - (1LL << 32)) <= UPTIME_SLACK_MS) { /* wrap */
-        d->last_uptime_ms = uptime_ms;
-        d->boot_ms = boot;
-        return false;
-    }
-    if (moved <= UPTIME_SLACK_MS || d->last_uptime_ms - uptime_ms <= UPTIME_SLACK_MS)
-        return false; /* late packet */
-    /* A restarted exporter booted after its last message: one whose boot
-     * time lies before that message was up all along (line cards with
-     * their own uptime, a skewed clock). */
-    if (boot < d->boot_ms + (int64_t)d->last_uptime_ms - UPTIME_SLACK_MS)
-        return false;
-    d->last_uptime_ms = uptime_ms;
-    d->boot_ms = boot;
-    return true;
-}
-
-/* IPFIX has no uptime in its header: a restart shows as the sequence
- * number starting again. A number behind the expected one is a restart when
- * it is closer to 0 than to where the stream was (a late message is only a
- * little behind) and the message is newer than any seen (a restart takes
- * seconds; a duplicate or late message is not newer). UDP only: over TCP a
- * restart is a new connection, whose templates start empty anyway. */
-static bool sequence_restart(const domain *d, uint32_t seq, uint32_t export_secs)
-{
-    if (!d->seen || seq == d->next_seq)
-        return false;
-    uint32_t back = d->next_seq - seq;
-    return back < 0x80000000u && seq < back && export_secs > d->last_export;
 }
 
 static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_ns)
@@ -785,12 +421,12 @@ static void ipfix_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t no
         return;
     s->stats->messages++;
     c->d->messages++;
-    check_export_time(c, hdr.export_secs, now_ns);
+    fk__col_check_export_time(c, hdr.export_secs, now_ns);
     if (c->ss->peer.transport == FK__COL_UDP &&
-        sequence_restart(c->d, hdr.sequence, hdr.export_secs))
-        domain_restart(c, 0);
+        fk__col_sequence_restart(c->d, hdr.sequence, hdr.export_secs))
+        fk__col_domain_restart(c, 0);
     bool complete = walk_sets(c, &hdr, msg + 16, mlen - 16u, now_ns);
-    sequence_check(s, c->d, hdr.sequence, c->msg_records, complete);
+    fk__col_sequence_check(s, c->d, hdr.sequence, c->msg_records, complete);
     c->d->seen = true;
     if (hdr.export_secs > c->d->last_export)
         c->d->last_export = hdr.export_secs;
@@ -814,12 +450,12 @@ static void v9_message(msg_ctx *c, const uint8_t *msg, size_t len, int64_t now_n
         return;
     s->stats->messages++;
     c->d->messages++;
-    check_export_time(c, hdr.export_secs, now_ns);
-    if (uptime_restart(c->d, hdr.export_secs, hdr.sys_uptime_ms))
-        domain_restart(c, 0);
+    fk__col_check_export_time(c, hdr.export_secs, now_ns);
+    if (fk__col_uptime_restart(c->d, hdr.export_secs, hdr.sys_uptime_ms))
+        fk__col_domain_restart(c, 0);
     walk_sets(c, &hdr, msg + 20, len - 20, now_ns);
     /* v9 counts export packets, so the step is always known. */
-    sequence_check(s, c->d, hdr.sequence, 1, true);
+    fk__col_sequence_check(s, c->d, hdr.sequence, 1, true);
 }
 
 static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size_t len,
@@ -835,9 +471,9 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
     /* v1, v5 and v7 share the start of the header: sysUptime, unix_secs. */
     if (len >= 16) {
         uint32_t uptime = fk__get32(msg + 4), secs = fk__get32(msg + 8);
-        check_export_time(c, secs, now_ns);
-        if (uptime_restart(c->d, secs, uptime))
-            domain_restart(c, 0);
+        fk__col_check_export_time(c, secs, now_ns);
+        if (fk__col_uptime_restart(c->d, secs, uptime))
+            fk__col_domain_restart(c, 0);
     }
     int n = s->codec->fixed(s->codec_ctx, msg, len, emit_cb, c);
     if (n < 0) {
@@ -847,7 +483,7 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
     s->stats->messages++;
     c->d->messages++;
     if ((version == 5 || version == 6 || version == 7) && len >= 20)
-        sequence_check(s, c->d, fk__get32(msg + 16), (uint32_t)n, true);
+        fk__col_sequence_check(s, c->d, fk__get32(msg + 16), (uint32_t)n, true);
 }
 
 int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, const uint8_t *msg,
@@ -905,7 +541,7 @@ void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
                         continue;
                     c.d = &ss->domains[i];
                     s->codec->expire(s->codec_ctx, c.d->codec_state,
-                                     now_ns - s->lim.template_timeout_ns, tmpl_cb, &c);
+                                     now_ns - s->lim.template_timeout_ns, fk__col_tmpl_cb, &c);
                 }
             }
             while (ss->pend_head && now_ns - ss->pend_head->arrival_ns > s->lim.pending_age_ns) {

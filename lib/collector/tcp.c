@@ -67,7 +67,7 @@ void fk__col_tcp_accept(fk_collector *h, listener *l)
         peer.transport = FK__COL_TCP;
         peer.conn_id = ++h->next_conn_id;
         if (!fk__col_allowed(h, &peer.addr)) {
-            h->stats.allowlist_rejected++;
+            fk__col_rejected(h, &peer.addr);
             close(fd);
             continue;
         }

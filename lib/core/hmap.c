@@ -101,20 +101,29 @@ static int grow(fk__hmap *m)
 
 void *fk__hmap_get(const fk__hmap *m, const void *key)
 {
+    return m->cap ? fk__hmap_get_hashed(m, key, fk__hmap_hash(key, m->key_size)) : NULL;
+}
+
+void *fk__hmap_get_hashed(const fk__hmap *m, const void *key, uint64_t h)
+{
     if (!m->cap)
         return NULL;
-    size_t s = find(m, key, fk__hmap_hash(key, m->key_size));
+    size_t s = find(m, key, h);
     return m->hashes[s] ? entry(m, s) + m->val_off : NULL;
 }
 
 int fk__hmap_put(fk__hmap *m, const void *key, const void *val, void **val_out)
+{
+    return fk__hmap_put_hashed(m, key, fk__hmap_hash(key, m->key_size), val, val_out);
+}
+
+int fk__hmap_put_hashed(fk__hmap *m, const void *key, uint64_t h, const void *val, void **val_out)
 {
     if ((m->count + 1) * 4 > m->cap * 3) {
         int rc = grow(m);
         if (rc)
             return rc;
     }
-    uint64_t h = fk__hmap_hash(key, m->key_size);
     size_t s = find(m, key, h);
     unsigned char *e = entry(m, s);
     if (!m->hashes[s]) {

@@ -45,6 +45,10 @@ void *fk__hmap_get(const fk__hmap *m, const void *key);
  * kept on replace). *val_out (optional) points at the stored value.
  * FK_ENOMEM when the map cannot grow. */
 int fk__hmap_put(fk__hmap *m, const void *key, const void *val, void **val_out);
+/* get and put with the key's hash given (it must be fk__hmap_hash(key,
+ * key_size)): for a key looked up in several maps, hashed once. */
+void *fk__hmap_get_hashed(const fk__hmap *m, const void *key, uint64_t h);
+int fk__hmap_put_hashed(fk__hmap *m, const void *key, uint64_t h, const void *val, void **val_out);
 /* Remove key; false when absent. */
 bool fk__hmap_del(fk__hmap *m, const void *key);
 

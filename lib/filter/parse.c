@@ -7,6 +7,7 @@
  *
  * Every error names the byte position where it was found. */
 #include "filter/filter_int.h"
+#include "filter/parse_int.h"
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -18,151 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-typedef enum tok_kind {
-    TK_END,
-    TK_WORD,
-    TK_LP,
-    TK_RP,
-    TK_LB,
-    TK_RB,
-    TK_COMMA,
-    TK_CMP,
-    TK_AND,
-    TK_OR,
-    TK_NOT
-} tok_kind;
-
-typedef struct token {
-    tok_kind kind;
-    size_t at, len; /* position and length in the text */
-    fk__fcmp cmp;   /* TK_CMP */
-} token;
-
-typedef struct parser {
-    const char *text;
-    size_t pos;
-    token tok;
-    fk_filter *f;
-    uint32_t cap_nodes, cap_kids, cap_nets, cap_ports;
-    int depth;
-    size_t err_at;
-} parser;
-
-/* ---- errors ------------------------------------------------------------ */
-
-static int fail_at(parser *p, size_t at, const char *what)
-{
-    p->err_at = at;
-    if (p->tok.at != at)
-        return fk__error(FK_EFILTER, "filter: position %zu: %s", at + 1, what);
-    if (p->tok.kind == TK_END)
-        return fk__error(FK_EFILTER, "filter: position %zu: %s, got the end of the filter", at + 1,
-                         what);
-    int n = (int)(p->tok.len > 40 ? 40 : p->tok.len);
-    return fk__error(FK_EFILTER, "filter: position %zu: %s, got \"%.*s\"", at + 1, what, n,
-                     p->text + p->tok.at);
-}
-
-static int fail(parser *p, const char *what)
-{
-    return fail_at(p, p->tok.at, what);
-}
-
-/* ---- lexer ------------------------------------------------------------- */
-
-static bool word_char(int c)
-{
-    return isalnum(c) || c == '.' || c == ':' || c == '/' || c == '-' || c == '_';
-}
-
-static void next(parser *p)
-{
-    const char *s = p->text;
-    size_t i = p->pos;
-    for (;;) {
-        while (isspace((unsigned char)s[i]))
-            i++;
-        if (s[i] != '#')
-            break;
-        while (s[i] && s[i] != '\n')
-            i++;
-    }
-    token t = {TK_END, i, 0, FC_EQ};
-    char c = s[i];
-    if (c == '\0') {
-        p->tok = t;
-        p->pos = i;
-        return;
-    }
-    t.len = 1;
-    switch (c) {
-    case '(':
-        t.kind = TK_LP;
-        break;
-    case ')':
-        t.kind = TK_RP;
-        break;
-    case '[':
-        t.kind = TK_LB;
-        break;
-    case ']':
-        t.kind = TK_RB;
-        break;
-    case ',':
-        t.kind = TK_COMMA;
-        break;
-    case '=':
-        t.kind = TK_CMP;
-        t.len = s[i + 1] == '=' ? 2 : 1;
-        break;
-    case '>':
-    case '<':
-        t.kind = TK_CMP;
-        t.cmp = c == '>' ? FC_GT : FC_LT;
-        if (s[i + 1] == '=') {
-            t.cmp = c == '>' ? FC_GE : FC_LE;
-            t.len = 2;
-        }
-        break;
-    case '&':
-    case '|':
-        if (s[i + 1] != c) {
-            t.kind = TK_WORD; /* a lone & or |: reported as unexpected by the parser */
-            break;
-        }
-        t.kind = c == '&' ? TK_AND : TK_OR;
-        t.len = 2;
-        break;
-    case '!':
-        t.kind = TK_NOT;
-        break;
-    default:
-        t.kind = TK_WORD;
-        if (word_char((unsigned char)c))
-            while (word_char((unsigned char)s[i + t.len]))
-                t.len++;
-        break;
-    }
-    p->tok = t;
-    p->pos = i + t.len;
-}
-
-static bool is_word(const parser *p, const char *w)
-{
-    return p->tok.kind == TK_WORD && strlen(w) == p->tok.len &&
-           strncasecmp(p->text + p->tok.at, w, p->tok.len) == 0;
-}
-
-/* Copy the current token into buf (NUL-terminated); false when too long. */
-static bool tok_text(const parser *p, char *buf, size_t size)
-{
-    if (p->tok.len >= size)
-        return false;
-    memcpy(buf, p->text + p->tok.at, p->tok.len);
-    buf[p->tok.len] = '\0';
-    return true;
-}
 
 /* ---- building ------------------------------------------------------------ */
 
@@ -214,141 +70,6 @@ static int add_parent(parser *p, fk__fnode_kind kind, const uint32_t *kids, uint
     return add_node(p, node, out);
 }
 
-/* ---- values -------------------------------------------------------------- */
-
-/* An unsigned number of the current word, optionally scaled by k/m/g/t
- * (powers of 1000, as nfdump). */
-static int number(parser *p, bool scaled, uint64_t max, const char *what, uint64_t *out)
-{
-    char buf[32];
-    if (p->tok.kind != TK_WORD || !tok_text(p, buf, sizeof buf) || !isdigit((unsigned char)buf[0]))
-        return fail(p, what);
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 10);
-    if (errno)
-        return fail(p, what);
-    uint64_t scale = 1;
-    if (scaled && *end && !end[1]) {
-        switch (tolower((unsigned char)*end)) {
-        case 'k':
-            scale = 1000ull;
-            break;
-        case 'm':
-            scale = 1000000ull;
-            break;
-        case 'g':
-            scale = 1000000000ull;
-            break;
-        case 't':
-            scale = 1000000000000ull;
-            break;
-        default:
-            return fail(p, what);
-        }
-        end++;
-    }
-    if (*end || v > max / scale)
-        return fail(p, what);
-    *out = (uint64_t)v * scale;
-    next(p);
-    return 0;
-}
-
-/* An optional comparator before a number; `=` when absent. */
-static fk__fcmp comparator(parser *p)
-{
-    fk__fcmp c = FC_EQ;
-    if (p->tok.kind == TK_CMP)
-        c = p->tok.cmp;
-    else if (is_word(p, "eq"))
-        c = FC_EQ;
-    else if (is_word(p, "gt"))
-        c = FC_GT;
-    else if (is_word(p, "lt"))
-        c = FC_LT;
-    else if (is_word(p, "ge"))
-        c = FC_GE;
-    else if (is_word(p, "le"))
-        c = FC_LE;
-    else
-        return c;
-    next(p);
-    return c;
-}
-
-/* Parse an address (optionally /prefix) from text into net; IPv4 may be
- * abbreviated ("172.16/12") when a prefix is given. */
-static bool parse_net_text(char *text, bool allow_prefix, fk__fnet *net)
-{
-    memset(net, 0, sizeof *net);
-    char *slash = strchr(text, '/');
-    long prefix = -1;
-    if (slash) {
-        if (!allow_prefix || !isdigit((unsigned char)slash[1]))
-            return false;
-        char *end;
-        prefix = strtol(slash + 1, &end, 10);
-        if (*end || prefix < 0 || prefix > 128)
-            return false;
-        *slash = '\0';
-    }
-    char v4[32];
-    if (!strchr(text, ':')) {
-        /* pad an abbreviated IPv4 network: 172.16 -> 172.16.0.0 */
-        int dots = 0;
-        for (const char *c = text; *c; c++)
-            dots += *c == '.';
-        if (dots < 3 && slash && strlen(text) < 16) {
-            snprintf(v4, sizeof v4, "%s", text);
-            for (; dots < 3; dots++)
-                strcat(v4, ".0");
-            text = v4;
-        }
-        if (inet_pton(AF_INET, text, net->bytes) != 1)
-            return false;
-        net->family = 4;
-        if (prefix > 32)
-            return false;
-        net->prefix = (uint8_t)(prefix < 0 ? 32 : prefix);
-    } else {
-        if (inet_pton(AF_INET6, text, net->bytes) != 1)
-            return false;
-        net->family = 6;
-        net->prefix = (uint8_t)(prefix < 0 ? 128 : prefix);
-    }
-    /* clear host bits */
-    for (unsigned b = net->prefix; b < 128; b++)
-        net->bytes[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
-    return true;
-}
-
-/* A dotted IPv4 netmask to a prefix length; -1 when not contiguous. */
-static int mask_prefix(const char *text)
-{
-    uint8_t m[4];
-    if (inet_pton(AF_INET, text, m) != 1)
-        return -1;
-    uint32_t v = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-    int n = 0;
-    while (n < 32 && (v & (0x80000000u >> n)))
-        n++;
-    if (n < 32 && (v << n) != 0)
-        return -1;
-    return n;
-}
-
-/* One address or network word into net. */
-static int address(parser *p, bool allow_prefix, const char *what, fk__fnet *net)
-{
-    char buf[64];
-    if (p->tok.kind != TK_WORD || !tok_text(p, buf, sizeof buf) ||
-        !parse_net_text(buf, allow_prefix, net))
-        return fail(p, what);
-    next(p);
-    return 0;
-}
-
 /* ---- primitives ---------------------------------------------------------- */
 
 static const struct {
@@ -367,20 +88,20 @@ static const struct {
 
 static int proto(parser *p, uint32_t *out)
 {
-    next(p);
+    fk__fp_next(p);
     uint64_t v = 0;
     if (p->tok.kind == TK_WORD && isdigit((unsigned char)p->text[p->tok.at])) {
-        if (number(p, false, 255, "expected a protocol number 0-255 or name", &v) < 0)
+        if (fk__fp_number(p, false, 255, "expected a protocol number 0-255 or name", &v) < 0)
             return FK_EFILTER;
     } else {
         size_t i;
         for (i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
-            if (is_word(p, protocols[i].name))
+            if (fk__fp_is_word(p, protocols[i].name))
                 break;
         if (i == sizeof protocols / sizeof protocols[0])
-            return fail(p, "expected a protocol name (tcp, udp, icmp, ...) or number");
+            return fk__fp_fail(p, "expected a protocol name (tcp, udp, icmp, ...) or number");
         v = protocols[i].number;
-        next(p);
+        fk__fp_next(p);
     }
     return add_node(p, (fk__fnode){.kind = FN_PROTO, .value = v}, out);
 }
@@ -388,24 +109,24 @@ static int proto(parser *p, uint32_t *out)
 /* `[ a b, c ]` of addresses / networks into consecutive nets. */
 static int addr_list(parser *p, fk__fdir dir, uint32_t *out)
 {
-    next(p); /* "in" */
+    fk__fp_next(p); /* "in" */
     if (p->tok.kind != TK_LB)
-        return fail(p, "expected '[' to start an address list");
-    next(p);
+        return fk__fp_fail(p, "expected '[' to start an address list");
+    fk__fp_next(p);
     uint32_t first = p->f->nnets;
     while (p->tok.kind != TK_RB) {
         if (p->tok.kind == TK_COMMA) {
-            next(p);
+            fk__fp_next(p);
             continue;
         }
         fk__fnet net;
-        if (address(p, true, "expected an address or network in the list", &net) < 0 ||
+        if (fk__fp_address(p, true, "expected an address or network in the list", &net) < 0 ||
             add_net(p, &net) < 0)
             return FK_EFILTER;
     }
     if (p->f->nnets == first)
-        return fail(p, "empty address list");
-    next(p);
+        return fk__fp_fail(p, "empty address list");
+    fk__fp_next(p);
     return add_node(
         p,
         (fk__fnode){
@@ -415,12 +136,13 @@ static int addr_list(parser *p, fk__fdir dir, uint32_t *out)
 
 static int host(parser *p, fk__fdir dir, uint32_t *out)
 {
-    next(p); /* "ip" / "host" */
-    if (is_word(p, "in"))
+    fk__fp_next(p); /* "ip" / "host" */
+    if (fk__fp_is_word(p, "in"))
         return addr_list(p, dir, out);
     fk__fnet net;
     uint32_t first = p->f->nnets;
-    if (address(p, false, "expected an IPv4 or IPv6 address", &net) < 0 || add_net(p, &net) < 0)
+    if (fk__fp_address(p, false, "expected an IPv4 or IPv6 address", &net) < 0 ||
+        add_net(p, &net) < 0)
         return FK_EFILTER;
     return add_node(p, (fk__fnode){.kind = FN_NET, .dir = (uint8_t)dir, .first = first, .count = 1},
                     out);
@@ -428,23 +150,24 @@ static int host(parser *p, fk__fdir dir, uint32_t *out)
 
 static int net(parser *p, fk__fdir dir, uint32_t *out)
 {
-    next(p); /* "net" */
+    fk__fp_next(p); /* "net" */
     char buf[64];
     fk__fnet n;
-    if (p->tok.kind != TK_WORD || !tok_text(p, buf, sizeof buf))
-        return fail(p, "expected a network (10.0.0.0/8, 2001:db8::/32 or ADDR MASK)");
+    if (p->tok.kind != TK_WORD || !fk__fp_tok_text(p, buf, sizeof buf))
+        return fk__fp_fail(p, "expected a network (10.0.0.0/8, 2001:db8::/32 or ADDR MASK)");
     bool has_prefix = strchr(buf, '/') != NULL;
-    if (!parse_net_text(buf, true, &n))
-        return fail(p, "expected a network (10.0.0.0/8, 2001:db8::/32 or ADDR MASK)");
-    next(p);
+    if (!fk__fp_net_text(buf, true, &n))
+        return fk__fp_fail(p, "expected a network (10.0.0.0/8, 2001:db8::/32 or ADDR MASK)");
+    fk__fp_next(p);
     if (!has_prefix) {
         /* ADDR MASK (IPv4 only) */
         char mask[64];
         int bits;
-        if (n.family != 4 || p->tok.kind != TK_WORD || !tok_text(p, mask, sizeof mask) ||
-            (bits = mask_prefix(mask)) < 0)
-            return fail(p, "expected a prefix length (/N) or an IPv4 netmask after the network");
-        next(p);
+        if (n.family != 4 || p->tok.kind != TK_WORD || !fk__fp_tok_text(p, mask, sizeof mask) ||
+            (bits = fk__fp_mask_prefix(mask)) < 0)
+            return fk__fp_fail(
+                p, "expected a prefix length (/N) or an IPv4 netmask after the network");
+        fk__fp_next(p);
         n.prefix = (uint8_t)bits;
         for (unsigned b = n.prefix; b < 32; b++)
             n.bytes[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
@@ -458,20 +181,20 @@ static int net(parser *p, fk__fdir dir, uint32_t *out)
 
 static int port(parser *p, fk__fdir dir, uint32_t *out)
 {
-    next(p); /* "port" */
-    if (!is_word(p, "in")) {
-        fk__fcmp c = comparator(p);
+    fk__fp_next(p); /* "port" */
+    if (!fk__fp_is_word(p, "in")) {
+        fk__fcmp c = fk__fp_comparator(p);
         uint64_t v;
-        if (number(p, false, 65535, "expected a port number 0-65535", &v) < 0)
+        if (fk__fp_number(p, false, 65535, "expected a port number 0-65535", &v) < 0)
             return FK_EFILTER;
         return add_node(
             p, (fk__fnode){.kind = FN_PORT, .dir = (uint8_t)dir, .cmp = (uint8_t)c, .value = v},
             out);
     }
-    next(p);
+    fk__fp_next(p);
     if (p->tok.kind != TK_LB)
-        return fail(p, "expected '[' to start a port list");
-    next(p);
+        return fk__fp_fail(p, "expected '[' to start a port list");
+    fk__fp_next(p);
     fk_filter *f = p->f;
     uint32_t words = (f->nports + 1) * 1024;
     uint32_t cap_words = p->cap_ports * 1024;
@@ -488,18 +211,18 @@ static int port(parser *p, fk__fdir dir, uint32_t *out)
     bool any = false;
     while (p->tok.kind != TK_RB) {
         if (p->tok.kind == TK_COMMA) {
-            next(p);
+            fk__fp_next(p);
             continue;
         }
         uint64_t v;
-        if (number(p, false, 65535, "expected a port number 0-65535 in the list", &v) < 0)
+        if (fk__fp_number(p, false, 65535, "expected a port number 0-65535 in the list", &v) < 0)
             return FK_EFILTER;
         bits[v >> 6] |= 1ull << (v & 63);
         any = true;
     }
     if (!any)
-        return fail(p, "empty port list");
-    next(p);
+        return fk__fp_fail(p, "empty port list");
+    fk__fp_next(p);
     return add_node(p, (fk__fnode){.kind = FN_PORT_LIST, .dir = (uint8_t)dir, .first = f->nports++},
                     out);
 }
@@ -508,10 +231,10 @@ static int port(parser *p, fk__fdir dir, uint32_t *out)
 static int num(parser *p, fk__ffield field, bool scaled, uint64_t max, const char *what,
                uint32_t *out)
 {
-    next(p);
-    fk__fcmp c = comparator(p);
+    fk__fp_next(p);
+    fk__fcmp c = fk__fp_comparator(p);
     uint64_t v;
-    if (number(p, scaled, max, what, &v) < 0)
+    if (fk__fp_number(p, scaled, max, what, &v) < 0)
         return FK_EFILTER;
     return add_node(
         p, (fk__fnode){.kind = FN_NUM, .field = (uint8_t)field, .cmp = (uint8_t)c, .value = v},
@@ -520,10 +243,10 @@ static int num(parser *p, fk__ffield field, bool scaled, uint64_t max, const cha
 
 static int flags(parser *p, uint32_t *out)
 {
-    next(p);
+    fk__fp_next(p);
     uint64_t mask = 0;
     if (p->tok.kind != TK_WORD)
-        return fail(p, "expected TCP flags (letters of AFSRPUX)");
+        return fk__fp_fail(p, "expected TCP flags (letters of AFSRPUX)");
     for (size_t i = 0; i < p->tok.len; i++) {
         switch (toupper((unsigned char)p->text[p->tok.at + i])) {
         case 'F':
@@ -548,91 +271,92 @@ static int flags(parser *p, uint32_t *out)
             mask |= 0x3f;
             break;
         default:
-            return fail_at(p, p->tok.at + i, "expected TCP flags (letters of AFSRPUX)");
+            return fk__fp_fail_at(p, p->tok.at + i, "expected TCP flags (letters of AFSRPUX)");
         }
     }
-    next(p);
+    fk__fp_next(p);
     return add_node(p, (fk__fnode){.kind = FN_FLAGS, .value = mask}, out);
 }
 
 static int primitive(parser *p, uint32_t *out)
 {
     const uint64_t u64max = UINT64_MAX;
-    if (is_word(p, "any")) {
-        next(p);
+    if (fk__fp_is_word(p, "any")) {
+        fk__fp_next(p);
         return add_node(p, (fk__fnode){.kind = FN_TRUE}, out);
     }
-    if (is_word(p, "ipv4") || is_word(p, "inet") || is_word(p, "ipv6") || is_word(p, "inet6")) {
-        uint64_t fam = (is_word(p, "ipv4") || is_word(p, "inet")) ? 4 : 6;
-        next(p);
+    if (fk__fp_is_word(p, "ipv4") || fk__fp_is_word(p, "inet") || fk__fp_is_word(p, "ipv6") ||
+        fk__fp_is_word(p, "inet6")) {
+        uint64_t fam = (fk__fp_is_word(p, "ipv4") || fk__fp_is_word(p, "inet")) ? 4 : 6;
+        fk__fp_next(p);
         return add_node(p, (fk__fnode){.kind = FN_FAMILY, .value = fam}, out);
     }
-    if (is_word(p, "proto"))
+    if (fk__fp_is_word(p, "proto"))
         return proto(p, out);
     fk__fdir dir = FD_EITHER;
     bool dir_given = false;
-    if (is_word(p, "src") || is_word(p, "dst")) {
-        dir = is_word(p, "src") ? FD_SRC : FD_DST;
+    if (fk__fp_is_word(p, "src") || fk__fp_is_word(p, "dst")) {
+        dir = fk__fp_is_word(p, "src") ? FD_SRC : FD_DST;
         dir_given = true;
-        next(p);
+        fk__fp_next(p);
     }
-    if (is_word(p, "ip") || is_word(p, "host"))
+    if (fk__fp_is_word(p, "ip") || fk__fp_is_word(p, "host"))
         return host(p, dir, out);
-    if (is_word(p, "net"))
+    if (fk__fp_is_word(p, "net"))
         return net(p, dir, out);
-    if (is_word(p, "port"))
+    if (fk__fp_is_word(p, "port"))
         return port(p, dir, out);
-    if (is_word(p, "as"))
-        return fail(p,
-                    "AS numbers are not carried by flowkit's flow records: 'as' is not supported");
+    if (fk__fp_is_word(p, "as"))
+        return fk__fp_fail(
+            p, "AS numbers are not carried by flowkit's flow records: 'as' is not supported");
     if (dir_given)
-        return fail(p, "expected ip, host, net or port after src/dst");
-    if (is_word(p, "in") || is_word(p, "out")) {
-        bool in = is_word(p, "in");
-        next(p);
-        if (is_word(p, "bytes"))
+        return fk__fp_fail(p, "expected ip, host, net or port after src/dst");
+    if (fk__fp_is_word(p, "in") || fk__fp_is_word(p, "out")) {
+        bool in = fk__fp_is_word(p, "in");
+        fk__fp_next(p);
+        if (fk__fp_is_word(p, "bytes"))
             return num(p, in ? FF_BYTES : FF_REV_BYTES, true, u64max, "expected a byte count", out);
-        if (is_word(p, "packets"))
+        if (fk__fp_is_word(p, "packets"))
             return num(p, in ? FF_PACKETS : FF_REV_PACKETS, true, u64max, "expected a packet count",
                        out);
-        if (is_word(p, "if"))
+        if (fk__fp_is_word(p, "if"))
             return num(p, in ? FF_IN_IF : FF_OUT_IF, false, UINT32_MAX,
                        "expected an interface index", out);
-        return fail(p, "expected bytes, packets or if after in/out");
+        return fk__fp_fail(p, "expected bytes, packets or if after in/out");
     }
-    if (is_word(p, "bytes"))
+    if (fk__fp_is_word(p, "bytes"))
         return num(p, FF_BYTES, true, u64max, "expected a byte count", out);
-    if (is_word(p, "packets"))
+    if (fk__fp_is_word(p, "packets"))
         return num(p, FF_PACKETS, true, u64max, "expected a packet count", out);
-    if (is_word(p, "if"))
+    if (fk__fp_is_word(p, "if"))
         return num(p, FF_EITHER_IF, false, UINT32_MAX, "expected an interface index", out);
-    if (is_word(p, "tos"))
+    if (fk__fp_is_word(p, "tos"))
         return num(p, FF_TOS, false, 255, "expected a TOS value 0-255", out);
-    if (is_word(p, "vlan"))
+    if (fk__fp_is_word(p, "vlan"))
         return num(p, FF_VLAN, false, 4095, "expected a VLAN id 0-4095", out);
-    if (is_word(p, "icmp-type"))
+    if (fk__fp_is_word(p, "icmp-type"))
         return num(p, FF_ICMP_TYPE, false, 255, "expected an ICMP type 0-255", out);
-    if (is_word(p, "icmp-code"))
+    if (fk__fp_is_word(p, "icmp-code"))
         return num(p, FF_ICMP_CODE, false, 255, "expected an ICMP code 0-255", out);
-    if (is_word(p, "duration"))
+    if (fk__fp_is_word(p, "duration"))
         return num(p, FF_DURATION_MS, false, u64max, "expected a duration in milliseconds", out);
-    if (is_word(p, "flags"))
+    if (fk__fp_is_word(p, "flags"))
         return flags(p, out);
-    if (is_word(p, "router")) {
-        next(p);
-        if (!is_word(p, "ip"))
-            return fail(p, "expected 'ip' after 'router'");
-        next(p);
+    if (fk__fp_is_word(p, "router")) {
+        fk__fp_next(p);
+        if (!fk__fp_is_word(p, "ip"))
+            return fk__fp_fail(p, "expected 'ip' after 'router'");
+        fk__fp_next(p);
         fk__fnet n;
         uint32_t first = p->f->nnets;
-        if (address(p, false, "expected the router's IPv4 or IPv6 address", &n) < 0 ||
+        if (fk__fp_address(p, false, "expected the router's IPv4 or IPv6 address", &n) < 0 ||
             add_net(p, &n) < 0)
             return FK_EFILTER;
         return add_node(p, (fk__fnode){.kind = FN_ROUTER, .first = first, .count = 1}, out);
     }
     if (p->tok.kind == TK_END)
-        return fail(p, "expected a filter primitive");
-    return fail(p, "unknown filter primitive");
+        return fk__fp_fail(p, "expected a filter primitive");
+    return fk__fp_fail(p, "unknown filter primitive");
 }
 
 /* ---- expressions --------------------------------------------------------- */
@@ -641,19 +365,19 @@ static int expr(parser *p, uint32_t *out);
 
 static int unary(parser *p, uint32_t *out)
 {
-    if (p->tok.kind == TK_NOT || is_word(p, "not") || p->tok.kind == TK_LP) {
+    if (p->tok.kind == TK_NOT || fk__fp_is_word(p, "not") || p->tok.kind == TK_LP) {
         if (++p->depth > FK__FILTER_MAX_DEPTH)
-            return fail(p, "nested too deeply");
+            return fk__fp_fail(p, "nested too deeply");
         int rc;
         if (p->tok.kind == TK_LP) {
-            next(p);
+            fk__fp_next(p);
             rc = expr(p, out);
             if (rc == 0 && p->tok.kind != TK_RP)
-                rc = fail(p, "expected ')'");
+                rc = fk__fp_fail(p, "expected ')'");
             if (rc == 0)
-                next(p);
+                fk__fp_next(p);
         } else {
-            next(p);
+            fk__fp_next(p);
             uint32_t kid;
             rc = unary(p, &kid);
             if (rc == 0 && p->f->nodes[kid].kind == FN_FLAGS) {
@@ -684,11 +408,11 @@ static int chain(parser *p, fk__fnode_kind kind, uint32_t *out)
         if ((rc = grow((void **)&kids, &cap, n + 1, sizeof *kids)) < 0)
             break;
         kids[n++] = kid;
-        bool more = is_or ? (p->tok.kind == TK_OR || is_word(p, "or"))
-                          : (p->tok.kind == TK_AND || is_word(p, "and"));
+        bool more = is_or ? (p->tok.kind == TK_OR || fk__fp_is_word(p, "or"))
+                          : (p->tok.kind == TK_AND || fk__fp_is_word(p, "and"));
         if (!more)
             break;
-        next(p);
+        fk__fp_next(p);
     }
     if (rc == 0)
         rc = n == 1 ? (*out = kids[0], 0) : add_parent(p, kind, kids, n, out);
@@ -710,15 +434,15 @@ int fk_filter_compile(const char *text, fk_filter **out, size_t *error_offset)
     if (!f)
         return fk__error(FK_ENOMEM, "filter: out of memory");
     parser p = {.text = text, .f = f};
-    next(&p);
+    fk__fp_next(&p);
     int rc;
     if (p.tok.kind == TK_END)
         rc = add_node(&p, (fk__fnode){.kind = FN_TRUE}, &f->root);
     else {
         rc = expr(&p, &f->root);
         if (rc == 0 && p.tok.kind != TK_END)
-            rc = fail(&p,
-                      p.tok.kind == TK_RP ? "unbalanced ')'" : "expected 'and', 'or' or the end");
+            rc = fk__fp_fail(&p, p.tok.kind == TK_RP ? "unbalanced ')'"
+                                                     : "expected 'and', 'or' or the end");
     }
     if (rc < 0) {
         if (error_offset)

@@ -172,6 +172,10 @@ static uint8_t flow_op_for(uint32_t pen, uint16_t id)
         return FK__OP_OUT_IF;
     case 15:
         return FK__OP_NH4;
+    case 16:
+        return FK__OP_SRC_AS;
+    case 17:
+        return FK__OP_DST_AS;
     case 18:
         return FK__OP_BGP_NH4;
     case 60:
@@ -548,6 +552,10 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
         out->tos = *VAL(FK__OP_TOS);
     if (HAS(FK__OP_VLAN))
         out->vlan = (uint16_t)(be_read(VAL(FK__OP_VLAN), LEN(FK__OP_VLAN)) & 0x0fffu);
+    if (HAS(FK__OP_SRC_AS))
+        out->src_as = (uint32_t)be_read(VAL(FK__OP_SRC_AS), LEN(FK__OP_SRC_AS));
+    if (HAS(FK__OP_DST_AS))
+        out->dst_as = (uint32_t)be_read(VAL(FK__OP_DST_AS), LEN(FK__OP_DST_AS));
     if (HAS(FK__OP_SAMPLING)) {
         out->sampling = (uint32_t)be_read(VAL(FK__OP_SAMPLING), LEN(FK__OP_SAMPLING));
         out->present |= FK_FLOW_HAS_SAMPLING;

@@ -87,6 +87,8 @@ enum fk__flow_op {
     FK__OP_BGP_NH4,    /* bgpNextHopIPv4Address (18) */
     FK__OP_BGP_NH6,    /* bgpNextHopIPv6Address (63) */
     FK__OP_REV_ICMP,   /* reverse icmpTypeCodeIPv4/IPv6 (RFC 5103) → rev_icmp */
+    FK__OP_SRC_AS,     /* bgpSourceAsNumber (16) */
+    FK__OP_DST_AS,     /* bgpDestinationAsNumber (17) */
     FK__OP_COUNT
 };
 

@@ -145,6 +145,10 @@ int fk__nf_fixed_parse(fk_netflow_header *hdr, fk_flow *flows, size_t capacity, 
             f->proto = r[38];
             f->tos = r[39];
         }
+        if (version != 1) { /* v5, v6, v7: src_as, dst_as at 40 and 42 */
+            f->src_as = fk__nf_rd16(r + 40);
+            f->dst_as = fk__nf_rd16(r + 42);
+        }
         if (exporter) {
             f->exporter = *exporter;
             f->odid = h.source_id;

@@ -147,6 +147,12 @@ int fk__nf_deliver_flow(decode_ctx *c, const nf_template *t, const uint8_t *r)
         case OP_VLAN:
             f.vlan = (uint16_t)(v & 0xfff);
             break;
+        case OP_SRC_AS:
+            f.src_as = (uint32_t)v;
+            break;
+        case OP_DST_AS:
+            f.dst_as = (uint32_t)v;
+            break;
         case OP_ICMP_TYPECODE:
             icmp_tc = v;
             have_tc = true;

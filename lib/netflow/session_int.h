@@ -29,6 +29,8 @@ enum op_kind {
     OP_IN_IF,
     OP_OUT_IF,
     OP_VLAN,
+    OP_SRC_AS, /* NetFlow v9 SRC_AS (16) */
+    OP_DST_AS, /* DST_AS (17) */
     OP_ICMP_TYPECODE,
     OP_ICMP_TYPE,
     OP_ICMP_CODE,

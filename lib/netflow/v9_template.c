@@ -72,6 +72,12 @@ static bool flow_op(uint16_t type, uint16_t len, nf_op *op, int *prio)
         op->kind = OP_PACKETS;
         *prio = type == 2 ? 0 : type == 24 ? 1 : 2;
         return uint_ok;
+    case 16:
+        op->kind = OP_SRC_AS;
+        return len >= 1 && len <= 4;
+    case 17:
+        op->kind = OP_DST_AS;
+        return len >= 1 && len <= 4;
     case 10:
         op->kind = OP_IN_IF;
         return uint_ok;

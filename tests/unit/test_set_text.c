@@ -37,6 +37,7 @@ OPS_COMMON(exporter)
 OPS_COMMON(netflow)
 OPS_COMMON(ipfix_encoder)
 OPS_COMMON(template_cache)
+OPS_COMMON(prefixstats)
 
 static int capture_create_any(void **out)
 {
@@ -90,6 +91,14 @@ static int template_cache_get_int_any(void *h, int id, int64_t *out)
 {
     return fk_template_cache_get_int(h, id, out);
 }
+static int prefixstats_create_any(void **out)
+{
+    return fk_prefixstats_create((fk_prefixstats **)out);
+}
+static int prefixstats_get_int_any(void *h, int id, int64_t *out)
+{
+    return fk_prefixstats_get_int(h, id, out);
+}
 
 static const handle_ops handles[] = {
     {"capture", fk_capture_params, capture_create_any, capture_set_text_any, capture_get_int_any,
@@ -104,6 +113,8 @@ static const handle_ops handles[] = {
      ipfix_encoder_get_int_any, NULL, ipfix_encoder_destroy_any},
     {"template_cache", fk_template_cache_params, template_cache_create_any,
      template_cache_set_text_any, template_cache_get_int_any, NULL, template_cache_destroy_any},
+    {"prefixstats", fk_prefixstats_params, prefixstats_create_any, prefixstats_set_text_any,
+     prefixstats_get_int_any, NULL, prefixstats_destroy_any},
 };
 
 /* The entry's name with '-' for '_' ("queue-size"). */

@@ -198,6 +198,8 @@ class Flow:
     uid: int = 0
     event: int = 0  # nonzero: a session event (SESSION_SYN/FIN/RST) at end_ns
     rev_icmp: int = 0  # ICMP biflow: the reply's type * 256 + code (FLOW_HAS_REV_ICMP)
+    src_as: int = 0  # BGP AS numbers from the exporter (0 when absent)
+    dst_as: int = 0
 
     _ADDRS = ("src", "dst", "exporter")
     _STRS = ("in_if_name", "out_if_name", "user", "exe")
@@ -232,10 +234,16 @@ class Flow:
         return f
 
     def to_json(self):
-        """The library's JSON line for this flow (the CLIs' contract), as a dict."""
+        """The library's JSON line for this flow (the CLIs' contract) as text,
+        without a newline. Since 0.2.0; before, it returned the dict that
+        :meth:`to_dict` returns."""
         buf = ctypes.create_string_buffer(4096)  # FK_FLOW_JSON_MAX
         call("fk_flow_to_json", byref(self.to_c()), buf, len(buf))
-        return json.loads(buf.value.decode())
+        return buf.value.decode()
+
+    def to_dict(self):
+        """The library's JSON line for this flow, parsed into a dict."""
+        return json.loads(self.to_json())
 
 
 SESSION_SYN = 1
@@ -299,10 +307,16 @@ class SessionEvent:
         return e
 
     def to_json(self):
-        """The library's JSON line for this event, as a dict."""
+        """The library's JSON line for this event as text, without a newline.
+        Since 0.2.0; before, it returned the dict that :meth:`to_dict`
+        returns."""
         buf = ctypes.create_string_buffer(4096)  # FK_SESSION_JSON_MAX
         call("fk_session_event_to_json", byref(self.to_c()), buf, len(buf))
-        return json.loads(buf.value.decode())
+        return buf.value.decode()
+
+    def to_dict(self):
+        """The library's JSON line for this event, parsed into a dict."""
+        return json.loads(self.to_json())
 
 
 # ------------------------------------------------------------- parameters

@@ -107,6 +107,8 @@ class fk_flow(Structure):
         ("direction", c_uint8),
         ("vni", c_uint32),
         ("rev_icmp", c_uint16),
+        ("src_as", c_uint32),
+        ("dst_as", c_uint32),
     ]
 
 

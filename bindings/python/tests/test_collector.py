@@ -169,7 +169,7 @@ def test_interface_names_from_options():
     assert (f.in_if, f.out_if, f.in_if_name, f.out_if_name) == (1, 2, "eth0", "uplink")
     assert f.user is None and f.exe is None and f.event == 0
     assert stats["interface_names"] == 2 and stats["options_records"] == 2
-    j = f.to_json()
+    j = f.to_dict()
     assert (j["in_if_name"], j["out_if_name"]) == ("eth0", "uplink")
     assert "user" not in j and "uid" not in j
     g = flowkit.Flow.from_c(flowkit.Flow(src="10.0.0.1", dst="10.0.0.2", user="alice", exe="/bin/x").to_c())

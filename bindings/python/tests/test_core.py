@@ -1,5 +1,6 @@
 """Versions, errors, status codes, flows and events through the C library."""
 
+import json
 import os
 import re
 import subprocess
@@ -59,13 +60,32 @@ def test_flow_round_trip_and_json_contract():
         process="curl",
     )
     assert flowkit.Flow.from_c(f.to_c()) == f
-    j = f.to_json()
+    j = f.to_dict()
     assert j["type"] == "flow"
     assert (j["src_addr"], j["dst_addr"]) == ("192.0.2.1", "2001:db8::2")
     assert (j["bytes"], j["packets"], j["proto"]) == (1500, 3, 6)
     assert j["start"] == "2023-11-14T22:13:20.123Z"
     assert j["end"] == "2023-11-14T22:13:22.456Z"
     assert (j["pid"], j["process"]) == (4242, "curl")
+
+
+def test_to_json_is_the_json_line_and_to_dict_its_parse():
+    """to_json() gives the JSON line as text (what flowkit-collect writes,
+    json.loads-able, no newline); to_dict() the dict to_json() gave in 0.1.0."""
+    f = flowkit.Flow(src="10.0.0.1", dst="10.0.0.2", src_port=40000, dst_port=443, proto=6,
+                     bytes=1500, packets=3, start_ns=1_700_000_000_000_000_000,
+                     end_ns=1_700_000_001_000_000_000)
+    text = f.to_json()
+    assert isinstance(text, str)
+    assert text.startswith('{"type":"flow","src_addr":"10.0.0.1","dst_addr":"10.0.0.2",')
+    assert text.endswith("}") and "\n" not in text
+    assert json.loads(text) == f.to_dict()
+    assert f.to_dict()["bytes"] == 1500
+    ev = flowkit.SessionEvent(kind=flowkit.SESSION_SYN, time_ns=1_700_000_000_000_000_000,
+                              src="10.0.0.1", dst="10.0.0.2", src_port=1, dst_port=2)
+    assert isinstance(ev.to_json(), str)
+    assert json.loads(ev.to_json()) == ev.to_dict()
+    assert ev.to_dict()["event"] == "syn"
 
 
 def test_session_event_json():
@@ -78,13 +98,13 @@ def test_session_event_json():
         dst_port=80,
     )
     assert ev.kind_name == "fin"
-    j = ev.to_json()
+    j = ev.to_dict()
     assert (j["type"], j["event"], j["dst_port"]) == ("event", "fin", 80)
     assert flowkit.SessionEvent.from_c(ev.to_c()) == ev
     assert "user" not in j and "uid" not in j
     ev.present = flowkit.SESSION_HAS_PROCESS | flowkit.SESSION_HAS_UID
     ev.pid, ev.process, ev.uid, ev.user, ev.exe = 7, "nc", 1000, "alice", "/usr/bin/nc"
-    j = ev.to_json()
+    j = ev.to_dict()
     assert (j["pid"], j["process"], j["uid"], j["user"], j["exe"]) == (
         7,
         "nc",

@@ -1,0 +1,112 @@
+/* The collector's exporter sessions inside (session.c, session_ifname.c,
+ * session_life.c): the session table's types and what the three files call
+ * of each other. Not installed. */
+#ifndef FK_COLLECTOR_SESSION_INT_H
+#define FK_COLLECTOR_SESSION_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "collector/internal.h"
+
+typedef struct pending {
+    struct pending *next;
+    fk__col_hdr hdr; /* header of the message it came in (times for v9) */
+    uint16_t set_id;
+    int64_t arrival_ns;
+    size_t len;
+    uint8_t data[];
+} pending;
+
+/* An interface name learnt from options data. */
+typedef struct ifname_ent {
+    uint32_t ifindex;
+    bool from_name;  /* interfaceName (else interfaceDescription) */
+    uint64_t serial; /* message that named it last */
+    char name[FK_FLOW_IFNAME_MAX + 1];
+} ifname_ent;
+
+typedef struct domain {
+    uint16_t version;
+    uint32_t odid;
+    void *codec_state; /* NULL for v1/v5/v7 */
+    bool have_seq;
+    bool seen; /* a message arrived: next_seq and last_export mean something */
+    uint32_t next_seq;
+    uint32_t last_export; /* export seconds of the newest message */
+    bool have_uptime;     /* NetFlow: last_uptime_ms and boot_ms are set */
+    uint32_t last_uptime_ms;
+    int64_t boot_ms;     /* export time - sysUptime of the newest message */
+    bool have_sys_init;  /* IPFIX: sys_init_ns is set */
+    int64_t sys_init_ns; /* newest systemInitTimeMilliseconds read (ns) */
+    ifname_ent *ifs;     /* sorted by ifindex */
+    size_t nifs;
+    size_t capifs;
+    uint64_t lost; /* records (packets for v9) missing by sequence */
+    uint64_t gaps;
+    uint64_t messages;
+    uint64_t records;
+} domain;
+
+typedef struct session {
+    struct session *next; /* hash chain */
+    fk__col_peer peer;
+    uint64_t id; /* unique for the life of the collector: template scope */
+    int64_t last_seen_ns;
+    domain *domains;
+    size_t ndomains;
+    size_t templates;
+    pending *pend_head;
+    pending *pend_tail;
+    size_t pend_bytes;
+} session;
+
+struct fk__col_sessions {
+    const fk__col_codec *codec;
+    bool fixed_clock; /* tests: real time = now_ns + real_offset */
+    int64_t real_offset;
+    void *codec_ctx;
+    uint64_t next_id;
+    uint64_t msg_serial; /* fk__col_hdr.serial of the last message */
+    size_t pend_total;   /* kept bytes over all sessions */
+    fk__col_limits lim;
+    fk_collector_stats *stats;
+    fk__col_deliver_fn deliver;
+    void *user;
+    session **buckets;
+    size_t nbuckets;
+    size_t count;
+};
+
+/* Context of one message (or one retried pending set) while it is decoded. */
+typedef struct msg_ctx {
+    fk__col_sessions *s;
+    session *ss;
+    domain *d;
+    int64_t export_ns;    /* export time of the message being decoded; 0 = unknown */
+    uint32_t records;     /* delivered, including retried pending sets */
+    uint32_t msg_records; /* data records of this message (sequence step) */
+    bool retry;           /* a template was added: retry the pending sets */
+    bool from_pending;
+} msg_ctx;
+
+/* The codec's template callback: counts templates per session and asks
+ * for a retry of the data sets waiting for one (session.c). */
+void fk__col_tmpl_cb(void *user, uint16_t tid, int what);
+
+/* Interface names from options data (session_ifname.c): the name of
+ * ifindex in domain d, or NULL; the codec's callback that keeps them. */
+const char *fk__col_ifname_find(const domain *d, uint32_t ifindex);
+void fk__col_ifname_cb(void *user, const fk__col_ifname *in);
+
+/* An exporter's life (session_life.c): sequence numbers, export-time
+ * sanity and restarts. */
+void fk__col_sequence_check(fk__col_sessions *s, domain *d, uint32_t seq, uint32_t step,
+                            bool known);
+void fk__col_check_export_time(msg_ctx *c, uint32_t export_secs, int64_t now_ns);
+void fk__col_domain_restart(msg_ctx *c, uint64_t keep_serial);
+void fk__col_sys_init_check(msg_ctx *c, int64_t sys_init_ns);
+bool fk__col_uptime_restart(domain *d, uint32_t export_secs, uint32_t uptime_ms);
+bool fk__col_sequence_restart(const domain *d, uint32_t seq, uint32_t export_secs);
+
+#endif

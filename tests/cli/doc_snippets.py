@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Compile and run the code blocks of README.md and docs/*.md that carry a
+snippet marker (docs/conventions.md, "Code blocks in the documentation").
+
+A marker is an HTML comment on the line before a fenced block (``` or ~~~):
+
+  <!-- snippet: compile -->                 C: compile with -Wall -Werror
+  <!-- snippet: compile (fk_capture *cap) -->  ... with these names given
+  <!-- snippet: run -->                     C: compile and run (exit 0);
+                                            sh: run with bash -e
+  <!-- snippet: run creates=FILE -->        sh: ... and FILE must be non-empty
+
+A C block that defines main() is compiled as it stands. Any other C block
+is wrapped: its #include lines and the functions it defines (a line at
+column 0 that starts a definition, up to the `}` at column 0) stay at file
+scope, the rest becomes the body of `int snippet(PARAMS)`, which returns 0.
+A `run` C block gets a main() that calls snippet() and is run (in a
+directory holding trace.pcap, as shell blocks below); the others
+get an empty main(), so that they are linked too.
+
+Shell blocks run in a fresh network namespace (only its loopback is up, so
+their fixed ports cannot collide with anything else) in an empty directory
+holding trace.pcap (tests/data/examples/tcp_session.pcap), with the build
+tree's flowkit-* tools first in PATH, each bounded by SNIPPET_TIMEOUT seconds.
+
+Usage: doc_snippets.py SOURCE_DIR BUILD_DIR [FILE...]
+Exit 0 when every marked block passes, 1 otherwise, 77 when no C compiler.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+MARKER = re.compile(r"^\s*<!--\s*snippet:\s*(compile|run)\b(.*?)-->\s*$")
+FENCE = re.compile(r"^(\s*)(```|~~~)\s*\{?\.?([A-Za-z]*)\}?\s*$")
+TIMEOUT = int(os.environ.get("SNIPPET_TIMEOUT", "120"))
+PRELUDE = "#include <flowkit/flowkit.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+
+
+def blocks(path):
+    """Yield (line, mode, args, lang, code) for every marked block of path."""
+    lines = open(path, encoding="utf-8").read().split("\n")
+    i = 0
+    while i < len(lines):
+        m = MARKER.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        f = FENCE.match(lines[i + 1]) if i + 1 < len(lines) else None
+        if not f:
+            raise SystemExit(f"{path}:{i + 1}: snippet marker not followed by a fenced block")
+        indent, fence, lang = f.group(1), f.group(2), f.group(3).lower()
+        body = []
+        j = i + 2
+        while j < len(lines) and not lines[j].strip().startswith(fence):
+            line = lines[j]
+            body.append(line[len(indent):] if line.startswith(indent) else line.lstrip())
+            j += 1
+        if j == len(lines):
+            raise SystemExit(f"{path}:{i + 2}: unterminated block")
+        yield i + 2, m.group(1), m.group(2).strip(), lang, "\n".join(body) + "\n"
+        i = j + 1
+
+
+def wrap_c(code, params, run):
+    """A complete translation unit for a C block."""
+    if re.search(r"^\s*int\s+main\s*\(", code, re.M):
+        return code
+    top, body = [], []
+    lines = code.split("\n")
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        if line.startswith("#"):
+            top.append(line)
+        elif re.match(r"^[A-Za-z_][\w\s\*]*\([^;]*\)\s*$", line) and k + 1 < len(lines) \
+                and lines[k + 1].startswith("{"):
+            while k < len(lines):  # a function definition, to its closing brace
+                top.append(lines[k])
+                if lines[k].startswith("}"):
+                    break
+                k += 1
+        else:
+            body.append("    " + line)
+        k += 1
+    unit = PRELUDE + "\n".join(top) + "\n\n"
+    unit += "int snippet(%s);\nint snippet(%s)\n{\n" % (params or "void", params or "void")
+    unit += "\n".join(body) + "\n    return 0;\n}\n"
+    if run:
+        unit += "\nint main(void)\n{\n    return snippet();\n}\n"
+    else:  # linked all the same: every function it calls must exist
+        unit += "\nint main(void)\n{\n    return 0;\n}\n"
+    return unit
+
+
+def workdir(src, tmp):
+    """An empty directory holding trace.pcap, for a block to run in."""
+    work = tempfile.mkdtemp(dir=tmp)
+    shutil.copy(os.path.join(src, "tests/data/examples/tcp_session.pcap"),
+                os.path.join(work, "trace.pcap"))
+    return work
+
+
+def check_c(where, code, params, run, src, build, tmp):
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    unit = wrap_c(code, params, run)
+    c_file = os.path.join(tmp, "snippet.c")
+    exe = os.path.join(tmp, "snippet")
+    with open(c_file, "w") as f:
+        f.write(unit)
+    cmd = [cc, "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-I", os.path.join(src, "include"),
+           "-I", os.path.join(build, "include"), c_file, "-o", exe, "-L",
+           os.path.join(build, "lib"), "-lflowkit"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"{where}: does not compile:\n{r.stderr}--- as compiled:\n{unit}"
+    if run:
+        env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(build, "lib"))
+        r = subprocess.run([exe], capture_output=True, text=True, env=env, timeout=TIMEOUT,
+                           cwd=workdir(src, tmp))
+        if r.returncode != 0:
+            return f"{where}: exited {r.returncode}:\n{r.stdout}{r.stderr}"
+    return None
+
+
+def check_sh(where, code, args, src, build, tmp):
+    creates = None
+    m = re.search(r"creates=(\S+)", args)
+    if m:
+        creates = m.group(1)
+    work = workdir(src, tmp)
+    tools = [os.path.join(build, "cli", t) for t in sorted(os.listdir(os.path.join(build, "cli")))
+             if t.startswith("flowkit-")]
+    env = dict(os.environ, PATH=":".join(tools + [os.environ.get("PATH", "/usr/bin:/bin")]))
+    script = "ip link set lo up\nset -e\n" + code
+    cmd = ["unshare", "--net", "timeout", str(TIMEOUT), "bash", "-c", script]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=work, env=env)
+    if r.returncode != 0:
+        return f"{where}: exited {r.returncode}:\n{code}--- stdout:\n{r.stdout}--- stderr:\n{r.stderr}"
+    if creates and not (os.path.isfile(os.path.join(work, creates))
+                        and os.path.getsize(os.path.join(work, creates)) > 0):
+        return f"{where}: {creates} missing or empty after the block:\n{code}--- stderr:\n{r.stderr}"
+    return None
+
+
+def main():
+    src, build = sys.argv[1], sys.argv[2]
+    files = sys.argv[3:] or [os.path.join(src, "README.md")] + sorted(
+        os.path.join(src, "docs", f) for f in os.listdir(os.path.join(src, "docs"))
+        if f.endswith(".md"))
+    if not shutil.which(os.environ.get("CC", "cc")):
+        print("SKIP: no C compiler")
+        return 77
+    can_netns = os.geteuid() == 0 and subprocess.run(
+        ["unshare", "--net", "true"], capture_output=True).returncode == 0
+    failures, ran, skipped = [], 0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in files:
+            rel = os.path.relpath(path, src)
+            for line, mode, args, lang, code in blocks(path):
+                where = f"{rel}:{line}"
+                if lang in ("c", ""):
+                    params = ""
+                    m = re.match(r"\((.*)\)", args)
+                    if m:
+                        params = m.group(1)
+                    err = check_c(where, code, params, mode == "run", src, build, tmp)
+                elif lang in ("sh", "bash"):
+                    if mode != "run":
+                        raise SystemExit(f"{where}: a shell block is only ever run")
+                    if not can_netns:
+                        print(f"SKIP {where}: needs root and unshare --net")
+                        skipped += 1
+                        continue
+                    err = check_sh(where, code, args, src, build, tmp)
+                else:
+                    raise SystemExit(f"{where}: no snippet check for language '{lang}'")
+                ran += 1
+                print(("FAIL " if err else "ok   ") + f"{where} ({mode} {lang or 'c'})")
+                if err:
+                    failures.append(err)
+    for f in failures:
+        print("\n" + f)
+    print(f"{ran} snippets checked, {len(failures)} failed, {skipped} skipped")
+    if ran == 0:
+        print("FAIL: no marked snippets found")
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
