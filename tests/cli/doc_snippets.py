@@ -103,14 +103,34 @@ def workdir(src, tmp):
     return work
 
 
+def build_compiler(build):
+    """The compiler and flags a program linking this build's libflowkit
+    needs: a sanitizer build (ASan/UBSan, TSan) wants the same compiler and
+    runtime, as tests/integration/capture_common.bash does."""
+    cc, flags = shutil.which(os.environ.get("CC", "cc")), []
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            cache = f.read()
+    except OSError:
+        return cc, flags
+    m = re.search(r"^CMAKE_C_COMPILER:[A-Z]*=(.*)$", cache, re.M)
+    if re.search(r"^FLOWKIT_SANITIZE:BOOL=ON$", cache, re.M):
+        flags = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    elif re.search(r"^FLOWKIT_TSAN:BOOL=ON$", cache, re.M):
+        flags = ["-fsanitize=thread", "-fno-omit-frame-pointer"]
+    if flags and m:
+        cc = m.group(1).strip()
+    return cc, flags
+
+
 def check_c(where, code, params, run, src, build, tmp):
-    cc = shutil.which(os.environ.get("CC", "cc"))
+    cc, sanitize = build_compiler(build)
     unit = wrap_c(code, params, run)
     c_file = os.path.join(tmp, "snippet.c")
     exe = os.path.join(tmp, "snippet")
     with open(c_file, "w") as f:
         f.write(unit)
-    cmd = [cc, "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-I", os.path.join(src, "include"),
+    cmd = [cc] + sanitize + ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-I", os.path.join(src, "include"),
            "-I", os.path.join(build, "include"), c_file, "-o", exe, "-L",
            os.path.join(build, "lib"), "-lflowkit"]
     r = subprocess.run(cmd, capture_output=True, text=True)

@@ -212,15 +212,25 @@ lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
 cpid, spid, port = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 mine = [j for j in lines if port in (j.get('dst_port'), j.get('src_port'))]
 bad = 0
+# What this part tests: a loopback record goes to the initiator, never to
+# the responder (or anyone else). A record without a process is the
+# sock_diag fallback's lag (inside `ip netns exec` no cgroup v2 hierarchy is
+# visible for the BPF source), allowed as in the first part: at most 2.
+unattributed = [j for j in mine if 'pid' not in j]
 for j in mine:
-    if j.get('pid') != cpid or j.get('process') != 'fkexpcli':
+    if 'pid' in j and (j.get('pid') != cpid or j.get('process') != 'fkexpcli'):
         print('loopback record not on the initiator (client %d, server %d):' % (cpid, spid), j)
         bad += 1
+if len(unattributed) > 2:
+    print('loopback: %d records without a process (at most 2 allowed):' % len(unattributed),
+          unattributed[:3])
+    bad += 1
 kinds = sorted(j['type'] for j in mine)
 if kinds != ['event'] * 20 + ['flow'] * 20:
     print('loopback: %d events and %d flows, want 20 each' % (kinds.count('event'), kinds.count('flow')))
     bad += 1
-print('loopback: %d records, %d on the client %d (server %d)' % (len(mine), len(mine) - bad, cpid, spid))
+print('loopback: %d records, %d on the client %d (server %d), %d without a process' %
+      (len(mine), len(mine) - len(unattributed) - bad, cpid, spid, len(unattributed)))
 sys.exit(1 if bad else 0)
 PY
     bad "loopback records on the initiator"
