@@ -66,10 +66,9 @@ void fkcli_print_version(void)
 
 uint64_t fkcli_parse_u64(const char *opt, const char *text, uint64_t min, uint64_t max)
 {
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (!*text || *end || errno == ERANGE || text[0] == '-' || v < min || v > max)
+    /* the library's one number rule: decimal, 0x for hex, never octal */
+    int64_t v;
+    if (fk_param_parse_int(text, &v) != 0 || v < 0 || (uint64_t)v < min || (uint64_t)v > max)
         fkcli_usage("%s: \"%s\" is not an integer in [%" PRIu64 ", %" PRIu64 "]", opt, text, min,
                     max);
     return (uint64_t)v;

@@ -83,15 +83,6 @@ static void set_owned(char **dst, const char *s)
         fkcli_fail("out of memory");
 }
 
-static uint64_t number(const char *where, const char *value, uint64_t min, uint64_t max)
-{
-    int64_t v;
-    if (fk_param_parse_int(value, &v) != 0 || v < 0 || (uint64_t)v < min || (uint64_t)v > max)
-        fkcli_usage("%s: \"%s\" is not an integer in [%" PRIu64 ", %" PRIu64 "]", where, value, min,
-                    max);
-    return (uint64_t)v;
-}
-
 /* The name --check prints a setting under: "collector.X"/"store.X" for the
  * handles' parameters, the key itself for the tool's own. */
 static void check_name(const collect *c, const char *key, char *out, size_t size)
@@ -158,7 +149,7 @@ void collect_apply(collect *c, const char *where, const char *key, const char *v
         if (fk_collector_add_allow(c->h, value) != 0)
             fkcli_lib_error(FKCLI_EXIT_USAGE, where);
     } else if (!strcmp(key, "stats")) {
-        c->stats_secs = number(where, value, 1, 86400);
+        c->stats_secs = fkcli_parse_u64(where, value, 1, 86400);
     } else if (!strcmp(key, "http")) {
         c->http.listen = keep(c, value);
     } else if (!strcmp(key, "http_token_file")) {
@@ -166,11 +157,11 @@ void collect_apply(collect *c, const char *where, const char *key, const char *v
     } else if (!strcmp(key, "http_root")) {
         c->http.www_dir = keep(c, value);
     } else if (!strcmp(key, "http_max_body")) {
-        c->http.max_body = (size_t)number(where, value, 1024, 1u << 30);
+        c->http.max_body = (size_t)fkcli_parse_u64(where, value, 1024, 1u << 30);
     } else if (!strcmp(key, "http_max_clients")) {
-        c->http.max_conns = (unsigned)number(where, value, 2, 10000);
+        c->http.max_conns = (unsigned)fkcli_parse_u64(where, value, 2, 10000);
     } else if (!strcmp(key, "http_max_feeds")) {
-        c->http.max_feeds = (unsigned)number(where, value, 0, 1000);
+        c->http.max_feeds = (unsigned)fkcli_parse_u64(where, value, 0, 1000);
     } else if (!strcmp(key, "store_cidr")) {
         if (fk_store_add_cidr(c->store, value) != 0)
             fkcli_lib_error(FKCLI_EXIT_USAGE, where);
@@ -179,7 +170,7 @@ void collect_apply(collect *c, const char *where, const char *key, const char *v
     } else if (!strcmp(key, "senders_keys")) {
         c->http.senders_keys_file = keep(c, value);
     } else if (!strcmp(key, "prefix_stats")) {
-        c->prefix_stats = number(where, value, 0, 1) != 0;
+        c->prefix_stats = fkcli_parse_u64(where, value, 0, 1) != 0;
     } else if (!strcmp(key, "user")) {
         fkcli_privs_check_user(value);
         set_owned(&c->user, value);
