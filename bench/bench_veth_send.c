@@ -73,7 +73,10 @@ int main(int argc, char **argv)
             sent += (unsigned)r;
     }
     double el = now_s() - t0;
-    printf("sent=%llu seconds=%.3f pps=%.0f\n", sent, el, (double)sent / el);
+    struct timespec cpu = {0, 0};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    printf("sent=%llu seconds=%.3f pps=%.0f cpu_ns=%lld\n", sent, el, (double)sent / el,
+           (long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
     close(fd);
     return 0;
 }

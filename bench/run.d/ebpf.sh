@@ -1,33 +1,59 @@
 #!/bin/bash
-# ebpf: what a live capture costs per packet, in one run, on the same veth
-# with the same paced sender (bench_veth_send, 64-byte UDP datagrams from a
-# netns): flowkit with backend=ebpf (flows counted by tc programs in the
-# kernel), flowkit with backend=pcap (libpcap, every packet to user space)
-# and softflowd -i (libpcap) live on the device.
+# ebpf: what a live capture costs the host per packet, kernel side included,
+# for flowkit backend=pcap, backend=ebpf, backend=xdp and softflowd -i, live
+# on the same veth with the same paced sender (bench_veth_send: 64-byte UDP
+# datagrams from a netns into the host end of the veth).
 #
-# For each: packets seen, drops, and CPU seconds per million packets seen:
-# user + system time of the capturing process (/proc/PID/stat once the
-# sender is done; start-up included, final flush not) plus, for ebpf, the time the kernel spent running its tc
-# programs (BPF run-time statistics, switched on for this script through
-# BPF_ENABLE_STATS: held by an fd, off again when the script ends). The
-# kernel's cost of copying packets to libpcap's ring (AF_PACKET, in the
-# sender's softirq) is not charged to pcap or softflowd: the figures favour
-# them. Drops: kernel_drops (pcap), libpcap drops (softflowd),
-# kernel_map_full + kernel_events_lost (ebpf).
-# Needs root and a build with BPF; on a shared machine the figures move
-# between runs. Environment: ROOT, BUILD_DIR, BENCH_TMP (from bench/run);
-# EBPF_BENCH_RATE (datagrams/s, default 200000), EBPF_BENCH_SECONDS (5).
+# Method (bench/run.d/README.md says why):
+#   - each run is one bounded send (EBPF_BENCH_RATE datagrams/s for
+#     EBPF_BENCH_SECONDS); the capture is started before and measured over
+#     the send plus 1 s, so start-up (BPF verifier, pcap open) and the final
+#     flush are not counted;
+#   - process = CPU of the capturing process (all its threads,
+#     /proc/PID/task/*/schedstat, ns);
+#   - kernel = CPU the kernel spends for the capture outside that process,
+#     sampled: perf record -a -e cpu-clock (one sample per 0.5 ms of CPU on
+#     every CPU, call graphs) over the same window; a sample counts when its
+#     kernel stack holds the capture's own code: the packet socket
+#     (tpacket_rcv, packet_rcv, dev_queue_xmit_nit: filter, copy into the
+#     ring, wake-up) for pcap and softflowd, our tc or XDP programs
+#     (bpf_prog_*_fk_*, with the helpers they call) for ebpf and xdp.
+#     kernel seconds = samples x 0.5 ms. Other work on the machine does not
+#     enter, however loaded it is;
+#   - diff = the sender's CPU time (CLOCK_PROCESS_CPUTIME_ID, which on a
+#     kernel without IRQ time accounting includes the softirq receive path
+#     run on its behalf) plus ksoftirqd, minus the same in the no-capture run
+#     of the same round: the whole kernel-side cost, XDP's switch of veth to
+#     NAPI included, but noisy (other work changes the sender's cost per
+#     packet by more than the capture does on a busy machine);
+#   - modes alternate (none, pcap, ebpf, xdp, softflowd, rotated each round)
+#     for EBPF_BENCH_ROUNDS rounds; medians are printed;
+#   - then one more run of ebpf and xdp with the kernel's BPF run-time
+#     statistics on (BPF_ENABLE_STATS, held by an fd, off afterwards): ns per
+#     run inside our programs. The statistics cost time themselves (two
+#     clock reads per run), so they stay off in the measured rounds.
+# Figures are CPU seconds per million packets sent. Drops: kernel_drops
+# (pcap), libpcap's drops (softflowd), kernel_map_full + kernel_events_lost
+# (ebpf, xdp). Needs root, perf and a build with BPF.
+# Environment: ROOT, BUILD_DIR, BENCH_TMP (from bench/run); EBPF_BENCH_RATE
+# (default 200000), EBPF_BENCH_SECONDS (5), EBPF_BENCH_ROUNDS (3),
+# EBPF_BENCH_MODES (default "none pcap ebpf xdp softflowd").
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
 RATE=${EBPF_BENCH_RATE:-200000}
-SECONDS_=${EBPF_BENCH_SECONDS:-5}
+SECS=${EBPF_BENCH_SECONDS:-5}
+ROUNDS=${EBPF_BENCH_ROUNDS:-3}
+MODES=${EBPF_BENCH_MODES:-none pcap ebpf xdp softflowd}
 sender=$BUILD_DIR/bench/bench_veth_send
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) { print "inf"; exit } printf "%.2f", a / b }'; }
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$sender" ] || ! command -v bpftool >/dev/null ||
-    [ ! -x /usr/bin/time ]; then
-    echo "ebpf-live-veth  SKIPPED (needs root, bpftool, GNU time and bench_veth_send)"
+    ! command -v jq >/dev/null || ! command -v perf >/dev/null; then
+    echo "ebpf-live-veth  SKIPPED (needs root, bpftool, jq, perf and bench_veth_send)"
     exit 0
+fi
+if ! command -v softflowd >/dev/null || ! command -v softflowctl >/dev/null; then
+    echo "# softflowd not installed: its row is left out"
+    MODES=${MODES//softflowd/}
 fi
 . "$ROOT/scripts/netns.sh"
 NS=fkbe$$
@@ -43,8 +69,173 @@ if ! "$capf" -i "$IF" -o backend=ebpf -o duration=0.2 >/dev/null 2>"$BENCH_TMP/p
     exit 0
 fi
 
-# BPF run-time statistics for as long as this helper holds its fd.
-/usr/bin/python3 - >"$BENCH_TMP/stats.log" 2>&1 <<'PY' &
+# CPU nanoseconds of every thread of a process (0 when it is gone).
+proc_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'; }
+SOFTIRQD=$(pgrep -x 'ksoftirqd/[0-9]+' | tr '\n' ' ')
+softirqd_ns() {
+    local p s=0
+    for p in $SOFTIRQD; do s=$((s + $(awk '{ print $1 }' /proc/"$p"/schedstat 2>/dev/null || echo 0))); done
+    echo "$s"
+}
+# Busy time of all CPUs (user nice system irq softirq steal), ns.
+system_ns() {
+    awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.0f", ($2 + $3 + $4 + $7 + $8 + $9) * 1e9 / hz }' /proc/stat
+}
+# Run time (ns) and runs of the BPF programs a process holds (each once:
+# a program's fd and its links' fds all name it).
+bpf_runtime() {
+    local id ns=0 cnt=0 j
+    for id in $(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u); do
+        j=$(bpftool prog show id "$id" -j 2>/dev/null) || continue
+        ns=$((ns + $(echo "$j" | jq '.run_time_ns // 0')))
+        cnt=$((cnt + $(echo "$j" | jq '.run_cnt // 0')))
+    done
+    echo "$ns $cnt"
+}
+
+# start_capture MODE: starts it, sets CPID (the capturing process), TPID.
+start_capture() {
+    local mode=$1 out=$BENCH_TMP/cap.out err=$BENCH_TMP/cap.err i
+    : >"$err"
+    CPID="" TPID=""
+    case $mode in
+    none) return 0 ;;
+    ebpf | xdp) "$capf" -i "$IF" -o backend="$mode" -o attribution=off >"$out" 2>"$err" & ;;
+    pcap)
+        "$capf" -i "$IF" -o backend=pcap -o attribution=off -o buffer_size=33554432 \
+            >"$out" 2>"$err" &
+        ;;
+    softflowd)
+        rm -f "$BENCH_TMP/sf.ctl"
+        softflowd -d -i "$IF" -n "127.0.0.1:$((30000 + $$ % 20000))" -v 9 -m 65536 \
+            -B 33554432 -c "$BENCH_TMP/sf.ctl" -p "$BENCH_TMP/sf.pid" >"$out" 2>"$err" &
+        ;;
+    esac
+    CPID=$!
+    fk_netns_on_exit "kill -9 $CPID"
+    for i in $(seq 100); do grep -qE '^ready|starting data collection' "$err" && break; sleep 0.1; done
+    sleep 0.3
+}
+
+# stop_capture MODE: stops it; sets SEEN and DROPS.
+stop_capture() {
+    local mode=$1 out=$BENCH_TMP/cap.out i st
+    SEEN=0 DROPS=0
+    case $mode in
+    none) return 0 ;;
+    softflowd)
+        st=$(softflowctl -c "$BENCH_TMP/sf.ctl" statistics)
+        SEEN=$(echo "$st" | sed -n 's/^Packets received by libpcap: //p')
+        DROPS=$(($(echo "$st" | sed -n 's/^Packets dropped by libpcap: //p') + \
+            $(echo "$st" | sed -n 's/^Packets dropped by interface: //p')))
+        softflowctl -c "$BENCH_TMP/sf.ctl" shutdown >/dev/null 2>&1 || kill -TERM "$CPID"
+        ;;
+    *) kill -INT "$CPID" ;;
+    esac
+    for i in $(seq 100); do kill -0 "$CPID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$CPID" 2>/dev/null && kill -9 "$CPID"
+    wait "$CPID" 2>/dev/null
+    if [ "$mode" != softflowd ]; then
+        SEEN=$(jq -r 'select(.type=="stats") | .packets' "$out")
+        DROPS=$(jq -r 'select(.type=="stats") | .kernel_drops + .kernel_map_full + .kernel_events_lost' "$out")
+    fi
+}
+
+PERIOD_NS=500000
+# The kernel functions that are the capture's own cost, per mode.
+own_code() {
+    case $1 in
+    pcap | softflowd) echo '^(tpacket_rcv|packet_rcv|dev_queue_xmit_nit)$' ;;
+    ebpf) echo '^bpf_prog_[0-9a-f]+_fk_tc_(ingress|egress)$' ;;
+    xdp) echo '^bpf_prog_[0-9a-f]+_fk_xdp$' ;;
+    *) echo '^(tpacket_rcv|packet_rcv|dev_queue_xmit_nit|bpf_prog_[0-9a-f]+_fk_.*)$' ;;
+    esac
+}
+# Samples of perf.data whose call chain holds a symbol matching $1.
+own_samples() {
+    perf script -i "$BENCH_TMP/perf.data" -F ip,sym 2>/dev/null | awk -v re="$1" '
+        NF == 0 { if (hit) n++; hit = 0; next }
+        $2 ~ re { hit = 1 }
+        END { if (hit) n++; printf "%d", n }'
+}
+
+# measure MODE [bpfstats]: one run; appends "mode sent seen drops proc_ns
+# kern_ns diff_ns sys_ns bpf_ns bpf_runs" to $BENCH_TMP/runs (diff_ns: the
+# sender and ksoftirqd, raw; the summary subtracts the round's no-capture run).
+measure() {
+    local mode=$1 p0=0 p1=0 k0 k1 s0 s1 b0="0 0" b1="0 0" res perf_pid samples
+    start_capture "$mode"
+    [ -n "$CPID" ] && [ "${2:-}" = bpfstats ] && b0=$(bpf_runtime "$CPID")
+    perf record -q -a -e cpu-clock -c "$PERIOD_NS" -g -o "$BENCH_TMP/perf.data" \
+        >/dev/null 2>&1 &
+    perf_pid=$!
+    fk_netns_on_exit "kill -9 $perf_pid"
+    sleep 0.3
+    [ -n "$CPID" ] && p0=$(proc_ns "$CPID")
+    k0=$(softirqd_ns)
+    s0=$(system_ns)
+    res=$(fk_netns_exec "$NS" "$sender" "10.213.$N.1" 9999 "$RATE" "$SECS" 64)
+    sleep 1
+    s1=$(system_ns)
+    k1=$(softirqd_ns)
+    [ -n "$CPID" ] && p1=$(proc_ns "$CPID")
+    kill -INT "$perf_pid"
+    wait "$perf_pid" 2>/dev/null
+    [ -n "$CPID" ] && [ "${2:-}" = bpfstats ] && b1=$(bpf_runtime "$CPID")
+    # before the programs go: perf names them from /proc/kallsyms
+    samples=$(own_samples "$(own_code "$mode")")
+    stop_capture "$mode"
+    local sent cpu
+    sent=$(field "$res" sent)
+    cpu=$(field "$res" cpu_ns)
+    set -- $b0 $b1
+    echo "$mode ${sent:-0} ${SEEN:-0} ${DROPS:-0} $((p1 - p0)) $((samples * PERIOD_NS)) $((${cpu:-0} + k1 - k0)) $((s1 - s0)) $(($3 - $1)) $(($4 - $2))" \
+        >>"$BENCH_TMP/runs"
+    echo "# run $mode: sent=$sent achieved=$(field "$res" pps) pkt/s seen=$SEEN drops=$DROPS process_ns=$((p1 - p0)) kernel_samples=$samples sender+softirqd_ns=$((${cpu:-0} + k1 - k0)) system_busy_ns=$((s1 - s0))"
+}
+
+: >"$BENCH_TMP/runs"
+read -ra order <<<"$MODES"
+for ((r = 0; r < ROUNDS; r++)); do
+    n=${#order[@]}
+    for ((i = 0; i < n; i++)); do measure "${order[(i + r) % n]}"; done
+    : >"$BENCH_TMP/perf.data"
+done
+
+# Medians per mode. diff: the run's sender+ksoftirqd minus the same round's
+# no-capture run (rows are in round order, a round's runs in a row).
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit } if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+col() { awk -v m="$1" -v c="$2" '$1 == m { print $c }' "$BENCH_TMP/runs" | median; }
+diffs() {
+    awk -v m="$1" -v n="${#order[@]}" '
+        { r = int((NR - 1) / n); if ($1 == "none") base[r] = $7; if ($1 == m) { mine[r] = $7; per[r] = $2 } }
+        END { for (r in mine) if (r in base && per[r] > 0) printf "%.3f\n", (mine[r] - base[r]) / 1e9 / (per[r] / 1e6) }' \
+        "$BENCH_TMP/runs.rounds"
+}
+head -n $((ROUNDS * ${#order[@]})) "$BENCH_TMP/runs" >"$BENCH_TMP/runs.rounds"
+declare -A TOTAL
+printf '# %-9s %9s %9s %6s %8s %8s %8s   %s\n' mode sent seen drops process kernel total \
+    "diff (median [min, max])"
+for m in $MODES; do
+    [ "$m" = none ] && continue
+    sent=$(col "$m" 2)
+    line=$(awk -v sent="$sent" -v p="$(col "$m" 5)" -v k="$(col "$m" 6)" '
+        BEGIN { u = sent / 1e6; if (u <= 0) u = 1
+                printf "%.3f %.3f %.3f", p / 1e9 / u, k / 1e9 / u, (p + k) / 1e9 / u }')
+    read -r a b c <<<"$line"
+    TOTAL[$m]=$c
+    d="n/a"
+    if [[ " $MODES " == *" none "* ]]; then
+        d=$(diffs "$m" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%s [%s, %s]", v[int((NR + 1) / 2)], v[1], v[NR] }')
+    fi
+    printf '# %-9s %9.0f %9.0f %6.0f %8s %8s %8s   %s\n' "$m" "$sent" "$(col "$m" 3)" "$(col "$m" 4)" \
+        "$a" "$b" "$c" "$d"
+done
+echo "# CPU s per Mpkt sent, medians of $ROUNDS rounds; kernel = perf samples in the capture's own kernel code"
+
+# BPF run time inside our programs (statistics on: one run each).
+if [[ " $MODES " == *" ebpf "* ]] || [[ " $MODES " == *" xdp "* ]]; then
+    /usr/bin/python3 - >"$BENCH_TMP/stats.log" 2>&1 <<'PY' &
 import ctypes, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 attr = (ctypes.c_uint32 * 2)(0, 0)  # BPF_STATS_RUN_TIME
@@ -53,98 +244,31 @@ if fd < 0:
     print("BPF_ENABLE_STATS failed: errno", ctypes.get_errno(), flush=True)
     sys.exit(1)
 print("stats on", flush=True)
-time.sleep(600)  # bounded; killed by the script
+time.sleep(120)  # bounded; killed by the script
 PY
-STATS_PID=$!
-disown "$STATS_PID"
-fk_netns_on_exit "kill -9 $STATS_PID"
-for _ in $(seq 50); do grep -q 'stats' "$BENCH_TMP/stats.log" && break; sleep 0.1; done
-grep -q 'stats on' "$BENCH_TMP/stats.log" || echo "# BPF run-time statistics unavailable: $(cat "$BENCH_TMP/stats.log")"
-
-# run TOOL: one capture while the sender runs; sets SEEN DROPS CPU (seconds).
-run() {
-    local tool=$1 out=$BENCH_TMP/$1.out err=$BENCH_TMP/$1.err tf=$BENCH_TMP/$1.time
-    local ctl=$BENCH_TMP/sf.ctl port=$((30000 + $$ % 20000))
-    case $tool in
-    ebpf) /usr/bin/time -f "%U %S" -o "$tf" "$capf" -i "$IF" -o backend=ebpf >"$out" 2>"$err" & ;;
-    pcap)
-        /usr/bin/time -f "%U %S" -o "$tf" "$capf" -i "$IF" -o backend=pcap \
-            -o buffer_size=33554432 >"$out" 2>"$err" &
-        ;;
-    softflowd)
-        /usr/bin/time -f "%U %S" -o "$tf" softflowd -d -i "$IF" -n "127.0.0.1:$port" -v 9 \
-            -m 65536 -B 33554432 -c "$ctl" -p "$BENCH_TMP/sf.pid" >"$out" 2>"$err" &
-        ;;
-    esac
-    local tpid=$! pid="" i
-    fk_netns_on_exit "kill -9 $tpid"
-    for i in $(seq 50); do
-        pid=$(pgrep -P "$tpid" | head -1)
-        [ -n "$pid" ] && break
-        sleep 0.1
-    done
-    fk_netns_on_exit "kill -9 $pid"
-    for i in $(seq 50); do grep -qE '^ready|starting data collection' "$err" && break; sleep 0.1; done
-    sleep 0.3
-    local res
-    res=$(fk_netns_exec "$NS" "$sender" "10.213.$N.1" 9999 "$RATE" "$SECONDS_" 64)
-    sleep 0.5
-    BPF_S=0
-    if [ "$tool" = ebpf ]; then
-        local f id ns=0
-        for f in /proc/$pid/fdinfo/*; do
-            id=$(sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null)
-            [ -n "$id" ] || continue
-            ns=$((ns + $(bpftool prog show id "$id" -j | jq '.run_time_ns // 0')))
+    STATS_PID=$!
+    fk_netns_on_exit "kill -9 $STATS_PID"
+    for _ in $(seq 50); do grep -q 'stats' "$BENCH_TMP/stats.log" && break; sleep 0.1; done
+    if grep -q 'stats on' "$BENCH_TMP/stats.log"; then
+        for m in ebpf xdp; do
+            [[ " $MODES " == *" $m "* ]] || continue
+            measure "$m" bpfstats >/dev/null
+            tail -1 "$BENCH_TMP/runs" | awk '{ printf "# %s with BPF statistics on: %d program runs for %d packets sent, %.0f ns per run, %.3f s per Mpkt sent inside the programs\n", $1, $10, $2, ($10 > 0 ? $9 / $10 : 0), $9 / 1e9 / ($2 > 0 ? $2 / 1e6 : 1) }'
         done
-        BPF_S=$(awk -v n="$ns" 'BEGIN { printf "%.3f", n / 1e9 }')
-    fi
-    if [ "$tool" = softflowd ]; then
-        local st
-        st=$(softflowctl -c "$ctl" statistics)
-        SEEN=$(echo "$st" | sed -n 's/^Packets received by libpcap: //p')
-        DROPS=$(($(echo "$st" | sed -n 's/^Packets dropped by libpcap: //p') + \
-            $(echo "$st" | sed -n 's/^Packets dropped by interface: //p')))
-    fi
-    # CPU of the capturing process so far (all packets are in: the sender
-    # is done and 0.5 s passed), from /proc before it is stopped.
-    local u s
-    read -r u s < <(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f %.2f\n", $14 / hz, $15 / hz }' \
-        "/proc/$pid/stat")
-    if [ "$tool" = softflowd ]; then
-        softflowctl -c "$ctl" shutdown >/dev/null 2>&1 || kill -TERM "$pid"
     else
-        kill -INT "$pid"
+        echo "# BPF run-time statistics unavailable: $(cat "$BENCH_TMP/stats.log")"
     fi
-    for i in $(seq 100); do kill -0 "$tpid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$tpid" 2>/dev/null && kill -9 "$pid"
-    wait "$tpid"
-    if [ "$tool" != softflowd ]; then
-        SEEN=$(jq -r 'select(.type=="stats") | .packets' "$out")
-        DROPS=$(jq -r 'select(.type=="stats") | .kernel_drops + .kernel_map_full + .kernel_events_lost' "$out")
-    fi
-    CPU=$(awk -v u="$u" -v s="$s" -v b="$BPF_S" 'BEGIN { printf "%.3f", u + s + b }')
-    PER=$(awk -v c="$CPU" -v p="$SEEN" 'BEGIN { if (p <= 0) { print "inf"; exit } printf "%.3f", c / p * 1e6 }')
-    UPER=$(awk -v u="$u" -v s="$s" -v p="$SEEN" 'BEGIN { if (p <= 0) { print "inf"; exit } printf "%.3f", (u + s) / p * 1e6 }')
-    echo "# $tool rate=$RATE sent=$(field "$res" sent) achieved=$(field "$res" pps) pkt/s seen=$SEEN drops=$DROPS process_cpu_s=$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}') bpf_cpu_s=$BPF_S cpu_s_per_Mpkt=$PER"
-}
-run ebpf
-E=$PER
-EU=$UPER
-run pcap
-P=$PER
-PU=$UPER
-if command -v softflowd >/dev/null && command -v softflowctl >/dev/null; then
-    run softflowd
-    S=$PER
-else
-    S=
-    echo "# softflowd not installed"
+    kill -9 "$STATS_PID" 2>/dev/null
+    wait "$STATS_PID" 2>/dev/null
 fi
-# with the kernel's run time of the tc programs (charged to ebpf only)
-echo "ebpf-live-veth-cpu(flowkit-pcap)  flowkit=$E cpu_s/Mpkt  peer=$P cpu_s/Mpkt  ratio=$(ratio "$E" "$P")"
-# the capturing processes alone
-echo "ebpf-live-veth-process-cpu(flowkit-pcap)  flowkit=$EU cpu_s/Mpkt  peer=$PU cpu_s/Mpkt  ratio=$(ratio "$EU" "$PU")"
-[ -n "$S" ] &&
-    echo "ebpf-live-veth-cpu(softflowd)  flowkit=$E cpu_s/Mpkt  peer=$S cpu_s/Mpkt  ratio=$(ratio "$E" "$S")"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) { print "n/a"; exit } printf "%.2f", a / b }'; }
+# total CPU per Mpkt (process + kernel side); ratio = flowkit / peer (0.20 = 5x less)
+E=${TOTAL[ebpf]:-}
+[ -n "${TOTAL[pcap]:-}" ] &&
+    echo "ebpf-live-veth-total-cpu(flowkit-pcap)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[pcap]}")"
+[ -n "${TOTAL[softflowd]:-}" ] &&
+    echo "ebpf-live-veth-total-cpu(softflowd)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[softflowd]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[softflowd]}")"
+[ -n "${TOTAL[xdp]:-}" ] && [ -n "${TOTAL[pcap]:-}" ] &&
+    echo "ebpf-live-veth-total-cpu(xdp-vs-pcap)  flowkit=${TOTAL[xdp]} cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "${TOTAL[xdp]}" "${TOTAL[pcap]}")"
 exit 0
