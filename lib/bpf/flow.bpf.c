@@ -349,14 +349,22 @@ static __always_inline void event(struct fk__bpf_flow_counters *cnt, const struc
     cnt->events++;
 }
 
+/* One clock read per packet (bpf_ktime_get_ns, CLOCK_MONOTONIC: a
+ * pvclock/TSC read, about a third of the program's cost in a VM). The
+ * coarse clock (bpf_ktime_get_coarse_ns) would save most of it, but in a VM
+ * under load it lagged by more than 5 ms (vCPU ticks missed), so end times
+ * would not match libpcap's. (Each branch added here multiplies the paths
+ * the verifier walks after the tunnel parser: with decode_tunnels the tc
+ * program takes about 650k of its 1M instructions.) */
 static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struct pkt *p, __u8 hook,
                                   __u32 ifindex)
 {
     struct fk__bpf_flow_key k = {};
     int side = make_key(&k, p) & 1;
-    __u64 now = bpf_ktime_get_ns();
+    int icmp = p->proto == 1 || p->proto == 58;
     __u32 bits = (__u32)p->tcp_flags << (side * 8);
     __u32 old = 0;
+    __u64 now = bpf_ktime_get_ns();
     struct fk__bpf_flow_val *v = bpf_map_lookup_elem(&fk_flows, &k);
     if (!v) {
         struct fk__bpf_flow_val nv = {};
@@ -366,7 +374,7 @@ static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struc
         nv.last_ns[side] = now;
         nv.tcp_flags = bits;
         nv.ifindex = ifindex;
-        nv.first_typecode = (p->proto == 1 || p->proto == 58) ? p->dport : 0;
+        nv.first_typecode = icmp ? p->dport : 0;
         nv.init_side = (__u8)side;
         nv.hook = hook;
         nv.tos = p->tos;
@@ -390,8 +398,11 @@ static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struc
     }
     __sync_fetch_and_add(&v->bytes[side], p->ip_len);
     __sync_fetch_and_add(&v->packets[side], 1);
-    if (!v->first_ns[side])
+    if (!v->first_ns[side]) {
         v->first_ns[side] = now;
+        if (icmp && side != v->init_side)
+            v->other_typecode = p->dport; /* the reply's own type and code */
+    }
     v->last_ns[side] = now;
     old = v->tcp_flags;
     if (bits & ~old)

@@ -42,8 +42,9 @@ struct fk__bpf_flow_val {
     __u8 tunnel;          /* FK__BPF_TUNNEL_* of the first packet, 0 none */
     __u8 outer_family;    /* 4 or 6 (tunnel) */
     __u8 pad;
-    __u32 vni; /* VXLAN/GENEVE VNI (tunnel) */
-    __u32 pad2;
+    __u32 vni;            /* VXLAN/GENEVE VNI (tunnel) */
+    __u16 other_typecode; /* ICMP: type * 256 + code of the other side's first packet */
+    __u16 pad2;
     __u8 outer_src[16]; /* the tunnel's outer addresses, network order (tunnel) */
     __u8 outer_dst[16];
 };

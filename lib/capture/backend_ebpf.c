@@ -259,6 +259,10 @@ static void on_end(const struct fk__bpf_flow_key *k, const struct fk__bpf_flow_v
     fl->packets = v->packets[f];
     fl->rev_bytes = v->bytes[r];
     fl->rev_packets = v->packets[r];
+    if ((k->proto == 1 || k->proto == 58) && v->packets[r]) {
+        fl->rev_icmp = v->other_typecode;
+        fl->present |= FK_FLOW_HAS_REV_ICMP;
+    }
     if (v->hook == FK__BPF_HOOK_INGRESS) {
         fl->direction = FK_DIRECTION_INGRESS;
         fl->in_if = v->ifindex;

@@ -64,8 +64,8 @@ for mode in $MODES; do
     [ "$c" = 1 ] || fail "expected the IPv4 UDP flow 5+5 packets, 640+640 bytes"
     c=$(count_json "$OUT" ".type==\"flow\" and .proto==17 and .src_addr==\"${P6}:2\" and .packets==2 and .rev_packets==2 and .bytes==296 and .rev_bytes==296")
     [ "$c" = 1 ] || fail "expected the IPv6 UDP flow 2+2 packets, 296+296 bytes"
-    c=$(count_json "$OUT" ".type==\"flow\" and .proto==1 and .src_addr==\"${P4}2\" and .dst_port==2048 and .packets==3 and .rev_packets==3 and .bytes==252 and .rev_bytes==252")
-    [ "$c" = 1 ] || fail "expected the ICMP echo flow 3+3 packets, 252+252 bytes"
+    c=$(count_json "$OUT" ".type==\"flow\" and .proto==1 and .src_addr==\"${P4}2\" and .dst_port==2048 and .packets==3 and .rev_packets==3 and .bytes==252 and .rev_bytes==252 and .rev_icmp_type==0 and .rev_icmp_code==0")
+    [ "$c" = 1 ] || fail "expected the ICMP echo flow 3+3 packets, 252+252 bytes, replies of type 0"
     echo "$mode: ok ($(capstat "$OUT" packets) packets)"
 done
 echo PASS
