@@ -127,9 +127,17 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
                 stats ? &s->stats.prefix_stats_unauthorized : &s->stats.senders_unauthorized, 1);
             return fkc_send_error(s, c, 401, "X-Io-Auth and X-Io-Sign (HMAC-SHA256) do not match");
         }
-        fkc_req req = {
-            s,   s->store,    s->cfg.senders, atomic_load(&s->prefixstats), &s->stats, c, method,
-            url, ctx->body.p, ctx->body.len};
+        fkc_req req = {s,
+                       s->store,
+                       s->cfg.senders,
+                       atomic_load(&s->prefixstats),
+                       &s->stats,
+                       c,
+                       method,
+                       url,
+                       ctx->body.p,
+                       ctx->body.len,
+                       s->history};
         fkc_reply rep = {500, "application/json", {0}};
         rt->fn(&req, &rep);
         return fkc_send_reply(s, c, &rep);
@@ -153,9 +161,17 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
         return fkc_send_error(s, c, 413, "request body larger than the limit");
     if (rt->flags & R_FEED)
         return fkc_start_feed(s, c);
-    fkc_req req = {
-        s,   s->store,    s->cfg.senders, atomic_load(&s->prefixstats), &s->stats, c, method,
-        url, ctx->body.p, ctx->body.len};
+    fkc_req req = {s,
+                   s->store,
+                   s->cfg.senders,
+                   atomic_load(&s->prefixstats),
+                   &s->stats,
+                   c,
+                   method,
+                   url,
+                   ctx->body.p,
+                   ctx->body.len,
+                   s->history};
     fkc_reply rep = {500, "application/json", {0}};
     rt->fn(&req, &rep);
     return fkc_send_reply(s, c, &rep);

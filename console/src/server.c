@@ -187,6 +187,10 @@ int fkc_server_start(fkc_server **out, const fkc_server_config *cfg, fk_store *s
         fkc_server_stop(s);
         return -1;
     }
+    if (cfg->history_uri && fkc_history_create(&s->history, cfg->history_uri, err, errsize) != 0) {
+        fkc_server_stop(s);
+        return -1;
+    }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->mhd =
@@ -228,5 +232,6 @@ void fkc_server_stop(fkc_server *s)
     free(s->token);
     free(s->auth_key);
     free(s->sign_key);
+    fkc_history_destroy(s->history);
     free(s);
 }

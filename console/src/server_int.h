@@ -29,6 +29,7 @@ struct fkc_server {
     fk_collector_stats cstats;
     bool have_cstats;
     struct timespec started;
+    fkc_history *history; /* NULL: no ClickHouse history */
 };
 
 /* reply.c: send rep (gzipped when it pays and the client accepts it),
