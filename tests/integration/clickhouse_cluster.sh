@@ -8,7 +8,9 @@
 # one of them serves the console with --http-history pointing at the
 # Distributed table. Its API, asked about the replays' (old) window, answers
 # from ClickHouse, and top-K per dimension, series and log searches equal
-# the ground truth of both replays together. Then ClickHouse goes away:
+# the ground truth of both replays together, and so do the console's pages
+# in headless Chromium (overview and log search of that window; screenshots
+# in $FLOWKIT_BUILD_DIR/artifacts/). Then ClickHouse goes away:
 # the API answers 502 with a counter while the collector keeps collecting.
 set -u
 S="$FLOWKIT_SOURCE_DIR"
@@ -101,6 +103,7 @@ done
 # Collector 1 writes shard 1 and serves the console over the Distributed
 # table; collector 2 writes shard 2 and serves nothing.
 start_collect c1 -o "clickhouse://127.0.0.1:$P1/$DB.flows_local?flush_ms=200&drain_ms=500" --http 0 \
+    --http-root "$S/console/www" \
     --http-history "clickhouse://127.0.0.1:$P1/$DB.flows?timeout_ms=5000"
 C1=$CPID E1=$CERR U1=$CPORT
 start_collect c2 -o "clickhouse://127.0.0.1:$P2/$DB.flows_local?flush_ms=200"
@@ -129,7 +132,8 @@ done
     || fail "the Distributed table does not see both shards"
 echo "shards: $n1 + $n2 rows, Distributed: $((n1 + n2))"
 
-"$PY" "$S/tests/integration/clickhouse_cluster_check.py" "$HTTP" "$T/truth1" "$T/truth2" \
+"$PY" "$S/tests/integration/clickhouse_cluster_check.py" "$HTTP" "$FLOWKIT_BUILD_DIR/artifacts" \
+    "$T/truth1" "$T/truth2" \
     || fail "the console's history differs from the ground truth of both replays (above)"
 # The store never held that window: the same query with source=store is empty.
 [ "$(curl -s "${HTTP}api/v1/top?window=8h&source=store" | "$PY" -c \

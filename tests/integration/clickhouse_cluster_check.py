@@ -1,11 +1,16 @@
 #!/usr/bin/python3
 """Check a collector's console API, answering an old window from ClickHouse
 history, against the ground truth of several replays (clickhouse_pcap.py
-output, one record per direction). Usage:
-clickhouse_cluster_check.py CONSOLE_URL TRUTH... Exit 1 on a difference
-(printed). Every answer must say "source": "clickhouse"."""
+output, one record per direction), then the console pages in headless
+Chromium against the same answers (screenshots in ARTIFACTS). Usage:
+clickhouse_cluster_check.py CONSOLE_URL ARTIFACTS TRUTH... Exit 1 on a
+difference (printed). Every answer must say "source": "clickhouse"."""
 import ipaddress
 import json
+import os
+import re
+import shutil
+import subprocess
 import sys
 import urllib.parse
 import urllib.request
@@ -19,9 +24,30 @@ def packed(a):
     return ip.packed if ip.version == 6 else b"\0" * 10 + b"\xff\xff" + ip.packed
 
 
+def chromium(url, art, name):
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-dev-shm-usage", "--window-size=1366,768", "--virtual-time-budget=8000"]
+    subprocess.run(cmd + [f"--screenshot={art}/console-{name}.png", url], capture_output=True,
+                   timeout=120)
+    return subprocess.run(cmd + ["--dump-dom", url], capture_output=True, text=True,
+                          timeout=120).stdout
+
+
+def page_rows(dom, table_id):
+    """(first address, first byte count) of each row of a page's table."""
+    m = re.search(r'<table id="%s"[^>]*>(.*?)</table>' % table_id, dom, re.S)
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", m.group(1) if m else "", re.S):
+        addrs = re.findall(r'class="addr">([^<]*)<', tr)
+        nums = re.findall(r'data-bytes="(\d+)"', tr)
+        if addrs and nums:
+            rows.append((addrs[0], int(nums[0])))
+    return rows
+
+
 def main():
-    url = sys.argv[1].rstrip("/")
-    truth = [json.loads(line) for f in sys.argv[2:] for line in open(f) if line.strip()]
+    url, art = sys.argv[1].rstrip("/"), sys.argv[2]
+    truth = [json.loads(line) for f in sys.argv[3:] for line in open(f) if line.strip()]
     bad = []
 
     def get(path, **params):
@@ -103,6 +129,23 @@ def main():
     web = get("/api/v1/flows", dst_port=80, proto="tcp", since=SINCE, until=UNTIL, limit=1000)
     same("flows dst_port=80", web["count"],
          sum(1 for t in truth if t["dst_port"] == 80 and t["proto"] == 6))
+
+    # The pages, in headless Chromium: the overview for the old window and a
+    # log search, their tables equal to the API's ClickHouse answers.
+    if not shutil.which("chromium"):
+        print("SKIP pages: chromium not installed (scripts/setup)")
+    else:
+        os.makedirs(art, exist_ok=True)
+        rng = urllib.parse.quote(f"since={SINCE}&until={UNTIL}")
+        dom = chromium(url + "/#overview=" + rng, art, "history-overview")
+        same("overview page loaded from ClickHouse",
+             ['data-loaded="overview"' in dom, 'data-source="clickhouse"' in dom], [True, True])
+        top = get("/api/v1/top", by="src", since=SINCE, until=UNTIL, limit=20)["rows"]
+        same("overview page top talkers = API", page_rows(dom, "top"),
+             [(r["addr"], r["bytes"]) for r in top])
+        q = urllib.parse.quote(f"addr={ip}&since={SINCE}&until={UNTIL}&limit=1000")
+        dom = chromium(url + "/#search=" + q, art, "history-search")
+        same("search page rows = ground truth", len(page_rows(dom, "search-results")), len(want))
 
     for b in bad:
         print("DIFF", b)
