@@ -190,7 +190,6 @@ struct fk_template {
     /* cache bookkeeping */
     uint64_t session;
     uint32_t domain;
-    struct fk_template *next;            /* hash chain */
     struct fk_template *s_prev, *s_next; /* the session's templates */
 };
 
@@ -199,8 +198,8 @@ int fk__template_new(fk_template **out, uint16_t template_id, const fk_field_spe
                      uint16_t count, uint16_t scope_count, const fk_ie_registry *reg);
 void fk__template_free(fk_template *t);
 
-/* Test hook: templates and sessions a cache has visited so far (hash
- * chains, session lists); tests bound the work of an operation with it. */
+/* Test hook: lookups a cache has made and templates it has visited in
+ * session lists so far; tests bound the work of an operation with it. */
 uint64_t fk__template_cache_steps(const fk_template_cache *c);
 
 /* Time helpers shared with NetFlow. */
