@@ -110,20 +110,11 @@ static int64_t unix_seconds(int64_t ns)
 }
 
 /* The forward direction and, for a biflow with reverse packets, the
- * reverse one (addresses, ports, counters, flags swapped; direction and
- * outer addresses too); returns how many. */
+ * reverse one (addresses, ports, counters, flags, direction and outer
+ * addresses swapped); returns how many. */
 static int split(const fk_flow *f, fk_flow out[2])
 {
-    int n = fk__ft_split_biflow(f, &out[0], &out[1]);
-    if (n == 2) {
-        fk_flow *r = &out[1];
-        r->outer_src = f->outer_dst;
-        r->outer_dst = f->outer_src;
-        r->direction = f->direction == FK_DIRECTION_INGRESS  ? FK_DIRECTION_EGRESS
-                       : f->direction == FK_DIRECTION_EGRESS ? FK_DIRECTION_INGRESS
-                                                             : FK_DIRECTION_UNKNOWN;
-    }
-    return n;
+    return fk__ft_split_biflow(f, &out[0], &out[1]);
 }
 
 /* AWS's tcp-flags: FIN, SYN and RST of this direction, and ACK only as

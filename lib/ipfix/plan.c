@@ -180,6 +180,8 @@ static uint8_t flow_op_for(uint32_t pen, uint16_t id)
         return FK__OP_BGP_NH4;
     case 60:
         return FK__OP_IP_VERSION;
+    case 61:
+        return FK__OP_DIRECTION;
     case 62:
         return FK__OP_NH6;
     case 63:
@@ -198,6 +200,8 @@ static uint8_t flow_op_for(uint32_t pen, uint16_t id)
     case 34:
     case 305:
         return FK__OP_SAMPLING;
+    case 351:
+        return FK__OP_L2_SEGMENT;
     case 58:
         return FK__OP_VLAN;
     case 136:
@@ -566,6 +570,19 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
     }
     if (HAS(FK__OP_ICMP) && out->dst_port == 0 && out->src_port == 0)
         out->dst_port = (uint16_t)be_read(VAL(FK__OP_ICMP), LEN(FK__OP_ICMP));
+    if (HAS(FK__OP_DIRECTION)) {
+        uint64_t d = be_read(VAL(FK__OP_DIRECTION), LEN(FK__OP_DIRECTION));
+        out->direction = d == 0 ? FK_DIRECTION_INGRESS : d == 1 ? FK_DIRECTION_EGRESS : 0;
+    }
+    if (HAS(FK__OP_L2_SEGMENT)) {
+        uint64_t seg = be_read(VAL(FK__OP_L2_SEGMENT), LEN(FK__OP_L2_SEGMENT));
+        if (LEN(FK__OP_L2_SEGMENT) == 8 && seg >> 56 == 1) { /* VXLAN */
+            if (out->tunnel == FK_TUNNEL_NONE)
+                out->tunnel = FK_TUNNEL_VXLAN;
+            out->vni = (uint32_t)(seg & 0xffffffu);
+            out->present |= FK_FLOW_HAS_VNI;
+        }
+    }
     if (HAS(FK__OP_REV_ICMP)) {
         out->rev_icmp = (uint16_t)be_read(VAL(FK__OP_REV_ICMP), LEN(FK__OP_REV_ICMP));
         out->present |= FK_FLOW_HAS_REV_ICMP;

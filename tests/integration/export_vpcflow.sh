@@ -12,6 +12,12 @@
 # the VNI, one line per direction, ingress for B's first packets and egress
 # for A's replies, SYN|FIN (3) for the TCP initiator and SYN-ACK|FIN (19)
 # for the responder, the tags in their columns.
+# The same flows go as IPFIX (flowDirection, the tunnel elements and
+# layer2SegmentId, docs/exporter-elements.md) from a third flowkit-export to
+# flowkit-collect on A's loopback, which writes them as vpcflow and JSON
+# lines: the same fields come back (uniflow records, so the responder's
+# tcp-flags lack the ACK of SYN-ACK). tshark, where installed, must read
+# the direction and the VXLAN segment id of the records on the wire.
 . "$FLOWKIT_SOURCE_DIR/scripts/netns.sh"
 fk_netns_require_root
 set -uo pipefail
@@ -58,6 +64,29 @@ TAGS=(--tag account-id=123456789012,vpc-id=vpc-0abc,subnet-id=subnet-0def,instan
       --tag region=eu-west-1,az-id=euw1-az2,availability-zone=eu-west-1b,interface-id=eni-0aa)
 FILTER="udp port 4789 or udp port 9999 or tcp port 9998"
 PIDS=()
+# The IPFIX path: tshark (if installed) on A's loopback, the collector, and
+# an exporter beside the two --stdout ones.
+COL="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
+IPORT=47390
+if command -v tshark >/dev/null; then
+    ip netns exec "$A" tshark -i lo -f "udp port $IPORT" -w "$WORK/ipfix.pcap" >"$WORK/tshark.err" 2>&1 &
+    TSH=$!
+    fk_netns_on_exit "kill -9 $TSH"
+    for _ in $(seq 100); do grep -q 'Capturing on' "$WORK/tshark.err" && break; sleep 0.1; done
+else
+    echo "SKIP (tshark part): tshark is not installed" >&2
+    TSH=
+fi
+ip netns exec "$A" "$COL" -l "udp://127.0.0.1:$IPORT" -o "vpcflow:$WORK/collect.out" \
+    -o "jsonl:$WORK/collect.jsonl" "${TAGS[@]}" --stats 1 2>"$WORK/collect.err" &
+CPID=$!
+fk_netns_on_exit "kill -9 $CPID"
+for _ in $(seq 100); do grep -q 'listening on' "$WORK/collect.err" && break; sleep 0.1; done
+grep -q 'listening on' "$WORK/collect.err" || fail "collector did not start: $(cat "$WORK/collect.err")"
+ip netns exec "$A" "$EXP" -i any -f "$FILTER" --set capture.decode_tunnels=1 --attribution off \
+    --flows -c "udp://127.0.0.1:$IPORT" --stats 2>"$WORK/ipfix.err" &
+XPID=$!
+fk_netns_on_exit "kill -9 $XPID"
 for fmt in vpcflow flowlog; do
     ip netns exec "$A" "$EXP" -i any -f "$FILTER" --set capture.decode_tunnels=1 \
         --attribution off --flows --stdout --format $fmt "${TAGS[@]}" \
@@ -65,7 +94,7 @@ for fmt in vpcflow flowlog; do
     PIDS+=($!)
     fk_netns_on_exit "kill -9 $!"
 done
-for fmt in vpcflow flowlog; do
+for fmt in vpcflow flowlog ipfix; do
     for _ in $(seq 100); do
         grep -q 'attribution' "$WORK/$fmt.err" && break
         sleep 0.1
@@ -150,11 +179,24 @@ PY
 wait "$SRV" || fail "servers in A: $(cat "$WORK/servers.out")"
 grep -q 'tcp 1000' "$WORK/servers.out" || fail "TCP server got: $(cat "$WORK/servers.out")"
 T1=$(($(date +%s) + 1))
-for p in "${PIDS[@]}"; do kill -TERM "$p"; done
-for p in "${PIDS[@]}"; do wait "$p" || fail "flowkit-export exit $?"; done
+for p in "${PIDS[@]}" "$XPID"; do kill -TERM "$p"; done
+for p in "${PIDS[@]}" "$XPID"; do wait "$p" || fail "flowkit-export exit $?"; done
+sent=$(grep -o 'records_sent=[0-9]*' "$WORK/ipfix.err" | tail -1 | cut -d= -f2)
+[ -n "$sent" ] && [ "$sent" -gt 0 ] || fail "no IPFIX records sent: $(cat "$WORK/ipfix.err")"
+for _ in $(seq 100); do # the stats line every second says when all arrived
+    grep -q " records=$sent " "$WORK/collect.err" && break
+    sleep 0.1
+done
+kill -TERM "$CPID"
+wait "$CPID" || fail "flowkit-collect exit $?"
+if [ -n "$TSH" ]; then
+    sleep 0.3
+    kill -TERM "$TSH"
+    wait "$TSH"
+fi
 
 "$PY" - "$WORK" "$T0" "$T1" "$OA" "$OB" "$IA" "$IB" <<'PYEOF' || fail "lines differ from the traffic sent"
-import sys
+import json, sys
 work, t0, t1, OA, OB, IA, IB = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:]
 ok = True
 def bad(msg):
@@ -162,11 +204,12 @@ def bad(msg):
     ok = False
     print("FAIL:", msg)
 
-lines = open(work + "/vpcflow.out").read().splitlines()
-head = lines[0].split(" ")
-rows = [dict(zip(head, l.split(" "))) for l in lines[1:]]
-if any(len(l.split(" ")) != len(head) for l in lines[1:]):
-    bad("a line with another number of fields than the header")
+def load(name):
+    lines = open(work + "/" + name).read().splitlines()
+    head = lines[0].split(" ")
+    if any(len(l.split(" ")) != len(head) for l in lines[1:]):
+        bad("%s: a line with another number of fields than the header" % name)
+    return head, [dict(zip(head, l.split(" "))) for l in lines[1:]]
 TAGS = {"account-id": "123456789012", "vpc-id": "vpc-0abc", "subnet-id": "subnet-0def",
         "instance-id": "i-0123", "region": "eu-west-1", "az-id": "euw1-az2",
         "interface-id": "eni-0aa"}
@@ -194,25 +237,42 @@ want = [
     ("tcp responder", dict(PLAIN, srcaddr=OA, dstaddr=OB, srcport="9998", protocol="6",
         **{"tcp-flags": "19", "flow-direction": "egress"})),
 ]
-for name, w in want:
-    w = dict(COMMON, **w)
-    hits = [r for r in rows if all(r.get(k) == v for k, v in w.items())]
-    if len(hits) != 1:
-        near = [r for r in rows if r["srcaddr"] == w["srcaddr"] and r["protocol"] == w["protocol"]]
-        bad("%s: %d lines match %s; lines from %s: %s" % (name, len(hits), w, w["srcaddr"], near))
-        continue
-    r = hits[0]
-    if not (t0 <= int(r["start"]) <= int(r["end"]) <= t1):
-        bad("%s: start %s end %s outside [%d, %d]" % (name, r["start"], r["end"], t0, t1))
-    if r["pkt-srcaddr"] != r["srcaddr"] or r["pkt-dstaddr"] != r["dstaddr"]:
-        bad("%s: pkt-srcaddr/pkt-dstaddr differ from srcaddr/dstaddr" % name)
-    print("vpcflow %-22s ok: %s" % (name, " ".join(r[k] for k in head)))
-tcp = [r for r in rows if r["protocol"] == "6"]
-if len(tcp) == 2 and not int(tcp[0]["bytes"]) + int(tcp[1]["bytes"]) > 1000:
-    bad("tcp bytes %s" % [r["bytes"] for r in tcp])
-for r in rows:
-    if r["tunnel-type"] == "vxlan" and (r["vni"] != "4242" or {r["outer-srcaddr"], r["outer-dstaddr"]} != {OA, OB}):
-        bad("vxlan line with other outer fields: %s" % r)
+def check(source, rows, head, uniflow):
+    for name, w in want:
+        w = dict(COMMON, **w)
+        if uniflow and name == "tcp responder":
+            w["tcp-flags"] = "3"  # a uniflow record cannot say it is the responder
+        hits = [r for r in rows if all(r.get(k) == v for k, v in w.items())]
+        if len(hits) != 1:
+            near = [r for r in rows if r["srcaddr"] == w["srcaddr"] and r["protocol"] == w["protocol"]]
+            bad("%s %s: %d lines match %s; lines from %s: %s" % (source, name, len(hits), w, w["srcaddr"], near))
+            continue
+        r = hits[0]
+        if not (t0 <= int(r["start"]) <= int(r["end"]) <= t1):
+            bad("%s %s: start %s end %s outside [%d, %d]" % (source, name, r["start"], r["end"], t0, t1))
+        if r["pkt-srcaddr"] != r["srcaddr"] or r["pkt-dstaddr"] != r["dstaddr"]:
+            bad("%s %s: pkt-srcaddr/pkt-dstaddr differ from srcaddr/dstaddr" % (source, name))
+        print("%s %-22s ok: %s" % (source, name, " ".join(r[k] for k in head)))
+    tcp = [r for r in rows if r["protocol"] == "6"]
+    if len(tcp) == 2 and not int(tcp[0]["bytes"]) + int(tcp[1]["bytes"]) > 1000:
+        bad("%s: tcp bytes %s" % (source, [r["bytes"] for r in tcp]))
+    for r in rows:
+        if r["tunnel-type"] == "vxlan" and (r["vni"] != "4242" or {r["outer-srcaddr"], r["outer-dstaddr"]} != {OA, OB}):
+            bad("%s: vxlan line with other outer fields: %s" % (source, r))
+
+head, rows = load("vpcflow.out")
+check("export --stdout", rows, head, False)
+head, rows = load("collect.out")
+check("IPFIX -> collect", rows, head, True)
+# The collector's JSON lines: the keys of the contract.
+recs = [json.loads(l) for l in open(work + "/collect.jsonl")]
+echo = [r for r in recs if r.get("proto") == 1 and r["src_addr"] == IB and r.get("dst_port") == 2048]
+if len(echo) != 1 or echo[0].get("tunnel") != "vxlan" or echo[0].get("vni") != 4242 or \
+        echo[0].get("outer_src_addr") != OB or echo[0].get("outer_dst_addr") != OA or \
+        echo[0].get("direction") != "ingress" or echo[0].get("packets") != 3:
+    bad("collector JSON of the echo over vxlan: %s" % echo)
+else:
+    print("collect JSON: %s" % json.dumps(echo[0]))
 
 # flowlog: FFFA's keys, outer addresses in src/dst for the tunnelled flows.
 fl = [dict(kv.split("=", 1) for kv in l.split(" ")[1:]) for l in open(work + "/flowlog.out").read().splitlines()]
@@ -244,4 +304,32 @@ for name, w in fwant:
         print("flowlog %-22s ok" % name)
 sys.exit(0 if ok else 1)
 PYEOF
+if [ -n "$TSH" ]; then
+    tshark -r "$WORK/ipfix.pcap" -d "udp.port==$IPORT,cflow" -V >"$WORK/tshark.txt" 2>&1 ||
+        fail "tshark cannot read the capture: $(tail -3 "$WORK/tshark.txt")"
+    "$PY" - "$WORK/tshark.txt" "$OA" "$OB" "$IA" "$IB" <<'PYEOF' || fail "tshark disagrees"
+import re, sys
+text, OA, OB, IA, IB = open(sys.argv[1]).read(), *sys.argv[2:]
+flows, cur = [], None
+for line in text.splitlines():
+    if re.match(r"^\s+Flow \d+\s*$", line):
+        cur = {}
+        flows.append(cur)
+    elif cur is not None and ":" in line and line.startswith("            "):
+        k, v = line.strip().split(":", 1)
+        cur.setdefault(k.strip(), v.strip())
+seg = str((1 << 56) | 4242)
+want = [("echo over vxlan", IB, IA, "Ingress", seg), ("reply over vxlan", IA, IB, "Egress", seg),
+        ("plain udp", OB, OA, "Ingress", None), ("plain udp reply", OA, OB, "Egress", None)]
+ok = True
+for name, s, d, direction, l2 in want:
+    hits = [f for f in flows if f.get("SrcAddr") == s and f.get("DstAddr") == d and
+            f.get("Direction", "").startswith(direction) and f.get("Layer2 Segment Id") == l2]
+    print("tshark %-17s %s" % (name, "ok" if hits else "MISSING"))
+    ok = ok and bool(hits)
+if not ok:
+    print("flows tshark decoded:", [{k: f.get(k) for k in ("SrcAddr", "DstAddr", "Direction", "Layer2 Segment Id")} for f in flows])
+sys.exit(0 if ok else 1)
+PYEOF
+fi
 echo PASS
