@@ -157,6 +157,11 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
                      uint16_t scope_count, const fk_ie_registry *reg);
 void fk__plan_free(fk__plan *p);
 
+/* Whether an encoded length can hold a value of an element type: fixed
+ * lengths per RFC 7011 6.2 (reduced-size integers and float64), FK_VARLEN
+ * for the types that may be variable-length. */
+int fk__ie_length_fits(uint8_t type, uint16_t len);
+
 /* Find one record's boundary in [p, p+avail). offsets must hold nfields+1
  * entries (ignored and *offsets_out pointed at the plan's own array for a
  * fixed template). Returns 0, FK_ETRUNCATED when the record does not fit. */
