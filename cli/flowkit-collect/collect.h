@@ -31,6 +31,7 @@ typedef struct collect {
     bool env_listen, env_output;
     uint64_t stats_secs;       /* --stats */
     fkc_server_config http;    /* --http and its limits */
+    const char *http_history;  /* --http-history as given (in owned), or NULL */
     fkcli_strlist owned;       /* strings `http` points to */
     char *senders_file, *user; /* --senders, --user */
     fkcli_tags tags;           /* --tag, config "tag", FLOWKIT_TAG */

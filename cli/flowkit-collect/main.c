@@ -48,6 +48,7 @@ enum {
     OPT_HTTP_BODY,
     OPT_HTTP_CONNS,
     OPT_HTTP_FEEDS,
+    OPT_HTTP_HISTORY,
     OPT_STORE,
     OPT_STORE_CIDR,
     OPT_SENDERS,
@@ -100,6 +101,10 @@ static void usage(const fkcli_params *p)
            "  --http-max-body BYTES      largest request body (default 1048576)\n"
            "  --http-max-clients N       connections at once (default 64)\n"
            "  --http-max-feeds N         live feed clients at once (default 8)\n"
+           "  --http-history URI         answer API queries older than the store from\n"
+           "                             clickhouse://HOST:PORT/DB.TABLE[?timeout_ms=N&\n"
+           "                             max_bytes=N&max_queries=N] (default: the first\n"
+           "                             clickhouse:// output; none: off; docs/console.md)\n"
            "  --store NAME=VALUE         a live flow store parameter (repeatable; see\n"
            "                             docs/store.md), e.g. --store max_ips=100000\n"
            "  --store-cidr CIDR          keep only flows from or to CIDR in the store\n"
@@ -287,6 +292,7 @@ int main(int argc, char **argv)
         {"http-max-body", required_argument, NULL, OPT_HTTP_BODY},
         {"http-max-clients", required_argument, NULL, OPT_HTTP_CONNS},
         {"http-max-feeds", required_argument, NULL, OPT_HTTP_FEEDS},
+        {"http-history", required_argument, NULL, OPT_HTTP_HISTORY},
         {"store", required_argument, NULL, OPT_STORE},
         {"store-cidr", required_argument, NULL, OPT_STORE_CIDR},
         {"senders", required_argument, NULL, OPT_SENDERS},
@@ -334,6 +340,7 @@ int main(int argc, char **argv)
             {OPT_HTTP_BODY, "http_max_body"},
             {OPT_HTTP_CONNS, "http_max_clients"},
             {OPT_HTTP_FEEDS, "http_max_feeds"},
+            {OPT_HTTP_HISTORY, "http_history"},
             {OPT_STORE_CIDR, "store_cidr"},
             {OPT_SENDERS, "senders"},
             {OPT_SENDERS_KEYS, "senders_keys"},

@@ -47,7 +47,7 @@ void collect_init(collect *c)
     c->params[2] = (fkcli_params){"prefixstats", NULL, 0, c->pstats, prefixstats_set_text};
     c->params[2].table = fk_prefixstats_params(&c->params[2].count);
     c->http = (fkc_server_config){
-        NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64, 8, 10000, NULL, NULL};
+        NULL, NULL, FLOWKIT_CONSOLE_DIR, FLOWKIT_JS_DIR, 1 << 20, 64, 8, 10000, NULL, NULL, NULL};
 }
 
 void collect_free(collect *c)
@@ -108,7 +108,7 @@ static const char *const own_keys[] = {
     "listen",         "output",          "filter",    "allow",         "stats",
     "http",           "http_token_file", "http_root", "http_max_body", "http_max_clients",
     "http_max_feeds", "store_cidr",      "senders",   "senders_keys",  "user",
-    "prefix_stats",
+    "prefix_stats",   "http_history",
 };
 
 static bool is_own(const char *key)
@@ -153,6 +153,8 @@ void collect_apply(collect *c, const char *where, const char *key, const char *v
         c->stats_secs = fkcli_parse_u64(where, value, 1, 86400);
     } else if (!strcmp(key, "http")) {
         c->http.listen = keep(c, value);
+    } else if (!strcmp(key, "http_history")) {
+        c->http_history = keep(c, value);
     } else if (!strcmp(key, "http_token_file")) {
         c->http.token_file = keep(c, value);
     } else if (!strcmp(key, "http_root")) {
@@ -267,6 +269,19 @@ void collect_finish(collect *c)
     for (size_t i = 0; i < c->tags.n; i++)
         if (fk_collector_add_tag(c->h, c->tags.v[i].key, c->tags.v[i].value) != 0)
             fkcli_lib_error(FKCLI_EXIT_USAGE, "--tag");
+    /* History beyond the store: --http-history, else the first
+     * clickhouse:// output; "none" turns it off. */
+    if (c->http_history && strcmp(c->http_history, "none") != 0) {
+        if (strncmp(c->http_history, "clickhouse://", 13) != 0)
+            fkcli_usage("--http-history %s: expected clickhouse://HOST:PORT/DB.TABLE or none",
+                        c->http_history);
+        c->http.history_uri = c->http_history;
+    }
+    for (size_t i = 0; !c->http_history && i < c->output.n; i++)
+        if (!strncmp(c->output.v[i], "clickhouse://", 13)) {
+            c->http.history_uri = c->output.v[i];
+            break;
+        }
     if (c->http.senders_keys_file && (!c->senders_file || !c->http.listen))
         fkcli_usage("--senders-keys needs --senders FILE and --http");
     if (c->prefix_stats && !c->senders_file)
@@ -288,6 +303,9 @@ void collect_print_settings(const collect *c)
     fkcli_origins_print(stdout, o, "stats", v);
     if (c->http.listen)
         fkcli_origins_print(stdout, o, "http", c->http.listen);
+    if (c->http.listen && (c->http_history || c->http.history_uri))
+        fkcli_origins_print(stdout, o, "http_history",
+                            c->http.history_uri ? c->http.history_uri : "none");
     if (c->senders_file)
         fkcli_origins_print(stdout, o, "senders", c->senders_file);
     if (c->user)

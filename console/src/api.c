@@ -7,34 +7,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "api_json.h"
 #include "args.h"
+#include "history_api.h"
 #include "http.h"
 #include "ingest.h"
 
 #define NS INT64_C(1000000000)
 #define MAX_LIMIT 10000
-
-static void put_addr(fkc_buf *b, const char *key, const fk_addr *a)
-{
-    char t[FK_ADDR_STRLEN];
-    if (fk_addr_format(a, t, sizeof t) < 0)
-        t[0] = '\0';
-    fkc_buf_printf(b, "\"%s\":\"%s\"", key, t);
-}
-
-static void put_time(fkc_buf *b, const char *key, int64_t ns)
-{
-    char t[40];
-    if (fk_time_format(ns, t, sizeof t) < 0)
-        t[0] = '\0';
-    fkc_buf_printf(b, "\"%s\":\"%s\"", key, t);
-}
-
-static void put_counts(fkc_buf *b, uint64_t bytes, uint64_t packets, uint64_t flows)
-{
-    fkc_buf_printf(b, "\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"flows\":%" PRIu64, bytes,
-                   packets, flows);
-}
 
 /* Optional integer parameter; false (and a 400) when present but bad. */
 static bool arg_int(const fkc_req *req, fkc_reply *rep, const char *name, int64_t min, int64_t max,
@@ -95,63 +75,37 @@ static bool arg_proto(const fkc_req *req, fkc_reply *rep, const char *name, int 
     return false;
 }
 
-static void begin(fkc_reply *rep, const fkc_req *req)
-{
-    rep->status = 200;
-    rep->type = "application/json";
-    fkc_buf_puts(&rep->body, "{");
-    put_time(&rep->body, "now", fk_store_get_now(req->store));
-}
-
 void fkc_api_healthz(const fkc_req *req, fkc_reply *rep)
 {
     fk_store_stats st;
     fk_store_get_stats(req->store, &st, sizeof st);
-    begin(rep, req);
+    fkc_begin(rep, req);
     fkc_buf_printf(&rep->body, ",\"status\":\"ok\",\"uptime\":%.3f,\"flows\":%" PRIu64 "}",
                    fkc_server_uptime(req->srv), st.flows_kept);
 }
 
-static void put_key(fkc_buf *b, int dim, const fk_store_key *k)
+/* Where the store's view of span_ns starts holding everything: its clock
+ * minus the span, but not before its first flow; INT64_MAX when it holds
+ * nothing yet. */
+static int64_t covered_from(const fkc_req *req, int64_t span_ns, bool recent)
 {
-    switch (dim) {
-    case FK_STORE_DIM_PAIR:
-        put_addr(b, "src_addr", &k->addr);
-        fkc_buf_puts(b, ",");
-        put_addr(b, "dst_addr", &k->peer);
-        break;
-    case FK_STORE_DIM_PORT:
-        fkc_buf_printf(b, "\"proto\":%u,\"port\":%u", k->proto, k->port);
-        break;
-    case FK_STORE_DIM_PROTO:
-        fkc_buf_printf(b, "\"proto\":%u", k->proto);
-        break;
-    case FK_STORE_DIM_PROCESS:
-        fkc_buf_puts(b, "\"process\":");
-        fkc_buf_json_str(b, k->process);
-        break;
-    default:
-        put_addr(b, "addr", &k->addr);
-        break;
-    }
-    if (dim == FK_STORE_DIM_PORT || dim == FK_STORE_DIM_PROTO) {
-        const char *name = fkc_proto_name(k->proto);
-        fkc_buf_puts(b, ",\"proto_name\":");
-        fkc_buf_json_str(b, name ? name : "");
-    }
+    fk_store_stats st;
+    fk_store_get_stats(req->store, &st, sizeof st);
+    if (!st.first_ns)
+        return INT64_MAX;
+    int64_t c = fk_store_get_now(req->store) - span_ns;
+    if (st.first_ns > c)
+        c = st.first_ns;
+    if (recent && st.flows_stored && st.oldest_flow_ns > c)
+        c = st.oldest_flow_ns;
+    return c;
 }
 
-static void put_rows(fkc_buf *b, int dim, const fk_store_row *rows, size_t n)
+static int64_t store_param(const fkc_req *req, int param)
 {
-    fkc_buf_puts(b, ",\"rows\":[");
-    for (size_t i = 0; i < n; i++) {
-        fkc_buf_puts(b, i ? ",{" : "{");
-        put_key(b, dim, &rows[i].key);
-        fkc_buf_puts(b, ",");
-        put_counts(b, rows[i].bytes, rows[i].packets, rows[i].flows);
-        fkc_buf_printf(b, ",\"error\":%" PRIu64 "}", rows[i].error);
-    }
-    fkc_buf_puts(b, "]}");
+    int64_t v = 0;
+    fk_store_get_int(req->store, param, &v);
+    return v;
 }
 
 void fkc_api_top(const fkc_req *req, fkc_reply *rep)
@@ -171,8 +125,35 @@ void fkc_api_top(const fkc_req *req, fkc_reply *rep)
                         "15m, 1h or 8h");
         return;
     }
-    if (!arg_int(req, rep, "limit", 1, MAX_LIMIT, &limit))
+    int64_t now = fk_store_get_now(req->store), since = 0, until = 0;
+    if (!arg_int(req, rep, "limit", 1, MAX_LIMIT, &limit) || !arg_time(req, rep, "since", &since) ||
+        !arg_time(req, rep, "until", &until))
         return;
+    /* since/until: an absolute window; the store answers only windows
+     * that end now (its clock), as "the last N seconds". */
+    bool absolute = since || until;
+    if (!until)
+        until = now + 1;
+    if (!since)
+        since = until - window * NS;
+    if (until <= since) {
+        fkc_reply_error(rep, 400, "\"until\" must be after \"since\"");
+        return;
+    }
+    bool store_can = !absolute || until > now;
+    int src = fkc_history_source(
+        req, rep, since, covered_from(req, store_param(req, FK_STORE_TOPK_SPAN_SEC) * NS, false),
+        store_can);
+    if (src == FKC_SOURCE_ANSWERED)
+        return;
+    if (src == FKC_SOURCE_CLICKHOUSE) {
+        fkc_history_top(req, rep, dim, since, until, (size_t)limit);
+        return;
+    }
+    if (absolute)
+        window = (now - since + NS - 1) / NS;
+    if (window < 1)
+        window = 1;
     fk_store_row *rows = calloc((size_t)limit, sizeof *rows);
     size_t n = 0;
     if (!rows || fk_store_get_top(req->store, dim, window, rows, (size_t)limit, &n) != 0) {
@@ -182,24 +163,11 @@ void fkc_api_top(const fkc_req *req, fkc_reply *rep)
             return;
         }
     }
-    begin(rep, req);
-    fkc_buf_printf(&rep->body, ",\"by\":\"%s\",\"window\":%lld", fkc_dim_name(dim),
-                   (long long)window);
-    put_rows(&rep->body, dim, rows, n);
+    fkc_begin(rep, req);
+    fkc_buf_printf(&rep->body, ",\"source\":\"store\",\"by\":\"%s\",\"window\":%lld",
+                   fkc_dim_name(dim), (long long)window);
+    fkc_put_rows(&rep->body, dim, rows, n);
     free(rows);
-}
-
-static void put_points(fkc_buf *b, const fk_store_point *p, size_t n)
-{
-    fkc_buf_puts(b, ",\"points\":[");
-    for (size_t i = 0; i < n; i++) {
-        fkc_buf_puts(b, i ? ",{" : "{");
-        put_time(b, "time", p[i].time_ns);
-        fkc_buf_printf(b, ",\"t\":%lld,", (long long)(p[i].time_ns / 1000000));
-        put_counts(b, p[i].bytes, p[i].packets, p[i].flows);
-        fkc_buf_puts(b, "}");
-    }
-    fkc_buf_puts(b, "]}");
 }
 
 void fkc_api_series(const fkc_req *req, fkc_reply *rep)
@@ -231,6 +199,16 @@ void fkc_api_series(const fkc_req *req, fkc_reply *rep)
         fkc_reply_error(rep, 400, "more than 20000 points: use a larger \"step\"");
         return;
     }
+    int64_t span =
+        store_param(req, FK_STORE_SERIES_STEP_SEC) * store_param(req, FK_STORE_SERIES_BUCKETS) * NS;
+    int src = fkc_history_source(req, rep, since, covered_from(req, span, false), true);
+    if (src == FKC_SOURCE_ANSWERED)
+        return;
+    if (src == FKC_SOURCE_CLICKHOUSE) {
+        fkc_history_series(req, rep, kind, &key, since, until,
+                           (step + base - 1) / base * base * NS);
+        return;
+    }
     size_t cap = (size_t)((until - since) / (step * NS)) + 2, n = 0;
     fk_store_point *p = calloc(cap, sizeof *p);
     if (!p) {
@@ -241,29 +219,29 @@ void fkc_api_series(const fkc_req *req, fkc_reply *rep)
                                  cap, &n);
     if (rc == FK_ENOTFOUND)
         n = 0; /* nothing seen for that key: an empty series */
-    begin(rep, req);
-    fkc_buf_printf(&rep->body, ",\"step\":%lld", (long long)step);
+    fkc_begin(rep, req);
+    fkc_buf_printf(&rep->body, ",\"source\":\"store\",\"step\":%lld", (long long)step);
     if (kind == FK_STORE_SERIES_PROTO)
         fkc_buf_printf(&rep->body, ",\"proto\":%d", proto);
     if (kind == FK_STORE_SERIES_EXPORTER) {
         fkc_buf_puts(&rep->body, ",");
-        put_addr(&rep->body, "exporter", &key.addr);
+        fkc_put_addr(&rep->body, "exporter", &key.addr);
     }
-    put_points(&rep->body, p, n);
+    fkc_put_points(&rep->body, p, n);
     free(p);
 }
 
 static void put_ip_info(fkc_buf *b, const fk_store_ip_info *i)
 {
-    put_addr(b, "addr", &i->addr);
+    fkc_put_addr(b, "addr", &i->addr);
     fkc_buf_printf(
         b,
         ",\"bytes_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"packets_out\":%" PRIu64
         ",\"packets_in\":%" PRIu64 ",\"flows_src\":%" PRIu64 ",\"flows_dst\":%" PRIu64 ",",
         i->bytes_out, i->bytes_in, i->packets_out, i->packets_in, i->flows_src, i->flows_dst);
-    put_time(b, "first", i->first_ns);
+    fkc_put_time(b, "first", i->first_ns);
     fkc_buf_puts(b, ",");
-    put_time(b, "last", i->last_ns);
+    fkc_put_time(b, "last", i->last_ns);
 }
 
 void fkc_api_ips(const fkc_req *req, fkc_reply *rep)
@@ -280,7 +258,7 @@ void fkc_api_ips(const fkc_req *req, fkc_reply *rep)
             return;
         }
     }
-    begin(rep, req);
+    fkc_begin(rep, req);
     fkc_buf_puts(&rep->body, ",\"ips\":[");
     for (size_t i = 0; i < n; i++) {
         fkc_buf_puts(&rep->body, i ? ",{" : "{");
@@ -301,7 +279,7 @@ void fkc_api_ip(const fkc_req *req, fkc_reply *rep)
         fkc_reply_error(rep, 404, "no state for that address (never seen, or evicted)");
         return;
     }
-    begin(rep, req);
+    fkc_begin(rep, req);
     fkc_buf_puts(&rep->body, ",");
     put_ip_info(&rep->body, &info);
     fkc_buf_puts(&rep->body, "}");
@@ -327,13 +305,13 @@ static void ip_rows(const fkc_req *req, fkc_reply *rep, bool peers)
             return;
         }
     }
-    begin(rep, req);
+    fkc_begin(rep, req);
     fkc_buf_puts(&rep->body, ",");
-    put_addr(&rep->body, "addr", &a);
+    fkc_put_addr(&rep->body, "addr", &a);
     if (peers)
         for (size_t i = 0; i < n; i++)
             rows[i].key.addr = rows[i].key.peer;
-    put_rows(&rep->body, peers ? FK_STORE_DIM_SRC : FK_STORE_DIM_PROTO, rows, n);
+    fkc_put_rows(&rep->body, peers ? FK_STORE_DIM_SRC : FK_STORE_DIM_PROTO, rows, n);
     free(rows);
 }
 
@@ -368,26 +346,11 @@ void fkc_api_ip_series(const fkc_req *req, fkc_reply *rep)
             return;
         }
     }
-    begin(rep, req);
+    fkc_begin(rep, req);
     fkc_buf_printf(&rep->body, ",\"step\":%lld,", (long long)step);
-    put_addr(&rep->body, "addr", &a);
-    put_points(&rep->body, p, n);
+    fkc_put_addr(&rep->body, "addr", &a);
+    fkc_put_points(&rep->body, p, n);
     free(p);
-}
-
-static void put_flows(fkc_buf *b, const fk_flow *f, size_t n)
-{
-    fkc_buf_puts(b, ",\"flows\":[");
-    char line[FK_FLOW_JSON_MAX];
-    for (size_t i = 0; i < n; i++) {
-        int len = fk_flow_to_json(&f[i], line, sizeof line);
-        if (len < 0)
-            continue;
-        if (i)
-            fkc_buf_puts(b, ",");
-        fkc_buf_put(b, line, (size_t)len);
-    }
-    fkc_buf_puts(b, "]}");
 }
 
 static void search(const fkc_req *req, fkc_reply *rep, fk_store_query *q, int64_t limit)
@@ -401,9 +364,9 @@ static void search(const fkc_req *req, fkc_reply *rep, fk_store_query *q, int64_
             return;
         }
     }
-    begin(rep, req);
-    fkc_buf_printf(&rep->body, ",\"count\":%zu", n);
-    put_flows(&rep->body, f, n);
+    fkc_begin(rep, req);
+    fkc_buf_printf(&rep->body, ",\"source\":\"store\",\"count\":%zu", n);
+    fkc_put_flows(&rep->body, f, n);
     free(f);
 }
 
@@ -426,7 +389,15 @@ void fkc_api_flows(const fkc_req *req, fkc_reply *rep)
     q.port = (int)port;
     q.src_port = (int)sport;
     q.dst_port = (int)dport;
-    search(req, rep, &q, limit);
+    /* without "since": the recent flows, from the store */
+    int src = fkc_history_source(
+        req, rep, q.since_ns,
+        q.since_ns ? covered_from(req, store_param(req, FK_STORE_RETENTION_SEC) * NS, true) : 0,
+        true);
+    if (src == FKC_SOURCE_CLICKHOUSE)
+        fkc_history_flows(req, rep, &q, (size_t)limit);
+    else if (src == FKC_SOURCE_STORE)
+        search(req, rep, &q, limit);
 }
 
 void fkc_api_sessions(const fkc_req *req, fkc_reply *rep)
@@ -465,21 +436,21 @@ void fkc_api_bad(const fkc_req *req, fkc_reply *rep)
     int64_t threshold, window;
     fk_store_get_int(req->store, FK_STORE_BAD_THRESHOLD, &threshold);
     fk_store_get_int(req->store, FK_STORE_BAD_WINDOW_SEC, &window);
-    begin(rep, req);
+    fkc_begin(rep, req);
     fkc_buf_printf(&rep->body, ",\"threshold\":%lld,\"window\":%lld,\"ips\":[",
                    (long long)threshold, (long long)window);
     for (size_t i = 0; i < n; i++) {
         fkc_buf_puts(&rep->body, i ? ",{" : "{");
-        put_addr(&rep->body, "addr", &v[i].addr);
+        fkc_put_addr(&rep->body, "addr", &v[i].addr);
         fkc_buf_printf(&rep->body,
                        ",\"attempts\":%" PRIu64 ",\"tcp_attempts\":%" PRIu64
                        ",\"udp_attempts\":%" PRIu64 ",",
                        v[i].attempts, v[i].tcp_attempts, v[i].udp_attempts);
-        put_addr(&rep->body, "last_dst", &v[i].last_dst);
+        fkc_put_addr(&rep->body, "last_dst", &v[i].last_dst);
         fkc_buf_printf(&rep->body, ",\"last_port\":%u,", v[i].last_port);
-        put_time(&rep->body, "first", v[i].first_ns);
+        fkc_put_time(&rep->body, "first", v[i].first_ns);
         fkc_buf_puts(&rep->body, ",");
-        put_time(&rep->body, "last", v[i].last_ns);
+        fkc_put_time(&rep->body, "last", v[i].last_ns);
         fkc_buf_puts(&rep->body, "}");
     }
     fkc_buf_puts(&rep->body, "]}");
@@ -490,7 +461,7 @@ void fkc_api_stats(const fkc_req *req, fkc_reply *rep)
 {
     fk_store_stats s;
     fk_store_get_stats(req->store, &s, sizeof s);
-    begin(rep, req);
+    fkc_begin(rep, req);
     fkc_buf_printf(&rep->body,
                    ",\"flows_in\":%" PRIu64 ",\"flows_kept\":%" PRIu64 ",\"flows_stored\":%" PRIu64
                    ",\"ips\":%" PRIu64 ",\"bad_ips\":%" PRIu64 ",\"memory_bytes\":%" PRIu64 "}",

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "buf.h"
+#include "history.h"
 
 /* Counters of the HTTP side, exported by /metrics. */
 typedef struct fkc_http_stats {
@@ -34,6 +35,7 @@ typedef struct fkc_req {
     const char *method, *path;
     const char *body;
     size_t body_len;
+    fkc_history *history; /* NULL: no ClickHouse history */
 } fkc_req;
 
 typedef struct fkc_reply {

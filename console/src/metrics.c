@@ -127,6 +127,21 @@ static const metric http_metrics[] = {
     A(prefix_stats_unauthorized, 0, "/stats requests refused: missing or wrong signature"),
 };
 
+#define H(f, h)                                                                                    \
+    {                                                                                              \
+#f, offsetof(fkc_history_stats, f), 0, h                                                   \
+    }
+static const metric history_metrics[] = {
+    H(queries, "API queries sent to ClickHouse (history beyond the store)"),
+    H(ok, "ClickHouse history queries answered"),
+    H(unreachable, "history queries that found ClickHouse unreachable (502)"),
+    H(timeouts, "history queries without a complete answer within timeout_ms (504)"),
+    H(refused, "history queries ClickHouse answered with an error (502)"),
+    H(bad_answers, "malformed ClickHouse answers (502)"),
+    H(too_large, "ClickHouse answers over max_bytes (502)"),
+    H(busy, "history queries refused at max_queries (503)"),
+};
+
 static void emit(fkc_buf *b, const char *prefix, const metric *m, size_t n, const void *base,
                  int atomic)
 {
@@ -158,6 +173,10 @@ void fkc_metrics(const fkc_req *req, fkc_reply *rep)
              sizeof prefixstats_metrics / sizeof prefixstats_metrics[0], &ps, 0);
     emit(&rep->body, "flowkit_http", http_metrics, sizeof http_metrics / sizeof http_metrics[0],
          req->stats, 1);
+    if (req->history)
+        emit(&rep->body, "flowkit_http_history", history_metrics,
+             sizeof history_metrics / sizeof history_metrics[0],
+             fkc_history_get_stats(req->history), 1);
     fkc_buf_printf(&rep->body,
                    "# HELP flowkit_http_uptime_seconds Seconds since the server started.\n"
                    "# TYPE flowkit_http_uptime_seconds gauge\nflowkit_http_uptime_seconds %.3f\n",

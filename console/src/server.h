@@ -21,6 +21,7 @@ typedef struct fkc_server_config {
     size_t max_records;     /* records per POST /ingest */
     fk_senders *senders;    /* the collector's senders registry, or NULL */
     const char *senders_keys_file; /* "auth = KEY" and "sign = KEY": /senders on, or NULL */
+    const char *history_uri;       /* clickhouse://HOST:PORT/DB.TABLE (history.h), or NULL */
 } fkc_server_config;
 
 /* Start serving; on failure return -1 with a message in err. */

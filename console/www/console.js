@@ -107,16 +107,25 @@ const topColumns = {
 };
 const countColumns = [['Bytes', 'bytes', 'bytes'], ['Packets', 'packets', 'num'], ['Flows', 'flows', 'num']];
 
+/* #overview=since=T&until=T: an absolute (e.g. old) window; the API
+ * answers it from ClickHouse history when the live store does not hold it. */
 async function showOverview() {
   const by = document.getElementById('top-by').value;
   const win = document.getElementById('top-window').value;
+  const range = state.range || {};
+  const abs = range.since || range.until;
   const [top, series] = await Promise.all([
-    api('top', { by, window: win, limit: 20 }),
-    api('series', { step: 60 }),
+    api('top', abs ? Object.assign({ by, limit: 20 }, range) : { by, window: win, limit: 20 }),
+    api('series', Object.assign({ step: 60 }, range)),
   ]);
   fillTable('top', topColumns[by].concat(countColumns), top.rows);
   lineChart('chart-total', series.points, series.step);
-  status('updated ' + top.now);
+  document.getElementById('overview-span').textContent =
+    abs ? `${range.since || ''} to ${range.until || 'now'}, bytes per second` : 'last hour, bytes per second';
+  document.getElementById('top-window').disabled = !!abs;
+  const from = top.source === 'clickhouse' ? ' (from ClickHouse history)' : '';
+  document.body.dataset.source = top.source || '';
+  status('updated ' + top.now + from);
 }
 
 async function showIp(addr) {
@@ -198,7 +207,13 @@ async function route() {
   document.querySelectorAll('nav a').forEach(a => a.classList.toggle('active', a.dataset.page === page));
   clearInterval(state.timer);
   try {
-    if (page === 'overview') { await showOverview(); state.timer = setInterval(showOverview, 5000); }
+    if (page === 'overview') {
+      state.range = {};
+      for (const [k, v] of new URLSearchParams(decodeURIComponent(arg)))
+        if (k === 'since' || k === 'until') state.range[k] = v;
+      await showOverview();
+      state.timer = setInterval(showOverview, 5000);
+    }
     else if (page === 'ip') await showIp(decodeURIComponent(arg || ''));
     else if (page === 'live') await showLive(arg === 'snapshot');
     else if (page === 'search' && arg) {

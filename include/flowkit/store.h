@@ -229,6 +229,11 @@ typedef struct fk_store_stats {
     uint64_t
         udp_pending_dropped; /**< One-way UDP records dropped because the wait table was full. */
     uint64_t memory_bytes;   /**< Bytes the store allocated at activate (fixed). */
+    /** The store's clock when it counted its first flow, ns (0 before
+     *  any): its views hold nothing from before. @since 0.2.0 */
+    int64_t first_ns;
+    /** End time of the oldest recent flow held, ns (0 when none). @since 0.2.0 */
+    int64_t oldest_flow_ns;
 } fk_store_stats;
 
 /**

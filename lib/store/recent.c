@@ -32,6 +32,11 @@ static fk_flow *at_seq(const fk_store *s, uint64_t seq)
     return &s->ring[(seq - 1) % s->max_flows];
 }
 
+int64_t fk__recent_oldest_ns(const fk_store *s)
+{
+    return s->seq_first < s->seq_next ? at_seq(s, s->seq_first)->end_ns : 0;
+}
+
 bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f)
 {
     if (!s->ndedup || !(f->present & FK_FLOW_HAS_EXPORTER))

@@ -260,6 +260,8 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
     } else {
         s->st.flows_kept++;
         advance_locked(s, f.end_ns);
+        if (!s->st.first_ns) /* its clock when the first flow came */
+            s->st.first_ns = s->now_ns ? s->now_ns : 1;
         fk__cnt c = {f.bytes + f.rev_bytes, f.packets + f.rev_packets, 1};
         fk__flow_keys fk;
         flow_keys(&fk, &f);
@@ -302,6 +304,7 @@ static int fill_stats(fk_store *s, fk_store_stats *out)
     out->bad_ips = s->bad.n;
     out->udp_pending = s->npend;
     out->flows_stored = s->seq_next - s->seq_first;
+    out->oldest_flow_ns = fk__recent_oldest_ns(s);
     pthread_mutex_unlock(&s->lock);
     return FK_OK;
 }

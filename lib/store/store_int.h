@@ -111,6 +111,8 @@ void fk__recent_free(fk_store *s);
 bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f);
 void fk__recent_add(fk_store *s, const fk_flow *f);
 void fk__recent_expire(fk_store *s);
+/* End time of the oldest recent flow held, 0 when none. */
+int64_t fk__recent_oldest_ns(const fk_store *s);
 
 /* iptab.c */
 int fk__iptab_init(fk_store *s); /* FK_ENOMEM */
