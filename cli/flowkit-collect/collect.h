@@ -12,6 +12,7 @@
 #include "fkcli.h"
 #include "fkorigin.h"
 #include "fkstrlist.h"
+#include "fktags.h"
 #include "server.h"
 
 typedef struct collect {
@@ -33,6 +34,7 @@ typedef struct collect {
     const char *http_history;  /* --http-history as given (in owned), or NULL */
     fkcli_strlist owned;       /* strings `http` points to */
     char *senders_file, *user; /* --senders, --user */
+    fkcli_tags tags;           /* --tag, config "tag", FLOWKIT_TAG */
 } collect;
 
 /* Handles created, defaults set; exits 1 when that fails. */

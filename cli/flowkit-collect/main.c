@@ -55,7 +55,8 @@ enum {
     OPT_SENDERS_KEYS,
     OPT_CONFIG,
     OPT_CHECK,
-    OPT_PREFIX_STATS
+    OPT_PREFIX_STATS,
+    OPT_TAG
 };
 
 static void usage(const fkcli_params *p)
@@ -68,7 +69,10 @@ static void usage(const fkcli_params *p)
            "                             (IPv6: udp://[ADDR]:PORT; repeatable; default\n"
            "                             udp://0.0.0.0:2055, udp://0.0.0.0:4739,\n"
            "                             tcp://0.0.0.0:4739)\n"
-           "  -o, --output URI           jsonl:-, jsonl:PATH, csv:-, csv:PATH, ipfix:PATH\n"
+           "  -o, --output URI           jsonl:-, jsonl:PATH, csv:-, csv:PATH, ipfix:PATH,\n"
+           "                             vpcflow:-, vpcflow:PATH (AWS VPC flow log v5 fields\n"
+           "                             with a header line), flowlog:-, flowlog:PATH (FFFA's\n"
+           "                             key=value line),\n"
            "                             clickhouse://HOST:PORT/DB.TABLE[?batch_rows=N&\n"
            "                             flush_ms=N&queue_rows=N&drain_ms=N] (docs/clickhouse.md)\n"
            "                             (repeatable; default jsonl:-)\n"
@@ -76,6 +80,11 @@ static void usage(const fkcli_params *p)
            "                             the flows matching EXPR, a filter in nfdump's\n"
            "                             syntax (flowkit-ipfix(1) FILTERS), e.g.\n"
            "                             --filter 'proto tcp' -o jsonl:tcp.jsonl\n"
+           "  --tag KEY=VALUE            static metadata on every record written (repeatable,\n"
+           "                             or KEY=VALUE,KEY=VALUE; at most 16): JSON \"tags\",\n"
+           "                             the vpcflow/flowlog columns of the same name\n"
+           "                             (account-id, vpc-id, subnet-id, instance-id, region,\n"
+           "                             az-id, ...)\n"
            "  --allow CIDR               accept exporters from this network only\n"
            "                             (repeatable; default: every exporter)\n"
            "  --stats SECS               print counters to stderr every SECS seconds\n"
@@ -289,6 +298,7 @@ int main(int argc, char **argv)
         {"senders", required_argument, NULL, OPT_SENDERS},
         {"senders-keys", required_argument, NULL, OPT_SENDERS_KEYS},
         {"prefix-stats", no_argument, NULL, OPT_PREFIX_STATS},
+        {"tag", required_argument, NULL, OPT_TAG},
         {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -334,6 +344,7 @@ int main(int argc, char **argv)
             {OPT_STORE_CIDR, "store_cidr"},
             {OPT_SENDERS, "senders"},
             {OPT_SENDERS_KEYS, "senders_keys"},
+            {OPT_TAG, "tag"},
         };
         bool done = false;
         for (size_t k = 0; k < sizeof keyed / sizeof keyed[0] && !done; k++) {

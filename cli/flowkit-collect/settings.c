@@ -63,6 +63,7 @@ void collect_free(collect *c)
     free(c->cfg_filter);
     free(c->senders_file);
     free(c->user);
+    fkcli_tags_free(&c->tags);
     fkcli_origins_free(c->origins);
     fk_store_destroy(c->store);
     fk_collector_destroy(c->h);
@@ -115,7 +116,7 @@ static bool is_own(const char *key)
     for (size_t i = 0; i < sizeof own_keys / sizeof own_keys[0]; i++)
         if (!strcmp(key, own_keys[i]))
             return true;
-    return false;
+    return !strcmp(key, "tag"); /* --tag, repeatable */
 }
 
 static void add_output(collect *c, const char *uri, bool cfg)
@@ -171,6 +172,8 @@ void collect_apply(collect *c, const char *where, const char *key, const char *v
         set_owned(&c->senders_file, value);
     } else if (!strcmp(key, "senders_keys")) {
         c->http.senders_keys_file = keep(c, value);
+    } else if (!strcmp(key, "tag")) {
+        fkcli_tags_add(&c->tags, where, value);
     } else if (!strcmp(key, "prefix_stats")) {
         c->prefix_stats = fkcli_parse_u64(where, value, 0, 1) != 0;
     } else if (!strcmp(key, "user")) {
@@ -263,6 +266,9 @@ void collect_finish(collect *c)
         if (fk_collector_add_listener(c->h, c->listen.v[i]) != 0)
             fkcli_lib_error(FKCLI_EXIT_USAGE, "-l");
     add_outputs(c, &c->output, &c->output_filter, c->filter);
+    for (size_t i = 0; i < c->tags.n; i++)
+        if (fk_collector_add_tag(c->h, c->tags.v[i].key, c->tags.v[i].value) != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "--tag");
     /* History beyond the store: --http-history, else the first
      * clickhouse:// output; "none" turns it off. */
     if (c->http_history && strcmp(c->http_history, "none") != 0) {
@@ -306,6 +312,11 @@ void collect_print_settings(const collect *c)
         fkcli_origins_print(stdout, o, "user", c->user);
     if (c->prefix_stats)
         fkcli_origins_print(stdout, o, "prefix_stats", "1");
+    if (c->tags.n) {
+        char tags[FK_TAG_MAX * (FK_TAG_KEY_MAX + FK_TAG_VALUE_MAX + 2) + 1];
+        fkcli_tags_format(&c->tags, tags, sizeof tags);
+        fkcli_origins_print(stdout, o, "tag", tags);
+    }
     for (size_t k = 0; k < 3; k++) {
         const fkcli_params *p = &c->params[k];
         for (size_t i = 0; i < p->count; i++) {

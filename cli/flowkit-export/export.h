@@ -12,11 +12,15 @@
 #include "fkcli.h"
 #include "fkorigin.h"
 #include "fkstrlist.h"
+#include "fktags.h"
 
 /* Live capture priority (as flowkit-top): attribution must look sockets up
  * while they live, also on a busy machine. */
 #define DEFAULT_NICE (-10)
 #define EV_ALL ((1u << FK_SESSION_SYN) | (1u << FK_SESSION_FIN) | (1u << FK_SESSION_RST))
+
+/* What --stdout prints (--format). */
+enum { FORMAT_JSON, FORMAT_VPCFLOW, FORMAT_FLOWLOG };
 
 typedef struct app {
     fk_capture *cap;
@@ -28,7 +32,10 @@ typedef struct app {
     fk_filter *flow_filter; /* --flow-filter: only matching flows go out */
     unsigned events;        /* bit per fk_session_kind */
     bool events_set, flows, flows_set;
-    bool json, stats, check;
+    bool json, stats, check; /* json: --stdout, in the --format below */
+    int format;              /* FORMAT_* */
+    bool format_set;
+    fkcli_tags tags;      /* --tag: JSON "tags", the text formats' columns */
     bool attribution_set; /* the attribution parameter was given (else auto when live) */
     int nice_value;       /* live capture: scheduling priority */
     bool nice_given;      /* set by --nice or the config file, not the default */

@@ -59,7 +59,15 @@ static void help(void)
            "      --config FILE      read settings from FILE (key = value lines or YAML;\n"
            "                         FLOWKIT_<KEY> variables override it)\n"
            "Output and run:\n"
-           "      --stdout           print what is exported as JSON lines on stdout\n"
+           "      --stdout           print what is exported on stdout (JSON lines)\n"
+           "      --format FMT       what --stdout prints: json (default), vpcflow (AWS VPC\n"
+           "                         flow log v5 fields and a header line) or flowlog\n"
+           "                         (FFFA's key=value line); the text formats print flows\n"
+           "                         only, one line per direction\n"
+           "      --tag KEY=VALUE    static metadata (repeatable, or KEY=VALUE,KEY=VALUE):\n"
+           "                         JSON \"tags\", the vpcflow/flowlog columns of the same\n"
+           "                         name (account-id, vpc-id, subnet-id, instance-id,\n"
+           "                         region, az-id, ...); at most 16\n"
            "      --duration SECS    stop after SECS seconds\n"
            "      --stats            print counters to stderr at exit (SIGUSR1: any time)\n"
            "      --drain-timeout MS wait this long at exit for TCP collectors (default 5000)\n"
@@ -117,10 +125,42 @@ static void print_stats(app *a)
     }
 }
 
+/* A JSON line with the tags added; n is fk_*_to_json()'s result. */
+static void print_json(app *a, char *buf, int n, size_t size)
+{
+    if (n >= 0)
+        n = fkcli_tags_json(&a->tags, buf, (size_t)n, size);
+    if (n >= 0)
+        printf("%s\n", buf);
+}
+
+/* A flow on stdout in the --format asked for. */
+static void print_flow(app *a, const fk_flow *f)
+{
+    char buf[FK_FLOWLOG_MAX];
+    _Static_assert(FK_FLOWLOG_MAX >=
+                       FK_FLOW_JSON_MAX + FK_TAG_MAX * (FK_TAG_KEY_MAX + FK_TAG_VALUE_MAX + 6) + 16,
+                   "a JSON line with every tag fits");
+    int n;
+    switch (a->format) {
+    case FORMAT_VPCFLOW:
+        n = fk_flow_to_vpcflow(f, a->tags.v, a->tags.n, buf, sizeof buf);
+        break;
+    case FORMAT_FLOWLOG:
+        n = fk_flow_to_flowlog(f, a->tags.v, a->tags.n, buf, sizeof buf);
+        break;
+    default:
+        print_json(a, buf, fk_flow_to_json(f, buf, sizeof buf), sizeof buf);
+        return;
+    }
+    if (n > 0)
+        fwrite(buf, 1, (size_t)n, stdout);
+}
+
 static void on_event(const fk_capture_event *ev, void *user)
 {
     app *a = user;
-    char buf[FK_FLOW_JSON_MAX > FK_SESSION_JSON_MAX ? FK_FLOW_JSON_MAX : FK_SESSION_JSON_MAX];
+    char buf[FK_FLOWLOG_MAX];
     if (ev->type == FK_CAPTURE_EVENT_FLOW && ev->flow) {
         if (!a->flows)
             return;
@@ -131,16 +171,16 @@ static void on_event(const fk_capture_event *ev, void *user)
         }
         if (a->exp && fk_exporter_add_flow(a->exp, ev->flow) != 0)
             a->add_errors++;
-        if (a->json && fk_flow_to_json(ev->flow, buf, sizeof buf) >= 0)
-            printf("%s\n", buf);
+        if (a->json)
+            print_flow(a, ev->flow);
     } else if (ev->type == FK_CAPTURE_EVENT_SESSION && ev->session) {
         if (ev->session->kind > FK_SESSION_RST || !(a->events & (1u << ev->session->kind)))
             return;
         a->events_seen++;
         if (a->exp && fk_exporter_add_event(a->exp, ev->session) != 0)
             a->add_errors++;
-        if (a->json && fk_session_event_to_json(ev->session, buf, sizeof buf) >= 0)
-            printf("%s\n", buf);
+        if (a->json && a->format == FORMAT_JSON) /* the text formats: flows only */
+            print_json(a, buf, fk_session_event_to_json(ev->session, buf, sizeof buf), sizeof buf);
     } else if (ev->type == FK_CAPTURE_EVENT_ERROR) {
         a->capture_errors++; /* a damaged file, a lost device: exit 1 */
         fprintf(stderr, "%s: %s%s%s\n", fkcli_prog(), ev->device ? ev->device : "",
@@ -236,7 +276,9 @@ enum {
     OPT_CHECK,
     OPT_LIST,
     OPT_ATTRIBUTION,
-    OPT_FLOW_FILTER
+    OPT_FLOW_FILTER,
+    OPT_FORMAT,
+    OPT_TAG
 };
 
 static const struct option long_opts[] = {
@@ -264,6 +306,8 @@ static const struct option long_opts[] = {
     {"list-params", no_argument, NULL, OPT_LIST},
     {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
     {"flow-filter", required_argument, NULL, OPT_FLOW_FILTER},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"tag", required_argument, NULL, OPT_TAG},
     {"user", required_argument, NULL, 'Z'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -343,7 +387,13 @@ static int parse_args(app *a, int argc, char **argv)
         case OPT_CONFIG:
             break;
         case OPT_STDOUT:
-            a->json = true;
+            export_apply(a, "--stdout", "stdout", "yes", false);
+            break;
+        case OPT_FORMAT:
+            export_apply(a, "--format", "format", optarg, false);
+            break;
+        case OPT_TAG:
+            export_apply(a, "--tag", "tag", optarg, false);
             break;
         case OPT_DURATION:
             export_apply(a, "--duration", "duration", optarg, false);
@@ -402,6 +452,7 @@ static void app_free(app *a)
     fk_filter_destroy(a->flow_filter);
     free(a->source_host);
     free(a->user);
+    fkcli_tags_free(&a->tags);
     fkcli_origins_free(a->origins);
 }
 
@@ -457,6 +508,8 @@ int main(int argc, char **argv)
     const char *attr = "off";
     fk_capture_get_attribution_source(a.cap, &attr);
     fkcli_drop_privileges(a.user, strcmp(attr, "off") ? fkcli_privs_attribution_caps() : 0);
+    if (a.json && a.format == FORMAT_VPCFLOW)
+        printf("%s\n", fk_flow_get_vpcflow_header());
     int rc = run(&a);
     if (a.stats)
         print_stats(&a);

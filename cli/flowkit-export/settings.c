@@ -169,6 +169,18 @@ void export_apply(app *a, const char *where, const char *key, const char *value,
             a->json = b;
         else
             a->stats = b;
+    } else if (!strcmp(key, "format")) {
+        if (!strcmp(value, "json"))
+            a->format = FORMAT_JSON;
+        else if (!strcmp(value, "vpcflow"))
+            a->format = FORMAT_VPCFLOW;
+        else if (!strcmp(value, "flowlog"))
+            a->format = FORMAT_FLOWLOG;
+        else
+            fkcli_usage("%s: format: expected json, vpcflow or flowlog, got \"%s\"", where, value);
+        a->format_set = true;
+    } else if (!strcmp(key, "tag")) {
+        fkcli_tags_add(&a->tags, where, value);
     } else if (!strcmp(key, "nice")) {
         int64_t v;
         if (fk_param_parse_int(value, &v) != 0 || v < -20 || v > 19)
@@ -289,6 +301,7 @@ static bool env_known(const char *key, void *user)
         "filter",    "flow_filter",   "user",           "source_host",    "events",
         "flows",     "stdout",        "stats",          "nice",           "interval",
         "duration",  "drain_timeout", "collector_host", "collector_port", "collector_proto",
+        "format",    "tag",
     };
     key = ssflow_name(key);
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
@@ -339,6 +352,13 @@ void export_print_settings(app *a)
     fkcli_origins_print(stdout, o, "events", v);
     fkcli_origins_print(stdout, o, "flows", a->flows ? "yes" : "no");
     fkcli_origins_print(stdout, o, "stdout", a->json ? "yes" : "no");
+    static const char *const formats[] = {"json", "vpcflow", "flowlog"};
+    fkcli_origins_print(stdout, o, "format", formats[a->format]);
+    if (a->tags.n) {
+        char tags[FK_TAG_MAX * (FK_TAG_KEY_MAX + FK_TAG_VALUE_MAX + 2) + 1];
+        fkcli_tags_format(&a->tags, tags, sizeof tags);
+        fkcli_origins_print(stdout, o, "tag", tags);
+    }
     snprintf(v, sizeof v, "%d", a->nice_value);
     fkcli_origins_print(stdout, o, "nice", v);
     for (size_t i = 0; i < n; i++) {
@@ -375,6 +395,9 @@ void export_finish_setup(app *a)
     }
     if (a->collectors.n == 0 && !a->json)
         fkcli_usage("no collector: give -c udp://HOST:PORT (or tcp://), or --stdout");
+    if (a->format_set && a->format != FORMAT_JSON && !a->json)
+        fkcli_usage("--format %s prints on stdout: add --stdout",
+                    a->format == FORMAT_VPCFLOW ? "vpcflow" : "flowlog");
     if (a->file && a->devices.n)
         fkcli_usage("-r and -i cannot be combined");
     for (size_t i = 0; i < a->collectors.n; i++)

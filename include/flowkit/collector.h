@@ -39,6 +39,7 @@
 
 #include <flowkit/common.h>
 #include <flowkit/flow.h>
+#include <flowkit/flowlog.h>
 #include <flowkit/params.h>
 #include <flowkit/senders.h>
 #include <flowkit/prefixstats.h>
@@ -338,9 +339,12 @@ FK_API int fk_collector_add_listener(fk_collector *h, const char *uri);
  * there fails activate.
  *
  * @param h the handle.
- * @param uri `jsonl:-` (stdout), `jsonl:PATH`, `csv:-`, `csv:PATH` or
- *        `ipfix:PATH`, or `clickhouse://HOST:PORT/DB.TABLE[?options]` (rows sent
- *        to ClickHouse over HTTP by a sender thread with a bounded queue;
+ * @param uri `jsonl:-` (stdout), `jsonl:PATH`, `csv:-`, `csv:PATH`,
+ *        `ipfix:PATH`, `vpcflow:-`, `vpcflow:PATH`, `flowlog:-` or
+ *        `flowlog:PATH` (AWS VPC flow log and FFFA lines, see
+ *        fk_flow_to_vpcflow() and fk_flow_to_flowlog()), or
+ *        `clickhouse://HOST:PORT/DB.TABLE[?options]` (rows sent to
+ *        ClickHouse over HTTP by a sender thread with a bounded queue;
  *        see docs/clickhouse.md). Copied.
  * @return 0, `FK_EINVAL` (bad URI), `FK_EUNSUPPORTED` (the kind is not
  *         available in this build), `FK_ENOMEM` or `FK_EACTIVATED`.
@@ -558,6 +562,23 @@ FK_API int fk_collector_get_stats(const fk_collector *h, fk_collector_stats *out
  */
 FK_API int fk_collector_get_domains(const fk_collector *h, fk_collector_domain *out,
                                     size_t capacity, size_t *count);
+
+/**
+ * Add a static metadata tag (::fk_tag: the instance's account, VPC,
+ * region, ...) to every record the outputs write, before activate:
+ * `jsonl:` lines get a `"tags":{"KEY":"VALUE",...}` object, `vpcflow:` and
+ * `flowlog:` lines the columns of the same name (fk_flow_to_vpcflow(),
+ * fk_flow_to_flowlog()). A key added again takes the new value.
+ *
+ * @param h the handle.
+ * @param key the tag's key (rules of ::fk_tag). Copied.
+ * @param value the tag's value. Copied.
+ * @return 0, `FK_EINVAL` (a bad key or value, named in the message),
+ *         `FK_ERANGE` (more than #FK_TAG_MAX tags), `FK_ENOMEM` or
+ *         `FK_EACTIVATED`.
+ * @since 0.2.0
+ */
+FK_API int fk_collector_add_tag(fk_collector *h, const char *key, const char *value);
 
 FK_END_DECLS
 

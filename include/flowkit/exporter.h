@@ -451,6 +451,22 @@ FK_API int fk_exporter_get_stats(const fk_exporter *h, fk_exporter_stats *out, s
 FK_API int fk_exporter_get_destination_stats(const fk_exporter *h, size_t index,
                                              fk_exporter_stats *out, size_t size);
 
+/** Enterprise element (under `FK_EXP_PEN`): tunnelType, unsigned8, the
+ *  ::fk_tunnel_kind of a tunnelled flow (3 VXLAN, 4 GENEVE, ...). @since 0.2.0 */
+#define FK_EXPORTER_IE_TUNNEL_TYPE 20
+/** Enterprise element: tunnelSourceIPv4Address, ipv4Address, the outer
+ *  (tunnel) source of a tunnelled flow. @since 0.2.0 */
+#define FK_EXPORTER_IE_TUNNEL_SRC_V4 21
+/** Enterprise element: tunnelDestinationIPv4Address, ipv4Address. @since 0.2.0 */
+#define FK_EXPORTER_IE_TUNNEL_DST_V4 22
+/** Enterprise element: tunnelSourceIPv6Address, ipv6Address. @since 0.2.0 */
+#define FK_EXPORTER_IE_TUNNEL_SRC_V6 23
+/** Enterprise element: tunnelDestinationIPv6Address, ipv6Address. @since 0.2.0 */
+#define FK_EXPORTER_IE_TUNNEL_DST_V6 24
+/** Enterprise element: virtualNetworkId, unsigned32, the VXLAN/GENEVE VNI
+ *  (24 bits); 4294967295 for a tunnel without one. @since 0.2.0 */
+#define FK_EXPORTER_IE_VNI 25
+
 FK_END_DECLS
 
 #endif /* FLOWKIT_EXPORTER_H */

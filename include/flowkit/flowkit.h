@@ -27,5 +27,6 @@
 #include <flowkit/prefixstats.h>
 #include <flowkit/collector.h>
 #include <flowkit/store.h>
+#include <flowkit/flowlog.h>
 
 #endif /* FLOWKIT_FLOWKIT_H */

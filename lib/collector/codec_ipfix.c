@@ -361,6 +361,40 @@ static void event_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec
         f->event = (uint8_t)kind;
 }
 
+/* flowkit-export's tunnel elements (docs/exporter-elements.md): tunnelType
+ * (PEN 20), the outer addresses (PEN 21/22 IPv4, 23/24 IPv6) and
+ * virtualNetworkId (PEN 25; 4294967295 = none) under the configured PEN.
+ * (flowDirection and a VXLAN layer2SegmentId are IANA's: the decoder's.) */
+static void tunnel_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
+{
+    uint32_t kind, vni;
+    if (!cx->pen || !get_u32(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_TYPE, &kind) || kind == 0 ||
+        kind > 255)
+        return;
+    f->tunnel = (uint8_t)kind;
+    fk_ipfix_value v;
+    if (fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_SRC_V4, &v) == 0 ||
+        fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_SRC_V6, &v) == 0) {
+        if (v.len == 4 || v.len == 16) {
+            memset(&f->outer_src, 0, sizeof f->outer_src);
+            f->outer_src.family = v.len == 4 ? 4 : 6;
+            memcpy(f->outer_src.bytes, v.raw, v.len);
+        }
+    }
+    if (fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_DST_V4, &v) == 0 ||
+        fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_DST_V6, &v) == 0) {
+        if (v.len == 4 || v.len == 16) {
+            memset(&f->outer_dst, 0, sizeof f->outer_dst);
+            f->outer_dst.family = v.len == 4 ? 4 : 6;
+            memcpy(f->outer_dst.bytes, v.raw, v.len);
+        }
+    }
+    if (get_u32(rec, cx->pen, FK_EXPORTER_IE_VNI, &vni) && vni <= 0xffffffu) {
+        f->vni = vni;
+        f->present |= FK_FLOW_HAS_VNI;
+    }
+}
+
 /* Whether a template carries any element that process_fields or
  * event_fields read. Asked once per data set: a lookup that misses costs an
  * error message, several times the cost of the rest of the record. */
@@ -368,9 +402,9 @@ static bool has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
 {
     if (fk_template_find_field(t, 0, 371) >= 0 || fk_template_find_field(t, 0, 323) >= 0)
         return true;
-    static const uint16_t pen_ids[] = {FK_EXPORTER_IE_PROCESS_ID, FK_EXPORTER_IE_PROCESS_NAME,
+    static const uint16_t pen_ids[] = {FK_EXPORTER_IE_PROCESS_ID,  FK_EXPORTER_IE_PROCESS_NAME,
                                        FK_EXPORTER_IE_PROCESS_EXE, FK_EXPORTER_IE_USER_ID,
-                                       FK_EXPORTER_IE_EVENT_KIND};
+                                       FK_EXPORTER_IE_EVENT_KIND,  FK_EXPORTER_IE_TUNNEL_TYPE};
     for (size_t i = 0; cx->pen && i < sizeof pen_ids / sizeof pen_ids[0]; i++)
         if (fk_template_find_field(t, cx->pen, pen_ids[i]) >= 0)
             return true;
@@ -460,6 +494,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         if (extras) {
             process_fields(cx, &it.record, &f);
             event_fields(cx, &it.record, &f);
+            tunnel_fields(cx, &it.record, &f);
         }
         if (origin < 0)
             origin = has_origin(it.record.tmpl);

@@ -149,6 +149,7 @@ void fk_collector_destroy(fk_collector *h)
     for (size_t i = 0; i < h->nsinks; i++)
         fk__sink_destroy(h->sinks[i]);
     fk__free(h->sinks);
+    fk__tagset_clear(&h->tags);
     fk__free(h->listeners);
     fk__free(h->allow);
     fk__params_free(&h->params);
@@ -239,6 +240,15 @@ int fk_collector_add_output(fk_collector *h, const char *uri)
     h->sinks = s;
     s[h->nsinks++] = k;
     return FK_OK;
+}
+
+int fk_collector_add_tag(fk_collector *h, const char *key, const char *value)
+{
+    if (!h)
+        return fk__error(FK_EINVAL, "fk_collector_add_tag: NULL argument");
+    if (h->active)
+        return fk__error(FK_EACTIVATED, "collector: tags cannot be added after activate");
+    return fk__tagset_add(&h->tags, "collector", key, value);
 }
 
 int fk_collector_add_output_filtered(fk_collector *h, const char *uri, const char *filter)
@@ -406,6 +416,8 @@ int fk_collector_activate(fk_collector *h)
         uint32_t pen = (uint32_t)fk__params_int(&h->params, FK_COL_PEN);
         h->sinks[i]->pen = pen ? pen : FK_EXPORTER_DEFAULT_PEN;
         h->sinks[i]->biflow = fk__params_int(&h->params, FK_COL_IPFIX_BIFLOW) != 0;
+        h->sinks[i]->tags = h->tags.v;
+        h->sinks[i]->ntags = h->tags.n;
         rc = fk__sink_open(h->sinks[i], h->now_ns);
     }
     if (rc == FK_OK && workers > 0) {

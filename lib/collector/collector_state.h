@@ -15,6 +15,7 @@
 #include "collector/workers.h"
 #include "core/error.h"
 #include "core/params.h"
+#include "flow/tagset.h"
 
 #define NS 1000000000LL
 #define TICK_NS (NS / 4)
@@ -61,6 +62,7 @@ struct fk_collector {
     size_t nlisteners;
     fk__sink **sinks;
     size_t nsinks;
+    fk__tagset tags; /* fk_collector_add_tag; the sinks borrow them */
     fk__cidr *allow;
     size_t nallow;
     fk_collector_flow_cb cb;

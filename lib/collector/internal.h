@@ -15,6 +15,7 @@
 #include <flowkit/collector.h>
 #include <flowkit/filter.h>
 #include <flowkit/flow.h>
+#include <flowkit/flowlog.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -195,6 +196,8 @@ struct fk__sink {
     fk__fastfmt fmt;      /* text formatting cache */
     uint32_t pen;         /* PEN of process/event elements written (ipfix); set before open */
     bool biflow;          /* ipfix: a biflow as one record (else one per direction) */
+    const fk_tag *tags;   /* static tags (borrowed from the collector); set before open */
+    size_t ntags;
     fk_filter *filter; /* only the flows it matches; NULL: all (fk_collector_add_output_filtered) */
     uint64_t lost;     /* records lost since fk__sink_take_lost */
     uint64_t failures; /* failed operations since fk__sink_take_lost */

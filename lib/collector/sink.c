@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "flow/tagset.h"
 
 #define SINK_BUFFER (1 << 16)
 
@@ -126,7 +127,33 @@ static void text_close(fk__sink *k)
     (void)text_flush(k);
 }
 
+/* Room for one record of up to `need` bytes (text_room: TEXT_RESERVE). */
+static char *text_room_for(fk__sink *k, size_t need)
+{
+    text_priv *t = k->priv;
+    char *p = fk__sink_out_room(t->out, need);
+    uint64_t lost;
+    int rc = fk__sink_out_check(t->out, sink_name(k), &lost);
+    text_check(k, rc, lost);
+    return p;
+}
+
 /* ---- JSON lines --------------------------------------------------------- */
+
+/* A line with the collector's tags: `,"tags":{...}` before its last '}'. */
+static int jsonl_write_tagged(fk__sink *k, const fk_flow *f)
+{
+    char *line = text_room_for(k, FK_FLOW_JSON_MAX + FK__TAGSET_JSON_MAX + 1);
+    int n = fk__fastfmt_json(&k->fmt, f, line, FK_FLOW_JSON_MAX);
+    if (n < 0)
+        return n;
+    n = fk__tagset_json(k->tags, k->ntags, line, (size_t)n, FK_FLOW_JSON_MAX + FK__TAGSET_JSON_MAX);
+    if (n < 0)
+        return fk__error(FK_EIO, "jsonl:%s: line with tags does not fit", sink_name(k));
+    line[n++] = '\n';
+    text_commit(k, (size_t)n, 1);
+    return FK_OK;
+}
 
 static int jsonl_open(fk__sink *k)
 {
@@ -135,6 +162,8 @@ static int jsonl_open(fk__sink *k)
 
 static int jsonl_write(fk__sink *k, const fk_flow *f)
 {
+    if (k->ntags)
+        return jsonl_write_tagged(k, f);
     char *line = text_room(k);
     int n = fk__fastfmt_json(&k->fmt, f, line, FK_FLOW_JSON_MAX);
     if (n < 0)
@@ -183,6 +212,55 @@ static int csv_write(fk__sink *k, const fk_flow *f)
 static const fk__sink_ops csv_ops = {"csv",      csv_open,  csv_write,   text_flush,
                                      text_close, text_free, text_submit, text_pending_since};
 
+/* ---- VPC flow log and FFFA lines (flowkit/flowlog.h) --------------------- */
+
+static int vpcflow_open(fk__sink *k)
+{
+    int rc = text_alloc(k);
+    if (rc)
+        return rc;
+    /* The header line starts every new (empty) file and stdout, as AWS's
+     * log files do. */
+    long pos = k->path ? ftell(k->fp) : 0;
+    if (pos == 0) {
+        const char *h = fk_flow_get_vpcflow_header();
+        size_t n = strlen(h);
+        char *p = text_room_for(k, n + 1);
+        memcpy(p, h, n);
+        p[n] = '\n';
+        text_commit(k, n + 1, 0);
+    }
+    return FK_OK;
+}
+
+static int textlog_write(fk__sink *k, const fk_flow *f, bool vpcflow)
+{
+    char *line = text_room_for(k, FK_FLOWLOG_MAX);
+    int n = vpcflow ? fk_flow_to_vpcflow(f, k->tags, k->ntags, line, FK_FLOWLOG_MAX)
+                    : fk_flow_to_flowlog(f, k->tags, k->ntags, line, FK_FLOWLOG_MAX);
+    if (n < 0)
+        return fk__error(FK_EIO, "%s:%s: line does not fit", k->ops->scheme, sink_name(k));
+    if (n > 0) /* a session event gives no line */
+        text_commit(k, (size_t)n, 1);
+    return FK_OK;
+}
+
+static int vpcflow_write(fk__sink *k, const fk_flow *f)
+{
+    return textlog_write(k, f, true);
+}
+
+static int flowlog_write(fk__sink *k, const fk_flow *f)
+{
+    return textlog_write(k, f, false);
+}
+
+static const fk__sink_ops vpcflow_ops = {"vpcflow",   vpcflow_open,      vpcflow_write,
+                                         text_flush,  text_close,        text_free,
+                                         text_submit, text_pending_since};
+static const fk__sink_ops flowlog_ops = {"flowlog",  jsonl_open, flowlog_write, text_flush,
+                                         text_close, text_free,  text_submit,   text_pending_since};
+
 /* ---- common ------------------------------------------------------------- */
 
 int fk__sink_create(fk__sink **out, const char *uri)
@@ -211,10 +289,15 @@ int fk__sink_create(fk__sink **out, const char *uri)
         ops = &csv_ops;
     else if (colon && n == 5 && strncmp(uri, "ipfix", 5) == 0)
         ops = &fk__sink_ipfix_ops;
+    else if (colon && n == 7 && strncmp(uri, "vpcflow", 7) == 0)
+        ops = &vpcflow_ops;
+    else if (colon && n == 7 && strncmp(uri, "flowlog", 7) == 0)
+        ops = &flowlog_ops;
     else
         return fk__error(FK_EINVAL,
-                         "output \"%s\": expected jsonl:-, jsonl:PATH, csv:-, csv:PATH or "
-                         "ipfix:PATH or clickhouse://HOST:PORT/DB.TABLE",
+                         "output \"%s\": expected jsonl:-, jsonl:PATH, csv:-, csv:PATH, "
+                         "ipfix:PATH, vpcflow:-, vpcflow:PATH, flowlog:-, flowlog:PATH or "
+                         "clickhouse://HOST:PORT/DB.TABLE",
                          uri);
     const char *path = colon + 1;
     if (!*path)

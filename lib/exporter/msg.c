@@ -18,7 +18,10 @@ static unsigned variant_parts(unsigned mask)
            ((mask & FK__TMPL_PROC) ? FK__FT_PROCESS : 0) |
            ((mask & FK__TMPL_REV) ? FK__FT_REVERSE : 0) |
            ((mask & FK__TMPL_EVENT) ? FK__FT_EVENT : 0) |
-           ((mask & FK__TMPL_ICMP) ? FK__FT_REV_ICMP : 0);
+           ((mask & FK__TMPL_ICMP) ? FK__FT_REV_ICMP : 0) |
+           ((mask & FK__TMPL_DIR) ? FK__FT_DIRECTION : 0) |
+           ((mask & FK__TMPL_TUNNEL) ? FK__FT_TUNNEL : 0) |
+           ((mask & FK__TMPL_TUNNEL_V6) ? FK__FT_TUNNEL_V6 : 0);
 }
 
 size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_field_spec *out, size_t cap)
@@ -198,6 +201,10 @@ size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_pro
     unsigned m = (f->src.family == 6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0) |
                  (with_reverse ? FK__TMPL_REV : 0) |
                  (with_reverse && (f->present & FK_FLOW_HAS_REV_ICMP) ? FK__TMPL_ICMP : 0);
+    unsigned live = fk__ft_live_parts(f);
+    m |= ((live & FK__FT_DIRECTION) ? FK__TMPL_DIR : 0) |
+         ((live & FK__FT_TUNNEL) ? FK__TMPL_TUNNEL : 0) |
+         ((live & FK__FT_TUNNEL_V6) ? FK__TMPL_TUNNEL_V6 : 0);
     fk__ft_process pv;
     uint8_t *p = fk__ft_write(out, variant_parts(m), f, proc_values(&pv, proc));
     *mask = m;
@@ -234,6 +241,16 @@ int fk_exporter_register_elements(fk_ie_registry *reg, uint32_t pen)
         {0, FK_EXPORTER_IE_USER_ID, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "userId", ""},
         {0, FK_EXPORTER_IE_EVENT_KIND, FK_IE_UNSIGNED8, FK_IE_SEM_IDENTIFIER, "sessionEventKind",
          ""},
+        {0, FK_EXPORTER_IE_TUNNEL_TYPE, FK_IE_UNSIGNED8, FK_IE_SEM_IDENTIFIER, "tunnelType", ""},
+        {0, FK_EXPORTER_IE_TUNNEL_SRC_V4, FK_IE_IPV4_ADDRESS, FK_IE_SEM_DEFAULT,
+         "tunnelSourceIPv4Address", ""},
+        {0, FK_EXPORTER_IE_TUNNEL_DST_V4, FK_IE_IPV4_ADDRESS, FK_IE_SEM_DEFAULT,
+         "tunnelDestinationIPv4Address", ""},
+        {0, FK_EXPORTER_IE_TUNNEL_SRC_V6, FK_IE_IPV6_ADDRESS, FK_IE_SEM_DEFAULT,
+         "tunnelSourceIPv6Address", ""},
+        {0, FK_EXPORTER_IE_TUNNEL_DST_V6, FK_IE_IPV6_ADDRESS, FK_IE_SEM_DEFAULT,
+         "tunnelDestinationIPv6Address", ""},
+        {0, FK_EXPORTER_IE_VNI, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "virtualNetworkId", ""},
     };
     if (!reg)
         return fk__error(FK_EINVAL, "exporter: NULL registry");

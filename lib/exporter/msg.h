@@ -24,8 +24,11 @@
 #define FK__TMPL_PROC 0x2u
 #define FK__TMPL_REV 0x4u
 #define FK__TMPL_EVENT 0x8u
-#define FK__TMPL_ICMP 0x10u /* with REV: the reverse ICMP type and code */
-#define FK__TMPL_BUILTIN_COUNT 32
+#define FK__TMPL_ICMP 0x10u      /* with REV: the reverse ICMP type and code */
+#define FK__TMPL_DIR 0x20u       /* flowDirection */
+#define FK__TMPL_TUNNEL 0x40u    /* tunnel type, outer addresses, VNI */
+#define FK__TMPL_TUNNEL_V6 0x80u /* ... outer addresses IPv6 */
+#define FK__TMPL_BUILTIN_COUNT 256
 
 /* Longest string element value; longer values are truncated so the
  * one-octet length form applies (255 would announce a 3-octet length). */

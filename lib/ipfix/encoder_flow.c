@@ -115,6 +115,13 @@ static void fill_steps(uint8_t *p, const enc_tmpl *et, const fk_flow *fl, int fi
             if (fl->present & FK_FLOW_HAS_REV_ICMP)
                 put_sat(d, fl->rev_icmp, len);
             break;
+        case FK__OP_DIRECTION: /* IANA: 0 ingress, 1 egress */
+            put_sat(d, fl->direction == FK_DIRECTION_EGRESS ? 1 : 0, len);
+            break;
+        case FK__OP_L2_SEGMENT:
+            if (fl->tunnel == FK_TUNNEL_VXLAN && (fl->present & FK_FLOW_HAS_VNI) && len == 8)
+                put_sat(d, (1ull << 56) | (fl->vni & 0xffffffu), len);
+            break;
         case ENC_OP_ODID:
             put_sat(d, fl->odid, len);
             break;

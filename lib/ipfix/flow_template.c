@@ -20,6 +20,8 @@ enum {
     IE_ICMP_V4 = 32,
     IE_ICMP_V6 = 139,
     IE_VLAN = 58,
+    IE_DIRECTION = 61,
+    IE_L2_SEGMENT = 351,
     IE_EXPORTER_V4 = 130,
     IE_EXPORTER_V6 = 131,
     IE_END_REASON = 136,
@@ -74,6 +76,16 @@ size_t fk__ft_fields(fk_field_spec *out, size_t cap, unsigned parts, uint32_t pe
         if (parts & FK__FT_REV_ICMP)
             ADD(v6 ? IE_ICMP_V6 : IE_ICMP_V4, 2, FK_PEN_REVERSE);
     }
+    if (!event && (parts & FK__FT_DIRECTION))
+        ADD(IE_DIRECTION, 1, 0);
+    if (!event && (parts & FK__FT_TUNNEL)) {
+        bool t6 = parts & FK__FT_TUNNEL_V6;
+        ADD(FK_EXPORTER_IE_TUNNEL_TYPE, 1, pen);
+        ADD(t6 ? FK_EXPORTER_IE_TUNNEL_SRC_V6 : FK_EXPORTER_IE_TUNNEL_SRC_V4, t6 ? 16 : 4, pen);
+        ADD(t6 ? FK_EXPORTER_IE_TUNNEL_DST_V6 : FK_EXPORTER_IE_TUNNEL_DST_V4, t6 ? 16 : 4, pen);
+        ADD(FK_EXPORTER_IE_VNI, 4, pen);
+        ADD(IE_L2_SEGMENT, 8, 0);
+    }
     if (parts & FK__FT_PROCESS) {
         ADD(FK_EXPORTER_IE_PROCESS_ID, 4, pen);
         ADD(FK_EXPORTER_IE_USER_ID, 4, pen);
@@ -96,7 +108,9 @@ size_t fk__ft_record_len(unsigned parts, const fk__ft_process *proc)
         n += ((parts & FK__FT_TOS_VLAN) ? 2 : 0) + 9;
     else
         n += ((parts & FK__FT_TOS_VLAN) ? 3 : 0) + 32 + ((parts & FK__FT_INTERFACES) ? 12 : 0) + 1 +
-             ((parts & FK__FT_REVERSE) ? 18 + ((parts & FK__FT_REV_ICMP) ? 2 : 0) : 0);
+             ((parts & FK__FT_REVERSE) ? 18 + ((parts & FK__FT_REV_ICMP) ? 2 : 0) : 0) +
+             ((parts & FK__FT_DIRECTION) ? 1 : 0) +
+             ((parts & FK__FT_TUNNEL) ? 1 + ((parts & FK__FT_TUNNEL_V6) ? 32 : 8) + 4 + 8 : 0);
     if (parts & FK__FT_ORIGIN)
         n += 4 + ((parts & FK__FT_ORIGIN_V6) ? 16 : 4);
     if ((parts & FK__FT_PROCESS) && proc)
@@ -151,6 +165,19 @@ uint8_t *fk__ft_write(uint8_t *p, unsigned parts, const fk_flow *f, const fk__ft
         if (parts & FK__FT_REV_ICMP)
             p = fk__put16(p, (f->present & FK_FLOW_HAS_REV_ICMP) ? f->rev_icmp : 0);
     }
+    if (!(parts & FK__FT_EVENT) && (parts & FK__FT_DIRECTION))
+        *p++ = f->direction == FK_DIRECTION_EGRESS ? 1 : 0; /* IANA: 0 ingress, 1 egress */
+    if (!(parts & FK__FT_EVENT) && (parts & FK__FT_TUNNEL)) {
+        bool t6 = parts & FK__FT_TUNNEL_V6, vni = has & FK_FLOW_HAS_VNI;
+        *p++ = f->tunnel;
+        p = fk__ft_put_addr(p, &f->outer_src, t6);
+        p = fk__ft_put_addr(p, &f->outer_dst, t6);
+        p = fk__put32(p, vni ? f->vni & 0xffffffu : FK__FT_NO_VNI);
+        /* IANA layer2SegmentId: encapsulation type 0x01 (VXLAN) in the top
+         * octet, the VNI below; 0 for other tunnels. */
+        p = fk__put64(p, vni && f->tunnel == FK_TUNNEL_VXLAN ? (1ull << 56) | (f->vni & 0xffffffu)
+                                                             : 0);
+    }
     if ((parts & FK__FT_PROCESS) && proc) {
         p = fk__put32(p, proc->pid);
         p = fk__put32(p, proc->uid);
@@ -171,6 +198,18 @@ static uint16_t icmp_reply(uint8_t proto, uint16_t type_code)
     if (proto == 58 && type == 128)
         return 129 << 8;
     return type_code;
+}
+
+unsigned fk__ft_live_parts(const fk_flow *f)
+{
+    if (f->event)
+        return 0;
+    unsigned parts = 0;
+    if (f->direction == FK_DIRECTION_INGRESS || f->direction == FK_DIRECTION_EGRESS)
+        parts |= FK__FT_DIRECTION;
+    if (f->tunnel != FK_TUNNEL_NONE)
+        parts |= FK__FT_TUNNEL | (f->outer_src.family == 6 ? FK__FT_TUNNEL_V6 : 0);
+    return parts;
 }
 
 int fk__ft_split_biflow(const fk_flow *f, fk_flow *out, fk_flow *rev)
@@ -199,5 +238,11 @@ int fk__ft_split_biflow(const fk_flow *f, fk_flow *out, fk_flow *rev)
     rev->bytes = f->rev_bytes;
     rev->packets = f->rev_packets;
     rev->tcp_flags = f->rev_tcp_flags;
+    /* The reply goes the other way, through the other tunnel end. */
+    rev->direction = f->direction == FK_DIRECTION_INGRESS  ? FK_DIRECTION_EGRESS
+                     : f->direction == FK_DIRECTION_EGRESS ? FK_DIRECTION_INGRESS
+                                                           : FK_DIRECTION_UNKNOWN;
+    rev->outer_src = f->outer_dst;
+    rev->outer_dst = f->outer_src;
     return 2;
 }

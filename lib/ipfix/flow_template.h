@@ -10,7 +10,9 @@
  * Record layout, in this order (parts in brackets):
  *   flows:  tuple [tos vlan] octets packets start end
  *           [ingress egress samplingInterval] endReason [odid exporter]
- *           [reverse octets packets tcpFlags] [process]
+ *           [reverse octets packets tcpFlags] [flowDirection]
+ *           [tunnelType outerSource outerDestination virtualNetworkId
+ *            layer2SegmentId] [process]
  *   events: tuple [vlan] observationTime eventKind [odid exporter] [process]
  * where tuple = source, destination, ports, protocol, tcpControlBits and
  * process = processId, userId, processName, userName, processExecutable
@@ -38,11 +40,17 @@ enum {
     FK__FT_INTERFACES = 1u << 5, /* ingress/egressInterface, samplingPacketInterval (flows) */
     FK__FT_ORIGIN = 1u << 6,     /* observationDomainId and exporter address */
     FK__FT_ORIGIN_V6 = 1u << 7,  /* ... the exporter address is IPv6 */
-    FK__FT_REV_ICMP = 1u << 8    /* with REVERSE: the reverse icmpTypeCode (ICMP biflows) */
+    FK__FT_REV_ICMP = 1u << 8,   /* with REVERSE: the reverse icmpTypeCode (ICMP biflows) */
+    FK__FT_DIRECTION = 1u << 9,  /* flowDirection (flows whose direction is known) */
+    FK__FT_TUNNEL = 1u << 10,    /* tunnel type, outer addresses, VNI (tunnelled flows) */
+    FK__FT_TUNNEL_V6 = 1u << 11  /* ... the outer addresses are IPv6 */
 };
 
+/* virtualNetworkId of a tunnel without one (VNIs have 24 bits). */
+#define FK__FT_NO_VNI 0xffffffffu
+
 /* Most fields of any template. */
-#define FK__FT_FIELDS_MAX 32
+#define FK__FT_FIELDS_MAX 40
 /* Longest string value written with a one-octet length. */
 #define FK__FT_SHORT_STR 254
 
@@ -104,11 +112,16 @@ static inline uint64_t fk__ft_ms(int64_t ns)
  * f->tcp_flags is 0, the flag that made the event. */
 uint8_t *fk__ft_write(uint8_t *p, unsigned parts, const fk_flow *f, const fk__ft_process *proc);
 
+/* FK__FT_DIRECTION, FK__FT_TUNNEL and FK__FT_TUNNEL_V6 as f needs them
+ * (a direction known, a tunnel); 0 for events. */
+unsigned fk__ft_live_parts(const fk_flow *f);
+
 /* Uniflow export of a biflow (RFC 5103 section 2: each direction its own
  * record, for collectors that ignore reverse elements): out is f's forward
  * direction alone, rev its reverse direction (addresses, ports and
  * interfaces swapped, the reverse counters and flags as its own, the ICMP
- * reply type where there is one, the same times, process and origin).
+ * reply type where there is one, the direction and the outer addresses
+ * swapped, the same times, tunnel, process and origin).
  * Returns 2 when f carries reverse packets, else 1 (rev untouched). */
 int fk__ft_split_biflow(const fk_flow *f, fk_flow *out, fk_flow *rev);
 

@@ -108,6 +108,8 @@ static uint8_t flow_op_for(uint32_t pen, uint16_t id)
         return FK__OP_BGP_NH4;
     case 60:
         return FK__OP_IP_VERSION;
+    case 61:
+        return FK__OP_DIRECTION;
     case 62:
         return FK__OP_NH6;
     case 63:
@@ -126,6 +128,8 @@ static uint8_t flow_op_for(uint32_t pen, uint16_t id)
     case 34:
     case 305:
         return FK__OP_SAMPLING;
+    case 351:
+        return FK__OP_L2_SEGMENT;
     case 58:
         return FK__OP_VLAN;
     case 136:

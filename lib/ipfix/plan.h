@@ -89,6 +89,8 @@ enum fk__flow_op {
     FK__OP_REV_ICMP,   /* reverse icmpTypeCodeIPv4/IPv6 (RFC 5103) → rev_icmp */
     FK__OP_SRC_AS,     /* bgpSourceAsNumber (16) */
     FK__OP_DST_AS,     /* bgpDestinationAsNumber (17) */
+    FK__OP_DIRECTION,  /* flowDirection (61): 0 ingress, 1 egress */
+    FK__OP_L2_SEGMENT, /* layer2SegmentId (351): type 0x01 VXLAN + VNI */
     FK__OP_COUNT
 };
 

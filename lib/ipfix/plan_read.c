@@ -270,6 +270,19 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
     }
     if (HAS(FK__OP_ICMP) && out->dst_port == 0 && out->src_port == 0)
         out->dst_port = (uint16_t)be_read(VAL(FK__OP_ICMP), LEN(FK__OP_ICMP));
+    if (HAS(FK__OP_DIRECTION)) {
+        uint64_t d = be_read(VAL(FK__OP_DIRECTION), LEN(FK__OP_DIRECTION));
+        out->direction = d == 0 ? FK_DIRECTION_INGRESS : d == 1 ? FK_DIRECTION_EGRESS : 0;
+    }
+    if (HAS(FK__OP_L2_SEGMENT)) {
+        uint64_t seg = be_read(VAL(FK__OP_L2_SEGMENT), LEN(FK__OP_L2_SEGMENT));
+        if (LEN(FK__OP_L2_SEGMENT) == 8 && seg >> 56 == 1) { /* VXLAN */
+            if (out->tunnel == FK_TUNNEL_NONE)
+                out->tunnel = FK_TUNNEL_VXLAN;
+            out->vni = (uint32_t)(seg & 0xffffffu);
+            out->present |= FK_FLOW_HAS_VNI;
+        }
+    }
     if (HAS(FK__OP_REV_ICMP)) {
         out->rev_icmp = (uint16_t)be_read(VAL(FK__OP_REV_ICMP), LEN(FK__OP_REV_ICMP));
         out->present |= FK_FLOW_HAS_REV_ICMP;

@@ -63,6 +63,15 @@ static void make_flow(fk_flow *f, unsigned i)
             f->rev_icmp = v6 ? 129 << 8 : 0;
         }
     }
+    /* Live captures: a direction; tunnels: type, outer addresses, VNI. */
+    f->direction = i % 4 == 1 ? FK_DIRECTION_EGRESS : i % 4 == 2 ? FK_DIRECTION_INGRESS : 0;
+    if (i % 3 == 2) {
+        f->tunnel = i % 2 ? FK_TUNNEL_VXLAN : FK_TUNNEL_GENEVE;
+        fk_addr_parse(i % 5 == 0 ? "2001:db8::a" : "192.0.2.10", &f->outer_src);
+        fk_addr_parse(i % 5 == 0 ? "2001:db8::b" : "192.0.2.11", &f->outer_dst);
+        f->vni = 0xabc000 + i;
+        f->present |= FK_FLOW_HAS_VNI;
+    }
     if (i & 8) {
         f->present |= FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_UID;
         f->pid = 4000 + i;
@@ -78,6 +87,9 @@ typedef struct decoded {
     fk_flow flow[NFLOWS];
     fk_ipfix_value pid[NFLOWS], name[NFLOWS];
     bool has_proc[NFLOWS];
+    uint64_t tunnel[NFLOWS], vni[NFLOWS];                /* the enterprise tunnel elements */
+    fk_ipfix_value outer_src[NFLOWS], outer_dst[NFLOWS]; /* (raw bytes in the decoder's buffer) */
+    uint8_t outer_keep[NFLOWS][32];
     uint64_t odid[NFLOWS];
     uint8_t exporter[NFLOWS][16]; /* the exporter address element, either family */
     size_t exporter_len[NFLOWS];
@@ -126,6 +138,26 @@ static void decode_all(decoded *out, const uint8_t *buf, size_t len)
                 assert_true(v.len <= 16);
                 memcpy(out->exporter[i], v.raw, v.len);
                 out->exporter_len[i] = v.len;
+            }
+            if (fk_ipfix_record_find_field(&it.record, PEN, FK_EXPORTER_IE_TUNNEL_TYPE, &v) == 0) {
+                out->tunnel[i] = v.u;
+                assert_int_equal(
+                    fk_ipfix_record_find_field(&it.record, PEN, FK_EXPORTER_IE_VNI, &v), 0);
+                out->vni[i] = v.u;
+                fk_ipfix_value *o[2] = {&out->outer_src[i], &out->outer_dst[i]};
+                for (int k = 0; k < 2; k++) {
+                    if (fk_ipfix_record_find_field(&it.record, PEN,
+                                                   k ? FK_EXPORTER_IE_TUNNEL_DST_V4
+                                                     : FK_EXPORTER_IE_TUNNEL_SRC_V4,
+                                                   o[k]) != 0)
+                        assert_int_equal(
+                            fk_ipfix_record_find_field(&it.record, PEN,
+                                                       k ? FK_EXPORTER_IE_TUNNEL_DST_V6
+                                                         : FK_EXPORTER_IE_TUNNEL_SRC_V6,
+                                                       o[k]),
+                            0);
+                    memcpy(out->outer_keep[i] + 16 * k, o[k]->raw, o[k]->len);
+                }
             }
             out->has_proc[i] = fk_ipfix_record_find_field(
                                    &it.record, PEN, FK_EXPORTER_IE_PROCESS_ID, &out->pid[i]) == 0;
@@ -233,7 +265,7 @@ static void encoder_writes(decoded *out, const fk_flow *flows)
         unsigned parts = (f->src.family == 6 ? FK__FT_V6 : 0) |
                          ((f->present & FK_FLOW_HAS_REVERSE) ? FK__FT_REVERSE : 0) |
                          ((f->present & FK_FLOW_HAS_REV_ICMP) ? FK__FT_REV_ICMP : 0) |
-                         FK__FT_INTERFACES;
+                         (fk__ft_live_parts(f) & FK__FT_DIRECTION) | FK__FT_INTERFACES;
         uint16_t tid = (uint16_t)(256 + parts);
         fk_field_spec fields[FK__FT_FIELDS_MAX];
         size_t n = fk__ft_fields(fields, FK__FT_FIELDS_MAX, parts, PEN);
@@ -308,6 +340,24 @@ static void writers_agree(void **state)
         /* The exporter's probe fields. */
         assert_int_equal(exp.flow[i].tos, f->tos);
         assert_int_equal(exp.flow[i].vlan, f->vlan);
+        /* Direction (IANA flowDirection): the exporter and the encoder. */
+        assert_int_equal(exp.flow[i].direction, f->direction);
+        assert_int_equal(enc.flow[i].direction, f->direction);
+        /* Tunnels: the enterprise elements, and IANA layer2SegmentId for VXLAN. */
+        assert_int_equal(exp.tunnel[i], f->tunnel);
+        if (f->tunnel) {
+            size_t alen = f->outer_src.family == 6 ? 16 : 4;
+            assert_int_equal(exp.vni[i], f->vni);
+            assert_int_equal(exp.outer_src[i].len, alen);
+            assert_int_equal(exp.outer_dst[i].len, alen);
+            assert_memory_equal(exp.outer_keep[i], f->outer_src.bytes, alen);
+            assert_memory_equal(exp.outer_keep[i] + 16, f->outer_dst.bytes, alen);
+        }
+        bool vxlan = f->tunnel == FK_TUNNEL_VXLAN;
+        assert_int_equal(exp.flow[i].tunnel, vxlan ? FK_TUNNEL_VXLAN : 0);
+        assert_int_equal((exp.flow[i].present & FK_FLOW_HAS_VNI) != 0, vxlan);
+        if (vxlan)
+            assert_int_equal(exp.flow[i].vni, f->vni);
         /* The file's and the encoder's collector fields. */
         for (int w = 0; w < 2; w++) {
             const fk_flow *g = w ? &enc.flow[i] : &file.flow[i];
@@ -340,7 +390,7 @@ static void description_matches_writer(void **state)
 {
     (void)state;
     fk_flow f;
-    make_flow(&f, 15);
+    make_flow(&f, 17); /* with a tunnel */
     fk__ft_process proc = {.pid = 1,
                            .uid = 2,
                            .name = "n",
@@ -349,7 +399,7 @@ static void description_matches_writer(void **state)
                            .user_len = 2,
                            .exe = NULL,
                            .exe_len = 0};
-    for (unsigned parts = 0; parts < 512; parts++) {
+    for (unsigned parts = 0; parts < 4096; parts++) {
         fk_field_spec fields[FK__FT_FIELDS_MAX];
         size_t n = fk__ft_fields(fields, FK__FT_FIELDS_MAX, parts, PEN);
         assert_true(n >= 6);
