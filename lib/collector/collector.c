@@ -46,7 +46,7 @@ static const fk_param_info collector_params[] = {
     {FK_COL_PENDING_TOTAL, "pending_total", FK_PARAM_INT, 0, 0, 1LL << 34, 64 << 20, 0, 0, 0, NULL,
      "bytes", "data sets kept over all exporters while their template is unknown"},
     {FK_COL_EXPORT_TOLERANCE, "export_time_tolerance", FK_PARAM_INT, 0, 0, 86400, 10, 0, 0, 0, NULL,
-     "s", "fk__col_allowed exporter clock skew (0 = no checks)"},
+     "s", "allowed exporter clock skew (0 = no checks)"},
     {FK_COL_MAX_INTERFACES, "max_interfaces", FK_PARAM_INT, 0, 0, 1 << 20, 4096, 0, 0, 0, NULL,
      "names", "interface names kept per domain (0 = none)"},
     {FK_COL_PEN, "pen", FK_PARAM_INT, 0, 0, UINT32_MAX, FK_EXPORTER_DEFAULT_PEN, 0, 0, 0, NULL, "",
