@@ -7,14 +7,15 @@ set -euo pipefail
 BIN=$(cd "$1" && pwd)
 export LD_LIBRARY_PATH="$2${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-PCAP="$SRC/tests/data/examples/tcp_session.pcap"
 TMP=$(mktemp -d)
+PCAP="$TMP/tcp_session.pcap"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
+/usr/bin/python3 "$SRC/tests/tools/tcp_session_pcap.py" "$PCAP"
 
 expect() { # expect WHAT WANT GOT
     if [ "$2" != "$3" ]; then

@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/hmap.h"
 #include "core/u64map.h"
 
 #define NIL UINT32_MAX
@@ -39,25 +40,23 @@ struct fk__bpf_owners {
     fk__bpf_owners_stats st;
 };
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 31);
-}
-
 static uint64_t tuple_hash(uint8_t proto, const fk_addr *l, uint16_t lport, const fk_addr *r,
                            uint16_t rport)
 {
-    uint64_t w[4];
-    memcpy(w, l->bytes, 16);
-    memcpy(&w[2], r->bytes, 16);
-    uint64_t h = 0x6a09e667f3bcc909ull;
-    for (int i = 0; i < 4; i++)
-        h = mix(h, w[i]);
-    h = mix(h, ((uint64_t)proto << 48) | ((uint64_t)l->family << 40) | ((uint64_t)lport << 16) |
-                   rport);
-    return h ? h : 1; /* the map's keys are non-zero */
+    struct {
+        uint8_t l[16], r[16];
+        uint16_t lport, rport;
+        uint8_t proto, lfamily, rfamily, zero;
+    } k;
+    memcpy(k.l, l->bytes, 16);
+    memcpy(k.r, r->bytes, 16);
+    k.lport = lport;
+    k.rport = rport;
+    k.proto = proto;
+    k.lfamily = (uint8_t)l->family;
+    k.rfamily = (uint8_t)r->family;
+    k.zero = 0;
+    return fk__hmap_hash(&k, sizeof k); /* never 0: the map's keys are non-zero */
 }
 
 static bool same_tuple(const fk__bpf_owner *o, uint8_t proto, const fk_addr *l, uint16_t lport,

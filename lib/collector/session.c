@@ -9,27 +9,30 @@
 #include "collector/session_int.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/hmap.h"
 #include "core/log.h"
 #include "core/bytes.h"
 
 #define MAX_DOMAINS 256
 
-static size_t peer_hash(const fk__col_peer *p)
-{
-    uint64_t h = 1469598103934665603ull;
-    const uint8_t *b = p->addr.bytes;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    h = (h ^ p->port) * 1099511628211ull;
-    h = (h ^ p->transport) * 1099511628211ull;
-    h = (h ^ p->conn_id) * 1099511628211ull;
-    return (size_t)(h ^ (h >> 29));
-}
+/* The sessions map's key: a peer without padding bytes. */
+typedef struct peer_key {
+    uint8_t addr[16];
+    uint32_t conn_id;
+    uint16_t port;
+    uint8_t transport;
+    uint8_t family;
+} peer_key;
 
-static bool peer_eq(const fk__col_peer *a, const fk__col_peer *b)
+static peer_key key_of(const fk__col_peer *p)
 {
-    return a->port == b->port && a->transport == b->transport && a->conn_id == b->conn_id &&
-           a->addr.family == b->addr.family && memcmp(a->addr.bytes, b->addr.bytes, 16) == 0;
+    peer_key k;
+    memcpy(k.addr, p->addr.bytes, 16);
+    k.conn_id = p->conn_id;
+    k.port = p->port;
+    k.transport = p->transport;
+    k.family = (uint8_t)p->addr.family;
+    return k;
 }
 
 int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
@@ -39,16 +42,10 @@ int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
     fk__col_sessions *s = FK__NEW(fk__col_sessions);
     if (!s)
         return fk__error(FK_ENOMEM, "collector: out of memory for sessions");
-    s->nbuckets = 256;
-    s->buckets = fk__calloc(s->nbuckets, sizeof *s->buckets);
-    if (!s->buckets) {
-        fk__free(s);
-        return fk__error(FK_ENOMEM, "collector: out of memory for sessions");
-    }
+    fk__hmap_init(&s->by_peer, sizeof(peer_key), sizeof(session *));
     s->codec = codec;
     fk__col_codec_cfg cfg = {limits->max_templates, limits->pen};
     if (codec->ctx_new(&s->codec_ctx, &cfg) != FK_OK) {
-        fk__free(s->buckets);
         fk__free(s);
         return fk_error_last()->code ? fk_error_last()->code : FK_ENOMEM;
     }
@@ -99,47 +96,20 @@ void fk__col_sessions_destroy(fk__col_sessions *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nbuckets; i++) {
-        session *ss = s->buckets[i];
-        while (ss) {
-            session *next = ss->next;
-            session_free(s, ss, false);
-            ss = next;
-        }
-    }
+    size_t pos = 0;
+    void *val;
+    while (fk__hmap_next(&s->by_peer, &pos, NULL, &val))
+        session_free(s, *(session **)val, false);
+    fk__hmap_free(&s->by_peer);
     s->codec->ctx_free(s->codec_ctx);
-    fk__free(s->buckets);
     fk__free(s);
-}
-
-static void grow_buckets(fk__col_sessions *s)
-{
-    size_t n = s->nbuckets * 2;
-    session **b = fk__calloc(n, sizeof *b);
-    if (!b)
-        return; /* keep the old table: longer chains, still correct */
-    for (size_t i = 0; i < s->nbuckets; i++) {
-        session *ss = s->buckets[i];
-        while (ss) {
-            session *next = ss->next;
-            size_t h = peer_hash(&ss->peer) & (n - 1);
-            ss->next = b[h];
-            b[h] = ss;
-            ss = next;
-        }
-    }
-    fk__free(s->buckets);
-    s->buckets = b;
-    s->nbuckets = n;
 }
 
 static session *session_find(const fk__col_sessions *s, const fk__col_peer *peer)
 {
-    size_t h = peer_hash(peer) & (s->nbuckets - 1);
-    for (session *ss = s->buckets[h]; ss; ss = ss->next)
-        if (peer_eq(&ss->peer, peer))
-            return ss;
-    return NULL;
+    peer_key k = key_of(peer);
+    session **v = fk__hmap_get(&s->by_peer, &k);
+    return v ? *v : NULL;
 }
 
 /* NULL when out of memory or at max_sessions (counted). */
@@ -148,7 +118,7 @@ static session *session_get(fk__col_sessions *s, const fk__col_peer *peer)
     session *ss = session_find(s, peer);
     if (ss)
         return ss;
-    if (s->count >= s->lim.max_sessions) {
+    if (s->by_peer.count >= s->lim.max_sessions) {
         s->stats->exporter_limit++;
         return NULL;
     }
@@ -156,28 +126,21 @@ static session *session_get(fk__col_sessions *s, const fk__col_peer *peer)
     if (!ss)
         return NULL;
     ss->peer = *peer;
+    peer_key k = key_of(peer);
+    if (fk__hmap_put(&s->by_peer, &k, &ss, NULL) < 0) {
+        fk__free(ss);
+        return NULL;
+    }
     ss->id = ++s->next_id;
-    if (s->count >= s->nbuckets)
-        grow_buckets(s);
-    size_t h = peer_hash(peer) & (s->nbuckets - 1);
-    ss->next = s->buckets[h];
-    s->buckets[h] = ss;
-    s->count++;
-    s->stats->sessions = s->count;
+    s->stats->sessions = s->by_peer.count;
     return ss;
 }
 
 static void session_unlink(fk__col_sessions *s, session *ss)
 {
-    size_t h = peer_hash(&ss->peer) & (s->nbuckets - 1);
-    for (session **pp = &s->buckets[h]; *pp; pp = &(*pp)->next) {
-        if (*pp == ss) {
-            *pp = ss->next;
-            s->count--;
-            s->stats->sessions = s->count;
-            return;
-        }
-    }
+    peer_key k = key_of(&ss->peer);
+    fk__hmap_del(&s->by_peer, &k);
+    s->stats->sessions = s->by_peer.count;
 }
 
 /* NULL when out of memory or at MAX_DOMAINS (counted). */
@@ -567,40 +530,37 @@ void fk__col_sessions_set_real_clock(fk__col_sessions *s, int64_t offset_ns)
 
 void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
 {
-    for (size_t b = 0; b < s->nbuckets; b++) {
-        session **pp = &s->buckets[b];
-        while (*pp) {
-            session *ss = *pp;
-            bool udp = ss->peer.transport == FK__COL_UDP;
-            if (udp && s->lim.session_timeout_ns &&
-                now_ns - ss->last_seen_ns > s->lim.session_timeout_ns) {
-                *pp = ss->next;
-                s->count--;
-                s->stats->sessions = s->count;
-                session_free(s, ss, true);
-                continue;
+    size_t pos = 0;
+    void *val;
+    while (fk__hmap_next(&s->by_peer, &pos, NULL, &val)) {
+        session *ss = *(session **)val;
+        bool udp = ss->peer.transport == FK__COL_UDP;
+        if (udp && s->lim.session_timeout_ns &&
+            now_ns - ss->last_seen_ns > s->lim.session_timeout_ns) {
+            fk__hmap_del_current(&s->by_peer, &pos);
+            s->stats->sessions = s->by_peer.count;
+            session_free(s, ss, true);
+            continue;
+        }
+        if (udp && s->lim.template_timeout_ns) {
+            msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false};
+            for (size_t i = 0; i < ss->ndomains; i++) {
+                if (!ss->domains[i].codec_state)
+                    continue;
+                c.d = &ss->domains[i];
+                s->codec->expire(s->codec_ctx, c.d->codec_state,
+                                 now_ns - s->lim.template_timeout_ns, fk__col_tmpl_cb, &c);
             }
-            if (udp && s->lim.template_timeout_ns) {
-                msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false};
-                for (size_t i = 0; i < ss->ndomains; i++) {
-                    if (!ss->domains[i].codec_state)
-                        continue;
-                    c.d = &ss->domains[i];
-                    s->codec->expire(s->codec_ctx, c.d->codec_state,
-                                     now_ns - s->lim.template_timeout_ns, fk__col_tmpl_cb, &c);
-                }
-            }
-            while (ss->pend_head && now_ns - ss->pend_head->arrival_ns > s->lim.pending_age_ns) {
-                pending *p = ss->pend_head;
-                ss->pend_head = p->next;
-                if (!ss->pend_head)
-                    ss->pend_tail = NULL;
-                ss->pend_bytes -= sizeof(pending) + p->len;
-                s->pend_total -= sizeof(pending) + p->len;
-                s->stats->pending_expired++;
-                fk__free(p);
-            }
-            pp = &ss->next;
+        }
+        while (ss->pend_head && now_ns - ss->pend_head->arrival_ns > s->lim.pending_age_ns) {
+            pending *p = ss->pend_head;
+            ss->pend_head = p->next;
+            if (!ss->pend_head)
+                ss->pend_tail = NULL;
+            ss->pend_bytes -= sizeof(pending) + p->len;
+            s->pend_total -= sizeof(pending) + p->len;
+            s->stats->pending_expired++;
+            fk__free(p);
         }
     }
 }
@@ -622,30 +582,31 @@ size_t fk__col_sessions_pending_bytes(const fk__col_sessions *s, const fk__col_p
 
 size_t fk__col_sessions_count(const fk__col_sessions *s)
 {
-    return s->count;
+    return s->by_peer.count;
 }
 
 size_t fk__col_sessions_domains(const fk__col_sessions *s, fk_collector_domain *out, size_t cap)
 {
     size_t n = 0;
-    for (size_t b = 0; b < s->nbuckets; b++) {
-        for (const session *ss = s->buckets[b]; ss; ss = ss->next) {
-            for (size_t i = 0; i < ss->ndomains; i++, n++) {
-                if (n >= cap)
-                    continue;
-                const domain *d = &ss->domains[i];
-                fk_collector_domain *o = &out[n];
-                memset(o, 0, sizeof *o);
-                o->exporter = ss->peer.addr;
-                o->port = ss->peer.port;
-                o->transport = ss->peer.transport == FK__COL_TCP ? 6 : 17;
-                o->version = d->version;
-                o->odid = d->odid;
-                o->messages = d->messages;
-                o->records = d->records;
-                o->sequence_gaps = d->gaps;
-                o->sequence_lost = d->lost;
-            }
+    size_t pos = 0;
+    void *val;
+    while (fk__hmap_next(&s->by_peer, &pos, NULL, &val)) {
+        const session *ss = *(session **)val;
+        for (size_t i = 0; i < ss->ndomains; i++, n++) {
+            if (n >= cap)
+                continue;
+            const domain *d = &ss->domains[i];
+            fk_collector_domain *o = &out[n];
+            memset(o, 0, sizeof *o);
+            o->exporter = ss->peer.addr;
+            o->port = ss->peer.port;
+            o->transport = ss->peer.transport == FK__COL_TCP ? 6 : 17;
+            o->version = d->version;
+            o->odid = d->odid;
+            o->messages = d->messages;
+            o->records = d->records;
+            o->sequence_gaps = d->gaps;
+            o->sequence_lost = d->lost;
         }
     }
     return n;

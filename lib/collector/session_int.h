@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "collector/internal.h"
+#include "core/hmap.h"
 
 typedef struct pending {
     struct pending *next;
@@ -49,7 +50,6 @@ typedef struct domain {
 } domain;
 
 typedef struct session {
-    struct session *next; /* hash chain */
     fk__col_peer peer;
     uint64_t id; /* unique for the life of the collector: template scope */
     int64_t last_seen_ns;
@@ -75,9 +75,7 @@ struct fk__col_sessions {
     fk__col_raw_fn raw; /* pass-through offer; NULL = none */
     unsigned raw_flags;
     void *user;
-    session **buckets;
-    size_t nbuckets;
-    size_t count;
+    fk__hmap by_peer; /* peer_key -> session * (owned) */
 };
 
 /* Context of one message (or one retried pending set) while it is decoded. */

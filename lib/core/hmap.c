@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/mix.h"
 
 void fk__hmap_init(fk__hmap *m, size_t key_size, size_t val_size)
 {
@@ -30,31 +31,9 @@ void fk__hmap_clear(fk__hmap *m)
     m->count = 0;
 }
 
-static uint64_t mix(uint64_t h)
-{
-    /* splitmix64 finaliser: sequential keys (inodes, pids) spread out. */
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    h ^= h >> 31;
-    return h;
-}
-
 uint64_t fk__hmap_hash(const void *key, size_t size)
 {
-    const unsigned char *p = key;
-    uint64_t h;
-    if (size == 8) {
-        memcpy(&h, p, 8);
-    } else {
-        h = 1469598103934665603ull; /* FNV-1a */
-        for (size_t i = 0; i < size; i++) {
-            h ^= p[i];
-            h *= 1099511628211ull;
-        }
-    }
-    h = mix(h);
+    uint64_t h = fk__hash_bytes(key, size);
     return h ? h : 1;
 }
 

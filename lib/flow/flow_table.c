@@ -213,8 +213,8 @@ static inline uint32_t frag_hash(const fk__packet *p)
     memcpy(w, p->src, 16);
     memcpy(w + 2, p->dst, 16);
     uint64_t h =
-        mix64(w[0] ^ mix64(w[1] ^ mix64(w[2] ^ mix64(w[3]))) ^
-              ((uint64_t)p->frag_id << 16 | (uint64_t)p->proto << 8) ^ (uint64_t)p->vlan << 48);
+        fk__mix64(w[0] ^ fk__mix64(w[1] ^ fk__mix64(w[2] ^ fk__mix64(w[3]))) ^
+                  ((uint64_t)p->frag_id << 16 | (uint64_t)p->proto << 8) ^ (uint64_t)p->vlan << 48);
     return (uint32_t)h;
 }
 

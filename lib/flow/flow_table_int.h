@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "core/mix.h"
 #include "flow/flow_table.h"
 
 #define NIL UINT32_MAX
@@ -117,16 +118,6 @@ struct fk__flow_table {
 
 /* ---- hashing ------------------------------------------------------------ */
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static inline uint32_t key_hash(const flow_key *k)
 {
     uint64_t w[5];
@@ -138,7 +129,7 @@ static inline uint32_t key_hash(const flow_key *k)
                  (w[2] + 0x85ebca77c2b2ae63ULL) * 0xff51afd7ed558ccdULL +
                  (w[3] + 0xc2b2ae3d27d4eb4fULL) * 0xc4ceb9fe1a85ec53ULL +
                  (w[4] + 0x165667b19e3779f9ULL) * 0xd6e8feb86659fd93ULL;
-    h = mix64(h);
+    h = fk__mix64(h);
     uint32_t r = (uint32_t)(h ^ (h >> 32));
     return r ? r : 1; /* 0 would look like an empty bucket's tag */
 }

@@ -155,6 +155,11 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
                      uint16_t scope_count, const fk_ie_registry *reg);
 void fk__plan_free(fk__plan *p);
 
+/* Whether an encoded length can hold a value of an element type: fixed
+ * lengths per RFC 7011 6.2 (reduced-size integers and float64), FK_VARLEN
+ * for the types that may be variable-length. */
+int fk__ie_length_fits(uint8_t type, uint16_t len);
+
 /* Find one record's boundary in [p, p+avail). offsets must hold nfields+1
  * entries (ignored and *offsets_out pointed at the plan's own array for a
  * fixed template). Returns 0, FK_ETRUNCATED when the record does not fit. */
@@ -190,7 +195,6 @@ struct fk_template {
     /* cache bookkeeping */
     uint64_t session;
     uint32_t domain;
-    struct fk_template *next;            /* hash chain */
     struct fk_template *s_prev, *s_next; /* the session's templates */
 };
 
@@ -199,8 +203,8 @@ int fk__template_new(fk_template **out, uint16_t template_id, const fk_field_spe
                      uint16_t count, uint16_t scope_count, const fk_ie_registry *reg);
 void fk__template_free(fk_template *t);
 
-/* Test hook: templates and sessions a cache has visited so far (hash
- * chains, session lists); tests bound the work of an operation with it. */
+/* Test hook: lookups a cache has made and templates it has visited in
+ * session lists so far; tests bound the work of an operation with it. */
 uint64_t fk__template_cache_steps(const fk_template_cache *c);
 
 /* Time helpers shared with NetFlow. */

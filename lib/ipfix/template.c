@@ -2,36 +2,44 @@
  * RFC 7011 section 8, caps on count, compiled plans.
  *
  * Every operation costs time independent of the cache's size: templates
- * are found through a hash of (session, domain, id), and each session keeps
- * its count and the list of its templates, so the per-session cap is
- * checked in O(1) and withdrawing a domain or dropping a session visits only
- * that session's templates (a remote exporter cannot make the collector
- * scan what other exporters sent). */
+ * are found through the library's hash map (core/hmap) keyed by (session,
+ * domain, id), and each session keeps its count and the list of its
+ * templates, so the per-session cap is checked in O(1) and withdrawing a
+ * domain or dropping a session visits only that session's templates (a
+ * remote exporter cannot make the collector scan what other exporters
+ * sent). */
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/hmap.h"
 #include "core/params.h"
 #include "ipfix/plan.h"
 
-/* One transport session's templates. */
-typedef struct tsession {
+/* The templates map's key; `zero` keeps the key free of padding bytes. */
+typedef struct tkey {
     uint64_t session;
+    uint32_t domain;
+    uint16_t id;
+    uint16_t zero;
+} tkey;
+
+/* One transport session's templates: the value of the sessions map. */
+typedef struct tsession {
     size_t count;
     fk_template *first; /* linked through s_prev / s_next */
-    struct tsession *next;
 } tsession;
 
 struct fk_template_cache {
     fk__params params;
     const fk_ie_registry *reg;
-    fk_template **buckets;
-    size_t nbuckets; /* power of two */
-    size_t count;
-    tsession **sbuckets;
-    size_t nsbuckets; /* power of two */
-    size_t nsessions;
-    uint64_t steps; /* templates and sessions visited (fk__template_cache_steps) */
+    fk__hmap templates; /* tkey -> fk_template * (the cache owns them) */
+    fk__hmap sessions;  /* uint64_t session -> tsession */
+    /* The template the last find returned: consecutive data sets mostly
+     * use the same one, and this skips the hash. Cleared whenever a
+     * template is replaced or removed. */
+    const fk_template *last;
+    uint64_t steps; /* lookups and templates visited (fk__template_cache_steps) */
 };
 
 static const fk_param_info tcache_params[] = {
@@ -125,21 +133,6 @@ void fk__template_free(fk_template *t)
 
 /* -------------------------------------------------------------------- cache */
 
-/* splitmix64's finaliser: every input bit reaches the low (index) bits. */
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    return h ^ (h >> 31);
-}
-
-static size_t key_hash(uint64_t session, uint32_t domain, uint16_t tid)
-{
-    return (size_t)mix(mix(session) ^ ((uint64_t)domain << 16 | tid));
-}
-
 int fk_template_cache_create(fk_template_cache **out, const fk_ie_registry *reg)
 {
     if (!out)
@@ -149,21 +142,11 @@ int fk_template_cache_create(fk_template_cache **out, const fk_ie_registry *reg)
     if (!c)
         return fk__error(FK_ENOMEM, "template cache: out of memory");
     c->reg = reg;
-    c->nbuckets = 64;
-    c->buckets = fk__calloc(c->nbuckets, sizeof *c->buckets);
-    c->nsbuckets = 16;
-    c->sbuckets = fk__calloc(c->nsbuckets, sizeof *c->sbuckets);
-    if (!c->buckets || !c->sbuckets) {
-        fk__free(c->buckets);
-        fk__free(c->sbuckets);
-        fk__free(c);
-        return fk__error(FK_ENOMEM, "template cache: out of memory");
-    }
+    fk__hmap_init(&c->templates, sizeof(tkey), sizeof(fk_template *));
+    fk__hmap_init(&c->sessions, sizeof(uint64_t), sizeof(tsession));
     int rc = fk__params_init(&c->params, "template cache", tcache_params,
                              sizeof tcache_params / sizeof tcache_params[0]);
     if (rc < 0) {
-        fk__free(c->buckets);
-        fk__free(c->sbuckets);
         fk__free(c);
         return rc;
     }
@@ -175,24 +158,12 @@ void fk_template_cache_destroy(fk_template_cache *c)
 {
     if (!c)
         return;
-    for (size_t b = 0; b < c->nbuckets; b++) {
-        fk_template *t = c->buckets[b];
-        while (t) {
-            fk_template *n = t->next;
-            fk__template_free(t);
-            t = n;
-        }
-    }
-    for (size_t b = 0; b < c->nsbuckets; b++) {
-        tsession *e = c->sbuckets[b];
-        while (e) {
-            tsession *n = e->next;
-            fk__free(e);
-            e = n;
-        }
-    }
-    fk__free(c->buckets);
-    fk__free(c->sbuckets);
+    size_t pos = 0;
+    void *val;
+    while (fk__hmap_next(&c->templates, &pos, NULL, &val))
+        fk__template_free(*(fk_template **)val);
+    fk__hmap_free(&c->templates);
+    fk__hmap_free(&c->sessions);
     fk__params_free(&c->params);
     fk__free(c);
 }
@@ -233,93 +204,29 @@ int fk_template_cache_activate(fk_template_cache *c)
     return 0;
 }
 
-static fk_template **find_slot(const fk_template_cache *c, uint64_t session, uint32_t domain,
-                               uint16_t tid)
+static tkey key_of(uint64_t session, uint32_t domain, uint16_t tid)
 {
-    fk_template **pp = &c->buckets[key_hash(session, domain, tid) & (c->nbuckets - 1)];
-    while (*pp) {
-        fk_template *t = *pp;
-        ((fk_template_cache *)c)->steps++;
-        if (t->session == session && t->domain == domain && t->id == tid)
-            return pp;
-        pp = &t->next;
-    }
-    return pp;
+    tkey k;
+    memset(&k, 0, sizeof k);
+    k.session = session;
+    k.domain = domain;
+    k.id = tid;
+    return k;
 }
 
-static void grow(fk_template_cache *c)
+/* The stored template under (session, domain, tid), or NULL. */
+static fk_template *lookup(fk_template_cache *c, uint64_t session, uint32_t domain, uint16_t tid)
 {
-    size_t nb = c->nbuckets * 2;
-    fk_template **b = fk__calloc(nb, sizeof *b);
-    if (!b)
-        return; /* keep the smaller table: still correct, only slower */
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        fk_template *t = c->buckets[i];
-        while (t) {
-            fk_template *n = t->next;
-            size_t h = key_hash(t->session, t->domain, t->id) & (nb - 1);
-            t->next = b[h];
-            b[h] = t;
-            t = n;
-        }
-    }
-    fk__free(c->buckets);
-    c->buckets = b;
-    c->nbuckets = nb;
+    c->steps++;
+    tkey k = key_of(session, domain, tid);
+    fk_template **v = fk__hmap_get(&c->templates, &k);
+    return v ? *v : NULL;
 }
 
-/* ---- sessions ---- */
-
-static size_t session_hash(uint64_t session)
+static tsession *session_find(fk_template_cache *c, uint64_t session)
 {
-    return (size_t)mix(session);
-}
-
-static tsession **session_slot(fk_template_cache *c, uint64_t session)
-{
-    tsession **pp = &c->sbuckets[session_hash(session) & (c->nsbuckets - 1)];
-    while (*pp && (*pp)->session != session) {
-        c->steps++;
-        pp = &(*pp)->next;
-    }
-    return pp;
-}
-
-static void session_grow(fk_template_cache *c)
-{
-    size_t nb = c->nsbuckets * 2;
-    tsession **b = fk__calloc(nb, sizeof *b);
-    if (!b)
-        return; /* keep the smaller table: still correct, only slower */
-    for (size_t i = 0; i < c->nsbuckets; i++) {
-        tsession *e = c->sbuckets[i];
-        while (e) {
-            tsession *n = e->next;
-            size_t h = session_hash(e->session) & (nb - 1);
-            e->next = b[h];
-            b[h] = e;
-            e = n;
-        }
-    }
-    fk__free(c->sbuckets);
-    c->sbuckets = b;
-    c->nsbuckets = nb;
-}
-
-/* The session's entry, created when missing; NULL when out of memory. */
-static tsession *session_get(fk_template_cache *c, uint64_t session)
-{
-    tsession **slot = session_slot(c, session);
-    if (*slot)
-        return *slot;
-    tsession *e = FK__NEW(tsession);
-    if (!e)
-        return NULL;
-    e->session = session;
-    *slot = e;
-    if (++c->nsessions > c->nsbuckets * 2)
-        session_grow(c);
-    return e;
+    c->steps++;
+    return fk__hmap_get(&c->sessions, &session);
 }
 
 static void session_link(tsession *e, fk_template *t)
@@ -335,29 +242,26 @@ static void session_link(tsession *e, fk_template *t)
 /* Take t out of its session's list (the entry goes with the last one). */
 static void session_unlink(fk_template_cache *c, fk_template *t)
 {
-    tsession **slot = session_slot(c, t->session);
-    tsession *e = *slot;
+    tsession *e = session_find(c, t->session);
     if (t->s_prev)
         t->s_prev->s_next = t->s_next;
     else
         e->first = t->s_next;
     if (t->s_next)
         t->s_next->s_prev = t->s_prev;
-    if (--e->count == 0) {
-        *slot = e->next;
-        fk__free(e);
-        c->nsessions--;
-    }
+    if (--e->count == 0)
+        fk__hmap_del(&c->sessions, &t->session);
 }
 
 /* Remove t from the cache and free it. */
 static void remove_template(fk_template_cache *c, fk_template *t)
 {
-    fk_template **slot = find_slot(c, t->session, t->domain, t->id);
-    *slot = t->next;
+    tkey k = key_of(t->session, t->domain, t->id);
+    fk__hmap_del(&c->templates, &k);
     session_unlink(c, t);
+    if (c->last == t)
+        c->last = NULL;
     fk__template_free(t);
-    c->count--;
 }
 
 /* Remove the templates of session (of domain when !all_domains, data or
@@ -366,7 +270,7 @@ static void remove_template(fk_template_cache *c, fk_template *t)
 static int remove_session(fk_template_cache *c, uint64_t session, bool all_domains, uint32_t domain,
                           bool all_kinds, int options)
 {
-    tsession *e = *session_slot(c, session);
+    tsession *e = session_find(c, session);
     int removed = 0;
     fk_template *t = e ? e->first : NULL;
     while (t) {
@@ -375,14 +279,54 @@ static int remove_session(fk_template_cache *c, uint64_t session, bool all_domai
         if ((all_domains || t->domain == domain) &&
             (all_kinds || (t->scope_count > 0) == options)) {
             bool last = e->count == 1;
-            remove_template(c, t);
+            remove_template(c, t); /* deletes e with the session's last one */
             removed++;
             if (last)
-                break; /* the entry is gone */
+                break;
         }
         t = next;
     }
     return removed;
+}
+
+/* Replace old (same key) by t in the map and in old's place in its
+ * session's list, then free old. */
+static void replace_template(fk_template_cache *c, fk_template *old, fk_template *t)
+{
+    tkey k = key_of(t->session, t->domain, t->id);
+    fk_template **v = fk__hmap_get(&c->templates, &k);
+    *v = t;
+    t->s_prev = old->s_prev;
+    t->s_next = old->s_next;
+    if (t->s_prev)
+        t->s_prev->s_next = t;
+    else
+        session_find(c, t->session)->first = t;
+    if (t->s_next)
+        t->s_next->s_prev = t;
+    if (c->last == old)
+        c->last = NULL;
+    fk__template_free(old);
+}
+
+/* Store a new t; FK_ENOMEM (t not stored) when a map cannot grow. */
+static int insert_template(fk_template_cache *c, fk_template *t)
+{
+    void *sv;
+    tsession *e = session_find(c, t->session);
+    if (!e) {
+        if (fk__hmap_put(&c->sessions, &t->session, NULL, &sv) < 0)
+            return FK_ENOMEM;
+        e = sv;
+    }
+    tkey k = key_of(t->session, t->domain, t->id);
+    if (fk__hmap_put(&c->templates, &k, &t, NULL) < 0) {
+        if (e->count == 0)
+            fk__hmap_del(&c->sessions, &t->session);
+        return FK_ENOMEM;
+    }
+    session_link(e, t);
+    return 0;
 }
 
 uint64_t fk__template_cache_steps(const fk_template_cache *c)
@@ -403,14 +347,14 @@ int fk_template_cache_add(fk_template_cache *c, uint64_t session, uint32_t domai
     if (count > max_fields)
         return fk__error(FK_ERANGE, "template cache: template %u has %u fields (max_fields %lld)",
                          (unsigned)template_id, (unsigned)count, (long long)max_fields);
-    fk_template **slot = find_slot(c, session, domain, template_id);
-    if (!*slot) {
+    fk_template *old = lookup(c, session, domain, template_id);
+    if (!old) {
         int64_t max_total = fk__params_int(&c->params, FK_TCACHE_MAX_TEMPLATES);
         int64_t max_session = fk__params_int(&c->params, FK_TCACHE_MAX_PER_SESSION);
-        if ((int64_t)c->count >= max_total)
+        if ((int64_t)c->templates.count >= max_total)
             return fk__error(FK_ERANGE, "template cache: full (max_templates %lld)",
                              (long long)max_total);
-        tsession *e = *session_slot(c, session);
+        tsession *e = session_find(c, session);
         if (e && (int64_t)e->count >= max_session)
             return fk__error(FK_ERANGE, "template cache: session holds max_per_session %lld",
                              (long long)max_session);
@@ -421,43 +365,31 @@ int fk_template_cache_add(fk_template_cache *c, uint64_t session, uint32_t domai
         return rc;
     t->session = session;
     t->domain = domain;
-    if (*slot) {
-        fk_template *old = *slot;
-        t->next = old->next;
-        *slot = t;
-        t->s_prev = old->s_prev;
-        t->s_next = old->s_next;
-        if (t->s_prev)
-            t->s_prev->s_next = t;
-        else
-            (*session_slot(c, session))->first = t;
-        if (t->s_next)
-            t->s_next->s_prev = t;
-        fk__template_free(old);
-    } else {
-        tsession *e = session_get(c, session);
-        if (!e) {
-            fk__template_free(t);
-            return fk__error(FK_ENOMEM, "template cache: out of memory");
-        }
-        t->next = NULL;
-        *slot = t;
-        session_link(e, t);
-        c->count++;
-        if (c->count > c->nbuckets * 2)
-            grow(c);
+    if (old) {
+        replace_template(c, old, t);
+    } else if (insert_template(c, t) < 0) {
+        fk__template_free(t);
+        return fk__error(FK_ENOMEM, "template cache: out of memory");
     }
     if (out)
         *out = t;
     return 0;
 }
 
-int fk_template_cache_find(const fk_template_cache *c, uint64_t session, uint32_t domain,
+int fk_template_cache_find(const fk_template_cache *cc, uint64_t session, uint32_t domain,
                            uint16_t template_id, const fk_template **out)
 {
-    fk_template **slot = find_slot(c, session, domain, template_id);
-    *out = *slot;
-    return *slot ? 0 : FK_ENOTEMPLATE;
+    /* Finding changes no template: only the memo and the step count, which
+     * belong to the one thread that uses the cache. */
+    fk_template_cache *c = (fk_template_cache *)cc;
+    const fk_template *t = c->last;
+    if (!t || t->id != template_id || t->session != session || t->domain != domain) {
+        t = lookup(c, session, domain, template_id);
+        if (t)
+            c->last = t;
+    }
+    *out = t;
+    return t ? 0 : FK_ENOTEMPLATE;
 }
 
 int fk_template_cache_withdraw(fk_template_cache *c, uint64_t session, uint32_t domain,
@@ -466,10 +398,10 @@ int fk_template_cache_withdraw(fk_template_cache *c, uint64_t session, uint32_t 
     if (!c)
         return fk__error(FK_EINVAL, "template cache: NULL handle");
     if (template_id >= FK_IPFIX_SET_DATA_MIN) {
-        fk_template **slot = find_slot(c, session, domain, template_id);
-        if (!*slot)
+        fk_template *t = lookup(c, session, domain, template_id);
+        if (!t)
             return 0;
-        remove_template(c, *slot);
+        remove_template(c, t);
         return 1;
     }
     if (template_id != FK_IPFIX_SET_TEMPLATE && template_id != FK_IPFIX_SET_OPTIONS_TEMPLATE)
@@ -488,5 +420,5 @@ int fk_template_cache_drop_session(fk_template_cache *c, uint64_t session)
 
 size_t fk_template_cache_get_count(const fk_template_cache *c)
 {
-    return c ? c->count : 0;
+    return c ? c->templates.count : 0;
 }

@@ -1,11 +1,12 @@
 /* The NetFlow session's scope table (exporter address x port x source id,
- * open addressing) and what each scope holds: templates sorted by id,
+ * on core/hmap) and what each scope holds: templates sorted by id,
  * samplers and interface names announced by options data. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/hmap.h"
 #include "netflow/session_int.h"
 
 void fk__nf_scope_free(nf_scope *s)
@@ -18,46 +19,30 @@ void fk__nf_scope_free(nf_scope *s)
     fk__free(s);
 }
 
-static uint64_t scope_hash(const fk_addr *a, uint16_t port, uint32_t source_id)
-{
-    uint64_t x = 1469598103934665603ull; /* FNV-1a */
-    const uint8_t *b = a->bytes;
-    for (int i = 0; i < 16; i++)
-        x = (x ^ b[i]) * 1099511628211ull;
-    x = (x ^ a->family) * 1099511628211ull;
-    x = (x ^ port) * 1099511628211ull;
-    x = (x ^ source_id) * 1099511628211ull;
-    return x ^ (x >> 29);
-}
+/* The scope map's key: (address, port, source id) without padding bytes. */
+typedef struct scope_key {
+    uint8_t addr[16];
+    uint32_t source_id;
+    uint16_t port;
+    uint16_t family;
+} scope_key;
 
-static bool scope_is(const nf_scope *s, const fk_addr *a, uint16_t port, uint32_t source_id)
+static scope_key key_of(const fk_addr *a, uint16_t port, uint32_t source_id)
 {
-    return s->port == port && s->source_id == source_id && s->addr.family == a->family &&
-           memcmp(s->addr.bytes, a->bytes, 16) == 0;
+    scope_key k;
+    memcpy(k.addr, a->bytes, 16);
+    k.source_id = source_id;
+    k.port = port;
+    k.family = (uint16_t)a->family;
+    return k;
 }
 
 nf_scope *fk__nf_scope_find(const fk_netflow *h, const fk_addr *a, uint16_t port,
                             uint32_t source_id)
 {
-    if (!h->cap)
-        return NULL;
-    size_t mask = h->cap - 1;
-    for (size_t i = (size_t)scope_hash(a, port, source_id) & mask;; i = (i + 1) & mask) {
-        nf_scope *s = h->slots[i];
-        if (!s)
-            return NULL;
-        if (scope_is(s, a, port, source_id))
-            return s;
-    }
-}
-
-static void slot_insert(nf_scope **slots, size_t cap, nf_scope *s)
-{
-    size_t mask = cap - 1;
-    size_t i = (size_t)scope_hash(&s->addr, s->port, s->source_id) & mask;
-    while (slots[i])
-        i = (i + 1) & mask;
-    slots[i] = s;
+    scope_key k = key_of(a, port, source_id);
+    nf_scope **v = fk__hmap_get(&h->scopes, &k);
+    return v ? *v : NULL;
 }
 
 /* Find or create; NULL with the error recorded (FK_ENOMEM or refused). */
@@ -66,24 +51,10 @@ nf_scope *fk__nf_scope_get(fk_netflow *h, const fk_addr *a, uint16_t port, uint3
     nf_scope *s = fk__nf_scope_find(h, a, port, source_id);
     if (s)
         return s;
-    if (h->nscopes >= h->max_scopes) {
+    if (h->scopes.count >= h->max_scopes) {
         h->st.refused++;
         fk__error(FK_ERANGE, "netflow: scope limit of %zu reached", h->max_scopes);
         return NULL;
-    }
-    if ((h->nscopes + 1) * 2 > h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 16;
-        nf_scope **ns = fk__calloc(ncap, sizeof *ns);
-        if (!ns) {
-            fk__error(FK_ENOMEM, "netflow: out of memory growing the scope table");
-            return NULL;
-        }
-        for (size_t i = 0; i < h->cap; i++)
-            if (h->slots[i])
-                slot_insert(ns, ncap, h->slots[i]);
-        fk__free(h->slots);
-        h->slots = ns;
-        h->cap = ncap;
     }
     s = FK__NEW(nf_scope);
     if (!s) {
@@ -93,9 +64,27 @@ nf_scope *fk__nf_scope_get(fk_netflow *h, const fk_addr *a, uint16_t port, uint3
     s->addr = *a;
     s->port = port;
     s->source_id = source_id;
-    slot_insert(h->slots, h->cap, s);
-    h->nscopes++;
+    scope_key k = key_of(a, port, source_id);
+    if (fk__hmap_put(&h->scopes, &k, &s, NULL) < 0) {
+        fk__free(s);
+        fk__error(FK_ENOMEM, "netflow: out of memory growing the scope table");
+        return NULL;
+    }
     return s;
+}
+
+void fk__nf_scopes_init(fk_netflow *h)
+{
+    fk__hmap_init(&h->scopes, sizeof(scope_key), sizeof(nf_scope *));
+}
+
+void fk__nf_scopes_free(fk_netflow *h)
+{
+    size_t pos = 0;
+    void *val;
+    while (fk__hmap_next(&h->scopes, &pos, NULL, &val))
+        fk__nf_scope_free(*(nf_scope **)val);
+    fk__hmap_free(&h->scopes);
 }
 
 nf_template *fk__nf_tpl_find(const nf_scope *s, uint16_t id, size_t *pos)

@@ -36,6 +36,7 @@ int fk_netflow_create(fk_netflow **out)
     fk_netflow *h = FK__NEW(fk_netflow);
     if (!h)
         return fk__error(FK_ENOMEM, "netflow: out of memory creating a session");
+    fk__nf_scopes_init(h);
     size_t n;
     const fk_param_info *t = fk_netflow_params(&n);
     int rc = fk__params_init(&h->params, "netflow", t, n);
@@ -51,10 +52,7 @@ void fk_netflow_destroy(fk_netflow *h)
 {
     if (!h)
         return;
-    for (size_t i = 0; i < h->cap; i++)
-        if (h->slots[i])
-            fk__nf_scope_free(h->slots[i]);
-    fk__free(h->slots);
+    fk__nf_scopes_free(h);
     fk__params_free(&h->params);
     fk__free(h);
 }

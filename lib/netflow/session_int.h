@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hmap.h"
 #include "core/params.h"
 #include "ipfix/plan.h"
 
@@ -108,8 +109,7 @@ typedef struct nf_scope {
 
 struct fk_netflow {
     fk__params params;
-    nf_scope **slots; /* open addressing, power-of-two capacity */
-    size_t cap, nscopes;
+    fk__hmap scopes; /* scope key -> nf_scope * (owned); see scope.c */
     size_t max_templates, max_scopes;
     fk_netflow_stats st;
 };
@@ -143,6 +143,9 @@ nf_scope *fk__nf_scope_find(const fk_netflow *h, const fk_addr *a, uint16_t port
 nf_scope *fk__nf_scope_get(fk_netflow *h, const fk_addr *a, uint16_t port, uint32_t source_id);
 /* Free a scope and everything it holds. */
 void fk__nf_scope_free(nf_scope *s);
+/* Set up the empty scope table; free every scope and the table. */
+void fk__nf_scopes_init(fk_netflow *h);
+void fk__nf_scopes_free(fk_netflow *h);
 /* Template id of a scope, or NULL; *pos (if pos) is where it is or would go. */
 nf_template *fk__nf_tpl_find(const nf_scope *s, uint16_t id, size_t *pos);
 /* Store t in s, replacing one of the same id; takes ownership of t (frees it

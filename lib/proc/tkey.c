@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/hmap.h"
+
 void fk__tkey_addr_norm(uint8_t out[16], const fk_addr *a)
 {
     memset(out, 0, 16);
@@ -45,13 +47,7 @@ void fk__tkey_make(fk__tkey *k, uint8_t proto, const fk_addr *local, uint16_t lp
 
 uint64_t fk__tkey_hash(const fk__tkey *k)
 {
-    const uint8_t *p = (const uint8_t *)k;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof *k; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h ^ (h >> 29);
+    return fk__hmap_hash(k, sizeof *k);
 }
 
 bool fk__tkey_eq(const fk__tkey *a, const fk__tkey *b)

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/mix.h"
+
 /* A slot keeps the entry and the hash bits that place it, so probes skip
  * other keys and deletion moves entries without reading them. */
 typedef struct fk__sidx_slot {
@@ -48,29 +50,11 @@ void fk__sidx_insert(fk__sidx *x, uint32_t tag, uint32_t entry);
 /* Remove entry (nothing happens when it is not there under tag). */
 void fk__sidx_remove(fk__sidx *x, uint32_t tag, uint32_t entry);
 
-/* 64-bit hash of bytes (word-wise multiply-rotate, murmur3 finalizer);
- * inline: the add path hashes a few short keys per flow. */
+/* 64-bit hash of a key's bytes (keys are 1 to 40 bytes); inline: the
+ * add path hashes a few short keys per flow. */
 static inline uint64_t fk__store_hash(const void *p, size_t n)
 {
-    /* Eight bytes at a time (keys are 1 to 40 bytes): multiply-rotate per
-     * word, the murmur3 finalizer at the end. */
-    const unsigned char *b = p;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    for (; n >= 8; n -= 8, b += 8) {
-        uint64_t w;
-        memcpy(&w, b, 8);
-        h = (h ^ (w * 0x87c37b91114253d5ull)) * 0x4cf5ad432745937full;
-        h = (h << 31) | (h >> 33);
-    }
-    uint64_t w = 0;
-    memcpy(&w, b, n);
-    h ^= w * 0x87c37b91114253d5ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
+    return fk__hash_bytes(p, n);
 }
 
 #endif

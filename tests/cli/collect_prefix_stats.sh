@@ -17,6 +17,7 @@ PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$T/err" ] && tail -5 "$T/err"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/collect_http_lib.bash"
 
 printf '127.0.0.1 10.0.0.0/8 2001:db8::/32\n' >"$T/senders"
 printf 'auth = %s\nsign = %s\n' "authkey-0123456789abcdef" "signkey-fedcba9876543210" >"$T/keys"
@@ -29,18 +30,8 @@ printf 'auth = %s\nsign = %s\n' "authkey-0123456789abcdef" "signkey-fedcba987654
     --duration 1 >/dev/null 2>"$T/u.err"
 [ $? -eq 2 ] && grep -q "out of range" "$T/u.err" || fail "top_values=0: $(cat "$T/u.err")"
 
-"$B" -l udp://127.0.0.1:0 --senders "$T/senders" --senders-keys "$T/keys" --http 127.0.0.1:0 \
-    --prefix-stats --set prefixstats.top_values=2 --stats 3600 --duration 120 \
-    -o "jsonl:$T/out.jsonl" 2>"$T/err" &
-PID=$!
-P= URL=
-for _ in $(seq 200); do
-    P=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    URL=$(grep -o 'console at http://[^ ]*' "$T/err" | sed 's/console at //')
-    [ -n "$P" ] && [ -n "$URL" ] && break
-    sleep 0.05
-done
-[ -n "$P" ] && [ -n "$URL" ] || fail "collector did not start"
+start_collect --senders "$T/senders" --senders-keys "$T/keys" \
+    --prefix-stats --set prefixstats.top_values=2 --stats 3600 --duration 120 -o "jsonl:$T/out.jsonl"
 
 "$PY" - "$P" "$URL" "$T" <<'PYEOF' || fail "checks"
 import hashlib, hmac, json, os, socket, struct, sys, time, urllib.error, urllib.request

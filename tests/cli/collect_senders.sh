@@ -15,6 +15,7 @@ PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$T/err" ] && tail -5 "$T/err"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/collect_http_lib.bash"
 
 cat >"$T/senders" <<'EOF'
 # sender     prefixes it may report
@@ -33,17 +34,8 @@ printf '127.0.0.1 10.0.0.0/99\n' >"$T/bad"
 "$B" --senders-keys "$T/keys" -l udp://127.0.0.1:0 --duration 1 >/dev/null 2>"$T/u.err"
 [ $? -eq 2 ] || fail "--senders-keys alone: $(cat "$T/u.err")"
 
-"$B" -l udp://127.0.0.1:0 --senders "$T/senders" --senders-keys "$T/keys" --http 127.0.0.1:0 \
-    --stats 3600 --duration 120 -o "jsonl:$T/out.jsonl" 2>"$T/err" &
-PID=$!
-P= URL=
-for _ in $(seq 200); do
-    P=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    URL=$(grep -o 'console at http://[^ ]*' "$T/err" | sed 's/console at //')
-    [ -n "$P" ] && [ -n "$URL" ] && break
-    sleep 0.05
-done
-[ -n "$P" ] && [ -n "$URL" ] || fail "collector did not start"
+start_collect --senders "$T/senders" --senders-keys "$T/keys" \
+    --stats 3600 --duration 120 -o "jsonl:$T/out.jsonl"
 
 "$PY" - "$P" "$URL" "$PID" "$T" <<'PYEOF' || fail "checks"
 import hashlib, hmac, json, os, signal, socket, struct, sys, time, urllib.error, urllib.request

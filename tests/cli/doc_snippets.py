@@ -32,7 +32,7 @@ get an empty main(), so that they are linked too.
 
 Shell blocks run in a fresh network namespace (only its loopback is up, so
 their fixed ports cannot collide with anything else) in an empty directory
-holding trace.pcap (tests/data/examples/tcp_session.pcap), with the build
+holding trace.pcap (written by tests/tools/tcp_session_pcap.py), with the build
 tree's flowkit-* tools first in PATH, each bounded by SNIPPET_TIMEOUT seconds.
 
 Usage: doc_snippets.py SOURCE_DIR BUILD_DIR [FILE...]
@@ -153,8 +153,8 @@ def wrap_c(code, params, run):
 def workdir(src, tmp):
     """An empty directory holding trace.pcap, for a block to run in."""
     work = tempfile.mkdtemp(dir=tmp)
-    shutil.copy(os.path.join(src, "tests/data/examples/tcp_session.pcap"),
-                os.path.join(work, "trace.pcap"))
+    subprocess.run([sys.executable, os.path.join(src, "tests/tools/tcp_session_pcap.py"),
+                    os.path.join(work, "trace.pcap")], check=True)
     return work
 
 

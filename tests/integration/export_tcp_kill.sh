@@ -19,6 +19,7 @@ PY=/usr/bin/python3
 SINK="$SRC/tests/integration/ipfix_tcp_sink.py"
 [ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
 . "$SRC/scripts/netns.sh"
+. "$SRC/tests/integration/export_tcp_lib.bash"
 fk_netns_require_root
 
 N=$(($$ % 200 + 30))
@@ -43,15 +44,7 @@ inns() { ip netns exec "$NE" "$@"; }
 CPORT=4739
 SPORT=7000
 # A TCP server in the exporter's namespace whose SYNs are the events.
-ip netns exec "$NE" $PY -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $SPORT)); s.listen(512)
-while True:
-    c, _ = s.accept(); c.close()
-" &
-SERVER=$!
-fk_netns_on_exit "kill $SERVER"
+start_syn_server "$NE"
 
 start_sink() {
     ip netns exec "$NC" $PY "$SINK" "$CADDR" $CPORT "$W/sink.txt" &
@@ -63,33 +56,6 @@ start_sink() {
     done
     echo "FAIL: sink did not start"
     exit 1
-}
-
-# connect N BASE: N connections to the server from client ports BASE.. .
-connect() {
-    inns $PY -c "
-import socket, time
-for port in range($2, $2 + $1):
-    c = socket.socket()
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    c.bind(('127.0.0.1', port))
-    c.connect(('127.0.0.1', $SPORT))
-    print(port); c.close(); time.sleep(0.002)
-"
-}
-
-# wait_ports FILE: until every port in FILE arrived at the sink (15 s).
-wait_ports() {
-    for _ in $(seq 150); do
-        $PY - "$1" "$W/sink.txt" <<'PY' && return 0
-import sys
-want = set(open(sys.argv[1]).read().split())
-got = set(l.split()[2] for l in open(sys.argv[2]))
-sys.exit(0 if want <= got else 1)
-PY
-        sleep 0.1
-    done
-    return 1
 }
 
 : >"$W/sink.txt"
@@ -104,7 +70,7 @@ sleep 1.5 # capture up
 
 # 1. Collector up: 30 events arrive.
 connect 30 21000 >"$W/p1"
-wait_ports "$W/p1" || bad "phase 1: events missing at the collector"
+wait_ports "$W/p1" 15 || bad "phase 1: events missing at the collector"
 
 # 2. The collector's end of the link goes down: 30 more events are written
 #    to the connection and never acknowledged. The collector is killed.
@@ -115,11 +81,11 @@ kill -KILL "$SINKPID"
 wait "$SINKPID" 2>/dev/null
 ip -n "$NC" link set killc up
 start_sink
-wait_ports "$W/p2" || bad "phase 2: records in flight at the kill did not arrive"
+wait_ports "$W/p2" 15 || bad "phase 2: records in flight at the kill did not arrive"
 
 # 3. The new connection carries on.
 connect 30 23000 >"$W/p3"
-wait_ports "$W/p3" || bad "phase 3: events missing after the restart"
+wait_ports "$W/p3" 15 || bad "phase 3: events missing after the restart"
 kill -TERM "$EXP"
 wait "$EXP"
 rc=$?

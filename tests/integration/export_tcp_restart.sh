@@ -15,6 +15,7 @@ PY=/usr/bin/python3
 SINK="$SRC/tests/integration/ipfix_tcp_sink.py"
 [ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
 . "$SRC/scripts/netns.sh"
+. "$SRC/tests/integration/export_tcp_lib.bash"
 fk_netns_require_root
 
 NS="fkxr$$"
@@ -29,15 +30,7 @@ inns() { ip netns exec "$NS" "$@"; }
 CPORT=4739
 SPORT=7000
 # A TCP server in the namespace that accepts and closes.
-ip netns exec "$NS" $PY -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $SPORT)); s.listen(512)
-while True:
-    c, _ = s.accept(); c.close()
-" &
-SERVER=$!
-fk_netns_on_exit "kill $SERVER"
+start_syn_server "$NS"
 
 start_sink() {
     ip netns exec "$NS" $PY "$SINK" 127.0.0.1 $CPORT "$W/sink.txt" &
@@ -56,34 +49,6 @@ stop_sink() {
     wait "$SINKPID" 2>/dev/null
 }
 
-# connect N BASE: N connections to the server from client ports BASE, BASE+1,
-# ... (distinct in the whole test, so every event is known by its port).
-connect() {
-    inns $PY -c "
-import socket, time
-for port in range($2, $2 + $1):
-    c = socket.socket()
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    c.bind(('127.0.0.1', port))
-    c.connect(('127.0.0.1', $SPORT))
-    print(port); c.close(); time.sleep(0.002)
-"
-}
-
-# wait_ports FILE: until every port in FILE arrived at the sink (10 s).
-wait_ports() {
-    for _ in $(seq 100); do
-        $PY - "$1" "$W/sink.txt" <<'PY' && return 0
-import sys
-want = set(open(sys.argv[1]).read().split())
-got = set(l.split()[2] for l in open(sys.argv[2]))
-sys.exit(0 if want <= got else 1)
-PY
-        sleep 0.1
-    done
-    return 1
-}
-
 : >"$W/sink.txt"
 start_sink
 # The test's probe connections to the sink are not SYNs to $SPORT: the filter excludes them.
@@ -97,7 +62,7 @@ sleep 1.5 # capture up
 
 # 1. collector up
 connect 20 21000 >"$W/p1"
-wait_ports "$W/p1" || bad "phase 1: events missing at the collector"
+wait_ports "$W/p1" 10 || bad "phase 1: events missing at the collector"
 
 # 2. collector down, back within the buffer
 stop_sink
@@ -110,7 +75,7 @@ want = set(open('$W/p2').read().split())
 got = set(l.split()[2] for l in open('$W/sink.txt'))
 sys.exit(1 if want & got else 0)" || bad "phase 2: events arrived while the collector was down?"
 start_sink
-wait_ports "$W/p2" || bad "phase 2: buffered events did not arrive after the restart"
+wait_ports "$W/p2" 10 || bad "phase 2: buffered events did not arrive after the restart"
 
 # 3. collector down, more than the buffer (2000 bytes = 43 one-record messages)
 stop_sink
