@@ -192,10 +192,16 @@ measure() {
     # Output files go once counted: their dirty pages would otherwise be
     # written back during the next collector's run.
     rm -rf "$BENCH_TMP/$tag.jsonl" "$BENCH_TMP/$tag.ipfix" "$BENCH_TMP/$tag.csv" "${BENCH_TMP:?}/$tag"
-    R_cpu=$(div "$R_stored" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print (b - a) / 1e9 }')")
+    local cpu_s
+    cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print (b - a) / 1e9 }')
+    # recvonly exits a second after the stream, often before cpu1 is read:
+    # the sender's own reading of its CPU (schedstat, to its last busy
+    # interval) counts then.
+    [ "$c" = recvonly ] && cpu_s=$(echo "$out" | sed -n 's/.*busy_s=[0-9.]* cpu_s=\([0-9.]*\).*/\1/p')
+    R_cpu=$(div "$R_stored" "$cpu_s")
     R_rate=$(div "$R_stored" "$busy")
     R_lost=$((sent - R_stored))
-    R_note="$out stored=$R_stored cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+    R_note="$out stored=$R_stored cpu_s=$cpu_s"
     if [ -f "$BENCH_TMP/$tag.err" ]; then
         R_note="$R_note socket_drops=$(field "$BENCH_TMP/$tag.err" socket_drops) udp_wakeups=$(field "$BENCH_TMP/$tag.err" udp_wakeups)"
     fi
