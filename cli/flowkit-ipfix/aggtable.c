@@ -28,15 +28,27 @@ void agg_key_of(agg_key *out, unsigned mask, const fk_flow *f, int swap)
         out->proto = f->proto;
 }
 
+/* Eight bytes at a time, each word mixed in by a multiply (the key is
+ * zero-padded, so whole words hash the same for equal keys); splitmix64's
+ * finaliser spreads every bit to the low (index) bits. The byte-wise FNV
+ * this replaces took a tenth of a query's CPU. */
 static uint64_t hash_key(const agg_key *k)
 {
     const unsigned char *p = (const unsigned char *)k;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof *k; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    size_t i = 0;
+    for (; i + 8 <= sizeof *k; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
-    return h ^ (h >> 29);
+    uint64_t tail = 0;
+    memcpy(&tail, p + i, sizeof *k - i);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
 }
 
 static int grow(aggtable *t)

@@ -66,9 +66,12 @@ static void usage(FILE *f)
             "                         packets, bytes\n"
             "  -n, --limit N          lines per statistic (default 10) or aggregated\n"
             "                         records (default all); 0 = all\n"
-            "  -o, --output text|json output of -s and -A (default text: tables; json:\n"
-            "                         {\"type\":\"stat\"|\"aggregate\"|\"summary\",...}); with\n"
-            "                         neither, -o text prints one line per flow\n"
+            "  -o, --output text|json|csv\n"
+            "                         output of -s and -A (default text: tables; json:\n"
+            "                         {\"type\":\"stat\"|\"aggregate\"|\"summary\",...}; csv:\n"
+            "                         a header row, then rows); with neither, text prints\n"
+            "                         one line per flow, csv the columns of flowkit-collect's\n"
+            "                         csv: (start ... tcp_flags)\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr\n"
             "  -h, --help             show this help and exit\n"
@@ -235,12 +238,35 @@ static void ipfix_datagram(tool *t, const fk_addr *src, uint16_t sport, const ui
     }
 }
 
+/* A query without --fields needs only the collector's flows: the IPFIX view
+ * (options records, --fields, its counters) would decode every record a
+ * second time and compile every template twice. It only counts messages. */
+static bool ipfix_view_off(const tool *t)
+{
+    return t->query_only && !t->fields;
+}
+
+static void count_ipfix_messages(tool *t, const uint8_t *p, size_t len)
+{
+    while (len >= 4) {
+        size_t mlen = (size_t)p[2] << 8 | p[3];
+        t->ipfix_messages++;
+        if (mlen < 16 || mlen > len)
+            break;
+        p += mlen;
+        len -= mlen;
+    }
+}
+
 void tool_datagram(tool *t, const fk_addr *src, uint16_t sport, const uint8_t *p, size_t len)
 {
     t->datagrams++;
     fk_collector_feed(t->col, src, sport, p, len);
     if (len >= 2 && p[0] == 0 && p[1] == 10) {
-        ipfix_datagram(t, src, sport, p, len);
+        if (ipfix_view_off(t))
+            count_ipfix_messages(t, p, len);
+        else
+            ipfix_datagram(t, src, sport, p, len);
         return;
     }
     int rc = fk_netflow_decode(t->nf, src, sport, p, len, on_record, t);
@@ -262,7 +288,9 @@ static int stopped(void *user)
 
 /* Flows, malformed messages, sets without template and sequence loss are
  * the collector's counts; templates, options and unsupported versions the
- * views'. no_template = data sets that never met their template. */
+ * views' (in a query without --fields, the collector's: templates then
+ * counts options templates too). no_template = data sets that never met
+ * their template. */
 static void print_counters(const tool *t)
 {
     fk_netflow_stats st;
@@ -271,13 +299,18 @@ static void print_counters(const tool *t)
     fk_collector_stats cs;
     memset(&cs, 0, sizeof cs);
     fk_collector_get_stats(t->col, &cs, sizeof cs);
+    uint64_t options = st.options_records + t->ipfix_options;
+    uint64_t templates = st.templates + t->ipfix_templates;
+    if (ipfix_view_off(t)) {
+        options = cs.options_records;
+        templates = cs.templates;
+    }
     fprintf(stderr,
             TOOL ": datagrams=%" PRIu64 " flows=%" PRIu64 " options=%" PRIu64 " templates=%" PRIu64
                  " options_templates=%" PRIu64 " malformed=%" PRIu64 " no_template=%" PRIu64
                  " unsupported=%" PRIu64 " sequence_lost=%" PRIu64 " skipped_frames=%" PRIu64
                  " ipfix_messages=%" PRIu64 " decoded_after_template=%" PRIu64 "\n",
-            t->datagrams, cs.records, st.options_records + t->ipfix_options,
-            st.templates + t->ipfix_templates, st.options_templates, cs.malformed,
+            t->datagrams, cs.records, options, templates, st.options_templates, cs.malformed,
             cs.pending_sets - cs.pending_decoded + cs.pending_overflow, cs.unsupported,
             cs.sequence_lost, t->skipped, t->ipfix_messages, cs.pending_records);
     if (t->json_too_long)

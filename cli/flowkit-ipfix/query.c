@@ -2,9 +2,7 @@
  * flows count; statistics (-s), aggregation (-A) and text output (-o text)
  * take them in; query_finish() prints the tables. */
 /* _GNU_SOURCE (timegm) comes from cli/common. */
-#include "query.h"
-
-#include "aggtable.h"
+#include "query_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,16 +10,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#define TOOL "flowkit-ipfix"
-#define MAX_STATS 16
-#define MAX_ORDERS 4
-
-typedef struct stat_def {
-    const char *name; /* as given to -s */
-    unsigned mask;
-    int either; /* ip, port: each flow counts for both ends */
-} stat_def;
 
 static const stat_def stat_defs[] = {
     {"srcip", AGG_SRCIP, 0},
@@ -34,32 +22,7 @@ static const stat_def stat_defs[] = {
     {"record", AGG_SRCIP | AGG_DSTIP | AGG_SRCPORT | AGG_DSTPORT | AGG_PROTO, 0},
 };
 
-static const char *const order_names[] = {"flows", "packets", "bytes", "tstart", "tend"};
-
-typedef struct stat {
-    const stat_def *def;
-    agg_order orders[MAX_ORDERS];
-    int norders;
-    aggtable table;
-} stat;
-
-struct query {
-    fk_filter *filter;    /* NULL: every flow */
-    int64_t win_start_ns; /* -t; INT64_MIN / INT64_MAX when open */
-    int64_t win_end_ns;
-    bool window;
-    stat stats[MAX_STATS];
-    int nstats;
-    bool aggregate;
-    aggtable agg;                   /* -A */
-    agg_order agg_order;            /* -O */
-    long limit;                     /* -n; -1: default */
-    bool json;                      /* -o json */
-    bool text;                      /* -o text given */
-    uint64_t flows, packets, bytes; /* totals of the flows that passed */
-    int64_t first_ns, last_ns;
-    bool oom;
-};
+const char *const query_order_names[] = {"flows", "packets", "bytes", "tstart", "tend"};
 
 query *query_create(void)
 {
@@ -159,8 +122,8 @@ int query_set_window(query *q, const char *text)
 
 static int parse_order(const char *s, size_t len, agg_order *out)
 {
-    for (size_t i = 0; i < sizeof order_names / sizeof order_names[0]; i++)
-        if (strlen(order_names[i]) == len && strncasecmp(s, order_names[i], len) == 0) {
+    for (size_t i = 0; i < sizeof query_order_names / sizeof query_order_names[0]; i++)
+        if (strlen(query_order_names[i]) == len && strncasecmp(s, query_order_names[i], len) == 0) {
             *out = (agg_order)i;
             return 0;
         }
@@ -250,13 +213,12 @@ int query_set_limit(query *q, const char *text)
 
 int query_set_output(query *q, const char *text)
 {
-    if (strcasecmp(text, "json") == 0)
-        q->json = true;
-    else if (strcasecmp(text, "text") == 0)
-        q->json = false;
-    else
-        return usage_error("-o", text, "expected text or json");
-    q->text = !q->json;
+    bool json = strcasecmp(text, "json") == 0, csv = strcasecmp(text, "csv") == 0;
+    if (!json && !csv && strcasecmp(text, "text") != 0)
+        return usage_error("-o", text, "expected text, json or csv");
+    q->json = json;
+    q->csv = csv;
+    q->text = !json && !csv;
     return 0;
 }
 
@@ -284,12 +246,10 @@ int query_option(query *q, int opt, const char *arg)
 
 bool query_active(const query *q)
 {
-    return q->filter || q->window || q->nstats || q->aggregate || q->text;
+    return q->filter || q->window || q->nstats || q->aggregate || q->text || q->csv;
 }
 
 /* ---- per flow ------------------------------------------------------------ */
-
-static void print_flow_text(const fk_flow *f, FILE *out);
 
 bool query_flow(query *q, const fk_flow *f)
 {
@@ -325,221 +285,12 @@ bool query_flow(query *q, const fk_flow *f)
     if (q->nstats || q->aggregate)
         return false;
     if (q->text) {
-        print_flow_text(f, stdout);
+        query_print_flow_text(f, stdout);
+        return false;
+    }
+    if (q->csv) {
+        query_print_flow_csv(q, f, stdout);
         return false;
     }
     return true;
-}
-
-/* ---- output -------------------------------------------------------------- */
-
-static const char *proto_name(uint8_t p, char *buf, size_t size)
-{
-    switch (p) {
-    case 1:
-        return "ICMP";
-    case 6:
-        return "TCP";
-    case 17:
-        return "UDP";
-    case 58:
-        return "ICMP6";
-    case 47:
-        return "GRE";
-    case 50:
-        return "ESP";
-    case 132:
-        return "SCTP";
-    default:
-        snprintf(buf, size, "%u", p);
-        return buf;
-    }
-}
-
-static void print_flow_text(const fk_flow *f, FILE *out)
-{
-    char ts[32] = "", src[FK_ADDR_STRLEN] = "", dst[FK_ADDR_STRLEN] = "", pb[8];
-    fk_time_format(f->start_ns, ts, sizeof ts);
-    fk_addr_format(&f->src, src, sizeof src);
-    fk_addr_format(&f->dst, dst, sizeof dst);
-    double dur = f->end_ns > f->start_ns ? (double)(f->end_ns - f->start_ns) / 1e9 : 0;
-    fprintf(out, "%s %9.3f %-5s %39s:%-5u -> %39s:%-5u %12" PRIu64 " %15" PRIu64 "\n", ts, dur,
-            proto_name(f->proto, pb, sizeof pb), src, f->src_port, dst, f->dst_port, f->packets,
-            f->bytes);
-}
-
-static double pct(uint64_t part, uint64_t whole)
-{
-    return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
-/* The key's fields as JSON members (no braces) or text columns. */
-static void key_json(FILE *out, unsigned mask, int either, const agg_key *k)
-{
-    char a[FK_ADDR_STRLEN];
-    if (mask & AGG_SRCIP) {
-        fk_addr_format(&k->src, a, sizeof a);
-        fprintf(out, ",\"%s\":\"%s\"", either ? "addr" : "src_addr", a);
-    }
-    if (mask & AGG_DSTIP) {
-        fk_addr_format(&k->dst, a, sizeof a);
-        fprintf(out, ",\"dst_addr\":\"%s\"", a);
-    }
-    if (mask & AGG_SRCPORT)
-        fprintf(out, ",\"%s\":%u", either ? "port" : "src_port", k->sport);
-    if (mask & AGG_DSTPORT)
-        fprintf(out, ",\"dst_port\":%u", k->dport);
-    if (mask & AGG_PROTO)
-        fprintf(out, ",\"proto\":%u", k->proto);
-}
-
-static void key_text(FILE *out, unsigned mask, const agg_key *k)
-{
-    char a[FK_ADDR_STRLEN], pb[8];
-    if (mask & AGG_SRCIP) {
-        fk_addr_format(&k->src, a, sizeof a);
-        fprintf(out, " %39s", a);
-    }
-    if (mask & AGG_DSTIP) {
-        fk_addr_format(&k->dst, a, sizeof a);
-        fprintf(out, " %39s", a);
-    }
-    if (mask & AGG_SRCPORT)
-        fprintf(out, " %5u", k->sport);
-    if (mask & AGG_DSTPORT)
-        fprintf(out, " %5u", k->dport);
-    if (mask & AGG_PROTO)
-        fprintf(out, " %-5s", proto_name(k->proto, pb, sizeof pb));
-}
-
-static void key_titles(FILE *out, unsigned mask, int either)
-{
-    if (mask & AGG_SRCIP)
-        fprintf(out, " %39s", either ? "addr" : "src_addr");
-    if (mask & AGG_DSTIP)
-        fprintf(out, " %39s", "dst_addr");
-    if (mask & AGG_SRCPORT)
-        fprintf(out, " %5s", either ? "port" : "sport");
-    if (mask & AGG_DSTPORT)
-        fprintf(out, " %5s", "dport");
-    if (mask & AGG_PROTO)
-        fprintf(out, " %-5s", "proto");
-}
-
-static void times_json(FILE *out, const agg_entry *e)
-{
-    char s[32] = "", t[32] = "";
-    fk_time_format(e->first_ns, s, sizeof s);
-    fk_time_format(e->last_ns, t, sizeof t);
-    fprintf(out, ",\"start\":\"%s\",\"end\":\"%s\"", s, t);
-}
-
-static void print_stat(query *q, const stat *st, agg_order order, FILE *out)
-{
-    agg_entry *rows = agg_sorted(&st->table, order);
-    if (!rows && st->table.count) {
-        q->oom = true;
-        return;
-    }
-    size_t n = st->table.count;
-    long limit = q->limit < 0 ? 10 : q->limit;
-    if (limit > 0 && (size_t)limit < n)
-        n = (size_t)limit;
-    if (!q->json) {
-        fprintf(out, "Top %zu %s ordered by %s:\n%-24s", n, st->def->name, order_names[order],
-                "start");
-        key_titles(out, st->table.mask, st->def->either);
-        fprintf(out, " %12s %7s %14s %7s %18s %7s\n", "flows", "(%)", "packets", "(%)", "bytes",
-                "(%)");
-    }
-    for (size_t i = 0; i < n; i++) {
-        const agg_entry *e = &rows[i];
-        if (q->json) {
-            fprintf(out, "{\"type\":\"stat\",\"stat\":\"%s\",\"order\":\"%s\",\"rank\":%zu",
-                    st->def->name, order_names[order], i + 1);
-            key_json(out, st->table.mask, st->def->either, &e->key);
-            fprintf(out,
-                    ",\"flows\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
-                    ",\"flows_pct\":%.2f,\"packets_pct\":%.2f,\"bytes_pct\":%.2f",
-                    e->flows, e->packets, e->bytes, pct(e->flows, q->flows),
-                    pct(e->packets, q->packets), pct(e->bytes, q->bytes));
-            times_json(out, e);
-            fputs("}\n", out);
-        } else {
-            char ts[32] = "";
-            fk_time_format(e->first_ns, ts, sizeof ts);
-            fprintf(out, "%-24s", ts);
-            key_text(out, st->table.mask, &e->key);
-            fprintf(out, " %12" PRIu64 " %7.1f %14" PRIu64 " %7.1f %18" PRIu64 " %7.1f\n", e->flows,
-                    pct(e->flows, q->flows), e->packets, pct(e->packets, q->packets), e->bytes,
-                    pct(e->bytes, q->bytes));
-        }
-    }
-    if (!q->json)
-        fputc('\n', out);
-    free(rows);
-}
-
-static void print_aggregate(query *q, FILE *out)
-{
-    agg_entry *rows = agg_sorted(&q->agg, q->agg_order);
-    if (!rows && q->agg.count) {
-        q->oom = true;
-        return;
-    }
-    size_t n = q->agg.count;
-    if (q->limit > 0 && (size_t)q->limit < n)
-        n = (size_t)q->limit;
-    if (!q->json) {
-        fprintf(out, "Aggregated flows (%zu of %zu) ordered by %s:\n%-24s %9s", n, q->agg.count,
-                order_names[q->agg_order], "start", "duration");
-        key_titles(out, q->agg.mask, 0);
-        fprintf(out, " %8s %12s %15s\n", "flows", "packets", "bytes");
-    }
-    for (size_t i = 0; i < n; i++) {
-        const agg_entry *e = &rows[i];
-        if (q->json) {
-            fputs("{\"type\":\"aggregate\"", out);
-            key_json(out, q->agg.mask, 0, &e->key);
-            fprintf(out, ",\"flows\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64,
-                    e->flows, e->packets, e->bytes);
-            times_json(out, e);
-            fputs("}\n", out);
-        } else {
-            char ts[32] = "";
-            fk_time_format(e->first_ns, ts, sizeof ts);
-            double dur = e->last_ns > e->first_ns ? (double)(e->last_ns - e->first_ns) / 1e9 : 0;
-            fprintf(out, "%-24s %9.3f", ts, dur);
-            key_text(out, q->agg.mask, &e->key);
-            fprintf(out, " %8" PRIu64 " %12" PRIu64 " %15" PRIu64 "\n", e->flows, e->packets,
-                    e->bytes);
-        }
-    }
-    if (!q->json)
-        fputc('\n', out);
-    free(rows);
-}
-
-int query_finish(query *q, FILE *out)
-{
-    if (!q->nstats && !q->aggregate)
-        return ferror(out) ? -1 : 0;
-    if (q->aggregate)
-        print_aggregate(q, out);
-    for (int i = 0; i < q->nstats; i++)
-        for (int j = 0; j < q->stats[i].norders; j++)
-            print_stat(q, &q->stats[i], q->stats[i].orders[j], out);
-    if (q->json)
-        fprintf(out,
-                "{\"type\":\"summary\",\"flows\":%" PRIu64 ",\"packets\":%" PRIu64
-                ",\"bytes\":%" PRIu64 "}\n",
-                q->flows, q->packets, q->bytes);
-    else
-        fprintf(out, "Summary: flows %" PRIu64 ", packets %" PRIu64 ", bytes %" PRIu64 "\n",
-                q->flows, q->packets, q->bytes);
-    if (q->oom) {
-        fprintf(stderr, TOOL ": out of memory: statistics are incomplete\n");
-        return -1;
-    }
-    return ferror(out) ? -1 : 0;
 }

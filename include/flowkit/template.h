@@ -345,7 +345,9 @@ FK_API int fk_template_cache_activate(fk_template_cache *c);
  * Add or replace a template in the scope (session, domain, template id).
  *
  * The fields are copied and compiled into a decode plan. A template with the
- * same key is replaced (templates returned before become invalid).
+ * same key and other fields is replaced (templates returned before become
+ * invalid); the same fields again (an exporter's refresh) keep the stored
+ * template and its plan, and @p out is that template.
  *
  * @param c the cache.
  * @param session transport session id chosen by the caller (e.g. one per

@@ -334,6 +334,19 @@ uint64_t fk__template_cache_steps(const fk_template_cache *c)
     return c->steps;
 }
 
+/* Whether t is the template these fields describe (an exporter's refresh). */
+static bool same_template(const fk_template *t, const fk_field_spec *fields, uint16_t count,
+                          uint16_t scope_count)
+{
+    if (t->count != count || t->scope_count != scope_count)
+        return false;
+    for (uint16_t i = 0; i < count; i++)
+        if (t->specs[i].id != (fields[i].id & 0x7fffu) || t->specs[i].length != fields[i].length ||
+            t->specs[i].pen != fields[i].pen || t->specs[i].flags != fields[i].flags)
+            return false;
+    return true;
+}
+
 int fk_template_cache_add(fk_template_cache *c, uint64_t session, uint32_t domain,
                           uint16_t template_id, const fk_field_spec *fields, uint16_t count,
                           uint16_t scope_count, const fk_template **out)
@@ -348,6 +361,14 @@ int fk_template_cache_add(fk_template_cache *c, uint64_t session, uint32_t domai
         return fk__error(FK_ERANGE, "template cache: template %u has %u fields (max_fields %lld)",
                          (unsigned)template_id, (unsigned)count, (long long)max_fields);
     fk_template *old = lookup(c, session, domain, template_id);
+    if (old && same_template(old, fields, count, scope_count)) {
+        /* A refresh of the template held (UDP exporters repeat theirs, some
+         * in every message): keep its compiled plan rather than compile the
+         * same one again. */
+        if (out)
+            *out = old;
+        return 0;
+    }
     if (!old) {
         int64_t max_total = fk__params_int(&c->params, FK_TCACHE_MAX_TEMPLATES);
         int64_t max_session = fk__params_int(&c->params, FK_TCACHE_MAX_PER_SESSION);

@@ -87,6 +87,29 @@ grep -q '^Top 1 proto ordered by bytes:' "$W/t.txt" || bad "text header: $(head 
 want=$($PY -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["proto"] == 6))' "$W/truth.jsonl")
 grep -q "^Summary: flows $want," "$W/t.txt" || bad "text summary: $(tail -1 "$W/t.txt"), want $want flows"
 
+# -o csv: the same rows as -o json (a statistic, an aggregation, the flows
+# a filter passes), with a header row naming the columns.
+$PY - "$IPFIX" "$W/flows.ipfix" <<'PYEOF' || bad "-o csv differs from -o json"
+import csv, json, subprocess, sys
+tool, path = sys.argv[1:]
+def run(*args):
+    return subprocess.run([tool, *args, path], capture_output=True, text=True, check=True).stdout
+def same(args, keys, kind):
+    js = [json.loads(l) for l in run(*args, "-o", "json").splitlines()]
+    js = [j for j in js if j.get("type", kind) == kind]
+    rows = list(csv.DictReader(run(*args, "-o", "csv").splitlines()))
+    assert rows and len(rows) == len(js), (args, len(rows), len(js))
+    for j, r in zip(js, rows):
+        for k in keys:
+            assert str(j[k]) == r[k], (args, k, j[k], r[k])
+    print("  -o csv %-40s %d rows as -o json" % (" ".join(args), len(rows)))
+same(["-s", "srcip/bytes", "-n", "0"], ["src_addr", "flows", "packets", "bytes", "start", "end"], "stat")
+same(["-s", "port/flows", "-n", "5"], ["port", "flows", "bytes"], "stat")
+same(["-A", "srcip,dstport", "-O", "bytes"], ["src_addr", "dst_port", "flows", "bytes", "end"], "aggregate")
+same(["-f", "proto tcp and bytes > 10k"], ["start", "end", "src_addr", "dst_addr", "src_port",
+     "dst_port", "proto", "bytes", "packets", "tcp_flags"], "flow")
+PYEOF
+
 # A directory reads every file below it: the same statistics as the file.
 mkdir -p "$W/dir/b" "$W/dir/a"
 cp "$W/flows.ipfix" "$W/dir/b/flows.ipfix"

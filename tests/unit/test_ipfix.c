@@ -1263,6 +1263,17 @@ static void template_cache_scope_and_caps(void **state)
     assert_int_equal(fk_template_cache_get_count(c), 3);
     assert_int_equal(fk_template_find_field(t, 0, 8), 0);
     assert_int_equal(fk_template_find_field(t, 0, 1), FK_ENOTFOUND);
+    /* the same fields again (an exporter's refresh) keep the stored template
+     * and its plan; other fields under the same id replace it */
+    const fk_template *again;
+    assert_int_equal(fk_template_cache_add(c, 1, 1, 256, b, 1, 0, &again), 0);
+    assert_ptr_equal(again, t);
+    const fk_field_spec b16[] = {{0, 8, 16, 0}};
+    assert_int_equal(fk_template_cache_add(c, 1, 1, 256, b16, 1, 0, &again), 0);
+    assert_int_equal(fk_template_get_field(again, 0)->length, 16);
+    assert_int_equal(fk_template_cache_add(c, 1, 1, 256, b, 1, 0, &again), 0);
+    assert_int_equal(fk_template_get_field(again, 0)->length, 4);
+    assert_int_equal(fk_template_cache_get_count(c), 3);
     assert_int_equal(fk_template_cache_add(c, 1, 1, 255, b, 1, 0, NULL), FK_EMALFORMED);
     assert_int_equal(fk_template_cache_add(c, 1, 1, 300, b, 0, 0, NULL), FK_EMALFORMED);
     assert_int_equal(fk_template_cache_add(c, 1, 1, 300, b, 1, 2, NULL), FK_EMALFORMED);
