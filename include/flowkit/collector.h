@@ -139,7 +139,15 @@ typedef enum fk_collector_param {
     FK_COL_DURATION = 400,
     /** int, "count": fk_collector_run() returns after this many records;
      *  0 = no limit. */
-    FK_COL_COUNT = 401
+    FK_COL_COUNT = 401,
+    /** bool, "ipfix_passthrough": when every output is an unfiltered
+     *  `ipfix:` file and nothing else looks at the flows (no callback,
+     *  senders, prefix statistics or sampling scaling), IPFIX data sets
+     *  whose template allows it are written to the files as they came,
+     *  after a copy of their template, instead of being decoded and
+     *  encoded again (1, default); 0 always decodes them. Counters are the
+     *  same either way. @since 0.2.0 */
+    FK_COL_IPFIX_PASSTHROUGH = 303
 } fk_collector_param;
 
 /**

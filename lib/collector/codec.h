@@ -11,6 +11,8 @@
 #define FK_COLLECTOR_CODEC_H
 
 #include <flowkit/flow.h>
+#include <flowkit/template.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +59,19 @@ typedef struct fk__col_ifname {
 } fk__col_ifname;
 typedef void (*fk__col_ifname_fn)(void *user, const fk__col_ifname *ifn);
 
+/* A data set that may be stored as it came (the collector's pass-through
+ * to ipfix: files): what the codec knows of it. */
+typedef struct fk__col_raw {
+    const fk_template *tmpl; /* its template (borrowed until the next codec call) */
+    uint64_t layout;         /* changes whenever the template's fields change */
+    uint16_t record_len;     /* every record has this length */
+    bool options;            /* options records: decode the set, then store it */
+    uint32_t records;        /* data records in the set */
+    uint32_t late;           /* records ending after the raw() call's end_limit_ns */
+} fk__col_raw;
+/* raw() flags: reverse (RFC 5103) elements may pass unchanged. */
+#define FK__COL_RAW_BIFLOW 1u
+
 /* Settings of a codec context. */
 typedef struct fk__col_codec_cfg {
     size_t max_templates; /* per session */
@@ -102,6 +117,21 @@ typedef struct fk__col_codec {
      * data of the domain learnt from earlier messages; keep what message
      * `serial` defined. */
     void (*restart)(void *ctx, void *state, uint64_t serial, fk__col_tmpl_fn fn, void *user);
+    /* Optional (NULL: never). Whether data set `set_id` (body after the set
+     * header) can be stored without decoding, with what is needed to count
+     * it: a known data template of fixed length whose records need nothing
+     * from the domain's state or the decoder's conversions (no sysUpTime
+     * times, no process, event or origin elements, no reverse elements
+     * without FK__COL_RAW_BIFLOW, no sampling learnt from options unless
+     * the records carry their own) and an absolute end time (or none after
+     * export: flowEndDeltaMicroseconds); an options set of fixed length
+     * (out->options: decoded as well, and stored so that a reader learns
+     * the same). FK_OK with *out filled, else FK_EUNSUPPORTED (decode it
+     * with data()). Template id 65535 never passes (ipfix: files use it
+     * for the origin of each domain). end_limit_ns: records ending after
+     * it are counted in out->late (0: no check). */
+    int (*raw)(void *ctx, void *state, uint16_t set_id, const uint8_t *body, size_t len,
+               unsigned flags, int64_t end_limit_ns, fk__col_raw *out);
 } fk__col_codec;
 
 /* The production codec, built on the library's IPFIX and NetFlow decoders. */

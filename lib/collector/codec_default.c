@@ -117,5 +117,16 @@ static void restart(void *ctx, void *state, uint64_t serial, fk__col_tmpl_fn fn,
         fk__col_v9_expire(ctx, b->inner, INT64_MAX, fn, user);
 }
 
-const fk__col_codec fk__col_codec_default = {ctx_new, ctx_free, domain_new, domain_free, templates,
-                                             data,    expire,   fixed,      sys_init,    restart};
+/* IPFIX only: NetFlow v9 sets are always decoded. */
+static int raw(void *ctx, void *state, uint16_t set_id, const uint8_t *body, size_t len,
+               unsigned flags, int64_t end_limit_ns, fk__col_raw *out)
+{
+    domain_box *b = state;
+    if (b->version != 10)
+        return FK_EUNSUPPORTED;
+    return fk__col_ipfix_raw(ctx, b->inner, set_id, body, len, flags, end_limit_ns, out);
+}
+
+const fk__col_codec fk__col_codec_default = {ctx_new,   ctx_free, domain_new, domain_free,
+                                             templates, data,     expire,     fixed,
+                                             sys_init,  restart,  raw};

@@ -3,6 +3,8 @@
 #ifndef FK_COLLECTOR_CODEC_IMPL_H
 #define FK_COLLECTOR_CODEC_IMPL_H
 
+#include <stdbool.h>
+
 #include "collector/codec.h"
 
 struct fk_template_cache;
@@ -48,5 +50,27 @@ void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns,
 int64_t fk__col_ipfix_sys_init(void *state);
 void fk__col_ipfix_restart(fk__col_codec_ctx *cx, void *state, uint64_t serial, fk__col_tmpl_fn fn,
                            void *user);
+
+/* Pass-through of data sets (codec_raw.c): what a template allows. */
+enum { FK__COL_RAW_END_NONE = 0, FK__COL_RAW_END_S = 1, FK__COL_RAW_END_MS = 2 };
+typedef struct fk__col_raw_plan {
+    bool ok;             /* its records may be stored as they came */
+    bool options;        /* an options template (its sets are decoded too) */
+    bool reverse;        /* it has RFC 5103 reverse elements */
+    bool sampling;       /* its records carry their sampling interval */
+    uint8_t end_kind;    /* FK__COL_RAW_END_* */
+    uint16_t end_off;    /* offset of the end time in a record */
+    uint16_t record_len; /* fixed record length */
+    uint64_t layout;     /* hash of the field specs */
+} fk__col_raw_plan;
+/* Decide for template t (pen: flowkit-export's process elements, 0 = none).
+ * Always 0; out->ok says the answer. */
+int fk__col_raw_analyze(const struct fk_template *t, uint32_t pen, fk__col_raw_plan *out);
+/* Records of body (records * record_len bytes) ending after end_limit_ns
+ * (0: no check). */
+uint32_t fk__col_raw_late(const fk__col_raw_plan *pl, const uint8_t *body, uint32_t records,
+                          int64_t end_limit_ns);
+int fk__col_ipfix_raw(fk__col_codec_ctx *cx, void *state, uint16_t set_id, const uint8_t *body,
+                      size_t len, unsigned flags, int64_t end_limit_ns, fk__col_raw *out);
 
 #endif

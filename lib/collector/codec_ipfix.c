@@ -34,7 +34,9 @@ typedef struct ipx_tmpl {
     uint16_t id;
     uint8_t options;
     int64_t defined_ns;
-    uint64_t serial; /* message that (re)defined it last */
+    uint64_t serial;     /* message that (re)defined it last */
+    uint64_t raw_serial; /* the definition raw_plan was made for; 0 = none */
+    fk__col_raw_plan raw_plan;
 } ipx_tmpl;
 
 typedef struct ipx_state {
@@ -47,8 +49,12 @@ typedef struct ipx_state {
     ipx_tmpl *t;
     size_t n;
     size_t cap;
-    fk__u64map index;  /* template id + 1 -> position in t */
-    int64_t oldest_ns; /* no template was defined before this (expiry skips until then) */
+    fk__u64map index;        /* template id + 1 -> position in t */
+    int64_t oldest_ns;       /* no template was defined before this (expiry skips until then) */
+    bool options_not_stored; /* pass-through: an options set could not be stored */
+    bool relayed;            /* an ipfix: file named this domain's origin: */
+    fk_addr relay_exporter;  /* the exporter */
+    uint32_t relay_odid;     /* and its observation domain */
 } ipx_state;
 
 int fk__col_ipfix_ctx_init(fk__col_codec_ctx *cx)
@@ -215,7 +221,8 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
             }
             if (s->n == 0 || now_ns < s->oldest_ns)
                 s->oldest_ns = now_ns;
-            s->t[s->n++] = (ipx_tmpl){it.template_id, (uint8_t)options, now_ns, hdr->serial};
+            s->t[s->n++] =
+                (ipx_tmpl){it.template_id, (uint8_t)options, now_ns, hdr->serial, 0, {0}};
             if (*room)
                 (*room)--;
             fn(user, it.template_id, FK__TMPL_ADDED);
@@ -440,10 +447,32 @@ static void record_origin(const fk_ipfix_record *rec, fk_flow *f)
     }
 }
 
+/* An options record of exactly scope observationDomainId (149) and
+ * exporterIPv4Address (130) or exporterIPv6Address (131) names where the
+ * records of this domain come from: flowkit-collect's ipfix: files write
+ * one ahead of the data sets they store as an exporter sent them, each
+ * exporter's domain in a domain of the file's (sink_ipfix.c). */
+static void learn_relay(ipx_state *s, const fk_ipfix_record *rec)
+{
+    const fk_field_spec *scope = fk_template_get_field(rec->tmpl, 0);
+    fk_ipfix_value odid, addr;
+    if (fk_template_get_scope_count(rec->tmpl) != 1 ||
+        fk_template_get_field_count(rec->tmpl) != 2 || !scope || scope->pen != 0 ||
+        scope->id != 149 || fk_ipfix_record_find_field(rec, 0, 149, &odid) != 0 || odid.len != 4 ||
+        (fk_ipfix_record_find_field(rec, 0, 130, &addr) != 0 &&
+         fk_ipfix_record_find_field(rec, 0, 131, &addr) != 0))
+        return;
+    s->relayed = true;
+    s->relay_exporter = addr.addr;
+    s->relay_odid = (uint32_t)odid.u;
+}
+
 static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
                           const fk_ipfix_record *rec)
 {
     fk_ipfix_value v;
+    if (fk_template_get_scope_count(rec->tmpl) == 1 && fk_template_get_field_count(rec->tmpl) == 2)
+        learn_relay(s, rec);
     if (fk_ipfix_record_find_field(rec, 0, 305, &v) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
         s->sampling = (uint32_t)v.u;
         s->sampling_serial = hdr->serial;
@@ -500,6 +529,11 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             origin = has_origin(it.record.tmpl);
         if (origin)
             record_origin(&it.record, &f);
+        else if (s->relayed) {
+            f.exporter = s->relay_exporter;
+            f.odid = s->relay_odid;
+            f.present |= FK__FLOW_OWN_EXPORTER | FK__FLOW_OWN_ODID;
+        }
         if (boot < 0)
             boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
@@ -513,6 +547,39 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         (*records)++;
     }
     return rc == 0 ? FK_OK : rc == FK_ENOMEM ? FK_ENOMEM : FK_EMALFORMED;
+}
+
+int fk__col_ipfix_raw(fk__col_codec_ctx *cx, void *state, uint16_t set_id, const uint8_t *body,
+                      size_t len, unsigned flags, int64_t end_limit_ns, fk__col_raw *out)
+{
+    ipx_state *s = state;
+    ipx_tmpl *t = find(s, set_id);
+    const fk_template *tmpl;
+    if (!t || set_id == 65535 ||
+        fk_template_cache_find(cx->cache, s->session, s->odid, set_id, &tmpl) != FK_OK)
+        return FK_EUNSUPPORTED;
+    /* Planned once per definition (a refresh makes a new serial: the
+     * layout hash tells the output whether anything changed). */
+    if (t->raw_serial != t->serial || t->serial == 0) {
+        (void)fk__col_raw_analyze(tmpl, cx->pen, &t->raw_plan);
+        t->raw_serial = t->serial;
+    }
+    const fk__col_raw_plan *pl = &t->raw_plan;
+    if (t->options && !pl->ok)
+        s->options_not_stored = true; /* a reader of the file will not learn it */
+    if (!pl->ok || (pl->reverse && !(flags & FK__COL_RAW_BIFLOW)) ||
+        (!pl->options && s->sampling && !pl->sampling && s->options_not_stored))
+        return FK_EUNSUPPORTED;
+    /* What is left after whole records is padding (RFC 7011 3.3.1). */
+    out->tmpl = tmpl;
+    out->layout = pl->layout;
+    out->record_len = pl->record_len;
+    out->options = pl->options;
+    out->records = (uint32_t)(len / pl->record_len);
+    out->late = pl->options ? 0 : fk__col_raw_late(pl, body, out->records, end_limit_ns);
+    if (!pl->options)
+        s->seen_sys_init = 0;
+    return FK_OK;
 }
 
 void fk__col_ipfix_expire(fk__col_codec_ctx *cx, void *state, int64_t cutoff_ns, fk__col_tmpl_fn fn,

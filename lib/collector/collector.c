@@ -60,6 +60,9 @@ static const fk_param_info collector_params[] = {
     {FK_COL_IPFIX_BIFLOW, "ipfix_biflow", FK_PARAM_BOOL, 0, 0, 1, 0, 0, 0, 0, NULL, "",
      "ipfix: outputs write biflows as one record with RFC 5103 reverse counters (1) or two "
      "records, one per direction (0)"},
+    {FK_COL_IPFIX_PASSTHROUGH, "ipfix_passthrough", FK_PARAM_BOOL, 0, 0, 1, 1, 0, 0, 0, NULL, "",
+     "ipfix: outputs store IPFIX data sets as they came when nothing else needs the flows (1) "
+     "or always decode and encode them again (0)"},
     {FK_COL_DURATION, "duration", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL, "s",
      "stop after SECS seconds (0 = no limit)"},
     {FK_COL_COUNT, "count", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL, "records",
@@ -384,6 +387,10 @@ int fk_collector_activate(fk_collector *h)
     h->rearm_ns = 0;
     h->scale_sampling = (int)fk__params_int(&h->params, FK_COL_SCALE_SAMPLING);
     int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, fk__col_deliver, h);
+    if (rc == FK_OK && fk__params_int(&h->params, FK_COL_IPFIX_PASSTHROUGH))
+        fk__col_sessions_set_raw(
+            h->sessions, fk__col_deliver_raw,
+            fk__params_int(&h->params, FK_COL_IPFIX_BIFLOW) ? FK__COL_RAW_BIFLOW : 0);
     /* Receive buffers only when there are sockets to read (feed-only
      * collectors, as in tests and fuzzing, need none). */
     if (rc == FK_OK && h->nlisteners > 0)

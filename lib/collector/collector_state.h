@@ -137,6 +137,8 @@ static inline int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
 
 /* The session layer's flow callback: scaling, counting, callback, sinks. */
 void fk__col_deliver(void *user, fk_flow *f);
+/* The session layer's pass-through offer (ipfix_passthrough). */
+bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs);
 /* Count the records the outputs lost (stats.sink_errors) and log their
  * failures, at most one line per SINK_LOG_INTERVAL_NS unless final. */
 void fk__col_sinks_account(fk_collector *h, bool final);

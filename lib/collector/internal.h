@@ -82,6 +82,21 @@ typedef void (*fk__col_deliver_fn)(void *user, fk_flow *flow);
 
 typedef struct fk__col_sessions fk__col_sessions;
 
+/* An IPFIX data set offered for storing as it came (pass-through): its
+ * origin, its message's export time and what the codec knows of it. */
+typedef struct fk__col_raw_set {
+    const fk__col_peer *peer;
+    uint64_t session; /* unique per transport session: template scope */
+    uint32_t odid;
+    uint32_t export_secs;
+    uint16_t set_id;
+    const uint8_t *body; /* raw->records * raw->record_len bytes (no padding) */
+    const fk__col_raw *raw;
+} fk__col_raw_set;
+/* true: stored, the session layer counts its records as delivered; false:
+ * it is decoded and its records delivered one by one. */
+typedef bool (*fk__col_raw_fn)(void *user, const fk__col_raw_set *set);
+
 int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
                             const fk__col_limits *limits, fk_collector_stats *stats,
                             fk__col_deliver_fn deliver, void *user);
@@ -91,6 +106,9 @@ void fk__col_sessions_destroy(fk__col_sessions *s);
  * the number of records delivered, or FK_ENOMEM. */
 int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, const uint8_t *msg,
                              size_t len, int64_t now_ns);
+/* Offer IPFIX data sets to fn (with the deliver callback's user) before
+ * decoding them; flags are the codec's FK__COL_RAW_*. NULL: never. */
+void fk__col_sessions_set_raw(fk__col_sessions *s, fk__col_raw_fn fn, unsigned flags);
 /* Tests: read the receive clock as now_ns + offset_ns instead of
  * CLOCK_REALTIME (export-time sanity checks). */
 void fk__col_sessions_set_real_clock(fk__col_sessions *s, int64_t offset_ns);
@@ -182,6 +200,10 @@ typedef struct fk__sink_ops {
 /* IPFIX file format (sink_ipfix.c). */
 extern const fk__sink_ops fk__sink_ipfix_ops;
 int fk__sink_ipfix_priv(fk__sink *k);
+/* Pass-through: store an exporter's data set as it came (its template,
+ * under an id of the file's, and an options record naming its exporter
+ * and domain go ahead of its first use in each file). */
+int fk__sink_ipfix_raw(fk__sink *k, const fk__col_raw_set *rs);
 
 struct fk__sink {
     const fk__sink_ops *ops;
@@ -210,6 +232,9 @@ void fk__sink_destroy(fk__sink *k); /* closes (flushes) */
 int fk__sink_open(fk__sink *k, int64_t now_ns);
 int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns); /* rotates when due */
 int fk__sink_flush(fk__sink *k); /* everything written when it returns */
+/* An ipfix: sink only: a data set as it came (fk__sink_ipfix_raw), counted
+ * like its records written one by one; rotates when due. */
+int fk__sink_write_raw(fk__sink *k, const fk__col_raw_set *rs, int64_t now_ns);
 /* On its way to the file within about 20 ms (or the next call after);
  * FK_EIO for an earlier failure. */
 int fk__sink_submit(fk__sink *k);

@@ -308,6 +308,38 @@ static void pending_retry(msg_ctx *c)
     }
 }
 
+/* The pass-through (s->raw): whether an IPFIX data set may be stored as
+ * it came, and what the codec knows of it. */
+static bool raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
+                     size_t blen, fk__col_raw *r)
+{
+    fk__col_sessions *s = c->s;
+    if (!s->raw || hdr->version != 10 || !s->codec->raw)
+        return false;
+    int64_t limit = c->export_ns ? c->export_ns + s->lim.export_tolerance_ns + 1000000000LL : 0;
+    return s->codec->raw(s->codec_ctx, c->d->codec_state, sid, body, blen, s->raw_flags, limit,
+                         r) == FK_OK;
+}
+
+/* Offer the set to the pass-through; true when it stored it. Flow
+ * records then count as delivered, as emit_cb counts them; options
+ * records were decoded before and count there. */
+static bool store_raw(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
+                      const fk__col_raw *r)
+{
+    fk__col_sessions *s = c->s;
+    fk__col_raw_set rs = {&c->ss->peer, c->ss->id, c->d->odid, hdr->export_secs, sid, body, r};
+    if (!s->raw(s->user, &rs))
+        return false;
+    if (r->options)
+        return true;
+    s->stats->records_after_export += r->late;
+    c->records += r->records;
+    c->d->records += r->records;
+    c->msg_records += r->records;
+    return true;
+}
+
 /* Walk the sets of an IPFIX message or the flowsets of a v9 packet. Returns
  * false when a set was malformed or a data set had to wait for its
  * template (the record count of the message is then unknown). */
@@ -340,6 +372,12 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
             if (c->retry && c->ss->pend_head)
                 pending_retry(c);
         } else if (sid >= 256) {
+            fk__col_raw r;
+            bool raw = raw_plan(c, hdr, sid, body, blen, &r);
+            if (raw && !r.options && store_raw(c, hdr, sid, body, &r)) {
+                off += slen; /* stored as it came, counted */
+                continue;
+            }
             uint32_t n = 0, opts = 0;
             int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, emit_cb,
                                     fk__col_ifname_cb, c, &n, &opts);
@@ -357,6 +395,8 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
                 c->msg_records += n + opts;
                 if (s->codec->sys_init)
                     fk__col_sys_init_check(c, s->codec->sys_init(s->codec_ctx, c->d->codec_state));
+                if (raw && r.options) /* the file learns what the collector learnt */
+                    (void)store_raw(c, hdr, sid, body, &r);
             }
         }
         /* Set ids 4..255 (IPFIX) and 2..255 (v9) are reserved: skipped. */
@@ -474,6 +514,12 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
     else
         fixed_message(&c, version, msg, len, now_ns);
     return (int)c.records;
+}
+
+void fk__col_sessions_set_raw(fk__col_sessions *s, fk__col_raw_fn fn, unsigned flags)
+{
+    s->raw = fn;
+    s->raw_flags = flags;
 }
 
 void fk__col_sessions_set_real_clock(fk__col_sessions *s, int64_t offset_ns)

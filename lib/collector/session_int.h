@@ -72,6 +72,8 @@ struct fk__col_sessions {
     fk__col_limits lim;
     fk_collector_stats *stats;
     fk__col_deliver_fn deliver;
+    fk__col_raw_fn raw; /* pass-through offer; NULL = none */
+    unsigned raw_flags;
     void *user;
     fk__hmap by_peer; /* peer_key -> session * (owned) */
 };

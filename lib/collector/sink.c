@@ -460,6 +460,27 @@ int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
     return FK_OK;
 }
 
+int fk__sink_write_raw(fk__sink *k, const fk__col_raw_set *rs, int64_t now_ns)
+{
+    uint32_t n = rs->raw->options ? 0 : rs->raw->records;
+    if (!k->fp) {
+        int rc = fk__sink_open(k, now_ns);
+        if (rc) {
+            fk__sink_note_failure(k, n);
+            return rc;
+        }
+    }
+    int rc = fk__sink_ipfix_raw(k, rs);
+    if (rc) {
+        fk__sink_note_failure(k, n);
+        return rc;
+    }
+    k->records += n;
+    if (rotate_due(k, now_ns))
+        return sink_rotate(k, now_ns);
+    return FK_OK;
+}
+
 int fk__sink_flush(fk__sink *k)
 {
     if (k->fp && k->ops->flush) {
