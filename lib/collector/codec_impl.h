@@ -73,4 +73,18 @@ uint32_t fk__col_raw_late(const fk__col_raw_plan *pl, const uint8_t *body, uint3
 int fk__col_ipfix_raw(fk__col_codec_ctx *cx, void *state, uint16_t set_id, const uint8_t *body,
                       size_t len, unsigned flags, int64_t end_limit_ns, fk__col_raw *out);
 
+/* Fields of an IPFIX record beyond the plan's (codec_ipfix_fields.c). */
+struct fk_ipfix_record;
+void fk__col_ipfix_report_ifname(const struct fk_ipfix_record *rec, fk__col_ifname_fn ifname,
+                                 void *user);
+bool fk__col_ipfix_has_extras(const fk__col_codec_ctx *cx, const struct fk_template *t);
+void fk__col_ipfix_process_fields(fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
+                                  fk_flow *f);
+void fk__col_ipfix_event_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
+                                fk_flow *f);
+void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
+                                 fk_flow *f);
+bool fk__col_ipfix_has_origin(const struct fk_template *t);
+void fk__col_ipfix_record_origin(const struct fk_ipfix_record *rec, fk_flow *f);
+
 #endif

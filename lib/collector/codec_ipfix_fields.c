@@ -1,0 +1,191 @@
+/* What the collector's IPFIX codec (codec_ipfix.c) reads from a record
+ * beyond the plan's fk_flow fields: interface names announced by options
+ * records, flowkit-export's process and TCP event fields under the
+ * configured PEN, tunnel elements, and the origin (exporter and domain)
+ * that flowkit-collect's ipfix: files record for relayed data. */
+#include <flowkit/ipfix.h>
+#include <flowkit/template.h>
+#include <flowkit/exporter.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "collector/codec.h"
+#include "collector/codec_impl.h"
+
+/* An options record that names an interface (RFC 7011 options: the scope
+ * says which interface, interfaceName 82 / interfaceDescription 83 say what
+ * it is called): report it to the session layer. */
+void fk__col_ipfix_report_ifname(const fk_ipfix_record *rec, fk__col_ifname_fn ifname, void *user)
+{
+    fk_ipfix_value v, name, desc;
+    if (fk_ipfix_record_find_field(rec, 0, 10, &v) != 0 &&
+        fk_ipfix_record_find_field(rec, 0, 14, &v) != 0)
+        return;
+    uint64_t ifindex;
+    if (v.len > 4 || fk_ipfix_value_get_uint(&v, &ifindex) != 0)
+        return;
+    fk__col_ifname in = {(uint32_t)ifindex, NULL, 0, NULL, 0};
+    if (fk_ipfix_record_find_field(rec, 0, 82, &name) == 0 && name.len) {
+        in.name = (const char *)name.raw;
+        in.name_len = name.len;
+    }
+    if (fk_ipfix_record_find_field(rec, 0, 83, &desc) == 0 && desc.len) {
+        in.desc = (const char *)desc.raw;
+        in.desc_len = desc.len;
+    }
+    if (in.name_len || in.desc_len)
+        ifname(user, &in);
+}
+
+/* Copy a string field into a NUL-terminated buffer of size cap + 1, cut
+ * at cap bytes and at an embedded NUL; NULL when the record lacks it. */
+static const char *copy_str(char *dst, size_t cap, const fk_ipfix_record *rec, uint32_t pen,
+                            uint16_t id)
+{
+    fk_ipfix_value v;
+    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0)
+        return NULL;
+    fk_ipfix_value_get_str(&v, dst, cap + 1);
+    return dst;
+}
+
+static bool get_u32(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint32_t *out)
+{
+    fk_ipfix_value v;
+    uint64_t x;
+    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len > 4 ||
+        fk_ipfix_value_get_uint(&v, &x) != 0)
+        return false;
+    *out = (uint32_t)x;
+    return true;
+}
+
+/* flowkit-export's process elements (docs/exporter-elements.md): processId
+ * (PEN 1), processName (PEN 2), processExecutable (PEN 4), userId (PEN 5)
+ * under the configured enterprise number, and IANA userName (371). The
+ * values are read as raw octets, so the PEN need not be registered. A
+ * record under another PEN has none of them: nothing is set. */
+void fk__col_ipfix_process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
+{
+    f->user = copy_str(cx->user, FK_FLOW_USER_MAX, rec, 0, 371);
+    if (f->user && !f->user[0])
+        f->user = NULL; /* the exporter sends "" for unknown */
+    if (!cx->pen)
+        return;
+    uint32_t pid;
+    if (get_u32(rec, cx->pen, FK_EXPORTER_IE_PROCESS_ID, &pid)) {
+        const char *name =
+            copy_str(cx->exe, FK_PROCESS_NAME_MAX - 1, rec, cx->pen, FK_EXPORTER_IE_PROCESS_NAME);
+        if (pid || (name && name[0])) { /* pid 0 without a name: no process known */
+            f->pid = pid;
+            memset(f->process, 0, sizeof f->process);
+            if (name)
+                memcpy(f->process, name, strlen(name));
+            f->present |= FK_FLOW_HAS_PROCESS;
+        }
+    }
+    uint32_t uid;
+    if (get_u32(rec, cx->pen, FK_EXPORTER_IE_USER_ID, &uid) &&
+        uid != UINT32_MAX) { /* (uid_t)-1: unknown */
+        f->uid = uid;
+        f->present |= FK_FLOW_HAS_UID;
+    }
+    f->exe = copy_str(cx->exe, FK_FLOW_EXE_MAX, rec, cx->pen, FK_EXPORTER_IE_PROCESS_EXE);
+    if (f->exe && !f->exe[0])
+        f->exe = NULL;
+}
+
+/* flowkit-export's session events: sessionEventKind (PEN 10; 1 SYN, 2 FIN,
+ * 3 RST) marks the record as an event, at observationTimeMilliseconds (323).
+ * That time also serves any record without flow times. */
+void fk__col_ipfix_event_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
+{
+    fk_ipfix_value v;
+    if (f->start_ns == 0 && f->end_ns == 0 && fk_ipfix_record_find_field(rec, 0, 323, &v) == 0 &&
+        v.i > 0)
+        f->start_ns = f->end_ns = v.i;
+    uint32_t kind;
+    if (cx->pen && get_u32(rec, cx->pen, FK_EXPORTER_IE_EVENT_KIND, &kind) && kind >= 1 &&
+        kind <= 3)
+        f->event = (uint8_t)kind;
+}
+
+/* flowkit-export's tunnel elements (docs/exporter-elements.md): tunnelType
+ * (PEN 20), the outer addresses (PEN 21/22 IPv4, 23/24 IPv6) and
+ * virtualNetworkId (PEN 25; 4294967295 = none) under the configured PEN.
+ * (flowDirection and a VXLAN layer2SegmentId are IANA's: the decoder's.) */
+void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec,
+                                 fk_flow *f)
+{
+    uint32_t kind, vni;
+    if (!cx->pen || !get_u32(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_TYPE, &kind) || kind == 0 ||
+        kind > 255)
+        return;
+    f->tunnel = (uint8_t)kind;
+    fk_ipfix_value v;
+    if (fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_SRC_V4, &v) == 0 ||
+        fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_SRC_V6, &v) == 0) {
+        if (v.len == 4 || v.len == 16) {
+            memset(&f->outer_src, 0, sizeof f->outer_src);
+            f->outer_src.family = v.len == 4 ? 4 : 6;
+            memcpy(f->outer_src.bytes, v.raw, v.len);
+        }
+    }
+    if (fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_DST_V4, &v) == 0 ||
+        fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_DST_V6, &v) == 0) {
+        if (v.len == 4 || v.len == 16) {
+            memset(&f->outer_dst, 0, sizeof f->outer_dst);
+            f->outer_dst.family = v.len == 4 ? 4 : 6;
+            memcpy(f->outer_dst.bytes, v.raw, v.len);
+        }
+    }
+    if (get_u32(rec, cx->pen, FK_EXPORTER_IE_VNI, &vni) && vni <= 0xffffffu) {
+        f->vni = vni;
+        f->present |= FK_FLOW_HAS_VNI;
+    }
+}
+
+/* Whether a template carries any element that process_fields or
+ * event_fields read. Asked once per data set: a lookup that misses costs an
+ * error message, several times the cost of the rest of the record. */
+bool fk__col_ipfix_has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
+{
+    if (fk_template_find_field(t, 0, 371) >= 0 || fk_template_find_field(t, 0, 323) >= 0)
+        return true;
+    static const uint16_t pen_ids[] = {FK_EXPORTER_IE_PROCESS_ID,  FK_EXPORTER_IE_PROCESS_NAME,
+                                       FK_EXPORTER_IE_PROCESS_EXE, FK_EXPORTER_IE_USER_ID,
+                                       FK_EXPORTER_IE_EVENT_KIND,  FK_EXPORTER_IE_TUNNEL_TYPE};
+    for (size_t i = 0; cx->pen && i < sizeof pen_ids / sizeof pen_ids[0]; i++)
+        if (fk_template_find_field(t, cx->pen, pen_ids[i]) >= 0)
+            return true;
+    return false;
+}
+
+/* Whether a template names each record's own origin. */
+bool fk__col_ipfix_has_origin(const fk_template *t)
+{
+    return fk_template_find_field(t, 0, 149) >= 0 || fk_template_find_field(t, 0, 130) >= 0 ||
+           fk_template_find_field(t, 0, 131) >= 0;
+}
+
+/* A record that names its own observation domain (observationDomainId
+ * 149) or exporter (exporterIPv4Address 130 / exporterIPv6Address 131) was
+ * relayed: flowkit-collect's ipfix: files and IPFIX mediators keep each
+ * record's origin there while the message header has their own. The
+ * record's own win. */
+void fk__col_ipfix_record_origin(const fk_ipfix_record *rec, fk_flow *f)
+{
+    fk_ipfix_value v;
+    if (fk_template_find_field(rec->tmpl, 0, 149) >= 0 &&
+        fk_ipfix_record_find_field(rec, 0, 149, &v) == 0 && v.len >= 1 && v.len <= 4) {
+        f->odid = (uint32_t)v.u;
+        f->present |= FK__FLOW_OWN_ODID;
+    }
+    if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
+         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
+        (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
+         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16)) {
+        f->exporter = v.addr;
+        f->present |= FK__FLOW_OWN_EXPORTER;
+    }
+}
