@@ -255,6 +255,22 @@ static int run(top *t)
     return 0;
 }
 
+/* flowkit-top's small snaplen is for libpcap: the kernel backends copy no
+ * packet and refuse any snaplen but the library's. One the user set
+ * stays, and activate says why it cannot be. */
+static void keep_snaplen_for_pcap(fk_capture *cap, const fkcli_params *p)
+{
+    const char *backend = NULL;
+    int64_t snap = 0;
+    if (fk_capture_get_str(cap, FK_CAP_BACKEND, &backend) != 0 || !backend ||
+        !strcmp(backend, "pcap") || fk_capture_get_int(cap, FK_CAP_SNAPLEN, &snap) != 0 ||
+        snap != TOP_SNAPLEN)
+        return;
+    for (size_t i = 0; i < p->count; i++)
+        if (!strcmp(p->table[i].name, "snaplen"))
+            fk_capture_set_int(cap, FK_CAP_SNAPLEN, p->table[i].default_int);
+}
+
 int main(int argc, char **argv)
 {
     fkcli_init(argv[0]);
@@ -437,6 +453,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot set nice %d: %s\n", fkcli_prog(), nice_value, strerror(errno));
     if (fkcli_signals(on_stop, on_hangup, NULL) != 0)
         fkcli_fail("cannot install signal handlers");
+    keep_snaplen_for_pcap(t.cap, &params);
     /* In the curses view, what activate says (which attribution source and
      * why) is kept for the status line rather than drawn under the table. */
     if (t.view == VIEW_CURSES)

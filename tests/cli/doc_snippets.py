@@ -231,6 +231,14 @@ def check_python(where, code, src, build, work):
     env = dict(os.environ, PATH=tool_path(build),
                PYTHONPATH=os.path.join(src, "bindings", "python"),
                FLOWKIT_LIBRARY=os.path.join(build, "lib", "libflowkit.so"))
+    cc, sanitize = build_compiler(build)
+    if "-fsanitize=address,undefined" in sanitize:
+        # ctypes loads an ASan-built libflowkit into a Python that is not:
+        # the runtime must come first, and Python's own lifetime
+        # allocations are not the library's leaks.
+        rt = subprocess.run([cc, "-print-file-name=libclang_rt.asan-x86_64.so"],
+                            capture_output=True, text=True).stdout.strip()
+        env.update(LD_PRELOAD=rt, ASAN_OPTIONS="detect_leaks=0")
     script = os.path.join(work, "snippet.py")
     with open(script, "w") as f:
         f.write(code)

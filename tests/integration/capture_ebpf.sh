@@ -10,7 +10,9 @@
 #  - a full flow map loses packets and counts them (kernel_map_full);
 #  - VLAN-tagged traffic keeps its VLAN id (same flows as tcpdump's);
 #  - the idle timeout ends flows on a quiet link, and flows are attributed
-#    to their local process as on the pcap path.
+#    to their local process as on the pcap path;
+#  - flowkit-top runs on it (its own small snaplen is for libpcap only)
+#    and ranks the process that sends.
 . "$FLOWKIT_SOURCE_DIR/tests/integration/capture_common.bash"
 command -v bpftool >/dev/null || {
     echo "SKIP: bpftool is not installed" >&2
@@ -142,4 +144,16 @@ c=$(count_json "$OUT" ".type==\"flow\" and .proto==6 and .dst_port==8080 and .en
 c=$(count_json "$OUT" ".type==\"event\" and .event==\"syn\" and .dst_port==8080 and .pid>0")
 [ "$c" = 4 ] || fail "expected 4 attributed SYN events, got $c"
 echo "idle timeout and attribution: ok"
+
+# --- flowkit-top on the ebpf backend --------------------------------------------
+TOP="$FLOWKIT_BUILD_DIR/cli/flowkit-top/flowkit-top"
+"$TOP" --json -d 1 -c 4 --set backend=ebpf "$IF" >"$WORK/top.jsonl" 2>"$WORK/top.err" &
+TOPPID=$!
+sleep 1.5
+traffic "$NS" "$N"
+wait "$TOPPID" || fail "flowkit-top --set backend=ebpf exited $?: $(cat "$WORK/top.err")"
+c=$(jq -c '.processes[] | select(.pid > 0 and (.cmdline | test("capture_traffic.py server")) and .sent_bytes > 0 and .recv_bytes > 0)' "$WORK/top.jsonl" | wc -l)
+[ "$c" -gt 0 ] ||
+    fail "flowkit-top (ebpf) ranked no python3 process: $(tail -c 600 "$WORK/top.jsonl")"
+echo "flowkit-top on backend=ebpf: ok"
 echo PASS
