@@ -108,6 +108,26 @@ static bool signed_request(const fkc_server *s, struct MHD_Connection *c, const 
     return fkc_hmac_sha256_check(s->sign_key, klen, auth, a, sign);
 }
 
+/* Call the route's handler with the request and send what it answers. */
+static enum MHD_Result run(fkc_server *s, struct MHD_Connection *c, const route *rt,
+                           const char *url, const char *method, const reqctx *ctx)
+{
+    fkc_req req = {s,
+                   s->store,
+                   s->cfg.senders,
+                   atomic_load(&s->prefixstats),
+                   &s->stats,
+                   c,
+                   method,
+                   url,
+                   ctx->body.p,
+                   ctx->body.len,
+                   s->history};
+    fkc_reply rep = {500, "application/json", {0}};
+    rt->fn(&req, &rep);
+    return fkc_send_reply(s, c, &rep);
+}
+
 static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const char *url,
                               const char *method, reqctx *ctx)
 {
@@ -127,20 +147,7 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
                 stats ? &s->stats.prefix_stats_unauthorized : &s->stats.senders_unauthorized, 1);
             return fkc_send_error(s, c, 401, "X-Io-Auth and X-Io-Sign (HMAC-SHA256) do not match");
         }
-        fkc_req req = {s,
-                       s->store,
-                       s->cfg.senders,
-                       atomic_load(&s->prefixstats),
-                       &s->stats,
-                       c,
-                       method,
-                       url,
-                       ctx->body.p,
-                       ctx->body.len,
-                       s->history};
-        fkc_reply rep = {500, "application/json", {0}};
-        rt->fn(&req, &rep);
-        return fkc_send_reply(s, c, &rep);
+        return run(s, c, rt, url, method, ctx);
     }
     if (!rt) {
         if (!get)
@@ -161,20 +168,7 @@ static enum MHD_Result handle(fkc_server *s, struct MHD_Connection *c, const cha
         return fkc_send_error(s, c, 413, "request body larger than the limit");
     if (rt->flags & R_FEED)
         return fkc_start_feed(s, c);
-    fkc_req req = {s,
-                   s->store,
-                   s->cfg.senders,
-                   atomic_load(&s->prefixstats),
-                   &s->stats,
-                   c,
-                   method,
-                   url,
-                   ctx->body.p,
-                   ctx->body.len,
-                   s->history};
-    fkc_reply rep = {500, "application/json", {0}};
-    rt->fn(&req, &rep);
-    return fkc_send_reply(s, c, &rep);
+    return run(s, c, rt, url, method, ctx);
 }
 
 enum MHD_Result fkc_on_access(void *cls, struct MHD_Connection *c, const char *url,
