@@ -187,12 +187,15 @@ static bool tags_ok(const fk_tag *tags, size_t n)
     return (tags || n == 0) && n <= FK_TAG_MAX;
 }
 
-int fk_flow_to_vpcflow(const fk_flow *flow, const fk_tag *tags, size_t tag_count, char *buf,
-                       size_t size)
+/* One text line per direction of a flow (events write nothing). */
+typedef void (*line_fn)(fk__strbuf *o, const fk_flow *f, bool responder, const fk_tag *tags,
+                        size_t n);
+
+static int flow_lines(const char *what, line_fn line, const fk_flow *flow, const fk_tag *tags,
+                      size_t tag_count, char *buf, size_t size)
 {
     if (!flow || !buf || size == 0 || !tags_ok(tags, tag_count))
-        return fk__error(FK_EINVAL, "fk_flow_to_vpcflow: NULL argument or more than %d tags",
-                         FK_TAG_MAX);
+        return fk__error(FK_EINVAL, "%s: NULL argument or more than %d tags", what, FK_TAG_MAX);
     buf[0] = '\0';
     if (flow->event)
         return 0;
@@ -200,10 +203,16 @@ int fk_flow_to_vpcflow(const fk_flow *flow, const fk_tag *tags, size_t tag_count
     int lines = split(flow, dir);
     fk__strbuf o = FK__STRBUF(buf, size);
     for (int i = 0; i < lines; i++)
-        vpcflow_line(&o, &dir[i], i == 1, tags, tag_count);
+        line(&o, &dir[i], i == 1, tags, tag_count);
     if (o.overflow)
-        return fk__error(FK_ENOSPACE, "fk_flow_to_vpcflow: buffer of %zu bytes too small", size);
+        return fk__error(FK_ENOSPACE, "%s: buffer of %zu bytes too small", what, size);
     return (int)o.len;
+}
+
+int fk_flow_to_vpcflow(const fk_flow *flow, const fk_tag *tags, size_t tag_count, char *buf,
+                       size_t size)
+{
+    return flow_lines("fk_flow_to_vpcflow", vpcflow_line, flow, tags, tag_count, buf, size);
 }
 
 /* FFFA's protocol names. */
@@ -227,8 +236,10 @@ static bool fffa_tag(const char *key)
     return false;
 }
 
-static void flowlog_line(fk__strbuf *o, const fk_flow *f, const fk_tag *tags, size_t n)
+static void flowlog_line(fk__strbuf *o, const fk_flow *f, bool responder, const fk_tag *tags,
+                         size_t n)
 {
+    (void)responder; /* FFFA's line has no flags to turn round */
     bool outer =
         f->tunnel != FK_TUNNEL_NONE && (f->outer_src.family == 4 || f->outer_src.family == 6);
     fk__strbuf_printf(o, "flowlog version=2");
@@ -273,18 +284,5 @@ static void flowlog_line(fk__strbuf *o, const fk_flow *f, const fk_tag *tags, si
 int fk_flow_to_flowlog(const fk_flow *flow, const fk_tag *tags, size_t tag_count, char *buf,
                        size_t size)
 {
-    if (!flow || !buf || size == 0 || !tags_ok(tags, tag_count))
-        return fk__error(FK_EINVAL, "fk_flow_to_flowlog: NULL argument or more than %d tags",
-                         FK_TAG_MAX);
-    buf[0] = '\0';
-    if (flow->event)
-        return 0;
-    fk_flow dir[2];
-    int lines = split(flow, dir);
-    fk__strbuf o = FK__STRBUF(buf, size);
-    for (int i = 0; i < lines; i++)
-        flowlog_line(&o, &dir[i], tags, tag_count);
-    if (o.overflow)
-        return fk__error(FK_ENOSPACE, "fk_flow_to_flowlog: buffer of %zu bytes too small", size);
-    return (int)o.len;
+    return flow_lines("fk_flow_to_flowlog", flowlog_line, flow, tags, tag_count, buf, size);
 }
