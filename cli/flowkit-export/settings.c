@@ -322,11 +322,12 @@ static bool env_known_ctx(const char *key, void *user)
     return env_known(key, ((config_ctx *)user)->a);
 }
 
+static const char *const env_sections[] = {"exporter", "capture", NULL};
+
 void export_load_env(app *a)
 {
-    static const char *const sections[] = {"exporter", "capture", NULL};
     config_ctx c = {.a = a, .env = true, .proto = "udp"};
-    fkcli_config_env(sections, env_known_ctx, env_setting, &c);
+    fkcli_config_env(env_sections, env_known_ctx, env_setting, &c);
     add_host_port(&c, "environment (FLOWKIT_COLLECTOR_HOST, FLOWKIT_COLLECTOR_PORT)");
 }
 
@@ -379,6 +380,7 @@ void export_print_settings(app *a)
         snprintf(v, sizeof v, "%lld", (long long)bt);
         fkcli_origins_print(stdout, o, "buffer_timeout", v);
     }
+    fkcli_config_env_print_ignored(stdout, fkcli_prog(), env_sections, env_known, a);
 }
 
 /* Sources, filter, destinations and what to export, once all settings are
