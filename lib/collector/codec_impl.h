@@ -77,14 +77,17 @@ int fk__col_ipfix_raw(fk__col_codec_ctx *cx, void *state, uint16_t set_id, const
 struct fk_ipfix_record;
 void fk__col_ipfix_report_ifname(const struct fk_ipfix_record *rec, fk__col_ifname_fn ifname,
                                  void *user);
-bool fk__col_ipfix_has_extras(const fk__col_codec_ctx *cx, const struct fk_template *t);
+/* fk__col_ipfix_scan's answer: what a data template carries beyond the plan. */
+#define FK__COL_IPFIX_EXTRAS 1u /* process, event or tunnel elements */
+#define FK__COL_IPFIX_ORIGIN 2u /* the record's own origin (130, 131, 149) */
+#define FK__COL_IPFIX_BOOT 4u   /* systemInitTimeMilliseconds (160) */
+unsigned fk__col_ipfix_scan(const fk__col_codec_ctx *cx, const struct fk_template *t);
 void fk__col_ipfix_process_fields(fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                   fk_flow *f);
 void fk__col_ipfix_event_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                 fk_flow *f);
 void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                  fk_flow *f);
-bool fk__col_ipfix_has_origin(const struct fk_template *t);
 void fk__col_ipfix_record_origin(const struct fk_ipfix_record *rec, fk_flow *f);
 
 #endif

@@ -37,6 +37,11 @@ typedef struct ipx_tmpl {
     uint64_t serial;     /* message that (re)defined it last */
     uint64_t raw_serial; /* the definition raw_plan was made for; 0 = none */
     fk__col_raw_plan raw_plan;
+    /* fk__col_ipfix_scan of scan_of, the cache's template object for this
+     * id (kept across identical refreshes; a new definition is a new
+     * object, and scan_of is reset then); NULL = not scanned yet. */
+    const fk_template *scan_of;
+    unsigned scan;
 } ipx_tmpl;
 
 typedef struct ipx_state {
@@ -201,6 +206,8 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
                 t->defined_ns = now_ns;
                 t->serial = hdr->serial;
                 t->options = options;
+                if (!it.tmpl || it.tmpl != t->scan_of)
+                    t->scan_of = NULL;
                 fn(user, it.template_id, FK__TMPL_REPLACED);
                 continue;
             }
@@ -222,7 +229,7 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
             if (s->n == 0 || now_ns < s->oldest_ns)
                 s->oldest_ns = now_ns;
             s->t[s->n++] =
-                (ipx_tmpl){it.template_id, (uint8_t)options, now_ns, hdr->serial, 0, {0}};
+                (ipx_tmpl){it.template_id, (uint8_t)options, now_ns, hdr->serial, 0, {0}, NULL, 0};
             if (*room)
                 (*room)--;
             fn(user, it.template_id, FK__TMPL_ADDED);
@@ -311,6 +318,22 @@ static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr
     }
 }
 
+/* What the set's template carries beyond the plan, scanned once per
+ * template object: exporters that send a few records per set and their
+ * templates in every message (softflowd) paid a scan per set. */
+static unsigned set_scan(const fk__col_codec_ctx *cx, ipx_state *s, uint16_t set_id,
+                         const fk_template *tmpl)
+{
+    ipx_tmpl *t = find(s, set_id);
+    if (!t)
+        return fk__col_ipfix_scan(cx, tmpl);
+    if (t->scan_of != tmpl) {
+        t->scan = fk__col_ipfix_scan(cx, tmpl);
+        t->scan_of = tmpl;
+    }
+    return t->scan;
+}
+
 int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
                        const uint8_t *body, size_t len, fk__col_emit_fn emit,
                        fk__col_ifname_fn ifname, void *user, uint32_t *records, uint32_t *options)
@@ -326,7 +349,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
     if (rc)
         return FK_EMALFORMED;
     fk_ipfix_item it;
-    int extras = -1, boot = -1, origin = -1;
+    int scan = -1; /* fk__col_ipfix_scan of the set's template */
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
@@ -341,26 +364,23 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         fk_flow f;
         if (fk_ipfix_record_to_flow(&it.record, &f) != FK_OK)
             return FK_EMALFORMED;
-        if (extras < 0) /* one template per data set */
-            extras = fk__col_ipfix_has_extras(cx, it.record.tmpl);
-        if (extras) {
+        if (scan < 0) /* one template per data set */
+            scan = (int)set_scan(cx, s, set_id, it.record.tmpl);
+        if (scan & FK__COL_IPFIX_EXTRAS) {
             fk__col_ipfix_process_fields(cx, &it.record, &f);
             fk__col_ipfix_event_fields(cx, &it.record, &f);
             fk__col_ipfix_tunnel_fields(cx, &it.record, &f);
         }
-        if (origin < 0)
-            origin = fk__col_ipfix_has_origin(it.record.tmpl);
-        if (origin)
+        if (scan & FK__COL_IPFIX_ORIGIN)
             fk__col_ipfix_record_origin(&it.record, &f);
         else if (s->relayed) {
             f.exporter = s->relay_exporter;
             f.odid = s->relay_odid;
             f.present |= FK__FLOW_OWN_EXPORTER | FK__FLOW_OWN_ODID;
         }
-        if (boot < 0)
-            boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
-        if (boot && fk_ipfix_record_find_field(&it.record, 0, 160, &v) == 0 && v.i > 0)
+        if ((scan & FK__COL_IPFIX_BOOT) &&
+            fk_ipfix_record_find_field(&it.record, 0, 160, &v) == 0 && v.i > 0)
             s->seen_sys_init = v.i;
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;

@@ -145,27 +145,44 @@ void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const fk_ipfix_rec
     }
 }
 
-/* Whether a template carries any element that process_fields or
- * event_fields read. Asked once per data set: a lookup that misses costs an
- * error message, several times the cost of the rest of the record. */
-bool fk__col_ipfix_has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
+/* What a data template carries beyond the plan (FK__COL_IPFIX_*), in one
+ * pass over its fields. Asked once per data set: softflowd sends a few
+ * records per set, and a lookup per element was most of their cost.
+ * EXTRAS: an element that process_fields, event_fields or tunnel_fields
+ * read (a lookup that misses costs an error message, several times the
+ * cost of the rest of the record); ORIGIN: the record names its own
+ * origin; BOOT: it carries systemInitTimeMilliseconds. */
+unsigned fk__col_ipfix_scan(const fk__col_codec_ctx *cx, const fk_template *t)
 {
-    if (fk_template_find_field(t, 0, 371) >= 0 || fk_template_find_field(t, 0, 323) >= 0)
-        return true;
-    static const uint16_t pen_ids[] = {FK_EXPORTER_IE_PROCESS_ID,  FK_EXPORTER_IE_PROCESS_NAME,
-                                       FK_EXPORTER_IE_PROCESS_EXE, FK_EXPORTER_IE_USER_ID,
-                                       FK_EXPORTER_IE_EVENT_KIND,  FK_EXPORTER_IE_TUNNEL_TYPE};
-    for (size_t i = 0; cx->pen && i < sizeof pen_ids / sizeof pen_ids[0]; i++)
-        if (fk_template_find_field(t, cx->pen, pen_ids[i]) >= 0)
-            return true;
-    return false;
-}
-
-/* Whether a template names each record's own origin. */
-bool fk__col_ipfix_has_origin(const fk_template *t)
-{
-    return fk_template_find_field(t, 0, 149) >= 0 || fk_template_find_field(t, 0, 130) >= 0 ||
-           fk_template_find_field(t, 0, 131) >= 0;
+    unsigned r = 0;
+    uint16_t n = fk_template_get_field_count(t);
+    for (uint16_t i = 0; i < n; i++) {
+        const fk_field_spec *f = fk_template_get_field(t, i);
+        if (!f || (f->flags & FK_FIELD_V9_SCOPE))
+            continue;
+        if (f->pen == 0) {
+            if (f->id == 371 || f->id == 323)
+                r |= FK__COL_IPFIX_EXTRAS;
+            else if (f->id == 149 || f->id == 130 || f->id == 131)
+                r |= FK__COL_IPFIX_ORIGIN;
+            else if (f->id == 160)
+                r |= FK__COL_IPFIX_BOOT;
+        } else if (cx->pen && f->pen == cx->pen) {
+            switch (f->id) {
+            case FK_EXPORTER_IE_PROCESS_ID:
+            case FK_EXPORTER_IE_PROCESS_NAME:
+            case FK_EXPORTER_IE_PROCESS_EXE:
+            case FK_EXPORTER_IE_USER_ID:
+            case FK_EXPORTER_IE_EVENT_KIND:
+            case FK_EXPORTER_IE_TUNNEL_TYPE:
+                r |= FK__COL_IPFIX_EXTRAS;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    return r;
 }
 
 /* A record that names its own observation domain (observationDomainId
