@@ -219,9 +219,9 @@ cpid, spid, port = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 mine = [j for j in lines if port in (j.get('dst_port'), j.get('src_port'))]
 bad = 0
 # What this part tests: a loopback record goes to the initiator, never to
-# the responder (or anyone else). A record without a process is the
-# sock_diag fallback's lag (inside `ip netns exec` no cgroup v2 hierarchy is
-# visible for the BPF source), allowed as in the first part: at most 2.
+# the responder (or anyone else). A record without a process (the sock_diag
+# fallback's lag, where the BPF source cannot load) is allowed as in the
+# first part: at most 2.
 unattributed = [j for j in mine if 'pid' not in j]
 for j in mine:
     if 'pid' in j and (j.get('pid') != cpid or j.get('process') != 'fkexpcli'):
