@@ -260,7 +260,8 @@ static int write_record(fk__sink *k, const fk_flow *f)
     unsigned parts = template_parts(tid - 256);
     fk__ft_process pv;
     const fk__ft_process *proc = (parts & FK__FT_PROCESS) ? proc_values(&pv, f) : NULL;
-    size_t need = fk__ft_record_len(parts, proc) + (p->msg && p->set && p->set_tid == tid ? 0 : 4);
+    size_t need =
+        fk__ft_record_len(parts, proc, 0) + (p->msg && p->set && p->set_tid == tid ? 0 : 4);
     /* A message of passed-through sets carries their export time, not
      * the file's: own records start a new one. */
     if (p->msg && (p->len + need > MSG_MAX || p->msg_odid))

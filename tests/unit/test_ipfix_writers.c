@@ -414,7 +414,7 @@ static void description_matches_writer(void **state)
         const fk__ft_process *pv = (parts & FK__FT_PROCESS) ? &proc : NULL;
         uint8_t *end = fk__ft_write(rec, parts, &f, pv);
         assert_int_equal((size_t)(end - rec), want);
-        assert_int_equal(fk__ft_record_len(parts, pv), want);
+        assert_int_equal(fk__ft_record_len(parts, pv, 0), want);
         assert_int_equal(fk__ft_fields(fields, n - 1, parts, PEN), 0); /* cap too small */
     }
 }
