@@ -6,6 +6,8 @@
 #    region loses to the record's);
 #  - CSV: the last column tags = the record's KEY=VALUE,... in --tag order;
 #  - vpcflow: the columns of the same names;
+#  - ipfix: file (metadataTags kept), read back by flowkit-ipfix: the
+#    record's own tags;
 #  - every record of the ground truth (fk_pcapgen) comes back, each tagged.
 # A record without tags (an exporter without --tag) gets only the
 # collector's, and an empty CSV tags column.
@@ -27,6 +29,7 @@ fail() { echo "FAIL: $*"; exit 1; }
     fail "pcapgen (plain)"
 
 "$COL" -l udp://127.0.0.1:0 -o "jsonl:$T/c.jsonl" -o "csv:$T/c.csv" -o "vpcflow:$T/c.vpc" \
+    -o "ipfix:$T/c.ipfix" \
     --tag region=collector-region,env=collector --stats 1 2>"$T/c.err" &
 PID=$!
 P=
@@ -53,6 +56,8 @@ kill -TERM "$PID"
 wait "$PID" || fail "collector exit $?"
 PID=
 grep -q " records=$want " "$T/c.err" || fail "collector got fewer than $want records: $(tail -1 "$T/c.err")"
+"$B/flowkit-ipfix/flowkit-ipfix" "$T/c.ipfix" >"$T/f.jsonl" 2>"$T/f.err" ||
+    fail "flowkit-ipfix: $(tail -2 "$T/f.err")"
 
 "$PY" - "$T" "$TAGS,$TAGS2" <<'PYEOF' || fail "tags differ"
 import csv, json, sys
@@ -108,6 +113,15 @@ if not vt or not vp or len(vt) + len(vp) != len(vrows):
 else:
     print("vpcflow: %d lines carry %s, %d the collector's region alone"
           % (len(vt), " ".join(want.values()), len(vp)))
+# The collector's ipfix: file keeps the record's own tags (not its --tag).
+frecs = [json.loads(l) for l in open(t + "/f.jsonl") if '"type":"flow"' in l or '"type":"event"' in l]
+f1 = [r for r in frecs if r["odid"] == 1]
+f2 = [r for r in frecs if r["odid"] == 2]
+if len(f1) != len(tagged) or len(f2) != len(untagged) or \
+        any(r.get("tags") != own for r in f1) or any("tags" in r for r in f2):
+    bad("ipfix: file read by flowkit-ipfix: %d/%d records, tags %s" % (len(f1), len(f2), f1[:1]))
+else:
+    print("ipfix: file: flowkit-ipfix reads %d records with the tags, %d without" % (len(f1), len(f2)))
 sys.exit(0 if ok else 1)
 PYEOF
 echo PASS
