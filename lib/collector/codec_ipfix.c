@@ -37,6 +37,17 @@ typedef struct ipx_tmpl {
     uint64_t serial;     /* message that (re)defined it last */
     uint64_t raw_serial; /* the definition raw_plan was made for; 0 = none */
     fk__col_raw_plan raw_plan;
+    /* The template record as it came (set id 2 or 3 in def_options): a
+     * refresh with the same octets changes nothing, so it is not decoded
+     * again (UDP exporters repeat their templates, many in every message). */
+    uint8_t *def;
+    uint16_t def_len;
+    uint8_t def_options;
+    /* What the data path asks of every data set, answered once per
+     * definition: tmpl is the cache's template they were read from (NULL:
+     * not yet; every decoded definition of the id resets it). */
+    const fk_template *flags_for;
+    uint8_t extras, origin, boot;
 } ipx_tmpl;
 
 typedef struct ipx_state {
@@ -108,6 +119,8 @@ void fk__col_ipfix_domain_free(fk__col_codec_ctx *cx, void *state)
     fk_template_cache_withdraw(cx->cache, s->session, s->odid, FK_IPFIX_SET_OPTIONS_TEMPLATE);
     fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, 0);
     fk__u64map_free(&s->index);
+    for (size_t i = 0; i < s->n; i++)
+        fk__free(s->t[i].def);
     fk__free(s->t);
     fk__free(s);
 }
@@ -138,6 +151,7 @@ static ipx_tmpl *find(ipx_state *s, uint16_t id)
 
 static void forget(ipx_state *s, size_t i)
 {
+    fk__free(s->t[i].def);
     fk__u64map_del(&s->index, (uint64_t)s->t[i].id + 1);
     s->t[i] = s->t[--s->n];
     if (i < s->n)
@@ -182,12 +196,45 @@ static size_t template_record_len(const uint8_t *body, size_t avail, bool option
     return p <= avail ? p : 0;
 }
 
-/* Decode one piece of a template set (one record, or what is left) through
- * the library's decoder; tells fn what became of each template. */
-static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
-                            uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
-                            size_t *room, fk__col_tmpl_fn fn, void *user)
+/* A template record with the octets of the definition held: the template
+ * is as it was, only its definition time and message are new (what the
+ * decoder and the cache would do with it, without decoding it). */
+static bool refresh(ipx_state *s, const fk__col_hdr *hdr, bool options, const uint8_t *rec,
+                    size_t len, uint16_t id, int64_t now_ns)
 {
+    ipx_tmpl *t = find(s, id);
+    if (!t || !t->def || t->def_len != len || t->def_options != options ||
+        memcmp(t->def, rec, len) != 0)
+        return false;
+    t->defined_ns = now_ns;
+    t->serial = hdr->serial;
+    return true;
+}
+
+/* Keep the octets of a template record the cache just took in, for
+ * refresh(); without memory the next refresh is decoded in full. */
+static void keep_definition(ipx_tmpl *t, bool options, const uint8_t *rec, size_t len)
+{
+    if (!t->def || t->def_len < len) {
+        fk__free(t->def);
+        t->def = fk__malloc(len);
+        t->def_len = 0;
+        if (!t->def)
+            return;
+    }
+    memcpy(t->def, rec, len);
+    t->def_len = (uint16_t)len;
+    t->def_options = options;
+}
+
+/* Decode one piece of a template set (one record, or what is left) through
+ * the library's decoder; tells fn what became of each template. whole: the
+ * piece is one template record, kept for refresh() once the cache took it. */
+static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
+                            uint16_t set_id, const uint8_t *body, size_t len, bool whole,
+                            int64_t now_ns, size_t *room, fk__col_tmpl_fn fn, void *user)
+{
+    bool options_set = set_id == FK_IPFIX_SET_OPTIONS_TEMPLATE;
     size_t n = wrap(cx, hdr, set_id, body, len);
     int rc = fk_ipfix_decoder_begin(cx->dec, s->session, cx->scratch, n, NULL);
     if (rc)
@@ -201,6 +248,9 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
                 t->defined_ns = now_ns;
                 t->serial = hdr->serial;
                 t->options = options;
+                t->flags_for = NULL;
+                if (whole)
+                    keep_definition(t, options_set, body, len);
                 fn(user, it.template_id, FK__TMPL_REPLACED);
                 continue;
             }
@@ -221,8 +271,12 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
             }
             if (s->n == 0 || now_ns < s->oldest_ns)
                 s->oldest_ns = now_ns;
-            s->t[s->n++] =
-                (ipx_tmpl){it.template_id, (uint8_t)options, now_ns, hdr->serial, 0, {0}};
+            s->t[s->n++] = (ipx_tmpl){.id = it.template_id,
+                                      .options = (uint8_t)options,
+                                      .defined_ns = now_ns,
+                                      .serial = hdr->serial};
+            if (whole)
+                keep_definition(&s->t[s->n - 1], options_set, body, len);
             if (*room)
                 (*room)--;
             fn(user, it.template_id, FK__TMPL_ADDED);
@@ -255,14 +309,20 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
     while (pos < len) {
         uint16_t id = 0, fields = 0;
         size_t rlen = template_record_len(body + pos, len - pos, options, &id, &fields);
+        bool whole = rlen != 0 && fields > 0; /* one template record, not a withdrawal */
         if (rlen == 0)
             rlen = len - pos; /* padding, or a record the decoder will refuse */
         else if (fields > 0 && room == 0 && !find(s, id)) {
             fn(user, id, FK__TMPL_REFUSED);
             pos += rlen;
             continue;
+        } else if (whole && refresh(s, hdr, options, body + pos, rlen, id, now_ns)) {
+            fn(user, id, FK__TMPL_REPLACED);
+            pos += rlen;
+            continue;
         }
-        int rc = decode_templates(cx, s, hdr, set_id, body + pos, rlen, now_ns, &room, fn, user);
+        int rc =
+            decode_templates(cx, s, hdr, set_id, body + pos, rlen, whole, now_ns, &room, fn, user);
         if (rc)
             return rc;
         pos += rlen;
@@ -327,6 +387,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         return FK_EMALFORMED;
     fk_ipfix_item it;
     int extras = -1, boot = -1, origin = -1;
+    ipx_tmpl *dt = find(s, set_id); /* NULL: the decoder's cache alone knows it */
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
@@ -341,8 +402,21 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         fk_flow f;
         if (fk_ipfix_record_to_flow(&it.record, &f) != FK_OK)
             return FK_EMALFORMED;
-        if (extras < 0) /* one template per data set */
-            extras = fk__col_ipfix_has_extras(cx, it.record.tmpl);
+        if (extras < 0) { /* one template per data set */
+            if (dt && dt->flags_for != it.record.tmpl) {
+                dt->extras = fk__col_ipfix_has_extras(cx, it.record.tmpl);
+                dt->origin = fk__col_ipfix_has_origin(it.record.tmpl);
+                dt->boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
+                dt->flags_for = it.record.tmpl;
+            }
+            if (dt) {
+                extras = dt->extras;
+                origin = dt->origin;
+                boot = dt->boot;
+            } else {
+                extras = fk__col_ipfix_has_extras(cx, it.record.tmpl);
+            }
+        }
         if (extras) {
             fk__col_ipfix_process_fields(cx, &it.record, &f);
             fk__col_ipfix_event_fields(cx, &it.record, &f);
