@@ -84,7 +84,19 @@ void fk__col_ipfix_event_fields(const fk__col_codec_ctx *cx, const struct fk_ipf
                                 fk_flow *f);
 void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                  fk_flow *f);
-bool fk__col_ipfix_has_origin(const struct fk_template *t);
-void fk__col_ipfix_record_origin(const struct fk_ipfix_record *rec, fk_flow *f);
+/* What the data path reads of a template's records beyond the plan, found
+ * once per definition: whether flowkit-export's extras (process, event,
+ * tunnel fields) may be there, and the field indexes (-1: absent) of the
+ * record's own origin (observationDomainId 149, exporterIPv4Address 130,
+ * exporterIPv6Address 131) and of systemInitTimeMilliseconds (160). */
+typedef struct fk__col_tmpl_reads {
+    bool extras;
+    bool origin; /* any of odid, v4, v6 */
+    int odid, v4, v6, boot;
+} fk__col_tmpl_reads;
+void fk__col_ipfix_tmpl_reads(const fk__col_codec_ctx *cx, const struct fk_template *t,
+                              fk__col_tmpl_reads *out);
+void fk__col_ipfix_record_origin(const struct fk_ipfix_record *rec, const fk__col_tmpl_reads *at,
+                                 fk_flow *f);
 
 #endif

@@ -47,7 +47,7 @@ typedef struct ipx_tmpl {
      * definition: tmpl is the cache's template they were read from (NULL:
      * not yet; every decoded definition of the id resets it). */
     const fk_template *flags_for;
-    uint8_t extras, origin, boot;
+    fk__col_tmpl_reads reads;
 } ipx_tmpl;
 
 typedef struct ipx_state {
@@ -386,8 +386,9 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
     if (rc)
         return FK_EMALFORMED;
     fk_ipfix_item it;
-    int extras = -1, boot = -1, origin = -1;
-    ipx_tmpl *dt = find(s, set_id); /* NULL: the decoder's cache alone knows it */
+    fk__col_tmpl_reads own;              /* when the domain holds no record of the template */
+    const fk__col_tmpl_reads *at = NULL; /* one template per data set */
+    ipx_tmpl *dt = find(s, set_id);
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
@@ -402,39 +403,30 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         fk_flow f;
         if (fk_ipfix_record_to_flow(&it.record, &f) != FK_OK)
             return FK_EMALFORMED;
-        if (extras < 0) { /* one template per data set */
+        if (!at) {
             if (dt && dt->flags_for != it.record.tmpl) {
-                dt->extras = fk__col_ipfix_has_extras(cx, it.record.tmpl);
-                dt->origin = fk__col_ipfix_has_origin(it.record.tmpl);
-                dt->boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
+                fk__col_ipfix_tmpl_reads(cx, it.record.tmpl, &dt->reads);
                 dt->flags_for = it.record.tmpl;
             }
-            if (dt) {
-                extras = dt->extras;
-                origin = dt->origin;
-                boot = dt->boot;
-            } else {
-                extras = fk__col_ipfix_has_extras(cx, it.record.tmpl);
-            }
+            if (!dt)
+                fk__col_ipfix_tmpl_reads(cx, it.record.tmpl, &own);
+            at = dt ? &dt->reads : &own;
         }
-        if (extras) {
+        if (at->extras) {
             fk__col_ipfix_process_fields(cx, &it.record, &f);
             fk__col_ipfix_event_fields(cx, &it.record, &f);
             fk__col_ipfix_tunnel_fields(cx, &it.record, &f);
         }
-        if (origin < 0)
-            origin = fk__col_ipfix_has_origin(it.record.tmpl);
-        if (origin)
-            fk__col_ipfix_record_origin(&it.record, &f);
+        if (at->origin)
+            fk__col_ipfix_record_origin(&it.record, at, &f);
         else if (s->relayed) {
             f.exporter = s->relay_exporter;
             f.odid = s->relay_odid;
             f.present |= FK__FLOW_OWN_EXPORTER | FK__FLOW_OWN_ODID;
         }
-        if (boot < 0)
-            boot = fk_template_find_field(it.record.tmpl, 0, 160) >= 0;
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
-        if (boot && fk_ipfix_record_find_field(&it.record, 0, 160, &v) == 0 && v.i > 0)
+        if (at->boot >= 0 && fk_ipfix_record_get_field(&it.record, (uint16_t)at->boot, &v) == 0 &&
+            v.i > 0)
             s->seen_sys_init = v.i;
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;

@@ -161,11 +161,15 @@ bool fk__col_ipfix_has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
     return false;
 }
 
-/* Whether a template names each record's own origin. */
-bool fk__col_ipfix_has_origin(const fk_template *t)
+void fk__col_ipfix_tmpl_reads(const fk__col_codec_ctx *cx, const fk_template *t,
+                              fk__col_tmpl_reads *out)
 {
-    return fk_template_find_field(t, 0, 149) >= 0 || fk_template_find_field(t, 0, 130) >= 0 ||
-           fk_template_find_field(t, 0, 131) >= 0;
+    out->extras = fk__col_ipfix_has_extras(cx, t);
+    out->odid = fk_template_find_field(t, 0, 149);
+    out->v4 = fk_template_find_field(t, 0, 130);
+    out->v6 = fk_template_find_field(t, 0, 131);
+    out->boot = fk_template_find_field(t, 0, 160);
+    out->origin = out->odid >= 0 || out->v4 >= 0 || out->v6 >= 0;
 }
 
 /* A record that names its own observation domain (observationDomainId
@@ -173,18 +177,20 @@ bool fk__col_ipfix_has_origin(const fk_template *t)
  * relayed: flowkit-collect's ipfix: files and IPFIX mediators keep each
  * record's origin there while the message header has their own. The
  * record's own win. */
-void fk__col_ipfix_record_origin(const fk_ipfix_record *rec, fk_flow *f)
+void fk__col_ipfix_record_origin(const fk_ipfix_record *rec, const fk__col_tmpl_reads *at,
+                                 fk_flow *f)
 {
+    /* By the indexes found once per template: the fields the record's
+     * template names (fk_template_find_field) are read as
+     * fk_ipfix_record_find_field would read them. */
     fk_ipfix_value v;
-    if (fk_template_find_field(rec->tmpl, 0, 149) >= 0 &&
-        fk_ipfix_record_find_field(rec, 0, 149, &v) == 0 && v.len >= 1 && v.len <= 4) {
+    if (at->odid >= 0 && fk_ipfix_record_get_field(rec, (uint16_t)at->odid, &v) == 0 &&
+        v.len >= 1 && v.len <= 4) {
         f->odid = (uint32_t)v.u;
         f->present |= FK__FLOW_OWN_ODID;
     }
-    if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
-         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
-        (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
-         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16)) {
+    if ((at->v4 >= 0 && fk_ipfix_record_get_field(rec, (uint16_t)at->v4, &v) == 0 && v.len == 4) ||
+        (at->v6 >= 0 && fk_ipfix_record_get_field(rec, (uint16_t)at->v6, &v) == 0 && v.len == 16)) {
         f->exporter = v.addr;
         f->present |= FK__FLOW_OWN_EXPORTER;
     }
