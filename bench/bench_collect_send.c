@@ -9,7 +9,10 @@
  * IPv4 template of 9 fields, 30 records per message, template refreshed in
  * every 64th message) and replayed with increasing sequence numbers, like an
  * exporter under load. PPS = messages per second (0 = as fast as possible).
- * Prints "sent_records=N messages=M seconds=S".
+ * Prints "sent_records=N messages=M seconds=S ... refused=R": R = sends
+ * that failed with ECONNREFUSED (an ICMP port unreachable came back: a
+ * datagram went to a port nobody held, lost without any collector counter;
+ * the message is sent again).
  *
  * With PID, after the last message the collector (PID, its threads and its
  * child processes) is watched every 2 ms until it has been idle (< 10% of
@@ -48,6 +51,7 @@
  * library's decoder; options records are not counted. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <flowkit/flowkit.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -469,7 +473,7 @@ int main(int argc, char **argv)
     long pids[MAX_PIDS];
     int npids = watch ? family(watch, pids, 0, 2) : 0;
     unsigned long long cpu0 = cpu_ns(pids, npids);
-    long sent = 0, messages = 0, packets = 0;
+    long sent = 0, messages = 0, packets = 0, refused = 0;
     /* Sequence numbers per observation domain (a few at most). */
     enum { DOMAINS = 16 };
     uint32_t dom_id[DOMAINS], dom_seq[DOMAINS];
@@ -494,8 +498,10 @@ int main(int argc, char **argv)
         m[10] = (uint8_t)(seq >> 8);
         m[11] = (uint8_t)seq;
         int n = st.records[v];
-        if (send(fd, m, st.len[v], 0) < 0)
-            continue; /* ENOBUFS: retry */
+        if (send(fd, m, st.len[v], 0) < 0) {
+            refused += errno == ECONNREFUSED;
+            continue; /* ENOBUFS, ECONNREFUSED: retry */
+        }
         if (k < DOMAINS)
             dom_seq[k] += (uint32_t)n;
         sent += n;
@@ -515,8 +521,8 @@ int main(int argc, char **argv)
         packets += pass ? (long)((double)st.packets * (double)partial / (double)pass) : 0;
     }
     double t = now_s() - t0;
-    printf("sent_records=%ld messages=%ld seconds=%.3f sent_packets=%ld", sent, messages, t,
-           packets);
+    printf("sent_records=%ld messages=%ld seconds=%.3f sent_packets=%ld refused=%ld", sent,
+           messages, t, packets, refused);
     if (watch) {
         /* Busy = more than 10% of a core over a 2 ms step. */
         double last_busy = now_s(), deadline = last_busy + 60;

@@ -30,6 +30,12 @@
 #   collect-cpu-paced-*: records stored per CPU second with the sender paced
 #                    at PPS (the steady rate: there the cost per wake-up
 #                    counts, which flowkit's recv_interval batches)
+#   collect-cpu-http, collect-cpu-http-decoded: flowkit itself with
+#                    --http (live store + HTTP server: fkhttp, fkhttpdec) against
+#                    without (fkipfix, fkipfixdec) (#17)
+# Each collector is sent to once it is ready (its port bound; flowkit's
+# "listening on" printed; its start-up CPU spent): the sender's "refused"
+# counts datagrams that still met a closed port (lost, no collector counter).
 # "recvonly" (bench_collect_send --recv) only receives and counts: the CPU
 # floor of any collector on this machine, printed as a comment.
 # Environment: ROOT, BUILD_DIR, BENCH_TMP; COLLECT_BENCH_RECORDS (default
@@ -91,6 +97,32 @@ stop_tree() {
     wait "$1" 2>/dev/null
 }
 field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p" | tail -1; }
+# udp_bound PORT: some socket is bound to 127.0.0.1:PORT (or the wildcard).
+udp_bound() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v p=":$hex" 'NR > 1 && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+        /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+# wait_ready PID PORT [ERRFILE]: until the collector's socket is bound (and,
+# for flowkit, ERRFILE says "listening on": its store and server are up), then
+# until its start-up work is done (wait_idle), so that no datagram is sent
+# to a port nobody holds yet (lost without any counter: the collector never
+# sees it) and no start-up CPU counts as the cost of records. A slow start
+# (flowkit-collect --http zeroes its store, ~100 MB, before it binds; the
+# machine is loaded) used to lose part or all of a paced replay. Returns 1
+# after 60 s or when the process died.
+wait_ready() {
+    for _ in $(seq 600); do
+        kill -0 "$1" 2>/dev/null || return 1
+        if udp_bound "$2" && { [ -z "${3:-}" ] || grep -q 'listening on' "$3"; }; then
+            wait_idle "$1"
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
 
 # start_COLLECTOR TAG PORT: start it in the background, set $pid.
 start_fkjson() {
@@ -120,6 +152,14 @@ start_fkipfix0() {
 start_fkhttp() {
     "$fk" -l "udp://127.0.0.1:$2" -o "ipfix:$BENCH_TMP/$1.ipfix" --stats 3600 --http 127.0.0.1:0 \
         2>"$BENCH_TMP/$1.err" &
+    pid=$!
+}
+# The same with the pass-through off: the store's cost on top of a collector
+# that decodes every record anyway (fkipfixdec), i.e. the store and server
+# alone, without the decode --http forces on the pass-through.
+start_fkhttpdec() {
+    "$fk" -l "udp://127.0.0.1:$2" -o "ipfix:$BENCH_TMP/$1.ipfix" --stats 3600 --http 127.0.0.1:0 \
+        --set ipfix_passthrough=0 2>"$BENCH_TMP/$1.err" &
     pid=$!
 }
 start_nfcapd() {
@@ -153,6 +193,7 @@ start_recvonly() {
 stored_fkjson() { wc -l <"$BENCH_TMP/$1.jsonl"; }
 stored_fkipfix() { field "$BENCH_TMP/$1.err" records; }
 stored_fkhttp() { field "$BENCH_TMP/$1.err" records; }
+stored_fkhttpdec() { field "$BENCH_TMP/$1.err" records; }
 stored_fkipfix0() { field "$BENCH_TMP/$1.err" records; }
 stored_fkipfixdec() { field "$BENCH_TMP/$1.err" records; }
 stored_recvonly() { sed -n 's/^records=\([0-9]*\).*/\1/p' "$BENCH_TMP/$1.out"; }
@@ -171,7 +212,10 @@ measure() {
     [ "$3" = synthetic ] || replay=(--replay "$BENCH_TMP/$3.dgrams")
     port=$(free_port)
     "start_$c" "$tag" "$port"
-    sleep 1
+    local ready=1
+    local says=
+    case $c in fk*) says=$BENCH_TMP/$tag.err ;; esac
+    wait_ready "$pid" "$port" "$says" || ready=0
     cpu0=$(cpu_ns "$pid")
     out=$("$send" "${replay[@]}" "$port" "$RECORDS" "$pps" "$pid")
     PKT_PER_REC=$(echo "$out" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -205,6 +249,7 @@ measure() {
     if [ -f "$BENCH_TMP/$tag.err" ]; then
         R_note="$R_note socket_drops=$(field "$BENCH_TMP/$tag.err" socket_drops) udp_wakeups=$(field "$BENCH_TMP/$tag.err" udp_wakeups)"
     fi
+    [ "$ready" = 1 ] || R_note="$R_note NOT-READY(no bound socket within 60 s)"
     echo "# $c $mode [$3]: $R_note"
 }
 
@@ -229,7 +274,7 @@ capture_softflowd() {
     [ -s "$BENCH_TMP/softflowd.dgrams" ]
 }
 
-collectors="fkjson fkipfix fkipfixdec fkipfix0 fkhttp"
+collectors="fkjson fkipfix fkipfixdec fkipfix0 fkhttp fkhttpdec"
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null && collectors="$collectors nfcapd"
 command -v nfacctd >/dev/null && collectors="$collectors nfacctd"
 collectors=${COLLECT_BENCH_ONLY:-$collectors recvonly}
@@ -260,6 +305,12 @@ report() {
     if [ -n "${cpu[fkhttp]:-}" ] && [ -n "${cpu[fkipfix]:-}" ]; then
         # "peer" here is flowkit itself without --http: the cost of the store + server.
         echo "collect-cpu-http[$in](ipfix)  flowkit=${cpu[fkhttp]} rec/cpu-s  peer=${cpu[fkipfix]} rec/cpu-s  ratio=$(ratio "${cpu[fkhttp]}" "${cpu[fkipfix]}")"
+        echo "collect-cpu-paced-http[$in](ipfix)  flowkit=${cpup[fkhttp]} rec/cpu-s  peer=${cpup[fkipfix]} rec/cpu-s  ratio=$(ratio "${cpup[fkhttp]}" "${cpup[fkipfix]}")"
+    fi
+    if [ -n "${cpu[fkhttpdec]:-}" ] && [ -n "${cpu[fkipfixdec]:-}" ]; then
+        # The same without the pass-through (both decode every record): the store + server alone.
+        echo "collect-cpu-http-decoded[$in](ipfix)  flowkit=${cpu[fkhttpdec]} rec/cpu-s  peer=${cpu[fkipfixdec]} rec/cpu-s  ratio=$(ratio "${cpu[fkhttpdec]}" "${cpu[fkipfixdec]}")"
+        echo "collect-cpu-paced-http-decoded[$in](ipfix)  flowkit=${cpup[fkhttpdec]} rec/cpu-s  peer=${cpup[fkipfixdec]} rec/cpu-s  ratio=$(ratio "${cpup[fkhttpdec]}" "${cpup[fkipfixdec]}")"
     fi
     for peer in nfcapd nfacctd; do
         if [ -z "${rate[$peer]:-}" ]; then

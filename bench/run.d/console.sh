@@ -4,7 +4,10 @@
 #     replay without and with --http (collect.sh's fkipfix and fkhttp runs:
 #     ipfix: output both times, the live store + HTTP server on top); the
 #     "peer" is flowkit without --http, so ratio = 1 - the store's and the
-#     server's share.
+#     server's share. console-cpu-http-decoded: the same with the
+#     pass-through off in both (fkipfixdec, fkhttpdec), so that the decode
+#     --http needs is in both and the ratio prices the store + server alone.
+#     "-paced-" lines: the sender paced (no drops; the fair ones).
 #  2. console-memory: bench_store fed CONSOLE_BENCH_DISTINCT (10 000 000)
 #     distinct addresses with the default parameters: peak RSS of the whole
 #     process after feeding against the store's configured size
@@ -23,12 +26,15 @@ bs=$BUILD_DIR/bench/bench_store
 [ -x "$fk" ] && [ -x "$bs" ] || { echo "console  SKIPPED (not built)"; exit 0; }
 field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | tail -1; }
 
-# 1. Records per CPU second without and with --http.
-out=$(COLLECT_BENCH_ONLY="fkipfix fkhttp" COLLECT_BENCH_RECORDS=${CONSOLE_BENCH_RECORDS:-1000000} \
-    bash "$ROOT/bench/run.d/collect.sh")
+# 1. Records per CPU second without and with --http, on the synthetic
+# stream: with the pass-through (the default ipfix: output, which decodes
+# nothing without --http) and without it (both decode every record: the
+# store and server alone). Paced lines: the sender at collect.sh's PPS, no
+# drops; the full-speed ones lose what the collector cannot take in.
+out=$(COLLECT_BENCH_ONLY="fkipfix fkhttp fkipfixdec fkhttpdec" COLLECT_BENCH_INPUTS=synthetic \
+    COLLECT_BENCH_RECORDS=${CONSOLE_BENCH_RECORDS:-1000000} bash "$ROOT/bench/run.d/collect.sh")
 grep '^# fk' <<<"$out"
-line=$(grep '^collect-cpu-http' <<<"$out")
-echo "console-cpu-http(ipfix)${line#collect-cpu-http(ipfix)}"
+grep '^collect-cpu-.*http' <<<"$out" | sed 's/^collect-/console-/; s/\[synthetic\]//'
 
 # 2. Memory with 10 M distinct addresses against the configured size.
 D=${CONSOLE_BENCH_DISTINCT:-10000000}

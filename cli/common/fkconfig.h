@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Longest line, in bytes without its line end. */
 #define FKCLI_CONFIG_LINE_MAX 4095
@@ -61,6 +62,13 @@ typedef bool (*fkcli_config_known_fn)(const char *key, void *user);
  * nonzero value. */
 int fkcli_config_env(const char *const *sections, fkcli_config_known_fn known, fkcli_config_cb cb,
                      void *user);
+
+/* For --check: one "# ignored: env FLOWKIT_NAME (not a setting of TOOL)"
+ * line per FLOWKIT_* variable that fkcli_config_env skips with the same
+ * sections, known and user (a misspelt name, or another tool's variable
+ * such as FLOWKIT_LIBRARY). */
+void fkcli_config_env_print_ignored(FILE *out, const char *tool, const char *const *sections,
+                                    fkcli_config_known_fn known, void *user);
 
 /* Whether text read from `name` is to be read as YAML (see above). */
 bool fkcli_config_is_yaml(const char *name, const char *text, size_t len);

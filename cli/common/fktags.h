@@ -18,10 +18,10 @@ typedef struct fkcli_tags {
 void fkcli_tags_add(fkcli_tags *t, const char *where, const char *list);
 /* The tags as "k=v,k=v" into buf (for --check); "" when none. */
 void fkcli_tags_format(const fkcli_tags *t, char *buf, size_t size);
-/* Append `,"tags":{"k":"v",...}` to the JSON object in buf (of length
- * len, ending in '}'), when there are tags; returns the new length, or
- * -1 when it does not fit in size. */
-int fkcli_tags_json(const fkcli_tags *t, char *buf, size_t len, size_t size);
+/* Append `,"tags":{"k":"v",...}` of tags[0..n) (valid tags: no escapes
+ * needed) to the JSON object in buf (of length len, ending in '}'), when
+ * n > 0; returns the new length, or -1 when it does not fit in size. */
+int fkcli_tags_json(const fk_tag *tags, size_t n, char *buf, size_t len, size_t size);
 void fkcli_tags_free(fkcli_tags *t);
 
 #endif

@@ -70,17 +70,17 @@ void fkcli_tags_format(const fkcli_tags *t, char *buf, size_t size)
     }
 }
 
-int fkcli_tags_json(const fkcli_tags *t, char *buf, size_t len, size_t size)
+int fkcli_tags_json(const fk_tag *tags, size_t count, char *buf, size_t len, size_t size)
 {
-    if (t->n == 0)
+    if (count == 0)
         return (int)len;
     if (len == 0 || buf[len - 1] != '}')
         return -1;
     len--; /* over the closing brace */
     /* Keys and values are printable ASCII without '"' or '\\': no escapes. */
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; i < count; i++) {
         int n = snprintf(buf + len, size - len, "%s\"%s\":\"%s\"", i ? "," : ",\"tags\":{",
-                         t->v[i].key, t->v[i].value);
+                         tags[i].key, tags[i].value);
         if (n < 0 || (size_t)n >= size - len)
             return -1;
         len += (size_t)n;

@@ -215,17 +215,24 @@ void collect_load_config(collect *c, const char *path)
         fkcli_usage("--config %s", err);
 }
 
+/* Whether `key` is a setting of the collect (`user`). */
+static bool collect_knows(const char *key, void *user)
+{
+    const collect *c = user;
+    return is_own(key) || fkcli_param_known(c->params, 3, key);
+}
+
 static bool env_known(const char *key, void *user)
 {
-    source *s = user;
-    return is_own(key) || fkcli_param_known(s->c->params, 3, key);
+    return collect_knows(key, ((source *)user)->c);
 }
+
+static const char *const env_sections[] = {"collector", "store", "prefixstats", NULL};
 
 void collect_load_env(collect *c)
 {
-    static const char *const sections[] = {"collector", "store", "prefixstats", NULL};
     source s = {c, true};
-    fkcli_config_env(sections, env_known, source_setting, &s);
+    fkcli_config_env(env_sections, env_known, source_setting, &s);
 }
 
 /* One source's outputs into the collector, the pending filter (written
@@ -334,4 +341,5 @@ void collect_print_settings(const collect *c)
             fkcli_origins_print(stdout, o, name, v);
         }
     }
+    fkcli_config_env_print_ignored(stdout, fkcli_prog(), env_sections, collect_knows, (void *)c);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "fkcli.h"
+#include "fkimds.h"
 #include "fkorigin.h"
 #include "fkstrlist.h"
 #include "fktags.h"
@@ -35,7 +36,17 @@ typedef struct app {
     bool json, stats, check; /* json: --stdout, in the --format below */
     int format;              /* FORMAT_* */
     bool format_set;
-    fkcli_tags tags;      /* --tag: JSON "tags", the text formats' columns */
+    fkcli_tags tags; /* --tag: JSON "tags", the text formats' columns */
+    /* --imds: the metadata provider, off while imds_url is NULL */
+    char *imds_url;
+    int imds_refresh_ms, imds_timeout_ms;
+    fkimds *imds;
+    unsigned imds_generation;
+    fkimds_values imds_values;
+    /* the tags of every line: --tag's, then the provider's (borrowed from
+     * tags and imds_values) */
+    fk_tag line_tags[FK_TAG_MAX];
+    size_t nline_tags;
     bool attribution_set; /* the attribution parameter was given (else auto when live) */
     int nice_value;       /* live capture: scheduling priority */
     bool nice_given;      /* set by --nice or the config file, not the default */

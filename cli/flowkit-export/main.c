@@ -57,8 +57,9 @@ static void help(void)
            "                         flowkit-collect, libfixbuf, tshark)\n"
            "      --set NAME=VALUE   any exporter or capture parameter (see --list-params)\n"
            "      --config FILE      read settings from FILE (key = value lines or YAML;\n"
-           "                         FLOWKIT_<KEY> variables override it)\n"
-           "Output and run:\n"
+           "                         FLOWKIT_<KEY> variables override it)\n",
+           fkcli_prog());
+    printf("Output and run:\n"
            "      --stdout           print what is exported on stdout (JSON lines)\n"
            "      --format FMT       what --stdout prints: json (default), vpcflow (AWS VPC\n"
            "                         flow log v5 fields and a header line) or flowlog\n"
@@ -68,6 +69,16 @@ static void help(void)
            "                         JSON \"tags\", the vpcflow/flowlog columns of the same\n"
            "                         name (account-id, vpc-id, subnet-id, instance-id,\n"
            "                         region, az-id, ...); at most 16\n"
+           "      --imds             add the instance's AWS metadata (IMDSv2) as tags:\n"
+           "                         account-id, instance-id, availability-zone, az-id,\n"
+           "                         region, vpc-id, subnet-id, interface-id; a --tag of\n"
+           "                         the same key wins\n"
+           "      --imds-url URL     the metadata service, http://ADDRESS[:PORT] (default\n"
+           "                         http://169.254.169.254; implies --imds)\n"
+           "      --imds-refresh SECS\n"
+           "                         read the metadata again every SECS (default 300)\n"
+           "      --imds-timeout SECS\n"
+           "                         longest wait for a connection or an answer (default 1)\n"
            "      --duration SECS    stop after SECS seconds\n"
            "      --stats            print counters to stderr at exit (SIGUSR1: any time)\n"
            "      --drain-timeout MS wait this long at exit for TCP collectors (default 5000)\n"
@@ -82,7 +93,17 @@ static void help(void)
            "  -V, --version          print the version\n\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n"
            "See flowkit-export(1) and docs/exporter-elements.md.\n",
-           fkcli_prog(), DEFAULT_NICE);
+           DEFAULT_NICE);
+}
+
+static void print_imds_stats(app *a)
+{
+    fkimds_stats s;
+    fkimds_get_stats(a->imds, &s);
+    fprintf(stderr, "%s: imds refreshes=%llu failures=%llu tokens=%llu token_refused=%llu%s%s%s\n",
+            fkcli_prog(), (unsigned long long)s.refreshes, (unsigned long long)s.failures,
+            (unsigned long long)s.tokens, (unsigned long long)s.token_refused,
+            s.last_error[0] ? " last_error=\"" : "", s.last_error, s.last_error[0] ? "\"" : "");
 }
 
 static void print_stats(app *a)
@@ -97,6 +118,8 @@ static void print_stats(app *a)
             (unsigned long long)cs.queue_drops, (unsigned long long)cs.decode_errors,
             (unsigned long long)a->flows_seen, (unsigned long long)a->flows_filtered,
             (unsigned long long)a->events_seen, (unsigned long long)cs.event_drops);
+    if (a->imds)
+        print_imds_stats(a);
     if (!a->exp)
         return;
     size_t n = fk_exporter_get_destination_count(a->exp);
@@ -125,11 +148,19 @@ static void print_stats(app *a)
     }
 }
 
+/* The lines' tags, when the metadata provider has new values: copied
+ * without waiting for it (see fkimds.h). */
+static void update_line_tags(app *a)
+{
+    if (a->imds && fkimds_poll(a->imds, &a->imds_generation, &a->imds_values))
+        a->nline_tags = fkimds_merge(a->tags.v, a->tags.n, &a->imds_values, a->line_tags);
+}
+
 /* A JSON line with the tags added; n is fk_*_to_json()'s result. */
 static void print_json(app *a, char *buf, int n, size_t size)
 {
     if (n >= 0)
-        n = fkcli_tags_json(&a->tags, buf, (size_t)n, size);
+        n = fkcli_tags_json(a->line_tags, a->nline_tags, buf, (size_t)n, size);
     if (n >= 0)
         printf("%s\n", buf);
 }
@@ -144,10 +175,10 @@ static void print_flow(app *a, const fk_flow *f)
     int n;
     switch (a->format) {
     case FORMAT_VPCFLOW:
-        n = fk_flow_to_vpcflow(f, a->tags.v, a->tags.n, buf, sizeof buf);
+        n = fk_flow_to_vpcflow(f, a->line_tags, a->nline_tags, buf, sizeof buf);
         break;
     case FORMAT_FLOWLOG:
-        n = fk_flow_to_flowlog(f, a->tags.v, a->tags.n, buf, sizeof buf);
+        n = fk_flow_to_flowlog(f, a->line_tags, a->nline_tags, buf, sizeof buf);
         break;
     default:
         print_json(a, buf, fk_flow_to_json(f, buf, sizeof buf), sizeof buf);
@@ -197,6 +228,7 @@ static int run(app *a)
     while (!fkcli_stop_signal()) {
         if (fkcli_stats_requested())
             print_stats(a);
+        update_line_tags(a);
         int r = fk_capture_dispatch(a->cap, 4096);
         if (a->exp)
             fk_exporter_dispatch(a->exp);
@@ -278,7 +310,11 @@ enum {
     OPT_ATTRIBUTION,
     OPT_FLOW_FILTER,
     OPT_FORMAT,
-    OPT_TAG
+    OPT_TAG,
+    OPT_IMDS,
+    OPT_IMDS_URL,
+    OPT_IMDS_REFRESH,
+    OPT_IMDS_TIMEOUT
 };
 
 static const struct option long_opts[] = {
@@ -308,6 +344,10 @@ static const struct option long_opts[] = {
     {"flow-filter", required_argument, NULL, OPT_FLOW_FILTER},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"tag", required_argument, NULL, OPT_TAG},
+    {"imds", no_argument, NULL, OPT_IMDS},
+    {"imds-url", required_argument, NULL, OPT_IMDS_URL},
+    {"imds-refresh", required_argument, NULL, OPT_IMDS_REFRESH},
+    {"imds-timeout", required_argument, NULL, OPT_IMDS_TIMEOUT},
     {"user", required_argument, NULL, 'Z'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -395,6 +435,18 @@ static int parse_args(app *a, int argc, char **argv)
         case OPT_TAG:
             export_apply(a, "--tag", "tag", optarg, false);
             break;
+        case OPT_IMDS:
+            export_apply(a, "--imds", "imds", "yes", false);
+            break;
+        case OPT_IMDS_URL:
+            export_apply(a, "--imds-url", "imds_url", optarg, false);
+            break;
+        case OPT_IMDS_REFRESH:
+            export_apply(a, "--imds-refresh", "imds_refresh", optarg, false);
+            break;
+        case OPT_IMDS_TIMEOUT:
+            export_apply(a, "--imds-timeout", "imds_timeout", optarg, false);
+            break;
         case OPT_DURATION:
             export_apply(a, "--duration", "duration", optarg, false);
             break;
@@ -452,6 +504,8 @@ static void app_free(app *a)
     fk_filter_destroy(a->flow_filter);
     free(a->source_host);
     free(a->user);
+    fkimds_stop(a->imds);
+    free(a->imds_url);
     fkcli_tags_free(&a->tags);
     fkcli_origins_free(a->origins);
 }
@@ -463,6 +517,8 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.drain_ms = 5000;
     a.nice_value = DEFAULT_NICE;
+    a.imds_refresh_ms = 300000;
+    a.imds_timeout_ms = 1000;
     if (fk_capture_create(&a.cap) != 0 || fk_exporter_create(&a.exp) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "create");
     if (!(a.origins = fkcli_origins_new()))
@@ -508,11 +564,27 @@ int main(int argc, char **argv)
     const char *attr = "off";
     fk_capture_get_attribution_source(a.cap, &attr);
     fkcli_drop_privileges(a.user, strcmp(attr, "off") ? fkcli_privs_attribution_caps() : 0);
+    a.nline_tags = fkimds_merge(a.tags.v, a.tags.n, &a.imds_values, a.line_tags);
+    if (a.imds_url) {
+        /* Unprivileged, beside the data path: it never waits for it. */
+        char err[300];
+        a.imds = fkimds_start(a.imds_url, a.imds_refresh_ms, a.imds_timeout_ms, err, sizeof err);
+        if (!a.imds)
+            fkcli_fail("imds: %s", err);
+    }
     if (a.json && a.format == FORMAT_VPCFLOW)
         printf("%s\n", fk_flow_get_vpcflow_header());
     int rc = run(&a);
     if (a.stats)
         print_stats(&a);
+    if (a.imds && !a.stats) {
+        fkimds_stats is;
+        fkimds_get_stats(a.imds, &is);
+        if (is.failures)
+            fprintf(stderr, "%s: imds: %llu of %llu refreshes failed, the last values kept (%s)\n",
+                    fkcli_prog(), (unsigned long long)is.failures,
+                    (unsigned long long)(is.failures + is.refreshes), is.last_error);
+    }
     if (a.add_errors)
         fprintf(stderr, "%s: %llu records could not be queued\n", fkcli_prog(),
                 (unsigned long long)a.add_errors);

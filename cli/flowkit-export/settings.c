@@ -181,6 +181,26 @@ void export_apply(app *a, const char *where, const char *key, const char *value,
         a->format_set = true;
     } else if (!strcmp(key, "tag")) {
         fkcli_tags_add(&a->tags, where, value);
+    } else if (!strcmp(key, "imds")) {
+        if (!parse_bool(value, &b))
+            fkcli_usage("%s: imds: expected yes or no, got \"%s\"", where, value);
+        if (!b)
+            set_string(&a->imds_url, NULL);
+        else if (!a->imds_url)
+            set_string(&a->imds_url, FKIMDS_DEFAULT_URL);
+    } else if (!strcmp(key, "imds_url")) {
+        char err[300];
+        if (fkimds_check_url(value, err, sizeof err) != 0)
+            fkcli_usage("%s: %s", where, err);
+        set_string(&a->imds_url, value);
+        fkcli_origins_set(a->origins, "imds", where);
+    } else if (!strcmp(key, "imds_refresh") || !strcmp(key, "imds_timeout")) {
+        bool refresh = !strcmp(key, "imds_refresh");
+        double lo = refresh ? 1 : 0.01, hi = refresh ? 86400 : 60;
+        if (!parse_seconds(value, &d) || d < lo || d > hi)
+            fkcli_usage("%s: %s: \"%s\" is not a number of seconds in [%g, %g]", where,
+                        refresh ? "imds-refresh" : "imds-timeout", value, lo, hi);
+        *(refresh ? &a->imds_refresh_ms : &a->imds_timeout_ms) = (int)(d * 1000 + 0.5);
     } else if (!strcmp(key, "nice")) {
         int64_t v;
         if (fk_param_parse_int(value, &v) != 0 || v < -20 || v > 19)
@@ -297,11 +317,12 @@ void export_load_config(app *a, const char *path)
 static bool env_known(const char *key, void *user)
 {
     static const char *const own[] = {
-        "interface", "device",        "collector",      "read",           "file",
-        "filter",    "flow_filter",   "user",           "source_host",    "events",
-        "flows",     "stdout",        "stats",          "nice",           "interval",
-        "duration",  "drain_timeout", "collector_host", "collector_port", "collector_proto",
-        "format",    "tag",
+        "interface",    "device",        "collector",      "read",           "file",
+        "filter",       "flow_filter",   "user",           "source_host",    "events",
+        "flows",        "stdout",        "stats",          "nice",           "interval",
+        "duration",     "drain_timeout", "collector_host", "collector_port", "collector_proto",
+        "format",       "tag",           "imds",           "imds_url",       "imds_refresh",
+        "imds_timeout",
     };
     key = ssflow_name(key);
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
@@ -322,11 +343,12 @@ static bool env_known_ctx(const char *key, void *user)
     return env_known(key, ((config_ctx *)user)->a);
 }
 
+static const char *const env_sections[] = {"exporter", "capture", NULL};
+
 void export_load_env(app *a)
 {
-    static const char *const sections[] = {"exporter", "capture", NULL};
     config_ctx c = {.a = a, .env = true, .proto = "udp"};
-    fkcli_config_env(sections, env_known_ctx, env_setting, &c);
+    fkcli_config_env(env_sections, env_known_ctx, env_setting, &c);
     add_host_port(&c, "environment (FLOWKIT_COLLECTOR_HOST, FLOWKIT_COLLECTOR_PORT)");
 }
 
@@ -359,6 +381,13 @@ void export_print_settings(app *a)
         fkcli_tags_format(&a->tags, tags, sizeof tags);
         fkcli_origins_print(stdout, o, "tag", tags);
     }
+    if (a->imds_url) {
+        fkcli_origins_print(stdout, o, "imds", a->imds_url);
+        snprintf(v, sizeof v, "%g", a->imds_refresh_ms / 1000.0);
+        fkcli_origins_print(stdout, o, "imds_refresh", v);
+        snprintf(v, sizeof v, "%g", a->imds_timeout_ms / 1000.0);
+        fkcli_origins_print(stdout, o, "imds_timeout", v);
+    }
     snprintf(v, sizeof v, "%d", a->nice_value);
     fkcli_origins_print(stdout, o, "nice", v);
     for (size_t i = 0; i < n; i++) {
@@ -379,6 +408,7 @@ void export_print_settings(app *a)
         snprintf(v, sizeof v, "%lld", (long long)bt);
         fkcli_origins_print(stdout, o, "buffer_timeout", v);
     }
+    fkcli_config_env_print_ignored(stdout, fkcli_prog(), env_sections, env_known, a);
 }
 
 /* Sources, filter, destinations and what to export, once all settings are

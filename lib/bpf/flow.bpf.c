@@ -50,6 +50,32 @@ struct {
     __type(value, struct fk__bpf_flow_counters);
 } fk_counters SEC(".maps");
 
+/* A fragmented datagram: its later fragments carry no ports, so the first
+ * fragment leaves its ports here and the later ones are counted on its flow
+ * (as the pcap path's fragment table does). Fragments that come before
+ * their first one are counted without ports, on both paths. */
+struct frag_key {
+    __u8 src[16];
+    __u8 dst[16];
+    __u32 id;
+    __u16 vlan;
+    __u8 proto, family;
+};
+
+struct frag_ports {
+    __u16 sport, dport;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, struct frag_key);
+    __type(value, struct frag_ports);
+} fk_frags SEC(".maps");
+
+#define FRAG_FIRST 1 /* more fragments, offset 0: has the ports */
+#define FRAG_LATER 2 /* offset > 0: no ports */
+
 struct pkt {
     __u8 src[16];
     __u8 dst[16];
@@ -60,6 +86,8 @@ struct pkt {
     __u16 sport, dport, vlan;
     __u8 proto, family, tcp_flags, tos, has_l4;
     __u8 tunnel, outer_family;
+    __u8 frag; /* FRAG_FIRST, FRAG_LATER or 0 */
+    __u32 frag_id;
 };
 
 /* Set by the loader: look inside VXLAN (UDP 4789) and GENEVE (UDP 6081). */
@@ -88,15 +116,21 @@ static __always_inline int parse_ip(__u8 *pos, __u8 *end, __u16 etype, __u32 fal
         if (ihl < 20)
             return -1;
         __u32 tot = ((__u32)pos[2] << 8) | pos[3];
-        __u32 frag = (((__u32)pos[6] << 8) | pos[7]) & 0x1fff;
+        __u32 fword = ((__u32)pos[6] << 8) | pos[7];
+        __u32 frag = fword & 0x1fff;
         p->family = 4;
         p->tos = pos[1];
         p->proto = pos[9];
         __builtin_memcpy(p->src, pos + 12, 4);
         __builtin_memcpy(p->dst, pos + 16, 4);
         p->ip_len = tot ? tot : fallback_len;
-        if (frag)
-            return 0; /* a later fragment: no ports */
+        p->frag_id = ((__u32)pos[4] << 8) | pos[5];
+        if (frag) {
+            p->frag = FRAG_LATER;
+            return 0; /* no ports */
+        }
+        if (fword & 0x2000)
+            p->frag = FRAG_FIRST;
         l4 = pos + ihl;
     } else if (etype == 0x86dd) {
         if (pos + 40 > end)
@@ -125,11 +159,14 @@ static __always_inline int parse_ip(__u8 *pos, __u8 *end, __u16 etype, __u32 fal
                 if (l4 + 8 > end)
                     return -1;
                 __u32 off = (((__u32)l4[2] << 8) | l4[3]) & 0xfff8;
+                p->frag_id =
+                    ((__u32)l4[4] << 24) | ((__u32)l4[5] << 16) | ((__u32)l4[6] << 8) | l4[7];
+                p->frag = off ? FRAG_LATER : (l4[3] & 1) ? FRAG_FIRST : 0;
                 nh = l4[0];
                 l4 += 8;
                 if (off) {
                     p->proto = nh;
-                    return 0; /* a later fragment: no ports */
+                    return 0; /* no ports */
                 }
             }
         }
@@ -437,6 +474,27 @@ static __always_inline void on_frame(void *data, void *data_end, __u32 wire_len,
     if (rc < 0) {
         cnt->malformed++;
         return;
+    }
+    if (p.frag) {
+        struct frag_key fk = {};
+        __builtin_memcpy(fk.src, p.src, 16);
+        __builtin_memcpy(fk.dst, p.dst, 16);
+        fk.id = p.frag_id;
+        fk.vlan = p.vlan;
+        fk.proto = p.proto;
+        fk.family = p.family;
+        if (p.frag == FRAG_FIRST && p.has_l4) {
+            struct frag_ports fp = {p.sport, p.dport};
+            bpf_map_update_elem(&fk_frags, &fk, &fp, BPF_ANY);
+        } else if (p.frag == FRAG_LATER) {
+            struct frag_ports *fp = bpf_map_lookup_elem(&fk_frags, &fk);
+            if (fp) {
+                /* no TCP flags: a later fragment adds bytes and a packet */
+                p.sport = fp->sport;
+                p.dport = fp->dport;
+                p.has_l4 = 1;
+            }
+        }
     }
     count(cnt, &p, hook, ifindex);
 }

@@ -77,26 +77,27 @@ int fk__col_ipfix_raw(fk__col_codec_ctx *cx, void *state, uint16_t set_id, const
 struct fk_ipfix_record;
 void fk__col_ipfix_report_ifname(const struct fk_ipfix_record *rec, fk__col_ifname_fn ifname,
                                  void *user);
-bool fk__col_ipfix_has_extras(const fk__col_codec_ctx *cx, const struct fk_template *t);
+/* fk__col_ipfix_scan's answer: what a data template carries beyond the plan. */
+#define FK__COL_IPFIX_EXTRAS 1u /* process, event or tunnel elements */
+#define FK__COL_IPFIX_ORIGIN 2u /* the record's own origin (130, 131, 149) */
+#define FK__COL_IPFIX_BOOT 4u   /* systemInitTimeMilliseconds (160) */
+unsigned fk__col_ipfix_scan(const fk__col_codec_ctx *cx, const struct fk_template *t);
 void fk__col_ipfix_process_fields(fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                   fk_flow *f);
 void fk__col_ipfix_event_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                 fk_flow *f);
 void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                  fk_flow *f);
-/* What the data path reads of a template's records beyond the plan, found
- * once per definition: whether flowkit-export's extras (process, event,
- * tunnel fields) may be there, and the field indexes (-1: absent) of the
- * record's own origin (observationDomainId 149, exporterIPv4Address 130,
- * exporterIPv6Address 131) and of systemInitTimeMilliseconds (160). */
-typedef struct fk__col_tmpl_reads {
-    bool extras;
-    bool origin; /* any of odid, v4, v6 */
+/* Field indexes (-1: absent) a template keeps what the data path reads by
+ * index in: the record's own origin (observationDomainId 149,
+ * exporterIPv4Address 130, exporterIPv6Address 131) and its boot time
+ * (systemInitTimeMilliseconds 160); found with the scan, once per template
+ * object, so that no record pays a lookup by element. */
+typedef struct fk__col_ipfix_at {
     int odid, v4, v6, boot;
-} fk__col_tmpl_reads;
-void fk__col_ipfix_tmpl_reads(const fk__col_codec_ctx *cx, const struct fk_template *t,
-                              fk__col_tmpl_reads *out);
-void fk__col_ipfix_record_origin(const struct fk_ipfix_record *rec, const fk__col_tmpl_reads *at,
+} fk__col_ipfix_at;
+void fk__col_ipfix_fields_at(const struct fk_template *t, fk__col_ipfix_at *out);
+void fk__col_ipfix_record_origin(const struct fk_ipfix_record *rec, const fk__col_ipfix_at *at,
                                  fk_flow *f);
 
 #endif

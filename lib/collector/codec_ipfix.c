@@ -37,17 +37,18 @@ typedef struct ipx_tmpl {
     uint64_t serial;     /* message that (re)defined it last */
     uint64_t raw_serial; /* the definition raw_plan was made for; 0 = none */
     fk__col_raw_plan raw_plan;
+    /* fk__col_ipfix_scan of scan_of, the cache's template object for this
+     * id (kept across identical refreshes; a new definition is a new
+     * object, and scan_of is reset then); NULL = not scanned yet. */
+    const fk_template *scan_of;
+    unsigned scan;
+    fk__col_ipfix_at at; /* field indexes, with scan */
     /* The template record as it came (set id 2 or 3 in def_options): a
      * refresh with the same octets changes nothing, so it is not decoded
      * again (UDP exporters repeat their templates, many in every message). */
     uint8_t *def;
     uint16_t def_len;
     uint8_t def_options;
-    /* What the data path asks of every data set, answered once per
-     * definition: tmpl is the cache's template they were read from (NULL:
-     * not yet; every decoded definition of the id resets it). */
-    const fk_template *flags_for;
-    fk__col_tmpl_reads reads;
 } ipx_tmpl;
 
 typedef struct ipx_state {
@@ -248,7 +249,8 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
                 t->defined_ns = now_ns;
                 t->serial = hdr->serial;
                 t->options = options;
-                t->flags_for = NULL;
+                if (!it.tmpl || it.tmpl != t->scan_of)
+                    t->scan_of = NULL;
                 if (whole)
                     keep_definition(t, options_set, body, len);
                 fn(user, it.template_id, FK__TMPL_REPLACED);
@@ -371,6 +373,28 @@ static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr
     }
 }
 
+/* What the set's template carries beyond the plan, scanned once per
+ * template object: exporters that send a few records per set and their
+ * templates in every message (softflowd) paid a scan per set. */
+static unsigned set_scan(const fk__col_codec_ctx *cx, ipx_state *s, uint16_t set_id,
+                         const fk_template *tmpl, fk__col_ipfix_at *own,
+                         const fk__col_ipfix_at **at)
+{
+    ipx_tmpl *t = find(s, set_id);
+    if (!t) {
+        fk__col_ipfix_fields_at(tmpl, own);
+        *at = own;
+        return fk__col_ipfix_scan(cx, tmpl);
+    }
+    if (t->scan_of != tmpl) {
+        t->scan = fk__col_ipfix_scan(cx, tmpl);
+        fk__col_ipfix_fields_at(tmpl, &t->at);
+        t->scan_of = tmpl;
+    }
+    *at = &t->at;
+    return t->scan;
+}
+
 int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
                        const uint8_t *body, size_t len, fk__col_emit_fn emit,
                        fk__col_ifname_fn ifname, void *user, uint32_t *records, uint32_t *options)
@@ -386,9 +410,9 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
     if (rc)
         return FK_EMALFORMED;
     fk_ipfix_item it;
-    fk__col_tmpl_reads own;              /* when the domain holds no record of the template */
-    const fk__col_tmpl_reads *at = NULL; /* one template per data set */
-    ipx_tmpl *dt = find(s, set_id);
+    int scan = -1; /* fk__col_ipfix_scan of the set's template */
+    fk__col_ipfix_at own;
+    const fk__col_ipfix_at *at = NULL; /* its field indexes */
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
@@ -403,21 +427,14 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         fk_flow f;
         if (fk_ipfix_record_to_flow(&it.record, &f) != FK_OK)
             return FK_EMALFORMED;
-        if (!at) {
-            if (dt && dt->flags_for != it.record.tmpl) {
-                fk__col_ipfix_tmpl_reads(cx, it.record.tmpl, &dt->reads);
-                dt->flags_for = it.record.tmpl;
-            }
-            if (!dt)
-                fk__col_ipfix_tmpl_reads(cx, it.record.tmpl, &own);
-            at = dt ? &dt->reads : &own;
-        }
-        if (at->extras) {
+        if (scan < 0) /* one template per data set */
+            scan = (int)set_scan(cx, s, set_id, it.record.tmpl, &own, &at);
+        if (scan & FK__COL_IPFIX_EXTRAS) {
             fk__col_ipfix_process_fields(cx, &it.record, &f);
             fk__col_ipfix_event_fields(cx, &it.record, &f);
             fk__col_ipfix_tunnel_fields(cx, &it.record, &f);
         }
-        if (at->origin)
+        if (scan & FK__COL_IPFIX_ORIGIN)
             fk__col_ipfix_record_origin(&it.record, at, &f);
         else if (s->relayed) {
             f.exporter = s->relay_exporter;
@@ -425,8 +442,8 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             f.present |= FK__FLOW_OWN_EXPORTER | FK__FLOW_OWN_ODID;
         }
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
-        if (at->boot >= 0 && fk_ipfix_record_get_field(&it.record, (uint16_t)at->boot, &v) == 0 &&
-            v.i > 0)
+        if ((scan & FK__COL_IPFIX_BOOT) && at->boot >= 0 &&
+            fk_ipfix_record_get_field(&it.record, (uint16_t)at->boot, &v) == 0 && v.i > 0)
             s->seen_sys_init = v.i;
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;

@@ -145,31 +145,44 @@ void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const fk_ipfix_rec
     }
 }
 
-/* Whether a template carries any element that process_fields or
- * event_fields read. Asked once per data set: a lookup that misses costs an
- * error message, several times the cost of the rest of the record. */
-bool fk__col_ipfix_has_extras(const fk__col_codec_ctx *cx, const fk_template *t)
+/* What a data template carries beyond the plan (FK__COL_IPFIX_*), in one
+ * pass over its fields. Asked once per data set: softflowd sends a few
+ * records per set, and a lookup per element was most of their cost.
+ * EXTRAS: an element that process_fields, event_fields or tunnel_fields
+ * read (a lookup that misses costs an error message, several times the
+ * cost of the rest of the record); ORIGIN: the record names its own
+ * origin; BOOT: it carries systemInitTimeMilliseconds. */
+unsigned fk__col_ipfix_scan(const fk__col_codec_ctx *cx, const fk_template *t)
 {
-    if (fk_template_find_field(t, 0, 371) >= 0 || fk_template_find_field(t, 0, 323) >= 0)
-        return true;
-    static const uint16_t pen_ids[] = {FK_EXPORTER_IE_PROCESS_ID,  FK_EXPORTER_IE_PROCESS_NAME,
-                                       FK_EXPORTER_IE_PROCESS_EXE, FK_EXPORTER_IE_USER_ID,
-                                       FK_EXPORTER_IE_EVENT_KIND,  FK_EXPORTER_IE_TUNNEL_TYPE};
-    for (size_t i = 0; cx->pen && i < sizeof pen_ids / sizeof pen_ids[0]; i++)
-        if (fk_template_find_field(t, cx->pen, pen_ids[i]) >= 0)
-            return true;
-    return false;
-}
-
-void fk__col_ipfix_tmpl_reads(const fk__col_codec_ctx *cx, const fk_template *t,
-                              fk__col_tmpl_reads *out)
-{
-    out->extras = fk__col_ipfix_has_extras(cx, t);
-    out->odid = fk_template_find_field(t, 0, 149);
-    out->v4 = fk_template_find_field(t, 0, 130);
-    out->v6 = fk_template_find_field(t, 0, 131);
-    out->boot = fk_template_find_field(t, 0, 160);
-    out->origin = out->odid >= 0 || out->v4 >= 0 || out->v6 >= 0;
+    unsigned r = 0;
+    uint16_t n = fk_template_get_field_count(t);
+    for (uint16_t i = 0; i < n; i++) {
+        const fk_field_spec *f = fk_template_get_field(t, i);
+        if (!f || (f->flags & FK_FIELD_V9_SCOPE))
+            continue;
+        if (f->pen == 0) {
+            if (f->id == 371 || f->id == 323)
+                r |= FK__COL_IPFIX_EXTRAS;
+            else if (f->id == 149 || f->id == 130 || f->id == 131)
+                r |= FK__COL_IPFIX_ORIGIN;
+            else if (f->id == 160)
+                r |= FK__COL_IPFIX_BOOT;
+        } else if (cx->pen && f->pen == cx->pen) {
+            switch (f->id) {
+            case FK_EXPORTER_IE_PROCESS_ID:
+            case FK_EXPORTER_IE_PROCESS_NAME:
+            case FK_EXPORTER_IE_PROCESS_EXE:
+            case FK_EXPORTER_IE_USER_ID:
+            case FK_EXPORTER_IE_EVENT_KIND:
+            case FK_EXPORTER_IE_TUNNEL_TYPE:
+                r |= FK__COL_IPFIX_EXTRAS;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    return r;
 }
 
 /* A record that names its own observation domain (observationDomainId
@@ -177,12 +190,19 @@ void fk__col_ipfix_tmpl_reads(const fk__col_codec_ctx *cx, const fk_template *t,
  * relayed: flowkit-collect's ipfix: files and IPFIX mediators keep each
  * record's origin there while the message header has their own. The
  * record's own win. */
-void fk__col_ipfix_record_origin(const fk_ipfix_record *rec, const fk__col_tmpl_reads *at,
-                                 fk_flow *f)
+void fk__col_ipfix_fields_at(const fk_template *t, fk__col_ipfix_at *out)
 {
-    /* By the indexes found once per template: the fields the record's
-     * template names (fk_template_find_field) are read as
-     * fk_ipfix_record_find_field would read them. */
+    out->odid = fk_template_find_field(t, 0, 149);
+    out->v4 = fk_template_find_field(t, 0, 130);
+    out->v6 = fk_template_find_field(t, 0, 131);
+    out->boot = fk_template_find_field(t, 0, 160);
+}
+
+void fk__col_ipfix_record_origin(const fk_ipfix_record *rec, const fk__col_ipfix_at *at, fk_flow *f)
+{
+    /* By the indexes fk__col_ipfix_fields_at found (fk_template_find_field),
+     * read as fk_ipfix_record_find_field would read them: per record
+     * lookups by element were 45% of a query over flowkit-collect's files. */
     fk_ipfix_value v;
     if (at->odid >= 0 && fk_ipfix_record_get_field(rec, (uint16_t)at->odid, &v) == 0 &&
         v.len >= 1 && v.len <= 4) {

@@ -271,6 +271,20 @@ int fk_collector_add_output_filtered(fk_collector *h, const char *uri, const cha
     return FK_OK;
 }
 
+/* Whether the pass-through can ever be taken (fk__col_deliver_raw checks
+ * the rest per set): outputs are fixed at activate, and with any other
+ * output the per-set analysis (end times of every record) would be
+ * wasted work on the decoding path. */
+static bool outputs_take_raw(const fk_collector *h)
+{
+    if (h->nsinks == 0)
+        return false;
+    for (size_t i = 0; i < h->nsinks; i++)
+        if (h->sinks[i]->ops != &fk__sink_ipfix_ops || h->sinks[i]->filter)
+            return false;
+    return true;
+}
+
 int fk_collector_add_allow(fk_collector *h, const char *cidr)
 {
     if (!h || !cidr)
@@ -359,21 +373,6 @@ static int alloc_batch(fk_collector *h)
     return FK_OK;
 }
 
-/* The pass-through needs every output to be an unfiltered ipfix: file
- * (fk__col_deliver_raw); outputs are fixed at activate, so when they are not,
- * data sets are never offered and the codec never plans them (a tenth of
- * the decode cost of a collector without ipfix: outputs, flowkit-ipfix's
- * queries included). */
-static bool passthrough_possible(const fk_collector *h)
-{
-    if (h->nsinks == 0)
-        return false;
-    for (size_t i = 0; i < h->nsinks; i++)
-        if (h->sinks[i]->ops != &fk__sink_ipfix_ops || h->sinks[i]->filter)
-            return false;
-    return true;
-}
-
 int fk_collector_activate(fk_collector *h)
 {
     if (!h)
@@ -402,8 +401,7 @@ int fk_collector_activate(fk_collector *h)
     h->rearm_ns = 0;
     h->scale_sampling = (int)fk__params_int(&h->params, FK_COL_SCALE_SAMPLING);
     int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, fk__col_deliver, h);
-    if (rc == FK_OK && fk__params_int(&h->params, FK_COL_IPFIX_PASSTHROUGH) &&
-        passthrough_possible(h))
+    if (rc == FK_OK && fk__params_int(&h->params, FK_COL_IPFIX_PASSTHROUGH) && outputs_take_raw(h))
         fk__col_sessions_set_raw(
             h->sessions, fk__col_deliver_raw,
             fk__params_int(&h->params, FK_COL_IPFIX_BIFLOW) ? FK__COL_RAW_BIFLOW : 0);

@@ -2,7 +2,6 @@
  * fk_flow_to_json() (the JSON lines contract) and the CSV row, without
  * printf. At collector rates, printf was most of the cost of a record.
  * Times reuse the formatted "YYYY-MM-DDTHH:MM:SS" of the last seconds seen. */
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -23,11 +22,36 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
                                      "50515253545556575859606162636465666768697071727374"
                                      "75767778798081828384858687888990919293949596979899";
 
-/* Decimal digits of v, written in place from the last two at a time. */
+/* Decimal digits of v (>= 100), written in place from the last two at a
+ * time; 32-bit arithmetic (cheaper divisions by 100) below 2^32. */
 static char *put_u64_long(char *p, uint64_t v)
 {
-    int n = 1;
-    for (uint64_t t = 10; n < 20 && v >= t; t *= 10)
+    int n;
+    if (v <= UINT32_MAX) {
+        uint32_t w = (uint32_t)v;
+        n = w < 1000u         ? 3
+            : w < 10000u      ? 4
+            : w < 100000u     ? 5
+            : w < 1000000u    ? 6
+            : w < 10000000u   ? 7
+            : w < 100000000u  ? 8
+            : w < 1000000000u ? 9
+                              : 10;
+        char *q = p + n;
+        while (w >= 100) {
+            uint32_t r = w % 100;
+            w /= 100;
+            q -= 2;
+            memcpy(q, digit_pairs + 2 * r, 2);
+        }
+        if (w >= 10)
+            memcpy(q - 2, digit_pairs + 2 * w, 2);
+        else
+            q[-1] = (char)('0' + w);
+        return p + n;
+    }
+    n = 10;
+    for (uint64_t t = 10000000000ull; n < 20 && v >= t; t *= 10)
         n++;
     char *end = p + n, *q = end;
     while (v >= 100) {
@@ -91,15 +115,66 @@ static char *put_ipv4(char *p, const uint8_t *b)
     return p - 1;
 }
 
+/* One 16-bit group in lowercase hex without leading zeros. */
+static char *put_hex16(char *p, unsigned w)
+{
+    static const char hx[] = "0123456789abcdef";
+    if (w >= 0x1000)
+        *p++ = hx[w >> 12];
+    if (w >= 0x100)
+        *p++ = hx[(w >> 8) & 15];
+    if (w >= 0x10)
+        *p++ = hx[(w >> 4) & 15];
+    *p++ = hx[w & 15];
+    return p;
+}
+
+/* The text inet_ntop(AF_INET6) gives (glibc, RFC 5952 style): the first
+ * longest run of two or more zero groups becomes "::", and an address
+ * whose first 96 bits are zero (IPv4-compatible) or ::ffff:0:0/96
+ * (IPv4-mapped) ends in dotted quad. */
+static char *put_ipv6(char *p, const uint8_t *b)
+{
+    unsigned w[8];
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+    int best = -1, best_len = 0, cur = -1, cur_len = 0;
+    for (int i = 0; i < 8; i++) {
+        if (w[i] == 0) {
+            if (cur < 0)
+                cur = i, cur_len = 0;
+            cur_len++;
+            if (cur_len > best_len)
+                best = cur, best_len = cur_len;
+        } else {
+            cur = -1;
+        }
+    }
+    if (best_len < 2)
+        best = -1;
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best)
+                *p++ = ':';
+            continue;
+        }
+        if (i != 0)
+            *p++ = ':';
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+            return put_ipv4(p, b + 12);
+        p = put_hex16(p, w[i]);
+    }
+    if (best >= 0 && best + best_len == 8)
+        *p++ = ':';
+    return p;
+}
+
 static char *put_addr(char *p, const fk_addr *a)
 {
     if (a->family == 4)
         return put_ipv4(p, a->bytes);
-    if (a->family == 6) {
-        char buf[INET6_ADDRSTRLEN];
-        if (inet_ntop(AF_INET6, a->bytes, buf, sizeof buf))
-            return put_str(p, buf, strlen(buf));
-    }
+    if (a->family == 6)
+        return put_ipv6(p, a->bytes);
     return p;
 }
 
@@ -180,6 +255,49 @@ static char *put_json_str(char *p, const char *s, size_t max)
     return p;
 }
 
+/* `,"key":"address"` when the address is present (fk_flow_to_json's json_addr). */
+static char *put_json_addr(char *p, const char *key, size_t n, const fk_addr *a)
+{
+    if (a->family != 4 && a->family != 6)
+        return p;
+    p = put_str(p, key, n);
+    p = put_addr(p, a);
+    *p++ = '"';
+    return p;
+}
+
+#define PUT_ADDR_KEY(p, lit, a) put_json_addr((p), (lit), sizeof(lit) - 1, (a))
+
+/* Tunnel, VLAN, direction and next-hop keys, in fk_flow_to_json's order
+ * (records of live captures, tunnels and routers; flowDirection is in
+ * every softflowd record). */
+static char *put_json_tunnel(char *p, const fk_flow *f)
+{
+    if (f->tunnel) {
+        const char *t = fk_tunnel_kind_name(f->tunnel);
+        p = PUT_LIT(p, ",\"tunnel\":\"");
+        p = put_str(p, t, strlen(t));
+        *p++ = '"';
+    }
+    p = PUT_ADDR_KEY(p, ",\"outer_src_addr\":\"", &f->outer_src);
+    p = PUT_ADDR_KEY(p, ",\"outer_dst_addr\":\"", &f->outer_dst);
+    if (f->vlan) {
+        p = PUT_LIT(p, ",\"vlan\":");
+        p = put_u64(p, f->vlan);
+    }
+    if (f->present & FK_FLOW_HAS_VNI) {
+        p = PUT_LIT(p, ",\"vni\":");
+        p = put_u64(p, f->vni);
+    }
+    if (f->direction == FK_DIRECTION_INGRESS)
+        p = PUT_LIT(p, ",\"direction\":\"ingress\"");
+    else if (f->direction == FK_DIRECTION_EGRESS)
+        p = PUT_LIT(p, ",\"direction\":\"egress\"");
+    p = PUT_ADDR_KEY(p, ",\"next_hop\":\"", &f->next_hop);
+    p = PUT_ADDR_KEY(p, ",\"bgp_next_hop\":\"", &f->bgp_next_hop);
+    return p;
+}
+
 /* The optional keys after "end_reason" (collector fields). */
 static char *put_json_tail(char *p, const fk_flow *f)
 {
@@ -228,10 +346,6 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
     bool strings =
         (f->present & FK_FLOW_HAS_PROCESS) || f->in_if_name || f->out_if_name || f->user || f->exe;
     /* Session events (rare) have their own form: the reference writes it. */
-    /* So do tunnelled records and those with next hops (rare keys). */
-    if (f->tunnel || f->outer_src.family || f->outer_dst.family || f->next_hop.family ||
-        f->bgp_next_hop.family || f->vlan || f->direction || (f->present & FK_FLOW_HAS_VNI))
-        return fk_flow_to_json(f, buf, size);
     if (f->event || size < (strings ? FK_FLOW_JSON_MAX : FK__FASTFMT_MAX))
         return fk_flow_to_json(f, buf, size);
     char *p = buf;
@@ -299,6 +413,7 @@ int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
         p = PUT_LIT(p, ",\"end_reason\":");
         p = put_u64(p, f->end_reason);
     }
+    p = put_json_tunnel(p, f);
     p = put_json_tail(p, f);
     *p++ = '}';
     *p = '\0';

@@ -5,8 +5,10 @@
 #include <flowkit/flow.h>
 
 /* JSON output buffer size that always suffices without the borrowed
- * strings (in_if_name, ...); with them, FK_FLOW_JSON_MAX. */
-#define FK__FASTFMT_MAX 832
+ * strings (in_if_name, ...); with them, FK_FLOW_JSON_MAX. 832 for the
+ * keys up to "end_reason", plus the tunnel, VLAN, VNI, direction and four
+ * addresses of the keys after it (~330). */
+#define FK__FASTFMT_MAX 1216
 /* CSV row buffer size that always suffices: the fixed columns plus the
  * string columns, each at most doubled by quoting. */
 #define FK__FASTFMT_CSV_MAX                                                                        \

@@ -50,6 +50,8 @@ FLOWKIT_COLLECTOR_QUEUE_SIZE=100 FLOWKIT_STORE_RETENTION=60 FLOWKIT_LISTEN=udp:/
 has '^collector\.queue_size = 100  # from env FLOWKIT_COLLECTOR_QUEUE_SIZE$'
 has '^store\.retention = 60  # from env FLOWKIT_STORE_RETENTION$'
 has '^listen = udp://127\.0\.0\.1:9  # from env FLOWKIT_LISTEN$'
+has '^# ignored: env FLOWKIT_SOURCE_DIR \(not a setting of flowkit-collect\)$'
+grep -q 'ignored: env FLOWKIT_STORE_RETENTION' "$T/out" && fail "a setting listed as ignored"
 grep -q ':0  # from' "$T/out" && fail "FLOWKIT_LISTEN kept the file's listener"
 FLOWKIT_COLLECTOR_QUEUE_SIZE=100 "$B" --config "$T/c.yaml" --queue-size 50 -l udp://127.0.0.1:7 \
     --check >"$T/out" 2>&1 || fail "command line: $(cat "$T/out")"

@@ -146,6 +146,9 @@ for want in '^chunk_size = 9  # from env FLOWKIT_EXPORTER_CHUNK_SIZE$' \
     grep -Eq "$want" "$T/out" || bad "env --check lacks /$want/: $(cat "$T/out")"
 done
 grep -q 'collector = udp' "$T/out" && bad "FLOWKIT_COLLECTOR kept the file's collector"
+grep -q '^# ignored: env FLOWKIT_SOURCE_DIR (not a setting of flowkit-export)$' "$T/out" ||
+    bad "--check does not name the ignored FLOWKIT_SOURCE_DIR: $(cat "$T/out")"
+grep -q 'ignored: env FLOWKIT_EXPORTER_CHUNK_SIZE' "$T/out" && bad "a setting listed as ignored"
 FLOWKIT_EXPORTER_CHUNK_SIZE=9 "$BIN" --config "$T/config.yaml" --chunk-size 3 --check >"$T/out" 2>&1
 grep -q '^chunk_size = 3  # command line --chunk-size$' "$T/out" || bad "command line over env: $(cat "$T/out")"
 FLOWKIT_EXPORTER_MTU=big "$BIN" --config "$T/config.yaml" --check >"$T/out" 2>&1

@@ -95,7 +95,8 @@ ref_stop() {
     grep -q '^0 packets dropped by kernel' "$1.err" || fail "tcpdump dropped packets: $(cat "$1.err")"
 }
 
-# traffic NS N: the known traffic (see capture_traffic.py), port 8080.
+# traffic NS N: the known traffic (see capture_traffic.py), port 8080;
+# TRAFFIC_FRAG=1 adds the fragmented UDP datagrams (port 8082).
 TRAFFIC_RUNS=0
 traffic() {
     local ns=$1 n=$2
@@ -108,7 +109,7 @@ traffic() {
     fk_netns_on_exit "kill -9 $spid"
     wait_for "$log" listening 10 || fail "traffic server did not start"
     fk_netns_exec "$ns" $PY "$SRC/tests/integration/capture_traffic.py" client "10.213.$n.1" \
-        "fd00:213:$n::1" 8080 || fail "traffic client failed"
+        "fd00:213:$n::1" 8080 ${TRAFFIC_FRAG:+frag} || fail "traffic client failed"
     wait $spid || fail "traffic server failed: $(cat "$log")"
 }
 

@@ -6,7 +6,8 @@
 # workers, once with flows counted in the kernel (backend=ebpf: tc on
 # ingress and egress) and once with XDP (backend=xdp: ingress only, compared
 # with tcpdump's view of the incoming packets); the eBPF runs are skipped
-# loudly when the build or the kernel cannot load them.
+# loudly when the build or the kernel cannot load them. The traffic includes
+# fragmented UDP datagrams: later fragments count on their first one's flow.
 . "$FLOWKIT_SOURCE_DIR/tests/integration/capture_common.bash"
 
 NS=fkcf$$
@@ -16,6 +17,7 @@ IF=${NS}h
 P4="10.213.$N."
 P6="fd00:213:$N:"
 
+TRAFFIC_FRAG=1
 MODES="workers=0 workers=2"
 if ebpf_usable "$IF"; then
     MODES="$MODES backend=ebpf backend=xdp"
@@ -66,6 +68,15 @@ for mode in $MODES; do
     [ "$c" = 1 ] || fail "expected the IPv6 UDP flow 2+2 packets, 296+296 bytes"
     c=$(count_json "$OUT" ".type==\"flow\" and .proto==1 and .src_addr==\"${P4}2\" and .dst_port==2048 and .packets==3 and .rev_packets==3 and .bytes==252 and .rev_bytes==252 and .rev_icmp_type==0 and .rev_icmp_code==0")
     [ "$c" = 1 ] || fail "expected the ICMP echo flow 3+3 packets, 252+252 bytes, replies of type 0"
+    # 3000 bytes + UDP header in 3 fragments each way: IPv4 1480+1480+48
+    # bytes of data under 20-byte headers, IPv6 1448+1448+112 under 40 + 8
+    # (fragment header).
+    c=$(count_json "$OUT" ".type==\"flow\" and .proto==17 and .src_addr==\"${P4}2\" and .dst_port==8082 and .packets==3 and .rev_packets==3 and .bytes==3068 and .rev_bytes==3068")
+    [ "$c" = 1 ] || fail "expected the fragmented IPv4 UDP flow 3+3 packets, 3068+3068 bytes"
+    c=$(count_json "$OUT" ".type==\"flow\" and .proto==17 and .src_addr==\"${P6}:2\" and .dst_port==8082 and .packets==3 and .rev_packets==3 and .bytes==3152 and .rev_bytes==3152")
+    [ "$c" = 1 ] || fail "expected the fragmented IPv6 UDP flow 3+3 packets, 3152+3152 bytes"
+    c=$(count_json "$OUT" ".type==\"flow\" and .proto==17 and (.src_port==0 or .dst_port==0)")
+    [ "$c" = 0 ] || fail "$c UDP flows without ports: later fragments not on their flow"
     echo "$mode: ok ($(capstat "$OUT" packets) packets)"
 done
 echo PASS

@@ -50,7 +50,9 @@ def rfc3339(ns):
 
 
 def decode(link, frame):
-    """-> (src, dst, proto, sport, dport, ip_len, tcp_flags) or None."""
+    """-> (src, dst, proto, sport, dport, ip_len, tcp_flags, frag, frag_id) or
+    None; frag is "first" (more fragments follow, the ports are here),
+    "later" (no ports: sport and dport are 0) or None."""
     if link == 1:
         etype = struct.unpack("!H", frame[12:14])[0]
         off = 14
@@ -72,16 +74,29 @@ def decode(link, frame):
         src = socket.inet_ntop(socket.AF_INET, frame[off + 12:off + 16])
         dst = socket.inet_ntop(socket.AF_INET, frame[off + 16:off + 20])
         l4 = off + ihl
+        fword = struct.unpack("!H", frame[off + 6:off + 8])[0]
+        frag_id = struct.unpack("!H", frame[off + 4:off + 6])[0]
+        frag = "later" if fword & 0x1FFF else "first" if fword & 0x2000 else None
     elif etype == 0x86DD:
         ip_len = 40 + struct.unpack("!H", frame[off + 4:off + 6])[0]
         proto = frame[off + 6]
         src = socket.inet_ntop(socket.AF_INET6, frame[off + 8:off + 24])
         dst = socket.inet_ntop(socket.AF_INET6, frame[off + 24:off + 40])
         l4 = off + 40
+        frag = frag_id = None
+        if proto == 44:
+            proto = frame[l4]
+            fword = struct.unpack("!H", frame[l4 + 2:l4 + 4])[0]
+            frag_id = struct.unpack("!I", frame[l4 + 4:l4 + 8])[0]
+            frag = "later" if fword & 0xFFF8 else "first" if fword & 1 else None
+            l4 += 8
     else:
         return None
     sport = dport = flags = 0
-    if proto in (6, 17):
+    if frag == "later":
+        if proto not in (1, 6, 17):
+            return None
+    elif proto in (6, 17):
         sport, dport = struct.unpack("!HH", frame[l4:l4 + 4])
         if proto == 6:
             flags = frame[l4 + 13]
@@ -90,7 +105,7 @@ def decode(link, frame):
         dport = ECHO_FOLD.get(typ, typ) * 256 + code
     else:
         return None
-    return src, dst, proto, sport, dport, ip_len, flags
+    return src, dst, proto, sport, dport, ip_len, flags, frag, frag_id
 
 
 def in_scope(addr, prefixes):
@@ -99,11 +114,18 @@ def in_scope(addr, prefixes):
 
 def reference(path, prefixes):
     flows, events = {}, []
+    first_frags = {}  # (src, dst, proto, id) -> the first fragment's ports
     for link, ts, frame in read_pcap(path):
         d = decode(link, frame)
         if not d:
             continue
-        src, dst, proto, sport, dport, ip_len, flags = d
+        src, dst, proto, sport, dport, ip_len, flags, frag, frag_id = d
+        # A later fragment belongs to its first fragment's flow (when that
+        # came first), as flowkit counts it.
+        if frag == "first":
+            first_frags[(src, dst, proto, frag_id)] = (sport, dport)
+        elif frag == "later":
+            sport, dport = first_frags.get((src, dst, proto, frag_id), (0, 0))
         if not (in_scope(src, prefixes) and in_scope(dst, prefixes)):
             continue
         if proto == 1:

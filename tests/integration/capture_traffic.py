@@ -2,13 +2,15 @@
 """Known traffic for the capture integration tests (stdlib only).
 
   capture_traffic.py server V4 V6 PORT NCONN   host side: TCP + UDP echo
-  capture_traffic.py client V4 V6 PORT         inside the netns
+  capture_traffic.py client V4 V6 PORT [frag]  inside the netns
 
 Client, in order: 3 TCP connections to V4:PORT and 1 to [V6]:PORT (each
 sends 1000 bytes, half-closes, reads the server's 2000 bytes, closes: SYN,
 FIN from both sides), 1 TCP connection to V4:PORT+1 where nothing listens
 (SYN answered by RST), 5 UDP datagrams of 100 bytes to V4:PORT and 2 to
 [V6]:PORT (each echoed), 3 ICMP echo requests with 56 bytes to V4.
+With "frag", then one UDP datagram of 3000 bytes to V4:PORT+2 and one to
+[V6]:PORT+2, each echoed: three IP fragments each way on a 1500-byte MTU.
 Every wait is bounded; the server exits after NCONN connections (or 30 s).
 """
 import os
@@ -28,9 +30,10 @@ def server(v4, v6, port, nconn):
         t.bind((addr, port))
         t.listen(16)
         tcp.append(t)
-        u = socket.socket(fam, socket.SOCK_DGRAM)
-        u.bind((addr, port))
-        udp.append(u)
+        for p in (port, port + 2):
+            u = socket.socket(fam, socket.SOCK_DGRAM)
+            u.bind((addr, p))
+            udp.append(u)
     print("listening", flush=True)
     served = 0
     deadline = time.time() + 30
@@ -42,7 +45,7 @@ def server(v4, v6, port, nconn):
                 c, _ = s.accept()
                 conns[c] = 0
             elif s in udp:
-                data, peer = s.recvfrom(2048)
+                data, peer = s.recvfrom(65536)
                 s.sendto(data, peer)
             else:
                 data = s.recv(65536)
@@ -59,7 +62,7 @@ def server(v4, v6, port, nconn):
             while time.time() < end:
                 r, _, _ = select.select(udp, [], [], 0.1)
                 for s in r:
-                    data, peer = s.recvfrom(2048)
+                    data, peer = s.recvfrom(65536)
                     s.sendto(data, peer)
             return 0
     print("server: timed out", file=sys.stderr)
@@ -92,7 +95,7 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
-def client(v4, v6, port):
+def client(v4, v6, port, frag):
     for _ in range(3):
         tcp_session(socket.AF_INET, v4, port)
         time.sleep(0.05)
@@ -114,6 +117,15 @@ def client(v4, v6, port):
             if len(u.recv(2048)) != 100:
                 raise RuntimeError("bad UDP echo")
         u.close()
+    if frag:
+        for fam, addr in ((socket.AF_INET, v4), (socket.AF_INET6, v6)):
+            u = socket.socket(fam, socket.SOCK_DGRAM)
+            u.settimeout(3)
+            u.connect((addr, port + 2))
+            u.send(b"F" * 3000)
+            if len(u.recv(65536)) != 3000:
+                raise RuntimeError("bad fragmented UDP echo")
+            u.close()
     icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     icmp.settimeout(3)
     ident = os.getpid() & 0xFFFF
@@ -136,4 +148,4 @@ if __name__ == "__main__":
     mode, v4, v6, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     if mode == "server":
         sys.exit(server(v4, v6, port, int(sys.argv[5])))
-    sys.exit(client(v4, v6, port))
+    sys.exit(client(v4, v6, port, sys.argv[5:6] == ["frag"]))

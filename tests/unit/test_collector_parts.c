@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <flowkit/flowkit.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,28 @@ static void sinks_write_rotate_reopen(void **state)
 }
 
 /* The fast JSON writer of the sinks gives exactly fk_flow_to_json()'s bytes. */
+/* IPv6 bytes with the shapes that matter to the text form: runs of zero
+ * groups of every length and place, ::ffff:a.b.c.d and ::a.b.c.d. */
+static void ipv6_pattern(uint8_t *b)
+{
+    for (int g = 0; g < 8; g++) {
+        int k = rand() % 4;
+        unsigned w = k == 0   ? 0
+                     : k == 1 ? (unsigned)(rand() & 0xffff)
+                     : k == 2 ? (unsigned)(rand() & 0xf)
+                              : 0x100;
+        b[2 * g] = (uint8_t)(w >> 8);
+        b[2 * g + 1] = (uint8_t)w;
+    }
+    int shape = rand() % 6;
+    if (shape <= 1) {
+        memset(b, 0, 10);
+        b[10] = b[11] = shape == 0 ? 0xff : 0;
+    } else if (shape == 2) {
+        memset(b, 0, 16);
+    }
+}
+
 static void fast_json_matches_reference(void **state)
 {
     (void)state;
@@ -370,11 +393,76 @@ static void fast_json_matches_reference(void **state)
                          (int64_t)(rand() % 1000) * 1000000;
             f.end_ns = f.start_ns + (int64_t)(rand() % 3000) * 1000000;
         }
+        /* Flows mostly (random bytes make nearly every record an event),
+         * with the optional keys after "end_reason" in every combination. */
+        if (rand() % 8)
+            f.event = 0;
+        fk_addr *more[] = {&f.outer_src, &f.outer_dst, &f.next_hop, &f.bgp_next_hop};
+        for (size_t k = 0; k < 4; k++) {
+            int fm = rand() % 4;
+            more[k]->family = (uint8_t)(fm == 0 ? 4 : fm == 1 ? 6 : fm == 2 ? 0 : more[k]->family);
+        }
+        if (rand() % 2)
+            f.tunnel = (uint8_t)(rand() % 8);
+        if (rand() % 2)
+            f.vlan = 0;
+        f.direction = (uint8_t)(rand() % 4);
+        if (rand() % 2)
+            f.present &= ~FK_FLOW_HAS_VNI;
+        fk_addr *addrs[] = {&f.src, &f.dst, &f.exporter, &f.outer_src, &f.outer_dst, &f.next_hop};
+        for (size_t k = 0; k < 6; k++)
+            if (rand() % 2)
+                ipv6_pattern(addrs[k]->bytes);
         char a[FK_FLOW_JSON_MAX], b[FK_FLOW_JSON_MAX];
         int na = fk_flow_to_json(&f, a, sizeof a);
         int nb = fk__fastfmt_json(&c, &f, b, sizeof b);
         assert_int_equal(na, nb);
         assert_string_equal(a, b);
+        bool strings =
+            (f.present & FK_FLOW_HAS_PROCESS) || f.in_if_name || f.out_if_name || f.user || f.exe;
+        if (!strings && !f.event) {
+            /* FK__FASTFMT_MAX bytes suffice without the strings (ASan checks). */
+            char *exact = malloc(FK__FASTFMT_MAX);
+            assert_non_null(exact);
+            assert_int_equal(fk__fastfmt_json(&c, &f, exact, FK__FASTFMT_MAX), na);
+            assert_memory_equal(exact, a, (size_t)na + 1);
+            free(exact);
+        }
+    }
+}
+
+/* The fast writer's IPv6 text is inet_ntop's, zero runs and embedded
+ * IPv4 forms included. */
+static void fast_json_ipv6_matches_inet_ntop(void **state)
+{
+    (void)state;
+    fk__fastfmt c;
+    memset(&c, 0, sizeof c);
+    srand(11);
+    for (int i = 0; i < 200000; i++) {
+        fk_flow f;
+        memset(&f, 0, sizeof f);
+        f.src.family = 6;
+        f.dst.family = 4;
+        if (i < 256) { /* every pattern of zero groups */
+            for (int g = 0; g < 8; g++) {
+                unsigned w = (i >> g) & 1 ? 0 : (unsigned)(rand() % 3 ? rand() & 0xffff : 0x10);
+                f.src.bytes[2 * g] = (uint8_t)(w >> 8);
+                f.src.bytes[2 * g + 1] = (uint8_t)w;
+            }
+        } else {
+            ipv6_pattern(f.src.bytes);
+        }
+        char a[FK_FLOW_JSON_MAX], want[INET6_ADDRSTRLEN + 32];
+        assert_non_null(inet_ntop(AF_INET6, f.src.bytes, want, INET6_ADDRSTRLEN));
+        int n = fk__fastfmt_json(&c, &f, a, sizeof a);
+        assert_true(n > 0);
+        const char *at = strstr(a, "\"src_addr\":\"");
+        assert_non_null(at);
+        at += 12;
+        size_t len = strlen(want);
+        if (strncmp(at, want, len) != 0 || at[len] != '"')
+            fail_msg("IPv6 %s formatted as %.60s", want, at);
     }
 }
 
@@ -386,6 +474,7 @@ int main(void)
         cmocka_unit_test(tcp_framing_across_split_reads),
         cmocka_unit_test(sinks_write_rotate_reopen),
         cmocka_unit_test(fast_json_matches_reference),
+        cmocka_unit_test(fast_json_ipv6_matches_inet_ntop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
