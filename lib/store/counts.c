@@ -94,25 +94,35 @@ void fk__counts_free(fk_store *s)
     s->slot_no = NULL;
 }
 
-/* The series of a key (kind 0 proto, 1 exporter); add = make one if room. */
+/* The series of a key (kind 0 proto, 1 exporter); add = make one if room.
+ * The key found last is tried first: flows come in runs of one protocol
+ * and one exporter. */
 static fk__series *key_series(fk_store *s, int kind, const fk__skey *k, bool add)
 {
+    uint32_t last = s->last_key[kind];
+    if (last < s->nkeys[kind] && memcmp(&s->series_keys[kind][last], k, sizeof *k) == 0)
+        return &s->kseries[kind][last];
     for (uint32_t i = 0; i < s->nkeys[kind]; i++)
-        if (memcmp(&s->series_keys[kind][i], k, sizeof *k) == 0)
+        if (memcmp(&s->series_keys[kind][i], k, sizeof *k) == 0) {
+            s->last_key[kind] = i;
             return &s->kseries[kind][i];
+        }
     if (!add || s->nkeys[kind] == s->maxkeys)
         return NULL;
     s->series_keys[kind][s->nkeys[kind]] = *k;
+    s->last_key[kind] = s->nkeys[kind];
     return &s->kseries[kind][s->nkeys[kind]++];
 }
 
-/* Key of flow f in dimension dim and its hash; false when f has none
- * (exporter, process). The keys shared with the per-IP tables come
- * ready-made with their hashes in fk. */
+/* Key of flow f in dimension dim; false when f has none (exporter,
+ * process). *h is its hash when known (the keys shared with the per-IP
+ * tables come ready-made with their hashes in fk), else 0: the caller
+ * hashes only a key that starts a run. */
 static bool dim_key(const fk__skey **kp, uint64_t *h, fk__skey *k, int dim, const fk_flow *f,
                     const fk__flow_keys *fk)
 {
     *kp = k;
+    *h = 0;
     switch (dim) {
     case FK_STORE_DIM_SRC:
         *kp = &fk->src;
@@ -126,23 +136,22 @@ static bool dim_key(const fk__skey **kp, uint64_t *h, fk__skey *k, int dim, cons
         *kp = &fk->proto;
         *h = fk->h_proto;
         return true;
+    case FK_STORE_DIM_EXPORTER:
+        *kp = &fk->exporter;
+        return (f->present & FK_FLOW_HAS_EXPORTER) != 0;
     default:
         break;
     }
     memset(k, 0, sizeof *k);
     switch (dim) {
     case FK_STORE_DIM_PAIR:
-        fk__skey_tuple(k, &f->src, &f->dst, 0, 0);
+        memcpy(k->b, &f->src, sizeof f->src);
+        memcpy(k->b + 17, &f->dst, sizeof f->dst);
         break;
     case FK_STORE_DIM_PORT:
         k->b[0] = f->proto;
         k->b[1] = (uint8_t)(f->dst_port >> 8);
         k->b[2] = (uint8_t)f->dst_port;
-        break;
-    case FK_STORE_DIM_EXPORTER:
-        if (!(f->present & FK_FLOW_HAS_EXPORTER))
-            return false;
-        fk__skey_addr(k, &f->exporter);
         break;
     default:
         if (!(f->present & FK_FLOW_HAS_PROCESS) || !f->process[0])
@@ -150,8 +159,59 @@ static bool dim_key(const fk__skey **kp, uint64_t *h, fk__skey *k, int dim, cons
         memcpy(k->b, f->process, strnlen(f->process, FK__SKEY_SIZE - 1));
         break;
     }
-    *h = fk__ss_hash(k, dim_klen(dim));
     return true;
+}
+
+static void flush_run(fk_store *s, int dim)
+{
+    fk__topk_run *r = &s->runs[dim];
+    if (!r->used)
+        return;
+    r->used = false;
+    s->st.topk_evictions +=
+        (uint64_t)fk__ss_add(&s->topk[(size_t)dim * s->nslots + r->pos], &r->key, r->h, r->c.bytes,
+                             r->c.packets, r->c.flows);
+}
+
+void fk__counts_flush(fk_store *s)
+{
+    for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
+        flush_run(s, d);
+}
+
+void fk__store_set_merge_runs(fk_store *s, bool on)
+{
+    s->merge_runs = on;
+}
+
+/* Count c under key kp (hash h, 0 = not computed) of dimension dim in the
+ * summary at slot position pos: into the dimension's run when the key and
+ * slot are the run's, else the run goes to the summary and this starts
+ * the next one. */
+static void topk_add(fk_store *s, int dim, uint32_t pos, const fk__skey *kp, uint64_t h,
+                     const fk__cnt *c)
+{
+    uint32_t klen = dim_klen(dim);
+    fk__topk_run *r = &s->runs[dim];
+    if (r->used && r->pos == pos && memcmp(r->key.b, kp->b, klen) == 0) {
+        r->c.bytes += c->bytes;
+        r->c.packets += c->packets;
+        r->c.flows += c->flows;
+        return;
+    }
+    flush_run(s, dim);
+    if (!h)
+        h = fk__ss_hash(kp, klen);
+    if (!s->merge_runs) {
+        s->st.topk_evictions += (uint64_t)fk__ss_add(&s->topk[(size_t)dim * s->nslots + pos], kp, h,
+                                                     c->bytes, c->packets, c->flows);
+        return;
+    }
+    r->used = true;
+    r->pos = pos;
+    r->h = h;
+    r->key = *kp;
+    r->c = *c;
 }
 
 void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k)
@@ -186,8 +246,7 @@ void fk__counts_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, cons
     fk__skey k;
     fk__series *ps = key_series(s, 0, &fk->proto, true);
     if (f->present & FK_FLOW_HAS_EXPORTER) {
-        fk__skey_addr(&k, &f->exporter);
-        fk__series *es = key_series(s, 1, &k, true);
+        fk__series *es = key_series(s, 1, &fk->exporter, true);
         if (es)
             fk__series_add(es, f->end_ns, c);
         else
@@ -204,16 +263,16 @@ void fk__counts_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, cons
         late = true;
     } else {
         if (s->slot_no[pos] != n) {
+            fk__counts_flush(s); /* runs of the slot this position held count there first */
             for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
                 fk__ss_clear(&s->topk[(size_t)d * s->nslots + pos]);
             s->slot_no[pos] = n;
         }
         for (int d = 0; d < FK_STORE_DIM_COUNT; d++) {
             const fk__skey *kp;
-            uint64_t h = 0;
+            uint64_t h;
             if (dim_key(&kp, &h, &k, d, f, fk))
-                s->st.topk_evictions += (uint64_t)fk__ss_add(&s->topk[(size_t)d * s->nslots + pos],
-                                                             kp, h, c->bytes, c->packets, c->flows);
+                topk_add(s, d, pos, kp, h, c);
         }
     }
     if (late)
@@ -275,6 +334,7 @@ int fk_store_get_top(fk_store *s, int dim, int64_t window_sec, fk_store_row *out
     if (!parts)
         return fk__error(FK_ENOMEM, "store: out of memory for a top-K answer");
     pthread_mutex_lock(&s->lock);
+    fk__counts_flush(s);
     int64_t cur = floor_div(s->now_ns, s->slot_ns);
     int64_t first = floor_div(s->now_ns - window_sec * NS, s->slot_ns);
     if (first <= cur - (int64_t)s->nslots)

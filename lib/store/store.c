@@ -78,6 +78,7 @@ int fk_store_create(fk_store **out)
         fk__free(s);
         return fk__error(FK_ENOMEM, "store: cannot create its mutex");
     }
+    s->merge_runs = true;
     *out = s;
     return FK_OK;
 }
@@ -224,6 +225,7 @@ static void flow_keys(fk__flow_keys *fk, const fk_flow *f)
     memset(fk, 0, sizeof *fk);
     memcpy(fk->src.b, &f->src, sizeof f->src);
     memcpy(fk->dst.b, &f->dst, sizeof f->dst);
+    memcpy(fk->exporter.b, &f->exporter, sizeof f->exporter);
     fk->proto.b[0] = f->proto;
     fk->h_src = fk__ss_hash(&fk->src, FK__SKEY_ADDR);
     fk->h_dst = fk__ss_hash(&fk->dst, FK__SKEY_ADDR);
@@ -299,6 +301,7 @@ static int fill_stats(fk_store *s, fk_store_stats *out)
     if (!s || !out)
         return fk__error(FK_EINVAL, "store: NULL argument");
     pthread_mutex_lock(&s->lock);
+    fk__counts_flush(s); /* topk_evictions of the waiting runs */
     *out = s->st;
     out->ips = s->ips.n;
     out->bad_ips = s->bad.n;

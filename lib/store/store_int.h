@@ -34,9 +34,21 @@ typedef struct fk__pending {
  * source and destination address (top-K, per-IP table, peers, bad IPs)
  * and protocol (top-K, series, per-IP protocols). */
 typedef struct fk__flow_keys {
-    fk__skey src, dst, proto;
+    fk__skey src, dst, proto, exporter; /* exporter: not hashed */
     uint64_t h_src, h_dst, h_proto;
 } fk__flow_keys;
+
+/* A run of top-K updates: consecutive flows with the same key in one
+ * dimension and the same slot add up here and reach the summary as one
+ * update when the key changes (fk__counts_flush; a query or the stats
+ * flush first). The summary ends up as if each flow had been added. */
+typedef struct fk__topk_run {
+    bool used;
+    uint32_t pos; /* slot position */
+    uint64_t h;   /* fk__ss_hash of key */
+    fk__skey key;
+    fk__cnt c;
+} fk__topk_run;
 
 /* Per-IP state: totals plus its series and summaries, whose buckets and
  * entries live in the address's block of s->ip_mem. */
@@ -76,10 +88,14 @@ struct fk_store {
     fk__series *kseries[2];
     uint32_t nkeys[2], maxkeys;
 
+    uint32_t last_key[2]; /* index of the last series key found (proto, exporter) */
+
     int64_t slot_ns;
     uint32_t nslots;
     int64_t *slot_no; /* slot number held at each ring position, -1 empty */
     fk__ss *topk;     /* [dim * nslots + position] */
+    fk__topk_run runs[FK_STORE_DIM_COUNT];
+    bool merge_runs; /* false: every flow goes to the summaries at once (tests) */
 
     fk__atab ips;
     unsigned char *ip_mem; /* ip_block bytes per address: series, peers, protocols */
@@ -129,6 +145,12 @@ void fk__badip_expire(fk_store *s);
 int fk__counts_init(fk_store *s); /* FK_ENOMEM */
 void fk__counts_free(fk_store *s);
 void fk__counts_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c);
+/* Add the waiting top-K runs to their summaries (under the lock; before
+ * anything reads the summaries or topk_evictions). */
+void fk__counts_flush(fk_store *s);
+/* Merge runs of equal top-K keys (default) or not: the same answers, the
+ * second path is kept for the test that says so. Before activate. */
+void fk__store_set_merge_runs(fk_store *s, bool on);
 void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k);
 /* Merge summaries and copy the biggest rows out (keys read as dim). */
 int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_store_row *out,

@@ -21,37 +21,41 @@ void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap, uint32_t klen)
     s->pos = (uint32_t *)(s->heap + cap);
 }
 
-static void heap_swap(fk__ss *s, uint32_t a, uint32_t b)
-{
-    fk__ss_node x = s->heap[a], y = s->heap[b];
-    s->heap[a] = y;
-    s->heap[b] = x;
-    s->pos[y.e] = a;
-    s->pos[x.e] = b;
-}
-
+/* Sifts move a hole instead of swapping: every node passed is written
+ * once, with its entry's place in pos[]. */
 static void sift_up(fk__ss *s, uint32_t at)
 {
-    while (at > 0 && s->heap[(at - 1) / 2].bytes > s->heap[at].bytes) {
-        heap_swap(s, at, (at - 1) / 2);
-        at = (at - 1) / 2;
+    fk__ss_node x = s->heap[at];
+    while (at > 0) {
+        uint32_t up = (at - 1) / 2;
+        if (s->heap[up].bytes <= x.bytes)
+            break;
+        s->heap[at] = s->heap[up];
+        s->pos[s->heap[at].e] = at;
+        at = up;
     }
+    s->heap[at] = x;
+    s->pos[x.e] = at;
 }
 
-/* An entry's bytes only grow: it moves towards the leaves. */
+/* A node's bytes only grow: it moves towards the leaves. */
 static void sift_down(fk__ss *s, uint32_t at)
 {
+    fk__ss_node x = s->heap[at];
     for (;;) {
-        uint32_t l = 2 * at + 1, r = l + 1, m = at;
-        if (l < s->n && s->heap[l].bytes < s->heap[m].bytes)
-            m = l;
-        if (r < s->n && s->heap[r].bytes < s->heap[m].bytes)
-            m = r;
-        if (m == at)
-            return;
-        heap_swap(s, at, m);
+        uint32_t l = 2 * at + 1, m = l;
+        if (l >= s->n)
+            break;
+        if (l + 1 < s->n && s->heap[l + 1].bytes < s->heap[l].bytes)
+            m = l + 1;
+        if (s->heap[m].bytes >= x.bytes)
+            break;
+        s->heap[at] = s->heap[m];
+        s->pos[s->heap[at].e] = at;
         at = m;
     }
+    s->heap[at] = x;
+    s->pos[x.e] = at;
 }
 
 void fk__ss_clear(fk__ss *s)
@@ -77,40 +81,63 @@ const fk__ss_entry *fk__ss_find(const fk__ss *s, const fk__skey *k)
     return i < 0 ? NULL : &s->e[i];
 }
 
+/* Make the root's bytes its entry's own: then it holds the smallest entry
+ * (every node's bytes are a lower bound of its entry's, see fk__ss_add). */
+static void settle_root(fk__ss *s)
+{
+    for (;;) {
+        fk__ss_node *root = &s->heap[0];
+        uint64_t actual = s->e[root->e].bytes;
+        if (root->bytes == actual)
+            return;
+        root->bytes = actual;
+        sift_down(s, 0);
+    }
+}
+
+/* The heap is ordered by the bytes its nodes hold, which may lag behind
+ * their entries' (a hit only adds to the entry: no heap access, no sift).
+ * As bytes only grow, a node's bytes are a lower bound of its entry's; the
+ * root is brought up to date before it is evicted (settle_root), so the
+ * entry replaced is always one with the fewest bytes, as space-saving
+ * wants. */
 int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_t packets,
                uint64_t flows)
 {
     uint32_t tag = fk__sidx_tag(h);
     int i = lookup(s, k, tag);
-    int replaced = 0;
-    bool fresh = false;
-    if (i < 0) {
-        if (s->n < s->cap) {
-            i = (int)s->n++;
-            memset(&s->e[i], 0, sizeof s->e[i]);
-            s->heap[i].e = (uint32_t)i;
-            s->pos[i] = (uint32_t)i;
-            fresh = true;
-        } else {
-            /* Replace the smallest entry (the heap's root); its counts
-             * become the newcomer's error. */
-            i = (int)s->heap[0].e;
-            fk__sidx_remove(&s->idx, s->heap[0].tag, (uint32_t)i);
-            s->e[i].error = s->e[i].bytes;
-            replaced = 1;
-        }
-        s->e[i].key = *k;
-        fk__sidx_insert(&s->idx, tag, (uint32_t)i);
+    if (i >= 0) {
+        s->e[i].bytes += bytes;
+        s->e[i].packets += packets;
+        s->e[i].flows += flows;
+        return 0;
     }
+    int replaced = 0;
+    if (s->n < s->cap) {
+        i = (int)s->n++;
+        memset(&s->e[i], 0, sizeof s->e[i]);
+        s->heap[i].e = (uint32_t)i;
+        s->pos[i] = (uint32_t)i;
+    } else {
+        /* Replace the smallest entry (the heap's root); its counts
+         * become the newcomer's error. */
+        settle_root(s);
+        i = (int)s->heap[0].e;
+        fk__sidx_remove(&s->idx, s->heap[0].tag, (uint32_t)i);
+        s->e[i].error = s->e[i].bytes;
+        replaced = 1;
+    }
+    s->e[i].key = *k;
+    fk__sidx_insert(&s->idx, tag, (uint32_t)i);
     s->e[i].bytes += bytes;
     s->e[i].packets += packets;
     s->e[i].flows += flows;
     fk__ss_node *node = &s->heap[s->pos[i]];
     node->bytes = s->e[i].bytes;
     node->tag = tag;
-    if (fresh)
-        sift_up(s, s->pos[i]);
-    else
+    if (replaced)
         sift_down(s, s->pos[i]);
+    else
+        sift_up(s, s->pos[i]);
     return replaced;
 }

@@ -28,8 +28,9 @@ typedef struct fk__ss_entry {
     uint64_t bytes, packets, flows, error;
 } fk__ss_entry;
 
-/* A heap node carries its entry's bytes, so sifting reads the heap only,
- * and its index tag, so evicting the root needs no rehash. */
+/* A heap node carries its entry's bytes as they were when the node last
+ * moved (a lower bound: hits add to the entry only), so sifting reads the
+ * heap only, and its index tag, so evicting the root needs no rehash. */
 typedef struct fk__ss_node {
     uint64_t bytes;
     uint32_t e;
@@ -40,7 +41,7 @@ typedef struct fk__ss {
     uint32_t cap, n;
     uint32_t klen; /* significant bytes of every key */
     fk__ss_entry *e;
-    fk__ss_node *heap; /* min-heap by bytes: heap[0] is the smallest */
+    fk__ss_node *heap; /* min-heap by node bytes (see fk__ss_node) */
     uint32_t *pos;     /* pos[entry] = its place in heap */
     fk__sidx idx;
 } fk__ss;

@@ -3,10 +3,12 @@
 # of connections living a millisecond or two, from client processes that
 # exit right after their last packet, over a veth into a netns; TCP client
 # side and server side, UDP connected and unconnected, IPv4 and IPv6.
-# Two flowkit-export captures watch the same workload: attribution=bpf must
-# put >= 99.9 % of every burst's bytes and connections on the right pid and
-# nothing on a wrong pid; attribution=sockdiag's figures are only reported.
-# Without the BPF backend (build or kernel) the bpf half skips loudly.
+# Three flowkit-export captures watch the same workload: attribution=bpf on
+# libpcap and attribution=bpf with flows counted in the kernel
+# (backend=ebpf, "ebpf" below) must each put >= 99.9 % of every burst's
+# bytes and connections on the right pid and nothing on a wrong pid;
+# attribution=sockdiag's figures are only reported. Without the BPF
+# programs (build or kernel) the bpf and ebpf halves skip loudly.
 set -u
 . "$FLOWKIT_SOURCE_DIR/tests/integration/proc_lib.bash"
 need_root proc_short_conns
@@ -34,7 +36,7 @@ SRV6=${PIDS[-1]}
 MODES="sockdiag"
 if timeout 10 "$EXPORT" -i "$VH" --attribution bpf --stdout --flows --duration 0.3 \
     >/dev/null 2>"$WORK/bpfprobe.err"; then
-    MODES="bpf sockdiag"
+    MODES="bpf ebpf sockdiag"
 else
     echo "!!! SKIP (bpf half): attribution=bpf does not start here:" \
         "$(tail -2 "$WORK/bpfprobe.err")" >&2
@@ -42,7 +44,9 @@ fi
 
 CAPS=()
 for m in $MODES; do
-    "$EXPORT" -i "$VH" --attribution "$m" --stdout --flows --stats \
+    args=(--attribution "$m")
+    [ "$m" = ebpf ] && args=(--attribution bpf --set backend=ebpf)
+    "$EXPORT" -i "$VH" "${args[@]}" --stdout --flows --stats \
         >"$WORK/flows.$m" 2>"$WORK/export.$m.err" &
     PIDS+=($!)
     CAPS+=($!)
@@ -88,12 +92,21 @@ for p in "${CAPS[@]}"; do kill -TERM "$p"; done
 rc=0
 for p in "${CAPS[@]}"; do wait "$p" || rc=1; done
 [ $rc -eq 0 ] || { echo "a capture failed:"; cat "$WORK"/export.*.err; exit 1; }
+# Nothing lost on the way (the --stats line); the ebpf capture's line has
+# the kernel map's counters.
+for m in $MODES; do
+    for k in kernel_drops queue_drops event_drops flows_evicted attrib_events_lost kernel_map_full \
+        kernel_events_lost; do
+        grep -q " $k=0\b" "$WORK/export.$m.err" ||
+            { echo "$m: $k not 0: $(grep 'capture packets' "$WORK/export.$m.err")"; exit 1; }
+    done
+done
 
 fail=0
 for m in $MODES; do
     min=0
-    [ "$m" = bpf ] && min=99.9
-    echo "--- attribution=$m (asserted: ${min/#0/no, reported only})"
+    [ "$m" = sockdiag ] || min=99.9
+    echo "--- $m (asserted: ${min/#0/no, reported only})"
     grep -i 'attribution' "$WORK/export.$m.err" | head -3
     $PY "$CHECK" "$WORK/flows.$m" "$CONNS" "$min" "$H4" "$H6" || fail=1
 done

@@ -1,0 +1,304 @@
+/* The store's space-saving summary (lib/store/topk.c) against a naive
+ * reference written here: the same weighted stream into both, the same
+ * keys and counts must come out. The summary's heap keeps lower bounds of
+ * its entries' bytes (hits do not touch it) and settles the root before an
+ * eviction; the reference scans every entry for the smallest. Weights are
+ * random 40-bit numbers, so the smallest entry is unique and both must
+ * evict the same one. Also: the space-saving bounds against exact counts;
+ * and a store that merges runs of equal top-K keys answers as one that adds
+ * every flow at once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fk_test.h"
+#include "store/store_int.h"
+#include "store/topk.h"
+
+#define CAP 16
+#define KEYS 200
+
+typedef struct ref_entry {
+    uint32_t key;
+    uint64_t bytes, error;
+} ref_entry;
+
+typedef struct ref_ss {
+    ref_entry e[CAP];
+    uint32_t n;
+} ref_ss;
+
+static void ref_add(ref_ss *r, uint32_t key, uint64_t w)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (r->e[i].key == key) {
+            r->e[i].bytes += w;
+            return;
+        }
+    if (r->n < CAP) {
+        r->e[r->n++] = (ref_entry){key, w, 0};
+        return;
+    }
+    uint32_t m = 0;
+    for (uint32_t i = 1; i < CAP; i++)
+        if (r->e[i].bytes < r->e[m].bytes)
+            m = i;
+    r->e[m] = (ref_entry){key, r->e[m].bytes + w, r->e[m].bytes};
+}
+
+static fk__skey key_of(uint32_t k)
+{
+    fk__skey x;
+    memset(&x, 0, sizeof x);
+    memcpy(x.b, &k, sizeof k);
+    return x;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* A skewed stream: key k about as often as 1 / (1 + k % 50). */
+static void run_stream(uint64_t seed, int n)
+{
+    void *mem = calloc(1, fk__ss_mem(CAP));
+    assert_non_null(mem);
+    fk__ss ss;
+    fk__ss_attach(&ss, mem, CAP, 4);
+    ref_ss ref;
+    memset(&ref, 0, sizeof ref);
+    static uint64_t truth[KEYS];
+    memset(truth, 0, sizeof truth);
+    uint64_t total = 0, evictions = 0;
+    for (int i = 0; i < n; i++) {
+        uint32_t k = (uint32_t)(rnd(&seed) % KEYS);
+        if (rnd(&seed) % (1 + k % 50) != 0)
+            k %= 10; /* heavy hitters: keys 0..9 */
+        uint64_t w = rnd(&seed) >> 24;
+        fk__skey key = key_of(k);
+        evictions += (uint64_t)fk__ss_add(&ss, &key, fk__ss_hash(&key, 4), w, 1, 1);
+        ref_add(&ref, k, w);
+        truth[k] += w;
+        total += w;
+    }
+    assert_true(evictions > 0);
+    assert_int_equal(ss.n, ref.n);
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < ref.n; i++) {
+        fk__skey key = key_of(ref.e[i].key);
+        const fk__ss_entry *e = fk__ss_find(&ss, &key);
+        assert_non_null(e);
+        assert_int_equal(e->bytes, ref.e[i].bytes);
+        assert_int_equal(e->error, ref.e[i].error);
+        /* never below the truth, at most error above it */
+        assert_true(e->bytes >= truth[ref.e[i].key]);
+        assert_true(e->bytes - e->error <= truth[ref.e[i].key]);
+        sum += e->bytes;
+    }
+    assert_int_equal(sum, total); /* every byte is counted once */
+    for (uint32_t k = 0; k < KEYS; k++) {
+        fk__skey key = key_of(k);
+        if (truth[k] > total / CAP) /* a heavy hitter is always held */
+            assert_non_null(fk__ss_find(&ss, &key));
+    }
+    free(mem);
+}
+
+static void test_same_as_reference(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 20; seed++)
+        run_stream(seed * 0x9e3779b97f4a7c15ull, 20000);
+}
+
+/* Distinct keys only (every add after the first CAP evicts). */
+static void test_all_distinct(void **state)
+{
+    (void)state;
+    void *mem = calloc(1, fk__ss_mem(CAP));
+    assert_non_null(mem);
+    fk__ss ss;
+    fk__ss_attach(&ss, mem, CAP, 4);
+    ref_ss ref;
+    memset(&ref, 0, sizeof ref);
+    uint64_t seed = 7, evictions = 0;
+    for (uint32_t k = 0; k < 5000; k++) {
+        uint64_t w = rnd(&seed) >> 24;
+        fk__skey key = key_of(k);
+        evictions += (uint64_t)fk__ss_add(&ss, &key, fk__ss_hash(&key, 4), w, 1, 1);
+        ref_add(&ref, k, w);
+    }
+    assert_int_equal(evictions, 5000 - CAP);
+    for (uint32_t i = 0; i < CAP; i++) {
+        fk__skey key = key_of(ref.e[i].key);
+        const fk__ss_entry *e = fk__ss_find(&ss, &key);
+        assert_non_null(e);
+        assert_int_equal(e->bytes, ref.e[i].bytes);
+    }
+    free(mem);
+}
+
+static fk_addr v4(uint32_t a)
+{
+    fk_addr x;
+    memset(&x, 0, sizeof x);
+    x.family = 4;
+    x.bytes[0] = (uint8_t)(a >> 24);
+    x.bytes[1] = (uint8_t)(a >> 16);
+    x.bytes[2] = (uint8_t)(a >> 8);
+    x.bytes[3] = (uint8_t)a;
+    return x;
+}
+
+static fk_store *small_store(bool merge)
+{
+    fk_store *s = NULL;
+    assert_int_equal(fk_store_create(&s), 0);
+    fk__store_set_merge_runs(s, merge);
+    assert_int_equal(fk_store_set_text(s, "topk_capacity", "8"), 0);
+    assert_int_equal(fk_store_set_text(s, "topk_slot", "60"), 0);
+    assert_int_equal(fk_store_set_text(s, "topk_span", "300"), 0); /* slots reused every 6 min */
+    assert_int_equal(fk_store_activate(s), 0);
+    return s;
+}
+
+static void same_stats(fk_store *a, fk_store *b)
+{
+    fk_store_stats sa, sb;
+    assert_int_equal(fk_store_get_stats(a, &sa, sizeof sa), 0);
+    assert_int_equal(fk_store_get_stats(b, &sb, sizeof sb), 0);
+    assert_int_equal(sa.topk_evictions, sb.topk_evictions);
+    assert_int_equal(sa.late, sb.late);
+}
+
+/* The same top-K rows of every dimension and window; the stats first or
+ * last (either must add the waiting runs). */
+static void same_top(fk_store *a, fk_store *b, bool stats_first)
+{
+    if (stats_first)
+        same_stats(a, b);
+    static const int64_t windows[] = {60, 120, 300, 900};
+    for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+            fk_store_row ra[64], rb[64];
+            size_t na, nb;
+            assert_int_equal(fk_store_get_top(a, d, windows[w], ra, 64, &na), 0);
+            assert_int_equal(fk_store_get_top(b, d, windows[w], rb, 64, &nb), 0);
+            assert_int_equal(na, nb);
+            for (size_t i = 0; i < na; i++) {
+                assert_memory_equal(&ra[i].key, &rb[i].key, sizeof ra[i].key);
+                assert_int_equal(ra[i].bytes, rb[i].bytes);
+                assert_int_equal(ra[i].packets, rb[i].packets);
+                assert_int_equal(ra[i].flows, rb[i].flows);
+                assert_int_equal(ra[i].error, rb[i].error);
+            }
+        }
+    same_stats(a, b);
+}
+
+/* Flows in runs (a source, an exporter, a protocol and a port repeat for a
+ * few flows), many more keys than the summaries hold, over 12 one-minute
+ * slots, with queries in between (they add the waiting runs). */
+static void test_runs_same_as_direct(void **state)
+{
+    (void)state;
+    fk_store *merged = small_store(true), *direct = small_store(false);
+    uint64_t seed = 99;
+    int64_t t = INT64_C(1800000000) * 1000000000;
+    uint32_t src = 0, exp = 0;
+    uint8_t proto = 6;
+    uint16_t port = 443;
+    for (int i = 0; i < 30000; i++) {
+        uint64_t r = rnd(&seed);
+        if (r % 4 == 0)
+            src = (uint32_t)(rnd(&seed) % 300);
+        if (r % 16 == 1)
+            exp = (uint32_t)(rnd(&seed) % 3);
+        if (r % 8 == 2)
+            proto = (rnd(&seed) & 1) ? 6 : 17;
+        if (r % 5 == 3)
+            port = (uint16_t)(rnd(&seed) % 20);
+        fk_flow f;
+        memset(&f, 0, sizeof f);
+        f.src = v4(0x0a000000u + src);
+        f.dst = v4(0xc0a80000u + (uint32_t)(rnd(&seed) % 40));
+        f.exporter = v4(0xc0000200u + exp);
+        f.present = FK_FLOW_HAS_EXPORTER;
+        if (r % 3 == 0) {
+            f.present |= FK_FLOW_HAS_PROCESS;
+            strcpy(f.process, r % 2 ? "nginx" : "sshd");
+        }
+        f.proto = proto;
+        f.src_port = 40000;
+        f.dst_port = port;
+        f.bytes = rnd(&seed) >> 40;
+        f.packets = 1 + f.bytes % 7;
+        t += (int64_t)(rnd(&seed) % 48) * 1000000; /* 30000 flows over ~12 min */
+        f.end_ns = t;
+        if (r % 50 ==
+            0) /* a few a slot or two old (runs of earlier slots), some older than the span */
+            f.end_ns -= (r % 3 == 0 ? INT64_C(600) : 90) * INT64_C(1000000000);
+        f.start_ns = f.end_ns - 1000000000;
+        assert_int_equal(fk_store_add_flow(merged, &f), 0);
+        assert_int_equal(fk_store_add_flow(direct, &f), 0);
+        if (i % 4999 == 0)
+            same_top(merged, direct, i % 2 == 0);
+    }
+    same_top(merged, direct, false);
+    fk_store_stats st;
+    assert_int_equal(fk_store_get_stats(merged, &st, sizeof st), 0);
+    assert_true(st.topk_evictions > 1000); /* the eviction regime, not only the exact one */
+    assert_true(st.late > 0);
+    fk_store_destroy(merged);
+    fk_store_destroy(direct);
+}
+
+static fk_flow flow_at(int64_t end_ns, uint64_t bytes)
+{
+    fk_flow f;
+    memset(&f, 0, sizeof f);
+    f.src = v4(0x0a000001);
+    f.dst = v4(0x0a000002);
+    f.proto = 6;
+    f.dst_port = 443;
+    f.bytes = bytes;
+    f.packets = 1;
+    f.end_ns = end_ns;
+    f.start_ns = end_ns - 1000000000;
+    return f;
+}
+
+/* A run waiting for a slot whose place the next flow's slot takes over:
+ * it counts in its own slot, which then goes, not in the new one. */
+static void test_runs_slot_reuse(void **state)
+{
+    (void)state;
+    fk_store *s = small_store(true);
+    int64_t t = INT64_C(1800000000) * 1000000000 / 60 * 60;
+    fk_flow a = flow_at(t, 1000), b = flow_at(t + INT64_C(360) * 1000000000, 7);
+    assert_int_equal(fk_store_add_flow(s, &a), 0);
+    assert_int_equal(fk_store_add_flow(s, &b), 0); /* 6 slots on: the same place */
+    fk_store_row rows[4];
+    size_t n;
+    for (int d = 0; d < FK_STORE_DIM_EXPORTER; d++) { /* the flow has no exporter, no process */
+        assert_int_equal(fk_store_get_top(s, d, 900, rows, 4, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(rows[0].bytes, 7);
+        assert_int_equal(rows[0].flows, 1);
+    }
+    fk_store_destroy(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_as_reference),
+        cmocka_unit_test(test_all_distinct),
+        cmocka_unit_test(test_runs_same_as_direct),
+        cmocka_unit_test(test_runs_slot_reuse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
