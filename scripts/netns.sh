@@ -6,6 +6,7 @@
 #   fk_netns_add NAME N                   # netns NAME + veth pair, subnet N (1..254)
 #   fk_netns_exec NAME cmd...             # run inside
 #   fk_netns_del NAME                     # remove early (else done at exit)
+#   fk_netns_add_vxlan_pair A B N         # two netns joined by a veth and a vxlan
 #
 # fk_netns_add N creates the namespace NAME and a veth pair:
 #   host side  "${NAME}h"  10.213.N.1/24  fd00:213:N::1/64
@@ -118,4 +119,39 @@ fk_netns_free_subnet() {
         fi
     done
     return 1
+}
+
+# fk_netns_add_vxlan_pair A B N: netns A and B joined by a veth (va in A,
+# vb in B; outer addresses OA=10.213.N.1 and OB=10.213.N.2) and a kernel
+# vxlan device vx0 on each end (VNI 4242, port 4789; inner addresses
+# IA=10.214.N.1 and IB=10.214.N.2). The four address variables are set for
+# the caller. The neighbours over the tunnel are permanent, so no ARP
+# exchange travels inside it. Returns 77 (said on stderr) when this kernel
+# has no vxlan devices, 1 on any other failure.
+fk_netns_add_vxlan_pair() {
+    local a=$1 b=$2 n=$3 ns _ amac bmac
+    OA=10.213.$n.1 OB=10.213.$n.2 IA=10.214.$n.1 IB=10.214.$n.2
+    FK_NETNS_LIST+=("$a" "$b")
+    ip netns add "$a" && ip netns add "$b" || return 1
+    ip link add va netns "$a" type veth peer name vb netns "$b" || return 1
+    for ns in "$a" "$b"; do ip -n "$ns" link set lo up || return 1; done
+    ip -n "$a" addr add "$OA/24" dev va && ip -n "$b" addr add "$OB/24" dev vb || return 1
+    ip -n "$a" link set va up && ip -n "$b" link set vb up || return 1
+    if ! ip -n "$a" link add vx0 type vxlan id 4242 dstport 4789 local "$OA" remote "$OB" dev va; then
+        echo "SKIP: no vxlan devices in this kernel" >&2
+        return 77
+    fi
+    ip -n "$b" link add vx0 type vxlan id 4242 dstport 4789 local "$OB" remote "$OA" dev vb ||
+        return 1
+    ip -n "$a" addr add "$IA/24" dev vx0 && ip -n "$b" addr add "$IB/24" dev vx0 || return 1
+    ip -n "$a" link set vx0 up && ip -n "$b" link set vx0 up || return 1
+    for _ in $(seq 50); do
+        ip -n "$a" link show va | grep -q LOWER_UP && ip -n "$b" link show vb | grep -q LOWER_UP &&
+            break
+        sleep 0.1
+    done
+    amac=$(ip netns exec "$a" cat /sys/class/net/vx0/address) &&
+        bmac=$(ip netns exec "$b" cat /sys/class/net/vx0/address) || return 1
+    ip -n "$a" neigh replace "$IB" lladdr "$bmac" dev vx0 nud permanent &&
+        ip -n "$b" neigh replace "$IA" lladdr "$amac" dev vx0 nud permanent
 }

@@ -147,7 +147,15 @@ typedef enum fk_collector_param {
      *  after a copy of their template, instead of being decoded and
      *  encoded again (1, default); 0 always decodes them. Counters are the
      *  same either way. @since 0.2.0 */
-    FK_COL_IPFIX_PASSTHROUGH = 303
+    FK_COL_IPFIX_PASSTHROUGH = 303,
+    /** bool, "direct_decode": IPFIX data sets whose template has fixed-length
+     *  fields only and nothing beyond the flow fields (no process, event,
+     *  tunnel or origin elements, no boot time or sysUpTime times) are
+     *  turned into flows straight from the compiled template, without the
+     *  decoder's record walk (1, default); 0 always walks them. The flows,
+     *  the outputs and the counters are the same either way (tests compare
+     *  them). @since 0.2.0 */
+    FK_COL_DIRECT_DECODE = 304
 } fk_collector_param;
 
 /**

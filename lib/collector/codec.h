@@ -76,6 +76,8 @@ typedef struct fk__col_raw {
 typedef struct fk__col_codec_cfg {
     size_t max_templates; /* per session */
     uint32_t pen;         /* enterprise number of flowkit-export's process elements; 0 = none */
+    bool direct;          /* data() may turn plain fixed-length sets into flows without the
+                             decoder's walk (the same flows; collector parameter direct_decode) */
 } fk__col_codec_cfg;
 
 typedef struct fk__col_codec {

@@ -20,6 +20,7 @@ static int ctx_new(void **out, const fk__col_codec_cfg *cfg)
         return fk__error(FK_ENOMEM, "collector: out of memory for decoders");
     cx->max_templates = cfg->max_templates;
     cx->pen = cfg->pen;
+    cx->direct = cfg->direct;
     int rc = fk__col_ipfix_ctx_init(cx);
     if (rc) {
         fk__free(cx);

@@ -63,6 +63,10 @@ static const fk_param_info collector_params[] = {
     {FK_COL_IPFIX_PASSTHROUGH, "ipfix_passthrough", FK_PARAM_BOOL, 0, 0, 1, 1, 0, 0, 0, NULL, "",
      "ipfix: outputs store IPFIX data sets as they came when nothing else needs the flows (1) "
      "or always decode and encode them again (0)"},
+    {FK_COL_DIRECT_DECODE, "direct_decode", FK_PARAM_BOOL, 0, 0, 1, 1, 0, 0, 0, NULL, "",
+     "IPFIX data sets of fixed-length templates that need nothing beyond the flow fields are "
+     "turned into flows without the decoder's record walk (1) or always walked (0); the flows "
+     "are the same"},
     {FK_COL_DURATION, "duration", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL, "s",
      "stop after SECS seconds (0 = no limit)"},
     {FK_COL_COUNT, "count", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL, "records",
@@ -394,6 +398,7 @@ int fk_collector_activate(fk_collector *h)
         fk__params_int(&h->params, FK_COL_EXPORT_TOLERANCE) * NS,
         (size_t)fk__params_int(&h->params, FK_COL_MAX_INTERFACES),
         (uint32_t)fk__params_int(&h->params, FK_COL_PEN),
+        fk__params_int(&h->params, FK_COL_DIRECT_DECODE) != 0,
     };
     int workers = (int)fk__params_int(&h->params, FK_COL_WORKERS);
     h->batch = (size_t)fk__params_int(&h->params, FK_COL_RECV_BATCH);

@@ -186,7 +186,11 @@ static char *put_exporter(fk__fastfmt *c, char *p, const fk_addr *a)
         c->exporter_len = (int)(end - c->exporter_text);
         c->exporter = *a;
     }
-    return put_str(p, c->exporter_text, (size_t)c->exporter_len);
+    /* The whole buffer, a copy of constant size (a few vector moves rather
+     * than a call); the output has room for it (FK__FASTFMT_MAX keeps a
+     * margin over the longest address). */
+    memcpy(p, c->exporter_text, sizeof c->exporter_text);
+    return p + c->exporter_len;
 }
 
 static char *put2(char *p, int v)

@@ -261,6 +261,7 @@ int fk__plan_compile(fk__plan **out, const fk_field_spec *fields, uint16_t count
     }
     for (int k = 0; k < FK__OP_COUNT; k++)
         if (p->slot[k] != FK__NO_FIELD) {
+            p->opmask |= 1ull << k;
             p->slot_len[k] = p->fields[p->slot[k]].length;
             p->slot_off[k] = p->fixed_len ? p->fields[p->slot[k]].offset : 0;
         }

@@ -93,6 +93,7 @@ enum fk__flow_op {
     FK__OP_L2_SEGMENT, /* layer2SegmentId (351): type 0x01 VXLAN + VNI */
     FK__OP_COUNT
 };
+_Static_assert(FK__OP_COUNT <= 64, "flow ops fit fk__plan.opmask");
 
 /* Tuple segments (docs/ipfix-decoding.md, "Address families" and "Repeated
  * elements"). The flow-key elements of a template (addresses of both
@@ -141,6 +142,7 @@ typedef struct fk__plan {
      * runs straight-line code with branches that do not change per record. */
     uint16_t slot[FK__OP_COUNT];
     uint16_t nslots;                 /* number of ops present */
+    uint64_t opmask;                 /* bit op set when slot[op] is a field */
     uint16_t slot_len[FK__OP_COUNT]; /* encoded length of the slot's field */
     uint32_t slot_off[FK__OP_COUNT]; /* its offset in the record (fixed templates) */
     /* Per-record tuple resolution: set when the template carries both

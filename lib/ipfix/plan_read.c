@@ -185,55 +185,27 @@ bad:
                      (unsigned)f->pen, (unsigned)f->id, fk_ie_type_name(f->type), len);
 }
 
-#define HAS(op) (sl[op] != FK__NO_FIELD)
+#define HAS(op) ((m >> (op)) & 1u)
+#define BIT(op) (1ull << (op))
+/* Groups of ops tested together first: most templates carry few of them. */
+#define OPS_MORE                                                                                   \
+    (BIT(FK__OP_IN_IF) | BIT(FK__OP_OUT_IF) | BIT(FK__OP_REV_BYTES) | BIT(FK__OP_REV_PACKETS) |    \
+     BIT(FK__OP_REV_TCP_FLAGS) | BIT(FK__OP_TOS) | BIT(FK__OP_VLAN) | BIT(FK__OP_SRC_AS) |         \
+     BIT(FK__OP_DST_AS) | BIT(FK__OP_SAMPLING) | BIT(FK__OP_END_REASON) | BIT(FK__OP_ICMP) |       \
+     BIT(FK__OP_DIRECTION) | BIT(FK__OP_L2_SEGMENT) | BIT(FK__OP_REV_ICMP))
+#define OPS_TIME                                                                                   \
+    (BIT(FK__OP_START_S) | BIT(FK__OP_END_S) | BIT(FK__OP_START_MS) | BIT(FK__OP_END_MS) |         \
+     BIT(FK__OP_START_US) | BIT(FK__OP_END_US) | BIT(FK__OP_START_NS) | BIT(FK__OP_END_NS) |       \
+     BIT(FK__OP_START_UPTIME) | BIT(FK__OP_END_UPTIME) | BIT(FK__OP_START_DELTA_US) |              \
+     BIT(FK__OP_END_DELTA_US) | BIT(FK__OP_SYS_INIT_MS))
+#define OPS_NEXT_HOP (BIT(FK__OP_NH4) | BIT(FK__OP_NH6) | BIT(FK__OP_BGP_NH4) | BIT(FK__OP_BGP_NH6))
 #define VAL(op) (rec + so[op])
 #define LEN(op) (plan->slot_len[op])
 
-/* Copying a constant zero flow compiles to a few vector stores; memset of the
- * same size became `rep stos`, which cost half of the whole decode. */
-static const fk_flow zero_flow;
-
-int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets,
-                     const fk_ipfix_time_ctx *tc, fk_flow *out)
+/* The flow fields beyond addresses, ports, protocol and counters. */
+static void more_ops(const fk__plan *plan, const uint8_t *rec, const uint32_t *so, fk_flow *out)
 {
-    memcpy(out, &zero_flow, sizeof *out);
-    if (plan->nslots == 0)
-        return 0;
-    const uint16_t *sl = plan->slot;
-    /* value offsets by op: constant for fixed templates, else from the split */
-    uint32_t varoff[FK__OP_COUNT];
-    const uint32_t *so = plan->slot_off;
-    if (!plan->fixed_len) {
-        for (int k = 0; k < FK__OP_COUNT; k++)
-            varoff[k] = sl[k] != FK__NO_FIELD ? offsets[sl[k]] : 0;
-        so = varoff;
-    }
-    if (HAS(FK__OP_SRC4)) {
-        out->src.family = 4;
-        memcpy(out->src.bytes, VAL(FK__OP_SRC4), 4);
-    } else if (HAS(FK__OP_SRC6)) {
-        out->src.family = 6;
-        memcpy(out->src.bytes, VAL(FK__OP_SRC6), 16);
-    }
-    if (HAS(FK__OP_DST4)) {
-        out->dst.family = 4;
-        memcpy(out->dst.bytes, VAL(FK__OP_DST4), 4);
-    } else if (HAS(FK__OP_DST6)) {
-        out->dst.family = 6;
-        memcpy(out->dst.bytes, VAL(FK__OP_DST6), 16);
-    }
-    if (HAS(FK__OP_SPORT))
-        out->src_port = (uint16_t)be_read(VAL(FK__OP_SPORT), LEN(FK__OP_SPORT));
-    if (HAS(FK__OP_DPORT))
-        out->dst_port = (uint16_t)be_read(VAL(FK__OP_DPORT), LEN(FK__OP_DPORT));
-    if (HAS(FK__OP_PROTO))
-        out->proto = *VAL(FK__OP_PROTO);
-    if (HAS(FK__OP_BYTES))
-        out->bytes = be_read(VAL(FK__OP_BYTES), LEN(FK__OP_BYTES));
-    if (HAS(FK__OP_PACKETS))
-        out->packets = be_read(VAL(FK__OP_PACKETS), LEN(FK__OP_PACKETS));
-    if (HAS(FK__OP_TCP_FLAGS))
-        out->tcp_flags = (uint8_t)be_read(VAL(FK__OP_TCP_FLAGS), LEN(FK__OP_TCP_FLAGS));
+    const uint64_t m = plan->opmask;
     if (HAS(FK__OP_IN_IF)) {
         out->in_if = (uint32_t)be_read(VAL(FK__OP_IN_IF), LEN(FK__OP_IN_IF));
         out->present |= FK_FLOW_HAS_IFACES;
@@ -287,8 +259,14 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
         out->rev_icmp = (uint16_t)be_read(VAL(FK__OP_REV_ICMP), LEN(FK__OP_REV_ICMP));
         out->present |= FK_FLOW_HAS_REV_ICMP;
     }
-    /* Times: absolute forms by precision, then sysUpTime (needs the boot
-     * time), then delta microseconds before the export time. */
+}
+
+/* Start and end times: absolute forms by precision, then sysUpTime (needs
+ * the boot time), then delta microseconds before the export time. */
+static void time_ops(const fk__plan *plan, const uint8_t *rec, const uint32_t *so,
+                     const fk_ipfix_time_ctx *tc, fk_flow *out)
+{
+    const uint64_t m = plan->opmask;
     int64_t sys_init = tc ? tc->sys_init_ns : 0;
     if (HAS(FK__OP_SYS_INIT_MS))
         sys_init = ms_to_ns(be_read(VAL(FK__OP_SYS_INIT_MS), 8));
@@ -323,8 +301,61 @@ int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *o
         out->end_ns =
             add_sat(export_ns,
                     -(int64_t)be_read(VAL(FK__OP_END_DELTA_US), LEN(FK__OP_END_DELTA_US)) * 1000);
-    if (plan->tuple_resolve | HAS(FK__OP_NH4) | HAS(FK__OP_NH6) | HAS(FK__OP_BGP_NH4) |
-        HAS(FK__OP_BGP_NH6))
+}
+
+/* Copying a constant zero flow compiles to a few vector stores; memset of the
+ * same size became `rep stos`, which cost half of the whole decode. */
+static const fk_flow zero_flow;
+
+int fk__plan_to_flow(const fk__plan *plan, const uint8_t *rec, const uint32_t *offsets,
+                     const fk_ipfix_time_ctx *tc, fk_flow *out)
+{
+    memcpy(out, &zero_flow, sizeof *out);
+    if (plan->nslots == 0)
+        return 0;
+    const uint16_t *sl = plan->slot;
+    const uint64_t m = plan->opmask;
+    /* value offsets by op: constant for fixed templates, else from the split */
+    uint32_t varoff[FK__OP_COUNT];
+    const uint32_t *so = plan->slot_off;
+    if (!plan->fixed_len) {
+        for (uint64_t b = m; b; b &= b - 1) { /* only the ops present are read */
+            int k = __builtin_ctzll(b);
+            varoff[k] = offsets[sl[k]];
+        }
+        so = varoff;
+    }
+    if (HAS(FK__OP_SRC4)) {
+        out->src.family = 4;
+        memcpy(out->src.bytes, VAL(FK__OP_SRC4), 4);
+    } else if (HAS(FK__OP_SRC6)) {
+        out->src.family = 6;
+        memcpy(out->src.bytes, VAL(FK__OP_SRC6), 16);
+    }
+    if (HAS(FK__OP_DST4)) {
+        out->dst.family = 4;
+        memcpy(out->dst.bytes, VAL(FK__OP_DST4), 4);
+    } else if (HAS(FK__OP_DST6)) {
+        out->dst.family = 6;
+        memcpy(out->dst.bytes, VAL(FK__OP_DST6), 16);
+    }
+    if (HAS(FK__OP_SPORT))
+        out->src_port = (uint16_t)be_read(VAL(FK__OP_SPORT), LEN(FK__OP_SPORT));
+    if (HAS(FK__OP_DPORT))
+        out->dst_port = (uint16_t)be_read(VAL(FK__OP_DPORT), LEN(FK__OP_DPORT));
+    if (HAS(FK__OP_PROTO))
+        out->proto = *VAL(FK__OP_PROTO);
+    if (HAS(FK__OP_BYTES))
+        out->bytes = be_read(VAL(FK__OP_BYTES), LEN(FK__OP_BYTES));
+    if (HAS(FK__OP_PACKETS))
+        out->packets = be_read(VAL(FK__OP_PACKETS), LEN(FK__OP_PACKETS));
+    if (HAS(FK__OP_TCP_FLAGS))
+        out->tcp_flags = (uint8_t)be_read(VAL(FK__OP_TCP_FLAGS), LEN(FK__OP_TCP_FLAGS));
+    if (m & OPS_MORE)
+        more_ops(plan, rec, so, out);
+    if (m & OPS_TIME)
+        time_ops(plan, rec, so, tc, out);
+    if (plan->tuple_resolve | ((m & OPS_NEXT_HOP) != 0))
         fk__plan_tuple(plan, rec, offsets, out);
     return 0;
 }

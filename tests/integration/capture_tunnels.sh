@@ -18,29 +18,11 @@
 N=$(fk_netns_free_subnet) || fail "no free subnet number"
 A=fkta$$
 B=fktb$$
-fk_netns_on_exit "ip netns del $A"
-fk_netns_on_exit "ip netns del $B"
-ip netns add "$A" && ip netns add "$B" || fail "cannot create the netns"
-ip link add va netns "$A" type veth peer name vb netns "$B" || fail "cannot create the veth"
-OA=10.213.$N.1 OB=10.213.$N.2 # outer addresses
-IA=10.214.$N.1 IB=10.214.$N.2 # inner (VXLAN)
 GA=10.215.$N.1 GB=10.215.$N.2 # inner (GENEVE)
-for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
-ip -n "$A" addr add "$OA/24" dev va && ip -n "$B" addr add "$OB/24" dev vb || fail "outer addresses"
-ip -n "$A" link set va up && ip -n "$B" link set vb up || fail "veth up"
-ip -n "$A" link add vx0 type vxlan id 4242 dstport 4789 local "$OA" remote "$OB" dev va ||
-    {
-        echo "SKIP: no vxlan devices in this kernel" >&2
-        exit 77
-    }
-ip -n "$B" link add vx0 type vxlan id 4242 dstport 4789 local "$OB" remote "$OA" dev vb ||
-    fail "vxlan in B"
-ip -n "$A" addr add "$IA/24" dev vx0 && ip -n "$B" addr add "$IB/24" dev vx0 || fail "inner addresses"
-ip -n "$A" link set vx0 up && ip -n "$B" link set vx0 up || fail "vxlan up"
-for _ in $(seq 50); do
-    ip -n "$A" link show va | grep -q LOWER_UP && ip -n "$B" link show vb | grep -q LOWER_UP && break
-    sleep 0.1
-done
+fk_netns_add_vxlan_pair "$A" "$B" "$N" # sets OA OB (outer) IA IB (inner, VXLAN)
+rc=$?
+[ $rc = 77 ] && exit 77
+[ $rc = 0 ] || fail "cannot create the two netns and their vxlan"
 
 # echo_icmp NS DST COUNT: COUNT ICMP echo requests of 56 data bytes (84 IP
 # bytes) from NS, each answered before the next (no ping binary needed).
