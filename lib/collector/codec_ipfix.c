@@ -417,8 +417,10 @@ static int direct(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr, u
         fk_template_cache_find(cx->cache, s->session, hdr->odid, set_id, &tmpl) != FK_OK)
         return 0;
     const fk__plan *pl = tmpl->plan;
+    fk__col_ipfix_at own;
+    const fk__col_ipfix_at *at;
     if (tmpl->scope_count > 0 || pl->fixed_len == 0 || (pl->opmask & DIRECT_NEEDS_DECODER) ||
-        set_scan(cx, s, set_id, tmpl) != 0)
+        set_scan(cx, s, set_id, tmpl, &own, &at) != 0)
         return 0;
     size_t n = len / pl->fixed_len, used = n * pl->fixed_len;
     for (size_t i = used; i < len; i++)
