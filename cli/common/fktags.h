@@ -23,5 +23,9 @@ void fkcli_tags_format(const fkcli_tags *t, char *buf, size_t size);
  * n > 0; returns the new length, or -1 when it does not fit in size. */
 int fkcli_tags_json(const fk_tag *tags, size_t n, char *buf, size_t len, size_t size);
 void fkcli_tags_free(fkcli_tags *t);
+/* A record's tags (fk_flow::tags, "KEY=VALUE,KEY=VALUE") as tags in out
+ * (at most FK_TAG_MAX), their strings in buf (size bytes); returns the
+ * count, 0 when text is NULL, invalid or does not fit. */
+size_t fkcli_tags_split(const char *text, char *buf, size_t size, fk_tag *out);
 
 #endif

@@ -97,3 +97,24 @@ void fkcli_tags_free(fkcli_tags *t)
         free(t->text[i]);
     memset(t, 0, sizeof *t);
 }
+
+size_t fkcli_tags_split(const char *text, char *buf, size_t size, fk_tag *out)
+{
+    size_t n = 0, used = 0;
+    while (text && *text) {
+        size_t len = strcspn(text, ",");
+        char item[FK_TAG_KEY_MAX + FK_TAG_VALUE_MAX + 2];
+        if (n == FK_TAG_MAX || len >= sizeof item || size - used < len + 1)
+            return 0;
+        memcpy(item, text, len);
+        item[len] = '\0';
+        if (fk_tag_parse(item, &out[n], buf + used, len + 1) != 0)
+            return 0;
+        used += len + 1;
+        n++;
+        text += len;
+        if (*text == ',' && !*++text)
+            return 0; /* a trailing comma */
+    }
+    return n;
+}

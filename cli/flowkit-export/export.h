@@ -47,6 +47,7 @@ typedef struct app {
      * tags and imds_values) */
     fk_tag line_tags[FK_TAG_MAX];
     size_t nline_tags;
+    unsigned tags_cut;    /* the exporter refused some of them (too long in all) */
     bool attribution_set; /* the attribution parameter was given (else auto when live) */
     int nice_value;       /* live capture: scheduling priority */
     bool nice_given;      /* set by --nice or the config file, not the default */

@@ -68,7 +68,8 @@ static void help(void)
            "      --tag KEY=VALUE    static metadata (repeatable, or KEY=VALUE,KEY=VALUE):\n"
            "                         JSON \"tags\", the vpcflow/flowlog columns of the same\n"
            "                         name (account-id, vpc-id, subnet-id, instance-id,\n"
-           "                         region, az-id, ...); at most 16\n"
+           "                         region, az-id, ...) and the IPFIX records' metadataTags\n"
+           "                         element; at most 16\n"
            "      --imds             add the instance's AWS metadata (IMDSv2) as tags:\n"
            "                         account-id, instance-id, availability-zone, az-id,\n"
            "                         region, vpc-id, subnet-id, interface-id; a --tag of\n"
@@ -155,8 +156,19 @@ static void print_stats(app *a)
  * without waiting for it (see fkimds.h). */
 static void update_line_tags(app *a)
 {
-    if (a->imds && fkimds_poll(a->imds, &a->imds_generation, &a->imds_values))
-        a->nline_tags = fkimds_merge(a->tags.v, a->tags.n, &a->imds_values, a->line_tags);
+    if (!a->imds || !fkimds_poll(a->imds, &a->imds_generation, &a->imds_values))
+        return;
+    a->nline_tags = fkimds_merge(a->tags.v, a->tags.n, &a->imds_values, a->line_tags);
+    if (!a->exp)
+        return;
+    /* The IPFIX records' metadataTags: the same tags from the next record on. */
+    fk_exporter_clear_tags(a->exp);
+    for (size_t i = 0; i < a->nline_tags; i++) {
+        if (fk_exporter_add_tag(a->exp, a->line_tags[i].key, a->line_tags[i].value) != 0 &&
+            !a->tags_cut++)
+            fprintf(stderr, "%s: imds: %s: the IPFIX records carry the tags before it\n",
+                    fkcli_prog(), fk_error_last()->message);
+    }
 }
 
 /* A JSON line with the tags added; n is fk_*_to_json()'s result. */
@@ -545,6 +557,9 @@ int main(int argc, char **argv)
         fk_exporter_destroy(a.exp); /* --stdout only */
         a.exp = NULL;
     }
+    for (size_t i = 0; a.exp && i < a.tags.n; i++)
+        if (fk_exporter_add_tag(a.exp, a.tags.v[i].key, a.tags.v[i].value) != 0)
+            fkcli_lib_error(FKCLI_EXIT_USAGE, "--tag");
     if (a.exp && fk_exporter_activate(a.exp) != 0)
         fkcli_lib_error(FKCLI_EXIT_FAILURE, "exporter");
     /* Before activate, so that the capture's threads inherit it (nice is

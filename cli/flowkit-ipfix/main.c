@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "fkcli.h"
+#include "fktags.h"
 #include "query.h"
 #include "tool.h"
 #include "walk.h"
@@ -51,7 +52,8 @@ static void usage(FILE *f)
             "                         event elements under enterprise number N (default\n"
             "                         32473; 0 = ignore them): events print as\n"
             "                         {\"type\":\"event\",...}, processes as pid, process,\n"
-            "                         uid, exe; IANA userName always as user\n"
+            "                         uid, exe, metadataTags as \"tags\"; IANA userName\n"
+            "                         always as user\n"
             "  -f, --filter EXPR      print only the flows that match EXPR, a filter in\n"
             "                         nfdump's syntax (see flowkit-ipfix(1)), e.g.\n"
             "                         'proto tcp and dst port in [80 443]'; options\n"
@@ -109,7 +111,14 @@ static void on_flow(const fk_flow *f, void *user)
         return;
     if (t->query_only && !query_flow(t->q, f))
         return;
-    if (fk_flow_to_json(f, t->json, sizeof t->json) >= 0)
+    int n = fk_flow_to_json(f, t->json, sizeof t->json);
+    if (n >= 0 && f->tags) { /* flowkit-export's metadataTags */
+        char buf[FK_EXPORTER_TAGS_MAX + 1];
+        fk_tag tags[FK_TAG_MAX];
+        size_t count = fkcli_tags_split(f->tags, buf, sizeof buf, tags);
+        n = fkcli_tags_json(tags, count, t->json, (size_t)n, sizeof t->json);
+    }
+    if (n >= 0)
         emit(t, t->json);
 }
 

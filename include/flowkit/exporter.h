@@ -33,6 +33,7 @@
 
 #include <flowkit/common.h>
 #include <flowkit/flow.h>
+#include <flowkit/flowlog.h>
 #include <flowkit/params.h>
 #include <flowkit/session.h>
 #include <flowkit/template.h>
@@ -466,6 +467,42 @@ FK_API int fk_exporter_get_destination_stats(const fk_exporter *h, size_t index,
 /** Enterprise element: virtualNetworkId, unsigned32, the VXLAN/GENEVE VNI
  *  (24 bits); 4294967295 for a tunnel without one. @since 0.2.0 */
 #define FK_EXPORTER_IE_VNI 25
+/** Enterprise element: metadataTags, string (variable length), the
+ *  exporter's tags (fk_exporter_add_tag()) as `KEY=VALUE,KEY=VALUE`, in
+ *  the order added; in every flow and event record while the exporter has
+ *  tags. @since 0.2.0 */
+#define FK_EXPORTER_IE_TAGS 30
+/** Longest metadataTags value in bytes (the tags of one exporter, with
+ *  their `=` and `,`): fk_exporter_add_tag() refuses a tag that would make
+ *  it longer, so that a record with tags still fits a 1400-byte message.
+ *  @since 0.2.0 */
+#define FK_EXPORTER_TAGS_MAX 1024
+
+/**
+ * Add a metadata tag (`account-id`, `vpc-id`, ...) to every flow and event
+ * record from now on, as the metadataTags element (#FK_EXPORTER_IE_TAGS);
+ * a key added again takes the new value, in its place. Allowed before and
+ * after activate (records already queued keep the tags they had), from the
+ * thread that uses the handle.
+ *
+ * @param h the handle.
+ * @param key tag name (::fk_tag rules); copied.
+ * @param value tag value (::fk_tag rules); copied.
+ * @return 0; `FK_EINVAL` (NULL argument, a key or value ::fk_tag refuses),
+ *         `FK_ERANGE` (more than #FK_TAG_MAX tags, or more than
+ *         #FK_EXPORTER_TAGS_MAX bytes of `KEY=VALUE,...` in all), `FK_ENOMEM`.
+ * @since 0.2.0
+ */
+FK_API int fk_exporter_add_tag(fk_exporter *h, const char *key, const char *value);
+
+/**
+ * Remove every tag added with fk_exporter_add_tag(): later records carry
+ * none. Allowed before and after activate.
+ *
+ * @param h the handle; NULL does nothing.
+ * @since 0.2.0
+ */
+FK_API void fk_exporter_clear_tags(fk_exporter *h);
 
 FK_END_DECLS
 

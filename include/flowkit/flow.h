@@ -164,6 +164,12 @@ typedef struct fk_flow {
                           src_as), 0 when absent. */
     uint32_t dst_as; /**< Destination AS number (bgpDestinationAsNumber, IE 17), 0 when
                           absent. */
+    /** Metadata tags the record carried (flowkit-export's metadataTags
+     *  element, `FK_EXPORTER_IE_TAGS` in exporter.h) as
+     *  `KEY=VALUE,KEY=VALUE`, every tag valid by the ::fk_tag rules (so it
+     *  needs no quoting anywhere); borrowed as `user` and `exe` are, or
+     *  NULL. @since 0.2.0 */
+    const char *tags;
 } fk_flow;
 
 /** Buffer size that always holds fk_addr_format() output. @since 0.1.0 */

@@ -113,8 +113,10 @@ static int open_cgroup(const char *path, int *fd_out)
         else if (is_cgroup2("/sys/fs/cgroup"))
             p = "/sys/fs/cgroup";
         else
-            return fk__error(FK_ENOTFOUND, "bpf: no cgroup v2 hierarchy at /sys/fs/cgroup/unified "
-                                           "or /sys/fs/cgroup to attach the programs to");
+            return fk__error(FK_ENOTFOUND,
+                             "bpf: no cgroup v2 hierarchy at /sys/fs/cgroup/unified or "
+                             "/sys/fs/cgroup to attach the programs to (under `ip netns exec`, "
+                             "which hides it, enter the netns with `nsenter --net=` instead)");
     } else if (!is_cgroup2(p)) {
         return fk__error(FK_ENOTFOUND, "bpf: %s is not a cgroup v2 directory", p);
     }

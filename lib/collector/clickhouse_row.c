@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <flowkit/exporter.h>
+
 #include "collector/sink_clickhouse.h"
 #include "core/error.h"
 
@@ -13,7 +15,7 @@
 const char fk__ch_columns[] =
     "date,start_ms,end_ms,src_addr,dst_addr,src_port,dst_port,proto,tcp_flags,rev_tcp_flags,tos,"
     "vlan,bytes,packets,rev_bytes,rev_packets,exporter,odid,version,in_if,out_if,sampling,"
-    "end_reason,pid,process,event,uid,user,exe,in_if_name,out_if_name";
+    "end_reason,pid,process,event,uid,user,exe,in_if_name,out_if_name,tags";
 
 /* Columns appended for issue #5, at the end with defaults so that older
  * queries and rows keep working; ensure_created adds them to a table made
@@ -26,6 +28,8 @@ static const char *const added_columns[] = {
     "exe String DEFAULT ''",
     "in_if_name String DEFAULT ''",
     "out_if_name String DEFAULT ''",
+    /* issue #16: the record's metadata tags, "KEY=VALUE,KEY=VALUE" */
+    "tags String DEFAULT ''",
 };
 #define NADDED (sizeof added_columns / sizeof added_columns[0])
 
@@ -45,11 +49,11 @@ int fk__ch_create_sql(const char *db, const char *table, char *buf, size_t size)
                      "bytes UInt64, packets UInt64, rev_bytes UInt64, rev_packets UInt64, "
                      "exporter FixedString(16), odid UInt32, version UInt16, "
                      "in_if UInt32, out_if UInt32, sampling UInt32, end_reason UInt8, "
-                     "pid UInt32, process String, %s, %s, %s, %s, %s, %s"
+                     "pid UInt32, process String, %s, %s, %s, %s, %s, %s, %s"
                      ") ENGINE = MergeTree() PARTITION BY date "
                      "ORDER BY (intDiv(start_ms, 3600000), src_addr, dst_addr, start_ms)",
                      db, table, added_columns[0], added_columns[1], added_columns[2],
-                     added_columns[3], added_columns[4], added_columns[5]);
+                     added_columns[3], added_columns[4], added_columns[5], added_columns[6]);
     if (n < 0 || (size_t)n >= size)
         return fk__error(FK_ENOSPACE, "clickhouse: CREATE statement too long");
     return n;
@@ -104,7 +108,8 @@ int fk__ch_encode_row(const fk_flow *f, uint8_t *buf, size_t cap)
     size_t ulen = cut(f->user, FK__CH_USER_MAX), elen = cut(f->exe, FK__CH_EXE_MAX);
     size_t ilen = cut(f->in_if_name, FK__CH_IFNAME_MAX);
     size_t olen = cut(f->out_if_name, FK__CH_IFNAME_MAX);
-    if (cap < 170 + plen + ulen + elen + ilen + olen)
+    size_t tlen = cut(f->tags, FK_EXPORTER_TAGS_MAX);
+    if (cap < 172 + plen + ulen + elen + ilen + olen + tlen)
         return fk__error(FK_ENOSPACE, "clickhouse: row buffer too small");
     uint8_t *p = buf;
     uint64_t start = ns_to_ms(f->start_ns);
@@ -150,5 +155,6 @@ int fk__ch_encode_row(const fk_flow *f, uint8_t *buf, size_t cap)
     p = put_str(p, f->exe, elen);
     p = put_str(p, f->in_if_name, ilen);
     p = put_str(p, f->out_if_name, olen);
+    p = put_str(p, f->tags, tlen);
     return (int)(p - buf);
 }

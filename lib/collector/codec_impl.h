@@ -3,6 +3,7 @@
 #ifndef FK_COLLECTOR_CODEC_IMPL_H
 #define FK_COLLECTOR_CODEC_IMPL_H
 
+#include <flowkit/exporter.h>
 #include <stdbool.h>
 
 #include "collector/codec.h"
@@ -18,7 +19,8 @@ typedef struct fk__col_codec_ctx {
      * user / exe point here until emit returns). */
     char user[FK_FLOW_USER_MAX + 1];
     char exe[FK_FLOW_EXE_MAX + 1];
-    struct fk_template_cache *cache; /* IPFIX templates of every session */
+    char tags[FK_EXPORTER_TAGS_MAX + 1]; /* fk_flow's borrowed tags */
+    struct fk_template_cache *cache;     /* IPFIX templates of every session */
     struct fk_ipfix_decoder *dec;
     uint8_t scratch[65536 + 64]; /* one-set messages are built here */
 } fk__col_codec_ctx;
@@ -89,6 +91,7 @@ void fk__col_ipfix_event_fields(const fk__col_codec_ctx *cx, const struct fk_ipf
                                 fk_flow *f);
 void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                  fk_flow *f);
+void fk__col_ipfix_tag_fields(fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec, fk_flow *f);
 /* Field indexes (-1: absent) a template keeps what the data path reads by
  * index in: the record's own origin (observationDomainId 149,
  * exporterIPv4Address 130, exporterIPv6Address 131) and its boot time

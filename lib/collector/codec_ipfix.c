@@ -484,6 +484,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             fk__col_ipfix_process_fields(cx, &it.record, &f);
             fk__col_ipfix_event_fields(cx, &it.record, &f);
             fk__col_ipfix_tunnel_fields(cx, &it.record, &f);
+            fk__col_ipfix_tag_fields(cx, &it.record, &f);
         }
         if (scan & FK__COL_IPFIX_ORIGIN)
             fk__col_ipfix_record_origin(&it.record, at, &f);

@@ -11,6 +11,7 @@
 
 #include "collector/codec.h"
 #include "collector/codec_impl.h"
+#include "flow/tagset.h"
 
 /* An options record that names an interface (RFC 7011 options: the scope
  * says which interface, interfaceName 82 / interfaceDescription 83 say what
@@ -145,6 +146,24 @@ void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const fk_ipfix_rec
     }
 }
 
+/* flowkit-export's metadataTags (PEN 30, `KEY=VALUE,KEY=VALUE`) under the
+ * configured PEN. The value is untrusted and every output writes tags
+ * unquoted: a value longer than FK_EXPORTER_TAGS_MAX or with an item that
+ * breaks fk_tag_parse()'s rules is left out whole. */
+void fk__col_ipfix_tag_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
+{
+    fk_ipfix_value v;
+    if (!cx->pen || fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TAGS, &v) != 0 ||
+        v.len == 0 || v.len > FK_EXPORTER_TAGS_MAX || memchr(v.raw, 0, v.len))
+        return;
+    memcpy(cx->tags, v.raw, v.len);
+    cx->tags[v.len] = '\0';
+    char buf[FK_EXPORTER_TAGS_MAX + 1];
+    fk_tag tags[FK_TAG_MAX];
+    if (fk__tags_split(cx->tags, buf, sizeof buf, tags, FK_TAG_MAX) > 0)
+        f->tags = cx->tags;
+}
+
 /* What a data template carries beyond the plan (FK__COL_IPFIX_*), in one
  * pass over its fields. Asked once per data set: softflowd sends a few
  * records per set, and a lookup per element was most of their cost.
@@ -175,6 +194,7 @@ unsigned fk__col_ipfix_scan(const fk__col_codec_ctx *cx, const fk_template *t)
             case FK_EXPORTER_IE_USER_ID:
             case FK_EXPORTER_IE_EVENT_KIND:
             case FK_EXPORTER_IE_TUNNEL_TYPE:
+            case FK_EXPORTER_IE_TAGS:
                 r |= FK__COL_IPFIX_EXTRAS;
                 break;
             default:

@@ -140,14 +140,34 @@ static char *text_room_for(fk__sink *k, size_t need)
 
 /* ---- JSON lines --------------------------------------------------------- */
 
-/* A line with the collector's tags: `,"tags":{...}` before its last '}'. */
+/* The tags of a record's line: the record's own (flowkit-export's
+ * metadataTags, checked by the codec), then the collector's for the keys
+ * the record lacks, at most FK_TAG_MAX. out borrows from f, k and buf. */
+static size_t line_tags(const fk__sink *k, const fk_flow *f, char *buf, size_t size, fk_tag *out)
+{
+    int n = f->tags ? fk__tags_split(f->tags, buf, size, out, FK_TAG_MAX) : 0;
+    size_t count = n > 0 ? (size_t)n : 0, own = count;
+    for (size_t i = 0; i < k->ntags && count < FK_TAG_MAX; i++) {
+        bool given = false;
+        for (size_t j = 0; j < own && !given; j++)
+            given = strcmp(out[j].key, k->tags[i].key) == 0;
+        if (!given)
+            out[count++] = k->tags[i];
+    }
+    return count;
+}
+
+/* A line with tags: `,"tags":{...}` before its last '}'. */
 static int jsonl_write_tagged(fk__sink *k, const fk_flow *f)
 {
     char *line = text_room_for(k, FK_FLOW_JSON_MAX + FK__TAGSET_JSON_MAX + 1);
     int n = fk__fastfmt_json(&k->fmt, f, line, FK_FLOW_JSON_MAX);
     if (n < 0)
         return n;
-    n = fk__tagset_json(k->tags, k->ntags, line, (size_t)n, FK_FLOW_JSON_MAX + FK__TAGSET_JSON_MAX);
+    char buf[FK_EXPORTER_TAGS_MAX + 1];
+    fk_tag tags[FK_TAG_MAX];
+    size_t ntags = line_tags(k, f, buf, sizeof buf, tags);
+    n = fk__tagset_json(tags, ntags, line, (size_t)n, FK_FLOW_JSON_MAX + FK__TAGSET_JSON_MAX);
     if (n < 0)
         return fk__error(FK_EIO, "jsonl:%s: line with tags does not fit", sink_name(k));
     line[n++] = '\n';
@@ -162,7 +182,7 @@ static int jsonl_open(fk__sink *k)
 
 static int jsonl_write(fk__sink *k, const fk_flow *f)
 {
-    if (k->ntags)
+    if (k->ntags || f->tags)
         return jsonl_write_tagged(k, f);
     char *line = text_room(k);
     int n = fk__fastfmt_json(&k->fmt, f, line, FK_FLOW_JSON_MAX);
@@ -181,7 +201,7 @@ static const fk__sink_ops jsonl_ops = {"jsonl",    jsonl_open, jsonl_write, text
 static const char csv_header[] =
     "start,end,src_addr,dst_addr,src_port,dst_port,proto,bytes,"
     "packets,tcp_flags,exporter,odid,version,in_if,out_if,sampling,"
-    "end_reason,pid,process,in_if_name,out_if_name,user,uid,exe,event\n";
+    "end_reason,pid,process,in_if_name,out_if_name,user,uid,exe,event,tags\n";
 
 static int csv_open(fk__sink *k)
 {
@@ -198,13 +218,24 @@ static int csv_open(fk__sink *k)
     return FK_OK;
 }
 
+/* The last column, tags: the record's own (metadataTags) as
+ * "KEY=VALUE,KEY=VALUE" (tags need no escapes), empty when none. */
 static int csv_write(fk__sink *k, const fk_flow *f)
 {
-    char *line = text_room(k);
-    _Static_assert(TEXT_RESERVE >= FK__FASTFMT_CSV_MAX, "a CSV row fits the reserve");
+    size_t tags = f->tags ? strnlen(f->tags, FK_EXPORTER_TAGS_MAX) : 0;
+    char *line = text_room_for(k, FK__FASTFMT_CSV_MAX + tags + 4);
     int n = fk__fastfmt_csv(&k->fmt, f, line, FK__FASTFMT_CSV_MAX);
-    if (n < 0)
+    if (n <= 0 || line[n - 1] != '\n')
         return fk__error(FK_EIO, "csv:%s: row does not fit", k->path ? k->path : "-");
+    n--; /* the row's newline: the tags column goes before it */
+    line[n++] = ',';
+    if (tags) {
+        line[n++] = '"';
+        memcpy(line + n, f->tags, tags);
+        n += (int)tags;
+        line[n++] = '"';
+    }
+    line[n++] = '\n';
     text_commit(k, (size_t)n, 1);
     return FK_OK;
 }
@@ -236,8 +267,11 @@ static int vpcflow_open(fk__sink *k)
 static int textlog_write(fk__sink *k, const fk_flow *f, bool vpcflow)
 {
     char *line = text_room_for(k, FK_FLOWLOG_MAX);
-    int n = vpcflow ? fk_flow_to_vpcflow(f, k->tags, k->ntags, line, FK_FLOWLOG_MAX)
-                    : fk_flow_to_flowlog(f, k->tags, k->ntags, line, FK_FLOWLOG_MAX);
+    char buf[FK_EXPORTER_TAGS_MAX + 1];
+    fk_tag tags[FK_TAG_MAX];
+    size_t ntags = line_tags(k, f, buf, sizeof buf, tags);
+    int n = vpcflow ? fk_flow_to_vpcflow(f, tags, ntags, line, FK_FLOWLOG_MAX)
+                    : fk_flow_to_flowlog(f, tags, ntags, line, FK_FLOWLOG_MAX);
     if (n < 0)
         return fk__error(FK_EIO, "%s:%s: line does not fit", k->ops->scheme, sink_name(k));
     if (n > 0) /* a session event gives no line */

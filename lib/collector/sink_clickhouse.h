@@ -3,6 +3,7 @@
 #define FK_COLLECTOR_SINK_CLICKHOUSE_H
 
 #include <flowkit/collector.h>
+#include <flowkit/exporter.h>
 #include <flowkit/flow.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +17,8 @@
 #define FK__CH_IFNAME_MAX 256
 /* Largest RowBinary row: fixed part plus the strings. */
 #define FK__CH_ROW_MAX                                                                             \
-    (170 + FK_PROCESS_NAME_MAX + FK__CH_USER_MAX + FK__CH_EXE_MAX + 2 * FK__CH_IFNAME_MAX)
+    (172 + FK_PROCESS_NAME_MAX + FK__CH_USER_MAX + FK__CH_EXE_MAX + 2 * FK__CH_IFNAME_MAX +        \
+     FK_EXPORTER_TAGS_MAX)
 
 /* Column list in RowBinary order (for INSERT ... (cols) FORMAT RowBinary). */
 extern const char fk__ch_columns[];

@@ -19,6 +19,12 @@
  * A biflow of ICMP whose reverse direction was seen (FK_FLOW_HAS_REV_ICMP)
  * uses id + 32: the reverse icmpTypeCodeIPv4/IPv6 (PEN 29305) follows the
  * reverse counters.
+ * Live and tunnel fields add to the id: + 64 with flowDirection, + 128
+ * with the tunnel elements (tunnelType, outer addresses, virtualNetworkId,
+ * layer2SegmentId), + 256 when the outer addresses are IPv6, + 512 with
+ * the record's metadataTags (events: + 512 only). Those templates (ids
+ * 320 and up) are written when a record first needs them, in the message
+ * that carries it; the 48 plain ones start every file.
  * Not stored: tos, vlan, interface names, the source version
  * (docs/collector-performance.md says so).
  *
@@ -44,9 +50,14 @@
 
 #define MSG_MAX 65535
 #define NTEMPLATES 48
-#define T_PROC 8   /* flow template + 8: with process elements */
-#define T_EVENT 16 /* 256 + 16 + v: session event (v & 4: with process elements) */
-#define T_ICMP 32  /* biflow template + 32: with the reverse ICMP type and code */
+#define T_PROC 8        /* flow template + 8: with process elements */
+#define T_EVENT 16      /* 256 + 16 + v: session event (v & 4: with process elements) */
+#define T_ICMP 32       /* biflow template + 32: with the reverse ICMP type and code */
+#define T_DIR 64        /* + flowDirection */
+#define T_TUNNEL 128    /* + the tunnel elements */
+#define T_TUNNEL_V6 256 /* ... with IPv6 outer addresses */
+#define T_TAGS 512      /* + metadataTags */
+#define T_ALL 1024      /* variants in all: ids 256 .. 1279 */
 /* Longest string stored (the collector's own caps are below). */
 #define STR_MAX 1024
 /* Output buffers (sink_out.c); messages are written straight into them. */
@@ -76,6 +87,8 @@ typedef struct ipfix_priv {
     uint32_t records;  /* data records in the open message */
     uint32_t sequence; /* data records in earlier messages */
     int64_t begun_ns;  /* when the open message was started */
+    /* variants >= NTEMPLATES announced in this file (written on demand) */
+    uint8_t announced[T_ALL / 8];
 } ipfix_priv;
 
 static bool has_process(const fk_flow *f)
@@ -86,11 +99,15 @@ static bool has_process(const fk_flow *f)
 static uint16_t template_for(const fk_flow *f)
 {
     int v = (f->src.family == 6) + 2 * (f->exporter.family == 6);
+    int tags = f->tags && f->tags[0] ? T_TAGS : 0;
     if (__builtin_expect(f->event != 0, 0))
-        return (uint16_t)(256 + T_EVENT + v + 4 * has_process(f));
+        return (uint16_t)(256 + T_EVENT + v + 4 * has_process(f) + tags);
     bool rev = f->present & FK_FLOW_HAS_REVERSE;
+    unsigned live = fk__ft_live_parts(f);
+    int extra = ((live & FK__FT_DIRECTION) ? T_DIR : 0) | ((live & FK__FT_TUNNEL) ? T_TUNNEL : 0) |
+                ((live & FK__FT_TUNNEL_V6) ? T_TUNNEL_V6 : 0) | tags;
     return (uint16_t)(256 + v + 4 * rev + (__builtin_expect(has_process(f), 0) ? T_PROC : 0) +
-                      (rev && (f->present & FK_FLOW_HAS_REV_ICMP) ? T_ICMP : 0));
+                      (rev && (f->present & FK_FLOW_HAS_REV_ICMP) ? T_ICMP : 0) + extra);
 }
 
 /* The parts of flowkit's template description (ipfix/flow_template.h)
@@ -99,15 +116,41 @@ static uint16_t template_for(const fk_flow *f)
 static unsigned template_parts(int v)
 {
     unsigned icmp = (v & T_ICMP) ? FK__FT_REV_ICMP : 0;
-    v &= ~T_ICMP;
+    unsigned tags = (v & T_TAGS) ? FK__FT_TAGS : 0;
+    unsigned live = ((v & T_DIR) ? FK__FT_DIRECTION : 0) | ((v & T_TUNNEL) ? FK__FT_TUNNEL : 0) |
+                    ((v & T_TUNNEL_V6) ? FK__FT_TUNNEL_V6 : 0);
+    v &= ~(T_ICMP | T_DIR | T_TUNNEL | T_TUNNEL_V6 | T_TAGS);
     if (v >= T_EVENT) {
         int e = v - T_EVENT;
         return FK__FT_EVENT | FK__FT_ORIGIN | ((e & 1) ? FK__FT_V6 : 0) |
-               ((e & 2) ? FK__FT_ORIGIN_V6 : 0) | ((e & 4) ? FK__FT_PROCESS : 0);
+               ((e & 2) ? FK__FT_ORIGIN_V6 : 0) | ((e & 4) ? FK__FT_PROCESS : 0) | tags;
     }
     return FK__FT_INTERFACES | FK__FT_ORIGIN | ((v & 1) ? FK__FT_V6 : 0) |
            ((v & 2) ? FK__FT_ORIGIN_V6 : 0) | ((v & 4) ? FK__FT_REVERSE | icmp : 0) |
-           ((v & T_PROC) ? FK__FT_PROCESS : 0);
+           ((v & T_PROC) ? FK__FT_PROCESS : 0) | live | tags;
+}
+
+/* One template record (id 256 + v) at q; returns its end. */
+static uint8_t *put_template(uint8_t *q, int v, uint32_t pen)
+{
+    fk_field_spec f[FK__FT_FIELDS_MAX];
+    size_t n = fk__ft_fields(f, FK__FT_FIELDS_MAX, template_parts(v), pen);
+    q = fk__put16(q, 256u + (unsigned)v);
+    q = fk__put16(q, (unsigned)n);
+    for (size_t i = 0; i < n; i++) {
+        q = fk__put16(q, f[i].id | (f[i].pen ? 0x8000u : 0));
+        q = fk__put16(q, f[i].length);
+        if (f[i].pen)
+            q = fk__put32(q, f[i].pen);
+    }
+    return q;
+}
+
+/* Bytes of a template set holding the template of variant v. */
+static size_t template_set_len(int v, uint32_t pen)
+{
+    uint8_t tmp[4 + 4 + FK__FT_FIELDS_MAX * 8];
+    return 4 + (size_t)(put_template(tmp + 4, v, pen) - (tmp + 4));
 }
 
 static size_t cut(const char *s, size_t max)
@@ -186,17 +229,9 @@ static void begin_message(fk__sink *k, ipfix_priv *p)
         for (int v = 0; v < NTEMPLATES; v++) {
             if ((v & T_ICMP) && !(template_parts(v) & FK__FT_REV_ICMP))
                 continue; /* ids no record uses */
-            fk_field_spec f[FK__FT_FIELDS_MAX];
-            size_t n = fk__ft_fields(f, FK__FT_FIELDS_MAX, template_parts(v), k->pen);
-            q = fk__put16(q, 256u + (unsigned)v);
-            q = fk__put16(q, (unsigned)n);
-            for (size_t i = 0; i < n; i++) {
-                q = fk__put16(q, f[i].id | (f[i].pen ? 0x8000u : 0));
-                q = fk__put16(q, f[i].length);
-                if (f[i].pen)
-                    q = fk__put32(q, f[i].pen);
-            }
+            q = put_template(q, v, k->pen);
         }
+        memset(p->announced, 0, sizeof p->announced);
         size_t set_len = (size_t)(q - (p->msg + 16));
         fk__put16(p->msg + 16, 2);
         fk__put16(p->msg + 18, (unsigned)set_len);
@@ -253,20 +288,36 @@ static int end_message(fk__sink *k)
     return out_check(k, rc, lost);
 }
 
+static bool announced(const ipfix_priv *p, int v)
+{
+    return v < NTEMPLATES || (p->announced[v / 8] & (1u << (v % 8)));
+}
+
 static int write_record(fk__sink *k, const fk_flow *f)
 {
     ipfix_priv *p = k->priv;
     uint16_t tid = template_for(f);
-    unsigned parts = template_parts(tid - 256);
+    int v = tid - 256;
+    unsigned parts = template_parts(v);
     fk__ft_process pv;
     const fk__ft_process *proc = (parts & FK__FT_PROCESS) ? proc_values(&pv, f) : NULL;
-    size_t need = fk__ft_record_len(parts, proc) + (p->msg && p->set && p->set_tid == tid ? 0 : 4);
+    size_t tmpl = announced(p, v) ? 0 : template_set_len(v, k->pen);
+    size_t need = fk__ft_record_len(parts, proc, fk__ft_tags_len(f)) + 4 + tmpl;
     /* A message of passed-through sets carries their export time, not
      * the file's: own records start a new one. */
     if (p->msg && (p->len + need > MSG_MAX || p->msg_odid))
         (void)end_message(k); /* a failure is noted; this record goes on */
     if (!p->msg)
         begin_message(k, p);
+    if (!announced(p, v)) { /* its template first, in this message */
+        close_set(p);
+        uint8_t *q = put_template(p->msg + p->len + 4, v, k->pen);
+        size_t set_len = (size_t)(q - (p->msg + p->len));
+        fk__put16(p->msg + p->len, 2);
+        fk__put16(p->msg + p->len + 2, (unsigned)set_len);
+        p->len += set_len;
+        p->announced[v / 8] |= (uint8_t)(1u << (v % 8));
+    }
     if (!p->set || p->set_tid != tid) {
         close_set(p);
         p->set = p->len;

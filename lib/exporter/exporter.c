@@ -111,6 +111,7 @@ void fk_exporter_destroy(fk_exporter *h)
     if (h->epfd >= 0)
         close(h->epfd);
     fk__params_free(&h->params);
+    fk__tagset_clear(&h->tags);
     fk__free(h);
 }
 

@@ -17,6 +17,7 @@
 #include "core/params.h"
 #include "core/uri.h"
 #include "exporter/msg.h"
+#include "flow/tagset.h"
 
 enum dest_state { D_UDP, D_DOWN, D_CONNECTING, D_UP };
 
@@ -71,6 +72,9 @@ struct fk_exporter {
     int64_t flush_ns, refresh_ns, rc_min_ms, rc_max_ms;
     uint64_t refresh_msgs;
     bool biflow;
+    /* fk_exporter_add_tag: the set, and as the metadataTags value */
+    fk__tagset tags;
+    char tags_text[FK_EXPORTER_TAGS_MAX + 1];
 };
 
 #define CHECK_ACTIVE(h)                                                                            \

@@ -21,7 +21,8 @@ static unsigned variant_parts(unsigned mask)
            ((mask & FK__TMPL_ICMP) ? FK__FT_REV_ICMP : 0) |
            ((mask & FK__TMPL_DIR) ? FK__FT_DIRECTION : 0) |
            ((mask & FK__TMPL_TUNNEL) ? FK__FT_TUNNEL : 0) |
-           ((mask & FK__TMPL_TUNNEL_V6) ? FK__FT_TUNNEL_V6 : 0);
+           ((mask & FK__TMPL_TUNNEL_V6) ? FK__FT_TUNNEL_V6 : 0) |
+           ((mask & FK__TMPL_TAGS) ? FK__FT_TAGS : 0);
 }
 
 size_t fk__exp_builtin_fields(unsigned mask, uint32_t pen, fk_field_spec *out, size_t cap)
@@ -204,7 +205,8 @@ size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_pro
     unsigned live = fk__ft_live_parts(f);
     m |= ((live & FK__FT_DIRECTION) ? FK__TMPL_DIR : 0) |
          ((live & FK__FT_TUNNEL) ? FK__TMPL_TUNNEL : 0) |
-         ((live & FK__FT_TUNNEL_V6) ? FK__TMPL_TUNNEL_V6 : 0);
+         ((live & FK__FT_TUNNEL_V6) ? FK__TMPL_TUNNEL_V6 : 0) |
+         (fk__ft_tags_len(f) ? FK__TMPL_TAGS : 0);
     fk__ft_process pv;
     uint8_t *p = fk__ft_write(out, variant_parts(m), f, proc_values(&pv, proc));
     *mask = m;
@@ -212,7 +214,7 @@ size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_pro
 }
 
 size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
-                            const fk_exporter_process *proc, unsigned *mask)
+                            const fk_exporter_process *proc, const char *tags, unsigned *mask)
 {
     fk_flow f;
     memset(&f, 0, sizeof f);
@@ -224,8 +226,9 @@ size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
     f.vlan = ev->vlan;
     f.end_ns = ev->time_ns;
     f.event = ev->kind; /* tcp_flags 0: the flag that made the event */
-    unsigned m =
-        FK__TMPL_EVENT | (ev->src.family == 6 ? FK__TMPL_V6 : 0) | (proc ? FK__TMPL_PROC : 0);
+    f.tags = tags;
+    unsigned m = FK__TMPL_EVENT | (ev->src.family == 6 ? FK__TMPL_V6 : 0) |
+                 (proc ? FK__TMPL_PROC : 0) | (fk__ft_tags_len(&f) ? FK__TMPL_TAGS : 0);
     fk__ft_process pv;
     uint8_t *p = fk__ft_write(out, variant_parts(m), &f, proc_values(&pv, proc));
     *mask = m;
@@ -251,6 +254,7 @@ int fk_exporter_register_elements(fk_ie_registry *reg, uint32_t pen)
         {0, FK_EXPORTER_IE_TUNNEL_DST_V6, FK_IE_IPV6_ADDRESS, FK_IE_SEM_DEFAULT,
          "tunnelDestinationIPv6Address", ""},
         {0, FK_EXPORTER_IE_VNI, FK_IE_UNSIGNED32, FK_IE_SEM_IDENTIFIER, "virtualNetworkId", ""},
+        {0, FK_EXPORTER_IE_TAGS, FK_IE_STRING, FK_IE_SEM_DEFAULT, "metadataTags", ""},
     };
     if (!reg)
         return fk__error(FK_EINVAL, "exporter: NULL registry");

@@ -28,13 +28,15 @@
 #define FK__TMPL_DIR 0x20u       /* flowDirection */
 #define FK__TMPL_TUNNEL 0x40u    /* tunnel type, outer addresses, VNI */
 #define FK__TMPL_TUNNEL_V6 0x80u /* ... outer addresses IPv6 */
-#define FK__TMPL_BUILTIN_COUNT 256
+#define FK__TMPL_TAGS 0x100u     /* metadataTags */
+#define FK__TMPL_BUILTIN_COUNT 512
 
 /* Longest string element value; longer values are truncated so the
  * one-octet length form applies (255 would announce a 3-octet length). */
 #define FK__EXP_STR_MAX 254
-/* Largest built-in record: IPv6 flow with reverse and three full strings. */
-#define FK__EXP_RECORD_MAX 1024
+/* Largest built-in record: IPv6 flow with reverse, three full strings and
+ * the longest tags. */
+#define FK__EXP_RECORD_MAX (1024 + FK_EXPORTER_TAGS_MAX + 3)
 
 typedef struct fk__exp_template {
     uint16_t id;
@@ -87,7 +89,9 @@ size_t fk__exp_template_msg(uint8_t *buf, size_t cap, const fk__exp_template *co
  * reverse counters of a biflow (false for a single direction). */
 size_t fk__exp_encode_flow(uint8_t *out, const fk_flow *f, const fk_exporter_process *proc,
                            bool with_reverse, unsigned *mask);
+/* `f->tags` (flows) and `tags` (events), when not NULL or empty, go out
+ * as metadataTags. */
 size_t fk__exp_encode_event(uint8_t *out, const fk_session_event *ev,
-                            const fk_exporter_process *proc, unsigned *mask);
+                            const fk_exporter_process *proc, const char *tags, unsigned *mask);
 
 #endif

@@ -5,11 +5,14 @@
 #include "exporter/exporter_state.h"
 #include "ipfix/flow_template.h"
 
+/* The exporter's tags, not the flow's own, go out with it. */
 static int add_flow_one(fk_exporter *h, const fk_flow *f, const fk_exporter_process *proc, bool rev)
 {
     uint8_t rec[FK__EXP_RECORD_MAX];
     unsigned mask;
-    size_t len = fk__exp_encode_flow(rec, f, proc, rev, &mask);
+    fk_flow tagged = *f;
+    tagged.tags = h->tags.n ? h->tags_text : NULL;
+    size_t len = fk__exp_encode_flow(rec, &tagged, proc, rev, &mask);
     uint16_t tid;
     int rc = fk__exp_builtin_template(h, mask, &tid);
     return rc ? rc : fk__exp_queue_record(h, tid, rec, len);
@@ -69,7 +72,7 @@ int fk_exporter_add_event_process(fk_exporter *h, const fk_session_event *ev,
     }
     uint8_t rec[FK__EXP_RECORD_MAX];
     unsigned mask;
-    size_t len = fk__exp_encode_event(rec, ev, proc, &mask);
+    size_t len = fk__exp_encode_event(rec, ev, proc, h->tags.n ? h->tags_text : NULL, &mask);
     uint16_t tid;
     int rc = fk__exp_builtin_template(h, mask, &tid);
     return rc ? rc : fk__exp_queue_record(h, tid, rec, len);

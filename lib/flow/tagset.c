@@ -75,3 +75,34 @@ int fk__tagset_json(const fk_tag *tags, size_t n, char *buf, size_t len, size_t 
     memcpy(buf + len, "}}", 3);
     return (int)(len + 2);
 }
+
+int fk__tags_split(const char *text, char *buf, size_t size, fk_tag *out, size_t cap)
+{
+    size_t len = strlen(text);
+    if (len >= size)
+        return -1;
+    if (len == 0)
+        return 0;
+    memcpy(buf, text, len + 1);
+    size_t n = 0;
+    char *p = buf;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        char scratch[FK_TAG_KEY_MAX + FK_TAG_VALUE_MAX + 2];
+        fk_tag t;
+        if (n == cap || fk_tag_parse(p, &t, scratch, sizeof scratch) != 0)
+            return -1;
+        char *eq = strchr(p, '='); /* fk_tag_parse found one */
+        *eq = '\0';
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(out[i].key, p) == 0)
+                return -1;
+        out[n].key = p;
+        out[n++].value = eq + 1;
+        if (!comma)
+            return (int)n;
+        p = comma + 1;
+    }
+}

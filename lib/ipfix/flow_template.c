@@ -93,6 +93,8 @@ size_t fk__ft_fields(fk_field_spec *out, size_t cap, unsigned parts, uint32_t pe
         ADD(FK_EXPORTER_IE_USER_NAME, FK_VARLEN, 0); /* IANA userName */
         ADD(FK_EXPORTER_IE_PROCESS_EXE, FK_VARLEN, pen);
     }
+    if (parts & FK__FT_TAGS)
+        ADD(FK_EXPORTER_IE_TAGS, FK_VARLEN, pen);
 #undef ADD
     if (n > cap)
         return 0;
@@ -100,7 +102,7 @@ size_t fk__ft_fields(fk_field_spec *out, size_t cap, unsigned parts, uint32_t pe
     return n;
 }
 
-size_t fk__ft_record_len(unsigned parts, const fk__ft_process *proc)
+size_t fk__ft_record_len(unsigned parts, const fk__ft_process *proc, size_t tags_len)
 {
     size_t addr = (parts & FK__FT_V6) ? 16 : 4;
     size_t n = 2 * addr + 7; /* tuple */
@@ -116,6 +118,8 @@ size_t fk__ft_record_len(unsigned parts, const fk__ft_process *proc)
     if ((parts & FK__FT_PROCESS) && proc)
         n += 8 + fk__ft_str_len(proc->name_len) + fk__ft_str_len(proc->user_len) +
              fk__ft_str_len(proc->exe_len);
+    if (parts & FK__FT_TAGS)
+        n += fk__ft_str_len(tags_len);
     return n;
 }
 
@@ -185,6 +189,8 @@ uint8_t *fk__ft_write(uint8_t *p, unsigned parts, const fk_flow *f, const fk__ft
         p = fk__ft_put_str(p, proc->user, proc->user_len);
         p = fk__ft_put_str(p, proc->exe, proc->exe_len);
     }
+    if (parts & FK__FT_TAGS)
+        p = fk__ft_put_str(p, f->tags, fk__ft_tags_len(f));
     return p;
 }
 

@@ -12,8 +12,9 @@
  *           [ingress egress samplingInterval] endReason [odid exporter]
  *           [reverse octets packets tcpFlags] [flowDirection]
  *           [tunnelType outerSource outerDestination virtualNetworkId
- *            layer2SegmentId] [process]
+ *            layer2SegmentId] [process] [metadataTags]
  *   events: tuple [vlan] observationTime eventKind [odid exporter] [process]
+ *           [metadataTags]
  * where tuple = source, destination, ports, protocol, tcpControlBits and
  * process = processId, userId, processName, userName, processExecutable
  * (the enterprise ones under the caller's PEN, userName IANA). */
@@ -43,7 +44,8 @@ enum {
     FK__FT_REV_ICMP = 1u << 8,   /* with REVERSE: the reverse icmpTypeCode (ICMP biflows) */
     FK__FT_DIRECTION = 1u << 9,  /* flowDirection (flows whose direction is known) */
     FK__FT_TUNNEL = 1u << 10,    /* tunnel type, outer addresses, VNI (tunnelled flows) */
-    FK__FT_TUNNEL_V6 = 1u << 11  /* ... the outer addresses are IPv6 */
+    FK__FT_TUNNEL_V6 = 1u << 11, /* ... the outer addresses are IPv6 */
+    FK__FT_TAGS = 1u << 12       /* metadataTags, the record's f->tags */
 };
 
 /* virtualNetworkId of a tunnel without one (VNIs have 24 bits). */
@@ -72,8 +74,15 @@ static inline size_t fk__ft_str_len(size_t n)
     return (n < 255 ? 1 : 3) + n;
 }
 
-/* Length of a record of parts (proc: when FK__FT_PROCESS). */
-size_t fk__ft_record_len(unsigned parts, const fk__ft_process *proc);
+/* Bytes of f->tags written as metadataTags (0: none). */
+static inline size_t fk__ft_tags_len(const fk_flow *f)
+{
+    return f->tags ? strnlen(f->tags, FK_EXPORTER_TAGS_MAX) : 0;
+}
+
+/* Length of a record of parts (proc: when FK__FT_PROCESS; tags_len:
+ * fk__ft_tags_len() of the flow, when FK__FT_TAGS). */
+size_t fk__ft_record_len(unsigned parts, const fk__ft_process *proc, size_t tags_len);
 
 /* A string value: one length octet below 255, else 255 and two octets. */
 static inline uint8_t *fk__ft_put_str(uint8_t *p, const char *s, size_t n)

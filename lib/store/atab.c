@@ -5,7 +5,8 @@
 
 size_t fk__atab_mem(uint32_t cap, size_t recsize)
 {
-    return (size_t)cap * recsize + fk__sidx_slots(cap) * sizeof(fk__sidx_slot);
+    return (size_t)cap * recsize + fk__sidx_slots(cap) * sizeof(fk__sidx_slot) +
+           (size_t)cap * sizeof(fk__atab_link);
 }
 
 void fk__atab_attach(fk__atab *t, void *mem, uint32_t cap, size_t recsize)
@@ -15,6 +16,7 @@ void fk__atab_attach(fk__atab *t, void *mem, uint32_t cap, size_t recsize)
     t->recsize = recsize;
     t->rec = mem;
     fk__sidx_attach(&t->idx, (fk__sidx_slot *)(t->rec + (size_t)cap * recsize), cap);
+    t->link = (fk__atab_link *)(t->idx.slot + fk__sidx_slots(cap));
     t->head = t->tail = FK__ATAB_NONE;
 }
 
@@ -38,24 +40,24 @@ uint32_t fk__atab_find(const fk__atab *t, const fk_addr *addr)
 
 static void unlink_rec(fk__atab *t, uint32_t i)
 {
-    fk__atab_hdr *r = fk__atab_at(t, i);
+    fk__atab_link *r = &t->link[i];
     if (r->prev != FK__ATAB_NONE)
-        ((fk__atab_hdr *)fk__atab_at(t, r->prev))->next = r->next;
+        t->link[r->prev].next = r->next;
     else
         t->head = r->next;
     if (r->next != FK__ATAB_NONE)
-        ((fk__atab_hdr *)fk__atab_at(t, r->next))->prev = r->prev;
+        t->link[r->next].prev = r->prev;
     else
         t->tail = r->prev;
 }
 
 static void push_front(fk__atab *t, uint32_t i)
 {
-    fk__atab_hdr *r = fk__atab_at(t, i);
+    fk__atab_link *r = &t->link[i];
     r->prev = FK__ATAB_NONE;
     r->next = t->head;
     if (t->head != FK__ATAB_NONE)
-        ((fk__atab_hdr *)fk__atab_at(t, t->head))->prev = i;
+        t->link[t->head].prev = i;
     t->head = i;
     if (t->tail == FK__ATAB_NONE)
         t->tail = i;

@@ -1,6 +1,8 @@
 /* Internal: a fixed table of per-address records with least-recently-used
  * eviction, over caller memory. Each record starts with fk__atab_hdr; the
- * owner lays out the rest (recsize bytes in all). */
+ * owner lays out the rest (recsize bytes in all). The LRU list lives in an
+ * array of its own (8 bytes a record), so moving a record to the front
+ * writes to that small array, not to its neighbours' records. */
 #ifndef FK_STORE_ATAB_H
 #define FK_STORE_ATAB_H
 
@@ -12,14 +14,18 @@
 
 typedef struct fk__atab_hdr {
     fk_addr addr;
-    uint32_t prev, next; /* LRU list: prev is more recent */
 } fk__atab_hdr;
+
+typedef struct fk__atab_link {
+    uint32_t prev, next; /* LRU list: prev is more recent */
+} fk__atab_link;
 
 typedef struct fk__atab {
     uint32_t cap, n;
     size_t recsize;
     unsigned char *rec;
     fk__sidx idx;
+    fk__atab_link *link; /* [record] */
     uint32_t head, tail; /* most and least recently used */
 } fk__atab;
 

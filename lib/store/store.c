@@ -249,7 +249,7 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
     fk__store_norm_addr(&f.src);
     fk__store_norm_addr(&f.dst);
     fk__store_norm_addr(&f.exporter);
-    f.in_if_name = f.out_if_name = f.user = f.exe = NULL;
+    f.in_if_name = f.out_if_name = f.user = f.exe = f.tags = NULL;
     pthread_mutex_lock(&s->lock);
     s->st.flows_in++;
     if (f.event) {

@@ -57,7 +57,7 @@ grep -q '"src_addr":"10.0.0.1".*"in_if":1,"out_if":2,"in_if_name":"eth0","out_if
 grep -q '"src_addr":"10.0.0.3".*"in_if":2,"out_if":9,"in_if_name":"uplink, \\"B\\""}$' "$T/out.jsonl" ||
     fail "second record (no name for 9): $(tail -1 "$T/out.jsonl")"
 head -1 "$T/out.csv" | grep -q ',in_if_name,out_if_name,' || fail "CSV header: $(head -1 "$T/out.csv")"
-grep -q ',1,2,,,,,eth0,"uplink, ""B""",,,,$' "$T/out.csv" || fail "CSV row: $(sed -n 2p "$T/out.csv")"
+grep -q ',1,2,,,,,eth0,"uplink, ""B""",,,,,$' "$T/out.csv" || fail "CSV row: $(sed -n 2p "$T/out.csv")"
 grep -q 'interface_names=2 ' "$T/err" || fail "--stats: no interface_names=2"
 grep -q 'options_records=2 ' "$T/err" || fail "--stats: no options_records=2"
 echo "ok: v9 interface names in JSON lines, CSV and --stats"

@@ -115,7 +115,7 @@ cv = []
 for n, r in enumerate(rows):
     if n == 0 and r[0] == "start":
         continue
-    if len(r) != 25:
+    if len(r) != 26:  # the last column: tags
         print("csv row %d is not whole: %r" % (n + 1, r[:4])); bad += 1
         continue
     cv.append(key(r[4], r[5]))

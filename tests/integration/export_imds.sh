@@ -5,7 +5,9 @@
 #    token (401);
 #  - two exporters capture UDP on the netns' loopback (vpcflow lines and
 #    JSON lines, refresh every second); the JSON one has --tag region=...,
-#    which wins over the metadata;
+#    which wins over the metadata, and also exports IPFIX to a
+#    flowkit-collect in the netns: its records carry the same tags
+#    (metadataTags), changed at run time;
 #  - phase 1: a datagram from port 40001: its lines carry the first values;
 #  - phase 2: the stand-in revokes every token (so the exporters' next GET
 #    is refused, 401) and serves a new instance id and subnet: both get a
@@ -69,13 +71,21 @@ PY
 grep -q ' 401 no token' "$WORK/imds.log" && grep -q ' 401 wrong token' "$WORK/imds.log" ||
     fail "refusals not logged: $(cat "$WORK/imds.log")"
 
+CPORT=47391
+ip netns exec "$NS" "$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect" \
+    -l "udp://127.0.0.1:$CPORT" -o "jsonl:$WORK/collect.jsonl" 2>"$WORK/collect.err" &
+XC=$!
+fk_netns_on_exit "kill -9 $XC"
+for _ in $(seq 100); do grep -q 'listening on' "$WORK/collect.err" && break; sleep 0.05; done
+grep -q 'listening on' "$WORK/collect.err" || fail "collector: $(cat "$WORK/collect.err")"
+
 COMMON=(-i lo -f "udp port 9999" --attribution off --flows --stdout --set capture.idle_timeout=1
         --imds-url "$URL" --imds-refresh 1 --imds-timeout 0.5 --stats --tag env=test)
 ip netns exec "$NS" "$EXP" "${COMMON[@]}" --format vpcflow >"$WORK/vpc.out" 2>"$WORK/vpc.err" &
 XV=$!
 fk_netns_on_exit "kill -9 $XV"
-ip netns exec "$NS" "$EXP" "${COMMON[@]}" --tag region=static-region >"$WORK/json.out" \
-    2>"$WORK/json.err" &
+ip netns exec "$NS" "$EXP" "${COMMON[@]}" --tag region=static-region \
+    -c "udp://127.0.0.1:$CPORT" >"$WORK/json.out" 2>"$WORK/json.err" &
 XJ=$!
 fk_netns_on_exit "kill -9 $XJ"
 
@@ -139,6 +149,12 @@ send 40003
 for p in $XV $XJ; do kill -TERM "$p"; done
 wait $XV || fail "flowkit-export (vpcflow) exit $?"
 wait $XJ || fail "flowkit-export (json) exit $?"
+for _ in $(seq 50); do # the last flows' records
+    [ "$(grep -c '"src_port":4000[123],' "$WORK/collect.jsonl" 2>/dev/null)" -ge 3 ] && break
+    sleep 0.1
+done
+kill -TERM $XC
+wait $XC || fail "flowkit-collect exit $?"
 
 # The stand-in saw each refusal answered by a new token.
 "$PY" - "$WORK/imds.log" <<'PY' || fail "the stand-in's log"
@@ -201,6 +217,16 @@ for port, v in want.items():
         bad("json port %d: tags %s, expected %s" % (port, tags, expect))
     else:
         print("json %d ok: %s" % (port, json.dumps(tags, sort_keys=True)))
+
+# The same tags over IPFIX, as the collector wrote them.
+col = [json.loads(l) for l in open(work + "/collect.jsonl")]
+for port, v in want.items():
+    hit = [r for r in col if r.get("type") == "flow" and r.get("src_port") == port]
+    expect = dict(v, region="static-region", env="test")
+    if len(hit) != 1 or hit[0].get("tags") != expect:
+        bad("IPFIX -> collect port %d: %s, expected tags %s" % (port, [h.get("tags") for h in hit], expect))
+    else:
+        print("IPFIX -> collect %d ok: instance-id %s subnet-id %s" % (port, expect["instance-id"], expect["subnet-id"]))
 
 for x in ("vpc", "json"):
     err = open(work + "/" + x + ".err").read()

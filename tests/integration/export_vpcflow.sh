@@ -17,7 +17,9 @@
 # flowkit-collect on A's loopback, which writes them as vpcflow and JSON
 # lines: the same fields come back (uniflow records, so the responder's
 # tcp-flags lack the ACK of SYN-ACK). tshark, where installed, must read
-# the direction and the VXLAN segment id of the records on the wire.
+# the direction and the VXLAN segment id of the records on the wire. The
+# collector also writes -o ipfix:FILE: flowkit-ipfix reads the same
+# direction, tunnel, outer addresses and VNI back from it (issue #16).
 . "$FLOWKIT_SOURCE_DIR/scripts/netns.sh"
 fk_netns_require_root
 set -uo pipefail
@@ -56,7 +58,8 @@ else
     TSH=
 fi
 ip netns exec "$A" "$COL" -l "udp://127.0.0.1:$IPORT" -o "vpcflow:$WORK/collect.out" \
-    -o "jsonl:$WORK/collect.jsonl" "${TAGS[@]}" --stats 1 2>"$WORK/collect.err" &
+    -o "jsonl:$WORK/collect.jsonl" -o "ipfix:$WORK/collect.ipfix" "${TAGS[@]}" --stats 1 \
+    2>"$WORK/collect.err" &
 CPID=$!
 fk_netns_on_exit "kill -9 $CPID"
 for _ in $(seq 100); do grep -q 'listening on' "$WORK/collect.err" && break; sleep 0.1; done
@@ -167,6 +170,8 @@ for _ in $(seq 100); do # the stats line every second says when all arrived
 done
 kill -TERM "$CPID"
 wait "$CPID" || fail "flowkit-collect exit $?"
+"$FLOWKIT_BUILD_DIR/cli/flowkit-ipfix/flowkit-ipfix" --flows-only "$WORK/collect.ipfix" \
+    >"$WORK/file.jsonl" 2>"$WORK/file.err" || fail "flowkit-ipfix: $(tail -3 "$WORK/file.err")"
 if [ -n "$TSH" ]; then
     sleep 0.3
     kill -TERM "$TSH"
@@ -251,6 +256,22 @@ if len(echo) != 1 or echo[0].get("tunnel") != "vxlan" or echo[0].get("vni") != 4
     bad("collector JSON of the echo over vxlan: %s" % echo)
 else:
     print("collect JSON: %s" % json.dumps(echo[0]))
+
+# The collector's ipfix: file, read back by flowkit-ipfix: the same records
+# with the same direction and tunnel keys.
+KEYS = ("src_addr", "dst_addr", "src_port", "dst_port", "proto", "bytes", "packets", "tunnel",
+        "outer_src_addr", "outer_dst_addr", "vni", "direction")
+filerecs = [json.loads(l) for l in open(work + "/file.jsonl")]
+def key(r):
+    return tuple(r.get(k) for k in KEYS)
+if sorted(map(key, filerecs), key=str) != sorted(map(key, [r for r in recs if r.get("type") == "flow"]), key=str):
+    bad("ipfix: file and JSON lines differ: %s vs %s" % (sorted(map(key, filerecs), key=str), sorted(map(key, recs), key=str)))
+else:
+    tun = [r for r in filerecs if r.get("tunnel") == "vxlan" and r.get("vni") == 4242 and r.get("direction")]
+    print("ipfix: file: %d records as the JSON lines, %d of them vxlan with VNI, outer addresses and direction"
+          % (len(filerecs), len(tun)))
+    if len(tun) < 3:
+        bad("ipfix: file: %d vxlan records with direction" % len(tun))
 
 # flowlog: FFFA's keys, outer addresses in src/dst for the tunnelled flows.
 fl = [dict(kv.split("=", 1) for kv in l.split(" ")[1:]) for l in open(work + "/flowlog.out").read().splitlines()]

@@ -57,9 +57,9 @@ static void rowbinary_encoding(void **state)
     int n = fk__ch_encode_row(&f, b, sizeof b);
     /* 2 date + 16 times + 32 addrs + 4 ports + 4 u8 + 2 vlan + 32 counters
      * + 16 exporter + 4 odid + 2 version + 8 ifs + 4 sampling + 1 reason
-     * + 4 pid + 1 + 4 process = 136, then event 1 + uid null flag 1 + four
-     * empty strings 4 = 142 */
-    assert_int_equal(n, 142);
+     * + 4 pid + 1 + 4 process = 136, then event 1 + uid null flag 1 + five
+     * empty strings (user, exe, interface names, tags) 5 = 143 */
+    assert_int_equal(n, 143);
     assert_int_equal(le(b, 2), 20780); /* days 1970-01-01 .. 2026-11-23 */
     assert_int_equal(le(b + 2, 8), 1795435200123ULL);
     assert_int_equal(le(b + 10, 8), 1795435201999ULL);
@@ -85,19 +85,27 @@ static void rowbinary_encoding(void **state)
     assert_memory_equal(b + 132, "curl", 4);
     assert_int_equal(b[136], 0); /* event: flow */
     assert_int_equal(b[137], 1); /* uid: NULL */
-    static const uint8_t empty4[4] = {0, 0, 0, 0};
-    assert_memory_equal(b + 138, empty4, 4);
+    static const uint8_t empty5[5] = {0, 0, 0, 0, 0};
+    assert_memory_equal(b + 138, empty5, 5);
+    /* The record's tags (issue #16): the last column, a String. */
+    f.tags = "account-id=123456789012,region=eu-west-1";
+    n = fk__ch_encode_row(&f, b, sizeof b);
+    assert_int_equal(n, 142 + 1 + 40);
+    assert_int_equal(b[142], 40);
+    assert_memory_equal(b + 143, f.tags, 40);
+    f.tags = NULL;
     /* Absent optional fields come out as zeros, even if the struct has data. */
     f.present = 0;
     n = fk__ch_encode_row(&f, b, sizeof b);
-    assert_int_equal(n, 138);
+    assert_int_equal(n, 139);
     assert_int_equal(le(b + 108, 4), 0);
     assert_int_equal(le(b + 122, 4), 0);
     assert_int_equal(b[131], 0);
     /* Too small a buffer is refused, not overrun. */
     assert_int_equal(fk__ch_encode_row(&f, b, 64), FK_ENOSPACE);
-    char sql[1200];
+    char sql[1400];
     assert_true(fk__ch_create_sql("db", "t", sql, sizeof sql) > 0);
+    assert_non_null(strstr(sql, ", tags String DEFAULT ''"));
     assert_non_null(strstr(sql, "CREATE TABLE IF NOT EXISTS db.t ("));
     assert_non_null(strstr(sql, "PARTITION BY date"));
     assert_int_equal(fk__ch_create_sql("db", "t", sql, 20), FK_ENOSPACE);
@@ -267,13 +275,13 @@ static void retries_then_writes(void **state)
     assert_int_equal(c.failures, 2);
     assert_int_equal(c.dropped, 0);
     assert_int_equal(c.queued, 0);
-    assert_int_equal(fk.body_bytes, 30 * 142);
+    assert_int_equal(fk.body_bytes, 30 * 143);
     assert_true(fk.saw_insert);
     /* Rows still pending at destroy are sent before it returns. */
     for (int i = 0; i < 5; i++)
         assert_int_equal(fk__sink_write(k, &f, 0), 0);
     fk__sink_destroy(k);
-    assert_int_equal(fk.body_bytes, 35 * 142);
+    assert_int_equal(fk.body_bytes, 35 * 143);
     shutdown(fk.lfd, SHUT_RDWR);
     close(fk.lfd);
     pthread_join(th, NULL);

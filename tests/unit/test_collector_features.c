@@ -273,8 +273,8 @@ static void ipfix_interface_names(void **state)
     free(text);
     text = slurp(cpath);
     assert_non_null(text);
-    assert_non_null(strstr(text, ",,,eth0,LAN side,,,,\n"));
-    assert_non_null(strstr(text, ",,,,\"Gi0/7, \"\"DMZ\"\"\",,,,\n"));
+    assert_non_null(strstr(text, ",,,eth0,LAN side,,,,,\n"));
+    assert_non_null(strstr(text, ",,,,\"Gi0/7, \"\"DMZ\"\"\",,,,,\n"));
     free(text);
     unlink(jpath);
     unlink(cpath);

@@ -346,7 +346,7 @@ static void clickhouse_row_has_event_and_strings(void **state)
     /* A plain IPv4 flow: 132 bytes of old columns (no process name). */
     fk_flow f = record(0);
     int n = fk__ch_encode_row(&f, b, sizeof b);
-    assert_int_equal(n, 132 + 6);
+    assert_int_equal(n, 132 + 7);
     assert_int_equal(b[132], 0); /* flow */
     assert_int_equal(b[133], 1); /* uid NULL */
 
@@ -376,6 +376,7 @@ static void clickhouse_row_has_event_and_strings(void **state)
     assert_int_equal(*p++, 10);
     assert_memory_equal(p, "wan-uplink", 10);
     p += 10;
+    assert_int_equal(*p++, 0); /* no tags */
     assert_int_equal(n, (int)(p - b));
 
     /* A 300-byte path: two-byte LEB128 length (300 = 0xac 0x02). */
@@ -397,7 +398,8 @@ static void clickhouse_row_has_event_and_strings(void **state)
     p += 302;
     assert_int_equal(p[0], 0);
     assert_int_equal(p[1], 0);
-    assert_int_equal(n, (int)(p + 2 - b));
+    assert_int_equal(p[2], 0);
+    assert_int_equal(n, (int)(p + 3 - b));
     /* Too small a buffer for the strings is refused, not overrun. */
     assert_int_equal(fk__ch_encode_row(&f, b, 300), FK_ENOSPACE);
 

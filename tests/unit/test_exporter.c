@@ -1009,6 +1009,73 @@ static void tcp_overflow_keeps_oldest_run(void **state)
     close(probe);
 }
 
+/* Metadata tags (issue #16): the metadataTags element in every flow and
+ * event record while the exporter has tags, changed at run time. */
+static void tags_in_records(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int rx = udp_listener(&port);
+    fk_exporter *h = udp_exporter(port, 0);
+    assert_int_equal(fk_exporter_add_tag(h, "account-id", "123456789012"), 0);
+    assert_int_equal(fk_exporter_add_tag(h, "region", "eu-west-1"), 0);
+    assert_int_equal(fk_exporter_add_tag(h, "Bad Key", "x"), FK_EINVAL);
+    assert_int_equal(fk_exporter_add_tag(h, "vpc-id", "a,b"), FK_EINVAL);
+    assert_int_equal(fk_exporter_add_tag(h, NULL, "x"), FK_EINVAL);
+    /* More than FK_EXPORTER_TAGS_MAX bytes in all: refused, nothing changed. */
+    char longv[FK_TAG_VALUE_MAX + 1];
+    memset(longv, 'v', FK_TAG_VALUE_MAX);
+    longv[FK_TAG_VALUE_MAX] = '\0';
+    int added = 0, rc = 0;
+    for (int i = 0; i < 12 && rc == 0; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        rc = fk_exporter_add_tag(h, key, longv);
+        added += rc == 0;
+    }
+    assert_int_equal(rc, FK_ERANGE);
+    assert_int_equal(added, 7); /* 40 bytes of 2 tags + 7 of 132 fit 1024, not 8 */
+    fk_exporter_clear_tags(h);
+    assert_int_equal(fk_exporter_add_tag(h, "account-id", "123456789012"), 0);
+    assert_int_equal(fk_exporter_add_tag(h, "region", "eu-west-1"), 0);
+    assert_int_equal(fk_exporter_activate(h), 0);
+    fk_flow f = v4_flow(1);
+    assert_int_equal(fk_exporter_add_flow(h, &f), 0);
+    /* At run time: a key given again keeps its place. */
+    assert_int_equal(fk_exporter_add_tag(h, "account-id", "210987654321"), 0);
+    fk_session_event ev;
+    memset(&ev, 0, sizeof ev);
+    fk_addr_parse("10.213.0.1", &ev.src);
+    fk_addr_parse("10.213.0.2", &ev.dst);
+    ev.proto = 6;
+    ev.kind = FK_SESSION_SYN;
+    ev.time_ns = INT64_C(1700000000777000000);
+    assert_int_equal(fk_exporter_add_event(h, &ev), 0);
+    fk_exporter_clear_tags(h);
+    assert_int_equal(fk_exporter_add_flow(h, &f), 0);
+    assert_int_equal(fk_exporter_flush(h), 0);
+    static tmsg m;
+    static tcache c;
+    memset(&c, 0, sizeof c);
+    assert_true(recv_msg(rx, &m, 2000));
+    decode(&c, &m);
+    assert_int_equal(m.ntemplates, 3);
+    assert_true(recv_msg(rx, &m, 2000));
+    decode(&c, &m);
+    assert_int_equal(m.nrec, 3);
+    char text[FK_EXPORTER_TAGS_MAX + 1];
+    assert_int_equal(m.rec[0].t->id, 256 + 256);
+    rec_str(&m.rec[0], FK_EXPORTER_DEFAULT_PEN, FK_EXPORTER_IE_TAGS, text, sizeof text);
+    assert_string_equal(text, "account-id=123456789012,region=eu-west-1");
+    assert_int_equal(m.rec[1].t->id, 256 + 8 + 256); /* an event with tags */
+    rec_str(&m.rec[1], FK_EXPORTER_DEFAULT_PEN, FK_EXPORTER_IE_TAGS, text, sizeof text);
+    assert_string_equal(text, "account-id=210987654321,region=eu-west-1");
+    assert_int_equal(m.rec[2].t->id, 256); /* cleared: the template without */
+    fk_exporter_clear_tags(NULL);
+    fk_exporter_destroy(h);
+    close(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1023,6 +1090,7 @@ int main(void)
         cmocka_unit_test(caller_templates),
         cmocka_unit_test(tcp_buffer_and_reconnect),
         cmocka_unit_test(tcp_overflow_keeps_oldest_run),
+        cmocka_unit_test(tags_in_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fk_test.h"
+#include "flow/tagset.h"
 
 /* A TCP biflow 10.0.0.1:40000 -> 10.0.0.2:443 carried by VXLAN VNI 42
  * between 192.0.2.1 and 192.0.2.2, first packet leaving the device. */
@@ -297,6 +298,30 @@ static void tag_parse_rules(void **state)
     assert_int_equal(fk_tag_parse("k=v", &t, buf, 3), FK_ENOSPACE);
 }
 
+/* A record's metadataTags (untrusted, from IPFIX) split by the tag rules. */
+static void tags_split_rules(void **state)
+{
+    (void)state;
+    char buf[256];
+    fk_tag t[FK_TAG_MAX];
+    assert_int_equal(fk__tags_split("account-id=1,region=eu-west-1", buf, sizeof buf, t, 16), 2);
+    assert_string_equal(t[0].key, "account-id");
+    assert_string_equal(t[0].value, "1");
+    assert_string_equal(t[1].key, "region");
+    assert_string_equal(t[1].value, "eu-west-1");
+    assert_int_equal(fk__tags_split("", buf, sizeof buf, t, 16), 0);
+    static const char *const bad[] = {
+        "a",       "a=",    "=b",    "a=b,",    ",a=b",   "a=b,,c=d", "a=b c",
+        "a=\"b\"", "a=b=c", "A B=c", "a=b,a=c", "a=\x01", "a=b\\",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (fk__tags_split(bad[i], buf, sizeof buf, t, 16) != -1)
+            fail_msg("accepted: %s", bad[i]);
+    /* more than cap, too small a buffer */
+    assert_int_equal(fk__tags_split("a=1,b=2,c=3", buf, sizeof buf, t, 2), -1);
+    assert_int_equal(fk__tags_split("a=1,b=2", buf, 7, t, 16), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +332,7 @@ int main(void)
         cmocka_unit_test(events_give_no_line),
         cmocka_unit_test(worst_case_fits_and_small_buffers_fail),
         cmocka_unit_test(tag_parse_rules),
+        cmocka_unit_test(tags_split_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,6 +72,8 @@ static void make_flow(fk_flow *f, unsigned i)
         f->vni = 0xabc000 + i;
         f->present |= FK_FLOW_HAS_VNI;
     }
+    if (i % 4 == 3) /* metadata tags (metadataTags, PEN 30) */
+        f->tags = i % 8 == 3 ? "account-id=123456789012,region=eu-west-1" : "vpc-id=vpc-0abc";
     if (i & 8) {
         f->present |= FK_FLOW_HAS_PROCESS | FK_FLOW_HAS_UID;
         f->pid = 4000 + i;
@@ -94,6 +96,7 @@ typedef struct decoded {
     uint8_t exporter[NFLOWS][16]; /* the exporter address element, either family */
     size_t exporter_len[NFLOWS];
     uint8_t keep[NFLOWS][2048]; /* the records' bytes outlive the decoder's buffer */
+    char tags[NFLOWS][128];     /* metadataTags, "" when absent */
     size_t n;
 } decoded;
 
@@ -158,6 +161,11 @@ static void decode_all(decoded *out, const uint8_t *buf, size_t len)
                             0);
                     memcpy(out->outer_keep[i] + 16 * k, o[k]->raw, o[k]->len);
                 }
+            }
+            if (fk_ipfix_record_find_field(&it.record, PEN, FK_EXPORTER_IE_TAGS, &v) == 0) {
+                assert_true(v.len < sizeof out->tags[i]);
+                memcpy(out->tags[i], v.raw, v.len);
+                out->tags[i][v.len] = '\0';
             }
             out->has_proc[i] = fk_ipfix_record_find_field(
                                    &it.record, PEN, FK_EXPORTER_IE_PROCESS_ID, &out->pid[i]) == 0;
@@ -343,21 +351,28 @@ static void writers_agree(void **state)
         /* Direction (IANA flowDirection): the exporter and the encoder. */
         assert_int_equal(exp.flow[i].direction, f->direction);
         assert_int_equal(enc.flow[i].direction, f->direction);
-        /* Tunnels: the enterprise elements, and IANA layer2SegmentId for VXLAN. */
-        assert_int_equal(exp.tunnel[i], f->tunnel);
-        if (f->tunnel) {
-            size_t alen = f->outer_src.family == 6 ? 16 : 4;
-            assert_int_equal(exp.vni[i], f->vni);
-            assert_int_equal(exp.outer_src[i].len, alen);
-            assert_int_equal(exp.outer_dst[i].len, alen);
-            assert_memory_equal(exp.outer_keep[i], f->outer_src.bytes, alen);
-            assert_memory_equal(exp.outer_keep[i] + 16, f->outer_dst.bytes, alen);
+        /* The collector's file keeps them too (issue #16). */
+        assert_int_equal(file.flow[i].direction, f->direction);
+        /* Tunnels: the enterprise elements, and IANA layer2SegmentId for
+         * VXLAN; the exporter and the file. Metadata tags: both. */
+        for (int w = 0; w < 2; w++) {
+            const decoded *d = w ? &file : &exp;
+            assert_int_equal(d->tunnel[i], f->tunnel);
+            if (f->tunnel) {
+                size_t alen = f->outer_src.family == 6 ? 16 : 4;
+                assert_int_equal(d->vni[i], f->vni);
+                assert_int_equal(d->outer_src[i].len, alen);
+                assert_int_equal(d->outer_dst[i].len, alen);
+                assert_memory_equal(d->outer_keep[i], f->outer_src.bytes, alen);
+                assert_memory_equal(d->outer_keep[i] + 16, f->outer_dst.bytes, alen);
+            }
+            bool vxlan = f->tunnel == FK_TUNNEL_VXLAN;
+            assert_int_equal(d->flow[i].tunnel, vxlan ? FK_TUNNEL_VXLAN : 0);
+            assert_int_equal((d->flow[i].present & FK_FLOW_HAS_VNI) != 0, vxlan);
+            if (vxlan)
+                assert_int_equal(d->flow[i].vni, f->vni);
+            assert_string_equal(d->tags[i], f->tags ? f->tags : "");
         }
-        bool vxlan = f->tunnel == FK_TUNNEL_VXLAN;
-        assert_int_equal(exp.flow[i].tunnel, vxlan ? FK_TUNNEL_VXLAN : 0);
-        assert_int_equal((exp.flow[i].present & FK_FLOW_HAS_VNI) != 0, vxlan);
-        if (vxlan)
-            assert_int_equal(exp.flow[i].vni, f->vni);
         /* The file's and the encoder's collector fields. */
         for (int w = 0; w < 2; w++) {
             const fk_flow *g = w ? &enc.flow[i] : &file.flow[i];
@@ -399,7 +414,8 @@ static void description_matches_writer(void **state)
                            .user_len = 2,
                            .exe = NULL,
                            .exe_len = 0};
-    for (unsigned parts = 0; parts < 4096; parts++) {
+    f.tags = "a=1";
+    for (unsigned parts = 0; parts < 8192; parts++) {
         fk_field_spec fields[FK__FT_FIELDS_MAX];
         size_t n = fk__ft_fields(fields, FK__FT_FIELDS_MAX, parts, PEN);
         assert_true(n >= 6);
@@ -410,11 +426,13 @@ static void description_matches_writer(void **state)
         }
         if (parts & FK__FT_PROCESS)
             want += (1 + 1) + (1 + 2) + 1; /* "n", "uu", "" with one-octet lengths */
+        if (parts & FK__FT_TAGS)
+            want += 1 + 3; /* "a=1" */
         uint8_t rec[1024];
         const fk__ft_process *pv = (parts & FK__FT_PROCESS) ? &proc : NULL;
         uint8_t *end = fk__ft_write(rec, parts, &f, pv);
         assert_int_equal((size_t)(end - rec), want);
-        assert_int_equal(fk__ft_record_len(parts, pv), want);
+        assert_int_equal(fk__ft_record_len(parts, pv, fk__ft_tags_len(&f)), want);
         assert_int_equal(fk__ft_fields(fields, n - 1, parts, PEN), 0); /* cap too small */
     }
 }

@@ -5,8 +5,8 @@
  * eviction; the reference scans every entry for the smallest. Weights are
  * random 40-bit numbers, so the smallest entry is unique and both must
  * evict the same one. Also: the space-saving bounds against exact counts;
- * and a store that merges runs of equal top-K keys answers as one that adds
- * every flow at once. */
+ * a store that merges runs of equal top-K keys answers as one that adds
+ * every flow at once; the per-address table's LRU order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,6 +292,41 @@ static void test_runs_slot_reuse(void **state)
     fk_store_destroy(s);
 }
 
+/* The per-address table evicts the least recently used address (its LRU
+ * list lives in an array of its own). */
+static void test_atab_lru(void **state)
+{
+    (void)state;
+    enum { N = 4 };
+    void *mem = calloc(1, fk__atab_mem(N, 64));
+    assert_non_null(mem);
+    fk__atab t;
+    fk__atab_attach(&t, mem, N, 64);
+    int fresh, evicted;
+    uint32_t at[8];
+    for (uint32_t a = 1; a <= N; a++) { /* 1 2 3 4, then 1 and 3 again */
+        fk_addr x = v4(a);
+        at[a] = fk__atab_get(&t, &x, fk__atab_hash(&x), &fresh, &evicted);
+        assert_true(fresh && !evicted);
+    }
+    for (uint32_t a = 1; a <= 3; a += 2) {
+        fk_addr x = v4(a);
+        assert_int_equal(fk__atab_get(&t, &x, fk__atab_hash(&x), &fresh, &evicted), at[a]);
+        assert_false(fresh);
+    }
+    static const uint32_t gone[] = {2, 4, 1, 3}; /* least recently used first */
+    for (uint32_t k = 0; k < N; k++) {
+        fk_addr x = v4(100 + k);
+        uint32_t i = fk__atab_get(&t, &x, fk__atab_hash(&x), &fresh, &evicted);
+        assert_true(fresh && evicted);
+        assert_int_equal(i, at[gone[k]]); /* its record is reused */
+        fk_addr old = v4(gone[k]);
+        assert_int_equal(fk__atab_find(&t, &old), FK__ATAB_NONE);
+    }
+    assert_int_equal(t.n, N);
+    free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_all_distinct),
         cmocka_unit_test(test_runs_same_as_direct),
         cmocka_unit_test(test_runs_slot_reuse),
+        cmocka_unit_test(test_atab_lru),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

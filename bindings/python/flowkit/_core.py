@@ -200,9 +200,10 @@ class Flow:
     rev_icmp: int = 0  # ICMP biflow: the reply's type * 256 + code (FLOW_HAS_REV_ICMP)
     src_as: int = 0  # BGP AS numbers from the exporter (0 when absent)
     dst_as: int = 0
+    tags: str = None  # metadata tags the record carried, "KEY=VALUE,KEY=VALUE"
 
     _ADDRS = ("src", "dst", "exporter")
-    _STRS = ("in_if_name", "out_if_name", "user", "exe")
+    _STRS = ("in_if_name", "out_if_name", "user", "exe", "tags")
 
     @classmethod
     def from_c(cls, f):

@@ -109,6 +109,7 @@ class fk_flow(Structure):
         ("rev_icmp", c_uint16),
         ("src_as", c_uint32),
         ("dst_as", c_uint32),
+        ("tags", c_char_p),
     ]
 
 
