@@ -13,7 +13,15 @@
 # Then queries over the same records, CPU time, best of 3 (#19):
 #   query-<name>  flowkit=records/s (flowkit-ipfix -s ... -f FILTER FILE: decode
 #   the raw IPFIX file, filter, top-N)  nfdump=records/s (nfdump -R DIR -s ... FILTER
-#   on nfcapd's files)
+#   on nfcapd's files); whole runs, start-up included.
+#   query-<name>-x10: the same query over ten copies of the same records (a
+#   directory of ten copies of each tool's files). From the two sizes, a
+#   comment line splits each tool's CPU into a fixed cost per run (exec,
+#   loading libraries, buffers) and a cost per record:
+#   t(N) = fixed + N * per_record.
+#   With FILTER_BENCH_CALLGRIND=1 (valgrind installed), a comment line gives
+#   each tool's instructions per record from callgrind, the same under load.
+# The load average is printed first; above 2 the figures are marked "loaded".
 # Environment: ROOT, BUILD_DIR, BENCH_TMP; FILTER_BENCH_RECORDS (default 100000).
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
@@ -70,13 +78,50 @@ done
 ipfix=$BUILD_DIR/cli/flowkit-ipfix/flowkit-ipfix
 [ -x "$ipfix" ] || { echo "query  SKIPPED (flowkit-ipfix not built)"; exit 0; }
 cat "$BENCH_TMP/flows.ipfix" >/dev/null
-rate() { awk -v r="$stored" -v t="$1" 'BEGIN { if (t <= 0) t = 0.000001; printf "%.0f", r / t }'; }
+load=$(cut -d' ' -f1 /proc/loadavg)
+loaded=$(awk -v l="$load" 'BEGIN { print (l > 2) ? " (loaded)" : "" }')
+echo "# queries: load average $load$loaded"
+# Ten copies of the same records for each tool, in a directory.
+mkdir -p "$BENCH_TMP/nf10" "$BENCH_TMP/fk10"
+k=0
+for i in 0 1 2 3 4 5 6 7 8 9; do
+    cp "$BENCH_TMP/flows.ipfix" "$BENCH_TMP/fk10/flows-$i.ipfix"
+    for f in "$BENCH_TMP"/nf/nfcapd.*; do
+        k=$((k + 1))
+        cp "$f" "$BENCH_TMP/nf10/nfcapd.$(printf '2026010100%02d' $k)"
+    done
+done
+cat "$BENCH_TMP"/fk10/* "$BENCH_TMP"/nf10/* >/dev/null
+rate() { awk -v r="$1" -v t="$2" 'BEGIN { if (t <= 0) t = 0.000001; printf "%.0f", r / t }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) { print "inf"; exit } printf "%.1f", a / b }'; }
+# split T1 T10: "fixed_ms per_record_ns" from runs over N and 10 N records.
+split() {
+    awk -v a="$1" -v b="$2" -v n="$stored" 'BEGIN {
+        per = (b - a) / (9 * n); fixed = a - n * per
+        printf "%.1f ms, %.0f ns/record", fixed * 1e3, per * 1e9 }'
+}
+# insns CMD...: instructions callgrind counts for the command (all threads).
+insns() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+        sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' | head -1
+}
 while IFS='|' read -r name stat filter; do
     fk=$(cpu "$ipfix" -s "$stat" -n 10 -f "$filter" "$BENCH_TMP/flows.ipfix")
     nf=$(cpu nfdump -R "$BENCH_TMP/nf" -s "$stat" -n 10 "$filter")
-    fr=$(rate "$fk")
-    nr=$(rate "$nf")
-    echo "query-$name  flowkit=$fr records/s  nfdump=$nr records/s  ratio=$(awk -v a="$fr" -v b="$nr" 'BEGIN { if (b <= 0) { print "inf"; exit } printf "%.1f", a / b }')"
+    fk10=$(cpu "$ipfix" -s "$stat" -n 10 -f "$filter" "$BENCH_TMP/fk10")
+    nf10=$(cpu nfdump -R "$BENCH_TMP/nf10" -s "$stat" -n 10 "$filter")
+    fr=$(rate "$stored" "$fk")
+    nr=$(rate "$stored" "$nf")
+    echo "query-$name  flowkit=$fr records/s  nfdump=$nr records/s  ratio=$(ratio "$fr" "$nr")$loaded"
+    fr=$(rate $((stored * 10)) "$fk10")
+    nr=$(rate $((stored * 10)) "$nf10")
+    echo "query-$name-x10  flowkit=$fr records/s  nfdump=$nr records/s  ratio=$(ratio "$fr" "$nr")$loaded"
+    echo "#   fixed per run + per record: flowkit $(split "$fk" "$fk10"); nfdump $(split "$nf" "$nf10")"
+    if [ "${FILTER_BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+        fi1=$(insns "$ipfix" -s "$stat" -n 10 -f "$filter" "$BENCH_TMP/flows.ipfix")
+        ni1=$(insns nfdump -R "$BENCH_TMP/nf" -s "$stat" -n 10 "$filter")
+        echo "#   callgrind: flowkit $((fi1 / stored)) instructions/record, nfdump $((ni1 / stored)) (whole run / records)"
+    fi
 done <<'QUERIES'
 srcip-bytes-all|srcip/bytes|any
 srcip-bytes-tcp|srcip/bytes|proto tcp

@@ -4,7 +4,7 @@
  *                   [--template-timeout SECS] [--scale-sampling]
  *                   [--duration SECS] [--count N] [--stats SECS] [--pen N]
  *                   [--export-time-tolerance SECS] [--max-interfaces N]
- *                   [--rotate-seconds SECS] [--rotate-bytes N]
+ *                   [--rotate SECS] [--rotate-seconds SECS] [--rotate-bytes N]
  *                   [--http [ADDR:]PORT [--http-token-file FILE] ...]
  *                   [--senders FILE [--senders-keys FILE] [--prefix-stats]]
  *
@@ -56,7 +56,8 @@ enum {
     OPT_CONFIG,
     OPT_CHECK,
     OPT_PREFIX_STATS,
-    OPT_TAG
+    OPT_TAG,
+    OPT_ROTATE
 };
 
 static void usage(const fkcli_params *p)
@@ -121,7 +122,8 @@ static void usage(const fkcli_params *p)
            "                             docs/prefix-stats.md)\n",
            fkcli_prog(), FLOWKIT_CONSOLE_DIR);
     fkcli_param_help(stdout, p, param_names);
-    printf("  --set NAME=VALUE           any collector, store or prefixstats parameter\n"
+    printf("  --rotate SECS              the same as --rotate-seconds SECS (nfcapd's -t)\n"
+           "  --set NAME=VALUE           any collector, store or prefixstats parameter\n"
            "                             (see --list-params)\n"
            "  --config FILE              settings from FILE: \"key = value\" lines or YAML\n"
            "                             (keys: the long options and --list-params names,\n"
@@ -299,6 +301,7 @@ int main(int argc, char **argv)
         {"senders-keys", required_argument, NULL, OPT_SENDERS_KEYS},
         {"prefix-stats", no_argument, NULL, OPT_PREFIX_STATS},
         {"tag", required_argument, NULL, OPT_TAG},
+        {"rotate", required_argument, NULL, OPT_ROTATE},
         {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -369,6 +372,9 @@ int main(int argc, char **argv)
             break;
         case OPT_PREFIX_STATS:
             collect_apply(&c, "--prefix-stats", "prefix_stats", "1", false);
+            break;
+        case OPT_ROTATE: /* nfcapd's -t, as the issue asked for it */
+            collect_apply(&c, "--rotate", "rotate_seconds", optarg, false);
             break;
         case OPT_SET:
         case OPT_STORE: {

@@ -35,8 +35,11 @@ static void usage(FILE *f)
             "\n"
             "FILE is a pcap/pcapng capture of UDP export datagrams, or a raw file of\n"
             "concatenated IPFIX messages (or one NetFlow datagram); a DIR is read file by\n"
-            "file in name order, subdirectories included. All files of one run\n"
-            "form one session: templates from an earlier file decode data in a later one.\n"
+            "file in name order, subdirectories included. Rotated files\n"
+            "(PATH.YYYYMMDDTHHMMSSZ[.N], as flowkit-collect rotates them) are read in\n"
+            "time order and the live PATH after them, in a DIR as on the command line.\n"
+            "All files of one run form one session: templates from an earlier file\n"
+            "decode data in a later one.\n"
             "Templates are kept per (exporter address:port, observation domain / source id).\n"
             "\n"
             "Options:\n"
@@ -447,6 +450,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_DFL);
 
     int status = 0;
+    walk_order_args(argv + optind, (size_t)(argc - optind));
     for (int i = optind; i < argc && !stop_requested; i++)
         if (walk_path(argv[i], read_one, stopped, &t))
             status = 1;

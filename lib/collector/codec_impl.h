@@ -92,6 +92,16 @@ void fk__col_ipfix_event_fields(const fk__col_codec_ctx *cx, const struct fk_ipf
 void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec,
                                  fk_flow *f);
 void fk__col_ipfix_tag_fields(fk__col_codec_ctx *cx, const struct fk_ipfix_record *rec, fk_flow *f);
-void fk__col_ipfix_record_origin(const struct fk_ipfix_record *rec, fk_flow *f);
+/* Field indexes (-1: absent) a template keeps what the data path reads by
+ * index in: the record's own origin (observationDomainId 149,
+ * exporterIPv4Address 130, exporterIPv6Address 131) and its boot time
+ * (systemInitTimeMilliseconds 160); found with the scan, once per template
+ * object, so that no record pays a lookup by element. */
+typedef struct fk__col_ipfix_at {
+    int odid, v4, v6, boot;
+} fk__col_ipfix_at;
+void fk__col_ipfix_fields_at(const struct fk_template *t, fk__col_ipfix_at *out);
+void fk__col_ipfix_record_origin(const struct fk_ipfix_record *rec, const fk__col_ipfix_at *at,
+                                 fk_flow *f);
 
 #endif

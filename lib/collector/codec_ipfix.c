@@ -43,6 +43,13 @@ typedef struct ipx_tmpl {
      * object, and scan_of is reset then); NULL = not scanned yet. */
     const fk_template *scan_of;
     unsigned scan;
+    fk__col_ipfix_at at; /* field indexes, with scan */
+    /* The template record as it came (set id 2 or 3 in def_options): a
+     * refresh with the same octets changes nothing, so it is not decoded
+     * again (UDP exporters repeat their templates, many in every message). */
+    uint8_t *def;
+    uint16_t def_len;
+    uint8_t def_options;
 } ipx_tmpl;
 
 typedef struct ipx_state {
@@ -114,6 +121,8 @@ void fk__col_ipfix_domain_free(fk__col_codec_ctx *cx, void *state)
     fk_template_cache_withdraw(cx->cache, s->session, s->odid, FK_IPFIX_SET_OPTIONS_TEMPLATE);
     fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, 0);
     fk__u64map_free(&s->index);
+    for (size_t i = 0; i < s->n; i++)
+        fk__free(s->t[i].def);
     fk__free(s->t);
     fk__free(s);
 }
@@ -144,6 +153,7 @@ static ipx_tmpl *find(ipx_state *s, uint16_t id)
 
 static void forget(ipx_state *s, size_t i)
 {
+    fk__free(s->t[i].def);
     fk__u64map_del(&s->index, (uint64_t)s->t[i].id + 1);
     s->t[i] = s->t[--s->n];
     if (i < s->n)
@@ -188,12 +198,45 @@ static size_t template_record_len(const uint8_t *body, size_t avail, bool option
     return p <= avail ? p : 0;
 }
 
-/* Decode one piece of a template set (one record, or what is left) through
- * the library's decoder; tells fn what became of each template. */
-static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
-                            uint16_t set_id, const uint8_t *body, size_t len, int64_t now_ns,
-                            size_t *room, fk__col_tmpl_fn fn, void *user)
+/* A template record with the octets of the definition held: the template
+ * is as it was, only its definition time and message are new (what the
+ * decoder and the cache would do with it, without decoding it). */
+static bool refresh(ipx_state *s, const fk__col_hdr *hdr, bool options, const uint8_t *rec,
+                    size_t len, uint16_t id, int64_t now_ns)
 {
+    ipx_tmpl *t = find(s, id);
+    if (!t || !t->def || t->def_len != len || t->def_options != options ||
+        memcmp(t->def, rec, len) != 0)
+        return false;
+    t->defined_ns = now_ns;
+    t->serial = hdr->serial;
+    return true;
+}
+
+/* Keep the octets of a template record the cache just took in, for
+ * refresh(); without memory the next refresh is decoded in full. */
+static void keep_definition(ipx_tmpl *t, bool options, const uint8_t *rec, size_t len)
+{
+    if (!t->def || t->def_len < len) {
+        fk__free(t->def);
+        t->def = fk__malloc(len);
+        t->def_len = 0;
+        if (!t->def)
+            return;
+    }
+    memcpy(t->def, rec, len);
+    t->def_len = (uint16_t)len;
+    t->def_options = options;
+}
+
+/* Decode one piece of a template set (one record, or what is left) through
+ * the library's decoder; tells fn what became of each template. whole: the
+ * piece is one template record, kept for refresh() once the cache took it. */
+static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr,
+                            uint16_t set_id, const uint8_t *body, size_t len, bool whole,
+                            int64_t now_ns, size_t *room, fk__col_tmpl_fn fn, void *user)
+{
+    bool options_set = set_id == FK_IPFIX_SET_OPTIONS_TEMPLATE;
     size_t n = wrap(cx, hdr, set_id, body, len);
     int rc = fk_ipfix_decoder_begin(cx->dec, s->session, cx->scratch, n, NULL);
     if (rc)
@@ -209,6 +252,8 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
                 t->options = options;
                 if (!it.tmpl || it.tmpl != t->scan_of)
                     t->scan_of = NULL;
+                if (whole)
+                    keep_definition(t, options_set, body, len);
                 fn(user, it.template_id, FK__TMPL_REPLACED);
                 continue;
             }
@@ -229,8 +274,12 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
             }
             if (s->n == 0 || now_ns < s->oldest_ns)
                 s->oldest_ns = now_ns;
-            s->t[s->n++] =
-                (ipx_tmpl){it.template_id, (uint8_t)options, now_ns, hdr->serial, 0, {0}, NULL, 0};
+            s->t[s->n++] = (ipx_tmpl){.id = it.template_id,
+                                      .options = (uint8_t)options,
+                                      .defined_ns = now_ns,
+                                      .serial = hdr->serial};
+            if (whole)
+                keep_definition(&s->t[s->n - 1], options_set, body, len);
             if (*room)
                 (*room)--;
             fn(user, it.template_id, FK__TMPL_ADDED);
@@ -263,14 +312,20 @@ int fk__col_ipfix_templates(fk__col_codec_ctx *cx, void *state, const fk__col_hd
     while (pos < len) {
         uint16_t id = 0, fields = 0;
         size_t rlen = template_record_len(body + pos, len - pos, options, &id, &fields);
+        bool whole = rlen != 0 && fields > 0; /* one template record, not a withdrawal */
         if (rlen == 0)
             rlen = len - pos; /* padding, or a record the decoder will refuse */
         else if (fields > 0 && room == 0 && !find(s, id)) {
             fn(user, id, FK__TMPL_REFUSED);
             pos += rlen;
             continue;
+        } else if (whole && refresh(s, hdr, options, body + pos, rlen, id, now_ns)) {
+            fn(user, id, FK__TMPL_REPLACED);
+            pos += rlen;
+            continue;
         }
-        int rc = decode_templates(cx, s, hdr, set_id, body + pos, rlen, now_ns, &room, fn, user);
+        int rc =
+            decode_templates(cx, s, hdr, set_id, body + pos, rlen, whole, now_ns, &room, fn, user);
         if (rc)
             return rc;
         pos += rlen;
@@ -323,15 +378,21 @@ static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr
  * template object: exporters that send a few records per set and their
  * templates in every message (softflowd) paid a scan per set. */
 static unsigned set_scan(const fk__col_codec_ctx *cx, ipx_state *s, uint16_t set_id,
-                         const fk_template *tmpl)
+                         const fk_template *tmpl, fk__col_ipfix_at *own,
+                         const fk__col_ipfix_at **at)
 {
     ipx_tmpl *t = find(s, set_id);
-    if (!t)
+    if (!t) {
+        fk__col_ipfix_fields_at(tmpl, own);
+        *at = own;
         return fk__col_ipfix_scan(cx, tmpl);
+    }
     if (t->scan_of != tmpl) {
         t->scan = fk__col_ipfix_scan(cx, tmpl);
+        fk__col_ipfix_fields_at(tmpl, &t->at);
         t->scan_of = tmpl;
     }
+    *at = &t->at;
     return t->scan;
 }
 
@@ -356,8 +417,10 @@ static int direct(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr, u
         fk_template_cache_find(cx->cache, s->session, hdr->odid, set_id, &tmpl) != FK_OK)
         return 0;
     const fk__plan *pl = tmpl->plan;
+    fk__col_ipfix_at own;
+    const fk__col_ipfix_at *at;
     if (tmpl->scope_count > 0 || pl->fixed_len == 0 || (pl->opmask & DIRECT_NEEDS_DECODER) ||
-        set_scan(cx, s, set_id, tmpl) != 0)
+        set_scan(cx, s, set_id, tmpl, &own, &at) != 0)
         return 0;
     size_t n = len / pl->fixed_len, used = n * pl->fixed_len;
     for (size_t i = used; i < len; i++)
@@ -399,6 +462,8 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         return FK_EMALFORMED;
     fk_ipfix_item it;
     int scan = -1; /* fk__col_ipfix_scan of the set's template */
+    fk__col_ipfix_at own;
+    const fk__col_ipfix_at *at = NULL; /* its field indexes */
     while ((rc = fk_ipfix_decoder_next(cx->dec, &it)) == 1) {
         if (it.kind == FK_IPFIX_ITEM_NO_TEMPLATE)
             return FK_ENOTEMPLATE;
@@ -414,7 +479,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
         if (fk_ipfix_record_to_flow(&it.record, &f) != FK_OK)
             return FK_EMALFORMED;
         if (scan < 0) /* one template per data set */
-            scan = (int)set_scan(cx, s, set_id, it.record.tmpl);
+            scan = (int)set_scan(cx, s, set_id, it.record.tmpl, &own, &at);
         if (scan & FK__COL_IPFIX_EXTRAS) {
             fk__col_ipfix_process_fields(cx, &it.record, &f);
             fk__col_ipfix_event_fields(cx, &it.record, &f);
@@ -422,15 +487,15 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             fk__col_ipfix_tag_fields(cx, &it.record, &f);
         }
         if (scan & FK__COL_IPFIX_ORIGIN)
-            fk__col_ipfix_record_origin(&it.record, &f);
+            fk__col_ipfix_record_origin(&it.record, at, &f);
         else if (s->relayed) {
             f.exporter = s->relay_exporter;
             f.odid = s->relay_odid;
             f.present |= FK__FLOW_OWN_EXPORTER | FK__FLOW_OWN_ODID;
         }
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
-        if ((scan & FK__COL_IPFIX_BOOT) &&
-            fk_ipfix_record_find_field(&it.record, 0, 160, &v) == 0 && v.i > 0)
+        if ((scan & FK__COL_IPFIX_BOOT) && at->boot >= 0 &&
+            fk_ipfix_record_get_field(&it.record, (uint16_t)at->boot, &v) == 0 && v.i > 0)
             s->seen_sys_init = v.i;
         if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
             f.sampling = s->sampling;

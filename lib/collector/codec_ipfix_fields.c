@@ -210,18 +210,27 @@ unsigned fk__col_ipfix_scan(const fk__col_codec_ctx *cx, const fk_template *t)
  * relayed: flowkit-collect's ipfix: files and IPFIX mediators keep each
  * record's origin there while the message header has their own. The
  * record's own win. */
-void fk__col_ipfix_record_origin(const fk_ipfix_record *rec, fk_flow *f)
+void fk__col_ipfix_fields_at(const fk_template *t, fk__col_ipfix_at *out)
 {
+    out->odid = fk_template_find_field(t, 0, 149);
+    out->v4 = fk_template_find_field(t, 0, 130);
+    out->v6 = fk_template_find_field(t, 0, 131);
+    out->boot = fk_template_find_field(t, 0, 160);
+}
+
+void fk__col_ipfix_record_origin(const fk_ipfix_record *rec, const fk__col_ipfix_at *at, fk_flow *f)
+{
+    /* By the indexes fk__col_ipfix_fields_at found (fk_template_find_field),
+     * read as fk_ipfix_record_find_field would read them: per record
+     * lookups by element were 45% of a query over flowkit-collect's files. */
     fk_ipfix_value v;
-    if (fk_template_find_field(rec->tmpl, 0, 149) >= 0 &&
-        fk_ipfix_record_find_field(rec, 0, 149, &v) == 0 && v.len >= 1 && v.len <= 4) {
+    if (at->odid >= 0 && fk_ipfix_record_get_field(rec, (uint16_t)at->odid, &v) == 0 &&
+        v.len >= 1 && v.len <= 4) {
         f->odid = (uint32_t)v.u;
         f->present |= FK__FLOW_OWN_ODID;
     }
-    if ((fk_template_find_field(rec->tmpl, 0, 130) >= 0 &&
-         fk_ipfix_record_find_field(rec, 0, 130, &v) == 0 && v.len == 4) ||
-        (fk_template_find_field(rec->tmpl, 0, 131) >= 0 &&
-         fk_ipfix_record_find_field(rec, 0, 131, &v) == 0 && v.len == 16)) {
+    if ((at->v4 >= 0 && fk_ipfix_record_get_field(rec, (uint16_t)at->v4, &v) == 0 && v.len == 4) ||
+        (at->v6 >= 0 && fk_ipfix_record_get_field(rec, (uint16_t)at->v6, &v) == 0 && v.len == 16)) {
         f->exporter = v.addr;
         f->present |= FK__FLOW_OWN_EXPORTER;
     }
