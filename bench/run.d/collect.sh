@@ -275,6 +275,8 @@ capture_softflowd() {
 }
 
 collectors="fkjson fkipfix fkipfixdec fkipfix0 fkhttp fkhttpdec"
+# nfacctd lives in /usr/sbin, which a user's PATH may lack
+PATH=$PATH:/usr/sbin:/sbin
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null && collectors="$collectors nfcapd"
 command -v nfacctd >/dev/null && collectors="$collectors nfacctd"
 collectors=${COLLECT_BENCH_ONLY:-$collectors recvonly}
