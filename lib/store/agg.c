@@ -81,6 +81,7 @@ void fk__agg_flush(fk_store *s)
 {
     uint32_t n = s->agg_n;
     s->agg_n = 0; /* fk__store_feed never comes back here, but say so */
+    s->agg_flows = 0;
     for (uint32_t i = 0; i < n; i++) {
         fk__agg_ent *e = &s->agg[i];
         s->agg_slot[e->slot] = 0;
@@ -88,6 +89,31 @@ void fk__agg_flush(fk_store *s)
         rec_of(&r, e);
         fk__store_feed(s, &r, NULL);
     }
+}
+
+/* Sum that pays at least one flow in 9; judged on a table with at least
+ * this many entries (a query may flush a nearly empty one). */
+#define AGG_MIN_JUDGED 64
+#define AGG_BYPASS_SEC 8
+
+/* Judge the waiting entries (the clock is in second sec), then flush. */
+static void judge_flush(fk_store *s, int64_t sec)
+{
+    uint32_t min = s->agg_cap < AGG_MIN_JUDGED ? s->agg_cap : AGG_MIN_JUDGED;
+    if (s->agg_n >= min && s->agg_flows * 8 < (uint64_t)s->agg_n * 9) {
+        /* Nearly every flow had a key of its own (the worst case): the
+         * table only added work. */
+        s->agg_bypass = true;
+        s->agg_retry_sec = sec + AGG_BYPASS_SEC;
+    }
+    fk__agg_flush(s);
+}
+
+void fk__agg_next_second(fk_store *s, int64_t sec)
+{
+    if (s->agg_bypass && sec >= s->agg_retry_sec)
+        s->agg_bypass = false;
+    judge_flush(s, sec);
 }
 
 static void rec_of_flow(fk__rec *r, const fk_flow *f)
@@ -112,7 +138,7 @@ static void rec_of_flow(fk__rec *r, const fk_flow *f)
 void fk__agg_add(fk_store *s, const fk_flow *f)
 {
     bool proc = (f->present & FK_FLOW_HAS_PROCESS) && f->process[0];
-    if (!s->agg_cap || proc) {
+    if (!s->agg_cap || proc || s->agg_bypass) {
         /* A process name is a key of its own (the process dimension):
          * such flows (flowkit-export's) go to the tables one by one. */
         fk__rec r;
@@ -147,6 +173,7 @@ void fk__agg_add(fk_store *s, const fk_flow *f)
             x->rev_bytes += f->rev_bytes;
             x->rev_packets += f->rev_packets;
             x->flows++;
+            s->agg_flows++;
             if (f->end_ns < x->first_ns)
                 x->first_ns = f->end_ns;
             if (f->end_ns > x->last_ns)
@@ -163,7 +190,8 @@ void fk__agg_add(fk_store *s, const fk_flow *f)
     x->rev_bytes = f->rev_bytes;
     x->rev_packets = f->rev_packets;
     x->flows = 1;
+    s->agg_flows++;
     x->first_ns = x->last_ns = f->end_ns;
     if (s->agg_n == s->agg_cap)
-        fk__agg_flush(s);
+        judge_flush(s, floor_sec(s->now_ns));
 }

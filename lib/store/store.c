@@ -256,8 +256,8 @@ static void advance_locked(fk_store *s, int64_t now_ns)
         return;
     /* The waiting sums are judged (late, slot) by the clock their flows
      * came with: flushed before it moves to another second. */
-    if (s->agg_n && sec_of(now_ns) != sec_of(s->now_ns))
-        fk__agg_flush(s);
+    if (s->agg_cap && sec_of(now_ns) != sec_of(s->now_ns))
+        fk__agg_next_second(s, sec_of(now_ns));
     s->now_ns = now_ns;
     fk__recent_expire(s);
     fk__badip_expire(s);

@@ -134,6 +134,9 @@ struct fk_store {
     fk__agg_ent *agg;
     uint32_t *agg_slot; /* entry + 1, 0 = empty; agg_mask + 1 slots */
     uint32_t agg_cap, agg_n, agg_mask;
+    uint64_t agg_flows;    /* flows summed in the entries waiting */
+    bool agg_bypass;       /* the last full second saved little: flows go straight on */
+    int64_t agg_retry_sec; /* until this second of the clock */
 
     fk__atab bad;
     fk__series *bad_series;
@@ -175,6 +178,10 @@ void fk__agg_add(fk_store *s, const fk_flow *f);
  * table. Under the lock, before anything reads the top-K, series or
  * per-IP state, and before the clock moves to another second. */
 void fk__agg_flush(fk_store *s);
+/* The clock moved to second sec: flush, judge whether the table pays
+ * (fewer than 8 flows in 9 saved: bypass it for 8 seconds), and try it
+ * again once the bypass is over. */
+void fk__agg_next_second(fk_store *s, int64_t sec);
 /* The tables' add path for one record (process: its name or NULL). */
 void fk__store_feed(fk_store *s, const fk__rec *r, const char *process);
 
