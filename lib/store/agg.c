@@ -67,20 +67,33 @@ int64_t fk__agg_step_of(const fk_store *s, int64_t t)
 
 /* Key layout: meta = proto | dst_port << 8 | has_exporter << 24 | the
  * three families << 32, 40, 48 | LONG; a key whose addresses are all IPv4
- * (or absent) keeps them in w[0] (src, dst) and w[1] (exporter) and is
+ * (or absent) keeps them in v[2] (src, dst) and v[3] (exporter) and is
  * hashed and compared over its first 4 words; any IPv6 address makes it
- * long: src, dst, exporter in w[0..5], 8 words. */
+ * long: src, dst, exporter in v[2..7], 8 words. */
 #define AGG_LONG (UINT64_C(1) << 56)
 #define SHORT_WORDS 4
 #define LONG_WORDS 8
 
-static bool key_eq(const fk__agg_key *a, const fk__agg_key *b, uint32_t words)
+/* Compared and hashed with constant lengths (unrolled): the short form is
+ * most keys. A short and a long key differ in meta (word 1). */
+static bool words_eq(const uint64_t *x, const uint64_t *y, uint32_t n)
 {
-    const uint64_t *x = &a->step_no, *y = &b->step_no;
     uint64_t d = 0;
-    for (uint32_t i = 0; i < words; i++)
+    for (uint32_t i = 0; i < n; i++)
         d |= x[i] ^ y[i];
     return d == 0;
+}
+
+static bool key_eq(const fk__agg_key *a, const fk__agg_key *b, uint32_t words)
+{
+    return words == SHORT_WORDS ? words_eq(a->v, b->v, SHORT_WORDS)
+                                : words_eq(a->v, b->v, LONG_WORDS);
+}
+
+static uint64_t key_hash(const fk__agg_key *k, uint32_t words)
+{
+    return words == SHORT_WORDS ? fk__store_hash(k, SHORT_WORDS * 8)
+                                : fk__store_hash(k, LONG_WORDS * 8);
 }
 
 static void addr_out(fk_addr *a, uint8_t family, const void *bytes, size_t n)
@@ -93,16 +106,17 @@ static void addr_out(fk_addr *a, uint8_t family, const void *bytes, size_t n)
 
 static void rec_of(fk__rec *r, const fk__agg_ent *e)
 {
-    uint64_t m = e->k.meta;
-    const unsigned char *w = (const unsigned char *)e->k.w;
+    uint64_t m = e->k.v[1];
+    const unsigned char *w = (const unsigned char *)(e->k.v + 2);
     if (m & AGG_LONG) {
         addr_out(&r->src, (uint8_t)(m >> 32), w, 16);
         addr_out(&r->dst, (uint8_t)(m >> 40), w + 16, 16);
         addr_out(&r->exporter, (uint8_t)(m >> 48), w + 32, 16);
-    } else {
-        addr_out(&r->src, (uint8_t)(m >> 32), w, 4);
-        addr_out(&r->dst, (uint8_t)(m >> 40), w + 4, 4);
-        addr_out(&r->exporter, (uint8_t)(m >> 48), w + 8, 4);
+    } else { /* the words as make_key() built them, whatever the byte order */
+        uint32_t a = (uint32_t)e->k.v[2], b = (uint32_t)(e->k.v[2] >> 32), x = (uint32_t)e->k.v[3];
+        addr_out(&r->src, (uint8_t)(m >> 32), &a, 4);
+        addr_out(&r->dst, (uint8_t)(m >> 40), &b, 4);
+        addr_out(&r->exporter, (uint8_t)(m >> 48), &x, 4);
     }
     r->proto = (uint8_t)m;
     r->dst_port = (uint16_t)(m >> 8);
@@ -182,10 +196,10 @@ static uint32_t make_key(fk__agg_key *k, const fk_store *s, const fk_flow *f)
     uint64_t meta = f->proto | (uint64_t)f->dst_port << 8 | (uint64_t)has_exp << 24 |
                     (uint64_t)f->src.family << 32 | (uint64_t)f->dst.family << 40 |
                     (uint64_t)fe << 48;
-    k->step_no = (uint64_t)fk__agg_step_of(s, f->end_ns);
+    k->v[0] = (uint64_t)fk__agg_step_of(s, f->end_ns);
     if ((f->src.family | f->dst.family | fe) & 2) { /* an IPv6 address (family 6) */
-        k->meta = meta | AGG_LONG;
-        unsigned char *w = (unsigned char *)k->w;
+        k->v[1] = meta | AGG_LONG;
+        unsigned char *w = (unsigned char *)(k->v + 2);
         memcpy(w, f->src.bytes, 16);
         memcpy(w + 16, f->dst.bytes, 16);
         if (fe)
@@ -194,15 +208,15 @@ static uint32_t make_key(fk__agg_key *k, const fk_store *s, const fk_flow *f)
             memset(w + 32, 0, 16);
         return LONG_WORDS;
     }
-    k->meta = meta;
+    k->v[1] = meta;
     uint32_t a, b, e = 0;
     memcpy(&a, f->src.bytes, 4);
     memcpy(&b, f->dst.bytes, 4);
     if (fe)
         memcpy(&e, f->exporter.bytes, 4);
-    k->w[0] = a | (uint64_t)b << 32;
-    k->w[1] = e;
-    k->w[2] = k->w[3] = k->w[4] = k->w[5] = 0; /* copied with the entry, never compared */
+    k->v[2] = a | (uint64_t)b << 32;
+    k->v[3] = e;
+    k->v[4] = k->v[5] = k->v[6] = k->v[7] = 0; /* copied with the entry, never compared */
     return SHORT_WORDS;
 }
 
@@ -219,7 +233,7 @@ void fk__agg_add(fk_store *s, const fk_flow *f)
     }
     fk__agg_key k;
     uint32_t words = make_key(&k, s, f);
-    uint64_t h = fk__store_hash(&k, words * 8);
+    uint64_t h = key_hash(&k, words);
     uint32_t pos = (uint32_t)(h ^ (h >> 32)) & s->agg_mask;
     for (;; pos = (pos + 1) & s->agg_mask) {
         uint32_t e = s->agg_slot[pos];

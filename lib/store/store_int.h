@@ -67,9 +67,9 @@ typedef struct fk__rec {
 /* The pre-aggregation table: a key of one step of flows (see fk__rec and
  * agg.c for the layout: 4 words when every address is IPv4, else 8). */
 typedef struct fk__agg_key {
-    uint64_t step_no; /* floor(end_ns / agg step) */
-    uint64_t meta;    /* protocol, port, exporter flag, families, long form */
-    uint64_t w[6];    /* the addresses */
+    /* v[0] step number (floor(end_ns / agg step)), v[1] protocol, port,
+     * exporter flag, families, long form; v[2..] the addresses */
+    uint64_t v[8];
 } fk__agg_key;
 
 typedef struct fk__agg_ent {
