@@ -249,6 +249,28 @@ bool query_active(const query *q)
     return q->filter || q->window || q->nstats || q->aggregate || q->text || q->csv;
 }
 
+bool query_has_tables(const query *q)
+{
+    return q->nstats || q->aggregate;
+}
+
+void query_reset(query *q)
+{
+    for (int i = 0; i < q->nstats; i++) {
+        unsigned mask = q->stats[i].table.mask;
+        agg_free(&q->stats[i].table);
+        q->stats[i].table.mask = mask;
+    }
+    unsigned mask = q->agg.mask;
+    agg_free(&q->agg);
+    q->agg.mask = mask;
+    q->flows = q->packets = q->bytes = 0;
+    q->first_ns = INT64_MAX;
+    q->last_ns = INT64_MIN;
+    q->csv_header_done = false;
+    q->oom = false;
+}
+
 /* ---- per flow ------------------------------------------------------------ */
 
 bool query_flow(query *q, const fk_flow *f)
