@@ -46,6 +46,7 @@ typedef struct domain {
 
 struct fastq {
     query *q;
+    unsigned need; /* FK_FILTER_READS_* of the query: the fields decoded */
     fk_addr exporter;
     fastq_counts c;
     domain *d;
@@ -343,6 +344,28 @@ static void compile_options(tmpl *t, const uint16_t *ids, const uint16_t *lens,
     t->reclen = off;
 }
 
+/* Decode only what the query reads (the template was judged whole). */
+static void skip_unread(tmpl *t, unsigned need)
+{
+    static const fld none = {0, 0};
+    if (!(need & QUERY_NEEDS_SRC))
+        t->src = none;
+    if (!(need & QUERY_NEEDS_DST))
+        t->dst = none;
+    if (!(need & FK_FILTER_READS_PORTS))
+        t->sport = t->dport = t->icmp = none;
+    if (!(need & FK_FILTER_READS_PROTO))
+        t->proto = none;
+    if (!(need & FK_FILTER_READS_TCP_FLAGS))
+        t->flags = none;
+    if (!(need & FK_FILTER_READS_TOS))
+        t->tos = none;
+    if (!(need & FK_FILTER_READS_VLAN))
+        t->vlan = none;
+    if (!(need & FK_FILTER_READS_IFACES))
+        t->in_if = t->out_if = none;
+}
+
 /* One template set (options: set id 3). false: stop (q->why). */
 static bool template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t len)
 {
@@ -440,6 +463,7 @@ static bool template_set(fq *q, domain *d, bool options, const uint8_t *p, size_
             t->img.present |= FK_FLOW_HAS_IFACES;
         t->img.src.family = t->src.len ? t->family : 0;
         t->img.dst.family = t->dst.len ? t->family : 0;
+        skip_unread(t, q->need);
         if (old) {
             for (size_t i = 0; i < d->n; i++)
                 if (d->t[i] == old)
@@ -504,10 +528,18 @@ static void data_records(fq *q, tmpl *t, const uint8_t *p, size_t n)
     query *qu = q->q;
     const size_t alen = t->family == 6 ? 16 : 4;
     for (size_t i = 0; i < n; i++, p += t->reclen) {
-        if (t->src.len)
-            memcpy(f->src.bytes, p + t->src.off, alen);
-        if (t->dst.len)
-            memcpy(f->dst.bytes, p + t->dst.off, alen);
+        if (t->src.len) {
+            if (alen == 16)
+                memcpy(f->src.bytes, p + t->src.off, 16);
+            else
+                memcpy(f->src.bytes, p + t->src.off, 4);
+        }
+        if (t->dst.len) {
+            if (alen == 16)
+                memcpy(f->dst.bytes, p + t->dst.off, 16);
+            else
+                memcpy(f->dst.bytes, p + t->dst.off, 4);
+        }
         if (t->sport.len)
             f->src_port = (uint16_t)be(p + t->sport.off, t->sport.len);
         if (t->dport.len)
@@ -636,6 +668,7 @@ fastq *fastq_create(query *q, const fk_addr *exporter)
     fastq *f = calloc(1, sizeof *f);
     if (f) {
         f->q = q;
+        f->need = query_get_needs(q);
         f->exporter = *exporter;
     }
     return f;

@@ -48,6 +48,13 @@ bool query_active(const query *q);
  * tables, after every flow went in. */
 bool query_has_tables(const query *q);
 
+/* The flow members the query reads, as FK_FILTER_READS_* bits (filter,
+ * keys, counters and times), FK_FILTER_READS_ADDRS split into the two
+ * below: with -s or -A, a reader may leave the others as they are. */
+#define QUERY_NEEDS_SRC 0x10000u /* src */
+#define QUERY_NEEDS_DST 0x20000u /* dst */
+unsigned query_get_needs(const query *q);
+
 /* Forget every flow taken in (totals, statistics, aggregation); the
  * options stay. */
 void query_reset(query *q);
