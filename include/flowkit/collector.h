@@ -221,6 +221,9 @@ typedef struct fk_collector_stats {
                                         registry (fk_collector_set_senders()). @since 0.2.0 */
     uint64_t sender_outside;       /**< Records dropped: neither address lies in their sender's
                                         prefixes. @since 0.2.0 */
+    uint64_t tags_rejected;        /**< Records whose metadataTags value broke the tag rules
+                                        (too long, a NUL, a bad key or value) and was left out;
+                                        the record itself is kept. @since 0.2.0 */
     uint64_t records_compiled;     /**< Flow records (in `records` too) written to JSON lines
                                         outputs straight from their bytes by a writer compiled
                                         for their template (`direct_decode`), without a

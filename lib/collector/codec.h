@@ -10,6 +10,7 @@
 #ifndef FK_COLLECTOR_CODEC_H
 #define FK_COLLECTOR_CODEC_H
 
+#include <flowkit/collector.h>
 #include <flowkit/flow.h>
 #include <flowkit/template.h>
 #include <stdbool.h>
@@ -89,6 +90,7 @@ typedef struct fk__col_codec_cfg {
     uint32_t pen;         /* enterprise number of flowkit-export's process elements; 0 = none */
     bool direct;          /* data() may turn plain fixed-length sets into flows without the
                              decoder's walk (the same flows; collector parameter direct_decode) */
+    fk_collector_stats *stats; /* counters the codec adds to (tags_rejected); may be NULL */
 } fk__col_codec_cfg;
 
 typedef struct fk__col_codec {

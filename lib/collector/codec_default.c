@@ -21,6 +21,7 @@ static int ctx_new(void **out, const fk__col_codec_cfg *cfg)
     cx->max_templates = cfg->max_templates;
     cx->pen = cfg->pen;
     cx->direct = cfg->direct;
+    cx->stats = cfg->stats;
     int rc = fk__col_ipfix_ctx_init(cx);
     if (rc) {
         fk__free(cx);

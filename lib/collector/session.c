@@ -44,7 +44,7 @@ int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
         return fk__error(FK_ENOMEM, "collector: out of memory for sessions");
     fk__hmap_init(&s->by_peer, sizeof(peer_key), sizeof(session *));
     s->codec = codec;
-    fk__col_codec_cfg cfg = {limits->max_templates, limits->pen, limits->direct_decode};
+    fk__col_codec_cfg cfg = {limits->max_templates, limits->pen, limits->direct_decode, stats};
     if (codec->ctx_new(&s->codec_ctx, &cfg) != FK_OK) {
         fk__free(s);
         return fk_error_last()->code ? fk_error_last()->code : FK_ENOMEM;

@@ -491,6 +491,7 @@ class fk_collector_stats(Structure):
             "udp_wakeups",
             "sender_unknown",
             "sender_outside",
+            "tags_rejected",
         )
     ]
 
