@@ -224,28 +224,30 @@ static void print_stats(fk_collector *h)
     fk_collector_stats s;
     if (fk_collector_get_stats(h, &s, sizeof s) != 0)
         return;
-    fprintf(
-        stderr,
-        "%s: stats datagrams=%" PRIu64 " messages=%" PRIu64 " records=%" PRIu64 " bytes=%" PRIu64
-        " socket_drops=%" PRIu64 " queue_drops=%" PRIu64 " malformed=%" PRIu64
-        " unsupported=%" PRIu64 " allowlist_rejected=%" PRIu64 " pending_sets=%" PRIu64
-        " pending_decoded=%" PRIu64 " pending_records=%" PRIu64 " pending_expired=%" PRIu64
-        " pending_overflow=%" PRIu64 " sequence_gaps=%" PRIu64 " sequence_lost=%" PRIu64
-        " templates=%" PRIu64 " templates_withdrawn=%" PRIu64 " template_limit=%" PRIu64
-        " exporter_limit=%" PRIu64 " options_records=%" PRIu64 " tcp_connections=%" PRIu64
-        " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64
-        " db_rows_written=%" PRIu64 " db_rows_retried=%" PRIu64 " db_rows_dropped=%" PRIu64
-        " db_rows_queued=%" PRIu64 " export_time_skewed=%" PRIu64 " records_after_export=%" PRIu64
-        " exporter_restarts=%" PRIu64 " interface_names=%" PRIu64 " interface_limit=%" PRIu64
-        " udp_wakeups=%" PRIu64 " sender_unknown=%" PRIu64 " sender_outside=%" PRIu64 "\n",
-        fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops, s.queue_drops,
-        s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets, s.pending_decoded,
-        s.pending_records, s.pending_expired, s.pending_overflow, s.sequence_gaps, s.sequence_lost,
-        s.templates, s.templates_withdrawn, s.template_limit, s.exporter_limit, s.options_records,
-        s.tcp_connections, s.tcp_refused, s.sessions, s.sink_errors, s.db_rows_written,
-        s.db_rows_retried, s.db_rows_dropped, s.db_rows_queued, s.export_time_skewed,
-        s.records_after_export, s.exporter_restarts, s.interface_names, s.interface_limit,
-        s.udp_wakeups, s.sender_unknown, s.sender_outside);
+    fprintf(stderr,
+            "%s: stats datagrams=%" PRIu64 " messages=%" PRIu64 " records=%" PRIu64
+            " bytes=%" PRIu64 " socket_drops=%" PRIu64 " queue_drops=%" PRIu64 " malformed=%" PRIu64
+            " unsupported=%" PRIu64 " allowlist_rejected=%" PRIu64 " pending_sets=%" PRIu64
+            " pending_decoded=%" PRIu64 " pending_records=%" PRIu64 " pending_expired=%" PRIu64
+            " pending_overflow=%" PRIu64 " sequence_gaps=%" PRIu64 " sequence_lost=%" PRIu64
+            " templates=%" PRIu64 " templates_withdrawn=%" PRIu64 " template_limit=%" PRIu64
+            " exporter_limit=%" PRIu64 " options_records=%" PRIu64 " tcp_connections=%" PRIu64
+            " tcp_refused=%" PRIu64 " sessions=%" PRIu64 " sink_errors=%" PRIu64
+            " db_rows_written=%" PRIu64 " db_rows_retried=%" PRIu64 " db_rows_dropped=%" PRIu64
+            " db_rows_queued=%" PRIu64 " export_time_skewed=%" PRIu64
+            " records_after_export=%" PRIu64 " exporter_restarts=%" PRIu64
+            " interface_names=%" PRIu64 " interface_limit=%" PRIu64 " udp_wakeups=%" PRIu64
+            " sender_unknown=%" PRIu64 " sender_outside=%" PRIu64 " tags_rejected=%" PRIu64
+            " records_compiled=%" PRIu64 " templates_uncompiled=%" PRIu64 "\n",
+            fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops,
+            s.queue_drops, s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets,
+            s.pending_decoded, s.pending_records, s.pending_expired, s.pending_overflow,
+            s.sequence_gaps, s.sequence_lost, s.templates, s.templates_withdrawn, s.template_limit,
+            s.exporter_limit, s.options_records, s.tcp_connections, s.tcp_refused, s.sessions,
+            s.sink_errors, s.db_rows_written, s.db_rows_retried, s.db_rows_dropped,
+            s.db_rows_queued, s.export_time_skewed, s.records_after_export, s.exporter_restarts,
+            s.interface_names, s.interface_limit, s.udp_wakeups, s.sender_unknown, s.sender_outside,
+            s.tags_rejected, s.records_compiled, s.templates_uncompiled);
 }
 
 static void on_flow(const fk_flow *flow, void *user)

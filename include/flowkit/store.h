@@ -107,7 +107,12 @@ typedef enum fk_store_param {
     /** De-duplication across exporters, ms; 0 = off. */
     FK_STORE_DEDUP_TTL_MS = 500,
     /** Slots of the de-duplication table. */
-    FK_STORE_DEDUP_SLOTS = 501
+    FK_STORE_DEDUP_SLOTS = 501,
+    /** Keys of the pre-aggregation table: flows with the same source,
+     *  destination, exporter, protocol, destination port and second of
+     *  end time are summed there before the top-K, series and per-IP
+     *  tables see them (once per key and second); 0 = off. @since 0.2.0 */
+    FK_STORE_AGG_KEYS = 600
 } fk_store_param;
 
 /** Dimensions of fk_store_get_top(). @since 0.2.0 */

@@ -149,19 +149,26 @@ void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const fk_ipfix_rec
 /* flowkit-export's metadataTags (PEN 30, `KEY=VALUE,KEY=VALUE`) under the
  * configured PEN. The value is untrusted and every output writes tags
  * unquoted: a value longer than FK_EXPORTER_TAGS_MAX or with an item that
- * breaks fk_tag_parse()'s rules is left out whole. */
+ * breaks fk_tag_parse()'s rules is left out whole and counted
+ * (tags_rejected); an empty value is no tags. */
 void fk__col_ipfix_tag_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
 {
     fk_ipfix_value v;
     if (!cx->pen || fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TAGS, &v) != 0 ||
-        v.len == 0 || v.len > FK_EXPORTER_TAGS_MAX || memchr(v.raw, 0, v.len))
+        v.len == 0)
         return;
-    memcpy(cx->tags, v.raw, v.len);
-    cx->tags[v.len] = '\0';
-    char buf[FK_EXPORTER_TAGS_MAX + 1];
-    fk_tag tags[FK_TAG_MAX];
-    if (fk__tags_split(cx->tags, buf, sizeof buf, tags, FK_TAG_MAX) > 0)
-        f->tags = cx->tags;
+    if (v.len <= FK_EXPORTER_TAGS_MAX && !memchr(v.raw, 0, v.len)) {
+        memcpy(cx->tags, v.raw, v.len);
+        cx->tags[v.len] = '\0';
+        char buf[FK_EXPORTER_TAGS_MAX + 1];
+        fk_tag tags[FK_TAG_MAX];
+        if (fk__tags_split(cx->tags, buf, sizeof buf, tags, FK_TAG_MAX) > 0) {
+            f->tags = cx->tags;
+            return;
+        }
+    }
+    if (cx->stats)
+        cx->stats->tags_rejected++;
 }
 
 /* What a data template carries beyond the plan (FK__COL_IPFIX_*), in one

@@ -148,17 +148,17 @@ static void udp_one_way(fk_store *s, const fk_flow *f)
     s->npend++;
 }
 
-void fk__badip_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk)
+void fk__badip_add(fk_store *s, const fk_flow *f)
 {
     if (!f->src.family)
         return;
     if (f->proto == 6) {
         if ((f->tcp_flags & TCP_SYN) && !(f->tcp_flags & TCP_ACK))
-            attempt(s, &f->src, fk->h_src, &f->dst, f->dst_port, f->end_ns, true);
+            attempt(s, &f->src, fk__atab_hash(&f->src), &f->dst, f->dst_port, f->end_ns, true);
     } else if (f->proto == 17) {
         if (f->present & FK_FLOW_HAS_REVERSE) {
             if (f->rev_packets == 0 && unicast(&f->dst))
-                attempt(s, &f->src, fk->h_src, &f->dst, f->dst_port, f->end_ns, false);
+                attempt(s, &f->src, fk__atab_hash(&f->src), &f->dst, f->dst_port, f->end_ns, false);
         } else if (f->dst.family) {
             /* Both directions go through the table: a reply may be exported
              * before its request. Only requests to unicast count. */

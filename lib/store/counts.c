@@ -114,12 +114,12 @@ static fk__series *key_series(fk_store *s, int kind, const fk__skey *k, bool add
     return &s->kseries[kind][s->nkeys[kind]++];
 }
 
-/* Key of flow f in dimension dim; false when f has none (exporter,
+/* Key of record r in dimension dim; false when r has none (exporter,
  * process). *h is its hash when known (the keys shared with the per-IP
  * tables come ready-made with their hashes in fk), else 0: the caller
  * hashes only a key that starts a run. */
-static bool dim_key(const fk__skey **kp, uint64_t *h, fk__skey *k, int dim, const fk_flow *f,
-                    const fk__flow_keys *fk)
+static bool dim_key(const fk__skey **kp, uint64_t *h, fk__skey *k, int dim, const fk__rec *r,
+                    const char *process, const fk__flow_keys *fk)
 {
     *kp = k;
     *h = 0;
@@ -138,25 +138,25 @@ static bool dim_key(const fk__skey **kp, uint64_t *h, fk__skey *k, int dim, cons
         return true;
     case FK_STORE_DIM_EXPORTER:
         *kp = &fk->exporter;
-        return (f->present & FK_FLOW_HAS_EXPORTER) != 0;
+        return r->has_exporter;
     default:
         break;
     }
     memset(k, 0, sizeof *k);
     switch (dim) {
     case FK_STORE_DIM_PAIR:
-        memcpy(k->b, &f->src, sizeof f->src);
-        memcpy(k->b + 17, &f->dst, sizeof f->dst);
+        memcpy(k->b, &r->src, sizeof r->src);
+        memcpy(k->b + 17, &r->dst, sizeof r->dst);
         break;
     case FK_STORE_DIM_PORT:
-        k->b[0] = f->proto;
-        k->b[1] = (uint8_t)(f->dst_port >> 8);
-        k->b[2] = (uint8_t)f->dst_port;
+        k->b[0] = r->proto;
+        k->b[1] = (uint8_t)(r->dst_port >> 8);
+        k->b[2] = (uint8_t)r->dst_port;
         break;
     default:
-        if (!(f->present & FK_FLOW_HAS_PROCESS) || !f->process[0])
+        if (!process)
             return false;
-        memcpy(k->b, f->process, strnlen(f->process, FK__SKEY_SIZE - 1));
+        memcpy(k->b, process, strnlen(process, FK__SKEY_SIZE - 1));
         break;
     }
     return true;
@@ -240,24 +240,25 @@ void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k)
     }
 }
 
-void fk__counts_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c)
+void fk__counts_add(fk_store *s, const fk__rec *r, const char *process, const fk__flow_keys *fk,
+                    const fk__cnt *c)
 {
-    bool late = fk__series_add(&s->total, f->end_ns, c) != 0;
+    bool late = fk__series_add(&s->total, r->end_ns, c) != 0;
     fk__skey k;
     fk__series *ps = key_series(s, 0, &fk->proto, true);
-    if (f->present & FK_FLOW_HAS_EXPORTER) {
+    if (r->has_exporter) {
         fk__series *es = key_series(s, 1, &fk->exporter, true);
         if (es)
-            fk__series_add(es, f->end_ns, c);
+            fk__series_add(es, r->end_ns, c);
         else
-            s->st.series_key_overflow++;
+            s->st.series_key_overflow += r->flows;
     }
     if (ps)
-        fk__series_add(ps, f->end_ns, c);
+        fk__series_add(ps, r->end_ns, c);
     else
-        s->st.series_key_overflow++;
+        s->st.series_key_overflow += r->flows;
 
-    int64_t n = floor_div(f->end_ns, s->slot_ns), cur = floor_div(s->now_ns, s->slot_ns);
+    int64_t n = floor_div(r->end_ns, s->slot_ns), cur = floor_div(s->now_ns, s->slot_ns);
     uint32_t pos = (uint32_t)(((n % s->nslots) + s->nslots) % s->nslots);
     if (n <= cur - (int64_t)s->nslots || (s->slot_no[pos] != INT64_MIN && s->slot_no[pos] > n)) {
         late = true;
@@ -271,12 +272,12 @@ void fk__counts_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, cons
         for (int d = 0; d < FK_STORE_DIM_COUNT; d++) {
             const fk__skey *kp;
             uint64_t h;
-            if (dim_key(&kp, &h, &k, d, f, fk))
+            if (dim_key(&kp, &h, &k, d, r, process, fk))
                 topk_add(s, d, pos, kp, h, c);
         }
     }
     if (late)
-        s->st.late++;
+        s->st.late += r->flows;
 }
 
 static int by_bytes_desc(const void *a, const void *b)
@@ -334,6 +335,7 @@ int fk_store_get_top(fk_store *s, int dim, int64_t window_sec, fk_store_row *out
     if (!parts)
         return fk__error(FK_ENOMEM, "store: out of memory for a top-K answer");
     pthread_mutex_lock(&s->lock);
+    fk__agg_flush(s);
     fk__counts_flush(s);
     int64_t cur = floor_div(s->now_ns, s->slot_ns);
     int64_t first = floor_div(s->now_ns - window_sec * NS, s->slot_ns);
@@ -371,6 +373,7 @@ int fk_store_get_series(fk_store *s, int kind, const fk_store_key *key, int64_t 
         return fk__error(FK_EINVAL, "store: bad series arguments");
     *count = 0;
     pthread_mutex_lock(&s->lock);
+    fk__agg_flush(s);
     const fk__series *se = &s->total;
     if (kind) {
         fk__skey k;

@@ -63,7 +63,7 @@ static fk__ip_rec *touch(fk_store *s, const fk_addr *a, uint64_t h)
 /* Start fetching what account() reads of r: the series bucket and the
  * summaries' index slots (the misses of this path overlap instead of
  * following one another). */
-static void prefetch(const fk__ip_rec *r, const fk_flow *f, uint64_t h_peer, uint64_t h_proto)
+static void prefetch(const fk__ip_rec *r, const fk__rec *f, uint64_t h_peer, uint64_t h_proto)
 {
     const fk__series *se = &r->series;
     if (se->b) {
@@ -74,7 +74,7 @@ static void prefetch(const fk__ip_rec *r, const fk_flow *f, uint64_t h_peer, uin
     fk__ss_prefetch(&r->protos, h_proto);
 }
 
-static void account(fk_store *s, fk__ip_rec *r, const fk_flow *f, const fk__flow_keys *fk,
+static void account(fk_store *s, fk__ip_rec *r, const fk__rec *f, const fk__flow_keys *fk,
                     const fk__cnt *c, bool as_src)
 {
     fk_store_ip_info *in = &r->info;
@@ -84,22 +84,23 @@ static void account(fk_store *s, fk__ip_rec *r, const fk_flow *f, const fk__flow
     in->bytes_in += as_src ? rev_b : fwd_b;
     in->packets_in += as_src ? rev_p : fwd_p;
     if (as_src)
-        in->flows_src++;
+        in->flows_src += f->flows;
     else
-        in->flows_dst++;
-    if (!in->first_ns || f->end_ns < in->first_ns)
-        in->first_ns = f->end_ns;
+        in->flows_dst += f->flows;
+    if (!in->first_ns || f->first_ns < in->first_ns)
+        in->first_ns = f->first_ns;
     if (f->end_ns > in->last_ns)
         in->last_ns = f->end_ns;
     fk__series_add(&r->series, f->end_ns, c);
     const fk__skey *peer = as_src ? &fk->dst : &fk->src;
     uint64_t h_peer = as_src ? fk->h_dst : fk->h_src;
-    s->st.topk_evictions += (uint64_t)fk__ss_add(&r->peers, peer, h_peer, c->bytes, c->packets, 1);
     s->st.topk_evictions +=
-        (uint64_t)fk__ss_add(&r->protos, &fk->proto, fk->h_proto, c->bytes, c->packets, 1);
+        (uint64_t)fk__ss_add(&r->peers, peer, h_peer, c->bytes, c->packets, c->flows);
+    s->st.topk_evictions +=
+        (uint64_t)fk__ss_add(&r->protos, &fk->proto, fk->h_proto, c->bytes, c->packets, c->flows);
 }
 
-void fk__iptab_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c)
+void fk__iptab_add(fk_store *s, const fk__rec *f, const fk__flow_keys *fk, const fk__cnt *c)
 {
     bool src = f->src.family != 0;
     bool dst = f->dst.family && memcmp(&f->src, &f->dst, sizeof f->src) != 0;
@@ -126,6 +127,7 @@ static uint32_t find(fk_store *s, const fk_addr *addr)
 {
     fk_addr a = *addr;
     fk__store_norm_addr(&a);
+    fk__agg_flush(s);
     return fk__atab_find(&s->ips, &a);
 }
 
@@ -160,6 +162,7 @@ int fk_store_get_ips(fk_store *s, fk_store_ip_info *out, size_t capacity, size_t
     CHECK(s, count && (out || !capacity));
     *count = 0;
     pthread_mutex_lock(&s->lock);
+    fk__agg_flush(s);
     uint32_t n = s->ips.n;
     fk_store_ip_info *all = fk__calloc(n ? n : 1, sizeof *all);
     if (all) {

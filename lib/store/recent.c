@@ -37,18 +37,19 @@ int64_t fk__recent_oldest_ns(const fk_store *s)
     return s->seq_first < s->seq_next ? at_seq(s, s->seq_first)->end_ns : 0;
 }
 
-bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f)
+bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f, const fk_addr *src, const fk_addr *dst,
+                            const fk_addr *exp)
 {
     if (!s->ndedup || !(f->present & FK_FLOW_HAS_EXPORTER))
         return false;
     fk__skey k;
-    fk__skey_tuple(&k, &f->src, &f->dst, f->src_port, f->dst_port);
+    fk__skey_tuple(&k, src, dst, f->src_port, f->dst_port);
     k.b[38] = f->proto;
     fk__dedup_slot *d = &s->dedup[fk__store_hash(k.b, sizeof k.b) % s->ndedup];
     int64_t age = f->end_ns - d->t_ns;
     bool live = d->used && age <= s->dedup_ttl_ns && age >= -s->dedup_ttl_ns;
     if (live && memcmp(&d->tuple, &k, sizeof k) == 0) {
-        if (d->odid != f->odid || memcmp(&d->exporter, &f->exporter, sizeof f->exporter) != 0)
+        if (d->odid != f->odid || memcmp(&d->exporter, exp, sizeof *exp) != 0)
             return true;
         if (f->end_ns > d->t_ns)
             d->t_ns = f->end_ns; /* the same exporter again: a later record of the flow */
@@ -57,20 +58,22 @@ bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f)
     if (live)
         s->st.dedup_evictions++;
     d->tuple = k;
-    d->exporter = f->exporter;
+    d->exporter = *exp;
     d->odid = f->odid;
     d->t_ns = f->end_ns;
     d->used = true;
     return false;
 }
 
-void fk__recent_add(fk_store *s, const fk_flow *f)
+fk_flow *fk__recent_add(fk_store *s, const fk_flow *f)
 {
     if (s->seq_next - s->seq_first == s->max_flows) {
         s->seq_first++;
         s->st.flows_evicted++;
     }
-    *at_seq(s, s->seq_next++) = *f;
+    fk_flow *slot = at_seq(s, s->seq_next++);
+    *slot = *f;
+    return slot;
 }
 
 void fk__recent_expire(fk_store *s)

@@ -49,6 +49,8 @@ static const fk_param_info store_table[] = {
      "drop a 5-tuple another exporter reported within this time; 0 = off"},
     {FK_STORE_DEDUP_SLOTS, "dedup_slots", FK_PARAM_INT, 0, 1, 100000000, 65536, 0, 0, 0, NULL,
      "slots", "slots of the de-duplication table (direct-mapped)"},
+    {FK_STORE_AGG_KEYS, "agg_keys", FK_PARAM_INT, 0, 0, 1048576, 4096, 0, 0, 0, NULL, "keys",
+     "flows of one second summed per key before top-K, series and per-IP see them; 0 = off"},
 };
 #undef H
 #define STORE_TABLE_COUNT (sizeof store_table / sizeof store_table[0])
@@ -86,6 +88,7 @@ int fk_store_create(fk_store **out)
 static void free_tables(fk_store *s)
 {
     fk__recent_free(s);
+    fk__agg_free(s);
     fk__counts_free(s);
     fk__iptab_free(s);
     fk__badip_free(s);
@@ -176,8 +179,8 @@ int fk_store_activate(fk_store *s)
         return fk__error(FK_ERANGE, "store: topk_slot = %lld is longer than topk_span = %lld",
                          (long long)slot, (long long)span);
     int rc;
-    if ((rc = fk__recent_init(s)) || (rc = fk__counts_init(s)) || (rc = fk__iptab_init(s)) ||
-        (rc = fk__badip_init(s))) {
+    if ((rc = fk__recent_init(s)) || (rc = fk__agg_init(s)) || (rc = fk__counts_init(s)) ||
+        (rc = fk__iptab_init(s)) || (rc = fk__badip_init(s))) {
         free_tables(s);
         return fk__error(rc, "store: out of memory for the tables the parameters ask for");
     }
@@ -219,58 +222,86 @@ void fk__skey_tuple(fk__skey *k, const fk_addr *src, const fk_addr *dst, uint16_
 
 _Static_assert(sizeof(fk_addr) == FK__SKEY_ADDR, "address keys are whole fk_addr values");
 
-/* The shared keys of f (addresses already normalised), hashed once. */
-static void flow_keys(fk__flow_keys *fk, const fk_flow *f)
+/* The shared keys of r (addresses already normalised), hashed once. */
+static void flow_keys(fk__flow_keys *fk, const fk__rec *r)
 {
     memset(fk, 0, sizeof *fk);
-    memcpy(fk->src.b, &f->src, sizeof f->src);
-    memcpy(fk->dst.b, &f->dst, sizeof f->dst);
-    memcpy(fk->exporter.b, &f->exporter, sizeof f->exporter);
-    fk->proto.b[0] = f->proto;
+    memcpy(fk->src.b, &r->src, sizeof r->src);
+    memcpy(fk->dst.b, &r->dst, sizeof r->dst);
+    memcpy(fk->exporter.b, &r->exporter, sizeof r->exporter);
+    fk->proto.b[0] = r->proto;
     fk->h_src = fk__ss_hash(&fk->src, FK__SKEY_ADDR);
     fk->h_dst = fk__ss_hash(&fk->dst, FK__SKEY_ADDR);
     fk->h_proto = fk__ss_hash(&fk->proto, FK__SKEY_PROTO);
+}
+
+void fk__store_feed(fk_store *s, const fk__rec *r, const char *process)
+{
+    fk__cnt c = {r->bytes + r->rev_bytes, r->packets + r->rev_packets, r->flows};
+    fk__flow_keys fk;
+    flow_keys(&fk, r);
+    fk__counts_add(s, r, process, &fk, &c);
+    fk__iptab_add(s, r, &fk, &c);
+}
+
+static int64_t sec_of(int64_t t)
+{
+    int64_t q = t / INT64_C(1000000000);
+    return (t % INT64_C(1000000000) && t < 0) ? q - 1 : q;
 }
 
 static void advance_locked(fk_store *s, int64_t now_ns)
 {
     if (now_ns <= s->now_ns)
         return;
+    /* The waiting sums are judged (late, slot) by the clock their flows
+     * came with: flushed before it moves to another second. */
+    if (s->agg_cap && sec_of(now_ns) != sec_of(s->now_ns))
+        fk__agg_next_second(s, sec_of(now_ns));
     s->now_ns = now_ns;
     fk__recent_expire(s);
     fk__badip_expire(s);
+}
+
+/* Normalised copy of an address (IPv4 tails zeroed; unknown families all zero). */
+static fk_addr norm(const fk_addr *a)
+{
+    fk_addr n = *a;
+    fk__store_norm_addr(&n);
+    return n;
 }
 
 int fk_store_add_flow(fk_store *s, const fk_flow *flow)
 {
     if (!s || !flow || !s->active)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");
-    fk_flow f = *flow;
-    fk__store_norm_addr(&f.src);
-    fk__store_norm_addr(&f.dst);
-    fk__store_norm_addr(&f.exporter);
-    f.in_if_name = f.out_if_name = f.user = f.exe = f.tags = NULL;
     pthread_mutex_lock(&s->lock);
     s->st.flows_in++;
-    if (f.event) {
+    if (flow->event) {
         s->st.events++;
-    } else if (s->ncidrs && !fk__cidr_match(s->cidrs, s->ncidrs, &f.src) &&
-               !fk__cidr_match(s->cidrs, s->ncidrs, &f.dst)) {
+        pthread_mutex_unlock(&s->lock);
+        return FK_OK;
+    }
+    /* The flow is copied once, into the ring of recent flows, and read
+     * from there (the oldest is overwritten only after the checks). */
+    fk_addr src = norm(&flow->src), dst = norm(&flow->dst), exp = norm(&flow->exporter);
+    if (s->ncidrs && !fk__cidr_match(s->cidrs, s->ncidrs, &src) &&
+        !fk__cidr_match(s->cidrs, s->ncidrs, &dst)) {
         s->st.filtered++;
-    } else if (fk__dedup_is_duplicate(s, &f)) {
+    } else if (s->ndedup && fk__dedup_is_duplicate(s, flow, &src, &dst, &exp)) {
         s->st.duplicates++;
     } else {
         s->st.flows_kept++;
-        advance_locked(s, f.end_ns);
+        advance_locked(s, flow->end_ns);
         if (!s->st.first_ns) /* its clock when the first flow came */
             s->st.first_ns = s->now_ns ? s->now_ns : 1;
-        fk__cnt c = {f.bytes + f.rev_bytes, f.packets + f.rev_packets, 1};
-        fk__flow_keys fk;
-        flow_keys(&fk, &f);
-        fk__recent_add(s, &f);
-        fk__counts_add(s, &f, &fk, &c);
-        fk__iptab_add(s, &f, &fk, &c);
-        fk__badip_add(s, &f, &fk);
+        fk_flow *f = fk__recent_add(s, flow);
+        f->src = src;
+        f->dst = dst;
+        f->exporter = exp;
+        f->in_if_name = f->out_if_name = f->user = f->exe = f->tags = NULL;
+        fk__agg_add(s, f);
+        fk__badip_add(s, f);
     }
     pthread_mutex_unlock(&s->lock);
     return FK_OK;
@@ -301,6 +332,7 @@ static int fill_stats(fk_store *s, fk_store_stats *out)
     if (!s || !out)
         return fk__error(FK_EINVAL, "store: NULL argument");
     pthread_mutex_lock(&s->lock);
+    fk__agg_flush(s);
     fk__counts_flush(s); /* topk_evictions of the waiting runs */
     *out = s->st;
     out->ips = s->ips.n;

@@ -50,6 +50,33 @@ typedef struct fk__topk_run {
     fk__cnt c;
 } fk__topk_run;
 
+/* What the top-K, series and per-IP tables are fed: one flow, or the sum
+ * of the flows that share all their keys (addresses, exporter, protocol,
+ * destination port) and the second of their end time (agg.c). Addresses
+ * are normalised. */
+typedef struct fk__rec {
+    fk_addr src, dst, exporter;
+    bool has_exporter;
+    uint8_t proto;
+    uint16_t dst_port;
+    int64_t end_ns;   /* newest end time of the flows summed */
+    int64_t first_ns; /* oldest end time (the same second as end_ns) */
+    uint64_t bytes, packets, rev_bytes, rev_packets, flows;
+} fk__rec;
+
+/* The pre-aggregation table: a key of one second of flows (see fk__rec). */
+typedef struct fk__agg_key {
+    int64_t sec;   /* floor(end_ns / 1 s) */
+    uint8_t b[56]; /* src, dst, exporter (17 bytes each), proto, dst_port, has_exporter, 0 */
+} fk__agg_key;
+
+typedef struct fk__agg_ent {
+    fk__agg_key k;
+    uint64_t bytes, packets, rev_bytes, rev_packets, flows;
+    int64_t first_ns, last_ns;
+    uint32_t slot; /* its index slot (cleared at flush) */
+} fk__agg_ent;
+
 /* Per-IP state: totals plus its series and summaries, whose buckets and
  * entries live in the address's block of s->ip_mem. */
 typedef struct fk__ip_rec {
@@ -103,6 +130,14 @@ struct fk_store {
     uint32_t ip_npeers, ip_nprotos, ip_nbuckets;
     int64_t ip_step_ns;
 
+    /* pre-aggregation (agg.c): at most agg_cap entries, in arrival order */
+    fk__agg_ent *agg;
+    uint32_t *agg_slot; /* entry + 1, 0 = empty; agg_mask + 1 slots */
+    uint32_t agg_cap, agg_n, agg_mask;
+    uint64_t agg_flows;    /* flows summed in the entries waiting */
+    bool agg_bypass;       /* the last full second saved little: flows go straight on */
+    int64_t agg_retry_sec; /* until this second of the clock */
+
     fk__atab bad;
     fk__series *bad_series;
     int64_t bad_window_ns, udp_wait_ns;
@@ -124,32 +159,55 @@ void fk__skey_tuple(fk__skey *k, const fk_addr *src, const fk_addr *dst, uint16_
 /* recent.c */
 int fk__recent_init(fk_store *s); /* FK_ENOMEM */
 void fk__recent_free(fk_store *s);
-bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f);
-void fk__recent_add(fk_store *s, const fk_flow *f);
+/* f's addresses as given; src, dst, exp: their normalised copies. */
+bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f, const fk_addr *src, const fk_addr *dst,
+                            const fk_addr *exp);
+/* Copy f into the ring (the oldest goes when full); returns the copy. */
+fk_flow *fk__recent_add(fk_store *s, const fk_flow *f);
 void fk__recent_expire(fk_store *s);
 /* End time of the oldest recent flow held, 0 when none. */
 int64_t fk__recent_oldest_ns(const fk_store *s);
 
+/* agg.c: flows of one second summed by key before the tables see them. */
+int fk__agg_init(fk_store *s); /* FK_ENOMEM */
+void fk__agg_free(fk_store *s);
+/* Count f (normalised, kept) in the table, or straight into the tables
+ * when the table is off or f carries a process name. */
+void fk__agg_add(fk_store *s, const fk_flow *f);
+/* Feed every waiting entry to the tables, in arrival order; empties the
+ * table. Under the lock, before anything reads the top-K, series or
+ * per-IP state, and before the clock moves to another second. */
+void fk__agg_flush(fk_store *s);
+/* The clock moved to second sec: flush, judge whether the table pays
+ * (fewer than 8 flows in 9 saved: bypass it for 8 seconds), and try it
+ * again once the bypass is over. */
+void fk__agg_next_second(fk_store *s, int64_t sec);
+/* The tables' add path for one record (process: its name or NULL). */
+void fk__store_feed(fk_store *s, const fk__rec *r, const char *process);
+
 /* iptab.c */
 int fk__iptab_init(fk_store *s); /* FK_ENOMEM */
 void fk__iptab_free(fk_store *s);
-void fk__iptab_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c);
+void fk__iptab_add(fk_store *s, const fk__rec *r, const fk__flow_keys *fk, const fk__cnt *c);
 
 /* badip.c */
 int fk__badip_init(fk_store *s); /* FK_ENOMEM */
 void fk__badip_free(fk_store *s);
-void fk__badip_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk);
+void fk__badip_add(fk_store *s, const fk_flow *f);
 void fk__badip_expire(fk_store *s);
 
 /* counts.c */
 int fk__counts_init(fk_store *s); /* FK_ENOMEM */
 void fk__counts_free(fk_store *s);
-void fk__counts_add(fk_store *s, const fk_flow *f, const fk__flow_keys *fk, const fk__cnt *c);
+void fk__counts_add(fk_store *s, const fk__rec *r, const char *process, const fk__flow_keys *fk,
+                    const fk__cnt *c);
 /* Add the waiting top-K runs to their summaries (under the lock; before
  * anything reads the summaries or topk_evictions). */
 void fk__counts_flush(fk_store *s);
 /* Merge runs of equal top-K keys (default) or not: the same answers, the
- * second path is kept for the test that says so. Before activate. */
+ * second path is kept for the test that says so. Before activate. Off
+ * also turns the pre-aggregation off (every flow goes to the tables as
+ * it comes), whatever agg_keys says. */
 void fk__store_set_merge_runs(fk_store *s, bool on);
 void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k);
 /* Merge summaries and copy the biggest rows out (keys read as dim). */

@@ -5,13 +5,10 @@
 # start with a clear error; where BPF loads, auto and bpf run on it.
 # Live captures on lo (nothing sent): needs root.
 set -u
-EXPORT="$FLOWKIT_BUILD_DIR/cli/flowkit-export/flowkit-export"
-TOP="$FLOWKIT_BUILD_DIR/cli/flowkit-top/flowkit-top"
-for b in "$EXPORT" "$TOP"; do
-    [ -x "$b" ] || { echo "skip: $b not built"; exit 77; }
-done
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+EXPORT="$FK_EXPORT"
+TOP="$FK_TOP"
+need_exec "$EXPORT" "$TOP"
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 

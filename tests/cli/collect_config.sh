@@ -6,14 +6,9 @@
 # real run from the YAML file alone: its filter and outputs get the 400
 # IPFIX flows of tests/tools/filter_flows.py sent over 127.0.0.1.
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-PY=/usr/bin/python3
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_COLLECT"
 S="$FLOWKIT_SOURCE_DIR"
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 has() { grep -Eq -- "$1" "$T/out" || fail "--check lacks /$1/: $(cat "$T/out")"; }
 
 cat >"$T/c.yaml" <<YAML

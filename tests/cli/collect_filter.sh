@@ -4,14 +4,9 @@
 # from tests/tools/filter_flows.py over 127.0.0.1; each output is checked
 # against the generator's ground truth. Misplaced or bad filters: exit 2.
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-PY=/usr/bin/python3
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_COLLECT"
 S="$FLOWKIT_SOURCE_DIR"
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$T/err" ] && tail -5 "$T/err"; exit 1; }
 
 "$B" -l udp://127.0.0.1:0 --duration 120 -o "jsonl:$T/all.jsonl" \
     --filter 'proto tcp and dst port in [80 443]' -o "jsonl:$T/web.jsonl" \

@@ -4,14 +4,9 @@
 # datagram is counted in the right counter, and a valid datagram sent
 # afterwards is still decoded.
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; tail -3 "$T/err"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_COLLECT"
+need_py
 
 "$B" -l udp://127.0.0.1:0 --stats 3600 >"$T/out" 2>"$T/err" &
 PID=$!

@@ -5,14 +5,9 @@
 # The datagram is built here (no Debian exporter sends interface-name options:
 # softflowd and pmacct's nfprobe do not).
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; cat "$T/err"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_COLLECT"
+need_py
 
 "$B" -l udp://127.0.0.1:0 -o "jsonl:$T/out.jsonl" -o "csv:$T/out.csv" --count 2 --stats 3600 \
     2>"$T/err" &

@@ -5,15 +5,10 @@
 # default file holds one record per direction and no reverse counters, the
 # --ipfix-biflow file one record per flow with them; both carry every byte.
 set -u
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
 B="$FLOWKIT_BUILD_DIR/cli"
-GEN="$FLOWKIT_BUILD_DIR/tests/tools/fk_pcapgen"
-PY=/usr/bin/python3
-[ -x "$GEN" ] || { echo "SKIP: $GEN not built"; exit 77; }
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+GEN="$FK_PCAPGEN"
+need_exec "$GEN"
 "$GEN" --seed 7 --flows 40 --packets 600 "$T/in.pcap" "$T/truth.jsonl" >/dev/null || fail "pcapgen"
 for mode in uniflow biflow; do
     extra=()

@@ -13,20 +13,13 @@
 # process fields included, from the same file.
 set -uo pipefail
 S=${FLOWKIT_SOURCE_DIR:?}
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
 B=${FLOWKIT_BUILD_DIR:?}/cli
-COL="$B/flowkit-collect/flowkit-collect"
-IPX="$B/flowkit-ipfix/flowkit-ipfix"
-PY=/usr/bin/python3
-[ -x "$COL" ] && [ -x "$IPX" ] || { echo "SKIP: CLIs not built"; exit 77; }
-[ -x "$PY" ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
-W=$(mktemp -d /tmp/flowkit-colev.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+COL="$FK_COLLECT"
+IPX="$FK_IPFIX"
+need_exec "$COL" "$IPX"
+need_py
+W=$T
 
 # start NAME TRANSPORT ARGS...: flowkit-collect on a free port; sets CPID, CPORT.
 start() {

@@ -6,20 +6,15 @@
 # its own odid and exporter (observationDomainId, exporterIPv4Address in the
 # record), exactly as the collector's own JSON lines of the same run say.
 set -uo pipefail
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
 B=${FLOWKIT_BUILD_DIR:?}/cli
-COL="$B/flowkit-collect/flowkit-collect"
-IPX="$B/flowkit-ipfix/flowkit-ipfix"
-PY=/usr/bin/python3
-[ -x "$COL" ] && [ -x "$IPX" ] || { echo "SKIP: CLIs not built"; exit 77; }
-[ -x "$PY" ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
-W=$(mktemp -d /tmp/flowkit-colodid.$$.XXXXXX)
+COL="$FK_COLLECT"
+IPX="$FK_IPFIX"
+need_exec "$COL" "$IPX"
+need_py
+W=$T
 CPID=
-cleanup() {
-    [ -n "$CPID" ] && kill "$CPID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+cleanup_extra() { [ -n "$CPID" ] && kill "$CPID" 2>/dev/null; }
 
 "$COL" -l udp://127.0.0.1:0 --count 6 --duration 20 -o "ipfix:$W/two.ipfix" \
     -o "jsonl:$W/orig.jsonl" 2>"$W/col.err" &

@@ -5,14 +5,9 @@
 # record comes out with version 6, its addresses, ports and counters, and a
 # gap in the sequence numbers is counted as lost flows.
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-IPFIX="$FLOWKIT_BUILD_DIR/cli/flowkit-ipfix/flowkit-ipfix"
-PY=/usr/bin/python3
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$T/err" ] && tail -5 "$T/err"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_COLLECT"
+IPFIX="$FK_IPFIX"
 
 "$B" -l udp://127.0.0.1:0 --duration 60 --stats 3600 -o "jsonl:$T/out.jsonl" 2>"$T/err" &
 PID=$!

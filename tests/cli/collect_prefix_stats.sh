@@ -10,13 +10,8 @@
 # sender does not have is 404. Records outside the sender's prefixes count
 # nowhere.
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-PY=/usr/bin/python3
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$T/err" ] && tail -5 "$T/err"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_COLLECT"
 . "$FLOWKIT_SOURCE_DIR/tests/cli/collect_http_lib.bash"
 
 printf '127.0.0.1 10.0.0.0/8 2001:db8::/32\n' >"$T/senders"

@@ -8,13 +8,8 @@
 # file leaves the registry as it was. NetFlow v5 datagrams built here come
 # from 127.0.0.1 and from 127.0.0.2 (both loopback).
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-PY=/usr/bin/python3
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$T/err" ] && tail -5 "$T/err"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_COLLECT"
 . "$FLOWKIT_SOURCE_DIR/tests/cli/collect_http_lib.bash"
 
 cat >"$T/senders" <<'EOF'

@@ -7,19 +7,15 @@
 #   - SIGTERM during the flood stops it within three stats intervals.
 # (Exact counts of kept and refused templates: unit/test_collector_flood.)
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
-PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
-T=$(mktemp -d)
-PID=
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_COLLECT"
+need_py
 FLOOD=
-cleanup() {
+cleanup_extra() {
     [ -n "$FLOOD" ] && kill "$FLOOD" 2>/dev/null
     [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
-    rm -rf "$T"
+    PID=
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; tail -3 "$T/err"; exit 1; }
 
 start() {
     "$B" -l udp://127.0.0.1:0 --stats 1 "$@" >/dev/null 2>"$T/err" &

@@ -3,13 +3,10 @@
 # (nfdump syntax) are exported and printed (--stdout); session events pass;
 # the CLI counts what it filtered out; a bad filter is bad usage (exit 2).
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-export/flowkit-export"
-GEN="$FLOWKIT_BUILD_DIR/tests/tools/fk_pcapgen"
-PY=/usr/bin/python3
-[ -x "$GEN" ] || { echo "SKIP: fk_pcapgen not built"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_EXPORT"
+GEN="$FK_PCAPGEN"
+need_exec "$GEN"
 
 "$GEN" --seed 7 --flows 60 --packets 3000 --v6 30 --vlan 0 --arp 0 "$T/in.pcap" "$T/truth.jsonl" \
     >/dev/null || fail "fk_pcapgen"

@@ -6,10 +6,9 @@
 # numbers are decimal everywhere ("010" is ten); a damaged pcap exits 1.
 # Every run is bounded by `timeout` (a hang fails as exit 124).
 set -u
-BIN="$FLOWKIT_BUILD_DIR/cli/flowkit-export/flowkit-export"
-[ -x "$BIN" ] || { echo "skip: $BIN not built"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+BIN="$FK_EXPORT"
+need_exec "$BIN"
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 

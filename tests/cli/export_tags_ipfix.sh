@@ -12,17 +12,12 @@
 # A record without tags (an exporter without --tag) gets only the
 # collector's, and an empty CSV tags column.
 set -u
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
 B="$FLOWKIT_BUILD_DIR/cli"
 EXP="$B/flowkit-export/flowkit-export"
 COL="$B/flowkit-collect/flowkit-collect"
-GEN="$FLOWKIT_BUILD_DIR/tests/tools/fk_pcapgen"
-PY=/usr/bin/python3
-[ -x "$GEN" ] || { echo "SKIP: $GEN not built"; exit 77; }
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+GEN="$FK_PCAPGEN"
+need_exec "$GEN"
 "$GEN" --seed 16 --flows 40 --packets 600 --v6 20 "$T/in.pcap" "$T/truth.jsonl" >/dev/null ||
     fail "pcapgen"
 "$GEN" --seed 17 --flows 5 --packets 60 --v6 0 "$T/plain.pcap" "$T/plain.jsonl" >/dev/null ||

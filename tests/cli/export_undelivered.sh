@@ -5,16 +5,13 @@
 # saying how many were not delivered; with a collector that takes them
 # (the Python sink), it exits 0 and records_sent = records_in.
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-export/flowkit-export"
-GEN="$FLOWKIT_BUILD_DIR/tests/tools/fk_pcapgen"
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_EXPORT"
+GEN="$FK_PCAPGEN"
 SINK="$FLOWKIT_SOURCE_DIR/tests/integration/ipfix_tcp_sink.py"
-PY=/usr/bin/python3
-[ -x "$GEN" ] || { echo "SKIP: fk_pcapgen not built"; exit 77; }
-T=$(mktemp -d)
+need_exec "$GEN"
 SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; cat "$T/err" 2>/dev/null | tail -3; exit 1; }
+cleanup_extra() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; }
 
 "$GEN" --seed 3 --flows 40 --packets 800 --v6 10 --vlan 0 --arp 0 "$T/in.pcap" "$T/truth.jsonl" \
     >/dev/null || fail "fk_pcapgen"

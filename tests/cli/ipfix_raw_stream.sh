@@ -6,12 +6,9 @@
 # not IPFIX and longer than one datagram is refused (exit 1) instead of
 # being read whole.
 set -u
-B="$FLOWKIT_BUILD_DIR/cli/flowkit-ipfix/flowkit-ipfix"
-PY=/usr/bin/python3
-[ -x "$B" ] || { echo "SKIP: $B not built"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+B="$FK_IPFIX"
+need_exec "$B"
 
 # One template message, then 16,384 data messages of 250 records (4 KiB),
 # record k to 10.0.1.k.

@@ -10,20 +10,15 @@
 #  2. A real rotation: flowkit-collect --rotate 1 (the nfcapd -t alias) over
 #     loopback, three records a rotation apart, read back in the order sent.
 set -uo pipefail
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
 B=${FLOWKIT_BUILD_DIR:?}/cli
-COL="$B/flowkit-collect/flowkit-collect"
-IPX="$B/flowkit-ipfix/flowkit-ipfix"
-PY=/usr/bin/python3
-[ -x "$COL" ] && [ -x "$IPX" ] || { echo "SKIP: CLIs not built"; exit 77; }
-[ -x "$PY" ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
-W=$(mktemp -d /tmp/flowkit-rotorder.$$.XXXXXX)
+COL="$FK_COLLECT"
+IPX="$FK_IPFIX"
+need_exec "$COL" "$IPX"
+need_py
+W=$T
 CPID=
-cleanup() {
-    [ -n "$CPID" ] && kill "$CPID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+cleanup_extra() { [ -n "$CPID" ] && kill "$CPID" 2>/dev/null; }
 
 # msg.py FILE BYTES [PORT]: one IPFIX message (template + one flow whose
 # octetDeltaCount is BYTES) written to FILE, or sent to 127.0.0.1:PORT.

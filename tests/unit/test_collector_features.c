@@ -31,6 +31,7 @@ typedef struct got {
     char user[MAXREC][80];
     char exe[MAXREC][300];
     char json[MAXREC][FK_FLOW_JSON_MAX];
+    char tags[MAXREC][FK_EXPORTER_TAGS_MAX + 1];
 } got;
 
 static void copy_opt(char *dst, size_t size, const char *src)
@@ -47,10 +48,11 @@ static void on_flow(const fk_flow *f, void *user)
         copy_opt(g->out_name[g->n], sizeof g->out_name[0], f->out_if_name);
         copy_opt(g->user[g->n], sizeof g->user[0], f->user);
         copy_opt(g->exe[g->n], sizeof g->exe[0], f->exe);
+        copy_opt(g->tags[g->n], sizeof g->tags[0], f->tags);
         assert_true(fk_flow_to_json(f, g->json[g->n], sizeof g->json[0]) > 0);
         /* The copy must not keep the borrowed pointers. */
         g->f[g->n].in_if_name = g->f[g->n].out_if_name = NULL;
-        g->f[g->n].user = g->f[g->n].exe = NULL;
+        g->f[g->n].user = g->f[g->n].exe = g->f[g->n].tags = NULL;
     }
     g->n++;
 }
@@ -1053,6 +1055,77 @@ static void process_fields_by_pen(void **state)
     }
 }
 
+/* ---- metadataTags that break the tag rules ------------------------------ */
+
+static const fk_field_spec tag_fields[] = {
+    {0, 8, 4, 0},                                                 /* sourceIPv4Address */
+    {0, 12, 4, 0},                                                /* destinationIPv4Address */
+    {0, 4, 1, 0},                                                 /* protocolIdentifier */
+    {0, 1, 8, 0},                                                 /* octetDeltaCount */
+    {0, 2, 8, 0},                                                 /* packetDeltaCount */
+    {FK_EXPORTER_DEFAULT_PEN, FK_EXPORTER_IE_TAGS, FK_VARLEN, 0}, /* metadataTags */
+};
+
+static void add_tag_flow(fk_ipfix_encoder *e, uint64_t bytes, const char *tags, size_t len)
+{
+    fk_addr s, d;
+    fk_addr_parse("192.0.2.10", &s);
+    fk_addr_parse("192.0.2.20", &d);
+    assert_int_equal(fk_ipfix_encoder_record_begin(e, 310), 0);
+    assert_int_equal(fk_ipfix_encoder_put_addr(e, 0, 8, &s), 0);
+    assert_int_equal(fk_ipfix_encoder_put_addr(e, 0, 12, &d), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(e, 0, 4, 17), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(e, 0, 1, bytes), 0);
+    assert_int_equal(fk_ipfix_encoder_put_uint(e, 0, 2, 1), 0);
+    assert_int_equal(
+        fk_ipfix_encoder_put_bytes(e, FK_EXPORTER_DEFAULT_PEN, FK_EXPORTER_IE_TAGS, tags, len), 0);
+    assert_int_equal(fk_ipfix_encoder_record_end(e), 0);
+}
+
+/* A record keeps its flow when its tags are bad; the tags are left out
+ * whole and counted, each kind of breakage once. */
+static void bad_tags_are_counted(void **state)
+{
+    (void)state;
+    got *g = got_new();
+    fk_collector *h = make(g, NULL, -1);
+    fk_ipfix_encoder *e;
+    assert_int_equal(fk_ipfix_encoder_create(&e, NULL), 0);
+    assert_int_equal(fk_ipfix_encoder_set_int(e, FK_IPFIX_ENC_MTU, 4000), 0);
+    assert_int_equal(fk_ipfix_encoder_activate(e), 0);
+    assert_int_equal(fk_ipfix_encoder_add_template(e, 310, tag_fields, 6, 0), 0);
+    static uint8_t buf[4000];
+    size_t len;
+    static char longv[FK_EXPORTER_TAGS_MAX + 2];
+    memset(longv, 'v', sizeof longv);
+    memcpy(longv, "k=", 2); /* one valid-looking tag, one byte over the cap */
+    const char nul[] = "a=1\0b=2";
+    assert_int_equal(fk_ipfix_encoder_begin(e, 1, now_secs(), buf, sizeof buf), 0);
+    assert_int_equal(fk_ipfix_encoder_write_template(e, 310), 0);
+    add_tag_flow(e, 100, "account-id=123456789012,region=eu-west-1", 40);
+    add_tag_flow(e, 200, "Bad Key=1", 9);                  /* space and capital in the key */
+    add_tag_flow(e, 300, "vpc-id=\"x\"", 10);              /* a quote in the value */
+    add_tag_flow(e, 400, nul, sizeof nul - 1);             /* a NUL inside */
+    add_tag_flow(e, 500, longv, FK_EXPORTER_TAGS_MAX + 1); /* too long */
+    add_tag_flow(e, 600, "", 0);                           /* empty: no tags, not an error */
+    add_tag_flow(e, 700, "k=v,", 4);                       /* an empty item */
+    assert_int_equal(fk_ipfix_encoder_finish(e, &len), 0);
+    feed(h, "10.0.0.3", buf, len);
+    assert_int_equal(g->n, 7);
+    assert_string_equal(g->tags[0], "account-id=123456789012,region=eu-west-1");
+    for (unsigned i = 1; i < 7; i++) {
+        assert_int_equal(g->f[i].bytes, 100 * (i + 1));
+        assert_string_equal(g->tags[i], "(null)");
+    }
+    fk_collector_stats st = stats(h);
+    assert_int_equal(st.records, 7);
+    assert_int_equal(st.tags_rejected, 5);
+    assert_int_equal(st.malformed, 0);
+    fk_ipfix_encoder_destroy(e);
+    fk_collector_destroy(h);
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1065,6 +1138,7 @@ int main(void)
         cmocka_unit_test(ipfix_sys_init_change_is_a_restart),
         cmocka_unit_test(ipfix_sys_init_over_tcp_is_no_restart),
         cmocka_unit_test(process_fields_by_pen),
+        cmocka_unit_test(bad_tags_are_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,6 +158,8 @@ static fk_store *small_store(bool merge)
     fk_store *s = NULL;
     assert_int_equal(fk_store_create(&s), 0);
     fk__store_set_merge_runs(s, merge);
+    /* Runs alone: the pre-aggregation (test_store_agg) is off here. */
+    assert_int_equal(fk_store_set_text(s, "agg_keys", "0"), 0);
     assert_int_equal(fk_store_set_text(s, "topk_capacity", "8"), 0);
     assert_int_equal(fk_store_set_text(s, "topk_slot", "60"), 0);
     assert_int_equal(fk_store_set_text(s, "topk_span", "300"), 0); /* slots reused every 6 min */

@@ -491,6 +491,9 @@ class fk_collector_stats(Structure):
             "udp_wakeups",
             "sender_unknown",
             "sender_outside",
+            "tags_rejected",
+            "records_compiled",
+            "templates_uncompiled",
         )
     ]
 

@@ -1,0 +1,58 @@
+# The preamble every tests/cli/*.sh script shares. Source it right after
+# `set -u`:
+#     . "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+# It gives:
+#   FK_COLLECT FK_EXPORT FK_IPFIX FK_TOP FK_PCAPGEN  the built tools
+#   PY    /usr/bin/python3 (need_py skips without it)
+#   T     a scratch directory of the test's own, removed at exit
+#   PID   empty; set it to the pid of the one background process the test
+#         started (PIDS for more): each is killed at exit, nothing else is
+#   fail MSG...   print FAIL and MSG, the tail of $T/err if there is one,
+#                 and exit 1
+#   need_py, need_exec FILE...   skip (exit 77) loudly when missing
+# A test that must undo more at exit defines cleanup_extra().
+
+FK_COLLECT="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
+FK_EXPORT="$FLOWKIT_BUILD_DIR/cli/flowkit-export/flowkit-export"
+FK_IPFIX="$FLOWKIT_BUILD_DIR/cli/flowkit-ipfix/flowkit-ipfix"
+FK_TOP="$FLOWKIT_BUILD_DIR/cli/flowkit-top/flowkit-top"
+FK_PCAPGEN="$FLOWKIT_BUILD_DIR/tests/tools/fk_pcapgen"
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/flowkit-cli.XXXXXX) || {
+    echo "FAIL: mktemp"
+    exit 1
+}
+PID=
+PIDS=()
+
+cli_cleanup() {
+    if declare -F cleanup_extra >/dev/null; then cleanup_extra; fi
+    [ -n "$PID" ] && kill "$PID" 2>/dev/null
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cli_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*"
+    [ -s "$T/err" ] && tail -5 "$T/err"
+    exit 1
+}
+
+need_py() {
+    [ -x "$PY" ] || {
+        echo "SKIP: $PY missing"
+        exit 77
+    }
+}
+
+need_exec() {
+    local f
+    for f in "$@"; do
+        [ -x "$f" ] || {
+            echo "SKIP: $f not built"
+            exit 77
+        }
+    done
+}

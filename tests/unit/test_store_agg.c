@@ -1,0 +1,393 @@
+/* The store's pre-aggregation (lib/store/agg.c): flows of one second
+ * summed per key before the top-K, series and per-IP tables see them.
+ * 1. Where no table has to evict, a store with the table answers exactly
+ *    as one without it (agg_keys = 0, every flow straight to the tables):
+ *    every top-K row of every dimension and window, every series, every
+ *    address's totals, series, peers and protocols, and the counters; on
+ *    random streams with IPv4 and IPv6, several exporters, process names
+ *    (which bypass the table), reverse counts, flows out of order, flows
+ *    older than the spans (late), queries in between, and tables of 1,
+ *    7 and 4096 keys (flushed when full).
+ * 2. The hard ends against a naive reference written here (exact sums per
+ *    key): every record distinct, one key only, far more keys than any
+ *    summary holds. Series and totals must be exact, top-K rows never
+ *    below the truth nor more than `error` above it, every key heavier
+ *    than total / topk_capacity present, memory fixed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fk_test.h"
+#include "store/store_int.h"
+
+#define SEC INT64_C(1000000000)
+#define T0 (INT64_C(1800000000) * SEC)
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static fk_addr v4(uint32_t a)
+{
+    fk_addr x;
+    memset(&x, 0, sizeof x);
+    x.family = 4;
+    x.bytes[0] = (uint8_t)(a >> 24);
+    x.bytes[1] = (uint8_t)(a >> 16);
+    x.bytes[2] = (uint8_t)(a >> 8);
+    x.bytes[3] = (uint8_t)a;
+    return x;
+}
+
+static fk_addr v6(uint32_t a)
+{
+    fk_addr x;
+    memset(&x, 0, sizeof x);
+    x.family = 6;
+    x.bytes[0] = 0x20;
+    x.bytes[1] = 0x01;
+    x.bytes[12] = (uint8_t)(a >> 24);
+    x.bytes[13] = (uint8_t)(a >> 16);
+    x.bytes[14] = (uint8_t)(a >> 8);
+    x.bytes[15] = (uint8_t)a;
+    return x;
+}
+
+static fk_store *mk(const char *agg_keys, const char *topk_cap, const char *max_ips,
+                    const char *peers)
+{
+    fk_store *s = NULL;
+    assert_int_equal(fk_store_create(&s), 0);
+    assert_int_equal(fk_store_set_text(s, "agg_keys", agg_keys), 0);
+    assert_int_equal(fk_store_set_text(s, "topk_capacity", topk_cap), 0);
+    assert_int_equal(fk_store_set_text(s, "topk_slot", "60"), 0);
+    assert_int_equal(fk_store_set_text(s, "topk_span", "300"), 0); /* slots reused */
+    assert_int_equal(fk_store_set_text(s, "max_ips", max_ips), 0);
+    assert_int_equal(fk_store_set_text(s, "ip_peers", peers), 0);
+    assert_int_equal(fk_store_set_text(s, "ip_protocols", "8"), 0);
+    assert_int_equal(fk_store_set_text(s, "series_buckets", "360"), 0); /* 1 h of 10 s */
+    assert_int_equal(fk_store_set_text(s, "max_flows", "1000"), 0);
+    assert_int_equal(fk_store_activate(s), 0);
+    return s;
+}
+
+/* A random flow of a small key space (exact regime: every summary holds
+ * all of its keys). */
+static fk_flow mix_flow(uint64_t *seed, int64_t *t)
+{
+    uint64_t r = rnd(seed);
+    fk_flow f;
+    memset(&f, 0, sizeof f);
+    uint32_t si = (uint32_t)(r % 8), di = (uint32_t)(r >> 8) % 4;
+    f.src = (r >> 16) % 5 == 0 ? v6(si) : v4(0x0a000000u + si);
+    f.dst = (r >> 20) % 7 == 0 ? v6(100 + di) : v4(0xc0a80000u + di);
+    if ((r >> 24) % 4) {
+        f.present |= FK_FLOW_HAS_EXPORTER;
+        f.exporter = v4(0xc0000200u + (uint32_t)(r >> 26) % 3);
+    }
+    if ((r >> 30) % 9 == 0) {
+        f.present |= FK_FLOW_HAS_PROCESS;
+        strcpy(f.process, (r >> 33) % 2 ? "nginx" : "sshd");
+    }
+    f.proto = (r >> 34) % 3 ? 6 : 17;
+    f.src_port = (uint16_t)(30000 + (r >> 36) % 500);
+    f.dst_port = (uint16_t)((r >> 40) % 3 == 0 ? 53 : 443);
+    f.bytes = 40 + (rnd(seed) >> 44);
+    f.packets = 1 + f.bytes % 9;
+    if ((r >> 42) % 3 == 0) {
+        f.present |= FK_FLOW_HAS_REVERSE;
+        f.rev_bytes = f.bytes / 3;
+        f.rev_packets = f.packets / 2;
+    }
+    *t += (int64_t)(rnd(seed) % 40) * 1000000; /* ~50 flows a second */
+    f.end_ns = *t;
+    uint64_t o = rnd(seed) % 100;
+    if (o < 10)
+        f.end_ns -= (int64_t)(o + 1) * 300000000; /* up to 3 s out of order */
+    else if (o < 12)
+        f.end_ns -= 130 * SEC; /* two slots back */
+    else if (o == 12)
+        f.end_ns -= 2 * 3600 * SEC; /* older than every span: late */
+    else if (o < 16)
+        f.end_ns -= 290 * SEC; /* in the oldest slot: late once the clock moves on */
+    f.start_ns = f.end_ns - SEC;
+    return f;
+}
+
+static void same_rows(const fk_store_row *a, size_t na, const fk_store_row *b, size_t nb)
+{
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_memory_equal(&a[i].key, &b[i].key, sizeof a[i].key);
+        assert_int_equal(a[i].bytes, b[i].bytes);
+        assert_int_equal(a[i].packets, b[i].packets);
+        assert_int_equal(a[i].flows, b[i].flows);
+        assert_int_equal(a[i].error, b[i].error);
+    }
+}
+
+static void same_points(fk_store_point *a, size_t na, fk_store_point *b, size_t nb)
+{
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(a[i].time_ns, b[i].time_ns);
+        assert_int_equal(a[i].bytes, b[i].bytes);
+        assert_int_equal(a[i].packets, b[i].packets);
+        assert_int_equal(a[i].flows, b[i].flows);
+    }
+}
+
+/* Every answer of a and b is the same. */
+static void same_answers(fk_store *a, fk_store *b)
+{
+    static fk_store_row ra[512], rb[512];
+    static fk_store_point pa[512], pb[512];
+    size_t na, nb;
+    static const int64_t windows[] = {60, 120, 300};
+    for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
+        for (size_t w = 0; w < 3; w++) {
+            assert_int_equal(fk_store_get_top(a, d, windows[w], ra, 512, &na), 0);
+            assert_int_equal(fk_store_get_top(b, d, windows[w], rb, 512, &nb), 0);
+            same_rows(ra, na, rb, nb);
+        }
+    int64_t now = fk_store_get_now(a);
+    assert_int_equal(now, fk_store_get_now(b));
+    fk_store_key key;
+    memset(&key, 0, sizeof key);
+    for (int kind = 0; kind < 3; kind++)
+        for (int k = 0; k < 3; k++) {
+            key.proto = k == 0 ? 6 : 17;
+            key.addr = v4(0xc0000200u + (uint32_t)k);
+            int rca =
+                fk_store_get_series(a, kind, &key, now - 3600 * SEC, now + SEC, 0, pa, 512, &na);
+            int rcb =
+                fk_store_get_series(b, kind, &key, now - 3600 * SEC, now + SEC, 0, pb, 512, &nb);
+            assert_int_equal(rca, rcb);
+            if (rca == 0)
+                same_points(pa, na, pb, nb);
+        }
+    static fk_store_ip_info ia[256], ib[256];
+    assert_int_equal(fk_store_get_ips(a, ia, 256, &na), 0);
+    assert_int_equal(fk_store_get_ips(b, ib, 256, &nb), 0);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_memory_equal(&ia[i], &ib[i], sizeof ia[i]);
+        size_t ma, mb;
+        assert_int_equal(fk_store_get_ip_peers(a, &ia[i].addr, ra, 256, &ma), 0);
+        assert_int_equal(fk_store_get_ip_peers(b, &ia[i].addr, rb, 256, &mb), 0);
+        same_rows(ra, ma, rb, mb);
+        assert_int_equal(fk_store_get_ip_protocols(a, &ia[i].addr, ra, 256, &ma), 0);
+        assert_int_equal(fk_store_get_ip_protocols(b, &ia[i].addr, rb, 256, &mb), 0);
+        same_rows(ra, ma, rb, mb);
+        assert_int_equal(fk_store_get_ip_series(a, &ia[i].addr, pa, 512, &ma), 0);
+        assert_int_equal(fk_store_get_ip_series(b, &ia[i].addr, pb, 512, &mb), 0);
+        same_points(pa, ma, pb, mb);
+    }
+    fk_store_stats sa, sb;
+    assert_int_equal(fk_store_get_stats(a, &sa, sizeof sa), 0);
+    assert_int_equal(fk_store_get_stats(b, &sb, sizeof sb), 0);
+    assert_int_equal(sa.flows_kept, sb.flows_kept);
+    assert_int_equal(sa.late, sb.late);
+    assert_int_equal(sa.series_key_overflow, sb.series_key_overflow);
+    assert_int_equal(sa.topk_evictions, 0);
+    assert_int_equal(sb.topk_evictions, 0);
+    assert_int_equal(sa.ips, sb.ips);
+    assert_int_equal(sa.ips_evicted, 0);
+    assert_int_equal(sa.attempts, sb.attempts);
+    assert_int_equal(sa.flows_stored, sb.flows_stored);
+}
+
+static void exact_with(const char *agg_keys, uint64_t seed, bool queries)
+{
+    fk_store *a = mk(agg_keys, "256", "256", "64"), *b = mk("0", "256", "256", "64");
+    int64_t t = T0;
+    bool bypassed = false;
+    for (int i = 0; i < 20000; i++) {
+        fk_flow f = mix_flow(&seed, &t);
+        assert_int_equal(fk_store_add_flow(a, &f), 0);
+        bypassed |= a->agg_bypass;
+        assert_int_equal(fk_store_add_flow(b, &f), 0);
+        if (queries && i % 3001 == 0)
+            same_answers(a, b); /* a query flushes the table mid-second */
+    }
+    same_answers(a, b);
+    fk_store_stats st;
+    assert_int_equal(fk_store_get_stats(a, &st, sizeof st), 0);
+    assert_true(st.late > 0); /* the late path was taken */
+    /* 1 and 7 keys: full every few flows, nearly all distinct, so the table is
+     * bypassed for a while (and tried again); 4096: ~50 a second, never. */
+    assert_int_equal(bypassed, strcmp(agg_keys, "4096") != 0);
+    fk_store_destroy(a);
+    fk_store_destroy(b);
+}
+
+static void test_exact_default_table(void **state)
+{
+    (void)state;
+    exact_with("4096", 11, true);
+    exact_with("4096", 12, false);
+}
+
+static void test_exact_small_tables(void **state)
+{
+    (void)state;
+    exact_with("1", 13, false); /* flushed after every new key */
+    exact_with("7", 14, true);  /* full every few flows, then bypassed */
+}
+
+/* The naive reference: exact bytes per source. */
+typedef struct ref {
+    uint32_t n;
+    uint32_t *key;
+    uint64_t *bytes;
+} ref;
+
+static void ref_add(ref *r, uint32_t key, uint64_t bytes)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (r->key[i] == key) {
+            r->bytes[i] += bytes;
+            return;
+        }
+    r->key[r->n] = key;
+    r->bytes[r->n++] = bytes;
+}
+
+enum { HARD_DISTINCT, HARD_ONE, HARD_MANY };
+
+/* One of the hard ends, fed over 4 minutes (inside every window), with
+ * agg_keys = 64 (full and flushed again and again when keys are many). */
+static void hard_end(int mode)
+{
+    enum { N = 40000, CAP = 16 };
+    fk_store *s = mk("64", "16", "64", "4");
+    fk_store_stats before, st;
+    assert_int_equal(fk_store_get_stats(s, &before, sizeof before), 0);
+    ref truth = {0, calloc(N, sizeof(uint32_t)), calloc(N, sizeof(uint64_t))};
+    assert_non_null(truth.key);
+    assert_non_null(truth.bytes);
+    uint64_t seed = 77 + (uint64_t)mode, total = 0, packets = 0;
+    int64_t t0 = T0 + 61 * SEC; /* the oldest slot is whole in a 300 s window */
+    for (int i = 0; i < N; i++) {
+        uint32_t src = mode == HARD_DISTINCT ? (uint32_t)i
+                       : mode == HARD_ONE
+                           ? 7u
+                           : (uint32_t)(rnd(&seed) % 3000) * (rnd(&seed) % 4 ? 1 : 0);
+        fk_flow f;
+        memset(&f, 0, sizeof f);
+        f.src = v4(0x0a000000u + src);
+        f.dst = mode == HARD_DISTINCT ? v4(0x0b000000u + (uint32_t)i) : v4(0xc0a80001u);
+        f.proto = 6;
+        f.src_port = 1000;
+        f.dst_port = mode == HARD_DISTINCT ? (uint16_t)i : 443;
+        f.bytes = 1 + rnd(&seed) % 1000;
+        f.packets = 1;
+        f.end_ns = t0 + (int64_t)i * (200 * SEC / N);
+        f.start_ns = f.end_ns;
+        assert_int_equal(fk_store_add_flow(s, &f), 0);
+        ref_add(&truth, src, f.bytes);
+        total += f.bytes;
+        packets++;
+    }
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
+    assert_int_equal(st.memory_bytes, before.memory_bytes);
+    assert_int_equal(st.flows_kept, N);
+    assert_int_equal(st.late, 0);
+    assert_true(st.ips <= 64);
+    if (mode == HARD_ONE) {
+        assert_int_equal(st.topk_evictions, 0);
+        assert_int_equal(st.ips, 2);
+    } else {
+        assert_true(st.topk_evictions > 0);
+        assert_true(st.ips_evicted > 0);
+    }
+    /* Series: exact whatever the key count. */
+    static fk_store_point p[64];
+    size_t np;
+    int64_t now = fk_store_get_now(s);
+    assert_int_equal(fk_store_get_series(s, FK_STORE_SERIES_TOTAL, NULL, now - 3600 * SEC,
+                                         now + SEC, 3600 * SEC, p, 64, &np),
+                     0);
+    uint64_t sb = 0, sp = 0, sf = 0;
+    for (size_t i = 0; i < np; i++) {
+        sb += p[i].bytes;
+        sp += p[i].packets;
+        sf += p[i].flows;
+    }
+    assert_int_equal(sb, total);
+    assert_int_equal(sp, packets);
+    assert_int_equal(sf, N);
+    /* Top-K by source over the whole stream: bounds against the truth. */
+    static fk_store_row rows[4096];
+    size_t n;
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_SRC, 300, rows, 4096, &n), 0);
+    assert_true(n > 0);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = (uint32_t)rows[i].key.addr.bytes[1] << 16 |
+                     (uint32_t)rows[i].key.addr.bytes[2] << 8 | rows[i].key.addr.bytes[3];
+        uint64_t exact = 0;
+        for (uint32_t j = 0; j < truth.n; j++)
+            if (truth.key[j] == k)
+                exact = truth.bytes[j];
+        assert_true(exact > 0 || rows[i].bytes <= rows[i].error);
+        assert_true(rows[i].bytes >= exact);
+        assert_true(rows[i].bytes - rows[i].error <= exact);
+    }
+    for (uint32_t j = 0; j < truth.n; j++) {
+        if (truth.bytes[j] * CAP <= total)
+            continue;
+        bool found = false; /* a heavy key is in the answer */
+        for (size_t i = 0; i < n && !found; i++)
+            found = rows[i].key.addr.bytes[3] == (truth.key[j] & 0xff) &&
+                    rows[i].key.addr.bytes[2] == ((truth.key[j] >> 8) & 0xff);
+        assert_true(found);
+    }
+    if (mode == HARD_ONE) {
+        assert_int_equal(n, 1);
+        assert_int_equal(rows[0].bytes, total);
+        assert_int_equal(rows[0].flows, N);
+        assert_int_equal(rows[0].error, 0);
+        fk_store_ip_info in;
+        fk_addr a = v4(0x0a000007u);
+        assert_int_equal(fk_store_get_ip(s, &a, &in), 0);
+        assert_int_equal(in.bytes_out, total);
+        assert_int_equal(in.flows_src, N);
+        assert_int_equal(in.first_ns, t0);
+    }
+    free(truth.key);
+    free(truth.bytes);
+    fk_store_destroy(s);
+}
+
+static void test_every_record_distinct(void **state)
+{
+    (void)state;
+    hard_end(HARD_DISTINCT);
+}
+
+static void test_one_key_only(void **state)
+{
+    (void)state;
+    hard_end(HARD_ONE);
+}
+
+static void test_far_more_keys_than_capacity(void **state)
+{
+    (void)state;
+    hard_end(HARD_MANY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_default_table),
+        cmocka_unit_test(test_exact_small_tables),
+        cmocka_unit_test(test_every_record_distinct),
+        cmocka_unit_test(test_one_key_only),
+        cmocka_unit_test(test_far_more_keys_than_capacity),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
