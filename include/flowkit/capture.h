@@ -249,7 +249,8 @@ typedef struct fk_capture_stats {
     uint64_t kernel_map_full;       /**< #FK_CAP_BACKEND ebpf/xdp: packets not counted because the
                                        kernel's flow map (#FK_CAP_MAX_FLOWS entries) was full.
                                        @since 0.2.0 */
-    uint64_t kernel_events_lost;    /**< #FK_CAP_BACKEND ebpf/xdp: session events lost because the
+    uint64_t kernel_events_lost;    /**< #FK_CAP_BACKEND ebpf/xdp: session events, and records of
+                                       flows the kernel ended on a reused TCP port, lost because the
                                        kernel's ring buffer was full. @since 0.2.0 */
 } fk_capture_stats;
 

@@ -27,6 +27,7 @@
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
+#define TCP_ACK 0x10
 #define PULL_BYTES 192 /* headers the parser may need, made linear on tc */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -49,6 +50,15 @@ struct {
     __type(key, __u32);
     __type(value, struct fk__bpf_flow_counters);
 } fk_counters SEC(".maps");
+
+/* Room for a new flow's counters before they go into fk_flows: off the
+ * stack, which fk_count shares with its caller (512 bytes in all). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct fk__bpf_flow_val);
+} fk_scratch SEC(".maps");
 
 /* A fragmented datagram: its later fragments carry no ports, so the first
  * fragment leaves its ports here and the later ones are counted on its flow
@@ -386,16 +396,74 @@ static __always_inline void event(struct fk__bpf_flow_counters *cnt, const struc
     cnt->events++;
 }
 
-/* One clock read per packet (bpf_ktime_get_ns, CLOCK_MONOTONIC: a
+/* A TCP session that has ended: an RST, or a FIN from each side (the pcap
+ * path's ST_CLOSED). */
+static __always_inline int tcp_closed(__u32 flags)
+{
+    __u32 a = flags & 0xff, b = (flags >> 8) & 0xff;
+    return ((a | b) & TCP_RST) || ((a & TCP_FIN) && (b & TCP_FIN));
+}
+
+/* The final counters of a flow the kernel ends, to user space (a full ring
+ * loses them, counted). */
+static __always_inline void flow_end(struct fk__bpf_flow_counters *cnt,
+                                     const struct fk__bpf_flow_key *k,
+                                     const struct fk__bpf_flow_val *v)
+{
+    struct fk__bpf_flow_end *e = bpf_ringbuf_reserve(&fk_flow_events, sizeof(*e), 0);
+    if (!e) {
+        cnt->ends_lost++;
+        return;
+    }
+    e->version = FK__BPF_FLOW_EVENT_VERSION;
+    e->kind = FK__BPF_REC_FLOW_END;
+    e->reason = 3; /* FK_END_DETECTED */
+    __builtin_memset(e->pad, 0, sizeof(e->pad));
+    __builtin_memcpy(&e->key, k, sizeof(*k));
+    __builtin_memcpy(&e->val, v, sizeof(*v));
+    bpf_ringbuf_submit(e, 0);
+    cnt->ends++;
+}
+
+/* The counters of a flow whose first packet p is. */
+static __always_inline void new_val(struct fk__bpf_flow_val *nv, const struct pkt *p, int side,
+                                    __u32 bits, __u8 hook, __u32 ifindex, __u64 now)
+{
+    int icmp = p->proto == 1 || p->proto == 58;
+    __builtin_memset(nv, 0, sizeof(*nv));
+    nv->bytes[side] = p->ip_len;
+    nv->packets[side] = 1;
+    nv->first_ns[side] = now;
+    nv->last_ns[side] = now;
+    nv->tcp_flags = bits;
+    nv->ifindex = ifindex;
+    nv->first_typecode = icmp ? p->dport : 0;
+    nv->init_side = (__u8)side;
+    nv->hook = hook;
+    nv->tos = p->tos;
+    if (p->tunnel) {
+        nv->tunnel = p->tunnel;
+        nv->outer_family = p->outer_family;
+        nv->vni = p->vni;
+        __builtin_memcpy(nv->outer_src, p->outer_src, 16);
+        __builtin_memcpy(nv->outer_dst, p->outer_dst, 16);
+    }
+}
+
+/* Count one parsed packet on its flow. A global function: the verifier
+ * checks it once, not once per parser path that reaches it (with
+ * decode_tunnels those paths are many).
+ *
+ * One clock read per packet (bpf_ktime_get_ns, CLOCK_MONOTONIC: a
  * pvclock/TSC read, about a third of the program's cost in a VM). The
  * coarse clock (bpf_ktime_get_coarse_ns) would save most of it, but in a VM
  * under load it lagged by more than 5 ms (vCPU ticks missed), so end times
- * would not match libpcap's. (Each branch added here multiplies the paths
- * the verifier walks after the tunnel parser: with decode_tunnels the tc
- * program takes about 650k of its 1M instructions.) */
-static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struct pkt *p, __u8 hook,
-                                  __u32 ifindex)
+ * would not match libpcap's. */
+__attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct pkt *p, __u32 hook,
+                                       __u32 ifindex)
 {
+    if (!cnt || !p)
+        return 0;
     struct fk__bpf_flow_key k = {};
     int side = make_key(&k, p) & 1;
     int icmp = p->proto == 1 || p->proto == 58;
@@ -404,25 +472,12 @@ static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struc
     __u64 now = bpf_ktime_get_ns();
     struct fk__bpf_flow_val *v = bpf_map_lookup_elem(&fk_flows, &k);
     if (!v) {
-        struct fk__bpf_flow_val nv = {};
-        nv.bytes[side] = p->ip_len;
-        nv.packets[side] = 1;
-        nv.first_ns[side] = now;
-        nv.last_ns[side] = now;
-        nv.tcp_flags = bits;
-        nv.ifindex = ifindex;
-        nv.first_typecode = icmp ? p->dport : 0;
-        nv.init_side = (__u8)side;
-        nv.hook = hook;
-        nv.tos = p->tos;
-        if (p->tunnel) {
-            nv.tunnel = p->tunnel;
-            nv.outer_family = p->outer_family;
-            nv.vni = p->vni;
-            __builtin_memcpy(nv.outer_src, p->outer_src, 16);
-            __builtin_memcpy(nv.outer_dst, p->outer_dst, 16);
-        }
-        long err = bpf_map_update_elem(&fk_flows, &k, &nv, BPF_NOEXIST);
+        __u32 zero = 0;
+        struct fk__bpf_flow_val *nv = bpf_map_lookup_elem(&fk_scratch, &zero);
+        if (!nv)
+            return 0;
+        new_val(nv, p, side, bits, (__u8)hook, ifindex, now);
+        long err = bpf_map_update_elem(&fk_flows, &k, nv, BPF_NOEXIST);
         if (err == 0) {
             cnt->created++;
             goto events;
@@ -430,8 +485,18 @@ static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struc
         v = bpf_map_lookup_elem(&fk_flows, &k); /* another CPU made it meanwhile */
         if (!v) {
             cnt->map_full++;
-            return;
+            return 0;
         }
+    }
+    if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && p->proto == 6 &&
+        tcp_closed(v->tcp_flags)) {
+        /* port reuse: a new connection on the key of one that has ended;
+         * it starts in the same entry (a packet of the old flow on another
+         * CPU at this instant may land on either) */
+        flow_end(cnt, &k, v);
+        new_val(v, p, side, bits, (__u8)hook, ifindex, now);
+        cnt->created++;
+        goto events;
     }
     __sync_fetch_and_add(&v->bytes[side], p->ip_len);
     __sync_fetch_and_add(&v->packets[side], 1);
@@ -446,15 +511,16 @@ static __always_inline void count(struct fk__bpf_flow_counters *cnt, const struc
         old = __sync_fetch_and_or(&v->tcp_flags, bits);
 events:
     if (p->proto != 6 || !p->has_l4)
-        return;
+        return 0;
     __u32 both = (old | (old >> 8)) & 0xff;
     __u32 mine = (old >> (side * 8)) & 0xff;
     if ((p->tcp_flags & TCP_SYN) && !(both & TCP_SYN))
-        event(cnt, p, 1, hook, ifindex, now);
+        event(cnt, p, 1, (__u8)hook, ifindex, now);
     if ((p->tcp_flags & TCP_FIN) && !(mine & TCP_FIN))
-        event(cnt, p, 2, hook, ifindex, now);
+        event(cnt, p, 2, (__u8)hook, ifindex, now);
     if ((p->tcp_flags & TCP_RST) && !(both & TCP_RST))
-        event(cnt, p, 3, hook, ifindex, now);
+        event(cnt, p, 3, (__u8)hook, ifindex, now);
+    return 0;
 }
 
 static __always_inline void on_frame(void *data, void *data_end, __u32 wire_len, __u16 vlan,
@@ -496,7 +562,7 @@ static __always_inline void on_frame(void *data, void *data_end, __u32 wire_len,
             }
         }
     }
-    count(cnt, &p, hook, ifindex);
+    fk_count(cnt, &p, hook, ifindex);
 }
 
 static __always_inline int on_skb(struct __sk_buff *skb, __u8 hook)

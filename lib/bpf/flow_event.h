@@ -71,6 +71,25 @@ struct fk__bpf_flow_event {
 
 #define FK__BPF_FLOW_EVENT_SIZE 56
 
+/* Byte 1 (kind) of a ring buffer record that is not a session event: a
+ * flow the kernel ended itself. A SYN without ACK on an entry whose TCP
+ * session had closed (an RST, or a FIN from each side) is a new connection
+ * on a reused port: the kernel sends the old flow's final counters in this
+ * record and starts the new flow in the same map entry, as the pcap path's
+ * flow table does. */
+#define FK__BPF_REC_FLOW_END 16
+
+struct fk__bpf_flow_end {
+    __u8 version; /* FK__BPF_FLOW_EVENT_VERSION */
+    __u8 kind;    /* FK__BPF_REC_FLOW_END */
+    __u8 reason;  /* fk_end_reason: FK_END_DETECTED (3) */
+    __u8 pad[5];  /* zero */
+    struct fk__bpf_flow_key key;
+    struct fk__bpf_flow_val val; /* the old flow's final counters */
+};
+
+#define FK__BPF_FLOW_END_SIZE 168
+
 /* Per-CPU counters (one entry of a per-CPU array; user space sums CPUs). */
 struct fk__bpf_flow_counters {
     __u64 packets;     /* packets seen by the programs */
@@ -81,6 +100,8 @@ struct fk__bpf_flow_counters {
     __u64 map_full;    /* packets not counted: the flow map was full */
     __u64 events;      /* session events written to the ring buffer */
     __u64 events_lost; /* session events lost: the ring buffer was full */
+    __u64 ends;        /* flows ended by the kernel (port reuse), sent as FK__BPF_REC_FLOW_END */
+    __u64 ends_lost;   /* ... whose record was lost: the ring buffer was full */
 };
 
 #endif

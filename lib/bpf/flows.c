@@ -4,6 +4,7 @@
  * of this process, so the kernel detaches them when the process ends, even
  * by SIGKILL. */
 #include <errno.h>
+#include <flowkit/flow.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "core/error.h"
 
 #define FK__BPF_REFUSE_ENV "FLOWKIT_BPF_REFUSE"
+#define FK__BPF_LOG_ENV "FLOWKIT_BPF_LOG"
 
 #ifndef FK_HAVE_BPF
 
@@ -41,10 +43,11 @@ int fk__bpf_flows_get_fd(const fk__bpf_flows *f)
     return -1;
 }
 
-int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, void *ctx)
+int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, fk__bpf_flow_end_cb end, void *ctx)
 {
     (void)f;
     (void)cb;
+    (void)end;
     (void)ctx;
     return fk__error(FK_EUNSUPPORTED, "bpf: this build has no BPF backend");
 }
@@ -70,6 +73,7 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "bpf/flow.skel.h"
@@ -92,6 +96,7 @@ struct fk__bpf_flows {
     bool no_batch;      /* the kernel refused batched lookups: key by key */
     bool no_lookup_del; /* ... and lookup-and-delete: lookup, then delete */
     fk__bpf_session_cb cb;
+    fk__bpf_flow_end_cb end_cb;
     void *cb_ctx;
     uint64_t drained, malformed;
     struct fk__bpf_flow_key *keys; /* sweep buffers, FK__SWEEP_CHUNK each */
@@ -101,8 +106,8 @@ struct fk__bpf_flows {
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
     (void)level;
-    (void)fmt;
-    (void)ap;
+    if (getenv(FK__BPF_LOG_ENV)) /* libbpf's messages, the verifier's log among them */
+        return vfprintf(stderr, fmt, ap);
     return 0;
 }
 
@@ -159,6 +164,19 @@ static int attach_all(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
 static int on_record(void *ctx, void *data, size_t len)
 {
     fk__bpf_flows *f = ctx;
+    if (len >= 2 && ((const uint8_t *)data)[1] == FK__BPF_REC_FLOW_END) {
+        struct fk__bpf_flow_key k;
+        struct fk__bpf_flow_val v;
+        int reason;
+        if (fk__bpf_flow_end_decode(data, len, &k, &v, &reason) != 0) {
+            f->malformed++;
+            return 0;
+        }
+        f->drained++;
+        if (f->end_cb)
+            f->end_cb(&k, &v, reason, f->cb_ctx);
+        return 0;
+    }
     fk__bpf_session s;
     if (fk__bpf_flow_event_decode(data, len, &s) != 0) {
         f->malformed++;
@@ -268,29 +286,50 @@ int fk__bpf_flows_get_fd(const fk__bpf_flows *f)
     return f && f->ring ? ring_buffer__epoll_fd(f->ring) : -1;
 }
 
-int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, void *ctx)
+int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, fk__bpf_flow_end_cb end, void *ctx)
 {
     if (!f)
         return fk__error(FK_EINVAL, "bpf: NULL handle");
     uint64_t before = f->drained;
     f->cb = cb;
+    f->end_cb = end;
     f->cb_ctx = ctx;
     int n = ring_buffer__consume(f->ring);
     f->cb = NULL;
+    f->end_cb = NULL;
     f->cb_ctx = NULL;
     if (n < 0)
         return fk__error_set(FK_EIO, -n, "bpf: reading the ring buffer");
     return (int)(f->drained - before);
 }
 
+/* The kernel started a new flow in the entry after the sweep read it: a
+ * TCP port reused (flow.bpf.c sent the old flow's record itself). */
+static bool restarted(const struct fk__bpf_flow_key *k, const struct fk__bpf_flow_val *seen,
+                      const struct fk__bpf_flow_val *now)
+{
+    return k->proto == 6 &&
+           (now->init_side != seen->init_side ||
+            now->first_ns[now->init_side & 1] != seen->first_ns[seen->init_side & 1]);
+}
+
 /* Delete one ended flow and hand on its final counters. */
 static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
-                    const struct fk__bpf_flow_val *seen, int reason, fk__bpf_flow_end_cb end,
-                    void *ctx)
+                    const struct fk__bpf_flow_val *seen, int reason, fk__bpf_flow_decide_cb decide,
+                    fk__bpf_flow_end_cb end, void *ctx)
 {
     struct fk__bpf_flow_val v;
     if (!f->no_lookup_del) {
         if (bpf_map_lookup_and_delete_elem(fd, k, &v) == 0) {
+            if (restarted(k, seen, &v)) {
+                reason = decide(k, &v, ctx);
+                /* it goes on: put it back (a packet that made a new entry
+                 * meanwhile wins, and this one ends here) */
+                if (!reason && bpf_map_update_elem(fd, k, &v, BPF_NOEXIST) == 0)
+                    return;
+                if (!reason)
+                    reason = FK_END_FORCED;
+            }
             end(k, &v, reason, ctx);
             return;
         }
@@ -311,7 +350,7 @@ static void sweep_chunk(fk__bpf_flows *f, int fd, uint32_t n, fk__bpf_flow_decid
     for (uint32_t i = 0; i < n; i++) {
         int reason = decide(&f->keys[i], &f->vals[i], ctx);
         if (reason)
-            end_one(f, fd, &f->keys[i], &f->vals[i], reason, end, ctx);
+            end_one(f, fd, &f->keys[i], &f->vals[i], reason, decide, end, ctx);
     }
 }
 
@@ -396,6 +435,8 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         out->k.map_full += per[i].map_full;
         out->k.events += per[i].events;
         out->k.events_lost += per[i].events_lost;
+        out->k.ends += per[i].ends;
+        out->k.ends_lost += per[i].ends_lost;
     }
     fk__free(per);
 }

@@ -37,6 +37,14 @@ typedef struct fk__bpf_session {
  * fourth). Records a message with fk__error on failure. */
 int fk__bpf_flow_event_decode(const void *data, size_t len, fk__bpf_session *out);
 
+/* Decode one FK__BPF_REC_FLOW_END record (a flow the kernel ended: port
+ * reuse). 0; FK_ETRUNCATED, FK_EUNSUPPORTED (newer version), FK_EMALFORMED
+ * (kind, end reason, padding, protocol other than TCP, family, IPv4 address
+ * with bytes beyond the fourth, VLAN id, initiator side, hook, flags,
+ * tunnel fields, counters and times that disagree). */
+int fk__bpf_flow_end_decode(const void *data, size_t len, struct fk__bpf_flow_key *key,
+                            struct fk__bpf_flow_val *val, int *reason);
+
 typedef struct fk__bpf_flows fk__bpf_flows;
 
 typedef struct fk__bpf_flows_config {
@@ -66,22 +74,27 @@ int fk__bpf_flows_get_fd(const fk__bpf_flows *f);
 
 typedef void (*fk__bpf_session_cb)(const fk__bpf_session *s, void *ctx);
 
-/* Hand every record now in the ring to cb (non-blocking). Returns the
- * number decoded, or a negative status. Undecodable records are counted
- * (malformed) and skipped. */
-int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, void *ctx);
-
 /* Sweep decisions: 0 keeps the flow; an fk_end_reason ends it. */
 typedef int (*fk__bpf_flow_decide_cb)(const struct fk__bpf_flow_key *k,
                                       const struct fk__bpf_flow_val *v, void *ctx);
-/* An ended flow with its final counters (read as it was deleted). */
+/* An ended flow with its final counters (read as it was deleted, or sent
+ * by the kernel when it ended the flow itself). */
 typedef void (*fk__bpf_flow_end_cb)(const struct fk__bpf_flow_key *k,
                                     const struct fk__bpf_flow_val *v, int reason, void *ctx);
 
+/* Hand every record now in the ring to cb (session events) or end (flows
+ * the kernel ended), in the kernel's order, without blocking. Returns the
+ * number decoded, or a negative status. Undecodable records are counted
+ * (malformed) and skipped. */
+int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, fk__bpf_flow_end_cb end,
+                        void *ctx);
+
 /* Read every flow of the map (batched lookups where the kernel has them,
  * else key by key), ask decide for each, and delete the ones it ends,
- * handing their final counters to end. Returns the number of flows read
- * (the map's population), or a negative status. */
+ * handing their final counters to end. A TCP flow that the kernel
+ * restarted (port reuse) after it was read is decided again on what the
+ * delete returned, and put back when it goes on. Returns the number of
+ * flows read (the map's population), or a negative status. */
 int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf_flow_end_cb end,
                         void *ctx);
 

@@ -3,6 +3,7 @@
  * events reach user space.
  *
  *   ring buffer ── every dispatch ──► session events ─► fk__session_to_callback
+ *                                     flows the kernel ended (TCP port reuse) ─► on_end
  *   flow map    ── every tick (1 s) ─► sweep: idle / active / TCP end ─►
  *                                     lookup-and-delete ─► fk__flow_to_callback
  *
@@ -160,6 +161,9 @@ static int be_get_fd(const fk_capture *h)
     return st ? fk__bpf_flows_get_fd(st->flows) : -1;
 }
 
+static void on_end(const struct fk__bpf_flow_key *k, const struct fk__bpf_flow_val *v, int reason,
+                   void *ctx);
+
 static void on_session(const fk__bpf_session *s, void *ctx)
 {
     fk_capture *h = ctx;
@@ -175,7 +179,7 @@ static void drain_events(fk_capture *h)
 {
     ebpf_state *st = h->backend_state;
     update_clocks(st);
-    if (fk__bpf_flows_drain(st->flows, on_session, h) < 0)
+    if (fk__bpf_flows_drain(st->flows, on_session, on_end, h) < 0)
         FK__LOG_WARN("capture", "%s", fk_error_last()->message);
 }
 
@@ -341,11 +345,12 @@ static void be_stats(fk_capture *h, fk_capture_stats *out)
     out->non_ip += ks.k.non_ip;
     out->decode_errors += ks.k.malformed;
     out->flows_created += ks.k.created;
-    out->flows_active += ks.k.created > st->deleted ? ks.k.created - st->deleted : 0;
+    uint64_t gone = st->deleted + ks.k.ends_lost;
+    out->flows_active += ks.k.created > gone ? ks.k.created - gone : 0;
     out->flows_emitted += st->records;
     out->session_events += ks.k.events;
     out->kernel_map_full += ks.k.map_full;
-    out->kernel_events_lost += ks.k.events_lost + ks.malformed;
+    out->kernel_events_lost += ks.k.events_lost + ks.k.ends_lost + ks.malformed;
 }
 
 static void be_close(fk_capture *h)

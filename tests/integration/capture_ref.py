@@ -9,7 +9,9 @@ printed by examples/capture_flows.
       must be equal in both: per flow the 5-tuple in first-packet
       direction, packets and IP-layer bytes each way, start and end; per
       event kind, 5-tuple and time. Times (RFC 3339, ms) may differ by
-      TOLERANCE_MS. Exit 0 when equal.
+      TOLERANCE_MS. Exit 0 when equal. A SYN without ACK on a TCP flow
+      that has ended (an RST, or a FIN from each side) starts a new flow
+      (a reused port), as flowkit's flow table does.
   capture_ref.py count FILE.pcap
       Print the number of packets in the file.
 """
@@ -20,7 +22,7 @@ import struct
 import sys
 import time
 
-FIN, SYN, RST = 0x01, 0x02, 0x04
+FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 ECHO_FOLD = {0: 8, 14: 13, 16: 15, 18: 17}  # reply -> request (ICMPv4)
 
 
@@ -112,8 +114,13 @@ def in_scope(addr, prefixes):
     return any(addr.startswith(p) for p in prefixes)
 
 
+def closed(f):
+    """A TCP session that has ended: an RST, or a FIN from each side."""
+    return f["rst"] or len(f["fin"]) == 2
+
+
 def reference(path, prefixes):
-    flows, events = {}, []
+    flows, events, done = {}, [], []
     first_frags = {}  # (src, dst, proto, id) -> the first fragment's ports
     for link, ts, frame in read_pcap(path):
         d = decode(link, frame)
@@ -134,6 +141,11 @@ def reference(path, prefixes):
             a, b = sorted([(src, sport), (dst, dport)])
             key = (proto, a[0], b[0], a[1], b[1])
         f = flows.get(key)
+        if f is not None and proto == 6 and closed(f) and (flags & (SYN | ACK)) == SYN:
+            # a new connection on the tuple of one that has ended (port
+            # reuse): the old flow ends, as flowkit ends it
+            done.append(f)
+            f = None
         if f is None:
             f = flows[key] = {"src_addr": src, "dst_addr": dst, "src_port": sport,
                               "dst_port": dport, "proto": proto, "bytes": 0, "packets": 0,
@@ -158,7 +170,7 @@ def reference(path, prefixes):
                 f["rst"] = True
                 events.append(dict(ev, event="rst"))
     out = []
-    for f in flows.values():
+    for f in done + list(flows.values()):
         out.append({k: f[k] for k in ("src_addr", "dst_addr", "src_port", "dst_port", "proto",
                                       "bytes", "packets", "rev_bytes", "rev_packets")})
         out[-1]["start"] = rfc3339(f["start"])

@@ -110,6 +110,104 @@ static void decode_rejects(void **state)
     assert_int_equal(fk__bpf_flow_event_decode(NULL, 1, NULL), FK_EINVAL);
 }
 
+static struct fk__bpf_flow_end make_end(void)
+{
+    struct fk__bpf_flow_end e;
+    memset(&e, 0, sizeof e);
+    e.version = FK__BPF_FLOW_EVENT_VERSION;
+    e.kind = FK__BPF_REC_FLOW_END;
+    e.reason = FK_END_DETECTED;
+    e.key.family = 4;
+    e.key.proto = 6;
+    e.key.a[0] = 10, e.key.a[3] = 1;
+    e.key.b[0] = 10, e.key.b[3] = 2;
+    e.key.pa = 40500;
+    e.key.pb = 8090;
+    e.val.init_side = 0;
+    e.val.hook = FK__BPF_HOOK_EGRESS;
+    e.val.packets[0] = 6, e.val.packets[1] = 5;
+    e.val.bytes[0] = 400, e.val.bytes[1] = 500;
+    e.val.first_ns[0] = 100, e.val.last_ns[0] = 900;
+    e.val.first_ns[1] = 150, e.val.last_ns[1] = 800;
+    e.val.tcp_flags = 0x1b1b;
+    return e;
+}
+
+static void decode_flow_end(void **state)
+{
+    (void)state;
+    struct fk__bpf_flow_end e = make_end();
+    struct fk__bpf_flow_key k;
+    struct fk__bpf_flow_val v;
+    int reason = 0;
+    assert_int_equal(fk__bpf_flow_end_decode(&e, sizeof e, &k, &v, &reason), 0);
+    assert_int_equal(reason, FK_END_DETECTED);
+    assert_memory_equal(&k, &e.key, sizeof k);
+    assert_memory_equal(&v, &e.val, sizeof v);
+    /* IPv6 through a GENEVE tunnel with an IPv4 outer header; one side
+     * only (a SYN that got an RST from nobody) */
+    e.key.family = 6;
+    memset(e.key.a, 0x20, 16);
+    memset(e.key.b, 0x21, 16);
+    e.val.tunnel = FK__BPF_TUNNEL_GENEVE;
+    e.val.outer_family = 4;
+    e.val.outer_src[0] = 192, e.val.outer_dst[0] = 198;
+    e.val.vni = 0xffffff;
+    e.val.init_side = 1;
+    e.val.packets[0] = 0, e.val.first_ns[0] = 0, e.val.last_ns[0] = 0, e.val.bytes[0] = 0;
+    assert_int_equal(fk__bpf_flow_end_decode(&e, sizeof e, &k, &v, &reason), 0);
+    assert_int_equal(v.vni, 0xffffff);
+
+    const struct fk__bpf_flow_end good = make_end();
+    struct {
+        size_t len;
+        int code;
+        const char *words;
+    } bad[] = {
+        {1, FK_ETRUNCATED, "1 bytes"},
+        {sizeof e - 1, FK_ETRUNCATED, "need"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        e = good;
+        assert_int_equal(fk__bpf_flow_end_decode(&e, bad[i].len, &k, &v, &reason), bad[i].code);
+        assert_non_null(strstr(fk_error_last()->message, bad[i].words));
+    }
+#define BAD_END(stmt, code, words)                                                                 \
+    do {                                                                                           \
+        e = good;                                                                                  \
+        stmt;                                                                                      \
+        assert_int_equal(fk__bpf_flow_end_decode(&e, sizeof e, &k, &v, &reason), code);            \
+        if (!strstr(fk_error_last()->message, words))                                              \
+            fail_msg("message \"%s\" lacks \"%s\"", fk_error_last()->message, words);              \
+    } while (0)
+    BAD_END(e.version = FK__BPF_FLOW_EVENT_VERSION + 1, FK_EUNSUPPORTED, "newer");
+    BAD_END(e.version = 0, FK_EMALFORMED, "version");
+    BAD_END(e.kind = 1, FK_EMALFORMED, "kind");
+    BAD_END(e.reason = FK_END_IDLE, FK_EMALFORMED, "end reason");
+    BAD_END(e.pad[4] = 1, FK_EMALFORMED, "reserved");
+    BAD_END(e.val.pad2 = 1, FK_EMALFORMED, "reserved");
+    BAD_END(e.key.proto = 17, FK_EMALFORMED, "not TCP");
+    BAD_END(e.key.family = 0, FK_EMALFORMED, "family");
+    BAD_END(e.key.b[15] = 1, FK_EMALFORMED, "IPv4");
+    BAD_END(e.key.vlan = 4096, FK_EMALFORMED, "VLAN");
+    BAD_END(e.val.init_side = 2, FK_EMALFORMED, "initiator");
+    BAD_END(e.val.hook = 3, FK_EMALFORMED, "hook");
+    BAD_END(e.val.tcp_flags = 0x10000, FK_EMALFORMED, "flags");
+    BAD_END(e.val.tunnel = 1, FK_EMALFORMED, "tunnel kind");
+    BAD_END((e.val.tunnel = FK__BPF_TUNNEL_VXLAN, e.val.outer_family = 5), FK_EMALFORMED, "outer");
+    BAD_END((e.val.tunnel = FK__BPF_TUNNEL_VXLAN, e.val.outer_family = 4, e.val.vni = 1u << 24),
+            FK_EMALFORMED, "VNI");
+    BAD_END((e.val.packets[0] = 0, e.val.first_ns[0] = 0), FK_EMALFORMED, "initiator");
+    BAD_END(e.val.first_ns[1] = 0, FK_EMALFORMED, "disagree");
+    BAD_END(e.val.last_ns[1] = 1, FK_EMALFORMED, "disagree");
+#undef BAD_END
+    assert_int_equal(fk__bpf_flow_end_decode(NULL, 1, &k, &v, &reason), FK_EINVAL);
+    /* a session event's decoder refuses a flow end record */
+    fk__bpf_session s;
+    e = good;
+    assert_int_equal(fk__bpf_flow_event_decode(&e, sizeof e, &s), FK_EMALFORMED);
+}
+
 static void backend_parameter(void **state)
 {
     (void)state;
@@ -158,6 +256,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decode_events),
         cmocka_unit_test(decode_rejects),
+        cmocka_unit_test(decode_flow_end),
         cmocka_unit_test(backend_parameter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
