@@ -237,7 +237,8 @@ static void print_stats(fk_collector *h)
             " db_rows_queued=%" PRIu64 " export_time_skewed=%" PRIu64
             " records_after_export=%" PRIu64 " exporter_restarts=%" PRIu64
             " interface_names=%" PRIu64 " interface_limit=%" PRIu64 " udp_wakeups=%" PRIu64
-            " sender_unknown=%" PRIu64 " sender_outside=%" PRIu64 " tags_rejected=%" PRIu64 "\n",
+            " sender_unknown=%" PRIu64 " sender_outside=%" PRIu64 " tags_rejected=%" PRIu64
+            " records_compiled=%" PRIu64 " templates_uncompiled=%" PRIu64 "\n",
             fkcli_prog(), s.datagrams, s.messages, s.records, s.bytes, s.socket_drops,
             s.queue_drops, s.malformed, s.unsupported, s.allowlist_rejected, s.pending_sets,
             s.pending_decoded, s.pending_records, s.pending_expired, s.pending_overflow,
@@ -246,7 +247,7 @@ static void print_stats(fk_collector *h)
             s.sink_errors, s.db_rows_written, s.db_rows_retried, s.db_rows_dropped,
             s.db_rows_queued, s.export_time_skewed, s.records_after_export, s.exporter_restarts,
             s.interface_names, s.interface_limit, s.udp_wakeups, s.sender_unknown, s.sender_outside,
-            s.tags_rejected);
+            s.tags_rejected, s.records_compiled, s.templates_uncompiled);
 }
 
 static void on_flow(const fk_flow *flow, void *user)

@@ -61,6 +61,10 @@ static const metric collector_metrics[] = {
     C(fk_collector_stats, sender_unknown, "records dropped: their exporter is not a sender"),
     C(fk_collector_stats, sender_outside, "records dropped: outside their sender's prefixes"),
     C(fk_collector_stats, tags_rejected, "records whose metadata tags were left out as invalid"),
+    C(fk_collector_stats, records_compiled,
+      "records written to JSON lines straight from their bytes by a per-template writer"),
+    C(fk_collector_stats, templates_uncompiled,
+      "data templates the per-template JSON writer cannot express (their records take flows)"),
 };
 
 static const metric store_metrics[] = {

@@ -152,9 +152,14 @@ typedef enum fk_collector_param {
      *  fields only and nothing beyond the flow fields (no process, event,
      *  tunnel or origin elements, no boot time or sysUpTime times) are
      *  turned into flows straight from the compiled template, without the
-     *  decoder's record walk (1, default); 0 always walks them. The flows,
-     *  the outputs and the counters are the same either way (tests compare
-     *  them). @since 0.2.0 */
+     *  decoder's record walk (1, default); 0 always walks them. When every
+     *  output is an unfiltered JSON lines output and nothing else reads the
+     *  flows (no callback, senders, prefix statistics or sampling scaling),
+     *  the records of such sets are written straight from their bytes by a
+     *  writer compiled once per template, with no fk_flow in between
+     *  (counted in fk_collector_stats.records_compiled; templates it cannot
+     *  express in templates_uncompiled). The flows, the outputs and the
+     *  counters are the same either way (tests compare them). @since 0.2.0 */
     FK_COL_DIRECT_DECODE = 304
 } fk_collector_param;
 
@@ -219,6 +224,15 @@ typedef struct fk_collector_stats {
     uint64_t tags_rejected;        /**< Records whose metadataTags value broke the tag rules
                                         (too long, a NUL, a bad key or value) and was left out;
                                         the record itself is kept. @since 0.2.0 */
+    uint64_t records_compiled;     /**< Flow records (in `records` too) written to JSON lines
+                                        outputs straight from their bytes by a writer compiled
+                                        for their template (`direct_decode`), without a
+                                        fk_flow. @since 0.2.0 */
+    uint64_t templates_uncompiled; /**< Data templates (each definition once) that such a
+                                        writer cannot express (variable-length fields, options,
+                                        both address families or repeated flow keys, next hops,
+                                        sysUpTime times): their records go through a fk_flow
+                                        as before, with the same output. @since 0.2.0 */
 } fk_collector_stats;
 
 /**

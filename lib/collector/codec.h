@@ -73,6 +73,17 @@ typedef struct fk__col_raw {
 /* raw() flags: reverse (RFC 5103) elements may pass unchanged. */
 #define FK__COL_RAW_BIFLOW 1u
 
+/* A data set whose template has a record plan (recplan.h): writers go
+ * from its records straight to their output (the collector's direct
+ * path to JSON lines). */
+struct fk__recplan;
+typedef struct fk__col_direct {
+    const struct fk__recplan *plan; /* borrowed until the next codec call on the domain */
+    uint32_t records;               /* records in the set (what follows is zero padding) */
+    uint32_t sampling;              /* the domain's interval for records without one; 0 = none */
+    bool uncompiled;                /* FK_EUNSUPPORTED: the first refusal of this template's plan */
+} fk__col_direct;
+
 /* Settings of a codec context. */
 typedef struct fk__col_codec_cfg {
     size_t max_templates; /* per session */
@@ -136,6 +147,18 @@ typedef struct fk__col_codec {
      * it are counted in out->late (0: no check). */
     int (*raw)(void *ctx, void *state, uint16_t set_id, const uint8_t *body, size_t len,
                unsigned flags, int64_t end_limit_ns, fk__col_raw *out);
+    /* Optional (NULL: never). Whether data set `set_id` of an IPFIX message
+     * (body after the set header) may be written straight from its records
+     * through the template's record plan, giving the same flows data()
+     * would emit (before the session layer stamps exporter, domain and
+     * version): only with the codec's `direct` setting, a data template
+     * whose flows the decode plan alone gives (as data()'s direct path)
+     * and that has a record plan, and a set of whole records plus zero
+     * padding. FK_OK with *out filled, else FK_EUNSUPPORTED (decode it with
+     * data()); out->uncompiled is set the first time a template's plan is
+     * refused. The domain's state changes as data() would change it. */
+    int (*direct)(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
+                  const uint8_t *body, size_t len, fk__col_direct *out);
 } fk__col_codec;
 
 /* The production codec, built on the library's IPFIX and NetFlow decoders. */

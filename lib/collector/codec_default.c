@@ -129,6 +129,17 @@ static int raw(void *ctx, void *state, uint16_t set_id, const uint8_t *body, siz
     return fk__col_ipfix_raw(ctx, b->inner, set_id, body, len, flags, end_limit_ns, out);
 }
 
+/* IPFIX only, as raw(). */
+static int direct(void *ctx, void *state, const fk__col_hdr *hdr, uint16_t set_id,
+                  const uint8_t *body, size_t len, fk__col_direct *out)
+{
+    domain_box *b = state;
+    out->uncompiled = false;
+    if (b->version != 10)
+        return FK_EUNSUPPORTED;
+    return fk__col_ipfix_direct(ctx, b->inner, hdr, set_id, body, len, out);
+}
+
 const fk__col_codec fk__col_codec_default = {ctx_new,   ctx_free, domain_new, domain_free,
                                              templates, data,     expire,     fixed,
-                                             sys_init,  restart,  raw};
+                                             sys_init,  restart,  raw,        direct};

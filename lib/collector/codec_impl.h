@@ -76,6 +76,9 @@ uint32_t fk__col_raw_late(const fk__col_raw_plan *pl, const uint8_t *body, uint3
                           int64_t end_limit_ns);
 int fk__col_ipfix_raw(fk__col_codec_ctx *cx, void *state, uint16_t set_id, const uint8_t *body,
                       size_t len, unsigned flags, int64_t end_limit_ns, fk__col_raw *out);
+/* fk__col_codec.direct for IPFIX (codec_ipfix.c). */
+int fk__col_ipfix_direct(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
+                         uint16_t set_id, const uint8_t *body, size_t len, fk__col_direct *out);
 
 /* Fields of an IPFIX record beyond the plan's (codec_ipfix_fields.c). */
 struct fk_ipfix_record;

@@ -29,6 +29,7 @@
 #include "core/error.h"
 #include "core/bytes.h"
 #include "core/u64map.h"
+#include "collector/recplan.h"
 #include "ipfix/plan.h"
 
 typedef struct ipx_tmpl {
@@ -50,6 +51,11 @@ typedef struct ipx_tmpl {
     uint8_t *def;
     uint16_t def_len;
     uint8_t def_options;
+    /* The record plan of rp_of (a template object, as scan_of); rp_why is
+     * its FK__RECPLAN_* answer (0: rp is usable). */
+    const fk_template *rp_of;
+    int rp_why;
+    fk__recplan rp;
 } ipx_tmpl;
 
 typedef struct ipx_state {
@@ -252,6 +258,7 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
                 t->options = options;
                 if (!it.tmpl || it.tmpl != t->scan_of)
                     t->scan_of = NULL;
+                t->rp_of = NULL; /* a new definition: planned again at its first set */
                 if (whole)
                     keep_definition(t, options_set, body, len);
                 fn(user, it.template_id, FK__TMPL_REPLACED);
@@ -442,6 +449,41 @@ static int direct(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr, u
         (*records)++;
     }
     return 1;
+}
+
+int fk__col_ipfix_direct(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr,
+                         uint16_t set_id, const uint8_t *body, size_t len, fk__col_direct *out)
+{
+    ipx_state *s = state;
+    const fk_template *tmpl;
+    ipx_tmpl *t;
+    out->uncompiled = false;
+    /* What direct() takes, no more: the flows must be the ones it gives. */
+    if (!cx->direct || s->relayed || len + 20 > 65535 || !(t = find(s, set_id)) ||
+        fk_template_cache_find(cx->cache, s->session, hdr->odid, set_id, &tmpl) != FK_OK)
+        return FK_EUNSUPPORTED;
+    const fk__plan *pl = tmpl->plan;
+    fk__col_ipfix_at own;
+    const fk__col_ipfix_at *at;
+    if (tmpl->scope_count > 0 || pl->fixed_len == 0 || (pl->opmask & DIRECT_NEEDS_DECODER) ||
+        set_scan(cx, s, set_id, tmpl, &own, &at) != 0)
+        return FK_EUNSUPPORTED;
+    if (t->rp_of != tmpl) {
+        t->rp_why = fk__recplan_compile(pl, &t->rp);
+        t->rp_of = tmpl;
+        out->uncompiled = t->rp_why != FK__RECPLAN_OK;
+    }
+    if (t->rp_why != FK__RECPLAN_OK)
+        return FK_EUNSUPPORTED;
+    size_t n = len / pl->fixed_len;
+    for (size_t i = n * pl->fixed_len; i < len; i++)
+        if (body[i] != 0)
+            return FK_EUNSUPPORTED; /* not padding: the decoder reports it */
+    s->seen_sys_init = 0;           /* as data() */
+    out->plan = &t->rp;
+    out->records = (uint32_t)n;
+    out->sampling = s->sampling;
+    return FK_OK;
 }
 
 int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hdr, uint16_t set_id,

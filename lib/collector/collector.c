@@ -65,8 +65,9 @@ static const fk_param_info collector_params[] = {
      "or always decode and encode them again (0)"},
     {FK_COL_DIRECT_DECODE, "direct_decode", FK_PARAM_BOOL, 0, 0, 1, 1, 0, 0, 0, NULL, "",
      "IPFIX data sets of fixed-length templates that need nothing beyond the flow fields are "
-     "turned into flows without the decoder's record walk (1) or always walked (0); the flows "
-     "are the same"},
+     "turned into flows without the decoder's record walk, and written to jsonl: outputs "
+     "straight from their bytes when nothing else reads the flows (1), or always walked (0); "
+     "the flows and lines are the same"},
     {FK_COL_DURATION, "duration", FK_PARAM_INT, 0, 0, 365 * 86400, 0, 0, 0, 0, NULL, "s",
      "stop after SECS seconds (0 = no limit)"},
     {FK_COL_COUNT, "count", FK_PARAM_INT, 0, 0, INT64_MAX, 0, 0, 0, 0, NULL, "records",
@@ -289,6 +290,16 @@ static bool outputs_take_raw(const fk_collector *h)
     return true;
 }
 
+static bool outputs_take_direct(const fk_collector *h)
+{
+    if (h->nsinks == 0)
+        return false;
+    for (size_t i = 0; i < h->nsinks; i++)
+        if (!fk__sink_takes_direct(h->sinks[i]))
+            return false;
+    return true;
+}
+
 int fk_collector_add_allow(fk_collector *h, const char *cidr)
 {
     if (!h || !cidr)
@@ -410,6 +421,10 @@ int fk_collector_activate(fk_collector *h)
         fk__col_sessions_set_raw(
             h->sessions, fk__col_deliver_raw,
             fk__params_int(&h->params, FK_COL_IPFIX_BIFLOW) ? FK__COL_RAW_BIFLOW : 0);
+    /* The JSON lines writer compiled per template: only when every output
+     * could take it (fk__col_deliver_direct checks the rest per set). */
+    if (rc == FK_OK && fk__params_int(&h->params, FK_COL_DIRECT_DECODE) && outputs_take_direct(h))
+        fk__col_sessions_set_direct(h->sessions, fk__col_deliver_direct);
     /* Receive buffers only when there are sockets to read (feed-only
      * collectors, as in tests and fuzzing, need none). */
     if (rc == FK_OK && h->nlisteners > 0)

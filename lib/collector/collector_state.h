@@ -139,6 +139,8 @@ static inline int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
 void fk__col_deliver(void *user, fk_flow *f);
 /* The session layer's pass-through offer (ipfix_passthrough). */
 bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs);
+/* The record-plan offer (fk__col_direct_fn). */
+bool fk__col_deliver_direct(void *user, const fk__col_direct_set *ds);
 /* Count the records the outputs lost (stats.sink_errors) and log their
  * failures, at most one line per SINK_LOG_INTERVAL_NS unless final. */
 void fk__col_sinks_account(fk_collector *h, bool final);

@@ -78,6 +78,17 @@ static inline char *put_u64(char *p, uint64_t v)
         memcpy(p, digit_pairs + 2 * v, 2);
         return p + 2;
     }
+    if (v < 10000) { /* ports, counters of small flows */
+        unsigned w = (unsigned)v, hi = w / 100, lo = w % 100;
+        if (hi < 10) {
+            *p = (char)('0' + hi);
+            memcpy(p + 1, digit_pairs + 2 * lo, 2);
+            return p + 3;
+        }
+        memcpy(p, digit_pairs + 2 * hi, 2);
+        memcpy(p + 2, digit_pairs + 2 * lo, 2);
+        return p + 4;
+    }
     return put_u64_long(p, v);
 }
 
@@ -200,19 +211,11 @@ static char *put2(char *p, int v)
     return p;
 }
 
-/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes); falls back to fk_time_format for
- * years outside 0..9999. */
-static char *put_time(fk__fastfmt *c, char *p, int64_t ns)
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes) of second sec and millisecond ms;
+ * falls back to fk_time_format(ns) for years outside 0..9999. */
+static char *put_time_parts(fk__fastfmt *c, char *p, int64_t sec, int ms, int64_t ns)
 {
-    int64_t sec = ns / 1000000000, rem = ns % 1000000000;
-    if (rem < 0) {
-        rem += 1000000000;
-        sec -= 1;
-    }
-    int slot = -1;
-    for (int i = 0; i < 2; i++)
-        if (c->valid[i] && c->sec[i] == sec)
-            slot = i;
+    int slot = c->valid[1] && c->sec[1] == sec ? 1 : c->valid[0] && c->sec[0] == sec ? 0 : -1;
     if (slot < 0) {
         time_t t = (time_t)sec;
         struct tm tm;
@@ -241,12 +244,22 @@ static char *put_time(fk__fastfmt *c, char *p, int64_t ns)
         c->valid[slot] = 1;
     }
     p = put_str(p, c->text[slot], 19);
-    int ms = (int)(rem / 1000000);
-    *p++ = '.';
-    *p++ = (char)('0' + ms / 100);
-    p = put2(p, ms % 100);
-    *p++ = 'Z';
-    return p;
+    p[0] = '.';
+    p[1] = (char)('0' + ms / 100);
+    memcpy(p + 2, digit_pairs + 2 * (ms % 100), 2);
+    p[4] = 'Z';
+    return p + 5;
+}
+
+/* The same of a time in ns since the epoch. */
+static char *put_time(fk__fastfmt *c, char *p, int64_t ns)
+{
+    int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+    if (rem < 0) {
+        rem += 1000000000;
+        sec -= 1;
+    }
+    return put_time_parts(c, p, sec, (int)(rem / 1000000), ns);
 }
 
 /* A JSON string of at most max bytes, by the one writer (core/json.h);
@@ -497,6 +510,148 @@ int fk__fastfmt_csv(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size)
         p = put_str(p, kinds[f->event < 4 ? f->event : 0],
                     strlen(kinds[f->event < 4 ? f->event : 0]));
     *p++ = '\n';
+    *p = '\0';
+    return (int)(p - buf);
+}
+
+static char *put_rec_addr(char *p, uint8_t family, const uint8_t *b)
+{
+    if (family == 4)
+        return put_ipv4(p, b);
+    if (family == 6)
+        return put_ipv6(p, b);
+    return p;
+}
+
+void fk__fastfmt_stamp_set(fk__fastfmt_stamp *st, const fk__fastfmt_origin *o)
+{
+    char *p = st->text;
+    p = PUT_LIT(p, ",\"exporter\":\"");
+    p = put_addr(p, o->exporter);
+    p = PUT_LIT(p, "\",\"odid\":");
+    p = put_u64(p, o->odid);
+    p = PUT_LIT(p, ",\"version\":");
+    p = put_u64(p, o->version);
+    st->len = (size_t)(p - st->text);
+}
+
+/* A record's start or end as put_time writes the time fk__plan_to_flow
+ * gives it; milliseconds and seconds without the detour through ns. */
+static inline char *put_rec_time(fk__fastfmt *c, char *p, uint8_t kind, fk__recplan_at at,
+                                 const uint8_t *rec, int64_t export_ns)
+{
+    if (kind == FK__RECPLAN_T_MS) {
+        uint64_t ms = fk__recplan_u(rec, at);
+        if (ms <= (uint64_t)(INT64_MAX / 1000000))
+            return put_time_parts(c, p, (int64_t)(ms / 1000), (int)(ms % 1000),
+                                  (int64_t)ms * 1000000);
+    } else if (kind == FK__RECPLAN_T_S) {
+        uint64_t s = fk__recplan_u(rec, at);
+        return put_time_parts(c, p, (int64_t)s, 0, (int64_t)s * 1000000000);
+    }
+    return put_time(c, p, fk__recplan_time_ns(kind, at, rec, export_ns));
+}
+
+/* fk__fastfmt_json's keys in its order, each read from the record where
+ * fk__plan_to_flow would read it; what no record of a plan has (process,
+ * outer addresses, next hops, interface names) is never written. */
+int fk__fastfmt_json_rec(fk__fastfmt *c, const fk__recplan *rp, const uint8_t *rec,
+                         const fk__fastfmt_origin *o, const fk__fastfmt_stamp *st, char *buf)
+{
+    char *p = buf;
+    p = PUT_LIT(p, "{\"type\":\"flow\",\"src_addr\":\"");
+    p = put_rec_addr(p, rp->src_family, rec + rp->src.off);
+    p = PUT_LIT(p, "\",\"dst_addr\":\"");
+    p = put_rec_addr(p, rp->dst_family, rec + rp->dst.off);
+    uint16_t sport = (uint16_t)fk__recplan_u(rec, rp->sport);
+    uint16_t dport = (uint16_t)fk__recplan_u(rec, rp->dport);
+    if (rp->icmp.len && sport == 0 && dport == 0)
+        dport = (uint16_t)fk__recplan_u(rec, rp->icmp);
+    p = PUT_LIT(p, "\",\"src_port\":");
+    p = put_u64(p, sport);
+    p = PUT_LIT(p, ",\"dst_port\":");
+    p = put_u64(p, dport);
+    p = PUT_LIT(p, ",\"proto\":");
+    p = put_u64(p, (uint8_t)fk__recplan_u(rec, rp->proto));
+    p = PUT_LIT(p, ",\"bytes\":");
+    p = put_u64(p, fk__recplan_u(rec, rp->bytes));
+    p = PUT_LIT(p, ",\"packets\":");
+    p = put_u64(p, fk__recplan_u(rec, rp->packets));
+    p = PUT_LIT(p, ",\"start\":\"");
+    p = put_rec_time(c, p, rp->start_kind, rp->start, rec, o->export_ns);
+    p = PUT_LIT(p, "\",\"end\":\"");
+    p = put_rec_time(c, p, rp->end_kind, rp->end, rec, o->export_ns);
+    p = PUT_LIT(p, "\",\"tcp_flags\":");
+    p = put_u64(p, (uint8_t)fk__recplan_u(rec, rp->tcp_flags));
+    /* the whole buffer, a copy of constant size (FK__FASTFMT_MAX has room) */
+    memcpy(p, st->text, sizeof st->text);
+    p += st->len;
+    if (rp->reverse) {
+        p = PUT_LIT(p, ",\"rev_bytes\":");
+        p = put_u64(p, fk__recplan_u(rec, rp->rev_bytes));
+        p = PUT_LIT(p, ",\"rev_packets\":");
+        p = put_u64(p, fk__recplan_u(rec, rp->rev_packets));
+        p = PUT_LIT(p, ",\"rev_tcp_flags\":");
+        p = put_u64(p, (uint8_t)fk__recplan_u(rec, rp->rev_tcp_flags));
+    }
+    if (rp->rev_icmp.len) {
+        uint16_t v = (uint16_t)fk__recplan_u(rec, rp->rev_icmp);
+        p = PUT_LIT(p, ",\"rev_icmp_type\":");
+        p = put_u64(p, v >> 8);
+        p = PUT_LIT(p, ",\"rev_icmp_code\":");
+        p = put_u64(p, v & 0xff);
+    }
+    if (rp->ifaces) {
+        p = PUT_LIT(p, ",\"in_if\":");
+        p = put_u64(p, (uint32_t)fk__recplan_u(rec, rp->in_if));
+        p = PUT_LIT(p, ",\"out_if\":");
+        p = put_u64(p, (uint32_t)fk__recplan_u(rec, rp->out_if));
+    }
+    if (rp->sampling.len) {
+        p = PUT_LIT(p, ",\"sampling\":");
+        p = put_u64(p, (uint32_t)fk__recplan_u(rec, rp->sampling));
+    } else if (o->sampling) {
+        p = PUT_LIT(p, ",\"sampling\":");
+        p = put_u64(p, o->sampling);
+    }
+    if (rp->end_reason.len) {
+        p = PUT_LIT(p, ",\"end_reason\":");
+        p = put_u64(p, (uint8_t)fk__recplan_u(rec, rp->end_reason));
+    }
+    /* put_json_tunnel's keys: a VXLAN layer2SegmentId is the only tunnel,
+     * and no plan has outer addresses or next hops. */
+    bool vni = false;
+    uint32_t vni_value = 0;
+    if (rp->l2_segment.len == 8) {
+        uint64_t seg = fk__recplan_u(rec, rp->l2_segment);
+        if (seg >> 56 == 1) {
+            const char *t = fk_tunnel_kind_name(FK_TUNNEL_VXLAN);
+            p = PUT_LIT(p, ",\"tunnel\":\"");
+            p = put_str(p, t, strlen(t));
+            *p++ = '"';
+            vni = true;
+            vni_value = (uint32_t)(seg & 0xffffffu);
+        }
+    }
+    if (rp->vlan.len) {
+        uint16_t vlan = (uint16_t)(fk__recplan_u(rec, rp->vlan) & 0x0fffu);
+        if (vlan) {
+            p = PUT_LIT(p, ",\"vlan\":");
+            p = put_u64(p, vlan);
+        }
+    }
+    if (vni) {
+        p = PUT_LIT(p, ",\"vni\":");
+        p = put_u64(p, vni_value);
+    }
+    if (rp->direction.len) {
+        uint64_t d = fk__recplan_u(rec, rp->direction);
+        if (d == 0)
+            p = PUT_LIT(p, ",\"direction\":\"ingress\"");
+        else if (d == 1)
+            p = PUT_LIT(p, ",\"direction\":\"egress\"");
+    }
+    *p++ = '}';
     *p = '\0';
     return (int)(p - buf);
 }

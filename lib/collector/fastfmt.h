@@ -4,6 +4,8 @@
 
 #include <flowkit/flow.h>
 
+#include "collector/recplan.h"
+
 /* JSON output buffer size that always suffices without the borrowed
  * strings (in_if_name, ...); with them, FK_FLOW_JSON_MAX. 832 for the
  * keys up to "end_reason", plus the tunnel, VLAN, VNI, direction and four
@@ -27,6 +29,33 @@ typedef struct fk__fastfmt {
 
 /* Same bytes as fk_flow_to_json(); returns the length (no newline). */
 int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size);
+/* What a record plan's records share (they come from one data set): the
+ * exporter, domain and version the collector stamps on them, the domain's
+ * sampling interval for records without their own (0: none), and the
+ * message's export time (delta times). */
+typedef struct fk__fastfmt_origin {
+    const fk_addr *exporter;
+    uint32_t odid;
+    uint16_t version;
+    uint32_t sampling;
+    int64_t export_ns;
+} fk__fastfmt_origin;
+
+/* The keys an origin gives every line of its set ("exporter", "odid",
+ * "version"), formatted once per set by fk__fastfmt_stamp_set. */
+typedef struct fk__fastfmt_stamp {
+    char text[112];
+    size_t len;
+} fk__fastfmt_stamp;
+void fk__fastfmt_stamp_set(fk__fastfmt_stamp *st, const fk__fastfmt_origin *o);
+
+/* The JSON line of one record read through its record plan (recplan.h),
+ * straight from its bytes: the same bytes as fk__fastfmt_json() writes
+ * for the flow fk__plan_to_flow() gives, stamped with o (st: its keys), as
+ * the collector delivers it. buf holds at least FK__FASTFMT_MAX bytes;
+ * returns the length (no newline). */
+int fk__fastfmt_json_rec(fk__fastfmt *c, const fk__recplan *rp, const uint8_t *rec,
+                         const fk__fastfmt_origin *o, const fk__fastfmt_stamp *st, char *buf);
 /* One CSV row with its newline; returns the length, -1 if size is too small. */
 int fk__fastfmt_csv(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size);
 

@@ -98,6 +98,19 @@ typedef struct fk__col_raw_set {
  * it is decoded and its records delivered one by one. */
 typedef bool (*fk__col_raw_fn)(void *user, const fk__col_raw_set *set);
 
+/* An IPFIX data set offered for writing straight from its records through
+ * its template's record plan (recplan.h), with what the session layer
+ * would have stamped on each flow. */
+typedef struct fk__col_direct_set {
+    const struct fk__recplan *plan;
+    const uint8_t *body; /* records * plan->record_len bytes */
+    uint32_t records;
+    fk__fastfmt_origin origin;
+} fk__col_direct_set;
+/* true: written, the session layer counts its records as delivered; false:
+ * it is decoded and its records delivered one by one. */
+typedef bool (*fk__col_direct_fn)(void *user, const fk__col_direct_set *set);
+
 int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
                             const fk__col_limits *limits, fk_collector_stats *stats,
                             fk__col_deliver_fn deliver, void *user);
@@ -110,6 +123,9 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
 /* Offer IPFIX data sets to fn (with the deliver callback's user) before
  * decoding them; flags are the codec's FK__COL_RAW_*. NULL: never. */
 void fk__col_sessions_set_raw(fk__col_sessions *s, fk__col_raw_fn fn, unsigned flags);
+/* Offer IPFIX data sets that have a record plan to fn (with the deliver
+ * callback's user) before decoding them. NULL: never. */
+void fk__col_sessions_set_direct(fk__col_sessions *s, fk__col_direct_fn fn);
 /* Tests: read the receive clock as now_ns + offset_ns instead of
  * CLOCK_REALTIME (export-time sanity checks). */
 void fk__col_sessions_set_real_clock(fk__col_sessions *s, int64_t offset_ns);
@@ -233,6 +249,13 @@ void fk__sink_destroy(fk__sink *k); /* closes (flushes) */
 int fk__sink_open(fk__sink *k, int64_t now_ns);
 int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns); /* rotates when due */
 int fk__sink_flush(fk__sink *k); /* everything written when it returns */
+/* Whether k writes a set through fk__sink_write_direct: an unfiltered
+ * jsonl: sink. */
+bool fk__sink_takes_direct(const fk__sink *k);
+/* A jsonl: sink only: the records of a set through their record plan, the
+ * same lines and counts as their flows written one by one (rotates when
+ * due, between records as then). */
+void fk__sink_write_direct(fk__sink *k, const fk__col_direct_set *ds, int64_t now_ns);
 /* An ipfix: sink only: a data set as it came (fk__sink_ipfix_raw), counted
  * like its records written one by one; rotates when due. */
 int fk__sink_write_raw(fk__sink *k, const fk__col_raw_set *rs, int64_t now_ns);

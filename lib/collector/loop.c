@@ -70,6 +70,29 @@ bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs)
     return true;
 }
 
+/* The session layer's record-plan offer (fk__col_direct_fn): taken when
+ * every output is an unfiltered jsonl: sink and nothing else reads the
+ * flows or changes them; counted as fk__col_deliver counts records. */
+bool fk__col_deliver_direct(void *user, const fk__col_direct_set *ds)
+{
+    fk_collector *h = user;
+    uint32_t n = ds->records;
+    if (h->limit_reached || h->cb || h->senders || h->prefixstats || h->scale_sampling ||
+        h->nsinks == 0 || (h->count_limit && h->stats.records + n > h->count_limit))
+        return false;
+    for (size_t i = 0; i < h->nsinks; i++)
+        if (!fk__sink_takes_direct(h->sinks[i]))
+            return false;
+    h->stats.records += n;
+    h->stats.records_compiled += n;
+    /* Failures are noted in the sink and counted by fk__col_sinks_account. */
+    for (size_t i = 0; i < h->nsinks; i++)
+        fk__sink_write_direct(h->sinks[i], ds, h->now_ns);
+    if (h->count_limit && h->stats.records >= h->count_limit)
+        h->limit_reached = true;
+    return true;
+}
+
 static int handle_datagram(fk_collector *h, const struct sockaddr *from, const uint8_t *data,
                            size_t len)
 {

@@ -340,6 +340,45 @@ static bool store_raw(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const ui
     return true;
 }
 
+/* The record-plan offer (s->direct): true when the set was written
+ * straight from its records; its records then count as emit_cb counts
+ * them. Domains with interface names are decoded (emit_cb names the
+ * interfaces of each flow). */
+static bool direct_set(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
+                       size_t blen)
+{
+    fk__col_sessions *s = c->s;
+    if (!s->direct || hdr->version != 10 || !s->codec->direct)
+        return false;
+    fk__col_direct dd;
+    if (s->codec->direct(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, &dd) != FK_OK) {
+        if (dd.uncompiled)
+            s->stats->templates_uncompiled++;
+        return false;
+    }
+    if (c->d->nifs && dd.plan->ifaces)
+        return false;
+    int64_t export_ns = (int64_t)hdr->export_secs * 1000000000LL;
+    fk__col_direct_set ds = {
+        dd.plan,
+        body,
+        dd.records,
+        {&c->ss->peer.addr, c->d->odid, c->d->version, dd.sampling, export_ns}};
+    if (!s->direct(s->user, &ds))
+        return false;
+    if (c->export_ns) { /* export-time sanity, as emit_cb */
+        int64_t limit = c->export_ns + s->lim.export_tolerance_ns + 1000000000LL;
+        for (uint32_t i = 0; i < dd.records; i++)
+            if (fk__recplan_end_ns(dd.plan, body + (size_t)i * dd.plan->record_len, export_ns) >
+                limit)
+                s->stats->records_after_export++;
+    }
+    c->records += dd.records;
+    c->d->records += dd.records;
+    c->msg_records += dd.records;
+    return true;
+}
+
 /* Walk the sets of an IPFIX message or the flowsets of a v9 packet. Returns
  * false when a set was malformed or a data set had to wait for its
  * template (the record count of the message is then unknown). */
@@ -376,6 +415,10 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
             bool raw = raw_plan(c, hdr, sid, body, blen, &r);
             if (raw && !r.options && store_raw(c, hdr, sid, body, &r)) {
                 off += slen; /* stored as it came, counted */
+                continue;
+            }
+            if (!raw && direct_set(c, hdr, sid, body, blen)) {
+                off += slen; /* written from its records, counted */
                 continue;
             }
             uint32_t n = 0, opts = 0;
@@ -514,6 +557,11 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
     else
         fixed_message(&c, version, msg, len, now_ns);
     return (int)c.records;
+}
+
+void fk__col_sessions_set_direct(fk__col_sessions *s, fk__col_direct_fn fn)
+{
+    s->direct = fn;
 }
 
 void fk__col_sessions_set_raw(fk__col_sessions *s, fk__col_raw_fn fn, unsigned flags)

@@ -196,6 +196,34 @@ static int jsonl_write(fk__sink *k, const fk_flow *f)
 static const fk__sink_ops jsonl_ops = {"jsonl",    jsonl_open, jsonl_write, text_flush,
                                        text_close, text_free,  text_submit, text_pending_since};
 
+bool fk__sink_takes_direct(const fk__sink *k)
+{
+    return k->ops == &jsonl_ops && !k->filter;
+}
+
+/* jsonl_write of one record through its plan: its own tags are none (a
+ * template with metadataTags has no plan), so the line's are the sink's. */
+static int jsonl_write_rec(fk__sink *k, const fk__col_direct_set *ds, const fk__fastfmt_stamp *st,
+                           const uint8_t *rec)
+{
+    if (!k->ntags) {
+        char *line = text_room(k);
+        int n = fk__fastfmt_json_rec(&k->fmt, ds->plan, rec, &ds->origin, st, line);
+        line[n++] = '\n';
+        text_commit(k, (size_t)n, 1);
+        return FK_OK;
+    }
+    char *line = text_room_for(k, FK_FLOW_JSON_MAX + FK__TAGSET_JSON_MAX + 1);
+    int n = fk__fastfmt_json_rec(&k->fmt, ds->plan, rec, &ds->origin, st, line);
+    n = fk__tagset_json(k->tags, k->ntags < FK_TAG_MAX ? k->ntags : FK_TAG_MAX, line, (size_t)n,
+                        FK_FLOW_JSON_MAX + FK__TAGSET_JSON_MAX);
+    if (n < 0)
+        return fk__error(FK_EIO, "jsonl:%s: line with tags does not fit", sink_name(k));
+    line[n++] = '\n';
+    text_commit(k, (size_t)n, 1);
+    return FK_OK;
+}
+
 /* ---- CSV ---------------------------------------------------------------- */
 
 static const char csv_header[] =
@@ -492,6 +520,63 @@ int fk__sink_write(fk__sink *k, const fk_flow *flow, int64_t now_ns)
     if (rotate_due(k, now_ns))
         return sink_rotate(k, now_ns);
     return FK_OK;
+}
+
+/* Records formatted into one room: the output's unit of loss is then the
+ * chunk (its records are counted as one unit's). */
+#define DIRECT_CHUNK 256
+
+/* Whether writing n records cannot make the sink due to rotate before the
+ * last of them (then they need no check one by one). */
+static bool no_rotation_within(const fk__sink *k, uint32_t n, int64_t now_ns)
+{
+    if (!k->path)
+        return true;
+    if (k->rotate_ns > 0 && now_ns - k->opened_ns >= k->rotate_ns)
+        return false;
+    return k->rotate_bytes <= 0 ||
+           k->written + (uint64_t)n * (FK__FASTFMT_MAX + 1) < (uint64_t)k->rotate_bytes;
+}
+
+void fk__sink_write_direct(fk__sink *k, const fk__col_direct_set *ds, int64_t now_ns)
+{
+    fk__fastfmt_stamp st;
+    fk__fastfmt_stamp_set(&st, &ds->origin);
+    size_t len = ds->plan->record_len;
+    uint32_t i = 0;
+    if (k->fp && !k->ntags && no_rotation_within(k, ds->records, now_ns)) {
+        /* Batches: one room and one commit per chunk of records. */
+        text_priv *t = k->priv;
+        while (i < ds->records) {
+            uint32_t n = ds->records - i < DIRECT_CHUNK ? ds->records - i : DIRECT_CHUNK;
+            char *p = text_room_for(k, (size_t)n * (FK__FASTFMT_MAX + 1));
+            size_t used = 0;
+            for (uint32_t j = 0; j < n; j++, i++) {
+                int m = fk__fastfmt_json_rec(&k->fmt, ds->plan, ds->body + i * len, &ds->origin,
+                                             &st, p + used);
+                p[used + (size_t)m] = '\n';
+                used += (size_t)m + 1;
+            }
+            fk__sink_out_commit(t->out, used, n);
+            k->written += used;
+            k->records += n;
+        }
+        return;
+    }
+    /* fk__sink_write's steps, record by record. */
+    for (; i < ds->records; i++) {
+        if (!k->fp && fk__sink_open(k, now_ns) != FK_OK) {
+            fk__sink_note_failure(k, 1);
+            continue;
+        }
+        if (jsonl_write_rec(k, ds, &st, ds->body + i * len) != FK_OK) {
+            fk__sink_note_failure(k, 1);
+            continue;
+        }
+        k->records++;
+        if (rotate_due(k, now_ns))
+            (void)sink_rotate(k, now_ns);
+    }
 }
 
 int fk__sink_write_raw(fk__sink *k, const fk__col_raw_set *rs, int64_t now_ns)

@@ -493,6 +493,8 @@ class fk_collector_stats(Structure):
             "sender_unknown",
             "sender_outside",
             "tags_rejected",
+            "records_compiled",
+            "templates_uncompiled",
         )
     ]
 

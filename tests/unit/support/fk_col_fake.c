@@ -173,9 +173,10 @@ static int fixed(void *ctx, const uint8_t *msg, size_t len, fk__col_emit_fn emit
 }
 
 /* No systemInitTimeMilliseconds in the toy format: no sys_init / restart;
- * no pass-through (raw). */
-const fk__col_codec fk_col_fake_codec = {
-    ctx_new, ctx_free, domain_new, domain_free, templates, data, expire, fixed, NULL, NULL, NULL};
+ * no pass-through (raw) and no record plans (direct). */
+const fk__col_codec fk_col_fake_codec = {ctx_new,   ctx_free, domain_new, domain_free,
+                                         templates, data,     expire,     fixed,
+                                         NULL,      NULL,     NULL,       NULL};
 
 /* ---- builders ----------------------------------------------------------- */
 
