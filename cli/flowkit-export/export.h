@@ -77,5 +77,9 @@ void export_load_env(app *a);
 void export_finish_setup(app *a);
 /* --check: the effective settings, each with where it came from. */
 void export_print_settings(app *a);
+/* --help (help.c). */
+void export_help(void);
+/* --stats: every counter, on stderr (stats.c). */
+void export_print_stats(app *a);
 
 #endif

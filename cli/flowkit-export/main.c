@@ -23,135 +23,6 @@ static void on_stop(void *cap)
     fk_capture_break(cap);
 }
 
-static void help(void)
-{
-    printf("Usage: %s [options]\n"
-           "Export TCP session events and flows, with the owning process where known,\n"
-           "as IPFIX (RFC 7011) to collectors over UDP or TCP.\n\n"
-           "Sources:\n"
-           "  -i, --interface DEV    capture on DEV (repeatable; default: any)\n"
-           "  -r, --read FILE        read a pcap/pcapng file instead of capturing\n"
-           "  -f, --filter BPF       BPF filter expression\n"
-           "      --attribution MODE who owns each connection (live capture): auto (default:\n"
-           "                         bpf where it loads, else sockdiag), bpf (socket owners\n"
-           "                         from the kernel, even of connections of a millisecond),\n"
-           "                         sockdiag (socket table polls) or off\n"
-           "Export:\n"
-           "  -c, --collector URI    udp://HOST:PORT or tcp://HOST:PORT (repeatable)\n"
-           "      --events LIST      session events to export: syn,fin,rst | all | none\n"
-           "      --flows            export flow records\n"
-           "      --flow-filter EXPR export (and print with --stdout) only the flow\n"
-           "                         records matching EXPR, a filter in nfdump's syntax\n"
-           "                         (flowkit-ipfix(1) FILTERS); session events pass\n"
-           "                         (neither --events nor --flows: both, all events)\n"
-           "      --interval SECS    longest time a record waits before it is sent (default 1)\n"
-           "      --chunk-size N     most records per message (0 = fill the MTU)\n"
-           "      --odid N           observation domain id (default 1)\n"
-           "      --pen N            enterprise number of the process elements\n"
-           "                         (default 32473, a documentation placeholder)\n"
-           "      --mtu BYTES        largest message (default 1400)\n"
-           "      --uniflow          a biflow goes out as two records, one per direction\n"
-           "                         (default: every collector counts every byte)\n"
-           "      --biflow           a biflow goes out as one record with RFC 5103 reverse\n"
-           "                         counters (for collectors that read them: nfdump,\n"
-           "                         flowkit-collect, libfixbuf, tshark)\n"
-           "      --set NAME=VALUE   any exporter or capture parameter (see --list-params)\n"
-           "      --config FILE      read settings from FILE (key = value lines or YAML;\n"
-           "                         FLOWKIT_<KEY> variables override it)\n",
-           fkcli_prog());
-    printf("Output and run:\n"
-           "      --stdout           print what is exported on stdout (JSON lines)\n"
-           "      --format FMT       what --stdout prints: json (default), vpcflow (AWS VPC\n"
-           "                         flow log v5 fields and a header line) or flowlog\n"
-           "                         (FFFA's key=value line); the text formats print flows\n"
-           "                         only, one line per direction\n"
-           "      --tag KEY=VALUE    static metadata (repeatable, or KEY=VALUE,KEY=VALUE):\n"
-           "                         JSON \"tags\", the vpcflow/flowlog columns of the same\n"
-           "                         name (account-id, vpc-id, subnet-id, instance-id,\n"
-           "                         region, az-id, ...) and the IPFIX records' metadataTags\n"
-           "                         element; at most 16\n"
-           "      --imds             add the instance's AWS metadata (IMDSv2) as tags:\n"
-           "                         account-id, instance-id, availability-zone, az-id,\n"
-           "                         region, vpc-id, subnet-id, interface-id; a --tag of\n"
-           "                         the same key wins\n"
-           "      --imds-url URL     the metadata service, http://ADDRESS[:PORT] (default\n"
-           "                         http://169.254.169.254; implies --imds)\n"
-           "      --imds-refresh SECS\n"
-           "                         read the metadata again every SECS (default 300)\n"
-           "      --imds-timeout SECS\n"
-           "                         longest wait for a connection or an answer (default 1)\n"
-           "      --duration SECS    stop after SECS seconds\n"
-           "      --stats            print counters to stderr at exit (SIGUSR1: any time)\n"
-           "      --drain-timeout MS wait this long at exit for TCP collectors (default 5000)\n"
-           "  -Z, --user USER        run as USER once the capture is open (default: the\n"
-           "                         user \"flowkit\" if it exists, when started as root);\n"
-           "                         keeps only the capabilities attribution needs\n"
-           "      --nice N           scheduling priority of a live capture, -20..19 (default %d:\n"
-           "                         attribution races short-lived sockets; needs root to raise)\n"
-           "      --check            validate the settings, print them and exit\n"
-           "      --list-params      print the exporter and capture parameter tables\n"
-           "  -h, --help             this help\n"
-           "  -V, --version          print the version\n\n"
-           "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n"
-           "See flowkit-export(1) and docs/exporter-elements.md.\n",
-           DEFAULT_NICE);
-}
-
-static void print_imds_stats(app *a)
-{
-    fkimds_stats s;
-    fkimds_get_stats(a->imds, &s);
-    fprintf(stderr, "%s: imds refreshes=%llu failures=%llu tokens=%llu token_refused=%llu%s%s%s\n",
-            fkcli_prog(), (unsigned long long)s.refreshes, (unsigned long long)s.failures,
-            (unsigned long long)s.tokens, (unsigned long long)s.token_refused,
-            s.last_error[0] ? " last_error=\"" : "", s.last_error, s.last_error[0] ? "\"" : "");
-}
-
-static void print_stats(app *a)
-{
-    fk_capture_stats cs;
-    memset(&cs, 0, sizeof cs);
-    fk_capture_get_stats(a->cap, &cs, sizeof cs);
-    fprintf(stderr,
-            "%s: capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
-            "flows=%llu flows_filtered=%llu events=%llu event_drops=%llu flows_evicted=%llu "
-            "attrib_events_lost=%llu kernel_map_full=%llu kernel_events_lost=%llu\n",
-            fkcli_prog(), (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops,
-            (unsigned long long)cs.queue_drops, (unsigned long long)cs.decode_errors,
-            (unsigned long long)a->flows_seen, (unsigned long long)a->flows_filtered,
-            (unsigned long long)a->events_seen, (unsigned long long)cs.event_drops,
-            (unsigned long long)cs.flows_evicted, (unsigned long long)cs.attrib_events_lost,
-            (unsigned long long)cs.kernel_map_full, (unsigned long long)cs.kernel_events_lost);
-    if (a->imds)
-        print_imds_stats(a);
-    if (!a->exp)
-        return;
-    size_t n = fk_exporter_get_destination_count(a->exp);
-    for (size_t i = 0; i <= n; i++) {
-        fk_exporter_stats s;
-        const char *name = "total";
-        char label[32];
-        if (i == n) {
-            fk_exporter_get_stats(a->exp, &s, sizeof s);
-        } else {
-            fk_exporter_get_destination_stats(a->exp, i, &s, sizeof s);
-            snprintf(label, sizeof label, "dest%zu", i);
-            name = label;
-        }
-        fprintf(stderr,
-                "%s: export %s records_in=%llu records_sent=%llu records_dropped=%llu "
-                "messages_sent=%llu bytes_sent=%llu buffered_bytes=%llu connects=%llu "
-                "connect_failures=%llu send_errors=%llu records_buffered=%llu "
-                "records_resent=%llu\n",
-                fkcli_prog(), name, (unsigned long long)s.records_in,
-                (unsigned long long)s.records_sent, (unsigned long long)s.records_dropped,
-                (unsigned long long)s.messages_sent, (unsigned long long)s.bytes_sent,
-                (unsigned long long)s.buffered_bytes, (unsigned long long)s.connects,
-                (unsigned long long)s.connect_failures, (unsigned long long)s.send_errors,
-                (unsigned long long)s.records_buffered, (unsigned long long)s.records_resent);
-    }
-}
-
 /* The lines' tags, when the metadata provider has new values: copied
  * without waiting for it (see fkimds.h). */
 static void update_line_tags(app *a)
@@ -242,7 +113,7 @@ static int run(app *a)
     bool ended = false;
     while (!fkcli_stop_signal()) {
         if (fkcli_stats_requested())
-            print_stats(a);
+            export_print_stats(a);
         update_line_tags(a);
         int r = fk_capture_dispatch(a->cap, 4096);
         if (a->exp)
@@ -487,7 +358,7 @@ static int parse_args(app *a, int argc, char **argv)
             return 1;
         }
         case 'h':
-            help();
+            export_help();
             return 1;
         case 'V':
             fkcli_print_version();
@@ -594,7 +465,7 @@ int main(int argc, char **argv)
         printf("%s\n", fk_flow_get_vpcflow_header());
     int rc = run(&a);
     if (a.stats)
-        print_stats(&a);
+        export_print_stats(&a);
     if (a.imds && !a.stats) {
         fkimds_stats is;
         fkimds_get_stats(a.imds, &is);

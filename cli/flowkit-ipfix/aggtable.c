@@ -1,8 +1,9 @@
 /* Flow counters by key (aggtable.h): open addressing, linear probing,
- * doubled at 50% load. */
+ * doubled at 50% load; a slot is free while its flow count is 0. */
 /* _GNU_SOURCE (qsort_r) comes from cli/common. */
 #include "aggtable.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,52 +29,49 @@ void agg_key_of(agg_key *out, unsigned mask, const fk_flow *f, int swap)
         out->proto = f->proto;
 }
 
-/* Eight bytes at a time, each word mixed in by a multiply (the key is
- * zero-padded, so whole words hash the same for equal keys); splitmix64's
- * finaliser spreads every bit to the low (index) bits. The byte-wise FNV
- * this replaces took a tenth of a query's CPU. */
-static uint64_t hash_key(const agg_key *k)
+_Static_assert(sizeof(agg_key) == 40, "agg_key is five words");
+
+/* The key's five words, each multiplied by its own odd constant and
+ * summed (independent multiplies, no chain), then splitmix64's finaliser
+ * spreads every bit to the low (index) bits. Keys are zero-padded, so
+ * equal keys hash the same. */
+static inline uint64_t hash_key(const agg_key *k)
 {
-    const unsigned char *p = (const unsigned char *)k;
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-    size_t i = 0;
-    for (; i + 8 <= sizeof *k; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, p + i, sizeof *k - i);
-    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+    uint64_t w[5];
+    memcpy(w, k, sizeof w);
+    uint64_t h = w[0] * 0x9e3779b97f4a7c15ull + w[1] * 0xc2b2ae3d27d4eb4full +
+                 w[2] * 0x165667b19e3779f9ull + w[3] * 0xd6e8feb86659fd93ull +
+                 w[4] * 0xff51afd7ed558ccdull;
     h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    return h ^ (h >> 33);
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
 }
 
+static inline bool key_eq(const agg_key *a, const agg_key *b)
+{
+    uint64_t x[5], y[5];
+    memcpy(x, a, sizeof x);
+    memcpy(y, b, sizeof y);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
+/* A used slot has counted at least one flow. */
 static int grow(aggtable *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 1024;
     agg_entry *slots = calloc(cap, sizeof *slots);
-    unsigned char *used = calloc(cap, 1);
-    if (!slots || !used) {
-        free(slots);
-        free(used);
+    if (!slots)
         return -1;
-    }
     for (size_t i = 0; i < t->cap; i++) {
-        if (!t->used[i])
+        if (!t->slots[i].flows)
             continue;
         size_t j = hash_key(&t->slots[i].key) & (cap - 1);
-        while (used[j])
+        while (slots[j].flows)
             j = (j + 1) & (cap - 1);
         slots[j] = t->slots[i];
-        used[j] = 1;
     }
     free(t->slots);
-    free(t->used);
     t->slots = slots;
-    t->used = used;
     t->cap = cap;
     return 0;
 }
@@ -83,14 +81,14 @@ int agg_add(aggtable *t, const agg_key *key, const fk_flow *f)
     if ((t->count + 1) * 2 > t->cap && grow(t) < 0)
         return -1;
     size_t j = hash_key(key) & (t->cap - 1);
-    while (t->used[j] && memcmp(&t->slots[j].key, key, sizeof *key) != 0)
-        j = (j + 1) & (t->cap - 1);
     agg_entry *e = &t->slots[j];
-    if (!t->used[j]) {
-        t->used[j] = 1;
+    while (e->flows && !key_eq(&e->key, key)) {
+        j = (j + 1) & (t->cap - 1);
+        e = &t->slots[j];
+    }
+    if (!e->flows) {
         t->count++;
-        memset(e, 0, sizeof *e);
-        memcpy(&e->key, key, sizeof *key);
+        e->key = *key;
         e->first_ns = f->start_ns;
         e->last_ns = f->end_ns;
     }
@@ -142,7 +140,7 @@ agg_entry *agg_sorted(const aggtable *t, agg_order order)
         return NULL;
     size_t n = 0;
     for (size_t i = 0; i < t->cap; i++)
-        if (t->used[i])
+        if (t->slots[i].flows)
             out[n++] = t->slots[i];
     qsort_r(out, n, sizeof *out, cmp_entry, &order);
     return out;
@@ -151,6 +149,5 @@ agg_entry *agg_sorted(const aggtable *t, agg_order order)
 void agg_free(aggtable *t)
 {
     free(t->slots);
-    free(t->used);
     memset(t, 0, sizeof *t);
 }

@@ -41,9 +41,8 @@ typedef struct agg_entry {
 } agg_entry;
 
 typedef struct aggtable {
-    unsigned mask; /* AGG_* */
-    agg_entry *slots;
-    unsigned char *used;
+    unsigned mask;    /* AGG_* */
+    agg_entry *slots; /* free while flows == 0 */
     size_t cap, count;
 } aggtable;
 

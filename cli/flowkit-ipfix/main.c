@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastq.h"
 #include "fkcli.h"
 #include "fktags.h"
 #include "query.h"
@@ -78,20 +79,24 @@ static void usage(FILE *f)
             "                         one line per flow, csv the columns of flowkit-collect's\n"
             "                         csv: (start ... tcp_flags)\n"
             "  -q, --quiet            print no records, only the counters\n"
-            "  -v, --verbose          report each malformed datagram on stderr\n"
-            "  -h, --help             show this help and exit\n"
-            "  -V, --version          show the version and exit\n"
-            "\n"
-            "Output: one JSON object per line on stdout: {\"type\":\"flow\",...} per the\n"
-            "flowkit JSON lines contract, {\"type\":\"options\",...} for options data\n"
-            "(IPFIX options records carry every field by IANA name). An IPFIX flow or\n"
-            "event record that carries observationDomainId / exporterIPv4Address /\n"
-            "exporterIPv6Address (flowkit-collect's ipfix: files, mediators) shows those\n"
-            "as odid and exporter instead of the message header's and the sender's.\n"
-            "Flow records come from the collector's session layer, as in flowkit-collect:\n"
-            "data sets before their template are kept and decoded when it arrives.\n"
-            "Counters (datagrams, flows, malformed, no template, ...) go to stderr at the end.\n"
-            "Exit status: 0 success, 1 runtime failure (unreadable file), 2 bad usage.\n");
+            "  -v, --verbose          report each malformed datagram on stderr, and\n"
+            "                         whether a query took the fast path\n");
+    fprintf(f, "      --no-fast-path     answer -s / -A through the collector's session layer\n"
+               "                         even where the query fast path could (it reads raw\n"
+               "                         IPFIX files straight and gives the same answer)\n"
+               "  -h, --help             show this help and exit\n"
+               "  -V, --version          show the version and exit\n"
+               "\n"
+               "Output: one JSON object per line on stdout: {\"type\":\"flow\",...} per the\n"
+               "flowkit JSON lines contract, {\"type\":\"options\",...} for options data\n"
+               "(IPFIX options records carry every field by IANA name). An IPFIX flow or\n"
+               "event record that carries observationDomainId / exporterIPv4Address /\n"
+               "exporterIPv6Address (flowkit-collect's ipfix: files, mediators) shows those\n"
+               "as odid and exporter instead of the message header's and the sender's.\n"
+               "Flow records come from the collector's session layer, as in flowkit-collect:\n"
+               "data sets before their template are kept and decoded when it arrives.\n"
+               "Counters (datagrams, flows, malformed, no template, ...) go to stderr at the end.\n"
+               "Exit status: 0 success, 1 runtime failure (unreadable file), 2 bad usage.\n");
 }
 
 static void emit(tool *t, const char *line)
@@ -303,8 +308,18 @@ static int stopped(void *user)
  * views' (in a query without --fields, the collector's: templates then
  * counts options templates too). no_template = data sets that never met
  * their template. */
-static void print_counters(const tool *t)
+static void print_counters(const tool *t, const fastq_counts *fc)
 {
+    if (fc) { /* the fast path: what the collector's path counts for the same input */
+        fprintf(stderr,
+                TOOL ": datagrams=%" PRIu64 " flows=%" PRIu64 " options=%" PRIu64
+                     " templates=%" PRIu64 " options_templates=0 malformed=0 no_template=0"
+                     " unsupported=0 sequence_lost=%" PRIu64 " skipped_frames=0"
+                     " ipfix_messages=%" PRIu64 " decoded_after_template=0\n",
+                fc->messages, fc->flows, fc->options, fc->templates, fc->sequence_lost,
+                fc->messages);
+        return;
+    }
     fk_netflow_stats st;
     memset(&st, 0, sizeof st);
     fk_netflow_get_stats(t->nf, &st, sizeof st);
@@ -359,24 +374,18 @@ int main(int argc, char **argv)
     t.port = -1;
     t.raw_exporter.family = 4;
     t.pen = FK_EXPORTER_DEFAULT_PEN;
-    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
-                                         {"exporter", required_argument, NULL, 'e'},
-                                         {"flows-only", no_argument, NULL, 'F'},
-                                         {"fields", no_argument, NULL, 'R'},
-                                         {"pen", required_argument, NULL, 'N'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {"filter", required_argument, NULL, 'f'},
-                                         {"window", required_argument, NULL, 't'},
-                                         {"stat", required_argument, NULL, 's'},
-                                         {"aggregate", required_argument, NULL, 'A'},
-                                         {"order", required_argument, NULL, 'O'},
-                                         {"limit", required_argument, NULL, 'n'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"port", required_argument, NULL, 'p'},      {"exporter", required_argument, NULL, 'e'},
+        {"flows-only", no_argument, NULL, 'F'},      {"fields", no_argument, NULL, 'R'},
+        {"pen", required_argument, NULL, 'N'},       {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},         {"filter", required_argument, NULL, 'f'},
+        {"window", required_argument, NULL, 't'},    {"stat", required_argument, NULL, 's'},
+        {"aggregate", required_argument, NULL, 'A'}, {"order", required_argument, NULL, 'O'},
+        {"limit", required_argument, NULL, 'n'},     {"output", required_argument, NULL, 'o'},
+        {"no-fast-path", no_argument, NULL, 'G'},    {NULL, 0, NULL, 0}};
     int c;
+    bool no_fast = false;
     opterr = 0;
     t.q = query_create();
     if (!t.q) {
@@ -397,6 +406,9 @@ int main(int argc, char **argv)
             break;
         case 'R':
             t.fields = true;
+            break;
+        case 'G':
+            no_fast = true;
             break;
         case 'N':
             t.pen = (uint32_t)fkcli_parse_u64("--pen", optarg, 0, UINT32_MAX);
@@ -451,7 +463,18 @@ int main(int argc, char **argv)
 
     int status = 0;
     walk_order_args(argv + optind, (size_t)(argc - optind));
-    for (int i = optind; i < argc && !stop_requested; i++)
+    fastq_counts fc;
+    bool fast = false;
+    if (!no_fast && fastq_eligible(&t)) {
+        const char *why = NULL;
+        fast = fastq_run(&t, argv + optind, argc - optind, &fc, &why);
+        if (!fast) /* the general path answers it all again */
+            query_reset(t.q);
+        if (t.verbose)
+            fprintf(stderr, TOOL ": query fast path %s%s\n",
+                    fast ? "taken" : "not taken: ", fast ? "" : why);
+    }
+    for (int i = optind; !fast && i < argc && !stop_requested; i++)
         if (walk_path(argv[i], read_one, stopped, &t))
             status = 1;
     if (query_finish(t.q, stdout) < 0)
@@ -460,7 +483,7 @@ int main(int argc, char **argv)
         fprintf(stderr, TOOL ": error writing the output: %s\n", strerror(errno));
         status = 1;
     }
-    print_counters(&t);
+    print_counters(&t, fast ? &fc : NULL);
     fk_netflow_destroy(t.nf);
     fk_ipfix_decoder_destroy(t.ipx);
     fk_collector_destroy(t.col);

@@ -29,6 +29,7 @@ query *query_create(void)
     query *q = calloc(1, sizeof *q);
     if (q) {
         q->limit = -1;
+        q->filter_const = -1;
         q->agg_order = ORDER_TSTART;
         q->first_ns = INT64_MAX;
         q->last_ns = INT64_MIN;
@@ -65,6 +66,12 @@ int query_set_filter(query *q, const char *expr)
     }
     fk_filter_destroy(q->filter);
     q->filter = f;
+    q->filter_const = -1;
+    if (fk_filter_get_fields(f) == 0) { /* any, not any: the same for every flow */
+        fk_flow zero;
+        memset(&zero, 0, sizeof zero);
+        q->filter_const = fk_filter_match(f, &zero);
+    }
     return 0;
 }
 
@@ -249,13 +256,60 @@ bool query_active(const query *q)
     return q->filter || q->window || q->nstats || q->aggregate || q->text || q->csv;
 }
 
+unsigned query_get_needs(const query *q)
+{
+    unsigned m = FK_FILTER_READS_BYTES | FK_FILTER_READS_PACKETS | FK_FILTER_READS_TIMES;
+    if (q->filter && q->filter_const < 0)
+        m |= fk_filter_get_fields(q->filter);
+    if (m & FK_FILTER_READS_ADDRS)
+        m |= QUERY_NEEDS_SRC | QUERY_NEEDS_DST;
+    m &= ~FK_FILTER_READS_ADDRS;
+    unsigned keys = q->aggregate ? q->agg.mask : 0;
+    for (int i = 0; i < q->nstats; i++) {
+        keys |= q->stats[i].table.mask;
+        if (q->stats[i].def->either) /* each end in turn: the other end's fields too */
+            keys |= q->stats[i].table.mask << 1;
+    }
+    if (keys & AGG_SRCIP)
+        m |= QUERY_NEEDS_SRC;
+    if (keys & AGG_DSTIP)
+        m |= QUERY_NEEDS_DST;
+    if (keys & (AGG_SRCPORT | AGG_DSTPORT))
+        m |= FK_FILTER_READS_PORTS;
+    if (keys & AGG_PROTO)
+        m |= FK_FILTER_READS_PROTO;
+    return m;
+}
+
+bool query_has_tables(const query *q)
+{
+    return q->nstats || q->aggregate;
+}
+
+void query_reset(query *q)
+{
+    for (int i = 0; i < q->nstats; i++) {
+        unsigned mask = q->stats[i].table.mask;
+        agg_free(&q->stats[i].table);
+        q->stats[i].table.mask = mask;
+    }
+    unsigned mask = q->agg.mask;
+    agg_free(&q->agg);
+    q->agg.mask = mask;
+    q->flows = q->packets = q->bytes = 0;
+    q->first_ns = INT64_MAX;
+    q->last_ns = INT64_MIN;
+    q->csv_header_done = false;
+    q->oom = false;
+}
+
 /* ---- per flow ------------------------------------------------------------ */
 
 bool query_flow(query *q, const fk_flow *f)
 {
     if (q->window && (f->start_ns < q->win_start_ns || f->end_ns > q->win_end_ns))
         return false;
-    if (q->filter && !fk_filter_match(q->filter, f))
+    if (q->filter && (q->filter_const >= 0 ? !q->filter_const : !fk_filter_match(q->filter, f)))
         return false;
     q->flows++;
     q->packets += f->packets;

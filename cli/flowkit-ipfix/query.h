@@ -44,6 +44,21 @@ int query_option(query *q, int opt, const char *arg);
  * statistics, aggregation): then only flows go through query_flow(). */
 bool query_active(const query *q);
 
+/* true when statistics or aggregation were asked: the query prints only
+ * tables, after every flow went in. */
+bool query_has_tables(const query *q);
+
+/* The flow members the query reads, as FK_FILTER_READS_* bits (filter,
+ * keys, counters and times), FK_FILTER_READS_ADDRS split into the two
+ * below: with -s or -A, a reader may leave the others as they are. */
+#define QUERY_NEEDS_SRC 0x10000u /* src */
+#define QUERY_NEEDS_DST 0x20000u /* dst */
+unsigned query_get_needs(const query *q);
+
+/* Forget every flow taken in (totals, statistics, aggregation); the
+ * options stay. */
+void query_reset(query *q);
+
 /* One decoded flow: true when the caller should print it as usual; false
  * when it is filtered out or taken in by statistics / aggregation. */
 bool query_flow(query *q, const fk_flow *f);

@@ -31,6 +31,7 @@ typedef struct stat {
 
 struct query {
     fk_filter *filter;    /* NULL: every flow */
+    int filter_const;     /* a filter that reads nothing: its value (0, 1); else -1 */
     int64_t win_start_ns; /* -t; INT64_MIN / INT64_MAX when open */
     int64_t win_end_ns;
     bool window;

@@ -83,6 +83,34 @@ FK_API int fk_filter_compile(const char *text, fk_filter **out, size_t *error_of
  */
 FK_API int fk_filter_match(const fk_filter *filter, const fk_flow *flow);
 
+/** @name Flow members a filter reads (fk_filter_get_fields())
+ * @{ */
+#define FK_FILTER_READS_ADDRS 0x001u     /**< `src`, `dst` (family included). */
+#define FK_FILTER_READS_PORTS 0x002u     /**< `src_port`, `dst_port` (ICMP type and code too). */
+#define FK_FILTER_READS_PROTO 0x004u     /**< `proto`. */
+#define FK_FILTER_READS_BYTES 0x008u     /**< `bytes`. */
+#define FK_FILTER_READS_PACKETS 0x010u   /**< `packets`. */
+#define FK_FILTER_READS_REVERSE 0x020u   /**< `rev_bytes`, `rev_packets`. */
+#define FK_FILTER_READS_TOS 0x040u       /**< `tos`. */
+#define FK_FILTER_READS_VLAN 0x080u      /**< `vlan`. */
+#define FK_FILTER_READS_IFACES 0x100u    /**< `in_if`, `out_if`. */
+#define FK_FILTER_READS_TIMES 0x200u     /**< `start_ns`, `end_ns`. */
+#define FK_FILTER_READS_TCP_FLAGS 0x400u /**< `tcp_flags`. */
+#define FK_FILTER_READS_EXPORTER 0x800u  /**< `exporter` and `present`. */
+/** @} */
+
+/**
+ * Which members of a flow a filter reads: a reader that fills flows only
+ * for the filter (a query over stored records, say) may leave the others
+ * as they are. 0 means the filter is constant (`any`, `not any`): one
+ * fk_filter_match() on any flow gives its value.
+ *
+ * @param filter the compiled filter.
+ * @return the `FK_FILTER_READS_*` bits; 0 also for NULL.
+ * @since 0.2.0
+ */
+FK_API unsigned fk_filter_get_fields(const fk_filter *filter);
+
 /**
  * Free a compiled filter. NULL does nothing.
  *

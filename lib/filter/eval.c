@@ -148,6 +148,75 @@ int fk_filter_match(const fk_filter *filter, const fk_flow *flow)
     return eval(filter, filter->root, flow) ? 1 : 0;
 }
 
+unsigned fk_filter_get_fields(const fk_filter *filter)
+{
+    if (!filter)
+        return 0;
+    unsigned m = 0;
+    for (uint32_t i = 0; i < filter->nnodes; i++) {
+        const fk__fnode *n = &filter->nodes[i];
+        switch ((fk__fnode_kind)n->kind) {
+        case FN_TRUE:
+        case FN_AND:
+        case FN_OR:
+        case FN_NOT:
+            break;
+        case FN_FAMILY:
+        case FN_NET:
+        case FN_NET_LIST:
+            m |= FK_FILTER_READS_ADDRS;
+            break;
+        case FN_PROTO:
+            m |= FK_FILTER_READS_PROTO;
+            break;
+        case FN_ROUTER:
+            m |= FK_FILTER_READS_EXPORTER;
+            break;
+        case FN_PORT:
+        case FN_PORT_LIST:
+            m |= FK_FILTER_READS_PORTS;
+            break;
+        case FN_FLAGS:
+        case FN_FLAGS_NONE:
+            m |= FK_FILTER_READS_TCP_FLAGS;
+            break;
+        case FN_NUM:
+            switch ((fk__ffield)n->field) {
+            case FF_BYTES:
+                m |= FK_FILTER_READS_BYTES;
+                break;
+            case FF_PACKETS:
+                m |= FK_FILTER_READS_PACKETS;
+                break;
+            case FF_REV_BYTES:
+            case FF_REV_PACKETS:
+                m |= FK_FILTER_READS_REVERSE;
+                break;
+            case FF_TOS:
+                m |= FK_FILTER_READS_TOS;
+                break;
+            case FF_VLAN:
+                m |= FK_FILTER_READS_VLAN;
+                break;
+            case FF_IN_IF:
+            case FF_OUT_IF:
+            case FF_EITHER_IF:
+                m |= FK_FILTER_READS_IFACES;
+                break;
+            case FF_ICMP_TYPE:
+            case FF_ICMP_CODE:
+                m |= FK_FILTER_READS_PORTS | FK_FILTER_READS_PROTO;
+                break;
+            case FF_DURATION_MS:
+                m |= FK_FILTER_READS_TIMES;
+                break;
+            }
+            break;
+        }
+    }
+    return m;
+}
+
 void fk_filter_destroy(fk_filter *filter)
 {
     if (!filter)

@@ -213,9 +213,116 @@ static void limits(void **state)
     fk_filter_destroy(NULL);
 }
 
+static unsigned fields_of(const char *expr)
+{
+    fk_filter *flt = NULL;
+    size_t at = 0;
+    if (fk_filter_compile(expr, &flt, &at) != 0)
+        fail_msg("\"%s\" does not compile: %s", expr, fk_error_last()->message);
+    unsigned m = fk_filter_get_fields(flt);
+    fk_filter_destroy(flt);
+    return m;
+}
+
+/* Change every member of f outside mask (the ones a filter says it does
+ * not read) to another value. */
+static void scramble(fk_flow *f, unsigned mask, unsigned round)
+{
+    if (!(mask & FK_FILTER_READS_ADDRS)) {
+        f->src.family = (uint8_t)(round & 1 ? 6 : 4);
+        f->dst.family = f->src.family;
+        memset(f->src.bytes, (int)(round * 37), sizeof f->src.bytes);
+        memset(f->dst.bytes, (int)(round * 91), sizeof f->dst.bytes);
+    }
+    if (!(mask & FK_FILTER_READS_PORTS)) {
+        f->src_port = (uint16_t)(round * 4099);
+        f->dst_port = (uint16_t)(round * 2053);
+    }
+    if (!(mask & FK_FILTER_READS_PROTO))
+        f->proto = (uint8_t)(round % 3 == 0 ? 6 : round % 3 == 1 ? 17 : 1);
+    if (!(mask & FK_FILTER_READS_BYTES))
+        f->bytes = round * 1000003ull;
+    if (!(mask & FK_FILTER_READS_PACKETS))
+        f->packets = round * 7919ull;
+    if (!(mask & FK_FILTER_READS_REVERSE)) {
+        f->rev_bytes = round * 999ull;
+        f->rev_packets = round * 13ull;
+    }
+    if (!(mask & FK_FILTER_READS_TOS))
+        f->tos = (uint8_t)(round * 8);
+    if (!(mask & FK_FILTER_READS_VLAN))
+        f->vlan = (uint16_t)(round * 17 % 4096);
+    if (!(mask & FK_FILTER_READS_IFACES)) {
+        f->in_if = round % 5;
+        f->out_if = round % 7;
+    }
+    if (!(mask & FK_FILTER_READS_TIMES))
+        f->end_ns = f->start_ns + (int64_t)round * 333000000ll;
+    if (!(mask & FK_FILTER_READS_TCP_FLAGS))
+        f->tcp_flags = (uint8_t)(round * 5);
+    if (!(mask & FK_FILTER_READS_EXPORTER)) {
+        f->present ^= FK_FLOW_HAS_EXPORTER;
+        f->exporter.family = 4;
+        memset(f->exporter.bytes, (int)round, 4);
+    }
+}
+
+/* fk_filter_get_fields: the bits of each primitive, and the contract: a
+ * flow changed only outside the bits matches as before. */
+static void fields(void **state)
+{
+    (void)state;
+    assert_int_equal(fields_of("any"), 0);
+    assert_int_equal(fields_of("not any"), 0);
+    assert_int_equal(fields_of("proto tcp"), FK_FILTER_READS_PROTO);
+    assert_int_equal(fields_of("src net 10.0.0.0/8 and dst port in [80 443]"),
+                     FK_FILTER_READS_ADDRS | FK_FILTER_READS_PORTS);
+    assert_int_equal(fields_of("inet6"), FK_FILTER_READS_ADDRS);
+    assert_int_equal(fields_of("icmp-type 8"), FK_FILTER_READS_PORTS | FK_FILTER_READS_PROTO);
+    assert_int_equal(fields_of("bytes > 1k or packets < 5"),
+                     FK_FILTER_READS_BYTES | FK_FILTER_READS_PACKETS);
+    assert_int_equal(fields_of("duration > 1000"), FK_FILTER_READS_TIMES);
+    assert_int_equal(fields_of("not flags S"), FK_FILTER_READS_TCP_FLAGS);
+    assert_int_equal(fields_of("router ip 192.0.2.1"), FK_FILTER_READS_EXPORTER);
+    assert_int_equal(fields_of("in if 3 or tos 4 or vlan 7"),
+                     FK_FILTER_READS_IFACES | FK_FILTER_READS_TOS | FK_FILTER_READS_VLAN);
+    assert_int_equal(fk_filter_get_fields(NULL), 0);
+    static const char *const exprs[] = {
+        "any",
+        "not any",
+        "proto tcp and dst port 443",
+        "net 10.0.0.0/8 or icmp-type 8",
+        "(host 10.0.0.1 or host 10.0.0.2) and not (bytes < 1k or packets > 5000)",
+        "flags S and not flags AFRPU",
+        "router ip 10.0.0.1",
+        "duration > 1000 and tos 0",
+        "in if 2 or out if 3 or vlan 5",
+        "inet6 and port > 1024",
+        "src port 80 or proto udp"};
+    for (size_t e = 0; e < sizeof exprs / sizeof exprs[0]; e++) {
+        fk_filter *flt = NULL;
+        size_t at = 0;
+        assert_int_equal(fk_filter_compile(exprs[e], &flt, &at), 0);
+        unsigned mask = fk_filter_get_fields(flt);
+        for (unsigned base = 0; base < 64; base++) {
+            fk_flow f = make_flow("10.0.0.1", "10.0.0.2", 80, 443, 6, 1500, 3);
+            scramble(&f, 0, base); /* a different flow each time */
+            int want = fk_filter_match(flt, &f);
+            for (unsigned round = 1; round < 16; round++) {
+                scramble(&f, mask, base * 16 + round);
+                if (fk_filter_match(flt, &f) != want)
+                    fail_msg("\"%s\": a member outside its fields (0x%x) changed the match",
+                             exprs[e], mask);
+            }
+        }
+        fk_filter_destroy(flt);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(primitives),
-                                       cmocka_unit_test(syntax_errors), cmocka_unit_test(limits)};
+                                       cmocka_unit_test(syntax_errors), cmocka_unit_test(limits),
+                                       cmocka_unit_test(fields)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

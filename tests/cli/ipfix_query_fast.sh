@@ -1,0 +1,81 @@
+#!/bin/bash
+# flowkit-ipfix's query fast path (#19) gives the answer of the collector's
+# path (--no-fast-path), output and counters, on random raw IPFIX files
+# (tests/tools/ipfix_random.py): many templates of both families, reduced
+# sizes, every time form, options records, redefined and withdrawn
+# templates, padding, sequence gaps; and, in the hostile files, what the
+# fast path must leave to the general path (varlen and enterprise elements,
+# mixed families, uptime times, boot time, origin records, data before its
+# template, restarts, malformed sets, a file cut short), the query then
+# answered from the start. -v says which path answered: the test requires
+# both to have run (it cannot pass with the fast path never taken), and
+# every clean file on the fast path. Several files of one run form one
+# session, as a directory of them.
+set -u
+B="$FLOWKIT_BUILD_DIR/cli/flowkit-ipfix/flowkit-ipfix"
+GEN="$FLOWKIT_SOURCE_DIR/tests/tools/ipfix_random.py"
+PY=/usr/bin/python3
+[ -x "$B" ] || { echo "SKIP: $B not built"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+queries=(
+    "-s srcip/bytes -s dstport/flows -s proto/packets -s ip/flows/bytes -n 0|any"
+    "-s record/bytes -A srcip,dstport,proto -O bytes -n 0 -o csv|net 10.0.0.0/8 and port > 1024 or bytes > 1000 or icmp-type 8"
+    "-A dstip,srcport -s port/packets -o json -n 0|flags S and not vlan 5 or in if 3 or out if 2 or duration > 1000"
+    "-s srcport -t 2026/11/23.12:00:00-2026/11/23.12:30:00 -n 0|tos 0 and packets < 100000 and (proto tcp or proto udp)"
+)
+
+taken=0
+general=0
+compare() { # NAME PATH...: every query, both paths
+    local name=$1
+    shift
+    for q in "${queries[@]}"; do
+        local opts=${q%%|*} filter=${q#*|}
+        # shellcheck disable=SC2086
+        "$B" -v $opts -f "$filter" "$@" >"$T/fast.out" 2>"$T/fast.err"
+        local rf=$?
+        # shellcheck disable=SC2086
+        "$B" --no-fast-path $opts -f "$filter" "$@" >"$T/gen.out" 2>"$T/gen.err"
+        local rg=$?
+        [ "$rf" = "$rg" ] || fail "$name: exit $rf vs $rg ($opts -f '$filter')"
+        cmp -s "$T/fast.out" "$T/gen.out" ||
+            { diff "$T/fast.out" "$T/gen.out" | head -20; fail "$name: output differs ($opts -f '$filter')"; }
+        grep -v -e 'query fast path' -e ': frame [0-9]' "$T/fast.err" >"$T/fast.err2"
+        grep -v -e ': frame [0-9]' "$T/gen.err" >"$T/gen.err2"
+        cmp -s "$T/fast.err2" "$T/gen.err2" ||
+            { diff "$T/fast.err2" "$T/gen.err2"; fail "$name: counters differ ($opts -f '$filter')"; }
+        if grep -q 'query fast path taken' "$T/fast.err"; then
+            taken=$((taken + 1))
+            [ -n "${MUST_FAST:-}" ] || true
+        else
+            grep -q 'query fast path not taken: ' "$T/fast.err" || fail "$name: -v did not say the path"
+            [ -z "${MUST_FAST:-}" ] || fail "$name: a clean file left the fast path: $(grep 'fast path' "$T/fast.err")"
+            general=$((general + 1))
+        fi
+    done
+}
+
+for seed in $(seq 1 12); do
+    "$PY" "$GEN" "$T/c$seed.ipfix" --seed "$seed" --messages 80 || fail "generator"
+    MUST_FAST=1 compare "clean seed $seed" "$T/c$seed.ipfix"
+done
+clean_taken=$taken
+[ "$clean_taken" -gt 0 ] || fail "no query took the fast path"
+
+for seed in $(seq 100 123); do
+    "$PY" "$GEN" "$T/h$seed.ipfix" --seed "$seed" --hostile --messages 80 || fail "generator"
+    compare "hostile seed $seed" "$T/h$seed.ipfix"
+done
+# several files, one session (templates of one file decode the next)
+mkdir "$T/dir"
+cp "$T/c3.ipfix" "$T/dir/a.ipfix"
+cp "$T/c4.ipfix" "$T/dir/b.ipfix"
+cp "$T/c5.ipfix" "$T/dir/c.ipfix"
+MUST_FAST=1 compare "directory" "$T/dir"
+compare "files" "$T/c7.ipfix" "$T/h101.ipfix" "$T/c8.ipfix"
+[ "$general" -gt 0 ] || fail "no hostile file left the fast path: the test would not see a fallback"
+[ "$taken" -gt "$clean_taken" ] || fail "no hostile file stayed on the fast path"
+echo "PASS: $taken queries on the fast path, $general on the general path, same answers"
