@@ -1,12 +1,14 @@
 /* Pre-aggregation of a store: flows that share every key the tables use
  * (source, destination, exporter, protocol, destination port) and the
- * second of their end time are summed in one entry of a small open-
- * addressing table; the top-K summaries, series and per-IP state see each
- * entry once, when the table is flushed (the clock moves to another
- * second, the table is full, or something reads those tables). Every
- * series step and top-K slot is a whole number of seconds, so an entry
- * falls in exactly the buckets and slots its flows fall in: the totals are
- * the ones flow-by-flow adding gives. Only the order of the space-saving
+ * aggregation step of their end time are summed in one entry of a small
+ * open-addressing table; the top-K summaries, series and per-IP state see
+ * each entry once, when the table is flushed (the clock moves to another
+ * step, the table is full, or something reads those tables). The step is
+ * the greatest common divisor of series_step, ip_series_step and
+ * topk_slot (10 s by default), so an entry falls in exactly the buckets
+ * and slots its flows fall in, and the clock cannot cross a slot boundary
+ * while an entry waits: the totals and late judgements are the ones
+ * flow-by-flow adding gives. Only the order of the space-saving and LRU
  * updates differs (one weighted update instead of several), which keeps
  * their bounds. */
 #include <string.h>
@@ -17,10 +19,26 @@
 
 #define NS INT64_C(1000000000)
 
+static int64_t gcd(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 int fk__agg_init(fk_store *s)
 {
     s->agg_cap = s->merge_runs ? (uint32_t)fk__params_int(&s->params, FK_STORE_AGG_KEYS) : 0;
     s->agg_n = 0;
+    s->agg_flows = 0;
+    s->agg_bypass = false;
+    int64_t g = gcd(fk__params_int(&s->params, FK_STORE_SERIES_STEP_SEC),
+                    fk__params_int(&s->params, FK_STORE_IP_SERIES_STEP_SEC));
+    g = gcd(g, fk__params_int(&s->params, FK_STORE_TOPK_SLOT_SEC));
+    s->agg_step_ns = g * NS;
     if (!s->agg_cap)
         return FK_OK;
     uint32_t slots = 4;
@@ -41,33 +59,68 @@ void fk__agg_free(fk_store *s)
     s->agg_cap = s->agg_n = 0;
 }
 
-static int64_t floor_sec(int64_t t)
+int64_t fk__agg_step_of(const fk_store *s, int64_t t)
 {
-    int64_t q = t / NS;
-    return (t % NS && t < 0) ? q - 1 : q;
+    int64_t q = t / s->agg_step_ns;
+    return (t % s->agg_step_ns && t < 0) ? q - 1 : q;
 }
 
-static bool key_eq(const fk__agg_key *a, const fk__agg_key *b)
+/* Key layout: meta = proto | dst_port << 8 | has_exporter << 24 | the
+ * three families << 32, 40, 48 | LONG; a key whose addresses are all IPv4
+ * (or absent) keeps them in v[2] (src, dst) and v[3] (exporter) and is
+ * hashed and compared over its first 4 words; any IPv6 address makes it
+ * long: src, dst, exporter in v[2..7], 8 words. */
+#define AGG_LONG (UINT64_C(1) << 56)
+#define SHORT_WORDS 4
+#define LONG_WORDS 8
+
+/* Compared and hashed with constant lengths (unrolled): the short form is
+ * most keys. A short and a long key differ in meta (word 1). */
+static bool words_eq(const uint64_t *x, const uint64_t *y, uint32_t n)
 {
-    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
     uint64_t d = 0;
-    for (size_t i = 0; i < sizeof *a; i += 8) {
-        uint64_t u, v;
-        memcpy(&u, x + i, 8);
-        memcpy(&v, y + i, 8);
-        d |= u ^ v;
-    }
+    for (uint32_t i = 0; i < n; i++)
+        d |= x[i] ^ y[i];
     return d == 0;
+}
+
+static bool key_eq(const fk__agg_key *a, const fk__agg_key *b, uint32_t words)
+{
+    return words == SHORT_WORDS ? words_eq(a->v, b->v, SHORT_WORDS)
+                                : words_eq(a->v, b->v, LONG_WORDS);
+}
+
+static uint64_t key_hash(const fk__agg_key *k, uint32_t words)
+{
+    return words == SHORT_WORDS ? fk__store_hash(k, SHORT_WORDS * 8)
+                                : fk__store_hash(k, LONG_WORDS * 8);
+}
+
+static void addr_out(fk_addr *a, uint8_t family, const void *bytes, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    a->family = family;
+    if (family)
+        memcpy(a->bytes, bytes, n);
 }
 
 static void rec_of(fk__rec *r, const fk__agg_ent *e)
 {
-    memcpy(&r->src, e->k.b, sizeof r->src);
-    memcpy(&r->dst, e->k.b + 17, sizeof r->dst);
-    memcpy(&r->exporter, e->k.b + 34, sizeof r->exporter);
-    r->proto = e->k.b[51];
-    r->dst_port = (uint16_t)(e->k.b[52] << 8 | e->k.b[53]);
-    r->has_exporter = e->k.b[54] != 0;
+    uint64_t m = e->k.v[1];
+    const unsigned char *w = (const unsigned char *)(e->k.v + 2);
+    if (m & AGG_LONG) {
+        addr_out(&r->src, (uint8_t)(m >> 32), w, 16);
+        addr_out(&r->dst, (uint8_t)(m >> 40), w + 16, 16);
+        addr_out(&r->exporter, (uint8_t)(m >> 48), w + 32, 16);
+    } else { /* the words as make_key() built them, whatever the byte order */
+        uint32_t a = (uint32_t)e->k.v[2], b = (uint32_t)(e->k.v[2] >> 32), x = (uint32_t)e->k.v[3];
+        addr_out(&r->src, (uint8_t)(m >> 32), &a, 4);
+        addr_out(&r->dst, (uint8_t)(m >> 40), &b, 4);
+        addr_out(&r->exporter, (uint8_t)(m >> 48), &x, 4);
+    }
+    r->proto = (uint8_t)m;
+    r->dst_port = (uint16_t)(m >> 8);
+    r->has_exporter = (m >> 24) & 1;
     r->end_ns = e->last_ns;
     r->first_ns = e->first_ns;
     r->bytes = e->bytes;
@@ -94,26 +147,26 @@ void fk__agg_flush(fk_store *s)
 /* Sum that pays at least one flow in 9; judged on a table with at least
  * this many entries (a query may flush a nearly empty one). */
 #define AGG_MIN_JUDGED 64
-#define AGG_BYPASS_SEC 8
+#define AGG_BYPASS_STEPS 8
 
-/* Judge the waiting entries (the clock is in second sec), then flush. */
-static void judge_flush(fk_store *s, int64_t sec)
+/* Judge the waiting entries (the clock is in step no), then flush. */
+static void judge_flush(fk_store *s, int64_t no)
 {
     uint32_t min = s->agg_cap < AGG_MIN_JUDGED ? s->agg_cap : AGG_MIN_JUDGED;
     if (s->agg_n >= min && s->agg_flows * 8 < (uint64_t)s->agg_n * 9) {
         /* Nearly every flow had a key of its own (the worst case): the
          * table only added work. */
         s->agg_bypass = true;
-        s->agg_retry_sec = sec + AGG_BYPASS_SEC;
+        s->agg_retry = no + AGG_BYPASS_STEPS;
     }
     fk__agg_flush(s);
 }
 
-void fk__agg_next_second(fk_store *s, int64_t sec)
+void fk__agg_next_step(fk_store *s, int64_t no)
 {
-    if (s->agg_bypass && sec >= s->agg_retry_sec)
+    if (s->agg_bypass && no >= s->agg_retry)
         s->agg_bypass = false;
-    judge_flush(s, sec);
+    judge_flush(s, no);
 }
 
 static void rec_of_flow(fk__rec *r, const fk_flow *f)
@@ -135,6 +188,38 @@ static void rec_of_flow(fk__rec *r, const fk_flow *f)
     r->flows = 1;
 }
 
+/* f's key; returns its length in words. Addresses are normalised. */
+static uint32_t make_key(fk__agg_key *k, const fk_store *s, const fk_flow *f)
+{
+    bool has_exp = (f->present & FK_FLOW_HAS_EXPORTER) != 0;
+    uint8_t fe = has_exp ? f->exporter.family : 0;
+    uint64_t meta = f->proto | (uint64_t)f->dst_port << 8 | (uint64_t)has_exp << 24 |
+                    (uint64_t)f->src.family << 32 | (uint64_t)f->dst.family << 40 |
+                    (uint64_t)fe << 48;
+    k->v[0] = (uint64_t)fk__agg_step_of(s, f->end_ns);
+    if ((f->src.family | f->dst.family | fe) & 2) { /* an IPv6 address (family 6) */
+        k->v[1] = meta | AGG_LONG;
+        unsigned char *w = (unsigned char *)(k->v + 2);
+        memcpy(w, f->src.bytes, 16);
+        memcpy(w + 16, f->dst.bytes, 16);
+        if (fe)
+            memcpy(w + 32, f->exporter.bytes, 16);
+        else
+            memset(w + 32, 0, 16);
+        return LONG_WORDS;
+    }
+    k->v[1] = meta;
+    uint32_t a, b, e = 0;
+    memcpy(&a, f->src.bytes, 4);
+    memcpy(&b, f->dst.bytes, 4);
+    if (fe)
+        memcpy(&e, f->exporter.bytes, 4);
+    k->v[2] = a | (uint64_t)b << 32;
+    k->v[3] = e;
+    k->v[4] = k->v[5] = k->v[6] = k->v[7] = 0; /* copied with the entry, never compared */
+    return SHORT_WORDS;
+}
+
 void fk__agg_add(fk_store *s, const fk_flow *f)
 {
     bool proc = (f->present & FK_FLOW_HAS_PROCESS) && f->process[0];
@@ -147,27 +232,15 @@ void fk__agg_add(fk_store *s, const fk_flow *f)
         return;
     }
     fk__agg_key k;
-    k.sec = floor_sec(f->end_ns);
-    memcpy(k.b, &f->src, 17);
-    memcpy(k.b + 17, &f->dst, 17);
-    bool has_exp = (f->present & FK_FLOW_HAS_EXPORTER) != 0;
-    if (has_exp)
-        memcpy(k.b + 34, &f->exporter, 17);
-    else
-        memset(k.b + 34, 0, 17);
-    k.b[51] = f->proto;
-    k.b[52] = (uint8_t)(f->dst_port >> 8);
-    k.b[53] = (uint8_t)f->dst_port;
-    k.b[54] = has_exp;
-    k.b[55] = 0;
-    uint64_t h = fk__store_hash(&k, sizeof k);
+    uint32_t words = make_key(&k, s, f);
+    uint64_t h = key_hash(&k, words);
     uint32_t pos = (uint32_t)(h ^ (h >> 32)) & s->agg_mask;
     for (;; pos = (pos + 1) & s->agg_mask) {
         uint32_t e = s->agg_slot[pos];
         if (!e)
             break;
         fk__agg_ent *x = &s->agg[e - 1];
-        if (key_eq(&x->k, &k)) {
+        if (key_eq(&x->k, &k, words)) {
             x->bytes += f->bytes;
             x->packets += f->packets;
             x->rev_bytes += f->rev_bytes;
@@ -193,5 +266,5 @@ void fk__agg_add(fk_store *s, const fk_flow *f)
     s->agg_flows++;
     x->first_ns = x->last_ns = f->end_ns;
     if (s->agg_n == s->agg_cap)
-        judge_flush(s, floor_sec(s->now_ns));
+        judge_flush(s, fk__agg_step_of(s, s->now_ns));
 }

@@ -192,7 +192,7 @@ int fk_store_get_bad_ips(fk_store *s, fk_store_bad_ip *out, size_t capacity, siz
     if (!s || !count || (capacity && !out) || !s->active)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");
     *count = 0;
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     uint32_t n = s->bad.n, m = 0;
     fk_store_bad_ip *all = fk__calloc(n ? n : 1, sizeof *all);
     for (uint32_t i = 0; all && i < n; i++) {
@@ -202,7 +202,7 @@ int fk_store_get_bad_ips(fk_store *s, fk_store_bad_ip *out, size_t capacity, siz
             all[m++].attempts = a;
         }
     }
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     if (!all)
         return fk__error(FK_ENOMEM, "store: out of memory for the bad-IP list");
     qsort(all, m, sizeof *all, by_attempts_desc);

@@ -334,7 +334,7 @@ int fk_store_get_top(fk_store *s, int dim, int64_t window_sec, fk_store_row *out
     const fk__ss **parts = fk__calloc(s->nslots, sizeof *parts);
     if (!parts)
         return fk__error(FK_ENOMEM, "store: out of memory for a top-K answer");
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     fk__agg_flush(s);
     fk__counts_flush(s);
     int64_t cur = floor_div(s->now_ns, s->slot_ns);
@@ -346,7 +346,7 @@ int fk_store_get_top(fk_store *s, int dim, int64_t window_sec, fk_store_row *out
         if (s->slot_no[p] != INT64_MIN && s->slot_no[p] >= first && s->slot_no[p] <= cur)
             parts[nparts++] = &s->topk[(size_t)dim * s->nslots + p];
     int rc = fk__ss_merge_out(parts, nparts, dim, out, capacity, count);
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     fk__free(parts);
     return rc;
 }
@@ -372,7 +372,7 @@ int fk_store_get_series(fk_store *s, int kind, const fk_store_key *key, int64_t 
     if (!s || !count || (capacity && !out) || !s->active || kind < 0 || kind > 2 || (kind && !key))
         return fk__error(FK_EINVAL, "store: bad series arguments");
     *count = 0;
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     fk__agg_flush(s);
     const fk__series *se = &s->total;
     if (kind) {
@@ -386,6 +386,6 @@ int fk_store_get_series(fk_store *s, int kind, const fk_store_key *key, int64_t 
     }
     int rc = se ? fk__series_points(se, out, capacity, count, since_ns, until_ns, step_ns)
                 : fk__error(FK_ENOTFOUND, "store: no series for that key");
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return rc;
 }

@@ -140,11 +140,11 @@ static uint32_t find(fk_store *s, const fk_addr *addr)
 int fk_store_get_ip(fk_store *s, const fk_addr *addr, fk_store_ip_info *out)
 {
     CHECK(s, out && addr);
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     uint32_t i = find(s, addr);
     if (i != FK__ATAB_NONE)
         *out = ((fk__ip_rec *)fk__atab_at(&s->ips, i))->info;
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return i == FK__ATAB_NONE ? fk__error(FK_ENOTFOUND, "store: no state for that address") : 0;
 }
 
@@ -161,7 +161,7 @@ int fk_store_get_ips(fk_store *s, fk_store_ip_info *out, size_t capacity, size_t
 {
     CHECK(s, count && (out || !capacity));
     *count = 0;
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     fk__agg_flush(s);
     uint32_t n = s->ips.n;
     fk_store_ip_info *all = fk__calloc(n ? n : 1, sizeof *all);
@@ -169,7 +169,7 @@ int fk_store_get_ips(fk_store *s, fk_store_ip_info *out, size_t capacity, size_t
         for (uint32_t i = 0; i < n; i++)
             all[i] = ((fk__ip_rec *)fk__atab_at(&s->ips, i))->info;
     }
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     if (!all)
         return fk__error(FK_ENOMEM, "store: out of memory for the address list");
     qsort(all, n, sizeof *all, by_total_desc);
@@ -184,7 +184,7 @@ static int summary_rows(fk_store *s, fk_store_row *out, size_t capacity, size_t 
 {
     CHECK(s, addr && count && (out || !capacity));
     *count = 0;
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     uint32_t i = find(s, addr);
     int rc = FK_OK;
     if (i == FK__ATAB_NONE) {
@@ -195,7 +195,7 @@ static int summary_rows(fk_store *s, fk_store_row *out, size_t capacity, size_t 
         rc = fk__ss_merge_out(&part, 1, peers ? FK_STORE_DIM_SRC : FK_STORE_DIM_PROTO, out,
                               capacity, count);
     }
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     for (size_t j = 0; peers && j < *count; j++) {
         out[j].key.peer = out[j].key.addr;
         out[j].key.addr = *addr;
@@ -220,7 +220,7 @@ int fk_store_get_ip_series(fk_store *s, const fk_addr *addr, fk_store_point *out
 {
     CHECK(s, addr && count && (out || !capacity));
     *count = 0;
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     uint32_t i = find(s, addr);
     int rc = FK_OK;
     if (i == FK__ATAB_NONE) {
@@ -231,6 +231,6 @@ int fk_store_get_ip_series(fk_store *s, const fk_addr *addr, fk_store_point *out
         rc = fk__series_points(se, out, capacity, count, end - (int64_t)se->n * se->step_ns, end,
                                se->step_ns);
     }
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return rc;
 }

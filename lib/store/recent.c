@@ -128,13 +128,13 @@ int fk_store_search(fk_store *s, const fk_store_query *query, fk_flow *out, size
     if (!s || !count || (capacity && !out) || !s->active)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");
     *count = 0;
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     for (uint64_t seq = s->seq_next; seq > s->seq_first && *count < capacity; seq--) {
         const fk_flow *f = at_seq(s, seq - 1);
         if (matches(f, query))
             out[(*count)++] = *f;
     }
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return FK_OK;
 }
 
@@ -145,12 +145,12 @@ int fk_store_get_since(fk_store *s, uint64_t after, fk_flow *out, size_t capacit
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");
     *count = 0;
     *next = after;
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     uint64_t seq = after + 1 > s->seq_first ? after + 1 : s->seq_first;
     for (; seq < s->seq_next && *count < capacity; seq++) {
         out[(*count)++] = *at_seq(s, seq);
         *next = seq;
     }
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return FK_OK;
 }

@@ -50,7 +50,8 @@ static const fk_param_info store_table[] = {
     {FK_STORE_DEDUP_SLOTS, "dedup_slots", FK_PARAM_INT, 0, 1, 100000000, 65536, 0, 0, 0, NULL,
      "slots", "slots of the de-duplication table (direct-mapped)"},
     {FK_STORE_AGG_KEYS, "agg_keys", FK_PARAM_INT, 0, 0, 1048576, 4096, 0, 0, 0, NULL, "keys",
-     "flows of one second summed per key before top-K, series and per-IP see them; 0 = off"},
+     "flows of one step (gcd of the series steps and topk_slot) summed per key before top-K, "
+     "series and per-IP see them; 0 = off"},
 };
 #undef H
 #define STORE_TABLE_COUNT (sizeof store_table / sizeof store_table[0])
@@ -75,11 +76,7 @@ int fk_store_create(fk_store **out)
         fk__free(s);
         return rc;
     }
-    if (pthread_mutex_init(&s->lock, NULL) != 0) {
-        fk__params_free(&s->params);
-        fk__free(s);
-        return fk__error(FK_ENOMEM, "store: cannot create its mutex");
-    }
+    fk__store_lock_init(&s->lock);
     s->merge_runs = true;
     *out = s;
     return FK_OK;
@@ -101,7 +98,6 @@ void fk_store_destroy(fk_store *s)
         return;
     free_tables(s);
     fk__free(s->cidrs);
-    pthread_mutex_destroy(&s->lock);
     fk__params_free(&s->params);
     fk__free(s);
 }
@@ -244,20 +240,17 @@ void fk__store_feed(fk_store *s, const fk__rec *r, const char *process)
     fk__iptab_add(s, r, &fk, &c);
 }
 
-static int64_t sec_of(int64_t t)
-{
-    int64_t q = t / INT64_C(1000000000);
-    return (t % INT64_C(1000000000) && t < 0) ? q - 1 : q;
-}
-
 static void advance_locked(fk_store *s, int64_t now_ns)
 {
     if (now_ns <= s->now_ns)
         return;
     /* The waiting sums are judged (late, slot) by the clock their flows
-     * came with: flushed before it moves to another second. */
-    if (s->agg_cap && sec_of(now_ns) != sec_of(s->now_ns))
-        fk__agg_next_second(s, sec_of(now_ns));
+     * came with: flushed before it moves to another step. */
+    if (s->agg_cap) {
+        int64_t no = fk__agg_step_of(s, now_ns);
+        if (no != fk__agg_step_of(s, s->now_ns))
+            fk__agg_next_step(s, no);
+    }
     s->now_ns = now_ns;
     fk__recent_expire(s);
     fk__badip_expire(s);
@@ -275,16 +268,23 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
 {
     if (!s || !flow || !s->active)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     s->st.flows_in++;
     if (flow->event) {
         s->st.events++;
-        pthread_mutex_unlock(&s->lock);
+        fk__store_lock_give(&s->lock);
         return FK_OK;
     }
     /* The flow is copied once, into the ring of recent flows, and read
-     * from there (the oldest is overwritten only after the checks). */
-    fk_addr src = norm(&flow->src), dst = norm(&flow->dst), exp = norm(&flow->exporter);
+     * from there (the oldest is overwritten only after the checks, which
+     * read normalised copies of the addresses). */
+    fk_addr src, dst, exp;
+    bool checks = s->ncidrs || s->ndedup;
+    if (checks) {
+        src = norm(&flow->src);
+        dst = norm(&flow->dst);
+        exp = norm(&flow->exporter);
+    }
     if (s->ncidrs && !fk__cidr_match(s->cidrs, s->ncidrs, &src) &&
         !fk__cidr_match(s->cidrs, s->ncidrs, &dst)) {
         s->st.filtered++;
@@ -296,14 +296,14 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
         if (!s->st.first_ns) /* its clock when the first flow came */
             s->st.first_ns = s->now_ns ? s->now_ns : 1;
         fk_flow *f = fk__recent_add(s, flow);
-        f->src = src;
-        f->dst = dst;
-        f->exporter = exp;
+        fk__store_norm_addr(&f->src);
+        fk__store_norm_addr(&f->dst);
+        fk__store_norm_addr(&f->exporter);
         f->in_if_name = f->out_if_name = f->user = f->exe = f->tags = NULL;
         fk__agg_add(s, f);
         fk__badip_add(s, f);
     }
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return FK_OK;
 }
 
@@ -311,9 +311,9 @@ int fk_store_advance(fk_store *s, int64_t now_ns)
 {
     if (!s || !s->active)
         return fk__error(FK_EINVAL, "store: NULL handle or not activated");
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     advance_locked(s, now_ns);
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return FK_OK;
 }
 
@@ -321,9 +321,9 @@ int64_t fk_store_get_now(fk_store *s)
 {
     if (!s || !s->active)
         return 0;
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     int64_t now = s->now_ns;
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return now;
 }
 
@@ -331,7 +331,7 @@ static int fill_stats(fk_store *s, fk_store_stats *out)
 {
     if (!s || !out)
         return fk__error(FK_EINVAL, "store: NULL argument");
-    pthread_mutex_lock(&s->lock);
+    fk__store_lock_take(&s->lock);
     fk__agg_flush(s);
     fk__counts_flush(s); /* topk_evictions of the waiting runs */
     *out = s->st;
@@ -340,7 +340,7 @@ static int fill_stats(fk_store *s, fk_store_stats *out)
     out->udp_pending = s->npend;
     out->flows_stored = s->seq_next - s->seq_first;
     out->oldest_flow_ns = fk__recent_oldest_ns(s);
-    pthread_mutex_unlock(&s->lock);
+    fk__store_lock_give(&s->lock);
     return FK_OK;
 }
 

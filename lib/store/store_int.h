@@ -7,12 +7,12 @@
 #define FK_STORE_INT_H
 
 #include <flowkit/store.h>
-#include <pthread.h>
 #include <stdbool.h>
 
 #include "core/cidr.h"
 #include "core/params.h"
 #include "store/atab.h"
+#include "store/lock.h"
 #include "store/series.h"
 #include "store/topk.h"
 
@@ -52,7 +52,7 @@ typedef struct fk__topk_run {
 
 /* What the top-K, series and per-IP tables are fed: one flow, or the sum
  * of the flows that share all their keys (addresses, exporter, protocol,
- * destination port) and the second of their end time (agg.c). Addresses
+ * destination port) and the aggregation step of their end time (agg.c). Addresses
  * are normalised. */
 typedef struct fk__rec {
     fk_addr src, dst, exporter;
@@ -60,14 +60,16 @@ typedef struct fk__rec {
     uint8_t proto;
     uint16_t dst_port;
     int64_t end_ns;   /* newest end time of the flows summed */
-    int64_t first_ns; /* oldest end time (the same second as end_ns) */
+    int64_t first_ns; /* oldest end time (the same step as end_ns) */
     uint64_t bytes, packets, rev_bytes, rev_packets, flows;
 } fk__rec;
 
-/* The pre-aggregation table: a key of one second of flows (see fk__rec). */
+/* The pre-aggregation table: a key of one step of flows (see fk__rec and
+ * agg.c for the layout: 4 words when every address is IPv4, else 8). */
 typedef struct fk__agg_key {
-    int64_t sec;   /* floor(end_ns / 1 s) */
-    uint8_t b[56]; /* src, dst, exporter (17 bytes each), proto, dst_port, has_exporter, 0 */
+    /* v[0] step number (floor(end_ns / agg step)), v[1] protocol, port,
+     * exporter flag, families, long form; v[2..] the addresses */
+    uint64_t v[8];
 } fk__agg_key;
 
 typedef struct fk__agg_ent {
@@ -96,7 +98,7 @@ struct fk_store {
     fk__cidr *cidrs;
     size_t ncidrs;
     bool active;
-    pthread_mutex_t lock;
+    fk__store_lock lock;
     fk_store_stats st;
     int64_t now_ns;
 
@@ -134,9 +136,10 @@ struct fk_store {
     fk__agg_ent *agg;
     uint32_t *agg_slot; /* entry + 1, 0 = empty; agg_mask + 1 slots */
     uint32_t agg_cap, agg_n, agg_mask;
-    uint64_t agg_flows;    /* flows summed in the entries waiting */
-    bool agg_bypass;       /* the last full second saved little: flows go straight on */
-    int64_t agg_retry_sec; /* until this second of the clock */
+    uint64_t agg_flows;  /* flows summed in the entries waiting */
+    bool agg_bypass;     /* a full table saved little: flows go straight on */
+    int64_t agg_retry;   /* until this step of the clock */
+    int64_t agg_step_ns; /* gcd of series_step, ip_series_step, topk_slot */
 
     fk__atab bad;
     fk__series *bad_series;
@@ -168,7 +171,7 @@ void fk__recent_expire(fk_store *s);
 /* End time of the oldest recent flow held, 0 when none. */
 int64_t fk__recent_oldest_ns(const fk_store *s);
 
-/* agg.c: flows of one second summed by key before the tables see them. */
+/* agg.c: flows of one step (10 s by default) summed by key before the tables see them. */
 int fk__agg_init(fk_store *s); /* FK_ENOMEM */
 void fk__agg_free(fk_store *s);
 /* Count f (normalised, kept) in the table, or straight into the tables
@@ -176,12 +179,14 @@ void fk__agg_free(fk_store *s);
 void fk__agg_add(fk_store *s, const fk_flow *f);
 /* Feed every waiting entry to the tables, in arrival order; empties the
  * table. Under the lock, before anything reads the top-K, series or
- * per-IP state, and before the clock moves to another second. */
+ * per-IP state, and before the clock moves to another step. */
 void fk__agg_flush(fk_store *s);
-/* The clock moved to second sec: flush, judge whether the table pays
- * (fewer than 8 flows in 9 saved: bypass it for 8 seconds), and try it
+/* The clock moved to step no: flush, judge whether the table pays
+ * (fewer than 8 flows in 9 saved: bypass it for 8 steps), and try it
  * again once the bypass is over. */
-void fk__agg_next_second(fk_store *s, int64_t sec);
+void fk__agg_next_step(fk_store *s, int64_t no);
+/* The aggregation step of time t (floor(t / agg step)). */
+int64_t fk__agg_step_of(const fk_store *s, int64_t t);
 /* The tables' add path for one record (process: its name or NULL). */
 void fk__store_feed(fk_store *s, const fk__rec *r, const char *process);
 
