@@ -252,6 +252,11 @@ typedef struct fk_capture_stats {
     uint64_t kernel_events_lost;    /**< #FK_CAP_BACKEND ebpf/xdp: session events, and records of
                                        flows the kernel ended on a reused TCP port, lost because the
                                        kernel's ring buffer was full. @since 0.2.0 */
+    uint64_t frags_unmatched;       /**< Later IP fragments (no ports) whose first fragment was not
+                                       known: it came later, or had left the fragment table (the pcap
+                                       path's cache of `max_flows / 8` slots, at least 256; ebpf/xdp: the
+                                       kernel's 4096 most recent). They are counted on the port-less
+                                       flow of their addresses. @since 0.2.0 */
 } fk_capture_stats;
 
 /**

@@ -62,8 +62,10 @@ struct {
 
 /* A fragmented datagram: its later fragments carry no ports, so the first
  * fragment leaves its ports here and the later ones are counted on its flow
- * (as the pcap path's fragment table does). Fragments that come before
- * their first one are counted without ports, on both paths. */
+ * (as the pcap path's fragment table does). A later fragment whose first
+ * one is not here (it comes later, or the LRU table evicted it for 4096
+ * more recent ones) is counted on the port-less flow of its addresses and
+ * in frag_unmatched, on both paths. */
 struct frag_key {
     __u8 src[16];
     __u8 dst[16];
@@ -559,6 +561,8 @@ static __always_inline void on_frame(void *data, void *data_end, __u32 wire_len,
                 p.sport = fp->sport;
                 p.dport = fp->dport;
                 p.has_l4 = 1;
+            } else {
+                cnt->frag_unmatched++; /* counted on the port-less flow */
             }
         }
     }

@@ -92,16 +92,17 @@ struct fk__bpf_flow_end {
 
 /* Per-CPU counters (one entry of a per-CPU array; user space sums CPUs). */
 struct fk__bpf_flow_counters {
-    __u64 packets;     /* packets seen by the programs */
-    __u64 bytes;       /* their lengths as the hook sees them (link layer included) */
-    __u64 non_ip;      /* frames without IPv4/IPv6 */
-    __u64 malformed;   /* IP packets whose headers could not be read */
-    __u64 created;     /* flows created in the map */
-    __u64 map_full;    /* packets not counted: the flow map was full */
-    __u64 events;      /* session events written to the ring buffer */
-    __u64 events_lost; /* session events lost: the ring buffer was full */
-    __u64 ends;        /* flows ended by the kernel (port reuse), sent as FK__BPF_REC_FLOW_END */
-    __u64 ends_lost;   /* ... whose record was lost: the ring buffer was full */
+    __u64 packets;        /* packets seen by the programs */
+    __u64 bytes;          /* their lengths as the hook sees them (link layer included) */
+    __u64 non_ip;         /* frames without IPv4/IPv6 */
+    __u64 malformed;      /* IP packets whose headers could not be read */
+    __u64 created;        /* flows created in the map */
+    __u64 map_full;       /* packets not counted: the flow map was full */
+    __u64 events;         /* session events written to the ring buffer */
+    __u64 events_lost;    /* session events lost: the ring buffer was full */
+    __u64 ends;           /* flows ended by the kernel (port reuse), sent as FK__BPF_REC_FLOW_END */
+    __u64 ends_lost;      /* ... whose record was lost: the ring buffer was full */
+    __u64 frag_unmatched; /* later fragments whose first fragment was not in fk_frags */
 };
 
 #endif

@@ -437,6 +437,7 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         out->k.events_lost += per[i].events_lost;
         out->k.ends += per[i].ends;
         out->k.ends_lost += per[i].ends_lost;
+        out->k.frag_unmatched += per[i].frag_unmatched;
     }
     fk__free(per);
 }

@@ -350,6 +350,7 @@ static void be_stats(fk_capture *h, fk_capture_stats *out)
     out->flows_emitted += st->records;
     out->session_events += ks.k.events;
     out->kernel_map_full += ks.k.map_full;
+    out->frags_unmatched += ks.k.frag_unmatched;
     out->kernel_events_lost += ks.k.events_lost + ks.k.ends_lost + ks.malformed;
 }
 

@@ -476,6 +476,7 @@ static int fill_stats(fk_capture *h, fk_capture_stats *out)
         out->flows_evicted = fs.evicted;
         out->flows_emitted = fs.records;
         out->session_events = fs.events;
+        out->frags_unmatched = fs.frag_misses;
     }
     for (size_t i = 0; i < h->nworkers; i++) {
         fk__cap_worker *w = &h->workers[i];
@@ -485,6 +486,7 @@ static int fill_stats(fk_capture *h, fk_capture_stats *out)
         out->flows_emitted += atomic_load_explicit(&w->st_records, memory_order_relaxed);
         out->session_events += atomic_load_explicit(&w->st_events, memory_order_relaxed);
         out->event_drops += atomic_load_explicit(&w->event_drops, memory_order_relaxed);
+        out->frags_unmatched += atomic_load_explicit(&w->st_frag_misses, memory_order_relaxed);
     }
     if (h->backend && h->sources)
         h->backend->stats(h, out);

@@ -129,6 +129,7 @@ typedef struct fk__cap_worker {
     fk__flow_table *table;
     /* Published by the worker for fk_capture_get_stats(). */
     atomic_uint_least64_t st_active, st_created, st_evicted, st_records, st_events;
+    atomic_uint_least64_t st_frag_misses;
     atomic_uint_least64_t event_drops;
 } fk__cap_worker;
 

@@ -34,6 +34,7 @@ static void publish(fk__cap_worker *w)
     atomic_store_explicit(&w->st_evicted, st.evicted, memory_order_relaxed);
     atomic_store_explicit(&w->st_records, st.records, memory_order_relaxed);
     atomic_store_explicit(&w->st_events, st.events, memory_order_relaxed);
+    atomic_store_explicit(&w->st_frag_misses, st.frag_misses, memory_order_relaxed);
 }
 
 /* Queue an event for the dispatch thread. Live capture drops (and counts)

@@ -334,8 +334,10 @@ HOT void add_keyed(fk__flow_table *t, const fk__packet *p, const flow_key *k, ui
 static int add_fragment(fk__flow_table *t, const fk__packet *p)
 {
     frag_slot *s = &t->frags[frag_hash(p) & t->frag_mask];
-    if (!frag_match(s, p) || t->cold[s->flow].gen != s->gen || t->slab[s->flow].list == LIST_NONE)
+    if (!frag_match(s, p) || t->cold[s->flow].gen != s->gen || t->slab[s->flow].list == LIST_NONE) {
+        t->st.frag_misses++;
         return 0;
+    }
     t->st.frag_hits++;
     maybe_active(t, s->flow, p->ts_ns);
     count(t, s->flow, s->side, p);

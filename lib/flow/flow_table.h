@@ -89,14 +89,16 @@ void fk__flow_config_default(fk__flow_config *cfg);
 
 /* Counters of one table. */
 typedef struct fk__flow_stats {
-    uint64_t active;    /* flows in the table now */
-    uint64_t created;   /* flows created */
-    uint64_t evicted;   /* flows emitted with FK_END_RESOURCES */
-    uint64_t records;   /* records emitted (all reasons) */
-    uint64_t events;    /* session events emitted */
-    uint64_t packets;   /* packets added */
-    uint64_t bytes;     /* IP-layer bytes added */
-    uint64_t frag_hits; /* later fragments matched to their first fragment's flow */
+    uint64_t active;      /* flows in the table now */
+    uint64_t created;     /* flows created */
+    uint64_t evicted;     /* flows emitted with FK_END_RESOURCES */
+    uint64_t records;     /* records emitted (all reasons) */
+    uint64_t events;      /* session events emitted */
+    uint64_t packets;     /* packets added */
+    uint64_t bytes;       /* IP-layer bytes added */
+    uint64_t frag_hits;   /* later fragments matched to their first fragment's flow */
+    uint64_t frag_misses; /* later fragments whose first fragment was not (or no longer) known:
+                             counted on the port-less flow of their addresses */
 } fk__flow_stats;
 
 /* Create a table; *out is the caller's (fk__flow_table_destroy). The sink

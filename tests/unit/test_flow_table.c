@@ -422,6 +422,7 @@ static void fragments(void **state)
     fk__flow_stats st;
     fk__flow_table_stats(t, &st);
     assert_int_equal(st.frag_hits, 1);
+    assert_int_equal(st.frag_misses, 1);
     assert_int_equal(st.active, 2);
     assert_int_equal(fk__flow_table_flush(t), 2);
     for (size_t i = 0; i < 2; i++) {
@@ -442,6 +443,7 @@ static void fragments(void **state)
     add(t, later);
     fk__flow_table_stats(t, &st);
     assert_int_equal(st.frag_hits, 1);
+    assert_int_equal(st.frag_misses, 2);
     assert_int_equal(st.active, 2);
     fk__flow_table_destroy(t);
 }

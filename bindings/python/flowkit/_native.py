@@ -443,6 +443,7 @@ class fk_capture_stats(Structure):
             "attrib_owners_evicted",
             "kernel_map_full",
             "kernel_events_lost",
+            "frags_unmatched",
         )
     ]
 
