@@ -5,8 +5,10 @@
 #define FLOWKIT_IPFIX_AGGTABLE_H
 
 #include <flowkit/flowkit.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Key fields. */
 enum {
@@ -48,10 +50,87 @@ typedef struct aggtable {
 
 /* The key of f under mask. With swap, the destination fields take the
  * source slots (statistics over "either end": ip, port). */
-void agg_key_of(agg_key *out, unsigned mask, const fk_flow *f, int swap);
+static inline void agg_key_of(agg_key *out, unsigned mask, const fk_flow *f, int swap)
+{
+    memset(out, 0, sizeof *out);
+    if (swap) {
+        if (mask & AGG_SRCIP)
+            out->src = f->dst;
+        if (mask & AGG_SRCPORT)
+            out->sport = f->dst_port;
+    } else {
+        if (mask & AGG_SRCIP)
+            out->src = f->src;
+        if (mask & AGG_DSTIP)
+            out->dst = f->dst;
+        if (mask & AGG_SRCPORT)
+            out->sport = f->src_port;
+        if (mask & AGG_DSTPORT)
+            out->dport = f->dst_port;
+    }
+    if (mask & AGG_PROTO)
+        out->proto = f->proto;
+}
+
+_Static_assert(sizeof(agg_key) == 40, "agg_key is five words");
+
+static inline uint64_t agg_word(const agg_key *k, size_t i)
+{
+    uint64_t w;
+    memcpy(&w, (const unsigned char *)k + i * 8, 8);
+    return w;
+}
+
+/* The key's five words, each multiplied by its own odd constant and
+ * summed (independent multiplies, no chain), then splitmix64's finaliser
+ * spreads every bit to the low (index) bits. Keys are zero-padded, so
+ * equal keys hash the same. */
+static inline uint64_t agg_hash(const agg_key *k)
+{
+    uint64_t h = agg_word(k, 0) * 0x9e3779b97f4a7c15ull + agg_word(k, 1) * 0xc2b2ae3d27d4eb4full +
+                 agg_word(k, 2) * 0x165667b19e3779f9ull + agg_word(k, 3) * 0xd6e8feb86659fd93ull +
+                 agg_word(k, 4) * 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+static inline bool agg_key_eq(const agg_key *a, const agg_key *b)
+{
+    return ((agg_word(a, 0) ^ agg_word(b, 0)) | (agg_word(a, 1) ^ agg_word(b, 1)) |
+            (agg_word(a, 2) ^ agg_word(b, 2)) | (agg_word(a, 3) ^ agg_word(b, 3)) |
+            (agg_word(a, 4) ^ agg_word(b, 4))) == 0;
+}
+
+/* Double the table (the slow part of agg_add). 0, or -1 when out of memory. */
+int agg_grow(aggtable *t);
 
 /* Add f's counters under key. 0, or -1 when out of memory. */
-int agg_add(aggtable *t, const agg_key *key, const fk_flow *f);
+static inline int agg_add(aggtable *t, const agg_key *key, const fk_flow *f)
+{
+    if ((t->count + 1) * 2 > t->cap && agg_grow(t) < 0)
+        return -1;
+    size_t j = agg_hash(key) & (t->cap - 1);
+    agg_entry *e = &t->slots[j];
+    while (e->flows && !agg_key_eq(&e->key, key)) {
+        j = (j + 1) & (t->cap - 1);
+        e = &t->slots[j];
+    }
+    if (!e->flows) {
+        t->count++;
+        e->key = *key;
+        e->first_ns = f->start_ns;
+        e->last_ns = f->end_ns;
+    }
+    e->flows++;
+    e->packets += f->packets;
+    e->bytes += f->bytes;
+    if (f->start_ns < e->first_ns)
+        e->first_ns = f->start_ns;
+    if (f->end_ns > e->last_ns)
+        e->last_ns = f->end_ns;
+    return 0;
+}
 
 /* The entries sorted by order (ties by key), in a new array of t->count
  * entries the caller frees; NULL when out of memory or empty. */

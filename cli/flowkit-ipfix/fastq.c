@@ -174,7 +174,7 @@ static bool take(tmpl *t, fld *f, uint16_t off, uint16_t id, uint16_t len)
 
 /* Compile a data template's fields (ids and lengths, IANA only). */
 static void compile_data(tmpl *t, const uint16_t *ids, const uint16_t *lens, uint16_t count,
-                         bool enterprise)
+                         bool enterprise, unsigned need)
 {
     fld dbytes = {0, 0}, dpackets = {0, 0}; /* delta counters win over totals */
     fld times[2][T_FORMS];
@@ -267,22 +267,30 @@ static void compile_data(tmpl *t, const uint16_t *ids, const uint16_t *lens, uin
         case 151:
             ok = take(t, &times[id - 150][T_S], (uint16_t)off, id, len);
             break;
+        /* A record's own origin (flowkit-collect's ipfix: files, mediators)
+         * sets only the flow's exporter and domain: a query that does not
+         * read the exporter may leave it. */
+        case 130:
+        case 131:
+        case 149:
+            if (need & FK_FILTER_READS_EXPORTER) {
+                t->unsupported = "a record's own origin, with a filter on the exporter";
+                return;
+            }
+            break;
         /* What the collector's path reads beyond the plain flow members:
          * sysUpTime and delta times (boot time, export time), the boot
          * time itself (restart detection), ipVersion (picks the family),
-         * a record's own origin, userName and the tunnel elements. */
+         * userName and observationTimeMilliseconds (events). */
         case 21:
         case 22:
         case 158:
         case 159:
         case 160:
         case 60:
-        case 130:
-        case 131:
-        case 149:
         case 371:
         case 323:
-            t->unsupported = "an element of times, origin, address family or process";
+            t->unsupported = "an element of times, address family or process";
             return;
         default:
             break; /* no flow member the query or the filter reads */
@@ -319,7 +327,7 @@ static void compile_data(tmpl *t, const uint16_t *ids, const uint16_t *lens, uin
 
 /* Compile an options template: its records are only counted here. */
 static void compile_options(tmpl *t, const uint16_t *ids, const uint16_t *lens,
-                            const uint32_t *pens, uint16_t count, uint16_t scope)
+                            const uint32_t *pens, uint16_t count, uint16_t scope, unsigned need)
 {
     uint32_t off = 0;
     for (uint16_t i = 0; i < count; i++) {
@@ -333,8 +341,12 @@ static void compile_options(tmpl *t, const uint16_t *ids, const uint16_t *lens,
         }
         off += lens[i];
     }
-    if (scope == 1 && count == 2 && pens[0] == 0 && ids[0] == 149) {
-        t->unsupported = "an options record naming the records' origin";
+    /* An options record naming the origin of the domain's records
+     * (flowkit-collect's ipfix: files) sets only their exporter and domain. */
+    if (scope == 1 && count == 2 && pens[0] == 0 && ids[0] == 149 &&
+        (need & FK_FILTER_READS_EXPORTER)) {
+        t->unsupported = "an options record naming the records' origin, with a filter on the "
+                         "exporter";
         return;
     }
     if (off > 65535 - 20 - 4) {
@@ -452,9 +464,9 @@ static bool template_set(fq *q, domain *d, bool options, const uint8_t *p, size_
         t->def_len = (uint16_t)(at - pos);
         memcpy(t->def, p + pos, at - pos);
         if (options)
-            compile_options(t, ids, lens, pens, count, scope);
+            compile_options(t, ids, lens, pens, count, scope, q->need);
         else
-            compile_data(t, ids, lens, count, enterprise);
+            compile_data(t, ids, lens, count, enterprise, q->need);
         t->img.version = 10;
         t->img.odid = d->odid;
         t->img.exporter = q->exporter;

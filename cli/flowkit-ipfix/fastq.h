@@ -1,21 +1,25 @@
 /* flowkit-ipfix's query fast path: a statistics or aggregation query (-s,
  * -A) over raw files of IPFIX messages, answered straight from the
  * records' octets. Each template is compiled once into the offsets and
- * lengths of the fields a flow needs; each record fills a flow image kept
- * per template (no fk_flow zeroing, no collector session layer), which the
- * query's own filter and tables take in (query_flow), so the answer is
- * the one the collector's path gives.
+ * lengths of the fields the query reads (query_get_needs: the filter's
+ * fields, the keys, counters and times); each record fills a flow image
+ * kept per template (no fk_flow zeroing, no collector session layer),
+ * which the query's own filter and tables take in (query_flow), so the
+ * answer is the one the collector's path gives.
  *
  * It takes only what it can answer exactly as the collector's path does:
  * well-formed messages and sets, data sets whose template it holds, data
  * templates of fixed length whose elements it decodes (one address
- * family, no repeated flow key, no sysUpTime or delta times, no
- * enterprise or origin elements), options templates of fixed length
- * without systemInitTimeMilliseconds or an origin record, sequence numbers
- * that show no exporter restart, at most max_templates (4096) templates.
- * At the first thing outside that it stops and says why (fastq_run returns
- * 0): the caller then empties the query and answers it the general way,
- * from the start. Public API only. */
+ * family, no repeated flow key, no sysUpTime, delta or observation times,
+ * no enterprise elements), options templates of fixed length without
+ * systemInitTimeMilliseconds, sequence numbers that show no exporter
+ * restart, at most max_templates (4096) templates. A record's origin
+ * (observationDomainId, exporterIPv4/IPv6Address in the record or in an
+ * options record naming the domain's origin, as flowkit-collect's ipfix:
+ * files carry them) sets only the exporter and domain: it is left unread
+ * unless the filter reads the exporter. At the first thing outside that it
+ * stops and says why: the caller then empties the query and answers it the
+ * general way, from the start. Public API only. */
 #ifndef FLOWKIT_IPFIX_FASTQ_H
 #define FLOWKIT_IPFIX_FASTQ_H
 

@@ -10,8 +10,9 @@
 #include "tool.h"
 #include "walk.h"
 
-#define CHUNK (256u << 10) /* read size (a message is at most 65535 octets); more
-                             * costs more in page faults than it saves in reads */
+#define CHUNK                                                                                      \
+    (256u << 10) /* read size (a message is at most 65535 octets); more                            \
+                  * costs more in page faults than it saves in reads */
 
 bool fastq_eligible(const tool *t)
 {

@@ -77,7 +77,7 @@ static void usage(FILE *f)
             "                         {\"type\":\"stat\"|\"aggregate\"|\"summary\",...}; csv:\n"
             "                         a header row, then rows); with neither, text prints\n"
             "                         one line per flow, csv the columns of flowkit-collect's\n"
-            "                         csv: (start ... tcp_flags)\n"
+            "                         csv: (start ... tcp_flags, and tags)\n"
             "  -q, --quiet            print no records, only the counters\n"
             "  -v, --verbose          report each malformed datagram on stderr, and\n"
             "                         whether a query took the fast path\n");

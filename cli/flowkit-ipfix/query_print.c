@@ -31,32 +31,44 @@ static const char *proto_name(uint8_t p, char *buf, size_t size)
     }
 }
 
+/* Seconds from a to b (0 when b is not after a), in unsigned arithmetic:
+ * record times can be INT64_MAX apart and more. */
+static double span_s(int64_t a, int64_t b)
+{
+    return b > a ? (double)((uint64_t)b - (uint64_t)a) / 1e9 : 0;
+}
+
 void query_print_flow_text(const fk_flow *f, FILE *out)
 {
     char ts[32] = "", src[FK_ADDR_STRLEN] = "", dst[FK_ADDR_STRLEN] = "", pb[8];
     fk_time_format(f->start_ns, ts, sizeof ts);
     fk_addr_format(&f->src, src, sizeof src);
     fk_addr_format(&f->dst, dst, sizeof dst);
-    double dur = f->end_ns > f->start_ns ? (double)(f->end_ns - f->start_ns) / 1e9 : 0;
+    double dur = span_s(f->start_ns, f->end_ns);
     fprintf(out, "%s %9.3f %-5s %39s:%-5u -> %39s:%-5u %12" PRIu64 " %15" PRIu64 "\n", ts, dur,
             proto_name(f->proto, pb, sizeof pb), src, f->src_port, dst, f->dst_port, f->packets,
             f->bytes);
 }
 
-/* The first columns of flowkit-collect's csv: output, same names and order. */
+/* The first columns of flowkit-collect's csv: output, same names and
+ * order, and its last, tags: the record's metadataTags as
+ * "KEY=VALUE,KEY=VALUE" (tags need no escapes), empty when none. */
 void query_print_flow_csv(query *q, const fk_flow *f, FILE *out)
 {
     char s[32] = "", e[32] = "", src[FK_ADDR_STRLEN] = "", dst[FK_ADDR_STRLEN] = "";
     if (!q->csv_header_done) {
-        fputs("start,end,src_addr,dst_addr,src_port,dst_port,proto,bytes,packets,tcp_flags\n", out);
+        fputs("start,end,src_addr,dst_addr,src_port,dst_port,proto,bytes,packets,tcp_flags,tags\n",
+              out);
         q->csv_header_done = true;
     }
     fk_time_format(f->start_ns, s, sizeof s);
     fk_time_format(f->end_ns, e, sizeof e);
     fk_addr_format(&f->src, src, sizeof src);
     fk_addr_format(&f->dst, dst, sizeof dst);
-    fprintf(out, "%s,%s,%s,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u\n", s, e, src, dst, f->src_port,
-            f->dst_port, f->proto, f->bytes, f->packets, f->tcp_flags);
+    int tags = f->tags ? (int)strnlen(f->tags, FK_EXPORTER_TAGS_MAX) : 0;
+    fprintf(out, "%s,%s,%s,%s,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%s%.*s%s\n", s, e, src, dst,
+            f->src_port, f->dst_port, f->proto, f->bytes, f->packets, f->tcp_flags,
+            tags ? "\"" : "", tags, tags ? f->tags : "", tags ? "\"" : "");
 }
 
 static double pct(uint64_t part, uint64_t whole)
@@ -258,7 +270,7 @@ static void print_aggregate(query *q, FILE *out)
         } else {
             char ts[32] = "";
             fk_time_format(e->first_ns, ts, sizeof ts);
-            double dur = e->last_ns > e->first_ns ? (double)(e->last_ns - e->first_ns) / 1e9 : 0;
+            double dur = span_s(e->first_ns, e->last_ns);
             fprintf(out, "%-24s %9.3f", ts, dur);
             key_text(out, q->agg.mask, &e->key);
             fprintf(out, " %8" PRIu64 " %12" PRIu64 " %15" PRIu64 "\n", e->flows, e->packets,

@@ -381,6 +381,9 @@ static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr
     }
 }
 
+static unsigned tmpl_scan(const fk__col_codec_ctx *cx, ipx_tmpl *t, const fk_template *tmpl,
+                          fk__col_ipfix_at *own, const fk__col_ipfix_at **at);
+
 /* What the set's template carries beyond the plan, scanned once per
  * template object: exporters that send a few records per set and their
  * templates in every message (softflowd) paid a scan per set. */
@@ -388,7 +391,13 @@ static unsigned set_scan(const fk__col_codec_ctx *cx, ipx_state *s, uint16_t set
                          const fk_template *tmpl, fk__col_ipfix_at *own,
                          const fk__col_ipfix_at **at)
 {
-    ipx_tmpl *t = find(s, set_id);
+    return tmpl_scan(cx, find(s, set_id), tmpl, own, at);
+}
+
+/* set_scan with the domain's entry t of the template (NULL: none). */
+static unsigned tmpl_scan(const fk__col_codec_ctx *cx, ipx_tmpl *t, const fk_template *tmpl,
+                          fk__col_ipfix_at *own, const fk__col_ipfix_at **at)
+{
     if (!t) {
         fk__col_ipfix_fields_at(tmpl, own);
         *at = own;
@@ -466,7 +475,7 @@ int fk__col_ipfix_direct(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *
     fk__col_ipfix_at own;
     const fk__col_ipfix_at *at;
     if (tmpl->scope_count > 0 || pl->fixed_len == 0 || (pl->opmask & DIRECT_NEEDS_DECODER) ||
-        set_scan(cx, s, set_id, tmpl, &own, &at) != 0)
+        tmpl_scan(cx, t, tmpl, &own, &at) != 0)
         return FK_EUNSUPPORTED;
     if (t->rp_of != tmpl) {
         t->rp_why = fk__recplan_compile(pl, &t->rp);

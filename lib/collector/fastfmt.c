@@ -523,7 +523,7 @@ static char *put_rec_addr(char *p, uint8_t family, const uint8_t *b)
     return p;
 }
 
-void fk__fastfmt_stamp_set(fk__fastfmt_stamp *st, const fk__fastfmt_origin *o)
+static void stamp_set(fk__fastfmt_stamp *st, const fk__fastfmt_origin *o)
 {
     char *p = st->text;
     p = PUT_LIT(p, ",\"exporter\":\"");
@@ -533,6 +533,20 @@ void fk__fastfmt_stamp_set(fk__fastfmt_stamp *st, const fk__fastfmt_origin *o)
     p = PUT_LIT(p, ",\"version\":");
     p = put_u64(p, o->version);
     st->len = (size_t)(p - st->text);
+}
+
+const fk__fastfmt_stamp *fk__fastfmt_stamp_get(fk__fastfmt *c, const fk__fastfmt_origin *o)
+{
+    if (!c->stamp_valid || c->stamp_odid != o->odid || c->stamp_version != o->version ||
+        c->stamp_exporter.family != o->exporter->family ||
+        memcmp(c->stamp_exporter.bytes, o->exporter->bytes, 16) != 0) {
+        stamp_set(&c->stamp, o);
+        c->stamp_exporter = *o->exporter;
+        c->stamp_odid = o->odid;
+        c->stamp_version = o->version;
+        c->stamp_valid = true;
+    }
+    return &c->stamp;
 }
 
 /* A record's start or end as put_time writes the time fk__plan_to_flow

@@ -3,6 +3,7 @@
 #define FK_COLLECTOR_FASTFMT_H
 
 #include <flowkit/flow.h>
+#include <stdbool.h>
 
 #include "collector/recplan.h"
 
@@ -17,18 +18,6 @@
     (FK__FASTFMT_MAX +                                                                             \
      2 * (FK_PROCESS_NAME_MAX + 2 * FK_FLOW_IFNAME_MAX + FK_FLOW_USER_MAX + FK_FLOW_EXE_MAX + 16))
 
-typedef struct fk__fastfmt {
-    int64_t sec[2];
-    int valid[2];
-    int next;
-    char text[2][20];
-    fk_addr exporter; /* the last exporter formatted (the same for runs of records) */
-    int exporter_len;
-    char exporter_text[48];
-} fk__fastfmt;
-
-/* Same bytes as fk_flow_to_json(); returns the length (no newline). */
-int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size);
 /* What a record plan's records share (they come from one data set): the
  * exporter, domain and version the collector stamps on them, the domain's
  * sampling interval for records without their own (0: none), and the
@@ -47,8 +36,30 @@ typedef struct fk__fastfmt_stamp {
     char text[112];
     size_t len;
 } fk__fastfmt_stamp;
-void fk__fastfmt_stamp_set(fk__fastfmt_stamp *st, const fk__fastfmt_origin *o);
 
+typedef struct fk__fastfmt {
+    int64_t sec[2];
+    int valid[2];
+    int next;
+    char text[2][20];
+    fk_addr exporter; /* the last exporter formatted (the same for runs of records) */
+    int exporter_len;
+    char exporter_text[48];
+    /* The keys of the last origin formatted (fk__fastfmt_stamp_get). */
+    bool stamp_valid;
+    fk_addr stamp_exporter;
+    uint32_t stamp_odid;
+    uint16_t stamp_version;
+    fk__fastfmt_stamp stamp;
+} fk__fastfmt;
+
+/* The keys of origin o, formatted when o differs from the last one
+ * (exporters send runs of sets from one domain); borrowed until the next
+ * call on c. */
+const fk__fastfmt_stamp *fk__fastfmt_stamp_get(fk__fastfmt *c, const fk__fastfmt_origin *o);
+
+/* Same bytes as fk_flow_to_json(); returns the length (no newline). */
+int fk__fastfmt_json(fk__fastfmt *c, const fk_flow *f, char *buf, size_t size);
 /* The JSON line of one record read through its record plan (recplan.h),
  * straight from its bytes: the same bytes as fk__fastfmt_json() writes
  * for the flow fk__plan_to_flow() gives, stamped with o (st: its keys), as

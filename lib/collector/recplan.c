@@ -4,7 +4,6 @@
  * decode plan's slots already chose). */
 #include "collector/recplan.h"
 
-#define NS_PER_S 1000000000ll
 #define HAS(op) ((plan->opmask >> (op)) & 1u)
 #define BIT(op) (1ull << (op))
 
@@ -89,46 +88,4 @@ int fk__recplan_compile(const fk__plan *plan, fk__recplan *out)
     out->direction = at(plan, FK__OP_DIRECTION);
     out->l2_segment = at(plan, FK__OP_L2_SEGMENT);
     return FK__RECPLAN_OK;
-}
-
-/* As plan_read.c: milliseconds to ns saturating, additions saturating. */
-static int64_t ms_to_ns(uint64_t ms)
-{
-    return ms > (uint64_t)(INT64_MAX / 1000000) ? INT64_MAX : (int64_t)ms * 1000000;
-}
-
-static int64_t add_sat(int64_t a, int64_t b)
-{
-    int64_t r;
-    if (__builtin_add_overflow(a, b, &r))
-        return b > 0 ? INT64_MAX : INT64_MIN;
-    return r;
-}
-
-int64_t fk__recplan_time_ns(uint8_t kind, fk__recplan_at a, const uint8_t *rec, int64_t export_ns)
-{
-    switch (kind) {
-    case FK__RECPLAN_T_NS:
-        return fk__ntp_to_ns(fk__recplan_u(rec, a), 0);
-    case FK__RECPLAN_T_US:
-        return fk__ntp_to_ns(fk__recplan_u(rec, a), 1);
-    case FK__RECPLAN_T_MS:
-        return ms_to_ns(fk__recplan_u(rec, a));
-    case FK__RECPLAN_T_S:
-        return (int64_t)fk__recplan_u(rec, a) * NS_PER_S;
-    case FK__RECPLAN_T_DELTA_US:
-        return add_sat(export_ns, -(int64_t)fk__recplan_u(rec, a) * 1000);
-    default:
-        return 0;
-    }
-}
-
-int64_t fk__recplan_start_ns(const fk__recplan *rp, const uint8_t *rec, int64_t export_ns)
-{
-    return fk__recplan_time_ns(rp->start_kind, rp->start, rec, export_ns);
-}
-
-int64_t fk__recplan_end_ns(const fk__recplan *rp, const uint8_t *rec, int64_t export_ns)
-{
-    return fk__recplan_time_ns(rp->end_kind, rp->end, rec, export_ns);
 }

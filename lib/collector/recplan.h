@@ -69,14 +69,6 @@ typedef struct fk__recplan {
  * that refuses it (*out is then unusable). */
 int fk__recplan_compile(const fk__plan *plan, fk__recplan *out);
 
-/* A record's time of form kind (FK__RECPLAN_T_*) read at `at`, as
- * fk__plan_to_flow gives it (export_ns: the message's export time, for
- * delta times); 0 for FK__RECPLAN_T_NONE. */
-int64_t fk__recplan_time_ns(uint8_t kind, fk__recplan_at at, const uint8_t *rec, int64_t export_ns);
-/* A record's end and start times. */
-int64_t fk__recplan_end_ns(const fk__recplan *rp, const uint8_t *rec, int64_t export_ns);
-int64_t fk__recplan_start_ns(const fk__recplan *rp, const uint8_t *rec, int64_t export_ns);
-
 /* Big-endian unsigned integer of a field (0 when absent). */
 static inline uint64_t fk__recplan_u(const uint8_t *rec, fk__recplan_at a)
 {
@@ -104,6 +96,46 @@ static inline uint64_t fk__recplan_u(const uint8_t *rec, fk__recplan_at a)
             v = v << 8 | p[i];
         return v;
     }
+}
+
+/* A record's time of form kind (FK__RECPLAN_T_*) read at `at`, as
+ * fk__plan_to_flow gives it (export_ns: the message's export time, for
+ * delta times); 0 for FK__RECPLAN_T_NONE. Milliseconds and additions
+ * saturate as in lib/ipfix/plan_read.c. */
+static inline int64_t fk__recplan_time_ns(uint8_t kind, fk__recplan_at at, const uint8_t *rec,
+                                          int64_t export_ns)
+{
+    uint64_t v = fk__recplan_u(rec, at);
+    int64_t r;
+    switch (kind) {
+    case FK__RECPLAN_T_NS:
+        return fk__ntp_to_ns(v, 0);
+    case FK__RECPLAN_T_US:
+        return fk__ntp_to_ns(v, 1);
+    case FK__RECPLAN_T_MS:
+        return v > (uint64_t)(INT64_MAX / 1000000) ? INT64_MAX : (int64_t)v * 1000000;
+    case FK__RECPLAN_T_S:
+        return (int64_t)v * 1000000000ll;
+    case FK__RECPLAN_T_DELTA_US:
+        if (__builtin_add_overflow(export_ns, -(int64_t)v * 1000, &r))
+            return -(int64_t)v * 1000 > 0 ? INT64_MAX : INT64_MIN;
+        return r;
+    default:
+        return 0;
+    }
+}
+
+/* A record's start and end times. */
+static inline int64_t fk__recplan_start_ns(const fk__recplan *rp, const uint8_t *rec,
+                                           int64_t export_ns)
+{
+    return fk__recplan_time_ns(rp->start_kind, rp->start, rec, export_ns);
+}
+
+static inline int64_t fk__recplan_end_ns(const fk__recplan *rp, const uint8_t *rec,
+                                         int64_t export_ns)
+{
+    return fk__recplan_time_ns(rp->end_kind, rp->end, rec, export_ns);
 }
 
 #endif

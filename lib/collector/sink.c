@@ -540,8 +540,7 @@ static bool no_rotation_within(const fk__sink *k, uint32_t n, int64_t now_ns)
 
 void fk__sink_write_direct(fk__sink *k, const fk__col_direct_set *ds, int64_t now_ns)
 {
-    fk__fastfmt_stamp st;
-    fk__fastfmt_stamp_set(&st, &ds->origin);
+    const fk__fastfmt_stamp *st = fk__fastfmt_stamp_get(&k->fmt, &ds->origin);
     size_t len = ds->plan->record_len;
     uint32_t i = 0;
     if (k->fp && !k->ntags && no_rotation_within(k, ds->records, now_ns)) {
@@ -552,8 +551,8 @@ void fk__sink_write_direct(fk__sink *k, const fk__col_direct_set *ds, int64_t no
             char *p = text_room_for(k, (size_t)n * (FK__FASTFMT_MAX + 1));
             size_t used = 0;
             for (uint32_t j = 0; j < n; j++, i++) {
-                int m = fk__fastfmt_json_rec(&k->fmt, ds->plan, ds->body + i * len, &ds->origin,
-                                             &st, p + used);
+                int m = fk__fastfmt_json_rec(&k->fmt, ds->plan, ds->body + i * len, &ds->origin, st,
+                                             p + used);
                 p[used + (size_t)m] = '\n';
                 used += (size_t)m + 1;
             }
@@ -569,7 +568,7 @@ void fk__sink_write_direct(fk__sink *k, const fk__col_direct_set *ds, int64_t no
             fk__sink_note_failure(k, 1);
             continue;
         }
-        if (jsonl_write_rec(k, ds, &st, ds->body + i * len) != FK_OK) {
+        if (jsonl_write_rec(k, ds, st, ds->body + i * len) != FK_OK) {
             fk__sink_note_failure(k, 1);
             continue;
         }

@@ -85,7 +85,10 @@ static bool num_field(const fk__fnode *n, const fk_flow *fl, uint64_t *out)
         *out = (uint64_t)(fl->dst_port & 0xff);
         return is_icmp(fl);
     case FF_DURATION_MS:
-        *out = fl->end_ns > fl->start_ns ? (uint64_t)(fl->end_ns - fl->start_ns) / 1000000 : 0;
+        /* in unsigned arithmetic: a span of times from a record (a
+         * saturated end, a start before 1970) can exceed INT64_MAX */
+        *out = fl->end_ns > fl->start_ns ? ((uint64_t)fl->end_ns - (uint64_t)fl->start_ns) / 1000000
+                                         : 0;
         return true;
     }
     return false;

@@ -6,8 +6,8 @@
 #    region loses to the record's);
 #  - CSV: the last column tags = the record's KEY=VALUE,... in --tag order;
 #  - vpcflow: the columns of the same names;
-#  - ipfix: file (metadataTags kept), read back by flowkit-ipfix: the
-#    record's own tags;
+#  - ipfix: file (metadataTags kept), read back by flowkit-ipfix (JSON, and
+#    the last column tags of its CSV): the record's own tags;
 #  - every record of the ground truth (fk_pcapgen) comes back, each tagged.
 # A record without tags (an exporter without --tag) gets only the
 # collector's, and an empty CSV tags column.
@@ -53,6 +53,8 @@ PID=
 grep -q " records=$want " "$T/c.err" || fail "collector got fewer than $want records: $(tail -1 "$T/c.err")"
 "$B/flowkit-ipfix/flowkit-ipfix" "$T/c.ipfix" >"$T/f.jsonl" 2>"$T/f.err" ||
     fail "flowkit-ipfix: $(tail -2 "$T/f.err")"
+"$B/flowkit-ipfix/flowkit-ipfix" -o csv "$T/c.ipfix" >"$T/f.csv" 2>"$T/f.err" ||
+    fail "flowkit-ipfix -o csv: $(tail -2 "$T/f.err")"
 
 "$PY" - "$T" "$TAGS,$TAGS2" <<'PYEOF' || fail "tags differ"
 import csv, json, sys
@@ -117,6 +119,16 @@ if len(f1) != len(tagged) or len(f2) != len(untagged) or \
     bad("ipfix: file read by flowkit-ipfix: %d/%d records, tags %s" % (len(f1), len(f2), f1[:1]))
 else:
     print("ipfix: file: flowkit-ipfix reads %d records with the tags, %d without" % (len(f1), len(f2)))
+# flowkit-ipfix -o csv: the same last column tags as the collector's CSV.
+fhead = open(t + "/f.csv").readline().strip().split(",")
+frows = list(csv.DictReader(open(t + "/f.csv")))
+ft = [r for r in frows if r["tags"] == text]
+fe = [r for r in frows if r["tags"] == ""]
+if fhead[-1] != "tags" or len(ft) != len(f1) or len(fe) != len(f2) or len(frows) != len(frecs):
+    bad("flowkit-ipfix -o csv: header ends %s; %d rows with the tags, %d empty, %d in all"
+        % (fhead[-1], len(ft), len(fe), len(frows)))
+else:
+    print("flowkit-ipfix -o csv: %d rows end in the tags, %d in an empty column" % (len(ft), len(fe)))
 sys.exit(0 if ok else 1)
 PYEOF
 echo PASS

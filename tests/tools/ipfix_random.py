@@ -7,12 +7,13 @@ its general path (tests/cli/ipfix_query_fast.sh).
 Every file has several observation domains, many data templates (IPv4 or
 IPv6, elements in random order and reduced sizes, counters as delta or
 total, times in seconds / ms / us / ns, elements no flow member reads),
-options templates and records, templates redefined and withdrawn, zero
-padding and sequence gaps. With --hostile, some files also carry what the
+options templates and records, origin elements and origin options records
+(as flowkit-collect's ipfix: files carry them), templates redefined and
+withdrawn, zero padding and sequence gaps. With --hostile, some files also carry what the
 fast path must refuse and leave to the general path: variable-length and
 enterprise elements, both address families or a repeated element in one
-template, sysUpTime times, boot time in options data, an origin options
-record, data before its template, a withdrawal of every template, an
+template, sysUpTime times, boot time in options data, data before its
+template, a withdrawal of every template, an
 exporter restart, malformed sets and messages, a file cut short."""
 import argparse
 import random
@@ -39,7 +40,7 @@ def data_template(rnd, hostile):
                         (6, [1, 2], 0.6), (5, [1], 0.3), (58, [2, 1], 0.3),
                         (10, [4, 2, 1], 0.4), (14, [4, 2], 0.4), (136, [1], 0.3),
                         (61, [1], 0.2), (16, [4, 2], 0.2), (15, [4], 0.2), (210, [3], 0.2),
-                        (500, [5], 0.2)]:
+                        (500, [5], 0.2), (149, [4], 0.1), (130, [4], 0.1)]:
         if rnd.random() < p:
             f.append((ie, rnd.choice(lens)))
     if rnd.random() < 0.3:
@@ -59,8 +60,8 @@ def data_template(rnd, hostile):
         f.append((e_id, ln))
     if hostile and rnd.random() < 0.3:
         f.append(rnd.choice([(82, 65535), (27 if not v6 else 8, 16 if not v6 else 4),
-                             (7, 2), (22, 4), (1, 8, 29305), (60, 1), (149, 4), (8, 3),
-                             (5, 2), (160, 8), (130, 4)]))
+                             (7, 2), (22, 4), (1, 8, 29305), (60, 1), (8, 3),
+                             (5, 2), (160, 8), (323, 8)]))
     rnd.shuffle(f)
     return f
 
@@ -68,7 +69,9 @@ def data_template(rnd, hostile):
 def options_template(rnd, hostile):
     f = [(10, 4), (rnd.choice([34, 305]), 4), (210, 2)]
     if hostile and rnd.random() < 0.3:
-        return rnd.choice([[(10, 4), (82, 65535)], [(10, 4), (160, 8)], [(149, 4), (130, 4)]])
+        return rnd.choice([[(10, 4), (82, 65535)], [(10, 4), (160, 8)]])
+    if rnd.random() < 0.2:  # the origin of the domain's records (flowkit-collect's files)
+        return [(149, 4), (130, 4)]
     return f[:rnd.choice([1, 2, 3])]
 
 
@@ -89,6 +92,8 @@ def value(rnd, ie, ln, now_ms):
         n = rnd.randrange(0, 300)
         body = bytes(rnd.randrange(256) for _ in range(n))
         return (bytes([n]) if n < 255 else b"\xff" + struct.pack("!H", n)) + body
+    if ie == 149:
+        return rnd.choice([1, 2, 7]).to_bytes(4, "big")
     if ie in (8, 12, 130) and ln == 4:
         return rnd.choice(V4)
     if ie in (27, 28) and ln == 16:

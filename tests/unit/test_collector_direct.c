@@ -10,6 +10,7 @@
  * variable-length elements, repeated keys, padding), options data with a
  * sampling interval or the exporter's boot time, and corrupted sets. */
 #include <flowkit/flowkit.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,7 +320,7 @@ static void direct_matches_walk(void **state)
     free(b.text);
 }
 
-static fk_collector *make_json(int direct, const char *path, bool tags)
+static fk_collector *make_json_rot(int direct, const char *path, bool tags, int64_t rotate)
 {
     fk_collector *h;
     char uri[256];
@@ -332,8 +333,15 @@ static fk_collector *make_json(int direct, const char *path, bool tags)
         assert_int_equal(fk_collector_add_tag(h, "site", "lab-1"), 0);
         assert_int_equal(fk_collector_add_tag(h, "env", "test"), 0);
     }
+    if (rotate)
+        assert_int_equal(fk_collector_set_int(h, FK_COL_ROTATE_BYTES, rotate), 0);
     assert_int_equal(fk_collector_activate(h), 0);
     return h;
+}
+
+static fk_collector *make_json(int direct, const char *path, bool tags)
+{
+    return make_json_rot(direct, path, tags, 0);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -432,6 +440,83 @@ static void run_compiled(bool tags)
     remove(pb);
 }
 
+/* The rotated files of PATH (PATH.YYYYMMDDTHHMMSSZ[.N]) in the order they
+ * were written, then PATH; each name is removed after it is listed. */
+typedef struct rotated {
+    char name[256];
+    char stamp[24];
+    int n;
+} rotated;
+
+static int by_age(const void *a, const void *b)
+{
+    const rotated *x = a, *y = b;
+    int c = strcmp(x->stamp, y->stamp);
+    return c ? c : x->n - y->n;
+}
+
+static size_t list_rotated(const char *path, rotated *list, size_t cap)
+{
+    DIR *d = opendir(".");
+    assert_non_null(d);
+    size_t count = 0, plen = strlen(path);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, path, plen) != 0 || e->d_name[plen] != '.')
+            continue;
+        assert_true(count < cap);
+        rotated *r = &list[count++];
+        snprintf(r->name, sizeof r->name, "%s", e->d_name);
+        snprintf(r->stamp, sizeof r->stamp, "%.16s", e->d_name + plen + 1);
+        const char *dot = strchr(e->d_name + plen + 1, '.');
+        r->n = dot ? atoi(dot + 1) : 0;
+    }
+    closedir(d);
+    qsort(list, count, sizeof *list, by_age);
+    return count;
+}
+
+/* The outputs rotate by size every few records: the compiled writer puts
+ * each line in the same file as the flow path (it checks rotation record
+ * by record whenever a rotation could fall inside a set). */
+static void compiled_json_rotates_alike(void **state)
+{
+    (void)state;
+    const char *pa = "recplan_rot_c.jsonl", *pb = "recplan_rot_f.jsonl";
+    fk_collector *fast = make_json_rot(1, pa, false, 3000);
+    fk_collector *walk = make_json_rot(0, pb, false, 3000);
+    fk_addr exporter;
+    fk_addr_parse("192.0.2.9", &exporter);
+    srand(21);
+    static uint8_t buf[65536];
+    for (int round = 0; round < 300; round++) {
+        tmpl t;
+        draw_plain(&t);
+        size_t n = build(buf, &t, 256, true, 1 + rand() % 40, (uint32_t)round, 0);
+        assert_int_equal(fk_collector_feed(fast, &exporter, 4000, buf, n),
+                         fk_collector_feed(walk, &exporter, 4000, buf, n));
+    }
+    fk_collector_stats sa;
+    fk_collector_get_stats(fast, &sa, sizeof sa);
+    fk_collector_destroy(fast);
+    fk_collector_destroy(walk);
+    assert_true(sa.records_compiled > sa.records / 2);
+    static rotated ra[4096], rb[4096];
+    size_t na = list_rotated(pa, ra, 4096), nb = list_rotated(pb, rb, 4096);
+    assert_true(na > 20); /* it did rotate, many times */
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i <= na; i++) {
+        size_t la, lb;
+        char *a = slurp(i < na ? ra[i].name : pa, &la), *b = slurp(i < na ? rb[i].name : pb, &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(a, b, la);
+        free(a);
+        free(b);
+        remove(i < na ? ra[i].name : pa);
+        remove(i < na ? rb[i].name : pb);
+    }
+}
+
 static void compiled_json_matches_flows(void **state)
 {
     (void)state;
@@ -450,6 +535,7 @@ int main(void)
         cmocka_unit_test(direct_matches_walk),
         cmocka_unit_test(compiled_json_matches_flows),
         cmocka_unit_test(compiled_json_with_tags),
+        cmocka_unit_test(compiled_json_rotates_alike),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

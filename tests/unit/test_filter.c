@@ -287,6 +287,13 @@ static void fields(void **state)
     assert_int_equal(fields_of("in if 3 or tos 4 or vlan 7"),
                      FK_FILTER_READS_IFACES | FK_FILTER_READS_TOS | FK_FILTER_READS_VLAN);
     assert_int_equal(fk_filter_get_fields(NULL), 0);
+    /* A duration beyond INT64_MAX ns (a saturated end, a start before 1970,
+     * as records can carry): no overflow, and longer than any bound. */
+    fk_flow far = make_flow("10.0.0.1", "10.0.0.2", 80, 443, 6, 1500, 3);
+    far.start_ns = -2208988800000000000ll;
+    far.end_ns = INT64_MAX;
+    assert_int_equal(run("duration > 1000", &far), 1);
+    assert_int_equal(run("duration < 1000", &far), 0);
     static const char *const exprs[] = {
         "any",
         "not any",
