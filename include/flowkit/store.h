@@ -109,9 +109,11 @@ typedef enum fk_store_param {
     /** Slots of the de-duplication table. */
     FK_STORE_DEDUP_SLOTS = 501,
     /** Keys of the pre-aggregation table: flows with the same source,
-     *  destination, exporter, protocol, destination port and second of
-     *  end time are summed there before the top-K, series and per-IP
-     *  tables see them (once per key and second); 0 = off. @since 0.2.0 */
+     *  destination, exporter, protocol, destination port and step of end
+     *  time (the greatest common divisor of the series step, the per-IP
+     *  series step and the top-K slot: 10 s by default) are summed there
+     *  before the top-K, series and per-IP tables see them (once per key
+     *  and step); 0 = off. @since 0.2.0 */
     FK_STORE_AGG_KEYS = 600
 } fk_store_param;
 
