@@ -214,6 +214,9 @@ typedef struct fk__sink_ops {
     int64_t (*pending_since)(const fk__sink *k);
 } fk__sink_ops;
 
+/* Text formats (sink_text.c). */
+extern const fk__sink_ops fk__sink_jsonl_ops, fk__sink_csv_ops, fk__sink_vpcflow_ops,
+    fk__sink_flowlog_ops;
 /* IPFIX file format (sink_ipfix.c). */
 extern const fk__sink_ops fk__sink_ipfix_ops;
 int fk__sink_ipfix_priv(fk__sink *k);
@@ -256,6 +259,15 @@ bool fk__sink_takes_direct(const fk__sink *k);
  * same lines and counts as their flows written one by one (rotates when
  * due, between records as then). */
 void fk__sink_write_direct(fk__sink *k, const fk__col_direct_set *ds, int64_t now_ns);
+/* The jsonl: halves of fk__sink_write_direct (sink_text.c): one record
+ * through its plan, with the sink's tags; or every record of ds in chunks
+ * (one buffer room and one commit each) when the file is open, the sink
+ * has no tags and no rotation can fall within the set. */
+struct fk__fastfmt_stamp;
+int fk__sink_jsonl_write_rec(fk__sink *k, const fk__col_direct_set *ds,
+                             const struct fk__fastfmt_stamp *st, const uint8_t *rec);
+void fk__sink_jsonl_write_batch(fk__sink *k, const fk__col_direct_set *ds,
+                                const struct fk__fastfmt_stamp *st);
 /* An ipfix: sink only: a data set as it came (fk__sink_ipfix_raw), counted
  * like its records written one by one; rotates when due. */
 int fk__sink_write_raw(fk__sink *k, const fk__col_raw_set *rs, int64_t now_ns);
