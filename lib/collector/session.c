@@ -1,7 +1,8 @@
 /* Exporter sessions: one per (exporter address, port, transport), with one
  * domain per (version, observation domain / source id) holding the codec's
- * template state and the sequence tracking, plus the session's FIFO of data
- * sets that arrived before their template. No sockets here. */
+ * template state and the sequence tracking, plus the session's FIFO of
+ * data sets that arrived before their template (session_pending.c). No
+ * sockets here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,19 +58,6 @@ int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
     return FK_OK;
 }
 
-static void pending_drop_all(fk__col_sessions *s, session *ss)
-{
-    while (ss->pend_head) {
-        pending *p = ss->pend_head;
-        ss->pend_head = p->next;
-        s->stats->pending_expired++;
-        fk__free(p);
-    }
-    ss->pend_tail = NULL;
-    s->pend_total -= ss->pend_bytes;
-    ss->pend_bytes = 0;
-}
-
 static void session_free(fk__col_sessions *s, session *ss, bool count)
 {
     for (size_t i = 0; i < ss->ndomains; i++) {
@@ -81,7 +69,7 @@ static void session_free(fk__col_sessions *s, session *ss, bool count)
     if (count)
         s->stats->templates_withdrawn += ss->templates;
     if (count)
-        pending_drop_all(s, ss);
+        fk__col_pending_drop_all(s, ss);
     else
         while (ss->pend_head) {
             pending *p = ss->pend_head;
@@ -169,7 +157,7 @@ static domain *domain_get(fk__col_sessions *s, session *ss, uint16_t version, ui
     return d;
 }
 
-static void emit_cb(void *user, fk_flow *f)
+void fk__col_emit_cb(void *user, fk_flow *f)
 {
     msg_ctx *c = user;
     const domain *d = c->d;
@@ -219,95 +207,6 @@ void fk__col_tmpl_cb(void *user, uint16_t tid, int what)
     }
 }
 
-/* Keep a data set whose template is unknown; oldest sets make room. */
-static void pending_add(fk__col_sessions *s, session *ss, const fk__col_hdr *hdr, uint16_t set_id,
-                        const uint8_t *body, size_t len, int64_t now_ns)
-{
-    size_t cost = sizeof(pending) + len;
-    if (cost > s->lim.pending_bytes) {
-        s->stats->pending_overflow++;
-        return;
-    }
-    while (ss->pend_head && ss->pend_bytes + cost > s->lim.pending_bytes) {
-        pending *old = ss->pend_head;
-        ss->pend_head = old->next;
-        if (!ss->pend_head)
-            ss->pend_tail = NULL;
-        ss->pend_bytes -= sizeof(pending) + old->len;
-        s->pend_total -= sizeof(pending) + old->len;
-        s->stats->pending_overflow++;
-        fk__free(old);
-    }
-    /* The budget over all exporters bounds memory when many send junk. */
-    if (s->pend_total + cost > s->lim.pending_total) {
-        s->stats->pending_overflow++;
-        return;
-    }
-    pending *p = fk__malloc(cost);
-    if (!p) {
-        s->stats->pending_overflow++;
-        return;
-    }
-    p->next = NULL;
-    p->hdr = *hdr;
-    p->set_id = set_id;
-    p->arrival_ns = now_ns;
-    p->len = len;
-    memcpy(p->data, body, len);
-    if (ss->pend_tail)
-        ss->pend_tail->next = p;
-    else
-        ss->pend_head = p;
-    ss->pend_tail = p;
-    ss->pend_bytes += cost;
-    s->pend_total += cost;
-    s->stats->pending_sets++;
-}
-
-/* A template was (re)defined in domain c->d: decode the sets waiting for it,
- * in arrival order. */
-static void pending_retry(msg_ctx *c)
-{
-    fk__col_sessions *s = c->s;
-    session *ss = c->ss;
-    domain *d = c->d;
-    pending **pp = &ss->pend_head;
-    pending *prev = NULL;
-    while (*pp) {
-        pending *p = *pp;
-        if (p->hdr.version != d->version || p->hdr.odid != d->odid) {
-            prev = p;
-            pp = &p->next;
-            continue;
-        }
-        uint32_t before = c->records, n = 0, opts = 0;
-        int64_t msg_export = c->export_ns;
-        if (c->export_ns)
-            c->export_ns = (int64_t)p->hdr.export_secs * 1000000000LL;
-        int rc = s->codec->data(s->codec_ctx, d->codec_state, &p->hdr, p->set_id, p->data, p->len,
-                                emit_cb, fk__col_ifname_cb, c, &n, &opts);
-        c->export_ns = msg_export;
-        if (rc == FK_ENOTEMPLATE) {
-            prev = p;
-            pp = &p->next;
-            continue;
-        }
-        if (rc == FK_OK) {
-            s->stats->pending_decoded++;
-            s->stats->pending_records += c->records - before;
-            s->stats->options_records += opts;
-        } else {
-            s->stats->malformed++;
-        }
-        *pp = p->next;
-        if (ss->pend_tail == p)
-            ss->pend_tail = prev;
-        ss->pend_bytes -= sizeof(pending) + p->len;
-        s->pend_total -= sizeof(pending) + p->len;
-        fk__free(p);
-    }
-}
-
 /* The pass-through (s->raw): whether an IPFIX data set may be stored as
  * it came, and what the codec knows of it. */
 static bool raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
@@ -322,7 +221,7 @@ static bool raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uin
 }
 
 /* Offer the set to the pass-through; true when it stored it. Flow
- * records then count as delivered, as emit_cb counts them; options
+ * records then count as delivered, as fk__col_emit_cb counts them; options
  * records were decoded before and count there. */
 static bool store_raw(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
                       const fk__col_raw *r)
@@ -341,8 +240,8 @@ static bool store_raw(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const ui
 }
 
 /* The record-plan offer (s->direct): true when the set was written
- * straight from its records; its records then count as emit_cb counts
- * them. Domains with interface names are decoded (emit_cb names the
+ * straight from its records; its records then count as fk__col_emit_cb counts
+ * them. Domains with interface names are decoded (fk__col_emit_cb names the
  * interfaces of each flow). */
 static bool direct_set(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
                        size_t blen)
@@ -366,7 +265,7 @@ static bool direct_set(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const u
         {&c->ss->peer.addr, c->d->odid, c->d->version, dd.sampling, export_ns}};
     if (!s->direct(s->user, &ds))
         return false;
-    if (c->export_ns) { /* export-time sanity, as emit_cb */
+    if (c->export_ns) { /* export-time sanity, as fk__col_emit_cb */
         int64_t limit = c->export_ns + s->lim.export_tolerance_ns + 1000000000LL;
         for (uint32_t i = 0; i < dd.records; i++)
             if (fk__recplan_end_ns(dd.plan, body + (size_t)i * dd.plan->record_len, export_ns) >
@@ -409,7 +308,7 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
             if (rc != FK_OK)
                 s->stats->malformed++;
             if (c->retry && c->ss->pend_head)
-                pending_retry(c);
+                fk__col_pending_retry(c);
         } else if (sid >= 256) {
             fk__col_raw r;
             bool raw = raw_plan(c, hdr, sid, body, blen, &r);
@@ -422,12 +321,12 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
                 continue;
             }
             uint32_t n = 0, opts = 0;
-            int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, emit_cb,
-                                    fk__col_ifname_cb, c, &n, &opts);
+            int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen,
+                                    fk__col_emit_cb, fk__col_ifname_cb, c, &n, &opts);
             if (rc == FK_ENOTEMPLATE) {
                 complete = false;
                 if (s->lim.pending_bytes)
-                    pending_add(s, c->ss, hdr, sid, body, blen, now_ns);
+                    fk__col_pending_add(s, c->ss, hdr, sid, body, blen, now_ns);
                 else
                     s->stats->pending_overflow++;
             } else if (rc != FK_OK) {
@@ -521,7 +420,7 @@ static void fixed_message(msg_ctx *c, uint16_t version, const uint8_t *msg, size
         if (fk__col_uptime_restart(c->d, secs, uptime))
             fk__col_domain_restart(c, 0);
     }
-    int n = s->codec->fixed(s->codec_ctx, msg, len, emit_cb, c);
+    int n = s->codec->fixed(s->codec_ctx, msg, len, fk__col_emit_cb, c);
     if (n < 0) {
         s->stats->malformed++;
         return;

@@ -94,6 +94,17 @@ typedef struct msg_ctx {
 /* The codec's template callback: counts templates per session and asks
  * for a retry of the data sets waiting for one (session.c). */
 void fk__col_tmpl_cb(void *user, uint16_t tid, int what);
+/* The codec's record callback: the record's exporter, domain, version and
+ * interface names, then delivery (session.c). */
+void fk__col_emit_cb(void *user, fk_flow *f);
+
+/* Data sets waiting for their template (session_pending.c): keep one
+ * (counted when refused), decode those of c->d's domain after a template
+ * came, drop all of a session (counted as expired). */
+void fk__col_pending_add(fk__col_sessions *s, session *ss, const fk__col_hdr *hdr, uint16_t set_id,
+                         const uint8_t *body, size_t len, int64_t now_ns);
+void fk__col_pending_retry(msg_ctx *c);
+void fk__col_pending_drop_all(fk__col_sessions *s, session *ss);
 
 /* Interface names from options data (session_ifname.c): the name of
  * ifindex in domain d, or NULL; the codec's callback that keeps them. */
