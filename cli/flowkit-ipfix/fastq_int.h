@@ -1,0 +1,97 @@
+/* flowkit-ipfix's query fast path, internal: the state fastq.c (messages
+ * and records) and fastq_tmpl.c (templates compiled into field offsets)
+ * share. */
+#ifndef FLOWKIT_IPFIX_FASTQ_INT_H
+#define FLOWKIT_IPFIX_FASTQ_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fastq.h"
+
+#define MAX_TEMPLATES 4096 /* the collector's max_templates (per session) */
+#define NTP_UNIX_OFFSET 2208988800ll
+#define NS_PER_S 1000000000ll
+
+/* What a flow takes from a record: offset and length (0 = absent). */
+typedef struct fld {
+    uint16_t off;
+    uint16_t len;
+} fld;
+
+enum { T_NS, T_US, T_MS, T_S, T_FORMS }; /* time forms by precedence */
+
+typedef struct tmpl {
+    uint16_t id;
+    bool options;
+    const char *unsupported; /* data sets of it end the fast path; NULL = decodable */
+    uint32_t reclen;         /* fixed record length */
+    uint8_t family;          /* of the addresses: 4 or 6, 0 = none */
+    fld src, dst, sport, dport, proto, bytes, packets, flags, tos, vlan, in_if, out_if, icmp;
+    fld start, end;
+    uint8_t start_form, end_form;
+    fk_flow img;      /* the flow of the last record: what no field sets stays */
+    uint16_t def_len; /* the template record as it came, in def */
+    uint8_t def[];
+} tmpl;
+
+typedef struct domain {
+    uint32_t odid;
+    bool seen, have_seq;
+    uint32_t next_seq, last_export;
+    tmpl **t; /* its templates */
+    size_t n, cap;
+    tmpl *last; /* the last looked up */
+} domain;
+
+struct fastq {
+    query *q;
+    unsigned need; /* FK_FILTER_READS_* of the query: the fields decoded */
+    fk_addr exporter;
+    fastq_counts c;
+    domain *d;
+    size_t nd;
+    size_t live; /* templates held, all domains (one session) */
+    const char *why;
+};
+typedef struct fastq fq;
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Big-endian unsigned of 1..8 octets (reduced-size encoding). */
+static inline uint64_t be(const uint8_t *p, unsigned len)
+{
+    uint64_t v;
+    switch (len) {
+    case 1:
+        return p[0];
+    case 2:
+        return rd16(p);
+    case 4:
+        return rd32(p);
+    case 8:
+        memcpy(&v, p, 8);
+        return __builtin_bswap64(v);
+    default:
+        v = 0;
+        for (unsigned i = 0; i < len; i++)
+            v = v << 8 | p[i];
+        return v;
+    }
+}
+
+/* Templates (fastq_tmpl.c): the one of id in d, or NULL; a template or
+ * options template set of d (false: the fast path ends, q->why says why). */
+tmpl *fq_tmpl_find(domain *d, uint16_t id);
+bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t len);
+
+#endif

@@ -1,0 +1,409 @@
+/* flowkit-ipfix's query fast path: templates, kept per observation domain
+ * (withdrawals and redefinitions as the collector applies them) and
+ * compiled once into the offsets of the fields the query reads; what the
+ * fast path cannot decode exactly is marked, and ends it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastq_int.h"
+
+tmpl *fq_tmpl_find(domain *d, uint16_t id)
+{
+    if (d->last && d->last->id == id)
+        return d->last;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->t[i]->id == id)
+            return d->last = d->t[i];
+    return NULL;
+}
+
+static void tmpl_drop(fq *q, domain *d, uint16_t id)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->t[i]->id == id) {
+            if (d->last == d->t[i])
+                d->last = NULL;
+            free(d->t[i]);
+            d->t[i] = d->t[--d->n];
+            q->live--;
+            return;
+        }
+}
+
+/* Whether an encoded length holds the element's type (RFC 7011 6.2), as
+ * the decode plan judges it: a field that does not fit feeds no flow
+ * member there, and is refused here. */
+static bool fits(uint16_t id, uint16_t len)
+{
+    const fk_ie *ie = NULL;
+    if (fk_ie_lookup(NULL, 0, id, &ie) != 0 || !ie)
+        return false;
+    switch (ie->type) {
+    case FK_IE_UNSIGNED8:
+        return len == 1;
+    case FK_IE_UNSIGNED16:
+        return len >= 1 && len <= 2;
+    case FK_IE_UNSIGNED32:
+        return len >= 1 && len <= 4;
+    case FK_IE_UNSIGNED64:
+        return len >= 1 && len <= 8;
+    case FK_IE_DATE_TIME_SECONDS:
+    case FK_IE_IPV4_ADDRESS:
+        return len == 4;
+    case FK_IE_DATE_TIME_MILLISECONDS:
+    case FK_IE_DATE_TIME_MICROSECONDS:
+    case FK_IE_DATE_TIME_NANOSECONDS:
+        return len == 8;
+    case FK_IE_IPV6_ADDRESS:
+        return len == 16;
+    default:
+        return false;
+    }
+}
+
+/* Set *f to the field at off, or refuse a second one. */
+static bool take(tmpl *t, fld *f, uint16_t off, uint16_t id, uint16_t len)
+{
+    if (f->len) {
+        t->unsupported = "an element repeated in a template";
+        return false;
+    }
+    if (!fits(id, len)) {
+        t->unsupported = "an element of a length its type cannot have";
+        return false;
+    }
+    f->off = off;
+    f->len = len;
+    return true;
+}
+
+/* Compile a data template's fields (ids and lengths, IANA only). */
+static void compile_data(tmpl *t, const uint16_t *ids, const uint16_t *lens, uint16_t count,
+                         bool enterprise, unsigned need)
+{
+    fld dbytes = {0, 0}, dpackets = {0, 0}; /* delta counters win over totals */
+    fld times[2][T_FORMS];
+    memset(times, 0, sizeof times);
+    uint32_t off = 0;
+    uint8_t fam_src = 0, fam_dst = 0;
+    if (enterprise) {
+        t->unsupported = "an enterprise element";
+        return;
+    }
+    for (uint16_t i = 0; i < count && !t->unsupported; i++) {
+        uint16_t id = ids[i], len = lens[i];
+        if (len == FK_VARLEN) {
+            t->unsupported = "a variable-length element";
+            return;
+        }
+        bool ok = true;
+        switch (id) {
+        case 8:
+        case 27:
+            if (fam_src) {
+                t->unsupported = "source addresses of both families or repeated";
+                return;
+            }
+            fam_src = id == 8 ? 4 : 6;
+            ok = take(t, &t->src, (uint16_t)off, id, len);
+            break;
+        case 12:
+        case 28:
+            if (fam_dst) {
+                t->unsupported = "destination addresses of both families or repeated";
+                return;
+            }
+            fam_dst = id == 12 ? 4 : 6;
+            ok = take(t, &t->dst, (uint16_t)off, id, len);
+            break;
+        case 7:
+            ok = take(t, &t->sport, (uint16_t)off, id, len);
+            break;
+        case 11:
+            ok = take(t, &t->dport, (uint16_t)off, id, len);
+            break;
+        case 4:
+            ok = take(t, &t->proto, (uint16_t)off, id, len);
+            break;
+        case 1:
+            ok = take(t, &dbytes, (uint16_t)off, id, len);
+            break;
+        case 2:
+            ok = take(t, &dpackets, (uint16_t)off, id, len);
+            break;
+        case 85:
+            ok = take(t, &t->bytes, (uint16_t)off, id, len);
+            break;
+        case 86:
+            ok = take(t, &t->packets, (uint16_t)off, id, len);
+            break;
+        case 6:
+            ok = take(t, &t->flags, (uint16_t)off, id, len);
+            break;
+        case 5:
+            ok = take(t, &t->tos, (uint16_t)off, id, len);
+            break;
+        case 58:
+            ok = take(t, &t->vlan, (uint16_t)off, id, len);
+            break;
+        case 10:
+            ok = take(t, &t->in_if, (uint16_t)off, id, len);
+            break;
+        case 14:
+            ok = take(t, &t->out_if, (uint16_t)off, id, len);
+            break;
+        case 32:
+        case 139:
+            ok = take(t, &t->icmp, (uint16_t)off, id, len);
+            break;
+        case 156:
+        case 157:
+            ok = take(t, &times[id - 156][T_NS], (uint16_t)off, id, len);
+            break;
+        case 154:
+        case 155:
+            ok = take(t, &times[id - 154][T_US], (uint16_t)off, id, len);
+            break;
+        case 152:
+        case 153:
+            ok = take(t, &times[id - 152][T_MS], (uint16_t)off, id, len);
+            break;
+        case 150:
+        case 151:
+            ok = take(t, &times[id - 150][T_S], (uint16_t)off, id, len);
+            break;
+        /* A record's own origin (flowkit-collect's ipfix: files, mediators)
+         * sets only the flow's exporter and domain: a query that does not
+         * read the exporter may leave it. */
+        case 130:
+        case 131:
+        case 149:
+            if (need & FK_FILTER_READS_EXPORTER) {
+                t->unsupported = "a record's own origin, with a filter on the exporter";
+                return;
+            }
+            break;
+        /* What the collector's path reads beyond the plain flow members:
+         * sysUpTime and delta times (boot time, export time), the boot
+         * time itself (restart detection), ipVersion (picks the family),
+         * userName and observationTimeMilliseconds (events). */
+        case 21:
+        case 22:
+        case 158:
+        case 159:
+        case 160:
+        case 60:
+        case 371:
+        case 323:
+            t->unsupported = "an element of times, address family or process";
+            return;
+        default:
+            break; /* no flow member the query or the filter reads */
+        }
+        if (!ok)
+            return;
+        off += len;
+    }
+    if (off > 65535 - 20 - 4) {
+        t->unsupported = "records longer than a message";
+        return;
+    }
+    if (fam_src && fam_dst && fam_src != fam_dst) {
+        t->unsupported = "source and destination addresses of different families";
+        return;
+    }
+    t->reclen = off;
+    t->family = fam_src ? fam_src : fam_dst;
+    if (dbytes.len)
+        t->bytes = dbytes;
+    if (dpackets.len)
+        t->packets = dpackets;
+    for (int k = 0; k < T_FORMS; k++)
+        if (!t->start.len && times[0][k].len) {
+            t->start = times[0][k];
+            t->start_form = (uint8_t)k;
+        }
+    for (int k = 0; k < T_FORMS; k++)
+        if (!t->end.len && times[1][k].len) {
+            t->end = times[1][k];
+            t->end_form = (uint8_t)k;
+        }
+}
+
+/* Compile an options template: its records are only counted here. */
+static void compile_options(tmpl *t, const uint16_t *ids, const uint16_t *lens,
+                            const uint32_t *pens, uint16_t count, uint16_t scope, unsigned need)
+{
+    uint32_t off = 0;
+    for (uint16_t i = 0; i < count; i++) {
+        if (lens[i] == FK_VARLEN) {
+            t->unsupported = "a variable-length options element";
+            return;
+        }
+        if (pens[i] == 0 && ids[i] == 160) {
+            t->unsupported = "systemInitTimeMilliseconds in options data";
+            return;
+        }
+        off += lens[i];
+    }
+    /* An options record naming the origin of the domain's records
+     * (flowkit-collect's ipfix: files) sets only their exporter and domain. */
+    if (scope == 1 && count == 2 && pens[0] == 0 && ids[0] == 149 &&
+        (need & FK_FILTER_READS_EXPORTER)) {
+        t->unsupported = "an options record naming the records' origin, with a filter on the "
+                         "exporter";
+        return;
+    }
+    if (off > 65535 - 20 - 4) {
+        t->unsupported = "records longer than a message";
+        return;
+    }
+    t->reclen = off;
+}
+
+/* Decode only what the query reads (the template was judged whole). */
+static void skip_unread(tmpl *t, unsigned need)
+{
+    static const fld none = {0, 0};
+    if (!(need & QUERY_NEEDS_SRC))
+        t->src = none;
+    if (!(need & QUERY_NEEDS_DST))
+        t->dst = none;
+    if (!(need & FK_FILTER_READS_PORTS))
+        t->sport = t->dport = t->icmp = none;
+    if (!(need & FK_FILTER_READS_PROTO))
+        t->proto = none;
+    if (!(need & FK_FILTER_READS_TCP_FLAGS))
+        t->flags = none;
+    if (!(need & FK_FILTER_READS_TOS))
+        t->tos = none;
+    if (!(need & FK_FILTER_READS_VLAN))
+        t->vlan = none;
+    if (!(need & FK_FILTER_READS_IFACES))
+        t->in_if = t->out_if = none;
+}
+
+/* One template set (options: set id 3). false: stop (q->why). */
+bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t len)
+{
+    static uint16_t ids[65536 / 4], lens[65536 / 4];
+    static uint32_t pens[65536 / 4];
+    size_t pos = 0;
+    while (pos < len) {
+        if (len - pos < 4) {
+            q->why = "padding in a template set";
+            return false;
+        }
+        uint16_t id = rd16(p + pos), count = rd16(p + pos + 2);
+        tmpl *old = count ? fq_tmpl_find(d, id) : NULL;
+        if (old && old->options == options && old->def_len <= len - pos &&
+            memcmp(old->def, p + pos, old->def_len) == 0) {
+            /* a refresh (exporters repeat their templates): nothing changes */
+            q->c.templates++;
+            pos += old->def_len;
+            continue;
+        }
+        if (count == 0) {
+            if (id < 256) {
+                q->why = "a withdrawal of all templates";
+                return false;
+            }
+            tmpl_drop(q, d, id);
+            pos += 4;
+            continue;
+        }
+        if (id < 256) {
+            q->why = "a template id below 256";
+            return false;
+        }
+        size_t at = pos + 4;
+        uint16_t scope = 0;
+        if (options) {
+            if (len - pos < 6) {
+                q->why = "a truncated template record";
+                return false;
+            }
+            scope = rd16(p + at);
+            at += 2;
+            if (scope == 0 || scope > count) {
+                q->why = "an options template's scope count";
+                return false;
+            }
+        }
+        bool enterprise = false;
+        for (uint16_t i = 0; i < count; i++) {
+            if (len - at < 4) {
+                q->why = "a truncated template record";
+                return false;
+            }
+            uint16_t fid = rd16(p + at), flen = rd16(p + at + 2);
+            at += 4;
+            pens[i] = 0;
+            if (fid & 0x8000u) {
+                if (len - at < 4) {
+                    q->why = "a truncated template record";
+                    return false;
+                }
+                pens[i] = rd32(p + at);
+                at += 4;
+                enterprise = true;
+            }
+            if (flen == 0) {
+                q->why = "a template field of length 0";
+                return false;
+            }
+            ids[i] = fid & 0x7fffu;
+            lens[i] = flen;
+        }
+        if (!old && q->live >= MAX_TEMPLATES) {
+            q->why = "more templates than max_templates";
+            return false;
+        }
+        tmpl *t = calloc(1, sizeof *t + (at - pos));
+        if (!t) {
+            q->why = "out of memory";
+            return false;
+        }
+        t->id = id;
+        t->options = options;
+        t->def_len = (uint16_t)(at - pos);
+        memcpy(t->def, p + pos, at - pos);
+        if (options)
+            compile_options(t, ids, lens, pens, count, scope, q->need);
+        else
+            compile_data(t, ids, lens, count, enterprise, q->need);
+        t->img.version = 10;
+        t->img.odid = d->odid;
+        t->img.exporter = q->exporter;
+        t->img.present = FK_FLOW_HAS_EXPORTER;
+        if (t->in_if.len || t->out_if.len)
+            t->img.present |= FK_FLOW_HAS_IFACES;
+        t->img.src.family = t->src.len ? t->family : 0;
+        t->img.dst.family = t->dst.len ? t->family : 0;
+        skip_unread(t, q->need);
+        if (old) {
+            for (size_t i = 0; i < d->n; i++)
+                if (d->t[i] == old)
+                    d->t[i] = t;
+            free(old);
+            d->last = t;
+        } else {
+            if (d->n == d->cap) {
+                size_t cap = d->cap ? d->cap * 2 : 8;
+                tmpl **nt = realloc(d->t, cap * sizeof *nt);
+                if (!nt) {
+                    free(t);
+                    q->why = "out of memory";
+                    return false;
+                }
+                d->t = nt;
+                d->cap = cap;
+            }
+            d->t[d->n++] = t;
+            q->live++;
+        }
+        q->c.templates++;
+        pos = at;
+    }
+    return true;
+}
