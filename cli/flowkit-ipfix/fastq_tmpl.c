@@ -331,6 +331,7 @@ bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t le
             }
         }
         bool enterprise = false;
+        uint32_t min_len = 0;
         for (uint16_t i = 0; i < count; i++) {
             if (len - at < 4) {
                 q->why = "a truncated template record";
@@ -354,6 +355,14 @@ bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t le
             }
             ids[i] = fid & 0x7fffu;
             lens[i] = flen;
+            min_len += flen == 65535 ? 1 : flen;
+        }
+        if (min_len > 65535 - 20 - 4) {
+            /* The collector refuses the template as malformed (the decode
+             * plan's MAX_RECORD_LEN) and counts no template: its path
+             * answers, with those counters. */
+            q->why = "a template whose records are longer than a message";
+            return false;
         }
         if (!old && q->live >= MAX_TEMPLATES) {
             q->why = "more templates than max_templates";
