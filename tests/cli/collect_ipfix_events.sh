@@ -19,44 +19,43 @@ COL="$FK_COLLECT"
 IPX="$FK_IPFIX"
 need_exec "$COL" "$IPX"
 need_py
-W=$T
 
-# start NAME TRANSPORT ARGS...: flowkit-collect on a free port; sets CPID, CPORT.
+# start NAME TRANSPORT ARGS...: flowkit-collect on a free port; sets PID, CPORT.
 start() {
     local name=$1 tr=$2
     shift 2
-    "$COL" -l "$tr://127.0.0.1:0" --count 3 --duration 20 "$@" 2>"$W/$name.err" &
-    CPID=$!
-    PIDS+=("$CPID")
+    "$COL" -l "$tr://127.0.0.1:0" --count 3 --duration 20 "$@" 2>"$T/$name.err" &
+    PID=$!
+    PIDS+=("$PID")
     CPORT=
     for _ in $(seq 100); do
-        CPORT=$(grep -o "listening on $tr://127.0.0.1:[0-9]*" "$W/$name.err" | sed 's/.*://')
+        CPORT=$(grep -o "listening on $tr://127.0.0.1:[0-9]*" "$T/$name.err" | sed 's/.*://')
         [ -n "$CPORT" ] && return 0
         sleep 0.05
     done
     fail "$name: collector did not start"
 }
 
-start udp udp -o "ipfix:$W/ev.ipfix" -o "jsonl:$W/orig.jsonl"
+start udp udp -o "ipfix:$T/ev.ipfix" -o "jsonl:$T/orig.jsonl"
 "$PY" "$S/tests/integration/clickhouse_events.py" "$CPORT" 32473 >/dev/null || fail "sender"
-wait "$CPID" || fail "collector exit status"
-[ "$(grep -c '"type":"event"' "$W/orig.jsonl")" = 2 ] || fail "collector did not see 2 events"
+wait "$PID" || fail "collector exit status"
+[ "$(grep -c '"type":"event"' "$T/orig.jsonl")" = 2 ] || fail "collector did not see 2 events"
 
-"$IPX" -e 127.0.0.1 "$W/ev.ipfix" >"$W/ipfix.jsonl" 2>"$W/ipfix.err" || fail "flowkit-ipfix"
+"$IPX" -e 127.0.0.1 "$T/ev.ipfix" >"$T/ipfix.jsonl" 2>"$T/ipfix.err" || fail "flowkit-ipfix"
 
-start tcp tcp -o "jsonl:$W/back.jsonl"
-"$PY" - "$CPORT" "$W/ev.ipfix" <<'EOF' || fail "tcp send"
+start tcp tcp -o "jsonl:$T/back.jsonl"
+"$PY" - "$CPORT" "$T/ev.ipfix" <<'EOF' || fail "tcp send"
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(open(sys.argv[2], "rb").read())
 s.close()
 EOF
-wait "$CPID" || fail "tcp collector exit status"
+wait "$PID" || fail "tcp collector exit status"
 
 # Same records, apart from what the file does not keep (docs: interface
 # names) and the zero sampling / end reason it writes; over TCP also the
 # header's odid and the TCP peer.
-"$PY" - "$W/orig.jsonl" "$W/ipfix.jsonl" "$W/back.jsonl" <<'EOF' || fail "records differ"
+"$PY" - "$T/orig.jsonl" "$T/ipfix.jsonl" "$T/back.jsonl" <<'EOF' || fail "records differ"
 import json, sys
 DROP = {"in_if_name", "out_if_name", "sampling", "end_reason"}
 def load(p, drop):
@@ -74,7 +73,7 @@ for p, drop in ((sys.argv[2], DROP), (sys.argv[3], DROP | {"odid", "exporter"}))
         print(p, "\n got ", got, "\n want", w)
         sys.exit(1)
 EOF
-"$IPX" --pen 0 "$W/ev.ipfix" 2>/dev/null | grep '"type":"event"\|"pid"' >/dev/null \
+"$IPX" --pen 0 "$T/ev.ipfix" 2>/dev/null | grep '"type":"event"\|"pid"' >/dev/null \
     && fail "--pen 0 still reads enterprise elements"
 # A third-party reader (libfixbuf 2.4) walks the whole file, templates with
 # varlen strings and enterprise elements included. Its test reader adds
@@ -85,11 +84,11 @@ EOF
 # the reader does not ask for them). Under another PEN libfixbuf sees no
 # event and no process.
 if pkg-config --exists libfixbuf 2>/dev/null && command -v cc >/dev/null; then
-    cc -O2 -o "$W/fbr" "$S/tests/integration/collect_fixbuf_reader.c" \
+    cc -O2 -o "$T/fbr" "$S/tests/integration/collect_fixbuf_reader.c" \
         $(pkg-config --cflags --libs libfixbuf) || fail "building the libfixbuf reader"
-    "$W/fbr" "$W/ev.ipfix" 32473 >"$W/fixbuf.jsonl" 2>"$W/fixbuf.err" ||
-        fail "libfixbuf: $(cat "$W/fixbuf.err")"
-    "$PY" - "$W/orig.jsonl" "$W/fixbuf.jsonl" <<'EOF' || fail "libfixbuf records differ"
+    "$T/fbr" "$T/ev.ipfix" 32473 >"$T/fixbuf.jsonl" 2>"$T/fixbuf.err" ||
+        fail "libfixbuf: $(cat "$T/fixbuf.err")"
+    "$PY" - "$T/orig.jsonl" "$T/fixbuf.jsonl" <<'EOF' || fail "libfixbuf records differ"
 import json, sys
 DROP = {"in_if", "out_if", "in_if_name", "out_if_name", "sampling", "end_reason"}
 def load(p):
@@ -106,7 +105,7 @@ if [g["type"] for g in got] != ["event", "event", "flow"] or got != want:
     print("libfixbuf:", got, "\nflowkit:  ", want)
     sys.exit(1)
 EOF
-    "$W/fbr" "$W/ev.ipfix" 12345 2>/dev/null | grep '"type":"event"\|"pid"' >/dev/null &&
+    "$T/fbr" "$T/ev.ipfix" 12345 2>/dev/null | grep '"type":"event"\|"pid"' >/dev/null &&
         fail "libfixbuf: events or processes under the wrong PEN"
     echo "libfixbuf decodes the events and process fields: ok"
 fi

@@ -12,20 +12,17 @@ COL="$FK_COLLECT"
 IPX="$FK_IPFIX"
 need_exec "$COL" "$IPX"
 need_py
-W=$T
-CPID=
-cleanup_extra() { [ -n "$CPID" ] && kill "$CPID" 2>/dev/null; }
 
-"$COL" -l udp://127.0.0.1:0 --count 6 --duration 20 -o "ipfix:$W/two.ipfix" \
-    -o "jsonl:$W/orig.jsonl" 2>"$W/col.err" &
-CPID=$!
+"$COL" -l udp://127.0.0.1:0 --count 6 --duration 20 -o "ipfix:$T/two.ipfix" \
+    -o "jsonl:$T/orig.jsonl" 2>"$T/col.err" &
+PID=$!
 PORT=
 for _ in $(seq 100); do
-    PORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$W/col.err" | sed 's/.*://')
+    PORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/col.err" | sed 's/.*://')
     [ -n "$PORT" ] && break
     sleep 0.05
 done
-[ -n "$PORT" ] || fail "collector did not start: $(cat "$W/col.err")"
+[ -n "$PORT" ] || fail "collector did not start: $(cat "$T/col.err")"
 
 # Each exporter: one message with a template and three flows (src ports
 # 1000*odid + i), sent from its own loopback address.
@@ -50,11 +47,11 @@ for src, odid in (("127.0.0.2", 11), ("127.0.0.3", 22)):
     s.sendto(msg, ("127.0.0.1", port))
     s.close()
 EOF
-wait "$CPID" || fail "collector exit status: $(cat "$W/col.err")"
-CPID=
+wait "$PID" || fail "collector exit status: $(cat "$T/col.err")"
+PID=
 
-"$IPX" "$W/two.ipfix" >"$W/ipfix.jsonl" 2>"$W/ipfix.err" || fail "flowkit-ipfix: $(cat "$W/ipfix.err")"
-"$PY" - "$W/orig.jsonl" "$W/ipfix.jsonl" <<'EOF' || fail "odid / exporter differ"
+"$IPX" "$T/two.ipfix" >"$T/ipfix.jsonl" 2>"$T/ipfix.err" || fail "flowkit-ipfix: $(cat "$T/ipfix.err")"
+"$PY" - "$T/orig.jsonl" "$T/ipfix.jsonl" <<'EOF' || fail "odid / exporter differ"
 import json, sys
 def load(p):
     rows = [json.loads(l) for l in open(p) if l.strip()]
@@ -72,6 +69,6 @@ if got != want:
 EOF
 # --fields still shows every element, the header's domain 0 included nowhere
 # as odid: the records carry observationDomainId by name.
-"$IPX" --fields "$W/two.ipfix" 2>/dev/null | grep -c '"observationDomainId":22' | grep -qx 3 ||
+"$IPX" --fields "$T/two.ipfix" 2>/dev/null | grep -c '"observationDomainId":22' | grep -qx 3 ||
     fail "--fields: observationDomainId"
 echo ok

@@ -16,13 +16,10 @@ COL="$FK_COLLECT"
 IPX="$FK_IPFIX"
 need_exec "$COL" "$IPX"
 need_py
-W=$T
-CPID=
-cleanup_extra() { [ -n "$CPID" ] && kill "$CPID" 2>/dev/null; }
 
 # msg.py FILE BYTES [PORT]: one IPFIX message (template + one flow whose
 # octetDeltaCount is BYTES) written to FILE, or sent to 127.0.0.1:PORT.
-cat >"$W/msg.py" <<'EOF'
+cat >"$T/msg.py" <<'EOF'
 import socket, struct, sys, time
 path, nbytes = sys.argv[1], int(sys.argv[2])
 now = int(time.time())
@@ -40,7 +37,7 @@ else:
 EOF
 # order ARGS...: the byte counts of the flows flowkit-ipfix prints, in order.
 order() {
-    "$IPX" -q "$@" >/dev/null 2>"$W/ipx.err" || fail "flowkit-ipfix $*: $(cat "$W/ipx.err")"
+    "$IPX" -q "$@" >/dev/null 2>"$T/ipx.err" || fail "flowkit-ipfix $*: $(cat "$T/ipx.err")"
     "$IPX" "$@" 2>/dev/null | $PY -c '
 import json, sys
 print(" ".join(str(json.loads(l)["bytes"]) for l in sys.stdin if json.loads(l)["type"] == "flow"))'
@@ -48,14 +45,14 @@ print(" ".join(str(json.loads(l)["bytes"]) for l in sys.stdin if json.loads(l)["
 
 # 1. Crafted listing. Rank = byte count: a.ipfix first, the flows.ipfix set
 # in time order with its live file last, then other.ipfix.
-D="$W/dir"
+D="$T/dir"
 mkdir -p "$D"
 i=0
 for name in a.ipfix flows.ipfix.20251231T235959Z flows.ipfix.20260101T000000Z \
     flows.ipfix.20260101T000000Z.1 flows.ipfix.20260101T000000Z.2 flows.ipfix.20260101T000000Z.10 \
     flows.ipfix.20260101T000500Z flows.ipfix other.ipfix; do
     i=$((i + 1))
-    $PY "$W/msg.py" "$D/$name" $i || fail "writing $name"
+    $PY "$T/msg.py" "$D/$name" $i || fail "writing $name"
 done
 got=$(order "$D")
 [ "$got" = "1 2 3 4 5 6 7 8 9" ] || fail "directory read as $got, want 1 2 3 4 5 6 7 8 9"
@@ -69,28 +66,28 @@ got=$(order "$D/other.ipfix" "$D/flows.ipfix" "$D/a.ipfix" "$D/flows.ipfix.20260
 [ "$got" = "9 3 8 1" ] || fail "mixed arguments read as $got, want 9 3 8 1"
 echo "  other, flows, a, flows.STAMP: $got"
 # Names like a rotated one but not one (no T/Z, a 4-digit suffix) keep name order.
-E="$W/plain"
+E="$T/plain"
 mkdir -p "$E"
-$PY "$W/msg.py" "$E/x" 1 && $PY "$W/msg.py" "$E/x.20260101000000" 2 &&
-    $PY "$W/msg.py" "$E/x.20260101T000000Z.1000" 3 || fail "writing plain names"
+$PY "$T/msg.py" "$E/x" 1 && $PY "$T/msg.py" "$E/x.20260101000000" 2 &&
+    $PY "$T/msg.py" "$E/x.20260101T000000Z.1000" 3 || fail "writing plain names"
 got=$(order "$E")
 [ "$got" = "1 2 3" ] || fail "plain names read as $got, want 1 2 3"
 
 # 2. A real rotation with --rotate (nfcapd's -t).
-R="$W/rot"
+R="$T/rot"
 mkdir -p "$R"
-"$COL" -l udp://127.0.0.1:0 -o "ipfix:$R/flows.ipfix" --rotate 1 --duration 30 2>"$W/col.err" &
-CPID=$!
+"$COL" -l udp://127.0.0.1:0 -o "ipfix:$R/flows.ipfix" --rotate 1 --duration 30 2>"$T/col.err" &
+PID=$!
 PORT=
 for _ in $(seq 100); do
-    PORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$W/col.err" | sed 's/.*://')
+    PORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/col.err" | sed 's/.*://')
     [ -n "$PORT" ] && break
     sleep 0.05
 done
-[ -n "$PORT" ] || fail "collector did not start: $(cat "$W/col.err")"
+[ -n "$PORT" ] || fail "collector did not start: $(cat "$T/col.err")"
 rotated() { find "$R" -name 'flows.ipfix.*' | wc -l; }
 for n in 1 2 3; do
-    $PY "$W/msg.py" - $((n * 100)) "$PORT" || fail "sender"
+    $PY "$T/msg.py" - $((n * 100)) "$PORT" || fail "sender"
     [ $n -eq 3 ] && break
     # Wait (bounded) until the file holding this record has been rotated.
     for _ in $(seq 100); do
@@ -100,9 +97,9 @@ for n in 1 2 3; do
     [ "$(rotated)" -ge $n ] || fail "no rotation after record $n: $(ls "$R")"
 done
 sleep 0.3
-kill -TERM "$CPID"
-wait "$CPID" || fail "collector exit status: $(cat "$W/col.err")"
-CPID=
+kill -TERM "$PID"
+wait "$PID" || fail "collector exit status: $(cat "$T/col.err")"
+PID=
 ls "$R"
 got=$(order "$R")
 [ "$got" = "100 200 300" ] || fail "rotated directory read as $got, want 100 200 300"

@@ -123,6 +123,26 @@ count_json() {
     jq -c "select($2)" "$1" | wc -l
 }
 
+# capture_modes IFACE: the capture modes every capture test runs, one per
+# word: the pcap path inline and with 2 workers, then the eBPF backend on
+# tc and on xdp where it loads on IFACE (skipped loudly otherwise).
+capture_modes() {
+    local modes="workers=0 workers=2"
+    ebpf_usable "$1" && modes="$modes backend=ebpf backend=xdp"
+    echo "$modes"
+}
+
+# ref_and_cap_start PREFIX MODE IFACE: tcpdump's reference in
+# $WORK/refNAME.pcap (ingress only for xdp, as the capture sees it) and
+# capture_flows in mode MODE as PREFIXNAME, NAME being MODE's value.
+ref_and_cap_start() {
+    local name=${2#*=}
+    local dir=()
+    [ "$2" = backend=xdp ] && dir=(-Q in)
+    ref_start "$3" "$WORK/ref$name.pcap" "${dir[@]}"
+    cap_start "$1$name" -i "$3" -o "$2"
+}
+
 # ebpf_usable IFACE: 0 when the eBPF backend starts on IFACE (a short
 # capture with backend=ebpf); otherwise says loudly why it is skipped (a
 # build without BPF, a kernel without tcx links) and returns 1.

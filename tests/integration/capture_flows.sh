@@ -18,17 +18,10 @@ P4="10.213.$N."
 P6="fd00:213:$N:"
 
 TRAFFIC_FRAG=1
-MODES="workers=0 workers=2"
-if ebpf_usable "$IF"; then
-    MODES="$MODES backend=ebpf backend=xdp"
-fi
-for mode in $MODES; do
+for mode in $(capture_modes "$IF"); do
     echo "=== $mode"
     name=${mode#*=}
-    dir=()
-    [ "$mode" = backend=xdp ] && dir=(-Q in)
-    ref_start "$IF" "$WORK/ref$name.pcap" "${dir[@]}"
-    cap_start "w$name" -i "$IF" -o "$mode"
+    ref_and_cap_start w "$mode" "$IF"
     traffic "$NS" "$N"
     ref_stop "$WORK/ref$name.pcap"
     cap_stop

@@ -22,11 +22,7 @@ H4=10.213.$N.1 C4=10.213.$N.2 O4=10.213.$N.3
 H6=fd00:213:$N::1 C6=fd00:213:$N::2
 MAC=$(cat /sys/class/net/$IF/address)
 
-MODES="workers=0 workers=2"
-if ebpf_usable "$IF"; then
-    MODES="$MODES backend=ebpf backend=xdp"
-fi
-for mode in $MODES; do
+for mode in $(capture_modes "$IF"); do
     echo "=== $mode"
     name=${mode#*=}
     # max_flows 16384: the pcap path's fragment cache has 2048 slots

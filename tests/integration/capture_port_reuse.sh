@@ -35,17 +35,10 @@ reuse_traffic() {
     wait $spid || fail "reuse server failed: $(cat "$log")"
 }
 
-MODES="workers=0 workers=2"
-if ebpf_usable "$IF"; then
-    MODES="$MODES backend=ebpf backend=xdp"
-fi
-for mode in $MODES; do
+for mode in $(capture_modes "$IF"); do
     echo "=== $mode"
     name=${mode#*=}
-    dir=()
-    [ "$mode" = backend=xdp ] && dir=(-Q in)
-    ref_start "$IF" "$WORK/ref$name.pcap" "${dir[@]}"
-    cap_start "w$name" -i "$IF" -o "$mode"
+    ref_and_cap_start w "$mode" "$IF"
     reuse_traffic "$name"
     # tcpdump's packet socket hands over a block of packets when it fills
     # or when its 1 s timer retires it: the whole burst fits in one block
