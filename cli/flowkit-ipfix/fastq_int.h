@@ -54,6 +54,10 @@ struct fastq {
     size_t nd;
     size_t live; /* templates held, all domains (one session) */
     const char *why;
+    /* The template record being read: its element ids, lengths and PENs
+     * (a set holds at most 65536 / 4 fields). */
+    uint16_t ids[65536 / 4], lens[65536 / 4];
+    uint32_t pens[65536 / 4];
 };
 typedef struct fastq fq;
 

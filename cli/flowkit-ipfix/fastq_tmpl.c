@@ -286,8 +286,8 @@ static void skip_unread(tmpl *t, unsigned need)
 /* One template set (options: set id 3). false: stop (q->why). */
 bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t len)
 {
-    static uint16_t ids[65536 / 4], lens[65536 / 4];
-    static uint32_t pens[65536 / 4];
+    uint16_t *ids = q->ids, *lens = q->lens;
+    uint32_t *pens = q->pens;
     size_t pos = 0;
     while (pos < len) {
         if (len - pos < 4) {
