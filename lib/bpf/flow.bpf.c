@@ -386,7 +386,9 @@ static __always_inline void count_parsed(struct fk__bpf_flow_counters *cnt, stru
         fk.vlan = p->vlan;
         fk.proto = p->proto;
         fk.family = p->family;
-        if (p->frag == FRAG_FIRST && p->has_l4) {
+        if (p->frag == FRAG_FIRST) {
+            /* without ports too: its later fragments are then matched,
+             * on the same port-less flow (the pcap path's count) */
             struct frag_ports fp = {p->sport, p->dport};
             bpf_map_update_elem(&fk_frags, &fk, &fp, BPF_ANY);
         } else if (p->frag == FRAG_LATER) {

@@ -131,7 +131,10 @@ static __always_inline int inner_ipv6(__u8 *data, __u8 *end, __u32 off, __u32 li
             nh = fh[0];
             cur += 8;
             if (foff) {
-                q->frag = FRAG_LATER;
+                /* after a first fragment's header it stays a first
+                 * fragment, without ports (decode.c's flags) */
+                if (q->frag != FRAG_FIRST)
+                    q->frag = FRAG_LATER;
                 q->proto = nh;
                 q->ip_len = ip_end - off;
                 return 0; /* no ports */
