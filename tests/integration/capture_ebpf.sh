@@ -80,8 +80,21 @@ for backend in ebpf xdp; do
 done
 
 # --- nothing left after destroy, while the process lives (Python binding) -----
+# A sanitizer build of the library needs its runtime loaded first.
+PYPRE=(env)
+sanrt() { # NAME...: the first runtime library the compiler knows
+    local f
+    for f in "$@"; do
+        f=$($CC -print-file-name="$f")
+        [ -f "$f" ] && echo "$f" && return
+    done
+}
+case $SANFLAGS in
+*address*) PYPRE=(env LD_PRELOAD="$(sanrt libclang_rt.asan-x86_64.so libasan.so)" ASAN_OPTIONS=detect_leaks=0) ;;
+*thread*) PYPRE=(env LD_PRELOAD="$(sanrt libclang_rt.tsan-x86_64.so libtsan.so)") ;;
+esac
 for backend in ebpf xdp; do
-    PYTHONPATH=$SRC/bindings/python FLOWKIT_LIBRARY=$LIBDIR/libflowkit.so $PY - "$IF" $backend <<'PY' ||
+    PYTHONPATH=$SRC/bindings/python FLOWKIT_LIBRARY=$LIBDIR/libflowkit.so "${PYPRE[@]}" $PY - "$IF" $backend <<'PY' ||
 import os, subprocess, sys, time
 from flowkit import Capture
 
