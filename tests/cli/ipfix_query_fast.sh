@@ -79,14 +79,14 @@ clean_taken=$taken
 # the answers must still be the collector's path's. -v counts the templates
 # whose records the filter read raw: the test fails if none did.
 raw_templates=0
+mkdir "$T/rf"
+cp "$T/c2.ipfix" "$T/c5.ipfix" "$T/c9.ipfix" "$T/rf/"
 while IFS= read -r filter; do
-    for seed in 2 5 9; do
-        MUST_FAST=1 compare_one "random filter, seed $seed" \
-            "-s srcip/bytes -s port/flows -A srcip,dstport,proto -n 0" "$filter" "$T/c$seed.ipfix"
-        n=$(sed -n 's/.*raw records of \([0-9]*\) templates.*/\1/p' "$T/fast.err")
-        raw_templates=$((raw_templates + ${n:-0}))
-    done
-done < <("$PY" "$FLOWKIT_SOURCE_DIR/tests/tools/random_filters.py" --seed 19 --count 60)
+    MUST_FAST=1 compare_one "random filter" \
+        "-s srcip/bytes -s port/flows -A srcip,dstport,proto -n 0" "$filter" "$T/rf"
+    n=$(sed -n 's/.*raw records of \([0-9]*\) templates.*/\1/p' "$T/fast.err")
+    raw_templates=$((raw_templates + ${n:-0}))
+done < <("$PY" "$FLOWKIT_SOURCE_DIR/tests/tools/random_filters.py" --seed 19 --count 40)
 [ "$raw_templates" -gt 0 ] || fail "the filter never ran on raw records"
 clean_taken=$taken
 

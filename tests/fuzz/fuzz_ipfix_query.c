@@ -4,7 +4,7 @@
  * messages go through a collector configured as flowkit-ipfix configures
  * its own, each flow into a second query: the printed statistics,
  * aggregation and summary, and the counters, must be the same. A
- * difference aborts. */
+ * difference aborts. Named seeds raw_filter_<k> pick the k-th filter. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
