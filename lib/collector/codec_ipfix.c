@@ -36,8 +36,11 @@ typedef struct ipx_tmpl {
     uint16_t id;
     uint8_t options;
     int64_t defined_ns;
-    uint64_t serial;     /* message that (re)defined it last */
-    uint64_t raw_serial; /* the definition raw_plan was made for; 0 = none */
+    uint64_t serial; /* message that (re)defined it last */
+    /* The template object raw_plan was made for; NULL = not planned. A
+     * definition decoded again (other octets than refresh() keeps) resets
+     * it, even inside the message whose earlier sets used the old one. */
+    const fk_template *raw_of;
     fk__col_raw_plan raw_plan;
     /* fk__col_ipfix_scan of scan_of, the cache's template object for this
      * id (kept across identical refreshes; a new definition is a new
@@ -258,7 +261,8 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
                 t->options = options;
                 if (!it.tmpl || it.tmpl != t->scan_of)
                     t->scan_of = NULL;
-                t->rp_of = NULL; /* a new definition: planned again at its first set */
+                t->raw_of = NULL; /* identical octets took refresh() instead */
+                t->rp_of = NULL;  /* a new definition: planned again at its first set */
                 if (whole)
                     keep_definition(t, options_set, body, len);
                 fn(user, it.template_id, FK__TMPL_REPLACED);
@@ -567,11 +571,11 @@ int fk__col_ipfix_raw(fk__col_codec_ctx *cx, void *state, uint16_t set_id, const
     if (!t || set_id == 65535 ||
         fk_template_cache_find(cx->cache, s->session, s->odid, set_id, &tmpl) != FK_OK)
         return FK_EUNSUPPORTED;
-    /* Planned once per definition (a refresh makes a new serial: the
-     * layout hash tells the output whether anything changed). */
-    if (t->raw_serial != t->serial || t->serial == 0) {
+    /* Planned once per definition (the layout hash tells the output
+     * whether its fields changed); identical refreshes keep the plan. */
+    if (t->raw_of != tmpl) {
         (void)fk__col_raw_analyze(tmpl, cx->pen, &t->raw_plan);
-        t->raw_serial = t->serial;
+        t->raw_of = tmpl;
     }
     const fk__col_raw_plan *pl = &t->raw_plan;
     if (t->options && !pl->ok)
