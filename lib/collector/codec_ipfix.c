@@ -328,11 +328,11 @@ int fk__col_ipfix_raw(fk__col_codec_ctx *cx, void *state, uint16_t set_id, const
     if (!t || set_id == 65535 ||
         fk_template_cache_find(cx->cache, s->session, s->odid, set_id, &tmpl) != FK_OK)
         return FK_EUNSUPPORTED;
-    /* Planned once per definition (a refresh makes a new serial: the
-     * layout hash tells the output whether anything changed). */
-    if (t->raw_serial != t->serial || t->serial == 0) {
+    /* Planned once per definition (the layout hash tells the output
+     * whether its fields changed); identical refreshes keep the plan. */
+    if (t->raw_of != tmpl) {
         (void)fk__col_raw_analyze(tmpl, cx->pen, &t->raw_plan);
-        t->raw_serial = t->serial;
+        t->raw_of = tmpl;
     }
     const fk__col_raw_plan *pl = &t->raw_plan;
     if (t->options && !pl->ok)

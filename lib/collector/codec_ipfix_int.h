@@ -16,8 +16,11 @@ typedef struct ipx_tmpl {
     uint16_t id;
     uint8_t options;
     int64_t defined_ns;
-    uint64_t serial;     /* message that (re)defined it last */
-    uint64_t raw_serial; /* the definition raw_plan was made for; 0 = none */
+    uint64_t serial; /* message that (re)defined it last */
+    /* The template object raw_plan was made for; NULL = not planned. A
+     * definition decoded again (other octets than refresh() keeps) resets
+     * it, even inside the message whose earlier sets used the old one. */
+    const fk_template *raw_of;
     fk__col_raw_plan raw_plan;
     /* fk__col_ipfix_scan of scan_of, the cache's template object for this
      * id (kept across identical refreshes; a new definition is a new

@@ -115,7 +115,8 @@ static int decode_templates(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_h
                 t->options = options;
                 if (!it.tmpl || it.tmpl != t->scan_of)
                     t->scan_of = NULL;
-                t->rp_of = NULL; /* a new definition: planned again at its first set */
+                t->raw_of = NULL; /* identical octets took refresh() instead */
+                t->rp_of = NULL;  /* a new definition: planned again at its first set */
                 if (whole)
                     keep_definition(t, options_set, body, len);
                 fn(user, it.template_id, FK__TMPL_REPLACED);
