@@ -22,8 +22,13 @@ typedef struct raw_key {
 } raw_key;
 struct raw_dom;
 typedef struct ipfix_priv {
-    fk__sink_out *out;   /* started at the first open */
-    fk__hmap raw;        /* raw_key -> struct raw_dom * */
+    fk__sink_out *out; /* started at the first open */
+    fk__hmap raw;      /* raw_key -> struct raw_dom * */
+    /* The domain of the last pass-through set (consecutive sets mostly
+     * share it): domains live until fk__ipfix_raw_free_all, which clears
+     * it. */
+    raw_key last_key;
+    struct raw_dom *last_dom;
     uint32_t epoch;      /* changes with each file (and lost write): templates again */
     uint32_t next_odid;  /* next domain of the file's for an exporter's domain */
     uint32_t msg_odid;   /* the open message's domain: 0 = flowkit's own records */

@@ -39,13 +39,53 @@ typedef struct raw_kept {
     uint8_t *sets; /* its template set and its data set, as written */
 } raw_kept;
 
+/* Slots of a domain's template cache: an exporter's data sets come from a
+ * handful of templates at a time (softflowd: IPv4, IPv6, options). */
+#define TCACHE 8 /* the slot is the top 3 bits of a 32-bit product (tmpl_get) */
+
 typedef struct raw_dom {
     uint32_t file_odid;
     uint32_t epoch;    /* the file its origin record was written to */
     uint32_t sequence; /* its records in this file before the open message */
     fk__hmap tmpls;    /* uint32_t template id -> raw_tmpl */
+    /* Direct-mapped by template id: what fk__hmap_get(&tmpls) gives, without
+     * hashing. Values of tmpls move when it grows, so every put into it
+     * empties the cache (tmpl_put); a raw_tmpl is never removed otherwise.
+     * Template withdrawal, redefinition and exporter restarts need nothing
+     * here: they change the exporter's layout, which raw_meta compares on
+     * every set; a new file changes ipfix_priv.epoch, compared likewise. */
+    struct {
+        uint32_t tid; /* 0 = empty (data set ids are >= 256) */
+        raw_tmpl *t;
+    } tcache[TCACHE];
     raw_kept kept[KEEP_OPTS];
 } raw_dom;
+
+/* d's state of template tid, or NULL. */
+static raw_tmpl *tmpl_get(raw_dom *d, uint32_t tid)
+{
+    /* Fibonacci hashing: exporters number templates 256, 257, ... or
+     * 1024, 2048, ... (softflowd); both spread over the slots. */
+    unsigned slot = (unsigned)((tid * 0x9E3779B1u) >> 29);
+    if (d->tcache[slot].tid == tid)
+        return d->tcache[slot].t;
+    raw_tmpl *t = fk__hmap_get(&d->tmpls, &tid);
+    if (t) {
+        d->tcache[slot].tid = tid;
+        d->tcache[slot].t = t;
+    }
+    return t;
+}
+
+/* Add template tid to d (zeroed): NULL when out of memory. */
+static raw_tmpl *tmpl_put(raw_dom *d, uint32_t tid)
+{
+    void *out;
+    memset(d->tcache, 0, sizeof d->tcache); /* the values may have moved */
+    if (fk__hmap_put(&d->tmpls, &tid, NULL, &out) != FK_OK)
+        return NULL;
+    return out;
+}
 
 void fk__ipfix_raw_free_all(ipfix_priv *p)
 {
@@ -60,17 +100,23 @@ void fk__ipfix_raw_free_all(ipfix_priv *p)
         fk__free(d);
     }
     fk__hmap_free(&p->raw);
+    p->last_dom = NULL;
 }
 
 static raw_dom *raw_domain(ipfix_priv *p, const fk__col_raw_set *rs)
 {
+    if (p->last_dom && p->last_key.session == rs->session && p->last_key.odid == rs->odid)
+        return p->last_dom;
     raw_key key;
     memset(&key, 0, sizeof key);
     key.session = rs->session;
     key.odid = rs->odid;
     raw_dom **slot = fk__hmap_get(&p->raw, &key);
-    if (slot)
+    if (slot) {
+        p->last_key = key;
+        p->last_dom = *slot;
         return *slot;
+    }
     raw_dom *d = FK__NEW(raw_dom);
     if (!d)
         return NULL;
@@ -84,6 +130,8 @@ static raw_dom *raw_domain(ipfix_priv *p, const fk__col_raw_set *rs)
         fk__free(d);
         return NULL;
     }
+    p->last_key = key;
+    p->last_dom = d;
     return d;
 }
 
@@ -171,17 +219,13 @@ static void raw_room(fk__sink *k, ipfix_priv *p, raw_dom *d, uint32_t export_sec
 static int raw_meta(fk__sink *k, ipfix_priv *p, raw_dom *d, const fk__col_raw_set *rs)
 {
     uint32_t tid = rs->set_id;
-    raw_tmpl *t = fk__hmap_get(&d->tmpls, &tid);
+    raw_tmpl *t = tmpl_get(d, tid);
     bool fresh = d->epoch != p->epoch;
     bool tmpl = !t || t->layout != rs->raw->layout || t->epoch != p->epoch;
     if (!fresh && !tmpl)
         return FK_OK;
-    if (!t) {
-        void *out;
-        if (fk__hmap_put(&d->tmpls, &tid, NULL, &out) != FK_OK)
-            return fk__error(FK_ENOMEM, "ipfix:%s: out of memory", k->path);
-        t = out;
-    }
+    if (!t && !(t = tmpl_put(d, tid)))
+        return fk__error(FK_ENOMEM, "ipfix:%s: out of memory", k->path);
     if (fresh) {
         if (p->msg && p->msg_odid == d->file_odid)
             (void)fk__ipfix_end_message(k); /* its sequence starts again in this file */
@@ -198,13 +242,13 @@ static int raw_meta(fk__sink *k, ipfix_priv *p, raw_dom *d, const fk__col_raw_se
             memcpy(q, d->kept[i].sets, d->kept[i].len);
             q += d->kept[i].len;
             uint32_t ktid = d->kept[i].tid;
-            raw_tmpl *kt = fk__hmap_get(&d->tmpls, &ktid);
+            raw_tmpl *kt = tmpl_get(d, ktid);
             if (kt)
                 kt->epoch = p->epoch;
             /* kept records are not counted again: the reader sees options */
         }
         d->epoch = p->epoch;
-        t = fk__hmap_get(&d->tmpls, &tid); /* still there: no put since */
+        t = tmpl_get(d, tid); /* still there: no put since */
         tmpl = t->layout != rs->raw->layout || t->epoch != p->epoch;
     }
     if (tmpl) {
@@ -254,7 +298,7 @@ int fk__sink_ipfix_raw(fk__sink *k, const fk__col_raw_set *rs)
         if (rc)
             return rc;
         uint32_t epoch = p->epoch, tid = rs->set_id;
-        const raw_tmpl *t = fk__hmap_get(&d->tmpls, &tid);
+        const raw_tmpl *t = tmpl_get(d, tid);
         if (d->epoch != epoch || !t || t->epoch != epoch)
             continue;
         raw_room(k, p, d, rs->export_secs, body + 4);

@@ -10,7 +10,6 @@
  * variable-length elements, repeated keys, padding), options data with a
  * sampling interval or the exporter's boot time, and corrupted sets. */
 #include <flowkit/flowkit.h>
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,42 +439,6 @@ static void run_compiled(bool tags)
     remove(pb);
 }
 
-/* The rotated files of PATH (PATH.YYYYMMDDTHHMMSSZ[.N]) in the order they
- * were written, then PATH; each name is removed after it is listed. */
-typedef struct rotated {
-    char name[256];
-    char stamp[24];
-    int n;
-} rotated;
-
-static int by_age(const void *a, const void *b)
-{
-    const rotated *x = a, *y = b;
-    int c = strcmp(x->stamp, y->stamp);
-    return c ? c : x->n - y->n;
-}
-
-static size_t list_rotated(const char *path, rotated *list, size_t cap)
-{
-    DIR *d = opendir(".");
-    assert_non_null(d);
-    size_t count = 0, plen = strlen(path);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, path, plen) != 0 || e->d_name[plen] != '.')
-            continue;
-        assert_true(count < cap);
-        rotated *r = &list[count++];
-        snprintf(r->name, sizeof r->name, "%s", e->d_name);
-        snprintf(r->stamp, sizeof r->stamp, "%.16s", e->d_name + plen + 1);
-        const char *dot = strchr(e->d_name + plen + 1, '.');
-        r->n = dot ? atoi(dot + 1) : 0;
-    }
-    closedir(d);
-    qsort(list, count, sizeof *list, by_age);
-    return count;
-}
-
 /* The outputs rotate by size every few records: the compiled writer puts
  * each line in the same file as the flow path (it checks rotation record
  * by record whenever a rotation could fall inside a set). */
@@ -501,8 +464,8 @@ static void compiled_json_rotates_alike(void **state)
     fk_collector_destroy(fast);
     fk_collector_destroy(walk);
     assert_true(sa.records_compiled > sa.records / 2);
-    static rotated ra[4096], rb[4096];
-    size_t na = list_rotated(pa, ra, 4096), nb = list_rotated(pb, rb, 4096);
+    static fk_test_rotated ra[4096], rb[4096];
+    size_t na = fk_test_list_rotated(pa, ra, 4096), nb = fk_test_list_rotated(pb, rb, 4096);
     assert_true(na > 20); /* it did rotate, many times */
     assert_int_equal(na, nb);
     for (size_t i = 0; i <= na; i++) {

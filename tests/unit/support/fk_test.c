@@ -1,5 +1,6 @@
 #include "fk_test.h"
 
+#include <dirent.h>
 #include <flowkit/alloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,4 +120,32 @@ void fk_test_json_str(const char *line, const char *key, char *buf, size_t size)
         n++;
     memcpy(buf, p, n);
     buf[n] = '\0';
+}
+
+static int by_age(const void *a, const void *b)
+{
+    const fk_test_rotated *x = a, *y = b;
+    int c = strcmp(x->stamp, y->stamp);
+    return c ? c : x->n - y->n;
+}
+
+size_t fk_test_list_rotated(const char *path, fk_test_rotated *list, size_t cap)
+{
+    DIR *d = opendir(".");
+    assert_non_null(d);
+    size_t count = 0, plen = strlen(path);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, path, plen) != 0 || e->d_name[plen] != '.')
+            continue;
+        assert_true(count < cap);
+        fk_test_rotated *r = &list[count++];
+        snprintf(r->name, sizeof r->name, "%s", e->d_name);
+        snprintf(r->stamp, sizeof r->stamp, "%.16s", e->d_name + plen + 1);
+        const char *dot = strchr(e->d_name + plen + 1, '.');
+        r->n = dot ? atoi(dot + 1) : 0;
+    }
+    closedir(d);
+    qsort(list, count, sizeof *list, by_age);
+    return count;
 }

@@ -28,4 +28,15 @@ const char *fk_test_json_find(const char *line, const char *key);
 int64_t fk_test_json_int(const char *line, const char *key);
 void fk_test_json_str(const char *line, const char *key, char *buf, size_t size);
 
+/* A rotated file of an output PATH (PATH.YYYYMMDDTHHMMSSZ[.N]). */
+typedef struct fk_test_rotated {
+    char name[256];
+    char stamp[24];
+    int n;
+} fk_test_rotated;
+/* The rotated files of PATH in the current directory, in the order they
+ * were written (PATH itself, the open file, is not listed); at most cap
+ * (more fails the test). */
+size_t fk_test_list_rotated(const char *path, fk_test_rotated *list, size_t cap);
+
 #endif
