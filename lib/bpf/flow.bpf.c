@@ -96,6 +96,8 @@ struct {
 #define FRAG_FIRST 1 /* more fragments, offset 0: has the ports */
 #define FRAG_LATER 2 /* offset > 0: no ports */
 
+/* 8-byte aligned, the addresses at multiples of 8: they are compared and
+ * copied a word at a time (A8), not byte by byte. */
 struct pkt {
     __u8 src[16];
     __u8 dst[16];
@@ -108,7 +110,9 @@ struct pkt {
     __u8 tunnel, outer_family;
     __u8 frag; /* FRAG_FIRST, FRAG_LATER or 0 */
     __u32 frag_id;
-};
+} __attribute__((aligned(8)));
+
+#define A8(ptr) __builtin_assume_aligned((ptr), 8)
 
 /* Set by the loader: look inside VXLAN (UDP 4789) and GENEVE (UDP 6081). */
 const volatile __u32 fk_decode_tunnels = 0;
@@ -155,15 +159,15 @@ static __always_inline struct fk__bpf_flow_counters *counters(void)
 
 #include "flow_parse.bpf.h"
 
-/* memcmp() order of two 16-byte addresses. */
+/* memcmp() order of two 16-byte addresses (8-byte aligned). */
 static __always_inline int addr_cmp(const __u8 *x, const __u8 *y)
 {
     __u64 a, b;
-    __builtin_memcpy(&a, x, 8);
-    __builtin_memcpy(&b, y, 8);
+    __builtin_memcpy(&a, A8(x), 8);
+    __builtin_memcpy(&b, A8(y), 8);
     if (a == b) {
-        __builtin_memcpy(&a, x + 8, 8);
-        __builtin_memcpy(&b, y + 8, 8);
+        __builtin_memcpy(&a, A8(x + 8), 8);
+        __builtin_memcpy(&b, A8(y + 8), 8);
     }
     a = __builtin_bswap64(a);
     b = __builtin_bswap64(b);
@@ -189,7 +193,8 @@ static __always_inline __u16 icmp_fold(__u8 proto, __u16 typecode)
     return (__u16)(type << 8 | (typecode & 0xff));
 }
 
-/* The canonical key; returns the key side that sent the packet (0 = a). */
+/* The canonical key (k 8-byte aligned); returns the key side that sent
+ * the packet (0 = a). */
 static __always_inline int make_key(struct fk__bpf_flow_key *k, const struct pkt *p)
 {
     int icmp = p->proto == 1 || p->proto == 58;
@@ -201,13 +206,13 @@ static __always_inline int make_key(struct fk__bpf_flow_key *k, const struct pkt
     int c = addr_cmp(p->src, p->dst);
     int side = c > 0 || (c == 0 && !icmp && sp > dp);
     if (!side) {
-        __builtin_memcpy(k->a, p->src, 16);
-        __builtin_memcpy(k->b, p->dst, 16);
+        __builtin_memcpy(A8(k->a), A8(p->src), 16);
+        __builtin_memcpy(A8(k->b), A8(p->dst), 16);
         k->pa = sp;
         k->pb = dp;
     } else {
-        __builtin_memcpy(k->a, p->dst, 16);
-        __builtin_memcpy(k->b, p->src, 16);
+        __builtin_memcpy(A8(k->a), A8(p->dst), 16);
+        __builtin_memcpy(A8(k->b), A8(p->src), 16);
         k->pa = dp;
         k->pb = sp;
     }
@@ -314,7 +319,7 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
 {
     if (!cnt || !p)
         return 0;
-    struct fk__bpf_flow_key k = {};
+    struct fk__bpf_flow_key k __attribute__((aligned(8))) = {};
     int side = make_key(&k, p) & 1;
     int icmp = p->proto == 1 || p->proto == 58;
     __u32 bits = (__u32)p->tcp_flags << (side * 8);
