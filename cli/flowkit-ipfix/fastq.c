@@ -97,6 +97,15 @@ static inline void decode(const tmpl *t, const uint8_t *p, fk_flow *f)
         f->start_ns = time_of(p, t->start, t->start_form);
     if (t->end.len)
         f->end_ns = time_of(p, t->end, t->end_form);
+    if (t->obs.len) { /* the collector's event fields: times the record lacks */
+        int64_t o = ms_to_ns(be(p + t->obs.off, 8));
+        if (!t->start.len)
+            f->start_ns = 0;
+        if (!t->end.len)
+            f->end_ns = 0;
+        if (f->start_ns == 0 && f->end_ns == 0 && o > 0)
+            f->start_ns = f->end_ns = o;
+    }
 }
 
 /* The records of a data set of a decodable data template into the query:

@@ -12,9 +12,10 @@
  * templates whose elements it decodes (one address family, no repeated
  * flow key, no sysUpTime, delta or observation times, flow members of
  * fixed length; variable-length and enterprise elements only where they
- * set nothing the query reads: flowkit-export's process and tag elements,
- * userName, not its session event or tunnel elements, and reverse (RFC
- * 5103) elements unless the filter reads them), options templates of
+ * set nothing the query reads: flowkit-export's process, tag and session
+ * event elements (observationTimeMilliseconds then gives the times),
+ * userName, not its tunnel elements, and reverse (RFC 5103) elements
+ * unless the filter reads them), options templates of
  * fixed length without
  * systemInitTimeMilliseconds, sequence numbers that show no exporter
  * restart, at most max_templates (4096) templates. A record's origin

@@ -34,6 +34,7 @@ typedef struct tmpl {
     uint8_t family;          /* of the addresses: 4 or 6, 0 = none */
     fld src, dst, sport, dport, proto, bytes, packets, flags, tos, vlan, in_if, out_if, icmp;
     fld start, end;
+    fld obs; /* observationTimeMilliseconds: the times of a record without them */
     uint8_t start_form, end_form;
     fk_filter_raw *raw; /* the query's filter on this template's records; NULL:
                          * no filter, or it runs on the flow (fk_filter_match) */

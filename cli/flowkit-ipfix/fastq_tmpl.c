@@ -101,16 +101,15 @@ static bool enterprise_ok(tmpl *t, uint32_t pen, uint16_t id, uint32_t tool_pen,
     if (pen != tool_pen || tool_pen == 0)
         return true; /* no flow member */
     switch (id) {
-    case FK_EXPORTER_IE_EVENT_KIND: /* the record is a session event */
     case FK_EXPORTER_IE_TUNNEL_TYPE:
     case FK_EXPORTER_IE_TUNNEL_SRC_V4:
     case FK_EXPORTER_IE_TUNNEL_DST_V4:
     case FK_EXPORTER_IE_TUNNEL_SRC_V6:
     case FK_EXPORTER_IE_TUNNEL_DST_V6:
     case FK_EXPORTER_IE_VNI:
-        t->unsupported = "a session event or tunnel element";
+        t->unsupported = "a tunnel element";
         return false;
-    default: /* process, uid, exe, tags: nothing the query reads */
+    default: /* process, uid, exe, tags, session event kind: nothing the query reads */
         return true;
     }
 }
@@ -224,17 +223,18 @@ static void compile_data(tmpl *t, const uint16_t *ids, const uint16_t *lens, con
         /* What the collector's path reads beyond the plain flow members:
          * sysUpTime and delta times (boot time, export time), the boot
          * time itself (restart detection), ipVersion (picks the family),
-         * observationTimeMilliseconds (events). (userName only sets
-         * the user, which the query does not read.) */
+         * (userName only sets the user, which the query does not read.) */
         case 21:
         case 22:
         case 158:
         case 159:
         case 160:
         case 60:
-        case 323:
-            t->unsupported = "an element of times, address family or event";
+            t->unsupported = "an element of times or address family";
             return;
+        case 323: /* the times of a record without them (events) */
+            ok = take(t, &t->obs, (uint16_t)off, id, len);
+            break;
         default:
             break; /* no flow member the query or the filter reads */
         }
