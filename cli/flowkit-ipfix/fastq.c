@@ -51,56 +51,76 @@ static inline int64_t time_of(const uint8_t *r, fld f, uint8_t form)
     }
 }
 
-/* The records of a data set of a decodable data template into the query. */
+/* One record of a decodable data template into its flow image. */
+static inline void decode(const tmpl *t, const uint8_t *p, fk_flow *f)
+{
+    const size_t alen = t->family == 6 ? 16 : 4;
+    if (t->src.len) {
+        if (alen == 16)
+            memcpy(f->src.bytes, p + t->src.off, 16);
+        else
+            memcpy(f->src.bytes, p + t->src.off, 4);
+    }
+    if (t->dst.len) {
+        if (alen == 16)
+            memcpy(f->dst.bytes, p + t->dst.off, 16);
+        else
+            memcpy(f->dst.bytes, p + t->dst.off, 4);
+    }
+    if (t->sport.len)
+        f->src_port = (uint16_t)be(p + t->sport.off, t->sport.len);
+    if (t->dport.len)
+        f->dst_port = (uint16_t)be(p + t->dport.off, t->dport.len);
+    if (t->proto.len)
+        f->proto = p[t->proto.off];
+    if (t->bytes.len)
+        f->bytes = be(p + t->bytes.off, t->bytes.len);
+    if (t->packets.len)
+        f->packets = be(p + t->packets.off, t->packets.len);
+    if (t->flags.len)
+        f->tcp_flags = (uint8_t)be(p + t->flags.off, t->flags.len);
+    if (t->tos.len)
+        f->tos = p[t->tos.off];
+    if (t->vlan.len)
+        f->vlan = (uint16_t)(be(p + t->vlan.off, t->vlan.len) & 0x0fffu);
+    if (t->in_if.len)
+        f->in_if = (uint32_t)be(p + t->in_if.off, t->in_if.len);
+    if (t->out_if.len)
+        f->out_if = (uint32_t)be(p + t->out_if.off, t->out_if.len);
+    if (t->icmp.len) { /* the ICMP type and code stand in for ports */
+        uint16_t dp = t->dport.len ? f->dst_port : 0;
+        if (f->src_port == 0 && dp == 0)
+            dp = (uint16_t)be(p + t->icmp.off, t->icmp.len);
+        f->dst_port = dp;
+    }
+    if (t->start.len)
+        f->start_ns = time_of(p, t->start, t->start_form);
+    if (t->end.len)
+        f->end_ns = time_of(p, t->end, t->end_form);
+}
+
+/* The records of a data set of a decodable data template into the query:
+ * with the filter compiled for the template, a record it rejects is never
+ * decoded. */
 static void data_records(fq *q, tmpl *t, const uint8_t *p, size_t n)
 {
     fk_flow *f = &t->img;
     query *qu = q->q;
-    const size_t alen = t->family == 6 ? 16 : 4;
+    if (!t->raw) {
+        for (size_t i = 0; i < n; i++, p += t->reclen) {
+            decode(t, p, f);
+            (void)query_flow(qu, f);
+        }
+        return;
+    }
+    int k = fk_filter_raw_get_const(t->raw);
+    if (k == 0)
+        return;
     for (size_t i = 0; i < n; i++, p += t->reclen) {
-        if (t->src.len) {
-            if (alen == 16)
-                memcpy(f->src.bytes, p + t->src.off, 16);
-            else
-                memcpy(f->src.bytes, p + t->src.off, 4);
-        }
-        if (t->dst.len) {
-            if (alen == 16)
-                memcpy(f->dst.bytes, p + t->dst.off, 16);
-            else
-                memcpy(f->dst.bytes, p + t->dst.off, 4);
-        }
-        if (t->sport.len)
-            f->src_port = (uint16_t)be(p + t->sport.off, t->sport.len);
-        if (t->dport.len)
-            f->dst_port = (uint16_t)be(p + t->dport.off, t->dport.len);
-        if (t->proto.len)
-            f->proto = p[t->proto.off];
-        if (t->bytes.len)
-            f->bytes = be(p + t->bytes.off, t->bytes.len);
-        if (t->packets.len)
-            f->packets = be(p + t->packets.off, t->packets.len);
-        if (t->flags.len)
-            f->tcp_flags = (uint8_t)be(p + t->flags.off, t->flags.len);
-        if (t->tos.len)
-            f->tos = p[t->tos.off];
-        if (t->vlan.len)
-            f->vlan = (uint16_t)(be(p + t->vlan.off, t->vlan.len) & 0x0fffu);
-        if (t->in_if.len)
-            f->in_if = (uint32_t)be(p + t->in_if.off, t->in_if.len);
-        if (t->out_if.len)
-            f->out_if = (uint32_t)be(p + t->out_if.off, t->out_if.len);
-        if (t->icmp.len) { /* the ICMP type and code stand in for ports */
-            uint16_t dp = t->dport.len ? f->dst_port : 0;
-            if (f->src_port == 0 && dp == 0)
-                dp = (uint16_t)be(p + t->icmp.off, t->icmp.len);
-            f->dst_port = dp;
-        }
-        if (t->start.len)
-            f->start_ns = time_of(p, t->start, t->start_form);
-        if (t->end.len)
-            f->end_ns = time_of(p, t->end, t->end_form);
-        (void)query_flow(qu, f);
+        if (k < 0 && !fk_filter_raw_match(t->raw, p))
+            continue;
+        decode(t, p, f);
+        (void)query_flow_passed(qu, f);
     }
 }
 
@@ -199,6 +219,8 @@ fastq *fastq_create(query *q, const fk_addr *exporter)
     if (f) {
         f->q = q;
         f->need = query_get_needs(q);
+        f->need_unfilt = query_get_needs_unfiltered(q);
+        f->filter = query_get_filter(q);
         f->exporter = *exporter;
     }
     return f;
@@ -210,7 +232,7 @@ void fastq_destroy(fastq *q)
         return;
     for (size_t i = 0; i < q->nd; i++) {
         for (size_t j = 0; j < q->d[i].n; j++)
-            free(q->d[i].t[j]);
+            fq_tmpl_free(q->d[i].t[j]);
         free(q->d[i].t);
     }
     free(q->d);

@@ -38,6 +38,10 @@ typedef struct fastq_counts {
     uint64_t options;   /* options records */
     uint64_t templates; /* template records taken in (added, replaced or refreshed) */
     uint64_t sequence_lost;
+    /* Data templates compiled with the query's filter: on raw records
+     * (fk_filter_raw), or on flows (fk_filter_match; why_flow says why). */
+    uint64_t filter_raw, filter_flow;
+    const char *why_flow;
 } fastq_counts;
 
 typedef struct fastq fastq;

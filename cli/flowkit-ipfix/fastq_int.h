@@ -31,8 +31,10 @@ typedef struct tmpl {
     fld src, dst, sport, dport, proto, bytes, packets, flags, tos, vlan, in_if, out_if, icmp;
     fld start, end;
     uint8_t start_form, end_form;
-    fk_flow img;      /* the flow of the last record: what no field sets stays */
-    uint16_t def_len; /* the template record as it came, in def */
+    fk_filter_raw *raw; /* the query's filter on this template's records; NULL:
+                         * no filter, or it runs on the flow (fk_filter_match) */
+    fk_flow img;        /* the flow of the last record: what no field sets stays */
+    uint16_t def_len;   /* the template record as it came, in def */
     uint8_t def[];
 } tmpl;
 
@@ -47,7 +49,9 @@ typedef struct domain {
 
 struct fastq {
     query *q;
-    unsigned need; /* FK_FILTER_READS_* of the query: the fields decoded */
+    unsigned need;           /* FK_FILTER_READS_* of the query: the fields decoded */
+    unsigned need_unfilt;    /* ... where the filter runs on raw records */
+    const fk_filter *filter; /* the query's, when records decide it */
     fk_addr exporter;
     fastq_counts c;
     domain *d;
@@ -96,6 +100,7 @@ static inline uint64_t be(const uint8_t *p, unsigned len)
 /* Templates (fastq_tmpl.c): the one of id in d, or NULL; a template or
  * options template set of d (false: the fast path ends, q->why says why). */
 tmpl *fq_tmpl_find(domain *d, uint16_t id);
+void fq_tmpl_free(tmpl *t);
 bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t len);
 
 #endif

@@ -17,13 +17,20 @@ tmpl *fq_tmpl_find(domain *d, uint16_t id)
     return NULL;
 }
 
+void fq_tmpl_free(tmpl *t)
+{
+    if (t)
+        fk_filter_raw_destroy(t->raw);
+    free(t);
+}
+
 static void tmpl_drop(fq *q, domain *d, uint16_t id)
 {
     for (size_t i = 0; i < d->n; i++)
         if (d->t[i]->id == id) {
             if (d->last == d->t[i])
                 d->last = NULL;
-            free(d->t[i]);
+            fq_tmpl_free(d->t[i]);
             d->t[i] = d->t[--d->n];
             q->live--;
             return;
@@ -283,6 +290,38 @@ static void skip_unread(tmpl *t, unsigned need)
         t->in_if = t->out_if = none;
 }
 
+/* Compile the query's filter for t's records (a decodable data template):
+ * true when it runs on them, false when on flows (or there is none). */
+static bool filter_raw(fq *q, tmpl *t)
+{
+    if (!q->filter || t->options || t->unsupported)
+        return false;
+    fk_filter_layout l;
+    memset(&l, 0, sizeof l);
+    const struct {
+        fk_filter_field *to;
+        fld from;
+    } map[] = {{&l.src_addr, t->src},   {&l.dst_addr, t->dst},        {&l.src_port, t->sport},
+               {&l.dst_port, t->dport}, {&l.icmp_type_code, t->icmp}, {&l.proto, t->proto},
+               {&l.tos, t->tos},        {&l.tcp_flags, t->flags},     {&l.vlan, t->vlan},
+               {&l.in_if, t->in_if},    {&l.out_if, t->out_if},       {&l.bytes, t->bytes},
+               {&l.packets, t->packets}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        map[i].to->offset = map[i].from.off;
+        map[i].to->length = map[i].from.len;
+    }
+    if (fk_filter_raw_compile(q->filter, &l, &t->img, &t->raw) == 0) {
+        q->c.filter_raw++;
+        return true;
+    }
+    q->c.filter_flow++;
+    if (!q->c.why_flow) /* the messages are fixed per cause: keep the first */
+        q->c.why_flow = fk_error_last()->code == FK_EUNSUPPORTED
+                            ? "the filter reads the times (duration)"
+                            : "the filter could not be compiled for its records";
+    return false;
+}
+
 /* One template set (options: set id 3). false: stop (q->why). */
 bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t len)
 {
@@ -389,19 +428,19 @@ bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t le
             t->img.present |= FK_FLOW_HAS_IFACES;
         t->img.src.family = t->src.len ? t->family : 0;
         t->img.dst.family = t->dst.len ? t->family : 0;
-        skip_unread(t, q->need);
+        skip_unread(t, filter_raw(q, t) ? q->need_unfilt : q->need);
         if (old) {
             for (size_t i = 0; i < d->n; i++)
                 if (d->t[i] == old)
                     d->t[i] = t;
-            free(old);
+            fq_tmpl_free(old);
             d->last = t;
         } else {
             if (d->n == d->cap) {
                 size_t cap = d->cap ? d->cap * 2 : 8;
                 tmpl **nt = realloc(d->t, cap * sizeof *nt);
                 if (!nt) {
-                    free(t);
+                    fq_tmpl_free(t);
                     q->why = "out of memory";
                     return false;
                 }

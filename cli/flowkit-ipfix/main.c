@@ -470,9 +470,14 @@ int main(int argc, char **argv)
         fast = fastq_run(&t, argv + optind, argc - optind, &fc, &why);
         if (!fast) /* the general path answers it all again */
             query_reset(t.q);
-        if (t.verbose)
-            fprintf(stderr, TOOL ": query fast path %s%s\n",
-                    fast ? "taken" : "not taken: ", fast ? "" : why);
+        if (t.verbose && !fast)
+            fprintf(stderr, TOOL ": query fast path not taken: %s\n", why);
+        if (t.verbose && fast)
+            fprintf(stderr,
+                    TOOL ": query fast path taken; the filter ran on the raw records of %" PRIu64
+                         " templates, on the flows of %" PRIu64 "%s%s\n",
+                    fc.filter_raw, fc.filter_flow, fc.why_flow ? ": " : "",
+                    fc.why_flow ? fc.why_flow : "");
     }
     for (int i = optind; !fast && i < argc && !stop_requested; i++)
         if (walk_path(argv[i], read_one, stopped, &t))

@@ -256,10 +256,10 @@ bool query_active(const query *q)
     return q->filter || q->window || q->nstats || q->aggregate || q->text || q->csv;
 }
 
-unsigned query_get_needs(const query *q)
+static unsigned needs(const query *q, bool with_filter)
 {
     unsigned m = FK_FILTER_READS_BYTES | FK_FILTER_READS_PACKETS | FK_FILTER_READS_TIMES;
-    if (q->filter && q->filter_const < 0)
+    if (with_filter && q->filter && q->filter_const < 0)
         m |= fk_filter_get_fields(q->filter);
     if (m & FK_FILTER_READS_ADDRS)
         m |= QUERY_NEEDS_SRC | QUERY_NEEDS_DST;
@@ -279,6 +279,21 @@ unsigned query_get_needs(const query *q)
     if (keys & AGG_PROTO)
         m |= FK_FILTER_READS_PROTO;
     return m;
+}
+
+unsigned query_get_needs(const query *q)
+{
+    return needs(q, true);
+}
+
+unsigned query_get_needs_unfiltered(const query *q)
+{
+    return needs(q, false);
+}
+
+const fk_filter *query_get_filter(const query *q)
+{
+    return q->filter && q->filter_const < 0 ? q->filter : NULL;
 }
 
 bool query_has_tables(const query *q)
@@ -307,9 +322,14 @@ void query_reset(query *q)
 
 bool query_flow(query *q, const fk_flow *f)
 {
-    if (q->window && (f->start_ns < q->win_start_ns || f->end_ns > q->win_end_ns))
-        return false;
     if (q->filter && (q->filter_const >= 0 ? !q->filter_const : !fk_filter_match(q->filter, f)))
+        return false;
+    return query_flow_passed(q, f);
+}
+
+bool query_flow_passed(query *q, const fk_flow *f)
+{
+    if (q->window && (f->start_ns < q->win_start_ns || f->end_ns > q->win_end_ns))
         return false;
     q->flows++;
     q->packets += f->packets;

@@ -55,6 +55,16 @@ bool query_has_tables(const query *q);
 #define QUERY_NEEDS_DST 0x20000u /* dst */
 unsigned query_get_needs(const query *q);
 
+/* The flow members the query reads without its filter (tables, window,
+ * totals): what a reader that decides the filter itself must still fill. */
+unsigned query_get_needs_unfiltered(const query *q);
+
+/* The filter, NULL when there is none or it is the same for every flow
+ * (then query_flow() applies it): a reader may compile it for its records
+ * (fk_filter_raw_compile) and give query_flow_passed() only the flows it
+ * passes. Borrowed: lives as long as q. */
+const fk_filter *query_get_filter(const query *q);
+
 /* Forget every flow taken in (totals, statistics, aggregation); the
  * options stay. */
 void query_reset(query *q);
@@ -62,6 +72,11 @@ void query_reset(query *q);
 /* One decoded flow: true when the caller should print it as usual; false
  * when it is filtered out or taken in by statistics / aggregation. */
 bool query_flow(query *q, const fk_flow *f);
+
+/* query_flow() of a flow the reader found to pass the filter (an
+ * fk_filter_raw compiled from query_get_filter() said so): the time window
+ * and everything after the filter apply. */
+bool query_flow_passed(query *q, const fk_flow *f);
 
 /* Print what statistics / aggregation accumulated. 0, or -1 when out of
  * memory or on a write error. */

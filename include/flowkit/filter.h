@@ -112,6 +112,112 @@ FK_API int fk_filter_match(const fk_filter *filter, const fk_flow *flow);
 FK_API unsigned fk_filter_get_fields(const fk_filter *filter);
 
 /**
+ * Where one flow member lies in a record of fixed layout (see
+ * ::fk_filter_layout): the unsigned big-endian number, or the address, of
+ * @c length octets at @c offset. A length of 0: records of the layout do
+ * not carry the member.
+ * @since 0.2.0
+ */
+typedef struct fk_filter_field {
+    uint16_t offset; /**< octets from the start of the record */
+    uint16_t length; /**< octets; 0 = absent */
+} fk_filter_field;
+
+/**
+ * The layout of records of one fixed-length template (an IPFIX data
+ * template, say): where each flow member a filter can read lies, and how
+ * the record's octets become the member, as a decoder of such records
+ * fills an ::fk_flow. A member the layout does not place keeps the value
+ * of the base flow given to fk_filter_raw_compile().
+ *
+ * Addresses are 4 octets (IPv4) or 16 (IPv6), in network order; the
+ * family of a placed address is its length's. Numbers are unsigned and
+ * big-endian, of the lengths their IPFIX elements may have (reduced-size
+ * encoding, RFC 7011 6.2): ports and the ICMP type and code 1-2 octets,
+ * protocol and TOS 1, TCP flags and VLAN id 1-2, interfaces 1-4, counters
+ * 1-8; the TCP flags are their low 8 bits and the VLAN id its low 12.
+ * @since 0.2.0
+ */
+typedef struct fk_filter_layout {
+    fk_filter_field src_addr; /**< `src`: 4 or 16 octets */
+    fk_filter_field dst_addr; /**< `dst`: 4 or 16 octets, of the family of `src_addr` if placed */
+    fk_filter_field src_port; /**< `src_port` */
+    fk_filter_field dst_port; /**< `dst_port` */
+    /** ICMP type * 256 + code (icmpTypeCodeIPv4 / IPv6): when placed, it is
+     * `dst_port` for records whose source port (the base's when not
+     * placed) and destination port (0 when not placed) are both 0, as an
+     * ICMP flow carries them. */
+    fk_filter_field icmp_type_code;
+    fk_filter_field proto;     /**< `proto` */
+    fk_filter_field tos;       /**< `tos` */
+    fk_filter_field tcp_flags; /**< `tcp_flags` */
+    fk_filter_field vlan;      /**< `vlan` */
+    fk_filter_field in_if;     /**< `in_if` */
+    fk_filter_field out_if;    /**< `out_if` */
+    fk_filter_field bytes;     /**< `bytes` */
+    fk_filter_field packets;   /**< `packets` */
+} fk_filter_layout;
+
+/** A filter compiled for the raw records of one layout; opaque. @since 0.2.0 */
+typedef struct fk_filter_raw fk_filter_raw;
+
+/**
+ * Compile a filter into comparisons on the octets of records of one
+ * layout: fk_filter_raw_match() on a record then gives what
+ * fk_filter_match() gives on the flow decoded from it, without decoding
+ * it. Terms on members the layout does not place are decided here, on the
+ * base flow, once.
+ *
+ * @param filter the compiled filter; borrowed: it must outlive the result.
+ * @param layout where the members lie; copied. Placed fields must have
+ *        the lengths ::fk_filter_layout states.
+ * @param base the values of the members @p layout does not place (the
+ *        exporter, reverse counters, times...); read here only, not kept.
+ * @param out receives the compiled form, owned by the caller and freed
+ *        with fk_filter_raw_destroy(); NULL on failure.
+ * @return 0; `FK_EUNSUPPORTED` when the filter reads a member that
+ *         varies per record but that no layout places (`duration`: the
+ *         times), with a message naming it: evaluate decoded flows with
+ *         fk_filter_match() instead; `FK_EINVAL` on NULL arguments or a
+ *         field of a length its member cannot have; `FK_ENOMEM`.
+ * Thread-safe.
+ * @since 0.2.0
+ */
+FK_API int fk_filter_raw_compile(const fk_filter *filter, const fk_filter_layout *layout,
+                                 const fk_flow *base, fk_filter_raw **out);
+
+/**
+ * Evaluate a filter compiled for a layout on one record of it.
+ *
+ * @param raw the compiled form.
+ * @param record the record's octets: at least up to the end of the
+ *        farthest field its layout places; only those fields are read.
+ * @return 1 when the flow decoded from the record matches the filter, 0
+ *         when it does not (also when either argument is NULL). Never
+ *         allocates; safe from any thread.
+ * @since 0.2.0
+ */
+FK_API int fk_filter_raw_match(const fk_filter_raw *raw, const uint8_t *record);
+
+/**
+ * Whether a compiled form has the same value for every record (its layout
+ * places nothing it reads: `src net 10.0.0.0/8` on IPv6 records, say).
+ *
+ * @param raw the compiled form.
+ * @return 1 or 0, that value; -1 when records decide (also for NULL).
+ * @since 0.2.0
+ */
+FK_API int fk_filter_raw_get_const(const fk_filter_raw *raw);
+
+/**
+ * Free a compiled raw form. NULL does nothing.
+ *
+ * @param raw the compiled form, or NULL.
+ * @since 0.2.0
+ */
+FK_API void fk_filter_raw_destroy(fk_filter_raw *raw);
+
+/**
  * Free a compiled filter. NULL does nothing.
  *
  * @param filter the filter, or NULL.

@@ -95,7 +95,9 @@ typedef struct fk__col_raw_set {
     const fk__col_raw *raw;
 } fk__col_raw_set;
 /* true: stored, the session layer counts its records as delivered; false:
- * it is decoded and its records delivered one by one. */
+ * it is decoded and its records delivered one by one. set NULL asks only
+ * whether a set could be stored now (false: the session layer does not
+ * plan the set for the pass-through, whose answer would be no). */
 typedef bool (*fk__col_raw_fn)(void *user, const fk__col_raw_set *set);
 
 /* An IPFIX data set offered for writing straight from its records through

@@ -62,13 +62,17 @@ void fk__col_domain_gone(void *user, uint64_t session, uint32_t odid)
 bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs)
 {
     fk_collector *h = user;
-    uint32_t n = rs->raw->options ? 0 : rs->raw->records; /* options records are not flows */
     if (h->limit_reached || h->cb || h->senders || h->prefixstats || h->scale_sampling ||
-        h->nsinks == 0 || (h->count_limit && h->stats.records + n > h->count_limit))
+        h->nsinks == 0)
         return false;
     for (size_t i = 0; i < h->nsinks; i++)
         if (h->sinks[i]->ops != &fk__sink_ipfix_ops || h->sinks[i]->filter)
             return false;
+    if (!rs)
+        return true;                                      /* the rest depends on the set */
+    uint32_t n = rs->raw->options ? 0 : rs->raw->records; /* options records are not flows */
+    if (h->count_limit && h->stats.records + n > h->count_limit)
+        return false;
     h->stats.records += n;
     /* A failure is noted in the sink and counted by fk__col_sinks_account. */
     for (size_t i = 0; i < h->nsinks; i++)

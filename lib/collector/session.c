@@ -215,8 +215,8 @@ static bool raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uin
                      size_t blen, fk__col_raw *r)
 {
     fk__col_sessions *s = c->s;
-    if (!s->raw || hdr->version != 10 || !s->codec->raw)
-        return false;
+    if (!s->raw || hdr->version != 10 || !s->codec->raw || !s->raw(s->user, NULL))
+        return false; /* e.g. a flow callback reads the flows: planning would be lost work */
     int64_t limit = c->export_ns ? c->export_ns + s->lim.export_tolerance_ns + 1000000000LL : 0;
     return s->codec->raw(s->codec_ctx, c->d->codec_state, sid, body, blen, s->raw_flags, limit,
                          r) == FK_OK;

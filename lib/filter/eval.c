@@ -23,23 +23,10 @@ static bool compare(uint64_t have, fk__fcmp cmp, uint64_t want)
     return false;
 }
 
-static bool in_net(const fk__fnet *net, const fk_addr *a)
-{
-    if (a->family != net->family)
-        return false;
-    unsigned full = net->prefix / 8, rest = net->prefix % 8;
-    if (memcmp(a->bytes, net->bytes, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
-    return (a->bytes[full] & mask) == net->bytes[full];
-}
-
 static bool addr_matches(const fk_filter *f, const fk__fnode *n, const fk_addr *a)
 {
     for (uint32_t i = 0; i < n->count; i++)
-        if (in_net(&f->nets[n->first + i], a))
+        if (fk__filter_in_net(&f->nets[n->first + i], a))
             return true;
     return false;
 }

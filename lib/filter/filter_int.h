@@ -10,6 +10,7 @@
 #include <flowkit/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Deepest nesting of parentheses / `not` the parser accepts. */
 #define FK__FILTER_MAX_DEPTH 64
@@ -78,5 +79,19 @@ struct fk_filter {
     uint64_t *ports; /* port bitmaps, 1024 words each */
     uint32_t nports;
 };
+
+/* Whether a lies in net (family, then the prefix's octets). */
+static inline bool fk__filter_in_net(const fk__fnet *net, const fk_addr *a)
+{
+    if (a->family != net->family)
+        return false;
+    unsigned full = net->prefix / 8, rest = net->prefix % 8;
+    if (memcmp(a->bytes, net->bytes, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+    return (a->bytes[full] & mask) == net->bytes[full];
+}
 
 #endif

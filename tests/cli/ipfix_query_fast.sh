@@ -10,7 +10,8 @@
 # its template, restarts, malformed sets, a file cut short), the query then
 # answered from the start. -v says which path answered: the test requires
 # both to have run (it cannot pass with the fast path never taken), and
-# every clean file on the fast path. Several files of one run form one
+# every clean file on the fast path. Random filters over clean files check
+# the filter compiled for raw records (fk_filter_raw) the same way. Several files of one run form one
 # session, as a directory of them.
 set -u
 B="$FLOWKIT_BUILD_DIR/cli/flowkit-ipfix/flowkit-ipfix"
@@ -31,33 +32,38 @@ queries=(
 
 taken=0
 general=0
+compare_one() { # NAME OPTS FILTER PATH...: one query, both paths
+    local name=$1 opts=$2 filter=$3
+    shift 3
+    # shellcheck disable=SC2086
+    "$B" -v $opts -f "$filter" "$@" >"$T/fast.out" 2>"$T/fast.err"
+    local rf=$?
+    # shellcheck disable=SC2086
+    "$B" --no-fast-path $opts -f "$filter" "$@" >"$T/gen.out" 2>"$T/gen.err"
+    local rg=$?
+    [ "$rf" = "$rg" ] || fail "$name: exit $rf vs $rg ($opts -f '$filter')"
+    cmp -s "$T/fast.out" "$T/gen.out" ||
+        { diff "$T/fast.out" "$T/gen.out" | head -20; fail "$name: output differs ($opts -f '$filter')"; }
+    grep -v -e 'query fast path' -e ': frame [0-9]' "$T/fast.err" >"$T/fast.err2"
+    grep -v -e ': frame [0-9]' "$T/gen.err" >"$T/gen.err2"
+    cmp -s "$T/fast.err2" "$T/gen.err2" ||
+        { diff "$T/fast.err2" "$T/gen.err2"; fail "$name: counters differ ($opts -f '$filter')"; }
+    if grep -q 'query fast path taken' "$T/fast.err"; then
+        taken=$((taken + 1))
+    else
+        grep -q 'query fast path not taken: ' "$T/fast.err" || fail "$name: -v did not say the path"
+        # a filter on the exporter leaves files with origin elements
+        [ -z "${MUST_FAST:-}" ] || [[ "$filter" == *router* ]] ||
+            fail "$name: a clean file left the fast path: $(grep 'fast path' "$T/fast.err")"
+        general=$((general + 1))
+    fi
+}
+
 compare() { # NAME PATH...: every query, both paths
     local name=$1
     shift
     for q in "${queries[@]}"; do
-        local opts=${q%%|*} filter=${q#*|}
-        # shellcheck disable=SC2086
-        "$B" -v $opts -f "$filter" "$@" >"$T/fast.out" 2>"$T/fast.err"
-        local rf=$?
-        # shellcheck disable=SC2086
-        "$B" --no-fast-path $opts -f "$filter" "$@" >"$T/gen.out" 2>"$T/gen.err"
-        local rg=$?
-        [ "$rf" = "$rg" ] || fail "$name: exit $rf vs $rg ($opts -f '$filter')"
-        cmp -s "$T/fast.out" "$T/gen.out" ||
-            { diff "$T/fast.out" "$T/gen.out" | head -20; fail "$name: output differs ($opts -f '$filter')"; }
-        grep -v -e 'query fast path' -e ': frame [0-9]' "$T/fast.err" >"$T/fast.err2"
-        grep -v -e ': frame [0-9]' "$T/gen.err" >"$T/gen.err2"
-        cmp -s "$T/fast.err2" "$T/gen.err2" ||
-            { diff "$T/fast.err2" "$T/gen.err2"; fail "$name: counters differ ($opts -f '$filter')"; }
-        if grep -q 'query fast path taken' "$T/fast.err"; then
-            taken=$((taken + 1))
-        else
-            grep -q 'query fast path not taken: ' "$T/fast.err" || fail "$name: -v did not say the path"
-            # a filter on the exporter leaves files with origin elements
-            [ -z "${MUST_FAST:-}" ] || [[ "$filter" == *router* ]] ||
-                fail "$name: a clean file left the fast path: $(grep 'fast path' "$T/fast.err")"
-            general=$((general + 1))
-        fi
+        compare_one "$name" "${q%%|*}" "${q#*|}" "$@"
     done
 }
 
@@ -67,6 +73,22 @@ for seed in $(seq 1 12); do
 done
 clean_taken=$taken
 [ "$clean_taken" -gt 0 ] || fail "no query took the fast path"
+
+# Random filters (tests/tools/random_filters.py): on the fast path the
+# filter runs on raw records (fk_filter_raw) wherever a template allows;
+# the answers must still be the collector's path's. -v counts the templates
+# whose records the filter read raw: the test fails if none did.
+raw_templates=0
+mkdir "$T/rf"
+cp "$T/c2.ipfix" "$T/c5.ipfix" "$T/c9.ipfix" "$T/rf/"
+while IFS= read -r filter; do
+    MUST_FAST=1 compare_one "random filter" \
+        "-s srcip/bytes -s port/flows -A srcip,dstport,proto -n 0" "$filter" "$T/rf"
+    n=$(sed -n 's/.*raw records of \([0-9]*\) templates.*/\1/p' "$T/fast.err")
+    raw_templates=$((raw_templates + ${n:-0}))
+done < <("$PY" "$FLOWKIT_SOURCE_DIR/tests/tools/random_filters.py" --seed 19 --count 40)
+[ "$raw_templates" -gt 0 ] || fail "the filter never ran on raw records"
+clean_taken=$taken
 
 for seed in $(seq 100 123); do
     "$PY" "$GEN" "$T/h$seed.ipfix" --seed "$seed" --hostile --messages 80 || fail "generator"
@@ -81,4 +103,5 @@ MUST_FAST=1 compare "directory" "$T/dir"
 compare "files" "$T/c7.ipfix" "$T/h101.ipfix" "$T/c8.ipfix"
 [ "$general" -gt 0 ] || fail "no hostile file left the fast path: the test would not see a fallback"
 [ "$taken" -gt "$clean_taken" ] || fail "no hostile file stayed on the fast path"
-echo "PASS: $taken queries on the fast path, $general on the general path, same answers"
+echo "PASS: $taken queries on the fast path, $general on the general path, same answers;" \
+    "random filters read the raw records of $raw_templates templates"

@@ -4,7 +4,7 @@
  * messages go through a collector configured as flowkit-ipfix configures
  * its own, each flow into a second query: the printed statistics,
  * aggregation and summary, and the counters, must be the same. A
- * difference aborts. */
+ * difference aborts. Named seeds raw_filter_<k> pick the k-th filter. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +15,27 @@
 #include "fastq.h"
 #include "query.h"
 
-/* Inputs of odd length also filter on the exporter (origin elements and
- * records then leave the fast path). */
+/* The filter of an input: odd lengths also filter on the exporter (origin
+ * elements and records then leave the fast path); the others run on raw
+ * records (fk_filter_raw) where the template allows, one of several by
+ * the input's length. */
+static const char *const filters[] = {
+    "proto tcp or net 10.0.0.0/8 or duration > 1000 or in if 3 or icmp-type 8 or flags S",
+    "src net 10.0.0.0/8 and dst port in [80 443 8080] or not ipv4",
+    "not (net 2001:db8::/33 or host 10.0.0.2) and (port > 1023 or icmp-code 0)",
+    "dst net ::/0 or src net 0.0.0.0/0 and not flags AS and vlan 5",
+    "bytes > 1000 and packets < 10 or out bytes > 0 or tos 0 and if 1",
+    "ip in [10.0.0.0/31 fd00::/8 2001:db8::2] and not port in [0 65535]",
+    "icmp-type 3 or proto 58 and not dst port 0 or src port <= 53",
+};
+
 static query *make_query(size_t size)
 {
     query *q = query_create();
     if (!q)
         return NULL;
     const char *filter = size % 2 ? "proto tcp or net 10.0.0.0/8 or router ip 10.0.0.1"
-                                  : "proto tcp or net 10.0.0.0/8 or duration > 1000 or in if 3 "
-                                    "or icmp-type 8 or flags S";
+                                  : filters[size / 2 % (sizeof filters / sizeof filters[0])];
     if (query_add_stat(q, "srcip/bytes") < 0 || query_add_stat(q, "port/flows/packets") < 0 ||
         query_set_aggregate(q, "srcip,dstport,proto") < 0 || query_set_limit(q, "0") < 0 ||
         query_set_filter(q, filter) < 0) {
