@@ -51,16 +51,28 @@ void fk__col_deliver(void *user, fk_flow *f)
 /* The session layer's pass-through offer (fk__col_raw_fn): taken when
  * every output is an unfiltered ipfix: file and nothing else reads the
  * flows; counted as fk__col_deliver counts records. */
+void fk__col_domain_gone(void *user, uint64_t session, uint32_t odid)
+{
+    fk_collector *h = user;
+    for (size_t i = 0; i < h->nsinks; i++)
+        if (h->sinks[i]->ops == &fk__sink_ipfix_ops)
+            fk__sink_ipfix_forget(h->sinks[i], session, odid);
+}
+
 bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs)
 {
     fk_collector *h = user;
-    uint32_t n = rs->raw->options ? 0 : rs->raw->records; /* options records are not flows */
     if (h->limit_reached || h->cb || h->senders || h->prefixstats || h->scale_sampling ||
-        h->nsinks == 0 || (h->count_limit && h->stats.records + n > h->count_limit))
+        h->nsinks == 0)
         return false;
     for (size_t i = 0; i < h->nsinks; i++)
         if (h->sinks[i]->ops != &fk__sink_ipfix_ops || h->sinks[i]->filter)
             return false;
+    if (!rs)
+        return true;                                      /* the rest depends on the set */
+    uint32_t n = rs->raw->options ? 0 : rs->raw->records; /* options records are not flows */
+    if (h->count_limit && h->stats.records + n > h->count_limit)
+        return false;
     h->stats.records += n;
     /* A failure is noted in the sink and counted by fk__col_sinks_account. */
     for (size_t i = 0; i < h->nsinks; i++)

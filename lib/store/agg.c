@@ -39,6 +39,8 @@ int fk__agg_init(fk_store *s)
                     fk__params_int(&s->params, FK_STORE_IP_SERIES_STEP_SEC));
     g = gcd(g, fk__params_int(&s->params, FK_STORE_TOPK_SLOT_SEC));
     s->agg_step_ns = g * NS;
+    s->agg_lo = 1; /* no step cached yet */
+    s->agg_hi = 0;
     if (!s->agg_cap)
         return FK_OK;
     uint32_t slots = 4;
@@ -88,12 +90,6 @@ static bool key_eq(const fk__agg_key *a, const fk__agg_key *b, uint32_t words)
 {
     return words == SHORT_WORDS ? words_eq(a->v, b->v, SHORT_WORDS)
                                 : words_eq(a->v, b->v, LONG_WORDS);
-}
-
-static uint64_t key_hash(const fk__agg_key *k, uint32_t words)
-{
-    return words == SHORT_WORDS ? fk__store_hash(k, SHORT_WORDS * 8)
-                                : fk__store_hash(k, LONG_WORDS * 8);
 }
 
 static void addr_out(fk_addr *a, uint8_t family, const void *bytes, size_t n)
@@ -169,15 +165,27 @@ void fk__agg_next_step(fk_store *s, int64_t no)
     judge_flush(s, no);
 }
 
+/* Normalised family of an address (fk__store_norm_addr: 4 and 6 kept,
+ * anything else absent). */
+static uint8_t norm_family(uint8_t f)
+{
+    return (f == 4 || f == 6) ? f : 0;
+}
+
+/* f's record (one flow; addresses normalised). */
 static void rec_of_flow(fk__rec *r, const fk_flow *f)
 {
     r->src = f->src;
     r->dst = f->dst;
+    fk__store_norm_addr(&r->src);
+    fk__store_norm_addr(&r->dst);
     r->has_exporter = (f->present & FK_FLOW_HAS_EXPORTER) != 0;
-    if (r->has_exporter)
+    if (r->has_exporter) {
         r->exporter = f->exporter;
-    else
+        fk__store_norm_addr(&r->exporter);
+    } else {
         memset(&r->exporter, 0, sizeof r->exporter);
+    }
     r->proto = f->proto;
     r->dst_port = f->dst_port;
     r->end_ns = r->first_ns = f->end_ns;
@@ -188,53 +196,134 @@ static void rec_of_flow(fk__rec *r, const fk_flow *f)
     r->flows = 1;
 }
 
-/* f's key; returns its length in words. Addresses are normalised. */
-static uint32_t make_key(fk__agg_key *k, const fk_store *s, const fk_flow *f)
+/* The aggregation step of t, kept (agg_lo, agg_hi, agg_no): most flows
+ * fall in the step of the one before and take no division. */
+static __attribute__((noinline)) int64_t step_of(fk_store *s, int64_t t)
+{
+    int64_t no = fk__agg_step_of(s, t);
+    if (no > INT64_MIN / s->agg_step_ns && no < INT64_MAX / s->agg_step_ns - 1) {
+        s->agg_no = no;
+        s->agg_lo = no * s->agg_step_ns;
+        s->agg_hi = s->agg_lo + s->agg_step_ns;
+    }
+    return no;
+}
+
+static uint32_t addr4(const fk_addr *a, uint8_t family)
+{
+    uint32_t w = 0;
+    if (family)
+        memcpy(&w, a->bytes, 4);
+    return w;
+}
+
+/* f's key (addresses normalised on the way); returns its length in
+ * words. Words past the length are left as they were: the entry copies
+ * and compares only the key's own words. The general form (fk__agg_add
+ * builds the usual one itself). */
+static __attribute__((noinline)) uint32_t make_key(fk__agg_key *k, const fk_flow *f)
 {
     bool has_exp = (f->present & FK_FLOW_HAS_EXPORTER) != 0;
-    uint8_t fe = has_exp ? f->exporter.family : 0;
+    uint8_t fs = norm_family(f->src.family), fd = norm_family(f->dst.family);
+    uint8_t fe = has_exp ? norm_family(f->exporter.family) : 0;
     uint64_t meta = f->proto | (uint64_t)f->dst_port << 8 | (uint64_t)has_exp << 24 |
-                    (uint64_t)f->src.family << 32 | (uint64_t)f->dst.family << 40 |
-                    (uint64_t)fe << 48;
-    k->v[0] = (uint64_t)fk__agg_step_of(s, f->end_ns);
-    if ((f->src.family | f->dst.family | fe) & 2) { /* an IPv6 address (family 6) */
+                    (uint64_t)fs << 32 | (uint64_t)fd << 40 | (uint64_t)fe << 48;
+    if ((fs | fd | fe) & 2) { /* an IPv6 address (family 6) */
         k->v[1] = meta | AGG_LONG;
+        fk_addr a[3] = {f->src, f->dst, f->exporter};
+        for (int i = 0; i < 3; i++) {
+            if (i == 2 && !fe)
+                memset(&a[2], 0, sizeof a[2]);
+            fk__store_norm_addr(&a[i]);
+        }
         unsigned char *w = (unsigned char *)(k->v + 2);
-        memcpy(w, f->src.bytes, 16);
-        memcpy(w + 16, f->dst.bytes, 16);
-        if (fe)
-            memcpy(w + 32, f->exporter.bytes, 16);
-        else
-            memset(w + 32, 0, 16);
+        memcpy(w, a[0].bytes, 16);
+        memcpy(w + 16, a[1].bytes, 16);
+        memcpy(w + 32, a[2].bytes, 16);
         return LONG_WORDS;
     }
     k->v[1] = meta;
-    uint32_t a, b, e = 0;
-    memcpy(&a, f->src.bytes, 4);
-    memcpy(&b, f->dst.bytes, 4);
-    if (fe)
-        memcpy(&e, f->exporter.bytes, 4);
-    k->v[2] = a | (uint64_t)b << 32;
-    k->v[3] = e;
-    k->v[4] = k->v[5] = k->v[6] = k->v[7] = 0; /* copied with the entry, never compared */
+    k->v[2] = addr4(&f->src, fs) | (uint64_t)addr4(&f->dst, fd) << 32;
+    k->v[3] = addr4(&f->exporter, fe);
     return SHORT_WORDS;
 }
 
+/* A multiply per word, folded: the table is small and probed linearly,
+ * so this needs spread in its low bits, not a strong hash. */
+static inline uint64_t key_hash(const fk__agg_key *k, uint32_t words)
+{
+    uint64_t h = k->v[0] * UINT64_C(0x9e3779b97f4a7c15) + k->v[1] * UINT64_C(0xc2b2ae3d27d4eb4f) +
+                 k->v[2] * UINT64_C(0x165667b19e3779f9) + k->v[3] * UINT64_C(0xd6e8feb86659fd93);
+    if (words == LONG_WORDS)
+        h += k->v[4] * UINT64_C(0x94d049bb133111eb) + k->v[5] * UINT64_C(0xbf58476d1ce4e5b9) +
+             k->v[6] * UINT64_C(0x27d4eb2f165667c5) + k->v[7] * UINT64_C(0x85ebca77c2b2ae63);
+    h ^= h >> 32;
+    h *= UINT64_C(0x9e3779b97f4a7c15);
+    return h ^ (h >> 29);
+}
+
+/* f goes to the tables as it is (no table, bypass, or a process name). */
+static __attribute__((noinline)) void add_straight(fk_store *s, const fk_flow *f, bool proc)
+{
+    fk__rec r;
+    rec_of_flow(&r, f);
+    fk__store_feed(s, &r, proc ? f->process : NULL);
+}
+
+/* A new entry for f's key k at index slot pos. */
+static __attribute__((noinline)) void add_entry(fk_store *s, const fk__agg_key *k, uint32_t words,
+                                                uint32_t pos, const fk_flow *f)
+{
+    fk__agg_ent *x = &s->agg[s->agg_n];
+    s->agg_slot[pos] = ++s->agg_n;
+    memcpy(x->k.v, k->v, words * sizeof k->v[0]);
+    x->slot = pos;
+    x->bytes = f->bytes;
+    x->packets = f->packets;
+    x->rev_bytes = f->rev_bytes;
+    x->rev_packets = f->rev_packets;
+    x->flows = 1;
+    s->agg_flows++;
+    x->first_ns = x->last_ns = f->end_ns;
+    if (s->agg_n == s->agg_cap)
+        judge_flush(s, fk__agg_step_of(s, s->now_ns));
+}
+
+/* Meta words of a key whose addresses are IPv4 (see make_key), with and
+ * without an exporter. */
+#define V4_META_NO_EXPORTER ((uint64_t)4 << 32 | (uint64_t)4 << 40)
+#define V4_META (V4_META_NO_EXPORTER | (uint64_t)1 << 24 | (uint64_t)4 << 48)
+
 void fk__agg_add(fk_store *s, const fk_flow *f)
 {
-    bool proc = (f->present & FK_FLOW_HAS_PROCESS) && f->process[0];
+    uint32_t present = f->present;
+    bool proc = (present & FK_FLOW_HAS_PROCESS) && f->process[0];
     if (!s->agg_cap || proc || s->agg_bypass) {
         /* A process name is a key of its own (the process dimension):
          * such flows (flowkit-export's) go to the tables one by one. */
-        fk__rec r;
-        rec_of_flow(&r, f);
-        fk__store_feed(s, &r, proc ? f->process : NULL);
+        add_straight(s, f, proc);
         return;
     }
     fk__agg_key k;
-    uint32_t words = make_key(&k, s, f);
+    uint32_t words = SHORT_WORDS;
+    bool has_exp = (present & FK_FLOW_HAS_EXPORTER) != 0;
+    if (f->src.family == 4 && f->dst.family == 4 && (!has_exp || f->exporter.family == 4)) {
+        /* The usual key, built here: IPv4 addresses. */
+        uint32_t a, b, e = 0;
+        memcpy(&a, f->src.bytes, 4);
+        memcpy(&b, f->dst.bytes, 4);
+        if (has_exp)
+            memcpy(&e, f->exporter.bytes, 4);
+        k.v[1] = (has_exp ? V4_META : V4_META_NO_EXPORTER) | f->proto | (uint64_t)f->dst_port << 8;
+        k.v[2] = a | (uint64_t)b << 32;
+        k.v[3] = e;
+    } else {
+        words = make_key(&k, f);
+    }
+    int64_t t = f->end_ns;
+    k.v[0] = (uint64_t)(t >= s->agg_lo && t < s->agg_hi ? s->agg_no : step_of(s, t));
     uint64_t h = key_hash(&k, words);
-    uint32_t pos = (uint32_t)(h ^ (h >> 32)) & s->agg_mask;
+    uint32_t pos = (uint32_t)h & s->agg_mask;
     for (;; pos = (pos + 1) & s->agg_mask) {
         uint32_t e = s->agg_slot[pos];
         if (!e)
@@ -247,24 +336,12 @@ void fk__agg_add(fk_store *s, const fk_flow *f)
             x->rev_packets += f->rev_packets;
             x->flows++;
             s->agg_flows++;
-            if (f->end_ns < x->first_ns)
-                x->first_ns = f->end_ns;
-            if (f->end_ns > x->last_ns)
-                x->last_ns = f->end_ns;
+            if (t < x->first_ns)
+                x->first_ns = t;
+            if (t > x->last_ns)
+                x->last_ns = t;
             return;
         }
     }
-    fk__agg_ent *x = &s->agg[s->agg_n];
-    s->agg_slot[pos] = ++s->agg_n;
-    x->k = k;
-    x->slot = pos;
-    x->bytes = f->bytes;
-    x->packets = f->packets;
-    x->rev_bytes = f->rev_bytes;
-    x->rev_packets = f->rev_packets;
-    x->flows = 1;
-    s->agg_flows++;
-    x->first_ns = x->last_ns = f->end_ns;
-    if (s->agg_n == s->agg_cap)
-        judge_flush(s, fk__agg_step_of(s, s->now_ns));
+    add_entry(s, &k, words, pos, f);
 }

@@ -10,8 +10,6 @@
 
 #define NS INT64_C(1000000000)
 #define BAD_SUBBUCKETS 8 /* the window slides in eighths */
-#define TCP_SYN 0x02
-#define TCP_ACK 0x10
 
 static uint32_t pend_tag(const fk__skey *k)
 {
@@ -150,21 +148,21 @@ static void udp_one_way(fk_store *s, const fk_flow *f)
 
 void fk__badip_add(fk_store *s, const fk_flow *f)
 {
-    if (!f->src.family)
+    fk_addr src = f->src, dst = f->dst;
+    fk__store_norm_addr(&src);
+    fk__store_norm_addr(&dst);
+    if (!src.family)
         return;
     if (f->proto == 6) {
-        if ((f->tcp_flags & TCP_SYN) && !(f->tcp_flags & TCP_ACK))
-            attempt(s, &f->src, fk__atab_hash(&f->src), &f->dst, f->dst_port, f->end_ns, true);
-    } else if (f->proto == 17) {
-        if (f->present & FK_FLOW_HAS_REVERSE) {
-            if (f->rev_packets == 0 && unicast(&f->dst))
-                attempt(s, &f->src, fk__atab_hash(&f->src), &f->dst, f->dst_port, f->end_ns, false);
-        } else if (f->dst.family) {
-            /* Both directions go through the table: a reply may be exported
-             * before its request. Only requests to unicast count. */
-            if (unicast(&f->dst) || unicast(&f->src))
-                udp_one_way(s, f);
-        }
+        attempt(s, &src, fk__atab_hash(&src), &dst, f->dst_port, f->end_ns, true);
+    } else if (f->present & FK_FLOW_HAS_REVERSE) {
+        if (f->rev_packets == 0 && unicast(&dst))
+            attempt(s, &src, fk__atab_hash(&src), &dst, f->dst_port, f->end_ns, false);
+    } else if (dst.family) {
+        /* Both directions go through the table: a reply may be exported
+         * before its request. Only requests to unicast count. */
+        if (unicast(&dst) || unicast(&src))
+            udp_one_way(s, f);
     }
 }
 

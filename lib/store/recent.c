@@ -11,30 +11,54 @@ int fk__recent_init(fk_store *s)
     s->max_flows = (uint32_t)fk__params_int(&s->params, FK_STORE_MAX_FLOWS);
     s->retention_ns = fk__params_int(&s->params, FK_STORE_RETENTION_SEC) * INT64_C(1000000000);
     s->seq_first = s->seq_next = 1;
+    s->ring_next = 0;
     s->ring = fk__store_alloc(s, s->max_flows, sizeof *s->ring);
+    s->ring_ext = fk__store_alloc(s, s->max_flows, sizeof *s->ring_ext);
     s->dedup_ttl_ns = fk__params_int(&s->params, FK_STORE_DEDUP_TTL_MS) * INT64_C(1000000);
     s->ndedup = s->dedup_ttl_ns ? (uint32_t)fk__params_int(&s->params, FK_STORE_DEDUP_SLOTS) : 0;
     if (s->ndedup)
         s->dedup = fk__store_alloc(s, s->ndedup, sizeof *s->dedup);
-    return (!s->ring || (s->ndedup && !s->dedup)) ? FK_ENOMEM : FK_OK;
+    return (!s->ring || !s->ring_ext || (s->ndedup && !s->dedup)) ? FK_ENOMEM : FK_OK;
 }
 
 void fk__recent_free(fk_store *s)
 {
     fk__free(s->ring);
+    fk__free(s->ring_ext);
     fk__free(s->dedup);
     s->ring = NULL;
+    s->ring_ext = NULL;
     s->dedup = NULL;
 }
 
-static fk_flow *at_seq(const fk_store *s, uint64_t seq)
+static uint32_t pos_of(const fk_store *s, uint64_t seq)
 {
-    return &s->ring[(seq - 1) % s->max_flows];
+    return (uint32_t)((seq - 1) % s->max_flows);
+}
+
+static const fk__rflow *at_seq(const fk_store *s, uint64_t seq)
+{
+    return &s->ring[pos_of(s, seq)];
+}
+
+/* Members of a kept flow that queries and the clock read. */
+static int64_t rf_end_ns(const fk__rflow *r)
+{
+    int64_t v;
+    memcpy(&v, r->b + (offsetof(fk_flow, end_ns) - FK__RF_B_OFF), sizeof v);
+    return v;
+}
+
+static uint16_t rf_u16(const fk__rflow *r, size_t off)
+{
+    uint16_t v;
+    memcpy(&v, r->a + (off - FK__RF_A_OFF), sizeof v);
+    return v;
 }
 
 int64_t fk__recent_oldest_ns(const fk_store *s)
 {
-    return s->seq_first < s->seq_next ? at_seq(s, s->seq_first)->end_ns : 0;
+    return s->seq_first < s->seq_next ? rf_end_ns(at_seq(s, s->seq_first)) : 0;
 }
 
 bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f, const fk_addr *src, const fk_addr *dst,
@@ -65,15 +89,144 @@ bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f, const fk_addr *src, c
     return false;
 }
 
-fk_flow *fk__recent_add(fk_store *s, const fk_flow *f)
+/* Family code of the ring (fk__rflow::fam): normalised as
+ * fk__store_norm_addr does (families other than 4 and 6 are absent). */
+static uint32_t fam_code(uint8_t family)
+{
+    return family == 4 ? 1 : family == 6 ? 2 : 0;
+}
+
+static uint32_t addr4(const fk_addr *a, uint32_t code)
+{
+    uint32_t w = 0;
+    if (code == 1)
+        memcpy(&w, a->bytes, 4);
+    return w;
+}
+
+/* Whether f sets a field that only the extension keeps. */
+static bool has_rare(const fk_flow *f)
+{
+    return (f->pid | f->uid | f->vni | f->src_as | f->dst_as) != 0 ||
+           (f->rev_icmp | f->tunnel | f->direction | (uint8_t)f->process[0] | f->outer_src.family |
+            f->outer_dst.family | f->next_hop.family | f->bgp_next_hop.family) != 0;
+}
+
+/* An address of the extension: as given when it has a family, else absent
+ * (all zero, as fk__store_norm_addr makes it). */
+static fk_addr kept(const fk_addr *a)
+{
+    fk_addr n = *a;
+    if (!n.family)
+        memset(&n, 0, sizeof n);
+    return n;
+}
+
+static __attribute__((noinline)) void pack_ext(fk__rflow_ext *x, const fk_flow *f)
+{
+    x->src = f->src;
+    x->dst = f->dst;
+    x->exporter = f->exporter;
+    fk__store_norm_addr(&x->src);
+    fk__store_norm_addr(&x->dst);
+    fk__store_norm_addr(&x->exporter);
+    x->outer_src = kept(&f->outer_src);
+    x->outer_dst = kept(&f->outer_dst);
+    x->next_hop = kept(&f->next_hop);
+    x->bgp_next_hop = kept(&f->bgp_next_hop);
+    x->pid = f->pid;
+    x->uid = f->uid;
+    x->vni = f->vni;
+    x->src_as = f->src_as;
+    x->dst_as = f->dst_as;
+    x->rev_icmp = f->rev_icmp;
+    x->tunnel = f->tunnel;
+    x->direction = f->direction;
+    size_t n = strnlen(f->process, sizeof f->process - 1);
+    memcpy(x->process, f->process, n);
+    memset(x->process + n, 0, sizeof x->process - n);
+}
+
+_Static_assert(offsetof(fk_flow, present) < FK__RF_B_OFF && FK__RF_A_LEN <= 20 &&
+                   FK__RF_B_LEN <= 72,
+               "the kept runs of fk_flow are the members from src_port to present and from "
+               "bytes to odid");
+
+void fk__recent_add(fk_store *s, const fk_flow *f)
 {
     if (s->seq_next - s->seq_first == s->max_flows) {
         s->seq_first++;
         s->st.flows_evicted++;
     }
-    fk_flow *slot = at_seq(s, s->seq_next++);
-    *slot = *f;
-    return slot;
+    uint32_t pos = s->ring_next;
+    s->ring_next = pos + 1 == s->max_flows ? 0 : pos + 1;
+    s->seq_next++;
+    fk__rflow *r = &s->ring[pos];
+    const unsigned char *raw = (const unsigned char *)f;
+    memcpy(r->a, raw + FK__RF_A_OFF, FK__RF_A_LEN);
+    memcpy(r->b, raw + FK__RF_B_OFF, FK__RF_B_LEN);
+    uint32_t fs, fd, fe;
+    if (f->src.family == 4 && f->dst.family == 4 && f->exporter.family == 4) {
+        fs = fd = fe = 1;
+        memcpy(&r->src4, f->src.bytes, 4);
+        memcpy(&r->dst4, f->dst.bytes, 4);
+        memcpy(&r->exp4, f->exporter.bytes, 4);
+    } else {
+        fs = fam_code(f->src.family);
+        fd = fam_code(f->dst.family);
+        fe = fam_code(f->exporter.family);
+        r->src4 = addr4(&f->src, fs);
+        r->dst4 = addr4(&f->dst, fd);
+        r->exp4 = addr4(&f->exporter, fe);
+    }
+    r->fam = (uint8_t)(fs | fd << 2 | fe << 4);
+    r->ext = ((fs | fd | fe) & 2) || has_rare(f);
+    if (r->ext)
+        pack_ext(&s->ring_ext[pos], f);
+}
+
+/* Address which (0 src, 1 dst, 2 exporter) of a kept flow. */
+static void addr_of(fk_addr *out, const fk__rflow *r, const fk__rflow_ext *x, int which)
+{
+    uint32_t code = (uint32_t)(r->fam >> (2 * which)) & 3;
+    memset(out, 0, sizeof *out);
+    if (code == 1) {
+        uint32_t w = which == 0 ? r->src4 : which == 1 ? r->dst4 : r->exp4;
+        out->family = 4;
+        memcpy(out->bytes, &w, 4);
+    } else if (code == 2) {
+        *out = which == 0 ? x->src : which == 1 ? x->dst : x->exporter;
+    }
+}
+
+/* The fk_flow a kept flow was (addresses normalised, borrowed strings NULL). */
+static void rebuild(fk_flow *f, const fk_store *s, uint64_t seq)
+{
+    uint32_t pos = pos_of(s, seq);
+    const fk__rflow *r = &s->ring[pos];
+    const fk__rflow_ext *x = r->ext ? &s->ring_ext[pos] : NULL;
+    memset(f, 0, sizeof *f);
+    addr_of(&f->src, r, x, 0);
+    addr_of(&f->dst, r, x, 1);
+    addr_of(&f->exporter, r, x, 2);
+    unsigned char *raw = (unsigned char *)f;
+    memcpy(raw + FK__RF_A_OFF, r->a, FK__RF_A_LEN);
+    memcpy(raw + FK__RF_B_OFF, r->b, FK__RF_B_LEN);
+    if (!x)
+        return;
+    f->outer_src = x->outer_src;
+    f->outer_dst = x->outer_dst;
+    f->next_hop = x->next_hop;
+    f->bgp_next_hop = x->bgp_next_hop;
+    f->pid = x->pid;
+    f->uid = x->uid;
+    f->vni = x->vni;
+    f->src_as = x->src_as;
+    f->dst_as = x->dst_as;
+    f->rev_icmp = x->rev_icmp;
+    f->tunnel = x->tunnel;
+    f->direction = x->direction;
+    memcpy(f->process, x->process, sizeof f->process);
 }
 
 void fk__recent_expire(fk_store *s)
@@ -81,7 +234,7 @@ void fk__recent_expire(fk_store *s)
     int64_t oldest = s->now_ns - s->retention_ns;
     /* Insertion order approximates time order; a flow that arrived late
      * leaves with its neighbours. */
-    while (s->seq_first < s->seq_next && at_seq(s, s->seq_first)->end_ns < oldest) {
+    while (s->seq_first < s->seq_next && rf_end_ns(at_seq(s, s->seq_first)) < oldest) {
         s->seq_first++;
         s->st.flows_expired++;
     }
@@ -95,6 +248,26 @@ static bool addr_eq(const fk_addr *a, const fk_addr *b)
 static bool port_ok(int want, uint16_t have)
 {
     return want <= 0 || want == have;
+}
+
+/* The query's tests that the kept form answers without rebuilding the
+ * flow: false only when matches() would say false. */
+static bool pre_match(const fk__rflow *r, const fk_store_query *q)
+{
+    if (!q)
+        return true;
+    uint16_t sp = rf_u16(r, offsetof(fk_flow, src_port)),
+             dp = rf_u16(r, offsetof(fk_flow, dst_port));
+    if (q->port > 0 && q->port != sp && q->port != dp)
+        return false;
+    if (!port_ok(q->src_port, sp) || !port_ok(q->dst_port, dp))
+        return false;
+    if (q->proto > 0 && q->proto != r->a[offsetof(fk_flow, proto) - FK__RF_A_OFF])
+        return false;
+    int64_t end = rf_end_ns(r);
+    if (q->since_ns && end < q->since_ns)
+        return false;
+    return !(q->until_ns && end >= q->until_ns);
 }
 
 static bool matches(const fk_flow *f, const fk_store_query *q)
@@ -130,9 +303,12 @@ int fk_store_search(fk_store *s, const fk_store_query *query, fk_flow *out, size
     *count = 0;
     fk__store_lock_take(&s->lock);
     for (uint64_t seq = s->seq_next; seq > s->seq_first && *count < capacity; seq--) {
-        const fk_flow *f = at_seq(s, seq - 1);
+        if (!pre_match(at_seq(s, seq - 1), query))
+            continue;
+        fk_flow *f = &out[*count];
+        rebuild(f, s, seq - 1);
         if (matches(f, query))
-            out[(*count)++] = *f;
+            (*count)++;
     }
     fk__store_lock_give(&s->lock);
     return FK_OK;
@@ -148,7 +324,7 @@ int fk_store_get_since(fk_store *s, uint64_t after, fk_flow *out, size_t capacit
     fk__store_lock_take(&s->lock);
     uint64_t seq = after + 1 > s->seq_first ? after + 1 : s->seq_first;
     for (; seq < s->seq_next && *count < capacity; seq++) {
-        out[(*count)++] = *at_seq(s, seq);
+        rebuild(&out[(*count)++], s, seq);
         *next = seq;
     }
     fk__store_lock_give(&s->lock);

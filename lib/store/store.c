@@ -275,9 +275,8 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
         fk__store_lock_give(&s->lock);
         return FK_OK;
     }
-    /* The flow is copied once, into the ring of recent flows, and read
-     * from there (the oldest is overwritten only after the checks, which
-     * read normalised copies of the addresses). */
+    /* The flow is read as given: each part normalises the addresses it
+     * keeps (the checks below read normalised copies). */
     fk_addr src, dst, exp;
     bool checks = s->ncidrs || s->ndedup;
     if (checks) {
@@ -292,16 +291,14 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
         s->st.duplicates++;
     } else {
         s->st.flows_kept++;
-        advance_locked(s, flow->end_ns);
+        if (flow->end_ns > s->now_ns)
+            advance_locked(s, flow->end_ns);
         if (!s->st.first_ns) /* its clock when the first flow came */
             s->st.first_ns = s->now_ns ? s->now_ns : 1;
-        fk_flow *f = fk__recent_add(s, flow);
-        fk__store_norm_addr(&f->src);
-        fk__store_norm_addr(&f->dst);
-        fk__store_norm_addr(&f->exporter);
-        f->in_if_name = f->out_if_name = f->user = f->exe = f->tags = NULL;
-        fk__agg_add(s, f);
-        fk__badip_add(s, f);
+        fk__recent_add(s, flow);
+        fk__agg_add(s, flow);
+        if (fk__badip_candidate(flow))
+            fk__badip_add(s, flow);
     }
     fk__store_lock_give(&s->lock);
     return FK_OK;

@@ -8,6 +8,7 @@
 
 #include <flowkit/store.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/cidr.h"
 #include "core/params.h"
@@ -79,6 +80,35 @@ typedef struct fk__agg_ent {
     uint32_t slot; /* its index slot (cleared at flush) */
 } fk__agg_ent;
 
+/* A recent flow as the ring keeps it (recent.c): what most flows carry,
+ * in 100 bytes instead of a 344-byte fk_flow. Two runs of fk_flow's own
+ * bytes are kept as they are (a: src_port to present, b: bytes to odid;
+ * consecutive members, so one copy each); IPv4 addresses are kept here.
+ * IPv6 addresses and the rarely set members (process, tunnel, next hops,
+ * AS numbers, ...) go to the extension at the same position
+ * (fk__rflow_ext), whose pages flows without them never touch. A search
+ * or the live feed rebuilds the fk_flow. */
+#define FK__RF_A_OFF offsetof(fk_flow, src_port)
+#define FK__RF_A_LEN (offsetof(fk_flow, present) + sizeof(uint32_t) - FK__RF_A_OFF)
+#define FK__RF_B_OFF offsetof(fk_flow, bytes)
+#define FK__RF_B_LEN (offsetof(fk_flow, odid) + sizeof(uint32_t) - FK__RF_B_OFF)
+typedef struct fk__rflow {
+    uint32_t src4, dst4, exp4; /* bytes 0..3 of an IPv4 address, else 0 */
+    unsigned char b[FK__RF_B_LEN];
+    unsigned char a[FK__RF_A_LEN];
+    uint8_t fam; /* families of src, dst, exporter (2 bits each): 0 none, 1 IPv4, 2 IPv6 */
+    uint8_t ext; /* 1: the extension at the same position is this flow's */
+} fk__rflow;
+
+typedef struct fk__rflow_ext {
+    fk_addr src, dst, exporter; /* those of family IPv6 (fam 2) */
+    fk_addr outer_src, outer_dst, next_hop, bgp_next_hop;
+    uint32_t pid, uid, vni, src_as, dst_as;
+    uint16_t rev_icmp;
+    uint8_t tunnel, direction;
+    char process[FK_PROCESS_NAME_MAX];
+} fk__rflow_ext;
+
 /* Per-IP state: totals plus its series and summaries, whose buckets and
  * entries live in the address's block of s->ip_mem. */
 typedef struct fk__ip_rec {
@@ -102,9 +132,12 @@ struct fk_store {
     fk_store_stats st;
     int64_t now_ns;
 
-    /* recent flows: sequence s sits at ring[(s - 1) % max_flows] */
-    fk_flow *ring;
+    /* recent flows: sequence s sits at ring[(s - 1) % max_flows] (and its
+     * extension, if any, at ring_ext[(s - 1) % max_flows]) */
+    fk__rflow *ring;
+    fk__rflow_ext *ring_ext;
     uint32_t max_flows;
+    uint32_t ring_next;           /* position of sequence seq_next */
     uint64_t seq_first, seq_next; /* [seq_first, seq_next) are held */
     int64_t retention_ns;
 
@@ -136,10 +169,11 @@ struct fk_store {
     fk__agg_ent *agg;
     uint32_t *agg_slot; /* entry + 1, 0 = empty; agg_mask + 1 slots */
     uint32_t agg_cap, agg_n, agg_mask;
-    uint64_t agg_flows;  /* flows summed in the entries waiting */
-    bool agg_bypass;     /* a full table saved little: flows go straight on */
-    int64_t agg_retry;   /* until this step of the clock */
-    int64_t agg_step_ns; /* gcd of series_step, ip_series_step, topk_slot */
+    uint64_t agg_flows;             /* flows summed in the entries waiting */
+    bool agg_bypass;                /* a full table saved little: flows go straight on */
+    int64_t agg_retry;              /* until this step of the clock */
+    int64_t agg_step_ns;            /* gcd of series_step, ip_series_step, topk_slot */
+    int64_t agg_no, agg_lo, agg_hi; /* the step last computed: [lo, hi) is step no */
 
     fk__atab bad;
     fk__series *bad_series;
@@ -165,8 +199,9 @@ void fk__recent_free(fk_store *s);
 /* f's addresses as given; src, dst, exp: their normalised copies. */
 bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f, const fk_addr *src, const fk_addr *dst,
                             const fk_addr *exp);
-/* Copy f into the ring (the oldest goes when full); returns the copy. */
-fk_flow *fk__recent_add(fk_store *s, const fk_flow *f);
+/* Keep f in the ring (the oldest goes when full): its addresses
+ * normalised, its borrowed strings left out. */
+void fk__recent_add(fk_store *s, const fk_flow *f);
 void fk__recent_expire(fk_store *s);
 /* End time of the oldest recent flow held, 0 when none. */
 int64_t fk__recent_oldest_ns(const fk_store *s);
@@ -174,8 +209,9 @@ int64_t fk__recent_oldest_ns(const fk_store *s);
 /* agg.c: flows of one step (10 s by default) summed by key before the tables see them. */
 int fk__agg_init(fk_store *s); /* FK_ENOMEM */
 void fk__agg_free(fk_store *s);
-/* Count f (normalised, kept) in the table, or straight into the tables
- * when the table is off or f carries a process name. */
+/* Count f (as given: its addresses are normalised on the way) in the
+ * table, or straight into the tables when the table is off or f carries a
+ * process name. */
 void fk__agg_add(fk_store *s, const fk_flow *f);
 /* Feed every waiting entry to the tables, in arrival order; empties the
  * table. Under the lock, before anything reads the top-K, series or
@@ -198,6 +234,13 @@ void fk__iptab_add(fk_store *s, const fk__rec *r, const fk__flow_keys *fk, const
 /* badip.c */
 int fk__badip_init(fk_store *s); /* FK_ENOMEM */
 void fk__badip_free(fk_store *s);
+/* Whether f may count for the rule: TCP with SYN and not ACK, or UDP.
+ * Inline: most flows are neither, and need no call. */
+static inline bool fk__badip_candidate(const fk_flow *f)
+{
+    return f->proto == 6 ? (f->tcp_flags & 0x12) == 0x02 /* SYN, ACK */ : f->proto == 17;
+}
+/* Apply the rule to f (as given; a candidate). */
 void fk__badip_add(fk_store *s, const fk_flow *f);
 void fk__badip_expire(fk_store *s);
 

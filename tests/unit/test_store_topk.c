@@ -6,12 +6,14 @@
  * random 40-bit numbers, so the smallest entry is unique and both must
  * evict the same one. Also: the space-saving bounds against exact counts;
  * a store that merges runs of equal top-K keys answers as one that adds
- * every flow at once; the per-address table's LRU order. */
+ * every flow at once; the per-address table's LRU order; the time series,
+ * whose buckets are zeroed as the ring reaches them, against exact sums. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fk_test.h"
 #include "store/store_int.h"
+#include "store/series.h"
 #include "store/topk.h"
 
 #define CAP 16
@@ -329,6 +331,62 @@ static void test_atab_lru(void **state)
     free(mem);
 }
 
+/* A series over memory full of garbage (buckets are zeroed as the ring
+ * reaches them, not at attach) against exact per-bucket sums: in-order,
+ * late, too old and far-ahead adds, and sums over random ranges. */
+static void test_series_lazy(void **state)
+{
+    (void)state;
+    enum { N = 16, BUCKETS = 400 };
+    const int64_t step = 10;
+    static uint64_t truth[BUCKETS]; /* bytes per bucket number */
+    fk__cnt mem[N];
+    uint64_t r = 77;
+    for (int round = 0; round < 50; round++) {
+        memset(mem, 0xa5, sizeof mem);
+        memset(truth, 0, sizeof truth);
+        fk__series se;
+        fk__series_attach(&se, mem, N, step);
+        int64_t newest = -1;
+        for (int i = 0; i < 300; i++) {
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            int64_t k;
+            uint64_t pick = (r >> 33) % 10;
+            if (newest < 0 || pick < 5)
+                k = newest < 0 ? (int64_t)((r >> 20) % 50) : newest + (int64_t)((r >> 40) % 3);
+            else if (pick < 9)
+                k = newest - (int64_t)((r >> 40) % (N + 4)); /* late, maybe out of reach */
+            else
+                k = newest + N + (int64_t)((r >> 40) % 20); /* a jump past the whole ring */
+            if (k < 0)
+                k = 0;
+            if (k >= BUCKETS)
+                break;
+            fk__cnt c = {1 + (r >> 50), 1, 1};
+            int rc = fk__series_add(&se, k * step + (int64_t)((r >> 8) % step), &c);
+            bool reach = newest < 0 || k > newest - N;
+            assert_int_equal(rc, reach ? 0 : -1);
+            if (reach) {
+                if (k > newest)
+                    for (int64_t j = newest < 0 ? 0 : newest - N + 1; j <= k - N && j < BUCKETS;
+                         j++)
+                        if (j >= 0)
+                            truth[j] = 0; /* out of reach now */
+                truth[k] += c.bytes;
+                if (k > newest)
+                    newest = k;
+            }
+            int64_t a = (int64_t)((r >> 12) % (uint64_t)(newest + 2)),
+                    b = a + (int64_t)((r >> 24) % 30);
+            uint64_t want = 0;
+            for (int64_t j = a; j < b && j <= newest; j++)
+                if (j > newest - N && j < BUCKETS)
+                    want += truth[j];
+            assert_int_equal(fk__series_sum(&se, a * step, b * step).bytes, want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_runs_same_as_direct),
         cmocka_unit_test(test_runs_slot_reuse),
         cmocka_unit_test(test_atab_lru),
+        cmocka_unit_test(test_series_lazy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
