@@ -257,6 +257,11 @@ typedef struct fk_capture_stats {
                                        path's cache of `max_flows / 8` slots, at least 256; ebpf/xdp: the
                                        kernel's 4096 most recent). They are counted on the port-less
                                        flow of their addresses. @since 0.2.0 */
+    uint64_t tunnels_undecoded;     /**< #FK_CAP_BACKEND ebpf/xdp with #FK_CAP_DECODE_TUNNELS:
+                                       VXLAN/GENEVE datagrams counted as their outer flow because
+                                       the kernel's inner-packet parser (a program reached by a tail
+                                       call) could not be reached. 0 unless that program is
+                                       missing. @since 0.2.0 */
 } fk_capture_stats;
 
 /**

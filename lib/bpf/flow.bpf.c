@@ -5,6 +5,14 @@
  *   xdp                     (ingress only, per device) ┴► fk_flows (hash: key -> counters)
  *                                                       └► fk_flow_events (ring: SYN/FIN/RST)
  *
+ * With decode_tunnels a VXLAN/GENEVE datagram is handed (fk_handoff) to the
+ * inner-packet parser, a program of its own (flow_inner.bpf.h) reached by a
+ * tail call through fk_tc_inner_progs / fk_xdp_inner_progs: it walks the
+ * inner packet's IPv6 extension headers as the pcap path does, with the
+ * verifier's budget of a program to itself. A tail call that fails (the
+ * program is missing) counts the datagram as its outer flow and in
+ * tunnel_undecoded.
+ *
  * User space (flows.c) sweeps fk_flows: it applies the idle/active timeouts,
  * deletes what ended and hands the records on as the pcap path's flow table
  * would. Keys and counting follow that table (lib/flow/flow_table.c): the
@@ -105,207 +113,47 @@ struct pkt {
 /* Set by the loader: look inside VXLAN (UDP 4789) and GENEVE (UDP 6081). */
 const volatile __u32 fk_decode_tunnels = 0;
 
+/* What the outer program hands to the inner-packet parser through a tail
+ * call (same CPU, nothing runs between): the outer datagram, counted as it
+ * is when the inner packet does not decode, and where its headers are. */
+struct handoff {
+    struct pkt outer;
+    __u32 l3_off, l4_off; /* the outer IP and UDP headers, from the frame's start */
+    __u32 wire_len;       /* the frame's length */
+    __u32 ifindex;
+    __u32 hook;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct handoff);
+} fk_handoff SEC(".maps");
+
+/* Slot 0: the inner-packet parser, filled by the loader (fk_tc_inner for
+ * tc, fk_xdp_inner for xdp: a tail call stays within one program type). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} fk_tc_inner_progs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} fk_xdp_inner_progs SEC(".maps");
+
 static __always_inline struct fk__bpf_flow_counters *counters(void)
 {
     __u32 zero = 0;
     return bpf_map_lookup_elem(&fk_counters, &zero);
 }
 
-/* Parse from an IP header at pos (etype its ethertype) to the L4 ports.
- * 0: an IP packet (p filled; *l4 at its L4 header when p->has_l4); 1: not
- * IP; -1: headers cut or invalid. fallback_len: the IP length to count when
- * the header says 0 (TSO before segmentation). */
-static __always_inline int parse_ip(__u8 *pos, __u8 *end, __u16 etype, __u32 fallback_len,
-                                    int ext_hdrs, struct pkt *p, __u8 **l4_out)
-{
-    __u8 *l4;
-    if (etype == 0x0800) {
-        if (pos + 20 > end)
-            return -1;
-        if ((pos[0] >> 4) != 4)
-            return -1;
-        __u32 ihl = (__u32)(pos[0] & 0x0f) * 4;
-        if (ihl < 20)
-            return -1;
-        __u32 tot = ((__u32)pos[2] << 8) | pos[3];
-        __u32 fword = ((__u32)pos[6] << 8) | pos[7];
-        __u32 frag = fword & 0x1fff;
-        p->family = 4;
-        p->tos = pos[1];
-        p->proto = pos[9];
-        __builtin_memcpy(p->src, pos + 12, 4);
-        __builtin_memcpy(p->dst, pos + 16, 4);
-        p->ip_len = tot ? tot : fallback_len;
-        p->frag_id = ((__u32)pos[4] << 8) | pos[5];
-        if (frag) {
-            p->frag = FRAG_LATER;
-            return 0; /* no ports */
-        }
-        if (fword & 0x2000)
-            p->frag = FRAG_FIRST;
-        l4 = pos + ihl;
-    } else if (etype == 0x86dd) {
-        if (pos + 40 > end)
-            return -1;
-        if ((pos[0] >> 4) != 6)
-            return -1;
-        __u32 plen = ((__u32)pos[4] << 8) | pos[5];
-        __u8 nh = pos[6];
-        p->family = 6;
-        p->tos = (__u8)(((pos[0] & 0x0f) << 4) | (pos[1] >> 4));
-        __builtin_memcpy(p->src, pos + 8, 16);
-        __builtin_memcpy(p->dst, pos + 24, 16);
-        p->ip_len = plen ? 40 + plen : fallback_len;
-        l4 = pos + 40;
-#pragma unroll
-        for (int i = 0; i < 4; i++) {
-            if (i >= ext_hdrs)
-                break;
-            if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
-                if (l4 + 2 > end)
-                    return -1;
-                __u32 len = nh == 51 ? ((__u32)l4[1] + 2) * 4 : ((__u32)l4[1] + 1) * 8;
-                nh = l4[0];
-                l4 += len;
-            } else if (nh == 44) {
-                if (l4 + 8 > end)
-                    return -1;
-                __u32 off = (((__u32)l4[2] << 8) | l4[3]) & 0xfff8;
-                p->frag_id =
-                    ((__u32)l4[4] << 24) | ((__u32)l4[5] << 16) | ((__u32)l4[6] << 8) | l4[7];
-                p->frag = off ? FRAG_LATER : (l4[3] & 1) ? FRAG_FIRST : 0;
-                nh = l4[0];
-                l4 += 8;
-                if (off) {
-                    p->proto = nh;
-                    return 0; /* no ports */
-                }
-            }
-        }
-        p->proto = nh;
-    } else {
-        return 1;
-    }
-    if (p->proto == 6) {
-        if (l4 + 20 > end)
-            return -1;
-        p->tcp_flags = l4[13];
-    } else if (p->proto == 17 || p->proto == 132) {
-        if (l4 + 8 > end)
-            return -1;
-    } else if (p->proto == 1 || p->proto == 58) {
-        if (l4 + 2 > end)
-            return -1;
-        p->sport = 0;
-        p->dport = ((__u16)l4[0] << 8) | l4[1];
-        p->has_l4 = 1;
-        *l4_out = l4;
-        return 0;
-    } else {
-        return 0;
-    }
-    p->sport = ((__u16)l4[0] << 8) | l4[1];
-    p->dport = ((__u16)l4[2] << 8) | l4[3];
-    p->has_l4 = 1;
-    *l4_out = l4;
-    return 0;
-}
-
-/* Skip an Ethernet header and up to two VLAN tags; *vlan gets the outer id
- * when it is still 0. Returns the ethertype after them, 0 when cut. */
-static __always_inline __u16 skip_ether(__u8 **pos, __u8 *end, __u16 *vlan)
-{
-    __u8 *q = *pos;
-    if (q + 14 > end)
-        return 0;
-    __u16 etype = ((__u16)q[12] << 8) | q[13];
-    q += 14;
-#pragma unroll
-    for (int i = 0; i < 2; i++) {
-        if (etype == 0x8100 || etype == 0x88a8) {
-            if (q + 4 > end)
-                return 0;
-            if (!*vlan)
-                *vlan = (((__u16)q[0] << 8) | q[1]) & 0x0fff;
-            etype = ((__u16)q[2] << 8) | q[3];
-            q += 4;
-        }
-    }
-    *pos = q;
-    return etype;
-}
-
-/* A VXLAN (RFC 7348) or GENEVE (RFC 8926) datagram whose UDP header is at
- * l4: the inner packet replaces p, which keeps the outer addresses, the
- * kind and the VNI. An invalid tunnel header or an inner frame that is not
- * IP leaves p (the outer datagram) as it is. */
-static __always_inline void parse_tunnel(__u8 *l4, __u8 *end, struct pkt *p)
-{
-    __u8 *t = l4 + 8;
-    if (t + 8 > end)
-        return;
-    __u32 vni = ((__u32)t[4] << 16) | ((__u32)t[5] << 8) | t[6];
-    __u8 *in;
-    __u16 etype;
-    __u16 inner_vlan = 0;
-    __u8 kind;
-    if (p->dport == 4789) {
-        if (!(t[0] & 0x08))
-            return;
-        in = t + 8;
-        etype = skip_ether(&in, end, &inner_vlan);
-        kind = FK__BPF_TUNNEL_VXLAN;
-    } else {
-        if ((t[0] >> 6) != 0)
-            return;
-        __u32 opt = (__u32)(t[0] & 0x3f) * 4;
-        __u16 ptype = ((__u16)t[2] << 8) | t[3];
-        in = t + 8 + opt;
-        if (ptype == 0x6558)
-            etype = skip_ether(&in, end, &inner_vlan);
-        else
-            etype = ptype;
-        kind = FK__BPF_TUNNEL_GENEVE;
-    }
-    if (!etype)
-        return;
-    struct pkt q = {};
-    __u8 *ql4 = 0;
-    /* inner IPv6 extension headers are not walked: it keeps the program
-     * within the verifier's budget (such a packet counts as its IPv6 flow
-     * with the extension header's protocol) */
-    if (parse_ip(in, end, etype, 0, 0, &q, &ql4) != 0)
-        return;
-    if (!q.ip_len)
-        return;
-    q.vlan = inner_vlan; /* the inner frame's tag, as on the pcap path */
-    q.tunnel = kind;
-    q.vni = vni;
-    q.outer_family = p->family;
-    __builtin_memcpy(q.outer_src, p->src, 16);
-    __builtin_memcpy(q.outer_dst, p->dst, 16);
-    *p = q;
-}
-
-/* Parse an Ethernet frame. 0: an IP packet (p filled); 1: not IP; -1:
- * headers cut or invalid. wire_len: the frame's length. */
-static __always_inline int parse(void *data, void *data_end, __u32 wire_len, __u16 vlan,
-                                 struct pkt *p)
-{
-    __u8 *pos = data;
-    __u8 *end = data_end;
-    __u16 etype = skip_ether(&pos, end, &vlan);
-    if (!etype)
-        return -1;
-    p->vlan = vlan;
-    __u32 l3 = pos - (__u8 *)data;
-    __u8 *l4 = 0;
-    int rc = parse_ip(pos, end, etype, wire_len - l3, 4, p, &l4);
-    if (rc == 0 && fk_decode_tunnels && p->proto == 17 && p->has_l4 && l4 &&
-        (p->dport == 4789 || p->dport == 6081))
-        parse_tunnel(l4, end, p);
-    return rc;
-}
+#include "flow_parse.bpf.h"
 
 /* memcmp() order of two 16-byte addresses. */
 static __always_inline int addr_cmp(const __u8 *x, const __u8 *y)
@@ -525,48 +373,89 @@ events:
     return 0;
 }
 
-static __always_inline void on_frame(void *data, void *data_end, __u32 wire_len, __u16 vlan,
-                                     __u8 hook, __u32 ifindex)
+/* A parsed packet to its flow: a later fragment takes the ports its
+ * first fragment left in fk_frags. */
+static __always_inline void count_parsed(struct fk__bpf_flow_counters *cnt, struct pkt *p,
+                                         __u32 hook, __u32 ifindex)
 {
-    struct fk__bpf_flow_counters *cnt = counters();
-    if (!cnt)
-        return;
-    cnt->packets++;
-    cnt->bytes += wire_len;
-    struct pkt p = {};
-    int rc = parse(data, data_end, wire_len, vlan, &p);
-    if (rc == 1) {
-        cnt->non_ip++;
-        return;
-    }
-    if (rc < 0) {
-        cnt->malformed++;
-        return;
-    }
-    if (p.frag) {
+    if (p->frag) {
         struct frag_key fk = {};
-        __builtin_memcpy(fk.src, p.src, 16);
-        __builtin_memcpy(fk.dst, p.dst, 16);
-        fk.id = p.frag_id;
-        fk.vlan = p.vlan;
-        fk.proto = p.proto;
-        fk.family = p.family;
-        if (p.frag == FRAG_FIRST && p.has_l4) {
-            struct frag_ports fp = {p.sport, p.dport};
+        __builtin_memcpy(fk.src, p->src, 16);
+        __builtin_memcpy(fk.dst, p->dst, 16);
+        fk.id = p->frag_id;
+        fk.vlan = p->vlan;
+        fk.proto = p->proto;
+        fk.family = p->family;
+        if (p->frag == FRAG_FIRST) {
+            /* without ports too: its later fragments are then matched,
+             * on the same port-less flow (the pcap path's count) */
+            struct frag_ports fp = {p->sport, p->dport};
             bpf_map_update_elem(&fk_frags, &fk, &fp, BPF_ANY);
-        } else if (p.frag == FRAG_LATER) {
+        } else if (p->frag == FRAG_LATER) {
             struct frag_ports *fp = bpf_map_lookup_elem(&fk_frags, &fk);
             if (fp) {
                 /* no TCP flags: a later fragment adds bytes and a packet */
-                p.sport = fp->sport;
-                p.dport = fp->dport;
-                p.has_l4 = 1;
+                p->sport = fp->sport;
+                p->dport = fp->dport;
+                p->has_l4 = 1;
             } else {
                 cnt->frag_unmatched++; /* counted on the port-less flow */
             }
         }
     }
-    fk_count(cnt, &p, hook, ifindex);
+    fk_count(cnt, p, hook, ifindex);
+}
+
+/* Parse and count one frame. Returns 1 when it is a tunnel datagram whose
+ * inner packet the caller must hand on by a tail call (fk_handoff filled),
+ * else 0 (counted, or not IP). */
+static __always_inline int on_frame(void *data, void *data_end, __u32 wire_len, __u16 vlan,
+                                    __u8 hook, __u32 ifindex)
+{
+    struct fk__bpf_flow_counters *cnt = counters();
+    if (!cnt)
+        return 0;
+    cnt->packets++;
+    cnt->bytes += wire_len;
+    struct pkt p = {};
+    __u32 l3 = 0, l4 = 0;
+    int rc = parse(data, data_end, wire_len, vlan, &p, &l3, &l4);
+    if (rc == 1) {
+        cnt->non_ip++;
+        return 0;
+    }
+    if (rc < 0) {
+        cnt->malformed++;
+        return 0;
+    }
+    if (fk_decode_tunnels && p.proto == 17 && p.has_l4 && (p.dport == 4789 || p.dport == 6081)) {
+        __u32 zero = 0;
+        struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
+        if (h) {
+            __builtin_memcpy(&h->outer, &p, sizeof(p));
+            h->l3_off = l3;
+            h->l4_off = l4;
+            h->wire_len = wire_len;
+            h->ifindex = ifindex;
+            h->hook = hook;
+            return 1;
+        }
+    }
+    count_parsed(cnt, &p, hook, ifindex);
+    return 0;
+}
+
+/* The tail call to the inner-packet parser failed (no program in the
+ * slot): the datagram counts as its outer flow, and in tunnel_undecoded. */
+static __always_inline void handoff_failed(void)
+{
+    __u32 zero = 0;
+    struct fk__bpf_flow_counters *cnt = counters();
+    struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
+    if (!cnt || !h)
+        return;
+    cnt->tunnel_undecoded++;
+    count_parsed(cnt, &h->outer, h->hook, h->ifindex);
 }
 
 static __always_inline int on_skb(struct __sk_buff *skb, __u8 hook)
@@ -576,8 +465,11 @@ static __always_inline int on_skb(struct __sk_buff *skb, __u8 hook)
     if ((long)skb->data_end - (long)skb->data < (long)want)
         bpf_skb_pull_data(skb, want);
     __u16 vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : 0;
-    on_frame((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, vlan, hook,
-             skb->ifindex);
+    if (on_frame((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, vlan, hook,
+                 skb->ifindex)) {
+        bpf_tail_call(skb, &fk_tc_inner_progs, 0);
+        handoff_failed();
+    }
     return TCX_NEXT;
 }
 
@@ -598,7 +490,14 @@ int fk_xdp(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data;
     void *data_end = (void *)(long)ctx->data_end;
-    on_frame(data, data_end, (__u32)(data_end - data), 0, FK__BPF_HOOK_INGRESS,
-             ctx->ingress_ifindex);
+    if (on_frame(data, data_end, (__u32)(data_end - data), 0, FK__BPF_HOOK_INGRESS,
+                 ctx->ingress_ifindex)) {
+        bpf_tail_call(ctx, &fk_xdp_inner_progs, 0);
+        handoff_failed();
+    }
     return XDP_PASS;
 }
+
+/* The inner-packet parser's programs (the same object: they share the
+ * maps and fk_count). */
+#include "flow_inner.bpf.h"

@@ -103,6 +103,8 @@ struct fk__bpf_flow_counters {
     __u64 ends;           /* flows ended by the kernel (port reuse), sent as FK__BPF_REC_FLOW_END */
     __u64 ends_lost;      /* ... whose record was lost: the ring buffer was full */
     __u64 frag_unmatched; /* later fragments whose first fragment was not in fk_frags */
+    __u64 tunnel_undecoded; /* VXLAN/GENEVE datagrams counted as their outer flow: the tail
+                               call to the inner-packet parser failed (no program in the slot) */
 };
 
 #endif

@@ -161,6 +161,27 @@ static int attach_all(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
     return 0;
 }
 
+/* The inner-packet parser into slot 0 of its prog array, before the
+ * programs that tail-call it are attached. The array holds the program
+ * while this process holds the map: when its fds close (destroy, or the
+ * process dying) the kernel empties the array and frees both. */
+static int set_inner(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
+{
+    if (!cfg->tunnels)
+        return 0;
+    struct bpf_map *map =
+        cfg->xdp ? f->skel->maps.fk_xdp_inner_progs : f->skel->maps.fk_tc_inner_progs;
+    struct bpf_program *prog = cfg->xdp ? f->skel->progs.fk_xdp_inner : f->skel->progs.fk_tc_inner;
+    uint32_t zero = 0;
+    int fd = bpf_program__fd(prog);
+    if (bpf_map__update_elem(map, &zero, sizeof zero, &fd, sizeof fd, BPF_ANY) != 0) {
+        int e = errno;
+        return fk__error_set(status_of(e), e,
+                             "bpf: cannot put the inner-packet parser into its prog array");
+    }
+    return 0;
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
     fk__bpf_flows *f = ctx;
@@ -227,6 +248,8 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
     bpf_program__set_autoload(f->skel->progs.fk_xdp, cfg->xdp);
     bpf_program__set_autoload(f->skel->progs.fk_tc_ingress, !cfg->xdp);
     bpf_program__set_autoload(f->skel->progs.fk_tc_egress, !cfg->xdp);
+    bpf_program__set_autoload(f->skel->progs.fk_tc_inner, cfg->tunnels && !cfg->xdp);
+    bpf_program__set_autoload(f->skel->progs.fk_xdp_inner, cfg->tunnels && cfg->xdp);
     if (bpf_map__set_max_entries(f->skel->maps.fk_flow_events, ring) != 0 ||
         bpf_map__set_max_entries(f->skel->maps.fk_flows, cfg->max_flows ? cfg->max_flows : 65536) !=
             0) {
@@ -242,7 +265,9 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
                            "CAP_BPF+CAP_NET_ADMIN, tc/xdp programs, hash maps and ringbuf)");
         goto fail;
     }
-    rc = attach_all(f, cfg);
+    rc = set_inner(f, cfg);
+    if (rc == 0)
+        rc = attach_all(f, cfg);
     if (rc)
         goto fail;
     f->ring = ring_buffer__new(bpf_map__fd(f->skel->maps.fk_flow_events), on_record, f, NULL);
@@ -438,6 +463,7 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         out->k.ends += per[i].ends;
         out->k.ends_lost += per[i].ends_lost;
         out->k.frag_unmatched += per[i].frag_unmatched;
+        out->k.tunnel_undecoded += per[i].tunnel_undecoded;
     }
     fk__free(per);
 }

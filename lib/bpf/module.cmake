@@ -75,7 +75,9 @@ if(FLOWKIT_BPF_ENABLED)
         COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_CURRENT_BINARY_DIR}/bpf"
         COMMAND ${FLOWKIT_BPF_CLANG} -target bpf -mcpu=v3 -g -O2 -Wall -Werror ${_fk_bpf_incs}
                 "-I${CMAKE_CURRENT_SOURCE_DIR}/bpf" -c "${_fk_flow_src}" -o "${_fk_flow_obj}"
-        DEPENDS "${_fk_flow_src}" "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_event.h"
+        DEPENDS "${_fk_flow_src}" "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_inner.bpf.h"
+                "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_parse.bpf.h"
+                "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_event.h"
         COMMENT "Compiling the BPF flow-counting programs"
         VERBATIM)
     add_custom_command(

@@ -351,6 +351,7 @@ static void be_stats(fk_capture *h, fk_capture_stats *out)
     out->session_events += ks.k.events;
     out->kernel_map_full += ks.k.map_full;
     out->frags_unmatched += ks.k.frag_unmatched;
+    out->tunnels_undecoded += ks.k.tunnel_undecoded;
     out->kernel_events_lost += ks.k.events_lost + ks.k.ends_lost + ks.malformed;
 }
 

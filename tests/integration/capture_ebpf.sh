@@ -2,8 +2,10 @@
 # The eBPF capture backend (backend=ebpf / xdp) beyond the flows that
 # capture_flows.sh compares with tcpdump:
 #  - a capture killed with SIGKILL leaves no program attached (tcx and xdp
-#    links go away with their process): the link and program ids it held
-#    are gone, and neither tc nor bpftool shows anything on the device;
+#    links go away with their process): the link, program and map ids it
+#    held (the inner-packet parser and its prog array among them) are gone,
+#    and neither tc nor bpftool shows anything on the device; the same
+#    after fk_capture_destroy in a process that goes on (Python binding);
 #  - what only libpcap can do is refused at activate with a clear message
 #    (filter, snaplen, pcap_store, files), a bad backend
 #    name by the setter;
@@ -28,17 +30,27 @@ P6="fd00:213:$N:"
 ebpf_usable "$IF" || exit 77
 
 # --- no orphan programs after SIGKILL ---------------------------------------
+# With decode_tunnels the capture also holds the inner-packet parser and
+# the prog array that reaches it: every program and map it held goes too.
 for backend in ebpf xdp; do
-    cap_start "kill_$backend" -i "$IF" -o "backend=$backend"
-    links=() progs=()
+    cap_start "kill_$backend" -i "$IF" -o "backend=$backend" -o decode_tunnels=1
+    links=() progs=() maps=()
     for f in /proc/$CAP_PID/fdinfo/*; do
+        id=$(sed -n 's/^map_id:[[:space:]]*//p' "$f" 2>/dev/null)
+        [ -n "$id" ] && maps+=("$id")
+        id=$(sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null)
+        [ -n "$id" ] && progs+=("$id")
         grep -q '^link_type:' "$f" 2>/dev/null || continue
         links+=("$(sed -n 's/^link_id:[[:space:]]*//p' "$f")")
-        progs+=("$(sed -n 's/^prog_id:[[:space:]]*//p' "$f")")
     done
-    want=2
-    [ $backend = xdp ] && want=1
+    want=2 inner=fk_tc_inner
+    [ $backend = xdp ] && want=1 inner=fk_xdp_inner
     [ ${#links[@]} = $want ] || fail "$backend: expected $want BPF links held by the capture, got ${#links[@]}"
+    held=$(for id in "${progs[@]}"; do bpftool prog show id "$id"; done)
+    grep -q "name $inner " <<<"$held" || fail "$backend: the capture holds no $inner program: $held"
+    held=$(for id in "${maps[@]}"; do bpftool map show id "$id"; done)
+    grep -q "prog_array  name fk_${inner#fk_}_pr" <<<"$held" ||
+        fail "$backend: the capture holds no prog array for the inner parser: $held"
     if [ $backend = xdp ]; then
         bpftool net show dev "$IF" | grep -q "^$IF(.*id ${progs[0]}" ||
             fail "xdp: the program is not on $IF: $(bpftool net show dev "$IF")"
@@ -54,14 +66,72 @@ for backend in ebpf xdp; do
         for id in "${progs[@]}"; do
             bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1))
         done
+        for id in "${maps[@]}"; do
+            bpftool map show id "$id" >/dev/null 2>&1 && left=$((left + 1))
+        done
         [ $left = 0 ] && gone=1 && break
         sleep 0.1
     done
-    [ $gone = 1 ] || fail "$backend: links/programs ${links[*]} / ${progs[*]} outlived the killed capture"
+    [ $gone = 1 ] || fail "$backend: links/programs/maps ${links[*]} / ${progs[*]} / ${maps[*]} outlived the killed capture"
     [ -z "$(tc filter show dev "$IF" ingress)$(tc filter show dev "$IF" egress)" ] ||
         fail "$backend: tc filters left on $IF"
     bpftool net show dev "$IF" | grep -q "^$IF(" && fail "$backend: a program is still attached to $IF"
-    echo "$backend: SIGKILL left nothing attached (links ${links[*]})"
+    echo "$backend: SIGKILL left nothing attached or loaded (links ${links[*]}, programs ${progs[*]}, maps ${maps[*]})"
+done
+
+# --- nothing left after destroy, while the process lives (Python binding) -----
+# A sanitizer build of the library needs its runtime loaded first.
+PYPRE=(env)
+sanrt() { # NAME...: the first runtime library the compiler knows
+    local f
+    for f in "$@"; do
+        f=$($CC -print-file-name="$f")
+        [ -f "$f" ] && echo "$f" && return
+    done
+}
+case $SANFLAGS in
+*address*) PYPRE=(env LD_PRELOAD="$(sanrt libclang_rt.asan-x86_64.so libasan.so)" ASAN_OPTIONS=detect_leaks=0) ;;
+*thread*) PYPRE=(env LD_PRELOAD="$(sanrt libclang_rt.tsan-x86_64.so libtsan.so)") ;;
+esac
+for backend in ebpf xdp; do
+    PYTHONPATH=$SRC/bindings/python FLOWKIT_LIBRARY=$LIBDIR/libflowkit.so "${PYPRE[@]}" $PY - "$IF" $backend <<'PY' ||
+import os, subprocess, sys, time
+from flowkit import Capture
+
+def held():
+    ids = []
+    for fd in os.listdir("/proc/self/fdinfo"):
+        try:
+            text = open("/proc/self/fdinfo/" + fd).read()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, val = line.partition(":")
+            if key in ("prog_id", "map_id", "link_id"):
+                ids.append((key[:-3], val.strip()))
+    return sorted(set(ids))
+
+def alive(kind, i):
+    return subprocess.run(["bpftool", kind, "show", "id", i], capture_output=True).returncode == 0
+
+before = held()
+cap = Capture(devices=[sys.argv[1]], backend=sys.argv[2], decode_tunnels=1).activate()
+ids = [x for x in held() if x not in before]
+names = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
+inner = "fk_%s_inner" % ("xdp" if sys.argv[2] == "xdp" else "tc")
+progs = [i for k, i in ids if k == "prog"]
+assert any(("%s: " % i) in names and inner in names.split("%s: " % i)[1].splitlines()[0]
+           for i in progs), "%s: %s not among the programs held: %s" % (sys.argv[2], inner, ids)
+cap.close()
+for _ in range(100):
+    left = [(k, i) for k, i in ids if alive(k, i)]
+    if not left:
+        break
+    time.sleep(0.05)
+assert not left, "%s: still loaded after destroy: %s" % (sys.argv[2], left)
+print("%s: destroy released %d programs, maps and links" % (sys.argv[2], len(ids)))
+PY
+        fail "$backend: BPF objects outlived fk_capture_destroy"
 done
 
 # --- refusals ------------------------------------------------------------------

@@ -444,6 +444,7 @@ class fk_capture_stats(Structure):
             "kernel_map_full",
             "kernel_events_lost",
             "frags_unmatched",
+            "tunnels_undecoded",
         )
     ]
 
