@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "collector/codec_impl.h"
+#include "core/bytes.h"
 
 #define PEN_REVERSE 29305u
 
@@ -129,14 +130,6 @@ int fk__col_raw_analyze(const fk_template *t, uint32_t pen, fk__col_raw_plan *ou
     return 0;
 }
 
-static uint64_t be(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 uint32_t fk__col_raw_late(const fk__col_raw_plan *pl, const uint8_t *body, uint32_t records,
                           int64_t end_limit_ns)
 {
@@ -148,11 +141,11 @@ uint32_t fk__col_raw_late(const fk__col_raw_plan *pl, const uint8_t *body, uint3
         /* ms * 1e6 > limit exactly when ms > floor(limit / 1e6). */
         uint64_t limit_ms = end_limit_ns < 0 ? 0 : (uint64_t)end_limit_ns / 1000000u;
         for (uint32_t i = 0; i < records; i++, p += pl->record_len)
-            late += be(p, 8) > limit_ms;
+            late += fk__get64(p) > limit_ms;
     } else {
         uint64_t limit_s = end_limit_ns < 0 ? 0 : (uint64_t)end_limit_ns / 1000000000u;
         for (uint32_t i = 0; i < records; i++, p += pl->record_len)
-            late += be(p, 4) > limit_s;
+            late += fk__get32(p) > limit_s;
     }
     return late;
 }

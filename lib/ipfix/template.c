@@ -30,15 +30,18 @@ typedef struct tsession {
     fk_template *first; /* linked through s_prev / s_next */
 } tsession;
 
+#define MEMO 4 /* memo slots: the top 2 bits of a 32-bit product (memo_slot) */
+
 struct fk_template_cache {
     fk__params params;
     const fk_ie_registry *reg;
     fk__hmap templates; /* tkey -> fk_template * (the cache owns them) */
     fk__hmap sessions;  /* uint64_t session -> tsession */
-    /* The template the last find returned: consecutive data sets mostly
-     * use the same one, and this skips the hash. Cleared whenever a
-     * template is replaced or removed. */
-    const fk_template *last;
+    /* Templates finds returned, by template id (memo_slot): data sets
+     * mostly come from a few templates in turn (softflowd: 1024, 2048),
+     * and this skips the hash. A slot is cleared whenever its template is
+     * replaced or removed. */
+    const fk_template *memo[MEMO];
     uint64_t steps; /* lookups and templates visited (fk__template_cache_steps) */
 };
 
@@ -253,14 +256,26 @@ static void session_unlink(fk_template_cache *c, fk_template *t)
         fk__hmap_del(&c->sessions, &t->session);
 }
 
+/* Fibonacci hashing spreads ids 256, 257, ... and 1024, 2048, ... alike. */
+static unsigned memo_slot(uint16_t template_id)
+{
+    return (unsigned)(((uint32_t)template_id * 0x9E3779B1u) >> 30);
+}
+
+static void memo_forget(fk_template_cache *c, const fk_template *t)
+{
+    unsigned slot = memo_slot(t->id);
+    if (c->memo[slot] == t)
+        c->memo[slot] = NULL;
+}
+
 /* Remove t from the cache and free it. */
 static void remove_template(fk_template_cache *c, fk_template *t)
 {
     tkey k = key_of(t->session, t->domain, t->id);
     fk__hmap_del(&c->templates, &k);
     session_unlink(c, t);
-    if (c->last == t)
-        c->last = NULL;
+    memo_forget(c, t);
     fk__template_free(t);
 }
 
@@ -304,8 +319,7 @@ static void replace_template(fk_template_cache *c, fk_template *old, fk_template
         session_find(c, t->session)->first = t;
     if (t->s_next)
         t->s_next->s_prev = t;
-    if (c->last == old)
-        c->last = NULL;
+    memo_forget(c, old);
     fk__template_free(old);
 }
 
@@ -403,11 +417,12 @@ int fk_template_cache_find(const fk_template_cache *cc, uint64_t session, uint32
     /* Finding changes no template: only the memo and the step count, which
      * belong to the one thread that uses the cache. */
     fk_template_cache *c = (fk_template_cache *)cc;
-    const fk_template *t = c->last;
+    unsigned slot = memo_slot(template_id);
+    const fk_template *t = c->memo[slot];
     if (!t || t->id != template_id || t->session != session || t->domain != domain) {
         t = lookup(c, session, domain, template_id);
         if (t)
-            c->last = t;
+            c->memo[slot] = t;
     }
     *out = t;
     return t ? 0 : FK_ENOTEMPLATE;
