@@ -117,7 +117,8 @@ for MODE in workers=0 workers=2 backend=ebpf backend=xdp; do
     for f in /proc/$CAP_PID/fdinfo/*; do
         id=$(sed -n 's/^map_id:[[:space:]]*//p' "$f" 2>/dev/null)
         [ -n "$id" ] || continue
-        bpftool map show id "$id" | grep -q "name $want " && map=$id && break
+        shown=$(bpftool map show id "$id") # whole, then grep: no SIGPIPE under pipefail
+        grep -q "name $want " <<<"$shown" && map=$id && break
     done
     [ -n "$map" ] || fail "$MODE: no prog array $want held by the capture"
     bpftool map lookup id "$map" key 0 0 0 0 >/dev/null 2>&1 || fail "$MODE: the inner parser is not in its prog array"
