@@ -97,6 +97,15 @@ static inline void decode(const tmpl *t, const uint8_t *p, fk_flow *f)
         f->start_ns = time_of(p, t->start, t->start_form);
     if (t->end.len)
         f->end_ns = time_of(p, t->end, t->end_form);
+    if (t->obs.len) { /* the collector's event fields: times the record lacks */
+        int64_t o = ms_to_ns(be(p + t->obs.off, 8));
+        if (!t->start.len)
+            f->start_ns = 0;
+        if (!t->end.len)
+            f->end_ns = 0;
+        if (f->start_ns == 0 && f->end_ns == 0 && o > 0)
+            f->start_ns = f->end_ns = o;
+    }
 }
 
 /* The records of a data set of a decodable data template into the query:
@@ -124,6 +133,67 @@ static void data_records(fq *q, tmpl *t, const uint8_t *p, size_t n)
     }
 }
 
+/* One record (its fixed fields at p) into the query. */
+static inline void one_record(fq *q, tmpl *t, const uint8_t *p)
+{
+    if (!t->raw) {
+        decode(t, p, &t->img);
+        (void)query_flow(q->q, &t->img);
+    } else if (fk_filter_raw_match(t->raw, p)) {
+        decode(t, p, &t->img);
+        (void)query_flow_passed(q->q, &t->img);
+    }
+}
+
+/* The records of a data set of a template with variable-length fields:
+ * each one's fixed fields are gathered into q->rec, where the template's
+ * offsets point. The collector's walk: records while at least the
+ * shortest record is left, then zero padding. false: stop (q->why). */
+static bool var_records(fq *q, tmpl *t, const uint8_t *p, size_t len, uint32_t *records)
+{
+    const size_t min = t->reclen + t->nvar;
+    size_t pos = 0, n = 0;
+    while (len - pos >= min) {
+        size_t at = pos, w = 0;
+        for (uint16_t i = 0;; i++) {
+            size_t s = t->segs[i];
+            if (len - at < s)
+                goto past;
+            memcpy(q->rec + w, p + at, s);
+            w += s;
+            at += s;
+            if (i == t->nvar)
+                break;
+            if (len - at < 1)
+                goto past;
+            size_t l = p[at++];
+            if (l == 255) {
+                if (len - at < 2)
+                    goto past;
+                l = rd16(p + at);
+                at += 2;
+            }
+            if (len - at < l)
+                goto past;
+            at += l;
+        }
+        one_record(q, t, q->rec);
+        n++;
+        pos = at;
+    }
+    for (size_t i = pos; i < len; i++)
+        if (p[i] != 0) {
+            q->why = "a data set that is not whole records and zero padding";
+            return false;
+        }
+    q->c.flows += n;
+    *records += (uint32_t)n;
+    return true;
+past:
+    q->why = "a variable-length record that runs past its set";
+    return false;
+}
+
 /* One data set. false: stop (q->why). */
 static bool data_set(fq *q, domain *d, uint16_t sid, const uint8_t *p, size_t len,
                      uint32_t *records)
@@ -137,6 +207,8 @@ static bool data_set(fq *q, domain *d, uint16_t sid, const uint8_t *p, size_t le
         q->why = t->unsupported;
         return false;
     }
+    if (t->nvar) /* data templates only: options ones of variable length stop above */
+        return var_records(q, t, p, len, records);
     size_t n = t->reclen ? len / t->reclen : 0;
     for (size_t i = n * t->reclen; i < len; i++)
         if (p[i] != 0) {
@@ -213,11 +285,12 @@ static bool message(fq *q, const uint8_t *m, size_t len)
     return true;
 }
 
-fastq *fastq_create(query *q, const fk_addr *exporter)
+fastq *fastq_create(query *q, const fk_addr *exporter, uint32_t pen)
 {
     fastq *f = calloc(1, sizeof *f);
     if (f) {
         f->q = q;
+        f->pen = pen;
         f->need = query_get_needs(q);
         f->need_unfilt = query_get_needs_unfiltered(q);
         f->filter = query_get_filter(q);

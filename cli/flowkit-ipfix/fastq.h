@@ -9,9 +9,14 @@
  *
  * It takes only what it can answer exactly as the collector's path does:
  * well-formed messages and sets, data sets whose template it holds, data
- * templates of fixed length whose elements it decodes (one address
- * family, no repeated flow key, no sysUpTime, delta or observation times,
- * no enterprise elements), options templates of fixed length without
+ * templates whose elements it decodes (one address family, no repeated
+ * flow key, no sysUpTime, delta or observation times, flow members of
+ * fixed length; variable-length and enterprise elements only where they
+ * set nothing the query reads: flowkit-export's process, tag and session
+ * event elements (observationTimeMilliseconds then gives the times),
+ * userName, not its tunnel elements, and reverse (RFC 5103) elements
+ * unless the filter reads them), options templates of
+ * fixed length without
  * systemInitTimeMilliseconds, sequence numbers that show no exporter
  * restart, at most max_templates (4096) templates. A record's origin
  * (observationDomainId, exporterIPv4/IPv6Address in the record or in an
@@ -47,8 +52,10 @@ typedef struct fastq_counts {
 typedef struct fastq fastq;
 
 /* A fast path that puts every flow record through q (borrowed); exporter:
- * the address flows carry as theirs (-e). NULL when out of memory. */
-fastq *fastq_create(query *q, const fk_addr *exporter);
+ * the address flows carry as theirs (-e); pen: the enterprise number of
+ * flowkit-export's elements, as the collector's path is set (--pen; 0 =
+ * none). NULL when out of memory. */
+fastq *fastq_create(query *q, const fk_addr *exporter, uint32_t pen);
 void fastq_destroy(fastq *f);
 
 /* The messages at p[0..len) of a raw file, one session with what was fed

@@ -115,7 +115,7 @@ bool fastq_run(tool *t, char **paths, int n, fastq_counts *counts, const char **
             *why = "a file that is not a raw file of IPFIX messages";
     uint8_t *buf = NULL;
     fastq *fq = NULL;
-    if (!*why && (!(buf = malloc(CHUNK)) || !(fq = fastq_create(t->q, &t->raw_exporter))))
+    if (!*why && (!(buf = malloc(CHUNK)) || !(fq = fastq_create(t->q, &t->raw_exporter, t->pen))))
         *why = "out of memory";
     for (size_t i = 0; !*why && i < fs.n && !stop_requested; i++)
         if (!read_file(fq, fs.v[i], buf))

@@ -26,10 +26,15 @@ typedef struct tmpl {
     uint16_t id;
     bool options;
     const char *unsupported; /* data sets of it end the fast path; NULL = decodable */
-    uint32_t reclen;         /* fixed record length */
+    uint32_t reclen;         /* fixed record length; with variable-length fields,
+                              * the octets of the fixed ones (their offsets
+                              * count only those: the record read into rec) */
+    uint16_t nvar;           /* variable-length fields; 0 = records of reclen */
+    uint16_t *segs;          /* nvar + 1: fixed octets before each of them, and after */
     uint8_t family;          /* of the addresses: 4 or 6, 0 = none */
     fld src, dst, sport, dport, proto, bytes, packets, flags, tos, vlan, in_if, out_if, icmp;
     fld start, end;
+    fld obs; /* observationTimeMilliseconds: the times of a record without them */
     uint8_t start_form, end_form;
     fk_filter_raw *raw; /* the query's filter on this template's records; NULL:
                          * no filter, or it runs on the flow (fk_filter_match) */
@@ -49,6 +54,7 @@ typedef struct domain {
 
 struct fastq {
     query *q;
+    uint32_t pen;            /* flowkit-export's elements' (the collector's FK_COL_PEN) */
     unsigned need;           /* FK_FILTER_READS_* of the query: the fields decoded */
     unsigned need_unfilt;    /* ... where the filter runs on raw records */
     const fk_filter *filter; /* the query's, when records decide it */
@@ -62,6 +68,7 @@ struct fastq {
      * (a set holds at most 65536 / 4 fields). */
     uint16_t ids[65536 / 4], lens[65536 / 4];
     uint32_t pens[65536 / 4];
+    uint8_t rec[65536]; /* the fixed fields of a record with variable-length ones */
 };
 typedef struct fastq fq;
 

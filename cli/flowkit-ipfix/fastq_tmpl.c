@@ -19,8 +19,10 @@ tmpl *fq_tmpl_find(domain *d, uint16_t id)
 
 void fq_tmpl_free(tmpl *t)
 {
-    if (t)
+    if (t) {
         fk_filter_raw_destroy(t->raw);
+        free(t->segs);
+    }
     free(t);
 }
 
@@ -84,26 +86,54 @@ static bool take(tmpl *t, fld *f, uint16_t off, uint16_t id, uint16_t len)
     return true;
 }
 
-/* Compile a data template's fields (ids and lengths, IANA only). */
-static void compile_data(tmpl *t, const uint16_t *ids, const uint16_t *lens, uint16_t count,
-                         bool enterprise, unsigned need)
+/* What an enterprise element of a data template is to the query: false
+ * (and why in t) when the collector's path reads it into something the
+ * query reads or that changes what the record is. */
+static bool enterprise_ok(tmpl *t, uint32_t pen, uint16_t id, uint32_t tool_pen, unsigned need)
+{
+    if (pen == FK_PEN_REVERSE) { /* rev_bytes, rev_packets: only a filter reads them */
+        if (need & FK_FILTER_READS_REVERSE) {
+            t->unsupported = "a reverse element, with a filter on the reverse counters";
+            return false;
+        }
+        return true;
+    }
+    if (pen != tool_pen || tool_pen == 0)
+        return true; /* no flow member */
+    switch (id) {
+    case FK_EXPORTER_IE_TUNNEL_TYPE:
+    case FK_EXPORTER_IE_TUNNEL_SRC_V4:
+    case FK_EXPORTER_IE_TUNNEL_DST_V4:
+    case FK_EXPORTER_IE_TUNNEL_SRC_V6:
+    case FK_EXPORTER_IE_TUNNEL_DST_V6:
+    case FK_EXPORTER_IE_VNI:
+        t->unsupported = "a tunnel element";
+        return false;
+    default: /* process, uid, exe, tags, session event kind: nothing the query reads */
+        return true;
+    }
+}
+
+/* Compile a data template's fields. Offsets count only the fixed-length
+ * fields: a record with variable-length ones is read gathered (segs). */
+static void compile_data(tmpl *t, const uint16_t *ids, const uint16_t *lens, const uint32_t *pens,
+                         uint16_t count, uint32_t tool_pen, unsigned need)
 {
     fld dbytes = {0, 0}, dpackets = {0, 0}; /* delta counters win over totals */
     fld times[2][T_FORMS];
     memset(times, 0, sizeof times);
     uint32_t off = 0;
     uint8_t fam_src = 0, fam_dst = 0;
-    if (enterprise) {
-        t->unsupported = "an enterprise element";
-        return;
-    }
+    uint32_t run = 0; /* fixed octets since the last variable-length field */
     for (uint16_t i = 0; i < count && !t->unsupported; i++) {
         uint16_t id = ids[i], len = lens[i];
-        if (len == FK_VARLEN) {
-            t->unsupported = "a variable-length element";
-            return;
-        }
         bool ok = true;
+        if (pens[i] != 0) {
+            if (!enterprise_ok(t, pens[i], id, tool_pen, need))
+                return;
+            id = 0; /* no flow member below */
+        }
+        /* a flow member of variable length fails take(): no type fits it */
         switch (id) {
         case 8:
         case 27:
@@ -193,24 +223,33 @@ static void compile_data(tmpl *t, const uint16_t *ids, const uint16_t *lens, uin
         /* What the collector's path reads beyond the plain flow members:
          * sysUpTime and delta times (boot time, export time), the boot
          * time itself (restart detection), ipVersion (picks the family),
-         * userName and observationTimeMilliseconds (events). */
+         * (userName only sets the user, which the query does not read.) */
         case 21:
         case 22:
         case 158:
         case 159:
         case 160:
         case 60:
-        case 371:
-        case 323:
-            t->unsupported = "an element of times, address family or process";
+            t->unsupported = "an element of times or address family";
             return;
+        case 323: /* the times of a record without them (events) */
+            ok = take(t, &t->obs, (uint16_t)off, id, len);
+            break;
         default:
             break; /* no flow member the query or the filter reads */
         }
         if (!ok)
             return;
-        off += len;
+        if (len == FK_VARLEN) {
+            t->segs[t->nvar++] = (uint16_t)run;
+            run = 0;
+        } else {
+            off += len;
+            run += len;
+        }
     }
+    if (t->segs)
+        t->segs[t->nvar] = (uint16_t)run;
     if (off > 65535 - 20 - 4) {
         t->unsupported = "records longer than a message";
         return;
@@ -369,7 +408,7 @@ bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t le
                 return false;
             }
         }
-        bool enterprise = false;
+        uint16_t nvar = 0;
         uint32_t min_len = 0;
         for (uint16_t i = 0; i < count; i++) {
             if (len - at < 4) {
@@ -386,7 +425,6 @@ bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t le
                 }
                 pens[i] = rd32(p + at);
                 at += 4;
-                enterprise = true;
             }
             if (flen == 0) {
                 q->why = "a template field of length 0";
@@ -395,6 +433,7 @@ bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t le
             ids[i] = fid & 0x7fffu;
             lens[i] = flen;
             min_len += flen == 65535 ? 1 : flen;
+            nvar += flen == 65535;
         }
         if (min_len > 65535 - 20 - 4) {
             /* The collector refuses the template as malformed (the decode
@@ -416,10 +455,15 @@ bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t le
         t->options = options;
         t->def_len = (uint16_t)(at - pos);
         memcpy(t->def, p + pos, at - pos);
+        if (!options && nvar && !(t->segs = malloc((nvar + 1u) * sizeof *t->segs))) {
+            free(t);
+            q->why = "out of memory";
+            return false;
+        }
         if (options)
             compile_options(t, ids, lens, pens, count, scope, q->need);
         else
-            compile_data(t, ids, lens, count, enterprise, q->need);
+            compile_data(t, ids, lens, pens, count, q->pen, q->need);
         t->img.version = 10;
         t->img.odid = d->odid;
         t->img.exporter = q->exporter;

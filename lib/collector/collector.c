@@ -417,10 +417,13 @@ int fk_collector_activate(fk_collector *h)
     h->rearm_ns = 0;
     h->scale_sampling = (int)fk__params_int(&h->params, FK_COL_SCALE_SAMPLING);
     int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, fk__col_deliver, h);
-    if (rc == FK_OK && fk__params_int(&h->params, FK_COL_IPFIX_PASSTHROUGH) && outputs_take_raw(h))
+    if (rc == FK_OK && fk__params_int(&h->params, FK_COL_IPFIX_PASSTHROUGH) &&
+        outputs_take_raw(h)) {
         fk__col_sessions_set_raw(
             h->sessions, fk__col_deliver_raw,
             fk__params_int(&h->params, FK_COL_IPFIX_BIFLOW) ? FK__COL_RAW_BIFLOW : 0);
+        fk__col_sessions_set_domain_gone(h->sessions, fk__col_domain_gone);
+    }
     /* The JSON lines writer compiled per template: only when every output
      * could take it (fk__col_deliver_direct checks the rest per set). */
     if (rc == FK_OK && fk__params_int(&h->params, FK_COL_DIRECT_DECODE) && outputs_take_direct(h))

@@ -139,6 +139,9 @@ static inline int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
 void fk__col_deliver(void *user, fk_flow *f);
 /* The session layer's pass-through offer (ipfix_passthrough). */
 bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs);
+/* An exporter domain ended (fk__col_domain_gone_fn): the ipfix: outputs
+ * forget it. */
+void fk__col_domain_gone(void *user, uint64_t session, uint32_t odid);
 /* The record-plan offer (fk__col_direct_fn). */
 bool fk__col_deliver_direct(void *user, const fk__col_direct_set *ds);
 /* Count the records the outputs lost (stats.sink_errors) and log their

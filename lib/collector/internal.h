@@ -128,6 +128,14 @@ void fk__col_sessions_set_raw(fk__col_sessions *s, fk__col_raw_fn fn, unsigned f
 /* Offer IPFIX data sets that have a record plan to fn (with the deliver
  * callback's user) before decoding them. NULL: never. */
 void fk__col_sessions_set_direct(fk__col_sessions *s, fk__col_direct_fn fn);
+/* An exporter's observation domain is gone with its transport session (a
+ * TCP connection closed, a UDP session timed out): outputs that keep state
+ * per (session, domain) forget it, so that exporters coming and going
+ * cannot grow them without bound. */
+typedef void (*fk__col_domain_gone_fn)(void *user, uint64_t session, uint32_t odid);
+/* Tell fn (with the deliver callback's user) of every domain that ends
+ * with its session. NULL: nobody. */
+void fk__col_sessions_set_domain_gone(fk__col_sessions *s, fk__col_domain_gone_fn fn);
 /* Tests: read the receive clock as now_ns + offset_ns instead of
  * CLOCK_REALTIME (export-time sanity checks). */
 void fk__col_sessions_set_real_clock(fk__col_sessions *s, int64_t offset_ns);
@@ -226,6 +234,11 @@ int fk__sink_ipfix_priv(fk__sink *k);
  * under an id of the file's, and an options record naming its exporter
  * and domain go ahead of its first use in each file). */
 int fk__sink_ipfix_raw(fk__sink *k, const fk__col_raw_set *rs);
+/* The exporter domain (session, odid) has ended: forget what the
+ * pass-through keeps of it (its next sets would be a new session's). */
+void fk__sink_ipfix_forget(fk__sink *k, uint64_t session, uint32_t odid);
+/* Exporter domains the pass-through keeps state for (tests). */
+size_t fk__sink_ipfix_raw_domains(const fk__sink *k);
 
 struct fk__sink {
     const fk__sink_ops *ops;

@@ -51,6 +51,14 @@ void fk__col_deliver(void *user, fk_flow *f)
 /* The session layer's pass-through offer (fk__col_raw_fn): taken when
  * every output is an unfiltered ipfix: file and nothing else reads the
  * flows; counted as fk__col_deliver counts records. */
+void fk__col_domain_gone(void *user, uint64_t session, uint32_t odid)
+{
+    fk_collector *h = user;
+    for (size_t i = 0; i < h->nsinks; i++)
+        if (h->sinks[i]->ops == &fk__sink_ipfix_ops)
+            fk__sink_ipfix_forget(h->sinks[i], session, odid);
+}
+
 bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs)
 {
     fk_collector *h = user;

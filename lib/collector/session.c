@@ -63,6 +63,8 @@ static void session_free(fk__col_sessions *s, session *ss, bool count)
     for (size_t i = 0; i < ss->ndomains; i++) {
         if (ss->domains[i].codec_state)
             s->codec->domain_free(s->codec_ctx, ss->domains[i].codec_state);
+        if (count && s->domain_gone)
+            s->domain_gone(s->user, ss->id, ss->domains[i].odid);
         s->stats->interface_names -= ss->domains[i].nifs;
         fk__free(ss->domains[i].ifs);
     }
@@ -461,6 +463,11 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
 void fk__col_sessions_set_direct(fk__col_sessions *s, fk__col_direct_fn fn)
 {
     s->direct = fn;
+}
+
+void fk__col_sessions_set_domain_gone(fk__col_sessions *s, fk__col_domain_gone_fn fn)
+{
+    s->domain_gone = fn;
 }
 
 void fk__col_sessions_set_raw(fk__col_sessions *s, fk__col_raw_fn fn, unsigned flags)

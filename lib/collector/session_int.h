@@ -74,7 +74,8 @@ struct fk__col_sessions {
     fk__col_deliver_fn deliver;
     fk__col_raw_fn raw; /* pass-through offer; NULL = none */
     unsigned raw_flags;
-    fk__col_direct_fn direct; /* record-plan offer; NULL = none */
+    fk__col_direct_fn direct;           /* record-plan offer; NULL = none */
+    fk__col_domain_gone_fn domain_gone; /* NULL = none */
     void *user;
     fk__hmap by_peer; /* peer_key -> session * (owned) */
 };

@@ -87,20 +87,50 @@ static raw_tmpl *tmpl_put(raw_dom *d, uint32_t tid)
     return out;
 }
 
+static void raw_dom_free(raw_dom *d)
+{
+    fk__hmap_free(&d->tmpls);
+    for (int i = 0; i < KEEP_OPTS; i++)
+        fk__free(d->kept[i].sets);
+    fk__free(d);
+}
+
 void fk__ipfix_raw_free_all(ipfix_priv *p)
 {
     size_t pos = 0;
     const void *key;
     void *val;
-    while (fk__hmap_next(&p->raw, &pos, &key, &val)) {
-        raw_dom *d = *(raw_dom **)val;
-        fk__hmap_free(&d->tmpls);
-        for (int i = 0; i < KEEP_OPTS; i++)
-            fk__free(d->kept[i].sets);
-        fk__free(d);
-    }
+    while (fk__hmap_next(&p->raw, &pos, &key, &val))
+        raw_dom_free(*(raw_dom **)val);
     fk__hmap_free(&p->raw);
     p->last_dom = NULL;
+}
+
+void fk__sink_ipfix_forget(fk__sink *k, uint64_t session, uint32_t odid)
+{
+    ipfix_priv *p = k->priv;
+    if (!p)
+        return;
+    raw_key key;
+    memset(&key, 0, sizeof key);
+    key.session = session;
+    key.odid = odid;
+    raw_dom **slot = fk__hmap_get(&p->raw, &key);
+    if (!slot)
+        return;
+    raw_dom *d = *slot;
+    if (p->msg && p->msg_odid == d->file_odid)
+        (void)fk__ipfix_end_message(k); /* its sequence number lives in d */
+    if (p->last_dom == d)
+        p->last_dom = NULL;
+    (void)fk__hmap_del(&p->raw, &key);
+    raw_dom_free(d);
+}
+
+size_t fk__sink_ipfix_raw_domains(const fk__sink *k)
+{
+    const ipfix_priv *p = k->priv;
+    return p ? p->raw.count : 0;
 }
 
 static raw_dom *raw_domain(ipfix_priv *p, const fk__col_raw_set *rs)

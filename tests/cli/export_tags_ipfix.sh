@@ -55,6 +55,18 @@ grep -q " records=$want " "$T/c.err" || fail "collector got fewer than $want rec
     fail "flowkit-ipfix: $(tail -2 "$T/f.err")"
 "$B/flowkit-ipfix/flowkit-ipfix" -o csv "$T/c.ipfix" >"$T/f.csv" 2>"$T/f.err" ||
     fail "flowkit-ipfix -o csv: $(tail -2 "$T/f.err")"
+# A query over the file takes the fast path past the tags and session
+# events (variable-length enterprise elements) and answers as the general
+# path does.
+for f in any "proto tcp and not net 10.0.0.0/8" "port 53 or out bytes > 100 or flags S"; do
+    "$B/flowkit-ipfix/flowkit-ipfix" -v -s srcip/bytes -s port/flows -A srcip,dstport -n 0 \
+        -f "$f" "$T/c.ipfix" >"$T/q1" 2>"$T/q1.err" || fail "query: $(tail -2 "$T/q1.err")"
+    "$B/flowkit-ipfix/flowkit-ipfix" --no-fast-path -s srcip/bytes -s port/flows \
+        -A srcip,dstport -n 0 -f "$f" "$T/c.ipfix" >"$T/q2" 2>/dev/null || fail "query (general)"
+    cmp -s "$T/q1" "$T/q2" || { diff "$T/q1" "$T/q2" | head; fail "fast and general answers differ: $f"; }
+    [ "$f" != any ] || grep -q 'query fast path taken' "$T/q1.err" ||
+        fail "flowkit-export's records left the fast path: $(grep 'fast path' "$T/q1.err")"
+done
 
 "$PY" - "$T" "$TAGS,$TAGS2" <<'PYEOF' || fail "tags differ"
 import csv, json, sys

@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&exporter, 0, sizeof exporter);
     exporter.family = 4;
     query *qa = make_query(size);
-    fastq *fq = qa ? fastq_create(qa, &exporter) : NULL;
+    fastq *fq = qa ? fastq_create(qa, &exporter, FK_EXPORTER_DEFAULT_PEN) : NULL;
     if (!fq) {
         query_destroy(qa);
         return 0;

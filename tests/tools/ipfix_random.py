@@ -5,7 +5,9 @@ its general path (tests/cli/ipfix_query_fast.sh).
   ipfix_random.py OUT.ipfix --seed S [--hostile] [--messages N]
 
 Every file has several observation domains, many data templates (IPv4 or
-IPv6, elements in random order and reduced sizes, counters as delta or
+IPv6, elements in random order and reduced sizes, flowkit-export's process
+and tag elements (variable length, enterprise), session event elements
+(event kind, observationTimeMilliseconds), userName, reverse counters, counters as delta or
 total, times in seconds / ms / us / ns, elements no flow member reads),
 options templates and records, origin elements and origin options records
 (as flowkit-collect's ipfix: files carry them), templates redefined and
@@ -26,6 +28,7 @@ V6 = [bytes.fromhex("20010db8000000000000000000000001"),
       bytes.fromhex("20010db8ffff00000000000000000009"),
       bytes.fromhex("fd000000000000000000000000000001")]
 PORTS = [0, 22, 53, 80, 443, 1024, 8080, 40000, 65535]
+PEN = 32473  # flowkit-export's elements (flowkit-ipfix --pen's default)
 
 
 def data_template(rnd, hostile):
@@ -58,8 +61,13 @@ def data_template(rnd, hostile):
                                       (156, 157, 8)], rnd.choice([0, 1, 1, 1, 2])):
         f.append((s_id, ln))
         f.append((e_id, ln))
+    if rnd.random() < 0.35:  # flowkit-export's process and tag elements, userName, biflows
+        f += rnd.sample([(1, 4, PEN), (2, 65535, PEN), (4, 65535, PEN), (5, 4, PEN),
+                         (30, 65535, PEN), (371, 65535), (82, 65535), (1, 8, 29305),
+                         (2, 4, 29305), (6, 2, 29305), (99, 4, 12345), (10, 1, PEN),
+                         (323, 8)], rnd.randint(1, 4))
     if hostile and rnd.random() < 0.3:
-        f.append(rnd.choice([(82, 65535), (27 if not v6 else 8, 16 if not v6 else 4),
+        f.append(rnd.choice([(20, 1, PEN), (25, 4, PEN), (82, 65535), (27 if not v6 else 8, 16 if not v6 else 4),
                              (7, 2), (22, 4), (1, 8, 29305), (60, 1), (8, 3),
                              (5, 2), (160, 8), (323, 8)]))
     rnd.shuffle(f)
@@ -108,7 +116,9 @@ def value(rnd, ie, ln, now_ms):
         return rnd.choice([0, 0x0800, 0x0301, 0x0b00]).to_bytes(2, "big")[-ln:]
     if ie in (150, 151):
         return (now_ms // 1000 + rnd.randrange(-100, 100)).to_bytes(4, "big")
-    if ie in (152, 153):
+    if ie == 323 and rnd.random() < 0.2:
+        return rnd.choice([0, 1 << 63, (1 << 64) - 1]).to_bytes(8, "big")
+    if ie in (152, 153, 323):
         return (now_ms + rnd.randrange(-100000, 100000)).to_bytes(8, "big")
     if ie in (154, 155, 156, 157):
         secs = now_ms // 1000 + 2208988800 + rnd.randrange(-100, 100)

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "collector/collector_state.h"
 #include "collector/internal.h"
 #include "fk_test.h"
 #include "core/bytes.h"
@@ -454,6 +455,103 @@ static void ipfix_file_output_reads_back(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The ipfix: output's pass-through keeps state per exporter domain (its
+ * templates as written, its options for the next file): an exporter that
+ * reconnects again and again must not grow it. 40 TCP connections each
+ * send two domains and close; the output holds two domains while one is
+ * open and none after it closed, and the file still holds every record. */
+static void ipfix_passthrough_forgets_closed_exporters(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fk_ipfix_churn_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], uri[300];
+    snprintf(path, sizeof path, "%s/flows.ipfix", dir);
+    snprintf(uri, sizeof uri, "ipfix:%s", path);
+    fk_collector *h;
+    assert_int_equal(fk_collector_create(&h), 0);
+    assert_int_equal(fk_collector_add_output(h, uri), 0);
+    assert_int_equal(fk_collector_add_listener(h, "tcp://127.0.0.1:0"), 0);
+    assert_int_equal(fk_collector_activate(h), 0);
+    char luri[80];
+    assert_true(fk_collector_get_listener_uri(h, 0, luri, sizeof luri) > 0);
+    fk__col_uri u;
+    assert_int_equal(fk__col_uri_parse(&u, luri), 0);
+    enc x;
+    enc_new(&x);
+    assert_int_equal(fk_ipfix_encoder_add_template(x.e, 300, v4_fields, 9, 0), 0);
+    static uint8_t stream[3000];
+    size_t len = 0;
+    fk_flow a = flow4("192.0.2.1", "192.0.2.2", 10);
+    a.start_ns = a.end_ns = 0; /* no times: nothing is judged late */
+    for (uint32_t odid = 3; odid <= 4; odid++) {
+        assert_int_equal(fk_ipfix_encoder_begin(x.e, odid, 1795435202, x.buf, sizeof x.buf), 0);
+        assert_int_equal(fk_ipfix_encoder_write_template(x.e, 300), 0);
+        assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &a), 0);
+        assert_int_equal(fk_ipfix_encoder_add_flow(x.e, 300, &a), 0);
+        assert_int_equal(fk_ipfix_encoder_finish(x.e, &x.len), 0);
+        memcpy(stream + len, x.buf, x.len);
+        len += x.len;
+    }
+    fk_ipfix_encoder_destroy(x.e);
+    fk_collector_stats st = {0};
+    for (unsigned conn = 0; conn < 40; conn++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(fd, (struct sockaddr *)&u.ss, u.sslen), 0);
+        assert_int_equal(write(fd, stream, len), (ssize_t)len);
+        for (int i = 0; i < 400; i++) {
+            fk_collector_dispatch(h);
+            fk_collector_get_stats(h, &st, sizeof st);
+            if (st.records == (conn + 1) * 4)
+                break;
+            usleep(2000);
+        }
+        assert_int_equal(st.records, (conn + 1) * 4);
+        assert_int_equal(fk__sink_ipfix_raw_domains(h->sinks[0]), 2);
+        close(fd);
+        for (int i = 0; i < 400 && fk__col_sessions_count(h->sessions) > 0; i++) {
+            usleep(2000);
+            fk_collector_dispatch(h);
+        }
+        assert_int_equal(fk__col_sessions_count(h->sessions), 0);
+        assert_int_equal(fk__sink_ipfix_raw_domains(h->sinks[0]), 0);
+    }
+    fk_collector_get_stats(h, &st, sizeof st);
+    assert_int_equal(st.malformed, 0);
+    assert_int_equal(st.sink_errors, 0);
+    fk_collector_destroy(h);
+
+    size_t flen;
+    uint8_t *file = fk_test_read_file(path, &flen);
+    assert_non_null(file);
+    fk_ipfix_decoder *d;
+    assert_int_equal(fk_ipfix_decoder_create(&d, NULL), 0);
+    unsigned flows = 0, origins = 0;
+    for (size_t off = 0; off < flen;) {
+        fk_ipfix_header hdr;
+        assert_int_equal(fk_ipfix_parse_header(file + off, flen - off, &hdr), 0);
+        assert_int_equal(fk_ipfix_decoder_begin(d, 1, file + off, flen - off, NULL), 0);
+        fk_ipfix_item it;
+        int rc;
+        while ((rc = fk_ipfix_decoder_next(d, &it)) == 1)
+            if (it.kind == FK_IPFIX_ITEM_RECORD) {
+                if (it.record.is_options)
+                    origins++;
+                else
+                    flows++;
+            }
+        assert_int_equal(rc, 0);
+        off += hdr.length;
+    }
+    assert_int_equal(flows, 160);
+    assert_int_equal(origins, 80); /* each connection's two domains named once */
+    fk_ipfix_decoder_destroy(d);
+    free(file);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* IPFIX over TCP with the real decoder, the stream written 7 bytes at a
  * time: template + data, withdrawal, data (kept: no template), template
  * again (the kept data decodes). */
@@ -603,6 +701,7 @@ int main(void)
         cmocka_unit_test(v9_data_before_template_and_v5),
         cmocka_unit_test(ipfix_file_output_reads_back),
         cmocka_unit_test(ipfix_tcp_split_withdrawal),
+        cmocka_unit_test(ipfix_passthrough_forgets_closed_exporters),
         cmocka_unit_test(udp_template_expiry_real_codecs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,18 @@ typedef struct sink_rec {
     fk_flow last;
     unsigned n;
     uint64_t bytes;
+    unsigned gone;          /* domain_gone calls */
+    uint64_t gone_sessions; /* sum of their session ids */
+    uint64_t gone_odids;    /* sum of their domain ids */
 } sink_rec;
+
+static void on_gone(void *user, uint64_t session, uint32_t odid)
+{
+    sink_rec *r = user;
+    r->gone++;
+    r->gone_sessions += session;
+    r->gone_odids += odid;
+}
 
 static void on_flow(void *user, fk_flow *f)
 {
@@ -338,6 +349,63 @@ static void udp_templates_expire_tcp_templates_go_with_connection(void **state)
     fx_free(f);
 }
 
+/* Outputs that keep state per exporter domain hear of every domain that
+ * ends with its session: a TCP connection closed, a UDP session timed out
+ * (each once, with the session's id); the sessions freed at destroy are
+ * not announced (the outputs go with them). */
+static void ended_domains_are_announced(void **state)
+{
+    (void)state;
+    fixture *f = fx_new(0);
+    fk__col_sessions_set_domain_gone(f->s, on_gone);
+    fk__col_peer t = f->a;
+    t.transport = FK__COL_TCP;
+    t.conn_id = 1;
+    for (uint32_t odid = 7; odid <= 8; odid++) {
+        fk_col_msg_ipfix(&f->m, odid, 0);
+        fk_col_add_template(&f->m, 256, 4);
+        send_msg(f, &t, 1 * SEC);
+    }
+    fk_col_msg_ipfix(&f->m, 9, 0); /* UDP exporter a, domain 9 */
+    fk_col_add_template(&f->m, 256, 4);
+    send_msg(f, &f->a, 1 * SEC);
+    fk_col_msg_ipfix(&f->m, 10, 0); /* UDP exporter b stays */
+    fk_col_add_template(&f->m, 256, 4);
+    send_msg(f, &f->b, 1 * SEC);
+    assert_int_equal(fk__col_sessions_count(f->s), 3);
+    assert_int_equal(f->rec.gone, 0);
+    fk__col_sessions_close(f->s, &t);
+    assert_int_equal(f->rec.gone, 2);
+    assert_int_equal(f->rec.gone_odids, 7 + 8);
+    uint64_t tcp_sessions = f->rec.gone_sessions;
+    assert_true(tcp_sessions > 0 && tcp_sessions % 2 == 0); /* one id, twice */
+    fk__col_sessions_close(f->s, &t);                       /* closed already: nothing more */
+    assert_int_equal(f->rec.gone, 2);
+    /* b keeps its session alive; a's times out (session_timeout 600 s). */
+    fk_col_msg_ipfix(&f->m, 10, 0);
+    fk_col_add_template(&f->m, 256, 4);
+    send_msg(f, &f->b, 500 * SEC);
+    fk__col_sessions_tick(f->s, 700 * SEC);
+    assert_int_equal(fk__col_sessions_count(f->s), 1);
+    assert_int_equal(f->rec.gone, 3);
+    assert_int_equal(f->rec.gone_odids, 7 + 8 + 9);
+    assert_true(f->rec.gone_sessions - tcp_sessions != tcp_sessions / 2);
+    /* a comes back: a new session, whose end is announced again. */
+    fk_col_msg_ipfix(&f->m, 9, 0);
+    fk_col_add_template(&f->m, 256, 4);
+    send_msg(f, &f->a, 701 * SEC);
+    fk__col_sessions_tick(f->s, 1400 * SEC);
+    assert_int_equal(f->rec.gone, 5); /* a's new session and b's */
+    assert_int_equal(f->rec.gone_odids, 7 + 8 + 9 + 9 + 10);
+    fk_col_msg_ipfix(&f->m, 11, 0);
+    fk_col_add_template(&f->m, 256, 4);
+    send_msg(f, &f->b, 1401 * SEC);
+    fk__col_sessions_destroy(f->s);
+    assert_int_equal(f->rec.gone, 5);
+    assert_int_equal(fk_col_fake_live_domains(), 0);
+    free(f);
+}
+
 static void caps_on_templates_and_sessions(void **state)
 {
     (void)state;
@@ -403,6 +471,7 @@ int main(void)
         cmocka_unit_test(v9_and_v5_sequence_gaps),
         cmocka_unit_test(templates_are_scoped_by_exporter_and_domain),
         cmocka_unit_test(udp_templates_expire_tcp_templates_go_with_connection),
+        cmocka_unit_test(ended_domains_are_announced),
         cmocka_unit_test(caps_on_templates_and_sessions),
         cmocka_unit_test(malformed_and_unsupported_are_counted),
     };

@@ -84,10 +84,17 @@ static fk_flow mix_flow(uint64_t *seed, int64_t *t)
     uint32_t si = (uint32_t)(r % 8), di = (uint32_t)(r >> 8) % 4;
     f.src = (r >> 16) % 5 == 0 ? v6(si) : v4(0x0a000000u + si);
     f.dst = (r >> 20) % 7 == 0 ? v6(100 + di) : v4(0xc0a80000u + di);
+    uint64_t q = rnd(seed); /* forms the add path must normalise to the same key */
     if ((r >> 24) % 4) {
         f.present |= FK_FLOW_HAS_EXPORTER;
-        f.exporter = v4(0xc0000200u + (uint32_t)(r >> 26) % 3);
+        f.exporter = q % 5 ? v4(0xc0000200u + (uint32_t)(r >> 26) % 3) : v6(300 + (r >> 26) % 2);
+    } else if (q % 3 == 0) {
+        f.exporter = v4(0xc0000299u); /* without FK_FLOW_HAS_EXPORTER: no exporter */
     }
+    if ((q >> 8) % 6 == 0 && f.src.family == 4)
+        memset(f.src.bytes + 4, 0xee, 12); /* garbage past an IPv4 address */
+    if ((q >> 16) % 40 == 0)
+        f.dst.family = 9; /* no family: an absent destination */
     if ((r >> 30) % 9 == 0) {
         f.present |= FK_FLOW_HAS_PROCESS;
         strcpy(f.process, (r >> 33) % 2 ? "nginx" : "sshd");
