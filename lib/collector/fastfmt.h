@@ -42,6 +42,11 @@ typedef struct fk__fastfmt {
     int valid[2];
     int next;
     char text[2][20];
+    /* "YYYY-MM-DDT" of day (seconds / 86400, floored): a second not in
+     * text[] takes its date from here and its time by arithmetic. */
+    int64_t day;
+    bool day_valid;
+    char day_text[12];
     fk_addr exporter; /* the last exporter formatted (the same for runs of records) */
     int exporter_len;
     char exporter_text[48];

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "collector/fastfmt.h"
+#include "core/bytes.h"
 
 static inline char *put_str(char *p, const char *s, size_t n)
 {
@@ -106,58 +107,65 @@ static inline char *put_ipv4(char *p, const uint8_t *b)
     return p - 1;
 }
 
-/* One 16-bit group in lowercase hex without leading zeros. */
+/* "00".."ff" (fastfmt.c). */
+extern const char fk__fastfmt_hex_pairs[513];
+
+/* One 16-bit group in lowercase hex without leading zeros. Writes 4
+ * bytes whatever its length (the callers' buffers have the room; the
+ * next writes overwrite the extra), without a branch per digit. */
 static inline char *put_hex16(char *p, unsigned w)
 {
-    static const char hx[] = "0123456789abcdef";
-    if (w >= 0x1000)
-        *p++ = hx[w >> 12];
-    if (w >= 0x100)
-        *p++ = hx[(w >> 8) & 15];
-    if (w >= 0x10)
-        *p++ = hx[(w >> 4) & 15];
-    *p++ = hx[w & 15];
-    return p;
+    char t[12];
+    memcpy(t + 4, fk__fastfmt_hex_pairs + 2 * (w >> 8), 2);
+    memcpy(t + 6, fk__fastfmt_hex_pairs + 2 * (w & 0xff), 2);
+    memset(t + 8, 0, 4);
+    int n = 1 + (w > 0xf) + (w > 0xff) + (w > 0xfff);
+    memcpy(p, t + 8 - n, 4);
+    return p + n;
 }
+
+extern const unsigned char fk__fastfmt_zero_run[256]; /* fastfmt.c */
 
 /* The text inet_ntop(AF_INET6) gives (glibc, RFC 5952 style): the first
  * longest run of two or more zero groups becomes "::", and an address
  * whose first 96 bits are zero (IPv4-compatible) or ::ffff:0:0/96
  * (IPv4-mapped) ends in dotted quad. */
+/* Bit i set when 16-bit group i of x is zero (group 0: the top bits). */
+static inline unsigned zero_groups(uint64_t x)
+{
+    const uint64_t low15 = 0x7fff7fff7fff7fffull;
+    uint64_t nonzero = ((x & low15) + low15) | x; /* top bit of a group: it is not 0 */
+    uint64_t z = ~nonzero & 0x8000800080008000ull;
+    return (unsigned)(z >> 63 | (z >> 46 & 2) | (z >> 29 & 4) | (z >> 12 & 8));
+}
+
 static inline char *put_ipv6(char *p, const uint8_t *b)
 {
-    unsigned w[8];
-    for (int i = 0; i < 8; i++)
-        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
-    int best = -1, best_len = 0, cur = -1, cur_len = 0;
-    for (int i = 0; i < 8; i++) {
-        if (w[i] == 0) {
-            if (cur < 0)
-                cur = i, cur_len = 0;
-            cur_len++;
-            if (cur_len > best_len)
-                best = cur, best_len = cur_len;
-        } else {
-            cur = -1;
-        }
-    }
-    if (best_len < 2)
-        best = -1;
-    for (int i = 0; i < 8; i++) {
-        if (best >= 0 && i >= best && i < best + best_len) {
-            if (i == best)
-                *p++ = ':';
-            continue;
-        }
-        if (i != 0)
-            *p++ = ':';
-        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
-            return put_ipv4(p, b + 12);
-        p = put_hex16(p, w[i]);
-    }
-    if (best >= 0 && best + best_len == 8)
+    uint64_t hi, lo;
+    memcpy(&hi, b, 8);
+    memcpy(&lo, b + 8, 8);
+    hi = FK__BE64(hi);
+    lo = FK__BE64(lo);
+    unsigned run = fk__fastfmt_zero_run[zero_groups(hi) | zero_groups(lo) << 4];
+    int best = run ? (int)(run >> 4) : 8, end = run ? best + (int)(run & 15) : 8;
+#define GROUP(i) ((unsigned)(((i) < 4 ? hi >> (48 - 16 * (i)) : lo >> (112 - 16 * (i))) & 0xffff))
+    if (best == 0 && (end == 6 || (end == 5 && GROUP(5) == 0xffff)))
+        return put_ipv4(end == 6 ? PUT_LIT(p, "::") : PUT_LIT(p, "::ffff:"), b + 12);
+    for (int i = 0; i < best; i++) {
+        p = put_hex16(p, GROUP(i));
         *p++ = ':';
-    return p;
+    }
+    if (run) {
+        if (best == 0)
+            *p++ = ':';
+        *p++ = ':';
+    }
+    for (int i = end; i < 8; i++) {
+        p = put_hex16(p, GROUP(i));
+        *p++ = ':';
+    }
+#undef GROUP
+    return end < 8 || !run ? p - 1 : p; /* the last group's ':' goes */
 }
 
 static inline char *put_addr(char *p, const fk_addr *a)
@@ -197,29 +205,44 @@ static inline char *put_time_parts(fk__fastfmt *c, char *p, int64_t sec, int ms,
 {
     int slot = c->valid[1] && c->sec[1] == sec ? 1 : c->valid[0] && c->sec[0] == sec ? 0 : -1;
     if (slot < 0) {
-        time_t t = (time_t)sec;
-        struct tm tm;
-        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
-            char buf[64];
-            int n = fk_time_format(ns, buf, sizeof buf);
-            return n > 0 ? put_str(p, buf, (size_t)n) : p;
+        /* gmtime_r only when the day changes: UTC days are 86400 s. */
+        int64_t day = sec / 86400, sod = sec % 86400;
+        if (sod < 0) {
+            sod += 86400;
+            day--;
+        }
+        if (!c->day_valid || c->day != day) {
+            time_t t = (time_t)(sec - sod);
+            struct tm tm;
+            /* 2^50 s are millions of years: fk_time_format's text, as
+             * for any year past 9999 (and sec - sod cannot overflow). */
+            if (sec > INT64_C(1) << 50 || sec < -(INT64_C(1) << 50) || !gmtime_r(&t, &tm) ||
+                tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+                char buf[64];
+                int n = fk_time_format(ns, buf, sizeof buf);
+                return n > 0 ? put_str(p, buf, (size_t)n) : p;
+            }
+            char *q = c->day_text;
+            int y = tm.tm_year + 1900;
+            q = put2(q, y / 100);
+            q = put2(q, y % 100);
+            *q++ = '-';
+            q = put2(q, tm.tm_mon + 1);
+            *q++ = '-';
+            q = put2(q, tm.tm_mday);
+            *q = 'T';
+            c->day = day;
+            c->day_valid = true;
         }
         slot = c->next;
         c->next ^= 1;
         char *q = c->text[slot];
-        int y = tm.tm_year + 1900;
-        q = put2(q, y / 100);
-        q = put2(q, y % 100);
-        *q++ = '-';
-        q = put2(q, tm.tm_mon + 1);
-        *q++ = '-';
-        q = put2(q, tm.tm_mday);
-        *q++ = 'T';
-        q = put2(q, tm.tm_hour);
+        memcpy(q, c->day_text, 11);
+        q = put2(q + 11, (int)(sod / 3600));
         *q++ = ':';
-        q = put2(q, tm.tm_min);
+        q = put2(q, (int)(sod / 60 % 60));
         *q++ = ':';
-        put2(q, tm.tm_sec);
+        put2(q, (int)(sod % 60));
         c->sec[slot] = sec;
         c->valid[slot] = 1;
     }
