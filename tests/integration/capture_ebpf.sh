@@ -34,7 +34,7 @@ ebpf_usable "$IF" || exit 77
 # the prog array that reaches it: every program and map it held goes too.
 for backend in ebpf xdp; do
     cap_start "kill_$backend" -i "$IF" -o "backend=$backend" -o decode_tunnels=1
-    links=() progs=() maps=()
+    links=() progs=() maps=() linked=()
     for f in /proc/$CAP_PID/fdinfo/*; do
         id=$(sed -n 's/^map_id:[[:space:]]*//p' "$f" 2>/dev/null)
         [ -n "$id" ] && maps+=("$id")
@@ -42,6 +42,7 @@ for backend in ebpf xdp; do
         [ -n "$id" ] && progs+=("$id")
         grep -q '^link_type:' "$f" 2>/dev/null || continue
         links+=("$(sed -n 's/^link_id:[[:space:]]*//p' "$f")")
+        linked+=("$(sed -n 's/^prog_id:[[:space:]]*//p' "$f")") # the attached program
     done
     want=2 inner=fk_tc_inner
     [ $backend = xdp ] && want=1 inner=fk_xdp_inner
@@ -52,7 +53,8 @@ for backend in ebpf xdp; do
     grep -q "prog_array  name fk_${inner#fk_}_pr" <<<"$held" ||
         fail "$backend: the capture holds no prog array for the inner parser: $held"
     if [ $backend = xdp ]; then
-        bpftool net show dev "$IF" | grep -q "^$IF(.*id ${progs[0]}" ||
+        shown=$(bpftool net show dev "$IF")
+        grep -q "^$IF(.*id ${linked[0]}" <<<"$shown" ||
             fail "xdp: the program is not on $IF: $(bpftool net show dev "$IF")"
     fi
     kill -9 "$CAP_PID"
