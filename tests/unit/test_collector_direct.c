@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "fk_test.h"
 
 typedef struct elem {
@@ -72,19 +73,6 @@ static void on_flow(const fk_flow *f, void *user)
     append(user, line, (size_t)n);
 }
 
-static uint8_t *put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-    return p + 2;
-}
-
-static uint8_t *put32(uint8_t *p, uint32_t v)
-{
-    p = put16(p, v >> 16);
-    return put16(p, v & 0xffff);
-}
-
 typedef struct tmpl {
     uint16_t n;
     uint32_t pen[24];
@@ -138,20 +126,20 @@ static size_t build(uint8_t *buf, const tmpl *t, uint16_t tid, bool with_templat
     uint8_t *p = buf + 16;
     if (with_template) {
         uint8_t *set = p;
-        p = put16(p, 2);
+        p = fk__put16(p, 2);
         p += 2;
-        p = put16(p, tid);
-        p = put16(p, t->n);
+        p = fk__put16(p, tid);
+        p = fk__put16(p, t->n);
         for (uint16_t i = 0; i < t->n; i++) {
-            p = put16(p, t->id[i] | (t->pen[i] ? 0x8000u : 0));
-            p = put16(p, t->len[i]);
+            p = fk__put16(p, t->id[i] | (t->pen[i] ? 0x8000u : 0));
+            p = fk__put16(p, t->len[i]);
             if (t->pen[i])
-                p = put32(p, t->pen[i]);
+                p = fk__put32(p, t->pen[i]);
         }
-        put16(set + 2, (unsigned)(p - set));
+        fk__put16(set + 2, (unsigned)(p - set));
     }
     uint8_t *set = p;
-    p = put16(p, tid);
+    p = fk__put16(p, tid);
     p += 2;
     for (int r = 0; r < records; r++)
         for (uint16_t i = 0; i < t->n; i++) {
@@ -166,13 +154,13 @@ static size_t build(uint8_t *buf, const tmpl *t, uint16_t tid, bool with_templat
         }
     for (int i = 0; i < padding; i++)
         *p++ = (uint8_t)(rand() % 8 == 0 ? 1 : 0); /* now and then not padding */
-    put16(set + 2, (unsigned)(p - set));
+    fk__put16(set + 2, (unsigned)(p - set));
     size_t len = (size_t)(p - buf);
-    put16(buf, 10);
-    put16(buf + 2, (unsigned)len);
-    put32(buf + 4, 1795435200u + (uint32_t)(rand() % 3));
-    put32(buf + 8, seq);
-    put32(buf + 12, (uint32_t)(rand() % 2));
+    fk__put16(buf, 10);
+    fk__put16(buf + 2, (unsigned)len);
+    fk__put32(buf + 4, 1795435200u + (uint32_t)(rand() % 3));
+    fk__put32(buf + 8, seq);
+    fk__put32(buf + 12, (uint32_t)(rand() % 2));
     return len;
 }
 
@@ -180,25 +168,25 @@ static size_t build(uint8_t *buf, const tmpl *t, uint16_t tid, bool with_templat
 static size_t build_sampling(uint8_t *buf, uint32_t odid, uint32_t interval)
 {
     uint8_t *p = buf + 16;
-    p = put16(p, 3);
-    p = put16(p, 4 + 6 + 8);
-    p = put16(p, 300);
-    p = put16(p, 2);
-    p = put16(p, 1);
-    p = put16(p, 149); /* scope: observationDomainId */
-    p = put16(p, 4);
-    p = put16(p, 305); /* samplingPacketInterval */
-    p = put16(p, 4);
-    p = put16(p, 300);
-    p = put16(p, 12);
-    p = put32(p, odid);
-    p = put32(p, interval);
+    p = fk__put16(p, 3);
+    p = fk__put16(p, 4 + 6 + 8);
+    p = fk__put16(p, 300);
+    p = fk__put16(p, 2);
+    p = fk__put16(p, 1);
+    p = fk__put16(p, 149); /* scope: observationDomainId */
+    p = fk__put16(p, 4);
+    p = fk__put16(p, 305); /* samplingPacketInterval */
+    p = fk__put16(p, 4);
+    p = fk__put16(p, 300);
+    p = fk__put16(p, 12);
+    p = fk__put32(p, odid);
+    p = fk__put32(p, interval);
     size_t len = (size_t)(p - buf);
-    put16(buf, 10);
-    put16(buf + 2, (unsigned)len);
-    put32(buf + 4, 1795435200u);
-    put32(buf + 8, 0);
-    put32(buf + 12, odid);
+    fk__put16(buf, 10);
+    fk__put16(buf + 2, (unsigned)len);
+    fk__put32(buf + 4, 1795435200u);
+    fk__put32(buf + 8, 0);
+    fk__put32(buf + 12, odid);
     return len;
 }
 
@@ -207,26 +195,26 @@ static size_t build_sampling(uint8_t *buf, uint32_t odid, uint32_t interval)
 static size_t build_boot(uint8_t *buf, uint32_t odid, uint64_t boot_ms)
 {
     uint8_t *p = buf + 16;
-    p = put16(p, 3);
-    p = put16(p, 4 + 6 + 8);
-    p = put16(p, 301);
-    p = put16(p, 2);
-    p = put16(p, 1);
-    p = put16(p, 149); /* scope: observationDomainId */
-    p = put16(p, 4);
-    p = put16(p, 160); /* systemInitTimeMilliseconds */
-    p = put16(p, 8);
-    p = put16(p, 301);
-    p = put16(p, 16);
-    p = put32(p, odid);
-    p = put32(p, (uint32_t)(boot_ms >> 32));
-    p = put32(p, (uint32_t)boot_ms);
+    p = fk__put16(p, 3);
+    p = fk__put16(p, 4 + 6 + 8);
+    p = fk__put16(p, 301);
+    p = fk__put16(p, 2);
+    p = fk__put16(p, 1);
+    p = fk__put16(p, 149); /* scope: observationDomainId */
+    p = fk__put16(p, 4);
+    p = fk__put16(p, 160); /* systemInitTimeMilliseconds */
+    p = fk__put16(p, 8);
+    p = fk__put16(p, 301);
+    p = fk__put16(p, 16);
+    p = fk__put32(p, odid);
+    p = fk__put32(p, (uint32_t)(boot_ms >> 32));
+    p = fk__put32(p, (uint32_t)boot_ms);
     size_t len = (size_t)(p - buf);
-    put16(buf, 10);
-    put16(buf + 2, (unsigned)len);
-    put32(buf + 4, 1795435200u);
-    put32(buf + 8, 0);
-    put32(buf + 12, odid);
+    fk__put16(buf, 10);
+    fk__put16(buf + 2, (unsigned)len);
+    fk__put32(buf + 4, 1795435200u);
+    fk__put32(buf + 8, 0);
+    fk__put32(buf + 12, odid);
     return len;
 }
 
@@ -235,27 +223,27 @@ static size_t build_boot(uint8_t *buf, uint32_t odid, uint64_t boot_ms)
 static size_t build_ifname(uint8_t *buf, uint32_t odid, uint32_t ifindex)
 {
     uint8_t *p = buf + 16;
-    p = put16(p, 3);
-    p = put16(p, 4 + 6 + 8);
-    p = put16(p, 302);
-    p = put16(p, 2);
-    p = put16(p, 1);
-    p = put16(p, 10); /* scope: ingressInterface */
-    p = put16(p, 4);
-    p = put16(p, 82); /* interfaceName */
-    p = put16(p, 8);
-    p = put16(p, 302);
-    p = put16(p, 16);
-    p = put32(p, ifindex);
+    p = fk__put16(p, 3);
+    p = fk__put16(p, 4 + 6 + 8);
+    p = fk__put16(p, 302);
+    p = fk__put16(p, 2);
+    p = fk__put16(p, 1);
+    p = fk__put16(p, 10); /* scope: ingressInterface */
+    p = fk__put16(p, 4);
+    p = fk__put16(p, 82); /* interfaceName */
+    p = fk__put16(p, 8);
+    p = fk__put16(p, 302);
+    p = fk__put16(p, 16);
+    p = fk__put32(p, ifindex);
     memcpy(p, "eth\"x\0\0\0", 8);
     p[4] = (uint8_t)('0' + ifindex % 10);
     p += 8;
     size_t len = (size_t)(p - buf);
-    put16(buf, 10);
-    put16(buf + 2, (unsigned)len);
-    put32(buf + 4, 1795435200u);
-    put32(buf + 8, 0);
-    put32(buf + 12, odid);
+    fk__put16(buf, 10);
+    fk__put16(buf + 2, (unsigned)len);
+    fk__put32(buf + 4, 1795435200u);
+    fk__put32(buf + 8, 0);
+    fk__put32(buf + 12, odid);
     return len;
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "fk_test.h"
 
 typedef struct out {
@@ -40,19 +41,6 @@ static void on_flow(const fk_flow *f, void *user)
     memcpy(o->text + o->len, line, (size_t)n);
     o->len += (size_t)n;
     o->text[o->len] = '\0';
-}
-
-static uint8_t *put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-    return p + 2;
-}
-
-static uint8_t *put32(uint8_t *p, uint32_t v)
-{
-    p = put16(p, v >> 16);
-    return put16(p, v & 0xffff);
 }
 
 /* Elements a pass-through template may hold besides its addresses and end
@@ -118,49 +106,49 @@ typedef struct dom {
 static uint8_t *template_set(uint8_t *p, const tmpl *t, uint16_t tid)
 {
     uint8_t *set = p;
-    p = put16(p, 2);
+    p = fk__put16(p, 2);
     p += 2;
-    p = put16(p, tid);
-    p = put16(p, t->n);
+    p = fk__put16(p, tid);
+    p = fk__put16(p, t->n);
     for (uint16_t i = 0; i < t->n; i++) {
-        p = put16(p, t->id[i] | (t->pen[i] ? 0x8000u : 0));
-        p = put16(p, t->len[i]);
+        p = fk__put16(p, t->id[i] | (t->pen[i] ? 0x8000u : 0));
+        p = fk__put16(p, t->len[i]);
         if (t->pen[i])
-            p = put32(p, t->pen[i]);
+            p = fk__put32(p, t->pen[i]);
     }
-    put16(set + 2, (unsigned)(p - set));
+    fk__put16(set + 2, (unsigned)(p - set));
     return p;
 }
 
 /* A withdrawal: template id tid (2: every data template) with no fields. */
 static uint8_t *withdrawal(uint8_t *p, uint16_t tid)
 {
-    p = put16(p, 2);
-    p = put16(p, 8);
-    p = put16(p, tid);
-    return put16(p, 0);
+    p = fk__put16(p, 2);
+    p = fk__put16(p, 8);
+    p = fk__put16(p, tid);
+    return fk__put16(p, 0);
 }
 
 static uint8_t *data_set(uint8_t *p, const dom *d, const tmpl *t, uint16_t tid, int records)
 {
     uint8_t *set = p;
-    p = put16(p, tid);
+    p = fk__put16(p, tid);
     p += 2;
     for (int r = 0; r < records; r++)
         for (uint16_t i = 0; i < t->n; i++) {
             if (t->id[i] == 151 || t->id[i] == 152 || t->id[i] == 153) {
                 uint64_t secs = d->export_secs - (uint64_t)(rand() % 30) - (t->id[i] == 152) * 5;
                 if (t->len[i] == 4)
-                    p = put32(p, (uint32_t)secs);
+                    p = fk__put32(p, (uint32_t)secs);
                 else
-                    p = put32(put32(p, (uint32_t)(secs * 1000 >> 32)),
-                              (uint32_t)(secs * 1000 + (uint64_t)(rand() % 1000)));
+                    p = fk__put32(fk__put32(p, (uint32_t)(secs * 1000 >> 32)),
+                                  (uint32_t)(secs * 1000 + (uint64_t)(rand() % 1000)));
                 continue;
             }
             for (uint16_t b = 0; b < t->len[i]; b++)
                 *p++ = (uint8_t)(rand() % 4 ? rand() : 0);
         }
-    put16(set + 2, (unsigned)(p - set));
+    fk__put16(set + 2, (unsigned)(p - set));
     return p;
 }
 
@@ -193,11 +181,11 @@ static size_t message(uint8_t *buf, dom *d, uint32_t *records)
         }
     }
     size_t len = (size_t)(p - buf);
-    put16(buf, 10);
-    put16(buf + 2, (unsigned)len);
-    put32(buf + 4, d->export_secs);
-    put32(buf + 8, d->seq);
-    put32(buf + 12, d->odid);
+    fk__put16(buf, 10);
+    fk__put16(buf + 2, (unsigned)len);
+    fk__put32(buf + 4, d->export_secs);
+    fk__put32(buf + 8, d->seq);
+    fk__put32(buf + 12, d->odid);
     d->seq += n;
     *records = n;
     return len;
