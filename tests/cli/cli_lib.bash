@@ -56,3 +56,17 @@ need_exec() {
         }
     done
 }
+
+# listen_port FILE SCHEME: print the port of the first "listening on
+# SCHEME://127.0.0.1:PORT" line a collector wrote to FILE, waiting up to
+# 10 s for it; status 1 if it never came. Use:
+#     P=$(listen_port "$T/err" udp) || fail "collector did not start"
+listen_port() {
+    local p _
+    for _ in $(seq 200); do
+        p=$(grep -o "listening on $2://127.0.0.1:[0-9]*" "$1" | head -1 | sed 's/.*://')
+        [ -n "$p" ] && echo "$p" && return 0
+        sleep 0.05
+    done
+    return 1
+}

@@ -12,13 +12,7 @@ S="$FLOWKIT_SOURCE_DIR"
     --filter 'proto tcp and dst port in [80 443]' -o "jsonl:$T/web.jsonl" \
     --filter 'ipv6 or src net 10.0.0.0/8' -o "csv:$T/some.csv" 2>"$T/err" &
 PID=$!
-P=
-for _ in $(seq 200); do
-    P=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    [ -n "$P" ] && break
-    sleep 0.05
-done
-[ -n "$P" ] || fail "collector did not start"
+P=$(listen_port "$T/err" udp) || fail "collector did not start"
 "$PY" "$S/tests/tools/filter_flows.py" "$T/flows.ipfix" --send "$P" >"$T/truth.jsonl" || fail "generator"
 for _ in $(seq 400); do
     [ -f "$T/all.jsonl" ] && [ "$(wc -l <"$T/all.jsonl")" -ge 400 ] && break

@@ -11,13 +11,7 @@ IPFIX="$FK_IPFIX"
 
 "$B" -l udp://127.0.0.1:0 --duration 60 --stats 3600 -o "jsonl:$T/out.jsonl" 2>"$T/err" &
 PID=$!
-P=
-for _ in $(seq 200); do
-    P=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    [ -n "$P" ] && break
-    sleep 0.05
-done
-[ -n "$P" ] || fail "collector did not start"
+P=$(listen_port "$T/err" udp) || fail "collector did not start"
 "$PY" - "$P" "$T/v6.pcap" <<'PYEOF' || fail "sender"
 import socket, struct, sys
 port, pcap = int(sys.argv[1]), sys.argv[2]

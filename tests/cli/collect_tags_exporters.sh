@@ -17,13 +17,7 @@ N=${FK_TAGS_EXPORTERS:-3000}
 "$FK_COLLECT" -l udp://127.0.0.1:0 -o "jsonl:$T/c.jsonl" -o "ipfix:$T/c.ipfix" --stats 1 \
     --set socket_buffer=33554432 2>"$T/err" &
 PID=$!
-PU=
-for _ in $(seq 200); do
-    PU=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    [ -n "$PU" ] && break
-    sleep 0.05
-done
-[ -n "$PU" ] || fail "collector did not start"
+PU=$(listen_port "$T/err" udp) || fail "collector did not start"
 "$PY" "$FLOWKIT_SOURCE_DIR/tests/cli/tags_exporters.py" send "$PU" "$N" "$T/truth.json" \
     || fail "sender"
 want=$("$PY" -c 'import json,sys; print(sum(len(v) for v in json.load(open(sys.argv[1])).values()))' \

@@ -18,14 +18,8 @@ N=16
 "$FK_COLLECT" -l udp://127.0.0.1:0 -l tcp://127.0.0.1:0 -o "jsonl:$T/c.jsonl" \
     -o "ipfix:$T/c.ipfix" --stats 1 2>"$T/err" &
 PID=$!
-PU= PT=
-for _ in $(seq 200); do
-    PU=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    PT=$(grep -o 'listening on tcp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    [ -n "$PU" ] && [ -n "$PT" ] && break
-    sleep 0.05
-done
-[ -n "$PU" ] && [ -n "$PT" ] || fail "collector did not start"
+PU=$(listen_port "$T/err" udp) || fail "collector did not start"
+PT=$(listen_port "$T/err" tcp) || fail "collector did not start its TCP listener"
 
 # tags_for I: exporter I's --tag value ("" = no tags).
 long=$(printf 'v%.0s' $(seq 128))

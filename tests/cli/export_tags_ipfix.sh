@@ -27,13 +27,7 @@ need_exec "$GEN"
     -o "ipfix:$T/c.ipfix" \
     --tag region=collector-region,env=collector --stats 1 2>"$T/c.err" &
 PID=$!
-P=
-for _ in $(seq 200); do
-    P=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/c.err" | sed 's/.*://')
-    [ -n "$P" ] && break
-    sleep 0.05
-done
-[ -n "$P" ] || fail "collector did not start"
+P=$(listen_port "$T/c.err" udp) || fail "collector did not start"
 TAGS="account-id=123456789012,vpc-id=vpc-0abc,subnet-id=subnet-0def,instance-id=i-0123"
 TAGS2="region=eu-west-1,az-id=euw1-az2,availability-zone=eu-west-1b,interface-id=eni-0aa"
 "$EXP" -r "$T/in.pcap" -c "udp://127.0.0.1:$P" --tag "$TAGS" --tag "$TAGS2" --stats \
