@@ -68,8 +68,8 @@ static inline aggs_entry *aggs_find(const aggsmall *t, aggs_key key)
 /* Count one flow under key with its counters and raw times. 0, or -1
  * when out of memory. The table grows only when a new key would fill it
  * past half. */
-static inline int aggs_add(aggsmall *t, aggs_key key, uint64_t packets, uint64_t bytes,
-                           uint64_t first, uint64_t last)
+static inline __attribute__((always_inline)) int
+aggs_add(aggsmall *t, aggs_key key, uint64_t packets, uint64_t bytes, uint64_t first, uint64_t last)
 {
     if (!t->cap && aggs_grow(t) < 0)
         return -1;

@@ -30,7 +30,16 @@ typedef enum rop {
     R_FLAGS_ALL,  /* (number & value) == value */
     R_FLAGS_NONE, /* (number & value) == 0 */
     R_DUR,        /* duration in ms (end - start, each its field's or the base's) by cmp */
+    R_EQ,         /* R_CMP by each cmp (FC_EQ .. FC_LE in order): one switch per term */
+    R_GT,
+    R_LT,
+    R_GE,
+    R_LE,
 } rop;
+
+_Static_assert(R_GT - R_EQ == FC_GT - FC_EQ && R_LT - R_EQ == FC_LT - FC_EQ &&
+                   R_GE - R_EQ == FC_GE - FC_EQ && R_LE - R_EQ == FC_LE - FC_EQ,
+               "R_EQ .. R_LE follow fk__fcmp's order");
 
 /* Where a number comes from: the field at off/len, or the destination
  * port with the ICMP type and code standing in for it. */
@@ -144,6 +153,14 @@ static inline bool compare(uint64_t have, uint8_t cmp, uint64_t want)
     return false;
 }
 
+/* R_DUR, out of line: the time conversions stay out of the hot terms. */
+static __attribute__((noinline)) bool dur_match(const rnode *n, const uint8_t *p)
+{
+    return compare(duration_ms(time_ns(p + n->off, n->len, n->form, n->mask),
+                               time_ns(p + n->off2, n->len2, n->form2, n->mask2)),
+                   n->cmp, n->value);
+}
+
 /* A term (op R_NET4 and after), inlined where it is evaluated. */
 static inline __attribute__((always_inline)) bool term(const fk_filter_raw *r, const rnode *n,
                                                        const uint8_t *p)
@@ -165,9 +182,17 @@ static inline __attribute__((always_inline)) bool term(const fk_filter_raw *r, c
     case R_FLAGS_NONE:
         return (number(r, n, p) & n->value) == 0;
     case R_DUR:
-        return compare(duration_ms(time_ns(p + n->off, n->len, n->form, n->mask),
-                                   time_ns(p + n->off2, n->len2, n->form2, n->mask2)),
-                       n->cmp, n->value);
+        return dur_match(n, p);
+    case R_EQ:
+        return number(r, n, p) == n->value;
+    case R_GT:
+        return number(r, n, p) > n->value;
+    case R_LT:
+        return number(r, n, p) < n->value;
+    case R_GE:
+        return number(r, n, p) >= n->value;
+    case R_LE:
+        return number(r, n, p) <= n->value;
     default:
         return false;
     }
@@ -406,6 +431,8 @@ static uint32_t leaf(comp *c, rop op, mem m, unsigned shift, uint64_t mask, uint
     n.mask &= mask;
     n.value = value;
     n.bits = bits;
+    if (placed && op == R_CMP && cmp <= FC_LE) /* the comparison in the op */
+        n.op = (uint8_t)(R_EQ + (cmp - FC_EQ));
     if (placed)
         return add(c, &n);
     uint64_t v = (base_value >> shift) & n.mask;
