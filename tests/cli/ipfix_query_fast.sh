@@ -26,7 +26,7 @@ queries=(
     "-s srcip/bytes -s dstport/flows -s proto/packets -s ip/flows/bytes -n 0|any"
     "-s record/bytes -A srcip,dstport,proto -O bytes -n 0 -o csv|net 10.0.0.0/8 and port > 1024 or bytes > 1000 or icmp-type 8"
     "-A dstip,srcport -s port/packets -o json -n 0|flags S and not vlan 5 or in if 3 or out if 2 or duration > 1000"
-    "-s srcport -t 2026/11/23.12:00:00-2026/11/23.12:30:00 -n 0|tos 0 and packets < 100000 and (proto tcp or proto udp)"
+    "-s srcport -t 2026/11/23.12:00:00-2026/11/23.12:01:00 -n 0|tos 0 and packets < 100000 and (proto tcp or proto udp)"
     "-s dstip/bytes -n 0|router ip 10.0.0.1 or router ip 0.0.0.0 and proto udp"
 )
 

@@ -5,7 +5,8 @@
  * with random keys of every key set that packs (-s and -A dimensions),
  * IPv6 addresses, keys built to share one home slot at every table size,
  * growth to many keys, each time form (raw minimum and maximum converted
- * after), and a key that lands in both a packed and the general table. */
+ * after), a key that lands in both a packed and the general table, and a
+ * -t window's ends as raw times. */
 #include <flowkit/flowkit.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -306,12 +307,43 @@ static void test_key_in_both(void **state)
     aggs_free(&sm);
 }
 
+/* -t on the packed path: a window's ends as raw times of each form, the
+ * first raw value at or after the start and the last at or before the end
+ * (its neighbours on the other side), and none when no raw value is. */
+static void test_window_bounds(void **state)
+{
+    (void)state;
+    uint64_t s = 0xbe5466cf34e90c6cull;
+    for (unsigned form = 0; form < T_FORMS; form++)
+        for (int i = 0; i < 2000; i++) {
+            /* around 2023, at whole seconds, ms and us, and anywhere */
+            int64_t ns = 1700000000ll * 1000000000 + (int64_t)(rnd(&s) % 4000000000000ull);
+            if (i % 4 == 1)
+                ns -= ns % 1000000000;
+            else if (i % 4 == 2)
+                ns -= ns % 1000;
+            uint64_t r;
+            assert_true(qt_raw_from(ns, form, &r));
+            assert_true(qt_to_ns(r, form) >= ns);
+            assert_true(r == 0 || qt_to_ns(r - 1, form) < ns);
+            assert_true(qt_raw_until(ns, form, &r));
+            assert_true(qt_to_ns(r, form) <= ns);
+            assert_true(r == qt_raw_max(form) || qt_to_ns(r + 1, form) > ns);
+        }
+    uint64_t r;
+    assert_false(qt_raw_from(INT64_MAX, T_S, &r)); /* 2^32 - 1 s is before it */
+    assert_true(qt_raw_from(INT64_MAX, T_MS, &r)); /* saturated ms reach it */
+    assert_false(qt_raw_until(INT64_MIN, T_NS, &r));
+    assert_true(qt_raw_until(-1, T_NS, &r)); /* NTP times before 1970 */
+    assert_true(qt_to_ns(r, T_NS) <= -1 && qt_to_ns(r + 1, T_NS) > -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_key_sets), cmocka_unit_test(test_v6_keys),
         cmocka_unit_test(test_collisions),      cmocka_unit_test(test_growth),
-        cmocka_unit_test(test_key_in_both),
+        cmocka_unit_test(test_key_in_both),     cmocka_unit_test(test_window_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
