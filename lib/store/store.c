@@ -283,7 +283,7 @@ static int fill_stats(fk_store *s, fk_store_stats *out)
         return fk__error(FK_EINVAL, "store: NULL argument");
     fk__store_lock_take(&s->lock);
     fk__agg_flush(s);
-    fk__counts_flush(s); /* topk_evictions of the waiting runs */
+    fk__counts_flush(s); /* topk_evictions of the waiting batches */
     *out = s->st;
     out->ips = s->ips.n;
     out->bad_ips = s->bad.n;

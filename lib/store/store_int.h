@@ -39,17 +39,17 @@ typedef struct fk__flow_keys {
     uint64_t h_src, h_dst, h_proto;
 } fk__flow_keys;
 
-/* A run of top-K updates: consecutive flows with the same key in one
- * dimension and the same slot add up here and reach the summary as one
- * update when the key changes (fk__counts_flush; a query or the stats
- * flush first). The summary ends up as if each flow had been added. */
-typedef struct fk__topk_run {
-    bool used;
-    uint32_t pos; /* slot position */
-    uint64_t h;   /* fk__ss_hash of key */
-    fk__skey key;
-    fk__cnt c;
-} fk__topk_run;
+/* The top-K updates of one dimension waiting for their summary (the one
+ * at slot position pos): consecutive flows with the same key add up in
+ * the last item (a run); the batch is merged into the summary in one pass
+ * (fk__ss_add_batch) when it is full, when the slot position changes, and
+ * before anything reads the summaries or topk_evictions
+ * (fk__counts_flush). */
+#define FK__TOPK_BATCH 512
+typedef struct fk__topk_batch {
+    uint32_t n, pos;
+    fk__ss_item *items; /* FK__TOPK_BATCH */
+} fk__topk_batch;
 
 /* What the top-K, series and per-IP tables are fed: one flow, or the sum
  * of the flows that share all their keys (addresses, exporter, protocol,
@@ -165,7 +165,8 @@ struct fk_store {
     uint32_t nslots;
     int64_t *slot_no; /* slot number held at each ring position, -1 empty */
     fk__ss *topk;     /* [dim * nslots + position] */
-    fk__topk_run runs[FK_STORE_DIM_COUNT];
+    fk__topk_batch batch[FK_STORE_DIM_COUNT];
+    fk__ss_scratch batch_scratch;
     bool merge_runs; /* false: every flow goes to the summaries at once (tests) */
 
     fk__atab ips;
@@ -268,13 +269,14 @@ int fk__counts_init(fk_store *s); /* FK_ENOMEM */
 void fk__counts_free(fk_store *s);
 void fk__counts_add(fk_store *s, const fk__rec *r, const char *process, const fk__flow_keys *fk,
                     const fk__cnt *c);
-/* Add the waiting top-K runs to their summaries (under the lock; before
- * anything reads the summaries or topk_evictions). */
+/* Merge the waiting top-K batches into their summaries (under the lock;
+ * before anything reads the summaries or topk_evictions). */
 void fk__counts_flush(fk_store *s);
-/* Merge runs of equal top-K keys (default) or not: the same answers, the
- * second path is kept for the test that says so. Before activate. Off
- * also turns the pre-aggregation off (every flow goes to the tables as
- * it comes), whatever agg_keys says. */
+/* Batch the top-K updates (default) or add every one at once (the plain
+ * one-at-a-time space-saving, kept as the tests' reference: the same
+ * answers while no summary evicts, the same bounds when they do). Before
+ * activate. Off also turns the pre-aggregation off (every flow goes to
+ * the tables as it comes), whatever agg_keys says. */
 void fk__store_set_merge_runs(fk_store *s, bool on);
 void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k);
 /* Merge summaries and copy the biggest rows out (keys read as dim). */
