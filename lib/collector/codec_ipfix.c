@@ -112,9 +112,9 @@ static void learn_relay(ipx_state *s, const fk_ipfix_record *rec)
     fk_ipfix_value odid, addr;
     if (fk_template_get_scope_count(rec->tmpl) != 1 ||
         fk_template_get_field_count(rec->tmpl) != 2 || !scope || scope->pen != 0 ||
-        scope->id != 149 || fk_ipfix_record_find_field(rec, 0, 149, &odid) != 0 || odid.len != 4 ||
-        (fk_ipfix_record_find_field(rec, 0, 130, &addr) != 0 &&
-         fk_ipfix_record_find_field(rec, 0, 131, &addr) != 0))
+        scope->id != 149 || fk__ipfix_record_lookup(rec, 0, 149, &odid) != 0 || odid.len != 4 ||
+        (fk__ipfix_record_lookup(rec, 0, 130, &addr) != 0 &&
+         fk__ipfix_record_lookup(rec, 0, 131, &addr) != 0))
         return;
     s->relayed = true;
     s->relay_exporter = addr.addr;
@@ -127,15 +127,14 @@ static void apply_options(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr
     fk_ipfix_value v;
     if (fk_template_get_scope_count(rec->tmpl) == 1 && fk_template_get_field_count(rec->tmpl) == 2)
         learn_relay(s, rec);
-    if (fk_ipfix_record_find_field(rec, 0, 305, &v) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
+    if (fk__ipfix_record_lookup(rec, 0, 305, &v) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
         s->sampling = (uint32_t)v.u;
         s->sampling_serial = hdr->serial;
-    } else if (fk_ipfix_record_find_field(rec, 0, 34, &v) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
+    } else if (fk__ipfix_record_lookup(rec, 0, 34, &v) == 0 && v.u > 0 && v.u <= UINT32_MAX) {
         s->sampling = (uint32_t)v.u;
         s->sampling_serial = hdr->serial;
     }
-    if (fk_template_find_field(rec->tmpl, 0, 160) >= 0 &&
-        fk_ipfix_record_find_field(rec, 0, 160, &v) == 0 && v.i > 0) {
+    if (fk__ipfix_record_lookup(rec, 0, 160, &v) == 0 && v.i > 0) {
         fk_ipfix_decoder_set_sys_init(cx->dec, s->session, s->odid, v.i);
         s->sys_init_serial = hdr->serial;
         s->seen_sys_init = v.i;

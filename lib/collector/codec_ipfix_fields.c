@@ -11,6 +11,7 @@
 
 #include "collector/codec.h"
 #include "collector/codec_impl.h"
+#include "ipfix/plan.h"
 #include "flow/tagset.h"
 
 /* An options record that names an interface (RFC 7011 options: the scope
@@ -19,18 +20,18 @@
 void fk__col_ipfix_report_ifname(const fk_ipfix_record *rec, fk__col_ifname_fn ifname, void *user)
 {
     fk_ipfix_value v, name, desc;
-    if (fk_ipfix_record_find_field(rec, 0, 10, &v) != 0 &&
-        fk_ipfix_record_find_field(rec, 0, 14, &v) != 0)
+    if (fk__ipfix_record_lookup(rec, 0, 10, &v) != 0 &&
+        fk__ipfix_record_lookup(rec, 0, 14, &v) != 0)
         return;
     uint64_t ifindex;
     if (v.len > 4 || fk_ipfix_value_get_uint(&v, &ifindex) != 0)
         return;
     fk__col_ifname in = {(uint32_t)ifindex, NULL, 0, NULL, 0};
-    if (fk_ipfix_record_find_field(rec, 0, 82, &name) == 0 && name.len) {
+    if (fk__ipfix_record_lookup(rec, 0, 82, &name) == 0 && name.len) {
         in.name = (const char *)name.raw;
         in.name_len = name.len;
     }
-    if (fk_ipfix_record_find_field(rec, 0, 83, &desc) == 0 && desc.len) {
+    if (fk__ipfix_record_lookup(rec, 0, 83, &desc) == 0 && desc.len) {
         in.desc = (const char *)desc.raw;
         in.desc_len = desc.len;
     }
@@ -44,7 +45,7 @@ static const char *copy_str(char *dst, size_t cap, const fk_ipfix_record *rec, u
                             uint16_t id)
 {
     fk_ipfix_value v;
-    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0)
+    if (fk__ipfix_record_lookup(rec, pen, id, &v) != 0)
         return NULL;
     fk_ipfix_value_get_str(&v, dst, cap + 1);
     return dst;
@@ -54,7 +55,7 @@ static bool get_u32(const fk_ipfix_record *rec, uint32_t pen, uint16_t id, uint3
 {
     fk_ipfix_value v;
     uint64_t x;
-    if (fk_ipfix_record_find_field(rec, pen, id, &v) != 0 || v.len > 4 ||
+    if (fk__ipfix_record_lookup(rec, pen, id, &v) != 0 || v.len > 4 ||
         fk_ipfix_value_get_uint(&v, &x) != 0)
         return false;
     *out = (uint32_t)x;
@@ -102,7 +103,7 @@ void fk__col_ipfix_process_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *
 void fk__col_ipfix_event_fields(const fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
 {
     fk_ipfix_value v;
-    if (f->start_ns == 0 && f->end_ns == 0 && fk_ipfix_record_find_field(rec, 0, 323, &v) == 0 &&
+    if (f->start_ns == 0 && f->end_ns == 0 && fk__ipfix_record_lookup(rec, 0, 323, &v) == 0 &&
         v.i > 0)
         f->start_ns = f->end_ns = v.i;
     uint32_t kind;
@@ -124,16 +125,16 @@ void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const fk_ipfix_rec
         return;
     f->tunnel = (uint8_t)kind;
     fk_ipfix_value v;
-    if (fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_SRC_V4, &v) == 0 ||
-        fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_SRC_V6, &v) == 0) {
+    if (fk__ipfix_record_lookup(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_SRC_V4, &v) == 0 ||
+        fk__ipfix_record_lookup(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_SRC_V6, &v) == 0) {
         if (v.len == 4 || v.len == 16) {
             memset(&f->outer_src, 0, sizeof f->outer_src);
             f->outer_src.family = v.len == 4 ? 4 : 6;
             memcpy(f->outer_src.bytes, v.raw, v.len);
         }
     }
-    if (fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_DST_V4, &v) == 0 ||
-        fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_DST_V6, &v) == 0) {
+    if (fk__ipfix_record_lookup(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_DST_V4, &v) == 0 ||
+        fk__ipfix_record_lookup(rec, cx->pen, FK_EXPORTER_IE_TUNNEL_DST_V6, &v) == 0) {
         if (v.len == 4 || v.len == 16) {
             memset(&f->outer_dst, 0, sizeof f->outer_dst);
             f->outer_dst.family = v.len == 4 ? 4 : 6;
@@ -154,7 +155,7 @@ void fk__col_ipfix_tunnel_fields(const fk__col_codec_ctx *cx, const fk_ipfix_rec
 void fk__col_ipfix_tag_fields(fk__col_codec_ctx *cx, const fk_ipfix_record *rec, fk_flow *f)
 {
     fk_ipfix_value v;
-    if (!cx->pen || fk_ipfix_record_find_field(rec, cx->pen, FK_EXPORTER_IE_TAGS, &v) != 0 ||
+    if (!cx->pen || fk__ipfix_record_lookup(rec, cx->pen, FK_EXPORTER_IE_TAGS, &v) != 0 ||
         v.len == 0)
         return;
     if (v.len <= FK_EXPORTER_TAGS_MAX && !memchr(v.raw, 0, v.len)) {

@@ -395,10 +395,19 @@ int fk_ipfix_record_find_field(const fk_ipfix_record *rec, uint32_t pen, uint16_
 {
     if (!out || !rec || !rec->tmpl)
         return fk__error(FK_EINVAL, "ipfix record: NULL argument");
-    int i = fk_template_find_field(rec->tmpl, pen, id);
-    if (i < 0)
+    int rc = fk__ipfix_record_lookup(rec, pen, id, out);
+    if (rc == FK_ENOTFOUND)
         return fk__error(FK_ENOTFOUND, "ipfix record: template %u has no element %u/%u",
                          (unsigned)rec->template_id, (unsigned)pen, (unsigned)id);
+    return rc;
+}
+
+int fk__ipfix_record_lookup(const fk_ipfix_record *rec, uint32_t pen, uint16_t id,
+                            fk_ipfix_value *out)
+{
+    int i = rec->tmpl ? fk_template_find_field(rec->tmpl, pen, id) : FK_ENOTFOUND;
+    if (i < 0)
+        return FK_ENOTFOUND; /* out untouched, as fk_ipfix_record_find_field leaves it */
     return fk__plan_value(rec->tmpl->plan, rec->data, rec->offsets, (uint16_t)i, out);
 }
 

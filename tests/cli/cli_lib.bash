@@ -10,6 +10,8 @@
 #   fail MSG...   print FAIL and MSG, the tail of $T/err if there is one,
 #                 and exit 1
 #   need_py, need_exec FILE...   skip (exit 77) loudly when missing
+#   wait_for SECS CMD...          until CMD succeeds, at most SECS seconds
+#   listen_port FILE SCHEME       the port a collector says it listens on
 # A test that must undo more at exit defines cleanup_extra().
 
 FK_COLLECT="$FLOWKIT_BUILD_DIR/cli/flowkit-collect/flowkit-collect"
@@ -57,15 +59,35 @@ need_exec() {
     done
 }
 
-# listen_port FILE SCHEME: print the port of the first "listening on
-# SCHEME://127.0.0.1:PORT" line a collector wrote to FILE, waiting up to
-# 10 s for it; status 1 if it never came. Use:
+# wait_for SECS CMD...: until CMD succeeds, at most SECS seconds (no timing
+# thresholds: every wait is on a condition, bounded generously).
+wait_for() {
+    local end=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.05
+    done
+}
+
+# listen_port FILE SCHEME: print the port of the first complete "listening
+# on SCHEME://127.0.0.1:PORT" line a collector wrote to FILE (read skips a
+# last line still being written, without its newline), waiting up to 10 s
+# for it; status 1 if it never came. Use:
 #     P=$(listen_port "$T/err" udp) || fail "collector did not start"
 listen_port() {
-    local p _
+    local l _
     for _ in $(seq 200); do
-        p=$(grep -o "listening on $2://127.0.0.1:[0-9]*" "$1" | head -1 | sed 's/.*://')
-        [ -n "$p" ] && echo "$p" && return 0
+        if [ -f "$1" ]; then
+            while IFS= read -r l; do
+                case $l in
+                *"listening on $2://127.0.0.1:"[0-9]*)
+                    echo "${l##*:}"
+                    return 0
+                    ;;
+                esac
+            done <"$1"
+        fi
         sleep 0.05
     done
     return 1

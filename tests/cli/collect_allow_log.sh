@@ -22,36 +22,15 @@ s.sendto(hdr + rec, ("127.0.0.1", int(sys.argv[1])))
 PYEOF
 }
 
-# wait_for SECS CMD...: until CMD succeeds, at most SECS seconds (no timing
-# thresholds: every wait is on a condition, bounded generously).
-wait_for() {
-    local end=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.05
-    done
-}
-port_line() {
-    local l
-    [ -f "$T/err" ] || return 1
-    while IFS= read -r l; do
-        case $l in
-        *"listening on udp://127.0.0.1:"[0-9]*) P=${l##*:}; return 0 ;;
-        esac
-    done <"$T/err"
-    return 1
-}
 refusals() { grep -c 'exporter 127.0.0.1 refused by the allowlist' "$T/err"; }
 has_refusal() { [ "$(refusals)" -ge 1 ]; }
 has_rejected() { grep -q "allowlist_rejected=$1" "$T/err"; }
 
 # 1. Refused: one line at once, naming the address and the counter.
 rm -f "$T/err"
-P=
 "$B" -l udp://127.0.0.1:0 --allow 10.0.0.0/8 --stats 3600 --duration 120 >"$T/out" 2>"$T/err" &
 PID=$!
-wait_for 30 port_line || fail "no listening line"
+P=$(listen_port "$T/err" udp) || fail "no listening line"
 send_v5 "$P"
 wait_for 30 has_refusal || fail "no stderr line for the refused exporter"
 grep -q 'flowkit\[collector\]: warn: exporter 127.0.0.1 refused by the allowlist (not in any allowed prefix).*allowlist_rejected' "$T/err" \
@@ -78,10 +57,9 @@ fi
 
 # 3. Allowed: no refusal line, the record is written.
 rm -f "$T/err"
-P=
 "$B" -l udp://127.0.0.1:0 --allow 127.0.0.0/8 --count 1 --duration 120 >"$T/out" 2>"$T/err" &
 PID=$!
-wait_for 30 port_line || fail "no listening line (allowed run)"
+P=$(listen_port "$T/err" udp) || fail "no listening line (allowed run)"
 send_v5 "$P"
 wait "$PID"; rc=$?; PID=
 [ $rc -eq 0 ] || fail "allowed run exited $rc"

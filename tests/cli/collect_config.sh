@@ -73,13 +73,7 @@ FLOWKIT_COLLECTOR_WORKERS=lots "$B" --check >"$T/out" 2>&1
 # A real run from the YAML file alone.
 "$B" --config "$T/c.yaml" 2>"$T/err" &
 PID=$!
-P=
-for _ in $(seq 200); do
-    P=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    [ -n "$P" ] && break
-    sleep 0.05
-done
-[ -n "$P" ] || fail "collector did not start: $(cat "$T/err")"
+P=$(listen_port "$T/err" udp) || fail "collector did not start: $(cat "$T/err")"
 "$PY" "$S/tests/tools/filter_flows.py" "$T/flows.ipfix" --send "$P" >"$T/truth.jsonl" || fail "generator"
 "$PY" - "$T" <<'PYEOF' >"$T/want" || fail "truth"
 import json, sys

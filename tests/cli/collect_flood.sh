@@ -10,12 +10,7 @@ need_py
 
 "$B" -l udp://127.0.0.1:0 --stats 3600 >"$T/out" 2>"$T/err" &
 PID=$!
-for _ in $(seq 100); do
-    PORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-    [ -n "$PORT" ] && break
-    sleep 0.05
-done
-[ -n "$PORT" ] || fail "no listening line"
+PORT=$(listen_port "$T/err" udp) || fail "no listening line"
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PID/status"; }
 rss0=$(rss)
 

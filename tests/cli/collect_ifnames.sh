@@ -12,13 +12,7 @@ need_py
 "$B" -l udp://127.0.0.1:0 -o "jsonl:$T/out.jsonl" -o "csv:$T/out.csv" --count 2 --stats 3600 \
     2>"$T/err" &
 PID=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(sed -n 's/.*listening on udp:\/\/127.0.0.1:\([0-9][0-9]*\)$/\1/p' "$T/err")
-    [ -n "$PORT" ] && break
-    sleep 0.05
-done
-[ -n "$PORT" ] || fail "no listening line"
+PORT=$(listen_port "$T/err" udp) || fail "no listening line"
 
 "$PY" - "$PORT" <<'PYEOF'
 import socket, struct, sys, time

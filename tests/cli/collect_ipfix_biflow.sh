@@ -16,13 +16,7 @@ for mode in uniflow biflow; do
     "$B/flowkit-collect/flowkit-collect" -l udp://127.0.0.1:0 -o "ipfix:$T/$mode.ipfix" \
         --stats 1 "${extra[@]}" 2>"$T/$mode.err" &
     PID=$!
-    P=
-    for _ in $(seq 200); do
-        P=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/$mode.err" | sed 's/.*://')
-        [ -n "$P" ] && break
-        sleep 0.05
-    done
-    [ -n "$P" ] || fail "collector did not start"
+    P=$(listen_port "$T/$mode.err" udp) || fail "collector did not start"
     "$B/flowkit-export/flowkit-export" -r "$T/in.pcap" --flows --biflow -c "udp://127.0.0.1:$P" \
         --stats 2>"$T/$mode.exp" || fail "export: $(tail -2 "$T/$mode.exp")"
     want=$(grep -o 'records_sent=[0-9]*' "$T/$mode.exp" | tail -1 | cut -d= -f2)

@@ -27,13 +27,7 @@ start() {
     "$COL" -l "$tr://127.0.0.1:0" --count 3 --duration 20 "$@" 2>"$T/$name.err" &
     PID=$!
     PIDS+=("$PID")
-    CPORT=
-    for _ in $(seq 100); do
-        CPORT=$(grep -o "listening on $tr://127.0.0.1:[0-9]*" "$T/$name.err" | sed 's/.*://')
-        [ -n "$CPORT" ] && return 0
-        sleep 0.05
-    done
-    fail "$name: collector did not start"
+    CPORT=$(listen_port "$T/$name.err" "$tr") || fail "$name: collector did not start"
 }
 
 start udp udp -o "ipfix:$T/ev.ipfix" -o "jsonl:$T/orig.jsonl"

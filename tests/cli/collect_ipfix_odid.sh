@@ -16,13 +16,7 @@ need_py
 "$COL" -l udp://127.0.0.1:0 --count 6 --duration 20 -o "ipfix:$T/two.ipfix" \
     -o "jsonl:$T/orig.jsonl" 2>"$T/col.err" &
 PID=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/col.err" | sed 's/.*://')
-    [ -n "$PORT" ] && break
-    sleep 0.05
-done
-[ -n "$PORT" ] || fail "collector did not start: $(cat "$T/col.err")"
+PORT=$(listen_port "$T/col.err" udp) || fail "collector did not start: $(cat "$T/col.err")"
 
 # Each exporter: one message with a template and three flows (src ports
 # 1000*odid + i), sent from its own loopback address.

@@ -31,41 +31,14 @@ PYEOF
 
 # No timing thresholds: every wait is on a condition, bounded generously
 # (sanitizer builds on a loaded machine are slow).
-# wait_for SECS CMD...: until CMD succeeds, at most SECS seconds.
-wait_for() {
-    local end=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.05
-    done
-}
 lines_are() { [ -f "$1" ] && [ "$(wc -l <"$1")" -eq "$2" ]; }
 
-# port_line: the complete "listening on" line (read skips a final line that
-# is still being written, without its newline); sets P to its port.
-port_line() {
-    local l
-    [ -f "$T/err" ] || return 1
-    while IFS= read -r l; do
-        case $l in
-        *"listening on udp://127.0.0.1:"[0-9]*) P=${l##*:}; return 0 ;;
-        esac
-    done <"$T/err"
-    return 1
-}
-# wait_port: the bound port printed on stderr.
-wait_port() {
-    P=
-    wait_for 30 port_line || return 1
-    echo "$P"
-}
 
 # 1. --count: two records, then exit 0 by itself.
-rm -f "$T/err" # wait_port must not read an earlier run's line
+rm -f "$T/err" # listen_port must not read an earlier run's line
 timeout 60 "$B" -l udp://127.0.0.1:0 --count 2 >"$T/out" 2>"$T/err" &
 PID=$!
-PORT=$(wait_port) || fail "no listening line"
+PORT=$(listen_port "$T/err" udp) || fail "no listening line"
 send_v5 "$PORT" 3 0
 wait $PID; rc=$?; PID=
 [ $rc -eq 0 ] || fail "--count run exited $rc"
@@ -87,7 +60,7 @@ rm -f "$T/err"
 timeout 120 "$B" -l udp://127.0.0.1:0 -o "csv:$T/f.csv" -o "jsonl:$T/f.jsonl" --stats 1 \
     >"$T/out" 2>"$T/err" &
 PID=$!
-PORT=$(wait_port) || fail "no listening line"
+PORT=$(listen_port "$T/err" udp) || fail "no listening line"
 send_v5 "$PORT" 2 100
 wait_for 30 lines_are "$T/f.csv" 3 || fail "first 2 records not written"
 mv "$T/f.csv" "$T/f.csv.1"
@@ -115,7 +88,7 @@ rm -f "$T/err"
 timeout 60 "$B" -l udp://127.0.0.1:0 -o "jsonl:$T/r.jsonl" --rotate-bytes 1 --count 2 \
     >"$T/out" 2>"$T/err" &
 PID=$!
-PORT=$(wait_port) || fail "no listening line"
+PORT=$(listen_port "$T/err" udp) || fail "no listening line"
 send_v5 "$PORT" 2 200
 wait $PID; rc=$?; PID=
 [ $rc -eq 0 ] || fail "--rotate-bytes run exited $rc"

@@ -20,13 +20,7 @@ cleanup_extra() {
 start() {
     "$B" -l udp://127.0.0.1:0 --stats 1 "$@" >/dev/null 2>"$T/err" &
     PID=$!
-    PORT=
-    for _ in $(seq 100); do
-        PORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/err" | sed 's/.*://')
-        [ -n "$PORT" ] && break
-        sleep 0.05
-    done
-    [ -n "$PORT" ] || fail "no listening line"
+    PORT=$(listen_port "$T/err" udp) || fail "no listening line"
 }
 
 # flood SECS: 20 sources, template ids 256..5255 each (more than the 4,096 an

@@ -78,13 +78,7 @@ R="$T/rot"
 mkdir -p "$R"
 "$COL" -l udp://127.0.0.1:0 -o "ipfix:$R/flows.ipfix" --rotate 1 --duration 30 2>"$T/col.err" &
 PID=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/col.err" | sed 's/.*://')
-    [ -n "$PORT" ] && break
-    sleep 0.05
-done
-[ -n "$PORT" ] || fail "collector did not start: $(cat "$T/col.err")"
+PORT=$(listen_port "$T/col.err" udp) || fail "collector did not start: $(cat "$T/col.err")"
 rotated() { find "$R" -name 'flows.ipfix.*' | wc -l; }
 for n in 1 2 3; do
     $PY "$T/msg.py" - $((n * 100)) "$PORT" || fail "sender"

@@ -8,20 +8,14 @@
 #  - the static tags (--tag) in their columns, and in the JSON lines as a
 #    "tags" object; bad tags and formats refused with exit 2.
 set -u
-B="$FLOWKIT_BUILD_DIR/cli"
-EXP="$B/flowkit-export/flowkit-export"
-COL="$B/flowkit-collect/flowkit-collect"
-GEN="$FLOWKIT_BUILD_DIR/tests/tools/fk_pcapgen"
-PY=/usr/bin/python3
-[ -x "$GEN" ] || { echo "SKIP: $GEN not built"; exit 77; }
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$FLOWKIT_SOURCE_DIR/tests/cli/cli_lib.bash"
+EXP=$FK_EXPORT
+COL=$FK_COLLECT
+need_exec "$FK_PCAPGEN" "$EXP" "$COL"
+need_py
 TAGS=(--tag account-id=123456789012,vpc-id=vpc-0abc --tag region=eu-west-1 --tag az-id=euw1-az2
       --tag availability-zone=eu-west-1b --tag instance-id=i-0123 --tag env=test)
-"$GEN" --seed 11 --flows 60 --packets 900 --v6 30 "$T/in.pcap" "$T/truth.jsonl" >/dev/null ||
+"$FK_PCAPGEN" --seed 11 --flows 60 --packets 900 --v6 30 "$T/in.pcap" "$T/truth.jsonl" >/dev/null ||
     fail "pcapgen"
 
 "$EXP" -r "$T/in.pcap" --flows --stdout --format vpcflow "${TAGS[@]}" >"$T/e.vpc" 2>"$T/e.err" ||
@@ -34,13 +28,7 @@ TAGS=(--tag account-id=123456789012,vpc-id=vpc-0abc --tag region=eu-west-1 --tag
 "$COL" -l udp://127.0.0.1:0 -o "vpcflow:$T/c.vpc" -o "flowlog:$T/c.fl" -o "jsonl:$T/c.jsonl" \
     "${TAGS[@]}" --stats 1 2>"$T/c.err" &
 PID=$!
-P=
-for _ in $(seq 200); do
-    P=$(grep -o 'listening on udp://127.0.0.1:[0-9]*' "$T/c.err" | sed 's/.*://')
-    [ -n "$P" ] && break
-    sleep 0.05
-done
-[ -n "$P" ] || fail "collector did not start"
+P=$(listen_port "$T/c.err" udp) || fail "collector did not start"
 "$EXP" -r "$T/in.pcap" --flows -c "udp://127.0.0.1:$P" --stats 2>"$T/x.err" ||
     fail "export to the collector: $(tail -2 "$T/x.err")"
 want=$(grep -o 'records_sent=[0-9]*' "$T/x.err" | tail -1 | cut -d= -f2)
