@@ -58,19 +58,19 @@ static int cmp_entry(const void *pa, const void *pb, void *order)
     return c ? c : memcmp(&a->key, &b->key, sizeof a->key);
 }
 
-agg_entry *agg_sorted(const aggtable *t, agg_order order)
+void agg_sort(agg_entry *v, size_t n, agg_order order)
 {
-    if (t->count == 0)
-        return NULL;
-    agg_entry *out = malloc(t->count * sizeof *out);
-    if (!out)
-        return NULL;
+    if (n > 1)
+        qsort_r(v, n, sizeof *v, cmp_entry, &order);
+}
+
+size_t agg_entries(const aggtable *t, agg_entry *out)
+{
     size_t n = 0;
     for (size_t i = 0; i < t->cap; i++)
         if (t->slots[i].flows)
             out[n++] = t->slots[i];
-    qsort_r(out, n, sizeof *out, cmp_entry, &order);
-    return out;
+    return n;
 }
 
 void agg_free(aggtable *t)

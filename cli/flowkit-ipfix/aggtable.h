@@ -132,9 +132,11 @@ static inline int agg_add(aggtable *t, const agg_key *key, const fk_flow *f)
     return 0;
 }
 
-/* The entries sorted by order (ties by key), in a new array of t->count
- * entries the caller frees; NULL when out of memory or empty. */
-agg_entry *agg_sorted(const aggtable *t, agg_order order);
+/* Sort v[0..n) by order (ties by key). */
+void agg_sort(agg_entry *v, size_t n, agg_order order);
+
+/* Copy t's entries to out[0..t->count), in slot order; returns t->count. */
+size_t agg_entries(const aggtable *t, agg_entry *out);
 
 void agg_free(aggtable *t);
 

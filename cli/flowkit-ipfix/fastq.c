@@ -21,34 +21,9 @@ static domain *domain_get(fq *q, uint32_t odid)
     return &q->d[q->nd++];
 }
 
-static int64_t ms_to_ns(uint64_t ms)
-{
-    return ms > (uint64_t)(INT64_MAX / 1000000) ? INT64_MAX : (int64_t)ms * 1000000;
-}
-
-static int64_t ntp_to_ns(uint64_t ntp, bool micro)
-{
-    uint64_t frac = ntp & 0xffffffffu;
-    if (micro)
-        frac &= ~(uint64_t)0x7ff;
-    int64_t sub = (int64_t)((frac * (uint64_t)NS_PER_S) >> 32);
-    if (micro)
-        sub = (sub + 500) / 1000 * 1000;
-    return ((int64_t)(ntp >> 32) - NTP_UNIX_OFFSET) * NS_PER_S + sub;
-}
-
 static inline int64_t time_of(const uint8_t *r, fld f, uint8_t form)
 {
-    switch (form) {
-    case T_NS:
-        return ntp_to_ns(be(r + f.off, 8), false);
-    case T_US:
-        return ntp_to_ns(be(r + f.off, 8), true);
-    case T_MS:
-        return ms_to_ns(be(r + f.off, 8));
-    default:
-        return (int64_t)rd32(r + f.off) * NS_PER_S;
-    }
+    return qt_to_ns(form == T_S ? rd32(r + f.off) : be(r + f.off, 8), form);
 }
 
 /* One record of a decodable data template into its flow image. */
@@ -98,13 +73,89 @@ static inline void decode(const tmpl *t, const uint8_t *p, fk_flow *f)
     if (t->end.len)
         f->end_ns = time_of(p, t->end, t->end_form);
     if (t->obs.len) { /* the collector's event fields: times the record lacks */
-        int64_t o = ms_to_ns(be(p + t->obs.off, 8));
+        int64_t o = qt_ms_to_ns(be(p + t->obs.off, 8));
         if (!t->start.len)
             f->start_ns = 0;
         if (!t->end.len)
             f->end_ns = 0;
         if (f->start_ns == 0 && f->end_ns == 0 && o > 0)
             f->start_ns = f->end_ns = o;
+    }
+}
+
+/* A part of a packed key from the record at p. */
+static inline uint64_t part_value(const tmpl *t, const kpart *k, const uint8_t *p)
+{
+    if (k->kind == KP_FIELD)
+        return be(p + k->off, k->len);
+    /* decode()'s ICMP rule */
+    uint16_t dp = t->dport.len ? (uint16_t)be(p + t->dport.off, t->dport.len) : 0;
+    uint16_t sp = t->sport.len ? (uint16_t)be(p + t->sport.off, t->sport.len) : 0;
+    if (sp == 0 && dp == 0)
+        dp = (uint16_t)be(p + t->icmp.off, t->icmp.len);
+    return dp;
+}
+
+/* A field of 1..8 octets, 8 (counters, times) first. */
+static inline uint64_t rd_n(const uint8_t *p, unsigned len)
+{
+    return len == 8 ? be(p, 8) : be(p, len);
+}
+
+static inline uint64_t raw_time(const uint8_t *p, fld f, uint8_t form)
+{
+    return form == T_S ? rd32(p + f.off) : be(p + f.off, 8);
+}
+
+/* A key of one part (t->plan_one). */
+static inline aggs_key key_one(const kpart *kp, const uint8_t *p)
+{
+    aggs_key key = {0, 0};
+    if (kp->kind == KP_ADDR6) {
+        key.hi = be(p + kp->off, 8);
+        key.lo = be(p + kp->off + 8, 8);
+    } else {
+        key.lo = rd_n(p + kp->off, kp->len) << kp->shift;
+    }
+    return key;
+}
+
+/* One record of a planned template (fq_plan) into the query's totals and
+ * packed tables: what query_flow_passed() does with the decoded flow. */
+static inline __attribute__((always_inline)) void direct(query *qu, const tmpl *t, const uint8_t *p)
+{
+    uint64_t packets = t->packets.len ? rd_n(p + t->packets.off, t->packets.len) : 0;
+    uint64_t bytes = t->bytes.len ? rd_n(p + t->bytes.off, t->bytes.len) : 0;
+    uint64_t first = raw_time(p, t->start, t->start_form);
+    uint64_t last = raw_time(p, t->end, t->end_form);
+    qu->flows++;
+    qu->packets += packets;
+    qu->bytes += bytes;
+    if (t->plan_one) { /* one table, keys of one field each: no loops over parts */
+        const tplan *pl = t->plan;
+        if (aggs_add(pl->tab, key_one(&pl->part[0][0], p), packets, bytes, first, last) < 0)
+            qu->oom = true;
+        if (pl->nkeys == 2 &&
+            aggs_add(pl->tab, key_one(&pl->part[1][0], p), packets, bytes, first, last) < 0)
+            qu->oom = true;
+        return;
+    }
+    for (unsigned i = 0; i < t->nplan; i++) {
+        const tplan *pl = &t->plan[i];
+        for (unsigned k = 0; k < pl->nkeys; k++) {
+            aggs_key key = {0, 0};
+            for (unsigned j = 0; j < pl->nparts[k]; j++) {
+                const kpart *kp = &pl->part[k][j];
+                if (kp->kind == KP_ADDR6) {
+                    key.hi = be(p + kp->off, 8);
+                    key.lo = be(p + kp->off + 8, 8);
+                } else {
+                    key.lo |= part_value(t, kp, p) << kp->shift;
+                }
+            }
+            if (aggs_add(pl->tab, key, packets, bytes, first, last) < 0)
+                qu->oom = true;
+        }
     }
 }
 
@@ -115,6 +166,15 @@ static void data_records(fq *q, tmpl *t, const uint8_t *p, size_t n)
 {
     fk_flow *f = &t->img;
     query *qu = q->q;
+    int k = t->raw ? fk_filter_raw_get_const(t->raw) : 1;
+    if (k == 0)
+        return;
+    if (t->plan) {
+        for (size_t i = 0; i < n; i++, p += t->reclen)
+            if (k > 0 || fk_filter_raw_match(t->raw, p))
+                direct(qu, t, p);
+        return;
+    }
     if (!t->raw) {
         for (size_t i = 0; i < n; i++, p += t->reclen) {
             decode(t, p, f);
@@ -122,9 +182,6 @@ static void data_records(fq *q, tmpl *t, const uint8_t *p, size_t n)
         }
         return;
     }
-    int k = fk_filter_raw_get_const(t->raw);
-    if (k == 0)
-        return;
     for (size_t i = 0; i < n; i++, p += t->reclen) {
         if (k < 0 && !fk_filter_raw_match(t->raw, p))
             continue;
@@ -136,10 +193,14 @@ static void data_records(fq *q, tmpl *t, const uint8_t *p, size_t n)
 /* One record (its fixed fields at p) into the query. */
 static inline void one_record(fq *q, tmpl *t, const uint8_t *p)
 {
-    if (!t->raw) {
+    if (t->raw && !fk_filter_raw_match(t->raw, p))
+        return;
+    if (t->plan) {
+        direct(q->q, t, p);
+    } else if (!t->raw) {
         decode(t, p, &t->img);
         (void)query_flow(q->q, &t->img);
-    } else if (fk_filter_raw_match(t->raw, p)) {
+    } else {
         decode(t, p, &t->img);
         (void)query_flow_passed(q->q, &t->img);
     }

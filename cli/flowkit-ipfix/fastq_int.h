@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "fastq.h"
+#include "qtime.h"
+#include "query_int.h"
 
 #define MAX_TEMPLATES 4096 /* the collector's max_templates (per session) */
-#define NTP_UNIX_OFFSET 2208988800ll
-#define NS_PER_S 1000000000ll
 
 /* What a flow takes from a record: offset and length (0 = absent). */
 typedef struct fld {
@@ -20,7 +20,25 @@ typedef struct fld {
     uint16_t len;
 } fld;
 
-enum { T_NS, T_US, T_MS, T_S, T_FORMS }; /* time forms by precedence */
+/* A part of a packed key (aggsmall.h): a field's value at its bit shift. */
+enum {
+    KP_FIELD, /* the field at off */
+    KP_DPORT, /* the destination port by the ICMP rule */
+    KP_ADDR6  /* the IPv6 address at off: the whole key */
+};
+typedef struct kpart {
+    uint16_t off;
+    uint8_t len, shift, kind;
+} kpart;
+
+/* How a template's records go straight into one packed table: one key,
+ * or two for a statistic over either end (ip, port). */
+typedef struct tplan {
+    aggsmall *tab;
+    uint8_t nkeys;
+    uint8_t nparts[2];
+    kpart part[2][3];
+} tplan;
 
 typedef struct tmpl {
     uint16_t id;
@@ -39,6 +57,9 @@ typedef struct tmpl {
     fk_filter_raw *raw; /* the query's filter on this template's records; NULL:
                          * no filter, or it runs on the flow (fk_filter_match) */
     fk_flow img;        /* the flow of the last record: what no field sets stays */
+    tplan *plan;        /* non-NULL: records go straight into the packed tables */
+    uint8_t nplan;      /* tables in plan (statistics, then -A) */
+    bool plan_one;      /* one table, each key one field (KP_FIELD, KP_ADDR6) */
     uint16_t def_len;   /* the template record as it came, in def */
     uint8_t def[];
 } tmpl;
@@ -108,6 +129,13 @@ static inline uint64_t be(const uint8_t *p, unsigned len)
  * options template set of d (false: the fast path ends, q->why says why). */
 tmpl *fq_tmpl_find(domain *d, uint16_t id);
 void fq_tmpl_free(tmpl *t);
+
+/* Plan (fastq_plan.c) how t's records go straight into the query's
+ * packed tables, without a flow: sets t->plan when every table of the
+ * query takes them (IPv4 or no addresses, keys of 64 bits at most, the
+ * times of the records in the tables' forms, no time window, a filter
+ * decided on raw records). false: out of memory (q->why). */
+bool fq_plan(fq *q, tmpl *t);
 bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t len);
 
 #endif

@@ -22,6 +22,7 @@ void fq_tmpl_free(tmpl *t)
     if (t) {
         fk_filter_raw_destroy(t->raw);
         free(t->segs);
+        free(t->plan);
     }
     free(t);
 }
@@ -473,6 +474,10 @@ bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t le
         t->img.src.family = t->src.len ? t->family : 0;
         t->img.dst.family = t->dst.len ? t->family : 0;
         skip_unread(t, filter_raw(q, t) ? q->need_unfilt : q->need);
+        if (!options && !fq_plan(q, t)) {
+            fq_tmpl_free(t);
+            return false;
+        }
         if (old) {
             for (size_t i = 0; i < d->n; i++)
                 if (d->t[i] == old)

@@ -31,8 +31,8 @@ query *query_create(void)
         q->limit = -1;
         q->filter_const = -1;
         q->agg_order = ORDER_TSTART;
-        q->first_ns = INT64_MAX;
-        q->last_ns = INT64_MIN;
+        q->aggs[0] = (aggsmall)AGGSMALL_INIT(0);
+        q->aggs[1] = (aggsmall)AGGSMALL_INIT(1);
     }
     return q;
 }
@@ -42,9 +42,14 @@ void query_destroy(query *q)
     if (!q)
         return;
     fk_filter_destroy(q->filter);
-    for (int i = 0; i < q->nstats; i++)
+    for (int i = 0; i < q->nstats; i++) {
         agg_free(&q->stats[i].table);
+        aggs_free(&q->stats[i].small[0]);
+        aggs_free(&q->stats[i].small[1]);
+    }
     agg_free(&q->agg);
+    aggs_free(&q->aggs[0]);
+    aggs_free(&q->aggs[1]);
     free(q);
 }
 
@@ -163,6 +168,8 @@ int query_add_stat(query *q, const char *text)
     if (st->norders == 0)
         st->orders[st->norders++] = ORDER_FLOWS;
     st->table.mask = st->def->mask;
+    st->small[0] = (aggsmall)AGGSMALL_INIT(0);
+    st->small[1] = (aggsmall)AGGSMALL_INIT(1);
     q->nstats++;
     return 0;
 }
@@ -195,6 +202,8 @@ int query_set_aggregate(query *q, const char *text)
     if (!mask)
         return usage_error("-A", text, "no key");
     agg_free(&q->agg);
+    aggs_free(&q->aggs[0]);
+    aggs_free(&q->aggs[1]);
     q->agg.mask = mask;
     q->aggregate = true;
     return 0;
@@ -306,14 +315,16 @@ void query_reset(query *q)
     for (int i = 0; i < q->nstats; i++) {
         unsigned mask = q->stats[i].table.mask;
         agg_free(&q->stats[i].table);
+        aggs_free(&q->stats[i].small[0]);
+        aggs_free(&q->stats[i].small[1]);
         q->stats[i].table.mask = mask;
     }
     unsigned mask = q->agg.mask;
     agg_free(&q->agg);
+    aggs_free(&q->aggs[0]);
+    aggs_free(&q->aggs[1]);
     q->agg.mask = mask;
     q->flows = q->packets = q->bytes = 0;
-    q->first_ns = INT64_MAX;
-    q->last_ns = INT64_MIN;
     q->csv_header_done = false;
     q->oom = false;
 }
@@ -334,10 +345,6 @@ bool query_flow_passed(query *q, const fk_flow *f)
     q->flows++;
     q->packets += f->packets;
     q->bytes += f->bytes;
-    if (f->start_ns < q->first_ns)
-        q->first_ns = f->start_ns;
-    if (f->end_ns > q->last_ns)
-        q->last_ns = f->end_ns;
     for (int i = 0; i < q->nstats; i++) {
         stat *st = &q->stats[i];
         agg_key k;

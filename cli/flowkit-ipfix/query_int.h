@@ -4,6 +4,7 @@
 #ifndef FLOWKIT_IPFIX_QUERY_INT_H
 #define FLOWKIT_IPFIX_QUERY_INT_H
 
+#include "aggsmall.h"
 #include "aggtable.h"
 #include "query.h"
 
@@ -27,6 +28,8 @@ typedef struct stat {
     agg_order orders[MAX_ORDERS];
     int norders;
     aggtable table;
+    aggsmall small[2]; /* keys the fast path packs (fastq_plan.c), beside
+                        * table: IPv4 or none, IPv6 */
 } stat;
 
 struct query {
@@ -39,6 +42,7 @@ struct query {
     int nstats;
     bool aggregate;
     aggtable agg;                   /* -A */
+    aggsmall aggs[2];               /* -A: keys the fast path packs */
     agg_order agg_order;            /* -O */
     long limit;                     /* -n; -1: default */
     bool json;                      /* -o json */
@@ -46,7 +50,6 @@ struct query {
     bool text;                      /* -o text given */
     bool csv_header_done;           /* -o csv without -s/-A: the header row is out */
     uint64_t flows, packets, bytes; /* totals of the flows that passed */
-    int64_t first_ns, last_ns;
     bool oom;
 };
 

@@ -173,12 +173,13 @@ static void times_json(FILE *out, const agg_entry *e)
 
 static void print_stat(query *q, const stat *st, agg_order order, FILE *out)
 {
-    agg_entry *rows = agg_sorted(&st->table, order);
-    if (!rows && st->table.count) {
+    size_t n;
+    agg_entry *rows = aggs_rows(&st->table, st->small, 2, &n);
+    if (!rows && st->table.count + st->small[0].count + st->small[1].count) {
         q->oom = true;
         return;
     }
-    size_t n = st->table.count;
+    agg_sort(rows, n, order);
     long limit = q->limit < 0 ? 10 : q->limit;
     if (limit > 0 && (size_t)limit < n)
         n = (size_t)limit;
@@ -232,12 +233,14 @@ static void print_stat(query *q, const stat *st, agg_order order, FILE *out)
 
 static void print_aggregate(query *q, FILE *out)
 {
-    agg_entry *rows = agg_sorted(&q->agg, q->agg_order);
-    if (!rows && q->agg.count) {
+    size_t all;
+    agg_entry *rows = aggs_rows(&q->agg, q->aggs, 2, &all);
+    if (!rows && q->agg.count + q->aggs[0].count + q->aggs[1].count) {
         q->oom = true;
         return;
     }
-    size_t n = q->agg.count;
+    agg_sort(rows, all, q->agg_order);
+    size_t n = all;
     if (q->limit > 0 && (size_t)q->limit < n)
         n = (size_t)q->limit;
     if (q->csv) {
@@ -245,7 +248,7 @@ static void print_aggregate(query *q, FILE *out)
         key_csv(out, q->agg.mask, 0, NULL);
         fputs(",flows,packets,bytes,start,end\n", out);
     } else if (!q->json) {
-        fprintf(out, "Aggregated flows (%zu of %zu) ordered by %s:\n%-24s %9s", n, q->agg.count,
+        fprintf(out, "Aggregated flows (%zu of %zu) ordered by %s:\n%-24s %9s", n, all,
                 query_order_names[q->agg_order], "start", "duration");
         key_titles(out, q->agg.mask, 0);
         fprintf(out, " %8s %12s %15s\n", "flows", "packets", "bytes");

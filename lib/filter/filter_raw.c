@@ -87,13 +87,14 @@ static uint64_t dport_icmp(const fk_filter_raw *r, const uint8_t *p)
     return dp;
 }
 
-static inline uint64_t number(const fk_filter_raw *r, const rnode *n, const uint8_t *p)
+static inline __attribute__((always_inline)) uint64_t number(const fk_filter_raw *r, const rnode *n,
+                                                             const uint8_t *p)
 {
     uint64_t v = n->src == S_FIELD ? be_at(p + n->off, n->len) : dport_icmp(r, p);
     return (v >> n->shift) & n->mask;
 }
 
-static bool compare(uint64_t have, uint8_t cmp, uint64_t want)
+static inline bool compare(uint64_t have, uint8_t cmp, uint64_t want)
 {
     switch ((fk__fcmp)cmp) {
     case FC_EQ:
@@ -110,26 +111,11 @@ static bool compare(uint64_t have, uint8_t cmp, uint64_t want)
     return false;
 }
 
-static bool eval(const fk_filter_raw *r, uint32_t idx, const uint8_t *p)
+/* A term (op R_NET4 and after), inlined where it is evaluated. */
+static inline __attribute__((always_inline)) bool term(const fk_filter_raw *r, const rnode *n,
+                                                       const uint8_t *p)
 {
-    const rnode *n = &r->nodes[idx];
     switch ((rop)n->op) {
-    case R_TRUE:
-        return true;
-    case R_FALSE:
-        return false;
-    case R_AND:
-        for (uint32_t i = 0; i < n->count; i++)
-            if (!eval(r, r->kids[n->first + i], p))
-                return false;
-        return true;
-    case R_OR:
-        for (uint32_t i = 0; i < n->count; i++)
-            if (eval(r, r->kids[n->first + i], p))
-                return true;
-        return false;
-    case R_NOT:
-        return !eval(r, r->kids[n->first], p);
     case R_NET4:
         return (be_at(p + n->off, 4) & n->mask) == n->value;
     case R_NET6:
@@ -145,8 +131,44 @@ static bool eval(const fk_filter_raw *r, uint32_t idx, const uint8_t *p)
         return (number(r, n, p) & n->value) == n->value;
     case R_FLAGS_NONE:
         return (number(r, n, p) & n->value) == 0;
+    default:
+        return false;
     }
-    return false;
+}
+
+static bool eval(const fk_filter_raw *r, uint32_t idx, const uint8_t *p);
+
+/* Node idx: a term in line, and, or, not by a call. */
+static inline __attribute__((always_inline)) bool node(const fk_filter_raw *r, uint32_t idx,
+                                                       const uint8_t *p)
+{
+    const rnode *n = &r->nodes[idx];
+    return n->op >= R_NET4 ? term(r, n, p) : eval(r, idx, p);
+}
+
+static bool eval(const fk_filter_raw *r, uint32_t idx, const uint8_t *p)
+{
+    const rnode *n = &r->nodes[idx];
+    switch ((rop)n->op) {
+    case R_TRUE:
+        return true;
+    case R_FALSE:
+        return false;
+    case R_AND:
+        for (uint32_t i = 0; i < n->count; i++)
+            if (!node(r, r->kids[n->first + i], p))
+                return false;
+        return true;
+    case R_OR:
+        for (uint32_t i = 0; i < n->count; i++)
+            if (node(r, r->kids[n->first + i], p))
+                return true;
+        return false;
+    case R_NOT:
+        return !node(r, r->kids[n->first], p);
+    default:
+        return term(r, n, p);
+    }
 }
 
 int fk_filter_raw_match(const fk_filter_raw *raw, const uint8_t *record)
@@ -155,7 +177,7 @@ int fk_filter_raw_match(const fk_filter_raw *raw, const uint8_t *record)
         return 0;
     if (raw->konst >= 0)
         return raw->konst;
-    return eval(raw, raw->root, record) ? 1 : 0;
+    return node(raw, raw->root, record) ? 1 : 0;
 }
 
 int fk_filter_raw_get_const(const fk_filter_raw *raw)
