@@ -43,10 +43,13 @@ int fk__agg_init(fk_store *s)
     s->agg_hi = 0;
     if (!s->agg_cap)
         return FK_OK;
-    uint32_t slots = 4;
-    while (slots < 2 * s->agg_cap)
+    uint32_t slots = 4, bits = 2;
+    while (slots < 2 * s->agg_cap) {
         slots <<= 1;
+        bits++;
+    }
     s->agg_mask = slots - 1;
+    s->agg_shift = 64 - bits;
     s->agg = fk__store_alloc(s, s->agg_cap, sizeof *s->agg);
     s->agg_slot = fk__store_alloc(s, slots, sizeof *s->agg_slot);
     return s->agg && s->agg_slot ? FK_OK : FK_ENOMEM;
@@ -67,31 +70,6 @@ int64_t fk__agg_step_of(const fk_store *s, int64_t t)
     return (t % s->agg_step_ns && t < 0) ? q - 1 : q;
 }
 
-/* Key layout: meta = proto | dst_port << 8 | has_exporter << 24 | the
- * three families << 32, 40, 48 | LONG; a key whose addresses are all IPv4
- * (or absent) keeps them in v[2] (src, dst) and v[3] (exporter) and is
- * hashed and compared over its first 4 words; any IPv6 address makes it
- * long: src, dst, exporter in v[2..7], 8 words. */
-#define AGG_LONG (UINT64_C(1) << 56)
-#define SHORT_WORDS 4
-#define LONG_WORDS 8
-
-/* Compared and hashed with constant lengths (unrolled): the short form is
- * most keys. A short and a long key differ in meta (word 1). */
-static bool words_eq(const uint64_t *x, const uint64_t *y, uint32_t n)
-{
-    uint64_t d = 0;
-    for (uint32_t i = 0; i < n; i++)
-        d |= x[i] ^ y[i];
-    return d == 0;
-}
-
-static bool key_eq(const fk__agg_key *a, const fk__agg_key *b, uint32_t words)
-{
-    return words == SHORT_WORDS ? words_eq(a->v, b->v, SHORT_WORDS)
-                                : words_eq(a->v, b->v, LONG_WORDS);
-}
-
 static void addr_out(fk_addr *a, uint8_t family, const void *bytes, size_t n)
 {
     memset(a, 0, sizeof *a);
@@ -104,7 +82,7 @@ static void rec_of(fk__rec *r, const fk__agg_ent *e)
 {
     uint64_t m = e->k.v[1];
     const unsigned char *w = (const unsigned char *)(e->k.v + 2);
-    if (m & AGG_LONG) {
+    if (m & FK__AGG_LONG) {
         addr_out(&r->src, (uint8_t)(m >> 32), w, 16);
         addr_out(&r->dst, (uint8_t)(m >> 40), w + 16, 16);
         addr_out(&r->exporter, (uint8_t)(m >> 48), w + 32, 16);
@@ -198,7 +176,7 @@ static void rec_of_flow(fk__rec *r, const fk_flow *f)
 
 /* The aggregation step of t, kept (agg_lo, agg_hi, agg_no): most flows
  * fall in the step of the one before and take no division. */
-static __attribute__((noinline)) int64_t step_of(fk_store *s, int64_t t)
+int64_t fk__agg_step_cache(fk_store *s, int64_t t)
 {
     int64_t no = fk__agg_step_of(s, t);
     if (no > INT64_MIN / s->agg_step_ns && no < INT64_MAX / s->agg_step_ns - 1) {
@@ -221,7 +199,7 @@ static uint32_t addr4(const fk_addr *a, uint8_t family)
  * words. Words past the length are left as they were: the entry copies
  * and compares only the key's own words. The general form (fk__agg_add
  * builds the usual one itself). */
-static __attribute__((noinline)) uint32_t make_key(fk__agg_key *k, const fk_flow *f)
+uint32_t fk__agg_make_key(fk__agg_key *k, const fk_flow *f)
 {
     bool has_exp = (f->present & FK_FLOW_HAS_EXPORTER) != 0;
     uint8_t fs = norm_family(f->src.family), fd = norm_family(f->dst.family);
@@ -229,7 +207,7 @@ static __attribute__((noinline)) uint32_t make_key(fk__agg_key *k, const fk_flow
     uint64_t meta = f->proto | (uint64_t)f->dst_port << 8 | (uint64_t)has_exp << 24 |
                     (uint64_t)fs << 32 | (uint64_t)fd << 40 | (uint64_t)fe << 48;
     if ((fs | fd | fe) & 2) { /* an IPv6 address (family 6) */
-        k->v[1] = meta | AGG_LONG;
+        k->v[1] = meta | FK__AGG_LONG;
         fk_addr a[3] = {f->src, f->dst, f->exporter};
         for (int i = 0; i < 3; i++) {
             if (i == 2 && !fe)
@@ -240,30 +218,16 @@ static __attribute__((noinline)) uint32_t make_key(fk__agg_key *k, const fk_flow
         memcpy(w, a[0].bytes, 16);
         memcpy(w + 16, a[1].bytes, 16);
         memcpy(w + 32, a[2].bytes, 16);
-        return LONG_WORDS;
+        return FK__AGG_LONG_WORDS;
     }
     k->v[1] = meta;
     k->v[2] = addr4(&f->src, fs) | (uint64_t)addr4(&f->dst, fd) << 32;
     k->v[3] = addr4(&f->exporter, fe);
-    return SHORT_WORDS;
-}
-
-/* A multiply per word, folded: the table is small and probed linearly,
- * so this needs spread in its low bits, not a strong hash. */
-static inline uint64_t key_hash(const fk__agg_key *k, uint32_t words)
-{
-    uint64_t h = k->v[0] * UINT64_C(0x9e3779b97f4a7c15) + k->v[1] * UINT64_C(0xc2b2ae3d27d4eb4f) +
-                 k->v[2] * UINT64_C(0x165667b19e3779f9) + k->v[3] * UINT64_C(0xd6e8feb86659fd93);
-    if (words == LONG_WORDS)
-        h += k->v[4] * UINT64_C(0x94d049bb133111eb) + k->v[5] * UINT64_C(0xbf58476d1ce4e5b9) +
-             k->v[6] * UINT64_C(0x27d4eb2f165667c5) + k->v[7] * UINT64_C(0x85ebca77c2b2ae63);
-    h ^= h >> 32;
-    h *= UINT64_C(0x9e3779b97f4a7c15);
-    return h ^ (h >> 29);
+    return FK__AGG_SHORT_WORDS;
 }
 
 /* f goes to the tables as it is (no table, bypass, or a process name). */
-static __attribute__((noinline)) void add_straight(fk_store *s, const fk_flow *f, bool proc)
+void fk__agg_add_straight(fk_store *s, const fk_flow *f, bool proc)
 {
     fk__rec r;
     rec_of_flow(&r, f);
@@ -271,8 +235,8 @@ static __attribute__((noinline)) void add_straight(fk_store *s, const fk_flow *f
 }
 
 /* A new entry for f's key k at index slot pos. */
-static __attribute__((noinline)) void add_entry(fk_store *s, const fk__agg_key *k, uint32_t words,
-                                                uint32_t pos, const fk_flow *f)
+void fk__agg_add_entry(fk_store *s, const fk__agg_key *k, uint32_t words, uint32_t pos,
+                       const fk_flow *f)
 {
     fk__agg_ent *x = &s->agg[s->agg_n];
     s->agg_slot[pos] = ++s->agg_n;
@@ -287,61 +251,4 @@ static __attribute__((noinline)) void add_entry(fk_store *s, const fk__agg_key *
     x->first_ns = x->last_ns = f->end_ns;
     if (s->agg_n == s->agg_cap)
         judge_flush(s, fk__agg_step_of(s, s->now_ns));
-}
-
-/* Meta words of a key whose addresses are IPv4 (see make_key), with and
- * without an exporter. */
-#define V4_META_NO_EXPORTER ((uint64_t)4 << 32 | (uint64_t)4 << 40)
-#define V4_META (V4_META_NO_EXPORTER | (uint64_t)1 << 24 | (uint64_t)4 << 48)
-
-void fk__agg_add(fk_store *s, const fk_flow *f)
-{
-    uint32_t present = f->present;
-    bool proc = (present & FK_FLOW_HAS_PROCESS) && f->process[0];
-    if (!s->agg_cap || proc || s->agg_bypass) {
-        /* A process name is a key of its own (the process dimension):
-         * such flows (flowkit-export's) go to the tables one by one. */
-        add_straight(s, f, proc);
-        return;
-    }
-    fk__agg_key k;
-    uint32_t words = SHORT_WORDS;
-    bool has_exp = (present & FK_FLOW_HAS_EXPORTER) != 0;
-    if (f->src.family == 4 && f->dst.family == 4 && (!has_exp || f->exporter.family == 4)) {
-        /* The usual key, built here: IPv4 addresses. */
-        uint32_t a, b, e = 0;
-        memcpy(&a, f->src.bytes, 4);
-        memcpy(&b, f->dst.bytes, 4);
-        if (has_exp)
-            memcpy(&e, f->exporter.bytes, 4);
-        k.v[1] = (has_exp ? V4_META : V4_META_NO_EXPORTER) | f->proto | (uint64_t)f->dst_port << 8;
-        k.v[2] = a | (uint64_t)b << 32;
-        k.v[3] = e;
-    } else {
-        words = make_key(&k, f);
-    }
-    int64_t t = f->end_ns;
-    k.v[0] = (uint64_t)(t >= s->agg_lo && t < s->agg_hi ? s->agg_no : step_of(s, t));
-    uint64_t h = key_hash(&k, words);
-    uint32_t pos = (uint32_t)h & s->agg_mask;
-    for (;; pos = (pos + 1) & s->agg_mask) {
-        uint32_t e = s->agg_slot[pos];
-        if (!e)
-            break;
-        fk__agg_ent *x = &s->agg[e - 1];
-        if (key_eq(&x->k, &k, words)) {
-            x->bytes += f->bytes;
-            x->packets += f->packets;
-            x->rev_bytes += f->rev_bytes;
-            x->rev_packets += f->rev_packets;
-            x->flows++;
-            s->agg_flows++;
-            if (t < x->first_ns)
-                x->first_ns = t;
-            if (t > x->last_ns)
-                x->last_ns = t;
-            return;
-        }
-    }
-    add_entry(s, &k, words, pos, f);
 }

@@ -70,6 +70,14 @@ int fk__counts_init(fk_store *s)
             return FK_ENOMEM;
         fk__ss_attach(&s->topk[i], mem, cap, dim_klen((int)(i / s->nslots)));
     }
+    for (int d = 0; d < FK_STORE_DIM_COUNT; d++) {
+        s->batch[d].n = 0;
+        if (!(s->batch[d].items = fk__store_alloc(s, FK__TOPK_BATCH, sizeof(fk__ss_item))))
+            return FK_ENOMEM;
+    }
+    if (!(mem = fk__store_alloc(s, 1, fk__ss_scratch_mem(FK__TOPK_BATCH, cap))))
+        return FK_ENOMEM;
+    fk__ss_scratch_attach(&s->batch_scratch, mem, FK__TOPK_BATCH, cap);
     return FK_OK;
 }
 
@@ -90,6 +98,13 @@ void fk__counts_free(fk_store *s)
         fk__free(s->topk[i].e);
     fk__free(s->topk);
     fk__free(s->slot_no);
+    for (int d = 0; d < FK_STORE_DIM_COUNT; d++) {
+        fk__free(s->batch[d].items);
+        s->batch[d].items = NULL;
+        s->batch[d].n = 0;
+    }
+    fk__free(s->batch_scratch.idx.slot);
+    s->batch_scratch.idx.slot = NULL;
     s->topk = NULL;
     s->slot_no = NULL;
 }
@@ -162,21 +177,21 @@ static bool dim_key(const fk__skey **kp, uint64_t *h, fk__skey *k, int dim, cons
     return true;
 }
 
-static void flush_run(fk_store *s, int dim)
+/* Merge dimension dim's waiting batch into its summary. */
+static void merge_batch(fk_store *s, int dim)
 {
-    fk__topk_run *r = &s->runs[dim];
-    if (!r->used)
+    fk__topk_batch *b = &s->batch[dim];
+    if (!b->n)
         return;
-    r->used = false;
-    s->st.topk_evictions +=
-        (uint64_t)fk__ss_add(&s->topk[(size_t)dim * s->nslots + r->pos], &r->key, r->h, r->c.bytes,
-                             r->c.packets, r->c.flows);
+    s->st.topk_evictions += fk__ss_add_batch(&s->topk[(size_t)dim * s->nslots + b->pos], b->items,
+                                             b->n, &s->batch_scratch);
+    b->n = 0;
 }
 
 void fk__counts_flush(fk_store *s)
 {
     for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
-        flush_run(s, d);
+        merge_batch(s, d);
 }
 
 void fk__store_set_merge_runs(fk_store *s, bool on)
@@ -185,21 +200,21 @@ void fk__store_set_merge_runs(fk_store *s, bool on)
 }
 
 /* Count c under key kp (hash h, 0 = not computed) of dimension dim in the
- * summary at slot position pos: into the dimension's run when the key and
- * slot are the run's, else the run goes to the summary and this starts
- * the next one. */
+ * summary at slot position pos: into the batch's last item when the key
+ * and slot are its (a run), else as a new item (the batch is merged first
+ * when full or of another slot). */
 static void topk_add(fk_store *s, int dim, uint32_t pos, const fk__skey *kp, uint64_t h,
                      const fk__cnt *c)
 {
     uint32_t klen = dim_klen(dim);
-    fk__topk_run *r = &s->runs[dim];
-    if (r->used && r->pos == pos && memcmp(r->key.b, kp->b, klen) == 0) {
-        r->c.bytes += c->bytes;
-        r->c.packets += c->packets;
-        r->c.flows += c->flows;
+    fk__topk_batch *b = &s->batch[dim];
+    if (b->n && b->pos == pos && memcmp(b->items[b->n - 1].key.b, kp->b, klen) == 0) {
+        fk__ss_item *it = &b->items[b->n - 1];
+        it->bytes += c->bytes;
+        it->packets += c->packets;
+        it->flows += c->flows;
         return;
     }
-    flush_run(s, dim);
     if (!h)
         h = fk__ss_hash(kp, klen);
     if (!s->merge_runs) {
@@ -207,11 +222,10 @@ static void topk_add(fk_store *s, int dim, uint32_t pos, const fk__skey *kp, uin
                                                      c->bytes, c->packets, c->flows);
         return;
     }
-    r->used = true;
-    r->pos = pos;
-    r->h = h;
-    r->key = *kp;
-    r->c = *c;
+    if (b->n == FK__TOPK_BATCH || (b->n && b->pos != pos))
+        merge_batch(s, dim);
+    b->pos = pos;
+    b->items[b->n++] = (fk__ss_item){*kp, h, c->bytes, c->packets, c->flows};
 }
 
 void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k)
@@ -264,7 +278,7 @@ void fk__counts_add(fk_store *s, const fk__rec *r, const char *process, const fk
         late = true;
     } else {
         if (s->slot_no[pos] != n) {
-            fk__counts_flush(s); /* runs of the slot this position held count there first */
+            fk__counts_flush(s); /* batches of the slot this position held count there first */
             for (int d = 0; d < FK_STORE_DIM_COUNT; d++)
                 fk__ss_clear(&s->topk[(size_t)d * s->nslots + pos]);
             s->slot_no[pos] = n;
@@ -288,8 +302,29 @@ static int by_bytes_desc(const void *a, const void *b)
     return memcmp(x->key.b, y->key.b, FK__SKEY_SIZE);
 }
 
+/* The smallest count of a full summary, else 0: every key it does not
+ * hold has at most this many bytes in its span. */
+static uint64_t floor_of(const fk__ss *p)
+{
+    if (p->n < p->cap)
+        return 0;
+    uint64_t m = UINT64_MAX;
+    for (uint32_t j = 0; j < p->n; j++)
+        if (p->e[j].bytes < m)
+            m = p->e[j].bytes;
+    return m;
+}
+
 /* Merge space-saving summaries into one (big enough never to evict), sort
- * by bytes, copy the first capacity rows. */
+ * by bytes, copy the first capacity rows. A key a full summary j does not
+ * hold may still have up to m_j (its smallest count) bytes there, so its
+ * estimate counts m_j for that part, as bytes and as error (Agarwal et
+ * al., "Mergeable summaries", 2012): with M the sum of every m_j, a key's
+ * bytes are M + the sum of (count - m_j) over the parts that hold it, and
+ * its error M - the sum of (m_j - error) over them (an entry's error is
+ * at most its summary's m_j: the smallest count only grows). Never below
+ * the truth, at most error above it; a summary that is not full has
+ * m_j = 0 (it never evicted): exact parts add exactly. */
 int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_store_row *out,
                      size_t capacity, size_t *count)
 {
@@ -304,13 +339,22 @@ int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_stor
         return fk__error(FK_ENOMEM, "store: out of memory for a top-K answer");
     fk__ss acc;
     fk__ss_attach(&acc, mem, (uint32_t)total, parts[0]->klen);
-    for (size_t i = 0; i < nparts; i++)
+    uint64_t floors = 0;
+    for (size_t i = 0; i < nparts; i++) {
+        uint64_t m = floor_of(parts[i]);
+        floors += m;
         for (uint32_t j = 0; j < parts[i]->n; j++) {
             const fk__ss_entry *e = &parts[i]->e[j];
-            fk__ss_add(&acc, &e->key, fk__ss_hash(&e->key, acc.klen), e->bytes, e->packets,
+            fk__ss_add(&acc, &e->key, fk__ss_hash(&e->key, acc.klen), e->bytes - m, e->packets,
                        e->flows);
-            ((fk__ss_entry *)fk__ss_find(&acc, &e->key))->error += e->error;
+            /* acc's error holds the sum of (m_j - error) until the end */
+            ((fk__ss_entry *)fk__ss_find(&acc, &e->key))->error += m - e->error;
         }
+    }
+    for (uint32_t j = 0; j < acc.n; j++) {
+        acc.e[j].bytes += floors;
+        acc.e[j].error = floors - acc.e[j].error;
+    }
     qsort(acc.e, acc.n, sizeof *acc.e, by_bytes_desc);
     for (uint32_t j = 0; j < acc.n && *count < capacity; j++) {
         fk_store_row *r = &out[(*count)++];

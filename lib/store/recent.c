@@ -89,29 +89,6 @@ bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f, const fk_addr *src, c
     return false;
 }
 
-/* Family code of the ring (fk__rflow::fam): normalised as
- * fk__store_norm_addr does (families other than 4 and 6 are absent). */
-static uint32_t fam_code(uint8_t family)
-{
-    return family == 4 ? 1 : family == 6 ? 2 : 0;
-}
-
-static uint32_t addr4(const fk_addr *a, uint32_t code)
-{
-    uint32_t w = 0;
-    if (code == 1)
-        memcpy(&w, a->bytes, 4);
-    return w;
-}
-
-/* Whether f sets a field that only the extension keeps. */
-static bool has_rare(const fk_flow *f)
-{
-    return (f->pid | f->uid | f->vni | f->src_as | f->dst_as) != 0 ||
-           (f->rev_icmp | f->tunnel | f->direction | (uint8_t)f->process[0] | f->outer_src.family |
-            f->outer_dst.family | f->next_hop.family | f->bgp_next_hop.family) != 0;
-}
-
 /* An address of the extension: as given when it has a family, else absent
  * (all zero, as fk__store_norm_addr makes it). */
 static fk_addr kept(const fk_addr *a)
@@ -122,7 +99,7 @@ static fk_addr kept(const fk_addr *a)
     return n;
 }
 
-static __attribute__((noinline)) void pack_ext(fk__rflow_ext *x, const fk_flow *f)
+void fk__recent_pack_ext(fk__rflow_ext *x, const fk_flow *f)
 {
     x->src = f->src;
     x->dst = f->dst;
@@ -145,44 +122,6 @@ static __attribute__((noinline)) void pack_ext(fk__rflow_ext *x, const fk_flow *
     size_t n = strnlen(f->process, sizeof f->process - 1);
     memcpy(x->process, f->process, n);
     memset(x->process + n, 0, sizeof x->process - n);
-}
-
-_Static_assert(offsetof(fk_flow, present) < FK__RF_B_OFF && FK__RF_A_LEN <= 20 &&
-                   FK__RF_B_LEN <= 72,
-               "the kept runs of fk_flow are the members from src_port to present and from "
-               "bytes to odid");
-
-void fk__recent_add(fk_store *s, const fk_flow *f)
-{
-    if (s->seq_next - s->seq_first == s->max_flows) {
-        s->seq_first++;
-        s->st.flows_evicted++;
-    }
-    uint32_t pos = s->ring_next;
-    s->ring_next = pos + 1 == s->max_flows ? 0 : pos + 1;
-    s->seq_next++;
-    fk__rflow *r = &s->ring[pos];
-    const unsigned char *raw = (const unsigned char *)f;
-    memcpy(r->a, raw + FK__RF_A_OFF, FK__RF_A_LEN);
-    memcpy(r->b, raw + FK__RF_B_OFF, FK__RF_B_LEN);
-    uint32_t fs, fd, fe;
-    if (f->src.family == 4 && f->dst.family == 4 && f->exporter.family == 4) {
-        fs = fd = fe = 1;
-        memcpy(&r->src4, f->src.bytes, 4);
-        memcpy(&r->dst4, f->dst.bytes, 4);
-        memcpy(&r->exp4, f->exporter.bytes, 4);
-    } else {
-        fs = fam_code(f->src.family);
-        fd = fam_code(f->dst.family);
-        fe = fam_code(f->exporter.family);
-        r->src4 = addr4(&f->src, fs);
-        r->dst4 = addr4(&f->dst, fd);
-        r->exp4 = addr4(&f->exporter, fe);
-    }
-    r->fam = (uint8_t)(fs | fd << 2 | fe << 4);
-    r->ext = ((fs | fd | fe) & 2) || has_rare(f);
-    if (r->ext)
-        pack_ext(&s->ring_ext[pos], f);
 }
 
 /* Address which (0 src, 1 dst, 2 exporter) of a kept flow. */

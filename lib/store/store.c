@@ -180,6 +180,7 @@ int fk_store_activate(fk_store *s)
         free_tables(s);
         return fk__error(rc, "store: out of memory for the tables the parameters ask for");
     }
+    s->checks = s->ncidrs || s->ndedup;
     s->active = true;
     s->params.activated = true;
     return FK_OK;
@@ -240,7 +241,7 @@ void fk__store_feed(fk_store *s, const fk__rec *r, const char *process)
     fk__iptab_add(s, r, &fk, &c);
 }
 
-static void advance_locked(fk_store *s, int64_t now_ns)
+void fk__store_advance_locked(fk_store *s, int64_t now_ns)
 {
     if (now_ns <= s->now_ns)
         return;
@@ -256,60 +257,12 @@ static void advance_locked(fk_store *s, int64_t now_ns)
     fk__badip_expire(s);
 }
 
-/* Normalised copy of an address (IPv4 tails zeroed; unknown families all zero). */
-static fk_addr norm(const fk_addr *a)
-{
-    fk_addr n = *a;
-    fk__store_norm_addr(&n);
-    return n;
-}
-
-int fk_store_add_flow(fk_store *s, const fk_flow *flow)
-{
-    if (!s || !flow || !s->active)
-        return fk__error(FK_EINVAL, "store: NULL argument or not activated");
-    fk__store_lock_take(&s->lock);
-    s->st.flows_in++;
-    if (flow->event) {
-        s->st.events++;
-        fk__store_lock_give(&s->lock);
-        return FK_OK;
-    }
-    /* The flow is read as given: each part normalises the addresses it
-     * keeps (the checks below read normalised copies). */
-    fk_addr src, dst, exp;
-    bool checks = s->ncidrs || s->ndedup;
-    if (checks) {
-        src = norm(&flow->src);
-        dst = norm(&flow->dst);
-        exp = norm(&flow->exporter);
-    }
-    if (s->ncidrs && !fk__cidr_match(s->cidrs, s->ncidrs, &src) &&
-        !fk__cidr_match(s->cidrs, s->ncidrs, &dst)) {
-        s->st.filtered++;
-    } else if (s->ndedup && fk__dedup_is_duplicate(s, flow, &src, &dst, &exp)) {
-        s->st.duplicates++;
-    } else {
-        s->st.flows_kept++;
-        if (flow->end_ns > s->now_ns)
-            advance_locked(s, flow->end_ns);
-        if (!s->st.first_ns) /* its clock when the first flow came */
-            s->st.first_ns = s->now_ns ? s->now_ns : 1;
-        fk__recent_add(s, flow);
-        fk__agg_add(s, flow);
-        if (fk__badip_candidate(flow))
-            fk__badip_add(s, flow);
-    }
-    fk__store_lock_give(&s->lock);
-    return FK_OK;
-}
-
 int fk_store_advance(fk_store *s, int64_t now_ns)
 {
     if (!s || !s->active)
         return fk__error(FK_EINVAL, "store: NULL handle or not activated");
     fk__store_lock_take(&s->lock);
-    advance_locked(s, now_ns);
+    fk__store_advance_locked(s, now_ns);
     fk__store_lock_give(&s->lock);
     return FK_OK;
 }
@@ -330,7 +283,7 @@ static int fill_stats(fk_store *s, fk_store_stats *out)
         return fk__error(FK_EINVAL, "store: NULL argument");
     fk__store_lock_take(&s->lock);
     fk__agg_flush(s);
-    fk__counts_flush(s); /* topk_evictions of the waiting runs */
+    fk__counts_flush(s); /* topk_evictions of the waiting batches */
     *out = s->st;
     out->ips = s->ips.n;
     out->bad_ips = s->bad.n;

@@ -39,17 +39,17 @@ typedef struct fk__flow_keys {
     uint64_t h_src, h_dst, h_proto;
 } fk__flow_keys;
 
-/* A run of top-K updates: consecutive flows with the same key in one
- * dimension and the same slot add up here and reach the summary as one
- * update when the key changes (fk__counts_flush; a query or the stats
- * flush first). The summary ends up as if each flow had been added. */
-typedef struct fk__topk_run {
-    bool used;
-    uint32_t pos; /* slot position */
-    uint64_t h;   /* fk__ss_hash of key */
-    fk__skey key;
-    fk__cnt c;
-} fk__topk_run;
+/* The top-K updates of one dimension waiting for their summary (the one
+ * at slot position pos): consecutive flows with the same key add up in
+ * the last item (a run); the batch is merged into the summary in one pass
+ * (fk__ss_add_batch) when it is full, when the slot position changes, and
+ * before anything reads the summaries or topk_evictions
+ * (fk__counts_flush). */
+#define FK__TOPK_BATCH 512
+typedef struct fk__topk_batch {
+    uint32_t n, pos;
+    fk__ss_item *items; /* FK__TOPK_BATCH */
+} fk__topk_batch;
 
 /* What the top-K, series and per-IP tables are fed: one flow, or the sum
  * of the flows that share all their keys (addresses, exporter, protocol,
@@ -67,6 +67,14 @@ typedef struct fk__rec {
 
 /* The pre-aggregation table: a key of one step of flows (see fk__rec and
  * agg.c for the layout: 4 words when every address is IPv4, else 8). */
+/* Key layout: v[1] (meta) = proto | dst_port << 8 | has_exporter << 24 |
+ * the three families << 32, 40, 48 | FK__AGG_LONG; a key whose addresses
+ * are all IPv4 (or absent) keeps them in v[2] (src, dst) and v[3]
+ * (exporter) and is hashed and compared over its first 4 words; any IPv6
+ * address makes it long: src, dst, exporter in v[2..7], 8 words. */
+#define FK__AGG_LONG (UINT64_C(1) << 56)
+#define FK__AGG_SHORT_WORDS 4
+#define FK__AGG_LONG_WORDS 8
 typedef struct fk__agg_key {
     /* v[0] step number (floor(end_ns / agg step)), v[1] protocol, port,
      * exporter flag, families, long form; v[2..] the addresses */
@@ -128,6 +136,7 @@ struct fk_store {
     fk__cidr *cidrs;
     size_t ncidrs;
     bool active;
+    bool checks; /* a CIDR filter or de-duplication: the add path checks each flow */
     fk__store_lock lock;
     fk_store_stats st;
     int64_t now_ns;
@@ -156,7 +165,8 @@ struct fk_store {
     uint32_t nslots;
     int64_t *slot_no; /* slot number held at each ring position, -1 empty */
     fk__ss *topk;     /* [dim * nslots + position] */
-    fk__topk_run runs[FK_STORE_DIM_COUNT];
+    fk__topk_batch batch[FK_STORE_DIM_COUNT];
+    fk__ss_scratch batch_scratch;
     bool merge_runs; /* false: every flow goes to the summaries at once (tests) */
 
     fk__atab ips;
@@ -169,6 +179,7 @@ struct fk_store {
     fk__agg_ent *agg;
     uint32_t *agg_slot; /* entry + 1, 0 = empty; agg_mask + 1 slots */
     uint32_t agg_cap, agg_n, agg_mask;
+    uint32_t agg_shift;             /* 64 - log2(agg_mask + 1): a hash's top bits place a key */
     uint64_t agg_flows;             /* flows summed in the entries waiting */
     bool agg_bypass;                /* a full table saved little: flows go straight on */
     int64_t agg_retry;              /* until this step of the clock */
@@ -199,9 +210,9 @@ void fk__recent_free(fk_store *s);
 /* f's addresses as given; src, dst, exp: their normalised copies. */
 bool fk__dedup_is_duplicate(fk_store *s, const fk_flow *f, const fk_addr *src, const fk_addr *dst,
                             const fk_addr *exp);
-/* Keep f in the ring (the oldest goes when full): its addresses
- * normalised, its borrowed strings left out. */
-void fk__recent_add(fk_store *s, const fk_flow *f);
+/* f's IPv6 addresses and rare members into the extension x of its ring
+ * position (add.c keeps the rest). */
+void fk__recent_pack_ext(fk__rflow_ext *x, const fk_flow *f);
 void fk__recent_expire(fk_store *s);
 /* End time of the oldest recent flow held, 0 when none. */
 int64_t fk__recent_oldest_ns(const fk_store *s);
@@ -209,10 +220,16 @@ int64_t fk__recent_oldest_ns(const fk_store *s);
 /* agg.c: flows of one step (10 s by default) summed by key before the tables see them. */
 int fk__agg_init(fk_store *s); /* FK_ENOMEM */
 void fk__agg_free(fk_store *s);
-/* Count f (as given: its addresses are normalised on the way) in the
- * table, or straight into the tables when the table is off or f carries a
- * process name. */
-void fk__agg_add(fk_store *s, const fk_flow *f);
+/* The parts of the add path (add.c) that most flows never reach: f to
+ * the tables as it comes (no table, bypass, or a process name: proc); the
+ * key of f when an address is not IPv4 (returns its length in words);
+ * a new entry for key k at index slot pos; the step of time t, cached in
+ * agg_no, agg_lo, agg_hi. */
+void fk__agg_add_straight(fk_store *s, const fk_flow *f, bool proc);
+uint32_t fk__agg_make_key(fk__agg_key *k, const fk_flow *f);
+void fk__agg_add_entry(fk_store *s, const fk__agg_key *k, uint32_t words, uint32_t pos,
+                       const fk_flow *f);
+int64_t fk__agg_step_cache(fk_store *s, int64_t t);
 /* Feed every waiting entry to the tables, in arrival order; empties the
  * table. Under the lock, before anything reads the top-K, series or
  * per-IP state, and before the clock moves to another step. */
@@ -223,6 +240,9 @@ void fk__agg_flush(fk_store *s);
 void fk__agg_next_step(fk_store *s, int64_t no);
 /* The aggregation step of time t (floor(t / agg step)). */
 int64_t fk__agg_step_of(const fk_store *s, int64_t t);
+/* Move the store's clock to now_ns (under the lock; nothing when it is
+ * not later). */
+void fk__store_advance_locked(fk_store *s, int64_t now_ns);
 /* The tables' add path for one record (process: its name or NULL). */
 void fk__store_feed(fk_store *s, const fk__rec *r, const char *process);
 
@@ -249,13 +269,14 @@ int fk__counts_init(fk_store *s); /* FK_ENOMEM */
 void fk__counts_free(fk_store *s);
 void fk__counts_add(fk_store *s, const fk__rec *r, const char *process, const fk__flow_keys *fk,
                     const fk__cnt *c);
-/* Add the waiting top-K runs to their summaries (under the lock; before
- * anything reads the summaries or topk_evictions). */
+/* Merge the waiting top-K batches into their summaries (under the lock;
+ * before anything reads the summaries or topk_evictions). */
 void fk__counts_flush(fk_store *s);
-/* Merge runs of equal top-K keys (default) or not: the same answers, the
- * second path is kept for the test that says so. Before activate. Off
- * also turns the pre-aggregation off (every flow goes to the tables as
- * it comes), whatever agg_keys says. */
+/* Batch the top-K updates (default) or add every one at once (the plain
+ * one-at-a-time space-saving, kept as the tests' reference: the same
+ * answers while no summary evicts, the same bounds when they do). Before
+ * activate. Off also turns the pre-aggregation off (every flow goes to
+ * the tables as it comes), whatever agg_keys says. */
 void fk__store_set_merge_runs(fk_store *s, bool on);
 void fk__store_key_out(fk_store_key *out, int dim, const fk__skey *k);
 /* Merge summaries and copy the biggest rows out (keys read as dim). */

@@ -23,7 +23,7 @@ void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap, uint32_t klen)
 
 /* Sifts move a hole instead of swapping: every node passed is written
  * once, with its entry's place in pos[]. */
-static void sift_up(fk__ss *s, uint32_t at)
+void fk__ss_sift_up(fk__ss *s, uint32_t at)
 {
     fk__ss_node x = s->heap[at];
     while (at > 0) {
@@ -39,7 +39,7 @@ static void sift_up(fk__ss *s, uint32_t at)
 }
 
 /* A node's bytes only grow: it moves towards the leaves. */
-static void sift_down(fk__ss *s, uint32_t at)
+void fk__ss_sift_down(fk__ss *s, uint32_t at)
 {
     fk__ss_node x = s->heap[at];
     for (;;) {
@@ -64,7 +64,7 @@ void fk__ss_clear(fk__ss *s)
     fk__sidx_clear(&s->idx);
 }
 
-static int lookup(const fk__ss *s, const fk__skey *k, uint32_t tag)
+int fk__ss_lookup(const fk__ss *s, const fk__skey *k, uint32_t tag)
 {
     for (uint32_t pos = fk__sidx_start(&s->idx, tag);; pos = fk__sidx_next(&s->idx, pos)) {
         fk__sidx_slot sl = s->idx.slot[pos];
@@ -77,13 +77,13 @@ static int lookup(const fk__ss *s, const fk__skey *k, uint32_t tag)
 
 const fk__ss_entry *fk__ss_find(const fk__ss *s, const fk__skey *k)
 {
-    int i = lookup(s, k, fk__sidx_tag(fk__ss_hash(k, s->klen)));
+    int i = fk__ss_lookup(s, k, fk__sidx_tag(fk__ss_hash(k, s->klen)));
     return i < 0 ? NULL : &s->e[i];
 }
 
 /* Make the root's bytes its entry's own: then it holds the smallest entry
  * (every node's bytes are a lower bound of its entry's, see fk__ss_add). */
-static void settle_root(fk__ss *s)
+void fk__ss_settle_root(fk__ss *s)
 {
     for (;;) {
         fk__ss_node *root = &s->heap[0];
@@ -91,7 +91,7 @@ static void settle_root(fk__ss *s)
         if (root->bytes == actual)
             return;
         root->bytes = actual;
-        sift_down(s, 0);
+        fk__ss_sift_down(s, 0);
     }
 }
 
@@ -105,7 +105,7 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_
                uint64_t flows)
 {
     uint32_t tag = fk__sidx_tag(h);
-    int i = lookup(s, k, tag);
+    int i = fk__ss_lookup(s, k, tag);
     if (i >= 0) {
         s->e[i].bytes += bytes;
         s->e[i].packets += packets;
@@ -121,7 +121,7 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_
     } else {
         /* Replace the smallest entry (the heap's root); its counts
          * become the newcomer's error. */
-        settle_root(s);
+        fk__ss_settle_root(s);
         i = (int)s->heap[0].e;
         fk__sidx_remove(&s->idx, s->heap[0].tag, (uint32_t)i);
         s->e[i].error = s->e[i].bytes;
@@ -136,8 +136,8 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_
     node->bytes = s->e[i].bytes;
     node->tag = tag;
     if (replaced)
-        sift_down(s, s->pos[i]);
+        fk__ss_sift_down(s, s->pos[i]);
     else
-        sift_up(s, s->pos[i]);
+        fk__ss_sift_up(s, s->pos[i]);
     return replaced;
 }

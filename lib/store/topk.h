@@ -69,4 +69,50 @@ static inline void fk__ss_prefetch(const fk__ss *s, uint64_t h)
 /* Entry of a key, or NULL. */
 const fk__ss_entry *fk__ss_find(const fk__ss *s, const fk__skey *k);
 
+/* Internal to topk.c and topk_batch.c: the entry of key k under tag, or
+ * -1; the root brought up to its entry's bytes (then the smallest). */
+int fk__ss_lookup(const fk__ss *s, const fk__skey *k, uint32_t tag);
+void fk__ss_settle_root(fk__ss *s);
+void fk__ss_sift_up(fk__ss *s, uint32_t at);
+void fk__ss_sift_down(fk__ss *s, uint32_t at);
+
+/* Batch-merged space-saving (topk_batch.c). A batch is a list of weighted
+ * keys for one summary; fk__ss_add_batch merges it in one pass: hits add
+ * to their entries, new keys fill free entries, and when the summary is
+ * full the remaining new keys (candidates, each summed over the batch)
+ * are given m + their weight, m being the smallest count the summary held
+ * before the batch (every key it does not hold has at most m bytes), and
+ * the cap largest of entries and candidates are kept: one selection, one
+ * rebuild, instead of an eviction with a heap sift per key. Bounds (see
+ * docs/store.md): counts never below the truth, at most `error` (<= m)
+ * above it; the kept counts sum to at most the bytes added, so m <=
+ * total / cap and any key with more than total / cap bytes is held. */
+typedef struct fk__ss_item {
+    fk__skey key;
+    uint64_t h; /* fk__ss_hash(&key, klen) */
+    uint64_t bytes, packets, flows;
+} fk__ss_item;
+
+/* Caller memory a batch merge of at most nitems items into a summary of at
+ * most cap entries uses (one scratch serves every summary). */
+typedef struct fk__ss_sel {
+    uint64_t bytes;
+    uint32_t id; /* entry (< cap) or cap + candidate number */
+} fk__ss_sel;
+
+typedef struct fk__ss_scratch {
+    uint32_t nitems, cap;
+    fk__sidx idx;    /* candidates of the batch by key */
+    uint32_t *cand;  /* item number of each candidate */
+    fk__ss_sel *sel; /* cap + nitems */
+} fk__ss_scratch;
+
+size_t fk__ss_scratch_mem(uint32_t nitems, uint32_t cap);
+/* Use mem (fk__ss_scratch_mem bytes, zeroed, suitably aligned). */
+void fk__ss_scratch_attach(fk__ss_scratch *x, void *mem, uint32_t nitems, uint32_t cap);
+/* Merge items[0..n) (n <= x->nitems; the array is used up: duplicates are
+ * summed into it) into s. Returns the candidates that found the summary
+ * full (each replaced an entry or was dropped itself): the evictions. */
+uint64_t fk__ss_add_batch(fk__ss *s, fk__ss_item *items, uint32_t n, fk__ss_scratch *x);
+
 #endif
