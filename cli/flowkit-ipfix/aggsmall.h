@@ -1,7 +1,7 @@
 /* Flow counters by a key that packs into 128 bits (IPv4 addresses, ports
- * and protocol in 64 bits; or one IPv6 address): the fast path's tables for flowkit-ipfix's
+ * and protocol; or one IPv6 address): the fast path's tables for flowkit-ipfix's
  * statistics (-s) and aggregation (-A), beside the general table (aggtable.h) that takes every
- * other key (IPv6, more than 64 bits of fields). Open addressing, linear probing, Fibonacci
+ * other key (IPv6 addresses beside other fields). Open addressing, linear probing, Fibonacci
  * (multiplicative) hashing, doubled at 50% load: memory grows with the number of distinct keys
  * only. Times are kept as the records hold them (one time form per table, qtime.h) and converted
  * when the table is read out. */
@@ -13,8 +13,9 @@
 
 #include "aggtable.h"
 
-/* A packed key: IPv4 tables use lo only (the fields where aggs_layout()
- * puts them), IPv6 ones hold one address, hi its first 8 octets. */
+/* A packed key: IPv4 tables hold the fields where aggs_layout() puts them
+ * (bit shifts 0..127, hi the upper 64), IPv6 ones one address, hi its
+ * first 8 octets. */
 typedef struct aggs_key {
     uint64_t hi, lo;
 } aggs_key;
@@ -40,8 +41,9 @@ typedef struct aggsmall {
     }
 
 /* Where each key field of mask (AGG_*, addresses IPv4) sits in the packed
- * key: shifts[i] is the bit offset of field 1 << i. Returns the bits the
- * fields take (more than 64: the key does not pack). */
+ * key: shifts[i] is the bit offset of field 1 << i, 0..127 (64 and up: in
+ * hi), no field across the two words. Returns the bits the fields take
+ * (at most 104: every IPv4 key packs). */
 unsigned aggs_layout(unsigned mask, unsigned shifts[5]);
 
 /* Double the table. 0, or -1 when out of memory. */

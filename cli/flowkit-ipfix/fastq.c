@@ -151,6 +151,8 @@ static inline __attribute__((always_inline)) void direct(query *qu, const tmpl *
                 if (kp->kind == KP_ADDR6) {
                     key.hi = be(p + kp->off, 8);
                     key.lo = be(p + kp->off + 8, 8);
+                } else if (kp->shift >= 64) { /* aggs_layout(): addresses of wide keys */
+                    key.hi |= part_value(t, kp, p) << (kp->shift - 64);
                 } else {
                     key.lo |= part_value(t, kp, p) << kp->shift;
                 }

@@ -135,7 +135,7 @@ void fq_tmpl_free(tmpl *t);
 
 /* Plan (fastq_plan.c) how t's records go straight into the query's
  * packed tables, without a flow: sets t->plan when every table of the
- * query takes them (IPv4 or no addresses, keys of 64 bits at most, the
+ * query takes them (IPv4 or no addresses, or one IPv6 address as the key, the
  * times of the records in the tables' forms, a filter
  * decided on raw records). false: out of memory (q->why). */
 bool fq_plan(fq *q, tmpl *t);

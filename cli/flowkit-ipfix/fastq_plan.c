@@ -53,7 +53,7 @@ static bool plan_table(const tmpl *t, aggsmall tabs[2], unsigned mask, bool eith
 {
     unsigned sh[5];
     bool v6 = (mask & (AGG_SRCIP | AGG_DSTIP)) && t->family == 6;
-    if (v6 ? mask != AGG_SRCIP && mask != AGG_DSTIP : aggs_layout(mask, sh) > 64)
+    if (v6 ? mask != AGG_SRCIP && mask != AGG_DSTIP : aggs_layout(mask, sh) > 128)
         return false;
     if (v6)
         sh[0] = sh[1] = 0;
@@ -111,7 +111,7 @@ bool fq_plan(fq *q, tmpl *t)
     t->win_last = last;
     t->plan_one = n == 1;
     for (unsigned k = 0; k < p[0].nkeys; k++)
-        if (p[0].nparts[k] != 1 || p[0].part[k][0].kind == KP_DPORT)
+        if (p[0].nparts[k] != 1 || p[0].part[k][0].kind == KP_DPORT || p[0].part[k][0].shift >= 64)
             t->plan_one = false;
     for (unsigned i = 0; i < n; i++) { /* the tables take this template's time forms */
         p[i].tab->start_form = t->start_form;

@@ -86,10 +86,11 @@ mkdir "$T/rf"
 cp "$T/c2.ipfix" "$T/c5.ipfix" "$T/c9.ipfix" "$T/rf/"
 # The statistics change with each filter: every -s dimension alone (the
 # fast path's one-table plan), together, and -A key sets that pack into
-# 64 bits and that do not (aggsmall: the packed tables).
+# 64 bits and into 128 (aggsmall: the packed tables).
 stats=("-s srcip/bytes -s port/flows -A srcip,dstport,proto -n 0" "-s srcip/bytes -n 0"
     "-s dstip/packets -n 0" "-s ip/flows -n 0" "-s srcport/bytes -n 0" "-s dstport/flows -n 0"
-    "-s port/packets -n 0" "-s proto/bytes -n 0" "-s record/flows -n 0" "-A srcip,dstip -n 0"
+    "-s port/packets -n 0" "-s proto/bytes -n 0" "-s record/flows -n 0"
+    "-A srcip,dstip,dstport -n 0"
     "-A srcport,dstport,proto -O bytes -n 0" "-A dstip -s proto -s dstport -o csv -n 0")
 i=0
 while IFS= read -r filter; do
