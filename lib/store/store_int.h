@@ -173,6 +173,7 @@ struct fk_store {
     fk__atab ips;
     unsigned char *ip_mem; /* ip_block bytes per address: series, peers, protocols */
     size_t ip_block;
+    fk__ip_rec ip_tmpl; /* block 0's series and summaries (iptab.c's attach_block) */
     uint32_t ip_npeers, ip_nprotos, ip_nbuckets;
     int64_t ip_step_ns;
 
