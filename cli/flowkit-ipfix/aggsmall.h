@@ -53,20 +53,33 @@ static inline size_t aggs_index(aggs_key k, unsigned shift)
     return (size_t)(((k.lo + k.hi * 0xc2b2ae3d27d4eb4full) * 0x9e3779b97f4a7c15ull) >> shift);
 }
 
-/* Count one flow under key with its counters and raw times. 0, or -1
- * when out of memory. */
-static inline int aggs_add(aggsmall *t, aggs_key key, uint64_t packets, uint64_t bytes,
-                           uint64_t first, uint64_t last)
+/* The slot of key: its entry, or the free slot where it goes. */
+static inline aggs_entry *aggs_find(const aggsmall *t, aggs_key key)
 {
-    if ((t->count + 1) * 2 > t->cap && aggs_grow(t) < 0)
-        return -1;
     size_t mask = t->cap - 1, j = aggs_index(key, t->shift);
     aggs_entry *e = &t->slots[j];
     while (e->flows && ((e->key.lo ^ key.lo) | (e->key.hi ^ key.hi))) {
         j = (j + 1) & mask;
         e = &t->slots[j];
     }
+    return e;
+}
+
+/* Count one flow under key with its counters and raw times. 0, or -1
+ * when out of memory. The table grows only when a new key would fill it
+ * past half. */
+static inline __attribute__((always_inline)) int
+aggs_add(aggsmall *t, aggs_key key, uint64_t packets, uint64_t bytes, uint64_t first, uint64_t last)
+{
+    if (!t->cap && aggs_grow(t) < 0)
+        return -1;
+    aggs_entry *e = aggs_find(t, key);
     if (!e->flows) {
+        if ((t->count + 1) * 2 > t->cap) {
+            if (aggs_grow(t) < 0)
+                return -1;
+            e = aggs_find(t, key);
+        }
         t->count++;
         e->key = key;
         e->first = first;

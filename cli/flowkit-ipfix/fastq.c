@@ -128,6 +128,8 @@ static inline __attribute__((always_inline)) void direct(query *qu, const tmpl *
     uint64_t bytes = t->bytes.len ? rd_n(p + t->bytes.off, t->bytes.len) : 0;
     uint64_t first = raw_time(p, t->start, t->start_form);
     uint64_t last = raw_time(p, t->end, t->end_form);
+    if (t->plan_window && (first < t->win_first || last > t->win_last))
+        return; /* outside -t */
     qu->flows++;
     qu->packets += packets;
     qu->bytes += bytes;

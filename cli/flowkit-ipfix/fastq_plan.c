@@ -82,8 +82,14 @@ bool fq_plan(fq *q, tmpl *t)
     query *qu = q->q;
     if (t->unsupported || t->options || !t->start.len || !t->end.len || t->obs.len)
         return true;
-    if (qu->window || (qu->filter && !t->raw && qu->filter_const != 1))
-        return true; /* the window reads ns; a filter on flows needs the flow */
+    if (qu->filter && !t->raw && qu->filter_const != 1)
+        return true; /* a filter on flows needs the flow */
+    /* -t: the window's ends as raw times of this template's forms (its
+     * conversions do not decrease), found once */
+    uint64_t first = 0, last = 0;
+    if (qu->window && (!qt_raw_from(qu->win_start_ns, t->start_form, &first) ||
+                       !qt_raw_until(qu->win_end_ns, t->end_form, &last)))
+        return true; /* no record of it is in the window: the flow path says so */
     tplan p[MAX_STATS + 1];
     unsigned n = 0;
     for (int i = 0; i < qu->nstats; i++, n++)
@@ -100,6 +106,9 @@ bool fq_plan(fq *q, tmpl *t)
     }
     memcpy(t->plan, p, n * sizeof *p);
     t->nplan = (uint8_t)n;
+    t->plan_window = qu->window;
+    t->win_first = first;
+    t->win_last = last;
     t->plan_one = n == 1;
     for (unsigned k = 0; k < p[0].nkeys; k++)
         if (p[0].nparts[k] != 1 || p[0].part[k][0].kind == KP_DPORT)

@@ -98,6 +98,19 @@ typedef enum fk_capture_param {
      * the queue).
      *  @since 0.2.0 */
     FK_CAP_BACKEND = 107,
+    /** string, backend `"ebpf"` / `"xdp"`: which kernel clock times a flow's packets,
+     *  `"coarse"` (default) or `"precise"`. A flow's first packet on each side and every TCP
+     *  SYN, FIN and RST (and so each session event) always read the precise clock
+     *  (CLOCK_MONOTONIC). With `"coarse"` each CPU reads that clock once per kernel tick (when
+     *  the tick clock, CLOCK_MONOTONIC_COARSE, has moved) and times every other packet with
+     *  that reading, ~20 ns less per packet: a packet's time is never later than the packet and
+     *  at most one timer tick (1/HZ: 4 ms at HZ=250) earlier, more only when the tick itself
+     *  ran late (an overloaded virtual machine). So ::fk_flow::start_ns is exact and
+     *  ::fk_flow::end_ns may be up to one tick early, never earlier than start_ns; a TCP flow
+     *  that ends with FIN or RST keeps that packet's exact time unless later packets (the last
+     *  ACK) come within the same tick. `"precise"` reads CLOCK_MONOTONIC for every packet, as
+     *  the pcap backend's timestamps are exact. The pcap backend ignores it. @since 0.2.0 */
+    FK_CAP_EBPF_CLOCK = 108,
     /* ---- pipeline ---- */
     /** int, packets per worker queue [16, 2^24], default 8192. */
     FK_CAP_QUEUE_SIZE = 200,

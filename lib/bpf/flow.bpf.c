@@ -305,15 +305,60 @@ static __always_inline void new_val(struct fk__bpf_flow_val *nv, const struct pk
     }
 }
 
+/* Set by the loader: 1 = every packet reads the precise clock
+ * (ebpf_clock = precise); 0 = only where precision matters (packet_time). */
+const volatile __u32 fk_clock_precise = 0;
+
+/* The precise clock's reading at the first packet this CPU timed after the
+ * tick clock last moved (packet_time). */
+struct clock_cache {
+    __u64 coarse; /* bpf_ktime_get_coarse_ns() then */
+    __u64 precise;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct clock_cache);
+} fk_clock SEC(".maps");
+
+/* The time of a packet that is neither the first of its flow's side (whose
+ * first_ns always comes from bpf_ktime_get_ns) nor a TCP SYN, FIN or RST
+ * (whose session event and its time go to user space).
+ *
+ * With ebpf_clock = coarse, the precise clock is read once per CPU per
+ * kernel tick: the tick clock (bpf_ktime_get_coarse_ns, a plain load) says
+ * whether the timekeeper has moved since this CPU's last precise reading;
+ * while it has not, that reading is the packet's time. It was taken after
+ * the timekeeper's last update and the packet comes before its next one, so
+ * it is never later than the packet and at most one tick (1/HZ) earlier,
+ * more only when the tick itself is late (a vCPU the host did not run).
+ * The tick clock's own value would be up to two ticks early: it is the
+ * last whole tick interval the timekeeper accumulated, not the time of the
+ * update. bpf_ktime_get_ns costs ~23 ns here (a TSC read with its fence
+ * and the scaling), a third of the program. The caller keeps last_ns the
+ * largest time seen, so last_ns >= first_ns holds and a TCP flow's last
+ * FIN or RST keeps its exact time. */
+static __always_inline __u64 packet_time(const struct pkt *p)
+{
+    if (fk_clock_precise || (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
+        return bpf_ktime_get_ns();
+    __u32 zero = 0;
+    struct clock_cache *c = bpf_map_lookup_elem(&fk_clock, &zero);
+    if (!c)
+        return bpf_ktime_get_ns();
+    __u64 coarse = bpf_ktime_get_coarse_ns();
+    if (c->coarse != coarse) {
+        c->coarse = coarse;
+        c->precise = bpf_ktime_get_ns();
+    }
+    return c->precise;
+}
+
 /* Count one parsed packet on its flow. A global function: the verifier
  * checks it once, not once per parser path that reaches it (with
- * decode_tunnels those paths are many).
- *
- * One clock read per packet (bpf_ktime_get_ns, CLOCK_MONOTONIC: a
- * pvclock/TSC read, about a third of the program's cost in a VM). The
- * coarse clock (bpf_ktime_get_coarse_ns) would save most of it, but in a VM
- * under load it lagged by more than 5 ms (vCPU ticks missed), so end times
- * would not match libpcap's. */
+ * decode_tunnels those paths are many). */
 __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct pkt *p, __u32 hook,
                                        __u32 ifindex)
 {
@@ -324,10 +369,11 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
     int icmp = p->proto == 1 || p->proto == 58;
     __u32 bits = (__u32)p->tcp_flags << (side * 8);
     __u32 old = 0;
-    __u64 now = bpf_ktime_get_ns();
+    __u64 now;
     struct fk__bpf_flow_val *v = bpf_map_lookup_elem(&fk_flows, &k);
     if (!v) {
         __u32 zero = 0;
+        now = bpf_ktime_get_ns();
         struct fk__bpf_flow_val *nv = bpf_map_lookup_elem(&fk_scratch, &zero);
         if (!nv)
             return 0;
@@ -348,6 +394,7 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
         /* port reuse: a new connection on the key of one that has ended;
          * it starts in the same entry (a packet of the old flow on another
          * CPU at this instant may land on either) */
+        now = bpf_ktime_get_ns();
         flow_end(cnt, &k, v);
         new_val(v, p, side, bits, (__u8)hook, ifindex, now);
         cnt->created++;
@@ -356,11 +403,16 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
     __sync_fetch_and_add(&v->bytes[side], p->ip_len);
     __sync_fetch_and_add(&v->packets[side], 1);
     if (!v->first_ns[side]) {
+        now = bpf_ktime_get_ns();
         v->first_ns[side] = now;
+        v->last_ns[side] = now;
         if (icmp && side != v->init_side)
             v->other_typecode = p->dport; /* the reply's own type and code */
+    } else {
+        now = packet_time(p);
+        if (now > v->last_ns[side])
+            v->last_ns[side] = now;
     }
-    v->last_ns[side] = now;
     old = v->tcp_flags;
     if (bits & ~old)
         old = __sync_fetch_and_or(&v->tcp_flags, bits);

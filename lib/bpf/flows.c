@@ -257,6 +257,7 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
         goto fail;
     }
     f->skel->rodata->fk_decode_tunnels = cfg->tunnels ? 1 : 0;
+    f->skel->rodata->fk_clock_precise = cfg->clock_precise ? 1 : 0;
     int err = fk_flow_bpf__load(f->skel);
     if (err) {
         int e = err < 0 ? -err : err;

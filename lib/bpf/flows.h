@@ -53,6 +53,8 @@ typedef struct fk__bpf_flows_config {
     size_t n_ifindexes;
     bool xdp;            /* XDP on ingress only; else tc (tcx) ingress and egress */
     bool tunnels;        /* count VXLAN/GENEVE datagrams as their inner flows */
+    bool clock_precise;  /* every packet reads the precise clock (else only first packets and
+                            TCP SYN/FIN/RST: ebpf_clock = coarse) */
     uint32_t max_flows;  /* flow map entries */
     uint32_t ring_bytes; /* ring buffer size, power of two >= 4096; 0 = 1 MiB */
 } fk__bpf_flows_config;

@@ -45,9 +45,13 @@ static int64_t clock_ns(clockid_t id)
 
 static void update_clocks(ebpf_state *st)
 {
+    /* The realtime reading between two monotonic ones, their midpoint its
+     * monotonic time: off by half the gap at most (tens of ns), not by the
+     * whole gap, whichever way a preemption falls. */
+    int64_t m0 = clock_ns(CLOCK_MONOTONIC);
     int64_t real = clock_ns(CLOCK_REALTIME);
     st->now_mono = clock_ns(CLOCK_MONOTONIC);
-    st->mono2real = real - st->now_mono;
+    st->mono2real = real - (m0 + (st->now_mono - m0) / 2);
 }
 
 /* What only libpcap can do is refused, naming the parameter. */
@@ -139,6 +143,7 @@ static int be_open(fk_capture *h)
         .n_ifindexes = h->nsources,
         .xdp = strcmp(backend, "xdp") == 0,
         .tunnels = fk__params_int(&h->params, FK_CAP_DECODE_TUNNELS) != 0,
+        .clock_precise = strcmp(fk__params_str(&h->params, FK_CAP_EBPF_CLOCK), "precise") == 0,
         .max_flows = (uint32_t)fk__params_int(&h->params, FK_CAP_MAX_FLOWS),
     };
     rc = fk__bpf_flows_open(&st->flows, &cfg);

@@ -38,6 +38,10 @@ static const fk_param_info capture_params[] = {
     {FK_CAP_BACKEND, "backend", FK_PARAM_STRING, 0, 0, 0, 0, 0, 0, 0, "pcap", "",
      "how packets become flows: pcap (libpcap, every packet to user space), ebpf (tc programs "
      "on ingress and egress count flows in the kernel) or xdp (ebpf on ingress only, with XDP)"},
+    {FK_CAP_EBPF_CLOCK, "ebpf_clock", FK_PARAM_STRING, 0, 0, 0, 0, 0, 0, 0, "coarse", "",
+     "ebpf/xdp: how a flow's later packets are timed: coarse (the precise clock read once per "
+     "tick and CPU: a flow's end may be up to one tick, 1/HZ, early; starts and TCP SYN/FIN/RST "
+     "stay exact) or precise (every packet reads the precise clock: ~20 ns more per packet)"},
     /* pipeline */
     {FK_CAP_QUEUE_SIZE, "queue_size", FK_PARAM_INT, 0, 16, INT64_C(1) << 24, 8192, 0, 0, 0, NULL,
      "packets", "bounded queue per worker; when full, packets are dropped and counted"},
@@ -208,6 +212,10 @@ int fk_capture_set_str(fk_capture *h, int param, const char *value)
                              value ? value : "(null)");
         return fk__params_set_str(&h->params, param, name);
     }
+    if (param == FK_CAP_EBPF_CLOCK &&
+        (!value || (strcmp(value, "coarse") != 0 && strcmp(value, "precise") != 0)))
+        return fk__error(FK_ERANGE, "capture: ebpf_clock = \"%s\" is not one of coarse, precise",
+                         value ? value : "(null)");
     if (param == FK_CAP_BACKEND && !fk__cap_backend_find(value))
         return fk__error(FK_ERANGE, "capture: backend = \"%s\" is not one of pcap, ebpf, xdp",
                          value ? value : "(null)");

@@ -60,10 +60,22 @@ wait_for() {
 }
 
 # cap_start NAME args...: capture_flows in the background, output in
-# $WORK/NAME.jsonl and $WORK/NAME.err; sets CAP_PID.
+# $WORK/NAME.jsonl and $WORK/NAME.err; sets CAP_PID. Exports
+# FK_END_EARLY_MS for capture_ref.py compare: with backend=ebpf or xdp and
+# the default ebpf_clock=coarse a flow's end may be up to one kernel tick
+# early (docs/flows.md), else 0.
 cap_start() {
-    local name=$1
+    local name=$1 a coarse=0
     shift
+    for a in "$@"; do
+        case $a in
+        backend=ebpf | backend=xdp) coarse=1 ;;
+        ebpf_clock=precise) coarse=0 && break ;;
+        esac
+    done
+    FK_END_EARLY_MS=0
+    [ $coarse = 1 ] && FK_END_EARLY_MS=$(coarse_tick_ms)
+    export FK_END_EARLY_MS
     "$CAPF" "$@" >"$WORK/$name.jsonl" 2>"$WORK/$name.err" &
     CAP_PID=$!
     fk_netns_on_exit "kill -9 $CAP_PID"
@@ -121,6 +133,12 @@ capstat() {
 # count_json OUT JQ-FILTER: number of lines matching.
 count_json() {
     jq -c "select($2)" "$1" | wc -l
+}
+
+# coarse_tick_ms: the kernel's tick in ms, rounded up (the resolution of
+# CLOCK_MONOTONIC_COARSE: 4 at HZ=250).
+coarse_tick_ms() {
+    $PY -c 'import math, time; print(math.ceil(time.clock_getres(6) * 1000))'
 }
 
 # capture_modes IFACE: the capture modes every capture test runs, one per

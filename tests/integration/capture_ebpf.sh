@@ -13,6 +13,8 @@
 #  - VLAN-tagged traffic keeps its VLAN id (same flows as tcpdump's);
 #  - the idle timeout ends flows on a quiet link, and flows are attributed
 #    to their local process as on the pcap path;
+#  - ebpf_clock: a flow's start is exact, its end not earlier than the
+#    bound the clock gives (coarse: the tick clock at its last packet);
 #  - flowkit-top runs on it (its own small snaplen is for libpcap only)
 #    and ranks the process that sends.
 . "$FLOWKIT_SOURCE_DIR/tests/integration/capture_common.bash"
@@ -151,6 +153,7 @@ refused "snaplen applies to backend = pcap only" -i "$IF" -o backend=ebpf -o sna
 refused "pcap_store applies to backend = pcap only" -i "$IF" -o backend=ebpf -o "pcap_store=$WORK"
 refused "reads live devices only" -r "$WORK/empty.pcap" -o backend=xdp
 refused "is not one of pcap, ebpf, xdp" -i "$IF" -o backend=dpdk
+refused "is not one of coarse, precise" -i "$IF" -o backend=ebpf -o ebpf_clock=fast
 refused "no such device" -i fknodev$$ -o backend=ebpf
 echo "refusals: ok"
 
@@ -202,6 +205,64 @@ c=$(count_json "$WORK/vlan.jsonl" ".type==\"flow\" and .proto==17 and .dst_port=
 $PY "$SRC/tests/integration/capture_ref.py" compare "$WORK/refv.pcap" "$WORK/vlan.jsonl" "$P4" "$P6" ||
     fail "VLAN flows differ from the reference"
 echo "vlan: ok"
+
+# --- the clock (ebpf_clock) ---------------------------------------------------
+# 20 UDP flows of 5 packets, 3 ms apart (over a few kernel ticks). The
+# sender notes CLOCK_REALTIME before its first send and both
+# CLOCK_REALTIME and CLOCK_REALTIME_COARSE before its last. A flow's start
+# reads the precise clock in both modes, so it is not before the first
+# send. Its end is not before the last send with ebpf_clock=precise, and
+# not before the coarse clock's value at the last send with coarse (the
+# documented bound: never more than the tick clock's lag early), and never
+# before the start. Times compared in ms (the JSON's), with 1 ms for the
+# capture's own monotonic-to-realtime conversion.
+for clock in coarse precise; do
+    cap_start "clock_$clock" -i "$IF" -o backend=ebpf -o "ebpf_clock=$clock"
+    fk_netns_exec "$NS" $PY - "${P4}1" >"$WORK/clock_$clock.sent" <<'PY' || fail "clock sender failed"
+import json, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for port in range(21000, 21020):
+    for i in range(5):
+        if i == 0:
+            first = time.clock_gettime_ns(time.CLOCK_REALTIME)
+        if i == 4:
+            coarse = time.clock_gettime_ns(5)  # CLOCK_REALTIME_COARSE
+            last = time.clock_gettime_ns(time.CLOCK_REALTIME)
+        s.sendto(b"t" * 10, (sys.argv[1], port))
+        time.sleep(0.003)
+    print(json.dumps({"port": port, "first": first, "last": last, "coarse": coarse}))
+PY
+    sleep 0.2
+    cap_stop
+    $PY - "$clock" "$WORK/clock_$clock.sent" "$WORK/clock_$clock.jsonl" <<'PY' || fail "ebpf_clock=$clock: times out of their bounds"
+import calendar, json, sys, time
+clock, sent_path, out_path = sys.argv[1:]
+def ms(text):
+    return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(text[20:23])
+flows = {}
+for line in open(out_path):
+    o = json.loads(line)
+    if o.get("type") == "flow" and o["proto"] == 17 and 21000 <= o["dst_port"] < 21020:
+        flows[o["dst_port"]] = o
+bad = 0
+for line in open(sent_path):
+    t = json.loads(line)
+    o = flows.get(t["port"])
+    if not o or o["packets"] != 5:
+        print("port %d: no flow of 5 packets: %s" % (t["port"], o))
+        bad += 1
+        continue
+    start, end = ms(o["start"]), ms(o["end"])
+    low_end = (t["last"] if clock == "precise" else t["coarse"]) // 10**6 - 1
+    if start < t["first"] // 10**6 - 1 or end < low_end or end < start:
+        print("port %d: start %d (first send %d), end %d (bound %d)" %
+              (t["port"], start, t["first"] // 10**6, end, low_end))
+        bad += 1
+print("ebpf_clock=%s: %d flows, %d out of bounds" % (clock, len(flows), bad))
+sys.exit(1 if bad else 0)
+PY
+done
+echo "clock: ok"
 
 # --- idle timeout and attribution -----------------------------------------------
 cap_start idle -i "$IF" -o backend=ebpf -o idle_timeout=1 -o attribution=auto

@@ -376,6 +376,41 @@ def _param_table(fn_name):
     return out
 
 
+class Inbox:
+    """What a handle's C callback hands to Python: passed to ``callback`` at
+    once, or kept until :meth:`take`. An exception raised on the way (while
+    converting, or by the user's callback) cannot cross the C frame: it is
+    kept, :meth:`deliver` returns False so that the caller breaks the C
+    loop, and :meth:`take` raises it."""
+
+    def __init__(self, callback=None):
+        self.callback = callback
+        self.pending = []
+        self.error = None
+
+    def deliver(self, make):
+        """Build an item with ``make()`` and hand it on; False on an exception."""
+        try:
+            item = make()
+            if self.callback is not None:
+                self.callback(item)
+            else:
+                self.pending.append(item)
+            return True
+        except BaseException as e:
+            if self.error is None:
+                self.error = e
+            return False
+
+    def take(self):
+        """The items kept so far (and forget them); raise a kept exception first."""
+        if self.error is not None:
+            e, self.error = self.error, None
+            raise e
+        out, self.pending = self.pending, []
+        return out
+
+
 class Handle:
     """Base of every handle: ownership of the C pointer, context manager,
     and parameters by name from the handle's own ``fk_<h>_params`` table.

@@ -7,7 +7,7 @@ import json
 from ctypes import POINTER, byref, c_char_p
 
 from . import _native as N
-from ._core import Flow, FlowkitError, Handle, SessionEvent, addr_from_c, call, raise_for, status
+from ._core import Flow, FlowkitError, Handle, Inbox, SessionEvent, addr_from_c, call, raise_for, status
 from ._native import lib
 
 EVENT_SESSION = 1
@@ -193,6 +193,15 @@ def _snapshot_from_c(snap, connections=False, history=False):
     )
 
 
+def _event_from_c(ev):
+    """The Python object of one ``fk_capture_event``."""
+    if ev.type == EVENT_FLOW:
+        return Flow.from_c(ev.flow.contents)
+    if ev.type == EVENT_SESSION:
+        return SessionEvent.from_c(ev.session.contents)
+    return CaptureError(ev.error, _s(ev.message), _s(ev.device) or None)
+
+
 class Capture(Handle):
     """An ``fk_capture``. Parameters come from the library's table
     (:meth:`params`): ``Capture(queue_size=65536, filter="tcp")``.
@@ -210,9 +219,7 @@ class Capture(Handle):
 
     def __init__(self, devices=(), files=(), callback=None, **params):
         super().__init__(self._create())
-        self._pending = []
-        self._error = None
-        self._callback = callback
+        self._inbox = Inbox(callback)
         self._cb = N.CAPTURE_CB(self._on_event)  # kept alive with the handle
         call("fk_capture_set_callback", self, self._cb, None)
         self._apply(params)
@@ -223,30 +230,8 @@ class Capture(Handle):
         self._ended = False
 
     def _on_event(self, ev_p, _user):
-        try:
-            ev = ev_p.contents
-            if ev.type == EVENT_FLOW:
-                out = Flow.from_c(ev.flow.contents)
-            elif ev.type == EVENT_SESSION:
-                out = SessionEvent.from_c(ev.session.contents)
-            else:
-                out = CaptureError(ev.error, _s(ev.message), _s(ev.device) or None)
-            if self._callback is not None:
-                self._callback(out)
-            else:
-                self._pending.append(out)
-        except BaseException as e:
-            # Exceptions cannot cross the C frame: stop and re-raise after it.
-            if self._error is None:
-                self._error = e
+        if not self._inbox.deliver(lambda: _event_from_c(ev_p.contents)):
             lib().fk_capture_break(self._ptr)
-
-    def _take(self):
-        if self._error is not None:
-            e, self._error = self._error, None
-            raise e
-        out, self._pending = self._pending, []
-        return out
 
     # --- configuration
     def add_device(self, name):
@@ -277,7 +262,7 @@ class Capture(Handle):
         """Process what is available; returns the events delivered (or [] when
         a callback is set). Raises EOFError once the capture has ended."""
         rc = lib().fk_capture_dispatch(self, int(max_packets))
-        events = self._take()
+        events = self._inbox.take()
         if rc == status.EEOF:
             self._ended = True
             if not events:
@@ -315,7 +300,7 @@ class Capture(Handle):
         """End the capture now: flush flows; returns the last events."""
         call("fk_capture_stop", self)
         self._ended = True
-        return self._take()
+        return self._inbox.take()
 
     @property
     def attribution_source(self):

@@ -4,7 +4,7 @@ import ctypes
 from ctypes import byref, c_uint8
 
 from . import _native as N
-from ._core import Flow, Handle, addr_to_c, call, raise_for, status
+from ._core import Flow, Handle, Inbox, addr_to_c, call, raise_for, status
 from ._native import lib
 
 
@@ -25,9 +25,7 @@ class Collector(Handle):
 
     def __init__(self, listeners=(), outputs=(), allow=(), callback=None, **params):
         super().__init__(self._create())
-        self._pending = []
-        self._error = None
-        self._callback = callback
+        self._inbox = Inbox(callback)
         self._cb = N.COLLECTOR_CB(self._on_flow)
         call("fk_collector_set_callback", self, self._cb, None)
         self._apply(params)
@@ -39,23 +37,8 @@ class Collector(Handle):
             self.add_allow(cidr)
 
     def _on_flow(self, flow_p, _user):
-        try:
-            f = Flow.from_c(flow_p.contents)
-            if self._callback is not None:
-                self._callback(f)
-            else:
-                self._pending.append(f)
-        except BaseException as e:
-            if self._error is None:
-                self._error = e
+        if not self._inbox.deliver(lambda: Flow.from_c(flow_p.contents)):
             lib().fk_collector_break(self._ptr)
-
-    def _take(self):
-        if self._error is not None:
-            e, self._error = self._error, None
-            raise e
-        out, self._pending = self._pending, []
-        return out
 
     def add_listener(self, uri):
         """Listen on ``udp://[addr]:port`` or ``tcp://[addr]:port``."""
@@ -94,7 +77,7 @@ class Collector(Handle):
     def dispatch(self):
         """Receive and decode what is available; returns the flows (or [] with a callback)."""
         rc = lib().fk_collector_dispatch(self)
-        flows = self._take()
+        flows = self._inbox.take()
         if rc == status.EEOF:
             if not flows:
                 raise EOFError("collector reached its count or duration limit")
@@ -129,7 +112,7 @@ class Collector(Handle):
         buf = (c_uint8 * max(len(data), 1)).from_buffer_copy(data or b"\0")
         exp = addr_to_c(exporter)
         rc = lib().fk_collector_feed(self, byref(exp), port, buf, len(data))
-        flows = self._take()
+        flows = self._inbox.take()
         if rc < 0:
             try:
                 raise_for(rc, "fk_collector_feed")

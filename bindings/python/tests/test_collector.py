@@ -108,12 +108,18 @@ def test_callback_and_exception():
     assert [f.bytes for f in seen] == [312]
 
     def boom(flow):
-        raise RuntimeError("in callback")
+        seen.append(flow)
+        if flow.bytes == 99:
+            raise RuntimeError("in callback")
 
+    seen.clear()
     with flowkit.Collector(callback=boom) as col:
         col.activate()
         with pytest.raises(RuntimeError, match="in callback"):
-            col.feed(netflow_v5([REC]))
+            col.feed(netflow_v5([dict(REC, octets=99)]))
+        # raised once; the next datagram's flows are delivered again
+        assert col.feed(netflow_v5([REC])) == []
+    assert [f.bytes for f in seen] == [99, 312]
 
 
 def test_parameters_and_lifecycle_errors():
