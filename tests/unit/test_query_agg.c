@@ -171,8 +171,11 @@ static void test_v6_keys(void **state)
             k.src4 = k.dst4 = (uint32_t)r;
             k.src6[0] = 0x20;
             k.src6[1] = 0x01;
-            for (int b = 2; b < 16; b++) /* every octet varies with the pool's value */
-                k.src6[b] = (uint8_t)((r + 1) * (uint64_t)(b + 1) * 2654435761u >> 13);
+            /* every octet from the pool's value, mixed (splitmix64) */
+            uint64_t h1 = (r + 1) * 0x9e3779b97f4a7c15ull;
+            uint64_t h2 = (h1 ^ (h1 >> 31)) * 0xbf58476d1ce4e5b9ull;
+            for (int b = 2; b < 16; b++)
+                k.src6[b] = (uint8_t)(b < 8 ? h1 >> (8 * b) : h2 >> (8 * (b - 8)));
             fk_flow f;
             flow_of(&k, v6, mask, &f);
             uint32_t t0 = 1700000000u + (uint32_t)(rnd(&s) % 1000);
