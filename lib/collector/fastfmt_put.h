@@ -152,7 +152,8 @@ static inline void hex32(char *h, const uint8_t *b)
 }
 
 /* Group g of an IPv6 address without leading zeros, from its 4 digits in
- * h: writes 4 bytes whatever its length (the callers' buffers have the
+ * h (which has 4 readable bytes after the last group): writes 4 bytes
+ * whatever its length (the callers' buffers have the
  * room; the next writes overwrite the extra), without a branch. */
 static inline char *put_group(char *p, const char *h, const uint8_t *b, int g)
 {
@@ -184,8 +185,9 @@ static inline char *put_ipv6(char *p, const uint8_t *b)
     int best = run ? (int)(run >> 4) : 8, end = run ? best + (int)(run & 15) : 8;
     if (best == 0 && (end == 6 || (end == 5 && b[10] == 0xff && b[11] == 0xff)))
         return put_ipv4(end == 6 ? PUT_LIT(p, "::") : PUT_LIT(p, "::ffff:"), b + 12);
-    char h[32];
+    char h[36]; /* put_group reads up to 3 bytes past group 7 */
     hex32(h, b);
+    memset(h + 32, 0, 4);
     for (int i = 0; i < best; i++) {
         p = put_group(p, h, b, i);
         *p++ = ':';
