@@ -37,16 +37,75 @@ const char fk__fastfmt_octet_text[256][4] = {
     R10(D3, 240), D3(250),      D3(251),      D3(252),      D3(253),      D3(254),
     D3(255)};
 
-/* "00".."ff", two lowercase hex digits per byte value. */
-const char fk__fastfmt_hex_pairs[513] =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+/* ".000"..".999". */
+const char fk__fastfmt_ms_text[1000][4] = {
+#define MS1(n)                                                                                     \
+    {                                                                                              \
+        '.', (char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10)          \
+    }
+#define MS10(b)                                                                                    \
+    MS1(b), MS1(b + 1), MS1(b + 2), MS1(b + 3), MS1(b + 4), MS1(b + 5), MS1(b + 6), MS1(b + 7),    \
+        MS1(b + 8), MS1(b + 9)
+#define MS100(b)                                                                                   \
+    MS10(b), MS10(b + 10), MS10(b + 20), MS10(b + 30), MS10(b + 40), MS10(b + 50), MS10(b + 60),   \
+        MS10(b + 70), MS10(b + 80), MS10(b + 90)
+    MS100(0),   MS100(100), MS100(200), MS100(300), MS100(400),
+    MS100(500), MS100(600), MS100(700), MS100(800), MS100(900)};
+#undef MS1
+#undef MS10
+#undef MS100
+
+static char *put2(char *p, int v)
+{
+    *p++ = (char)('0' + v / 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+char *fk__fastfmt_time_miss(fk__fastfmt *c, char *p, int64_t sec, int ms, int64_t ns)
+{
+    /* gmtime_r only when the day changes: UTC days are 86400 s. */
+    int64_t day = sec / 86400, sod = sec % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        day--;
+    }
+    if (!c->day_valid || c->day != day) {
+        time_t t = (time_t)(sec - sod);
+        struct tm tm;
+        /* 2^50 s are millions of years: fk_time_format's text, as for any
+         * year past 9999 (and sec - sod cannot overflow). */
+        if (sec > INT64_C(1) << 50 || sec < -(INT64_C(1) << 50) || !gmtime_r(&t, &tm) ||
+            tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+            char buf[64];
+            int n = fk_time_format(ns, buf, sizeof buf);
+            return n > 0 ? put_str(p, buf, (size_t)n) : p;
+        }
+        char *q = c->day_text;
+        int y = tm.tm_year + 1900;
+        q = put2(q, y / 100);
+        q = put2(q, y % 100);
+        *q++ = '-';
+        q = put2(q, tm.tm_mon + 1);
+        *q++ = '-';
+        q = put2(q, tm.tm_mday);
+        *q = 'T';
+        c->day = day;
+        c->day_valid = true;
+    }
+    int slot = c->next;
+    c->next ^= 1;
+    char *q = c->text[slot];
+    memcpy(q, c->day_text, 11);
+    q = put2(q + 11, (int)(sod / 3600));
+    *q++ = ':';
+    q = put2(q, (int)(sod / 60 % 60));
+    *q++ = ':';
+    put2(q, (int)(sod % 60));
+    c->sec[slot] = sec;
+    c->valid[slot] = 1;
+    return put_time_parts(c, p, sec, ms, ns);
+}
 
 /* By the mask of an IPv6 address's zero groups (bit i: group i is 0), its
  * first longest run of two or more zero groups, the one "::" replaces:

@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "collector/fastfmt.h"
 #include "core/bytes.h"
@@ -107,20 +110,56 @@ static inline char *put_ipv4(char *p, const uint8_t *b)
     return p - 1;
 }
 
-/* "00".."ff" (fastfmt.c). */
-extern const char fk__fastfmt_hex_pairs[513];
-
-/* One 16-bit group in lowercase hex without leading zeros. Writes 4
- * bytes whatever its length (the callers' buffers have the room; the
- * next writes overwrite the extra), without a branch per digit. */
-static inline char *put_hex16(char *p, unsigned w)
+/* Lowercase hex text of the 32-bit value x: 8 digits, most significant
+ * first, in memory order (one nibble per byte, then '0'..'9'/'a'..'f'
+ * byte-wise: no byte carries into the next). */
+static inline uint64_t hex8_swar(uint32_t x)
 {
-    char t[12];
-    memcpy(t + 4, fk__fastfmt_hex_pairs + 2 * (w >> 8), 2);
-    memcpy(t + 6, fk__fastfmt_hex_pairs + 2 * (w & 0xff), 2);
-    memset(t + 8, 0, 4);
-    int n = 1 + (w > 0xf) + (w > 0xff) + (w > 0xfff);
-    memcpy(p, t + 8 - n, 4);
+    uint64_t v = x;
+    v = (v | v << 16) & 0x0000ffff0000ffffull;
+    v = (v | v << 8) & 0x00ff00ff00ff00ffull;
+    v = (v | v << 4) & 0x0f0f0f0f0f0f0f0full;
+    v += 0x3030303030303030ull + ((v + 0x0606060606060606ull) >> 4 & 0x0101010101010101ull) * 39;
+    return FK__BE64(v);
+}
+
+/* The 32 hex digits of the 16 bytes at b, into h[0..31]: group i of an
+ * IPv6 address is h[4i..4i+3]. Portable form. */
+static inline void hex32_swar(char *h, const uint8_t *b)
+{
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = hex8_swar(fk__get32(b + 4 * i));
+        memcpy(h + 8 * i, &v, 8);
+    }
+}
+
+/* The same, with SSE2 where the target has it (x86-64 always does). */
+static inline void hex32(char *h, const uint8_t *b)
+{
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi8(0x0f), nine = _mm_set1_epi8(9);
+    const __m128i zero = _mm_set1_epi8('0'), gap = _mm_set1_epi8('a' - '0' - 10);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), low), lo = _mm_and_si128(x, low);
+    __m128i d0 = _mm_unpacklo_epi8(hi, lo), d1 = _mm_unpackhi_epi8(hi, lo);
+    d0 = _mm_add_epi8(_mm_add_epi8(d0, zero), _mm_and_si128(_mm_cmpgt_epi8(d0, nine), gap));
+    d1 = _mm_add_epi8(_mm_add_epi8(d1, zero), _mm_and_si128(_mm_cmpgt_epi8(d1, nine), gap));
+    _mm_storeu_si128((__m128i *)(void *)h, d0);
+    _mm_storeu_si128((__m128i *)(void *)(h + 16), d1);
+#else
+    hex32_swar(h, b);
+#endif
+}
+
+/* Group g of an IPv6 address without leading zeros, from its 4 digits in
+ * h (which has 4 readable bytes after the last group): writes 4 bytes
+ * whatever its length (the callers' buffers have the
+ * room; the next writes overwrite the extra), without a branch. */
+static inline char *put_group(char *p, const char *h, const uint8_t *b, int g)
+{
+    unsigned w = (unsigned)fk__get16(b + 2 * g) | 1u;
+    int n = (35 - __builtin_clz(w)) >> 2; /* 1..4 digits */
+    memcpy(p, h + 4 * g + 4 - n, 4);
     return p + n;
 }
 
@@ -141,18 +180,16 @@ static inline unsigned zero_groups(uint64_t x)
 
 static inline char *put_ipv6(char *p, const uint8_t *b)
 {
-    uint64_t hi, lo;
-    memcpy(&hi, b, 8);
-    memcpy(&lo, b + 8, 8);
-    hi = FK__BE64(hi);
-    lo = FK__BE64(lo);
-    unsigned run = fk__fastfmt_zero_run[zero_groups(hi) | zero_groups(lo) << 4];
+    unsigned run =
+        fk__fastfmt_zero_run[zero_groups(fk__get64(b)) | zero_groups(fk__get64(b + 8)) << 4];
     int best = run ? (int)(run >> 4) : 8, end = run ? best + (int)(run & 15) : 8;
-#define GROUP(i) ((unsigned)(((i) < 4 ? hi >> (48 - 16 * (i)) : lo >> (112 - 16 * (i))) & 0xffff))
-    if (best == 0 && (end == 6 || (end == 5 && GROUP(5) == 0xffff)))
+    if (best == 0 && (end == 6 || (end == 5 && b[10] == 0xff && b[11] == 0xff)))
         return put_ipv4(end == 6 ? PUT_LIT(p, "::") : PUT_LIT(p, "::ffff:"), b + 12);
+    char h[36]; /* put_group reads up to 3 bytes past group 7 */
+    hex32(h, b);
+    memset(h + 32, 0, 4);
     for (int i = 0; i < best; i++) {
-        p = put_hex16(p, GROUP(i));
+        p = put_group(p, h, b, i);
         *p++ = ':';
     }
     if (run) {
@@ -161,10 +198,9 @@ static inline char *put_ipv6(char *p, const uint8_t *b)
         *p++ = ':';
     }
     for (int i = end; i < 8; i++) {
-        p = put_hex16(p, GROUP(i));
+        p = put_group(p, h, b, i);
         *p++ = ':';
     }
-#undef GROUP
     return end < 8 || !run ? p - 1 : p; /* the last group's ':' goes */
 }
 
@@ -192,64 +228,23 @@ static inline char *put_exporter(fk__fastfmt *c, char *p, const fk_addr *a)
     return p + c->exporter_len;
 }
 
-static inline char *put2(char *p, int v)
-{
-    *p++ = (char)('0' + v / 10);
-    *p++ = (char)('0' + v % 10);
-    return p;
-}
+/* ".000".."999" (fastfmt.c): a time's milliseconds. */
+extern const char fk__fastfmt_ms_text[1000][4];
 
-/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes) of second sec and millisecond ms;
- * falls back to fk_time_format(ns) for years outside 0..9999. */
+/* put_time_parts when second sec is not among c's two cached seconds
+ * (fastfmt.c): caches its text and writes the time. */
+char *fk__fastfmt_time_miss(fk__fastfmt *c, char *p, int64_t sec, int ms, int64_t ns);
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes) of second sec and millisecond ms
+ * (0..999); fk_time_format(ns)'s text for years outside 0..9999. A cached
+ * second costs two copies; the rest is out of line. */
 static inline char *put_time_parts(fk__fastfmt *c, char *p, int64_t sec, int ms, int64_t ns)
 {
     int slot = c->valid[1] && c->sec[1] == sec ? 1 : c->valid[0] && c->sec[0] == sec ? 0 : -1;
-    if (slot < 0) {
-        /* gmtime_r only when the day changes: UTC days are 86400 s. */
-        int64_t day = sec / 86400, sod = sec % 86400;
-        if (sod < 0) {
-            sod += 86400;
-            day--;
-        }
-        if (!c->day_valid || c->day != day) {
-            time_t t = (time_t)(sec - sod);
-            struct tm tm;
-            /* 2^50 s are millions of years: fk_time_format's text, as
-             * for any year past 9999 (and sec - sod cannot overflow). */
-            if (sec > INT64_C(1) << 50 || sec < -(INT64_C(1) << 50) || !gmtime_r(&t, &tm) ||
-                tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
-                char buf[64];
-                int n = fk_time_format(ns, buf, sizeof buf);
-                return n > 0 ? put_str(p, buf, (size_t)n) : p;
-            }
-            char *q = c->day_text;
-            int y = tm.tm_year + 1900;
-            q = put2(q, y / 100);
-            q = put2(q, y % 100);
-            *q++ = '-';
-            q = put2(q, tm.tm_mon + 1);
-            *q++ = '-';
-            q = put2(q, tm.tm_mday);
-            *q = 'T';
-            c->day = day;
-            c->day_valid = true;
-        }
-        slot = c->next;
-        c->next ^= 1;
-        char *q = c->text[slot];
-        memcpy(q, c->day_text, 11);
-        q = put2(q + 11, (int)(sod / 3600));
-        *q++ = ':';
-        q = put2(q, (int)(sod / 60 % 60));
-        *q++ = ':';
-        put2(q, (int)(sod % 60));
-        c->sec[slot] = sec;
-        c->valid[slot] = 1;
-    }
+    if (__builtin_expect(slot < 0, 0))
+        return fk__fastfmt_time_miss(c, p, sec, ms, ns);
     p = put_str(p, c->text[slot], 19);
-    p[0] = '.';
-    p[1] = (char)('0' + ms / 100);
-    memcpy(p + 2, fk__fastfmt_digit_pairs + 2 * (ms % 100), 2);
+    memcpy(p, fk__fastfmt_ms_text[ms], 4);
     p[4] = 'Z';
     return p + 5;
 }

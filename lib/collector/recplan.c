@@ -7,12 +7,19 @@
 #define HAS(op) ((plan->opmask >> (op)) & 1u)
 #define BIT(op) (1ull << (op))
 
+/* Field op's read (recplan.h): the 8-byte window ending where the field
+ * ends, or the record's first 8 bytes for a field that ends before byte
+ * 8; absent: mask 0. The plan's records are at least 8 bytes long. */
 static fk__recplan_at at(const fk__plan *plan, int op)
 {
-    fk__recplan_at a = {0, 0};
+    fk__recplan_at a = {0};
     if (HAS(op)) {
         a.off = (uint16_t)plan->slot_off[op];
         a.len = (uint8_t)plan->slot_len[op];
+        unsigned end = (unsigned)a.off + a.len;
+        a.win = (uint16_t)(end >= 8 ? end - 8 : 0);
+        a.shr = (uint8_t)(8 * (a.win + 8 - end));
+        a.mask = a.len >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * a.len)) - 1;
     }
     return a;
 }
@@ -30,7 +37,7 @@ static uint8_t time_form(const fk__plan *plan, int ns, int us, int ms, int s, in
             *out = at(plan, ops[i]);
             return kinds[i];
         }
-    *out = (fk__recplan_at){0, 0};
+    *out = (fk__recplan_at){0};
     return FK__RECPLAN_T_NONE;
 }
 
@@ -43,6 +50,8 @@ int fk__recplan_compile(const fk__plan *plan, fk__recplan *out)
         return FK__RECPLAN_WHY_OPTIONS;
     if (plan->fixed_len > UINT16_MAX)
         return FK__RECPLAN_WHY_TOO_LONG;
+    if (plan->fixed_len < 8)
+        return FK__RECPLAN_WHY_SHORT;
     if (plan->tuple_resolve || HAS(FK__OP_NH4) || HAS(FK__OP_NH6) || HAS(FK__OP_BGP_NH4) ||
         HAS(FK__OP_BGP_NH6))
         return FK__RECPLAN_WHY_TUPLE;

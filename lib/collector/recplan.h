@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
 #include "ipfix/plan.h"
 
 /* Why a template has no record plan (0: it has one). */
@@ -33,12 +34,20 @@ enum {
     FK__RECPLAN_WHY_TUPLE,    /* per-record tuple resolution or next hops */
     FK__RECPLAN_WHY_UPTIME,   /* sysUpTime times or a boot time */
     FK__RECPLAN_WHY_TOO_LONG, /* a record longer than a plan addresses */
+    FK__RECPLAN_WHY_SHORT,    /* a record shorter than 8 bytes (no 8-byte window) */
 };
 
-/* One field read: offset and length in the record (len 0: absent). */
+/* One field read: offset and length in the record (len 0: absent), and
+ * how to read it as an unsigned integer without a branch on its length:
+ * the 8 bytes at win (inside the record: records of a plan are at least 8
+ * bytes long) read big-endian, shifted right by shr and masked (mask 0
+ * when absent). */
 typedef struct fk__recplan_at {
     uint16_t off;
     uint8_t len;
+    uint8_t shr;
+    uint16_t win;
+    uint64_t mask;
 } fk__recplan_at;
 
 /* Time forms, in fk__plan_to_flow's order of precedence. */
@@ -69,33 +78,13 @@ typedef struct fk__recplan {
  * that refuses it (*out is then unusable). */
 int fk__recplan_compile(const fk__plan *plan, fk__recplan *out);
 
-/* Big-endian unsigned integer of a field (0 when absent). */
+/* Big-endian unsigned integer of a field (0 when absent; of a field longer
+ * than 8 bytes, its last 8). */
 static inline uint64_t fk__recplan_u(const uint8_t *rec, fk__recplan_at a)
 {
-    const uint8_t *p = rec + a.off;
-    uint64_t v = 0;
-    switch (a.len) {
-    case 0:
-        return 0;
-    case 1:
-        return p[0];
-    case 2:
-        return (uint64_t)p[0] << 8 | p[1];
-    case 4: {
-        uint32_t w;
-        __builtin_memcpy(&w, p, 4);
-        return __builtin_bswap32(w);
-    }
-    case 8: {
-        uint64_t w;
-        __builtin_memcpy(&w, p, 8);
-        return __builtin_bswap64(w);
-    }
-    default:
-        for (unsigned i = 0; i < a.len; i++)
-            v = v << 8 | p[i];
-        return v;
-    }
+    uint64_t w;
+    __builtin_memcpy(&w, rec + a.win, 8);
+    return (FK__BE64(w) >> a.shr) & a.mask;
 }
 
 /* A record's time of form kind (FK__RECPLAN_T_*) read at `at`, as

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collector/fastfmt_put.h"
 #include "collector/internal.h"
 #include "fk_test.h"
 
@@ -466,6 +467,125 @@ static void fast_json_ipv6_matches_inet_ntop(void **state)
     }
 }
 
+/* The hex digits of IPv6 groups: the SSE2 form (where built) and the
+ * portable one both give printf's lowercase digits. */
+static void fast_hex_digits_both_forms(void **state)
+{
+    (void)state;
+    srand(13);
+    for (int i = 0; i < 20000; i++) {
+        uint8_t b[16];
+        for (int k = 0; k < 16; k++)
+            b[k] = (uint8_t)(i == 0 ? 0 : i == 1 ? 0xff : i < 18 ? (k == i - 2) * 0xa9 : rand());
+        char want[33], h[32], hs[32];
+        for (int k = 0; k < 16; k++)
+            snprintf(want + 2 * k, 3, "%02x", b[k]);
+        hex32(h, b);
+        hex32_swar(hs, b);
+        assert_memory_equal(h, want, 32);
+        assert_memory_equal(hs, want, 32);
+    }
+}
+
+/* ns since the epoch of a UTC date (proleptic Gregorian), second of the
+ * day and millisecond: days from civil (H. Hinnant's algorithm). */
+static int64_t utc_ns(int y, int m, int d, int sod, int ms)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    return ((days * 86400 + sod) * 1000 + ms) * 1000000;
+}
+
+/* Numbers at every digit-count boundary up to UINT64_MAX, and times at
+ * day, month, leap-day and year edges (1900 and 2100 are not leap years,
+ * 2000 is), before 1970 and near the ends of int64 ns (1677, 2262), with
+ * each millisecond edge: the fast writer gives fk_flow_to_json's bytes
+ * (and the date text is the one expected). Times are also walked second
+ * by second across 2024-02-29, so its two cached seconds and its cached
+ * day are reused and replaced in turn. */
+static void fast_json_edge_numbers_and_days(void **state)
+{
+    (void)state;
+    fk__fastfmt c;
+    memset(&c, 0, sizeof c);
+    uint64_t nums[64];
+    size_t nn = 0;
+    nums[nn++] = 0;
+    for (uint64_t t = 10; nn < 60; t *= 10) {
+        nums[nn++] = t - 1;
+        nums[nn++] = t;
+        if (t > UINT64_MAX / 10)
+            break;
+    }
+    nums[nn++] = UINT32_MAX;
+    nums[nn++] = (uint64_t)UINT32_MAX + 1;
+    nums[nn++] = UINT64_MAX;
+    static const int days[][6] = {
+        {1900, 2, 28, 23, 59, 59},  {1900, 3, 1, 0, 0, 0},     {1969, 12, 31, 23, 59, 59},
+        {1970, 1, 1, 0, 0, 0},      {2000, 2, 29, 0, 0, 0},    {2000, 2, 29, 23, 59, 59},
+        {2023, 12, 31, 23, 59, 59}, {2024, 2, 28, 23, 59, 59}, {2024, 2, 29, 0, 0, 0},
+        {2024, 2, 29, 23, 59, 59},  {2024, 3, 1, 0, 0, 0},     {2100, 2, 28, 23, 59, 59},
+        {2100, 3, 1, 0, 0, 0},      {2262, 4, 10, 23, 59, 59}, {1677, 9, 21, 0, 12, 44}};
+    static const int ms[] = {0, 1, 9, 10, 99, 100, 999};
+    for (size_t d = 0; d < sizeof days / sizeof days[0]; d++)
+        for (size_t m = 0; m < sizeof ms / sizeof ms[0]; m++) {
+            const int *t = days[d];
+            char text[48];
+            snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t[0], t[1], t[2],
+                     t[3], t[4], t[5], ms[m]);
+            int64_t ns = utc_ns(t[0], t[1], t[2], t[3] * 3600 + t[4] * 60 + t[5], ms[m]);
+            fk_flow f;
+            memset(&f, 0, sizeof f);
+            f.src.family = f.dst.family = 4;
+            f.start_ns = ns;
+            f.end_ns = ns + (int64_t)m * 1000000001LL; /* the next seconds, other ms */
+            uint64_t v = nums[(d * 7 + m) % nn];
+            f.bytes = v;
+            f.packets = nums[(d + m) % nn];
+            f.in_if = (uint32_t)v;
+            f.out_if = (uint32_t)(v >> 32);
+            f.sampling = (uint32_t)nums[m % nn];
+            f.present = FK_FLOW_HAS_IFACES | FK_FLOW_HAS_SAMPLING | FK_FLOW_HAS_REVERSE;
+            f.rev_bytes = nums[(nn - 1 - d) % nn];
+            f.rev_packets = nums[(nn - 1 - m) % nn];
+            char a[FK_FLOW_JSON_MAX], b[FK_FLOW_JSON_MAX];
+            int na = fk_flow_to_json(&f, a, sizeof a);
+            assert_int_equal(fk__fastfmt_json(&c, &f, b, sizeof b), na);
+            assert_string_equal(a, b);
+            /* the reference itself: the day's text as written above */
+            char want[64];
+            snprintf(want, sizeof want, "\"start\":\"%s\"", text);
+            if (!strstr(b, want))
+                fail_msg("%s not in %s", want, b);
+        }
+    for (size_t k = 0; k < nn; k++) {
+        fk_flow f;
+        memset(&f, 0, sizeof f);
+        f.src.family = f.dst.family = 6;
+        f.bytes = f.packets = nums[k];
+        f.src_port = (uint16_t)nums[k];
+        char a[FK_FLOW_JSON_MAX], b[FK_FLOW_JSON_MAX];
+        int na = fk_flow_to_json(&f, a, sizeof a);
+        assert_int_equal(fk__fastfmt_json(&c, &f, b, sizeof b), na);
+        assert_string_equal(a, b);
+    }
+    int64_t t0 = utc_ns(2024, 2, 28, 86390, 0);
+    for (int i = 0; i < 86400 + 40; i += i < 20 || i > 86400 ? 1 : 997) {
+        fk_flow f;
+        memset(&f, 0, sizeof f);
+        f.start_ns = t0 + (int64_t)i * 1000000000LL + (int64_t)(i % 1000) * 1000000;
+        f.end_ns = f.start_ns + (i % 3) * 1000000000LL + 999000000LL;
+        char a[FK_FLOW_JSON_MAX], b[FK_FLOW_JSON_MAX];
+        int na = fk_flow_to_json(&f, a, sizeof a);
+        assert_int_equal(fk__fastfmt_json(&c, &f, b, sizeof b), na);
+        assert_string_equal(a, b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +595,8 @@ int main(void)
         cmocka_unit_test(sinks_write_rotate_reopen),
         cmocka_unit_test(fast_json_matches_reference),
         cmocka_unit_test(fast_json_ipv6_matches_inet_ntop),
+        cmocka_unit_test(fast_hex_digits_both_forms),
+        cmocka_unit_test(fast_json_edge_numbers_and_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
