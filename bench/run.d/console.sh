@@ -16,9 +16,16 @@
 #     CONSOLE_BENCH_CLIENTS (100) concurrent clients, each sending
 #     CONSOLE_BENCH_REQUESTS (50) GETs, while flows are being ingested
 #     (bench/console_latency.py).
+#  4. with CONSOLE_BENCH_CALLGRIND=1 (and valgrind): console-instr, the
+#     instructions per record of the collector's dispatch, the store's clock
+#     moves, its stats and one top-K query (docs/console.md, "Cost"), with
+#     --set ipfix_passthrough=0 (the peer) and with --http; 60 000 records
+#     replayed at 1 000 messages/s, started just after a 10 s boundary so
+#     that each run flushes the store's pre-aggregation once (the query's).
+#     Load does not change these counts.
 # Environment: ROOT, BUILD_DIR, BENCH_TMP; CONSOLE_BENCH_RECORDS (records of
 # the replay, default 1000000), CONSOLE_BENCH_DISTINCT, CONSOLE_BENCH_CLIENTS,
-# CONSOLE_BENCH_REQUESTS.
+# CONSOLE_BENCH_REQUESTS, CONSOLE_BENCH_CALLGRIND.
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
 fk=$BUILD_DIR/cli/flowkit-collect/flowkit-collect
@@ -59,3 +66,36 @@ out=$(/usr/bin/python3 "$ROOT/bench/console_latency.py" "$url" "${CONSOLE_BENCH_
 echo "# $out"
 echo "console-api-p50  flowkit=$(field "$out" p50_ms) ms"
 echo "console-api-p99  flowkit=$(field "$out" p99_ms) ms"
+kill $pid 2>/dev/null
+wait $pid 2>/dev/null
+trap - EXIT
+
+# 4. Instructions per record (callgrind), without and with --http.
+[ "${CONSOLE_BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null || exit 0
+send=$BUILD_DIR/bench/bench_collect_send
+instr() { # ARGS...: instructions per record received
+    local d=$BENCH_TMP/console-cg port=$((20000 + RANDOM % 20000))
+    rm -rf "$d" && mkdir -p "$d"
+    valgrind --tool=callgrind --callgrind-out-file="$d/cg" \
+        --toggle-collect=fk_collector_dispatch --toggle-collect=fk_store_advance \
+        --toggle-collect=fk_store_get_top --toggle-collect=fk_store_get_stats \
+        "$fk" -l "udp://127.0.0.1:$port" -o "ipfix:$d/out" --stats 3600 "$@" 2>"$d/err" &
+    local vp=$!
+    for _ in $(seq 300); do grep -q 'listening' "$d/err" && break; sleep 0.2; done
+    while [ $(($(date +%s) % 10)) -ne 0 ]; do sleep 0.1; done
+    "$send" "$port" 60000 1000 >/dev/null
+    sleep 2
+    local u
+    u=$(grep -o 'http://[^ ]*' "$d/err" | head -1)
+    [ -n "$u" ] && curl -s "${u%/}/api/v1/top" >/dev/null
+    kill -INT $vp
+    wait $vp
+    local recs ir
+    recs=$(grep -o ' records=[0-9]*' "$d/err" | tail -1 | cut -d= -f2)
+    ir=$(callgrind_annotate "$d/cg" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
+    awk -v a="$ir" -v b="$recs" 'BEGIN { printf "%.1f", a / b }'
+}
+peer=$(instr --set ipfix_passthrough=0)
+with=$(instr --http 127.0.0.1:0)
+echo "console-instr  flowkit=$with instr/record (--http) peer=$peer (decoding only)" \
+    " ratio=$(awk -v a="$peer" -v b="$with" 'BEGIN { printf "%.2f", a / b }')"

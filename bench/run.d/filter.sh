@@ -19,8 +19,10 @@
 #   comment line splits each tool's CPU into a fixed cost per run (exec,
 #   loading libraries, buffers) and a cost per record:
 #   t(N) = fixed + N * per_record.
-#   With FILTER_BENCH_CALLGRIND=1 (valgrind installed), a comment line gives
-#   each tool's instructions per record from callgrind, the same under load.
+#   With FILTER_BENCH_CALLGRIND=1 (valgrind installed), comment lines give
+#   each tool's instructions per record from callgrind, the same under load:
+#   the whole run over N records / N, and the per-record cost alone (the
+#   run over 10 N minus the run over N, / 9 N), with their ratio.
 # The load average is printed first; above 2 the figures are marked "loaded".
 # Environment: ROOT, BUILD_DIR, BENCH_TMP; FILTER_BENCH_RECORDS (default 100000).
 set -uo pipefail
@@ -120,7 +122,12 @@ while IFS='|' read -r name stat filter; do
     if [ "${FILTER_BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
         fi1=$(insns "$ipfix" -s "$stat" -n 10 -f "$filter" "$BENCH_TMP/flows.ipfix")
         ni1=$(insns nfdump -R "$BENCH_TMP/nf" -s "$stat" -n 10 "$filter")
+        fi10=$(insns "$ipfix" -s "$stat" -n 10 -f "$filter" "$BENCH_TMP/fk10")
+        ni10=$(insns nfdump -R "$BENCH_TMP/nf10" -s "$stat" -n 10 "$filter")
         echo "#   callgrind: flowkit $((fi1 / stored)) instructions/record, nfdump $((ni1 / stored)) (whole run / records)"
+        fp=$(((fi10 - fi1) / (9 * stored)))
+        np=$(((ni10 - ni1) / (9 * stored)))
+        echo "#   callgrind per record (x10 run minus x1, / 9 N): flowkit $fp, nfdump $np, ratio $(ratio "$np" "$fp")"
     fi
 done <<'QUERIES'
 srcip-bytes-all|srcip/bytes|any

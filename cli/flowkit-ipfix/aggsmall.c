@@ -1,4 +1,4 @@
-/* Flow counters by a packed 64-bit key (aggsmall.h). */
+/* Flow counters by a packed 128-bit key (aggsmall.h). */
 #include "aggsmall.h"
 
 #include <stdlib.h>
@@ -18,7 +18,17 @@ unsigned aggs_layout(unsigned mask, unsigned shifts[5])
             at += field_bits[i];
         }
     }
+    if (at > 64) { /* the addresses in hi, the rest in lo: no field across the two */
+        static const unsigned wide[5] = {96, 64, 24, 8, 0};
+        memcpy(shifts, wide, sizeof wide);
+    }
     return at;
+}
+
+/* The field at shift (aggs_layout()) of k. */
+static uint64_t field_at(aggs_key k, unsigned shift)
+{
+    return shift >= 64 ? k.hi >> (shift - 64) : k.lo >> shift;
 }
 
 int aggs_grow(aggsmall *t)
@@ -61,9 +71,8 @@ void aggs_unpack(const aggsmall *t, unsigned mask, aggs_key k, agg_key *out)
         addr6(mask & AGG_SRCIP ? &out->src : &out->dst, k);
         return;
     }
-    uint64_t key = k.lo;
     if (mask & AGG_SRCIP) {
-        uint32_t a = (uint32_t)(key >> sh[0]);
+        uint32_t a = (uint32_t)field_at(k, sh[0]);
         out->src.family = 4;
         out->src.bytes[0] = (uint8_t)(a >> 24);
         out->src.bytes[1] = (uint8_t)(a >> 16);
@@ -71,7 +80,7 @@ void aggs_unpack(const aggsmall *t, unsigned mask, aggs_key k, agg_key *out)
         out->src.bytes[3] = (uint8_t)a;
     }
     if (mask & AGG_DSTIP) {
-        uint32_t a = (uint32_t)(key >> sh[1]);
+        uint32_t a = (uint32_t)field_at(k, sh[1]);
         out->dst.family = 4;
         out->dst.bytes[0] = (uint8_t)(a >> 24);
         out->dst.bytes[1] = (uint8_t)(a >> 16);
@@ -79,11 +88,11 @@ void aggs_unpack(const aggsmall *t, unsigned mask, aggs_key k, agg_key *out)
         out->dst.bytes[3] = (uint8_t)a;
     }
     if (mask & AGG_SRCPORT)
-        out->sport = (uint16_t)(key >> sh[2]);
+        out->sport = (uint16_t)field_at(k, sh[2]);
     if (mask & AGG_DSTPORT)
-        out->dport = (uint16_t)(key >> sh[3]);
+        out->dport = (uint16_t)field_at(k, sh[3]);
     if (mask & AGG_PROTO)
-        out->proto = (uint8_t)(key >> sh[4]);
+        out->proto = (uint8_t)field_at(k, sh[4]);
 }
 
 void aggs_export(const aggsmall *t, unsigned mask, agg_entry *out)

@@ -1,7 +1,7 @@
 /* Flow counters by a key that packs into 128 bits (IPv4 addresses, ports
- * and protocol in 64 bits; or one IPv6 address): the fast path's tables for flowkit-ipfix's
+ * and protocol; or one IPv6 address): the fast path's tables for flowkit-ipfix's
  * statistics (-s) and aggregation (-A), beside the general table (aggtable.h) that takes every
- * other key (IPv6, more than 64 bits of fields). Open addressing, linear probing, Fibonacci
+ * other key (IPv6 addresses beside other fields). Open addressing, linear probing, Fibonacci
  * (multiplicative) hashing, doubled at 50% load: memory grows with the number of distinct keys
  * only. Times are kept as the records hold them (one time form per table, qtime.h) and converted
  * when the table is read out. */
@@ -13,8 +13,9 @@
 
 #include "aggtable.h"
 
-/* A packed key: IPv4 tables use lo only (the fields where aggs_layout()
- * puts them), IPv6 ones hold one address, hi its first 8 octets. */
+/* A packed key: IPv4 tables hold the fields where aggs_layout() puts them
+ * (bit shifts 0..127, hi the upper 64), IPv6 ones one address, hi its
+ * first 8 octets. */
 typedef struct aggs_key {
     uint64_t hi, lo;
 } aggs_key;
@@ -40,8 +41,9 @@ typedef struct aggsmall {
     }
 
 /* Where each key field of mask (AGG_*, addresses IPv4) sits in the packed
- * key: shifts[i] is the bit offset of field 1 << i. Returns the bits the
- * fields take (more than 64: the key does not pack). */
+ * key: shifts[i] is the bit offset of field 1 << i, 0..127 (64 and up: in
+ * hi), no field across the two words. Returns the bits the fields take
+ * (at most 104: every IPv4 key packs). */
 unsigned aggs_layout(unsigned mask, unsigned shifts[5]);
 
 /* Double the table. 0, or -1 when out of memory. */
@@ -53,20 +55,33 @@ static inline size_t aggs_index(aggs_key k, unsigned shift)
     return (size_t)(((k.lo + k.hi * 0xc2b2ae3d27d4eb4full) * 0x9e3779b97f4a7c15ull) >> shift);
 }
 
-/* Count one flow under key with its counters and raw times. 0, or -1
- * when out of memory. */
-static inline int aggs_add(aggsmall *t, aggs_key key, uint64_t packets, uint64_t bytes,
-                           uint64_t first, uint64_t last)
+/* The slot of key: its entry, or the free slot where it goes. */
+static inline aggs_entry *aggs_find(const aggsmall *t, aggs_key key)
 {
-    if ((t->count + 1) * 2 > t->cap && aggs_grow(t) < 0)
-        return -1;
     size_t mask = t->cap - 1, j = aggs_index(key, t->shift);
     aggs_entry *e = &t->slots[j];
     while (e->flows && ((e->key.lo ^ key.lo) | (e->key.hi ^ key.hi))) {
         j = (j + 1) & mask;
         e = &t->slots[j];
     }
+    return e;
+}
+
+/* Count one flow under key with its counters and raw times. 0, or -1
+ * when out of memory. The table grows only when a new key would fill it
+ * past half. */
+static inline __attribute__((always_inline)) int
+aggs_add(aggsmall *t, aggs_key key, uint64_t packets, uint64_t bytes, uint64_t first, uint64_t last)
+{
+    if (!t->cap && aggs_grow(t) < 0)
+        return -1;
+    aggs_entry *e = aggs_find(t, key);
     if (!e->flows) {
+        if ((t->count + 1) * 2 > t->cap) {
+            if (aggs_grow(t) < 0)
+                return -1;
+            e = aggs_find(t, key);
+        }
         t->count++;
         e->key = key;
         e->first = first;

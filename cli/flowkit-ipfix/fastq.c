@@ -128,6 +128,8 @@ static inline __attribute__((always_inline)) void direct(query *qu, const tmpl *
     uint64_t bytes = t->bytes.len ? rd_n(p + t->bytes.off, t->bytes.len) : 0;
     uint64_t first = raw_time(p, t->start, t->start_form);
     uint64_t last = raw_time(p, t->end, t->end_form);
+    if (t->plan_window && (first < t->win_first || last > t->win_last))
+        return; /* outside -t */
     qu->flows++;
     qu->packets += packets;
     qu->bytes += bytes;
@@ -149,6 +151,8 @@ static inline __attribute__((always_inline)) void direct(query *qu, const tmpl *
                 if (kp->kind == KP_ADDR6) {
                     key.hi = be(p + kp->off, 8);
                     key.lo = be(p + kp->off + 8, 8);
+                } else if (kp->shift >= 64) { /* aggs_layout(): addresses of wide keys */
+                    key.hi |= part_value(t, kp, p) << (kp->shift - 64);
                 } else {
                     key.lo |= part_value(t, kp, p) << kp->shift;
                 }

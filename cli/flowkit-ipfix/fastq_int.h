@@ -60,6 +60,9 @@ typedef struct tmpl {
     tplan *plan;        /* non-NULL: records go straight into the packed tables */
     uint8_t nplan;      /* tables in plan (statistics, then -A) */
     bool plan_one;      /* one table, each key one field (KP_FIELD, KP_ADDR6) */
+    bool plan_window;   /* -t: records pass with raw times in [win_first, win_last] */
+    uint64_t win_first; /* the raw start at or after the window's start */
+    uint64_t win_last;  /* the raw end at or before the window's end */
     uint16_t def_len;   /* the template record as it came, in def */
     uint8_t def[];
 } tmpl;
@@ -132,8 +135,8 @@ void fq_tmpl_free(tmpl *t);
 
 /* Plan (fastq_plan.c) how t's records go straight into the query's
  * packed tables, without a flow: sets t->plan when every table of the
- * query takes them (IPv4 or no addresses, keys of 64 bits at most, the
- * times of the records in the tables' forms, no time window, a filter
+ * query takes them (IPv4 or no addresses, or one IPv6 address as the key, the
+ * times of the records in the tables' forms, a filter
  * decided on raw records). false: out of memory (q->why). */
 bool fq_plan(fq *q, tmpl *t);
 bool fq_template_set(fq *q, domain *d, bool options, const uint8_t *p, size_t len);

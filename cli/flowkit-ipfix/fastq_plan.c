@@ -53,7 +53,7 @@ static bool plan_table(const tmpl *t, aggsmall tabs[2], unsigned mask, bool eith
 {
     unsigned sh[5];
     bool v6 = (mask & (AGG_SRCIP | AGG_DSTIP)) && t->family == 6;
-    if (v6 ? mask != AGG_SRCIP && mask != AGG_DSTIP : aggs_layout(mask, sh) > 64)
+    if (v6 ? mask != AGG_SRCIP && mask != AGG_DSTIP : aggs_layout(mask, sh) > 128)
         return false;
     if (v6)
         sh[0] = sh[1] = 0;
@@ -82,8 +82,14 @@ bool fq_plan(fq *q, tmpl *t)
     query *qu = q->q;
     if (t->unsupported || t->options || !t->start.len || !t->end.len || t->obs.len)
         return true;
-    if (qu->window || (qu->filter && !t->raw && qu->filter_const != 1))
-        return true; /* the window reads ns; a filter on flows needs the flow */
+    if (qu->filter && !t->raw && qu->filter_const != 1)
+        return true; /* a filter on flows needs the flow */
+    /* -t: the window's ends as raw times of this template's forms (its
+     * conversions do not decrease), found once */
+    uint64_t first = 0, last = 0;
+    if (qu->window && (!qt_raw_from(qu->win_start_ns, t->start_form, &first) ||
+                       !qt_raw_until(qu->win_end_ns, t->end_form, &last)))
+        return true; /* no record of it is in the window: the flow path says so */
     tplan p[MAX_STATS + 1];
     unsigned n = 0;
     for (int i = 0; i < qu->nstats; i++, n++)
@@ -100,9 +106,12 @@ bool fq_plan(fq *q, tmpl *t)
     }
     memcpy(t->plan, p, n * sizeof *p);
     t->nplan = (uint8_t)n;
+    t->plan_window = qu->window;
+    t->win_first = first;
+    t->win_last = last;
     t->plan_one = n == 1;
     for (unsigned k = 0; k < p[0].nkeys; k++)
-        if (p[0].nparts[k] != 1 || p[0].part[k][0].kind == KP_DPORT)
+        if (p[0].nparts[k] != 1 || p[0].part[k][0].kind == KP_DPORT || p[0].part[k][0].shift >= 64)
             t->plan_one = false;
     for (unsigned i = 0; i < n; i++) { /* the tables take this template's time forms */
         p[i].tab->start_form = t->start_form;

@@ -350,15 +350,25 @@ static bool filter_raw(fq *q, tmpl *t)
         map[i].to->offset = map[i].from.off;
         map[i].to->length = map[i].from.len;
     }
-    if (fk_filter_raw_compile(q->filter, &l, &t->img, &t->raw) == 0) {
-        q->c.filter_raw++;
-        return true;
+    static const uint8_t forms[T_FORMS] = {FK_FILTER_TIME_NANOSECONDS, FK_FILTER_TIME_MICROSECONDS,
+                                           FK_FILTER_TIME_MILLISECONDS, FK_FILTER_TIME_SECONDS};
+    l.start = (fk_filter_field){t->start.off, t->start.len};
+    l.end = (fk_filter_field){t->end.off, t->end.len};
+    l.start_time = forms[t->start_form];
+    l.end_time = forms[t->end_form];
+    /* event records take their times from observationTimeMilliseconds,
+     * which a layout does not place */
+    const char *why = "the filter reads the times of event records (duration)";
+    if (!t->obs.len || !(fk_filter_get_fields(q->filter) & FK_FILTER_READS_TIMES)) {
+        if (fk_filter_raw_compile(q->filter, &l, &t->img, &t->raw) == 0) {
+            q->c.filter_raw++;
+            return true;
+        }
+        why = "the filter could not be compiled for its records";
     }
     q->c.filter_flow++;
     if (!q->c.why_flow) /* the messages are fixed per cause: keep the first */
-        q->c.why_flow = fk_error_last()->code == FK_EUNSUPPORTED
-                            ? "the filter reads the times (duration)"
-                            : "the filter could not be compiled for its records";
+        q->c.why_flow = why;
     return false;
 }
 

@@ -52,4 +52,46 @@ static inline int64_t qt_to_ns(uint64_t raw, unsigned form)
     }
 }
 
+/* The largest raw value of form (T_*): 4 octets for T_S, 8 for the others. */
+static inline uint64_t qt_raw_max(unsigned form)
+{
+    return form == T_S ? UINT32_MAX : UINT64_MAX;
+}
+
+/* The smallest raw value of form whose time is at or after ns; false when
+ * none is (the conversion is non-decreasing: a binary search). */
+static inline bool qt_raw_from(int64_t ns, unsigned form, uint64_t *out)
+{
+    uint64_t lo = 0, hi = qt_raw_max(form);
+    if (qt_to_ns(hi, form) < ns)
+        return false;
+    while (lo < hi) { /* qt_to_ns(hi) >= ns throughout */
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (qt_to_ns(mid, form) >= ns)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *out = lo;
+    return true;
+}
+
+/* The largest raw value of form whose time is at or before ns; false
+ * when none is. */
+static inline bool qt_raw_until(int64_t ns, unsigned form, uint64_t *out)
+{
+    uint64_t lo = 0, hi = qt_raw_max(form);
+    if (qt_to_ns(lo, form) > ns)
+        return false;
+    while (lo < hi) { /* qt_to_ns(lo) <= ns throughout */
+        uint64_t mid = hi - (hi - lo) / 2;
+        if (qt_to_ns(mid, form) <= ns)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    *out = lo;
+    return true;
+}
+
 #endif

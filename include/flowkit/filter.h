@@ -124,6 +124,20 @@ typedef struct fk_filter_field {
 } fk_filter_field;
 
 /**
+ * How a time field of an ::fk_filter_layout is encoded: the IPFIX
+ * dateTime types, converted to ns as flowkit's IPFIX decoder converts them.
+ * @since 0.2.0
+ */
+typedef enum fk_filter_time {
+    FK_FILTER_TIME_MILLISECONDS = 0, /**< dateTimeMilliseconds: 8 octets, ms since 1970 */
+    FK_FILTER_TIME_SECONDS = 1,      /**< dateTimeSeconds: 4 octets, s since 1970 */
+    /** dateTimeMicroseconds: 8 octets, NTP format; the low 11 bits of the
+     * fraction are ignored and the time rounded to the microsecond. */
+    FK_FILTER_TIME_MICROSECONDS = 2,
+    FK_FILTER_TIME_NANOSECONDS = 3, /**< dateTimeNanoseconds: 8 octets, NTP format */
+} fk_filter_time;
+
+/**
  * The layout of records of one fixed-length template (an IPFIX data
  * template, say): where each flow member a filter can read lies, and how
  * the record's octets become the member, as a decoder of such records
@@ -156,6 +170,10 @@ typedef struct fk_filter_layout {
     fk_filter_field out_if;    /**< `out_if` */
     fk_filter_field bytes;     /**< `bytes` */
     fk_filter_field packets;   /**< `packets` */
+    fk_filter_field start;     /**< `start_ns`: 4 or 8 octets, as `start_time` says */
+    fk_filter_field end;       /**< `end_ns`: 4 or 8 octets, as `end_time` says */
+    uint8_t start_time;        /**< ::fk_filter_time of `start` */
+    uint8_t end_time;          /**< ::fk_filter_time of `end` */
 } fk_filter_layout;
 
 /** A filter compiled for the raw records of one layout; opaque. @since 0.2.0 */
@@ -175,11 +193,10 @@ typedef struct fk_filter_raw fk_filter_raw;
  *        exporter, reverse counters, times...); read here only, not kept.
  * @param out receives the compiled form, owned by the caller and freed
  *        with fk_filter_raw_destroy(); NULL on failure.
- * @return 0; `FK_EUNSUPPORTED` when the filter reads a member that
- *         varies per record but that no layout places (`duration`: the
- *         times), with a message naming it: evaluate decoded flows with
- *         fk_filter_match() instead; `FK_EINVAL` on NULL arguments or a
- *         field of a length its member cannot have; `FK_ENOMEM`.
+ * @return 0; `FK_EINVAL` on NULL arguments, a field of a length its
+ *         member cannot have or a time form out of ::fk_filter_time;
+ *         `FK_ENOMEM`. (`duration` reads `start` and `end`, the base's
+ *         times where the layout does not place them.)
  * Thread-safe.
  * @since 0.2.0
  */

@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "ipfix/plan.h"
 
 #include <string.h>
 
@@ -28,7 +29,17 @@ typedef enum rop {
     R_BITS,       /* bit `number` of the port bitmap */
     R_FLAGS_ALL,  /* (number & value) == value */
     R_FLAGS_NONE, /* (number & value) == 0 */
+    R_DUR,        /* duration in ms (end - start, each its field's or the base's) by cmp */
+    R_EQ,         /* R_CMP by each cmp (FC_EQ .. FC_LE in order): one switch per term */
+    R_GT,
+    R_LT,
+    R_GE,
+    R_LE,
 } rop;
+
+_Static_assert(R_GT - R_EQ == FC_GT - FC_EQ && R_LT - R_EQ == FC_LT - FC_EQ &&
+                   R_GE - R_EQ == FC_GE - FC_EQ && R_LE - R_EQ == FC_LE - FC_EQ,
+               "R_EQ .. R_LE follow fk__fcmp's order");
 
 /* Where a number comes from: the field at off/len, or the destination
  * port with the ICMP type and code standing in for it. */
@@ -41,6 +52,10 @@ typedef struct rnode {
     uint64_t mask, value;  /* R_NET6: the high half */
     uint64_t mask2, value2;
     const uint64_t *bits; /* R_BITS: the filter's bitmap (borrowed) */
+    /* R_DUR: the end's field (off/len the start's; a length of 0: the
+     * base's time, in mask / mask2 as int64), their fk_filter_time forms */
+    uint16_t off2, len2;
+    uint8_t form, form2;
 } rnode;
 
 struct fk_filter_raw {
@@ -87,6 +102,33 @@ static uint64_t dport_icmp(const fk_filter_raw *r, const uint8_t *p)
     return dp;
 }
 
+/* A time field of form (fk_filter_time) to ns, as the IPFIX decoder
+ * converts it (plan_read.c); len 0: the base's, in base. */
+static inline int64_t time_ns(const uint8_t *p, unsigned len, unsigned form, uint64_t base)
+{
+    if (!len)
+        return (int64_t)base;
+    switch (form) {
+    case FK_FILTER_TIME_SECONDS:
+        return (int64_t)be_at(p, 4) * 1000000000ll;
+    case FK_FILTER_TIME_MICROSECONDS:
+        return fk__ntp_to_ns(be_at(p, 8), 1);
+    case FK_FILTER_TIME_NANOSECONDS:
+        return fk__ntp_to_ns(be_at(p, 8), 0);
+    default: { /* milliseconds, saturating */
+        uint64_t ms = be_at(p, 8);
+        return ms > (uint64_t)(INT64_MAX / 1000000) ? INT64_MAX : (int64_t)ms * 1000000;
+    }
+    }
+}
+
+/* fk_filter_match()'s duration (eval.c): in unsigned arithmetic, 0 when
+ * the end is not after the start. */
+static inline uint64_t duration_ms(int64_t start, int64_t end)
+{
+    return end > start ? ((uint64_t)end - (uint64_t)start) / 1000000 : 0;
+}
+
 static inline __attribute__((always_inline)) uint64_t number(const fk_filter_raw *r, const rnode *n,
                                                              const uint8_t *p)
 {
@@ -111,6 +153,14 @@ static inline bool compare(uint64_t have, uint8_t cmp, uint64_t want)
     return false;
 }
 
+/* R_DUR, out of line: the time conversions stay out of the hot terms. */
+static __attribute__((noinline)) bool dur_match(const rnode *n, const uint8_t *p)
+{
+    return compare(duration_ms(time_ns(p + n->off, n->len, n->form, n->mask),
+                               time_ns(p + n->off2, n->len2, n->form2, n->mask2)),
+                   n->cmp, n->value);
+}
+
 /* A term (op R_NET4 and after), inlined where it is evaluated. */
 static inline __attribute__((always_inline)) bool term(const fk_filter_raw *r, const rnode *n,
                                                        const uint8_t *p)
@@ -131,6 +181,18 @@ static inline __attribute__((always_inline)) bool term(const fk_filter_raw *r, c
         return (number(r, n, p) & n->value) == n->value;
     case R_FLAGS_NONE:
         return (number(r, n, p) & n->value) == 0;
+    case R_DUR:
+        return dur_match(n, p);
+    case R_EQ:
+        return number(r, n, p) == n->value;
+    case R_GT:
+        return number(r, n, p) > n->value;
+    case R_LT:
+        return number(r, n, p) < n->value;
+    case R_GE:
+        return number(r, n, p) >= n->value;
+    case R_LE:
+        return number(r, n, p) <= n->value;
     default:
         return false;
     }
@@ -369,6 +431,8 @@ static uint32_t leaf(comp *c, rop op, mem m, unsigned shift, uint64_t mask, uint
     n.mask &= mask;
     n.value = value;
     n.bits = bits;
+    if (placed && op == R_CMP && cmp <= FC_LE) /* the comparison in the op */
+        n.op = (uint8_t)(R_EQ + (cmp - FC_EQ));
     if (placed)
         return add(c, &n);
     uint64_t v = (base_value >> shift) & n.mask;
@@ -443,6 +507,30 @@ static uint32_t build_list(comp *c, const fk__fnode *nd, unsigned depth)
     return v;
 }
 
+/* `duration` by cmp with value: on the times the layout places (the
+ * base's where it does not); none placed, decided here. */
+static uint32_t duration(comp *c, uint8_t cmp, uint64_t value)
+{
+    const fk_filter_layout *l = &c->r->lay;
+    const fk_flow *b = c->base;
+    if (!l->start.length && !l->end.length)
+        return konst(compare(duration_ms(b->start_ns, b->end_ns), cmp, value));
+    rnode n;
+    memset(&n, 0, sizeof n);
+    n.op = R_DUR;
+    n.cmp = cmp;
+    n.value = value;
+    n.off = l->start.offset;
+    n.len = l->start.length;
+    n.form = l->start_time;
+    n.mask = (uint64_t)b->start_ns;
+    n.off2 = l->end.offset;
+    n.len2 = l->end.length;
+    n.form2 = l->end_time;
+    n.mask2 = (uint64_t)b->end_ns;
+    return add(c, &n);
+}
+
 /* Either side's term, as `dir` asks: src_term / dst_term built by the caller. */
 static uint32_t sides(comp *c, uint8_t dir, uint32_t src_term, uint32_t dst_term)
 {
@@ -487,9 +575,7 @@ static uint32_t build_num(comp *c, const fk__fnode *nd)
         return join(c, true, both, 2);
     }
     case FF_DURATION_MS:
-        (void)fk__error(FK_EUNSUPPORTED,
-                        "filter: `duration` reads the times, which a record layout does not place");
-        return V_ERR;
+        return duration(c, nd->cmp, nd->value);
     }
     return konst(false);
 }
@@ -559,6 +645,14 @@ static bool addr_ok(const fk_filter_field *fld)
     return fld->length == 0 || fld->length == 4 || fld->length == 16;
 }
 
+/* A time field: 4 octets of seconds, 8 of the other forms. */
+static bool time_ok(const fk_filter_field *fld, uint8_t form)
+{
+    if (form > FK_FILTER_TIME_NANOSECONDS)
+        return false;
+    return fld->length == 0 || fld->length == (form == FK_FILTER_TIME_SECONDS ? 4 : 8);
+}
+
 int fk_filter_raw_compile(const fk_filter *filter, const fk_filter_layout *layout,
                           const fk_flow *base, fk_filter_raw **out)
 {
@@ -572,7 +666,8 @@ int fk_filter_raw_compile(const fk_filter *filter, const fk_filter_layout *layou
         !len_in(&l->src_port, 1, 2) || !len_in(&l->dst_port, 1, 2) ||
         !len_in(&l->icmp_type_code, 1, 2) || !len_in(&l->proto, 1, 1) || !len_in(&l->tos, 1, 1) ||
         !len_in(&l->tcp_flags, 1, 2) || !len_in(&l->vlan, 1, 2) || !len_in(&l->in_if, 1, 4) ||
-        !len_in(&l->out_if, 1, 4) || !len_in(&l->bytes, 1, 8) || !len_in(&l->packets, 1, 8))
+        !len_in(&l->out_if, 1, 4) || !len_in(&l->bytes, 1, 8) || !len_in(&l->packets, 1, 8) ||
+        !time_ok(&l->start, l->start_time) || !time_ok(&l->end, l->end_time))
         return fk__error(FK_EINVAL, "filter: a layout field of a length its member cannot have");
     fk_filter_raw *r = FK__NEW(fk_filter_raw);
     if (!r)

@@ -42,9 +42,11 @@ _Static_assert(offsetof(fk_flow, present) < FK__RF_B_OFF && FK__RF_A_LEN <= 20 &
  * and exporter are IPv4 addresses. */
 static inline void ring_put(fk_store *s, const fk_flow *f, bool v4)
 {
-    if (s->seq_next - s->seq_first == s->max_flows) {
+    if (s->ring_held == s->max_flows) {
         s->seq_first++;
         s->st.flows_evicted++;
+    } else {
+        s->ring_held++;
     }
     uint32_t pos = s->ring_next;
     s->ring_next = pos + 1 == s->max_flows ? 0 : pos + 1;
@@ -115,7 +117,7 @@ static inline void agg_put(fk_store *s, const fk_flow *f, bool v4)
 {
     uint32_t present = f->present;
     bool proc = (present & FK_FLOW_HAS_PROCESS) && f->process[0];
-    if (!s->agg_cap || proc || s->agg_bypass) {
+    if (proc || s->agg_straight) {
         fk__agg_add_straight(s, f, proc);
         return;
     }
@@ -126,9 +128,12 @@ static inline void agg_put(fk_store *s, const fk_flow *f, bool v4)
         uint32_t a, b, e = 0;
         memcpy(&a, f->src.bytes, 4);
         memcpy(&b, f->dst.bytes, 4);
-        if (has_exp)
+        uint64_t meta = V4_META_NO_EXPORTER | f->proto | (uint64_t)f->dst_port << 8;
+        if (has_exp) {
             memcpy(&e, f->exporter.bytes, 4);
-        k.v[1] = (has_exp ? V4_META : V4_META_NO_EXPORTER) | f->proto | (uint64_t)f->dst_port << 8;
+            meta |= V4_META;
+        }
+        k.v[1] = meta;
         k.v[2] = a | (uint64_t)b << 32;
         k.v[3] = e;
     } else {

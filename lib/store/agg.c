@@ -35,6 +35,7 @@ int fk__agg_init(fk_store *s)
     s->agg_n = 0;
     s->agg_flows = 0;
     s->agg_bypass = false;
+    s->agg_straight = !s->agg_cap;
     int64_t g = gcd(fk__params_int(&s->params, FK_STORE_SERIES_STEP_SEC),
                     fk__params_int(&s->params, FK_STORE_IP_SERIES_STEP_SEC));
     g = gcd(g, fk__params_int(&s->params, FK_STORE_TOPK_SLOT_SEC));
@@ -62,6 +63,7 @@ void fk__agg_free(fk_store *s)
     s->agg = NULL;
     s->agg_slot = NULL;
     s->agg_cap = s->agg_n = 0;
+    s->agg_straight = true;
 }
 
 int64_t fk__agg_step_of(const fk_store *s, int64_t t)
@@ -130,7 +132,7 @@ static void judge_flush(fk_store *s, int64_t no)
     if (s->agg_n >= min && s->agg_flows * 8 < (uint64_t)s->agg_n * 9) {
         /* Nearly every flow had a key of its own (the worst case): the
          * table only added work. */
-        s->agg_bypass = true;
+        s->agg_bypass = s->agg_straight = true;
         s->agg_retry = no + AGG_BYPASS_STEPS;
     }
     fk__agg_flush(s);
@@ -139,7 +141,7 @@ static void judge_flush(fk_store *s, int64_t no)
 void fk__agg_next_step(fk_store *s, int64_t no)
 {
     if (s->agg_bypass && no >= s->agg_retry)
-        s->agg_bypass = false;
+        s->agg_bypass = s->agg_straight = false;
     judge_flush(s, no);
 }
 

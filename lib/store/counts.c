@@ -199,24 +199,26 @@ void fk__store_set_merge_runs(fk_store *s, bool on)
     s->merge_runs = on;
 }
 
-/* Count c under key kp (hash h, 0 = not computed) of dimension dim in the
- * summary at slot position pos: into the batch's last item when the key
- * and slot are its (a run), else as a new item (the batch is merged first
- * when full or of another slot). */
+/* Count c under key kp (hash h, 0 = not computed yet) of dimension dim in
+ * the summary at slot position pos: into the batch's last item when the
+ * key and slot are its (a run), else as a new item (the batch is merged
+ * first when full or of another slot). */
 static void topk_add(fk_store *s, int dim, uint32_t pos, const fk__skey *kp, uint64_t h,
                      const fk__cnt *c)
 {
     uint32_t klen = dim_klen(dim);
     fk__topk_batch *b = &s->batch[dim];
-    if (b->n && b->pos == pos && memcmp(b->items[b->n - 1].key.b, kp->b, klen) == 0) {
+    if (!h)
+        h = fk__ss_hash(kp, klen);
+    /* The hashes first: most keys differ from the last one there. */
+    if (b->n && b->pos == pos && b->items[b->n - 1].h == h &&
+        memcmp(b->items[b->n - 1].key.b, kp->b, klen) == 0) {
         fk__ss_item *it = &b->items[b->n - 1];
         it->bytes += c->bytes;
         it->packets += c->packets;
         it->flows += c->flows;
         return;
     }
-    if (!h)
-        h = fk__ss_hash(kp, klen);
     if (!s->merge_runs) {
         s->st.topk_evictions += (uint64_t)fk__ss_add(&s->topk[(size_t)dim * s->nslots + pos], kp, h,
                                                      c->bytes, c->packets, c->flows);

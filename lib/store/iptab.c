@@ -29,6 +29,12 @@ int fk__iptab_init(fk_store *s)
         return FK_ENOMEM; /* fk__iptab_free() frees ip_mem */
     }
     fk__atab_attach(&s->ips, tab, cap, sizeof(fk__ip_rec));
+    unsigned char *b = s->ip_mem; /* block 0's layout, the template of every block */
+    fk__series_attach(&s->ip_tmpl.series, b, s->ip_nbuckets, s->ip_step_ns);
+    b += fk__series_mem(s->ip_nbuckets);
+    fk__ss_attach(&s->ip_tmpl.peers, b, s->ip_npeers, FK__SKEY_ADDR);
+    b += fk__ss_mem(s->ip_npeers);
+    fk__ss_attach(&s->ip_tmpl.protos, b, s->ip_nprotos, FK__SKEY_PROTO);
     return FK_OK;
 }
 
@@ -40,6 +46,27 @@ void fk__iptab_free(fk_store *s)
     memset(&s->ips, 0, sizeof s->ips);
 }
 
+/* Record i's series and summaries over its block: block 0's (ip_tmpl, set
+ * up once at init) moved by i blocks, so a new address pays no layout
+ * arithmetic. */
+static void attach_block(fk_store *s, fk__ip_rec *r, uint32_t i)
+{
+    size_t d = (size_t)i * s->ip_block;
+    const fk__ip_rec *t = &s->ip_tmpl;
+    r->series = t->series;
+    r->series.b = (fk__cnt *)((unsigned char *)t->series.b + d);
+    const fk__ss *from[2] = {&t->peers, &t->protos};
+    fk__ss *to[2] = {&r->peers, &r->protos};
+    for (int k = 0; k < 2; k++) {
+        *to[k] = *from[k];
+        to[k]->e = (fk__ss_entry *)((unsigned char *)from[k]->e + d);
+        to[k]->idx.slot = (fk__sidx_slot *)((unsigned char *)from[k]->idx.slot + d);
+        to[k]->heap = (fk__ss_node *)((unsigned char *)from[k]->heap + d);
+        to[k]->pos = (uint32_t *)((unsigned char *)from[k]->pos + d);
+        fk__ss_clear(to[k]);
+    }
+}
+
 static fk__ip_rec *touch(fk_store *s, const fk_addr *a, uint64_t h)
 {
     int fresh, evicted;
@@ -48,14 +75,7 @@ static fk__ip_rec *touch(fk_store *s, const fk_addr *a, uint64_t h)
     if (fresh) {
         s->st.ips_evicted += (uint64_t)evicted;
         r->info.addr = *a;
-        unsigned char *b = s->ip_mem + (size_t)i * s->ip_block;
-        fk__series_attach(&r->series, b, s->ip_nbuckets, s->ip_step_ns);
-        b += fk__series_mem(s->ip_nbuckets);
-        fk__ss_attach(&r->peers, b, s->ip_npeers, FK__SKEY_ADDR);
-        fk__ss_clear(&r->peers);
-        b += fk__ss_mem(s->ip_npeers);
-        fk__ss_attach(&r->protos, b, s->ip_nprotos, FK__SKEY_PROTO);
-        fk__ss_clear(&r->protos);
+        attach_block(s, r, i);
     }
     return r;
 }

@@ -11,6 +11,7 @@ int fk__recent_init(fk_store *s)
     s->max_flows = (uint32_t)fk__params_int(&s->params, FK_STORE_MAX_FLOWS);
     s->retention_ns = fk__params_int(&s->params, FK_STORE_RETENTION_SEC) * INT64_C(1000000000);
     s->seq_first = s->seq_next = 1;
+    s->ring_held = 0;
     s->ring_next = 0;
     s->ring = fk__store_alloc(s, s->max_flows, sizeof *s->ring);
     s->ring_ext = fk__store_alloc(s, s->max_flows, sizeof *s->ring_ext);
@@ -175,6 +176,7 @@ void fk__recent_expire(fk_store *s)
      * leaves with its neighbours. */
     while (s->seq_first < s->seq_next && rf_end_ns(at_seq(s, s->seq_first)) < oldest) {
         s->seq_first++;
+        s->ring_held--;
         s->st.flows_expired++;
     }
 }

@@ -147,6 +147,7 @@ struct fk_store {
     fk__rflow_ext *ring_ext;
     uint32_t max_flows;
     uint32_t ring_next;           /* position of sequence seq_next */
+    uint32_t ring_held;           /* seq_next - seq_first */
     uint64_t seq_first, seq_next; /* [seq_first, seq_next) are held */
     int64_t retention_ns;
 
@@ -172,6 +173,7 @@ struct fk_store {
     fk__atab ips;
     unsigned char *ip_mem; /* ip_block bytes per address: series, peers, protocols */
     size_t ip_block;
+    fk__ip_rec ip_tmpl; /* block 0's series and summaries (iptab.c's attach_block) */
     uint32_t ip_npeers, ip_nprotos, ip_nbuckets;
     int64_t ip_step_ns;
 
@@ -182,6 +184,7 @@ struct fk_store {
     uint32_t agg_shift;             /* 64 - log2(agg_mask + 1): a hash's top bits place a key */
     uint64_t agg_flows;             /* flows summed in the entries waiting */
     bool agg_bypass;                /* a full table saved little: flows go straight on */
+    bool agg_straight;              /* !agg_cap || agg_bypass: the add path's one test */
     int64_t agg_retry;              /* until this step of the clock */
     int64_t agg_step_ns;            /* gcd of series_step, ip_series_step, topk_slot */
     int64_t agg_no, agg_lo, agg_hi; /* the step last computed: [lo, hi) is step no */
@@ -258,7 +261,9 @@ void fk__badip_free(fk_store *s);
  * Inline: most flows are neither, and need no call. */
 static inline bool fk__badip_candidate(const fk_flow *f)
 {
-    return f->proto == 6 ? (f->tcp_flags & 0x12) == 0x02 /* SYN, ACK */ : f->proto == 17;
+    /* protocol and flags as one word, no branch on the protocol */
+    uint32_t pf = f->proto | (uint32_t)f->tcp_flags << 8;
+    return (pf & 0x12ff) == 0x0206 /* TCP, SYN and not ACK */ || (pf & 0xff) == 17;
 }
 /* Apply the rule to f (as given; a candidate). */
 void fk__badip_add(fk_store *s, const fk_flow *f);

@@ -157,6 +157,8 @@ uint64_t fk__ss_add_batch(fk__ss *s, fk__ss_item *items, uint32_t n, fk__ss_scra
         m = s->e[s->heap[0].e].bytes;
     }
     uint32_t nc = 0;
+    /* The candidates' index sized for this batch (cleared after use). */
+    x->idx.mask = (uint32_t)fk__sidx_slots(n) - 1;
     for (uint32_t i = 0; i < n; i++) {
         fk__ss_item *it = &items[i];
         int j = fk__ss_lookup(s, &it->key, fk__sidx_tag(it->h));

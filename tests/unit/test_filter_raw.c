@@ -107,6 +107,12 @@ static void random_layout(lay *y)
         place(&y->l.bytes, &off, width(1, 8));
     if (pick(4))
         place(&y->l.packets, &off, width(1, 8));
+    y->l.start_time = (uint8_t)pick(4);
+    y->l.end_time = (uint8_t)pick(4);
+    if (pick(3))
+        place(&y->l.start, &off, y->l.start_time == FK_FILTER_TIME_SECONDS ? 4 : 8);
+    if (pick(3))
+        place(&y->l.end, &off, y->l.end_time == FK_FILTER_TIME_SECONDS ? 4 : 8);
     y->reclen = off + pick(4);
 }
 
@@ -147,6 +153,21 @@ static void put_num(uint8_t *p, const fk_filter_field *f)
     put_be(p + f->offset, f->length, v);
 }
 
+/* A time of form around t0 (ms), or any octets (saturation, odd fractions). */
+static void put_time(uint8_t *rec, const fk_filter_field *f, uint8_t form, uint64_t t0)
+{
+    if (!f->length)
+        return;
+    uint64_t ms = t0 + pick(6000), v;
+    if (form == FK_FILTER_TIME_SECONDS)
+        v = ms / 1000;
+    else if (form == FK_FILTER_TIME_MILLISECONDS)
+        v = ms;
+    else /* NTP: seconds since 1900, a fraction of 2^32 */
+        v = (ms / 1000 + 2208988800ull) << 32 | ((ms % 1000) << 32) / 1000 | pick(4096);
+    put_be(rec + f->offset, f->length, pick(8) ? v : rnd());
+}
+
 static void random_record(const lay *y, uint8_t *rec)
 {
     for (unsigned i = 0; i < y->reclen; i++)
@@ -170,6 +191,25 @@ static void random_record(const lay *y, uint8_t *rec)
     put_num(rec, &l->out_if);
     put_num(rec, &l->bytes);
     put_num(rec, &l->packets);
+    put_time(rec, &l->start, l->start_time, 1700000000000ull);
+    put_time(rec, &l->end, l->end_time, 1700000003000ull);
+}
+
+/* A time field to ns, as flowkit's IPFIX decoder gives it. */
+static int64_t time_of(const uint8_t *p, unsigned len, uint8_t form)
+{
+    uint64_t v = get_be(p, len);
+    if (form == FK_FILTER_TIME_SECONDS)
+        return (int64_t)v * 1000000000;
+    if (form == FK_FILTER_TIME_MILLISECONDS)
+        return v > (uint64_t)INT64_MAX / 1000000 ? INT64_MAX : (int64_t)v * 1000000;
+    uint64_t frac = v & 0xffffffffu;
+    if (form == FK_FILTER_TIME_MICROSECONDS)
+        frac &= ~0x7ffull;
+    int64_t sub = (int64_t)((frac * 1000000000u) >> 32);
+    if (form == FK_FILTER_TIME_MICROSECONDS)
+        sub = (sub + 500) / 1000 * 1000;
+    return ((int64_t)(v >> 32) - 2208988800ll) * 1000000000 + sub;
 }
 
 static void random_base(fk_flow *b)
@@ -195,6 +235,8 @@ static void random_base(fk_flow *b)
     b->packets = num_pool[pick(18)];
     b->rev_bytes = num_pool[pick(18)];
     b->rev_packets = num_pool[pick(18)];
+    b->start_ns = (int64_t)(1700000000000ull + pick(6000)) * 1000000;
+    b->end_ns = b->start_ns + (int64_t)pick(8000) * 1000000 - 2000000000;
     if (pick(2)) {
         b->present |= FK_FLOW_HAS_EXPORTER;
         assert_int_equal(fk_addr_parse(v4_pool[pick(8)], &b->exporter), 0);
@@ -230,6 +272,10 @@ static void decode(const lay *y, const fk_flow *base, const uint8_t *rec, fk_flo
     NUM(bytes, bytes, uint64_t, UINT64_MAX)
     NUM(packets, packets, uint64_t, UINT64_MAX)
 #undef NUM
+    if (l->start.length)
+        f->start_ns = time_of(rec + l->start.offset, l->start.length, l->start_time);
+    if (l->end.length)
+        f->end_ns = time_of(rec + l->end.offset, l->end.length, l->end_time);
     if (l->icmp_type_code.length) {
         uint16_t dp = l->dst_port.length ? f->dst_port : 0;
         if (f->src_port == 0 && dp == 0)
@@ -261,7 +307,10 @@ static void primitive(char *out, size_t cap)
     static const char *const dirs[] = {"", "src ", "dst "};
     char a[80], b[80];
     uint64_t n = num_pool[pick(sizeof num_pool / sizeof num_pool[0])];
-    switch (pick(17)) {
+    switch (pick(18)) {
+    case 17:
+        snprintf(out, cap, "duration %s%u", cmp_text(), pick(2) ? pick(6000) : (unsigned)n);
+        break;
     case 0:
         snprintf(out, cap, "%s", pick(2) ? "ipv4" : "ipv6");
         break;
@@ -562,16 +611,21 @@ static void errors(void **state)
     fk_flow base;
     memset(&base, 0, sizeof base);
     fk_filter_raw *r = (fk_filter_raw *)&base;
-    assert_int_equal(fk_filter_raw_compile(f, &y.l, &base, &r), FK_EUNSUPPORTED);
+    lay bad = y; /* a time of a length its form cannot have, a form out of range */
+    bad.l.start.length = 8;
+    bad.l.start_time = FK_FILTER_TIME_SECONDS;
+    assert_int_equal(fk_filter_raw_compile(f, &bad.l, &base, &r), FK_EINVAL);
     assert_null(r);
-    assert_non_null(strstr(fk_error_last()->message, "duration"));
+    bad.l.start.length = 0;
+    bad.l.end_time = FK_FILTER_TIME_NANOSECONDS + 1;
+    assert_int_equal(fk_filter_raw_compile(f, &bad.l, &base, &r), FK_EINVAL);
     fk_filter_destroy(f);
     f = compile("proto tcp");
     assert_int_equal(fk_filter_raw_compile(NULL, &y.l, &base, &r), FK_EINVAL);
     assert_int_equal(fk_filter_raw_compile(f, NULL, &base, &r), FK_EINVAL);
     assert_int_equal(fk_filter_raw_compile(f, &y.l, NULL, &r), FK_EINVAL);
     assert_int_equal(fk_filter_raw_compile(f, &y.l, &base, NULL), FK_EINVAL);
-    lay bad = y;
+    bad = y;
     bad.l.src_addr.length = 8;
     assert_int_equal(fk_filter_raw_compile(f, &bad.l, &base, &r), FK_EINVAL);
     bad = y;

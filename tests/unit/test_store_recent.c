@@ -347,11 +347,51 @@ static void test_search_matches_brute_force(void **state)
     fk_store_destroy(s);
 }
 
+/* Flows that leave by retention free their ring places: a ring filled,
+ * then emptied by the clock, takes as many new flows again before it
+ * evicts one (the count of flows held is kept apart from the sequence
+ * numbers). */
+static void test_expired_places_are_reused(void **state)
+{
+    (void)state;
+    fk_store *s = mk(16);
+    int64_t t = INT64_C(1800000000) * 1000000000;
+    for (int i = 0; i < 16; i++) {
+        fk_flow f = rnd_flow(i);
+        f.event = 0;
+        f.end_ns = t + i;
+        assert_int_equal(fk_store_add_flow(s, &f), 0);
+    }
+    assert_int_equal(fk_store_advance(s, t + INT64_C(7200) * 1000000000), 0);
+    fk_store_stats st;
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
+    assert_int_equal(st.flows_stored, 0);
+    assert_int_equal(st.flows_expired, 16);
+    assert_int_equal(st.flows_evicted, 0);
+    for (int round = 1; round <= 2; round++)
+        for (int i = 0; i < 10; i++) {
+            fk_flow f = rnd_flow(i);
+            f.event = 0;
+            f.end_ns = t + INT64_C(7200) * 1000000000 + round * 100 + i;
+            assert_int_equal(fk_store_add_flow(s, &f), 0);
+            assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
+            uint64_t held = (uint64_t)(round - 1) * 10 + (uint64_t)i + 1;
+            assert_int_equal(st.flows_stored, held < 16 ? held : 16);
+            assert_int_equal(st.flows_evicted, held < 16 ? 0 : held - 16);
+        }
+    static fk_flow out[32];
+    size_t n;
+    assert_int_equal(fk_store_search(s, NULL, out, 32, &n), 0);
+    assert_int_equal(n, 16);
+    fk_store_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_member_round_trips),
         cmocka_unit_test(test_search_matches_brute_force),
+        cmocka_unit_test(test_expired_places_are_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
