@@ -146,8 +146,8 @@ PERIOD_NS=500000
 own_code() {
     case $1 in
     pcap | softflowd) echo '^(tpacket_rcv|packet_rcv|dev_queue_xmit_nit)$' ;;
-    ebpf) echo '^bpf_prog_[0-9a-f]+_fk_tc_(ingress|egress)$' ;;
-    xdp) echo '^bpf_prog_[0-9a-f]+_fk_xdp$' ;;
+    ebpf) echo '^bpf_prog_[0-9a-f]+_fk_tc_(ingress|egress|full|inner)$' ;;
+    xdp) echo '^bpf_prog_[0-9a-f]+_fk_xdp(_full|_inner)?$' ;;
     *) echo '^(tpacket_rcv|packet_rcv|dev_queue_xmit_nit|bpf_prog_[0-9a-f]+_fk_.*)$' ;;
     esac
 }

@@ -5,13 +5,15 @@
  *   xdp                     (ingress only, per device) ┴► fk_flows (hash: key -> counters)
  *                                                       └► fk_flow_events (ring: SYN/FIN/RST)
  *
- * With decode_tunnels a VXLAN/GENEVE datagram is handed (fk_handoff) to the
- * inner-packet parser, a program of its own (flow_inner.bpf.h) reached by a
- * tail call through fk_tc_inner_progs / fk_xdp_inner_progs: it walks the
- * inner packet's IPv6 extension headers as the pcap path does, with the
- * verifier's budget of a program to itself. A tail call that fails (the
- * program is missing) counts the datagram as its outer flow and in
- * tunnel_undecoded.
+ * The hook's program parses the common frames itself (flow_parse.bpf.h).
+ * A frame with IPv6 extension headers or more than two VLAN tags is handed
+ * (fk_handoff) to the full parser, and with decode_tunnels a VXLAN/GENEVE
+ * datagram to the inner-packet parser: programs of their own
+ * (flow_inner.bpf.h) reached by a tail call through fk_tc_inner_progs /
+ * fk_xdp_inner_progs, which walk extension headers as the pcap path does,
+ * each with the verifier's budget to itself. A tail call that fails (the
+ * program is missing) counts a tunnel datagram as its outer flow and in
+ * tunnel_undecoded, another frame as malformed.
  *
  * User space (flows.c) sweeps fk_flows: it applies the idle/active timeouts,
  * deletes what ended and hands the records on as the pcap path's flow table
@@ -73,7 +75,11 @@ struct {
  * (as the pcap path's fragment table does). A later fragment whose first
  * one is not here (it comes later, or the LRU table evicted it for 4096
  * more recent ones) is counted on the port-less flow of its addresses and
- * in frag_unmatched, on both paths. */
+ * in frag_unmatched, on both paths. A datagram is known by its addresses,
+ * fragment id and VLAN, and for IPv4 its protocol (frag_key.proto; 0 for
+ * IPv6, whose later fragments name the fragmentable part's first header,
+ * e.g. destination options, not the first fragment's L4 protocol: RFC
+ * 8200, lib/packet/packet.h's fk__frag_proto). */
 struct frag_key {
     __u8 src[16];
     __u8 dst[16];
@@ -84,6 +90,8 @@ struct frag_key {
 
 struct frag_ports {
     __u16 sport, dport;
+    __u8 proto; /* the first fragment's (IPv6: after its extension headers) */
+    __u8 pad[3];
 };
 
 struct {
@@ -110,6 +118,7 @@ struct pkt {
     __u8 tunnel, outer_family;
     __u8 frag; /* FRAG_FIRST, FRAG_LATER or 0 */
     __u32 frag_id;
+    __u32 l4_off; /* the full parser's: its L4 header, from the frame's start (has_l4) */
 } __attribute__((aligned(8)));
 
 #define A8(ptr) __builtin_assume_aligned((ptr), 8)
@@ -117,15 +126,22 @@ struct pkt {
 /* Set by the loader: look inside VXLAN (UDP 4789) and GENEVE (UDP 6081). */
 const volatile __u32 fk_decode_tunnels = 0;
 
-/* What the outer program hands to the inner-packet parser through a tail
- * call (same CPU, nothing runs between): the outer datagram, counted as it
- * is when the inner packet does not decode, and where its headers are. */
+/* What the outer program hands to the full parser through a tail call
+ * (same CPU, nothing runs between): with HANDOFF_TUNNEL the outer datagram,
+ * counted as it is when the inner packet does not decode, and where its
+ * headers are; with HANDOFF_OUTER a frame the fast parser left (IPv6
+ * extension headers, more VLAN tags), outer.vlan the tag tc took off it. */
+enum { HANDOFF_TUNNEL = 0, HANDOFF_OUTER = 1 };
+
 struct handoff {
     struct pkt outer;
     __u32 l3_off, l4_off; /* the outer IP and UDP headers, from the frame's start */
     __u32 wire_len;       /* the frame's length */
     __u32 ifindex;
     __u32 hook;
+    __u32 kind;     /* HANDOFF_* */
+    __u32 pre_tags; /* HANDOFF_OUTER: VLAN tags taken off the frame (tc), 0 or 1 */
+    __u32 pad;
 };
 
 struct {
@@ -135,18 +151,23 @@ struct {
     __type(value, struct handoff);
 } fk_handoff SEC(".maps");
 
-/* Slot 0: the inner-packet parser, filled by the loader (fk_tc_inner for
- * tc, fk_xdp_inner for xdp: a tail call stays within one program type). */
+/* SLOT_INNER: the inner-packet parser (with decode_tunnels), SLOT_FULL:
+ * the full outer parser, filled by the loader (fk_tc_inner / fk_tc_full for
+ * tc, fk_xdp_inner / fk_xdp_full for xdp: a tail call stays within one
+ * program type). */
+#define SLOT_INNER 0
+#define SLOT_FULL 1
+
 struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-    __uint(max_entries, 1);
+    __uint(max_entries, 2);
     __type(key, __u32);
     __type(value, __u32);
 } fk_tc_inner_progs SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-    __uint(max_entries, 1);
+    __uint(max_entries, 2);
     __type(key, __u32);
     __type(value, __u32);
 } fk_xdp_inner_progs SEC(".maps");
@@ -441,12 +462,12 @@ static __always_inline void count_parsed(struct fk__bpf_flow_counters *cnt, stru
         __builtin_memcpy(fk.dst, p->dst, 16);
         fk.id = p->frag_id;
         fk.vlan = p->vlan;
-        fk.proto = p->proto;
+        fk.proto = p->family == 4 ? p->proto : 0;
         fk.family = p->family;
         if (p->frag == FRAG_FIRST) {
             /* without ports too: its later fragments are then matched,
              * on the same port-less flow (the pcap path's count) */
-            struct frag_ports fp = {p->sport, p->dport};
+            struct frag_ports fp = {p->sport, p->dport, p->proto, {0}};
             bpf_map_update_elem(&fk_frags, &fk, &fp, BPF_ANY);
         } else if (p->frag == FRAG_LATER) {
             struct frag_ports *fp = bpf_map_lookup_elem(&fk_frags, &fk);
@@ -454,6 +475,7 @@ static __always_inline void count_parsed(struct fk__bpf_flow_counters *cnt, stru
                 /* no TCP flags: a later fragment adds bytes and a packet */
                 p->sport = fp->sport;
                 p->dport = fp->dport;
+                p->proto = fp->proto;
                 p->has_l4 = 1;
             } else {
                 cnt->frag_unmatched++; /* counted on the port-less flow */
@@ -463,11 +485,13 @@ static __always_inline void count_parsed(struct fk__bpf_flow_counters *cnt, stru
     fk_count(cnt, p, hook, ifindex);
 }
 
-/* Parse and count one frame. Returns 1 when it is a tunnel datagram whose
- * inner packet the caller must hand on by a tail call (fk_handoff filled),
- * else 0 (counted, or not IP). */
+/* Parse and count one frame. Returns 0 (counted, or not IP), else the
+ * prog array slot + 1 the caller must hand it on to by a tail call
+ * (fk_handoff filled): SLOT_INNER + 1 for a tunnel datagram's inner packet,
+ * SLOT_FULL + 1 for a frame the fast parser leaves. vlan, tagged: the tag
+ * tc took off the frame (tagged 0: none). */
 static __always_inline int on_frame(void *data, void *data_end, __u32 wire_len, __u16 vlan,
-                                    __u8 hook, __u32 ifindex)
+                                    int tagged, __u8 hook, __u32 ifindex)
 {
     struct fk__bpf_flow_counters *cnt = counters();
     if (!cnt)
@@ -476,7 +500,20 @@ static __always_inline int on_frame(void *data, void *data_end, __u32 wire_len, 
     cnt->bytes += wire_len;
     struct pkt p = {};
     __u32 l3 = 0, l4 = 0;
-    int rc = parse(data, data_end, wire_len, vlan, &p, &l3, &l4);
+    int rc = parse(data, data_end, wire_len, vlan, tagged, &p, &l3, &l4);
+    if (rc == PARSE_SLOW) {
+        __u32 zero = 0;
+        struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
+        if (!h)
+            return 0;
+        h->outer.vlan = vlan;
+        h->wire_len = wire_len;
+        h->ifindex = ifindex;
+        h->hook = hook;
+        h->kind = HANDOFF_OUTER;
+        h->pre_tags = tagged ? 1 : 0;
+        return SLOT_FULL + 1;
+    }
     if (rc == 1) {
         cnt->non_ip++;
         return 0;
@@ -495,15 +532,18 @@ static __always_inline int on_frame(void *data, void *data_end, __u32 wire_len, 
             h->wire_len = wire_len;
             h->ifindex = ifindex;
             h->hook = hook;
-            return 1;
+            h->kind = HANDOFF_TUNNEL;
+            return SLOT_INNER + 1;
         }
     }
     count_parsed(cnt, &p, hook, ifindex);
     return 0;
 }
 
-/* The tail call to the inner-packet parser failed (no program in the
- * slot): the datagram counts as its outer flow, and in tunnel_undecoded. */
+/* The tail call to the full parser failed (no program in the slot): a
+ * tunnel datagram counts as its outer flow, and in tunnel_undecoded; a
+ * frame the fast parser left is counted as malformed (its headers could
+ * not be read). */
 static __always_inline void handoff_failed(void)
 {
     __u32 zero = 0;
@@ -511,6 +551,10 @@ static __always_inline void handoff_failed(void)
     struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
     if (!cnt || !h)
         return;
+    if (h->kind == HANDOFF_OUTER) {
+        cnt->malformed++;
+        return;
+    }
     cnt->tunnel_undecoded++;
     count_parsed(cnt, &h->outer, h->hook, h->ifindex);
 }
@@ -522,9 +566,10 @@ static __always_inline int on_skb(struct __sk_buff *skb, __u8 hook)
     if ((long)skb->data_end - (long)skb->data < (long)want)
         bpf_skb_pull_data(skb, want);
     __u16 vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : 0;
-    if (on_frame((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, vlan, hook,
-                 skb->ifindex)) {
-        bpf_tail_call(skb, &fk_tc_inner_progs, 0);
+    int slot = on_frame((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, vlan,
+                        skb->vlan_present, hook, skb->ifindex);
+    if (slot) {
+        bpf_tail_call(skb, &fk_tc_inner_progs, slot - 1);
         handoff_failed();
     }
     return TCX_NEXT;
@@ -547,9 +592,10 @@ int fk_xdp(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data;
     void *data_end = (void *)(long)ctx->data_end;
-    if (on_frame(data, data_end, (__u32)(data_end - data), 0, FK__BPF_HOOK_INGRESS,
-                 ctx->ingress_ifindex)) {
-        bpf_tail_call(ctx, &fk_xdp_inner_progs, 0);
+    int slot = on_frame(data, data_end, (__u32)(data_end - data), 0, 0, FK__BPF_HOOK_INGRESS,
+                        ctx->ingress_ifindex);
+    if (slot) {
+        bpf_tail_call(ctx, &fk_xdp_inner_progs, slot - 1);
         handoff_failed();
     }
     return XDP_PASS;

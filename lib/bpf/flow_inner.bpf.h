@@ -1,4 +1,6 @@
-/* The inner-packet parser of the eBPF capture backend: a VXLAN (RFC 7348)
+/* The full parsers of the eBPF capture backend: a frame the fast parser
+ * leaves (fk_tc_full, fk_xdp_full: IPv6 extension headers, more VLAN tags),
+ * and the inner-packet parser (fk_tc_inner, fk_xdp_inner): a VXLAN (RFC 7348)
  * or GENEVE (RFC 8926) datagram's inner packet, decoded as the pcap path
  * decodes it (lib/packet/decode.c: decode_tunnel), so both backends give
  * the same flows:
@@ -14,15 +16,21 @@
  * Not done here (the pcap path does them): a tunnel inside the tunnel, and
  * an inner jumbogram's length option (one cannot fit in a UDP datagram).
  *
+ * The full outer parser reads no header beyond INNER_MAX_OFF bytes into
+ * the frame (decode.c: the snaplen) and no jumbogram length option.
+ *
  * Included by flow.bpf.c: one BPF object, so these programs share its maps
  * and fk_count. The outer program (fk_tc_ingress/egress, fk_xdp) fills
- * fk_handoff and tail-calls fk_tc_inner or fk_xdp_inner through slot 0 of
- * its prog array: this parser has the verifier's budget to itself (walking
- * even two inner extension headers inline took the tc program past it). */
+ * fk_handoff and tail-calls fk_tc_full / fk_xdp_full (SLOT_FULL) or
+ * fk_tc_inner / fk_xdp_inner (SLOT_INNER) through its prog array; the full
+ * parser may tail-call the inner one in turn. Each has the verifier's
+ * budget to itself (walking even two extension headers inline took the tc
+ * program past it, and the full parser and the inner one in one program
+ * past the million instructions the verifier walks). */
 
-#define INNER_PULL 512     /* tc: bytes made linear before the inner headers are read */
-#define INNER_MAX_OFF 1024 /* no header is read beyond this offset of the frame */
-#define INNER_MAX_EXT 16   /* IPv6 extension headers, as decode.c's MAX_IP6_EXT */
+#define INNER_MAX_OFF 1024              /* no header is read beyond this offset of the frame */
+#define INNER_PULL (INNER_MAX_OFF + 64) /* tc: bytes made linear before headers are read */
+#define INNER_MAX_EXT 16                /* IPv6 extension headers, as decode.c's MAX_IP6_EXT */
 #define INNER_MAX_VLAN 8
 
 /* need bytes at off, or NULL when they do not all lie before lim (the
@@ -58,6 +66,7 @@ static __always_inline int inner_l4(__u8 *data, __u8 *end, __u32 off, __u32 lim,
         q->sport = 0;
         q->dport = ((__u16)l4[0] << 8) | l4[1];
         q->has_l4 = 1;
+        q->l4_off = off;
         return 0;
     } else {
         return 0; /* no ports: counted by addresses and protocol */
@@ -67,6 +76,7 @@ static __always_inline int inner_l4(__u8 *data, __u8 *end, __u32 off, __u32 lim,
     q->sport = ((__u16)l4[0] << 8) | l4[1];
     q->dport = ((__u16)l4[2] << 8) | l4[3];
     q->has_l4 = 1;
+    q->l4_off = off;
     return 0;
 }
 
@@ -164,10 +174,11 @@ static __always_inline int inner_ipv6(__u8 *data, __u8 *end, __u32 off, __u32 li
     return inner_l4(data, end, cur, l, q);
 }
 
-/* The inner Ethernet frame at *off: its VLAN tags skipped, the first one's
- * id in q->vlan. Returns the ethertype after them, 0 when cut or over 8
- * tags. */
-static __always_inline __u16 inner_ether(__u8 *data, __u8 *end, __u32 lim, __u32 *off,
+/* The Ethernet frame at *off: its VLAN tags skipped, the first one's id
+ * in q->vlan unless pre tags were taken off before (tc: the frame's first,
+ * already in q->vlan). Returns the ethertype after them, 0 when cut or
+ * over 8 tags in all (decode.c's MAX_VLAN_TAGS). */
+static __always_inline __u16 inner_ether(__u8 *data, __u8 *end, __u32 lim, __u32 *off, __u32 pre,
                                          struct pkt *q)
 {
     __u8 *e = inner_at(data, end, lim, *off, 14);
@@ -179,12 +190,12 @@ static __always_inline __u16 inner_ether(__u8 *data, __u8 *end, __u32 lim, __u32
     for (int i = 0; i < INNER_MAX_VLAN + 1; i++) {
         if (etype != 0x8100 && etype != 0x88a8 && etype != 0x9100)
             break;
-        if (i == INNER_MAX_VLAN)
+        if (i + pre >= INNER_MAX_VLAN)
             return 0;
         __u8 *t = inner_at(data, end, lim, cur, 4);
         if (!t)
             return 0;
-        if (i == 0)
+        if (i == 0 && !pre)
             q->vlan = (((__u16)t[0] << 8) | t[1]) & 0x0fff;
         etype = ((__u16)t[2] << 8) | t[3];
         cur += 4;
@@ -193,8 +204,8 @@ static __always_inline __u16 inner_ether(__u8 *data, __u8 *end, __u32 lim, __u32
     return etype;
 }
 
-/* The inner packet of the datagram h describes into q. 0, or -1 when the
- * outer datagram stays the flow. */
+/* The inner packet of the VXLAN or GENEVE datagram h describes into q.
+ * 0, or -1 when the outer datagram stays the flow. */
 static __always_inline int inner_parse(__u8 *data, __u8 *end, const struct handoff *h,
                                        struct pkt *q)
 {
@@ -213,7 +224,7 @@ static __always_inline int inner_parse(__u8 *data, __u8 *end, const struct hando
         if (!(t[0] & 0x08)) /* I flag: the VNI is valid */
             return -1;
         q->tunnel = FK__BPF_TUNNEL_VXLAN;
-        etype = inner_ether(data, end, lim, &off, q);
+        etype = inner_ether(data, end, lim, &off, 0, q);
     } else {
         if ((t[0] >> 6) != 0) /* version 0 only */
             return -1;
@@ -221,7 +232,7 @@ static __always_inline int inner_parse(__u8 *data, __u8 *end, const struct hando
         __u16 ptype = ((__u16)t[2] << 8) | t[3];
         q->tunnel = FK__BPF_TUNNEL_GENEVE;
         if (ptype == 0x6558) {
-            etype = inner_ether(data, end, lim, &off, q);
+            etype = inner_ether(data, end, lim, &off, 0, q);
         } else if (ptype == 0x0800 || ptype == 0x86dd) {
             __u8 *v = inner_at(data, end, lim, off, 1);
             if (!v)
@@ -259,12 +270,62 @@ static __always_inline void on_inner(void *data, void *data_end)
     count_parsed(cnt, p, h->hook, h->ifindex);
 }
 
-SEC("tc")
-int fk_tc_inner(struct __sk_buff *skb)
+/* A frame the fast parser (flow_parse.bpf.h) left, parsed whole by the
+ * pcap path's rules: up to 8 VLAN tags in all, IPv4, IPv6 with up to 16
+ * extension headers. Counted, or, when it is a tunnel datagram whose inner
+ * packet is to be decoded, fk_handoff made to describe it and 1 returned
+ * (the caller tail-calls the inner-packet parser). */
+static __always_inline int on_full(void *data, void *data_end)
+{
+    __u32 zero = 0;
+    struct fk__bpf_flow_counters *cnt = counters();
+    struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
+    if (!cnt || !h)
+        return 0;
+    __u8 *d = data, *end = data_end;
+    __u32 lim = (__u32)(end - d), off = 0;
+    struct pkt q = {};
+    q.vlan = h->outer.vlan;
+    __u16 etype = inner_ether(d, end, lim, &off, h->pre_tags ? 1 : 0, &q);
+    /* The IP header's offset through memory: the verifier then walks the
+     * IP parsers once for any offset, not once for each count of tags. */
+    h->l3_off = off;
+    off = *(volatile __u32 *)&h->l3_off;
+    int rc = -1;
+    if (etype == 0x0800) {
+        rc = inner_ipv4(d, end, off, lim, h->wire_len, &q);
+    } else if (etype == 0x86dd) {
+        rc = inner_ipv6(d, end, off, lim, h->wire_len, &q);
+    } else if (etype) {
+        cnt->non_ip++;
+        return 0;
+    }
+    if (rc) {
+        cnt->malformed++;
+        return 0;
+    }
+    if (fk_decode_tunnels && q.proto == 17 && q.has_l4 && (q.dport == 4789 || q.dport == 6081)) {
+        __builtin_memcpy(&h->outer, &q, sizeof(q));
+        h->l3_off = off;
+        h->l4_off = q.l4_off;
+        h->kind = HANDOFF_TUNNEL;
+        return 1;
+    }
+    count_parsed(cnt, &q, h->hook, h->ifindex);
+    return 0;
+}
+
+static __always_inline void tc_pull(struct __sk_buff *skb)
 {
     __u32 want = skb->len < INNER_PULL ? skb->len : INNER_PULL;
     if ((long)skb->data_end - (long)skb->data < (long)want)
         bpf_skb_pull_data(skb, want);
+}
+
+SEC("tc")
+int fk_tc_inner(struct __sk_buff *skb)
+{
+    tc_pull(skb);
     on_inner((void *)(long)skb->data, (void *)(long)skb->data_end);
     return TCX_NEXT;
 }
@@ -273,5 +334,26 @@ SEC("xdp")
 int fk_xdp_inner(struct xdp_md *ctx)
 {
     on_inner((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+    return XDP_PASS;
+}
+
+SEC("tc")
+int fk_tc_full(struct __sk_buff *skb)
+{
+    tc_pull(skb);
+    if (on_full((void *)(long)skb->data, (void *)(long)skb->data_end)) {
+        bpf_tail_call(skb, &fk_tc_inner_progs, SLOT_INNER);
+        handoff_failed();
+    }
+    return TCX_NEXT;
+}
+
+SEC("xdp")
+int fk_xdp_full(struct xdp_md *ctx)
+{
+    if (on_full((void *)(long)ctx->data, (void *)(long)ctx->data_end)) {
+        bpf_tail_call(ctx, &fk_xdp_inner_progs, SLOT_INNER);
+        handoff_failed();
+    }
     return XDP_PASS;
 }

@@ -161,23 +161,28 @@ static int attach_all(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
     return 0;
 }
 
-/* The inner-packet parser into slot 0 of its prog array, before the
- * programs that tail-call it are attached. The array holds the program
- * while this process holds the map: when its fds close (destroy, or the
- * process dying) the kernel empties the array and frees both. */
+/* The full outer parser into slot 1 of its prog array and, with tunnels,
+ * the inner-packet parser into slot 0 (flow.bpf.c's SLOT_FULL, SLOT_INNER),
+ * before the programs that tail-call them are attached. The array holds
+ * the programs while this process holds the map: when its fds close
+ * (destroy, or the process dying) the kernel empties the array and frees
+ * them all. */
 static int set_inner(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
 {
-    if (!cfg->tunnels)
-        return 0;
     struct bpf_map *map =
         cfg->xdp ? f->skel->maps.fk_xdp_inner_progs : f->skel->maps.fk_tc_inner_progs;
-    struct bpf_program *prog = cfg->xdp ? f->skel->progs.fk_xdp_inner : f->skel->progs.fk_tc_inner;
-    uint32_t zero = 0;
-    int fd = bpf_program__fd(prog);
-    if (bpf_map__update_elem(map, &zero, sizeof zero, &fd, sizeof fd, BPF_ANY) != 0) {
-        int e = errno;
-        return fk__error_set(status_of(e), e,
-                             "bpf: cannot put the inner-packet parser into its prog array");
+    struct bpf_program *progs[2] = {
+        cfg->xdp ? f->skel->progs.fk_xdp_inner : f->skel->progs.fk_tc_inner,
+        cfg->xdp ? f->skel->progs.fk_xdp_full : f->skel->progs.fk_tc_full,
+    };
+    for (uint32_t slot = cfg->tunnels ? 0 : 1; slot < 2; slot++) {
+        int fd = bpf_program__fd(progs[slot]);
+        if (bpf_map__update_elem(map, &slot, sizeof slot, &fd, sizeof fd, BPF_ANY) != 0) {
+            int e = errno;
+            return fk__error_set(status_of(e), e,
+                                 "bpf: cannot put the %s parser into its prog array",
+                                 slot ? "full outer" : "inner-packet");
+        }
     }
     return 0;
 }
@@ -250,6 +255,8 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
     bpf_program__set_autoload(f->skel->progs.fk_tc_egress, !cfg->xdp);
     bpf_program__set_autoload(f->skel->progs.fk_tc_inner, cfg->tunnels && !cfg->xdp);
     bpf_program__set_autoload(f->skel->progs.fk_xdp_inner, cfg->tunnels && cfg->xdp);
+    bpf_program__set_autoload(f->skel->progs.fk_tc_full, !cfg->xdp);
+    bpf_program__set_autoload(f->skel->progs.fk_xdp_full, cfg->xdp);
     if (bpf_map__set_max_entries(f->skel->maps.fk_flow_events, ring) != 0 ||
         bpf_map__set_max_entries(f->skel->maps.fk_flows, cfg->max_flows ? cfg->max_flows : 65536) !=
             0) {

@@ -163,7 +163,7 @@ static size_t frag_slot(const fk__packet *p)
     for (int i = 0; i < 16; i++)
         x = (x ^ (uint32_t)(p->src[i] ^ p->dst[i])) * 16777619u;
     x = (x ^ p->frag_id) * 16777619u;
-    x = (x ^ p->proto) * 16777619u;
+    x = (x ^ fk__frag_proto(p)) * 16777619u;
     return x % FK__FRAG_ROUTES;
 }
 
@@ -179,10 +179,10 @@ static size_t pick_worker(fk_capture *h, const fk__packet *p)
         memcpy(r->src, p->src, 16);
         memcpy(r->dst, p->dst, 16);
         r->id = p->frag_id;
-        r->proto = p->proto;
+        r->proto = fk__frag_proto(p);
         r->used = 1;
         r->worker = (uint16_t)w;
-    } else if (r->used && r->id == p->frag_id && r->proto == p->proto &&
+    } else if (r->used && r->id == p->frag_id && r->proto == fk__frag_proto(p) &&
                memcmp(r->src, p->src, 16) == 0 && memcmp(r->dst, p->dst, 16) == 0) {
         w = r->worker;
     }

@@ -212,16 +212,16 @@ static inline uint32_t frag_hash(const fk__packet *p)
     uint64_t w[4];
     memcpy(w, p->src, 16);
     memcpy(w + 2, p->dst, 16);
-    uint64_t h =
-        fk__mix64(w[0] ^ fk__mix64(w[1] ^ fk__mix64(w[2] ^ fk__mix64(w[3]))) ^
-                  ((uint64_t)p->frag_id << 16 | (uint64_t)p->proto << 8) ^ (uint64_t)p->vlan << 48);
+    uint64_t h = fk__mix64(w[0] ^ fk__mix64(w[1] ^ fk__mix64(w[2] ^ fk__mix64(w[3]))) ^
+                           ((uint64_t)p->frag_id << 16 | (uint64_t)fk__frag_proto(p) << 8) ^
+                           (uint64_t)p->vlan << 48);
     return (uint32_t)h;
 }
 
 static inline int frag_match(const frag_slot *s, const fk__packet *p)
 {
-    return s->side != 0xff && s->id == p->frag_id && s->proto == p->proto && s->vlan == p->vlan &&
-           memcmp(s->src, p->src, 16) == 0 && memcmp(s->dst, p->dst, 16) == 0;
+    return s->side != 0xff && s->id == p->frag_id && s->proto == fk__frag_proto(p) &&
+           s->vlan == p->vlan && memcmp(s->src, p->src, 16) == 0 && memcmp(s->dst, p->dst, 16) == 0;
 }
 
 #define HOT static inline __attribute__((always_inline))
@@ -321,7 +321,7 @@ HOT void add_keyed(fk__flow_table *t, const fk__packet *p, const flow_key *k, ui
         memcpy(s->src, p->src, 16);
         memcpy(s->dst, p->dst, 16);
         s->id = p->frag_id;
-        s->proto = p->proto;
+        s->proto = fk__frag_proto(p);
         s->vlan = p->vlan;
         s->flow = i;
         s->gen = t->cold[i].gen;

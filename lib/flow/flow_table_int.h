@@ -82,7 +82,8 @@ typedef struct flow_tunnel {
 _Static_assert(sizeof(flow_key) == 40, "flow_key has no padding");
 _Static_assert(sizeof(flow_entry) == 128, "flow_entry is two cache lines");
 
-/* Later-fragment cache: (src, dst, proto, id) of a first fragment -> flow. */
+/* Later-fragment cache: (src, dst, fk__frag_proto, id) of a first fragment
+ * -> flow. */
 typedef struct frag_slot {
     uint8_t src[16];
     uint8_t dst[16];

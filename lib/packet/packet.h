@@ -23,7 +23,11 @@
  * Fragments: only the first fragment (offset 0) carries L4 ports. Later
  * fragments decode with FK__PKT_F_FRAG set, FK__PKT_F_FIRST_FRAG clear, ports
  * 0 and frag_id set; the flow table counts them to the flow of the first
- * fragment with the same (src, dst, proto, frag_id) when it saw it.
+ * fragment with the same (src, dst, frag_id) when it saw it, and for IPv4 the
+ * same protocol (fk__frag_proto): an IPv6 fragment's next header is the
+ * first header of the fragmentable part (destination options, 60, in a
+ * later fragment whose first one says 17 after them), so RFC 8200
+ * identifies a datagram without it.
  *
  * Tunnels: with FK__DECODE_TUNNELS, UDP to port 4789 (VXLAN) or 6081
  * (GENEVE) whose header is valid is decoded further: the view then describes
@@ -117,6 +121,14 @@ typedef struct fk__packet {
     uint8_t outer_src[16]; /* the tunnel's outer source address (FK__PKT_F_TUNNEL) */
     uint8_t outer_dst[16]; /* ... and destination */
 } fk__packet;
+
+/* The protocol that, with the addresses and frag_id, identifies the
+ * datagram a fragment belongs to: IPv4's protocol field (RFC 791); 0 for
+ * IPv6 (RFC 8200: source, destination and identification only). */
+static inline uint8_t fk__frag_proto(const fk__packet *p)
+{
+    return p->ip_version == 4 ? p->proto : 0;
+}
 
 /* Decode one frame. out is always fully written (zeroed on failure apart
  * from ts_ns/caplen/wirelen). linktype: FK__LINK_*; flags: FK__DECODE_*.

@@ -6,6 +6,10 @@
 #    and over IPv6. The second fragment comes before the first, whose ports
 #    it would need: it is counted on the port-less flow of its addresses and
 #    in frags_unmatched; the first and the third make the flow with ports.
+#  - destination options first: an IPv6 datagram whose fragmentable part
+#    starts with destination options, so both fragment headers say 60: the
+#    later fragment still joins its first one's UDP flow (the datagram is
+#    known by addresses and id, RFC 8200), in order, on every backend.
 #  - overflow: NFRAG first fragments (distinct ids, one flow), then their
 #    last fragments. The fragment tables hold fewer first fragments than
 #    that (ebpf: the kernel's LRU table of 4096; pcap: max_flows / 8 slots),
@@ -46,6 +50,8 @@ for mode in $(capture_modes "$IF"); do
     [ "$(flow "$C4" 0)" = "1 36" ] || fail "$mode: IPv4 port-less flow: '$(flow "$C4" 0)', want '1 36'"
     [ "$(flow "$C6" 4001)" = "2 128" ] || fail "$mode: IPv6 flow with ports: '$(flow "$C6" 4001)', want '2 128'"
     [ "$(flow "$C6" 0)" = "1 64" ] || fail "$mode: IPv6 port-less flow: '$(flow "$C6" 0)', want '1 64'"
+    # Destination options first: fragments of 80 and 64 IP bytes.
+    [ "$(flow "$C6" 4002)" = "2 144" ] || fail "$mode: IPv6 flow after destination options: '$(flow "$C6" 4002)', want '2 144'"
     # Overflow: first fragments of 36 IP bytes, last ones of 28.
     read -r mp mb < <(flow "$O4" 6000)
     read -r up ub < <(flow "$O4" 0)

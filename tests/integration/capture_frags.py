@@ -8,7 +8,11 @@ Written as Ethernet frames on IFACE (AF_PACKET) to DST_MAC:
   1. C4 -> H4 and C6 -> H6: one UDP datagram 4001 -> 5001 of 40 data bytes
      in 3 fragments (24, 16 and 8 bytes of the IP payload), sent in the
      order 2, 1, 3;
-  2. O4 -> H4: NFRAG UDP datagrams 6000 -> 7000 of 8 data bytes, ids 1..NFRAG,
+  2. C6 -> H6: a UDP datagram 4002 -> 5002 of 32 data bytes whose
+     fragmentable part starts with a destination options header, in 2
+     fragments (32 and 16 bytes) in order: both fragment headers name
+     destination options (60), not UDP, as next header;
+  3. O4 -> H4: NFRAG UDP datagrams 6000 -> 7000 of 8 data bytes, ids 1..NFRAG,
      each in 2 fragments (16 bytes, then 8): every first fragment, then
      every last fragment, in the same order.
 """
@@ -30,8 +34,8 @@ def v4_frag(src, dst, ident, off8, more, payload):
     return b"\x08\x00", h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
 
-def v6_frag(src, dst, ident, off8, more, payload):
-    fh = struct.pack("!BBHI", 17, 0, (off8 << 3) | (1 if more else 0), ident)
+def v6_frag(src, dst, ident, off8, more, payload, nh=17):
+    fh = struct.pack("!BBHI", nh, 0, (off8 << 3) | (1 if more else 0), ident)
     h = struct.pack("!IHBB16s16s", 0x60000000, 8 + len(payload), 44, 64,
                     socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst))
     return b"\x86\xdd", h + fh + payload
@@ -56,6 +60,10 @@ def main():
                  make(src, dst_ip, 0x4242, 5, False, udp[40:])]
         for i in (1, 0, 2):
             send(parts[i])
+    part = struct.pack("!BBBB", 17, 0, 1, 4) + bytes(4)  # destination options (PadN), then UDP
+    part += struct.pack("!HHHH", 4002, 5002, 8 + 32, 0) + b"e" * 32
+    send(v6_frag(c6, h6, 0x4343, 0, True, part[:32], nh=60))
+    send(v6_frag(c6, h6, 0x4343, 4, False, part[32:], nh=60))
     for i in range(1, nfrag + 1):
         send(v4_frag(o4, h4, i, 0, True, struct.pack("!HHHH", 6000, 7000, 16, 0) + b"o" * 8))
     for i in range(1, nfrag + 1):

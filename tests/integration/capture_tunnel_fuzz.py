@@ -3,13 +3,16 @@
 many ways (stdlib only, deterministic for a seed), for
 capture_tunnel_parity.sh.
 
-  capture_tunnel_fuzz.py IFACE SEED COUNT
+  capture_tunnel_fuzz.py IFACE SEED COUNT [outer]
 
 Writes COUNT Ethernet frames on IFACE (AF_PACKET) to a MAC no host has
 (the receiver drops them before IP, so nothing answers). Every outer
 header is valid (IPv4, UDP to 4789 or 6081, source port 20000 + i, so a
 datagram whose inner packet does not decode is a flow of its own); what
-varies is the tunnel header and the inner packet:
+varies is the tunnel header and the inner packet. With "outer", the
+random packets below are the frames themselves (0-9 VLAN tags on the
+frame), and half their UDP datagrams carry VXLAN or GENEVE with a random
+inner packet in turn, so the outer parsers meet every shape too:
   - VXLAN with or without its I flag; GENEVE of version 0 or 1, with 0-3
     words of options, carrying Ethernet, IPv4, IPv6 or another protocol;
   - 0-9 VLAN tags on the inner Ethernet frame;
@@ -30,8 +33,11 @@ L4 = [6, 17, 136, 132, 58, 1, 59, 253]
 L4_LEN = {6: 20, 17: 8, 136: 8, 132: 12, 58: 8, 1: 8, 59: 0, 253: 6}
 
 
-def l4(rng, proto, sport, v6):
-    if proto in (1, 58):
+def l4(rng, proto, sport, v6, tun=None):
+    if tun is not None and proto == 17 and rng.random() < 0.5:
+        dport, body = tun(rng, sport)
+        body = struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
+    elif proto in (1, 58):
         body = struct.pack("!BBH", rng.choice([0, 8, 3, 128, 129, 135, 200]), rng.randrange(4), 0)
         body += bytes(4)
     elif proto == 6:
@@ -47,7 +53,7 @@ def l4(rng, proto, sport, v6):
     return body
 
 
-def ipv6(rng, sport):
+def ipv6(rng, sport, tun=None):
     n = rng.choice([0, 1, 2, 3, 4, 5, 8, 15, 16, 17, 18])
     kinds = []
     for i in range(n):
@@ -73,7 +79,7 @@ def ipv6(rng, sport):
             units = rng.choice([0, 0, 1, 2])
             hdrs.append(struct.pack("!BBBB", nh, units, 1, (units + 1) * 8 - 4) +
                         bytes((units + 1) * 8 - 4))
-    payload = b"".join(hdrs) + l4(rng, proto, sport, True)
+    payload = b"".join(hdrs) + l4(rng, proto, sport, True, tun)
     if rng.random() < 0.08 and hdrs:  # a header length past the end
         j = rng.randrange(len(hdrs))
         at = sum(len(h) for h in hdrs[:j]) + 1
@@ -92,7 +98,7 @@ def ipv6(rng, sport):
                        socket.inet_pton(socket.AF_INET6, "fd00:215::1")) + payload
 
 
-def ipv4(rng, sport):
+def ipv4(rng, sport, tun=None):
     proto = rng.choice(L4[:6] + [253])
     opts = bytes(4 * rng.choice([0, 0, 1, 2]))
     ihl = 5 + len(opts) // 4
@@ -102,7 +108,7 @@ def ipv4(rng, sport):
         fword = 0x2000  # first fragment
     elif r < 0.3:
         fword = rng.randrange(1, 0x1fff) | rng.choice([0, 0x2000])
-    payload = l4(rng, proto, sport, False)
+    payload = l4(rng, proto, sport, False, tun)
     tot = ihl * 4 + len(payload)
     r = rng.random()
     if r < 0.05:
@@ -138,8 +144,10 @@ def inner_eth(rng, ip, etype):
     return out + ip
 
 
-def frame(rng, i, me, src4, dst4):
-    sport = 30000 + i
+def tunnel(rng, i):
+    """(UDP destination port, VXLAN or GENEVE header and its random inner
+    packet)."""
+    sport = 30000 + i % 5000
     v6 = rng.random() < 0.7
     ip = ipv6(rng, sport) if v6 else ipv4(rng, sport)
     etype = 0x86dd if v6 else 0x0800
@@ -164,20 +172,40 @@ def frame(rng, i, me, src4, dst4):
         tun = struct.pack("!BBHI", ver << 6 | optw, 0, ptype, vni << 8) + bytes(4 * optw) + body
     if rng.random() < 0.05:
         tun = tun[:rng.randrange(len(tun))]  # the datagram itself cut short
+    return dport, tun
+
+
+def frame(rng, i, me, src4, dst4):
+    dport, tun = tunnel(rng, i)
     udp = struct.pack("!HHHH", 20000 + i, dport, 8 + len(tun), 0) + tun
     h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0,
                     socket.inet_aton(src4), socket.inet_aton(dst4))
     return b"\x02\x00\x00\x00\x00\x99" + me + b"\x08\x00" + h + udp
 
 
+def outer_frame(rng, i, me):
+    """A random IPv4/IPv6 packet (as an inner one, tunnels inside its UDP
+    datagrams) as the frame itself, after 0-9 VLAN tags."""
+    v6 = rng.random() < 0.7
+    ip = ipv6(rng, 40000 + i, tunnel) if v6 else ipv4(rng, 40000 + i, tunnel)
+    etype = 0x86dd if v6 else 0x0800
+    if rng.random() < 0.03:
+        etype = 0x0806  # not IP
+    return b"\x02\x00\x00\x00\x00\x99" + me + inner_eth(rng, ip, etype)[12:]
+
+
 def main():
     ifc, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    outer = len(sys.argv) > 4 and sys.argv[4] == "outer"
     rng = random.Random(seed)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((ifc, 0))
     me = s.getsockname()[4]
     for i in range(count):
-        s.send(frame(rng, i, me, "10.216.0.2", "10.216.0.1"))
+        if outer:
+            s.send(outer_frame(rng, i, me))
+        else:
+            s.send(frame(rng, i, me, "10.216.0.2", "10.216.0.1"))
     return 0
 
 

@@ -7,6 +7,7 @@
 
 #include "fk_test.h"
 #include "flow/flow_table.h"
+#include "packet/packet.h"
 
 #define SEC 1000000000LL
 #define MAXREC 8192
@@ -401,6 +402,84 @@ static void icmp_merge(void **state)
     fk__flow_table_destroy(t);
 }
 
+/* One IPv6 frame (raw IP) of a UDP datagram fragmented after a destination
+ * options header, as decode.c sees it: frag header (nh 60), options (nh
+ * 17), then the UDP header in the first fragment only. */
+static fk__packet frag6(uint16_t off, uint32_t id, int64_t ts)
+{
+    uint8_t f[40 + 8 + 8 + 8 + 16];
+    memset(f, 0, sizeof f);
+    size_t n = 40 + 8 + 8 + (off ? 16 : 8 + 8);
+    f[0] = 0x60;
+    f[4] = (uint8_t)((n - 40) >> 8);
+    f[5] = (uint8_t)(n - 40);
+    f[6] = 44; /* fragment header */
+    f[7] = 64;
+    f[8] = 0xfd;
+    f[23] = 2;
+    f[24] = 0xfd;
+    f[39] = 1;
+    f[40] = 60; /* then destination options (the fragmentable part's first header) */
+    f[42] = (uint8_t)(off >> 8);
+    f[43] = (uint8_t)((off & 0xf8) | (off ? 0 : 1)); /* the first one: more fragments */
+    f[44] = (uint8_t)(id >> 24);
+    f[47] = (uint8_t)id;
+    if (!off) {
+        f[48] = 17; /* options, then UDP 5000 -> 53 */
+        f[49] = 0;
+        f[50] = 1;
+        f[51] = 4;
+        f[56] = 5000 >> 8;
+        f[57] = 5000 & 0xff;
+        f[59] = 53;
+    }
+    fk__packet p;
+    assert_int_equal(fk__packet_decode(&p, f, (uint32_t)n, (uint32_t)n, FK__LINK_RAW, ts, 0),
+                     FK__PKT_OK);
+    return p;
+}
+
+/* An IPv6 datagram is identified by addresses and fragment id alone (RFC
+ * 8200): a later fragment whose fragmentable part starts with destination
+ * options (next header 60) still belongs to its first fragment (UDP, 17).
+ * IPv4 keeps its protocol in the identification. */
+static void fragments_next_header(void **state)
+{
+    (void)state;
+    static capture c;
+    fk__flow_table *t = table(&c, 64, 60 * SEC, 0);
+    fk__packet first = frag6(0, 0x01020304, 1), later = frag6(8, 0x01020304, 2);
+    assert_int_equal(first.proto, 17);
+    assert_int_equal(later.proto, 60);
+    add(t, first);
+    add(t, later);
+    fk__flow_stats st;
+    fk__flow_table_stats(t, &st);
+    assert_int_equal(st.frag_hits, 1);
+    assert_int_equal(st.frag_misses, 0);
+    assert_int_equal(fk__flow_table_flush(t), 1);
+    assert_int_equal(c.rec[0].flow.proto, 17);
+    assert_int_equal(c.rec[0].flow.src_port, 5000);
+    assert_int_equal(c.rec[0].flow.packets, 2);
+    assert_int_equal(c.rec[0].flow.bytes, (uint64_t)first.ip_len + later.ip_len);
+    fk__flow_table_destroy(t);
+
+    t = table(&c, 64, 60 * SEC, 0);
+    fk__packet f4 = pkt4(1, 2, 5000, 5001, 17, 0, 1500, 0);
+    f4.flags |= FK__PKT_F_FRAG | FK__PKT_F_FIRST_FRAG;
+    f4.frag_id = 9;
+    fk__packet l4 = f4;
+    l4.flags = FK__PKT_F_FRAG;
+    l4.src_port = l4.dst_port = 0;
+    l4.proto = 6; /* another datagram: same id, another protocol */
+    add(t, f4);
+    add(t, l4);
+    fk__flow_table_stats(t, &st);
+    assert_int_equal(st.frag_hits, 0);
+    assert_int_equal(st.frag_misses, 1);
+    fk__flow_table_destroy(t);
+}
+
 static void fragments(void **state)
 {
     (void)state;
@@ -628,6 +707,7 @@ int main(void)
         cmocka_unit_test(eviction),
         cmocka_unit_test(icmp_merge),
         cmocka_unit_test(fragments),
+        cmocka_unit_test(fragments_next_header),
         cmocka_unit_test(create_errors_and_no_alloc),
         cmocka_unit_test(stress_accounting),
         cmocka_unit_test(batch_equals_single),
