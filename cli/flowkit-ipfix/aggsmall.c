@@ -1,6 +1,7 @@
 /* Flow counters by a packed 128-bit key (aggsmall.h). */
 #include "aggsmall.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +120,59 @@ void aggs_free(aggsmall *t)
     *t = (aggsmall)AGGSMALL_INIT(v6);
 }
 
+/* The packed key of t for a general one (aggs_unpack()'s inverse); false
+ * when no key of t is it (another family, an absent address). */
+static bool pack_key(const aggsmall *t, unsigned mask, const agg_key *g, aggs_key *out)
+{
+    *out = (aggs_key){0, 0};
+    if (t->v6) {
+        const fk_addr *a = mask & AGG_SRCIP ? &g->src : &g->dst;
+        if (a->family != 6)
+            return false;
+        for (int i = 0; i < 8; i++) {
+            out->hi = out->hi << 8 | a->bytes[i];
+            out->lo = out->lo << 8 | a->bytes[8 + i];
+        }
+        return true;
+    }
+    unsigned sh[5];
+    (void)aggs_layout(mask, sh);
+    const fk_addr *addr[2] = {&g->src, &g->dst};
+    uint64_t v[5] = {0, 0, g->sport, g->dport, g->proto};
+    for (int i = 0; i < 2; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        if (addr[i]->family != 4)
+            return false;
+        v[i] = (uint64_t)addr[i]->bytes[0] << 24 | (uint64_t)addr[i]->bytes[1] << 16 |
+               (uint64_t)addr[i]->bytes[2] << 8 | addr[i]->bytes[3];
+    }
+    for (int i = 0; i < 5; i++)
+        if (mask & (1u << i)) {
+            if (sh[i] >= 64)
+                out->hi |= v[i] << (sh[i] - 64);
+            else
+                out->lo |= v[i] << sh[i];
+        }
+    return true;
+}
+
+/* Whether a key of the general table t is in one of s[0..ns) too. */
+static bool any_shared(const aggtable *t, const aggsmall *s, size_t ns)
+{
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].flows)
+            continue;
+        for (size_t j = 0; j < ns; j++) {
+            aggs_key k;
+            if (s[j].count && pack_key(&s[j], t->mask, &t->slots[i].key, &k) &&
+                aggs_find(&s[j], k)->flows)
+                return true;
+        }
+    }
+    return false;
+}
+
 static int cmp_key(const void *pa, const void *pb)
 {
     const agg_entry *a = pa, *b = pb;
@@ -143,7 +197,9 @@ agg_entry *aggs_rows(const aggtable *t, const aggsmall *s, size_t ns, size_t *n)
         aggs_export(&s[i], t->mask, v + k);
         k += s[i].count;
     }
-    if (parts > 1) { /* a key may be in several: add them up */
+    /* a key in several tables (templates of one family on either path):
+     * add them up; the packed tables' keys differ (one family each) */
+    if (parts > 1 && t->count && any_shared(t, s, ns)) {
         qsort(v, total, sizeof *v, cmp_key);
         size_t w = 0;
         for (size_t i = 0; i < total; i++) {

@@ -64,6 +64,42 @@ void agg_sort(agg_entry *v, size_t n, agg_order order)
         qsort_r(v, n, sizeof *v, cmp_entry, &order);
 }
 
+/* Sift v[i] down the max-heap v[0..n) (the greatest entry by order at 0). */
+static void sift_down(agg_entry *v, size_t n, size_t i, agg_order *order)
+{
+    for (;;) {
+        size_t big = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && cmp_entry(&v[l], &v[big], order) > 0)
+            big = l;
+        if (r < n && cmp_entry(&v[r], &v[big], order) > 0)
+            big = r;
+        if (big == i)
+            return;
+        agg_entry t = v[i];
+        v[i] = v[big];
+        v[big] = t;
+        i = big;
+    }
+}
+
+void agg_top(agg_entry *v, size_t n, size_t k, agg_order order)
+{
+    if (k == 0 || k >= n / 2) { /* most of them: sort them all */
+        agg_sort(v, n, order);
+        return;
+    }
+    /* the k first by order, kept in a max-heap over v[0..k): an entry
+     * before its root replaces the root */
+    for (size_t i = k / 2; i-- > 0;)
+        sift_down(v, k, i, &order);
+    for (size_t i = k; i < n; i++)
+        if (cmp_entry(&v[i], &v[0], &order) < 0) {
+            v[0] = v[i];
+            sift_down(v, k, 0, &order);
+        }
+    agg_sort(v, k, order);
+}
+
 size_t agg_entries(const aggtable *t, agg_entry *out)
 {
     size_t n = 0;

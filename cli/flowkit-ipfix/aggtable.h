@@ -135,6 +135,11 @@ static inline int agg_add(aggtable *t, const agg_key *key, const fk_flow *f)
 /* Sort v[0..n) by order (ties by key). */
 void agg_sort(agg_entry *v, size_t n, agg_order order);
 
+/* Put the first k of v[0..n) by order (ties by key: a total order, so
+ * the same k a full sort puts first) in v[0..k), sorted; the rest is left
+ * in any order. k = 0: sort all. O(n log k). */
+void agg_top(agg_entry *v, size_t n, size_t k, agg_order order);
+
 /* Copy t's entries to out[0..t->count), in slot order; returns t->count. */
 size_t agg_entries(const aggtable *t, agg_entry *out);
 

@@ -37,7 +37,7 @@ typedef struct tplan {
     aggsmall *tab;
     uint8_t nkeys;
     uint8_t nparts[2];
-    kpart part[2][3];
+    kpart part[2][5]; /* up to the five key fields (-s record, -A with all) */
 } tplan;
 
 typedef struct tmpl {

@@ -179,8 +179,8 @@ static void print_stat(query *q, const stat *st, agg_order order, FILE *out)
         q->oom = true;
         return;
     }
-    agg_sort(rows, n, order);
     long limit = q->limit < 0 ? 10 : q->limit;
+    agg_top(rows, n, limit > 0 ? (size_t)limit : 0, order); /* top-N: no full sort */
     if (limit > 0 && (size_t)limit < n)
         n = (size_t)limit;
     if (q->csv) {
@@ -239,7 +239,7 @@ static void print_aggregate(query *q, FILE *out)
         q->oom = true;
         return;
     }
-    agg_sort(rows, all, q->agg_order);
+    agg_top(rows, all, q->limit > 0 ? (size_t)q->limit : 0, q->agg_order);
     size_t n = all;
     if (q->limit > 0 && (size_t)q->limit < n)
         n = (size_t)q->limit;

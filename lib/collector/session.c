@@ -215,7 +215,11 @@ static bool raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uin
                      size_t blen, fk__col_raw *r)
 {
     fk__col_sessions *s = c->s;
-    if (!s->raw || hdr->version != 10 || !s->codec->raw || !s->raw(s->user, NULL))
+    if (!s->raw || hdr->version != 10 || !s->codec->raw)
+        return false;
+    if (c->raw_ok < 0)
+        c->raw_ok = s->raw(s->user, NULL);
+    if (!c->raw_ok)
         return false; /* e.g. a flow callback reads the flows: planning would be lost work */
     int64_t limit = c->export_ns ? c->export_ns + s->lim.export_tolerance_ns + 1000000000LL : 0;
     return s->codec->raw(s->codec_ctx, c->d->codec_state, sid, body, blen, s->raw_flags, limit,
@@ -450,7 +454,7 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
     if (!ss)
         return 0;
     ss->last_seen_ns = now_ns;
-    msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false};
+    msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false, -1};
     if (version == 10)
         ipfix_message(&c, msg, len, now_ns);
     else if (version == 9)
@@ -497,7 +501,7 @@ void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
             continue;
         }
         if (udp && s->lim.template_timeout_ns) {
-            msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false};
+            msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false, -1};
             for (size_t i = 0; i < ss->ndomains; i++) {
                 if (!ss->domains[i].codec_state)
                     continue;

@@ -90,6 +90,8 @@ typedef struct msg_ctx {
     uint32_t msg_records; /* data records of this message (sequence step) */
     bool retry;           /* a template was added: retry the pending sets */
     bool from_pending;
+    int8_t raw_ok; /* s->raw(user, NULL) for this message: -1 not asked yet (asked per
+                    * set it cost ~45 instructions a set; store_raw asks again in full) */
 } msg_ctx;
 
 /* The codec's template callback: counts templates per session and asks

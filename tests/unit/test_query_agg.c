@@ -153,13 +153,14 @@ static void test_random_key_sets(void **state)
 }
 
 /* IPv6 keys (srcip, dstip): the address round-trips, and v4 and v6 tables
- * of one statistic give one set of rows. */
+ * of one statistic, with the general table holding keys of both, give one
+ * set of rows. */
 static void test_v6_keys(void **state)
 {
     (void)state;
     uint64_t s = 0x13198a2e03707344ull;
     for (unsigned mask = AGG_SRCIP; mask <= AGG_DSTIP; mask++) {
-        aggtable gen = {mask, NULL, 0, 0}, none = {mask, NULL, 0, 0};
+        aggtable gen = {mask, NULL, 0, 0}, both = {mask, NULL, 0, 0};
         aggsmall sm[2] = {AGGSMALL_INIT(0), AGGSMALL_INIT(1)};
         sm[0].start_form = sm[0].end_form = sm[1].start_form = sm[1].end_form = T_S;
         for (int i = 0; i < 30000; i++) {
@@ -170,8 +171,11 @@ static void test_v6_keys(void **state)
             k.src4 = k.dst4 = (uint32_t)r;
             k.src6[0] = 0x20;
             k.src6[1] = 0x01;
-            k.src6[7] = (uint8_t)(r >> 8); /* hi and lo both vary */
-            k.src6[15] = (uint8_t)r;
+            /* every octet from the pool's value, mixed (splitmix64) */
+            uint64_t h1 = (r + 1) * 0x9e3779b97f4a7c15ull;
+            uint64_t h2 = (h1 ^ (h1 >> 31)) * 0xbf58476d1ce4e5b9ull;
+            for (int b = 2; b < 16; b++)
+                k.src6[b] = (uint8_t)(b < 8 ? h1 >> (8 * b) : h2 >> (8 * (b - 8)));
             fk_flow f;
             flow_of(&k, v6, mask, &f);
             uint32_t t0 = 1700000000u + (uint32_t)(rnd(&s) % 1000);
@@ -182,11 +186,15 @@ static void test_v6_keys(void **state)
             agg_key gk;
             agg_key_of(&gk, mask, &f, 0);
             assert_int_equal(agg_add(&gen, &gk, &f), 0);
-            assert_int_equal(aggs_add(&sm[v6], pack(&k, mask, v6), f.packets, f.bytes, t0, t0 + 5u),
-                             0);
+            if (i % 5 == 0 && v6) /* the flow path's share: IPv6 keys in both */
+                assert_int_equal(agg_add(&both, &gk, &f), 0);
+            else
+                assert_int_equal(
+                    aggs_add(&sm[v6], pack(&k, mask, v6), f.packets, f.bytes, t0, t0 + 5u), 0);
         }
-        same_rows(&gen, &none, sm, 2);
+        same_rows(&gen, &both, sm, 2);
         agg_free(&gen);
+        agg_free(&both);
         aggs_free(&sm[0]);
         aggs_free(&sm[1]);
     }
@@ -342,12 +350,52 @@ static void test_window_bounds(void **state)
     assert_true(qt_to_ns(r, T_NS) <= -1 && qt_to_ns(r + 1, T_NS) > -1);
 }
 
+/* Top-N (agg_top) gives the first N rows a full sort gives, in every
+ * order, with many ties on the counters (the key decides them). */
+static void test_top(void **state)
+{
+    (void)state;
+    uint64_t s = 0x452821e638d01377ull;
+    const size_t n = 3000;
+    agg_entry *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+    assert_non_null(a);
+    assert_non_null(b);
+    for (size_t i = 0; i < n; i++) {
+        a[i].key.sport = (uint16_t)i;
+        a[i].key.proto = (uint8_t)(rnd(&s) % 3);
+        a[i].flows = rnd(&s) % 7;
+        a[i].packets = rnd(&s) % 1000;
+        a[i].bytes = rnd(&s);
+        a[i].first_ns = (int64_t)(rnd(&s) % 50);
+        a[i].last_ns = (int64_t)(rnd(&s) % 5000);
+    }
+    const size_t ks[] = {1, 2, 10, 999, 1499, 1500, 2999, 3000, 5000, 0};
+    for (int o = ORDER_FLOWS; o <= ORDER_TEND; o++)
+        for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
+            memcpy(b, a, n * sizeof *a);
+            agg_sort(b, n, (agg_order)o);
+            agg_entry *c = malloc(n * sizeof *c);
+            assert_non_null(c);
+            memcpy(c, a, n * sizeof *a);
+            agg_top(c, n, ks[j], (agg_order)o);
+            size_t k = ks[j] && ks[j] < n ? ks[j] : n;
+            assert_memory_equal(c, b, k * sizeof *c);
+            free(c);
+        }
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_random_key_sets), cmocka_unit_test(test_v6_keys),
-        cmocka_unit_test(test_collisions),      cmocka_unit_test(test_growth),
-        cmocka_unit_test(test_key_in_both),     cmocka_unit_test(test_window_bounds),
+        cmocka_unit_test(test_random_key_sets),
+        cmocka_unit_test(test_v6_keys),
+        cmocka_unit_test(test_collisions),
+        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_key_in_both),
+        cmocka_unit_test(test_window_bounds),
+        cmocka_unit_test(test_top),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
