@@ -102,8 +102,8 @@ typedef enum fk_capture_param {
      *  `"coarse"` (default) or `"precise"`. A flow's first packet on each side and every TCP
      *  SYN, FIN and RST (and so each session event) always read the precise clock
      *  (CLOCK_MONOTONIC). With `"coarse"` each CPU reads that clock once per kernel tick (when
-     *  the tick clock, CLOCK_MONOTONIC_COARSE, has moved) and times every other packet with
-     *  that reading, ~20 ns less per packet: a packet's time is never later than the packet and
+     *  the kernel's tick counter, jiffies, has moved) and times every other packet with that
+     *  reading, ~20 ns less per packet: a packet's time is never later than the packet and
      *  at most one timer tick (1/HZ: 4 ms at HZ=250) earlier, more only when the tick itself
      *  ran late (an overloaded virtual machine). So ::fk_flow::start_ns is exact and
      *  ::fk_flow::end_ns may be up to one tick early, never earlier than start_ns; a TCP flow

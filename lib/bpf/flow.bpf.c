@@ -326,14 +326,10 @@ static __always_inline void new_val(struct fk__bpf_flow_val *nv, const struct pk
     }
 }
 
-/* Set by the loader: 1 = every packet reads the precise clock
- * (ebpf_clock = precise); 0 = only where precision matters (packet_time). */
-const volatile __u32 fk_clock_precise = 0;
-
 /* The precise clock's reading at the first packet this CPU timed after the
- * tick clock last moved (packet_time). */
+ * kernel's tick counter last moved (packet_time). */
 struct clock_cache {
-    __u64 coarse; /* bpf_ktime_get_coarse_ns() then */
+    __u64 jiffies; /* bpf_jiffies64() then */
     __u64 precise;
 };
 
@@ -344,21 +340,25 @@ struct {
     __type(value, struct clock_cache);
 } fk_clock SEC(".maps");
 
+/* Set by the loader: 1 = every packet reads the precise clock
+ * (ebpf_clock = precise); 0 = only where precision matters (packet_time). */
+const volatile __u32 fk_clock_precise = 0;
+
 /* The time of a packet that is neither the first of its flow's side (whose
  * first_ns always comes from bpf_ktime_get_ns) nor a TCP SYN, FIN or RST
  * (whose session event and its time go to user space).
  *
  * With ebpf_clock = coarse, the precise clock is read once per CPU per
- * kernel tick: the tick clock (bpf_ktime_get_coarse_ns, a plain load) says
- * whether the timekeeper has moved since this CPU's last precise reading;
- * while it has not, that reading is the packet's time. It was taken after
- * the timekeeper's last update and the packet comes before its next one, so
- * it is never later than the packet and at most one tick (1/HZ) earlier,
- * more only when the tick itself is late (a vCPU the host did not run).
- * The tick clock's own value would be up to two ticks early: it is the
- * last whole tick interval the timekeeper accumulated, not the time of the
- * update. bpf_ktime_get_ns costs ~23 ns here (a TSC read with its fence
- * and the scaling), a third of the program. The caller keeps last_ns the
+ * kernel tick: the tick counter (bpf_jiffies64, which the JIT inlines as
+ * one load) says whether a tick has passed since this CPU's last precise
+ * reading; while none has, that reading is the packet's time. It was taken
+ * after the tick that set the counter and the packet comes before the
+ * next, so it is never later than the packet and at most one tick (1/HZ)
+ * earlier, more only when the tick itself is late (a vCPU the host did not
+ * run). bpf_ktime_get_ns costs ~23 ns here (a TSC read with its fence and
+ * the scaling), a third of the program; bpf_ktime_get_coarse_ns, a helper
+ * call, ~15 of them (and its value lags by up to two ticks: the last whole
+ * tick interval the timekeeper accumulated). The caller keeps last_ns the
  * largest time seen, so last_ns >= first_ns holds and a TCP flow's last
  * FIN or RST keeps its exact time. */
 static __always_inline __u64 packet_time(const struct pkt *p)
@@ -369,9 +369,9 @@ static __always_inline __u64 packet_time(const struct pkt *p)
     struct clock_cache *c = bpf_map_lookup_elem(&fk_clock, &zero);
     if (!c)
         return bpf_ktime_get_ns();
-    __u64 coarse = bpf_ktime_get_coarse_ns();
-    if (c->coarse != coarse) {
-        c->coarse = coarse;
+    __u64 j = bpf_jiffies64();
+    if (c->jiffies != j) {
+        c->jiffies = j;
         c->precise = bpf_ktime_get_ns();
     }
     return c->precise;
