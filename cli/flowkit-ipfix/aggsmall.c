@@ -39,10 +39,12 @@ int aggs_grow(aggsmall *t)
     aggs_entry *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
+    if (!t->seed)
+        t->seed = agg_seed();
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->slots[i].flows)
             continue;
-        size_t j = aggs_index(t->slots[i].key, shift);
+        size_t j = aggs_index(t->slots[i].key, t->seed, shift);
         while (slots[j].flows)
             j = (j + 1) & (cap - 1);
         slots[j] = t->slots[i];

@@ -30,6 +30,7 @@ typedef struct aggsmall {
     aggs_entry *slots; /* free while flows == 0 */
     size_t cap, count;
     unsigned shift;           /* 64 - log2(cap): the hash's top bits index */
+    uint64_t seed;            /* of aggs_index: 0 until the first aggs_grow() draws one */
     int start_form, end_form; /* T_* of first and last; -1 until claimed */
     int v6;                   /* keys are one IPv6 address */
 } aggsmall;
@@ -37,7 +38,7 @@ typedef struct aggsmall {
 /* An empty table (v6: of IPv6 addresses) whose time forms are not yet claimed. */
 #define AGGSMALL_INIT(v6)                                                                          \
     {                                                                                              \
-        NULL, 0, 0, 64, -1, -1, v6                                                                 \
+        NULL, 0, 0, 64, 0, -1, -1, v6                                                              \
     }
 
 /* Where each key field of mask (AGG_*, addresses IPv4) sits in the packed
@@ -49,16 +50,21 @@ unsigned aggs_layout(unsigned mask, unsigned shifts[5]);
 /* Double the table. 0, or -1 when out of memory. */
 int aggs_grow(aggsmall *t);
 
-/* Fibonacci hashing: the top bits of the product index the table. */
-static inline size_t aggs_index(aggs_key k, unsigned shift)
+/* Both words mixed with the table's random seed (agg_mix) and summed,
+ * then Fibonacci hashing: the top bits of the product index the table.
+ * Unseeded and linear (lo + hi * c), a file could hold many keys of one
+ * sum, all in one probe run (quadratic). */
+static inline size_t aggs_index(aggs_key k, uint64_t seed, unsigned shift)
 {
-    return (size_t)(((k.lo + k.hi * 0xc2b2ae3d27d4eb4full) * 0x9e3779b97f4a7c15ull) >> shift);
+    uint64_t h =
+        agg_mix(k.lo, seed, 0xd6e8feb86659fd93ull) + agg_mix(k.hi, seed, 0xc2b2ae3d27d4eb4full);
+    return (size_t)((h * 0x9e3779b97f4a7c15ull) >> shift);
 }
 
 /* The slot of key: its entry, or the free slot where it goes. */
 static inline aggs_entry *aggs_find(const aggsmall *t, aggs_key key)
 {
-    size_t mask = t->cap - 1, j = aggs_index(key, t->shift);
+    size_t mask = t->cap - 1, j = aggs_index(key, t->seed, t->shift);
     aggs_entry *e = &t->slots[j];
     while (e->flows && ((e->key.lo ^ key.lo) | (e->key.hi ^ key.hi))) {
         j = (j + 1) & mask;

@@ -6,6 +6,20 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+uint64_t agg_seed(void)
+{
+    uint64_t s = 0;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        s = ((uint64_t)ts.tv_sec << 32 ^ (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)&ts) *
+            0x9e3779b97f4a7c15ull;
+    }
+    return s ? s : 1;
+}
 
 /* A used slot has counted at least one flow (agg_hash, agg_key_eq:
  * aggtable.h). */
@@ -15,10 +29,12 @@ int agg_grow(aggtable *t)
     agg_entry *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
+    if (!t->seed)
+        t->seed = agg_seed();
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->slots[i].flows)
             continue;
-        size_t j = agg_hash(&t->slots[i].key) & (cap - 1);
+        size_t j = agg_hash(&t->slots[i].key, t->seed) & (cap - 1);
         while (slots[j].flows)
             j = (j + 1) & (cap - 1);
         slots[j] = t->slots[i];

@@ -46,6 +46,7 @@ typedef struct aggtable {
     unsigned mask;    /* AGG_* */
     agg_entry *slots; /* free while flows == 0 */
     size_t cap, count;
+    uint64_t seed; /* of agg_hash: 0 until the first agg_grow() draws one (agg_seed()) */
 } aggtable;
 
 /* The key of f under mask. With swap, the destination fields take the
@@ -81,15 +82,29 @@ static inline uint64_t agg_word(const agg_key *k, size_t i)
     return w;
 }
 
-/* The key's five words, each multiplied by its own odd constant and
- * summed (independent multiplies, no chain), then splitmix64's finaliser
- * spreads every bit to the low (index) bits. Keys are zero-padded, so
- * equal keys hash the same. */
-static inline uint64_t agg_hash(const agg_key *k)
+/* One key word under the table's seed: XORed, multiplied by an odd
+ * constant, its high half folded into the low (a bijection of w, and no
+ * longer linear in it). */
+static inline uint64_t agg_mix(uint64_t w, uint64_t seed, uint64_t c)
 {
-    uint64_t h = agg_word(k, 0) * 0x9e3779b97f4a7c15ull + agg_word(k, 1) * 0xc2b2ae3d27d4eb4full +
-                 agg_word(k, 2) * 0x165667b19e3779f9ull + agg_word(k, 3) * 0xd6e8feb86659fd93ull +
-                 agg_word(k, 4) * 0xff51afd7ed558ccdull;
+    uint64_t x = (w ^ seed) * c;
+    return x ^ (x >> 32);
+}
+
+/* The key's five words mixed with the table's seed (agg_mix: independent
+ * multiplies, no chain) and summed, then splitmix64's finaliser spreads
+ * every bit to the low (index) bits. Keys are zero-padded, so equal keys
+ * hash the same. The seed is random per table (agg_seed()), and the mix
+ * not linear: a file cannot hold many keys of one hash, all in one probe
+ * run (quadratic), as it could when the words were only multiplied and
+ * summed. */
+static inline uint64_t agg_hash(const agg_key *k, uint64_t seed)
+{
+    uint64_t h = agg_mix(agg_word(k, 0), seed, 0x9e3779b97f4a7c15ull) +
+                 agg_mix(agg_word(k, 1), seed, 0xc2b2ae3d27d4eb4full) +
+                 agg_mix(agg_word(k, 2), seed, 0x165667b19e3779f9ull) +
+                 agg_mix(agg_word(k, 3), seed, 0xd6e8feb86659fd93ull) +
+                 agg_mix(agg_word(k, 4), seed, 0xff51afd7ed558ccdull);
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
@@ -102,7 +117,11 @@ static inline bool agg_key_eq(const agg_key *a, const agg_key *b)
             (agg_word(a, 4) ^ agg_word(b, 4))) == 0;
 }
 
-/* Double the table (the slow part of agg_add). 0, or -1 when out of memory. */
+/* A random hash seed (getrandom; the clock and an address if that fails), never 0. */
+uint64_t agg_seed(void);
+
+/* Double the table (the slow part of agg_add); the first call draws the
+ * seed unless one was set. 0, or -1 when out of memory. */
 int agg_grow(aggtable *t);
 
 /* Add f's counters under key. 0, or -1 when out of memory. */
@@ -110,7 +129,7 @@ static inline int agg_add(aggtable *t, const agg_key *key, const fk_flow *f)
 {
     if ((t->count + 1) * 2 > t->cap && agg_grow(t) < 0)
         return -1;
-    size_t j = agg_hash(key) & (t->cap - 1);
+    size_t j = agg_hash(key, t->seed) & (t->cap - 1);
     agg_entry *e = &t->slots[j];
     while (e->flows && !agg_key_eq(&e->key, key)) {
         j = (j + 1) & (t->cap - 1);

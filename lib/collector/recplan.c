@@ -52,6 +52,9 @@ int fk__recplan_compile(const fk__plan *plan, fk__recplan *out)
         return FK__RECPLAN_WHY_TOO_LONG;
     if (plan->fixed_len < 8)
         return FK__RECPLAN_WHY_SHORT;
+    for (int op = 0; op < FK__OP_COUNT; op++)
+        if (HAS(op) && plan->slot_len[op] > 16) /* at() keeps lengths in 8 bits */
+            return FK__RECPLAN_WHY_TOO_LONG;
     if (plan->tuple_resolve || HAS(FK__OP_NH4) || HAS(FK__OP_NH6) || HAS(FK__OP_BGP_NH4) ||
         HAS(FK__OP_BGP_NH6))
         return FK__RECPLAN_WHY_TUPLE;

@@ -33,7 +33,7 @@ enum {
     FK__RECPLAN_WHY_OPTIONS,  /* an options template */
     FK__RECPLAN_WHY_TUPLE,    /* per-record tuple resolution or next hops */
     FK__RECPLAN_WHY_UPTIME,   /* sysUpTime times or a boot time */
-    FK__RECPLAN_WHY_TOO_LONG, /* a record longer than a plan addresses */
+    FK__RECPLAN_WHY_TOO_LONG, /* a record, or a field (> 16 bytes), longer than a plan addresses */
     FK__RECPLAN_WHY_SHORT,    /* a record shorter than 8 bytes (no 8-byte window) */
 };
 

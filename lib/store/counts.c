@@ -304,11 +304,12 @@ static int by_bytes_desc(const void *a, const void *b)
     return memcmp(x->key.b, y->key.b, FK__SKEY_SIZE);
 }
 
-/* The smallest count of a full summary, else 0: every key it does not
- * hold has at most this many bytes in its span. */
+/* The smallest count of a summary that has evicted, else 0: every key it
+ * does not hold has at most this many bytes in its span. One that never
+ * evicted (full or not) holds every key it saw: the others had none. */
 static uint64_t floor_of(const fk__ss *p)
 {
-    if (p->n < p->cap)
+    if (!p->evicted)
         return 0;
     uint64_t m = UINT64_MAX;
     for (uint32_t j = 0; j < p->n; j++)
@@ -325,8 +326,8 @@ static uint64_t floor_of(const fk__ss *p)
  * bytes are M + the sum of (count - m_j) over the parts that hold it, and
  * its error M - the sum of (m_j - error) over them (an entry's error is
  * at most its summary's m_j: the smallest count only grows). Never below
- * the truth, at most error above it; a summary that is not full has
- * m_j = 0 (it never evicted): exact parts add exactly. */
+ * the truth, at most error above it; a summary that never evicted has
+ * m_j = 0: exact parts add exactly. */
 int fk__ss_merge_out(const fk__ss *const *parts, size_t nparts, int dim, fk_store_row *out,
                      size_t capacity, size_t *count)
 {

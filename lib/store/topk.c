@@ -15,6 +15,7 @@ void fk__ss_attach(fk__ss *s, void *mem, uint32_t cap, uint32_t klen)
     s->cap = cap;
     s->klen = klen;
     s->n = 0;
+    s->evicted = false;
     s->e = mem;
     fk__sidx_attach(&s->idx, (fk__sidx_slot *)(s->e + cap), cap);
     s->heap = (fk__ss_node *)(s->idx.slot + fk__sidx_slots(cap));
@@ -61,6 +62,7 @@ void fk__ss_sift_down(fk__ss *s, uint32_t at)
 void fk__ss_clear(fk__ss *s)
 {
     s->n = 0;
+    s->evicted = false;
     fk__sidx_clear(&s->idx);
 }
 
@@ -126,6 +128,7 @@ int fk__ss_add(fk__ss *s, const fk__skey *k, uint64_t h, uint64_t bytes, uint64_
         fk__sidx_remove(&s->idx, s->heap[0].tag, (uint32_t)i);
         s->e[i].error = s->e[i].bytes;
         replaced = 1;
+        s->evicted = true;
     }
     s->e[i].key = *k;
     fk__sidx_insert(&s->idx, tag, (uint32_t)i);

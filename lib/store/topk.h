@@ -8,6 +8,8 @@
 
 #include "store/sidx.h"
 
+#include <stdbool.h>
+
 /* A compact key: addresses as family byte + 16 bytes, ports, protocol or a
  * process name; compared and hashed as raw bytes (always zero-padded). */
 #define FK__SKEY_SIZE 40
@@ -40,6 +42,8 @@ typedef struct fk__ss_node {
 typedef struct fk__ss {
     uint32_t cap, n;
     uint32_t klen; /* significant bytes of every key */
+    bool evicted;  /* an entry was replaced since the last clear: keys it
+                    * does not hold may have up to its smallest count */
     fk__ss_entry *e;
     fk__ss_node *heap; /* min-heap by node bytes (see fk__ss_node) */
     uint32_t *pos;     /* pos[entry] = its place in heap */

@@ -186,6 +186,7 @@ uint64_t fk__ss_add_batch(fk__ss *s, fk__ss_item *items, uint32_t n, fk__ss_scra
         x->sel[cap + c] = (fk__ss_sel){m + items[x->cand[c]].bytes, cap + c};
     select_smallest(x->sel, cap + nc, nc);
     replace(s, items, x, nc, m);
+    s->evicted = true;
     fk__sidx_clear(&x->idx);
     return nc;
 }

@@ -44,7 +44,8 @@ static query *make_query(size_t size)
                                            {"proto", "dstip/flows"}};
     const char *const *st = stats[size / 14 % (sizeof stats / sizeof stats[0])];
     if (query_add_stat(q, st[0]) < 0 || (st[1] && query_add_stat(q, st[1]) < 0) ||
-        (st[1] && query_set_aggregate(q, "srcip,dstport,proto") < 0) ||
+        (st[1] && query_set_aggregate(q, size % 2 ? "srcip,dstport,proto"
+                                                  : "srcip,dstip,srcport,dstport,proto") < 0) ||
         query_set_limit(q, "0") < 0 || query_set_filter(q, filter) < 0 ||
         /* a -t window around the seeds' times (ipfix_random.py), in raw
          * bounds on the fast path */

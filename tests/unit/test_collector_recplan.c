@@ -4,8 +4,8 @@
  * every offset, in records of 8 bytes and up, the value must be the
  * field's big-endian integer, and nothing outside the record may be read
  * (each record is its own allocation of exactly its length: ASan). A
- * record under 8 bytes gets no plan. The JSON lines written through plans
- * are compared with the fk_flow path in test_collector_direct.c. */
+ * record under 8 bytes gets no plan, nor a field over 16 bytes. The JSON lines written through
+ * plans are compared with the fk_flow path in test_collector_direct.c. */
 #include <flowkit/flowkit.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +64,29 @@ static void reads_every_length_and_offset(void **state)
             }
 }
 
+/* A field op longer than 16 bytes (no element the plans map can be, but
+ * the read keeps lengths in 8 bits: 256 would become 0 and a 64-bit
+ * shift) gets no plan. */
+static void refuses_fields_longer_than_16(void **state)
+{
+    (void)state;
+    fk__plan *plan;
+    fk__recplan rp;
+    assert_int_equal(compile(0, 8, 8, &plan, &rp), FK__RECPLAN_OK);
+    for (uint16_t len = 17; len != 0 && len <= 4096; len = (uint16_t)(len * 2 - 1)) {
+        plan->slot_len[FK__OP_BYTES] = len;
+        assert_int_equal(fk__recplan_compile(plan, &rp), FK__RECPLAN_WHY_TOO_LONG);
+    }
+    plan->slot_len[FK__OP_BYTES] = 8;
+    assert_int_equal(fk__recplan_compile(plan, &rp), FK__RECPLAN_OK);
+    fk__plan_free(plan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_every_length_and_offset),
+        cmocka_unit_test(refuses_fields_longer_than_16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

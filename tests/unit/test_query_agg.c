@@ -118,7 +118,7 @@ static void test_random_key_sets(void **state)
         if (aggs_layout(mask, sh) > 104)
             continue;
         sets++;
-        aggtable gen = {mask, NULL, 0, 0}, none = {mask, NULL, 0, 0};
+        aggtable gen = {mask, NULL, 0, 0, 0}, none = {mask, NULL, 0, 0, 0};
         aggsmall sm = AGGSMALL_INIT(0);
         sm.start_form = sm.end_form = T_MS;
         unsigned pool = 1u + (unsigned)(rnd(&s) % 5000);
@@ -160,7 +160,7 @@ static void test_v6_keys(void **state)
     (void)state;
     uint64_t s = 0x13198a2e03707344ull;
     for (unsigned mask = AGG_SRCIP; mask <= AGG_DSTIP; mask++) {
-        aggtable gen = {mask, NULL, 0, 0}, both = {mask, NULL, 0, 0};
+        aggtable gen = {mask, NULL, 0, 0, 0}, both = {mask, NULL, 0, 0, 0};
         aggsmall sm[2] = {AGGSMALL_INIT(0), AGGSMALL_INIT(1)};
         sm[0].start_form = sm[0].end_form = sm[1].start_form = sm[1].end_form = T_S;
         for (int i = 0; i < 30000; i++) {
@@ -200,26 +200,40 @@ static void test_v6_keys(void **state)
     }
 }
 
-/* Keys whose hashes share their top 24 bits: one home slot at every table
- * size up to 2^24, a run of probes that grows with each key; beside them
+/* c's inverse mod 2^64 (Newton: each step doubles the bits). */
+static uint64_t inverse(uint64_t c)
+{
+    uint64_t inv = c;
+    for (int i = 0; i < 6; i++)
+        inv *= 2 - c * inv;
+    assert_true(c * inv == 1);
+    return inv;
+}
+
+/* Keys whose hashes share their top 24 bits under the table's seed (set
+ * here, so that the keys can be made): one home slot at every table size
+ * up to 2^24, a run of probes that grows with each key; beside them
  * random keys. Every one is found and counted once per add. */
 static void test_collisions(void **state)
 {
     (void)state;
-    const uint64_t c = 0x9e3779b97f4a7c15ull;
-    uint64_t inv = c; /* c's inverse mod 2^64 (Newton: each step doubles the bits) */
-    for (int i = 0; i < 6; i++)
-        inv *= 2 - c * inv;
-    assert_true(c * inv == 1);
+    const uint64_t seed = 0x5bd1e9955bd1e995ull;
+    const uint64_t inv_phi = inverse(0x9e3779b97f4a7c15ull),
+                   inv_c0 = inverse(0xd6e8feb86659fd93ull);
     unsigned mask = AGG_SRCIP | AGG_DSTIP; /* every 64-bit value is a key */
-    aggtable gen = {mask, NULL, 0, 0}, none = {mask, NULL, 0, 0};
+    aggtable gen = {mask, NULL, 0, 0, 0}, none = {mask, NULL, 0, 0, 0};
     aggsmall sm = AGGSMALL_INIT(0);
     sm.start_form = sm.end_form = T_NS;
+    sm.seed = seed;
     uint64_t s = 0xa4093822299f31d0ull;
     for (int round = 0; round < 3; round++)
         for (uint64_t i = 0; i < 3000; i++) {
-            uint64_t lo = i % 2 ? ((0xabcdefull << 40) | i) * inv : rnd(&s) % 100000;
-            assert_true(i % 2 == 0 || aggs_index((aggs_key){0, lo}, 40) == 0xabcdef);
+            /* aggs_index backwards: the sum, lo's mix (hi is 0), the
+             * product before the fold (x ^ x >> 32 is its own inverse), lo */
+            uint64_t m =
+                ((0xabcdefull << 40) | i) * inv_phi - agg_mix(0, seed, 0xc2b2ae3d27d4eb4full);
+            uint64_t lo = i % 2 ? ((m ^ (m >> 32)) * inv_c0) ^ seed : rnd(&s) % 100000;
+            assert_true(i % 2 == 0 || aggs_index((aggs_key){0, lo}, seed, 40) == 0xabcdef);
             kf k;
             memset(&k, 0, sizeof k);
             unsigned sh[5];
@@ -247,6 +261,66 @@ static void test_collisions(void **state)
     aggs_free(&sm);
 }
 
+/* The longest probe run of t: how far an entry sits from its home slot. */
+static size_t aggs_longest_run(const aggsmall *t)
+{
+    size_t worst = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].flows) {
+            size_t d = (i - aggs_index(t->slots[i].key, t->seed, t->shift)) & (t->cap - 1);
+            worst = d > worst ? d : worst;
+        }
+    return worst;
+}
+
+static size_t agg_longest_run(const aggtable *t)
+{
+    size_t worst = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].flows) {
+            size_t d = (i - agg_hash(&t->slots[i].key, t->seed)) & (t->cap - 1);
+            worst = d > worst ? d : worst;
+        }
+    return worst;
+}
+
+/* Keys a file could hold to put every one in one probe run if the hashes
+ * were linear in the key's words without a seed (lo + hi * c equal for
+ * all, or w0 * c0 + w1 * c1 equal for all): under each of three seeds
+ * (fixed here; the tool draws one per table) they spread like any keys,
+ * runs stay short (a shared run would be 20 000 long). */
+static void test_crafted_keys_spread(void **state)
+{
+    (void)state;
+    const uint64_t seeds[3] = {1, 0x243f6a8885a308d3ull, 0xfedcba9876543210ull};
+    const uint64_t inv0 = inverse(0x9e3779b97f4a7c15ull);
+    for (int si = 0; si < 3; si++) {
+        aggsmall sm = AGGSMALL_INIT(0);
+        sm.start_form = sm.end_form = T_NS;
+        sm.seed = seeds[si];
+        aggtable gen = {AGG_SRCIP | AGG_DSTIP | AGG_SRCPORT, NULL, 0, 0, seeds[si]};
+        for (uint64_t i = 1; i <= 20000; i++) {
+            uint64_t hi = i * 0x10001, lo = 0x1234567ull - hi * 0xc2b2ae3d27d4eb4full;
+            assert_int_equal(aggs_add(&sm, (aggs_key){hi, lo}, 1, 1, 1, 2), 0);
+            agg_key k;
+            memset(&k, 0, sizeof k);
+            uint64_t w1 = i << 20, w0 = (0x1234567ull - w1 * 0xc2b2ae3d27d4eb4full) * inv0;
+            memcpy((unsigned char *)&k, &w0, 8);
+            memcpy((unsigned char *)&k + 8, &w1, 8);
+            fk_flow f;
+            memset(&f, 0, sizeof f);
+            f.packets = f.bytes = 1;
+            assert_int_equal(agg_add(&gen, &k, &f), 0);
+        }
+        assert_int_equal(sm.count, 20000);
+        assert_int_equal(gen.count, 20000);
+        assert_true(aggs_longest_run(&sm) < 200);
+        assert_true(agg_longest_run(&gen) < 200);
+        aggs_free(&sm);
+        agg_free(&gen);
+    }
+}
+
 /* Growth to many distinct keys (sequential addresses, the worst case for
  * a weak hash): every key once, counters and the table bounded. */
 static void test_growth(void **state)
@@ -261,7 +335,7 @@ static void test_growth(void **state)
                              0);
     assert_int_equal(sm.count, n);
     assert_int_equal(sm.cap, (size_t)n * 2); /* half full at the last key; repeats add none */
-    aggtable none = {AGG_SRCIP, NULL, 0, 0};
+    aggtable none = {AGG_SRCIP, NULL, 0, 0, 0};
     size_t rows = 0;
     agg_entry *v = aggs_rows(&none, &sm, 1, &rows);
     assert_non_null(v);
@@ -288,7 +362,7 @@ static void test_key_in_both(void **state)
 {
     (void)state;
     unsigned mask = AGG_DSTPORT | AGG_PROTO;
-    aggtable gen = {mask, NULL, 0, 0}, both = {mask, NULL, 0, 0};
+    aggtable gen = {mask, NULL, 0, 0, 0}, both = {mask, NULL, 0, 0, 0};
     aggsmall sm = AGGSMALL_INIT(0);
     sm.start_form = T_US;
     sm.end_form = T_S;
@@ -389,13 +463,10 @@ static void test_top(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_random_key_sets),
-        cmocka_unit_test(test_v6_keys),
-        cmocka_unit_test(test_collisions),
-        cmocka_unit_test(test_growth),
-        cmocka_unit_test(test_key_in_both),
-        cmocka_unit_test(test_window_bounds),
-        cmocka_unit_test(test_top),
+        cmocka_unit_test(test_random_key_sets), cmocka_unit_test(test_v6_keys),
+        cmocka_unit_test(test_collisions),      cmocka_unit_test(test_crafted_keys_spread),
+        cmocka_unit_test(test_growth),          cmocka_unit_test(test_key_in_both),
+        cmocka_unit_test(test_window_bounds),   cmocka_unit_test(test_top),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,8 @@
  *    key): every record distinct, one key only, far more keys than any
  *    summary holds. Series and totals must be exact, top-K rows never
  *    below the truth nor more than `error` above it, every key heavier
- *    than total / topk_capacity present, memory fixed. */
+ *    than total / topk_capacity present, memory fixed.
+ * 3. A window whose slot summary is full but never evicted is exact. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,6 +393,43 @@ static void test_far_more_keys_than_capacity(void **state)
     hard_end(HARD_MANY);
 }
 
+/* A window over two slots, one of them full without ever evicting: it
+ * holds every key it saw, so the keys it lacks add nothing there, and the
+ * answer is exact while topk_evictions is 0 (docs/store.md). */
+static void test_full_slot_without_evictions_is_exact(void **state)
+{
+    (void)state;
+    fk_store *s = mk("4096", "4", "1000", "8");
+    int64_t t0 = T0 / (60 * SEC) * (60 * SEC);
+    for (uint32_t k = 1; k <= 5; k++) { /* slot 1: sources 1..4; slot 2: source 5 */
+        fk_flow f;
+        memset(&f, 0, sizeof f);
+        f.src = v4(0x0a000000u + k);
+        f.dst = v4(0xc0000201u);
+        f.proto = 17;
+        f.dst_port = 53;
+        f.bytes = k <= 4 ? 1000 * k : 500;
+        f.packets = 1;
+        f.end_ns = t0 + (k <= 4 ? 1 : 61) * SEC;
+        f.start_ns = f.end_ns - SEC;
+        assert_int_equal(fk_store_add_flow(s, &f), 0);
+    }
+    fk_store_row rows[8];
+    size_t n = 0;
+    assert_int_equal(fk_store_get_top(s, FK_STORE_DIM_SRC, 300, rows, 8, &n), 0);
+    fk_store_stats st;
+    assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0);
+    assert_int_equal(st.topk_evictions, 0);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = rows[i].key.addr.bytes[3];
+        assert_int_equal(rows[i].bytes, k <= 4 ? 1000 * k : 500);
+        assert_int_equal(rows[i].error, 0);
+        assert_int_equal(k, i < 4 ? 4 - i : 5); /* by bytes: 4, 3, 2, 1, then 5 */
+    }
+    fk_store_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_every_record_distinct),
         cmocka_unit_test(test_one_key_only),
         cmocka_unit_test(test_far_more_keys_than_capacity),
+        cmocka_unit_test(test_full_slot_without_evictions_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
