@@ -172,6 +172,26 @@ struct {
     __type(value, __u32);
 } fk_xdp_inner_progs SEC(".maps");
 
+/* Slot 0: the inner-packet parser again, for the full parser's tail call
+ * (with decode_tunnels). An array of its own: no program may sit in an
+ * array that its own code tail-calls through, or the array and the
+ * program hold each other, and the kernel may then keep the array after
+ * the process is gone (a refcount leak seen on 6.18 when the array is
+ * looked up by id while it is being emptied). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} fk_tc_next_progs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} fk_xdp_next_progs SEC(".maps");
+
 static __always_inline struct fk__bpf_flow_counters *counters(void)
 {
     __u32 zero = 0;

@@ -23,7 +23,8 @@
  * and fk_count. The outer program (fk_tc_ingress/egress, fk_xdp) fills
  * fk_handoff and tail-calls fk_tc_full / fk_xdp_full (SLOT_FULL) or
  * fk_tc_inner / fk_xdp_inner (SLOT_INNER) through its prog array; the full
- * parser may tail-call the inner one in turn. Each has the verifier's
+ * parser may tail-call the inner one in turn, through fk_tc_next_progs /
+ * fk_xdp_next_progs (no program sits in an array it tail-calls through). Each has the verifier's
  * budget to itself (walking even two extension headers inline took the tc
  * program past it, and the full parser and the inner one in one program
  * past the million instructions the verifier walks). */
@@ -342,7 +343,7 @@ int fk_tc_full(struct __sk_buff *skb)
 {
     tc_pull(skb);
     if (on_full((void *)(long)skb->data, (void *)(long)skb->data_end)) {
-        bpf_tail_call(skb, &fk_tc_inner_progs, SLOT_INNER);
+        bpf_tail_call(skb, &fk_tc_next_progs, 0);
         handoff_failed();
     }
     return TCX_NEXT;
@@ -352,7 +353,7 @@ SEC("xdp")
 int fk_xdp_full(struct xdp_md *ctx)
 {
     if (on_full((void *)(long)ctx->data, (void *)(long)ctx->data_end)) {
-        bpf_tail_call(ctx, &fk_xdp_inner_progs, SLOT_INNER);
+        bpf_tail_call(ctx, &fk_xdp_next_progs, 0);
         handoff_failed();
     }
     return XDP_PASS;

@@ -161,30 +161,38 @@ static int attach_all(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
     return 0;
 }
 
-/* The full outer parser into slot 1 of its prog array and, with tunnels,
- * the inner-packet parser into slot 0 (flow.bpf.c's SLOT_FULL, SLOT_INNER),
- * before the programs that tail-call them are attached. The array holds
- * the programs while this process holds the map: when its fds close
- * (destroy, or the process dying) the kernel empties the array and frees
- * them all. */
+static int put_prog(struct bpf_map *map, uint32_t key, struct bpf_program *prog, const char *what)
+{
+    int fd = bpf_program__fd(prog);
+    if (bpf_map__update_elem(map, &key, sizeof key, &fd, sizeof fd, BPF_ANY) != 0) {
+        int e = errno;
+        return fk__error_set(status_of(e), e, "bpf: cannot put the %s parser into its prog array",
+                             what);
+    }
+    return 0;
+}
+
+/* The full outer parser into slot 1 of the hook programs' prog array and,
+ * with tunnels, the inner-packet parser into its slot 0 and into slot 0 of
+ * the full parser's own array (flow.bpf.c's SLOT_FULL, SLOT_INNER,
+ * fk_*_next_progs), before the programs that tail-call them are attached.
+ * An array holds its programs while this process holds the map: when its
+ * fds close (destroy, or the process dying) the kernel empties the array
+ * and frees them all. */
 static int set_inner(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
 {
     struct bpf_map *map =
         cfg->xdp ? f->skel->maps.fk_xdp_inner_progs : f->skel->maps.fk_tc_inner_progs;
-    struct bpf_program *progs[2] = {
-        cfg->xdp ? f->skel->progs.fk_xdp_inner : f->skel->progs.fk_tc_inner,
-        cfg->xdp ? f->skel->progs.fk_xdp_full : f->skel->progs.fk_tc_full,
-    };
-    for (uint32_t slot = cfg->tunnels ? 0 : 1; slot < 2; slot++) {
-        int fd = bpf_program__fd(progs[slot]);
-        if (bpf_map__update_elem(map, &slot, sizeof slot, &fd, sizeof fd, BPF_ANY) != 0) {
-            int e = errno;
-            return fk__error_set(status_of(e), e,
-                                 "bpf: cannot put the %s parser into its prog array",
-                                 slot ? "full outer" : "inner-packet");
-        }
-    }
-    return 0;
+    struct bpf_map *next =
+        cfg->xdp ? f->skel->maps.fk_xdp_next_progs : f->skel->maps.fk_tc_next_progs;
+    struct bpf_program *inner = cfg->xdp ? f->skel->progs.fk_xdp_inner : f->skel->progs.fk_tc_inner;
+    struct bpf_program *full = cfg->xdp ? f->skel->progs.fk_xdp_full : f->skel->progs.fk_tc_full;
+    int rc = put_prog(map, 1, full, "full outer");
+    if (rc == 0 && cfg->tunnels)
+        rc = put_prog(map, 0, inner, "inner-packet");
+    if (rc == 0 && cfg->tunnels)
+        rc = put_prog(next, 0, inner, "inner-packet");
+    return rc;
 }
 
 static int on_record(void *ctx, void *data, size_t len)

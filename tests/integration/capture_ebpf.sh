@@ -76,7 +76,12 @@ for backend in ebpf xdp; do
         [ $left = 0 ] && gone=1 && break
         sleep 0.1
     done
-    [ $gone = 1 ] || fail "$backend: links/programs/maps ${links[*]} / ${progs[*]} / ${maps[*]} outlived the killed capture"
+    if [ $gone = 0 ]; then
+        for id in "${links[@]}"; do bpftool link show id "$id" 2>/dev/null; done
+        for id in "${progs[@]}"; do bpftool prog show id "$id" 2>/dev/null; done
+        for id in "${maps[@]}"; do bpftool map show id "$id" 2>/dev/null; done
+        fail "$backend: links/programs/maps ${links[*]} / ${progs[*]} / ${maps[*]} outlived the killed capture"
+    fi
     [ -z "$(tc filter show dev "$IF" ingress)$(tc filter show dev "$IF" egress)" ] ||
         fail "$backend: tc filters left on $IF"
     bpftool net show dev "$IF" | grep -q "^$IF(" && fail "$backend: a program is still attached to $IF"
