@@ -380,7 +380,9 @@ const volatile __u32 fk_clock_precise = 0;
  * call, ~15 of them (and its value lags by up to two ticks: the last whole
  * tick interval the timekeeper accumulated). The caller keeps last_ns the
  * largest time seen, so last_ns >= first_ns holds and a TCP flow's last
- * FIN or RST keeps its exact time. */
+ * FIN or RST keeps its exact time (the keep-the-largest is a plain
+ * compare and store: when one flow side is counted on two CPUs at the same
+ * moment, the smaller time can win, at most one tick earlier). */
 static __always_inline __u64 packet_time(const struct pkt *p)
 {
     if (fk_clock_precise || (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
@@ -391,8 +393,10 @@ static __always_inline __u64 packet_time(const struct pkt *p)
         return bpf_ktime_get_ns();
     __u64 j = bpf_jiffies64();
     if (c->jiffies != j) {
-        c->jiffies = j;
+        /* the reading first: a run that interrupts this one (PREEMPT_RT)
+         * and sees the old counter reads the clock again */
         c->precise = bpf_ktime_get_ns();
+        c->jiffies = j;
     }
     return c->precise;
 }
