@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fk_test.h"
+#include "filter_time_ref.h"
 
 /* ---- a deterministic generator ------------------------------------------- */
 
@@ -193,23 +194,6 @@ static void random_record(const lay *y, uint8_t *rec)
     put_num(rec, &l->packets);
     put_time(rec, &l->start, l->start_time, 1700000000000ull);
     put_time(rec, &l->end, l->end_time, 1700000003000ull);
-}
-
-/* A time field to ns, as flowkit's IPFIX decoder gives it. */
-static int64_t time_of(const uint8_t *p, unsigned len, uint8_t form)
-{
-    uint64_t v = get_be(p, len);
-    if (form == FK_FILTER_TIME_SECONDS)
-        return (int64_t)v * 1000000000;
-    if (form == FK_FILTER_TIME_MILLISECONDS)
-        return v > (uint64_t)INT64_MAX / 1000000 ? INT64_MAX : (int64_t)v * 1000000;
-    uint64_t frac = v & 0xffffffffu;
-    if (form == FK_FILTER_TIME_MICROSECONDS)
-        frac &= ~0x7ffull;
-    int64_t sub = (int64_t)((frac * 1000000000u) >> 32);
-    if (form == FK_FILTER_TIME_MICROSECONDS)
-        sub = (sub + 500) / 1000 * 1000;
-    return ((int64_t)(v >> 32) - 2208988800ll) * 1000000000 + sub;
 }
 
 static void random_base(fk_flow *b)

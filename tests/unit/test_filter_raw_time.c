@@ -8,31 +8,12 @@
 #include <string.h>
 
 #include "fk_test.h"
+#include "filter_time_ref.h"
 
 static void put_be(uint8_t *p, unsigned len, uint64_t v)
 {
     for (unsigned i = len; i-- > 0; v >>= 8)
         p[i] = (uint8_t)v;
-}
-
-/* A time field to ns, as flowkit's IPFIX decoder gives it (plan_read.c),
- * written out again here. */
-static int64_t time_of(const uint8_t *p, unsigned len, uint8_t form)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < len; i++)
-        v = v << 8 | p[i];
-    if (form == FK_FILTER_TIME_SECONDS)
-        return (int64_t)v * 1000000000;
-    if (form == FK_FILTER_TIME_MILLISECONDS)
-        return v > (uint64_t)INT64_MAX / 1000000 ? INT64_MAX : (int64_t)v * 1000000;
-    uint64_t frac = v & 0xffffffffu;
-    if (form == FK_FILTER_TIME_MICROSECONDS)
-        frac &= ~0x7ffull;
-    int64_t sub = (int64_t)((frac * 1000000000u) >> 32);
-    if (form == FK_FILTER_TIME_MICROSECONDS)
-        sub = (sub + 500) / 1000 * 1000;
-    return ((int64_t)(v >> 32) - 2208988800ll) * 1000000000 + sub;
 }
 
 static fk_filter *compile(const char *text)
