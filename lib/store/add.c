@@ -91,6 +91,21 @@ static inline bool key_eq(const fk__agg_key *a, const fk__agg_key *b, uint32_t w
                                         : words_eq(a->v, b->v, FK__AGG_LONG_WORDS);
 }
 
+/* Add f (end time t) to the entry x of its key. */
+static inline void agg_sum(fk_store *s, fk__agg_ent *x, const fk_flow *f, int64_t t)
+{
+    x->bytes += f->bytes;
+    x->packets += f->packets;
+    x->rev_bytes += f->rev_bytes;
+    x->rev_packets += f->rev_packets;
+    x->flows++;
+    s->agg_flows++;
+    if (t < x->first_ns)
+        x->first_ns = t;
+    if (t > x->last_ns)
+        x->last_ns = t;
+}
+
 /* Multiplicative hash: the table is placed by the product's top bits
  * (agg_shift), which depend on every bit of the words. The step (v[0])
  * and the meta word (v[1]) hardly change from flow to flow: they are
@@ -110,9 +125,34 @@ static inline uint64_t key_hash(const fk__agg_key *k, uint32_t words)
 #define V4_META_NO_EXPORTER ((uint64_t)4 << 32 | (uint64_t)4 << 40)
 #define V4_META (V4_META_NO_EXPORTER | (uint64_t)1 << 24 | (uint64_t)4 << 48)
 
+/* Count the flow f of key k (words long) in the pre-aggregation table.
+ * Out of line: the keys of flows with an address that is not IPv4
+ * (agg_put keeps the usual short key in registers). */
+static __attribute__((noinline)) void agg_put_key(fk_store *s, const fk_flow *f, fk__agg_key *k,
+                                                  uint32_t words)
+{
+    int64_t t = f->end_ns;
+    uint32_t pos = (uint32_t)(key_hash(k, words) >> s->agg_shift);
+    for (;; pos = (pos + 1) & s->agg_mask) {
+        uint32_t e = s->agg_slot[pos];
+        if (!e)
+            break;
+        fk__agg_ent *x = &s->agg[e - 1];
+        if (key_eq(&x->k, k, words)) {
+            agg_sum(s, x, f, t);
+            return;
+        }
+    }
+    fk__agg_add_entry(s, k, words, pos, f);
+}
+
 /* Count f (as given: its addresses are normalised on the way; v4: all
- * three are IPv4) in the pre-aggregation table, or straight into the tables when the table is
- * off or f carries a process name (a key of the process dimension). */
+ * three are IPv4) in the pre-aggregation table, or straight into the
+ * tables when the table is off or f carries a process name (a key of the
+ * process dimension). The usual key (every address IPv4) is built,
+ * hashed (as key_hash does) and compared as four words held in
+ * registers; a long key (an IPv6 address) never equals a short one: its
+ * meta word has FK__AGG_LONG. */
 static inline void agg_put(fk_store *s, const fk_flow *f, bool v4)
 {
     uint32_t present = f->present;
@@ -121,47 +161,41 @@ static inline void agg_put(fk_store *s, const fk_flow *f, bool v4)
         fk__agg_add_straight(s, f, proc);
         return;
     }
-    fk__agg_key k;
-    uint32_t words = FK__AGG_SHORT_WORDS;
-    bool has_exp = (present & FK_FLOW_HAS_EXPORTER) != 0;
-    if (v4 || (f->src.family == 4 && f->dst.family == 4 && !has_exp)) {
-        uint32_t a, b, e = 0;
-        memcpy(&a, f->src.bytes, 4);
-        memcpy(&b, f->dst.bytes, 4);
-        uint64_t meta = V4_META_NO_EXPORTER | f->proto | (uint64_t)f->dst_port << 8;
-        if (has_exp) {
-            memcpy(&e, f->exporter.bytes, 4);
-            meta |= V4_META;
-        }
-        k.v[1] = meta;
-        k.v[2] = a | (uint64_t)b << 32;
-        k.v[3] = e;
-    } else {
-        words = fk__agg_make_key(&k, f);
-    }
     int64_t t = f->end_ns;
-    k.v[0] = (uint64_t)(t >= s->agg_lo && t < s->agg_hi ? s->agg_no : fk__agg_step_cache(s, t));
-    uint32_t pos = (uint32_t)(key_hash(&k, words) >> s->agg_shift);
+    uint64_t w0 =
+        (uint64_t)(t >= s->agg_lo && t < s->agg_hi ? s->agg_no : fk__agg_step_cache(s, t));
+    bool has_exp = (present & FK_FLOW_HAS_EXPORTER) != 0;
+    if (!v4 && !(f->src.family == 4 && f->dst.family == 4 && !has_exp)) {
+        fk__agg_key k;
+        uint32_t words = fk__agg_make_key(&k, f);
+        k.v[0] = w0;
+        agg_put_key(s, f, &k, words);
+        return;
+    }
+    uint32_t a, b, e = 0;
+    memcpy(&a, f->src.bytes, 4);
+    memcpy(&b, f->dst.bytes, 4);
+    uint64_t w1 = V4_META_NO_EXPORTER | f->proto | (uint64_t)f->dst_port << 8;
+    if (has_exp) {
+        memcpy(&e, f->exporter.bytes, 4);
+        w1 |= V4_META;
+    }
+    uint64_t w2 = a | (uint64_t)b << 32, w3 = e;
+    uint64_t h =
+        (w2 ^ w0) * UINT64_C(0x9e3779b97f4a7c15) + (w3 ^ w1) * UINT64_C(0xc2b2ae3d27d4eb4f);
+    uint32_t pos = (uint32_t)(h >> s->agg_shift);
     for (;; pos = (pos + 1) & s->agg_mask) {
-        uint32_t e = s->agg_slot[pos];
-        if (!e)
+        uint32_t i = s->agg_slot[pos];
+        if (!i)
             break;
-        fk__agg_ent *x = &s->agg[e - 1];
-        if (key_eq(&x->k, &k, words)) {
-            x->bytes += f->bytes;
-            x->packets += f->packets;
-            x->rev_bytes += f->rev_bytes;
-            x->rev_packets += f->rev_packets;
-            x->flows++;
-            s->agg_flows++;
-            if (t < x->first_ns)
-                x->first_ns = t;
-            if (t > x->last_ns)
-                x->last_ns = t;
+        fk__agg_ent *x = &s->agg[i - 1];
+        if (((x->k.v[0] ^ w0) | (x->k.v[1] ^ w1) | (x->k.v[2] ^ w2) | (x->k.v[3] ^ w3)) == 0) {
+            agg_sum(s, x, f, t);
             return;
         }
     }
-    fk__agg_add_entry(s, &k, words, pos, f);
+    fk__agg_key k = {{w0, w1, w2, w3}};
+    fk__agg_add_entry(s, &k, FK__AGG_SHORT_WORDS, pos, f);
 }
 
 /* Normalised copy of an address (IPv4 tails zeroed; unknown families all zero). */
