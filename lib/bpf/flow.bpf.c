@@ -1,8 +1,9 @@
 /* Kernel side of the eBPF capture backend: flows counted where the packets
  * pass, nothing copied to user space per packet.
  *
- *   tc ingress / tc egress  (tcx links, per device)  ─┐  fk_cache (per-CPU slots, plain adds;
- *   xdp                     (ingress only, per device) ┴► on a miss:) fk_flows (hash: key -> counters)
+ *   tc ingress / tc egress  (tcx links, per device)  ─┐
+ *   xdp                     (ingress only, per device) ┴► fk_cache (per-CPU slots), on a miss
+ *                                                       │  fk_flows (hash: key -> counters)
  *                                                       └► fk_flow_events (ring: SYN/FIN/RST)
  *
  * The hook's program parses the common frames itself (flow_parse.bpf.h).
