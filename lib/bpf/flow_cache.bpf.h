@@ -36,13 +36,10 @@
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, 1); /* the loader sets CPUs x fk_cache_slots */
+    __uint(max_entries, 1); /* the loader sets CPUs x slots per CPU */
     __type(key, __u32);
     __type(value, struct fk__bpf_cache_slot);
 } fk_cache SEC(".maps");
-
-/* Set by the loader: cache slots per CPU, a power of two; 0 = no cache. */
-const volatile __u32 fk_cache_slots = 0;
 
 static __always_inline int key_eq(const struct fk__bpf_flow_key *x,
                                   const struct fk__bpf_flow_key *y)
@@ -51,13 +48,16 @@ static __always_inline int key_eq(const struct fk__bpf_flow_key *x,
     return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4];
 }
 
-/* This CPU's slot for key k (NULL: no cache, or not a cached protocol). */
-static __always_inline struct fk__bpf_cache_slot *cache_slot(const struct fk__bpf_flow_key *k)
+/* This CPU's slot for key k (NULL: no cache, or not a cached protocol).
+ * The slot count comes from the CPU's own line (fk__bpf_cpu.slots), set by
+ * the loader: a global would cost a load of a line of its own. */
+static __always_inline struct fk__bpf_cache_slot *cache_slot(const struct fk__bpf_cpu *cpu,
+                                                             const struct fk__bpf_flow_key *k)
 {
-    if (!fk_cache_slots || k->proto == 6)
+    __u32 n = cpu->slots;
+    if (!n || k->proto == 6)
         return 0;
-    __u32 idx = bpf_get_smp_processor_id() * fk_cache_slots +
-                (fk__bpf_cache_hash(k) & (fk_cache_slots - 1));
+    __u32 idx = bpf_get_smp_processor_id() * n + (fk__bpf_cache_hash(k) & (n - 1));
     return bpf_map_lookup_elem(&fk_cache, &idx);
 }
 

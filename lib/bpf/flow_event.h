@@ -92,8 +92,8 @@ struct fk__bpf_flow_end {
 
 /* Per-CPU counters (one entry of a per-CPU array; user space sums CPUs). */
 struct fk__bpf_flow_counters {
-    __u64 packets;        /* packets seen by the programs */
-    __u64 bytes;          /* their lengths as the hook sees them (link layer included) */
+    __u64 packets;        /* packets seen by the programs (kept in fk__bpf_cpu) */
+    __u64 bytes;          /* their lengths as the hook sees them (link layer included; ditto) */
     __u64 non_ip;         /* frames without IPv4/IPv6 */
     __u64 malformed;      /* IP packets whose headers could not be read */
     __u64 created;        /* flows created in the map */
@@ -105,9 +105,32 @@ struct fk__bpf_flow_counters {
     __u64 frag_unmatched; /* later fragments whose first fragment was not in fk_frags */
     __u64 tunnel_undecoded; /* VXLAN/GENEVE datagrams counted as their outer flow: the tail
                                call to the inner-packet parser failed (no program in the slot) */
-    __u64 cache_hits;       /* packets counted in this CPU's flow cache (fk_cache), not fk_flows */
+    __u64 cache_hits;       /* packets counted in a flow cache slot, not fk_flows (fk__bpf_cpu) */
     __u64 cache_claims;     /* flow cache slots this CPU claimed for a flow */
 };
+
+/* Per CPU: what every packet touches, in one cache line of its own (fk_cpu,
+ * a plain array indexed by CPU number: its lookup compiles to an address
+ * computation, where a per-CPU array's or a global's costs a load, and a
+ * cold line costs a cache miss on every packet, the largest share of the
+ * programs' live time). User space adds packets, bytes and cache_hits to
+ * fk__bpf_flow_counters' (whose own stay 0) and sets slots and flags
+ * before the programs are attached. */
+struct fk__bpf_cpu {
+    __u64 packets;    /* packets seen by the programs on this CPU */
+    __u64 bytes;      /* their lengths */
+    __u64 cache_hits; /* packets counted in this CPU's flow cache slots */
+    __u64 jiffies;    /* the clock cache (flow.bpf.c's packet_time): bpf_jiffies64() at */
+    __u64 precise;    /* ... the precise reading kept for the tick */
+    __u32 slots;      /* flow cache slots of each CPU, 0 = none (a power of two) */
+    __u32 flags;      /* FK__BPF_CPU_* */
+    __u8 pad[80];     /* 128 bytes: no other CPU's line next to it */
+};
+
+/* fk__bpf_cpu.flags */
+enum { FK__BPF_CPU_TUNNELS = 1, FK__BPF_CPU_PRECISE = 2 };
+
+#define FK__BPF_CPU_SIZE 128
 
 /* The per-CPU flow cache in front of fk_flows (flow.bpf.c, flow_cache.c).
  * One plain array of CPUs x slots-per-CPU entries, mmap'ed by user space:

@@ -197,6 +197,22 @@ static int set_inner(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
     return rc;
 }
 
+/* Each CPU's line (fk__bpf_cpu): the settings its programs read there
+ * (before they are attached: nothing else writes it yet). */
+static int set_cpus(fk__bpf_flows *f, const fk__bpf_flows_config *cfg, uint32_t slots)
+{
+    struct fk__bpf_cpu c;
+    memset(&c, 0, sizeof c);
+    c.slots = slots;
+    c.flags =
+        (cfg->tunnels ? FK__BPF_CPU_TUNNELS : 0u) | (cfg->clock_precise ? FK__BPF_CPU_PRECISE : 0u);
+    for (uint32_t i = 0; i < (uint32_t)f->ncpus; i++) {
+        if (bpf_map__update_elem(f->skel->maps.fk_cpu, &i, sizeof i, &c, sizeof c, BPF_ANY) != 0)
+            return fk__error_errno(FK_EIO, "bpf: cannot set up the per-CPU state");
+    }
+    return 0;
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
     fk__bpf_flows *f = ctx;
@@ -283,13 +299,12 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
     }
     if (slots && !fk__bpf_cache_usable())
         slots = 0; /* no grace period to free slots with, or PREEMPT_RT */
-    if (bpf_map__set_max_entries(f->skel->maps.fk_cache, slots ? slots * (uint32_t)f->ncpus : 1)) {
+    if (bpf_map__set_max_entries(f->skel->maps.fk_cache, slots ? slots * (uint32_t)f->ncpus : 1) ||
+        bpf_map__set_max_entries(f->skel->maps.fk_cpu, (uint32_t)f->ncpus)) {
         rc = fk__error_errno(FK_EIO, "bpf: cannot size the flow cache");
         goto fail;
     }
-    f->skel->rodata->fk_cache_slots = slots;
     f->skel->rodata->fk_decode_tunnels = cfg->tunnels ? 1 : 0;
-    f->skel->rodata->fk_clock_precise = cfg->clock_precise ? 1 : 0;
     int err = fk_flow_bpf__load(f->skel);
     if (err) {
         int e = err < 0 ? -err : err;
@@ -298,9 +313,10 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
                            "CAP_BPF+CAP_NET_ADMIN, tc/xdp programs, hash maps and ringbuf)");
         goto fail;
     }
-    rc = slots ? fk__bpf_cache_map(&f->cache, bpf_map__fd(f->skel->maps.fk_cache),
-                                   (uint32_t)f->ncpus, slots)
-               : 0;
+    rc = set_cpus(f, cfg, slots);
+    if (rc == 0 && slots)
+        rc = fk__bpf_cache_map(&f->cache, bpf_map__fd(f->skel->maps.fk_cache), (uint32_t)f->ncpus,
+                               slots);
     if (rc == 0)
         rc = set_inner(f, cfg);
     if (rc == 0)
@@ -516,8 +532,6 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        out->k.packets += per[i].packets;
-        out->k.bytes += per[i].bytes;
         out->k.non_ip += per[i].non_ip;
         out->k.malformed += per[i].malformed;
         out->k.created += per[i].created;
@@ -528,10 +542,17 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         out->k.ends_lost += per[i].ends_lost;
         out->k.frag_unmatched += per[i].frag_unmatched;
         out->k.tunnel_undecoded += per[i].tunnel_undecoded;
-        out->k.cache_hits += per[i].cache_hits;
         out->k.cache_claims += per[i].cache_claims;
     }
     fk__free(per);
+    for (uint32_t i = 0; i < (uint32_t)f->ncpus; i++) {
+        struct fk__bpf_cpu c;
+        if (bpf_map__lookup_elem(f->skel->maps.fk_cpu, &i, sizeof i, &c, sizeof c, 0) != 0)
+            continue;
+        out->k.packets += c.packets;
+        out->k.bytes += c.bytes;
+        out->k.cache_hits += c.cache_hits;
+    }
 }
 
 #endif /* FK_HAVE_BPF */
