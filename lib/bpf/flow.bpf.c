@@ -2,7 +2,8 @@
  * pass, nothing copied to user space per packet.
  *
  *   tc ingress / tc egress  (tcx links, per device)  ─┐
- *   xdp                     (ingress only, per device) ┴► fk_flows (hash: key -> counters)
+ *   xdp                     (ingress only, per device) ┴► fk_cache (per-CPU slots), on a miss
+ *                                                       │  fk_flows (hash: key -> counters)
  *                                                       └► fk_flow_events (ring: SYN/FIN/RST)
  *
  * The hook's program parses the common frames itself (flow_parse.bpf.h).
@@ -401,6 +402,8 @@ static __always_inline __u64 packet_time(const struct pkt *p)
     return c->precise;
 }
 
+#include "flow_cache.bpf.h"
+
 /* Count one parsed packet on its flow. A global function: the verifier
  * checks it once, not once per parser path that reaches it (with
  * decode_tunnels those paths are many). */
@@ -415,6 +418,17 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
     __u32 bits = (__u32)p->tcp_flags << (side * 8);
     __u32 old = 0;
     __u64 now;
+    struct fk__bpf_cache_slot *s = cache_slot(&k);
+    if (s && s->state == FK__BPF_SLOT_ACTIVE && ((s->sides >> side) & 1) && key_eq(&s->key, &k)) {
+        s->bytes[side] += p->ip_len;
+        s->packets[side] += 1;
+        s->tcp_flags |= bits;
+        now = packet_time(p);
+        if (now > s->last_ns[side])
+            s->last_ns[side] = now;
+        cnt->cache_hits++;
+        return 0;
+    }
     struct fk__bpf_flow_val *v = bpf_map_lookup_elem(&fk_flows, &k);
     if (!v) {
         __u32 zero = 0;
@@ -426,6 +440,8 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
         long err = bpf_map_update_elem(&fk_flows, &k, nv, BPF_NOEXIST);
         if (err == 0) {
             cnt->created++;
+            if (s)
+                cache_claim(cnt, s, &k, now, (__u8)(1 << side));
             goto events;
         }
         v = bpf_map_lookup_elem(&fk_flows, &k); /* another CPU made it meanwhile */
@@ -461,6 +477,9 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
     old = v->tcp_flags;
     if (bits & ~old)
         old = __sync_fetch_and_or(&v->tcp_flags, bits);
+    if (s)
+        cache_claim(cnt, s, &k, v->first_ns[v->init_side & 1],
+                    (__u8)((v->first_ns[0] ? 1 : 0) | (v->first_ns[1] ? 2 : 0)));
 events:
     if (p->proto != 6 || !p->has_l4)
         return 0;

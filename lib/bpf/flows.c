@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/flow_cache.h"
 #include "bpf/flows.h"
 #include "core/alloc.h"
 #include "core/error.h"
@@ -101,6 +102,7 @@ struct fk__bpf_flows {
     uint64_t drained, malformed;
     struct fk__bpf_flow_key *keys; /* sweep buffers, FK__SWEEP_CHUNK each */
     struct fk__bpf_flow_val *vals;
+    fk__bpf_cache cache; /* the per-CPU flow cache (slots NULL: none) */
 };
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -271,6 +273,21 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
         rc = fk__error_errno(FK_EIO, "bpf: cannot size the maps");
         goto fail;
     }
+    uint32_t slots = cfg->cache_slots;
+    if ((slots & (slots - 1)) || slots > UINT32_MAX / (uint32_t)f->ncpus) {
+        rc = fk__error(FK_ERANGE,
+                       "bpf: flow cache of %u slots per CPU: not a power of two, or "
+                       "too many for %d CPUs",
+                       slots, f->ncpus);
+        goto fail;
+    }
+    if (slots && !fk__bpf_cache_usable())
+        slots = 0; /* no grace period to free slots with, or PREEMPT_RT */
+    if (bpf_map__set_max_entries(f->skel->maps.fk_cache, slots ? slots * (uint32_t)f->ncpus : 1)) {
+        rc = fk__error_errno(FK_EIO, "bpf: cannot size the flow cache");
+        goto fail;
+    }
+    f->skel->rodata->fk_cache_slots = slots;
     f->skel->rodata->fk_decode_tunnels = cfg->tunnels ? 1 : 0;
     f->skel->rodata->fk_clock_precise = cfg->clock_precise ? 1 : 0;
     int err = fk_flow_bpf__load(f->skel);
@@ -281,7 +298,11 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
                            "CAP_BPF+CAP_NET_ADMIN, tc/xdp programs, hash maps and ringbuf)");
         goto fail;
     }
-    rc = set_inner(f, cfg);
+    rc = slots ? fk__bpf_cache_map(&f->cache, bpf_map__fd(f->skel->maps.fk_cache),
+                                   (uint32_t)f->ncpus, slots)
+               : 0;
+    if (rc == 0)
+        rc = set_inner(f, cfg);
     if (rc == 0)
         rc = attach_all(f, cfg);
     if (rc)
@@ -316,6 +337,7 @@ void fk__bpf_flows_close(fk__bpf_flows *f)
         return;
     fk__bpf_flows_detach(f);
     ring_buffer__free(f->ring);
+    fk__bpf_cache_unmap(&f->cache); /* the programs are detached: nothing writes it */
     fk_flow_bpf__destroy(f->skel);
     fk__free(f->keys);
     fk__free(f->vals);
@@ -354,6 +376,18 @@ static bool restarted(const struct fk__bpf_flow_key *k, const struct fk__bpf_flo
             now->first_ns[now->init_side & 1] != seen->first_ns[seen->init_side & 1]);
 }
 
+/* An ended flow deleted from fk_flows: to end now, or, when it may have
+ * flow cache slots (not TCP), once the sweep is through and they are
+ * final (fk__bpf_cache_finish). */
+static void ended(fk__bpf_flows *f, const struct fk__bpf_flow_key *k,
+                  const struct fk__bpf_flow_val *v, int reason, fk__bpf_flow_end_cb end, void *ctx)
+{
+    if (f->cache.slots && k->proto != 6)
+        fk__bpf_cache_defer(&f->cache, k, v, reason, end, ctx);
+    else
+        end(k, v, reason, ctx);
+}
+
 /* Delete one ended flow and hand on its final counters. */
 static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
                     const struct fk__bpf_flow_val *seen, int reason, fk__bpf_flow_decide_cb decide,
@@ -371,7 +405,7 @@ static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
                 if (!reason)
                     reason = FK_END_FORCED;
             }
-            end(k, &v, reason, ctx);
+            ended(f, k, &v, reason, end, ctx);
             return;
         }
         if (errno == ENOENT)
@@ -381,7 +415,7 @@ static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
     if (bpf_map_lookup_elem(fd, k, &v) != 0)
         v = *seen;
     if (bpf_map_delete_elem(fd, k) == 0)
-        end(k, &v, reason, ctx);
+        ended(f, k, &v, reason, end, ctx);
 }
 
 /* One chunk read: decide, then end what must end. */
@@ -389,7 +423,9 @@ static void sweep_chunk(fk__bpf_flows *f, int fd, uint32_t n, fk__bpf_flow_decid
                         fk__bpf_flow_end_cb end, void *ctx)
 {
     for (uint32_t i = 0; i < n; i++) {
-        int reason = decide(&f->keys[i], &f->vals[i], ctx);
+        struct fk__bpf_flow_val seen = f->vals[i];
+        fk__bpf_cache_merge(&f->cache, &f->keys[i], &seen);
+        int reason = decide(&f->keys[i], &seen, ctx);
         if (reason)
             end_one(f, fd, &f->keys[i], &f->vals[i], reason, decide, end, ctx);
     }
@@ -420,12 +456,10 @@ static int sweep_keys(fk__bpf_flows *f, int fd, fk__bpf_flow_decide_cb decide,
     return total;
 }
 
-int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf_flow_end_cb end,
-                        void *ctx)
+/* Every entry of fk_flows, in batches where the kernel has them. */
+static int sweep_map(fk__bpf_flows *f, int fd, fk__bpf_flow_decide_cb decide,
+                     fk__bpf_flow_end_cb end, void *ctx)
 {
-    if (!f || !decide || !end)
-        return fk__error(FK_EINVAL, "bpf: NULL argument");
-    int fd = bpf_map__fd(f->skel->maps.fk_flows);
     if (f->no_batch)
         return sweep_keys(f, fd, decide, end, ctx);
     uint32_t in_token = 0, out_token = 0;
@@ -453,6 +487,18 @@ int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf
     return total;
 }
 
+int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf_flow_end_cb end,
+                        void *ctx)
+{
+    if (!f || !decide || !end)
+        return fk__error(FK_EINVAL, "bpf: NULL argument");
+    int fd = bpf_map__fd(f->skel->maps.fk_flows);
+    int total = sweep_map(f, fd, decide, end, ctx);
+    /* the ended flows' cache slots, also when the map could not be read */
+    fk__bpf_cache_finish(&f->cache, end, ctx);
+    return total;
+}
+
 void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -460,6 +506,8 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         return;
     out->drained = f->drained;
     out->malformed = f->malformed;
+    out->cache_slots = f->cache.slots ? f->cache.per_cpu : 0;
+    out->grace_periods = f->cache.grace_periods;
     size_t n = (size_t)f->ncpus;
     struct fk__bpf_flow_counters *per = fk__calloc(n, sizeof *per);
     uint32_t zero = 0;
@@ -480,6 +528,8 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         out->k.ends_lost += per[i].ends_lost;
         out->k.frag_unmatched += per[i].frag_unmatched;
         out->k.tunnel_undecoded += per[i].tunnel_undecoded;
+        out->k.cache_hits += per[i].cache_hits;
+        out->k.cache_claims += per[i].cache_claims;
     }
     fk__free(per);
 }

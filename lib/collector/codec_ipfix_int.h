@@ -54,7 +54,7 @@ typedef struct ipx_state {
     fk__u64map index; /* template id + 1 -> position in t */
     /* Positions fk__col_ipfix_find gave, by id (its slot): checked against
      * t[] on use, so moves and removals need no invalidation. */
-    uint32_t found[4];
+    uint32_t found[8];
     int64_t oldest_ns;       /* no template was defined before this (expiry skips until then) */
     bool options_not_stored; /* pass-through: an options set could not be stored */
     bool relayed;            /* an ipfix: file named this domain's origin: */
@@ -68,7 +68,7 @@ typedef struct ipx_state {
  * unique in t[], so a position holding id is id's). */
 static inline ipx_tmpl *fk__col_ipfix_find(ipx_state *s, uint16_t id)
 {
-    unsigned slot = (unsigned)(((uint32_t)id * 0x9E3779B1u) >> 30);
+    unsigned slot = (unsigned)(((uint32_t)id * 0x9E3779B1u) >> 29);
     uint32_t m = s->found[slot];
     if (m < s->n && s->t[m].id == id)
         return &s->t[m];

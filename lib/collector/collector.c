@@ -276,6 +276,11 @@ int fk_collector_add_output_filtered(fk_collector *h, const char *uri, const cha
     return FK_OK;
 }
 
+void fk__collector_raw_runs(fk_collector *h, bool on)
+{
+    h->raw_runs_off = !on;
+}
+
 /* Whether the pass-through can ever be taken (fk__col_deliver_raw checks
  * the rest per set): outputs are fixed at activate, and with any other
  * output the per-set analysis (end times of every record) would be
@@ -423,6 +428,8 @@ int fk_collector_activate(fk_collector *h)
             h->sessions, fk__col_deliver_raw,
             fk__params_int(&h->params, FK_COL_IPFIX_BIFLOW) ? FK__COL_RAW_BIFLOW : 0);
         fk__col_sessions_set_domain_gone(h->sessions, fk__col_domain_gone);
+        if (!h->raw_runs_off)
+            fk__col_sessions_set_raw_run(h->sessions, fk__col_deliver_raw_run);
     }
     /* The JSON lines writer compiled per template: only when every output
      * could take it (fk__col_deliver_direct checks the rest per set). */

@@ -103,8 +103,9 @@ struct fk_collector {
     int64_t deadline_ns; /* 0 = none */
     uint64_t count_limit;
     bool limit_reached;
-    bool backlog;   /* worker datagrams left queued by the last dispatch */
-    int64_t now_ns; /* refreshed at each dispatch */
+    bool raw_runs_off; /* tests: pass-through sets offered one by one (fk__collector_raw_runs) */
+    bool backlog;      /* worker datagrams left queued by the last dispatch */
+    int64_t now_ns;    /* refreshed at each dispatch */
     int scale_sampling;
     /* Output failures not yet in the log (fk__col_sinks_account). */
     uint64_t sink_failures_unlogged;
@@ -139,6 +140,8 @@ static inline int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
 void fk__col_deliver(void *user, fk_flow *f);
 /* The session layer's pass-through offer (ipfix_passthrough). */
 bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs);
+/* The same for a run of sets (fk__col_raw_run_fn). */
+bool fk__col_deliver_raw_run(void *user, const fk__col_raw_set *sets, size_t n);
 /* An exporter domain ended (fk__col_domain_gone_fn): the ipfix: outputs
  * forget it. */
 void fk__col_domain_gone(void *user, uint64_t session, uint32_t odid);

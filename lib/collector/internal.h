@@ -99,6 +99,11 @@ typedef struct fk__col_raw_set {
  * whether a set could be stored now (false: the session layer does not
  * plan the set for the pass-through, whose answer would be no). */
 typedef bool (*fk__col_raw_fn)(void *user, const fk__col_raw_set *set);
+/* A run of n >= 2 data sets of one message (one domain, one export time),
+ * in their order, none of them options: true when all were stored (the
+ * session layer counts them), false when none was (it offers them one by
+ * one). */
+typedef bool (*fk__col_raw_run_fn)(void *user, const fk__col_raw_set *sets, size_t n);
 
 /* An IPFIX data set offered for writing straight from its records through
  * its template's record plan (recplan.h), with what the session layer
@@ -125,6 +130,12 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
 /* Offer IPFIX data sets to fn (with the deliver callback's user) before
  * decoding them; flags are the codec's FK__COL_RAW_*. NULL: never. */
 void fk__col_sessions_set_raw(fk__col_sessions *s, fk__col_raw_fn fn, unsigned flags);
+/* Offer runs of such sets to fn at once (after set_raw). NULL: one by one. */
+void fk__col_sessions_set_raw_run(fk__col_sessions *s, fk__col_raw_run_fn fn);
+/* Tests, before fk_collector_activate: whether h's pass-through offers
+ * runs of sets at once (the default) or each set by itself (as before
+ * runs; the file must come out byte for byte the same). */
+void fk__collector_raw_runs(fk_collector *h, bool on);
 /* Offer IPFIX data sets that have a record plan to fn (with the deliver
  * callback's user) before decoding them. NULL: never. */
 void fk__col_sessions_set_direct(fk__col_sessions *s, fk__col_direct_fn fn);
@@ -234,6 +245,12 @@ int fk__sink_ipfix_priv(fk__sink *k);
  * under an id of the file's, and an options record naming its exporter
  * and domain go ahead of its first use in each file). */
 int fk__sink_ipfix_raw(fk__sink *k, const fk__col_raw_set *rs);
+/* A run of such sets (one domain, one export time) at once, when the file
+ * has the domain and every template of the run and the open message has
+ * room (or none matching is open and may_end: ending it may not change
+ * when the file rotates): true, written as fk__sink_ipfix_raw would have
+ * written them one by one; false: nothing written. */
+bool fk__sink_ipfix_raw_run(fk__sink *k, const fk__col_raw_set *sets, size_t n, bool may_end);
 /* The exporter domain (session, odid) has ended: forget what the
  * pass-through keeps of it (its next sets would be a new session's). */
 void fk__sink_ipfix_forget(fk__sink *k, uint64_t session, uint32_t odid);
@@ -286,6 +303,10 @@ void fk__sink_jsonl_write_batch(fk__sink *k, const fk__col_direct_set *ds,
 /* An ipfix: sink only: a data set as it came (fk__sink_ipfix_raw), counted
  * like its records written one by one; rotates when due. */
 int fk__sink_write_raw(fk__sink *k, const fk__col_raw_set *rs, int64_t now_ns);
+/* A run of such sets (fk__col_raw_run_fn): at once when the file needs
+ * nothing written ahead of them and cannot rotate within them, else one
+ * by one; the bytes written are the same. */
+void fk__sink_write_raw_run(fk__sink *k, const fk__col_raw_set *sets, size_t n, int64_t now_ns);
 /* On its way to the file within about 20 ms (or the next call after);
  * FK_EIO for an earlier failure. */
 int fk__sink_submit(fk__sink *k);

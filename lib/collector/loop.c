@@ -82,6 +82,27 @@ bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs)
     return true;
 }
 
+/* The session layer's offer of a run of sets (fk__col_raw_run_fn): as
+ * fk__col_deliver_raw for each, when the run's records fit under the
+ * count limit. */
+bool fk__col_deliver_raw_run(void *user, const fk__col_raw_set *sets, size_t n)
+{
+    fk_collector *h = user;
+    if (!fk__col_deliver_raw(user, NULL))
+        return false;
+    uint64_t records = 0;
+    for (size_t i = 0; i < n; i++)
+        records += sets[i].raw->records; /* never options */
+    if (h->count_limit && h->stats.records + records > h->count_limit)
+        return false;
+    h->stats.records += records;
+    for (size_t i = 0; i < h->nsinks; i++)
+        fk__sink_write_raw_run(h->sinks[i], sets, n, h->now_ns);
+    if (h->count_limit && h->stats.records >= h->count_limit)
+        h->limit_reached = true;
+    return true;
+}
+
 /* The session layer's record-plan offer (fk__col_direct_fn): taken when
  * every output is an unfiltered jsonl: sink and nothing else reads the
  * flows or changes them; counted as fk__col_deliver counts records. */

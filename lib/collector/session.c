@@ -60,6 +60,8 @@ int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
 
 static void session_free(fk__col_sessions *s, session *ss, bool count)
 {
+    if (s->last == ss)
+        s->last = NULL;
     for (size_t i = 0; i < ss->ndomains; i++) {
         if (ss->domains[i].codec_state)
             s->codec->domain_free(s->codec_ctx, ss->domains[i].codec_state);
@@ -97,6 +99,11 @@ void fk__col_sessions_destroy(fk__col_sessions *s)
 
 static session *session_find(const fk__col_sessions *s, const fk__col_peer *peer)
 {
+    const session *l = s->last;
+    if (l && l->peer.port == peer->port && l->peer.conn_id == peer->conn_id &&
+        l->peer.transport == peer->transport && l->peer.addr.family == peer->addr.family &&
+        memcmp(l->peer.addr.bytes, peer->addr.bytes, 16) == 0)
+        return s->last;
     peer_key k = key_of(peer);
     session **v = fk__hmap_get(&s->by_peer, &k);
     return v ? *v : NULL;
@@ -209,42 +216,6 @@ void fk__col_tmpl_cb(void *user, uint16_t tid, int what)
     }
 }
 
-/* The pass-through (s->raw): whether an IPFIX data set may be stored as
- * it came, and what the codec knows of it. */
-static bool raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
-                     size_t blen, fk__col_raw *r)
-{
-    fk__col_sessions *s = c->s;
-    if (!s->raw || hdr->version != 10 || !s->codec->raw)
-        return false;
-    if (c->raw_ok < 0)
-        c->raw_ok = s->raw(s->user, NULL);
-    if (!c->raw_ok)
-        return false; /* e.g. a flow callback reads the flows: planning would be lost work */
-    int64_t limit = c->export_ns ? c->export_ns + s->lim.export_tolerance_ns + 1000000000LL : 0;
-    return s->codec->raw(s->codec_ctx, c->d->codec_state, sid, body, blen, s->raw_flags, limit,
-                         r) == FK_OK;
-}
-
-/* Offer the set to the pass-through; true when it stored it. Flow
- * records then count as delivered, as fk__col_emit_cb counts them; options
- * records were decoded before and count there. */
-static bool store_raw(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
-                      const fk__col_raw *r)
-{
-    fk__col_sessions *s = c->s;
-    fk__col_raw_set rs = {&c->ss->peer, c->ss->id, c->d->odid, hdr->export_secs, sid, body, r};
-    if (!s->raw(s->user, &rs))
-        return false;
-    if (r->options)
-        return true;
-    s->stats->records_after_export += r->late;
-    c->records += r->records;
-    c->d->records += r->records;
-    c->msg_records += r->records;
-    return true;
-}
-
 /* The record-plan offer (s->direct): true when the set was written
  * straight from its records; its records then count as fk__col_emit_cb counts
  * them. Domains with interface names are decoded (fk__col_emit_cb names the
@@ -284,9 +255,38 @@ static bool direct_set(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const u
     return true;
 }
 
+bool fk__col_decode_set(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
+                        size_t blen, int64_t now_ns, const fk__col_raw *opts)
+{
+    fk__col_sessions *s = c->s;
+    uint32_t n = 0, nopts = 0;
+    int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen, fk__col_emit_cb,
+                            fk__col_ifname_cb, c, &n, &nopts);
+    if (rc == FK_ENOTEMPLATE) {
+        if (s->lim.pending_bytes)
+            fk__col_pending_add(s, c->ss, hdr, sid, body, blen, now_ns);
+        else
+            s->stats->pending_overflow++;
+        return false;
+    }
+    if (rc != FK_OK) {
+        s->stats->malformed++;
+        return false;
+    }
+    s->stats->options_records += nopts;
+    c->msg_records += n + nopts;
+    if (s->codec->sys_init)
+        fk__col_sys_init_check(c, s->codec->sys_init(s->codec_ctx, c->d->codec_state));
+    if (opts) /* the file learns what the collector learnt */
+        (void)fk__col_store_raw(c, hdr, sid, body, opts);
+    return true;
+}
+
 /* Walk the sets of an IPFIX message or the flowsets of a v9 packet. Returns
  * false when a set was malformed or a data set had to wait for its
- * template (the record count of the message is then unknown). */
+ * template (the record count of the message is then unknown). Data sets
+ * that may pass through unchanged are gathered into runs (session_raw.c),
+ * each stored at once before any other set is looked at. */
 static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size_t len,
                       int64_t now_ns)
 {
@@ -295,15 +295,26 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
     uint16_t opt_id = hdr->version == 10 ? 3 : 1;
     bool complete = true;
     size_t off = 0;
+    fk__col_raw_run run;
+    run.n = 0;
     while (len - off >= 4) {
         uint16_t sid = fk__get16(p + off);
         uint16_t slen = fk__get16(p + off + 2);
         if (slen < 4 || slen > len - off) {
             s->stats->malformed++;
+            complete &= fk__col_run_flush(c, hdr, &run, now_ns);
             return false;
         }
         const uint8_t *body = p + off + 4;
         size_t blen = slen - 4u;
+        off += slen;
+        fk__col_raw *r = &run.raws[run.n];
+        bool raw = sid >= 256 && fk__col_raw_plan(c, hdr, sid, body, blen, r);
+        if (raw && !r->options) {
+            fk__col_run_add(c, hdr, &run, sid, body, blen, now_ns, &complete);
+            continue; /* stored as it came, counted, with the rest of its run */
+        }
+        complete &= fk__col_run_flush(c, hdr, &run, now_ns);
         if (sid == tmpl_id || sid == opt_id) {
             size_t room = s->lim.max_templates > c->ss->templates
                               ? s->lim.max_templates - c->ss->templates
@@ -316,40 +327,16 @@ static bool walk_sets(msg_ctx *c, const fk__col_hdr *hdr, const uint8_t *p, size
             if (c->retry && c->ss->pend_head)
                 fk__col_pending_retry(c);
         } else if (sid >= 256) {
-            fk__col_raw r;
-            bool raw = raw_plan(c, hdr, sid, body, blen, &r);
-            if (raw && !r.options && store_raw(c, hdr, sid, body, &r)) {
-                off += slen; /* stored as it came, counted */
-                continue;
-            }
-            if (!raw && direct_set(c, hdr, sid, body, blen)) {
-                off += slen; /* written from its records, counted */
-                continue;
-            }
-            uint32_t n = 0, opts = 0;
-            int rc = s->codec->data(s->codec_ctx, c->d->codec_state, hdr, sid, body, blen,
-                                    fk__col_emit_cb, fk__col_ifname_cb, c, &n, &opts);
-            if (rc == FK_ENOTEMPLATE) {
-                complete = false;
-                if (s->lim.pending_bytes)
-                    fk__col_pending_add(s, c->ss, hdr, sid, body, blen, now_ns);
-                else
-                    s->stats->pending_overflow++;
-            } else if (rc != FK_OK) {
-                s->stats->malformed++;
-                complete = false;
-            } else {
-                s->stats->options_records += opts;
-                c->msg_records += n + opts;
-                if (s->codec->sys_init)
-                    fk__col_sys_init_check(c, s->codec->sys_init(s->codec_ctx, c->d->codec_state));
-                if (raw && r.options) /* the file learns what the collector learnt */
-                    (void)store_raw(c, hdr, sid, body, &r);
+            if (raw) { /* options: decoded, then stored */
+                fk__col_raw opts = *r;
+                complete &= fk__col_decode_set(c, hdr, sid, body, blen, now_ns, &opts);
+            } else if (!direct_set(c, hdr, sid, body, blen)) {
+                complete &= fk__col_decode_set(c, hdr, sid, body, blen, now_ns, NULL);
             }
         }
         /* Set ids 4..255 (IPFIX) and 2..255 (v9) are reserved: skipped. */
-        off += slen;
     }
+    complete &= fk__col_run_flush(c, hdr, &run, now_ns);
     return complete;
 }
 
@@ -453,6 +440,7 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
     session *ss = session_get(s, peer);
     if (!ss)
         return 0;
+    s->last = ss;
     ss->last_seen_ns = now_ns;
     msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false, -1};
     if (version == 10)
@@ -478,6 +466,11 @@ void fk__col_sessions_set_raw(fk__col_sessions *s, fk__col_raw_fn fn, unsigned f
 {
     s->raw = fn;
     s->raw_flags = flags;
+}
+
+void fk__col_sessions_set_raw_run(fk__col_sessions *s, fk__col_raw_run_fn fn)
+{
+    s->raw_run = fn;
 }
 
 void fk__col_sessions_set_real_clock(fk__col_sessions *s, int64_t offset_ns)

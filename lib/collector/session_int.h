@@ -72,12 +72,16 @@ struct fk__col_sessions {
     fk__col_limits lim;
     fk_collector_stats *stats;
     fk__col_deliver_fn deliver;
-    fk__col_raw_fn raw; /* pass-through offer; NULL = none */
+    fk__col_raw_fn raw;         /* pass-through offer; NULL = none */
+    fk__col_raw_run_fn raw_run; /* the same for a run of sets; NULL = one by one */
     unsigned raw_flags;
     fk__col_direct_fn direct;           /* record-plan offer; NULL = none */
     fk__col_domain_gone_fn domain_gone; /* NULL = none */
     void *user;
     fk__hmap by_peer; /* peer_key -> session * (owned) */
+    /* The last message's session (most come from the exporter before):
+     * found without hashing; cleared when it is freed. */
+    session *last;
 };
 
 /* Context of one message (or one retried pending set) while it is decoded. */
@@ -93,6 +97,35 @@ typedef struct msg_ctx {
     int8_t raw_ok; /* s->raw(user, NULL) for this message: -1 not asked yet (asked per
                     * set it cost ~45 instructions a set; store_raw asks again in full) */
 } msg_ctx;
+
+/* Data sets of one message that may pass through, gathered to be
+ * offered together (session_raw.c): sets[i].raw is &raws[i]; blens are
+ * the sets' lengths with padding (for decoding them instead). */
+#define FK__COL_RUN_MAX 32
+typedef struct fk__col_raw_run {
+    size_t n;
+    fk__col_raw raws[FK__COL_RUN_MAX];
+    fk__col_raw_set sets[FK__COL_RUN_MAX];
+    size_t blens[FK__COL_RUN_MAX];
+} fk__col_raw_run;
+
+/* The pass-through (session_raw.c): whether a data set may be stored as
+ * it came (r: what the codec knows of it); offer one set (true: stored and
+ * counted); add a set to a run (offered once it is full); offer the run
+ * (true unless a set of it was malformed or waits for its template, as
+ * walk_sets counts completeness). */
+bool fk__col_raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
+                      size_t blen, fk__col_raw *r);
+bool fk__col_store_raw(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
+                       const fk__col_raw *r);
+void fk__col_run_add(msg_ctx *c, const fk__col_hdr *hdr, fk__col_raw_run *run, uint16_t sid,
+                     const uint8_t *body, size_t blen, int64_t now_ns, bool *complete);
+bool fk__col_run_flush(msg_ctx *c, const fk__col_hdr *hdr, fk__col_raw_run *run, int64_t now_ns);
+/* Decode a data set (session.c), delivering its records; opts: an options
+ * set to store once decoded, else NULL. false: malformed, or kept to wait
+ * for its template. */
+bool fk__col_decode_set(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
+                        size_t blen, int64_t now_ns, const fk__col_raw *opts);
 
 /* The codec's template callback: counts templates per session and asks
  * for a retry of the data sets waiting for one (session.c). */

@@ -278,6 +278,23 @@ int fk__sink_write_raw(fk__sink *k, const fk__col_raw_set *rs, int64_t now_ns)
     return FK_OK;
 }
 
+void fk__sink_write_raw_run(fk__sink *k, const fk__col_raw_set *sets, size_t n, int64_t now_ns)
+{
+    /* At once only where writing them one by one could not rotate between
+     * them: by time (now_ns is the same for all) or by size (ends of
+     * messages add to k->written: may_end only without a size limit). */
+    bool due = k->path && k->rotate_ns > 0 && now_ns - k->opened_ns >= k->rotate_ns;
+    bool full = k->path && k->rotate_bytes > 0 && k->written >= (uint64_t)k->rotate_bytes;
+    if (k->fp && !due && !full &&
+        fk__sink_ipfix_raw_run(k, sets, n, !k->path || k->rotate_bytes <= 0)) {
+        for (size_t i = 0; i < n; i++)
+            k->records += sets[i].raw->records;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        (void)fk__sink_write_raw(k, &sets[i], now_ns); /* failures noted in the sink */
+}
+
 int fk__sink_flush(fk__sink *k)
 {
     if (k->fp && k->ops->flush) {

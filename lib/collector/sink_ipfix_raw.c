@@ -346,3 +346,60 @@ int fk__sink_ipfix_raw(fk__sink *k, const fk__col_raw_set *rs)
     }
     return fk__error(FK_EIO, "ipfix:%s: writes keep failing", k->path);
 }
+
+bool fk__sink_ipfix_raw_run(fk__sink *k, const fk__col_raw_set *sets, size_t n, bool may_end)
+{
+    ipfix_priv *p = k->priv;
+    raw_dom *d = raw_domain(p, &sets[0]);
+    if (!d || d->epoch != p->epoch)
+        return false; /* the file needs the domain's origin first */
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        const fk__col_raw *r = sets[i].raw;
+        const raw_tmpl *t = tmpl_get(d, sets[i].set_id);
+        if (!t || t->layout != r->layout || t->epoch != p->epoch)
+            return false; /* a template first */
+        bytes += 4 + (size_t)r->records * r->record_len;
+    }
+    uint32_t export_secs = sets[0].export_secs;
+    bool open = p->msg && p->msg_odid == d->file_odid && p->msg_export == export_secs;
+    if (open ? p->len + bytes > MSG_MAX : !may_end || p->need_templates || 16 + bytes > MSG_MAX)
+        return false; /* one by one, the message ends where it did */
+    if (!open) {
+        uint32_t epoch = p->epoch;
+        raw_room(k, p, d, export_secs, bytes);
+        if (p->epoch != epoch)
+            return false; /* a lost write: the origin and templates again */
+    }
+    /* A set without padding is, header and all, what the file holds: the
+     * sets that follow one another in the message are copied at once. */
+    uint8_t *q = p->msg + p->len;
+    uint32_t records = 0;
+    for (size_t i = 0; i < n;) {
+        const uint8_t *from = sets[i].body - 4, *end = from;
+        size_t j = i;
+        for (; j < n && sets[j].body - 4 == end; j++) {
+            size_t body = (size_t)sets[j].raw->records * sets[j].raw->record_len;
+            if (fk__get16(end + 2) != body + 4)
+                break; /* padded: its length is written anew */
+            end = sets[j].body + body;
+            records += sets[j].raw->records;
+        }
+        if (j > i) {
+            memcpy(q, from, (size_t)(end - from));
+            q += end - from;
+            i = j;
+            continue;
+        }
+        size_t body = (size_t)sets[i].raw->records * sets[i].raw->record_len;
+        q = fk__put16(q, sets[i].set_id);
+        q = fk__put16(q, (unsigned)(body + 4));
+        memcpy(q, sets[i].body, body);
+        q += body;
+        records += sets[i].raw->records;
+        i++;
+    }
+    p->len = (size_t)(q - p->msg);
+    p->records += records;
+    return true;
+}

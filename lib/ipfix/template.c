@@ -30,7 +30,7 @@ typedef struct tsession {
     fk_template *first; /* linked through s_prev / s_next */
 } tsession;
 
-#define MEMO 4 /* memo slots: the top 2 bits of a 32-bit product (memo_slot) */
+#define MEMO 8 /* memo slots: the top 3 bits of a 32-bit product (memo_slot) */
 
 struct fk_template_cache {
     fk__params params;
@@ -38,7 +38,8 @@ struct fk_template_cache {
     fk__hmap templates; /* tkey -> fk_template * (the cache owns them) */
     fk__hmap sessions;  /* uint64_t session -> tsession */
     /* Templates finds returned, by template id (memo_slot): data sets
-     * mostly come from a few templates in turn (softflowd: 1024, 2048),
+     * mostly come from a few templates in turn (softflowd: 1024, 1025,
+     * 2048, 2049, which 4 slots put two in one),
      * and this skips the hash. A slot is cleared whenever its template is
      * replaced or removed. */
     const fk_template *memo[MEMO];
@@ -259,7 +260,7 @@ static void session_unlink(fk_template_cache *c, fk_template *t)
 /* Fibonacci hashing spreads ids 256, 257, ... and 1024, 2048, ... alike. */
 static unsigned memo_slot(uint16_t template_id)
 {
-    return (unsigned)(((uint32_t)template_id * 0x9E3779B1u) >> 30);
+    return (unsigned)(((uint32_t)template_id * 0x9E3779B1u) >> 29);
 }
 
 static void memo_forget(fk_template_cache *c, const fk_template *t)
