@@ -113,7 +113,8 @@ typedef enum fk_capture_param {
     FK_CAP_EBPF_CLOCK = 108,
     /** int, backend `"ebpf"` / `"xdp"`: slots per CPU of the per-CPU flow cache in front of the
      *  kernel's flow map, 0 (none) or a power of two up to 65536; default 1024. A later packet
-     *  of a flow (not TCP) whose slot on its CPU the flow holds is counted there with plain
+     *  of a flow (for TCP: without SYN, FIN or RST, in a session not closing) whose slot on its
+     *  CPU the flow holds is counted there with plain
      *  adds, without the map's hash lookup and atomic operations; a flow whose slot another
      *  flow holds is counted in the map as without the cache. Flow records, counters, times
      *  and timeouts are the same either way: the sweep adds a flow's slots of every CPU to its

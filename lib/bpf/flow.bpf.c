@@ -426,7 +426,8 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_cpu *cpu, struct pkt *p, _
     __u32 old = 0;
     __u64 now;
     struct fk__bpf_cache_slot *s = cache_slot(cpu, &k);
-    if (s && s->state == FK__BPF_SLOT_ACTIVE && ((s->sides >> side) & 1) && key_eq(&s->key, &k)) {
+    if (s && s->state == FK__BPF_SLOT_ACTIVE && ((s->sides >> side) & 1) &&
+        !(p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) && key_eq(&s->key, &k)) {
         s->bytes[side] += p->ip_len;
         s->packets[side] += 1;
         s->tcp_flags |= bits;
@@ -450,7 +451,7 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_cpu *cpu, struct pkt *p, _
         long err = bpf_map_update_elem(&fk_flows, &k, nv, BPF_NOEXIST);
         if (err == 0) {
             cnt->created++;
-            if (s)
+            if (s && !(bits & (TCP_FIN | TCP_RST) * 0x101u))
                 cache_claim(cnt, s, &k, now, (__u8)(1 << side));
             goto events;
         }
@@ -466,6 +467,7 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_cpu *cpu, struct pkt *p, _
          * it starts in the same entry (a packet of the old flow on another
          * CPU at this instant may land on either) */
         now = bpf_ktime_get_ns();
+        cache_drain(cpu, &k, v->first_ns[v->init_side & 1]);
         flow_end(cnt, &k, v);
         new_val(v, p, side, bits, (__u8)hook, ifindex, now);
         cnt->created++;
@@ -487,7 +489,9 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_cpu *cpu, struct pkt *p, _
     old = v->tcp_flags;
     if (bits & ~old)
         old = __sync_fetch_and_or(&v->tcp_flags, bits);
-    if (s)
+    /* not for a TCP session that is closing: its last packets and a new
+     * connection on the same port count in fk_flows only */
+    if (s && !((old | bits) & (TCP_FIN | TCP_RST) * 0x101u))
         cache_claim(cnt, s, &k, v->first_ns[v->init_side & 1],
                     (__u8)((v->first_ns[0] ? 1 : 0) | (v->first_ns[1] ? 2 : 0)));
 events:

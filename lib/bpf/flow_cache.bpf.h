@@ -29,9 +29,12 @@
  *    mark the flow's slots DRAINING (later runs take fk_flows), wait for a
  *    second grace period (every run that saw the slot ACTIVE has finished
  *    its adds), then add the slots to the record and free them;
- *  - TCP is not cached: its flows end in the kernel too (port reuse, sent
- *    as FK__BPF_REC_FLOW_END), where a program cannot read another CPU's
- *    slot safely, and its SYN/FIN/RST drive session events off fk_flows.
+ *  - TCP: a packet with SYN, FIN or RST always goes to fk_flows (session
+ *    events and the closing state are decided there), and a session that
+ *    is closing (a FIN or RST seen) claims no slot. When the kernel ends a
+ *    TCP flow itself (a port reused), cache_drain marks that incarnation's
+ *    slots on every CPU DRAINING, and user space adds them to the ended
+ *    flow's record (FK__BPF_REC_FLOW_END) after the grace periods.
  */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -55,10 +58,48 @@ static __always_inline struct fk__bpf_cache_slot *cache_slot(const struct fk__bp
                                                              const struct fk__bpf_flow_key *k)
 {
     __u32 n = cpu->slots;
-    if (!n || k->proto == 6)
+    if (!n)
         return 0;
     __u32 idx = bpf_get_smp_processor_id() * n + (fk__bpf_cache_hash(k) & (n - 1));
     return bpf_map_lookup_elem(&fk_cache, &idx);
+}
+
+/* What cache_drain's bpf_loop callback needs. */
+struct drain_ctx {
+    struct fk__bpf_flow_key k;
+    __u64 gen;
+    __u32 slots, h;
+};
+
+static long drain_one(__u32 i, void *arg)
+{
+    struct drain_ctx *d = arg;
+    __u32 idx = i * d->slots + d->h;
+    struct fk__bpf_cache_slot *s = bpf_map_lookup_elem(&fk_cache, &idx);
+    if (s && s->state == FK__BPF_SLOT_ACTIVE && s->gen == d->gen && key_eq(&s->key, &d->k))
+        __sync_val_compare_and_swap(&s->state, FK__BPF_SLOT_ACTIVE, FK__BPF_SLOT_DRAINING);
+    return 0;
+}
+
+/* A TCP flow the kernel ends itself (a port reused: the new connection
+ * starts in the same fk_flows entry): every CPU's slot of its incarnation
+ * gen is swapped to DRAINING, so no later run counts the new connection
+ * there; user space adds them to the old flow's FK__BPF_REC_FLOW_END
+ * record after a grace period (flow_cache.c). A run on another CPU that
+ * read its slot ACTIVE just before may still add one packet to it (the
+ * old flow's record then has it): the same instant as the existing rule
+ * that a packet of the old flow at this moment may land on either. */
+static __always_inline void cache_drain(const struct fk__bpf_cpu *cpu,
+                                        const struct fk__bpf_flow_key *k, __u64 gen)
+{
+    if (!cpu->slots)
+        return;
+    struct drain_ctx d;
+    __builtin_memcpy(A8(&d.k), A8(k), sizeof(*k));
+    d.gen = gen;
+    d.slots = cpu->slots;
+    d.h = fk__bpf_cache_hash(k) & (cpu->slots - 1);
+    bpf_loop(cpu->ncpus, drain_one, &d, 0);
 }
 
 /* After fk_flows counted a packet of the flow incarnation gen, whose

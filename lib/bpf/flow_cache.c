@@ -17,7 +17,10 @@
  * Every packet is so counted once: in the slot before step 2 (the ended
  * flow), in fk_flows otherwise. A packet that lands in a slot between the
  * delete and step 2 counts on the ended flow, as one that came just before
- * the sweep would. */
+ * the sweep would. A TCP flow the kernel ended itself (a port reused)
+ * comes as a FK__BPF_REC_FLOW_END record, its slots already DRAINING
+ * (flow.bpf.c's cache_drain): the same steps add them to that record, at
+ * the end of the ring's drain. */
 #include "bpf/flow_cache.h"
 
 #include <errno.h>
@@ -64,7 +67,10 @@ int fk__bpf_cache_map(fk__bpf_cache *c, int fd, uint32_t ncpus, uint32_t per_cpu
     if (m == MAP_FAILED)
         return fk__error_errno(FK_EIO, "bpf: cannot map the flow cache");
     c->ends = fk__calloc(FK__CACHE_ENDS0, sizeof *c->ends);
-    if (!c->ends) {
+    c->seen = fk__calloc((size_t)ncpus * per_cpu, 1);
+    if (!c->ends || !c->seen) {
+        fk__free(c->ends);
+        fk__free(c->seen);
         munmap(m, len);
         return fk__error(FK_ENOMEM, "bpf: out of memory");
     }
@@ -81,7 +87,25 @@ void fk__bpf_cache_unmap(fk__bpf_cache *c)
     if (c->slots)
         munmap(c->slots, c->map_len);
     fk__free(c->ends);
+    fk__free(c->seen);
     memset(c, 0, sizeof *c);
+}
+
+void fk__bpf_cache_reap(fk__bpf_cache *c)
+{
+    size_t n = (size_t)c->ncpus * c->per_cpu;
+    for (size_t i = 0; c->slots && i < n; i++) {
+        uint32_t st = __atomic_load_n(&c->slots[i].state, __ATOMIC_ACQUIRE);
+        if (st != FK__BPF_SLOT_DRAINING) {
+            c->seen[i] = 0;
+        } else if (!c->seen[i]) {
+            c->seen[i] = 1;
+        } else { /* no program writes a DRAINING slot: no grace period needed */
+            c->seen[i] = 0;
+            c->reaped++;
+            __atomic_store_n(&c->slots[i].state, FK__BPF_SLOT_EMPTY, __ATOMIC_RELEASE);
+        }
+    }
 }
 
 static uint64_t gen_of(const struct fk__bpf_flow_val *v)
@@ -155,6 +179,9 @@ void fk__bpf_cache_finish(fk__bpf_cache *c, fk__bpf_cache_end_cb end, void *ctx)
             uint32_t want = FK__BPF_SLOT_ACTIVE;
             if (s && __atomic_compare_exchange_n(&s->state, &want, FK__BPF_SLOT_DRAINING, false,
                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                marked++;
+            /* or marked by the kernel (a TCP flow it ended: cache_drain) */
+            else if (slot_of(c, cpu, &e->key, gen_of(&e->val), FK__BPF_SLOT_DRAINING))
                 marked++;
         }
     }

@@ -10,6 +10,7 @@
  *   fk__bpf_cache_finish()  grace period, mark the deferred flows' slots
  *                           DRAINING, grace period, add them, free them,
  *                           hand the final records on
+ *   fk__bpf_cache_reap()    free slots whose flow's end record was lost
  *
  * The grace periods are real: membarrier(MEMBARRIER_CMD_GLOBAL) runs
  * synchronize_rcu(), which waits for every program run under way (tc and
@@ -39,6 +40,8 @@ typedef struct fk__bpf_cache {
     fk__bpf_cache_end *ends; /* deferred, owned */
     size_t nends, cap;
     uint64_t grace_periods; /* waited for */
+    uint8_t *seen;          /* per slot: DRAINING at the last fk__bpf_cache_reap() */
+    uint64_t reaped;        /* DRAINING slots freed by fk__bpf_cache_reap() */
 } fk__bpf_cache;
 
 /* The final counters of an ended flow (flows.h's fk__bpf_flow_end_cb). */
@@ -70,5 +73,11 @@ void fk__bpf_cache_defer(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
 /* Add their slots to the deferred flows, free those slots and hand each
  * flow to end. Waits for two grace periods when there is a flow. */
 void fk__bpf_cache_finish(fk__bpf_cache *c, fk__bpf_cache_end_cb end, void *ctx);
+
+/* Free the slots left DRAINING since the last call: those the kernel
+ * marked for a TCP flow it ended whose FK__BPF_REC_FLOW_END record the
+ * full ring lost (counted in ends_lost; their counts go with it). Once
+ * per sweep: a record that was not lost is drained within one. */
+void fk__bpf_cache_reap(fk__bpf_cache *c);
 
 #endif

@@ -124,7 +124,8 @@ struct fk__bpf_cpu {
     __u64 precise;    /* ... the precise reading kept for the tick */
     __u32 slots;      /* flow cache slots of each CPU, 0 = none (a power of two) */
     __u32 flags;      /* FK__BPF_CPU_* */
-    __u8 pad[80];     /* 128 bytes: no other CPU's line next to it */
+    __u32 ncpus;      /* CPUs that have slots (the possible CPUs) */
+    __u8 pad[76];     /* 128 bytes: no other CPU's line next to it */
 };
 
 /* fk__bpf_cpu.flags */

@@ -204,6 +204,7 @@ static int set_cpus(fk__bpf_flows *f, const fk__bpf_flows_config *cfg, uint32_t 
     struct fk__bpf_cpu c;
     memset(&c, 0, sizeof c);
     c.slots = slots;
+    c.ncpus = (uint32_t)f->ncpus;
     c.flags =
         (cfg->tunnels ? FK__BPF_CPU_TUNNELS : 0u) | (cfg->clock_precise ? FK__BPF_CPU_PRECISE : 0u);
     for (uint32_t i = 0; i < (uint32_t)f->ncpus; i++) {
@@ -225,7 +226,9 @@ static int on_record(void *ctx, void *data, size_t len)
             return 0;
         }
         f->drained++;
-        if (f->end_cb)
+        if (f->end_cb && f->cache.slots) /* its slots: at the end of the drain */
+            fk__bpf_cache_defer(&f->cache, &k, &v, reason, f->end_cb, f->cb_ctx);
+        else if (f->end_cb)
             f->end_cb(&k, &v, reason, f->cb_ctx);
         return 0;
     }
@@ -374,6 +377,8 @@ int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, fk__bpf_flow_en
     f->end_cb = end;
     f->cb_ctx = ctx;
     int n = ring_buffer__consume(f->ring);
+    if (end)
+        fk__bpf_cache_finish(&f->cache, end, ctx); /* flows the kernel ended, with their slots */
     f->cb = NULL;
     f->end_cb = NULL;
     f->cb_ctx = NULL;
@@ -392,13 +397,13 @@ static bool restarted(const struct fk__bpf_flow_key *k, const struct fk__bpf_flo
             now->first_ns[now->init_side & 1] != seen->first_ns[seen->init_side & 1]);
 }
 
-/* An ended flow deleted from fk_flows: to end now, or, when it may have
- * flow cache slots (not TCP), once the sweep is through and they are
- * final (fk__bpf_cache_finish). */
+/* An ended flow deleted from fk_flows: to end now, or, with the flow
+ * cache, once the sweep is through and its slots are final
+ * (fk__bpf_cache_finish). */
 static void ended(fk__bpf_flows *f, const struct fk__bpf_flow_key *k,
                   const struct fk__bpf_flow_val *v, int reason, fk__bpf_flow_end_cb end, void *ctx)
 {
-    if (f->cache.slots && k->proto != 6)
+    if (f->cache.slots)
         fk__bpf_cache_defer(&f->cache, k, v, reason, end, ctx);
     else
         end(k, v, reason, ctx);
@@ -413,7 +418,9 @@ static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
     if (!f->no_lookup_del) {
         if (bpf_map_lookup_and_delete_elem(fd, k, &v) == 0) {
             if (restarted(k, seen, &v)) {
-                reason = decide(k, &v, ctx);
+                struct fk__bpf_flow_val m = v;
+                fk__bpf_cache_merge(&f->cache, k, &m);
+                reason = decide(k, &m, ctx);
                 /* it goes on: put it back (a packet that made a new entry
                  * meanwhile wins, and this one ends here) */
                 if (!reason && bpf_map_update_elem(fd, k, &v, BPF_NOEXIST) == 0)
@@ -512,6 +519,7 @@ int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf
     int total = sweep_map(f, fd, decide, end, ctx);
     /* the ended flows' cache slots, also when the map could not be read */
     fk__bpf_cache_finish(&f->cache, end, ctx);
+    fk__bpf_cache_reap(&f->cache);
     return total;
 }
 
