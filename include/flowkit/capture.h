@@ -111,6 +111,19 @@ typedef enum fk_capture_param {
      *  ACK) come within the same tick. `"precise"` reads CLOCK_MONOTONIC for every packet, as
      *  the pcap backend's timestamps are exact. The pcap backend ignores it. @since 0.2.0 */
     FK_CAP_EBPF_CLOCK = 108,
+    /** int, backend `"ebpf"` / `"xdp"`: slots per CPU of the per-CPU flow cache in front of the
+     *  kernel's flow map, 0 (none) or a power of two up to 65536; default 1024. A later packet
+     *  of a flow (for TCP: without SYN, FIN or RST, in a session not closing) whose slot on its
+     *  CPU the flow holds is counted there with plain
+     *  adds, without the map's hash lookup and atomic operations; a flow whose slot another
+     *  flow holds is counted in the map as without the cache. Flow records, counters, times
+     *  and timeouts are the same either way: the sweep adds a flow's slots of every CPU to its
+     *  map entry, and frees them after two RCU grace periods when the flow ends (so records of
+     *  ended flows come up to a few tens of ms later). Memory: CPUs x slots x 128 bytes
+     *  (128 KiB per CPU by default). The cache is not used on PREEMPT_RT kernels or where
+     *  membarrier(2) cannot wait for a grace period (nohz_full CPUs). The pcap backend ignores
+     *  it. @since 0.2.0 */
+    FK_CAP_EBPF_CACHE_SLOTS = 109,
     /* ---- pipeline ---- */
     /** int, packets per worker queue [16, 2^24], default 8192. */
     FK_CAP_QUEUE_SIZE = 200,

@@ -2,7 +2,8 @@
  * pass, nothing copied to user space per packet.
  *
  *   tc ingress / tc egress  (tcx links, per device)  ─┐
- *   xdp                     (ingress only, per device) ┴► fk_flows (hash: key -> counters)
+ *   xdp                     (ingress only, per device) ┴► fk_cache (per-CPU slots), on a miss
+ *                                                       │  fk_flows (hash: key -> counters)
  *                                                       └► fk_flow_events (ring: SYN/FIN/RST)
  *
  * The hook's program parses the common frames itself (flow_parse.bpf.h).
@@ -54,6 +55,8 @@ struct {
     __uint(max_entries, 1 << 20); /* the loader may change it */
 } fk_flow_events SEC(".maps");
 
+/* The rarer counters (a packet that is counted in its flow cache slot does
+ * not touch them: packets, bytes and cache hits are in fk_cpu). */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
@@ -123,7 +126,10 @@ struct pkt {
 
 #define A8(ptr) __builtin_assume_aligned((ptr), 8)
 
-/* Set by the loader: look inside VXLAN (UDP 4789) and GENEVE (UDP 6081). */
+/* Set by the loader: look inside VXLAN (UDP 4789) and GENEVE (UDP 6081).
+ * The hook programs read the copy in their CPU's fk__bpf_cpu.flags
+ * (FK__BPF_CPU_TUNNELS), whose line every packet touches anyway; this one
+ * costs a line of its own and is read by the slower parsers only. */
 const volatile __u32 fk_decode_tunnels = 0;
 
 /* What the outer program hands to the full parser through a tail call
@@ -197,6 +203,29 @@ static __always_inline struct fk__bpf_flow_counters *counters(void)
     __u32 zero = 0;
     return bpf_map_lookup_elem(&fk_counters, &zero);
 }
+
+/* What every packet touches (flow_event.h's fk__bpf_cpu), by CPU number;
+ * the rarer counters stay in fk_counters, looked up where they change. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1); /* the loader sets the number of possible CPUs */
+    __type(key, __u32);
+    __type(value, struct fk__bpf_cpu);
+} fk_cpu SEC(".maps");
+
+static __always_inline struct fk__bpf_cpu *this_cpu(void)
+{
+    __u32 id = bpf_get_smp_processor_id();
+    return bpf_map_lookup_elem(&fk_cpu, &id);
+}
+
+/* One rare counter up by one (the counter's offset in fk__bpf_flow_counters). */
+#define COUNT(field)                                                                               \
+    do {                                                                                           \
+        struct fk__bpf_flow_counters *c_ = counters();                                             \
+        if (c_)                                                                                    \
+            c_->field++;                                                                           \
+    } while (0)
 
 #include "flow_parse.bpf.h"
 
@@ -346,29 +375,12 @@ static __always_inline void new_val(struct fk__bpf_flow_val *nv, const struct pk
     }
 }
 
-/* The precise clock's reading at the first packet this CPU timed after the
- * kernel's tick counter last moved (packet_time). */
-struct clock_cache {
-    __u64 jiffies; /* bpf_jiffies64() then */
-    __u64 precise;
-};
-
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct clock_cache);
-} fk_clock SEC(".maps");
-
-/* Set by the loader: 1 = every packet reads the precise clock
- * (ebpf_clock = precise); 0 = only where precision matters (packet_time). */
-const volatile __u32 fk_clock_precise = 0;
-
 /* The time of a packet that is neither the first of its flow's side (whose
  * first_ns always comes from bpf_ktime_get_ns) nor a TCP SYN, FIN or RST
  * (whose session event and its time go to user space).
  *
- * With ebpf_clock = coarse, the precise clock is read once per CPU per
+ * With ebpf_clock = coarse (FK__BPF_CPU_PRECISE not set in this CPU's
+ * fk__bpf_cpu, which keeps the reading), the precise clock is read once per CPU per
  * kernel tick: the tick counter (bpf_jiffies64, which the JIT inlines as
  * one load) says whether a tick has passed since this CPU's last precise
  * reading; while none has, that reading is the packet's time. It was taken
@@ -383,13 +395,9 @@ const volatile __u32 fk_clock_precise = 0;
  * FIN or RST keeps its exact time (the keep-the-largest is a plain
  * compare and store: when one flow side is counted on two CPUs at the same
  * moment, the smaller time can win, at most one tick earlier). */
-static __always_inline __u64 packet_time(const struct pkt *p)
+static __always_inline __u64 packet_time(struct fk__bpf_cpu *c, const struct pkt *p)
 {
-    if (fk_clock_precise || (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
-        return bpf_ktime_get_ns();
-    __u32 zero = 0;
-    struct clock_cache *c = bpf_map_lookup_elem(&fk_clock, &zero);
-    if (!c)
+    if ((c->flags & FK__BPF_CPU_PRECISE) || (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
         return bpf_ktime_get_ns();
     __u64 j = bpf_jiffies64();
     if (c->jiffies != j) {
@@ -401,13 +409,15 @@ static __always_inline __u64 packet_time(const struct pkt *p)
     return c->precise;
 }
 
+#include "flow_cache.bpf.h"
+
 /* Count one parsed packet on its flow. A global function: the verifier
  * checks it once, not once per parser path that reaches it (with
  * decode_tunnels those paths are many). */
-__attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct pkt *p, __u32 hook,
+__attribute__((noinline)) int fk_count(struct fk__bpf_cpu *cpu, struct pkt *p, __u32 hook,
                                        __u32 ifindex)
 {
-    if (!cnt || !p)
+    if (!cpu || !p)
         return 0;
     struct fk__bpf_flow_key k __attribute__((aligned(8))) = {};
     int side = make_key(&k, p) & 1;
@@ -415,6 +425,21 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
     __u32 bits = (__u32)p->tcp_flags << (side * 8);
     __u32 old = 0;
     __u64 now;
+    struct fk__bpf_cache_slot *s = cache_slot(cpu, &k);
+    if (s && s->state == FK__BPF_SLOT_ACTIVE && ((s->sides >> side) & 1) &&
+        !(p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) && key_eq(&s->key, &k)) {
+        s->bytes[side] += p->ip_len;
+        s->packets[side] += 1;
+        s->tcp_flags |= bits;
+        now = packet_time(cpu, p);
+        if (now > s->last_ns[side])
+            s->last_ns[side] = now;
+        cpu->cache_hits++;
+        return 0;
+    }
+    struct fk__bpf_flow_counters *cnt = counters();
+    if (!cnt)
+        return 0;
     struct fk__bpf_flow_val *v = bpf_map_lookup_elem(&fk_flows, &k);
     if (!v) {
         __u32 zero = 0;
@@ -426,6 +451,8 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
         long err = bpf_map_update_elem(&fk_flows, &k, nv, BPF_NOEXIST);
         if (err == 0) {
             cnt->created++;
+            if (s && !(bits & (TCP_FIN | TCP_RST) * 0x101u))
+                cache_claim(cnt, s, &k, now, (__u8)(1 << side));
             goto events;
         }
         v = bpf_map_lookup_elem(&fk_flows, &k); /* another CPU made it meanwhile */
@@ -440,6 +467,7 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
          * it starts in the same entry (a packet of the old flow on another
          * CPU at this instant may land on either) */
         now = bpf_ktime_get_ns();
+        cache_drain(cpu, &k, v->first_ns[v->init_side & 1]);
         flow_end(cnt, &k, v);
         new_val(v, p, side, bits, (__u8)hook, ifindex, now);
         cnt->created++;
@@ -454,13 +482,18 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_flow_counters *cnt, struct
         if (icmp && side != v->init_side)
             v->other_typecode = p->dport; /* the reply's own type and code */
     } else {
-        now = packet_time(p);
+        now = packet_time(cpu, p);
         if (now > v->last_ns[side])
             v->last_ns[side] = now;
     }
     old = v->tcp_flags;
     if (bits & ~old)
         old = __sync_fetch_and_or(&v->tcp_flags, bits);
+    /* not for a TCP session that is closing: its last packets and a new
+     * connection on the same port count in fk_flows only */
+    if (s && !((old | bits) & (TCP_FIN | TCP_RST) * 0x101u))
+        cache_claim(cnt, s, &k, v->first_ns[v->init_side & 1],
+                    (__u8)((v->first_ns[0] ? 1 : 0) | (v->first_ns[1] ? 2 : 0)));
 events:
     if (p->proto != 6 || !p->has_l4)
         return 0;
@@ -477,8 +510,8 @@ events:
 
 /* A parsed packet to its flow: a later fragment takes the ports its
  * first fragment left in fk_frags. */
-static __always_inline void count_parsed(struct fk__bpf_flow_counters *cnt, struct pkt *p,
-                                         __u32 hook, __u32 ifindex)
+static __always_inline void count_parsed(struct fk__bpf_cpu *cpu, struct pkt *p, __u32 hook,
+                                         __u32 ifindex)
 {
     if (p->frag) {
         struct frag_key fk = {};
@@ -502,11 +535,11 @@ static __always_inline void count_parsed(struct fk__bpf_flow_counters *cnt, stru
                 p->proto = fp->proto;
                 p->has_l4 = 1;
             } else {
-                cnt->frag_unmatched++; /* counted on the port-less flow */
+                COUNT(frag_unmatched); /* counted on the port-less flow */
             }
         }
     }
-    fk_count(cnt, p, hook, ifindex);
+    fk_count(cpu, p, hook, ifindex);
 }
 
 /* Parse and count one frame. Returns 0 (counted, or not IP), else the
@@ -517,11 +550,11 @@ static __always_inline void count_parsed(struct fk__bpf_flow_counters *cnt, stru
 static __always_inline int on_frame(void *data, void *data_end, __u32 wire_len, __u16 vlan,
                                     int tagged, __u8 hook, __u32 ifindex)
 {
-    struct fk__bpf_flow_counters *cnt = counters();
-    if (!cnt)
+    struct fk__bpf_cpu *cpu = this_cpu();
+    if (!cpu)
         return 0;
-    cnt->packets++;
-    cnt->bytes += wire_len;
+    cpu->packets++;
+    cpu->bytes += wire_len;
     struct pkt p = {};
     __u32 l3 = 0, l4 = 0;
     int rc = parse(data, data_end, wire_len, vlan, tagged, &p, &l3, &l4);
@@ -539,14 +572,16 @@ static __always_inline int on_frame(void *data, void *data_end, __u32 wire_len, 
         return SLOT_FULL + 1;
     }
     if (rc == 1) {
-        cnt->non_ip++;
+        COUNT(non_ip);
         return 0;
     }
     if (rc < 0) {
-        cnt->malformed++;
+        COUNT(malformed);
         return 0;
     }
-    if (fk_decode_tunnels && p.proto == 17 && p.has_l4 && (p.dport == 4789 || p.dport == 6081)) {
+    /* the CPU's copy of fk_decode_tunnels: its line is in cache already */
+    if ((cpu->flags & FK__BPF_CPU_TUNNELS) && p.proto == 17 && p.has_l4 &&
+        (p.dport == 4789 || p.dport == 6081)) {
         __u32 zero = 0;
         struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
         if (h) {
@@ -560,7 +595,7 @@ static __always_inline int on_frame(void *data, void *data_end, __u32 wire_len, 
             return SLOT_INNER + 1;
         }
     }
-    count_parsed(cnt, &p, hook, ifindex);
+    count_parsed(cpu, &p, hook, ifindex);
     return 0;
 }
 
@@ -573,14 +608,15 @@ static __always_inline void handoff_failed(void)
     __u32 zero = 0;
     struct fk__bpf_flow_counters *cnt = counters();
     struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
-    if (!cnt || !h)
+    struct fk__bpf_cpu *cpu = this_cpu();
+    if (!cnt || !h || !cpu)
         return;
     if (h->kind == HANDOFF_OUTER) {
         cnt->malformed++;
         return;
     }
     cnt->tunnel_undecoded++;
-    count_parsed(cnt, &h->outer, h->hook, h->ifindex);
+    count_parsed(cpu, &h->outer, h->hook, h->ifindex);
 }
 
 static __always_inline int on_skb(struct __sk_buff *skb, __u8 hook)

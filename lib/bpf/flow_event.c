@@ -14,6 +14,9 @@ _Static_assert(sizeof(struct fk__bpf_flow_end) == FK__BPF_FLOW_END_SIZE,
                "the flow end record has no padding holes");
 _Static_assert(sizeof(struct fk__bpf_flow_key) == 40, "the flow key has no padding holes");
 _Static_assert(sizeof(struct fk__bpf_flow_val) == 120, "the flow value has no padding holes");
+_Static_assert(sizeof(struct fk__bpf_cache_slot) == FK__BPF_CACHE_SLOT_SIZE,
+               "a cache slot is two cache lines");
+_Static_assert(sizeof(struct fk__bpf_cpu) == FK__BPF_CPU_SIZE, "a CPU's line is 128 bytes");
 _Static_assert((int)FK__BPF_TUNNEL_VXLAN == (int)FK_TUNNEL_VXLAN &&
                    (int)FK__BPF_TUNNEL_GENEVE == (int)FK_TUNNEL_GENEVE,
                "the kernel's tunnel kinds are fk_tunnel_kind values");

@@ -92,8 +92,8 @@ struct fk__bpf_flow_end {
 
 /* Per-CPU counters (one entry of a per-CPU array; user space sums CPUs). */
 struct fk__bpf_flow_counters {
-    __u64 packets;        /* packets seen by the programs */
-    __u64 bytes;          /* their lengths as the hook sees them (link layer included) */
+    __u64 packets;        /* packets seen by the programs (kept in fk__bpf_cpu) */
+    __u64 bytes;          /* their lengths as the hook sees them (link layer included; ditto) */
     __u64 non_ip;         /* frames without IPv4/IPv6 */
     __u64 malformed;      /* IP packets whose headers could not be read */
     __u64 created;        /* flows created in the map */
@@ -105,6 +105,73 @@ struct fk__bpf_flow_counters {
     __u64 frag_unmatched; /* later fragments whose first fragment was not in fk_frags */
     __u64 tunnel_undecoded; /* VXLAN/GENEVE datagrams counted as their outer flow: the tail
                                call to the inner-packet parser failed (no program in the slot) */
+    __u64 cache_hits;       /* packets counted in a flow cache slot, not fk_flows (fk__bpf_cpu) */
+    __u64 cache_claims;     /* flow cache slots this CPU claimed for a flow */
 };
+
+/* Per CPU: what every packet touches, in one cache line of its own (fk_cpu,
+ * a plain array indexed by CPU number: its lookup compiles to an address
+ * computation, where a per-CPU array's or a global's costs a load, and a
+ * cold line costs a cache miss on every packet, the largest share of the
+ * programs' live time). User space adds packets, bytes and cache_hits to
+ * fk__bpf_flow_counters' (whose own stay 0) and sets slots and flags
+ * before the programs are attached. */
+struct fk__bpf_cpu {
+    __u64 packets;    /* packets seen by the programs on this CPU */
+    __u64 bytes;      /* their lengths */
+    __u64 cache_hits; /* packets counted in this CPU's flow cache slots */
+    __u64 jiffies;    /* the clock cache (flow.bpf.c's packet_time): bpf_jiffies64() at */
+    __u64 precise;    /* ... the precise reading kept for the tick */
+    __u32 slots;      /* flow cache slots of each CPU, 0 = none (a power of two) */
+    __u32 flags;      /* FK__BPF_CPU_* */
+    __u32 ncpus;      /* CPUs that have slots (the possible CPUs) */
+    __u8 pad[76];     /* 128 bytes: no other CPU's line next to it */
+};
+
+/* fk__bpf_cpu.flags */
+enum { FK__BPF_CPU_TUNNELS = 1, FK__BPF_CPU_PRECISE = 2 };
+
+#define FK__BPF_CPU_SIZE 128
+
+/* The per-CPU flow cache in front of fk_flows (flow.bpf.c, flow_cache.c).
+ * One plain array of CPUs x slots-per-CPU entries, mmap'ed by user space:
+ * CPU c owns entries [c * slots, (c + 1) * slots) and a flow goes to entry
+ * fk__bpf_cache_hash(key) & (slots - 1) of the CPU its packet runs on. A
+ * slot only holds what a flow's later packets add on that CPU; the flow's
+ * entry in fk_flows (its first packet of each side, its attributes) is
+ * always there too, and gen names which incarnation of the key the slot
+ * belongs to. state moves EMPTY -> ACTIVE (the program, claiming it),
+ * ACTIVE -> DRAINING (user space, compare-and-swap, ending the flow) and
+ * DRAINING -> EMPTY (user space, after the programs are done with it). */
+enum { FK__BPF_SLOT_EMPTY = 0, FK__BPF_SLOT_ACTIVE = 1, FK__BPF_SLOT_DRAINING = 2 };
+
+struct fk__bpf_cache_slot {
+    struct fk__bpf_flow_key key;
+    __u64 gen;      /* the fk_flows entry's first_ns[init_side] when claimed */
+    __u64 bytes[2]; /* added on this CPU since the claim, per key side */
+    __u64 packets[2];
+    __u64 last_ns[2]; /* the latest time of those packets, 0 none */
+    __u32 tcp_flags;  /* OR of their TCP flags, as fk__bpf_flow_val.tcp_flags */
+    __u32 state;      /* FK__BPF_SLOT_* */
+    __u8 sides;       /* bit s: packets of key side s are counted here (the side's first
+                         packet is in fk_flows) */
+    __u8 pad[23];     /* to 128 bytes: two cache lines, no slot straddles more */
+};
+
+#define FK__BPF_CACHE_SLOT_SIZE 128
+
+/* The cache slot index of a key within its CPU's slots (slots a power of
+ * two): a multiply-xor hash of the key's five 8-byte words, not jhash: it
+ * runs for every packet. Keys crafted to collide only share a slot, and a
+ * flow that finds its slot taken is counted in fk_flows as without the
+ * cache. */
+static inline __u32 fk__bpf_cache_hash(const struct fk__bpf_flow_key *k)
+{
+    __u64 w[5];
+    __builtin_memcpy(w, k, sizeof w);
+    __u64 x = (w[0] + w[2]) ^ ((w[1] + w[3]) * 0xff51afd7ed558ccdULL) ^ w[4];
+    x *= 0x9e3779b97f4a7c15ULL;
+    return (__u32)(x >> 32);
+}
 
 #endif

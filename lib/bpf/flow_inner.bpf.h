@@ -260,15 +260,15 @@ static __always_inline int inner_parse(__u8 *data, __u8 *end, const struct hando
 static __always_inline void on_inner(void *data, void *data_end)
 {
     __u32 zero = 0;
-    struct fk__bpf_flow_counters *cnt = counters();
+    struct fk__bpf_cpu *cpu = this_cpu();
     struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
-    if (!cnt || !h)
+    if (!cpu || !h)
         return;
     struct pkt q = {};
     struct pkt *p = &q;
     if (inner_parse(data, data_end, h, &q) != 0)
         p = &h->outer; /* the outer datagram is the flow */
-    count_parsed(cnt, p, h->hook, h->ifindex);
+    count_parsed(cpu, p, h->hook, h->ifindex);
 }
 
 /* A frame the fast parser (flow_parse.bpf.h) left, parsed whole by the
@@ -281,7 +281,8 @@ static __always_inline int on_full(void *data, void *data_end)
     __u32 zero = 0;
     struct fk__bpf_flow_counters *cnt = counters();
     struct handoff *h = bpf_map_lookup_elem(&fk_handoff, &zero);
-    if (!cnt || !h)
+    struct fk__bpf_cpu *cpu = this_cpu();
+    if (!cnt || !h || !cpu)
         return 0;
     __u8 *d = data, *end = data_end;
     __u32 lim = (__u32)(end - d), off = 0;
@@ -312,7 +313,7 @@ static __always_inline int on_full(void *data, void *data_end)
         h->kind = HANDOFF_TUNNEL;
         return 1;
     }
-    count_parsed(cnt, &q, h->hook, h->ifindex);
+    count_parsed(cpu, &q, h->hook, h->ifindex);
     return 0;
 }
 

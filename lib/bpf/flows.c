@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/flow_cache.h"
 #include "bpf/flows.h"
 #include "core/alloc.h"
 #include "core/error.h"
@@ -101,6 +102,7 @@ struct fk__bpf_flows {
     uint64_t drained, malformed;
     struct fk__bpf_flow_key *keys; /* sweep buffers, FK__SWEEP_CHUNK each */
     struct fk__bpf_flow_val *vals;
+    fk__bpf_cache cache; /* the per-CPU flow cache (slots NULL: none) */
 };
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -195,6 +197,23 @@ static int set_inner(fk__bpf_flows *f, const fk__bpf_flows_config *cfg)
     return rc;
 }
 
+/* Each CPU's line (fk__bpf_cpu): the settings its programs read there
+ * (before they are attached: nothing else writes it yet). */
+static int set_cpus(fk__bpf_flows *f, const fk__bpf_flows_config *cfg, uint32_t slots)
+{
+    struct fk__bpf_cpu c;
+    memset(&c, 0, sizeof c);
+    c.slots = slots;
+    c.ncpus = (uint32_t)f->ncpus;
+    c.flags =
+        (cfg->tunnels ? FK__BPF_CPU_TUNNELS : 0u) | (cfg->clock_precise ? FK__BPF_CPU_PRECISE : 0u);
+    for (uint32_t i = 0; i < (uint32_t)f->ncpus; i++) {
+        if (bpf_map__update_elem(f->skel->maps.fk_cpu, &i, sizeof i, &c, sizeof c, BPF_ANY) != 0)
+            return fk__error_errno(FK_EIO, "bpf: cannot set up the per-CPU state");
+    }
+    return 0;
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
     fk__bpf_flows *f = ctx;
@@ -207,7 +226,9 @@ static int on_record(void *ctx, void *data, size_t len)
             return 0;
         }
         f->drained++;
-        if (f->end_cb)
+        if (f->end_cb && f->cache.slots) /* its slots: at the end of the drain */
+            fk__bpf_cache_defer(&f->cache, &k, &v, reason, f->end_cb, f->cb_ctx);
+        else if (f->end_cb)
             f->end_cb(&k, &v, reason, f->cb_ctx);
         return 0;
     }
@@ -271,8 +292,22 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
         rc = fk__error_errno(FK_EIO, "bpf: cannot size the maps");
         goto fail;
     }
+    uint32_t slots = cfg->cache_slots;
+    if ((slots & (slots - 1)) || slots > UINT32_MAX / (uint32_t)f->ncpus) {
+        rc = fk__error(FK_ERANGE,
+                       "bpf: flow cache of %u slots per CPU: not a power of two, or "
+                       "too many for %d CPUs",
+                       slots, f->ncpus);
+        goto fail;
+    }
+    if (slots && !fk__bpf_cache_usable())
+        slots = 0; /* no grace period to free slots with, or PREEMPT_RT */
+    if (bpf_map__set_max_entries(f->skel->maps.fk_cache, slots ? slots * (uint32_t)f->ncpus : 1) ||
+        bpf_map__set_max_entries(f->skel->maps.fk_cpu, (uint32_t)f->ncpus)) {
+        rc = fk__error_errno(FK_EIO, "bpf: cannot size the flow cache");
+        goto fail;
+    }
     f->skel->rodata->fk_decode_tunnels = cfg->tunnels ? 1 : 0;
-    f->skel->rodata->fk_clock_precise = cfg->clock_precise ? 1 : 0;
     int err = fk_flow_bpf__load(f->skel);
     if (err) {
         int e = err < 0 ? -err : err;
@@ -281,7 +316,12 @@ int fk__bpf_flows_open(fk__bpf_flows **out, const fk__bpf_flows_config *cfg)
                            "CAP_BPF+CAP_NET_ADMIN, tc/xdp programs, hash maps and ringbuf)");
         goto fail;
     }
-    rc = set_inner(f, cfg);
+    rc = set_cpus(f, cfg, slots);
+    if (rc == 0 && slots)
+        rc = fk__bpf_cache_map(&f->cache, bpf_map__fd(f->skel->maps.fk_cache), (uint32_t)f->ncpus,
+                               slots);
+    if (rc == 0)
+        rc = set_inner(f, cfg);
     if (rc == 0)
         rc = attach_all(f, cfg);
     if (rc)
@@ -316,6 +356,7 @@ void fk__bpf_flows_close(fk__bpf_flows *f)
         return;
     fk__bpf_flows_detach(f);
     ring_buffer__free(f->ring);
+    fk__bpf_cache_unmap(&f->cache); /* the programs are detached: nothing writes it */
     fk_flow_bpf__destroy(f->skel);
     fk__free(f->keys);
     fk__free(f->vals);
@@ -336,6 +377,8 @@ int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, fk__bpf_flow_en
     f->end_cb = end;
     f->cb_ctx = ctx;
     int n = ring_buffer__consume(f->ring);
+    if (end)
+        fk__bpf_cache_finish(&f->cache, end, ctx); /* flows the kernel ended, with their slots */
     f->cb = NULL;
     f->end_cb = NULL;
     f->cb_ctx = NULL;
@@ -354,6 +397,18 @@ static bool restarted(const struct fk__bpf_flow_key *k, const struct fk__bpf_flo
             now->first_ns[now->init_side & 1] != seen->first_ns[seen->init_side & 1]);
 }
 
+/* An ended flow deleted from fk_flows: to end now, or, with the flow
+ * cache, once the sweep is through and its slots are final
+ * (fk__bpf_cache_finish). */
+static void ended(fk__bpf_flows *f, const struct fk__bpf_flow_key *k,
+                  const struct fk__bpf_flow_val *v, int reason, fk__bpf_flow_end_cb end, void *ctx)
+{
+    if (f->cache.slots)
+        fk__bpf_cache_defer(&f->cache, k, v, reason, end, ctx);
+    else
+        end(k, v, reason, ctx);
+}
+
 /* Delete one ended flow and hand on its final counters. */
 static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
                     const struct fk__bpf_flow_val *seen, int reason, fk__bpf_flow_decide_cb decide,
@@ -363,7 +418,9 @@ static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
     if (!f->no_lookup_del) {
         if (bpf_map_lookup_and_delete_elem(fd, k, &v) == 0) {
             if (restarted(k, seen, &v)) {
-                reason = decide(k, &v, ctx);
+                struct fk__bpf_flow_val m = v;
+                fk__bpf_cache_merge(&f->cache, k, &m);
+                reason = decide(k, &m, ctx);
                 /* it goes on: put it back (a packet that made a new entry
                  * meanwhile wins, and this one ends here) */
                 if (!reason && bpf_map_update_elem(fd, k, &v, BPF_NOEXIST) == 0)
@@ -371,7 +428,7 @@ static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
                 if (!reason)
                     reason = FK_END_FORCED;
             }
-            end(k, &v, reason, ctx);
+            ended(f, k, &v, reason, end, ctx);
             return;
         }
         if (errno == ENOENT)
@@ -381,7 +438,7 @@ static void end_one(fk__bpf_flows *f, int fd, const struct fk__bpf_flow_key *k,
     if (bpf_map_lookup_elem(fd, k, &v) != 0)
         v = *seen;
     if (bpf_map_delete_elem(fd, k) == 0)
-        end(k, &v, reason, ctx);
+        ended(f, k, &v, reason, end, ctx);
 }
 
 /* One chunk read: decide, then end what must end. */
@@ -389,7 +446,9 @@ static void sweep_chunk(fk__bpf_flows *f, int fd, uint32_t n, fk__bpf_flow_decid
                         fk__bpf_flow_end_cb end, void *ctx)
 {
     for (uint32_t i = 0; i < n; i++) {
-        int reason = decide(&f->keys[i], &f->vals[i], ctx);
+        struct fk__bpf_flow_val seen = f->vals[i];
+        fk__bpf_cache_merge(&f->cache, &f->keys[i], &seen);
+        int reason = decide(&f->keys[i], &seen, ctx);
         if (reason)
             end_one(f, fd, &f->keys[i], &f->vals[i], reason, decide, end, ctx);
     }
@@ -420,12 +479,10 @@ static int sweep_keys(fk__bpf_flows *f, int fd, fk__bpf_flow_decide_cb decide,
     return total;
 }
 
-int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf_flow_end_cb end,
-                        void *ctx)
+/* Every entry of fk_flows, in batches where the kernel has them. */
+static int sweep_map(fk__bpf_flows *f, int fd, fk__bpf_flow_decide_cb decide,
+                     fk__bpf_flow_end_cb end, void *ctx)
 {
-    if (!f || !decide || !end)
-        return fk__error(FK_EINVAL, "bpf: NULL argument");
-    int fd = bpf_map__fd(f->skel->maps.fk_flows);
     if (f->no_batch)
         return sweep_keys(f, fd, decide, end, ctx);
     uint32_t in_token = 0, out_token = 0;
@@ -453,6 +510,19 @@ int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf
     return total;
 }
 
+int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf_flow_end_cb end,
+                        void *ctx)
+{
+    if (!f || !decide || !end)
+        return fk__error(FK_EINVAL, "bpf: NULL argument");
+    int fd = bpf_map__fd(f->skel->maps.fk_flows);
+    int total = sweep_map(f, fd, decide, end, ctx);
+    /* the ended flows' cache slots, also when the map could not be read */
+    fk__bpf_cache_finish(&f->cache, end, ctx);
+    fk__bpf_cache_reap(&f->cache);
+    return total;
+}
+
 void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -460,6 +530,8 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         return;
     out->drained = f->drained;
     out->malformed = f->malformed;
+    out->cache_slots = f->cache.slots ? f->cache.per_cpu : 0;
+    out->grace_periods = f->cache.grace_periods;
     size_t n = (size_t)f->ncpus;
     struct fk__bpf_flow_counters *per = fk__calloc(n, sizeof *per);
     uint32_t zero = 0;
@@ -468,8 +540,6 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        out->k.packets += per[i].packets;
-        out->k.bytes += per[i].bytes;
         out->k.non_ip += per[i].non_ip;
         out->k.malformed += per[i].malformed;
         out->k.created += per[i].created;
@@ -480,8 +550,17 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
         out->k.ends_lost += per[i].ends_lost;
         out->k.frag_unmatched += per[i].frag_unmatched;
         out->k.tunnel_undecoded += per[i].tunnel_undecoded;
+        out->k.cache_claims += per[i].cache_claims;
     }
     fk__free(per);
+    for (uint32_t i = 0; i < (uint32_t)f->ncpus; i++) {
+        struct fk__bpf_cpu c;
+        if (bpf_map__lookup_elem(f->skel->maps.fk_cpu, &i, sizeof i, &c, sizeof c, 0) != 0)
+            continue;
+        out->k.packets += c.packets;
+        out->k.bytes += c.bytes;
+        out->k.cache_hits += c.cache_hits;
+    }
 }
 
 #endif /* FK_HAVE_BPF */

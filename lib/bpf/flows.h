@@ -51,12 +51,14 @@ typedef struct fk__bpf_flows_config {
     const uint32_t *ifindexes; /* devices to attach to (at least one) */
     const char *const *names;  /* their names, for messages */
     size_t n_ifindexes;
-    bool xdp;            /* XDP on ingress only; else tc (tcx) ingress and egress */
-    bool tunnels;        /* count VXLAN/GENEVE datagrams as their inner flows */
-    bool clock_precise;  /* every packet reads the precise clock (else only first packets and
-                            TCP SYN/FIN/RST: ebpf_clock = coarse) */
-    uint32_t max_flows;  /* flow map entries */
-    uint32_t ring_bytes; /* ring buffer size, power of two >= 4096; 0 = 1 MiB */
+    bool xdp;             /* XDP on ingress only; else tc (tcx) ingress and egress */
+    bool tunnels;         /* count VXLAN/GENEVE datagrams as their inner flows */
+    bool clock_precise;   /* every packet reads the precise clock (else only first packets and
+                             TCP SYN/FIN/RST: ebpf_clock = coarse) */
+    uint32_t max_flows;   /* flow map entries */
+    uint32_t cache_slots; /* per-CPU flow cache slots per CPU, 0 or a power of two; 0 = none
+                             (also none when fk__bpf_cache_usable() says no) */
+    uint32_t ring_bytes;  /* ring buffer size, power of two >= 4096; 0 = 1 MiB */
 } fk__bpf_flows_config;
 
 /* Load and attach. FK_EUNSUPPORTED (not built with BPF, FLOWKIT_BPF_REFUSE
@@ -92,8 +94,10 @@ int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, fk__bpf_flow_en
                         void *ctx);
 
 /* Read every flow of the map (batched lookups where the kernel has them,
- * else key by key), ask decide for each, and delete the ones it ends,
- * handing their final counters to end. A TCP flow that the kernel
+ * else key by key), ask decide for each (on its counters with its flow
+ * cache slots added), and delete the ones it ends, handing their final
+ * counters to end (with the cache: once the sweep is through, after the
+ * grace periods that make their slots final, flow_cache.h). A TCP flow that the kernel
  * restarted (port reuse) after it was read is decided again on what the
  * delete returned, and put back when it goes on. Returns the number of
  * flows read (the map's population), or a negative status. */
@@ -102,6 +106,8 @@ int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf
 
 typedef struct fk__bpf_flows_stats {
     struct fk__bpf_flow_counters k; /* the kernel's, summed over CPUs */
+    uint32_t cache_slots;           /* flow cache slots per CPU in use, 0 none */
+    uint64_t grace_periods;         /* RCU grace periods waited for (flow cache) */
     uint64_t drained;               /* session events decoded */
     uint64_t malformed;             /* records that did not decode */
 } fk__bpf_flows_stats;

@@ -12,6 +12,7 @@
  * granularity. Kernel times are CLOCK_MONOTONIC; records carry
  * CLOCK_REALTIME, converted with the offset between the two clocks at the
  * time of the conversion. */
+#include <inttypes.h>
 #include <net/if.h>
 #include <string.h>
 #include <time.h>
@@ -145,6 +146,7 @@ static int be_open(fk_capture *h)
         .tunnels = fk__params_int(&h->params, FK_CAP_DECODE_TUNNELS) != 0,
         .clock_precise = strcmp(fk__params_str(&h->params, FK_CAP_EBPF_CLOCK), "precise") == 0,
         .max_flows = (uint32_t)fk__params_int(&h->params, FK_CAP_MAX_FLOWS),
+        .cache_slots = (uint32_t)fk__params_int(&h->params, FK_CAP_EBPF_CACHE_SLOTS),
     };
     rc = fk__bpf_flows_open(&st->flows, &cfg);
     fk__free(ifx);
@@ -155,8 +157,12 @@ static int be_open(fk_capture *h)
         return fk__error(rc, "capture: backend = %s cannot start: %s", backend, why);
     }
     update_clocks(st);
-    FK__LOG_INFO("capture", "backend %s: flows counted in the kernel on %zu device(s)", backend,
-                 h->nsources);
+    fk__bpf_flows_stats ks;
+    fk__bpf_flows_get_stats(st->flows, &ks);
+    FK__LOG_INFO("capture",
+                 "backend %s: flows counted in the kernel on %zu device(s), flow cache of %u "
+                 "slots per CPU",
+                 backend, h->nsources, ks.cache_slots);
     return 0;
 }
 
@@ -336,6 +342,12 @@ static void be_finish(fk_capture *h)
     drain_events(h);
     st->forced = true;
     sweep(h);
+    fk__bpf_flows_stats ks;
+    fk__bpf_flows_get_stats(st->flows, &ks);
+    FK__LOG_INFO("capture",
+                 "backend ebpf: %" PRIu64 " packets counted in the flow cache, %" PRIu64
+                 " slots claimed, %" PRIu64 " grace periods",
+                 (uint64_t)ks.k.cache_hits, (uint64_t)ks.k.cache_claims, ks.grace_periods);
 }
 
 static void be_stats(fk_capture *h, fk_capture_stats *out)

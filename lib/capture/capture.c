@@ -42,6 +42,9 @@ static const fk_param_info capture_params[] = {
      "ebpf/xdp: how a flow's later packets are timed: coarse (the precise clock read once per "
      "tick and CPU: a flow's end may be up to one tick, 1/HZ, early; starts and TCP SYN/FIN/RST "
      "stay exact) or precise (every packet reads the precise clock: ~20 ns more per packet)"},
+    {FK_CAP_EBPF_CACHE_SLOTS, "ebpf_cache_slots", FK_PARAM_INT, 0, 0, 65536, 1024, 0, 0, 0, NULL,
+     "slots", "ebpf/xdp: per-CPU flow cache slots per CPU, 0 (none) or a power of two: later "
+     "packets of a flow holding its slot skip the kernel flow map (128 bytes a slot)"},
     /* pipeline */
     {FK_CAP_QUEUE_SIZE, "queue_size", FK_PARAM_INT, 0, 16, INT64_C(1) << 24, 8192, 0, 0, 0, NULL,
      "packets", "bounded queue per worker; when full, packets are dropped and counted"},
@@ -180,6 +183,9 @@ int fk_capture_set_int(fk_capture *h, int param, int64_t value)
                          "capture: memory_limit = %" PRId64 " is out of range: 0 or [%" PRId64
                          ", %" PRId64 "]",
                          value, 16 * MIB, INT64_C(1) << 50);
+    if (param == FK_CAP_EBPF_CACHE_SLOTS && value > 0 && (value & (value - 1)) != 0)
+        return fk__error(
+            FK_ERANGE, "capture: ebpf_cache_slots = %" PRId64 " is not 0 or a power of two", value);
     if (param == FK_CAP_ATTRIBUTION) {
         /* The parameter was a bool: 0 and 1 keep meaning off and on. */
         if (value != 0 && value != 1)

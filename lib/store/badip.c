@@ -101,7 +101,7 @@ static int32_t pend_find(const fk_store *s, const fk__skey *k)
         fk__sidx_slot sl = s->pend_idx.slot[pos];
         if (!sl.e)
             return -1;
-        if (sl.tag == tag && memcmp(s->pend[sl.e - 1].tuple.b, k->b, FK__SKEY_SIZE) == 0)
+        if (sl.tag == tag && fk__skey_eq(&s->pend[sl.e - 1].tuple, k))
             return (int32_t)(sl.e - 1);
     }
 }

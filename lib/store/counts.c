@@ -115,10 +115,10 @@ void fk__counts_free(fk_store *s)
 static fk__series *key_series(fk_store *s, int kind, const fk__skey *k, bool add)
 {
     uint32_t last = s->last_key[kind];
-    if (last < s->nkeys[kind] && memcmp(&s->series_keys[kind][last], k, sizeof *k) == 0)
+    if (last < s->nkeys[kind] && fk__skey_eq(&s->series_keys[kind][last], k))
         return &s->kseries[kind][last];
     for (uint32_t i = 0; i < s->nkeys[kind]; i++)
-        if (memcmp(&s->series_keys[kind][i], k, sizeof *k) == 0) {
+        if (fk__skey_eq(&s->series_keys[kind][i], k)) {
             s->last_key[kind] = i;
             return &s->kseries[kind][i];
         }
@@ -212,7 +212,7 @@ static void topk_add(fk_store *s, int dim, uint32_t pos, const fk__skey *kp, uin
         h = fk__ss_hash(kp, klen);
     /* The hashes first: most keys differ from the last one there. */
     if (b->n && b->pos == pos && b->items[b->n - 1].h == h &&
-        memcmp(b->items[b->n - 1].key.b, kp->b, klen) == 0) {
+        fk__skey_eq(&b->items[b->n - 1].key, kp)) {
         fk__ss_item *it = &b->items[b->n - 1];
         it->bytes += c->bytes;
         it->packets += c->packets;

@@ -48,8 +48,10 @@ void fk__iptab_free(fk_store *s)
 
 /* Record i's series and summaries over its block: block 0's (ip_tmpl, set
  * up once at init) moved by i blocks, so a new address pays no layout
- * arithmetic. */
-static void attach_block(fk_store *s, fk__ip_rec *r, uint32_t i)
+ * arithmetic. used: the block held an evicted address (its summaries'
+ * indexes are cleared); else it is as fk__store_alloc zeroed it, and the
+ * template's empty summaries fit it as they are. */
+static void attach_block(fk_store *s, fk__ip_rec *r, uint32_t i, bool used)
 {
     size_t d = (size_t)i * s->ip_block;
     const fk__ip_rec *t = &s->ip_tmpl;
@@ -63,7 +65,8 @@ static void attach_block(fk_store *s, fk__ip_rec *r, uint32_t i)
         to[k]->idx.slot = (fk__sidx_slot *)((unsigned char *)from[k]->idx.slot + d);
         to[k]->heap = (fk__ss_node *)((unsigned char *)from[k]->heap + d);
         to[k]->pos = (uint32_t *)((unsigned char *)from[k]->pos + d);
-        fk__ss_clear(to[k]);
+        if (used)
+            fk__ss_clear(to[k]);
     }
 }
 
@@ -75,7 +78,7 @@ static fk__ip_rec *touch(fk_store *s, const fk_addr *a, uint64_t h)
     if (fresh) {
         s->st.ips_evicted += (uint64_t)evicted;
         r->info.addr = *a;
-        attach_block(s, r, i);
+        attach_block(s, r, i, evicted); /* a record taken from another address */
     }
     return r;
 }

@@ -72,7 +72,7 @@ int fk__ss_lookup(const fk__ss *s, const fk__skey *k, uint32_t tag)
         fk__sidx_slot sl = s->idx.slot[pos];
         if (!sl.e)
             return -1;
-        if (sl.tag == tag && memcmp(s->e[sl.e - 1].key.b, k->b, FK__SKEY_SIZE) == 0)
+        if (sl.tag == tag && fk__skey_eq(&s->e[sl.e - 1].key, k))
             return (int)(sl.e - 1);
     }
 }

@@ -9,6 +9,7 @@
 #include "store/sidx.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* A compact key: addresses as family byte + 16 bytes, ports, protocol or a
  * process name; compared and hashed as raw bytes (always zero-padded). */
@@ -24,6 +25,20 @@ typedef struct fk__skey {
 #define FK__SKEY_PAIR 34 /* two addresses */
 #define FK__SKEY_PORT 3  /* protocol + port */
 #define FK__SKEY_PROTO 1
+
+/* Whether two keys are equal (all FK__SKEY_SIZE bytes): five word
+ * compares inline instead of a call to memcmp. */
+static inline bool fk__skey_eq(const fk__skey *a, const fk__skey *b)
+{
+    uint64_t d = 0;
+    for (size_t i = 0; i < FK__SKEY_SIZE; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a->b + i, 8);
+        memcpy(&y, b->b + i, 8);
+        d |= x ^ y;
+    }
+    return d == 0;
+}
 
 typedef struct fk__ss_entry {
     fk__skey key;

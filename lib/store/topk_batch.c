@@ -47,7 +47,7 @@ static int cand_find_or_add(fk__ss_scratch *x, fk__ss_item *items, uint32_t i, u
         if (!sl.e)
             break;
         uint32_t c = x->cand[sl.e - 1];
-        if (sl.tag == tag && memcmp(items[c].key.b, items[i].key.b, FK__SKEY_SIZE) == 0)
+        if (sl.tag == tag && fk__skey_eq(&items[c].key, &items[i].key))
             return (int)c;
     }
     x->idx.slot[pos] = (fk__sidx_slot){*nc + 1, tag};

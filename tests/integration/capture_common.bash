@@ -174,3 +174,31 @@ ebpf_usable() {
     echo "################################################################" >&2
     return 1
 }
+
+# kernel_counters PID: "packets created cache_hits cache_claims" and the
+# cache hits of each CPU, from the capture's fk_cpu (a line per CPU:
+# packets, bytes, cache hits) and fk_counters maps (found among the maps
+# its fds hold).
+kernel_counters() {
+    local id f name cpu="" cnt=""
+    for f in /proc/"$1"/fdinfo/*; do
+        id=$(sed -n 's/^map_id:[[:space:]]*//p' "$f" 2>/dev/null)
+        [ -n "$id" ] || continue
+        name=$(bpftool map show id "$id" -j | jq -r .name)
+        [ "$name" = fk_cpu ] && cpu=$id
+        [ "$name" = fk_counters ] && cnt=$id
+    done
+    [ -n "$cpu" ] && [ -n "$cnt" ] || return 1
+    $PY - "$(bpftool map dump id "$cpu" -j)" "$(bpftool map dump id "$cnt" -j)" <<'PY'
+import json, sys
+def words(hexes):
+    b = bytes(int(x, 16) for x in hexes)
+    return [int.from_bytes(b[i:i + 8], "little") for i in range(0, len(b), 8)]
+cpus = [words(e["value"]) for e in json.loads(sys.argv[1])]
+tot = [0] * 14
+for c in json.loads(sys.argv[2])[0]["values"]:
+    tot = [t + w for t, w in zip(tot, words(c["value"]))]
+hits = [c[2] for c in cpus]
+print(sum(c[0] for c in cpus), tot[4], sum(hits), tot[13], *hits)
+PY
+}

@@ -40,6 +40,12 @@ for mode in $(capture_modes "$IF"); do
     name=${mode#*=}
     ref_and_cap_start w "$mode" "$IF"
     reuse_traffic "$name"
+    if { [ "$name" = ebpf ] || [ "$name" = xdp ]; } && command -v bpftool >/dev/null; then
+        # the TCP data went through the per-CPU flow cache (ebpf_cache_slots)
+        read -r -a kc <<<"$(kernel_counters "$CAP_PID")" || fail "$mode: no fk_counters map"
+        echo "$mode: kernel packets ${kc[0]}, cache hits ${kc[2]}, slots claimed ${kc[3]}"
+        [ "${kc[2]}" -gt 0 ] || fail "$mode: no packet was counted in the flow cache"
+    fi
     # tcpdump's packet socket hands over a block of packets when it fills
     # or when its 1 s timer retires it: the whole burst fits in one block
     sleep 1.2

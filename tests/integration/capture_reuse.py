@@ -12,16 +12,29 @@ first byte says how it ends) and reads the server's 200 bytes:
   even connections ("F"): the server closes first (FIN from each side; the
       server's socket waits in TIME_WAIT and takes the next SYN);
   odd connections ("R"): the client closes with SO_LINGER 0 (an RST).
-A connect that finds the previous socket of the tuple still closing
+Both sides move to the next CPU before each send and close, so every
+connection is counted on every CPU. A connect that finds the previous socket of the tuple still closing
 (EADDRNOTAVAIL) is retried, bounded. Every wait is bounded; the server
 exits after 2 * NCONN connections (or 30 s).
 """
 import errno
+import os
 import select
 import socket
 import struct
 import sys
 import time
+
+CPUS = sorted(os.sched_getaffinity(0))
+_turn = [0]
+
+
+def hop():
+    """To the next CPU: the kernel counts what this process sends (and, on
+    veth, what it receives) on the CPU it runs on, so each connection is
+    counted on every CPU (the eBPF backend's per-CPU flow cache)."""
+    _turn[0] += 1
+    os.sched_setaffinity(0, {CPUS[_turn[0] % len(CPUS)]})
 
 
 def server(v4, v6, port, nconn):
@@ -46,6 +59,7 @@ def server(v4, v6, port, nconn):
                 if not data:
                     raise RuntimeError("short request")
                 got += data
+            hop()
             c.sendall(b"s" * 200)
             if got[:1] == b"R":
                 # wait for the client's RST (or FIN), then go
@@ -53,6 +67,7 @@ def server(v4, v6, port, nconn):
                     c.recv(1)
                 except ConnectionResetError:
                     pass
+            hop()
             c.close()
             served += 1
     if served < 2 * nconn:
@@ -77,6 +92,7 @@ def one(fam, addr, port, cport, mode):
             time.sleep(0.001)
     else:
         raise RuntimeError("the tuple stayed busy")
+    hop()
     s.sendall(mode + b"c" * 99)
     got = 0
     while got < 200:
@@ -84,11 +100,13 @@ def one(fam, addr, port, cport, mode):
         if not data:
             raise RuntimeError("short reply")
         got += len(data)
+    hop()
     if mode == b"F":
         if s.recv(1) != b"":  # the server's FIN
             raise RuntimeError("data after the reply")
     else:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    hop()
     s.close()
 
 

@@ -8,7 +8,8 @@
  * the batch-merged summary (fk__ss_add_batch) against exact counts and its
  * bound; a store that batches top-K updates answers as one that adds
  * every flow at once while the summaries hold every key; the per-address table's LRU order; the
- * time series, whose buckets are zeroed as the ring reaches them, against exact sums. */
+ * time series, whose buckets are zeroed as the ring reaches them, against exact sums; key
+ * equality; an address's block set up empty, new or reused. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -479,6 +480,70 @@ static void test_atab_lru(void **state)
     free(mem);
 }
 
+/* Keys are equal only when all their bytes are: one byte changed
+ * anywhere makes them differ (fk__skey_eq compares word by word). */
+static void test_skey_eq(void **state)
+{
+    (void)state;
+    fk__skey a, b;
+    for (int i = 0; i < FK__SKEY_SIZE; i++)
+        a.b[i] = (uint8_t)(i * 7 + 1);
+    b = a;
+    assert_true(fk__skey_eq(&a, &b));
+    for (int i = 0; i < FK__SKEY_SIZE; i++) {
+        b = a;
+        b.b[i] ^= 0x10;
+        assert_false(fk__skey_eq(&a, &b));
+        assert_false(fk__skey_eq(&b, &a));
+    }
+}
+
+/* Each slot of an index that is in use holds an entry. */
+static uint32_t used_slots(const fk__sidx *x)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i <= x->mask; i++)
+        n += x->slot[i].e != 0;
+    return n;
+}
+
+/* An address's block is set up empty whether it was never used (as
+ * activate zeroed it) or held an evicted address before: the indexes of
+ * its peers and protocols hold exactly their entries. */
+static void test_ip_blocks_reused_empty(void **state)
+{
+    (void)state;
+    fk_store *s = NULL;
+    assert_int_equal(fk_store_create(&s), 0);
+    assert_int_equal(fk_store_set_text(s, "max_ips", "4"), 0);
+    assert_int_equal(fk_store_set_text(s, "ip_peers", "8"), 0);
+    assert_int_equal(fk_store_activate(s), 0);
+    for (uint32_t round = 0; round < 40; round++) {
+        for (uint32_t k = 0; k < 6; k++) { /* source round, six destinations */
+            fk_flow f;
+            memset(&f, 0, sizeof f);
+            f.src = v4(1000 + round);
+            f.dst = v4(50000 + round * 8 + k);
+            f.proto = (uint8_t)(k % 2 ? 6 : 17);
+            f.dst_port = 80;
+            f.bytes = 100;
+            f.packets = 1;
+            f.end_ns = INT64_C(1800000000000000000) + (int64_t)round * 1000000;
+            assert_int_equal(fk_store_add_flow(s, &f), 0);
+        }
+        fk_store_stats st;
+        assert_int_equal(fk_store_get_stats(s, &st, sizeof st), 0); /* flushes the table */
+        for (uint32_t i = 0; i < s->ips.n; i++) {
+            const fk__ip_rec *r = fk__atab_at(&s->ips, i);
+            assert_int_equal(used_slots(&r->peers.idx), r->peers.n);
+            assert_int_equal(used_slots(&r->protos.idx), r->protos.n);
+        }
+        if (round > 0)
+            assert_true(st.ips_evicted > 0);
+    }
+    fk_store_destroy(s);
+}
+
 /* A series over memory full of garbage (buckets are zeroed as the ring
  * reaches them, not at attach) against exact per-bucket sums: in-order,
  * late, too old and far-ahead adds, and sums over random ranges. */
@@ -546,6 +611,8 @@ int main(void)
         cmocka_unit_test(test_batch_exact_while_room),
         cmocka_unit_test(test_runs_slot_reuse),
         cmocka_unit_test(test_atab_lru),
+        cmocka_unit_test(test_skey_eq),
+        cmocka_unit_test(test_ip_blocks_reused_empty),
         cmocka_unit_test(test_series_lazy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,224 @@
+/* The per-CPU flow cache's user-space side: reading its slots into the
+ * sweep and freeing the slots of ended flows (flow_cache.h; the program
+ * side and the reasoning in flow.bpf.c above fk_cache, docs/flows.md
+ * "The per-CPU flow cache").
+ *
+ * Ending a cached flow (fk__bpf_cache_finish), for every flow the sweep
+ * deleted from fk_flows:
+ *   1. a grace period: every program run that found the deleted entry has
+ *      ended, so no slot is claimed for that incarnation (gen) any more;
+ *   2. each CPU's slot for the key, when ACTIVE with this key and gen, is
+ *      swapped to DRAINING: program runs that start later count the key
+ *      in fk_flows (a new entry, a new incarnation);
+ *   3. a second grace period: every run that saw such a slot ACTIVE has
+ *      finished adding to it;
+ *   4. the slots are added to the deleted entry's value, set EMPTY, and the
+ *      flow goes on to the record.
+ * Every packet is so counted once: in the slot before step 2 (the ended
+ * flow), in fk_flows otherwise. A packet that lands in a slot between the
+ * delete and step 2 counts on the ended flow, as one that came just before
+ * the sweep would. A TCP flow the kernel ended itself (a port reused)
+ * comes as a FK__BPF_REC_FLOW_END record, its slots already DRAINING
+ * (flow.bpf.c's cache_drain): the same steps add them to that record, at
+ * the end of the ring's drain. */
+#include "bpf/flow_cache.h"
+
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+#define FK__CACHE_ENDS0 4096u
+
+static long membarrier_cmd(int cmd)
+{
+    return syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+bool fk__bpf_cache_usable(void)
+{
+    long q = membarrier_cmd(MEMBARRIER_CMD_QUERY);
+    if (q < 0 || !(q & MEMBARRIER_CMD_GLOBAL))
+        return false;
+    FILE *rt = fopen("/sys/kernel/realtime", "r");
+    int on = 0;
+    if (rt) {
+        if (fscanf(rt, "%d", &on) != 1)
+            on = 0;
+        fclose(rt);
+    }
+    return on != 1;
+}
+
+int fk__bpf_cache_map(fk__bpf_cache *c, int fd, uint32_t ncpus, uint32_t per_cpu)
+{
+    memset(c, 0, sizeof *c);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t len = (size_t)ncpus * per_cpu * sizeof(struct fk__bpf_cache_slot);
+    len = (len + page - 1) / page * page;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        return fk__error_errno(FK_EIO, "bpf: cannot map the flow cache");
+    c->ends = fk__calloc(FK__CACHE_ENDS0, sizeof *c->ends);
+    c->seen = fk__calloc((size_t)ncpus * per_cpu, 1);
+    if (!c->ends || !c->seen) {
+        fk__free(c->ends);
+        fk__free(c->seen);
+        munmap(m, len);
+        return fk__error(FK_ENOMEM, "bpf: out of memory");
+    }
+    c->cap = FK__CACHE_ENDS0;
+    c->slots = m;
+    c->map_len = len;
+    c->ncpus = ncpus;
+    c->per_cpu = per_cpu;
+    return 0;
+}
+
+void fk__bpf_cache_unmap(fk__bpf_cache *c)
+{
+    if (c->slots)
+        munmap(c->slots, c->map_len);
+    fk__free(c->ends);
+    fk__free(c->seen);
+    memset(c, 0, sizeof *c);
+}
+
+void fk__bpf_cache_reap(fk__bpf_cache *c)
+{
+    size_t n = (size_t)c->ncpus * c->per_cpu;
+    for (size_t i = 0; c->slots && i < n; i++) {
+        uint32_t st = __atomic_load_n(&c->slots[i].state, __ATOMIC_ACQUIRE);
+        if (st != FK__BPF_SLOT_DRAINING) {
+            c->seen[i] = 0;
+        } else if (!c->seen[i]) {
+            c->seen[i] = 1;
+        } else { /* no program writes a DRAINING slot: no grace period needed */
+            c->seen[i] = 0;
+            c->reaped++;
+            __atomic_store_n(&c->slots[i].state, FK__BPF_SLOT_EMPTY, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+static uint64_t gen_of(const struct fk__bpf_flow_val *v)
+{
+    return v->first_ns[v->init_side & 1];
+}
+
+/* CPU cpu's slot for k, when it holds k's incarnation gen in state. */
+static struct fk__bpf_cache_slot *slot_of(const fk__bpf_cache *c, uint32_t cpu,
+                                          const struct fk__bpf_flow_key *k, uint64_t gen,
+                                          uint32_t state)
+{
+    uint32_t h = fk__bpf_cache_hash(k) & (c->per_cpu - 1);
+    struct fk__bpf_cache_slot *s = &c->slots[(size_t)cpu * c->per_cpu + h];
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != state)
+        return NULL;
+    if (s->gen != gen || memcmp(&s->key, k, sizeof *k) != 0)
+        return NULL;
+    return s;
+}
+
+static void add_slot(struct fk__bpf_flow_val *v, const struct fk__bpf_cache_slot *s)
+{
+    for (int i = 0; i < 2; i++) {
+        v->bytes[i] += __atomic_load_n(&s->bytes[i], __ATOMIC_RELAXED);
+        v->packets[i] += __atomic_load_n(&s->packets[i], __ATOMIC_RELAXED);
+        uint64_t last = __atomic_load_n(&s->last_ns[i], __ATOMIC_RELAXED);
+        if (last > v->last_ns[i])
+            v->last_ns[i] = last;
+    }
+    v->tcp_flags |= __atomic_load_n(&s->tcp_flags, __ATOMIC_RELAXED);
+}
+
+void fk__bpf_cache_merge(const fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
+                         struct fk__bpf_flow_val *v)
+{
+    if (!c->slots)
+        return;
+    uint64_t gen = gen_of(v);
+    for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+        const struct fk__bpf_cache_slot *s = slot_of(c, cpu, k, gen, FK__BPF_SLOT_ACTIVE);
+        if (s)
+            add_slot(v, s);
+    }
+}
+
+/* An RCU grace period: every BPF program run under way when it started
+ * has ended. membarrier_cmd was checked when the cache was set up; should
+ * it fail now, 100 ms (program runs take microseconds) stands in. */
+static void grace_period(fk__bpf_cache *c)
+{
+    c->grace_periods++;
+    if (membarrier_cmd(MEMBARRIER_CMD_GLOBAL) == 0)
+        return;
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+void fk__bpf_cache_finish(fk__bpf_cache *c, fk__bpf_cache_end_cb end, void *ctx)
+{
+    if (c->nends == 0)
+        return;
+    grace_period(c); /* 1: no more claims for these incarnations */
+    size_t marked = 0;
+    for (size_t i = 0; i < c->nends; i++) {
+        fk__bpf_cache_end *e = &c->ends[i];
+        for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+            struct fk__bpf_cache_slot *s =
+                slot_of(c, cpu, &e->key, gen_of(&e->val), FK__BPF_SLOT_ACTIVE);
+            uint32_t want = FK__BPF_SLOT_ACTIVE;
+            if (s && __atomic_compare_exchange_n(&s->state, &want, FK__BPF_SLOT_DRAINING, false,
+                                                 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                marked++;
+            /* or marked by the kernel (a TCP flow it ended: cache_drain) */
+            else if (slot_of(c, cpu, &e->key, gen_of(&e->val), FK__BPF_SLOT_DRAINING))
+                marked++;
+        }
+    }
+    if (marked)
+        grace_period(c); /* 3: no run still adds to a DRAINING slot */
+    for (size_t i = 0; i < c->nends; i++) {
+        fk__bpf_cache_end *e = &c->ends[i];
+        for (uint32_t cpu = 0; marked && cpu < c->ncpus; cpu++) {
+            struct fk__bpf_cache_slot *s =
+                slot_of(c, cpu, &e->key, gen_of(&e->val), FK__BPF_SLOT_DRAINING);
+            if (!s)
+                continue;
+            add_slot(&e->val, s);
+            __atomic_store_n(&s->state, FK__BPF_SLOT_EMPTY, __ATOMIC_RELEASE);
+        }
+        end(&e->key, &e->val, e->reason, ctx);
+    }
+    c->nends = 0;
+}
+
+void fk__bpf_cache_defer(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
+                         const struct fk__bpf_flow_val *v, int reason, fk__bpf_cache_end_cb end,
+                         void *ctx)
+{
+    if (c->nends == c->cap) {
+        fk__bpf_cache_end *more = NULL;
+        if (c->cap <= SIZE_MAX / 2 / sizeof *more)
+            more = fk__realloc(c->ends, c->cap * 2 * sizeof *more);
+        if (more) {
+            c->ends = more;
+            c->cap *= 2;
+        } else {
+            fk__bpf_cache_finish(c, end, ctx); /* no memory for more: these first */
+        }
+    }
+    fk__bpf_cache_end *e = &c->ends[c->nends++];
+    e->key = *k;
+    e->val = *v;
+    e->reason = reason;
+}

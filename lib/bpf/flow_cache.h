@@ -1,0 +1,83 @@
+/* Internal: the user-space side of the eBPF capture backend's per-CPU flow
+ * cache (flow.bpf.c's fk_cache, flow_event.h's fk__bpf_cache_slot).
+ *
+ *   fk__bpf_cache_usable()  whether this kernel gives what the cache needs
+ *   fk__bpf_cache_map()     mmap the slot array (CPUs x slots per CPU)
+ *   fk__bpf_cache_merge()   add a flow's ACTIVE slots to a copy of its
+ *                           fk_flows value (what the sweep decides on)
+ *   fk__bpf_cache_defer()   a flow deleted from fk_flows whose slots are
+ *                           still to be added: kept until ..._finish()
+ *   fk__bpf_cache_finish()  grace period, mark the deferred flows' slots
+ *                           DRAINING, grace period, add them, free them,
+ *                           hand the final records on
+ *   fk__bpf_cache_reap()    free slots whose flow's end record was lost
+ *
+ * The grace periods are real: membarrier(MEMBARRIER_CMD_GLOBAL) runs
+ * synchronize_rcu(), which waits for every program run under way (tc and
+ * xdp programs run inside RCU read-side sections with softirqs off). Where
+ * the kernel does not offer it (nohz_full CPUs) or is PREEMPT_RT, the
+ * cache is not used. */
+#ifndef FK_BPF_FLOW_CACHE_H
+#define FK_BPF_FLOW_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/flow_event.h"
+
+/* A flow ended in fk_flows whose cache slots are still to be added. */
+typedef struct fk__bpf_cache_end {
+    struct fk__bpf_flow_key key;
+    struct fk__bpf_flow_val val;
+    int reason;
+} fk__bpf_cache_end;
+
+typedef struct fk__bpf_cache {
+    struct fk__bpf_cache_slot *slots; /* mmap'ed; NULL: no cache */
+    size_t map_len;
+    uint32_t ncpus, per_cpu;
+    fk__bpf_cache_end *ends; /* deferred, owned */
+    size_t nends, cap;
+    uint64_t grace_periods; /* waited for */
+    uint8_t *seen;          /* per slot: DRAINING at the last fk__bpf_cache_reap() */
+    uint64_t reaped;        /* DRAINING slots freed by fk__bpf_cache_reap() */
+} fk__bpf_cache;
+
+/* The final counters of an ended flow (flows.h's fk__bpf_flow_end_cb). */
+typedef void (*fk__bpf_cache_end_cb)(const struct fk__bpf_flow_key *k,
+                                     const struct fk__bpf_flow_val *v, int reason, void *ctx);
+
+/* True when this kernel has membarrier(MEMBARRIER_CMD_GLOBAL) and is not
+ * PREEMPT_RT. */
+bool fk__bpf_cache_usable(void);
+
+/* mmap the array map fd (ncpus x per_cpu slots). 0 or FK_EIO / FK_ENOMEM. */
+int fk__bpf_cache_map(fk__bpf_cache *c, int fd, uint32_t ncpus, uint32_t per_cpu);
+
+/* Unmap and free (a zeroed cache: nothing). */
+void fk__bpf_cache_unmap(fk__bpf_cache *c);
+
+/* Add the ACTIVE slots of key k's incarnation v to *v (a snapshot: the
+ * programs may be adding to them). */
+void fk__bpf_cache_merge(const fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
+                         struct fk__bpf_flow_val *v);
+
+/* Keep a flow just deleted from fk_flows (v: what the delete returned)
+ * until fk__bpf_cache_finish(). Finishes the ones kept so far first when
+ * there is no room for more. */
+void fk__bpf_cache_defer(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
+                         const struct fk__bpf_flow_val *v, int reason, fk__bpf_cache_end_cb end,
+                         void *ctx);
+
+/* Add their slots to the deferred flows, free those slots and hand each
+ * flow to end. Waits for two grace periods when there is a flow. */
+void fk__bpf_cache_finish(fk__bpf_cache *c, fk__bpf_cache_end_cb end, void *ctx);
+
+/* Free the slots left DRAINING since the last call: those the kernel
+ * marked for a TCP flow it ended whose FK__BPF_REC_FLOW_END record the
+ * full ring lost (counted in ends_lost; their counts go with it). Once
+ * per sweep: a record that was not lost is drained within one. */
+void fk__bpf_cache_reap(fk__bpf_cache *c);
+
+#endif

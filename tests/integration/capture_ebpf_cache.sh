@@ -1,0 +1,130 @@
+#!/bin/bash
+# The eBPF backend's per-CPU flow cache (ebpf_cache_slots, docs/flows.md):
+# flow records must equal the ground truth exactly whatever the cache did.
+# capture_cache_traffic.py sends UDP flows from a netns while moving to the
+# next CPU before every packet (veth hands each frame to the receive path
+# of the sending CPU), so every flow is counted on every CPU:
+#  - 16 flows colliding in one slot (ebpf_cache_slots=1: each CPU has one);
+#  - an echoed flow (both key sides in the cache; ebpf only: xdp sees
+#    ingress);
+#  - a flow that idle-ends, whose slots are freed and claimed by another
+#    flow, and whose key comes back as a new flow;
+#  - a flow that the active timeout ends twice while it goes on.
+# Each flow's records must hold exactly the packets and bytes sent (the
+# active flow's records add up to them, and all but the last end by the
+# active timeout), its start not before its first send and its end not
+# before the coarse clock at its last send (the slots' times are merged).
+# The kernel's counters (read from the capture's fk_counters map) must show
+# packets counted in the cache on every CPU and slots claimed again after
+# they were freed. Runs on ebpf and xdp with 1 slot per CPU, and on ebpf
+# with the default size. TCP through the cache (its port-reuse restart,
+# whose slots the kernel marks on every CPU) is checked against tcpdump by
+# capture_port_reuse.sh, whose connections hop CPUs the same way.
+. "$FLOWKIT_SOURCE_DIR/tests/integration/capture_common.bash"
+command -v bpftool >/dev/null || {
+    echo "SKIP: bpftool is not installed" >&2
+    exit 77
+}
+
+NS=fkec$$
+N=$(fk_netns_free_subnet) || fail "no free 10.213.x subnet"
+fk_netns_add "$NS" "$N" || fail "cannot create netns"
+IF=${NS}h
+HOST=10.213.$N.1
+ebpf_usable "$IF" || exit 77
+NCPU=$(nproc)
+
+run() {
+    local name=$1
+    shift
+    $PY "$SRC/tests/integration/capture_cache_traffic.py" server "$HOST" 15 >"$WORK/$name.srv" 2>&1 &
+    local spid=$!
+    fk_netns_on_exit "kill -9 $spid"
+    wait_for "$WORK/$name.srv" listening 10 || fail "$name: server did not start"
+    cap_start "$name" -i "$IF" -o idle_timeout=2 -o active_timeout=3 "$@"
+    fk_netns_exec "$NS" $PY "$SRC/tests/integration/capture_cache_traffic.py" client "$HOST" \
+        >"$WORK/$name.sent" || fail "$name: client failed"
+    sleep 0.5
+    read -r -a kc <<<"$(kernel_counters "$CAP_PID")" || fail "$name: no fk_counters map"
+    cap_stop
+    kill "$spid" 2>/dev/null
+    wait "$spid" 2>/dev/null
+    echo "$name: kernel packets ${kc[0]} created ${kc[1]} cache hits ${kc[2]} claims ${kc[3]}" \
+        "hits per CPU ${kc[*]:4}"
+    [ "${kc[2]}" -gt 0 ] || fail "$name: no packet was counted in the cache"
+    local c
+    for c in "${kc[@]:4:$NCPU}"; do
+        [ "$c" -gt 0 ] || fail "$name: a CPU counted nothing in its cache: ${kc[*]:4}"
+    done
+    [ "${kc[3]}" -gt "$NCPU" ] || fail "$name: no slot was claimed again after being freed"
+    $PY - "$name" "$WORK/$name.sent" "$WORK/$name.jsonl" <<'PY' || fail "$name: records differ from what was sent"
+import calendar, json, sys
+name, sent_path, out_path = sys.argv[1:]
+xdp = "xdp" in name
+def ms(text):
+    import time
+    return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(text[20:23])
+recs = {}
+for line in open(out_path):
+    o = json.loads(line)
+    if o.get("type") == "flow" and o["proto"] == 17 and 41000 <= o["src_port"] < 41400:
+        recs.setdefault(o["src_port"], []).append(o)
+for r in recs.values():
+    r.sort(key=lambda o: ms(o["start"]))
+phases = {}
+for line in open(sent_path):
+    t = json.loads(line)
+    phases.setdefault(t["sport"], []).append(t)
+bad = 0
+def check(cond, what):
+    global bad
+    if not cond:
+        print("%s: %s" % (name, what))
+        bad += 1
+check(len(phases) == 20, "%d flows sent, want 20" % len(phases))
+for sport, sent in sorted(phases.items()):
+    got = recs.pop(sport, [])
+    role = sent[0]["role"]
+    if role == "active":
+        t = sent[0]
+        check(len(got) >= 2 and sum(o["packets"] for o in got) == t["count"] and
+              sum(o["bytes"] for o in got) == t["bytes"] and
+              all(o["end_reason"] == 2 for o in got[:-1]),
+              "active flow %d: %s, sent %d packets" %
+              (sport, [(o["packets"], o["end_reason"]) for o in got], t["count"]))
+        groups = [got]
+        sent = [t]
+    else:
+        check(len(got) == len(sent), "flow %d: %d records, want %d: %s" %
+              (sport, len(got), len(sent), [o["packets"] for o in got]))
+        groups = [[o] for o in got]
+    for t, g in zip(sent, groups):
+        if role != "active":
+            o = g[0]
+            check(o["packets"] == t["count"] and o["bytes"] == t["bytes"],
+                  "flow %d: %d packets %d bytes, want %d %d" %
+                  (sport, o["packets"], o["bytes"], t["count"], t["bytes"]))
+            want_rev = t["count"] if role == "echo" and not xdp else 0
+            check(o["rev_packets"] == want_rev and o["rev_bytes"] == want_rev * (t["bytes"] // t["count"]),
+                  "flow %d: %d reverse packets, want %d" % (sport, o["rev_packets"], want_rev))
+        start, end = ms(g[0]["start"]), ms(g[-1]["end"])
+        check(start >= t["first"] // 10**6 - 1 and end >= t["last_coarse"] // 10**6 - 1 and
+              all(ms(o["end"]) >= ms(o["start"]) for o in g),
+              "flow %d: start %d end %d, first send %d, last send %d (coarse %d)" %
+              (sport, start, end, t["first"] // 10**6, t["last"] // 10**6,
+               t["last_coarse"] // 10**6))
+check(not recs, "records of flows never sent: %s" % sorted(recs))
+print("%s: %d flows checked, %d differences" % (name, len(phases), bad))
+sys.exit(1 if bad else 0)
+PY
+}
+
+run ebpf_one -o backend=ebpf -o ebpf_cache_slots=1
+run xdp_one -o backend=xdp -o ebpf_cache_slots=1
+run ebpf_default -o backend=ebpf
+
+# The parameter's checks.
+"$CAPF" -i "$IF" -o backend=ebpf -o ebpf_cache_slots=3 >/dev/null 2>"$WORK/bad.err" &&
+    fail "ebpf_cache_slots=3 was accepted"
+grep -q "not 0 or a power of two" "$WORK/bad.err" || fail "ebpf_cache_slots=3: $(cat "$WORK/bad.err")"
+echo "capture_ebpf_cache: ok"
