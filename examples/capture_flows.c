@@ -132,11 +132,12 @@ int main(int argc, char **argv)
            ",\"session_events\":%" PRIu64 ",\"store_files\":%" PRIu64 ",\"store_packets\":%" PRIu64
            ",\"store_errors\":%" PRIu64 ",\"kernel_map_full\":%" PRIu64
            ",\"kernel_events_lost\":%" PRIu64 ",\"frags_unmatched\":%" PRIu64
-           ",\"tunnels_undecoded\":%" PRIu64 "}\n",
+           ",\"tunnels_undecoded\":%" PRIu64 ",\"kernel_cache_orphans\":%" PRIu64 "}\n",
            st.packets, st.bytes, st.kernel_drops, st.queue_drops, st.decode_errors, st.non_ip,
            st.event_drops, st.flows_created, st.flows_evicted, st.flows_emitted, st.session_events,
            st.store_files, st.store_packets, st.store_errors, st.kernel_map_full,
-           st.kernel_events_lost, st.frags_unmatched, st.tunnels_undecoded);
+           st.kernel_events_lost, st.frags_unmatched, st.tunnels_undecoded,
+           st.kernel_cache_orphans);
     fk_capture_destroy(capture);
     return rc < 0 && rc != FK_EBREAK ? 1 : 0;
 }

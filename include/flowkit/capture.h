@@ -119,10 +119,12 @@ typedef enum fk_capture_param {
      *  flow holds is counted in the map as without the cache. Flow records, counters, times
      *  and timeouts are the same either way: the sweep adds a flow's slots of every CPU to its
      *  map entry, and frees them after two RCU grace periods when the flow ends (so records of
-     *  ended flows come up to a few tens of ms later). Memory: CPUs x slots x 128 bytes
-     *  (128 KiB per CPU by default). The cache is not used on PREEMPT_RT kernels or where
-     *  membarrier(2) cannot wait for a grace period (nohz_full CPUs). The pcap backend ignores
-     *  it. @since 0.2.0 */
+     *  ended flows come up to a few tens of ms later). Memory: possible CPUs (hot-pluggable
+     *  ones included) x slots x 128 bytes (128 KiB per CPU by default). It pays most on
+     *  few long flows: a packet that misses (a flow's first on a CPU, more active flows than
+     *  slots) costs the map path plus the slot's lookup. The cache is not used on PREEMPT_RT
+     * kernels or where membarrier(2) cannot wait for a grace period (nohz_full CPUs). The pcap
+     * backend ignores it. @since 0.2.0 */
     FK_CAP_EBPF_CACHE_SLOTS = 109,
     /* ---- pipeline ---- */
     /** int, packets per worker queue [16, 2^24], default 8192. */
@@ -288,6 +290,12 @@ typedef struct fk_capture_stats {
                                        the kernel's inner-packet parser (a program reached by a tail
                                        call) could not be reached. 0 unless that program is
                                        missing. @since 0.2.0 */
+    uint64_t kernel_cache_orphans;  /**< #FK_CAP_BACKEND ebpf/xdp with the flow cache
+                                       (#FK_CAP_EBPF_CACHE_SLOTS): slots found holding a flow
+                                       incarnation that no entry of the kernel's flow map has (a
+                                       race the programs guard against); their counts were emitted
+                                       as a flow of their own, end reason `FK_END_FORCED`. Should
+                                       stay 0. @since 0.2.0 */
 } fk_capture_stats;
 
 /**

@@ -491,9 +491,12 @@ __attribute__((noinline)) int fk_count(struct fk__bpf_cpu *cpu, struct pkt *p, _
         old = __sync_fetch_and_or(&v->tcp_flags, bits);
     /* not for a TCP session that is closing: its last packets and a new
      * connection on the same port count in fk_flows only */
-    if (s && !((old | bits) & (TCP_FIN | TCP_RST) * 0x101u))
-        cache_claim(cnt, s, &k, v->first_ns[v->init_side & 1],
-                    (__u8)((v->first_ns[0] ? 1 : 0) | (v->first_ns[1] ? 2 : 0)));
+    if (s && !((old | bits) & (TCP_FIN | TCP_RST) * 0x101u)) {
+        __u64 gen = *(volatile __u64 *)&v->first_ns[*(volatile __u8 *)&v->init_side & 1];
+        __u8 sides = (__u8)((v->first_ns[0] ? 1 : 0) | (v->first_ns[1] ? 2 : 0));
+        if (cache_wants(s, &k, gen, sides) && same_incarnation(&k, v, gen, old | bits))
+            cache_claim(cnt, s, &k, gen, sides);
+    }
 events:
     if (p->proto != 6 || !p->has_l4)
         return 0;

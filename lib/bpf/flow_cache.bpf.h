@@ -29,6 +29,12 @@
  *    mark the flow's slots DRAINING (later runs take fk_flows), wait for a
  *    second grace period (every run that saw the slot ACTIVE has finished
  *    its adds), then add the slots to the record and free them;
+ *  - a claim from an fk_flows entry checks that the entry is still the
+ *    one it read (same_incarnation): the preallocated hash map reuses a
+ *    deleted element at once, so a run holding its pointer could read
+ *    another key's or incarnation's gen; a gen of 0 is never claimed.
+ *    Should a slot still hold a gen no entry has (an orphan), the sweep
+ *    drains it after two sweeps and counts it (kernel_cache_orphans);
  *  - TCP: a packet with SYN, FIN or RST always goes to fk_flows (session
  *    events and the closing state are decided there), and a session that
  *    is closing (a FIN or RST seen) claims no slot. When the kernel ends a
@@ -102,6 +108,33 @@ static __always_inline void cache_drain(const struct fk__bpf_cpu *cpu,
     bpf_loop(cpu->ncpus, drain_one, &d, 0);
 }
 
+/* Whether v, read from fk_flows for key k, is still the incarnation gen
+ * with the TCP flags flags: fk_flows is a preallocated hash map, so an
+ * element deleted by the sweep can be reused for another key (or the
+ * key's next incarnation) while this run still holds its pointer, and a
+ * port-reuse restart rewrites it in place on another CPU. A slot claimed
+ * from such a read would hold a gen no entry has: an orphan, which user
+ * space drains at the sweep (flow_cache.c) but which should not arise. */
+static __always_inline int same_incarnation(const struct fk__bpf_flow_key *k,
+                                            struct fk__bpf_flow_val *v, __u64 gen, __u32 flags)
+{
+    if (bpf_map_lookup_elem(&fk_flows, k) != v)
+        return 0;
+    return *(volatile __u64 *)&v->first_ns[*(volatile __u8 *)&v->init_side & 1] == gen &&
+           *(volatile __u32 *)&v->tcp_flags == flags;
+}
+
+/* Whether cache_claim would change slot s (so is worth the check of
+ * same_incarnation: not for a slot another flow holds). */
+static __always_inline int cache_wants(const struct fk__bpf_cache_slot *s,
+                                       const struct fk__bpf_flow_key *k, __u64 gen, __u8 sides)
+{
+    if (s->state == FK__BPF_SLOT_EMPTY)
+        return 1;
+    return s->state == FK__BPF_SLOT_ACTIVE && s->sides != sides && s->gen == gen &&
+           key_eq(&s->key, k);
+}
+
 /* After fk_flows counted a packet of the flow incarnation gen, whose
  * entry has the first packet of the key sides in sides: claim this CPU's
  * slot if it is EMPTY, or let it count the sides if it holds the flow. */
@@ -109,6 +142,8 @@ static __always_inline void cache_claim(struct fk__bpf_flow_counters *cnt,
                                         struct fk__bpf_cache_slot *s,
                                         const struct fk__bpf_flow_key *k, __u64 gen, __u8 sides)
 {
+    if (!gen)
+        return; /* no incarnation: a torn read of an entry being (re)made */
     if (s->state == FK__BPF_SLOT_EMPTY) {
         __builtin_memcpy(A8(&s->key), A8(k), sizeof(*k));
         s->gen = gen;
@@ -118,8 +153,9 @@ static __always_inline void cache_claim(struct fk__bpf_flow_counters *cnt,
         s->tcp_flags = 0;
         s->sides = sides;
         /* the fields before the state (user space reads a slot's key and
-         * gen only once it is ACTIVE) */
-        __sync_lock_test_and_set(&s->state, FK__BPF_SLOT_ACTIVE);
+         * gen only once it is ACTIVE): a full barrier, the same BPF_XCHG
+         * (__sync_lock_test_and_set promises only acquire) */
+        __atomic_exchange_n(&s->state, FK__BPF_SLOT_ACTIVE, __ATOMIC_SEQ_CST);
         cnt->cache_claims++;
     } else if (s->state == FK__BPF_SLOT_ACTIVE && s->gen == gen && key_eq(&s->key, k)) {
         s->sides = sides;

@@ -24,6 +24,7 @@
 #include "bpf/flow_cache.h"
 
 #include <errno.h>
+#include <flowkit/flow.h>
 #include <linux/membarrier.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,12 +67,16 @@ int fk__bpf_cache_map(fk__bpf_cache *c, int fd, uint32_t ncpus, uint32_t per_cpu
     void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED)
         return fk__error_errno(FK_EIO, "bpf: cannot map the flow cache");
+    size_t n = (size_t)ncpus * per_cpu;
     c->ends = fk__calloc(FK__CACHE_ENDS0, sizeof *c->ends);
-    c->seen = fk__calloc((size_t)ncpus * per_cpu, 1);
-    if (!c->ends || !c->seen) {
-        fk__free(c->ends);
-        fk__free(c->seen);
+    c->seen = fk__calloc(n, 1);
+    c->miss = fk__calloc(n, 1);
+    c->matched = fk__calloc(n, 1);
+    c->off = fk__calloc((size_t)per_cpu + 1, sizeof *c->off);
+    c->at = fk__calloc(n, sizeof *c->at);
+    if (!c->ends || !c->seen || !c->miss || !c->matched || !c->off || !c->at) {
         munmap(m, len);
+        fk__bpf_cache_unmap(c);
         return fk__error(FK_ENOMEM, "bpf: out of memory");
     }
     c->cap = FK__CACHE_ENDS0;
@@ -88,6 +93,10 @@ void fk__bpf_cache_unmap(fk__bpf_cache *c)
         munmap(c->slots, c->map_len);
     fk__free(c->ends);
     fk__free(c->seen);
+    fk__free(c->miss);
+    fk__free(c->matched);
+    fk__free(c->off);
+    fk__free(c->at);
     memset(c, 0, sizeof *c);
 }
 
@@ -102,6 +111,7 @@ void fk__bpf_cache_reap(fk__bpf_cache *c)
             c->seen[i] = 1;
         } else { /* no program writes a DRAINING slot: no grace period needed */
             c->seen[i] = 0;
+            c->miss[i] = 0;
             c->reaped++;
             __atomic_store_n(&c->slots[i].state, FK__BPF_SLOT_EMPTY, __ATOMIC_RELEASE);
         }
@@ -113,18 +123,26 @@ static uint64_t gen_of(const struct fk__bpf_flow_val *v)
     return v->first_ns[v->init_side & 1];
 }
 
+/* Slot i, when it holds k's incarnation gen in state. */
+static struct fk__bpf_cache_slot *slot_at(const fk__bpf_cache *c, size_t i,
+                                          const struct fk__bpf_flow_key *k, uint64_t gen,
+                                          uint32_t state)
+{
+    struct fk__bpf_cache_slot *s = &c->slots[i];
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != state)
+        return NULL;
+    if (s->gen != gen || memcmp(&s->key, k, sizeof *k) != 0)
+        return NULL;
+    return s;
+}
+
 /* CPU cpu's slot for k, when it holds k's incarnation gen in state. */
 static struct fk__bpf_cache_slot *slot_of(const fk__bpf_cache *c, uint32_t cpu,
                                           const struct fk__bpf_flow_key *k, uint64_t gen,
                                           uint32_t state)
 {
     uint32_t h = fk__bpf_cache_hash(k) & (c->per_cpu - 1);
-    struct fk__bpf_cache_slot *s = &c->slots[(size_t)cpu * c->per_cpu + h];
-    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != state)
-        return NULL;
-    if (s->gen != gen || memcmp(&s->key, k, sizeof *k) != 0)
-        return NULL;
-    return s;
+    return slot_at(c, (size_t)cpu * c->per_cpu + h, k, gen, state);
 }
 
 static void add_slot(struct fk__bpf_flow_val *v, const struct fk__bpf_cache_slot *s)
@@ -139,16 +157,87 @@ static void add_slot(struct fk__bpf_flow_val *v, const struct fk__bpf_cache_slot
     v->tcp_flags |= __atomic_load_n(&s->tcp_flags, __ATOMIC_RELAXED);
 }
 
-void fk__bpf_cache_merge(const fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
+/* matched[]'s values: ACTIVE at the index, and then matched an entry */
+#define FK__CACHE_INDEXED 1u
+#define FK__CACHE_MATCHED 2u
+
+void fk__bpf_cache_index(fk__bpf_cache *c)
+{
+    if (!c->slots)
+        return;
+    uint32_t per = c->per_cpu;
+    size_t n = (size_t)c->ncpus * per;
+    memset(c->off, 0, ((size_t)per + 1) * sizeof *c->off);
+    for (size_t i = 0; i < n; i++) { /* one linear pass over the slots */
+        if (__atomic_load_n(&c->slots[i].state, __ATOMIC_ACQUIRE) == FK__BPF_SLOT_ACTIVE) {
+            c->matched[i] = FK__CACHE_INDEXED;
+            c->off[(i & (per - 1)) + 1]++;
+        } else {
+            c->matched[i] = 0;
+            c->miss[i] = 0; /* a later claim starts afresh */
+        }
+    }
+    for (uint32_t h = 0; h < per; h++)
+        c->off[h + 1] += c->off[h];
+    for (size_t i = 0; i < n; i++) /* by position: off[h] ends at h's end */
+        if (c->matched[i])
+            c->at[c->off[i & (per - 1)]++] = (uint32_t)i;
+    for (uint32_t h = per; h > 0; h--) /* and back to its start */
+        c->off[h] = c->off[h - 1];
+    c->off[0] = 0;
+    c->indexed = true;
+}
+
+void fk__bpf_cache_merge(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
                          struct fk__bpf_flow_val *v)
 {
     if (!c->slots)
         return;
     uint64_t gen = gen_of(v);
-    for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
-        const struct fk__bpf_cache_slot *s = slot_of(c, cpu, k, gen, FK__BPF_SLOT_ACTIVE);
-        if (s)
+    uint32_t h = fk__bpf_cache_hash(k) & (c->per_cpu - 1);
+    if (!c->indexed) {
+        for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+            const struct fk__bpf_cache_slot *s = slot_of(c, cpu, k, gen, FK__BPF_SLOT_ACTIVE);
+            if (s)
+                add_slot(v, s);
+        }
+        return;
+    }
+    for (uint32_t j = c->off[h]; j < c->off[h + 1]; j++) {
+        uint32_t i = c->at[j];
+        const struct fk__bpf_cache_slot *s = slot_at(c, i, k, gen, FK__BPF_SLOT_ACTIVE);
+        if (s) {
             add_slot(v, s);
+            c->matched[i] = FK__CACHE_MATCHED;
+        }
+    }
+}
+
+void fk__bpf_cache_orphans(fk__bpf_cache *c, bool complete, bool detached, fk__bpf_cache_end_cb end,
+                           void *ctx)
+{
+    if (!c->slots || !c->indexed)
+        return;
+    c->indexed = false;
+    size_t n = c->off[c->per_cpu];
+    for (size_t j = 0; complete && j < n; j++) {
+        uint32_t i = c->at[j];
+        struct fk__bpf_cache_slot *s = &c->slots[i];
+        if (c->matched[i] == FK__CACHE_MATCHED ||
+            __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != FK__BPF_SLOT_ACTIVE) {
+            c->miss[i] = 0;
+            continue;
+        }
+        /* ACTIVE since the index and the previous one: the same claim
+         * (only user space frees a slot, and it resets miss then) */
+        if (++c->miss[i] < 2 && !detached)
+            continue;
+        c->miss[i] = 0;
+        struct fk__bpf_flow_val v;
+        memset(&v, 0, sizeof v);
+        v.first_ns[0] = s->gen; /* gen_of(): the slots finish looks for */
+        fk__bpf_cache_defer(c, &s->key, &v, FK_END_FORCED, end, ctx);
+        c->ends[c->nends - 1].orphan = true;
     }
 }
 
@@ -165,6 +254,17 @@ static void grace_period(fk__bpf_cache *c)
     }
 }
 
+/* An orphan's record: its slots' counts, its start the gen the slot was
+ * claimed with where that is a time within the flow, else its last. */
+static void orphan_times(struct fk__bpf_flow_val *v, uint64_t gen)
+{
+    v->first_ns[0] = 0;
+    v->init_side = v->packets[0] ? 0 : 1;
+    for (int i = 0; i < 2; i++)
+        if (v->packets[i])
+            v->first_ns[i] = gen && gen <= v->last_ns[i] ? gen : v->last_ns[i];
+}
+
 void fk__bpf_cache_finish(fk__bpf_cache *c, fk__bpf_cache_end_cb end, void *ctx)
 {
     if (c->nends == 0)
@@ -174,14 +274,13 @@ void fk__bpf_cache_finish(fk__bpf_cache *c, fk__bpf_cache_end_cb end, void *ctx)
     for (size_t i = 0; i < c->nends; i++) {
         fk__bpf_cache_end *e = &c->ends[i];
         for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
-            struct fk__bpf_cache_slot *s =
-                slot_of(c, cpu, &e->key, gen_of(&e->val), FK__BPF_SLOT_ACTIVE);
+            struct fk__bpf_cache_slot *s = slot_of(c, cpu, &e->key, e->gen, FK__BPF_SLOT_ACTIVE);
             uint32_t want = FK__BPF_SLOT_ACTIVE;
             if (s && __atomic_compare_exchange_n(&s->state, &want, FK__BPF_SLOT_DRAINING, false,
                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
                 marked++;
             /* or marked by the kernel (a TCP flow it ended: cache_drain) */
-            else if (slot_of(c, cpu, &e->key, gen_of(&e->val), FK__BPF_SLOT_DRAINING))
+            else if (slot_of(c, cpu, &e->key, e->gen, FK__BPF_SLOT_DRAINING))
                 marked++;
         }
     }
@@ -190,12 +289,18 @@ void fk__bpf_cache_finish(fk__bpf_cache *c, fk__bpf_cache_end_cb end, void *ctx)
     for (size_t i = 0; i < c->nends; i++) {
         fk__bpf_cache_end *e = &c->ends[i];
         for (uint32_t cpu = 0; marked && cpu < c->ncpus; cpu++) {
-            struct fk__bpf_cache_slot *s =
-                slot_of(c, cpu, &e->key, gen_of(&e->val), FK__BPF_SLOT_DRAINING);
+            struct fk__bpf_cache_slot *s = slot_of(c, cpu, &e->key, e->gen, FK__BPF_SLOT_DRAINING);
             if (!s)
                 continue;
             add_slot(&e->val, s);
+            c->miss[s - c->slots] = 0;
+            c->orphans += e->orphan;
             __atomic_store_n(&s->state, FK__BPF_SLOT_EMPTY, __ATOMIC_RELEASE);
+        }
+        if (e->orphan) {
+            if (e->val.packets[0] + e->val.packets[1] == 0)
+                continue; /* freed, nothing to say (or another entry took them) */
+            orphan_times(&e->val, e->gen);
         }
         end(&e->key, &e->val, e->reason, ctx);
     }
@@ -208,17 +313,19 @@ void fk__bpf_cache_defer(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
 {
     if (c->nends == c->cap) {
         fk__bpf_cache_end *more = NULL;
-        if (c->cap <= SIZE_MAX / 2 / sizeof *more)
+        if (c->cap < FK__BPF_CACHE_ENDS_MAX)
             more = fk__realloc(c->ends, c->cap * 2 * sizeof *more);
         if (more) {
             c->ends = more;
             c->cap *= 2;
         } else {
-            fk__bpf_cache_finish(c, end, ctx); /* no memory for more: these first */
+            fk__bpf_cache_finish(c, end, ctx); /* full, or no memory for more: these first */
         }
     }
     fk__bpf_cache_end *e = &c->ends[c->nends++];
     e->key = *k;
     e->val = *v;
+    e->gen = gen_of(v);
     e->reason = reason;
+    e->orphan = false;
 }

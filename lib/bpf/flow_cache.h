@@ -16,7 +16,10 @@
  * synchronize_rcu(), which waits for every program run under way (tc and
  * xdp programs run inside RCU read-side sections with softirqs off). Where
  * the kernel does not offer it (nohz_full CPUs) or is PREEMPT_RT, the
- * cache is not used. */
+ * cache is not used. With one CPU online membarrier(GLOBAL) returns at
+ * once without synchronize_rcu(): that is still exact, as no program can
+ * be mid-run while this thread runs on the only CPU (they run with
+ * softirqs off). Memory: possible CPUs x slots per CPU x 128 B. */
 #ifndef FK_BPF_FLOW_CACHE_H
 #define FK_BPF_FLOW_CACHE_H
 
@@ -26,11 +29,17 @@
 
 #include "bpf/flow_event.h"
 
-/* A flow ended in fk_flows whose cache slots are still to be added. */
+/* The most deferred flows kept (168 B each) before they are finished. */
+#define FK__BPF_CACHE_ENDS_MAX 65536u
+
+/* A flow ended in fk_flows whose cache slots are still to be added, or
+ * an orphan: slots of a (key, gen) no fk_flows entry has. */
 typedef struct fk__bpf_cache_end {
     struct fk__bpf_flow_key key;
     struct fk__bpf_flow_val val;
+    uint64_t gen; /* the incarnation whose slots are added */
     int reason;
+    bool orphan; /* val starts empty; its times come from the slots */
 } fk__bpf_cache_end;
 
 typedef struct fk__bpf_cache {
@@ -42,6 +51,13 @@ typedef struct fk__bpf_cache {
     uint64_t grace_periods; /* waited for */
     uint8_t *seen;          /* per slot: DRAINING at the last fk__bpf_cache_reap() */
     uint64_t reaped;        /* DRAINING slots freed by fk__bpf_cache_reap() */
+    /* The sweep's index (fk__bpf_cache_index): the slots ACTIVE at its
+     * start, by position in a CPU's range: at[off[h]..off[h+1]) */
+    uint32_t *off, *at;
+    bool indexed;
+    uint8_t *miss;    /* per slot: sweeps in a row it matched no entry */
+    uint8_t *matched; /* per slot: matched an entry in this sweep */
+    uint64_t orphans; /* slots drained as orphans */
 } fk__bpf_cache;
 
 /* The final counters of an ended flow (flows.h's fk__bpf_flow_end_cb). */
@@ -58,14 +74,30 @@ int fk__bpf_cache_map(fk__bpf_cache *c, int fd, uint32_t ncpus, uint32_t per_cpu
 /* Unmap and free (a zeroed cache: nothing). */
 void fk__bpf_cache_unmap(fk__bpf_cache *c);
 
+/* Start of a sweep: one linear pass over every CPU's slots indexes the
+ * ACTIVE ones by position, so that fk__bpf_cache_merge() probes only the
+ * slots that hold something (not one per possible CPU). */
+void fk__bpf_cache_index(fk__bpf_cache *c);
+
 /* Add the ACTIVE slots of key k's incarnation v to *v (a snapshot: the
- * programs may be adding to them). */
-void fk__bpf_cache_merge(const fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
+ * programs may be adding to them), and note them as matched. */
+void fk__bpf_cache_merge(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
                          struct fk__bpf_flow_val *v);
+
+/* End of a sweep that read all of fk_flows (complete) or not: a slot
+ * ACTIVE at this sweep's and the previous sweep's index that matched no
+ * entry in either (an orphan: flow_cache.bpf.h) is deferred, to be
+ * drained like an ended flow by fk__bpf_cache_finish(), emitted as a flow
+ * of its own (FK_END_FORCED) and counted in orphans. With the programs
+ * detached (the final flush) one sweep suffices: no entry can appear
+ * later. Drops the index. */
+void fk__bpf_cache_orphans(fk__bpf_cache *c, bool complete, bool detached, fk__bpf_cache_end_cb end,
+                           void *ctx);
 
 /* Keep a flow just deleted from fk_flows (v: what the delete returned)
  * until fk__bpf_cache_finish(). Finishes the ones kept so far first when
- * there is no room for more. */
+ * there is no room for more: the list (outside memory_limit) holds at
+ * most FK__BPF_CACHE_ENDS_MAX, so the final flush works in batches. */
 void fk__bpf_cache_defer(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
                          const struct fk__bpf_flow_val *v, int reason, fk__bpf_cache_end_cb end,
                          void *ctx);

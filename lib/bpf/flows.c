@@ -226,7 +226,7 @@ static int on_record(void *ctx, void *data, size_t len)
             return 0;
         }
         f->drained++;
-        if (f->end_cb && f->cache.slots) /* its slots: at the end of the drain */
+        if (f->end_cb && f->cache.slots) /* its slots: at the next sweep */
             fk__bpf_cache_defer(&f->cache, &k, &v, reason, f->end_cb, f->cb_ctx);
         else if (f->end_cb)
             f->end_cb(&k, &v, reason, f->cb_ctx);
@@ -376,9 +376,9 @@ int fk__bpf_flows_drain(fk__bpf_flows *f, fk__bpf_session_cb cb, fk__bpf_flow_en
     f->cb = cb;
     f->end_cb = end;
     f->cb_ctx = ctx;
+    /* flows the kernel ended stay deferred: the next sweep finishes them
+     * with its own, one pair of grace periods for all (not in every drain) */
     int n = ring_buffer__consume(f->ring);
-    if (end)
-        fk__bpf_cache_finish(&f->cache, end, ctx); /* flows the kernel ended, with their slots */
     f->cb = NULL;
     f->end_cb = NULL;
     f->cb_ctx = NULL;
@@ -516,7 +516,9 @@ int fk__bpf_flows_sweep(fk__bpf_flows *f, fk__bpf_flow_decide_cb decide, fk__bpf
     if (!f || !decide || !end)
         return fk__error(FK_EINVAL, "bpf: NULL argument");
     int fd = bpf_map__fd(f->skel->maps.fk_flows);
+    fk__bpf_cache_index(&f->cache);
     int total = sweep_map(f, fd, decide, end, ctx);
+    fk__bpf_cache_orphans(&f->cache, total >= 0, f->nlink_fds + f->nxdp_links == 0, end, ctx);
     /* the ended flows' cache slots, also when the map could not be read */
     fk__bpf_cache_finish(&f->cache, end, ctx);
     fk__bpf_cache_reap(&f->cache);
@@ -532,6 +534,7 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
     out->malformed = f->malformed;
     out->cache_slots = f->cache.slots ? f->cache.per_cpu : 0;
     out->grace_periods = f->cache.grace_periods;
+    out->cache_orphans = f->cache.orphans;
     size_t n = (size_t)f->ncpus;
     struct fk__bpf_flow_counters *per = fk__calloc(n, sizeof *per);
     uint32_t zero = 0;

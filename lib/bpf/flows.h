@@ -108,6 +108,7 @@ typedef struct fk__bpf_flows_stats {
     struct fk__bpf_flow_counters k; /* the kernel's, summed over CPUs */
     uint32_t cache_slots;           /* flow cache slots per CPU in use, 0 none */
     uint64_t grace_periods;         /* RCU grace periods waited for (flow cache) */
+    uint64_t cache_orphans;         /* orphan slots drained (flow_cache.h) */
     uint64_t drained;               /* session events decoded */
     uint64_t malformed;             /* records that did not decode */
 } fk__bpf_flows_stats;

@@ -346,8 +346,9 @@ static void be_finish(fk_capture *h)
     fk__bpf_flows_get_stats(st->flows, &ks);
     FK__LOG_INFO("capture",
                  "backend ebpf: %" PRIu64 " packets counted in the flow cache, %" PRIu64
-                 " slots claimed, %" PRIu64 " grace periods",
-                 (uint64_t)ks.k.cache_hits, (uint64_t)ks.k.cache_claims, ks.grace_periods);
+                 " slots claimed, %" PRIu64 " grace periods, %" PRIu64 " orphan slots drained",
+                 (uint64_t)ks.k.cache_hits, (uint64_t)ks.k.cache_claims, ks.grace_periods,
+                 ks.cache_orphans);
 }
 
 static void be_stats(fk_capture *h, fk_capture_stats *out)
@@ -370,6 +371,7 @@ static void be_stats(fk_capture *h, fk_capture_stats *out)
     out->frags_unmatched += ks.k.frag_unmatched;
     out->tunnels_undecoded += ks.k.tunnel_undecoded;
     out->kernel_events_lost += ks.k.events_lost + ks.k.ends_lost + ks.malformed;
+    out->kernel_cache_orphans += ks.cache_orphans;
 }
 
 static void be_close(fk_capture *h)

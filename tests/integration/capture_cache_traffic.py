@@ -7,8 +7,10 @@ backend's per-CPU flow cache, and their ground truth.
   client ADDR           (netns) the scenario below; prints one JSON line
                         per flow phase: sport, dport, count, bytes (IP
                         layer), first/last (CLOCK_REALTIME ns before the
-                        first/last send), last_coarse (CLOCK_REALTIME_COARSE
-                        then), role
+                        first/last send), first_after/last_after (after
+                        it: its reply received too), last_coarse
+                        (CLOCK_REALTIME_COARSE then), tick_ns (one kernel
+                        tick: clock_getres of CLOCK_MONOTONIC_COARSE), role
 
 Every send moves the sender to the next CPU (sched_setaffinity), so each
 flow is counted by the programs of every CPU: veth hands a frame to the
@@ -71,7 +73,8 @@ class Flow:
         now = time.clock_gettime_ns(time.CLOCK_REALTIME)
         if self.phase is None:
             self.phase = {"sport": self.sport, "dport": self.dport, "role": self.role,
-                          "count": 0, "bytes": 0, "first": now}
+                          "count": 0, "bytes": 0, "first": now,
+                          "tick_ns": int(time.clock_getres(6) * 1e9)}
         self.phase["last_coarse"] = time.clock_gettime_ns(5)  # CLOCK_REALTIME_COARSE
         self.phase["last"] = time.clock_gettime_ns(time.CLOCK_REALTIME)
         self.sock.sendto(self.payload, self.dst)
@@ -79,6 +82,10 @@ class Flow:
         self.phase["bytes"] += 28 + len(self.payload)
         if reply:
             self.sock.recvfrom(2048)
+        after = time.clock_gettime_ns(time.CLOCK_REALTIME)
+        if self.phase["count"] == 1:
+            self.phase["first_after"] = after
+        self.phase["last_after"] = after
 
     def done(self):
         if self.phase:

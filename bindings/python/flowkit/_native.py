@@ -445,6 +445,7 @@ class fk_capture_stats(Structure):
             "kernel_events_lost",
             "frags_unmatched",
             "tunnels_undecoded",
+            "kernel_cache_orphans",
         )
     ]
 
