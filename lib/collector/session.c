@@ -442,7 +442,7 @@ int fk__col_sessions_message(fk__col_sessions *s, const fk__col_peer *peer, cons
         return 0;
     s->last = ss;
     ss->last_seen_ns = now_ns;
-    msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false, -1};
+    msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false, -1, 0};
     if (version == 10)
         ipfix_message(&c, msg, len, now_ns);
     else if (version == 9)
@@ -494,7 +494,7 @@ void fk__col_sessions_tick(fk__col_sessions *s, int64_t now_ns)
             continue;
         }
         if (udp && s->lim.template_timeout_ns) {
-            msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false, -1};
+            msg_ctx c = {s, ss, NULL, 0, 0, 0, false, false, -1, 0};
             for (size_t i = 0; i < ss->ndomains; i++) {
                 if (!ss->domains[i].codec_state)
                     continue;

@@ -94,8 +94,9 @@ typedef struct msg_ctx {
     uint32_t msg_records; /* data records of this message (sequence step) */
     bool retry;           /* a template was added: retry the pending sets */
     bool from_pending;
-    int8_t raw_ok; /* s->raw(user, NULL) for this message: -1 not asked yet (asked per
-                    * set it cost ~45 instructions a set; store_raw asks again in full) */
+    int8_t raw_ok;     /* s->raw(user, NULL) for this message: -1 not asked yet (asked per
+                        * set it cost ~45 instructions a set; store_raw asks again in full) */
+    int64_t raw_limit; /* with raw_ok: no record of the message ends after it (ns; 0 = none) */
 } msg_ctx;
 
 /* Data sets of one message that may pass through, gathered to be
@@ -114,13 +115,44 @@ typedef struct fk__col_raw_run {
  * counted); add a set to a run (offered once it is full); offer the run
  * (true unless a set of it was malformed or waits for its template, as
  * walk_sets counts completeness). */
-bool fk__col_raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
-                      size_t blen, fk__col_raw *r);
 bool fk__col_store_raw(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
                        const fk__col_raw *r);
-void fk__col_run_add(msg_ctx *c, const fk__col_hdr *hdr, fk__col_raw_run *run, uint16_t sid,
-                     const uint8_t *body, size_t blen, int64_t now_ns, bool *complete);
 bool fk__col_run_flush(msg_ctx *c, const fk__col_hdr *hdr, fk__col_raw_run *run, int64_t now_ns);
+
+/* Inline: they run for every data set. The offer is asked about once per
+ * message (raw_ok), and the records' end-time limit computed with it. */
+static inline bool fk__col_raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid,
+                                    const uint8_t *body, size_t blen, fk__col_raw *r)
+{
+    fk__col_sessions *s = c->s;
+    if (c->raw_ok < 0) {
+        c->raw_ok = s->raw && hdr->version == 10 && s->codec->raw && s->raw(s->user, NULL);
+        c->raw_limit = c->export_ns ? c->export_ns + s->lim.export_tolerance_ns + 1000000000LL : 0;
+    }
+    if (!c->raw_ok)
+        return false; /* e.g. a flow callback reads the flows: planning would be lost work */
+    return s->codec->raw(s->codec_ctx, c->d->codec_state, sid, body, blen, s->raw_flags,
+                         c->raw_limit, r) == 0;
+}
+
+static inline void fk__col_run_add(msg_ctx *c, const fk__col_hdr *hdr, fk__col_raw_run *run,
+                                   uint16_t sid, const uint8_t *body, size_t blen, int64_t now_ns,
+                                   bool *complete)
+{
+    size_t n = run->n;
+    fk__col_raw_set *rs = &run->sets[n];
+    rs->peer = &c->ss->peer;
+    rs->session = c->ss->id;
+    rs->odid = c->d->odid;
+    rs->export_secs = hdr->export_secs;
+    rs->set_id = sid;
+    rs->body = body;
+    rs->raw = &run->raws[n];
+    run->blens[n] = blen;
+    run->n = n + 1;
+    if (run->n == FK__COL_RUN_MAX)
+        *complete &= fk__col_run_flush(c, hdr, run, now_ns);
+}
 /* Decode a data set (session.c), delivering its records; opts: an options
  * set to store once decoded, else NULL. false: malformed, or kept to wait
  * for its template. */

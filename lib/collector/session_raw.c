@@ -12,21 +12,6 @@
 #include "collector/session_int.h"
 #include "core/error.h"
 
-bool fk__col_raw_plan(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const uint8_t *body,
-                      size_t blen, fk__col_raw *r)
-{
-    fk__col_sessions *s = c->s;
-    if (!s->raw || hdr->version != 10 || !s->codec->raw)
-        return false;
-    if (c->raw_ok < 0)
-        c->raw_ok = s->raw(s->user, NULL);
-    if (!c->raw_ok)
-        return false; /* e.g. a flow callback reads the flows: planning would be lost work */
-    int64_t limit = c->export_ns ? c->export_ns + s->lim.export_tolerance_ns + 1000000000LL : 0;
-    return s->codec->raw(s->codec_ctx, c->d->codec_state, sid, body, blen, s->raw_flags, limit,
-                         r) == FK_OK;
-}
-
 /* Counts a stored set's flow records as delivered, as fk__col_emit_cb
  * counts them (options records were decoded before and count there). */
 static void count_stored(msg_ctx *c, uint32_t records, uint32_t late)
@@ -47,18 +32,6 @@ bool fk__col_store_raw(msg_ctx *c, const fk__col_hdr *hdr, uint16_t sid, const u
     if (!r->options)
         count_stored(c, r->records, r->late);
     return true;
-}
-
-void fk__col_run_add(msg_ctx *c, const fk__col_hdr *hdr, fk__col_raw_run *run, uint16_t sid,
-                     const uint8_t *body, size_t blen, int64_t now_ns, bool *complete)
-{
-    size_t n = run->n;
-    run->sets[n] = (fk__col_raw_set){&c->ss->peer, c->ss->id, c->d->odid,   hdr->export_secs,
-                                     sid,          body,      &run->raws[n]};
-    run->blens[n] = blen;
-    run->n = n + 1;
-    if (run->n == FK__COL_RUN_MAX)
-        *complete &= fk__col_run_flush(c, hdr, run, now_ns);
 }
 
 bool fk__col_run_flush(msg_ctx *c, const fk__col_hdr *hdr, fk__col_raw_run *run, int64_t now_ns)

@@ -16,18 +16,7 @@
  * the buffers queued after it are dropped and counted too: an IPFIX sink
  * must send its templates again before more data goes to that file. An
  * output that cannot be cut back (a pipe) gets the rest of the cut unit
- * first at the next write, so the stream stays framed.
- *
- * Drop-behind (regular files): the writer starts the write-back of each
- * 8 MiB of the file it completes and, 4 steps (32 MiB) later, drops those
- * pages from the page cache once they are clean. New pages then come from
- * the free lists warm, instead of from memory the machine has not touched
- * (on a freshly started VM, copying a line into such a page cost the writer
- * 5x what a reused one does: docs/collector-performance.md). It never
- * makes the writer wait for the disk: while the step 32 MiB back is still
- * being written, no new write-back is started (the pages stay dirty, for
- * the kernel's flusher, as without drop-behind). Kernels without
- * cachestat(2) (before 6.5), and other outputs, are left as they were. */
+ * first at the next write, so the stream stays framed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -35,8 +24,6 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "collector/internal.h"
@@ -45,12 +32,6 @@
 #include "core/error.h"
 
 #define NBUF FK__SINK_OUT_BUFS
-#define DROP_STEP ((off_t)8 << 20)
-#define DROP_LAG 4 /* steps between starting a step's write-back and dropping it */
-/* cachestat(2): 451 in the common system call table (x86-64, arm64, ...). */
-#if defined(__x86_64__) || defined(__aarch64__)
-#define NR_CACHESTAT 451
-#endif
 
 /* One committed unit: where it ends in its buffer, how many records. */
 typedef struct unit {
@@ -81,8 +62,6 @@ struct fk__sink_out {
     uint64_t lost;     /* records that could not be written, not yet reported */
     char *rest;        /* writer: the unwritten rest of a cut unit (unseekable fd) */
     size_t nrest;
-    bool drop;       /* drop-behind for this fd (a regular file; set with it) */
-    off_t drop_next; /* writer: where the next step of the file starts; -1 = not yet known */
 };
 
 static uint64_t records_after(const unit *u, size_t n, size_t from)
@@ -116,55 +95,6 @@ static size_t write_some(int fd, const char *p, size_t n, int *err)
         return done;
     }
     return n;
-}
-
-#ifdef NR_CACHESTAT
-struct cachestat_range {
-    uint64_t off, len;
-};
-struct cachestat {
-    uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
-};
-#endif
-
-/* Pages of [off, off + len) of fd cached, dirty and under write-back;
- * false when the kernel cannot tell. */
-static bool cache_state(int fd, off_t off, off_t len, uint64_t *dirty, uint64_t *writeback)
-{
-#ifdef NR_CACHESTAT
-    struct cachestat_range r = {(uint64_t)off, (uint64_t)len};
-    struct cachestat cs;
-    if (syscall(NR_CACHESTAT, fd, &r, &cs, 0) != 0)
-        return false;
-    *dirty = cs.nr_dirty;
-    *writeback = cs.nr_writeback;
-    return true;
-#else
-    (void)fd, (void)off, (void)len, (void)dirty, (void)writeback;
-    return false;
-#endif
-}
-
-/* The file now reaches end: for each step it completed, drop the step
- * DROP_LAG back if it is clean, and start the new one's write-back unless
- * the disk is still writing that older step. */
-static void drop_behind(fk__sink_out *o, int fd, off_t start, off_t end)
-{
-    if (o->drop_next < 0) /* steps of the file as this writer found it are not its */
-        o->drop_next = start + DROP_STEP - 1 - (start + DROP_STEP - 1) % DROP_STEP;
-    for (; o->drop && o->drop_next + DROP_STEP <= end; o->drop_next += DROP_STEP) {
-        off_t back = o->drop_next - DROP_LAG * DROP_STEP;
-        uint64_t dirty = 0, writeback = 0;
-        if (back >= 0 && !cache_state(fd, back, DROP_STEP, &dirty, &writeback)) {
-            o->drop = false; /* no cachestat: as without drop-behind */
-            return;
-        }
-        if (writeback)
-            continue; /* the disk is behind: no more write-back from here */
-        if (back >= 0 && !dirty)
-            (void)posix_fadvise(fd, back, DROP_STEP, POSIX_FADV_DONTNEED);
-        (void)sync_file_range(fd, o->drop_next, DROP_STEP, SYNC_FILE_RANGE_WRITE);
-    }
 }
 
 static void note_failure(fk__sink_out *o, int err, uint64_t records)
@@ -203,11 +133,8 @@ static void write_buffer(fk__sink_out *o, int fd, unsigned i)
     int flags = fcntl(fd, F_GETFL);
     off_t start = lseek(fd, 0, flags >= 0 && (flags & O_APPEND) ? SEEK_END : SEEK_CUR);
     size_t done = write_some(fd, p, n, &err);
-    if (done == n) {
-        if (start >= 0)
-            drop_behind(o, fd, start, start + (off_t)n);
+    if (done == n)
         return;
-    }
     /* The last whole unit written ends at keep. */
     size_t keep = 0, cut_end = n;
     for (size_t k = 0; k < nu; k++) {
@@ -258,7 +185,6 @@ int fk__sink_out_create(fk__sink_out **out, size_t size)
     if (!o)
         return fk__error(FK_ENOMEM, "output: out of memory");
     o->fd = -1;
-    o->drop_next = -1;
     o->size = size;
     atomic_init(&o->failed, 0);
     pthread_mutex_init(&o->mu, NULL);
@@ -322,9 +248,6 @@ void fk__sink_out_set_fd(fk__sink_out *o, int fd)
     o->fill = 0;
     o->nunits[o->tail % NBUF] = 0;
     o->nrest = 0; /* a new file starts clean */
-    struct stat st;
-    o->drop = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    o->drop_next = -1;
     pthread_mutex_unlock(&o->mu);
 }
 
