@@ -8,7 +8,11 @@
  * collectors write jsonl: files with no callback, one with direct_decode
  * on, so that sets with a record plan are written straight from their
  * records (lib/collector/recplan.h), one with it off: the files must be
- * the same bytes, and the counters the same. */
+ * the same bytes, and the counters the same. Two last collectors write
+ * ipfix: files (the pass-through), one storing a message's passing data
+ * sets as runs, one set by set (fk__collector_raw_runs): the same bytes
+ * (but for the clock-driven export time of flowkit's own messages) and
+ * the same counters. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,8 @@
 #include <unistd.h>
 
 #include <flowkit/flowkit.h>
+
+#include "collector/internal.h"
 
 typedef struct seen {
     unsigned long records;
@@ -60,7 +66,29 @@ static unsigned long long file_hash(const char *path)
     return h;
 }
 
-static fk_collector *make(int direct, seen *s, const char *path)
+/* The same for an ipfix: file, with the export time of the messages of
+ * domain 0 (flowkit's own: the clock's) left out. */
+static unsigned long long ipfix_file_hash(const char *path)
+{
+    unsigned long long h = 1469598103934665603ull;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return h;
+    unsigned char hdr[16];
+    static char body[65536];
+    while (fread(hdr, 1, 16, f) == 16) {
+        size_t len = (size_t)hdr[2] << 8 | hdr[3];
+        if (len < 16 || fread(body, 1, len - 16, f) != len - 16)
+            abort(); /* the writer framed a message wrongly */
+        if (!(hdr[12] | hdr[13] | hdr[14] | hdr[15]))
+            memset(hdr + 4, 0, 4);
+        h = fnv(fnv(h, (const char *)hdr, 16), body, len - 16);
+    }
+    fclose(f);
+    return h;
+}
+
+static fk_collector *make(int direct, bool runs, seen *s, const char *path)
 {
     fk_collector *h;
     if (fk_collector_create(&h) != 0)
@@ -69,7 +97,9 @@ static fk_collector *make(int direct, seen *s, const char *path)
         fk_collector_set_callback(h, on_flow, s);
     } else {
         char uri[128];
-        snprintf(uri, sizeof uri, "jsonl:%s", path);
+        size_t n = strlen(path);
+        bool ipfix = n > 6 && strcmp(path + n - 6, ".ipfix") == 0;
+        snprintf(uri, sizeof uri, "%s:%s", ipfix ? "ipfix" : "jsonl", path);
         if (fk_collector_add_output(h, uri) != 0) {
             fk_collector_destroy(h);
             return NULL;
@@ -80,6 +110,7 @@ static fk_collector *make(int direct, seen *s, const char *path)
     fk_collector_set_int(h, FK_COL_MAX_EXPORTERS, 4);
     fk_collector_set_int(h, FK_COL_MAX_INTERFACES, 2);
     fk_collector_set_int(h, FK_COL_DIRECT_DECODE, direct);
+    fk__collector_raw_runs(h, runs); /* ipfix: files: runs, or set by set */
     if (fk_collector_activate(h) != 0) {
         fk_collector_destroy(h);
         return NULL;
@@ -91,20 +122,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     seen sa = {0, 1469598103934665603ull}, sb = sa;
-    static char pc[64], pd[64];
+    static char pc[64], pd[64], pe[64], pf[64];
     if (!pc[0]) {
         snprintf(pc, sizeof pc, "/tmp/fuzz_collector_session.%ld.c.jsonl", (long)getpid());
         snprintf(pd, sizeof pd, "/tmp/fuzz_collector_session.%ld.d.jsonl", (long)getpid());
+        snprintf(pe, sizeof pe, "/tmp/fuzz_collector_session.%ld.e.ipfix", (long)getpid());
+        snprintf(pf, sizeof pf, "/tmp/fuzz_collector_session.%ld.f.ipfix", (long)getpid());
     }
     remove(pc); /* the outputs append */
     remove(pd);
-    fk_collector *a = make(1, &sa, NULL), *b = make(0, &sb, NULL);
-    fk_collector *c = make(1, NULL, pc), *d = make(0, NULL, pd);
-    if (!a || !b || !c || !d) {
+    remove(pe);
+    remove(pf);
+    fk_collector *a = make(1, true, &sa, NULL), *b = make(0, true, &sb, NULL);
+    fk_collector *c = make(1, true, NULL, pc), *d = make(0, true, NULL, pd);
+    fk_collector *e = make(1, true, NULL, pe), *g = make(1, false, NULL, pf);
+    if (!a || !b || !c || !d || !e || !g) {
         fk_collector_destroy(a);
         fk_collector_destroy(b);
         fk_collector_destroy(c);
         fk_collector_destroy(d);
+        fk_collector_destroy(e);
+        fk_collector_destroy(g);
         return 0;
     }
     fk_addr exporter;
@@ -124,9 +162,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rb = fk_collector_feed(b, &exporter, 4739, dgram, len);
         int rc = fk_collector_feed(c, &exporter, 4739, dgram, len);
         int rd = fk_collector_feed(d, &exporter, 4739, dgram, len);
+        int re = fk_collector_feed(e, &exporter, 4739, dgram, len);
+        int rg = fk_collector_feed(g, &exporter, 4739, dgram, len);
         free(dgram);
         if (ra != rb || ra != rc || ra != rd)
             abort(); /* direct decoding delivered other records */
+        if (re != rg)
+            abort(); /* runs of passing sets counted other records */
         off += len;
     }
     fk_collector_stats st, stb;
@@ -144,6 +186,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fk_collector_destroy(b);
     fk_collector_destroy(c); /* the files are written out */
     fk_collector_destroy(d);
+    fk_collector_stats ste, stg;
+    fk_collector_get_stats(e, &ste, sizeof ste);
+    fk_collector_get_stats(g, &stg, sizeof stg);
+    fk_collector_destroy(e);
+    fk_collector_destroy(g);
+    ste.export_time_skewed = stg.export_time_skewed = 0;
+    if (memcmp(&ste, &stg, sizeof ste) != 0)
+        abort(); /* runs of passing sets changed the counters */
+    if (ipfix_file_hash(pe) != ipfix_file_hash(pf))
+        abort(); /* runs of passing sets wrote other bytes */
+    remove(pe);
+    remove(pf);
     stc.export_time_skewed = std.export_time_skewed = 0;
     stc.records_compiled = stc.templates_uncompiled = 0;
     if (memcmp(&stc, &std, sizeof stc) != 0)

@@ -373,20 +373,24 @@ static void expr(char *out, size_t cap, unsigned depth)
     char l[600], r[600];
     expr(l, sizeof l, depth + 1);
     expr(r, sizeof r, depth + 1);
+    int n;
     switch (pick(4)) {
     case 0:
-        snprintf(out, cap, "%s and %s", l, r);
+        n = snprintf(out, cap, "%s and %s", l, r);
         break;
     case 1:
-        snprintf(out, cap, "%s or %s", l, r);
+        n = snprintf(out, cap, "%s or %s", l, r);
         break;
     case 2:
-        snprintf(out, cap, "not (%s) or %s", l, r);
+        n = snprintf(out, cap, "not (%s) or %s", l, r);
         break;
     default:
-        snprintf(out, cap, "(%s or %s) and not %s", l, r, l);
+        n = snprintf(out, cap, "(%s or %s) and not %s", l, r, l);
         break;
     }
+    /* a cut expression would test another filter than the one built */
+    if (n < 0 || (size_t)n >= cap)
+        fail_msg("generated filter longer than %zu bytes", cap);
 }
 
 static fk_filter *compile(const char *text)

@@ -10,10 +10,12 @@
 #include "fk_test.h"
 #include "filter_time_ref.h"
 
+/* v as len (1..8) big-endian octets at p. Counted upwards: gcc's
+ * -Wstringop-overflow reads a downward unsigned loop as able to wrap. */
 static void put_be(uint8_t *p, unsigned len, uint64_t v)
 {
-    for (unsigned i = len; i-- > 0; v >>= 8)
-        p[i] = (uint8_t)v;
+    for (unsigned i = 0; i < len; i++)
+        p[len - 1 - i] = (uint8_t)(v >> (8 * i));
 }
 
 static fk_filter *compile(const char *text)
