@@ -72,9 +72,8 @@ int fk__bpf_cache_map(fk__bpf_cache *c, int fd, uint32_t ncpus, uint32_t per_cpu
     c->seen = fk__calloc(n, 1);
     c->miss = fk__calloc(n, 1);
     c->matched = fk__calloc(n, 1);
-    c->off = fk__calloc((size_t)per_cpu + 1, sizeof *c->off);
-    c->at = fk__calloc(n, sizeof *c->at);
-    if (!c->ends || !c->seen || !c->miss || !c->matched || !c->off || !c->at) {
+    c->next = fk__calloc(n, sizeof *c->next);
+    if (!c->ends || !c->seen || !c->miss || !c->matched || !c->next) {
         munmap(m, len);
         fk__bpf_cache_unmap(c);
         return fk__error(FK_ENOMEM, "bpf: out of memory");
@@ -95,8 +94,8 @@ void fk__bpf_cache_unmap(fk__bpf_cache *c)
     fk__free(c->seen);
     fk__free(c->miss);
     fk__free(c->matched);
-    fk__free(c->off);
-    fk__free(c->at);
+    fk__free(c->tab);
+    fk__free(c->next);
     memset(c, 0, sizeof *c);
 }
 
@@ -161,30 +160,70 @@ static void add_slot(struct fk__bpf_flow_val *v, const struct fk__bpf_cache_slot
 #define FK__CACHE_INDEXED 1u
 #define FK__CACHE_MATCHED 2u
 
+/* The index's hash of (k, gen): position in its low bits, a check in
+ * its high 32. */
+static uint64_t index_hash(const struct fk__bpf_flow_key *k, uint64_t gen)
+{
+    uint64_t h = fk__bpf_cache_hash(k);
+    h = (h << 32 | h) ^ gen;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+#define FK__CACHE_NONE UINT32_MAX
+
 void fk__bpf_cache_index(fk__bpf_cache *c)
 {
+    c->indexed = false;
     if (!c->slots)
         return;
-    uint32_t per = c->per_cpu;
-    size_t n = (size_t)c->ncpus * per;
-    memset(c->off, 0, ((size_t)per + 1) * sizeof *c->off);
+    size_t n = (size_t)c->ncpus * c->per_cpu, active = 0;
     for (size_t i = 0; i < n; i++) { /* one linear pass over the slots */
         if (__atomic_load_n(&c->slots[i].state, __ATOMIC_ACQUIRE) == FK__BPF_SLOT_ACTIVE) {
             c->matched[i] = FK__CACHE_INDEXED;
-            c->off[(i & (per - 1)) + 1]++;
+            active++;
         } else {
             c->matched[i] = 0;
             c->miss[i] = 0; /* a later claim starts afresh */
         }
     }
-    for (uint32_t h = 0; h < per; h++)
-        c->off[h + 1] += c->off[h];
-    for (size_t i = 0; i < n; i++) /* by position: off[h] ends at h's end */
-        if (c->matched[i])
-            c->at[c->off[i & (per - 1)]++] = (uint32_t)i;
-    for (uint32_t h = per; h > 0; h--) /* and back to its start */
-        c->off[h] = c->off[h - 1];
-    c->off[0] = 0;
+    size_t len = 16;
+    while (len < 2 * active)
+        len *= 2;
+    if (len > c->tab_len) {
+        uint64_t *t = fk__realloc(c->tab, len * sizeof *t);
+        if (!t)
+            return; /* no index this sweep */
+        c->tab = t;
+        c->tab_len = len;
+    }
+    len = c->tab_len;
+    memset(c->tab, 0, len * sizeof *c->tab);
+    for (size_t i = 0; i < n; i++) { /* the same slots (ACTIVE stays until we free it) */
+        if (c->matched[i] != FK__CACHE_INDEXED)
+            continue;
+        const struct fk__bpf_cache_slot *s = &c->slots[i];
+        uint64_t h = index_hash(&s->key, s->gen);
+        uint64_t want = (h >> 32) << 32;
+        c->next[i] = FK__CACHE_NONE;
+        for (size_t p = h & (len - 1);; p = (p + 1) & (len - 1)) {
+            uint64_t e = c->tab[p];
+            if (!e) {
+                c->tab[p] = want | (uint32_t)(i + 1);
+                break;
+            }
+            uint32_t head = (uint32_t)e - 1;
+            if ((e >> 32) == (want >> 32) && c->slots[head].gen == s->gen &&
+                memcmp(&c->slots[head].key, &s->key, sizeof s->key) == 0) {
+                c->next[i] = head; /* the same flow on another CPU */
+                c->tab[p] = want | (uint32_t)(i + 1);
+                break;
+            }
+        }
+    }
     c->indexed = true;
 }
 
@@ -194,7 +233,6 @@ void fk__bpf_cache_merge(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
     if (!c->slots)
         return;
     uint64_t gen = gen_of(v);
-    uint32_t h = fk__bpf_cache_hash(k) & (c->per_cpu - 1);
     if (!c->indexed) {
         for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
             const struct fk__bpf_cache_slot *s = slot_of(c, cpu, k, gen, FK__BPF_SLOT_ACTIVE);
@@ -203,12 +241,17 @@ void fk__bpf_cache_merge(fk__bpf_cache *c, const struct fk__bpf_flow_key *k,
         }
         return;
     }
-    for (uint32_t j = c->off[h]; j < c->off[h + 1]; j++) {
-        uint32_t i = c->at[j];
-        const struct fk__bpf_cache_slot *s = slot_at(c, i, k, gen, FK__BPF_SLOT_ACTIVE);
-        if (s) {
-            add_slot(v, s);
-            c->matched[i] = FK__CACHE_MATCHED;
+    uint64_t h = index_hash(k, gen);
+    size_t len = c->tab_len;
+    for (size_t p = h & (len - 1); c->tab[p]; p = (p + 1) & (len - 1)) {
+        if ((c->tab[p] >> 32) != (h >> 32))
+            continue;
+        for (uint32_t i = (uint32_t)c->tab[p] - 1; i != FK__CACHE_NONE; i = c->next[i]) {
+            const struct fk__bpf_cache_slot *s = slot_at(c, i, k, gen, FK__BPF_SLOT_ACTIVE);
+            if (s) {
+                add_slot(v, s);
+                c->matched[i] = FK__CACHE_MATCHED;
+            }
         }
     }
 }
@@ -219,9 +262,10 @@ void fk__bpf_cache_orphans(fk__bpf_cache *c, bool complete, bool detached, fk__b
     if (!c->slots || !c->indexed)
         return;
     c->indexed = false;
-    size_t n = c->off[c->per_cpu];
-    for (size_t j = 0; complete && j < n; j++) {
-        uint32_t i = c->at[j];
+    size_t n = (size_t)c->ncpus * c->per_cpu;
+    for (size_t i = 0; complete && i < n; i++) {
+        if (!c->matched[i])
+            continue; /* not ACTIVE at the index */
         struct fk__bpf_cache_slot *s = &c->slots[i];
         if (c->matched[i] == FK__CACHE_MATCHED ||
             __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != FK__BPF_SLOT_ACTIVE) {

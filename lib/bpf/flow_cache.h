@@ -52,8 +52,12 @@ typedef struct fk__bpf_cache {
     uint8_t *seen;          /* per slot: DRAINING at the last fk__bpf_cache_reap() */
     uint64_t reaped;        /* DRAINING slots freed by fk__bpf_cache_reap() */
     /* The sweep's index (fk__bpf_cache_index): the slots ACTIVE at its
-     * start, by position in a CPU's range: at[off[h]..off[h+1]) */
-    uint32_t *off, *at;
+     * start by (key, gen), an open-addressing table of tab_len entries
+     * (a hash's high 32 bits, slot index + 1; 0 empty); next chains the
+     * slots of one (key, gen) on other CPUs. Grown, never shrunk. */
+    uint64_t *tab;
+    size_t tab_len;
+    uint32_t *next;
     bool indexed;
     uint8_t *miss;    /* per slot: sweeps in a row it matched no entry */
     uint8_t *matched; /* per slot: matched an entry in this sweep */
@@ -75,8 +79,9 @@ int fk__bpf_cache_map(fk__bpf_cache *c, int fd, uint32_t ncpus, uint32_t per_cpu
 void fk__bpf_cache_unmap(fk__bpf_cache *c);
 
 /* Start of a sweep: one linear pass over every CPU's slots indexes the
- * ACTIVE ones by position, so that fk__bpf_cache_merge() probes only the
- * slots that hold something (not one per possible CPU). */
+ * ACTIVE ones by (key, gen), so that fk__bpf_cache_merge() costs one
+ * probe of that table a flow, not one slot probe per possible CPU. Out of
+ * memory: no index (merge probes each CPU, no orphan is looked for). */
 void fk__bpf_cache_index(fk__bpf_cache *c);
 
 /* Add the ACTIVE slots of key k's incarnation v to *v (a snapshot: the

@@ -25,8 +25,14 @@ static void setup_cache(fk__bpf_cache *c, size_t cap)
     c->per_cpu = PER_CPU;
     c->ends = fk__calloc(cap, sizeof *c->ends);
     c->seen = fk__calloc(NCPUS * PER_CPU, 1);
+    c->miss = fk__calloc(NCPUS * PER_CPU, 1);
+    c->matched = fk__calloc(NCPUS * PER_CPU, 1);
+    c->next = fk__calloc(NCPUS * PER_CPU, sizeof *c->next);
     assert_non_null(c->ends);
     assert_non_null(c->seen);
+    assert_non_null(c->miss);
+    assert_non_null(c->matched);
+    assert_non_null(c->next);
     c->cap = cap;
 }
 
