@@ -29,14 +29,15 @@ void export_print_stats(app *a)
             "%s: capture packets=%llu kernel_drops=%llu queue_drops=%llu decode_errors=%llu "
             "flows=%llu flows_filtered=%llu events=%llu event_drops=%llu flows_evicted=%llu "
             "attrib_events_lost=%llu kernel_map_full=%llu kernel_events_lost=%llu "
-            "frags_unmatched=%llu tunnels_undecoded=%llu\n",
+            "frags_unmatched=%llu tunnels_undecoded=%llu kernel_cache_orphans=%llu\n",
             fkcli_prog(), (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops,
             (unsigned long long)cs.queue_drops, (unsigned long long)cs.decode_errors,
             (unsigned long long)a->flows_seen, (unsigned long long)a->flows_filtered,
             (unsigned long long)a->events_seen, (unsigned long long)cs.event_drops,
             (unsigned long long)cs.flows_evicted, (unsigned long long)cs.attrib_events_lost,
             (unsigned long long)cs.kernel_map_full, (unsigned long long)cs.kernel_events_lost,
-            (unsigned long long)cs.frags_unmatched, (unsigned long long)cs.tunnels_undecoded);
+            (unsigned long long)cs.frags_unmatched, (unsigned long long)cs.tunnels_undecoded,
+            (unsigned long long)cs.kernel_cache_orphans);
     if (a->imds)
         print_imds_stats(a);
     if (!a->exp)
