@@ -37,18 +37,26 @@
 # (ebpf, xdp). Needs root, perf and a build with BPF.
 # Environment: ROOT, BUILD_DIR, BENCH_TMP (from bench/run); EBPF_BENCH_RATE
 # (default 200000), EBPF_BENCH_SECONDS (5), EBPF_BENCH_ROUNDS (3),
-# EBPF_BENCH_MODES (default "none pcap ebpf xdp softflowd").
+# EBPF_BENCH_MODES (default "none pcap ebpf xdp softflowd"), EBPF_BENCH_FLOWS
+# (default 1: one UDP flow, every packet after its first a hit in the eBPF
+# backend's per-CPU flow cache, the best case; N > 1: the datagrams go
+# round-robin to N destination ports, N flows at once; above the cache's
+# slots per CPU (ebpf_cache_slots, 1024) most packets miss it). With N > 1
+# the result lines are named ebpf-live-veth-flowsN-... .
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
 RATE=${EBPF_BENCH_RATE:-200000}
 SECS=${EBPF_BENCH_SECONDS:-5}
 ROUNDS=${EBPF_BENCH_ROUNDS:-3}
 MODES=${EBPF_BENCH_MODES:-none pcap ebpf xdp softflowd}
+FLOWS=${EBPF_BENCH_FLOWS:-1}
+NAME=ebpf-live-veth
+[ "$FLOWS" -gt 1 ] && NAME=ebpf-live-veth-flows$FLOWS
 sender=$BUILD_DIR/bench/bench_veth_send
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$sender" ] || ! command -v bpftool >/dev/null ||
     ! command -v jq >/dev/null || ! command -v perf >/dev/null; then
-    echo "ebpf-live-veth  SKIPPED (needs root, bpftool, jq, perf and bench_veth_send)"
+    echo "$NAME  SKIPPED (needs root, bpftool, jq, perf and bench_veth_send)"
     exit 0
 fi
 if ! command -v softflowd >/dev/null || ! command -v softflowctl >/dev/null; then
@@ -65,7 +73,7 @@ capf=$BENCH_TMP/capture_flows
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$ROOT/include" -I"$BUILD_DIR/include" \
     "$ROOT/examples/capture_flows.c" -L"$LIBDIR" -lflowkit -Wl,-rpath,"$LIBDIR" -o "$capf" || exit 1
 if ! "$capf" -i "$IF" -o backend=ebpf -o duration=0.2 >/dev/null 2>"$BENCH_TMP/probe.err"; then
-    echo "ebpf-live-veth  SKIPPED ($(grep -m1 activate "$BENCH_TMP/probe.err"))"
+    echo "$NAME  SKIPPED ($(grep -m1 activate "$BENCH_TMP/probe.err"))"
     exit 0
 fi
 
@@ -174,7 +182,7 @@ measure() {
     [ -n "$CPID" ] && p0=$(proc_ns "$CPID")
     k0=$(softirqd_ns)
     s0=$(system_ns)
-    res=$(fk_netns_exec "$NS" "$sender" "10.213.$N.1" 9999 "$RATE" "$SECS" 64)
+    res=$(fk_netns_exec "$NS" "$sender" "10.213.$N.1" 9999 "$RATE" "$SECS" 64 "$FLOWS")
     sleep 1
     s1=$(system_ns)
     k1=$(softirqd_ns)
@@ -231,7 +239,7 @@ for m in $MODES; do
     printf '# %-9s %9.0f %9.0f %6.0f %8s %8s %8s   %s\n' "$m" "$sent" "$(col "$m" 3)" "$(col "$m" 4)" \
         "$a" "$b" "$c" "$d"
 done
-echo "# CPU s per Mpkt sent, medians of $ROUNDS rounds; kernel = perf samples in the capture's own kernel code"
+echo "# CPU s per Mpkt sent, medians of $ROUNDS rounds, $FLOWS flow(s) at once; kernel = perf samples in the capture's own kernel code"
 
 # BPF run time inside our programs (statistics on: one run each).
 if [[ " $MODES " == *" ebpf "* ]] || [[ " $MODES " == *" xdp "* ]]; then
@@ -266,9 +274,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) { p
 # total CPU per Mpkt (process + kernel side); ratio = flowkit / peer (0.20 = 5x less)
 E=${TOTAL[ebpf]:-}
 [ -n "${TOTAL[pcap]:-}" ] &&
-    echo "ebpf-live-veth-total-cpu(flowkit-pcap)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[pcap]}")"
+    echo "$NAME-total-cpu(flowkit-pcap)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[pcap]}")"
 [ -n "${TOTAL[softflowd]:-}" ] &&
-    echo "ebpf-live-veth-total-cpu(softflowd)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[softflowd]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[softflowd]}")"
+    echo "$NAME-total-cpu(softflowd)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[softflowd]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[softflowd]}")"
 [ -n "${TOTAL[xdp]:-}" ] && [ -n "${TOTAL[pcap]:-}" ] &&
-    echo "ebpf-live-veth-total-cpu(xdp-vs-pcap)  flowkit=${TOTAL[xdp]} cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "${TOTAL[xdp]}" "${TOTAL[pcap]}")"
+    echo "$NAME-total-cpu(xdp-vs-pcap)  flowkit=${TOTAL[xdp]} cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "${TOTAL[xdp]}" "${TOTAL[pcap]}")"
 exit 0
