@@ -22,6 +22,7 @@ static int ctx_new(void **out, const fk__col_codec_cfg *cfg)
     cx->pen = cfg->pen;
     cx->direct = cfg->direct;
     cx->stats = cfg->stats;
+    cx->out = cfg->out;
     int rc = fk__col_ipfix_ctx_init(cx);
     if (rc) {
         fk__free(cx);

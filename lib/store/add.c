@@ -1,5 +1,5 @@
-/* The add path of a store (fk_store_add_flow): the collector calls it
- * once per record, so the usual flow (IPv4 addresses, no rare member, no
+/* The add path of a store (fk_store_add_flow, fk_store_add_flows): the
+ * collector hands it every record, so the usual flow (IPv4 addresses, no rare member, no
  * CIDR filter or de-duplication) is handled here in one function: the
  * ring write and the pre-aggregation insert are inlined, and only what
  * most flows never need (IPv6 keys, the ring's extension, a new table
@@ -224,27 +224,49 @@ static __attribute__((noinline)) bool checked_out(fk_store *s, const fk_flow *fl
     return false;
 }
 
+/* Count and keep one flow (under the lock; flows_in is the caller's). */
+static inline __attribute__((always_inline)) void add_locked(fk_store *s, const fk_flow *flow)
+{
+    if (flow->event) {
+        s->st.events++;
+        return;
+    }
+    if (s->checks && checked_out(s, flow))
+        return;
+    s->st.flows_kept++;
+    if (flow->end_ns > s->now_ns)
+        fk__store_advance_locked(s, flow->end_ns);
+    if (!s->st.first_ns) /* its clock when the first flow came */
+        s->st.first_ns = s->now_ns ? s->now_ns : 1;
+    /* Every address IPv4: the usual case, told once for both. */
+    bool v4 = flow->src.family == 4 && flow->dst.family == 4 && flow->exporter.family == 4;
+    ring_put(s, flow, v4);
+    agg_put(s, flow, v4);
+    if (fk__badip_candidate(flow))
+        fk__badip_add(s, flow);
+}
+
 int fk_store_add_flow(fk_store *s, const fk_flow *flow)
 {
     if (!s || !flow || !s->active)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");
     fk__store_lock_take(&s->lock);
     s->st.flows_in++;
-    if (flow->event) {
-        s->st.events++;
-    } else if (!s->checks || !checked_out(s, flow)) {
-        s->st.flows_kept++;
-        if (flow->end_ns > s->now_ns)
-            fk__store_advance_locked(s, flow->end_ns);
-        if (!s->st.first_ns) /* its clock when the first flow came */
-            s->st.first_ns = s->now_ns ? s->now_ns : 1;
-        /* Every address IPv4: the usual case, told once for both. */
-        bool v4 = flow->src.family == 4 && flow->dst.family == 4 && flow->exporter.family == 4;
-        ring_put(s, flow, v4);
-        agg_put(s, flow, v4);
-        if (fk__badip_candidate(flow))
-            fk__badip_add(s, flow);
-    }
+    add_locked(s, flow);
+    fk__store_lock_give(&s->lock);
+    return FK_OK;
+}
+
+int fk_store_add_flows(fk_store *s, const fk_flow *flows, size_t n)
+{
+    if (!s || (!flows && n) || !s->active)
+        return fk__error(FK_EINVAL, "store: NULL argument or not activated");
+    if (!n)
+        return FK_OK;
+    fk__store_lock_take(&s->lock);
+    s->st.flows_in += n;
+    for (size_t i = 0; i < n; i++)
+        add_locked(s, &flows[i]);
     fk__store_lock_give(&s->lock);
     return FK_OK;
 }
