@@ -32,9 +32,9 @@ static fk_store *mkb(const char *agg_keys)
     assert_int_equal(fk_store_set_text(s, "max_flows", "1000"), 0);
     assert_int_equal(fk_store_set_text(s, "dedup_ttl", "2000"), 0);
     assert_int_equal(fk_store_set_text(s, "retention", "60"), 0); /* expiry inside arrays */
-    assert_int_equal(fk_store_add_cidr(s, "10.0.0.0/30"), 0);    /* sources 0..3 of 8 */
-    assert_int_equal(fk_store_add_cidr(s, "2001::/16"), 0);      /* IPv6 */
-    assert_int_equal(fk_store_add_cidr(s, "192.168.0.2/32"), 0); /* one destination */
+    assert_int_equal(fk_store_add_cidr(s, "10.0.0.0/30"), 0);     /* sources 0..3 of 8 */
+    assert_int_equal(fk_store_add_cidr(s, "2001::/16"), 0);       /* IPv6 */
+    assert_int_equal(fk_store_add_cidr(s, "192.168.0.2/32"), 0);  /* one destination */
     assert_int_equal(fk_store_activate(s), 0);
     return s;
 }
