@@ -4,11 +4,13 @@
  *
  * Sends RATE_PPS datagrams per second (batches of 32 with sendmmsg, paced
  * on CLOCK_MONOTONIC) for SECONDS, then prints "sent=N seconds=S pps=R".
+ * RATE_PPS "max": unpaced, as fast as sendmmsg goes, for SECONDS (and at
+ * most MAX_UNPACED datagrams).
  * With FLOWS > 1 (at most 65535 - PORT + 1) the datagrams go round-robin to
  * the destination ports PORT .. PORT + FLOWS - 1: FLOWS flows at once, each
  * packet of a flow FLOWS packets after its previous one.
  * Bounded: at most RATE_PPS * SECONDS datagrams, and never longer than
- * SECONDS + 1 s. Only meant for addresses of a test's own veth. */
+ * SECONDS + 1 s (max: SECONDS). Only meant for addresses of a test's own veth. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #define BATCH 32
+#define MAX_UNPACED 100000000ULL /* RATE_PPS max: the bound in count */
 
 static double now_s(void)
 {
@@ -40,7 +43,8 @@ int main(int argc, char **argv)
     struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1)
         return 2;
-    double rate = atof(argv[3]), secs = atof(argv[4]);
+    int unpaced = strcmp(argv[3], "max") == 0;
+    double rate = unpaced ? 1.0 : atof(argv[3]), secs = atof(argv[4]);
     size_t payload = (size_t)atoi(argv[5]);
     if (rate <= 0 || secs <= 0 || payload > 1400 || port < 1 || port > 65535 || flows < 1 ||
         port + flows - 1 > 65535)
@@ -69,14 +73,14 @@ int main(int argc, char **argv)
             msgs[i].msg_hdr.msg_namelen = sizeof to[i];
         }
     }
-    unsigned long long total = (unsigned long long)(rate * secs), sent = 0;
+    unsigned long long total = unpaced ? MAX_UNPACED : (unsigned long long)(rate * secs), sent = 0;
     double t0 = now_s();
     while (sent < total) {
         double due = t0 + (double)sent / rate;
         double t = now_s();
-        if (t > t0 + secs + 1.0)
+        if (t > t0 + secs + (unpaced ? 0.0 : 1.0))
             break;
-        if (t < due) {
+        if (!unpaced && t < due) {
             struct timespec ts = {0, (long)((due - t) * 1e9)};
             nanosleep(&ts, NULL);
         }

@@ -36,7 +36,12 @@
 # (pcap), libpcap's drops (softflowd), kernel_map_full + kernel_events_lost
 # (ebpf, xdp). Needs root, perf and a build with BPF.
 # Environment: ROOT, BUILD_DIR, BENCH_TMP (from bench/run); EBPF_BENCH_RATE
-# (default 200000), EBPF_BENCH_SECONDS (5), EBPF_BENCH_ROUNDS (3),
+# (default 200000 datagrams/s; "max": the sender unpaced, as fast as it
+# goes for EBPF_BENCH_SECONDS, so each mode is measured at the highest rate
+# the sender reaches beside it: what it sends then depends on the mode and
+# the load, the figures are still per packet sent, and the table adds the
+# total per packet seen; the result lines are named ebpf-live-veth-max-...),
+# EBPF_BENCH_SECONDS (5), EBPF_BENCH_ROUNDS (3),
 # EBPF_BENCH_MODES (default "none pcap ebpf xdp softflowd"), EBPF_BENCH_FLOWS
 # (default 1: one UDP flow, every packet after its first a hit in the eBPF
 # backend's per-CPU flow cache, the best case; N > 1: the datagrams go
@@ -51,7 +56,8 @@ ROUNDS=${EBPF_BENCH_ROUNDS:-3}
 MODES=${EBPF_BENCH_MODES:-none pcap ebpf xdp softflowd}
 FLOWS=${EBPF_BENCH_FLOWS:-1}
 NAME=ebpf-live-veth
-[ "$FLOWS" -gt 1 ] && NAME=ebpf-live-veth-flows$FLOWS
+[ "$RATE" = max ] && NAME=$NAME-max
+[ "$FLOWS" -gt 1 ] && NAME=$NAME-flows$FLOWS
 sender=$BUILD_DIR/bench/bench_veth_send
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$sender" ] || ! command -v bpftool >/dev/null ||
@@ -222,22 +228,23 @@ diffs() {
 }
 head -n $((ROUNDS * ${#order[@]})) "$BENCH_TMP/runs" >"$BENCH_TMP/runs.rounds"
 declare -A TOTAL
-printf '# %-9s %9s %9s %6s %8s %8s %8s   %s\n' mode sent seen drops process kernel total \
-    "diff (median [min, max])"
+printf '# %-9s %9s %9s %6s %8s %8s %8s %8s   %s\n' mode sent seen drops process kernel total \
+    total/seen "diff (median [min, max])"
 for m in $MODES; do
     [ "$m" = none ] && continue
     sent=$(col "$m" 2)
-    line=$(awk -v sent="$sent" -v p="$(col "$m" 5)" -v k="$(col "$m" 6)" '
-        BEGIN { u = sent / 1e6; if (u <= 0) u = 1
-                printf "%.3f %.3f %.3f", p / 1e9 / u, k / 1e9 / u, (p + k) / 1e9 / u }')
-    read -r a b c <<<"$line"
+    seen=$(col "$m" 3)
+    line=$(awk -v sent="$sent" -v seen="$seen" -v p="$(col "$m" 5)" -v k="$(col "$m" 6)" '
+        BEGIN { u = sent / 1e6; if (u <= 0) u = 1; v = seen / 1e6; if (v <= 0) v = 1
+                printf "%.3f %.3f %.3f %.3f", p / 1e9 / u, k / 1e9 / u, (p + k) / 1e9 / u, (p + k) / 1e9 / v }')
+    read -r a b c e <<<"$line"
     TOTAL[$m]=$c
     d="n/a"
     if [[ " $MODES " == *" none "* ]]; then
         d=$(diffs "$m" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%s [%s, %s]", v[int((NR + 1) / 2)], v[1], v[NR] }')
     fi
-    printf '# %-9s %9.0f %9.0f %6.0f %8s %8s %8s   %s\n' "$m" "$sent" "$(col "$m" 3)" "$(col "$m" 4)" \
-        "$a" "$b" "$c" "$d"
+    printf '# %-9s %9.0f %9.0f %6.0f %8s %8s %8s %8s   %s\n' "$m" "$sent" "$seen" "$(col "$m" 4)" \
+        "$a" "$b" "$c" "$e" "$d"
 done
 echo "# CPU s per Mpkt sent, medians of $ROUNDS rounds, $FLOWS flow(s) at once; kernel = perf samples in the capture's own kernel code"
 

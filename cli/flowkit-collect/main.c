@@ -250,9 +250,10 @@ static void print_stats(fk_collector *h)
             s.tags_rejected, s.records_compiled, s.templates_uncompiled);
 }
 
-static void on_flow(const fk_flow *flow, void *user)
+/* The store's feed: the collector's batches, one lock per batch. */
+static void on_flows(const fk_flow *flows, size_t n, void *user)
 {
-    fk_store_add_flow(user, flow);
+    fk_store_add_flows(user, flows, n);
 }
 
 /* Move the store's clock to the wall clock and hand the collector's
@@ -457,7 +458,7 @@ int main(int argc, char **argv)
     if (c.http.listen) {
         if (fk_store_activate(store) != 0)
             fkcli_lib_error(FKCLI_EXIT_USAGE, "--store");
-        if (fk_collector_set_callback(h, on_flow, store) != 0)
+        if (fk_collector_set_batch_callback(h, on_flows, store) != 0)
             fkcli_lib_error(FKCLI_EXIT_FAILURE, "callback");
     }
     if (fk_collector_activate(h) != 0)

@@ -265,6 +265,32 @@ typedef struct fk_collector_domain {
 typedef void (*fk_collector_flow_cb)(const fk_flow *flow, void *user);
 
 /**
+ * Called with decoded flow records in batches, on the thread that
+ * dispatches (fk_collector_set_batch_callback()).
+ *
+ * A batch holds, in arrival order, records that fk_collector_flow_cb would
+ * have been given one by one (the same records, each exactly once): the
+ * records decoded since the previous batch, at most
+ * #FK_COLLECTOR_BATCH_MAX. A batch ends when it is full, before
+ * fk_collector_dispatch() or fk_collector_feed() returns, and right after
+ * a record that carries a borrowed string (`in_if_name`, `out_if_name`,
+ * `user`, `exe`, `tags`), so that those are valid during the call as they
+ * are for fk_collector_flow_cb.
+ *
+ * @param flows @p n records in an array the collector owns, borrowed for
+ *        the duration of the call.
+ * @param n the number of records, at least 1.
+ * @param user the pointer given to fk_collector_set_batch_callback().
+ * The callback may call fk_collector_break() but no other function on the
+ * same handle.
+ * @since 0.2.0
+ */
+typedef void (*fk_collector_batch_cb)(const fk_flow *flows, size_t n, void *user);
+
+/** The largest batch fk_collector_batch_cb is given. @since 0.2.0 */
+#define FK_COLLECTOR_BATCH_MAX 64
+
+/**
  * Create a collector with default parameters, no listener and no output.
  *
  * @param out receives the handle; the caller frees it with
@@ -427,6 +453,21 @@ FK_API int fk_collector_add_allow(fk_collector *h, const char *cidr);
  * @since 0.1.0; 0.2.0 takes a #fk_collector_flow_cb
  */
 FK_API int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb cb, void *user);
+
+/**
+ * Set the batch callback (optional): decoded records in arrays of up to
+ * #FK_COLLECTOR_BATCH_MAX instead of one call each (see
+ * #fk_collector_batch_cb). It may be set together with the record callback
+ * (fk_collector_set_callback()); each then sees every record. Before
+ * fk_collector_activate().
+ *
+ * @param h the handle.
+ * @param cb the callback, or NULL for none.
+ * @param user passed to @p cb; borrowed while the handle lives.
+ * @return 0, `FK_EINVAL` or `FK_EACTIVATED`.
+ * @since 0.2.0
+ */
+FK_API int fk_collector_set_batch_callback(fk_collector *h, fk_collector_batch_cb cb, void *user);
 
 /**
  * Check every record against a senders registry (flowkit/senders.h): a

@@ -361,6 +361,25 @@ FK_API int fk_store_activate(fk_store *h);
 FK_API int fk_store_add_flow(fk_store *h, const fk_flow *flow);
 
 /**
+ * Feed @p n flow records at once: the same as fk_store_add_flow() on each
+ * in order (the same counters and answers), with the store's lock taken
+ * once for all of them. Events, records outside the CIDR filter and
+ * duplicates are counted and skipped as one by one; the others are kept.
+ * Queries from other threads wait for the whole array, so a caller keeps
+ * arrays short (the collector's batches hold at most
+ * #FK_COLLECTOR_BATCH_MAX records).
+ *
+ * @param h an activated handle.
+ * @param flows @p n records, borrowed for the call (their borrowed strings
+ *        are not kept, as with fk_store_add_flow()).
+ * @param n the number of records; 0 does nothing.
+ * @return 0, `FK_EINVAL` (NULL handle, NULL @p flows with @p n > 0, or
+ *         not activated).
+ * @since 0.2.0
+ */
+FK_API int fk_store_add_flows(fk_store *h, const fk_flow *flows, size_t n);
+
+/**
  * Move the store's clock forward to @p now_ns (never back), expiring what
  * falls out of the retention and windows. A program feeding live flows
  * calls it with the wall clock now and then, so idle periods show.

@@ -6,7 +6,10 @@
  *                                                       │  fk_flows (hash: key -> counters)
  *                                                       └► fk_flow_events (ring: SYN/FIN/RST)
  *
- * The hook's program parses the common frames itself (flow_parse.bpf.h).
+ * A frame of the common shape whose flow holds its cache slot on this CPU
+ * is counted first, straight from its bytes (flow_fast.bpf.h: the hit
+ * path). Otherwise the hook's program parses the common frames itself
+ * (flow_parse.bpf.h).
  * A frame with IPv6 extension headers or more than two VLAN tags is handed
  * (fk_handoff) to the full parser, and with decode_tunnels a VXLAN/GENEVE
  * datagram to the inner-packet parser: programs of their own
@@ -219,6 +222,14 @@ static __always_inline struct fk__bpf_cpu *this_cpu(void)
     return bpf_map_lookup_elem(&fk_cpu, &id);
 }
 
+/* The device a hook program runs for: skb->ifindex, xdp_md's
+ * ingress_ifindex (each a load through the device pointer: only read on
+ * the full path). */
+static __always_inline __u32 ctx_ifindex(void *ctx, int xdp)
+{
+    return xdp ? ((struct xdp_md *)ctx)->ingress_ifindex : ((struct __sk_buff *)ctx)->ifindex;
+}
+
 /* One rare counter up by one (the counter's offset in fk__bpf_flow_counters). */
 #define COUNT(field)                                                                               \
     do {                                                                                           \
@@ -410,6 +421,7 @@ static __always_inline __u64 packet_time(struct fk__bpf_cpu *c, const struct pkt
 }
 
 #include "flow_cache.bpf.h"
+#include "flow_fast.bpf.h"
 
 /* Count one parsed packet on its flow. A global function: the verifier
  * checks it once, not once per parser path that reaches it (with
@@ -545,19 +557,56 @@ static __always_inline void count_parsed(struct fk__bpf_cpu *cpu, struct pkt *p,
     fk_count(cpu, p, hook, ifindex);
 }
 
-/* Parse and count one frame. Returns 0 (counted, or not IP), else the
- * prog array slot + 1 the caller must hand it on to by a tail call
- * (fk_handoff filled): SLOT_INNER + 1 for a tunnel datagram's inner packet,
- * SLOT_FULL + 1 for a frame the fast parser leaves. vlan, tagged: the tag
- * tc took off the frame (tagged 0: none). */
-static __always_inline int on_frame(void *data, void *data_end, __u32 wire_len, __u16 vlan,
-                                    int tagged, __u8 hook, __u32 ifindex)
+/* The frame of a hook's context (xdp_md when xdp, else __sk_buff): its
+ * bytes, its length, and the VLAN tag tc took off it (*tagged 0: none). */
+static __always_inline void ctx_frame(void *ctx, int xdp, __u8 **data, __u8 **end, __u32 *wire_len,
+                                      __u16 *vlan, int *tagged)
 {
-    struct fk__bpf_cpu *cpu = this_cpu();
+    if (xdp) {
+        struct xdp_md *x = ctx;
+        *data = (__u8 *)(long)x->data;
+        *end = (__u8 *)(long)x->data_end;
+        *wire_len = (__u32)(*end - *data);
+        *vlan = 0;
+        *tagged = 0;
+    } else {
+        struct __sk_buff *skb = ctx;
+        *data = (__u8 *)(long)skb->data;
+        *end = (__u8 *)(long)skb->data_end;
+        *wire_len = skb->len;
+        *tagged = skb->vlan_present;
+        *vlan = *tagged ? (skb->vlan_tci & 0x0fff) : 0;
+    }
+}
+
+/* Parse and count the frame of the hook's context ctx (xdp_md when xdp,
+ * else __sk_buff, its headers made linear). Returns 0 (counted, or not
+ * IP), else the prog array slot + 1 the caller must hand it on to by a
+ * tail call (fk_handoff filled): SLOT_INNER + 1 for a tunnel datagram's
+ * inner packet, SLOT_FULL + 1 for a frame the fast parser leaves. The hit
+ * path (flow_fast.bpf.h) first; the frame's pointers are read from ctx
+ * after it, not kept across its calls. */
+static __always_inline int on_frame(void *ctx, int xdp, __u8 hook)
+{
+    __u32 cpu_id = bpf_get_smp_processor_id();
+    struct fk__bpf_cpu *cpu = bpf_map_lookup_elem(&fk_cpu, &cpu_id);
     if (!cpu)
         return 0;
+    __u8 *data, *data_end;
+    __u32 wire_len;
+    __u16 vlan;
+    int tagged;
+    ctx_frame(ctx, xdp, &data, &data_end, &wire_len, &vlan, &tagged);
     cpu->packets++;
     cpu->bytes += wire_len;
+    if (fast_hit(cpu, cpu_id, data, data_end, vlan, tagged))
+        return 0;
+    /* the frame again from ctx: not the values of before, which the
+     * compiler would keep across the calls (or hand on as 32-bit copies
+     * the verifier does not take for packet pointers) */
+    asm volatile("" ::: "memory");
+    ctx_frame(ctx, xdp, &data, &data_end, &wire_len, &vlan, &tagged);
+    __u32 ifindex = ctx_ifindex(ctx, xdp);
     struct pkt p = {};
     __u32 l3 = 0, l4 = 0;
     int rc = parse(data, data_end, wire_len, vlan, tagged, &p, &l3, &l4);
@@ -628,9 +677,7 @@ static __always_inline int on_skb(struct __sk_buff *skb, __u8 hook)
     __u32 want = skb->len < PULL_BYTES ? skb->len : PULL_BYTES;
     if ((long)skb->data_end - (long)skb->data < (long)want)
         bpf_skb_pull_data(skb, want);
-    __u16 vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : 0;
-    int slot = on_frame((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, vlan,
-                        skb->vlan_present, hook, skb->ifindex);
+    int slot = on_frame(skb, 0, hook);
     if (slot) {
         bpf_tail_call(skb, &fk_tc_inner_progs, slot - 1);
         handoff_failed();
@@ -653,10 +700,7 @@ int fk_tc_egress(struct __sk_buff *skb)
 SEC("xdp")
 int fk_xdp(struct xdp_md *ctx)
 {
-    void *data = (void *)(long)ctx->data;
-    void *data_end = (void *)(long)ctx->data_end;
-    int slot = on_frame(data, data_end, (__u32)(data_end - data), 0, 0, FK__BPF_HOOK_INGRESS,
-                        ctx->ingress_ifindex);
+    int slot = on_frame(ctx, 1, FK__BPF_HOOK_INGRESS);
     if (slot) {
         bpf_tail_call(ctx, &fk_xdp_inner_progs, slot - 1);
         handoff_failed();

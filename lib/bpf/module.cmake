@@ -78,6 +78,7 @@ if(FLOWKIT_BPF_ENABLED)
         DEPENDS "${_fk_flow_src}" "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_inner.bpf.h"
                 "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_parse.bpf.h"
                 "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_cache.bpf.h"
+                "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_fast.bpf.h"
                 "${CMAKE_CURRENT_SOURCE_DIR}/bpf/flow_event.h"
         COMMENT "Compiling the BPF flow-counting programs"
         VERBATIM)

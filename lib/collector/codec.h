@@ -46,6 +46,21 @@ typedef void (*fk__col_tmpl_fn)(void *user, uint16_t template_id, int what);
 /* One decoded record; the callee may modify the flow. */
 typedef void (*fk__col_emit_fn)(void *user, fk_flow *flow);
 
+/* Where a codec decodes the records it emits while the collector hands
+ * them over in batches (fk_collector_set_batch_callback): into *next, the
+ * slot the collector fills next, so that emit finds the record in place
+ * and need not copy it (next moves on in emit; a record that emit does
+ * not keep leaves its slot to the next one). Codecs may decode elsewhere:
+ * emit then copies. Whoever gives a record a borrowed string (fk_flow's
+ * in_if_name, out_if_name, user, exe, tags: valid only until emit
+ * returns) sets `ends`: the batch is handed over right after it. */
+typedef struct fk__col_flowbuf {
+    fk_flow *flows; /* FK_COLLECTOR_BATCH_MAX records */
+    fk_flow *next;  /* flows + records held */
+    fk_flow *end;   /* flows + FK_COLLECTOR_BATCH_MAX */
+    bool ends;      /* the record being emitted borrows a string */
+} fk__col_flowbuf;
+
 /* An options record naming an interface: IPFIX interfaceName (82) /
  * interfaceDescription (83) with ingressInterface (10) or egressInterface
  * (14); NetFlow v9 scope type 2 (interface) with IF_NAME (82) / IF_DESC
@@ -91,6 +106,7 @@ typedef struct fk__col_codec_cfg {
     bool direct;          /* data() may turn plain fixed-length sets into flows without the
                              decoder's walk (the same flows; collector parameter direct_decode) */
     fk_collector_stats *stats; /* counters the codec adds to (tags_rejected); may be NULL */
+    fk__col_flowbuf *out;      /* where to decode emitted records; NULL = the codec's own */
 } fk__col_codec_cfg;
 
 typedef struct fk__col_codec {

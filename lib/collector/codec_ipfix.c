@@ -177,6 +177,13 @@ static unsigned tmpl_scan(const fk__col_codec_ctx *cx, ipx_tmpl *t, const fk_tem
 #define DIRECT_NEEDS_DECODER                                                                       \
     ((1ull << FK__OP_START_UPTIME) | (1ull << FK__OP_END_UPTIME) | (1ull << FK__OP_SYS_INIT_MS))
 
+/* Where the next record is decoded: the collector's batch slot
+ * (fk__col_flowbuf), else the context's own. */
+static inline fk_flow *flow_slot(fk__col_codec_ctx *cx)
+{
+    return cx->out->next;
+}
+
 /* The direct path (cx->direct): a data set of a fixed-length data template
  * whose records are flows the plan alone gives (nothing that
  * fk__col_ipfix_scan finds, no sysUpTime times, no relayed origin), the set
@@ -204,17 +211,17 @@ static int direct(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr, u
             return 0; /* not padding: the decoder reports it */
     fk_ipfix_time_ctx tc = {(int64_t)hdr->export_secs * 1000000000ll, 0};
     for (size_t i = 0; i < n; i++) {
-        fk_flow f;
-        fk__plan_to_flow(pl, body + i * pl->fixed_len, pl->fixed_offsets, &tc, &f);
+        fk_flow *f = flow_slot(cx);
+        fk__plan_to_flow(pl, body + i * pl->fixed_len, pl->fixed_offsets, &tc, f);
         /* as fk_ipfix_record_to_flow and the walk below */
-        f.version = FK_IPFIX_VERSION;
-        f.odid = hdr->odid;
-        f.present |= FK_FLOW_HAS_EXPORTER;
-        if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
-            f.sampling = s->sampling;
-            f.present |= FK_FLOW_HAS_SAMPLING;
+        f->version = FK_IPFIX_VERSION;
+        f->odid = hdr->odid;
+        f->present |= FK_FLOW_HAS_EXPORTER;
+        if (!(f->present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
+            f->sampling = s->sampling;
+            f->present |= FK_FLOW_HAS_SAMPLING;
         }
-        emit(user, &f);
+        emit(user, f);
         (*records)++;
     }
     return 1;
@@ -286,33 +293,35 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             (*options)++;
             continue;
         }
-        fk_flow f;
-        if (fk_ipfix_record_to_flow(&it.record, &f) != FK_OK)
+        fk_flow *f = flow_slot(cx);
+        if (fk_ipfix_record_to_flow(&it.record, f) != FK_OK)
             return FK_EMALFORMED;
         if (scan < 0) /* one template per data set */
             scan = (int)set_scan(cx, s, set_id, it.record.tmpl, &own, &at);
         if (scan & FK__COL_IPFIX_EXTRAS) {
-            fk__col_ipfix_process_fields(cx, &it.record, &f);
-            fk__col_ipfix_event_fields(cx, &it.record, &f);
-            fk__col_ipfix_tunnel_fields(cx, &it.record, &f);
-            fk__col_ipfix_tag_fields(cx, &it.record, &f);
+            fk__col_ipfix_process_fields(cx, &it.record, f);
+            fk__col_ipfix_event_fields(cx, &it.record, f);
+            fk__col_ipfix_tunnel_fields(cx, &it.record, f);
+            fk__col_ipfix_tag_fields(cx, &it.record, f);
+            if (f->user || f->exe || f->tags)
+                cx->out->ends = true; /* they point into cx */
         }
         if (scan & FK__COL_IPFIX_ORIGIN)
-            fk__col_ipfix_record_origin(&it.record, at, &f);
+            fk__col_ipfix_record_origin(&it.record, at, f);
         else if (s->relayed) {
-            f.exporter = s->relay_exporter;
-            f.odid = s->relay_odid;
-            f.present |= FK__FLOW_OWN_EXPORTER | FK__FLOW_OWN_ODID;
+            f->exporter = s->relay_exporter;
+            f->odid = s->relay_odid;
+            f->present |= FK__FLOW_OWN_EXPORTER | FK__FLOW_OWN_ODID;
         }
         fk_ipfix_value v; /* flow records may carry the boot time too (nProbe, YAF) */
         if ((scan & FK__COL_IPFIX_BOOT) && at->boot >= 0 &&
             fk_ipfix_record_get_field(&it.record, (uint16_t)at->boot, &v) == 0 && v.i > 0)
             s->seen_sys_init = v.i;
-        if (!(f.present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
-            f.sampling = s->sampling;
-            f.present |= FK_FLOW_HAS_SAMPLING;
+        if (!(f->present & FK_FLOW_HAS_SAMPLING) && s->sampling) {
+            f->sampling = s->sampling;
+            f->present |= FK_FLOW_HAS_SAMPLING;
         }
-        emit(user, &f);
+        emit(user, f);
         (*records)++;
     }
     return rc == 0 ? FK_OK : rc == FK_ENOMEM ? FK_ENOMEM : FK_EMALFORMED;

@@ -134,6 +134,7 @@ static void deactivate(fk_collector *h)
     fk__col_sinks_account(h, true);
     fk__col_sessions_destroy(h->sessions);
     h->sessions = NULL;
+    fk__col_batch_free(h);
     fk__free(h->msgs);
     fk__free(h->iovs);
     fk__free(h->addrs);
@@ -329,6 +330,7 @@ int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb fn, void *us
         return fk__error(FK_EINVAL, "fk_collector_set_callback: NULL handle");
     h->cb = fn;
     h->cb_user = user;
+    h->callbacks = h->cb || h->batch_cb;
     return FK_OK;
 }
 
@@ -415,13 +417,17 @@ int fk_collector_activate(fk_collector *h)
         (size_t)fk__params_int(&h->params, FK_COL_MAX_INTERFACES),
         (uint32_t)fk__params_int(&h->params, FK_COL_PEN),
         fk__params_int(&h->params, FK_COL_DIRECT_DECODE) != 0,
+        NULL, /* flowbuf: below */
     };
     int workers = (int)fk__params_int(&h->params, FK_COL_WORKERS);
     h->batch = (size_t)fk__params_int(&h->params, FK_COL_RECV_BATCH);
     h->recv_interval_ns = fk__params_int(&h->params, FK_COL_RECV_INTERVAL) * 1000000;
     h->rearm_ns = 0;
     h->scale_sampling = (int)fk__params_int(&h->params, FK_COL_SCALE_SAMPLING);
-    int rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, fk__col_deliver, h);
+    int rc = fk__col_batch_alloc(h);
+    lim.flowbuf = h->fbuf.flows ? &h->fbuf : NULL;
+    if (rc == FK_OK)
+        rc = fk__col_sessions_create(&h->sessions, h->codec, &lim, &h->stats, fk__col_deliver, h);
     if (rc == FK_OK && fk__params_int(&h->params, FK_COL_IPFIX_PASSTHROUGH) &&
         outputs_take_raw(h)) {
         fk__col_sessions_set_raw(

@@ -67,6 +67,10 @@ struct fk_collector {
     size_t nallow;
     fk_collector_flow_cb cb;
     void *cb_user;
+    fk_collector_batch_cb batch_cb; /* records in arrays (batch.c) */
+    void *batch_user;
+    fk__col_flowbuf fbuf;        /* the batch being filled; flows allocated at activate */
+    bool callbacks;              /* cb || batch_cb */
     fk_senders *senders;         /* borrowed; NULL = no check */
     fk_prefixstats *prefixstats; /* borrowed; NULL = none */
     const fk_addr *cur_sender;   /* where the message being decoded came from */
@@ -138,6 +142,28 @@ static inline int fk__col_epoll_add(fk_collector *h, int fd, ep_tag *tag)
 
 /* The session layer's flow callback: scaling, counting, callback, sinks. */
 void fk__col_deliver(void *user, fk_flow *f);
+
+/* ---- batch.c ----------------------------------------------------------- */
+
+/* The batch array, at activate when a batch callback is set (FK_ENOMEM);
+ * freed (after handing over what it holds) at deactivate. */
+int fk__col_batch_alloc(fk_collector *h);
+void fk__col_batch_free(fk_collector *h);
+/* Hand the records held to the batch callback (nothing when none). */
+void fk__col_batch_flush(fk_collector *h);
+
+/* Keep the delivered record f in the batch (it may already sit in its
+ * slot: decoded there); the batch goes out when full or when f carries a
+ * borrowed string (valid only until this delivery returns: fbuf.ends). */
+static inline void fk__col_batch_keep(fk_collector *h, const fk_flow *f)
+{
+    fk_flow *slot = h->fbuf.next;
+    if (f != slot)
+        *slot = *f;
+    h->fbuf.next = slot + 1;
+    if (slot + 1 == h->fbuf.end || h->fbuf.ends)
+        fk__col_batch_flush(h);
+}
 /* The session layer's pass-through offer (ipfix_passthrough). */
 bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs);
 /* The same for a run of sets (fk__col_raw_run_fn). */

@@ -75,6 +75,7 @@ typedef struct fk__col_limits {
     size_t max_interfaces;       /* interface names kept per domain */
     uint32_t pen;                /* flowkit-export's process elements; 0 = none */
     bool direct_decode;          /* fk__col_codec_cfg.direct */
+    fk__col_flowbuf *flowbuf;    /* fk__col_codec_cfg.out */
 } fk__col_limits;
 
 /* Delivered for every decoded record, already stamped with exporter, odid

@@ -39,8 +39,12 @@ void fk__col_deliver(void *user, fk_flow *f)
     if (h->prefixstats)
         (void)fk_prefixstats_add_flow(h->prefixstats, h->cur_sender ? h->cur_sender : &f->exporter,
                                       f);
-    if (h->cb)
-        h->cb(f, h->cb_user);
+    if (h->callbacks) { /* one test when there is neither */
+        if (h->cb)
+            h->cb(f, h->cb_user);
+        if (h->batch_cb)
+            fk__col_batch_keep(h, f);
+    }
     /* A failure is noted in the sink and counted by fk__col_sinks_account. */
     for (size_t i = 0; i < h->nsinks; i++)
         (void)fk__sink_write(h->sinks[i], f, h->now_ns);
@@ -62,8 +66,8 @@ void fk__col_domain_gone(void *user, uint64_t session, uint32_t odid)
 bool fk__col_deliver_raw(void *user, const fk__col_raw_set *rs)
 {
     fk_collector *h = user;
-    if (h->limit_reached || h->cb || h->senders || h->prefixstats || h->scale_sampling ||
-        h->nsinks == 0)
+    if (h->limit_reached || h->cb || h->batch_cb || h->senders || h->prefixstats ||
+        h->scale_sampling || h->nsinks == 0)
         return false;
     for (size_t i = 0; i < h->nsinks; i++)
         if (h->sinks[i]->ops != &fk__sink_ipfix_ops || h->sinks[i]->filter)
@@ -110,8 +114,9 @@ bool fk__col_deliver_direct(void *user, const fk__col_direct_set *ds)
 {
     fk_collector *h = user;
     uint32_t n = ds->records;
-    if (h->limit_reached || h->cb || h->senders || h->prefixstats || h->scale_sampling ||
-        h->nsinks == 0 || (h->count_limit && h->stats.records + n > h->count_limit))
+    if (h->limit_reached || h->cb || h->batch_cb || h->senders || h->prefixstats ||
+        h->scale_sampling || h->nsinks == 0 ||
+        (h->count_limit && h->stats.records + n > h->count_limit))
         return false;
     for (size_t i = 0; i < h->nsinks; i++)
         if (!fk__sink_takes_direct(h->sinks[i]))
@@ -374,6 +379,7 @@ int fk_collector_dispatch(fk_collector *h)
     }
     if (h->now_ns >= h->next_tick_ns)
         tick(h);
+    fk__col_batch_flush(h); /* no record waits for the next dispatch */
     for (size_t i = 0; i < h->nsinks; i++)
         (void)fk__sink_submit(h->sinks[i]);
     fk__col_sinks_account(h, false);
@@ -477,5 +483,6 @@ int fk_collector_feed(fk_collector *h, const fk_addr *exporter, uint16_t port, c
     h->cur_sender = NULL;
     if (h->now_ns >= h->next_tick_ns)
         tick(h);
+    fk__col_batch_flush(h);
     return r;
 }

@@ -45,7 +45,8 @@ int fk__col_sessions_create(fk__col_sessions **out, const fk__col_codec *codec,
         return fk__error(FK_ENOMEM, "collector: out of memory for sessions");
     fk__hmap_init(&s->by_peer, sizeof(peer_key), sizeof(session *));
     s->codec = codec;
-    fk__col_codec_cfg cfg = {limits->max_templates, limits->pen, limits->direct_decode, stats};
+    fk__col_codec_cfg cfg = {limits->max_templates, limits->pen, limits->direct_decode, stats,
+                             limits->flowbuf};
     if (codec->ctx_new(&s->codec_ctx, &cfg) != FK_OK) {
         fk__free(s);
         return fk_error_last()->code ? fk_error_last()->code : FK_ENOMEM;
@@ -173,6 +174,8 @@ void fk__col_emit_cb(void *user, fk_flow *f)
     if (d->nifs && (f->present & FK_FLOW_HAS_IFACES)) {
         f->in_if_name = fk__col_ifname_find(d, f->in_if);
         f->out_if_name = fk__col_ifname_find(d, f->out_if);
+        if (c->s->lim.flowbuf && (f->in_if_name || f->out_if_name))
+            c->s->lim.flowbuf->ends = true; /* they point into d */
     }
     /* Export-time sanity: a record cannot end after it was exported (the
      * header has whole seconds: one more is allowed). */

@@ -870,7 +870,7 @@ static void ipfix_sys_init_over_tcp_is_no_restart(void **state)
     fk_collector_stats st;
     memset(&st, 0, sizeof st);
     unsigned n = 0;
-    fk__col_limits lim = {0, 60 * S, 1 << 20, 1 << 26, 64, 16, 0, 0, 64, 0, false};
+    fk__col_limits lim = {0, 60 * S, 1 << 20, 1 << 26, 64, 16, 0, 0, 64, 0, false, NULL};
     fk__col_sessions *s;
     assert_int_equal(fk__col_sessions_create(&s, &fk__col_codec_default, &lim, &st, count_rec, &n),
                      0);

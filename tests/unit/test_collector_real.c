@@ -633,7 +633,8 @@ static void udp_template_expiry_real_codecs(void **state)
     fk_collector_stats st;
     memset(&st, 0, sizeof st);
     rec_count rc = {0};
-    fk__col_limits lim = {30 * S, 60 * S, 1 << 20, 1 << 26, 64, 16, 3600 * S, 0, 64, 0, false};
+    fk__col_limits lim = {30 * S,   60 * S, 1 << 20, 1 << 26, 64,    16,
+                          3600 * S, 0,      64,      0,       false, NULL};
     fk__col_sessions *s;
     assert_int_equal(
         fk__col_sessions_create(&s, &fk__col_codec_default, &lim, &st, count_flow, &rc), 0);
