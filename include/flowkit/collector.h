@@ -275,8 +275,7 @@ typedef void (*fk_collector_flow_cb)(const fk_flow *flow, void *user);
  * fk_collector_dispatch() or fk_collector_feed() returns, and right after
  * a record that carries a borrowed string (`in_if_name`, `out_if_name`,
  * `user`, `exe`, `tags`), so that those are valid during the call as they
- * are for fk_collector_flow_cb. The outputs (fk_collector_add_output())
- * have written a record before its batch is delivered.
+ * are for fk_collector_flow_cb.
  *
  * @param flows @p n records in an array the collector owns, borrowed for
  *        the duration of the call.

@@ -13,6 +13,7 @@ int fk_collector_set_batch_callback(fk_collector *h, fk_collector_batch_cb cb, v
         return fk__error(FK_EACTIVATED, "collector: already activated");
     h->batch_cb = cb;
     h->batch_user = user;
+    h->callbacks = h->cb || h->batch_cb;
     return FK_OK;
 }
 

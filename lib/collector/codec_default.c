@@ -22,7 +22,9 @@ static int ctx_new(void **out, const fk__col_codec_cfg *cfg)
     cx->pen = cfg->pen;
     cx->direct = cfg->direct;
     cx->stats = cfg->stats;
-    cx->out = cfg->out;
+    cx->own_out.flows = cx->own_out.next = &cx->own_flow;
+    cx->own_out.end = &cx->own_flow + 1;
+    cx->out = cfg->out ? cfg->out : &cx->own_out;
     int rc = fk__col_ipfix_ctx_init(cx);
     if (rc) {
         fk__free(cx);

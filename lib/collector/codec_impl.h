@@ -16,7 +16,11 @@ typedef struct fk__col_codec_ctx {
     uint32_t pen; /* flowkit-export's process elements; 0 = not decoded */
     bool direct;  /* IPFIX data sets of plain fixed templates skip the decoder's walk */
     fk_collector_stats *stats; /* the collector's counters (tags_rejected); may be NULL */
-    fk__col_flowbuf *out;      /* batches: decode into out->flows[out->n]; NULL = on the stack */
+    /* Where records are decoded (out->next): the collector's batch array,
+     * else own_out, whose one slot is own_flow. */
+    fk__col_flowbuf *out;
+    fk__col_flowbuf own_out;
+    fk_flow own_flow;
     /* NUL-terminated copies of the record being emitted (fk_flow's borrowed
      * user / exe point here until emit returns). */
     char user[FK_FLOW_USER_MAX + 1];

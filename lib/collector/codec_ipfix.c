@@ -178,10 +178,10 @@ static unsigned tmpl_scan(const fk__col_codec_ctx *cx, ipx_tmpl *t, const fk_tem
     ((1ull << FK__OP_START_UPTIME) | (1ull << FK__OP_END_UPTIME) | (1ull << FK__OP_SYS_INIT_MS))
 
 /* Where the next record is decoded: the collector's batch slot
- * (fk__col_flowbuf), else own. */
-static inline fk_flow *flow_slot(fk__col_codec_ctx *cx, fk_flow *own)
+ * (fk__col_flowbuf), else the context's own. */
+static inline fk_flow *flow_slot(fk__col_codec_ctx *cx)
 {
-    return cx->out ? cx->out->next : own;
+    return cx->out->next;
 }
 
 /* The direct path (cx->direct): a data set of a fixed-length data template
@@ -211,7 +211,7 @@ static int direct(fk__col_codec_ctx *cx, ipx_state *s, const fk__col_hdr *hdr, u
             return 0; /* not padding: the decoder reports it */
     fk_ipfix_time_ctx tc = {(int64_t)hdr->export_secs * 1000000000ll, 0};
     for (size_t i = 0; i < n; i++) {
-        fk_flow local, *f = flow_slot(cx, &local);
+        fk_flow *f = flow_slot(cx);
         fk__plan_to_flow(pl, body + i * pl->fixed_len, pl->fixed_offsets, &tc, f);
         /* as fk_ipfix_record_to_flow and the walk below */
         f->version = FK_IPFIX_VERSION;
@@ -293,7 +293,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             (*options)++;
             continue;
         }
-        fk_flow local, *f = flow_slot(cx, &local);
+        fk_flow *f = flow_slot(cx);
         if (fk_ipfix_record_to_flow(&it.record, f) != FK_OK)
             return FK_EMALFORMED;
         if (scan < 0) /* one template per data set */
@@ -303,7 +303,7 @@ int fk__col_ipfix_data(fk__col_codec_ctx *cx, void *state, const fk__col_hdr *hd
             fk__col_ipfix_event_fields(cx, &it.record, f);
             fk__col_ipfix_tunnel_fields(cx, &it.record, f);
             fk__col_ipfix_tag_fields(cx, &it.record, f);
-            if (cx->out && (f->user || f->exe || f->tags))
+            if (f->user || f->exe || f->tags)
                 cx->out->ends = true; /* they point into cx */
         }
         if (scan & FK__COL_IPFIX_ORIGIN)

@@ -330,6 +330,7 @@ int fk_collector_set_callback(fk_collector *h, fk_collector_flow_cb fn, void *us
         return fk__error(FK_EINVAL, "fk_collector_set_callback: NULL handle");
     h->cb = fn;
     h->cb_user = user;
+    h->callbacks = h->cb || h->batch_cb;
     return FK_OK;
 }
 

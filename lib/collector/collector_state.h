@@ -70,6 +70,7 @@ struct fk_collector {
     fk_collector_batch_cb batch_cb; /* records in arrays (batch.c) */
     void *batch_user;
     fk__col_flowbuf fbuf;        /* the batch being filled; flows allocated at activate */
+    bool callbacks;              /* cb || batch_cb */
     fk_senders *senders;         /* borrowed; NULL = no check */
     fk_prefixstats *prefixstats; /* borrowed; NULL = none */
     const fk_addr *cur_sender;   /* where the message being decoded came from */

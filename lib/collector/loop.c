@@ -39,13 +39,15 @@ void fk__col_deliver(void *user, fk_flow *f)
     if (h->prefixstats)
         (void)fk_prefixstats_add_flow(h->prefixstats, h->cur_sender ? h->cur_sender : &f->exporter,
                                       f);
-    if (h->cb)
-        h->cb(f, h->cb_user);
+    if (h->callbacks) { /* one test when there is neither */
+        if (h->cb)
+            h->cb(f, h->cb_user);
+        if (h->batch_cb)
+            fk__col_batch_keep(h, f);
+    }
     /* A failure is noted in the sink and counted by fk__col_sinks_account. */
     for (size_t i = 0; i < h->nsinks; i++)
         (void)fk__sink_write(h->sinks[i], f, h->now_ns);
-    if (h->batch_cb)
-        fk__col_batch_keep(h, f);
     if (h->count_limit && h->stats.records >= h->count_limit)
         h->limit_reached = true;
 }

@@ -25,11 +25,40 @@ static inline uint32_t ring_addr4(const fk_addr *a, uint32_t code)
 }
 
 /* Whether f sets a field that only the extension keeps. */
-static inline bool has_rare(const fk_flow *f)
+static inline bool has_rare_exact(const fk_flow *f)
 {
     return (f->pid | f->uid | f->vni | f->src_as | f->dst_as) != 0 ||
            (f->rev_icmp | f->tunnel | f->direction | (uint8_t)f->process[0] | f->outer_src.family |
             f->outer_dst.family | f->next_hop.family | f->bgp_next_hop.family) != 0;
+}
+
+/* The same, told first from whole words: every rare member but pid and
+ * process lies in fk_flow's bytes from uid to the end of dst_as (with
+ * event, 0 for a kept flow, address bytes and padding), pid and
+ * process[0] in the 8 bytes at pid. All zero, as decoders leave a flow
+ * without them: none; else the members are tested one by one. */
+#define RARE_LO offsetof(fk_flow, uid)
+#define RARE_WORDS ((offsetof(fk_flow, dst_as) + 4 - RARE_LO + 15) / 16)
+_Static_assert(offsetof(fk_flow, event) > RARE_LO && offsetof(fk_flow, direction) > RARE_LO &&
+                   offsetof(fk_flow, rev_icmp) > RARE_LO && offsetof(fk_flow, vni) > RARE_LO &&
+                   offsetof(fk_flow, src_as) > RARE_LO &&
+                   RARE_LO + 16 * RARE_WORDS <= offsetof(fk_flow, tags) &&
+                   offsetof(fk_flow, process) == offsetof(fk_flow, pid) + 4,
+               "the rare members of fk_flow lie between uid and dst_as");
+static inline bool has_rare(const fk_flow *f)
+{
+    typedef uint64_t v2 __attribute__((vector_size(16)));
+    const unsigned char *raw = (const unsigned char *)f;
+    v2 acc = {0, 0}, w;
+    for (size_t i = 0; i < RARE_WORDS; i++) {
+        memcpy(&w, raw + RARE_LO + 16 * i, 16);
+        acc |= w;
+    }
+    uint64_t p;
+    memcpy(&p, raw + offsetof(fk_flow, pid), 8);
+    if ((acc[0] | acc[1] | p) == 0)
+        return false;
+    return has_rare_exact(f);
 }
 
 _Static_assert(offsetof(fk_flow, present) < FK__RF_B_OFF && FK__RF_A_LEN <= 20 &&
@@ -37,20 +66,40 @@ _Static_assert(offsetof(fk_flow, present) < FK__RF_B_OFF && FK__RF_A_LEN <= 20 &
                "the kept runs of fk_flow are the members from src_port to present and from "
                "bytes to odid");
 
-/* Keep f in the ring (the oldest goes when full): its addresses
+/* Where the next kept flow goes in the ring while flows are being added:
+ * pos is its position and k the flows written since the ring's counts
+ * were last settled (ring_settle). An array of flows moves pos and k in
+ * registers and settles once, or before the clock moves (expiry reads
+ * the ring). */
+typedef struct ring_run {
+    uint32_t pos, k;
+} ring_run;
+
+/* The ring's counts after the k flows written up to position pos (the
+ * oldest go when it is full, as if each had been added alone). */
+static inline void ring_settle(fk_store *s, ring_run *w)
+{
+    s->ring_next = w->pos;
+    s->seq_next += w->k;
+    uint64_t held = (uint64_t)s->ring_held + w->k;
+    if (held > s->max_flows) {
+        uint64_t over = held - s->max_flows;
+        s->seq_first += over;
+        s->st.flows_evicted += over;
+        held = s->max_flows;
+    }
+    s->ring_held = (uint32_t)held;
+    w->k = 0;
+}
+
+/* Write f at the run's position and move it on: its addresses
  * normalised, its borrowed strings left out; v4: its source, destination
  * and exporter are IPv4 addresses. */
-static inline void ring_put(fk_store *s, const fk_flow *f, bool v4)
+static inline void ring_put(fk_store *s, ring_run *w, const fk_flow *f, bool v4)
 {
-    if (s->ring_held == s->max_flows) {
-        s->seq_first++;
-        s->st.flows_evicted++;
-    } else {
-        s->ring_held++;
-    }
-    uint32_t pos = s->ring_next;
-    s->ring_next = pos + 1 == s->max_flows ? 0 : pos + 1;
-    s->seq_next++;
+    uint32_t pos = w->pos;
+    w->pos = pos + 1 == s->max_flows ? 0 : pos + 1;
+    w->k++;
     fk__rflow *r = &s->ring[pos];
     const unsigned char *raw = (const unsigned char *)f;
     memcpy(r->a, raw + FK__RF_A_OFF, FK__RF_A_LEN);
@@ -224,8 +273,10 @@ static __attribute__((noinline)) bool checked_out(fk_store *s, const fk_flow *fl
     return false;
 }
 
-/* Count and keep one flow (under the lock; flows_in is the caller's). */
-static inline __attribute__((always_inline)) void add_locked(fk_store *s, const fk_flow *flow)
+/* Count and keep one flow (under the lock; flows_in is the caller's; its
+ * ring write goes to w, settled by the caller). */
+static inline __attribute__((always_inline)) void add_locked(fk_store *s, const fk_flow *flow,
+                                                             ring_run *w)
 {
     if (flow->event) {
         s->st.events++;
@@ -234,13 +285,15 @@ static inline __attribute__((always_inline)) void add_locked(fk_store *s, const 
     if (s->checks && checked_out(s, flow))
         return;
     s->st.flows_kept++;
-    if (flow->end_ns > s->now_ns)
+    if (flow->end_ns > s->now_ns) {
+        ring_settle(s, w); /* the clock's move expires recent flows */
         fk__store_advance_locked(s, flow->end_ns);
+    }
     if (!s->st.first_ns) /* its clock when the first flow came */
         s->st.first_ns = s->now_ns ? s->now_ns : 1;
     /* Every address IPv4: the usual case, told once for both. */
     bool v4 = flow->src.family == 4 && flow->dst.family == 4 && flow->exporter.family == 4;
-    ring_put(s, flow, v4);
+    ring_put(s, w, flow, v4);
     agg_put(s, flow, v4);
     if (fk__badip_candidate(flow))
         fk__badip_add(s, flow);
@@ -252,7 +305,9 @@ int fk_store_add_flow(fk_store *s, const fk_flow *flow)
         return fk__error(FK_EINVAL, "store: NULL argument or not activated");
     fk__store_lock_take(&s->lock);
     s->st.flows_in++;
-    add_locked(s, flow);
+    ring_run w = {s->ring_next, 0};
+    add_locked(s, flow, &w);
+    ring_settle(s, &w);
     fk__store_lock_give(&s->lock);
     return FK_OK;
 }
@@ -265,8 +320,10 @@ int fk_store_add_flows(fk_store *s, const fk_flow *flows, size_t n)
         return FK_OK;
     fk__store_lock_take(&s->lock);
     s->st.flows_in += n;
+    ring_run w = {s->ring_next, 0};
     for (size_t i = 0; i < n; i++)
-        add_locked(s, &flows[i]);
+        add_locked(s, &flows[i], &w);
+    ring_settle(s, &w);
     fk__store_lock_give(&s->lock);
     return FK_OK;
 }

@@ -5,8 +5,9 @@
  * filter and duplicates between exporters in the middle of arrays (counted
  * and skipped), arrays that cross aggregation steps, arrays of 0 records,
  * and arrays larger than any buffer inside the store (the top-K batch, the
- * pre-aggregation table, the ring of recent flows); pre-aggregation tables
- * of 7 and 4096 keys. */
+ * pre-aggregation table, the ring of recent flows); recent flows expire
+ * while an array is added (the clock moves inside it); pre-aggregation
+ * tables of 7 and 4096 keys. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +31,10 @@ static fk_store *mkb(const char *agg_keys)
     assert_int_equal(fk_store_set_text(s, "series_buckets", "360"), 0);
     assert_int_equal(fk_store_set_text(s, "max_flows", "1000"), 0);
     assert_int_equal(fk_store_set_text(s, "dedup_ttl", "2000"), 0);
-    assert_int_equal(fk_store_add_cidr(s, "10.0.0.0/30"), 0);    /* sources 0..3 of 8 */
-    assert_int_equal(fk_store_add_cidr(s, "2001::/16"), 0);      /* IPv6 */
-    assert_int_equal(fk_store_add_cidr(s, "192.168.0.2/32"), 0); /* one destination */
+    assert_int_equal(fk_store_set_text(s, "retention", "60"), 0); /* expiry inside arrays */
+    assert_int_equal(fk_store_add_cidr(s, "10.0.0.0/30"), 0);     /* sources 0..3 of 8 */
+    assert_int_equal(fk_store_add_cidr(s, "2001::/16"), 0);       /* IPv6 */
+    assert_int_equal(fk_store_add_cidr(s, "192.168.0.2/32"), 0);  /* one destination */
     assert_int_equal(fk_store_activate(s), 0);
     return s;
 }
@@ -101,7 +103,7 @@ static void batches_with(const char *agg_keys, uint64_t seed)
     assert_int_equal(fk_store_get_stats(arr, &st, sizeof st), 0);
     assert_int_equal(st.flows_in, NFLOWS);
     assert_true(st.events > 0 && st.filtered > 0 && st.duplicates > 0); /* skipped mid-array */
-    assert_true(st.flows_kept > 0 && st.flows_evicted > 0);
+    assert_true(st.flows_kept > 0 && st.flows_evicted > 0 && st.flows_expired > 0);
     assert_true(crossed);
     free(f);
     fk_store_destroy(one);

@@ -9,7 +9,9 @@
  *    zeroed), the borrowed strings NULL, absent addresses zeroed and the
  *    process name cut at its NUL;
  *  - fk_store_search() to answer random queries exactly as a brute-force
- *    filter over the same flows does, newest first, up to the capacity. */
+ *    filter over the same flows does, newest first, up to the capacity;
+ *  - a zeroed flow with one rarely set member (each in turn) to come back
+ *    with it, fed alone and in an array. */
 #include <flowkit/flowkit.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -251,6 +253,90 @@ static void test_every_member_round_trips(void **state)
     fk_store_destroy(s);
 }
 
+/* A zeroed IPv4 flow (as decoders give them) with one rarely set member
+ * set, each in turn, and one with bytes but no family in an outer
+ * address: each comes back from the ring as fed (the add path tells
+ * "nothing rare" from whole words first). Fed one by one and as one
+ * array. */
+static void test_each_rare_member_alone(void **state)
+{
+    (void)state;
+    enum { KINDS = 15 };
+    fk_flow in[KINDS];
+    for (int k = 0; k < KINDS; k++) {
+        fk_flow *f = &in[k];
+        memset(f, 0, sizeof *f);
+        f->src.family = f->dst.family = f->exporter.family = 4;
+        f->src.bytes[0] = 10, f->dst.bytes[0] = 192, f->exporter.bytes[0] = 172;
+        f->proto = 6;
+        f->bytes = 100 + (uint64_t)k;
+        f->end_ns = T0 + k;
+        switch (k) {
+        case 0:
+            f->pid = 7;
+            break;
+        case 1:
+            f->process[0] = 'x';
+            break;
+        case 2:
+            f->uid = 1000;
+            break;
+        case 3:
+            f->tunnel = 2;
+            break;
+        case 4:
+            f->outer_src.family = 4, f->outer_src.bytes[0] = 1;
+            break;
+        case 5:
+            f->outer_dst.family = 6, f->outer_dst.bytes[15] = 1;
+            break;
+        case 6:
+            f->next_hop.family = 4, f->next_hop.bytes[3] = 9;
+            break;
+        case 7:
+            f->bgp_next_hop.family = 4, f->bgp_next_hop.bytes[3] = 9;
+            break;
+        case 8:
+            f->direction = 1;
+            break;
+        case 9:
+            f->vni = 42;
+            break;
+        case 10:
+            f->rev_icmp = 0x0300;
+            break;
+        case 11:
+            f->src_as = 65001;
+            break;
+        case 12:
+            f->dst_as = 65002;
+            break;
+        case 13:
+            f->outer_dst.bytes[5] = 3;
+            break; /* no family: absent */
+        default:
+            break; /* nothing rare */
+        }
+    }
+    for (int batch = 0; batch < 2; batch++) {
+        fk_store *s = mk(RING);
+        if (batch)
+            assert_int_equal(fk_store_add_flows(s, in, KINDS), 0);
+        for (int k = 0; !batch && k < KINDS; k++)
+            assert_int_equal(fk_store_add_flow(s, &in[k]), 0);
+        fk_flow out[KINDS];
+        size_t n = 0;
+        uint64_t next = 0;
+        assert_int_equal(fk_store_get_since(s, 0, out, KINDS, &n, &next), 0);
+        assert_int_equal(n, KINDS);
+        for (int k = 0; k < KINDS; k++) {
+            fk_flow e = expected(&in[k]);
+            assert_flow_equal(&out[k], &e);
+        }
+        fk_store_destroy(s);
+    }
+}
+
 static bool addr_eq(const fk_addr *a, const fk_addr *b)
 {
     return a->family == b->family && memcmp(a->bytes, b->bytes, a->family == 4 ? 4 : 16) == 0;
@@ -390,6 +476,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_member_round_trips),
+        cmocka_unit_test(test_each_rare_member_alone),
         cmocka_unit_test(test_search_matches_brute_force),
         cmocka_unit_test(test_expired_places_are_reused),
     };
