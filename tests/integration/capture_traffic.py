@@ -105,6 +105,24 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
+def udp_echo(fam, addr, port, payloads):
+    """Each payload to addr:port from one socket, each echo awaited (3 s);
+    a failure says which datagram of which flow was not echoed."""
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    u.settimeout(3)
+    u.connect((addr, port))
+    for i, data in enumerate(payloads):
+        u.send(data)
+        try:
+            got = len(u.recv(65536))
+        except (TimeoutError, ConnectionRefusedError) as e:
+            raise RuntimeError("UDP datagram %d of %d bytes to [%s]:%d: no echo (%s)" %
+                               (i + 1, len(data), addr, port, e)) from None
+        if got != len(data):
+            raise RuntimeError("UDP echo of %d bytes, not %d" % (got, len(data)))
+    u.close()
+
+
 def client(v4, v6, port, frag):
     for _ in range(3):
         tcp_session(socket.AF_INET, v4, port)
@@ -120,22 +138,10 @@ def client(v4, v6, port, frag):
     s.close()
     if frag:  # before the datagrams to PORT: the server goes after those
         for fam, addr in ((socket.AF_INET, v4), (socket.AF_INET6, v6)):
-            u = socket.socket(fam, socket.SOCK_DGRAM)
-            u.settimeout(3)
-            u.connect((addr, port + 2))
-            u.send(b"F" * 3000)
-            if len(u.recv(65536)) != 3000:
-                raise RuntimeError("bad fragmented UDP echo")
-            u.close()
+            udp_echo(fam, addr, port + 2, [b"F" * 3000])
     for fam, count in UDP_PLAIN:
-        u = socket.socket(fam, socket.SOCK_DGRAM)
-        u.settimeout(3)
-        u.connect((v4 if fam == socket.AF_INET else v6, port))
-        for i in range(count):
-            u.send(bytes([65 + i]) * 100)
-            if len(u.recv(2048)) != 100:
-                raise RuntimeError("bad UDP echo")
-        u.close()
+        udp_echo(fam, v4 if fam == socket.AF_INET else v6, port,
+                 [bytes([65 + i]) * 100 for i in range(count)])
     icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     icmp.settimeout(3)
     ident = os.getpid() & 0xFFFF
