@@ -12,7 +12,9 @@
  * ipfix: files (the pass-through), one storing a message's passing data
  * sets as runs, one set by set (fk__collector_raw_runs): the same bytes
  * (but for the clock-driven export time of flowkit's own messages) and
- * the same counters. */
+ * the same counters. The first collector also hands its records over in
+ * batches (fk_collector_set_batch_callback): the batches must hold the
+ * records the record callback got, in the same order, alike. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +51,13 @@ static void on_flow(const fk_flow *f, void *user)
     s->records++;
 }
 
-/* s: a callback; else the output `path`. */
+static void on_batch(const fk_flow *flows, size_t n, void *user)
+{
+    for (size_t i = 0; i < n; i++)
+        on_flow(&flows[i], user);
+}
+
+/* s: a callback (and batches to sx, when given); else the output `path`. */
 /* FNV-1a of a file's bytes (that of no bytes when there is no file: an
  * output opens its file at its first record). */
 static unsigned long long file_hash(const char *path)
@@ -88,13 +96,15 @@ static unsigned long long ipfix_file_hash(const char *path)
     return h;
 }
 
-static fk_collector *make(int direct, bool runs, seen *s, const char *path)
+static fk_collector *make(int direct, bool runs, seen *s, seen *sx, const char *path)
 {
     fk_collector *h;
     if (fk_collector_create(&h) != 0)
         return NULL;
     if (s) {
         fk_collector_set_callback(h, on_flow, s);
+        if (sx)
+            fk_collector_set_batch_callback(h, on_batch, sx);
     } else {
         char uri[128];
         size_t n = strlen(path);
@@ -121,7 +131,7 @@ static fk_collector *make(int direct, bool runs, seen *s, const char *path)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    seen sa = {0, 1469598103934665603ull}, sb = sa;
+    seen sa = {0, 1469598103934665603ull}, sb = sa, sx = sa;
     static char pc[64], pd[64], pe[64], pf[64];
     if (!pc[0]) {
         snprintf(pc, sizeof pc, "/tmp/fuzz_collector_session.%ld.c.jsonl", (long)getpid());
@@ -133,9 +143,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     remove(pd);
     remove(pe);
     remove(pf);
-    fk_collector *a = make(1, true, &sa, NULL), *b = make(0, true, &sb, NULL);
-    fk_collector *c = make(1, true, NULL, pc), *d = make(0, true, NULL, pd);
-    fk_collector *e = make(1, true, NULL, pe), *g = make(1, false, NULL, pf);
+    fk_collector *a = make(1, true, &sa, &sx, NULL), *b = make(0, true, &sb, NULL, NULL);
+    fk_collector *c = make(1, true, NULL, NULL, pc), *d = make(0, true, NULL, NULL, pd);
+    fk_collector *e = make(1, true, NULL, NULL, pe), *g = make(1, false, NULL, NULL, pf);
     if (!a || !b || !c || !d || !e || !g) {
         fk_collector_destroy(a);
         fk_collector_destroy(b);
@@ -176,6 +186,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fk_collector_get_stats(b, &stb, sizeof stb);
     if (st.records != sa.records)
         abort(); /* every delivered record reaches the callback */
+    if (sx.records != sa.records || sx.hash != sa.hash)
+        abort(); /* the batches held other records than the callback got */
     st.export_time_skewed = stb.export_time_skewed = 0; /* read against the clock */
     if (sa.records != sb.records || sa.hash != sb.hash || memcmp(&st, &stb, sizeof st) != 0)
         abort(); /* direct decoding gave other flows or counters */
