@@ -47,7 +47,9 @@
 # backend's per-CPU flow cache, the best case; N > 1: the datagrams go
 # round-robin to N destination ports, N flows at once; above the cache's
 # slots per CPU (ebpf_cache_slots, 1024) most packets miss it). With N > 1
-# the result lines are named ebpf-live-veth-flowsN-... .
+# the result lines are named ebpf-live-veth-flowsN-... . EBPF_BENCH_OPTS:
+# capture parameters (name=value, space-separated) added to the ebpf and
+# xdp captures, e.g. "ebpf_cache_slots=4096".
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
 RATE=${EBPF_BENCH_RATE:-200000}
@@ -55,6 +57,8 @@ SECS=${EBPF_BENCH_SECONDS:-5}
 ROUNDS=${EBPF_BENCH_ROUNDS:-3}
 MODES=${EBPF_BENCH_MODES:-none pcap ebpf xdp softflowd}
 FLOWS=${EBPF_BENCH_FLOWS:-1}
+EBPF_OPTS=""
+for o in ${EBPF_BENCH_OPTS:-}; do EBPF_OPTS="$EBPF_OPTS -o $o"; done
 NAME=ebpf-live-veth
 [ "$RATE" = max ] && NAME=$NAME-max
 [ "$FLOWS" -gt 1 ] && NAME=$NAME-flows$FLOWS
@@ -114,7 +118,10 @@ start_capture() {
     CPID="" TPID=""
     case $mode in
     none) return 0 ;;
-    ebpf | xdp) "$capf" -i "$IF" -o backend="$mode" -o attribution=off >"$out" 2>"$err" & ;;
+    ebpf | xdp)
+        # shellcheck disable=SC2086
+        "$capf" -i "$IF" -o backend="$mode" -o attribution=off $EBPF_OPTS >"$out" 2>"$err" &
+        ;;
     pcap)
         "$capf" -i "$IF" -o backend=pcap -o attribution=off -o buffer_size=33554432 \
             >"$out" 2>"$err" &

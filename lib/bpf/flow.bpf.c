@@ -208,9 +208,13 @@ static __always_inline struct fk__bpf_flow_counters *counters(void)
 }
 
 /* What every packet touches (flow_event.h's fk__bpf_cpu), by CPU number;
- * the rarer counters stay in fk_counters, looked up where they change. */
+ * the rarer counters stay in fk_counters, looked up where they change.
+ * Mmapable only for where its values start: a page boundary (a plain
+ * array's values follow its header, 312 bytes in on 6.18, so each CPU's
+ * 128 bytes would straddle two cache lines); user space does not map it. */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
     __uint(max_entries, 1); /* the loader sets the number of possible CPUs */
     __type(key, __u32);
     __type(value, struct fk__bpf_cpu);

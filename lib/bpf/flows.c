@@ -535,6 +535,7 @@ void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out)
     out->cache_slots = f->cache.slots ? f->cache.per_cpu : 0;
     out->grace_periods = f->cache.grace_periods;
     out->cache_orphans = f->cache.orphans;
+    out->cache_reaped = f->cache.reaped;
     size_t n = (size_t)f->ncpus;
     struct fk__bpf_flow_counters *per = fk__calloc(n, sizeof *per);
     uint32_t zero = 0;

@@ -109,8 +109,12 @@ typedef struct fk__bpf_flows_stats {
     uint32_t cache_slots;           /* flow cache slots per CPU in use, 0 none */
     uint64_t grace_periods;         /* RCU grace periods waited for (flow cache) */
     uint64_t cache_orphans;         /* orphan slots drained (flow_cache.h) */
-    uint64_t drained;               /* session events decoded */
-    uint64_t malformed;             /* records that did not decode */
+    /* DRAINING slots no flow end claimed, freed by the sweep (flow_cache.h's
+     * reap): a TCP flow the kernel ended whose end record the full ring lost
+     * (counted in k.ends_lost); the slots' packets are in no record */
+    uint64_t cache_reaped;
+    uint64_t drained;   /* session events decoded */
+    uint64_t malformed; /* records that did not decode */
 } fk__bpf_flows_stats;
 
 void fk__bpf_flows_get_stats(const fk__bpf_flows *f, fk__bpf_flows_stats *out);

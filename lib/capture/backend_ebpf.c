@@ -346,9 +346,10 @@ static void be_finish(fk_capture *h)
     fk__bpf_flows_get_stats(st->flows, &ks);
     FK__LOG_INFO("capture",
                  "backend ebpf: %" PRIu64 " packets counted in the flow cache, %" PRIu64
-                 " slots claimed, %" PRIu64 " grace periods, %" PRIu64 " orphan slots drained",
+                 " slots claimed, %" PRIu64 " grace periods, %" PRIu64
+                 " orphan slots drained, %" PRIu64 " draining slots reaped",
                  (uint64_t)ks.k.cache_hits, (uint64_t)ks.k.cache_claims, ks.grace_periods,
-                 ks.cache_orphans);
+                 ks.cache_orphans, ks.cache_reaped);
 }
 
 static void be_stats(fk_capture *h, fk_capture_stats *out)

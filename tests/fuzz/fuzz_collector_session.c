@@ -24,6 +24,9 @@
 #include <flowkit/flowkit.h>
 
 #include "collector/internal.h"
+#include "fuzz_dgrams.h"
+
+#define FNV_BASIS 1469598103934665603ull
 
 typedef struct seen {
     unsigned long records;
@@ -57,12 +60,11 @@ static void on_batch(const fk_flow *flows, size_t n, void *user)
         on_flow(&flows[i], user);
 }
 
-/* s: a callback (and batches to sx, when given); else the output `path`. */
 /* FNV-1a of a file's bytes (that of no bytes when there is no file: an
  * output opens its file at its first record). */
 static unsigned long long file_hash(const char *path)
 {
-    unsigned long long h = 1469598103934665603ull;
+    unsigned long long h = FNV_BASIS;
     FILE *f = fopen(path, "rb");
     if (f) {
         char chunk[4096];
@@ -78,7 +80,7 @@ static unsigned long long file_hash(const char *path)
  * domain 0 (flowkit's own: the clock's) left out. */
 static unsigned long long ipfix_file_hash(const char *path)
 {
-    unsigned long long h = 1469598103934665603ull;
+    unsigned long long h = FNV_BASIS;
     FILE *f = fopen(path, "rb");
     if (!f)
         return h;
@@ -96,19 +98,32 @@ static unsigned long long ipfix_file_hash(const char *path)
     return h;
 }
 
-static fk_collector *make(int direct, bool runs, seen *s, seen *sx, const char *path)
+/* The collectors, in pairs whose two must agree, the first with direct
+ * decoding (or runs) on, the second with it off: callbacks, jsonl: files
+ * (record plans), ipfix: files (the pass-through's runs). */
+enum { CB_ON, CB_OFF, JSONL_ON, JSONL_OFF, IPFIX_RUNS, IPFIX_SETS, NCOL };
+static const struct {
+    int direct;
+    bool runs;       /* ipfix: files: runs, or set by set */
+    const char *out; /* NULL: a callback; else the output file's suffix */
+} setups[NCOL] = {
+    {1, true, NULL},      {0, true, NULL},      {1, true, "c.jsonl"},
+    {0, true, "d.jsonl"}, {1, true, "e.ipfix"}, {1, false, "f.ipfix"},
+};
+
+/* s: the callback's record (sx: the batches', when given). */
+static fk_collector *make(int i, seen *s, seen *sx, const char *path)
 {
     fk_collector *h;
     if (fk_collector_create(&h) != 0)
         return NULL;
-    if (s) {
+    if (!setups[i].out) {
         fk_collector_set_callback(h, on_flow, s);
         if (sx)
             fk_collector_set_batch_callback(h, on_batch, sx);
     } else {
         char uri[128];
-        size_t n = strlen(path);
-        bool ipfix = n > 6 && strcmp(path + n - 6, ".ipfix") == 0;
+        bool ipfix = strstr(setups[i].out, ".ipfix") != NULL;
         snprintf(uri, sizeof uri, "%s:%s", ipfix ? "ipfix" : "jsonl", path);
         if (fk_collector_add_output(h, uri) != 0) {
             fk_collector_destroy(h);
@@ -119,8 +134,8 @@ static fk_collector *make(int direct, bool runs, seen *s, seen *sx, const char *
     fk_collector_set_int(h, FK_COL_MAX_TEMPLATES, 16);
     fk_collector_set_int(h, FK_COL_MAX_EXPORTERS, 4);
     fk_collector_set_int(h, FK_COL_MAX_INTERFACES, 2);
-    fk_collector_set_int(h, FK_COL_DIRECT_DECODE, direct);
-    fk__collector_raw_runs(h, runs); /* ipfix: files: runs, or set by set */
+    fk_collector_set_int(h, FK_COL_DIRECT_DECODE, setups[i].direct);
+    fk__collector_raw_runs(h, setups[i].runs);
     if (fk_collector_activate(h) != 0) {
         fk_collector_destroy(h);
         return NULL;
@@ -131,92 +146,66 @@ static fk_collector *make(int direct, bool runs, seen *s, seen *sx, const char *
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    seen sa = {0, 1469598103934665603ull}, sb = sa, sx = sa;
-    static char pc[64], pd[64], pe[64], pf[64];
-    if (!pc[0]) {
-        snprintf(pc, sizeof pc, "/tmp/fuzz_collector_session.%ld.c.jsonl", (long)getpid());
-        snprintf(pd, sizeof pd, "/tmp/fuzz_collector_session.%ld.d.jsonl", (long)getpid());
-        snprintf(pe, sizeof pe, "/tmp/fuzz_collector_session.%ld.e.ipfix", (long)getpid());
-        snprintf(pf, sizeof pf, "/tmp/fuzz_collector_session.%ld.f.ipfix", (long)getpid());
+    seen got[2] = {{0, FNV_BASIS}, {0, FNV_BASIS}}; /* of CB_ON, CB_OFF */
+    seen batched = {0, FNV_BASIS};                  /* CB_ON's batches */
+    char path[NCOL][64] = {{0}};
+    fk_collector *h[NCOL] = {0};
+    bool made = true;
+    for (int i = 0; i < NCOL; i++) {
+        if (setups[i].out) {
+            snprintf(path[i], sizeof path[i], "/tmp/fuzz_collector_session.%ld.%s", (long)getpid(),
+                     setups[i].out);
+            remove(path[i]); /* the outputs append */
+        }
+        h[i] = make(i, i < 2 ? &got[i] : NULL, i == CB_ON ? &batched : NULL, path[i]);
+        made = made && h[i];
     }
-    remove(pc); /* the outputs append */
-    remove(pd);
-    remove(pe);
-    remove(pf);
-    fk_collector *a = make(1, true, &sa, &sx, NULL), *b = make(0, true, &sb, NULL, NULL);
-    fk_collector *c = make(1, true, NULL, NULL, pc), *d = make(0, true, NULL, NULL, pd);
-    fk_collector *e = make(1, true, NULL, NULL, pe), *g = make(1, false, NULL, NULL, pf);
-    if (!a || !b || !c || !d || !e || !g) {
-        fk_collector_destroy(a);
-        fk_collector_destroy(b);
-        fk_collector_destroy(c);
-        fk_collector_destroy(d);
-        fk_collector_destroy(e);
-        fk_collector_destroy(g);
+    if (!made) {
+        for (int i = 0; i < NCOL; i++)
+            fk_collector_destroy(h[i]);
         return 0;
     }
     fk_addr exporter;
     fk_addr_parse("192.0.2.1", &exporter);
-    size_t off = 0;
-    while (size - off >= 2) {
-        size_t len = (size_t)data[off] << 8 | data[off + 1];
-        off += 2;
-        if (len > size - off)
-            len = size - off;
+    for (size_t off = 0, len; fuzz_dgram_next(data, size, &off, &len); off += len) {
         /* Copy so reads past the datagram are caught by the sanitizer. */
         uint8_t *dgram = malloc(len ? len : 1);
         if (!dgram)
             break;
         memcpy(dgram, data + off, len);
-        int ra = fk_collector_feed(a, &exporter, 4739, dgram, len);
-        int rb = fk_collector_feed(b, &exporter, 4739, dgram, len);
-        int rc = fk_collector_feed(c, &exporter, 4739, dgram, len);
-        int rd = fk_collector_feed(d, &exporter, 4739, dgram, len);
-        int re = fk_collector_feed(e, &exporter, 4739, dgram, len);
-        int rg = fk_collector_feed(g, &exporter, 4739, dgram, len);
+        int r[NCOL];
+        for (int i = 0; i < NCOL; i++)
+            r[i] = fk_collector_feed(h[i], &exporter, 4739, dgram, len);
         free(dgram);
-        if (ra != rb || ra != rc || ra != rd)
+        if (r[CB_ON] != r[CB_OFF] || r[CB_ON] != r[JSONL_ON] || r[CB_ON] != r[JSONL_OFF])
             abort(); /* direct decoding delivered other records */
-        if (re != rg)
+        if (r[IPFIX_RUNS] != r[IPFIX_SETS])
             abort(); /* runs of passing sets counted other records */
-        off += len;
     }
-    fk_collector_stats st, stb;
-    fk_collector_get_stats(a, &st, sizeof st);
-    fk_collector_get_stats(b, &stb, sizeof stb);
-    if (st.records != sa.records)
+    fk_collector_stats st[NCOL];
+    for (int i = 0; i < NCOL; i++) {
+        fk_collector_get_stats(h[i], &st[i], sizeof st[i]);
+        st[i].export_time_skewed = 0; /* read against the clock */
+        fk_collector_destroy(h[i]);   /* the files are written out */
+    }
+    if (st[CB_ON].records != got[0].records)
         abort(); /* every delivered record reaches the callback */
-    if (sx.records != sa.records || sx.hash != sa.hash)
+    if (batched.records != got[0].records || batched.hash != got[0].hash)
         abort(); /* the batches held other records than the callback got */
-    st.export_time_skewed = stb.export_time_skewed = 0; /* read against the clock */
-    if (sa.records != sb.records || sa.hash != sb.hash || memcmp(&st, &stb, sizeof st) != 0)
+    if (got[0].records != got[1].records || got[0].hash != got[1].hash ||
+        memcmp(&st[CB_ON], &st[CB_OFF], sizeof st[0]) != 0)
         abort(); /* direct decoding gave other flows or counters */
-    fk_collector_stats stc, std;
-    fk_collector_get_stats(c, &stc, sizeof stc);
-    fk_collector_get_stats(d, &std, sizeof std);
-    fk_collector_destroy(a);
-    fk_collector_destroy(b);
-    fk_collector_destroy(c); /* the files are written out */
-    fk_collector_destroy(d);
-    fk_collector_stats ste, stg;
-    fk_collector_get_stats(e, &ste, sizeof ste);
-    fk_collector_get_stats(g, &stg, sizeof stg);
-    fk_collector_destroy(e);
-    fk_collector_destroy(g);
-    ste.export_time_skewed = stg.export_time_skewed = 0;
-    if (memcmp(&ste, &stg, sizeof ste) != 0)
+    if (memcmp(&st[IPFIX_RUNS], &st[IPFIX_SETS], sizeof st[0]) != 0)
         abort(); /* runs of passing sets changed the counters */
-    if (ipfix_file_hash(pe) != ipfix_file_hash(pf))
+    if (ipfix_file_hash(path[IPFIX_RUNS]) != ipfix_file_hash(path[IPFIX_SETS]))
         abort(); /* runs of passing sets wrote other bytes */
-    remove(pe);
-    remove(pf);
-    stc.export_time_skewed = std.export_time_skewed = 0;
-    stc.records_compiled = stc.templates_uncompiled = 0;
-    if (memcmp(&stc, &std, sizeof stc) != 0)
+    st[JSONL_ON].records_compiled = st[JSONL_ON].templates_uncompiled = 0;
+    if (memcmp(&st[JSONL_ON], &st[JSONL_OFF], sizeof st[0]) != 0)
         abort(); /* the compiled JSON writer changed the counters */
-    if (file_hash(pc) != file_hash(pd))
+    if (file_hash(path[JSONL_ON]) != file_hash(path[JSONL_OFF]))
         abort(); /* the compiled JSON writer wrote other lines */
-    remove(pc);
-    remove(pd);
+    for (int i = 0; i < NCOL; i++)
+        if (setups[i].out)
+            remove(path[i]);
     return 0;
 }

@@ -1,8 +1,8 @@
 /* The test oracle for time fields of raw filter layouts (fk_filter_time):
  * what flowkit's IPFIX decoder (lib/ipfix/plan_read.c) makes of a field's
  * octets, written out again here, so that the raw filter is checked
- * against an independent statement of the rule. Used by test_filter_raw
- * and test_filter_raw_time. */
+ * against an independent statement of the rule. Used by the raw filter's
+ * tests through filter_raw_fixture.h. */
 #ifndef FK_TEST_FILTER_TIME_REF_H
 #define FK_TEST_FILTER_TIME_REF_H
 

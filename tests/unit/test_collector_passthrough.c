@@ -18,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/bytes.h"
-#include "fk_test.h"
+#include "passthrough_fixture.h"
 
 typedef struct out {
     char *text;
@@ -120,15 +119,6 @@ static uint8_t *template_set(uint8_t *p, const tmpl *t, uint16_t tid)
     return p;
 }
 
-/* A withdrawal: template id tid (2: every data template) with no fields. */
-static uint8_t *withdrawal(uint8_t *p, uint16_t tid)
-{
-    p = fk__put16(p, 2);
-    p = fk__put16(p, 8);
-    p = fk__put16(p, tid);
-    return fk__put16(p, 0);
-}
-
 static uint8_t *data_set(uint8_t *p, const dom *d, const tmpl *t, uint16_t tid, int records)
 {
     uint8_t *set = p;
@@ -164,10 +154,10 @@ static size_t message(uint8_t *buf, dom *d, uint32_t *records)
         size_t i = (size_t)rand() % NIDS;
         int what = rand() % 12;
         if (what == 0) {
-            p = withdrawal(p, ids[i]);
+            p = fx_withdrawal(p, ids[i]);
             d->defined[i] = false;
         } else if (what == 1 && rand() % 8 == 0) {
-            p = withdrawal(p, 2);
+            p = fx_withdrawal(p, 2);
             memset(d->defined, 0, sizeof d->defined);
         } else if (what <= 3 || !d->defined[i]) {
             if (!d->defined[i] || rand() % 2)
@@ -181,24 +171,15 @@ static size_t message(uint8_t *buf, dom *d, uint32_t *records)
         }
     }
     size_t len = (size_t)(p - buf);
-    fk__put16(buf, 10);
-    fk__put16(buf + 2, (unsigned)len);
-    fk__put32(buf + 4, d->export_secs);
-    fk__put32(buf + 8, d->seq);
-    fk__put32(buf + 12, d->odid);
+    fx_header(buf, len, d->export_secs, d->seq, d->odid);
     d->seq += n;
     *records = n;
     return len;
 }
 
-static fk_collector *make(const char *uri, int64_t rotate, out *flows)
+static fk_collector *make(const char *path, int64_t rotate, out *flows)
 {
-    fk_collector *h;
-    assert_int_equal(fk_collector_create(&h), 0);
-    if (uri)
-        assert_int_equal(fk_collector_add_output(h, uri), 0);
-    if (rotate)
-        assert_int_equal(fk_collector_set_int(h, FK_COL_ROTATE_BYTES, rotate), 0);
+    fk_collector *h = fx_collector(path, rotate);
     if (flows)
         fk_collector_set_callback(h, on_flow, flows);
     assert_int_equal(fk_collector_activate(h), 0);
@@ -223,15 +204,11 @@ static size_t read_back(const char *path, out *o)
     assert_int_equal(fk_collector_activate(h), 0);
     fk_addr reader;
     fk_addr_parse("127.0.0.1", &reader);
-    size_t off = 0, passed = 0;
-    while (off + 16 <= len) {
-        size_t mlen = (size_t)b[off + 2] << 8 | b[off + 3];
-        assert_true(mlen >= 16 && off + mlen <= len);
-        passed += (b[off + 12] | b[off + 13] | b[off + 14] | b[off + 15]) != 0;
-        assert_true(fk_collector_feed(h, &reader, 1, b + off, mlen) >= 0);
-        off += mlen;
+    size_t passed = 0;
+    for (size_t off = 0, m; (m = fx_message(b, len, off)) > 0; off += m) {
+        passed += fx_passed(b + off);
+        assert_true(fk_collector_feed(h, &reader, 1, b + off, m) >= 0);
     }
-    assert_int_equal(off, len);
     fk_collector_stats st;
     fk_collector_get_stats(h, &st, sizeof st);
     assert_int_equal(st.malformed, 0);
@@ -245,15 +222,9 @@ static void run(unsigned seed, int64_t rotate)
 {
     char path[64];
     snprintf(path, sizeof path, "passthrough_%u.ipfix", seed);
-    char uri[80];
-    snprintf(uri, sizeof uri, "ipfix:%s", path);
-    static fk_test_rotated rot[4096];
-    size_t nrot = fk_test_list_rotated(path, rot, 4096);
-    for (size_t i = 0; i < nrot; i++) /* left by a failed run */
-        remove(rot[i].name);
-    remove(path);
+    fx_remove_outputs(path);
     out live = {0}, file = {0};
-    fk_collector *pt = make(uri, rotate, NULL), *dec = make(NULL, 0, &live);
+    fk_collector *pt = make(path, rotate, NULL), *dec = make(NULL, 0, &live);
     fk_addr exporters[2];
     fk_addr_parse("192.0.2.7", &exporters[0]);
     fk_addr_parse("2001:db8::9", &exporters[1]);
@@ -281,41 +252,31 @@ static void run(unsigned seed, int64_t rotate)
         }
         uint32_t n;
         size_t len = message(buf, d, &n);
-        int ra = fk_collector_feed(pt, exporter, d->port, buf, len);
-        int rb = fk_collector_feed(dec, exporter, d->port, buf, len);
-        assert_int_equal(ra, rb);
-        assert_int_equal(ra, (int)n);
+        fx_feed_both(pt, dec, exporter, d->port, buf, len, n);
         records += n;
     }
-    fk_collector_stats sa, sb;
-    fk_collector_get_stats(pt, &sa, sizeof sa);
-    fk_collector_get_stats(dec, &sb, sizeof sb);
+    fk_collector_stats sa = fx_same_stats(pt, dec);
     fk_collector_destroy(pt); /* writes the file out */
     fk_collector_destroy(dec);
     assert_true(records > 20000);
     assert_int_equal(sa.records, records);
     assert_true(sa.templates_withdrawn > 500);
     assert_true(sa.exporter_restarts > 0 && sa.exporter_restarts <= restarts);
-    sa.export_time_skewed = sb.export_time_skewed = 0; /* read against the clock */
-    assert_memory_equal(&sa, &sb, sizeof sa);
 
-    nrot = fk_test_list_rotated(path, rot, 4096);
+    size_t nrot;
+    fk_test_rotated *rot = fx_rotated(path, &nrot);
     assert_true(rotate ? nrot > 20 : nrot == 0);
     size_t passed = 0;
     for (size_t i = 0; i < nrot; i++) {
         passed += read_back(rot[i].name, &file);
         remove(rot[i].name);
     }
+    free(rot);
     passed += read_back(path, &file);
     remove(path);
     assert_true(passed > 1000); /* the sets went through, not the decoder */
     assert_int_equal(file.len, live.len);
-    if (memcmp(file.text, live.text, live.len) != 0) {
-        size_t i = 0, line = 1;
-        for (; file.text[i] == live.text[i]; i++)
-            line += file.text[i] == '\n';
-        fail_msg("line %zu differs (byte %zu)", line, i);
-    }
+    fx_same_bytes("the flows of the files and the live ones", file.text, live.text, live.len);
     free(file.text);
     free(live.text);
 }

@@ -2,29 +2,12 @@
  * with the layout's start and end times): fk_filter_raw_match() must give
  * what fk_filter_match() gives on the flow whose times flowkit's IPFIX
  * decoder makes of the same octets, at the edges of every pair of time
- * forms. (test_filter_raw checks durations on random layouts too.) */
+ * forms. (test_filter_raw_random checks durations on random layouts too.) */
 #include <flowkit/flowkit.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "fk_test.h"
-#include "filter_time_ref.h"
-
-/* v as len (1..8) big-endian octets at p. Counted upwards: gcc's
- * -Wstringop-overflow reads a downward unsigned loop as able to wrap. */
-static void put_be(uint8_t *p, unsigned len, uint64_t v)
-{
-    for (unsigned i = 0; i < len; i++)
-        p[len - 1 - i] = (uint8_t)(v >> (8 * i));
-}
-
-static fk_filter *compile(const char *text)
-{
-    fk_filter *f = NULL;
-    if (fk_filter_compile(text, &f, NULL) != 0)
-        fail_msg("\"%s\" does not compile: %s", text, fk_error_last()->message);
-    return f;
-}
+#include "filter_raw_fixture.h"
 
 /* Durations at their edges, for every pair of time forms: an end just
  * short of a whole millisecond (NTP fractions the microsecond form rounds
