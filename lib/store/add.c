@@ -72,23 +72,24 @@ _Static_assert(offsetof(fk_flow, present) < FK__RF_B_OFF && FK__RF_A_LEN <= 20 &
  * registers and settles once, or before the clock moves (expiry reads
  * the ring). */
 typedef struct ring_run {
-    uint32_t pos, k;
+    uint32_t pos;
+    uint64_t k;
 } ring_run;
 
 /* The ring's counts after the k flows written up to position pos (the
  * oldest go when it is full, as if each had been added alone). */
 static inline void ring_settle(fk_store *s, ring_run *w)
 {
+    uint64_t k = w->k, room = s->max_flows - s->ring_held;
     s->ring_next = w->pos;
-    s->seq_next += w->k;
-    uint64_t held = (uint64_t)s->ring_held + w->k;
-    if (held > s->max_flows) {
-        uint64_t over = held - s->max_flows;
-        s->seq_first += over;
-        s->st.flows_evicted += over;
-        held = s->max_flows;
+    s->seq_next += k;
+    if (k <= room) {
+        s->ring_held += (uint32_t)k;
+    } else {
+        s->seq_first += k - room;
+        s->st.flows_evicted += k - room;
+        s->ring_held = s->max_flows;
     }
-    s->ring_held = (uint32_t)held;
     w->k = 0;
 }
 

@@ -12,7 +12,9 @@
  * ipfix: files (the pass-through), one storing a message's passing data
  * sets as runs, one set by set (fk__collector_raw_runs): the same bytes
  * (but for the clock-driven export time of flowkit's own messages) and
- * the same counters. */
+ * the same counters. The first collector also hands its records over in
+ * batches (fk_collector_set_batch_callback): the batches must hold the
+ * records the record callback got, in the same order, alike. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,12 @@ static void on_flow(const fk_flow *f, void *user)
     s->hash ^= f->tos ^ (unsigned long long)f->src_as << 8 ^ (unsigned long long)f->dst_as << 40;
     s->hash *= 1099511628211ull;
     s->records++;
+}
+
+static void on_batch(const fk_flow *flows, size_t n, void *user)
+{
+    for (size_t i = 0; i < n; i++)
+        on_flow(&flows[i], user);
 }
 
 /* FNV-1a of a file's bytes (that of no bytes when there is no file: an
@@ -103,13 +111,16 @@ static const struct {
     {0, true, "d.jsonl"}, {1, true, "e.ipfix"}, {1, false, "f.ipfix"},
 };
 
-static fk_collector *make(int i, seen *s, const char *path)
+/* s: the callback's record (sx: the batches', when given). */
+static fk_collector *make(int i, seen *s, seen *sx, const char *path)
 {
     fk_collector *h;
     if (fk_collector_create(&h) != 0)
         return NULL;
     if (!setups[i].out) {
         fk_collector_set_callback(h, on_flow, s);
+        if (sx)
+            fk_collector_set_batch_callback(h, on_batch, sx);
     } else {
         char uri[128];
         bool ipfix = strstr(setups[i].out, ".ipfix") != NULL;
@@ -136,6 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     seen got[2] = {{0, FNV_BASIS}, {0, FNV_BASIS}}; /* of CB_ON, CB_OFF */
+    seen batched = {0, FNV_BASIS};                  /* CB_ON's batches */
     char path[NCOL][64] = {{0}};
     fk_collector *h[NCOL] = {0};
     bool made = true;
@@ -145,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      setups[i].out);
             remove(path[i]); /* the outputs append */
         }
-        h[i] = make(i, i < 2 ? &got[i] : NULL, path[i]);
+        h[i] = make(i, i < 2 ? &got[i] : NULL, i == CB_ON ? &batched : NULL, path[i]);
         made = made && h[i];
     }
     if (!made) {
@@ -178,6 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (st[CB_ON].records != got[0].records)
         abort(); /* every delivered record reaches the callback */
+    if (batched.records != got[0].records || batched.hash != got[0].hash)
+        abort(); /* the batches held other records than the callback got */
     if (got[0].records != got[1].records || got[0].hash != got[1].hash ||
         memcmp(&st[CB_ON], &st[CB_OFF], sizeof st[0]) != 0)
         abort(); /* direct decoding gave other flows or counters */

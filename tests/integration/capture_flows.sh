@@ -25,10 +25,34 @@ expect() {
     [ "$c" = "$1" ] || fail "$mode: expected $3: $c lines match, not $1"
 }
 
+# frag_room: waits (at most the kernel's reassembly timeout + 5 s) until
+# the host's IPv4 and IPv6 fragment memory (/proc/net/sockstat*) is clear of
+# its high threshold by 64 KiB. Above it the kernel refuses every new
+# reassembly and counts ReasmFails; the fragmented datagrams of the traffic
+# would then go unanswered. A test that leaves incomplete datagrams to the
+# host behind fills it for that timeout: capture_fragments' first fragments
+# (4,195,080 bytes of 4,194,304 for 30 s after it; capture_flows run then
+# timed out on its first fragmented echo).
+frag_room() {
+    local hi4 hi6 secs m4 m6 i
+    hi4=$(sysctl -n net.ipv4.ipfrag_high_thresh)
+    hi6=$(sysctl -n net.ipv6.ip6frag_high_thresh)
+    secs=$(($(sysctl -n net.ipv4.ipfrag_time) + 5))
+    for i in $(seq 1 $((secs * 10))); do
+        m4=$(awk '/^FRAG:/ {print $5}' /proc/net/sockstat)
+        m6=$(awk '/^FRAG6:/ {print $5}' /proc/net/sockstat6)
+        [ $((m4 + 65536)) -lt "$hi4" ] && [ $((m6 + 65536)) -lt "$hi6" ] && return 0
+        [ "$i" = 1 ] && echo "waiting for the host's fragment memory (IPv4 $m4, IPv6 $m6 bytes)"
+        sleep 0.1
+    done
+    fail "the host's fragment memory stayed full for $secs s (IPv4 $m4 of $hi4, IPv6 $m6 of $hi6 bytes)"
+}
+
 TRAFFIC_FRAG=1
 for mode in $(capture_modes "$IF"); do
     echo "=== $mode"
     name=${mode#*=}
+    frag_room
     ref_and_cap_start w "$mode" "$IF"
     traffic "$NS" "$N"
     ref_stop "$WORK/ref$name.pcap"

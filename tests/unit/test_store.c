@@ -515,15 +515,26 @@ static void test_activate_enomem(void **state)
 typedef struct feeder {
     fk_store *s;
     uint32_t base;
+    size_t batch; /* 0: fk_store_add_flow; else arrays of this many (fk_store_add_flows) */
 } feeder;
 
 static void *feed(void *arg)
 {
     feeder *fd = arg;
+    fk_flow arr[64];
+    size_t n = 0;
     for (int i = 0; i < 20000; i++) {
         fk_flow f = mkflow(fd->base + (uint32_t)(i % 500), 0x0a000001, 1, 80, 6, 100,
                            T0 + (int64_t)i * SEC / 100);
-        fk_store_add_flow(fd->s, &f);
+        if (!fd->batch) {
+            fk_store_add_flow(fd->s, &f);
+            continue;
+        }
+        arr[n++] = f;
+        if (n == fd->batch || i == 19999) {
+            fk_store_add_flows(fd->s, arr, n);
+            n = 0;
+        }
     }
     return NULL;
 }
@@ -549,7 +560,7 @@ static void test_threads(void **state)
     (void)state;
     fk_store *s = new_store(NULL);
     pthread_t th[4];
-    feeder fa = {s, 0x14000000}, fb = {s, 0x15000000};
+    feeder fa = {s, 0x14000000, 0}, fb = {s, 0x15000000, 37}; /* one by one, arrays */
     pthread_create(&th[0], NULL, feed, &fa);
     pthread_create(&th[1], NULL, feed, &fb);
     pthread_create(&th[2], NULL, query, s);
