@@ -91,10 +91,12 @@ cap_stop() {
 }
 
 # ref_start IFACE FILE [FILTER]: tcpdump writing FILE; sets REF_PID.
+# --immediate-mode: each packet is handed over as it comes, not in blocks
+# the kernel retires once a second, so none is still in one at ref_stop.
 ref_start() {
     local ifc=$1 file=$2
     shift 2
-    tcpdump -i "$ifc" -n -U -w "$file" "$@" 2>"$file.err" &
+    tcpdump -i "$ifc" -n -U --immediate-mode -w "$file" "$@" 2>"$file.err" &
     REF_PID=$!
     fk_netns_on_exit "kill -9 $REF_PID"
     wait_for "$file.err" 'listening on' 10 || fail "tcpdump did not start"

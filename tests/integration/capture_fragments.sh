@@ -22,7 +22,7 @@ NS=fkfr$$
 N=$(fk_netns_free_subnet) || fail "no free 10.213.x subnet"
 fk_netns_add "$NS" "$N" || fail "cannot create netns"
 IF=${NS}h
-H4=10.213.$N.1 C4=10.213.$N.2 O4=10.213.$N.3
+H4=10.213.$N.1 C4=10.213.$N.2 O4=10.213.$N.3 X4=10.213.$N.4 # X4: no one's (capture_frags.py)
 H6=fd00:213:$N::1 C6=fd00:213:$N::2
 MAC=$(cat /sys/class/net/$IF/address)
 
@@ -32,7 +32,7 @@ for mode in $(capture_modes "$IF"); do
     # max_flows 16384: the pcap path's fragment cache has 2048 slots
     cap_start "f$name" -i "$IF" -o "$mode" -o max_flows=16384
     fk_netns_exec "$NS" $PY "$SRC/tests/integration/capture_frags.py" veth0 "$MAC" "$C4" "$H4" \
-        "$O4" "$C6" "$H6" $NFRAG || fail "fragment sender failed"
+        "$O4" "$X4" "$C6" "$H6" $NFRAG || fail "fragment sender failed"
     sleep 0.3
     cap_stop
     OUT=$WORK/f$name.jsonl

@@ -2,7 +2,7 @@
 """Raw IP fragments in a chosen order (stdlib only), for
 capture_fragments.sh.
 
-  capture_frags.py IFACE DST_MAC C4 H4 O4 C6 H6 NFRAG
+  capture_frags.py IFACE DST_MAC C4 H4 O4 X4 C6 H6 NFRAG
 
 Written as Ethernet frames on IFACE (AF_PACKET) to DST_MAC:
   1. C4 -> H4 and C6 -> H6: one UDP datagram 4001 -> 5001 of 40 data bytes
@@ -12,9 +12,13 @@ Written as Ethernet frames on IFACE (AF_PACKET) to DST_MAC:
      fragmentable part starts with a destination options header, in 2
      fragments (32 and 16 bytes) in order: both fragment headers name
      destination options (60), not UDP, as next header;
-  3. O4 -> H4: NFRAG UDP datagrams 6000 -> 7000 of 8 data bytes, ids 1..NFRAG,
+  3. O4 -> X4: NFRAG UDP datagrams 6000 -> 7000 of 8 data bytes, ids 1..NFRAG,
      each in 2 fragments (16 bytes, then 8): every first fragment, then
-     every last fragment, in the same order.
+     every last fragment, in the same order. X4 is an address of the
+     veth's subnet that no one owns: the host routes these fragments away
+     instead of holding them for reassembly, so its reassembly memory
+     (ipfrag_high_thresh, per netns) is not left full for 30 s (ipfrag_time)
+     and the tests after this one can still send fragmented datagrams to it.
 """
 import socket
 import struct
@@ -42,7 +46,7 @@ def v6_frag(src, dst, ident, off8, more, payload, nh=17):
 
 
 def main():
-    ifc, mac, c4, h4, o4, c6, h6, nfrag = sys.argv[1:9]
+    ifc, mac, c4, h4, o4, x4, c6, h6, nfrag = sys.argv[1:10]
     nfrag = int(nfrag)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((ifc, 0))
@@ -65,9 +69,9 @@ def main():
     send(v6_frag(c6, h6, 0x4343, 0, True, part[:32], nh=60))
     send(v6_frag(c6, h6, 0x4343, 4, False, part[32:], nh=60))
     for i in range(1, nfrag + 1):
-        send(v4_frag(o4, h4, i, 0, True, struct.pack("!HHHH", 6000, 7000, 16, 0) + b"o" * 8))
+        send(v4_frag(o4, x4, i, 0, True, struct.pack("!HHHH", 6000, 7000, 16, 0) + b"o" * 8))
     for i in range(1, nfrag + 1):
-        send(v4_frag(o4, h4, i, 2, False, b"p" * 8))
+        send(v4_frag(o4, x4, i, 2, False, b"p" * 8))
     return 0
 
 
