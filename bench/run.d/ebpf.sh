@@ -49,7 +49,8 @@
 # slots per CPU (ebpf_cache_slots, 1024) most packets miss it). With N > 1
 # the result lines are named ebpf-live-veth-flowsN-... . EBPF_BENCH_OPTS:
 # capture parameters (name=value, space-separated) added to the ebpf and
-# xdp captures, e.g. "ebpf_cache_slots=4096".
+# xdp captures, e.g. "ebpf_cache_slots=4096" (added to the result names:
+# ebpf-live-veth-ebpf_cache_slots4096-...).
 set -uo pipefail
 : "${ROOT:?}" "${BUILD_DIR:?}" "${BENCH_TMP:?}"
 RATE=${EBPF_BENCH_RATE:-200000}
@@ -62,6 +63,9 @@ for o in ${EBPF_BENCH_OPTS:-}; do EBPF_OPTS="$EBPF_OPTS -o $o"; done
 NAME=ebpf-live-veth
 [ "$RATE" = max ] && NAME=$NAME-max
 [ "$FLOWS" -gt 1 ] && NAME=$NAME-flows$FLOWS
+# capture parameters in the name, so a run with other settings is not
+# reported under the default's (ebpf_cache_slots=4096 -> -ebpf_cache_slots4096)
+for o in ${EBPF_BENCH_OPTS:-}; do NAME=$NAME-${o//[^A-Za-z0-9_]/}; done
 sender=$BUILD_DIR/bench/bench_veth_send
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$sender" ] || ! command -v bpftool >/dev/null ||
@@ -223,18 +227,22 @@ for ((r = 0; r < ROUNDS; r++)); do
     : >"$BENCH_TMP/perf.data"
 done
 
-# Medians per mode. diff: the run's sender+ksoftirqd minus the same round's
-# no-capture run (rows are in round order, a round's runs in a row).
+# Medians per mode. diff: the run's sender+ksoftirqd per packet it sent
+# minus the same per packet of the same round's no-capture run (rows are in
+# round order, a round's runs in a row). Per packet of each run, not the
+# difference of the totals: unpaced, every run keeps the sender busy for the
+# same time whatever its rate, so the totals are about equal and only the
+# packets they bought differ.
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit } if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v m="$1" -v c="$2" '$1 == m { print $c }' "$BENCH_TMP/runs" | median; }
 diffs() {
     awk -v m="$1" -v n="${#order[@]}" '
-        { r = int((NR - 1) / n); if ($1 == "none") base[r] = $7; if ($1 == m) { mine[r] = $7; per[r] = $2 } }
-        END { for (r in mine) if (r in base && per[r] > 0) printf "%.3f\n", (mine[r] - base[r]) / 1e9 / (per[r] / 1e6) }' \
+        { r = int((NR - 1) / n); if ($1 == "none") { base[r] = $7; bsent[r] = $2 } if ($1 == m) { mine[r] = $7; per[r] = $2 } }
+        END { for (r in mine) if (r in base && per[r] > 0 && bsent[r] > 0) printf "%.3f\n", (mine[r] / per[r] - base[r] / bsent[r]) / 1e3 }' \
         "$BENCH_TMP/runs.rounds"
 }
 head -n $((ROUNDS * ${#order[@]})) "$BENCH_TMP/runs" >"$BENCH_TMP/runs.rounds"
-declare -A TOTAL
+declare -A TOTAL PPS
 printf '# %-9s %9s %9s %6s %8s %8s %8s %8s   %s\n' mode sent seen drops process kernel total \
     total/seen "diff (median [min, max])"
 for m in $MODES; do
@@ -246,6 +254,7 @@ for m in $MODES; do
                 printf "%.3f %.3f %.3f %.3f", p / 1e9 / u, k / 1e9 / u, (p + k) / 1e9 / u, (p + k) / 1e9 / v }')
     read -r a b c e <<<"$line"
     TOTAL[$m]=$c
+    PPS[$m]=$(awk -v s="$sent" -v t="$SECS" 'BEGIN { printf "%.0f", s / t }')
     d="n/a"
     if [[ " $MODES " == *" none "* ]]; then
         d=$(diffs "$m" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%s [%s, %s]", v[int((NR + 1) / 2)], v[1], v[NR] }')
@@ -270,7 +279,7 @@ time.sleep(120)  # bounded; killed by the script
 PY
     STATS_PID=$!
     fk_netns_on_exit "kill -9 $STATS_PID"
-    for _ in $(seq 50); do grep -q 'stats' "$BENCH_TMP/stats.log" && break; sleep 0.1; done
+    for _ in $(seq 50); do grep -qs 'stats' "$BENCH_TMP/stats.log" && break; sleep 0.1; done
     if grep -q 'stats on' "$BENCH_TMP/stats.log"; then
         for m in ebpf xdp; do
             [[ " $MODES " == *" $m "* ]] || continue
@@ -285,12 +294,19 @@ PY
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) { print "n/a"; exit } printf "%.2f", a / b }'; }
+# Unpaced, each mode ran at the rate its own cost let the sender reach: the
+# ratio lines say so and give both rates (a per-packet cost is lower where
+# more packets share each softirq run and ring wake-up).
+rates() {
+    [ "$RATE" = max ] || return 0
+    echo "  unpaced: flowkit ${PPS[$1]:-?} pkt/s, peer ${PPS[$2]:-?} pkt/s (per-packet costs at different rates)"
+}
 # total CPU per Mpkt (process + kernel side); ratio = flowkit / peer (0.20 = 5x less)
 E=${TOTAL[ebpf]:-}
 [ -n "${TOTAL[pcap]:-}" ] &&
-    echo "$NAME-total-cpu(flowkit-pcap)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[pcap]}")"
+    echo "$NAME-total-cpu(flowkit-pcap)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[pcap]}")$(rates ebpf pcap)"
 [ -n "${TOTAL[softflowd]:-}" ] &&
-    echo "$NAME-total-cpu(softflowd)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[softflowd]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[softflowd]}")"
+    echo "$NAME-total-cpu(softflowd)  flowkit=$E cpu_s/Mpkt  peer=${TOTAL[softflowd]} cpu_s/Mpkt  ratio=$(ratio "$E" "${TOTAL[softflowd]}")$(rates ebpf softflowd)"
 [ -n "${TOTAL[xdp]:-}" ] && [ -n "${TOTAL[pcap]:-}" ] &&
-    echo "$NAME-total-cpu(xdp-vs-pcap)  flowkit=${TOTAL[xdp]} cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "${TOTAL[xdp]}" "${TOTAL[pcap]}")"
+    echo "$NAME-total-cpu(xdp-vs-pcap)  flowkit=${TOTAL[xdp]} cpu_s/Mpkt  peer=${TOTAL[pcap]} cpu_s/Mpkt  ratio=$(ratio "${TOTAL[xdp]}" "${TOTAL[pcap]}")$(rates xdp pcap)"
 exit 0
