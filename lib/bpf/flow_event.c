@@ -3,6 +3,7 @@
  * bytes is a parser of untrusted input like any other: every field is
  * checked. */
 #include <flowkit/flow.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "bpf/flows.h"
@@ -16,6 +17,10 @@ _Static_assert(sizeof(struct fk__bpf_flow_key) == 40, "the flow key has no paddi
 _Static_assert(sizeof(struct fk__bpf_flow_val) == 120, "the flow value has no padding holes");
 _Static_assert(sizeof(struct fk__bpf_cache_slot) == FK__BPF_CACHE_SLOT_SIZE,
                "a cache slot is two cache lines");
+_Static_assert(offsetof(struct fk__bpf_cache_slot, state) < 64 &&
+                   offsetof(struct fk__bpf_cache_slot, sides) < 64 &&
+                   offsetof(struct fk__bpf_cache_slot, bytes) + 16 == 64,
+               "what a hit checks, and the bytes, are in a slot's first cache line");
 _Static_assert(sizeof(struct fk__bpf_cpu) == FK__BPF_CPU_SIZE, "a CPU's line is 128 bytes");
 _Static_assert((int)FK__BPF_TUNNEL_VXLAN == (int)FK_TUNNEL_VXLAN &&
                    (int)FK__BPF_TUNNEL_GENEVE == (int)FK_TUNNEL_GENEVE,

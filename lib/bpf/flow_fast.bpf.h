@@ -91,6 +91,18 @@ static __always_inline long fast_l4(struct fk__bpf_cpu *cpu, __u8 *l4, __u8 *end
     return ports;
 }
 
+/* The 8 bytes at p (4-aligned) as one 8-byte load would give them, from
+ * two 4-byte loads. */
+static __always_inline __u64 load64(const __u8 *p)
+{
+    __u64 lo = *(const __u32 *)p, hi = *(const __u32 *)(p + 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return lo | hi << 32;
+#else
+    return lo << 32 | hi;
+#endif
+}
+
 /* Count the frame [data, data_end) in its cache slot on CPU cpu_id if it
  * has the common shape and its slot holds its flow: 1 when counted, else 0
  * (nothing changed). vlan, tagged: the tag tc took off the frame. */
@@ -145,8 +157,12 @@ static __always_inline int fast_hit(struct fk__bpf_cpu *cpu, __u32 cpu_id, void 
     ports = fast_l4(cpu, pos + 40, end, proto, plen + 40, 40, &meta);
     if (ports < 0)
         return 0;
-    __u64 s0 = *(__u64 *)(pos + 8), s1 = *(__u64 *)(pos + 16);
-    __u64 d0 = *(__u64 *)(pos + 24), d1 = *(__u64 *)(pos + 32);
+    /* 4-byte loads: after a VLAN tag the addresses are 4- but not
+     * 8-aligned (NET_IP_ALIGN 2 + 18 + 8), which a verifier enforcing
+     * alignment (arches without efficient unaligned access, or
+     * BPF_F_STRICT_ALIGNMENT) refuses for an 8-byte load */
+    __u64 s0 = load64(pos + 8), s1 = load64(pos + 16);
+    __u64 d0 = load64(pos + 24), d1 = load64(pos + 32);
     __u64 sk = bpf_be64_to_cpu(s0), dk = bpf_be64_to_cpu(d0);
     if (sk == dk) {
         sk = bpf_be64_to_cpu(s1);

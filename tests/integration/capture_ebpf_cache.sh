@@ -149,7 +149,8 @@ orphan() {
 import socket, struct, sys
 a, b = (socket.inet_aton(x) + bytes(12) for x in sys.argv[1:3])  # a: the host, the lower
 key = a + b + struct.pack("<HHHBB", 7000, 5000, 0, 17, 4)
-slot = key + struct.pack("<Q6QII", 12345, *[0] * 6, 0, 1) + bytes([3]) + bytes(23)
+# state ACTIVE, sides 3, bytes, packets, last_ns, gen 12345, tcp_flags (flow_event.h)
+slot = key + struct.pack("<IB3x6QQI", 1, 3, *[0] * 6, 12345, 0) + bytes(20)
 assert len(slot) == 128
 print(" ".join("0x%02x" % x for x in slot))
 PY
