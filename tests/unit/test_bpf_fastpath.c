@@ -297,11 +297,16 @@ static void check_case(int tunnels, int xdp, unsigned long long seed)
     }
     harness h = {.rnd = seed, .ncpu = libbpf_num_possible_cpus()};
     assert_true(h.ncpu > 0);
-    /* every run on CPU 0, whose slot 0 is the one planted */
+    /* every run on one CPU this process may use (the first), whose slot
+     * (one per CPU: index = the CPU's number) is the one planted */
     cpu_set_t cs, old;
     assert_int_equal(sched_getaffinity(0, sizeof old, &old), 0);
+    int cpu = 0;
+    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &old))
+        cpu++;
+    assert_true(cpu < CPU_SETSIZE);
     CPU_ZERO(&cs);
-    CPU_SET(0, &cs);
+    CPU_SET(cpu, &cs);
     assert_int_equal(sched_setaffinity(0, sizeof cs, &cs), 0);
     h.skel = fk_flow_bpf__open();
     assert_non_null(h.skel);
@@ -338,7 +343,7 @@ static void check_case(int tunnels, int xdp, unsigned long long seed)
         slot.gen = 1;
         slot.sides = 3;
         slot.state = FK__BPF_SLOT_ACTIVE;
-        unsigned idx = 0;
+        unsigned idx = (unsigned)cpu;
         int cfd = bpf_map__fd(h.skel->maps.fk_cache);
         assert_int_equal(bpf_map_update_elem(cfd, &idx, &slot, BPF_ANY), 0);
         assert_int_equal(run(pfd, f, n), 0);
