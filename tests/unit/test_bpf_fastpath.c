@@ -258,7 +258,12 @@ static void reset(harness *h, unsigned slots, unsigned flags)
 
 static int run(int prog_fd, const unsigned char *f, size_t n)
 {
-    LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (unsigned)n, .repeat = 1);
+    struct bpf_test_run_opts o; /* not LIBBPF_OPTS: a GNU statement expression */
+    memset(&o, 0, sizeof o);
+    o.sz = sizeof o;
+    o.data_in = f;
+    o.data_size_in = (unsigned)n;
+    o.repeat = 1;
     return bpf_prog_test_run_opts(prog_fd, &o);
 }
 
