@@ -1,4 +1,5 @@
-/* Shared by the store's unit tests (test_store_agg.c, test_store_batch.c):
+/* Shared by the store's unit tests (test_store.c, test_store_agg.c,
+ * test_store_batch.c, test_store_topk.c):
  * addresses, a random stream of flows over a small key space, and the
  * check that two stores give every top-K, series and per-IP answer alike. */
 #ifndef FK_TEST_STORE_FIXTURE_H

@@ -10,21 +10,7 @@
 #include <string.h>
 
 #include "fk_test.h"
-
-#define SEC INT64_C(1000000000)
-#define T0 (INT64_C(1800000000) * SEC) /* 2027-01-15, any fixed time works */
-
-static fk_addr v4(uint32_t a)
-{
-    fk_addr x;
-    memset(&x, 0, sizeof x);
-    x.family = 4;
-    x.bytes[0] = (uint8_t)(a >> 24);
-    x.bytes[1] = (uint8_t)(a >> 16);
-    x.bytes[2] = (uint8_t)(a >> 8);
-    x.bytes[3] = (uint8_t)a;
-    return x;
-}
+#include "store_fixture.h" /* SEC, T0 (2027-01-15, any fixed time works), v4 */
 
 static fk_flow mkflow(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
                       uint64_t bytes, int64_t end_ns)

@@ -15,6 +15,7 @@
 
 #include "fk_test.h"
 #include "store/store_int.h"
+#include "store_fixture.h"
 #include "store/series.h"
 #include "store/topk.h"
 
@@ -55,14 +56,6 @@ static fk__skey key_of(uint32_t k)
     memset(&x, 0, sizeof x);
     memcpy(x.b, &k, sizeof k);
     return x;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
 }
 
 /* A skewed stream: key k about as often as 1 / (1 + k % 50). */
@@ -265,18 +258,6 @@ static void test_batch_exact_while_room(void **state)
     free(ma);
     free(mb);
     free(xm);
-}
-
-static fk_addr v4(uint32_t a)
-{
-    fk_addr x;
-    memset(&x, 0, sizeof x);
-    x.family = 4;
-    x.bytes[0] = (uint8_t)(a >> 24);
-    x.bytes[1] = (uint8_t)(a >> 16);
-    x.bytes[2] = (uint8_t)(a >> 8);
-    x.bytes[3] = (uint8_t)a;
-    return x;
 }
 
 static fk_store *store_of(bool merge, const char *cap)
